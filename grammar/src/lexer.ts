@@ -1,0 +1,123 @@
+/**
+ * The .iommu lexer. Statements end at the end of a line, so newlines are tokens.
+ * Numbers are lexed liberally (`12_000`, `0xfee0_0000`, `512G`, even `1__0` or `0x12Q`)
+ * and validated by the model, which can then say exactly what is wrong with one.
+ */
+import { createToken, Lexer, type IToken, type TokenType, tokenMatcher } from 'chevrotain';
+import { ALL_KEYWORDS } from './keywords';
+
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
+export const Newline = createToken({ name: 'Newline', pattern: /\r\n?|\n/, label: 'end of line', line_breaks: true });
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\r\n]*/, group: 'comments' });
+export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: 'comments', line_breaks: true });
+/** A `/*` with no closing `*\/`: swallows the rest of the file and is reported. */
+export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, group: 'comments', line_breaks: true });
+export const LBrace = createToken({ name: 'LBrace', pattern: '{', label: "'{'" });
+export const RBrace = createToken({ name: 'RBrace', pattern: '}', label: "'}'" });
+export const Semi = createToken({ name: 'Semi', pattern: ';', label: "';'" });
+export const Comma = createToken({ name: 'Comma', pattern: ',', label: "','" });
+export const DotDot = createToken({ name: 'DotDot', pattern: '..', label: "'..'" });
+export const Dot = createToken({ name: 'Dot', pattern: '.', label: "'.'" });
+/** `SSSS:BB:DD.F` or `BB:DD.F`, lexed loosely (any hex digits) and checked by the model. */
+export const Bdf = createToken({ name: 'Bdf', pattern: /(?:[0-9a-fA-F]+:)?[0-9a-fA-F]+:[0-9a-fA-F]+\.[0-9a-fA-F]+/, label: 'a BDF (SSSS:BB:DD.F)' });
+export const NumberLit = createToken({ name: 'Number', pattern: /0[xX][0-9a-zA-Z_]*|[0-9][0-9a-zA-Z_]*/, label: 'a number' });
+export const Word = createToken({ name: 'Word', pattern: /[A-Za-z][A-Za-z0-9_-]*/, label: 'a name' });
+/** Anything else is one bad character; it becomes a lexer error, not an exception. */
+
+const keywordTokens = new Map<string, TokenType>();
+for (const kw of ALL_KEYWORDS) {
+  keywordTokens.set(kw, createToken({ name: kw, pattern: Lexer.NA, categories: [Word], label: `'${kw}'` }));
+}
+
+/** The token type of keyword `text`; throws for a word that is not a keyword (a bug). */
+export function kw(text: string): TokenType {
+  const t = keywordTokens.get(text);
+  if (!t) throw new Error(`not a keyword: ${text}`);
+  return t;
+}
+
+export const lexerTokens: TokenType[] = [
+  WhiteSpace, Newline, LineComment, BlockComment, UnterminatedComment,
+  LBrace, RBrace, Semi, Comma, DotDot, Dot, Bdf, NumberLit, Word,
+];
+
+/** Every token type the parser knows: the lexer's plus the keywords. */
+export const allTokens: TokenType[] = [...lexerTokens, ...keywordTokens.values()];
+
+const lexer = new Lexer(lexerTokens, {
+  ensureOptimizations: true,
+  positionTracking: 'full',
+});
+// Keyword tokens are not in the lexer's list, so their category maps are built here.
+// (The parser does the same for its vocabulary; building them twice is harmless.)
+new Lexer(allTokens, { positionTracking: 'onlyOffset' });
+
+export interface LexError {
+  offset: number;
+  length: number;
+  message: string;
+  code: 'invalid-character' | 'unterminated-comment';
+}
+
+export interface LexResult {
+  tokens: IToken[];
+  comments: IToken[];
+  errors: LexError[];
+}
+
+export function lex(text: string): LexResult {
+  const result = lexer.tokenize(text);
+  const errors: LexError[] = result.errors.map((e) => ({
+    offset: e.offset,
+    length: e.length,
+    code: 'invalid-character' as const,
+    message: `unexpected character${e.length > 1 ? 's' : ''} '${printable(text.substr(e.offset, Math.min(e.length, 20)))}'`,
+  }));
+  const comments = result.groups['comments'] ?? [];
+  let tokens = result.tokens;
+  for (const t of tokens) {
+    if (t.tokenType === Word) {
+      const k = keywordTokens.get(t.image);
+      if (k) {
+        t.tokenType = k;
+        t.tokenTypeIdx = k.tokenTypeIdx!;
+      }
+    }
+  }
+  // A block comment that spans lines ends the statement before it, like the newline it hides.
+  const breaking: IToken[] = [];
+  for (const c of comments) {
+    if (c.tokenType === UnterminatedComment) {
+      errors.push({ offset: c.startOffset, length: 2, code: 'unterminated-comment', message: "'/*' comment is never closed with '*/'" });
+    }
+    if (/[\r\n]/.test(c.image)) breaking.push(syntheticNewline(c));
+  }
+  if (breaking.length) tokens = mergeByOffset(tokens, breaking);
+  return { tokens, comments, errors };
+}
+
+function syntheticNewline(c: IToken): IToken {
+  return {
+    image: c.image, startOffset: c.startOffset, endOffset: c.endOffset,
+    startLine: c.startLine, startColumn: c.startColumn, endLine: c.endLine, endColumn: c.endColumn,
+    tokenType: Newline, tokenTypeIdx: Newline.tokenTypeIdx!,
+  };
+}
+
+function mergeByOffset(a: IToken[], b: IToken[]): IToken[] {
+  const out: IToken[] = [];
+  let i = 0, j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.startOffset < b[j]!.startOffset)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function isKeyword(t: IToken): boolean {
+  return t.tokenType !== Word && tokenMatcher(t, Word);
+}

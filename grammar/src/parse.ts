@@ -1,0 +1,76 @@
+/** The grammar package's entry point: text in, AST and syntax diagnostics out. */
+import type { CstNode, IRecognitionException } from 'chevrotain';
+import { EOF } from 'chevrotain';
+import type { SourceFile, SyntaxDiagnostic } from './ast';
+import { AstBuilder, tokenSpan } from './build';
+import { lex } from './lexer';
+import { parserInstance } from './parser';
+import { statementKeywordsByBlock } from './vocabulary';
+
+/** At most this many parser errors per file; past it the rest are summarised. */
+const MAX_PARSE_ERRORS = 200;
+
+export function parse(text: string): SourceFile {
+  const lexed = lex(text);
+  const parser = parserInstance();
+  parser.input = lexed.tokens;
+  const cst: CstNode = parser.file();
+  const diagnostics: SyntaxDiagnostic[] = lexed.errors.map((e) => ({
+    code: e.code, message: e.message, span: { start: e.offset, end: e.offset + e.length },
+  }));
+  const builder = new AstBuilder(statementKeywordsByBlock());
+  const decls = builder.file(cst);
+  const unclosed = builder.diagnostics.some((d) => d.code === 'unclosed-block');
+  for (const err of parser.errors.slice(0, MAX_PARSE_ERRORS)) {
+    // A block still open at the end of the file is reported once, at its '{'.
+    if (unclosed && err.token.tokenType === EOF) continue;
+    diagnostics.push({ code: 'syntax-error', message: err.message, span: errorSpan(err, text.length) });
+  }
+  if (parser.errors.length > MAX_PARSE_ERRORS) {
+    const last = parser.errors[MAX_PARSE_ERRORS]!;
+    diagnostics.push({
+      code: 'syntax-error', span: errorSpan(last, text.length),
+      message: `${parser.errors.length - MAX_PARSE_ERRORS} more syntax errors not shown`,
+    });
+  }
+  diagnostics.push(...builder.diagnostics);
+  diagnostics.sort((a, b) => a.span.start - b.span.start || rank(a) - rank(b) || a.span.end - b.span.end);
+  return {
+    decls,
+    comments: lexed.comments.map(tokenSpan),
+    diagnostics: dropCascades(diagnostics, text),
+    length: text.length,
+  };
+}
+
+/**
+ * After a syntax error, chevrotain resumes mid-line; what it then reads as another
+ * statement on the same line is noise, so it is not reported.
+ */
+function dropCascades(sorted: SyntaxDiagnostic[], text: string): SyntaxDiagnostic[] {
+  const out: SyntaxDiagnostic[] = [];
+  let lastError = -1;
+  for (const d of sorted) {
+    const cascade = (d.code === 'unknown-statement' || d.code === 'missing-separator')
+      && lastError >= 0 && !/[\r\n]/.test(text.slice(lastError, d.span.start));
+    if (cascade) continue;
+    if (d.code === 'syntax-error' || d.code === 'invalid-character') lastError = d.span.start;
+    out.push(d);
+  }
+  return out;
+}
+
+/** At one offset the real error comes first, so what it causes can be recognised. */
+function rank(d: SyntaxDiagnostic): number {
+  return d.code === 'syntax-error' || d.code === 'invalid-character' ? 0 : 1;
+}
+
+function errorSpan(err: IRecognitionException, length: number) {
+  const t = err.token;
+  if (t.tokenType === EOF || !Number.isFinite(t.startOffset)) {
+    // Chevrotain reports "end of file" at the previous token; point at the end instead.
+    return { start: length, end: length };
+  }
+  if (t.tokenType.name === 'Newline') return { start: t.startOffset, end: t.startOffset };
+  return tokenSpan(t);
+}
