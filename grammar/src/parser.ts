@@ -7,7 +7,7 @@
  * rest of the file; errors inside a known statement are recovered by chevrotain's
  * re-sync to the end of the line.
  */
-import { CstParser, EMPTY_ALT, type CstNode, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, EMPTY_ALT, type CstNode, type IToken, type ParserMethod, type TokenType } from 'chevrotain';
 import {
   allTokens, Bdf, Comma, Dot, DotDot, kw, LBrace, Newline, NumberLit, RBrace, Semi, Word,
 } from './lexer';
@@ -99,7 +99,7 @@ export class IommuParser extends CstParser {
   }
 
   /** Builds a block rule: `{` statements `}` with the given statement alternatives. */
-  private block(ruleName: string, statements: () => CstNode[]) {
+  private block(ruleName: string, statements: () => ParserMethod<[], CstNode>[]) {
     return this.RULE(ruleName, () => {
       this.MANY(() => this.CONSUME(Newline, { LABEL: 'leadingNewline' }));
       this.CONSUME(LBrace);
@@ -110,7 +110,7 @@ export class IommuParser extends CstParser {
         DEF: [
           { ALT: () => this.CONSUME2(Newline) },
           { ALT: () => this.CONSUME(Semi) },
-          ...statements().map((rule) => ({ ALT: () => this.SUBRULE(rule as never) })),
+          ...statements().map((rule) => ({ ALT: () => this.SUBRULE(rule) })),
           { ALT: () => this.SUBRULE(this.unknownStatement), IGNORE_AMBIGUITIES: true },
         ],
       }));
