@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The `iommu-lens` CLI (bundled by `npm run build`).
+require('../dist/cli.cjs');

@@ -1,0 +1,46 @@
+/** The CLI's two output formats for findings: compiler-style text and JSON. */
+import type { Finding, Severity } from '../model';
+import type { Range } from '../ide';
+
+/** A finding with its file names and ranges resolved for output. */
+export interface OutputFinding {
+  file: string;
+  range: Range;
+  severity: Severity;
+  code: string;
+  message: string;
+  related: { file: string; range: Range; message: string }[];
+}
+
+export function toOutput(f: Finding, file: (uri: string) => string, range: (uri: string, f: Finding['span']) => Range): OutputFinding {
+  return {
+    file: file(f.uri), range: range(f.uri, f.span), severity: f.severity, code: f.code, message: f.message,
+    related: f.related.map((r) => ({ file: file(r.uri), range: range(r.uri, r.span), message: r.message })),
+  };
+}
+
+/** `file:line:col: severity CODE message` (1-based), related locations indented below. */
+export function formatText(findings: readonly OutputFinding[], fileCount: number): string {
+  const lines: string[] = [];
+  for (const f of findings) {
+    lines.push(`${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.code} ${oneLine(f.message)}`);
+    for (const r of f.related) {
+      lines.push(`    ${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: note: ${oneLine(r.message)}`);
+    }
+  }
+  lines.push(summary(findings, fileCount));
+  return lines.join('\n') + '\n';
+}
+
+export function formatJson(findings: readonly OutputFinding[]): string {
+  return JSON.stringify(findings, null, 2) + '\n';
+}
+
+export function summary(findings: readonly OutputFinding[], fileCount: number): string {
+  const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
+  const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+  return `${plural(fileCount, 'file')} checked: ${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, `
+    + `${plural(count('information'), 'information', 'information')}, ${plural(count('hint'), 'hint')}`;
+}
+
+function oneLine(s: string): string { return s.replace(/\s*\n\s*/g, ' '); }

@@ -1,0 +1,129 @@
+/**
+ * The language server: keeps the analysis host in step with open editors and the
+ * files on disk, re-analyses after edits (debounced), and publishes diagnostics for
+ * every .iommu file of the workspace, open or not.
+ */
+import {
+  createConnection, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocuments,
+  TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { AnalysisHost, Cancelled, DEFAULT_OPTIONS, type Analysis } from '../ide';
+import { toDiagnostic } from './convert';
+import { findIommuFiles, readUri } from './workspaceFiles';
+
+export interface ServerSettings { maxFileSize: number; debounceMs: number }
+
+const DEFAULT_SETTINGS: ServerSettings = { maxFileSize: DEFAULT_OPTIONS.maxFileSize, debounceMs: 120 };
+
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+  const documents = new TextDocuments(TextDocument);
+  let settings = DEFAULT_SETTINGS;
+  const host = new AnalysisHost({ maxFileSize: settings.maxFileSize });
+  let folders: string[] = [];
+  let canWatch = false;
+  /** What was last published per uri, to skip sending unchanged diagnostics. */
+  const published = new Map<string, string>();
+  let generation = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const applySettings = (raw: unknown) => {
+    const s = (raw ?? {}) as Partial<ServerSettings>;
+    settings = {
+      maxFileSize: typeof s.maxFileSize === 'number' && s.maxFileSize > 0 ? s.maxFileSize : DEFAULT_SETTINGS.maxFileSize,
+      debounceMs: typeof s.debounceMs === 'number' && s.debounceMs >= 0 ? s.debounceMs : DEFAULT_SETTINGS.debounceMs,
+    };
+    host.setOptions({ maxFileSize: settings.maxFileSize });
+  };
+
+  const publish = (analysis: Analysis) => {
+    for (const [uri, findings] of analysis.findings) {
+      const diagnostics = findings.map((f) => toDiagnostic(f, analysis));
+      const key = JSON.stringify(diagnostics);
+      if (published.get(uri) === key) continue;
+      published.set(uri, key);
+      void connection.sendDiagnostics({ uri, diagnostics });
+    }
+    for (const uri of [...published.keys()]) {
+      if (!analysis.findings.has(uri)) {
+        published.delete(uri);
+        void connection.sendDiagnostics({ uri, diagnostics: [] });
+      }
+    }
+  };
+
+  /** Runs the analysis now; a newer request makes an older one give up. */
+  const analyzeNow = () => {
+    const mine = ++generation;
+    try {
+      publish(host.analyze(() => mine !== generation));
+    } catch (e) {
+      if (e instanceof Cancelled) return;
+      connection.console.error(`analysis failed: ${(e as Error).stack ?? e}`);
+    }
+  };
+
+  const schedule = (delay = settings.debounceMs) => {
+    generation++; // cancels a run in progress
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => { timer = undefined; analyzeNow(); }, delay);
+  };
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    folders = (params.workspaceFolders ?? []).map((f) => f.uri);
+    if (folders.length === 0 && params.rootUri) folders = [params.rootUri];
+    canWatch = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    applySettings(params.initializationOptions);
+    return {
+      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+      serverInfo: { name: 'iommu-lens', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (canWatch) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] });
+    }
+    for (const folder of folders) {
+      for (const uri of await findIommuFiles(folder)) {
+        if (documents.get(uri)) continue;
+        const text = await readUri(uri);
+        if (text !== undefined) host.setFile(uri, text);
+      }
+    }
+    schedule(0);
+  });
+
+  connection.onDidChangeConfiguration((change) => {
+    const s = (change.settings as { iommuLens?: unknown } | undefined)?.iommuLens;
+    if (s) { applySettings(s); schedule(0); }
+  });
+
+  documents.onDidOpen((e) => { host.setFile(e.document.uri, e.document.getText()); schedule(0); });
+  documents.onDidChangeContent((e) => { host.setFile(e.document.uri, e.document.getText()); schedule(); });
+  documents.onDidClose(async (e) => {
+    // Closed: what counts again is the file on disk (gone for an unsaved buffer).
+    const text = await readUri(e.document.uri);
+    if (text === undefined) host.removeFile(e.document.uri);
+    else host.setFile(e.document.uri, text);
+    schedule(0);
+  });
+
+  connection.onDidChangeWatchedFiles(async (params) => {
+    for (const change of params.changes) {
+      if (documents.get(change.uri)) continue; // the editor's text wins while open
+      if (change.type === FileChangeType.Deleted) {
+        host.removeFile(change.uri);
+      } else {
+        const text = await readUri(change.uri);
+        if (text === undefined) host.removeFile(change.uri);
+        else host.setFile(change.uri, text);
+      }
+    }
+    schedule(0);
+  });
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}

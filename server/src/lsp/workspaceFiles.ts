@@ -1,0 +1,48 @@
+/** Reading the workspace's .iommu files from disk (the server's only file I/O). */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', 'dist', 'out']);
+/** A safety net for huge trees; a workspace with more .iommu files than this is unusual. */
+const MAX_FILES = 20_000;
+
+export async function findIommuFiles(folderUri: string): Promise<string[]> {
+  if (!folderUri.startsWith('file:')) return [];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (out.length >= MAX_FILES) return;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await walk(p);
+      } else if (e.isFile() && e.name.endsWith('.iommu')) {
+        out.push(pathToFileURL(p).href);
+      }
+    }
+  };
+  await walk(fileURLToPath(folderUri));
+  return out.sort();
+}
+
+/**
+ * The file's text, or undefined when it cannot be read (deleted, not a file, too big
+ * for a JS string). Oversized files are read and left to the host to report.
+ */
+export async function readUri(uri: string): Promise<string | undefined> {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    const path = fileURLToPath(uri);
+    const st = await stat(path);
+    if (!st.isFile()) return undefined;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Every finding code, with its default severity and a one-line summary. Codes are
+ * stable: tests, settings and docs/diagnostics.md refer to them (a test checks that
+ * every code here has its entry there).
+ */
+import type { Severity } from './findings';
+
+export interface CodeInfo { severity: Severity; summary: string }
+
+export const CODES = {
+  // ----- syntax (grammar/) -----
+  'syntax-error': { severity: 'error', summary: 'The text does not follow the grammar.' },
+  'unknown-statement': { severity: 'error', summary: 'A line starts with a word the enclosing block does not accept.' },
+  'missing-separator': { severity: 'error', summary: "Two statements on one line without ';' between them." },
+  'unclosed-block': { severity: 'error', summary: "A '{' is never closed." },
+  'invalid-character': { severity: 'error', summary: 'A character that is not part of the language.' },
+  'unterminated-comment': { severity: 'error', summary: "A '/*' comment is never closed." },
+  'file-too-large': { severity: 'error', summary: 'The file is larger than the configured limit and was not analysed.' },
+  // ----- numbers and ranges (model/numbers.ts) -----
+  'invalid-number': { severity: 'error', summary: 'A number with a bad digit, misplaced `_` or unknown unit.' },
+  'number-too-large': { severity: 'error', summary: 'A value above 0xffff_ffff_ffff_ffff.' },
+  'unit-not-allowed': { severity: 'error', summary: 'A size unit on a value that is a count, not a size.' },
+  'value-out-of-range': { severity: 'error', summary: 'A value outside what the real system accepts (address width, phys-bits, ...).' },
+  'zero-size': { severity: 'error', summary: 'A range of size 0.' },
+  'range-reversed': { severity: 'error', summary: 'A range whose END is below its START.' },
+  'range-wraps': { severity: 'error', summary: 'A range that runs past 0xffff_ffff_ffff_ffff.' },
+  'invalid-bdf': { severity: 'error', summary: 'A PCI address outside segment 0-ffff, bus 0-ff, device 0-1f, function 0-7.' },
+  // ----- names (model/resolve.ts) -----
+  'unknown-name': { severity: 'error', summary: 'A reference to a name that is not declared where it is looked up.' },
+  'duplicate-name': { severity: 'error', summary: 'A name declared twice in one scope.' },
+  'wrong-kind': { severity: 'error', summary: 'A name of the wrong kind, e.g. an IOMMU where a device is expected.' },
+  'wrong-platform': { severity: 'error', summary: 'A qualified name from another platform than the one the statement is about.' },
+  'ambiguous-name': { severity: 'error', summary: 'A device name several platforms in play have; qualify it.' },
+  'duplicate-setting': { severity: 'warning', summary: 'A setting given twice in one block; the last one wins.' },
+  'duplicate-bdf': { severity: 'error', summary: 'Two devices of one platform at the same PCI address.' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;
+
+export function isCode(s: string): s is Code {
+  return Object.prototype.hasOwnProperty.call(CODES, s);
+}

@@ -1,0 +1,43 @@
+/**
+ * A finding: what every stage (syntax, model, simulator) reports. It speaks in the
+ * project's own terms (uri + span); only the LSP and CLI layers turn it into theirs.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { CODES, type Code } from './codes';
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface Location { uri: string; span: Span }
+
+export interface Related extends Location { message: string }
+
+export interface TextEdit extends Location { newText: string }
+
+export interface Fix { title: string; edits: TextEdit[] }
+
+export interface Finding extends Location {
+  code: Code;
+  severity: Severity;
+  message: string;
+  related: Related[];
+  fixes: Fix[];
+}
+
+/** Builds a finding with the code's default severity. */
+export function finding(
+  code: Code, at: Location, message: string,
+  extra: { related?: Related[]; fixes?: Fix[]; severity?: Severity } = {},
+): Finding {
+  return {
+    code, severity: extra.severity ?? CODES[code].severity, message,
+    uri: at.uri, span: at.span, related: extra.related ?? [], fixes: extra.fixes ?? [],
+  };
+}
+
+/** Deterministic order: file, position, code, message. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0)
+    || a.span.start - b.span.start || a.span.end - b.span.end
+    || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)
+    || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}

@@ -1,0 +1,6 @@
+export * from './codes';
+export * from './findings';
+export * from './interval';
+export * from './numbers';
+export * from './types';
+export { buildModel, type ParsedFile, type ModelResult } from './resolve';

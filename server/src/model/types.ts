@@ -1,0 +1,180 @@
+/**
+ * The typed model: what the descriptions say once names are resolved and numbers
+ * evaluated. Section-A constructs are fully typed; for the rest the model keeps the
+ * AST statement with its references resolved (their engines give them meaning).
+ */
+import type * as A from '@iommu-lens/grammar';
+import type { Interval } from './interval';
+import type { Bdf } from './numbers';
+
+export type SymbolKind =
+  | 'platform' | 'guest' | 'timeline' | 'pool' | 'firmware' | 'xen' | 'vintf'
+  | 'device' | 'iommu' | 'ram' | 'reserved'
+  | 'guest-ram' | 'viommu' | 'driver' | 'mapping' | 'event' | 'domain';
+
+/** The global kinds share one namespace across all files of a workspace. */
+export const GLOBAL_KINDS: readonly SymbolKind[] = ['platform', 'guest', 'timeline', 'pool', 'firmware', 'xen', 'vintf'];
+
+export const KIND_NOUN: Record<SymbolKind, string> = {
+  platform: 'platform', guest: 'guest', timeline: 'timeline', pool: 'pool', firmware: 'firmware',
+  xen: 'Xen host', vintf: 'VINTF', device: 'device', iommu: 'IOMMU', ram: 'RAM region',
+  reserved: 'reserved region', 'guest-ram': 'guest RAM region', viommu: 'vIOMMU', driver: 'driver',
+  mapping: 'DMA mapping', event: 'event', domain: 'Xen domain',
+};
+
+/** A declared name: where it is, what it is, and (for members) whose it is. */
+export interface Sym {
+  kind: SymbolKind;
+  name: string;
+  uri: string;
+  /** The name as written in the declaration. */
+  nameSpan: A.Span;
+  /** The whole declaration. */
+  span: A.Span;
+  /** The platform, guest, firmware, driver or Xen host the name belongs to. */
+  container?: string;
+}
+
+/** A use of a name, resolved: for go-to-definition, references and rename. */
+export interface Reference { uri: string; span: A.Span; target: Sym }
+
+export type IommuKind = 'vt-d' | 'amd-vi' | 'smmuv3' | 'virtio-iommu';
+export type RegionType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi' | 'sw-msi';
+export type AssignMode = 'shared' | 'private' | 'bind-capable';
+
+export interface Platform {
+  sym: Sym;
+  decl: A.PlatformDecl;
+  arch?: 'x86_64' | 'arm64';
+  iommus: Map<string, Iommu>;
+  devices: Map<string, Device>;
+  ram: RamRegion[];
+  reserved: ReservedRegion[];
+  /** Every member (device, IOMMU, ram, reserved) by name: one namespace. */
+  members: Map<string, Member>;
+}
+
+export type Member = Device | Iommu | RamRegion | ReservedRegion;
+
+export interface Iommu {
+  sym: Sym;
+  decl: A.IommuDecl;
+  kind?: IommuKind;
+  /** IOVA aperture is 0 .. 2^addressWidth - 1. */
+  addressWidth?: number;
+  msiMode?: 'remapped' | 'bypass';
+  pageSizes: bigint[];
+  cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint };
+}
+
+export interface Device {
+  sym: Sym;
+  decl: A.DeviceDecl;
+  bdf?: Bdf;
+  iommu?: Iommu;
+  stream?: bigint;
+  group?: bigint;
+  tdisp: boolean;
+  quirks: string[];
+  pf?: Device;
+  deviceClass?: string;
+}
+
+export interface RamRegion { sym: Sym; decl: A.RamDecl; range?: Interval }
+
+export type RegionTarget =
+  | { kind: 'device'; device: Device }
+  | { kind: 'iommu'; iommu: Iommu }
+  | { kind: 'group'; group: bigint };
+
+export interface ReservedRegion {
+  sym: Sym;
+  decl: A.ReservedDecl;
+  type?: RegionType;
+  range?: Interval;
+  /** Empty: the region applies to every device of the platform. */
+  targets: RegionTarget[];
+}
+
+export interface GuestRam { sym: Sym; decl: A.RamDecl; range?: Interval }
+
+export interface Assignment { uri: string; stmt: A.AssignStmt; device?: Device; mode: AssignMode }
+
+export interface Machine {
+  stmt: A.MachineStmt;
+  type?: 'q35' | 'i440fx' | 'virt';
+  memory?: bigint;
+  cpu?: 'amd' | 'intel';
+  physBits?: number;
+  maxRamBelow4g?: bigint;
+}
+
+export interface Guest {
+  sym: Sym;
+  decl: A.GuestDecl;
+  platform?: Platform;
+  ram: GuestRam[];
+  assigns: Assignment[];
+  machine?: Machine;
+  msiWindow?: Interval;
+  confidential?: { stmt: A.ConfidentialStmt; technology?: 'sev-snp' | 'tdx'; vtom?: bigint };
+  viommus: { sym: Sym; stmt: A.ViommuStmt; kind?: IommuKind; via?: Vintf; stage2: boolean }[];
+  container: 'type1' | 'iommufd';
+}
+
+export interface Pool { sym: Sym; decl: A.PoolDecl; hosts: Platform[] }
+
+/** A timeline step with its names resolved in the platform in force at that step. */
+export interface ResolvedStep {
+  uri: string;
+  step: A.Step;
+  guest?: Guest;
+  device?: Device;
+  /** `migrate ... to P`. */
+  target?: Platform;
+  /** The platform the step's guest (or device) is on when the step runs. */
+  platform?: Platform;
+  range?: Interval;
+}
+
+export interface Timeline { sym: Sym; decl: A.TimelineDecl; steps: ResolvedStep[] }
+
+export interface Firmware {
+  sym: Sym;
+  decl: A.FirmwareDecl;
+  guest?: Guest;
+  drivers: { sym: Sym; decl: A.DriverDecl; device?: Device; maps: Map<string, Sym> }[];
+  events: Map<string, Sym>;
+}
+
+export interface Xen {
+  sym: Sym;
+  decl: A.XenDecl;
+  platform?: Platform;
+  domains: Map<string, { sym: Sym; decl: A.DomainDecl | A.Dom0Decl; passed: Device[] }>;
+}
+
+export interface Vintf {
+  sym: Sym;
+  decl: A.VintfDecl;
+  iommu?: Iommu;
+  guest?: Guest;
+  streams: { stmt: A.VintfItem & { kind: 'stream' }; device?: Device; virtualSid?: bigint }[];
+}
+
+export interface CommandsBlock { uri: string; decl: A.CommandsDecl; vintf?: Vintf }
+
+export interface Model {
+  platforms: Map<string, Platform>;
+  guests: Map<string, Guest>;
+  pools: Map<string, Pool>;
+  timelines: Map<string, Timeline>;
+  firmwares: Map<string, Firmware>;
+  xens: Map<string, Xen>;
+  vintfs: Map<string, Vintf>;
+  commands: CommandsBlock[];
+  /** Every declared name, global and local. */
+  symbols: Sym[];
+  /** Every resolved use of a name. */
+  references: Reference[];
+}
