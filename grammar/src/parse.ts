@@ -7,7 +7,7 @@ import { lex } from './lexer';
 import { parserInstance } from './parser';
 import { statementKeywordsByBlock } from './vocabulary';
 
-/** At most this many parser errors per file; past it the rest are summarised. */
+/** At most this many syntax diagnostics per file; past it the rest are counted. */
 const MAX_PARSE_ERRORS = 200;
 
 export function parse(text: string): SourceFile {
@@ -21,26 +21,28 @@ export function parse(text: string): SourceFile {
   const builder = new AstBuilder(statementKeywordsByBlock());
   const decls = builder.file(cst);
   const unclosed = builder.diagnostics.some((d) => d.code === 'unclosed-block');
-  for (const err of parser.errors.slice(0, MAX_PARSE_ERRORS)) {
+  for (const err of parser.errors) {
     // A block still open at the end of the file is reported once, at its '{'.
     if (unclosed && err.token.tokenType === EOF) continue;
     diagnostics.push({ code: 'syntax-error', message: err.message, span: errorSpan(err, text.length) });
-  }
-  if (parser.errors.length > MAX_PARSE_ERRORS) {
-    const last = parser.errors[MAX_PARSE_ERRORS]!;
-    diagnostics.push({
-      code: 'syntax-error', span: errorSpan(last, text.length),
-      message: `${parser.errors.length - MAX_PARSE_ERRORS} more syntax errors not shown`,
-    });
   }
   diagnostics.push(...builder.diagnostics);
   diagnostics.sort((a, b) => a.span.start - b.span.start || rank(a) - rank(b) || a.span.end - b.span.end);
   return {
     decls,
     comments: lexed.comments.map(tokenSpan),
-    diagnostics: dropCascades(diagnostics, text),
+    diagnostics: capped(dropCascades(diagnostics, text)),
     length: text.length,
   };
+}
+
+/** A file of garbage gets a readable number of diagnostics and a count of the rest. */
+function capped(sorted: SyntaxDiagnostic[]): SyntaxDiagnostic[] {
+  if (sorted.length <= MAX_PARSE_ERRORS) return sorted;
+  const shown = sorted.slice(0, MAX_PARSE_ERRORS);
+  const next = sorted[MAX_PARSE_ERRORS]!;
+  shown.push({ code: next.code, span: next.span, message: `${sorted.length - MAX_PARSE_ERRORS} more syntax errors not shown` });
+  return shown;
 }
 
 /**

@@ -1,0 +1,45 @@
+/** Shared test helpers: inline workspaces and AST walking. */
+import { parse, type SourceFile, type Span } from '@iommu-lens/grammar';
+import { AnalysisHost, type Analysis } from '../server/src/ide';
+import type { Finding } from '../server/src/model';
+
+/** The text a span covers. */
+export function slice(text: string, span: Span): string {
+  return text.slice(span.start, span.end);
+}
+
+/** Parses and fails loudly on any syntax diagnostic. */
+export function parseClean(text: string): SourceFile {
+  const f = parse(text);
+  if (f.diagnostics.length) {
+    throw new Error(`unexpected diagnostics:\n${f.diagnostics.map((d) => `${d.code} ${d.message} @${d.span.start}`).join('\n')}`);
+  }
+  return f;
+}
+
+/** Analyses an inline workspace: `{ 'a.iommu': text, ... }`. */
+export function analyze(files: Record<string, string>): Analysis & { all: Finding[] } {
+  const host = new AnalysisHost();
+  for (const [name, text] of Object.entries(files)) host.setFile(uri(name), text);
+  const a = host.analyze();
+  return { ...a, all: [...a.findings.values()].flat() };
+}
+
+export function uri(name: string): string {
+  return `file:///ws/${name}`;
+}
+
+/** Every object in a tree (for checking spans of every AST node). */
+export function* walk(node: unknown): Generator<Record<string, unknown>> {
+  if (Array.isArray(node)) {
+    for (const n of node) yield* walk(n);
+  } else if (node && typeof node === 'object') {
+    yield node as Record<string, unknown>;
+    for (const v of Object.values(node)) yield* walk(v);
+  }
+}
+
+/** Codes of the findings, with the text each points at: `code@text`. */
+export function codesAt(a: { all: Finding[] }, files: Record<string, string>): string[] {
+  return a.all.map((f) => `${f.code}@${slice(files[f.uri.replace('file:///ws/', '')]!, f.span)}`);
+}
