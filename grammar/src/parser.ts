@@ -98,10 +98,14 @@ export class IommuParser extends CstParser {
     this.or(idx, ENUMS[e].map((w) => ({ ALT: () => this.consume(idx, kw(w), { LABEL: e }) })));
   }
 
-  /** Builds a block rule: `{` statements `}` with the given statement alternatives. */
-  private block(ruleName: string, statements: () => ParserMethod<[], CstNode>[]) {
+  /**
+   * Builds a block rule: `{` statements `}` with the given statement alternatives.
+   * A required block may open on the next line; an optional one (`iommu x vt-d { ... }`)
+   * must open on the same line, or the next statement would be taken for its body.
+   */
+  private block(ruleName: string, statements: () => ParserMethod<[], CstNode>[], optional = false) {
     return this.RULE(ruleName, () => {
-      this.MANY(() => this.CONSUME(Newline, { LABEL: 'leadingNewline' }));
+      if (!optional) this.MANY(() => this.CONSUME(Newline, { LABEL: 'leadingNewline' }));
       this.CONSUME(LBrace);
       // One token of lookahead picks the statement, so an error inside a known
       // statement is recovered there instead of turning the line into an unknown one.
@@ -163,7 +167,7 @@ export class IommuParser extends CstParser {
     this.OPTION2(() => { this.CONSUME(kw('sids-per-vintf')); this.CONSUME2(NumberLit, { LABEL: 'sidCount' }); });
   });
 
-  public iommuBody = this.block('iommuBody', () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt]);
+  public iommuBody = this.block('iommuBody', () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt], true);
 
   public ramDecl = this.RULE('ramDecl', () => { this.CONSUME(kw('ram')); this.SUBRULE(this.name); this.SUBRULE(this.range); });
 
@@ -248,7 +252,7 @@ export class IommuParser extends CstParser {
     this.OPTION(() => this.SUBRULE(this.confidentialBody));
   });
   public vtomStmt = this.RULE('vtomStmt', () => { this.CONSUME(kw('vtom')); this.CONSUME(NumberLit); });
-  public confidentialBody = this.block('confidentialBody', () => [this.vtomStmt]);
+  public confidentialBody = this.block('confidentialBody', () => [this.vtomStmt], true);
 
   public viommuStmt = this.RULE('viommuStmt', () => {
     this.CONSUME(kw('viommu'));
@@ -381,7 +385,7 @@ export class IommuParser extends CstParser {
     { ALT: () => { this.CONSUME(kw('call')); this.CONSUME(Word, { LABEL: 'service' }); } },
   ]));
 
-  public actionBody = this.block('actionBody', () => [this.action]);
+  public actionBody = this.block('actionBody', () => [this.action], true);
   public driverBody = this.block('driverBody', () => [this.mapStmt, this.handlerStmt]);
   public iommuProtocolDecl = this.RULE('iommuProtocolDecl', () => { this.CONSUME(kw('iommu-protocol')); this.SUBRULE(this.iommuProtocolBody); });
   public iommuProtocolBody = this.block('iommuProtocolBody', () => [this.handlerStmt]);

@@ -34,6 +34,9 @@ class Resolver {
   };
   /** The one global namespace. */
   private readonly globals = new Map<string, { sym: Sym; entity: GlobalEntity }>();
+  /** Every platform declaration, duplicates included (their members are checked too). */
+  private readonly allPlatforms: Platform[] = [];
+  private readonly allVintfs: Vintf[] = [];
   /** Device name → the platforms that have one, for "epyc-b has a nic0" hints. */
   private readonly deviceIndex = new Map<string, Platform[]>();
 
@@ -44,7 +47,7 @@ class Resolver {
     // Platforms first (their members are what everything else refers to), then guests
     // (timelines and firmware follow guests to their platforms), then the rest.
     for (const { uri, d } of decls) if (d.kind === 'platform') this.declarePlatform(uri, d);
-    for (const p of this.model.platforms.values()) this.resolvePlatform(p);
+    for (const p of this.allPlatforms) this.resolvePlatform(p);
     for (const { uri, d } of decls) if (d.kind === 'vintf') this.declareVintf(uri, d);
     for (const { uri, d } of decls) if (d.kind === 'guest') this.declareGuest(uri, d);
     for (const { uri, d } of decls) {
@@ -55,7 +58,7 @@ class Resolver {
         default: break;
       }
     }
-    for (const v of this.model.vintfs.values()) this.resolveVintf(v);
+    for (const v of this.allVintfs) this.resolveVintf(v);
     for (const { uri, d } of decls) {
       if (d.kind === 'timeline') this.timeline(uri, d);
       else if (d.kind === 'commands') this.commands(uri, d);
@@ -212,7 +215,8 @@ class Resolver {
       const candidates = [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
       const elsewhere = kinds.includes('device') ? (this.deviceIndex.get(name.text) ?? []).filter((p) => p !== where) : [];
       const hint = elsewhere.length ? `; ${elsewhere.map((p) => p.sym.name).join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';
-      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, candidates, hint);
+      // When another platform has exactly this name, that is the likelier mistake than a typo.
+      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, elsewhere.length ? [] : candidates, hint);
       return undefined;
     }
     if (!kinds.includes(m.sym.kind)) {
@@ -236,8 +240,9 @@ class Resolver {
       sym: this.sym('platform', uri, d.name, d.span), decl: d,
       iommus: new Map(), devices: new Map(), ram: [], reserved: [], members: new Map(),
     };
-    if (!this.declareGlobal(p.sym, p)) return;
-    this.model.platforms.set(p.sym.name, p);
+    // A duplicate is not entered in the model, but its contents are still checked.
+    if (this.declareGlobal(p.sym, p)) this.model.platforms.set(p.sym.name, p);
+    this.allPlatforms.push(p);
     const scope = `platform ${p.sym.name}`;
     for (const item of d.items) {
       switch (item.kind) {
@@ -364,8 +369,7 @@ class Resolver {
   private declareGuest(uri: string, d: A.GuestDecl): void {
     if (!d.name) return;
     const g: Guest = { sym: this.sym('guest', uri, d.name, d.span), decl: d, ram: [], assigns: [], viommus: [], container: 'type1' };
-    if (!this.declareGlobal(g.sym, g)) return;
-    this.model.guests.set(g.sym.name, g);
+    if (this.declareGlobal(g.sym, g)) this.model.guests.set(g.sym.name, g);
     g.platform = this.global(uri, d.platform, ['platform']) as Platform | undefined;
     const locals = new Map<string, { sym: Sym }>();
     const scope = `guest ${g.sym.name}`;
@@ -431,8 +435,7 @@ class Resolver {
   private pool(uri: string, d: A.PoolDecl): void {
     if (!d.name) return;
     const p: Pool = { sym: this.sym('pool', uri, d.name, d.span), decl: d, hosts: [] };
-    if (!this.declareGlobal(p.sym, p)) return;
-    this.model.pools.set(p.sym.name, p);
+    if (this.declareGlobal(p.sym, p)) this.model.pools.set(p.sym.name, p);
     const seen = new Map<Platform, A.Span>();
     for (const h of d.hosts) {
       const host = this.global(uri, h, ['platform']) as Platform | undefined;
@@ -452,8 +455,7 @@ class Resolver {
   private timeline(uri: string, d: A.TimelineDecl): void {
     if (!d.name) return;
     const t: Timeline = { sym: this.sym('timeline', uri, d.name, d.span), decl: d, steps: [] };
-    if (!this.declareGlobal(t.sym, t)) return;
-    this.model.timelines.set(t.sym.name, t);
+    if (this.declareGlobal(t.sym, t)) this.model.timelines.set(t.sym.name, t);
     /** Where each guest used so far is, step by step. */
     const location = new Map<Guest, Platform | undefined>();
     const guest = (ref: A.Ref | undefined): Guest | undefined => {
@@ -577,8 +579,7 @@ class Resolver {
   private firmware(uri: string, d: A.FirmwareDecl): void {
     if (!d.name) return;
     const fw: Firmware = { sym: this.sym('firmware', uri, d.name, d.span), decl: d, drivers: [], events: new Map() };
-    if (!this.declareGlobal(fw.sym, fw)) return;
-    this.model.firmwares.set(fw.sym.name, fw);
+    if (this.declareGlobal(fw.sym, fw)) this.model.firmwares.set(fw.sym.name, fw);
     fw.guest = this.global(uri, d.guest, ['guest']) as Guest | undefined;
     const platform = fw.guest?.platform;
     const driverNames = new Map<string, { sym: Sym }>();
@@ -666,8 +667,7 @@ class Resolver {
   private xen(uri: string, d: A.XenDecl): void {
     if (!d.name) return;
     const x: Xen = { sym: this.sym('xen', uri, d.name, d.span), decl: d, domains: new Map() };
-    if (!this.declareGlobal(x.sym, x)) return;
-    this.model.xens.set(x.sym.name, x);
+    if (this.declareGlobal(x.sym, x)) this.model.xens.set(x.sym.name, x);
     x.platform = this.global(uri, d.platform, ['platform']) as Platform | undefined;
     for (const item of d.items) {
       if (item.kind === 'unknown') continue;
@@ -695,8 +695,8 @@ class Resolver {
   private declareVintf(uri: string, d: A.VintfDecl): void {
     if (!d.name) return;
     const v: Vintf = { sym: this.sym('vintf', uri, d.name, d.span), decl: d, streams: [] };
-    if (!this.declareGlobal(v.sym, v)) return;
-    this.model.vintfs.set(v.sym.name, v);
+    if (this.declareGlobal(v.sym, v)) this.model.vintfs.set(v.sym.name, v);
+    this.allVintfs.push(v);
   }
 
   /** After guests are declared: the VINTF's guest, its IOMMU there and its streams. */
