@@ -1,0 +1,110 @@
+/**
+ * The bundled CLI (dist/cli.cjs, built by `npm test`) against golden outputs.
+ * Regenerate goldens with UPDATE_GOLDEN=1 after an intended change, and review the diff.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.cjs');
+
+function cli(args: string[], cwd = ROOT) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function golden(name: string, actual: string): void {
+  const file = join(ROOT, 'test', 'golden', name);
+  if (process.env['UPDATE_GOLDEN'] || !existsSync(file)) writeFileSync(file, actual);
+  assert.equal(actual, readFileSync(file, 'utf8'), `golden ${name} differs (UPDATE_GOLDEN=1 to accept)`);
+}
+
+describe('iommu-lens check', () => {
+  test('is built', () => assert.ok(existsSync(CLI), 'run `npm run build` first'));
+
+  test('a clean workspace: summary only, exit 0', () => {
+    const r = cli(['check', 'test/fixtures/cli/clean']);
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout, '2 files checked: 0 errors, 0 warnings, 0 information, 0 hints\n');
+  });
+
+  test('text output: file:line:col: severity CODE message, related notes, summary; exit 1', () => {
+    const r = cli(['check', 'test/fixtures/cli/broken']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, '');
+    golden('check-broken.txt', r.stdout);
+    const lines = r.stdout.trimEnd().split('\n');
+    const findings = lines.filter((l) => /^\S/.test(l) && !/ checked: /.test(l));
+    for (const l of findings) assert.match(l, /^test\/fixtures\/cli\/broken\/\S+\.iommu:\d+:\d+: (error|warning|information|hint) [a-z0-9-]+ \S/);
+    assert.match(lines[lines.length - 1]!, /^2 files checked: \d+ errors, 0 warnings, 0 information, 0 hints$/);
+  });
+
+  test('json output: one array, 0-based LSP positions, related locations', () => {
+    const r = cli(['check', '--format', 'json', 'test/fixtures/cli/broken']);
+    assert.equal(r.status, 1);
+    golden('check-broken.json', r.stdout);
+    const data = JSON.parse(r.stdout) as { file: string; range: { start: { line: number; character: number } }; severity: string; code: string; message: string; related: unknown[] }[];
+    assert.ok(Array.isArray(data) && data.length > 5);
+    for (const f of data) {
+      assert.deepEqual(Object.keys(f), ['file', 'range', 'severity', 'code', 'message', 'related']);
+      assert.ok(['error', 'warning', 'information', 'hint'].includes(f.severity));
+    }
+    // guests.iommu line 4 "  assign gpu1": 0-based line 3, character 9.
+    const gpu1 = data.find((f) => f.message.includes("'gpu1'"))!;
+    assert.equal(gpu1.file, 'test/fixtures/cli/broken/guests.iommu');
+    assert.deepEqual(gpu1.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 13 } });
+    const dup = data.find((f) => f.code === 'duplicate-name')!;
+    assert.deepEqual(dup.related, [{ file: 'test/fixtures/cli/broken/hosts/a.iommu', range: { start: { line: 4, character: 9 }, end: { line: 4, character: 13 } }, message: 'first declared here' }]);
+  });
+
+  test('text and json report the same findings', () => {
+    const text = cli(['check', 'test/fixtures/cli/broken']).stdout.split('\n').filter((l) => /^\S+:\d+:\d+: /.test(l));
+    const json = JSON.parse(cli(['check', '--format=json', 'test/fixtures/cli/broken']).stdout) as { file: string; range: { start: { line: number; character: number } }; severity: string; code: string; message: string }[];
+    assert.deepEqual(text, json.map((f) => `${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.code} ${f.message}`));
+  });
+
+  test('single files, any extension, and absolute paths', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-'));
+    const file = join(dir, 'desc.txt');
+    writeFileSync(file, 'platform p { arch arm64 }\n');
+    const r = cli(['check', file]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^1 file checked/);
+    writeFileSync(file, 'platform p { arch sparc }\n');
+    const bad = cli(['check', file], dir);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /^desc\.txt:1:19: error syntax-error /);
+  });
+
+  test('usage errors and unreadable paths exit 2 with a clear message', () => {
+    const cases: [string[], RegExp][] = [
+      [[], /usage: iommu-lens/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['check'], /check needs at least one PATH/],
+      [['check', '--format', 'xml', 'examples'], /--format must be text or json/],
+      [['check', '--nope', 'examples'], /Unknown option '--nope'/],
+      [['check', 'does/not/exist.iommu'], /cannot read 'does\/not\/exist.iommu': no such file or directory/],
+      [['check', 'test/unit'], /no \.iommu files under 'test\/unit'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.match(r.stdout + r.stderr, message, args.join(' '));
+    }
+  });
+
+  test('--help and --version exit 0', () => {
+    assert.equal(cli(['--help']).status, 0);
+    assert.match(cli(['--version']).stdout, /^iommu-lens \d+\.\d+\.\d+/);
+  });
+
+  test('a file over --max-file-size gets one file-too-large error', () => {
+    const r = cli(['check', '--max-file-size', '50', 'test/fixtures/cli/clean/host.iommu']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^test\/fixtures\/cli\/clean\/host\.iommu:1:1: error file-too-large /);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The bundled language server (dist/server.cjs) driven over stdio, as any LSP editor
+ * would: initialize with a workspace folder, open and edit documents, and check the
+ * diagnostics it publishes, for open files and for files only on disk.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import {
+  createProtocolConnection, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification, ExitNotification, FileChangeType, InitializedNotification, InitializeRequest,
+  PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
+  type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+
+const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
+
+class Client {
+  readonly latest = new Map<string, Diagnostic[]>();
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly conn: ProtocolConnection;
+
+  constructor() {
+    this.proc = spawn(process.execPath, [SERVER, '--stdio']);
+    this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
+    this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
+      this.latest.set(p.uri, p.diagnostics);
+      this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+    });
+    this.conn.listen();
+  }
+
+  /** Resolves when `check` holds on the diagnostics received so far. */
+  until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; have ${JSON.stringify([...this.latest])}`)), ms);
+      this.waiters.push({ check, resolve: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
+
+  codes(uri: string): string[] {
+    return (this.latest.get(uri) ?? []).map((d) => String(d.code));
+  }
+
+  async stop(): Promise<void> {
+    await this.conn.sendRequest(ShutdownRequest.type);
+    await this.conn.sendNotification(ExitNotification.type);
+    await new Promise((r) => this.proc.once('exit', r));
+    this.conn.dispose();
+  }
+}
+
+describe('language server over stdio', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-ws-'));
+  const uriOf = (rel: string) => pathToFileURL(join(dir, rel)).href;
+  let client: Client;
+
+  before(async () => {
+    mkdirSync(join(dir, 'hosts'));
+    writeFileSync(join(dir, 'hosts', 'a.iommu'), 'platform epyc-a {\n  iommu amdvi0 amd-vi { address-width 48 }\n  device gpu0 { bdf 0000:41:00.0; iommu amdvi0 }\n}\n');
+    // A file nobody opens, with an error: the server must still report it.
+    writeFileSync(join(dir, 'hosts', 'b.iommu'), 'platform epyc-b {\n  arch sparc\n}\n');
+    writeFileSync(join(dir, 'vm1.iommu'), 'guest vm1 on epyc-a {\n  assign gpu0\n}\n');
+    client = new Client();
+    const init = await client.conn.sendRequest(InitializeRequest.type, {
+      processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
+      workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'ws' }],
+    });
+    assert.equal(init.serverInfo?.name, 'iommu-lens');
+    await client.conn.sendNotification(InitializedNotification.type, {});
+  });
+
+  after(async () => {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('diagnostics for files on disk that are not open', async () => {
+    await client.until(() => client.codes(uriOf('hosts/b.iommu')).length > 0, 'diagnostics of b.iommu');
+    const [d] = client.latest.get(uriOf('hosts/b.iommu'))!;
+    assert.equal(d!.code, 'syntax-error');
+    assert.equal(d!.source, 'iommu-lens');
+    assert.deepEqual(d!.range, { start: { line: 1, character: 7 }, end: { line: 1, character: 12 } });
+    assert.deepEqual(client.codes(uriOf('vm1.iommu')), []);
+  });
+
+  test('an open document is re-analysed on every edit, across files', async () => {
+    const uri = uriOf('vm1.iommu');
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'iommu', version: 1, text: 'guest vm1 on epyc-a {\n  assign gpu0\n}\n' },
+    });
+    await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: 1, character: 12 }, end: { line: 1, character: 13 } }, text: '9' }],
+    });
+    await client.until(() => client.codes(uri).includes('unknown-name'), 'unknown-name after the edit');
+    const d = client.latest.get(uri)![0]!;
+    assert.deepEqual(d.range, { start: { line: 1, character: 9 }, end: { line: 1, character: 13 } });
+    assert.match(d.message, /no device 'gpu9' on platform epyc-a \(did you mean 'gpu0'\?\)/);
+    await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 3 },
+      contentChanges: [{ range: { start: { line: 1, character: 12 }, end: { line: 1, character: 13 } }, text: '0' }],
+    });
+    await client.until(() => client.codes(uri).length === 0, 'the fix to clear the diagnostic');
+  });
+
+  test('an unsaved rename in one file shows up in another file that uses it', async () => {
+    const host = uriOf('hosts/a.iommu');
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: host, languageId: 'iommu', version: 1, text: 'platform epyc-a2 {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n' },
+    });
+    await client.until(() => client.codes(uriOf('vm1.iommu')).includes('unknown-name'), 'the guest to lose its platform');
+    await client.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: host } });
+    await client.until(() => client.codes(uriOf('vm1.iommu')).length === 0, 'closing to restore the file on disk');
+  });
+
+  test('files created and deleted on disk (watched-file events)', async () => {
+    writeFileSync(join(dir, 'new.iommu'), 'guest vm2 on nowhere { }\n');
+    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf('new.iommu'), type: FileChangeType.Created }] });
+    await client.until(() => client.codes(uriOf('new.iommu')).includes('unknown-name'), 'the new file');
+    rmSync(join(dir, 'new.iommu'));
+    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf('new.iommu'), type: FileChangeType.Deleted }] });
+    await client.until(() => client.latest.get(uriOf('new.iommu'))?.length === 0, 'the deleted file to be cleared');
+  });
+
+  test('related locations point into other files', async () => {
+    writeFileSync(join(dir, 'dup.iommu'), 'platform epyc-a { }\n');
+    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf('dup.iommu'), type: FileChangeType.Created }] });
+    await client.until(() => client.codes(uriOf('dup.iommu')).includes('duplicate-name') || client.codes(uriOf('hosts/a.iommu')).includes('duplicate-name'), 'the duplicate');
+    const all = [...client.latest.values()].flat().find((d) => d.code === 'duplicate-name')!;
+    assert.equal(all.relatedInformation?.length, 1);
+    assert.ok(all.relatedInformation![0]!.location.uri.endsWith('.iommu'));
+  });
+});
+
+describe('iommu-lens-server command line', () => {
+  test('without a transport it explains and exits 2; --help and --version exit 0', () => {
+    const none = spawnSync(process.execPath, [SERVER], { encoding: 'utf8' });
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /choose a transport: --stdio/);
+    assert.equal(spawnSync(process.execPath, [SERVER, '--help'], { encoding: 'utf8' }).status, 0);
+    assert.match(spawnSync(process.execPath, [SERVER, '--version'], { encoding: 'utf8' }).stdout, /iommu-lens-server \d/);
+  });
+});
