@@ -1,0 +1,71 @@
+/**
+ * The pipeline's dependency direction (docs/architecture.md):
+ * grammar → model → sim → ide → lsp / cli, and client apart. Checked on import lines.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** The layer of a file or an import target, e.g. 'grammar', 'server/model', 'client'. */
+function layer(path: string): string {
+  const rel = relative(ROOT, path).split('\\').join('/');
+  const m = /^(grammar|client)\//.exec(rel) ?? /^server\/src\/([a-z]+)\//.exec(rel);
+  if (!m) return rel;
+  return m[1] === 'grammar' || m[1] === 'client' ? m[1] : `server/${m[1]}`;
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** What each layer may import, besides itself and node built-ins. */
+const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
+  grammar: { layers: [], packages: /^chevrotain$/ },
+  'server/model': { layers: ['grammar'], packages: /^$/ },
+  'server/sim': { layers: ['grammar', 'server/model'], packages: /^$/ },
+  'server/ide': { layers: ['grammar', 'server/model', 'server/sim'], packages: /^$/ },
+  'server/lsp': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide'], packages: /^vscode-languageserver(-textdocument)?(\/node)?$/ },
+  'server/cli': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide'], packages: /^$/ },
+  client: { layers: [], packages: /^(vscode|vscode-languageclient(\/node)?)$/ },
+};
+
+test('every import follows the pipeline direction', () => {
+  const files = [...sources(join(ROOT, 'grammar', 'src')), ...sources(join(ROOT, 'server', 'src')), ...sources(join(ROOT, 'client', 'src'))];
+  assert.ok(files.length > 15);
+  const violations: string[] = [];
+  for (const file of files) {
+    const from = layer(file);
+    const rule = ALLOWED[from];
+    if (!rule) { violations.push(`${relative(ROOT, file)}: not in a known layer`); continue; }
+    for (const spec of imports(file)) {
+      if (spec.startsWith('node:')) continue;
+      let to: string;
+      if (spec.startsWith('.')) to = layer(resolve(dirname(file), spec) + '.ts');
+      else if (spec === '@iommu-lens/grammar') to = 'grammar';
+      else if (rule.packages.test(spec)) continue;
+      else { violations.push(`${relative(ROOT, file)} imports package '${spec}'`); continue; }
+      if (to !== from && !rule.layers.includes(to)) violations.push(`${relative(ROOT, file)} (${from}) imports ${spec} (${to})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('only the client imports vscode, only the lsp layer imports vscode-languageserver', () => {
+  for (const file of [...sources(join(ROOT, 'grammar', 'src')), ...sources(join(ROOT, 'server', 'src'))]) {
+    for (const spec of imports(file)) {
+      assert.notEqual(spec, 'vscode', file);
+      if (spec.startsWith('vscode-languageserver')) assert.equal(layer(file), 'server/lsp', file);
+    }
+  }
+});

@@ -1,0 +1,32 @@
+/** Every finding code is documented, and every documented code exists. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { SyntaxCode } from '@iommu-lens/grammar';
+import { CODES, isCode } from '../../server/src/model';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const doc = readFileSync(join(ROOT, 'docs', 'diagnostics.md'), 'utf8');
+const documented = [...doc.matchAll(/^### ([a-z0-9-]+)$/gm)].map((m) => m[1]!);
+
+test('every code has an entry in docs/diagnostics.md, with its severity', () => {
+  for (const [code, info] of Object.entries(CODES)) {
+    assert.ok(documented.includes(code), `docs/diagnostics.md has no '### ${code}'`);
+    const entry = doc.slice(doc.indexOf(`### ${code}\n`)).split('\n').slice(1, 3).join(' ');
+    assert.match(entry, new RegExp(`\\*\\*${info.severity}\\.\\*\\*`), `${code}: entry should start with **${info.severity}.**`);
+  }
+});
+
+test('every documented code exists', () => {
+  for (const code of documented) assert.ok(isCode(code), `docs/diagnostics.md documents unknown code '${code}'`);
+});
+
+test('the grammar\'s syntax codes are registered codes', () => {
+  const syntax: SyntaxCode[] = ['syntax-error', 'unknown-statement', 'missing-separator', 'unclosed-block', 'invalid-character', 'unterminated-comment'];
+  for (const c of syntax) assert.ok(isCode(c), c);
+});
+
+test('codes are kebab-case and stable-looking', () => {
+  for (const code of Object.keys(CODES)) assert.match(code, /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+});
