@@ -3,7 +3,7 @@
  * grammar → model → sim → ide → lsp / cli, and client apart. Checked on import lines.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
@@ -51,7 +51,10 @@ test('every import follows the pipeline direction', () => {
     for (const spec of imports(file)) {
       if (spec.startsWith('node:')) continue;
       let to: string;
-      if (spec.startsWith('.')) to = layer(resolve(dirname(file), spec) + '.ts');
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        to = layer(existsSync(target) && statSync(target).isDirectory() ? join(target, 'index.ts') : `${target}.ts`);
+      }
       else if (spec === '@iommu-lens/grammar') to = 'grammar';
       else if (rule.packages.test(spec)) continue;
       else { violations.push(`${relative(ROOT, file)} imports package '${spec}'`); continue; }
