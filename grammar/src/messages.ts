@@ -50,7 +50,8 @@ function expectation(labels: string[]): string {
 
 function withSuggestion(found: IToken, labels: string[]): string {
   const words = labels.filter((l) => l.startsWith("'")).map((l) => l.slice(1, -1));
-  const guess = found.tokenType.name === 'Word' || words.length ? didYouMean(found.image, words) : undefined;
+  // Only a word can be a misspelt keyword; `}` is never a typo of `{`.
+  const guess = /^[A-Za-z]/.test(found.image) ? didYouMean(found.image, words) : undefined;
   return guess && guess !== found.image ? ` (did you mean '${guess}'?)` : '';
 }
 

@@ -102,7 +102,7 @@ describe('language server over stdio', () => {
     await client.until(() => client.codes(uri).includes('unknown-name'), 'unknown-name after the edit');
     const d = client.latest.get(uri)![0]!;
     assert.deepEqual(d.range, { start: { line: 1, character: 9 }, end: { line: 1, character: 13 } });
-    assert.match(d.message, /no device 'gpu9' on platform epyc-a \(did you mean 'gpu0'\?\)/);
+    assert.match(String(d.message), /no device 'gpu9' on platform epyc-a \(did you mean 'gpu0'\?\)/);
     await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri, version: 3 },
       contentChanges: [{ range: { start: { line: 1, character: 12 }, end: { line: 1, character: 13 } }, text: '0' }],
