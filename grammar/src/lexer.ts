@@ -56,8 +56,15 @@ export interface LexError {
   offset: number;
   length: number;
   message: string;
-  code: 'invalid-character' | 'unterminated-comment';
+  code: 'invalid-character' | 'unterminated-comment' | 'syntax-error';
 }
+
+/**
+ * Blocks nest at most 4 deep in the language (firmware > driver > handler > actions).
+ * Braces past this depth are dropped before parsing, so no input can recurse the
+ * parser off the stack.
+ */
+export const MAX_NESTING = 32;
 
 export interface LexResult {
   tokens: IToken[];
@@ -93,7 +100,31 @@ export function lex(text: string): LexResult {
     if (/[\r\n]/.test(c.image)) breaking.push(syntheticNewline(c));
   }
   if (breaking.length) tokens = mergeByOffset(tokens, breaking);
-  return { tokens, comments, errors };
+  return { tokens: limitNesting(tokens, errors), comments, errors };
+}
+
+/** Drops `{` past MAX_NESTING (and the `}` that close them), reporting the first. */
+function limitNesting(tokens: IToken[], errors: LexError[]): IToken[] {
+  let depth = 0;
+  let dropped = 0;
+  const out: IToken[] = [];
+  for (const t of tokens) {
+    if (t.tokenType === LBrace) {
+      if (depth >= MAX_NESTING) {
+        if (dropped === 0) {
+          errors.push({ offset: t.startOffset, length: 1, code: 'syntax-error', message: `blocks are nested more than ${MAX_NESTING} deep; the braces past that depth are ignored` });
+        }
+        dropped++;
+        continue;
+      }
+      depth++;
+    } else if (t.tokenType === RBrace) {
+      if (dropped > 0) { dropped--; continue; }
+      if (depth > 0) depth--;
+    }
+    out.push(t);
+  }
+  return out;
 }
 
 function syntheticNewline(c: IToken): IToken {

@@ -41,7 +41,7 @@ function capped(sorted: SyntaxDiagnostic[]): SyntaxDiagnostic[] {
   if (sorted.length <= MAX_PARSE_ERRORS) return sorted;
   const shown = sorted.slice(0, MAX_PARSE_ERRORS);
   const next = sorted[MAX_PARSE_ERRORS]!;
-  shown.push({ code: next.code, span: next.span, message: `${sorted.length - MAX_PARSE_ERRORS} more syntax errors not shown` });
+  shown.push({ code: 'syntax-error', span: next.span, message: `${sorted.length - MAX_PARSE_ERRORS} more syntax errors not shown` });
   return shown;
 }
 

@@ -352,6 +352,15 @@ timeline t { start g }
     }
   });
 
+  test('blocks nested past the limit are cut, never recursing off the stack', () => {
+    for (const text of ['{'.repeat(200_000), 'x {\n'.repeat(50_000), 'platform p {'.repeat(10_000) + '}'.repeat(10_000)]) {
+      const f = parse(text);
+      assert.ok(f.diagnostics.some((d) => /nested more than 32 deep/.test(d.message)));
+    }
+    const ok = parseClean('firmware f for g { driver d for n { on exit-boot-services tpl notify { stop-dma } } }');
+    assert.equal(ok.decls.length, 1);
+  });
+
   test('thousands of errors are capped with a summary line', () => {
     const text = 'platform p {\n' + 'arch sparc\n'.repeat(500) + '}';
     const f = parse(text);
