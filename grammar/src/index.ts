@@ -1,6 +1,6 @@
 export * from './ast';
 export { parse } from './parse';
-export { lex, type LexResult, isKeyword } from './lexer';
+export { lex, type LexResult } from './lexer';
 export { ALL_KEYWORDS, DECLARATION_KEYWORDS, STATEMENT_KEYWORDS, VALUE_KEYWORDS } from './keywords';
 export { ENUMS, type EnumName, parserInstance } from './parser';
 export { statementKeywordsByBlock } from './vocabulary';

@@ -3,7 +3,7 @@
  * Numbers are lexed liberally (`12_000`, `0xfee0_0000`, `512G`, even `1__0` or `0x12Q`)
  * and validated by the model, which can then say exactly what is wrong with one.
  */
-import { createToken, Lexer, type IToken, type TokenType, tokenMatcher } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
 import { ALL_KEYWORDS } from './keywords';
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
@@ -147,8 +147,4 @@ function mergeByOffset(a: IToken[], b: IToken[]): IToken[] {
 
 function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-export function isKeyword(t: IToken): boolean {
-  return t.tokenType !== Word && tokenMatcher(t, Word);
 }

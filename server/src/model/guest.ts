@@ -1,0 +1,88 @@
+/** Guests (RAM, assignments, machine, confidential settings, vIOMMUs) and pools. */
+import type * as A from '@iommu-lens/grammar';
+import type { Scope } from './scope';
+import type { AssignMode, Guest, IommuKind, Platform, Pool, Sym, Vintf } from './types';
+
+export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
+  if (!d.name) return;
+  const g: Guest = { sym: ctx.sym('guest', uri, d.name, d.span), decl: d, ram: [], assigns: [], viommus: [], container: 'type1' };
+  if (ctx.declareGlobal(g.sym, g)) ctx.model.guests.set(g.sym.name, g);
+  g.platform = ctx.global(uri, d.platform, ['platform']) as Platform | undefined;
+  const locals = new Map<string, { sym: Sym }>();
+  const scope = `guest ${g.sym.name}`;
+  for (const item of d.items) {
+    switch (item.kind) {
+      case 'ram': {
+        if (!item.name) break;
+        const r = { sym: ctx.sym('guest-ram', uri, item.name, item.span, g.sym.name), decl: item, range: ctx.range(uri, item.range) };
+        if (ctx.declareLocal(locals, r, scope)) g.ram.push(r);
+        break;
+      }
+      case 'assign':
+        g.assigns.push({ uri, stmt: item, device: ctx.device(uri, item.device, g.platform), mode: (item.mode?.text ?? 'shared') as AssignMode });
+        break;
+      case 'machine': g.machine = machine(ctx, uri, item); break;
+      case 'msi-window': g.msiWindow = ctx.range(uri, item.range); break;
+      case 'confidential': {
+        let vtom: bigint | undefined;
+        for (const v of item.items) if (v.kind === 'vtom') vtom = ctx.num(uri, v.value);
+        ctx.singletons(uri, item.items, ['vtom'], `confidential settings of guest ${g.sym.name}`);
+        g.confidential = { stmt: item, technology: item.technology?.text as 'sev-snp' | 'tdx' | undefined, vtom };
+        break;
+      }
+      case 'viommu': {
+        if (!item.name) break;
+        const v = {
+          sym: ctx.sym('viommu', uri, item.name, item.span, g.sym.name), stmt: item, kind: item.iommuKind?.text as IommuKind | undefined,
+          via: ctx.global(uri, item.via, ['vintf']) as Vintf | undefined, stage2: item.stage2 !== undefined,
+        };
+        if (ctx.declareLocal(locals, v, scope)) g.viommus.push(v);
+        break;
+      }
+      case 'container': if (item.value) g.container = item.value.text as Guest['container']; break;
+      default: break;
+    }
+  }
+  ctx.singletons(uri, d.items, ['machine', 'msi-window', 'confidential', 'container'], `guest ${g.sym.name}`);
+}
+
+function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
+  const out: NonNullable<Guest['machine']> = { stmt: m, type: m.machineType?.text as 'q35' | 'i440fx' | 'virt' | undefined };
+  const seen = new Map<string, A.Span>();
+  for (const o of m.options) {
+    const lit = o.value && /^[0-9]/.test(o.value.text) ? (o.value as A.NumLit) : undefined;
+    if (seen.has(o.key.text)) {
+      ctx.report('duplicate-setting', uri, o.span, `'${o.key.text}' is given twice; this one overrides the first`,
+        { related: [{ uri, span: seen.get(o.key.text)!, message: 'earlier setting' }] });
+    }
+    seen.set(o.key.text, o.span);
+    switch (o.key.text) {
+      case 'memory': out.memory = ctx.num(uri, lit); break;
+      case 'max-ram-below-4g': out.maxRamBelow4g = ctx.num(uri, lit); break;
+      case 'phys-bits': { const v = ctx.count(uri, lit, 32n, 64n, 'phys-bits'); if (v !== undefined) out.physBits = Number(v); break; }
+      case 'cpu': out.cpu = o.value?.text as 'amd' | 'intel' | undefined; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+// ----- pools -----------------------------------------------------------------------
+
+export function pool(ctx: Scope, uri: string, d: A.PoolDecl): void {
+  if (!d.name) return;
+  const p: Pool = { sym: ctx.sym('pool', uri, d.name, d.span), decl: d, hosts: [] };
+  if (ctx.declareGlobal(p.sym, p)) ctx.model.pools.set(p.sym.name, p);
+  const seen = new Map<Platform, A.Span>();
+  for (const h of d.hosts) {
+    const host = ctx.global(uri, h, ['platform']) as Platform | undefined;
+    if (!host) continue;
+    if (seen.has(host)) {
+      ctx.report('duplicate-setting', uri, h.span, `platform ${host.sym.name} is already in pool ${p.sym.name}`,
+        { related: [{ uri, span: seen.get(host)!, message: 'listed here first' }] });
+      continue;
+    }
+    seen.set(host, h.span);
+    p.hosts.push(host);
+  }
+}

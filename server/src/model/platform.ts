@@ -1,0 +1,135 @@
+/** Platforms: their IOMMUs, devices and regions, and the references among them. */
+import type * as A from '@iommu-lens/grammar';
+import { evaluateBdf, formatBdf } from './numbers';
+import type { Scope } from './scope';
+import type { Device, Iommu, IommuKind, Platform, RegionTarget, RegionType } from './types';
+
+export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): void {
+  if (!d.name) return;
+  const p: Platform = {
+    sym: ctx.sym('platform', uri, d.name, d.span), decl: d,
+    iommus: new Map(), devices: new Map(), ram: [], reserved: [], members: new Map(),
+  };
+  // A duplicate is not entered in the model, but its contents are still checked.
+  if (ctx.declareGlobal(p.sym, p)) ctx.model.platforms.set(p.sym.name, p);
+  ctx.allPlatforms.push(p);
+  const scope = `platform ${p.sym.name}`;
+  for (const item of d.items) {
+    switch (item.kind) {
+      case 'arch': if (item.value) p.arch = item.value.text as Platform['arch']; break;
+      case 'iommu': {
+        if (!item.name) break;
+        const iommu: Iommu = { sym: ctx.sym('iommu', uri, item.name, item.span, p.sym.name), decl: item, kind: item.iommuKind?.text as IommuKind | undefined, pageSizes: [] };
+        if (ctx.declareLocal(p.members, iommu, scope)) p.iommus.set(iommu.sym.name, iommu);
+        iommuSettings(ctx, uri, iommu);
+        break;
+      }
+      case 'device': {
+        if (!item.name) break;
+        const dev: Device = { sym: ctx.sym('device', uri, item.name, item.span, p.sym.name), decl: item, tdisp: false, quirks: [] };
+        if (ctx.declareLocal(p.members, dev, scope)) {
+          p.devices.set(dev.sym.name, dev);
+          const list = ctx.deviceIndex.get(dev.sym.name) ?? [];
+          list.push(p);
+          ctx.deviceIndex.set(dev.sym.name, list);
+        }
+        break;
+      }
+      case 'ram': {
+        if (!item.name) break;
+        const r = { sym: ctx.sym('ram', uri, item.name, item.span, p.sym.name), decl: item, range: ctx.range(uri, item.range) };
+        if (ctx.declareLocal(p.members, r, scope)) p.ram.push(r);
+        break;
+      }
+      case 'reserved': {
+        if (!item.name) break;
+        const r = {
+          sym: ctx.sym('reserved', uri, item.name, item.span, p.sym.name), decl: item,
+          type: item.regionType?.text as RegionType | undefined, range: ctx.range(uri, item.range), targets: [] as RegionTarget[],
+        };
+        if (ctx.declareLocal(p.members, r, scope)) p.reserved.push(r);
+        break;
+      }
+      default: break;
+    }
+  }
+  ctx.singletons(uri, d.items, ['arch'], `platform ${p.sym.name}`);
+}
+
+function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
+  for (const s of iommu.decl.items) {
+    switch (s.kind) {
+      case 'address-width': {
+        const v = ctx.count(uri, s.value, 1n, 64n, 'address width');
+        if (v !== undefined) iommu.addressWidth = Number(v);
+        break;
+      }
+      case 'msi-mode': if (s.value) iommu.msiMode = s.value.text as Iommu['msiMode']; break;
+      case 'page-sizes':
+        for (const lit of s.sizes) {
+          const v = ctx.num(uri, lit);
+          if (v === undefined) continue;
+          if (v === 0n || (v & (v - 1n)) !== 0n) ctx.report('value-out-of-range', uri, lit.span, `page size ${lit.text} is not a power of two`);
+          else iommu.pageSizes.push(v);
+        }
+        break;
+      case 'cmdqv':
+        iommu.cmdqv = {
+          vintfs: ctx.count(uri, s.vintfs, 1n, 64n, 'VINTF count'),
+          sidsPerVintf: ctx.count(uri, s.sidsPerVintf, 1n, 16n, 'SID pairs per VINTF'),
+        };
+        break;
+      default: break;
+    }
+  }
+  ctx.singletons(uri, iommu.decl.items, ['address-width', 'msi-mode', 'cmdqv', 'page-sizes'], `IOMMU ${iommu.sym.name}`);
+}
+
+/** Second pass over a platform: references between its members, BDFs. */
+export function resolvePlatform(ctx: Scope, p: Platform): void {
+  const uri = p.sym.uri;
+  const byBdf = new Map<string, Device>();
+  for (const dev of p.devices.values()) {
+    for (const s of dev.decl.items) {
+      switch (s.kind) {
+        case 'bdf': {
+          const b = s.value ? ctx.value(uri, evaluateBdf(s.value)) : undefined;
+          if (!b) break;
+          dev.bdf = b;
+          const key = formatBdf(b);
+          const other = byBdf.get(key);
+          if (other && other !== dev) {
+            ctx.report('duplicate-bdf', uri, s.value!.span, `device ${dev.sym.name} is at ${key}, where device ${other.sym.name} already is`,
+              { related: [{ uri, span: other.sym.nameSpan, message: `device ${other.sym.name}` }] });
+          } else {
+            byBdf.set(key, dev);
+          }
+          break;
+        }
+        case 'device-iommu':
+          dev.iommu = ctx.member(uri, s.iommu, p, ['iommu']) as Iommu | undefined;
+          dev.stream = ctx.count(uri, s.stream, 0n, 0xffff_ffffn, 'stream ID');
+          break;
+        case 'group': dev.group = ctx.count(uri, s.value, 0n, 0xffff_ffffn, 'IOMMU group'); break;
+        case 'tdisp-capable': dev.tdisp = true; break;
+        case 'quirk': dev.quirks.push(...s.quirks.map((q) => q.text)); break;
+        case 'vf-of': dev.pf = ctx.device(uri, s.pf, p); break;
+        case 'class': dev.deviceClass = s.value?.text; break;
+        default: break;
+      }
+    }
+    ctx.singletons(uri, dev.decl.items, ['bdf', 'device-iommu', 'group', 'vf-of', 'class', 'tdisp-capable'], `device ${dev.sym.name}`);
+  }
+  for (const r of p.reserved) {
+    for (const t of r.decl.targets) {
+      if (t.kind === 'group') {
+        const g = ctx.count(uri, t.group, 0n, 0xffff_ffffn, 'IOMMU group');
+        if (g !== undefined) r.targets.push({ kind: 'group', group: g });
+      } else {
+        const m = ctx.member(uri, t.ref, p, ['device', 'iommu']);
+        if (m?.sym.kind === 'device') r.targets.push({ kind: 'device', device: m as Device });
+        else if (m?.sym.kind === 'iommu') r.targets.push({ kind: 'iommu', iommu: m as Iommu });
+      }
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The shared core of name resolution: the model being built, the global namespace,
+ * reporting, declaring names and looking them up. The domain modules (platform.ts,
+ * guest.ts, timeline.ts, firmware.ts, xen.ts, cmdqv.ts) use it; resolve.ts runs them.
+ */
+import type * as A from '@iommu-lens/grammar';
+import type { Code } from './codes';
+import { finding, type Finding, type Fix } from './findings';
+import type { Interval } from './interval';
+import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
+import { KIND_NOUN, type Device, type Firmware, type Guest, type Member, type Model, type Platform, type Pool, type Sym, type SymbolKind, type Timeline, type Vintf, type Xen } from './types';
+import { didYouMean } from '@iommu-lens/grammar';
+
+export type GlobalEntity = Platform | Guest | Timeline | Pool | Firmware | Xen | Vintf;
+
+export class Scope {
+  readonly findings: Finding[] = [];
+  readonly model: Model = {
+    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(),
+    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [],
+  };
+  /** The one global namespace. */
+  readonly globals = new Map<string, { sym: Sym; entity: GlobalEntity }>();
+  /** Every platform declaration, duplicates included (their members are checked too). */
+  readonly allPlatforms: Platform[] = [];
+  readonly allVintfs: Vintf[] = [];
+  /** Device name → the platforms that have one, for "epyc-b has a nic0" hints. */
+  readonly deviceIndex = new Map<string, Platform[]>();
+
+
+  // ----- reporting -------------------------------------------------------------------
+
+  report(code: Code, uri: string, span: A.Span, message: string, extra: Parameters<typeof finding>[3] = {}): void {
+    this.findings.push(finding(code, { uri, span }, message, extra));
+  }
+
+  value<T>(uri: string, r: Evaluated<T>): T | undefined {
+    if (r.ok) return r.value;
+    this.report(r.problem.code, uri, r.problem.span, r.problem.message);
+    return undefined;
+  }
+
+  num(uri: string, lit: A.NumLit | undefined): bigint | undefined {
+    return lit ? this.value(uri, evaluateNumber(lit)) : undefined;
+  }
+
+  count(uri: string, lit: A.NumLit | undefined, min: bigint, max: bigint, what: string): bigint | undefined {
+    return lit ? this.value(uri, evaluateCount(lit, min, max, what)) : undefined;
+  }
+
+  range(uri: string, r: A.RangeLit | undefined): Interval | undefined {
+    // A range missing its END or SIZE is a syntax error the parser already reported.
+    return r && (r.end || r.size) ? this.value(uri, evaluateRange(r)) : undefined;
+  }
+
+  // ----- declaring -------------------------------------------------------------------
+
+  sym(kind: SymbolKind, uri: string, name: A.Word, span: A.Span, container?: string): Sym {
+    const s: Sym = { kind, name: name.text, uri, nameSpan: name.span, span, container };
+    this.model.symbols.push(s);
+    return s;
+  }
+
+  refer(uri: string, span: A.Span, target: Sym): void {
+    this.model.references.push({ uri, span, target });
+  }
+
+  /** Declares a global name; false (and a finding) when it is taken. */
+  declareGlobal(sym: Sym, entity: GlobalEntity): boolean {
+    const prior = this.globals.get(sym.name);
+    if (prior) {
+      const same = prior.sym.kind === sym.kind;
+      this.report('duplicate-name', sym.uri, sym.nameSpan,
+        `'${sym.name}' is already declared as ${same ? 'a' : 'the'} ${KIND_NOUN[prior.sym.kind]}${same ? '' : ` '${sym.name}'`}; platforms, guests, timelines, pools, firmware, Xen hosts and VINTFs share one namespace`,
+        { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: `first declared here` }] });
+      return false;
+    }
+    this.globals.set(sym.name, { sym, entity });
+    return true;
+  }
+
+  /** Declares a name in a local table (per platform, guest, driver, ...). */
+  declareLocal<T extends { sym: Sym }>(table: Map<string, T>, entry: T, scope: string): boolean {
+    const prior = table.get(entry.sym.name);
+    if (prior) {
+      this.report('duplicate-name', entry.sym.uri, entry.sym.nameSpan,
+        `'${entry.sym.name}' is already declared in ${scope} as ${article(KIND_NOUN[prior.sym.kind])}`,
+        { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: 'first declared here' }] });
+      return false;
+    }
+    table.set(entry.sym.name, entry);
+    return true;
+  }
+
+  /** Warns about a setting given twice in one block. */
+  singletons(uri: string, items: readonly { kind: string; span: A.Span }[], kinds: readonly string[], block: string): void {
+    const seen = new Map<string, A.Span>();
+    for (const item of items) {
+      if (!kinds.includes(item.kind)) continue;
+      const first = seen.get(item.kind);
+      if (first) {
+        this.report('duplicate-setting', uri, item.span, `${block} already has a '${settingWord(item.kind)}' setting; this one overrides it`,
+          { related: [{ uri, span: first, message: 'earlier setting' }] });
+      } else {
+        seen.set(item.kind, item.span);
+      }
+    }
+  }
+
+  // ----- lookup ----------------------------------------------------------------------
+
+  /** Resolves a reference to a global name of one of `kinds`. */
+  global<K extends SymbolKind>(uri: string, ref: A.Ref | undefined, kinds: readonly K[]): GlobalEntity | undefined {
+    if (!ref) return undefined;
+    const want = kinds.map((k) => KIND_NOUN[k]).join(' or ');
+    if (ref.qualifier) {
+      this.report('unknown-name', uri, ref.span, `a ${want} is named on its own, not qualified ('${ref.qualifier.text}.${ref.name.text}')`,
+        { fixes: [replace(`Write '${ref.name.text}'`, uri, ref.span, ref.name.text)] });
+      return undefined;
+    }
+    const entry = this.globals.get(ref.name.text);
+    if (!entry) {
+      const candidates = [...this.globals.values()].filter((e) => (kinds as readonly SymbolKind[]).includes(e.sym.kind)).map((e) => e.sym.name);
+      this.unknown(uri, ref.name, `unknown ${want} '${ref.name.text}'`, candidates);
+      return undefined;
+    }
+    if (!(kinds as readonly SymbolKind[]).includes(entry.sym.kind)) {
+      this.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[entry.sym.kind])}, not ${article(want)}`,
+        { related: [{ uri: entry.sym.uri, span: entry.sym.nameSpan, message: `'${ref.name.text}' is declared here` }] });
+      return undefined;
+    }
+    this.refer(uri, ref.name.span, entry.sym);
+    return entry.entity;
+  }
+
+  unknown(uri: string, name: A.Word, message: string, candidates: Iterable<string>, hint = ''): void {
+    const guess = didYouMean(name.text, candidates);
+    this.report('unknown-name', uri, name.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`,
+      { fixes: guess ? [replace(`Change to '${guess}'`, uri, name.span, guess)] : [] });
+  }
+
+  /**
+   * Resolves a platform member: in `platform` (the platform the statement is about),
+   * or in the platform a qualified name names.
+   */
+  member(uri: string, ref: A.Ref | undefined, platform: Platform | undefined, kinds: readonly SymbolKind[]): Member | undefined {
+    if (!ref) return undefined;
+    let where = platform;
+    if (ref.qualifier) {
+      const q = this.globals.get(ref.qualifier.text);
+      if (!q || q.sym.kind !== 'platform') {
+        if (q) {
+          this.report('wrong-kind', uri, ref.qualifier.span, `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`);
+        } else {
+          this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, this.model.platforms.keys());
+        }
+        return undefined;
+      }
+      this.refer(uri, ref.qualifier.span, q.sym);
+      const named = q.entity as Platform;
+      if (platform && named !== platform) {
+        this.report('wrong-platform', uri, ref.span,
+          `'${ref.qualifier.text}.${ref.name.text}' is on platform ${named.sym.name}, but this statement is about platform ${platform.sym.name}`,
+          { related: [{ uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] });
+        return undefined;
+      }
+      where = named;
+    }
+    if (!where) return undefined; // the platform itself did not resolve: already reported
+    return this.memberIn(uri, ref.name, where, kinds);
+  }
+
+  memberIn(uri: string, name: A.Word, where: Platform, kinds: readonly SymbolKind[]): Member | undefined {
+    const want = kinds.map((k) => KIND_NOUN[k]).join(' or ');
+    const m = where.members.get(name.text);
+    if (!m) {
+      const candidates = [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
+      const elsewhere = kinds.includes('device') ? (this.deviceIndex.get(name.text) ?? []).filter((p) => p !== where) : [];
+      const hint = elsewhere.length ? `; ${elsewhere.map((p) => p.sym.name).join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';
+      // When another platform has exactly this name, that is the likelier mistake than a typo.
+      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, elsewhere.length ? [] : candidates, hint);
+      return undefined;
+    }
+    if (!kinds.includes(m.sym.kind)) {
+      this.report('wrong-kind', uri, name.span, `'${name.text}' is ${article(KIND_NOUN[m.sym.kind])} of platform ${where.sym.name}, not ${article(want)}`,
+        { related: [{ uri: m.sym.uri, span: m.sym.nameSpan, message: `'${name.text}' is declared here` }] });
+      return undefined;
+    }
+    this.refer(uri, name.span, m.sym);
+    return m;
+  }
+
+  device(uri: string, ref: A.Ref | undefined, platform: Platform | undefined): Device | undefined {
+    return this.member(uri, ref, platform, ['device']) as Device | undefined;
+  }
+}
+
+// ----- helpers ---------------------------------------------------------------------
+
+export function replace(title: string, uri: string, span: A.Span, newText: string): Fix {
+  return { title, edits: [{ uri, span, newText }] };
+}
+
+export function article(noun: string): string {
+  return `${/^(?:[aeiou]|IOMMU)/.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+export function settingWord(kind: string): string {
+  return ({ 'device-iommu': 'iommu', 'tdisp-capable': 'tdisp', 'msi-mode': 'msi', 'dom0-iommu': 'iommu' } as Record<string, string>)[kind] ?? kind;
+}
+

@@ -1,0 +1,129 @@
+/**
+ * Timelines: each step's names resolve in the platform its guest is on at that step,
+ * so the resolver follows `migrate` as it goes.
+ */
+import type * as A from '@iommu-lens/grammar';
+import { article, replace, type Scope } from './scope';
+import { KIND_NOUN, type Guest, type Platform, type ResolvedStep, type Timeline, type Xen } from './types';
+
+export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
+  if (!d.name) return;
+  const t: Timeline = { sym: ctx.sym('timeline', uri, d.name, d.span), decl: d, steps: [] };
+  if (ctx.declareGlobal(t.sym, t)) ctx.model.timelines.set(t.sym.name, t);
+  /** Where each guest used so far is, step by step. */
+  const location = new Map<Guest, Platform | undefined>();
+  const guest = (ref: A.Ref | undefined): Guest | undefined => {
+    const g = ctx.global(uri, ref, ['guest']) as Guest | undefined;
+    if (g && !location.has(g)) location.set(g, g.platform);
+    return g;
+  };
+  for (const step of d.steps) {
+    const r: ResolvedStep = { uri, step };
+    switch (step.kind) {
+      case 'start': case 'stop': case 'launch-update':
+        r.guest = guest(step.guest);
+        r.platform = r.guest && location.get(r.guest);
+        break;
+      case 'migrate':
+        r.guest = guest(step.guest);
+        r.platform = r.guest && location.get(r.guest);
+        r.target = ctx.global(uri, step.to, ['platform']) as Platform | undefined;
+        // An unresolved target leaves the guest nowhere known: later lookups stay silent.
+        if (r.guest) location.set(r.guest, r.target);
+        break;
+      case 'hotplug':
+        r.guest = guest(step.guest);
+        r.platform = r.guest && location.get(r.guest);
+        r.device = ctx.device(uri, step.device, r.platform);
+        break;
+      case 'unplug':
+        if (step.guest) {
+          r.guest = guest(step.guest);
+          r.platform = r.guest && location.get(r.guest);
+          r.device = ctx.device(uri, step.device, r.platform);
+        } else {
+          deviceInPlay(ctx, uri, step.device, location, r);
+        }
+        break;
+      case 'tdisp': case 'config': case 'power': case 'link': case 'convert':
+        deviceInPlay(ctx, uri, step.device, location, r);
+        if (step.kind === 'config' && step.bar) ctx.count(uri, step.bar, 0n, 5n, 'BAR index');
+        if (step.kind === 'config' && step.value) ctx.num(uri, step.value);
+        break;
+      case 'balloon': case 'free':
+        p2mTarget(ctx, uri, step.target, r);
+        r.range = ctx.range(uri, step.range);
+        break;
+      default: break;
+    }
+    t.steps.push(r);
+  }
+}
+
+/**
+ * A device named by a step without a guest: it resolves among the platforms the
+ * timeline's guests are on at this step (all platforms if none is in play yet).
+ */
+function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location: Map<Guest, Platform | undefined>, r: ResolvedStep): void {
+  if (!ref) return;
+  if (ref.qualifier) {
+    r.device = ctx.device(uri, ref, undefined);
+    r.platform = r.device ? ctx.model.platforms.get(r.device.sym.container!) : undefined;
+    return;
+  }
+  const inPlay = [...new Set([...location.values()].filter((p): p is Platform => !!p))];
+  const pool = inPlay.length ? inPlay : [...ctx.model.platforms.values()];
+  const having = pool.filter((p) => p.devices.has(ref.name.text));
+  if (having.length === 1) {
+    r.platform = having[0]!;
+    r.device = ctx.device(uri, ref, r.platform);
+  } else if (having.length > 1) {
+    const names = having.map((p) => p.sym.name);
+    ctx.report('ambiguous-name', uri, ref.span,
+      `'${ref.name.text}' is a device of ${names.join(' and ')}, all in play at this step; write ${names.map((n) => `${n}.${ref.name.text}`).join(' or ')}`,
+      {
+        related: having.map((p) => ({ uri: p.sym.uri, span: p.devices.get(ref.name.text)!.sym.nameSpan, message: `${p.sym.name}.${ref.name.text}` })),
+        fixes: names.map((n) => replace(`Write ${n}.${ref.name.text}`, uri, ref.span, `${n}.${ref.name.text}`)),
+      });
+  } else {
+    const where = inPlay.length ? `on ${inPlay.map((p) => p.sym.name).join(' or ')}, where this timeline's guests are` : 'on any platform';
+    const elsewhere = inPlay.length ? (ctx.deviceIndex.get(ref.name.text) ?? []).map((p) => p.sym.name) : [];
+    const candidates = pool.flatMap((p) => [...p.devices.keys()]);
+    ctx.unknown(uri, ref.name, `no device '${ref.name.text}' ${where}`, candidates,
+      elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '');
+  }
+}
+
+/** `balloon T` / `free T`: a guest, or a Xen domain (`XEN.DOMAIN`, or bare if unique). */
+function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedStep): void {
+  if (!ref) return;
+  if (ref.qualifier) {
+    const x = ctx.global(uri, { name: ref.qualifier, span: ref.qualifier.span }, ['xen']) as Xen | undefined;
+    if (!x) return;
+    const dom = x.domains.get(ref.name.text);
+    if (dom) ctx.refer(uri, ref.name.span, dom.sym);
+    else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, x.domains.keys());
+    r.platform = x.platform;
+    return;
+  }
+  const g = ctx.globals.get(ref.name.text);
+  if (g?.sym.kind === 'guest') {
+    r.guest = g.entity as Guest;
+    r.platform = r.guest.platform;
+    ctx.refer(uri, ref.name.span, g.sym);
+    return;
+  }
+  const domains = [...ctx.model.xens.values()].flatMap((x) => (x.domains.has(ref.name.text) ? [{ x, d: x.domains.get(ref.name.text)! }] : []));
+  if (domains.length === 1) {
+    ctx.refer(uri, ref.name.span, domains[0]!.d.sym);
+    r.platform = domains[0]!.x.platform;
+  } else if (domains.length > 1) {
+    ctx.report('ambiguous-name', uri, ref.span, `'${ref.name.text}' is a domain of ${domains.map((e) => e.x.sym.name).join(' and ')}; write XEN.${ref.name.text}`,
+      { fixes: domains.map((e) => replace(`Write ${e.x.sym.name}.${ref.name.text}`, uri, ref.span, `${e.x.sym.name}.${ref.name.text}`)) });
+  } else if (g) {
+    ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[g.sym.kind])}, not a guest or Xen domain`);
+  } else {
+    const candidates = [...ctx.model.guests.keys(), ...[...ctx.model.xens.values()].flatMap((x) => [...x.domains.keys()])];
+    ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
+  }
+}
