@@ -146,6 +146,7 @@ describe('firmware, xen, vintf and commands resolve their names', () => {
 }
 guest cvm on altra {
   machine virt memory 16G cpu amd
+  msi-window 0x08000000 size 1M
   viommu vsmmu0 smmuv3 via vi0
   assign nic0 as private
 }`;

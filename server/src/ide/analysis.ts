@@ -1,11 +1,12 @@
 /**
  * The analysis host: holds the text of every file of a workspace, caches each file's
- * parse until its text changes, and runs the whole pipeline (grammar → model, later the
+ * parse until its text changes, and runs the whole pipeline (grammar → model →
  * simulator) on demand. The LSP server and the CLI both drive this one class, so an
  * editor diagnostic and a CLI line are the same finding. No I/O here.
  */
 import { parse, type SourceFile } from '@iommu-lens/grammar';
 import { buildModel, compareFindings, finding, type Finding, type Model } from '../model';
+import { simulate, type Simulation } from '../sim';
 import { LineIndex } from './positions';
 
 export interface AnalysisOptions {
@@ -23,6 +24,8 @@ export class Cancelled extends Error {
 
 export interface Analysis {
   model: Model;
+  /** What the simulator computed: groups, regions, guest containers (for hovers and the CLI). */
+  sim: Simulation;
   /** Findings per file, sorted; every file of the host has an entry (maybe empty). */
   findings: Map<string, Finding[]>;
   lineIndex(uri: string): LineIndex;
@@ -78,8 +81,11 @@ export class AnalysisHost {
     if (isCancelled()) throw new Cancelled();
     const { model, findings: modelFindings } = buildModel(parsed);
     for (const f of modelFindings) findings.get(f.uri)?.push(f);
+    if (isCancelled()) throw new Cancelled();
+    const sim = simulate(model);
+    for (const f of sim.findings) findings.get(f.uri)?.push(f);
     for (const list of findings.values()) list.sort(compareFindings);
-    return { model, findings, lineIndex: (uri) => this.lineIndex(uri) };
+    return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri) };
   }
 
   private parseFile(uri: string, text: string): { ast: SourceFile; findings: Finding[] } {

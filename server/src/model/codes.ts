@@ -33,6 +33,21 @@ export const CODES = {
   'ambiguous-name': { severity: 'error', summary: 'A device name several platforms in play have; qualify it.' },
   'duplicate-setting': { severity: 'warning', summary: 'A setting given twice in one block; the last one wins.' },
   'duplicate-bdf': { severity: 'error', summary: 'Two devices of one platform at the same PCI address.' },
+  // ----- VFIO containers and guest RAM (sim/guests.ts) -----
+  'ram-over-doorbell': { severity: 'error', summary: 'Guest RAM over an MSI doorbell window (msi, sw-msi or the msi-window) of an assigned group.' },
+  'ram-over-reserved': { severity: 'error', summary: 'Guest RAM over a reserved or direct region of an assigned group.' },
+  'ram-beyond-aperture': { severity: 'error', summary: "Guest RAM beyond the IOMMU's address width (the aperture)." },
+  'ram-overlap': { severity: 'error', summary: 'Two guest RAM ranges overlap; the second DMA map is -EEXIST.' },
+  'ram-misaligned': { severity: 'error', summary: "Guest RAM not aligned to the IOMMU's smallest page." },
+  'identity-map-required': { severity: 'error', summary: 'An assigned device with a direct region: it needs a 1:1 mapping and VFIO refuses it.' },
+  'empty-iova-list': { severity: 'error', summary: "A group's regions cover its whole aperture: no usable IOVA." },
+  'iommufd-msi-conflict': { severity: 'error', summary: 'iommufd: a device with a sw-msi window and a hardware msi, or two sw-msi windows.' },
+  'no-iommu': { severity: 'error', summary: 'An assigned device that is behind no IOMMU.' },
+  'device-assigned-twice': { severity: 'error', summary: 'A device assigned twice, to one guest or to two.' },
+  'group-split': { severity: 'error', summary: 'Devices of one IOMMU group assigned to different guests.' },
+  'group-partly-assigned': { severity: 'warning', summary: 'Only some devices of an IOMMU group are assigned; the group may not be viable.' },
+  'msi-window-missing': { severity: 'information', summary: 'An arm64 guest needs a software MSI doorbell window and names none.' },
+  'msi-window-conflict': { severity: 'error', summary: "A guest's msi-window overlaps a reserved region." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

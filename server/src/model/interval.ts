@@ -18,3 +18,11 @@ export function formatInterval(i: Interval): string {
 export function intervalSize(i: Interval): bigint {
   return i.end - i.start + 1n;
 }
+
+const UNITS: [string, bigint][] = [['P', 1n << 50n], ['T', 1n << 40n], ['G', 1n << 30n], ['M', 1n << 20n], ['K', 1n << 10n]];
+
+/** A size as a user writes it: `1M`, `92K`, else hex. */
+export function formatSize(v: bigint): string {
+  for (const [unit, n] of UNITS) if (v >= n && v % n === 0n) return `${v / n}${unit}`;
+  return hex(v);
+}

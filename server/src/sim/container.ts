@@ -1,0 +1,164 @@
+/**
+ * A VFIO container as the kernel runs it: VFIO type1 (`drivers/vfio/vfio_iommu_type1.c`,
+ * RULES §2) or an iommufd IOAS (`drivers/iommu/iommufd/io_pagetable.c`). Groups attach in
+ * order, guest RAM is mapped, and every refusal comes back as the kernel decides it, with
+ * its errno. The container knows nothing about guests or findings: guests.ts (and later
+ * the timeline runner) turn its refusals into findings.
+ */
+import type { Interval } from '../model/interval';
+import type { Device, RegionTarget, RegionType } from '../model/types';
+import type { GroupRegions } from './groups';
+import { overlaps, usableRanges, type MergedRegion } from './regions';
+
+export type Flavor = 'type1' | 'iommufd';
+export type Errno = 'EINVAL' | 'EEXIST' | 'EADDRINUSE';
+
+export const ERRNO: Record<Errno, { value: number; text: string }> = {
+  EINVAL: { value: 22, text: 'Invalid argument' },
+  EEXIST: { value: 17, text: 'File exists' },
+  EADDRINUSE: { value: 98, text: 'Address already in use' },
+};
+
+/** Every type except `direct-relaxable` is cut out of the usable list (RULES §2.2b-c). */
+export const CUT_TYPES: readonly RegionType[] = ['direct', 'reserved', 'msi', 'sw-msi'];
+
+/** A DMA mapping the container holds, with whatever the caller wants to know it by. */
+export interface Mapping<S> { range: Interval; site: S }
+
+export type AttachRefusal<S> =
+  /** A `direct` region: the device needs a 1:1 mapping (RULES §1.6). */
+  | { kind: 'identity'; errno: Errno; device: Device; regions: MergedRegion[] }
+  /** iommufd: a sw-msi window with a hardware msi, or two sw-msi windows (RULES §2, iommufd). */
+  | { kind: 'msi-conflict'; errno: Errno; device: Device; regions: MergedRegion[] }
+  /** The new aperture leaves out an existing mapping, or misses the usable list entirely (RULES §2.2a). */
+  | { kind: 'aperture'; errno: Errno; aperture: Interval; mapping?: Mapping<S> }
+  /** A region of the group overlaps an existing mapping (RULES §2.2b). */
+  | { kind: 'reserved'; errno: Errno; mapping: Mapping<S>; regions: MergedRegion[] }
+  /** Nothing of the aperture is left once the regions are cut out (RULES §2.2c). */
+  | { kind: 'empty'; errno: Errno; aperture: Interval };
+
+export type MapRefusal<S> =
+  | { kind: 'misaligned'; errno: Errno; pageSize: bigint }
+  | { kind: 'overlap'; errno: Errno; mapping: Mapping<S> }
+  | { kind: 'aperture'; errno: Errno; aperture: Interval }
+  | { kind: 'reserved'; errno: Errno; regions: MergedRegion[] };
+
+/** VFIO's smallest page when the IOMMU lists no `page-sizes`: every supported IOMMU does 4 KiB. */
+export const DEFAULT_PAGE_SIZE = 0x1000n;
+/** The page-size bitmap of an IOMMU that lists none: 4 KiB and every larger power of two. */
+const ANY_PAGE_FROM_4K = ((1n << 64n) - 1n) ^ (DEFAULT_PAGE_SIZE - 1n);
+
+export class Container<S> {
+  readonly groups: GroupRegions[] = [];
+  /** Sorted by start; mappings never overlap (an overlapping map is refused). */
+  readonly mappings: Mapping<S>[] = [];
+  private aperture?: Interval;
+
+  /**
+   * `doorbell`: the guest's `msi-window`. It takes the place of the groups' sw-msi
+   * windows (seed 002: the doorbell is mapped where the VMM asks), so those are ignored.
+   */
+  constructor(readonly flavor: Flavor, private readonly doorbell?: MergedRegion) {}
+
+  attached(g: GroupRegions): boolean {
+    return this.groups.includes(g);
+  }
+
+  /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
+  attach(g: GroupRegions): AttachRefusal<S>[] {
+    const refusals: AttachRefusal<S>[] = [];
+    for (const dev of g.group.devices) {
+      const direct = g.overlapping({ start: 0n, end: (1n << 64n) - 1n }, ['direct'])
+        .filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, dev)));
+      if (direct.length) refusals.push({ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct });
+    }
+    if (refusals.length) return refusals.slice(0, 1);
+    if (this.flavor === 'iommufd') {
+      const all = g.overlapping({ start: 0n, end: (1n << 64n) - 1n }, ['msi', 'sw-msi']);
+      const sw = all.filter((m) => m.type === 'sw-msi');
+      const hw = all.filter((m) => m.type === 'msi');
+      if (sw.length > 1 || (sw.length && hw.length)) {
+        return [{ kind: 'msi-conflict', errno: 'EINVAL', device: g.group.devices[0]!, regions: [...hw, ...sw] }];
+      }
+    }
+    const aperture = intersect(this.aperture, g.aperture);
+    if (!aperture) return [{ kind: 'aperture', errno: 'EINVAL', aperture: g.aperture }];
+    for (const m of this.mappings) {
+      if (m.range.start < aperture.start || m.range.end > aperture.end) {
+        refusals.push({ kind: 'aperture', errno: 'EINVAL', aperture: g.aperture, mapping: m });
+        continue;
+      }
+      const hit = this.cutBy([g], m.range);
+      if (hit.length) refusals.push({ kind: 'reserved', errno: this.flavor === 'iommufd' ? 'EADDRINUSE' : 'EINVAL', mapping: m, regions: hit });
+    }
+    if (refusals.length) return refusals;
+    if (this.isEmpty(aperture, [...this.groups, g])) return [{ kind: 'empty', errno: 'EINVAL', aperture }];
+    this.aperture = aperture;
+    this.groups.push(g);
+    return [];
+  }
+
+  /** `VFIO_IOMMU_MAP_DMA` / `IOMMU_IOAS_MAP` of one range (RULES §2.5). */
+  map(range: Interval, site: S): MapRefusal<S> | undefined {
+    const pageSize = this.minPageSize();
+    if (((range.start % pageSize) !== 0n || ((range.end + 1n) % pageSize) !== 0n)) {
+      return { kind: 'misaligned', errno: 'EINVAL', pageSize };
+    }
+    const other = this.mappings.find((m) => overlaps(m.range, range));
+    if (other) return { kind: 'overlap', errno: 'EEXIST', mapping: other };
+    if (this.aperture && (range.start < this.aperture.start || range.end > this.aperture.end)) {
+      return { kind: 'aperture', errno: 'EINVAL', aperture: this.aperture };
+    }
+    const hit = this.cutBy(this.groups, range);
+    if (hit.length) return { kind: 'reserved', errno: 'EINVAL', regions: hit };
+    const at = this.mappings.findIndex((m) => m.range.start > range.start);
+    this.mappings.splice(at < 0 ? this.mappings.length : at, 0, { range, site });
+    return undefined;
+  }
+
+  /** What `VFIO_IOMMU_GET_INFO` reports (RULES §2.6); the full aperture before any attach. */
+  usable(): Interval[] {
+    return this.aperture ? usableRanges(this.aperture, this.regions(this.groups)) : [];
+  }
+
+  /** The regions of these groups that are cut out, overlapping `range`. */
+  private cutBy(groups: readonly GroupRegions[], range: Interval): MergedRegion[] {
+    const types = this.doorbell ? CUT_TYPES.filter((t) => t !== 'sw-msi') : CUT_TYPES;
+    const hit = groups.flatMap((g) => g.overlapping(range, types));
+    if (this.doorbell && overlaps(this.doorbell.range, range)) hit.push(this.doorbell);
+    return hit;
+  }
+
+  /** Every region of these groups, the doorbell in place of their sw-msi windows. */
+  private regions(groups: readonly GroupRegions[]): MergedRegion[] {
+    const all = groups.flatMap((g) => g.list());
+    return this.doorbell ? [...all.filter((r) => r.type !== 'sw-msi'), this.doorbell] : all;
+  }
+
+  /** The smallest page of the intersection of every domain's page-size bitmap (`vfio_pgsize_bitmap`). */
+  private minPageSize(): bigint {
+    let bitmap = ANY_PAGE_FROM_4K;
+    for (const g of this.groups) {
+      for (const i of g.iommus) bitmap &= i.pageSizes.length ? i.pageSizes.reduce((a, p) => a | p, 0n) : ANY_PAGE_FROM_4K;
+    }
+    return bitmap === 0n ? DEFAULT_PAGE_SIZE : bitmap & -bitmap;
+  }
+
+  /** Empty only if the aperture's first address is cut; only then is the full list built. */
+  private isEmpty(aperture: Interval, groups: GroupRegions[]): boolean {
+    if (!this.cutBy(groups, { start: aperture.start, end: aperture.start }).length) return false;
+    return usableRanges(aperture, this.regions(groups)).length === 0;
+  }
+}
+
+function intersect(a: Interval | undefined, b: Interval): Interval | undefined {
+  if (!a) return b;
+  const start = a.start > b.start ? a.start : b.start;
+  const end = a.end < b.end ? a.end : b.end;
+  return start <= end ? { start, end } : undefined;
+}
+
+function appliesTo(targets: readonly RegionTarget[], dev: Device): boolean {
+  return targets.length === 0 || targets.some((t) =>
+    (t.kind === 'device' && t.device === dev) || (t.kind === 'iommu' && t.iommu === dev.iommu) || (t.kind === 'group' && t.group === dev.group));
+}

@@ -1,0 +1,37 @@
+/** How findings and hovers name regions, groups and devices, and point at where they come from. */
+import type { Related } from '../model/findings';
+import { formatInterval } from '../model/interval';
+import type { Device } from '../model/types';
+import type { MergedRegion, RegionSource } from './regions';
+
+export function describeSource(s: RegionSource, r: { type: string; range: { start: bigint; end: bigint } }): string {
+  switch (s.kind) {
+    case 'declared': return `reserved region ${s.region.sym.name} (${r.type} ${formatInterval(r.range)})`;
+    case 'builtin': return `${s.label} (${r.type} ${formatInterval(r.range)}, added by the ${s.iommu.kind} IOMMU ${s.iommu.sym.name})`;
+    case 'window': return `the msi-window of guest ${s.guest} (${formatInterval(r.range)})`;
+  }
+}
+
+/** "reserved region ht-hole (reserved 0x..)" and "2 more" for merged regions. */
+export function describeRegions(list: readonly MergedRegion[]): string {
+  const names = list.map((m) => describeSource(m.sources[0]!, m));
+  return names.length <= 2 ? names.join(' and ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+}
+
+export function regionRelated(list: readonly MergedRegion[]): Related[] {
+  const out: Related[] = [];
+  for (const m of list) {
+    for (const s of m.sources) {
+      switch (s.kind) {
+        case 'declared': out.push({ uri: s.region.sym.uri, span: s.region.decl.span, message: `reserved region ${s.region.sym.name}: ${s.region.type} ${s.region.range ? formatInterval(s.region.range) : ''}` }); break;
+        case 'builtin': out.push({ uri: s.iommu.sym.uri, span: s.iommu.sym.nameSpan, message: `${s.label} ${formatInterval(m.range)}: ${s.why}` }); break;
+        case 'window': out.push({ uri: s.uri, span: s.span, message: `msi-window of guest ${s.guest}` }); break;
+      }
+    }
+  }
+  return out;
+}
+
+export function deviceRelated(d: Device, why: string): Related {
+  return { uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}: ${why}` };
+}

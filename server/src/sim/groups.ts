@@ -1,0 +1,147 @@
+/**
+ * IOMMU groups and their reserved regions, per platform (RULES §1). A group's list is
+ * the union of its devices' regions: platform-wide, per IOMMU, per `group N`, per device,
+ * plus what each IOMMU driver adds by itself (builtins.ts).
+ *
+ * Platform-wide regions are indexed once; a group only adds its own few on top, so a
+ * platform with 50,000 regions and 10,000 devices is not re-merged per group.
+ */
+import type { Interval } from '../model/interval';
+import type { Device, Iommu, Platform, RegionType } from '../model/types';
+import { builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
+import { mergeRegions, RegionIndex, REGION_TYPES, type MergedRegion, type Resv } from './regions';
+
+export interface IommuGroup {
+  /** Unique across platforms; also names the group in messages. */
+  key: string;
+  platform: Platform;
+  /** The `group N` the devices share; undefined for a device alone in its own group. */
+  number?: bigint;
+  devices: Device[];
+}
+
+/** How messages name a group: `group 258`, or the device's own group. */
+export function groupLabel(g: IommuGroup): string {
+  return g.number !== undefined ? `group ${g.number}` : `the IOMMU group of ${g.devices[0]!.sym.name}`;
+}
+
+/** `group 258` for QEMU messages; `?` where the description does not number it. */
+export function groupNumberText(g: IommuGroup): string {
+  return g.number !== undefined ? g.number.toString() : '?';
+}
+
+/** The regions of one group, queried without merging the platform's whole list again. */
+export class GroupRegions {
+  private merged?: MergedRegion[];
+
+  constructor(
+    readonly group: IommuGroup,
+    /** The IOMMUs behind the group's devices (usually one). */
+    readonly iommus: Iommu[],
+    private readonly indexes: RegionIndex[],
+    private readonly raw: () => Resv[],
+  ) {}
+
+  /** The aperture `0 .. 2^width - 1`; several IOMMUs: the narrowest. */
+  get aperture(): Interval {
+    const widths = this.iommus.map((i) => i.addressWidth ?? DEFAULT_ADDRESS_WIDTH);
+    const w = widths.length ? Math.min(...widths) : DEFAULT_ADDRESS_WIDTH;
+    return { start: 0n, end: (1n << BigInt(w)) - 1n };
+  }
+
+  has(type: RegionType): boolean {
+    return this.indexes.some((ix) => ix.has(type));
+  }
+
+  overlapping(range: Interval, types: readonly RegionType[] = REGION_TYPES): MergedRegion[] {
+    return this.indexes.flatMap((ix) => ix.overlapping(range, types));
+  }
+
+  /** The list exactly as sysfs prints it (merged across every source). */
+  list(): MergedRegion[] {
+    return (this.merged ??= mergeRegions(this.raw()));
+  }
+}
+
+/** Every platform's groups and region indexes, built once per analysis. */
+export class PlatformRegions {
+  readonly groups: IommuGroup[] = [];
+  private readonly groupOfDevice = new Map<Device, IommuGroup>();
+  private readonly wide: Resv[] = [];
+  private readonly wideIndex: RegionIndex;
+  private readonly perIommu = new Map<Iommu, { regions: Resv[]; index: RegionIndex }>();
+  private readonly perGroupNumber = new Map<bigint, Resv[]>();
+  private readonly perDevice = new Map<Device, Resv[]>();
+  private readonly cache = new Map<IommuGroup, GroupRegions>();
+
+  constructor(readonly platform: Platform) {
+    const byNumber = new Map<bigint, IommuGroup>();
+    for (const dev of platform.devices.values()) {
+      let g = dev.group !== undefined ? byNumber.get(dev.group) : undefined;
+      if (!g) {
+        g = { key: `${platform.sym.name}:${dev.group ?? `device ${dev.sym.name}`}`, platform, number: dev.group, devices: [] };
+        if (dev.group !== undefined) byNumber.set(dev.group, g);
+        this.groups.push(g);
+      }
+      g.devices.push(dev);
+      this.groupOfDevice.set(dev, g);
+    }
+    const iommuDeclared = new Map<Iommu, Resv[]>();
+    for (const r of platform.reserved) {
+      if (!r.type || !r.range) continue;
+      const resv: Resv = { type: r.type, range: r.range, source: { kind: 'declared', region: r } };
+      if (r.targets.length === 0) this.wide.push(resv);
+      for (const t of r.targets) {
+        if (t.kind === 'device') push(this.perDevice, t.device, resv);
+        else if (t.kind === 'iommu') push(iommuDeclared, t.iommu, resv);
+        else push(this.perGroupNumber, t.group, resv);
+      }
+    }
+    this.wideIndex = new RegionIndex(this.wide);
+    for (const iommu of platform.iommus.values()) {
+      const regions = [...(iommuDeclared.get(iommu) ?? []), ...builtinRegions(iommu)];
+      this.perIommu.set(iommu, { regions, index: new RegionIndex(regions) });
+    }
+  }
+
+  /** Every region the description and the IOMMU drivers give any device of the platform. */
+  everyRegion(): Resv[] {
+    return [
+      ...this.wide, ...[...this.perIommu.values()].flatMap((x) => x.regions),
+      ...[...this.perGroupNumber.values()].flat(), ...[...this.perDevice.values()].flat(),
+    ];
+  }
+
+  groupOf(dev: Device): IommuGroup | undefined {
+    return this.groupOfDevice.get(dev);
+  }
+
+  regions(g: IommuGroup): GroupRegions {
+    let gr = this.cache.get(g);
+    if (gr) return gr;
+    const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu] : [])))];
+    const own: Resv[] = [...(g.number !== undefined ? this.perGroupNumber.get(g.number) ?? [] : [])];
+    for (const d of g.devices) own.push(...(this.perDevice.get(d) ?? []));
+    const ownIndex = new RegionIndex(own);
+    // The driver's default MSI window, unless the description gives the device its own (RULES §1.5).
+    for (const d of g.devices) {
+      if (!d.iommu) continue;
+      const declared = (t: RegionType) => this.wideIndex.has(t) || ownIndex.has(t)
+        || (this.perIommu.get(d.iommu!)?.index.has(t) ?? false);
+      const w = defaultMsiWindow(d.iommu, declared);
+      if (w) own.push(w);
+    }
+    const indexes = [this.wideIndex, ...iommus.flatMap((i) => { const x = this.perIommu.get(i); return x ? [x.index] : []; }), new RegionIndex(own)];
+    gr = new GroupRegions(g, iommus, indexes, () => [
+      ...this.wide, ...iommus.flatMap((i) => this.perIommu.get(i)?.regions ?? []), ...own,
+    ]);
+    this.cache.set(g, gr);
+    return gr;
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
