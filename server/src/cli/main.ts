@@ -2,10 +2,15 @@
  * `iommu-lens`: the command-line front of the same engine the language server runs.
  * Exit status: 0 no errors, 1 errors found, 2 usage error or unreadable input.
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnalysisHost, DEFAULT_OPTIONS } from '../ide';
+import { hex } from '../model';
+import { usableRanges } from '../sim';
 import { collectInputs, InputError } from './files';
 import { formatJson, formatText, toOutput } from './report';
+import { isBdf, parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
 
 const VERSION = '0.1.0';
 
@@ -15,6 +20,15 @@ commands:
   check PATH...     check .iommu files (directories are searched recursively)
       --format text|json   output format (default text)
       --max-file-size N    skip files over N characters (default ${DEFAULT_OPTIONS.maxFileSize})
+  iova PATH... --guest G
+  iova PATH... --platform P (--group N | --device D)
+                    print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:
+                    one inclusive 0xSTART-0xEND per line
+  import sysfs DIR [--platform NAME]
+                    print a platform description of a captured /sys/kernel/iommu_groups
+                    tree (DIR/N/reserved_regions, DIR/N/devices/BDF)
+  import reserved-regions FILE [--group N] [--platform NAME]
+                    the same for one group's reserved_regions file
 
 options:
   -h, --help        show this help
@@ -38,9 +52,11 @@ export function run(argv: readonly string[], io: Io): number {
       return 0;
     }
     if (command === 'check') return check(rest, io);
+    if (command === 'iova') return iova(rest, io);
+    if (command === 'import') return importCommand(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof InputError) {
+    if (e instanceof UsageError || e instanceof InputError || e instanceof SysfsError) {
       io.err(`iommu-lens: ${e.message}\n${e instanceof UsageError ? "run 'iommu-lens --help' for usage\n" : ''}`);
       return 2;
     }
@@ -87,4 +103,91 @@ function check(args: readonly string[], io: Io): number {
     toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span))));
   io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
   return out.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+/** Loads the descriptions behind PATH... into an analysis, as `check` does. */
+function load(paths: readonly string[], io: Io) {
+  if (paths.length === 0) throw new UsageError('needs at least one PATH');
+  const host = new AnalysisHost();
+  for (const f of collectInputs(paths, io.cwd)) host.setFile(f.uri, f.text);
+  return host.analyze();
+}
+
+function iova(args: readonly string[], io: Io): number {
+  const { values, positionals } = options(args, {
+    guest: { type: 'string' }, platform: { type: 'string' }, group: { type: 'string' }, device: { type: 'string' },
+  });
+  const { guest, platform, group, device } = values as Record<string, string | undefined>;
+  if (!guest === !platform) throw new UsageError('iova needs --guest G, or --platform P with --group N or --device D');
+  if (platform && !group === !device) throw new UsageError('--platform needs one of --group N and --device D');
+  const a = load(positionals, io);
+  const known = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || 'none';
+  let list;
+  if (guest) {
+    const g = a.model.guests.get(guest);
+    if (!g) throw new InputError(`no guest '${guest}' (guests: ${known(a.model.guests)})`);
+    const state = a.sim.guests.get(g);
+    if (!state || state.container.groups.length === 0) {
+      throw new InputError(`guest '${guest}' has no VFIO container: none of its assigned devices' groups attached`);
+    }
+    list = state.container.usable();
+  } else {
+    const p = a.model.platforms.get(platform!);
+    if (!p) throw new InputError(`no platform '${platform}' (platforms: ${known(a.model.platforms)})`);
+    const pr = a.sim.regionsOf(p);
+    let g;
+    if (device) {
+      const d = p.devices.get(device);
+      if (!d) throw new InputError(`platform '${platform}' has no device '${device}'`);
+      g = pr.groupOf(d);
+    } else {
+      if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(group!)) throw new UsageError(`--group must be a number, not '${group}'`);
+      g = pr.groups.find((x) => x.number === BigInt(group!));
+      if (!g) throw new InputError(`platform '${platform}' has no device in group ${group}`);
+    }
+    const gr = pr.regions(g!);
+    list = usableRanges(gr.aperture, gr.list());
+  }
+  io.out(list.map((r) => `${hex(r.start)}-${hex(r.end)}\n`).join(''));
+  return 0;
+}
+
+function importCommand(args: readonly string[], io: Io): number {
+  const [what, ...rest] = args;
+  const { values, positionals } = options(rest, { platform: { type: 'string' }, group: { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError(`import ${what ?? ''} needs exactly one path`);
+  const path = resolve(io.cwd, positionals[0]!);
+  const read = (f: string) => {
+    try { return readFileSync(f, 'utf8'); } catch (e) { throw new InputError(`cannot read '${f}': ${(e as Error).message}`); }
+  };
+  const name = values.platform as string | undefined;
+  if (name !== undefined && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new UsageError(`--platform must be a name (letters, digits, '_' and '-', starting with a letter), not '${name}'`);
+  if (what === 'reserved-regions') {
+    if (values.group !== undefined && !/^[0-9]+$/.test(values.group as string)) throw new UsageError(`--group must be a number, not '${values.group}'`);
+    // A file inside a captured tree (.../iommu_groups/N/reserved_regions) names its group.
+    const fromPath = /^[0-9]+$/.test(basename(dirname(path))) ? basename(dirname(path)) : undefined;
+    const number = BigInt((values.group as string | undefined) ?? fromPath ?? '0');
+    const group: CapturedGroup = { number, regions: parseReservedRegions(read(path), positionals[0]!), devices: [] };
+    io.out(renderPlatform(name ?? platformName(basename(path).replace(/\.[^.]*$/, '')), [group], positionals[0]!));
+    return 0;
+  }
+  if (what === 'sysfs') {
+    if (values.group !== undefined) throw new UsageError('--group is for import reserved-regions');
+    let entries: string[];
+    try { entries = readdirSync(path); } catch (e) { throw new InputError(`cannot read directory '${positionals[0]}': ${(e as Error).message}`); }
+    const groups: CapturedGroup[] = [];
+    for (const n of entries.filter((e) => /^[0-9]+$/.test(e))) {
+      const dir = join(path, n);
+      if (!statSync(dir).isDirectory()) continue;
+      const file = join(dir, 'reserved_regions');
+      const regions = statSync(file, { throwIfNoEntry: false }) ? parseReservedRegions(read(file), join(positionals[0]!, n, 'reserved_regions')) : [];
+      let devices: string[] = [];
+      try { devices = readdirSync(join(dir, 'devices')).filter(isBdf); } catch { /* a capture without devices/ */ }
+      groups.push({ number: BigInt(n), regions, devices });
+    }
+    if (groups.length === 0) throw new InputError(`'${positionals[0]}' has no numbered group directories (expected DIR/N/reserved_regions)`);
+    io.out(renderPlatform(name ?? 'imported', groups, positionals[0]!));
+    return 0;
+  }
+  throw new UsageError(`import needs 'sysfs DIR' or 'reserved-regions FILE', not '${what ?? ''}'`);
 }

@@ -1,0 +1,125 @@
+/**
+ * `iommu-lens import`: a captured `/sys/kernel/iommu_groups` tree (or one group's
+ * `reserved_regions` file) as a platform description. Every region is kept exactly;
+ * what sysfs does not say (the IOMMU kind and address width, msi versus sw-msi, the
+ * devices of a lone file) is inferred only where the regions show it, and the output
+ * says so in comments. Pure: text in, text out; main.ts reads the files.
+ */
+import { hex, type Interval } from '../model/interval';
+import { AMD_HT_HOLE, MSI_IOVA_WINDOW, X86_MSI_RANGE } from '../sim/builtins';
+
+export type SysfsType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi';
+
+export interface SysfsRegion { range: Interval; type: SysfsType }
+
+export interface CapturedGroup { number: bigint; regions: SysfsRegion[]; devices: string[] }
+
+export class SysfsError extends Error {}
+
+const WORDS: readonly string[] = ['direct', 'direct-relaxable', 'reserved', 'msi'];
+const U64 = /^0x[0-9a-fA-F]{1,16}$/;
+
+/** One `reserved_regions` file: `0x%016llx 0x%016llx %s` per line. */
+export function parseReservedRegions(text: string, where: string): SysfsRegion[] {
+  const out: SysfsRegion[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    const f = line.trim().split(/\s+/);
+    const bad = (why: string) => new SysfsError(`${where}:${i + 1}: ${why}: '${line.trim()}'`);
+    if (f.length !== 3) throw bad('expected START END TYPE');
+    const [s, e, t] = f as [string, string, string];
+    if (!U64.test(s) || !U64.test(e)) throw bad('START and END must be 64-bit hex numbers');
+    if (!WORDS.includes(t)) throw bad(`unknown type '${t}' (sysfs prints ${WORDS.join(', ')})`);
+    const range = { start: BigInt(s), end: BigInt(e) };
+    if (range.end < range.start) throw bad('END is below START');
+    out.push({ range, type: t as SysfsType });
+  });
+  return out;
+}
+
+const BDF = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
+
+export function isBdf(name: string): boolean {
+  return BDF.test(name);
+}
+
+const same = (a: Interval, b: Interval) => a.start === b.start && a.end === b.end;
+
+interface Inferred { arch?: 'x86_64' | 'arm64'; kind?: 'vt-d' | 'amd-vi' | 'smmuv3'; why: string }
+
+/** What the regions reveal about the host: the x86 interrupt range, AMD's HT hole, MSI_IOVA_BASE. */
+function infer(groups: readonly CapturedGroup[]): Inferred {
+  const all = groups.flatMap((g) => g.regions);
+  const has = (type: SysfsType, r: Interval) => all.some((x) => x.type === type && same(x.range, r));
+  if (has('msi', X86_MSI_RANGE)) {
+    return has('reserved', AMD_HT_HOLE)
+      ? { arch: 'x86_64', kind: 'amd-vi', why: 'the x86 interrupt range and the HyperTransport hole: AMD-Vi' }
+      : { arch: 'x86_64', kind: 'vt-d', why: 'the x86 interrupt range without the HyperTransport hole: VT-d' };
+  }
+  if (has('msi', MSI_IOVA_WINDOW)) return { arch: 'arm64', kind: 'smmuv3', why: 'an msi region at MSI_IOVA_BASE 0x8000000 (1 MiB): the Arm SMMU software MSI window' };
+  return { why: 'no region identifies the IOMMU' };
+}
+
+/** A name the language accepts, from a file name or the like. */
+export function platformName(s: string): string {
+  const n = s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z]+/, '').replace(/-+$/, '');
+  return n || 'imported';
+}
+
+function deviceName(bdf: string): string {
+  return `dev-${bdf.replace(/[:.]/g, '-').toLowerCase()}`;
+}
+
+/** The platform description for the captured groups. */
+export function renderPlatform(name: string, groups: readonly CapturedGroup[], source: string): string {
+  const sorted = [...groups].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+  const inferred = infer(sorted);
+  const lines: string[] = [
+    `// Imported by iommu-lens from ${source}.`,
+    '// Every region is as sysfs printed it. sysfs does not show:',
+    '//  - the IOMMU kind and its address width. ' + (inferred.kind
+      ? `The kind is inferred from ${inferred.why}; the address width is assumed (48 bits): change it to the host's.`
+      : `${inferred.why[0]!.toUpperCase()}${inferred.why.slice(1)}, so none is declared: add one (and \`iommu\` on each device) to assign devices.`),
+    '//  - whether an `msi` line is a hardware doorbell (msi) or a software window (sw-msi): both print as `msi`.',
+    `platform ${name} {`,
+  ];
+  if (inferred.arch) lines.push(`  arch ${inferred.arch}`);
+  if (inferred.kind) lines.push(`  iommu iommu0 ${inferred.kind} { address-width 48 }   // assumed: not in sysfs`);
+  lines.push('');
+
+  // A region every group has is written once for the whole platform.
+  const key = (r: SysfsRegion) => `${r.type} ${r.range.start} ${r.range.end}`;
+  const holders = new Map<string, { region: SysfsRegion; groups: bigint[] }>();
+  for (const g of sorted) {
+    for (const r of g.regions) {
+      const h = holders.get(key(r)) ?? { region: r, groups: [] };
+      if (!h.groups.includes(g.number)) h.groups.push(g.number);
+      holders.set(key(r), h);
+    }
+  }
+  const regions = [...holders.values()].sort((a, b) =>
+    a.region.range.start < b.region.range.start ? -1 : a.region.range.start > b.region.range.start ? 1
+      : WORDS.indexOf(a.region.type) - WORDS.indexOf(b.region.type));
+  const used = new Set<string>();
+  for (const { region, groups: gs } of regions) {
+    const swMsi = inferred.kind === 'smmuv3' && region.type === 'msi' && same(region.range, MSI_IOVA_WINDOW);
+    const type = swMsi ? 'sw-msi' : region.type;
+    let n = `${type}-${region.range.start.toString(16)}`;
+    for (let i = 2; used.has(n); i++) n = `${type}-${region.range.start.toString(16)}-${i}`;
+    used.add(n);
+    const target = gs.length === sorted.length && sorted.length > 1 ? '' : ` for ${gs.map((g) => `group ${g}`).join(', ')}`;
+    const note = swMsi ? '   // printed as msi; at MSI_IOVA_BASE, so the SMMU driver\'s sw-msi window (write msi if MSIs bypass the SMMU here)' : '';
+    lines.push(`  reserved ${n} ${type} ${hex(region.range.start)}..${hex(region.range.end)}${target}${note}`);
+  }
+  if (regions.length) lines.push('');
+
+  const iommu = inferred.kind ? '; iommu iommu0' : '';
+  for (const g of sorted) {
+    if (g.devices.length === 0) {
+      lines.push(`  device group${g.number}-dev { group ${g.number}${iommu} }   // the capture does not list the group's devices`);
+    }
+    for (const bdf of [...g.devices].sort()) lines.push(`  device ${deviceName(bdf)} { bdf ${bdf.toLowerCase()}${iommu}; group ${g.number} }`);
+  }
+  lines.push('}', '');
+  return lines.join('\n');
+}
