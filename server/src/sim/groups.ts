@@ -25,9 +25,9 @@ export function groupLabel(g: IommuGroup): string {
   return g.number !== undefined ? `group ${g.number}` : `the IOMMU group of ${g.devices[0]!.sym.name}`;
 }
 
-/** `group 258` for QEMU messages; `?` where the description does not number it. */
+/** The group number for QEMU messages; `<N>` where the description does not number it. */
 export function groupNumberText(g: IommuGroup): string {
-  return g.number !== undefined ? g.number.toString() : '?';
+  return g.number !== undefined ? g.number.toString() : '<N>';
 }
 
 /** The regions of one group, queried without merging the platform's whole list again. */

@@ -37,7 +37,8 @@ export function simulateGuests(model: Model, regionsOf: (p: NonNullable<Guest['p
     const s = startGuest(g, regionsOf(g.platform), deviceClaims, groupClaims, out);
     states.set(g, s);
   }
-  partlyAssigned(groupClaims, deviceClaims, out);
+  const named = new Set([...model.guests.values()].flatMap((g) => g.assigns.flatMap((a) => (a.device ? [a.device] : []))));
+  partlyAssigned(groupClaims, named, out);
   return states;
 }
 
@@ -107,9 +108,10 @@ function claim(g: Guest, a: Assignment, dev: Device, group: IommuGroup, deviceCl
 }
 
 /** VFIO group viability: every device of a group must be bound to vfio-pci (or no driver). */
-function partlyAssigned(groupClaims: Map<IommuGroup, Claim>, deviceClaims: Map<Device, Claim>, out: Finding[]): void {
+function partlyAssigned(groupClaims: Map<IommuGroup, Claim>, named: Set<Device>, out: Finding[]): void {
   for (const [group, c] of groupClaims) {
-    const left = group.devices.filter((d) => !deviceClaims.has(d) && d.deviceClass !== 'bridge');
+    // Devices some guest names (even if refused there) are reported where they are named.
+    const left = group.devices.filter((d) => !named.has(d) && d.deviceClass !== 'bridge');
     if (!left.length) continue;
     const dev = c.assign.device!;
     const names = left.map((d) => d.sym.name).join(', ');
