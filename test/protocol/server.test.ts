@@ -13,8 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import {
   createProtocolConnection, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, FileChangeType, InitializedNotification, InitializeRequest,
-  PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
-  type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+  PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter, HoverRequest, CodeActionRequest,
+  type CodeAction, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 
 const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
@@ -136,6 +136,22 @@ describe('language server over stdio', () => {
     const all = [...client.latest.values()].flat().find((d) => d.code === 'duplicate-name')!;
     assert.equal(all.relatedInformation?.length, 1);
     assert.ok(all.relatedInformation![0]!.location.uri.endsWith('.iommu'));
+  });
+
+  test('hover shows a device\'s group as sysfs prints it; a quick fix comes back as a workspace edit', async () => {
+    const uri = uriOf('arm.iommu');
+    const text = 'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\nguest g on altra {\n  ram low 0x0 size 512M\n  assign nic0\n}\n';
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 3, character: 10 } });
+    const value = (h?.contents as { value: string }).value;
+    assert.match(value, /`\/sys\/kernel\/iommu_groups\/7\/reserved_regions`:\n```text\n0x0000000008000000 0x00000000080fffff msi\n```/);
+    assert.deepEqual(h?.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 13 } });
+    await client.until(() => client.codes(uri).includes('ram-over-doorbell'), 'ram-over-doorbell');
+    const d = client.latest.get(uri)!.find((x) => x.code === 'ram-over-doorbell')!;
+    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const fix = actions?.[0] as CodeAction;
+    assert.equal(fix.title, 'Add msi-window 0xfee00000 size 1M');
+    assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 5, character: 18 }, end: { line: 5, character: 18 } }, newText: '\n  msi-window 0xfee00000 size 1M' }]);
   });
 });
 

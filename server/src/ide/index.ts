@@ -1,2 +1,3 @@
 export * from './analysis';
 export * from './positions';
+export { hover, type HoverResult } from './hover';

@@ -4,12 +4,12 @@
  * every .iommu file of the workspace, open or not.
  */
 import {
-  createConnection, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocuments,
+  CodeActionKind, createConnection, DidChangeWatchedFilesNotification, FileChangeType, MarkupKind, ProposedFeatures, TextDocuments,
   TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AnalysisHost, Cancelled, DEFAULT_OPTIONS, type Analysis } from '../ide';
-import { toDiagnostic } from './convert';
+import { AnalysisHost, Cancelled, DEFAULT_OPTIONS, hover, type Analysis } from '../ide';
+import { toCodeActions, toDiagnostic } from './convert';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
 export interface ServerSettings { maxFileSize: number; debounceMs: number }
@@ -26,6 +26,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const published = new Map<string, string>();
   let generation = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** The newest complete analysis, and whether a file changed since it ran. */
+  let last: Analysis | undefined;
+  let stale = true;
+  const setFile = (uri: string, text: string) => { host.setFile(uri, text); stale = true; };
+  const removeFile = (uri: string) => { host.removeFile(uri); stale = true; };
 
   const applySettings = (raw: unknown) => {
     const s = (raw ?? {}) as Partial<ServerSettings>;
@@ -56,11 +61,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const analyzeNow = () => {
     const mine = ++generation;
     try {
-      publish(host.analyze(() => mine !== generation));
+      stale = false;
+      last = host.analyze(() => mine !== generation);
+      publish(last);
     } catch (e) {
+      stale = true;
       if (e instanceof Cancelled) return;
       connection.console.error(`analysis failed: ${(e as Error).stack ?? e}`);
     }
+  };
+
+  /** Requests (hover, code actions) answer from the current text: analyse first if needed. */
+  const current = (): Analysis | undefined => {
+    if (stale || !last) analyzeNow();
+    return last;
   };
 
   const schedule = (delay = settings.debounceMs) => {
@@ -75,7 +89,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     canWatch = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     applySettings(params.initializationOptions);
     return {
-      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      },
       serverInfo: { name: 'iommu-lens', version: '0.1.0' },
     };
   });
@@ -88,7 +106,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       for (const uri of await findIommuFiles(folder)) {
         if (documents.get(uri)) continue;
         const text = await readUri(uri);
-        if (text !== undefined) host.setFile(uri, text);
+        if (text !== undefined) setFile(uri, text);
       }
     }
     schedule(0);
@@ -99,13 +117,26 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (s) { applySettings(s); schedule(0); }
   });
 
-  documents.onDidOpen((e) => { host.setFile(e.document.uri, e.document.getText()); schedule(0); });
-  documents.onDidChangeContent((e) => { host.setFile(e.document.uri, e.document.getText()); schedule(); });
+  connection.onHover((params) => {
+    const a = current();
+    if (!a || !host.hasFile(params.textDocument.uri)) return null;
+    const lines = a.lineIndex(params.textDocument.uri);
+    const h = hover(a, params.textDocument.uri, lines.offset(params.position));
+    return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: lines.range(h.span) } : null;
+  });
+
+  connection.onCodeAction((params) => {
+    const a = current();
+    return a ? toCodeActions(a, params.textDocument.uri, params.context.diagnostics) : [];
+  });
+
+  documents.onDidOpen((e) => { setFile(e.document.uri, e.document.getText()); schedule(0); });
+  documents.onDidChangeContent((e) => { setFile(e.document.uri, e.document.getText()); schedule(); });
   documents.onDidClose(async (e) => {
     // Closed: what counts again is the file on disk (gone for an unsaved buffer).
     const text = await readUri(e.document.uri);
-    if (text === undefined) host.removeFile(e.document.uri);
-    else host.setFile(e.document.uri, text);
+    if (text === undefined) removeFile(e.document.uri);
+    else setFile(e.document.uri, text);
     schedule(0);
   });
 
@@ -113,11 +144,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     for (const change of params.changes) {
       if (documents.get(change.uri)) continue; // the editor's text wins while open
       if (change.type === FileChangeType.Deleted) {
-        host.removeFile(change.uri);
+        removeFile(change.uri);
       } else {
         const text = await readUri(change.uri);
-        if (text === undefined) host.removeFile(change.uri);
-        else host.setFile(change.uri, text);
+        if (text === undefined) removeFile(change.uri);
+        else setFile(change.uri, text);
       }
     }
     schedule(0);

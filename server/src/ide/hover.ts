@@ -1,0 +1,112 @@
+/**
+ * Hover: what the simulator knows about the name under the cursor. A device shows its
+ * IOMMU group's reserved regions exactly as `/sys/kernel/iommu_groups/N/reserved_regions`
+ * prints them and the usable IOVA list VFIO would report; a guest its RAM map and
+ * container; a region or IOMMU what it is and who it applies to. Markdown out.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { formatBdf, formatInterval, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
+import { groupLabel, sysfsLine, usableRanges } from '../sim';
+import type { Analysis } from './analysis';
+
+export interface HoverResult { markdown: string; span: Span }
+
+const REGION_MEANING: Record<string, string> = {
+  direct: 'must stay identity-mapped (IOVA = PA); a device with one cannot be assigned (RULES §1.6)',
+  'direct-relaxable': 'identity-mapped, but may be dropped for device assignment; not cut from the usable IOVA list',
+  reserved: 'never mapped, never given to a device; cut from the usable IOVA list',
+  msi: 'a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list',
+  'sw-msi': 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`',
+};
+
+/** The declaration or reference whose name covers `offset`. */
+function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: Span } | undefined {
+  const inside = (s: Span) => s.start <= offset && offset <= s.end;
+  for (const r of a.model.references) if (r.uri === uri && inside(r.span)) return { sym: r.target, span: r.span };
+  for (const s of a.model.symbols) if (s.uri === uri && inside(s.nameSpan)) return { sym: s, span: s.nameSpan };
+  return undefined;
+}
+
+export function hover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
+  const at = symbolAt(a, uri, offset);
+  if (!at) return undefined;
+  const { sym } = at;
+  let markdown: string | undefined;
+  const platform = sym.container ? a.model.platforms.get(sym.container) : undefined;
+  switch (sym.kind) {
+    case 'device': { const d = platform?.devices.get(sym.name); if (d && d.sym === sym) markdown = deviceHover(a, platform!, d); break; }
+    case 'guest': { const g = a.model.guests.get(sym.name); if (g && g.sym === sym) markdown = guestHover(a, g); break; }
+    case 'reserved': { const r = platform?.reserved.find((x) => x.sym === sym); if (r) markdown = regionHover(a, platform!, r); break; }
+    case 'iommu': { const i = platform?.iommus.get(sym.name); if (i && i.sym === sym) markdown = iommuHover(a, platform!, i); break; }
+    case 'guest-ram': {
+      const g = sym.container ? a.model.guests.get(sym.container) : undefined;
+      const r = g?.ram.find((x) => x.sym === sym);
+      if (r?.range) markdown = `**guest RAM ${sym.name}** of guest ${g!.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical; VFIO maps it for DMA at IOVA = GPA`;
+      break;
+    }
+    default: break;
+  }
+  return markdown ? { markdown, span: at.span } : undefined;
+}
+
+function codeBlock(lines: readonly string[]): string {
+  return ['```text', ...(lines.length ? lines : ['(empty)']), '```'].join('\n');
+}
+
+function deviceHover(a: Analysis, p: Platform, d: Device): string {
+  const pr = a.sim.regionsOf(p);
+  const group = pr.groupOf(d);
+  const out = [`**device ${d.sym.name}**${d.bdf ? ` \`${formatBdf(d.bdf)}\`` : ''} on platform ${p.sym.name}`];
+  if (!d.iommu) {
+    out.push('', 'Behind no IOMMU: it has no IOMMU group and cannot be assigned with VFIO.');
+    return out.join('\n');
+  }
+  out.push('', `IOMMU ${d.iommu.sym.name} (${d.iommu.kind ?? 'kind not given'})${d.stream !== undefined ? `, stream ${hex(d.stream)}` : ''}`);
+  if (!group) return out.join('\n');
+  const gr = pr.regions(group);
+  const members = group.devices.map((x) => x.sym.name).join(', ');
+  out.push('', `${groupLabel(group)}: ${members}`);
+  const path = group.number !== undefined ? `/sys/kernel/iommu_groups/${group.number}/reserved_regions` : 'reserved_regions (group number not given)';
+  out.push('', `\`${path}\`:`, codeBlock(gr.list().map(sysfsLine)));
+  out.push('', `Usable IOVA (VFIO_IOMMU_GET_INFO, aperture ${formatInterval(gr.aperture)}):`,
+    codeBlock(usableRanges(gr.aperture, gr.list()).map((r) => `${hex(r.start)}-${hex(r.end)}`)));
+  const users = [...a.sim.guests.values()].filter((s) => s.guest.assigns.some((x) => x.device === d)).map((s) => s.guest.sym.name);
+  if (users.length) out.push('', `Assigned to guest ${users.join(', ')}.`);
+  return out.join('\n');
+}
+
+function guestHover(a: Analysis, g: Guest): string {
+  const s = a.sim.guests.get(g);
+  const out = [`**guest ${g.sym.name}**${g.platform ? ` on platform ${g.platform.sym.name}` : ''}`];
+  if (!s) return out.join('\n');
+  out.push('', 'Guest RAM (mapped for DMA at IOVA = GPA):', codeBlock(s.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)));
+  if (g.msiWindow) out.push('', `MSI doorbell window: \`${formatInterval(g.msiWindow)}\``);
+  const attached = s.container.groups.map((x) => groupLabel(x.group));
+  out.push('', `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`);
+  if (attached.length) out.push('', 'Usable IOVA (VFIO_IOMMU_GET_INFO):', codeBlock(s.container.usable().map((r) => `${hex(r.start)}-${hex(r.end)}`)));
+  return out.join('\n');
+}
+
+function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string {
+  const out = [`**reserved region ${r.sym.name}**: \`${r.type ?? '?'}\`${r.range ? ` \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))})` : ''}`];
+  if (r.type) out.push('', REGION_MEANING[r.type]!);
+  const who = r.targets.length === 0 ? 'every device of the platform'
+    : r.targets.map((t) => (t.kind === 'device' ? `device ${t.device.sym.name}` : t.kind === 'iommu' ? `the devices behind ${t.iommu.sym.name}` : `group ${t.group}`)).join(', ');
+  out.push('', `Applies to ${who}.`);
+  const pr = a.sim.regionsOf(p);
+  const groups = pr.groups.filter((g) => pr.regions(g).list().some((m) => m.sources.some((s) => s.kind === 'declared' && s.region === r)));
+  if (groups.length) out.push('', `In the reserved regions of ${groups.slice(0, 8).map(groupLabel).join(', ')}${groups.length > 8 ? ` and ${groups.length - 8} more` : ''}.`);
+  return out.join('\n');
+}
+
+function iommuHover(a: Analysis, p: Platform, i: Iommu): string {
+  const width = i.addressWidth ?? 48;
+  const out = [`**IOMMU ${i.sym.name}** (${i.kind ?? 'kind not given'}) on platform ${p.sym.name}`, '',
+    `Aperture \`0x0..${hex((1n << BigInt(width)) - 1n)}\` (${width} bits${i.addressWidth === undefined ? ', assumed' : ''})`];
+  if (i.pageSizes.length) out.push('', `Page sizes: ${i.pageSizes.map(formatSize).join(' ')}`);
+  const own = a.sim.regionsOf(p).everyRegion().filter((r) => r.source.kind === 'builtin' && r.source.iommu === i);
+  const extra = i.kind === 'smmuv3' || i.kind === 'virtio-iommu' ? ['sw-msi 0x8000000..0x80fffff (MSI_IOVA_BASE), unless a declared sw-msi region moves it'] : [];
+  const lines = [...own.map((r) => `${r.type} ${formatInterval(r.range)}: ${r.source.kind === 'builtin' ? r.source.why : ''}`), ...extra];
+  if (lines.length) out.push('', 'Regions its driver reserves for every device:', ...lines.map((l) => `- ${l}`));
+  return out.join('\n');
+}
