@@ -14,7 +14,12 @@ export function describeSource(s: RegionSource, r: { type: string; range: { star
 
 /** "reserved region ht-hole (reserved 0x..)" and "2 more" for merged regions. */
 export function describeRegions(list: readonly MergedRegion[]): string {
-  const names = list.map((m) => describeSource(m.sources[0]!, m));
+  // A declared region and a driver's own with the same type and range are named once.
+  const seen = new Set<string>();
+  const names = list.filter((m) => {
+    const k = `${m.type} ${m.range.start} ${m.range.end}`;
+    return !seen.has(k) && seen.add(k);
+  }).map((m) => describeSource(m.sources[0]!, m));
   return names.length <= 2 ? names.join(' and ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
 }
 

@@ -1,0 +1,60 @@
+// Benchmark: `iommu-lens check` on generated workspaces of growing size, up to the
+// issue's target of 10,000 devices, 50,000 reserved regions and 1,000 guests.
+// Prints sizes, wall time and time per unit of scale (flat = linear). Run on demand:
+//   npm run build && node bench/simulate.mjs [maxScale]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.cjs');
+const hex = (n) => `0x${n.toString(16)}`;
+
+/** One platform: 1,000 devices in pairs (500 groups), 5,000 regions, 100 guests. */
+function platform(p) {
+  const lines = [`platform host${p} {`, '  arch x86_64', '  iommu dmar0 vt-d { address-width 48 }'];
+  // 500 platform-wide regions high above guest RAM, 4,000 per group, 500 per device.
+  for (let i = 0; i < 500; i++) lines.push(`  reserved w${i} reserved ${hex(0x100_0000_0000n + BigInt(i) * 0x20_0000n)} size 1M`);
+  for (let i = 0; i < 4000; i++) lines.push(`  reserved g${i} ${i % 3 ? 'reserved' : 'direct-relaxable'} ${hex(0x200_0000_0000n + BigInt(i) * 0x1000n)} size 4K for group ${i % 500}`);
+  for (let i = 0; i < 500; i++) lines.push(`  reserved d${i} msi ${hex(0x300_0000_0000n + BigInt(i) * 0x1000n)} size 4K for dev${i * 2}`);
+  for (let i = 0; i < 1000; i++) {
+    const bus = Math.floor(i / 8) % 256, dev = i % 8;
+    lines.push(`  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0; group ${Math.floor(i / 2)} }`);
+  }
+  lines.push('}');
+  const guests = [];
+  for (let g = 0; g < 100; g++) {
+    // Every tenth guest's RAM runs into a per-group region: findings to report.
+    const ram = g % 10 === 0 ? `  ram big 0x100000000 size ${hex(0x200_0000_0000n)}` : '  machine q35 memory 16G';
+    guests.push(`guest vm${p}-${g} on host${p} {`, ram, `  assign dev${g * 2}`, `  assign dev${g * 2 + 1}`, '}');
+  }
+  return { host: lines.join('\n') + '\n', guests: guests.join('\n') + '\n' };
+}
+
+function run(scale) {
+  const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-bench-'));
+  const platforms = Math.max(1, Math.round(10 * scale));
+  for (let p = 0; p < platforms; p++) {
+    mkdirSync(join(dir, `p${p}`));
+    const { host, guests } = platform(p);
+    writeFileSync(join(dir, `p${p}`, 'host.iommu'), host);
+    writeFileSync(join(dir, `p${p}`, 'guests.iommu'), guests);
+  }
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [CLI, 'check', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(dir, { recursive: true, force: true });
+  const summary = r.stdout.trimEnd().split('\n').pop();
+  if (r.status !== 1) throw new Error(`unexpected exit ${r.status}: ${r.stderr}`);
+  return { platforms, ms, summary };
+}
+
+const max = Number(process.argv[2] ?? 1);
+console.log('platforms  devices  regions  guests     ms   ms/platform  result');
+let first;
+for (const scale of [0.1, 0.25, 0.5, 1, 2].filter((s) => s <= max)) {
+  const { platforms, ms, summary } = run(scale);
+  first ??= ms / platforms;
+  console.log(`${String(platforms).padStart(9)} ${String(platforms * 1000).padStart(8)} ${String(platforms * 5000).padStart(8)} ${String(platforms * 100).padStart(7)} ${ms.toFixed(0).padStart(6)} ${(ms / platforms).toFixed(1).padStart(12)}  ${summary}`);
+}
+console.log(`(ms/platform flat across rows = linear; first row ${first.toFixed(1)} ms/platform includes Node start-up)`);
