@@ -8,6 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { AnalysisHost } from '../../server/src/ide';
+import { sysfsLine } from '../../server/src/sim';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.cjs');
@@ -84,9 +86,7 @@ describe('import reserved-regions', () => {
 
 describe('import sysfs', () => {
   /** A captured /sys/kernel/iommu_groups tree: an AMD host with two groups. */
-  function tree(): string {
-    const dir = tmp();
-    const groups: Record<string, { regions: string; devices: string[] }> = {
+  const groups: Record<string, { regions: string; devices: string[] }> = {
       '12': {
         regions: '0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
         devices: ['0000:00:14.0', '0000:00:14.3'],
@@ -95,7 +95,11 @@ describe('import sysfs', () => {
         regions: '0x00000000bdf6e000 0x00000000bdf84fff direct-relaxable\n0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
         devices: ['0000:c2:00.0'],
       },
-    };
+      '3': { regions: '0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n', devices: ['AMDI0010:00'] },
+      '4': { regions: '0x0000000008000000 0x00000000080fffff msi\n', devices: [] },
+  };
+  function tree(): string {
+    const dir = tmp();
     for (const [n, g] of Object.entries(groups)) {
       mkdirSync(join(dir, n, 'devices'), { recursive: true });
       writeFileSync(join(dir, n, 'reserved_regions'), g.regions);
@@ -108,9 +112,12 @@ describe('import sysfs', () => {
     const r = cli(['import', 'sysfs', tree(), '--platform', 'epyc-a']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ {2}iommu iommu0 amd-vi \{ address-width 48 \}/m);
-    assert.match(r.stdout, /^ {2}reserved msi-fee00000 msi 0xfee00000\.\.0xfeefffff$/m);
+    assert.match(r.stdout, /^ {2}reserved msi-fee00000 msi 0xfee00000\.\.0xfeefffff for group 3, group 12, group 41$/m);
     assert.match(r.stdout, /^ {2}reserved direct-relaxable-bdf6e000 direct-relaxable 0xbdf6e000\.\.0xbdf84fff for group 41$/m);
     assert.match(r.stdout, /^ {2}device dev-0000-00-14-3 \{ bdf 0000:00:14\.3; iommu iommu0; group 12 \}$/m);
+    assert.match(r.stdout, /^ {2}device dev-amdi0010-00 \{ group 3; iommu iommu0 \} {3}\/\/ not a PCI device: 'AMDI0010:00'$/m);
+    // Group 4 lacks AMD-Vi's own regions: behind no IOMMU, so its list stays as captured.
+    assert.match(r.stdout, /^ {2}\/\/ group 4 lacks the regions amd-vi adds.*\n {2}device group4-dev \{ group 4 \}/m);
   });
 
   test('the imported description checks clean and gives each group its captured list', () => {
@@ -120,6 +127,18 @@ describe('import sysfs', () => {
     const r = cli(['iova', dir, '--platform', 'epyc-a', '--device', 'dev-0000-c2-00-0']);
     // direct-relaxable is not cut out (RULES §2.2c).
     assert.equal(r.stdout, '0x0-0xfedfffff\n0xfef00000-0xfcffffffff\n0x10000000000-0xffffffffffff\n');
+  });
+
+  test('every imported group prints back exactly as captured', () => {
+    const host = new AnalysisHost();
+    host.setFile('file:///host.iommu', cli(['import', 'sysfs', tree(), '--platform', 'epyc-a']).stdout);
+    const a = host.analyze();
+    const p = a.model.platforms.get('epyc-a')!;
+    const pr = a.sim.regionsOf(p);
+    for (const [n, g] of Object.entries(groups)) {
+      const group = pr.groups.find((x) => x.number === BigInt(n))!;
+      assert.equal(pr.regions(group).list().map(sysfsLine).join('\n') + '\n', g.regions, `group ${n}`);
+    }
   });
 
   test('a directory without groups is an error', () => {

@@ -10,7 +10,7 @@ import { hex } from '../model';
 import { usableRanges } from '../sim';
 import { collectInputs, InputError } from './files';
 import { formatJson, formatText, toOutput } from './report';
-import { isBdf, parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
+import { parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
 
 const VERSION = '0.1.0';
 
@@ -182,7 +182,7 @@ function importCommand(args: readonly string[], io: Io): number {
       const file = join(dir, 'reserved_regions');
       const regions = statSync(file, { throwIfNoEntry: false }) ? parseReservedRegions(read(file), join(positionals[0]!, n, 'reserved_regions')) : [];
       let devices: string[] = [];
-      try { devices = readdirSync(join(dir, 'devices')).filter(isBdf); } catch { /* a capture without devices/ */ }
+      try { devices = readdirSync(join(dir, 'devices')).filter((d) => !d.startsWith('.')); } catch { /* a capture without devices/ */ }
       groups.push({ number: BigInt(n), regions, devices });
     }
     if (groups.length === 0) throw new InputError(`'${positionals[0]}' has no numbered group directories (expected DIR/N/reserved_regions)`);

@@ -45,19 +45,27 @@ export function isBdf(name: string): boolean {
 
 const same = (a: Interval, b: Interval) => a.start === b.start && a.end === b.end;
 
-interface Inferred { arch?: 'x86_64' | 'arm64'; kind?: 'vt-d' | 'amd-vi' | 'smmuv3'; why: string }
+interface Inferred {
+  arch?: 'x86_64' | 'arm64';
+  kind?: 'vt-d' | 'amd-vi' | 'smmuv3';
+  why: string;
+  /** Whether a group carries the regions the inferred driver adds (only those are put behind it). */
+  fits: (g: CapturedGroup) => boolean;
+}
 
 /** What the regions reveal about the host: the x86 interrupt range, AMD's HT hole, MSI_IOVA_BASE. */
 function infer(groups: readonly CapturedGroup[]): Inferred {
-  const all = groups.flatMap((g) => g.regions);
-  const has = (type: SysfsType, r: Interval) => all.some((x) => x.type === type && same(x.range, r));
-  if (has('msi', X86_MSI_RANGE)) {
-    return has('reserved', AMD_HT_HOLE)
-      ? { arch: 'x86_64', kind: 'amd-vi', why: 'the x86 interrupt range and the HyperTransport hole: AMD-Vi' }
-      : { arch: 'x86_64', kind: 'vt-d', why: 'the x86 interrupt range without the HyperTransport hole: VT-d' };
+  const has = (g: CapturedGroup, type: SysfsType, r: Interval) => g.regions.some((x) => x.type === type && same(x.range, r));
+  const any = (type: SysfsType, r: Interval) => groups.some((g) => has(g, type, r));
+  if (any('msi', X86_MSI_RANGE)) {
+    return any('reserved', AMD_HT_HOLE)
+      ? { arch: 'x86_64', kind: 'amd-vi', why: 'the x86 interrupt range and the HyperTransport hole: AMD-Vi', fits: (g) => has(g, 'msi', X86_MSI_RANGE) && has(g, 'reserved', AMD_HT_HOLE) }
+      : { arch: 'x86_64', kind: 'vt-d', why: 'the x86 interrupt range without the HyperTransport hole: VT-d', fits: (g) => has(g, 'msi', X86_MSI_RANGE) };
   }
-  if (has('msi', MSI_IOVA_WINDOW)) return { arch: 'arm64', kind: 'smmuv3', why: 'an msi region at MSI_IOVA_BASE 0x8000000 (1 MiB): the Arm SMMU software MSI window' };
-  return { why: 'no region identifies the IOMMU' };
+  if (any('msi', MSI_IOVA_WINDOW)) {
+    return { arch: 'arm64', kind: 'smmuv3', why: 'an msi region at MSI_IOVA_BASE 0x8000000 (1 MiB): the Arm SMMU software MSI window', fits: (g) => has(g, 'msi', MSI_IOVA_WINDOW) };
+  }
+  return { why: 'no region identifies the IOMMU', fits: () => false };
 }
 
 /** A name the language accepts, from a file name or the like. */
@@ -66,8 +74,9 @@ export function platformName(s: string): string {
   return n || 'imported';
 }
 
-function deviceName(bdf: string): string {
-  return `dev-${bdf.replace(/[:.]/g, '-').toLowerCase()}`;
+/** `0000:01:00.0` → `dev-0000-01-00-0`; a platform device (`e0000000.dma`) → `dev-e0000000-dma`. */
+function deviceName(device: string): string {
+  return `dev-${device.replace(/[^A-Za-z0-9_-]+/g, '-').toLowerCase()}`;
 }
 
 /** The platform description for the captured groups. */
@@ -113,12 +122,18 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
   }
   if (regions.length) lines.push('');
 
-  const iommu = inferred.kind ? '; iommu iommu0' : '';
   for (const g of sorted) {
+    // A group without the driver's own regions is not put behind it: its list stays exact.
+    const iommu = inferred.kind && inferred.fits(g) ? '; iommu iommu0' : '';
+    if (inferred.kind && !iommu) lines.push(`  // group ${g.number} lacks the regions ${inferred.kind} adds to every device, so its devices are not put behind iommu0`);
     if (g.devices.length === 0) {
       lines.push(`  device group${g.number}-dev { group ${g.number}${iommu} }   // the capture does not list the group's devices`);
     }
-    for (const bdf of [...g.devices].sort()) lines.push(`  device ${deviceName(bdf)} { bdf ${bdf.toLowerCase()}${iommu}; group ${g.number} }`);
+    for (const dev of [...g.devices].sort()) {
+      lines.push(isBdf(dev)
+        ? `  device ${deviceName(dev)} { bdf ${dev.toLowerCase()}${iommu}; group ${g.number} }`
+        : `  device ${deviceName(dev)} { group ${g.number}${iommu} }   // not a PCI device: '${dev}'`);
+    }
   }
   lines.push('}', '');
   return lines.join('\n');
