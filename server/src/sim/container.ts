@@ -67,17 +67,20 @@ export class Container<S> {
   /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
   attach(g: GroupRegions): AttachRefusal<S>[] {
     const refusals: AttachRefusal<S>[] = [];
-    for (const dev of g.group.devices) {
-      const direct = g.overlapping({ start: 0n, end: (1n << 64n) - 1n }, ['direct'])
+    const all = { start: 0n, end: (1n << 64n) - 1n };
+    for (const dev of g.has('direct') ? g.group.devices : []) {
+      const direct = g.overlapping(all, ['direct'])
         .filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, dev)));
       if (direct.length) refusals.push({ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct });
     }
     if (refusals.length) return refusals.slice(0, 1);
     if (this.flavor === 'iommufd') {
-      const all = g.overlapping({ start: 0n, end: (1n << 64n) - 1n }, ['msi', 'sw-msi']);
-      const sw = all.filter((m) => m.type === 'sw-msi');
-      const hw = all.filter((m) => m.type === 'msi');
-      if (sw.length > 1 || (sw.length && hw.length)) {
+      const msi = g.overlapping(all, ['msi', 'sw-msi']);
+      const sw = msi.filter((m) => m.type === 'sw-msi');
+      const hw = msi.filter((m) => m.type === 'msi');
+      // The same window declared twice (platform-wide and per group) is still one window.
+      const windows = new Set(sw.map((m) => `${m.range.start}-${m.range.end}`)).size;
+      if (windows > 1 || (windows && hw.length)) {
         return [{ kind: 'msi-conflict', errno: 'EINVAL', device: g.group.devices[0]!, regions: [...hw, ...sw] }];
       }
     }

@@ -60,7 +60,7 @@ function startGuest(g: Guest, pr: PlatformRegions, deviceClaims: Map<Device, Cla
     if (!dev) continue;
     const at = { uri: a.uri, span: a.stmt.span };
     if (!dev.iommu) {
-      out.push(finding('no-iommu', at, `device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: Invalid argument"`,
+      out.push(finding('no-iommu', at, `device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
         { related: [deviceRelated(dev, 'declared without `iommu`')] }));
       continue;
     }
