@@ -10,22 +10,26 @@ import { join } from 'node:path';
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.cjs');
 const hex = (n) => `0x${n.toString(16)}`;
 
-/** One platform: 1,000 devices in pairs (500 groups), 5,000 regions, 100 guests. */
+/**
+ * One platform: 1,000 devices in pairs (500 groups), 5,000 regions, 100 guests. Odd
+ * platforms are arm64 (SMMUv3), whose guests name no msi-window: each gets a placement.
+ */
 function platform(p) {
-  const lines = [`platform host${p} {`, '  arch x86_64', '  iommu dmar0 vt-d { address-width 48 }'];
+  const arm = p % 2 === 1;
+  const lines = [`platform host${p} {`, `  arch ${arm ? 'arm64' : 'x86_64'}`, `  iommu dmar0 ${arm ? 'smmuv3' : 'vt-d'} { address-width 48 }`];
   // 500 platform-wide regions high above guest RAM, 4,000 per group, 500 per device.
   for (let i = 0; i < 500; i++) lines.push(`  reserved w${i} reserved ${hex(0x100_0000_0000n + BigInt(i) * 0x20_0000n)} size 1M`);
   for (let i = 0; i < 4000; i++) lines.push(`  reserved g${i} ${i % 3 ? 'reserved' : 'direct-relaxable'} ${hex(0x200_0000_0000n + BigInt(i) * 0x1000n)} size 4K for group ${i % 500}`);
-  for (let i = 0; i < 500; i++) lines.push(`  reserved d${i} msi ${hex(0x300_0000_0000n + BigInt(i) * 0x1000n)} size 4K for dev${i * 2}`);
+  for (let i = 0; i < 500; i++) lines.push(`  reserved d${i} ${arm ? 'reserved' : 'msi'} ${hex(0x300_0000_0000n + BigInt(i) * 0x1000n)} size 4K for dev${i * 2}`);
   for (let i = 0; i < 1000; i++) {
     const bus = Math.floor(i / 8) % 256, dev = i % 8;
-    lines.push(`  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0; group ${Math.floor(i / 2)} }`);
+    lines.push(`  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0${arm ? ` stream ${i}` : ''}; group ${Math.floor(i / 2)} }`);
   }
   lines.push('}');
   const guests = [];
   for (let g = 0; g < 100; g++) {
     // Every tenth guest's RAM runs into a per-group region: findings to report.
-    const ram = g % 10 === 0 ? `  ram big 0x100000000 size ${hex(0x200_0000_0000n)}` : '  machine q35 memory 16G';
+    const ram = g % 10 === 0 ? `  ram big 0x100000000 size ${hex(0x200_0000_0000n)}` : `  machine ${arm ? 'virt' : 'q35'} memory 16G`;
     guests.push(`guest vm${p}-${g} on host${p} {`, ram, `  assign dev${g * 2}`, `  assign dev${g * 2 + 1}`, '}');
   }
   return { host: lines.join('\n') + '\n', guests: guests.join('\n') + '\n' };

@@ -73,6 +73,7 @@ export class PlatformRegions {
   private readonly perGroupNumber = new Map<bigint, Resv[]>();
   private readonly perDevice = new Map<Device, Resv[]>();
   private readonly cache = new Map<IommuGroup, GroupRegions>();
+  private obstacles?: Interval[];
 
   constructor(readonly platform: Platform) {
     const byNumber = new Map<bigint, IommuGroup>();
@@ -110,6 +111,13 @@ export class PlatformRegions {
       ...this.wide, ...[...this.perIommu.values()].flatMap((x) => x.regions),
       ...[...this.perGroupNumber.values()].flat(), ...[...this.perDevice.values()].flat(),
     ];
+  }
+
+  /** What a doorbell window below 4 GiB must avoid: every region but sw-msi windows, sorted (built once). */
+  doorbellObstacles(): Interval[] {
+    return (this.obstacles ??= this.everyRegion()
+      .filter((r) => r.type !== 'sw-msi' && r.range.start < 1n << 32n).map((r) => r.range)
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)));
   }
 
   groupOf(dev: Device): IommuGroup | undefined {

@@ -8,7 +8,7 @@
 import type * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Related } from '../model/findings';
 import { formatInterval, formatSize, hex } from '../model/interval';
-import type { Assignment, Device, Guest, Model } from '../model/types';
+import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
 import { Container, type AttachRefusal, type MapRefusal } from './container';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell } from './doorbell';
 import { deviceRelated, describeRegions, regionRelated } from './explain';
@@ -28,7 +28,7 @@ export interface GuestState {
 
 interface Claim { guest: Guest; assign: Assignment }
 
-export function simulateGuests(model: Model, regionsOf: (p: NonNullable<Guest['platform']>) => PlatformRegions, out: Finding[]): Map<Guest, GuestState> {
+export function simulateGuests(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Guest, GuestState> {
   const states = new Map<Guest, GuestState>();
   const deviceClaims = new Map<Device, Claim>();
   const groupClaims = new Map<IommuGroup, Claim>();
@@ -243,7 +243,7 @@ function msiWindowStmt(g: Guest): A.MsiWindowStmt | undefined {
 /** seed 002's placement for this guest's doorbell window, as a fix that writes it. */
 function doorbellFix(g: Guest, pr: PlatformRegions, ram: readonly GuestRamRange[], stmt: A.MsiWindowStmt | undefined): Fix[] {
   const size = g.msiWindow ? g.msiWindow.end - g.msiWindow.start + 1n : DEFAULT_DOORBELL_SIZE;
-  const avoid = [...pr.everyRegion().filter((r) => r.type !== 'sw-msi').map((r) => r.range), ...ram.map((r) => r.range)];
+  const avoid = [...pr.doorbellObstacles(), ...ram.map((r) => r.range)];
   const w = placeDoorbell(size, avoid);
   if (!w) return [];
   const text = `${hex(w.start)} size ${formatSize(size)}`;
