@@ -34,7 +34,8 @@ export function regionRelated(list: readonly MergedRegion[]): Related[] {
       }
     }
   }
-  return out;
+  // The same region reached through several groups is one related location.
+  return out.filter((r, i) => out.findIndex((x) => x.uri === r.uri && x.span.start === r.span.start && x.message === r.message) === i);
 }
 
 export function deviceRelated(d: Device, why: string): Related {

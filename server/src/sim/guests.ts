@@ -261,9 +261,10 @@ function checkDoorbell(g: Guest, pr: PlatformRegions, s: GuestState, stmt: A.Msi
   if (!g.msiWindow || !stmt) {
     const fixes = doorbellFix(g, pr, s.ram, undefined);
     const suggestion = fixes[0] ? ` Seed 002's placement: ${fixes[0].title.replace(/^Add /, '')}.` : '';
+    const windows = swGroups.flatMap((gr) => gr.overlapping({ start: 0n, end: (1n << 64n) - 1n }, ['sw-msi']));
     out.push(finding('msi-window-missing', { uri: g.sym.uri, span: g.sym.nameSpan },
-      `guest ${g.sym.name} needs a software MSI doorbell window (${which}: sw-msi and no hardware msi) and names none, so the kernel's default 0x8000000..0x80fffff is used; it must stay free of guest RAM on every host the guest may run on.${suggestion}`,
-      { fixes }));
+      `guest ${g.sym.name} needs a software MSI doorbell window (${which}: sw-msi and no hardware msi) and names none, so the kernel's window ${[...new Set(windows.map((w) => formatInterval(w.range)))].join(', ')} is used; it must stay free of guest RAM on every host the guest may run on.${suggestion}`,
+      { fixes, related: regionRelated(windows) }));
     return;
   }
   const hit = s.groups.flatMap((gr) => gr.overlapping(g.msiWindow!, ['direct', 'direct-relaxable', 'reserved', 'msi']));
