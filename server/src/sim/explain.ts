@@ -34,9 +34,16 @@ export function regionRelated(list: readonly MergedRegion[]): Related[] {
       }
     }
   }
-  // The same region reached through several groups is one related location.
-  return out.filter((r, i) => out.findIndex((x) => x.uri === r.uri && x.span.start === r.span.start && x.message === r.message) === i);
+  // The same region reached through several groups is one related location; a RAM range
+  // over thousands of regions points at the first few (the message counts them all).
+  const seen = new Set<string>();
+  return out.filter((r) => {
+    const k = `${r.uri} ${r.span.start} ${r.message}`;
+    return !seen.has(k) && seen.add(k);
+  }).slice(0, MAX_RELATED);
 }
+
+const MAX_RELATED = 20;
 
 export function deviceRelated(d: Device, why: string): Related {
   return { uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}: ${why}` };
