@@ -6,8 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnalysisHost, DEFAULT_OPTIONS } from '../ide';
-import { hex } from '../model';
-import { usableRanges } from '../sim';
+import { formatIovaRange } from '../model';
 import { collectInputs, InputError } from './files';
 import { formatJson, formatText, toOutput } from './report';
 import { parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
@@ -146,9 +145,9 @@ function iova(args: readonly string[], io: Io): number {
       if (!g) throw new InputError(`platform '${platform}' has no device in group ${group}`);
     }
     const gr = pr.regions(g!);
-    list = usableRanges(gr.aperture, gr.list());
+    list = gr.usable();
   }
-  io.out(list.map((r) => `${hex(r.start)}-${hex(r.end)}\n`).join(''));
+  io.out(list.map((r) => `${formatIovaRange(r)}\n`).join(''));
   return 0;
 }
 

@@ -5,8 +5,8 @@
  * container; a region or IOMMU what it is and who it applies to. Markdown out.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { formatBdf, formatInterval, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
-import { groupLabel, sysfsLine, usableRanges } from '../sim';
+import { formatBdf, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
+import { DEFAULT_ADDRESS_WIDTH, groupLabel, MSI_IOVA_WINDOW, sysfsLine } from '../sim';
 import type { Analysis } from './analysis';
 
 export interface HoverResult { markdown: string; span: Span }
@@ -69,7 +69,7 @@ function deviceHover(a: Analysis, p: Platform, d: Device): string {
   const path = group.number !== undefined ? `/sys/kernel/iommu_groups/${group.number}/reserved_regions` : 'reserved_regions (group number not given)';
   out.push('', `\`${path}\`:`, codeBlock(gr.list().map(sysfsLine)));
   out.push('', `Usable IOVA (VFIO_IOMMU_GET_INFO, aperture ${formatInterval(gr.aperture)}):`,
-    codeBlock(usableRanges(gr.aperture, gr.list()).map((r) => `${hex(r.start)}-${hex(r.end)}`)));
+    codeBlock(gr.usable().map(formatIovaRange)));
   const users = [...a.sim.guests.values()].filter((s) => s.guest.assigns.some((x) => x.device === d)).map((s) => s.guest.sym.name);
   if (users.length) out.push('', `Assigned to guest ${users.join(', ')}.`);
   return out.join('\n');
@@ -83,7 +83,7 @@ function guestHover(a: Analysis, g: Guest): string {
   if (g.msiWindow) out.push('', `MSI doorbell window: \`${formatInterval(g.msiWindow)}\``);
   const attached = s.container.groups.map((x) => groupLabel(x.group));
   out.push('', `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`);
-  if (attached.length) out.push('', 'Usable IOVA (VFIO_IOMMU_GET_INFO):', codeBlock(s.container.usable().map((r) => `${hex(r.start)}-${hex(r.end)}`)));
+  if (attached.length) out.push('', 'Usable IOVA (VFIO_IOMMU_GET_INFO):', codeBlock(s.container.usable().map(formatIovaRange)));
   return out.join('\n');
 }
 
@@ -100,12 +100,12 @@ function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string {
 }
 
 function iommuHover(a: Analysis, p: Platform, i: Iommu): string {
-  const width = i.addressWidth ?? 48;
+  const width = i.addressWidth ?? DEFAULT_ADDRESS_WIDTH;
   const out = [`**IOMMU ${i.sym.name}** (${i.kind ?? 'kind not given'}) on platform ${p.sym.name}`, '',
     `Aperture \`0x0..${hex((1n << BigInt(width)) - 1n)}\` (${width} bits${i.addressWidth === undefined ? ', assumed' : ''})`];
   if (i.pageSizes.length) out.push('', `Page sizes: ${i.pageSizes.map(formatSize).join(' ')}`);
   const own = a.sim.regionsOf(p).everyRegion().filter((r) => r.source.kind === 'builtin' && r.source.iommu === i);
-  const extra = i.kind === 'smmuv3' || i.kind === 'virtio-iommu' ? ['sw-msi 0x8000000..0x80fffff (MSI_IOVA_BASE), unless a declared sw-msi region moves it'] : [];
+  const extra = i.kind === 'smmuv3' || i.kind === 'virtio-iommu' ? [`sw-msi ${formatInterval(MSI_IOVA_WINDOW)} (MSI_IOVA_BASE), unless a declared sw-msi region moves it`] : [];
   const lines = [...own.map((r) => `${r.type} ${formatInterval(r.range)}: ${r.source.kind === 'builtin' ? r.source.why : ''}`), ...extra];
   if (lines.length) out.push('', 'Regions its driver reserves for every device:', ...lines.map((l) => `- ${l}`));
   return out.join('\n');

@@ -5,6 +5,9 @@
 export interface Interval { start: bigint; end: bigint }
 
 export const U64_MAX = (1n << 64n) - 1n;
+/** Every 64-bit address: for "all regions of this type" queries. */
+export const ALL_ADDRESSES: Interval = { start: 0n, end: U64_MAX };
+export const FOUR_GIB = 1n << 32n;
 
 /** `0x%x`, lower case, as the kernel and VFIO_IOMMU_GET_INFO users print. */
 export function hex(v: bigint): string {
@@ -13,6 +16,11 @@ export function hex(v: bigint): string {
 
 export function formatInterval(i: Interval): string {
   return `${hex(i.start)}..${hex(i.end)}`;
+}
+
+/** `0xstart-0xend`, the way VFIO_IOMMU_GET_INFO users print a usable range. */
+export function formatIovaRange(i: Interval): string {
+  return `${hex(i.start)}-${hex(i.end)}`;
 }
 
 export function intervalSize(i: Interval): bigint {

@@ -5,7 +5,7 @@
  * its errno. The container knows nothing about guests or findings: guests.ts (and later
  * the timeline runner) turn its refusals into findings.
  */
-import type { Interval } from '../model/interval';
+import { ALL_ADDRESSES, U64_MAX, type Interval } from '../model/interval';
 import type { Device, RegionTarget, RegionType } from '../model/types';
 import type { GroupRegions } from './groups';
 import { overlaps, usableRanges, type MergedRegion } from './regions';
@@ -46,7 +46,7 @@ export type MapRefusal<S> =
 /** VFIO's smallest page when the IOMMU lists no `page-sizes`: every supported IOMMU does 4 KiB. */
 export const DEFAULT_PAGE_SIZE = 0x1000n;
 /** The page-size bitmap of an IOMMU that lists none: 4 KiB and every larger power of two. */
-const ANY_PAGE_FROM_4K = ((1n << 64n) - 1n) ^ (DEFAULT_PAGE_SIZE - 1n);
+const ANY_PAGE_FROM_4K = U64_MAX ^ (DEFAULT_PAGE_SIZE - 1n);
 
 export class Container<S> {
   readonly groups: GroupRegions[] = [];
@@ -67,15 +67,14 @@ export class Container<S> {
   /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
   attach(g: GroupRegions): AttachRefusal<S>[] {
     const refusals: AttachRefusal<S>[] = [];
-    const all = { start: 0n, end: (1n << 64n) - 1n };
     for (const dev of g.has('direct') ? g.group.devices : []) {
-      const direct = g.overlapping(all, ['direct'])
+      const direct = g.overlapping(ALL_ADDRESSES, ['direct'])
         .filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, dev)));
       if (direct.length) refusals.push({ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct });
     }
     if (refusals.length) return refusals.slice(0, 1);
     if (this.flavor === 'iommufd') {
-      const msi = g.overlapping(all, ['msi', 'sw-msi']);
+      const msi = g.overlapping(ALL_ADDRESSES, ['msi', 'sw-msi']);
       const sw = msi.filter((m) => m.type === 'sw-msi');
       const hw = msi.filter((m) => m.type === 'msi');
       // The same window declared twice (platform-wide and per group) is still one window.

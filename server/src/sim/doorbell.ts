@@ -4,11 +4,10 @@
  * that avoids every reserved region and the guest's RAM. Deterministic, one sort and
  * one sweep.
  */
-import type { Interval } from '../model/interval';
+import { FOUR_GIB, type Interval } from '../model/interval';
 
 export const PREFERRED_DOORBELL = 0xfee0_0000n;
 export const DEFAULT_DOORBELL_SIZE = 0x10_0000n;
-const FOUR_GIB = 1n << 32n;
 
 export function placeDoorbell(size: bigint, avoid: readonly Interval[]): Interval | undefined {
   const sorted = [...avoid].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));

@@ -6,10 +6,10 @@
  * Platform-wide regions are indexed once; a group only adds its own few on top, so a
  * platform with 50,000 regions and 10,000 devices is not re-merged per group.
  */
-import type { Interval } from '../model/interval';
+import { FOUR_GIB, type Interval } from '../model/interval';
 import type { Device, Iommu, Platform, RegionType } from '../model/types';
 import { builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
-import { mergeRegions, RegionIndex, REGION_TYPES, type MergedRegion, type Resv } from './regions';
+import { mergeRegions, RegionIndex, REGION_TYPES, usableRanges, type MergedRegion, type Resv } from './regions';
 
 export interface IommuGroup {
   /** Unique across platforms; also names the group in messages. */
@@ -55,6 +55,11 @@ export class GroupRegions {
 
   overlapping(range: Interval, types: readonly RegionType[] = REGION_TYPES): MergedRegion[] {
     return this.indexes.flatMap((ix) => ix.overlapping(range, types));
+  }
+
+  /** The usable IOVA list of this group alone, as VFIO_IOMMU_GET_INFO would report it. */
+  usable(): Interval[] {
+    return usableRanges(this.aperture, this.list());
   }
 
   /** The list exactly as sysfs prints it (merged across every source). */
@@ -116,7 +121,7 @@ export class PlatformRegions {
   /** What a doorbell window below 4 GiB must avoid: every region but sw-msi windows, sorted (built once). */
   doorbellObstacles(): Interval[] {
     return (this.obstacles ??= this.everyRegion()
-      .filter((r) => r.type !== 'sw-msi' && r.range.start < 1n << 32n).map((r) => r.range)
+      .filter((r) => r.type !== 'sw-msi' && r.range.start < FOUR_GIB).map((r) => r.range)
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)));
   }
 

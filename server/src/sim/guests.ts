@@ -7,14 +7,15 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Related } from '../model/findings';
-import { formatInterval, formatSize, hex } from '../model/interval';
+import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interval';
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
+import { DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { Container, type AttachRefusal, type MapRefusal } from './container';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell } from './doorbell';
 import { deviceRelated, describeRegions, regionRelated } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type IommuGroup, type PlatformRegions } from './groups';
 import { guestRam, kernelIdentityMessage, qemuDevice, qemuGroupError, qemuIommufdAttachError, qemuMapError, type GuestRamRange } from './qemu';
-import type { MergedRegion } from './regions';
+import { overlaps, type MergedRegion } from './regions';
 
 export interface GuestState {
   guest: Guest;
@@ -145,6 +146,10 @@ function assignRelated(a: Assignment, dev: Device, gr: GroupRegions): Related[] 
   return [{ uri: a.uri, span: a.stmt.span, message: `${dev.sym.name} (${groupLabel(gr.group)}) is assigned here` }];
 }
 
+function iommuRelated(gr: GroupRegions): Related[] {
+  return gr.iommus.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? `${DEFAULT_ADDRESS_WIDTH} (assumed)`}` }));
+}
+
 function reportMap(a: Assignment, dev: Device, gr: GroupRegions, r: GuestRamRange, refusal: MapRefusal<GuestRamRange>, fixFor: FixFor, out: Finding[]): void {
   const at = { uri: r.uri, span: r.span };
   const ram = `guest RAM ${r.name} ${formatInterval(r.range)}`;
@@ -156,7 +161,7 @@ function reportMap(a: Assignment, dev: Device, gr: GroupRegions, r: GuestRamRang
       return;
     case 'aperture':
       out.push(finding('ram-beyond-aperture', at, `${ram} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
-        { related: [...related, ...gr.iommus.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? '48 (assumed)'}` }))] }));
+        { related: [...related, ...iommuRelated(gr)] }));
       return;
     case 'overlap':
       return; // ram-overlap, reported before mapping
@@ -191,7 +196,7 @@ function reportAttach(g: Guest, a: Assignment, dev: Device, gr: GroupRegions, r:
         { related: [...regionRelated(r.regions), deviceRelated(r.device, group)] }));
       // The guest RAM over the identity-mapped range could never be mapped either.
       for (const x of ram) {
-        const hit = r.regions.filter((m) => m.range.start <= x.range.end && x.range.start <= m.range.end);
+        const hit = r.regions.filter((m) => overlaps(m.range, x.range));
         if (hit.length) {
           reportOverlap({ uri: x.uri, span: x.span }, `guest RAM ${x.name} ${formatInterval(x.range)}`, hit,
             `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`, assignRelated(a, dev, gr), fixFor, out);
@@ -218,7 +223,7 @@ function reportAttach(g: Guest, a: Assignment, dev: Device, gr: GroupRegions, r:
       const m = r.mapping.site;
       out.push(finding('ram-beyond-aperture', { uri: m.uri, span: m.span },
         `guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(r.aperture)}: attaching it fails with ${errno} (aperture conflict). ${qemu}`,
-        { related: [...assignRelated(a, dev, gr), ...gr.iommus.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? '48 (assumed)'}` }))] }));
+        { related: [...assignRelated(a, dev, gr), ...iommuRelated(gr)] }));
       return;
     }
     case 'reserved': {
@@ -261,7 +266,7 @@ function checkDoorbell(g: Guest, pr: PlatformRegions, s: GuestState, stmt: A.Msi
   if (!g.msiWindow || !stmt) {
     const fixes = doorbellFix(g, pr, s.ram, undefined);
     const suggestion = fixes[0] ? ` Seed 002's placement: ${fixes[0].title.replace(/^Add /, '')}.` : '';
-    const windows = swGroups.flatMap((gr) => gr.overlapping({ start: 0n, end: (1n << 64n) - 1n }, ['sw-msi']));
+    const windows = swGroups.flatMap((gr) => gr.overlapping(ALL_ADDRESSES, ['sw-msi']));
     out.push(finding('msi-window-missing', { uri: g.sym.uri, span: g.sym.nameSpan },
       `guest ${g.sym.name} needs a software MSI doorbell window (${which}: sw-msi and no hardware msi) and names none, so the kernel's window ${[...new Set(windows.map((w) => formatInterval(w.range)))].join(', ')} is used; it must stay free of guest RAM on every host the guest may run on.${suggestion}`,
       { fixes, related: regionRelated(windows) }));

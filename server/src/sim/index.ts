@@ -4,3 +4,4 @@ export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './gr
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';
 export { guestRam, type GuestRamRange } from './qemu';
 export { placeDoorbell } from './doorbell';
+export { DEFAULT_ADDRESS_WIDTH, MSI_IOVA_WINDOW } from './builtins';

@@ -4,7 +4,7 @@
  * explicit `ram` lines, and the error lines QEMU prints when VFIO refuses.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { hex, intervalSize, type Interval } from '../model/interval';
+import { FOUR_GIB, hex, intervalSize, type Interval } from '../model/interval';
 import { formatBdf } from '../model/numbers';
 import type { Device, Guest, Sym } from '../model/types';
 import { ERRNO, type Errno } from './container';
@@ -12,8 +12,6 @@ import { ERRNO, type Errno } from './container';
 /** One guest RAM range and the line that makes it: a `ram` line or the `machine` statement. */
 export interface GuestRamRange { name: string; range: Interval; uri: string; span: Span; sym?: Sym }
 
-const GiB = 1n << 30n;
-const FOUR_GIB = 4n * GiB;
 /** `AMD_HT_START` / `AMD_ABOVE_1TB_START` in `hw/i386/pc.c`. */
 export const AMD_HT_START = 0xfd_0000_0000n;
 export const AMD_ABOVE_1TB_START = 1n << 40n;
