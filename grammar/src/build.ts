@@ -335,7 +335,11 @@ export class AstBuilder {
     const key = word(toks[0]);
     if (!key) return undefined;
     const v = toks[1];
-    const value = v ? (v.tokenType.name === 'Number' ? num(v) : word(v)) : undefined;
+    const last = toks[toks.length - 1]!;
+    // `version 7.0` is three tokens; its value is their text, `7.0`.
+    const value = !v ? undefined
+      : toks.length > 2 ? { text: toks.slice(1).map((t) => t.image).join(''), span: { start: tokenSpan(v).start, end: tokenSpan(last).end } }
+        : v.tokenType.name === 'Number' ? num(v) : word(v);
     return { key, value, span: span(n) };
   }
 

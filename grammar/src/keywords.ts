@@ -45,6 +45,7 @@ export const VALUE_KEYWORDS = [
   'shared', 'private', 'bind-capable',
   // machines
   'q35', 'i440fx', 'virt', 'memory', 'cpu', 'amd', 'intel', 'phys-bits', 'max-ram-below-4g',
+  'pci-hole64-size', 'version',
   // confidential computing, containers, vIOMMU
   'sev-snp', 'tdx', 'type1', 'iommufd', 'stage2',
   // TDISP messages (`start` and `stop` are listed above)

@@ -242,6 +242,9 @@ export class IommuParser extends CstParser {
     { ALT: () => { this.CONSUME(kw('cpu')); this.oneOf('cpuVendor', 1); } },
     { ALT: () => { this.CONSUME(kw('phys-bits')); this.CONSUME2(NumberLit); } },
     { ALT: () => { this.CONSUME(kw('max-ram-below-4g')); this.CONSUME3(NumberLit); } },
+    { ALT: () => { this.CONSUME(kw('pci-hole64-size')); this.CONSUME4(NumberLit); } },
+    // QEMU's versioned machine types: `version 7.0` is `pc-q35-7.0`.
+    { ALT: () => { this.CONSUME(kw('version')); this.CONSUME5(NumberLit); this.CONSUME(Dot); this.CONSUME6(NumberLit); } },
   ]));
 
   public msiWindowStmt = this.RULE('msiWindowStmt', () => { this.CONSUME(kw('msi-window')); this.SUBRULE(this.range); });

@@ -365,6 +365,8 @@ const OTHER_CONTEXT: Record<string, string> = {
   cpu: '  machine q35 $ amd',
   'phys-bits': '  machine q35 $ 46',
   'max-ram-below-4g': '  machine q35 $ 2G',
+  'pci-hole64-size': '  machine q35 $ 64G',
+  version: '  machine q35 $ 7.0',
   stage2: '  viommu v0 smmuv3 via vi0 $',
   command: '  config nic0 $ MSE',
   bar: '  config nic0 $ 0 0xe0000000',

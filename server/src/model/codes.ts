@@ -48,6 +48,18 @@ export const CODES = {
   'group-partly-assigned': { severity: 'warning', summary: 'Only some devices of an IOMMU group are assigned; the group may not be viable.' },
   'msi-window-missing': { severity: 'information', summary: 'An arm64 guest needs a software MSI doorbell window and names none.' },
   'msi-window-conflict': { severity: 'error', summary: "A guest's msi-window overlaps a reserved region." },
+  'phys-bits-too-low': { severity: 'error', summary: "A PC guest's RAM and 64-bit PCI hole reach beyond its phys-bits; QEMU exits." },
+  // ----- timelines (sim/timeline.ts) -----
+  'guest-not-running': { severity: 'error', summary: 'A step needs a running guest (hotplug, migrate, stop) and the guest is not running.' },
+  'guest-already-running': { severity: 'error', summary: 'A guest is started twice in one timeline.' },
+  'device-not-plugged': { severity: 'error', summary: 'An unplug of a device the guest does not hold.' },
+  'migrate-device-missing': { severity: 'error', summary: 'A device the guest holds does not exist on the migration target.' },
+  'migrate-doorbell-conflict': { severity: 'error', summary: "The guest's msi-window is free on the source but reserved on the migration target." },
+  'migrate-address-width': { severity: 'error', summary: "The migration target's IOMMU cannot reach the guest's RAM." },
+  // ----- pools (sim/pools.ts) -----
+  'pool-ram-conflict': { severity: 'warning', summary: 'Guest RAM overlaps a reserved region of another host of its pool.' },
+  'pool-doorbell-conflict': { severity: 'warning', summary: "A guest's msi-window overlaps a reserved region of another host of its pool." },
+  'pool-address-width': { severity: 'warning', summary: "Guest RAM beyond the IOMMU address width of another host of its pool." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

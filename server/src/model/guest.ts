@@ -60,6 +60,13 @@ function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
       case 'memory': out.memory = ctx.num(uri, lit); break;
       case 'max-ram-below-4g': out.maxRamBelow4g = ctx.num(uri, lit); break;
       case 'phys-bits': { const v = ctx.count(uri, lit, 32n, 64n, 'phys-bits'); if (v !== undefined) out.physBits = Number(v); break; }
+      case 'pci-hole64-size': out.pciHole64Size = ctx.num(uri, lit); break;
+      case 'version': {
+        const v = /^(\d+)\.(\d+)$/.exec(o.value?.text ?? '');
+        if (v) out.version = { major: Number(v[1]), minor: Number(v[2]) };
+        else if (o.value) ctx.report('invalid-number', uri, o.value.span, `'${o.value.text}' is not a machine version such as 7.0`);
+        break;
+      }
       case 'cpu': out.cpu = o.value?.text as 'amd' | 'intel' | undefined; break;
       default: break;
     }

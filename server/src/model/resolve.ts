@@ -21,6 +21,7 @@ export interface ModelResult { model: Model; findings: Finding[] }
 export function buildModel(files: readonly ParsedFile[]): ModelResult {
   const sorted = [...files].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   const ctx = new Scope();
+  for (const f of sorted) ctx.model.comments.set(f.uri, f.ast.comments);
   const decls = sorted.flatMap((f) => f.ast.decls.map((d) => ({ uri: f.uri, d })));
   // Platforms first (their members are what everything else refers to), then guests
   // (timelines and firmware follow guests to their platforms), then the rest.

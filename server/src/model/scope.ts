@@ -16,7 +16,7 @@ export type GlobalEntity = Platform | Guest | Timeline | Pool | Firmware | Xen |
 export class Scope {
   readonly findings: Finding[] = [];
   readonly model: Model = {
-    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(),
+    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
     xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [],
   };
   /** The one global namespace. */

@@ -107,6 +107,10 @@ export interface Machine {
   cpu?: 'amd' | 'intel';
   physBits?: number;
   maxRamBelow4g?: bigint;
+  /** `pci-hole64-size`: QEMU's `pci-hole64-size` property of the PCI host. */
+  pciHole64Size?: bigint;
+  /** The machine type's version (`version 7.0` is `pc-q35-7.0`); none: the newest. */
+  version?: { major: number; minor: number };
 }
 
 export interface Guest {
@@ -177,4 +181,6 @@ export interface Model {
   symbols: Sym[];
   /** Every resolved use of a name. */
   references: Reference[];
+  /** Each file's comments (sorted): fixes that delete lines must keep them. */
+  comments: Map<string, A.Span[]>;
 }

@@ -64,6 +64,28 @@ export class Container<S> {
     return this.groups.includes(g);
   }
 
+  /** A copy that later attaches, maps and detaches leave alone (timeline snapshots). */
+  clone(): Container<S> {
+    const c = new Container<S>(this.flavor, this.doorbell);
+    c.groups.push(...this.groups);
+    c.mappings.push(...this.mappings);
+    c.aperture = this.aperture;
+    return c;
+  }
+
+  /**
+   * A group leaves (its last device unplugged). The aperture widens back to what the
+   * other groups allow; when the last group leaves, QEMU drops the container and every
+   * mapping goes with it, so the next group starts afresh.
+   */
+  detach(g: GroupRegions): void {
+    const i = this.groups.indexOf(g);
+    if (i < 0) return;
+    this.groups.splice(i, 1);
+    this.aperture = this.groups.reduce<Interval | undefined>((a, x) => intersect(a, x.aperture) ?? a, undefined);
+    if (!this.groups.length) this.mappings.length = 0;
+  }
+
   /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
   attach(g: GroupRegions): AttachRefusal<S>[] {
     const refusals: AttachRefusal<S>[] = [];

@@ -79,6 +79,7 @@ export class PlatformRegions {
   private readonly perDevice = new Map<Device, Resv[]>();
   private readonly cache = new Map<IommuGroup, GroupRegions>();
   private obstacles?: Interval[];
+  private everyIndex?: RegionIndex;
 
   constructor(readonly platform: Platform) {
     const byNumber = new Map<bigint, IommuGroup>();
@@ -123,6 +124,27 @@ export class PlatformRegions {
     return (this.obstacles ??= this.everyRegion()
       .filter((r) => r.type !== 'sw-msi' && r.range.start < FOUR_GIB).map((r) => r.range)
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)));
+  }
+
+  /**
+   * Regions of any device of the platform overlapping `range`: what a device hot-added
+   * later, or the guest's doorbell, could run into (indexed once).
+   */
+  anyOverlapping(range: Interval, types: readonly RegionType[] = REGION_TYPES): MergedRegion[] {
+    return (this.everyIndex ??= new RegionIndex([...this.everyRegion(), ...this.defaultWindows()])).overlapping(range, types);
+  }
+
+  /** The sw-msi window each IOMMU's driver adds for devices that declare none of their own. */
+  private defaultWindows(): Resv[] {
+    return this.iommusInUse().flatMap((i) => {
+      const w = defaultMsiWindow(i, (t) => this.wideIndex.has(t) || (this.perIommu.get(i)?.index.has(t) ?? false));
+      return w ? [w] : [];
+    });
+  }
+
+  /** The IOMMUs that have devices behind them. */
+  iommusInUse(): Iommu[] {
+    return [...new Set([...this.platform.devices.values()].flatMap((d) => (d.iommu ? [d.iommu] : [])))];
   }
 
   groupOf(dev: Device): IommuGroup | undefined {

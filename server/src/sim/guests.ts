@@ -6,16 +6,16 @@
  * locations and the kernel's decision and QEMU's error line in the message.
  */
 import type * as A from '@iommu-lens/grammar';
-import { finding, type Finding, type Fix, type Related } from '../model/findings';
+import { finding, type Finding, type Fix } from '../model/findings';
 import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interval';
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
-import { DEFAULT_ADDRESS_WIDTH } from './builtins';
-import { Container, type AttachRefusal, type MapRefusal } from './container';
+import { Container } from './container';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell } from './doorbell';
 import { deviceRelated, describeRegions, regionRelated } from './explain';
-import { groupLabel, groupNumberText, type GroupRegions, type IommuGroup, type PlatformRegions } from './groups';
-import { guestRam, kernelIdentityMessage, qemuDevice, qemuGroupError, qemuIommufdAttachError, qemuMapError, type GuestRamRange } from './qemu';
-import { overlaps, type MergedRegion } from './regions';
+import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './groups';
+import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
+import { claim, newClaims, realize, type Claims, type FixFor, type Site } from './realize';
+import type { MergedRegion } from './regions';
 
 export interface GuestState {
   guest: Guest;
@@ -27,59 +27,60 @@ export interface GuestState {
   needsDoorbell: boolean;
 }
 
-interface Claim { guest: Guest; assign: Assignment }
-
 export function simulateGuests(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Guest, GuestState> {
   const states = new Map<Guest, GuestState>();
-  const deviceClaims = new Map<Device, Claim>();
-  const groupClaims = new Map<IommuGroup, Claim>();
+  const claims = newClaims();
   for (const g of model.guests.values()) {
     if (!g.platform) continue;
-    const s = startGuest(g, regionsOf(g.platform), deviceClaims, groupClaims, out);
-    states.set(g, s);
+    states.set(g, startGuest(g, regionsOf(g.platform), claims, out));
   }
   const named = new Set([...model.guests.values()].flatMap((g) => g.assigns.flatMap((a) => (a.device ? [a.device] : []))));
-  partlyAssigned(groupClaims, named, out);
+  partlyAssigned(claims, named, out);
   return states;
 }
 
-function startGuest(g: Guest, pr: PlatformRegions, deviceClaims: Map<Device, Claim>, groupClaims: Map<IommuGroup, Claim>, out: Finding[]): GuestState {
+/** The guest's doorbell: its `msi-window`, which takes the place of the groups' sw-msi windows. */
+export function guestDoorbell(g: Guest): MergedRegion | undefined {
+  const stmt = msiWindowStmt(g);
+  return g.msiWindow && stmt
+    ? { type: 'sw-msi', range: g.msiWindow, sources: [{ kind: 'window', uri: g.sym.uri, span: stmt.span, guest: g.sym.name }] }
+    : undefined;
+}
+
+export function isArmGuest(g: Guest, p: Platform | undefined): boolean {
+  return p?.arch === 'arm64' || g.machine?.type === 'virt';
+}
+
+/** The site of an `assign` line: findings about RAM go on the RAM lines. */
+export function assignSite(a: Assignment): Site {
+  return { uri: a.uri, span: a.stmt.span, verb: 'is assigned here', onStep: false, context: [], prefix: '' };
+}
+
+/**
+ * Starts a guest on a platform: its assignments in order, then the doorbell check.
+ * `claims` holds what other guests took; `out` receives the findings.
+ */
+export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: Finding[]): GuestState {
   const ram = guestRam(g);
   const windowStmt = msiWindowStmt(g);
-  const doorbell: MergedRegion | undefined = g.msiWindow && windowStmt
-    ? { type: 'sw-msi', range: g.msiWindow, sources: [{ kind: 'window', uri: g.sym.uri, span: windowStmt.span, guest: g.sym.name }] }
-    : undefined;
-  const container = new Container<GuestRamRange>(g.container, doorbell);
+  const container = new Container<GuestRamRange>(g.container, guestDoorbell(g));
   const state: GuestState = { guest: g, ram, container, groups: [], needsDoorbell: false };
   const overlapping = ramOverlaps(g, ram, out);
-  const arm = g.platform?.arch === 'arm64' || g.machine?.type === 'virt';
-  const fixFor = (regions: readonly MergedRegion[]) =>
-    arm && regions.some((r) => r.type === 'sw-msi') ? doorbellFix(g, pr, ram, windowStmt) : [];
+  physBits(g, out);
+  const arm = isArmGuest(g, pr.platform);
+  const fixFor: FixFor = (regions) => (arm && regions.some((r) => r.type === 'sw-msi') ? doorbellFix(g, pr, ram, windowStmt) : []);
 
   for (const a of g.assigns) {
     const dev = a.device;
     if (!dev) continue;
-    const at = { uri: a.uri, span: a.stmt.span };
-    if (!dev.iommu) {
-      out.push(finding('no-iommu', at, `device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
-        { related: [deviceRelated(dev, 'declared without `iommu`')] }));
-      continue;
+    const site = assignSite(a);
+    const group = dev.iommu ? pr.groupOf(dev) : undefined;
+    if (group) {
+      if (!claim(g, site, dev, group, claims, out)) continue;
+      const gr = pr.regions(group);
+      if (!state.groups.includes(gr)) state.groups.push(gr);
     }
-    const group = pr.groupOf(dev);
-    if (!group) continue;
-    if (!claim(g, a, dev, group, deviceClaims, groupClaims, out)) continue;
-    const gr = pr.regions(group);
-    if (container.attached(gr)) continue;
-    if (!state.groups.includes(gr)) state.groups.push(gr);
-    const first = container.groups.length === 0;
-    const refusals = container.attach(gr);
-    for (const r of refusals) reportAttach(g, a, dev, gr, r, ram, fixFor, out);
-    if (refusals.length || !first) continue;
-    for (const r of ram) {
-      if (overlapping.has(r)) continue; // reported as ram-overlap: the map would be -EEXIST
-      const refusal = container.map(r.range, r);
-      if (refusal) reportMap(a, dev, gr, r, refusal, fixFor, out);
-    }
+    realize({ guest: g, ram, container, pr, site, fixFor, skip: overlapping }, dev, out);
   }
 
   state.needsDoorbell = arm && state.groups.some((gr) => gr.has('sw-msi') && !gr.has('msi'));
@@ -87,37 +88,30 @@ function startGuest(g: Guest, pr: PlatformRegions, deviceClaims: Map<Device, Cla
   return state;
 }
 
-/** A device and its group belong to one container (one open of `/dev/vfio/N`). */
-function claim(g: Guest, a: Assignment, dev: Device, group: IommuGroup, deviceClaims: Map<Device, Claim>, groupClaims: Map<IommuGroup, Claim>, out: Finding[]): boolean {
-  const at = { uri: a.uri, span: a.stmt.span };
-  const prior = deviceClaims.get(dev);
-  if (prior) {
-    const where = prior.guest === g ? 'earlier in this guest' : `to guest ${prior.guest.sym.name}`;
-    out.push(finding('device-assigned-twice', at, `device ${dev.sym.name} is already assigned ${where}: a device can be realized once; QEMU fails with "vfio ${qemuDevice(dev)}: device is already attached"`,
-      { related: [{ uri: prior.assign.uri, span: prior.assign.stmt.span, message: `assigned here first` }] }));
-    return false;
-  }
-  const owner = groupClaims.get(group);
-  if (owner && owner.guest !== g) {
-    out.push(finding('group-split', at, `device ${dev.sym.name} is in ${groupLabel(group)}, which guest ${owner.guest.sym.name} already holds (${owner.assign.device?.sym.name}): a group belongs to one container, so QEMU fails with "vfio: error opening /dev/vfio/${groupNumberText(group)}: Device or resource busy"`,
-      { related: [{ uri: owner.assign.uri, span: owner.assign.stmt.span, message: `guest ${owner.guest.sym.name} takes ${groupLabel(group)} here` }, deviceRelated(dev, groupLabel(group))] }));
-    return false;
-  }
-  deviceClaims.set(dev, { guest: g, assign: a });
-  if (!owner) groupClaims.set(group, { guest: g, assign: a });
-  return true;
+/** QEMU refuses to start a PC machine whose addresses exceed its phys-bits (RULES §3.3). */
+function physBits(g: Guest, out: Finding[]): void {
+  const m = g.machine;
+  const layout = machineLayout(g);
+  if (!m || !layout || m.physBits === undefined) return;
+  const error = physBitsError(layout, m.physBits);
+  if (!error) return;
+  const need = bitsFor(layout.maxUsedGpa!);
+  const opt = m.stmt.options.find((o) => o.key.text === 'phys-bits');
+  const hole = layout.pciHole64 ? ` and the 64-bit PCI hole ${formatInterval(layout.pciHole64)}` : '';
+  out.push(finding('phys-bits-too-low', { uri: g.sym.uri, span: opt?.span ?? m.stmt.span },
+    `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its RAM${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond what ${m.physBits} phys-bits reach: QEMU exits with "${error}"`,
+    { fixes: opt?.value ? [{ title: `Set phys-bits ${need}`, edits: [{ uri: g.sym.uri, span: opt.value.span, newText: String(need) }] }] : [] }));
 }
 
 /** VFIO group viability: every device of a group must be bound to vfio-pci (or no driver). */
-function partlyAssigned(groupClaims: Map<IommuGroup, Claim>, named: Set<Device>, out: Finding[]): void {
-  for (const [group, c] of groupClaims) {
+function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): void {
+  for (const [group, c] of claims.groups) {
     // Devices some guest names (even if refused there) are reported where they are named.
     const left = group.devices.filter((d) => !named.has(d) && d.deviceClass !== 'bridge');
     if (!left.length) continue;
-    const dev = c.assign.device!;
     const names = left.map((d) => d.sym.name).join(', ');
-    out.push(finding('group-partly-assigned', { uri: c.assign.uri, span: c.assign.stmt.span },
-      `${groupLabel(group)} also holds ${names}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(dev)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
+    out.push(finding('group-partly-assigned', c.site,
+      `${groupLabel(group)} also holds ${names}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
       { related: left.map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)) }));
   }
 }
@@ -138,103 +132,6 @@ function ramOverlaps(g: Guest, ram: readonly GuestRamRange[], out: Finding[]): S
     if (!reach || r.range.end > reach.range.end) reach = r;
   }
   return bad;
-}
-
-type FixFor = (regions: readonly MergedRegion[]) => Fix[];
-
-function assignRelated(a: Assignment, dev: Device, gr: GroupRegions): Related[] {
-  return [{ uri: a.uri, span: a.stmt.span, message: `${dev.sym.name} (${groupLabel(gr.group)}) is assigned here` }];
-}
-
-function iommuRelated(gr: GroupRegions): Related[] {
-  return gr.iommus.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? `${DEFAULT_ADDRESS_WIDTH} (assumed)`}` }));
-}
-
-function reportMap(a: Assignment, dev: Device, gr: GroupRegions, r: GuestRamRange, refusal: MapRefusal<GuestRamRange>, fixFor: FixFor, out: Finding[]): void {
-  const at = { uri: r.uri, span: r.span };
-  const ram = `guest RAM ${r.name} ${formatInterval(r.range)}`;
-  const qemu = `QEMU fails: ${qemuMapError(dev, groupNumberText(gr.group), r, refusal.errno)}`;
-  const related = assignRelated(a, dev, gr);
-  switch (refusal.kind) {
-    case 'misaligned':
-      out.push(finding('ram-misaligned', at, `${ram} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, { related }));
-      return;
-    case 'aperture':
-      out.push(finding('ram-beyond-aperture', at, `${ram} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
-        { related: [...related, ...iommuRelated(gr)] }));
-      return;
-    case 'overlap':
-      return; // ram-overlap, reported before mapping
-    case 'reserved':
-      reportOverlap(at, ram, refusal.regions, `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, related, fixFor, out);
-  }
-}
-
-/** RAM over regions: one finding for doorbells (msi, sw-msi), one for the rest. */
-function reportOverlap(at: { uri: string; span: A.Span }, ram: string, regions: readonly MergedRegion[], consequence: string, related: Related[], fixFor: FixFor, out: Finding[]): void {
-  const doorbells = regions.filter((m) => m.type === 'msi' || m.type === 'sw-msi');
-  const others = regions.filter((m) => m.type !== 'msi' && m.type !== 'sw-msi');
-  if (doorbells.length) {
-    out.push(finding('ram-over-doorbell', at, `${ram} overlaps the MSI doorbell window ${describeRegions(doorbells)}: ${consequence}`,
-      { related: [...regionRelated(doorbells), ...related], fixes: fixFor(doorbells) }));
-  }
-  if (others.length) {
-    out.push(finding('ram-over-reserved', at, `${ram} overlaps ${describeRegions(others)}: ${consequence}`,
-      { related: [...regionRelated(others), ...related] }));
-  }
-}
-
-function reportAttach(g: Guest, a: Assignment, dev: Device, gr: GroupRegions, r: AttachRefusal<GuestRamRange>, ram: readonly GuestRamRange[], fixFor: FixFor, out: Finding[]): void {
-  const at = { uri: a.uri, span: a.stmt.span };
-  const group = groupLabel(gr.group);
-  const n = groupNumberText(gr.group);
-  const errno = `-${r.errno}`;
-  switch (r.kind) {
-    case 'identity': {
-      out.push(finding('identity-map-required', at,
-        `device ${r.device.sym.name} has ${describeRegions(r.regions)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(r.device)}" and QEMU fails: ${qemuGroupError(r.device, n, r.errno)}`,
-        { related: [...regionRelated(r.regions), deviceRelated(r.device, group)] }));
-      // The guest RAM over the identity-mapped range could never be mapped either.
-      for (const x of ram) {
-        const hit = r.regions.filter((m) => overlaps(m.range, x.range));
-        if (hit.length) {
-          reportOverlap({ uri: x.uri, span: x.span }, `guest RAM ${x.name} ${formatInterval(x.range)}`, hit,
-            `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`, assignRelated(a, dev, gr), fixFor, out);
-        }
-      }
-      return;
-    }
-    case 'msi-conflict':
-      out.push(finding('iommufd-msi-conflict', at,
-        `device ${r.device.sym.name} has ${r.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(r.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(r.device, r.errno)}`,
-        { related: [...regionRelated(r.regions), deviceRelated(r.device, group)] }));
-      return;
-    case 'empty':
-      out.push(finding('empty-iova-list', at,
-        `attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(r.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, r.errno)}`,
-        { related: [deviceRelated(dev, group)] }));
-      return;
-    case 'aperture': {
-      const qemu = `QEMU fails: ${qemuMapError(dev, n, r.mapping?.site ?? ram[0]!, r.errno)}`;
-      if (!r.mapping) {
-        out.push(finding('ram-beyond-aperture', at, `the aperture ${formatInterval(r.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${g.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`));
-        return;
-      }
-      const m = r.mapping.site;
-      out.push(finding('ram-beyond-aperture', { uri: m.uri, span: m.span },
-        `guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(r.aperture)}: attaching it fails with ${errno} (aperture conflict). ${qemu}`,
-        { related: [...assignRelated(a, dev, gr), ...iommuRelated(gr)] }));
-      return;
-    }
-    case 'reserved': {
-      const m = r.mapping.site;
-      const qemu = r.errno === 'EADDRINUSE'
-        ? `iommufd cannot reserve a range that is mapped (${errno}); QEMU fails: ${qemuIommufdAttachError(dev, r.errno)}`
-        : `attaching ${group} fails with ${errno} (reserved conflict). QEMU fails: ${qemuMapError(dev, n, m, r.errno)}`;
-      reportOverlap({ uri: m.uri, span: m.span }, `guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`, r.regions,
-        `${group} (${dev.sym.name}) reserves it, so ${qemu}`, assignRelated(a, dev, gr), fixFor, out);
-    }
-  }
 }
 
 // ----- the doorbell window ---------------------------------------------------------

@@ -17,28 +17,87 @@ export const AMD_HT_START = 0xfd_0000_0000n;
 export const AMD_ABOVE_1TB_START = 1n << 40n;
 /** `hw/arm/virt.c`: `[VIRT_MEM] = { GiB, ... }`. */
 export const VIRT_RAM_BASE = 0x4000_0000n;
+const GIB = 1n << 30n;
+/** `Q35_PCI_HOST_HOLE64_SIZE_DEFAULT` (32 GiB) and `I440FX_PCI_HOST_HOLE64_SIZE_DEFAULT` (2 GiB). */
+export const PCI_HOLE64_DEFAULT = { q35: 1n << 35n, i440fx: 1n << 31n } as const;
+
+/** What QEMU lays out for a `machine` statement (RULES §3.1–3.4). */
+export interface MachineLayout {
+  ram: GuestRamRange[];
+  /** x86: the 64-bit PCI hole above RAM (`pc_pci_hole64_start`), MMIO that counts towards phys-bits. */
+  pciHole64?: Interval;
+  /** AMD vCPU: above-4G RAM moved to 1 TiB (RULES §3.3). */
+  relocated: boolean;
+  /** Why it was or was not moved, for hovers. */
+  relocation?: string;
+  /** x86: `pc_max_used_gpa`, the highest guest-physical address QEMU uses. */
+  maxUsedGpa?: bigint;
+}
 
 /** Every RAM range of a guest, in the order QEMU's memory listener maps them. */
 export function guestRam(g: Guest): GuestRamRange[] {
   const out: GuestRamRange[] = [];
   for (const r of g.ram) if (r.range) out.push({ name: r.sym.name, range: r.range, uri: r.sym.uri, span: r.decl.span, sym: r.sym });
+  const layout = machineLayout(g);
+  if (layout) out.push(...layout.ram);
+  return out;
+}
+
+/** QEMU's layout for the guest's `machine` statement; undefined without machine type or memory. */
+export function machineLayout(g: Guest): MachineLayout | undefined {
   const m = g.machine;
-  if (m?.memory === undefined || m.memory === 0n || !m.type) return out;
+  if (m?.memory === undefined || m.memory === 0n || !m.type) return undefined;
+  const ram: GuestRamRange[] = [];
   const at = (name: string, start: bigint, size: bigint) => {
-    if (size > 0n) out.push({ name, range: { start, end: start + size - 1n }, uri: g.sym.uri, span: m.stmt.span });
+    if (size > 0n) ram.push({ name, range: { start, end: start + size - 1n }, uri: g.sym.uri, span: m.stmt.span });
   };
   if (m.type === 'virt') {
     at('mach-virt.ram', VIRT_RAM_BASE, m.memory);
-    return out;
+    return { ram, relocated: false };
   }
   const below = lowMemory(m.type, m.memory, m.maxRamBelow4g);
-  at('ram-below-4g', 0n, below);
   const above = m.memory - below;
+  const hole64 = m.pciHole64Size ?? PCI_HOLE64_DEFAULT[m.type];
+  // `pc_max_used_gpa` (64-bit CPU): the 64-bit PCI hole starts at the end of above-4G RAM, rounded up to 1 GiB.
+  const maxUsed = (aboveStart: bigint) => roundUp(aboveStart + above, GIB) + hole64 - 1n;
   let aboveStart = FOUR_GIB;
-  // RULES §3.3: an AMD guest whose RAM would reach the HyperTransport hole starts above-4G RAM at 1 TiB.
-  if (m.cpu === 'amd' && above > 0n && aboveStart + above - 1n >= AMD_HT_START) aboveStart = AMD_ABOVE_1TB_START;
+  let relocation: string | undefined;
+  if (m.cpu === 'amd') {
+    const before = maxUsed(FOUR_GIB);
+    if (m.version && (m.version.major < 7 || (m.version.major === 7 && m.version.minor === 0))) {
+      relocation = `machine version ${m.version.major}.${m.version.minor} predates the relocation (enforce_amd_1tb_hole is off up to 7.0)`;
+    } else if (before >= AMD_HT_START) {
+      aboveStart = AMD_ABOVE_1TB_START;
+      relocation = `the highest address used (RAM and the 64-bit PCI hole, ${hex(before)}) would reach the HyperTransport hole at ${hex(AMD_HT_START)}, so above-4G RAM starts at 1 TiB`;
+    } else {
+      relocation = `the highest address used, ${hex(before)}, stays below the HyperTransport hole at ${hex(AMD_HT_START)}`;
+    }
+  }
+  at('ram-below-4g', 0n, below);
   at('ram-above-4g', aboveStart, above);
-  return out;
+  const top = maxUsed(aboveStart);
+  const holeStart = top - hole64 + 1n;
+  return {
+    ram, relocated: aboveStart !== FOUR_GIB, relocation, maxUsedGpa: top,
+    pciHole64: hole64 > 0n ? { start: holeStart, end: top } : undefined,
+  };
+}
+
+/** QEMU's refusal to start a PC machine whose addresses exceed phys-bits (`pc_memory_init`, QEMU 7.1+). */
+export function physBitsError(layout: MachineLayout, physBits: number): string | undefined {
+  if (layout.maxUsedGpa === undefined) return undefined;
+  const limit = (1n << BigInt(physBits)) - 1n;
+  if (limit >= layout.maxUsedGpa) return undefined;
+  return `Address space limit ${hex(limit)} < ${hex(layout.maxUsedGpa)} phys-bits too low (${physBits})`;
+}
+
+/** The fewest phys-bits that reach `address`. */
+export function bitsFor(address: bigint): number {
+  return address.toString(2).length;
+}
+
+function roundUp(v: bigint, a: bigint): bigint {
+  return ((v + a - 1n) / a) * a;
 }
 
 /** RAM below 4 GiB: `pc_q35_init` / `pc_init1` (RULES §3.1–3.2, gigabyte alignment on). */

@@ -1,16 +1,22 @@
 /**
  * The simulator's entry point: from the resolved model, build every platform's groups
- * and regions and start every guest. What it computes stays available (`Simulation`)
+ * and regions, start every guest, replay every timeline and check every pool. What it computes stays available (`Simulation`)
  * for hovers and the CLI; what fails becomes findings.
  */
 import type { Finding } from '../model/findings';
-import type { Guest, Model, Platform } from '../model/types';
+import type { Guest, Model, Platform, Pool, Timeline } from '../model/types';
 import { PlatformRegions } from './groups';
 import { simulateGuests, type GuestState } from './guests';
+import { checkPools, type PoolLayout } from './pools';
+import { runTimelines, type TimelineRun } from './timeline';
 
 export interface Simulation {
   findings: Finding[];
   guests: Map<Guest, GuestState>;
+  /** Every timeline replayed: the state after each step. */
+  timelines: Map<Timeline, TimelineRun>;
+  /** Every pool: the union of its hosts' regions and what a safe guest map may use. */
+  pools: Map<Pool, PoolLayout>;
   /** Groups and regions of a platform, built on first use. */
   regionsOf(p: Platform): PlatformRegions;
 }
@@ -24,5 +30,7 @@ export function simulate(model: Model): Simulation {
   };
   const findings: Finding[] = [];
   const guests = simulateGuests(model, regionsOf, findings);
-  return { findings, guests, regionsOf };
+  const timelines = runTimelines(model, regionsOf, findings);
+  const pools = checkPools(model, regionsOf, guests, findings);
+  return { findings, guests, timelines, pools, regionsOf };
 }

@@ -1,0 +1,220 @@
+/**
+ * Realizing one assigned device in a guest (RULES §2, §3.5): QEMU opens the device's
+ * IOMMU group, attaches it to the guest's container and, for the first group, maps every
+ * guest RAM range for DMA. Shared by guests starting (an `assign` line) and by the
+ * timeline runner (a `hotplug`, `start` or `migrate` step): the `Site` says where the
+ * device comes in and where the findings go.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { finding, type Finding, type Fix, type Location, type Related } from '../model/findings';
+import { formatInterval, formatSize } from '../model/interval';
+import type { Device, Guest } from '../model/types';
+import { DEFAULT_ADDRESS_WIDTH } from './builtins';
+import type { AttachRefusal, Container, MapRefusal } from './container';
+import { deviceRelated, describeRegions, regionRelated } from './explain';
+import { groupLabel, groupNumberText, type GroupRegions, type IommuGroup, type PlatformRegions } from './groups';
+import { kernelIdentityMessage, qemuDevice, qemuGroupError, qemuIommufdAttachError, qemuMapError, type GuestRamRange } from './qemu';
+import { overlaps, type MergedRegion } from './regions';
+
+/** Where a device comes into a guest. */
+export interface Site {
+  uri: string;
+  span: Span;
+  /** What related locations call the site: "assigned here", "hot-added here". */
+  verb: string;
+  /**
+   * Timeline steps: every finding goes on the step, the guest's own lines become related.
+   * Guest declarations: a RAM conflict goes on the RAM line.
+   */
+  onStep: boolean;
+  /** The steps that set the guest up (start, migrate), as related locations. */
+  context: Related[];
+  /** Opens every message, e.g. "hot-adding vf1 to vm-db on armsrv-1: ". */
+  prefix: string;
+}
+
+export type FixFor = (regions: readonly MergedRegion[]) => Fix[];
+
+/** Who holds a device or a group: one container per group (one open of `/dev/vfio/N`). */
+export interface Claim { guest: Guest; site: Site; device: Device }
+
+export interface Claims { devices: Map<Device, Claim>; groups: Map<IommuGroup, Claim> }
+
+export function newClaims(): Claims {
+  return { devices: new Map(), groups: new Map() };
+}
+
+/** Claims a device and its group for a guest; reports and returns false if another holds them. */
+export function claim(g: Guest, site: Site, dev: Device, group: IommuGroup, claims: Claims, out: Finding[]): boolean {
+  const prior = claims.devices.get(dev);
+  if (prior) {
+    const where = prior.guest === g ? 'in this guest' : `to guest ${prior.guest.sym.name}`;
+    out.push(finding('device-assigned-twice', site, `${site.prefix}device ${dev.sym.name} is already assigned ${where}: a device can be realized once; QEMU fails with "vfio ${qemuDevice(dev)}: device is already attached"`,
+      { related: [{ uri: prior.site.uri, span: prior.site.span, message: `${dev.sym.name} ${prior.site.verb}` }, ...site.context] }));
+    return false;
+  }
+  const owner = claims.groups.get(group);
+  if (owner && owner.guest !== g) {
+    out.push(finding('group-split', site, `${site.prefix}device ${dev.sym.name} is in ${groupLabel(group)}, which guest ${owner.guest.sym.name} already holds (${owner.device.sym.name}): a group belongs to one container, so QEMU fails with "vfio: error opening /dev/vfio/${groupNumberText(group)}: Device or resource busy"`,
+      { related: [{ uri: owner.site.uri, span: owner.site.span, message: `guest ${owner.guest.sym.name} takes ${groupLabel(group)}: ${owner.site.verb}` }, deviceRelated(dev, groupLabel(group)), ...site.context] }));
+    return false;
+  }
+  claims.devices.set(dev, { guest: g, site, device: dev });
+  if (!owner) claims.groups.set(group, { guest: g, site, device: dev });
+  return true;
+}
+
+/** Lets a device go; its group too once no device of it is held. */
+export function release(dev: Device, group: IommuGroup, claims: Claims): void {
+  claims.devices.delete(dev);
+  const next = group.devices.find((d) => claims.devices.has(d));
+  if (next) claims.groups.set(group, claims.devices.get(next)!);
+  else claims.groups.delete(group);
+}
+
+export interface Realizing {
+  guest: Guest;
+  ram: readonly GuestRamRange[];
+  container: Container<GuestRamRange>;
+  pr: PlatformRegions;
+  site: Site;
+  fixFor: FixFor;
+  /** RAM ranges not to map (already reported as overlapping one another). */
+  skip?: ReadonlySet<GuestRamRange>;
+}
+
+/**
+ * Attaches the device's group and, if it is the container's first, maps the guest RAM.
+ * Returns the group's regions if the group is in the container afterwards.
+ */
+export function realize(r: Realizing, dev: Device, out: Finding[]): GroupRegions | undefined {
+  const { site } = r;
+  if (!dev.iommu) {
+    out.push(finding('no-iommu', site, `${site.prefix}device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
+      { related: [deviceRelated(dev, 'declared without `iommu`'), ...site.context] }));
+    return undefined;
+  }
+  const group = r.pr.groupOf(dev);
+  if (!group) return undefined;
+  const gr = r.pr.regions(group);
+  if (r.container.attached(gr)) return gr;
+  const first = r.container.groups.length === 0;
+  const refusals = r.container.attach(gr);
+  for (const x of refusals) reportAttach(r, dev, gr, x, out);
+  if (refusals.length) return undefined;
+  if (!first) return gr;
+  for (const ram of r.ram) {
+    if (r.skip?.has(ram)) continue;
+    const refusal = r.container.map(ram.range, ram);
+    if (refusal) reportMap(r, dev, gr, ram, refusal, out);
+  }
+  return gr;
+}
+
+function siteRelated(r: Realizing, dev: Device, gr: GroupRegions): Related[] {
+  return [{ uri: r.site.uri, span: r.site.span, message: `${dev.sym.name} (${groupLabel(gr.group)}) ${r.site.verb}` }];
+}
+
+function ramRelated(ram: GuestRamRange, why: string): Related {
+  return { uri: ram.uri, span: ram.span, message: `guest RAM ${ram.name} ${formatInterval(ram.range)}: ${why}` };
+}
+
+/** Where a RAM finding goes and what it relates to. */
+function ramSite(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRange): { at: Location; related: Related[] } {
+  if (r.site.onStep) return { at: r.site, related: [ramRelated(ram, `laid out when guest ${r.guest.sym.name} started`), ...r.site.context] };
+  return { at: { uri: ram.uri, span: ram.span }, related: siteRelated(r, dev, gr) };
+}
+
+function iommuRelated(gr: GroupRegions): Related[] {
+  return gr.iommus.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? `${DEFAULT_ADDRESS_WIDTH} (assumed)`}` }));
+}
+
+function reportMap(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRange, refusal: MapRefusal<GuestRamRange>, out: Finding[]): void {
+  const { at, related } = ramSite(r, dev, gr, ram);
+  const what = `${r.site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`;
+  const qemu = `QEMU fails: ${qemuMapError(dev, groupNumberText(gr.group), ram, refusal.errno)}`;
+  switch (refusal.kind) {
+    case 'misaligned':
+      out.push(finding('ram-misaligned', at, `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, { related }));
+      return;
+    case 'aperture':
+      out.push(finding('ram-beyond-aperture', at, `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+        { related: [...related, ...iommuRelated(gr)] }));
+      return;
+    case 'overlap':
+      return; // ram-overlap, reported before mapping
+    case 'reserved':
+      reportOverlap(at, what, refusal.regions, `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, related, r.fixFor, out);
+  }
+}
+
+/** RAM over regions: one finding for doorbells (msi, sw-msi), one for the rest. */
+export function reportOverlap(at: Location, ram: string, regions: readonly MergedRegion[], consequence: string, related: Related[], fixFor: FixFor, out: Finding[]): void {
+  const doorbells = regions.filter((m) => m.type === 'msi' || m.type === 'sw-msi');
+  const others = regions.filter((m) => m.type !== 'msi' && m.type !== 'sw-msi');
+  if (doorbells.length) {
+    out.push(finding('ram-over-doorbell', at, `${ram} overlaps the MSI doorbell window ${describeRegions(doorbells)}: ${consequence}`,
+      { related: [...regionRelated(doorbells), ...related], fixes: fixFor(doorbells) }));
+  }
+  if (others.length) {
+    out.push(finding('ram-over-reserved', at, `${ram} overlaps ${describeRegions(others)}: ${consequence}`,
+      { related: [...regionRelated(others), ...related] }));
+  }
+}
+
+function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefusal<GuestRamRange>, out: Finding[]): void {
+  const { site } = r;
+  const group = groupLabel(gr.group);
+  const n = groupNumberText(gr.group);
+  const errno = `-${x.errno}`;
+  const context = site.context;
+  switch (x.kind) {
+    case 'identity': {
+      out.push(finding('identity-map-required', site,
+        `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
+        { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] }));
+      // The guest RAM over the identity-mapped range could never be mapped either.
+      for (const ram of r.ram) {
+        const hit = x.regions.filter((m) => overlaps(m.range, ram.range));
+        if (!hit.length) continue;
+        const { at, related } = ramSite(r, dev, gr, ram);
+        reportOverlap(at, `${site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`, hit,
+          `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`, related, r.fixFor, out);
+      }
+      return;
+    }
+    case 'msi-conflict':
+      out.push(finding('iommufd-msi-conflict', site,
+        `${site.prefix}device ${x.device.sym.name} has ${x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
+        { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] }));
+      return;
+    case 'empty':
+      out.push(finding('empty-iova-list', site,
+        `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
+        { related: [deviceRelated(dev, group), ...context] }));
+      return;
+    case 'aperture': {
+      const qemu = `QEMU fails: ${qemuMapError(dev, n, x.mapping?.site ?? r.ram[0]!, x.errno)}`;
+      if (!x.mapping) {
+        out.push(finding('ram-beyond-aperture', site, `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
+          { related: context }));
+        return;
+      }
+      const m = x.mapping.site;
+      const { at, related } = ramSite(r, dev, gr, m);
+      out.push(finding('ram-beyond-aperture', at,
+        `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: attaching it fails with ${errno} (aperture conflict). ${qemu}`,
+        { related: [...related, ...iommuRelated(gr)] }));
+      return;
+    }
+    case 'reserved': {
+      const m = x.mapping.site;
+      const qemu = x.errno === 'EADDRINUSE'
+        ? `iommufd cannot reserve a range that is mapped (${errno}); QEMU fails: ${qemuIommufdAttachError(dev, x.errno)}`
+        : `attaching ${group} fails with ${errno} (reserved conflict). QEMU fails: ${qemuMapError(dev, n, m, x.errno)}`;
+      const { at, related } = ramSite(r, dev, gr, m);
+      reportOverlap(at, `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`, x.regions,
+        `${group} (${dev.sym.name}) reserves it, so ${qemu}`, related, r.fixFor, out);
+    }
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The timeline runner (RULES §3.5, §4): a `timeline` replays what happens to guests over
+ * time. Each timeline starts from a world where nothing runs; every step updates it
+ * (which host each guest is on, its container, the groups attached, what it maps), and a
+ * step the real system would refuse becomes a finding on that step, with the steps that
+ * set the guest up (start, migrate) as related locations. The state after every step is
+ * kept for hovers.
+ *
+ * A guest's own assignments were already checked when the guest was started on its
+ * platform (guests.ts); `start` on that platform re-plays them quietly and reports only
+ * what the timeline adds: a device another guest of the timeline holds.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { finding, type Finding, type Related } from '../model/findings';
+import { formatInterval, formatSize, hex } from '../model/interval';
+import type { Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../model/types';
+import { DEFAULT_ADDRESS_WIDTH } from './builtins';
+import { Container } from './container';
+import { placeDoorbell } from './doorbell';
+import { describeRegions, regionRelated } from './explain';
+import { groupLabel, type GroupRegions, type PlatformRegions } from './groups';
+import { guestDoorbell } from './guests';
+import { guestRam, qemuDevice, type GuestRamRange } from './qemu';
+import { claim, newClaims, realize, release, type Claims, type Site } from './realize';
+import type { RegionType } from '../model/types';
+
+/** A device a guest holds, and the line that brought it in. */
+export interface Held { device: Device; gr: GroupRegions; site: Site }
+
+/** One guest as it stands after a step. Frozen: later steps make new snapshots. */
+export interface GuestSnapshot {
+  guest: Guest;
+  platform?: Platform;
+  running: boolean;
+  ram: readonly GuestRamRange[];
+  devices: readonly Held[];
+  container: Container<GuestRamRange>;
+}
+
+export interface StepState {
+  step: ResolvedStep;
+  /** Every guest the timeline has touched so far, after this step. */
+  guests: GuestSnapshot[];
+}
+
+export interface TimelineRun { timeline: Timeline; states: StepState[] }
+
+/** The doorbell may overlap only the sw-msi windows it replaces. */
+const NOT_SW_MSI: readonly RegionType[] = ['direct', 'direct-relaxable', 'reserved', 'msi'];
+
+interface Run {
+  guest: Guest;
+  platform?: Platform;
+  running: boolean;
+  ram: GuestRamRange[];
+  container: Container<GuestRamRange>;
+  devices: Held[];
+  /** The steps that set the guest up: its start and its migrations. */
+  setup: Related[];
+  snapshot?: GuestSnapshot;
+}
+
+export function runTimelines(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Timeline, TimelineRun> {
+  const runs = new Map<Timeline, TimelineRun>();
+  for (const t of model.timelines.values()) runs.set(t, new Runner(t, regionsOf, out).run());
+  return runs;
+}
+
+class Runner {
+  private readonly guests = new Map<Guest, Run>();
+  private readonly claims: Claims = newClaims();
+
+  constructor(private readonly t: Timeline, private readonly regionsOf: (p: Platform) => PlatformRegions, private readonly out: Finding[]) {}
+
+  run(): TimelineRun {
+    const states: StepState[] = [];
+    for (const r of this.t.steps) {
+      const touched = this.step(r);
+      if (touched) touched.snapshot = undefined;
+      states.push({ step: r, guests: [...this.guests.values()].map((x) => this.snapshot(x)) });
+    }
+    return { timeline: this.t, states };
+  }
+
+  /** Applies one step; returns the guest it changed. */
+  private step(r: ResolvedStep): Run | undefined {
+    switch (r.step.kind) {
+      case 'start': return r.guest && r.platform ? this.start(r, r.guest, r.platform) : undefined;
+      case 'stop': return r.guest ? this.stop(r, r.guest) : undefined;
+      case 'migrate': return r.guest && r.target ? this.migrate(r, r.guest, r.target) : undefined;
+      case 'hotplug': return r.guest ? this.hotplug(r, r.guest) : undefined;
+      case 'unplug': return r.device ? this.unplug(r, r.device) : undefined;
+      default: return undefined; // TDISP, config, SEV and Xen steps belong to their engines
+    }
+  }
+
+  private runOf(g: Guest, platform: Platform | undefined): Run {
+    let run = this.guests.get(g);
+    if (!run) {
+      run = { guest: g, platform, running: false, ram: guestRam(g), container: new Container(g.container, guestDoorbell(g)), devices: [], setup: [] };
+      this.guests.set(g, run);
+    }
+    return run;
+  }
+
+  private at(r: ResolvedStep): { uri: string; span: Span } {
+    return { uri: r.uri, span: r.step.span };
+  }
+
+  private site(r: ResolvedStep, run: Run, verb: string, prefix: string): Site {
+    return { uri: r.uri, span: r.step.span, verb, onStep: true, context: run.setup, prefix };
+  }
+
+  private start(r: ResolvedStep, g: Guest, platform: Platform): Run {
+    const run = this.runOf(g, platform);
+    if (run.running) {
+      this.out.push(finding('guest-already-running', this.at(r), `guest ${g.sym.name} is already running on ${run.platform?.sym.name ?? 'its host'}: a second QEMU for it would fight the first over its devices and disk`,
+        { related: run.setup.slice(0, 1) }));
+      return run;
+    }
+    Object.assign(run, { platform, running: true, container: new Container(g.container, guestDoorbell(g)), devices: [], setup: [] });
+    run.setup.push({ uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here` });
+    // On its own platform the assignments were checked when the guest was declared;
+    // elsewhere (started again after a migration) they are checked here.
+    const declared = platform === g.platform;
+    const site = this.site(r, run, `is assigned here (guest ${g.sym.name} starts)`, `starting guest ${g.sym.name} on ${platform.sym.name}: `);
+    const pr = this.regionsOf(platform);
+    for (const a of g.assigns) {
+      if (!a.device) continue;
+      const dev = declared ? a.device : platform.devices.get(a.device.sym.name);
+      if (!dev) {
+        this.out.push(finding('migrate-device-missing', this.at(r), `${site.prefix}device ${a.device.sym.name} (${qemuDevice(a.device)}) assigned to the guest does not exist there; QEMU fails with "vfio ${qemuDevice(a.device)}: error getting device from group: No such device"`,
+          { related: [{ uri: a.uri, span: a.stmt.span, message: `assigned here` }, { uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] }));
+        continue;
+      }
+      this.bringIn(run, dev, pr, site, declared ? [] : this.out, declared);
+    }
+    return run;
+  }
+
+  /**
+   * Claims and realizes a device in a running guest. `quiet`: its own problems were
+   * reported elsewhere; only a clash with a device the timeline put in another guest is new.
+   */
+  private bringIn(run: Run, dev: Device, pr: PlatformRegions, site: Site, out: Finding[], quiet = false): boolean {
+    const group = dev.iommu ? pr.groupOf(dev) : undefined;
+    if (group) {
+      const prior = this.claims.devices.get(dev) ?? this.claims.groups.get(group);
+      if (quiet && prior && !prior.site.onStep) return false;
+      if (!claim(run.guest, site, dev, group, this.claims, this.out)) return false;
+    }
+    const gr = realize({ guest: run.guest, ram: run.ram, container: run.container, pr, site, fixFor: () => [] }, dev, out);
+    if (!gr) {
+      if (group) release(dev, group, this.claims);
+      return false;
+    }
+    run.devices.push({ device: dev, gr, site });
+    return true;
+  }
+
+  private notRunning(r: ResolvedStep, g: Guest, what: string): void {
+    this.out.push(finding('guest-not-running', this.at(r), `guest ${g.sym.name} is not running at this step, so there is no QEMU to ${what}; start it first`,
+      { fixes: [{ title: `Start ${g.sym.name} first`, edits: [{ uri: r.uri, span: { start: r.step.span.start, end: r.step.span.start }, newText: `start ${g.sym.name}\n  ` }] }] }));
+  }
+
+  private stop(r: ResolvedStep, g: Guest): Run | undefined {
+    const run = this.guests.get(g);
+    if (!run?.running) {
+      this.notRunning(r, g, 'stop');
+      return undefined;
+    }
+    for (const h of run.devices) release(h.device, h.gr.group, this.claims);
+    Object.assign(run, { running: false, devices: [], container: new Container(g.container, guestDoorbell(g)) });
+    run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} stops` }];
+    return run;
+  }
+
+  private migrate(r: ResolvedStep, g: Guest, target: Platform): Run {
+    const source = r.platform;
+    const run = this.runOf(g, source);
+    if (!run.running) this.notRunning(r, g, 'migrate');
+    const prefix = `after migrating guest ${g.sym.name} to ${target.sym.name}, `;
+    const site = this.site(r, run, `moves with the guest here`, prefix);
+    const tr = this.regionsOf(target);
+    this.doorbell(r, run, source, target, tr);
+    // The destination QEMU realizes the same devices (same names, RULES §4) before it takes the state.
+    const carried = run.devices;
+    for (const h of carried) release(h.device, h.gr.group, this.claims);
+    Object.assign(run, { platform: target, devices: [], container: new Container(g.container, guestDoorbell(g)) });
+    const behind = new Set<Iommu>();
+    for (const h of carried) {
+      const dev = target.devices.get(h.device.sym.name);
+      if (!dev) {
+        const sameBdf = [...target.devices.values()].find((d) => d.bdf && h.device.bdf && qemuDevice(d) === qemuDevice(h.device));
+        this.out.push(finding('migrate-device-missing', this.at(r),
+          `guest ${g.sym.name} holds ${h.device.sym.name} (${qemuDevice(h.device)}), and ${target.sym.name} has no device of that name${sameBdf ? ` (${sameBdf.sym.name} sits at that address)` : ''}: the destination QEMU cannot realize it ("vfio ${qemuDevice(h.device)}: error getting device from group: No such device"), so the migration fails`,
+          { related: [{ uri: h.site.uri, span: h.site.span, message: `${h.device.sym.name} ${h.site.verb}` }, { uri: target.sym.uri, span: target.sym.nameSpan, message: `platform ${target.sym.name}` }] }));
+        continue;
+      }
+      if (dev.iommu) behind.add(dev.iommu);
+      if (run.running) this.bringIn(run, dev, tr, site, this.out);
+    }
+    this.addressWidth(r, run, target, tr, behind);
+    run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} migrates from ${source?.sym.name ?? 'its host'} to ${target.sym.name}, keeping its memory map` }];
+    return run;
+  }
+
+  /** RULES §4: a doorbell window picked on the source must be free on the target too. */
+  private doorbell(r: ResolvedStep, run: Run, source: Platform | undefined, target: Platform, tr: PlatformRegions): void {
+    const g = run.guest;
+    const w = g.msiWindow;
+    if (!w) return;
+    const hit = tr.anyOverlapping(w, NOT_SW_MSI);
+    if (!hit.length) return;
+    if (source && this.regionsOf(source).anyOverlapping(w, NOT_SW_MSI).length) return; // not free on the source either: reported there
+    const doorbell = guestDoorbell(g)!;
+    const avoid = [...tr.doorbellObstacles(), ...(source ? this.regionsOf(source).doorbellObstacles() : []), ...run.ram.map((x) => x.range)];
+    const size = w.end - w.start + 1n;
+    const moved = placeDoorbell(size, avoid);
+    const stmtSpan = doorbell.sources[0]!.kind === 'window' ? doorbell.sources[0]!.span : undefined;
+    const rangeSpan = [...g.decl.items].reverse().find((i) => i.kind === 'msi-window')?.range?.span;
+    this.out.push(finding('migrate-doorbell-conflict', this.at(r),
+      `the msi-window ${formatInterval(w)} of guest ${g.sym.name} is free on ${source?.sym.name ?? 'its host'} but overlaps ${describeRegions(hit)} on ${target.sym.name}: the doorbell mapping fails there (VFIO_IOMMU_MAP_DMA -EINVAL), so no MSI reaches the guest's devices after the migration`,
+      {
+        related: [...(stmtSpan ? [{ uri: g.sym.uri, span: stmtSpan, message: `msi-window of guest ${g.sym.name}` }] : []), ...regionRelated(hit)],
+        fixes: moved && rangeSpan ? [{ title: `Move the MSI doorbell window to ${hex(moved.start)} size ${formatSize(size)} (free on both hosts)`, edits: [{ uri: g.sym.uri, span: rangeSpan, newText: `${hex(moved.start)} size ${formatSize(size)}` }] }] : [],
+      }));
+  }
+
+  /** The target's IOMMUs must cover the guest's RAM, or no device behind them can be added (RULES §2.2a). */
+  private addressWidth(r: ResolvedStep, run: Run, target: Platform, tr: PlatformRegions, reported: Set<Iommu>): void {
+    if (!run.ram.length) return;
+    const top = run.ram.reduce((m, x) => (x.range.end > m ? x.range.end : m), 0n);
+    const narrow = tr.iommusInUse().filter((i) => !reported.has(i) && top > (1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n);
+    if (!narrow.length) return;
+    const names = narrow.map((i) => `${i.sym.name} (${i.addressWidth ?? DEFAULT_ADDRESS_WIDTH} bits, up to ${hex((1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n)})`).join(', ');
+    this.out.push(finding('migrate-address-width', this.at(r),
+      `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the DMA map of that RAM fails with -EINVAL, so no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added after the migration`,
+      { related: [...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })), ...run.setup.slice(0, 1)] }));
+  }
+
+  private hotplug(r: ResolvedStep, g: Guest): Run | undefined {
+    const run = this.guests.get(g);
+    if (!run?.running) {
+      this.notRunning(r, g, 'take the device');
+      return undefined;
+    }
+    const dev = r.device;
+    if (!dev || !run.platform) return undefined;
+    const site = this.site(r, run, 'is hot-added here', `hot-adding ${dev.sym.name} to guest ${g.sym.name} on ${run.platform.sym.name}: `);
+    this.bringIn(run, dev, this.regionsOf(run.platform), site, this.out);
+    return run;
+  }
+
+  private unplug(r: ResolvedStep, dev: Device): Run | undefined {
+    const runs = r.guest ? [this.guests.get(r.guest)].filter((x): x is Run => !!x) : [...this.guests.values()];
+    const run = runs.find((x) => x.devices.some((h) => h.device === dev));
+    if (!run) {
+      this.out.push(finding('device-not-plugged', this.at(r),
+        `${dev.sym.name} is not in ${r.guest ? `guest ${r.guest.sym.name}` : 'any running guest'} at this step: QEMU refuses device_del with "Device '${dev.sym.name}' not found"`));
+      return undefined;
+    }
+    const i = run.devices.findIndex((h) => h.device === dev);
+    const [held] = run.devices.splice(i, 1);
+    release(dev, held!.gr.group, this.claims);
+    // The group leaves the container once none of its devices is left in the guest.
+    if (!run.devices.some((h) => h.gr === held!.gr)) run.container.detach(held!.gr);
+    return run;
+  }
+
+  private snapshot(run: Run): GuestSnapshot {
+    return (run.snapshot ??= {
+      guest: run.guest, platform: run.platform, running: run.running, ram: run.ram,
+      devices: [...run.devices], container: run.container.clone(),
+    });
+  }
+}
+
+/** How hovers name a group in a snapshot. */
+export function heldLabel(h: Held): string {
+  return `${h.device.sym.name} (${groupLabel(h.gr.group)})`;
+}
