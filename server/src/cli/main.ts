@@ -6,7 +6,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnalysisHost, DEFAULT_OPTIONS } from '../ide';
-import { formatIovaRange } from '../model';
+import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
+import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
 import { collectInputs, InputError } from './files';
 import { formatJson, formatText, toOutput } from './report';
 import { parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
@@ -23,6 +24,12 @@ commands:
   iova PATH... --platform P (--group N | --device D)
                     print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:
                     one inclusive 0xSTART-0xEND per line
+  layout PATH... --pool P --memory SIZE [--machine q35|i440fx|virt] [--name NAME]
+                    print guest RAM lines (.iommu) safe on every host of pool P: SIZE in
+                    total (e.g. 16G), around the union of the hosts' reserved regions,
+                    below the narrowest IOMMU aperture, where the machine type puts RAM
+                    (default: virt for arm64 hosts, else q35); a virt guest also gets
+                    an msi-window placed first (seed 002: 0xfee00000 if free)
   import sysfs DIR [--platform NAME]
                     print a platform description of a captured /sys/kernel/iommu_groups
                     tree (DIR/N/reserved_regions, DIR/N/devices/BDF)
@@ -53,6 +60,7 @@ export function run(argv: readonly string[], io: Io): number {
     if (command === 'check') return check(rest, io);
     if (command === 'iova') return iova(rest, io);
     if (command === 'import') return importCommand(rest, io);
+    if (command === 'layout') return layout(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof InputError || e instanceof SysfsError) {
@@ -110,6 +118,38 @@ function load(paths: readonly string[], io: Io) {
   const host = new AnalysisHost();
   for (const f of collectInputs(paths, io.cwd)) host.setFile(f.uri, f.text);
   return host.analyze();
+}
+
+function layout(args: readonly string[], io: Io): number {
+  const { values, positionals } = options(args, {
+    pool: { type: 'string' }, memory: { type: 'string' }, machine: { type: 'string' }, name: { type: 'string' },
+  });
+  const { pool, memory, machine, name } = values as Record<string, string | undefined>;
+  if (!pool || !memory) throw new UsageError('layout needs --pool P and --memory SIZE');
+  if (machine !== undefined && !['q35', 'i440fx', 'virt'].includes(machine)) throw new UsageError(`--machine must be q35, i440fx or virt, not '${machine}'`);
+  const size = evaluateNumber({ text: memory, span: { start: 0, end: memory.length } });
+  if (!size.ok) throw new UsageError(`--memory: ${size.problem.message}`);
+  if (size.value === 0n) throw new UsageError('--memory must not be 0');
+  const a = load(positionals, io);
+  const p = a.model.pools.get(pool);
+  if (!p) throw new InputError(`no pool '${pool}' (pools: ${[...a.model.pools.keys()].sort().join(', ') || 'none'})`);
+  const l = a.sim.pools.get(p)!;
+  const type = (machine ?? (p.hosts.some((h) => h.arch === 'arm64') ? 'virt' : 'q35')) as MachineType;
+  // An Arm guest maps its MSI doorbell in IOVA space: place it first (seed 002), then keep RAM off it.
+  const doorbell = type === 'virt' ? placeDoorbell(DEFAULT_DOORBELL_SIZE, l.avoid) : undefined;
+  const pieces = poolSafeLayout(l, size.value, type, doorbell ? [doorbell] : []);
+  if (!pieces) {
+    io.err(`iommu-lens: ${formatSize(size.value)} of RAM does not fit below ${hex(l.limit)} around the reserved regions of pool ${pool}\n`);
+    return 1;
+  }
+  const header = [
+    `// ${formatSize(size.value)} of guest RAM for a ${type} guest, safe on every host of pool ${pool} (${p.hosts.map((h) => h.sym.name).join(', ')}):`,
+    `// avoids ${l.avoid.length} reserved range${l.avoid.length === 1 ? '' : 's'} (${l.avoid.slice(0, 4).map(formatInterval).join(', ')}${l.avoid.length > 4 ? ', ...' : ''}),`,
+    `// stays below ${hex(l.limit)}, aligned to ${formatSize(l.align)}`,
+  ];
+  const window = doorbell ? [`msi-window ${hex(doorbell.start)} size ${formatSize(intervalSize(doorbell))}`] : [];
+  io.out([...header, ...ramLines(pieces, name ? [name] : []), ...window].join('\n') + '\n');
+  return 0;
 }
 
 function iova(args: readonly string[], io: Io): number {

@@ -8,6 +8,7 @@ import type { Span } from '@iommu-lens/grammar';
 import { formatBdf, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
 import { DEFAULT_ADDRESS_WIDTH, groupLabel, MSI_IOVA_WINDOW, sysfsLine } from '../sim';
 import type { Analysis } from './analysis';
+import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
 
 export interface HoverResult { markdown: string; span: Span }
 
@@ -29,7 +30,7 @@ function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: S
 
 export function hover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
   const at = symbolAt(a, uri, offset);
-  if (!at) return undefined;
+  if (!at) return statementHover(a, uri, offset);
   const { sym } = at;
   let markdown: string | undefined;
   const platform = sym.container ? a.model.platforms.get(sym.container) : undefined;
@@ -38,6 +39,7 @@ export function hover(a: Analysis, uri: string, offset: number): HoverResult | u
     case 'guest': { const g = a.model.guests.get(sym.name); if (g && g.sym === sym) markdown = guestHover(a, g); break; }
     case 'reserved': { const r = platform?.reserved.find((x) => x.sym === sym); if (r) markdown = regionHover(a, platform!, r); break; }
     case 'iommu': { const i = platform?.iommus.get(sym.name); if (i && i.sym === sym) markdown = iommuHover(a, platform!, i); break; }
+    case 'pool': { const p = a.model.pools.get(sym.name); const l = p && a.sim.pools.get(p); if (l && p.sym === sym) markdown = poolHover(p, l); break; }
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;
       const r = g?.ram.find((x) => x.sym === sym);
@@ -47,6 +49,15 @@ export function hover(a: Analysis, uri: string, offset: number): HoverResult | u
     default: break;
   }
   return markdown ? { markdown, span: at.span } : undefined;
+}
+
+/** Hovers on statements without a name under the cursor: timeline steps, `machine`. */
+function statementHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
+  const step = stepAt(a, uri, offset);
+  if (step) return { markdown: stepHover(step), span: step.step.step.span };
+  const g = machineAt(a, uri, offset);
+  const markdown = g && machineHover(g);
+  return markdown ? { markdown, span: g!.machine!.stmt.span } : undefined;
 }
 
 function codeBlock(lines: readonly string[]): string {

@@ -8,7 +8,7 @@ import {
   TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AnalysisHost, Cancelled, DEFAULT_OPTIONS, hover, type Analysis } from '../ide';
+import { AnalysisHost, Cancelled, DEFAULT_OPTIONS, hover, inlayHints, type Analysis } from '../ide';
 import { toCodeActions, toDiagnostic } from './convert';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
@@ -93,6 +93,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        inlayHintProvider: true,
       },
       serverInfo: { name: 'iommu-lens', version: '0.1.0' },
     };
@@ -123,6 +124,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const lines = a.lineIndex(params.textDocument.uri);
     const h = hover(a, params.textDocument.uri, lines.offset(params.position));
     return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: lines.range(h.span) } : null;
+  });
+
+  connection.languages.inlayHint.on((params) => {
+    const a = current();
+    const uri = params.textDocument.uri;
+    if (!a || !host.hasFile(uri)) return [];
+    const lines = a.lineIndex(uri);
+    const span = { start: lines.offset(params.range.start), end: lines.offset(params.range.end) };
+    return inlayHints(a, uri, span).map((h) => ({ position: lines.position(h.offset), label: h.label, tooltip: h.tooltip, paddingLeft: false }));
   });
 
   connection.onCodeAction((params) => {

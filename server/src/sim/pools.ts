@@ -7,7 +7,7 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Location, type TextEdit } from '../model/findings';
-import { formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
 import type { Guest, Model, Platform, Pool } from '../model/types';
 import { DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { DEFAULT_PAGE_SIZE } from './container';
@@ -22,7 +22,7 @@ import type { RegionType } from '../model/types';
 /** What a pool-safe guest map must respect. */
 export interface PoolLayout {
   pool: Pool;
-  /** The union of every host's regions but `direct-relaxable`, merged and sorted. */
+  /** The union of every host's `reserved`, `msi` and `sw-msi` regions, merged and sorted. */
   avoid: Interval[];
   /** The end of the narrowest aperture of any IOMMU with devices on any host. */
   limit: bigint;
@@ -31,9 +31,13 @@ export interface PoolLayout {
 }
 
 const TWO_MIB = 2n << 20n;
-/** Doorbells (a guest's msi-window replaces the sw-msi windows) and what else VFIO cuts out. */
-const RAM_TYPES_WITH_WINDOW: readonly RegionType[] = ['direct', 'reserved', 'msi'];
-const RAM_TYPES: readonly RegionType[] = ['direct', 'reserved', 'msi', 'sw-msi'];
+/**
+ * What guest RAM must avoid on a host it may move to: what VFIO cuts from the usable list,
+ * but `direct` (a device with one is never assigned, RULES §1.6) and, when the guest names
+ * its own msi-window, the sw-msi windows it replaces.
+ */
+const RAM_TYPES_WITH_WINDOW: readonly RegionType[] = ['reserved', 'msi'];
+const RAM_TYPES: readonly RegionType[] = ['reserved', 'msi', 'sw-msi'];
 
 export function poolLayout(pool: Pool, regionsOf: (p: Platform) => PlatformRegions): PoolLayout {
   const ranges: Interval[] = [];
@@ -41,7 +45,7 @@ export function poolLayout(pool: Pool, regionsOf: (p: Platform) => PlatformRegio
   let align = TWO_MIB;
   for (const host of pool.hosts) {
     const pr = regionsOf(host);
-    for (const r of pr.anyOverlapping({ start: 0n, end: (1n << 64n) - 1n }, RAM_TYPES)) ranges.push(r.range);
+    for (const r of pr.anyOverlapping(ALL_ADDRESSES, RAM_TYPES)) ranges.push(r.range);
     for (const i of pr.iommusInUse()) {
       const end = (1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n;
       if (limit === undefined || end < limit) limit = end;
@@ -112,7 +116,7 @@ function checkGuest(model: Model, s: GuestState, layout: PoolLayout, regionsOf: 
         { related: [...regionRelated(hits), poolRelated], fixes: fix() }));
     }
     if (g.msiWindow) {
-      const hits = pr.anyOverlapping(g.msiWindow, ['direct', 'direct-relaxable', 'reserved', 'msi']);
+      const hits = pr.anyOverlapping(g.msiWindow, RAM_TYPES_WITH_WINDOW);
       const stmt = [...g.decl.items].reverse().find((i): i is A.MsiWindowStmt => i.kind === 'msi-window');
       if (hits.length && stmt) {
         const moved = doorbellFix(g, stmt, layout, s.ram);

@@ -153,7 +153,7 @@ export function reportOverlap(at: Location, ram: string, regions: readonly Merge
   const doorbells = regions.filter((m) => m.type === 'msi' || m.type === 'sw-msi');
   const others = regions.filter((m) => m.type !== 'msi' && m.type !== 'sw-msi');
   if (doorbells.length) {
-    out.push(finding('ram-over-doorbell', at, `${ram} overlaps the MSI doorbell window ${describeRegions(doorbells)}: ${consequence}`,
+    out.push(finding('ram-over-doorbell', at, `${ram} overlaps an MSI doorbell window, ${describeRegions(doorbells)}: ${consequence}`,
       { related: [...regionRelated(doorbells), ...related], fixes: fixFor(doorbells) }));
   }
   if (others.length) {

@@ -1,0 +1,90 @@
+/**
+ * Hovers on what has no name: a timeline step (the world after it: where each guest
+ * runs, what it holds, its usable IOVA), a `machine` statement (QEMU's computed layout)
+ * and a pool (what a safe guest map must avoid).
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
+import { groupLabel, machineLayout, physBitsError, type GuestSnapshot, type PoolLayout, type StepState } from '../sim';
+import type { Analysis } from './analysis';
+
+const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
+
+function codeBlock(lines: readonly string[]): string {
+  return ['```text', ...(lines.length ? lines : ['(empty)']), '```'].join('\n');
+}
+
+/** The step under the cursor and the state after it. */
+export function stepAt(a: Analysis, uri: string, offset: number): StepState | undefined {
+  for (const run of a.sim.timelines.values()) {
+    if (run.timeline.sym.uri !== uri || !inside(run.timeline.decl.span, offset)) continue;
+    return run.states.find((s) => inside(s.step.step.span, offset));
+  }
+  return undefined;
+}
+
+export function stepHover(s: StepState): string {
+  const out = [`**after \`${stepText(s)}\`**`];
+  if (!s.guests.length) out.push('', 'No guest has started yet in this timeline.');
+  for (const g of s.guests) out.push('', ...guestState(g));
+  return out.join('\n');
+}
+
+function stepText(s: StepState): string {
+  const st = s.step.step;
+  const name = (r?: { name: { text: string }; qualifier?: { text: string } }) => (r ? (r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text) : '?');
+  switch (st.kind) {
+    case 'start': case 'stop': case 'launch-update': return `${st.kind} ${name(st.guest)}`;
+    case 'migrate': return `migrate ${name(st.guest)} to ${name(st.to)}`;
+    case 'hotplug': return `hotplug ${name(st.device)} into ${name(st.guest)}`;
+    case 'unplug': return `unplug ${name(st.device)}${st.guest ? ` from ${name(st.guest)}` : ''}`;
+    default: return st.kind;
+  }
+}
+
+function guestState(g: GuestSnapshot): string[] {
+  const where = g.platform ? ` on ${g.platform.sym.name}` : '';
+  const head = `guest **${g.guest.sym.name}**${where}: ${g.running ? 'running' : 'not running'}`;
+  if (!g.running) return [head];
+  const held = g.devices.map((h) => `${h.device.sym.name} (${groupLabel(h.gr.group)})`);
+  const lines = [head, `- devices: ${held.length ? held.join(', ') : 'none (no VFIO container in use)'}`];
+  if (g.container.groups.length) {
+    lines.push(`- ${g.guest.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${g.container.mappings.length} RAM mapping${g.container.mappings.length === 1 ? '' : 's'}; usable IOVA:`);
+    lines.push(codeBlock(g.container.usable().map(formatIovaRange)));
+  }
+  return lines;
+}
+
+/** A guest whose `machine` statement covers the offset. */
+export function machineAt(a: Analysis, uri: string, offset: number): Guest | undefined {
+  for (const g of a.model.guests.values()) {
+    if (g.sym.uri === uri && g.machine && inside(g.machine.stmt.span, offset)) return g;
+  }
+  return undefined;
+}
+
+export function machineHover(g: Guest): string | undefined {
+  const m = g.machine!;
+  const layout = machineLayout(g);
+  if (!layout) return m.type ? `**machine ${m.type}**: no \`memory\` given, so no RAM is computed` : undefined;
+  const version = m.version ? ` (pc-${m.type === 'i440fx' ? 'i440fx' : m.type}-${m.version.major}.${m.version.minor})` : '';
+  const out = [`**machine ${m.type}${version}**: QEMU's guest RAM for ${formatSize(m.memory!)}`, '',
+    codeBlock(layout.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`))];
+  if (layout.pciHole64) out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);
+  if (layout.relocation) out.push('', `AMD 1 TiB rule: ${layout.relocation}.`);
+  if (layout.maxUsedGpa !== undefined) {
+    const bits = m.physBits;
+    const check = bits === undefined ? 'phys-bits not given (QEMU\'s default depends on the CPU model)'
+      : physBitsError(layout, bits) ? `phys-bits ${bits} is too low: QEMU exits with "${physBitsError(layout, bits)}"` : `phys-bits ${bits} reaches ${hex((1n << BigInt(bits)) - 1n)}`;
+    out.push('', `Highest guest-physical address used: \`${hex(layout.maxUsedGpa)}\`; ${check}.`);
+  }
+  return out.join('\n');
+}
+
+export function poolHover(p: Pool, l: PoolLayout): string {
+  const out = [`**pool ${p.sym.name}**: ${p.hosts.map((h) => h.sym.name).join(', ')}`, '',
+    'A guest keeps the memory map it started with, so its RAM must avoid what every host reserves (RULES §4):',
+    codeBlock(l.avoid.slice(0, 30).map(formatInterval).concat(l.avoid.length > 30 ? [`... ${l.avoid.length - 30} more`] : [])),
+    '', `RAM stays below \`${hex(l.limit)}\` (the narrowest IOMMU aperture), aligned to ${formatSize(l.align)}. \`iommu-lens layout --pool ${p.sym.name} --memory SIZE\` prints a safe map.`];
+  return out.join('\n');
+}
