@@ -51,7 +51,7 @@ export function safeLayout(req: LayoutRequest): Interval[] | undefined {
       if (r.start > end) break;
       if (r.end < pos) continue;
       take(pos, r.start - 1n);
-      pos = r.end >= U64_MAX - req.align ? U64_MAX : alignUp(r.end + 1n, req.align);
+      pos = alignUp(r.end + 1n, req.align); // bigint: past 2^64 - 1 simply ends the window
     }
     if (pos <= end) take(pos, end);
     if (left === 0n) return pieces;

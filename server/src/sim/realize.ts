@@ -81,6 +81,11 @@ export interface Realizing {
   fixFor: FixFor;
   /** RAM ranges not to map (already reported as overlapping one another). */
   skip?: ReadonlySet<GuestRamRange>;
+  /**
+   * A hot-add: if mapping the RAM fails, QEMU fails the device and the group leaves the
+   * container again. (A starting guest fails as a whole; its later devices are still checked.)
+   */
+  atomic?: boolean;
 }
 
 /**
@@ -103,10 +108,16 @@ export function realize(r: Realizing, dev: Device, out: Finding[]): GroupRegions
   for (const x of refusals) reportAttach(r, dev, gr, x, out);
   if (refusals.length) return undefined;
   if (!first) return gr;
+  let failed = false;
   for (const ram of r.ram) {
     if (r.skip?.has(ram)) continue;
     const refusal = r.container.map(ram.range, ram);
     if (refusal) reportMap(r, dev, gr, ram, refusal, out);
+    failed ||= !!refusal;
+  }
+  if (failed && r.atomic) {
+    r.container.detach(gr);
+    return undefined;
   }
   return gr;
 }

@@ -149,7 +149,7 @@ class Runner {
       if (quiet && prior && !prior.site.onStep) return false;
       if (!claim(run.guest, site, dev, group, this.claims, this.out)) return false;
     }
-    const gr = realize({ guest: run.guest, ram: run.ram, container: run.container, pr, site, fixFor: () => [] }, dev, out);
+    const gr = realize({ guest: run.guest, ram: run.ram, container: run.container, pr, site, fixFor: () => [], atomic: true }, dev, out);
     if (!gr) {
       if (group) release(dev, group, this.claims);
       return false;
