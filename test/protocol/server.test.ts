@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   createProtocolConnection, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, FileChangeType, InitializedNotification, InitializeRequest,
-  PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter, HoverRequest, CodeActionRequest,
+  PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter, HoverRequest, InlayHintRequest, CodeActionRequest,
   type CodeAction, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 
@@ -152,6 +152,16 @@ describe('language server over stdio', () => {
     const fix = actions?.[0] as CodeAction;
     assert.equal(fix.title, 'Add msi-window 0xfee00000 size 1M');
     assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 5, character: 18 }, end: { line: 5, character: 18 } }, newText: '\n  msi-window 0xfee00000 size 1M' }]);
+  });
+
+  test('inlay hints show a machine\'s computed RAM; hover on a timeline step shows the state after it', async () => {
+    const uri = uriOf('pc.iommu');
+    const text = 'guest pc1 on epyc-a {\n  machine q35 memory 16G\n}\ntimeline boot-pc1 {\n  start pc1\n}\n';
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    const hints = await client.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 6, character: 0 } } });
+    assert.deepEqual(hints?.map((x) => [x.position, x.label]), [[{ line: 1, character: 24 }, ' → ram-below-4g 0x0..0x7fffffff, ram-above-4g 0x100000000..0x47fffffff']]);
+    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 4, character: 3 } });
+    assert.match((h?.contents as { value: string }).value, /guest \*\*pc1\*\* on epyc-a: running/);
   });
 });
 
