@@ -1,5 +1,6 @@
 // Benchmark: `iommu-lens check` on generated workspaces of growing size, up to the
-// issue's target of 10,000 devices, 50,000 reserved regions and 1,000 guests.
+// issue's target of 10,000 devices, 50,000 reserved regions and 1,000 guests, with pools
+// and migration timelines between hosts of the same architecture.
 // Prints sizes, wall time and time per unit of scale (flat = linear). Run on demand:
 //   npm run build && node bench/simulate.mjs [maxScale]
 import { spawnSync } from 'node:child_process';
@@ -35,6 +36,20 @@ function platform(p) {
   return { host: lines.join('\n') + '\n', guests: guests.join('\n') + '\n' };
 }
 
+/**
+ * A pool of this host and the next of its architecture (every guest checked against the
+ * other), and a timeline moving nine guests there: start, hot-add, migrate with the device,
+ * hot-add again.
+ */
+function moves(p) {
+  const lines = [`pool pool${p} { host${p}, host${p + 2} }`, `timeline t${p} {`];
+  for (let g = 1; g < 10; g++) {
+    lines.push(`  start vm${p}-${g}`, `  hotplug dev${300 + 2 * g} into vm${p}-${g}`, `  migrate vm${p}-${g} to host${p + 2}`, `  hotplug dev${301 + 2 * g} into vm${p}-${g}`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
 function run(scale) {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-bench-'));
   const platforms = Math.max(1, Math.round(10 * scale));
@@ -43,6 +58,7 @@ function run(scale) {
     const { host, guests } = platform(p);
     writeFileSync(join(dir, `p${p}`, 'host.iommu'), host);
     writeFileSync(join(dir, `p${p}`, 'guests.iommu'), guests);
+    if (p + 2 < platforms) writeFileSync(join(dir, `p${p}`, 'moves.iommu'), moves(p));
   }
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [CLI, 'check', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -18,7 +18,7 @@ import { DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { Container } from './container';
 import { placeDoorbell } from './doorbell';
 import { describeRegions, regionRelated } from './explain';
-import { groupLabel, type GroupRegions, type PlatformRegions } from './groups';
+import type { GroupRegions, PlatformRegions } from './groups';
 import { guestDoorbell } from './guests';
 import { guestRam, qemuDevice, type GuestRamRange } from './qemu';
 import { claim, newClaims, realize, release, type Claims, type Site } from './realize';
@@ -274,9 +274,4 @@ class Runner {
       devices: [...run.devices], container: run.container.clone(),
     });
   }
-}
-
-/** How hovers name a group in a snapshot. */
-export function heldLabel(h: Held): string {
-  return `${h.device.sym.name} (${groupLabel(h.gr.group)})`;
 }
