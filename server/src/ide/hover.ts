@@ -8,6 +8,7 @@ import type { Span } from '@iommu-lens/grammar';
 import { formatBdf, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
 import { DEFAULT_ADDRESS_WIDTH, groupLabel, MSI_IOVA_WINDOW, sysfsLine } from '../sim';
 import type { Analysis } from './analysis';
+import { codeBlock } from './markdown';
 import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
 
 export interface HoverResult { markdown: string; span: Span }
@@ -58,10 +59,6 @@ function statementHover(a: Analysis, uri: string, offset: number): HoverResult |
   const g = machineAt(a, uri, offset);
   const markdown = g && machineHover(g);
   return markdown ? { markdown, span: g!.machine!.stmt.span } : undefined;
-}
-
-function codeBlock(lines: readonly string[]): string {
-  return ['```text', ...(lines.length ? lines : ['(empty)']), '```'].join('\n');
 }
 
 function deviceHover(a: Analysis, p: Platform, d: Device): string {

@@ -7,12 +7,9 @@ import type { Span } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
 import { groupLabel, machineLayout, physBitsError, type GuestSnapshot, type PoolLayout, type StepState } from '../sim';
 import type { Analysis } from './analysis';
+import { codeBlock } from './markdown';
 
 const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
-
-function codeBlock(lines: readonly string[]): string {
-  return ['```text', ...(lines.length ? lines : ['(empty)']), '```'].join('\n');
-}
 
 /** The step under the cursor and the state after it. */
 export function stepAt(a: Analysis, uri: string, offset: number): StepState | undefined {

@@ -23,6 +23,16 @@ export function formatIovaRange(i: Interval): string {
   return `${hex(i.start)}-${hex(i.end)}`;
 }
 
+/** Orders intervals by start: for sort-and-sweep. */
+export function byStart(a: Interval, b: Interval): number {
+  return a.start < b.start ? -1 : a.start > b.start ? 1 : 0;
+}
+
+/** `v` rounded up to a multiple of `a`. */
+export function alignUp(v: bigint, a: bigint): bigint {
+  return ((v + a - 1n) / a) * a;
+}
+
 export function intervalSize(i: Interval): bigint {
   return i.end - i.start + 1n;
 }

@@ -17,6 +17,16 @@ export const AMD_HT_HOLE: Interval = { start: 0xfd_0000_0000n, end: 0xff_ffff_ff
 /** `MSI_IOVA_BASE` / `MSI_IOVA_LENGTH` in `arm-smmu-v3.c` and `virtio-iommu.c`. */
 export const MSI_IOVA_WINDOW: Interval = { start: 0x800_0000n, end: 0x80f_ffffn };
 
+/** An IOMMU's address width, as given or assumed. */
+export function addressWidthOf(iommu: Iommu): number {
+  return iommu.addressWidth ?? DEFAULT_ADDRESS_WIDTH;
+}
+
+/** The last IOVA of an IOMMU's aperture `0 .. 2^width - 1`. */
+export function apertureEnd(iommu: Iommu): bigint {
+  return (1n << BigInt(addressWidthOf(iommu))) - 1n;
+}
+
 function builtin(iommu: Iommu, type: RegionType, range: Interval, label: string, why: string): Resv {
   return { type, range, source: { kind: 'builtin', iommu, label, why } };
 }

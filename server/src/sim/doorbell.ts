@@ -4,13 +4,16 @@
  * that avoids every reserved region and the guest's RAM. Deterministic, one sort and
  * one sweep.
  */
-import { FOUR_GIB, type Interval } from '../model/interval';
+import { alignUp, byStart, FOUR_GIB, type Interval } from '../model/interval';
+import type { RegionType } from '../model/types';
 
 export const PREFERRED_DOORBELL = 0xfee0_0000n;
 export const DEFAULT_DOORBELL_SIZE = 0x10_0000n;
+/** What a guest's doorbell window may not overlap: everything but the sw-msi windows it replaces. */
+export const DOORBELL_BLOCKERS: readonly RegionType[] = ['direct', 'direct-relaxable', 'reserved', 'msi'];
 
 export function placeDoorbell(size: bigint, avoid: readonly Interval[]): Interval | undefined {
-  const sorted = [...avoid].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const sorted = [...avoid].sort(byStart);
   const preferred = { start: PREFERRED_DOORBELL, end: PREFERRED_DOORBELL + size - 1n };
   if (preferred.end < FOUR_GIB && !hits(sorted, preferred)) return preferred;
   const align = alignmentFor(size);
@@ -27,10 +30,6 @@ function alignmentFor(size: bigint): bigint {
   let a = 1n;
   while (a < size) a <<= 1n;
   return a;
-}
-
-function alignUp(v: bigint, a: bigint): bigint {
-  return ((v + a - 1n) / a) * a;
 }
 
 function hits(sorted: readonly Interval[], w: Interval): boolean {

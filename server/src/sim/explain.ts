@@ -16,31 +16,34 @@ export function describeSource(s: RegionSource, r: { type: string; range: { star
 export function describeRegions(list: readonly MergedRegion[]): string {
   // A declared region and a driver's own with the same type and range are named once.
   const seen = new Set<string>();
-  const names = list.filter((m) => {
+  const distinct = list.filter((m) => {
     const k = `${m.type} ${m.range.start} ${m.range.end}`;
     return !seen.has(k) && seen.add(k);
-  }).map((m) => describeSource(m.sources[0]!, m));
-  return names.length <= 2 ? names.join(' and ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+  });
+  // Only the first two are named: a RAM range over thousands of regions formats two.
+  const names = distinct.slice(0, 2).map((m) => describeSource(m.sources[0]!, m));
+  return distinct.length <= 2 ? names.join(' and ') : `${names.join(', ')} and ${distinct.length - 2} more`;
 }
 
 export function regionRelated(list: readonly MergedRegion[]): Related[] {
   const out: Related[] = [];
+  // The same region reached through several groups is one related location.
+  const seen = new Set<string>();
+  const add = (r: Related) => {
+    const k = `${r.uri} ${r.span.start} ${r.message}`;
+    if (!seen.has(k) && seen.add(k)) out.push(r);
+  };
   for (const m of list) {
+    if (out.length >= MAX_RELATED) break; // a RAM range over thousands of regions points at the first few
     for (const s of m.sources) {
       switch (s.kind) {
-        case 'declared': out.push({ uri: s.region.sym.uri, span: s.region.decl.span, message: `reserved region ${s.region.sym.name}: ${s.region.type} ${s.region.range ? formatInterval(s.region.range) : ''}` }); break;
-        case 'builtin': out.push({ uri: s.iommu.sym.uri, span: s.iommu.sym.nameSpan, message: `${s.label} ${formatInterval(m.range)}: ${s.why}` }); break;
-        case 'window': out.push({ uri: s.uri, span: s.span, message: `msi-window of guest ${s.guest}` }); break;
+        case 'declared': add({ uri: s.region.sym.uri, span: s.region.decl.span, message: `reserved region ${s.region.sym.name}: ${s.region.type} ${s.region.range ? formatInterval(s.region.range) : ''}` }); break;
+        case 'builtin': add({ uri: s.iommu.sym.uri, span: s.iommu.sym.nameSpan, message: `${s.label} ${formatInterval(m.range)}: ${s.why}` }); break;
+        case 'window': add({ uri: s.uri, span: s.span, message: `msi-window of guest ${s.guest}` }); break;
       }
     }
   }
-  // The same region reached through several groups is one related location; a RAM range
-  // over thousands of regions points at the first few (the message counts them all).
-  const seen = new Set<string>();
-  return out.filter((r) => {
-    const k = `${r.uri} ${r.span.start} ${r.message}`;
-    return !seen.has(k) && seen.add(k);
-  }).slice(0, MAX_RELATED);
+  return out.slice(0, MAX_RELATED);
 }
 
 const MAX_RELATED = 20;

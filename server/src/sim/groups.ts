@@ -6,9 +6,9 @@
  * Platform-wide regions are indexed once; a group only adds its own few on top, so a
  * platform with 50,000 regions and 10,000 devices is not re-merged per group.
  */
-import { FOUR_GIB, type Interval } from '../model/interval';
+import { byStart, FOUR_GIB, type Interval } from '../model/interval';
 import type { Device, Iommu, Platform, RegionType } from '../model/types';
-import { builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
+import { addressWidthOf, apertureEnd, builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { mergeRegions, RegionIndex, REGION_TYPES, usableRanges, type MergedRegion, type Resv } from './regions';
 
 export interface IommuGroup {
@@ -44,7 +44,7 @@ export class GroupRegions {
 
   /** The aperture `0 .. 2^width - 1`; several IOMMUs: the narrowest. */
   get aperture(): Interval {
-    const widths = this.iommus.map((i) => i.addressWidth ?? DEFAULT_ADDRESS_WIDTH);
+    const widths = this.iommus.map(addressWidthOf);
     const w = widths.length ? Math.min(...widths) : DEFAULT_ADDRESS_WIDTH;
     return { start: 0n, end: (1n << BigInt(w)) - 1n };
   }
@@ -80,6 +80,7 @@ export class PlatformRegions {
   private readonly cache = new Map<IommuGroup, GroupRegions>();
   private obstacles?: Interval[];
   private everyIndex?: RegionIndex;
+  private inUse?: Iommu[];
 
   constructor(readonly platform: Platform) {
     const byNumber = new Map<bigint, IommuGroup>();
@@ -123,7 +124,7 @@ export class PlatformRegions {
   doorbellObstacles(): Interval[] {
     return (this.obstacles ??= this.everyRegion()
       .filter((r) => r.type !== 'sw-msi' && r.range.start < FOUR_GIB).map((r) => r.range)
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)));
+      .sort(byStart));
   }
 
   /**
@@ -142,9 +143,14 @@ export class PlatformRegions {
     });
   }
 
-  /** The IOMMUs that have devices behind them. */
+  /** The IOMMUs that have devices behind them (computed once: pools and migrations ask per guest). */
   iommusInUse(): Iommu[] {
-    return [...new Set([...this.platform.devices.values()].flatMap((d) => (d.iommu ? [d.iommu] : [])))];
+    return (this.inUse ??= [...new Set([...this.platform.devices.values()].flatMap((d) => (d.iommu ? [d.iommu] : [])))]);
+  }
+
+  /** The IOMMUs with devices whose aperture ends below `address`: none of their devices can map it. */
+  iommusNotReaching(address: bigint): Iommu[] {
+    return this.iommusInUse().filter((i) => address > apertureEnd(i));
   }
 
   groupOf(dev: Device): IommuGroup | undefined {

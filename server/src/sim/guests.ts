@@ -10,7 +10,7 @@ import { finding, type Finding, type Fix } from '../model/findings';
 import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interval';
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
 import { Container } from './container';
-import { DEFAULT_DOORBELL_SIZE, placeDoorbell } from './doorbell';
+import { DEFAULT_DOORBELL_SIZE, DOORBELL_BLOCKERS, placeDoorbell } from './doorbell';
 import { deviceRelated, describeRegions, regionRelated } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './groups';
 import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
@@ -39,6 +39,11 @@ export function simulateGuests(model: Model, regionsOf: (p: Platform) => Platfor
   return states;
 }
 
+/** A fresh container for the guest: its flavour, its doorbell in place of the groups' sw-msi windows. */
+export function newContainer(g: Guest): Container<GuestRamRange> {
+  return new Container<GuestRamRange>(g.container, guestDoorbell(g));
+}
+
 /** The guest's doorbell: its `msi-window`, which takes the place of the groups' sw-msi windows. */
 export function guestDoorbell(g: Guest): MergedRegion | undefined {
   const stmt = msiWindowStmt(g);
@@ -63,7 +68,7 @@ export function assignSite(a: Assignment): Site {
 export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: Finding[]): GuestState {
   const ram = guestRam(g);
   const windowStmt = msiWindowStmt(g);
-  const container = new Container<GuestRamRange>(g.container, guestDoorbell(g));
+  const container = newContainer(g);
   const state: GuestState = { guest: g, ram, container, groups: [], needsDoorbell: false };
   const overlapping = ramOverlaps(g, ram, out);
   physBits(g, out);
@@ -136,7 +141,7 @@ function ramOverlaps(g: Guest, ram: readonly GuestRamRange[], out: Finding[]): S
 
 // ----- the doorbell window ---------------------------------------------------------
 
-function msiWindowStmt(g: Guest): A.MsiWindowStmt | undefined {
+export function msiWindowStmt(g: Guest): A.MsiWindowStmt | undefined {
   let last: A.MsiWindowStmt | undefined;
   for (const item of g.decl.items) if (item.kind === 'msi-window') last = item;
   return last;
@@ -169,7 +174,7 @@ function checkDoorbell(g: Guest, pr: PlatformRegions, s: GuestState, stmt: A.Msi
       { fixes, related: regionRelated(windows) }));
     return;
   }
-  const hit = s.groups.flatMap((gr) => gr.overlapping(g.msiWindow!, ['direct', 'direct-relaxable', 'reserved', 'msi']));
+  const hit = s.groups.flatMap((gr) => gr.overlapping(g.msiWindow!, DOORBELL_BLOCKERS));
   if (!hit.length) return;
   out.push(finding('msi-window-conflict', { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
     `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${describeRegions(hit)}: the doorbell cannot be mapped over a reserved range (VFIO_IOMMU_MAP_DMA and IOMMU_IOAS_MAP fail with -EINVAL)`,

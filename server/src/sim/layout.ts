@@ -4,7 +4,7 @@
  * from 4 GiB; virt: from 1 GiB), around the union of the hosts' reserved regions and below
  * the narrowest IOMMU aperture. One sort and one sweep over the regions.
  */
-import { FOUR_GIB, formatSize, hex, U64_MAX, type Interval } from '../model/interval';
+import { alignUp, byStart, FOUR_GIB, formatSize, hex, U64_MAX, type Interval } from '../model/interval';
 import { lowMemory, VIRT_RAM_BASE } from './qemu';
 
 export type MachineType = 'q35' | 'i440fx' | 'virt';
@@ -28,7 +28,7 @@ export function ramWindows(machine: MachineType, total: bigint): Interval[] {
 
 /** The safe ranges, or undefined if the RAM does not fit below the limit. */
 export function safeLayout(req: LayoutRequest): Interval[] | undefined {
-  const avoid = [...req.avoid].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const avoid = [...req.avoid].sort(byStart);
   const pieces: Interval[] = [];
   let left = req.total;
   const take = (start: bigint, end: bigint) => {
@@ -57,10 +57,6 @@ export function safeLayout(req: LayoutRequest): Interval[] | undefined {
     if (left === 0n) return pieces;
   }
   return undefined;
-}
-
-function alignUp(v: bigint, a: bigint): bigint {
-  return ((v + a - 1n) / a) * a;
 }
 
 /** The layout as `.iommu` RAM lines (`ram NAME START size SIZE`). */

@@ -7,14 +7,14 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Location, type TextEdit } from '../model/findings';
-import { ALL_ADDRESSES, formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, byStart, formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
 import type { Guest, Model, Platform, Pool } from '../model/types';
-import { DEFAULT_ADDRESS_WIDTH } from './builtins';
+import { addressWidthOf, apertureEnd, DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { DEFAULT_PAGE_SIZE } from './container';
 import { placeDoorbell } from './doorbell';
 import { describeRegions, regionRelated } from './explain';
 import type { PlatformRegions } from './groups';
-import { isArmGuest, type GuestState } from './guests';
+import { isArmGuest, msiWindowStmt, type GuestState } from './guests';
 import { ramLines, safeLayout, type MachineType } from './layout';
 import type { GuestRamRange } from './qemu';
 import type { RegionType } from '../model/types';
@@ -47,7 +47,7 @@ export function poolLayout(pool: Pool, regionsOf: (p: Platform) => PlatformRegio
     const pr = regionsOf(host);
     for (const r of pr.anyOverlapping(ALL_ADDRESSES, RAM_TYPES)) ranges.push(r.range);
     for (const i of pr.iommusInUse()) {
-      const end = (1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n;
+      const end = apertureEnd(i);
       if (limit === undefined || end < limit) limit = end;
       const page = i.pageSizes.length ? i.pageSizes.reduce((a, b) => (a < b ? a : b)) : DEFAULT_PAGE_SIZE;
       if (page > align) align = page;
@@ -57,7 +57,7 @@ export function poolLayout(pool: Pool, regionsOf: (p: Platform) => PlatformRegio
 }
 
 function mergeIntervals(list: Interval[]): Interval[] {
-  const sorted = [...list].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const sorted = [...list].sort(byStart);
   const out: Interval[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
@@ -78,13 +78,18 @@ export function poolSafeLayout(layout: PoolLayout, total: bigint, machine: Machi
 
 export function checkPools(model: Model, regionsOf: (p: Platform) => PlatformRegions, guests: Map<Guest, GuestState>, out: Finding[]): Map<Pool, PoolLayout> {
   const layouts = new Map<Pool, PoolLayout>();
+  if (!model.pools.size) return layouts;
+  const onHost = new Map<Platform, GuestState[]>();
+  for (const s of guests.values()) {
+    const p = s.guest.platform!;
+    const list = onHost.get(p);
+    if (list) list.push(s);
+    else onHost.set(p, [s]);
+  }
   for (const pool of model.pools.values()) {
     const layout = poolLayout(pool, regionsOf);
     layouts.set(pool, layout);
-    const members = new Set(pool.hosts);
-    for (const s of guests.values()) {
-      if (s.guest.platform && members.has(s.guest.platform)) checkGuest(model, s, layout, regionsOf, out);
-    }
+    for (const host of pool.hosts) for (const s of onHost.get(host) ?? []) checkGuest(model, s, layout, regionsOf, out);
   }
   return layouts;
 }
@@ -117,7 +122,7 @@ function checkGuest(model: Model, s: GuestState, layout: PoolLayout, regionsOf: 
     }
     if (g.msiWindow) {
       const hits = pr.anyOverlapping(g.msiWindow, RAM_TYPES_WITH_WINDOW);
-      const stmt = [...g.decl.items].reverse().find((i): i is A.MsiWindowStmt => i.kind === 'msi-window');
+      const stmt = msiWindowStmt(g);
       if (hits.length && stmt) {
         const moved = doorbellFix(g, stmt, layout, s.ram);
         out.push(finding('pool-doorbell-conflict', { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
@@ -126,11 +131,11 @@ function checkGuest(model: Model, s: GuestState, layout: PoolLayout, regionsOf: 
       }
     }
     const top = s.ram.reduce((m, r) => (r.range.end > m ? r.range.end : m), -1n);
-    const narrow = pr.iommusInUse().filter((i) => top > (1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n);
+    const narrow = pr.iommusNotReaching(top);
     if (narrow.length && s.ram.length) {
       const highest = s.ram.reduce((a, b) => (b.range.end > a.range.end ? b : a));
       out.push(finding('pool-address-width', at(highest),
-        `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${narrow.map((i) => `${i.sym.name} (${i.addressWidth ?? DEFAULT_ADDRESS_WIDTH} bits)`).join(', ')} on ${host.sym.name}, which pool ${layout.pool.sym.name} lets it migrate to: ${consequence} no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)`,
+        `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${narrow.map((i) => `${i.sym.name} (${addressWidthOf(i)} bits)`).join(', ')} on ${host.sym.name}, which pool ${layout.pool.sym.name} lets it migrate to: ${consequence} no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)`,
         { related: [...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })), poolRelated], fixes: fix() }));
     }
   }

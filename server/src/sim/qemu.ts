@@ -4,7 +4,7 @@
  * explicit `ram` lines, and the error lines QEMU prints when VFIO refuses.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { FOUR_GIB, hex, intervalSize, type Interval } from '../model/interval';
+import { alignUp, FOUR_GIB, hex, intervalSize, type Interval } from '../model/interval';
 import { formatBdf } from '../model/numbers';
 import type { Device, Guest, Sym } from '../model/types';
 import { ERRNO, type Errno } from './container';
@@ -59,7 +59,7 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
   const above = m.memory - below;
   const hole64 = m.pciHole64Size ?? PCI_HOLE64_DEFAULT[m.type];
   // `pc_max_used_gpa` (64-bit CPU): the 64-bit PCI hole starts at the end of above-4G RAM, rounded up to 1 GiB.
-  const maxUsed = (aboveStart: bigint) => roundUp(aboveStart + above, GIB) + hole64 - 1n;
+  const maxUsed = (aboveStart: bigint) => alignUp(aboveStart + above, GIB) + hole64 - 1n;
   let aboveStart = FOUR_GIB;
   let relocation: string | undefined;
   if (m.cpu === 'amd') {
@@ -94,10 +94,6 @@ export function physBitsError(layout: MachineLayout, physBits: number): string |
 /** The fewest phys-bits that reach `address`. */
 export function bitsFor(address: bigint): number {
   return address.toString(2).length;
-}
-
-function roundUp(v: bigint, a: bigint): bigint {
-  return ((v + a - 1n) / a) * a;
 }
 
 /** RAM below 4 GiB: `pc_q35_init` / `pc_init1` (RULES §3.1–3.2, gigabyte alignment on). */

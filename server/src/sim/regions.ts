@@ -5,7 +5,7 @@
  * range" by binary search, so no check ever compares all regions pairwise.
  */
 import type { Span } from '@iommu-lens/grammar';
-import type { Interval } from '../model/interval';
+import { byStart, type Interval } from '../model/interval';
 import type { Iommu, RegionType, ReservedRegion } from '../model/types';
 
 /** `enum iommu_resv_type` order: equal starts sort by it. */
@@ -108,7 +108,7 @@ export class RegionIndex {
  */
 export function usableRanges(aperture: Interval, regions: readonly { type: RegionType; range: Interval }[]): Interval[] {
   const cuts = regions.filter((r) => r.type !== 'direct-relaxable').map((r) => r.range)
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    .sort(byStart);
   const out: Interval[] = [];
   let next = aperture.start; // lowest address not yet cut or emitted
   let done = false;

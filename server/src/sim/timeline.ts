@@ -14,15 +14,14 @@ import type { Span } from '@iommu-lens/grammar';
 import { finding, type Finding, type Related } from '../model/findings';
 import { formatInterval, formatSize, hex } from '../model/interval';
 import type { Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../model/types';
-import { DEFAULT_ADDRESS_WIDTH } from './builtins';
-import { Container } from './container';
-import { placeDoorbell } from './doorbell';
+import { addressWidthOf, apertureEnd } from './builtins';
+import type { Container } from './container';
+import { DOORBELL_BLOCKERS, placeDoorbell } from './doorbell';
 import { describeRegions, regionRelated } from './explain';
 import type { GroupRegions, PlatformRegions } from './groups';
-import { guestDoorbell } from './guests';
+import { msiWindowStmt, newContainer } from './guests';
 import { guestRam, qemuDevice, type GuestRamRange } from './qemu';
 import { claim, newClaims, realize, release, type Claims, type Site } from './realize';
-import type { RegionType } from '../model/types';
 
 /** A device a guest holds, and the line that brought it in. */
 export interface Held { device: Device; gr: GroupRegions; site: Site }
@@ -44,9 +43,6 @@ export interface StepState {
 }
 
 export interface TimelineRun { timeline: Timeline; states: StepState[] }
-
-/** The doorbell may overlap only the sw-msi windows it replaces. */
-const NOT_SW_MSI: readonly RegionType[] = ['direct', 'direct-relaxable', 'reserved', 'msi'];
 
 interface Run {
   guest: Guest;
@@ -97,7 +93,7 @@ class Runner {
   private runOf(g: Guest, platform: Platform | undefined): Run {
     let run = this.guests.get(g);
     if (!run) {
-      run = { guest: g, platform, running: false, ram: guestRam(g), container: new Container(g.container, guestDoorbell(g)), devices: [], setup: [] };
+      run = { guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: [], setup: [] };
       this.guests.set(g, run);
     }
     return run;
@@ -118,7 +114,7 @@ class Runner {
         { related: run.setup.slice(0, 1) }));
       return run;
     }
-    Object.assign(run, { platform, running: true, container: new Container(g.container, guestDoorbell(g)), devices: [], setup: [] });
+    Object.assign(run, { platform, running: true, container: newContainer(g), devices: [], setup: [] });
     run.setup.push({ uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here` });
     // On its own platform the assignments were checked when the guest was declared;
     // elsewhere (started again after a migration) they are checked here.
@@ -170,7 +166,7 @@ class Runner {
       return undefined;
     }
     for (const h of run.devices) release(h.device, h.gr.group, this.claims);
-    Object.assign(run, { running: false, devices: [], container: new Container(g.container, guestDoorbell(g)) });
+    Object.assign(run, { running: false, devices: [], container: newContainer(g) });
     run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} stops` }];
     return run;
   }
@@ -186,7 +182,7 @@ class Runner {
     // The destination QEMU realizes the same devices (same names, RULES §4) before it takes the state.
     const carried = run.devices;
     for (const h of carried) release(h.device, h.gr.group, this.claims);
-    Object.assign(run, { platform: target, devices: [], container: new Container(g.container, guestDoorbell(g)) });
+    Object.assign(run, { platform: target, devices: [], container: newContainer(g) });
     const behind = new Set<Iommu>();
     for (const h of carried) {
       const dev = target.devices.get(h.device.sym.name);
@@ -210,19 +206,18 @@ class Runner {
     const g = run.guest;
     const w = g.msiWindow;
     if (!w) return;
-    const hit = tr.anyOverlapping(w, NOT_SW_MSI);
+    const hit = tr.anyOverlapping(w, DOORBELL_BLOCKERS);
     if (!hit.length) return;
-    if (source && this.regionsOf(source).anyOverlapping(w, NOT_SW_MSI).length) return; // not free on the source either: reported there
-    const doorbell = guestDoorbell(g)!;
+    if (source && this.regionsOf(source).anyOverlapping(w, DOORBELL_BLOCKERS).length) return; // not free on the source either: reported there
     const avoid = [...tr.doorbellObstacles(), ...(source ? this.regionsOf(source).doorbellObstacles() : []), ...run.ram.map((x) => x.range)];
     const size = w.end - w.start + 1n;
     const moved = placeDoorbell(size, avoid);
-    const stmtSpan = doorbell.sources[0]!.kind === 'window' ? doorbell.sources[0]!.span : undefined;
-    const rangeSpan = [...g.decl.items].reverse().find((i) => i.kind === 'msi-window')?.range?.span;
+    const stmt = msiWindowStmt(g);
+    const rangeSpan = stmt?.range?.span;
     this.out.push(finding('migrate-doorbell-conflict', this.at(r),
       `the msi-window ${formatInterval(w)} of guest ${g.sym.name} is free on ${source?.sym.name ?? 'its host'} but overlaps ${describeRegions(hit)} on ${target.sym.name}: the doorbell mapping fails there (VFIO_IOMMU_MAP_DMA -EINVAL), so no MSI reaches the guest's devices after the migration`,
       {
-        related: [...(stmtSpan ? [{ uri: g.sym.uri, span: stmtSpan, message: `msi-window of guest ${g.sym.name}` }] : []), ...regionRelated(hit)],
+        related: [...(stmt ? [{ uri: g.sym.uri, span: stmt.span, message: `msi-window of guest ${g.sym.name}` }] : []), ...regionRelated(hit)],
         fixes: moved && rangeSpan ? [{ title: `Move the MSI doorbell window to ${hex(moved.start)} size ${formatSize(size)} (free on both hosts)`, edits: [{ uri: g.sym.uri, span: rangeSpan, newText: `${hex(moved.start)} size ${formatSize(size)}` }] }] : [],
       }));
   }
@@ -231,9 +226,9 @@ class Runner {
   private addressWidth(r: ResolvedStep, run: Run, target: Platform, tr: PlatformRegions, reported: Set<Iommu>): void {
     if (!run.ram.length) return;
     const top = run.ram.reduce((m, x) => (x.range.end > m ? x.range.end : m), 0n);
-    const narrow = tr.iommusInUse().filter((i) => !reported.has(i) && top > (1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n);
+    const narrow = tr.iommusNotReaching(top).filter((i) => !reported.has(i));
     if (!narrow.length) return;
-    const names = narrow.map((i) => `${i.sym.name} (${i.addressWidth ?? DEFAULT_ADDRESS_WIDTH} bits, up to ${hex((1n << BigInt(i.addressWidth ?? DEFAULT_ADDRESS_WIDTH)) - 1n)})`).join(', ');
+    const names = narrow.map((i) => `${i.sym.name} (${addressWidthOf(i)} bits, up to ${hex(apertureEnd(i))})`).join(', ');
     this.out.push(finding('migrate-address-width', this.at(r),
       `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the DMA map of that RAM fails with -EINVAL, so no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added after the migration`,
       { related: [...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })), ...run.setup.slice(0, 1)] }));
