@@ -56,7 +56,7 @@ export interface ClassStmt extends Node { kind: 'class'; value?: Word }
 
 export interface GuestDecl extends Node { kind: 'guest'; name?: Word; platform?: Ref; braces?: Braces; items: GuestItem[] }
 export type GuestItem = RamDecl | AssignStmt | MachineStmt | MsiWindowStmt | ConfidentialStmt | ViommuStmt | ContainerStmt | UnknownStatement;
-export interface AssignStmt extends Node { kind: 'assign'; device?: Ref; mode?: Word }
+export interface AssignStmt extends Node { kind: 'assign'; device?: Ref; mode?: Word; dmaWindow?: RangeLit }
 /** One `key value` option, e.g. `memory 16G`, `cpu amd`, `at 0x1000`, `pending`. */
 export interface OptionLit extends Node { key: Word; value?: NumLit | Word }
 export interface MachineStmt extends Node { kind: 'machine'; machineType?: Word; options: OptionLit[] }
@@ -74,7 +74,7 @@ export interface TimelineDecl extends Node { kind: 'timeline'; name?: Word; brac
 export type Step =
   | (Node & { kind: 'start' | 'stop' | 'launch-update'; guest?: Ref })
   | (Node & { kind: 'migrate'; guest?: Ref; to?: Ref })
-  | (Node & { kind: 'hotplug'; device?: Ref; guest?: Ref; mode?: Word })
+  | (Node & { kind: 'hotplug'; device?: Ref; guest?: Ref; mode?: Word; dmaWindow?: RangeLit })
   | (Node & { kind: 'unplug'; device?: Ref; guest?: Ref })
   | (Node & { kind: 'tdisp'; device?: Ref; message?: Word })
   | ConfigStep

@@ -156,6 +156,11 @@ export class AstBuilder {
     return { start, end: num(token(n.children, 'end')), size: num(token(n.children, 'sizeValue')), span: span(n) };
   }
 
+  private dmaWindow(c: Children): A.RangeLit | undefined {
+    const w = node(c, 'dmaWindow');
+    return w && this.range(node(w.children, 'range'));
+  }
+
   /** The keyword value of an enumeration, stored under its label. */
   private enumValue(c: Children, label: string): A.Word | undefined {
     return word(token(c, label));
@@ -305,7 +310,7 @@ export class AstBuilder {
     const s = span(n);
     switch (n.name) {
       case 'ramDecl': return this.ram(n);
-      case 'assignStmt': return { kind: 'assign', span: s, device: this.ref(node(c, 'ref')), mode: this.enumValue(c, 'assignMode') };
+      case 'assignStmt': return { kind: 'assign', span: s, device: this.ref(node(c, 'ref')), mode: this.enumValue(c, 'assignMode'), dmaWindow: this.dmaWindow(c) };
       case 'machineStmt':
         return {
           kind: 'machine', span: s, machineType: this.enumValue(c, 'machineType'),
@@ -352,7 +357,7 @@ export class AstBuilder {
       case 'stopStep': return { kind: 'stop', span: s, guest: this.ref(refs[0]) };
       case 'launchUpdateStep': return { kind: 'launch-update', span: s, guest: this.ref(refs[0]) };
       case 'migrateStep': return { kind: 'migrate', span: s, guest: this.ref(refs[0]), to: this.ref(refs[1]) };
-      case 'hotplugStep': return { kind: 'hotplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]), mode: this.enumValue(c, 'assignMode') };
+      case 'hotplugStep': return { kind: 'hotplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]), mode: this.enumValue(c, 'assignMode'), dmaWindow: this.dmaWindow(c) };
       case 'unplugStep': return { kind: 'unplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]) };
       case 'tdispStep': return { kind: 'tdisp', span: s, device: this.ref(refs[0]), message: this.enumValue(c, 'tdispMessage') };
       case 'configStep': {

@@ -42,7 +42,7 @@ export const VALUE_KEYWORDS = [
   // reserved-region types (Linux enum iommu_resv_type; `msi` is listed above)
   'direct', 'direct-relaxable', 'sw-msi',
   // assignment modes
-  'shared', 'private', 'bind-capable',
+  'shared', 'private', 'bind-capable', 'dma-window',
   // machines
   'q35', 'i440fx', 'virt', 'memory', 'cpu', 'amd', 'intel', 'phys-bits', 'max-ram-below-4g',
   'pci-hole64-size', 'version',

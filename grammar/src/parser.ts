@@ -229,7 +229,11 @@ export class IommuParser extends CstParser {
     this.CONSUME(kw('assign'));
     this.SUBRULE(this.ref);
     this.OPTION(() => { this.CONSUME(kw('as')); this.oneOf('assignMode'); });
+    this.OPTION2(() => this.SUBRULE(this.dmaWindow));
   });
+
+  /** `dma-window RANGE`: where the device's DMA lands in guest-physical space (SEV vTOM checks, RULES §6.1). */
+  public dmaWindow = this.RULE('dmaWindow', () => { this.CONSUME(kw('dma-window')); this.SUBRULE(this.range); });
 
   public machineStmt = this.RULE('machineStmt', () => {
     this.CONSUME(kw('machine'));
@@ -305,6 +309,7 @@ export class IommuParser extends CstParser {
   public hotplugStep = this.RULE('hotplugStep', () => {
     this.CONSUME(kw('hotplug')); this.SUBRULE(this.ref); this.CONSUME(kw('into')); this.SUBRULE2(this.ref);
     this.OPTION(() => { this.CONSUME(kw('as')); this.oneOf('assignMode'); });
+    this.OPTION2(() => this.SUBRULE(this.dmaWindow));
   });
   public unplugStep = this.RULE('unplugStep', () => {
     this.CONSUME(kw('unplug')); this.SUBRULE(this.ref);

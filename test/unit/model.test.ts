@@ -121,7 +121,7 @@ describe('timelines resolve in the platform the guest is on at each step', () =>
     const files = {
       'a.iommu': HOST_A, 'b.iommu': HOST_B, 'vm1.iommu': guest,
       'vm2.iommu': 'guest vm2 on epyc-b { }',
-      't.iommu': 'timeline t1 {\n  start vm1\n  tdisp nic0 lock\n  start vm2\n  config nic0 command MSE BME\n  config epyc-b.nic0 flr\n  tdisp gpu9 lock\n}',
+      't.iommu': 'timeline t1 {\n  start vm1\n  link nic0 up\n  start vm2\n  config nic0 command MSE BME\n  config epyc-b.nic0 flr\n  tdisp gpu9 lock\n}',
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['ambiguous-name@nic0', 'unknown-name@gpu9']);
@@ -144,11 +144,12 @@ describe('firmware, xen, vintf and commands resolve their names', () => {
   const altra = `platform altra {
   arch arm64
   iommu smmu0 smmuv3 { cmdqv vintfs 2 sids-per-vintf 16 }
-  device nic0 { bdf 0000:01:00.0; iommu smmu0 stream 0x100 }
+  device nic0 { bdf 0000:01:00.0; iommu smmu0 stream 0x100; tdisp }
 }
 guest cvm on altra {
   machine virt memory 16G cpu amd
   msi-window 0x08000000 size 1M
+  confidential sev-snp { vtom 0x1_0000_0000 }
   viommu vsmmu0 smmuv3 via vi0
   assign nic0 as private
 }`;

@@ -367,6 +367,7 @@ const OTHER_CONTEXT: Record<string, string> = {
   'max-ram-below-4g': '  machine q35 $ 2G',
   'pci-hole64-size': '  machine q35 $ 64G',
   version: '  machine q35 $ 7.0',
+  'dma-window': '  assign nic0 as private $ 0x0 size 4G',
   stage2: '  viommu v0 smmuv3 via vi0 $',
   command: '  config nic0 $ MSE',
   bar: '  config nic0 $ 0 0xe0000000',

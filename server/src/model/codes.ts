@@ -33,6 +33,7 @@ export const CODES = {
   'ambiguous-name': { severity: 'error', summary: 'A device name several platforms in play have; qualify it.' },
   'duplicate-setting': { severity: 'warning', summary: 'A setting given twice in one block; the last one wins.' },
   'duplicate-bdf': { severity: 'error', summary: 'Two devices of one platform at the same PCI address.' },
+  'unknown-value': { severity: 'error', summary: 'A register bit or device quirk the simulator does not know.' },
   // ----- VFIO containers and guest RAM (sim/guests.ts) -----
   'ram-over-doorbell': { severity: 'error', summary: 'Guest RAM over an MSI doorbell window (msi, sw-msi or the msi-window) of an assigned group.' },
   'ram-over-reserved': { severity: 'error', summary: 'Guest RAM over a reserved or direct region of an assigned group.' },
@@ -56,6 +57,23 @@ export const CODES = {
   'migrate-device-missing': { severity: 'error', summary: 'A device the guest holds does not exist on the migration target.' },
   'migrate-doorbell-conflict': { severity: 'error', summary: "The guest's msi-window is free on the source but reserved on the migration target." },
   'migrate-address-width': { severity: 'error', summary: "The migration target's IOMMU cannot reach the guest's RAM." },
+  // ----- TDISP (sim/tdis.ts) -----
+  'tdisp-not-capable': { severity: 'error', summary: 'A TDISP message to, or a private assignment of, a device without TDISP.' },
+  'tdisp-not-bound': { severity: 'error', summary: 'A TDI locked while no running confidential guest holds its device.' },
+  'tdisp-invalid-state': { severity: 'error', summary: 'A TDISP message the TDI does not accept in its state (INVALID_INTERFACE_STATE).' },
+  'tdisp-config-locked': { severity: 'error', summary: 'A config-space change a locked TDI does not survive: it goes to ERROR.' },
+  'tdisp-bme-quirk': { severity: 'error', summary: 'A Command write with BME=0 after lock on a device that counts it as clearing BME.' },
+  'tdisp-vf-reset': { severity: 'error', summary: "A PF reset (FLR or state-losing power change) takes its VFs' locked TDIs to ERROR." },
+  'tdisp-power-loss': { severity: 'error', summary: 'A power transition that loses state while the TDI is locked.' },
+  'tdisp-link-down': { severity: 'error', summary: 'The link goes down under a locked TDI: its IDE stream is lost.' },
+  'tdisp-dma-before-run': { severity: 'error', summary: 'A private device enabled for DMA, or converted to private, before its TDI is in RUN.' },
+  'tdisp-avoidable-access': { severity: 'warning', summary: 'A config access a locked TDI does not need (INTx probing on a VF).' },
+  // ----- SEV-SNP / SEV-TIO (sim/sev.ts, sim/launch.ts) -----
+  'sev-not-confidential': { severity: 'error', summary: 'Private DMA or SNP_LAUNCH_UPDATE for a guest that is not (SEV-SNP) confidential.' },
+  'sev-mixed-instance': { severity: 'error', summary: 'One iommufd instance of an SEV-TIO guest serves both private and shared devices.' },
+  'sev-dma-window': { severity: 'error', summary: "A device's DMA window on the wrong side of vTOM for its mode." },
+  'sev-convert-needs-replug': { severity: 'error', summary: 'A device realized shared or private is converted; its DTE needs unplug and replug.' },
+  'sev-launch-private-pinned': { severity: 'error', summary: 'A device realized private before SNP_LAUNCH_UPDATE: the launch fails with -EEXIST.' },
   // ----- pools (sim/pools.ts) -----
   'pool-ram-conflict': { severity: 'warning', summary: 'Guest RAM overlaps a reserved region of another host of its pool.' },
   'pool-doorbell-conflict': { severity: 'warning', summary: "A guest's msi-window overlaps a reserved region of another host of its pool." },

@@ -19,7 +19,10 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
         break;
       }
       case 'assign':
-        g.assigns.push({ uri, stmt: item, device: ctx.device(uri, item.device, g.platform), mode: (item.mode?.text ?? 'shared') as AssignMode });
+        g.assigns.push({
+          uri, stmt: item, device: ctx.device(uri, item.device, g.platform), mode: (item.mode?.text ?? 'shared') as AssignMode,
+          dmaWindow: ctx.range(uri, item.dmaWindow),
+        });
         break;
       case 'machine': g.machine = machine(ctx, uri, item); break;
       case 'msi-window': g.msiWindow = ctx.range(uri, item.range); break;

@@ -1,6 +1,7 @@
 /** Platforms: their IOMMUs, devices and regions, and the references among them. */
 import type * as A from '@iommu-lens/grammar';
 import { evaluateBdf, formatBdf } from './numbers';
+import { DEVICE_QUIRKS } from './pciRegisters';
 import type { Scope } from './scope';
 import type { Device, Iommu, IommuKind, Platform, RegionTarget, RegionType } from './types';
 
@@ -112,7 +113,12 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
           break;
         case 'group': dev.group = ctx.count(uri, s.value, 0n, 0xffff_ffffn, 'IOMMU group'); break;
         case 'tdisp-capable': dev.tdisp = true; break;
-        case 'quirk': dev.quirks.push(...s.quirks.map((q) => q.text)); break;
+        case 'quirk':
+          for (const q of s.quirks) {
+            if (Object.prototype.hasOwnProperty.call(DEVICE_QUIRKS, q.text)) dev.quirks.push(q.text);
+            else ctx.unknownValue(uri, q, `unknown quirk '${q.text}'; known: ${Object.keys(DEVICE_QUIRKS).join(', ')}`, Object.keys(DEVICE_QUIRKS));
+          }
+          break;
         case 'vf-of': dev.pf = ctx.device(uri, s.pf, p); break;
         case 'class': dev.deviceClass = s.value?.text; break;
         default: break;

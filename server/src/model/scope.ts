@@ -133,6 +133,12 @@ export class Scope {
     return entry.entity;
   }
 
+  /** A word that is not one of the values a setting accepts (a register bit, a quirk). */
+  unknownValue(uri: string, word: A.Word, message: string, candidates: Iterable<string>): void {
+    const guess = didYouMean(word.text, candidates);
+    this.report('unknown-value', uri, word.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}`,
+      { fixes: guess ? [replace(`Change to '${guess}'`, uri, word.span, guess)] : [] });
+  }
   unknown(uri: string, name: A.Word, message: string, candidates: Iterable<string>, hint = ''): void {
     const guess = didYouMean(name.text, candidates);
     this.report('unknown-name', uri, name.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`,

@@ -3,6 +3,7 @@
  * so the resolver follows `migrate` as it goes.
  */
 import type * as A from '@iommu-lens/grammar';
+import { REGISTER_BITS, type Register } from './pciRegisters';
 import { article, replace, type Scope } from './scope';
 import { KIND_NOUN, type Guest, type Platform, type ResolvedStep, type Timeline, type Xen } from './types';
 
@@ -35,6 +36,7 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
         r.guest = guest(step.guest);
         r.platform = r.guest && location.get(r.guest);
         r.device = ctx.device(uri, step.device, r.platform);
+        r.range = ctx.range(uri, step.dmaWindow);
         break;
       case 'unplug':
         if (step.guest) {
@@ -49,6 +51,7 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
         deviceInPlay(ctx, uri, step.device, location, r);
         if (step.kind === 'config' && step.bar) ctx.count(uri, step.bar, 0n, 5n, 'BAR index');
         if (step.kind === 'config' && step.value) ctx.num(uri, step.value);
+        if (step.kind === 'config' && (step.what?.text === 'command' || step.what?.text === 'devctl')) r.bits = registerBits(ctx, uri, step.what.text, step.bits);
         break;
       case 'balloon': case 'free':
         p2mTarget(ctx, uri, step.target, r);
@@ -58,6 +61,19 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
     }
     t.steps.push(r);
   }
+}
+
+/** The value a `config D command|devctl BITS` write puts in the register; bit names are case-insensitive. */
+function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word[]): number {
+  const table = REGISTER_BITS[register];
+  const names = Object.keys(table);
+  let value = 0;
+  for (const w of words) {
+    const name = names.find((n) => n === w.text.toUpperCase());
+    if (name) value |= table[name]!;
+    else ctx.unknownValue(uri, w, `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`, names);
+  }
+  return value;
 }
 
 /**

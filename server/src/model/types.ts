@@ -98,7 +98,14 @@ export interface ReservedRegion {
 
 export interface GuestRam { sym: Sym; decl: A.RamDecl; range?: Interval }
 
-export interface Assignment { uri: string; stmt: A.AssignStmt; device?: Device; mode: AssignMode }
+export interface Assignment {
+  uri: string;
+  stmt: A.AssignStmt;
+  device?: Device;
+  mode: AssignMode;
+  /** `dma-window`: where the device's DMA lands, guest-physical (checked against vTOM). */
+  dmaWindow?: Interval;
+}
 
 export interface Machine {
   stmt: A.MachineStmt;
@@ -138,7 +145,10 @@ export interface ResolvedStep {
   target?: Platform;
   /** The platform the step's guest (or device) is on when the step runs. */
   platform?: Platform;
+  /** `balloon`/`free`: the range; `hotplug`: the `dma-window`. */
   range?: Interval;
+  /** `config D command|devctl BITS`: the value written. */
+  bits?: number;
 }
 
 export interface Timeline { sym: Sym; decl: A.TimelineDecl; steps: ResolvedStep[] }

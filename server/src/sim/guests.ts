@@ -16,6 +16,7 @@ import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } 
 import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
 import { claim, newClaims, realize, type Claims, type FixFor, type Site } from './realize';
 import type { MergedRegion } from './regions';
+import { checkGuestAssignments } from './sev';
 
 export interface GuestState {
   guest: Guest;
@@ -33,6 +34,7 @@ export function simulateGuests(model: Model, regionsOf: (p: Platform) => Platfor
   for (const g of model.guests.values()) {
     if (!g.platform) continue;
     states.set(g, startGuest(g, regionsOf(g.platform), claims, out));
+    checkGuestAssignments(g, out);
   }
   const named = new Set([...model.guests.values()].flatMap((g) => g.assigns.flatMap((a) => (a.device ? [a.device] : []))));
   partlyAssigned(claims, named, out);

@@ -9,3 +9,6 @@ export { poolSafeLayout, machineOf, type PoolLayout } from './pools';
 export { ramLines, safeLayout, type MachineType } from './layout';
 export { machineLayout, physBitsError, type MachineLayout } from './qemu';
 export type { TimelineRun, StepState, GuestSnapshot, Held } from './timeline';
+export type { TdiSnapshot } from './tdis';
+export { describeVtomSplit } from './sev';
+export { formatRegister } from './pciConfig';

@@ -12,6 +12,7 @@ import type { Guest, Model, Platform, Pool } from '../model/types';
 import { addressWidthOf, apertureEnd, DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { DEFAULT_PAGE_SIZE } from './container';
 import { placeDoorbell } from './doorbell';
+import { removalSpan } from './edits';
 import { describeRegions, regionRelated } from './explain';
 import type { PlatformRegions } from './groups';
 import { isArmGuest, msiWindowStmt, type GuestState } from './guests';
@@ -183,17 +184,11 @@ function layoutFix(model: Model, g: Guest, ram: readonly GuestRamRange[], layout
       edits.push({ uri, span: item.span, newText: text('  ') });
       return;
     }
-    const prev = items[items.indexOf(item) - 1];
-    const from = prev && !commentBetween(model, uri, prev.span.end, item.span.start) ? prev.span.end : item.span.start;
-    edits.push({ uri, span: { start: from, end: item.span.end }, newText: '' });
+    edits.push({ uri, span: removalSpan(model, uri, items[items.indexOf(item) - 1], item), newText: '' });
   });
   if (!ramItems.length && g.machine) {
     edits.push({ uri, span: { start: g.machine.stmt.span.end, end: g.machine.stmt.span.end }, newText: `\n  ${text('  ')}` });
   }
   const sizes = pieces.map((p) => `${hex(p.start)} size ${formatSize(intervalSize(p))}`).join(', ');
   return [{ title: `Lay out ${formatSize(total)} of RAM safely for pool ${layout.pool.sym.name}: ${sizes}`, edits }];
-}
-
-function commentBetween(model: Model, uri: string, start: number, end: number): boolean {
-  return (model.comments.get(uri) ?? []).some((c) => c.start >= start && c.end <= end);
 }

@@ -10,10 +10,10 @@
  * platform (guests.ts); `start` on that platform re-plays them quietly and reports only
  * what the timeline adds: a device another guest of the timeline holds.
  */
-import type { Span } from '@iommu-lens/grammar';
-import { finding, type Finding, type Related } from '../model/findings';
-import { formatInterval, formatSize, hex } from '../model/interval';
-import type { Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../model/types';
+import type { Ref, Span, Word } from '@iommu-lens/grammar';
+import { finding, type Finding, type Location, type Related } from '../model/findings';
+import { formatInterval, formatSize, hex, type Interval } from '../model/interval';
+import type { AssignMode, Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../model/types';
 import { addressWidthOf, apertureEnd } from './builtins';
 import type { Container } from './container';
 import { DOORBELL_BLOCKERS, placeDoorbell } from './doorbell';
@@ -21,16 +21,35 @@ import { describeRegions, regionRelated } from './explain';
 import type { GroupRegions, PlatformRegions } from './groups';
 import { msiWindowStmt, newContainer } from './guests';
 import { guestRam, qemuDevice, type GuestRamRange } from './qemu';
+import { launchUpdate, newLaunch, realizedBeforeLaunch, type LaunchState } from './launch';
 import { claim, newClaims, realize, release, type Claims, type Site } from './realize';
+import { checkMember, dmaSide, type Member } from './sev';
+import { Tdis, type TdiSnapshot } from './tdis';
 
-/** A device a guest holds, and the line that brought it in. */
-export interface Held { device: Device; gr: GroupRegions; site: Site }
+/** A device a guest holds, the line that brought it in, and how its DMA runs. */
+export interface Held {
+  device: Device;
+  gr: GroupRegions;
+  site: Site;
+  /** The mode QEMU realized it with (RULES §6.2). */
+  mode: AssignMode;
+  /** Where its DMA goes now: bind-capable devices are shared until converted (§6.4). */
+  dma: 'private' | 'shared';
+  window?: Interval;
+  /** The line that set its mode: the `assign` line, or the step. */
+  at: Location;
+}
+
+/** How a device joins a guest: its mode, DMA window and the line saying so. */
+interface Joining { mode: AssignMode; window?: Interval; at: Location; modeWord?: Word }
 
 /** One guest as it stands after a step. Frozen: later steps make new snapshots. */
 export interface GuestSnapshot {
   guest: Guest;
   platform?: Platform;
   running: boolean;
+  /** SEV-SNP: SNP_LAUNCH_UPDATE has run. */
+  launched: boolean;
   ram: readonly GuestRamRange[];
   devices: readonly Held[];
   container: Container<GuestRamRange>;
@@ -40,6 +59,8 @@ export interface StepState {
   step: ResolvedStep;
   /** Every guest the timeline has touched so far, after this step. */
   guests: GuestSnapshot[];
+  /** Every TDI in play, after this step. */
+  tdis: TdiSnapshot[];
 }
 
 export interface TimelineRun { timeline: Timeline; states: StepState[] }
@@ -53,29 +74,54 @@ interface Run {
   devices: Held[];
   /** The steps that set the guest up: its start and its migrations. */
   setup: Related[];
+  launch: LaunchState;
   snapshot?: GuestSnapshot;
 }
 
 export function runTimelines(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Timeline, TimelineRun> {
   const runs = new Map<Timeline, TimelineRun>();
-  for (const t of model.timelines.values()) runs.set(t, new Runner(t, regionsOf, out).run());
+  // Findings on a guest's own lines (an assign line) are reported once, whichever timeline finds them.
+  const reported = new Set<string>();
+  for (const t of model.timelines.values()) runs.set(t, new Runner(model, t, regionsOf, out, reported).run());
   return runs;
 }
 
 class Runner {
   private readonly guests = new Map<Guest, Run>();
   private readonly claims: Claims = newClaims();
+  private readonly tdis: Tdis;
 
-  constructor(private readonly t: Timeline, private readonly regionsOf: (p: Platform) => PlatformRegions, private readonly out: Finding[]) {}
+  constructor(
+    model: Model,
+    private readonly t: Timeline,
+    private readonly regionsOf: (p: Platform) => PlatformRegions,
+    private readonly out: Finding[],
+    private readonly reported: Set<string>,
+  ) {
+    this.tdis = new Tdis(model, t.steps, out, (d) => {
+      const h = this.holding(d);
+      return h && { guest: h.run.guest, mode: h.mode, dma: h.dma };
+    });
+  }
 
   run(): TimelineRun {
     const states: StepState[] = [];
     for (const r of this.t.steps) {
       const touched = this.step(r);
       if (touched) touched.snapshot = undefined;
-      states.push({ step: r, guests: [...this.guests.values()].map((x) => this.snapshot(x)) });
+      states.push({ step: r, guests: [...this.guests.values()].map((x) => this.snapshot(x)), tdis: this.tdis.snapshot() });
     }
     return { timeline: this.t, states };
+  }
+
+  /** The running guest holding a device, and how. */
+  private holding(d: Device): (Held & { run: Run }) | undefined {
+    for (const run of this.guests.values()) {
+      if (!run.running) continue;
+      const h = run.devices.find((x) => x.device === d);
+      if (h) return { ...h, run };
+    }
+    return undefined;
   }
 
   /** Applies one step; returns the guest it changed. */
@@ -86,14 +132,17 @@ class Runner {
       case 'migrate': return r.guest && r.target ? this.migrate(r, r.guest, r.target) : undefined;
       case 'hotplug': return r.guest ? this.hotplug(r, r.guest) : undefined;
       case 'unplug': return r.device ? this.unplug(r, r.device) : undefined;
-      default: return undefined; // TDISP, config, SEV and Xen steps belong to their engines
+      case 'tdisp': case 'config': case 'power': case 'link': this.tdis.step(r); return undefined;
+      case 'convert': return r.device ? this.convert(r, r.device) : undefined;
+      case 'launch-update': return r.guest ? this.launch(r, r.guest) : undefined;
+      default: return undefined; // balloon and free belong to the Xen engine
     }
   }
 
   private runOf(g: Guest, platform: Platform | undefined): Run {
     let run = this.guests.get(g);
     if (!run) {
-      run = { guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: [], setup: [] };
+      run = { guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: [], setup: [], launch: newLaunch() };
       this.guests.set(g, run);
     }
     return run;
@@ -114,7 +163,7 @@ class Runner {
         { related: run.setup.slice(0, 1) }));
       return run;
     }
-    Object.assign(run, { platform, running: true, container: newContainer(g), devices: [], setup: [] });
+    Object.assign(run, { platform, running: true, container: newContainer(g), devices: [], setup: [], launch: newLaunch() });
     run.setup.push({ uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here` });
     // On its own platform the assignments were checked when the guest was declared;
     // elsewhere (started again after a migration) they are checked here.
@@ -129,7 +178,8 @@ class Runner {
           { related: [{ uri: a.uri, span: a.stmt.span, message: `assigned here` }, { uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] }));
         continue;
       }
-      this.bringIn(run, dev, pr, site, declared ? [] : this.out, declared);
+      const at = { uri: a.uri, span: a.stmt.span };
+      this.bringIn(run, dev, pr, site, declared ? [] : this.out, { mode: a.mode, window: a.dmaWindow, at, modeWord: a.stmt.mode }, declared);
     }
     return run;
   }
@@ -138,7 +188,7 @@ class Runner {
    * Claims and realizes a device in a running guest. `quiet`: its own problems were
    * reported elsewhere; only a clash with a device the timeline put in another guest is new.
    */
-  private bringIn(run: Run, dev: Device, pr: PlatformRegions, site: Site, out: Finding[], quiet = false): boolean {
+  private bringIn(run: Run, dev: Device, pr: PlatformRegions, site: Site, out: Finding[], how: Joining, quiet = false): boolean {
     const group = dev.iommu ? pr.groupOf(dev) : undefined;
     if (group) {
       const prior = this.claims.devices.get(dev) ?? this.claims.groups.get(group);
@@ -150,8 +200,16 @@ class Runner {
       if (group) release(dev, group, this.claims);
       return false;
     }
-    run.devices.push({ device: dev, gr, site });
+    run.devices.push({ device: dev, gr, site, mode: how.mode, dma: dmaSide(how.mode), window: how.window, at: how.at });
+    this.tdis.realized(dev);
+    realizedBeforeLaunch(run.guest, run.launch, { device: dev, at: how.at, mode: how.modeWord }, how.mode === 'private');
     return true;
+  }
+
+  /** A device leaves a running guest (unplug, stop, the source side of a migration). */
+  private leave(r: ResolvedStep, h: Held, why: string): void {
+    release(h.device, h.gr.group, this.claims);
+    this.tdis.released(h.device, r, why);
   }
 
   private notRunning(r: ResolvedStep, g: Guest, what: string): void {
@@ -165,8 +223,8 @@ class Runner {
       this.notRunning(r, g, 'stop');
       return undefined;
     }
-    for (const h of run.devices) release(h.device, h.gr.group, this.claims);
-    Object.assign(run, { running: false, devices: [], container: newContainer(g) });
+    for (const h of run.devices) this.leave(r, h, `leaves with guest ${g.sym.name}`);
+    Object.assign(run, { running: false, devices: [], container: newContainer(g), launch: newLaunch() });
     run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} stops` }];
     return run;
   }
@@ -181,7 +239,7 @@ class Runner {
     this.doorbell(r, run, source, target, tr);
     // The destination QEMU realizes the same devices (same names, RULES §4) before it takes the state.
     const carried = run.devices;
-    for (const h of carried) release(h.device, h.gr.group, this.claims);
+    for (const h of carried) this.leave(r, h, `leaves ${source?.sym.name ?? 'the source'} with guest ${g.sym.name}`);
     Object.assign(run, { platform: target, devices: [], container: newContainer(g) });
     const behind = new Set<Iommu>();
     for (const h of carried) {
@@ -194,7 +252,7 @@ class Runner {
         continue;
       }
       if (dev.iommu) behind.add(dev.iommu);
-      if (run.running) this.bringIn(run, dev, tr, site, this.out);
+      if (run.running) this.bringIn(run, dev, tr, site, this.out, { mode: h.mode, window: h.window, at: h.at });
     }
     this.addressWidth(r, run, target, tr, behind);
     run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} migrates from ${source?.sym.name ?? 'its host'} to ${target.sym.name}, keeping its memory map` }];
@@ -243,7 +301,65 @@ class Runner {
     const dev = r.device;
     if (!dev || !run.platform) return undefined;
     const site = this.site(r, run, 'is hot-added here', `hot-adding ${dev.sym.name} to guest ${g.sym.name} on ${run.platform.sym.name}: `);
-    this.bringIn(run, dev, this.regionsOf(run.platform), site, this.out);
+    const step = r.step.kind === 'hotplug' ? r.step : undefined;
+    const how: Joining = { mode: (step?.mode?.text ?? 'shared') as AssignMode, window: r.range, at: this.at(r), modeWord: step?.mode };
+    const others = run.devices.map(member);
+    if (this.bringIn(run, dev, this.regionsOf(run.platform), site, this.out, how)) {
+      checkMember(g, { device: dev, mode: how.mode, window: how.window, at: how.at }, others, site.prefix, this.out, run.setup.slice(0, 1));
+    }
+    return run;
+  }
+
+  /**
+   * `convert D to MODE` (RULES §6.2, §6.4): only a bind-capable device can switch, since the
+   * DTE was written at realize; it goes private once its TDI runs.
+   */
+  private convert(r: ResolvedStep, dev: Device): Run | undefined {
+    const h = this.holding(dev);
+    const to = r.step.kind === 'convert' ? (r.step.mode?.text as 'private' | 'shared' | undefined) : undefined;
+    if (!to) return undefined;
+    if (!h) {
+      this.out.push(finding('device-not-plugged', this.at(r), `${dev.sym.name} is not in any running guest at this step, so no guest can ask to convert its DMA to ${to}`));
+      return undefined;
+    }
+    const g = h.run.guest;
+    if (h.dma === to) return undefined;
+    if (!g.confidential) {
+      this.out.push(finding('sev-not-confidential', this.at(r), `guest ${g.sym.name} is not confidential: it has no private memory to convert ${dev.sym.name}'s DMA to`,
+        { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }] }));
+      return undefined;
+    }
+    if (h.mode !== 'bind-capable') {
+      const ref = r.step.kind === 'convert' && r.step.device ? refName(r.step.device) : dev.sym.name;
+      this.out.push(finding('sev-convert-needs-replug', this.at(r),
+        `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
+        {
+          related: [{ uri: h.at.uri, span: h.at.span, message: `${dev.sym.name} realized ${h.mode} here` }],
+          fixes: [{ title: `Unplug ${dev.sym.name} and hot-add it ${to}`, edits: [{ uri: r.uri, span: r.step.span, newText: `unplug ${ref} from ${g.sym.name}\n  hotplug ${ref} into ${g.sym.name} as ${to}` }] }],
+        }));
+      return undefined;
+    }
+    const state = this.tdis.state(dev);
+    if (to === 'private' && state !== 'RUN') {
+      this.out.push(finding('tdisp-dma-before-run', this.at(r),
+        `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected in any other state (RULES §5.4, §6.4). Lock and start the TDI first`));
+    }
+    const at = this.at(r);
+    const i = h.run.devices.findIndex((x) => x.device === dev);
+    const next: Held = { ...h.run.devices[i]!, dma: to, at };
+    checkMember(g, member(next), h.run.devices.filter((x) => x.device !== dev).map(member), `converting ${dev.sym.name} to ${to}: `, this.out);
+    h.run.devices[i] = next;
+    return h.run;
+  }
+
+  /** `launch-update G`: SNP_LAUNCH_UPDATE (RULES §6.3). */
+  private launch(r: ResolvedStep, g: Guest): Run | undefined {
+    const run = this.guests.get(g);
+    if (!run?.running) {
+      this.notRunning(r, g, 'launch');
+      return undefined;
+    }
+    launchUpdate(r, g, run.launch, run.ram, this.reported, this.out);
     return run;
   }
 
@@ -257,7 +373,7 @@ class Runner {
     }
     const i = run.devices.findIndex((h) => h.device === dev);
     const [held] = run.devices.splice(i, 1);
-    release(dev, held!.gr.group, this.claims);
+    this.leave(r, held!, `is unplugged from guest ${run.guest.sym.name}`);
     // The group leaves the container once none of its devices is left in the guest.
     if (!run.devices.some((h) => h.gr === held!.gr)) run.container.detach(held!.gr);
     return run;
@@ -265,8 +381,17 @@ class Runner {
 
   private snapshot(run: Run): GuestSnapshot {
     return (run.snapshot ??= {
-      guest: run.guest, platform: run.platform, running: run.running, ram: run.ram,
+      guest: run.guest, platform: run.platform, running: run.running, launched: !!run.launch.launched, ram: run.ram,
       devices: [...run.devices], container: run.container.clone(),
     });
   }
+}
+
+/** A held device as the SEV checks see it: a converted bind-capable device counts as private. */
+function member(h: Held): Member {
+  return { device: h.device, mode: h.dma === 'private' ? 'private' : h.mode, window: h.window, at: h.at };
+}
+
+function refName(r: Ref): string {
+  return r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text;
 }

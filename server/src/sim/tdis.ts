@@ -1,0 +1,256 @@
+/**
+ * The TDIs of a timeline (RULES §5): every TDISP-capable function a step touches or a
+ * guest holds has an interface state and the two config registers a locked TDI watches.
+ * `tdisp` steps drive the state machine (tdisp.ts); `config`, `power` and `link` steps
+ * change the function and may take a locked TDI to ERROR (pciConfig.ts). Each ERROR is a
+ * finding on the step that caused it, naming the rule, with the lock step related.
+ */
+import type * as A from '@iommu-lens/grammar';
+import { finding, type Finding, type Fix, type Related, type TextEdit } from '../model/findings';
+import { COMMAND_BITS } from '../model/pciRegisters';
+import type { AssignMode, Device, Guest, Model, ResolvedStep } from '../model/types';
+import { removalSpan } from './edits';
+import {
+  afterWrite, commandWritten, isFlr, lockedViolation, losesState, RESET_REGS, type ConfigRegs, type ConfigWrite, type Violation,
+} from './pciConfig';
+import { isLocked, isTdispMessage, MESSAGES, sendMessage, type TdiState, type TdispMessage } from './tdisp';
+
+/** One TDI as it stands after a step. Frozen: later steps make new snapshots. */
+export interface TdiSnapshot {
+  device: Device;
+  state: TdiState;
+  regs: ConfigRegs;
+  /** The step that put it in this state, if one did. */
+  since?: Related;
+}
+
+interface Tdi extends TdiSnapshot {
+  /** The LOCK_INTERFACE_REQUEST that locked it last. */
+  lock?: Related;
+}
+
+/** A device in a running guest, as the TDI engine needs to know it. */
+export interface Holding { guest: Guest; mode: AssignMode; dma: 'private' | 'shared' }
+
+const BME = COMMAND_BITS.BME!;
+
+/** How to get from one state to another with messages the TSM can send: the fix for a message sent too early. */
+const PREREQUISITE: Partial<Record<TdiState, Partial<Record<TdiState, TdispMessage[]>>>> = {
+  CONFIG_UNLOCKED: { CONFIG_LOCKED: ['lock'], RUN: ['lock', 'start'] },
+  CONFIG_LOCKED: { CONFIG_UNLOCKED: ['stop'], RUN: ['start'] },
+  RUN: { CONFIG_UNLOCKED: ['stop'] },
+  ERROR: { CONFIG_UNLOCKED: ['stop'], CONFIG_LOCKED: ['stop', 'lock'], RUN: ['stop', 'lock', 'start'] },
+};
+
+export class Tdis {
+  private readonly tdis = new Map<Device, Tdi>();
+  private snap?: TdiSnapshot[];
+
+  constructor(
+    private readonly model: Model,
+    private readonly steps: readonly ResolvedStep[],
+    private readonly out: Finding[],
+    private readonly holderOf: (d: Device) => Holding | undefined,
+  ) {}
+
+  /** The TDI of a TDISP-capable device, created CONFIG_UNLOCKED with reset registers. */
+  private tdi(d: Device): Tdi {
+    let t = this.tdis.get(d);
+    if (!t) this.tdis.set(d, (t = { device: d, state: 'CONFIG_UNLOCKED', regs: RESET_REGS }));
+    return t;
+  }
+
+  private set(t: Tdi, patch: Partial<Tdi>): void {
+    Object.assign(t, patch);
+    this.snap = undefined;
+  }
+
+  /** Every TDI in play, frozen. */
+  snapshot(): TdiSnapshot[] {
+    return (this.snap ??= [...this.tdis.values()].map((t) => ({ device: t.device, state: t.state, regs: t.regs, since: t.since })));
+  }
+
+  state(d: Device): TdiState | undefined {
+    return this.tdis.get(d)?.state;
+  }
+
+  /** A guest realized the device: its TDI comes into play. */
+  realized(d: Device): void {
+    if (d.tdisp) this.tdi(d);
+  }
+
+  /** The device left its guest: VFIO resets it and the TSM unbinds the TDI (STOP_INTERFACE). */
+  released(d: Device, r: ResolvedStep, why: string): void {
+    const t = this.tdis.get(d);
+    if (t && (t.state !== 'CONFIG_UNLOCKED' || t.regs !== RESET_REGS)) {
+      this.set(t, { state: 'CONFIG_UNLOCKED', regs: RESET_REGS, lock: undefined, since: at(r, `${d.sym.name} ${why}: the TSM unbinds the TDI and VFIO resets the function`) });
+    }
+  }
+
+  /** A `tdisp`, `config`, `power` or `link` step. */
+  step(r: ResolvedStep): void {
+    const d = r.device;
+    if (!d) return;
+    const s = r.step;
+    switch (s.kind) {
+      case 'tdisp': if (isTdispMessage(s.message)) this.message(r, d, s.message.text); break;
+      case 'config': this.config(r, d, s); break;
+      case 'power': if (s.state && losesState(s.state.text)) this.reset(r, d, 'tdisp-power-loss', `enters ${s.state.text}, which loses the function's state (No_Soft_Reset clear)`); break;
+      case 'link': if (s.state?.text === 'down') this.linkDown(r, d); break;
+      default: break;
+    }
+  }
+
+  private message(r: ResolvedStep, d: Device, m: TdispMessage): void {
+    const rule = MESSAGES[m];
+    const request = `${rule.request} (0x${rule.code.toString(16)})`;
+    if (!d.tdisp) {
+      this.out.push(finding('tdisp-not-capable', at(r), `${d.sym.name} does not support TDISP (no \`tdisp\` in its declaration), so the TSM has no TDI to send ${request} to`,
+        { related: [{ uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}` }] }));
+      return;
+    }
+    const t = this.tdi(d);
+    if (m === 'lock' && t.state === 'CONFIG_UNLOCKED') {
+      const h = this.holderOf(d);
+      if (!h?.guest.confidential) {
+        const why = h ? `guest ${h.guest.sym.name}, which holds it, is not confidential` : 'no running guest holds it';
+        this.out.push(finding('tdisp-not-bound', at(r), `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (Linux TSM bind through an iommufd vdevice), so there is nothing to lock it for`,
+          { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] }));
+        return;
+      }
+    }
+    const outcome = sendMessage(t.state, m);
+    if (!outcome.ok) {
+      const accepted = rule.accepted.join(' or ');
+      const path = rule.accepted.map((s) => PREREQUISITE[t.state]?.[s]).find((p) => p);
+      const ref = refText(r.step);
+      this.out.push(finding('tdisp-invalid-state', at(r),
+        `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
+        {
+          related: t.since ? [t.since] : [],
+          fixes: path && ref ? [{ title: `Send ${path.map((p) => MESSAGES[p].request).join(' then ')} first`, edits: [{ uri: r.uri, span: { start: r.step.span.start, end: r.step.span.start }, newText: path.map((p) => `tdisp ${ref} ${p}\n  `).join('') }] }] : [],
+        }));
+      return;
+    }
+    if (outcome.next !== t.state) {
+      const lock = m === 'lock' ? at(r, `${d.sym.name} locked here (LOCK_INTERFACE_REQUEST)`) : outcome.next === 'CONFIG_UNLOCKED' ? undefined : t.lock;
+      this.set(t, { state: outcome.next, since: at(r, `${d.sym.name} goes to ${outcome.next} here (${rule.request})`), lock });
+    }
+  }
+
+  private config(r: ResolvedStep, d: Device, s: A.ConfigStep): void {
+    const w = configWrite(s, r.bits);
+    if (!w || !d.tdisp) return;
+    const t = this.tdi(d);
+    if (isLocked(t.state)) {
+      if (w.what === 'intx' && d.pf) {
+        this.out.push(finding('tdisp-avoidable-access', at(r),
+          `${d.sym.name} is a VF, and VFs have no INTx (Interrupt Pin is 0): this INTx-masking probe (pci_intx_mask_supported()) toggles INTx Disable in the Command register of a locked TDI for nothing. It does not break TDISP by itself, but every such write risks ERROR on devices that count config writes strictly; the guest driver or the VMM should skip it on VFs (RULES §5.5)`,
+          { related: t.lock ? [t.lock] : [] }));
+      }
+      const v = lockedViolation(w, t.regs, d.quirks);
+      if (v) this.toError(r, t, v, s);
+    }
+    if (isFlr(w)) this.resetVfs(r, d, 'is reset by the Function Level Reset of its PF');
+    this.set(t, { regs: afterWrite(w, t.regs) });
+    const command = commandWritten(w, t.regs);
+    const h = this.holderOf(d);
+    if (command !== undefined && command & BME && h?.dma === 'private' && (t.state === 'CONFIG_UNLOCKED' || t.state === 'CONFIG_LOCKED')) {
+      this.out.push(finding('tdisp-dma-before-run', at(r),
+        `${d.sym.name} gets Bus Master Enable while its TDI is ${t.state}, and it is ${h.mode} in guest ${h.guest.sym.name}: its DMA to private memory carries the T bit, which is rejected outside RUN (RULES §5.4). Lock and start the TDI before the driver enables bus mastering`,
+        { related: t.since ? [t.since] : [] }));
+    }
+  }
+
+  /** A locked TDI goes to ERROR because of this step. */
+  private toError(r: ResolvedStep, t: Tdi, v: Violation, s?: A.ConfigStep): void {
+    const d = t.device;
+    const quirk = v.rule === '5.5';
+    this.out.push(finding(quirk ? 'tdisp-bme-quirk' : 'tdisp-config-locked', at(r),
+      `${v.what[0]!.toUpperCase()}${v.what.slice(1)}. ${d.sym.name}'s TDI is ${t.state}, so it goes to ERROR: the device stops serving the confidential VM until the TSM stops and re-locks it (RULES §${v.rule}${quirk ? ', §5.3' : ''})`,
+      { related: t.lock ? [t.lock] : [], fixes: quirk && s ? this.coalesce(r, s) : [] }));
+    this.set(t, { state: 'ERROR', since: at(r, `${d.sym.name} goes to ERROR here (RULES §${v.rule})`) });
+  }
+
+  /**
+   * Seed 001's fix: one Command write that sets MSE and BME together (as
+   * `pci_enable(TARGET|INITIATOR)` would) in place of the write that leaves BME 0, and the
+   * later write of the same device that adds BME goes.
+   */
+  private coalesce(r: ResolvedStep, s: A.ConfigStep): Fix[] {
+    if (!s.what) return [];
+    const bits = [...s.bits.map((b) => b.text.toUpperCase()).filter((b) => b !== 'BME'), 'BME'];
+    const to = s.bits.length ? s.bits[s.bits.length - 1]!.span.end : s.what.span.end;
+    const edits: TextEdit[] = [{ uri: r.uri, span: { start: s.what.span.end, end: to }, newText: ` ${bits.join(' ')}` }];
+    const i = this.steps.indexOf(r);
+    const later = this.steps.slice(i + 1).find((x) => x.device === r.device && x.step.kind === 'config' && x.step.what?.text === 'command');
+    if (later && later.bits !== undefined && later.bits & BME && later.uri === r.uri) {
+      edits.push({ uri: r.uri, span: removalSpan(this.model, r.uri, this.steps[this.steps.indexOf(later) - 1]!.step, later.step), newText: '' });
+    }
+    const dropped = edits.length > 1 ? ' (the later write that sets BME goes)' : '';
+    return [{ title: `Enable with one Command write: ${bits.join(' ')}${dropped}`, edits }];
+  }
+
+  /** A state-losing event on a function (and, for a PF, on its VFs). */
+  private reset(r: ResolvedStep, d: Device, code: 'tdisp-power-loss', what: string): void {
+    const t = this.tdis.get(d);
+    if (t && isLocked(t.state)) {
+      this.out.push(finding(code, at(r), `${d.sym.name} ${what}; its TDI is ${t.state}, so it goes to ERROR (RULES §5.3)`, { related: t.lock ? [t.lock] : [] }));
+      this.set(t, { state: 'ERROR', since: at(r, `${d.sym.name} goes to ERROR here: ${what}`) });
+    }
+    if (t) this.set(t, { regs: RESET_REGS });
+    this.resetVfs(r, d, `loses its state with its PF (${what})`);
+  }
+
+  /** RULES §5.3: a PF reset takes every locked TDI of its VFs to ERROR. */
+  private resetVfs(r: ResolvedStep, pf: Device, why: string): void {
+    const vfs = [...(r.platform?.devices.values() ?? [])].filter((v) => v.pf === pf);
+    const hit = vfs.map((v) => this.tdis.get(v)).filter((t): t is Tdi => !!t && isLocked(t.state));
+    for (const v of vfs) { const t = this.tdis.get(v); if (t) this.set(t, { regs: RESET_REGS }); }
+    if (!hit.length) return;
+    this.out.push(finding('tdisp-vf-reset', at(r),
+      `resetting PF ${pf.sym.name} resets its VFs: the TDI${hit.length > 1 ? 's' : ''} of ${hit.map((t) => `${t.device.sym.name} (${t.state})`).join(', ')} go${hit.length > 1 ? '' : 'es'} to ERROR (RULES §5.3)`,
+      { related: hit.flatMap((t) => (t.lock ? [t.lock] : [])) }));
+    for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, `${t.device.sym.name} ${why}: ERROR`) });
+  }
+
+  /** The link goes down: every function behind it loses its state, and IDE streams of locked TDIs become insecure. */
+  private linkDown(r: ResolvedStep, d: Device): void {
+    const port = d.pf ?? d;
+    const behind = [...(r.platform?.devices.values() ?? [])].filter((x) => sameLink(x, port) || (x.pf && sameLink(x.pf, port)));
+    if (!behind.includes(d)) behind.push(d);
+    const hit = behind.map((x) => this.tdis.get(x)).filter((t): t is Tdi => !!t && isLocked(t.state));
+    for (const x of behind) { const t = this.tdis.get(x); if (t) this.set(t, { regs: RESET_REGS }); }
+    if (!hit.length) return;
+    this.out.push(finding('tdisp-link-down', at(r),
+      `the link of ${port.sym.name} goes down: the IDE stream is torn down, so the locked TDI${hit.length > 1 ? 's' : ''} of ${hit.map((t) => `${t.device.sym.name} (${t.state})`).join(', ')} go${hit.length > 1 ? '' : 'es'} to ERROR (RULES §5.3)`,
+      { related: hit.flatMap((t) => (t.lock ? [t.lock] : [])) }));
+    for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, `${t.device.sym.name} goes to ERROR here: link down`) });
+  }
+}
+
+/** Functions of one physical device share its link: same segment, bus and device number. */
+function sameLink(a: Device, b: Device): boolean {
+  if (a === b) return true;
+  return !!a.bdf && !!b.bdf && a.bdf.segment === b.bdf.segment && a.bdf.bus === b.bdf.bus && a.bdf.device === b.bdf.device;
+}
+
+function configWrite(s: A.ConfigStep, bits: number | undefined): ConfigWrite | undefined {
+  const what = s.what?.text;
+  if (what === 'command' || what === 'devctl') return { what, value: bits ?? 0 };
+  if (what === 'bar') {
+    const text = s.bar?.text.replace(/_/g, '') ?? '';
+    return { what, index: /^(0x[0-9a-f]+|[0-9]+)$/i.test(text) ? BigInt(text) : undefined };
+  }
+  return what ? ({ what } as ConfigWrite) : undefined;
+}
+
+function at(r: ResolvedStep, message = ''): Related {
+  return { uri: r.uri, span: r.step.span, message };
+}
+
+function refText(s: A.Step): string | undefined {
+  const ref = 'device' in s ? s.device : undefined;
+  return ref ? (ref.qualifier ? `${ref.qualifier.text}.${ref.name.text}` : ref.name.text) : undefined;
+}
+
