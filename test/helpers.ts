@@ -43,3 +43,10 @@ export function* walk(node: unknown): Generator<Record<string, unknown>> {
 export function codesAt(a: { all: Finding[] }, files: Record<string, string>): string[] {
   return a.all.map((f) => `${f.code}@${slice(files[f.uri.replace('file:///ws/', '')]!, f.span)}`);
 }
+
+/** Applies a fix's edits (one file) to its text, last edit first so offsets stay valid. */
+export function applyEdits(text: string, edits: readonly { span: Span; newText: string }[]): string {
+  let out = text;
+  for (const e of [...edits].sort((x, y) => y.span.start - x.span.start)) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  return out;
+}

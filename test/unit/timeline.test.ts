@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { Finding } from '../../server/src/model';
 import { hover, inlayHints } from '../../server/src/ide';
 import { guestRam, safeLayout } from '../../server/src/sim';
-import { analyze, codesAt, slice, uri } from '../helpers';
+import { analyze, applyEdits, codesAt, slice, uri } from '../helpers';
 
 const HOST_0 = `platform armsrv-0 {
   arch arm64
@@ -288,9 +288,3 @@ describe('RULES §3.3: the 64-bit PCI hole, machine versions and phys-bits', () 
     ]);
   });
 });
-
-function applyEdits(text: string, edits: readonly { span: { start: number; end: number }; newText: string }[]): string {
-  let out = text;
-  for (const e of [...edits].sort((x, y) => y.span.start - x.span.start)) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
-  return out;
-}

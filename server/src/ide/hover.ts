@@ -6,7 +6,8 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 import { formatBdf, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
-import { DEFAULT_ADDRESS_WIDTH, groupLabel, MSI_IOVA_WINDOW, sysfsLine } from '../sim';
+import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW, sysfsLine } from '../sim';
+import { DEVICE_QUIRKS } from '../model/pciRegisters';
 import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';
 import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
@@ -44,7 +45,10 @@ export function hover(a: Analysis, uri: string, offset: number): HoverResult | u
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;
       const r = g?.ram.find((x) => x.sym === sym);
-      if (r?.range) markdown = `**guest RAM ${sym.name}** of guest ${g!.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical; VFIO maps it for DMA at IOVA = GPA`;
+      if (r?.range) {
+        const split = describeVtomSplit(r.range, g!);
+        markdown = `**guest RAM ${sym.name}** of guest ${g!.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical; VFIO maps it for DMA at IOVA = GPA${split ? `\n\n${split}` : ''}`;
+      }
       break;
     }
     default: break;
@@ -65,6 +69,8 @@ function deviceHover(a: Analysis, p: Platform, d: Device): string {
   const pr = a.sim.regionsOf(p);
   const group = pr.groupOf(d);
   const out = [`**device ${d.sym.name}**${d.bdf ? ` \`${formatBdf(d.bdf)}\`` : ''} on platform ${p.sym.name}`];
+  if (d.tdisp) out.push('', `TDISP-capable: has a TDI the TSM can lock and start for a confidential VM${d.pf ? ` (a VF of ${d.pf.sym.name})` : ''}.`);
+  for (const q of d.quirks) out.push('', `Quirk \`${q}\`: ${DEVICE_QUIRKS[q] ?? ''}.`);
   if (!d.iommu) {
     out.push('', 'Behind no IOMMU: it has no IOMMU group and cannot be assigned with VFIO.');
     return out.join('\n');
@@ -88,6 +94,10 @@ function guestHover(a: Analysis, g: Guest): string {
   const out = [`**guest ${g.sym.name}**${g.platform ? ` on platform ${g.platform.sym.name}` : ''}`];
   if (!s) return out.join('\n');
   out.push('', 'Guest RAM (mapped for DMA at IOVA = GPA):', codeBlock(s.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)));
+  const split = s.ram.map((r) => [r.name, describeVtomSplit(r.range, g)] as const).filter((x) => x[1]);
+  if (split.length) out.push('', ...split.map(([n, x]) => `- ${n}: ${x}`));
+  const modes = g.assigns.filter((x) => x.device && x.mode !== 'shared').map((x) => `${x.device!.sym.name} ${x.mode}`);
+  if (modes.length) out.push('', `Device modes: ${modes.join(', ')} (the rest shared).`);
   if (g.msiWindow) out.push('', `MSI doorbell window: \`${formatInterval(g.msiWindow)}\``);
   const attached = s.container.groups.map((x) => groupLabel(x.group));
   out.push('', `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`);

@@ -5,7 +5,7 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
-import { groupLabel, machineLayout, physBitsError, type GuestSnapshot, type PoolLayout, type StepState } from '../sim';
+import { describeVtomSplit, formatRegister, groupLabel, machineLayout, physBitsError, type GuestSnapshot, type Held, type PoolLayout, type StepState, type TdiSnapshot } from '../sim';
 import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';
 
@@ -24,6 +24,7 @@ export function stepHover(s: StepState): string {
   const out = [`**after \`${stepText(s)}\`**`];
   if (!s.guests.length) out.push('', 'No guest has started yet in this timeline.');
   for (const g of s.guests) out.push('', ...guestState(g));
+  if (s.tdis.length) out.push('', ...tdiStates(s.tdis));
   return out.join('\n');
 }
 
@@ -33,23 +34,40 @@ function stepText(s: StepState): string {
   switch (st.kind) {
     case 'start': case 'stop': case 'launch-update': return `${st.kind} ${name(st.guest)}`;
     case 'migrate': return `migrate ${name(st.guest)} to ${name(st.to)}`;
-    case 'hotplug': return `hotplug ${name(st.device)} into ${name(st.guest)}`;
+    case 'hotplug': return `hotplug ${name(st.device)} into ${name(st.guest)}${st.mode ? ` as ${st.mode.text}` : ''}`;
     case 'unplug': return `unplug ${name(st.device)}${st.guest ? ` from ${name(st.guest)}` : ''}`;
+    case 'tdisp': return `tdisp ${name(st.device)} ${st.message?.text ?? ''}`;
+    case 'config': return `config ${name(st.device)} ${[st.what, ...st.bits, st.bar, st.value].filter((w) => w).map((w) => w!.text).join(' ')}`;
+    case 'power': case 'link': return `${st.kind} ${name(st.device)} ${st.state?.text ?? ''}`;
+    case 'convert': return `convert ${name(st.device)} to ${st.mode?.text ?? ''}`;
     default: return st.kind;
   }
+}
+
+/** Every TDI after the step: its state, its registers and the step that put it there. */
+function tdiStates(tdis: readonly TdiSnapshot[]): string[] {
+  const width = Math.max(...tdis.map((t) => t.device.sym.name.length));
+  const lines = tdis.map((t) => `${t.device.sym.name.padEnd(width)}  ${t.state.padEnd(15)}  Command ${formatRegister('command', t.regs.command)}, Device Control ${formatRegister('devctl', t.regs.devctl)}`);
+  return ['TDIs (TDISP interface states, RULES §5):', codeBlock(lines)];
 }
 
 function guestState(g: GuestSnapshot): string[] {
   const where = g.platform ? ` on ${g.platform.sym.name}` : '';
   const head = `guest **${g.guest.sym.name}**${where}: ${g.running ? 'running' : 'not running'}`;
   if (!g.running) return [head];
-  const held = g.devices.map((h) => `${h.device.sym.name} (${groupLabel(h.gr.group)})`);
+  const held = g.devices.map((h) => `${h.device.sym.name} (${groupLabel(h.gr.group)}${modeText(h)})`);
   const lines = [head, `- devices: ${held.length ? held.join(', ') : 'none (no VFIO container in use)'}`];
+  if (g.guest.confidential?.technology === 'sev-snp') lines.push(`- SNP_LAUNCH_UPDATE: ${g.launched ? 'done' : 'not yet'}`);
   if (g.container.groups.length) {
     lines.push(`- ${g.guest.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${g.container.mappings.length} RAM mapping${g.container.mappings.length === 1 ? '' : 's'}; usable IOVA:`);
     lines.push(codeBlock(g.container.usable().map(formatIovaRange)));
   }
   return lines;
+}
+
+function modeText(h: Held): string {
+  if (h.mode === 'shared') return '';
+  return h.mode === 'bind-capable' ? `, bind-capable, DMA ${h.dma}` : ', private';
 }
 
 /** A guest whose `machine` statement covers the offset. */
@@ -67,6 +85,8 @@ export function machineHover(g: Guest): string | undefined {
   const version = m.version ? ` (pc-${m.type === 'i440fx' ? 'i440fx' : m.type}-${m.version.major}.${m.version.minor})` : '';
   const out = [`**machine ${m.type}${version}**: QEMU's guest RAM for ${formatSize(m.memory!)}`, '',
     codeBlock(layout.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`))];
+  const split = layout.ram.map((r) => describeVtomSplit(r.range, g)).filter((x): x is string => !!x);
+  if (split.length) out.push('', ...split.map((x, i) => `- ${layout.ram[i]!.name}: ${x}`));
   if (layout.pciHole64) out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);
   if (layout.relocation) out.push('', `AMD 1 TiB rule: ${layout.relocation}.`);
   if (layout.maxUsedGpa !== undefined) {

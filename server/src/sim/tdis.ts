@@ -33,6 +33,7 @@ interface Tdi extends TdiSnapshot {
 export interface Holding { guest: Guest; mode: AssignMode; dma: 'private' | 'shared' }
 
 const BME = COMMAND_BITS.BME!;
+const MSE = COMMAND_BITS.MSE!;
 
 /** How to get from one state to another with messages the TSM can send: the fix for a message sent too early. */
 const PREREQUISITE: Partial<Record<TdiState, Partial<Record<TdiState, TdispMessage[]>>>> = {
@@ -178,10 +179,11 @@ export class Tdis {
    * later write of the same device that adds BME goes.
    */
   private coalesce(r: ResolvedStep, s: A.ConfigStep): Fix[] {
-    if (!s.what) return [];
-    const bits = [...s.bits.map((b) => b.text.toUpperCase()).filter((b) => b !== 'BME'), 'BME'];
-    const to = s.bits.length ? s.bits[s.bits.length - 1]!.span.end : s.what.span.end;
-    const edits: TextEdit[] = [{ uri: r.uri, span: { start: s.what.span.end, end: to }, newText: ` ${bits.join(' ')}` }];
+    // Only the pci_enable_device() half of the pattern: a write that enables MSE and leaves BME 0.
+    if (s.what?.text !== 'command' || r.bits === undefined || !(r.bits & MSE)) return [];
+    const bits = [...s.bits.map((b) => b.text.toUpperCase()), 'BME'];
+    const to = s.bits.length ? s.bits[s.bits.length - 1]!.span.end : s.what!.span.end;
+    const edits: TextEdit[] = [{ uri: r.uri, span: { start: s.what!.span.end, end: to }, newText: ` ${bits.join(' ')}` }];
     const i = this.steps.indexOf(r);
     const later = this.steps.slice(i + 1).find((x) => x.device === r.device && x.step.kind === 'config' && x.step.what?.text === 'command');
     if (later && later.bits !== undefined && later.bits & BME && later.uri === r.uri) {
