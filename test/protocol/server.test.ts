@@ -163,6 +163,44 @@ describe('language server over stdio', () => {
     const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 4, character: 3 } });
     assert.match((h?.contents as { value: string }).value, /guest \*\*pc1\*\* on epyc-a: running/);
   });
+
+  test("seed 001's BME write: the coalescing fix as a workspace edit, and the TDI states on hover", async () => {
+    const uri = uriOf('tio.iommu');
+    const text = [
+      'platform turin {',
+      '  iommu amdvi0 amd-vi { address-width 48 }',
+      '  device nic0 { bdf 0000:c2:00.0; iommu amdvi0; group 41; tdisp; quirk bme-zero-write-clears }',
+      '}',
+      'guest cvm on turin {',
+      '  machine q35 memory 4G cpu amd',
+      '  confidential sev-snp',
+      '  container iommufd',
+      '  assign nic0 as bind-capable',
+      '}',
+      'timeline boot {',
+      '  start cvm',
+      '  tdisp nic0 lock',
+      '  tdisp nic0 start',
+      '  config nic0 command MSE',
+      '  config nic0 command MSE BME',
+      '}',
+      '',
+    ].join('\n');
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    await client.until(() => client.codes(uri).includes('tdisp-bme-quirk'), 'tdisp-bme-quirk');
+    const d = client.latest.get(uri)!.find((x) => x.code === 'tdisp-bme-quirk')!;
+    assert.deepEqual(d.range, { start: { line: 14, character: 2 }, end: { line: 14, character: 25 } });
+    assert.equal(d.relatedInformation?.[0]?.location.range.start.line, 12);
+    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const fix = actions?.[0] as CodeAction;
+    assert.equal(fix.title, 'Enable with one Command write: MSE BME (the later write that sets BME goes)');
+    assert.deepEqual(fix.edit?.changes?.[uri], [
+      { range: { start: { line: 14, character: 21 }, end: { line: 14, character: 25 } }, newText: ' MSE BME' },
+      { range: { start: { line: 14, character: 25 }, end: { line: 15, character: 29 } }, newText: '' },
+    ]);
+    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 14, character: 4 } });
+    assert.match((h?.contents as { value: string }).value, /nic0  ERROR {12}Command 0x0002 \(MSE\)/);
+  });
 });
 
 describe('iommu-lens-server command line', () => {
