@@ -1,6 +1,7 @@
 // Benchmark: `iommu-lens check` on generated workspaces of growing size, up to the
 // issue's target of 10,000 devices, 50,000 reserved regions and 1,000 guests, with pools
-// and migration timelines between hosts of the same architecture.
+// and migration timelines between hosts of the same architecture, and TDISP bring-ups of
+// confidential (TDX) guests on the x86 hosts.
 // Prints sizes, wall time and time per unit of scale (flat = linear). Run on demand:
 //   npm run build && node bench/simulate.mjs [maxScale]
 import { spawnSync } from 'node:child_process';
@@ -24,7 +25,9 @@ function platform(p) {
   for (let i = 0; i < 500; i++) lines.push(`  reserved d${i} ${arm ? 'reserved' : 'msi'} ${hex(0x300_0000_0000n + BigInt(i) * 0x1000n)} size 4K for dev${i * 2}`);
   for (let i = 0; i < 1000; i++) {
     const bus = Math.floor(i / 8) % 256, dev = i % 8;
-    lines.push(`  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0${arm ? ` stream ${i}` : ''}; group ${Math.floor(i / 2)} }`);
+    // The last 100 devices are TDISP-capable; every other one has seed 001's BME quirk.
+    const tdisp = i >= 900 ? `; tdisp${i % 2 ? '; quirk bme-zero-write-clears' : ''}` : '';
+    lines.push(`  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0${arm ? ` stream ${i}` : ''}; group ${Math.floor(i / 2)}${tdisp} }`);
   }
   lines.push('}');
   const guests = [];
@@ -33,7 +36,30 @@ function platform(p) {
     const ram = g % 10 === 0 ? `  ram big 0x100000000 size ${hex(0x200_0000_0000n)}` : `  machine ${arm ? 'virt' : 'q35'} memory 16G`;
     guests.push(`guest vm${p}-${g} on host${p} {`, ram, `  assign dev${g * 2}`, `  assign dev${g * 2 + 1}`, '}');
   }
+  if (!arm) {
+    for (let g = 0; g < 50; g++) {
+      guests.push(`guest cc${p}-${g} on host${p} {`, '  machine q35 memory 8G', '  confidential tdx', '  container iommufd',
+        `  assign dev${900 + 2 * g} as bind-capable`, `  assign dev${901 + 2 * g} as bind-capable`, '}');
+    }
+  }
   return { host: lines.join('\n') + '\n', guests: guests.join('\n') + '\n' };
+}
+
+/**
+ * A TDISP bring-up of every confidential guest of an x86 host: lock, report and start both
+ * TDIs, the stock driver's two Command writes (ERROR on the quirky device), an INTx probe,
+ * then private conversion.
+ */
+function bringUp(p) {
+  const lines = [`timeline tdisp${p} {`];
+  for (let g = 0; g < 50; g++) {
+    lines.push(`  start cc${p}-${g}`);
+    for (const d of [900 + 2 * g, 901 + 2 * g]) {
+      lines.push(`  tdisp dev${d} lock`, `  tdisp dev${d} report`, `  tdisp dev${d} start`, `  config dev${d} command MSE`, `  config dev${d} command MSE BME`, `  config dev${d} intx`, `  convert dev${d} to private`);
+    }
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
 }
 
 /**
@@ -50,6 +76,11 @@ function moves(p) {
   return lines.join('\n') + '\n';
 }
 
+/** Timeline steps generated: 36 per migration timeline, 750 per TDISP bring-up. */
+function steps(platforms) {
+  return Math.max(0, platforms - 2) * 36 + Math.ceil(platforms / 2) * 50 * 15;
+}
+
 function run(scale) {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-bench-'));
   const platforms = Math.max(1, Math.round(10 * scale));
@@ -59,6 +90,7 @@ function run(scale) {
     writeFileSync(join(dir, `p${p}`, 'host.iommu'), host);
     writeFileSync(join(dir, `p${p}`, 'guests.iommu'), guests);
     if (p + 2 < platforms) writeFileSync(join(dir, `p${p}`, 'moves.iommu'), moves(p));
+    if (p % 2 === 0) writeFileSync(join(dir, `p${p}`, 'bring-up.iommu'), bringUp(p));
   }
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [CLI, 'check', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -66,15 +98,16 @@ function run(scale) {
   rmSync(dir, { recursive: true, force: true });
   const summary = r.stdout.trimEnd().split('\n').pop();
   if (r.status !== 1) throw new Error(`unexpected exit ${r.status}: ${r.stderr}`);
-  return { platforms, ms, summary };
+  return { platforms, ms, summary, steps: steps(platforms) };
 }
 
 const max = Number(process.argv[2] ?? 1);
-console.log('platforms  devices  regions  guests     ms   ms/platform  result');
+console.log('platforms  devices  regions  guests  steps     ms   ms/platform  result');
 let first;
 for (const scale of [0.1, 0.25, 0.5, 1, 2].filter((s) => s <= max)) {
-  const { platforms, ms, summary } = run(scale);
+  const { platforms, ms, summary, steps: n } = run(scale);
   first ??= ms / platforms;
-  console.log(`${String(platforms).padStart(9)} ${String(platforms * 1000).padStart(8)} ${String(platforms * 5000).padStart(8)} ${String(platforms * 100).padStart(7)} ${ms.toFixed(0).padStart(6)} ${(ms / platforms).toFixed(1).padStart(12)}  ${summary}`);
+  const guests = platforms * 100 + Math.ceil(platforms / 2) * 50;
+  console.log(`${String(platforms).padStart(9)} ${String(platforms * 1000).padStart(8)} ${String(platforms * 5000).padStart(8)} ${String(guests).padStart(7)} ${String(n).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms / platforms).toFixed(1).padStart(12)}  ${summary}`);
 }
 console.log(`(ms/platform flat across rows = linear; first row ${first.toFixed(1)} ms/platform includes Node start-up)`);
