@@ -16,7 +16,7 @@ function guest(assigns: string, confidential = 'confidential sev-snp { vtom 0x10
 }
 
 function check(files: Record<string, string>) {
-  const all = { 'host.iommu': HOST, ...files };
+  const all: Record<string, string> = { 'host.iommu': HOST, ...files };
   const a = analyze(all);
   return { a, files: all, codes: codesAt(a, all) };
 }

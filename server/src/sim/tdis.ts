@@ -35,11 +35,14 @@ export interface Holding { guest: Guest; mode: AssignMode; dma: 'private' | 'sha
 const BME = COMMAND_BITS.BME!;
 const MSE = COMMAND_BITS.MSE!;
 
-/** How to get from one state to another with messages the TSM can send: the fix for a message sent too early. */
+/**
+ * The messages that lead from a state to one where a request is accepted: the fix for a
+ * request sent too early, or to a TDI in ERROR. A second `lock` of a locked TDI gets no
+ * fix: unlocking a running TDI is rarely what was meant.
+ */
 const PREREQUISITE: Partial<Record<TdiState, Partial<Record<TdiState, TdispMessage[]>>>> = {
   CONFIG_UNLOCKED: { CONFIG_LOCKED: ['lock'], RUN: ['lock', 'start'] },
-  CONFIG_LOCKED: { CONFIG_UNLOCKED: ['stop'], RUN: ['start'] },
-  RUN: { CONFIG_UNLOCKED: ['stop'] },
+  CONFIG_LOCKED: { RUN: ['start'] },
   ERROR: { CONFIG_UNLOCKED: ['stop'], CONFIG_LOCKED: ['stop', 'lock'], RUN: ['stop', 'lock', 'start'] },
 };
 
@@ -96,7 +99,7 @@ export class Tdis {
     switch (s.kind) {
       case 'tdisp': if (isTdispMessage(s.message)) this.message(r, d, s.message.text); break;
       case 'config': this.config(r, d, s); break;
-      case 'power': if (s.state && losesState(s.state.text)) this.reset(r, d, 'tdisp-power-loss', `enters ${s.state.text}, which loses the function's state (No_Soft_Reset clear)`); break;
+      case 'power': if (s.state && losesState(s.state.text)) this.powerLoss(r, d, `enters ${s.state.text}, which loses the function's state (No_Soft_Reset clear)`); break;
       case 'link': if (s.state?.text === 'down') this.linkDown(r, d); break;
       default: break;
     }
@@ -193,11 +196,11 @@ export class Tdis {
     return [{ title: `Enable with one Command write: ${bits.join(' ')}${dropped}`, edits }];
   }
 
-  /** A state-losing event on a function (and, for a PF, on its VFs). */
-  private reset(r: ResolvedStep, d: Device, code: 'tdisp-power-loss', what: string): void {
+  /** A power transition that loses the function's state (and, for a PF, its VFs'). */
+  private powerLoss(r: ResolvedStep, d: Device, what: string): void {
     const t = this.tdis.get(d);
     if (t && isLocked(t.state)) {
-      this.out.push(finding(code, at(r), `${d.sym.name} ${what}; its TDI is ${t.state}, so it goes to ERROR (RULES §5.3)`, { related: t.lock ? [t.lock] : [] }));
+      this.out.push(finding('tdisp-power-loss', at(r), `${d.sym.name} ${what}; its TDI is ${t.state}, so it goes to ERROR (RULES §5.3)`, { related: t.lock ? [t.lock] : [] }));
       this.set(t, { state: 'ERROR', since: at(r, `${d.sym.name} goes to ERROR here: ${what}`) });
     }
     if (t) this.set(t, { regs: RESET_REGS });
