@@ -15,7 +15,7 @@ const MSE = COMMAND_BITS.MSE!;
 const BME = COMMAND_BITS.BME!;
 const INTX_DISABLE = COMMAND_BITS['INTX-DISABLE']!;
 
-export const BME_QUIRK = 'bme-zero-write-clears';
+const BME_QUIRK = 'bme-zero-write-clears';
 
 /** One `config` step: a register write with its value, a BAR write, or a single-word write. */
 export type ConfigWrite =

@@ -7,7 +7,6 @@
  * - private and bind-capable devices need a TDISP-capable function and a confidential guest.
  * Used for a guest's `assign` lines and for `hotplug` and `convert` steps.
  */
-import type { Span } from '@iommu-lens/grammar';
 import { finding, type Finding, type Location, type Related } from '../model/findings';
 import { formatInterval, hex, U64_MAX, type Interval } from '../model/interval';
 import type { AssignMode, Device, Guest } from '../model/types';
@@ -90,8 +89,3 @@ export function checkGuestAssignments(g: Guest, out: Finding[]): void {
   }
 }
 
-/** The span of the mode word of an `assign` or `hotplug`, or where ` as MODE` would go. */
-export function modeEdit(mode: { span: Span } | undefined, after: { span: Span } | undefined): Span | undefined {
-  if (mode) return mode.span;
-  return after ? { start: after.span.end, end: after.span.end } : undefined;
-}
