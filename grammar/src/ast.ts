@@ -13,6 +13,11 @@ export interface Word extends Node { text: string }
 export interface NumLit extends Node { text: string }
 /** `nic0`, or `epyc-b.nic0` (then `qualifier` is the platform). */
 export interface Ref extends Node { qualifier?: Word; name: Word }
+
+/** A reference as written: `nic0` or `epyc-b.nic0`. */
+export function refText(r: Pick<Ref, 'qualifier' | 'name'>): string {
+  return r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text;
+}
 /** `START..END` (inclusive) or `START size SIZE`. */
 export interface RangeLit extends Node { start: NumLit; end?: NumLit; size?: NumLit }
 /** The braces of a block; `close` is missing when the block is never closed. */

@@ -3,7 +3,7 @@
  * runs, what it holds, its usable IOVA), a `machine` statement (QEMU's computed layout)
  * and a pool (what a safe guest map must avoid).
  */
-import type { Span } from '@iommu-lens/grammar';
+import { refText, type Ref, type Span } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
 import { describeVtomSplit, formatRegister, groupLabel, machineLayout, physBitsError, type GuestSnapshot, type Held, type PoolLayout, type StepState, type TdiSnapshot } from '../sim';
 import type { Analysis } from './analysis';
@@ -30,7 +30,7 @@ export function stepHover(s: StepState): string {
 
 function stepText(s: StepState): string {
   const st = s.step.step;
-  const name = (r?: { name: { text: string }; qualifier?: { text: string } }) => (r ? (r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text) : '?');
+  const name = (r?: Ref) => (r ? refText(r) : '?');
   switch (st.kind) {
     case 'start': case 'stop': case 'launch-update': return `${st.kind} ${name(st.guest)}`;
     case 'migrate': return `migrate ${name(st.guest)} to ${name(st.to)}`;

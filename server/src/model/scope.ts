@@ -135,14 +135,16 @@ export class Scope {
 
   /** A word that is not one of the values a setting accepts (a register bit, a quirk). */
   unknownValue(uri: string, word: A.Word, message: string, candidates: Iterable<string>): void {
-    const guess = didYouMean(word.text, candidates);
-    this.report('unknown-value', uri, word.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}`,
-      { fixes: guess ? [replace(`Change to '${guess}'`, uri, word.span, guess)] : [] });
+    this.suggest('unknown-value', uri, word, message, candidates, '');
   }
   unknown(uri: string, name: A.Word, message: string, candidates: Iterable<string>, hint = ''): void {
-    const guess = didYouMean(name.text, candidates);
-    this.report('unknown-name', uri, name.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`,
-      { fixes: guess ? [replace(`Change to '${guess}'`, uri, name.span, guess)] : [] });
+    this.suggest('unknown-name', uri, name, message, candidates, hint);
+  }
+  /** Reports a word that matches nothing, with the closest candidate as a quick fix. */
+  private suggest(code: Code, uri: string, word: A.Word, message: string, candidates: Iterable<string>, hint: string): void {
+    const guess = didYouMean(word.text, candidates);
+    this.report(code, uri, word.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`,
+      { fixes: guess ? [replace(`Change to '${guess}'`, uri, word.span, guess)] : [] });
   }
 
   /**

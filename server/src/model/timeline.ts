@@ -69,8 +69,8 @@ function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word
   const names = Object.keys(table);
   let value = 0;
   for (const w of words) {
-    const name = names.find((n) => n === w.text.toUpperCase());
-    if (name) value |= table[name]!;
+    const name = w.text.toUpperCase();
+    if (Object.prototype.hasOwnProperty.call(table, name)) value |= table[name]!;
     else ctx.unknownValue(uri, w, `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`, names);
   }
   return value;

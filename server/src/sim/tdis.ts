@@ -5,10 +5,10 @@
  * change the function and may take a locked TDI to ERROR (pciConfig.ts). Each ERROR is a
  * finding on the step that caused it, naming the rule, with the lock step related.
  */
-import type * as A from '@iommu-lens/grammar';
+import * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Related, type TextEdit } from '../model/findings';
 import { COMMAND_BITS } from '../model/pciRegisters';
-import type { AssignMode, Device, Guest, Model, ResolvedStep } from '../model/types';
+import type { AssignMode, Device, Guest, Model, Platform, ResolvedStep } from '../model/types';
 import { removalSpan } from './edits';
 import {
   afterWrite, commandWritten, isFlr, lockedViolation, losesState, RESET_REGS, type ConfigRegs, type ConfigWrite, type Violation,
@@ -48,6 +48,7 @@ const PREREQUISITE: Partial<Record<TdiState, Partial<Record<TdiState, TdispMessa
 
 export class Tdis {
   private readonly tdis = new Map<Device, Tdi>();
+  private readonly topologies = new Map<Platform, Topology>();
   private snap?: TdiSnapshot[];
 
   constructor(
@@ -127,7 +128,7 @@ export class Tdis {
     if (!outcome.ok) {
       const accepted = rule.accepted.join(' or ');
       const path = rule.accepted.map((s) => PREREQUISITE[t.state]?.[s]).find((p) => p);
-      const ref = refText(r.step);
+      const ref = 'device' in r.step && r.step.device ? A.refText(r.step.device) : undefined;
       this.out.push(finding('tdisp-invalid-state', at(r),
         `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
         {
@@ -146,6 +147,7 @@ export class Tdis {
     const w = configWrite(s, r.bits);
     if (!w || !d.tdisp) return;
     const t = this.tdi(d);
+    const command = commandWritten(w, t.regs);
     if (isLocked(t.state)) {
       if (w.what === 'intx' && d.pf) {
         this.out.push(finding('tdisp-avoidable-access', at(r),
@@ -157,7 +159,6 @@ export class Tdis {
     }
     if (isFlr(w)) this.resetVfs(r, d, 'is reset by the Function Level Reset of its PF');
     this.set(t, { regs: afterWrite(w, t.regs) });
-    const command = commandWritten(w, t.regs);
     const h = this.holderOf(d);
     if (command !== undefined && command & BME && h?.dma === 'private' && (t.state === 'CONFIG_UNLOCKED' || t.state === 'CONFIG_LOCKED')) {
       this.out.push(finding('tdisp-dma-before-run', at(r),
@@ -188,9 +189,10 @@ export class Tdis {
     const to = s.bits.length ? s.bits[s.bits.length - 1]!.span.end : s.what!.span.end;
     const edits: TextEdit[] = [{ uri: r.uri, span: { start: s.what!.span.end, end: to }, newText: ` ${bits.join(' ')}` }];
     const i = this.steps.indexOf(r);
-    const later = this.steps.slice(i + 1).find((x) => x.device === r.device && x.step.kind === 'config' && x.step.what?.text === 'command');
+    const j = this.steps.findIndex((x, k) => k > i && x.device === r.device && x.step.kind === 'config' && x.step.what?.text === 'command');
+    const later = this.steps[j];
     if (later && later.bits !== undefined && later.bits & BME && later.uri === r.uri) {
-      edits.push({ uri: r.uri, span: removalSpan(this.model, r.uri, this.steps[this.steps.indexOf(later) - 1]!.step, later.step), newText: '' });
+      edits.push({ uri: r.uri, span: removalSpan(this.model, r.uri, this.steps[j - 1]!.step, later.step), newText: '' });
     }
     const dropped = edits.length > 1 ? ' (the later write that sets BME goes)' : '';
     return [{ title: `Enable with one Command write: ${bits.join(' ')}${dropped}`, edits }];
@@ -209,35 +211,50 @@ export class Tdis {
 
   /** RULES §5.3: a PF reset takes every locked TDI of its VFs to ERROR. */
   private resetVfs(r: ResolvedStep, pf: Device, why: string): void {
-    const vfs = [...(r.platform?.devices.values() ?? [])].filter((v) => v.pf === pf);
-    const hit = vfs.map((v) => this.tdis.get(v)).filter((t): t is Tdi => !!t && isLocked(t.state));
-    for (const v of vfs) { const t = this.tdis.get(v); if (t) this.set(t, { regs: RESET_REGS }); }
-    if (!hit.length) return;
-    this.out.push(finding('tdisp-vf-reset', at(r),
-      `resetting PF ${pf.sym.name} resets its VFs: the TDI${hit.length > 1 ? 's' : ''} of ${hit.map((t) => `${t.device.sym.name} (${t.state})`).join(', ')} go${hit.length > 1 ? '' : 'es'} to ERROR (RULES §5.3)`,
-      { related: hit.flatMap((t) => (t.lock ? [t.lock] : [])) }));
-    for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, `${t.device.sym.name} ${why}: ERROR`) });
+    const vfs = r.platform ? this.topology(r.platform).vfs.get(pf) ?? [] : [];
+    this.loseState(r, vfs, 'tdisp-vf-reset', (list, verb) => `resetting PF ${pf.sym.name} resets its VFs: ${list} ${verb} to ERROR (RULES §5.3)`, (d) => `${d.sym.name} ${why}: ERROR`);
   }
 
   /** The link goes down: every function behind it loses its state, and IDE streams of locked TDIs become insecure. */
   private linkDown(r: ResolvedStep, d: Device): void {
     const port = d.pf ?? d;
-    const behind = [...(r.platform?.devices.values() ?? [])].filter((x) => sameLink(x, port) || (x.pf && sameLink(x.pf, port)));
+    const behind = r.platform ? [...(this.topology(r.platform).links.get(linkKey(port)) ?? [])] : [];
     if (!behind.includes(d)) behind.push(d);
-    const hit = behind.map((x) => this.tdis.get(x)).filter((t): t is Tdi => !!t && isLocked(t.state));
-    for (const x of behind) { const t = this.tdis.get(x); if (t) this.set(t, { regs: RESET_REGS }); }
+    this.loseState(r, behind, 'tdisp-link-down', (list, verb) => `the link of ${port.sym.name} goes down: the IDE stream is torn down, so ${list} ${verb} to ERROR (RULES §5.3)`, (x) => `${x.sym.name} goes to ERROR here: link down`);
+  }
+
+  /** Functions reset together: their registers go back to reset values and each locked TDI to ERROR, in one finding. */
+  private loseState(r: ResolvedStep, devices: readonly Device[], code: 'tdisp-vf-reset' | 'tdisp-link-down', message: (list: string, verb: string) => string, since: (d: Device) => string): void {
+    const tdis = devices.map((d) => this.tdis.get(d)).filter((t): t is Tdi => !!t);
+    const hit = tdis.filter((t) => isLocked(t.state));
+    for (const t of tdis) this.set(t, { regs: RESET_REGS });
     if (!hit.length) return;
-    this.out.push(finding('tdisp-link-down', at(r),
-      `the link of ${port.sym.name} goes down: the IDE stream is torn down, so the locked TDI${hit.length > 1 ? 's' : ''} of ${hit.map((t) => `${t.device.sym.name} (${t.state})`).join(', ')} go${hit.length > 1 ? '' : 'es'} to ERROR (RULES §5.3)`,
-      { related: hit.flatMap((t) => (t.lock ? [t.lock] : [])) }));
-    for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, `${t.device.sym.name} goes to ERROR here: link down`) });
+    const list = `the locked TDI${hit.length > 1 ? 's' : ''} of ${hit.map((t) => `${t.device.sym.name} (${t.state})`).join(', ')}`;
+    this.out.push(finding(code, at(r), message(list, hit.length > 1 ? 'go' : 'goes'), { related: hit.flatMap((t) => (t.lock ? [t.lock] : [])) }));
+    for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, since(t.device)) });
+  }
+
+  /** Each PF's VFs and the functions behind each link of a platform, in declaration order; built once, for resets. */
+  private topology(p: Platform): Topology {
+    let t = this.topologies.get(p);
+    if (t) return t;
+    t = { vfs: new Map(), links: new Map() };
+    const add = <K>(m: Map<K, Device[]>, k: K, d: Device) => { const l = m.get(k); if (l) l.push(d); else m.set(k, [d]); };
+    for (const d of p.devices.values()) {
+      if (d.pf) add(t.vfs, d.pf, d);
+      add(t.links, linkKey(d), d);
+      if (d.pf && linkKey(d.pf) !== linkKey(d)) add(t.links, linkKey(d.pf), d);
+    }
+    this.topologies.set(p, t);
+    return t;
   }
 }
 
+interface Topology { vfs: Map<Device, Device[]>; links: Map<string, Device[]> }
+
 /** Functions of one physical device share its link: same segment, bus and device number. */
-function sameLink(a: Device, b: Device): boolean {
-  if (a === b) return true;
-  return !!a.bdf && !!b.bdf && a.bdf.segment === b.bdf.segment && a.bdf.bus === b.bdf.bus && a.bdf.device === b.bdf.device;
+function linkKey(d: Device): string {
+  return d.bdf ? `${d.bdf.segment}:${d.bdf.bus}:${d.bdf.device}` : `device ${d.sym.name}`;
 }
 
 function configWrite(s: A.ConfigStep, bits: number | undefined): ConfigWrite | undefined {
@@ -254,8 +271,4 @@ function at(r: ResolvedStep, message = ''): Related {
   return { uri: r.uri, span: r.step.span, message };
 }
 
-function refText(s: A.Step): string | undefined {
-  const ref = 'device' in s ? s.device : undefined;
-  return ref ? (ref.qualifier ? `${ref.qualifier.text}.${ref.name.text}` : ref.name.text) : undefined;
-}
 

@@ -10,7 +10,7 @@
  * platform (guests.ts); `start` on that platform re-plays them quietly and reports only
  * what the timeline adds: a device another guest of the timeline holds.
  */
-import type { Ref, Span, Word } from '@iommu-lens/grammar';
+import { refText, type Span, type Word } from '@iommu-lens/grammar';
 import { finding, type Finding, type Location, type Related } from '../model/findings';
 import { formatInterval, formatSize, hex, type Interval } from '../model/interval';
 import type { AssignMode, Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../model/types';
@@ -330,7 +330,7 @@ class Runner {
       return undefined;
     }
     if (h.mode !== 'bind-capable') {
-      const ref = r.step.kind === 'convert' && r.step.device ? refName(r.step.device) : dev.sym.name;
+      const ref = r.step.kind === 'convert' && r.step.device ? refText(r.step.device) : dev.sym.name;
       this.out.push(finding('sev-convert-needs-replug', this.at(r),
         `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
         {
@@ -390,8 +390,4 @@ class Runner {
 /** A held device as the SEV checks see it: a converted bind-capable device counts as private. */
 function member(h: Held): Member {
   return { device: h.device, mode: h.dma === 'private' ? 'private' : h.mode, window: h.window, at: h.at };
-}
-
-function refName(r: Ref): string {
-  return r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text;
 }
