@@ -68,6 +68,11 @@ function assertScope(t: Token, prefix: string): void {
   assert.ok(hasScope(t, prefix), `'${t.text}' should have ${prefix}.*, has ${t.scopes.join(' ')}`);
 }
 
+/** `assertScope` for each `[token text, scope prefix, nth?]`, in order. */
+function assertScopes(line: Token[], expected: [text: string, prefix: string, nth?: number][]): void {
+  for (const [text, prefix, nth] of expected) assertScope(tok(line, text, nth), prefix);
+}
+
 async function line(text: string): Promise<Token[]> {
   const lines = await tokenize(text);
   const first = lines[0];
@@ -87,30 +92,34 @@ function assertKeywordish(t: Token, where: string): void {
 
 test('a reserved region line', async () => {
   const l = await line('  reserved ioapic msi 0xfee00000..0xfeefffff // x');
-  assertScope(tok(l, 'reserved'), 'keyword.other.statement');
-  assertScope(tok(l, 'ioapic'), 'entity.name.type.region');
-  assertScope(tok(l, 'msi'), 'constant.language.region-type');
-  assertScope(tok(l, '0x', 0), 'constant.numeric.hex');
-  assertScope(tok(l, 'fee00000'), 'constant.numeric.hex');
-  assertScope(tok(l, '0x', 1), 'constant.numeric.hex');
-  assertScope(tok(l, 'feefffff'), 'constant.numeric.hex');
-  assertScope(tok(l, '..'), 'keyword.operator.range');
-  assertScope(tok(l, ' x'), 'comment.line.double-slash');
-  assertScope(tok(l, '//'), 'punctuation.definition.comment');
+  assertScopes(l, [
+    ['reserved', 'keyword.other.statement'],
+    ['ioapic', 'entity.name.type.region'],
+    ['msi', 'constant.language.region-type'],
+    ['0x', 'constant.numeric.hex', 0],
+    ['fee00000', 'constant.numeric.hex'],
+    ['0x', 'constant.numeric.hex', 1],
+    ['feefffff', 'constant.numeric.hex'],
+    ['..', 'keyword.operator.range'],
+    [' x', 'comment.line.double-slash'],
+    ['//', 'punctuation.definition.comment'],
+  ]);
 });
 
 test('region with a keyword as its name, size and for', async () => {
   const l = await line('  reserved msi msi 0x08080000 size 128K for group 3, usb0');
-  assertScope(tok(l, 'msi', 0), 'entity.name.type.region');
-  assertScope(tok(l, 'msi', 1), 'constant.language.region-type');
-  assertScope(tok(l, 'size'), 'keyword.operator.word');
-  assertScope(tok(l, '128'), 'constant.numeric.decimal');
-  assertScope(tok(l, 'K'), 'keyword.other.unit');
-  assertScope(tok(l, 'K'), 'constant.numeric.decimal');
-  assertScope(tok(l, 'for'), 'keyword.operator.word');
-  assertScope(tok(l, 'group'), 'keyword');
-  assertScope(tok(l, ','), 'punctuation.separator.comma');
-  assertScope(tok(l, 'usb0'), 'variable.other.name');
+  assertScopes(l, [
+    ['msi', 'entity.name.type.region', 0],
+    ['msi', 'constant.language.region-type', 1],
+    ['size', 'keyword.operator.word'],
+    ['128', 'constant.numeric.decimal'],
+    ['K', 'keyword.other.unit'],
+    ['K', 'constant.numeric.decimal'],
+    ['for', 'keyword.operator.word'],
+    ['group', 'keyword'],
+    [',', 'punctuation.separator.comma'],
+    ['usb0', 'variable.other.name'],
+  ]);
 });
 
 test('names containing keywords are not split', async () => {
@@ -126,16 +135,20 @@ test('names containing keywords are not split', async () => {
   assert.ok(!m.some((t) => t.text === 'msi'));
 
   const a = await line('  assign msi-dev0 as private');
-  assertScope(tok(a, 'msi-dev0'), 'variable.other.name');
-  assertScope(tok(a, 'as'), 'keyword.operator.word');
-  assertScope(tok(a, 'private'), 'constant.language.assign-mode');
+  assertScopes(a, [
+    ['msi-dev0', 'variable.other.name'],
+    ['as', 'keyword.operator.word'],
+    ['private', 'constant.language.assign-mode'],
+  ]);
 
   const s = await line('timeline start-up { start msi; stop vm_start2 }');
-  assertScope(tok(s, 'start-up'), 'entity.name.type.timeline');
-  assertScope(tok(s, 'start'), 'keyword.control.step');
-  assertScope(tok(s, 'msi'), 'variable.other.name');
-  assertScope(tok(s, 'stop'), 'keyword.control.step');
-  assertScope(tok(s, 'vm_start2'), 'variable.other.name');
+  assertScopes(s, [
+    ['start-up', 'entity.name.type.timeline'],
+    ['start', 'keyword.control.step'],
+    ['msi', 'variable.other.name'],
+    ['stop', 'keyword.control.step'],
+    ['vm_start2', 'variable.other.name'],
+  ]);
 });
 
 test('declarations name what they declare', async () => {
@@ -144,15 +157,19 @@ test('declarations name what they declare', async () => {
   assertScope(tok(p, 'epyc-a'), 'entity.name.type.platform');
 
   const g = await line('guest vm1 on epyc-a {');
-  assertScope(tok(g, 'guest'), 'storage.type.guest');
-  assertScope(tok(g, 'vm1'), 'entity.name.type.guest');
-  assertScope(tok(g, 'on'), 'keyword.operator.word');
-  assertScope(tok(g, 'epyc-a'), 'variable.other.name');
+  assertScopes(g, [
+    ['guest', 'storage.type.guest'],
+    ['vm1', 'entity.name.type.guest'],
+    ['on', 'keyword.operator.word'],
+    ['epyc-a', 'variable.other.name'],
+  ]);
 
   const i = await line('  iommu amdvi0 amd-vi {');
-  assertScope(tok(i, 'iommu'), 'keyword.other.statement');
-  assertScope(tok(i, 'amdvi0'), 'entity.name.type.iommu');
-  assertScope(tok(i, 'amd-vi'), 'constant.language.iommu-kind');
+  assertScopes(i, [
+    ['iommu', 'keyword.other.statement'],
+    ['amdvi0', 'entity.name.type.iommu'],
+    ['amd-vi', 'constant.language.iommu-kind'],
+  ]);
 
   const v = await line('vintf vi0 on smmu0 for cvm {');
   assertScope(tok(v, 'vintf'), 'storage.type.vintf');
@@ -172,19 +189,23 @@ test('a block comment spanning lines', async () => {
   assertScope(tok(l0, ' first'), 'comment.block');
   assert.equal(l1.length, 1);
   assertScope(tok(l1, 'platform still comment'), 'comment.block');
-  assertScope(tok(l2, '  end '), 'comment.block');
-  assertScope(tok(l2, '*/'), 'punctuation.definition.comment.end');
-  assertScope(tok(l2, 'size'), 'keyword.operator.word');
+  assertScopes(l2, [
+    ['  end ', 'comment.block'],
+    ['*/', 'punctuation.definition.comment.end'],
+    ['size', 'keyword.operator.word'],
+  ]);
   assert.ok(!hasScope(tok(l2, 'size'), 'comment'));
   assertScope(tok(l2, '4'), 'constant.numeric.decimal');
 });
 
 test('numbers: units, underscores, 64-bit hex', async () => {
   const l = await line('  ram dram0 0x0 size 512G');
-  assertScope(tok(l, 'ram'), 'keyword.other.statement');
-  assertScope(tok(l, 'dram0'), 'entity.name.type.ram');
-  assertScope(tok(l, '512'), 'constant.numeric.decimal');
-  assertScope(tok(l, 'G'), 'keyword.other.unit');
+  assertScopes(l, [
+    ['ram', 'keyword.other.statement'],
+    ['dram0', 'entity.name.type.ram'],
+    ['512', 'constant.numeric.decimal'],
+    ['G', 'keyword.other.unit'],
+  ]);
 
   const h = await line('  vtom 0xffff_ffff_ffff_ffff');
   assertScope(tok(h, '0x'), 'constant.numeric.hex');
@@ -193,10 +214,12 @@ test('numbers: units, underscores, 64-bit hex', async () => {
   assert.ok(!hasScope(digits, 'invalid'));
 
   const u = await line('  machine virt memory 16GiB max-ram-below-4g 2_000M');
-  assertScope(tok(u, 'GiB'), 'keyword.other.unit');
-  assertScope(tok(u, 'max-ram-below-4g'), 'keyword.other.option');
-  assertScope(tok(u, '2_000'), 'constant.numeric.decimal');
-  assertScope(tok(u, 'M'), 'keyword.other.unit');
+  assertScopes(u, [
+    ['GiB', 'keyword.other.unit'],
+    ['max-ram-below-4g', 'keyword.other.option'],
+    ['2_000', 'constant.numeric.decimal'],
+    ['M', 'keyword.other.unit'],
+  ]);
 
   const bad = await line('  address-width 0x12Q');
   assertScope(tok(bad, '0x12Q'), 'invalid.illegal.numeric');
@@ -204,13 +227,15 @@ test('numbers: units, underscores, 64-bit hex', async () => {
 
 test('BDFs, with and without a segment', async () => {
   const l = await line('  device usb0 { bdf 00:14.0; iommu amdvi0 }');
-  assertScope(tok(l, 'bdf'), 'keyword.other.statement');
-  assertScope(tok(l, '00'), 'constant.numeric.bdf');
-  assertScope(tok(l, '14'), 'constant.numeric.bdf');
-  assertScope(tok(l, ';'), 'punctuation.terminator.statement');
-  assertScope(tok(l, 'iommu'), 'keyword.other.statement');
-  assertScope(tok(l, 'amdvi0'), 'variable.other.name');
-  assertScope(tok(l, '}'), 'punctuation.section.block.end');
+  assertScopes(l, [
+    ['bdf', 'keyword.other.statement'],
+    ['00', 'constant.numeric.bdf'],
+    ['14', 'constant.numeric.bdf'],
+    [';', 'punctuation.terminator.statement'],
+    ['iommu', 'keyword.other.statement'],
+    ['amdvi0', 'variable.other.name'],
+    ['}', 'punctuation.section.block.end'],
+  ]);
 
   const s = await line('    bdf 0000:41:00.0');
   for (const part of ['0000', '41']) assertScope(tok(s, part), 'constant.numeric.bdf');
@@ -221,11 +246,13 @@ test('BDFs, with and without a segment', async () => {
 
 test('qualified names', async () => {
   const l = await line('  migrate vm1 to epyc-b.nic0');
-  assertScope(tok(l, 'migrate'), 'keyword.control.step');
-  assertScope(tok(l, 'to'), 'keyword.operator.word');
-  assertScope(tok(l, 'epyc-b'), 'entity.name.namespace');
-  assertScope(tok(l, '.'), 'punctuation.accessor');
-  assertScope(tok(l, 'nic0'), 'variable.other.member');
+  assertScopes(l, [
+    ['migrate', 'keyword.control.step'],
+    ['to', 'keyword.operator.word'],
+    ['epyc-b', 'entity.name.namespace'],
+    ['.', 'punctuation.accessor'],
+    ['nic0', 'variable.other.member'],
+  ]);
   // a platform called like a keyword is still a qualifier
   const h = await line('  assign host.gpu0');
   assertScope(tok(h, 'host'), 'entity.name.namespace');
@@ -244,16 +271,20 @@ test('timeline steps and config command bits', async () => {
   const [, start, config, devctl, power, hotplug] = lines;
   assert.ok(start && config && devctl && power && hotplug);
   assertScope(tok(start, 'start'), 'keyword.control.step');
-  assertScope(tok(config, 'config'), 'keyword.control.step');
-  assertScope(tok(config, 'nic0'), 'variable.other.name');
-  assertScope(tok(config, 'command'), 'support.constant.config');
-  assertScope(tok(config, 'MSE'), 'constant.other.register-bit');
-  assertScope(tok(config, 'BME'), 'constant.other.register-bit');
-  assertScope(tok(config, ' memory + bus master'), 'comment.line');
-  assertScope(tok(devctl, 'epyc-b'), 'entity.name.namespace');
-  assertScope(tok(devctl, 'URRE'), 'constant.other.register-bit');
-  assertScope(tok(devctl, 'tdisp'), 'keyword.control.step');
-  assertScope(tok(devctl, 'start'), 'constant.language.tdisp-message');
+  assertScopes(config, [
+    ['config', 'keyword.control.step'],
+    ['nic0', 'variable.other.name'],
+    ['command', 'support.constant.config'],
+    ['MSE', 'constant.other.register-bit'],
+    ['BME', 'constant.other.register-bit'],
+    [' memory + bus master', 'comment.line'],
+  ]);
+  assertScopes(devctl, [
+    ['epyc-b', 'entity.name.namespace'],
+    ['URRE', 'constant.other.register-bit'],
+    ['tdisp', 'keyword.control.step'],
+    ['start', 'constant.language.tdisp-message'],
+  ]);
   assert.ok(!hasScope(tok(devctl, 'tdisp'), 'constant.other'));
   assertScope(tok(power, 'D3hot'), 'constant.language.power-state');
   assertScope(tok(hotplug, 'into'), 'keyword.operator.word');
@@ -274,16 +305,20 @@ test('SMMU command batches', async () => {
   assert.ok(head && one && cfgi && resume && close);
   assertScope(tok(head, 'commands'), 'storage.type.commands');
   assertScope(tok(head, 'vi0'), 'entity.name');
-  assertScope(tok(one, 'batch'), 'keyword.other.statement');
-  assertScope(tok(one, 'TLBI_NH_VA'), 'support.function.smmu-command');
-  assertScope(tok(one, 'CMD_SYNC'), 'support.function.smmu-command');
-  assertScope(tok(one, ';'), 'punctuation.terminator.statement');
-  assertScope(tok(one, '}'), 'punctuation.section.block.end');
+  assertScopes(one, [
+    ['batch', 'keyword.other.statement'],
+    ['TLBI_NH_VA', 'support.function.smmu-command'],
+    ['CMD_SYNC', 'support.function.smmu-command'],
+    [';', 'punctuation.terminator.statement'],
+    ['}', 'punctuation.section.block.end'],
+  ]);
   assertScope(tok(cfgi, 'CFGI_STE'), 'support.function.smmu-command');
   assertScope(tok(cfgi, '0x'), 'constant.numeric.hex');
-  assertScope(tok(resume, 'RESUME'), 'support.function.smmu-command');
-  assertScope(tok(resume, 'stag'), 'variable.parameter.operand');
-  assertScope(tok(resume, ' retry'), 'comment.line');
+  assertScopes(resume, [
+    ['RESUME', 'support.function.smmu-command'],
+    ['stag', 'variable.parameter.operand'],
+    [' retry', 'comment.line'],
+  ]);
   assertScope(tok(close, '}'), 'meta.block.batch');
   const last = lines[6];
   assert.ok(last);
@@ -292,26 +327,32 @@ test('SMMU command batches', async () => {
 
 test('firmware and xen lines', async () => {
   const map = await line('    map rx-ring common-buffer size 64K pending');
-  assertScope(tok(map, 'map'), 'keyword.other.statement');
-  assertScope(tok(map, 'rx-ring'), 'entity.name.type.mapping');
-  assertScope(tok(map, 'common-buffer'), 'constant.language.dma-operation');
-  assertScope(tok(map, 'pending'), 'constant.language');
+  assertScopes(map, [
+    ['map', 'keyword.other.statement'],
+    ['rx-ring', 'entity.name.type.mapping'],
+    ['common-buffer', 'constant.language.dma-operation'],
+    ['pending', 'constant.language'],
+  ]);
   const on = await line('    on exit-boot-services tpl callback { stop-dma; unmap rx-ring }');
-  assertScope(tok(on, 'on'), 'keyword.other.statement');
-  assertScope(tok(on, 'exit-boot-services'), 'support.constant.event');
-  assertScope(tok(on, 'tpl'), 'keyword.operator.word');
-  assertScope(tok(on, 'callback'), 'constant.language.tpl');
-  assertScope(tok(on, 'stop-dma'), 'keyword.other.statement');
-  assertScope(tok(on, 'unmap'), 'keyword.other.statement');
-  assertScope(tok(on, 'rx-ring'), 'variable.other.name');
+  assertScopes(on, [
+    ['on', 'keyword.other.statement'],
+    ['exit-boot-services', 'support.constant.event'],
+    ['tpl', 'keyword.operator.word'],
+    ['callback', 'constant.language.tpl'],
+    ['stop-dma', 'keyword.other.statement'],
+    ['unmap', 'keyword.other.statement'],
+    ['rx-ring', 'variable.other.name'],
+  ]);
   const proto = await line('  iommu-protocol { on exit-boot-services tpl callback unmap-all deferred }');
   assertScope(tok(proto, 'unmap-all'), 'keyword');
   assertScope(tok(proto, 'deferred'), 'storage.modifier');
   const dom0 = await line('  dom0 { mode pv; iommu strict; map-reserved on }');
-  assertScope(tok(dom0, 'mode'), 'keyword.other.statement');
-  assertScope(tok(dom0, 'pv'), 'constant.language.xen-mode');
-  assertScope(tok(dom0, 'strict'), 'constant.language.xen-iommu');
-  assertScope(tok(dom0, 'on'), 'constant.language.on-off');
+  assertScopes(dom0, [
+    ['mode', 'keyword.other.statement'],
+    ['pv', 'constant.language.xen-mode'],
+    ['strict', 'constant.language.xen-iommu'],
+    ['on', 'constant.language.on-off'],
+  ]);
   const owner = await line('  owner guest');
   assertScope(tok(owner, 'owner'), 'keyword.other.statement');
   assertScope(tok(owner, 'guest'), 'constant.language.owner');
