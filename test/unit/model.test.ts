@@ -187,7 +187,7 @@ guest cvm on altra {
   test('unknown mappings, events, devices, IOMMUs and VINTFs', () => {
     const files = {
       'altra.iommu': altra,
-      'fw.iommu': 'firmware ovmf for cvm {\n  driver D for nic9 {\n    map ring common-buffer size 4K\n    on exit-boot-services tpl notify { unmap rng; signal never }\n  }\n}',
+      'fw.iommu': 'firmware ovmf for cvm {\n  driver D for nic9 {\n    map ring common-buffer size 4K completed\n    on exit-boot-services tpl notify { unmap rng; signal never }\n  }\n}',
       'cmdqv.iommu': 'vintf vi0 on smmu9 for cvm {\n  stream gpu0 as 0x9\n}\ncommands vi1 { batch { CMD_SYNC } }',
       'xen.iommu': 'xen host1 on altra {\n  domain d1 { pass gpu7 }\n}\ntimeline t { balloon d2 }',
     };

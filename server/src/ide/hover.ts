@@ -10,6 +10,7 @@ import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW, 
 import { DEVICE_QUIRKS } from '../model/pciRegisters';
 import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';
+import { firmwareHover, firmwarePartHover } from './firmwareHover';
 import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
 
 export interface HoverResult { markdown: string; span: Span }
@@ -31,6 +32,22 @@ function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: S
 }
 
 export function hover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
+  const main = entityHover(a, uri, offset);
+  const trace = traceHover(a, uri, offset);
+  if (!trace) return main;
+  return main ? { markdown: `${main.markdown}\n\n---\n\n${trace.markdown}`, span: main.span } : trace;
+}
+
+/** Findings that carry a simulated trace (an order of notify functions) list it. */
+function traceHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
+  const hits = (a.findings.get(uri) ?? []).filter((f) => f.trace && f.span.start <= offset && offset <= f.span.end);
+  if (!hits.length) return undefined;
+  const markdown = hits.map((f) => [`**\`${f.code}\`: one order in which it happens**`, '',
+    ...f.trace!.map((t) => `${t.message} (line ${a.lineIndex(t.uri).position(t.span.start).line + 1})`)].join('\n')).join('\n\n');
+  return { markdown, span: hits[0]!.span };
+}
+
+function entityHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
   const at = symbolAt(a, uri, offset);
   if (!at) return statementHover(a, uri, offset);
   const { sym } = at;
@@ -41,6 +58,8 @@ export function hover(a: Analysis, uri: string, offset: number): HoverResult | u
     case 'guest': { const g = a.model.guests.get(sym.name); if (g && g.sym === sym) markdown = guestHover(a, g); break; }
     case 'reserved': { const r = platform?.reserved.find((x) => x.sym === sym); if (r) markdown = regionHover(a, platform!, r); break; }
     case 'iommu': { const i = platform?.iommus.get(sym.name); if (i && i.sym === sym) markdown = iommuHover(a, platform!, i); break; }
+    case 'firmware': { const fw = a.model.firmwares.get(sym.name); if (fw && fw.sym === sym) markdown = firmwareHover(a, fw); break; }
+    case 'driver': case 'mapping': markdown = firmwarePartHover(a, sym); break;
     case 'pool': { const p = a.model.pools.get(sym.name); const l = p && a.sim.pools.get(p); if (l && p.sym === sym) markdown = poolHover(p, l); break; }
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;

@@ -74,6 +74,18 @@ export const CODES = {
   'sev-dma-window': { severity: 'error', summary: "A device's DMA window on the wrong side of vTOM for its mode." },
   'sev-convert-needs-replug': { severity: 'error', summary: 'A device realized shared or private is converted; its DTE needs unplug and replug.' },
   'sev-launch-private-pinned': { severity: 'error', summary: 'A device realized private before SNP_LAUNCH_UPDATE: the launch fails with -EEXIST.' },
+  // ----- firmware DMA at ExitBootServices (sim/pciIo.ts, sim/exitBootServices.ts) -----
+  'fw-misplaced-action': { severity: 'error', summary: "An action the handler's owner cannot take (stop-dma in the IOMMU protocol)." },
+  'fw-mapping-left': { severity: 'error', summary: 'A mapping still present after ExitBootServices: its memory stays shared (decrypted) with the host.' },
+  'fw-pending-bus-master': { severity: 'error', summary: 'BusMasterRead/Write for DMA still pending after the call returns; it needs CommonBuffer.' },
+  'fw-teardown-before-stop': { severity: 'error', summary: 'A mapping torn down while its device may still do DMA into it: IOMMU fault.' },
+  'fw-dma-after-handler': { severity: 'error', summary: "A device still doing DMA when its driver's ExitBootServices handler has returned." },
+  'fw-double-unmap': { severity: 'error', summary: 'Unmap() of a mapping that is no longer mapped: a stale Mapping handle.' },
+  'fw-free-in-handler': { severity: 'error', summary: 'Memory freed inside an ExitBootServices handler: the memory map must not change.' },
+  'fw-boot-service-in-handler': { severity: 'error', summary: 'A boot service called from an ExitBootServices handler.' },
+  'fw-common-buffer-source': { severity: 'error', summary: 'A CommonBuffer mapping of memory that did not come from AllocateBuffer().' },
+  'fw-32bit-above-4g': { severity: 'error', summary: 'A 32-bit DMA operation on a buffer above 4 GiB.' },
+  'fw-orders-truncated': { severity: 'information', summary: 'Too many handler orders to explore them all; the verdicts cover the orders explored.' },
   // ----- pools (sim/pools.ts) -----
   'pool-ram-conflict': { severity: 'warning', summary: 'Guest RAM overlaps a reserved region of another host of its pool.' },
   'pool-doorbell-conflict': { severity: 'warning', summary: "A guest's msi-window overlaps a reserved region of another host of its pool." },

@@ -21,17 +21,21 @@ export interface Finding extends Location {
   message: string;
   related: Related[];
   fixes: Fix[];
+  /** The simulated steps that lead to it, in order (e.g. one order of notify functions); hover lists them. */
+  trace?: Related[];
 }
 
 /** Builds a finding with the code's default severity. */
 export function finding(
   code: Code, at: Location, message: string,
-  extra: { related?: Related[]; fixes?: Fix[]; severity?: Severity } = {},
+  extra: { related?: Related[]; fixes?: Fix[]; severity?: Severity; trace?: Related[] } = {},
 ): Finding {
-  return {
+  const f: Finding = {
     code, severity: extra.severity ?? CODES[code].severity, message,
     uri: at.uri, span: at.span, related: extra.related ?? [], fixes: extra.fixes ?? [],
   };
+  if (extra.trace) f.trace = extra.trace;
+  return f;
 }
 
 /** Deterministic order: file, position, code, message. */

@@ -12,3 +12,5 @@ export type { TimelineRun, StepState, GuestSnapshot, Held } from './timeline';
 export type { TdiSnapshot } from './tdis';
 export { describeVtomSplit } from './sev';
 export { formatRegister } from './pciConfig';
+export { slotLabel, type FirmwareRun, type EbsSlot } from './exitBootServices';
+export { EFI_OPERATION, operationMeaning } from './pciIo';

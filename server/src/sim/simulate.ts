@@ -1,10 +1,12 @@
 /**
  * The simulator's entry point: from the resolved model, build every platform's groups
- * and regions, start every guest, replay every timeline and check every pool. What it computes stays available (`Simulation`)
+ * and regions, start every guest, replay every timeline, check every pool and run every
+ * firmware through ExitBootServices. What it computes stays available (`Simulation`)
  * for hovers and the CLI; what fails becomes findings.
  */
 import type { Finding } from '../model/findings';
-import type { Guest, Model, Platform, Pool, Timeline } from '../model/types';
+import type { Firmware, Guest, Model, Platform, Pool, Timeline } from '../model/types';
+import { runFirmware, type FirmwareRun } from './exitBootServices';
 import { PlatformRegions } from './groups';
 import { simulateGuests, type GuestState } from './guests';
 import { checkPools, type PoolLayout } from './pools';
@@ -17,6 +19,8 @@ export interface Simulation {
   timelines: Map<Timeline, TimelineRun>;
   /** Every pool: the union of its hosts' regions and what a safe guest map may use. */
   pools: Map<Pool, PoolLayout>;
+  /** Every firmware run through ExitBootServices. */
+  firmwares: Map<Firmware, FirmwareRun>;
   /** Groups and regions of a platform, built on first use. */
   regionsOf(p: Platform): PlatformRegions;
 }
@@ -32,5 +36,6 @@ export function simulate(model: Model): Simulation {
   const guests = simulateGuests(model, regionsOf, findings);
   const timelines = runTimelines(model, regionsOf, findings);
   const pools = checkPools(model, regionsOf, guests, findings);
-  return { findings, guests, timelines, pools, regionsOf };
+  const firmwares = new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, findings)] as const));
+  return { findings, guests, timelines, pools, firmwares, regionsOf };
 }
