@@ -1,0 +1,400 @@
+/**
+ * Firmware DMA at ExitBootServices (RULES §7), on the seed-000 host: each finding from a
+ * realistic OVMF description, the verdict (every order / some orders), fixes applied and
+ * re-checked, hovers, and the reductions checked against the unreduced search.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { hover } from '../../server/src/ide/hover';
+import type { Finding } from '../../server/src/model';
+import { runFirmware } from '../../server/src/sim/exitBootServices';
+import { analyze, applyEdits, slice, uri } from '../helpers';
+
+const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-000-ovmf-exit-boot-services');
+const HOST = readFileSync(join(SEED, 'hosts', 'milan-sev01.iommu'), 'utf8');
+const GUESTS = `guest cvm on milan-sev01 {
+  machine q35 memory 8G cpu amd
+  confidential sev-snp
+  assign vnet1
+  assign nvme1
+}
+guest plain on milan-sev01 {
+  machine q35 memory 4G
+  assign nvme0
+}`;
+
+/** A firmware block for `guest` around `body`, with the seed host. */
+function workspace(body: string, guest = 'cvm'): Record<string, string> {
+  return { 'host.iommu': HOST, 'guests.iommu': GUESTS, 'fw.iommu': `firmware ovmf for ${guest} {\n${body}\n}\n` };
+}
+
+function check(files: Record<string, string>) {
+  const a = analyze(files);
+  const fw = a.all.filter((f) => f.uri === uri('fw.iommu'));
+  const text = files['fw.iommu']!;
+  return { a, fw, text, codes: fw.map((f) => `${f.severity} ${f.code}@${slice(text, f.span)}`) };
+}
+
+/** Applies the only fix of the only finding with `code`, and checks again. */
+function fixed(files: Record<string, string>, code: string) {
+  const { fw, text } = check(files);
+  const f = fw.filter((x) => x.code === code);
+  assert.equal(f.length, 1, `one ${code}`);
+  assert.equal(f[0]!.fixes.length, 1);
+  const after = { ...files, 'fw.iommu': applyEdits(text, f[0]!.fixes[0]!.edits) };
+  return { ...check(after), fix: f[0]!.fixes[0]! };
+}
+
+const NET = `  driver VirtioNetDxe for vnet1 {
+    map tx-ring common-buffer size 12K from allocate-buffer pending
+    map rx-ring common-buffer size 12K from allocate-buffer pending
+    on exit-boot-services tpl callback stop-dma
+  }`;
+const MERGED = `  iommu-protocol {
+    on exit-boot-services tpl callback unmap-all deferred
+  }`;
+
+describe('the seed-000 examples', () => {
+  const files = (name: string) => ({
+    'host.iommu': HOST,
+    'guests.iommu': readFileSync(join(SEED, 'guests', name === 'ovmf-stable' ? 'sev-web.iommu' : 'sev-web-rfc.iommu'), 'utf8'),
+    'fw.iommu': readFileSync(join(SEED, 'firmware', `${name}.iommu`), 'utf8'),
+  });
+
+  test('OVMF as merged (CommonBuffer rings, drivers only stop, IoMmuDxe unmaps from a second event) is clean', () => {
+    assert.deepEqual(check(files('ovmf-stable')).codes, []);
+  });
+
+  test('OVMF as in v1 of the SEV series: every problem of the thread, each where the thread puts it', () => {
+    assert.deepEqual(check(files('ovmf-rfc-v1')).codes, [
+      'error fw-pending-bus-master@bus-master-read',
+      'warning fw-double-unmap@unmap tx-ring',
+      'warning fw-double-unmap@unmap rx-ring',
+      'warning fw-double-unmap@unmap rx-bufs',
+      'warning fw-double-unmap@unmap tx-buf',
+      'error fw-free-in-handler@unmap tx-buf',
+      'warning fw-teardown-before-stop@unmap-all',
+      'warning fw-teardown-before-stop@unmap-all',
+    ]);
+  });
+});
+
+describe('fw-mapping-left', () => {
+  test('without an IOMMU protocol handler the rings stay shared with the host of an SEV-SNP guest', () => {
+    const { fw, codes } = check(workspace(NET));
+    assert.deepEqual(codes, ['error fw-mapping-left@tx-ring', 'error fw-mapping-left@rx-ring']);
+    assert.match(fw[0]!.message, /stays shared \(decrypted\) with the host after ExitBootServices \(SEV-SNP\)/);
+  });
+
+  test('in a guest that is not confidential it is a warning about the OS inheriting the mapping', () => {
+    const body = '  driver NvmExpressDxe for nvme0 {\n    map admin-sq common-buffer size 4K from allocate-buffer\n  }';
+    const { fw, codes } = check(workspace(body, 'plain'));
+    assert.deepEqual(codes, ['warning fw-mapping-left@admin-sq']);
+    assert.match(fw[0]!.message, /the OS inherits an IOMMU mapping/);
+  });
+
+  test('the merged deferred unmap-all leaves nothing, and hover says who unmaps a ring', () => {
+    const files = workspace(`${NET}\n${MERGED}`);
+    const { a, codes, text } = check(files);
+    assert.deepEqual(codes, []);
+    const h = hover(a, uri('fw.iommu'), text.indexOf('tx-ring') + 1)!.markdown;
+    assert.match(h, /DMA mapping tx-ring\*\* of driver VirtioNetDxe: BusMasterCommonBuffer/);
+    assert.match(h, /unmapped by the IOMMU protocol's deferred unmap-all \(second TPL_CALLBACK event\)/);
+    assert.doesNotMatch(h, /Still mapped/);
+  });
+});
+
+describe('fw-pending-bus-master', () => {
+  const body = (map: string) => `  driver VirtioNetDxe for vnet1 {\n${map}\n    on exit-boot-services tpl callback stop-dma\n  }\n${MERGED}`;
+
+  test('a transmit buffer left BusMasterRead while the device owns it: the fix maps it CommonBuffer from AllocateBuffer()', () => {
+    const files = workspace(body('    map tx-buf bus-master-read size 1536 from allocate-pool pending'));
+    assert.deepEqual(check(files).codes, ['error fw-pending-bus-master@bus-master-read']);
+    const after = fixed(files, 'fw-pending-bus-master');
+    assert.deepEqual(after.codes, []);
+    assert.match(after.text, /map tx-buf common-buffer size 1536 from allocate-buffer pending/);
+  });
+
+  test('the 64-bit variant becomes CommonBuffer64, and a missing source is added', () => {
+    const files = workspace(body('    map rx-buf bus-master-write64 size 2K pending'));
+    const after = fixed(files, 'fw-pending-bus-master');
+    assert.match(after.text, /map rx-buf common-buffer64 size 2K pending from allocate-buffer/);
+    assert.deepEqual(after.codes, []);
+  });
+
+  test('completed and idle BusMaster mappings are fine', () => {
+    const files = workspace(body('    map prp bus-master-write size 128K completed'));
+    assert.deepEqual(check(files).codes, []);
+  });
+});
+
+describe('fw-teardown-before-stop', () => {
+  test('an IOMMU handler at TPL_NOTIFY tears down before every TPL_CALLBACK driver handler: error', () => {
+    const { fw, codes } = check(workspace(`${NET}\n  iommu-protocol { on exit-boot-services tpl notify unmap-all }`));
+    assert.deepEqual(codes, ['error fw-teardown-before-stop@unmap-all']);
+    assert.match(fw[0]!.message, /in every order the UEFI specification allows/);
+    assert.match(fw[0]!.message, /vnet1 may still do DMA into tx-ring, rx-ring/);
+    assert.equal(fw[0]!.related[0]!.message, 'vnet1 stops DMA here');
+  });
+
+  test('at TPL_CALLBACK it may run among the drivers: a warning naming one order, listed in full on hover', () => {
+    const body = `${NET}
+  driver NvmExpressDxe for nvme1 {
+    map io-queues common-buffer size 16K from allocate-buffer pending
+    on exit-boot-services tpl callback stop-dma
+  }
+  iommu-protocol { on exit-boot-services tpl callback unmap-all }`;
+    const { a, fw, codes, text } = check(workspace(body));
+    assert.deepEqual(codes, ['warning fw-teardown-before-stop@unmap-all', 'warning fw-teardown-before-stop@unmap-all']);
+    const net = fw.find((f) => f.message.includes('vnet1'))!;
+    assert.match(net.message, /in some orders .*, e\.g\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler, then VirtioNetDxe's TPL_CALLBACK ExitBootServices handler/);
+    // The trace is a whole order: all three handlers, the IOMMU one before VirtioNetDxe's.
+    const labels = net.trace!.map((t) => t.message);
+    assert.equal(labels.length, 3);
+    assert.ok(labels.findIndex((l) => l.includes('IOMMU')) < labels.findIndex((l) => l.includes('VirtioNetDxe')), labels.join(' | '));
+    const h = hover(a, uri('fw.iommu'), text.indexOf('unmap-all') + 2)!.markdown;
+    assert.match(h, /`fw-teardown-before-stop`: one order in which it happens/);
+    assert.match(h, /1\. .* \(line \d+\)/);
+  });
+
+  test('a driver that unmaps its ring before stopping the device faults in every order', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {
+    map rx-ring common-buffer size 12K from allocate-buffer pending
+    on exit-boot-services tpl callback { unmap rx-ring; stop-dma }
+  }`;
+    assert.deepEqual(check(workspace(body)).codes, ['error fw-teardown-before-stop@unmap rx-ring']);
+  });
+
+  test('a TPL_NOTIFY event signalled from the TPL_CALLBACK IOMMU handler runs at once, among the drivers', () => {
+    const body = `${NET}
+  iommu-protocol {
+    on exit-boot-services tpl callback signal late
+    on event late tpl notify unmap-all
+  }`;
+    assert.deepEqual(check(workspace(body)).codes, ['warning fw-teardown-before-stop@unmap-all']);
+  });
+
+  test('a TPL_CALLBACK event signalled from a TPL_NOTIFY IOMMU handler runs after all drivers', () => {
+    const body = `${NET}
+  iommu-protocol {
+    on exit-boot-services tpl notify signal late
+    on event late tpl callback unmap-all
+  }`;
+    assert.deepEqual(check(workspace(body)).codes, []);
+  });
+
+  test('"if some PCI driver does the same trick ... we are back to square one": a driver deferring its stop to a second event', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {
+    map rx-ring common-buffer size 12K from allocate-buffer pending
+    on exit-boot-services tpl callback signal net-quiesce
+    on event net-quiesce tpl callback stop-dma
+  }
+${MERGED}`;
+    const { fw, codes } = check(workspace(body));
+    assert.deepEqual(codes, ['error fw-dma-after-handler@on exit-boot-services tpl callback', 'warning fw-teardown-before-stop@unmap-all deferred']);
+    assert.match(fw[0]!.message, /its stop-dma runs only in VirtioNetDxe's TPL_CALLBACK handler of event net-quiesce/);
+    assert.match(fw[1]!.message, /the IOMMU protocol's deferred unmap-all \(second TPL_CALLBACK event\)/);
+  });
+});
+
+describe('fw-dma-after-handler', () => {
+  test('a handler that only unmaps leaves the device running: error; the fix stops it first', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {
+    map rx-ring common-buffer size 12K from allocate-buffer pending
+    on exit-boot-services tpl callback {
+      unmap rx-ring
+    }
+  }
+${MERGED}`;
+    const files = workspace(body);
+    assert.deepEqual(check(files).codes, [
+      'error fw-dma-after-handler@on exit-boot-services tpl callback', 'error fw-teardown-before-stop@unmap rx-ring',
+    ]);
+    const after = fixed(files, 'fw-dma-after-handler');
+    assert.match(after.text, /tpl callback \{\n {6}stop-dma\n {6}unmap rx-ring\n/);
+    assert.deepEqual(after.codes, []);
+  });
+
+  test('a one-action handler gets a block', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {\n    map rx-ring common-buffer size 12K from allocate-buffer pending\n    on exit-boot-services tpl callback unmap rx-ring\n  }\n${MERGED}`;
+    const after = fixed(workspace(body), 'fw-dma-after-handler');
+    assert.match(after.text, /tpl callback \{ stop-dma; unmap rx-ring \}/);
+    assert.deepEqual(after.codes, []);
+  });
+
+  test('a driver without an ExitBootServices handler: on its name; the fix adds one', () => {
+    const body = `  driver NvmExpressDxe for nvme1 {\n    map io-queues common-buffer size 16K from allocate-buffer pending\n  }\n${MERGED}`;
+    const files = workspace(body);
+    const { fw, codes } = check(files);
+    // The device never stops, so even the deferred unmap-all pulls the queues from under it.
+    assert.deepEqual(codes, ['error fw-dma-after-handler@NvmExpressDxe', 'error fw-teardown-before-stop@unmap-all deferred']);
+    assert.match(fw[0]!.message, /NvmExpressDxe has no ExitBootServices handler/);
+    const after = fixed(files, 'fw-dma-after-handler');
+    assert.match(after.text, /pending\n {4}on exit-boot-services tpl callback stop-dma\n {2}\}/);
+    assert.deepEqual(after.codes, []);
+  });
+
+  test('two handlers, one of them stopping the device, are fine in either order', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {
+    map rx-ring common-buffer size 12K from allocate-buffer pending
+    on exit-boot-services tpl callback stop-dma
+    on exit-boot-services tpl notify call Stall
+  }
+${MERGED}`;
+    assert.deepEqual(check(workspace(body)).codes, ['error fw-boot-service-in-handler@call Stall']);
+  });
+});
+
+describe('fw-double-unmap, fw-free-in-handler, fw-boot-service-in-handler', () => {
+  test('unmapping a completed mapping again is an error in every order', () => {
+    const body = `  driver NvmExpressDxe for nvme1 {\n    map prp bus-master-write size 128K completed\n    on exit-boot-services tpl callback unmap prp\n  }`;
+    const { fw, codes } = check(workspace(body));
+    assert.deepEqual(codes, ['error fw-double-unmap@unmap prp', 'error fw-free-in-handler@unmap prp']);
+    assert.match(fw[0]!.message, /prp is `completed`: NvmExpressDxe unmapped it before its call returned/);
+  });
+
+  test('free and allocation services in handlers; the IOMMU protocol\'s unmap-all frees nothing', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {
+    map rx-ring common-buffer size 12K from allocate-buffer pending
+    map tx-buf bus-master-read size 4K
+    on exit-boot-services tpl callback { stop-dma; free rx-ring; call AllocatePool }
+  }
+  iommu-protocol {
+    on exit-boot-services tpl callback { signal late; call Stall }
+    on event late tpl callback unmap-all
+  }`;
+    const { fw, codes } = check(workspace(body));
+    assert.deepEqual(codes, ['error fw-free-in-handler@free rx-ring', 'error fw-boot-service-in-handler@call AllocatePool', 'error fw-boot-service-in-handler@call Stall']);
+    assert.match(fw[1]!.message, /Memory Allocation Service changes the memory map/);
+    assert.match(fw[2]!.message, /does not permit other boot services/);
+  });
+
+  test('a handler of an event nobody signals never runs, so its actions are not reported', () => {
+    const body = `${NET}\n${MERGED.replace('  }', '    on event never-signalled tpl callback call AllocatePool\n  }')}`;
+    assert.deepEqual(check(workspace(body)).codes, []);
+  });
+});
+
+describe('PciIo.Map() checks', () => {
+  test('CommonBuffer over AllocatePool() memory: error; the fix allocates it with AllocateBuffer()', () => {
+    const body = `  driver VirtioNetDxe for vnet1 {\n    map rx-ring common-buffer size 12K from allocate-pool pending\n    on exit-boot-services tpl callback stop-dma\n  }\n${MERGED}`;
+    const files = workspace(body);
+    assert.deepEqual(check(files).codes, ['error fw-common-buffer-source@from allocate-pool']);
+    assert.deepEqual(fixed(files, 'fw-common-buffer-source').codes, []);
+  });
+
+  const at = (op: string, where: string) => check(workspace(`  driver NvmExpressDxe for nvme1 {\n    map buf ${op} at ${where} completed\n  }`)).codes;
+  test('32-bit operations above 4 GiB: CommonBuffer fails, BusMaster is bounced, 64-bit and low buffers are fine', () => {
+    assert.deepEqual(at('common-buffer', '0x1_0000_0000 size 4K'), ['error fw-32bit-above-4g@map buf common-buffer at 0x1_0000_0000 size 4K completed']);
+    assert.deepEqual(at('common-buffer', '0xffff_f000 size 8K'), ['error fw-32bit-above-4g@map buf common-buffer at 0xffff_f000 size 8K completed']);
+    assert.deepEqual(at('bus-master-read', '0x2_0000_0000 size 4K'), ['warning fw-32bit-above-4g@map buf bus-master-read at 0x2_0000_0000 size 4K completed']);
+    assert.deepEqual(at('common-buffer64', '0x1_0000_0000 size 4K'), []);
+    assert.deepEqual(at('common-buffer', '0xffff_f000 size 4K'), []);
+  });
+
+  test('the 32-bit fix maps it 64-bit', () => {
+    const after = fixed(workspace('  driver NvmExpressDxe for nvme1 {\n    map buf common-buffer at 0x1_0000_0000 size 4K completed\n  }'), 'fw-32bit-above-4g');
+    assert.match(after.text, /map buf common-buffer64 at/);
+    assert.deepEqual(after.codes, []);
+  });
+
+  test('stop-dma belongs to a driver', () => {
+    assert.deepEqual(check(workspace('  iommu-protocol { on exit-boot-services tpl callback stop-dma }')).codes, ['error fw-misplaced-action@stop-dma']);
+  });
+});
+
+describe('exploration: exact reductions, and tens of drivers', () => {
+  /** Findings as code/severity/span, the message's example order left out. */
+  const shape = (fs: Finding[]) => fs.map((f) => `${f.severity} ${f.code} ${f.span.start}`).sort();
+
+  test('projection, independence and symmetry agree with the unreduced search on 300 random firmwares', () => {
+    // mulberry32: a small PRNG whose low bits are usable (a plain LCG's are not).
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const pick = <T>(xs: readonly T[]) => xs[rnd(xs.length)]!;
+    const devices = ['vnet0', 'vnet1', 'nvme0'];
+    const seen = new Set<string>();
+    for (let run = 0; run < 300; run++) {
+      const events = ['e1', 'e2'];
+      const lines: string[] = [];
+      const nDrivers = 1 + rnd(3);
+      for (let d = 0; d < nDrivers; d++) {
+        lines.push(`  driver D${d} for ${devices[d]} {`);
+        const maps = Array.from({ length: 1 + rnd(2) }, (_, i) => `m${d}${i}`);
+        for (const m of maps) lines.push(`    map ${m} common-buffer size 4K from allocate-buffer ${pick(['pending', 'pending', '', 'completed'])}`);
+        for (let h = rnd(3); h > 0; h--) {
+          const acts = Array.from({ length: 1 + rnd(2) }, () => pick(['stop-dma', 'stop-dma', `unmap ${pick(maps)}`, `signal ${pick(events)}`]));
+          lines.push(`    on ${pick(['exit-boot-services', 'exit-boot-services', `event ${pick(events)}`])} tpl ${pick(['callback', 'notify'])} { ${acts.join('; ')} }`);
+        }
+        lines.push('  }');
+      }
+      lines.push('  iommu-protocol {');
+      for (let h = rnd(3); h > 0; h--) {
+        const act = pick(['unmap-all', 'unmap-all deferred', `signal ${pick(events)}`, 'unmap m00']);
+        lines.push(`    on ${pick(['exit-boot-services', `event ${pick(events)}`])} tpl ${pick(['callback', 'notify'])} ${act}`);
+      }
+      lines.push('  }');
+      // Every event somebody waits on exists, so `signal` always resolves.
+      for (const e of events) lines.push(`  driver W${e} for usb0 { on event ${e} tpl callback }`);
+      const a = analyze(workspace(lines.join('\n'), 'cvm'));
+      const fw = a.model.firmwares.get('ovmf')!;
+      const reduced: Finding[] = [];
+      const full: Finding[] = [];
+      runFirmware(fw, reduced);
+      runFirmware(fw, full, { reduce: false });
+      assert.deepEqual(shape(reduced), shape(full), lines.join('\n'));
+      for (const f of reduced) seen.add(`${f.severity} ${f.code}`);
+    }
+    // The random firmwares reach every verdict of the search, both ways.
+    for (const k of ['error fw-teardown-before-stop', 'warning fw-teardown-before-stop', 'error fw-double-unmap', 'warning fw-double-unmap',
+      'error fw-dma-after-handler', 'error fw-mapping-left']) assert.ok(seen.has(k), `${k} never came up: ${[...seen].join(', ')}`);
+  });
+
+  /** A host with n virtio-blk functions, a guest with all of them, and a firmware driving each. */
+  function fleet(n: number, same: boolean, iommu: string) {
+    const devs = Array.from({ length: n }, (_, i) => `  device blk${i} { bdf 0000:${(0x10 + i).toString(16)}:00.0; iommu amdvi0; group ${100 + i} }`);
+    const host = `platform fleet-host {\n  arch x86_64\n  iommu amdvi0 amd-vi { address-width 48 }\n${devs.join('\n')}\n}`;
+    const guest = `guest many on fleet-host {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp\n${devs.map((_, i) => `  assign blk${i}`).join('\n')}\n}`;
+    const drivers = devs.map((_, i) => {
+      const maps = Array.from({ length: same ? 2 : 1 + (i % 4) }, (_, k) => `    map q${k} common-buffer size 16K from allocate-buffer pending`);
+      return `  driver VirtioBlkDxe${i} for blk${i} {\n${maps.join('\n')}\n    on exit-boot-services tpl ${same || i % 2 ? 'callback' : 'notify'} stop-dma\n  }`;
+    });
+    const fw = `firmware blk-fw for many {\n${drivers.join('\n')}\n  iommu-protocol {\n${iommu}\n  }\n}`;
+    const a = analyze({ 'host.iommu': host, 'guest.iommu': guest, 'fw.iommu': fw });
+    return { a, run: a.sim.firmwares.get(a.model.firmwares.get('blk-fw')!)! };
+  }
+
+  test('forty identical drivers are explored once (symmetry) and each gets its verdict', () => {
+    const one = fleet(1, true, '    on exit-boot-services tpl callback unmap-all');
+    const forty = fleet(40, true, '    on exit-boot-services tpl callback unmap-all');
+    assert.equal(forty.a.all.filter((f) => f.code === 'fw-teardown-before-stop' && f.severity === 'warning').length, 40);
+    assert.equal(forty.run.states, one.run.states);
+  });
+
+  test('forty different drivers cost forty small searches, not 40!', () => {
+    const forty = fleet(40, false, '    on exit-boot-services tpl callback unmap-all');
+    const faults = forty.a.all.filter((f) => f.code === 'fw-teardown-before-stop');
+    // TPL_NOTIFY drivers stop before the TPL_CALLBACK IOMMU handler: only the callback half is at risk.
+    assert.equal(faults.length, 20);
+    assert.ok(faults.every((f) => f.severity === 'warning'));
+    assert.ok(forty.run.states <= 40 * 4, `${forty.run.states} states`);
+    const merged = fleet(40, false, '    on exit-boot-services tpl callback unmap-all deferred');
+    assert.deepEqual(merged.a.all.filter((f) => f.code.startsWith('fw-')), []);
+  });
+
+  test('a projection too big to search says so and still reports from one order', () => {
+    const handlers = Array.from({ length: 18 }, (_, i) => `    on exit-boot-services tpl callback unmap q${i}`);
+    const maps = Array.from({ length: 18 }, (_, i) => `    map q${i} common-buffer size 4K from allocate-buffer pending`);
+    const body = `  driver Wide for vnet1 {\n${maps.join('\n')}\n${handlers.join('\n')}\n    on exit-boot-services tpl callback stop-dma\n  }\n  iommu-protocol { on exit-boot-services tpl callback unmap-all }`;
+    const { codes } = check(workspace(body));
+    assert.ok(codes.includes('information fw-orders-truncated@ovmf'), codes.join('\n'));
+    assert.ok(codes.some((c) => c.startsWith('warning fw-teardown-before-stop@unmap q')));
+  });
+});
