@@ -89,8 +89,7 @@ function eventsOf(slots: readonly Slot[], pick: (i: number) => boolean = () => t
   return events;
 }
 
-function reachableSlots(slots: readonly EbsSlot[]): boolean[] {
-  const events = eventsOf(slots);
+function reachableSlots(slots: readonly EbsSlot[], events: ReadonlyMap<string, number[]>): boolean[] {
   const seen = slots.map((s) => s.ebs);
   const work = slots.flatMap((s, i) => (s.ebs ? [i] : []));
   while (work.length) {
@@ -199,7 +198,8 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   const reduce = options.reduce ?? true;
   const uri = fw.sym.uri;
   const slots = buildSlots(fw);
-  const reachable = reachableSlots(slots);
+  const allEvents = eventsOf(slots);
+  const reachable = reachableSlots(slots, allEvents);
   const run: FirmwareRun = { slots, reachable, left: new Set(), unmappers: new Map(), states: 0 };
   const confidential = fw.guest?.confidential?.technology;
   const loc = (span: Span, message: string): Related => ({ uri, span, message });
@@ -271,7 +271,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   function driverFindings(d: FwDriver, p: Projection, x: Exploration): void {
     const local = p.slots.map((g) => slots[g]!);
     const device = d.device?.sym.name ?? `${d.sym.name}'s device`;
-    const trace = (order: number[]): Related[] => completeOrder(slots, eventsOf(slots), order.map((i) => p.slots[i]!))
+    const trace = (order: number[]): Related[] => completeOrder(slots, allEvents, order.map((i) => p.slots[i]!))
       .map((g, n) => loc(head(slots[g]!.handler), `${n + 1}. ${slotLabel(slots[g]!)}`));
     const stops = local.flatMap((s) => s.driver === d ? s.actions.filter((a) => a.verb === 'stop-dma').map((a) => loc(a.node.span, `${device} stops DMA here`)) : []);
     const inOrder = (v: { every: boolean; order: number[] }) => (v.every
