@@ -201,6 +201,46 @@ describe('language server over stdio', () => {
     const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 14, character: 4 } });
     assert.match((h?.contents as { value: string }).value, /nic0  ERROR {12}Command 0x0002 \(MSE\)/);
   });
+
+  test('seed 000: the order behind an ExitBootServices warning on hover; the CommonBuffer fix as a workspace edit', async () => {
+    const uri = uriOf('ovmf.iommu');
+    const text = [
+      'platform milan {',
+      '  iommu amdvi0 amd-vi { address-width 48 }',
+      '  device vnet0 { bdf 0000:c1:00.2; iommu amdvi0; group 62 }',
+      '}',
+      'guest sev-web on milan {',
+      '  machine q35 memory 8G cpu amd',
+      '  confidential sev-snp',
+      '  assign vnet0',
+      '}',
+      'firmware ovmf for sev-web {',
+      '  driver VirtioNetDxe for vnet0 {',
+      '    map rx-ring common-buffer size 12K from allocate-buffer pending',
+      '    map tx-buf bus-master-read size 1536 from allocate-pool pending',
+      '    on exit-boot-services tpl callback stop-dma',
+      '  }',
+      '  iommu-protocol { on exit-boot-services tpl callback unmap-all }',
+      '}',
+      '',
+    ].join('\n');
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    await client.until(() => client.codes(uri).includes('fw-teardown-before-stop'), 'fw-teardown-before-stop');
+    const warn = client.latest.get(uri)!.find((x) => x.code === 'fw-teardown-before-stop')!;
+    assert.equal(warn.severity, 2);
+    assert.deepEqual(warn.range, { start: { line: 15, character: 54 }, end: { line: 15, character: 63 } });
+    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 15, character: 56 } });
+    assert.match((h?.contents as { value: string }).value,
+      /one order in which it happens\*\*\n\n1\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler \(line 16\)\n2\. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler \(line 14\)/);
+    const d = client.latest.get(uri)!.find((x) => x.code === 'fw-pending-bus-master')!;
+    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const fix = actions?.[0] as CodeAction;
+    assert.equal(fix.title, 'Map tx-buf BusMasterCommonBuffer from AllocateBuffer()');
+    assert.deepEqual(fix.edit?.changes?.[uri], [
+      { range: { start: { line: 12, character: 15 }, end: { line: 12, character: 30 } }, newText: 'common-buffer' },
+      { range: { start: { line: 12, character: 41 }, end: { line: 12, character: 59 } }, newText: 'from allocate-buffer' },
+    ]);
+  });
 });
 
 describe('iommu-lens-server command line', () => {
