@@ -245,7 +245,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     if (a.verb === 'free' && a.mapping) {
       out.push(finding('fw-free-in-handler', { uri, span: a.node.span },
         `${where} frees ${a.mapping.sym.name}: an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these services modify the current memory map" (RULES §7.4)`));
-    } else if (a.verb === 'unmap' && a.mapping && unmapFrees(a.mapping) && !s.deferredOf) {
+    } else if (a.verb === 'unmap' && a.mapping && unmapFrees(a.mapping)) {
       const m = a.mapping;
       out.push(finding('fw-free-in-handler', { uri, span: a.node.span },
         `Unmap() of ${m.sym.name} (${EFI_OPERATION[m.operation!]}) in ${where} zeroes and frees its bounce buffer: the memory map changes inside ExitBootServices (RULES §7.1, §7.4)`,
