@@ -208,6 +208,12 @@ describe('settings and addresses', () => {
     assert.deepEqual(codesAt(a, files), ['duplicate-setting@arch arm64', 'duplicate-setting@group 4', 'duplicate-setting@memory 8G']);
     assert.ok(a.all.every((f) => f.severity === 'warning' && f.related.length === 1));
     assert.equal(a.model.guests.get('g')!.machine?.memory, 8n << 30n);
+    // A mapping's `pending` and `completed` are one setting.
+    const fw = { ...files, 'f.iommu': 'firmware f for g {\n  driver D for d {\n    map ring common-buffer size 4K pending completed\n  }\n}' };
+    const b = analyze(fw);
+    assert.deepEqual(codesAt(b, fw).filter((c) => c.includes('completed')), ['duplicate-setting@completed']);
+    assert.match(b.all.find((f) => f.span.start === fw['f.iommu'].indexOf('completed'))!.message, /mapping ring already has a 'pending\/completed' setting/);
+    assert.equal(b.model.firmwares.get('f')!.drivers[0]!.maps.get('ring')!.state, 'completed');
   });
 
   test('two devices at one BDF', () => {

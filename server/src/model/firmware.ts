@@ -50,15 +50,9 @@ function declareMapping(ctx: Scope, uri: string, driver: FwDriver, s: A.MapStmt,
     driver.maps.set(m.sym.name, m);
   }
   // `pending` and `completed` are one setting: the state of the DMA when the call returns.
-  const seen = new Map<string, A.Span>();
+  const setting = (o: A.OptionLit) => (o.key.text === 'completed' || o.key.text === 'pending' ? 'state' : o.key.text);
+  ctx.singletons(uri, s.options.map((o) => ({ kind: setting(o), span: o.span })), ['at', 'size', 'state', 'from'], `mapping ${m.sym.name}`);
   for (const o of s.options) {
-    const key = o.key.text === 'completed' ? 'pending' : o.key.text;
-    const first = seen.get(key);
-    if (first) {
-      ctx.report('duplicate-setting', uri, o.span, `'${o.key.text}' repeats a setting of this mapping; this one overrides it`,
-        { related: [{ uri, span: first, message: 'earlier setting' }] });
-    }
-    seen.set(key, o.span);
     switch (o.key.text) {
       case 'at': m.at = ctx.num(uri, o.value as A.NumLit | undefined); break;
       case 'size': {

@@ -51,14 +51,9 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
 
 function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
   const out: NonNullable<Guest['machine']> = { stmt: m, type: m.machineType?.text as 'q35' | 'i440fx' | 'virt' | undefined };
-  const seen = new Map<string, A.Span>();
+  ctx.singletons(uri, m.options.map((o) => ({ kind: o.key.text, span: o.span })), m.options.map((o) => o.key.text), 'machine');
   for (const o of m.options) {
     const lit = o.value && /^[0-9]/.test(o.value.text) ? (o.value as A.NumLit) : undefined;
-    if (seen.has(o.key.text)) {
-      ctx.report('duplicate-setting', uri, o.span, `'${o.key.text}' is given twice; this one overrides the first`,
-        { related: [{ uri, span: seen.get(o.key.text)!, message: 'earlier setting' }] });
-    }
-    seen.set(o.key.text, o.span);
     switch (o.key.text) {
       case 'memory': out.memory = ctx.num(uri, lit); break;
       case 'max-ram-below-4g': out.maxRamBelow4g = ctx.num(uri, lit); break;

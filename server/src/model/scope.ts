@@ -214,6 +214,6 @@ export function article(noun: string): string {
 }
 
 export function settingWord(kind: string): string {
-  return ({ 'device-iommu': 'iommu', 'tdisp-capable': 'tdisp', 'msi-mode': 'msi', 'dom0-iommu': 'iommu' } as Record<string, string>)[kind] ?? kind;
+  return ({ 'device-iommu': 'iommu', 'tdisp-capable': 'tdisp', 'msi-mode': 'msi', 'dom0-iommu': 'iommu', state: 'pending/completed' } as Record<string, string>)[kind] ?? kind;
 }
 
