@@ -110,8 +110,23 @@ interface Projection {
   signature: string;
 }
 
+/**
+ * What a slot reads or writes of driver `d`'s state: `dev` (is the device doing DMA; read
+ * by every unmap and by the end of d's ExitBootServices handlers) and d's mappings by name.
+ */
+function footprint(s: EbsSlot, d: FwDriver, maps: readonly FwMapping[]): Set<string> {
+  const fp = new Set<string>();
+  if (s.driver === d && s.ebs) fp.add('dev');
+  for (const e of s.effects) {
+    if (e.kind === 'stop' && e.driver === d) fp.add('dev');
+    if (e.kind === 'unmap' && e.mapping.driver === d) { fp.add('dev'); fp.add(e.mapping.sym.name); }
+    if (e.kind === 'unmap-all') { fp.add('dev'); for (const m of maps) fp.add(m.sym.name); }
+  }
+  return fp;
+}
+
 function touches(s: EbsSlot, d: FwDriver): boolean {
-  return s.driver === d || s.effects.some((e) => e.kind === 'unmap-all' || (e.kind === 'unmap' && e.mapping.driver === d));
+  return s.driver === d || footprint(s, d, []).size > 0;
 }
 
 function project(all: readonly EbsSlot[], d: FwDriver, reduce: boolean): Projection {
@@ -174,18 +189,9 @@ function semantics(all: readonly EbsSlot[], p: Projection, d: FwDriver): Semanti
 
 /** Footprints decide which slots commute with all the others of the projection. */
 function independence(all: readonly EbsSlot[], p: Projection, d: FwDriver): boolean[] {
-  const prints = p.slots.map((g) => {
-    const s = all[g]!;
-    const fp = new Set<string>();
-    if (s.driver === d && s.ebs) fp.add('dev');
-    for (const e of s.effects) {
-      if (e.kind === 'stop' && e.driver === d) fp.add('dev');
-      if (e.kind === 'unmap' && e.mapping.driver === d) { fp.add('dev'); fp.add(e.mapping.sym.name); }
-      if (e.kind === 'unmap-all') { fp.add('dev'); for (const m of p.maps) fp.add(m.sym.name); }
-    }
-    return { fp, signals: s.signals.some((e) => e !== undefined) };
-  });
-  return prints.map((a, i) => !a.signals && prints.every((b, j) => i === j || ![...a.fp].some((x) => b.fp.has(x))));
+  const prints = p.slots.map((g) => footprint(all[g]!, d, p.maps));
+  return p.slots.map((g, i) => !all[g]!.signals.some((e) => e !== undefined)
+    && prints.every((b, j) => i === j || ![...prints[i]!].some((x) => b.has(x))));
 }
 
 // ----- findings --------------------------------------------------------------------------
@@ -205,11 +211,16 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   const loc = (span: Span, message: string): Related => ({ uri, span, message });
   const head = (h: FwHandler): Span => ({ start: h.stmt.span.start, end: (h.stmt.tpl ?? h.stmt.event ?? h.stmt).span.end });
 
+  const unmappedBy = (m: FwMapping, s: EbsSlot) => {
+    const by = run.unmappers.get(m);
+    if (by) by.push(s);
+    else run.unmappers.set(m, [s]);
+  };
   slots.forEach((s, i) => {
     if (!reachable[i]) return;
     s.effects.forEach((e, k) => {
-      if (e.kind === 'unmap') run.unmappers.set(e.mapping, [...(run.unmappers.get(e.mapping) ?? []), s]);
-      if (e.kind === 'unmap-all') for (const d of fw.drivers) for (const m of d.maps.values()) run.unmappers.set(m, [...(run.unmappers.get(m) ?? []), s]);
+      if (e.kind === 'unmap') unmappedBy(e.mapping, s);
+      if (e.kind === 'unmap-all') for (const d of fw.drivers) for (const m of d.maps.values()) unmappedBy(m, s);
       handlerRules(s, s.actions[k]!);
     });
   });
@@ -227,7 +238,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     if (!x) {
       const local = p.slots.map((g) => slots[g]!);
       x = explore(local, eventsOf(local), semantics(slots, p, d), { independent: reduce ? independence(slots, p, d) : [] });
-      shared.set(p.signature, x);
+      if (reduce) shared.set(p.signature, x);
       run.states += x.states;
       truncated ||= x.truncated;
     }

@@ -43,13 +43,15 @@ function optionSpan(m: FwMapping, key: string): Span | undefined {
   return m.stmt.options.find((o) => o.key.text === key)?.span;
 }
 
-/** Rewrites the mapping to `op` taken from AllocateBuffer(): the CommonBuffer fixes. */
-export function toCommonBufferFix(uri: string, m: FwMapping, op: DmaOperation, title: string): Fix {
-  const edits: TextEdit[] = [{ uri, span: m.stmt.operation!.span, newText: op }];
+/** Makes the buffer come from AllocateBuffer(): replaces `from ...`, or adds it. */
+function fromAllocateBuffer(uri: string, m: FwMapping): TextEdit {
   const from = optionSpan(m, 'from');
-  if (from) edits.push({ uri, span: from, newText: 'from allocate-buffer' });
-  else edits.push({ uri, span: { start: m.stmt.span.end, end: m.stmt.span.end }, newText: ' from allocate-buffer' });
-  return { title, edits };
+  return from ? { uri, span: from, newText: 'from allocate-buffer' } : { uri, span: { start: m.stmt.span.end, end: m.stmt.span.end }, newText: ' from allocate-buffer' };
+}
+
+/** Rewrites the mapping to `op` taken from AllocateBuffer(): the CommonBuffer fix for pending DMA. */
+export function toCommonBufferFix(uri: string, m: FwMapping, op: DmaOperation, title: string): Fix {
+  return { title, edits: [{ uri, span: m.stmt.operation!.span, newText: op }, fromAllocateBuffer(uri, m)] };
 }
 
 /** The checks one `map` statement settles by itself. */
@@ -62,7 +64,7 @@ export function checkMapping(uri: string, m: FwMapping, confidential: boolean, o
       `${m.sym.name} is ${EFI_OPERATION[op]} over memory from ${m.source === 'allocate-pool' ? 'AllocatePool()' : 'AllocatePages()'}: `
       + 'Map() expects the COMMON_BUFFER_HEADER page AllocateBuffer() puts in front of the buffer '
       + '(ASSERT (CommonBufferHeader->Signature == COMMON_BUFFER_SIG) in a DEBUG build; a RELEASE build stashes the data through whatever that page holds) (RULES §7.2)',
-      { fixes: [{ title: 'Allocate it with AllocateBuffer()', edits: [{ uri, span: optionSpan(m, 'from')!, newText: 'from allocate-buffer' }] }] }));
+      { fixes: [{ title: 'Allocate it with AllocateBuffer()', edits: [fromAllocateBuffer(uri, m)] }] }));
   }
   if (!is64(op) && m.at !== undefined) {
     const last = m.at + (m.size ?? 1n) - 1n;
