@@ -48,6 +48,28 @@ class Client {
     return (this.latest.get(uri) ?? []).map((d) => String(d.code));
   }
 
+  open(uri: string, text: string): Promise<void> {
+    return this.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+  }
+
+  /** Waits for a diagnostic with `code` in `uri` and returns it. */
+  async diagnostic(uri: string, code: string): Promise<Diagnostic> {
+    await this.until(() => this.codes(uri).includes(code), code);
+    return this.latest.get(uri)!.find((x) => x.code === code)!;
+  }
+
+  /** The first code action offered for diagnostic `d`. */
+  async firstFix(uri: string, d: Diagnostic): Promise<CodeAction> {
+    const actions = await this.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    return actions?.[0] as CodeAction;
+  }
+
+  /** The markdown of the hover at a position. */
+  async hoverText(uri: string, line: number, character: number): Promise<string> {
+    const h = await this.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+    return (h?.contents as { value: string }).value;
+  }
+
   async stop(): Promise<void> {
     await this.conn.sendRequest(ShutdownRequest.type);
     await this.conn.sendNotification(ExitNotification.type);
@@ -141,15 +163,12 @@ describe('language server over stdio', () => {
   test('hover shows a device\'s group as sysfs prints it; a quick fix comes back as a workspace edit', async () => {
     const uri = uriOf('arm.iommu');
     const text = 'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\nguest g on altra {\n  ram low 0x0 size 512M\n  assign nic0\n}\n';
-    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    await client.open(uri, text);
     const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 3, character: 10 } });
     const value = (h?.contents as { value: string }).value;
     assert.match(value, /`\/sys\/kernel\/iommu_groups\/7\/reserved_regions`:\n```text\n0x0000000008000000 0x00000000080fffff msi\n```/);
     assert.deepEqual(h?.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 13 } });
-    await client.until(() => client.codes(uri).includes('ram-over-doorbell'), 'ram-over-doorbell');
-    const d = client.latest.get(uri)!.find((x) => x.code === 'ram-over-doorbell')!;
-    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
-    const fix = actions?.[0] as CodeAction;
+    const fix = await client.firstFix(uri, await client.diagnostic(uri, 'ram-over-doorbell'));
     assert.equal(fix.title, 'Add msi-window 0xfee00000 size 1M');
     assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 5, character: 18 }, end: { line: 5, character: 18 } }, newText: '\n  msi-window 0xfee00000 size 1M' }]);
   });
@@ -157,11 +176,10 @@ describe('language server over stdio', () => {
   test('inlay hints show a machine\'s computed RAM; hover on a timeline step shows the state after it', async () => {
     const uri = uriOf('pc.iommu');
     const text = 'guest pc1 on epyc-a {\n  machine q35 memory 16G\n}\ntimeline boot-pc1 {\n  start pc1\n}\n';
-    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    await client.open(uri, text);
     const hints = await client.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 6, character: 0 } } });
     assert.deepEqual(hints?.map((x) => [x.position, x.label]), [[{ line: 1, character: 24 }, ' → ram-below-4g 0x0..0x7fffffff, ram-above-4g 0x100000000..0x47fffffff']]);
-    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 4, character: 3 } });
-    assert.match((h?.contents as { value: string }).value, /guest \*\*pc1\*\* on epyc-a: running/);
+    assert.match(await client.hoverText(uri, 4, 3), /guest \*\*pc1\*\* on epyc-a: running/);
   });
 
   test("seed 001's BME write: the coalescing fix as a workspace edit, and the TDI states on hover", async () => {
@@ -186,20 +204,17 @@ describe('language server over stdio', () => {
       '}',
       '',
     ].join('\n');
-    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
-    await client.until(() => client.codes(uri).includes('tdisp-bme-quirk'), 'tdisp-bme-quirk');
-    const d = client.latest.get(uri)!.find((x) => x.code === 'tdisp-bme-quirk')!;
+    await client.open(uri, text);
+    const d = await client.diagnostic(uri, 'tdisp-bme-quirk');
     assert.deepEqual(d.range, { start: { line: 14, character: 2 }, end: { line: 14, character: 25 } });
     assert.equal(d.relatedInformation?.[0]?.location.range.start.line, 12);
-    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
-    const fix = actions?.[0] as CodeAction;
+    const fix = await client.firstFix(uri, d);
     assert.equal(fix.title, 'Enable with one Command write: MSE BME (the later write that sets BME goes)');
     assert.deepEqual(fix.edit?.changes?.[uri], [
       { range: { start: { line: 14, character: 21 }, end: { line: 14, character: 25 } }, newText: ' MSE BME' },
       { range: { start: { line: 14, character: 25 }, end: { line: 15, character: 29 } }, newText: '' },
     ]);
-    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 14, character: 4 } });
-    assert.match((h?.contents as { value: string }).value, /nic0  ERROR {12}Command 0x0002 \(MSE\)/);
+    assert.match(await client.hoverText(uri, 14, 4), /nic0  ERROR {12}Command 0x0002 \(MSE\)/);
   });
 
   test('seed 000: the order behind an ExitBootServices warning on hover; the CommonBuffer fix as a workspace edit', async () => {
@@ -224,17 +239,13 @@ describe('language server over stdio', () => {
       '}',
       '',
     ].join('\n');
-    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
-    await client.until(() => client.codes(uri).includes('fw-teardown-before-stop'), 'fw-teardown-before-stop');
-    const warn = client.latest.get(uri)!.find((x) => x.code === 'fw-teardown-before-stop')!;
+    await client.open(uri, text);
+    const warn = await client.diagnostic(uri, 'fw-teardown-before-stop');
     assert.equal(warn.severity, 2);
     assert.deepEqual(warn.range, { start: { line: 15, character: 54 }, end: { line: 15, character: 63 } });
-    const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 15, character: 56 } });
-    assert.match((h?.contents as { value: string }).value,
+    assert.match(await client.hoverText(uri, 15, 56),
       /one order in which it happens\*\*\n\n1\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler \(line 16\)\n2\. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler \(line 14\)/);
-    const d = client.latest.get(uri)!.find((x) => x.code === 'fw-pending-bus-master')!;
-    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
-    const fix = actions?.[0] as CodeAction;
+    const fix = await client.firstFix(uri, await client.diagnostic(uri, 'fw-pending-bus-master'));
     assert.equal(fix.title, 'Map tx-buf BusMasterCommonBuffer from AllocateBuffer()');
     assert.deepEqual(fix.edit?.changes?.[uri], [
       { range: { start: { line: 12, character: 15 }, end: { line: 12, character: 30 } }, newText: 'common-buffer' },

@@ -167,23 +167,16 @@ describe('fw-teardown-before-stop', () => {
     assert.deepEqual(check(workspace(body)).codes, ['error fw-teardown-before-stop@unmap rx-ring']);
   });
 
-  test('a TPL_NOTIFY event signalled from the TPL_CALLBACK IOMMU handler runs at once, among the drivers', () => {
-    const body = `${NET}
-  iommu-protocol {
-    on exit-boot-services tpl callback signal late
-    on event late tpl notify unmap-all
-  }`;
-    assert.deepEqual(check(workspace(body)).codes, ['warning fw-teardown-before-stop@unmap-all']);
-  });
-
-  test('a TPL_CALLBACK event signalled from a TPL_NOTIFY IOMMU handler runs after all drivers', () => {
-    const body = `${NET}
-  iommu-protocol {
-    on exit-boot-services tpl notify signal late
-    on event late tpl callback unmap-all
-  }`;
-    assert.deepEqual(check(workspace(body)).codes, []);
-  });
+  // [TPL of the IOMMU's ExitBootServices handler, TPL of the event it signals, expected]
+  for (const [first, second, expected, why] of [
+    ['callback', 'notify', ['warning fw-teardown-before-stop@unmap-all'], 'runs at once, among the drivers'],
+    ['notify', 'callback', [], 'runs after all drivers'],
+  ] as const) {
+    test(`a TPL_${second.toUpperCase()} event signalled from a TPL_${first.toUpperCase()} IOMMU handler ${why}`, () => {
+      const body = `${NET}\n  iommu-protocol {\n    on exit-boot-services tpl ${first} signal late\n    on event late tpl ${second} unmap-all\n  }`;
+      assert.deepEqual(check(workspace(body)).codes, expected);
+    });
+  }
 
   test('"if some PCI driver does the same trick ... we are back to square one": a driver deferring its stop to a second event', () => {
     const body = `  driver VirtioNetDxe for vnet1 {
