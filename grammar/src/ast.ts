@@ -29,7 +29,11 @@ export interface UnknownStatement extends Node { kind: 'unknown'; head: Word }
 // ----- platform ------------------------------------------------------------------
 
 export interface PlatformDecl extends Node { kind: 'platform'; name?: Word; braces?: Braces; items: PlatformItem[] }
-export type PlatformItem = ArchStmt | IommuDecl | RamDecl | ReservedDecl | DeviceDecl | UnknownStatement;
+export type PlatformItem = ArchStmt | IommuDecl | RamDecl | ReservedDecl | DeviceDecl | IoapicStmt | MmcfgStmt | UnknownStatement;
+/** An IO-APIC's MMIO page (x86); Xen keeps it out of dom0's IOMMU map. */
+export interface IoapicStmt extends Node { kind: 'ioapic'; address?: NumLit }
+/** The PCIe ECAM (MMCONFIG) window; Xen keeps it out of dom0's IOMMU map. */
+export interface MmcfgStmt extends Node { kind: 'mmcfg'; range?: RangeLit }
 
 export interface ArchStmt extends Node { kind: 'arch'; value?: Word }
 export interface IommuDecl extends Node { kind: 'iommu'; name?: Word; iommuKind?: Word; braces?: Braces; items: IommuItem[] }
@@ -107,7 +111,9 @@ export interface IommuProtocolDecl extends Node { kind: 'iommu-protocol'; braces
 
 // ----- xen -----------------------------------------------------------------------
 
-export interface XenDecl extends Node { kind: 'xen'; name?: Word; platform?: Ref; braces?: Braces; items: (Dom0Decl | DomainDecl | UnknownStatement)[] }
+export interface XenDecl extends Node { kind: 'xen'; name?: Word; platform?: Ref; braces?: Braces; items: (Dom0Decl | DomainDecl | XenRangeStmt | UnknownStatement)[] }
+/** Memory Xen keeps for itself (image, heap, stubs): never identity-mapped for dom0. */
+export interface XenRangeStmt extends Node { kind: 'xen-range'; range?: RangeLit }
 export interface Dom0Decl extends Node { kind: 'dom0'; braces?: Braces; items: XenItem[] }
 export interface DomainDecl extends Node { kind: 'domain'; name?: Word; braces?: Braces; items: XenItem[] }
 export type XenItem =

@@ -250,6 +250,8 @@ export class AstBuilder {
         };
       }
       case 'ramDecl': return this.ram(n);
+      case 'ioapicStmt': return { kind: 'ioapic', span: s, address: num(token(c, 'Number')) };
+      case 'mmcfgStmt': return { kind: 'mmcfg', span: s, range: this.range(node(c, 'range')) };
       case 'reservedDecl':
         return {
           kind: 'reserved', span: s, name: this.name(node(c, 'name')), regionType: this.enumValue(c, 'regionType'),
@@ -435,9 +437,10 @@ export class AstBuilder {
     };
   }
 
-  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | undefined {
+  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | undefined {
     const c = n.children;
     const s = span(n);
+    if (n.name === 'xenRangeStmt') return { kind: 'xen-range', span: s, range: this.range(node(c, 'range')) };
     if (n.name === 'dom0Decl') {
       const body = node(c, 'dom0Body');
       return { kind: 'dom0', span: s, braces: this.braces(body, s), items: body ? this.items(body, 'dom0Body', (i) => this.xenStmt(i)) : [] };

@@ -14,6 +14,7 @@ export const DECLARATION_KEYWORDS = [
 export const STATEMENT_KEYWORDS = [
   // platform and iommu
   'arch', 'iommu', 'ram', 'reserved', 'device', 'address-width', 'msi', 'cmdqv', 'page-sizes',
+  'ioapic', 'mmcfg',
   // device
   'bdf', 'group', 'tdisp', 'quirk', 'vf-of', 'class',
   // guest
@@ -24,7 +25,7 @@ export const STATEMENT_KEYWORDS = [
   // firmware
   'driver', 'map', 'on', 'iommu-protocol', 'stop-dma', 'unmap', 'unmap-all', 'signal', 'call',
   // xen
-  'dom0', 'domain', 'mode', 'pass', 'iommu-map', 'quarantine', 'map-reserved',
+  'dom0', 'domain', 'mode', 'pass', 'iommu-map', 'quarantine', 'map-reserved', 'xen-range',
   // cmdqv
   'owner', 'stream', 'vmid', 'hyp-own', 'batch',
 ] as const;

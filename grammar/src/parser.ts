@@ -211,8 +211,11 @@ export class IommuParser extends CstParser {
     this.bdfStmt, this.deviceIommuStmt, this.groupStmt, this.tdispFlag, this.quirkStmt, this.vfOfStmt, this.classStmt,
   ]);
 
+  public ioapicStmt = this.RULE('ioapicStmt', () => { this.CONSUME(kw('ioapic')); this.CONSUME(NumberLit); });
+  public mmcfgStmt = this.RULE('mmcfgStmt', () => { this.CONSUME(kw('mmcfg')); this.SUBRULE(this.range); });
+
   public platformBody = this.block('platformBody', () => [
-    this.archStmt, this.iommuDecl, this.ramDecl, this.reservedDecl, this.deviceDecl,
+    this.archStmt, this.iommuDecl, this.ramDecl, this.reservedDecl, this.deviceDecl, this.ioapicStmt, this.mmcfgStmt,
   ]);
 
   // ----- guest ---------------------------------------------------------------------
@@ -416,9 +419,10 @@ export class IommuParser extends CstParser {
   });
   public iommuMapStmt = this.RULE('iommuMapStmt', () => { this.CONSUME(kw('iommu-map')); this.oneOf('xenMap'); });
   public quarantineStmt = this.RULE('quarantineStmt', () => { this.CONSUME(kw('quarantine')); this.oneOf('quarantineMode'); });
-  public dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt]);
+  public xenRangeStmt = this.RULE('xenRangeStmt', () => { this.CONSUME(kw('xen-range')); this.SUBRULE(this.range); });
+  public dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt, this.iommuMapStmt]);
   public domainBody = this.block('domainBody', () => [this.modeStmt, this.passStmt, this.iommuMapStmt, this.quarantineStmt, this.ramDecl]);
-  public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl]);
+  public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl, this.xenRangeStmt]);
 
   // ----- SMMU CMDQV ----------------------------------------------------------------
 

@@ -178,7 +178,7 @@ guest cvm on altra {
     assert.equal(vi0.streams[0]!.virtualSid, 8n);
     assert.equal(a.model.guests.get('cvm')!.viommus[0]!.via, vi0);
     assert.equal(a.model.commands[0]!.vintf, vi0);
-    assert.equal(a.model.xens.get('host1')!.domains.get('d1')!.passed[0]!.sym.name, 'nic0');
+    assert.equal(a.model.xens.get('host1')!.domains.get('d1')!.passed[0]!.device.sym.name, 'nic0');
     assert.equal(a.model.firmwares.get('ovmf')!.drivers[0]!.device?.sym.name, 'nic0');
     assert.ok(a.model.references.some((r) => r.target.kind === 'mapping' && r.target.name === 'rx-ring'));
     assert.ok(a.model.references.some((r) => r.target.kind === 'event' && r.target.name === 'late'));

@@ -2,14 +2,18 @@
 import type * as A from '@iommu-lens/grammar';
 import { evaluateBdf, formatBdf } from './numbers';
 import { DEVICE_QUIRKS } from './pciRegisters';
+import { U64_MAX } from './interval';
 import type { Scope } from './scope';
 import type { Device, Iommu, IommuKind, Platform, RegionTarget, RegionType } from './types';
+
+/** An IO-APIC's register window: one 4 KiB page. */
+const IOAPIC_PAGE = 0x1000n;
 
 export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): void {
   if (!d.name) return;
   const p: Platform = {
     sym: ctx.sym('platform', uri, d.name, d.span), decl: d,
-    iommus: new Map(), devices: new Map(), ram: [], reserved: [], members: new Map(),
+    iommus: new Map(), devices: new Map(), ram: [], reserved: [], ioapics: [], mmcfg: [], members: new Map(),
   };
   // A duplicate is not entered in the model, but its contents are still checked.
   if (ctx.declareGlobal(p.sym, p)) ctx.model.platforms.set(p.sym.name, p);
@@ -49,6 +53,19 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
           type: item.regionType?.text as RegionType | undefined, range: ctx.range(uri, item.range), targets: [] as RegionTarget[],
         };
         if (ctx.declareLocal(p.members, r, scope)) p.reserved.push(r);
+        break;
+      }
+      case 'ioapic': {
+        const at = ctx.num(uri, item.address);
+        if (at === undefined) break;
+        if (at % IOAPIC_PAGE !== 0n) ctx.report('value-out-of-range', uri, item.address!.span, `an IO-APIC's registers start on a 4 KiB page boundary; ${item.address!.text} is not one`);
+        else if (at > U64_MAX - IOAPIC_PAGE + 1n) ctx.report('range-wraps', uri, item.address!.span, `the IO-APIC page at ${item.address!.text} runs past 0xffff_ffff_ffff_ffff`);
+        else p.ioapics.push({ range: { start: at, end: at + IOAPIC_PAGE - 1n }, stmt: item });
+        break;
+      }
+      case 'mmcfg': {
+        const range = ctx.range(uri, item.range);
+        if (range) p.mmcfg.push({ range, stmt: item });
         break;
       }
       default: break;

@@ -117,7 +117,7 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
     const x = ctx.global(uri, { name: ref.qualifier, span: ref.qualifier.span }, ['xen']) as Xen | undefined;
     if (!x) return;
     const dom = x.domains.get(ref.name.text);
-    if (dom) ctx.refer(uri, ref.name.span, dom.sym);
+    if (dom) { ctx.refer(uri, ref.name.span, dom.sym); r.domain = dom; }
     else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, x.domains.keys());
     r.platform = x.platform;
     return;
@@ -132,6 +132,7 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
   const domains = [...ctx.model.xens.values()].flatMap((x) => (x.domains.has(ref.name.text) ? [{ x, d: x.domains.get(ref.name.text)! }] : []));
   if (domains.length === 1) {
     ctx.refer(uri, ref.name.span, domains[0]!.d.sym);
+    r.domain = domains[0]!.d;
     r.platform = domains[0]!.x.platform;
   } else if (domains.length > 1) {
     ctx.report('ambiguous-name', uri, ref.span, `'${ref.name.text}' is a domain of ${domains.map((e) => e.x.sym.name).join(' and ')}; write XEN.${ref.name.text}`,

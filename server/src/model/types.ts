@@ -50,6 +50,9 @@ export interface Platform {
   devices: Map<string, Device>;
   ram: RamRegion[];
   reserved: ReservedRegion[];
+  /** x86 IO-APIC pages and PCIe ECAM windows: what Xen keeps out of dom0's IOMMU map. */
+  ioapics: { range: Interval; stmt: A.IoapicStmt }[];
+  mmcfg: { range: Interval; stmt: A.MmcfgStmt }[];
   /** Every member (device, IOMMU, ram, reserved) by name: one namespace. */
   members: Map<string, Member>;
 }
@@ -149,6 +152,8 @@ export interface ResolvedStep {
   range?: Interval;
   /** `config D command|devctl BITS`: the value written. */
   bits?: number;
+  /** `balloon`/`free` on a Xen domain. */
+  domain?: XenDomain;
 }
 
 export interface Timeline { sym: Sym; decl: A.TimelineDecl; steps: ResolvedStep[] }
@@ -210,22 +215,68 @@ export interface Firmware {
   events: Map<string, Sym>;
 }
 
+export type XenDomainMode = 'pv' | 'pvh' | 'hvm';
+export type XenMapMode = 'host-identity' | 'maintained' | 'pv-iommu' | 'virtual-vtd';
+export type XenQuarantine = 'off' | 'basic' | 'scratch-page';
+export type Dom0IommuOption = 'strict' | 'passthrough' | 'relaxed';
+
+/** A one-word setting of a `dom0` or `domain` block (`mode pv`, `iommu-map maintained`). */
+export type XenSetting = A.Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: A.Word };
+
+/** dom0 or a domain of a `xen` block, its settings as written (defaults are Xen's business: sim/xen.ts). */
+export interface XenDomain {
+  sym: Sym;
+  decl: A.DomainDecl | A.Dom0Decl;
+  xen: Xen;
+  isDom0: boolean;
+  mode?: XenDomainMode;
+  modeStmt?: XenSetting;
+  /** dom0: the `iommu` (dom0-iommu=) options. */
+  dom0Iommu: Dom0IommuOption[];
+  dom0IommuStmt?: Extract<A.XenItem, { kind: 'dom0-iommu' }>;
+  mapReserved?: boolean;
+  iommuMap?: XenMapMode;
+  iommuMapStmt?: XenSetting;
+  quarantine?: XenQuarantine;
+  quarantineStmt?: XenSetting;
+  /** Devices passed through, with the reference that names each. */
+  passed: { device: Device; ref: A.Ref }[];
+  ram: GuestRam[];
+}
+
 export interface Xen {
   sym: Sym;
   decl: A.XenDecl;
   platform?: Platform;
-  domains: Map<string, { sym: Sym; decl: A.DomainDecl | A.Dom0Decl; passed: Device[] }>;
+  domains: Map<string, XenDomain>;
+  /** `xen-range`: memory Xen keeps for itself. */
+  ranges: { range: Interval; stmt: A.XenRangeStmt }[];
 }
+
+export interface VintfStream { stmt: A.VintfItem & { kind: 'stream' }; device?: Device; virtualSid?: bigint }
 
 export interface Vintf {
   sym: Sym;
   decl: A.VintfDecl;
   iommu?: Iommu;
   guest?: Guest;
-  streams: { stmt: A.VintfItem & { kind: 'stream' }; device?: Device; virtualSid?: bigint }[];
+  owner?: 'guest' | 'host';
+  hypOwn?: { on: boolean; stmt: A.VintfItem };
+  vmid?: bigint;
+  streams: VintfStream[];
 }
 
-export interface CommandsBlock { uri: string; decl: A.CommandsDecl; vintf?: Vintf }
+/** One SMMU command of a batch: its opcode (if known) and operands by name. */
+export interface SmmuCmd {
+  node: A.SmmuCommand;
+  opcode?: string;
+  /** `asid 3`, `sid 0x8`, `va 0x1000`; a leading bare number under the opcode's first operand; flags (`leaf`) as `true`. */
+  operands: Map<string, { value: bigint | true; span: A.Span }>;
+}
+
+export interface SmmuBatch { decl: A.BatchDecl; commands: SmmuCmd[] }
+
+export interface CommandsBlock { uri: string; decl: A.CommandsDecl; vintf?: Vintf; batches: SmmuBatch[] }
 
 export interface Model {
   platforms: Map<string, Platform>;
