@@ -33,7 +33,7 @@ export const CODES = {
   'ambiguous-name': { severity: 'error', summary: 'A device name several platforms in play have; qualify it.' },
   'duplicate-setting': { severity: 'warning', summary: 'A setting given twice in one block; the last one wins.' },
   'duplicate-bdf': { severity: 'error', summary: 'Two devices of one platform at the same PCI address.' },
-  'unknown-value': { severity: 'error', summary: 'A register bit or device quirk the simulator does not know.' },
+  'unknown-value': { severity: 'error', summary: 'A register bit, device quirk, SMMU command or operand the simulator does not know.' },
   // ----- VFIO containers and guest RAM (sim/guests.ts) -----
   'ram-over-doorbell': { severity: 'error', summary: 'Guest RAM over an MSI doorbell window (msi, sw-msi or the msi-window) of an assigned group.' },
   'ram-over-reserved': { severity: 'error', summary: 'Guest RAM over a reserved or direct region of an assigned group.' },
@@ -90,6 +90,28 @@ export const CODES = {
   'pool-ram-conflict': { severity: 'warning', summary: 'Guest RAM overlaps a reserved region of another host of its pool.' },
   'pool-doorbell-conflict': { severity: 'warning', summary: "A guest's msi-window overlaps a reserved region of another host of its pool." },
   'pool-address-width': { severity: 'warning', summary: "Guest RAM beyond the IOMMU address width of another host of its pool." },
+  // ----- Xen (sim/xen.ts) -----
+  'xen-invalid-setting': { severity: 'error', summary: 'A Xen domain setting Xen does not accept for that kind of domain (HVM dom0, virtual VT-d on PV, ...).' },
+  'xen-pvh-dom0-not-strict': { severity: 'error', summary: "A PVH dom0 whose dom0-iommu mode is not strict: Xen panics." },
+  'xen-pv-iommu-on-maintained-map': { severity: 'error', summary: 'A domain drives through PV-IOMMU a map Xen maintains.' },
+  'xen-stray-dma-faults': { severity: 'warning', summary: 'A domain drives its own IOMMU map without scratch-page quarantine: stray DMA faults the host.' },
+  'xen-stray-dma-hidden': { severity: 'information', summary: 'A domain drives its own IOMMU map with scratch-page quarantine: stray DMA is silently absorbed.' },
+  'xen-shared-rmrr': { severity: 'error', summary: 'A device passed through alone whose RMRR it shares with other devices: Xen refuses (-EPERM).' },
+  'xen-identity-map-conflict': { severity: 'error', summary: 'An RMRR identity mapping overlapping another one of the domain with a different range (-EADDRINUSE).' },
+  'xen-stale-iommu-mapping': { severity: 'error', summary: 'A balloon or free step on a domain whose IOMMU map Xen does not maintain: stale BFN -> MFN entries.' },
+  'xen-p2m-outside-memory': { severity: 'warning', summary: 'A balloon or free step over memory the domain does not own (or gave back already).' },
+  // ----- SMMUv3 CMDQV (sim/cmdqv.ts) -----
+  'cmdqv-missing': { severity: 'error', summary: 'A VINTF on an IOMMU that is not an SMMUv3 with a CMDQV.' },
+  'cmdqv-too-many-vintfs': { severity: 'error', summary: 'More VINTFs on one SMMU than its CMDQV has.' },
+  'cmdqv-too-many-streams': { severity: 'error', summary: 'More streams in a VINTF than it has SID_MATCH/SID_REPLACE pairs.' },
+  'cmdqv-wrong-smmu': { severity: 'error', summary: "A VINTF stream whose device sits behind another physical SMMU than the VINTF's." },
+  'cmdqv-wrong-guest': { severity: 'error', summary: 'A vIOMMU backed by a VINTF that belongs to another guest.' },
+  'cmdqv-hyp-own-by-guest': { severity: 'error', summary: 'HYP_OWN left set on a guest-owned VINTF.' },
+  'cmdqv-unsupported-command': { severity: 'error', summary: "A command a guest-owned VINTF's queue does not take; it belongs on the emulated main queue." },
+  'cmdqv-mixed-batch': { severity: 'error', summary: 'A batch mixing commands the VINTF takes with commands it does not.' },
+  'cmdqv-batch-without-sync': { severity: 'error', summary: 'A batch not closed by CMD_SYNC: the guest cannot know it completed.' },
+  'cmdqv-unmapped-stream': { severity: 'error', summary: 'A command naming a stream ID no SID_MATCH pair of the VINTF matches.' },
+  'cmdqv-stage2-invalidation': { severity: 'error', summary: 'A stage-2 invalidation from a guest whose vSMMU has no stage 2.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -44,3 +44,18 @@ export function formatSize(v: bigint): string {
   for (const [unit, n] of UNITS) if (v >= n && v % n === 0n) return `${v / n}${unit}`;
   return hex(v);
 }
+
+/**
+ * In a list of disjoint intervals sorted by start (so ends are sorted too), the index of
+ * the first whose end is at or above `at`: where an overlap query starts.
+ */
+export function firstEndingFrom<T>(list: readonly T[], at: bigint, rangeOf: (x: T) => Interval): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rangeOf(list[mid]!).end < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -81,6 +81,7 @@ export class PlatformRegions {
   private obstacles?: Interval[];
   private everyIndex?: RegionIndex;
   private inUse?: Iommu[];
+  private wideDirect?: Resv[];
 
   constructor(readonly platform: Platform) {
     const byNumber = new Map<bigint, IommuGroup>();
@@ -151,6 +152,22 @@ export class PlatformRegions {
   /** The IOMMUs with devices whose aperture ends below `address`: none of their devices can map it. */
   iommusNotReaching(address: bigint): Iommu[] {
     return this.iommusInUse().filter((i) => address > apertureEnd(i));
+  }
+
+  /**
+   * The declared `direct` / `direct-relaxable` regions of one device (its RMRRs or unity
+   * maps): platform-wide, its IOMMU's, its group number's and its own. Xen maps these per
+   * device, not per group (RULES §8.3).
+   */
+  directRegionsOf(dev: Device): Resv[] {
+    const direct = (list: readonly Resv[] | undefined) => (list ?? []).filter((r) => r.type === 'direct' || r.type === 'direct-relaxable');
+    this.wideDirect ??= direct(this.wide);
+    return [
+      ...this.wideDirect,
+      ...(dev.iommu ? direct(this.perIommu.get(dev.iommu)?.regions) : []),
+      ...(dev.group !== undefined ? direct(this.perGroupNumber.get(dev.group)) : []),
+      ...direct(this.perDevice.get(dev)),
+    ];
   }
 
   groupOf(dev: Device): IommuGroup | undefined {

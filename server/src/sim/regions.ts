@@ -5,7 +5,7 @@
  * range" by binary search, so no check ever compares all regions pairwise.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { byStart, type Interval } from '../model/interval';
+import { byStart, firstEndingFrom, type Interval } from '../model/interval';
 import type { Iommu, RegionType, ReservedRegion } from '../model/types';
 
 /** `enum iommu_resv_type` order: equal starts sort by it. */
@@ -84,15 +84,7 @@ export class RegionIndex {
     for (const t of types) {
       const list = this.byType.get(t);
       if (!list) continue;
-      // Disjoint and sorted, so ends are sorted too: find the first end >= range.start.
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (list[mid]!.range.end < range.start) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < list.length && list[i]!.range.start <= range.end; i++) out.push(list[i]!);
+      for (let i = firstEndingFrom(list, range.start, (m) => m.range); i < list.length && list[i]!.range.start <= range.end; i++) out.push(list[i]!);
     }
     return out;
   }

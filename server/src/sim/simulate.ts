@@ -1,7 +1,8 @@
 /**
  * The simulator's entry point: from the resolved model, build every platform's groups
  * and regions, start every guest, replay every timeline, check every pool and run every
- * firmware through ExitBootServices. What it computes stays available (`Simulation`)
+ * firmware through ExitBootServices, build every Xen host's IOMMU maps and route every
+ * SMMU command batch through its VINTF. What it computes stays available (`Simulation`)
  * for hovers and the CLI; what fails becomes findings.
  */
 import type { Finding } from '../model/findings';
@@ -11,6 +12,8 @@ import { PlatformRegions } from './groups';
 import { simulateGuests, type GuestState } from './guests';
 import { checkPools, type PoolLayout } from './pools';
 import { runTimelines, type TimelineRun } from './timeline';
+import { runCmdqv, type CmdqvSimulation } from './cmdqv';
+import { runXen, type XenSimulation } from './xen';
 
 export interface Simulation {
   findings: Finding[];
@@ -21,6 +24,10 @@ export interface Simulation {
   pools: Map<Pool, PoolLayout>;
   /** Every firmware run through ExitBootServices. */
   firmwares: Map<Firmware, FirmwareRun>;
+  /** Every Xen host's domain maps, and the balloon/free steps replayed against them. */
+  xen: XenSimulation;
+  /** Every VINTF and where each command of a `commands` block goes. */
+  cmdqv: CmdqvSimulation;
   /** Groups and regions of a platform, built on first use. */
   regionsOf(p: Platform): PlatformRegions;
 }
@@ -37,5 +44,7 @@ export function simulate(model: Model): Simulation {
   const timelines = runTimelines(model, regionsOf, findings);
   const pools = checkPools(model, regionsOf, guests, findings);
   const firmwares = new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, findings)] as const));
-  return { findings, guests, timelines, pools, firmwares, regionsOf };
+  const xen = runXen(model, regionsOf, findings);
+  const cmdqv = runCmdqv(model, findings);
+  return { findings, guests, timelines, pools, firmwares, xen, cmdqv, regionsOf };
 }
