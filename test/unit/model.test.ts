@@ -167,7 +167,7 @@ guest cvm on altra {
     on event late tpl callback unmap-all
   }
 }`,
-      'cmdqv.iommu': 'vintf vi0 on smmu0 for cvm {\n  owner guest\n  stream nic0 as 0x8\n}\ncommands vi0 {\n  batch { CFGI_STE 0x8; CMD_SYNC }\n}',
+      'cmdqv.iommu': 'vintf vi0 on smmu0 for cvm {\n  owner guest\n  stream nic0 as 0x8\n}\ncommands vi0 {\n  batch { ATC_INV sid 0x8; CMD_SYNC }\n}',
       'xen.iommu': 'xen host1 on altra {\n  dom0 { mode pvh; iommu strict }\n  domain d1 { mode hvm; pass nic0 }\n}\ntimeline t { balloon d1 0x0 size 2M; free host1.d1 0x0 size 4K; balloon cvm }',
     };
     const a = analyze(files);

@@ -12,6 +12,8 @@ import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';
 import { firmwareHover, firmwarePartHover } from './firmwareHover';
 import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
+import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
+import { commandAt, commandHover, vintfHover } from './cmdqvHover';
 
 export interface HoverResult { markdown: string; span: Span }
 
@@ -60,6 +62,9 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
     case 'iommu': { const i = platform?.iommus.get(sym.name); if (i && i.sym === sym) markdown = iommuHover(a, platform!, i); break; }
     case 'firmware': { const fw = a.model.firmwares.get(sym.name); if (fw && fw.sym === sym) markdown = firmwareHover(a, fw); break; }
     case 'driver': case 'mapping': markdown = firmwarePartHover(a, sym); break;
+    case 'domain': markdown = domainHover(a, sym); break;
+    case 'xen': { const x = a.model.xens.get(sym.name); if (x && x.sym === sym) markdown = xenHover(a, x); break; }
+    case 'vintf': { const v = a.model.vintfs.get(sym.name); if (v && v.sym === sym) markdown = vintfHover(a, v); break; }
     case 'pool': { const p = a.model.pools.get(sym.name); const l = p && a.sim.pools.get(p); if (l && p.sym === sym) markdown = poolHover(p, l); break; }
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;
@@ -75,8 +80,12 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
   return markdown ? { markdown, span: at.span } : undefined;
 }
 
-/** Hovers on statements without a name under the cursor: timeline steps, `machine`. */
+/** Hovers on statements without a name under the cursor: timeline steps, SMMU commands, `machine`. */
 function statementHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
+  const p2m = p2mAt(a, uri, offset);
+  if (p2m) return { markdown: p2mHover(p2m), span: p2m.step.step.span };
+  const cmd = commandAt(a, uri, offset);
+  if (cmd) return { markdown: commandHover(cmd), span: cmd.cmd.node.span };
   const step = stepAt(a, uri, offset);
   if (step) return { markdown: stepHover(step), span: step.step.step.span };
   const g = machineAt(a, uri, offset);

@@ -14,3 +14,6 @@ export { describeVtomSplit } from './sev';
 export { formatRegister } from './pciConfig';
 export { slotLabel, type FirmwareRun, type EbsSlot } from './exitBootServices';
 export { EFI_OPERATION, operationMeaning } from './pciIo';
+export { describeMap, type DomainMap, type MapTerm } from './xenMaps';
+export type { P2mChange, XenRun } from './xen';
+export type { CommandRoute, VintfState } from './cmdqv';
