@@ -252,6 +252,47 @@ describe('language server over stdio', () => {
       { range: { start: { line: 12, character: 41 }, end: { line: 12, character: 59 } }, newText: 'from allocate-buffer' },
     ]);
   });
+
+  test("seeds 003 and 004: a Xen domain's map on hover, the stale-BFN finding on a balloon step, and the CMD_SYNC fix", async () => {
+    const uri = uriOf('xen-cmdqv.iommu');
+    const text = [
+      'platform dl388 {',
+      '  arch x86_64',
+      '  iommu dmar0 vt-d { address-width 46 }',
+      '  ram dram 0x1_0000_0000 size 16G',
+      '  device nic0 { bdf 0000:03:00.0; iommu dmar0; group 30 }',
+      '}',
+      'xen xh on dl388 {',
+      '  dom0 { mode pv; iommu relaxed }',
+      '}',
+      'timeline t {',
+      '  balloon xh.dom0 0x2_0000_0000 size 1G',
+      '}',
+      'platform grace {',
+      '  arch arm64',
+      '  iommu smmu0 smmuv3 { cmdqv vintfs 2 sids-per-vintf 4 }',
+      '  device vf0 { bdf 0008:01:00.2; iommu smmu0 stream 0x102; group 21 }',
+      '}',
+      'guest g on grace {',
+      '  machine virt memory 4G',
+      '  msi-window 0x8000000 size 1M',
+      '  viommu vsmmu0 smmuv3 via vi',
+      '  assign vf0',
+      '}',
+      'vintf vi on smmu0 for g { owner guest; vmid 3; stream vf0 as 0x8 }',
+      'commands vi {',
+      '  batch { ATC_INV sid 0x8 ssid 0 addr 0x1000 }',
+      '}',
+      '',
+    ].join('\n');
+    await client.open(uri, text);
+    assert.match(await client.hoverText(uri, 7, 3), /\*\*host map\*\* \(BFN == MFN for all of the host's RAM\), programmed once at boot/);
+    const stale = await client.diagnostic(uri, 'xen-stale-iommu-mapping');
+    assert.equal(stale.range.start.line, 10);
+    const fix = await client.firstFix(uri, await client.diagnostic(uri, 'cmdqv-batch-without-sync'));
+    assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 25, character: 44 }, end: { line: 25, character: 44 } }, newText: '; CMD_SYNC' }]);
+    assert.match(await client.hoverText(uri, 25, 12), /vSID 0x8 matches pair 1 of 4: SID_REPLACE 0x102 \(vf0\)/);
+  });
 });
 
 describe('iommu-lens-server command line', () => {

@@ -66,6 +66,7 @@ function command(ctx: Scope, uri: string, c: A.SmmuCommand): SmmuCmd {
     if (!op) continue;
     if (!op.fields.includes(o.text)) {
       ctx.unknownValue(uri, o, `${c.opcode.text} has no operand '${o.text}'${op.fields.length ? `; it takes ${op.fields.join(', ')}` : ''}`, op.fields);
+      if (ops[i + 1] && isNumber(ops[i + 1]!)) i++; // its value goes with it
       continue;
     }
     if (op.flags?.includes(o.text)) { cmd.operands.set(o.text, { value: true, span: o.span }); continue; }
