@@ -17,9 +17,9 @@ const GUEST = readFileSync(join(SEED, 'guests', 'gvm-a.iommu'), 'utf8');
 const VI_A = readFileSync(join(SEED, 'vintf', 'vi-a.iommu'), 'utf8');
 
 function check(files: Record<string, string>) {
-  const all = { 'host.iommu': HOST, 'guest.iommu': GUEST, 'vintf.iommu': VI_A, ...files };
+  const all: Record<string, string> = { 'host.iommu': HOST, 'guest.iommu': GUEST, 'vintf.iommu': VI_A, ...files };
   const a = analyze(all);
-  const text = (f: { uri: string }) => all[f.uri.replace('file:///ws/', '') as keyof typeof all]!;
+  const text = (f: { uri: string }) => all[f.uri.replace('file:///ws/', '')]!;
   return { a, all, codes: a.all.map((f) => `${f.code}@${slice(text(f), f.span)}`) };
 }
 
@@ -109,7 +109,7 @@ describe('VINTFs', () => {
 describe('hover on a command', () => {
   const files = commands('  batch { ATC_INV sid 0x10 ssid 0 addr 0x1000; CMD_SYNC }\n  batch { TLBI_NH_ASID asid 12 vmid 7; CFGI_STE 0x8; CMD_SYNC }');
   const { a, all } = check(files);
-  const text = all['cmds.iommu'];
+  const text = all['cmds.iommu']!;
   const at = (word: string) => hover(a, uri('cmds.iommu'), text.indexOf(word) + 1)?.markdown ?? '';
   test('queue, VMID and stream substitution', () => {
     const atc = at('ATC_INV');

@@ -208,17 +208,17 @@ describe('hover names each map in the terms of seed 003', () => {
 `;
   const files = { 'host.iommu': HOST, 'xen.iommu': xen, 't.iommu': 'timeline t { balloon xh.dom0 0x2_0000_0000 size 1G }\n' };
   const a = analyze(files);
-  const at = (name: string, word: string, file = 'xen.iommu') => hover(a, uri(file), files[file as keyof typeof files].indexOf(word) + 1)?.markdown ?? '';
+  const at = (word: string, file = 'xen.iommu') => hover(a, uri(file), files[file as keyof typeof files].indexOf(word) + 1)?.markdown ?? '';
   test('dom0, identity MFN, identity GFN, guest map, no map', () => {
-    assert.match(at('dom0', 'dom0'), /\*\*host map\*\*.*programmed once at boot/);
-    assert.match(at('dom0', 'dom0'), /RMRR identity mappings \(reference counted\):\n- `0x0\.\.0xffffff` rw, 1 reference: lpc0\n- `0xbdf6e000\.\.0xbdf84fff` rw, 4 references/);
-    assert.match(at('pvd', 'pvd'), /identity MFN map\*\* \(BFN == MFN\) that Xen \*\*maintains\*\*/);
-    assert.match(at('web', 'web'), /identity GFN map\*\* \(BFN == GFN\) that Xen \*\*maintains\*\*/);
-    assert.match(at('vt', 'vt '), /\*\*guest map\*\* \(BFN == GFN\).*driven by the domain \(virtual VT-d\)/s);
-    assert.match(at('idle', 'idle'), /no IOMMU map/);
+    assert.match(at('dom0'), /\*\*host map\*\*.*programmed once at boot/);
+    assert.match(at('dom0'), /RMRR identity mappings \(reference counted\):\n- `0x0\.\.0xffffff` rw, 1 reference: lpc0\n- `0xbdf6e000\.\.0xbdf84fff` rw, 4 references/);
+    assert.match(at('pvd'), /identity MFN map\*\* \(BFN == MFN\) that Xen \*\*maintains\*\*/);
+    assert.match(at('web'), /identity GFN map\*\* \(BFN == GFN\) that Xen \*\*maintains\*\*/);
+    assert.match(at('vt '), /\*\*guest map\*\* \(BFN == GFN\).*driven by the domain \(virtual VT-d\)/s);
+    assert.match(at('idle'), /no IOMMU map/);
   });
   test('the balloon step shows what stays mapped', () => {
-    const md = at('', 'balloon', 't.iommu');
+    const md = at('balloon', 't.iommu');
     assert.match(md, /Stale afterwards[^]*0x200000000\.\.0x23fffffff/);
   });
 });
