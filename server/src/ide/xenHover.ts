@@ -30,7 +30,7 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
     out.push('', `${m.strict ? 'Identity-mapped at boot besides dom0\'s own pages' : 'Identity-mapped at boot'} (arch_iommu_hwdom_init, ${formatSize(m.boot.mapped.size())}):`,
       codeBlock([...mapped.slice(0, LIMIT).map(formatInterval), ...(mapped.length > LIMIT ? [`... ${mapped.length - LIMIT} more`] : [])]));
     if (m.boot.leftOut.length) {
-      out.push('', 'Left out:', ...m.boot.leftOut.slice(0, LIMIT).map((l) => `- \`${formatInterval(l.range)}\`: ${l.why}`));
+      out.push('', 'Left out:', ...m.boot.leftOut.slice(0, LIMIT).map((l) => `- \`${formatInterval(l.range)}\`: ${l.why}${l.at ? ` (line ${a.lineIndex(l.at.uri).position(l.at.span.start).line + 1})` : ''}`));
     }
   }
   if (m.devices.length) out.push('', `Devices: ${m.devices.slice(0, LIMIT * 2).map((x) => x.sym.name).join(', ')}${m.devices.length > LIMIT * 2 ? ` and ${m.devices.length - LIMIT * 2} more` : ''}.`);

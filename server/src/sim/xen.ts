@@ -184,7 +184,7 @@ function p2mChange(s: ResolvedStep, m: DomainMap, given: Map<XenDomain, RangeSet
   // The part that is the domain's memory now: owned, not already given back.
   let released: Interval[] = asked;
   if (memory && !memory.empty && s.range) {
-    const owned = memory.overlapping(s.range).flatMap((p) => RangeSet.of(gone.ranges()).missing(p));
+    const owned = memory.overlapping(s.range).flatMap((p) => gone.missing(p));
     const outside = RangeSet.of(owned).missing(s.range);
     if (outside.length) {
       const already = outside.flatMap((p) => gone.overlapping(p));

@@ -58,7 +58,7 @@ export function dom0Options(d: XenDomain): { strict: boolean; passthrough: boole
   return { strict, passthrough: d.dom0Iommu.includes('passthrough') };
 }
 
-/** Builds every domain's map of one Xen host. `holder` records who holds each device (dom0 by default). */
+/** Builds every domain's map of one Xen host; dom0 holds every device not passed to a domain. */
 export function buildMaps(x: Xen, regions: PlatformRegions | undefined): Map<XenDomain, DomainMap> {
   const out = new Map<XenDomain, DomainMap>();
   const platform = x.platform;
@@ -133,13 +133,13 @@ function domainMap(m: DomainMap): void {
   const how = m.domain.iommuMap;
   const hasDevices = m.devices.length > 0;
   m.drivenByDomain = how === 'pv-iommu' || how === 'virtual-vtd';
+  m.memory = RangeSet.of(m.domain.ram.flatMap((r) => (r.range ? [r.range] : [])));
   if (!hasDevices) return; // no passed-through device: no IOMMU map at all (seed 003)
   // An HVM domain's GFN map is Xen's (shared with or synced to the P2M) whatever the domain asks.
   m.maintained = how === 'maintained' || how === undefined || (how === 'pv-iommu' && m.translated);
   m.term = m.maintained
     ? (m.translated ? 'identity GFN map' : 'identity MFN map')
     : (m.translated ? 'guest map' : 'identity MFN map');
-  m.memory = RangeSet.of(m.domain.ram.flatMap((r) => (r.range ? [r.range] : [])));
 }
 
 /** How many devices a declared region applies to: more than one is a shared RMRR (VT-d refuses to pass it alone). */
