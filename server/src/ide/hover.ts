@@ -6,7 +6,7 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 import { formatBdf, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
-import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW, sysfsLine } from '../sim';
+import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW, someOf, sysfsLine } from '../sim';
 import { DEVICE_QUIRKS } from '../model/pciRegisters';
 import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';
@@ -141,7 +141,7 @@ function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string {
   out.push('', `Applies to ${who}.`);
   const pr = a.sim.regionsOf(p);
   const groups = pr.groups.filter((g) => pr.regions(g).list().some((m) => m.sources.some((s) => s.kind === 'declared' && s.region === r)));
-  if (groups.length) out.push('', `In the reserved regions of ${groups.slice(0, 8).map(groupLabel).join(', ')}${groups.length > 8 ? ` and ${groups.length - 8} more` : ''}.`);
+  if (groups.length) out.push('', `In the reserved regions of ${someOf(groups.map(groupLabel), 8)}.`);
   return out.join('\n');
 }
 

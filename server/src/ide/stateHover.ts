@@ -7,7 +7,7 @@ import { refText, type Ref, type Span } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
 import { describeVtomSplit, formatRegister, groupLabel, machineLayout, physBitsError, type GuestSnapshot, type Held, type PoolLayout, type StepState, type TdiSnapshot } from '../sim';
 import type { Analysis } from './analysis';
-import { codeBlock } from './markdown';
+import { capped, codeBlock } from './markdown';
 
 const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
 
@@ -101,7 +101,7 @@ export function machineHover(g: Guest): string | undefined {
 export function poolHover(p: Pool, l: PoolLayout): string {
   const out = [`**pool ${p.sym.name}**: ${p.hosts.map((h) => h.sym.name).join(', ')}`, '',
     'A guest keeps the memory map it started with, so its RAM must avoid what every host reserves (RULES §4):',
-    codeBlock(l.avoid.slice(0, 30).map(formatInterval).concat(l.avoid.length > 30 ? [`... ${l.avoid.length - 30} more`] : [])),
+    codeBlock(capped(l.avoid.map(formatInterval), 30)),
     '', `RAM stays below \`${hex(l.limit)}\` (the narrowest IOMMU aperture), aligned to ${formatSize(l.align)}. \`iommu-lens layout --pool ${p.sym.name} --memory SIZE\` prints a safe map.`];
   return out.join('\n');
 }

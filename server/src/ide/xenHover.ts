@@ -6,9 +6,9 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 import { formatInterval, formatSize, intervalSize, type Sym, type Xen, type XenDomain } from '../model';
-import { describeMap, type DomainMap, type P2mChange } from '../sim';
+import { describeMap, someOf, type DomainMap, type P2mChange } from '../sim';
 import type { Analysis } from './analysis';
-import { codeBlock } from './markdown';
+import { capped, codeBlock } from './markdown';
 
 const LIMIT = 12;
 
@@ -28,12 +28,12 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
   if (m.boot) {
     const mapped = m.boot.mapped.ranges();
     out.push('', `${m.strict ? 'Identity-mapped at boot besides dom0\'s own pages' : 'Identity-mapped at boot'} (arch_iommu_hwdom_init, ${formatSize(m.boot.mapped.size())}):`,
-      codeBlock([...mapped.slice(0, LIMIT).map(formatInterval), ...(mapped.length > LIMIT ? [`... ${mapped.length - LIMIT} more`] : [])]));
+      codeBlock(capped(mapped.map(formatInterval), LIMIT)));
     if (m.boot.leftOut.length) {
       out.push('', 'Left out:', ...m.boot.leftOut.slice(0, LIMIT).map((l) => `- \`${formatInterval(l.range)}\`: ${l.why}${l.at ? ` (line ${a.lineIndex(l.at.uri).position(l.at.span.start).line + 1})` : ''}`));
     }
   }
-  if (m.devices.length) out.push('', `Devices: ${m.devices.slice(0, LIMIT * 2).map((x) => x.sym.name).join(', ')}${m.devices.length > LIMIT * 2 ? ` and ${m.devices.length - LIMIT * 2} more` : ''}.`);
+  if (m.devices.length) out.push('', `Devices: ${someOf(m.devices.map((x) => x.sym.name), LIMIT * 2)}.`);
   const ids = m.identity.entries();
   if (ids.length) {
     out.push('', 'RMRR identity mappings (reference counted):',

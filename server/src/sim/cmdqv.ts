@@ -47,7 +47,10 @@ export function runCmdqv(model: Model, out: Finding[]): CmdqvSimulation {
   const perIommu = new Map<Iommu, Vintf[]>();
   for (const v of model.vintfs.values()) {
     vintfs.set(v, vintfState(v, out));
-    if (v.iommu) perIommu.set(v.iommu, [...(perIommu.get(v.iommu) ?? []), v]);
+    if (!v.iommu) continue;
+    const list = perIommu.get(v.iommu);
+    if (list) list.push(v);
+    else perIommu.set(v.iommu, [v]);
   }
   for (const [iommu, list] of perIommu) {
     const max = iommu.cmdqv?.vintfs;

@@ -25,6 +25,11 @@ export function describeRegions(list: readonly MergedRegion[]): string {
   return distinct.length <= 2 ? names.join(' and ') : `${names.join(', ')} and ${distinct.length - 2} more`;
 }
 
+/** The first `n` names, then "and K more": messages about long lists stay one line. */
+export function someOf(names: readonly string[], n: number): string {
+  return names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', ');
+}
+
 export function regionRelated(list: readonly MergedRegion[]): Related[] {
   const out: Related[] = [];
   // The same region reached through several groups is one related location.

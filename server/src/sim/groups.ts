@@ -82,6 +82,7 @@ export class PlatformRegions {
   private everyIndex?: RegionIndex;
   private inUse?: Iommu[];
   private wideDirect?: Resv[];
+  private readonly iommuDirect = new Map<Iommu, Resv[]>();
 
   constructor(readonly platform: Platform) {
     const byNumber = new Map<bigint, IommuGroup>();
@@ -161,10 +162,13 @@ export class PlatformRegions {
    */
   directRegionsOf(dev: Device): Resv[] {
     const direct = (list: readonly Resv[] | undefined) => (list ?? []).filter((r) => r.type === 'direct' || r.type === 'direct-relaxable');
+    // Platform-wide and per-IOMMU lists are shared by many devices: filtered once each.
     this.wideDirect ??= direct(this.wide);
+    let perIommu = dev.iommu ? this.iommuDirect.get(dev.iommu) : undefined;
+    if (dev.iommu && !perIommu) this.iommuDirect.set(dev.iommu, (perIommu = direct(this.perIommu.get(dev.iommu)?.regions)));
     return [
       ...this.wideDirect,
-      ...(dev.iommu ? direct(this.perIommu.get(dev.iommu)?.regions) : []),
+      ...(perIommu ?? []),
       ...(dev.group !== undefined ? direct(this.perGroupNumber.get(dev.group)) : []),
       ...direct(this.perDevice.get(dev)),
     ];

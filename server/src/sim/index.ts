@@ -11,6 +11,7 @@ export { machineLayout, physBitsError, type MachineLayout } from './qemu';
 export type { TimelineRun, StepState, GuestSnapshot, Held } from './timeline';
 export type { TdiSnapshot } from './tdis';
 export { describeVtomSplit } from './sev';
+export { someOf } from './explain';
 export { formatRegister } from './pciConfig';
 export { slotLabel, type FirmwareRun, type EbsSlot } from './exitBootServices';
 export { EFI_OPERATION, operationMeaning } from './pciIo';

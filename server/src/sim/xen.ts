@@ -9,6 +9,7 @@ import { finding, type Finding, type Fix, type Location, type Related } from '..
 import { formatInterval, formatSize, intervalSize, type Interval } from '../model/interval';
 import { replace } from '../model/scope';
 import type { Device, Model, Platform, ResolvedStep, Xen, XenDomain } from '../model/types';
+import { someOf } from './explain';
 import type { PlatformRegions } from './groups';
 import { RangeSet } from './rangeset';
 import { buildMaps, describeMap, rmrrScope, type DomainMap } from './xenMaps';
@@ -209,7 +210,7 @@ function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding
   const total = stale.reduce((n, r) => n + intervalSize(r), 0n);
   const first = stale[0]!;
   const bfns = `${formatInterval(first)}${stale.length > 1 ? ` and ${stale.length - 1} more range${stale.length > 2 ? 's' : ''}` : ''} (${formatSize(total)})`;
-  const devices = m.devices.length > 4 ? `${m.devices.slice(0, 4).map((x) => x.sym.name).join(', ')} and ${m.devices.length - 4} more` : m.devices.map((x) => x.sym.name).join(', ');
+  const devices = someOf(m.devices.map((x) => x.sym.name), 4);
   const why = m.term === 'no translation'
     ? `dom0's devices bypass the IOMMU (dom0-iommu=passthrough), so the pages ${domainLabel(d)} ${what} stay reachable by DMA`
     : `${domainLabel(d)} has ${describeMap(m).replace(/\*\*/g, '')}; after it ${what} BFNs ${bfns}, those BFNs still map the old MFNs${m.drivenByDomain ? ' unless the domain unmaps them itself first' : ''}`;
