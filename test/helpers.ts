@@ -50,3 +50,33 @@ export function applyEdits(text: string, edits: readonly { span: Span; newText: 
   for (const e of [...edits].sort((x, y) => y.span.start - x.span.start)) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
   return out;
 }
+
+/**
+ * Inline text with markers, for ide-layer tests: `<|>` marks a cursor, `[[ ... ]]` a
+ * range. Returns the text without markers, the cursor offsets and the ranges, in order.
+ */
+export function markers(marked: string): { text: string; cursors: number[]; ranges: Span[] } {
+  let text = '';
+  const cursors: number[] = [];
+  const ranges: Span[] = [];
+  const open: number[] = [];
+  for (let i = 0; i < marked.length;) {
+    if (marked.startsWith('<|>', i)) { cursors.push(text.length); i += 3; }
+    else if (marked.startsWith('[[', i)) { open.push(text.length); i += 2; }
+    else if (marked.startsWith(']]', i)) {
+      const start = open.pop();
+      if (start === undefined) throw new Error(`']]' without '[[' at ${i}`);
+      ranges.push({ start, end: text.length });
+      i += 2;
+    } else { text += marked[i]; i++; }
+  }
+  if (open.length) throw new Error("'[[' without ']]'");
+  return { text, cursors, ranges: ranges.sort((x, y) => x.start - y.start) };
+}
+
+/** One cursor: the text without its marker and the offset. */
+export function cursor(marked: string): { text: string; offset: number } {
+  const m = markers(marked);
+  if (m.cursors.length !== 1) throw new Error(`expected one <|>, found ${m.cursors.length}`);
+  return { text: m.text, offset: m.cursors[0]! };
+}
