@@ -29,6 +29,8 @@ export interface Analysis {
   /** Findings per file, sorted; every file of the host has an entry (maybe empty). */
   findings: Map<string, Finding[]>;
   lineIndex(uri: string): LineIndex;
+  /** The parse of a file (syntax features, the formatter, inlay hints read it). */
+  ast(uri: string): SourceFile | undefined;
 }
 
 interface FileEntry {
@@ -85,7 +87,8 @@ export class AnalysisHost {
     const sim = simulate(model);
     for (const f of sim.findings) findings.get(f.uri)?.push(f);
     for (const list of findings.values()) list.sort(compareFindings);
-    return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri) };
+    const asts = new Map(parsed.map((p) => [p.uri, p.ast]));
+    return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri), ast: (uri) => asts.get(uri) };
   }
 
   private parseFile(uri: string, text: string): { ast: SourceFile; findings: Finding[] } {

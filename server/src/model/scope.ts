@@ -17,7 +17,7 @@ export class Scope {
   readonly findings: Finding[] = [];
   readonly model: Model = {
     platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
-    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [],
+    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [], unresolved: [],
   };
   /** The one global namespace. */
   readonly globals = new Map<string, { sym: Sym; entity: GlobalEntity }>();
@@ -120,6 +120,7 @@ export class Scope {
     }
     const entry = this.globals.get(ref.name.text);
     if (!entry) {
+      this.model.unresolved.push({ uri, span: ref.name.span, name: ref.name.text, kinds });
       const candidates = [...this.globals.values()].filter((e) => (kinds as readonly SymbolKind[]).includes(e.sym.kind)).map((e) => e.sym.name);
       this.unknown(uri, ref.name, `unknown ${want} '${ref.name.text}'`, candidates);
       return undefined;
@@ -160,6 +161,7 @@ export class Scope {
         if (q) {
           this.report('wrong-kind', uri, ref.qualifier.span, `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`);
         } else {
+          this.model.unresolved.push({ uri, span: ref.qualifier.span, name: ref.qualifier.text, kinds: ['platform'] });
           this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, this.model.platforms.keys());
         }
         return undefined;
@@ -182,6 +184,7 @@ export class Scope {
     const want = kinds.map((k) => KIND_NOUN[k]).join(' or ');
     const m = where.members.get(name.text);
     if (!m) {
+      this.model.unresolved.push({ uri, span: name.span, name: name.text, kinds, platform: where });
       const candidates = [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
       const elsewhere = kinds.includes('device') ? (this.deviceIndex.get(name.text) ?? []).filter((p) => p !== where) : [];
       const hint = elsewhere.length ? `; ${elsewhere.map((p) => p.sym.name).join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';

@@ -38,6 +38,12 @@ export interface Sym {
 /** A use of a name, resolved: for go-to-definition, references and rename. */
 export interface Reference { uri: string; span: A.Span; target: Sym }
 
+/**
+ * A name that resolved to nothing: what was wanted and where it was looked up, so the
+ * editor can offer to create it (a device on `platform`, a platform, a guest).
+ */
+export interface Unresolved { uri: string; span: A.Span; name: string; kinds: readonly SymbolKind[]; platform?: Platform }
+
 export type IommuKind = 'vt-d' | 'amd-vi' | 'smmuv3' | 'virtio-iommu';
 export type RegionType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi' | 'sw-msi';
 export type AssignMode = 'shared' | 'private' | 'bind-capable';
@@ -291,6 +297,8 @@ export interface Model {
   symbols: Sym[];
   /** Every resolved use of a name. */
   references: Reference[];
+  /** Every use of a name that resolved to nothing. */
+  unresolved: Unresolved[];
   /** Each file's comments (sorted): fixes that delete lines must keep them. */
   comments: Map<string, A.Span[]>;
 }
