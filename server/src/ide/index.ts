@@ -2,3 +2,6 @@ export * from './analysis';
 export * from './positions';
 export { hover, type HoverResult } from './hover';
 export { inlayHints, type InlayHint } from './inlayHints';
+export { definition, documentHighlights, prepareRename, references, rename, symbolAt, type Highlight, type Location, type TextEdit } from './navigation';
+export { documentSymbols, workspaceSymbols, type OutlineSymbol, type WorkspaceSymbol } from './symbols';
+export { codeActions, type CodeAction } from './codeActions';

@@ -1,0 +1,125 @@
+/**
+ * Navigation over resolved names: go to definition, find references, document
+ * highlights and rename. Everything reads `model.symbols` (declarations) and
+ * `model.references` (resolved uses), so a name means here exactly what it means to
+ * the simulator: `nic0` in a guest on epyc-a is epyc-a's nic0, never epyc-b's.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { GLOBAL_KINDS, KIND_NOUN, type Reference, type Sym, type SymbolKind } from '../model';
+import { article } from '../model/scope';
+import type { Analysis } from './analysis';
+
+export interface Location { uri: string; span: Span }
+export interface TextEdit { uri: string; span: Span; newText: string }
+
+const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
+
+/** Every use of each symbol, built once per analysis (references are looked up per request). */
+const usesCache = new WeakMap<Analysis, Map<Sym, Reference[]>>();
+
+function usesOf(a: Analysis, sym: Sym): Reference[] {
+  let uses = usesCache.get(a);
+  if (!uses) {
+    uses = new Map();
+    for (const r of a.model.references) {
+      const list = uses.get(r.target);
+      if (list) list.push(r); else uses.set(r.target, [r]);
+    }
+    usesCache.set(a, uses);
+  }
+  return uses.get(sym) ?? [];
+}
+
+/**
+ * The symbol whose name covers `offset`: a resolved use first (a use inside a
+ * declaration, like `vf-of pf0`, is about the use), then a declaration's name.
+ */
+export function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: Span; isDeclaration: boolean } | undefined {
+  for (const r of a.model.references) if (r.uri === uri && inside(r.span, offset)) return { sym: r.target, span: r.span, isDeclaration: false };
+  for (const s of a.model.symbols) if (s.uri === uri && inside(s.nameSpan, offset)) return { sym: s, span: s.nameSpan, isDeclaration: true };
+  return undefined;
+}
+
+export function definition(a: Analysis, uri: string, offset: number): Location | undefined {
+  const at = symbolAt(a, uri, offset);
+  return at && { uri: at.sym.uri, span: at.sym.nameSpan };
+}
+
+/** Every use of the name at `offset`, in every file, with its declaration first if asked. */
+export function references(a: Analysis, uri: string, offset: number, includeDeclaration = true): Location[] {
+  const at = symbolAt(a, uri, offset);
+  if (!at) return [];
+  const uses = usesOf(a, at.sym).map((r) => ({ uri: r.uri, span: r.span }));
+  return includeDeclaration ? [{ uri: at.sym.uri, span: at.sym.nameSpan }, ...uses] : uses;
+}
+
+export interface Highlight { span: Span; kind: 'read' | 'write' }
+
+/** The name's declaration (write) and uses (read) in this file. */
+export function documentHighlights(a: Analysis, uri: string, offset: number): Highlight[] {
+  const at = symbolAt(a, uri, offset);
+  if (!at) return [];
+  const out: Highlight[] = [];
+  if (at.sym.uri === uri) out.push({ span: at.sym.nameSpan, kind: 'write' });
+  for (const r of usesOf(a, at.sym)) if (r.uri === uri) out.push({ span: r.span, kind: 'read' });
+  return out.sort((x, y) => x.span.start - y.span.start);
+}
+
+// ----- rename ----------------------------------------------------------------------
+
+/** A name the lexer reads as one word (keywords are contextual, so they are fine). */
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** Platform members share one namespace per platform; a guest's RAM and vIOMMUs one per guest. */
+const LOCAL_NAMESPACE: Partial<Record<SymbolKind, string>> = {
+  device: 'member', iommu: 'member', ram: 'member', reserved: 'member', 'guest-ram': 'local', viommu: 'local',
+};
+
+function namespaceOf(sym: Sym): string {
+  if (GLOBAL_KINDS.includes(sym.kind)) return 'global';
+  return `${LOCAL_NAMESPACE[sym.kind] ?? sym.kind}@${sym.container ?? ''}`;
+}
+
+export type PrepareRename = { span: Span; placeholder: string } | { error: string };
+
+export function prepareRename(a: Analysis, uri: string, offset: number): PrepareRename {
+  const at = symbolAt(a, uri, offset);
+  if (!at) return { error: 'There is no declared name here to rename.' };
+  return { span: at.span, placeholder: at.sym.name };
+}
+
+export type RenameResult = { edits: TextEdit[] } | { error: string };
+
+/**
+ * Renames a declaration and every use of it across the workspace. Refused when the new
+ * name is not a name or is taken in the same namespace (it would re-point uses of the
+ * other name, or make a duplicate). Uses are the resolved ones: `nic0` written in a step
+ * after a migration is the new platform's nic0 and is left alone.
+ */
+export function rename(a: Analysis, uri: string, offset: number, newName: string): RenameResult {
+  const at = symbolAt(a, uri, offset);
+  if (!at) return { error: 'There is no declared name here to rename.' };
+  const { sym } = at;
+  if (!NAME.test(newName)) return { error: `'${newName}' is not a name: a name starts with a letter and holds letters, digits, '_' and '-'.` };
+  if (newName === sym.name) return { edits: [] };
+  const ns = namespaceOf(sym);
+  const taken = a.model.symbols.find((s) => s !== sym && s.name === newName && namespaceOf(s) === ns);
+  if (taken) {
+    const line = a.lineIndex(taken.uri).position(taken.nameSpan.start).line + 1;
+    return { error: `'${newName}' is already ${article(KIND_NOUN[taken.kind])}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).` };
+  }
+  const uses = usesOf(a, sym);
+  const edits: TextEdit[] = [{ uri: sym.uri, span: sym.nameSpan, newText: newName }];
+  const seen = new Set<string>([key(sym.uri, sym.nameSpan)]);
+  for (const r of uses) {
+    const k = key(r.uri, r.span);
+    if (seen.has(k)) continue; // one span resolved twice is one edit
+    seen.add(k);
+    edits.push({ uri: r.uri, span: r.span, newText: newName });
+  }
+  return { edits };
+}
+
+function key(uri: string, span: Span): string {
+  return `${uri}#${span.start}:${span.end}`;
+}
