@@ -1,29 +1,27 @@
 /**
- * Inlay hints: what the simulator computes from a short line, shown at its end. A
- * `machine` statement gets QEMU's RAM ranges (RULES §3); a guest `ram` line written as
- * `START size SIZE` gets its inclusive end.
+ * Inlay hints: what is computed from a short line, shown where it applies. Every range
+ * gets what it does not spell out: `START size SIZE` its inclusive end, `START..END` its
+ * size. A `machine` statement gets QEMU's RAM ranges (RULES §3).
  */
-import type { Span } from '@iommu-lens/grammar';
-import { formatInterval, hex } from '../model';
+import type { RangeLit, Span } from '@iommu-lens/grammar';
+import { evaluateRange, formatInterval, formatSize, hex, intervalSize } from '../model';
 import { machineLayout } from '../sim';
 import type { Analysis } from './analysis';
 
 export interface InlayHint { offset: number; label: string; tooltip?: string }
 
-/** Hints for the guests of one file, within `span` if given. */
+/** Hints for one file, within `span` if given. */
 export function inlayHints(a: Analysis, uri: string, span?: Span): InlayHint[] {
   const out: InlayHint[] = [];
   const wanted = (s: Span) => !span || (s.end >= span.start && s.start <= span.end);
+  for (const decl of a.ast(uri)?.decls ?? []) {
+    if (wanted(decl.span)) for (const r of rangesIn(decl)) if (wanted(r.span)) rangeHint(r, out);
+  }
   for (const g of a.model.guests.values()) {
-    if (g.sym.uri !== uri || !wanted(g.decl.span)) continue;
-    for (const r of g.ram) {
-      if (r.range && r.decl.range?.size && wanted(r.decl.span)) {
-        out.push({ offset: r.decl.range.span.end, label: ` ..${hex(r.range.end)}`, tooltip: `guest RAM ${r.sym.name}: ${formatInterval(r.range)} (inclusive end)` });
-      }
-    }
     const m = g.machine;
-    const layout = m && wanted(m.stmt.span) ? machineLayout(g) : undefined;
-    if (!m || !layout) continue;
+    if (g.sym.uri !== uri || !m || !wanted(m.stmt.span)) continue;
+    const layout = machineLayout(g);
+    if (!layout) continue;
     const ranges = layout.ram.map((r) => `${r.name} ${formatInterval(r.range)}`).join(', ');
     out.push({
       offset: m.stmt.span.end,
@@ -32,4 +30,23 @@ export function inlayHints(a: Analysis, uri: string, span?: Span): InlayHint[] {
     });
   }
   return out.sort((x, y) => x.offset - y.offset);
+}
+
+function rangeHint(r: RangeLit, out: InlayHint[]): void {
+  const v = evaluateRange(r);
+  if (!v.ok) return; // the model reports what is wrong with it
+  if (r.size) out.push({ offset: r.span.end, label: ` ..${hex(v.value.end)}`, tooltip: `${formatInterval(v.value)} (inclusive end)` });
+  else if (r.end) out.push({ offset: r.span.end, label: ` (${formatSize(intervalSize(v.value))})`, tooltip: `${intervalSize(v.value)} bytes` });
+}
+
+/** Every range literal under an AST node, in order. Ranges are the only nodes with a `start` literal. */
+function* rangesIn(node: unknown): Generator<RangeLit> {
+  if (Array.isArray(node)) {
+    for (const n of node) yield* rangesIn(n);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (typeof o.start === 'object' && o.start && 'text' in o.start) { yield o as unknown as RangeLit; return; }
+  for (const [k, v] of Object.entries(o)) if (k !== 'span' && v && typeof v === 'object') yield* rangesIn(v);
 }

@@ -1,9 +1,10 @@
-/** Project findings → LSP diagnostics, and their fixes → quick-fix code actions. */
+/** Project the ide layer's results into LSP shapes: diagnostics, code actions, workspace edits, symbols. */
 import {
-  CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type DiagnosticRelatedInformation, type Range, type TextEdit,
+  CodeActionKind, DiagnosticSeverity, SymbolKind, type CodeAction, type Diagnostic, type DiagnosticRelatedInformation, type DocumentSymbol,
+  type Range, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
-import type { Analysis } from '../ide';
-import type { Finding, Severity } from '../model';
+import { codeActions, type Analysis, type LineIndex, type OutlineSymbol, type TextEdit as IdeTextEdit } from '../ide';
+import type { Finding, Severity, SymbolKind as OurSymbolKind } from '../model';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -27,24 +28,40 @@ export function toDiagnostic(f: Finding, analysis: Pick<Analysis, 'lineIndex'>):
   };
 }
 
-function sameRange(a: Range, b: Range): boolean {
-  return a.start.line === b.start.line && a.start.character === b.start.character
-    && a.end.line === b.end.line && a.end.character === b.end.character;
+/** The ide layer's actions as quick fixes, each tied to the diagnostic of its finding. */
+export function toCodeActions(analysis: Analysis, uri: string, range: Range): CodeAction[] {
+  const lines = analysis.lineIndex(uri);
+  return codeActions(analysis, uri, { start: lines.offset(range.start), end: lines.offset(range.end) }).map((action) => ({
+    title: action.title,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: action.finding ? [toDiagnostic(action.finding, analysis)] : undefined,
+    isPreferred: action.isPreferred,
+    edit: toWorkspaceEdit(analysis, action.edits),
+  }));
 }
 
-/** The fixes of the findings behind the diagnostics the editor asks about. */
-export function toCodeActions(analysis: Analysis, uri: string, diagnostics: readonly Diagnostic[]): CodeAction[] {
-  const actions: CodeAction[] = [];
-  const findings = analysis.findings.get(uri) ?? [];
-  for (const d of diagnostics) {
-    for (const f of findings) {
-      if (f.code !== d.code || !f.fixes.length || !sameRange(analysis.lineIndex(uri).range(f.span), d.range)) continue;
-      for (const fix of f.fixes) {
-        const changes: Record<string, TextEdit[]> = {};
-        for (const e of fix.edits) (changes[e.uri] ??= []).push({ range: analysis.lineIndex(e.uri).range(e.span), newText: e.newText });
-        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: f.fixes.length === 1, edit: { changes } });
-      }
-    }
-  }
-  return actions;
+export function toWorkspaceEdit(analysis: Pick<Analysis, 'lineIndex'>, edits: readonly IdeTextEdit[]): WorkspaceEdit {
+  const changes: Record<string, TextEdit[]> = {};
+  for (const e of edits) (changes[e.uri] ??= []).push({ range: analysis.lineIndex(e.uri).range(e.span), newText: e.newText });
+  return { changes };
+}
+
+/** LSP's symbol kinds for ours: the outline icon of each kind of name. */
+export const SYMBOL_KIND: Record<OurSymbolKind, SymbolKind> = {
+  platform: SymbolKind.Namespace, guest: SymbolKind.Class, timeline: SymbolKind.Event, pool: SymbolKind.Array,
+  firmware: SymbolKind.Module, xen: SymbolKind.Namespace, vintf: SymbolKind.Interface, device: SymbolKind.Object,
+  iommu: SymbolKind.Interface, ram: SymbolKind.Field, reserved: SymbolKind.Constant, 'guest-ram': SymbolKind.Field,
+  viommu: SymbolKind.Interface, driver: SymbolKind.Function, mapping: SymbolKind.Variable, event: SymbolKind.Event,
+  domain: SymbolKind.Class,
+};
+
+export function toDocumentSymbol(s: OutlineSymbol, lines: LineIndex): DocumentSymbol {
+  return {
+    name: s.name,
+    detail: s.detail,
+    kind: SYMBOL_KIND[s.kind],
+    range: lines.range(s.span),
+    selectionRange: lines.range(s.nameSpan),
+    children: s.children.map((c) => toDocumentSymbol(c, lines)),
+  };
 }

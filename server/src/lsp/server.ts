@@ -4,12 +4,16 @@
  * every .iommu file of the workspace, open or not.
  */
 import {
-  CodeActionKind, createConnection, DidChangeWatchedFilesNotification, FileChangeType, MarkupKind, ProposedFeatures, TextDocuments,
-  TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult,
+  CodeActionKind, createConnection, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind,
+  ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AnalysisHost, Cancelled, DEFAULT_OPTIONS, hover, inlayHints, type Analysis } from '../ide';
-import { toCodeActions, toDiagnostic } from './convert';
+import type { Span } from '@iommu-lens/grammar';
+import {
+  AnalysisHost, Cancelled, DEFAULT_OPTIONS, definition, documentHighlights, documentSymbols, hover, inlayHints, prepareRename, references, rename,
+  workspaceSymbols, type Analysis,
+} from '../ide';
+import { SYMBOL_KIND, toCodeActions, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
 export interface ServerSettings { maxFileSize: number; debounceMs: number }
@@ -76,6 +80,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (stale || !last) analyzeNow();
     return last;
   };
+  /** The current analysis, if it holds `uri`. */
+  const at = (uri: string): Analysis | undefined => {
+    const a = current();
+    return a && host.hasFile(uri) ? a : undefined;
+  };
+  const toLocation = (a: Analysis, l: { uri: string; span: Span }): Location => ({ uri: l.uri, range: a.lineIndex(l.uri).range(l.span) });
 
   const schedule = (delay = settings.debounceMs) => {
     generation++; // cancels a run in progress
@@ -94,6 +104,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         inlayHintProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        documentHighlightProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: { label: 'IOMMU Lens' },
+        workspaceSymbolProvider: true,
       },
       serverInfo: { name: 'iommu-lens', version: '0.1.0' },
     };
@@ -136,8 +152,65 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onCodeAction((params) => {
+    const a = at(params.textDocument.uri);
+    return a ? toCodeActions(a, params.textDocument.uri, params.range) : [];
+  });
+
+  connection.onDefinition((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    const target = a && definition(a, uri, a.lineIndex(uri).offset(params.position));
+    return target ? toLocation(a!, target) : null;
+  });
+
+  connection.onReferences((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    if (!a) return [];
+    return references(a, uri, a.lineIndex(uri).offset(params.position), params.context.includeDeclaration).map((l) => toLocation(a, l));
+  });
+
+  connection.onDocumentHighlight((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    if (!a) return [];
+    const lines = a.lineIndex(uri);
+    return documentHighlights(a, uri, lines.offset(params.position)).map((h) => ({
+      range: lines.range(h.span), kind: h.kind === 'write' ? DocumentHighlightKind.Write : DocumentHighlightKind.Read,
+    }));
+  });
+
+  connection.onPrepareRename((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    if (!a) return null;
+    const r = prepareRename(a, uri, a.lineIndex(uri).offset(params.position));
+    if ('error' in r) throw new ResponseError(ErrorCodes.InvalidRequest, r.error);
+    return { range: a.lineIndex(uri).range(r.span), placeholder: r.placeholder };
+  });
+
+  connection.onRenameRequest((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    if (!a) return null;
+    const r = rename(a, uri, a.lineIndex(uri).offset(params.position), params.newName);
+    if ('error' in r) throw new ResponseError(ErrorCodes.InvalidRequest, r.error);
+    return toWorkspaceEdit(a, r.edits);
+  });
+
+  connection.onDocumentSymbol((params) => {
+    const a = at(params.textDocument.uri);
+    if (!a) return [];
+    const lines = a.lineIndex(params.textDocument.uri);
+    return documentSymbols(a, params.textDocument.uri).map((s) => toDocumentSymbol(s, lines));
+  });
+
+  connection.onWorkspaceSymbol((params) => {
     const a = current();
-    return a ? toCodeActions(a, params.textDocument.uri, params.context.diagnostics) : [];
+    if (!a) return [];
+    return workspaceSymbols(a, params.query).map((s) => ({
+      name: s.name, kind: SYMBOL_KIND[s.kind], containerName: s.container, location: toLocation(a, s),
+    }));
   });
 
   documents.onDidOpen((e) => { setFile(e.document.uri, e.document.getText()); schedule(0); });

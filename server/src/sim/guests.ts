@@ -11,10 +11,10 @@ import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interva
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
 import { Container } from './container';
 import { DEFAULT_DOORBELL_SIZE, DOORBELL_BLOCKERS, placeDoorbell } from './doorbell';
-import { deviceRelated, describeRegions, regionRelated } from './explain';
+import { deviceRelated, describeRegions, regionRelated, someOf } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './groups';
 import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
-import { claim, newClaims, realize, type Claims, type FixFor, type Site } from './realize';
+import { claim, newClaims, realize, type Claim, type Claims, type FixFor, type Site } from './realize';
 import type { MergedRegion } from './regions';
 import { checkGuestAssignments } from './sev';
 
@@ -119,8 +119,17 @@ function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): voi
     const names = left.map((d) => d.sym.name).join(', ');
     out.push(finding('group-partly-assigned', c.site,
       `${groupLabel(group)} also holds ${names}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
-      { related: left.map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)) }));
+      { related: left.map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)), fixes: [assignRest(c, left)] }));
   }
+}
+
+/** The fix that makes the group viable: the guest takes the rest of it, one `assign` line each. */
+function assignRest(c: Claim, left: readonly Device[]): Fix {
+  const lines = left.map((d) => `\n  assign ${d.sym.name}`).join('');
+  return {
+    title: `Assign ${someOf(left.map((d) => d.sym.name), 3)} to guest ${c.guest.sym.name} too`,
+    edits: [{ uri: c.site.uri, span: { start: c.site.span.end, end: c.site.span.end }, newText: lines }],
+  };
 }
 
 /** Guest RAM ranges overlapping one another: the second map is `-EEXIST`. Sort and sweep. */

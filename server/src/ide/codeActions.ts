@@ -1,0 +1,91 @@
+/**
+ * Code actions: every fix the engines attached to a finding under the cursor, plus
+ * creating what a name refers to when nothing declares it (a device on the platform it
+ * was looked up on, a platform, a guest). Creations insert a skeleton block in the
+ * file's own indentation; they never touch anything else.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import type { Finding, Platform, Unresolved } from '../model';
+import type { Analysis } from './analysis';
+import type { TextEdit } from './navigation';
+
+export interface CodeAction {
+  title: string;
+  edits: TextEdit[];
+  /** The finding the action answers, so the editor can tie it to its diagnostic. */
+  finding?: Finding;
+  isPreferred?: boolean;
+}
+
+const touches = (s: Span, range: Span) => s.start <= range.end && range.start <= s.end;
+
+export function codeActions(a: Analysis, uri: string, range: Span): CodeAction[] {
+  const out: CodeAction[] = [];
+  const findings = (a.findings.get(uri) ?? []).filter((f) => touches(f.span, range));
+  for (const f of findings) {
+    for (const fix of f.fixes) out.push({ title: fix.title, edits: fix.edits, finding: f, isPreferred: f.fixes.length === 1 });
+  }
+  for (const u of a.model.unresolved) {
+    if (u.uri !== uri || !touches(u.span, range)) continue;
+    const finding = findings.find((f) => f.code === 'unknown-name' && f.span.start === u.span.start && f.span.end === u.span.end);
+    for (const action of creations(a, u)) out.push({ ...action, finding });
+  }
+  return out;
+}
+
+function creations(a: Analysis, u: Unresolved): CodeAction[] {
+  const out: CodeAction[] = [];
+  if (u.platform && u.kinds.includes('device')) {
+    const edit = createDevice(a, u.platform, u.name);
+    if (edit) out.push({ title: `Create device '${u.name}' on platform ${u.platform.sym.name}`, edits: [edit] });
+  }
+  if (!u.platform && u.kinds.includes('platform')) {
+    out.push({ title: `Create platform '${u.name}'`, edits: [appendBlock(a, u.uri, `platform ${u.name} {\n}`)] });
+  }
+  if (!u.platform && u.kinds.includes('guest')) {
+    const on = [...a.model.platforms.values()].find((p) => p.sym.uri === u.uri) ?? a.model.platforms.values().next().value;
+    if (on) out.push({ title: `Create guest '${u.name}' on platform ${on.sym.name}`, edits: [appendBlock(a, u.uri, `guest ${u.name} on ${on.sym.name} {\n}`)] });
+  }
+  return out;
+}
+
+/**
+ * `device NAME { iommu I }` as the platform's last member, indented like its other
+ * members. The IOMMU is filled in when the platform has exactly one: the device is
+ * then assignable as soon as it has a group.
+ */
+function createDevice(a: Analysis, p: Platform, name: string): TextEdit | undefined {
+  const close = p.decl.braces?.close;
+  if (!close) return undefined;
+  const text = a.lineIndex(p.sym.uri).text;
+  const outer = indentAt(text, p.decl.span.start);
+  const first = p.decl.items[0];
+  const inner = first && lineStart(text, first.span.start) > lineStart(text, p.decl.span.start) ? indentAt(text, first.span.start) : `${outer}  `;
+  const step = inner.startsWith(outer) && inner.length > outer.length ? inner.slice(outer.length) : '  ';
+  const iommus = [...p.iommus.values()];
+  const body = iommus.length === 1 ? `\n${inner}${step}iommu ${iommus[0]!.sym.name}\n${inner}` : '\n' + inner;
+  const block = `${inner}device ${name} {${body}}\n`;
+  const start = lineStart(text, close.start);
+  if (/^[ \t]*$/.test(text.slice(start, close.start))) {
+    return { uri: p.sym.uri, span: { start, end: start }, newText: block };
+  }
+  // `platform p { ... }` on one line: open it up before its `}`.
+  return { uri: p.sym.uri, span: { start: close.start, end: close.start }, newText: `\n${block}${outer}` };
+}
+
+/** A new top-level block at the end of the file, after one blank line. */
+function appendBlock(a: Analysis, uri: string, block: string): TextEdit {
+  const text = a.lineIndex(uri).text;
+  const end = text.length;
+  const lead = text.length === 0 ? '' : text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+  return { uri, span: { start: end, end }, newText: `${lead}${block}\n` };
+}
+
+function lineStart(text: string, offset: number): number {
+  return Math.max(text.lastIndexOf('\n', offset - 1), text.lastIndexOf('\r', offset - 1)) + 1;
+}
+
+function indentAt(text: string, offset: number): string {
+  const start = lineStart(text, offset);
+  return /^[ \t]*/.exec(text.slice(start, offset))![0];
+}
