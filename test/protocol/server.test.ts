@@ -4,79 +4,20 @@
  * diagnostics it publishes, for open files and for files only on disk.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  createProtocolConnection, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
-  DidOpenTextDocumentNotification, ExitNotification, FileChangeType, InitializedNotification, InitializeRequest,
-  PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter, HoverRequest, InlayHintRequest, CodeActionRequest,
-  type CodeAction, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+  DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InitializedNotification, InitializeRequest, InlayHintRequest,
+  CodeActionRequest, DefinitionRequest, DocumentHighlightKind, DocumentHighlightRequest, DocumentSymbolRequest, PrepareRenameRequest,
+  ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest,
+  type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
 } from 'vscode-languageserver-protocol/node';
-
-const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
-
-class Client {
-  readonly latest = new Map<string, Diagnostic[]>();
-  private waiters: { check: () => boolean; resolve: () => void }[] = [];
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly conn: ProtocolConnection;
-
-  constructor() {
-    this.proc = spawn(process.execPath, [SERVER, '--stdio']);
-    this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
-    this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
-      this.latest.set(p.uri, p.diagnostics);
-      this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
-    });
-    this.conn.listen();
-  }
-
-  /** Resolves when `check` holds on the diagnostics received so far. */
-  until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; have ${JSON.stringify([...this.latest])}`)), ms);
-      this.waiters.push({ check, resolve: () => { clearTimeout(timer); resolve(); } });
-    });
-  }
-
-  codes(uri: string): string[] {
-    return (this.latest.get(uri) ?? []).map((d) => String(d.code));
-  }
-
-  open(uri: string, text: string): Promise<void> {
-    return this.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
-  }
-
-  /** Waits for a diagnostic with `code` in `uri` and returns it. */
-  async diagnostic(uri: string, code: string): Promise<Diagnostic> {
-    await this.until(() => this.codes(uri).includes(code), code);
-    return this.latest.get(uri)!.find((x) => x.code === code)!;
-  }
-
-  /** The first code action offered for diagnostic `d`. */
-  async firstFix(uri: string, d: Diagnostic): Promise<CodeAction> {
-    const actions = await this.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
-    return actions?.[0] as CodeAction;
-  }
-
-  /** The markdown of the hover at a position. */
-  async hoverText(uri: string, line: number, character: number): Promise<string> {
-    const h = await this.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
-    return (h?.contents as { value: string }).value;
-  }
-
-  async stop(): Promise<void> {
-    await this.conn.sendRequest(ShutdownRequest.type);
-    await this.conn.sendNotification(ExitNotification.type);
-    await new Promise((r) => this.proc.once('exit', r));
-    this.conn.dispose();
-  }
-}
+import { Client, SERVER } from './client';
 
 describe('language server over stdio', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-ws-'));
@@ -292,6 +233,37 @@ describe('language server over stdio', () => {
     const fix = await client.firstFix(uri, await client.diagnostic(uri, 'cmdqv-batch-without-sync'));
     assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 25, character: 44 }, end: { line: 25, character: 44 } }, newText: '; CMD_SYNC' }]);
     assert.match(await client.hoverText(uri, 25, 12), /vSID 0x8 matches pair 1 of 4: SID_REPLACE 0x102 \(vf0\)/);
+  });
+
+  test('navigation: definition, references, highlights, rename (and its refusal), symbols, create-missing action', async () => {
+    const host = uriOf('nav-host.iommu');
+    const vm = uriOf('nav-vm.iommu');
+    await client.open(host, 'platform nav-host {\n  arch x86_64\n  iommu nav-dmar vt-d\n  device nav-nic { bdf 00:03.0; iommu nav-dmar; group 40 }\n}\n');
+    await client.open(vm, 'guest nav-vm on nav-host {\n  machine q35 memory 2G\n  assign nav-nic\n  assign nav-hba\n}\ntimeline nav-t {\n  start nav-vm\n  stop nav-vm\n}\n');
+    const unknown = await client.diagnostic(vm, 'unknown-name');
+    const use = { textDocument: { uri: vm }, position: { line: 2, character: 10 } };
+    const def = await client.conn.sendRequest(DefinitionRequest.type, use) as Location;
+    assert.deepEqual(def, { uri: host, range: { start: { line: 3, character: 9 }, end: { line: 3, character: 16 } } });
+    const refs = await client.conn.sendRequest(ReferencesRequest.type, { ...use, context: { includeDeclaration: true } });
+    assert.deepEqual(refs?.map((l) => [l.uri, l.range.start.line]), [[host, 3], [vm, 2]]);
+    const hl = await client.conn.sendRequest(DocumentHighlightRequest.type, { textDocument: { uri: vm }, position: { line: 6, character: 9 } });
+    assert.deepEqual(hl?.map((h) => [h.range.start.line, h.kind]), [[0, DocumentHighlightKind.Write], [6, DocumentHighlightKind.Read], [7, DocumentHighlightKind.Read]]);
+    const prep = await client.conn.sendRequest(PrepareRenameRequest.type, use);
+    assert.deepEqual(prep, { range: { start: { line: 2, character: 9 }, end: { line: 2, character: 16 } }, placeholder: 'nav-nic' });
+    const edit = await client.conn.sendRequest(RenameRequest.type, { ...use, newName: 'nav-eth' });
+    assert.deepEqual(Object.keys(edit?.changes ?? {}).sort(), [host, vm].sort());
+    assert.deepEqual(edit!.changes![vm]!.map((e) => [e.range.start.line, e.newText]), [[2, 'nav-eth']]);
+    await assert.rejects(client.conn.sendRequest(RenameRequest.type, { ...use, newName: 'nav-dmar' }), /'nav-dmar' is already an IOMMU of nav-host/);
+    const outline = await client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: host } }) as DocumentSymbol[];
+    assert.deepEqual(outline.map((x) => [x.name, x.kind, x.children?.map((c) => `${c.name}: ${c.detail}`)]), [
+      ['nav-host', SymbolKind.Namespace, ['nav-dmar: vt-d', 'nav-nic: 0000:00:03.0, behind nav-dmar, group 40']],
+    ]);
+    const found = await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 'navnic' }) as SymbolInformation[];
+    assert.deepEqual(found.map((x) => [x.name, x.containerName, x.location.uri]), [['nav-nic', 'nav-host', host]]);
+    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri: vm }, range: unknown.range, context: { diagnostics: [unknown] } }) as CodeAction[];
+    const create = actions.find((x) => x.title === "Create device 'nav-hba' on platform nav-host")!;
+    assert.equal(create.diagnostics?.[0]?.code, 'unknown-name');
+    assert.deepEqual(create.edit?.changes?.[host], [{ range: { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } }, newText: '  device nav-hba {\n    iommu nav-dmar\n  }\n' }]);
   });
 });
 
