@@ -14,8 +14,8 @@ import {
   DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InitializedNotification, InitializeRequest, InlayHintRequest,
   CodeActionRequest, DefinitionRequest, DocumentHighlightKind, DocumentHighlightRequest, DocumentSymbolRequest, PrepareRenameRequest,
-  ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest,
-  type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
+  ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest, FoldingRangeRequest, SelectionRangeRequest, SemanticTokensRequest,
+  type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
 } from 'vscode-languageserver-protocol/node';
 import { Client, SERVER } from './client';
 
@@ -23,6 +23,7 @@ describe('language server over stdio', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-ws-'));
   const uriOf = (rel: string) => pathToFileURL(join(dir, rel)).href;
   let client: Client;
+  let init: InitializeResult;
 
   before(async () => {
     mkdirSync(join(dir, 'hosts'));
@@ -31,7 +32,7 @@ describe('language server over stdio', () => {
     writeFileSync(join(dir, 'hosts', 'b.iommu'), 'platform epyc-b {\n  arch sparc\n}\n');
     writeFileSync(join(dir, 'vm1.iommu'), 'guest vm1 on epyc-a {\n  assign gpu0\n}\n');
     client = new Client();
-    const init = await client.conn.sendRequest(InitializeRequest.type, {
+    init = await client.conn.sendRequest(InitializeRequest.type, {
       processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
       workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'ws' }],
     });
@@ -264,6 +265,29 @@ describe('language server over stdio', () => {
     const create = actions.find((x) => x.title === "Create device 'nav-hba' on platform nav-host")!;
     assert.equal(create.diagnostics?.[0]?.code, 'unknown-name');
     assert.deepEqual(create.edit?.changes?.[host], [{ range: { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } }, newText: '  device nav-hba {\n    iommu nav-dmar\n  }\n' }]);
+  });
+
+  test('folding, selection ranges and semantic tokens (decoded with the legend the server declared)', async () => {
+    const uri = uriOf('syn-host.iommu');
+    await client.open(uri, '// syn host\n// two lines\nplatform syn-host {\n  iommu syn-smmu smmuv3\n  reserved msi msi 0x8000000..0x80fffff\n}\n');
+    await client.until(() => client.latest.has(uri), 'syn-host analysed');
+    const folds = await client.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } });
+    assert.deepEqual(folds?.map((f) => [f.startLine, f.endLine, f.kind]), [[0, 1, 'comment'], [2, 4, undefined]]);
+    const [sel] = (await client.conn.sendRequest(SelectionRangeRequest.type, { textDocument: { uri }, positions: [{ line: 4, character: 24 }] }))!;
+    const chain: string[] = [];
+    for (let r: SelectionRange | undefined = sel; r; r = r.parent) chain.push(`${r.range.start.line}:${r.range.start.character}-${r.range.end.line}:${r.range.end.character}`);
+    assert.deepEqual(chain.slice(0, 3), ['4:19-4:28', '4:19-4:39', '4:2-4:39']);
+    const data = (await client.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data;
+    const types = init.capabilities.semanticTokensProvider!.legend.tokenTypes;
+    const decoded: string[] = [];
+    for (let i = 0, line = 0, char = 0; i < data.length; i += 5) {
+      line += data[i]!;
+      char = data[i]! === 0 ? char + data[i + 1]! : data[i + 1]!;
+      decoded.push(`${line}:${char}+${data[i + 2]} ${types[data[i + 3]!]}`);
+    }
+    assert.deepEqual(decoded.slice(0, 4), ['0:0+11 comment', '1:0+12 comment', '2:0+8 keyword', '2:9+8 namespace']);
+    assert.ok(decoded.includes('4:11+3 property'), 'the region named msi is a name');
+    assert.ok(decoded.includes('4:15+3 enumMember'), 'its type msi is an enumerated value');
   });
 });
 

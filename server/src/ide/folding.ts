@@ -13,7 +13,7 @@
  */
 import type { Node, SourceFile, Span } from '@iommu-lens/grammar';
 import { LineIndex } from './positions';
-import { astChildren } from './selectionRanges';
+import { astChildren } from './astWalk';
 
 export interface FoldingRange {
   /** First line (0-based), shown when folded. */

@@ -5,3 +5,8 @@ export { inlayHints, type InlayHint } from './inlayHints';
 export { definition, documentHighlights, prepareRename, references, rename, symbolAt, type Highlight, type Location, type TextEdit } from './navigation';
 export { documentSymbols, workspaceSymbols, type OutlineSymbol, type WorkspaceSymbol } from './symbols';
 export { codeActions, type CodeAction } from './codeActions';
+export { foldingRanges, type FoldingRange } from './folding';
+export { selectionRanges, type SelectionRange } from './selectionRanges';
+export {
+  encodeSemanticTokens, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, type SemanticToken,
+} from './semanticTokens';

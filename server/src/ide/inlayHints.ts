@@ -3,10 +3,11 @@
  * gets what it does not spell out: `START size SIZE` its inclusive end, `START..END` its
  * size. A `machine` statement gets QEMU's RAM ranges (RULES §3).
  */
-import type { RangeLit, Span } from '@iommu-lens/grammar';
+import type { Node, RangeLit, Span } from '@iommu-lens/grammar';
 import { evaluateRange, formatInterval, formatSize, hex, intervalSize } from '../model';
 import { machineLayout } from '../sim';
 import type { Analysis } from './analysis';
+import { astChildren } from './astWalk';
 
 export interface InlayHint { offset: number; label: string; tooltip?: string }
 
@@ -40,13 +41,7 @@ function rangeHint(r: RangeLit, out: InlayHint[]): void {
 }
 
 /** Every range literal under an AST node, in order. Ranges are the only nodes with a `start` literal. */
-function* rangesIn(node: unknown): Generator<RangeLit> {
-  if (Array.isArray(node)) {
-    for (const n of node) yield* rangesIn(n);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  const o = node as Record<string, unknown>;
-  if (typeof o.start === 'object' && o.start && 'text' in o.start) { yield o as unknown as RangeLit; return; }
-  for (const [k, v] of Object.entries(o)) if (k !== 'span' && v && typeof v === 'object') yield* rangesIn(v);
+function* rangesIn(node: Node): Generator<RangeLit> {
+  if ('start' in node && typeof node.start === 'object') { yield node as RangeLit; return; }
+  for (const c of astChildren(node)) yield* rangesIn(c.node);
 }

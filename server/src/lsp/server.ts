@@ -6,12 +6,14 @@
 import {
   CodeActionKind, createConnection, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind,
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
+  type SelectionRange,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import {
-  AnalysisHost, Cancelled, DEFAULT_OPTIONS, definition, documentHighlights, documentSymbols, hover, inlayHints, prepareRename, references, rename,
-  workspaceSymbols, type Analysis,
+  AnalysisHost, Cancelled, DEFAULT_OPTIONS, definition, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
+  prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
+  type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
 import { SYMBOL_KIND, toCodeActions, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { findIommuFiles, readUri } from './workspaceFiles';
@@ -110,6 +112,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: { label: 'IOMMU Lens' },
         workspaceSymbolProvider: true,
+        foldingRangeProvider: true,
+        selectionRangeProvider: true,
+        semanticTokensProvider: {
+          legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] },
+          full: true,
+          range: true,
+        },
       },
       serverInfo: { name: 'iommu-lens', version: '0.1.0' },
     };
@@ -203,6 +212,37 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (!a) return [];
     const lines = a.lineIndex(params.textDocument.uri);
     return documentSymbols(a, params.textDocument.uri).map((s) => toDocumentSymbol(s, lines));
+  });
+
+  connection.onFoldingRanges((params) => {
+    const uri = params.textDocument.uri;
+    const ast = at(uri)?.ast(uri);
+    if (!ast) return [];
+    return foldingRanges(ast, host.lineIndex(uri).text).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
+  });
+
+  connection.onSelectionRanges((params) => {
+    const uri = params.textDocument.uri;
+    const ast = at(uri)?.ast(uri);
+    if (!ast) return [];
+    const lines = host.lineIndex(uri);
+    const toLsp = (r: IdeSelectionRange): SelectionRange => ({ range: lines.range(r.span), parent: r.parent && toLsp(r.parent) });
+    return selectionRanges(ast, params.positions.map((p) => lines.offset(p))).map(toLsp);
+  });
+
+  connection.languages.semanticTokens.on((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    return { data: a ? encodeSemanticTokens(semanticTokens(a, uri), a.lineIndex(uri)) : [] };
+  });
+
+  connection.languages.semanticTokens.onRange((params) => {
+    const uri = params.textDocument.uri;
+    const a = at(uri);
+    if (!a) return { data: [] };
+    const lines = a.lineIndex(uri);
+    const span = { start: lines.offset(params.range.start), end: lines.offset(params.range.end) };
+    return { data: encodeSemanticTokens(semanticTokens(a, uri, span), lines) };
   });
 
   connection.onWorkspaceSymbol((params) => {
