@@ -1,0 +1,338 @@
+/**
+ * The address-map data: every address space of a platform or a guest as bars (host
+ * physical; each IOMMU group's IOVA space; a guest's physical space and its container's
+ * IOVA space), read from what the simulator computed, with the findings of each bar's
+ * line and the overlaps that make DMA maps fail marked. Rendering is addressMapSvg.ts
+ * (the editor's webview and `iommu-lens map --svg`) or the CLI's text form.
+ */
+import type { Span } from '@iommu-lens/grammar';
+import { hex, type Guest, type Interval, type Platform, type Severity } from '../model';
+import { groupLabel, machineLayout, someOf, type GroupRegions, type MergedRegion } from '../sim';
+import { guestDoorbell } from '../sim/guests';
+import type { RegionSource } from '../sim/regions';
+import { vtomSplit } from '../sim/sev';
+import type { Analysis } from './analysis';
+
+export type BarKind =
+  | 'ram' | 'reserved' | 'direct' | 'direct-relaxable' | 'msi' | 'sw-msi' | 'usable' | 'conflict'
+  | 'msi-window' | 'private' | 'shared' | 'dma-window' | 'pci-hole' | 'ioapic' | 'mmcfg';
+
+export interface BarSource { uri: string; span: Span }
+
+export interface BarProblem { severity: Severity; code: string; message: string }
+
+/** One range of an address space. `end` is inclusive, so 0xffff_ffff_ffff_ffff fits. */
+export interface Bar {
+  start: bigint;
+  end: bigint;
+  kind: BarKind;
+  label: string;
+  /** The line the range comes from: clicking the bar reveals it. */
+  source?: BarSource;
+  /** Errors and warnings reported on that line. */
+  problems: BarProblem[];
+}
+
+export type SpaceKind = 'host-physical' | 'iova' | 'guest-physical';
+
+export interface AddressSpace {
+  kind: SpaceKind;
+  title: string;
+  /**
+   * Spaces with the same axis are drawn on one address scale: under VFIO a guest's IOVA
+   * is its guest-physical address, so both use `iova`; host physical has its own.
+   */
+  axis: 'host' | 'iova';
+  /** Sorted by start, then end, then kind. */
+  bars: Bar[];
+  note?: string;
+}
+
+export type AddressMapTarget = { guest: string } | { platform: string };
+
+export interface AddressMap {
+  title: string;
+  target: AddressMapTarget;
+  spaces: AddressSpace[];
+  /** What the picture leaves out, or why a space is empty. */
+  notes: string[];
+}
+
+/** More bars than this in one space are left out (a platform may declare thousands of regions). */
+export const MAX_BARS_PER_SPACE = 400;
+/** More distinct group IOVA spaces than this are left out of a platform's map. */
+export const MAX_GROUP_SPACES = 24;
+
+/** Every kind, in the order bars of equal range are listed (and the legend shows them). */
+export const KIND_ORDER: readonly BarKind[] = [
+  'ram', 'pci-hole', 'msi-window', 'dma-window', 'private', 'shared', 'usable', 'direct', 'direct-relaxable',
+  'reserved', 'msi', 'sw-msi', 'ioapic', 'mmcfg', 'conflict',
+];
+
+export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | undefined {
+  const notes: string[] = [];
+  let title: string;
+  let spaces: AddressSpace[];
+  if ('guest' in target) {
+    const g = a.model.guests.get(target.guest);
+    if (!g) return undefined;
+    title = `guest ${g.sym.name}${g.platform ? ` on ${g.platform.sym.name}` : ''}`;
+    spaces = guestSpaces(a, g, notes);
+  } else {
+    const p = a.model.platforms.get(target.platform);
+    if (!p) return undefined;
+    title = `platform ${p.sym.name}`;
+    spaces = [hostSpace(p), ...groupSpaces(a, p, notes)];
+  }
+  const problemsOf = lineProblems(a);
+  for (const s of spaces) finish(s, problemsOf, notes);
+  return { title, target, spaces, notes };
+}
+
+/**
+ * The guest or platform the cursor is on: a reference to one under the cursor, else the
+ * declaration around the cursor, else the first guest or platform declared in the file.
+ */
+export function addressMapTargetAt(a: Analysis, uri: string, offset: number): AddressMapTarget | undefined {
+  const toTarget = (kind: string, name: string): AddressMapTarget | undefined =>
+    kind === 'guest' ? { guest: name } : kind === 'platform' ? { platform: name } : undefined;
+  for (const r of a.model.references) {
+    if (r.uri === uri && r.span.start <= offset && offset <= r.span.end) {
+      const t = toTarget(r.target.kind, r.target.name);
+      if (t) return t;
+    }
+  }
+  let first: { start: number; target: AddressMapTarget } | undefined;
+  for (const s of a.model.symbols) {
+    if (s.uri !== uri || s.container !== undefined) continue;
+    const t = toTarget(s.kind, s.name);
+    if (!t) continue;
+    if (s.span.start <= offset && offset <= s.span.end) return t;
+    if (!first || s.span.start < first.start) first = { start: s.span.start, target: t };
+  }
+  return first?.target;
+}
+
+export interface MapSource { id: number; uri: string; span: Span }
+
+/**
+ * Every distinct source line of the map's bars, numbered in drawing order: the id table
+ * behind the SVG's `data-target` attributes, so a click can be mapped back to a line.
+ */
+export function mapSources(map: AddressMap): { list: MapSource[]; idOf: (bar: Bar) => number | undefined } {
+  const list: MapSource[] = [];
+  const byKey = new Map<string, number>();
+  const ids = new Map<Bar, number>();
+  for (const space of map.spaces) {
+    for (const bar of space.bars) {
+      if (!bar.source) continue;
+      const key = `${bar.source.uri}\n${bar.source.span.start}\n${bar.source.span.end}`;
+      let id = byKey.get(key);
+      if (id === undefined) {
+        id = list.length;
+        byKey.set(key, id);
+        list.push({ id, uri: bar.source.uri, span: bar.source.span });
+      }
+      ids.set(bar, id);
+    }
+  }
+  return { list, idOf: (bar) => ids.get(bar) };
+}
+
+// ----- platforms -------------------------------------------------------------------
+
+function hostSpace(p: Platform): AddressSpace {
+  const uri = p.sym.uri;
+  const bars: Bar[] = [];
+  for (const r of p.ram) if (r.range) bars.push(bar(r.range, 'ram', r.sym.name, { uri, span: r.decl.span }));
+  for (const r of p.reserved) {
+    if (!r.range || !r.type) continue;
+    const who = r.targets.map((t) => (t.kind === 'device' ? t.device.sym.name : t.kind === 'iommu' ? t.iommu.sym.name : `group ${t.group}`));
+    bars.push(bar(r.range, r.type, who.length ? `${r.sym.name} (${someOf(who, 3)})` : r.sym.name, { uri, span: r.decl.span }));
+  }
+  for (const x of p.ioapics) bars.push(bar(x.range, 'ioapic', 'IO-APIC', { uri, span: x.stmt.span }));
+  for (const x of p.mmcfg) bars.push(bar(x.range, 'mmcfg', 'MMCFG (ECAM)', { uri, span: x.stmt.span }));
+  return { kind: 'host-physical', title: `host physical: ${p.sym.name}`, axis: 'host', bars };
+}
+
+/** One IOVA space per group; groups whose regions and usable list are the same share one. */
+function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] {
+  const pr = a.sim.regionsOf(p);
+  const distinct = new Map<string, { groups: GroupRegions[]; regions: MergedRegion[]; usable: Interval[] }>();
+  for (const g of pr.groups) {
+    if (!g.devices.some((d) => d.iommu)) continue; // behind no IOMMU: no IOVA space
+    const gr = pr.regions(g);
+    const regions = gr.list();
+    const usable = gr.usable();
+    const key = [...regions.map((r) => `${r.type} ${r.range.start} ${r.range.end}`), ...usable.map((u) => `${u.start} ${u.end}`)].join(',');
+    const seen = distinct.get(key);
+    if (seen) seen.groups.push(gr);
+    else distinct.set(key, { groups: [gr], regions, usable });
+  }
+  const all = [...distinct.values()];
+  if (all.length > MAX_GROUP_SPACES) notes.push(`${all.length - MAX_GROUP_SPACES} more IOMMU groups with other regions are not shown`);
+  if (!all.length) notes.push(`platform ${p.sym.name} has no device behind an IOMMU: no IOVA space`);
+  return all.slice(0, MAX_GROUP_SPACES).map((x) => ({
+    kind: 'iova',
+    title: `IOVA: ${someOf(x.groups.map((gr) => groupTitle(gr)), 6)}`,
+    axis: 'iova',
+    bars: [...x.regions.map(regionBar), ...x.usable.map((u) => bar(u, 'usable', 'usable'))],
+  }));
+}
+
+function groupTitle(gr: GroupRegions): string {
+  const g = gr.group;
+  return g.number === undefined ? groupLabel(g) : `${groupLabel(g)} (${someOf(g.devices.map((d) => d.sym.name), 3)})`;
+}
+
+// ----- guests ----------------------------------------------------------------------
+
+function guestSpaces(a: Analysis, g: Guest, notes: string[]): AddressSpace[] {
+  const state = a.sim.guests.get(g);
+  const spaces: AddressSpace[] = [];
+  const gpa: AddressSpace = { kind: 'guest-physical', title: `guest physical: ${g.sym.name}`, axis: 'iova', bars: [] };
+  spaces.push(gpa);
+  if (!state) {
+    gpa.note = g.platform ? 'not simulated' : 'on no known platform: not simulated';
+    return spaces;
+  }
+  const ramBars = state.ram.map((r) => bar(r.range, 'ram', r.name, { uri: r.uri, span: r.span }));
+  gpa.bars.push(...ramBars);
+  const hole = machineLayout(g)?.pciHole64;
+  if (hole && g.machine) gpa.bars.push(bar(hole, 'pci-hole', '64-bit PCI hole', { uri: g.sym.uri, span: g.machine.stmt.span }));
+  const doorbell = guestDoorbell(g);
+  const windowSource = doorbell && sourceOf(doorbell.sources);
+  if (doorbell) gpa.bars.push(bar(doorbell.range, 'msi-window', 'msi-window', windowSource));
+  vtomBars(g, state.ram.map((r) => r.range), gpa.bars);
+  for (const x of g.assigns) {
+    if (x.dmaWindow) gpa.bars.push(bar(x.dmaWindow, 'dma-window', `dma-window of ${x.device?.sym.name ?? '?'} (${x.mode})`, { uri: x.uri, span: x.stmt.span }));
+  }
+  // Guest RAM over its own doorbell, or over other guest RAM: both maps fail.
+  for (const [i, r] of ramBars.entries()) {
+    if (doorbell) conflict(gpa.bars, r, doorbell.range, 'the msi-window');
+    for (const other of ramBars.slice(i + 1)) conflict(gpa.bars, other, r, r.label);
+  }
+
+  const flavour = g.container === 'iommufd' ? 'iommufd IOAS' : 'VFIO type1 container';
+  const iova: AddressSpace = { kind: 'iova', title: `IOVA, ${flavour}`, axis: 'iova', bars: [] };
+  spaces.push(iova);
+  if (!state.groups.length) {
+    iova.note = 'no assigned device is behind an IOMMU: no group in the container';
+  } else {
+    iova.title += `: ${someOf(state.groups.map((gr) => groupTitle(gr)), 4)}`;
+    const refused = state.groups.filter((gr) => !state.container.attached(gr));
+    if (refused.length) iova.note = `refused: ${someOf(refused.map((gr) => groupLabel(gr.group)), 4)}`;
+    iova.bars.push(...containerRegions(state.groups, doorbell).map(regionBar));
+    iova.bars.push(...state.container.usable().map((u) => bar(u, 'usable', 'usable')));
+    // What the container cuts out under guest RAM: the DMA map of that RAM fails.
+    for (const r of ramBars) {
+      const hits = state.groups.flatMap((gr) => gr.overlapping(r, doorbell ? CUT_WITH_DOORBELL : CUT));
+      if (doorbell && overlap(doorbell.range, r)) hits.push(doorbell);
+      for (const m of dedupe(hits)) conflict(iova.bars, r, m.range, `${m.type} ${regionLabel(m)}`);
+    }
+  }
+  if (g.platform) spaces.push(hostSpace(g.platform));
+  else notes.push(`guest ${g.sym.name} names no known platform: no host physical space`);
+  return spaces;
+}
+
+/** Every region type VFIO cuts from the usable list; the guest's doorbell replaces the sw-msi windows. */
+const CUT: readonly ('direct' | 'reserved' | 'msi' | 'sw-msi')[] = ['direct', 'reserved', 'msi', 'sw-msi'];
+const CUT_WITH_DOORBELL = CUT.filter((t) => t !== 'sw-msi');
+
+/** The regions of every group the guest names (attached or refused), the doorbell in place of sw-msi windows. */
+function containerRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | undefined): MergedRegion[] {
+  const all = groups.flatMap((gr) => gr.list()).filter((m) => !doorbell || m.type !== 'sw-msi');
+  return dedupe(doorbell ? [...all, doorbell] : all);
+}
+
+/** The same region reached through several groups is one bar, with every source. */
+function dedupe(list: readonly MergedRegion[]): MergedRegion[] {
+  const byKey = new Map<string, MergedRegion>();
+  for (const m of list) {
+    const key = `${m.type} ${m.range.start} ${m.range.end}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, { ...m, sources: [...m.sources] });
+    else for (const s of m.sources) if (!seen.sources.includes(s)) seen.sources.push(s);
+  }
+  return [...byKey.values()];
+}
+
+/** SEV-SNP: each RAM range's private part (below vTOM) and shared part (at or above). */
+function vtomBars(g: Guest, ram: readonly Interval[], out: Bar[]): void {
+  const c = g.confidential;
+  if (c?.technology !== 'sev-snp') return;
+  const source = { uri: g.sym.uri, span: c.stmt.span };
+  const at = c.vtom === undefined ? 'vTOM at its maximum' : `vTOM ${hex(c.vtom)}`;
+  for (const r of ram) {
+    const s = vtomSplit(r, c.vtom);
+    if (s.private) out.push(bar(s.private, 'private', `private (below ${at})`, source));
+    if (s.shared) out.push(bar(s.shared, 'shared', `shared (from ${at})`, source));
+  }
+}
+
+// ----- bars ------------------------------------------------------------------------
+
+function bar(range: Interval, kind: BarKind, label: string, source?: BarSource): Bar {
+  return { start: range.start, end: range.end, kind, label, ...(source ? { source } : {}), problems: [] };
+}
+
+function regionBar(m: MergedRegion): Bar {
+  return bar(m.range, m.type, regionLabel(m), sourceOf(m.sources));
+}
+
+function regionLabel(m: MergedRegion): string {
+  const names = [...new Set(m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)))];
+  return someOf(names, 3);
+}
+
+/** The line a region comes from: its `reserved` line, the IOMMU that adds it, or the `msi-window`. */
+function sourceOf(sources: readonly RegionSource[]): BarSource | undefined {
+  const s = sources[0];
+  if (!s) return undefined;
+  switch (s.kind) {
+    case 'declared': return { uri: s.region.sym.uri, span: s.region.decl.span };
+    case 'builtin': return { uri: s.iommu.sym.uri, span: s.iommu.decl.span };
+    case 'window': return { uri: s.uri, span: s.span };
+  }
+}
+
+function overlap(x: Interval, y: Interval): boolean {
+  return x.start <= y.end && y.start <= x.end;
+}
+
+/** Pushes the overlap of `r` with `other` as a conflict bar on `r`'s line. */
+function conflict(out: Bar[], r: Bar, other: Interval, what: string): void {
+  if (!overlap(r, other)) return;
+  const range = { start: r.start > other.start ? r.start : other.start, end: r.end < other.end ? r.end : other.end };
+  out.push(bar(range, 'conflict', `${r.label} overlaps ${what}`, r.source));
+}
+
+/** Sorts and caps a space's bars and marks each with the errors and warnings of its line. */
+function finish(space: AddressSpace, problemsOf: (source: BarSource) => BarProblem[], notes: string[]): void {
+  space.bars.sort((x, y) => (x.start !== y.start ? (x.start < y.start ? -1 : 1) : x.end !== y.end ? (x.end < y.end ? -1 : 1)
+    : KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind)));
+  if (space.bars.length > MAX_BARS_PER_SPACE) {
+    notes.push(`${space.title}: ${space.bars.length - MAX_BARS_PER_SPACE} more ranges are not shown`);
+    space.bars.length = MAX_BARS_PER_SPACE;
+  }
+  for (const b of space.bars) if (b.source) b.problems = problemsOf(b.source);
+}
+
+/** The errors and warnings that start on a source's first line; each file is indexed by line once. */
+function lineProblems(a: Analysis): (source: BarSource) => BarProblem[] {
+  const files = new Map<string, Map<number, BarProblem[]>>();
+  return (source) => {
+    const index = a.lineIndex(source.uri);
+    let byLine = files.get(source.uri);
+    if (!byLine) {
+      files.set(source.uri, (byLine = new Map()));
+      for (const f of a.findings.get(source.uri) ?? []) {
+        if (f.severity !== 'error' && f.severity !== 'warning') continue;
+        const line = index.position(f.span.start).line;
+        byLine.set(line, [...(byLine.get(line) ?? []), { severity: f.severity, code: f.code, message: f.message }]);
+      }
+    }
+    return byLine.get(index.position(source.span.start).line) ?? [];
+  };
+}

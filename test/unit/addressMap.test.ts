@@ -1,0 +1,343 @@
+/**
+ * The address map: spaces and bars read from the simulation (seed 002's shapes), the
+ * target under the cursor, the compressed axis, and the SVG (well-formed, escaped, clicks
+ * mapped back to lines).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { addressMap, addressMapTargetAt, mapSources, type AddressMap, type Bar } from '../../server/src/ide/addressMap';
+import { approxSize, buildAxis, DEFAULT_AXIS, renderSvg } from '../../server/src/ide/addressMapSvg';
+import { hex, U64_MAX } from '../../server/src/model';
+import { analyze, cursor, markers, uri } from '../helpers';
+
+/** A bar as one line: `0xSTART-0xEND kind label [codes]`. */
+const line = (b: Bar) => `${hex(b.start)}-${hex(b.end)} ${b.kind} ${b.label}${b.problems.length ? ` [${b.problems.map((p) => p.code).join(' ')}]` : ''}`;
+const lines = (m: AddressMap, i: number) => m.spaces[i]!.bars.map(line);
+
+// armsrv-1 of seed 002, with vm-analytics: 4G of virt RAM over the PCI window.
+const ARMSRV1 = `platform armsrv-1 {
+  arch arm64
+  iommu smmu0 smmuv3 {
+    address-width 48
+    page-sizes 64K 512M
+  }
+  [[reserved swmsi     sw-msi   0x8000000..0x80fffff]]
+  [[reserved pci-win32 reserved 0xe0000000..0xf7feffff]]
+  reserved pci-win64 reserved 0x80000000000..0x82fffffffff
+  device pf0 { bdf 0000:01:00.0; iommu smmu0 stream 0x100; group 9 }
+  device vf0 { bdf 0000:01:00.2; vf-of pf0; iommu smmu0 stream 0x102; group 13 }
+  device vf2 { bdf 0000:01:00.4; vf-of pf0; iommu smmu0 stream 0x104; group 18 }
+}
+guest vm-analytics on armsrv-1 {
+  [[machine virt memory 4G]]
+  msi-window 0x8000000 size 1M
+  container type1
+  assign vf2
+}
+`;
+
+describe('guest maps', () => {
+  test('seed 002: RAM over the PCI window is a conflict bar in the container IOVA space, on the RAM line', () => {
+    const { text, ranges } = markers(ARMSRV1);
+    const a = analyze({ 'arm.iommu': text });
+    const m = addressMap(a, { guest: 'vm-analytics' })!;
+    assert.equal(m.title, 'guest vm-analytics on armsrv-1');
+    assert.deepEqual(m.spaces.map((s) => [s.kind, s.axis, s.title]), [
+      ['guest-physical', 'iova', 'guest physical: vm-analytics'],
+      ['iova', 'iova', 'IOVA, VFIO type1 container: group 18 (vf2)'],
+      ['host-physical', 'host', 'host physical: armsrv-1'],
+    ]);
+    assert.deepEqual(lines(m, 0), [
+      '0x8000000-0x80fffff msi-window msi-window',
+      '0x40000000-0x13fffffff ram mach-virt.ram [ram-over-reserved]',
+    ]);
+    // The guest's msi-window takes the place of the sw-msi window; the usable list is VFIO's.
+    assert.deepEqual(lines(m, 1), [
+      '0x0-0x7ffffff usable usable',
+      '0x8000000-0x80fffff sw-msi msi-window of vm-analytics',
+      '0x8100000-0xdfffffff usable usable',
+      '0xe0000000-0xf7feffff reserved pci-win32',
+      '0xe0000000-0xf7feffff conflict mach-virt.ram overlaps reserved pci-win32 [ram-over-reserved]',
+      '0xf7ff0000-0x7ffffffffff usable usable',
+      '0x80000000000-0x82fffffffff reserved pci-win64',
+      '0x83000000000-0xffffffffffff usable usable',
+    ]);
+    const [swmsi, pciWin32, machine] = ranges;
+    const conflict = m.spaces[1]!.bars.find((b) => b.kind === 'conflict')!;
+    assert.deepEqual(conflict.source, { uri: uri('arm.iommu'), span: machine });
+    assert.equal(conflict.problems[0]!.severity, 'error');
+    assert.deepEqual(m.spaces[2]!.bars.slice(0, 2).map((b) => b.source?.span), [swmsi, pciWin32]);
+    assert.deepEqual(m.notes, []);
+  });
+
+  test('seed 002: an Arm guest whose RAM covers its own MSI doorbell gets a conflict bar in both spaces', () => {
+    const { text, ranges } = markers(`platform armsrv-0 {
+  arch arm64
+  iommu smmu0 smmuv3 { address-width 48 }
+  reserved swmsi sw-msi 0x8000000 size 1M
+  device vf2 { bdf 0000:01:00.4; iommu smmu0 stream 0x104; group 16 }
+}
+guest vm-db on armsrv-0 {
+  [[machine virt memory 4G]]
+  [[msi-window 0x40000000 size 1M]]
+  assign vf2
+}
+`);
+    const a = analyze({ 'db.iommu': text });
+    const m = addressMap(a, { guest: 'vm-db' })!;
+    assert.deepEqual(lines(m, 0), [
+      '0x40000000-0x400fffff msi-window msi-window',
+      '0x40000000-0x400fffff conflict mach-virt.ram overlaps the msi-window [ram-over-doorbell]',
+      '0x40000000-0x13fffffff ram mach-virt.ram [ram-over-doorbell]',
+    ]);
+    assert.deepEqual(lines(m, 1), [
+      '0x0-0x3fffffff usable usable',
+      '0x40000000-0x400fffff sw-msi msi-window of vm-db',
+      '0x40000000-0x400fffff conflict mach-virt.ram overlaps sw-msi msi-window of vm-db [ram-over-doorbell]',
+      '0x40100000-0xffffffffffff usable usable',
+    ]);
+    const [machine, window] = ranges;
+    assert.deepEqual(m.spaces[0]!.bars.map((b) => b.source!.span), [window, machine, machine]);
+  });
+
+  test('SEV-SNP: RAM split at vTOM into private and shared, dma-windows, the 64-bit PCI hole', () => {
+    const { text } = cursor(`platform turin {
+  arch x86_64
+  iommu amdvi1 amd-vi { address-width 48 }
+  device nvme0 { bdf 0000:41:00.0; iommu amdvi1; group 60; tdisp }
+}
+guest tio-mixed on turin {
+  machine q35 memory 16G cpu amd
+  confidential sev-snp { vtom 0x2_0000_0000 }
+  container iommufd
+  assign nvme0 as private dma-window 0x1_0000_0000 size 4G<|>
+}
+`);
+    const m = addressMap(analyze({ 'tio.iommu': text }), { guest: 'tio-mixed' })!;
+    assert.deepEqual(lines(m, 0), [
+      '0x0-0x7fffffff ram ram-below-4g',
+      '0x0-0x7fffffff private private (below vTOM 0x200000000)',
+      '0x100000000-0x1ffffffff dma-window dma-window of nvme0 (private)',
+      '0x100000000-0x1ffffffff private private (below vTOM 0x200000000)',
+      '0x100000000-0x47fffffff ram ram-above-4g',
+      '0x200000000-0x47fffffff shared shared (from vTOM 0x200000000)',
+      '0x480000000-0xc7fffffff pci-hole 64-bit PCI hole',
+    ]);
+    assert.equal(m.spaces[1]!.title, 'IOVA, iommufd IOAS: group 60 (nvme0)');
+  });
+
+  test('a guest without devices or platform: spaces say why they are empty; nothing throws on broken text', () => {
+    const a = analyze({ 'g.iommu': 'guest lone on nowhere {\n  ram low 0x0 size 1G\n}\nguest half on {\n  ram r 0x0..\n' });
+    const m = addressMap(a, { guest: 'lone' })!;
+    assert.deepEqual(m.spaces.map((s) => [s.title, s.note, s.bars.length]), [['guest physical: lone', 'on no known platform: not simulated', 0]]);
+    assert.equal(addressMap(a, { guest: 'nope' }), undefined);
+    assert.equal(addressMap(a, { platform: 'nowhere' }), undefined);
+    // `guest half on {` without a platform name, and no closing brace.
+    const half = addressMap(a, { guest: 'half' })!;
+    assert.deepEqual([half.title, half.spaces.map((s) => s.note)], ['guest half', ['on no known platform: not simulated']]);
+    assert.match(renderSvg(half), /^<svg [^]*on no known platform: not simulated[^]*<\/svg>\n$/);
+
+    const b = analyze({ 'h.iommu': 'platform p {\n  arch arm64\n}\nguest idle on p {\n  machine virt memory 1G\n}\n' });
+    const idle = addressMap(b, { guest: 'idle' })!;
+    assert.deepEqual(idle.spaces.map((s) => [s.title, s.note ?? '', s.bars.length]), [
+      ['guest physical: idle', '', 1],
+      ['IOVA, VFIO type1 container', 'no assigned device is behind an IOMMU: no group in the container', 0],
+      ['host physical: p', '', 0],
+    ]);
+  });
+});
+
+describe('platform maps', () => {
+  test('host physical space, and one IOVA space per distinct group list', () => {
+    const { text, ranges } = markers(`platform epyc {
+  arch x86_64
+  [[iommu amdvi0 amd-vi { address-width 48 }]]
+  [[ram dram0 0x0 size 3T]]
+  [[ioapic 0xfec00000]]
+  mmcfg 0x80000000 size 256M
+  [[reserved rmrr direct 0x7c000000..0x7c0fffff for gpu2]]
+  device gpu0 { bdf 0000:41:00.0; iommu amdvi0; group 40 }
+  device gpu1 { bdf 0000:61:00.0; iommu amdvi0; group 52 }
+  device gpu2 { bdf 0000:c1:00.0; iommu amdvi0; group 77 }
+  device lpc { bdf 0000:00:1f.0 }
+}
+`);
+    const a = analyze({ 'epyc.iommu': text });
+    const m = addressMap(a, { platform: 'epyc' })!;
+    assert.equal(m.title, 'platform epyc');
+    assert.deepEqual(m.spaces.map((s) => s.title), ['host physical: epyc', 'IOVA: group 40 (gpu0), group 52 (gpu1)', 'IOVA: group 77 (gpu2)']);
+    assert.deepEqual(lines(m, 0), [
+      '0x0-0x2ffffffffff ram dram0',
+      '0x7c000000-0x7c0fffff direct rmrr (gpu2)',
+      '0x80000000-0x8fffffff mmcfg MMCFG (ECAM)',
+      '0xfec00000-0xfec00fff ioapic IO-APIC',
+    ]);
+    assert.deepEqual(lines(m, 1), [
+      '0x0-0xfedfffff usable usable',
+      '0xfee00000-0xfeefffff msi the x86 interrupt range',
+      '0xfef00000-0xfcffffffff usable usable',
+      '0xfd00000000-0xffffffffff reserved the HyperTransport hole',
+      '0x10000000000-0xffffffffffff usable usable',
+    ]);
+    assert.deepEqual(lines(m, 2).slice(0, 3), ['0x0-0x7bffffff usable usable', '0x7c000000-0x7c0fffff direct rmrr', '0x7c100000-0xfedfffff usable usable']);
+    const [iommu, ram, ioapic] = ranges;
+    assert.deepEqual(m.spaces[1]!.bars[1]!.source, { uri: uri('epyc.iommu'), span: iommu }, 'a driver region points at its IOMMU');
+    assert.deepEqual([m.spaces[0]!.bars[0]!.source!.span, m.spaces[0]!.bars[3]!.source!.span], [ram, ioapic]);
+  });
+
+  test('a range ending at 0xffff_ffff_ffff_ffff stays exact through the map, the axis and the SVG', () => {
+    const a = analyze({ 'top.iommu': `platform top {
+  arch x86_64
+  iommu vtd0 vt-d { address-width 64 }
+  reserved hi reserved 0xffff_ffff_ffff_f000..0xffff_ffff_ffff_ffff
+  device nic { bdf 0000:01:00.0; iommu vtd0 }
+}
+` });
+    const m = addressMap(a, { platform: 'top' })!;
+    assert.deepEqual(lines(m, 1).slice(-2), ['0xfef00000-0xffffffffffffefff usable usable', '0xfffffffffffff000-0xffffffffffffffff reserved hi']);
+    const hi = m.spaces[0]!.bars[0]!;
+    assert.equal(hi.end, U64_MAX);
+    const axis = buildAxis(m.spaces[0]!.bars);
+    assert.deepEqual(axis.segments.map((s) => [s.start, s.end]), [[0xffff_ffff_ffff_f000n, U64_MAX]]);
+    assert.equal(axis.at(U64_MAX + 1n), axis.width);
+    const svg = renderSvg(m);
+    assert.match(svg, /reserved 0xfffffffffffff000\.\.0xffffffffffffffff \(4K\)/);
+    assert.match(svg, />0xffffffffffffffff<\/text>/);
+  });
+});
+
+describe('target at the cursor', () => {
+  const FILE = `// hosts and guests
+platform p1 {
+  arch arm64
+  iommu smmu0 smmuv3 { address-width 48 }
+  device vf0 { bdf 0000:01:00.2; iommu smmu0; group 13 }
+}
+guest g1 on p1 {
+  machine virt memory 2G
+  assign vf0
+}
+timeline t {
+  start g1
+}
+`;
+  const at = (marked: string) => {
+    const { text, offset } = cursor(marked);
+    return addressMapTargetAt(analyze({ 'f.iommu': text }), uri('f.iommu'), offset);
+  };
+  const mark = (needle: string, delta = 0) => {
+    const i = FILE.indexOf(needle) + delta;
+    return `${FILE.slice(0, i)}<|>${FILE.slice(i)}`;
+  };
+
+  test('the declaration around the cursor, a name under it, else the first in the file', () => {
+    assert.deepEqual(at(mark('arch arm64')), { platform: 'p1' });
+    assert.deepEqual(at(mark('assign vf0')), { guest: 'g1' });
+    assert.deepEqual(at(mark('on p1', 4)), { platform: 'p1' }, 'the reference wins over the guest around it');
+    assert.deepEqual(at(mark('start g1', 7)), { guest: 'g1' });
+    assert.deepEqual(at(mark('timeline t')), { platform: 'p1' }, 'nothing here: the first in the file');
+    assert.deepEqual(at(mark('// hosts')), { platform: 'p1' });
+    assert.equal(addressMapTargetAt(analyze({ 'e.iommu': '// nothing\n' }), uri('e.iommu'), 0), undefined);
+    assert.equal(addressMapTargetAt(analyze({ 'e.iommu': '' }), uri('other.iommu'), 5), undefined);
+  });
+});
+
+describe('compressed axis', () => {
+  test('every boundary is a breakpoint, widths grow with log2 of the size, gaps become fixed breaks', () => {
+    const axis = buildAxis([
+      { start: 0x4000_0000n, end: 0x1_3fff_ffffn }, // 4G
+      { start: 0x8000000n, end: 0x80fffffn }, // 1M, far below: a gap between
+      { start: 0x4000_0000n, end: 0x4000_0fffn }, // 4K inside the RAM
+    ]);
+    assert.deepEqual(axis.segments.map((s) => [hex(s.start), hex(s.end), s.gap, s.width]), [
+      ['0x8000000', '0x80fffff', false, DEFAULT_AXIS.minWidth + 5 * 8],
+      ['0x8100000', '0x3fffffff', true, DEFAULT_AXIS.breakWidth],
+      ['0x40000000', '0x40000fff', false, DEFAULT_AXIS.minWidth],
+      ['0x40001000', '0x13fffffff', false, DEFAULT_AXIS.minWidth + 5 * Math.log2(0xfffff000 / 4096)],
+    ]);
+    // Order is kept: boundaries map to increasing x, and a segment starts where the last ended.
+    const xs = axis.segments.map((s) => axis.at(s.start));
+    assert.deepEqual(xs, axis.segments.map((s) => s.x));
+    for (let i = 1; i < xs.length; i++) assert.ok(xs[i]! > xs[i - 1]!);
+    assert.equal(axis.at(0x1_4000_0000n), axis.width);
+    assert.equal(axis.at(0n), 0);
+    // An address inside a stretch lands inside it, proportionally.
+    assert.equal(axis.at(0x8080000n), axis.segments[0]!.width / 2);
+  });
+
+  test('the SVG draws the long gap as a break marker labelled with its size', () => {
+    const a = analyze({ 'arm.iommu': markers(ARMSRV1).text });
+    const svg = renderSvg(addressMap(a, { platform: 'armsrv-1' })!);
+    // Host physical: 0x8100000..0xdfffffff and 0xf7ff0000..0x7ffffffffff are empty.
+    assert.equal([...svg.matchAll(/<g class="break">/g)].length, 2);
+    assert.match(svg, /nothing here: 0x8100000\.\.0xdfffffff \(3455M\) left out/);
+    assert.match(svg, /nothing here: 0xf7ff0000\.\.0x7ffffffffff \(0x7ff08010000, ≈8T\) left out/);
+    assert.match(svg, />≈3\.4G</);
+    assert.match(svg, />≈8T</);
+    assert.deepEqual([approxSize(0xd7f00000n), approxSize(1n << 20n), approxSize(1000n), approxSize(0x1000_0000_0000_0000n)], ['3.4G', '1M', '1000B', '1E']);
+  });
+});
+
+describe('SVG', () => {
+  /** A small well-formedness check: tags nest, attributes are quoted, text has no raw < or stray &. */
+  function assertWellFormed(svg: string): void {
+    const stack: string[] = [];
+    const re = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
+    let m: RegExpExecArray | null;
+    let at = 0;
+    while (at < svg.length && (m = re.exec(svg))) {
+      at = re.lastIndex;
+      if (m[5] !== undefined) {
+        assert.doesNotMatch(m[5], /&(?!(amp|lt|gt|quot|#39);)/, `stray & in ${m[5]}`);
+        continue;
+      }
+      assert.doesNotMatch(m[3] ?? '', /&(?!(amp|lt|gt|quot|#39);)/);
+      if (m[1]) assert.equal(stack.pop(), m[2], `</${m[2]}> closes the wrong element`);
+      else if (!m[4]) stack.push(m[2]!);
+    }
+    assert.equal(at, svg.length, `not well-formed at ${svg.slice(at, at + 80)}`);
+    assert.deepEqual(stack, []);
+  }
+
+  test('well-formed, self-contained, every clickable bar pointing at its line', () => {
+    const { text, ranges } = markers(ARMSRV1);
+    const a = analyze({ 'arm.iommu': text });
+    for (const m of [addressMap(a, { guest: 'vm-analytics' })!, addressMap(a, { platform: 'armsrv-1' })!]) {
+      const svg = renderSvg(m);
+      assertWellFormed(svg);
+      assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" '));
+      assert.doesNotMatch(svg, /<script|<image|<style|href=|url\(|@import|style=/);
+      const { list } = mapSources(m);
+      const used = [...svg.matchAll(/data-target="(\d+)"/g)].map((x) => Number(x[1]));
+      assert.deepEqual([...new Set(used)].sort((x, y) => x - y), list.map((s) => s.id));
+    }
+    const m = addressMap(a, { guest: 'vm-analytics' })!;
+    const { list, idOf } = mapSources(m);
+    const conflict = m.spaces[1]!.bars.find((b) => b.kind === 'conflict')!;
+    assert.deepEqual(list[idOf(conflict)!]!.span, ranges[2]);
+    assert.equal(list.filter((s) => s.span.start === ranges[1]!.start).length, 1, 'pci-win32 is one source, drawn twice');
+    // The conflict bar carries the finding, marked and in its tooltip.
+    assert.match(renderSvg(m), /data-target="\d+"><title>conflict 0xe0000000\.\.0xf7feffff \(0x17ff0000, ≈384M\)\nmach-virt\.ram overlaps reserved pci-win32\nerror ram-over-reserved: guest RAM mach-virt\.ram/);
+  });
+
+  test('text from user files is escaped', () => {
+    const bar = (label: string, problem?: string): Bar => ({
+      start: 0n, end: 0xfffn, kind: 'reserved', label,
+      source: { uri: 'file:///ws/x.iommu', span: { start: 0, end: 1 } },
+      problems: problem ? [{ severity: 'error', code: 'ram-over-reserved', message: problem }] : [],
+    });
+    const m: AddressMap = {
+      title: 'guest a<b>&"c\'',
+      target: { guest: 'a<b>&"c' },
+      notes: ['note <&>'],
+      spaces: [{ kind: 'host-physical', title: 'host "<x>"', axis: 'host', note: 'n&m', bars: [bar('<script>alert(1)</script>', 'say "hi" & <bye>'), { ...bar('ctl\u0001\ud800x'), start: 0x2000n, end: 0x2fffn }] }],
+    };
+    const svg = renderSvg(m);
+    assertWellFormed(svg);
+    assert.doesNotMatch(svg, /<script|<b>|<x>|<bye>|\u0001|\ud800/);
+    assert.match(svg, /guest a&lt;b&gt;&amp;&quot;c&#39;/);
+    assert.match(svg, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    assert.match(svg, /say &quot;hi&quot; &amp; &lt;bye&gt;/);
+    assert.match(svg, /\nctlx<\/title>/);
+  });
+});
