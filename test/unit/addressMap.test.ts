@@ -137,11 +137,12 @@ guest tio-mixed on turin {
     assert.deepEqual([half.title, half.spaces.map((s) => s.note)], ['guest half', ['on no known platform: not simulated']]);
     assert.match(renderSvg(half), /^<svg [^]*on no known platform: not simulated[^]*<\/svg>\n$/);
 
-    const b = analyze({ 'h.iommu': 'platform p {\n  arch arm64\n}\nguest idle on p {\n  machine virt memory 1G\n}\n' });
+    const b = analyze({ 'h.iommu': 'platform p {\n  arch arm64\n  device lpc { bdf 0000:00:1f.0 }\n}\nguest idle on p {\n  machine virt memory 1G\n}\nguest bare on p {\n  assign lpc\n}\n' });
+    assert.equal(addressMap(b, { guest: 'bare' })!.spaces[1]!.note, "none of its devices' groups is in it");
     const idle = addressMap(b, { guest: 'idle' })!;
     assert.deepEqual(idle.spaces.map((s) => [s.title, s.note ?? '', s.bars.length]), [
       ['guest physical: idle', '', 1],
-      ['IOVA, VFIO type1 container', 'no assigned device is behind an IOMMU: no group in the container', 0],
+      ['IOVA, VFIO type1 container', 'no device assigned', 0],
       ['host physical: p', '', 0],
     ]);
   });

@@ -2,13 +2,16 @@
  * `iommu-lens`: the command-line front of the same engine the language server runs.
  * Exit status: 0 no errors, 1 errors found, 2 usage error or unreadable input.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AnalysisHost, DEFAULT_OPTIONS } from '../ide';
+import { addressMap } from '../ide/addressMap';
+import { renderSvg } from '../ide/addressMapSvg';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
 import { collectInputs, InputError } from './files';
+import { formatMapText } from './mapText';
 import { formatJson, formatText, toOutput } from './report';
 import { parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
 
@@ -30,6 +33,13 @@ commands:
                     below the narrowest IOMMU aperture, where the machine type puts RAM
                     (default: virt for arm64 hosts, else q35); a virt guest also gets
                     an msi-window placed first (seed 002: 0xfee00000 if free)
+  map PATH... (--guest G | --platform P) [--svg FILE]
+                    the address map: every address space of a guest (guest physical,
+                    its container's IOVA space, its host's physical space) or of a
+                    platform (host physical, each IOMMU group's IOVA space), with
+                    reserved regions, RAM and conflicts; as text, one line per range
+                    (0xSTART-0xEND  kind  label), or with --svg as a picture written
+                    to FILE ('-': standard output)
   import sysfs DIR [--platform NAME]
                     print a platform description of a captured /sys/kernel/iommu_groups
                     tree (DIR/N/reserved_regions, DIR/N/devices/BDF)
@@ -61,6 +71,7 @@ export function run(argv: readonly string[], io: Io): number {
     if (command === 'iova') return iova(rest, io);
     if (command === 'import') return importCommand(rest, io);
     if (command === 'layout') return layout(rest, io);
+    if (command === 'map') return map(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof InputError || e instanceof SysfsError) {
@@ -188,6 +199,25 @@ function iova(args: readonly string[], io: Io): number {
     list = gr.usable();
   }
   io.out(list.map((r) => `${formatIovaRange(r)}\n`).join(''));
+  return 0;
+}
+
+function map(args: readonly string[], io: Io): number {
+  const { values, positionals } = options(args, { guest: { type: 'string' }, platform: { type: 'string' }, svg: { type: 'string' } });
+  const { guest, platform, svg } = values as Record<string, string | undefined>;
+  if (!guest === !platform) throw new UsageError('map needs one of --guest G and --platform P');
+  if (svg === '') throw new UsageError("--svg needs a file name (or '-')");
+  const a = load(positionals, io);
+  const m = addressMap(a, guest ? { guest } : { platform: platform! });
+  if (!m) {
+    const [what, name, known] = guest ? ['guest', guest, a.model.guests] : ['platform', platform!, a.model.platforms];
+    throw new InputError(`no ${what} '${name}' (${what}s: ${[...known.keys()].sort().join(', ') || 'none'})`);
+  }
+  if (svg === undefined) io.out(formatMapText(m));
+  else if (svg === '-') io.out(renderSvg(m));
+  else {
+    try { writeFileSync(resolve(io.cwd, svg), renderSvg(m)); } catch (e) { throw new InputError(`cannot write '${svg}': ${(e as Error).message}`); }
+  }
   return 0;
 }
 

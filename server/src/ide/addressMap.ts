@@ -217,7 +217,7 @@ function guestSpaces(a: Analysis, g: Guest, notes: string[]): AddressSpace[] {
   const iova: AddressSpace = { kind: 'iova', title: `IOVA, ${flavour}`, axis: 'iova', bars: [] };
   spaces.push(iova);
   if (!state.groups.length) {
-    iova.note = 'no assigned device is behind an IOMMU: no group in the container';
+    iova.note = g.assigns.length ? "none of its devices' groups is in it" : 'no device assigned';
   } else {
     iova.title += `: ${someOf(state.groups.map((gr) => groupTitle(gr)), 4)}`;
     const refused = state.groups.filter((gr) => !state.container.attached(gr));
