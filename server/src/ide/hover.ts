@@ -1,29 +1,26 @@
 /**
- * Hover: what the simulator knows about the name under the cursor. A device shows its
- * IOMMU group's reserved regions exactly as `/sys/kernel/iommu_groups/N/reserved_regions`
- * prints them and the usable IOVA list VFIO would report; a guest its RAM map and
- * container; a region or IOMMU what it is and who it applies to. Markdown out.
+ * Hover: what the simulator knows about what is under the cursor. In order: a name (a
+ * device, guest, region, IOMMU, guest RAM, ...), an address or size literal, a statement
+ * without a name (a timeline step, an SMMU command, a guest `ram` line, `machine`); then
+ * what led to the findings there. Nothing in comments. Markdown out.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { formatBdf, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Device, type Guest, type Iommu, type Platform, type ReservedRegion, type Sym } from '../model';
-import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW, someOf, sysfsLine } from '../sim';
-import { DEVICE_QUIRKS } from '../model/pciRegisters';
+import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Iommu, type Platform, type Sym } from '../model';
+import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW } from '../sim';
 import type { Analysis } from './analysis';
+import { numberHover } from './addressHover';
+import { deviceHover } from './deviceHover';
+import { findingHover, findingsAt } from './findingHover';
 import { codeBlock } from './markdown';
+import { inComment, numberAt } from './numberAt';
+import { guestRamAt, guestRamHover, ramStory } from './ramHover';
+import { regionHover } from './regionHover';
 import { firmwareHover, firmwarePartHover } from './firmwareHover';
 import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
 import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
 import { commandAt, commandHover, vintfHover } from './cmdqvHover';
 
 export interface HoverResult { markdown: string; span: Span }
-
-const REGION_MEANING: Record<string, string> = {
-  direct: 'must stay identity-mapped (IOVA = PA); a device with one cannot be assigned (RULES §1.6)',
-  'direct-relaxable': 'identity-mapped, but may be dropped for device assignment; not cut from the usable IOVA list',
-  reserved: 'never mapped, never given to a device; cut from the usable IOVA list',
-  msi: 'a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list',
-  'sw-msi': 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`',
-};
 
 /** The declaration or reference whose name covers `offset`. */
 function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: Span } | undefined {
@@ -33,25 +30,28 @@ function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: S
   return undefined;
 }
 
+/** Findings listed under one hover at most: a step with many findings stays readable. */
+const MAX_FINDINGS = 4;
+
 export function hover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
-  const main = entityHover(a, uri, offset);
-  const trace = traceHover(a, uri, offset);
-  if (!trace) return main;
-  return main ? { markdown: `${main.markdown}\n\n---\n\n${trace.markdown}`, span: main.span } : trace;
+  if (inComment(a, uri, offset)) return undefined;
+  const main = entityHover(a, uri, offset) ?? numberHoverAt(a, uri, offset) ?? statementHover(a, uri, offset);
+  const findings = findingsAt(a, uri, offset);
+  if (!findings.length) return main;
+  const extra = findings.slice(0, MAX_FINDINGS).map((f) => findingHover(a, uri, f)).join('\n\n');
+  return main ? { markdown: `${main.markdown}\n\n---\n\n${extra}`, span: main.span } : { markdown: extra, span: findings[0]!.span };
 }
 
-/** Findings that carry a simulated trace (an order of notify functions) list it. */
-function traceHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
-  const hits = (a.findings.get(uri) ?? []).filter((f) => f.trace && f.span.start <= offset && offset <= f.span.end);
-  if (!hits.length) return undefined;
-  const markdown = hits.map((f) => [`**\`${f.code}\`: one order in which it happens**`, '',
-    ...f.trace!.map((t) => `${t.message} (line ${a.lineIndex(t.uri).position(t.span.start).line + 1})`)].join('\n')).join('\n\n');
-  return { markdown, span: hits[0]!.span };
+/** An address or size literal under the cursor. */
+function numberHoverAt(a: Analysis, uri: string, offset: number): HoverResult | undefined {
+  const n = numberAt(a, uri, offset);
+  const markdown = n && numberHover(a, n);
+  return markdown ? { markdown, span: n!.lit.span } : undefined;
 }
 
 function entityHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
   const at = symbolAt(a, uri, offset);
-  if (!at) return statementHover(a, uri, offset);
+  if (!at) return undefined;
   const { sym } = at;
   let markdown: string | undefined;
   const platform = sym.container ? a.model.platforms.get(sym.container) : undefined;
@@ -69,10 +69,7 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;
       const r = g?.ram.find((x) => x.sym === sym);
-      if (r?.range) {
-        const split = describeVtomSplit(r.range, g!);
-        markdown = `**guest RAM ${sym.name}** of guest ${g!.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical; VFIO maps it for DMA at IOVA = GPA${split ? `\n\n${split}` : ''}`;
-      }
+      if (r) markdown = guestRamHover(a, g!, r);
       break;
     }
     default: break;
@@ -80,7 +77,7 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
   return markdown ? { markdown, span: at.span } : undefined;
 }
 
-/** Hovers on statements without a name under the cursor: timeline steps, SMMU commands, `machine`. */
+/** Hovers on statements without a name under the cursor: timeline steps, SMMU commands, guest `ram` lines, `machine`. */
 function statementHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
   const p2m = p2mAt(a, uri, offset);
   if (p2m) return { markdown: p2mHover(p2m), span: p2m.step.step.span };
@@ -88,33 +85,16 @@ function statementHover(a: Analysis, uri: string, offset: number): HoverResult |
   if (cmd) return { markdown: commandHover(cmd), span: cmd.cmd.node.span };
   const step = stepAt(a, uri, offset);
   if (step) return { markdown: stepHover(step), span: step.step.step.span };
+  const ram = guestRamAt(a, uri, offset);
+  const ramMarkdown = ram && guestRamHover(a, ram.guest, ram.ram);
+  if (ramMarkdown) return { markdown: ramMarkdown, span: ram!.ram.decl.span };
   const g = machineAt(a, uri, offset);
   const markdown = g && machineHover(g);
-  return markdown ? { markdown, span: g!.machine!.stmt.span } : undefined;
-}
-
-function deviceHover(a: Analysis, p: Platform, d: Device): string {
-  const pr = a.sim.regionsOf(p);
-  const group = pr.groupOf(d);
-  const out = [`**device ${d.sym.name}**${d.bdf ? ` \`${formatBdf(d.bdf)}\`` : ''} on platform ${p.sym.name}`];
-  if (d.tdisp) out.push('', `TDISP-capable: has a TDI the TSM can lock and start for a confidential VM${d.pf ? ` (a VF of ${d.pf.sym.name})` : ''}.`);
-  for (const q of d.quirks) out.push('', `Quirk \`${q}\`: ${DEVICE_QUIRKS[q] ?? ''}.`);
-  if (!d.iommu) {
-    out.push('', 'Behind no IOMMU: it has no IOMMU group and cannot be assigned with VFIO.');
-    return out.join('\n');
-  }
-  out.push('', `IOMMU ${d.iommu.sym.name} (${d.iommu.kind ?? 'kind not given'})${d.stream !== undefined ? `, stream ${hex(d.stream)}` : ''}`);
-  if (!group) return out.join('\n');
-  const gr = pr.regions(group);
-  const members = group.devices.map((x) => x.sym.name).join(', ');
-  out.push('', `${groupLabel(group)}: ${members}`);
-  const path = group.number !== undefined ? `/sys/kernel/iommu_groups/${group.number}/reserved_regions` : 'reserved_regions (group number not given)';
-  out.push('', `\`${path}\`:`, codeBlock(gr.list().map(sysfsLine)));
-  out.push('', `Usable IOVA (VFIO_IOMMU_GET_INFO, aperture ${formatInterval(gr.aperture)}):`,
-    codeBlock(gr.usable().map(formatIovaRange)));
-  const users = [...a.sim.guests.values()].filter((s) => s.guest.assigns.some((x) => x.device === d)).map((s) => s.guest.sym.name);
-  if (users.length) out.push('', `Assigned to guest ${users.join(', ')}.`);
-  return out.join('\n');
+  if (!markdown) return undefined;
+  const stmt = g!.machine!.stmt;
+  const ranges = (a.sim.guests.get(g!)?.ram ?? []).filter((r) => r.span === stmt.span);
+  const story = ranges.length ? ramStory(a, g!, ranges, { uri: g!.sym.uri, span: stmt.span }, { split: false }) : [];
+  return { markdown: [markdown, ...story].join('\n'), span: stmt.span };
 }
 
 function guestHover(a: Analysis, g: Guest): string {
@@ -130,18 +110,6 @@ function guestHover(a: Analysis, g: Guest): string {
   const attached = s.container.groups.map((x) => groupLabel(x.group));
   out.push('', `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`);
   if (attached.length) out.push('', 'Usable IOVA (VFIO_IOMMU_GET_INFO):', codeBlock(s.container.usable().map(formatIovaRange)));
-  return out.join('\n');
-}
-
-function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string {
-  const out = [`**reserved region ${r.sym.name}**: \`${r.type ?? '?'}\`${r.range ? ` \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))})` : ''}`];
-  if (r.type) out.push('', REGION_MEANING[r.type]!);
-  const who = r.targets.length === 0 ? 'every device of the platform'
-    : r.targets.map((t) => (t.kind === 'device' ? `device ${t.device.sym.name}` : t.kind === 'iommu' ? `the devices behind ${t.iommu.sym.name}` : `group ${t.group}`)).join(', ');
-  out.push('', `Applies to ${who}.`);
-  const pr = a.sim.regionsOf(p);
-  const groups = pr.groups.filter((g) => pr.regions(g).list().some((m) => m.sources.some((s) => s.kind === 'declared' && s.region === r)));
-  if (groups.length) out.push('', `In the reserved regions of ${someOf(groups.map(groupLabel), 8)}.`);
   return out.join('\n');
 }
 

@@ -28,7 +28,8 @@ export function stepHover(s: StepState): string {
   return out.join('\n');
 }
 
-function stepText(s: StepState): string {
+/** A step as written, names resolved as the user wrote them. */
+export function stepText(s: StepState): string {
   const st = s.step.step;
   const name = (r?: Ref) => (r ? refText(r) : '?');
   switch (st.kind) {

@@ -1,0 +1,195 @@
+/**
+ * Hover on a number literal: an address shows every region holding it in every address
+ * space (host physical, each IOMMU group's IOVA space as sysfs lists it, each guest's
+ * guest-physical space); a size shows its value and the range it makes. Lookups are
+ * binary searches on sorted indexes, built once per analysis and kept per model object.
+ */
+import { evaluateNumber, evaluateRange, formatInterval, formatSize, hex, type Guest, type Interval, type Platform, type ReservedRegion } from '../model';
+import { groupLabel, machineLayout, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
+import type { RegionSource } from '../sim/regions';
+import { regionsAt, StabIndex, usableAt } from '../sim/addressQuery';
+import { vtomSplit } from '../sim/sev';
+import type { Analysis } from './analysis';
+import { capped } from './markdown';
+import type { NumberAt } from './numberAt';
+
+const LIMIT = 8;
+
+interface Named { what: string; range: Interval }
+
+/** Host-physical ranges of a platform (RAM, I/O APIC pages, ECAM windows, Xen's own), indexed once. */
+const hostIndexes = new WeakMap<Platform, StabIndex<Named>>();
+const guestIndexes = new WeakMap<GuestState, StabIndex<Named>>();
+
+export function numberHover(a: Analysis, n: NumberAt): string | undefined {
+  const v = evaluateNumber(n.lit);
+  if (!v.ok) return undefined;
+  if (n.role === 'size') return sizeHover(n, v.value);
+  if (n.role === 'address') return addressHover(a, v.value, contextOf(a, n));
+  return undefined;
+}
+
+function sizeHover(n: NumberAt, size: bigint): string {
+  const out = [`**size \`${formatSize(size)}\`** = \`${hex(size)}\` (${size} bytes)`];
+  const r = n.range && evaluateRange(n.range);
+  if (r?.ok) out.push('', `The range \`${formatInterval(r.value)}\`.`);
+  return out.join('\n');
+}
+
+/** Where the literal is: its platform and guest come first. */
+interface Context { platform?: Platform; guest?: Guest }
+
+function contextOf(a: Analysis, n: NumberAt): Context {
+  const m = a.model;
+  for (const p of m.platforms.values()) if (p.decl === n.decl) return { platform: p };
+  for (const g of m.guests.values()) if (g.decl === n.decl) return { guest: g, platform: g.platform };
+  for (const t of m.timelines.values()) {
+    if (t.decl !== n.decl) continue;
+    const r = t.steps.find((x) => x.step.span.start <= n.lit.span.start && n.lit.span.end <= x.step.span.end);
+    return { guest: r?.guest, platform: r?.platform };
+  }
+  for (const x of m.xens.values()) if (x.decl === n.decl) return { platform: x.platform };
+  for (const f of m.firmwares.values()) if (f.decl === n.decl) return { guest: f.guest, platform: f.guest?.platform };
+  return {};
+}
+
+const MAX_PLATFORMS = 6;
+
+export function addressHover(a: Analysis, v: bigint, ctx: Context = {}): string {
+  const out = [`**address \`${hex(v)}\`**`];
+  const quiet: string[] = [];
+  const busy: string[][] = [];
+  const platforms = [...a.model.platforms.values()];
+  if (ctx.platform) platforms.sort((x, y) => Number(y === ctx.platform) - Number(x === ctx.platform));
+  for (const p of platforms) {
+    const host = hostIndex(a, p).at(v).map((x) => `- host physical: ${x.what} \`${formatInterval(x.range)}\``);
+    const pr = a.sim.regionsOf(p);
+    const iova = pr.groups.length ? iovaLines(pr, v) : ungrouped(p, v);
+    if (!host.length && !iova.some((l) => l.busy) && p !== ctx.platform) { quiet.push(p.sym.name); continue; }
+    const none = host.length || iova.length ? [] : ['- no RAM, I/O APIC, ECAM window or reserved region holds it'];
+    busy.push(['', `**${p.sym.name}**${p === ctx.platform ? ' (this line\'s platform)' : ''}:`, ...capped(host, LIMIT), ...capped(iova.map((l) => l.text), LIMIT), ...none]);
+  }
+  for (const section of busy.slice(0, MAX_PLATFORMS)) out.push(...section);
+  if (busy.length > MAX_PLATFORMS) out.push('', `... and ${busy.length - MAX_PLATFORMS} more platforms: ${someOf(busy.slice(MAX_PLATFORMS).map((x) => x[1]!.replace(/^\*\*(.*?)\*\*.*$/, '$1')))}`);
+  const guests = guestLines(a, v, ctx.guest);
+  if (guests.length) out.push('', 'Guest-physical:', ...capped(guests, LIMIT));
+  if (quiet.length) out.push('', `Nothing holds it on ${someOf(quiet)}: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.`);
+  return out.join('\n');
+}
+
+function hostIndex(a: Analysis, p: Platform): StabIndex<Named> {
+  let ix = hostIndexes.get(p);
+  if (ix) return ix;
+  const named: Named[] = [];
+  for (const r of p.ram) if (r.range) named.push({ what: `RAM ${r.sym.name}`, range: r.range });
+  for (const x of p.ioapics) named.push({ what: 'I/O APIC', range: x.range });
+  for (const x of p.mmcfg) named.push({ what: 'PCIe ECAM (mmcfg)', range: x.range });
+  for (const x of a.model.xens.values()) {
+    if (x.platform === p) for (const r of x.ranges) named.push({ what: `Xen ${x.sym.name}'s own memory (xen-range)`, range: r.range });
+  }
+  hostIndexes.set(p, (ix = new StabIndex(named, (x) => x.range)));
+  return ix;
+}
+
+const reservedIndexes = new WeakMap<Platform, StabIndex<ReservedRegion>>();
+
+/** A platform without devices has no groups: its declared regions are listed as written. */
+function ungrouped(p: Platform, v: bigint): { text: string; busy: boolean }[] {
+  let ix = reservedIndexes.get(p);
+  if (!ix) reservedIndexes.set(p, (ix = new StabIndex(p.reserved.filter((r) => r.range && r.type), (r) => r.range!)));
+  return ix.at(v).map((r) => ({ text: `- reserved region ${r.sym.name} \`${formatInterval(r.range!)}\` (${r.type}): the platform has no device, so no group lists it`, busy: true }));
+}
+
+/** One line per distinct outcome, naming the groups that share it: thousands of groups stay a few lines. */
+function iovaLines(pr: PlatformRegions, v: bigint): { text: string; busy: boolean }[] {
+  const outcomes = new Map<string, { groups: IommuGroup[]; text: string; busy: boolean }>();
+  for (const g of pr.groups) {
+    const gr = pr.regions(g);
+    const regions = regionsAt(gr, v);
+    const usable = usableAt(gr, v, regions);
+    const beyond = v > gr.aperture.end;
+    const key = `${regions.map(sysfsLine).join('|')} ${usable} ${beyond ? gr.aperture.end : ''}`;
+    let o = outcomes.get(key);
+    if (!o) {
+      const verdict = beyond ? `beyond the aperture \`${formatInterval(gr.aperture)}\`: not usable` : usable ? 'usable' : 'cut from the usable IOVA list';
+      const text = regions.length ? `${regions.map(describe).join('; ')}: ${verdict}` : verdict;
+      outcomes.set(key, (o = { groups: [], text, busy: regions.length > 0 || !usable }));
+    }
+    o.groups.push(g);
+  }
+  return [...outcomes.values()].map((o) => ({ text: `- IOVA, ${groupsText(o.groups)}: ${o.text}`, busy: o.busy }));
+}
+
+/** `groups 9, 13, 17`: numbered groups share one word; a device's own group is named by its device. */
+export function groupsText(groups: readonly IommuGroup[]): string {
+  const numbered = groups.filter((g) => g.number !== undefined).map((g) => g.number!.toString());
+  const own = groups.filter((g) => g.number === undefined).map(groupLabel);
+  const parts = [...(numbered.length ? [`group${numbered.length > 1 ? 's' : ''} ${someOf(numbered)}`] : []), ...own];
+  return someOf(parts);
+}
+
+function describe(m: MergedRegion): string {
+  const from = [...new Set(m.sources.map(sourceName))];
+  return `\`${sysfsLine(m)}\`${m.type === 'sw-msi' ? ' (sw-msi)' : ''} from ${someOf(from)}`;
+}
+
+/** Where a region comes from, in a few words. */
+export function sourceName(s: RegionSource): string {
+  switch (s.kind) {
+    case 'declared': return `reserved region ${s.region.sym.name}`;
+    case 'builtin': return `${s.label} of IOMMU ${s.iommu.sym.name}`;
+    case 'window': return `the msi-window of guest ${s.guest}`;
+  }
+}
+
+function someOf(names: readonly string[]): string {
+  return names.length > LIMIT ? `${names.slice(0, LIMIT).join(', ')} and ${names.length - LIMIT} more` : names.join(', ');
+}
+
+function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
+  const out: string[] = [];
+  const states = [...a.sim.guests.values()];
+  if (first) states.sort((x, y) => Number(y.guest === first) - Number(x.guest === first));
+  for (const s of states) {
+    const g = s.guest;
+    const hits = guestIndex(s).at(v).map((x) => `${x.what} \`${formatInterval(x.range)}\`${x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
+    if (!hits.length) continue;
+    const side = vtomSide(g, v);
+    out.push(`- guest **${g.sym.name}**: ${hits.join('; ')}${side ? `; ${side}` : ''}`);
+  }
+  for (const x of a.model.xens.values()) {
+    for (const d of x.domains.values()) {
+      for (const r of d.ram) {
+        if (r.range && r.range.start <= v && v <= r.range.end) out.push(`- ${d.isDom0 ? `dom0 of ${x.sym.name}` : `Xen domain **${d.sym.name}**`}: RAM ${r.sym.name} \`${formatInterval(r.range)}\``);
+      }
+    }
+  }
+  return out;
+}
+
+function guestIndex(s: GuestState): StabIndex<Named> {
+  let ix = guestIndexes.get(s);
+  if (ix) return ix;
+  const g = s.guest;
+  const named: Named[] = s.ram.map((r) => ({ what: `RAM ${r.name}`, range: r.range }));
+  if (g.msiWindow) named.push({ what: 'MSI doorbell window (msi-window)', range: g.msiWindow });
+  const hole = machineLayout(g)?.pciHole64;
+  if (hole) named.push({ what: '64-bit PCI hole (MMIO, not RAM)', range: hole });
+  guestIndexes.set(s, (ix = new StabIndex(named, (x) => x.range)));
+  return ix;
+}
+
+/** Whether the guest's container maps that RAM range (IOVA = GPA). */
+function mapped(s: GuestState, range: Interval): string {
+  if (!s.container.groups.length) return ', not mapped for DMA (no device attached)';
+  const m = s.container.mappings.some((x) => x.range.start === range.start && x.range.end === range.end);
+  return m ? ', mapped for DMA at IOVA = GPA' : ', not mapped for DMA (the map was refused)';
+}
+
+function vtomSide(g: Guest, v: bigint): string | undefined {
+  if (g.confidential?.technology !== 'sev-snp') return undefined;
+  const vtom = g.confidential.vtom;
+  const s = vtomSplit({ start: v, end: v }, vtom);
+  const at = vtom === undefined ? 'vTOM at its maximum' : `vTOM \`${hex(vtom)}\``;
+  return s.private ? `private (below ${at})` : `shared (at or above ${at})`;
+}

@@ -1,0 +1,23 @@
+/** Small pieces the hover modules share: positions as people read them. */
+import type { Span } from '@iommu-lens/grammar';
+import type { Location } from '../model';
+import type { Analysis } from './analysis';
+
+/** Hovers count the end of a name as on it (the cursor just after a word). */
+export const inside = (s: Span, offset: number): boolean => s.start <= offset && offset <= s.end;
+
+/** 1-based line of an offset. */
+export function lineOf(a: Analysis, uri: string, offset: number): number {
+  return a.lineIndex(uri).position(offset).line + 1;
+}
+
+/** `line 5`, or `other.iommu line 5` for a place in another file than `here`. */
+export function where(a: Analysis, loc: Location, here: string): string {
+  const line = `line ${lineOf(a, loc.uri, loc.span.start)}`;
+  return loc.uri === here ? line : `${loc.uri.slice(loc.uri.lastIndexOf('/') + 1)} ${line}`;
+}
+
+/** ` (other.iommu)` for a file other than `here`, else nothing. */
+export function fileNote(uri: string, here: string): string {
+  return uri === here ? '' : ` (${uri.slice(uri.lastIndexOf('/') + 1)})`;
+}

@@ -1,0 +1,199 @@
+/**
+ * The story of guest RAM, for a `ram` line or the ranges a `machine` statement lays out:
+ * where it sits guest-physically, which container maps it for which devices and at which
+ * IOVA (VFIO maps guest RAM at IOVA = GPA; a vIOMMU or a `dma-window` changes what a
+ * device reaches), private or shared under vTOM, what it overlaps in the groups that
+ * join (or try to join) the guest's container, and what the kernel and QEMU do about it,
+ * quoted from the findings on that line rather than derived again.
+ */
+import { formatInterval, formatSize, intervalSize, type Finding, type Guest, type GuestRam, type Interval, type Location } from '../model';
+import { describeVtomSplit, groupLabel, guestRam, sysfsLine, type GroupRegions, type GuestRamRange, type IommuGroup, type GuestSnapshot } from '../sim';
+import { mergedAround } from '../sim/addressQuery';
+import { guestDoorbell } from '../sim/guests';
+import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
+import type { Analysis } from './analysis';
+import { groupsText, sourceName } from './addressHover';
+import { fileNote, inside, lineOf, where } from './hoverParts';
+import { capped } from './markdown';
+import { stepText } from './stateHover';
+
+const LIMIT = 8;
+
+/** The guest `ram` statement covering the offset (anywhere on it, not just its name). */
+export function guestRamAt(a: Analysis, uri: string, offset: number): { guest: Guest; ram: GuestRam } | undefined {
+  for (const g of a.model.guests.values()) {
+    if (g.sym.uri !== uri || !inside(g.decl.span, offset)) continue;
+    const ram = g.ram.find((r) => inside(r.decl.span, offset));
+    return ram ? { guest: g, ram } : undefined;
+  }
+  return undefined;
+}
+
+export function guestRamHover(a: Analysis, g: Guest, r: GuestRam): string | undefined {
+  if (!r.range) return undefined;
+  const ranges = (a.sim.guests.get(g)?.ram ?? guestRam(g)).filter((x) => x.sym === r.sym);
+  const out = [`**guest RAM ${r.sym.name}** of guest ${g.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical`];
+  out.push(...ramStory(a, g, ranges.length ? ranges : [{ name: r.sym.name, range: r.range, uri: r.sym.uri, span: r.decl.span, sym: r.sym }],
+    { uri: r.sym.uri, span: r.decl.span }));
+  return out.join('\n');
+}
+
+/** Sections (each opening with a blank line) about RAM ranges made by one statement. */
+export function ramStory(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], stmt: Location, opts = { split: true }): string[] {
+  const out: string[] = [];
+  const many = ranges.length > 1;
+  const label = (r: GuestRamRange) => (many ? `${r.name}: ` : '');
+  // The `machine` hover shows the vTOM split with its layout already.
+  const split = opts.split ? ranges.map((r) => [r, describeVtomSplit(r.range, g)] as const).filter((x) => x[1]) : [];
+  if (split.length) out.push('', ...split.map(([r, x]) => `${many ? `- ${r.name}: ` : ''}${x}`));
+  out.push('', ...mapping(a, g, ranges, label));
+  out.push(...timelineLines(a, g, ranges, stmt.uri));
+  const overlaps = overlapLines(a, g, ranges, label);
+  if (overlaps.length) out.push('', 'Overlaps:', ...capped(overlaps, LIMIT));
+  const real = realSystem(a, stmt);
+  if (real.length) out.push('', 'What the real system does (the findings about this RAM):', ...capped(real, LIMIT));
+  return out;
+}
+
+function modeNote(mode: string): string {
+  return mode === 'shared' ? '' : `, ${mode}`;
+}
+
+/** Which container maps the ranges when the guest starts, for which devices, and what a vIOMMU or DMA window changes. */
+function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label: (r: GuestRamRange) => string): string[] {
+  const s = a.sim.guests.get(g);
+  const kind = g.container === 'iommufd' ? 'iommufd IOAS' : 'VFIO type1 container';
+  const out = [`When the guest starts (${kind}, IOVA = GPA):`];
+  if (!s) return [...out, '- not simulated: the guest has no platform'];
+  const attached = g.assigns.filter((x) => x.device && s.container.groups.some((gr) => gr.group.devices.includes(x.device!)));
+  const groupOf = (d: NonNullable<typeof attached[number]['device']>) => s.container.groups.find((gr) => gr.group.devices.includes(d))!.group;
+  const who = attached.map((x) => `${x.device!.sym.name} (${groupLabel(groupOf(x.device!))}${modeNote(x.mode)})`);
+  for (const r of ranges) {
+    if (!s.container.groups.length) {
+      out.push(`- ${label(r)}not mapped: no assigned device is in the container${g.assigns.length ? ' (every attach was refused)' : ''}`);
+    } else if (isMapped(s.container.mappings, r.range)) {
+      out.push(`- ${label(r)}mapped at IOVA \`${formatInterval(r.range)}\` for ${who.join(', ')}`);
+    } else {
+      out.push(`- ${label(r)}not mapped: ${who.join(', ')} ${who.length > 1 ? 'are' : 'is'} attached, but the map was refused (below)`);
+    }
+  }
+  for (const x of g.assigns) {
+    if (!x.device || !x.dmaWindow) continue;
+    const reach = ranges.map((r) => intersect(r.range, x.dmaWindow!)).filter((i): i is Interval => !!i);
+    out.push(`- ${x.device.sym.name}'s \`dma-window\` \`${formatInterval(x.dmaWindow)}\`: ${reach.length ? `its DMA reaches only \`${reach.map(formatInterval).join('`, `')}\` of this RAM` : 'its DMA does not reach this RAM'}`);
+  }
+  for (const v of g.viommus) {
+    const nested = v.via !== undefined;
+    out.push(`- vIOMMU ${v.sym.name} (${v.kind ?? 'kind not given'}${nested ? `, accelerated via ${v.via!.sym.name}` : ''}): the guest's driver picks the IOVAs its devices use. ${nested
+      ? 'The host map above (IOVA = GPA) is the nesting parent (stage 2); the guest\'s stage-1 tables translate its IOVAs to these GPAs'
+      : 'QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the container, so device IOVAs equal GPAs only where the guest maps them 1:1'}`);
+  }
+  return out;
+}
+
+function isMapped(mappings: readonly { range: Interval }[], range: Interval): boolean {
+  return mappings.some((m) => m.range.start === range.start && m.range.end === range.end);
+}
+
+function intersect(a: Interval, b: Interval): Interval | undefined {
+  const start = a.start > b.start ? a.start : b.start;
+  const end = a.end < b.end ? a.end : b.end;
+  return start <= end ? { start, end } : undefined;
+}
+
+/** The guest as each timeline step that concerns it leaves it, under a heading per timeline. */
+function timelineLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], here: string): string[] {
+  const out: string[] = [];
+  for (const run of a.sim.timelines.values()) {
+    const lines: string[] = [];
+    let before: GuestSnapshot | undefined;
+    for (const st of run.states) {
+      const now = st.guests.find((x) => x.guest === g);
+      // A step that leaves the guest alone keeps its snapshot (timeline.ts): only changes and its own steps are listed.
+      if (now && (st.step.guest === g || now !== before)) lines.push(`- line ${lineOf(a, st.step.uri, st.step.step.span.start)} \`${stepText(st)}\`: ${status(now, ranges)}`);
+      before = now;
+    }
+    if (lines.length) out.push('', `Timeline **${run.timeline.sym.name}**${fileNote(run.timeline.sym.uri, here)}:`, ...capped(lines, LIMIT));
+  }
+  return out;
+}
+
+function status(s: GuestSnapshot, ranges: readonly GuestRamRange[]): string {
+  if (!s.running) return 'not running';
+  const on = s.platform ? `on ${s.platform.sym.name}` : 'running';
+  if (!s.devices.length) return `${on}, no device: not mapped`;
+  const held = s.devices.map((h) => `${h.device.sym.name} (${groupLabel(h.gr.group)}${modeNote(h.mode)})`).join(', ');
+  const mapped = ranges.filter((r) => isMapped(s.container.mappings, r.range));
+  if (mapped.length === ranges.length) return `${on}, mapped for ${held}`;
+  if (!mapped.length) return `${on}, holding ${held}: not mapped`;
+  return `${on}, holding ${held}: mapped ${mapped.map((r) => r.name).join(', ')} only`;
+}
+
+/** Every group that joins or tries to join the guest's container: its assignments, and each timeline's hot-adds and carried devices. */
+function groupsOf(a: Analysis, g: Guest): GroupRegions[] {
+  const out = new Set<GroupRegions>(a.sim.guests.get(g)?.groups ?? []);
+  for (const run of a.sim.timelines.values()) {
+    for (const st of run.states) {
+      for (const s of st.guests) if (s.guest === g) for (const h of s.devices) out.add(h.gr);
+      const r = st.step;
+      if (r.step.kind === 'hotplug' && r.guest === g && r.device && r.platform) {
+        const pr = a.sim.regionsOf(r.platform);
+        const group = pr.groupOf(r.device);
+        if (group) out.add(pr.regions(group));
+      }
+    }
+  }
+  return [...out];
+}
+
+function overlapLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label: (r: GuestRamRange) => string): string[] {
+  const doorbell = guestDoorbell(g);
+  const lines = new Map<string, { head: string; tail: string; groups: IommuGroup[] }>();
+  for (const gr of groupsOf(a, g)) {
+    for (const r of ranges) {
+      // The guest's msi-window takes the place of the groups' sw-msi windows.
+      const hits = gr.overlapping(r.range).filter((m) => !(doorbell && m.type === 'sw-msi')).slice(0, LIMIT + 1);
+      for (const hit of hits) {
+        const m = mergedAround(gr, hit.type, hit.range) ?? hit;
+        const key = `${gr.group.platform.sym.name} ${label(r)}${sysfsLine(m)}`;
+        let line = lines.get(key);
+        if (!line) lines.set(key, (line = { head: `${label(r)}\`${sysfsLine(m)}\` (${describe(m)})`, tail: `on ${gr.group.platform.sym.name}: ${consequence(m)}`, groups: [] }));
+        line.groups.push(gr.group);
+      }
+    }
+  }
+  const out = [...lines.values()].map((l) => `- ${l.head}, ${groupsText(l.groups)} ${l.tail}`);
+  for (const r of ranges) {
+    if (doorbell && overlapsInterval(doorbell.range, r.range)) out.push(`- ${label(r)}the guest's msi-window \`${formatInterval(doorbell.range)}\`: the doorbell is mapped there, so RAM cannot be`);
+    const all = a.sim.guests.get(g)?.ram ?? [];
+    for (const o of all) {
+      if (o.name !== r.name && overlapsInterval(o.range, r.range)) out.push(`- ${label(r)}guest RAM ${o.name} \`${formatInterval(o.range)}\`: the second map of the same IOVA fails with -EEXIST`);
+    }
+  }
+  return out;
+}
+
+function describe(m: MergedRegion): string {
+  return [...new Set(m.sources.map(sourceName))].join(', ');
+}
+
+function consequence(m: MergedRegion): string {
+  if (m.type === 'direct-relaxable') return 'not cut from the usable IOVA list (relaxable)';
+  if (m.type === 'direct') return 'a direct region: VFIO refuses the group';
+  return 'cut from the usable IOVA list, so this RAM cannot be mapped there';
+}
+
+/** The findings on the statement's lines, and those elsewhere that point back at it. */
+function realSystem(a: Analysis, stmt: Location): string[] {
+  const lines = a.lineIndex(stmt.uri);
+  const first = lines.position(stmt.span.start).line;
+  const last = lines.position(stmt.span.end).line;
+  const onLine = (f: Finding) => f.uri === stmt.uri && lines.position(f.span.start).line <= last && lines.position(f.span.end).line >= first;
+  const pointsHere = (f: Finding) => f.related.some((r) => r.uri === stmt.uri && r.span.start === stmt.span.start);
+  const out: string[] = [];
+  for (const f of a.findings.get(stmt.uri) ?? []) if (onLine(f)) out.push(`- \`${f.code}\`: ${f.message}`);
+  for (const list of a.findings.values()) {
+    for (const f of list) if (!onLine(f) && pointsHere(f)) out.push(`- \`${f.code}\` at ${where(a, f, stmt.uri)}: ${f.message}`);
+  }
+  return out;
+}
