@@ -15,6 +15,7 @@ import {
   prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
   type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
+import { registerAddressMap } from './addressMap';
 import { SYMBOL_KIND, toCodeActions, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
@@ -164,6 +165,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const a = at(params.textDocument.uri);
     return a ? toCodeActions(a, params.textDocument.uri, params.range) : [];
   });
+  registerAddressMap(connection, current);
 
   connection.onDefinition((params) => {
     const uri = params.textDocument.uri;

@@ -1,0 +1,47 @@
+/**
+ * The `iommuLens/addressMap` request: the address map of a guest or platform (named, or
+ * the one at the cursor) as an SVG, and the line of every clickable bar as an LSP range,
+ * so the editor's webview can reveal the source of what was clicked.
+ */
+import type { Connection } from 'vscode-languageserver/node';
+import type { Analysis, Range } from '../ide';
+import { addressMap, addressMapTargetAt, mapSources, type AddressMapTarget } from '../ide/addressMap';
+import { renderSvg } from '../ide/addressMapSvg';
+
+export const ADDRESS_MAP_REQUEST = 'iommuLens/addressMap';
+
+export interface AddressMapParams {
+  uri: string;
+  position?: { line: number; character: number };
+  guest?: string;
+  platform?: string;
+}
+
+export interface AddressMapResult {
+  title: string;
+  svg: string;
+  /** `data-target` id of the SVG's bars → the line each comes from. */
+  targets: { id: number; uri: string; range: Range }[];
+}
+
+export function registerAddressMap(connection: Connection, current: () => Analysis | undefined): void {
+  connection.onRequest(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
+    const a = current();
+    return a && params && typeof params.uri === 'string' ? addressMapResponse(a, params) : null;
+  });
+}
+
+/** The answer for one request: null when the cursor is on no guest or platform, or the name is unknown. */
+export function addressMapResponse(a: Analysis, params: AddressMapParams): AddressMapResult | null {
+  let target: AddressMapTarget | undefined;
+  if (typeof params.guest === 'string') target = { guest: params.guest };
+  else if (typeof params.platform === 'string') target = { platform: params.platform };
+  else {
+    const lines = a.lineIndex(params.uri);
+    target = addressMapTargetAt(a, params.uri, params.position ? lines.offset(params.position) : 0);
+  }
+  const map = target && addressMap(a, target);
+  if (!map) return null;
+  const targets = mapSources(map).list.map((s) => ({ id: s.id, uri: s.uri, range: a.lineIndex(s.uri).range(s.span) }));
+  return { title: map.title, svg: renderSvg(map), targets };
+}
