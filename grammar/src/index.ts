@@ -5,3 +5,4 @@ export { ALL_KEYWORDS, DECLARATION_KEYWORDS, STATEMENT_KEYWORDS, VALUE_KEYWORDS 
 export { ENUMS, type EnumName, parserInstance } from './parser';
 export { statementKeywordsByBlock } from './vocabulary';
 export { didYouMean, editDistance } from './messages';
+export { assistAt, type Assist, type AssistKeyword, type EnclosingBlock, type WordSlot } from './assist';
