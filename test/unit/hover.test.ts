@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hover } from '../../server/src/ide';
-import { analyze, uri } from '../helpers';
+import { analyze, cursor, slice, uri } from '../helpers';
 
 const HOST = `platform armsrv-1 {
   arch arm64
@@ -62,4 +62,60 @@ test('a region says what its type means and where it applies; an IOMMU its apert
   assert.match(i.markdown, /Aperture `0x0\.\.0xffffffffffff` \(48 bits\)/);
   assert.match(i.markdown, /Page sizes: 64K 512M/);
   assert.equal(hover(a, uri('h.iommu'), at(HOST, 'address-width')), undefined);
+});
+
+/** A DL388 Gen10 (seed 003): a USB controller with an RMRR and a dual-port NIC in one group. */
+const DL388 = `platform dl388 {
+  arch x86_64
+  iommu dmar0 vt-d { address-width 39 }
+  reserved rmrr-usb direct-relaxable 0x7b80_0000..0x7b9f_ffff for usb0
+  reserved ioapic msi 0xfee0_0000 size 1M
+  device usb0 { bdf 0000:00:14.0; iommu dmar0; group 3 }
+  device nic0 { bdf 0000:02:00.0; iommu dmar0; group 24 }
+  device nic1 { bdf 0000:02:00.1; iommu dmar0; group 24 }
+}
+`;
+
+test('a reserved region: its kernel type, and the line each group prints after the merge', () => {
+  const { text, offset } = cursor(DL388.replace('reserved ioapic', 'reserved io<|>apic'));
+  const md = hover(analyze({ 'h.iommu': text }), uri('h.iommu'), offset)!.markdown;
+  assert.equal(md, [
+    '**reserved region ioapic**: `msi` `0xfee00000..0xfeefffff` (1M)',
+    '',
+    '`IOMMU_RESV_MSI`: a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list.',
+    '',
+    'Applies to every device of the platform.',
+    '',
+    'In the reserved regions of group 3, group 24.',
+    '',
+    // The VT-d driver reserves the same interrupt range for every device: the kernel merges the two.
+    '`reserved_regions` of group 3, group 24, merged with the x86 interrupt range of IOMMU dmar0:',
+    '```text',
+    '0x00000000fee00000 0x00000000feefffff msi',
+    '```',
+  ].join('\n'));
+  const rmrr = hover(analyze({ 'h.iommu': DL388 }), uri('h.iommu'), DL388.indexOf('rmrr-usb') + 1)!.markdown;
+  assert.ok(rmrr.includes('`IOMMU_RESV_DIRECT_RELAXABLE`: identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list.\n\nApplies to device usb0.\n\nIn the reserved regions of group 3.\n\n`reserved_regions` of group 3:\n```text\n0x000000007b800000 0x000000007b9fffff direct-relaxable\n```'), rmrr);
+});
+
+test('a reserved region no group holds still shows its sysfs line', () => {
+  const { text, offset } = cursor('platform bare {\n  reserved <|>lonely reserved 0x1000 size 4K\n}\n');
+  const md = hover(analyze({ 'h.iommu': text }), uri('h.iommu'), offset)!.markdown;
+  assert.ok(md.endsWith("No device's group holds it; sysfs would print it as `0x0000000000001000 0x0000000000001fff reserved`."), md);
+});
+
+test('a finding: its related locations as the why, after what the step shows; nothing added without any', () => {
+  const files = { 'h.iommu': DL388, 'g.iommu': 'guest vm on dl388 {\n  machine q35 memory 4G\n  assign nic0\n}\ntimeline t {\n  start vm\n  unplug usb0\n}\n' };
+  const a = analyze(files);
+  // group-partly-assigned on `assign nic0` relates nic1; the name under the cursor shows the device first.
+  const assign = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('assign') + 1)!;
+  assert.equal(assign.markdown, '**`group-partly-assigned`**: why\n\n- h.iommu line 8: device nic1: also in group 24');
+  assert.equal(slice(files['g.iommu'], assign.span), 'assign nic0');
+  const onName = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('nic0') + 1)!.markdown;
+  assert.ok(onName.startsWith('**device nic0**'), onName);
+  assert.ok(onName.endsWith('\n\n---\n\n**`group-partly-assigned`**: why\n\n- h.iommu line 8: device nic1: also in group 24'), onName);
+  // device-not-plugged has no related location and no trace: the step hover alone.
+  const unplug = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('unplug') + 1)!.markdown;
+  assert.ok(unplug.startsWith('**after `unplug usb0`**'), unplug);
+  assert.doesNotMatch(unplug, /---/);
 });
