@@ -3,9 +3,9 @@
  * parser's own grammar (chevrotain's `computeContentAssist`), so completion never drifts
  * from what parses. Statements are line-based, so the parser is only given the current
  * statement, started at that statement's own rule; the enclosing blocks are found by brace
- * matching on the tokens before the cursor, and each block's body rule from the statement
- * that opened it. The cost is one lexing of the text before the cursor plus a few
- * statement-sized content-assist runs, whatever the size of the file.
+ * matching in one pass over the characters before the cursor, and each block's body rule
+ * from the statement that opened it. Only those statements are lexed, so the cost is that
+ * pass plus a few statement-sized content-assist runs, whatever the size of the file.
  * No chevrotain type leaves this module.
  */
 import { tokenMatcher, type IProduction, type IToken, type Rule } from 'chevrotain';
