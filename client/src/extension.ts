@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { commands, workspace, type ExtensionContext } from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { AddressMapView } from './addressMapView';
 
 let client: LanguageClient | undefined;
 
@@ -28,6 +29,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
   context.subscriptions.push(
     commands.registerCommand('iommuLens.restartServer', () => client?.restart()),
     commands.registerCommand('iommuLens.showOutput', () => client?.outputChannel.show()),
+    commands.registerCommand('iommuLens.showAddressMap', () => { if (client) AddressMapView.show(client); }),
   );
   await client.start();
 }
