@@ -1,0 +1,539 @@
+/**
+ * The formatter: each layout rule on small inline files, range formatting, refusal on
+ * broken files, and on every bundled example: idempotence and unchanged meaning (tokens,
+ * comments, model symbols and findings).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { lex, parse } from '@iommu-lens/grammar';
+import { formatDocument, formatRange, type FormatOptions, type TextEdit } from '../../server/src/ide/format';
+import { analyze, applyEdits, markers, parseClean } from '../helpers';
+
+/** Edits are sorted, disjoint and inside the text; each changes something. */
+function checkEdits(text: string, edits: TextEdit[]): void {
+  let last = 0;
+  for (const e of edits) {
+    assert.ok(e.span.start >= last && e.span.end >= e.span.start && e.span.end <= text.length, `bad span ${JSON.stringify(e.span)}`);
+    assert.notEqual(text.slice(e.span.start, e.span.end), e.newText, 'an edit that changes nothing');
+    last = e.span.end;
+  }
+}
+
+/** The formatted text of a clean file; asserts the edits are well formed and a second run has none. */
+function fmt(text: string, options?: FormatOptions): string {
+  parseClean(text);
+  const edits = formatDocument(text, options);
+  checkEdits(text, edits);
+  const out = applyEdits(text, edits);
+  assert.deepEqual(formatDocument(out, options), [], `not idempotent:\n${out}`);
+  return out;
+}
+
+/** Lines joined with '\n' (keeps the expected texts readable). */
+const L = (...lines: string[]) => lines.join('\n');
+
+test('indentation follows the block depth', () => {
+  const text = L(
+    'platform p {',
+    'arch x86_64',
+    '      iommu i0 amd-vi {',
+    ' address-width 48',
+    '        }',
+    '    device d0 {',
+    '\tbdf 0000:01:00.0',
+    '\t\t\tiommu i0',
+    '   }',
+    '   }',
+    '',
+  );
+  assert.equal(fmt(text), L(
+    'platform p {',
+    '  arch x86_64',
+    '  iommu i0 amd-vi {',
+    '    address-width 48',
+    '  }',
+    '  device d0 {',
+    '    bdf 0000:01:00.0',
+    '    iommu i0',
+    '  }',
+    '}',
+    '',
+  ));
+});
+
+test('one space between tokens; none before , and ;, none around .. and .', () => {
+  const text = L(
+    'platform p {',
+    '  ram   low    0x0 .. 0xfff',
+    '  reserved  r1 direct 0x1000 size  4K  for d0 ,d1',
+    '  device d0 {bdf 00:01.0 ;group 3}',
+    '  device d1 { bdf 00:02.0 ; group 4 ;}',
+    '}',
+    'guest g on p . d0 {',
+    '  machine q35 version 7 . 2',
+    '}',
+    '',
+  );
+  assert.equal(fmt(text), L(
+    'platform p {',
+    '  ram low 0x0..0xfff',
+    '  reserved r1 direct 0x1000 size 4K for d0, d1',
+    '  device d0 { bdf 00:01.0; group 3 }',
+    '  device d1 { bdf 00:02.0; group 4; }',
+    '}',
+    'guest g on p.d0 {',
+    '  machine q35 version 7.2',
+    '}',
+    '',
+  ));
+});
+
+test('{ ends the declaration line after one space; } of a multi-line block gets its own line', () => {
+  assert.equal(fmt(L(
+    'commands vi-b{',
+    '  batch { TLBI_NH_ASID asid 7',
+    '    CMD_SYNC }',
+    '  batch {CMD_SYNC}',
+    '  batch {}',
+    '}',
+  )), L(
+    'commands vi-b {',
+    '  batch {',
+    '    TLBI_NH_ASID asid 7',
+    '    CMD_SYNC',
+    '  }',
+    '  batch { CMD_SYNC }',
+    '  batch {}',
+    '}',
+    '',
+  ));
+  // A required block may open on the next line; the `{` moves up.
+  assert.equal(fmt(L('platform p', '', '{', '  arch arm64', '}', '')), L('platform p {', '  arch arm64', '}', ''));
+  assert.equal(fmt(L('platform p', '{ arch arm64 }', '')), L('platform p { arch arm64 }', ''));
+  // ...but not past a comment, which would then swallow it.
+  assert.equal(fmt(L('platform p // host', '  {', 'arch arm64', '}', '')), L('platform p // host', '{', '  arch arm64', '}', ''));
+  // A trailing comment after `{` stays; a statement after it moves down.
+  assert.equal(fmt(L('platform p { // host', 'arch arm64 }', '')), L('platform p { // host', '  arch arm64', '}', ''));
+});
+
+test('blank lines: at most one, none after { or before }, none at the ends of the file', () => {
+  const text = L(
+    '',
+    '',
+    'platform p {',
+    '',
+    '  arch arm64',
+    '   ',
+    '',
+    '',
+    '  ram low 0x0..0xfff',
+    '\t',
+    '  // regions',
+    '  reserved r msi 0x8000000 size 1M',
+    '',
+    '',
+    '}',
+    '',
+    '',
+    '',
+    'pool rack { p }',
+    '',
+    '',
+  );
+  assert.equal(fmt(text), L(
+    'platform p {',
+    '  arch arm64',
+    '',
+    '  ram low 0x0..0xfff',
+    '',
+    '  // regions',
+    '  reserved r msi 0x8000000 size 1M',
+    '}',
+    '',
+    'pool rack { p }',
+    '',
+  ));
+});
+
+test('no trailing whitespace, exactly one newline at the end', () => {
+  assert.equal(fmt('pool rack { a, b }'), 'pool rack { a, b }\n');
+  assert.equal(fmt('pool rack { a, b }   \n\n\n'), 'pool rack { a, b }\n');
+  assert.equal(fmt('platform p {  \n  arch arm64\t\n}'), 'platform p {\n  arch arm64\n}\n');
+  assert.equal(fmt(''), '');
+  assert.equal(fmt('\n\n  \n'), '');
+  // A byte order mark is not whitespace to remove.
+  assert.equal(fmt('\ufeff  pool rack { a }'), '\ufeffpool rack { a }\n');
+});
+
+test('comments: trailing ones one space after the code, own-line ones at the depth, text unchanged', () => {
+  assert.equal(fmt(L(
+    '// header   ',
+    'platform p {      // the host',
+    '      // arch first',
+    '  arch arm64//no space',
+    '  ram low /* inline */ 0x0..0xfff',
+    '/* own line */',
+    '}',
+    '',
+  )), L(
+    '// header',
+    'platform p { // the host',
+    '  // arch first',
+    '  arch arm64 //no space',
+    '  ram low /* inline */ 0x0..0xfff',
+    '  /* own line */',
+    '}',
+    '',
+  ));
+});
+
+test('a multi-line block comment is kept byte for byte; only its first line is re-indented', () => {
+  const comment = '/* first\n      second   \n\n   third */';
+  assert.equal(fmt(L('platform p {', `       ${comment}`, 'arch arm64', '}', '')), L('platform p {', `  ${comment}`, '  arch arm64', '}', ''));
+  // After code it is a trailing comment, one space away.
+  assert.equal(fmt(L('platform p {', `  arch arm64    ${comment}`, '}', '')), L('platform p {', `  arch arm64 ${comment}`, '}', ''));
+});
+
+test('runs of one statement kind align their columns', () => {
+  assert.equal(fmt(L(
+    'platform p {',
+    '  reserved lapic msi 0xfee00000..0xfeefffff',
+    '  reserved isa-dma direct 0x0..0xffffff for lpc0',
+    '  reserved hp-rmrr-usb direct-relaxable 0xbdf6e000..0xbdf84fff for usb0, vga0',
+    '  ram dram-low 0x100000..0xbddabfff',
+    '  ram dram-high 0x1_0000_0000 size 125G',
+    '}',
+    'guest g on p {',
+    '  assign nic0 as private',
+    '  assign nvme12 as shared',
+    '  assign gpu0',
+    '}',
+    '',
+  )), L(
+    'platform p {',
+    '  reserved lapic       msi              0xfee00000..0xfeefffff',
+    '  reserved isa-dma     direct           0x0..0xffffff          for lpc0',
+    '  reserved hp-rmrr-usb direct-relaxable 0xbdf6e000..0xbdf84fff for usb0, vga0',
+    '  ram dram-low  0x100000..0xbddabfff',
+    '  ram dram-high 0x1_0000_0000 size 125G',
+    '}',
+    'guest g on p {',
+    '  assign nic0   as private',
+    '  assign nvme12 as shared',
+    '  assign gpu0',
+    '}',
+    '',
+  ));
+});
+
+test('columns align only up to where the lines of a run take different forms', () => {
+  const text = L(
+    'firmware fw for g {',
+    '  driver NvmExpressDxe for nvme0 {',
+    '    on exit-boot-services tpl callback signal nvme-shutdown',
+    '    on event nvme-shutdown tpl callback stop-dma',
+    '  }',
+    '  driver VirtioNetDxe for vnet0 {',
+    '    on event a tpl callback stop-dma',
+    '    on event bbbb tpl notify unmap-all',
+    '  }',
+    '}',
+    '',
+  );
+  assert.equal(fmt(text), L(
+    'firmware fw for g {',
+    '  driver NvmExpressDxe for nvme0 {',
+    '    on exit-boot-services tpl callback signal nvme-shutdown',
+    '    on event nvme-shutdown tpl callback stop-dma',
+    '  }',
+    '  driver VirtioNetDxe for vnet0 {',
+    '    on event a    tpl callback stop-dma',
+    '    on event bbbb tpl notify   unmap-all',
+    '  }',
+    '}',
+    '',
+  ));
+});
+
+test('a blank line, a comment line, a block or another kind ends a run', () => {
+  assert.equal(fmt(L(
+    'platform p {',
+    '  ram a 0x0..0xfff',
+    '',
+    '  ram bbbb 0x1000..0x1fff',
+    '  // next',
+    '  ram cc 0x2000..0x2fff',
+    '  device d { group 1 }',
+    '  ram dddddd 0x3000..0x3fff',
+    '  reserved r msi 0x4000..0x4fff',
+    '  ram e 0x5000..0x5fff',
+    '}',
+    '',
+  )), L(
+    'platform p {',
+    '  ram a 0x0..0xfff',
+    '',
+    '  ram bbbb 0x1000..0x1fff',
+    '  // next',
+    '  ram cc 0x2000..0x2fff',
+    '  device d { group 1 }',
+    '  ram dddddd 0x3000..0x3fff',
+    '  reserved r msi 0x4000..0x4fff',
+    '  ram e 0x5000..0x5fff',
+    '}',
+    '',
+  ));
+  // A block written on the line is the last cell: the `{` aligns. `;` between
+  // statements, or a block spanning lines, keeps a line out of runs.
+  assert.equal(fmt(L(
+    'platform p {',
+    '  device nic0 { bdf 0000:c2:00.0; group 41 }',
+    '  device nic0-vf0 { bdf 0000:c2:00.2; vf-of nic0; group 45 } // VF',
+    '  device nic1 { bdf 0000:c2:00.1 }; device nic2 { bdf 0000:c2:00.2 }',
+    '  device nic3 {',
+    '    bdf 0000:c2:00.3',
+    '  }',
+    '  device nic4-vf2 { bdf 0000:c2:00.4 }',
+    '}',
+    '',
+  )), L(
+    'platform p {',
+    '  device nic0     { bdf 0000:c2:00.0; group 41 }',
+    '  device nic0-vf0 { bdf 0000:c2:00.2; vf-of nic0; group 45 } // VF',
+    '  device nic1 { bdf 0000:c2:00.1 }; device nic2 { bdf 0000:c2:00.2 }',
+    '  device nic3 {',
+    '    bdf 0000:c2:00.3',
+    '  }',
+    '  device nic4-vf2 { bdf 0000:c2:00.4 }',
+    '}',
+    '',
+  ));
+});
+
+test('trailing comments of consecutive lines start in one column', () => {
+  assert.equal(fmt(L(
+    'timeline t {',
+    '  start vm-db // on armsrv-0',
+    '  migrate vm-db to armsrv-1 // maintenance',
+    '  hotplug vf1 into vm-db',
+    '  unplug vf1 from vm-db // leaves again',
+    '}',
+    '',
+  )), L(
+    'timeline t {',
+    '  start vm-db               // on armsrv-0',
+    '  migrate vm-db to armsrv-1 // maintenance',
+    '  hotplug vf1 into vm-db',
+    '  unplug vf1 from vm-db // leaves again',
+    '}',
+    '',
+  ));
+});
+
+test('statements separated by ; stay on one line', () => {
+  assert.equal(fmt(L('timeline t {', '  start g ;stop g;   start g', '}', '')), L('timeline t {', '  start g; stop g; start g', '}', ''));
+});
+
+test('CRLF files stay CRLF', () => {
+  const text = 'platform p {\r\n arch arm64\r\n\r\n\r\n   ram low 0x0 .. 0xfff\n}';
+  const out = fmt(text);
+  assert.equal(out, 'platform p {\r\n  arch arm64\r\n\r\n  ram low 0x0..0xfff\r\n}\r\n');
+  // Already canonical CRLF text gets no edits.
+  assert.deepEqual(formatDocument('platform p {\r\n  arch arm64\r\n}\r\n'), []);
+});
+
+test('tabSize and insertSpaces', () => {
+  const text = L('platform p {', 'iommu i0 amd-vi {', 'address-width 48', '}', 'ram  a 0x0..0xfff', 'ram bbb 0x1000..0x1fff', '}', '');
+  assert.equal(fmt(text, { tabSize: 4 }), L(
+    'platform p {', '    iommu i0 amd-vi {', '        address-width 48', '    }', '    ram a   0x0..0xfff', '    ram bbb 0x1000..0x1fff', '}', ''));
+  // Tabs indent; alignment is always spaces.
+  assert.equal(fmt(text, { insertSpaces: false, tabSize: 8 }), L(
+    'platform p {', '\tiommu i0 amd-vi {', '\t\taddress-width 48', '\t}', '\tram a   0x0..0xfff', '\tram bbb 0x1000..0x1fff', '}', ''));
+});
+
+test('edits are minimal: only where the text changes', () => {
+  const text = L('platform p {', '  arch   arm64', '  ram low 0x0..0xfff', '}', '');
+  assert.deepEqual(formatDocument(text), [{ span: { start: 20, end: 22 }, newText: '' }]);
+  assert.deepEqual(formatDocument(L('pool rack { a,b }', '')), [{ span: { start: 14, end: 14 }, newText: ' ' }]);
+});
+
+test('a file with a syntax error, an invalid character or an unterminated comment gets no edits', () => {
+  for (const text of [
+    'platform p {\n     arch arm64\n  ram low 0x0..\n}\n',
+    'platform p {\n     arch arm64\n  ram low 0x0..0xfff @\n}\n',
+    'platform p {\n     arch arm64\n  ram low 0x0..0xfff\n',
+    'platform p {\n     arch arm64\n}\n/* never closed\n',
+    'platform p {\n     arch arm64\n  frobnicate 3\n}\n',
+  ]) {
+    assert.notEqual(parse(text).diagnostics.length, 0);
+    assert.deepEqual(formatDocument(text), [], text);
+  }
+});
+
+test('range formatting changes only the lines the range touches', () => {
+  const { text, ranges } = markers(L(
+    'platform p {',
+    '      arch arm64',
+    '   [[ram   a 0x0 .. 0xfff',
+    '    ram bbb   0x1000..0x1fff]]',
+    '       ram c 0x2000..0x2fff     ',
+    '}',
+    '',
+  ));
+  const out = applyEdits(text, formatRange(text, ranges[0]!));
+  // The touched lines are indented and aligned with the whole run (c too); the others stay.
+  assert.equal(out, L(
+    'platform p {',
+    '      arch arm64',
+    '  ram a   0x0..0xfff',
+    '  ram bbb 0x1000..0x1fff',
+    '       ram c 0x2000..0x2fff     ',
+    '}',
+    '',
+  ));
+  // A cursor (empty range) formats its line.
+  const one = markers(L('platform p {', '   arch arm64   <|>', '  ram a 0x0..0xfff', '}', ''));
+  assert.equal(applyEdits(one.text, formatRange(one.text, { start: one.cursors[0]!, end: one.cursors[0]! })),
+    L('platform p {', '  arch arm64', '  ram a 0x0..0xfff', '}', ''));
+  // A selection ending at the start of a line does not take that line.
+  const sel = markers(L('platform p {', '[[   arch arm64', ']]   ram a 0x0..0xfff', '}', ''));
+  assert.equal(applyEdits(sel.text, formatRange(sel.text, sel.ranges[0]!)), L('platform p {', '  arch arm64', '   ram a 0x0..0xfff', '}', ''));
+});
+
+test('range formatting extends to the statement: a { alone on its line takes its declaration along', () => {
+  const { text, ranges } = markers(L('guest g on p', '[[{]]', 'ram a 0x0..0xfff', '}', ''));
+  assert.equal(applyEdits(text, formatRange(text, ranges[0]!)), L('guest g on p {', 'ram a 0x0..0xfff', '}', ''));
+});
+
+test('range formatting over blank lines collapses them', () => {
+  const { text, ranges } = markers(L('platform p {', '  arch arm64', '[[', '', ']]', '  ram a 0x0..0xfff', '}', ''));
+  assert.equal(applyEdits(text, formatRange(text, ranges[0]!)), L('platform p {', '  arch arm64', '', '  ram a 0x0..0xfff', '}', ''));
+});
+
+test('range formatting with an error: none inside the range, fine elsewhere', () => {
+  const marked = L('platform p {', '   [[arch   arm64]]', '  ram low 0x0..', '   ram b 0x0..0xfff', '}', '');
+  const { text, ranges } = markers(marked);
+  assert.equal(applyEdits(text, formatRange(text, ranges[0]!)), L('platform p {', '  arch arm64', '  ram low 0x0..', '   ram b 0x0..0xfff', '}', ''));
+  const bad = markers(L('platform p {', '   arch   arm64', '  [[ram low]] 0x0..', '}', ''));
+  assert.deepEqual(formatRange(bad.text, bad.ranges[0]!), []);
+  // An unterminated comment anywhere: nothing, since the file's structure is unknown.
+  const open = markers(L('platform p {', '   [[arch   arm64]]', '}', '/* open', ''));
+  assert.deepEqual(formatRange(open.text, open.ranges[0]!), []);
+});
+
+test('a parse passed in is used instead of parsing again', () => {
+  const text = 'platform p {\n   arch arm64\n}\n';
+  // A parse with a diagnostic stops formatting even though this text is clean.
+  const flagged = { ...parse(text), diagnostics: [{ code: 'syntax-error' as const, message: 'x', span: { start: 0, end: 1 } }] };
+  assert.deepEqual(formatDocument(text, {}, flagged), []);
+  assert.equal(applyEdits(text, formatDocument(text, {}, parse(text))), 'platform p {\n  arch arm64\n}\n');
+  // A stub (as for a file too large to parse) is not trusted: the text is parsed.
+  const broken = 'platform p {\n   arch\n}\n';
+  assert.deepEqual(formatDocument(broken, {}, { decls: [], comments: [], diagnostics: [], length: broken.length }), []);
+});
+
+// ----- the bundled examples ------------------------------------------------------------
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
+  });
+}
+
+const folders = readdirSync(EXAMPLES).filter((n) => statSync(join(EXAMPLES, n)).isDirectory()).sort();
+
+/** What must not change: tokens (type and image) and comments (less trailing whitespace). */
+function meaning(text: string): string[] {
+  const l = lex(text);
+  return [
+    ...l.tokens.filter((t) => t.tokenType.name !== 'Newline').map((t) => `${t.tokenType.name} ${t.image}`),
+    ...l.comments.map((c) => `comment ${c.image.replace(/[ \t]+$/, '')}`),
+  ];
+}
+
+/** Findings and symbols of a workspace, without positions. */
+function outcome(files: Record<string, string>): { findings: string[]; symbols: string[] } {
+  const a = analyze(files);
+  return {
+    findings: a.all.map((f) => `${f.uri} ${f.code}: ${f.message.replace(/\blines? \d+(?:(?:, | and |-)\d+)*/g, 'line N')}`),
+    symbols: a.model.symbols.map((s) => `${s.uri} ${s.kind} ${s.container ?? ''}.${s.name}`),
+  };
+}
+
+for (const folder of folders) {
+  test(`examples/${folder}: formatting is idempotent and keeps tokens, comments, symbols and findings`, () => {
+    const original: Record<string, string> = {};
+    const formatted: Record<string, string> = {};
+    for (const file of walk(join(EXAMPLES, folder))) {
+      const name = relative(join(EXAMPLES, folder), file);
+      const text = readFileSync(file, 'utf8');
+      parseClean(text);
+      original[name] = text;
+      formatted[name] = fmt(text);
+      assert.deepEqual(meaning(formatted[name]), meaning(text), name);
+    }
+    const before = outcome(original);
+    const after = outcome(formatted);
+    assert.ok(before.symbols.length > 0);
+    assert.deepEqual(after.symbols, before.symbols);
+    assert.deepEqual(after.findings, before.findings);
+  });
+}
+
+test('the examples, formatted line by line through ranges, give the same text as the whole document', () => {
+  for (const file of walk(EXAMPLES)) {
+    const text = readFileSync(file, 'utf8');
+    const whole = applyEdits(text, formatDocument(text));
+    let offset = 0;
+    const edits: TextEdit[] = [];
+    for (const line of text.split('\n')) {
+      edits.push(...formatRange(text, { start: offset, end: offset + line.length }));
+      offset += line.length + 1;
+    }
+    const unique = [...new Map(edits.map((e) => [`${e.span.start}:${e.span.end}`, e])).values()].sort((x, y) => x.span.start - y.span.start);
+    checkEdits(text, unique);
+    assert.equal(applyEdits(text, unique), whole, file);
+  }
+});
+
+test('never throws on broken text; edits stay inside it', () => {
+  const sample = readFileSync(walk(EXAMPLES)[0]!, 'utf8');
+  for (let cut = 0; cut < sample.length; cut += 7) {
+    for (const text of [sample.slice(0, cut), sample.slice(cut), sample.slice(0, cut) + '}{;..,.' + sample.slice(cut)]) {
+      checkEdits(text, formatDocument(text));
+      checkEdits(text, formatRange(text, { start: Math.floor(text.length / 3), end: Math.floor(text.length / 2) }));
+    }
+  }
+});
+
+test('a 60k-line file is formatted well under a second (its parse given, as the host caches it)', () => {
+  const unit = L(
+    'platform p{N} {',
+    '   arch x86_64',
+    '  iommu i{N} amd-vi { address-width 48 }',
+    '  ram   low 0x0 .. 0xfff',
+    '  ram high 0x1_0000_0000 size 4G   // above 4G',
+    '  reserved r{N} msi 0xfee00000..0xfeefffff',
+    '  device d{N} { bdf 0000:01:00.0; iommu i{N}; group 1 }',
+    '}',
+    '',
+  );
+  let text = '';
+  for (let n = 0; n < 7500; n++) text += unit.replaceAll('{N}', String(n));
+  assert.equal(text.split('\n').length, 60_001);
+  const parsed = parse(text);
+  // The best of three runs, so a busy machine does not decide.
+  let ms = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    const edits = formatDocument(text, {}, parsed);
+    ms = Math.min(ms, performance.now() - t0);
+    assert.equal(edits.length, 7500 * 6);
+  }
+  assert.ok(ms < 700, `took ${ms.toFixed(0)} ms`);
+});
