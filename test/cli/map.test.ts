@@ -19,9 +19,10 @@ function cli(args: string[], cwd = ROOT) {
 }
 
 describe('map', () => {
-  test('--guest: one section per address space, one line per range, the conflict and its finding', () => {
+  test('--guest: one section per address space, one line per range, the conflict and its finding (as docs/address-map.md shows)', () => {
     const r = cli(['map', SEED2, '--guest', 'vm-analytics']);
     assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(join(ROOT, 'docs', 'address-map.md'), 'utf8').includes(`\`\`\`text\n${r.stdout}\`\`\``), 'the docs show this output');
     assert.equal(r.stdout, `address map of guest vm-analytics on armsrv-1
 
 guest physical: vm-analytics
