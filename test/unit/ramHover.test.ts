@@ -208,3 +208,29 @@ test('a guest RAM line with a syntax error or no platform does not throw', () =>
     }
   }
 });
+
+test('an x86 machine line (QEMU pc-q35-7.0, 1 TiB on AMD): each range its own line, the HT hole on the one it crosses', () => {
+  const host = `platform epyc-genoa {
+  arch x86_64
+  iommu amdvi0 amd-vi { address-width 48 }
+  ram dram0 0x0 size 3T
+  device gpu1 { bdf 0000:61:00.0; iommu amdvi0; group 52 }
+}
+`;
+  const { text, offset } = cursor('guest train-old on epyc-genoa {\n  machine <|>q35 version 7.0 memory 1T cpu amd phys-bits 48\n  assign gpu1\n}\n');
+  const a = analyze({ 'host.iommu': host, 'g.iommu': text });
+  const md = hover(a, uri('g.iommu'), offset)!.markdown;
+  const f = a.all.find((x) => x.code === 'ram-over-reserved')!;
+  assert.ok(md.includes([
+    'When the guest starts (VFIO type1 container, IOVA = GPA):',
+    '- ram-below-4g: mapped at IOVA `0x0..0x7fffffff` for gpu1 (group 52)',
+    '- ram-above-4g: not mapped: gpu1 (group 52) is attached, but the map was refused (below)',
+    '',
+    'Overlaps:',
+    '- ram-above-4g: `0x000000fd00000000 0x000000ffffffffff reserved` (the HyperTransport hole of IOMMU amdvi0), group 52 on epyc-genoa: cut from the usable IOVA list, so this RAM cannot be mapped there',
+    '',
+    'What the real system does (the findings about this RAM):',
+    `- \`ram-over-reserved\`: ${f.message}`,
+  ].join('\n')), md);
+  assert.match(f.message, /vfio_container_dma_map\(<container>, 0x100000000, 0xff80000000, <vaddr>\) = -22/);
+});

@@ -5,13 +5,14 @@
  * binary searches on sorted indexes, built once per analysis and kept per model object.
  */
 import { evaluateNumber, evaluateRange, formatInterval, formatSize, hex, type Guest, type Interval, type Platform, type ReservedRegion } from '../model';
-import { groupLabel, machineLayout, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
-import type { RegionSource } from '../sim/regions';
+import { machineLayout, someOf, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
 import { regionsAt, StabIndex, usableAt } from '../sim/addressQuery';
 import { vtomSplit } from '../sim/sev';
 import type { Analysis } from './analysis';
 import { capped } from './markdown';
 import type { NumberAt } from './numberAt';
+import { isMapped } from './ramHover';
+import { groupsText, sourceName } from './regionText';
 
 const LIMIT = 8;
 
@@ -58,7 +59,7 @@ const MAX_PLATFORMS = 6;
 export function addressHover(a: Analysis, v: bigint, ctx: Context = {}): string {
   const out = [`**address \`${hex(v)}\`**`];
   const quiet: string[] = [];
-  const busy: string[][] = [];
+  const busy: { name: string; lines: string[] }[] = [];
   const platforms = [...a.model.platforms.values()];
   if (ctx.platform) platforms.sort((x, y) => Number(y === ctx.platform) - Number(x === ctx.platform));
   for (const p of platforms) {
@@ -67,13 +68,13 @@ export function addressHover(a: Analysis, v: bigint, ctx: Context = {}): string 
     const iova = pr.groups.length ? iovaLines(pr, v) : ungrouped(p, v);
     if (!host.length && !iova.some((l) => l.busy) && p !== ctx.platform) { quiet.push(p.sym.name); continue; }
     const none = host.length || iova.length ? [] : ['- no RAM, I/O APIC, ECAM window or reserved region holds it'];
-    busy.push(['', `**${p.sym.name}**${p === ctx.platform ? ' (this line\'s platform)' : ''}:`, ...capped(host, LIMIT), ...capped(iova.map((l) => l.text), LIMIT), ...none]);
+    busy.push({ name: p.sym.name, lines: ['', `**${p.sym.name}**${p === ctx.platform ? ' (this line\'s platform)' : ''}:`, ...capped(host, LIMIT), ...capped(iova.map((l) => l.text), LIMIT), ...none] });
   }
-  for (const section of busy.slice(0, MAX_PLATFORMS)) out.push(...section);
-  if (busy.length > MAX_PLATFORMS) out.push('', `... and ${busy.length - MAX_PLATFORMS} more platforms: ${someOf(busy.slice(MAX_PLATFORMS).map((x) => x[1]!.replace(/^\*\*(.*?)\*\*.*$/, '$1')))}`);
+  for (const section of busy.slice(0, MAX_PLATFORMS)) out.push(...section.lines);
+  if (busy.length > MAX_PLATFORMS) out.push('', `... and ${busy.length - MAX_PLATFORMS} more platforms: ${someOf(busy.slice(MAX_PLATFORMS).map((x) => x.name), LIMIT)}`);
   const guests = guestLines(a, v, ctx.guest);
   if (guests.length) out.push('', 'Guest-physical:', ...capped(guests, LIMIT));
-  if (quiet.length) out.push('', `Nothing holds it on ${someOf(quiet)}: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.`);
+  if (quiet.length) out.push('', `Nothing holds it on ${someOf(quiet, LIMIT)}: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.`);
   return out.join('\n');
 }
 
@@ -120,30 +121,9 @@ function iovaLines(pr: PlatformRegions, v: bigint): { text: string; busy: boolea
   return [...outcomes.values()].map((o) => ({ text: `- IOVA, ${groupsText(o.groups)}: ${o.text}`, busy: o.busy }));
 }
 
-/** `groups 9, 13, 17`: numbered groups share one word; a device's own group is named by its device. */
-export function groupsText(groups: readonly IommuGroup[]): string {
-  const numbered = groups.filter((g) => g.number !== undefined).map((g) => g.number!.toString());
-  const own = groups.filter((g) => g.number === undefined).map(groupLabel);
-  const parts = [...(numbered.length ? [`group${numbered.length > 1 ? 's' : ''} ${someOf(numbered)}`] : []), ...own];
-  return someOf(parts);
-}
-
 function describe(m: MergedRegion): string {
   const from = [...new Set(m.sources.map(sourceName))];
-  return `\`${sysfsLine(m)}\`${m.type === 'sw-msi' ? ' (sw-msi)' : ''} from ${someOf(from)}`;
-}
-
-/** Where a region comes from, in a few words. */
-export function sourceName(s: RegionSource): string {
-  switch (s.kind) {
-    case 'declared': return `reserved region ${s.region.sym.name}`;
-    case 'builtin': return `${s.label} of IOMMU ${s.iommu.sym.name}`;
-    case 'window': return `the msi-window of guest ${s.guest}`;
-  }
-}
-
-function someOf(names: readonly string[]): string {
-  return names.length > LIMIT ? `${names.slice(0, LIMIT).join(', ')} and ${names.length - LIMIT} more` : names.join(', ');
+  return `\`${sysfsLine(m)}\`${m.type === 'sw-msi' ? ' (sw-msi)' : ''} from ${someOf(from, LIMIT)}`;
 }
 
 function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
@@ -153,8 +133,9 @@ function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
   for (const s of states) {
     const g = s.guest;
     const hits = guestIndex(s).at(v).map((x) => `${x.what} \`${formatInterval(x.range)}\`${x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
-    if (!hits.length) continue;
     const side = vtomSide(g, v);
+    if (!hits.length && !(g === first && side)) continue;
+    if (!hits.length) hits.push('no RAM here');
     out.push(`- guest **${g.sym.name}**: ${hits.join('; ')}${side ? `; ${side}` : ''}`);
   }
   for (const x of a.model.xens.values()) {
@@ -182,8 +163,7 @@ function guestIndex(s: GuestState): StabIndex<Named> {
 /** Whether the guest's container maps that RAM range (IOVA = GPA). */
 function mapped(s: GuestState, range: Interval): string {
   if (!s.container.groups.length) return ', not mapped for DMA (no device attached)';
-  const m = s.container.mappings.some((x) => x.range.start === range.start && x.range.end === range.end);
-  return m ? ', mapped for DMA at IOVA = GPA' : ', not mapped for DMA (the map was refused)';
+  return isMapped(s.container.mappings, range) ? ', mapped for DMA at IOVA = GPA' : ', not mapped for DMA (the map was refused)';
 }
 
 function vtomSide(g: Guest, v: bigint): string | undefined {

@@ -12,7 +12,7 @@ import { mergedAround } from '../sim/addressQuery';
 import { guestDoorbell } from '../sim/guests';
 import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
 import type { Analysis } from './analysis';
-import { groupsText, sourceName } from './addressHover';
+import { groupsText, sourceName } from './regionText';
 import { fileNote, inside, lineOf, where } from './hoverParts';
 import { capped } from './markdown';
 import { stepText } from './stateHover';
@@ -65,12 +65,14 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
   const kind = g.container === 'iommufd' ? 'iommufd IOAS' : 'VFIO type1 container';
   const out = [`When the guest starts (${kind}, IOVA = GPA):`];
   if (!s) return [...out, '- not simulated: the guest has no platform'];
-  const attached = g.assigns.filter((x) => x.device && s.container.groups.some((gr) => gr.group.devices.includes(x.device!)));
-  const groupOf = (d: NonNullable<typeof attached[number]['device']>) => s.container.groups.find((gr) => gr.group.devices.includes(d))!.group;
-  const who = attached.map((x) => `${x.device!.sym.name} (${groupLabel(groupOf(x.device!))}${modeNote(x.mode)})`);
+  // The assigned devices whose group made it into the container, with that group.
+  const who = g.assigns.flatMap((x) => {
+    const gr = x.device && s.container.groups.find((c) => c.group.devices.includes(x.device!));
+    return gr ? [`${x.device!.sym.name} (${groupLabel(gr.group)}${modeNote(x.mode)})`] : [];
+  });
   for (const r of ranges) {
     if (!s.container.groups.length) {
-      out.push(`- ${label(r)}not mapped: no assigned device is in the container${g.assigns.length ? ' (every attach was refused)' : ''}`);
+      out.push(`- ${label(r)}not mapped: no assigned device is in the container${g.assigns.some((x) => x.device) ? ' (every attach was refused)' : ''}`);
     } else if (isMapped(s.container.mappings, r.range)) {
       out.push(`- ${label(r)}mapped at IOVA \`${formatInterval(r.range)}\` for ${who.join(', ')}`);
     } else {
@@ -91,7 +93,8 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
   return out;
 }
 
-function isMapped(mappings: readonly { range: Interval }[], range: Interval): boolean {
+/** Whether a container holds exactly this RAM range (VFIO maps each range whole). */
+export function isMapped(mappings: readonly { range: Interval }[], range: Interval): boolean {
   return mappings.some((m) => m.range.start === range.start && m.range.end === range.end);
 }
 

@@ -7,7 +7,7 @@ import { formatInterval, formatSize, intervalSize, type Platform, type RegionTyp
 import { groupLabel, someOf, sysfsLine, type IommuGroup } from '../sim';
 import { mergedAround } from '../sim/addressQuery';
 import type { Analysis } from './analysis';
-import { sourceName } from './addressHover';
+import { sourceName } from './regionText';
 import { codeBlock } from './markdown';
 
 /** `enum iommu_resv_type` in `include/linux/iommu.h`, and what VFIO does with each. */
