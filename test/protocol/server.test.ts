@@ -15,7 +15,7 @@ import {
   DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InitializedNotification, InitializeRequest, InlayHintRequest,
   CodeActionRequest, DefinitionRequest, DocumentHighlightKind, DocumentHighlightRequest, DocumentSymbolRequest, PrepareRenameRequest,
   ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest, FoldingRangeRequest, SelectionRangeRequest, SemanticTokensRequest,
-  type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
+  CompletionRequest, CompletionItemKind, type TextEdit, type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
 } from 'vscode-languageserver-protocol/node';
 import { Client, SERVER } from './client';
 
@@ -288,6 +288,18 @@ describe('language server over stdio', () => {
     assert.deepEqual(decoded.slice(0, 4), ['0:0+11 comment', '1:0+12 comment', '2:0+8 keyword', '2:9+8 namespace']);
     assert.ok(decoded.includes('4:11+3 property'), 'the region named msi is a name');
     assert.ok(decoded.includes('4:15+3 enumMember'), 'its type msi is an enumerated value');
+  });
+
+  test('completion: the devices of the guest\'s platform after assign, with documentation and a text edit', async () => {
+    const uri = uriOf('cmp.iommu');
+    await client.open(uri, 'platform cmp-a {\n  iommu cmp-i vt-d\n  device cmp-nic { bdf 00:02.0; iommu cmp-i }\n  reserved cmp-r direct 0x1000..0x1fff\n}\nplatform cmp-b {\n  device cmp-other { bdf 00:03.0 }\n}\nguest cmp-g on cmp-a {\n  assign cmp\n}\n');
+    const list = await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 9, character: 12 } });
+    const items = (Array.isArray(list) ? list : list!.items);
+    assert.deepEqual(items.map((i) => [i.label, i.kind]), [['cmp-nic', CompletionItemKind.Variable]]);
+    assert.deepEqual((items[0]!.textEdit as TextEdit).range, { start: { line: 9, character: 9 }, end: { line: 9, character: 12 } });
+    const types = await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 3, character: 17 } });
+    const direct = (Array.isArray(types) ? types : types!.items).find((i) => i.label === 'direct')!;
+    assert.match((direct.documentation as { value: string }).value, /identity-mapped/);
   });
 });
 

@@ -10,3 +10,4 @@ export { selectionRanges, type SelectionRange } from './selectionRanges';
 export {
   encodeSemanticTokens, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, type SemanticToken,
 } from './semanticTokens';
+export { completion, type CompletionItem, type CompletionKind } from './completion';

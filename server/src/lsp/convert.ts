@@ -1,9 +1,11 @@
 /** Project the ide layer's results into LSP shapes: diagnostics, code actions, workspace edits, symbols. */
 import {
-  CodeActionKind, DiagnosticSeverity, SymbolKind, type CodeAction, type Diagnostic, type DiagnosticRelatedInformation, type DocumentSymbol,
+  CodeActionKind, CompletionItemKind, DiagnosticSeverity, MarkupKind, SymbolKind, type CodeAction, type CompletionItem, type Diagnostic, type DiagnosticRelatedInformation, type DocumentSymbol,
   type Range, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
-import { codeActions, type Analysis, type LineIndex, type OutlineSymbol, type TextEdit as IdeTextEdit } from '../ide';
+import {
+  codeActions, type Analysis, type CompletionItem as IdeCompletionItem, type CompletionKind, type LineIndex, type OutlineSymbol, type TextEdit as IdeTextEdit,
+} from '../ide';
 import type { Finding, Severity, SymbolKind as OurSymbolKind } from '../model';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
@@ -63,5 +65,25 @@ export function toDocumentSymbol(s: OutlineSymbol, lines: LineIndex): DocumentSy
     range: lines.range(s.span),
     selectionRange: lines.range(s.nameSpan),
     children: s.children.map((c) => toDocumentSymbol(c, lines)),
+  };
+}
+
+const COMPLETION_KIND: Record<CompletionKind, CompletionItemKind> = {
+  keyword: CompletionItemKind.Keyword, value: CompletionItemKind.EnumMember, opcode: CompletionItemKind.Function,
+  service: CompletionItemKind.Function, operand: CompletionItemKind.Field, bit: CompletionItemKind.Constant,
+  platform: CompletionItemKind.Module, guest: CompletionItemKind.Class, device: CompletionItemKind.Variable,
+  iommu: CompletionItemKind.Interface, vintf: CompletionItemKind.Interface, domain: CompletionItemKind.Class,
+  mapping: CompletionItemKind.Variable, event: CompletionItemKind.Event, quirk: CompletionItemKind.Constant,
+  class: CompletionItemKind.EnumMember,
+};
+
+export function toCompletionItem(item: IdeCompletionItem, lines: LineIndex): CompletionItem {
+  return {
+    label: item.label,
+    kind: COMPLETION_KIND[item.kind],
+    detail: item.detail,
+    documentation: item.documentation ? { kind: MarkupKind.Markdown, value: item.documentation } : undefined,
+    sortText: item.sortText,
+    textEdit: { range: lines.range(item.replace), newText: item.insertText ?? item.label },
   };
 }

@@ -11,12 +11,12 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import {
-  AnalysisHost, Cancelled, DEFAULT_OPTIONS, definition, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
+  AnalysisHost, Cancelled, completion, DEFAULT_OPTIONS, definition, LineIndex, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
   prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
   type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
 import { registerAddressMap } from './addressMap';
-import { SYMBOL_KIND, toCodeActions, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
+import { SYMBOL_KIND, toCodeActions, toCompletionItem, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
 export interface ServerSettings { maxFileSize: number; debounceMs: number }
@@ -107,6 +107,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         inlayHintProvider: true,
+        completionProvider: { triggerCharacters: ['.'] },
         definitionProvider: true,
         referencesProvider: true,
         documentHighlightProvider: true,
@@ -166,6 +167,17 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return a ? toCodeActions(a, params.textDocument.uri, params.range) : [];
   });
   registerAddressMap(connection, current);
+
+  // Completion reads its context from the text at the cursor (the line being typed may not
+  // parse) and the names from the analysis of the current text.
+  connection.onCompletion((params) => {
+    const uri = params.textDocument.uri;
+    const text = documents.get(uri)?.getText() ?? host.text(uri);
+    const a = current();
+    if (text === undefined || !a) return [];
+    const lines = new LineIndex(text);
+    return completion(a, uri, text, lines.offset(params.position)).map((item) => toCompletionItem(item, lines));
+  });
 
   connection.onDefinition((params) => {
     const uri = params.textDocument.uri;
