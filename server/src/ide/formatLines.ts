@@ -83,14 +83,16 @@ export function structure(text: string, tokens: readonly Token[], comments: read
     group[i] = group[i - 1]! + (newlines[i]! > 0 && !joined[i] ? 1 : 0);
   }
 
-  // A brace pair is "multi-line" when its braces are on different source lines.
+  // Braces (1 `{`, -1 `}`; comment images never look like one), and which pairs are
+  // "multi-line": their braces on different source lines.
+  const brace = new Int8Array(n);
   const multi = new Uint8Array(n);
   const open: number[] = [];
   for (let i = 0; i < n; i++) {
     const img = items[i]!.image;
-    if (items[i]!.kind !== 'token') continue;
-    if (img === '{') open.push(i);
+    if (img === '{') { brace[i] = 1; open.push(i); }
     else if (img === '}') {
+      brace[i] = -1;
       const o = open.pop();
       if (o !== undefined && record[o] !== record[i]) multi[o] = multi[i] = 1;
     }
@@ -102,18 +104,17 @@ export function structure(text: string, tokens: readonly Token[], comments: read
     onlyComments[i] = next === undefined || newlines[i + 1]! > 0 ? 1 : next.kind !== 'token' && onlyComments[i + 1] ? 1 : 0;
   }
 
-  const isBrace = (i: number, b: string) => items[i]!.kind === 'token' && items[i]!.image === b;
   const lines: Line[] = [];
   let depth = 0;
   let lastToken = -1; // the last token of the line being built
   for (let i = 0; i < n; i++) {
+    const closes = brace[i] === -1;
     const breakHere = i === 0
       || (newlines[i]! > 0 && !joined[i])
-      || (isBrace(i, '}') && multi[i] === 1)
-      || (isBrace(i - 1, '{') && multi[i - 1] === 1 && onlyComments[i - 1] === 0);
+      || (closes && multi[i] === 1)
+      || (brace[i - 1] === 1 && multi[i - 1] === 1 && onlyComments[i - 1] === 0);
     if (breakHere) {
-      const closes = isBrace(i, '}');
-      const opensBefore = lastToken >= 0 && isBrace(lastToken, '{') && multi[lastToken] === 1;
+      const opensBefore = lastToken >= 0 && brace[lastToken] === 1 && multi[lastToken] === 1;
       lastToken = -1;
       const prior = lines[lines.length - 1];
       if (prior) prior.end = i;
@@ -124,11 +125,9 @@ export function structure(text: string, tokens: readonly Token[], comments: read
         blankBefore: i > 0 && newlines[i]! >= 2 && !closes && !opensBefore,
       });
     }
-    if (items[i]!.kind === 'token') {
-      if (items[i]!.image === '{') depth++;
-      else if (items[i]!.image === '}') depth = Math.max(0, depth - 1);
-      lastToken = i;
-    }
+    if (brace[i] === 1) depth++;
+    else if (closes) depth = Math.max(0, depth - 1);
+    if (items[i]!.kind === 'token') lastToken = i;
   }
   return { items, lines, newlines, group };
 }
