@@ -11,6 +11,7 @@ import type { Analysis } from './analysis';
 import { numberHover } from './addressHover';
 import { deviceHover } from './deviceHover';
 import { findingHover, findingsAt } from './findingHover';
+import { inside } from './hoverParts';
 import { codeBlock } from './markdown';
 import { inComment, numberAt } from './numberAt';
 import { guestRamAt, guestRamHover, ramStory } from './ramHover';
@@ -24,9 +25,8 @@ export interface HoverResult { markdown: string; span: Span }
 
 /** The declaration or reference whose name covers `offset`. */
 function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: Span } | undefined {
-  const inside = (s: Span) => s.start <= offset && offset <= s.end;
-  for (const r of a.model.references) if (r.uri === uri && inside(r.span)) return { sym: r.target, span: r.span };
-  for (const s of a.model.symbols) if (s.uri === uri && inside(s.nameSpan)) return { sym: s, span: s.nameSpan };
+  for (const r of a.model.references) if (r.uri === uri && inside(r.span, offset)) return { sym: r.target, span: r.span };
+  for (const s of a.model.symbols) if (s.uri === uri && inside(s.nameSpan, offset)) return { sym: s, span: s.nameSpan };
   return undefined;
 }
 
@@ -38,7 +38,8 @@ export function hover(a: Analysis, uri: string, offset: number): HoverResult | u
   const main = entityHover(a, uri, offset) ?? numberHoverAt(a, uri, offset) ?? statementHover(a, uri, offset);
   const findings = findingsAt(a, uri, offset);
   if (!findings.length) return main;
-  const extra = findings.slice(0, MAX_FINDINGS).map((f) => findingHover(a, uri, f)).join('\n\n');
+  const more = findings.length > MAX_FINDINGS ? [`... and ${findings.length - MAX_FINDINGS} more findings here`] : [];
+  const extra = [...findings.slice(0, MAX_FINDINGS).map((f) => findingHover(a, uri, f)), ...more].join('\n\n');
   return main ? { markdown: `${main.markdown}\n\n---\n\n${extra}`, span: main.span } : { markdown: extra, span: findings[0]!.span };
 }
 
