@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addressMap, addressMapTargetAt, mapSources, type AddressMap, type Bar } from '../../server/src/ide/addressMap';
+import { addressMap, addressMapTargetAt, mapSources, MAX_BARS_PER_SPACE, MAX_GROUP_SHAPES, type AddressMap, type Bar } from '../../server/src/ide/addressMap';
 import { approxSize, buildAxis, DEFAULT_AXIS, renderSvg } from '../../server/src/ide/addressMapSvg';
 import { hex, U64_MAX } from '../../server/src/model';
 import { analyze, cursor, markers, uri } from '../helpers';
@@ -184,6 +184,25 @@ describe('platform maps', () => {
     const [iommu, ram, ioapic] = ranges;
     assert.deepEqual(m.spaces[1]!.bars[1]!.source, { uri: uri('epyc.iommu'), span: iommu }, 'a driver region points at its IOMMU');
     assert.deepEqual([m.spaces[0]!.bars[0]!.source!.span, m.spaces[0]!.bars[3]!.source!.span], [ram, ioapic]);
+  });
+
+  test('big platforms: the shapes most groups share come first, lists are merged for 24 shapes, 400 ranges per space', () => {
+    const text = [
+      'platform rack {', '  arch x86_64', '  iommu vtd0 vt-d { address-width 48 }',
+      // 401 platform-wide regions: every space is cut at 400 ranges.
+      ...Array.from({ length: 401 }, (_, i) => `  reserved r${i} reserved 0x${(0x1_0000_0000 + i * 0x10_0000).toString(16)} size 64K`),
+      // 30 devices with a region of their own, then 3 that share the platform's list.
+      ...Array.from({ length: 30 }, (_, i) => `  device own${i} { bdf 0000:01:${i.toString(16).padStart(2, '0')}.0; iommu vtd0; group ${100 + i} }\n  reserved x${i} direct-relaxable 0x${((i + 1) * 0x10_0000).toString(16)} size 4K for own${i}`),
+      '  device a { bdf 0000:02:00.0; iommu vtd0; group 7 }', '  device b { bdf 0000:02:01.0; iommu vtd0; group 8 }', '  device c { bdf 0000:02:02.0; iommu vtd0; group 9 }',
+      '}', '',
+    ].join('\n');
+    const m = addressMap(analyze({ 'rack.iommu': text }), { platform: 'rack' })!;
+    assert.equal(m.spaces.length, 1 + MAX_GROUP_SHAPES);
+    assert.deepEqual(m.spaces.slice(0, 4).map((s) => s.title), ['host physical: rack', 'IOVA: group 7 (a), group 8 (b), group 9 (c)', 'IOVA: group 100 (own0)', 'IOVA: group 101 (own1)']);
+    assert.deepEqual(m.notes, ['7 more groups with regions of their own are not shown', `25 spaces have more than 400 ranges: only the first 400 of each are drawn`]);
+    assert.ok(m.spaces.every((s) => s.bars.length === MAX_BARS_PER_SPACE));
+    // Host physical: the 30 device regions lie lowest, then the first 370 platform-wide ones.
+    assert.deepEqual([line(m.spaces[0]!.bars[0]!), line(m.spaces[0]!.bars[399]!)], ['0x100000-0x100fff direct-relaxable x0 (own0)', '0x117100000-0x11710ffff reserved r369']);
   });
 
   test('a range ending at 0xffff_ffff_ffff_ffff stays exact through the map, the axis and the SVG', () => {

@@ -6,8 +6,8 @@
  * (the editor's webview and `iommu-lens map --svg`) or the CLI's text form.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { hex, type Guest, type Interval, type Platform, type Severity } from '../model';
-import { groupLabel, machineLayout, someOf, type GroupRegions, type MergedRegion } from '../sim';
+import { hex, type Device, type Guest, type Interval, type Platform, type Severity } from '../model';
+import { groupLabel, machineLayout, someOf, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
 import { guestDoorbell } from '../sim/guests';
 import type { RegionSource } from '../sim/regions';
 import { vtomSplit } from '../sim/sev';
@@ -60,8 +60,11 @@ export interface AddressMap {
 
 /** More bars than this in one space are left out (a platform may declare thousands of regions). */
 export const MAX_BARS_PER_SPACE = 400;
-/** More distinct group IOVA spaces than this are left out of a platform's map. */
-export const MAX_GROUP_SPACES = 24;
+/**
+ * A platform's map merges the lists of this many group shapes at most (one merge each), so
+ * it has this many IOVA spaces at most.
+ */
+export const MAX_GROUP_SHAPES = 24;
 
 /** Every kind, in the order bars of equal range are listed (and the legend shows them). */
 export const KIND_ORDER: readonly BarKind[] = [
@@ -85,7 +88,9 @@ export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | 
     spaces = [hostSpace(p), ...groupSpaces(a, p, notes)];
   }
   const problemsOf = lineProblems(a);
-  for (const s of spaces) finish(s, problemsOf, notes);
+  const cut = spaces.filter((s) => finish(s, problemsOf));
+  if (cut.length === 1) notes.push(`${cut[0]!.title}: only the first ${MAX_BARS_PER_SPACE} ranges are drawn`);
+  else if (cut.length) notes.push(`${cut.length} spaces have more than ${MAX_BARS_PER_SPACE} ranges: only the first ${MAX_BARS_PER_SPACE} of each are drawn`);
   return { title, target, spaces, notes };
 }
 
@@ -155,33 +160,63 @@ function hostSpace(p: Platform): AddressSpace {
   return { kind: 'host-physical', title: `host physical: ${p.sym.name}`, axis: 'host', bars };
 }
 
-/** One IOVA space per group; groups whose regions and usable list are the same share one. */
+/**
+ * One IOVA space per group; groups whose regions and usable list are the same share one.
+ * Groups of one shape (same IOMMUs, same regions declared for their number or devices) have
+ * the same list by construction (sim/groups.ts), so a list is merged once per shape, not per
+ * group: a platform with thousands of groups stays cheap.
+ */
 function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] {
   const pr = a.sim.regionsOf(p);
-  const distinct = new Map<string, { groups: GroupRegions[]; regions: MergedRegion[]; usable: Interval[] }>();
+  const shapeOf = groupShapes(p);
+  const byShape = new Map<string, IommuGroup[]>();
   for (const g of pr.groups) {
     if (!g.devices.some((d) => d.iommu)) continue; // behind no IOMMU: no IOVA space
-    const gr = pr.regions(g);
+    const shape = shapeOf(g);
+    byShape.set(shape, [...(byShape.get(shape) ?? []), g]);
+  }
+  // The shapes most groups share first (a stable sort keeps declaration order among equals).
+  const shapes = [...byShape.values()].sort((x, y) => y.length - x.length);
+  const byContent = new Map<string, { groups: IommuGroup[]; regions: MergedRegion[]; usable: Interval[] }>();
+  for (const groups of shapes.slice(0, MAX_GROUP_SHAPES)) {
+    const gr = pr.regions(groups[0]!);
     const regions = gr.list();
     const usable = gr.usable();
     const key = [...regions.map((r) => `${r.type} ${r.range.start} ${r.range.end}`), ...usable.map((u) => `${u.start} ${u.end}`)].join(',');
-    const seen = distinct.get(key);
-    if (seen) seen.groups.push(gr);
-    else distinct.set(key, { groups: [gr], regions, usable });
+    const seen = byContent.get(key);
+    if (seen) seen.groups.push(...groups);
+    else byContent.set(key, { groups: [...groups], regions, usable });
   }
-  const all = [...distinct.values()];
-  if (all.length > MAX_GROUP_SPACES) notes.push(`${all.length - MAX_GROUP_SPACES} more IOMMU groups with other regions are not shown`);
-  if (!all.length) notes.push(`platform ${p.sym.name} has no device behind an IOMMU: no IOVA space`);
-  return all.slice(0, MAX_GROUP_SPACES).map((x) => ({
+  const left = shapes.slice(MAX_GROUP_SHAPES).reduce((n, x) => n + x.length, 0);
+  if (left) notes.push(`${left} more groups with regions of their own are not shown`);
+  if (!byContent.size) notes.push(`platform ${p.sym.name} has no device behind an IOMMU: no IOVA space`);
+  return [...byContent.values()].map((x) => ({
     kind: 'iova',
-    title: `IOVA: ${someOf(x.groups.map((gr) => groupTitle(gr)), 6)}`,
+    title: `IOVA: ${someOf(x.groups.map(groupTitle), 6)}`,
     axis: 'iova',
     bars: [...x.regions.map(regionBar), ...x.usable.map((u) => bar(u, 'usable', 'usable'))],
   }));
 }
 
-function groupTitle(gr: GroupRegions): string {
-  const g = gr.group;
+/** What sets a group's list apart: its IOMMUs and the regions declared for its number or its devices. */
+function groupShapes(p: Platform): (g: IommuGroup) => string {
+  const byDevice = new Map<Device, number[]>();
+  const byNumber = new Map<bigint, number[]>();
+  const add = <K>(m: Map<K, number[]>, k: K, i: number) => m.set(k, [...(m.get(k) ?? []), i]);
+  for (const [i, r] of p.reserved.entries()) {
+    for (const t of r.targets) {
+      if (t.kind === 'device') add(byDevice, t.device, i);
+      else if (t.kind === 'group') add(byNumber, t.group, i);
+    }
+  }
+  return (g) => {
+    const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu.sym.name] : [])))].sort();
+    const own = new Set([...(g.number !== undefined ? byNumber.get(g.number) ?? [] : []), ...g.devices.flatMap((d) => byDevice.get(d) ?? [])]);
+    return `${iommus.join(' ')}|${[...own].sort((x, y) => x - y).join(' ')}`;
+  };
+}
+
+function groupTitle(g: IommuGroup): string {
   return g.number === undefined ? groupLabel(g) : `${groupLabel(g)} (${someOf(g.devices.map((d) => d.sym.name), 3)})`;
 }
 
@@ -219,7 +254,7 @@ function guestSpaces(a: Analysis, g: Guest, notes: string[]): AddressSpace[] {
   if (!state.groups.length) {
     iova.note = g.assigns.length ? "none of its devices' groups is in it" : 'no device assigned';
   } else {
-    iova.title += `: ${someOf(state.groups.map((gr) => groupTitle(gr)), 4)}`;
+    iova.title += `: ${someOf(state.groups.map((gr) => groupTitle(gr.group)), 4)}`;
     const refused = state.groups.filter((gr) => !state.container.attached(gr));
     if (refused.length) iova.note = `refused: ${someOf(refused.map((gr) => groupLabel(gr.group)), 4)}`;
     iova.bars.push(...containerRegions(state.groups, doorbell).map(regionBar));
@@ -308,15 +343,14 @@ function conflict(out: Bar[], r: Bar, other: Interval, what: string): void {
   out.push(bar(range, 'conflict', `${r.label} overlaps ${what}`, r.source));
 }
 
-/** Sorts and caps a space's bars and marks each with the errors and warnings of its line. */
-function finish(space: AddressSpace, problemsOf: (source: BarSource) => BarProblem[], notes: string[]): void {
+/** Sorts and caps a space's bars and marks each with the errors and warnings of its line; true if capped. */
+function finish(space: AddressSpace, problemsOf: (source: BarSource) => BarProblem[]): boolean {
   space.bars.sort((x, y) => (x.start !== y.start ? (x.start < y.start ? -1 : 1) : x.end !== y.end ? (x.end < y.end ? -1 : 1)
     : KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind)));
-  if (space.bars.length > MAX_BARS_PER_SPACE) {
-    notes.push(`${space.title}: ${space.bars.length - MAX_BARS_PER_SPACE} more ranges are not shown`);
-    space.bars.length = MAX_BARS_PER_SPACE;
-  }
+  const capped = space.bars.length > MAX_BARS_PER_SPACE;
+  if (capped) space.bars.length = MAX_BARS_PER_SPACE;
   for (const b of space.bars) if (b.source) b.problems = problemsOf(b.source);
+  return capped;
 }
 
 /** The errors and warnings that start on a source's first line; each file is indexed by line once. */
