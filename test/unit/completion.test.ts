@@ -70,7 +70,8 @@ test('after `reserved NAME` the region types, with what Linux makes of each', ()
   for (const i of items) {
     assert.equal(i.kind, 'value');
     assert.equal(i.detail, 'reserved-region type');
-    assert.equal(i.documentation, `Reserved-region type \`${i.label}\`: ${REGION_MEANING[i.label as keyof typeof REGION_MEANING]}.`);
+    const m = REGION_MEANING[i.label as keyof typeof REGION_MEANING];
+    assert.equal(i.documentation, `Reserved-region type \`${i.label}\` (\`${m.enumName}\`): ${m.meaning}.`);
   }
   // After the range: `for`, then the platform's devices and IOMMUs and `group`.
   assert.deepEqual(labels(complete('platform epyc-a {\n  reserved r direct 0x1000 size 4K <|>\n}\n')), ['for']);

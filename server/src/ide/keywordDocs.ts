@@ -8,16 +8,16 @@
 import type { EnumName } from '@iommu-lens/grammar';
 import type { RegionType } from '../model';
 
-/** What each reserved-region type means to Linux (`enum iommu_resv_type`). */
-export const REGION_MEANING: Readonly<Record<RegionType, string>> = {
-  direct: 'must stay identity-mapped (IOVA = PA); a device with one cannot be assigned (RULES §1.6)',
-  'direct-relaxable': 'identity-mapped, but may be dropped for device assignment; not cut from the usable IOVA list',
-  reserved: 'never mapped, never given to a device; cut from the usable IOVA list',
-  msi: 'a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list',
-  'sw-msi': 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`',
+/** `enum iommu_resv_type` in `include/linux/iommu.h`, and what VFIO does with each. */
+export const REGION_MEANING: Readonly<Record<RegionType, { enumName: string; meaning: string }>> = {
+  direct: { enumName: 'IOMMU_RESV_DIRECT', meaning: 'must stay identity-mapped (IOVA = PA) at all times, e.g. an RMRR or unity map; a device with one cannot be assigned (RULES §1.6)' },
+  'direct-relaxable': { enumName: 'IOMMU_RESV_DIRECT_RELAXABLE', meaning: 'identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list' },
+  reserved: { enumName: 'IOMMU_RESV_RESERVED', meaning: 'never mapped, never given to a device; cut from the usable IOVA list' },
+  msi: { enumName: 'IOMMU_RESV_MSI', meaning: 'a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list' },
+  'sw-msi': { enumName: 'IOMMU_RESV_SW_MSI', meaning: 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`' },
 };
 
-const region = (t: RegionType) => `Reserved-region type \`${t}\`: ${REGION_MEANING[t]}.`;
+const region = (t: RegionType) => `Reserved-region type \`${t}\` (\`${REGION_MEANING[t].enumName}\`): ${REGION_MEANING[t].meaning}.`;
 
 /** Every keyword in its most common sense (a test keeps this in step with ALL_KEYWORDS). */
 export const KEYWORD_DOCS: Readonly<Record<string, string>> = {

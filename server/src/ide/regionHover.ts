@@ -3,21 +3,13 @@
  * it applies to, and the exact line each group's `reserved_regions` prints for it after
  * the kernel's merge (which may join it with touching regions of the same type).
  */
-import { formatInterval, formatSize, intervalSize, type Platform, type RegionType, type ReservedRegion } from '../model';
+import { formatInterval, formatSize, intervalSize, type Platform, type ReservedRegion } from '../model';
 import { groupLabel, someOf, sysfsLine, type IommuGroup } from '../sim';
 import { mergedAround } from '../sim/addressQuery';
 import type { Analysis } from './analysis';
 import { sourceName } from './regionText';
 import { codeBlock } from './markdown';
-
-/** `enum iommu_resv_type` in `include/linux/iommu.h`, and what VFIO does with each. */
-export const REGION_MEANING: Record<RegionType, { enumName: string; meaning: string }> = {
-  direct: { enumName: 'IOMMU_RESV_DIRECT', meaning: 'must stay identity-mapped (IOVA = PA) at all times, e.g. an RMRR or unity map; a device with one cannot be assigned (RULES §1.6)' },
-  'direct-relaxable': { enumName: 'IOMMU_RESV_DIRECT_RELAXABLE', meaning: 'identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list' },
-  reserved: { enumName: 'IOMMU_RESV_RESERVED', meaning: 'never mapped, never given to a device; cut from the usable IOVA list' },
-  msi: { enumName: 'IOMMU_RESV_MSI', meaning: 'a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list' },
-  'sw-msi': { enumName: 'IOMMU_RESV_SW_MSI', meaning: 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`' },
-};
+import { REGION_MEANING } from './keywordDocs';
 
 const LIMIT = 8;
 
