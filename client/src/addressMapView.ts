@@ -50,8 +50,13 @@ export class AddressMapView {
       { viewColumn: ViewColumn.Beside, preserveFocus: true },
       { enableScripts: true, localResourceRoots: [] });
     this.panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
-    // Shown again: the page is reloaded anyway, so render afresh (with the last scroll position).
-    this.panel.onDidChangeViewState((e) => { if (e.webviewPanel.visible) { this.shown = ''; this.refresh(); } }, undefined, this.disposables);
+    // Shown again after being hidden: the page was reloaded anyway, so render afresh (at the last
+    // scroll position). Focus changes alone leave the page alone.
+    let visible = true;
+    this.panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.visible && !visible) { this.shown = ''; this.refresh(); }
+      visible = e.webviewPanel.visible;
+    }, undefined, this.disposables);
     this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m), undefined, this.disposables);
     workspace.onDidChangeTextDocument((e) => { if (isIommu(e.document) && e.contentChanges.length) this.schedule(); }, undefined, this.disposables);
     window.onDidChangeActiveTextEditor((e) => { if (!this.revealing && this.follow(e)) this.schedule(); }, undefined, this.disposables);
