@@ -518,6 +518,44 @@ test('the examples with their spaces and tabs scrambled, or in CRLF, format to t
   }
 });
 
+test('examples with line breaks moved at random keep their syntax tree, whole or by range', () => {
+  const next = random(9);
+  const files = walk(EXAMPLES).map((f) => readFileSync(f, 'utf8'));
+  const tree = (t: string) => JSON.stringify(parse(t).decls, (k, v) => (['span', 'nameSpan', 'open', 'close'].includes(k) ? undefined : v));
+  let clean = 0;
+  for (let k = 0; k < 150; k++) {
+    const src = files[Math.floor(next() * files.length)]!;
+    const l = lex(src);
+    const items = [...l.tokens.filter((t) => t.tokenType.name !== 'Newline'), ...l.comments].sort((a, b) => a.startOffset - b.startOffset);
+    // Between tokens: a line break added or removed, a blank line, or a block comment.
+    let text = '';
+    let at = 0;
+    for (const t of items) {
+      let gap = src.slice(at, t.startOffset);
+      const r = next();
+      if (r < 0.05) gap += '\n';
+      else if (r < 0.1) gap = gap.replace(/\r?\n/, ' ');
+      else if (r < 0.13) gap += '\n\n  ';
+      else if (r < 0.15) gap += '  /* c */ ';
+      text += gap + t.image;
+      at = t.startOffset + t.image.length;
+    }
+    text += src.slice(at);
+    const whole = applyEdits(text, formatDocument(text));
+    const a = Math.floor(next() * text.length), b = Math.floor(next() * text.length);
+    const part = applyEdits(text, formatRange(text, { start: Math.min(a, b), end: Math.max(a, b) }));
+    const diagnostics = parse(text).diagnostics.length;
+    if (diagnostics === 0) clean++;
+    for (const out of [whole, part]) {
+      assert.equal(tree(out), tree(text));
+      assert.deepEqual(meaning(out), meaning(text));
+      assert.equal(parse(out).diagnostics.length, diagnostics);
+    }
+    assert.deepEqual(formatDocument(whole), []);
+  }
+  assert.ok(clean > 50, `only ${clean} clean variants`);
+});
+
 test('the examples, formatted line by line through ranges, give the same text as the whole document', () => {
   for (const file of walk(EXAMPLES)) {
     const text = readFileSync(file, 'utf8');
