@@ -8,11 +8,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { lex, parse } from '@iommu-lens/grammar';
-import { formatDocument, formatRange, type FormatOptions, type TextEdit } from '../../server/src/ide/format';
+import { formatDocument, formatRange, type FormatOptions, type FormatEdit } from '../../server/src/ide/format';
 import { analyze, applyEdits, markers, parseClean } from '../helpers';
 
 /** Edits are sorted, disjoint and inside the text; each changes something. */
-function checkEdits(text: string, edits: TextEdit[]): void {
+function checkEdits(text: string, edits: FormatEdit[]): void {
   let last = 0;
   for (const e of edits) {
     assert.ok(e.span.start >= last && e.span.end >= e.span.start && e.span.end <= text.length, `bad span ${JSON.stringify(e.span)}`);
@@ -561,7 +561,7 @@ test('the examples, formatted line by line through ranges, give the same text as
     const text = readFileSync(file, 'utf8');
     const whole = applyEdits(text, formatDocument(text));
     let offset = 0;
-    const edits: TextEdit[] = [];
+    const edits: FormatEdit[] = [];
     for (const line of text.split('\n')) {
       edits.push(...formatRange(text, { start: offset, end: offset + line.length }));
       offset += line.length + 1;

@@ -45,8 +45,11 @@ import { separators } from './formatLayout';
 
 export interface FormatOptions { tabSize?: number; insertSpaces?: boolean }
 
-/** A replacement in the original text (offsets into it; edits never overlap). */
-export interface TextEdit { span: Span; newText: string }
+/**
+ * A replacement in the original text (offsets into it; edits never overlap). Named apart
+ * from navigation's `TextEdit`, which carries a uri.
+ */
+export interface FormatEdit { span: Span; newText: string }
 
 /** Past this many diagnostics the parser summarises the rest, so errors may go unseen. */
 const TRUSTED_DIAGNOSTICS = 200;
@@ -55,7 +58,7 @@ const TRUSTED_DIAGNOSTICS = 200;
  * Edits formatting the whole document; none if it has any error. `parsed` is this exact
  * text's parse when the caller has one (the analysis host caches it), saving a parse.
  */
-export function formatDocument(text: string, options: FormatOptions = {}, parsed?: SourceFile): TextEdit[] {
+export function formatDocument(text: string, options: FormatOptions = {}, parsed?: SourceFile): FormatEdit[] {
   const p = prepare(text, parsed);
   if (!p || p.errors.length) return [];
   return edits(text, p.structure, options);
@@ -66,7 +69,7 @@ export function formatDocument(text: string, options: FormatOptions = {}, parsed
  * on its line takes its declaration's line with it, a multi-line block comment all its
  * lines); nothing outside them changes.
  */
-export function formatRange(text: string, span: Span, options: FormatOptions = {}, parsed?: SourceFile): TextEdit[] {
+export function formatRange(text: string, span: Span, options: FormatOptions = {}, parsed?: SourceFile): FormatEdit[] {
   const p = prepare(text, parsed);
   if (!p) return [];
   const ext = extend(text, p.structure, span);
@@ -91,8 +94,8 @@ function prepare(text: string, parsed: SourceFile | undefined): Prepared | undef
   return { structure: structure(text, lexed.tokens, lexed.comments), errors };
 }
 
-function edits(text: string, s: Structure, options: FormatOptions): TextEdit[] {
-  const out: TextEdit[] = [];
+function edits(text: string, s: Structure, options: FormatOptions): FormatEdit[] {
+  const out: FormatEdit[] = [];
   const { items, lines } = s;
   const sep = separators(items, lines);
   const eol = lineEnding(text);
@@ -162,7 +165,7 @@ function gap(text: string, from: number, to: number, keep: number, indent: strin
 }
 
 /** Pushes the replacement of `text[start, end)` by `newText`, without their common ends. */
-function minimalEdit(text: string, start: number, end: number, newText: string, out: TextEdit[]): void {
+function minimalEdit(text: string, start: number, end: number, newText: string, out: FormatEdit[]): void {
   let a = 0;
   const n = Math.min(end - start, newText.length);
   while (a < n && text.charCodeAt(start + a) === newText.charCodeAt(a)) a++;
