@@ -100,6 +100,24 @@ guest vm-db on armsrv-0 {
     assert.deepEqual(m.spaces[0]!.bars.map((b) => b.source!.span), [window, machine, machine]);
   });
 
+  test('two guest RAM ranges that overlap: a conflict on the later line, where ram-overlap is', () => {
+    const { text, ranges } = markers(`platform p {
+  arch x86_64
+}
+guest g on p {
+  ram low 0x0 size 2G
+  [[ram again 0x4000_0000 size 2G]]
+}
+`);
+    const m = addressMap(analyze({ 'r.iommu': text }), { guest: 'g' })!;
+    assert.deepEqual(lines(m, 0), [
+      '0x0-0x7fffffff ram low',
+      '0x40000000-0x7fffffff conflict again overlaps low [ram-overlap]',
+      '0x40000000-0xbfffffff ram again [ram-overlap]',
+    ]);
+    assert.deepEqual(m.spaces[0]!.bars[1]!.source!.span, ranges[0]);
+  });
+
   test('SEV-SNP: RAM split at vTOM into private and shared, dma-windows, the 64-bit PCI hole', () => {
     const { text } = cursor(`platform turin {
   arch x86_64

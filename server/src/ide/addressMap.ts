@@ -80,7 +80,7 @@ export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | 
     const g = a.model.guests.get(target.guest);
     if (!g) return undefined;
     title = `guest ${g.sym.name}${g.platform ? ` on ${g.platform.sym.name}` : ''}`;
-    spaces = guestSpaces(a, g, notes);
+    spaces = guestSpaces(a, g);
   } else {
     const p = a.model.platforms.get(target.platform);
     if (!p) return undefined;
@@ -222,13 +222,13 @@ function groupTitle(g: IommuGroup): string {
 
 // ----- guests ----------------------------------------------------------------------
 
-function guestSpaces(a: Analysis, g: Guest, notes: string[]): AddressSpace[] {
+function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   const state = a.sim.guests.get(g);
   const spaces: AddressSpace[] = [];
   const gpa: AddressSpace = { kind: 'guest-physical', title: `guest physical: ${g.sym.name}`, axis: 'iova', bars: [] };
   spaces.push(gpa);
   if (!state) {
-    gpa.note = g.platform ? 'not simulated' : 'on no known platform: not simulated';
+    gpa.note = 'on no known platform: not simulated'; // every guest on a platform is started
     return spaces;
   }
   const ramBars = state.ram.map((r) => bar(r.range, 'ram', r.name, { uri: r.uri, span: r.span }));
@@ -242,10 +242,12 @@ function guestSpaces(a: Analysis, g: Guest, notes: string[]): AddressSpace[] {
   for (const x of g.assigns) {
     if (x.dmaWindow) gpa.bars.push(bar(x.dmaWindow, 'dma-window', `dma-window of ${x.device?.sym.name ?? '?'} (${x.mode})`, { uri: x.uri, span: x.stmt.span }));
   }
-  // Guest RAM over its own doorbell, or over other guest RAM: both maps fail.
-  for (const [i, r] of ramBars.entries()) {
+  // Guest RAM over its own doorbell, or over other guest RAM (sort and sweep): both maps fail.
+  let reach: Bar | undefined; // the range reaching furthest so far
+  for (const r of [...ramBars].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0))) {
     if (doorbell) conflict(gpa.bars, r, doorbell.range, 'the msi-window');
-    for (const other of ramBars.slice(i + 1)) conflict(gpa.bars, other, r, r.label);
+    if (reach) conflict(gpa.bars, r, reach, reach.label);
+    if (!reach || r.end > reach.end) reach = r;
   }
 
   const flavour = g.container === 'iommufd' ? 'iommufd IOAS' : 'VFIO type1 container';
@@ -267,7 +269,6 @@ function guestSpaces(a: Analysis, g: Guest, notes: string[]): AddressSpace[] {
     }
   }
   if (g.platform) spaces.push(hostSpace(g.platform));
-  else notes.push(`guest ${g.sym.name} names no known platform: no host physical space`);
   return spaces;
 }
 
