@@ -127,9 +127,9 @@ function edits(text: string, s: Structure, options: FormatOptions): FormatEdit[]
 
 /**
  * The whitespace between two items on different lines: the first line's trailing
- * whitespace goes, `keep` line breaks stay (normalised; blank lines emptied), the rest
- * go, and the next line gets `indent`. One edit per part, so a range edit can take the
- * parts on its own lines only.
+ * whitespace goes, `keep` line breaks stay (normalised; kept blank lines emptied), the
+ * blank lines past them go, and the next line gets `indent`. One edit per part and per
+ * dropped line, so a range takes the parts on its own lines only.
  */
 function gap(text: string, from: number, to: number, keep: number, indent: string, eol: string,
   replace: (start: number, end: number, newText: string) => void): void {

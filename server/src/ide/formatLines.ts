@@ -53,7 +53,7 @@ export function isSpace(c: number): boolean {
 }
 
 /** Line breaks in `text[from, to)`: `\r\n`, `\n` or `\r`, each counting once. */
-export function countNewlines(text: string, from: number, to: number): number {
+function countNewlines(text: string, from: number, to: number): number {
   let n = 0;
   for (let k = from; k < to; k++) {
     const c = text.charCodeAt(k);
