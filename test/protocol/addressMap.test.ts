@@ -4,19 +4,13 @@
  * answer follows the new text.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import {
-  createProtocolConnection, DidChangeTextDocumentNotification, DidOpenTextDocumentNotification, ExitNotification, InitializedNotification,
-  InitializeRequest, PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
-  type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams, type Range,
-} from 'vscode-languageserver-protocol/node';
-
-const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
+import { DidChangeTextDocumentNotification, InitializedNotification, InitializeRequest, type Range } from 'vscode-languageserver-protocol/node';
+import { Client } from './client';
 
 interface MapResult { title: string; svg: string; targets: { id: number; uri: string; range: Range }[] }
 
@@ -45,37 +39,24 @@ describe('iommuLens/addressMap over stdio', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-map-ws-'));
   const hostUri = pathToFileURL(join(dir, 'hosts', 'am-armsrv.iommu')).href;
   const guestUri = pathToFileURL(join(dir, 'am-vm.iommu')).href;
-  const latest = new Map<string, Diagnostic[]>();
-  let conn: ProtocolConnection;
-  let proc: ReturnType<typeof spawn>;
-
-  const request = (params: object) => conn.sendRequest<MapResult | null>('iommuLens/addressMap', params);
-  const until = async (check: () => boolean, what: string) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(check(), `timed out waiting for ${what}`);
-  };
+  let client: Client;
+  const request = (params: object) => client.conn.sendRequest<MapResult | null>('iommuLens/addressMap', params);
 
   before(async () => {
     mkdirSync(join(dir, 'hosts'));
     writeFileSync(join(dir, 'hosts', 'am-armsrv.iommu'), HOST);
     writeFileSync(join(dir, 'am-vm.iommu'), GUEST);
-    proc = spawn(process.execPath, [SERVER, '--stdio']);
-    conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
-    conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => { latest.set(p.uri, p.diagnostics); });
-    conn.listen();
-    await conn.sendRequest(InitializeRequest.type, {
+    client = new Client();
+    await client.conn.sendRequest(InitializeRequest.type, {
       processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
       workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'ws' }],
     });
-    await conn.sendNotification(InitializedNotification.type, {});
-    await until(() => (latest.get(guestUri) ?? []).some((d) => d.code === 'ram-over-reserved'), 'the workspace analysis');
+    await client.conn.sendNotification(InitializedNotification.type, {});
+    await client.diagnostic(guestUri, 'ram-over-reserved');
   });
 
   after(async () => {
-    await conn.sendRequest(ShutdownRequest.type);
-    await conn.sendNotification(ExitNotification.type);
-    await new Promise((r) => proc.once('exit', r));
-    conn.dispose();
+    await client.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -108,8 +89,8 @@ describe('iommuLens/addressMap over stdio', () => {
   });
 
   test('an edit changes the answer: 2G of RAM stays below the PCI window, so no conflict is left', async () => {
-    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: guestUri, languageId: 'iommu', version: 1, text: GUEST } });
-    await conn.sendNotification(DidChangeTextDocumentNotification.type, {
+    await client.open(guestUri, GUEST);
+    await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri: guestUri, version: 2 },
       contentChanges: [{ range: { start: { line: 2, character: 22 }, end: { line: 2, character: 24 } }, text: '2G' }],
     });

@@ -582,7 +582,7 @@ test('never throws on broken text; edits stay inside it', () => {
   }
 });
 
-test('a 60k-line file is formatted well under a second (its parse given, as the host caches it)', () => {
+test('a 60k-line file is formatted with its cached parse (timing: bench/format.mjs)', () => {
   const unit = L(
     'platform p{N} {',
     '   arch x86_64',
@@ -598,14 +598,7 @@ test('a 60k-line file is formatted well under a second (its parse given, as the 
   for (let n = 0; n < 7500; n++) text += unit.replaceAll('{N}', String(n));
   assert.equal(text.split('\n').length, 60_001);
   const parsed = parse(text);
-  // The best of five runs, so a busy machine does not decide (about 250 ms when idle,
-  // half of it the lexer's).
-  let ms = Infinity;
-  for (let run = 0; run < 5; run++) {
-    const t0 = performance.now();
-    const edits = formatDocument(text, {}, parsed);
-    ms = Math.min(ms, performance.now() - t0);
-    assert.equal(edits.length, 7500 * 6);
-  }
-  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+  const edits = formatDocument(text, {}, parsed);
+  assert.equal(edits.length, 7500 * 6);
+  assert.deepEqual(formatDocument(applyEdits(text, edits), {}), []);
 });

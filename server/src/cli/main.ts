@@ -5,9 +5,8 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AnalysisHost, DEFAULT_OPTIONS } from '../ide';
-import { addressMap } from '../ide/addressMap';
-import { renderSvg } from '../ide/addressMapSvg';
+import { parse } from '@iommu-lens/grammar';
+import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, renderSvg, type FormatEdit } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
 import { collectInputs, InputError } from './files';
@@ -40,6 +39,12 @@ commands:
                     reserved regions, RAM and conflicts; as text, one line per range
                     (0xSTART-0xEND  kind  label), or with --svg as a picture written
                     to FILE ('-': standard output)
+  format PATH... [--check | --write]
+                    the formatter the editor uses (canonical spacing, aligned columns,
+                    comments kept, meaning unchanged): prints the formatted text, or
+                    with --check lists the files that are not formatted (exit 1 if
+                    any), or with --write rewrites them; a file with syntax errors is
+                    left alone and reported (exit 1)
   import sysfs DIR [--platform NAME]
                     print a platform description of a captured /sys/kernel/iommu_groups
                     tree (DIR/N/reserved_regions, DIR/N/devices/BDF)
@@ -72,6 +77,7 @@ export function run(argv: readonly string[], io: Io): number {
     if (command === 'import') return importCommand(rest, io);
     if (command === 'layout') return layout(rest, io);
     if (command === 'map') return map(rest, io);
+    if (command === 'format') return format(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof InputError || e instanceof SysfsError) {
@@ -121,6 +127,37 @@ function check(args: readonly string[], io: Io): number {
     toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span))));
   io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
   return out.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+function format(args: readonly string[], io: Io): number {
+  const { values, positionals } = options(args, { check: { type: 'boolean' }, write: { type: 'boolean' } });
+  if (values.check && values.write) throw new UsageError('format takes --check or --write, not both');
+  if (positionals.length === 0) throw new UsageError('format needs at least one PATH');
+  let status = 0;
+  for (const f of collectInputs(positionals, io.cwd)) {
+    const parsed = parse(f.text);
+    if (parsed.diagnostics.length) {
+      io.err(`iommu-lens: ${f.display}: not formatted: it has syntax errors (see 'iommu-lens check')\n`);
+      status = 1;
+      continue;
+    }
+    const formatted = applyFormat(f.text, formatDocument(f.text, {}, parsed));
+    if (values.check) {
+      if (formatted !== f.text) { io.out(`${f.display}\n`); status = 1; }
+    } else if (values.write) {
+      if (formatted !== f.text) { writeFileSync(f.path, formatted); io.out(`${f.display}\n`); }
+    } else {
+      io.out(formatted);
+    }
+  }
+  return status;
+}
+
+function applyFormat(text: string, edits: readonly FormatEdit[]): string {
+  let out = '';
+  let at = 0;
+  for (const e of edits) { out += text.slice(at, e.span.start) + e.newText; at = e.span.end; }
+  return out + text.slice(at);
 }
 
 /** Loads the descriptions behind PATH... into an analysis, as `check` does. */

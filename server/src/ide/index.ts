@@ -11,3 +11,6 @@ export {
   encodeSemanticTokens, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, type SemanticToken,
 } from './semanticTokens';
 export { completion, type CompletionItem, type CompletionKind } from './completion';
+export { formatDocument, formatRange, type FormatEdit, type FormatOptions } from './format';
+export { addressMap, addressMapTargetAt, type AddressMap, type AddressMapTarget } from './addressMap';
+export { renderSvg } from './addressMapSvg';

@@ -11,7 +11,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import {
-  AnalysisHost, Cancelled, completion, DEFAULT_OPTIONS, definition, LineIndex, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
+  AnalysisHost, Cancelled, completion, DEFAULT_OPTIONS, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
   prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
   type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
@@ -115,6 +115,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         documentSymbolProvider: { label: 'IOMMU Lens' },
         workspaceSymbolProvider: true,
         foldingRangeProvider: true,
+        documentFormattingProvider: true,
+        documentRangeFormattingProvider: true,
         selectionRangeProvider: true,
         semanticTokensProvider: {
           legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] },
@@ -226,6 +228,28 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (!a) return [];
     const lines = a.lineIndex(params.textDocument.uri);
     return documentSymbols(a, params.textDocument.uri).map((s) => toDocumentSymbol(s, lines));
+  });
+
+  /** The document's text and, when the host analysed exactly that text, its cached parse. */
+  const formatInput = (uri: string) => {
+    const text = documents.get(uri)?.getText() ?? host.text(uri);
+    if (text === undefined) return undefined;
+    const ast = !stale && host.text(uri) === text ? last?.ast(uri) : undefined;
+    return { text, ast, lines: new LineIndex(text) };
+  };
+  const toTextEdits = (lines: LineIndex, edits: readonly FormatEdit[]) => edits.map((e) => ({ range: lines.range(e.span), newText: e.newText }));
+
+  connection.onDocumentFormatting((params) => {
+    const input = formatInput(params.textDocument.uri);
+    if (!input) return [];
+    return toTextEdits(input.lines, formatDocument(input.text, params.options, input.ast));
+  });
+
+  connection.onDocumentRangeFormatting((params) => {
+    const input = formatInput(params.textDocument.uri);
+    if (!input) return [];
+    const span = { start: input.lines.offset(params.range.start), end: input.lines.offset(params.range.end) };
+    return toTextEdits(input.lines, formatRange(input.text, span, params.options, input.ast));
   });
 
   connection.onFoldingRanges((params) => {
