@@ -15,8 +15,9 @@ import {
   DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InitializedNotification, InitializeRequest, InlayHintRequest,
   CodeActionRequest, DefinitionRequest, DocumentHighlightKind, DocumentHighlightRequest, DocumentSymbolRequest, PrepareRenameRequest,
   ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest, FoldingRangeRequest, SelectionRangeRequest, SemanticTokensRequest,
-  CompletionRequest, CompletionItemKind, type TextEdit, type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
+  CompletionRequest, CompletionItemKind, DocumentFormattingRequest, DocumentRangeFormattingRequest, type TextEdit, type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
 } from 'vscode-languageserver-protocol/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Client, SERVER } from './client';
 
 describe('language server over stdio', () => {
@@ -300,6 +301,23 @@ describe('language server over stdio', () => {
     const types = await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 3, character: 17 } });
     const direct = (Array.isArray(types) ? types : types!.items).find((i) => i.label === 'direct')!;
     assert.match((direct.documentation as { value: string }).value, /identity-mapped/);
+  });
+
+  test('formatting: the document and a range, as text edits; a broken document gets none', async () => {
+    const uri = uriOf('fmt.iommu');
+    const text = 'platform   fmt-p{\n arch x86_64\n      reserved a msi 0xfee00000 .. 0xfeefffff\n  reserved longer reserved 0x1000..0x1fff\n}\n';
+    await client.open(uri, text);
+    const doc = TextDocument.create(uri, 'iommu', 1, text);
+    const whole = await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+    assert.equal(TextDocument.applyEdits(doc, whole!),
+      'platform fmt-p {\n  arch x86_64\n  reserved a      msi      0xfee00000..0xfeefffff\n  reserved longer reserved 0x1000..0x1fff\n}\n');
+    const range = await client.conn.sendRequest(DocumentRangeFormattingRequest.type, {
+      textDocument: { uri }, range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } }, options: { tabSize: 4, insertSpaces: true },
+    });
+    assert.equal(TextDocument.applyEdits(doc, range!), text.replace('\n arch', '\n    arch'));
+    const broken = uriOf('fmt-broken.iommu');
+    await client.open(broken, 'platform   fmt-q {\n  arch\n');
+    assert.deepEqual(await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri: broken }, options: { tabSize: 2, insertSpaces: true } }), []);
   });
 });
 
