@@ -132,6 +132,50 @@ describe('rename', () => {
     assert.ok('edits' in rename(a, uri('guest.iommu'), memAt, 'vf0'));
   });
 
+  test('namespaces belong to declarations, not to names: two firmwares\' drivers D, a guest and a Xen domain both called g1', () => {
+    const { text, cursors } = markers(`platform p {
+  arch x86_64
+  iommu i amd-vi
+  device nic0 { bdf 00:01.0; iommu i; group 1 }
+}
+guest g1 on p {
+  ram l<|>ow 0x0..0xfffff
+  ram other 0x100000..0x1fffff
+}
+firmware fa for g1 {
+  driver D for nic0 {
+    map m1 common-buffer size 4K from allocate-buffer pending
+  }
+}
+firmware fb for g1 {
+  driver D for nic0 {
+    map m<|>2 common-buffer size 4K from allocate-buffer pending
+    map m3 common-buffer size 4K from allocate-buffer pending
+  }
+}
+xen x on p {
+  domain g1 {
+    ram low 0x0..0xfff
+  }
+}
+`);
+    const a = analyze({ 'w.iommu': text });
+    // fa's D has an m1; fb's D does not.
+    assert.ok('edits' in rename(a, uri('w.iommu'), cursors[1]!, 'm1'));
+    assert.deepEqual(rename(a, uri('w.iommu'), cursors[1]!, 'm3'), { error: "'m3' is already a DMA mapping of D (line 18)." });
+    // The Xen domain g1's RAM is not the guest g1's.
+    assert.deepEqual(rename(a, uri('w.iommu'), cursors[0]!, 'other'), { error: "'other' is already a guest RAM region of g1 (line 8)." });
+    const xenLow = text.lastIndexOf('low') + 1;
+    assert.ok('edits' in rename(a, uri('w.iommu'), xenLow, 'other'));
+  });
+
+  test('dom0 is the language\'s own name: no rename', () => {
+    const { text, cursors } = markers('platform p { arch x86_64 }\nxen x on p {\n  do<|>m0 {\n    mode pvh\n  }\n}\n');
+    const a = analyze({ 'x.iommu': text });
+    assert.deepEqual(prepareRename(a, uri('x.iommu'), cursors[0]!), { error: "'dom0' is fixed by the language; it cannot be renamed." });
+    assert.ok('error' in rename(a, uri('x.iommu'), cursors[0]!, 'zzq'));
+  });
+
   test('refuses what is not a name, and places without a name', () => {
     const { a, g } = workspace();
     for (const bad of ['', '0x10', 'two words', 'a.b', '-x']) {

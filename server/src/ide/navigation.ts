@@ -5,9 +5,10 @@
  * the simulator: `nic0` in a guest on epyc-a is epyc-a's nic0, never epyc-b's.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { GLOBAL_KINDS, KIND_NOUN, type Reference, type Sym, type SymbolKind } from '../model';
+import { GLOBAL_KINDS, KIND_NOUN, type Model, type Reference, type Sym, type SymbolKind } from '../model';
 import { article } from '../model/scope';
 import type { Analysis } from './analysis';
+import { parentOf } from './symbols';
 
 export interface Location { uri: string; span: Span }
 export interface TextEdit { uri: string; span: Span; newText: string }
@@ -75,9 +76,16 @@ const LOCAL_NAMESPACE: Partial<Record<SymbolKind, string>> = {
   device: 'member', iommu: 'member', ram: 'member', reserved: 'member', 'guest-ram': 'local', viommu: 'local',
 };
 
-function namespaceOf(sym: Sym): string {
-  if (GLOBAL_KINDS.includes(sym.kind)) return 'global';
-  return `${LOCAL_NAMESPACE[sym.kind] ?? sym.kind}@${sym.container ?? ''}`;
+/**
+ * Which names a symbol's name must differ from: the global namespace, or its kind group
+ * within the declaration it is declared in (events: within their firmware, wherever
+ * their handler sits). Owners are symbols, not names: two firmwares' drivers `D` are two.
+ */
+function namespaceOf(model: Model, sym: Sym): { group: string; owner?: Sym } {
+  if (GLOBAL_KINDS.includes(sym.kind)) return { group: 'global' };
+  let owner = parentOf(model, sym);
+  if (sym.kind === 'event') while (owner && !GLOBAL_KINDS.includes(owner.kind)) owner = parentOf(model, owner);
+  return { group: LOCAL_NAMESPACE[sym.kind] ?? sym.kind, owner };
 }
 
 export type PrepareRename = { span: Span; placeholder: string } | { error: string };
@@ -85,6 +93,7 @@ export type PrepareRename = { span: Span; placeholder: string } | { error: strin
 export function prepareRename(a: Analysis, uri: string, offset: number): PrepareRename {
   const at = symbolAt(a, uri, offset);
   if (!at) return { error: 'There is no declared name here to rename.' };
+  if (at.sym.fixed) return { error: `'${at.sym.name}' is fixed by the language; it cannot be renamed.` };
   return { span: at.span, placeholder: at.sym.name };
 }
 
@@ -97,13 +106,17 @@ export type RenameResult = { edits: TextEdit[] } | { error: string };
  * after a migration is the new platform's nic0 and is left alone.
  */
 export function rename(a: Analysis, uri: string, offset: number, newName: string): RenameResult {
-  const at = symbolAt(a, uri, offset);
-  if (!at) return { error: 'There is no declared name here to rename.' };
-  const { sym } = at;
+  const prepared = prepareRename(a, uri, offset);
+  if ('error' in prepared) return prepared;
+  const { sym } = symbolAt(a, uri, offset)!;
   if (!NAME.test(newName)) return { error: `'${newName}' is not a name: a name starts with a letter and holds letters, digits, '_' and '-'.` };
   if (newName === sym.name) return { edits: [] };
-  const ns = namespaceOf(sym);
-  const taken = a.model.symbols.find((s) => s !== sym && s.name === newName && namespaceOf(s) === ns);
+  const ns = namespaceOf(a.model, sym);
+  const taken = a.model.symbols.find((s) => {
+    if (s === sym || s.name !== newName) return false;
+    const other = namespaceOf(a.model, s);
+    return other.group === ns.group && other.owner === ns.owner;
+  });
   if (taken) {
     const line = a.lineIndex(taken.uri).position(taken.nameSpan.start).line + 1;
     return { error: `'${newName}' is already ${article(KIND_NOUN[taken.kind])}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).` };

@@ -52,22 +52,50 @@ function details(model: Model): Map<Sym, string> {
   return out;
 }
 
+/** Symbols in declaration order, enclosing ones first. */
+const byPosition = (x: Sym, y: Sym) => x.span.start - y.span.start || y.span.end - x.span.end;
+
+const parentsCache = new WeakMap<Model, Map<Sym, Sym>>();
+
 /**
- * The file's declarations nested by their spans: a symbol belongs to the innermost
- * earlier symbol whose declaration contains it. One sort, one stack.
+ * The declaration a symbol is declared in (a device's platform, a mapping's driver), from
+ * the nesting of spans: the innermost earlier symbol of the file that contains it. One
+ * sort and one stack per file, once per model.
  */
+export function parentOf(model: Model, sym: Sym): Sym | undefined {
+  let parents = parentsCache.get(model);
+  if (!parents) {
+    parents = new Map();
+    const byUri = new Map<string, Sym[]>();
+    for (const s of model.symbols) {
+      const list = byUri.get(s.uri);
+      if (list) list.push(s); else byUri.set(s.uri, [s]);
+    }
+    for (const list of byUri.values()) {
+      const stack: Sym[] = [];
+      for (const s of list.sort(byPosition)) {
+        while (stack.length && stack[stack.length - 1]!.span.end < s.span.end) stack.pop();
+        const parent = stack[stack.length - 1];
+        if (parent) parents.set(s, parent);
+        stack.push(s);
+      }
+    }
+    parentsCache.set(model, parents);
+  }
+  return parents.get(sym);
+}
+
+/** The file's declarations nested as their blocks nest. */
 export function documentSymbols(a: Analysis, uri: string): OutlineSymbol[] {
   const detail = details(a.model);
-  const mine = a.model.symbols.filter((s) => s.uri === uri)
-    .sort((x, y) => x.span.start - y.span.start || y.span.end - x.span.end);
+  const nodes = new Map<Sym, OutlineSymbol>();
   const roots: OutlineSymbol[] = [];
-  const stack: OutlineSymbol[] = [];
-  for (const s of mine) {
+  for (const s of a.model.symbols.filter((x) => x.uri === uri).sort(byPosition)) {
     const node: OutlineSymbol = { name: s.name, kind: s.kind, detail: detail.get(s), span: s.span, nameSpan: s.nameSpan, children: [] };
-    while (stack.length && stack[stack.length - 1]!.span.end < s.span.end) stack.pop();
-    const parent = stack[stack.length - 1];
-    (parent ? parent.children : roots).push(node);
-    stack.push(node);
+    nodes.set(s, node);
+    const parent = parentOf(a.model, s);
+    const into = parent && nodes.get(parent);
+    (into ? into.children : roots).push(node);
   }
   return roots;
 }

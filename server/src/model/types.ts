@@ -33,6 +33,8 @@ export interface Sym {
   span: A.Span;
   /** The platform, guest, firmware, driver or Xen host the name belongs to. */
   container?: string;
+  /** A name the language fixes (`dom0`): it is a keyword in the text, so it cannot be renamed. */
+  fixed?: true;
 }
 
 /** A use of a name, resolved: for go-to-definition, references and rename. */

@@ -21,7 +21,7 @@ export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
       sym: ctx.sym('domain', uri, nameWord, item.span, x.sym.name), decl: item, xen: x, isDom0: item.kind === 'dom0',
       dom0Iommu: [], passed: [], ram: [],
     };
-    if (item.kind === 'dom0') dom.sym.nameSpan = { start: item.span.start, end: item.span.start + 4 };
+    if (item.kind === 'dom0') Object.assign(dom.sym, { nameSpan: { start: item.span.start, end: item.span.start + 4 }, fixed: true });
     if (!ctx.declareLocal(x.domains, dom, `Xen host ${x.sym.name}`)) continue;
     domainSettings(ctx, uri, dom, item.items);
     ctx.singletons(uri, item.items, ['mode', 'map-reserved', 'iommu-map', 'quarantine', 'dom0-iommu'], item.kind === 'dom0' ? 'dom0' : `domain ${nameWord.text}`);
