@@ -94,6 +94,19 @@ describe('the engines\' fixes', () => {
     assert.deepEqual(analyze(after).all.map((f) => f.code), []);
   });
 
+  test('fixes follow the file: CRLF line breaks, its indentation, after a trailing comment', () => {
+    const host = 'platform p {\r\n  arch x86_64\r\n  iommu dmar0 vt-d\r\n  device usb0 { bdf 00:14.0; iommu dmar0; group 12 }\r\n  device usb1 { bdf 00:14.1; iommu dmar0; group 12 }\r\n}\r\n';
+    const { files, actions } = actionsAt('guest a on p {\r\n    machine q35 memory 2G\r\n    assign us<|>b0   // the controller\r\n    assign hba9\r\n}', { 'p.iommu': host });
+    const assign = actions.find((x) => x.finding?.code === 'group-partly-assigned')!;
+    assert.equal(apply(files, assign)['g.iommu'],
+      'guest a on p {\r\n    machine q35 memory 2G\r\n    assign usb0   // the controller\r\n    assign usb1\r\n    assign hba9\r\n}');
+    const create = codeActions(analyze(files), uri('g.iommu'), { start: files['g.iommu'].indexOf('hba9'), end: files['g.iommu'].indexOf('hba9') })
+      .find((x) => x.title.startsWith('Create device'))!;
+    assert.equal(apply(files, create)['p.iommu'], host.replace('}\r\n}', '}\r\n  device hba9 {\r\n    iommu dmar0\r\n  }\r\n}'));
+    const platform = actionsAt('guest a on nowh<|>ere {\r\n}\r\n', {}).actions[0]!;
+    assert.equal(platform.edits[0]!.newText, '\r\nplatform nowhere {\r\n}\r\n');
+  });
+
   test('a did-you-mean fix is offered where the finding is', () => {
     const { files, actions } = actionsAt('guest g on epyc {\n  machine q35 memory 4G\n  assign nic<|>1\n}\n');
     const titles = actions.map((x) => x.title);

@@ -23,7 +23,7 @@ export function codeActions(a: Analysis, uri: string, range: Span): CodeAction[]
   const out: CodeAction[] = [];
   const findings = (a.findings.get(uri) ?? []).filter((f) => touches(f.span, range));
   for (const f of findings) {
-    for (const fix of f.fixes) out.push({ title: fix.title, edits: fix.edits, finding: f, isPreferred: f.fixes.length === 1 });
+    for (const fix of f.fixes) out.push({ title: fix.title, edits: fix.edits.map((e) => fitToFile(a, e)), finding: f, isPreferred: f.fixes.length === 1 });
   }
   for (const u of a.model.unresolved) {
     if (u.uri !== uri || !touches(u.span, range)) continue;
@@ -31,6 +31,25 @@ export function codeActions(a: Analysis, uri: string, range: Span): CodeAction[]
     for (const action of creations(a, u)) out.push({ ...action, finding });
   }
   return out;
+}
+
+/**
+ * The engines write fixes without the text: `\n` line breaks, two-space indentation, and
+ * new lines inserted right after a statement. Here they get the file's line breaks and
+ * the indentation of the line they follow, and move past its trailing comment.
+ */
+function fitToFile(a: Analysis, e: TextEdit): TextEdit {
+  const lines = a.lineIndex(e.uri);
+  const eol = lines.eol;
+  let { span, newText } = e;
+  if (span.start === span.end && newText.startsWith('\n')) {
+    const line = lines.lineAround(span.start);
+    if (/^[ \t]*(?:\/\/.*)?$/.test(lines.text.slice(span.start, line.end))) span = { start: line.end, end: line.end };
+    // Engines indent a statement by two spaces; the file may use its own indentation.
+    const indent = /^[ \t]*/.exec(lines.text.slice(line.start, line.end))![0];
+    newText = newText.replace(/\n {2}(?! )/g, `\n${indent}`);
+  }
+  return { uri: e.uri, span, newText: eol === '\n' ? newText : newText.replace(/\n/g, eol) };
 }
 
 function creations(a: Analysis, u: Unresolved): CodeAction[] {
@@ -57,35 +76,28 @@ function creations(a: Analysis, u: Unresolved): CodeAction[] {
 function createDevice(a: Analysis, p: Platform, name: string): TextEdit | undefined {
   const close = p.decl.braces?.close;
   if (!close) return undefined;
-  const text = a.lineIndex(p.sym.uri).text;
-  const outer = indentAt(text, p.decl.span.start);
+  const lines = a.lineIndex(p.sym.uri);
+  const { text, eol } = lines;
+  const indentAt = (offset: number) => /^[ \t]*/.exec(text.slice(lines.lineAround(offset).start, offset))![0];
+  const outer = indentAt(p.decl.span.start);
   const first = p.decl.items[0];
-  const inner = first && lineStart(text, first.span.start) > lineStart(text, p.decl.span.start) ? indentAt(text, first.span.start) : `${outer}  `;
+  const inner = first && lines.lineAround(first.span.start).start > lines.lineAround(p.decl.span.start).start ? indentAt(first.span.start) : `${outer}  `;
   const step = inner.startsWith(outer) && inner.length > outer.length ? inner.slice(outer.length) : '  ';
   const iommus = [...p.iommus.values()];
-  const body = iommus.length === 1 ? `\n${inner}${step}iommu ${iommus[0]!.sym.name}\n${inner}` : '\n' + inner;
-  const block = `${inner}device ${name} {${body}}\n`;
-  const start = lineStart(text, close.start);
+  const body = iommus.length === 1 ? `${eol}${inner}${step}iommu ${iommus[0]!.sym.name}${eol}${inner}` : eol + inner;
+  const block = `${inner}device ${name} {${body}}${eol}`;
+  const start = lines.lineAround(close.start).start;
   if (/^[ \t]*$/.test(text.slice(start, close.start))) {
     return { uri: p.sym.uri, span: { start, end: start }, newText: block };
   }
   // `platform p { ... }` on one line: open it up before its `}`.
-  return { uri: p.sym.uri, span: { start: close.start, end: close.start }, newText: `\n${block}${outer}` };
+  return { uri: p.sym.uri, span: { start: close.start, end: close.start }, newText: `${eol}${block}${outer}` };
 }
 
 /** A new top-level block at the end of the file, after one blank line. */
 function appendBlock(a: Analysis, uri: string, block: string): TextEdit {
-  const text = a.lineIndex(uri).text;
+  const { text, eol } = a.lineIndex(uri);
   const end = text.length;
-  const lead = text.length === 0 ? '' : text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
-  return { uri, span: { start: end, end }, newText: `${lead}${block}\n` };
-}
-
-function lineStart(text: string, offset: number): number {
-  return Math.max(text.lastIndexOf('\n', offset - 1), text.lastIndexOf('\r', offset - 1)) + 1;
-}
-
-function indentAt(text: string, offset: number): string {
-  const start = lineStart(text, offset);
-  return /^[ \t]*/.exec(text.slice(start, offset))![0];
+  const lead = text.length === 0 || text.endsWith(eol + eol) ? '' : text.endsWith(eol) ? eol : eol + eol;
+  return { uri, span: { start: end, end }, newText: `${lead}${block.replace(/\n/g, eol)}${eol}` };
 }

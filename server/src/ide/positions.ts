@@ -35,6 +35,23 @@ export class LineIndex {
     return { start: this.position(span.start), end: this.position(span.end) };
   }
 
+  /** The file's line break (its first one; `\n` for a one-line file). */
+  get eol(): string {
+    const second = this.starts[1];
+    if (second === undefined) return '\n';
+    return this.text.charCodeAt(second - 1) === 13 ? '\r' : this.text.charCodeAt(second - 2) === 13 ? '\r\n' : '\n';
+  }
+
+  /** Where the line holding `offset` starts, and where it ends (before its line break). */
+  lineAround(offset: number): Span {
+    const line = this.position(offset).line;
+    const start = this.starts[line]!;
+    const next = this.starts[line + 1];
+    let end = next === undefined ? this.text.length : next - 1;
+    if (next !== undefined && this.text.charCodeAt(end) === 10 && this.text.charCodeAt(end - 1) === 13) end--;
+    return { start, end };
+  }
+
   offset(p: Position): number {
     const start = this.starts[Math.max(0, Math.min(p.line, this.starts.length - 1))]!;
     return Math.min(start + p.character, this.text.length);
