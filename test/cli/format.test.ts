@@ -53,6 +53,10 @@ test('a file with syntax errors is reported and left alone; bad options are usag
     assert.equal(readFileSync(join(dir, 'broken.iommu'), 'utf8'), 'platform   p {\n  arch\n');
     assert.equal(cli(['format', '--check', '--write', 'broken.iommu'], dir).status, 2);
     assert.equal(cli(['format'], dir).status, 2);
+    writeFileSync(join(dir, 'other.iommu'), 'platform q {\n}\n');
+    const two = cli(['format', 'other.iommu', 'broken.iommu'], dir);
+    assert.equal(two.status, 2);
+    assert.match(two.stderr, /format prints one file; use --check or --write for several/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

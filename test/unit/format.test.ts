@@ -602,3 +602,12 @@ test('a 60k-line file is formatted with its cached parse (timing: bench/format.m
   assert.equal(edits.length, 7500 * 6);
   assert.deepEqual(formatDocument(applyEdits(text, edits), {}), []);
 });
+
+test('edits never touch one another, even where a break and an indent land on one offset (mixed line ends)', () => {
+  const text = 'platform p {\r\narch x86_64\rdevice d { bdf 00:01.0 }\r}\r';
+  const edits = formatDocument(text);
+  for (let i = 1; i < edits.length; i++) assert.ok(edits[i]!.span.start > edits[i - 1]!.span.end, JSON.stringify(edits));
+  const out = applyEdits(text, edits);
+  assert.equal(out, 'platform p {\r\n  arch x86_64\r\n  device d { bdf 00:01.0 }\r\n}\r\n');
+  assert.deepEqual(formatDocument(out), []);
+});

@@ -41,7 +41,8 @@ commands:
                     to FILE ('-': standard output)
   format PATH... [--check | --write]
                     the formatter the editor uses (canonical spacing, aligned columns,
-                    comments kept, meaning unchanged): prints the formatted text, or
+                    comments kept, meaning unchanged): prints the formatted text of
+                    one file, or
                     with --check lists the files that are not formatted (exit 1 if
                     any), or with --write rewrites them; a file with syntax errors is
                     left alone and reported (exit 1)
@@ -133,8 +134,10 @@ function format(args: readonly string[], io: Io): number {
   const { values, positionals } = options(args, { check: { type: 'boolean' }, write: { type: 'boolean' } });
   if (values.check && values.write) throw new UsageError('format takes --check or --write, not both');
   if (positionals.length === 0) throw new UsageError('format needs at least one PATH');
+  const inputs = collectInputs(positionals, io.cwd);
+  if (!values.check && !values.write && inputs.length > 1) throw new UsageError('format prints one file; use --check or --write for several');
   let status = 0;
-  for (const f of collectInputs(positionals, io.cwd)) {
+  for (const f of inputs) {
     const parsed = parse(f.text);
     if (parsed.diagnostics.length) {
       io.err(`iommu-lens: ${f.display}: not formatted: it has syntax errors (see 'iommu-lens check')\n`);
@@ -145,12 +148,20 @@ function format(args: readonly string[], io: Io): number {
     if (values.check) {
       if (formatted !== f.text) { io.out(`${f.display}\n`); status = 1; }
     } else if (values.write) {
-      if (formatted !== f.text) { writeFileSync(f.path, formatted); io.out(`${f.display}\n`); }
+      if (formatted !== f.text) { write(f.path, f.display, formatted); io.out(`${f.display}\n`); }
     } else {
       io.out(formatted);
     }
   }
   return status;
+}
+
+function write(path: string, display: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new InputError(`cannot write '${display}': ${(e as Error).message}`);
+  }
 }
 
 function applyFormat(text: string, edits: readonly FormatEdit[]): string {

@@ -50,8 +50,11 @@ export function completion(a: Analysis, uri: string, text: string, offset: numbe
     const key = `${c.kind}:${c.label}`;
     if (seen.has(key) || !matches(c.label, assist.prefix)) continue;
     seen.add(key);
-    out.push({ ...c, replace: assist.replace, sortText: String(out.length).padStart(4, '0') });
+    out.push({ ...c, replace: assist.replace });
   }
+  // Editors sort by sortText as strings: pad to the widest index so the order holds.
+  const width = String(out.length).length;
+  for (const [i, item] of out.entries()) item.sortText = String(i).padStart(width, '0');
   return out;
 }
 

@@ -5,7 +5,8 @@
  */
 import type { Finding } from '../model';
 import type { Analysis } from './analysis';
-import { inside, where } from './hoverParts';
+import { where } from './hoverParts';
+import { inside } from './positions';
 
 const LIMIT = 8;
 

@@ -172,7 +172,16 @@ function minimalEdit(text: string, start: number, end: number, newText: string, 
   let b = 0;
   while (b < n - a && text.charCodeAt(end - 1 - b) === newText.charCodeAt(newText.length - 1 - b)) b++;
   if (start + a === end - b && a === newText.length - b) return;
-  out.push({ span: { start: start + a, end: end - b }, newText: newText.slice(a, newText.length - b) });
+  const edit = { span: { start: start + a, end: end - b }, newText: newText.slice(a, newText.length - b) };
+  // An edit that starts where the previous one ends joins it: two edits at one offset
+  // are applied in order by LSP, but not by every client (or test helper).
+  const prev = out[out.length - 1];
+  if (prev && prev.span.end === edit.span.start) {
+    prev.span.end = edit.span.end;
+    prev.newText += edit.newText;
+  } else {
+    out.push(edit);
+  }
 }
 
 function whitespace(text: string, from: number, to: number): boolean {

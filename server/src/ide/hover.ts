@@ -5,13 +5,12 @@
  * what led to the findings there. Nothing in comments. Markdown out.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Iommu, type Platform, type Sym } from '../model';
+import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Iommu, type Platform } from '../model';
 import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW } from '../sim';
 import type { Analysis } from './analysis';
 import { numberHover } from './addressHover';
 import { deviceHover } from './deviceHover';
 import { findingHover, findingsAt } from './findingHover';
-import { inside } from './hoverParts';
 import { codeBlock } from './markdown';
 import { inComment, numberAt } from './numberAt';
 import { guestRamAt, guestRamHover, ramStory } from './ramHover';
@@ -20,15 +19,9 @@ import { firmwareHover, firmwarePartHover } from './firmwareHover';
 import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
 import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
 import { commandAt, commandHover, vintfHover } from './cmdqvHover';
+import { symbolAt } from './navigation';
 
 export interface HoverResult { markdown: string; span: Span }
-
-/** The declaration or reference whose name covers `offset`. */
-function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: Span } | undefined {
-  for (const r of a.model.references) if (r.uri === uri && inside(r.span, offset)) return { sym: r.target, span: r.span };
-  for (const s of a.model.symbols) if (s.uri === uri && inside(s.nameSpan, offset)) return { sym: s, span: s.nameSpan };
-  return undefined;
-}
 
 /** Findings listed under one hover at most: a step with many findings stays readable. */
 const MAX_FINDINGS = 4;

@@ -1,10 +1,6 @@
 /** Small pieces the hover modules share: positions as people read them. */
-import type { Span } from '@iommu-lens/grammar';
 import type { Location } from '../model';
 import type { Analysis } from './analysis';
-
-/** Hovers count the end of a name as on it (the cursor just after a word). */
-export const inside = (s: Span, offset: number): boolean => s.start <= offset && offset <= s.end;
 
 /** 1-based line of an offset. */
 export function lineOf(a: Analysis, uri: string, offset: number): number {

@@ -8,12 +8,12 @@ import type { Span } from '@iommu-lens/grammar';
 import { GLOBAL_KINDS, KIND_NOUN, type Model, type Reference, type Sym, type SymbolKind } from '../model';
 import { article } from '../model/scope';
 import type { Analysis } from './analysis';
+import { inside } from './positions';
 import { parentOf } from './symbols';
 
 export interface Location { uri: string; span: Span }
 export interface TextEdit { uri: string; span: Span; newText: string }
 
-const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
 
 /** Every use of each symbol, built once per analysis (references are looked up per request). */
 const usesCache = new WeakMap<Analysis, Map<Sym, Reference[]>>();

@@ -6,6 +6,7 @@
  */
 import type { Node, NumLit, RangeLit, Span } from '@iommu-lens/grammar';
 import type { Analysis } from './analysis';
+import { inside } from './positions';
 
 export type NumberRole = 'address' | 'size' | 'other';
 
@@ -18,7 +19,6 @@ export interface NumberAt {
   decl: Node;
 }
 
-const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
 
 const SIZE_OPTIONS = new Set(['size', 'memory', 'max-ram-below-4g', 'pci-hole64-size']);
 

@@ -4,6 +4,9 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 
+/** Whether a cursor at `offset` is on `s`: the end counts (the cursor just after a word). */
+export const inside = (s: Span, offset: number): boolean => s.start <= offset && offset <= s.end;
+
 export interface Position { line: number; character: number }
 export interface Range { start: Position; end: Position }
 

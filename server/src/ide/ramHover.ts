@@ -13,7 +13,8 @@ import { guestDoorbell } from '../sim/guests';
 import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
 import type { Analysis } from './analysis';
 import { groupsText, sourceName } from './regionText';
-import { fileNote, inside, lineOf, where } from './hoverParts';
+import { fileNote, lineOf, where } from './hoverParts';
+import { inside } from './positions';
 import { capped } from './markdown';
 import { stepText } from './stateHover';
 
