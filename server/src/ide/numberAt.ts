@@ -6,6 +6,7 @@
  */
 import type { Node, NumLit, RangeLit, Span } from '@iommu-lens/grammar';
 import type { Analysis } from './analysis';
+import { astChildren } from './astWalk';
 import { inside } from './positions';
 
 export type NumberRole = 'address' | 'size' | 'other';
@@ -62,19 +63,12 @@ function isRange(x: Record<string, unknown> | undefined): x is Record<string, un
 }
 
 /** Depth-first into the children whose span holds the offset. */
-function find(node: unknown, offset: number, parent: Record<string, unknown> | undefined, key: string): Omit<NumberAt, 'decl'> | undefined {
-  if (Array.isArray(node)) {
-    for (const x of node) { const hit = find(x, offset, parent, key); if (hit) return hit; }
-    return undefined;
-  }
-  if (!node || typeof node !== 'object') return undefined;
-  const n = node as Record<string, unknown>;
-  const span = n.span as Span | undefined;
-  if (span && !inside(span, offset)) return undefined;
-  if (span && isNumLit(n)) return { lit: n as unknown as NumLit, role: roleOf(parent, key), range: isRange(parent) ? parent : undefined };
-  for (const [k, v] of Object.entries(n)) {
-    if (k === 'span' || !v || typeof v !== 'object') continue;
-    const hit = find(v, offset, n, k);
+function find(node: Node, offset: number, parent: Record<string, unknown> | undefined, key: string): Omit<NumberAt, 'decl'> | undefined {
+  if (!inside(node.span, offset)) return undefined;
+  const n = node as unknown as Record<string, unknown>;
+  if (isNumLit(n)) return { lit: node as NumLit, role: roleOf(parent, key), range: isRange(parent) ? parent : undefined };
+  for (const c of astChildren(node)) {
+    const hit = find(c.node, offset, n, c.key);
     if (hit) return hit;
   }
   return undefined;
