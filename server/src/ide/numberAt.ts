@@ -4,7 +4,7 @@
  * something else (a width, a group, a stream ID). Found by walking the AST of the one
  * declaration that covers the cursor, so numbers in comments are never found.
  */
-import type { Node, NumLit, RangeLit, Span } from '@iommu-lens/grammar';
+import type { Node, NumLit, RangeLit } from '@iommu-lens/grammar';
 import type { Analysis } from './analysis';
 import { astChildren } from './astWalk';
 import { inside } from './positions';
