@@ -45,8 +45,14 @@ function fitToFile(a: Analysis, e: TextEdit): TextEdit {
   if (span.start === span.end && newText.startsWith('\n')) {
     const line = lines.lineAround(span.start);
     if (/^[ \t]*(?:\/\/.*)?$/.test(lines.text.slice(span.start, line.end))) span = { start: line.end, end: line.end };
-    // Engines indent a statement by two spaces; the file may use its own indentation.
-    const indent = /^[ \t]*/.exec(lines.text.slice(line.start, line.end))![0];
+    // Engines indent a statement by two spaces; the file may use its own indentation:
+    // a statement's own, or (after a block's `{`) that of the block's first line.
+    const indentOf = (l: Span) => /^[ \t]*/.exec(lines.text.slice(l.start, l.end))![0];
+    let indent = indentOf(line);
+    if (/\{[ \t]*(?:\/\/.*)?$/.test(lines.text.slice(line.start, line.end))) {
+      const next = line.end < lines.text.length ? indentOf(lines.lineAround(line.end + eol.length)) : '';
+      indent = next.length > indent.length ? next : `${indent}  `;
+    }
     newText = newText.replace(/\n {2}(?! )/g, `\n${indent}`);
   }
   return { uri: e.uri, span, newText: eol === '\n' ? newText : newText.replace(/\n/g, eol) };
