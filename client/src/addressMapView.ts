@@ -129,7 +129,6 @@ export class AddressMapView {
       "default-src 'none'",
       `style-src ${this.panel.webview.cspSource} 'nonce-${nonce}'`,
       `script-src 'nonce-${nonce}'`,
-      `img-src ${this.panel.webview.cspSource} data:`,
     ].join('; ');
     // The SVG comes from the server, which escapes every text from the user's files.
     const body = title ? content : `<p class="empty">${escapeHtml(content)}</p>`;

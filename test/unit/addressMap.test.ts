@@ -6,8 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { addressMap, addressMapTargetAt, mapSources, MAX_BARS_PER_SPACE, MAX_GROUP_SHAPES, type AddressMap, type Bar } from '../../server/src/ide/addressMap';
-import { approxSize, buildAxis, DEFAULT_AXIS, renderSvg } from '../../server/src/ide/addressMapSvg';
+import { approxSize, buildAxis, DEFAULT_AXIS, lanesOf, renderSvg } from '../../server/src/ide/addressMapSvg';
 import { hex, U64_MAX } from '../../server/src/model';
+import { someOf, type MergedRegion } from '../../server/src/sim';
+import { guestDoorbell } from '../../server/src/sim/guests';
+import { overlaps } from '../../server/src/sim/regions';
 import { analyze, cursor, markers, uri } from '../helpers';
 
 /** A bar as one line: `0xSTART-0xEND kind label [codes]`. */
@@ -377,5 +380,121 @@ describe('SVG', () => {
     assert.match(svg, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     assert.match(svg, /say &quot;hi&quot; &amp; &lt;bye&gt;/);
     assert.match(svg, /\nctlx<\/title>/);
+  });
+});
+
+describe('many groups, many regions: each shape read once, same bars', () => {
+  // Two SMMUs; groups of one shape (vf0, vf1), groups with regions of their own (one touching
+  // a platform-wide region: merged in the sysfs list, separate in the overlap queries), a
+  // group of two devices, a group behind the other SMMU, and one refused (a direct region).
+  const WS = `platform arm {
+  arch arm64
+  iommu smmu0 smmuv3 { address-width 48 }
+  iommu smmu1 smmuv3 { address-width 44 }
+  reserved pci-win32 reserved 0xe0000000..0xf7feffff
+  reserved low reserved 0x4000_0000 size 1M
+  reserved low2 msi 0x4000_0000 size 1M
+  reserved hi reserved 0x8_0000_0000 size 1G for smmu1
+  reserved touch reserved 0x4010_0000 size 1M for vf2
+  reserved mine reserved 0x5000_0000 size 2M for group 30
+  reserved same reserved 0x5000_0000 size 2M for group 31
+  reserved rmrr direct 0x7000_0000 size 1M for vf5
+  device vf0 { bdf 0000:01:00.1; iommu smmu0; group 20 }
+  device vf1 { bdf 0000:01:00.2; iommu smmu0; group 21 }
+  device vf2 { bdf 0000:01:00.3; iommu smmu0; group 22 }
+  device vf3 { bdf 0000:01:00.4; iommu smmu0; group 30 }
+  device vf3b { bdf 0000:01:00.5; iommu smmu0; group 30 }
+  device vf4 { bdf 0000:01:00.6; iommu smmu1; group 31 }
+  device vf5 { bdf 0000:01:00.7; iommu smmu0; group 40 }
+}
+guest big on arm {
+  machine virt memory 8G
+  ram extra 0x8_0000_0000 size 2G
+  msi-window 0x8000000 size 1M
+  assign vf0
+  assign vf1
+  assign vf2
+  assign vf3
+  assign vf4
+  assign vf5
+}
+guest plain on arm {
+  machine virt memory 4G
+  assign vf0
+  assign vf1
+  assign vf2
+  assign vf4
+}
+`;
+
+  /** The IOVA space the way every group was read before: each group's whole list, then de-duplicated. */
+  function everyGroup(a: ReturnType<typeof analyze>, name: string): string[] {
+    const g = a.model.guests.get(name)!;
+    const state = a.sim.guests.get(g)!;
+    const doorbell = guestDoorbell(g);
+    const label = (m: MergedRegion) => someOf([...new Set(m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)))], 3);
+    const dedupe = (list: readonly MergedRegion[]) => {
+      const byKey = new Map<string, MergedRegion>();
+      for (const m of list) {
+        const key = `${m.type} ${m.range.start} ${m.range.end}`;
+        const seen = byKey.get(key);
+        if (!seen) byKey.set(key, { ...m, sources: [...m.sources] });
+        else for (const s of m.sources) if (!seen.sources.includes(s)) seen.sources.push(s);
+      }
+      return [...byKey.values()];
+    };
+    const all = state.groups.flatMap((gr) => gr.list()).filter((m) => !doorbell || m.type !== 'sw-msi');
+    const out = dedupe(doorbell ? [...all, doorbell] : all).map((m) => `${hex(m.range.start)}-${hex(m.range.end)} ${m.type} ${label(m)}`);
+    out.push(...state.container.usable().map((u) => `${hex(u.start)}-${hex(u.end)} usable usable`));
+    const types = doorbell ? ['direct', 'reserved', 'msi'] as const : ['direct', 'reserved', 'msi', 'sw-msi'] as const;
+    for (const r of state.ram) {
+      const hits = state.groups.flatMap((gr) => gr.overlapping(r.range, types));
+      if (doorbell && overlaps(doorbell.range, r.range)) hits.push(doorbell);
+      for (const m of dedupe(hits)) {
+        const start = r.range.start > m.range.start ? r.range.start : m.range.start;
+        const end = r.range.end < m.range.end ? r.range.end : m.range.end;
+        out.push(`${hex(start)}-${hex(end)} conflict ${r.name} overlaps ${m.type} ${label(m)}`);
+      }
+    }
+    return out.sort();
+  }
+
+  test('the container space has the bars, labels and usable list of reading every group', () => {
+    const a = analyze({ 'arm.iommu': WS });
+    for (const name of ['big', 'plain']) {
+      const m = addressMap(a, { guest: name })!;
+      const got = m.spaces[1]!.bars.map((b) => `${hex(b.start)}-${hex(b.end)} ${b.kind} ${b.label}`).sort();
+      assert.deepEqual(got, everyGroup(a, name), name);
+    }
+    const big = addressMap(a, { guest: 'big' })!;
+    assert.equal(big.spaces[1]!.note, 'refused: group 31, group 40'); // 31: its smmu1 region lies on RAM already mapped
+    const lines1 = big.spaces[1]!.bars.map((b) => `${hex(b.start)}-${hex(b.end)} ${b.kind} ${b.label}`);
+    // The touching regions: one bar in the list, two conflicts (one per source).
+    assert.ok(lines1.includes('0x40000000-0x401fffff reserved low, touch'));
+    assert.ok(lines1.includes('0x40000000-0x400fffff conflict mach-virt.ram overlaps reserved low'));
+    assert.ok(lines1.includes('0x40100000-0x401fffff conflict mach-virt.ram overlaps reserved touch'));
+    assert.ok(lines1.includes('0x50000000-0x501fffff reserved mine, same'), 'one range from two groups: both names');
+    assert.ok(lines1.includes('0x50200000-0xdfffffff usable usable'), 'the refused group 40 cuts nothing from the usable list');
+  });
+
+  test('lanes: the first lane each bar fits, kinds in legend order, never two overlapping bars in a lane', () => {
+    let seed = 7;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const kinds = ['ram', 'usable', 'reserved', 'msi', 'conflict'] as const;
+    for (let round = 0; round < 40; round++) {
+      const bars: Bar[] = Array.from({ length: 1 + rnd(60) }, () => {
+        const start = BigInt(rnd(200)) * 0x1000n;
+        return { start, end: start + BigInt(rnd(40)) * 0x1000n + 0xfffn, kind: kinds[rnd(kinds.length)]!, label: '', problems: [] };
+      });
+      // The plain first-fit, comparing with every bar of every lane.
+      const rank = (b: Bar) => kinds.indexOf(b.kind as (typeof kinds)[number]);
+      const expected: Bar[][] = [];
+      for (const b of [...bars].sort((x, y) => rank(x) - rank(y) || (x.start < y.start ? -1 : x.start > y.start ? 1 : 0))) {
+        const lane = expected.find((l) => l.every((o) => o.end < b.start || b.end < o.start));
+        if (lane) lane.push(b); else expected.push([b]);
+      }
+      // KIND_ORDER puts these kinds in the same relative order as `kinds`.
+      assert.deepEqual(lanesOf(bars), expected);
+    }
   });
 });

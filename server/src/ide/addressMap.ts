@@ -6,10 +6,10 @@
  * (the editor's webview and `iommu-lens map --svg`) or the CLI's text form.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { hex, type Device, type Guest, type Interval, type Platform, type Severity } from '../model';
-import { groupLabel, machineLayout, someOf, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
+import { ALL_ADDRESSES, byStart, hex, type Device, type Guest, type Interval, type Platform, type Severity } from '../model';
+import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
 import { guestDoorbell } from '../sim/guests';
-import type { RegionSource } from '../sim/regions';
+import { overlaps, TYPE_ORDER, type RegionSource } from '../sim/regions';
 import { vtomSplit } from '../sim/sev';
 import type { Analysis } from './analysis';
 
@@ -71,6 +71,8 @@ export const KIND_ORDER: readonly BarKind[] = [
   'ram', 'pci-hole', 'msi-window', 'dma-window', 'private', 'shared', 'usable', 'direct', 'direct-relaxable',
   'reserved', 'msi', 'sw-msi', 'ioapic', 'mmcfg', 'conflict',
 ];
+/** Each kind's place in KIND_ORDER. */
+export const KIND_RANK = Object.fromEntries(KIND_ORDER.map((k, i) => [k, i])) as Record<BarKind, number>;
 
 export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | undefined {
   const notes: string[] = [];
@@ -172,8 +174,7 @@ function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] 
   const byShape = new Map<string, IommuGroup[]>();
   for (const g of pr.groups) {
     if (!g.devices.some((d) => d.iommu)) continue; // behind no IOMMU: no IOVA space
-    const shape = shapeOf(g);
-    byShape.set(shape, [...(byShape.get(shape) ?? []), g]);
+    push(byShape, shapeOf(g), g);
   }
   // The shapes most groups share first (a stable sort keeps declaration order among equals).
   const shapes = [...byShape.values()].sort((x, y) => y.length - x.length);
@@ -184,7 +185,7 @@ function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] 
     const usable = gr.usable();
     const key = [...regions.map((r) => `${r.type} ${r.range.start} ${r.range.end}`), ...usable.map((u) => `${u.start} ${u.end}`)].join(',');
     const seen = byContent.get(key);
-    if (seen) seen.groups.push(...groups);
+    if (seen) for (const x of groups) seen.groups.push(x);
     else byContent.set(key, { groups: [...groups], regions, usable });
   }
   const left = shapes.slice(MAX_GROUP_SHAPES).reduce((n, x) => n + x.length, 0);
@@ -202,11 +203,10 @@ function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] 
 function groupShapes(p: Platform): (g: IommuGroup) => string {
   const byDevice = new Map<Device, number[]>();
   const byNumber = new Map<bigint, number[]>();
-  const add = <K>(m: Map<K, number[]>, k: K, i: number) => m.set(k, [...(m.get(k) ?? []), i]);
   for (const [i, r] of p.reserved.entries()) {
     for (const t of r.targets) {
-      if (t.kind === 'device') add(byDevice, t.device, i);
-      else if (t.kind === 'group') add(byNumber, t.group, i);
+      if (t.kind === 'device') push(byDevice, t.device, i);
+      else if (t.kind === 'group') push(byNumber, t.group, i);
     }
   }
   return (g) => {
@@ -244,7 +244,7 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   }
   // Guest RAM over its own doorbell, or over other guest RAM (sort and sweep): both maps fail.
   let reach: Bar | undefined; // the range reaching furthest so far
-  for (const r of [...ramBars].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0))) {
+  for (const r of [...ramBars].sort(byStart)) {
     if (doorbell) conflict(gpa.bars, r, doorbell.range, 'the msi-window');
     if (reach) conflict(gpa.bars, r, reach, reach.label);
     if (!reach || r.end > reach.end) reach = r;
@@ -257,15 +257,22 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
     iova.note = g.assigns.length ? "none of its devices' groups is in it" : 'no device assigned';
   } else {
     iova.title += `: ${someOf(state.groups.map((gr) => groupTitle(gr.group)), 4)}`;
-    const refused = state.groups.filter((gr) => !state.container.attached(gr));
+    const attached = new Set(state.container.groups);
+    const refused = state.groups.filter((gr) => !attached.has(gr));
     if (refused.length) iova.note = `refused: ${someOf(refused.map((gr) => groupLabel(gr.group)), 4)}`;
-    iova.bars.push(...containerRegions(state.groups, doorbell).map(regionBar));
-    iova.bars.push(...state.container.usable().map((u) => bar(u, 'usable', 'usable')));
+    // Groups of one shape have the same regions (groupShapes), so each shape is read once,
+    // through its first group: a guest with hundreds of groups does not repeat the
+    // platform's regions hundreds of times.
+    const shapeOf = groupShapes(state.groups[0]!.group.platform);
+    const named = firstOfEachShape(state.groups, shapeOf);
+    const regions = containerRegions(named, doorbell);
+    iova.bars.push(...regions.map(regionBar));
+    const usable = containerUsable(state.container.groups, refused.length ? containerRegions(firstOfEachShape(state.container.groups, shapeOf), doorbell) : regions);
+    iova.bars.push(...usable.map((u) => bar(u, 'usable', 'usable')));
     // What the container cuts out under guest RAM: the DMA map of that RAM fails.
-    for (const r of ramBars) {
-      const hits = state.groups.flatMap((gr) => gr.overlapping(r, doorbell ? CUT_WITH_DOORBELL : CUT));
-      if (doorbell && overlap(doorbell.range, r)) hits.push(doorbell);
-      for (const m of dedupe(hits)) conflict(iova.bars, r, m.range, `${m.type} ${regionLabel(m)}`);
+    const hits = overlapsEach(ramBars, cutRegions(named, doorbell), (m) => m.range);
+    for (const [i, r] of ramBars.entries()) {
+      for (const m of hits[i]!) conflict(iova.bars, r, m.range, `${m.type} ${regionLabel(m)}`);
     }
   }
   if (g.platform) spaces.push(hostSpace(g.platform));
@@ -276,22 +283,110 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
 const CUT: readonly ('direct' | 'reserved' | 'msi' | 'sw-msi')[] = ['direct', 'reserved', 'msi', 'sw-msi'];
 const CUT_WITH_DOORBELL = CUT.filter((t) => t !== 'sw-msi');
 
-/** The regions of every group the guest names (attached or refused), the doorbell in place of sw-msi windows. */
-function containerRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | undefined): MergedRegion[] {
-  const all = groups.flatMap((gr) => gr.list()).filter((m) => !doorbell || m.type !== 'sw-msi');
-  return dedupe(doorbell ? [...all, doorbell] : all);
+/** The first group of each shape, in order. */
+function firstOfEachShape(groups: readonly GroupRegions[], shapeOf: (g: IommuGroup) => string): GroupRegions[] {
+  const seen = new Set<string>();
+  return groups.filter((gr) => {
+    const shape = shapeOf(gr.group);
+    if (seen.has(shape)) return false;
+    seen.add(shape);
+    return true;
+  });
 }
 
-/** The same region reached through several groups is one bar, with every source. */
-function dedupe(list: readonly MergedRegion[]): MergedRegion[] {
+/**
+ * The regions of every group the guest names (attached or refused), the doorbell in place
+ * of sw-msi windows; the same region reached through several groups is one, with every
+ * source. Pass one group per shape: the others add nothing (same regions, same names).
+ * Sorted by start, then type, then end.
+ */
+function containerRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | undefined): MergedRegion[] {
+  const lists = groups.map((gr) => (doorbell ? gr.list().filter((m) => m.type !== 'sw-msi') : gr.list()));
+  if (doorbell) lists.push([doorbell]);
+  // Each list is sorted by start then type (mergeRegions), so one merge pass per list.
+  let out: MergedRegion[] = [];
+  for (const list of lists) {
+    const next: MergedRegion[] = [];
+    let i = 0;
+    for (const m of list) {
+      while (i < out.length && compareRegions(out[i]!, m) < 0) next.push(out[i++]!);
+      if (i < out.length && compareRegions(out[i]!, m) === 0) {
+        const seen = out[i++]!;
+        for (const s of m.sources) if (!seen.sources.includes(s)) seen.sources.push(s);
+        next.push(seen);
+      } else next.push({ ...m, sources: [...m.sources] });
+    }
+    while (i < out.length) next.push(out[i++]!);
+    out = next;
+  }
+  return out;
+}
+
+function compareRegions(x: MergedRegion, y: MergedRegion): number {
+  return byStart(x.range, y.range) || TYPE_ORDER[x.type] - TYPE_ORDER[y.type] || (x.range.end < y.range.end ? -1 : x.range.end > y.range.end ? 1 : 0);
+}
+
+/**
+ * What VFIO_IOMMU_GET_INFO reports for the attached groups, as the container computes it
+ * (sim/container.ts): the aperture every attached group reaches, with `regions` (theirs,
+ * the doorbell in place of sw-msi windows) cut out. A region listed once or once per
+ * group cuts the same.
+ */
+function containerUsable(attached: readonly GroupRegions[], regions: readonly MergedRegion[]): Interval[] {
+  let aperture: Interval | undefined;
+  for (const gr of attached) {
+    const a = gr.aperture;
+    if (!aperture) aperture = a;
+    else if (a.start <= aperture.end && aperture.start <= a.end) {
+      aperture = { start: a.start > aperture.start ? a.start : aperture.start, end: a.end < aperture.end ? a.end : aperture.end };
+    }
+  }
+  return aperture ? usableRanges(aperture, regions) : [];
+}
+
+/**
+ * The regions that make a DMA map fail, as each group's overlap query returns them (merged
+ * per source, not across sources as in the sysfs list), the doorbell last; one per type
+ * and range, with every source, in the order the groups' queries first return them. Pass
+ * one group per shape. The platform-wide regions are the same objects in every group:
+ * skipped by identity after the first.
+ */
+function cutRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | undefined): MergedRegion[] {
+  const types = doorbell ? CUT_WITH_DOORBELL : CUT;
+  const objects = new Set<MergedRegion>();
   const byKey = new Map<string, MergedRegion>();
-  for (const m of list) {
+  const add = (m: MergedRegion) => {
+    if (objects.has(m)) return;
+    objects.add(m);
     const key = `${m.type} ${m.range.start} ${m.range.end}`;
     const seen = byKey.get(key);
     if (!seen) byKey.set(key, { ...m, sources: [...m.sources] });
     else for (const s of m.sources) if (!seen.sources.includes(s)) seen.sources.push(s);
-  }
+  };
+  for (const gr of groups) for (const m of gr.overlapping(ALL_ADDRESSES, types)) add(m);
+  if (doorbell) add(doorbell);
   return [...byKey.values()];
+}
+
+/**
+ * For each of `queries`, the `items` overlapping it, in `items` order. One sort of each and
+ * one sweep: an item is taken up when a query starts past its start and dropped once a
+ * query starts past its end, so the work is the sort plus the pairs found.
+ */
+function overlapsEach<T>(queries: readonly Interval[], items: readonly T[], rangeOf: (x: T) => Interval): T[][] {
+  const order = items.map((_, i) => i).sort((a, b) => byStart(rangeOf(items[a]!), rangeOf(items[b]!)));
+  const out: T[][] = queries.map(() => []);
+  let next = 0; // the first item of `order` not yet taken up
+  let active: number[] = []; // items starting below the current query's start, not yet ended
+  for (const qi of queries.map((_, i) => i).sort((a, b) => byStart(queries[a]!, queries[b]!))) {
+    const q = queries[qi]!;
+    while (next < order.length && rangeOf(items[order[next]!]!).start < q.start) active.push(order[next++]!);
+    active = active.filter((i) => rangeOf(items[i]!).end >= q.start);
+    const hits = [...active];
+    for (let k = next; k < order.length && rangeOf(items[order[k]!]!).start <= q.end; k++) hits.push(order[k]!);
+    out[qi] = hits.sort((a, b) => a - b).map((i) => items[i]!);
+  }
+  return out;
 }
 
 /** SEV-SNP: each RAM range's private part (below vTOM) and shared part (at or above). */
@@ -333,21 +428,16 @@ function sourceOf(sources: readonly RegionSource[]): BarSource | undefined {
   }
 }
 
-function overlap(x: Interval, y: Interval): boolean {
-  return x.start <= y.end && y.start <= x.end;
-}
-
 /** Pushes the overlap of `r` with `other` as a conflict bar on `r`'s line. */
 function conflict(out: Bar[], r: Bar, other: Interval, what: string): void {
-  if (!overlap(r, other)) return;
+  if (!overlaps(r, other)) return;
   const range = { start: r.start > other.start ? r.start : other.start, end: r.end < other.end ? r.end : other.end };
   out.push(bar(range, 'conflict', `${r.label} overlaps ${what}`, r.source));
 }
 
 /** Sorts and caps a space's bars and marks each with the errors and warnings of its line; true if capped. */
 function finish(space: AddressSpace, problemsOf: (source: BarSource) => BarProblem[]): boolean {
-  space.bars.sort((x, y) => (x.start !== y.start ? (x.start < y.start ? -1 : 1) : x.end !== y.end ? (x.end < y.end ? -1 : 1)
-    : KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind)));
+  space.bars.sort((x, y) => byStart(x, y) || (x.end !== y.end ? (x.end < y.end ? -1 : 1) : KIND_RANK[x.kind] - KIND_RANK[y.kind]));
   const capped = space.bars.length > MAX_BARS_PER_SPACE;
   if (capped) space.bars.length = MAX_BARS_PER_SPACE;
   for (const b of space.bars) if (b.source) b.problems = problemsOf(b.source);
@@ -365,9 +455,16 @@ function lineProblems(a: Analysis): (source: BarSource) => BarProblem[] {
       for (const f of a.findings.get(source.uri) ?? []) {
         if (f.severity !== 'error' && f.severity !== 'warning') continue;
         const line = index.position(f.span.start).line;
-        byLine.set(line, [...(byLine.get(line) ?? []), { severity: f.severity, code: f.code, message: f.message }]);
+        push(byLine, line, { severity: f.severity, code: f.code, message: f.message });
       }
     }
     return byLine.get(index.position(source.span.start).line) ?? [];
   };
+}
+
+/** Appends `v` to the list under `k`, creating it: no copy per element. */
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }

@@ -9,8 +9,8 @@
  * stretch nothing covers is a fixed-width break marker labelled with its size. Address
  * arithmetic stays bigint until the pixel number.
  */
-import { formatSize, hex, type Interval } from '../model';
-import { KIND_ORDER, mapSources, type AddressMap, type AddressSpace, type Bar, type BarKind } from './addressMap';
+import { byStart, firstEndingFrom, formatSize, hex, type Interval } from '../model';
+import { KIND_ORDER, KIND_RANK, mapSources, type AddressMap, type AddressSpace, type Bar, type BarKind } from './addressMap';
 
 export interface AxisOptions {
   /** Width of the smallest stretch with content (4 KiB or less). */
@@ -173,15 +173,32 @@ export function renderSvg(map: AddressMap, options: Partial<AxisOptions> = {}): 
   ].join('\n');
 }
 
-/** Overlapping bars go to separate lanes: each bar, kinds in legend order, takes the first lane it fits. */
-function lanesOf(bars: readonly Bar[]): Bar[][] {
-  const order = [...bars].sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
-  const lanes: Bar[][] = [];
+/**
+ * Overlapping bars go to separate lanes: each bar, kinds in legend order, takes the first
+ * lane it fits. Bars come in start order within a kind only, so a later kind may fill a gap
+ * an earlier one left: each lane keeps its bars sorted by start (they are disjoint, so ends
+ * are sorted too) and a fit is one binary search. Each lane's bars are returned in the
+ * order they were placed.
+ */
+export function lanesOf(bars: readonly Bar[]): Bar[][] {
+  const order = [...bars].sort((x, y) => KIND_RANK[x.kind] - KIND_RANK[y.kind] || byStart(x, y));
+  const lanes: { placed: Bar[]; sorted: Bar[]; end: bigint }[] = [];
   for (const b of order) {
-    const lane = lanes.find((l) => l.every((o) => o.end < b.start || b.end < o.start));
-    if (lane) lane.push(b); else lanes.push([b]);
+    let lane: (typeof lanes)[number] | undefined;
+    let at = 0;
+    for (const l of lanes) {
+      if (l.end < b.start) { lane = l; at = l.sorted.length; break; } // past everything in it
+      at = firstEndingFrom(l.sorted, b.start, (o) => o);
+      if (at === l.sorted.length || b.end < l.sorted[at]!.start) { lane = l; break; }
+    }
+    if (!lane) lanes.push({ placed: [b], sorted: [b], end: b.end });
+    else {
+      lane.placed.push(b);
+      lane.sorted.splice(at, 0, b);
+      if (b.end > lane.end) lane.end = b.end;
+    }
   }
-  return lanes;
+  return lanes.map((l) => l.placed);
 }
 
 function barSvg(b: Bar, axis: Axis, y: number, id: number | undefined): string {
