@@ -11,6 +11,7 @@
  */
 import { byStart, firstEndingFrom, formatSize, hex, type Interval } from '../model';
 import { KIND_ORDER, KIND_RANK, mapSources, type AddressMap, type AddressSpace, type Bar, type BarKind } from './addressMap';
+import { partitionPoint } from '../model/search';
 
 export interface AxisOptions {
   /** Width of the smallest stretch with content (4 KiB or less). */
@@ -45,15 +46,10 @@ export class Axis {
   /** The x of a boundary: an address's left edge, or `end + 1` for a range's right edge (2^64 included). */
   at(boundary: bigint): number {
     const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    if (hi < 0 || boundary <= segs[0]!.start) return 0;
-    if (boundary > segs[hi]!.end) return this.width;
-    while (lo < hi) { // the last segment starting at or below `boundary`
-      const mid = (lo + hi + 1) >> 1;
-      if (segs[mid]!.start <= boundary) lo = mid; else hi = mid - 1;
-    }
-    const s = segs[lo]!;
+    if (segs.length === 0 || boundary <= segs[0]!.start) return 0;
+    if (boundary > segs[segs.length - 1]!.end) return this.width;
+    // The last segment starting at or below `boundary`.
+    const s = segs[partitionPoint(segs.length, (i) => segs[i]!.start <= boundary) - 1]!;
     const size = s.end - s.start + 1n;
     // Inside a stretch (only for addresses that are not breakpoints): linear, in 1/65536ths.
     return s.x + (s.width * Number(((boundary - s.start) << 16n) / size)) / 65536;

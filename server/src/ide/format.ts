@@ -42,6 +42,7 @@
 import { lex, parse, type SourceFile, type Span } from '@iommu-lens/grammar';
 import { isSpace, structure, type Structure } from './formatLines';
 import { separators } from './formatLayout';
+import { partitionPoint } from '../model/search';
 
 export interface FormatOptions { tabSize?: number; insertSpaces?: boolean }
 
@@ -224,12 +225,7 @@ function extend(text: string, s: Structure, span: Span): Span {
 
 /** The first item ending after `offset` (binary search; items are in order). */
 function firstEndingAfter(items: Structure['items'], offset: number): number {
-  let lo = 0, hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (items[mid]!.end > offset) hi = mid; else lo = mid + 1;
-  }
-  return lo;
+  return partitionPoint(items.length, (i) => items[i]!.end <= offset);
 }
 
 function isLineStart(text: string, offset: number): boolean {

@@ -8,6 +8,7 @@ import type { Node, NumLit, RangeLit } from '@iommu-lens/grammar';
 import type { Analysis } from './analysis';
 import { astChildren } from './astWalk';
 import { inside } from './positions';
+import { partitionPoint } from '../model/search';
 
 export type NumberRole = 'address' | 'size' | 'other';
 
@@ -26,14 +27,7 @@ const SIZE_OPTIONS = new Set(['size', 'memory', 'max-ram-below-4g', 'pci-hole64-
 /** Whether `offset` is inside a comment (the model keeps each file's comments sorted). */
 export function inComment(a: Analysis, uri: string, offset: number): boolean {
   const list = a.model.comments.get(uri) ?? [];
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.end <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  const c = list[lo];
+  const c = list[partitionPoint(list.length, (i) => list[i]!.end <= offset)];
   return !!c && c.start <= offset && offset < c.end;
 }
 

@@ -3,6 +3,7 @@
  * strings index and what LSP uses by default.
  */
 import type { Span } from '@iommu-lens/grammar';
+import { partitionPoint } from '../model/search';
 
 /** Whether a cursor at `offset` is on `s`: the end counts (the cursor just after a word). */
 export const inside = (s: Span, offset: number): boolean => s.start <= offset && offset <= s.end;
@@ -26,12 +27,8 @@ export class LineIndex {
 
   position(offset: number): Position {
     const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0, hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= o) lo = mid; else hi = mid - 1;
-    }
-    return { line: lo, character: o - this.starts[lo]! };
+    const line = partitionPoint(this.starts.length, (i) => this.starts[i]! <= o) - 1;
+    return { line, character: o - this.starts[line]! };
   }
 
   range(span: Span): Range {

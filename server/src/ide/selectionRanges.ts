@@ -6,6 +6,7 @@
  */
 import type { Node, SourceFile, Span } from '@iommu-lens/grammar';
 import { astChildren } from './astWalk';
+import { partitionPoint } from '../model/search';
 
 export interface SelectionRange { span: Span; parent?: SelectionRange }
 
@@ -77,12 +78,7 @@ function contents(node: Node, ast: SourceFile): Span | undefined {
 
 /** Index of the first comment starting at or after `offset` (comments are sorted). */
 function firstCommentFrom(comments: Span[], offset: number): number {
-  let lo = 0, hi = comments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (comments[mid]!.start < offset) lo = mid + 1; else hi = mid;
-  }
-  return lo;
+  return partitionPoint(comments.length, (i) => comments[i]!.start < offset);
 }
 
 function commentAt(comments: Span[], offset: number): Span | undefined {

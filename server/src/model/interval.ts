@@ -2,6 +2,8 @@
  * An address range with an inclusive end, as sysfs and VFIO print them. `bigint`
  * throughout: 0xffff_ffff_ffff_ffff is a valid end and must survive exactly.
  */
+import { partitionPoint } from './search';
+
 export interface Interval { start: bigint; end: bigint }
 
 export const U64_MAX = (1n << 64n) - 1n;
@@ -50,12 +52,5 @@ export function formatSize(v: bigint): string {
  * the first whose end is at or above `at`: where an overlap query starts.
  */
 export function firstEndingFrom<T>(list: readonly T[], at: bigint, rangeOf: (x: T) => Interval): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (rangeOf(list[mid]!).end < at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(list.length, (i) => rangeOf(list[i]!).end < at);
 }

@@ -9,6 +9,7 @@ import type { RegionType } from '../model/types';
 import { CUT_TYPES } from './container';
 import type { GroupRegions } from './groups';
 import { REGION_TYPES, TYPE_ORDER, type MergedRegion } from './regions';
+import { partitionPoint } from '../model/search';
 
 /**
  * The region of `type` in the group's sysfs list (after the kernel's merge) that overlaps
@@ -73,13 +74,7 @@ export class StabIndex<T> {
 
   /** Every item whose range holds `address`, by start. */
   at(address: bigint): T[] {
-    let lo = 0;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.rangeOf(this.items[mid]!).start <= address) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(this.items.length, (i) => this.rangeOf(this.items[i]!).start <= address);
     const out: T[] = [];
     for (let i = lo - 1; i >= 0 && this.reach[i]! >= address; i--) {
       if (this.rangeOf(this.items[i]!).end >= address) out.push(this.items[i]!);
