@@ -5,7 +5,8 @@
  * its errno. The container knows nothing about guests or findings: guests.ts (and later
  * the timeline runner) turn its refusals into findings.
  */
-import { ALL_ADDRESSES, U64_MAX, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, firstEndingFrom, U64_MAX, type Interval } from '../model/interval';
+import { partitionPoint } from '../model/search';
 import type { Device, RegionTarget, RegionType } from '../model/types';
 import type { GroupRegions } from './groups';
 import { overlaps, usableRanges, type MergedRegion } from './regions';
@@ -88,13 +89,13 @@ export class Container<S> {
 
   /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
   attach(g: GroupRegions): AttachRefusal<S>[] {
-    const refusals: AttachRefusal<S>[] = [];
-    for (const dev of g.has('direct') ? g.group.devices : []) {
-      const direct = g.overlapping(ALL_ADDRESSES, ['direct'])
-        .filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, dev)));
-      if (direct.length) refusals.push({ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct });
+    // The first device a direct region applies to refuses the attach (RULES §1.6).
+    const allDirect = g.has('direct') ? g.overlapping(ALL_ADDRESSES, ['direct']) : [];
+    for (const dev of allDirect.length ? g.group.devices : []) {
+      const direct = allDirect.filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, dev)));
+      if (direct.length) return [{ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct }];
     }
-    if (refusals.length) return refusals.slice(0, 1);
+    const refusals: AttachRefusal<S>[] = [];
     if (this.flavor === 'iommufd') {
       const msi = g.overlapping(ALL_ADDRESSES, ['msi', 'sw-msi']);
       const sw = msi.filter((m) => m.type === 'sw-msi');
@@ -128,15 +129,17 @@ export class Container<S> {
     if (((range.start % pageSize) !== 0n || ((range.end + 1n) % pageSize) !== 0n)) {
       return { kind: 'misaligned', errno: 'EINVAL', pageSize };
     }
-    const other = this.mappings.find((m) => overlaps(m.range, range));
+    // Sorted and disjoint: the first mapping ending at or after the start is the only candidate.
+    const next = this.mappings[firstEndingFrom(this.mappings, range.start, (m) => m.range)];
+    const other = next && next.range.start <= range.end ? next : undefined;
     if (other) return { kind: 'overlap', errno: 'EEXIST', mapping: other };
     if (this.aperture && (range.start < this.aperture.start || range.end > this.aperture.end)) {
       return { kind: 'aperture', errno: 'EINVAL', aperture: this.aperture };
     }
     const hit = this.cutBy(this.groups, range);
     if (hit.length) return { kind: 'reserved', errno: 'EINVAL', regions: hit };
-    const at = this.mappings.findIndex((m) => m.range.start > range.start);
-    this.mappings.splice(at < 0 ? this.mappings.length : at, 0, { range, site });
+    const at = partitionPoint(this.mappings.length, (i) => this.mappings[i]!.range.start <= range.start);
+    this.mappings.splice(at, 0, { range, site });
     return undefined;
   }
 

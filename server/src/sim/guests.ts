@@ -75,7 +75,9 @@ export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: F
   const overlapping = ramOverlaps(g, ram, out);
   physBits(g, out);
   const arm = isArmGuest(g, pr.platform);
-  const fixFor: FixFor = (regions) => (arm && regions.some((r) => r.type === 'sw-msi') ? doorbellFix(g, pr, ram, windowStmt) : []);
+  // One guest, one doorbell placement: computed for the first finding that offers it.
+  let doorbell: Fix[] | undefined;
+  const fixFor: FixFor = (regions) => (arm && regions.some((r) => r.type === 'sw-msi') ? (doorbell ??= doorbellFix(g, pr, ram, windowStmt)) : []);
 
   for (const a of g.assigns) {
     const dev = a.device;
