@@ -12,6 +12,8 @@ import { guestDoorbell } from '../sim/guests';
 import { overlaps, TYPE_ORDER, type RegionSource } from '../sim/regions';
 import { vtomSplit } from '../sim/sev';
 import type { Analysis } from './analysis';
+import { namesIn } from './navigation';
+import { inside } from './positions';
 
 export type BarKind =
   | 'ram' | 'reserved' | 'direct' | 'direct-relaxable' | 'msi' | 'sw-msi' | 'usable' | 'conflict'
@@ -103,18 +105,19 @@ export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | 
 export function addressMapTargetAt(a: Analysis, uri: string, offset: number): AddressMapTarget | undefined {
   const toTarget = (kind: string, name: string): AddressMapTarget | undefined =>
     kind === 'guest' ? { guest: name } : kind === 'platform' ? { platform: name } : undefined;
-  for (const r of a.model.references) {
-    if (r.uri === uri && r.span.start <= offset && offset <= r.span.end) {
+  const { refs, syms } = namesIn(a, uri);
+  for (const r of refs) {
+    if (inside(r.span, offset)) {
       const t = toTarget(r.target.kind, r.target.name);
       if (t) return t;
     }
   }
   let first: { start: number; target: AddressMapTarget } | undefined;
-  for (const s of a.model.symbols) {
-    if (s.uri !== uri || s.container !== undefined) continue;
+  for (const s of syms) {
+    if (s.container !== undefined) continue;
     const t = toTarget(s.kind, s.name);
     if (!t) continue;
-    if (s.span.start <= offset && offset <= s.span.end) return t;
+    if (inside(s.span, offset)) return t;
     if (!first || s.span.start < first.start) first = { start: s.span.start, target: t };
   }
   return first?.target;

@@ -2,13 +2,12 @@
  * Hovers for SMMU CMDQV: a command of a `commands` block (which queue takes it, the VMID
  * and stream ID the hardware substitutes) and a VINTF (its SID_MATCH / SID_REPLACE pairs).
  */
-import type { Span } from '@iommu-lens/grammar';
 import { hex, type Vintf } from '../model';
 import { SMMU_OPCODES } from '../model/smmuCommands';
 import type { CommandRoute } from '../sim';
 import type { Analysis } from './analysis';
+import { inside } from './positions';
 
-const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
 
 export function commandAt(a: Analysis, uri: string, offset: number): CommandRoute | undefined {
   for (const block of a.model.commands) {

@@ -36,9 +36,32 @@ function usesOf(a: Analysis, sym: Sym): Reference[] {
  * declaration, like `vf-of pf0`, is about the use), then a declaration's name.
  */
 export function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; span: Span; isDeclaration: boolean } | undefined {
-  for (const r of a.model.references) if (r.uri === uri && inside(r.span, offset)) return { sym: r.target, span: r.span, isDeclaration: false };
-  for (const s of a.model.symbols) if (s.uri === uri && inside(s.nameSpan, offset)) return { sym: s, span: s.nameSpan, isDeclaration: true };
+  const { refs, syms } = namesIn(a, uri);
+  for (const r of refs) if (inside(r.span, offset)) return { sym: r.target, span: r.span, isDeclaration: false };
+  for (const s of syms) if (inside(s.nameSpan, offset)) return { sym: s, span: s.nameSpan, isDeclaration: true };
   return undefined;
+}
+
+const namesCache = new WeakMap<Analysis, Map<string, { refs: Reference[]; syms: Sym[] }>>();
+
+/**
+ * One file's resolved uses and declarations, in model order, split out once per analysis:
+ * requests that fire on every cursor move look in one file, not the workspace.
+ */
+export function namesIn(a: Analysis, uri: string): { refs: Reference[]; syms: Sym[] } {
+  let files = namesCache.get(a);
+  if (!files) {
+    files = new Map();
+    const entry = (u: string) => {
+      let e = files!.get(u);
+      if (!e) files!.set(u, (e = { refs: [], syms: [] }));
+      return e;
+    };
+    for (const r of a.model.references) entry(r.uri).refs.push(r);
+    for (const s of a.model.symbols) entry(s.uri).syms.push(s);
+    namesCache.set(a, files);
+  }
+  return files.get(uri) ?? { refs: [], syms: [] };
 }
 
 export function definition(a: Analysis, uri: string, offset: number): Location | undefined {

@@ -7,6 +7,7 @@
 import type { Node, SourceFile, Span } from '@iommu-lens/grammar';
 import { astChildren } from './astWalk';
 import { partitionPoint } from '../model/search';
+import { inside } from './positions';
 
 export interface SelectionRange { span: Span; parent?: SelectionRange }
 
@@ -25,7 +26,7 @@ function chainAt(ast: SourceFile, offset: number): SelectionRange {
     if (!node) break;
     spans.push(clamp(node.span));
     const inner = contents(node, ast);
-    if (inner && covers(inner, offset)) spans.push(clamp(inner));
+    if (inner && inside(inner, offset)) spans.push(clamp(inner));
     children = [...astChildren(node)].map((c) => c.node);
   }
   const comment = commentAt(ast.comments, offset);
@@ -84,10 +85,6 @@ function firstCommentFrom(comments: Span[], offset: number): number {
 function commentAt(comments: Span[], offset: number): Span | undefined {
   const c = comments[firstCommentFrom(comments, offset + 1) - 1];
   return c && c.start <= offset && offset <= c.end ? c : undefined;
-}
-
-function covers(s: Span, offset: number): boolean {
-  return s.start <= offset && offset <= s.end;
 }
 
 function strictlyInside(inner: Span, outer: Span): boolean {

@@ -27,6 +27,7 @@ import { GLOBAL_KINDS, type SymbolKind } from '../model';
 import type { Analysis } from './analysis';
 import type { LineIndex } from './positions';
 import { astChildren } from './astWalk';
+import { namesIn } from './navigation';
 
 export const SEMANTIC_TOKEN_TYPES = [
   'namespace', 'type', 'class', 'interface', 'function', 'variable', 'property', 'event',
@@ -63,6 +64,17 @@ const KEYWORD_FIELDS: ReadonlySet<string> = new Set(['head', 'key', 'verb', 'opc
  * server analyses first, as for hovers), or names land on the wrong words.
  */
 export function semanticTokens(a: Analysis, uri: string, range?: Span): SemanticToken[] {
+  let files = tokensCache.get(a);
+  if (!files) tokensCache.set(a, (files = new Map()));
+  let all = files.get(uri);
+  if (!all) files.set(uri, (all = fileTokens(a, uri)));
+  return range ? all.filter((t) => t.span.end > range.start && t.span.start < range.end) : all;
+}
+
+/** Tokens per analysis and file: a full request and the range requests around it share them. */
+const tokensCache = new WeakMap<Analysis, Map<string, SemanticToken[]>>();
+
+function fileTokens(a: Analysis, uri: string): SemanticToken[] {
   const ast = a.ast(uri);
   // A file over the size limit was not parsed; lexing it here would cost what the limit saves.
   if (!ast || a.findings.get(uri)?.some((f) => f.code === 'file-too-large')) return [];
@@ -74,16 +86,14 @@ export function semanticTokens(a: Analysis, uri: string, range?: Span): Semantic
     if (span.start < span.end && span.end <= text.length) ranked.push({ token: { span, type, modifiers }, rank });
   };
 
-  for (const s of a.model.symbols) {
-    if (s.uri !== uri) continue;
+  const { refs, syms } = namesIn(a, uri);
+  for (const s of syms) {
     const mods: SemanticTokenModifier[] = ['declaration'];
     if (GLOBAL_KINDS.includes(s.kind)) mods.push('definition');
     if (s.kind === 'reserved') mods.push('readonly');
     add(s.nameSpan, SYMBOL_TOKEN_TYPE[s.kind], mods, 0);
   }
-  for (const r of a.model.references) {
-    if (r.uri === uri) add(r.span, SYMBOL_TOKEN_TYPE[r.target.kind], r.target.kind === 'reserved' ? ['readonly'] : [], 1);
-  }
+  for (const r of refs) add(r.span, SYMBOL_TOKEN_TYPE[r.target.kind], r.target.kind === 'reserved' ? ['readonly'] : [], 1);
 
   const { names, values } = wordRoles(ast);
   const lexed = lex(text);
@@ -106,7 +116,7 @@ export function semanticTokens(a: Analysis, uri: string, range?: Span): Semantic
   for (const { token } of ranked) {
     if (token.span.start < end) continue;
     end = token.span.end;
-    if (!range || (token.span.end > range.start && token.span.start < range.end)) out.push(token);
+    out.push(token);
   }
   return out;
 }

@@ -3,13 +3,13 @@
  * runs, what it holds, its usable IOVA), a `machine` statement (QEMU's computed layout)
  * and a pool (what a safe guest map must avoid).
  */
-import { refText, type Ref, type Span } from '@iommu-lens/grammar';
+import { refText, type Ref } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
 import { describeVtomSplit, formatRegister, groupLabel, machineLayout, physBitsError, type GuestSnapshot, type Held, type PoolLayout, type StepState, type TdiSnapshot } from '../sim';
 import type { Analysis } from './analysis';
 import { capped, codeBlock } from './markdown';
+import { inside } from './positions';
 
-const inside = (s: Span, offset: number) => s.start <= offset && offset <= s.end;
 
 /** The step under the cursor and the state after it. */
 export function stepAt(a: Analysis, uri: string, offset: number): StepState | undefined {

@@ -55,34 +55,36 @@ function details(model: Model): Map<Sym, string> {
 /** Symbols in declaration order, enclosing ones first. */
 const byPosition = (x: Sym, y: Sym) => x.span.start - y.span.start || y.span.end - x.span.end;
 
-const parentsCache = new WeakMap<Model, Map<Sym, Sym>>();
+const nestingCache = new WeakMap<Model, { parents: Map<Sym, Sym>; byUri: Map<string, Sym[]> }>();
+
+/** Each file's symbols in declaration order and each symbol's parent: one sort and one stack per file, once per model. */
+function nesting(model: Model): { parents: Map<Sym, Sym>; byUri: Map<string, Sym[]> } {
+  let n = nestingCache.get(model);
+  if (n) return n;
+  n = { parents: new Map(), byUri: new Map() };
+  for (const s of model.symbols) {
+    const list = n.byUri.get(s.uri);
+    if (list) list.push(s); else n.byUri.set(s.uri, [s]);
+  }
+  for (const list of n.byUri.values()) {
+    const stack: Sym[] = [];
+    for (const s of list.sort(byPosition)) {
+      while (stack.length && stack[stack.length - 1]!.span.end < s.span.end) stack.pop();
+      const parent = stack[stack.length - 1];
+      if (parent) n.parents.set(s, parent);
+      stack.push(s);
+    }
+  }
+  nestingCache.set(model, n);
+  return n;
+}
 
 /**
  * The declaration a symbol is declared in (a device's platform, a mapping's driver), from
- * the nesting of spans: the innermost earlier symbol of the file that contains it. One
- * sort and one stack per file, once per model.
+ * the nesting of spans: the innermost earlier symbol of the file that contains it.
  */
 export function parentOf(model: Model, sym: Sym): Sym | undefined {
-  let parents = parentsCache.get(model);
-  if (!parents) {
-    parents = new Map();
-    const byUri = new Map<string, Sym[]>();
-    for (const s of model.symbols) {
-      const list = byUri.get(s.uri);
-      if (list) list.push(s); else byUri.set(s.uri, [s]);
-    }
-    for (const list of byUri.values()) {
-      const stack: Sym[] = [];
-      for (const s of list.sort(byPosition)) {
-        while (stack.length && stack[stack.length - 1]!.span.end < s.span.end) stack.pop();
-        const parent = stack[stack.length - 1];
-        if (parent) parents.set(s, parent);
-        stack.push(s);
-      }
-    }
-    parentsCache.set(model, parents);
-  }
-  return parents.get(sym);
+  return nesting(model).parents.get(sym);
 }
 
 /** The file's declarations nested as their blocks nest. */
@@ -90,7 +92,7 @@ export function documentSymbols(a: Analysis, uri: string): OutlineSymbol[] {
   const detail = details(a.model);
   const nodes = new Map<Sym, OutlineSymbol>();
   const roots: OutlineSymbol[] = [];
-  for (const s of a.model.symbols.filter((x) => x.uri === uri).sort(byPosition)) {
+  for (const s of nesting(a.model).byUri.get(uri) ?? []) {
     const node: OutlineSymbol = { name: s.name, kind: s.kind, detail: detail.get(s), span: s.span, nameSpan: s.nameSpan, children: [] };
     nodes.set(s, node);
     const parent = parentOf(a.model, s);

@@ -88,6 +88,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const a = current();
     return a && host.hasFile(uri) ? a : undefined;
   };
+  /** The host's cached line table when it holds this very text (open documents: always). */
+  const linesOf = (uri: string, text: string): LineIndex => (host.text(uri) === text ? host.lineIndex(uri) : new LineIndex(text));
   const toLocation = (a: Analysis, l: { uri: string; span: Span }): Location => ({ uri: l.uri, range: a.lineIndex(l.uri).range(l.span) });
 
   const schedule = (delay = settings.debounceMs) => {
@@ -177,7 +179,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const text = documents.get(uri)?.getText() ?? host.text(uri);
     const a = current();
     if (text === undefined || !a) return [];
-    const lines = new LineIndex(text);
+    const lines = linesOf(uri, text);
     return completion(a, uri, text, lines.offset(params.position)).map((item) => toCompletionItem(item, lines));
   });
 
@@ -235,7 +237,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const text = documents.get(uri)?.getText() ?? host.text(uri);
     if (text === undefined) return undefined;
     const ast = !stale && host.text(uri) === text ? last?.ast(uri) : undefined;
-    return { text, ast, lines: new LineIndex(text) };
+    return { text, ast, lines: linesOf(uri, text) };
   };
   const toTextEdits = (lines: LineIndex, edits: readonly FormatEdit[]) => edits.map((e) => ({ range: lines.range(e.span), newText: e.newText }));
 
