@@ -6,12 +6,15 @@
  */
 import { parse, type SourceFile } from '@iommu-lens/grammar';
 import { buildModel, compareFindings, finding, type Finding, type Model } from '../model';
-import { simulate, type Simulation } from '../sim';
+import { ALL_ENGINES, ENGINES, simulate, type Engine, type Simulation } from '../sim';
 import { LineIndex } from './positions';
+import { applySeverities, type SeverityOverrides } from './severity';
 
 export interface AnalysisOptions {
   /** Files longer than this many characters are not parsed; they get `file-too-large`. */
   maxFileSize: number;
+  /** Severity per code (`off` hides it); findings keep their defaults otherwise. */
+  severity?: SeverityOverrides;
 }
 
 /** 2 MiB of text (~60k lines) parses in about 2 s; a larger file is reported, not parsed. */
@@ -31,6 +34,8 @@ export interface Analysis {
   lineIndex(uri: string): LineIndex;
   /** The parse of a file (syntax features, the formatter, inlay hints read it). */
   ast(uri: string): SourceFile | undefined;
+  /** How the run went, for the server's log: files parsed anew and milliseconds per stage. */
+  stats: { files: number; parsed: number; parseMs: number; modelMs: number; simulateMs: number };
 }
 
 interface FileEntry {
@@ -39,8 +44,12 @@ interface FileEntry {
   lines?: LineIndex;
 }
 
+/** What the last run with every engine found, and the texts it saw. */
+interface FullRun { byEngine: ReadonlyMap<Engine, readonly Finding[]>; texts: ReadonlyMap<string, string> }
+
 export class AnalysisHost {
   private readonly files = new Map<string, FileEntry>();
+  private lastFull: FullRun | undefined;
 
   constructor(private options: AnalysisOptions = DEFAULT_OPTIONS) {}
 
@@ -49,10 +58,12 @@ export class AnalysisHost {
     this.options = options;
   }
 
-  setFile(uri: string, text: string): void {
+  /** Sets a file's text; false when it already had this text (nothing to re-analyse). */
+  setFile(uri: string, text: string): boolean {
     const prior = this.files.get(uri);
-    if (prior && prior.text === text) return;
+    if (prior && prior.text === text) return false;
     this.files.set(uri, { text });
+    return true;
   }
 
   removeFile(uri: string): void { this.files.delete(uri); }
@@ -69,26 +80,50 @@ export class AnalysisHost {
     return (f.lines ??= new LineIndex(f.text));
   }
 
-  /** Parses what changed, then resolves and checks the whole workspace. */
-  analyze(isCancelled: () => boolean = () => false): Analysis {
+  /**
+   * Parses what changed, then resolves and checks the whole workspace with the given
+   * engines. The engines left out (the user's `checksWhileTyping`) keep the findings of
+   * the last run that had them all, wherever every file such a finding points into is
+   * unchanged since; in edited files they reappear at the next full run (on save).
+   */
+  analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES): Analysis {
     const parsed: { uri: string; ast: SourceFile }[] = [];
     const findings = new Map<string, Finding[]>();
+    let reparsed = 0;
+    const t0 = performance.now();
     for (const uri of this.uris()) {
       if (isCancelled()) throw new Cancelled();
       const entry = this.files.get(uri)!;
-      entry.parsed ??= this.parseFile(uri, entry.text);
+      if (!entry.parsed) { entry.parsed = this.parseFile(uri, entry.text); reparsed++; }
       parsed.push({ uri, ast: entry.parsed.ast });
       findings.set(uri, [...entry.parsed.findings]);
     }
     if (isCancelled()) throw new Cancelled();
+    const t1 = performance.now();
     const { model, findings: modelFindings } = buildModel(parsed);
     for (const f of modelFindings) findings.get(f.uri)?.push(f);
     if (isCancelled()) throw new Cancelled();
-    const sim = simulate(model);
+    const t2 = performance.now();
+    const sim = simulate(model, engines);
     for (const f of sim.findings) findings.get(f.uri)?.push(f);
+    if (engines.size === ENGINES.length) this.lastFull = { byEngine: sim.byEngine, texts: new Map(parsed.map((p) => [p.uri, this.files.get(p.uri)!.text])) };
+    else for (const f of this.carried(engines)) findings.get(f.uri)?.push(f);
+    const overrides = this.options.severity;
+    if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides));
     for (const list of findings.values()) list.sort(compareFindings);
     const asts = new Map(parsed.map((p) => [p.uri, p.ast]));
-    return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri), ast: (uri) => asts.get(uri) };
+    const stats = { files: parsed.length, parsed: reparsed, parseMs: t1 - t0, modelMs: t2 - t1, simulateMs: performance.now() - t2 };
+    return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri), ast: (uri) => asts.get(uri), stats };
+  }
+
+  /** The last full run's findings of the engines not in `engines` whose files are all unchanged. */
+  private carried(engines: ReadonlySet<Engine>): Finding[] {
+    const full = this.lastFull;
+    if (!full) return [];
+    const unchanged = (uri: string) => full.texts.get(uri) === this.files.get(uri)?.text;
+    const keeps = (f: Finding) => unchanged(f.uri) && f.related.every((r) => unchanged(r.uri))
+      && (f.trace ?? []).every((r) => unchanged(r.uri)) && f.fixes.every((x) => x.edits.every((e) => unchanged(e.uri)));
+    return ENGINES.filter((e) => !engines.has(e)).flatMap((e) => (full.byEngine.get(e) ?? []).filter(keeps));
   }
 
   private parseFile(uri: string, text: string): { ast: SourceFile; findings: Finding[] } {

@@ -14,3 +14,4 @@ export { completion, type CompletionItem, type CompletionKind } from './completi
 export { formatDocument, formatRange, type FormatEdit, type FormatOptions } from './format';
 export { addressMap, addressMapTargetAt, type AddressMap, type AddressMapTarget } from './addressMap';
 export { renderSvg } from './addressMapSvg';
+export { applySeverities, parseSeverityOverrides, SEVERITY_LEVELS, type SeverityLevel, type SeverityOverrides } from './severity';

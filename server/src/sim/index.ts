@@ -1,4 +1,4 @@
-export { simulate, type Simulation } from './simulate';
+export { ALL_ENGINES, ENGINES, simulate, type Engine, type Simulation } from './simulate';
 export type { GuestState } from './guests';
 export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './groups';
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';

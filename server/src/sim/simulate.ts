@@ -15,8 +15,19 @@ import { runTimelines, type TimelineRun } from './timeline';
 import { runCmdqv, type CmdqvSimulation } from './cmdqv';
 import { runXen, type XenSimulation } from './xen';
 
+/**
+ * The simulator's engines, each a group of checks a user can leave out while typing
+ * (setting `iommuLens.checksWhileTyping`). Syntax and names always run: everything needs them.
+ */
+export const ENGINES = ['vfio', 'timelines', 'pools', 'firmware', 'xen', 'cmdqv'] as const;
+export type Engine = (typeof ENGINES)[number];
+export const ALL_ENGINES: ReadonlySet<Engine> = new Set(ENGINES);
+
 export interface Simulation {
   findings: Finding[];
+  /** The engines that ran, and what each found (`findings` is their concatenation). */
+  engines: ReadonlySet<Engine>;
+  byEngine: ReadonlyMap<Engine, readonly Finding[]>;
   guests: Map<Guest, GuestState>;
   /** Every timeline replayed: the state after each step. */
   timelines: Map<Timeline, TimelineRun>;
@@ -32,19 +43,31 @@ export interface Simulation {
   regionsOf(p: Platform): PlatformRegions;
 }
 
-export function simulate(model: Model): Simulation {
+export function simulate(model: Model, engines: ReadonlySet<Engine> = ALL_ENGINES): Simulation {
   const platforms = new Map<Platform, PlatformRegions>();
   const regionsOf = (p: Platform) => {
     let pr = platforms.get(p);
     if (!pr) platforms.set(p, (pr = new PlatformRegions(p)));
     return pr;
   };
-  const findings: Finding[] = [];
-  const guests = simulateGuests(model, regionsOf, findings);
-  const timelines = runTimelines(model, regionsOf, findings);
-  const pools = checkPools(model, regionsOf, guests, findings);
-  const firmwares = new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, findings)] as const));
-  const xen = runXen(model, regionsOf, findings);
-  const cmdqv = runCmdqv(model, findings);
-  return { findings, guests, timelines, pools, firmwares, xen, cmdqv, regionsOf };
+  const byEngine = new Map<Engine, Finding[]>();
+  /** The findings list of an engine that runs; a scratch list for one run only as an input of another. */
+  const sink = (e: Engine) => {
+    const list: Finding[] = [];
+    if (engines.has(e)) byEngine.set(e, list);
+    return list;
+  };
+  const on = (e: Engine) => engines.has(e);
+  // Pools weigh every guest's start, so the guests start even when only pools are checked.
+  const guests = on('vfio') || on('pools') ? simulateGuests(model, regionsOf, sink('vfio')) : new Map<Guest, GuestState>();
+  const timelines = on('timelines') ? runTimelines(model, regionsOf, sink('timelines')) : new Map<Timeline, TimelineRun>();
+  const pools = on('pools') ? checkPools(model, regionsOf, guests, sink('pools')) : new Map<Pool, PoolLayout>();
+  const firmwareFindings = sink('firmware');
+  const firmwares = on('firmware')
+    ? new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, firmwareFindings)] as const))
+    : new Map<Firmware, FirmwareRun>();
+  const xen: XenSimulation = on('xen') ? runXen(model, regionsOf, sink('xen')) : { runs: new Map(), p2m: new Map() };
+  const cmdqv: CmdqvSimulation = on('cmdqv') ? runCmdqv(model, sink('cmdqv')) : { vintfs: new Map(), routes: new Map() };
+  const findings = ENGINES.flatMap((e) => byEngine.get(e) ?? []);
+  return { findings, engines, byEngine, guests, timelines, pools, firmwares, xen, cmdqv, regionsOf };
 }

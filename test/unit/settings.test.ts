@@ -1,0 +1,105 @@
+/**
+ * The user's settings in the engine: severity per code, and the checks left out while
+ * typing (their findings stay as of the last full run where nothing they point at
+ * changed). Uses the seed-001 workspace: its timelines engine finds the BME quirk.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+import { AnalysisHost, applySeverities, parseSeverityOverrides, type Analysis } from '../../server/src/ide';
+import { readSettings } from '../../server/src/lsp/settings';
+import { ALL_ENGINES, ENGINES } from '../../server/src/sim';
+import { uri } from '../helpers';
+
+const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-001-tdisp-sev-tio');
+const STOCK = uri('timelines/stock-driver.iommu');
+const PF_RESET = uri('timelines/pf-reset.iommu');
+
+function seedHost(): AnalysisHost {
+  const host = new AnalysisHost();
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
+  });
+  for (const p of walk(SEED)) host.setFile(uri(relative(SEED, p)), readFileSync(p, 'utf8'));
+  return host;
+}
+
+const codesIn = (a: Analysis, u: string) => (a.findings.get(u) ?? []).map((f) => f.code);
+const every = (a: Analysis) => [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}:${f.code}`).sort();
+
+describe('checks left out while typing', () => {
+  test('each engine reports only its own findings, and all of them together are the full run', () => {
+    const a = seedHost().analyze();
+    assert.deepEqual([...a.sim.engines], [...ENGINES]);
+    assert.ok(a.sim.byEngine.get('timelines')!.some((f) => f.code === 'tdisp-bme-quirk'));
+    assert.ok(!a.sim.byEngine.get('vfio')!.some((f) => f.code.startsWith('tdisp-')));
+    const only = seedHost().analyze(undefined, new Set(['vfio']));
+    assert.deepEqual([...only.sim.byEngine.keys()], ['vfio']);
+    assert.equal(only.sim.timelines.size, 0, 'timelines were not replayed');
+    assert.equal(only.findings.get(STOCK)!.length, 0, 'no full run yet: nothing to carry');
+  });
+
+  test('findings of a left-out engine are carried while their files are unchanged, dropped in an edited file, back on a full run', () => {
+    const host = seedHost();
+    const full = host.analyze();
+    const typing = new Set(['vfio', 'pools'] as const);
+    assert.deepEqual(every(host.analyze(undefined, typing)), every(full), 'nothing changed: the same findings');
+
+    const text = host.text(STOCK)!;
+    host.setFile(STOCK, `${text}// an edit\n`);
+    const edited = host.analyze(undefined, typing);
+    assert.ok(!codesIn(edited, STOCK).includes('tdisp-bme-quirk'), 'the edited file loses the timeline findings until the next full run');
+    assert.deepEqual(codesIn(edited, PF_RESET), codesIn(full, PF_RESET), 'an unchanged file keeps them');
+    assert.ok(codesIn(host.analyze(), STOCK).includes('tdisp-bme-quirk'), 'a full run finds them again');
+  });
+});
+
+describe('severity per code', () => {
+  test('overrides change the severity, off hides the code, the rest keep their defaults', () => {
+    const host = seedHost();
+    const before = host.analyze();
+    assert.equal(before.findings.get(STOCK)!.find((f) => f.code === 'tdisp-bme-quirk')!.severity, 'error');
+    host.setOptions({ maxFileSize: 1 << 20, severity: new Map([['tdisp-bme-quirk', 'warning'], ['tdisp-avoidable-access', 'off']]) });
+    const after = host.analyze();
+    assert.equal(after.findings.get(STOCK)!.find((f) => f.code === 'tdisp-bme-quirk')!.severity, 'warning');
+    assert.ok(!codesIn(after, STOCK).includes('tdisp-avoidable-access'));
+    assert.ok(codesIn(before, STOCK).includes('tdisp-avoidable-access'));
+    const otherBefore = before.findings.get(PF_RESET)!.map((f) => `${f.code}:${f.severity}`);
+    assert.deepEqual(after.findings.get(PF_RESET)!.map((f) => `${f.code}:${f.severity}`), otherBefore);
+  });
+
+  test('unknown codes and levels are problems, not silently dropped', () => {
+    const r = parseSeverityOverrides([['ram-overlap', 'hint'], ['ram-overlaps', 'error'], ['zero-size', 'fatal']]);
+    assert.deepEqual([...r.overrides], [['ram-overlap', 'hint']]);
+    assert.equal(r.problems.length, 2);
+    assert.match(r.problems[0]!, /unknown diagnostic code 'ram-overlaps'/);
+    assert.match(r.problems[1]!, /'zero-size' must be one of error, warning, information, hint, off/);
+    assert.deepEqual(applySeverities([], r.overrides), []);
+  });
+});
+
+describe('readSettings', () => {
+  test('defaults for what is missing', () => {
+    const { settings, problems } = readSettings(undefined);
+    assert.deepEqual(problems, []);
+    assert.equal(settings.debounceMs, 120);
+    assert.equal(settings.logLevel, 'info');
+    assert.equal(settings.checksWhileTyping, ALL_ENGINES);
+    assert.equal(settings.severity.size, 0);
+  });
+
+  test('the shape VS Code sends, and bad values reported with the default kept', () => {
+    const { settings, problems } = readSettings({
+      maxFileSize: 4096, debounceMs: -3, logLevel: 'verbose', checksWhileTyping: ['vfio', 'firmware', 'spelling'],
+      diagnostics: { severity: { 'msi-window-missing': 'off' } },
+    });
+    assert.equal(settings.maxFileSize, 4096);
+    assert.equal(settings.debounceMs, 120);
+    assert.equal(settings.logLevel, 'info');
+    assert.deepEqual([...settings.checksWhileTyping], ['vfio', 'firmware']);
+    assert.deepEqual([...settings.severity], [['msi-window-missing', 'off']]);
+    assert.deepEqual(problems.map((p) => p.split(' ')[0]), ['iommuLens.checksWhileTyping:', 'iommuLens.logLevel', 'iommuLens.debounceMs']);
+  });
+});
