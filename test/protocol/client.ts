@@ -6,14 +6,17 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import {
   CodeActionRequest, createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, HoverRequest, PublishDiagnosticsNotification,
-  ShutdownRequest, StreamMessageReader, StreamMessageWriter,
-  type CodeAction, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+  ShutdownRequest, StreamMessageReader, StreamMessageWriter, LogMessageNotification,
+  type CodeAction, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 
 export const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
 
 export class Client {
   readonly latest = new Map<string, Diagnostic[]>();
+  /** window/logMessage and iommuLens/status notifications, in arrival order. */
+  readonly logs: LogMessageParams[] = [];
+  readonly statuses: Record<string, unknown>[] = [];
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
   readonly proc: ChildProcessWithoutNullStreams;
   readonly conn: ProtocolConnection;
@@ -21,14 +24,17 @@ export class Client {
   constructor() {
     this.proc = spawn(process.execPath, [SERVER, '--stdio']);
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
+    const settle = () => { this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true)); };
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
       this.latest.set(p.uri, p.diagnostics);
-      this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+      settle();
     });
+    this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });
+    this.conn.onNotification('iommuLens/status', (p: Record<string, unknown>) => { this.statuses.push(p); settle(); });
     this.conn.listen();
   }
 
-  /** Resolves when `check` holds on the diagnostics received so far. */
+  /** Resolves when `check` holds on the diagnostics, logs and statuses received so far. */
   until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {

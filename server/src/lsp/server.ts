@@ -11,42 +11,27 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import {
-  AnalysisHost, Cancelled, completion, DEFAULT_OPTIONS, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
+  AnalysisHost, completion, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
   prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
   type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
 import { registerAddressMap } from './addressMap';
 import { SYMBOL_KIND, toCodeActions, toCompletionItem, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
+import { ENGINES } from '../sim';
+import { Log } from './log';
+import { Scheduler } from './scheduler';
+import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { findIommuFiles, readUri } from './workspaceFiles';
-
-export interface ServerSettings { maxFileSize: number; debounceMs: number }
-
-const DEFAULT_SETTINGS: ServerSettings = { maxFileSize: DEFAULT_OPTIONS.maxFileSize, debounceMs: 120 };
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
   let settings = DEFAULT_SETTINGS;
+  const log = new Log(connection.console, settings.logLevel);
   const host = new AnalysisHost({ maxFileSize: settings.maxFileSize });
   let folders: string[] = [];
   let canWatch = false;
   /** What was last published per uri, to skip sending unchanged diagnostics. */
   const published = new Map<string, string>();
-  let generation = 0;
-  let timer: NodeJS.Timeout | undefined;
-  /** The newest complete analysis, and whether a file changed since it ran. */
-  let last: Analysis | undefined;
-  let stale = true;
-  const setFile = (uri: string, text: string) => { host.setFile(uri, text); stale = true; };
-  const removeFile = (uri: string) => { host.removeFile(uri); stale = true; };
-
-  const applySettings = (raw: unknown) => {
-    const s = (raw ?? {}) as Partial<ServerSettings>;
-    settings = {
-      maxFileSize: typeof s.maxFileSize === 'number' && s.maxFileSize > 0 ? s.maxFileSize : DEFAULT_SETTINGS.maxFileSize,
-      debounceMs: typeof s.debounceMs === 'number' && s.debounceMs >= 0 ? s.debounceMs : DEFAULT_SETTINGS.debounceMs,
-    };
-    host.setOptions({ maxFileSize: settings.maxFileSize });
-  };
 
   const publish = (analysis: Analysis) => {
     for (const [uri, findings] of analysis.findings) {
@@ -63,26 +48,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       }
     }
   };
+  const scheduler = new Scheduler(host, connection, log, () => settings, publish);
+  /** `full`: every engine should see this change (open, save, disk), not only those run while typing. */
+  const setFile = (uri: string, text: string, full = true) => { if (host.setFile(uri, text)) scheduler.changed(full); };
+  const removeFile = (uri: string) => { host.removeFile(uri); scheduler.changed(true); };
 
-  /** Runs the analysis now; a newer request makes an older one give up. */
-  const analyzeNow = () => {
-    const mine = ++generation;
-    try {
-      stale = false;
-      last = host.analyze(() => mine !== generation);
-      publish(last);
-    } catch (e) {
-      stale = true;
-      if (e instanceof Cancelled) return;
-      connection.console.error(`analysis failed: ${(e as Error).stack ?? e}`);
-    }
+  const applySettings = (raw: unknown) => {
+    const r = readSettings(raw);
+    settings = r.settings;
+    log.level = settings.logLevel;
+    for (const p of r.problems) log.warn(`settings: ${p}`);
+    host.setOptions({ maxFileSize: settings.maxFileSize, severity: settings.severity });
+    scheduler.changed(true);
   };
 
   /** Requests (hover, code actions) answer from the current text: analyse first if needed. */
-  const current = (): Analysis | undefined => {
-    if (stale || !last) analyzeNow();
-    return last;
-  };
+  const current = (): Analysis | undefined => scheduler.current();
   /** The current analysis, if it holds `uri`. */
   const at = (uri: string): Analysis | undefined => {
     const a = current();
@@ -91,21 +72,17 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   /** The host's cached line table when it holds this very text (open documents: always). */
   const linesOf = (uri: string, text: string): LineIndex => (host.text(uri) === text ? host.lineIndex(uri) : new LineIndex(text));
   const toLocation = (a: Analysis, l: { uri: string; span: Span }): Location => ({ uri: l.uri, range: a.lineIndex(l.uri).range(l.span) });
-
-  const schedule = (delay = settings.debounceMs) => {
-    generation++; // cancels a run in progress
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => { timer = undefined; analyzeNow(); }, delay);
-  };
+  const schedule = (delay?: number) => scheduler.schedule(delay);
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     folders = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (folders.length === 0 && params.rootUri) folders = [params.rootUri];
     canWatch = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     applySettings(params.initializationOptions);
+    log.info(`IOMMU Lens server 0.1.0 on Node ${process.version}; workspace ${folders.join(', ') || '(none)'}`);
     return {
       capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         inlayHintProvider: true,
@@ -135,7 +112,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] });
     }
     for (const folder of folders) {
-      for (const uri of await findIommuFiles(folder)) {
+      const uris = await findIommuFiles(folder);
+      log.info(`${folder}: ${uris.length} .iommu files`);
+      for (const uri of uris) {
         if (documents.get(uri)) continue;
         const text = await readUri(uri);
         if (text !== undefined) setFile(uri, text);
@@ -236,7 +215,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const formatInput = (uri: string) => {
     const text = documents.get(uri)?.getText() ?? host.text(uri);
     if (text === undefined) return undefined;
-    const ast = !stale && host.text(uri) === text ? last?.ast(uri) : undefined;
+    const ast = host.text(uri) === text ? scheduler.settled()?.ast(uri) : undefined;
     return { text, ast, lines: linesOf(uri, text) };
   };
   const toTextEdits = (lines: LineIndex, edits: readonly FormatEdit[]) => edits.map((e) => ({ range: lines.range(e.span), newText: e.newText }));
@@ -294,7 +273,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   documents.onDidOpen((e) => { setFile(e.document.uri, e.document.getText()); schedule(0); });
-  documents.onDidChangeContent((e) => { setFile(e.document.uri, e.document.getText()); schedule(); });
+  documents.onDidChangeContent((e) => { setFile(e.document.uri, e.document.getText(), false); schedule(); });
+  // Saving runs the checks left out while typing (`checksWhileTyping`).
+  documents.onDidSave(() => {
+    if (settings.checksWhileTyping.size === ENGINES.length) return;
+    scheduler.changed(true);
+    schedule(0);
+  });
   documents.onDidClose(async (e) => {
     // Closed: what counts again is the file on disk (gone for an unsaved buffer).
     const text = await readUri(e.document.uri);

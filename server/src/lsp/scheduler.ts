@@ -1,0 +1,135 @@
+/**
+ * When to analyse and with which engines. Edits are debounced and run the engines of
+ * `iommuLens.checksWhileTyping`; opening, saving, files changing on disk and new
+ * settings run every engine. A newer request cancels an older run. Runs expected to be
+ * long report LSP progress, and every run ends with an `iommuLens/status` notification
+ * (the VS Code client shows it in the status bar; other editors may ignore it).
+ */
+import type { Connection } from 'vscode-languageserver';
+import { Cancelled, type Analysis, type AnalysisHost } from '../ide';
+import { ALL_ENGINES, ENGINES } from '../sim';
+import type { Log } from './log';
+import type { ServerSettings } from './settings';
+
+export const STATUS_NOTIFICATION = 'iommuLens/status';
+
+export interface StatusParams {
+  state: 'analysing' | 'ready' | 'failed';
+  files: number;
+  errors: number;
+  warnings: number;
+  information: number;
+  hints: number;
+  /** Duration of the last run (ms). */
+  ms: number;
+  /** Engines left out of the last run (`checksWhileTyping`); their findings are as of the last save. */
+  skipped: string[];
+  message?: string;
+}
+
+/** A run that took this long makes the next one show progress and an `analysing` status. */
+const LONG_RUN_MS = 250;
+
+export class Scheduler {
+  private generation = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private last: Analysis | undefined;
+  private lastMs = 0;
+  /** A file changed since the last complete run. */
+  private stale = true;
+  /** Something since the last full run asks for every engine (open, save, disk, settings). */
+  private wantFull = true;
+  private readonly counts: Omit<StatusParams, 'state' | 'ms' | 'skipped' | 'message'> = { files: 0, errors: 0, warnings: 0, information: 0, hints: 0 };
+
+  constructor(
+    private readonly host: AnalysisHost,
+    private readonly connection: Connection,
+    private readonly log: Log,
+    private readonly settings: () => ServerSettings,
+    private readonly onAnalysis: (a: Analysis) => void,
+  ) {}
+
+  /** A file's text changed; `full` when every engine should see it (not a keystroke). */
+  changed(full: boolean): void {
+    this.stale = true;
+    if (full) this.wantFull = true;
+  }
+
+  /** Analyses after `delay` ms of quiet; cancels a run in progress. */
+  schedule(delay = this.settings().debounceMs): void {
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = undefined; void this.runInBackground(); }, delay);
+  }
+
+  /** The analysis of the current text, running it now if a file changed (requests answer from it). */
+  current(): Analysis | undefined {
+    if (this.stale || !this.last) this.runNow(++this.generation);
+    return this.last;
+  }
+
+  /** The last analysis if no file changed since (no run is started). */
+  settled(): Analysis | undefined { return this.stale ? undefined : this.last; }
+
+  private async runInBackground(): Promise<void> {
+    if (!this.stale && !this.wantFull && this.last) return; // a request already analysed this text
+    const mine = ++this.generation;
+    if (this.lastMs < LONG_RUN_MS) { this.runNow(mine); return; }
+    // A long run blocks the event loop: announce it first and let the messages go out.
+    this.status('analysing', `analysing ${this.host.uris().length} files`);
+    const progress = await this.connection.window.createWorkDoneProgress();
+    progress.begin('IOMMU Lens', undefined, `Analysing ${this.host.uris().length} files`);
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      if (mine === this.generation) this.runNow(mine);
+    } finally {
+      progress.done();
+    }
+  }
+
+  private runNow(mine: number): void {
+    const full = this.wantFull || this.settings().checksWhileTyping.size === ENGINES.length;
+    const engines = full ? ALL_ENGINES : this.settings().checksWhileTyping;
+    const started = performance.now();
+    try {
+      this.stale = false;
+      const a = this.host.analyze(() => mine !== this.generation, engines);
+      if (full) this.wantFull = false;
+      this.last = a;
+      this.lastMs = performance.now() - started;
+      this.log.debug(() => {
+        const s = a.stats;
+        return `analysed ${s.files} files (${s.parsed} parsed anew) in ${this.lastMs.toFixed(0)} ms: parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, `
+          + `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`;
+      });
+      this.onAnalysis(a);
+      this.count(a);
+      this.status('ready');
+    } catch (e) {
+      this.stale = true;
+      if (e instanceof Cancelled) { this.log.debug(() => 'analysis cancelled by a newer edit'); return; }
+      this.log.error(`analysis failed: ${(e as Error).stack ?? e}`);
+      this.status('failed', (e as Error).message);
+    }
+  }
+
+  private count(a: Analysis): void {
+    const c = { files: a.findings.size, errors: 0, warnings: 0, information: 0, hints: 0 };
+    for (const list of a.findings.values()) {
+      for (const f of list) {
+        if (f.severity === 'error') c.errors++;
+        else if (f.severity === 'warning') c.warnings++;
+        else if (f.severity === 'information') c.information++;
+        else c.hints++;
+      }
+    }
+    Object.assign(this.counts, c);
+  }
+
+  private status(state: StatusParams['state'], message?: string): void {
+    const skipped = this.last && this.last.sim.engines.size < ENGINES.length ? ENGINES.filter((e) => !this.last!.sim.engines.has(e)) : [];
+    const params: StatusParams = { state, ...this.counts, ms: Math.round(this.lastMs), skipped };
+    if (message) params.message = message;
+    void this.connection.sendNotification(STATUS_NOTIFICATION, params);
+  }
+}
