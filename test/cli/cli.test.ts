@@ -107,4 +107,43 @@ describe('iommu-lens check', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^test\/fixtures\/cli\/clean\/host\.iommu:1:1: error file-too-large /);
   });
+
+  test('--severity CODE=LEVEL changes a code\'s severity, off hides it, and the exit status follows', () => {
+    const plain = cli(['check', 'examples/seed-002-arm-msi-migration']);
+    assert.equal(plain.status, 1);
+    assert.match(plain.stdout, / error ram-over-reserved /);
+    const lowered = cli(['check', '--severity', 'ram-over-reserved=warning', 'examples/seed-002-arm-msi-migration']);
+    assert.equal(lowered.status, 0, 'no errors left');
+    assert.match(lowered.stdout, / warning ram-over-reserved /);
+    const off = cli(['check', '--severity', 'ram-over-reserved=off', 'examples/seed-002-arm-msi-migration']);
+    assert.doesNotMatch(off.stdout, /ram-over-reserved/);
+    for (const [arg, message] of [['ram-over-reserved', /takes CODE=LEVEL/], ['ram-overreserved=off', /unknown diagnostic code 'ram-overreserved'/],
+      ['ram-over-reserved=fatal', /must be one of error, warning, information, hint, off/]] as const) {
+      const r = cli(['check', '--severity', arg, 'examples/seed-002-arm-msi-migration']);
+      assert.equal(r.status, 2, arg);
+      assert.match(r.stderr, message, arg);
+    }
+  });
+
+  test("the extension's problem matcher reads every finding line of the text output", () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      contributes: { problemMatchers: { name: string; pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number } }[] };
+    };
+    const matcher = manifest.contributes.problemMatchers.find((m) => m.name === 'iommu-lens')!;
+    const re = new RegExp(matcher.pattern.regexp);
+    const r = cli(['check', '--format', 'json', 'test/fixtures/cli/broken']);
+    const json = JSON.parse(r.stdout) as { file: string; range: { start: { line: number; character: number } }; severity: string; code: string; message: string }[];
+    const lines = cli(['check', 'test/fixtures/cli/broken']).stdout.split('\n');
+    const matched = lines.map((l) => re.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    assert.equal(matched.length, json.length, 'one match per finding: related notes, message lines and the summary do not match');
+    matched.forEach((m, i) => {
+      const f = json[i]!;
+      assert.equal(m[matcher.pattern.file], f.file);
+      assert.equal(Number(m[matcher.pattern.line]), f.range.start.line + 1);
+      assert.equal(Number(m[matcher.pattern.column]), f.range.start.character + 1);
+      assert.equal(m[matcher.pattern.severity], f.severity);
+      assert.equal(m[matcher.pattern.code], f.code);
+      assert.equal(m[matcher.pattern.message], f.message);
+    });
+  });
 });

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
-import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, renderSvg, type FormatEdit } from '../ide';
+import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type FormatEdit } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
 import { collectInputs, InputError } from './files';
@@ -22,6 +22,10 @@ commands:
   check PATH...     check .iommu files (directories are searched recursively)
       --format text|json   output format (default text)
       --max-file-size N    skip files over N characters (default ${DEFAULT_OPTIONS.maxFileSize})
+      --severity CODE=LEVEL
+                           report CODE as error, warning, information or hint, or
+                           not at all (off); repeatable; the editor's setting
+                           iommuLens.diagnostics.severity
   iova PATH... --guest G
   iova PATH... --platform P (--group N | --device D)
                     print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:
@@ -89,12 +93,13 @@ export function run(argv: readonly string[], io: Io): number {
   }
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string }>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string; multiple?: boolean }>;
+type OptionValue = string | boolean | string[] | undefined;
 
-function options(args: readonly string[], spec: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+function options(args: readonly string[], spec: OptionSpec): { values: Record<string, OptionValue>; positionals: string[] } {
   try {
     const r = parseArgs({ args: [...args], options: spec, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+    return { values: r.values as Record<string, OptionValue>, positionals: r.positionals };
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
@@ -104,6 +109,7 @@ function check(args: readonly string[], io: Io): number {
   const { values, positionals } = options(args, {
     format: { type: 'string', default: 'text' },
     'max-file-size': { type: 'string' },
+    severity: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { io.out(USAGE + '\n'); return 0; }
@@ -115,9 +121,16 @@ function check(args: readonly string[], io: Io): number {
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-file-size must be a positive whole number`);
     maxFileSize = n;
   }
+  const pairs = ((values.severity ?? []) as string[]).map((s) => {
+    const eq = s.indexOf('=');
+    if (eq < 0) throw new UsageError(`--severity takes CODE=LEVEL, not '${s}'`);
+    return [s.slice(0, eq), s.slice(eq + 1)] as const;
+  });
+  const { overrides: severity, problems } = parseSeverityOverrides(pairs);
+  if (problems.length) throw new UsageError(`--severity: ${problems.join('; ')}`);
   if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
   const inputs = collectInputs(positionals, io.cwd);
-  const host = new AnalysisHost({ maxFileSize });
+  const host = new AnalysisHost({ maxFileSize, severity });
   const displayOf = new Map<string, string>();
   for (const f of inputs) {
     host.setFile(f.uri, f.text);
