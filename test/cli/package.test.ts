@@ -20,7 +20,8 @@ test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const files = zipEntries(readFileSync(out));
   for (const f of ['extension/package.json', 'extension/dist/client.cjs', 'extension/dist/server.cjs', 'extension/dist/cli.cjs',
-    'extension/syntaxes/iommu.tmLanguage.json', 'extension/syntaxes/language-configuration.json', 'extension/docs/diagnostics.md']) {
+    'extension/syntaxes/iommu.tmLanguage.json', 'extension/syntaxes/language-configuration.json', 'extension/docs/diagnostics.md',
+    'extension/client/images/icon.png', 'extension/client/images/file-light.svg', 'extension/client/images/file-dark.svg']) {
     assert.ok(files.includes(f), `${f} missing from the .vsix`);
   }
   assert.deepEqual(files.filter((f) => /\.ts$|\/test\/|node_modules|\.map$/.test(f)), []);

@@ -1,0 +1,79 @@
+/**
+ * Keeps the settings in package.json in step with the engine: one
+ * `iommuLens.diagnostics.severity` property per finding code (so settings.json offers
+ * every code with its default and summary) and the `iommuLens.checksWhileTyping` enum
+ * from the simulator's engines.
+ *
+ * Usage:  node --import tsx scripts/manifest.ts            rewrite package.json
+ *         node --import tsx scripts/manifest.ts --check    exit 1 if package.json is stale
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CODES } from '../server/src/model/codes';
+import { ENGINES } from '../server/src/sim/simulate';
+import { SEVERITY_LEVELS } from '../server/src/ide/severity';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+const MANIFEST = join(ROOT, 'package.json');
+
+/** What each engine checks, for the setting's enum descriptions. */
+export const ENGINE_DESCRIPTIONS: Readonly<Record<(typeof ENGINES)[number], string>> = {
+  vfio: 'VFIO containers and guest RAM: doorbells, reserved regions, apertures, groups, QEMU layouts.',
+  timelines: 'Timelines: start, stop, migrate, hotplug, TDISP state machines, SEV-TIO steps.',
+  pools: 'Migration pools: every guest against every host of its pool.',
+  firmware: 'Firmware DMA at ExitBootServices, every order of notify functions (the most expensive).',
+  xen: "Xen: dom0's and each domain's IOMMU maps, RMRRs, balloon and free steps.",
+  cmdqv: 'SMMUv3 CMDQV: VINTF command batches, stream IDs, HYP_OWN.',
+};
+
+type Json = Record<string, unknown>;
+
+/** The two generated properties of `contributes.configuration.properties`. */
+export function generatedSettings(): Json {
+  const severity: Json = {};
+  for (const [code, info] of Object.entries(CODES)) {
+    severity[code] = {
+      type: 'string',
+      enum: [...SEVERITY_LEVELS],
+      markdownDescription: `${info.summary} Default: \`${info.severity}\`.`,
+    };
+  }
+  return {
+    'iommuLens.diagnostics.severity': {
+      type: 'object',
+      default: {},
+      markdownDescription: 'Severity per diagnostic code: `error`, `warning`, `information`, `hint`, or `off` to hide it. '
+        + 'Codes not listed keep their default. Every code is documented in `docs/diagnostics.md`. The CLI takes the same as `--severity CODE=LEVEL`.',
+      properties: severity,
+      additionalProperties: false,
+    },
+    'iommuLens.checksWhileTyping': {
+      type: 'array',
+      items: { type: 'string', enum: [...ENGINES], enumDescriptions: ENGINES.map((e) => ENGINE_DESCRIPTIONS[e]) },
+      uniqueItems: true,
+      default: [...ENGINES],
+      markdownDescription: 'The checks run on every edit. The others run when a file is opened or saved; until then their findings stay as of the last save '
+        + '(and are hidden in a file edited since). Syntax and names are always checked.',
+    },
+  };
+}
+
+/** package.json with the generated settings put in place (other settings and their order kept). */
+export function withGeneratedSettings(text: string): string {
+  const manifest = JSON.parse(text) as { contributes: { configuration: { properties: Json } } };
+  const props = manifest.contributes.configuration.properties;
+  Object.assign(props, generatedSettings());
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const text = readFileSync(MANIFEST, 'utf8');
+  const next = withGeneratedSettings(text);
+  if (process.argv.includes('--check')) {
+    if (next !== text) { console.error('package.json: generated settings are stale; run npm run docs'); process.exit(1); }
+  } else if (next !== text) {
+    writeFileSync(MANIFEST, next);
+    console.log('package.json: settings regenerated');
+  }
+}
