@@ -77,8 +77,11 @@ function targetsTable(rows) {
   if (small) add('p95 edit -> diagnostics < 50 ms at 10k lines', `${small.typing.diag.p95.toFixed(0)} ms`, small.typing.diag.p95 < 50);
   if (big) add('p95 edit -> diagnostics < 300 ms at 200k lines', `${big.typing.diag.p95.toFixed(0)} ms`, big.typing.diag.p95 < 300);
   for (const r of rows) {
+    // Judged on a fresh process that only parses; the stricter reading (the parser's warm,
+    // steady-state rate against the CLI's, start-up included) is shown beside it.
     const ratio = r.t.cli.ms / (r.t.cli.startMs + r.t.parsed.setupMs + r.t.parsed.coldMs);
-    add(`CLI within 3x of the parser-alone floor at ${r.lines} lines`, `${ratio.toFixed(1)}x`, ratio <= 3);
+    const strict = r.t.cli.ms / r.t.parsed.warmMs;
+    add(`CLI within 3x of the parser-alone floor at ${r.lines} lines`, `${ratio.toFixed(1)}x (vs the warm parser: ${strict.toFixed(1)}x)`, ratio <= 3);
   }
   const limit = 500e6 / 2 ** 20; // 500 MB in MiB
   if (big) {
@@ -121,7 +124,7 @@ try {
     `Run ${started.toISOString()}, ${source(ref, commit)}.`,
     `Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, ${m.os}, Linux ${m.kernel}, Node ${m.node}.`,
     `Load (uptime; other engineers' jobs share the machine): ${loads.join('; ')}.`,
-    `Command: \`node bench/large.mjs ${process.argv.slice(2).join(' ')}\``,
+    `Command: \`node bench/large.mjs ${process.argv.slice(2).map((a) => (/[\s()]/.test(a) ? `'${a}'` : a)).join(' ')}\``,
     '',
     '**Targets** (from the issue):',
     '',
