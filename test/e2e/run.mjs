@@ -1,0 +1,484 @@
+// End-to-end tests of the packaged extension in a real VS Code: code-server (VS Code 1.139 with a
+// Node extension host) with iommu-lens.vsix installed, serving a copy of examples/, driven by
+// headless Chromium through playwright-core. Each scenario reports pass/fail by name and saves a
+// screenshot under test/e2e/screenshots/; any failure makes the exit status 1.
+//
+// Usage: node test/e2e/run.mjs [--no-package] [scenario-filter]
+//   --no-package     install the existing iommu-lens.vsix instead of running `npm run package`
+//   scenario-filter  run only the scenarios whose name contains it
+// Without Chromium (and no root to install it) the suite is skipped with exit 0, except under
+// CI=true, where a missing prerequisite is a failure.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { CACHE, MissingPrerequisite, ROOT, setup } from './setup.mjs';
+
+const argv = process.argv.slice(2);
+const NO_PACKAGE = argv.includes('--no-package');
+const FILTER = argv.find((a) => !a.startsWith('--')) ?? '';
+const CI = /^(1|true)$/i.test(process.env.CI ?? '');
+const SCREENSHOTS = join(ROOT, 'test', 'e2e', 'screenshots');
+const RUN_DIR = join(CACHE, 'run');
+const VSIX = join(ROOT, 'iommu-lens.vsix');
+// The machine is slow and others run tests at the same time: the first analysis after the
+// extension activates (server start, whole-workspace analysis) can take a while.
+const ACTIVATION_TIMEOUT = 180_000;
+const UI_TIMEOUT = 30_000;
+const VIEWPORT = { width: 1280, height: 800 };
+const WIDE = { width: 1600, height: 800 };
+// Where the mouse rests between steps (the empty middle of the activity bar): on nothing that shows a tooltip.
+const OFF = [24, 450];
+// Nothing may hang forever: past this the run is abandoned as a failure.
+const WATCHDOG_MS = 20 * 60_000;
+
+const started = Date.now();
+const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+const log = (msg) => console.log(`[e2e ${secs(started)}] ${msg}`);
+
+/** The environment with nothing of an outer npm run or VS Code terminal, and no PATH entry into the cache. */
+function baseEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(npm_(config|package|lifecycle)_|VSCODE_)/i.test(k) || k === 'INIT_CWD' || k === 'ELECTRON_RUN_AS_NODE') continue;
+    env[k] = v;
+  }
+  env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !p.startsWith(CACHE)).join(delimiter);
+  return env;
+}
+
+/** `npm run package` with the machine's own node (code-server's Node 24 must not leak into it). */
+function buildVsix() {
+  const env = baseEnv();
+  const node = spawnSync('node', ['--version'], { env, encoding: 'utf8' }).stdout.trim();
+  log(`npm run package (node ${node} from PATH)`);
+  const t0 = Date.now();
+  const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run package failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  if (!existsSync(VSIX) || statSync(VSIX).mtimeMs < t0 - 1000) throw new Error(`npm run package did not write ${VSIX}`);
+  const packed = r.stdout.split('\n').find((l) => l.includes('Packaged:'));
+  log(`packaged in ${secs(t0)}${packed ? `: ${packed.trim()}` : ''}`);
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** code-server's own files (config, user data, extensions, logs) all under RUN_DIR, nothing in ~. */
+function codeServerEnv(tools) {
+  const env = baseEnv();
+  env.PATH = `${tools.nodeBin}${delimiter}${env.PATH}`;
+  env.XDG_CONFIG_HOME = join(RUN_DIR, 'xdg-config');
+  env.XDG_DATA_HOME = join(RUN_DIR, 'xdg-data');
+  env.XDG_CACHE_HOME = join(RUN_DIR, 'xdg-cache');
+  return env;
+}
+
+function codeServerArgs(tools) {
+  return [tools.codeServerEntry, '--config', join(RUN_DIR, 'config.yaml'), '--user-data-dir', join(RUN_DIR, 'user-data'), '--extensions-dir', join(RUN_DIR, 'extensions')];
+}
+
+/** A fresh profile: the packaged extension installed offline, and settings that keep the workbench quiet. */
+function prepareProfile(tools) {
+  rmSync(RUN_DIR, { recursive: true, force: true });
+  mkdirSync(join(RUN_DIR, 'user-data', 'User'), { recursive: true });
+  writeFileSync(join(RUN_DIR, 'config.yaml'), 'auth: none\ncert: false\n');
+  writeFileSync(join(RUN_DIR, 'user-data', 'User', 'settings.json'), `${JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'security.workspace.trust.enabled': false,
+    'editor.hover.delay': 200,
+    'editor.minimap.enabled': false,
+    'files.autoSave': 'off',
+  }, null, 2)}\n`);
+  const t0 = Date.now();
+  const r = spawnSync(tools.node, [...codeServerArgs(tools), '--install-extension', VSIX], { env: codeServerEnv(tools), encoding: 'utf8' });
+  const out = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0 || !/successfully installed/i.test(out)) throw new Error(`installing ${VSIX} failed (${r.status}):\n${out}`);
+  log(`installed the vsix in ${secs(t0)}: ${out.trim().split('\n').pop()}`);
+}
+
+/** Starts code-server on a free port in its own process group; resolves once it listens. */
+async function startCodeServer(tools, folder) {
+  const port = await freePort();
+  const logFile = join(RUN_DIR, 'code-server.log');
+  const out = createWriteStream(logFile);
+  const child = spawn(tools.node, [...codeServerArgs(tools), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', folder],
+  { env: codeServerEnv(tools), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const listening = new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`code-server did not listen within 120 s; see ${logFile}`)), 120_000);
+    const onData = (d) => {
+      out.write(d);
+      text += d;
+      if (text.includes('HTTP server listening on')) { clearTimeout(timer); res(); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, sig) => { clearTimeout(timer); rej(new Error(`code-server exited (${code ?? sig}); see ${logFile}:\n${text}`)); });
+  });
+  const server = { child, port, logFile, url: `http://127.0.0.1:${port}/` };
+  try {
+    await listening;
+  } catch (e) {
+    stopCodeServer(server);
+    throw e;
+  }
+  return server;
+}
+
+/** Ends code-server and everything it started (extension host, language server) by its process group. */
+function stopCodeServer(server) {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((res) => child.once('exit', res));
+  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  const force = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+  return exited.finally(() => clearTimeout(force));
+}
+
+// ---- the workbench, driven through the keyboard and mouse as a user would ----
+
+class Skip extends Error {}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function workbench(page) {
+  const quickInput = page.locator('.quick-input-widget');
+  const input = quickInput.locator('input.input');
+  const activeEditor = page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
+
+  async function openQuickInput(key, text) {
+    await page.keyboard.press(key);
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(text);
+  }
+
+  return {
+    page,
+    activeEditor,
+    /** F1, the command's label, a click on the row that carries exactly that label. */
+    async command(label) {
+      await openQuickInput('F1', `>${label}`);
+      const row = quickInput.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(label)}$`) }) }).first();
+      await row.waitFor({ timeout: UI_TIMEOUT });
+      await row.click();
+      await quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await page.mouse.move(...OFF);
+    },
+    /** Ctrl+P with the workspace-relative path, a click on its row; waits for its editor. */
+    async open(path) {
+      const name = path.split('/').pop();
+      await openQuickInput('Control+P', path);
+      // Clicked rather than Enter: until the search answers, the first row is a recently opened file.
+      await quickInput.locator('.monaco-list-row', { hasText: name }).first().click({ timeout: UI_TIMEOUT });
+      await page.locator('.editor-group-container.active .tab.active', { hasText: name }).waitFor({ timeout: UI_TIMEOUT });
+      await activeEditor.locator('.view-lines').waitFor({ timeout: UI_TIMEOUT });
+    },
+    /** Ctrl+G to a 1-based line and column; the editor keeps the focus. */
+    async goTo(line, column) {
+      await openQuickInput('Control+G', `:${line}:${column}`);
+      await page.keyboard.press('Enter');
+      await quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    },
+    /** The rendered line of the active editor whose text matches (spaces are rendered as &nbsp;, which \s matches). */
+    line(re) {
+      return activeEditor.locator('.view-line', { hasText: re }).first();
+    },
+    /** The text of the active editor's rendered lines, with ordinary spaces. */
+    async lines() {
+      return (await activeEditor.locator('.view-line').allTextContents()).map((l) => l.replace(/\u00a0/g, ' '));
+    },
+    /** The error squiggles the server's diagnostics put in the active editor. */
+    errors() {
+      return activeEditor.locator('.squiggly-error');
+    },
+    /** Opens the Problems view filtered by `filter` (a diagnostic code matches); returns its rows. */
+    async problems(filter) {
+      await this.command('Problems: Focus on Problems View');
+      const panel = page.locator('.markers-panel');
+      await panel.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page.locator('.part.panel .viewpane-filter input').first().fill(filter);
+      return panel.locator('.monaco-list-row');
+    },
+    /** The state every scenario starts from: no editors, no panel, the explorer showing. */
+    async reset() {
+      await page.setViewportSize(VIEWPORT);
+      await page.mouse.move(...OFF);
+      await page.keyboard.press('Escape');
+      if (await page.locator('.editor-group-container .tab').count()) {
+        await this.command('View: Close All Editors');
+        await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      }
+      if (await page.locator('.part.panel').isVisible()) await this.command('View: Hide Panel');
+      if (!(await page.locator('.part.sidebar').isVisible())) await this.command('View: Show Explorer');
+    },
+  };
+}
+
+/** Waits until fn() (re-run on every poll) returns a truthy value; fails with `what` after timeout. */
+async function until(what, fn, timeout = UI_TIMEOUT) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeout) throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Each row of the Problems list: its aria-label (message and position) and its text (which shows the code). */
+async function problemRows(rows) {
+  return rows.evaluateAll((els) => els.map((e) => ({ label: e.getAttribute('aria-label') ?? '', text: e.textContent ?? '' })));
+}
+
+/** The Problems rows as a file header followed by its findings: the findings of `file` whose text has the code. */
+function findingsOf(rows, file, code) {
+  const out = [];
+  let current = '';
+  for (const r of rows) {
+    const header = /problems? in file (\S+)/.exec(r.label);
+    if (header) current = header[1] ?? '';
+    else if (current === file && /^(Error|Warning|Info)/.test(r.label) && r.text.includes(code)) out.push(r.label);
+  }
+  return out;
+}
+
+// ---- scenarios ----
+
+const ANALYTICS = 'seed-002-arm-msi-migration/guests/vm-analytics.iommu';
+const TRAIN_NEW = 'qemu-amd-1tib/guests/train-new.iommu';
+const STOCK = 'seed-001-tdisp-sev-tio/timelines/stock-driver.iommu';
+
+const scenarios = [
+  {
+    name: 'squiggles and Problems panel',
+    shot: 'squiggles-and-problems',
+    async run(wb) {
+      await wb.open(ANALYTICS);
+      // `machine virt memory 4G` (line 6): the RAM runs over armsrv-1's reserved PCI window.
+      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
+      const squiggled = await wb.line(/^\s*machine\s+virt/).boundingBox();
+      const squiggle = await wb.errors().first().boundingBox();
+      if (!squiggled || !squiggle || Math.abs(squiggle.y + squiggle.height / 2 - (squiggled.y + squiggled.height / 2)) > squiggled.height) {
+        throw new Error('the error squiggle is not on the `machine virt memory 4G` line');
+      }
+      const rows = await wb.problems('ram-over-reserved');
+      const found = await until('the ram-over-reserved finding of vm-analytics.iommu in Problems', async () => {
+        const f = findingsOf(await problemRows(rows), 'vm-analytics.iommu', 'ram-over-reserved');
+        return f.length && f;
+      });
+      if (!found.some((l) => l.includes('pci-win32') && l.includes('at line 6 and character 3'))) throw new Error(`unexpected Problems row: ${found.join('\n')}`);
+      log(`  Problems: ${found[0]?.slice(0, 200)}`);
+    },
+  },
+  {
+    name: 'hover explains the RAM mapping',
+    shot: 'hover',
+    async run(wb) {
+      await wb.open(TRAIN_NEW);
+      // The mouse on the `machine` keyword of `machine q35 memory 1T ...` (line 6).
+      const word = wb.line(/^\s*machine\s+q35/).locator('span span', { hasText: /^machine$/ }).first();
+      const hover = wb.page.locator('.monaco-hover-content', { hasText: 'IOVA = GPA' }).first();
+      // The first hover may wait for the language server; moving again re-asks. The token is
+      // looked up each time: the editor re-renders its lines when semantic tokens arrive.
+      await until('the RAM hover', async () => {
+        await word.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+        const box = await word.boundingBox();
+        if (!box) return false;
+        await wb.page.mouse.move(box.x + 2, box.y + box.height / 2);
+        await wb.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+        return hover.waitFor({ timeout: 5000 }).then(() => true, () => false);
+      }, ACTIVATION_TIMEOUT);
+      const text = (await hover.innerText()).replace(/\s+/g, ' ');
+      for (const want of ['VFIO type1 container', 'mapped at IOVA 0x10000000000..0x1ff7fffffff for gpu0 (group 40)', 'AMD 1 TiB rule']) {
+        if (!text.includes(want)) throw new Error(`the hover does not say ${JSON.stringify(want)}:\n${text}`);
+      }
+      log(`  hover: ${text.slice(0, 240)}...`);
+    },
+  },
+  {
+    name: 'address map webview',
+    shot: 'address-map',
+    async run(wb) {
+      // Room for the map beside the text: a wider window and no side bar (reset() restores both).
+      await wb.page.setViewportSize(WIDE);
+      await wb.command('View: Close Primary Side Bar');
+      await wb.open(ANALYTICS);
+      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
+      await wb.goTo(4, 7);
+      await wb.command('IOMMU Lens: Show Address Map');
+      await wb.page.locator('.tab', { hasText: 'Address Map' }).waitFor({ timeout: UI_TIMEOUT });
+      // A webview is an iframe hosting another iframe (#active-frame) with the extension's page.
+      const svg = wb.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('svg').first();
+      await svg.waitFor({ timeout: UI_TIMEOUT });
+      const text = (await svg.textContent()) ?? '';
+      for (const want of ['vm-analytics', 'group 18', 'pci-win32', 'mach-virt.ram']) {
+        if (!text.includes(want)) throw new Error(`the map does not show ${JSON.stringify(want)}: ${text.slice(0, 300)}`);
+      }
+    },
+  },
+  {
+    name: 'quick fix removes the finding',
+    shot: 'quick-fix',
+    async run(wb) {
+      await wb.open(STOCK);
+      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
+      const rows = await wb.problems('tdisp-bme-quirk');
+      await until('the tdisp-bme-quirk finding of stock-driver.iommu in Problems', async () => findingsOf(await problemRows(rows), 'stock-driver.iommu', 'tdisp-bme-quirk').length);
+      const enableAlone = (lines) => lines.filter((l) => /^\s*config nic0 command MSE\s*$/.test(l)).length;
+      if (enableAlone(await wb.lines()) !== 1) throw new Error('stock-driver.iommu does not have its `config nic0 command MSE` line');
+      // Back in the editor, on the finding (line 10), and Ctrl+. as a user would.
+      await wb.activeEditor.click({ position: { x: 200, y: 10 } });
+      await wb.goTo(10, 3);
+      await wb.page.keyboard.press('Control+.');
+      const action = wb.page.locator('.action-widget .monaco-list-row', { hasText: 'Enable with one Command write: MSE BME' }).first();
+      await action.waitFor({ timeout: UI_TIMEOUT });
+      await wb.page.screenshot({ path: join(SCREENSHOTS, 'quick-fix-menu.png') });
+      await action.click();
+      await until('the error squiggle in stock-driver.iommu to go', async () => (await wb.errors().count()) === 0, ACTIVATION_TIMEOUT);
+      await until('the tdisp-bme-quirk finding to leave Problems', async () => !findingsOf(await problemRows(rows), 'stock-driver.iommu', 'tdisp-bme-quirk').length);
+      // The fix drops the lone MSE write and keeps the one that sets MSE and BME.
+      const after = await wb.lines();
+      if (enableAlone(after) !== 0 || !after.some((l) => /^\s*config nic0 command MSE BME\b/.test(l))) throw new Error(`unexpected text after the fix:\n${after.join('\n')}`);
+      // Saved, so closing the editor asks nothing.
+      await wb.page.keyboard.press('Control+S');
+      await wb.page.locator('.editor-group-container.active .tab.active.dirty').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    },
+  },
+  {
+    name: 'status bar shows the analysis',
+    shot: 'status-bar',
+    async run(wb) {
+      if (!existsSync(join(ROOT, 'client', 'src', 'status.ts'))) throw new Skip('client/src/status.ts does not exist: the extension has no status-bar item');
+      await wb.open(ANALYTICS);
+      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
+      const item = wb.page.locator('#workbench\\.parts\\.statusbar .statusbar-item[id$="iommuLens.status"]');
+      await item.waitFor({ timeout: UI_TIMEOUT });
+      // Once the analysis is done the item counts the findings; they are the ones VS Code's own
+      // problem counter shows (the workspace has diagnostics from this server only).
+      const counts = await until('the status item and the Problems counter to agree', async () => {
+        const ours = /(\d+) errors?, (\d+) warnings?, (\d+) information/.exec((await item.getAttribute('aria-label')) ?? '');
+        const vscode = /Errors: (\d+), Warnings: (\d+), Infos: (\d+)/.exec((await wb.page.locator('#status\\.problems').getAttribute('aria-label')) ?? '');
+        return ours && vscode && ours.slice(1).join() === vscode.slice(1).join() && ours[0];
+      }, ACTIVATION_TIMEOUT);
+      if (!(await item.locator('.codicon-error').count())) throw new Error('the status item has no error icon although there are errors');
+      log(`  status: ${counts}`);
+      // Its tooltip, for the screenshot.
+      const box = await item.boundingBox();
+      if (box) await wb.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 3 });
+      await wb.page.locator('.workbench-hover', { hasText: 'files analysed' }).waitFor({ timeout: UI_TIMEOUT });
+    },
+  },
+];
+
+// ---- the run ----
+
+async function main() {
+  const selected = scenarios.filter((s) => s.name.includes(FILTER));
+  if (!selected.length) {
+    console.log(`no scenario matches '${FILTER}': ${scenarios.map((s) => s.name).join(', ')}`);
+    return 1;
+  }
+  let tools;
+  try {
+    tools = setup({ log });
+  } catch (e) {
+    if (!(e instanceof MissingPrerequisite)) throw e;
+    if (CI) throw new Error(`missing prerequisite under CI: ${e.message}`);
+    console.log(`e2e skipped: ${e.message}`);
+    return 0;
+  }
+  if (NO_PACKAGE) {
+    if (!existsSync(VSIX)) throw new Error(`--no-package, but there is no ${VSIX}`);
+    log(`using the existing ${VSIX} (${new Date(statSync(VSIX).mtimeMs).toISOString()})`);
+  } else {
+    buildVsix();
+  }
+  prepareProfile(tools);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const f of readdirSync(SCREENSHOTS)) if (f.endsWith('.png')) rmSync(join(SCREENSHOTS, f));
+  // The quick fix edits files: the workbench gets a copy of examples/ (named so, for the screenshots).
+  const scratch = mkdtempSync(join(tmpdir(), 'iommu-lens-e2e-'));
+  const folder = join(scratch, 'examples');
+  cpSync(join(ROOT, 'examples'), folder, { recursive: true });
+
+  const { chromium } = await import('playwright-core');
+  let server;
+  let browser;
+  const results = [];
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    if (server) await stopCodeServer(server);
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  const onSignal = (sig) => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(1)); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => { log(`watchdog: the run took over ${WATCHDOG_MS / 60000} min`); cleanup().finally(() => process.exit(1)); }, WATCHDOG_MS);
+  watchdog.unref();
+  try {
+    server = await startCodeServer(tools, folder);
+    log(`code-server listening at ${server.url} (log: ${server.logFile})`);
+    browser = await chromium.launch({
+      executablePath: tools.chromium,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    page.on('pageerror', (e) => log(`  page error: ${e.message}`));
+    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    // The workbench is usable once the explorer shows the workspace's folders.
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-002-arm-msi-migration' }).waitFor({ timeout: 120_000 });
+    log('workbench ready');
+    const wb = workbench(page);
+    for (const s of selected) {
+      const t0 = Date.now();
+      log(`scenario: ${s.name}`);
+      try {
+        await wb.reset();
+        await s.run(wb);
+        await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}.png`) });
+        results.push({ name: s.name, status: 'pass', time: secs(t0) });
+      } catch (e) {
+        const skip = e instanceof Skip;
+        if (!skip) await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}-FAILED.png`) }).catch(() => {});
+        results.push({ name: s.name, status: skip ? 'skip' : 'FAIL', time: secs(t0), why: e instanceof Error ? e.message : String(e) });
+      }
+      log(`  ${results.at(-1).status} (${results.at(-1).time})${results.at(-1).why ? `: ${results.at(-1).why}` : ''}`);
+    }
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+  }
+
+  console.log('\nend-to-end results:');
+  for (const r of results) console.log(`  ${r.status.padEnd(4)} ${r.name} (${r.time})${r.why ? `\n         ${r.why.split('\n').join('\n         ')}` : ''}`);
+  const failed = results.filter((r) => r.status === 'FAIL').length;
+  console.log(`${results.length} scenarios: ${results.filter((r) => r.status === 'pass').length} passed, ${failed} failed, ${results.filter((r) => r.status === 'skip').length} skipped; screenshots in ${SCREENSHOTS}; total ${secs(started)}`);
+  if (failed) console.log(`logs of the failed run: ${join(RUN_DIR, 'code-server.log')} and ${join(RUN_DIR, 'user-data', 'logs')} (extension host, language server)`);
+  return failed || results.length < selected.length ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.error(`e2e failed: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});
