@@ -65,7 +65,9 @@ export class StatusItem implements Disposable {
   private show(text: string, tooltip: string): void {
     this.item.text = text;
     this.item.tooltip = new MarkdownString(tooltip);
-    this.item.accessibilityInformation = { label: `${text.replace(/\$\([^)]*\)\s*/g, '')}: ${tooltip.replace(/\*/g, '')}` };
+    // Screen readers get the tooltip's words, which already name the extension first.
+    const words = tooltip.replace(/\*/g, '').replace(/\n+/g, '. ');
+    this.item.accessibilityInformation = { label: words.startsWith('IOMMU Lens') ? words : `IOMMU Lens: ${words}` };
   }
 
   /** Shown while an .iommu file is in the active editor, and while nothing is (a panel has focus). */
