@@ -1,0 +1,53 @@
+/// <reference types="mocha" />
+/**
+ * Quick fixes through the editor's code-action machinery: the fix offered for a finding is
+ * applied as a workspace edit, and the finding goes away (only that one).
+ */
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { codeOf, fileUri, findingsBecome, open, until } from './util';
+
+async function fixFor(relative: string, code: string): Promise<vscode.CodeAction> {
+  const uri = fileUri(relative);
+  const d = await until(`${code} on ${relative}`, () => vscode.languages.getDiagnostics(uri).find((x) => codeOf(x) === code));
+  const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
+    'vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+  // Only fixes that carry an edit: the API's copies drop `diagnostics`, and the workbench adds
+  // its own actions (chat's "Fix", "Explain") that have none.
+  const fixes = actions.filter((a): a is vscode.CodeAction => 'edit' in a && a.edit !== undefined && a.edit.has(uri));
+  assert.equal(fixes.length, 1, `quick fixes for ${code}: ${JSON.stringify(actions.map((a) => a.title))}`);
+  return fixes[0]!;
+}
+
+suite('quick fixes', () => {
+  // The edits stay unsaved; reverting restores the copy on disk for the other scenarios.
+  teardown(async () => {
+    if (vscode.window.activeTextEditor?.document.isDirty) await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  test('rack-pool web-1: the pool-safe layout replaces `memory 4G` and pool-ram-conflict goes away', async () => {
+    const file = 'rack-pool/guests/web-1.iommu';
+    const editor = await open(file);
+    const fix = await fixFor(file, 'pool-ram-conflict');
+    assert.match(fix.title, /^Lay out 4G of RAM safely for pool rack: 0x40000000 size 2560M, 0xf8000000 size 110M, 0xff000000 size 1426M$/);
+    assert.equal(fix.isPreferred, true);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!), 'applyEdit refused the fix');
+    const lines = editor.document.getText().split(/\r?\n/);
+    assert.equal(lines[4], '  machine virt');
+    assert.deepEqual(lines.slice(5, 8), ['  ram ram0 0x40000000 size 2560M', '  ram ram1 0xf8000000 size 110M', '  ram ram2 0xff000000 size 1426M']);
+    await findingsBecome(file, []);
+  });
+
+  test('seed 001 stock driver: one coalesced MSE BME write, tdisp-bme-quirk goes and the VF\'s INTx warning stays', async () => {
+    const file = 'seed-001-tdisp-sev-tio/timelines/stock-driver.iommu';
+    const editor = await open(file);
+    const fix = await fixFor(file, 'tdisp-bme-quirk');
+    assert.match(fix.title, /^Enable with one Command write: MSE BME/);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!), 'applyEdit refused the fix');
+    // The merged line keeps the removed second write's trailing comment.
+    assert.match(editor.document.lineAt(9).text, /^ {2}config nic0 command MSE BME +\/\/ pci_set_master\(\)/);
+    assert.doesNotMatch(editor.document.lineAt(10).text, /config nic0 command/);
+    // The removed line moves the VF's warning up by one.
+    await findingsBecome(file, ['tdisp-avoidable-access Warning 18:2-18:22']);
+  });
+});
