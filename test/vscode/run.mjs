@@ -9,7 +9,8 @@
 //   3. otherwise (or with --code-server): the VS Code server inside code-server (installed by
 //      test/e2e/setup.mjs under .cache/e2e/) with its web workbench in headless Chromium. The
 //      extension host is the same Node host as the desktop's, minus Electron.
-//   If none of these can be had, the run is skipped with one line saying why, and exits 0.
+//   If none of these can be had, the run is skipped with one line saying why, and exits 0
+//   (under CI=true it fails instead).
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -236,6 +237,8 @@ async function main() {
     }
   } catch (e) {
     if (!(e instanceof Skip)) throw e;
+    // CI has the code-server fallback installed by .ci/run's machine; not having it there is a failure.
+    if (/^(1|true)$/i.test(process.env.CI ?? '')) throw new Error(`no VS Code under CI: ${e.message}`);
     console.log(`test:vscode skipped: ${e.message} (${SKIP_HINT})`);
     return 0;
   } finally {
