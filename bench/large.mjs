@@ -156,7 +156,8 @@ try {
         'Written by `node bench/large.mjs --write LABEL` (see the comment at the top of bench/large.mjs; workspaces from',
         'bench/workspace.mjs). Targets from the issue: p95 edit -> diagnostics < 50 ms at 10k lines and < 300 ms at 200k',
         'lines; CLI throughput within 3x of the parser-alone floor; < 500 MB at 200k lines. Wall times depend on the load',
-        'of the machine at the time, noted with each run.',
+        'of the machine at the time, noted with each run; the CPU columns (server main thread per edit, CLI user + system)',
+        'move much less with it and are the better figures to compare runs by.',
         '',
       ].join('\n'));
     }
