@@ -58,7 +58,7 @@ describe('settings, status and log over stdio', () => {
     assert.equal(ready['warnings'], published.filter((d) => d.severity === DiagnosticSeverity.Warning).length);
     assert.ok((ready['files'] as number) >= 13);
     assert.deepEqual(ready['skipped'], []);
-    await client.until(() => client.logs.some((l) => /^analysed \d+ files \(\d+ parsed anew\) in \d+ ms: parse/.test(l.message)), 'the debug log');
+    await client.until(() => client.logs.some((l) => /^analysed \d+ files \(\d+ parsed anew; \d+ of \d+ components modelled anew\) in \d+ ms: parse/.test(l.message)), 'the debug log');
   });
 
   test('while typing only the chosen checks run; saving runs the others again', async () => {

@@ -5,8 +5,9 @@
  * editor diagnostic and a CLI line are the same finding. No I/O here.
  */
 import { parse, type SourceFile } from '@iommu-lens/grammar';
-import { buildModel, compareFindings, finding, type Finding, type Model } from '../model';
-import { ALL_ENGINES, ENGINES, simulate, type Engine, type Simulation } from '../sim';
+import { buildModel, compareFindings, fileNames, finding, mergeModels, WorkspaceNames, type FileNames, type Finding, type Model, type ModelResult } from '../model';
+import { ALL_ENGINES, ENGINES, mergeSimulations, simulate, type Engine, type Simulation } from '../sim';
+import { components } from './components';
 import { LineIndex } from './positions';
 import { applySeverities, type SeverityOverrides } from './severity';
 
@@ -34,27 +35,48 @@ export interface Analysis {
   lineIndex(uri: string): LineIndex;
   /** The parse of a file (syntax features, the formatter, inlay hints read it). */
   ast(uri: string): SourceFile | undefined;
-  /** How the run went, for the server's log: files parsed anew and milliseconds per stage. */
-  stats: { files: number; parsed: number; parseMs: number; modelMs: number; simulateMs: number };
+  /** How the run went, for the server's log: files parsed anew, components modelled anew, milliseconds per stage. */
+  stats: { files: number; parsed: number; components: number; reused: number; parseMs: number; modelMs: number; simulateMs: number };
 }
 
 interface FileEntry {
   text: string;
   parsed?: { ast: SourceFile; findings: Finding[] };
+  /** What the file declares and mentions (from `parsed`). */
+  names?: FileNames;
+  /** `names.key` of the text this one replaced: when it differs, components may have moved. */
+  priorKey?: string;
   lines?: LineIndex;
 }
 
 /** What the last run with every engine found, and the texts it saw. */
 interface FullRun { byEngine: ReadonlyMap<Engine, readonly Finding[]>; texts: ReadonlyMap<string, string> }
 
+/** A component modelled (and simulated per engine set), reusable while its parses are the same. */
+interface ComponentRun {
+  asts: readonly SourceFile[];
+  namesVersion: number;
+  model: ModelResult;
+  sims: Map<string, Simulation>;
+}
+
 export class AnalysisHost {
   private readonly files = new Map<string, FileEntry>();
   private lastFull: FullRun | undefined;
+  /** The workspace split into components (uris), and the names of all its files. */
+  private partition: string[][] | undefined;
+  private names: WorkspaceNames | undefined;
+  private namesVersion = 0;
+  private runs = new Map<string, ComponentRun>();
+  /** The last run found a lookup across every platform: model the workspace as one component. */
+  private whole = false;
 
   constructor(private options: AnalysisOptions = DEFAULT_OPTIONS) {}
 
   setOptions(options: AnalysisOptions): void {
-    if (options.maxFileSize !== this.options.maxFileSize) for (const f of this.files.values()) f.parsed = undefined;
+    if (options.maxFileSize !== this.options.maxFileSize) {
+      for (const f of this.files.values()) { f.priorKey = f.names?.key; f.parsed = undefined; f.names = undefined; }
+    }
     this.options = options;
   }
 
@@ -62,11 +84,14 @@ export class AnalysisHost {
   setFile(uri: string, text: string): boolean {
     const prior = this.files.get(uri);
     if (prior && prior.text === text) return false;
-    this.files.set(uri, { text });
+    if (!prior) this.partition = undefined;
+    this.files.set(uri, { text, priorKey: prior?.names?.key ?? prior?.priorKey });
     return true;
   }
 
-  removeFile(uri: string): void { this.files.delete(uri); }
+  removeFile(uri: string): void {
+    if (this.files.delete(uri)) this.partition = undefined;
+  }
 
   hasFile(uri: string): boolean { return this.files.has(uri); }
 
@@ -82,38 +107,87 @@ export class AnalysisHost {
 
   /**
    * Parses what changed, then resolves and checks the whole workspace with the given
-   * engines. The engines left out (the user's `checksWhileTyping`) keep the findings of
-   * the last run that had them all, wherever every file such a finding points into is
-   * unchanged since; in edited files they reappear at the next full run (on save).
+   * engines, component by component (ide/components.ts): a component whose files all
+   * kept their parse reuses its model and simulation. The engines left out (the user's
+   * `checksWhileTyping`) keep the findings of the last run that had them all, wherever
+   * every file such a finding points into is unchanged since; in edited files they
+   * reappear at the next full run (on save).
    */
   analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES): Analysis {
-    const parsed: { uri: string; ast: SourceFile }[] = [];
+    const uris = this.uris();
     const findings = new Map<string, Finding[]>();
     let reparsed = 0;
     const t0 = performance.now();
-    for (const uri of this.uris()) {
+    for (const uri of uris) {
       if (isCancelled()) throw new Cancelled();
       const entry = this.files.get(uri)!;
       if (!entry.parsed) { entry.parsed = this.parseFile(uri, entry.text); reparsed++; }
-      parsed.push({ uri, ast: entry.parsed.ast });
+      if (!entry.names) {
+        entry.names = fileNames(entry.parsed.ast);
+        if (entry.names.key !== entry.priorKey) this.partition = undefined;
+        entry.priorKey = undefined;
+      }
       findings.set(uri, [...entry.parsed.findings]);
     }
-    if (isCancelled()) throw new Cancelled();
+    if (!this.partition || !this.names) {
+      const names = uris.map((u) => this.files.get(u)!.names!);
+      this.names = new WorkspaceNames(names);
+      this.namesVersion++;
+      this.partition = components(names).map((group) => group.map((i) => uris[i]!));
+    }
     const t1 = performance.now();
-    const { model, findings: modelFindings } = buildModel(parsed);
-    for (const f of modelFindings) findings.get(f.uri)?.push(f);
-    if (isCancelled()) throw new Cancelled();
-    const t2 = performance.now();
-    const sim = simulate(model, engines);
+    const engineKey = ENGINES.filter((e) => engines.has(e)).join(',');
+    const timing = { model: 0, simulate: 0, reused: 0 };
+    let parts = this.runComponents(this.whole ? [uris] : this.partition, engineKey, engines, isCancelled, timing);
+    const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
+    if (searched && !this.whole) parts = this.runComponents([uris], engineKey, engines, isCancelled, timing);
+    this.whole = searched;
+
+    const model = mergeModels(parts.map((p) => p.run.model.model));
+    const sim = mergeSimulations(parts.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })), engines);
+    for (const p of parts) for (const f of p.run.model.findings) findings.get(f.uri)?.push(f);
     for (const f of sim.findings) findings.get(f.uri)?.push(f);
-    if (engines.size === ENGINES.length) this.lastFull = { byEngine: sim.byEngine, texts: new Map(parsed.map((p) => [p.uri, this.files.get(p.uri)!.text])) };
+    if (engines.size === ENGINES.length) this.lastFull = { byEngine: sim.byEngine, texts: new Map(uris.map((u) => [u, this.files.get(u)!.text])) };
     else for (const f of this.carried(engines)) findings.get(f.uri)?.push(f);
     const overrides = this.options.severity;
     if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides));
     for (const list of findings.values()) list.sort(compareFindings);
-    const asts = new Map(parsed.map((p) => [p.uri, p.ast]));
-    const stats = { files: parsed.length, parsed: reparsed, parseMs: t1 - t0, modelMs: t2 - t1, simulateMs: performance.now() - t2 };
+    const stats = {
+      files: uris.length, parsed: reparsed, components: parts.length, reused: timing.reused,
+      parseMs: t1 - t0, modelMs: timing.model, simulateMs: timing.simulate,
+    };
+    const asts = new Map(uris.map((u) => [u, this.files.get(u)!.parsed!.ast]));
     return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri), ast: (uri) => asts.get(uri), stats };
+  }
+
+  /** Models and simulates each component, reusing what is unchanged; keeps only the runs used. */
+  private runComponents(groups: readonly string[][], engineKey: string, engines: ReadonlySet<Engine>, isCancelled: () => boolean,
+    timing: { model: number; simulate: number; reused: number }): { run: ComponentRun; sim: Simulation }[] {
+    const runs = new Map<string, ComponentRun>();
+    const out = groups.map((group) => {
+      if (isCancelled()) throw new Cancelled();
+      const key = group.join('\n');
+      const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
+      let run = this.runs.get(key);
+      if (!run || run.asts.some((a, i) => a !== files[i]!.ast) || (run.model.usedNames && run.namesVersion !== this.namesVersion)) {
+        const t = performance.now();
+        run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: buildModel(files, this.names), sims: new Map() };
+        timing.model += performance.now() - t;
+      } else {
+        timing.reused++;
+      }
+      runs.set(key, run);
+      let sim = run.sims.get(engineKey);
+      if (!sim) {
+        const t = performance.now();
+        sim = simulate(run.model.model, engines);
+        timing.simulate += performance.now() - t;
+        run.sims.set(engineKey, sim);
+      }
+      return { run, sim };
+    });
+    this.runs = runs;
+    return out;
   }
 
   /** The last full run's findings of the engines not in `engines` whose files are all unchanged. */

@@ -99,7 +99,8 @@ export class Scheduler {
       this.lastMs = performance.now() - started;
       this.log.debug(() => {
         const s = a.stats;
-        return `analysed ${s.files} files (${s.parsed} parsed anew) in ${this.lastMs.toFixed(0)} ms: parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, `
+        return `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: `
+          + `parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, `
           + `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`;
       });
       this.onAnalysis(a);

@@ -4,3 +4,5 @@ export * from './interval';
 export * from './numbers';
 export * from './types';
 export { buildModel, type ParsedFile, type ModelResult } from './resolve';
+export { fileNames, WorkspaceNames, type FileNames } from './workspaceNames';
+export { mergeModels } from './merge';

@@ -32,12 +32,7 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       case 'device': {
         if (!item.name) break;
         const dev: Device = { sym: ctx.sym('device', uri, item.name, item.span, p.sym.name), decl: item, tdisp: false, quirks: [] };
-        if (ctx.declareLocal(p.members, dev, scope)) {
-          p.devices.set(dev.sym.name, dev);
-          const list = ctx.deviceIndex.get(dev.sym.name) ?? [];
-          list.push(p);
-          ctx.deviceIndex.set(dev.sym.name, list);
-        }
+        if (ctx.declareLocal(p.members, dev, scope)) p.devices.set(dev.sym.name, dev);
         break;
       }
       case 'ram': {

@@ -12,15 +12,27 @@ import { declarePlatform, resolvePlatform } from './platform';
 import { Scope } from './scope';
 import { timeline } from './timeline';
 import type { Model } from './types';
+import { fileNames, WorkspaceNames } from './workspaceNames';
 import { xen } from './xen';
 
 export interface ParsedFile { uri: string; ast: A.SourceFile }
 
-export interface ModelResult { model: Model; findings: Finding[] }
+export interface ModelResult {
+  model: Model;
+  findings: Finding[];
+  /** Suggestions read `names` (so they change when the workspace's names do). */
+  usedNames: boolean;
+  /** A lookup searched every platform: the files given must be the whole workspace. */
+  searchedAllPlatforms: boolean;
+}
 
-export function buildModel(files: readonly ParsedFile[]): ModelResult {
+/**
+ * `names` are the whole workspace's when `files` are one component of it (see
+ * ide/components.ts); by default, the names of `files`.
+ */
+export function buildModel(files: readonly ParsedFile[], names?: WorkspaceNames): ModelResult {
   const sorted = [...files].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
-  const ctx = new Scope();
+  const ctx = new Scope(names ?? new WorkspaceNames(sorted.map((f) => fileNames(f.ast))));
   for (const f of sorted) ctx.model.comments.set(f.uri, f.ast.comments);
   const decls = sorted.flatMap((f) => f.ast.decls.map((d) => ({ uri: f.uri, d })));
   // Platforms first (their members are what everything else refers to), then guests
@@ -42,5 +54,5 @@ export function buildModel(files: readonly ParsedFile[]): ModelResult {
     if (d.kind === 'timeline') timeline(ctx, uri, d);
     else if (d.kind === 'commands') commands(ctx, uri, d);
   }
-  return { model: ctx.model, findings: ctx.findings };
+  return { model: ctx.model, findings: ctx.findings, usedNames: ctx.usedNames, searchedAllPlatforms: ctx.searchedAllPlatforms };
 }

@@ -10,10 +10,30 @@ import type { Interval } from './interval';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
 import { KIND_NOUN, type Device, type Firmware, type Guest, type Member, type Model, type Platform, type Pool, type Sym, type SymbolKind, type Timeline, type Vintf, type Xen } from './types';
 import { didYouMean } from '@iommu-lens/grammar';
+import type { WorkspaceNames } from './workspaceNames';
 
 export type GlobalEntity = Platform | Guest | Timeline | Pool | Firmware | Xen | Vintf;
 
 export class Scope {
+  /**
+   * `names`: the whole workspace's names, which suggestions consult even when this scope
+   * models only a component of it (`usedNames` records that it did).
+   */
+  constructor(private readonly names: WorkspaceNames) {}
+  /** A suggestion or hint read the workspace's names: the result depends on them. */
+  usedNames = false;
+  /**
+   * A lookup searched every platform of the model (a timeline's device with no guest in
+   * play): the result depends on platforms this scope may not hold.
+   */
+  searchedAllPlatforms = false;
+
+  /** The workspace's names, noting that the result now depends on them. */
+  workspace(): WorkspaceNames {
+    this.usedNames = true;
+    return this.names;
+  }
+
   readonly findings: Finding[] = [];
   readonly model: Model = {
     platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
@@ -24,8 +44,6 @@ export class Scope {
   /** Every platform declaration, duplicates included (their members are checked too). */
   readonly allPlatforms: Platform[] = [];
   readonly allVintfs: Vintf[] = [];
-  /** Device name → the platforms that have one, for "epyc-b has a nic0" hints. */
-  readonly deviceIndex = new Map<string, Platform[]>();
 
 
   // ----- reporting -------------------------------------------------------------------
@@ -121,8 +139,7 @@ export class Scope {
     const entry = this.globals.get(ref.name.text);
     if (!entry) {
       this.model.unresolved.push({ uri, span: ref.name.span, name: ref.name.text, kinds });
-      const candidates = [...this.globals.values()].filter((e) => (kinds as readonly SymbolKind[]).includes(e.sym.kind)).map((e) => e.sym.name);
-      this.unknown(uri, ref.name, `unknown ${want} '${ref.name.text}'`, candidates);
+      this.unknown(uri, ref.name, `unknown ${want} '${ref.name.text}'`, this.workspace().globalsOf(kinds));
       return undefined;
     }
     if (!(kinds as readonly SymbolKind[]).includes(entry.sym.kind)) {
@@ -162,7 +179,7 @@ export class Scope {
           this.report('wrong-kind', uri, ref.qualifier.span, `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`);
         } else {
           this.model.unresolved.push({ uri, span: ref.qualifier.span, name: ref.qualifier.text, kinds: ['platform'] });
-          this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, this.model.platforms.keys());
+          this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, this.workspace().globalsOf(['platform']));
         }
         return undefined;
       }
@@ -186,8 +203,8 @@ export class Scope {
     if (!m) {
       this.model.unresolved.push({ uri, span: name.span, name: name.text, kinds, platform: where });
       const candidates = [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
-      const elsewhere = kinds.includes('device') ? (this.deviceIndex.get(name.text) ?? []).filter((p) => p !== where) : [];
-      const hint = elsewhere.length ? `; ${elsewhere.map((p) => p.sym.name).join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';
+      const elsewhere = kinds.includes('device') ? this.workspace().platformsWithDevice(name.text).filter((p) => p !== where.sym.name) : [];
+      const hint = elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';
       // When another platform has exactly this name, that is the likelier mistake than a typo.
       this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, elsewhere.length ? [] : candidates, hint);
       return undefined;

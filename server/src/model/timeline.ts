@@ -88,6 +88,7 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
     return;
   }
   const inPlay = [...new Set([...location.values()].filter((p): p is Platform => !!p))];
+  if (!inPlay.length) ctx.searchedAllPlatforms = true;
   const pool = inPlay.length ? inPlay : [...ctx.model.platforms.values()];
   const having = pool.filter((p) => p.devices.has(ref.name.text));
   if (having.length === 1) {
@@ -103,7 +104,7 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
       });
   } else {
     const where = inPlay.length ? `on ${inPlay.map((p) => p.sym.name).join(' or ')}, where this timeline's guests are` : 'on any platform';
-    const elsewhere = inPlay.length ? (ctx.deviceIndex.get(ref.name.text) ?? []).map((p) => p.sym.name) : [];
+    const elsewhere = inPlay.length ? ctx.workspace().platformsWithDevice(ref.name.text) : [];
     const candidates = pool.flatMap((p) => [...p.devices.keys()]);
     ctx.unknown(uri, ref.name, `no device '${ref.name.text}' ${where}`, candidates,
       elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '');
@@ -140,7 +141,8 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
   } else if (g) {
     ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[g.sym.kind])}, not a guest or Xen domain`);
   } else {
-    const candidates = [...ctx.model.guests.keys(), ...[...ctx.model.xens.values()].flatMap((x) => [...x.domains.keys()])];
+    const names = ctx.workspace();
+    const candidates = [...names.globalsOf(['guest']), ...names.domains()];
     ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
   }
 }

@@ -18,3 +18,4 @@ export { EFI_OPERATION, operationMeaning } from './pciIo';
 export { describeMap, type DomainMap, type MapTerm } from './xenMaps';
 export type { P2mChange, XenRun } from './xen';
 export type { CommandRoute, VintfState } from './cmdqv';
+export { mergeSimulations } from './merge';

@@ -1,0 +1,87 @@
+/**
+ * The names a file declares and mentions, read from its AST alone, and the workspace's
+ * names gathered from every file. They let the host split a workspace into components
+ * (files that can affect each other only through names) and model each one apart,
+ * while the suggestions of `unknown-name` ("did you mean", "epyc-b has one") still look
+ * at the whole workspace.
+ */
+import type * as A from '@iommu-lens/grammar';
+import type { SymbolKind } from './types';
+
+type GlobalKind = Extract<SymbolKind, 'platform' | 'guest' | 'timeline' | 'pool' | 'firmware' | 'xen' | 'vintf'>;
+const GLOBAL_KINDS: ReadonlySet<string> = new Set<GlobalKind>(['platform', 'guest', 'timeline', 'pool', 'firmware', 'xen', 'vintf']);
+
+export interface FileNames {
+  /** Global declarations, in file order. */
+  globals: { kind: GlobalKind; name: string }[];
+  /** Xen domain names (`dom0` included): timelines may name a domain bare. */
+  domains: string[];
+  /** Each platform's device names, in file order. */
+  devices: { platform: string; device: string }[];
+  /** Every word the file contains (a superset of the names it refers to). */
+  words: ReadonlySet<string>;
+  /** Changes exactly when one of the above does (compare it to decide whether components moved). */
+  key: string;
+}
+
+export function fileNames(ast: A.SourceFile): FileNames {
+  const globals: FileNames['globals'] = [];
+  const domains: string[] = [];
+  const devices: FileNames['devices'] = [];
+  for (const d of ast.decls) {
+    if (!('name' in d) || !d.name || !GLOBAL_KINDS.has(d.kind)) continue;
+    globals.push({ kind: d.kind as GlobalKind, name: d.name.text });
+    if (d.kind === 'platform') for (const item of d.items) if (item.kind === 'device' && item.name) devices.push({ platform: d.name.text, device: item.name.text });
+    if (d.kind === 'xen') for (const item of d.items) if (item.kind === 'dom0') domains.push('dom0'); else if (item.kind === 'domain' && item.name) domains.push(item.name.text);
+  }
+  const words = new Set<string>();
+  collectWords(ast.decls, words);
+  const key = [
+    globals.map((g) => `${g.kind}:${g.name}`).join(','), domains.join(','), devices.map((d) => `${d.platform}.${d.device}`).join(','), [...words].sort().join(','),
+  ].join('\n');
+  return { globals, domains, devices, words, key };
+}
+
+/** Every `text` of a word-like node under `node` (names, keywords' values, numbers). */
+function collectWords(node: unknown, out: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const n of node) collectWords(n, out);
+  } else if (node && typeof node === 'object') {
+    const text = (node as { text?: unknown }).text;
+    if (typeof text === 'string') out.add(text);
+    for (const v of Object.values(node)) if (v && typeof v === 'object') collectWords(v, out);
+  }
+}
+
+/** The names of a whole workspace, for suggestions that look beyond a component. */
+export class WorkspaceNames {
+  private readonly globals = new Map<GlobalKind, string[]>();
+  private readonly domainNames: string[] = [];
+  private readonly deviceOwners = new Map<string, string[]>();
+
+  constructor(files: Iterable<FileNames>) {
+    for (const f of files) {
+      for (const g of f.globals) {
+        const list = this.globals.get(g.kind) ?? [];
+        if (!list.includes(g.name)) list.push(g.name);
+        this.globals.set(g.kind, list);
+      }
+      this.domainNames.push(...f.domains);
+      for (const d of f.devices) {
+        const owners = this.deviceOwners.get(d.device) ?? [];
+        if (!owners.includes(d.platform)) owners.push(d.platform);
+        this.deviceOwners.set(d.device, owners);
+      }
+    }
+  }
+
+  /** Declared global names of these kinds, in file order. */
+  globalsOf(kinds: readonly SymbolKind[]): string[] {
+    return kinds.flatMap((k) => this.globals.get(k as GlobalKind) ?? []);
+  }
+
+  domains(): readonly string[] { return this.domainNames; }
+
+  /** The platforms (by name) that declare a device of this name. */
+  platformsWithDevice(device: string): readonly string[] { return this.deviceOwners.get(device) ?? []; }
+}
