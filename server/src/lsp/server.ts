@@ -10,6 +10,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
+import type { Finding } from '../model';
 import {
   AnalysisHost, completion, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
   prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
@@ -32,9 +33,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let canWatch = false;
   /** What was last published per uri, to skip sending unchanged diagnostics. */
   const published = new Map<string, string>();
+  /**
+   * The findings behind it. The host reuses the findings of components it did not
+   * re-analyse, so the same objects in the same order mean the same diagnostics, found
+   * without converting or serialising them (most files, after an edit in a large workspace).
+   */
+  const publishedFindings = new Map<string, readonly Finding[]>();
+  const sameFindings = (a: readonly Finding[] | undefined, b: readonly Finding[]) => a !== undefined && a.length === b.length && a.every((f, i) => f === b[i]);
 
   const publish = (analysis: Analysis) => {
     for (const [uri, findings] of analysis.findings) {
+      if (sameFindings(publishedFindings.get(uri), findings)) continue;
+      publishedFindings.set(uri, findings);
       const diagnostics = findings.map((f) => toDiagnostic(f, analysis));
       const key = JSON.stringify(diagnostics);
       if (published.get(uri) === key) continue;
@@ -44,6 +54,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     for (const uri of [...published.keys()]) {
       if (!analysis.findings.has(uri)) {
         published.delete(uri);
+        publishedFindings.delete(uri);
         void connection.sendDiagnostics({ uri, diagnostics: [] });
       }
     }
