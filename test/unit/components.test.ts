@@ -1,0 +1,95 @@
+/**
+ * The host models a workspace by components (files linked by names) and reuses the
+ * components an edit does not touch. The findings must be exactly those of modelling the
+ * workspace as one piece; suggestions still see every file's names; a lookup across
+ * every platform falls back to one component.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from '@iommu-lens/grammar';
+import { AnalysisHost, type Analysis } from '../../server/src/ide';
+import { components } from '../../server/src/ide/components';
+import { buildModel, compareFindings, fileNames } from '../../server/src/model';
+import { simulate } from '../../server/src/sim';
+import { uri } from '../helpers';
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
+const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
+  const p = join(dir, n);
+  return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
+});
+const exampleFiles = walk(EXAMPLES).map((p) => ({ uri: uri(relative(EXAMPLES, p)), text: readFileSync(p, 'utf8') }));
+const key = (a: Analysis) => [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
+
+/** The same workspace modelled and simulated as one piece, without the host (the examples have no syntax errors). */
+function wholeFindings(files: { uri: string; text: string }[]): string[] {
+  const m = buildModel(files.map((f) => ({ uri: f.uri, ast: parse(f.text) })));
+  return [...m.findings, ...simulate(m.model).findings].sort(compareFindings).map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
+}
+
+describe('components', () => {
+  test('files join through the global names they mention; unrelated files stay apart', () => {
+    const names = [
+      'platform a { device d0 { bdf 0000:01:00.0 } }',
+      'guest g1 on a { assign d0 }',
+      'platform b { device d0 { bdf 0000:01:00.0 } }',
+      'timeline t { start g1 }',
+      'xen x on b { domain web { } }',
+      'timeline u { balloon web 0x1000 size 4K }',
+    ].map((t) => fileNames(parse(t)));
+    assert.deepEqual(components(names), [[0, 1, 3], [2, 4, 5]]);
+  });
+
+  test('duplicate declarations share a component, so duplicate-name is still found', () => {
+    const names = ['platform a { }', 'platform a { }'].map((t) => fileNames(parse(t)));
+    assert.deepEqual(components(names), [[0, 1]]);
+  });
+
+  test('every example: the same findings as modelling the workspace as one piece', () => {
+    const host = new AnalysisHost();
+    for (const f of exampleFiles) host.setFile(f.uri, f.text);
+    const a = host.analyze();
+    assert.ok(a.stats.components >= 7, `the examples split into components (${a.stats.components})`);
+    assert.deepEqual(key(a), wholeFindings(exampleFiles));
+  });
+
+  test('an edit re-models only its component; the findings equal a fresh host\'s', () => {
+    const host = new AnalysisHost();
+    for (const f of exampleFiles) host.setFile(f.uri, f.text);
+    const first = host.analyze();
+    const target = exampleFiles.find((f) => f.uri.endsWith('seed-002-arm-msi-migration/guests/vm-analytics.iommu'))!;
+    const edited = target.text.replace('memory 4G', 'memory 1G');
+    assert.notEqual(edited, target.text);
+    host.setFile(target.uri, edited);
+    const second = host.analyze();
+    assert.equal(second.stats.reused, first.stats.components - 1, 'every other component is reused');
+    assert.ok(!second.findings.get(target.uri)!.some((f) => f.code === 'ram-over-reserved'), 'the edit fixed the guest');
+    const fresh = new AnalysisHost();
+    for (const f of exampleFiles) fresh.setFile(f.uri, f.uri === target.uri ? edited : f.text);
+    assert.deepEqual(key(second), key(fresh.analyze()));
+  });
+
+  test('suggestions look at the whole workspace: a platform and a device in another component', () => {
+    const host = new AnalysisHost();
+    host.setFile(uri('a.iommu'), 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n');
+    host.setFile(uri('b.iommu'), 'platform epyc-b {\n  device nic0 { bdf 0000:01:00.0 }\n}\n');
+    host.setFile(uri('g.iommu'), 'guest vm on epyc-b {\n  assign gpu0\n}\nguest vm2 on epyc-c {\n}\n');
+    const a = host.analyze();
+    const messages = a.findings.get(uri('g.iommu'))!.map((f) => f.message);
+    assert.ok(messages.includes("no device 'gpu0' on platform epyc-b; epyc-a has one"), messages.join('\n'));
+    assert.ok(messages.some((m) => m.startsWith("unknown platform 'epyc-c' (did you mean 'epyc-")), messages.join('\n'));
+    assert.ok(a.stats.components >= 2);
+  });
+
+  test('a timeline device with no guest in play searches every platform: the workspace is modelled as one piece', () => {
+    const host = new AnalysisHost();
+    host.setFile(uri('a.iommu'), 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n');
+    host.setFile(uri('t.iommu'), 'timeline t {\n  config gpu0 command MSE\n}\n');
+    const a = host.analyze();
+    assert.equal(a.stats.components, 1);
+    assert.deepEqual(a.findings.get(uri('t.iommu'))!.map((f) => f.code), []);
+    assert.equal(a.model.references.filter((r) => r.uri === uri('t.iommu')).length, 1, 'gpu0 resolved on epyc-a');
+  });
+});
