@@ -116,31 +116,15 @@ export class AnalysisHost {
   analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES): Analysis {
     const uris = this.uris();
     const findings = new Map<string, Finding[]>();
-    let reparsed = 0;
-    const t0 = performance.now();
     for (const uri of uris) {
       if (isCancelled()) throw new Cancelled();
-      const entry = this.files.get(uri)!;
-      if (!entry.parsed) { entry.parsed = this.parseFile(uri, entry.text); reparsed++; }
-      if (!entry.names) {
-        entry.names = fileNames(entry.parsed.ast);
-        if (entry.names.key !== entry.priorKey) this.partition = undefined;
-        entry.priorKey = undefined;
-      }
-      findings.set(uri, [...entry.parsed.findings]);
+      findings.set(uri, [...this.parsed(uri).findings]);
     }
-    if (!this.partition || !this.names) {
-      const names = uris.map((u) => this.files.get(u)!.names!);
-      this.names = new WorkspaceNames(names);
-      this.namesVersion++;
-      this.partition = components(names).map((group) => group.map((i) => uris[i]!));
-    }
-    const t1 = performance.now();
+    this.ensurePartition(uris);
     const engineKey = ENGINES.filter((e) => engines.has(e)).join(',');
-    const timing = { model: 0, simulate: 0, reused: 0 };
-    let parts = this.runComponents(this.whole ? [uris] : this.partition, engineKey, engines, isCancelled, timing);
+    let parts = this.runComponents(this.whole ? [uris] : this.partition!, engineKey, engines, isCancelled);
     const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
-    if (searched && !this.whole) parts = this.runComponents([uris], engineKey, engines, isCancelled, timing);
+    if (searched && !this.whole) parts = this.runComponents([uris], engineKey, engines, isCancelled);
     this.whole = searched;
 
     const model = mergeModels(parts.map((p) => p.run.model.model));
@@ -152,41 +136,107 @@ export class AnalysisHost {
     const overrides = this.options.severity;
     if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides));
     for (const list of findings.values()) list.sort(compareFindings);
-    const stats = {
-      files: uris.length, parsed: reparsed, components: parts.length, reused: timing.reused,
-      parseMs: t1 - t0, modelMs: timing.model, simulateMs: timing.simulate,
-    };
+    const w = this.work;
+    const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: Math.max(0, parts.length - w.built), parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
+    this.work = { parsed: 0, built: 0, parseMs: 0, modelMs: 0, simulateMs: 0 };
     const asts = new Map(uris.map((u) => [u, this.files.get(u)!.parsed!.ast]));
     return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri), ast: (uri) => asts.get(uri), stats };
   }
 
-  /** Models and simulates each component, reusing what is unchanged; keeps only the runs used. */
-  private runComponents(groups: readonly string[][], engineKey: string, engines: ReadonlySet<Engine>, isCancelled: () => boolean,
-    timing: { model: number; simulate: number; reused: number }): { run: ComponentRun; sim: Simulation }[] {
-    const runs = new Map<string, ComponentRun>();
+  /**
+   * Does part of the next analysis's work until `deadline` (a `performance.now()` time):
+   * parsing, then modelling and simulating the components that need it. True while work
+   * remains. The server calls it in slices between events, so loading a large workspace
+   * does not hold its event loop; `analyze` then finds the work done.
+   */
+  prepare(deadline: number, engines: ReadonlySet<Engine> = ALL_ENGINES): boolean {
+    const uris = this.uris();
+    for (const uri of uris) {
+      const entry = this.files.get(uri)!;
+      if (entry.parsed && entry.names) continue;
+      if (performance.now() > deadline) return true;
+      this.parsed(uri);
+    }
+    this.ensurePartition(uris);
+    if (this.whole) return false; // one piece: nothing to slice
+    const engineKey = ENGINES.filter((e) => engines.has(e)).join(',');
+    for (const group of this.partition!) {
+      if (this.ready(group, engineKey)) continue;
+      if (performance.now() > deadline) return true;
+      this.componentRun(group, engineKey, engines);
+    }
+    return false;
+  }
+
+  /** Work done since the last `analyze` (by it or by `prepare`), for its stats. */
+  private work = { parsed: 0, built: 0, parseMs: 0, modelMs: 0, simulateMs: 0 };
+
+  /** A file's parse (and its names), made now if its text changed. */
+  private parsed(uri: string): { ast: SourceFile; findings: Finding[] } {
+    const entry = this.files.get(uri)!;
+    if (!entry.parsed) {
+      const t = performance.now();
+      entry.parsed = this.parseFile(uri, entry.text);
+      this.work.parsed++;
+      this.work.parseMs += performance.now() - t;
+    }
+    if (!entry.names) {
+      entry.names = fileNames(entry.parsed.ast);
+      if (entry.names.key !== entry.priorKey) this.partition = undefined;
+      entry.priorKey = undefined;
+    }
+    return entry.parsed;
+  }
+
+  /** Splits the workspace anew when a file came, went or changed what it declares or mentions. */
+  private ensurePartition(uris: readonly string[]): void {
+    if (this.partition && this.names) return;
+    const names = uris.map((u) => this.files.get(u)!.names!);
+    this.names = new WorkspaceNames(names);
+    this.namesVersion++;
+    this.partition = components(names).map((group) => group.map((i) => uris[i]!));
+  }
+
+  private reusable(run: ComponentRun | undefined, group: readonly string[]): run is ComponentRun {
+    return !!run && run.asts.every((a, i) => a === this.files.get(group[i]!)!.parsed?.ast)
+      && !(run.model.usedNames && run.namesVersion !== this.namesVersion);
+  }
+
+  private ready(group: readonly string[], engineKey: string): boolean {
+    const run = this.runs.get(group.join('\n'));
+    return this.reusable(run, group) && run.sims.has(engineKey);
+  }
+
+  /** A component's model and simulation: reused when its parses are unchanged, else made and kept. */
+  private componentRun(group: readonly string[], engineKey: string, engines: ReadonlySet<Engine>): { run: ComponentRun; sim: Simulation } {
+    const key = group.join('\n');
+    let run = this.runs.get(key);
+    if (!this.reusable(run, group)) {
+      const t = performance.now();
+      const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
+      run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: buildModel(files, this.names), sims: new Map() };
+      this.runs.set(key, run);
+      this.work.built++;
+      this.work.modelMs += performance.now() - t;
+    }
+    let sim = run.sims.get(engineKey);
+    if (!sim) {
+      const t = performance.now();
+      sim = simulate(run.model.model, engines);
+      run.sims.set(engineKey, sim);
+      this.work.simulateMs += performance.now() - t;
+    }
+    return { run, sim };
+  }
+
+  /** Every component's run; the runs of components that no longer exist are dropped. */
+  private runComponents(groups: readonly string[][], engineKey: string, engines: ReadonlySet<Engine>, isCancelled: () => boolean): { run: ComponentRun; sim: Simulation }[] {
     const out = groups.map((group) => {
       if (isCancelled()) throw new Cancelled();
-      const key = group.join('\n');
-      const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
-      let run = this.runs.get(key);
-      if (!run || run.asts.some((a, i) => a !== files[i]!.ast) || (run.model.usedNames && run.namesVersion !== this.namesVersion)) {
-        const t = performance.now();
-        run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: buildModel(files, this.names), sims: new Map() };
-        timing.model += performance.now() - t;
-      } else {
-        timing.reused++;
-      }
-      runs.set(key, run);
-      let sim = run.sims.get(engineKey);
-      if (!sim) {
-        const t = performance.now();
-        sim = simulate(run.model.model, engines);
-        timing.simulate += performance.now() - t;
-        run.sims.set(engineKey, sim);
-      }
-      return { run, sim };
+      return this.componentRun(group, engineKey, engines);
     });
-    this.runs = runs;
+    const keep = new Set(groups.map((g) => g.join('\n')));
+    for (const key of [...this.runs.keys()]) if (!keep.has(key)) this.runs.delete(key);
     return out;
   }
 

@@ -7,7 +7,7 @@
  */
 import type { Connection } from 'vscode-languageserver';
 import { Cancelled, type Analysis, type AnalysisHost } from '../ide';
-import { ALL_ENGINES, ENGINES } from '../sim';
+import { ALL_ENGINES, ENGINES, type Engine } from '../sim';
 import type { Log } from './log';
 import type { ServerSettings } from './settings';
 
@@ -29,6 +29,8 @@ export interface StatusParams {
 
 /** A run that took this long makes the next one show progress and an `analysing` status. */
 const LONG_RUN_MS = 250;
+/** The longest stretch of background work between two turns of the event loop. */
+const SLICE_MS = 20;
 
 export class Scheduler {
   private generation = 0;
@@ -59,7 +61,10 @@ export class Scheduler {
   schedule(delay = this.settings().debounceMs): void {
     this.generation++;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = undefined; void this.runInBackground(); }, delay);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runInBackground().catch((e: unknown) => this.log.error(`analysis failed: ${(e as Error).stack ?? e}`));
+    }, delay);
   }
 
   /** The analysis of the current text, running it now if a file changed (requests answer from it). */
@@ -74,22 +79,42 @@ export class Scheduler {
   private async runInBackground(): Promise<void> {
     if (!this.stale && !this.wantFull && this.last) return; // a request already analysed this text
     const mine = ++this.generation;
-    if (this.lastMs < LONG_RUN_MS) { this.runNow(mine); return; }
-    // A long run blocks the event loop: announce it first and let the messages go out.
-    this.status('analysing', `analysing ${this.host.uris().length} files`);
-    const progress = await this.connection.window.createWorkDoneProgress();
-    progress.begin('IOMMU Lens', undefined, `Analysing ${this.host.uris().length} files`);
-    await new Promise((resolve) => setImmediate(resolve));
+    const engines = this.engines();
+    // The first run (loading the workspace) or one like a long last run: announce it.
+    const long = !this.last || this.lastMs >= LONG_RUN_MS;
+    let progress: Awaited<ReturnType<Connection['window']['createWorkDoneProgress']>> | undefined;
+    if (long) {
+      this.status('analysing', `analysing ${this.host.uris().length} files`);
+      // A client that cannot show progress gets none; the analysis goes on regardless.
+      progress = await this.connection.window.createWorkDoneProgress().catch(() => undefined);
+      progress?.begin('IOMMU Lens', undefined, `Analysing ${this.host.uris().length} files`);
+    }
     try {
+      // Slices of parsing and modelling, yielding between them: edits, hovers and
+      // cancellation are served while a large workspace loads.
+      try {
+        while (mine === this.generation && this.host.prepare(performance.now() + SLICE_MS, engines)) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } catch (e) {
+        // runNow does the same work again and reports the failure with its status.
+        this.log.debug(() => `preparing the analysis failed: ${(e as Error).message}`);
+      }
       if (mine === this.generation) this.runNow(mine);
     } finally {
-      progress.done();
+      progress?.done();
     }
   }
 
+  /** Every engine when something asks for a full run, else those chosen for typing. */
+  private engines(): ReadonlySet<Engine> {
+    const typing = this.settings().checksWhileTyping;
+    return this.wantFull || typing.size === ENGINES.length ? ALL_ENGINES : typing;
+  }
+
   private runNow(mine: number): void {
-    const full = this.wantFull || this.settings().checksWhileTyping.size === ENGINES.length;
-    const engines = full ? ALL_ENGINES : this.settings().checksWhileTyping;
+    const engines = this.engines();
+    const full = engines.size === ENGINES.length;
     const started = performance.now();
     try {
       this.stale = false;
