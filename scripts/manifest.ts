@@ -53,8 +53,8 @@ export function generatedSettings(): Json {
       items: { type: 'string', enum: [...ENGINES], enumDescriptions: ENGINES.map((e) => ENGINE_DESCRIPTIONS[e]) },
       uniqueItems: true,
       default: [...ENGINES],
-      markdownDescription: 'The checks run on every edit. The others run when a file is opened or saved; until then their findings stay as of the last save '
-        + '(and are hidden in a file edited since). Syntax and names are always checked.',
+      markdownDescription: 'The checks run on every edit. The others run when a file is opened or saved: until then their findings stay as of that last full run, '
+        + 'except among the files linked by names to an edited one, where they are hidden. Syntax and names are always checked.',
     },
   };
 }

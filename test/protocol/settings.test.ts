@@ -23,7 +23,9 @@ describe('settings, status and log over stdio', () => {
   let client: Client;
 
   before(async () => {
+    // Seed 001, and seed 002 beside it as another component.
     cpSync(join(import.meta.dirname, '..', '..', 'examples', 'seed-001-tdisp-sev-tio'), dir, { recursive: true });
+    cpSync(join(import.meta.dirname, '..', '..', 'examples', 'seed-002-arm-msi-migration'), join(dir, 'seed-002'), { recursive: true });
     client = new Client();
     await client.conn.sendRequest(InitializeRequest.type, {
       processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
@@ -69,11 +71,13 @@ describe('settings, status and log over stdio', () => {
       textDocument: { uri, version: 2 }, contentChanges: [{ text: `${text}// typing\n` }],
     });
     await client.until(() => !client.codes(uri).includes('tdisp-bme-quirk'), 'the timeline finding to leave the edited file');
-    assert.ok(client.codes(uriOf('timelines/pf-reset.iommu')).includes('tdisp-vf-reset'), 'an unchanged file keeps its timeline findings');
+    await client.until(() => !client.codes(uriOf('timelines/pf-reset.iommu')).includes('tdisp-vf-reset'), 'the rest of its component to lose them too');
+    assert.ok(client.codes(uriOf('seed-002/timelines/evacuate-vm-db.iommu')).includes('ram-over-reserved'), 'another component keeps its timeline findings');
     await client.until(() => JSON.stringify(client.statuses.at(-1)?.['skipped']) === JSON.stringify(['timelines', 'firmware', 'xen', 'cmdqv']), 'a status naming the skipped checks');
 
     await client.conn.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     await client.diagnostic(uri, 'tdisp-bme-quirk');
+    await client.diagnostic(uriOf('timelines/pf-reset.iommu'), 'tdisp-vf-reset');
   });
 
   test('a configuration change applies new severities at once', async () => {

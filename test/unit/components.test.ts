@@ -92,4 +92,16 @@ describe('components', () => {
     assert.deepEqual(a.findings.get(uri('t.iommu'))!.map((f) => f.code), []);
     assert.equal(a.model.references.filter((r) => r.uri === uri('t.iommu')).length, 1, 'gpu0 resolved on epyc-a');
   });
+
+  test('merged maps list declarations in file order, as modelling in one piece does', () => {
+    const files = { 'a.iommu': 'guest g on pz {\n}\n', 'z.iommu': 'platform pz {\n}\n', 'b.iommu': 'platform pb {\n}\nguest h on pb {\n}\n', 'c.iommu': 'timeline t {\n  start nosuch\n}\n' };
+    const host = new AnalysisHost();
+    for (const [name, text] of Object.entries(files)) host.setFile(uri(name), text);
+    const a = host.analyze();
+    assert.equal(a.stats.components, 3);
+    const whole = buildModel(Object.entries(files).map(([name, text]) => ({ uri: uri(name), ast: parse(text) }))).model;
+    assert.deepEqual([...a.model.platforms.keys()], [...whole.platforms.keys()]);
+    assert.deepEqual([...a.model.platforms.keys()], ['pb', 'pz']);
+    assert.deepEqual([...a.sim.guests.keys()].map((g) => g.sym.name), ['g', 'h']);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The user's settings in the engine: severity per code, and the checks left out while
- * typing (their findings stay as of the last full run where nothing they point at
- * changed). Uses the seed-001 workspace: its timelines engine finds the BME quirk.
+ * typing (their findings stay as of the last full run in every component without an
+ * edit). Uses seed 001 (its timelines engine finds the BME quirk) beside seed 002.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -12,9 +12,11 @@ import { readSettings } from '../../server/src/lsp/settings';
 import { ALL_ENGINES, ENGINES } from '../../server/src/sim';
 import { uri } from '../helpers';
 
-const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-001-tdisp-sev-tio');
-const STOCK = uri('timelines/stock-driver.iommu');
-const PF_RESET = uri('timelines/pf-reset.iommu');
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
+const STOCK = uri('seed-001-tdisp-sev-tio/timelines/stock-driver.iommu');
+const PF_RESET = uri('seed-001-tdisp-sev-tio/timelines/pf-reset.iommu');
+/** Another component: seed 002's hosts share nothing with seed 001's. */
+const EVACUATE = uri('seed-002-arm-msi-migration/timelines/evacuate-vm-db.iommu');
 
 function seedHost(): AnalysisHost {
   const host = new AnalysisHost();
@@ -22,7 +24,9 @@ function seedHost(): AnalysisHost {
     const p = join(dir, n);
     return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
   });
-  for (const p of walk(SEED)) host.setFile(uri(relative(SEED, p)), readFileSync(p, 'utf8'));
+  for (const seed of ['seed-001-tdisp-sev-tio', 'seed-002-arm-msi-migration']) {
+    for (const p of walk(join(EXAMPLES, seed))) host.setFile(uri(relative(EXAMPLES, p)), readFileSync(p, 'utf8'));
+  }
   return host;
 }
 
@@ -41,7 +45,7 @@ describe('checks left out while typing', () => {
     assert.equal(only.findings.get(STOCK)!.length, 0, 'no full run yet: nothing to carry');
   });
 
-  test('findings of a left-out engine are carried while their files are unchanged, dropped in an edited file, back on a full run', () => {
+  test('a left-out engine still counts in components unchanged since a full run, not in the edited one, and is back on a full run', () => {
     const host = seedHost();
     const full = host.analyze();
     const typing = new Set(['vfio', 'pools'] as const);
@@ -50,8 +54,11 @@ describe('checks left out while typing', () => {
     const text = host.text(STOCK)!;
     host.setFile(STOCK, `${text}// an edit\n`);
     const edited = host.analyze(undefined, typing);
-    assert.ok(!codesIn(edited, STOCK).includes('tdisp-bme-quirk'), 'the edited file loses the timeline findings until the next full run');
-    assert.deepEqual(codesIn(edited, PF_RESET), codesIn(full, PF_RESET), 'an unchanged file keeps them');
+    assert.ok(!codesIn(edited, STOCK).includes('tdisp-bme-quirk'), 'the edited component loses its timeline findings until the next full run');
+    assert.ok(!codesIn(edited, PF_RESET).includes('tdisp-vf-reset'), 'in every file of that component: they may depend on the edit');
+    assert.ok(codesIn(full, EVACUATE).includes('ram-over-reserved'));
+    assert.deepEqual(codesIn(edited, EVACUATE), codesIn(full, EVACUATE), 'another component keeps them');
+    assert.ok(edited.sim.timelines.size > 0, 'and its timelines stay replayed for hovers');
     assert.ok(codesIn(host.analyze(), STOCK).includes('tdisp-bme-quirk'), 'a full run finds them again');
   });
 });

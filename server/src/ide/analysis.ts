@@ -49,9 +49,6 @@ interface FileEntry {
   lines?: LineIndex;
 }
 
-/** What the last run with every engine found, and the texts it saw. */
-interface FullRun { byEngine: ReadonlyMap<Engine, readonly Finding[]>; texts: ReadonlyMap<string, string> }
-
 /** A component modelled (and simulated per engine set), reusable while its parses are the same. */
 interface ComponentRun {
   asts: readonly SourceFile[];
@@ -60,9 +57,11 @@ interface ComponentRun {
   sims: Map<string, Simulation>;
 }
 
+const keyOf = (engines: ReadonlySet<Engine>) => ENGINES.filter((e) => engines.has(e)).join(',');
+const FULL_KEY = keyOf(ALL_ENGINES);
+
 export class AnalysisHost {
   private readonly files = new Map<string, FileEntry>();
-  private lastFull: FullRun | undefined;
   /** The workspace split into components (uris), and the names of all its files. */
   private partition: string[][] | undefined;
   private names: WorkspaceNames | undefined;
@@ -109,9 +108,9 @@ export class AnalysisHost {
    * Parses what changed, then resolves and checks the whole workspace with the given
    * engines, component by component (ide/components.ts): a component whose files all
    * kept their parse reuses its model and simulation. The engines left out (the user's
-   * `checksWhileTyping`) keep the findings of the last run that had them all, wherever
-   * every file such a finding points into is unchanged since; in edited files they
-   * reappear at the next full run (on save).
+   * `checksWhileTyping`) still count in every component unchanged since a run with all of
+   * them; in a component with an edited file they run again at the next full run (on
+   * open or save).
    */
   analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES): Analysis {
     const uris = this.uris();
@@ -121,7 +120,7 @@ export class AnalysisHost {
       findings.set(uri, [...this.parsed(uri).findings]);
     }
     this.ensurePartition(uris);
-    const engineKey = ENGINES.filter((e) => engines.has(e)).join(',');
+    const engineKey = keyOf(engines);
     let parts = this.runComponents(this.whole ? [uris] : this.partition!, engineKey, engines, isCancelled);
     const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
     if (searched && !this.whole) parts = this.runComponents([uris], engineKey, engines, isCancelled);
@@ -131,8 +130,6 @@ export class AnalysisHost {
     const sim = mergeSimulations(parts.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })), engines);
     for (const p of parts) for (const f of p.run.model.findings) findings.get(f.uri)?.push(f);
     for (const f of sim.findings) findings.get(f.uri)?.push(f);
-    if (engines.size === ENGINES.length) this.lastFull = { byEngine: sim.byEngine, texts: new Map(uris.map((u) => [u, this.files.get(u)!.text])) };
-    else for (const f of this.carried(engines)) findings.get(f.uri)?.push(f);
     const overrides = this.options.severity;
     if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides));
     for (const list of findings.values()) list.sort(compareFindings);
@@ -159,7 +156,7 @@ export class AnalysisHost {
     }
     this.ensurePartition(uris);
     if (this.whole) return false; // one piece: nothing to slice
-    const engineKey = ENGINES.filter((e) => engines.has(e)).join(',');
+    const engineKey = keyOf(engines);
     for (const group of this.partition!) {
       if (this.ready(group, engineKey)) continue;
       if (performance.now() > deadline) return true;
@@ -204,7 +201,7 @@ export class AnalysisHost {
 
   private ready(group: readonly string[], engineKey: string): boolean {
     const run = this.runs.get(group.join('\n'));
-    return this.reusable(run, group) && run.sims.has(engineKey);
+    return this.reusable(run, group) && (run.sims.has(FULL_KEY) || run.sims.has(engineKey));
   }
 
   /** A component's model and simulation: reused when its parses are unchanged, else made and kept. */
@@ -219,7 +216,9 @@ export class AnalysisHost {
       this.work.built++;
       this.work.modelMs += performance.now() - t;
     }
-    let sim = run.sims.get(engineKey);
+    // A component unchanged since a run with every engine keeps that simulation: the engines
+    // left out while typing are then still exact there, for findings and hovers alike.
+    let sim = run.sims.get(FULL_KEY) ?? run.sims.get(engineKey);
     if (!sim) {
       const t = performance.now();
       sim = simulate(run.model.model, engines);
@@ -238,16 +237,6 @@ export class AnalysisHost {
     const keep = new Set(groups.map((g) => g.join('\n')));
     for (const key of [...this.runs.keys()]) if (!keep.has(key)) this.runs.delete(key);
     return out;
-  }
-
-  /** The last full run's findings of the engines not in `engines` whose files are all unchanged. */
-  private carried(engines: ReadonlySet<Engine>): Finding[] {
-    const full = this.lastFull;
-    if (!full) return [];
-    const unchanged = (uri: string) => full.texts.get(uri) === this.files.get(uri)?.text;
-    const keeps = (f: Finding) => unchanged(f.uri) && f.related.every((r) => unchanged(r.uri))
-      && (f.trace ?? []).every((r) => unchanged(r.uri)) && f.fixes.every((x) => x.edits.every((e) => unchanged(e.uri)));
-    return ENGINES.filter((e) => !engines.has(e)).flatMap((e) => (full.byEngine.get(e) ?? []).filter(keeps));
   }
 
   private parseFile(uri: string, text: string): { ast: SourceFile; findings: Finding[] } {

@@ -39,6 +39,8 @@ export class Scheduler {
   private lastMs = 0;
   /** A file changed since the last complete run. */
   private stale = true;
+  /** The last run failed: `last` is older than the text. */
+  private failed = false;
   /** Something since the last full run asks for every engine (open, save, disk, settings). */
   private wantFull = true;
   private readonly counts: Omit<StatusParams, 'state' | 'ms' | 'skipped' | 'message'> = { files: 0, errors: 0, warnings: 0, information: 0, hints: 0 };
@@ -74,7 +76,7 @@ export class Scheduler {
   }
 
   /** The last analysis if no file changed since (no run is started). */
-  settled(): Analysis | undefined { return this.stale ? undefined : this.last; }
+  settled(): Analysis | undefined { return this.stale || this.failed ? undefined : this.last; }
 
   private async runInBackground(): Promise<void> {
     if (!this.stale && !this.wantFull && this.last) return; // a request already analysed this text
@@ -118,6 +120,7 @@ export class Scheduler {
     const started = performance.now();
     try {
       this.stale = false;
+      this.failed = false;
       const a = this.host.analyze(() => mine !== this.generation, engines);
       if (full) this.wantFull = false;
       this.last = a;
@@ -132,8 +135,9 @@ export class Scheduler {
       this.count(a);
       this.status('ready');
     } catch (e) {
-      this.stale = true;
-      if (e instanceof Cancelled) { this.log.debug(() => 'analysis cancelled by a newer edit'); return; }
+      if (e instanceof Cancelled) { this.stale = true; this.log.debug(() => 'analysis cancelled by a newer edit'); return; }
+      // A failure is not retried by every request: the next change runs it again.
+      this.failed = true;
       this.log.error(`analysis failed: ${(e as Error).stack ?? e}`);
       this.status('failed', (e as Error).message);
     }

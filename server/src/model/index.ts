@@ -5,4 +5,4 @@ export * from './numbers';
 export * from './types';
 export { buildModel, type ParsedFile, type ModelResult } from './resolve';
 export { fileNames, WorkspaceNames, type FileNames } from './workspaceNames';
-export { mergeModels } from './merge';
+export { inDeclarationOrder, mergeModels } from './merge';

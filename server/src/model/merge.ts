@@ -1,23 +1,36 @@
 /**
  * One model from the models of a workspace's components (ide/components.ts). Components
- * share no global names, so their maps never collide; they are joined in component order.
+ * share no global names, so their maps never collide. Each map is put back in declaration
+ * order (file, then position), the order modelling the workspace as one piece gives, which
+ * hovers, completion and quick fixes list things in.
  */
-import type { Model } from './types';
+import type { Model, Sym } from './types';
+
+/** The entries of several maps, in declaration order of the symbol each entry names. */
+export function inDeclarationOrder<K, V>(maps: readonly Map<K, V>[], symOf: (key: K, value: V) => Sym): Map<K, V> {
+  const entries = maps.flatMap((m) => [...m]);
+  entries.sort(([ka, va], [kb, vb]) => {
+    const a = symOf(ka, va), b = symOf(kb, vb);
+    return a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : a.span.start - b.span.start;
+  });
+  return new Map(entries);
+}
+
+const ownSym = <V extends { sym: Sym }>(_: string, v: V) => v.sym;
 
 export function mergeModels(models: readonly Model[]): Model {
   if (models.length === 1) return models[0]!;
   const m: Model = {
-    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
-    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [], unresolved: [],
+    platforms: inDeclarationOrder(models.map((x) => x.platforms), ownSym),
+    guests: inDeclarationOrder(models.map((x) => x.guests), ownSym),
+    pools: inDeclarationOrder(models.map((x) => x.pools), ownSym),
+    timelines: inDeclarationOrder(models.map((x) => x.timelines), ownSym),
+    firmwares: inDeclarationOrder(models.map((x) => x.firmwares), ownSym),
+    xens: inDeclarationOrder(models.map((x) => x.xens), ownSym),
+    vintfs: inDeclarationOrder(models.map((x) => x.vintfs), ownSym),
+    comments: new Map(), commands: [], symbols: [], references: [], unresolved: [],
   };
   for (const x of models) {
-    for (const [k, v] of x.platforms) m.platforms.set(k, v);
-    for (const [k, v] of x.guests) m.guests.set(k, v);
-    for (const [k, v] of x.pools) m.pools.set(k, v);
-    for (const [k, v] of x.timelines) m.timelines.set(k, v);
-    for (const [k, v] of x.firmwares) m.firmwares.set(k, v);
-    for (const [k, v] of x.xens) m.xens.set(k, v);
-    for (const [k, v] of x.vintfs) m.vintfs.set(k, v);
     for (const [k, v] of x.comments) m.comments.set(k, v);
     for (const c of x.commands) m.commands.push(c);
     for (const s of x.symbols) m.symbols.push(s);

@@ -31,7 +31,15 @@ export function fileNames(ast: A.SourceFile): FileNames {
   for (const d of ast.decls) {
     if (!('name' in d) || !d.name || !GLOBAL_KINDS.has(d.kind)) continue;
     globals.push({ kind: d.kind as GlobalKind, name: d.name.text });
-    if (d.kind === 'platform') for (const item of d.items) if (item.kind === 'device' && item.name) devices.push({ platform: d.name.text, device: item.name.text });
+    if (d.kind === 'platform') {
+      // A device counts only as the first member of its name (the model rejects later ones).
+      const members = new Set<string>();
+      for (const item of d.items) {
+        if (!('name' in item) || !item.name) continue;
+        if (item.kind === 'device' && !members.has(item.name.text)) devices.push({ platform: d.name.text, device: item.name.text });
+        members.add(item.name.text);
+      }
+    }
     if (d.kind === 'xen') for (const item of d.items) if (item.kind === 'dom0') domains.push('dom0'); else if (item.kind === 'domain' && item.name) domains.push(item.name.text);
   }
   const words = new Set<string>();
