@@ -9,16 +9,14 @@
 // Without Chromium (and no root to install it) the suite is skipped with exit 0, except under
 // CI=true, where a missing prerequisite is a failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { CHROMIUM_ARGS, CI, cleanEnv, copyExamples, freePort } from './harness.mjs';
 import { CACHE, MissingPrerequisite, ROOT, setup } from './setup.mjs';
 
 const argv = process.argv.slice(2);
 const NO_PACKAGE = argv.includes('--no-package');
 const FILTER = argv.find((a) => !a.startsWith('--')) ?? '';
-const CI = /^(1|true)$/i.test(process.env.CI ?? '');
 const SCREENSHOTS = join(ROOT, 'test', 'e2e', 'screenshots');
 const RUN_DIR = join(CACHE, 'run');
 const VSIX = join(ROOT, 'iommu-lens.vsix');
@@ -37,13 +35,9 @@ const started = Date.now();
 const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 const log = (msg) => console.log(`[e2e ${secs(started)}] ${msg}`);
 
-/** The environment with nothing of an outer npm run or VS Code terminal, and no PATH entry into the cache. */
+/** cleanEnv() without PATH entries into the cache: the machine's own node builds the package. */
 function baseEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm_(config|package|lifecycle)_|VSCODE_)/i.test(k) || k === 'INIT_CWD' || k === 'ELECTRON_RUN_AS_NODE') continue;
-    env[k] = v;
-  }
+  const env = cleanEnv();
   env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !p.startsWith(CACHE)).join(delimiter);
   return env;
 }
@@ -59,17 +53,6 @@ function buildVsix() {
   if (!existsSync(VSIX) || statSync(VSIX).mtimeMs < t0 - 1000) throw new Error(`npm run package did not write ${VSIX}`);
   const packed = r.stdout.split('\n').find((l) => l.includes('Packaged:'));
   log(`packaged in ${secs(t0)}${packed ? `: ${packed.trim()}` : ''}`);
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
 }
 
 /** code-server's own files (config, user data, extensions, logs) all under RUN_DIR, nothing in ~. */
@@ -155,8 +138,6 @@ function stopCodeServer(server) {
 }
 
 // ---- the workbench, driven through the keyboard and mouse as a user would ----
-
-class Skip extends Error {}
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -367,7 +348,6 @@ const scenarios = [
     name: 'status bar shows the analysis',
     shot: 'status-bar',
     async run(wb) {
-      if (!existsSync(join(ROOT, 'client', 'src', 'status.ts'))) throw new Skip('client/src/status.ts does not exist: the extension has no status-bar item');
       await wb.open(ANALYTICS);
       await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
       const item = wb.page.locator('#workbench\\.parts\\.statusbar .statusbar-item[id$="iommuLens.status"]');
@@ -416,9 +396,7 @@ async function main() {
   mkdirSync(SCREENSHOTS, { recursive: true });
   for (const f of readdirSync(SCREENSHOTS)) if (f.endsWith('.png')) rmSync(join(SCREENSHOTS, f));
   // The quick fix edits files: the workbench gets a copy of examples/ (named so, for the screenshots).
-  const scratch = mkdtempSync(join(tmpdir(), 'iommu-lens-e2e-'));
-  const folder = join(scratch, 'examples');
-  cpSync(join(ROOT, 'examples'), folder, { recursive: true });
+  const { dir: scratch, folder } = copyExamples('iommu-lens-e2e-');
 
   const { chromium } = await import('playwright-core');
   let server;
@@ -440,7 +418,7 @@ async function main() {
     browser = await chromium.launch({
       executablePath: tools.chromium,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     const page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (e) => log(`  page error: ${e.message}`));
@@ -459,9 +437,8 @@ async function main() {
         await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}.png`) });
         results.push({ name: s.name, status: 'pass', time: secs(t0) });
       } catch (e) {
-        const skip = e instanceof Skip;
-        if (!skip) await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}-FAILED.png`) }).catch(() => {});
-        results.push({ name: s.name, status: skip ? 'skip' : 'FAIL', time: secs(t0), why: e instanceof Error ? e.message : String(e) });
+        await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}-FAILED.png`) }).catch(() => {});
+        results.push({ name: s.name, status: 'FAIL', time: secs(t0), why: e instanceof Error ? e.message : String(e) });
       }
       log(`  ${results.at(-1).status} (${results.at(-1).time})${results.at(-1).why ? `: ${results.at(-1).why}` : ''}`);
     }
@@ -473,7 +450,7 @@ async function main() {
   console.log('\nend-to-end results:');
   for (const r of results) console.log(`  ${r.status.padEnd(4)} ${r.name} (${r.time})${r.why ? `\n         ${r.why.split('\n').join('\n         ')}` : ''}`);
   const failed = results.filter((r) => r.status === 'FAIL').length;
-  console.log(`${results.length} scenarios: ${results.filter((r) => r.status === 'pass').length} passed, ${failed} failed, ${results.filter((r) => r.status === 'skip').length} skipped; screenshots in ${SCREENSHOTS}; total ${secs(started)}`);
+  console.log(`${results.length} scenarios: ${results.filter((r) => r.status === 'pass').length} passed, ${failed} failed; screenshots in ${SCREENSHOTS}; total ${secs(started)}`);
   if (failed) console.log(`logs of the failed run: ${join(RUN_DIR, 'code-server.log')} and ${join(RUN_DIR, 'user-data', 'logs')} (extension host, language server)`);
   return failed || results.length < selected.length ? 1 : 0;
 }

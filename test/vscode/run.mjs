@@ -12,12 +12,12 @@
 //   If none of these can be had, the run is skipped with one line saying why, and exits 0
 //   (under CI=true it fails instead).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CI, cleanEnv, copyExamples, freePort } from '../e2e/harness.mjs';
+import { setup } from '../e2e/setup.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SUITE = join(ROOT, 'test', 'vscode', 'suite');
@@ -62,13 +62,6 @@ async function bundleSuite() {
   // The repository's package.json says "type": "module"; these files are CommonJS.
   writeFileSync(join(OUT, 'package.json'), '{ "type": "commonjs" }\n');
   return join(OUT, 'index.js');
-}
-
-/** A fresh copy of examples/, so quick fixes and unsaved edits never touch the checkout. */
-function copyExamples() {
-  const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-vscode-'));
-  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
-  return { dir, folder: join(dir, 'examples') };
 }
 
 /** Any HTTP answer from the update service within 3 s counts; DNS failures and timeouts do not. */
@@ -117,25 +110,6 @@ async function runElectron(workspace, testsPath, download) {
   }
 }
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** The environment without an outer npm run's or VS Code terminal's variables, which would leak into the server. */
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm_(config|package|lifecycle)_|VSCODE_)/i.test(k) || k === 'INIT_CWD' || k === 'ELECTRON_RUN_AS_NODE') continue;
-    env[k] = v;
-  }
-  return env;
-}
-
 /**
  * The VS Code server that code-server bundles, started directly: code-server's own command line
  * rejects --enable-smoke-test-driver, and a built workbench reads extensionDevelopmentPath and
@@ -146,12 +120,8 @@ function cleanEnv() {
 async function runCodeServer(workspace) {
   let prereq;
   try {
-    const e2e = join(ROOT, 'test', 'e2e', 'setup.mjs');
-    if (!existsSync(e2e)) skip(`no VS Code available: neither an Electron VS Code nor ${e2e} to install code-server`);
-    const { setup } = await import(e2e);
     prereq = setup({ log });
   } catch (e) {
-    if (e instanceof Skip) throw e;
     skip(`no VS Code available: code-server could not be set up: ${e instanceof Error ? e.message : e}`);
   }
   const serverMain = resolve(prereq.codeServerEntry, '../../../lib/vscode/out/server-main.js');
@@ -184,7 +154,7 @@ async function runCodeServer(workspace) {
 
     browser = await chromium.launch({
       executablePath: prereq.chromium,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: CHROMIUM_ARGS,
     });
     const page = await browser.newPage();
     let onExit;
@@ -219,7 +189,7 @@ async function main() {
   const testsPath = await bundleSuite();
   rmSync(RUN, { recursive: true, force: true });
   mkdirSync(RUN, { recursive: true });
-  const workspace = copyExamples();
+  const workspace = copyExamples('iommu-lens-vscode-');
   let code;
   try {
     const exe = process.env.VSCODE_EXECUTABLE_PATH;
@@ -238,7 +208,7 @@ async function main() {
   } catch (e) {
     if (!(e instanceof Skip)) throw e;
     // CI has the code-server fallback installed by .ci/run's machine; not having it there is a failure.
-    if (/^(1|true)$/i.test(process.env.CI ?? '')) throw new Error(`no VS Code under CI: ${e.message}`);
+    if (CI) throw new Error(`no VS Code under CI: ${e.message}`);
     console.log(`test:vscode skipped: ${e.message} (${SKIP_HINT})`);
     return 0;
   } finally {
