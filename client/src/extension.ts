@@ -16,10 +16,7 @@ function settings(): unknown {
   return JSON.parse(JSON.stringify(workspace.getConfiguration('iommuLens')));
 }
 
-/** What the extension offers other extensions and its own tests. */
-export interface Api { status(): { state: string; errors: number; warnings: number } | undefined }
-
-export async function activate(context: ExtensionContext): Promise<Api> {
+export async function activate(context: ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.cjs'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -44,7 +41,6 @@ export async function activate(context: ExtensionContext): Promise<Api> {
     commands.registerCommand('iommuLens.showAddressMap', () => { if (client) AddressMapView.show(client); }),
   );
   await client.start();
-  return { status: () => status.state };
 }
 
 export async function deactivate(): Promise<void> {

@@ -26,7 +26,6 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export class StatusItem implements Disposable {
   private readonly item: StatusBarItem;
   private readonly disposables: Disposable[] = [];
-  private last: ServerStatus | undefined;
 
   constructor(client: LanguageClient) {
     this.item = window.createStatusBarItem('iommuLens.status', StatusBarAlignment.Left, 10);
@@ -45,7 +44,6 @@ export class StatusItem implements Disposable {
   }
 
   private update(s: ServerStatus): void {
-    this.last = s;
     if (s.state === 'analysing') {
       this.show('$(sync~spin) IOMMU Lens', s.message ?? 'Analysing');
       return;
@@ -76,9 +74,6 @@ export class StatusItem implements Disposable {
     if (!doc || doc.languageId === 'iommu') this.item.show();
     else this.item.hide();
   }
-
-  /** The last status the server sent (tests read it). */
-  get state(): ServerStatus | undefined { return this.last; }
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();

@@ -64,13 +64,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const setFile = (uri: string, text: string, full = true) => { if (host.setFile(uri, text)) scheduler.changed(full); };
   const removeFile = (uri: string) => { host.removeFile(uri); scheduler.changed(true); };
 
-  const applySettings = (raw: unknown) => {
+  /** The settings last applied, as JSON: the client sends them at start and again after `initialized`. */
+  let appliedJson: string | undefined;
+  /** Applies new settings; false when they are the ones already applied. */
+  const applySettings = (raw: unknown): boolean => {
+    const json = JSON.stringify(raw ?? {});
+    if (json === appliedJson) return false;
+    appliedJson = json;
     const r = readSettings(raw);
     settings = r.settings;
     log.level = settings.logLevel;
     for (const p of r.problems) log.warn(`settings: ${p}`);
     host.setOptions({ maxFileSize: settings.maxFileSize, severity: settings.severity });
     scheduler.changed(true);
+    return true;
   };
 
   /** Requests (hover, code actions) answer from the current text: analyse first if needed. */
@@ -136,7 +143,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   connection.onDidChangeConfiguration((change) => {
     const s = (change.settings as { iommuLens?: unknown } | undefined)?.iommuLens;
-    if (s) { applySettings(s); schedule(0); }
+    if (s && applySettings(s)) schedule(0);
   });
 
   connection.onHover((params) => {
