@@ -83,18 +83,20 @@ export class AnalysisHost {
   setFile(uri: string, text: string): boolean {
     const prior = this.files.get(uri);
     if (prior && prior.text === text) return false;
-    if (!prior) this.partition = undefined;
+    if (!prior) { this.partition = undefined; this.sortedUris = undefined; }
     this.files.set(uri, { text, priorKey: prior?.names?.key ?? prior?.priorKey });
     return true;
   }
 
   removeFile(uri: string): void {
-    if (this.files.delete(uri)) this.partition = undefined;
+    if (this.files.delete(uri)) { this.partition = undefined; this.sortedUris = undefined; }
   }
 
   hasFile(uri: string): boolean { return this.files.has(uri); }
 
-  uris(): string[] { return [...this.files.keys()].sort(); }
+  /** Every file's uri, sorted (kept until a file comes or goes: analyses and slices ask often). */
+  uris(): readonly string[] { return (this.sortedUris ??= [...this.files.keys()].sort()); }
+  private sortedUris: string[] | undefined;
 
   text(uri: string): string | undefined { return this.files.get(uri)?.text; }
 
@@ -121,9 +123,9 @@ export class AnalysisHost {
     }
     this.ensurePartition(uris);
     const engineKey = keyOf(engines);
-    let parts = this.runComponents(this.whole ? [uris] : this.partition!, engineKey, engines, isCancelled);
+    let parts = this.runComponents(this.whole ? [[...uris]] : this.partition!, engineKey, engines, isCancelled);
     const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
-    if (searched && !this.whole) parts = this.runComponents([uris], engineKey, engines, isCancelled);
+    if (searched && !this.whole) parts = this.runComponents([[...uris]], engineKey, engines, isCancelled);
     this.whole = searched;
 
     const model = mergeModels(parts.map((p) => p.run.model.model));

@@ -22,7 +22,7 @@ export interface StatusParams {
   hints: number;
   /** Duration of the last run (ms). */
   ms: number;
-  /** Engines left out of the last run (`checksWhileTyping`); their findings are as of the last save. */
+  /** Engines left out of the last run (`checksWhileTyping`): in edited components they wait for the next full run. */
   skipped: string[];
   message?: string;
 }
@@ -86,10 +86,11 @@ export class Scheduler {
     const long = !this.last || this.lastMs >= LONG_RUN_MS;
     let progress: Awaited<ReturnType<Connection['window']['createWorkDoneProgress']>> | undefined;
     if (long) {
-      this.status('analysing', `analysing ${this.host.uris().length} files`);
+      const files = this.host.uris().length;
+      this.status('analysing', `analysing ${files} files`);
       // A client that cannot show progress gets none; the analysis goes on regardless.
       progress = await this.connection.window.createWorkDoneProgress().catch(() => undefined);
-      progress?.begin('IOMMU Lens', undefined, `Analysing ${this.host.uris().length} files`);
+      progress?.begin('IOMMU Lens', undefined, `Analysing ${files} files`);
     }
     try {
       // Slices of parsing and modelling, yielding between them: edits, hovers and

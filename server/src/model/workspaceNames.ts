@@ -63,33 +63,30 @@ function collectWords(node: unknown, out: Set<string>): void {
 
 /** The names of a whole workspace, for suggestions that look beyond a component. */
 export class WorkspaceNames {
-  private readonly globals = new Map<GlobalKind, string[]>();
+  // Sets keep file order and drop repeats in constant time: a fleet has tens of thousands of names.
+  private readonly globals = new Map<GlobalKind, Set<string>>();
   private readonly domainNames: string[] = [];
-  private readonly deviceOwners = new Map<string, string[]>();
+  private readonly deviceOwners = new Map<string, Set<string>>();
 
   constructor(files: Iterable<FileNames>) {
+    const add = <K>(map: Map<K, Set<string>>, key: K, name: string) => {
+      const set = map.get(key);
+      if (set) set.add(name); else map.set(key, new Set([name]));
+    };
     for (const f of files) {
-      for (const g of f.globals) {
-        const list = this.globals.get(g.kind) ?? [];
-        if (!list.includes(g.name)) list.push(g.name);
-        this.globals.set(g.kind, list);
-      }
+      for (const g of f.globals) add(this.globals, g.kind, g.name);
       this.domainNames.push(...f.domains);
-      for (const d of f.devices) {
-        const owners = this.deviceOwners.get(d.device) ?? [];
-        if (!owners.includes(d.platform)) owners.push(d.platform);
-        this.deviceOwners.set(d.device, owners);
-      }
+      for (const d of f.devices) add(this.deviceOwners, d.device, d.platform);
     }
   }
 
   /** Declared global names of these kinds, in file order. */
   globalsOf(kinds: readonly SymbolKind[]): string[] {
-    return kinds.flatMap((k) => this.globals.get(k as GlobalKind) ?? []);
+    return kinds.flatMap((k) => [...(this.globals.get(k as GlobalKind) ?? [])]);
   }
 
   domains(): readonly string[] { return this.domainNames; }
 
   /** The platforms (by name) that declare a device of this name. */
-  platformsWithDevice(device: string): readonly string[] { return this.deviceOwners.get(device) ?? []; }
+  platformsWithDevice(device: string): readonly string[] { return [...(this.deviceOwners.get(device) ?? [])]; }
 }
