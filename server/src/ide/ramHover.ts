@@ -6,7 +6,7 @@
  * join (or try to join) the guest's container, and what the kernel and QEMU do about it,
  * quoted from the findings on that line rather than derived again.
  */
-import { formatInterval, formatSize, intervalSize, type Finding, type Guest, type GuestRam, type Interval, type Location } from '../model';
+import { formatInterval, formatSize, intersect, intervalSize, type Finding, type Guest, type GuestRam, type Interval, type Location } from '../model';
 import { describeVtomSplit, groupLabel, guestRam, sysfsLine, type GroupRegions, type GuestRamRange, type IommuGroup, type GuestSnapshot } from '../sim';
 import { mergedAround } from '../sim/addressQuery';
 import { guestDoorbell } from '../sim/guests';
@@ -99,11 +99,6 @@ export function isMapped(mappings: readonly { range: Interval }[], range: Interv
   return mappings.some((m) => m.range.start === range.start && m.range.end === range.end);
 }
 
-function intersect(a: Interval, b: Interval): Interval | undefined {
-  const start = a.start > b.start ? a.start : b.start;
-  const end = a.end < b.end ? a.end : b.end;
-  return start <= end ? { start, end } : undefined;
-}
 
 /** The guest as each timeline step that concerns it leaves it, under a heading per timeline. */
 function timelineLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], here: string): string[] {

@@ -54,3 +54,10 @@ export function formatSize(v: bigint): string {
 export function firstEndingFrom<T>(list: readonly T[], at: bigint, rangeOf: (x: T) => Interval): number {
   return partitionPoint(list.length, (i) => rangeOf(list[i]!).end < at);
 }
+
+/** The addresses two intervals share, if any. */
+export function intersect(a: Interval, b: Interval): Interval | undefined {
+  const start = a.start > b.start ? a.start : b.start;
+  const end = a.end < b.end ? a.end : b.end;
+  return start <= end ? { start, end } : undefined;
+}

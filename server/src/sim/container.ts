@@ -5,7 +5,7 @@
  * its errno. The container knows nothing about guests or findings: guests.ts (and later
  * the timeline runner) turn its refusals into findings.
  */
-import { ALL_ADDRESSES, firstEndingFrom, U64_MAX, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, firstEndingFrom, intersect, U64_MAX, type Interval } from '../model/interval';
 import { partitionPoint } from '../model/search';
 import type { Device, RegionTarget, RegionType } from '../model/types';
 import type { GroupRegions } from './groups';
@@ -83,7 +83,7 @@ export class Container<S> {
     const i = this.groups.indexOf(g);
     if (i < 0) return;
     this.groups.splice(i, 1);
-    this.aperture = this.groups.reduce<Interval | undefined>((a, x) => intersect(a, x.aperture) ?? a, undefined);
+    this.aperture = this.groups.reduce<Interval | undefined>((a, x) => narrowed(a, x.aperture) ?? a, undefined);
     if (!this.groups.length) this.mappings.length = 0;
   }
 
@@ -106,7 +106,7 @@ export class Container<S> {
         return [{ kind: 'msi-conflict', errno: 'EINVAL', device: g.group.devices[0]!, regions: [...hw, ...sw] }];
       }
     }
-    const aperture = intersect(this.aperture, g.aperture);
+    const aperture = narrowed(this.aperture, g.aperture);
     if (!aperture) return [{ kind: 'aperture', errno: 'EINVAL', aperture: g.aperture }];
     for (const m of this.mappings) {
       if (m.range.start < aperture.start || m.range.end > aperture.end) {
@@ -178,11 +178,9 @@ export class Container<S> {
   }
 }
 
-function intersect(a: Interval | undefined, b: Interval): Interval | undefined {
-  if (!a) return b;
-  const start = a.start > b.start ? a.start : b.start;
-  const end = a.end < b.end ? a.end : b.end;
-  return start <= end ? { start, end } : undefined;
+/** `b` within `a`; no `a` yet (no group attached) means all of `b`. */
+function narrowed(a: Interval | undefined, b: Interval): Interval | undefined {
+  return a ? intersect(a, b) : b;
 }
 
 function appliesTo(targets: readonly RegionTarget[], dev: Device): boolean {

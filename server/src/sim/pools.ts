@@ -7,7 +7,7 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Location, type TextEdit } from '../model/findings';
-import { ALL_ADDRESSES, byStart, formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
 import type { Guest, Model, Platform, Pool } from '../model/types';
 import { addressWidthOf, apertureEnd, DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { DEFAULT_PAGE_SIZE } from './container';
@@ -15,6 +15,7 @@ import { placeDoorbell } from './doorbell';
 import { removalSpan } from './edits';
 import { describeRegions, regionRelated } from './explain';
 import type { PlatformRegions } from './groups';
+import { RangeSet } from './rangeset';
 import { isArmGuest, msiWindowStmt, type GuestState } from './guests';
 import { ramLines, safeLayout, type MachineType } from './layout';
 import type { GuestRamRange } from './qemu';
@@ -54,17 +55,7 @@ export function poolLayout(pool: Pool, regionsOf: (p: Platform) => PlatformRegio
       if (page > align) align = page;
     }
   }
-  return { pool, avoid: mergeIntervals(ranges), limit: limit ?? (1n << BigInt(DEFAULT_ADDRESS_WIDTH)) - 1n, align };
-}
-
-function mergeIntervals(list: Interval[]): Interval[] {
-  const sorted = [...list].sort(byStart);
-  const out: Interval[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.start <= last.end + 1n) { if (r.end > last.end) last.end = r.end; } else out.push({ ...r });
-  }
-  return out;
+  return { pool, avoid: [...RangeSet.of(ranges).ranges()], limit: limit ?? (1n << BigInt(DEFAULT_ADDRESS_WIDTH)) - 1n, align };
 }
 
 /** The machine type a guest's layout follows: its `machine`, else its platform's architecture. */

@@ -3,14 +3,14 @@
  * Xen's `struct rangeset`: adds merge, removes split, and every query is a binary search
  * plus the pieces it returns, never a scan of the whole set.
  */
-import { firstEndingFrom, intervalSize, type Interval } from '../model/interval';
+import { byStart, firstEndingFrom, intervalSize, type Interval } from '../model/interval';
 
 export class RangeSet {
   private list: Interval[] = [];
 
   static of(ranges: Iterable<Interval>): RangeSet {
     const s = new RangeSet();
-    for (const r of [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))) s.add(r);
+    for (const r of [...ranges].sort(byStart)) s.add(r);
     return s;
   }
 
