@@ -104,4 +104,19 @@ describe('components', () => {
     assert.deepEqual([...a.model.platforms.keys()], ['pb', 'pz']);
     assert.deepEqual([...a.sim.guests.keys()].map((g) => g.sym.name), ['g', 'h']);
   });
+
+  test('editing a number moves no component and keeps suggestions current: the other components are reused', () => {
+    const host = new AnalysisHost();
+    host.setFile(uri('a.iommu'), 'platform pa {\n  device d0 { bdf 0000:01:00.0 }\n}\nguest ga on pa {\n  ram low 0x0 size 1G\n}\n');
+    // A typo whose suggestion reads the workspace's names.
+    host.setFile(uri('b.iommu'), 'platform pb {\n}\nguest gb on pbb {\n}\n');
+    const first = host.analyze();
+    assert.equal(first.stats.components, 2);
+    assert.ok(first.findings.get(uri('b.iommu'))!.some((f) => f.message.includes("did you mean 'pb'")));
+    host.setFile(uri('a.iommu'), host.text(uri('a.iommu'))!.replace('size 1G', 'size 2G'));
+    assert.equal(host.analyze().stats.reused, 1, 'b.iommu is not modelled again');
+    host.setFile(uri('a.iommu'), host.text(uri('a.iommu'))!.replace('platform pa', 'platform pbc'));
+    const renamed = host.analyze();
+    assert.equal(renamed.stats.reused, 0, 'a new name may change b.iommu\'s suggestion: modelled again');
+  });
 });

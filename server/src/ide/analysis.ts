@@ -44,8 +44,8 @@ interface FileEntry {
   parsed?: { ast: SourceFile; findings: Finding[] };
   /** What the file declares and mentions (from `parsed`). */
   names?: FileNames;
-  /** `names.key` of the text this one replaced: when it differs, components may have moved. */
-  priorKey?: string;
+  /** `names` of the text this one replaced: when its keys differ, components or suggestions may have moved. */
+  prior?: FileNames;
   lines?: LineIndex;
 }
 
@@ -66,6 +66,8 @@ export class AnalysisHost {
   private partition: string[][] | undefined;
   private names: WorkspaceNames | undefined;
   private namesVersion = 0;
+  /** A file came, went or changed what it declares since `names` was made. */
+  private namesChanged = true;
   private runs = new Map<string, ComponentRun>();
   /** The last run found a lookup across every platform: model the workspace as one component. */
   private whole = false;
@@ -74,22 +76,26 @@ export class AnalysisHost {
 
   setOptions(options: AnalysisOptions): void {
     if (options.maxFileSize !== this.options.maxFileSize) {
-      for (const f of this.files.values()) { f.priorKey = f.names?.key; f.parsed = undefined; f.names = undefined; }
+      for (const f of this.files.values()) { f.prior = f.names ?? f.prior; f.parsed = undefined; f.names = undefined; }
     }
+    if (options.severity !== this.options.severity) this.severityCopies = new WeakMap();
     this.options = options;
   }
+
+  /** Overridden findings by original, for the current overrides (so reused findings stay the same objects). */
+  private severityCopies = new WeakMap<Finding, Finding>();
 
   /** Sets a file's text; false when it already had this text (nothing to re-analyse). */
   setFile(uri: string, text: string): boolean {
     const prior = this.files.get(uri);
     if (prior && prior.text === text) return false;
-    if (!prior) { this.partition = undefined; this.sortedUris = undefined; }
-    this.files.set(uri, { text, priorKey: prior?.names?.key ?? prior?.priorKey });
+    if (!prior) { this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined; }
+    this.files.set(uri, { text, prior: prior?.names ?? prior?.prior });
     return true;
   }
 
   removeFile(uri: string): void {
-    if (this.files.delete(uri)) { this.partition = undefined; this.sortedUris = undefined; }
+    if (this.files.delete(uri)) { this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined; }
   }
 
   hasFile(uri: string): boolean { return this.files.has(uri); }
@@ -133,7 +139,7 @@ export class AnalysisHost {
     for (const p of parts) for (const f of p.run.model.findings) findings.get(f.uri)?.push(f);
     for (const f of sim.findings) findings.get(f.uri)?.push(f);
     const overrides = this.options.severity;
-    if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides));
+    if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides, this.severityCopies));
     for (const list of findings.values()) list.sort(compareFindings);
     const w = this.work;
     const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: Math.max(0, parts.length - w.built), parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
@@ -181,8 +187,9 @@ export class AnalysisHost {
     }
     if (!entry.names) {
       entry.names = fileNames(entry.parsed.ast);
-      if (entry.names.key !== entry.priorKey) this.partition = undefined;
-      entry.priorKey = undefined;
+      if (entry.names.key !== entry.prior?.key) this.partition = undefined;
+      if (entry.names.namesKey !== entry.prior?.namesKey) this.namesChanged = true;
+      entry.prior = undefined;
     }
     return entry.parsed;
   }
@@ -191,8 +198,12 @@ export class AnalysisHost {
   private ensurePartition(uris: readonly string[]): void {
     if (this.partition && this.names) return;
     const names = uris.map((u) => this.files.get(u)!.names!);
-    this.names = new WorkspaceNames(names);
-    this.namesVersion++;
+    // Only a change in what files declare is a change for suggestions (and their components).
+    if (this.namesChanged || !this.names) {
+      this.names = new WorkspaceNames(names);
+      this.namesVersion++;
+      this.namesChanged = false;
+    }
     this.partition = components(names).map((group) => group.map((i) => uris[i]!));
   }
 

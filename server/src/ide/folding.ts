@@ -26,8 +26,8 @@ export interface FoldingRange {
 const REGION_START = /^\/\/\s*#?region\b/;
 const REGION_END = /^\/\/\s*#?endregion\b/;
 
-export function foldingRanges(ast: SourceFile, text: string): FoldingRange[] {
-  const lines = new LineIndex(text);
+/** `lines`: the file's line table when the caller has one (the host keeps one per file). */
+export function foldingRanges(ast: SourceFile, text: string, lines = new LineIndex(text)): FoldingRange[] {
   const line = (offset: number) => lines.position(offset).line;
   const out: FoldingRange[] = [];
   const lastLine = line(lastTextOffset(text));

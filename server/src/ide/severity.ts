@@ -26,14 +26,22 @@ export function parseSeverityOverrides(raw: Iterable<readonly [string, unknown]>
   return { overrides, problems };
 }
 
-/** The findings with their severities overridden; codes set to `off` are left out. */
-export function applySeverities(findings: readonly Finding[], overrides: SeverityOverrides): Finding[] {
+/**
+ * The findings with their severities overridden; codes set to `off` are left out.
+ * `copies` (kept by the caller for one set of overrides) hands back the same overridden
+ * object for the same finding, run after run, so unchanged findings stay identical.
+ */
+export function applySeverities(findings: readonly Finding[], overrides: SeverityOverrides, copies = new WeakMap<Finding, Finding>()): Finding[] {
   if (overrides.size === 0) return [...findings];
   const out: Finding[] = [];
   for (const f of findings) {
     const level = overrides.get(f.code);
-    if (level === undefined) out.push(f);
-    else if (level !== 'off') out.push(level === f.severity ? f : { ...f, severity: level });
+    if (level === undefined || level === f.severity) out.push(f);
+    else if (level !== 'off') {
+      let copy = copies.get(f);
+      if (!copy) copies.set(f, (copy = { ...f, severity: level }));
+      out.push(copy);
+    }
   }
   return out;
 }

@@ -255,7 +255,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const uri = params.textDocument.uri;
     const ast = at(uri)?.ast(uri);
     if (!ast) return [];
-    return foldingRanges(ast, host.lineIndex(uri).text).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
+    const lines = host.lineIndex(uri);
+    return foldingRanges(ast, lines.text, lines).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
   });
 
   connection.onSelectionRanges((params) => {

@@ -6,14 +6,28 @@
  */
 import type { Model, Sym } from './types';
 
-/** The entries of several maps, in declaration order of the symbol each entry names. */
+/**
+ * The entries of several maps, in declaration order of the symbol each entry names. Runs
+ * per keystroke on every platform and guest of a fleet, so it sorts files, not entries:
+ * entries are grouped by file, each group ordered by position (already so: a file lies in
+ * one component), and the groups joined in file order.
+ */
 export function inDeclarationOrder<K, V>(maps: readonly Map<K, V>[], symOf: (key: K, value: V) => Sym): Map<K, V> {
-  const entries = maps.flatMap((m) => [...m]);
-  entries.sort(([ka, va], [kb, vb]) => {
-    const a = symOf(ka, va), b = symOf(kb, vb);
-    return a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : a.span.start - b.span.start;
-  });
-  return new Map(entries);
+  const byFile = new Map<string, [K, V][]>();
+  for (const m of maps) {
+    for (const entry of m) {
+      const uri = symOf(entry[0], entry[1]).uri;
+      const group = byFile.get(uri);
+      if (group) group.push(entry); else byFile.set(uri, [entry]);
+    }
+  }
+  const out = new Map<K, V>();
+  for (const uri of [...byFile.keys()].sort()) {
+    const group = byFile.get(uri)!;
+    group.sort(([ka, va], [kb, vb]) => symOf(ka, va).span.start - symOf(kb, vb).span.start);
+    for (const [k, v] of group) out.set(k, v);
+  }
+  return out;
 }
 
 const ownSym = <V extends { sym: Sym }>(_: string, v: V) => v.sym;

@@ -18,9 +18,11 @@ export interface FileNames {
   domains: string[];
   /** Each platform's device names, in file order. */
   devices: { platform: string; device: string }[];
-  /** Every word the file contains (a superset of the names it refers to). */
+  /** Every word the file contains that could be a name (a superset of the names it refers to). */
   words: ReadonlySet<string>;
-  /** Changes exactly when one of the above does (compare it to decide whether components moved). */
+  /** Changes exactly when `globals`, `domains` or `devices` do: what suggestions read. */
+  namesKey: string;
+  /** Changes exactly when any of the above does: what components are made of. */
   key: string;
 }
 
@@ -44,19 +46,21 @@ export function fileNames(ast: A.SourceFile): FileNames {
   }
   const words = new Set<string>();
   collectWords(ast.decls, words);
-  const key = [
-    globals.map((g) => `${g.kind}:${g.name}`).join(','), domains.join(','), devices.map((d) => `${d.platform}.${d.device}`).join(','), [...words].sort().join(','),
-  ].join('\n');
-  return { globals, domains, devices, words, key };
+  const namesKey = [globals.map((g) => `${g.kind}:${g.name}`).join(','), domains.join(','), devices.map((d) => `${d.platform}.${d.device}`).join(',')].join('\n');
+  const key = `${namesKey}\n${[...words].sort().join(',')}`;
+  return { globals, domains, devices, words, namesKey, key };
 }
 
-/** Every `text` of a word-like node under `node` (names, keywords' values, numbers). */
+/**
+ * Every `text` of a word-like node under `node` that starts with a letter, as names do
+ * (numbers never name anything: editing one must not move components).
+ */
 function collectWords(node: unknown, out: Set<string>): void {
   if (Array.isArray(node)) {
     for (const n of node) collectWords(n, out);
   } else if (node && typeof node === 'object') {
     const text = (node as { text?: unknown }).text;
-    if (typeof text === 'string') out.add(text);
+    if (typeof text === 'string' && /^[A-Za-z]/.test(text)) out.add(text);
     for (const v of Object.values(node)) if (v && typeof v === 'object') collectWords(v, out);
   }
 }
