@@ -6,6 +6,14 @@
 
 export interface Span { start: number; end: number }
 
+/**
+ * A span whose offsets are small integers. Chevrotain keeps offsets in fields that start
+ * as NaN, so they come out as heap numbers; a span built from them straight would box both
+ * fields (V8 then gives every `{start, end}` object double fields: ~60 bytes a span instead
+ * of ~40, over a million spans in a large workspace). `| 0` is exact: no string reaches 2^31.
+ */
+export function makeSpan(start: number, end: number): Span { return { start: start | 0, end: end | 0 }; }
+
 export interface Node { span: Span }
 /** A name being declared, a word, or an enumerated keyword value. */
 export interface Word extends Node { text: string }

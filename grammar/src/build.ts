@@ -4,6 +4,7 @@
  */
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast';
+import { makeSpan } from './ast';
 import { didYouMean } from './messages';
 
 type Children = Record<string, CstElement[] | undefined>;
@@ -21,13 +22,13 @@ function token(c: Children, key: string, i = 0): IToken | undefined { return tok
 function nodes(c: Children, key: string): CstNode[] { return (c[key] ?? []).filter(isNode); }
 function node(c: Children, key: string, i = 0): CstNode | undefined { return nodes(c, key)[i]; }
 
-export function tokenSpan(t: IToken): A.Span { return { start: t.startOffset, end: t.endOffset! + 1 }; }
+export function tokenSpan(t: IToken): A.Span { return makeSpan(t.startOffset, t.endOffset! + 1); }
 
 /** The span of a CST node, from its location or, when recovery left it NaN, its tokens. */
 export function cstSpan(n: CstNode): A.Span | undefined {
   const loc = n.location;
   if (loc && Number.isFinite(loc.startOffset) && Number.isFinite(loc.endOffset)) {
-    return { start: loc.startOffset, end: loc.endOffset! + 1 };
+    return makeSpan(loc.startOffset, loc.endOffset! + 1);
   }
   let start = Infinity, end = -Infinity;
   for (const list of Object.values(n.children)) {
@@ -36,7 +37,7 @@ export function cstSpan(n: CstNode): A.Span | undefined {
       if (s) { start = Math.min(start, s.start); end = Math.max(end, s.end); }
     }
   }
-  return Number.isFinite(start) ? { start, end } : undefined;
+  return Number.isFinite(start) ? makeSpan(start, end) : undefined;
 }
 
 function word(t: IToken | undefined): A.Word | undefined {
@@ -100,7 +101,9 @@ export class AstBuilder {
         if (built) out.push(built);
       }
     }
-    return out;
+    // An array grown by push keeps spare room (17 slots for one statement); a workspace's
+    // ASTs stay in memory, so each list is copied to its exact length.
+    return out.slice();
   }
 
   private unknown(n: CstNode, ruleName: string): A.UnknownStatement {
@@ -345,7 +348,7 @@ export class AstBuilder {
     const last = toks[toks.length - 1]!;
     // `version 7.0` is three tokens; its value is their text, `7.0`.
     const value = !v ? undefined
-      : toks.length > 2 ? { text: toks.slice(1).map((t) => t.image).join(''), span: { start: tokenSpan(v).start, end: tokenSpan(last).end } }
+      : toks.length > 2 ? { text: toks.slice(1).map((t) => t.image).join(''), span: makeSpan(tokenSpan(v).start, tokenSpan(last).end) }
         : v.tokenType.name === 'Number' ? num(v) : word(v);
     return { key, value, span: span(n) };
   }

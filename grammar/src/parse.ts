@@ -1,7 +1,7 @@
 /** The grammar package's entry point: text in, AST and syntax diagnostics out. */
 import type { CstNode, IRecognitionException } from 'chevrotain';
 import { EOF } from 'chevrotain';
-import type { SourceFile, SyntaxDiagnostic } from './ast';
+import { makeSpan, type SourceFile, type SyntaxDiagnostic } from './ast';
 import { AstBuilder, tokenSpan } from './build';
 import { lex } from './lexer';
 import { parserInstance } from './parser';
@@ -16,7 +16,7 @@ export function parse(text: string): SourceFile {
   parser.input = lexed.tokens;
   const cst: CstNode = parser.file();
   const diagnostics: SyntaxDiagnostic[] = lexed.errors.map((e) => ({
-    code: e.code, message: e.message, span: { start: e.offset, end: e.offset + e.length },
+    code: e.code, message: e.message, span: makeSpan(e.offset, e.offset + e.length),
   }));
   const builder = new AstBuilder(statementKeywordsByBlock());
   const decls = builder.file(cst);
@@ -73,6 +73,6 @@ function errorSpan(err: IRecognitionException, length: number) {
     // Chevrotain reports "end of file" at the previous token; point at the end instead.
     return { start: length, end: length };
   }
-  if (t.tokenType.name === 'Newline') return { start: t.startOffset, end: t.startOffset };
+  if (t.tokenType.name === 'Newline') return makeSpan(t.startOffset, t.startOffset);
   return tokenSpan(t);
 }
