@@ -16,6 +16,7 @@ export const CODES = {
   'invalid-character': { severity: 'error', summary: 'A character that is not part of the language.' },
   'unterminated-comment': { severity: 'error', summary: "A '/*' comment is never closed." },
   'file-too-large': { severity: 'error', summary: 'The file is larger than the configured limit and was not analysed.' },
+  'internal-error': { severity: 'error', summary: 'A check failed inside IOMMU Lens (a bug); the other checks still ran.' },
   // ----- numbers and ranges (model/numbers.ts) -----
   'invalid-number': { severity: 'error', summary: 'A number with a bad digit, misplaced `_` or unknown unit.' },
   'number-too-large': { severity: 'error', summary: 'A value above 0xffff_ffff_ffff_ffff.' },
