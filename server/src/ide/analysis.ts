@@ -5,7 +5,7 @@
  * editor diagnostic and a CLI line are the same finding. No I/O here.
  */
 import { parse, type SourceFile } from '@iommu-lens/grammar';
-import { buildModel, compareFindings, fileNames, finding, mergeModels, WorkspaceNames, type FileNames, type Finding, type Model, type ModelResult } from '../model';
+import { buildModel, compareFindings, fileNames, finding, internalError, internalErrors, mergeModels, WorkspaceNames, type FileNames, type Finding, type Model, type ModelResult } from '../model';
 import { ALL_ENGINES, ENGINES, mergeSimulations, simulate, type Engine, type Simulation } from '../sim';
 import { components } from './components';
 import { LineIndex } from './positions';
@@ -60,6 +60,13 @@ interface ComponentRun {
 const keyOf = (engines: ReadonlySet<Engine>) => ENGINES.filter((e) => engines.has(e)).join(',');
 const FULL_KEY = keyOf(ALL_ENGINES);
 
+/**
+ * The stages the host chains. Tests replace one to check that a stage which throws costs
+ * only its own findings; everything else uses these.
+ */
+export interface Stages { parse: typeof parse; buildModel: typeof buildModel; simulate: typeof simulate }
+const STAGES: Stages = { parse, buildModel, simulate };
+
 export class AnalysisHost {
   private readonly files = new Map<string, FileEntry>();
   /** The workspace split into components (uris), and the names of all its files. */
@@ -72,7 +79,7 @@ export class AnalysisHost {
   /** The last run found a lookup across every platform: model the workspace as one component. */
   private whole = false;
 
-  constructor(private options: AnalysisOptions = DEFAULT_OPTIONS) {}
+  constructor(private options: AnalysisOptions = DEFAULT_OPTIONS, private readonly stages: Stages = STAGES) {}
 
   setOptions(options: AnalysisOptions): void {
     if (options.maxFileSize !== this.options.maxFileSize) {
@@ -224,7 +231,7 @@ export class AnalysisHost {
     if (!this.reusable(run, group)) {
       const t = performance.now();
       const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
-      run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: buildModel(files, this.names), sims: new Map() };
+      run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: this.modelOf(files), sims: new Map() };
       this.runs.set(key, run);
       this.work.built++;
       this.work.modelMs += performance.now() - t;
@@ -234,7 +241,7 @@ export class AnalysisHost {
     let sim = run.sims.get(FULL_KEY) ?? run.sims.get(engineKey);
     if (!sim) {
       const t = performance.now();
-      sim = simulate(run.model.model, engines);
+      sim = this.stages.simulate(run.model.model, engines);
       run.sims.set(engineKey, sim);
       this.work.simulateMs += performance.now() - t;
     }
@@ -252,6 +259,17 @@ export class AnalysisHost {
     return out;
   }
 
+  /** A component's model; if resolving throws (a bug), its files get `internal-error` and an empty model. */
+  private modelOf(files: { uri: string; ast: SourceFile }[]): ModelResult {
+    try {
+      return this.stages.buildModel(files, this.names);
+    } catch (err) {
+      const empty = this.stages.buildModel([], this.names);
+      for (const f of files) empty.model.comments.set(f.uri, f.ast.comments);
+      return { ...empty, findings: internalErrors(empty.model, 'resolving names', err) };
+    }
+  }
+
   private parseFile(uri: string, text: string): { ast: SourceFile; findings: Finding[] } {
     if (text.length > this.options.maxFileSize) {
       const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: text.length };
@@ -261,7 +279,13 @@ export class AnalysisHost {
           `file is ${text.length} characters, over the limit of ${this.options.maxFileSize} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`)],
       };
     }
-    const ast = parse(text);
+    let ast: SourceFile;
+    try {
+      ast = this.stages.parse(text);
+    } catch (err) {
+      // A parser bug: the file counts as empty, so the rest of the workspace still analyses.
+      return { ast: { decls: [], comments: [], diagnostics: [], length: text.length }, findings: [internalError(uri, 'parsing', err)] };
+    }
     const findings = ast.diagnostics.map((d) => finding(d.code, { uri, span: d.span }, d.message, {
       related: (d.related ?? []).map((r) => ({ uri, span: r.span, message: r.message })),
     }));

@@ -38,6 +38,21 @@ export function finding(
   return f;
 }
 
+/**
+ * What a check that threw leaves behind: one `internal-error` at the top of each file it
+ * covered (`model.comments` holds every file of a model), so the user learns that findings
+ * may be missing there, and the other checks' findings still show.
+ */
+export function internalErrors(model: { comments: ReadonlyMap<string, unknown> }, check: string, err: unknown): Finding[] {
+  return [...model.comments.keys()].map((uri) => internalError(uri, check, err));
+}
+
+export function internalError(uri: string, check: string, err: unknown): Finding {
+  const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return finding('internal-error', { uri, span: { start: 0, end: 0 } },
+    `${check} failed inside IOMMU Lens (${why}); its findings are missing here, the other checks still ran. Please report this with the file.`);
+}
+
 /** Deterministic order: file, position, code, message. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0)

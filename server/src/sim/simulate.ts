@@ -5,7 +5,7 @@
  * SMMU command batch through its VINTF. What it computes stays available (`Simulation`)
  * for hovers and the CLI; what fails becomes findings.
  */
-import type { Finding } from '../model/findings';
+import { internalErrors, type Finding } from '../model/findings';
 import type { Firmware, Guest, Model, Platform, Pool, Timeline } from '../model/types';
 import { runFirmware, type FirmwareRun } from './exitBootServices';
 import { PlatformRegions } from './groups';
@@ -51,23 +51,38 @@ export function simulate(model: Model, engines: ReadonlySet<Engine> = ALL_ENGINE
     return pr;
   };
   const byEngine = new Map<Engine, Finding[]>();
-  /** The findings list of an engine that runs; a scratch list for one run only as an input of another. */
-  const sink = (e: Engine) => {
+  const failed = new Set<Engine>();
+  /**
+   * Runs one engine. An engine that throws (a bug) loses its own findings and results, gets
+   * an `internal-error` in every file of the model, and never stops the others. A scratch
+   * list collects the findings of an engine run only as another's input.
+   */
+  const run = <T>(e: Engine, go: (sink: Finding[]) => T, empty: () => T, needs: Engine[] = []): T => {
     const list: Finding[] = [];
     if (engines.has(e)) byEngine.set(e, list);
-    return list;
+    const broken = needs.find((n) => failed.has(n));
+    try {
+      if (broken) throw new Error(`it needs the ${broken} check, which failed`);
+      return go(list);
+    } catch (err) {
+      failed.add(e);
+      list.length = 0;
+      if (engines.has(e)) list.push(...internalErrors(model, `the ${e} check`, err));
+      return empty();
+    }
   };
   const on = (e: Engine) => engines.has(e);
   // Pools weigh every guest's start, so the guests start even when only pools are checked.
-  const guests = on('vfio') || on('pools') ? simulateGuests(model, regionsOf, sink('vfio')) : new Map<Guest, GuestState>();
-  const timelines = on('timelines') ? runTimelines(model, regionsOf, sink('timelines')) : new Map<Timeline, TimelineRun>();
-  const pools = on('pools') ? checkPools(model, regionsOf, guests, sink('pools')) : new Map<Pool, PoolLayout>();
-  const firmwareFindings = sink('firmware');
+  const guests = on('vfio') || on('pools') ? run('vfio', (sink) => simulateGuests(model, regionsOf, sink), () => new Map<Guest, GuestState>()) : new Map<Guest, GuestState>();
+  const timelines = on('timelines') ? run('timelines', (sink) => runTimelines(model, regionsOf, sink), () => new Map<Timeline, TimelineRun>()) : new Map<Timeline, TimelineRun>();
+  const pools = on('pools') ? run('pools', (sink) => checkPools(model, regionsOf, guests, sink), () => new Map<Pool, PoolLayout>(), ['vfio']) : new Map<Pool, PoolLayout>();
   const firmwares = on('firmware')
-    ? new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, firmwareFindings)] as const))
+    ? run('firmware', (sink) => new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, sink)] as const)), () => new Map<Firmware, FirmwareRun>())
     : new Map<Firmware, FirmwareRun>();
-  const xen: XenSimulation = on('xen') ? runXen(model, regionsOf, sink('xen')) : { runs: new Map(), p2m: new Map() };
-  const cmdqv: CmdqvSimulation = on('cmdqv') ? runCmdqv(model, sink('cmdqv')) : { vintfs: new Map(), routes: new Map() };
+  const noXen = (): XenSimulation => ({ runs: new Map(), p2m: new Map() });
+  const xen = on('xen') ? run('xen', (sink) => runXen(model, regionsOf, sink), noXen) : noXen();
+  const noCmdqv = (): CmdqvSimulation => ({ vintfs: new Map(), routes: new Map() });
+  const cmdqv = on('cmdqv') ? run('cmdqv', (sink) => runCmdqv(model, sink), noCmdqv) : noCmdqv();
   const findings = ENGINES.flatMap((e) => byEngine.get(e) ?? []);
   return { findings, engines, byEngine, guests, timelines, pools, firmwares, xen, cmdqv, regionsOf };
 }
