@@ -28,6 +28,24 @@ describe('numbers are exact 64-bit values', () => {
     assert.equal(value('9'.repeat(400)), 'number-too-large');
   });
 
+  test('leading zeros do not count: a long zero-padded value is still exact', () => {
+    assert.equal(value(`0x${'0'.repeat(5000)}1f`), 0x1fn);
+    assert.equal(value(`${'0'.repeat(5000)}18446744073709551615`), U64_MAX);
+    assert.equal(value(`0x${'0_'.repeat(100)}ffff_ffff_ffff_ffff`), U64_MAX);
+    assert.equal(value('0'), 0n);
+    assert.equal(value('0x0000'), 0n);
+  });
+
+  test('thousands of digits are too large at once, and the message quotes only the ends', () => {
+    for (const text of [`0x${'f'.repeat(200_000)}`, '9'.repeat(200_000), `0x1${'_0'.repeat(50_000)}`, `${'1'.repeat(100_000)}K`]) {
+      const r = evaluateNumber(lit(text));
+      assert.ok(!r.ok && r.problem.code === 'number-too-large', text.slice(0, 20));
+      assert.ok(!r.ok && r.problem.message.length < 200 && r.problem.message.includes(`(${text.length} characters)`));
+    }
+    const bad = evaluateNumber(lit(`12${'Q'.repeat(100_000)}`));
+    assert.ok(!bad.ok && bad.problem.code === 'invalid-number' && bad.problem.message.length < 300);
+  });
+
   test('values past 2^53 stay exact', () => {
     assert.equal(value('0x20_0000_0000_0001'), 0x20_0000_0000_0001n);
     assert.equal(value('9007199254740993'), 9007199254740993n);
@@ -100,6 +118,8 @@ describe('BDFs', () => {
     assert.equal(bdf('00:1f.8'), 'invalid-bdf');
     assert.equal(bdf('1:100:00.0'), 'invalid-bdf');
     assert.equal(bdf('10000:00:00.0'), 'invalid-bdf');
+    const long = evaluateBdf({ text: `${'0'.repeat(100_000)}:01.0`, span: { start: 0, end: 100_005 } });
+    assert.ok(!long.ok && long.problem.code === 'invalid-bdf' && long.problem.message.length < 200);
   });
 });
 
