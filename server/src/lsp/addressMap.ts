@@ -7,6 +7,7 @@ import type { Connection } from 'vscode-languageserver/node';
 import type { Analysis, Range } from '../ide';
 import { addressMap, addressMapTargetAt, mapSources, type AddressMapTarget } from '../ide/addressMap';
 import { renderSvg } from '../ide/addressMapSvg';
+import { offsetAt } from './params';
 
 export const ADDRESS_MAP_REQUEST = 'iommuLens/addressMap';
 
@@ -24,11 +25,15 @@ export interface AddressMapResult {
   targets: { id: number; uri: string; range: Range }[];
 }
 
-export function registerAddressMap(connection: Connection, current: () => Analysis | undefined): void {
-  connection.onRequest(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
+/** `guard` wraps the handler as the server wraps all of its own (guard.ts). */
+export function registerAddressMap(
+  connection: Connection, current: () => Analysis | undefined,
+  guard: <A extends unknown[], R>(method: string, handler: (...args: A) => R) => (...args: A) => R = (_, h) => h,
+): void {
+  connection.onRequest(ADDRESS_MAP_REQUEST, guard(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
     const a = current();
     return a && params && typeof params.uri === 'string' ? addressMapResponse(a, params) : null;
-  });
+  }));
 }
 
 /** The answer for one request: null when the cursor is on no guest or platform, or the name is unknown. */
@@ -38,7 +43,7 @@ export function addressMapResponse(a: Analysis, params: AddressMapParams): Addre
   else if (typeof params.platform === 'string') target = { platform: params.platform };
   else {
     const lines = a.lineIndex(params.uri);
-    target = addressMapTargetAt(a, params.uri, params.position ? lines.offset(params.position) : 0);
+    target = addressMapTargetAt(a, params.uri, params.position ? offsetAt(lines, params.position) : 0);
   }
   const map = target && addressMap(a, target);
   if (!map) return null;

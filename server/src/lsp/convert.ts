@@ -1,11 +1,12 @@
 /** Project the ide layer's results into LSP shapes: diagnostics, code actions, workspace edits, symbols. */
 import {
   CodeActionKind, CompletionItemKind, DiagnosticSeverity, MarkupKind, SymbolKind, type CodeAction, type CompletionItem, type Diagnostic, type DiagnosticRelatedInformation, type DocumentSymbol,
-  type Range, type TextEdit, type WorkspaceEdit,
+  type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
 import {
   codeActions, type Analysis, type CompletionItem as IdeCompletionItem, type CompletionKind, type LineIndex, type OutlineSymbol, type TextEdit as IdeTextEdit,
 } from '../ide';
+import type { Span } from '@iommu-lens/grammar';
 import type { Finding, Severity, SymbolKind as OurSymbolKind } from '../model';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
@@ -30,10 +31,9 @@ export function toDiagnostic(f: Finding, analysis: Pick<Analysis, 'lineIndex'>):
   };
 }
 
-/** The ide layer's actions as quick fixes, each tied to the diagnostic of its finding. */
-export function toCodeActions(analysis: Analysis, uri: string, range: Range): CodeAction[] {
-  const lines = analysis.lineIndex(uri);
-  return codeActions(analysis, uri, { start: lines.offset(range.start), end: lines.offset(range.end) }).map((action) => ({
+/** The ide layer's actions over `span` as quick fixes, each tied to the diagnostic of its finding. */
+export function toCodeActions(analysis: Analysis, uri: string, span: Span): CodeAction[] {
+  return codeActions(analysis, uri, span).map((action) => ({
     title: action.title,
     kind: CodeActionKind.QuickFix,
     diagnostics: action.finding ? [toDiagnostic(action.finding, analysis)] : undefined,

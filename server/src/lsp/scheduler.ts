@@ -69,9 +69,13 @@ export class Scheduler {
     }, delay);
   }
 
-  /** The analysis of the current text, running it now if a file changed (requests answer from it). */
+  /**
+   * The analysis of the current text, running it now if a file changed (requests answer
+   * from it). After a failed run, the last good analysis until the next change: requests
+   * do not retry a failure one by one.
+   */
   current(): Analysis | undefined {
-    if (this.stale || !this.last) this.runNow(++this.generation);
+    if (this.stale || (!this.last && !this.failed)) this.runNow(++this.generation);
     return this.last;
   }
 

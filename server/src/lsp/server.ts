@@ -6,7 +6,7 @@
 import {
   CodeActionKind, createConnection, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind,
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
-  type SelectionRange,
+  type SelectionRange, type TextDocumentChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
@@ -19,15 +19,22 @@ import {
 import { registerAddressMap } from './addressMap';
 import { SYMBOL_KIND, toCodeActions, toCompletionItem, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { ENGINES } from '../sim';
+import { guardNotification, guardRequest, invalidParams, keepAlive } from './guard';
 import { Log } from './log';
+import { documentUri, offsetAt, spanOf } from './params';
 import { Scheduler } from './scheduler';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { findIommuFiles, readUri } from './workspaceFiles';
+
+/** `iommuLens/memory`: process.memoryUsage() of the server, in bytes. */
+export const MEMORY_REQUEST = 'iommuLens/memory';
+export interface MemoryReport { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; collected: boolean }
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
   let settings = DEFAULT_SETTINGS;
   const log = new Log(connection.console, settings.logLevel);
+  keepAlive(log);
   const host = new AnalysisHost({ maxFileSize: settings.maxFileSize });
   let folders: string[] = [];
   let canWatch = false;
@@ -82,20 +89,29 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   /** Requests (hover, code actions) answer from the current text: analyse first if needed. */
   const current = (): Analysis | undefined => scheduler.current();
-  /** The current analysis, if it holds `uri`. */
+  /**
+   * The current analysis, if it holds `uri`. After a failed run the last good analysis
+   * stands, and it may not know a file opened since: such requests get empty answers.
+   */
   const at = (uri: string): Analysis | undefined => {
     const a = current();
-    return a && host.hasFile(uri) ? a : undefined;
+    return a?.findings.has(uri) && host.hasFile(uri) ? a : undefined;
   };
   /** The host's cached line table when it holds this very text (open documents: always). */
   const linesOf = (uri: string, text: string): LineIndex => (host.text(uri) === text ? host.lineIndex(uri) : new LineIndex(text));
   const toLocation = (a: Analysis, l: { uri: string; span: Span }): Location => ({ uri: l.uri, range: a.lineIndex(l.uri).range(l.span) });
   const schedule = (delay?: number) => scheduler.schedule(delay);
+  /** Every handler is guarded (guard.ts): a failure answers with an error and is logged, the server goes on. */
+  const request = <A extends unknown[], R>(method: string, handler: (...args: A) => R) => guardRequest(log, method, handler);
+  const notification = <A extends unknown[]>(method: string, handler: (...args: A) => unknown) => guardNotification(log, method, handler);
+  /** The text of a document: the editor's while it is open, else the host's (read from disk). */
+  const textOf = (uri: string): string | undefined => documents.get(uri)?.getText() ?? host.text(uri);
 
-  connection.onInitialize((params: InitializeParams): InitializeResult => {
-    folders = (params.workspaceFolders ?? []).map((f) => f.uri);
-    if (folders.length === 0 && params.rootUri) folders = [params.rootUri];
-    canWatch = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+  connection.onInitialize(request('initialize', (params: InitializeParams): InitializeResult => {
+    const named = Array.isArray(params.workspaceFolders) ? params.workspaceFolders.map((f) => f?.uri) : [];
+    folders = named.filter((u): u is string => typeof u === 'string');
+    if (folders.length === 0 && typeof params.rootUri === 'string') folders = [params.rootUri];
+    canWatch = !!params.capabilities?.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     applySettings(params.initializationOptions);
     log.info(`IOMMU Lens server 0.1.0 on Node ${process.version}; workspace ${folders.join(', ') || '(none)'}`);
     return {
@@ -123,203 +139,232 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       },
       serverInfo: { name: 'iommu-lens', version: '0.1.0' },
     };
-  });
+  }));
 
-  connection.onInitialized(async () => {
+  connection.onInitialized(notification('initialized', async () => {
     if (canWatch) {
-      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] });
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] }).catch(() => undefined);
     }
     for (const folder of folders) {
-      const uris = await findIommuFiles(folder);
-      log.info(`${folder}: ${uris.length} .iommu files`);
-      for (const uri of uris) {
-        if (documents.get(uri)) continue;
-        const text = await readUri(uri);
-        if (text !== undefined) setFile(uri, text);
+      // One unreadable folder (a bad uri, no permission) does not keep the others out.
+      try {
+        const uris = await findIommuFiles(folder);
+        log.info(`${folder}: ${uris.length} .iommu files`);
+        for (const uri of uris) {
+          if (documents.get(uri)) continue;
+          const text = await readUri(uri);
+          if (text !== undefined) setFile(uri, text);
+        }
+      } catch (e) {
+        log.error(`cannot read the workspace folder ${folder}: ${(e as Error).message}`);
       }
     }
     schedule(0);
-  });
+  }));
 
-  connection.onDidChangeConfiguration((change) => {
-    const s = (change.settings as { iommuLens?: unknown } | undefined)?.iommuLens;
+  connection.onDidChangeConfiguration(notification('workspace/didChangeConfiguration', (change: { settings?: unknown } | undefined) => {
+    const s = (change?.settings as { iommuLens?: unknown } | undefined)?.iommuLens;
     if (s && applySettings(s)) schedule(0);
-  });
+  }));
 
-  connection.onHover((params) => {
-    const a = current();
-    if (!a || !host.hasFile(params.textDocument.uri)) return null;
-    const lines = a.lineIndex(params.textDocument.uri);
-    const h = hover(a, params.textDocument.uri, lines.offset(params.position));
-    return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: lines.range(h.span) } : null;
-  });
-
-  connection.languages.inlayHint.on((params) => {
-    const a = current();
-    const uri = params.textDocument.uri;
-    if (!a || !host.hasFile(uri)) return [];
+  connection.onHover(request('textDocument/hover', (params) => {
+    const uri = documentUri(params);
+    const a = at(uri);
+    if (!a) return null;
     const lines = a.lineIndex(uri);
-    const span = { start: lines.offset(params.range.start), end: lines.offset(params.range.end) };
-    return inlayHints(a, uri, span).map((h) => ({ position: lines.position(h.offset), label: h.label, tooltip: h.tooltip, paddingLeft: false }));
-  });
+    const h = hover(a, uri, offsetAt(lines, params.position));
+    return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: lines.range(h.span) } : null;
+  }));
 
-  connection.onCodeAction((params) => {
-    const a = at(params.textDocument.uri);
-    return a ? toCodeActions(a, params.textDocument.uri, params.range) : [];
-  });
-  registerAddressMap(connection, current);
+  connection.languages.inlayHint.on(request('textDocument/inlayHint', (params) => {
+    const uri = documentUri(params);
+    const a = at(uri);
+    if (!a) return [];
+    const lines = a.lineIndex(uri);
+    return inlayHints(a, uri, spanOf(lines, params.range)).map((h) => ({ position: lines.position(h.offset), label: h.label, tooltip: h.tooltip, paddingLeft: false }));
+  }));
+
+  connection.onCodeAction(request('textDocument/codeAction', (params) => {
+    const uri = documentUri(params);
+    const a = at(uri);
+    return a ? toCodeActions(a, uri, spanOf(a.lineIndex(uri), params.range)) : [];
+  }));
+  registerAddressMap(connection, current, request);
 
   // Completion reads its context from the text at the cursor (the line being typed may not
   // parse) and the names from the analysis of the current text.
-  connection.onCompletion((params) => {
-    const uri = params.textDocument.uri;
-    const text = documents.get(uri)?.getText() ?? host.text(uri);
+  connection.onCompletion(request('textDocument/completion', (params) => {
+    const uri = documentUri(params);
+    const text = textOf(uri);
     const a = current();
     if (text === undefined || !a) return [];
     const lines = linesOf(uri, text);
-    return completion(a, uri, text, lines.offset(params.position)).map((item) => toCompletionItem(item, lines));
-  });
+    return completion(a, uri, text, offsetAt(lines, params.position)).map((item) => toCompletionItem(item, lines));
+  }));
 
-  connection.onDefinition((params) => {
-    const uri = params.textDocument.uri;
+  connection.onDefinition(request('textDocument/definition', (params) => {
+    const uri = documentUri(params);
     const a = at(uri);
-    const target = a && definition(a, uri, a.lineIndex(uri).offset(params.position));
+    const target = a && definition(a, uri, offsetAt(a.lineIndex(uri), params.position));
     return target ? toLocation(a!, target) : null;
-  });
+  }));
 
-  connection.onReferences((params) => {
-    const uri = params.textDocument.uri;
+  connection.onReferences(request('textDocument/references', (params) => {
+    const uri = documentUri(params);
     const a = at(uri);
     if (!a) return [];
-    return references(a, uri, a.lineIndex(uri).offset(params.position), params.context.includeDeclaration).map((l) => toLocation(a, l));
-  });
+    return references(a, uri, offsetAt(a.lineIndex(uri), params.position), params.context?.includeDeclaration === true).map((l) => toLocation(a, l));
+  }));
 
-  connection.onDocumentHighlight((params) => {
-    const uri = params.textDocument.uri;
+  connection.onDocumentHighlight(request('textDocument/documentHighlight', (params) => {
+    const uri = documentUri(params);
     const a = at(uri);
     if (!a) return [];
     const lines = a.lineIndex(uri);
-    return documentHighlights(a, uri, lines.offset(params.position)).map((h) => ({
+    return documentHighlights(a, uri, offsetAt(lines, params.position)).map((h) => ({
       range: lines.range(h.span), kind: h.kind === 'write' ? DocumentHighlightKind.Write : DocumentHighlightKind.Read,
     }));
-  });
+  }));
 
-  connection.onPrepareRename((params) => {
-    const uri = params.textDocument.uri;
+  connection.onPrepareRename(request('textDocument/prepareRename', (params) => {
+    const uri = documentUri(params);
     const a = at(uri);
     if (!a) return null;
-    const r = prepareRename(a, uri, a.lineIndex(uri).offset(params.position));
+    const r = prepareRename(a, uri, offsetAt(a.lineIndex(uri), params.position));
     if ('error' in r) throw new ResponseError(ErrorCodes.InvalidRequest, r.error);
     return { range: a.lineIndex(uri).range(r.span), placeholder: r.placeholder };
-  });
+  }));
 
-  connection.onRenameRequest((params) => {
-    const uri = params.textDocument.uri;
+  connection.onRenameRequest(request('textDocument/rename', (params) => {
+    const uri = documentUri(params);
+    if (typeof params.newName !== 'string') throw invalidParams('newName must be a string');
     const a = at(uri);
     if (!a) return null;
-    const r = rename(a, uri, a.lineIndex(uri).offset(params.position), params.newName);
+    const r = rename(a, uri, offsetAt(a.lineIndex(uri), params.position), params.newName);
     if ('error' in r) throw new ResponseError(ErrorCodes.InvalidRequest, r.error);
     return toWorkspaceEdit(a, r.edits);
-  });
+  }));
 
-  connection.onDocumentSymbol((params) => {
-    const a = at(params.textDocument.uri);
+  connection.onDocumentSymbol(request('textDocument/documentSymbol', (params) => {
+    const uri = documentUri(params);
+    const a = at(uri);
     if (!a) return [];
-    const lines = a.lineIndex(params.textDocument.uri);
-    return documentSymbols(a, params.textDocument.uri).map((s) => toDocumentSymbol(s, lines));
-  });
+    const lines = a.lineIndex(uri);
+    return documentSymbols(a, uri).map((s) => toDocumentSymbol(s, lines));
+  }));
 
   /** The document's text and, when the host analysed exactly that text, its cached parse. */
   const formatInput = (uri: string) => {
-    const text = documents.get(uri)?.getText() ?? host.text(uri);
+    const text = textOf(uri);
     if (text === undefined) return undefined;
     const ast = host.text(uri) === text ? scheduler.settled()?.ast(uri) : undefined;
     return { text, ast, lines: linesOf(uri, text) };
   };
   const toTextEdits = (lines: LineIndex, edits: readonly FormatEdit[]) => edits.map((e) => ({ range: lines.range(e.span), newText: e.newText }));
 
-  connection.onDocumentFormatting((params) => {
-    const input = formatInput(params.textDocument.uri);
+  connection.onDocumentFormatting(request('textDocument/formatting', (params) => {
+    const input = formatInput(documentUri(params));
     if (!input) return [];
-    return toTextEdits(input.lines, formatDocument(input.text, params.options, input.ast));
-  });
+    return toTextEdits(input.lines, formatDocument(input.text, params.options ?? {}, input.ast));
+  }));
 
-  connection.onDocumentRangeFormatting((params) => {
-    const input = formatInput(params.textDocument.uri);
+  connection.onDocumentRangeFormatting(request('textDocument/rangeFormatting', (params) => {
+    const input = formatInput(documentUri(params));
     if (!input) return [];
-    const span = { start: input.lines.offset(params.range.start), end: input.lines.offset(params.range.end) };
-    return toTextEdits(input.lines, formatRange(input.text, span, params.options, input.ast));
-  });
+    return toTextEdits(input.lines, formatRange(input.text, spanOf(input.lines, params.range), params.options ?? {}, input.ast));
+  }));
 
-  connection.onFoldingRanges((params) => {
-    const uri = params.textDocument.uri;
+  connection.onFoldingRanges(request('textDocument/foldingRange', (params) => {
+    const uri = documentUri(params);
     const ast = at(uri)?.ast(uri);
     if (!ast) return [];
     const lines = host.lineIndex(uri);
     return foldingRanges(ast, lines.text, lines).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
-  });
+  }));
 
-  connection.onSelectionRanges((params) => {
-    const uri = params.textDocument.uri;
+  connection.onSelectionRanges(request('textDocument/selectionRange', (params) => {
+    const uri = documentUri(params);
+    if (!Array.isArray(params.positions)) throw invalidParams('positions must be an array');
     const ast = at(uri)?.ast(uri);
     if (!ast) return [];
     const lines = host.lineIndex(uri);
     const toLsp = (r: IdeSelectionRange): SelectionRange => ({ range: lines.range(r.span), parent: r.parent && toLsp(r.parent) });
-    return selectionRanges(ast, params.positions.map((p) => lines.offset(p))).map(toLsp);
-  });
+    return selectionRanges(ast, params.positions.map((p) => offsetAt(lines, p))).map(toLsp);
+  }));
 
-  connection.languages.semanticTokens.on((params) => {
-    const uri = params.textDocument.uri;
+  connection.languages.semanticTokens.on(request('textDocument/semanticTokens/full', (params) => {
+    const uri = documentUri(params);
     const a = at(uri);
     return { data: a ? encodeSemanticTokens(semanticTokens(a, uri), a.lineIndex(uri)) : [] };
-  });
+  }));
 
-  connection.languages.semanticTokens.onRange((params) => {
-    const uri = params.textDocument.uri;
+  connection.languages.semanticTokens.onRange(request('textDocument/semanticTokens/range', (params) => {
+    const uri = documentUri(params);
     const a = at(uri);
     if (!a) return { data: [] };
     const lines = a.lineIndex(uri);
-    const span = { start: lines.offset(params.range.start), end: lines.offset(params.range.end) };
-    return { data: encodeSemanticTokens(semanticTokens(a, uri, span), lines) };
-  });
+    return { data: encodeSemanticTokens(semanticTokens(a, uri, spanOf(lines, params.range)), lines) };
+  }));
 
-  connection.onWorkspaceSymbol((params) => {
+  connection.onWorkspaceSymbol(request('workspace/symbol', (params) => {
     const a = current();
     if (!a) return [];
-    return workspaceSymbols(a, params.query).map((s) => ({
+    const query = typeof params?.query === 'string' ? params.query : '';
+    return workspaceSymbols(a, query).map((s) => ({
       name: s.name, kind: SYMBOL_KIND[s.kind], containerName: s.container, location: toLocation(a, s),
     }));
-  });
+  }));
 
-  documents.onDidOpen((e) => { setFile(e.document.uri, e.document.getText()); schedule(0); });
-  documents.onDidChangeContent((e) => { setFile(e.document.uri, e.document.getText(), false); schedule(); });
+  documents.onDidOpen(notification('textDocument/didOpen', (e: TextDocumentChangeEvent<TextDocument>) => { setFile(e.document.uri, e.document.getText()); schedule(0); }));
+  documents.onDidChangeContent(notification('textDocument/didChange', (e: TextDocumentChangeEvent<TextDocument>) => { setFile(e.document.uri, e.document.getText(), false); schedule(); }));
   // Saving runs the checks left out while typing (`checksWhileTyping`).
-  documents.onDidSave(() => {
+  documents.onDidSave(notification('textDocument/didSave', () => {
     if (settings.checksWhileTyping.size === ENGINES.length) return;
     scheduler.changed(true);
     schedule(0);
-  });
-  documents.onDidClose(async (e) => {
-    // Closed: what counts again is the file on disk (gone for an unsaved buffer).
-    const text = await readUri(e.document.uri);
-    if (text === undefined) removeFile(e.document.uri);
-    else setFile(e.document.uri, text);
-    schedule(0);
-  });
+  }));
+  /**
+   * Reads from disk in the order the events came: a close (which reads the file back) and
+   * a watched-file event for the same file cannot overtake each other.
+   */
+  let diskQueue: Promise<unknown> = Promise.resolve();
+  const inOrder = (work: () => Promise<void>) => { diskQueue = diskQueue.then(work, work); return diskQueue; };
 
-  connection.onDidChangeWatchedFiles(async (params) => {
-    for (const change of params.changes) {
-      if (documents.get(change.uri)) continue; // the editor's text wins while open
+  documents.onDidClose(notification('textDocument/didClose', (e: TextDocumentChangeEvent<TextDocument>) => inOrder(async () => {
+    // Closed: what counts again is the file on disk (gone for an unsaved buffer), unless
+    // the editor opened it again while it was read.
+    const uri = e.document.uri;
+    const text = await readUri(uri);
+    if (documents.get(uri)) return;
+    if (text === undefined) removeFile(uri);
+    else setFile(uri, text);
+    schedule(0);
+  })));
+
+  connection.onDidChangeWatchedFiles(notification('workspace/didChangeWatchedFiles', (params: { changes?: unknown }) => inOrder(async () => {
+    const changes = Array.isArray(params?.changes) ? params.changes as { uri?: unknown; type?: unknown }[] : [];
+    for (const change of changes) {
+      const uri = change?.uri;
+      if (typeof uri !== 'string' || documents.get(uri)) continue; // the editor's text wins while open
       if (change.type === FileChangeType.Deleted) {
-        removeFile(change.uri);
+        removeFile(uri);
       } else {
-        const text = await readUri(change.uri);
-        if (text === undefined) removeFile(change.uri);
-        else setFile(change.uri, text);
+        const text = await readUri(uri);
+        if (documents.get(uri)) continue; // opened while it was read
+        if (text === undefined) removeFile(uri);
+        else setFile(uri, text);
       }
     }
     schedule(0);
-  });
+  })));
+
+  // For soak tests and leak hunts: the server's memory, after a full collection when
+  // node runs with --expose-gc (the heap then holds only what is kept).
+  connection.onRequest(MEMORY_REQUEST, request(MEMORY_REQUEST, (): MemoryReport => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    return { ...process.memoryUsage(), collected: gc !== undefined };
+  }));
 
   documents.listen(connection);
   connection.listen();

@@ -1,0 +1,60 @@
+/**
+ * Keeping the server up whatever the client sends. A request handler that throws
+ * answers with an error response and the log says why; a notification handler that
+ * throws is logged and the next message is served as usual. Nothing here exits the
+ * process: an editor that loses its server loses every diagnostic.
+ */
+import { ErrorCodes, ResponseError } from 'vscode-languageserver';
+import type { Log } from './log';
+
+/** A client's params that do not have the shape LSP gives them: an `InvalidParams` answer, not a bug. */
+export function invalidParams(message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, message);
+}
+
+const describe = (e: unknown): string => (e instanceof Error ? e.stack ?? e.message : String(e));
+
+/**
+ * `handler` answering with an error response instead of escaping: a `ResponseError` is
+ * the handler's own answer (a refused rename, bad params) and passes as it is; anything
+ * else is a bug, logged with its stack and answered as `InternalError`.
+ */
+export function guardRequest<A extends unknown[], R>(log: Log, method: string, handler: (...args: A) => R): (...args: A) => R {
+  const fail = (e: unknown): never => {
+    if (e instanceof ResponseError) throw e;
+    log.error(`${method} failed: ${describe(e)}`);
+    throw new ResponseError(ErrorCodes.InternalError, `${method} failed: ${e instanceof Error ? e.message : String(e)}`);
+  };
+  return (...args: A): R => {
+    try {
+      const r = handler(...args);
+      return (r instanceof Promise ? r.catch(fail) : r) as R;
+    } catch (e) {
+      return fail(e);
+    }
+  };
+}
+
+/** `handler` for a notification or an event: a failure (thrown or rejected) is logged, never thrown on. */
+export function guardNotification<A extends unknown[]>(log: Log, what: string, handler: (...args: A) => unknown): (...args: A) => void {
+  const fail = (e: unknown) => log.error(`${what} failed: ${describe(e)}`);
+  return (...args: A): void => {
+    try {
+      const r = handler(...args);
+      if (r instanceof Promise) r.catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+/**
+ * The last net: an exception no handler caught (a timer, a stream callback) or a
+ * rejection nobody awaited is logged and the server keeps serving. Its state is the
+ * analysis host's caches, which the next edit rebuilds, so going on is safer for the
+ * user than exiting. Installed once per process.
+ */
+export function keepAlive(log: Log, proc: NodeJS.Process = process): void {
+  proc.on('uncaughtException', (e) => log.error(`uncaught exception (the server goes on): ${describe(e)}`));
+  proc.on('unhandledRejection', (e) => log.error(`unhandled rejection (the server goes on): ${describe(e)}`));
+}
