@@ -1,9 +1,24 @@
-/** Finding the .iommu files behind the CLI's PATH arguments. */
+/**
+ * Finding the .iommu files behind the CLI's PATH arguments, and reading them as UTF-8:
+ * bytes that are not UTF-8 are read as U+FFFD (as an editor shows them) and reported.
+ */
+import { isUtf8 } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Span } from '@iommu-lens/grammar';
+import { finding, type Finding } from '../model';
 
-export interface InputFile { path: string; uri: string; display: string; text: string }
+export interface InputFile {
+  path: string;
+  uri: string;
+  display: string;
+  text: string;
+  /** Runs of bytes that are not UTF-8, and where their U+FFFD stand in `text`. */
+  invalidUtf8: InvalidBytes[];
+}
+
+export interface InvalidBytes { span: Span; byteOffset: number; bytes: number[] }
 
 export class InputError extends Error {}
 
@@ -27,13 +42,13 @@ export function collectInputs(paths: readonly string[], cwd = process.cwd()): In
     if (st.isDirectory() && files.length === 0) throw new InputError(`no .iommu files under '${p}'`);
     for (const f of files) {
       if (found.has(f)) continue;
-      let text: string;
+      let decoded: Decoded;
       try {
-        text = readFileSync(f, 'utf8');
+        decoded = decodeUtf8(readFileSync(f));
       } catch (e) {
         throw new InputError(`cannot read '${display(f, cwd)}': ${reason(e)}`);
       }
-      found.set(f, { path: f, uri: pathToFileURL(f).href, display: display(f, cwd), text });
+      found.set(f, { path: f, uri: pathToFileURL(f).href, display: display(f, cwd), text: decoded.text, invalidUtf8: decoded.invalid });
     }
   }
   return [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
@@ -64,4 +79,69 @@ function reason(e: unknown): string {
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return (e as Error).message;
+}
+
+export interface Decoded { text: string; invalid: InvalidBytes[] }
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * `bytes` as text the way every UTF-8 decoder of the web platform (TextDecoder, Node's
+ * `readFile(..., 'utf8')`, VS Code) reads them: each maximal ill-formed subsequence becomes
+ * one U+FFFD (WHATWG Encoding, "UTF-8 decoder"). Also says where: adjacent bad
+ * subsequences make one run, with its span in the text and its bytes. A file that is
+ * UTF-8 throughout takes the fast path.
+ */
+export function decodeUtf8(bytes: Uint8Array): Decoded {
+  if (isUtf8(bytes)) return { text: decoder.decode(bytes), invalid: [] };
+  const parts: string[] = [];
+  const invalid: InvalidBytes[] = [];
+  let length = 0; // UTF-16 units so far
+  let good = 0; // start of the valid bytes not yet decoded
+  const bad = (from: number, to: number) => {
+    if (from > good) { const t = decoder.decode(bytes.subarray(good, from)); parts.push(t); length += t.length; }
+    parts.push('\ufffd');
+    const last = invalid.at(-1);
+    if (last && last.span.end === length && last.byteOffset + last.bytes.length === from) {
+      last.span.end++;
+      last.bytes.push(...bytes.subarray(from, to));
+    } else {
+      invalid.push({ span: { start: length, end: length + 1 }, byteOffset: from, bytes: [...bytes.subarray(from, to)] });
+    }
+    length++;
+    good = to;
+  };
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let need = 0;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (b <= 0x7f) { i++; continue; }
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) { need = 2; if (b === 0xe0) lower = 0xa0; if (b === 0xed) upper = 0x9f; }
+    else if (b >= 0xf0 && b <= 0xf4) { need = 3; if (b === 0xf0) lower = 0x90; if (b === 0xf4) upper = 0x8f; }
+    else { bad(i, i + 1); i++; continue; }
+    let j = i + 1;
+    for (let seen = 0; seen < need; seen++, j++) {
+      const c = bytes[j];
+      if (c === undefined || c < lower || c > upper) break;
+      lower = 0x80;
+      upper = 0xbf;
+    }
+    // A sequence cut short is one U+FFFD for the bytes it had; the byte that cut it starts anew.
+    if (j - i < need + 1) bad(i, j);
+    i = j;
+  }
+  if (good < bytes.length) parts.push(decoder.decode(bytes.subarray(good)));
+  return { text: parts.join(''), invalid };
+}
+
+/** One `invalid-utf8` error per run of bad bytes, at the U+FFFD that stand for them. */
+export function encodingFindings(file: Pick<InputFile, 'uri' | 'invalidUtf8'>): Finding[] {
+  return file.invalidUtf8.map((r) => {
+    const shown = r.bytes.slice(0, 8).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ') + (r.bytes.length > 8 ? ` ... (${r.bytes.length} bytes)` : '');
+    return finding('invalid-utf8', { uri: file.uri, span: r.span },
+      `${r.bytes.length === 1 ? 'byte' : 'bytes'} ${shown} at byte offset ${r.byteOffset} ${r.bytes.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`);
+  });
 }

@@ -14,6 +14,7 @@ export const CODES = {
   'missing-separator': { severity: 'error', summary: "Two statements on one line without ';' between them." },
   'unclosed-block': { severity: 'error', summary: "A '{' is never closed." },
   'invalid-character': { severity: 'error', summary: 'A character that is not part of the language.' },
+  'invalid-utf8': { severity: 'error', summary: 'Bytes that are not UTF-8 (read as U+FFFD); reported by the CLI, which reads files as bytes.' },
   'unterminated-comment': { severity: 'error', summary: "A '/*' comment is never closed." },
   'file-too-large': { severity: 'error', summary: 'The file is larger than the configured limit and was not analysed.' },
   'internal-error': { severity: 'error', summary: 'A check failed inside IOMMU Lens (a bug); the other checks still ran.' },
