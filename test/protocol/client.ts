@@ -1,8 +1,11 @@
 /**
  * A minimal LSP client for protocol tests: starts the bundled server (dist/server.cjs)
  * over stdio, records the diagnostics it publishes and wraps the requests tests use.
+ * The soak and limits tests also read how the process is doing: whether it exited, its
+ * stderr, its resident memory and (with `--expose-gc`) its heap after a collection.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CodeActionRequest, createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, HoverRequest, PublishDiagnosticsNotification,
@@ -12,21 +15,38 @@ import {
 
 export const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
 
+export interface ClientOptions {
+  /** Flags for node before the server script, e.g. `--expose-gc`. */
+  nodeArgs?: string[];
+}
+
+/** What `iommuLens/memory` answers (server/src/lsp/server.ts), in bytes. */
+export interface MemoryReport { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; collected: boolean }
+
 export class Client {
   readonly latest = new Map<string, Diagnostic[]>();
   /** window/logMessage and iommuLens/status notifications, in arrival order. */
   readonly logs: LogMessageParams[] = [];
   readonly statuses: Record<string, unknown>[] = [];
+  /** How many publishDiagnostics arrived (to tell when the server has gone quiet). */
+  published = 0;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
   readonly proc: ChildProcessWithoutNullStreams;
   readonly conn: ProtocolConnection;
+  /** Set when the server process ends: its exit code or the signal that ended it. */
+  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** The server's stderr, for failure messages (bounded: the last 64 KiB). */
+  stderr = '';
 
-  constructor() {
-    this.proc = spawn(process.execPath, [SERVER, '--stdio']);
+  constructor(options: ClientOptions = {}) {
+    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio']);
+    this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
+    this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-65536); });
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
     const settle = () => { this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true)); };
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
       this.latest.set(p.uri, p.diagnostics);
+      this.published++;
       settle();
     });
     this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });
@@ -69,10 +89,28 @@ export class Client {
     return (h?.contents as { value: string }).value;
   }
 
+  /** The server's resident memory in KiB (/proc/PID/status VmRSS; Linux only, else undefined). */
+  rssKiB(): number | undefined {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.proc.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server's memory; the heap is what is kept when it runs with `--expose-gc` (`collected`). */
+  memory(): Promise<MemoryReport> {
+    return this.conn.sendRequest<MemoryReport>('iommuLens/memory');
+  }
+
   async stop(): Promise<void> {
-    await this.conn.sendRequest(ShutdownRequest.type);
-    await this.conn.sendNotification(ExitNotification.type);
-    await new Promise((r) => this.proc.once('exit', r));
+    if (!this.exited) {
+      const gone = new Promise((r) => this.proc.once('exit', r));
+      await this.conn.sendRequest(ShutdownRequest.type);
+      await this.conn.sendNotification(ExitNotification.type);
+      await gone;
+    }
     this.conn.dispose();
   }
 }
