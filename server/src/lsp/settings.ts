@@ -49,10 +49,12 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
 
   const severityRaw = s.diagnostics?.severity;
   let severity: SeverityOverrides = DEFAULT_SETTINGS.severity;
-  if (severityRaw && typeof severityRaw === 'object') {
+  if (severityRaw && typeof severityRaw === 'object' && !Array.isArray(severityRaw)) {
     const r = parseSeverityOverrides(Object.entries(severityRaw));
     severity = r.overrides;
     problems.push(...r.problems.map((p) => `iommuLens.diagnostics.severity: ${p}`));
+  } else if (severityRaw !== undefined && severityRaw !== null) {
+    problems.push(`iommuLens.diagnostics.severity must be an object of code: level, not ${JSON.stringify(severityRaw)}`);
   }
 
   let checksWhileTyping = DEFAULT_SETTINGS.checksWhileTyping;
@@ -60,6 +62,8 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
     const known = s.checksWhileTyping.filter((e): e is Engine => (ENGINES as readonly unknown[]).includes(e));
     for (const e of s.checksWhileTyping) if (!known.includes(e as Engine)) problems.push(`iommuLens.checksWhileTyping: unknown check ${JSON.stringify(e)} (known: ${ENGINES.join(', ')})`);
     checksWhileTyping = new Set(known);
+  } else if (s.checksWhileTyping !== undefined && s.checksWhileTyping !== null) {
+    problems.push(`iommuLens.checksWhileTyping must be a list of checks (${ENGINES.join(', ')}), not ${JSON.stringify(s.checksWhileTyping)}; running all of them`);
   }
 
   let logLevel = DEFAULT_SETTINGS.logLevel;
