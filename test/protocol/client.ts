@@ -30,7 +30,7 @@ export class Client {
   readonly statuses: Record<string, unknown>[] = [];
   /** How many publishDiagnostics arrived (to tell when the server has gone quiet). */
   published = 0;
-  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  private waiters: { check: () => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
   readonly proc: ChildProcessWithoutNullStreams;
   readonly conn: ProtocolConnection;
   /** Set when the server process ends: its exit code or the signal that ended it. */
@@ -40,7 +40,11 @@ export class Client {
 
   constructor(options: ClientOptions = {}) {
     this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio']);
-    this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
+    this.proc.on('exit', (code, signal) => {
+      this.exited = { code, signal };
+      // Nothing more will come: waiting on would only end at the timeout.
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`the server exited (${signal ?? `code ${code}`}): ${this.stderr.slice(-2000)}`));
+    });
     this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-65536); });
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
     const settle = () => { this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true)); };
@@ -57,9 +61,10 @@ export class Client {
   /** Resolves when `check` holds on the diagnostics, logs and statuses received so far. */
   until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
     if (check()) return Promise.resolve();
+    if (this.exited) return Promise.reject(new Error(`the server exited before ${what}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; have ${JSON.stringify([...this.latest])}`)), ms);
-      this.waiters.push({ check, resolve: () => { clearTimeout(timer); resolve(); } });
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; have ${JSON.stringify([...this.latest]).slice(0, 4000)}`)), ms);
+      this.waiters.push({ check, resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } });
     });
   }
 

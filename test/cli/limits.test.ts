@@ -1,0 +1,81 @@
+/**
+ * Limits through the bundled CLI (docs/limits.md): `--max-file-size`, a million regions
+ * over the default limit, pathological files, and bytes that are not UTF-8. The CLI
+ * exits 0 or 1 with findings for all of them (2 only for usage errors and unreadable paths).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.cjs');
+const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-cli-limits-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function check(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const findings = r.status === 0 || r.status === 1 ? JSON.parse(r.stdout) as { file: string; code: string; message: string; range: { start: { line: number; character: number } } }[] : [];
+  return { status: r.status, stderr: r.stderr, findings, codes: (file: string) => findings.filter((f) => f.file === file).map((f) => f.code) };
+}
+
+function regions(n: number): string {
+  const lines = ['platform huge {', '  iommu dmar0 vt-d'];
+  for (let i = 0; i < n; i++) lines.push(`  reserved r${i} reserved 0x${(i * 0x2000).toString(16)} size 4K`);
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+describe('iommu-lens check at the limits', () => {
+  test('--max-file-size: a file over it is file-too-large, the others are checked', () => {
+    writeFileSync(join(dir, 'medium.iommu'), `platform medium {\n  arch x86_64\n  arch x86_64\n}\n${'// padding\n'.repeat(200)}`);
+    writeFileSync(join(dir, 'small.iommu'), 'platform small {\n  arch sparc\n}\n');
+    const low = check('--max-file-size', '1000', 'medium.iommu', 'small.iommu');
+    assert.equal(low.status, 1);
+    assert.deepEqual(low.codes('medium.iommu'), ['file-too-large']);
+    assert.match(low.findings[0]!.message, /over the limit of 1000 \(setting iommuLens\.maxFileSize, CLI --max-file-size\)/);
+    assert.ok(low.codes('small.iommu').includes('syntax-error'));
+    assert.deepEqual(check('medium.iommu').codes('medium.iommu'), ['duplicate-setting']);
+    assert.equal(check('--max-file-size', '0', 'medium.iommu').status, 2);
+  });
+
+  test('a million regions over the default limit is reported as too large without being parsed', () => {
+    writeFileSync(join(dir, 'million.iommu'), regions(1_000_000));
+    const r = check('million.iommu');
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.codes('million.iommu'), ['file-too-large']);
+    assert.match(r.findings[0]!.message, /^file is 47\d{6} characters, over the limit of 2097152/);
+  });
+
+  test('deep nesting, 100k-character lines and numbers of thousands of digits: findings with short messages', () => {
+    const files: Record<string, [string, string[]]> = {
+      'braces.iommu': ['{'.repeat(100_000), ['syntax-error']],
+      'platforms.iommu': ['platform p {\n'.repeat(20_000), ['unclosed-block']],
+      'number.iommu': [`platform n {\n  iommu i vt-d\n  reserved r reserved 0x${'f'.repeat(100_000)} size 4K\n}\n`, ['number-too-large']],
+      'garbage.iommu': [`${'#$%'.repeat(40_000)}\n`, ['invalid-character']],
+    };
+    for (const [name, [text]] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const r = check(...Object.keys(files));
+    assert.equal(r.status, 1);
+    for (const [name, [, codes]] of Object.entries(files)) {
+      for (const code of codes) assert.ok(r.codes(name).includes(code), `${name}: ${r.codes(name).join()}`);
+    }
+    for (const f of r.findings) assert.ok(f.message.length < 400, `${f.file} ${f.code}: ${f.message.length} characters`);
+  });
+
+  test('bytes that are not UTF-8 are read as U+FFFD: the file is still checked', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('platform latin {\n  arch x86_64 // caf'), Buffer.from([0xe9]), Buffer.from('\n  arch x86'), Buffer.from([0xc3, 0x28]),
+      Buffer.from('_64\n}\nguest g on nowhere { }\n'),
+    ]);
+    writeFileSync(join(dir, 'latin1.iommu'), bytes);
+    const r = check('latin1.iommu');
+    assert.equal(r.status, 1);
+    const codes = r.codes('latin1.iommu');
+    assert.ok(codes.includes('invalid-character'), 'the U+FFFD outside the comment');
+    assert.ok(codes.includes('unknown-name'), 'the rest of the file is analysed');
+    const bad = r.findings.find((f) => f.code === 'invalid-character')!;
+    assert.deepEqual(bad.range.start, { line: 2, character: 10 });
+  });
+});
