@@ -104,6 +104,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   /** Every handler is guarded (guard.ts): a failure answers with an error and is logged, the server goes on. */
   const request = <A extends unknown[], R>(method: string, handler: (...args: A) => R) => guardRequest(log, method, handler);
   const notification = <A extends unknown[]>(method: string, handler: (...args: A) => unknown) => guardNotification(log, method, handler);
+  const unreadable = (uri: string) => (why: string) => log.warn(`${uri} cannot be read, so it is left out: ${why}`);
   /** The text of a document: the editor's while it is open, else the host's (read from disk). */
   const textOf = (uri: string): string | undefined => documents.get(uri)?.getText() ?? host.text(uri);
 
@@ -152,7 +153,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         log.info(`${folder}: ${uris.length} .iommu files`);
         for (const uri of uris) {
           if (documents.get(uri)) continue;
-          const text = await readUri(uri);
+          const text = await readUri(uri, unreadable(uri));
           if (text !== undefined) setFile(uri, text);
         }
       } catch (e) {
@@ -349,7 +350,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (change.type === FileChangeType.Deleted) {
         removeFile(uri);
       } else {
-        const text = await readUri(uri);
+        const text = await readUri(uri, unreadable(uri));
         if (documents.get(uri)) continue; // opened while it was read
         if (text === undefined) removeFile(uri);
         else setFile(uri, text);

@@ -33,16 +33,24 @@ export async function findIommuFiles(folderUri: string): Promise<string[]> {
 
 /**
  * The file's text, or undefined when it cannot be read (deleted, not a file, too big
- * for a JS string). Oversized files are read and left to the host to report.
+ * for a JS string: about 512 MiB). Oversized files are read and left to the host to
+ * report. Bytes that are not UTF-8 become U+FFFD, as in an editor. `unreadable` hears
+ * why a file that exists could not be read (a file that is gone is not news).
  */
-export async function readUri(uri: string): Promise<string | undefined> {
+export async function readUri(uri: string, unreadable?: (why: string) => void): Promise<string | undefined> {
   if (!uri.startsWith('file:')) return undefined;
+  let path: string;
   try {
-    const path = fileURLToPath(uri);
+    path = fileURLToPath(uri);
     const st = await stat(path);
     if (!st.isFile()) return undefined;
-    return await readFile(path, 'utf8');
   } catch {
+    return undefined;
+  }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    unreadable?.((e as Error).message);
     return undefined;
   }
 }
