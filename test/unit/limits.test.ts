@@ -6,12 +6,13 @@
  * status, the next edit recovers). The same over the real protocol: test/protocol/limits.test.ts.
  */
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { LineIndex, type Analysis, type AnalysisHost } from '../../server/src/ide';
 import { decodeUtf8, encodingFindings } from '../../server/src/cli/files';
-import { guardNotification, guardRequest } from '../../server/src/lsp/guard';
+import { guardNotification, guardRequest, keepAlive } from '../../server/src/lsp/guard';
 import { Log } from '../../server/src/lsp/log';
 import { offsetAt, spanOf } from '../../server/src/lsp/params';
 import { Scheduler, type StatusParams } from '../../server/src/lsp/scheduler';
@@ -105,6 +106,22 @@ describe('the LSP layer answers bad input and bugs with errors, never by exiting
     assert.equal(lines.length, 2);
     assert.match(lines[0]!, /didChange failed: Error: sync/);
     assert.match(lines[1]!, /didChangeWatchedFiles failed: Error: async/);
+  });
+
+  test('an exception nobody caught and a rejection nobody awaited are logged, and the process goes on', () => {
+    const { log, lines } = recordingLog();
+    const written: string[] = [];
+    const proc = Object.assign(new EventEmitter(), { stderr: { write: (s: string) => written.push(s) } });
+    keepAlive(log, proc as never);
+    proc.emit('uncaughtException', new Error('in a timer'));
+    proc.emit('unhandledRejection', 'a plain value');
+    assert.match(lines[0]!, /^error: uncaught exception \(the server goes on\): Error: in a timer/);
+    assert.equal(lines[1], 'error: unhandled rejection (the server goes on): a plain value');
+    // When the log itself fails (the connection is gone), stderr gets it, once.
+    log.error = () => { throw new Error('EPIPE'); };
+    proc.emit('uncaughtException', new Error('again'));
+    assert.equal(written.length, 1);
+    assert.match(written[0]!, /uncaught exception: Error: again/);
   });
 
   test('positions: past the end of a line or of the document mean the end; anything else that is not two counts is InvalidParams', () => {

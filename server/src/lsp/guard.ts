@@ -55,6 +55,20 @@ export function guardNotification<A extends unknown[]>(log: Log, what: string, h
  * user than exiting. Installed once per process.
  */
 export function keepAlive(log: Log, proc: NodeJS.Process = process): void {
-  proc.on('uncaughtException', (e) => log.error(`uncaught exception (the server goes on): ${describe(e)}`));
-  proc.on('unhandledRejection', (e) => log.error(`unhandled rejection (the server goes on): ${describe(e)}`));
+  // Logging goes through the connection; if that is what fails, it must not throw again
+  // from here (a loop), so the message goes to stderr once instead.
+  let inside = false;
+  const report = (what: string) => (e: unknown) => {
+    if (inside) return;
+    inside = true;
+    try {
+      log.error(`${what} (the server goes on): ${describe(e)}`);
+    } catch {
+      proc.stderr.write(`iommu-lens-server: ${what}: ${describe(e)}\n`);
+    } finally {
+      inside = false;
+    }
+  };
+  proc.on('uncaughtException', report('uncaught exception'));
+  proc.on('unhandledRejection', report('unhandled rejection'));
 }
