@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { hover } from '../../server/src/ide/hover';
 import type { Finding } from '../../server/src/model';
-import { runFirmware } from '../../server/src/sim/exitBootServices';
+import { FIRMWARE_STATES, runFirmware } from '../../server/src/sim/exitBootServices';
 import { analyze, applyEdits, slice, uri } from '../helpers';
 
 const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-000-ovmf-exit-boot-services');
@@ -391,5 +391,28 @@ describe('exploration: exact reductions, and tens of drivers', () => {
     const { codes } = check(workspace(body));
     assert.ok(codes.includes('information fw-orders-truncated@ovmf'), codes.join('\n'));
     assert.ok(codes.some((c) => c.startsWith('warning fw-teardown-before-stop@unmap q')));
+  });
+
+  test('drivers signalling each other in a ring share one bound for the whole firmware (fuzz regression)', () => {
+    // Every projection is the whole firmware and none is shared: with a bound per search,
+    // twelve drivers cost twelve full searches (9 s per analysis).
+    const n = 12;
+    const drivers = Array.from({ length: n }, (_, k) => [
+      `  driver D${k} for blk${k} {`,
+      `    map m${k} common-buffer size 4K from allocate-buffer pending`,
+      `    on exit-boot-services tpl ${k % 2 ? 'notify' : 'callback'} signal e${k}`,
+      `    on event e${k} tpl callback { unmap m${k}; signal e${(k + 1) % n} }`,
+      '  }',
+    ].join('\n'));
+    const devs = Array.from({ length: n }, (_, k) => `  device blk${k} { bdf 0000:41:${k.toString(16).padStart(2, '0')}.0; iommu amdvi0; group ${10 + k} }`);
+    const a = analyze({
+      'host.iommu': `platform h {\n  arch x86_64\n  iommu amdvi0 amd-vi { address-width 48 }\n${devs.join('\n')}\n}`,
+      'guest.iommu': `guest vm on h {\n  machine q35 memory 4G\n${devs.map((_, k) => `  assign blk${k}`).join('\n')}\n}`,
+      'fw.iommu': `firmware ring for vm {\n${drivers.join('\n')}\n}`,
+    });
+    const run = a.sim.firmwares.get(a.model.firmwares.get('ring')!)!;
+    // The search that crosses the bound stops one state past it; every later one at its first choice.
+    assert.ok(run.states <= FIRMWARE_STATES + n, `${run.states} states`);
+    assert.ok(a.all.some((f) => f.code === 'fw-orders-truncated'));
   });
 });
