@@ -226,7 +226,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
                       : kind === 'inlayHint' ? client.conn.sendRequest(InlayHintRequest.type, { textDocument, range: { start: { line: 0, character: 0 }, end: position } }, token.token)
                         : client.conn.sendRequest(CodeActionRequest.type, { textDocument, range: { start: position, end: position }, context: { diagnostics: [] } }, token.token);
     requests++;
-    if (chance(0.05)) token.cancel();
+    // Cancelled a moment later, as an editor does when the cursor moves on: the request may still be queued.
+    if (chance(0.05)) setTimeout(() => token.cancel(), int(4));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(() => { failures.push(`${kind} at ${uri} ${JSON.stringify(position)}: no answer after ${bound} ms`); resolve(); }, bound);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ErrorCodes, ResponseError } from 'vscode-languageserver';
+import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
 import { LineIndex, type Analysis, type AnalysisHost } from '../../server/src/ide';
 import { decodeUtf8, encodingFindings } from '../../server/src/cli/files';
 import { guardNotification, guardRequest, keepAlive } from '../../server/src/lsp/guard';
@@ -96,6 +96,15 @@ describe('the LSP layer answers bad input and bugs with errors, never by exiting
     const later = guardRequest(log, 'x', async () => { throw new Error('later'); });
     await assert.rejects(later(), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InternalError);
     assert.equal(guardRequest(log, 'y', (a: number) => a + 1)(1), 2);
+  });
+
+  test('a request cancelled before it is served answers RequestCancelled without running', () => {
+    const { log } = recordingLog();
+    let ran = 0;
+    const hover = guardRequest(log, 'textDocument/hover', (_params: unknown, _token: unknown) => ++ran);
+    assert.throws(() => hover({}, { isCancellationRequested: true }), (e: unknown) => e instanceof ResponseError && e.code === LSPErrorCodes.RequestCancelled);
+    assert.equal(ran, 0);
+    assert.equal(hover({}, { isCancellationRequested: false }), 1);
   });
 
   test('a notification handler that throws or rejects is logged and returns', async () => {

@@ -4,7 +4,7 @@
  * throws is logged and the next message is served as usual. Nothing here exits the
  * process: an editor that loses its server loses every diagnostic.
  */
-import { ErrorCodes, ResponseError } from 'vscode-languageserver';
+import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { Log } from './log';
 
 /** A client's params that do not have the shape LSP gives them: an `InvalidParams` answer, not a bug. */
@@ -14,10 +14,14 @@ export function invalidParams(message: string): ResponseError<void> {
 
 const describe = (e: unknown): string => (e instanceof Error ? e.stack ?? e.message : String(e));
 
+const cancelled = (a: unknown): boolean => (a as { isCancellationRequested?: unknown } | null)?.isCancellationRequested === true;
+
 /**
  * `handler` answering with an error response instead of escaping: a `ResponseError` is
  * the handler's own answer (a refused rename, bad params) and passes as it is; anything
- * else is a bug, logged with its stack and answered as `InternalError`.
+ * else is a bug, logged with its stack and answered as `InternalError`. A request the
+ * client cancelled before it was served is answered `RequestCancelled` without running
+ * it (the editor has moved on; its hover would start an analysis for nothing).
  */
 export function guardRequest<A extends unknown[], R>(log: Log, method: string, handler: (...args: A) => R): (...args: A) => R {
   const fail = (e: unknown): never => {
@@ -26,6 +30,7 @@ export function guardRequest<A extends unknown[], R>(log: Log, method: string, h
     throw new ResponseError(ErrorCodes.InternalError, `${method} failed: ${e instanceof Error ? e.message : String(e)}`);
   };
   return (...args: A): R => {
+    if (args.some(cancelled)) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${method} cancelled`);
     try {
       const r = handler(...args);
       return (r instanceof Promise ? r.catch(fail) : r) as R;
