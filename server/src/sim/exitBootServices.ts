@@ -207,9 +207,8 @@ function independence(all: readonly EbsSlot[], p: Projection, d: FwDriver): bool
 /**
  * Runs `fw` through ExitBootServices. `reduce: false` explores the whole firmware for every
  * driver, without projection, independence or symmetry: the tests check that both agree.
- * `maxStates`: the firmware's budget of choice points (FIRMWARE_STATES).
  */
-export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: boolean; maxStates?: number } = {}): FirmwareRun {
+export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: boolean } = {}): FirmwareRun {
   const reduce = options.reduce ?? true;
   const uri = fw.sym.uri;
   const slots = buildSlots(fw);
@@ -241,7 +240,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
 
   const shared = new Map<string, Exploration>();
   let truncated = false;
-  let budget = options.maxStates ?? FIRMWARE_STATES;
+  let budget = FIRMWARE_STATES;
   for (const d of fw.drivers) {
     const p = project(slots, d, reduce);
     let x = reduce ? shared.get(p.signature) : undefined;
