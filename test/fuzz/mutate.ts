@@ -1,6 +1,7 @@
 /**
- * Fuzz inputs as fast-check arbitraries: grammar-aware mutations of seed workspaces, and
- * random bytes, code units and token soup. A mutation is a list of small operations
+ * Fuzz inputs as fast-check arbitraries: grammar-aware mutations of seed workspaces (and
+ * of generated ones: generate.ts, scenario.ts), and random bytes, code units and token
+ * soup. A mutation is a list of small operations
  * (`Op`: which mutator and a few numbers choosing where and what), applied to the text in
  * order, so fast-check shrinks a failure to fewer, simpler operations; `minimise.ts`
  * then cuts the resulting text down.
@@ -43,7 +44,6 @@ function lines(text: string): string[] {
 
 const pick = <T>(list: readonly T[], n: number): T | undefined => (list.length ? list[n % list.length] : undefined);
 
-
 /** Words that break things: keywords in name places, odd names, qualified references. */
 const ODD_NAMES: readonly string[] = [
   'a', 'A', 'x-', 'a_b', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'prototype', 'valueOf',
@@ -54,7 +54,7 @@ const ODD_NAMES: readonly string[] = [
 const WEIRD: readonly string[] = [
   '\u0000', '\u0001', '\u0007', '\b', '\u000b', '\f', '\u001b', '\u007f', '\u0085', '\u00a0', '\u2028', '\u2029',
   '\ufeff', '\ufffd', '\ud800', '\udc00', '\udbff\udfff', '\u{1f600}', '\u200b', '\u0301', 'é', '\t', '\r', '\\',
-  '"', "'", '`', '$', '@', '#', '/*', '*/', '//', '/', '*', '-', '_', ':', '::', '...', '.', '..', '..',
+  '"', "'", '`', '$', '@', '#', '/*', '*/', '//', '/', '*', '-', '_', ':', '::', '...', '.', '..',
   'x'.repeat(10_000), ' '.repeat(5000), '{'.repeat(100), '}'.repeat(100), '{\n'.repeat(40), '0x'.padEnd(5000, '0'),
 ];
 
@@ -63,7 +63,7 @@ const PUNCTUATION: readonly string[] = ['{', '}', ';', '\n', ',', '.', '..', '{}
 /** What the mutators draw from: the vocabulary, the workspace's names, and other files' lines. */
 export interface Vocabulary {
   keywords: readonly string[];
-  /** Keywords that start statements, per block kind, so one can go into another block. */
+  /** Keywords that start a declaration or a statement of any block: inserted anywhere, they land in blocks that do not know them. */
   statementKeywords: readonly string[];
   names: readonly string[];
   donorLines: readonly string[];
