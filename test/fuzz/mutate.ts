@@ -205,6 +205,14 @@ const MUTATORS: readonly { name: string; run: Mutator }[] = [
       return o.c % 2 ? t.slice(0, close + 1) + '\n' + block + t.slice(close + 1) : t.slice(0, start) + t.slice(close + 1);
     },
   },
+  {
+    // Scale: a line (a device, a step, a region) hundreds of times, where cost that grows faster than the input shows.
+    name: 'repeat-line', run: (t, o) => {
+      const l = lines(t); if (!l.length) return t; const i = o.a % l.length;
+      const line = /[\r\n]$/.test(l[i]!) ? l[i]! : `${l[i]}\n`;
+      l.splice(i, 0, ...Array.from({ length: 10 + (o.c % 1000) }, () => line)); return l.join('');
+    },
+  },
   { name: 'delete-range', run: (t, o) => { const i = o.a % (t.length + 1); return t.slice(0, i) + t.slice(i + (o.b % 200)); } },
   {
     name: 'replace-token', run: (t, o) => {
@@ -240,8 +248,9 @@ export function applyOps(files: Readonly<Record<string, string>>, ops: readonly 
   return out;
 }
 
+/** Places and values unbiased (fast-check favours small numbers: every mutation would hit a file's first tokens). */
 const opArb: fc.Arbitrary<Op> = fc.record({
-  kind: fc.nat(OP_KINDS - 1), file: fc.nat(31), a: fc.nat(), b: fc.nat(), c: fc.nat(),
+  kind: fc.nat(OP_KINDS - 1), file: fc.nat(31), a: fc.noBias(fc.nat()), b: fc.noBias(fc.nat()), c: fc.noBias(fc.nat()),
 });
 
 /** A seed workspace with a few mutations, described by the seed's name and the operations' names. */

@@ -231,4 +231,5 @@ export function scenario(seed: number, bigShare = 0): Input {
   return { label: `scenario ${seed}${big ? ' (big)' : ''}`, files: out };
 }
 
-export const scenarioInput = (bigShare = 0): fc.Arbitrary<Input> => fc.nat().map((seed) => scenario(seed, bigShare));
+/** Seeds unbiased: fast-check favours small numbers, and every seed is as good a scenario as another. */
+export const scenarioInput = (bigShare = 0): fc.Arbitrary<Input> => fc.noBias(fc.nat()).map((seed) => scenario(seed, bigShare));
