@@ -165,7 +165,7 @@ class Scratch {
     for (const [uri, text] of c.texts) this.host.setFile(uri, text);
   }
 
-  /** Analyses the workspace with `uri` holding `text`, then puts the original back. */
+  /** Analyses the workspace with the files of `changes` holding their new text (with `engines`), then puts the originals back. */
   withText(where: string, changes: ReadonlyMap<string, string>, engines?: ReadonlySet<Engine>): Analysis | undefined {
     for (const [uri, text] of changes) this.host.setFile(uri, text);
     const a = this.c.guard(where, () => this.host.analyze(undefined, engines));
@@ -216,9 +216,9 @@ const showFindings = (a: Analysis, uri: string) => (a.findings.get(uri) ?? []).m
 function compareAnalyses(c: Checker, kind: string, where: string, x: Analysis, y: Analysis, names: [string, string]): void {
   for (const uri of c.texts.keys()) {
     const fx = showFindings(x, uri), fy = showFindings(y, uri);
-    if (fx.length === fy.length && fx.every((f, i) => f === fy[i])) continue;
-    const k = Math.max(0, fx.findIndex((f, i) => f !== fy[i]));
-    const at = fx.length === fy.length || k < Math.min(fx.length, fy.length) ? k : Math.min(fx.length, fy.length);
+    let at = 0;
+    while (at < Math.max(fx.length, fy.length) && fx[at] === fy[at]) at++;
+    if (at === Math.max(fx.length, fy.length)) continue;
     c.add(kind, where, `${uri.replace('file:///fuzz/', '')}: ${names[0]} has ${fx[at] ?? '(nothing more)'}, ${names[1]} ${fy[at] ?? '(nothing more)'} (${fx.length} vs ${fy.length} findings)`);
   }
 }
