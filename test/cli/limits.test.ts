@@ -77,5 +77,10 @@ describe('iommu-lens check at the limits', () => {
     assert.ok(codes.includes('unknown-name'), 'the rest of the file is analysed');
     const bad = r.findings.find((f) => f.code === 'invalid-character')!;
     assert.deepEqual(bad.range.start, { line: 2, character: 10 });
+    // Each run of bad bytes is named once, with its bytes, also inside the comment.
+    const encoding = r.findings.filter((f) => f.code === 'invalid-utf8');
+    assert.deepEqual(encoding.map((f) => f.range.start), [{ line: 1, character: 20 }, { line: 2, character: 10 }]);
+    assert.match(encoding[0]!.message, /^byte 0xe9 at byte offset \d+ is not UTF-8; read as U\+FFFD$/);
+    assert.equal(check('latin1.iommu', '--severity', 'invalid-utf8=off').codes('latin1.iommu').includes('invalid-utf8'), false);
   });
 });

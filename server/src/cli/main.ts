@@ -6,10 +6,10 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
-import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type FormatEdit } from '../ide';
-import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
+import { addressMap, AnalysisHost, applySeverities, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type FormatEdit } from '../ide';
+import { compareFindings, evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
-import { collectInputs, InputError } from './files';
+import { collectInputs, encodingFindings, InputError } from './files';
 import { formatMapText } from './mapText';
 import { formatJson, formatText, toOutput } from './report';
 import { parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
@@ -137,8 +137,14 @@ function check(args: readonly string[], io: Io): number {
     displayOf.set(f.uri, f.display);
   }
   const analysis = host.analyze();
-  const out = inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).map((x) =>
-    toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span))));
+  const out = inputs.flatMap((f) => {
+    // Bytes that are not UTF-8 exist only on disk (editors decode before the server sees text).
+    const bad = encodingFindings(f);
+    const findings = bad.length
+      ? [...(analysis.findings.get(f.uri) ?? []), ...applySeverities(bad, severity)].sort(compareFindings)
+      : analysis.findings.get(f.uri) ?? [];
+    return findings.map((x) => toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span)));
+  });
   io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
   return out.some((f) => f.severity === 'error') ? 1 : 0;
 }
