@@ -50,12 +50,15 @@ export interface FirmwareRun {
 const TPL_NAME = { notify: 'TPL_NOTIFY', callback: 'TPL_CALLBACK' } as const;
 
 /**
- * Choice points explored per firmware, over all its drivers: each driver's search gets
- * what the ones before it left. A bound per search alone let a firmware whose drivers
- * signal each other in a ring (every projection the whole firmware, none shared) cost
- * drivers × bound states: 24 such drivers took 20 s on every analysis.
+ * The search budget of one firmware, over all its drivers: each driver's search gets what
+ * the ones before it left. A choice point costs a copy and a key of the queues, so in
+ * proportion to the notify functions of the projection: the budget counts states times
+ * functions, 20,000 states of projections up to 32 functions. A bound of states per search
+ * alone let a firmware whose drivers signal each other in a ring (every projection the
+ * whole firmware, none shared) cost drivers × bound states, 24 such drivers 20 s per
+ * analysis; and a driver with 400 ExitBootServices handlers took 4 s for its 20,000.
  */
-export const FIRMWARE_STATES = 20_000;
+export const FIRMWARE_BUDGET = 20_000 * 32;
 
 /** "VirtioNetDxe's TPL_CALLBACK ExitBootServices handler". */
 export function slotLabel(s: EbsSlot): string {
@@ -240,14 +243,15 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
 
   const shared = new Map<string, Exploration>();
   let truncated = false;
-  let budget = FIRMWARE_STATES;
+  let budget = FIRMWARE_BUDGET;
   for (const d of fw.drivers) {
     const p = project(slots, d, reduce);
     let x = reduce ? shared.get(p.signature) : undefined;
     if (!x) {
       const local = p.slots.map((g) => slots[g]!);
-      x = explore(local, eventsOf(local), semantics(slots, p, d), { independent: reduce ? independence(slots, p, d) : [], maxStates: budget });
-      budget = Math.max(0, budget - x.states);
+      const size = Math.max(32, local.length);
+      x = explore(local, eventsOf(local), semantics(slots, p, d), { independent: reduce ? independence(slots, p, d) : [], maxStates: Math.floor(budget / size) });
+      budget = Math.max(0, budget - x.states * size);
       if (reduce) shared.set(p.signature, x);
       run.states += x.states;
       truncated ||= x.truncated;
