@@ -142,11 +142,10 @@ while (runs < maxRuns && performance.now() < deadline) {
   let shrinking = false;
   const details = fc.check(
     fc.property(arb, (input) => {
-      if (!shrinking) {
-        // Saved before it runs, so the watchdog can name an input that hangs.
-        saveInput(current, input, `input ${runs} of seed ${roundSeed}: ${input.label}\n`);
-        beat({ runs, label: input.label, saved: current });
-      }
+      // Saved before it runs, so the watchdog can name an input that hangs (also one tried while shrinking).
+      const label = `${shrinking ? 'shrinking: ' : ''}${input.label}`;
+      saveInput(current, input, `input ${runs} of seed ${roundSeed}: ${label}\n`);
+      beat({ runs, label, saved: current });
       const r = checkInput(input, options);
       if (!shrinking) {
         runs++;
