@@ -15,30 +15,49 @@ function label(t: TokenType): string {
   return t.LABEL ?? t.name;
 }
 
-/** Damerau-free Levenshtein distance, for did-you-mean on keywords. */
-export function editDistance(a: string, b: string): number {
+/**
+ * Damerau-free Levenshtein distance, for did-you-mean on keywords and names. With `bound`,
+ * it stops as soon as the distance must exceed it and returns `bound + 1`: a row's minimum
+ * never decreases, so nothing below it can still come.
+ */
+export function editDistance(a: string, b: string, bound = Infinity): number {
+  if (Math.abs(a.length - b.length) > bound) return bound + 1;
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;
     prev[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = prev[j]!;
       prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
       diag = tmp;
+      if (prev[j]! < rowMin) rowMin = prev[j]!;
     }
+    if (rowMin > bound) return bound + 1;
   }
-  return prev[b.length]!;
+  return Math.min(prev[b.length]!, bound + 1);
 }
 
-/** The closest candidate to `word`, if it is close enough to be a likely typo. */
+/**
+ * Past this length a word gets no suggestion: a name that long is not a typo of a likely
+ * candidate, and comparing costs the product of the lengths (a pasted 100k-character name
+ * against a few thousand candidates held the server for minutes).
+ */
+const MAX_SUGGESTED_LENGTH = 64;
+
+/** The closest candidate to `word`, if it is close enough to be a likely typo (the first of the closest). */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > MAX_SUGGESTED_LENGTH) return undefined;
+  const w = word.toLowerCase();
   let best: string | undefined;
-  let bestD = Infinity;
+  // Only distances up to a third of the word count; each candidate must beat the best so far.
+  let bestD = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (Math.abs(c.length - w.length) >= bestD) continue;
+    const d = editDistance(w, c.toLowerCase(), bestD - 1);
     if (d < bestD) { bestD = d; best = c; }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return best;
 }
 
 function expectation(labels: string[]): string {
