@@ -3,7 +3,8 @@
 //   node bench/fuzz.mjs [--seed N] [--minutes M | --runs N] [--out DIR] [--no-cli] [--cli-every N]
 //   node bench/fuzz.mjs --replay DIR
 //
-// The seed is random unless given, and printed with the command that replays the run.
+// The seed is random unless given, and printed with the command that replays the run (on
+// the same seed inputs: the examples, test fixtures and unit-test snippets of that commit).
 // Each input is checked through the parser, model, simulator, every IDE feature and the
 // CLI (test/fuzz/check.ts); a failure is minimised and saved with its replay command.
 // An input that runs past the hang bound (default 120 s, --hang-seconds) is an

@@ -121,10 +121,8 @@ function runCli(): void {
       if (known.has(signature(p))) continue;
       failures++;
       known.add(signature(p));
-      const keep = join(out, `${String(failures).padStart(2, '0')}-cli`);
+      // The batch stays where the CLI read it, for the replay.
       mkdirSync(out, { recursive: true });
-      rmSync(keep, { recursive: true, force: true });
-      // The batch as the CLI saw it, for the replay.
       writeFileSync(join(out, `${String(failures).padStart(2, '0')}-cli.txt`), `${describe([p])}\n\nbatch kept in ${dir}\n`);
       console.log(`\nFAILURE ${failures}: [cli] ${p.where}: ${p.detail}\n  batch kept in ${dir}\n`);
       return; // keep the directory
