@@ -78,6 +78,15 @@ interface Run {
   snapshot?: GuestSnapshot;
 }
 
+/**
+ * Hovers show the state after each step: a snapshot of each guest the step touched, with
+ * copies of its device, group and mapping lists. One guest receiving thousands of devices
+ * would keep a copy of ever longer lists per step (20,000 hotplugs: 4 GB, past V8's heap
+ * limit). Once a timeline's snapshots hold this many list entries, later steps keep no state:
+ * their findings are the same, only hovers on those steps have no state to show.
+ */
+const SNAPSHOT_BUDGET = 2_000_000;
+
 export function runTimelines(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Timeline, TimelineRun> {
   const runs = new Map<Timeline, TimelineRun>();
   // Findings on a guest's own lines (an assign line) are reported once, whichever timeline finds them.
@@ -106,10 +115,16 @@ class Runner {
 
   run(): TimelineRun {
     const states: StepState[] = [];
+    let kept = 0;
     for (const r of this.t.steps) {
       const touched = this.step(r);
       if (touched) touched.snapshot = undefined;
-      states.push({ step: r, guests: [...this.guests.values()].map((x) => this.snapshot(x)), tdis: this.tdis.snapshot() });
+      if (kept > SNAPSHOT_BUDGET) continue;
+      const guests = [...this.guests.values()].map((x) => {
+        if (!x.snapshot) kept += x.devices.length + x.container.groups.length + x.container.mappings.length;
+        return this.snapshot(x);
+      });
+      states.push({ step: r, guests, tdis: this.tdis.snapshot() });
     }
     return { timeline: this.t, states };
   }
