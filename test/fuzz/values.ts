@@ -10,14 +10,4 @@ export const EXTREME_NUMBERS: readonly string[] = [
   '0 size 0', '0xffffffffffffffff size 2', '00:00.0', 'ffff:ff:1f.7', '100:00.0', '0:0.8', '0000:00:00.0.0',
 ];
 
-/** mulberry32: a small, fast, seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../prng';

@@ -26,19 +26,9 @@ import {
   ReferencesRequest, ResponseError, SemanticTokensRequest, type Diagnostic, type Position, type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { prng } from '../prng';
 import { Client } from './client';
 
-/** Small deterministic PRNG (mulberry32): a seed always gives the same session. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every `*.iommu` under `dir`, as paths relative to it (sorted). */
 export function iommuFiles(dir: string): string[] {
@@ -138,7 +128,7 @@ const KEYWORD_FRAGMENTS = ['{', '}', ';', '..', ' ', '\n', '  ', '//', '/*', '*/
 const GARBAGE = ['\u0000', '\t', '\r', '\r\n', '\ud800', '\udfff', '\u{1F600}', '\u00e9', '\u200b', '\ufeff', '\ufffd', '"', '\'', '\\', '#', '@', '$', '%', '`', '~', '\u0007', '\u2028'];
 
 export async function soak(o: SoakOptions): Promise<SoakResult> {
-  const random = rng(o.seed);
+  const random = prng(o.seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const chance = (p: number) => random() < p;
