@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -82,5 +82,16 @@ describe('iommu-lens check at the limits', () => {
     assert.deepEqual(encoding.map((f) => f.range.start), [{ line: 1, character: 20 }, { line: 2, character: 10 }]);
     assert.match(encoding[0]!.message, /^byte 0xe9 at byte offset \d+ is not UTF-8; read as U\+FFFD$/);
     assert.equal(check('latin1.iommu', '--severity', 'invalid-utf8=off').codes('latin1.iommu').includes('invalid-utf8'), false);
+    // Over the size limit the file is not analysed: file-too-large alone.
+    assert.deepEqual(check('latin1.iommu', '--max-file-size', '50').codes('latin1.iommu'), ['file-too-large']);
+  });
+
+  test('format never writes a file with bytes that are not UTF-8 (the U+FFFD would replace them)', () => {
+    const bytes = Buffer.concat([Buffer.from('platform   latin { arch x86_64 }   // caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    writeFileSync(join(dir, 'unformatted-latin1.iommu'), bytes);
+    const r = spawnSync(process.execPath, [CLI, 'format', '--write', 'unformatted-latin1.iommu'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /unformatted-latin1\.iommu: not formatted: it has bytes that are not UTF-8/);
+    assert.deepEqual(readFileSync(join(dir, 'unformatted-latin1.iommu')), bytes);
   });
 });

@@ -36,15 +36,15 @@ describe('bytes that are not UTF-8', () => {
       assert.equal(d.text, reference.decode(all));
       for (const r of d.invalid) {
         assert.equal(d.text.slice(r.span.start, r.span.end), '\ufffd'.repeat(r.span.end - r.span.start));
-        assert.deepEqual(r.bytes, [...all.subarray(r.byteOffset, r.byteOffset + r.bytes.length)]);
+        assert.deepEqual(r.bytes, [...all.subarray(r.byteOffset, r.byteOffset + Math.min(r.length, 8))]);
       }
       // Valid bytes between the runs decode to the text between their spans.
       let at = 0;
       let byte = 0;
-      for (const r of [...d.invalid, { span: { start: d.text.length, end: d.text.length }, byteOffset: all.length, bytes: [] }]) {
+      for (const r of [...d.invalid, { span: { start: d.text.length, end: d.text.length }, byteOffset: all.length, length: 0 }]) {
         assert.equal(d.text.slice(at, r.span.start), reference.decode(all.subarray(byte, r.byteOffset)));
         at = r.span.end;
-        byte = r.byteOffset + r.bytes.length;
+        byte = r.byteOffset + r.length;
       }
     }), { seed: 11, numRuns: 3000 });
   });
@@ -60,8 +60,8 @@ describe('bytes that are not UTF-8', () => {
     const d = decodeUtf8(file);
     assert.equal(d.text, 'ab\ufffd\ufffd\ufffd\u00e9\ufffd\ufffd');
     assert.deepEqual(d.invalid, [
-      { span: { start: 2, end: 5 }, byteOffset: 2, bytes: [0xed, 0xa0, 0x80] },
-      { span: { start: 6, end: 8 }, byteOffset: 7, bytes: [0xff, 0xc3] },
+      { span: { start: 2, end: 5 }, byteOffset: 2, length: 3, bytes: [0xed, 0xa0, 0x80] },
+      { span: { start: 6, end: 8 }, byteOffset: 7, length: 2, bytes: [0xff, 0xc3] },
     ]);
     const findings = encodingFindings({ uri: 'file:///x.iommu', invalidUtf8: d.invalid });
     assert.deepEqual(findings.map((f) => [f.code, f.severity, f.span.start, f.span.end]), [['invalid-utf8', 'error', 2, 5], ['invalid-utf8', 'error', 6, 8]]);
@@ -73,6 +73,17 @@ describe('bytes that are not UTF-8', () => {
     assert.equal(d.invalid.length, 1);
     const [f] = encodingFindings({ uri: 'file:///x.iommu', invalidUtf8: d.invalid });
     assert.ok(f!.message.length < 120 && f!.message.includes('(100000 bytes)'), f!.message);
+    assert.equal(d.invalid[0]!.bytes.length, 8, 'only the bytes the message shows are kept');
+  });
+
+  test('a binary file gets at most 200 invalid-utf8 and a count of the rest', () => {
+    // 0xff, 'a': a run of one bad byte every two bytes.
+    const d = decodeUtf8(Uint8Array.from({ length: 2000 }, (_, i) => (i % 2 ? 0x61 : 0xff)));
+    assert.equal(d.invalid.length, 1000);
+    const findings = encodingFindings({ uri: 'file:///x.bin', invalidUtf8: d.invalid });
+    assert.equal(findings.length, 201);
+    assert.equal(findings[200]!.message, '800 more runs of bytes that are not UTF-8 not shown (is this a text file?)');
+    assert.deepEqual(findings[200]!.span, d.invalid[200]!.span);
   });
 });
 

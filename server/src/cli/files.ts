@@ -18,7 +18,11 @@ export interface InputFile {
   invalidUtf8: InvalidBytes[];
 }
 
-export interface InvalidBytes { span: Span; byteOffset: number; bytes: number[] }
+/** A run of bad bytes: where, how many, and the first few (all of a long run would be a copy of it). */
+export interface InvalidBytes { span: Span; byteOffset: number; length: number; bytes: number[] }
+
+/** Bytes of a run kept for its message. */
+const SHOWN_BYTES = 8;
 
 export class InputError extends Error {}
 
@@ -102,11 +106,12 @@ export function decodeUtf8(bytes: Uint8Array): Decoded {
     if (from > good) { const t = decoder.decode(bytes.subarray(good, from)); parts.push(t); length += t.length; }
     parts.push('\ufffd');
     const last = invalid.at(-1);
-    if (last && last.span.end === length && last.byteOffset + last.bytes.length === from) {
+    if (last && last.span.end === length && last.byteOffset + last.length === from) {
       last.span.end++;
-      last.bytes.push(...bytes.subarray(from, to));
+      last.bytes.push(...bytes.subarray(from, Math.min(to, from + SHOWN_BYTES - last.bytes.length)));
+      last.length += to - from;
     } else {
-      invalid.push({ span: { start: length, end: length + 1 }, byteOffset: from, bytes: [...bytes.subarray(from, to)] });
+      invalid.push({ span: { start: length, end: length + 1 }, byteOffset: from, length: to - from, bytes: [...bytes.subarray(from, Math.min(to, from + SHOWN_BYTES))] });
     }
     length++;
     good = to;
@@ -137,11 +142,21 @@ export function decodeUtf8(bytes: Uint8Array): Decoded {
   return { text: parts.join(''), invalid };
 }
 
+/** At most this many `invalid-utf8` per file (a binary file has a run every few bytes); past it the rest are counted. */
+const MAX_ENCODING_FINDINGS = 200;
+
 /** One `invalid-utf8` error per run of bad bytes, at the U+FFFD that stand for them. */
 export function encodingFindings(file: Pick<InputFile, 'uri' | 'invalidUtf8'>): Finding[] {
-  return file.invalidUtf8.map((r) => {
-    const shown = r.bytes.slice(0, 8).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ') + (r.bytes.length > 8 ? ` ... (${r.bytes.length} bytes)` : '');
+  const runs = file.invalidUtf8;
+  const out = runs.slice(0, MAX_ENCODING_FINDINGS).map((r) => {
+    const shown = r.bytes.map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ') + (r.length > r.bytes.length ? ` ... (${r.length} bytes)` : '');
     return finding('invalid-utf8', { uri: file.uri, span: r.span },
-      `${r.bytes.length === 1 ? 'byte' : 'bytes'} ${shown} at byte offset ${r.byteOffset} ${r.bytes.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`);
+      `${r.length === 1 ? 'byte' : 'bytes'} ${shown} at byte offset ${r.byteOffset} ${r.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`);
   });
+  const rest = runs[MAX_ENCODING_FINDINGS];
+  if (rest) {
+    out.push(finding('invalid-utf8', { uri: file.uri, span: rest.span },
+      `${runs.length - MAX_ENCODING_FINDINGS} more runs of bytes that are not UTF-8 not shown (is this a text file?)`));
+  }
+  return out;
 }

@@ -139,7 +139,7 @@ function check(args: readonly string[], io: Io): number {
   const analysis = host.analyze();
   const out = inputs.flatMap((f) => {
     // Bytes that are not UTF-8 exist only on disk (editors decode before the server sees text).
-    const bad = encodingFindings(f);
+    const bad = f.text.length > maxFileSize ? [] : encodingFindings(f); // a file not analysed gets only file-too-large
     const findings = bad.length
       ? [...(analysis.findings.get(f.uri) ?? []), ...applySeverities(bad, severity)].sort(compareFindings)
       : analysis.findings.get(f.uri) ?? [];
@@ -157,6 +157,12 @@ function format(args: readonly string[], io: Io): number {
   if (!values.check && !values.write && inputs.length > 1) throw new UsageError('format prints one file; use --check or --write for several');
   let status = 0;
   for (const f of inputs) {
+    // Writing the text back would replace the bad bytes with U+FFFD for good.
+    if (f.invalidUtf8.length) {
+      io.err(`iommu-lens: ${f.display}: not formatted: it has bytes that are not UTF-8 (see 'iommu-lens check')\n`);
+      status = 1;
+      continue;
+    }
     const parsed = parse(f.text);
     if (parsed.diagnostics.length) {
       io.err(`iommu-lens: ${f.display}: not formatted: it has syntax errors (see 'iommu-lens check')\n`);
