@@ -3,7 +3,8 @@
  * `internal-error` at the top of each file it covered, and every other check still runs
  * and reports exactly what it reports without the failure. Each stage is broken on
  * purpose through the host's stages, on the bundled examples (every engine has findings
- * there).
+ * there). When a whole run fails, the server answers from the last good analysis, which
+ * must then place ranges in the texts it analysed.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -100,3 +101,12 @@ function breakFor(engine: string, model: Parameters<typeof simulate>[0]): Parame
   }
   return model;
 }
+
+test('an analysis keeps the lines of the texts it analysed (a request answered from it after an edit places ranges there)', () => {
+  const host = new AnalysisHost();
+  host.setFile('file:///a.iommu', 'platform a {\n  arch x86_64\n}\n');
+  const old = host.analyze();
+  host.setFile('file:///a.iommu', '\n\n\nplatform a {\n  arch x86_64\n}\n');
+  assert.deepEqual(old.lineIndex('file:///a.iommu').range({ start: 0, end: 8 }), { start: { line: 0, character: 0 }, end: { line: 0, character: 8 } });
+  assert.deepEqual(host.analyze().lineIndex('file:///a.iommu').range({ start: 3, end: 11 }), { start: { line: 3, character: 0 }, end: { line: 3, character: 8 } });
+});

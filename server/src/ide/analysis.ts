@@ -151,8 +151,12 @@ export class AnalysisHost {
     const w = this.work;
     const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: Math.max(0, parts.length - w.built), parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
     this.work = { parsed: 0, built: 0, parseMs: 0, modelMs: 0, simulateMs: 0 };
-    const asts = new Map(uris.map((u) => [u, this.files.get(u)!.parsed!.ast]));
-    return { model, sim, findings, lineIndex: (uri) => this.lineIndex(uri), ast: (uri) => asts.get(uri), stats };
+    // Lines and ASTs of the texts analysed: a request answered from this analysis after the
+    // text changed (a newer run failed) must place its ranges in the text they came from.
+    const entries = new Map(uris.map((u) => [u, this.files.get(u)!]));
+    const asts = new Map(uris.map((u) => [u, entries.get(u)!.parsed!.ast]));
+    const lineIndex = (uri: string) => { const e = entries.get(uri); return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri); };
+    return { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats };
   }
 
   /**
