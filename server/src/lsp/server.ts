@@ -153,8 +153,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         log.info(`${folder}: ${uris.length} .iommu files`);
         for (const uri of uris) {
           if (documents.get(uri)) continue;
-          const text = await readUri(uri, unreadable(uri));
-          if (text !== undefined) setFile(uri, text);
+          // In the disk queue and checked again after the read: an open, close or
+          // watched-file event that came meanwhile knows better than this scan.
+          await inOrder(async () => {
+            if (documents.get(uri) || host.hasFile(uri)) return;
+            const text = await readUri(uri, unreadable(uri));
+            if (text !== undefined && !documents.get(uri) && !host.hasFile(uri)) setFile(uri, text);
+          });
         }
       } catch (e) {
         log.error(`cannot read the workspace folder ${folder}: ${(e as Error).message}`);
