@@ -161,7 +161,8 @@ describe('bad requests and notifications', () => {
     assert.ok(Array.isArray(await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 42 } as never)));
     assert.ok(Array.isArray(await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: null } as never)));
     assert.equal(await client.conn.sendRequest('iommuLens/addressMap', null), null);
-    await client.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: far, newName: '' }).catch((e: unknown) => assert.ok(e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest));
+    await assert.rejects(client.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: far, newName: '' }),
+      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest);
   });
 
   test('notifications that make no sense are ignored or logged; documents closed mid-analysis; the server goes on', async () => {
@@ -186,7 +187,10 @@ describe('bad requests and notifications', () => {
       contentChanges: [{ range: { start: { line: 99, character: 99 }, end: { line: 120, character: 0 } }, text: 'guest g on nowhere { }\n' }],
     });
     await send(DidChangeTextDocumentNotification.type.method, { textDocument: { uri: doc, version: 1e308 }, contentChanges: [{ range: { start: { line: 1, character: 7 }, end: { line: 1, character: 500 } }, text: 'sparc' }] });
-    assert.equal((await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: doc }, position: { line: 1, character: 3 } })) === undefined, false);
+    // Both edits applied, clamped to the text: the outline has the platform and the appended guest.
+    await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: doc }, position: { line: 1, character: 3 } });
+    const outline = await client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: doc } });
+    assert.deepEqual((outline ?? []).map((x) => x.name), ['edited', 'g']);
     await send(DidCloseTextDocumentNotification.type.method, { textDocument: { uri: doc } });
     await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: doc }, position: { line: 0, character: 3 } });
     // Opened twice, the second text wins.
