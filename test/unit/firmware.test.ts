@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { hover } from '../../server/src/ide/hover';
 import type { Finding } from '../../server/src/model';
-import { FIRMWARE_BUDGET, runFirmware } from '../../server/src/sim/exitBootServices';
+import { DRIVER_FLOOR, FIRMWARE_BUDGET, runFirmware } from '../../server/src/sim/exitBootServices';
 import { analyze, applyEdits, slice, uri } from '../helpers';
 
 const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-000-ovmf-exit-boot-services');
@@ -411,9 +411,9 @@ describe('exploration: exact reductions, and tens of drivers', () => {
       'fw.iommu': `firmware ring for vm {\n${drivers.join('\n')}\n}`,
     });
     const run = a.sim.firmwares.get(a.model.firmwares.get('ring')!)!;
-    // The search that crosses the bound stops one state past it; every later one at its first choice.
+    // The search that crosses the bound stops one state past it; every later one at its floor.
     // (Projections here have fewer than 32 functions: a state costs one unit in 32.)
-    assert.ok(run.states <= FIRMWARE_BUDGET / 32 + n, `${run.states} states`);
+    assert.ok(run.states <= FIRMWARE_BUDGET / 32 + n * (DRIVER_FLOOR / 32 + 1), `${run.states} states`);
     assert.ok(a.all.some((f) => f.code === 'fw-orders-truncated'));
   });
 
@@ -424,5 +424,14 @@ describe('exploration: exact reductions, and tens of drivers', () => {
     // 600 interchangeable handlers: 2^600 subsets, so the search stops at its bound.
     assert.ok(run.states <= FIRMWARE_BUDGET / n + 1, `${run.states} states`);
     assert.ok(a.all.some((f) => f.code === 'fw-orders-truncated'));
+  });
+
+  test('a driver after one that spent the budget is still searched: its errors stay errors', () => {
+    const many = `  driver Many for vnet1 {\n    map q common-buffer size 4K from allocate-buffer pending\n${'    on exit-boot-services tpl notify\n'.repeat(600)}  }`;
+    const net = `  driver VirtioNetDxe for vnet1 {\n    map rx-ring common-buffer size 12K from allocate-buffer pending\n    on exit-boot-services tpl callback { unmap rx-ring }\n  }\n${MERGED}`;
+    const alone = check(workspace(net)).codes;
+    const after = check(workspace(`${many}\n${net}`)).codes;
+    assert.ok(alone.includes('error fw-dma-after-handler@on exit-boot-services tpl callback'), alone.join(', '));
+    for (const c of alone) assert.ok(after.includes(c), `${c} after the pathological driver: ${after.join(', ')}`);
   });
 });

@@ -59,6 +59,12 @@ const TPL_NAME = { notify: 'TPL_NOTIFY', callback: 'TPL_CALLBACK' } as const;
  * analysis; and a driver with 400 ExitBootServices handlers took 4 s for its 20,000.
  */
 export const FIRMWARE_BUDGET = 20_000 * 32;
+/**
+ * What every driver's search gets even when the drivers before it spent the firmware's
+ * budget: without it, a driver after a pathological one was not searched at all and its
+ * "in every order" errors became warnings. The total stays linear in the drivers.
+ */
+export const DRIVER_FLOOR = 256 * 32;
 
 /** "VirtioNetDxe's TPL_CALLBACK ExitBootServices handler". */
 export function slotLabel(s: EbsSlot): string {
@@ -250,7 +256,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     if (!x) {
       const local = p.slots.map((g) => slots[g]!);
       const size = Math.max(32, local.length);
-      x = explore(local, eventsOf(local), semantics(slots, p, d), { independent: reduce ? independence(slots, p, d) : [], maxStates: Math.floor(budget / size) });
+      x = explore(local, eventsOf(local), semantics(slots, p, d), { independent: reduce ? independence(slots, p, d) : [], maxStates: Math.floor(Math.max(budget, DRIVER_FLOOR) / size) });
       budget = Math.max(0, budget - x.states * size);
       if (reduce) shared.set(p.signature, x);
       run.states += x.states;
