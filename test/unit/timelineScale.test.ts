@@ -10,7 +10,8 @@ import { parse } from '@iommu-lens/grammar';
 import { buildModel } from '../../server/src/model';
 import { PlatformRegions, usableRanges } from '../../server/src/sim';
 import { Container } from '../../server/src/sim/container';
-import { analyze } from '../helpers';
+import { hover } from '../../server/src/ide';
+import { analyze, uri } from '../helpers';
 
 /** n devices, each alone in its group; every 97th group has its own reserved window somewhere in the first 4 GiB. */
 function host(n: number): string {
@@ -60,5 +61,11 @@ describe('a guest receiving thousands of devices', () => {
     const run = [...a.sim.timelines.values()][0]!;
     assert.ok(run.states.length > 1000 && run.states.length < n + 1, `${run.states.length} states kept`);
     assert.equal(run.states[0]!.step, run.timeline.steps[0], 'the kept states are the first steps');
+    // A device hot-added after the last kept state: its hover says the state is not kept.
+    const late = `d${n - 3}`;
+    const text = `timeline grow {\n  start vm\n${steps}\n}`;
+    const at = text.indexOf(`hotplug ${late} `) + 'hotplug '.length;
+    const shown = hover(a, uri('t.iommu'), at);
+    assert.match(shown?.markdown ?? '', /the state is not kept: this timeline is too large/);
   });
 });

@@ -76,6 +76,8 @@ function timelineStates(a: Analysis, run: TimelineRun, d: Device): string[] {
     out.push(`- line ${lineOf(a, r.uri, r.step.span.start)} \`${stepText(st)}\`: ${parts.length ? parts.join(', ') : 'no change'}`);
     before = shown = now;
   }
+  const next = run.timeline.steps[run.states.length];
+  if (next && (out.length || run.timeline.steps.slice(run.states.length).some((r) => r.device === d))) out.push(`- from line ${lineOf(a, next.uri, next.step.span.start)} on, the state is not kept: this timeline is too large (docs/limits.md)`);
   return out;
 }
 

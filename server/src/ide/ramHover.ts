@@ -132,9 +132,9 @@ function status(s: GuestSnapshot, ranges: readonly GuestRamRange[]): string {
 function groupsOf(a: Analysis, g: Guest): GroupRegions[] {
   const out = new Set<GroupRegions>(a.sim.guests.get(g)?.groups ?? []);
   for (const run of a.sim.timelines.values()) {
-    for (const st of run.states) {
-      for (const s of st.guests) if (s.guest === g) for (const h of s.devices) out.add(h.gr);
-      const r = st.step;
+    for (const st of run.states) for (const s of st.guests) if (s.guest === g) for (const h of s.devices) out.add(h.gr);
+    // From the steps, not the states: a very long timeline keeps states only for its first steps.
+    for (const r of run.timeline.steps) {
       if (r.step.kind === 'hotplug' && r.guest === g && r.device && r.platform) {
         const pr = a.sim.regionsOf(r.platform);
         const group = pr.groupOf(r.device);
