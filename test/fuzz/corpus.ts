@@ -1,6 +1,7 @@
 /**
- * Seed inputs for the fuzzer: workspaces (relative path → text) read from the examples,
- * the test fixtures (the fuzz regressions among them) and the shared domain fixtures.
+ * Seed inputs for the fuzzer: workspaces (relative path → text) read from the examples and
+ * the test fixtures (the fuzz regressions among them): only files in the repository, so
+ * a seed replays the same inputs on every machine.
  * A multi-file example stays one workspace, so a mutation of one of its files reaches
  * cross-file resolution, components, pools, timelines, Xen and firmware together.
  */
@@ -51,7 +52,6 @@ export function loadCorpus(options: { regressions?: boolean } = {}): Seed[] {
   const whole = [
     ...workspacesUnder(join(ROOT, 'examples'), 'examples'),
     ...workspacesUnder(join(ROOT, 'test', 'fixtures'), 'test/fixtures', ['fuzz']),
-    ...workspacesUnder('/work/shared/domain/fixtures', 'domain'),
   ];
   const single: Seed[] = [];
   for (const s of whole) {

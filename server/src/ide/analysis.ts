@@ -268,7 +268,8 @@ export class AnalysisHost {
     try {
       return this.stages.buildModel(files, this.names);
     } catch (err) {
-      const empty = this.stages.buildModel([], this.names);
+      // Without the workspace's names: they may be what failed.
+      const empty = this.stages.buildModel([]);
       for (const f of files) empty.model.comments.set(f.uri, f.ast.comments);
       return { ...empty, findings: internalErrors(empty.model, 'resolving names', err) };
     }

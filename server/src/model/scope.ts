@@ -171,9 +171,12 @@ export class Scope {
 
   /** Reports a word that matches nothing, with the closest candidate as a quick fix. */
   private suggest(code: Code, uri: string, word: A.Word, message: string, candidates: Iterable<string>, hint: string): void {
-    const list = [...candidates];
-    this.compared += list.length;
-    const guess = this.compared <= SUGGESTION_BUDGET ? didYouMean(word.text, list) : undefined;
+    let guess: string | undefined;
+    if (this.compared <= SUGGESTION_BUDGET) {
+      const list = [...candidates];
+      this.compared += list.length;
+      if (this.compared <= SUGGESTION_BUDGET) guess = didYouMean(word.text, list);
+    }
     this.report(code, uri, word.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`,
       { fixes: guess ? [replace(`Change to '${guess}'`, uri, word.span, guess)] : [] });
   }
