@@ -42,6 +42,7 @@ console.log(`workspace: ${lines === 'examples' ? 'the examples' : `a generated f
 
 const failures = [];
 let client;
+let fresh;
 try {
   const t0 = performance.now();
   client = await startOn(dir, { nodeArgs: ['--expose-gc'] });
@@ -87,7 +88,7 @@ try {
   for (const s of client.statuses.filter((x) => x.state === 'failed')) failures.push(`analysis failed: ${s.message}`);
   for (const l of client.logs.filter((x) => x.type === 1)) failures.push(`logged: ${l.message.slice(0, 500)}`);
 
-  const fresh = await startOn(dir);
+  fresh = await startOn(dir);
   for (const [uri, text] of run.open) await fresh.open(uri, text);
   await settle(fresh, anyUri);
   const mine = diagnosticsOf(client);
@@ -97,9 +98,8 @@ try {
     if (JSON.stringify(mine.get(uri) ?? []) !== JSON.stringify(theirs.get(uri) ?? [])) differ++, failures.push(`diagnostics of ${uri} differ from a fresh server's`);
   }
   console.log(`final diagnostics: ${mine.size} files with findings; ${differ === 0 ? 'equal to a fresh server\'s' : `${differ} files differ from a fresh server's`}`);
-  await fresh.stop();
 } finally {
-  if (client && !client.exited) await client.stop();
+  for (const c of [client, fresh]) if (c && !c.exited) await c.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 if (failures.length) {

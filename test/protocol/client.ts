@@ -12,6 +12,7 @@ import {
   ShutdownRequest, StreamMessageReader, StreamMessageWriter, LogMessageNotification,
   type CodeAction, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
+import type { MemoryReport } from '../../server/src/lsp/server';
 
 export const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
 
@@ -20,8 +21,8 @@ export interface ClientOptions {
   nodeArgs?: string[];
 }
 
-/** What `iommuLens/memory` answers (server/src/lsp/server.ts), in bytes. */
-export interface MemoryReport { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; collected: boolean }
+/** What `iommuLens/memory` answers, in bytes. */
+export type { MemoryReport };
 
 export class Client {
   readonly latest = new Map<string, Diagnostic[]>();

@@ -37,6 +37,9 @@ export async function findIommuFiles(folderUri: string): Promise<string[]> {
  * report. Bytes that are not UTF-8 become U+FFFD, as in an editor. `unreadable` hears
  * why a file that exists could not be read (a file that is gone is not news).
  */
+/** V8's longest string (2^29 - 24 UTF-16 units); UTF-8 takes at least a byte per unit. */
+const MAX_STRING_BYTES = 2 ** 29 * 3;
+
 export async function readUri(uri: string, unreadable?: (why: string) => void): Promise<string | undefined> {
   if (!uri.startsWith('file:')) return undefined;
   let path: string;
@@ -44,6 +47,11 @@ export async function readUri(uri: string, unreadable?: (why: string) => void): 
     path = fileURLToPath(uri);
     const st = await stat(path);
     if (!st.isFile()) return undefined;
+    // No JavaScript string holds more: reading it all only to fail would cost its size in memory.
+    if (st.size > MAX_STRING_BYTES) {
+      unreadable?.(`it is ${st.size} bytes, more than a string can hold`);
+      return undefined;
+    }
   } catch {
     return undefined;
   }
