@@ -6,8 +6,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
-import { addressMap, AnalysisHost, applySeverities, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type FormatEdit } from '../ide';
-import { compareFindings, evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
+import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type AnalysisOptions, type FormatEdit } from '../ide';
+import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
 import { collectInputs, encodingFindings, InputError } from './files';
 import { formatMapText } from './mapText';
@@ -129,22 +129,10 @@ function check(args: readonly string[], io: Io): number {
   const { overrides: severity, problems } = parseSeverityOverrides(pairs);
   if (problems.length) throw new UsageError(`--severity: ${problems.join('; ')}`);
   if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
-  const inputs = collectInputs(positionals, io.cwd);
-  const host = new AnalysisHost({ maxFileSize, severity });
-  const displayOf = new Map<string, string>();
-  for (const f of inputs) {
-    host.setFile(f.uri, f.text);
-    displayOf.set(f.uri, f.display);
-  }
-  const analysis = host.analyze();
-  const out = inputs.flatMap((f) => {
-    // Bytes that are not UTF-8 exist only on disk (editors decode before the server sees text).
-    const bad = f.text.length > maxFileSize ? [] : encodingFindings(f); // a file not analysed gets only file-too-large
-    const findings = bad.length
-      ? [...(analysis.findings.get(f.uri) ?? []), ...applySeverities(bad, severity)].sort(compareFindings)
-      : analysis.findings.get(f.uri) ?? [];
-    return findings.map((x) => toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span)));
-  });
+  const { analysis, inputs } = load(positionals, io, { maxFileSize, severity });
+  const displayOf = new Map(inputs.map((f) => [f.uri, f.display]));
+  const out = inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).map((x) =>
+    toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span))));
   io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
   return out.some((f) => f.severity === 'error') ? 1 : 0;
 }
@@ -196,13 +184,20 @@ function applyFormat(text: string, edits: readonly FormatEdit[]): string {
   return out + text.slice(at);
 }
 
-/** Loads the descriptions behind PATH... into an analysis, as `check` does. */
-function load(paths: readonly string[], io: Io) {
+/**
+ * Loads the descriptions behind PATH... into one analysis. Bytes that are not UTF-8 exist
+ * only on disk (editors decode before the server sees text), so the CLI adds their findings.
+ */
+function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
   if (paths.length === 0) throw new UsageError('needs at least one PATH');
-  const host = new AnalysisHost();
-  for (const f of collectInputs(paths, io.cwd)) host.setFile(f.uri, f.text);
-  return host.analyze();
+  const inputs = collectInputs(paths, io.cwd);
+  const host = new AnalysisHost(opts);
+  for (const f of inputs) host.setFile(f.uri, f.text, encodingFindings(f));
+  return { analysis: host.analyze(), inputs };
 }
+
+/** The names of a map, for "no guest 'x' (guests: ...)". */
+const known = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || 'none';
 
 function layout(args: readonly string[], io: Io): number {
   const { values, positionals } = options(args, {
@@ -214,9 +209,9 @@ function layout(args: readonly string[], io: Io): number {
   const size = evaluateNumber({ text: memory, span: { start: 0, end: memory.length } });
   if (!size.ok) throw new UsageError(`--memory: ${size.problem.message}`);
   if (size.value === 0n) throw new UsageError('--memory must not be 0');
-  const a = load(positionals, io);
+  const { analysis: a } = load(positionals, io);
   const p = a.model.pools.get(pool);
-  if (!p) throw new InputError(`no pool '${pool}' (pools: ${[...a.model.pools.keys()].sort().join(', ') || 'none'})`);
+  if (!p) throw new InputError(`no pool '${pool}' (pools: ${known(a.model.pools)})`);
   const l = a.sim.pools.get(p)!;
   const type = (machine ?? (p.hosts.some((h) => h.arch === 'arm64') ? 'virt' : 'q35')) as MachineType;
   // An Arm guest maps its MSI doorbell in IOVA space: place it first (seed 002), then keep RAM off it.
@@ -243,8 +238,7 @@ function iova(args: readonly string[], io: Io): number {
   const { guest, platform, group, device } = values as Record<string, string | undefined>;
   if (!guest === !platform) throw new UsageError('iova needs --guest G, or --platform P with --group N or --device D');
   if (platform && !group === !device) throw new UsageError('--platform needs one of --group N and --device D');
-  const a = load(positionals, io);
-  const known = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || 'none';
+  const { analysis: a } = load(positionals, io);
   let list;
   if (guest) {
     const g = a.model.guests.get(guest);
@@ -280,17 +274,15 @@ function map(args: readonly string[], io: Io): number {
   const { guest, platform, svg } = values as Record<string, string | undefined>;
   if (!guest === !platform) throw new UsageError('map needs one of --guest G and --platform P');
   if (svg === '') throw new UsageError("--svg needs a file name (or '-')");
-  const a = load(positionals, io);
+  const { analysis: a } = load(positionals, io);
   const m = addressMap(a, guest ? { guest } : { platform: platform! });
   if (!m) {
-    const [what, name, known] = guest ? ['guest', guest, a.model.guests] : ['platform', platform!, a.model.platforms];
-    throw new InputError(`no ${what} '${name}' (${what}s: ${[...known.keys()].sort().join(', ') || 'none'})`);
+    const [what, name, names] = guest ? ['guest', guest, a.model.guests] as const : ['platform', platform!, a.model.platforms] as const;
+    throw new InputError(`no ${what} '${name}' (${what}s: ${known(names)})`);
   }
   if (svg === undefined) io.out(formatMapText(m));
   else if (svg === '-') io.out(renderSvg(m));
-  else {
-    try { writeFileSync(resolve(io.cwd, svg), renderSvg(m)); } catch (e) { throw new InputError(`cannot write '${svg}': ${(e as Error).message}`); }
-  }
+  else write(resolve(io.cwd, svg), svg, renderSvg(m));
   return 0;
 }
 

@@ -108,8 +108,8 @@ const KINDS: Record<BarKind, { fill: string; text: string; name: string }> = {
   conflict: { fill: '#e15759', text: '#ffffff', name: 'conflict: the DMA map fails' },
 };
 
-export function renderSvg(map: AddressMap, options: Partial<AxisOptions> = {}): string {
-  const ids = mapSources(map);
+/** `ids`: the map's sources, when the caller has them already (the server sends them with the SVG). */
+export function renderSvg(map: AddressMap, options: Partial<AxisOptions> = {}, ids = mapSources(map)): string {
   const axes = new Map<string, Axis>();
   for (const key of new Set(map.spaces.map((s) => s.axis))) {
     axes.set(key, buildAxis(map.spaces.filter((s) => s.axis === key).flatMap((s) => s.bars), options));

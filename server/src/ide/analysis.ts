@@ -41,6 +41,8 @@ export interface Analysis {
 
 interface FileEntry {
   text: string;
+  /** Findings about this text that come from outside it (the CLI's bytes that are not UTF-8). */
+  extra?: readonly Finding[];
   parsed?: { ast: SourceFile; findings: Finding[] };
   /** What the file declares and mentions (from `parsed`). */
   names?: FileNames;
@@ -92,12 +94,16 @@ export class AnalysisHost {
   /** Overridden findings by original, for the current overrides (so reused findings stay the same objects). */
   private severityCopies = new WeakMap<Finding, Finding>();
 
-  /** Sets a file's text; false when it already had this text (nothing to re-analyse). */
-  setFile(uri: string, text: string): boolean {
+  /**
+   * Sets a file's text; false when it already had this text (nothing to re-analyse).
+   * `extra`: findings about the text from where it was read; they count like its syntax
+   * findings (severity overrides apply, none when the file is too large to analyse).
+   */
+  setFile(uri: string, text: string, extra: readonly Finding[] = []): boolean {
     const prior = this.files.get(uri);
-    if (prior && prior.text === text) return false;
+    if (prior && prior.text === text && !extra.length && !prior.extra?.length) return false;
     if (!prior) { this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined; }
-    this.files.set(uri, { text, prior: prior?.names ?? prior?.prior });
+    this.files.set(uri, { text, extra, prior: prior?.names ?? prior?.prior });
     return true;
   }
 
@@ -192,7 +198,7 @@ export class AnalysisHost {
     const entry = this.files.get(uri)!;
     if (!entry.parsed) {
       const t = performance.now();
-      entry.parsed = this.parseFile(uri, entry.text);
+      entry.parsed = this.parseFile(uri, entry.text, entry.extra ?? []);
       this.work.parsed++;
       this.work.parseMs += performance.now() - t;
     }
@@ -275,7 +281,7 @@ export class AnalysisHost {
     }
   }
 
-  private parseFile(uri: string, text: string): { ast: SourceFile; findings: Finding[] } {
+  private parseFile(uri: string, text: string, extra: readonly Finding[]): { ast: SourceFile; findings: Finding[] } {
     if (text.length > this.options.maxFileSize) {
       const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: text.length };
       return {
@@ -289,11 +295,11 @@ export class AnalysisHost {
       ast = this.stages.parse(text);
     } catch (err) {
       // A parser bug: the file counts as empty, so the rest of the workspace still analyses.
-      return { ast: { decls: [], comments: [], diagnostics: [], length: text.length }, findings: [internalError(uri, 'parsing', err)] };
+      return { ast: { decls: [], comments: [], diagnostics: [], length: text.length }, findings: [internalError(uri, 'parsing', err), ...extra] };
     }
     const findings = ast.diagnostics.map((d) => finding(d.code, { uri, span: d.span }, d.message, {
       related: (d.related ?? []).map((r) => ({ uri, span: r.span, message: r.message })),
     }));
-    return { ast, findings };
+    return { ast, findings: [...findings, ...extra] };
   }
 }

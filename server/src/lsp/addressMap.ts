@@ -28,7 +28,7 @@ export interface AddressMapResult {
 /** `guard` wraps the handler as the server wraps all of its own (guard.ts). */
 export function registerAddressMap(
   connection: Connection, current: () => Analysis | undefined,
-  guard: <A extends unknown[], R>(method: string, handler: (...args: A) => R) => (...args: A) => R = (_, h) => h,
+  guard: <A extends unknown[], R>(method: string, handler: (...args: A) => R) => (...args: A) => R,
 ): void {
   connection.onRequest(ADDRESS_MAP_REQUEST, guard(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
     const a = current();
@@ -47,6 +47,7 @@ export function addressMapResponse(a: Analysis, params: AddressMapParams): Addre
   }
   const map = target && addressMap(a, target);
   if (!map) return null;
-  const targets = mapSources(map).list.map((s) => ({ id: s.id, uri: s.uri, range: a.lineIndex(s.uri).range(s.span) }));
-  return { title: map.title, svg: renderSvg(map), targets };
+  const sources = mapSources(map);
+  const targets = sources.list.map((s) => ({ id: s.id, uri: s.uri, range: a.lineIndex(s.uri).range(s.span) }));
+  return { title: map.title, svg: renderSvg(map, {}, sources), targets };
 }

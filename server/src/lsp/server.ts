@@ -282,18 +282,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   connection.onFoldingRanges(request('textDocument/foldingRange', (params) => {
     const uri = documentUri(params);
-    const ast = at(uri)?.ast(uri);
-    if (!ast) return [];
-    const lines = host.lineIndex(uri);
+    const a = at(uri);
+    const ast = a?.ast(uri);
+    if (!a || !ast) return [];
+    const lines = a.lineIndex(uri);
     return foldingRanges(ast, lines.text, lines).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
   }));
 
   connection.onSelectionRanges(request('textDocument/selectionRange', (params) => {
     const uri = documentUri(params);
     if (!Array.isArray(params.positions)) throw invalidParams('positions must be an array');
-    const ast = at(uri)?.ast(uri);
-    if (!ast) return [];
-    const lines = host.lineIndex(uri);
+    const a = at(uri);
+    const ast = a?.ast(uri);
+    if (!a || !ast) return [];
+    const lines = a.lineIndex(uri);
     const toLsp = (r: IdeSelectionRange): SelectionRange => ({ range: lines.range(r.span), parent: r.parent && toLsp(r.parent) });
     return selectionRanges(ast, params.positions.map((p) => offsetAt(lines, p))).map(toLsp);
   }));
