@@ -119,13 +119,13 @@ function fill(c: Ctx): Candidate[] {
   return SLOT_FILLERS[slotKey(c.slot)]?.(c) ?? [];
 }
 
-const platforms = (c: Ctx) => globals(c, [...c.a.model.platforms.values()].map((p) => platformItem(c, p)));
-const guests = (c: Ctx) => globals(c, [...c.a.model.guests.values()].map((g) => guestItem(c, g)));
-const vintfs = (c: Ctx) => globals(c, [...c.a.model.vintfs.values()].map((v) => ({
+const platforms = (c: Ctx) => globals(c, c.a.model.platforms.values(), (p) => platformItem(c, p));
+const guests = (c: Ctx) => globals(c, c.a.model.guests.values(), (g) => guestItem(c, g));
+const vintfs = (c: Ctx) => globals(c, c.a.model.vintfs.values(), (v) => ({
   label: v.sym.name, kind: 'vintf' as const,
   detail: `VINTF${v.iommu ? ` on ${v.iommu.sym.name}` : ''}${v.guest ? ` for guest ${v.guest.sym.name}` : ''}`,
   documentation: doc(c, v.sym, [v.owner ? `Owned by the ${v.owner}.` : undefined, v.vmid !== undefined ? `VMID ${v.vmid}.` : undefined]),
-})));
+}));
 const timelineDevices = (c: Ctx) => devices(c, platformsInTimeline(c));
 
 /**
@@ -210,9 +210,14 @@ export const SLOT_FILLERS: Readonly<Record<string, (c: Ctx) => Candidate[]>> = {
   'smmuCommand/operand': (c) => smmuOperands(c),
 };
 
-/** Global names are never qualified: after `x.` there is nothing of theirs to offer. */
-function globals(c: Ctx, items: Candidate[]): Candidate[] {
-  return c.slot.qualifier ? [] : items.sort((x, y) => x.label.localeCompare(y.label));
+/**
+ * Global names are never qualified: after `x.` there is nothing of theirs to offer. Only
+ * names the typed prefix matches become items (a fleet has tens of thousands).
+ */
+function globals<T extends { sym: Sym }>(c: Ctx, all: Iterable<T>, item: (x: T) => Candidate): Candidate[] {
+  if (c.slot.qualifier) return [];
+  return [...all].filter((x) => matches(x.sym.name, c.assist.prefix))
+    .sort((x, y) => x.sym.name.localeCompare(y.sym.name)).map(item);
 }
 
 function blockOf(c: Ctx, rule: string) {
@@ -285,7 +290,8 @@ function members<T extends { sym: Sym }>(
   const count = new Map<string, number>();
   for (const m of all) count.set(m.sym.name, (count.get(m.sym.name) ?? 0) + 1);
   const label = (m: T) => (q === undefined && count.get(m.sym.name)! > 1 ? `${m.sym.container}.${m.sym.name}` : m.sym.name);
-  return all
+  // Only what the typed prefix matches becomes an item: a fleet has tens of thousands of devices.
+  return all.filter((m) => matches(label(m), c.assist.prefix))
     .sort((x, y) => Number(preferred.has(y.sym.name)) - Number(preferred.has(x.sym.name)) || label(x).localeCompare(label(y)))
     .map((m) => item(m, label(m)));
 }
