@@ -50,7 +50,7 @@ const isNumber = (op: A.NumLit | A.Word): boolean => /^[0-9]/.test(op.text);
 function command(ctx: Scope, uri: string, c: A.SmmuCommand): SmmuCmd {
   const known = Object.prototype.hasOwnProperty.call(SMMU_OPCODES, c.opcode.text);
   const cmd: SmmuCmd = { node: c, opcode: known ? c.opcode.text : undefined, operands: new Map() };
-  if (!known) ctx.unknownValue(uri, c.opcode, `unknown SMMUv3 command '${c.opcode.text}'`, Object.keys(SMMU_OPCODES));
+  if (!known) ctx.unknownValue(uri, c.opcode, `unknown SMMUv3 command '${c.opcode.text}'`, () => Object.keys(SMMU_OPCODES));
   const op = known ? SMMU_OPCODES[c.opcode.text]! : undefined;
   const ops = c.operands;
   for (let i = 0; i < ops.length; i++) {
@@ -65,7 +65,7 @@ function command(ctx: Scope, uri: string, c: A.SmmuCommand): SmmuCmd {
     }
     if (!op) continue;
     if (!op.fields.includes(o.text)) {
-      ctx.unknownValue(uri, o, `${c.opcode.text} has no operand '${o.text}'${op.fields.length ? `; it takes ${op.fields.join(', ')}` : ''}`, op.fields);
+      ctx.unknownValue(uri, o, `${c.opcode.text} has no operand '${o.text}'${op.fields.length ? `; it takes ${op.fields.join(', ')}` : ''}`, () => op.fields);
       if (ops[i + 1] && isNumber(ops[i + 1]!)) i++; // its value goes with it
       continue;
     }

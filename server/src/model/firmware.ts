@@ -92,7 +92,7 @@ function handler(ctx: Scope, uri: string, fw: Firmware, h: A.HandlerStmt, driver
           ctx.refer(uri, name.span, e);
           act.event = name.text;
         } else {
-          ctx.unknown(uri, name, `no handler waits on event '${name.text}' in firmware ${fw.sym.name}; add 'on event ${name.text} tpl callback { ... }'`, fw.events.keys());
+          ctx.unknown(uri, name, `no handler waits on event '${name.text}' in firmware ${fw.sym.name}; add 'on event ${name.text} tpl callback { ... }'`, () => fw.events.keys());
         }
       } else if (act.verb === 'unmap' || act.verb === 'free') {
         act.mapping = mappingRef(ctx, uri, fw, a.target, driver);
@@ -120,6 +120,6 @@ function mappingRef(ctx: Scope, uri: string, fw: Firmware, target: A.Ref, driver
     return hit;
   }
   const owner = driver ? `driver ${driver.sym.name}` : `firmware ${fw.sym.name}`;
-  ctx.unknown(uri, name, `no mapping '${name.text}' in ${owner}`, drivers.flatMap((dr) => [...dr.maps.keys()]));
+  ctx.unknown(uri, name, `no mapping '${name.text}' in ${owner}`, () => drivers.flatMap((dr) => [...dr.maps.keys()]));
   return undefined;
 }

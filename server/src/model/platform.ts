@@ -128,7 +128,7 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
         case 'quirk':
           for (const q of s.quirks) {
             if (Object.prototype.hasOwnProperty.call(DEVICE_QUIRKS, q.text)) dev.quirks.push(q.text);
-            else ctx.unknownValue(uri, q, `unknown quirk '${q.text}'; known: ${Object.keys(DEVICE_QUIRKS).join(', ')}`, Object.keys(DEVICE_QUIRKS));
+            else ctx.unknownValue(uri, q, `unknown quirk '${q.text}'; known: ${Object.keys(DEVICE_QUIRKS).join(', ')}`, () => Object.keys(DEVICE_QUIRKS));
           }
           break;
         case 'vf-of': dev.pf = ctx.device(uri, s.pf, p); break;

@@ -20,6 +20,9 @@ import type { WorkspaceNames } from './workspaceNames';
  */
 const SUGGESTION_BUDGET = 1_000_000;
 
+/** The names a did-you-mean compares with, listed only when it still runs (see SUGGESTION_BUDGET). */
+export type Candidates = () => Iterable<string>;
+
 export type GlobalEntity = Platform | Guest | Timeline | Pool | Firmware | Xen | Vintf;
 
 export class Scope {
@@ -147,7 +150,7 @@ export class Scope {
     const entry = this.globals.get(ref.name.text);
     if (!entry) {
       this.model.unresolved.push({ uri, span: ref.name.span, name: ref.name.text, kinds });
-      this.unknown(uri, ref.name, `unknown ${want} '${ref.name.text}'`, this.workspace().globalsOf(kinds));
+      this.unknown(uri, ref.name, `unknown ${want} '${ref.name.text}'`, () => this.workspace().globalsOf(kinds));
       return undefined;
     }
     if (!(kinds as readonly SymbolKind[]).includes(entry.sym.kind)) {
@@ -160,20 +163,20 @@ export class Scope {
   }
 
   /** A word that is not one of the values a setting accepts (a register bit, a quirk). */
-  unknownValue(uri: string, word: A.Word, message: string, candidates: Iterable<string>): void {
+  unknownValue(uri: string, word: A.Word, message: string, candidates: Candidates): void {
     this.suggest('unknown-value', uri, word, message, candidates, '');
   }
-  unknown(uri: string, name: A.Word, message: string, candidates: Iterable<string>, hint = ''): void {
+  unknown(uri: string, name: A.Word, message: string, candidates: Candidates, hint = ''): void {
     this.suggest('unknown-name', uri, name, message, candidates, hint);
   }
   /** Candidates compared so far by did-you-mean (see SUGGESTION_BUDGET). */
   private compared = 0;
 
   /** Reports a word that matches nothing, with the closest candidate as a quick fix. */
-  private suggest(code: Code, uri: string, word: A.Word, message: string, candidates: Iterable<string>, hint: string): void {
+  private suggest(code: Code, uri: string, word: A.Word, message: string, candidates: Candidates, hint: string): void {
     let guess: string | undefined;
     if (this.compared <= SUGGESTION_BUDGET) {
-      const list = [...candidates];
+      const list = [...candidates()];
       this.compared += list.length;
       if (this.compared <= SUGGESTION_BUDGET) guess = didYouMean(word.text, list);
     }
@@ -195,7 +198,7 @@ export class Scope {
           this.report('wrong-kind', uri, ref.qualifier.span, `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`);
         } else {
           this.model.unresolved.push({ uri, span: ref.qualifier.span, name: ref.qualifier.text, kinds: ['platform'] });
-          this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, this.workspace().globalsOf(['platform']));
+          this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, () => this.workspace().globalsOf(['platform']));
         }
         return undefined;
       }
@@ -218,11 +221,11 @@ export class Scope {
     const m = where.members.get(name.text);
     if (!m) {
       this.model.unresolved.push({ uri, span: name.span, name: name.text, kinds, platform: where });
-      const candidates = [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
+      const candidates = () => [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
       const elsewhere = kinds.includes('device') ? this.workspace().platformsWithDevice(name.text).filter((p) => p !== where.sym.name) : [];
       const hint = elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';
       // When another platform has exactly this name, that is the likelier mistake than a typo.
-      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, elsewhere.length ? [] : candidates, hint);
+      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, elsewhere.length ? () => [] : candidates, hint);
       return undefined;
     }
     if (!kinds.includes(m.sym.kind)) {

@@ -71,7 +71,7 @@ function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word
   for (const w of words) {
     const name = w.text.toUpperCase();
     if (Object.prototype.hasOwnProperty.call(table, name)) value |= table[name]!;
-    else ctx.unknownValue(uri, w, `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`, names);
+    else ctx.unknownValue(uri, w, `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`, () => names);
   }
   return value;
 }
@@ -105,7 +105,7 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
   } else {
     const where = inPlay.length ? `on ${inPlay.map((p) => p.sym.name).join(' or ')}, where this timeline's guests are` : 'on any platform';
     const elsewhere = inPlay.length ? ctx.workspace().platformsWithDevice(ref.name.text) : [];
-    const candidates = pool.flatMap((p) => [...p.devices.keys()]);
+    const candidates = () => pool.flatMap((p) => [...p.devices.keys()]);
     ctx.unknown(uri, ref.name, `no device '${ref.name.text}' ${where}`, candidates,
       elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '');
   }
@@ -119,7 +119,7 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
     if (!x) return;
     const dom = x.domains.get(ref.name.text);
     if (dom) { ctx.refer(uri, ref.name.span, dom.sym); r.domain = dom; }
-    else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, x.domains.keys());
+    else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, () => x.domains.keys());
     r.platform = x.platform;
     return;
   }
@@ -141,8 +141,7 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
   } else if (g) {
     ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[g.sym.kind])}, not a guest or Xen domain`);
   } else {
-    const names = ctx.workspace();
-    const candidates = [...names.globalsOf(['guest']), ...names.domains()];
+    const candidates = () => { const names = ctx.workspace(); return [...names.globalsOf(['guest']), ...names.domains()]; };
     ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
   }
 }
