@@ -13,7 +13,7 @@
  */
 import type { Node, SourceFile, Span } from '@iommu-lens/grammar';
 import { LineIndex } from './positions';
-import { astChildren } from './astWalk';
+import { astChildren } from '@iommu-lens/grammar';
 
 export interface FoldingRange {
   /** First line (0-based), shown when folded. */

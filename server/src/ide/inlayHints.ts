@@ -7,7 +7,7 @@ import type { Node, RangeLit, Span } from '@iommu-lens/grammar';
 import { evaluateRange, formatInterval, formatSize, hex, intervalSize } from '../model';
 import { machineLayout } from '../sim';
 import type { Analysis } from './analysis';
-import { astChildren } from './astWalk';
+import { astChildren } from '@iommu-lens/grammar';
 
 export interface InlayHint { offset: number; label: string; tooltip?: string }
 

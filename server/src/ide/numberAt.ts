@@ -6,7 +6,7 @@
  */
 import type { Node, NumLit, RangeLit } from '@iommu-lens/grammar';
 import type { Analysis } from './analysis';
-import { astChildren } from './astWalk';
+import { astChildren } from '@iommu-lens/grammar';
 import { inside } from './positions';
 import { partitionPoint } from '../model/search';
 

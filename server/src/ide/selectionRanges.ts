@@ -5,7 +5,7 @@
  * node has a `span`), so new statements need nothing here.
  */
 import type { Node, SourceFile, Span } from '@iommu-lens/grammar';
-import { astChildren } from './astWalk';
+import { astChildren } from '@iommu-lens/grammar';
 import { partitionPoint } from '../model/search';
 import { inside } from './positions';
 

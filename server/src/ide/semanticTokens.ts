@@ -26,7 +26,7 @@ import { ALL_KEYWORDS, ENUMS, lex, type Node, type SourceFile, type Span } from 
 import { GLOBAL_KINDS, type SymbolKind } from '../model';
 import type { Analysis } from './analysis';
 import type { LineIndex } from './positions';
-import { astChildren } from './astWalk';
+import { astChildren } from '@iommu-lens/grammar';
 import { namesIn } from './navigation';
 
 export const SEMANTIC_TOKEN_TYPES = [

@@ -6,6 +6,7 @@
  * at the whole workspace.
  */
 import type * as A from '@iommu-lens/grammar';
+import { astChildren, type Node } from '@iommu-lens/grammar';
 import type { SymbolKind } from './types';
 
 type GlobalKind = Extract<SymbolKind, 'platform' | 'guest' | 'timeline' | 'pool' | 'firmware' | 'xen' | 'vintf'>;
@@ -45,7 +46,7 @@ export function fileNames(ast: A.SourceFile): FileNames {
     if (d.kind === 'xen') for (const item of d.items) if (item.kind === 'dom0') domains.push('dom0'); else if (item.kind === 'domain' && item.name) domains.push(item.name.text);
   }
   const words = new Set<string>();
-  collectWords(ast.decls, words);
+  for (const d of ast.decls) collectWords(d, words);
   const namesKey = [globals.map((g) => `${g.kind}:${g.name}`).join(','), domains.join(','), devices.map((d) => `${d.platform}.${d.device}`).join(',')].join('\n');
   const key = `${namesKey}\n${[...words].sort().join(',')}`;
   return { globals, domains, devices, words, namesKey, key };
@@ -55,14 +56,10 @@ export function fileNames(ast: A.SourceFile): FileNames {
  * Every `text` of a word-like node under `node` that starts with a letter, as names do
  * (numbers never name anything: editing one must not move components).
  */
-function collectWords(node: unknown, out: Set<string>): void {
-  if (Array.isArray(node)) {
-    for (const n of node) collectWords(n, out);
-  } else if (node && typeof node === 'object') {
-    const text = (node as { text?: unknown }).text;
-    if (typeof text === 'string' && /^[A-Za-z]/.test(text)) out.add(text);
-    for (const v of Object.values(node)) if (v && typeof v === 'object') collectWords(v, out);
-  }
+function collectWords(node: Node, out: Set<string>): void {
+  const text = (node as { text?: unknown }).text;
+  if (typeof text === 'string' && /^[A-Za-z]/.test(text)) out.add(text);
+  for (const c of astChildren(node)) collectWords(c.node, out);
 }
 
 /** The names of a whole workspace, for suggestions that look beyond a component. */

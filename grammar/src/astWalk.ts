@@ -1,5 +1,5 @@
 /** A generic walk over AST nodes: every node has a `span`; bare spans are not nodes. */
-import type { Node } from '@iommu-lens/grammar';
+import type { Node } from './ast';
 
 /** One child of an AST node and the field that holds it (`name`, `range`, `items`, ...). */
 export interface AstChild { key: string; node: Node }
