@@ -6,10 +6,10 @@
  * (the editor's webview and `iommu-lens map --svg`) or the CLI's text form.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { ALL_ADDRESSES, byStart, hex, type Device, type Guest, type Interval, type Platform, type Severity } from '../model';
+import { ALL_ADDRESSES, byStart, hex, intersect, type Device, type Guest, type Interval, type Platform, type Severity } from '../model';
 import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
 import { guestDoorbell } from '../sim/guests';
-import { overlaps, TYPE_ORDER, type RegionSource } from '../sim/regions';
+import { TYPE_ORDER, type RegionSource } from '../sim/regions';
 import { vtomSplit } from '../sim/sev';
 import type { Analysis } from './analysis';
 import { namesIn } from './navigation';
@@ -339,10 +339,7 @@ function containerUsable(attached: readonly GroupRegions[], regions: readonly Me
   let aperture: Interval | undefined;
   for (const gr of attached) {
     const a = gr.aperture;
-    if (!aperture) aperture = a;
-    else if (a.start <= aperture.end && aperture.start <= a.end) {
-      aperture = { start: a.start > aperture.start ? a.start : aperture.start, end: a.end < aperture.end ? a.end : aperture.end };
-    }
+    aperture = aperture ? intersect(aperture, a) ?? aperture : a;
   }
   return aperture ? usableRanges(aperture, regions) : [];
 }
@@ -433,8 +430,8 @@ function sourceOf(sources: readonly RegionSource[]): BarSource | undefined {
 
 /** Pushes the overlap of `r` with `other` as a conflict bar on `r`'s line. */
 function conflict(out: Bar[], r: Bar, other: Interval, what: string): void {
-  if (!overlaps(r, other)) return;
-  const range = { start: r.start > other.start ? r.start : other.start, end: r.end < other.end ? r.end : other.end };
+  const range = intersect(r, other);
+  if (!range) return;
   out.push(bar(range, 'conflict', `${r.label} overlaps ${what}`, r.source));
 }
 

@@ -155,8 +155,8 @@ export class AnalysisHost {
     if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides, this.severityCopies));
     for (const list of findings.values()) list.sort(compareFindings);
     const w = this.work;
-    const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: Math.max(0, parts.length - w.built), parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
-    this.work = { parsed: 0, built: 0, parseMs: 0, modelMs: 0, simulateMs: 0 };
+    const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: parts.filter((p) => !w.built.has(p.run)).length, parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
+    this.work = { parsed: 0, built: new Set(), parseMs: 0, modelMs: 0, simulateMs: 0 };
     // Lines and ASTs of the texts analysed: a request answered from this analysis after the
     // text changed (a newer run failed) must place its ranges in the text they came from.
     const entries = new Map(uris.map((u) => [u, this.files.get(u)!]));
@@ -191,7 +191,7 @@ export class AnalysisHost {
   }
 
   /** Work done since the last `analyze` (by it or by `prepare`), for its stats. */
-  private work = { parsed: 0, built: 0, parseMs: 0, modelMs: 0, simulateMs: 0 };
+  private work = { parsed: 0, built: new Set<ComponentRun>(), parseMs: 0, modelMs: 0, simulateMs: 0 };
 
   /** A file's parse (and its names), made now if its text changed. */
   private parsed(uri: string): { ast: SourceFile; findings: Finding[] } {
@@ -243,7 +243,7 @@ export class AnalysisHost {
       const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
       run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: this.modelOf(files), sims: new Map() };
       this.runs.set(key, run);
-      this.work.built++;
+      this.work.built.add(run);
       this.work.modelMs += performance.now() - t;
     }
     // A component unchanged since a run with every engine keeps that simulation: the engines

@@ -65,11 +65,4 @@ export class IdentityMaps<T> {
   }
 
   entries(): readonly IdentityMap<T>[] { return this.list; }
-
-  /** The entries overlapping `range`. */
-  overlapping(range: Interval): IdentityMap<T>[] {
-    const out: IdentityMap<T>[] = [];
-    for (let i = this.firstEndingFrom(range.start); i < this.list.length && this.list[i]!.range.start <= range.end; i++) out.push(this.list[i]!);
-    return out;
-  }
 }

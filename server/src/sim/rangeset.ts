@@ -76,10 +76,4 @@ export class RangeSet {
 
   /** How many addresses the set holds. */
   size(): bigint { return this.list.reduce((n, r) => n + intervalSize(r), 0n); }
-
-  clone(): RangeSet {
-    const s = new RangeSet();
-    s.list = this.list.slice();
-    return s;
-  }
 }
