@@ -1,7 +1,9 @@
 /** Shared test helpers: inline workspaces and AST walking. */
+import { join } from 'node:path';
 import { parse, type SourceFile, type Span } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis } from '../server/src/ide';
 import type { Finding } from '../server/src/model';
+import { EXAMPLES, workspaceAt } from './files';
 
 /** The text a span covers. */
 export function slice(text: string, span: Span): string {
@@ -79,4 +81,10 @@ export function cursor(marked: string): { text: string; offset: number } {
   const m = markers(marked);
   if (m.cursors.length !== 1) throw new Error(`expected one <|>, found ${m.cursors.length}`);
   return { text: m.text, offset: m.cursors[0]! };
+}
+
+/** The bundled examples (or one folder of them) as files of a workspace, uris as `uri()` makes them. */
+export function exampleFiles(folder?: string): { uri: string; text: string }[] {
+  const dir = folder ? join(EXAMPLES, folder) : EXAMPLES;
+  return Object.entries(workspaceAt(dir)).map(([rel, text]) => ({ uri: uri(folder ? `${folder}/${rel}` : rel), text }));
 }

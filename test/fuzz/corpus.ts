@@ -6,24 +6,13 @@
  * cross-file resolution, components, pools, timelines, Xen and firmware together.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { workspaceAt } from '../files';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** One seed: a name to print and the files of its workspace. */
 export interface Seed { name: string; files: Record<string, string> }
-
-function iommuFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? iommuFiles(p) : p.endsWith('.iommu') ? [p] : [];
-  });
-}
-
-function workspace(dir: string): Record<string, string> {
-  return Object.fromEntries(iommuFiles(dir).map((p) => [relative(dir, p).split('\\').join('/'), readFileSync(p, 'utf8')]));
-}
 
 /** The directories directly under `dir` that hold .iommu files, each one workspace; loose files at `dir` one more. */
 function workspacesUnder(dir: string, label: string, skip: readonly string[] = []): Seed[] {
@@ -34,7 +23,7 @@ function workspacesUnder(dir: string, label: string, skip: readonly string[] = [
     if (skip.includes(n)) continue;
     const p = join(dir, n);
     if (statSync(p).isDirectory()) {
-      const files = workspace(p);
+      const files = workspaceAt(p);
       if (Object.keys(files).length) out.push({ name: `${label}/${n}`, files });
     } else if (n.endsWith('.iommu')) loose[n] = readFileSync(p, 'utf8');
   }
@@ -72,7 +61,7 @@ export function regressions(): Seed[] {
   if (!existsSync(REGRESSIONS)) return [];
   return readdirSync(REGRESSIONS).sort().flatMap((n) => {
     const p = join(REGRESSIONS, n);
-    if (statSync(p).isDirectory()) return [{ name: n, files: workspace(p) }];
+    if (statSync(p).isDirectory()) return [{ name: n, files: workspaceAt(p) }];
     return n.endsWith('.iommu') ? [{ name: n, files: { [n]: readFileSync(p, 'utf8') } }] : [];
   });
 }

@@ -11,10 +11,11 @@
  * already found does not count again. Exit status 1 if anything failed.
  */
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { workspaceAt } from '../files';
 import { checkCliBatch, checkInput, describe, DEFAULT_CHECK, signature, type Problem } from './check';
 import { loadCorpus, unitTestSnippets } from './corpus';
 import { minimise } from './minimise';
@@ -35,15 +36,7 @@ const options = { ...DEFAULT_CHECK, plant: values.plant };
 const beat = (msg: object) => process.send?.(msg);
 
 function readInputDir(dir: string): Input {
-  const files: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith('.iommu')) files[relative(dir, p)] = readFileSync(p, 'utf8');
-    }
-  };
-  if (statSync(dir).isDirectory()) walk(dir); else files[dir.replace(/.*\//, '')] = readFileSync(dir, 'utf8');
+  const files = statSync(dir).isDirectory() ? workspaceAt(dir) : { [dir.replace(/.*\//, '')]: readFileSync(dir, 'utf8') };
   return { label: dir, files };
 }
 

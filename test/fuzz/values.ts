@@ -9,5 +9,3 @@ export const EXTREME_NUMBERS: readonly string[] = [
   `1${'0'.repeat(400)}`, `0x${'f'.repeat(300)}`, `${'9'.repeat(2000)}`, '0..0', '0xfff..0x0', '0..0xffffffffffffffff',
   '0 size 0', '0xffffffffffffffff size 2', '00:00.0', 'ffff:ff:1f.7', '100:00.0', '0:0.8', '0000:00:00.0.0',
 ];
-
-export { prng } from '../prng';

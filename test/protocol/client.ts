@@ -2,10 +2,9 @@
  * A minimal LSP client for protocol tests: starts the bundled server (dist/server.cjs)
  * over stdio, records the diagnostics it publishes and wraps the requests tests use.
  * The soak and limits tests also read how the process is doing: whether it exited, its
- * stderr, its resident memory and (with `--expose-gc`) its heap after a collection.
+ * stderr, and its memory (`iommuLens/memory`; with `--expose-gc`, the heap after a collection).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CodeActionRequest, createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, HoverRequest, PublishDiagnosticsNotification,
@@ -93,16 +92,6 @@ export class Client {
   async hoverText(uri: string, line: number, character: number): Promise<string> {
     const h = await this.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
     return (h?.contents as { value: string }).value;
-  }
-
-  /** The server's resident memory in KiB (/proc/PID/status VmRSS; Linux only, else undefined). */
-  rssKiB(): number | undefined {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.proc.pid}/status`, 'utf8'));
-      return m ? Number(m[1]) : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   /** The server's memory; the heap is what is kept when it runs with `--expose-gc` (`collected`). */

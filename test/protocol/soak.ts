@@ -16,8 +16,8 @@
  * the library the server uses), so at the end it knows the exact texts the server should
  * hold, to compare its diagnostics with a fresh server's.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   CancellationTokenSource, CodeActionRequest, CompletionRequest, DefinitionRequest, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
@@ -26,23 +26,12 @@ import {
   ReferencesRequest, ResponseError, SemanticTokensRequest, type Diagnostic, type Position, type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { iommuFiles } from '../files';
 import { prng } from '../prng';
 import { Client } from './client';
 
 
-/** Every `*.iommu` under `dir`, as paths relative to it (sorted). */
-export function iommuFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.iommu')) out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out;
-}
+export { iommuFiles };
 
 /** Starts a server on `dir` (a workspace folder) and waits for its first analysis. */
 export async function startOn(dir: string, options: { nodeArgs?: string[]; settings?: Record<string, unknown> } = {}): Promise<Client> {

@@ -5,22 +5,15 @@
  * every platform falls back to one component.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis } from '../../server/src/ide';
 import { components } from '../../server/src/ide/components';
 import { buildModel, compareFindings, fileNames } from '../../server/src/model';
 import { simulate } from '../../server/src/sim';
-import { uri } from '../helpers';
+import { exampleFiles, uri } from '../helpers';
 
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
-const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
-  const p = join(dir, n);
-  return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
-});
-const exampleFiles = walk(EXAMPLES).map((p) => ({ uri: uri(relative(EXAMPLES, p)), text: readFileSync(p, 'utf8') }));
+const examples = exampleFiles();
 const key = (a: Analysis) => [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
 
 /** The same workspace modelled and simulated as one piece, without the host (the examples have no syntax errors). */
@@ -49,17 +42,17 @@ describe('components', () => {
 
   test('every example: the same findings as modelling the workspace as one piece', () => {
     const host = new AnalysisHost();
-    for (const f of exampleFiles) host.setFile(f.uri, f.text);
+    for (const f of examples) host.setFile(f.uri, f.text);
     const a = host.analyze();
     assert.ok(a.stats.components >= 7, `the examples split into components (${a.stats.components})`);
-    assert.deepEqual(key(a), wholeFindings(exampleFiles));
+    assert.deepEqual(key(a), wholeFindings(examples));
   });
 
   test('an edit re-models only its component; the findings equal a fresh host\'s', () => {
     const host = new AnalysisHost();
-    for (const f of exampleFiles) host.setFile(f.uri, f.text);
+    for (const f of examples) host.setFile(f.uri, f.text);
     const first = host.analyze();
-    const target = exampleFiles.find((f) => f.uri.endsWith('seed-002-arm-msi-migration/guests/vm-analytics.iommu'))!;
+    const target = examples.find((f) => f.uri.endsWith('seed-002-arm-msi-migration/guests/vm-analytics.iommu'))!;
     const edited = target.text.replace('memory 4G', 'memory 1G');
     assert.notEqual(edited, target.text);
     host.setFile(target.uri, edited);
@@ -67,7 +60,7 @@ describe('components', () => {
     assert.equal(second.stats.reused, first.stats.components - 1, 'every other component is reused');
     assert.ok(!second.findings.get(target.uri)!.some((f) => f.code === 'ram-over-reserved'), 'the edit fixed the guest');
     const fresh = new AnalysisHost();
-    for (const f of exampleFiles) fresh.setFile(f.uri, f.uri === target.uri ? edited : f.text);
+    for (const f of examples) fresh.setFile(f.uri, f.uri === target.uri ? edited : f.text);
     assert.deepEqual(key(second), key(fresh.analyze()));
   });
 

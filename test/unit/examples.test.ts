@@ -8,15 +8,10 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide';
+import { EXAMPLES, iommuFiles } from '../files';
 
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
-  });
-}
+/** Every .iommu under `dir`, sorted, as full paths. */
+const walk = (dir: string): string[] => iommuFiles(dir).map((f) => join(dir, f));
 
 const files = walk(EXAMPLES);
 const folders = readdirSync(EXAMPLES).filter((n) => statSync(join(EXAMPLES, n)).isDirectory()).sort();

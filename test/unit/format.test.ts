@@ -10,6 +10,8 @@ import { test } from 'node:test';
 import { lex, parse } from '@iommu-lens/grammar';
 import { formatDocument, formatRange, type FormatOptions, type FormatEdit } from '../../server/src/ide/format';
 import { analyze, applyEdits, markers, parseClean } from '../helpers';
+import { EXAMPLES, iommuFiles } from '../files';
+import { prng } from '../prng';
 
 /** Edits are sorted, disjoint and inside the text; each changes something. */
 function checkEdits(text: string, edits: FormatEdit[]): void {
@@ -436,14 +438,8 @@ test('a parse passed in is used instead of parsing again', () => {
 
 // ----- the bundled examples ------------------------------------------------------------
 
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
-  });
-}
+/** Every .iommu under `dir`, sorted, as full paths. */
+const walk = (dir: string): string[] => iommuFiles(dir).map((f) => join(dir, f));
 
 const folders = readdirSync(EXAMPLES).filter((n) => statSync(join(EXAMPLES, n)).isDirectory()).sort();
 
@@ -485,14 +481,8 @@ for (const folder of folders) {
   });
 }
 
-/** A small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
-}
-
 test('the examples with their spaces and tabs scrambled, or in CRLF, format to the same text', () => {
-  const next = random(7);
+  const next = prng(7);
   for (const file of walk(EXAMPLES)) {
     const text = readFileSync(file, 'utf8');
     const canonical = applyEdits(text, formatDocument(text));
@@ -519,11 +509,11 @@ test('the examples with their spaces and tabs scrambled, or in CRLF, format to t
 });
 
 test('examples with line breaks moved at random keep their syntax tree, whole or by range', () => {
-  const next = random(9);
+  const next = prng(9);
   const files = walk(EXAMPLES).map((f) => readFileSync(f, 'utf8'));
   const tree = (t: string) => JSON.stringify(parse(t).decls, (k, v) => (['span', 'nameSpan', 'open', 'close'].includes(k) ? undefined : v));
   let clean = 0;
-  for (let k = 0; k < 150; k++) {
+  for (let k = 0; k < 250; k++) {
     const src = files[Math.floor(next() * files.length)]!;
     const l = lex(src);
     const items = [...l.tokens.filter((t) => t.tokenType.name !== 'Newline'), ...l.comments].sort((a, b) => a.startOffset - b.startOffset);

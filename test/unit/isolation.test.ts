@@ -7,21 +7,14 @@
  * must then place ranges in the texts it analysed.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis } from '../../server/src/ide';
 import { buildModel, type Finding } from '../../server/src/model';
 import { ENGINES, simulate } from '../../server/src/sim';
-import { uri } from '../helpers';
+import { exampleFiles } from '../helpers';
 
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
-const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
-  const p = join(dir, n);
-  return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
-});
-const files = walk(EXAMPLES).map((p) => ({ uri: uri(relative(EXAMPLES, p)), text: readFileSync(p, 'utf8') }));
+const files = exampleFiles();
 
 function analyse(stages?: Partial<ConstructorParameters<typeof AnalysisHost>[1]>): Analysis {
   const host = new AnalysisHost(undefined, stages && { parse, buildModel, simulate, ...stages });

@@ -4,15 +4,12 @@
  * edit). Uses seed 001 (its timelines engine finds the BME quirk) beside seed 002.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { AnalysisHost, applySeverities, parseSeverityOverrides, type Analysis } from '../../server/src/ide';
 import { readSettings } from '../../server/src/lsp/settings';
 import { ALL_ENGINES, ENGINES } from '../../server/src/sim';
-import { uri } from '../helpers';
+import { exampleFiles, uri } from '../helpers';
 
-const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 const STOCK = uri('seed-001-tdisp-sev-tio/timelines/stock-driver.iommu');
 const PF_RESET = uri('seed-001-tdisp-sev-tio/timelines/pf-reset.iommu');
 /** Another component: seed 002's hosts share nothing with seed 001's. */
@@ -20,12 +17,8 @@ const EVACUATE = uri('seed-002-arm-msi-migration/timelines/evacuate-vm-db.iommu'
 
 function seedHost(): AnalysisHost {
   const host = new AnalysisHost();
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.iommu') ? [p] : [];
-  });
   for (const seed of ['seed-001-tdisp-sev-tio', 'seed-002-arm-msi-migration']) {
-    for (const p of walk(join(EXAMPLES, seed))) host.setFile(uri(relative(EXAMPLES, p)), readFileSync(p, 'utf8'));
+    for (const f of exampleFiles(seed)) host.setFile(f.uri, f.text);
   }
   return host;
 }
