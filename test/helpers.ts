@@ -83,6 +83,14 @@ export function cursor(marked: string): { text: string; offset: number } {
   return { text: m.text, offset: m.cursors[0]! };
 }
 
+/** A platform of `n` reserved regions, one per line, 4 KiB apart (a million is 47 MB). */
+export function regions(n: number): string {
+  const lines = ['platform huge {', '  iommu dmar0 vt-d'];
+  for (let i = 0; i < n; i++) lines.push(`  reserved r${i} reserved 0x${(i * 0x2000).toString(16)} size 4K`);
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
 /** The bundled examples (or one folder of them) as files of a workspace, uris as `uri()` makes them. */
 export function exampleFiles(folder?: string): { uri: string; text: string }[] {
   const dir = folder ? join(EXAMPLES, folder) : EXAMPLES;

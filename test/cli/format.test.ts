@@ -3,19 +3,13 @@
  * examples: print, --check (exit 1 and the paths) and --write (then --check is clean).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ROOT, cli } from './run';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.cjs');
 
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('format prints, --check lists what would change, --write rewrites; meaning is unchanged', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-fmt-'));

@@ -3,23 +3,17 @@
  * test/fixtures/sysfs (their expected results are in that folder's README).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide';
 import { sysfsLine } from '../../server/src/sim';
+import { ROOT, cli } from './run';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.cjs');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sysfs');
 const fixture = (name: string) => join(FIXTURES, `${name}.reserved_regions`);
 
-function cli(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'iommu-lens-'));

@@ -3,20 +3,14 @@
  * printed lines back to the engine on every host of the pool.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide';
+import { ROOT, cli } from './run';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.cjs');
 const RACK = join(ROOT, 'examples', 'rack-pool');
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('layout --pool', () => {
   test('examples/rack-pool, 4G: the lines web-2 uses, with the doorbell placed first', () => {

@@ -4,27 +4,20 @@
  * exits 0 or 1 with findings for all of them (2 only for usage errors and unreadable paths).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { regions } from '../helpers';
+import { cli } from './run';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-cli-limits-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function check(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = cli(['check', '--format', 'json', ...args], dir);
   const findings = r.status === 0 || r.status === 1 ? JSON.parse(r.stdout) as { file: string; code: string; message: string; range: { start: { line: number; character: number } } }[] : [];
   return { status: r.status, stderr: r.stderr, findings, codes: (file: string) => findings.filter((f) => f.file === file).map((f) => f.code) };
-}
-
-function regions(n: number): string {
-  const lines = ['platform huge {', '  iommu dmar0 vt-d'];
-  for (let i = 0; i < n; i++) lines.push(`  reserved r${i} reserved 0x${(i * 0x2000).toString(16)} size 4K`);
-  lines.push('}', '');
-  return lines.join('\n');
 }
 
 describe('iommu-lens check at the limits', () => {
@@ -89,7 +82,7 @@ describe('iommu-lens check at the limits', () => {
   test('format never writes a file with bytes that are not UTF-8 (the U+FFFD would replace them)', () => {
     const bytes = Buffer.concat([Buffer.from('platform   latin { arch x86_64 }   // caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
     writeFileSync(join(dir, 'unformatted-latin1.iommu'), bytes);
-    const r = spawnSync(process.execPath, [CLI, 'format', '--write', 'unformatted-latin1.iommu'], { cwd: dir, encoding: 'utf8' });
+    const r = cli(['format', '--write', 'unformatted-latin1.iommu'], dir);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /unformatted-latin1\.iommu: not formatted: it has bytes that are not UTF-8/);
     assert.deepEqual(readFileSync(join(dir, 'unformatted-latin1.iommu')), bytes);

@@ -3,20 +3,14 @@
  * and as an SVG file, from the bundled CLI.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ROOT, cli } from './run';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.cjs');
 const SEED2 = join('examples', 'seed-002-arm-msi-migration');
 
-function cli(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('map', () => {
   test('--guest: one section per address space, one line per range, the conflict and its finding (as docs/address-map.md shows)', () => {

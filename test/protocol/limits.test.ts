@@ -19,6 +19,7 @@ import {
   FoldingRangeRequest, HoverRequest, InlayHintRequest, MessageType, ReferencesRequest, RenameRequest, ResponseError, SelectionRangeRequest, SemanticTokensRangeRequest,
   SemanticTokensRequest, WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
+import { regions } from '../helpers';
 import type { Client } from './client';
 import { settle, startOn } from './soak';
 
@@ -26,14 +27,6 @@ const MiB = 2 ** 20;
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-limits-'));
 const uriOf = (rel: string) => pathToFileURL(join(dir, rel)).href;
 let client: Client;
-
-/** A platform of `n` reserved regions, one per line, 4 KiB apart. */
-function regions(n: number): string {
-  const lines = ['platform huge {', '  iommu dmar0 vt-d'];
-  for (let i = 0; i < n; i++) lines.push(`  reserved r${i} reserved 0x${(i * 0x2000).toString(16)} size 4K`);
-  lines.push('}', '');
-  return lines.join('\n');
-}
 
 before(async () => {
   // A million regions: 47 MB, far over the default limit of 2 MiB of text.
