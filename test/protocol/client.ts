@@ -30,6 +30,8 @@ export class Client {
   readonly statuses: Record<string, unknown>[] = [];
   /** How many publishDiagnostics arrived (to tell when the server has gone quiet). */
   published = 0;
+  /** Called with every publishDiagnostics, for tests that look at more than the latest. */
+  onPublish: ((p: PublishDiagnosticsParams) => void) | undefined;
   private waiters: { check: () => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
   readonly proc: ChildProcessWithoutNullStreams;
   readonly conn: ProtocolConnection;
@@ -51,6 +53,7 @@ export class Client {
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
       this.latest.set(p.uri, p.diagnostics);
       this.published++;
+      this.onPublish?.(p);
       settle();
     });
     this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });

@@ -7,6 +7,7 @@ import type { Connection } from 'vscode-languageserver/node';
 import type { Analysis, Range } from '../ide';
 import { addressMap, addressMapTargetAt, mapSources, type AddressMapTarget } from '../ide/addressMap';
 import { renderSvg } from '../ide/addressMapSvg';
+import type { RequestGuard } from './guard';
 import { offsetAt } from './params';
 
 export const ADDRESS_MAP_REQUEST = 'iommuLens/addressMap';
@@ -28,7 +29,7 @@ export interface AddressMapResult {
 /** `guard` wraps the handler as the server wraps all of its own (guard.ts). */
 export function registerAddressMap(
   connection: Connection, current: () => Analysis | undefined,
-  guard: <A extends unknown[], R>(method: string, handler: (...args: A) => R) => (...args: A) => R,
+  guard: RequestGuard,
 ): void {
   connection.onRequest(ADDRESS_MAP_REQUEST, guard(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
     const a = current();

@@ -22,14 +22,17 @@ const cancelled = (a: unknown): boolean => (a as { isCancellationRequested?: unk
  * else is a bug, logged with its stack and answered as `InternalError`. A request the
  * client cancelled before it was served is answered `RequestCancelled` without running
  * it (the editor has moved on; its hover would start an analysis for nothing).
+ * While `wait()` returns a promise, the request is served when it settles.
  */
-export function guardRequest<A extends unknown[], R>(log: Log, method: string, handler: (...args: A) => R): (...args: A) => R {
+export function guardRequest<A extends unknown[], R>(
+  log: Log, method: string, handler: (...args: A) => R, wait?: () => Promise<void> | undefined,
+): (...args: A) => R | Promise<Awaited<R>> {
   const fail = (e: unknown): never => {
     if (e instanceof ResponseError) throw e;
     log.error(`${method} failed: ${describe(e)}`);
     throw new ResponseError(ErrorCodes.InternalError, `${method} failed: ${e instanceof Error ? e.message : String(e)}`);
   };
-  return (...args: A): R => {
+  const serve = (args: A): R => {
     if (args.some(cancelled)) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${method} cancelled`);
     try {
       const r = handler(...args);
@@ -38,7 +41,16 @@ export function guardRequest<A extends unknown[], R>(log: Log, method: string, h
       return fail(e);
     }
   };
+  // `wait`: something the answer depends on is still coming (the workspace being read);
+  // the request is served once it is, unless the client has cancelled it meanwhile.
+  return (...args: A) => {
+    const pending = wait?.();
+    return pending ? pending.then(() => serve(args)) as Promise<Awaited<R>> : serve(args);
+  };
 }
+
+/** `guardRequest` with the server's log and wait bound in: how the server wraps each handler. */
+export type RequestGuard = <A extends unknown[], R>(method: string, handler: (...args: A) => R) => (...args: A) => R | Promise<Awaited<R>>;
 
 /** `handler` for a notification or an event: a failure (thrown or rejected) is logged, never thrown on. */
 export function guardNotification<A extends unknown[]>(log: Log, what: string, handler: (...args: A) => unknown): (...args: A) => void {

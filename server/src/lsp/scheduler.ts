@@ -43,6 +43,8 @@ export class Scheduler {
   private failed = false;
   /** Something since the last full run asks for every engine (open, save, disk, settings). */
   private wantFull = true;
+  /** Settles when the initial read of the workspace is done; until then nothing is analysed. */
+  private loading: Promise<void> | undefined;
   private readonly counts: Omit<StatusParams, 'state' | 'ms' | 'skipped' | 'message'> = { files: 0, errors: 0, warnings: 0, information: 0, hints: 0 };
 
   constructor(
@@ -52,6 +54,25 @@ export class Scheduler {
     private readonly settings: () => ServerSettings,
     private readonly onAnalysis: (a: Analysis) => void,
   ) {}
+
+  /**
+   * Holds every analysis until `loaded` settles (the initial read of the workspace), then
+   * runs one. A document the editor opens meanwhile is kept but not analysed alone: half a
+   * workspace shows false findings, such as a guest whose host platform is not read yet.
+   */
+  hold(loaded: Promise<unknown>): void {
+    const done = loaded.then(() => undefined, () => undefined);
+    this.loading = done;
+    this.status('analysing', 'reading the workspace');
+    void done.then(() => {
+      if (this.loading !== done) return;
+      this.loading = undefined;
+      this.schedule(0);
+    });
+  }
+
+  /** While the workspace is read, when it is done: requests wait for it rather than answer from part of it. */
+  loaded(): Promise<void> | undefined { return this.loading; }
 
   /** A file's text changed; `full` when every engine should see it (not a keystroke). */
   changed(full: boolean): void {
@@ -83,6 +104,7 @@ export class Scheduler {
   settled(): Analysis | undefined { return this.stale || this.failed ? undefined : this.last; }
 
   private async runInBackground(): Promise<void> {
+    if (this.loading) return; // hold() runs one when the workspace is in
     if (!this.stale && !this.wantFull && this.last) return; // a request already analysed this text
     const mine = ++this.generation;
     const engines = this.engines();

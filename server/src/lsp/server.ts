@@ -19,7 +19,7 @@ import {
 import { registerAddressMap } from './addressMap';
 import { SYMBOL_KIND, toCodeActions, toCompletionItem, toDiagnostic, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { ENGINES } from '../sim';
-import { guardNotification, guardRequest, invalidParams, keepAlive } from './guard';
+import { guardNotification, guardRequest, invalidParams, keepAlive, type RequestGuard } from './guard';
 import { Log } from './log';
 import { documentUri, offsetAt, spanOf } from './params';
 import { Scheduler } from './scheduler';
@@ -102,7 +102,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const toLocation = (a: Analysis, l: { uri: string; span: Span }): Location => ({ uri: l.uri, range: a.lineIndex(l.uri).range(l.span) });
   const schedule = (delay?: number) => scheduler.schedule(delay);
   /** Every handler is guarded (guard.ts): a failure answers with an error and is logged, the server goes on. */
-  const request = <A extends unknown[], R>(method: string, handler: (...args: A) => R) => guardRequest(log, method, handler);
+  const request: RequestGuard = (method, handler) => guardRequest(log, method, handler, () => scheduler.loaded());
   const notification = <A extends unknown[]>(method: string, handler: (...args: A) => unknown) => guardNotification(log, method, handler);
   const unreadable = (uri: string) => (why: string) => log.warn(`${uri} cannot be read, so it is left out: ${why}`);
   /** The text of a document: the editor's while it is open, else the host's (read from disk). */
@@ -142,10 +142,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     };
   }));
 
-  connection.onInitialized(notification('initialized', async () => {
-    if (canWatch) {
-      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] }).catch(() => undefined);
-    }
+  /** Reads every .iommu file of the workspace folders that the editor has not opened. */
+  const scanWorkspace = async () => {
     for (const folder of folders) {
       // One unreadable folder (a bad uri, no permission) does not keep the others out.
       try {
@@ -165,7 +163,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         log.error(`cannot read the workspace folder ${folder}: ${(e as Error).message}`);
       }
     }
-    schedule(0);
+  };
+
+  connection.onInitialized(notification('initialized', () => {
+    if (canWatch) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] }).catch(() => undefined);
+    }
+    // Analyses and requests wait for the scan (Scheduler.hold), which then runs the first analysis.
+    scheduler.hold(scanWorkspace());
   }));
 
   connection.onDidChangeConfiguration(notification('workspace/didChangeConfiguration', (change: { settings?: unknown } | undefined) => {

@@ -1,0 +1,43 @@
+/**
+ * A document opened while the server still reads the workspace: VS Code activates on
+ * `workspaceContains`, so a user's first file often opens before the scan is done. An
+ * analysis of half the workspace shows false findings (a guest whose host platform is not
+ * read yet is an `unknown-name`), so nothing is published, and no request answered,
+ * until every file is in.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import { HoverRequest, InitializedNotification, InitializeRequest, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
+import { EXAMPLES } from '../files';
+import { Client } from './client';
+
+const GUEST = join(EXAMPLES, 'seed-002-arm-msi-migration', 'guests', 'vm-analytics.iommu');
+
+test('a document opened during the workspace scan gets only the whole workspace\'s findings', async () => {
+  const client = new Client();
+  try {
+    const uri = pathToFileURL(GUEST).href;
+    const seen: PublishDiagnosticsParams[] = [];
+    client.onPublish = (p) => { if (p.uri === uri) seen.push(p); };
+    await client.conn.sendRequest(InitializeRequest.type, {
+      processId: process.pid, rootUri: pathToFileURL(EXAMPLES).href, capabilities: {},
+      workspaceFolders: [{ uri: pathToFileURL(EXAMPLES).href, name: 'examples' }],
+    });
+    // Sent together, as VS Code does: the open and a hover arrive while the scan reads.
+    void client.conn.sendNotification(InitializedNotification.type, {});
+    void client.open(uri, readFileSync(GUEST, 'utf8'));
+    const hover = client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: 3 } });
+    await client.until(() => client.codes(uri).includes('ram-over-reserved'), 'ram-over-reserved on vm-analytics.iommu');
+    // `machine virt memory 4G` over armsrv-1's PCI window, and nothing before it.
+    assert.deepEqual(seen.map((p) => p.diagnostics.map((d) => `${d.range.start.line}:${d.code}`)), [['5:ram-over-reserved']]);
+    const h = await hover;
+    assert.match((h?.contents as { value: string }).value, /armsrv-1|pci-win32|mach-virt/);
+    const loading = client.statuses.find((s) => s.message === 'reading the workspace');
+    assert.ok(loading, `a status says the workspace is being read: ${JSON.stringify(client.statuses)}`);
+  } finally {
+    await client.stop();
+  }
+});
