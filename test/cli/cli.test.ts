@@ -7,6 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { parse } from '@iommu-lens/grammar';
+import { run } from '../../server/src/cli/main';
+import { buildModel } from '../../server/src/model';
+import { simulate } from '../../server/src/sim';
 import { ROOT, CLI, cli } from './run';
 
 
@@ -100,6 +104,21 @@ describe('iommu-lens check', () => {
     const r = cli(['check', '--max-file-size', '50', 'test/fixtures/cli/clean/host.iommu']);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^test\/fixtures\/cli\/clean\/host\.iommu:1:1: error file-too-large /);
+  });
+
+  test('a check that fails inside IOMMU Lens: internal-error on stdout, its stack once on stderr, exit 1', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const broken = () => { throw new RangeError('planted'); };
+    const status = run(['check', 'test/fixtures/cli/clean'], {
+      out: (t) => out.push(t), err: (t) => err.push(t), cwd: ROOT,
+      stages: { parse, simulate, buildModel: (files, names) => (files.length ? broken() : buildModel(files, names)) },
+    });
+    assert.equal(status, 1);
+    assert.match(out.join(''), /host\.iommu:1:1: error internal-error resolving names failed inside IOMMU Lens \(RangeError: planted\)/);
+    // One failure covering every file of the run: one stack, not one per file.
+    assert.equal(err.length, 1);
+    assert.match(err[0]!, /^iommu-lens: internal error \(please report it with the file\): resolving names: RangeError: planted\n\s+at broken /);
   });
 
   test('--severity CODE=LEVEL changes a code\'s severity, off hides it, and the exit status follows', () => {

@@ -69,7 +69,10 @@ describe('a check that throws never hides the others', () => {
     const victim = files.find((f) => f.uri.includes('seed-000'))!;
     const broken = analyse({ parse: (text) => (text === victim.text ? boom() : parse(text)) });
     assert.deepEqual(broken.findings.get(victim.uri)!.map((f) => f.code), ['internal-error']);
-    assert.match(broken.findings.get(victim.uri)![0]!.message, /^parsing failed inside IOMMU Lens \(TypeError: boom\)/);
+    const [failure] = broken.findings.get(victim.uri)!;
+    assert.match(failure!.message, /^parsing failed inside IOMMU Lens \(TypeError: boom\)/);
+    // The stack goes to the server log and the CLI's stderr, for the bug report.
+    assert.match(failure!.cause!, /^parsing: TypeError: boom\n\s+at boom \(.*isolation\.test\.ts:/);
     const elsewhere = [...broken.findings].filter(([u]) => !u.includes('seed-000')).flatMap(([, l]) => l).map(line);
     assert.deepEqual(elsewhere, [...healthy.findings].filter(([u]) => !u.includes('seed-000')).flatMap(([, l]) => l).map(line));
   });

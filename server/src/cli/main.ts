@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
-import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type AnalysisOptions, type FormatEdit } from '../ide';
+import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type AnalysisOptions, type FormatEdit, type Stages } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
 import { collectInputs, encodingFindings, InputError } from './files';
@@ -62,7 +62,13 @@ options:
 
 exit status: 0 no errors, 1 errors found, 2 usage error or unreadable path`;
 
-export interface Io { out: (s: string) => void; err: (s: string) => void; cwd: string }
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  cwd: string;
+  /** The analysis stages, when not the real ones: tests break one to see a failure reported. */
+  stages?: Stages;
+}
 
 class UsageError extends Error {}
 
@@ -134,6 +140,9 @@ function check(args: readonly string[], io: Io): number {
   const out = inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).map((x) =>
     toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span))));
   io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
+  // An internal error's stack, once per failure, for the bug report (stdout stays the findings).
+  const causes = new Set(inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).flatMap((x) => x.cause ?? [])));
+  for (const c of causes) io.err(`iommu-lens: internal error (please report it with the file): ${c}\n`);
   return out.some((f) => f.severity === 'error') ? 1 : 0;
 }
 
@@ -191,7 +200,7 @@ function applyFormat(text: string, edits: readonly FormatEdit[]): string {
 function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
   if (paths.length === 0) throw new UsageError('needs at least one PATH');
   const inputs = collectInputs(paths, io.cwd);
-  const host = new AnalysisHost(opts);
+  const host = new AnalysisHost(opts, io.stages);
   for (const f of inputs) host.setFile(f.uri, f.text, encodingFindings(f));
   return { analysis: host.analyze(), inputs };
 }

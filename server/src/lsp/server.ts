@@ -48,10 +48,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const publishedFindings = new Map<string, readonly Finding[]>();
   const sameFindings = (a: readonly Finding[] | undefined, b: readonly Finding[]) => a !== undefined && a.length === b.length && a.every((f, i) => f === b[i]);
 
+  /** The stacks of internal errors already logged: one failure covers many files, and runs repeat it. */
+  const loggedCauses = new Set<string>();
+  const logCauses = (findings: readonly Finding[]) => {
+    for (const f of findings) {
+      if (f.cause === undefined || loggedCauses.has(f.cause)) continue;
+      if (loggedCauses.size >= 100) loggedCauses.clear();
+      loggedCauses.add(f.cause);
+      log.error(`internal error (please report it with the file): ${f.cause}`);
+    }
+  };
+
   const publish = (analysis: Analysis) => {
     for (const [uri, findings] of analysis.findings) {
       if (sameFindings(publishedFindings.get(uri), findings)) continue;
       publishedFindings.set(uri, findings);
+      logCauses(findings);
       const diagnostics = findings.map((f) => toDiagnostic(f, analysis));
       const key = JSON.stringify(diagnostics);
       if (published.get(uri) === key) continue;

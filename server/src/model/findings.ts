@@ -23,6 +23,8 @@ export interface Finding extends Location {
   fixes: Fix[];
   /** The simulated steps that lead to it, in order (e.g. one order of notify functions); hover lists them. */
   trace?: Related[];
+  /** `internal-error` only: the exception's stack, for the server log and the CLI's stderr (not shown to the user). */
+  cause?: string;
 }
 
 /** Builds a finding with the code's default severity. */
@@ -49,8 +51,10 @@ export function internalErrors(model: { comments: ReadonlyMap<string, unknown> }
 
 export function internalError(uri: string, check: string, err: unknown): Finding {
   const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return finding('internal-error', { uri, span: { start: 0, end: 0 } },
+  const f = finding('internal-error', { uri, span: { start: 0, end: 0 } },
     `${check} failed inside IOMMU Lens (${why}); its findings are missing here, the other checks still ran. Please report this with the file.`);
+  f.cause = `${check}: ${err instanceof Error ? err.stack ?? why : why}`;
+  return f;
 }
 
 /** Deterministic order: file, position, code, message. */
