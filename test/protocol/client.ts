@@ -49,7 +49,7 @@ export class Client {
     });
     this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-65536); });
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
-    const settle = () => { this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true)); };
+    const settle = () => this.nudge();
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
       this.latest.set(p.uri, p.diagnostics);
       this.published++;
@@ -59,6 +59,11 @@ export class Client {
     this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });
     this.conn.onNotification('iommuLens/status', (p: Record<string, unknown>) => { this.statuses.push(p); settle(); });
     this.conn.listen();
+  }
+
+  /** Checks the waiters of `until` again: for tests that record other messages themselves. */
+  nudge(): void {
+    this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
   }
 
   /** Resolves when `check` holds on the diagnostics, logs and statuses received so far. */

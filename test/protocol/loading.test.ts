@@ -10,7 +10,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { HoverRequest, InitializedNotification, InitializeRequest, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
+import {
+  HoverRequest, InitializedNotification, InitializeRequest, WorkDoneProgress, WorkDoneProgressCreateRequest,
+  type ProgressToken, type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
 import { EXAMPLES } from '../files';
 import { Client } from './client';
 
@@ -37,6 +40,44 @@ test('a document opened during the workspace scan gets only the whole workspace\
     assert.match((h?.contents as { value: string }).value, /armsrv-1|pci-win32|mach-virt/);
     const loading = client.statuses.find((s) => s.message === 'reading the workspace');
     assert.ok(loading, `a status says the workspace is being read: ${JSON.stringify(client.statuses)}`);
+  } finally {
+    await client.stop();
+  }
+});
+
+/** A client that shows progress: `answer` is how it answers `window/workDoneProgress/create`. */
+async function withProgress(answer: () => Promise<void>) {
+  const client = new Client();
+  const progress: { token: ProgressToken; kind: string }[] = [];
+  client.conn.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+    client.conn.onProgress(WorkDoneProgress.type, token, (v) => { progress.push({ token, kind: v.kind }); client.nudge(); });
+    return answer();
+  });
+  await client.conn.sendRequest(InitializeRequest.type, {
+    processId: process.pid, rootUri: pathToFileURL(EXAMPLES).href, capabilities: { window: { workDoneProgress: true } },
+    workspaceFolders: [{ uri: pathToFileURL(EXAMPLES).href, name: 'examples' }],
+  });
+  await client.conn.sendNotification(InitializedNotification.type, {});
+  const uri = pathToFileURL(GUEST).href;
+  await client.until(() => client.codes(uri).includes('ram-over-reserved'), 'the first analysis');
+  return { client, progress };
+}
+
+test('the first analysis shows work-done progress, begun and ended', async () => {
+  const { client, progress } = await withProgress(async () => undefined);
+  try {
+    await client.until(() => progress.some((p) => p.kind === 'end'), 'the end of the progress');
+    assert.deepEqual(progress.map((p) => p.kind), ['begin', 'end']);
+    assert.equal(progress[0]!.token, progress[1]!.token);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('a client slow to answer the progress request does not hold the analysis back', async () => {
+  const { client, progress } = await withProgress(() => new Promise(() => undefined));
+  try {
+    assert.deepEqual(progress, []);
   } finally {
     await client.stop();
   }

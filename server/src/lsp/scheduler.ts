@@ -110,13 +110,16 @@ export class Scheduler {
     const engines = this.engines();
     // The first run (loading the workspace) or one like a long last run: announce it.
     const long = !this.last || this.lastMs >= LONG_RUN_MS;
-    let progress: Awaited<ReturnType<Connection['window']['createWorkDoneProgress']>> | undefined;
+    let progress: Promise<{ done(): void } | undefined> | undefined;
     if (long) {
       const files = this.host.uris().length;
       this.status('analysing', `analysing ${files} files`);
-      // A client that cannot show progress gets none; the analysis goes on regardless.
-      progress = await this.connection.window.createWorkDoneProgress().catch(() => undefined);
-      progress?.begin('IOMMU Lens', undefined, `Analysing ${files} files`);
+      // Not awaited: the analysis starts while the client answers. One that cannot show
+      // progress gets none; a run over before the answer begins and ends it at once.
+      progress = this.connection.window.createWorkDoneProgress().then((p) => {
+        p.begin('IOMMU Lens', undefined, `Analysing ${files} files`);
+        return p;
+      }, () => undefined);
     }
     try {
       // Slices of parsing and modelling, yielding between them: edits, hovers and
@@ -131,7 +134,7 @@ export class Scheduler {
       }
       if (mine === this.generation) this.runNow(mine);
     } finally {
-      progress?.done();
+      void progress?.then((p) => p?.done());
     }
   }
 
