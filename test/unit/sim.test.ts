@@ -70,6 +70,41 @@ describe('RULES §1: reserved regions per IOMMU group', () => {
     assert.equal(sysfs(a, 'p', 'nic2'), '0x0000000000010000 0x0000000000010fff reserved\n0x00000000fee00000 0x00000000feefffff msi');
   });
 
+  test('groups of one shape (same IOMMUs, same regions of their own) have one list', () => {
+    const a = analyze({
+      'p.iommu': `platform p {
+  arch aarch64
+  iommu smmu0 smmu-v3 { address-width 48 }
+  iommu smmu1 smmu-v3 { address-width 44 }
+  reserved pciwin reserved 0xe0000000..0xf7feffff
+  reserved its    msi      0x8000000 size 64K for smmu1
+  reserved shared reserved 0x4000000 size 1M for nic2
+  reserved again  reserved 0x4000000 size 1M for nic3
+  reserved mine   sw-msi   0x9000000 size 1M for group 9
+  device nic0 { bdf 01:00.0; iommu smmu0 }
+  device nic1 { bdf 02:00.0; iommu smmu0 }
+  device nic2 { bdf 03:00.0; iommu smmu0 }
+  device nic3 { bdf 04:00.0; iommu smmu0 }
+  device nic4 { bdf 05:00.0; iommu smmu1 }
+  device nic5 { bdf 06:00.0; iommu smmu1 }
+  device nic6 { bdf 07:00.0; iommu smmu0; group 9 }
+  device uart { bdf 08:00.0 }
+}`,
+    });
+    const p = a.model.platforms.get('p')!;
+    const pr = a.sim.regionsOf(p);
+    const names = (gs: readonly { devices: { sym: { name: string } }[] }[]) => gs.map((g) => g.devices.map((d) => d.sym.name).join('+'));
+    // The largest shapes first; a region of a device's own sets its group apart even when
+    // another region has the same range; group 9's own sw-msi replaces the driver's window.
+    assert.deepEqual(pr.shapes().map(names), [['nic0', 'nic1'], ['nic4', 'nic5'], ['nic2'], ['nic3'], ['nic6'], ['uart']]);
+    for (const shape of pr.shapes()) {
+      for (const g of shape) assert.equal(pr.shapeOf(g), shape);
+      const lists = shape.map((g) => pr.regions(g).list().map(sysfsLine).join('\n'));
+      assert.ok(lists.every((l) => l === lists[0]), `one list per shape: ${names(shape)}`);
+    }
+    assert.notEqual(sysfs(a, 'p', 'nic0'), sysfs(a, 'p', 'nic6'));
+  });
+
   test('§1.4: a group described from a capture prints back exactly as the capture', () => {
     for (const name of ['intel-lpc-bridge', 'arm-pci-windows']) {
       const captured = readFileSync(join(FIXTURES, `${name}.reserved_regions`), 'utf8').trimEnd();

@@ -6,7 +6,7 @@
  * (the editor's webview and `iommu-lens map --svg`) or the CLI's text form.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { ALL_ADDRESSES, byStart, hex, intersect, type Device, type Guest, type Interval, type Platform, type Severity } from '../model';
+import { ALL_ADDRESSES, byStart, hex, intersect, type Guest, type Interval, type Platform, type Severity } from '../model';
 import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
 import { guestDoorbell } from '../sim/guests';
 import { TYPE_ORDER, type RegionSource } from '../sim/regions';
@@ -173,14 +173,8 @@ function hostSpace(p: Platform): AddressSpace {
  */
 function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] {
   const pr = a.sim.regionsOf(p);
-  const shapeOf = groupShapes(p);
-  const byShape = new Map<string, IommuGroup[]>();
-  for (const g of pr.groups) {
-    if (!g.devices.some((d) => d.iommu)) continue; // behind no IOMMU: no IOVA space
-    push(byShape, shapeOf(g), g);
-  }
-  // The shapes most groups share first (a stable sort keeps declaration order among equals).
-  const shapes = [...byShape.values()].sort((x, y) => y.length - x.length);
+  // Behind no IOMMU: no IOVA space (a shape's groups all have IOMMUs or none).
+  const shapes = pr.shapes().filter((groups) => groups[0]!.devices.some((d) => d.iommu));
   const byContent = new Map<string, { groups: IommuGroup[]; regions: MergedRegion[]; usable: Interval[] }>();
   for (const groups of shapes.slice(0, MAX_GROUP_SHAPES)) {
     const gr = pr.regions(groups[0]!);
@@ -200,23 +194,6 @@ function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] 
     axis: 'iova',
     bars: [...x.regions.map(regionBar), ...x.usable.map((u) => bar(u, 'usable', 'usable'))],
   }));
-}
-
-/** What sets a group's list apart: its IOMMUs and the regions declared for its number or its devices. */
-function groupShapes(p: Platform): (g: IommuGroup) => string {
-  const byDevice = new Map<Device, number[]>();
-  const byNumber = new Map<bigint, number[]>();
-  for (const [i, r] of p.reserved.entries()) {
-    for (const t of r.targets) {
-      if (t.kind === 'device') push(byDevice, t.device, i);
-      else if (t.kind === 'group') push(byNumber, t.group, i);
-    }
-  }
-  return (g) => {
-    const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu.sym.name] : [])))].sort();
-    const own = new Set([...(g.number !== undefined ? byNumber.get(g.number) ?? [] : []), ...g.devices.flatMap((d) => byDevice.get(d) ?? [])]);
-    return `${iommus.join(' ')}|${[...own].sort((x, y) => x - y).join(' ')}`;
-  };
 }
 
 function groupTitle(g: IommuGroup): string {
@@ -263,10 +240,11 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
     const attached = new Set(state.container.groups);
     const refused = state.groups.filter((gr) => !attached.has(gr));
     if (refused.length) iova.note = `refused: ${someOf(refused.map((gr) => groupLabel(gr.group)), 4)}`;
-    // Groups of one shape have the same regions (groupShapes), so each shape is read once,
-    // through its first group: a guest with hundreds of groups does not repeat the
-    // platform's regions hundreds of times.
-    const shapeOf = groupShapes(state.groups[0]!.group.platform);
+    // Groups of one shape have the same regions (PlatformRegions.shapes), so each shape is
+    // read once, through its first group: a guest with hundreds of groups does not repeat
+    // the platform's regions hundreds of times.
+    const pr = a.sim.regionsOf(state.groups[0]!.group.platform);
+    const shapeOf = (g: IommuGroup) => pr.shapeOf(g);
     const named = firstOfEachShape(state.groups, shapeOf);
     const regions = containerRegions(named, doorbell);
     iova.bars.push(...regions.map(regionBar));
@@ -287,8 +265,8 @@ const CUT: readonly ('direct' | 'reserved' | 'msi' | 'sw-msi')[] = ['direct', 'r
 const CUT_WITH_DOORBELL = CUT.filter((t) => t !== 'sw-msi');
 
 /** The first group of each shape, in order. */
-function firstOfEachShape(groups: readonly GroupRegions[], shapeOf: (g: IommuGroup) => string): GroupRegions[] {
-  const seen = new Set<string>();
+function firstOfEachShape(groups: readonly GroupRegions[], shapeOf: (g: IommuGroup) => readonly IommuGroup[]): GroupRegions[] {
+  const seen = new Set<readonly IommuGroup[]>();
   return groups.filter((gr) => {
     const shape = shapeOf(gr.group);
     if (seen.has(shape)) return false;

@@ -18,6 +18,8 @@ export interface IommuGroup {
   /** The `group N` the devices share; undefined for a device alone in its own group. */
   number?: bigint;
   devices: Device[];
+  /** Its place in its platform's `PlatformRegions.groups` (declaration order). */
+  index: number;
 }
 
 /** How messages name a group: `group 258`, or the device's own group. */
@@ -83,13 +85,17 @@ export class PlatformRegions {
   private inUse?: Iommu[];
   private wideDirect?: Resv[];
   private readonly iommuDirect = new Map<Iommu, Resv[]>();
+  /** Declared regions numbered in declaration order, for group shapes. */
+  private readonly declaredIds = new Map<Resv, number>();
+  private byShape?: IommuGroup[][];
+  private shapeByGroup?: Map<IommuGroup, IommuGroup[]>;
 
   constructor(readonly platform: Platform) {
     const byNumber = new Map<bigint, IommuGroup>();
     for (const dev of platform.devices.values()) {
       let g = dev.group !== undefined ? byNumber.get(dev.group) : undefined;
       if (!g) {
-        g = { key: `${platform.sym.name}:${dev.group ?? `device ${dev.sym.name}`}`, platform, number: dev.group, devices: [] };
+        g = { key: `${platform.sym.name}:${dev.group ?? `device ${dev.sym.name}`}`, platform, number: dev.group, devices: [], index: this.groups.length };
         if (dev.group !== undefined) byNumber.set(dev.group, g);
         this.groups.push(g);
       }
@@ -100,6 +106,7 @@ export class PlatformRegions {
     for (const r of platform.reserved) {
       if (!r.type || !r.range) continue;
       const resv: Resv = { type: r.type, range: r.range, source: { kind: 'declared', region: r } };
+      this.declaredIds.set(resv, this.declaredIds.size);
       if (r.targets.length === 0) this.wide.push(resv);
       for (const t of r.targets) {
         if (t.kind === 'device') push(this.perDevice, t.device, resv);
@@ -172,6 +179,34 @@ export class PlatformRegions {
       ...(dev.group !== undefined ? direct(this.perGroupNumber.get(dev.group)) : []),
       ...direct(this.perDevice.get(dev)),
     ];
+  }
+
+  /**
+   * The groups by shape: same IOMMUs and the same regions declared for their number or
+   * their devices (most groups have none). Groups of one shape have the same region list
+   * by construction (`regions`), so whoever reads lists per group (hovers, the address map)
+   * reads one per shape: a platform with thousands of groups has a handful of shapes.
+   * The shapes most groups share come first; groups keep declaration order. Built once.
+   */
+  shapes(): readonly IommuGroup[][] {
+    if (this.byShape) return this.byShape;
+    const byKey = new Map<string, IommuGroup[]>();
+    for (const g of this.groups) {
+      const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu.sym.name] : [])))].sort();
+      const own = new Set([...(g.number !== undefined ? this.perGroupNumber.get(g.number) ?? [] : []), ...g.devices.flatMap((d) => this.perDevice.get(d) ?? [])]);
+      push(byKey, `${iommus.join(' ')}|${[...own].map((r) => this.declaredIds.get(r)!).sort((x, y) => x - y).join(' ')}`, g);
+    }
+    // A stable sort: declaration order among shapes of one size.
+    return (this.byShape = [...byKey.values()].sort((x, y) => y.length - x.length));
+  }
+
+  /** The shape `g` belongs to: its list in `shapes()`. */
+  shapeOf(g: IommuGroup): readonly IommuGroup[] {
+    if (!this.shapeByGroup) {
+      this.shapeByGroup = new Map();
+      for (const shape of this.shapes()) for (const x of shape) this.shapeByGroup.set(x, shape);
+    }
+    return this.shapeByGroup.get(g)!;
   }
 
   groupOf(dev: Device): IommuGroup | undefined {
