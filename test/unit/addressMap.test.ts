@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { addressMap, addressMapTargetAt, mapSources, MAX_BARS_PER_SPACE, MAX_GROUP_SHAPES, type AddressMap, type Bar } from '../../server/src/ide/addressMap';
+import { addressMapResponse } from '../../server/src/lsp/addressMap';
 import { approxSize, buildAxis, DEFAULT_AXIS, lanesOf, renderSvg } from '../../server/src/ide/addressMapSvg';
 import { hex, U64_MAX } from '../../server/src/model';
 import { someOf, type MergedRegion } from '../../server/src/sim';
@@ -280,6 +281,23 @@ timeline t {
     assert.deepEqual(at(mark('// hosts')), { platform: 'p1' });
     assert.equal(addressMapTargetAt(analyze({ 'e.iommu': '// nothing\n' }), uri('e.iommu'), 0), undefined);
     assert.equal(addressMapTargetAt(analyze({ 'e.iommu': '' }), uri('other.iommu'), 5), undefined);
+  });
+
+  test('the server draws a map once per analysis and target, however the cursor moves', () => {
+    const a = analyze({ 'f.iommu': FILE });
+    const ask = (needle: string) => {
+      const i = FILE.indexOf(needle);
+      const line = FILE.slice(0, i).split('\n').length - 1;
+      return addressMapResponse(a, { uri: uri('f.iommu'), position: { line, character: 3 } });
+    };
+    const first = ask('assign vf0');
+    assert.match(first!.title, /g1/);
+    assert.equal(ask('machine virt'), first, 'the same guest: the same answer');
+    assert.equal(addressMapResponse(a, { uri: uri('f.iommu'), guest: 'g1' }), first, 'by name too');
+    assert.notEqual(ask('arch arm64'), first, 'another target');
+    const again = addressMapResponse(analyze({ 'f.iommu': FILE }), { uri: uri('f.iommu'), guest: 'g1' });
+    assert.notEqual(again, first, 'a new analysis draws again');
+    assert.deepEqual(again, first);
   });
 });
 

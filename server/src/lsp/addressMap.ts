@@ -37,6 +37,12 @@ export function registerAddressMap(
   }));
 }
 
+/**
+ * Answers per analysis and target: the panel follows the cursor and asks on every pause,
+ * and while no file changes a map drawn once is the same map.
+ */
+const answers = new WeakMap<Analysis, Map<string, AddressMapResult | null>>();
+
 /** The answer for one request: null when the cursor is on no guest or platform, or the name is unknown. */
 export function addressMapResponse(a: Analysis, params: AddressMapParams): AddressMapResult | null {
   let target: AddressMapTarget | undefined;
@@ -46,7 +52,17 @@ export function addressMapResponse(a: Analysis, params: AddressMapParams): Addre
     const lines = a.lineIndex(params.uri);
     target = addressMapTargetAt(a, params.uri, params.position ? offsetAt(lines, params.position) : 0);
   }
-  const map = target && addressMap(a, target);
+  if (!target) return null;
+  let known = answers.get(a);
+  if (!known) answers.set(a, (known = new Map()));
+  const key = 'guest' in target ? `guest ${target.guest}` : `platform ${target.platform}`;
+  let answer = known.get(key);
+  if (answer === undefined) known.set(key, (answer = draw(a, target)));
+  return answer;
+}
+
+function draw(a: Analysis, target: AddressMapTarget): AddressMapResult | null {
+  const map = addressMap(a, target);
   if (!map) return null;
   const sources = mapSources(map);
   const targets = sources.list.map((s) => ({ id: s.id, uri: s.uri, range: a.lineIndex(s.uri).range(s.span) }));
