@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { DidChangeTextDocumentNotification, InitializedNotification, InitializeRequest, type Range } from 'vscode-languageserver-protocol/node';
+import { DidChangeTextDocumentNotification, type Range } from 'vscode-languageserver-protocol/node';
 import { Client } from './client';
 
 interface MapResult { title: string; svg: string; targets: { id: number; uri: string; range: Range }[] }
@@ -47,11 +47,7 @@ describe('iommuLens/addressMap over stdio', () => {
     writeFileSync(join(dir, 'hosts', 'am-armsrv.iommu'), HOST);
     writeFileSync(join(dir, 'am-vm.iommu'), GUEST);
     client = new Client();
-    await client.conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
-      workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'ws' }],
-    });
-    await client.conn.sendNotification(InitializedNotification.type, {});
+    await client.initialize(dir);
     await client.diagnostic(guestUri, 'ram-over-reserved');
   });
 

@@ -6,10 +6,12 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
-  CodeActionRequest, createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, HoverRequest, PublishDiagnosticsNotification,
+  CodeActionRequest, createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, HoverRequest, InitializedNotification,
+  InitializeRequest, PublishDiagnosticsNotification,
   ShutdownRequest, StreamMessageReader, StreamMessageWriter, LogMessageNotification,
-  type CodeAction, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+  type ClientCapabilities, type CodeAction, type InitializeResult, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import type { MemoryReport } from '../../server/src/lsp/server';
 
@@ -59,6 +61,20 @@ export class Client {
     this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });
     this.conn.onNotification('iommuLens/status', (p: Record<string, unknown>) => { this.statuses.push(p); settle(); });
     this.conn.listen();
+  }
+
+  /**
+   * The handshake: `initialize` with `dir` as the one workspace folder, then `initialized`
+   * (after which the server reads the folder's .iommu files).
+   */
+  async initialize(dir: string, options: { capabilities?: ClientCapabilities; initializationOptions?: unknown } = {}): Promise<InitializeResult> {
+    const uri = pathToFileURL(dir).href;
+    const result = await this.conn.sendRequest(InitializeRequest.type, {
+      processId: process.pid, rootUri: uri, capabilities: options.capabilities ?? {},
+      workspaceFolders: [{ uri, name: 'ws' }], initializationOptions: options.initializationOptions,
+    });
+    await this.conn.sendNotification(InitializedNotification.type, {});
+    return result;
   }
 
   /** Checks the waiters of `until` again: for tests that record other messages themselves. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import {
-  HoverRequest, InitializedNotification, InitializeRequest, WorkDoneProgress, WorkDoneProgressCreateRequest,
+  HoverRequest, WorkDoneProgress, WorkDoneProgressCreateRequest,
   type ProgressToken, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { EXAMPLES } from '../files';
@@ -25,12 +25,8 @@ test('a document opened during the workspace scan gets only the whole workspace\
     const uri = pathToFileURL(GUEST).href;
     const seen: PublishDiagnosticsParams[] = [];
     client.onPublish = (p) => { if (p.uri === uri) seen.push(p); };
-    await client.conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: pathToFileURL(EXAMPLES).href, capabilities: {},
-      workspaceFolders: [{ uri: pathToFileURL(EXAMPLES).href, name: 'examples' }],
-    });
-    // Sent together, as VS Code does: the open and a hover arrive while the scan reads.
-    void client.conn.sendNotification(InitializedNotification.type, {});
+    await client.initialize(EXAMPLES);
+    // Right behind `initialized`, as VS Code does: the open and a hover arrive while the scan reads.
     void client.open(uri, readFileSync(GUEST, 'utf8'));
     const hover = client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: 3 } });
     await client.until(() => client.codes(uri).includes('ram-over-reserved'), 'ram-over-reserved on vm-analytics.iommu');
@@ -53,11 +49,7 @@ async function withProgress(answer: () => Promise<void>) {
     client.conn.onProgress(WorkDoneProgress.type, token, (v) => { progress.push({ token, kind: v.kind }); client.nudge(); });
     return answer();
   });
-  await client.conn.sendRequest(InitializeRequest.type, {
-    processId: process.pid, rootUri: pathToFileURL(EXAMPLES).href, capabilities: { window: { workDoneProgress: true } },
-    workspaceFolders: [{ uri: pathToFileURL(EXAMPLES).href, name: 'examples' }],
-  });
-  await client.conn.sendNotification(InitializedNotification.type, {});
+  await client.initialize(EXAMPLES, { capabilities: { window: { workDoneProgress: true } } });
   const uri = pathToFileURL(GUEST).href;
   await client.until(() => client.codes(uri).includes('ram-over-reserved'), 'the first analysis');
   return { client, progress };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { DocumentFormattingRequest, InitializedNotification, InitializeRequest } from 'vscode-languageserver-protocol/node';
+import { DocumentFormattingRequest } from 'vscode-languageserver-protocol/node';
 import { Client } from './client';
 
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-large-'));
@@ -31,10 +31,7 @@ test('a formatting request is answered while the first analysis of a large works
   writeWorkspace();
   const client = new Client();
   try {
-    await client.conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {}, workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'large' }],
-    });
-    await client.conn.sendNotification(InitializedNotification.type, {});
+    await client.initialize(dir);
     await client.until(() => client.statuses.some((s) => s['state'] === 'analysing'), 'the first analysis to start', 60_000);
     const uri = pathToFileURL(join(dir, 'host7.iommu')).href;
     const edits = await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });

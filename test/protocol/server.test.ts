@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
   DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
-  DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InitializedNotification, InitializeRequest, InlayHintRequest,
+  DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InlayHintRequest,
   CodeActionRequest, DefinitionRequest, DocumentHighlightKind, DocumentHighlightRequest, DocumentSymbolRequest, PrepareRenameRequest,
   ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest, FoldingRangeRequest, SelectionRangeRequest, SemanticTokensRequest,
   CompletionRequest, CompletionItemKind, DocumentFormattingRequest, DocumentRangeFormattingRequest, type TextEdit, type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
@@ -33,12 +33,8 @@ describe('language server over stdio', () => {
     writeFileSync(join(dir, 'hosts', 'b.iommu'), 'platform epyc-b {\n  arch sparc\n}\n');
     writeFileSync(join(dir, 'vm1.iommu'), 'guest vm1 on epyc-a {\n  assign gpu0\n}\n');
     client = new Client();
-    init = await client.conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
-      workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'ws' }],
-    });
+    init = await client.initialize(dir);
     assert.equal(init.serverInfo?.name, 'iommu-lens');
-    await client.conn.sendNotification(InitializedNotification.type, {});
   });
 
   after(async () => {

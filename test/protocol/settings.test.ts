@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
   DiagnosticSeverity, DidChangeConfigurationNotification, DidChangeTextDocumentNotification, DidSaveTextDocumentNotification,
-  InitializedNotification, InitializeRequest, MessageType,
+  MessageType,
 } from 'vscode-languageserver-protocol/node';
 import { Client } from './client';
 
@@ -27,15 +27,12 @@ describe('settings, status and log over stdio', () => {
     cpSync(join(import.meta.dirname, '..', '..', 'examples', 'seed-001-tdisp-sev-tio'), dir, { recursive: true });
     cpSync(join(import.meta.dirname, '..', '..', 'examples', 'seed-002-arm-msi-migration'), join(dir, 'seed-002'), { recursive: true });
     client = new Client();
-    await client.conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {},
-      workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'seed-001' }],
+    await client.initialize(dir, {
       initializationOptions: {
         debounceMs: 0, logLevel: 'debug', checksWhileTyping: ['vfio', 'pools'],
         diagnostics: { severity: { 'tdisp-avoidable-access': 'off', 'sev-mixed-instance': 'warning', 'no-such-code': 'error' } },
       },
     });
-    await client.conn.sendNotification(InitializedNotification.type, {});
   });
 
   after(async () => {

@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import {
   CancellationTokenSource, CodeActionRequest, CompletionRequest, DefinitionRequest, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
   DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, DidSaveTextDocumentNotification, DocumentHighlightRequest,
-  DocumentSymbolRequest, FileChangeType, FoldingRangeRequest, HoverRequest, InitializedNotification, InitializeRequest, InlayHintRequest, LSPErrorCodes,
+  DocumentSymbolRequest, FileChangeType, FoldingRangeRequest, HoverRequest, InlayHintRequest, LSPErrorCodes,
   ReferencesRequest, ResponseError, SemanticTokensRequest, type Diagnostic, type Position, type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -36,11 +36,7 @@ export { iommuFiles };
 /** Starts a server on `dir` (a workspace folder) and waits for its first analysis. */
 export async function startOn(dir: string, options: { nodeArgs?: string[]; settings?: Record<string, unknown> } = {}): Promise<Client> {
   const client = new Client({ nodeArgs: options.nodeArgs });
-  const uri = pathToFileURL(dir).href;
-  await client.conn.sendRequest(InitializeRequest.type, {
-    processId: process.pid, rootUri: uri, capabilities: {}, workspaceFolders: [{ uri, name: 'soak' }], initializationOptions: options.settings ?? {},
-  });
-  await client.conn.sendNotification(InitializedNotification.type, {});
+  await client.initialize(dir, { initializationOptions: options.settings ?? {} });
   await client.until(() => client.statuses.some((s) => s['state'] === 'ready'), 'the first analysis', 600_000);
   return client;
 }
