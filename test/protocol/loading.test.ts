@@ -1,17 +1,18 @@
 /**
- * A document opened while the server still reads the workspace: VS Code activates on
- * `workspaceContains`, so a user's first file often opens before the scan is done. An
- * analysis of half the workspace shows false findings (a guest whose host platform is not
- * read yet is an `unknown-name`), so nothing is published, and no request answered,
- * until every file is in.
+ * Reading the workspace's folders. VS Code activates on `workspaceContains`, so a user's
+ * first file often opens before the scan is done; an analysis of half the workspace shows
+ * false findings (a guest whose host platform is not read yet is an `unknown-name`), so
+ * nothing is published, and no request answered, until every file is in. Also: the first
+ * analysis's progress, and folders added to or removed from the workspace later.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import {
-  HoverRequest, WorkDoneProgress, WorkDoneProgressCreateRequest,
+  DidChangeWorkspaceFoldersNotification, HoverRequest, WorkDoneProgress, WorkspaceSymbolRequest, WorkDoneProgressCreateRequest,
   type ProgressToken, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { EXAMPLES } from '../files';
@@ -72,5 +73,39 @@ test('a client slow to answer the progress request does not hold the analysis ba
     assert.deepEqual(progress, []);
   } finally {
     await client.stop();
+  }
+});
+
+test('folders added to and removed from the workspace: their files come in and go', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'iommu-lens-folders-'));
+  const guests = join(root, 'guests');
+  const hosts = join(root, 'hosts');
+  mkdirSync(guests);
+  mkdirSync(hosts);
+  // Seed 002's guest in one folder, its host in another.
+  cpSync(GUEST, join(guests, 'vm-analytics.iommu'));
+  cpSync(join(EXAMPLES, 'seed-002-arm-msi-migration', 'hosts'), hosts, { recursive: true });
+  const guest = pathToFileURL(join(guests, 'vm-analytics.iommu')).href;
+  const hostFiles = readdirSync(hosts).map((f) => pathToFileURL(join(hosts, f)).href);
+  assert.equal(hostFiles.length, 2);
+  const folder = (dir: string) => ({ uri: pathToFileURL(dir).href, name: dir });
+  const client = new Client();
+  try {
+    const init = await client.initialize(guests, { capabilities: { workspace: { workspaceFolders: true } } });
+    assert.equal(init.capabilities.workspace?.workspaceFolders?.changeNotifications, true);
+    await client.until(() => client.codes(guest).includes('unknown-name'), 'armsrv-1 unknown while its folder is out');
+
+    await client.conn.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(hosts)], removed: [] } });
+    await client.until(() => client.codes(guest).join() === 'ram-over-reserved', 'the host folder read: RAM over its PCI window');
+    await client.until(() => hostFiles.every((u) => client.latest.has(u)), 'the added folder\'s files analysed');
+    const platforms = async () => ((await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 'armsrv' })) ?? []).map((x) => x.name).sort();
+    assert.deepEqual(await platforms(), ['armsrv-0', 'armsrv-1']);
+
+    await client.conn.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(hosts)] } });
+    await client.until(() => client.codes(guest).includes('unknown-name'), 'armsrv-1 unknown again');
+    assert.deepEqual(await platforms(), [], 'the removed folder\'s files are gone from the workspace');
+  } finally {
+    await client.stop();
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -56,12 +56,13 @@ export class Scheduler {
   ) {}
 
   /**
-   * Holds every analysis until `loaded` settles (the initial read of the workspace), then
+   * Holds every analysis until `loaded` settles (the read of the workspace's folders), then
    * runs one. A document the editor opens meanwhile is kept but not analysed alone: half a
    * workspace shows false findings, such as a guest whose host platform is not read yet.
    */
   hold(loaded: Promise<unknown>): void {
-    const done = loaded.then(() => undefined, () => undefined);
+    // A second hold (a folder added during the first scan) waits for both.
+    const done = Promise.all([this.loading, loaded]).then(() => undefined, () => undefined);
     this.loading = done;
     this.status('analysing', 'reading the workspace');
     void done.then(() => {

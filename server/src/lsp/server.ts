@@ -6,7 +6,7 @@
 import {
   CodeActionKind, createConnection, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind,
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
-  type SelectionRange, type TextDocumentChangeEvent,
+  type SelectionRange, type TextDocumentChangeEvent, type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
@@ -38,6 +38,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const host = new AnalysisHost({ maxFileSize: settings.maxFileSize });
   let folders: string[] = [];
   let canWatch = false;
+  /** The client tells when folders are added to or removed from the workspace. */
+  let canFollowFolders = false;
   /** What was last published per uri, to skip sending unchanged diagnostics. */
   const published = new Map<string, string>();
   /**
@@ -125,10 +127,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     folders = named.filter((u): u is string => typeof u === 'string');
     if (folders.length === 0 && typeof params.rootUri === 'string') folders = [params.rootUri];
     canWatch = !!params.capabilities?.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    canFollowFolders = params.capabilities?.workspace?.workspaceFolders === true;
     applySettings(params.initializationOptions);
     log.info(`IOMMU Lens server 0.1.0 on Node ${process.version}; workspace ${folders.join(', ') || '(none)'}`);
     return {
       capabilities: {
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
@@ -154,9 +158,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     };
   }));
 
-  /** Reads every .iommu file of the workspace folders that the editor has not opened. */
-  const scanWorkspace = async () => {
-    for (const folder of folders) {
+  /** Reads every .iommu file of `scan` (workspace folders) that the editor has not opened. */
+  const scanFolders = async (scan: readonly string[]) => {
+    for (const folder of scan) {
       // One unreadable folder (a bad uri, no permission) does not keep the others out.
       try {
         const uris = await findIommuFiles(folder);
@@ -182,8 +186,27 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.iommu' }] }).catch(() => undefined);
     }
     // Analyses and requests wait for the scan (Scheduler.hold), which then runs the first analysis.
-    scheduler.hold(scanWorkspace());
+    scheduler.hold(scanFolders(folders));
+    if (canFollowFolders) connection.workspace.onDidChangeWorkspaceFolders(notification('workspace/didChangeWorkspaceFolders', changeFolders));
   }));
+
+  /**
+   * A folder added to the workspace is read like the first ones (analyses wait for it); the
+   * files of a folder removed are dropped unless open or inside a folder that stays.
+   */
+  const changeFolders = (event: WorkspaceFoldersChangeEvent) => {
+    const uris = (list: unknown) => (Array.isArray(list) ? list.map((f) => (f as { uri?: unknown } | null)?.uri).filter((u): u is string => typeof u === 'string') : []);
+    const removed = uris(event?.removed);
+    const added = uris(event?.added).filter((u) => !folders.includes(u));
+    folders = [...folders.filter((f) => !removed.includes(f)), ...added];
+    const inside = (uri: string, folder: string) => uri.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+    for (const uri of host.uris()) {
+      if (!documents.get(uri) && removed.some((r) => inside(uri, r)) && !folders.some((f) => inside(uri, f))) removeFile(uri);
+    }
+    log.info(`workspace folders: ${folders.join(', ') || '(none)'}`);
+    if (added.length) scheduler.hold(scanFolders(added));
+    else schedule(0);
+  };
 
   connection.onDidChangeConfiguration(notification('workspace/didChangeConfiguration', (change: { settings?: unknown } | undefined) => {
     const s = (change?.settings as { iommuLens?: unknown } | undefined)?.iommuLens;
