@@ -227,7 +227,10 @@ async function until(what, fn, timeout = UI_TIMEOUT) {
 
 /** Each row of the Problems list: its aria-label (message and position) and its text (which shows the code). */
 async function problemRows(rows) {
-  return rows.evaluateAll((els) => els.map((e) => ({ label: e.getAttribute('aria-label') ?? '', text: e.textContent ?? '' })));
+  // In screen order: the list places its rows by position, and while it updates their order
+  // in the page is not the order shown (a finding then seemed to follow another file's header).
+  const list = await rows.evaluateAll((els) => els.map((e) => ({ label: e.getAttribute('aria-label') ?? '', text: e.textContent ?? '', y: e.getBoundingClientRect().y })));
+  return list.sort((a, b) => a.y - b.y);
 }
 
 /** The Problems rows as a file header followed by its findings: the findings of `file` whose text has the code. */
@@ -269,11 +272,11 @@ const scenarios = [
       await until('the one error squiggle to sit on the `machine virt memory 4G` line', onLine, 5000)
         .catch((e) => { throw new Error(`${e.message}: ${seen}`); });
       const rows = await wb.problems('ram-over-reserved');
-      const found = await until('the ram-over-reserved finding of vm-analytics.iommu in Problems', async () => {
-        const f = findingsOf(await problemRows(rows), 'vm-analytics.iommu', 'ram-over-reserved');
-        return f.length && f;
-      });
-      if (!found.some((l) => l.includes('pci-win32') && l.includes('at line 6 and character 3'))) throw new Error(`unexpected Problems row: ${found.join('\n')}`);
+      let found = [];
+      await until('the ram-over-reserved finding of vm-analytics.iommu (pci-win32, line 6) in Problems', async () => {
+        found = findingsOf(await problemRows(rows), 'vm-analytics.iommu', 'ram-over-reserved');
+        return found.some((l) => l.includes('pci-win32') && l.includes('at line 6 and character 3'));
+      }).catch((e) => { throw new Error(`${e.message}; its rows: ${found.join('\n') || 'none'}`); });
       log(`  Problems: ${found[0]?.slice(0, 200)}`);
     },
   },
