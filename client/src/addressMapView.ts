@@ -10,12 +10,9 @@ import {
   type Disposable, type TextDocument, type TextEditor, type WebviewPanel,
 } from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { ADDRESS_MAP_REQUEST, type AddressMapResult, type Position } from '../../server/src/lsp/protocol';
 
-const REQUEST = 'iommuLens/addressMap';
 const DEBOUNCE_MS = 300;
-
-interface Position { line: number; character: number }
-interface MapResult { title: string; svg: string; targets: { id: number; uri: string; range: { start: Position; end: Position } }[] }
 
 const isIommu = (d: TextDocument) => d.languageId === 'iommu';
 
@@ -35,7 +32,7 @@ export class AddressMapView {
   private readonly disposables: Disposable[] = [];
   /** Where the map is taken from: the last .iommu editor and cursor the user was in. */
   private source: { uri: string; position: Position; column?: ViewColumn } | undefined;
-  private targets = new Map<number, MapResult['targets'][number]>();
+  private targets = new Map<number, AddressMapResult['targets'][number]>();
   /** What the page shows, so an unchanged answer does not re-render it. */
   private shown = '';
   private scroll = { x: 0, y: 0 };
@@ -84,7 +81,7 @@ export class AddressMapView {
     const source = this.source;
     const mine = ++this.generation;
     if (!source) { this.render('Open a .iommu file and put the cursor in a guest or platform.'); return; }
-    this.client.sendRequest<MapResult | null>(REQUEST, { uri: source.uri, position: source.position }).then((r) => {
+    this.client.sendRequest<AddressMapResult | null>(ADDRESS_MAP_REQUEST, { uri: source.uri, position: source.position }).then((r) => {
       if (mine !== this.generation) return;
       if (!r) { this.render('No guest or platform here: put the cursor in a guest or platform declaration.'); return; }
       this.targets = new Map(r.targets.map((t) => [t.id, t]));

@@ -5,21 +5,8 @@
  */
 import { MarkdownString, StatusBarAlignment, window, type Disposable, type StatusBarItem } from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
+import { STATUS_NOTIFICATION, type StatusParams } from '../../server/src/lsp/protocol';
 
-const NOTIFICATION = 'iommuLens/status';
-
-/** What the server sends (server/src/lsp/scheduler.ts, `StatusParams`). */
-interface ServerStatus {
-  state: 'analysing' | 'ready' | 'failed';
-  files: number;
-  errors: number;
-  warnings: number;
-  information: number;
-  hints: number;
-  ms: number;
-  skipped: string[];
-  message?: string;
-}
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -37,13 +24,13 @@ export class StatusItem implements Disposable {
         if (e.newState === State.Stopped) this.show('$(circle-slash) IOMMU Lens', 'The language server has stopped. Run *IOMMU Lens: Restart Language Server*.');
         else if (e.newState === State.Starting) this.show('$(loading~spin) IOMMU Lens', 'Starting the language server');
       }),
-      client.onNotification(NOTIFICATION, (s: ServerStatus) => this.update(s)),
+      client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => this.update(s)),
       window.onDidChangeActiveTextEditor(() => this.visibility()),
     );
     this.visibility();
   }
 
-  private update(s: ServerStatus): void {
+  private update(s: StatusParams): void {
     if (s.state === 'analysing') {
       this.show('$(sync~spin) IOMMU Lens', s.message ?? 'Analysing');
       return;

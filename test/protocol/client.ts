@@ -13,7 +13,7 @@ import {
   ShutdownRequest, StreamMessageReader, StreamMessageWriter, LogMessageNotification,
   type ClientCapabilities, type CodeAction, type InitializeResult, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
-import type { MemoryReport } from '../../server/src/lsp/server';
+import { MEMORY_REQUEST, type MemoryReport } from '../../server/src/lsp/protocol';
 
 export const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
 
@@ -120,7 +120,7 @@ export class Client {
 
   /** The server's memory; the heap is what is kept when it runs with `--expose-gc` (`collected`). */
   memory(): Promise<MemoryReport> {
-    return this.conn.sendRequest<MemoryReport>('iommuLens/memory');
+    return this.conn.sendRequest<MemoryReport>(MEMORY_REQUEST);
   }
 
   async stop(): Promise<void> {

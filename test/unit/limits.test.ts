@@ -15,7 +15,8 @@ import { decodeUtf8, encodingFindings } from '../../server/src/cli/files';
 import { guardNotification, guardRequest, keepAlive } from '../../server/src/lsp/guard';
 import { Log } from '../../server/src/lsp/log';
 import { offsetAt, spanOf } from '../../server/src/lsp/params';
-import { Scheduler, type StatusParams } from '../../server/src/lsp/scheduler';
+import type { StatusParams } from '../../server/src/lsp/protocol';
+import { Scheduler } from '../../server/src/lsp/scheduler';
 import { DEFAULT_SETTINGS } from '../../server/src/lsp/settings';
 
 const reference = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -4,27 +4,12 @@
  * so the editor's webview can reveal the source of what was clicked.
  */
 import type { Connection } from 'vscode-languageserver/node';
-import type { Analysis, Range } from '../ide';
+import type { Analysis } from '../ide';
 import { addressMap, addressMapTargetAt, mapSources, type AddressMapTarget } from '../ide/addressMap';
 import { renderSvg } from '../ide/addressMapSvg';
 import type { RequestGuard } from './guard';
 import { offsetAt } from './params';
-
-export const ADDRESS_MAP_REQUEST = 'iommuLens/addressMap';
-
-export interface AddressMapParams {
-  uri: string;
-  position?: { line: number; character: number };
-  guest?: string;
-  platform?: string;
-}
-
-export interface AddressMapResult {
-  title: string;
-  svg: string;
-  /** `data-target` id of the SVG's bars → the line each comes from. */
-  targets: { id: number; uri: string; range: Range }[];
-}
+import { ADDRESS_MAP_REQUEST, type AddressMapParams, type AddressMapResult } from './protocol';
 
 /** `guard` wraps the handler as the server wraps all of its own (guard.ts). */
 export function registerAddressMap(

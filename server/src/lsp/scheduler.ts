@@ -9,23 +9,9 @@ import type { Connection } from 'vscode-languageserver';
 import { Cancelled, type Analysis, type AnalysisHost } from '../ide';
 import { ALL_ENGINES, ENGINES, type Engine } from '../sim';
 import type { Log } from './log';
+import { STATUS_NOTIFICATION, type StatusParams } from './protocol';
 import type { ServerSettings } from './settings';
 
-export const STATUS_NOTIFICATION = 'iommuLens/status';
-
-export interface StatusParams {
-  state: 'analysing' | 'ready' | 'failed';
-  files: number;
-  errors: number;
-  warnings: number;
-  information: number;
-  hints: number;
-  /** Duration of the last run (ms). */
-  ms: number;
-  /** Engines left out of the last run (`checksWhileTyping`): in edited components they wait for the next full run. */
-  skipped: string[];
-  message?: string;
-}
 
 /** A run that took this long makes the next one show progress and an `analysing` status. */
 const LONG_RUN_MS = 250;

@@ -22,13 +22,11 @@ import { ENGINES } from '../sim';
 import { guardNotification, guardRequest, invalidParams, keepAlive, type RequestGuard } from './guard';
 import { Log } from './log';
 import { documentUri, offsetAt, spanOf } from './params';
+import { MEMORY_REQUEST, type MemoryReport } from './protocol';
 import { Scheduler } from './scheduler';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
-/** `iommuLens/memory`: process.memoryUsage() of the server, in bytes. */
-export const MEMORY_REQUEST = 'iommuLens/memory';
-export interface MemoryReport { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; collected: boolean }
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
