@@ -19,6 +19,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../test/prng.mjs';
 
 const HOSTS_PER_RACK = 8;
 const GUESTS_PER_HOST = 12;
@@ -26,17 +27,6 @@ const hex = (n) => `0x${n.toString(16)}`;
 const pad = (n, w) => String(n).padStart(w, '0');
 const bdf = (bus, dev, fn) => `0000:${bus.toString(16).padStart(2, '0')}:${dev.toString(16).padStart(2, '0')}.${fn}`;
 
-/** Small deterministic PRNG (mulberry32), so a size always yields the same workspace. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Host models, one per rack, in a fixed rotation: two x86 vendors and Arm servers. */
 const MODELS = [
@@ -220,7 +210,8 @@ function rackFile(r, hosts, guestsOf, sparesOf) {
  * last rack cut to fit. Returns the files (relative path -> text), the edit target and stats.
  */
 export function generateWorkspace(targetLines) {
-  const rand = rng(0x5eed ^ targetLines);
+  // Seeded by the size: a size always yields the same workspace.
+  const rand = prng(0x5eed ^ targetLines);
   const files = new Map();
   let lines = 0;
   const count = (text) => text.split('\n').length - 1;

@@ -12,7 +12,7 @@ import { SMMU_OPCODES } from '../../server/src/model/smmuCommands';
 import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/model/pciRegisters';
 import { BOOT_SERVICE_DOCS, DEVICE_CLASS_DOCS } from '../../server/src/ide/keywordDocs';
 import type { Input } from './mutate';
-import { prng } from '../prng';
+import { prng } from '../prng.mjs';
 import { EXTREME_NUMBERS } from './values';
 
 type Prod = {

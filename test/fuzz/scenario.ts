@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { SMMU_OPCODES } from '../../server/src/model/smmuCommands';
 import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/model/pciRegisters';
-import { prng } from '../prng';
+import { prng } from '../prng.mjs';
 import type { Input } from './mutate';
 
 type R = () => number;

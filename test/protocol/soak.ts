@@ -27,7 +27,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { iommuFiles } from '../files';
-import { prng } from '../prng';
+import { prng } from '../prng.mjs';
 import { Client } from './client';
 
 

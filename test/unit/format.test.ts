@@ -11,7 +11,7 @@ import { lex, parse } from '@iommu-lens/grammar';
 import { formatDocument, formatRange, type FormatOptions, type FormatEdit } from '../../server/src/ide/format';
 import { analyze, applyEdits, markers, parseClean } from '../helpers';
 import { EXAMPLES, iommuFiles } from '../files';
-import { prng } from '../prng';
+import { prng } from '../prng.mjs';
 
 /** Edits are sorted, disjoint and inside the text; each changes something. */
 function checkEdits(text: string, edits: FormatEdit[]): void {
