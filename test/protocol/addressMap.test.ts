@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { DidChangeTextDocumentNotification, type Range } from 'vscode-languageserver-protocol/node';
+import { DidChangeTextDocumentNotification } from 'vscode-languageserver-protocol/node';
+import { ADDRESS_MAP_REQUEST, type AddressMapResult } from '../../server/src/lsp/protocol';
 import { Client } from './client';
 
-interface MapResult { title: string; svg: string; targets: { id: number; uri: string; range: Range }[] }
 
 // armsrv-1 of seed 002 and a 4G virt guest over its PCI window (vm-analytics).
 const HOST = [
@@ -40,7 +40,7 @@ describe('iommuLens/addressMap over stdio', () => {
   const hostUri = pathToFileURL(join(dir, 'hosts', 'am-armsrv.iommu')).href;
   const guestUri = pathToFileURL(join(dir, 'am-vm.iommu')).href;
   let client: Client;
-  const request = (params: object) => client.conn.sendRequest<MapResult | null>('iommuLens/addressMap', params);
+  const request = (params: object) => client.conn.sendRequest<AddressMapResult | null>(ADDRESS_MAP_REQUEST, params);
 
   before(async () => {
     mkdirSync(join(dir, 'hosts'));

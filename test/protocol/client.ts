@@ -13,7 +13,7 @@ import {
   ShutdownRequest, StreamMessageReader, StreamMessageWriter, LogMessageNotification,
   type ClientCapabilities, type CodeAction, type InitializeResult, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
-import { MEMORY_REQUEST, type MemoryReport } from '../../server/src/lsp/protocol';
+import { MEMORY_REQUEST, STATUS_NOTIFICATION, type MemoryReport, type StatusParams } from '../../server/src/lsp/protocol';
 
 export const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs');
 
@@ -29,7 +29,7 @@ export class Client {
   readonly latest = new Map<string, Diagnostic[]>();
   /** window/logMessage and iommuLens/status notifications, in arrival order. */
   readonly logs: LogMessageParams[] = [];
-  readonly statuses: Record<string, unknown>[] = [];
+  readonly statuses: StatusParams[] = [];
   /** How many publishDiagnostics arrived (to tell when the server has gone quiet). */
   published = 0;
   /** Called with every publishDiagnostics, for tests that look at more than the latest. */
@@ -59,7 +59,7 @@ export class Client {
       settle();
     });
     this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });
-    this.conn.onNotification('iommuLens/status', (p: Record<string, unknown>) => { this.statuses.push(p); settle(); });
+    this.conn.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => { this.statuses.push(p); settle(); });
     this.conn.listen();
   }
 

@@ -19,6 +19,7 @@ import {
   FoldingRangeRequest, HoverRequest, InlayHintRequest, MessageType, ReferencesRequest, RenameRequest, ResponseError, SelectionRangeRequest, SemanticTokensRangeRequest,
   SemanticTokensRequest, WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
+import { ADDRESS_MAP_REQUEST } from '../../server/src/lsp/protocol';
 import { regions } from '../helpers';
 import type { Client } from './client';
 import { settle, startOn } from './soak';
@@ -120,7 +121,7 @@ describe('bad requests and notifications', () => {
     ['textDocument/inlayHint', { textDocument: { uri }, range: null }],
     ['textDocument/semanticTokens/range', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: 'end' } }],
     ['textDocument/rangeFormatting', { textDocument: { uri }, range: { start: {}, end: {} }, options: {} }],
-    ['iommuLens/addressMap', { uri, position: { line: -5, character: 0 } }],
+    [ADDRESS_MAP_REQUEST, { uri, position: { line: -5, character: 0 } }],
   ];
 
   test('garbage params get InvalidParams, never an internal error', async () => {
@@ -148,12 +149,12 @@ describe('bad requests and notifications', () => {
       await client.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: position, end: far } });
       await client.conn.sendRequest(SelectionRangeRequest.type, { textDocument: { uri }, positions: [position] });
       await client.conn.sendRequest(SemanticTokensRangeRequest.type, { textDocument: { uri }, range: { start: position, end: far } });
-      await client.conn.sendRequest('iommuLens/addressMap', { uri, position });
+      await client.conn.sendRequest(ADDRESS_MAP_REQUEST, { uri, position });
     }
     await client.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } });
     assert.ok(Array.isArray(await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 42 } as never)));
     assert.ok(Array.isArray(await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: null } as never)));
-    assert.equal(await client.conn.sendRequest('iommuLens/addressMap', null), null);
+    assert.equal(await client.conn.sendRequest(ADDRESS_MAP_REQUEST, null), null);
     await assert.rejects(client.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: far, newName: '' }),
       (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest);
   });

@@ -32,7 +32,7 @@ test('a formatting request is answered while the first analysis of a large works
   const client = new Client();
   try {
     await client.initialize(dir);
-    await client.until(() => client.statuses.some((s) => s['state'] === 'analysing'), 'the first analysis to start', 60_000);
+    await client.until(() => client.statuses.some((s) => s.state === 'analysing'), 'the first analysis to start', 60_000);
     const uri = pathToFileURL(join(dir, 'host7.iommu')).href;
     const edits = await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
     assert.ok(Array.isArray(edits));

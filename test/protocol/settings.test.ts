@@ -50,13 +50,13 @@ describe('settings, status and log over stdio', () => {
   });
 
   test('a status notification after each run counts the findings; the debug log times the stages', async () => {
-    await client.until(() => client.statuses.some((s) => s['state'] === 'ready'), 'a ready status');
-    const ready = client.statuses.find((s) => s['state'] === 'ready')!;
+    await client.until(() => client.statuses.some((s) => s.state === 'ready'), 'a ready status');
+    const ready = client.statuses.find((s) => s.state === 'ready')!;
     const published = [...client.latest.values()].flat();
-    assert.equal(ready['errors'], published.filter((d) => d.severity === DiagnosticSeverity.Error).length);
-    assert.equal(ready['warnings'], published.filter((d) => d.severity === DiagnosticSeverity.Warning).length);
-    assert.ok((ready['files'] as number) >= 13);
-    assert.deepEqual(ready['skipped'], []);
+    assert.equal(ready.errors, published.filter((d) => d.severity === DiagnosticSeverity.Error).length);
+    assert.equal(ready.warnings, published.filter((d) => d.severity === DiagnosticSeverity.Warning).length);
+    assert.ok(ready.files >= 13);
+    assert.deepEqual(ready.skipped, []);
     await client.until(() => client.logs.some((l) => /^analysed \d+ files \(\d+ parsed anew; \d+ of \d+ components modelled anew\) in \d+ ms: parse/.test(l.message)), 'the debug log');
   });
 
@@ -70,7 +70,7 @@ describe('settings, status and log over stdio', () => {
     await client.until(() => !client.codes(uri).includes('tdisp-bme-quirk'), 'the timeline finding to leave the edited file');
     await client.until(() => !client.codes(uriOf('timelines/pf-reset.iommu')).includes('tdisp-vf-reset'), 'the rest of its component to lose them too');
     assert.ok(client.codes(uriOf('seed-002/timelines/evacuate-vm-db.iommu')).includes('ram-over-reserved'), 'another component keeps its timeline findings');
-    await client.until(() => JSON.stringify(client.statuses.at(-1)?.['skipped']) === JSON.stringify(['timelines', 'firmware', 'xen', 'cmdqv']), 'a status naming the skipped checks');
+    await client.until(() => JSON.stringify(client.statuses.at(-1)?.skipped) === JSON.stringify(['timelines', 'firmware', 'xen', 'cmdqv']), 'a status naming the skipped checks');
 
     await client.conn.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     await client.diagnostic(uri, 'tdisp-bme-quirk');

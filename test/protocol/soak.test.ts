@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DidChangeConfigurationNotification, MessageType } from 'vscode-languageserver-protocol/node';
+import { ENGINES } from '../../server/src/sim';
 import type { Client, MemoryReport } from './client';
 import { diagnosticsOf, iommuFiles, settle, soak, startOn } from './soak';
 
@@ -50,11 +51,11 @@ test(`${EDITS} random edits: the server stays up and answers, its diagnostics ma
 
   // Every check again while typing (the run switched them), then let the server settle.
   await client.conn.sendNotification(DidChangeConfigurationNotification.type, {
-    settings: { iommuLens: { checksWhileTyping: ['vfio', 'timelines', 'pools', 'firmware', 'xen', 'cmdqv'] } },
+    settings: { iommuLens: { checksWhileTyping: [...ENGINES] } },
   });
   const anyUri = [...run.open.keys()][0]!;
   await settle(client, anyUri);
-  assert.deepEqual(client.statuses.filter((s) => s['state'] === 'failed'), [], 'no analysis failed');
+  assert.deepEqual(client.statuses.filter((s) => s.state === 'failed'), [], 'no analysis failed');
   assert.deepEqual(client.logs.filter((l) => l.type === MessageType.Error).map((l) => l.message), [], 'nothing logged as an error');
 
   const end = await client.memory();

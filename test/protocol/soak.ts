@@ -26,6 +26,7 @@ import {
   ReferencesRequest, ResponseError, SemanticTokensRequest, type Diagnostic, type Position, type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ENGINES } from '../../server/src/sim';
 import { iommuFiles } from '../files';
 import { prng } from '../prng.mjs';
 import { Client } from './client';
@@ -37,7 +38,7 @@ export { iommuFiles };
 export async function startOn(dir: string, options: { nodeArgs?: string[]; settings?: Record<string, unknown> } = {}): Promise<Client> {
   const client = new Client({ nodeArgs: options.nodeArgs });
   await client.initialize(dir, { initializationOptions: options.settings ?? {} });
-  await client.until(() => client.statuses.some((s) => s['state'] === 'ready'), 'the first analysis', 600_000);
+  await client.until(() => client.statuses.some((s) => s.state === 'ready'), 'the first analysis', 600_000);
   return client;
 }
 
@@ -274,7 +275,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       await client.conn.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     } else if (r < 0.975) {
       // The checks run while typing: some of them for a while, then all again.
-      const checks = chance(0.5) ? ['vfio', 'pools'] : ['vfio', 'timelines', 'pools', 'firmware', 'xen', 'cmdqv'];
+      const checks = chance(0.5) ? ['vfio', 'pools'] : [...ENGINES];
       await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { checksWhileTyping: checks } } });
     }
     const n = chance(0.5) ? 1 : chance(0.3) ? 2 : 0;

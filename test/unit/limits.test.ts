@@ -18,6 +18,7 @@ import { offsetAt, spanOf } from '../../server/src/lsp/params';
 import type { StatusParams } from '../../server/src/lsp/protocol';
 import { Scheduler } from '../../server/src/lsp/scheduler';
 import { DEFAULT_SETTINGS } from '../../server/src/lsp/settings';
+import { ENGINES } from '../../server/src/sim';
 
 const reference = new TextDecoder('utf-8', { ignoreBOM: true });
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -166,7 +167,7 @@ describe('the scheduler after an analysis that throws', () => {
   /** A host whose analysis throws while `failing` is set; a connection that keeps the statuses. */
   function rig() {
     const state = { failing: true, runs: 0 };
-    const analysis = { findings: new Map([['file:///a.iommu', []]]), sim: { engines: new Set(['vfio', 'timelines', 'pools', 'firmware', 'xen', 'cmdqv']) }, stats: {} } as unknown as Analysis;
+    const analysis = { findings: new Map([['file:///a.iommu', []]]), sim: { engines: new Set(ENGINES) }, stats: {} } as unknown as Analysis;
     const host = {
       uris: () => ['file:///a.iommu'],
       prepare: () => false,
