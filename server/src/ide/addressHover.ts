@@ -103,27 +103,30 @@ function ungrouped(p: Platform, v: bigint): { text: string; busy: boolean }[] {
 
 /** One line per distinct outcome, naming the groups that share it: thousands of groups stay a few lines. */
 function iovaLines(pr: PlatformRegions, v: bigint): { text: string; busy: boolean }[] {
-  const outcomes = new Map<string, { groups: IommuGroup[]; text: string; busy: boolean }>();
+  type Outcome = { groups: IommuGroup[]; text: string; busy: boolean };
+  const outcomes = new Map<string, Outcome>();
   // Groups of one shape have one region list: its first group answers for all of them.
-  for (const shape of pr.shapes()) {
-    const gr = pr.regions(shape[0]!);
-    const regions = regionsAt(gr, v);
-    const usable = usableAt(gr, v, regions);
-    const beyond = v > gr.aperture.end;
-    const key = `${regions.map(sysfsLine).join('|')} ${usable} ${beyond ? gr.aperture.end : ''}`;
-    let o = outcomes.get(key);
+  const byShape = new Map<readonly IommuGroup[], Outcome>();
+  for (const g of pr.groups) {
+    const shape = pr.shapeOf(g);
+    let o = byShape.get(shape);
     if (!o) {
-      const verdict = beyond ? `beyond the aperture \`${formatInterval(gr.aperture)}\`: not usable` : usable ? 'usable' : 'cut from the usable IOVA list';
-      const text = regions.length ? `${regions.map(describe).join('; ')}: ${verdict}` : verdict;
-      outcomes.set(key, (o = { groups: [], text, busy: regions.length > 0 || !usable }));
+      const gr = pr.regions(g);
+      const regions = regionsAt(gr, v);
+      const usable = usableAt(gr, v, regions);
+      const beyond = v > gr.aperture.end;
+      const key = `${regions.map(sysfsLine).join('|')} ${usable} ${beyond ? gr.aperture.end : ''}`;
+      o = outcomes.get(key);
+      if (!o) {
+        const verdict = beyond ? `beyond the aperture \`${formatInterval(gr.aperture)}\`: not usable` : usable ? 'usable' : 'cut from the usable IOVA list';
+        const text = regions.length ? `${regions.map(describe).join('; ')}: ${verdict}` : verdict;
+        outcomes.set(key, (o = { groups: [], text, busy: regions.length > 0 || !usable }));
+      }
+      byShape.set(shape, o);
     }
-    for (const g of shape) o.groups.push(g);
+    o.groups.push(g);
   }
-  // Declaration order, as if each group had been asked: groups by place, outcomes by their first group.
-  const list = [...outcomes.values()];
-  for (const o of list) o.groups.sort((x, y) => x.index - y.index);
-  list.sort((x, y) => x.groups[0]!.index - y.groups[0]!.index);
-  return list.map((o) => ({ text: `- IOVA, ${groupsText(o.groups)}: ${o.text}`, busy: o.busy }));
+  return [...outcomes.values()].map((o) => ({ text: `- IOVA, ${groupsText(o.groups)}: ${o.text}`, busy: o.busy }));
 }
 
 function describe(m: MergedRegion): string {

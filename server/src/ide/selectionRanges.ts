@@ -84,7 +84,7 @@ function firstCommentFrom(comments: Span[], offset: number): number {
 
 function commentAt(comments: Span[], offset: number): Span | undefined {
   const c = comments[firstCommentFrom(comments, offset + 1) - 1];
-  return c && c.start <= offset && offset <= c.end ? c : undefined;
+  return c && inside(c, offset) ? c : undefined;
 }
 
 function strictlyInside(inner: Span, outer: Span): boolean {

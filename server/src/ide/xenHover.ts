@@ -4,11 +4,11 @@
  * map with what Xen left out, the RMRR identity mappings and their references, and what
  * a `balloon` / `free` step left behind.
  */
-import type { Span } from '@iommu-lens/grammar';
 import { formatInterval, formatSize, intervalSize, type Sym, type Xen, type XenDomain } from '../model';
 import { describeMap, someOf, type DomainMap, type P2mChange } from '../sim';
 import type { Analysis } from './analysis';
 import { capped, codeBlock } from './markdown';
+import { inside } from './positions';
 
 const LIMIT = 12;
 
@@ -56,8 +56,7 @@ export function xenHover(a: Analysis, x: Xen): string {
 /** The `balloon` / `free` step on a Xen domain under the cursor. */
 export function p2mAt(a: Analysis, uri: string, offset: number): P2mChange | undefined {
   for (const c of a.sim.xen.p2m.values()) {
-    const s: Span = c.step.step.span;
-    if (c.step.uri === uri && s.start <= offset && offset <= s.end) return c;
+    if (c.step.uri === uri && inside(c.step.step.span, offset)) return c;
   }
   return undefined;
 }

@@ -7,10 +7,10 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { astChildren, type Node } from '@iommu-lens/grammar';
-import type { SymbolKind } from './types';
+import { GLOBAL_KINDS, type SymbolKind } from './types';
 
 type GlobalKind = Extract<SymbolKind, 'platform' | 'guest' | 'timeline' | 'pool' | 'firmware' | 'xen' | 'vintf'>;
-const GLOBAL_KINDS: ReadonlySet<string> = new Set<GlobalKind>(['platform', 'guest', 'timeline', 'pool', 'firmware', 'xen', 'vintf']);
+const GLOBAL: ReadonlySet<string> = new Set(GLOBAL_KINDS);
 
 export interface FileNames {
   /** Global declarations, in file order. */
@@ -32,7 +32,7 @@ export function fileNames(ast: A.SourceFile): FileNames {
   const domains: string[] = [];
   const devices: FileNames['devices'] = [];
   for (const d of ast.decls) {
-    if (!('name' in d) || !d.name || !GLOBAL_KINDS.has(d.kind)) continue;
+    if (!('name' in d) || !d.name || !GLOBAL.has(d.kind)) continue;
     globals.push({ kind: d.kind as GlobalKind, name: d.name.text });
     if (d.kind === 'platform') {
       // A device counts only as the first member of its name (the model rejects later ones).

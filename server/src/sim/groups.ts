@@ -18,8 +18,6 @@ export interface IommuGroup {
   /** The `group N` the devices share; undefined for a device alone in its own group. */
   number?: bigint;
   devices: Device[];
-  /** Its place in its platform's `PlatformRegions.groups` (declaration order). */
-  index: number;
 }
 
 /** How messages name a group: `group 258`, or the device's own group. */
@@ -95,7 +93,7 @@ export class PlatformRegions {
     for (const dev of platform.devices.values()) {
       let g = dev.group !== undefined ? byNumber.get(dev.group) : undefined;
       if (!g) {
-        g = { key: `${platform.sym.name}:${dev.group ?? `device ${dev.sym.name}`}`, platform, number: dev.group, devices: [], index: this.groups.length };
+        g = { key: `${platform.sym.name}:${dev.group ?? `device ${dev.sym.name}`}`, platform, number: dev.group, devices: [] };
         if (dev.group !== undefined) byNumber.set(dev.group, g);
         this.groups.push(g);
       }

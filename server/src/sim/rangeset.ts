@@ -3,7 +3,7 @@
  * Xen's `struct rangeset`: adds merge, removes split, and every query is a binary search
  * plus the pieces it returns, never a scan of the whole set.
  */
-import { byStart, firstEndingFrom, intervalSize, type Interval } from '../model/interval';
+import { byStart, firstEndingFrom, intersect, intervalSize, type Interval } from '../model/interval';
 
 export class RangeSet {
   private list: Interval[] = [];
@@ -39,7 +39,7 @@ export class RangeSet {
     const kept: Interval[] = [];
     while (to < this.list.length && this.list[to]!.start <= r.end) {
       const x = this.list[to]!;
-      removed.push({ start: x.start > r.start ? x.start : r.start, end: x.end < r.end ? x.end : r.end });
+      removed.push(intersect(x, r)!);
       if (x.start < r.start) kept.push({ start: x.start, end: r.start - 1n });
       if (x.end > r.end) kept.push({ start: r.end + 1n, end: x.end });
       to++;
@@ -53,7 +53,7 @@ export class RangeSet {
     const out: Interval[] = [];
     for (let i = this.firstEndingFrom(r.start); i < this.list.length && this.list[i]!.start <= r.end; i++) {
       const x = this.list[i]!;
-      out.push({ start: x.start > r.start ? x.start : r.start, end: x.end < r.end ? x.end : r.end });
+      out.push(intersect(x, r)!);
     }
     return out;
   }
