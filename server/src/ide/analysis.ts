@@ -5,7 +5,7 @@
  * editor diagnostic and a CLI line are the same finding. No I/O here.
  */
 import { parse, type SourceFile } from '@iommu-lens/grammar';
-import { buildModel, compareFindings, fileNames, finding, internalError, internalErrors, mergeModels, WorkspaceNames, type FileNames, type Finding, type Model, type ModelResult } from '../model';
+import { buildModel, compareFindings, emptyModel, fileNames, finding, internalError, internalErrors, mergeModels, WorkspaceNames, type FileNames, type Finding, type Model, type ModelResult } from '../model';
 import { ALL_ENGINES, ENGINES, mergeSimulations, simulate, type Engine, type Simulation } from '../sim';
 import { components } from './components';
 import { LineIndex } from './positions';
@@ -274,10 +274,10 @@ export class AnalysisHost {
     try {
       return this.stages.buildModel(files, this.names);
     } catch (err) {
-      // Without the workspace's names: they may be what failed.
-      const empty = this.stages.buildModel([]);
-      for (const f of files) empty.model.comments.set(f.uri, f.ast.comments);
-      return { ...empty, findings: internalErrors(empty.model, 'resolving names', err) };
+      // An empty model that still holds the files (their comments), so they stay in the workspace.
+      const model = emptyModel();
+      for (const f of files) model.comments.set(f.uri, f.ast.comments);
+      return { model, findings: internalErrors(files.map((f) => f.uri), 'resolving names', err), usedNames: false, searchedAllPlatforms: false };
     }
   }
 

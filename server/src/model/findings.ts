@@ -42,11 +42,11 @@ export function finding(
 
 /**
  * What a check that threw leaves behind: one `internal-error` at the top of each file it
- * covered (`model.comments` holds every file of a model), so the user learns that findings
- * may be missing there, and the other checks' findings still show.
+ * covered (for an engine, `model.comments.keys()`: every file of its model), so the user
+ * learns that findings may be missing there, and the other checks' findings still show.
  */
-export function internalErrors(model: { comments: ReadonlyMap<string, unknown> }, check: string, err: unknown): Finding[] {
-  return [...model.comments.keys()].map((uri) => internalError(uri, check, err));
+export function internalErrors(uris: Iterable<string>, check: string, err: unknown): Finding[] {
+  return [...uris].map((uri) => internalError(uri, check, err));
 }
 
 export function internalError(uri: string, check: string, err: unknown): Finding {

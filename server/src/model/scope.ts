@@ -8,7 +8,7 @@ import type { Code } from './codes';
 import { finding, type Finding, type Fix } from './findings';
 import type { Interval } from './interval';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
-import { KIND_NOUN, type Device, type Firmware, type Guest, type Member, type Model, type Platform, type Pool, type Sym, type SymbolKind, type Timeline, type Vintf, type Xen } from './types';
+import { emptyModel, KIND_NOUN, type Device, type Firmware, type Guest, type Member, type Model, type Platform, type Pool, type Sym, type SymbolKind, type Timeline, type Vintf, type Xen } from './types';
 import { didYouMean } from '@iommu-lens/grammar';
 import type { WorkspaceNames } from './workspaceNames';
 
@@ -46,10 +46,7 @@ export class Scope {
   }
 
   readonly findings: Finding[] = [];
-  readonly model: Model = {
-    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
-    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [], unresolved: [],
-  };
+  readonly model: Model = emptyModel();
   /** The one global namespace. */
   readonly globals = new Map<string, { sym: Sym; entity: GlobalEntity }>();
   /** Every platform declaration, duplicates included (their members are checked too). */

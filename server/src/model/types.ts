@@ -304,3 +304,11 @@ export interface Model {
   /** Each file's comments (sorted): fixes that delete lines must keep them. */
   comments: Map<string, A.Span[]>;
 }
+
+/** A model with nothing in it: what resolution starts from, and what stands in when it fails. */
+export function emptyModel(): Model {
+  return {
+    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
+    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [], unresolved: [],
+  };
+}

@@ -67,7 +67,7 @@ export function simulate(model: Model, engines: ReadonlySet<Engine> = ALL_ENGINE
     } catch (err) {
       failed.add(e);
       list.length = 0;
-      if (engines.has(e)) list.push(...internalErrors(model, `the ${e} check`, err));
+      if (engines.has(e)) list.push(...internalErrors(model.comments.keys(), `the ${e} check`, err));
       return empty();
     }
   };
