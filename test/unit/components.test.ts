@@ -112,4 +112,33 @@ describe('components', () => {
     const renamed = host.analyze();
     assert.equal(renamed.stats.reused, 0, 'a new name may change b.iommu\'s suggestion: modelled again');
   });
+
+  test('typing a word that names nothing keeps the split; one that names a declaration elsewhere joins it', () => {
+    const host = new AnalysisHost();
+    const a = 'platform pa {\n  device d0 { bdf 0000:01:00.0 }\n}\nguest ga on pa {\n  machine q35 memory 1G\n}\n';
+    const b = 'platform pb {\n}\nguest gb on pb {\n}\n';
+    host.setFile(uri('a.iommu'), a);
+    host.setFile(uri('b.iommu'), b);
+    assert.equal(host.analyze().stats.components, 2);
+    const sameAsFresh = (texts: Record<string, string>) => {
+      const got = host.analyze();
+      const fresh = new AnalysisHost();
+      for (const [name, text] of Object.entries(texts)) fresh.setFile(uri(name), text);
+      const want = fresh.analyze();
+      assert.equal(got.stats.components, want.stats.components);
+      assert.deepEqual(key(got), key(want));
+      return got;
+    };
+    // A typo in a value word: it names nothing, so the split stands and its findings are current.
+    const typo = a.replace('machine q35', 'machine q3');
+    host.setFile(uri('a.iommu'), typo);
+    assert.equal(sameAsFresh({ 'a.iommu': typo, 'b.iommu': b }).stats.reused, 1, 'b.iommu is not modelled again');
+    // The same word now names b.iommu's platform: the two files join.
+    const linked = a.replace('machine q35', 'machine pb');
+    host.setFile(uri('a.iommu'), linked);
+    assert.equal(sameAsFresh({ 'a.iommu': linked, 'b.iommu': b }).stats.components, 1);
+    // And part again when the word goes.
+    host.setFile(uri('a.iommu'), typo);
+    assert.equal(sameAsFresh({ 'a.iommu': typo, 'b.iommu': b }).stats.components, 2);
+  });
 });

@@ -73,6 +73,8 @@ export class AnalysisHost {
   private readonly files = new Map<string, FileEntry>();
   /** The workspace split into components (uris), and the names of all its files. */
   private partition: string[][] | undefined;
+  /** The global and Xen domain names declared when `partition` was made: the words that link files. */
+  private declared: Set<string> | undefined;
   private names: WorkspaceNames | undefined;
   private namesVersion = 0;
   /** A file came, went or changed what it declares since `names` was made. */
@@ -204,11 +206,24 @@ export class AnalysisHost {
     }
     if (!entry.names) {
       entry.names = fileNames(entry.parsed.ast);
-      if (entry.names.key !== entry.prior?.key) this.partition = undefined;
+      if (entry.names.key !== entry.prior?.key && !this.splitHolds(entry.prior, entry.names)) this.partition = undefined;
       if (entry.names.namesKey !== entry.prior?.namesKey) this.namesChanged = true;
       entry.prior = undefined;
     }
     return entry.parsed;
+  }
+
+  /**
+   * Whether an edit from `before` to `after` leaves the split as it is: it declares the
+   * same names, and the words it gained or lost name nothing declared (most keystrokes:
+   * a value, a typo in the middle of a word). O(words of the file), not of the workspace.
+   */
+  private splitHolds(before: FileNames | undefined, after: FileNames): boolean {
+    const declared = this.declared;
+    if (!before || !this.partition || !declared || before.namesKey !== after.namesKey) return false;
+    for (const w of after.words) if (!before.words.has(w) && declared.has(w)) return false;
+    for (const w of before.words) if (!after.words.has(w) && declared.has(w)) return false;
+    return true;
   }
 
   /** Splits the workspace anew when a file came, went or changed what it declares or mentions. */
@@ -222,6 +237,7 @@ export class AnalysisHost {
       this.namesChanged = false;
     }
     this.partition = components(names).map((group) => group.map((i) => uris[i]!));
+    this.declared = new Set(names.flatMap((n) => [...n.globals.map((g) => g.name), ...n.domains]));
   }
 
   private reusable(run: ComponentRun | undefined, group: readonly string[]): run is ComponentRun {
