@@ -11,7 +11,7 @@ import { AnalysisHost, type Analysis } from '../../server/src/ide';
 import { components } from '../../server/src/ide/components';
 import { buildModel, compareFindings, fileNames } from '../../server/src/model';
 import { simulate } from '../../server/src/sim';
-import { exampleFiles, uri } from '../helpers';
+import { analyze, exampleFiles, uri } from '../helpers';
 
 const examples = exampleFiles();
 const key = (a: Analysis) => [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
@@ -65,11 +65,11 @@ describe('components', () => {
   });
 
   test('suggestions look at the whole workspace: a platform and a device in another component', () => {
-    const host = new AnalysisHost();
-    host.setFile(uri('a.iommu'), 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n');
-    host.setFile(uri('b.iommu'), 'platform epyc-b {\n  device nic0 { bdf 0000:01:00.0 }\n}\n');
-    host.setFile(uri('g.iommu'), 'guest vm on epyc-b {\n  assign gpu0\n}\nguest vm2 on epyc-c {\n}\n');
-    const a = host.analyze();
+    const a = analyze({
+      'a.iommu': 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n',
+      'b.iommu': 'platform epyc-b {\n  device nic0 { bdf 0000:01:00.0 }\n}\n',
+      'g.iommu': 'guest vm on epyc-b {\n  assign gpu0\n}\nguest vm2 on epyc-c {\n}\n',
+    });
     const messages = a.findings.get(uri('g.iommu'))!.map((f) => f.message);
     assert.ok(messages.includes("no device 'gpu0' on platform epyc-b; epyc-a has one"), messages.join('\n'));
     assert.ok(messages.some((m) => m.startsWith("unknown platform 'epyc-c' (did you mean 'epyc-")), messages.join('\n'));
@@ -77,10 +77,7 @@ describe('components', () => {
   });
 
   test('a timeline device with no guest in play searches every platform: the workspace is modelled as one piece', () => {
-    const host = new AnalysisHost();
-    host.setFile(uri('a.iommu'), 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n');
-    host.setFile(uri('t.iommu'), 'timeline t {\n  config gpu0 command MSE\n}\n');
-    const a = host.analyze();
+    const a = analyze({ 'a.iommu': 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n', 't.iommu': 'timeline t {\n  config gpu0 command MSE\n}\n' });
     assert.equal(a.stats.components, 1);
     assert.deepEqual(a.findings.get(uri('t.iommu'))!.map((f) => f.code), []);
     assert.equal(a.model.references.filter((r) => r.uri === uri('t.iommu')).length, 1, 'gpu0 resolved on epyc-a');
@@ -88,9 +85,7 @@ describe('components', () => {
 
   test('merged maps list declarations in file order, as modelling in one piece does', () => {
     const files = { 'a.iommu': 'guest g on pz {\n}\n', 'z.iommu': 'platform pz {\n}\n', 'b.iommu': 'platform pb {\n}\nguest h on pb {\n}\n', 'c.iommu': 'timeline t {\n  start nosuch\n}\n' };
-    const host = new AnalysisHost();
-    for (const [name, text] of Object.entries(files)) host.setFile(uri(name), text);
-    const a = host.analyze();
+    const a = analyze(files);
     assert.equal(a.stats.components, 3);
     const whole = buildModel(Object.entries(files).map(([name, text]) => ({ uri: uri(name), ast: parse(text) }))).model;
     assert.deepEqual([...a.model.platforms.keys()], [...whole.platforms.keys()]);
