@@ -497,6 +497,65 @@ test('the examples with their spaces and tabs scrambled, or in CRLF, format to t
   }
 });
 
+/** Per item (token or comment), the line breaks before it; and those after the last. */
+function gaps(text: string): { out: { image: string; breaks: number }[]; rest: number } {
+  const l = lex(text);
+  const items = [...l.tokens.filter((t) => t.tokenType.name !== 'Newline'), ...l.comments].sort((a, b) => a.startOffset - b.startOffset);
+  const breaks = (s: string) => (s.match(/\r\n|\r|\n/g) ?? []).length;
+  let at = 0;
+  const out = items.map((t) => {
+    const n = breaks(text.slice(at, t.startOffset));
+    at = t.startOffset + t.image.length;
+    return { image: t.image, breaks: n };
+  });
+  return { out, rest: breaks(text.slice(at)) };
+}
+
+/**
+ * The line moves formatting `before` into `after` made that the README does not allow. It
+ * says a line moves only where the formatter removes blank lines (a run of them becomes one;
+ * none stay after a `{`, before a `}` or at the ends of the file), joins a `{` to its
+ * declaration's line, or gives a multi-line block's first statement or its `}` a line of
+ * its own. So between two neighbouring items (tokens and comments) the count of line breaks
+ * stays, except: more than one may become one or two; some may become none before a `{`;
+ * none may become one after a `{` or before a `}`.
+ */
+function unexplainedMoves(before: string, after: string): string[] {
+  const b = gaps(before);
+  const a = gaps(after);
+  assert.equal(a.out.length, b.out.length);
+  const bad: string[] = [];
+  b.out.forEach((x, i) => {
+    const y = a.out[i]!;
+    const prev = b.out[i - 1]?.image;
+    const ok = y.breaks === x.breaks
+      || (x.breaks > 1 && (y.breaks === 1 || y.breaks === 2))
+      || (i === 0 && y.breaks === 0)
+      || (y.breaks === 0 && x.image === '{')
+      || (x.breaks === 0 && y.breaks === 1 && (prev === '{' || x.image === '}'));
+    if (!ok) bad.push(`${x.breaks} -> ${y.breaks} line breaks before '${x.image}' (after '${prev}')`);
+  });
+  if (!(a.rest === 1 || a.rest === b.rest)) bad.push(`${b.rest} -> ${a.rest} line breaks at the end`);
+  return bad;
+}
+
+test('lines move only as the README says: blank lines removed, a { joined, a block\'s first statement or } on a line of its own', () => {
+  // Each case of the issue that reported lines moving (findings went from line 41 to 35).
+  const cases = [
+    L('platform p {', '  arch arm64', '', '', '', '  iommu i vt-d { address-width 48 }', '}', ''),
+    L('platform p { // host', '', '  arch arm64', '}', ''),
+    L('platform p {', '  arch arm64 /* c */}', ''),
+    L('platform p', '{', '  arch arm64 }', ''),
+  ];
+  for (const text of cases) {
+    const out = fmt(text);
+    assert.notDeepEqual(gaps(out).out, gaps(text).out, 'this case does move lines');
+    assert.deepEqual(unexplainedMoves(text, out), []);
+  }
+  // The checker itself catches a move the README does not allow.
+  assert.deepEqual(unexplainedMoves('platform p {\n  arch arm64\n}\n', 'platform p {\n  arch\n  arm64\n}\n'), ["0 -> 1 line breaks before 'arm64' (after 'arch')"]);
+});
+
 test('examples with line breaks moved at random keep their syntax tree, whole or by range', () => {
   const next = prng(9);
   const files = walk(EXAMPLES).map((f) => readFileSync(f, 'utf8'));
@@ -526,6 +585,7 @@ test('examples with line breaks moved at random keep their syntax tree, whole or
     const diagnostics = parse(text).diagnostics.length;
     if (diagnostics === 0) clean++;
     for (const out of [whole, part]) {
+      assert.deepEqual(unexplainedMoves(text, out), []);
       assert.equal(tree(out), tree(text));
       assert.deepEqual(meaning(out), meaning(text));
       assert.equal(parse(out).diagnostics.length, diagnostics);
