@@ -70,3 +70,22 @@ test('a reserved_regions file that is not what sysfs prints is a SysfsError, not
     }
   }), { seed: SEED, numRuns: 200 });
 });
+
+test('no device name or capture path adds a line of its own: the output declares exactly the captured devices', () => {
+  // Anything a file name can hold (no '/' or NUL), weighted towards line breaks, braces and bidi controls.
+  const hostile = fc.string({ unit: fc.oneof(fc.constantFrom('\n', '\r', '\u2028', '\u202e', '{', '}', ';', '//', ' ', 'guest g on imported', '0000:01:00.0'), fc.string({ unit: 'binary', maxLength: 1 })), minLength: 1, maxLength: 12 })
+    .map((s) => s.replace(/[/\0]/g, '_'));
+  const groups = fc.uniqueArray(
+    fc.record({ number: fc.bigInt({ min: 0n, max: 64n }), regions: fc.array(region, { maxLength: 3 }), devices: fc.uniqueArray(hostile, { maxLength: 4 }) }),
+    { minLength: 1, maxLength: 4, selector: (g) => g.number },
+  );
+  fc.assert(fc.property(groups, fc.string({ unit: 'binary' }), (gs, source) => {
+    const text = renderPlatform('imported', gs, source);
+    const file = parse(text);
+    assert.deepEqual(file.diagnostics.map((d) => d.message), [], text);
+    assert.deepEqual(file.decls.map((d) => d.kind), ['platform'], text);
+    const devices = file.decls[0]!.kind === 'platform' ? file.decls[0]!.items.filter((i) => i.kind === 'device') : [];
+    assert.equal(devices.length, gs.reduce((n, g) => n + Math.max(1, g.devices.length), 0), text);
+    assert.equal(new Set(devices.map((d) => d.kind === 'device' && d.name?.text)).size, devices.length, 'a name declared twice');
+  }), { seed: SEED, numRuns: 300 });
+});

@@ -1,18 +1,20 @@
 /**
  * `iommu-lens`: the command-line front of the same engine the language server runs.
- * Exit status: 0 no errors, 1 errors found, 2 usage error or unreadable input.
+ * Exit status: 0 no errors, 1 errors found, 2 usage error, unreadable input or a file not written.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
 import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type AnalysisOptions, type FormatEdit, type Stages } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
-import { collectInputs, encodingFindings, InputError } from './files';
+import { readSnapshot, writeAtomic, WriteError, type Snapshot, type WriteFs } from './atomicWrite';
+import { readCaptureFile, readCaptureTree } from './capture';
+import { escapeText } from './escape';
+import { collectInputs, decodeUtf8, encodingFindings, InputError, type InputFile } from './files';
 import { formatMapText } from './mapText';
 import { formatJson, formatText, toOutput } from './report';
-import { parseReservedRegions, platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
+import { platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
 
 const VERSION = '0.1.0';
 
@@ -48,11 +50,14 @@ commands:
                     comments kept, meaning unchanged): prints the formatted text of
                     one file, or
                     with --check lists the files that are not formatted (exit 1 if
-                    any), or with --write rewrites them; a file with syntax errors is
-                    left alone and reported (exit 1)
+                    any), or with --write rewrites them (each through a temporary
+                    file renamed over it); a file with syntax errors is left alone and
+                    reported (exit 1); a file that changed since it was read or cannot
+                    be written is left whole and named, and the others go on (exit 2)
   import sysfs DIR [--platform NAME]
                     print a platform description of a captured /sys/kernel/iommu_groups
-                    tree (DIR/N/reserved_regions, DIR/N/devices/BDF)
+                    tree (DIR/N/reserved_regions, DIR/N/devices/BDF); reads only
+                    regular files of at most 1 MiB inside DIR (links only within it)
   import reserved-regions FILE [--group N] [--platform NAME]
                     the same for one group's reserved_regions file
 
@@ -60,7 +65,8 @@ options:
   -h, --help        show this help
   -V, --version     show the version
 
-exit status: 0 no errors, 1 errors found, 2 usage error or unreadable path`;
+exit status: 0 no errors, 1 errors found, 2 usage error, unreadable path or a file
+not written`;
 
 export interface Io {
   out: (s: string) => void;
@@ -68,6 +74,8 @@ export interface Io {
   cwd: string;
   /** The analysis stages, when not the real ones: tests break one to see a failure reported. */
   stages?: Stages;
+  /** The file operations of the commands that write files, when not the real ones: tests make one fail midway. */
+  fs?: WriteFs;
 }
 
 class UsageError extends Error {}
@@ -153,16 +161,25 @@ function format(args: readonly string[], io: Io): number {
   const inputs = collectInputs(positionals, io.cwd);
   if (!values.check && !values.write && inputs.length > 1) throw new UsageError('format prints one file; use --check or --write for several');
   let status = 0;
-  for (const f of inputs) {
+  let failures = 0;
+  for (const input of inputs) {
+    // --write reads each file again just before formatting it, and keeps what it was, to replace it only if unchanged.
+    const read: { file: InputFile; snapshot?: Snapshot } | { problem: string } = values.write ? reread(input, io) : { file: input };
+    if ('problem' in read) {
+      io.err(`iommu-lens: cannot read '${escapeText(input.display)}': ${read.problem}; not formatted\n`);
+      failures++;
+      continue;
+    }
+    const { file: f, snapshot } = read;
     // Writing the text back would replace the bad bytes with U+FFFD for good.
     if (f.invalidUtf8.length) {
-      io.err(`iommu-lens: ${f.display}: not formatted: it has bytes that are not UTF-8 (see 'iommu-lens check')\n`);
+      io.err(`iommu-lens: ${escapeText(f.display)}: not formatted: it has bytes that are not UTF-8 (see 'iommu-lens check')\n`);
       status = 1;
       continue;
     }
     const parsed = parse(f.text);
     if (parsed.diagnostics.length) {
-      io.err(`iommu-lens: ${f.display}: not formatted: it has syntax errors (see 'iommu-lens check')\n`);
+      io.err(`iommu-lens: ${escapeText(f.display)}: not formatted: it has syntax errors (see 'iommu-lens check')\n`);
       status = 1;
       continue;
     }
@@ -170,19 +187,50 @@ function format(args: readonly string[], io: Io): number {
     if (values.check) {
       if (formatted !== f.text) { io.out(`${f.display}\n`); status = 1; }
     } else if (values.write) {
-      if (formatted !== f.text) { write(f.path, f.display, formatted); io.out(`${f.display}\n`); }
+      if (formatted === f.text) continue;
+      const problem = replace(f, formatted, snapshot!, io);
+      if (problem) { io.err(`iommu-lens: ${problem}\n`); failures++; } else io.out(`${f.display}\n`);
     } else {
       io.out(formatted);
     }
   }
-  return status;
+  if (failures === 0) return status;
+  // Every failure was named as it happened; the count closes the run, whose status says "I/O problem".
+  io.err(`iommu-lens: ${failures} of ${inputs.length} file${inputs.length === 1 ? '' : 's'} could not be formatted (named above)\n`);
+  return 2;
 }
 
-function write(path: string, display: string, text: string): void {
+/** The file as it is now, decoded, and what it was when read. */
+function reread(input: InputFile, io: Io): { file: InputFile; snapshot: Snapshot } | { problem: string } {
   try {
-    writeFileSync(path, text);
+    const { bytes, snapshot } = readSnapshot(input.path, io.fs);
+    const { text, invalid } = decodeUtf8(bytes);
+    return { file: { ...input, text, invalidUtf8: invalid }, snapshot };
   } catch (e) {
-    throw new InputError(`cannot write '${display}': ${(e as Error).message}`);
+    if (e instanceof WriteError) return { problem: e.message };
+    throw e;
+  }
+}
+
+/** Replaces a file with its formatted text if it is still what was read: undefined, or why not. */
+function replace(f: InputFile, text: string, snapshot: Snapshot, io: Io): string | undefined {
+  const shown = escapeText(f.display);
+  try {
+    const outcome = writeAtomic(f.path, text, { expect: snapshot, fs: io.fs });
+    return outcome === 'written' ? undefined : `${shown}: not written: it changed since it was read; format it again`;
+  } catch (e) {
+    if (e instanceof WriteError) return `cannot write '${shown}': ${e.message}; the file is unchanged`;
+    throw e;
+  }
+}
+
+/** Writes a whole new file (map --svg): through a temporary file, so a failure leaves any old one whole. */
+function write(path: string, display: string, text: string, io: Io): void {
+  try {
+    writeAtomic(path, text, { fs: io.fs });
+  } catch (e) {
+    if (e instanceof WriteError) throw new InputError(`cannot write '${escapeText(display)}': ${e.message}`);
+    throw e;
   }
 }
 
@@ -291,7 +339,7 @@ function map(args: readonly string[], io: Io): number {
   }
   if (svg === undefined) io.out(formatMapText(m));
   else if (svg === '-') io.out(renderSvg(m));
-  else write(resolve(io.cwd, svg), svg, renderSvg(m));
+  else write(resolve(io.cwd, svg), svg, renderSvg(m), io);
   return 0;
 }
 
@@ -299,38 +347,25 @@ function importCommand(args: readonly string[], io: Io): number {
   const [what, ...rest] = args;
   const { values, positionals } = options(rest, { platform: { type: 'string' }, group: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError(`import ${what ?? ''} needs exactly one path`);
-  const path = resolve(io.cwd, positionals[0]!);
-  const read = (f: string) => {
-    try { return readFileSync(f, 'utf8'); } catch (e) { throw new InputError(`cannot read '${f}': ${(e as Error).message}`); }
-  };
+  const shown = positionals[0]!;
+  const path = resolve(io.cwd, shown);
   const name = values.platform as string | undefined;
-  if (name !== undefined && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new UsageError(`--platform must be a name (letters, digits, '_' and '-', starting with a letter), not '${name}'`);
+  if (name !== undefined && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new UsageError(`--platform must be a name (letters, digits, '_' and '-', starting with a letter), not '${escapeText(name)}'`);
   if (what === 'reserved-regions') {
-    if (values.group !== undefined && !/^[0-9]+$/.test(values.group as string)) throw new UsageError(`--group must be a number, not '${values.group}'`);
+    if (values.group !== undefined && !/^[0-9]+$/.test(values.group as string)) throw new UsageError(`--group must be a number, not '${escapeText(values.group as string)}'`);
     // A file inside a captured tree (.../iommu_groups/N/reserved_regions) names its group.
     const fromPath = /^[0-9]+$/.test(basename(dirname(path))) ? basename(dirname(path)) : undefined;
     const number = BigInt((values.group as string | undefined) ?? fromPath ?? '0');
-    const group: CapturedGroup = { number, regions: parseReservedRegions(read(path), positionals[0]!), devices: [] };
-    io.out(renderPlatform(name ?? platformName(basename(path).replace(/\.[^.]*$/, '')), [group], positionals[0]!));
+    const group: CapturedGroup = { number, regions: readCaptureFile(path, shown), devices: [] };
+    io.out(renderPlatform(name ?? platformName(basename(path).replace(/\.[^.]*$/, '')), [group], shown));
     return 0;
   }
   if (what === 'sysfs') {
     if (values.group !== undefined) throw new UsageError('--group is for import reserved-regions');
-    let entries: string[];
-    try { entries = readdirSync(path); } catch (e) { throw new InputError(`cannot read directory '${positionals[0]}': ${(e as Error).message}`); }
-    const groups: CapturedGroup[] = [];
-    for (const n of entries.filter((e) => /^[0-9]+$/.test(e))) {
-      const dir = join(path, n);
-      if (!statSync(dir).isDirectory()) continue;
-      const file = join(dir, 'reserved_regions');
-      const regions = statSync(file, { throwIfNoEntry: false }) ? parseReservedRegions(read(file), join(positionals[0]!, n, 'reserved_regions')) : [];
-      let devices: string[] = [];
-      try { devices = readdirSync(join(dir, 'devices')).filter((d) => !d.startsWith('.')); } catch { /* a capture without devices/ */ }
-      groups.push({ number: BigInt(n), regions, devices });
-    }
-    if (groups.length === 0) throw new InputError(`'${positionals[0]}' has no numbered group directories (expected DIR/N/reserved_regions)`);
-    io.out(renderPlatform(name ?? 'imported', groups, positionals[0]!));
+    const groups = readCaptureTree(path, shown);
+    if (groups.length === 0) throw new InputError(`'${escapeText(shown)}' has no numbered group directories (expected DIR/N/reserved_regions)`);
+    io.out(renderPlatform(name ?? 'imported', groups, shown));
     return 0;
   }
-  throw new UsageError(`import needs 'sysfs DIR' or 'reserved-regions FILE', not '${what ?? ''}'`);
+  throw new UsageError(`import needs 'sysfs DIR' or 'reserved-regions FILE', not '${escapeText(what ?? '')}'`);
 }

@@ -7,6 +7,7 @@
  */
 import { hex, type Interval } from '../model/interval';
 import { AMD_HT_HOLE, MSI_IOVA_WINDOW, X86_MSI_RANGE } from '../sim/builtins';
+import { escapeText, excerpt } from './escape';
 
 export type SysfsType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi';
 
@@ -19,17 +20,20 @@ export class SysfsError extends Error {}
 const WORDS: readonly string[] = ['direct', 'direct-relaxable', 'reserved', 'msi'];
 const U64 = /^0x[0-9a-fA-F]{1,16}$/;
 
-/** One `reserved_regions` file: `0x%016llx 0x%016llx %s` per line. */
+/**
+ * One `reserved_regions` file: `0x%016llx 0x%016llx %s` per line. `where` names the file in
+ * errors; it and the bad line are shown escaped, the line only in part (it may be anything).
+ */
 export function parseReservedRegions(text: string, where: string): SysfsRegion[] {
   const out: SysfsRegion[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
     if (!line.trim()) return;
     const f = line.trim().split(/\s+/);
-    const bad = (why: string) => new SysfsError(`${where}:${i + 1}: ${why}: '${line.trim()}'`);
+    const bad = (why: string) => new SysfsError(`${escapeText(where)}:${i + 1}: ${why}: '${excerpt(line.trim())}'`);
     if (f.length !== 3) throw bad('expected START END TYPE');
     const [s, e, t] = f as [string, string, string];
     if (!U64.test(s) || !U64.test(e)) throw bad('START and END must be 64-bit hex numbers');
-    if (!WORDS.includes(t)) throw bad(`unknown type '${t}' (sysfs prints ${WORDS.join(', ')})`);
+    if (!WORDS.includes(t)) throw bad(`unknown type '${excerpt(t, 20)}' (sysfs prints ${WORDS.join(', ')})`);
     const range = { start: BigInt(s), end: BigInt(e) };
     if (range.end < range.start) throw bad('END is below START');
     out.push({ range, type: t as SysfsType });
@@ -79,12 +83,42 @@ function deviceName(device: string): string {
   return `dev-${device.replace(/[^A-Za-z0-9_-]+/g, '-').toLowerCase()}`;
 }
 
-/** The platform description for the captured groups. */
-export function renderPlatform(name: string, groups: readonly CapturedGroup[], source: string): string {
+/**
+ * Unique names in one platform's namespace: a base's first use is the base itself, later ones
+ * `base-2`, `base-3`, ... Each base remembers its next number, so n names with the same base
+ * cost n probes, not n²/2 (20,000 regions at one address took 56 s).
+ */
+export class NameAllocator {
+  private readonly used = new Set<string>();
+  private readonly next = new Map<string, number>();
+  /** Set lookups so far: the work, which tests bound. */
+  probes = 0;
+
+  take(base: string): string {
+    let i = this.next.get(base) ?? 2;
+    let name = base;
+    for (; this.probe(name); i++) name = `${base}-${i}`;
+    this.next.set(base, i);
+    this.used.add(name);
+    return name;
+  }
+
+  private probe(name: string): boolean {
+    this.probes++;
+    return this.used.has(name);
+  }
+}
+
+/**
+ * The platform description for the captured groups. Text from the capture (its path, device
+ * names) reaches the output only as a validated BDF, as a name reduced to the language's
+ * letters, or escaped inside a `//` comment, so no capture can add a line of its own.
+ */
+export function renderPlatform(name: string, groups: readonly CapturedGroup[], source: string, names = new NameAllocator()): string {
   const sorted = [...groups].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
   const inferred = infer(sorted);
   const lines: string[] = [
-    `// Imported by iommu-lens from ${source}.`,
+    `// Imported by iommu-lens from ${escapeText(source)}.`,
     '// Every region is as sysfs printed it. sysfs does not show:',
     '//  - the IOMMU kind and its address width. ' + (inferred.kind
       ? `The kind is inferred from ${inferred.why}; the address width is assumed (48 bits): change it to the host's.`
@@ -93,7 +127,8 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
     `platform ${name} {`,
   ];
   if (inferred.arch) lines.push(`  arch ${inferred.arch}`);
-  if (inferred.kind) lines.push(`  iommu iommu0 ${inferred.kind} { address-width 48 }   // assumed: not in sysfs`);
+  const iommuName = inferred.kind && names.take('iommu0');
+  if (inferred.kind) lines.push(`  iommu ${iommuName} ${inferred.kind} { address-width 48 }   // assumed: not in sysfs`);
   lines.push('');
 
   // A region every group has is written once for the whole platform.
@@ -102,20 +137,18 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
   for (const g of sorted) {
     for (const r of g.regions) {
       const h = holders.get(key(r)) ?? { region: r, groups: [] };
-      if (!h.groups.includes(g.number)) h.groups.push(g.number);
+      // Groups come in order, so a group listing a region twice is the last one in its list.
+      if (h.groups.at(-1) !== g.number) h.groups.push(g.number);
       holders.set(key(r), h);
     }
   }
   const regions = [...holders.values()].sort((a, b) =>
     a.region.range.start < b.region.range.start ? -1 : a.region.range.start > b.region.range.start ? 1
       : WORDS.indexOf(a.region.type) - WORDS.indexOf(b.region.type));
-  const used = new Set<string>();
   for (const { region, groups: gs } of regions) {
     const swMsi = inferred.kind === 'smmuv3' && region.type === 'msi' && same(region.range, MSI_IOVA_WINDOW);
     const type = swMsi ? 'sw-msi' : region.type;
-    let n = `${type}-${region.range.start.toString(16)}`;
-    for (let i = 2; used.has(n); i++) n = `${type}-${region.range.start.toString(16)}-${i}`;
-    used.add(n);
+    const n = names.take(`${type}-${region.range.start.toString(16)}`);
     const target = gs.length === sorted.length && sorted.length > 1 ? '' : ` for ${gs.map((g) => `group ${g}`).join(', ')}`;
     const note = swMsi ? '   // printed as msi; at MSI_IOVA_BASE, so the SMMU driver\'s sw-msi window (write msi if MSIs bypass the SMMU here)' : '';
     lines.push(`  reserved ${n} ${type} ${hex(region.range.start)}..${hex(region.range.end)}${target}${note}`);
@@ -124,15 +157,17 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
 
   for (const g of sorted) {
     // A group without the driver's own regions is not put behind it: its list stays exact.
-    const iommu = inferred.kind && inferred.fits(g) ? '; iommu iommu0' : '';
-    if (inferred.kind && !iommu) lines.push(`  // group ${g.number} lacks the regions ${inferred.kind} adds to every device, so its devices are not put behind iommu0`);
+    const iommu = inferred.kind && inferred.fits(g) ? `; iommu ${iommuName}` : '';
+    if (inferred.kind && !iommu) {
+      lines.push(`  // group ${g.number} lacks the regions ${inferred.kind} adds to every device, so its devices are not put behind ${iommuName}`);
+    }
     if (g.devices.length === 0) {
-      lines.push(`  device group${g.number}-dev { group ${g.number}${iommu} }   // the capture does not list the group's devices`);
+      lines.push(`  device ${names.take(`group${g.number}-dev`)} { group ${g.number}${iommu} }   // the capture does not list the group's devices`);
     }
     for (const dev of [...g.devices].sort()) {
       lines.push(isBdf(dev)
-        ? `  device ${deviceName(dev)} { bdf ${dev.toLowerCase()}${iommu}; group ${g.number} }`
-        : `  device ${deviceName(dev)} { group ${g.number}${iommu} }   // not a PCI device: '${dev}'`);
+        ? `  device ${names.take(deviceName(dev))} { bdf ${dev.toLowerCase()}${iommu}; group ${g.number} }`
+        : `  device ${names.take(deviceName(dev))} { group ${g.number}${iommu} }   // not a PCI device: '${escapeText(dev)}'`);
     }
   }
   lines.push('}', '');
