@@ -3,7 +3,8 @@
  * Regenerate goldens with UPDATE_GOLDEN=1 after an intended change, and review the diff.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -157,5 +158,32 @@ describe('iommu-lens check', () => {
       assert.equal(m[matcher.pattern.code], f.code);
       assert.equal(m[matcher.pattern.message], f.message);
     });
+  });
+});
+
+describe('writing the output', () => {
+  /** Runs the CLI with its standard output closed before it writes (as `| head -1` does once it has its line). */
+  function closedStdout(args: string[]): Promise<{ status: number | null; signal: string | null; stderr: string }> {
+    return new Promise((done) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+      child.on('close', (status, signal) => done({ status, signal, stderr }));
+    });
+  }
+
+  test('a reader that goes away (| head): the CLI stops writing quietly, with the status the command had', async () => {
+    const full = cli(['check', 'examples']);
+    assert.equal(full.status, 1);
+    assert.ok(full.stdout.length > 10_000);
+    assert.deepEqual(await closedStdout(['check', 'examples']), { status: 1, signal: null, stderr: '' });
+    assert.deepEqual(await closedStdout(['check', 'test/fixtures/cli/clean']), { status: 0, signal: null, stderr: '' });
+  });
+
+  test('a full disk behind standard output: a message and exit 2', { skip: !existsSync('/dev/full') && 'no /dev/full' }, () => {
+    const r = spawnSync(process.execPath, [CLI, 'check', 'test/fixtures/cli/clean'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'] });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'iommu-lens: cannot write standard output: no space left on device\n');
   });
 });

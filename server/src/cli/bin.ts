@@ -1,9 +1,30 @@
 /** Entry point of the bundled CLI (dist/cli.cjs). */
+import { errnoReason } from './errors';
 import { run } from './main';
 
+/**
+ * Output to one of the process's streams. A reader that goes away early (`iommu-lens check
+ * | head -1`) closes the pipe and the next write fails with EPIPE: as Unix tools do, the CLI
+ * then stops writing there, quietly, and exits with the status the command had (Node ignores
+ * SIGPIPE, so there is no 141). Any other failure to write (a full disk behind `> file`) is
+ * said on stderr and makes the exit status 2. Node reports these failures as events, after
+ * the command has returned, so they adjust `process.exitCode` rather than the returned code.
+ */
+function sink(stream: NodeJS.WriteStream, name: string): (s: string) => void {
+  let broken = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (broken) return;
+    broken = true;
+    if (e.code === 'EPIPE') return;
+    process.exitCode = 2;
+    if (stream !== process.stderr) process.stderr.write(`iommu-lens: cannot write ${name}: ${errnoReason(e)}\n`);
+  });
+  return (s) => { if (!broken) stream.write(s); };
+}
+
 const code = run(process.argv.slice(2), {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
+  out: sink(process.stdout, 'standard output'),
+  err: sink(process.stderr, 'standard error'),
   cwd: process.cwd(),
 });
 process.exitCode = code;
