@@ -83,6 +83,7 @@ class CaptureReader {
     const rel = relative(this.root, real);
     return rel === '' || (!isAbsolute(rel) && rel.split(sep)[0] !== '..');
   }
+
   /**
    * The entry at `p` with links resolved inside the capture: its real path and lstat, or
    * undefined when there is nothing there.
@@ -104,7 +105,11 @@ class CaptureReader {
       fail(p, code === 'ENOENT' ? 'a dangling symbolic link' : code === 'ELOOP' ? 'a symbolic link loop' : `cannot follow the link: ${errnoReason(e)}`);
     }
     if (!this.inside(real)) fail(p, `a symbolic link that leads outside ${this.scope}: not followed`);
-    return { real, st: this.fs.lstatSync(real) };
+    try {
+      return { real, st: this.fs.lstatSync(real) };
+    } catch (e) {
+      fail(p, `cannot read: ${errnoReason(e)}`);
+    }
   }
 
   /** The numbered group directories of the capture, in no particular order. */
