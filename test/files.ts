@@ -25,3 +25,12 @@ export function iommuFiles(dir: string): string[] {
 export function workspaceAt(dir: string): Record<string, string> {
   return Object.fromEntries(iommuFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
+
+/**
+ * Spawn options that run a child as another, unprivileged user (`nobody`) when the tests
+ * run as root; undefined otherwise. Root reads any file and signals any process, so tests
+ * of permission errors (EACCES, EPERM) need the child to be someone else there.
+ */
+export function otherUser(): { uid: number; gid: number } | undefined {
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+}

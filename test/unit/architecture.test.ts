@@ -1,6 +1,6 @@
 /**
  * The pipeline's dependency direction (docs/architecture.md):
- * grammar → model → sim → ide → lsp / cli, and the client apart: it may import only the
+ * grammar → model → sim → ide → lsp / cli (which share workspace/, the files of a workspace), and the client apart: it may import only the
  * protocol file (server/src/lsp/protocol.ts). Checked on import lines.
  */
 import assert from 'node:assert/strict';
@@ -41,8 +41,10 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   'server/sim': { layers: ['grammar', 'server/model'], packages: /^$/ },
   'server/ide': { layers: ['grammar', 'server/model', 'server/sim'], packages: /^$/ },
   protocol: { layers: [], packages: /^$/ },
-  'server/lsp': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'protocol'], packages: /^vscode-languageserver(-textdocument)?(\/node)?$/ },
-  'server/cli': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide'], packages: /^$/ },
+  // Which files make up a workspace, and reading them: the server and the CLI share it.
+  'server/workspace': { layers: [], packages: /^$/ },
+  'server/lsp': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/workspace', 'protocol'], packages: /^vscode-languageserver(-textdocument)?(\/node)?$/ },
+  'server/cli': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/workspace'], packages: /^$/ },
   client: { layers: ['protocol'], packages: /^(vscode|vscode-languageclient(\/node)?)$/ },
 };
 

@@ -3,11 +3,12 @@
  * bytes that are not UTF-8 are read as U+FFFD (as an editor shows them) and reported.
  */
 import { isUtf8 } from 'node:buffer';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Span } from '@iommu-lens/grammar';
 import { finding, type Finding } from '../model';
+import { readRegularFileSync, walkSync } from '../workspace/files';
 
 export interface InputFile {
   path: string;
@@ -24,16 +25,29 @@ export interface InvalidBytes { span: Span; byteOffset: number; length: number; 
 /** Bytes of a run kept for its message. */
 const SHOWN_BYTES = 8;
 
+/** A path that cannot be read: the CLI exits 2 with its message (1 would read as "errors found"). */
 export class InputError extends Error {}
 
-const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn']);
-
 /**
- * Files given by name are read whatever their extension; directories are searched
- * recursively for `*.iommu`. Paths print relative to the working directory.
+ * Files given by name are read whatever their extension; directories are searched for
+ * the files of a workspace (server/src/workspace/files.ts: the rule the language server
+ * reads its folders by). Paths print relative to the working directory. `note` hears what
+ * is skipped (a FIFO, a link): the rest is still checked.
  */
-export function collectInputs(paths: readonly string[], cwd = process.cwd()): InputFile[] {
+export function collectInputs(paths: readonly string[], cwd = process.cwd(), note: (message: string) => void = () => undefined): InputFile[] {
   const found = new Map<string, InputFile>();
+  const read = (f: string) => {
+    if (found.has(f)) return;
+    let r;
+    try {
+      r = readRegularFileSync(f);
+    } catch (e) {
+      throw new InputError(`cannot read '${display(f, cwd)}': ${reason(e)}`);
+    }
+    if (r.kind === 'not-regular') { note(`skipped '${display(f, cwd)}': ${r.why}`); return; }
+    const decoded = decodeUtf8(r.bytes);
+    found.set(f, { path: f, uri: pathToFileURL(f).href, display: display(f, cwd), text: decoded.text, invalidUtf8: decoded.invalid });
+  };
   for (const p of paths) {
     const abs = resolve(cwd, p);
     let st;
@@ -42,33 +56,17 @@ export function collectInputs(paths: readonly string[], cwd = process.cwd()): In
     } catch (e) {
       throw new InputError(`cannot read '${p}': ${reason(e)}`);
     }
-    const files = st.isDirectory() ? walk(abs) : [abs];
-    if (st.isDirectory() && files.length === 0) throw new InputError(`no .iommu files under '${p}'`);
-    for (const f of files) {
-      if (found.has(f)) continue;
-      let decoded: Decoded;
-      try {
-        decoded = decodeUtf8(readFileSync(f));
-      } catch (e) {
-        throw new InputError(`cannot read '${display(f, cwd)}': ${reason(e)}`);
-      }
-      found.set(f, { path: f, uri: pathToFileURL(f).href, display: display(f, cwd), text: decoded.text, invalidUtf8: decoded.invalid });
+    if (!st.isDirectory()) { read(abs); continue; }
+    let any = false;
+    for (const f of walkSync(abs)) {
+      if (f.kind === 'unreadable') throw new InputError(`cannot read directory '${display(f.path, cwd)}': ${reason(f.error)}`);
+      if (f.kind === 'skipped') note(`skipped '${display(f.path, cwd)}': ${f.why}`);
+      else { any = true; read(f.path); }
     }
+    if (!any) throw new InputError(`no .iommu files under '${p}'`);
   }
+  if (found.size === 0) throw new InputError('no files to check');
   return [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
-}
-
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!SKIP_DIRS.has(entry.name)) out.push(...walk(p));
-    } else if (entry.isFile() && entry.name.endsWith('.iommu')) {
-      out.push(p);
-    }
-  }
-  return out;
 }
 
 function display(abs: string, cwd: string): string {
@@ -82,6 +80,8 @@ function reason(e: unknown): string {
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
+  if (code === 'ENOTDIR') return 'not a directory';
+  if (code === 'ELOOP') return 'too many levels of symbolic links';
   return (e as Error).message;
 }
 

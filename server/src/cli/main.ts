@@ -247,7 +247,7 @@ function applyFormat(text: string, edits: readonly FormatEdit[]): string {
  */
 function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
   if (paths.length === 0) throw new UsageError('needs at least one PATH');
-  const inputs = collectInputs(paths, io.cwd);
+  const inputs = collectInputs(paths, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
   const host = new AnalysisHost(opts, io.stages);
   for (const f of inputs) host.setFile(f.uri, f.text, encodingFindings(f));
   return { analysis: host.analyze(), inputs };
