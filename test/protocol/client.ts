@@ -20,6 +20,10 @@ export const SERVER = join(import.meta.dirname, '..', '..', 'dist', 'server.cjs'
 export interface ClientOptions {
   /** Flags for node before the server script, e.g. `--expose-gc`. */
   nodeArgs?: string[];
+  /** Arguments after `--stdio`, e.g. `--clientProcessId=N`. */
+  serverArgs?: string[];
+  /** Run the server as this user (tests of a server started as another user than its client). */
+  user?: { uid: number; gid: number };
 }
 
 /** What `iommuLens/memory` answers, in bytes. */
@@ -43,7 +47,7 @@ export class Client {
   stderr = '';
 
   constructor(options: ClientOptions = {}) {
-    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio']);
+    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio', ...(options.serverArgs ?? [])], { ...options.user });
     this.proc.on('exit', (code, signal) => {
       this.exited = { code, signal };
       // Nothing more will come: waiting on would only end at the timeout.
@@ -67,10 +71,10 @@ export class Client {
    * The handshake: `initialize` with `dir` as the one workspace folder, then `initialized`
    * (after which the server reads the folder's .iommu files).
    */
-  async initialize(dir: string, options: { capabilities?: ClientCapabilities; initializationOptions?: unknown } = {}): Promise<InitializeResult> {
+  async initialize(dir: string, options: { capabilities?: ClientCapabilities; initializationOptions?: unknown; processId?: number | null } = {}): Promise<InitializeResult> {
     const uri = pathToFileURL(dir).href;
     const result = await this.conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri: uri, capabilities: options.capabilities ?? {},
+      processId: options.processId === undefined ? process.pid : options.processId, rootUri: uri, capabilities: options.capabilities ?? {},
       workspaceFolders: [{ uri, name: 'ws' }], initializationOptions: options.initializationOptions,
     });
     await this.conn.sendNotification(InitializedNotification.type, {});

@@ -65,6 +65,15 @@ describe('files over the size limit', () => {
     await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { maxFileSize: 2 * MiB } } });
     await client.until(() => client.codes(medium).join() === 'duplicate-setting', 'medium.iommu analysed again');
   });
+
+  test('settings cannot raise the limit past its cap (8 MiB): a million regions stay unparsed', async () => {
+    const million = uriOf('million.iommu');
+    await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { maxFileSize: 100 * MiB } } });
+    await client.until(() => /over the limit of 8388608 /.test(String(client.latest.get(million)?.[0]?.message)), 'the capped limit in the finding');
+    assert.ok(client.logs.some((l) => l.type === MessageType.Warning && /iommuLens\.maxFileSize is at most 8388608, not 104857600/.test(l.message)), 'the cap in the log');
+    await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { maxFileSize: 2 * MiB } } });
+    await client.until(() => /over the limit of 2097152 /.test(String(client.latest.get(million)?.[0]?.message)), 'the default limit again');
+  });
 });
 
 describe('pathological documents', () => {

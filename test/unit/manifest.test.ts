@@ -11,14 +11,14 @@ import { test } from 'node:test';
 import { CODES } from '../../server/src/model';
 import { ENGINES } from '../../server/src/sim';
 import { withGeneratedSettings } from '../../scripts/manifest';
-import { DEFAULT_SETTINGS, LOG_LEVELS, readSettings } from '../../server/src/lsp/settings';
+import { DEFAULT_SETTINGS, LOG_LEVELS, MAX_FILE_SIZE_CAP, readSettings } from '../../server/src/lsp/settings';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const text = readFileSync(join(ROOT, 'package.json'), 'utf8');
 interface Setting { type: string; default?: unknown; enum?: string[]; properties?: Record<string, Setting>; items?: Setting }
 const manifest = JSON.parse(text) as {
   icon: string; activationEvents: string[]; main: string;
-  capabilities: { untrustedWorkspaces: { supported: boolean } };
+  capabilities: { untrustedWorkspaces: { supported: boolean | string; restrictedConfigurations?: string[] } };
   contributes: {
     languages: { id: string; icon: { light: string; dark: string } }[];
     commands: { command: string }[];
@@ -59,5 +59,8 @@ test('activation, commands, icons and workspace trust', () => {
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128], 'a 128x128 icon');
   const language = manifest.contributes.languages.find((l) => l.id === 'iommu')!;
   for (const f of [language.icon.light, language.icon.dark]) assert.ok(existsSync(join(ROOT, f)), f);
-  assert.equal(manifest.capabilities.untrustedWorkspaces.supported, true);
+  // Limited: a workspace's own settings must not raise the file size limit (user settings still may, up to the server's cap).
+  assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+  assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['iommuLens.maxFileSize']);
+  assert.equal((props['iommuLens.maxFileSize'] as { maximum?: number }).maximum, MAX_FILE_SIZE_CAP);
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AnalysisHost, applySeverities, parseSeverityOverrides, type Analysis } from '../../server/src/ide';
-import { readSettings } from '../../server/src/lsp/settings';
+import { MAX_FILE_SIZE_CAP, readSettings } from '../../server/src/lsp/settings';
 import { ALL_ENGINES, ENGINES } from '../../server/src/sim';
 import { exampleFiles, uri } from '../helpers';
 
@@ -101,5 +101,13 @@ describe('readSettings', () => {
     assert.deepEqual([...settings.checksWhileTyping], ['vfio', 'firmware']);
     assert.deepEqual([...settings.severity], [['msi-window-missing', 'off']]);
     assert.deepEqual(problems.map((p) => p.split(' ')[0]), ['iommuLens.checksWhileTyping:', 'iommuLens.logLevel', 'iommuLens.debounceMs']);
+  });
+
+  test('a workspace cannot raise the file size limit past the cap, nor the debounce past the manifest\'s maximum', () => {
+    const { settings, problems } = readSettings({ maxFileSize: 1e15, debounceMs: 1e9 });
+    assert.equal(settings.maxFileSize, MAX_FILE_SIZE_CAP);
+    assert.equal(settings.debounceMs, 5000);
+    assert.deepEqual(problems, [`iommuLens.maxFileSize is at most ${MAX_FILE_SIZE_CAP}, not 1000000000000000; using ${MAX_FILE_SIZE_CAP}`, 'iommuLens.debounceMs is at most 5000, not 1000000000; using 5000']);
+    assert.equal(readSettings({ maxFileSize: MAX_FILE_SIZE_CAP }).settings.maxFileSize, MAX_FILE_SIZE_CAP);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Entry point of the bundled server (dist/server.cjs, bin `iommu-lens-server`).
- * Transports: --stdio, --node-ipc or --socket=PORT (chosen by vscode-languageserver).
+ * Transports: --stdio, --node-ipc, --socket=PORT or --pipe=NAME (connection.ts).
  */
+// First: it takes --clientProcessId out of process.argv before vscode-languageserver/node loads (clientProcess.ts).
+import { CLIENT_PROCESS_ID } from './clientProcess';
 import { setFlagsFromString } from 'node:v8';
+import { createServerConnection, transportOf } from './connection';
 import { startServer } from './server';
 
 /**
@@ -16,17 +19,20 @@ const HEAP_GROWING_PERCENT = 20;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`usage: iommu-lens-server --stdio | --node-ipc | --socket=PORT
+  process.stdout.write(`usage: iommu-lens-server --stdio | --node-ipc | --socket=PORT | --pipe=NAME [--clientProcessId=PID]
 
-The IOMMU Lens language server. Editors start it; it speaks LSP on the chosen transport.\n`);
+The IOMMU Lens language server. Editors start it; it speaks LSP on the chosen transport,
+and exits when the client's process (PID, or initialize's processId) is gone.\n`);
   process.exit(0);
 } else if (args.includes('--version') || args.includes('-V')) {
   process.stdout.write('iommu-lens-server 0.1.0\n');
   process.exit(0);
-} else if (!args.some((a) => a === '--stdio' || a === '--node-ipc' || a.startsWith('--socket') || a.startsWith('--pipe') || a.startsWith('--clientProcessId'))) {
-  process.stderr.write('iommu-lens-server: choose a transport: --stdio, --node-ipc or --socket=PORT (see --help)\n');
-  process.exit(2);
 } else {
+  const transport = transportOf(args);
+  if (!transport) {
+    process.stderr.write('iommu-lens-server: choose a transport: --stdio, --node-ipc, --socket=PORT or --pipe=NAME (see --help)\n');
+    process.exit(2);
+  }
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  startServer();
+  startServer(createServerConnection(transport, { clientProcessId: CLIENT_PROCESS_ID }));
 }

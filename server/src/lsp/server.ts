@@ -4,8 +4,7 @@
  * every .iommu file of the workspace, open or not.
  */
 import {
-  CodeActionKind, createConnection, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind,
-  ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
+  CodeActionKind, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
   type SelectionRange, type TextDocumentChangeEvent, type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -28,7 +27,7 @@ import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { findIommuFiles, readUri } from './workspaceFiles';
 
 
-export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+export function startServer(connection: Connection): Connection {
   const documents = new TextDocuments(TextDocument);
   let settings = DEFAULT_SETTINGS;
   const log = new Log(connection.console, settings.logLevel);

@@ -20,6 +20,18 @@ export interface ServerSettings {
   logLevel: LogLevel;
 }
 
+/**
+ * The most `iommuLens.maxFileSize` may raise the limit to, whoever sets it: 8 MiB of text,
+ * four times the default. A workspace's own settings can set it (VS Code ignores them for
+ * this setting only in an untrusted workspace: package.json's restrictedConfigurations),
+ * and the server keeps every parse live: at the 5.6 KB per region line measured in
+ * docs/limits.md, a file this large holds about 1 GiB, within the server's heap. The CLI's
+ * --max-file-size has no cap: whoever runs it chose the file.
+ */
+export const MAX_FILE_SIZE_CAP = 8 * 1024 * 1024;
+/** The longest debounce the manifest allows. */
+export const MAX_DEBOUNCE_MS = 5000;
+
 export const DEFAULT_SETTINGS: ServerSettings = {
   maxFileSize: DEFAULT_OPTIONS.maxFileSize,
   debounceMs: 120,
@@ -39,10 +51,14 @@ interface RawSettings {
 export function readSettings(raw: unknown): { settings: ServerSettings; problems: string[] } {
   const s = (raw && typeof raw === 'object' ? raw : {}) as RawSettings;
   const problems: string[] = [];
-  const number = (key: 'maxFileSize' | 'debounceMs', min: number): number => {
+  const number = (key: 'maxFileSize' | 'debounceMs', min: number, max: number): number => {
     const v = s[key];
     if (v === undefined || v === null) return DEFAULT_SETTINGS[key];
-    if (typeof v === 'number' && Number.isFinite(v) && v >= min) return Math.floor(v);
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min) {
+      if (v <= max) return Math.floor(v);
+      problems.push(`iommuLens.${key} is at most ${max}, not ${v}; using ${max}`);
+      return max;
+    }
     problems.push(`iommuLens.${key} must be a number >= ${min}, not ${JSON.stringify(v)}; using ${DEFAULT_SETTINGS[key]}`);
     return DEFAULT_SETTINGS[key];
   };
@@ -72,5 +88,8 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
     else problems.push(`iommuLens.logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(s.logLevel)}`);
   }
 
-  return { settings: { maxFileSize: number('maxFileSize', 1), debounceMs: number('debounceMs', 0), severity, checksWhileTyping, logLevel }, problems };
+  const settings = {
+    maxFileSize: number('maxFileSize', 1, MAX_FILE_SIZE_CAP), debounceMs: number('debounceMs', 0, MAX_DEBOUNCE_MS), severity, checksWhileTyping, logLevel,
+  };
+  return { settings, problems };
 }
