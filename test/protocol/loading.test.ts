@@ -45,9 +45,12 @@ test('a document opened during the workspace scan gets only the whole workspace\
 /** A client that shows progress: `answer` is how it answers `window/workDoneProgress/create`. */
 async function withProgress(answer: () => Promise<void>) {
   const client = new Client();
-  const progress: { token: ProgressToken; kind: string }[] = [];
+  const progress: { token: ProgressToken; kind: string; message?: string }[] = [];
   client.conn.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
-    client.conn.onProgress(WorkDoneProgress.type, token, (v) => { progress.push({ token, kind: v.kind }); client.nudge(); });
+    client.conn.onProgress(WorkDoneProgress.type, token, (v) => {
+      progress.push({ token, kind: v.kind, message: 'message' in v ? v.message : undefined });
+      client.nudge();
+    });
     return answer();
   });
   await client.initialize(EXAMPLES, { capabilities: { window: { workDoneProgress: true } } });
@@ -56,12 +59,17 @@ async function withProgress(answer: () => Promise<void>) {
   return { client, progress };
 }
 
-test('the first analysis shows work-done progress, begun and ended', async () => {
+test('one work-done progress from the read of the workspace to the end of the first analysis', async () => {
   const { client, progress } = await withProgress(async () => undefined);
   try {
     await client.until(() => progress.some((p) => p.kind === 'end'), 'the end of the progress');
-    assert.deepEqual(progress.map((p) => p.kind), ['begin', 'end']);
-    assert.equal(progress[0]!.token, progress[1]!.token);
+    assert.equal(progress[0]!.kind, 'begin');
+    assert.equal(progress[0]!.message, 'Reading the workspace');
+    assert.equal(progress.at(-1)!.kind, 'end');
+    assert.deepEqual(new Set(progress.slice(1, -1).map((p) => p.kind)), new Set(progress.length > 2 ? ['report'] : []));
+    assert.ok(progress.every((p) => p.token === progress[0]!.token), 'one token');
+    // Reports say what is going on: the files found, then the components done.
+    for (const p of progress.slice(1, -1)) assert.match(p.message!, /^(Reading the workspace: \d+ files|Analysing \d+ files(: \d+ of \d+ components)?)$/);
   } finally {
     await client.stop();
   }

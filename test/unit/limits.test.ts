@@ -184,7 +184,8 @@ describe('the scheduler after an analysis that throws', () => {
     };
     const { log, lines } = recordingLog();
     const published: Analysis[] = [];
-    const scheduler = new Scheduler(host, connection as never, log, () => ({ ...DEFAULT_SETTINGS, debounceMs: 0 }), (a) => published.push(a));
+    const publisher = { analysis: (a: Analysis) => published.push(a), files: () => undefined };
+    const scheduler = new Scheduler(host, connection as never, log, () => ({ ...DEFAULT_SETTINGS, debounceMs: 0 }), publisher, () => new Set());
     return { state, scheduler, statuses, lines, published };
   }
   const idle = () => new Promise((r) => setTimeout(r, 20));

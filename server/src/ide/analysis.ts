@@ -16,6 +16,20 @@ export interface AnalysisOptions {
   maxFileSize: number;
   /** Severity per code (`off` hides it); findings keep their defaults otherwise. */
   severity?: SeverityOverrides;
+  /**
+   * Some files of the workspace are not here (the server's limit, lsp/workspaceFiles.ts):
+   * any name may be declared in them, so `unknown-name` would be a false error and is not
+   * reported.
+   */
+  incomplete?: boolean;
+}
+
+/** What `prepare` is told besides its deadline. */
+export interface PrepareOptions {
+  /** Components holding one of these files are done first (the editor's open documents). */
+  first?: ReadonlySet<string>;
+  /** Hears each component done, with its files' findings as `analyze` will report them. */
+  finished?: (findings: ReadonlyMap<string, Finding[]>) => void;
 }
 
 /** 2 MiB of text (~60k lines) parses in about 2 s; a larger file is reported, not parsed. */
@@ -37,10 +51,14 @@ export interface Analysis {
   ast(uri: string): SourceFile | undefined;
   /** How the run went, for the server's log: files parsed anew, components modelled anew, milliseconds per stage. */
   stats: { files: number; parsed: number; components: number; reused: number; parseMs: number; modelMs: number; simulateMs: number };
+  /** A partial analysis (`analyze`'s `need`): the files of the components left out, which have their syntax findings only and no model. */
+  leftOut?: ReadonlySet<string>;
 }
 
 interface FileEntry {
   text: string;
+  /** Held without its text (`setOversized`): its size in bytes. */
+  oversized?: number;
   /** Findings about this text that come from outside it (the CLI's bytes that are not UTF-8). */
   extra?: readonly Finding[];
   parsed?: { ast: SourceFile; findings: Finding[] };
@@ -82,12 +100,25 @@ export class AnalysisHost {
   private runs = new Map<string, ComponentRun>();
   /** The last run found a lookup across every platform: model the workspace as one component. */
   private whole = false;
+  /**
+   * The components in the order `prepare` does them, for one partition and one set of first
+   * files, and how far it got: those before `next` are done, unless a file or an option
+   * changed since (`changes` differs from `seen`). So a slice does not check them all again.
+   */
+  private order: { partition: string[][]; first: string; groups: string[][]; engineKey: string; next: number; seen: number } | undefined;
+  /** Files whose parse (or names) is not made yet: `prepare` parses them without looking at the others. */
+  private unparsed = new Set<string>();
+  /** Files and characters held (the server's workspace limit counts them). */
+  private held = { files: 0, chars: 0 };
+  /** Bumped by every change an analysis can show: files, options, components modelled or simulated. */
+  private changes = 0;
 
   constructor(private options: AnalysisOptions = DEFAULT_OPTIONS, private readonly stages: Stages = STAGES) {}
 
   setOptions(options: AnalysisOptions): void {
+    this.changes++;
     if (options.maxFileSize !== this.options.maxFileSize) {
-      for (const f of this.files.values()) { f.prior = f.names ?? f.prior; f.parsed = undefined; f.names = undefined; }
+      for (const [uri, f] of this.files) { f.prior = f.names ?? f.prior; f.parsed = undefined; f.names = undefined; this.unparsed.add(uri); }
     }
     if (options.severity !== this.options.severity) this.severityCopies = new WeakMap();
     this.options = options;
@@ -103,17 +134,54 @@ export class AnalysisHost {
    */
   setFile(uri: string, text: string, extra: readonly Finding[] = []): boolean {
     const prior = this.files.get(uri);
-    if (prior && prior.text === text && !extra.length && !prior.extra?.length) return false;
+    if (prior && prior.text === text && prior.oversized === undefined && !extra.length && !prior.extra?.length) return false;
+    return this.put(uri, { text, extra });
+  }
+
+  /**
+   * A file known by its size only: `bytes` of UTF-8 is more than three times the limit, so
+   * its text is certainly over it (a UTF-16 unit takes at most three bytes). It gets
+   * `file-too-large` without being read; the server reads it again if the limit changes.
+   */
+  setOversized(uri: string, bytes: number): boolean {
+    const prior = this.files.get(uri);
+    if (prior?.oversized === bytes) return false;
+    return this.put(uri, { text: '', oversized: bytes });
+  }
+
+  private put(uri: string, entry: Pick<FileEntry, 'text' | 'extra' | 'oversized'>): true {
+    const prior = this.files.get(uri);
+    const text = entry.text;
     if (!prior) { this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined; }
-    this.files.set(uri, { text, extra, prior: prior?.names ?? prior?.prior });
+    this.files.set(uri, { ...entry, prior: prior?.names ?? prior?.prior });
+    this.unparsed.add(uri);
+    this.held.files += prior ? 0 : 1;
+    this.held.chars += text.length - (prior?.text.length ?? 0);
+    this.changes++;
     return true;
   }
 
   removeFile(uri: string): void {
-    if (this.files.delete(uri)) { this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined; }
+    const prior = this.files.get(uri);
+    if (!prior) return;
+    this.files.delete(uri);
+    this.unparsed.delete(uri);
+    this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined;
+    this.held.files--;
+    this.held.chars -= prior.text.length;
+    this.changes++;
   }
 
+  /** How many files, and characters of text, the host holds. */
+  size(): { files: number; chars: number } { return { ...this.held }; }
+
+  /** A number that changes whenever an analysis could differ from the last one (a cache key for partial analyses). */
+  version(): number { return this.changes; }
+
   hasFile(uri: string): boolean { return this.files.has(uri); }
+
+  /** Whether the file is held without its text (`setOversized`). */
+  isOversized(uri: string): boolean { return this.files.get(uri)?.oversized !== undefined; }
 
   /** Every file's uri, sorted (kept until a file comes or goes: analyses and slices ask often). */
   uris(): readonly string[] { return (this.sortedUris ??= [...this.files.keys()].sort()); }
@@ -134,28 +202,33 @@ export class AnalysisHost {
    * `checksWhileTyping`) still count in every component unchanged since a run with all of
    * them; in a component with an edited file they run again at the next full run (on
    * open or save).
+   *
+   * With `need`, a partial analysis: only the components done already and those holding a
+   * file of `need` (done now); the files of the others have their syntax findings only.
+   * The server answers requests from one while a long analysis is under way.
    */
-  analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES): Analysis {
+  analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES, need?: ReadonlySet<string>): Analysis {
     const uris = this.uris();
-    const findings = new Map<string, Finding[]>();
     for (const uri of uris) {
       if (isCancelled()) throw new Cancelled();
-      findings.set(uri, [...this.parsed(uri).findings]);
+      this.parsed(uri);
     }
     this.ensurePartition(uris);
     const engineKey = keyOf(engines);
-    let parts = this.runComponents(this.whole ? [[...uris]] : this.partition!, engineKey, engines, isCancelled);
+    const all = this.whole ? [[...uris]] : this.partition!;
+    const groups = need ? all.filter((g) => this.ready(g, engineKey) || g.some((u) => need.has(u))) : all;
+    let parts = this.runComponents(groups, engineKey, engines, isCancelled, groups === all);
     const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
-    if (searched && !this.whole) parts = this.runComponents([[...uris]], engineKey, engines, isCancelled);
-    this.whole = searched;
+    if (searched && !this.whole) parts = this.runComponents([[...uris]], engineKey, engines, isCancelled, true);
+    // A partial analysis that met no lookup across platforms knows nothing of the components it left out.
+    if (searched || !need) this.whole = searched;
 
     const model = mergeModels(parts.map((p) => p.run.model.model));
     const sim = mergeSimulations(parts.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })), engines);
-    for (const p of parts) for (const f of p.run.model.findings) findings.get(f.uri)?.push(f);
-    for (const f of sim.findings) findings.get(f.uri)?.push(f);
-    const overrides = this.options.severity;
-    if (overrides?.size) for (const [uri, list] of findings) findings.set(uri, applySeverities(list, overrides, this.severityCopies));
-    for (const list of findings.values()) list.sort(compareFindings);
+    const perFile = new Map<string, Finding[]>();
+    for (const p of parts) for (const [uri, list] of this.componentFindings(p)) perFile.set(uri, list);
+    // In URI order, so every consumer (the CLI's output, the server's publishing) goes through files alike.
+    const findings = new Map(uris.map((uri) => [uri, perFile.get(uri) ?? this.syntaxFindings(uri)]));
     const w = this.work;
     const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: parts.filter((p) => !w.built.has(p.run)).length, parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
     this.work = { parsed: 0, built: new Set(), parseMs: 0, modelMs: 0, simulateMs: 0 };
@@ -164,32 +237,96 @@ export class AnalysisHost {
     const entries = new Map(uris.map((u) => [u, this.files.get(u)!]));
     const asts = new Map(uris.map((u) => [u, entries.get(u)!.parsed!.ast]));
     const lineIndex = (uri: string) => { const e = entries.get(uri); return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri); };
-    return { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats };
+    const analysis: Analysis = { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats };
+    if (perFile.size < uris.length) analysis.leftOut = new Set(uris.filter((u) => !perFile.has(u)));
+    return analysis;
+  }
+
+  /**
+   * A file's findings that depend on it alone (syntax, `file-too-large`, and what the
+   * reader added), as an analysis reports them: the open document's, at once, while the
+   * workspace is still being read.
+   */
+  syntaxFindings(uri: string): Finding[] {
+    return this.files.has(uri) ? this.finish([...this.parsed(uri).findings]) : [];
+  }
+
+  /** Each file's findings of one component run: its syntax, the component's model and simulation. */
+  private componentFindings(part: { group: readonly string[]; run: ComponentRun; sim: Simulation }): Map<string, Finding[]> {
+    const out = new Map(part.group.map((uri) => [uri, [...this.parsed(uri).findings]]));
+    for (const f of part.run.model.findings) out.get(f.uri)?.push(f);
+    for (const f of part.sim.findings) out.get(f.uri)?.push(f);
+    for (const [uri, list] of out) out.set(uri, this.finish(list));
+    return out;
+  }
+
+  /** A file's findings as reported: the severity overrides applied, names left unchecked in an incomplete workspace, sorted. */
+  private finish(list: Finding[]): Finding[] {
+    const kept = this.options.incomplete ? list.filter((f) => f.code !== 'unknown-name') : list;
+    const overrides = this.options.severity;
+    return (overrides?.size ? applySeverities(kept, overrides, this.severityCopies) : kept).sort(compareFindings);
+  }
+
+  /** How many components `prepare` has gone through of how many, once it has split the workspace (the server's progress). */
+  componentCounts(): { done: number; total: number } | undefined {
+    if (!this.partition || this.whole || !this.order || this.order.partition !== this.partition) return undefined;
+    return { done: this.order.next, total: this.partition.length };
   }
 
   /**
    * Does part of the next analysis's work until `deadline` (a `performance.now()` time):
-   * parsing, then modelling and simulating the components that need it. True while work
-   * remains. The server calls it in slices between events, so loading a large workspace
-   * does not hold its event loop; `analyze` then finds the work done.
+   * parsing every file, then modelling and simulating the components that need it, those
+   * holding a file of `first` before the others, smallest first, so that one large or slow
+   * component does not hold back the rest. True while work remains. The server calls it in
+   * slices between events (each does at least one unit: a file's parse or a component), so
+   * loading a large workspace does not hold its event loop, and
+   * publishes each component's findings as `finished` hears them; `analyze` then finds the
+   * work done.
    */
-  prepare(deadline: number, engines: ReadonlySet<Engine> = ALL_ENGINES): boolean {
-    const uris = this.uris();
-    for (const uri of uris) {
-      const entry = this.files.get(uri)!;
-      if (entry.parsed && entry.names) continue;
-      if (performance.now() > deadline) return true;
+  prepare(deadline: number, engines: ReadonlySet<Engine> = ALL_ENGINES, options: PrepareOptions = {}): boolean {
+    // Each call does at least one unit of work, so slices make progress whatever the clock says.
+    let started = false;
+    const late = () => started && performance.now() > deadline;
+    for (const uri of this.unparsed) {
+      if (late()) return true;
       this.parsed(uri);
+      started = true;
     }
-    this.ensurePartition(uris);
+    this.ensurePartition(this.uris());
     if (this.whole) return false; // one piece: nothing to slice
     const engineKey = keyOf(engines);
-    for (const group of this.partition!) {
+    const order = this.ordered(options.first, engineKey);
+    for (; order.next < order.groups.length; order.next++) {
+      const group = order.groups[order.next]!;
       if (this.ready(group, engineKey)) continue;
-      if (performance.now() > deadline) return true;
-      this.componentRun(group, engineKey, engines);
+      if (late()) return true;
+      const part = { group, ...this.componentRun(group, engineKey, engines) };
+      started = true;
+      order.seen = this.changes;
+      // A lookup across every platform: `analyze` models the workspace as one piece, and
+      // this component's findings may change then, so they are not given out yet.
+      if (part.run.model.searchedAllPlatforms) { this.whole = true; return false; }
+      options.finished?.(this.componentFindings(part));
     }
     return false;
+  }
+
+  /**
+   * The components with a file of `first` first, then the others by their text's length,
+   * kept while the split holds; `prepare` starts over when something changed meanwhile.
+   */
+  private ordered(first: ReadonlySet<string> = new Set(), engineKey: string): NonNullable<AnalysisHost['order']> {
+    const partition = this.partition!;
+    const key = [...first].sort().join('\n');
+    if (this.order?.partition !== partition || this.order.first !== key) {
+      const length = (g: readonly string[]) => g.reduce((n, u) => n + this.files.get(u)!.text.length, 0);
+      const ranked = partition.map((group) => ({ group, first: group.some((u) => first.has(u)) ? 0 : 1, length: length(group) }));
+      ranked.sort((a, b) => a.first - b.first || a.length - b.length);
+      this.order = { partition, first: key, groups: ranked.map((r) => r.group), engineKey, next: 0, seen: this.changes };
+    } else if (this.order.seen !== this.changes || this.order.engineKey !== engineKey) {
+      Object.assign(this.order, { engineKey, next: 0, seen: this.changes });
+    }
+    return this.order;
   }
 
   /** Work done since the last `analyze` (by it or by `prepare`), for its stats. */
@@ -200,11 +337,12 @@ export class AnalysisHost {
     const entry = this.files.get(uri)!;
     if (!entry.parsed) {
       const t = performance.now();
-      entry.parsed = this.parseFile(uri, entry.text, entry.extra ?? []);
+      entry.parsed = this.parseFile(uri, entry);
       this.work.parsed++;
       this.work.parseMs += performance.now() - t;
     }
     if (!entry.names) {
+      this.unparsed.delete(uri);
       entry.names = fileNames(entry.parsed.ast);
       if (entry.names.key !== entry.prior?.key && !this.splitHolds(entry.prior, entry.names)) this.partition = undefined;
       if (entry.names.namesKey !== entry.prior?.namesKey) this.namesChanged = true;
@@ -259,6 +397,7 @@ export class AnalysisHost {
       const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
       run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: this.modelOf(files), sims: new Map() };
       this.runs.set(key, run);
+      this.changes++;
       this.work.built.add(run);
       this.work.modelMs += performance.now() - t;
     }
@@ -269,19 +408,22 @@ export class AnalysisHost {
       const t = performance.now();
       sim = this.stages.simulate(run.model.model, engines);
       run.sims.set(engineKey, sim);
+      this.changes++;
       this.work.simulateMs += performance.now() - t;
     }
     return { run, sim };
   }
 
-  /** Every component's run; the runs of components that no longer exist are dropped. */
-  private runComponents(groups: readonly string[][], engineKey: string, engines: ReadonlySet<Engine>, isCancelled: () => boolean): { run: ComponentRun; sim: Simulation }[] {
+  /** Each component's run; with `prune` (every component), the runs of components that no longer exist are dropped. */
+  private runComponents(groups: readonly string[][], engineKey: string, engines: ReadonlySet<Engine>, isCancelled: () => boolean, prune: boolean) {
     const out = groups.map((group) => {
       if (isCancelled()) throw new Cancelled();
-      return this.componentRun(group, engineKey, engines);
+      return { group, ...this.componentRun(group, engineKey, engines) };
     });
-    const keep = new Set(groups.map((g) => g.join('\n')));
-    for (const key of [...this.runs.keys()]) if (!keep.has(key)) this.runs.delete(key);
+    if (prune) {
+      const keep = new Set(groups.map((g) => g.join('\n')));
+      for (const key of [...this.runs.keys()]) if (!keep.has(key)) this.runs.delete(key);
+    }
     return out;
   }
 
@@ -297,14 +439,16 @@ export class AnalysisHost {
     }
   }
 
-  private parseFile(uri: string, text: string, extra: readonly Finding[]): { ast: SourceFile; findings: Finding[] } {
-    if (text.length > this.options.maxFileSize) {
+  private parseFile(uri: string, entry: FileEntry): { ast: SourceFile; findings: Finding[] } {
+    const { text, oversized } = entry;
+    const extra = entry.extra ?? [];
+    if (oversized !== undefined || text.length > this.options.maxFileSize) {
       const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: text.length };
-      return {
-        ast,
-        findings: [finding('file-too-large', { uri, span: { start: 0, end: 0 } },
-          `file is ${text.length} characters, over the limit of ${this.options.maxFileSize} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`)],
-      };
+      const limit = this.options.maxFileSize;
+      const what = oversized === undefined
+        ? `file is ${text.length} characters, over the limit of ${limit} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`
+        : `file is ${oversized} bytes, more than three times the limit of ${limit} characters (setting iommuLens.maxFileSize); it was not read`;
+      return { ast, findings: [finding('file-too-large', { uri, span: { start: 0, end: 0 } }, what)] };
     }
     let ast: SourceFile;
     try {

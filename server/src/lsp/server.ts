@@ -4,14 +4,14 @@
  * every .iommu file of the workspace, open or not.
  */
 import {
-  CodeActionKind, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
+  CodeActionKind, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind, MessageType, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
   type SelectionRange, type TextDocumentChangeEvent, type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import type { Finding } from '../model';
 import {
-  AnalysisHost, completion, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
+  AnalysisHost, applySeverities, completion, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
   prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
   type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
@@ -24,7 +24,7 @@ import { documentUri, offsetAt, spanOf } from './params';
 import { MEMORY_REQUEST, type MemoryReport } from './protocol';
 import { Scheduler } from './scheduler';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
-import { findIommuFiles, readUri } from './workspaceFiles';
+import { belongs, inside, readUri, scanFolder, WorkspaceLimit, type DiskRead } from './workspaceFiles';
 
 
 export function startServer(connection: Connection): Connection {
@@ -58,29 +58,59 @@ export function startServer(connection: Connection): Connection {
     }
   };
 
-  const publish = (analysis: Analysis) => {
-    for (const [uri, findings] of analysis.findings) {
-      if (sameFindings(publishedFindings.get(uri), findings)) continue;
-      publishedFindings.set(uri, findings);
-      logCauses(findings);
-      const diagnostics = findings.map((f) => toDiagnostic(f, analysis));
+  /** Sends the diagnostics of each file whose findings are not those published last. */
+  const publishFiles = (findings: ReadonlyMap<string, readonly Finding[]>, lines: Pick<Analysis, 'lineIndex'>) => {
+    for (const [uri, list] of findings) {
+      if (sameFindings(publishedFindings.get(uri), list)) continue;
+      publishedFindings.set(uri, list);
+      logCauses(list);
+      const diagnostics = list.map((f) => toDiagnostic(f, lines));
       const key = JSON.stringify(diagnostics);
       if (published.get(uri) === key) continue;
       published.set(uri, key);
       void connection.sendDiagnostics({ uri, diagnostics });
     }
+  };
+  /** A whole analysis, and the workspace folders' own findings; what is in neither is cleared. */
+  const publishAnalysis = (analysis: Analysis) => {
+    publishFiles(analysis.findings, analysis);
+    const folderFindings = new Map([...limit.findings(folders)].map(([uri, list]) => [uri, applySeverities(list, settings.severity)]));
+    publishFiles(folderFindings, analysis);
     for (const uri of [...published.keys()]) {
-      if (!analysis.findings.has(uri)) {
+      if (!analysis.findings.has(uri) && !folderFindings.has(uri)) {
         published.delete(uri);
         publishedFindings.delete(uri);
         void connection.sendDiagnostics({ uri, diagnostics: [] });
       }
     }
   };
-  const scheduler = new Scheduler(host, connection, log, () => settings, publish);
+  // A component's findings come while the host holds the very texts analysed: its line tables fit.
+  const hostLines = { lineIndex: (uri: string) => host.lineIndex(uri) };
+  const scheduler = new Scheduler(host, connection, log, () => settings, { files: (f) => publishFiles(f, hostLines), analysis: publishAnalysis },
+    () => new Set(documents.keys()));
   /** `full`: every engine should see this change (open, save, disk), not only those run while typing. */
-  const setFile = (uri: string, text: string, full = true) => { if (host.setFile(uri, text)) scheduler.changed(full); };
-  const removeFile = (uri: string) => { host.removeFile(uri); scheduler.changed(true); };
+  const setFile = (uri: string, text: string, full = true) => {
+    if (!host.setFile(uri, text)) return;
+    scheduler.changed(full);
+    limit.forget(uri);
+  };
+  const removeFile = (uri: string) => { host.removeFile(uri); scheduler.changed(true); limit.forget(uri); };
+  /** What was read from disk goes into the host; a file declined by the limit stays unread. */
+  const store = (uri: string, r: DiskRead) => {
+    if (r.kind === 'text') setFile(uri, r.text);
+    else if (r.kind === 'oversized') { if (host.setOversized(uri, r.bytes)) scheduler.changed(true); limit.forget(uri); }
+    else { removeFile(uri); if (r.kind === 'over-limit') limit.leave(uri); }
+  };
+  const analysisOptions = () => ({ maxFileSize: settings.maxFileSize, severity: settings.severity, incomplete: limit.incomplete });
+  const limit = new WorkspaceLimit(() => host.size(), () => { host.setOptions(analysisOptions()); scheduler.changed(true); });
+  const fits = (bytes: number) => limit.fits(bytes);
+  /** After a scan: the notification, once while the workspace stays past the limit. */
+  const tellUnread = () => {
+    const message = limit.news();
+    if (message === undefined) return;
+    log.warn(message);
+    void connection.sendNotification('window/showMessage', { type: MessageType.Warning, message });
+  };
 
   /** The settings last applied, as JSON: the client sends them at start and again after `initialized`. */
   let appliedJson: string | undefined;
@@ -90,11 +120,16 @@ export function startServer(connection: Connection): Connection {
     if (json === appliedJson) return false;
     appliedJson = json;
     const r = readSettings(raw);
+    const limitChanged = r.settings.maxFileSize !== settings.maxFileSize;
     settings = r.settings;
     log.level = settings.logLevel;
     for (const p of r.problems) log.warn(`settings: ${p}`);
-    host.setOptions({ maxFileSize: settings.maxFileSize, severity: settings.severity });
+    host.setOptions(analysisOptions());
     scheduler.changed(true);
+    // Files held by their size only may be under the new limit: read them again.
+    if (limitChanged) {
+      for (const uri of host.uris()) if (host.isOversized(uri)) void inOrder(async () => { await readIn(uri); schedule(0); });
+    }
     return true;
   };
 
@@ -116,6 +151,15 @@ export function startServer(connection: Connection): Connection {
   const request: RequestGuard = (method, handler) => guardRequest(log, method, handler, () => scheduler.loaded());
   const notification = <A extends unknown[]>(method: string, handler: (...args: A) => unknown) => guardNotification(log, method, handler);
   const unreadable = (uri: string) => (why: string) => log.warn(`${uri} cannot be read, so it is left out: ${why}`);
+  /**
+   * Reads a workspace file from disk into the host: a file new to the workspace only while
+   * it fits the limit (else it stays unread); a file already held, whatever its size.
+   */
+  const readIn = async (uri: string) => {
+    const held = host.hasFile(uri) && !host.isOversized(uri);
+    const r = await readUri(uri, { maxChars: settings.maxFileSize, fits: held ? undefined : fits, unreadable: unreadable(uri) });
+    if (!documents.get(uri)) store(uri, r); // else opened while it was read: the editor's text wins
+  };
   /** The text of a document: the editor's while it is open, else the host's (read from disk). */
   const textOf = (uri: string): string | undefined => documents.get(uri)?.getText() ?? host.text(uri);
 
@@ -155,27 +199,34 @@ export function startServer(connection: Connection): Connection {
     };
   }));
 
-  /** Reads every .iommu file of `scan` (workspace folders) that the editor has not opened. */
+  /**
+   * Reads every file of `scan` (workspace folders) that the editor has not opened, as the
+   * walk finds them (a stream: nothing of the whole tree is held but the files read), up
+   * to the workspace limit; the rest are counted unread.
+   */
   const scanFolders = async (scan: readonly string[]) => {
+    let before = 0;
     for (const folder of scan) {
       // One unreadable folder (a bad uri, no permission) does not keep the others out.
       try {
-        const uris = await findIommuFiles(folder);
-        log.info(`${folder}: ${uris.length} .iommu files`);
-        for (const uri of uris) {
-          if (documents.get(uri)) continue;
-          // In the disk queue and checked again after the read: an open, close or
+        const found = await scanFolder(folder, {
+          // In the disk queue and checked again when its turn comes: an open, close or
           // watched-file event that came meanwhile knows better than this scan.
-          await inOrder(async () => {
+          file: (uri) => inOrder(async () => {
             if (documents.get(uri) || host.hasFile(uri)) return;
-            const text = await readUri(uri, unreadable(uri));
-            if (text !== undefined && !documents.get(uri) && !host.hasFile(uri)) setFile(uri, text);
-          });
-        }
+            const r = await readUri(uri, { maxChars: settings.maxFileSize, fits, unreadable: unreadable(uri) });
+            if (!documents.get(uri) && !host.hasFile(uri) && r.kind !== 'none') store(uri, r);
+          }),
+          problem: (message) => log.warn(message),
+          progress: (n) => scheduler.reading(`${before + n} files`),
+        });
+        before += found;
+        log.info(`${folder}: ${found} .iommu files`);
       } catch (e) {
         log.error(`cannot read the workspace folder ${folder}: ${(e as Error).message}`);
       }
     }
+    tellUnread();
   };
 
   connection.onInitialized(notification('initialized', () => {
@@ -196,10 +247,9 @@ export function startServer(connection: Connection): Connection {
     const removed = uris(event?.removed);
     const added = uris(event?.added).filter((u) => !folders.includes(u));
     folders = [...folders.filter((f) => !removed.includes(f)), ...added];
-    const inside = (uri: string, folder: string) => uri.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
-    for (const uri of host.uris()) {
-      if (!documents.get(uri) && removed.some((r) => inside(uri, r)) && !folders.some((f) => inside(uri, f))) removeFile(uri);
-    }
+    const gone = (uri: string) => removed.some((r) => inside(uri, r)) && !folders.some((f) => inside(uri, f));
+    for (const uri of host.uris()) if (!documents.get(uri) && gone(uri)) removeFile(uri);
+    limit.forgetWhere(gone);
     log.info(`workspace folders: ${folders.join(', ') || '(none)'}`);
     if (added.length) scheduler.hold(scanFolders(added));
     else schedule(0);
@@ -360,8 +410,26 @@ export function startServer(connection: Connection): Connection {
     }));
   }));
 
-  documents.onDidOpen(notification('textDocument/didOpen', (e: TextDocumentChangeEvent<TextDocument>) => { setFile(e.document.uri, e.document.getText()); schedule(0); }));
-  documents.onDidChangeContent(notification('textDocument/didChange', (e: TextDocumentChangeEvent<TextDocument>) => { setFile(e.document.uri, e.document.getText(), false); schedule(); }));
+  /**
+   * While the workspace is read, nothing is analysed, but an open document's syntax
+   * findings depend on no other file: they are published at once. Nothing is sent for a
+   * document without any (its first diagnostics then come with the analysis).
+   */
+  const syntaxAtOnce = (uri: string) => {
+    if (!scheduler.loaded()) return;
+    const findings = host.syntaxFindings(uri);
+    if (findings.length || publishedFindings.has(uri)) publishFiles(new Map([[uri, findings]]), hostLines);
+  };
+  documents.onDidOpen(notification('textDocument/didOpen', (e: TextDocumentChangeEvent<TextDocument>) => {
+    setFile(e.document.uri, e.document.getText());
+    syntaxAtOnce(e.document.uri);
+    schedule(0);
+  }));
+  documents.onDidChangeContent(notification('textDocument/didChange', (e: TextDocumentChangeEvent<TextDocument>) => {
+    setFile(e.document.uri, e.document.getText(), false);
+    syntaxAtOnce(e.document.uri);
+    schedule();
+  }));
   // Saving runs the checks left out while typing (`checksWhileTyping`).
   documents.onDidSave(notification('textDocument/didSave', () => {
     if (settings.checksWhileTyping.size === ENGINES.length) return;
@@ -376,13 +444,11 @@ export function startServer(connection: Connection): Connection {
   const inOrder = (work: () => Promise<void>) => { diskQueue = diskQueue.then(work, work); return diskQueue; };
 
   documents.onDidClose(notification('textDocument/didClose', (e: TextDocumentChangeEvent<TextDocument>) => inOrder(async () => {
-    // Closed: what counts again is the file on disk (gone for an unsaved buffer), unless
-    // the editor opened it again while it was read.
+    // Closed: what counts again is the file on disk (gone for an unsaved buffer, or a file
+    // outside the workspace), unless the editor opened it again while it was read.
     const uri = e.document.uri;
-    const text = await readUri(uri);
-    if (documents.get(uri)) return;
-    if (text === undefined) removeFile(uri);
-    else setFile(uri, text);
+    if (belongs(uri, folders)) await readIn(uri);
+    else if (!documents.get(uri)) removeFile(uri);
     schedule(0);
   })));
 
@@ -391,14 +457,9 @@ export function startServer(connection: Connection): Connection {
     for (const change of changes) {
       const uri = change?.uri;
       if (typeof uri !== 'string' || documents.get(uri)) continue; // the editor's text wins while open
-      if (change.type === FileChangeType.Deleted) {
-        removeFile(uri);
-      } else {
-        const text = await readUri(uri, unreadable(uri));
-        if (documents.get(uri)) continue; // opened while it was read
-        if (text === undefined) removeFile(uri);
-        else setFile(uri, text);
-      }
+      // The watcher's pattern is every *.iommu; the workspace is what the scan's rule takes.
+      if (change.type === FileChangeType.Deleted || !belongs(uri, folders)) removeFile(uri);
+      else await readIn(uri);
     }
     schedule(0);
   })));

@@ -17,6 +17,7 @@ export const CODES = {
   'invalid-utf8': { severity: 'error', summary: 'Bytes that are not UTF-8 (read as U+FFFD); reported by the CLI, which reads files as bytes.' },
   'unterminated-comment': { severity: 'error', summary: "A '/*' comment is never closed." },
   'file-too-large': { severity: 'error', summary: 'The file is larger than the configured limit and was not analysed.' },
+  'workspace-too-large': { severity: 'warning', summary: 'The language server read the workspace up to its limit and left the rest unread; unknown-name is not reported.' },
   'internal-error': { severity: 'error', summary: 'A check failed inside IOMMU Lens (a bug); the other checks still ran.' },
   // ----- numbers and ranges (model/numbers.ts) -----
   'invalid-number': { severity: 'error', summary: 'A number with a bad digit, misplaced `_` or unknown unit.' },
