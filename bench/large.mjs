@@ -8,39 +8,17 @@
 // --ref measures a commit instead of the working tree: it is exported (git archive) to a
 // temp folder, linked to this checkout's node_modules and built there, so uncommitted work
 // in this checkout does not leak into the figures (and an old commit can be the "before").
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { bundleProbe, engineTable, flag, measureThroughput, REPO, throughputTable } from './throughput.mjs';
+import { treeAt } from './tree.mjs';
 import { describeEdit, measureTyping, typingTable } from './typing.mjs';
 import { fileSizes, generateWorkspace, parseSize, writeWorkspace } from './workspace.mjs';
 
 const RESULTS = join(REPO, 'bench', 'RESULTS.md');
 const sh = (cmd, args, cwd = REPO) => execFileSync(cmd, args, { cwd, encoding: 'utf8' }).trim();
-
-/** Exports `ref` into a temp tree with node_modules linking to ours (its own workspace packages) and builds it. */
-function treeAt(ref, tmp) {
-  const tree = join(tmp, 'tree');
-  mkdirSync(tree);
-  const tar = spawnSync('git', ['archive', '--format=tar', ref], { cwd: REPO, maxBuffer: 1 << 30 });
-  if (tar.status !== 0) throw new Error(`git archive ${ref}: ${tar.stderr}`);
-  const x = spawnSync('tar', ['-x', '-C', tree], { input: tar.stdout });
-  if (x.status !== 0) throw new Error(`tar: ${x.stderr}`);
-  const nm = join(tree, 'node_modules');
-  mkdirSync(nm);
-  for (const e of readdirSync(join(REPO, 'node_modules'))) {
-    if (e === '@iommu-lens') {
-      mkdirSync(join(nm, e));
-      for (const p of ['grammar', 'server', 'client']) symlinkSync(join(tree, p), join(nm, e, p));
-    } else {
-      symlinkSync(join(REPO, 'node_modules', e), join(nm, e));
-    }
-  }
-  const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: tree, encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`build of ${ref} failed: ${b.stderr}`);
-  return tree;
-}
 
 function machine() {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';

@@ -21,7 +21,8 @@ const VERSION = '0.1.0';
 const USAGE = `usage: iommu-lens <command> [options]
 
 commands:
-  check PATH...     check .iommu files (directories are searched recursively)
+  check PATH...     check .iommu files (directories are searched, except node_modules
+                    and hidden ones; links, FIFOs and devices are skipped with a note)
       --format text|json   output format (default text)
       --max-file-size N    skip files over N characters (default ${DEFAULT_OPTIONS.maxFileSize})
       --severity CODE=LEVEL
@@ -65,8 +66,8 @@ options:
   -h, --help        show this help
   -V, --version     show the version
 
-exit status: 0 no errors, 1 errors found, 2 usage error, unreadable path or a file
-not written`;
+exit status: 0 no errors, 1 errors found, 2 usage error, unreadable path (or directory)
+or a file not written`;
 
 export interface Io {
   out: (s: string) => void;

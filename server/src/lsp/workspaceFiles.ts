@@ -12,11 +12,12 @@ import { inWorkspace, readRegularFile, walk } from '../workspace/files';
 /**
  * How much of a workspace the server holds. It keeps every file's text, parse, model and
  * simulation live, which measured about 65 bytes per byte of text (200k lines, 7.7 MB:
- * under 500 MiB) and about 8 KB per file beyond its text (30,000 empty files: 300 MB). So
- * 16 MiB of text is about 1 GiB, and 50,000 files about 400 MiB on their own: within the
- * server's heap, and past any workspace of descriptions we have seen (the 200k-line fleet
- * has 7.7 MB in 2,782 files). Past it, the rest is counted, not read: a folder that size
- * is rather a home directory opened by accident than a set of descriptions.
+ * under 500 MiB) and about 11 KB per file beyond its text (50,000 small files: 550 MiB of
+ * heap, bench/startup.mjs). So 16 MiB of text is about 1 GiB, and 50,000 files about half
+ * that on their own: within the server's heap (about 4 GiB), and far past any workspace of
+ * descriptions we have seen (the 200k-line fleet has 7.7 MB in 2,782 files). Past it, the
+ * rest is counted, not read: a folder that size is rather a home directory opened by
+ * accident than a set of descriptions.
  */
 export const WORKSPACE_LIMIT = { files: 50_000, chars: 16 * 2 ** 20 };
 
