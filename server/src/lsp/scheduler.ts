@@ -125,20 +125,33 @@ export class Scheduler {
   /** The last analysis if no file changed since (no run is started). */
   settled(): Analysis | undefined { return this.stale || this.failed ? undefined : this.last; }
 
+  /**
+   * For a request while a run is due or under way. When every component is done (most
+   * edits: only the edited one was not), this is the run: it is adopted and published, and
+   * the run due has nothing left to do. Else a partial analysis, kept while the host does
+   * not change; the components it completed are published now rather than at the end.
+   */
   private partialAnalysis(): Analysis | undefined {
     if (this.partial?.version === this.host.version()) return this.partial.analysis;
+    const engines = this.engines();
+    const started = performance.now();
+    let analysis: Analysis;
     try {
-      const analysis = this.host.analyze(() => false, this.engines(), this.open());
-      this.partial = { version: this.host.version(), analysis };
-      // The components it completed are final: publish them now rather than at the end of the run.
-      const left = analysis.leftOut;
-      this.publish.files(left ? new Map([...analysis.findings].filter(([uri]) => !left.has(uri))) : analysis.findings);
-      return analysis;
+      analysis = this.host.analyze(() => false, engines, this.open());
     } catch (e) {
       // The run under way meets the same failure and reports it with its status.
       this.log.debug(() => `a partial analysis for a request failed: ${(e as Error).message}`);
       return this.last;
     }
+    const left = analysis.leftOut;
+    if (!left) {
+      this.generation++; // the run under way is done
+      this.adopt(analysis, engines, started);
+      return analysis;
+    }
+    this.partial = { version: this.host.version(), analysis };
+    this.publish.files(new Map([...analysis.findings].filter(([uri]) => !left.has(uri))));
+    return analysis;
   }
 
   private async runInBackground(): Promise<void> {
@@ -183,32 +196,39 @@ export class Scheduler {
 
   private runNow(mine: number): void {
     const engines = this.engines();
-    const full = engines.size === ENGINES.length;
     const started = performance.now();
+    let a: Analysis;
     try {
-      this.stale = false;
-      this.failed = false;
-      const a = this.host.analyze(() => mine !== this.generation, engines);
-      if (full) this.wantFull = false;
-      this.last = a;
-      this.partial = undefined;
-      this.lastMs = performance.now() - started;
-      this.log.debug(() => {
-        const s = a.stats;
-        return `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: `
-          + `parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, `
-          + `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`;
-      });
-      this.publish.analysis(a);
-      this.count(a);
-      this.status('ready');
+      a = this.host.analyze(() => mine !== this.generation, engines);
     } catch (e) {
       if (e instanceof Cancelled) { this.stale = true; this.log.debug(() => 'analysis cancelled by a newer edit'); return; }
       // A failure is not retried by every request: the next change runs it again.
+      this.stale = false;
       this.failed = true;
       this.log.error(`analysis failed: ${(e as Error).stack ?? e}`);
       this.status('failed', (e as Error).message);
+      return;
     }
+    this.adopt(a, engines, started);
+  }
+
+  /** A complete analysis of the current text: it answers requests, is published and counted. */
+  private adopt(a: Analysis, engines: ReadonlySet<Engine>, started: number): void {
+    this.stale = false;
+    this.failed = false;
+    if (engines.size === ENGINES.length) this.wantFull = false;
+    this.last = a;
+    this.partial = undefined;
+    this.lastMs = performance.now() - started;
+    this.log.debug(() => {
+      const s = a.stats;
+      return `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: `
+        + `parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, `
+        + `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`;
+    });
+    this.publish.analysis(a);
+    this.count(a);
+    this.status('ready');
   }
 
   private count(a: Analysis): void {
