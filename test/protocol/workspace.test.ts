@@ -57,9 +57,11 @@ describe('the files of the workspace', () => {
       assert.ok(client.logs.some((l) => /link\.iommu is left out: not a regular file \(a symbolic link/.test(l.message)));
       // The watcher reports every *.iommu; a file under node_modules stays out as the scan left it.
       const published = client.published;
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: ws.uri('node_modules/pkg/x.iommu'), type: FileChangeType.Changed }] });
+      const watched = (rel: string, type: FileChangeType) =>
+        client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: ws.uri(rel), type }] });
+      await watched('node_modules/pkg/x.iommu', FileChangeType.Changed);
       writeFileSync(join(ws.dir, 'out', 'more.iommu'), 'platform more {\n');
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: ws.uri('out/more.iommu'), type: FileChangeType.Created }] });
+      await watched('out/more.iommu', FileChangeType.Created);
       await client.until(() => client.codes(ws.uri('out/more.iommu')).includes('unclosed-block'), 'a file created in out/');
       assert.ok(client.published > published);
       assert.equal(client.latest.has(ws.uri('node_modules/pkg/x.iommu')), false);
@@ -104,7 +106,8 @@ describe('past the workspace limit (16 MiB of text or 50,000 files)', () => {
       const folder = pathToFileURL(ws.dir).href;
       await client.until(() => client.codes(folder).includes('workspace-too-large'), 'the finding on the folder');
       const [d] = client.latest.get(folder)!;
-      assert.match(String(d!.message), /^1 \.iommu files in this folder were not read\. IOMMU Lens read 4 files \(16\.0 MiB of text\) of this workspace and left 1 more unread: it holds at most 50000 files or 16\.0 MiB of text\. /);
+      assert.match(String(d!.message), new RegExp('^1 \\.iommu files in this folder were not read\\. IOMMU Lens read 4 files \\(16\\.0 MiB of text\\) '
+        + 'of this workspace and left 1 more unread: it holds at most 50000 files or 16\\.0 MiB of text\\. '));
       await client.until(() => shown.length > 0, 'the notification');
       assert.equal(shown.length, 1);
       assert.equal(shown[0]!.type, MessageType.Warning);
@@ -132,7 +135,8 @@ describe('past the workspace limit (16 MiB of text or 50,000 files)', () => {
     try {
       await client.initialize(ws.dir, { initializationOptions: { maxFileSize: 1024 } });
       await client.until(() => client.codes(ws.uri('big.iommu')).includes('file-too-large'), 'file-too-large');
-      assert.match(String(client.latest.get(ws.uri('big.iommu'))![0]!.message), new RegExp(`^file is ${text.length} bytes, more than three times the limit of 1024 characters`));
+      const message = String(client.latest.get(ws.uri('big.iommu'))![0]!.message);
+      assert.match(message, new RegExp(`^file is ${text.length} bytes, more than three times the limit of 1024 characters`));
       await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { maxFileSize: 10_000 } } });
       await client.until(() => client.latest.get(ws.uri('big.iommu'))?.length === 0, 'read and analysed under the new limit');
     } finally {

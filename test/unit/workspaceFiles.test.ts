@@ -48,7 +48,9 @@ test('both walks find the same files in the same order, by the one rule', async 
   assert.deepEqual(async, expected);
   // The watcher's events join by the same rule.
   for (const line of expected.filter((l) => l.startsWith('file '))) assert.ok(inWorkspace(dir, join(dir, line.slice(5))), line);
-  for (const rel of ['node_modules/p/x.iommu', '.git/x.iommu', 'm/.hidden/x.iommu', 'notes.txt', '../a.iommu']) assert.ok(!inWorkspace(dir, join(dir, rel)), rel);
+  for (const rel of ['node_modules/p/x.iommu', '.git/x.iommu', 'm/.hidden/x.iommu', 'notes.txt', '../a.iommu']) {
+    assert.ok(!inWorkspace(dir, join(dir, rel)), rel);
+  }
   assert.ok(!inWorkspace(dir, '/elsewhere/a.iommu'));
 });
 

@@ -104,7 +104,7 @@ export function refuseNullParams(connection: ProtocolConnection): ProtocolConnec
 function consoleTo(logger: Logger): void {
   const to = (write: (message: string) => void) => (...args: unknown[]) => write(format(...args));
   console.log = console.info = to((m) => logger.info(m));
-  console.debug = console.trace = to((m) => logger.log(m));
+  console.debug = console.trace = console.dir = to((m) => logger.log(m));
   console.warn = to((m) => logger.warn(m));
   console.error = to((m) => logger.error(m));
 }

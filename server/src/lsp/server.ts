@@ -4,15 +4,17 @@
  * every .iommu file of the workspace, open or not.
  */
 import {
-  CodeActionKind, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind, MessageType, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location,
-  type SelectionRange, type TextDocumentChangeEvent, type WorkspaceFoldersChangeEvent,
+  CodeActionKind, DidChangeWatchedFilesNotification, DocumentHighlightKind, ErrorCodes, FileChangeType, MarkupKind, MessageType, ResponseError,
+  TextDocuments, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult, type Location, type SelectionRange,
+  type TextDocumentChangeEvent, type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import type { Finding } from '../model';
 import {
-  AnalysisHost, applySeverities, completion, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols, encodeSemanticTokens, foldingRanges, hover, inlayHints,
-  prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, workspaceSymbols,
+  AnalysisHost, applySeverities, completion, definition, formatDocument, formatRange, LineIndex, type FormatEdit, documentHighlights, documentSymbols,
+  encodeSemanticTokens, foldingRanges, hover, inlayHints, prepareRename, references, rename, selectionRanges, semanticTokens, SEMANTIC_TOKEN_MODIFIERS,
+  SEMANTIC_TOKEN_TYPES, workspaceSymbols,
   type Analysis, type SelectionRange as IdeSelectionRange,
 } from '../ide';
 import { registerAddressMap } from './addressMap';

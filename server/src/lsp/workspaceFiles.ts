@@ -118,6 +118,8 @@ const mib = (chars: number) => `${(chars / 2 ** 20).toFixed(1)} MiB`;
 export class WorkspaceLimit {
   private readonly unread = new Set<string>();
   private told = false;
+  /** Unread files per folder, for the folders of `key` (counted again only when the unread files or the folders change). */
+  private counts: { key: string; byFolder: Map<string, number> } | undefined;
 
   /** `held`: what the host holds; `changed`: the workspace went past the limit or back. */
   constructor(private readonly held: () => { files: number; chars: number }, private readonly changed: () => void) {}
@@ -134,12 +136,15 @@ export class WorkspaceLimit {
   leave(uri: string): void {
     if (this.unread.has(uri)) return;
     this.unread.add(uri);
+    this.counts = undefined;
     if (this.unread.size === 1) this.changed();
   }
 
   /** `uri` is read, gone, or out of the workspace. */
   forget(uri: string): void {
-    if (!this.unread.delete(uri) || this.unread.size) return;
+    if (!this.unread.delete(uri)) return;
+    this.counts = undefined;
+    if (this.unread.size) return;
     this.told = false;
     this.changed();
   }
@@ -160,13 +165,17 @@ export class WorkspaceLimit {
   findings(folders: readonly string[]): Map<string, Finding[]> {
     const out = new Map<string, Finding[]>();
     if (this.unread.size === 0) return out;
-    const count = new Map<string, number>();
-    for (const uri of this.unread) {
-      const folder = folders.find((f) => inside(uri, f));
-      if (folder !== undefined) count.set(folder, (count.get(folder) ?? 0) + 1);
+    const key = folders.join('\n');
+    if (this.counts?.key !== key) {
+      const byFolder = new Map<string, number>();
+      for (const uri of this.unread) {
+        const folder = folders.find((f) => inside(uri, f));
+        if (folder !== undefined) byFolder.set(folder, (byFolder.get(folder) ?? 0) + 1);
+      }
+      this.counts = { key, byFolder };
     }
     const text = message(this.unread.size, this.held());
-    for (const [folder, n] of count) {
+    for (const [folder, n] of this.counts.byFolder) {
       out.set(folder, [finding('workspace-too-large', { uri: folder, span: { start: 0, end: 0 } }, `${n} .iommu files in this folder were not read. ${text}`)]);
     }
     return out;
