@@ -66,6 +66,10 @@ describe('iommu-lens check: I/O', () => {
     const alone = cli(['check', 'pipe.iommu'], dir);
     assert.equal(alone.status, 2);
     assert.match(alone.stderr, /skipped 'pipe\.iommu': not a regular file \(a FIFO\)\niommu-lens: no files to check\n$/);
+    // format reads the same way, and says so the same way.
+    const formatted = cli(['format', '--check', 'pipe.iommu', 'a.iommu'], dir);
+    assert.equal(formatted.signal, null, 'it must not hang');
+    assert.equal(formatted.stderr, "iommu-lens: skipped 'pipe.iommu': not a regular file (a FIFO)\n");
   });
 
   test('in a directory, FIFOs and links named *.iommu are skipped with a note; dependency and hidden directories are not searched', () => {

@@ -8,6 +8,7 @@ import { relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Span } from '@iommu-lens/grammar';
 import { finding, type Finding } from '../model';
+import { errnoReason } from './errors';
 import { readRegularFileSync, walkSync } from '../workspace/files';
 
 export interface InputFile {
@@ -34,7 +35,7 @@ export class InputError extends Error {}
  * reads its folders by). Paths print relative to the working directory. `note` hears what
  * is skipped (a FIFO, a link): the rest is still checked.
  */
-export function collectInputs(paths: readonly string[], cwd = process.cwd(), note: (message: string) => void = () => undefined): InputFile[] {
+export function collectInputs(paths: readonly string[], cwd: string, note: (message: string) => void): InputFile[] {
   const found = new Map<string, InputFile>();
   const read = (f: string) => {
     if (found.has(f)) return;
@@ -42,7 +43,7 @@ export function collectInputs(paths: readonly string[], cwd = process.cwd(), not
     try {
       r = readRegularFileSync(f);
     } catch (e) {
-      throw new InputError(`cannot read '${display(f, cwd)}': ${reason(e)}`);
+      throw new InputError(`cannot read '${display(f, cwd)}': ${errnoReason(e)}`);
     }
     if (r.kind === 'not-regular') { note(`skipped '${display(f, cwd)}': ${r.why}`); return; }
     const decoded = decodeUtf8(r.bytes);
@@ -54,12 +55,12 @@ export function collectInputs(paths: readonly string[], cwd = process.cwd(), not
     try {
       st = statSync(abs);
     } catch (e) {
-      throw new InputError(`cannot read '${p}': ${reason(e)}`);
+      throw new InputError(`cannot read '${p}': ${errnoReason(e)}`);
     }
     if (!st.isDirectory()) { read(abs); continue; }
     let any = false;
     for (const f of walkSync(abs)) {
-      if (f.kind === 'unreadable') throw new InputError(`cannot read directory '${display(f.path, cwd)}': ${reason(f.error)}`);
+      if (f.kind === 'unreadable') throw new InputError(`cannot read directory '${display(f.path, cwd)}': ${errnoReason(f.error)}`);
       if (f.kind === 'skipped') note(`skipped '${display(f.path, cwd)}': ${f.why}`);
       else { any = true; read(f.path); }
     }
@@ -73,16 +74,6 @@ function display(abs: string, cwd: string): string {
   const rel = relative(cwd, abs);
   const shown = rel && !rel.startsWith('..') ? rel : abs;
   return shown.split(sep).join('/');
-}
-
-function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'ENOTDIR') return 'not a directory';
-  if (code === 'ELOOP') return 'too many levels of symbolic links';
-  return (e as Error).message;
 }
 
 export interface Decoded { text: string; invalid: InvalidBytes[] }

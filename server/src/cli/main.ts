@@ -159,7 +159,7 @@ function format(args: readonly string[], io: Io): number {
   const { values, positionals } = options(args, { check: { type: 'boolean' }, write: { type: 'boolean' } });
   if (values.check && values.write) throw new UsageError('format takes --check or --write, not both');
   if (positionals.length === 0) throw new UsageError('format needs at least one PATH');
-  const inputs = collectInputs(positionals, io.cwd);
+  const inputs = collectInputs(positionals, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
   if (!values.check && !values.write && inputs.length > 1) throw new UsageError('format prints one file; use --check or --write for several');
   let status = 0;
   let failures = 0;
