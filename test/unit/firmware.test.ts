@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { hover } from '../../server/src/ide/hover';
 import type { Finding } from '../../server/src/model';
-import { DRIVER_FLOOR, FIRMWARE_BUDGET, runFirmware } from '../../server/src/sim/exitBootServices';
+import { DRIVER_FLOOR, FIRMWARE_BUDGET, runFirmware, TRACE_LIMIT } from '../../server/src/sim/exitBootServices';
 import { analyze, applyEdits, slice, uri } from '../helpers';
 
 const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-000-ovmf-exit-boot-services');
@@ -55,6 +55,23 @@ const NET = `  driver VirtioNetDxe for vnet1 {
 const MERGED = `  iommu-protocol {
     on exit-boot-services tpl callback unmap-all deferred
   }`;
+
+/**
+ * A host with n virtio-blk functions, an SEV-SNP guest with all of them, and a firmware
+ * whose driver i (VirtioBlkDxe{i}) has the body `driver(i)`, with the IOMMU protocol's
+ * handlers `iommu` (first in the firmware with `iommuFirst`, so its source order runs them first).
+ */
+function drivers(n: number, driver: (i: number) => string, iommu: string, iommuFirst = false) {
+  const devs = Array.from({ length: n }, (_, i) => `  device blk${i} { bdf 0000:${(0x10 + (i >> 5)).toString(16)}:${(i & 31).toString(16).padStart(2, '0')}.0; iommu amdvi0; group ${100 + i} }`);
+  const host = `platform fleet-host {\n  arch x86_64\n  iommu amdvi0 amd-vi { address-width 48 }\n${devs.join('\n')}\n}`;
+  const guest = `guest many on fleet-host {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp\n${devs.map((_, i) => `  assign blk${i}`).join('\n')}\n}`;
+  const blocks = devs.map((_, i) => `  driver VirtioBlkDxe${i} for blk${i} {\n${driver(i)}\n  }`);
+  const protocol = `  iommu-protocol {\n${iommu}\n  }`;
+  const fw = `firmware blk-fw for many {\n${(iommuFirst ? [protocol, ...blocks] : [...blocks, protocol]).join('\n')}\n}`;
+  const a = analyze({ 'host.iommu': host, 'guest.iommu': guest, 'fw.iommu': fw });
+  const found = a.all.filter((f) => f.uri === uri('fw.iommu'));
+  return { a, found, run: a.sim.firmwares.get(a.model.firmwares.get('blk-fw')!)! };
+}
 
 describe('the seed-000 examples', () => {
   const files = (name: string) => ({
@@ -139,7 +156,7 @@ describe('fw-teardown-before-stop', () => {
     assert.equal(fw[0]!.related[0]!.message, 'vnet1 stops DMA here');
   });
 
-  test('at TPL_CALLBACK it may run among the drivers: a warning naming one order, listed in full on hover', () => {
+  test('at TPL_CALLBACK it may run among the drivers: a warning naming one order, listed on hover', () => {
     const body = `${NET}
   driver NvmExpressDxe for nvme1 {
     map io-queues common-buffer size 16K from allocate-buffer pending
@@ -150,10 +167,12 @@ describe('fw-teardown-before-stop', () => {
     assert.deepEqual(codes, ['warning fw-teardown-before-stop@unmap-all', 'warning fw-teardown-before-stop@unmap-all']);
     const net = fw.find((f) => f.message.includes('vnet1'))!;
     assert.match(net.message, /in some orders .*, e\.g\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler, then VirtioNetDxe's TPL_CALLBACK ExitBootServices handler/);
-    // The trace is a whole order: all three handlers, the IOMMU one before VirtioNetDxe's.
-    const labels = net.trace!.map((t) => t.message);
-    assert.equal(labels.length, 3);
-    assert.ok(labels.findIndex((l) => l.includes('IOMMU')) < labels.findIndex((l) => l.includes('VirtioNetDxe')), labels.join(' | '));
+    // The trace is the order of what matters to VirtioNetDxe, the IOMMU's handler first; NvmExpressDxe's is one line.
+    assert.deepEqual(net.trace!.map((t) => t.message), [
+      "1. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler",
+      "2. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler",
+      "and 1 other notify function of firmware ovmf, in between: it does not change what happens to vnet1 or VirtioNetDxe's mappings",
+    ]);
     const h = hover(a, uri('fw.iommu'), text.indexOf('unmap-all') + 2)!.markdown;
     assert.match(h, /`fw-teardown-before-stop`: one order in which it happens/);
     assert.match(h, /1\. .* \(line \d+\)/);
@@ -302,16 +321,30 @@ describe('exploration: exact reductions, and tens of drivers', () => {
   /** Findings as code/severity/span, the message's example order left out. */
   const shape = (fs: Finding[]) => fs.map((f) => `${f.severity} ${f.code} ${f.span.start}`).sort();
 
-  test('projection, independence and symmetry agree with the unreduced search on 300 random firmwares', () => {
-    // mulberry32: a small PRNG whose low bits are usable (a plain LCG's are not).
-    let seed = 7;
+  /** mulberry32: a small PRNG whose low bits are usable (a plain LCG's are not). */
+  function random(seed: number) {
     const rnd = (n: number) => {
       seed = (seed + 0x6d2b79f5) | 0;
       let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return ((t ^ (t >>> 14)) >>> 0) % n;
     };
-    const pick = <T>(xs: readonly T[]) => xs[rnd(xs.length)]!;
+    return { rnd, pick: <T>(xs: readonly T[]) => xs[rnd(xs.length)]! };
+  }
+
+  /** Runs the firmware of `lines` reduced and unreduced: the findings must agree. */
+  function agree(lines: string[]) {
+    const a = analyze(workspace(lines.join('\n'), 'cvm'));
+    const fw = a.model.firmwares.get('ovmf')!;
+    const reduced: Finding[] = [];
+    const full: Finding[] = [];
+    const runs = { reduced: runFirmware(fw, reduced), full: runFirmware(fw, full, { reduce: false }) };
+    assert.deepEqual(shape(reduced), shape(full), lines.join('\n'));
+    return { reduced, runs };
+  }
+
+  test('projection, independence and symmetry agree with the unreduced search on 300 random firmwares', () => {
+    const { rnd, pick } = random(7);
     const devices = ['vnet0', 'vnet1', 'nvme0'];
     const seen = new Set<string>();
     for (let run = 0; run < 300; run++) {
@@ -336,33 +369,51 @@ describe('exploration: exact reductions, and tens of drivers', () => {
       lines.push('  }');
       // Every event somebody waits on exists, so `signal` always resolves.
       for (const e of events) lines.push(`  driver W${e} for usb0 { on event ${e} tpl callback }`);
-      const a = analyze(workspace(lines.join('\n'), 'cvm'));
-      const fw = a.model.firmwares.get('ovmf')!;
-      const reduced: Finding[] = [];
-      const full: Finding[] = [];
-      runFirmware(fw, reduced);
-      runFirmware(fw, full, { reduce: false });
-      assert.deepEqual(shape(reduced), shape(full), lines.join('\n'));
-      for (const f of reduced) seen.add(`${f.severity} ${f.code}`);
+      for (const f of agree(lines).reduced) seen.add(`${f.severity} ${f.code}`);
     }
     // The random firmwares reach every verdict of the search, both ways.
     for (const k of ['error fw-teardown-before-stop', 'warning fw-teardown-before-stop', 'error fw-double-unmap', 'warning fw-double-unmap',
       'error fw-dma-after-handler', 'error fw-mapping-left']) assert.ok(seen.has(k), `${k} never came up: ${[...seen].join(', ')}`);
   });
 
-  /** A host with n virtio-blk functions, a guest with all of them, and a firmware driving each. */
+  test('signallers of one kind, events private to a driver and IOMMU unmaps by name agree with the unreduced search on 200 random firmwares', () => {
+    // Drivers that signal one shared event the same way (one of a kind stands for all),
+    // defer their stop to an event of their own (private: no other projection waits on it),
+    // and an IOMMU handler unmapping several drivers' mappings by name (each sees one action).
+    const { rnd, pick } = random(11);
+    const devices = ['vnet0', 'vnet1', 'nvme0', 'nvme1'];
+    const tpl = () => pick(['callback', 'callback', 'notify']);
+    let states = 0;
+    let statesFull = 0;
+    for (let run = 0; run < 200; run++) {
+      const lines: string[] = [];
+      const n = 2 + rnd(3);
+      for (let d = 0; d < n; d++) {
+        lines.push(`  driver D${d} for ${devices[d]} {`, `    map m${d} common-buffer size 4K from allocate-buffer ${pick(['pending', 'pending', ''])}`);
+        const acts = [pick(['stop-dma', 'signal q', `signal own${d}`]), pick(['stop-dma', 'signal q', 'signal q'])];
+        lines.push(`    on exit-boot-services tpl ${tpl()} { ${acts.join('; ')} }`);
+        lines.push(`    on event own${d} tpl ${tpl()} { ${pick(['stop-dma', 'stop-dma', 'stop-dma; signal q', `unmap m${d}`])} }`);
+        lines.push('  }');
+      }
+      lines.push('  iommu-protocol {', `    on event q tpl ${tpl()} ${pick(['unmap-all', 'unmap-all deferred', 'call Stall'])}`);
+      for (let h = rnd(3); h > 0; h--) {
+        lines.push(`    on exit-boot-services tpl ${tpl()} ${pick(['unmap-all deferred', 'signal q', `{ unmap m0; unmap m1 }`, 'unmap-all'])}`);
+      }
+      lines.push('  }');
+      const { runs } = agree(lines);
+      states += runs.reduced.states;
+      statesFull += runs.full.states;
+    }
+    // The reductions are what keeps the search small.
+    assert.ok(states * 4 < statesFull, `${states} states reduced, ${statesFull} unreduced`);
+  });
+
   function fleet(n: number, same: boolean, iommu: string) {
-    const devs = Array.from({ length: n }, (_, i) => `  device blk${i} { bdf 0000:${(0x10 + i).toString(16)}:00.0; iommu amdvi0; group ${100 + i} }`);
-    const host = `platform fleet-host {\n  arch x86_64\n  iommu amdvi0 amd-vi { address-width 48 }\n${devs.join('\n')}\n}`;
-    const guest = `guest many on fleet-host {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp\n${devs.map((_, i) => `  assign blk${i}`).join('\n')}\n}`;
-    const drivers = devs.map((_, i) => {
+    return drivers(n, (i) => {
       // Different drivers differ in their number of rings, so no two share a projection.
       const maps = Array.from({ length: same ? 2 : 1 + i }, (_, k) => `    map q${k} common-buffer size 16K from allocate-buffer pending`);
-      return `  driver VirtioBlkDxe${i} for blk${i} {\n${maps.join('\n')}\n    on exit-boot-services tpl ${same || i % 2 ? 'callback' : 'notify'} stop-dma\n  }`;
-    });
-    const fw = `firmware blk-fw for many {\n${drivers.join('\n')}\n  iommu-protocol {\n${iommu}\n  }\n}`;
-    const a = analyze({ 'host.iommu': host, 'guest.iommu': guest, 'fw.iommu': fw });
-    return { a, run: a.sim.firmwares.get(a.model.firmwares.get('blk-fw')!)! };
+      return `${maps.join('\n')}\n    on exit-boot-services tpl ${same || i % 2 ? 'callback' : 'notify'} stop-dma`;
+    }, iommu);
   }
 
   test('forty identical drivers are explored once (symmetry) and each gets its verdict', () => {
@@ -433,5 +484,129 @@ describe('exploration: exact reductions, and tens of drivers', () => {
     const after = check(workspace(`${many}\n${net}`)).codes;
     assert.ok(alone.includes('error fw-dma-after-handler@on exit-boot-services tpl callback'), alone.join(', '));
     for (const c of alone) assert.ok(after.includes(c), `${c} after the pathological driver: ${after.join(', ')}`);
+  });
+});
+
+describe('cost linear in the drivers, findings of bounded size (issue 22)', () => {
+  const codes = (found: Finding[]) => found.map((f) => `${f.severity} ${f.code}`);
+  const count = (found: Finding[], code: string) => found.filter((f) => f.code === code).length;
+  /** The longest trace, message and related list among the firmware's findings. */
+  const longest = (found: Finding[]) => ({
+    trace: Math.max(0, ...found.map((f) => f.trace?.length ?? 0)),
+    message: Math.max(0, ...found.map((f) => f.message.length)),
+    related: Math.max(0, ...found.map((f) => f.related.length)),
+  });
+  // The issue's shape: rings mapped CommonBuffer and BusMasterRead, a handler that stops and unmaps both.
+  const issue = (i: number) => [
+    `    map c${i} common-buffer size 4K from allocate-buffer pending`,
+    `    map r${i} bus-master-read size 4K from allocate-pool pending`,
+    `    on exit-boot-services tpl callback { stop-dma; unmap c${i}; unmap r${i} }`,
+  ].join('\n');
+  const unmapAll = '    on exit-boot-services tpl callback unmap-all';
+
+  test("the issue's shape: a trace is the driver's projection and one line for the others, not every function of the firmware", () => {
+    const { found, run } = drivers(40, issue, unmapAll);
+    assert.equal(count(found, 'fw-teardown-before-stop'), 40);
+    assert.equal(count(found, 'fw-double-unmap'), 80);
+    const traced = found.filter((f) => f.trace);
+    assert.ok(traced.length >= 120);
+    for (const f of traced) {
+      // The IOMMU's unmap-all and the driver's handler, then the other 39 drivers' handlers in one line.
+      assert.equal(f.trace!.length, 3, f.trace!.map((t) => t.message).join('\n'));
+      assert.match(f.trace!.at(-1)!.message, /^and 39 other notify functions of firmware blk-fw, in between: none changes what happens to blk\d+ or VirtioBlkDxe\d+'s mappings$/);
+    }
+    // Projecting costs each driver its own functions, not the firmware's: twice the drivers, twice the work.
+    const twice = drivers(80, issue, unmapAll).run;
+    assert.ok(run.visited > 0 && twice.visited <= 2.2 * run.visited, `${run.visited} then ${twice.visited} slots looked at`);
+  });
+
+  test('drivers that all signal the event of the IOMMU teardown: one signaller stands for the rest, every verdict exact, one search', () => {
+    // The TPL_NOTIFY teardown runs as soon as the first driver signals, before its own stop-dma: in every order.
+    const body = () => '    map q common-buffer size 4K from allocate-buffer pending\n    on exit-boot-services tpl callback { signal quiesce; stop-dma }';
+    const iommu = '    on event quiesce tpl notify unmap-all';
+    const ten = drivers(10, body, iommu);
+    const forty = drivers(40, body, iommu);
+    assert.deepEqual(codes(forty.found), Array(40).fill('error fw-teardown-before-stop'));
+    assert.equal(forty.run.states, ten.run.states);
+  });
+
+  test('drivers that signal the shared event and one of their own: their own events are nothing to the others', () => {
+    // Each driver queues `quiesce` (the teardown) before its own event (its stop): every order faults.
+    const body = (i: number) => [
+      '    map q common-buffer size 4K from allocate-buffer pending',
+      `    on exit-boot-services tpl callback { signal quiesce; signal own${i} }`,
+      `    on event own${i} tpl callback stop-dma`,
+    ].join('\n');
+    const iommu = '    on event quiesce tpl callback unmap-all';
+    const ten = drivers(10, body, iommu);
+    const forty = drivers(40, body, iommu);
+    assert.deepEqual(new Set(codes(forty.found)), new Set(['error fw-teardown-before-stop', 'error fw-dma-after-handler']));
+    assert.equal(forty.found.length, 80);
+    assert.equal(forty.run.states, ten.run.states);
+  });
+
+  test("an IOMMU handler unmapping every driver's mapping by name: each driver sees one of its actions, one search for all", () => {
+    const body = (i: number) => `    map c${i} common-buffer size 4K from allocate-buffer pending\n    on exit-boot-services tpl callback stop-dma`;
+    const iommu = (n: number) => `    on exit-boot-services tpl callback {\n${Array.from({ length: n }, (_, i) => `      unmap c${i}`).join('\n')}\n    }`;
+    const ten = drivers(10, body, iommu(10));
+    const forty = drivers(40, body, iommu(40));
+    assert.deepEqual(codes(forty.found), Array(40).fill('warning fw-teardown-before-stop'));
+    assert.ok(forty.found.every((f, i) => f.message.startsWith(`the IOMMU protocol's TPL_CALLBACK ExitBootServices handler unmaps c${i} while blk${i}`)));
+    assert.equal(forty.run.states, ten.run.states);
+  });
+
+  test('hundreds of IOMMU unmap-alls: past the budget a driver is checked in one order, and what it reports stays short', () => {
+    // 300 unmap-alls are in every driver's projection. The first driver's search spends the
+    // budget; the others are each checked in the source order, in which the IOMMU runs first.
+    const iommu = Array(300).fill(unmapAll).join('\n');
+    const { found, run } = drivers(10, (i) => `    map q${i} common-buffer size 4K from allocate-buffer pending\n    on exit-boot-services tpl callback stop-dma`, iommu, true);
+    const most = longest(found);
+    assert.ok(most.trace <= TRACE_LIMIT + 2 && most.message < 1_000, JSON.stringify(most));
+    assert.equal(run.oneOrder, 9);
+    assert.equal(count(found, 'fw-orders-truncated'), 1);
+    // Each driver still faults, at the unmap-all that runs first in that order.
+    const faults = found.filter((f) => f.code === 'fw-teardown-before-stop');
+    assert.equal(faults.length, 10);
+    assert.ok(faults.every((f) => f.span.start === faults[0]!.span.start));
+  });
+
+  test('a handler of hundreds of unmaps and stops: each fault lists a few of the stops', () => {
+    const n = 200;
+    const body = () => [
+      ...Array.from({ length: n }, (_, k) => `    map m${k} common-buffer size 4K from allocate-buffer pending`),
+      `    on exit-boot-services tpl callback { ${Array.from({ length: n }, (_, k) => `unmap m${k}`).join('; ')}; ${Array(n).fill('stop-dma').join('; ')} }`,
+    ].join('\n');
+    const { found } = drivers(1, body, '');
+    assert.equal(count(found, 'fw-teardown-before-stop'), n);
+    assert.equal(longest(found).related, 4);
+    assert.equal(found[0]!.related[2]!.message, `blk0 stops DMA here (and at ${n - 3} more places)`);
+  });
+
+  test('hundreds of handlers unmapping one mapping: each trace shows where its double unmap happens, in a bounded window', () => {
+    const n = 100;
+    const body = () => `    map q common-buffer size 4K from allocate-buffer pending\n${'    on exit-boot-services tpl callback unmap q\n'.repeat(n)}    on exit-boot-services tpl callback stop-dma`;
+    const { found } = drivers(1, body, '');
+    const doubles = found.filter((f) => f.code === 'fw-double-unmap');
+    assert.equal(doubles.length, n - 1);
+    for (const f of doubles) {
+      assert.ok(f.trace!.length <= TRACE_LIMIT + 2, `${f.trace!.length} trace lines`);
+      // The handler the finding is on is listed.
+      const handler = f.span.start - 'on exit-boot-services tpl callback '.length;
+      assert.ok(f.trace!.some((t) => t.span.start === handler && /^\d+\. /.test(t.message)), f.trace!.map((t) => t.message).join('\n'));
+    }
+    assert.ok(doubles.some((f) => f.trace!.some((t) => /^\.\.\. \d+ more$/.test(t.message))));
+  });
+
+  test('a driver with thousands of mappings: a search state costs its mappings too', () => {
+    const maps = 2000;
+    const body = () => [
+      ...Array.from({ length: maps }, (_, k) => `    map m${k} common-buffer size 4K from allocate-buffer pending`),
+      ...Array.from({ length: 10 }, (_, k) => `    on exit-boot-services tpl callback unmap m${k}`),
+      '    on exit-boot-services tpl callback stop-dma',
+    ].join('\n');
+    const { found, run } = drivers(1, body, '');
+    assert.ok(run.states <= FIRMWARE_BUDGET / (maps + 11) + 1, `${run.states} states`);
+    assert.equal(count(found, 'fw-orders-truncated'), 1);
+    assert.equal(count(found, 'fw-teardown-before-stop'), 10);
   });
 });

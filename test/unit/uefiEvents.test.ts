@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { completeOrder, explore, type Semantics, type Slot } from '../../server/src/sim/uefiEvents';
+import { explore, replay, sourceOrder, type Semantics, type Slot } from '../../server/src/sim/uefiEvents';
 
 /** Records every action as `slot.action`; at the end emits the whole trace, so each order is one key. */
 const tracing: Semantics<string[]> = {
@@ -107,7 +107,24 @@ test('a search over its bound says so and reports one order', () => {
   assert.deepEqual([...x.verdicts.values()][0], { every: false, order: [0, 1, 2, 3, 4, 5, 6, 7] });
 });
 
-test('a projected order extends to the whole firmware, keeping the projection where it can', () => {
-  const slots = [ebs('callback'), ebs('callback'), ebs('notify'), ebs('callback', ['late']), on('late', 'callback')];
-  assert.deepEqual(completeOrder(slots, new Map([['late', [4]]]), [3, 1]), [2, 3, 1, 0, 4]);
+test('problems found on one path share one witness array, not a copy each', () => {
+  // A handler with three actions, each a problem, and another handler: every problem is
+  // first found on the order 0, 1, and a run emitting thousands of them copies it once.
+  const emitting: Semantics<string[]> = { ...tracing, act: (s, slot, action, emit) => { s.push(`${slot}.${action}`); emit(`${slot}.${action}`); } };
+  const x = explore([ebs('callback', [undefined, undefined, undefined]), ebs('callback')], new Map(), emitting);
+  assert.deepEqual([...x.verdicts.keys()].sort(), ['0,1', '0.0', '0.1', '0.2', '1,0', '1.0']);
+  const orders = new Set([...x.verdicts].filter(([k]) => k.includes('.')).map(([, v]) => v.order));
+  assert.equal(orders.size, 1);
+  assert.deepEqual([...orders][0], [0, 1]);
+});
+
+test('the source order records every step; replaying a subset reads back its steps in that order', () => {
+  // 3 signals `now` (TPL_NOTIFY, slot 4) from TPL_CALLBACK: 4 runs between 3's two actions.
+  const slots = [ebs('callback'), ebs('callback'), ebs('notify'), ebs('callback', ['now', undefined]), on('now', 'notify')];
+  const steps = sourceOrder(slots, new Map([['now', [4]]]));
+  // 2 first (TPL_NOTIFY), then 0, 1, 3 in source order; each slot: its actions, then its return.
+  assert.deepEqual(steps, [[2, 3], [4, 5], [0, 1], [6, 9, 10], [7, 8]]);
+  const x = replay(steps, [{ index: 3, kept: [0, 1] }, { index: 4, kept: [0] }], { ...tracing, end: (s, emit) => emit(s.join(' ')) });
+  assert.deepEqual([...x.verdicts.entries()], [['0.0 1.0 1$ 0.1 0$', { every: false, order: [0, 1] }]]);
+  assert.ok(x.truncated);
 });

@@ -3,7 +3,7 @@
  * driver or mapping what happens to it there (RULES §7).
  */
 import { formatSize, hex, type Firmware, type FwDriver, type FwMapping, type Sym } from '../model';
-import { EFI_OPERATION, operationMeaning, slotLabel, type EbsSlot, type FirmwareRun } from '../sim';
+import { EFI_OPERATION, operationMeaning, slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../sim';
 import type { Analysis } from './analysis';
 
 const STATE: Record<FwMapping['state'], string> = {
@@ -59,7 +59,7 @@ function mappingHover(fw: Firmware, m: FwMapping, run: FirmwareRun | undefined):
   out.push('', `State: ${STATE[m.state]}.`);
   if (m.source) out.push('', `Buffer from ${m.source === 'allocate-buffer' ? 'AllocateBuffer()' : m.source === 'allocate-pool' ? 'AllocatePool()' : 'AllocatePages()'}.`);
   if (run && m.state !== 'completed') {
-    const by = run.unmappers.get(m) ?? [];
+    const by = unmappedBy(run, m);
     out.push('', by.length ? `At ExitBootServices, unmapped by ${by.map(slotLabel).join(' or ')}, whichever runs first.` : 'Nothing unmaps it at ExitBootServices.');
     if (run.left.has(m)) out.push('', `Still mapped after ExitBootServices${fw.guest?.confidential ? ': shared (decrypted) with the host' : ''}.`);
   }

@@ -31,8 +31,11 @@ export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
       fw.events.set(h.eventName.text, ctx.sym('event', uri, h.eventName, h.span, fw.sym.name));
     }
   }
+  // The IOMMU protocol names mappings of any driver: the first driver's that has the name.
+  const anyDriver = new Map<string, FwMapping>();
+  for (const drv of fw.drivers) for (const [name, m] of drv.maps) if (!anyDriver.has(name)) anyDriver.set(name, m);
   for (const { stmt, driver } of heads) {
-    const h = handler(ctx, uri, fw, stmt, driver);
+    const h = handler(ctx, uri, fw, stmt, driver, anyDriver);
     if (h) fw.handlers.push(h);
   }
 }
@@ -71,7 +74,9 @@ function declareMapping(ctx: Scope, uri: string, driver: FwDriver, s: A.MapStmt,
  * Resolves a handler's actions: `unmap X` / `free X` name a mapping of the driver (of any
  * driver, for the IOMMU protocol), `signal E` an event of the firmware.
  */
-function handler(ctx: Scope, uri: string, fw: Firmware, h: A.HandlerStmt, driver: FwDriver | undefined): FwHandler | undefined {
+function handler(
+  ctx: Scope, uri: string, fw: Firmware, h: A.HandlerStmt, driver: FwDriver | undefined, anyDriver: ReadonlyMap<string, FwMapping>,
+): FwHandler | undefined {
   if (h.event?.text === 'event' && h.eventName) {
     const e = fw.events.get(h.eventName.text);
     if (e) ctx.refer(uri, h.eventName.span, e);
@@ -95,7 +100,7 @@ function handler(ctx: Scope, uri: string, fw: Firmware, h: A.HandlerStmt, driver
           ctx.unknown(uri, name, `no handler waits on event '${name.text}' in firmware ${fw.sym.name}; add 'on event ${name.text} tpl callback { ... }'`, () => fw.events.keys());
         }
       } else if (act.verb === 'unmap' || act.verb === 'free') {
-        act.mapping = mappingRef(ctx, uri, fw, a.target, driver);
+        act.mapping = mappingRef(ctx, uri, fw, a.target, driver, anyDriver);
         if (!act.mapping) continue;
       }
     }
@@ -107,19 +112,21 @@ function handler(ctx: Scope, uri: string, fw: Firmware, h: A.HandlerStmt, driver
   return { stmt: h, driver, event: { ebs: true }, tpl, actions };
 }
 
-function mappingRef(ctx: Scope, uri: string, fw: Firmware, target: A.Ref, driver: FwDriver | undefined): FwMapping | undefined {
+function mappingRef(
+  ctx: Scope, uri: string, fw: Firmware, target: A.Ref, driver: FwDriver | undefined, anyDriver: ReadonlyMap<string, FwMapping>,
+): FwMapping | undefined {
   const name = target.name;
   if (target.qualifier) {
     ctx.report('unknown-name', uri, target.span, `a mapping is named on its own ('${name.text}')`);
     return undefined;
   }
-  const drivers = driver ? [driver] : fw.drivers;
-  const hit = drivers.map((dr) => dr.maps.get(name.text)).find((m): m is FwMapping => !!m);
+  const maps = driver ? driver.maps : anyDriver;
+  const hit = maps.get(name.text);
   if (hit) {
     ctx.refer(uri, name.span, hit.sym);
     return hit;
   }
   const owner = driver ? `driver ${driver.sym.name}` : `firmware ${fw.sym.name}`;
-  ctx.unknown(uri, name, `no mapping '${name.text}' in ${owner}`, () => drivers.flatMap((dr) => [...dr.maps.keys()]));
+  ctx.unknown(uri, name, `no mapping '${name.text}' in ${owner}`, () => maps.keys());
   return undefined;
 }

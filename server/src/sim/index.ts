@@ -13,7 +13,7 @@ export type { TdiSnapshot } from './tdis';
 export { describeVtomSplit } from './sev';
 export { someOf } from './explain';
 export { formatRegister } from './pciConfig';
-export { slotLabel, type FirmwareRun, type EbsSlot } from './exitBootServices';
+export { slotLabel, unmappedBy, type FirmwareRun, type EbsSlot } from './exitBootServices';
 export { EFI_OPERATION, operationMeaning } from './pciIo';
 export { describeMap, type DomainMap, type MapTerm } from './xenMaps';
 export type { P2mChange, XenRun } from './xen';

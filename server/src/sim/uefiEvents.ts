@@ -19,7 +19,9 @@
  * - a function marked independent (it touches no state any other touches, and signals
  *   nothing) commutes with all of them, so it is run first instead of being branched on.
  * The caller does the bigger reduction: it projects the firmware onto the functions that
- * can touch one driver's state (see exitBootServices.ts).
+ * can touch one driver's state (see exitBootServices.ts). When even that is too big for its
+ * budget, `sourceOrder` records one order of the whole firmware once and `replay` reads
+ * each driver's functions back from it.
  */
 
 export type Tpl = 'notify' | 'callback';
@@ -47,39 +49,82 @@ export interface Semantics<S> {
 }
 
 type Next =
-  | { kind: 'choose'; options: number[] }
+  | { kind: 'choose'; batch: Batch }
   | { kind: 'act'; slot: number; action: number }
   | { kind: 'return'; slot: number }
   | { kind: 'end' };
 
-/** The event queues and the stack of running notify functions. */
+/**
+ * Notify functions queued together (unordered among themselves). Taking the first is O(1),
+ * so running one order of a batch of thousands costs its length, not its square.
+ */
+class Batch {
+  constructor(private items: number[], private head = 0) {}
+  get size(): number { return this.items.length - this.head; }
+  get first(): number { return this.items[this.head]!; }
+  list(): number[] { return this.items.slice(this.head); }
+  take(slot: number): void {
+    if (this.items[this.head] === slot) this.head++;
+    else this.items.splice(this.items.indexOf(slot, this.head), 1);
+  }
+  clone(): Batch { return new Batch(this.list()); }
+}
+
+/** A FIFO of batches per TPL, with the same O(1) front. */
+class Queue {
+  constructor(private batches: Batch[] = [], private head = 0) {}
+  get front(): Batch | undefined { return this.batches[this.head]; }
+  push(b: Batch): void { this.batches.push(b); }
+  shift(): void { this.head++; }
+  clone(): Queue { return new Queue(this.batches.slice(this.head).map((b) => b.clone())); }
+  key(): string { return this.batches.slice(this.head).map((b) => b.list().join(',')).join('|'); }
+}
+
+/**
+ * The event queues and the stack of running notify functions. Within each batch the
+ * functions marked independent come first (in source order, then the others), so the
+ * search finds one, when there is one, at the front.
+ */
 class Dispatcher {
   private stack: { slot: number; action: number }[] = [];
-  private queues: Record<Tpl, number[][]> = { notify: [], callback: [] };
-  private done: boolean[];
-  private queued: boolean[];
+  private queues: Record<Tpl, Queue> = { notify: new Queue(), callback: new Queue() };
+  private done: boolean[] = [];
+  /**
+   * Events signalled so far. The first signal queues all of an event's functions at once, so
+   * afterwards each of them is queued, running or done, and a later signal queues nothing.
+   */
+  private signalled = new Set<string>();
 
-  constructor(private readonly slots: readonly Slot[], private readonly events: ReadonlyMap<string, number[]>, init = true) {
-    this.done = slots.map(() => false);
-    this.queued = slots.map((s) => init && s.ebs);
+  constructor(
+    private readonly slots: readonly Slot[], private readonly events: ReadonlyMap<string, number[]>,
+    private readonly independent: readonly boolean[], init = true,
+  ) {
     if (!init) return;
+    this.done = slots.map(() => false);
+    for (const tpl of TPLS) this.enqueue(slots.flatMap((s, i) => (s.ebs && s.tpl === tpl ? [i] : [])));
+  }
+
+  /** Queues one batch per TPL of `fresh`, behind what is already queued there. */
+  private enqueue(fresh: number[]): void {
     for (const tpl of TPLS) {
-      const batch = slots.flatMap((s, i) => (s.ebs && s.tpl === tpl ? [i] : []));
-      if (batch.length) this.queues[tpl].push(batch);
+      const batch = fresh.filter((i) => this.slots[i]!.tpl === tpl);
+      const first = batch.filter((i) => this.independent[i]);
+      if (batch.length) this.queues[tpl].push(new Batch(first.length ? [...first, ...batch.filter((i) => !this.independent[i])] : batch));
     }
   }
 
   clone(): Dispatcher {
-    const c = new Dispatcher(this.slots, this.events, false);
+    const c = new Dispatcher(this.slots, this.events, this.independent, false);
     c.stack = this.stack.map((f) => ({ ...f }));
-    c.queues = { notify: this.queues.notify.map((b) => [...b]), callback: this.queues.callback.map((b) => [...b]) };
+    c.queues = { notify: this.queues.notify.clone(), callback: this.queues.callback.clone() };
     c.done = [...this.done];
-    c.queued = [...this.queued];
+    c.signalled = new Set(this.signalled);
     return c;
   }
 
+  /** The state, for memoising (what was signalled shows in the queues, the stack and `done`). */
   key(): string {
-    const q = TPLS.map((t) => this.queues[t].map((b) => b.join(',')).join('|')).join('/');
+    const q = TPLS.map((t) => this.queues[t].key()).join('/');
     return `${this.stack.map((f) => `${f.slot}.${f.action}`).join(' ')}#${q}#${this.done.map((d) => (d ? 1 : 0)).join('')}`;
   }
 
@@ -88,8 +133,8 @@ class Dispatcher {
     const level = top ? LEVEL[this.slots[top.slot]!.tpl] : 0;
     for (const tpl of TPLS) {
       if (LEVEL[tpl] <= level) break;
-      const batch = this.queues[tpl][0];
-      if (batch) return { kind: 'choose', options: batch };
+      const batch = this.queues[tpl].front;
+      if (batch) return { kind: 'choose', batch };
     }
     if (!top) return { kind: 'end' };
     if (top.action < this.slots[top.slot]!.signals.length) return { kind: 'act', slot: top.slot, action: top.action };
@@ -99,10 +144,9 @@ class Dispatcher {
   /** Takes `slot` out of the front batch of its queue and runs it. */
   start(slot: number): void {
     const q = this.queues[this.slots[slot]!.tpl];
-    const batch = q[0]!;
-    batch.splice(batch.indexOf(slot), 1);
-    if (!batch.length) q.shift();
-    this.queued[slot] = false;
+    const batch = q.front!;
+    batch.take(slot);
+    if (!batch.size) q.shift();
     this.stack.push({ slot, action: 0 });
   }
 
@@ -111,14 +155,9 @@ class Dispatcher {
     const top = this.stack.at(-1)!;
     const event = this.slots[top.slot]!.signals[top.action];
     top.action++;
-    if (event === undefined) return;
-    const running = new Set(this.stack.map((f) => f.slot));
-    const fresh = (this.events.get(event) ?? []).filter((i) => !this.queued[i] && !this.done[i] && !running.has(i));
-    for (const tpl of TPLS) {
-      const batch = fresh.filter((i) => this.slots[i]!.tpl === tpl);
-      if (batch.length) this.queues[tpl].push(batch);
-    }
-    for (const i of fresh) this.queued[i] = true;
+    if (event === undefined || this.signalled.has(event)) return;
+    this.signalled.add(event);
+    this.enqueue(this.events.get(event) ?? []);
   }
 
   pop(): void { this.done[this.stack.pop()!.slot] = true; }
@@ -153,7 +192,8 @@ export function explore<S>(
   const memo = new Map<string, Result>();
   let states = 0;
 
-  const run = (d: Dispatcher, s: S, pick: ((options: number[]) => number) | undefined): Result => {
+  /** Runs to the next choice point and explores it (or, with `oneOrder`, takes the first function each time). */
+  const run = (d: Dispatcher, s: S, oneOrder: boolean): Result => {
     const emitted = new Set<string>();
     const path: number[] = [];
     const emit = (k: string) => { emitted.add(k); };
@@ -162,18 +202,18 @@ export function explore<S>(
       if (n.kind === 'act') { sem.act(s, n.slot, n.action, emit); d.advance(); continue; }
       if (n.kind === 'return') { d.pop(); sem.returned(s, n.slot, emit); continue; }
       if (n.kind === 'end') { sem.end(s, emit); return prefixed(emitted, path, { all: new Set(), some: new Map(), path: [] }); }
-      const free = n.options.find((i) => independent[i]);
-      if (pick || free !== undefined || n.options.length === 1) {
-        const slot = pick && free === undefined ? pick(n.options) : free ?? n.options[0]!;
-        d.start(slot);
-        path.push(slot);
+      // Independent functions come first in their batch: running one first loses no order.
+      const first = n.batch.first;
+      if (oneOrder || independent[first] || n.batch.size === 1) {
+        d.start(first);
+        path.push(first);
         continue;
       }
       const key = `${d.key()}@${sem.key(s)}`;
       let r = memo.get(key);
       if (!r) {
         if (++states > maxStates || path.length > 1_000) throw new Truncated();
-        r = branch(d, s, n.options);
+        r = branch(d, s, n.batch.list());
         memo.set(key, r);
       }
       return prefixed(emitted, path, r);
@@ -184,7 +224,7 @@ export function explore<S>(
     const results = choices.map((slot) => {
       const c = d.clone();
       c.start(slot);
-      return prefixed(new Set(), [slot], run(c, sem.clone(s), undefined));
+      return prefixed(new Set(), [slot], run(c, sem.clone(s), false));
     });
     const first = results[0]!;
     const all = new Set([...first.all].filter((k) => results.every((r) => r.all.has(k))));
@@ -196,11 +236,11 @@ export function explore<S>(
   let result: Result;
   let truncated = false;
   try {
-    result = run(new Dispatcher(slots, events), sem.init(), undefined);
+    result = run(new Dispatcher(slots, events, independent), sem.init(), false);
   } catch (e) {
     if (!(e instanceof Truncated)) throw e;
     truncated = true;
-    const one = run(new Dispatcher(slots, events), sem.init(), (o) => o[0]!);
+    const one = run(new Dispatcher(slots, events, independent), sem.init(), true);
     result = { all: new Set(), some: one.some, path: one.path };
   }
   const verdicts = new Map<string, Verdict>();
@@ -208,34 +248,72 @@ export function explore<S>(
   return { verdicts, states, truncated };
 }
 
-/** Problems emitted before a choice point happen on every path through it. */
+/**
+ * Problems emitted before a choice point happen on every path through it. Problems found on
+ * the same path share one witness array: a run that emits many problems (a handler with
+ * thousands of unmaps) would otherwise copy its whole path once per problem.
+ */
 function prefixed(emitted: Set<string>, path: number[], r: Result): Result {
   if (!emitted.size && !path.length) return r;
+  const extended = new Map<number[], number[]>();
+  const extend = (p: number[]) => {
+    if (!path.length) return p;
+    let e = extended.get(p);
+    if (!e) extended.set(p, e = [...path, ...p]);
+    return e;
+  };
+  const full = extend(r.path);
   const some = new Map<string, number[]>();
-  for (const k of emitted) some.set(k, [...path, ...r.path]);
-  for (const [k, p] of r.some) if (!some.has(k)) some.set(k, [...path, ...p]);
-  return { all: new Set([...emitted, ...r.all]), some, path: [...path, ...r.path] };
+  for (const k of emitted) some.set(k, full);
+  for (const [k, p] of r.some) if (!some.has(k)) some.set(k, extend(p));
+  return { all: emitted.size ? new Set([...emitted, ...r.all]) : r.all, some, path: full };
 }
 
 /**
- * One complete order of all `slots`, following `wanted` (a subsequence, e.g. a witness
- * found on a projection) wherever the queues allow, and taking the others in source order.
+ * One order of `slots`, always taking the first queued function (source order): for each
+ * slot, the positions in that order of its actions and then of its return (empty if it never
+ * runs). `replay` reads a subset of the slots back from it.
  */
-export function completeOrder(slots: readonly Slot[], events: ReadonlyMap<string, number[]>, wanted: readonly number[]): number[] {
-  const d = new Dispatcher(slots, events);
-  const order: number[] = [];
-  let w = 0;
-  const wantedSet = new Set(wanted);
+export function sourceOrder(slots: readonly Slot[], events: ReadonlyMap<string, number[]>): number[][] {
+  const d = new Dispatcher(slots, events, []);
+  const steps: number[][] = slots.map(() => []);
+  let at = 0;
   for (;;) {
     const n = d.next();
-    if (n.kind === 'end') return order;
-    if (n.kind === 'act') { d.advance(); continue; }
-    if (n.kind === 'return') { d.pop(); continue; }
-    const next = wanted[w];
-    const slot = next !== undefined && n.options.includes(next) ? next
-      : n.options.find((i) => !wantedSet.has(i)) ?? n.options[0]!;
-    if (slot === next) w++;
-    d.start(slot);
-    order.push(slot);
+    if (n.kind === 'end') return steps;
+    if (n.kind === 'choose') { d.start(n.batch.first); continue; }
+    steps[n.slot]!.push(at++);
+    if (n.kind === 'act') d.advance();
+    else d.pop();
   }
+}
+
+/** A slot as `replay` reads it: its index where the steps were recorded, and which of its actions `sem` sees (in order). */
+export interface Part { index: number; kept: readonly number[] }
+
+/**
+ * The problems of `sem` in the one order `steps` recorded (from `sourceOrder`), reading only
+ * the slots `local` (`sem` numbers them, and the actions each keeps, from 0). Exact for that
+ * order only when nothing left out acts on `sem`'s state: nothing is claimed for every order.
+ */
+export function replay<S>(steps: readonly number[][], local: readonly Part[], sem: Semantics<S>): Exploration {
+  const run: { at: number; slot: number; action: number }[] = [];
+  local.forEach(({ index, kept }, slot) => {
+    const at = steps[index]!;
+    if (!at.length) return;
+    kept.forEach((k, action) => run.push({ at: at[k]!, slot, action }));
+    run.push({ at: at.at(-1)!, slot, action: -1 });
+  });
+  run.sort((a, b) => a.at - b.at);
+  const s = sem.init();
+  const emitted = new Set<string>();
+  const emit = (k: string) => { emitted.add(k); };
+  for (const step of run) {
+    if (step.action >= 0) sem.act(s, step.slot, step.action, emit);
+    else sem.returned(s, step.slot, emit);
+  }
+  sem.end(s, emit);
+  // Slots in the order they start (their first step, kept or not).
+  const order = local.flatMap((p, slot) => (steps[p.index]!.length ? [slot] : [])).sort((a, b) => steps[local[a]!.index]![0]! - steps[local[b]!.index]![0]!);
+  return { verdicts: new Map([...emitted].map((k) => [k, { every: false, order }])), states: 0, truncated: true };
 }
