@@ -132,14 +132,15 @@ function fit(make, chars) {
 
 /** `iommu-lens check FILE` with one CLI: wall and CPU seconds, peak MiB, findings; or killed at the timeout. */
 function check(cli, file, timeout) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', 'timeout', '-s', 'KILL', String(timeout), process.execPath, cli, 'check', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  // SIGTERM, so that `timeout` reaps the run and its peak memory is counted (KILL 5 s later if need be).
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', 'timeout', '-k', '5', String(timeout), process.execPath, cli, 'check', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   const [wall, user, sys, kb] = m ? m.slice(1).map(Number) : [NaN, NaN, NaN, NaN];
-  const killed = r.status !== 0 && r.status !== 1;
-  return { wall, cpu: user + sys, mib: kb / 1024, killed, summary: killed ? '' : r.stdout.trimEnd().split('\n').pop().replace(/^1 file checked: /, '') };
+  const failed = r.status !== 0 && r.status !== 1 ? (/heap out of memory/.test(r.stderr) ? 'out of memory' : 'killed') : undefined;
+  return { wall, cpu: user + sys, mib: kb / 1024, failed, summary: failed ? '' : r.stdout.trimEnd().split('\n').pop().replace(/^1 file checked: /, '') };
 }
 
-const cell = (r) => (r.killed ? `killed after ${r.wall.toFixed(0)} s (${r.mib.toFixed(0)} MiB)` : `${r.wall.toFixed(1)} s, ${r.cpu.toFixed(1)} s CPU, ${r.mib.toFixed(0)} MiB`);
+const cell = (r) => (r.failed ? `${r.failed} after ${r.wall.toFixed(0)} s (${r.mib.toFixed(0)} MiB)` : `${r.wall.toFixed(1)} s, ${r.cpu.toFixed(1)} s CPU, ${r.mib.toFixed(0)} MiB`);
 const parseChars = (x) => Math.round(Number.parseFloat(x) * ({ k: 1024, m: 1024 * 1024 }[x.at(-1).toLowerCase()] ?? 1));
 
 function sizes() {
