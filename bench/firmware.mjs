@@ -82,40 +82,49 @@ function tables() {
 /** A workspace of one file: n devices on one host, a guest with all of them, and a firmware. */
 function firmwareFile(n, driver, iommu) {
   const bdf = (i) => `0000:${(1 + (i >> 8)).toString(16).padStart(2, '0')}:${((i >> 3) & 31).toString(16).padStart(2, '0')}.${i & 7}`;
-  const each = (f) => Array.from({ length: n }, (_, i) => f(i)).join('');
-  return `platform host {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n${each((i) => `  device d${i} { bdf ${bdf(i)}; iommu vtd0; group ${i + 1} }\n`)}}\n`
-    + `guest g on host {\n  machine q35 memory 4G\n  container type1\n${each((i) => `  assign d${i}\n`)}}\n`
-    + `firmware fw for g {\n${each((i) => `  driver D${i} for d${i} {\n${driver(i)}  }\n`)}  iommu-protocol {\n${iommu}  }\n}\n`;
+  return `platform host {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n`
+    + `${lines(n, (i) => `  device d${i} { bdf ${bdf(i)}; iommu vtd0; group ${i + 1} }\n`)}}\n`
+    + `guest g on host {\n  machine q35 memory 4G\n  container type1\n${lines(n, (i) => `  assign d${i}\n`)}}\n`
+    + `firmware fw for g {\n${lines(n, (i) => `  driver D${i} for d${i} {\n${driver(i)}  }\n`)}  iommu-protocol {\n${iommu}  }\n}\n`;
 }
 
 const lines = (n, f) => Array.from({ length: n }, (_, i) => f(i)).join('');
-const ring = '    map c common-buffer size 4K from allocate-buffer pending\n';
-const stops = `${ring}    on exit-boot-services tpl callback stop-dma\n`;
+const ring = (name = 'c') => `    map ${name} common-buffer size 4K from allocate-buffer pending\n`;
+const on = (trigger, tpl, body) => `    on ${trigger} tpl ${tpl} ${body}\n`;
+const stops = ring() + on('exit-boot-services', 'callback', 'stop-dma');
+const teardown = on('event q', 'callback', 'unmap-all');
+const block = (body) => `{\n${body}    }`;
 
 /** The other shapes that blew up under 2 MiB: name, what it is, and the file for n (drivers, handlers or actions). */
 const OTHERS = [
   ['shared signal', 'every driver signals the event of the IOMMU teardown',
-    (n) => firmwareFile(n, () => `${ring}    on exit-boot-services tpl callback { stop-dma; signal q }\n`, '    on event q tpl callback unmap-all\n')],
+    (n) => firmwareFile(n, () => ring() + on('exit-boot-services', 'callback', '{ stop-dma; signal q }'), teardown)],
   ['shared and own', 'every driver signals the teardown event and its own, which stops it',
-    (n) => firmwareFile(n, (i) => `${ring}    on exit-boot-services tpl callback { signal q; signal e${i} }\n    on event e${i} tpl callback stop-dma\n`, '    on event q tpl callback unmap-all\n')],
+    (n) => firmwareFile(n, (i) => ring() + on('exit-boot-services', 'callback', `{ signal q; signal e${i} }`)
+      + on(`event e${i}`, 'callback', 'stop-dma'), teardown)],
   ['deferred stops', 'every driver defers its stop to an event of its own (as in the tables); IOMMU unmap-all and deferred unmap-all',
-    (n) => firmwareFile(n, (i) => `${ring}    on exit-boot-services tpl ${i % 2 ? 'callback' : 'notify'} signal q${i}\n    on event q${i} tpl callback stop-dma\n`,
-      '    on exit-boot-services tpl callback unmap-all\n    on exit-boot-services tpl callback unmap-all deferred\n')],
+    (n) => firmwareFile(n, (i) => ring() + on('exit-boot-services', i % 2 ? 'callback' : 'notify', `signal q${i}`)
+      + on(`event q${i}`, 'callback', 'stop-dma'),
+    on('exit-boot-services', 'callback', 'unmap-all') + on('exit-boot-services', 'callback', 'unmap-all deferred'))],
   ['IOMMU unmaps by name', "one IOMMU handler unmaps every driver's ring by name",
-    (n) => firmwareFile(n, (i) => `    map c${i} common-buffer size 4K from allocate-buffer pending\n    on exit-boot-services tpl callback stop-dma\n`,
-      `    on exit-boot-services tpl callback {\n${lines(n, (i) => `      unmap c${i}\n`)}    }\n`)],
+    (n) => firmwareFile(n, (i) => ring(`c${i}`) + on('exit-boot-services', 'callback', 'stop-dma'),
+      on('exit-boot-services', 'callback', block(lines(n, (i) => `      unmap c${i}\n`))))],
   ['IOMMU unmap-alls', 'n/2 drivers, n/2 IOMMU handlers that unmap everything',
-    (n) => firmwareFile(n >> 1, () => stops, lines(n >> 1, () => '    on exit-boot-services tpl callback unmap-all\n'))],
+    (n) => firmwareFile(n >> 1, () => stops, lines(n >> 1, () => on('exit-boot-services', 'callback', 'unmap-all')))],
   ['IOMMU deferred unmap-alls', 'n/2 drivers, n/2 IOMMU handlers with a deferred unmap-all',
-    (n) => firmwareFile(n >> 1, () => stops, lines(n >> 1, () => '    on exit-boot-services tpl notify unmap-all deferred\n'))],
+    (n) => firmwareFile(n >> 1, () => stops, lines(n >> 1, () => on('exit-boot-services', 'notify', 'unmap-all deferred')))],
   ['long handler', 'one driver: n rings, one handler that unmaps them all, then stops n times',
-    (n) => firmwareFile(1, () => `${lines(n, (k) => `    map m${k} common-buffer size 4K from allocate-buffer pending\n`)}    on exit-boot-services tpl callback {\n${lines(n, (k) => `      unmap m${k}\n`)}${lines(n, () => '      stop-dma\n')}    }\n`, '')],
+    (n) => firmwareFile(1, () => lines(n, (k) => ring(`m${k}`))
+      + on('exit-boot-services', 'callback', block(lines(n, (k) => `      unmap m${k}\n`) + lines(n, () => '      stop-dma\n'))), '')],
   ['many handlers', 'one driver: n handlers unmapping the same ring',
-    (n) => firmwareFile(1, () => `${ring}${lines(n, () => '    on exit-boot-services tpl callback unmap c\n')}    on exit-boot-services tpl callback stop-dma\n`, '')],
+    (n) => firmwareFile(1, () => ring() + lines(n, () => on('exit-boot-services', 'callback', 'unmap c'))
+      + on('exit-boot-services', 'callback', 'stop-dma'), '')],
   ['many mappings', 'one driver: n rings, 14 handlers unmapping one each',
-    (n) => firmwareFile(1, () => `${lines(n, (k) => `    map m${k} common-buffer size 4K from allocate-buffer pending\n`)}${lines(14, (k) => `    on exit-boot-services tpl callback unmap m${k}\n`)}    on exit-boot-services tpl callback stop-dma\n`, '')],
+    (n) => firmwareFile(1, () => lines(n, (k) => ring(`m${k}`)) + lines(14, (k) => on('exit-boot-services', 'callback', `unmap m${k}`))
+      + on('exit-boot-services', 'callback', 'stop-dma'), '')],
   ['signal chain', 'eight drivers; the IOMMU teardown at the end of a chain of n events',
-    (n) => firmwareFile(8, () => stops, `    on exit-boot-services tpl callback signal e0\n${lines(n, (k) => `    on event e${k} tpl callback signal e${k + 1}\n`)}    on event e${n} tpl callback unmap-all\n`)],
+    (n) => firmwareFile(8, () => stops, on('exit-boot-services', 'callback', 'signal e0')
+      + lines(n, (k) => on(`event e${k}`, 'callback', `signal e${k + 1}`)) + on(`event e${n}`, 'callback', 'unmap-all'))],
 ];
 
 /** The largest n whose file fits in `chars` (doubling, then bisecting). */
@@ -133,14 +142,17 @@ function fit(make, chars) {
 /** `iommu-lens check FILE` with one CLI: wall and CPU seconds, peak MiB, findings; or killed at the timeout. */
 function check(cli, file, timeout) {
   // SIGTERM, so that `timeout` reaps the run and its peak memory is counted (KILL 5 s later if need be).
-  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', 'timeout', '-k', '5', String(timeout), process.execPath, cli, 'check', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const argv = ['-f', 'BENCH %e %U %S %M', 'timeout', '-k', '5', String(timeout), process.execPath, cli, 'check', file];
+  const r = spawnSync('/usr/bin/time', argv, { encoding: 'utf8', maxBuffer: 1 << 30 });
   const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   const [wall, user, sys, kb] = m ? m.slice(1).map(Number) : [NaN, NaN, NaN, NaN];
   const failed = r.status !== 0 && r.status !== 1 ? (/heap out of memory/.test(r.stderr) ? 'out of memory' : 'killed') : undefined;
-  return { wall, cpu: user + sys, mib: kb / 1024, failed, summary: failed ? '' : r.stdout.trimEnd().split('\n').pop().replace(/^1 file checked: /, '') };
+  const summary = failed ? '' : r.stdout.trimEnd().split('\n').pop().replace(/^1 file checked: /, '');
+  return { wall, cpu: user + sys, mib: kb / 1024, failed, summary };
 }
 
-const cell = (r) => (r.failed ? `${r.failed} after ${r.wall.toFixed(0)} s (${r.mib.toFixed(0)} MiB)` : `${r.wall.toFixed(1)} s, ${r.cpu.toFixed(1)} s CPU, ${r.mib.toFixed(0)} MiB`);
+const cell = (r) => (r.failed ? `${r.failed} after ${r.wall.toFixed(0)} s (${r.mib.toFixed(0)} MiB)`
+  : `${r.wall.toFixed(1)} s, ${r.cpu.toFixed(1)} s CPU, ${r.mib.toFixed(0)} MiB`);
 const parseChars = (x) => Math.round(Number.parseFloat(x) * ({ k: 1024, m: 1024 * 1024 }[x.at(-1).toLowerCase()] ?? 1));
 
 function sizes() {

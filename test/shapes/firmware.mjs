@@ -5,7 +5,8 @@
 // drivers² (2,000 drivers, 0.5 MB: 16 s and 2.4 GB).
 
 export const name = 'firmware';
-export const description = 'a firmware of n drivers, each mapping two rings and unmapping them at ExitBootServices, and the IOMMU protocol unmapping all';
+export const description =
+  'a firmware of n drivers, each mapping two rings and unmapping them at ExitBootServices, and the IOMMU protocol unmapping all';
 
 /** Every code the firmware engine reports on it, at any size with a driver. */
 export const expect = ['fw-pending-bus-master', 'fw-free-in-handler', 'fw-double-unmap', 'fw-teardown-before-stop'];

@@ -110,7 +110,10 @@ test('a search over its bound says so and reports one order', () => {
 test('problems found on one path share one witness array, not a copy each', () => {
   // A handler with three actions, each a problem, and another handler: every problem is
   // first found on the order 0, 1, and a run emitting thousands of them copies it once.
-  const emitting: Semantics<string[]> = { ...tracing, act: (s, slot, action, emit) => { s.push(`${slot}.${action}`); emit(`${slot}.${action}`); } };
+  const emitting: Semantics<string[]> = {
+    ...tracing,
+    act: (s, slot, action, emit) => { s.push(`${slot}.${action}`); emit(`${slot}.${action}`); },
+  };
   const x = explore([ebs('callback', [undefined, undefined, undefined]), ebs('callback')], new Map(), emitting);
   assert.deepEqual([...x.verdicts.keys()].sort(), ['0,1', '0.0', '0.1', '0.2', '1,0', '1.0']);
   const orders = new Set([...x.verdicts].filter(([k]) => k.includes('.')).map(([, v]) => v.order));

@@ -342,8 +342,11 @@ class Projector {
   signature(p: Projection, d: FwDriver): string {
     const names = new Map<string, number>();
     const ev = (e: string | undefined) => (e === undefined ? -1 : names.get(e) ?? (names.set(e, names.size), names.size - 1));
-    const code = (e: Effect) => (e.kind === 'unmap' ? `u${p.mapIndex.get(e.mapping)}` : e.kind === 'stop' ? 's' : e.kind === 'unmap-all' ? 'a' : 'n');
-    const shape = p.views.map((v) => [v.driver === d ? 'self' : 'other', v.tpl, v.ebs, ev(v.event), v.signals.map(ev), v.effects.map(code)]);
+    const code = (e: Effect) => (e.kind === 'unmap' ? `u${p.mapIndex.get(e.mapping)}`
+      : e.kind === 'stop' ? 's' : e.kind === 'unmap-all' ? 'a' : 'n');
+    const shape = p.views.map((v) => [
+      v.driver === d ? 'self' : 'other', v.tpl, v.ebs, ev(v.event), v.signals.map(ev), v.effects.map(code),
+    ]);
     return JSON.stringify([shape, p.maps.map((m) => m.state)]);
   }
 }
@@ -450,7 +453,8 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   const live = reachable.filter((r) => r).length;
   const projector = new Projector(slots, allEvents, reachable);
   const run: FirmwareRun = {
-    slots, reachable, left: new Set(), unmappers: new Map(), unmapAll: projector.unmapAll.map((i) => slots[i]!), states: 0, visited: 0, oneOrder: 0,
+    slots, reachable, left: new Set(), unmappers: new Map(), unmapAll: projector.unmapAll.map((i) => slots[i]!),
+    states: 0, visited: 0, oneOrder: 0,
   };
   const confidential = fw.guest?.confidential?.technology;
   const loc = (span: Span, message: string): Related => ({ uri, span, message });
@@ -491,7 +495,9 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     let x = signature === undefined ? undefined : shared.get(signature);
     if (!x) {
       const size = Math.max(32, p.views.length + p.maps.length);
-      x = explore(p.views, eventsOf(p.views), semantics(p, d), { independent: reduce ? independence(p, d) : [], maxStates: Math.floor(Math.max(budget, DRIVER_FLOOR) / size) });
+      x = explore(p.views, eventsOf(p.views), semantics(p, d), {
+        independent: reduce ? independence(p, d) : [], maxStates: Math.floor(Math.max(budget, DRIVER_FLOOR) / size),
+      });
       budget = Math.max(0, budget - x.states * size);
       if (signature !== undefined) shared.set(signature, x);
       run.states += x.states;
@@ -594,7 +600,8 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
       ? `${device} stops DMA here (and at ${stopping.length - STOPS_LIMIT} more places)` : `${device} stops DMA here`));
     const inOrder = (v: Witness) => {
       if (v.every) return 'in every order the UEFI specification allows';
-      const parts = windowOf(v.order.length, at(v), MESSAGE_LIMIT).map(([from, to]) => v.order.slice(from, to).map((i) => slotLabel(local[i]!.of)).join(', then '));
+      const parts = windowOf(v.order.length, at(v), MESSAGE_LIMIT)
+        .map(([from, to]) => v.order.slice(from, to).map((i) => slotLabel(local[i]!.of)).join(', then '));
       const more = v.order.length > MESSAGE_LIMIT ? ` (${v.order.length} functions in all)` : '';
       return `in some orders the UEFI specification allows, e.g. ${parts.join(', then ..., then ')}${more}`;
     };
@@ -630,7 +637,8 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
           : `another notify function has already torn ${names} down, ${inOrder(g)}`;
         out.push(finding('fw-double-unmap', { uri, span: g.action.node.span },
           `Unmap() of a mapping that is gone: ${why}. The Mapping handle is stale (IoMmuDxe would unlink and re-encrypt a MAP_INFO that is no longer on its list)`,
-          { severity, related: g.maps.map((m) => loc(m.stmt.span, `${m.sym.name} is mapped here`)), trace: g.every ? undefined : trace(g) }));
+          { severity, related: g.maps.map((m) => loc(m.stmt.span, `${m.sym.name} is mapped here`)),
+            trace: g.every ? undefined : trace(g) }));
       }
     }
 

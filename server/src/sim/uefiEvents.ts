@@ -314,6 +314,7 @@ export function replay<S>(steps: readonly number[][], local: readonly Part[], se
   }
   sem.end(s, emit);
   // Slots in the order they start (their first step, kept or not).
-  const order = local.flatMap((p, slot) => (steps[p.index]!.length ? [slot] : [])).sort((a, b) => steps[local[a]!.index]![0]! - steps[local[b]!.index]![0]!);
+  const start = (slot: number) => steps[local[slot]!.index]![0]!;
+  const order = local.flatMap((p, slot) => (steps[p.index]!.length ? [slot] : [])).sort((a, b) => start(a) - start(b));
   return { verdicts: new Map([...emitted].map((k) => [k, { every: false, order }])), states: 0, truncated: true };
 }
