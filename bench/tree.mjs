@@ -1,5 +1,5 @@
 // A commit's tree built apart from the working tree, for benchmarks that compare a "before"
-// (--ref) with the working tree in one run (bench/large.mjs, startup.mjs, firmware.mjs).
+// (--ref) with the working tree in one run (bench/large.mjs, startup.mjs, firmware.mjs, limits.mjs).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
