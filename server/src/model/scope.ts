@@ -234,6 +234,35 @@ export class Scope {
     return m;
   }
 
+  /**
+   * The platforms of this model declaring a device of this name, in declaration order
+   * (indexed on first use, once platforms are resolved: timeline steps ask per step).
+   */
+  platformsWithDevice(name: string): readonly Platform[] {
+    if (!this.deviceOwners) {
+      this.deviceOwners = new Map();
+      for (const p of this.model.platforms.values()) {
+        for (const d of p.devices.keys()) {
+          const list = this.deviceOwners.get(d);
+          if (list) list.push(p);
+          else this.deviceOwners.set(d, [p]);
+        }
+      }
+    }
+    return this.deviceOwners.get(name) ?? [];
+  }
+
+  private deviceOwners?: Map<string, Platform[]>;
+
+  /** Platforms of this model sorted as they are declared. */
+  inDeclarationOrder(list: Platform[]): Platform[] {
+    if (!this.platformOrder) this.platformOrder = new Map([...this.model.platforms.values()].map((p, i) => [p, i]));
+    const order = this.platformOrder;
+    return list.sort((a, b) => order.get(a)! - order.get(b)!);
+  }
+
+  private platformOrder?: Map<Platform, number>;
+
   device(uri: string, ref: A.Ref | undefined, platform: Platform | undefined): Device | undefined {
     return this.member(uri, ref, platform, ['device']) as Device | undefined;
   }

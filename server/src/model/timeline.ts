@@ -12,7 +12,7 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
   const t: Timeline = { sym: ctx.sym('timeline', uri, d.name, d.span), decl: d, steps: [] };
   if (ctx.declareGlobal(t.sym, t)) ctx.model.timelines.set(t.sym.name, t);
   /** Where each guest used so far is, step by step. */
-  const location = new Map<Guest, Platform | undefined>();
+  const location = new InPlay();
   const guest = (ref: A.Ref | undefined): Guest | undefined => {
     const g = ctx.global(uri, ref, ['guest']) as Guest | undefined;
     if (g && !location.has(g)) location.set(g, g.platform);
@@ -77,32 +77,73 @@ function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word
 }
 
 /**
+ * Where the timeline's guests are at the current step, and how many on each platform, so a
+ * step asks which platforms are in play without visiting every guest (thousands of guests
+ * and device steps in one timeline cost guests × steps).
+ */
+class InPlay {
+  private readonly where = new Map<Guest, Platform | undefined>();
+  private readonly count = new Map<Platform, number>();
+
+  has(g: Guest): boolean { return this.where.has(g); }
+
+  get(g: Guest): Platform | undefined { return this.where.get(g); }
+
+  set(g: Guest, p: Platform | undefined): void {
+    const before = this.where.get(g);
+    if (before) {
+      const n = this.count.get(before)! - 1;
+      if (n) this.count.set(before, n);
+      else this.count.delete(before);
+    }
+    this.where.set(g, p);
+    if (p) this.count.set(p, (this.count.get(p) ?? 0) + 1);
+  }
+
+  get size(): number { return this.count.size; }
+
+  platforms(): Platform[] { return [...this.count.keys()]; }
+
+  holds(p: Platform): boolean { return this.count.has(p); }
+}
+
+/** In messages and fixes, the platforms named when a device name is ambiguous. */
+const AMBIGUOUS_NAMED = 4;
+
+/**
  * A device named by a step without a guest: it resolves among the platforms the
  * timeline's guests are on at this step (all platforms if none is in play yet).
  */
-function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location: Map<Guest, Platform | undefined>, r: ResolvedStep): void {
+function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location: InPlay, r: ResolvedStep): void {
   if (!ref) return;
   if (ref.qualifier) {
     r.device = ctx.device(uri, ref, undefined);
     r.platform = r.device ? ctx.model.platforms.get(r.device.sym.container!) : undefined;
     return;
   }
-  const inPlay = [...new Set([...location.values()].filter((p): p is Platform => !!p))];
-  if (!inPlay.length) ctx.searchedAllPlatforms = true;
-  const pool = inPlay.length ? inPlay : [...ctx.model.platforms.values()];
-  const having = pool.filter((p) => p.devices.has(ref.name.text));
+  if (!location.size) ctx.searchedAllPlatforms = true;
+  // The platforms in play that have the device, in declaration order: whichever of the two
+  // lists is shorter is filtered.
+  const withName = ctx.platformsWithDevice(ref.name.text);
+  const having = !location.size ? [...withName]
+    : location.size <= withName.length ? ctx.inDeclarationOrder(location.platforms().filter((p) => p.devices.has(ref.name.text)))
+      : withName.filter((p) => location.holds(p));
   if (having.length === 1) {
     r.platform = having[0]!;
     r.device = ctx.device(uri, ref, r.platform);
   } else if (having.length > 1) {
     const names = having.map((p) => p.sym.name);
+    const shown = names.slice(0, AMBIGUOUS_NAMED);
+    const more = names.length > shown.length ? ` (and ${names.length - shown.length} more)` : '';
     ctx.report('ambiguous-name', uri, ref.span,
-      `'${ref.name.text}' is a device of ${names.join(' and ')}, all in play at this step; write ${names.map((n) => `${n}.${ref.name.text}`).join(' or ')}`,
+      `'${ref.name.text}' is a device of ${shown.join(' and ')}${more}, all in play at this step; write ${shown.map((n) => `${n}.${ref.name.text}`).join(' or ')}${more ? ' or another' : ''}`,
       {
-        related: having.map((p) => ({ uri: p.sym.uri, span: p.devices.get(ref.name.text)!.sym.nameSpan, message: `${p.sym.name}.${ref.name.text}` })),
-        fixes: names.map((n) => replace(`Write ${n}.${ref.name.text}`, uri, ref.span, `${n}.${ref.name.text}`)),
+        related: having.slice(0, AMBIGUOUS_NAMED).map((p) => ({ uri: p.sym.uri, span: p.devices.get(ref.name.text)!.sym.nameSpan, message: `${p.sym.name}.${ref.name.text}` })),
+        fixes: shown.map((n) => replace(`Write ${n}.${ref.name.text}`, uri, ref.span, `${n}.${ref.name.text}`)),
       });
   } else {
+    const inPlay = location.platforms();
+    const pool = inPlay.length ? inPlay : [...ctx.model.platforms.values()];
     const where = inPlay.length ? `on ${inPlay.map((p) => p.sym.name).join(' or ')}, where this timeline's guests are` : 'on any platform';
     const elsewhere = inPlay.length ? ctx.workspace().platformsWithDevice(ref.name.text) : [];
     const candidates = () => pool.flatMap((p) => [...p.devices.keys()]);

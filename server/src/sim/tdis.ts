@@ -8,6 +8,7 @@
 import * as A from '@iommu-lens/grammar';
 import { finding, type Finding, type Fix, type Related, type TextEdit } from '../model/findings';
 import { COMMAND_BITS } from '../model/pciRegisters';
+import { partitionPoint } from '../model/search';
 import type { AssignMode, Device, Guest, Model, Platform, ResolvedStep } from '../model/types';
 import { removalSpan } from './edits';
 import {
@@ -188,15 +189,38 @@ export class Tdis {
     const bits = [...s.bits.map((b) => b.text.toUpperCase()), 'BME'];
     const to = s.bits.length ? s.bits[s.bits.length - 1]!.span.end : s.what!.span.end;
     const edits: TextEdit[] = [{ uri: r.uri, span: { start: s.what!.span.end, end: to }, newText: ` ${bits.join(' ')}` }];
-    const i = this.steps.indexOf(r);
-    const j = this.steps.findIndex((x, k) => k > i && x.device === r.device && x.step.kind === 'config' && x.step.what?.text === 'command');
-    const later = this.steps[j];
-    if (later && later.bits !== undefined && later.bits & BME && later.uri === r.uri) {
+    const j = this.nextCommandWrite(r);
+    const later = j === undefined ? undefined : this.steps[j];
+    if (j !== undefined && later && later.bits !== undefined && later.bits & BME && later.uri === r.uri) {
       edits.push({ uri: r.uri, span: removalSpan(this.model, r.uri, this.steps[j - 1]!.step, later.step), newText: '' });
     }
     const dropped = edits.length > 1 ? ' (the later write that sets BME goes)' : '';
     return [{ title: `Enable with one Command write: ${bits.join(' ')}${dropped}`, edits }];
   }
+
+  /**
+   * The index of the first Command write to the same device after step `r`. The steps'
+   * positions and each device's Command writes are indexed once: a timeline with thousands
+   * of quirk findings searched the whole timeline for each.
+   */
+  private nextCommandWrite(r: ResolvedStep): number | undefined {
+    if (!this.commandWrites) {
+      this.commandWrites = { at: new Map(), byDevice: new Map() };
+      this.steps.forEach((x, k) => {
+        this.commandWrites!.at.set(x, k);
+        if (!x.device || x.step.kind !== 'config' || x.step.what?.text !== 'command') return;
+        const list = this.commandWrites!.byDevice.get(x.device);
+        if (list) list.push(k);
+        else this.commandWrites!.byDevice.set(x.device, [k]);
+      });
+    }
+    const i = this.commandWrites.at.get(r);
+    const list = r.device && this.commandWrites.byDevice.get(r.device);
+    if (i === undefined || !list) return undefined;
+    return list[partitionPoint(list.length, (k) => list[k]! <= i)];
+  }
+
+  private commandWrites?: { at: Map<ResolvedStep, number>; byDevice: Map<Device, number[]> };
 
   /** A power transition that loses the function's state (and, for a PF, its VFs'). */
   private powerLoss(r: ResolvedStep, d: Device, what: string): void {

@@ -57,10 +57,10 @@ export interface GuestSnapshot {
 
 export interface StepState {
   step: ResolvedStep;
-  /** Every guest the timeline has touched so far, after this step. */
-  guests: GuestSnapshot[];
-  /** Every TDI in play, after this step. */
-  tdis: TdiSnapshot[];
+  /** Every guest the timeline has touched so far, after this step (shared with the steps before while none changed). */
+  guests: readonly GuestSnapshot[];
+  /** Every TDI in play, after this step (shared likewise). */
+  tdis: readonly TdiSnapshot[];
 }
 
 export interface TimelineRun { timeline: Timeline; states: StepState[] }
@@ -71,19 +71,27 @@ interface Run {
   running: boolean;
   ram: GuestRamRange[];
   container: Container<GuestRamRange>;
-  devices: Held[];
-  /** The steps that set the guest up: its start and its migrations. */
+  devices: Holdings;
+  /**
+   * The steps that set the guest up, as related locations: the first (its start, which
+   * fixed the memory map) and the latest few migrations and stops (`withSetupStep`).
+   */
   setup: Related[];
+  /** How many setup steps were left out of `setup` since the guest started. */
+  setupLeftOut: number;
   launch: LaunchState;
   snapshot?: GuestSnapshot;
 }
 
 /**
  * Hovers show the state after each step: a snapshot of each guest the step touched, with
- * copies of its device, group and mapping lists. One guest receiving thousands of devices
- * would keep a copy of ever longer lists per step (20,000 hotplugs: 4 GB, past V8's heap
- * limit). Once a timeline's snapshots hold this many list entries, later steps keep no state:
- * their findings are the same, only hovers on those steps have no state to show.
+ * copies of its device, group and mapping lists, and the list of every guest and every
+ * TDI in play (shared with the step before when nothing in it changed). One guest receiving
+ * thousands of devices would keep a copy of ever longer lists per step (20,000 hotplugs:
+ * 4 GB, past V8's heap limit), and so would thousands of guests started in one timeline
+ * (2,000 confidential guests brought up: 2.5 GB). Once a timeline's snapshots hold this
+ * many list entries, later steps keep no state: their findings are the same, only hovers
+ * on those steps have no state to show.
  */
 const SNAPSHOT_BUDGET = 2_000_000;
 
@@ -97,6 +105,8 @@ export function runTimelines(model: Model, regionsOf: (p: Platform) => PlatformR
 
 class Runner {
   private readonly guests = new Map<Guest, Run>();
+  /** The running guest holding each device. */
+  private readonly heldBy = new Map<Device, Run>();
   private readonly claims: Claims = newClaims();
   private readonly tdis: Tdis;
 
@@ -116,27 +126,34 @@ class Runner {
   run(): TimelineRun {
     const states: StepState[] = [];
     let kept = 0;
+    let guests: readonly GuestSnapshot[] | undefined;
+    let tdis: readonly TdiSnapshot[] | undefined;
     for (const r of this.t.steps) {
+      const known = this.guests.size;
       const touched = this.step(r);
       if (touched) touched.snapshot = undefined;
+      if (touched || this.guests.size !== known) guests = undefined;
       if (kept > SNAPSHOT_BUDGET) continue;
-      const guests = [...this.guests.values()].map((x) => {
-        if (!x.snapshot) kept += x.devices.length + x.container.groups.length + x.container.mappings.length;
-        return this.snapshot(x);
-      });
-      states.push({ step: r, guests, tdis: this.tdis.snapshot() });
+      if (!guests) {
+        guests = [...this.guests.values()].map((x) => {
+          if (!x.snapshot) kept += x.devices.size + x.container.groups.length + x.container.mappings.length;
+          return this.snapshot(x);
+        });
+        kept += guests.length;
+      }
+      const now = this.tdis.snapshot();
+      if (now !== tdis) kept += now.length;
+      tdis = now;
+      states.push({ step: r, guests, tdis });
     }
     return { timeline: this.t, states };
   }
 
   /** The running guest holding a device, and how. */
   private holding(d: Device): (Held & { run: Run }) | undefined {
-    for (const run of this.guests.values()) {
-      if (!run.running) continue;
-      const h = run.devices.find((x) => x.device === d);
-      if (h) return { ...h, run };
-    }
-    return undefined;
+    const run = this.heldBy.get(d);
+    const h = run?.devices.get(d);
+    return run && h && { ...h, run };
   }
 
   /** Applies one step; returns the guest it changed. */
@@ -157,7 +174,7 @@ class Runner {
   private runOf(g: Guest, platform: Platform | undefined): Run {
     let run = this.guests.get(g);
     if (!run) {
-      run = { guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: [], setup: [], launch: newLaunch() };
+      run = { guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: new Holdings(), setup: [], setupLeftOut: 0, launch: newLaunch() };
       this.guests.set(g, run);
     }
     return run;
@@ -178,7 +195,7 @@ class Runner {
         { related: run.setup.slice(0, 1) }));
       return run;
     }
-    Object.assign(run, { platform, running: true, container: newContainer(g), devices: [], setup: [], launch: newLaunch() });
+    Object.assign(run, { platform, running: true, container: newContainer(g), devices: new Holdings(), setup: [], setupLeftOut: 0, launch: newLaunch() });
     run.setup.push({ uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here` });
     // On its own platform the assignments were checked when the guest was declared;
     // elsewhere (started again after a migration) they are checked here.
@@ -215,7 +232,8 @@ class Runner {
       if (group) release(dev, group, this.claims);
       return false;
     }
-    run.devices.push({ device: dev, gr, site, mode: how.mode, dma: dmaSide(how.mode), window: how.window, at: how.at });
+    run.devices.add({ device: dev, gr, site, mode: how.mode, dma: dmaSide(how.mode), window: how.window, at: how.at });
+    this.heldBy.set(dev, run);
     this.tdis.realized(dev);
     realizedBeforeLaunch(run.guest, run.launch, { device: dev, at: how.at, mode: how.modeWord }, how.mode === 'private');
     return true;
@@ -223,6 +241,7 @@ class Runner {
 
   /** A device leaves a running guest (unplug, stop, the source side of a migration). */
   private leave(r: ResolvedStep, h: Held, why: string): void {
+    this.heldBy.delete(h.device);
     release(h.device, h.gr.group, this.claims);
     this.tdis.released(h.device, r, why);
   }
@@ -238,9 +257,9 @@ class Runner {
       this.notRunning(r, g, 'stop');
       return undefined;
     }
-    for (const h of run.devices) this.leave(r, h, `leaves with guest ${g.sym.name}`);
-    Object.assign(run, { running: false, devices: [], container: newContainer(g), launch: newLaunch() });
-    run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} stops` }];
+    for (const h of run.devices.values()) this.leave(r, h, `leaves with guest ${g.sym.name}`);
+    Object.assign(run, { running: false, devices: new Holdings(), container: newContainer(g), launch: newLaunch() });
+    withSetupStep(run, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} stops` });
     return run;
   }
 
@@ -253,14 +272,14 @@ class Runner {
     const tr = this.regionsOf(target);
     this.doorbell(r, run, source, target, tr);
     // The destination QEMU realizes the same devices (same names, RULES §4) before it takes the state.
-    const carried = run.devices;
+    const carried = [...run.devices.values()];
     for (const h of carried) this.leave(r, h, `leaves ${source?.sym.name ?? 'the source'} with guest ${g.sym.name}`);
-    Object.assign(run, { platform: target, devices: [], container: newContainer(g) });
+    Object.assign(run, { platform: target, devices: new Holdings(), container: newContainer(g) });
     const behind = new Set<Iommu>();
     for (const h of carried) {
       const dev = target.devices.get(h.device.sym.name);
       if (!dev) {
-        const sameBdf = [...target.devices.values()].find((d) => d.bdf && h.device.bdf && qemuDevice(d) === qemuDevice(h.device));
+        const sameBdf = h.device.bdf ? this.byAddress(target).get(qemuDevice(h.device)) : undefined;
         this.out.push(finding('migrate-device-missing', this.at(r),
           `guest ${g.sym.name} holds ${h.device.sym.name} (${qemuDevice(h.device)}), and ${target.sym.name} has no device of that name${sameBdf ? ` (${sameBdf.sym.name} sits at that address)` : ''}: the destination QEMU cannot realize it ("vfio ${qemuDevice(h.device)}: error getting device from group: No such device"), so the migration fails`,
           { related: [{ uri: h.site.uri, span: h.site.span, message: `${h.device.sym.name} ${h.site.verb}` }, { uri: target.sym.uri, span: target.sym.nameSpan, message: `platform ${target.sym.name}` }] }));
@@ -270,9 +289,20 @@ class Runner {
       if (run.running) this.bringIn(run, dev, tr, site, this.out, { mode: h.mode, window: h.window, at: h.at });
     }
     this.addressWidth(r, run, target, tr, behind);
-    run.setup = [...run.setup, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} migrates from ${source?.sym.name ?? 'its host'} to ${target.sym.name}, keeping its memory map` }];
+    withSetupStep(run, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} migrates from ${source?.sym.name ?? 'its host'} to ${target.sym.name}, keeping its memory map` });
     return run;
   }
+
+  /** A platform's devices by PCI address (the first declared at each), built once: a migration names the one at a missing device's address. */
+  private byAddress(p: Platform): Map<string, Device> {
+    let m = this.addresses.get(p);
+    if (m) return m;
+    this.addresses.set(p, (m = new Map()));
+    for (const d of p.devices.values()) if (d.bdf && !m.has(qemuDevice(d))) m.set(qemuDevice(d), d);
+    return m;
+  }
+
+  private readonly addresses = new Map<Platform, Map<string, Device>>();
 
   /** RULES §4: a doorbell window picked on the source must be free on the target too. */
   private doorbell(r: ResolvedStep, run: Run, source: Platform | undefined, target: Platform, tr: PlatformRegions): void {
@@ -318,9 +348,8 @@ class Runner {
     const site = this.site(r, run, 'is hot-added here', `hot-adding ${dev.sym.name} to guest ${g.sym.name} on ${run.platform.sym.name}: `);
     const step = r.step.kind === 'hotplug' ? r.step : undefined;
     const how: Joining = { mode: (step?.mode?.text ?? 'shared') as AssignMode, window: r.range, at: this.at(r), modeWord: step?.mode };
-    const others = run.devices.map(member);
     if (this.bringIn(run, dev, this.regionsOf(run.platform), site, this.out, how)) {
-      checkMember(g, { device: dev, mode: how.mode, window: how.window, at: how.at }, others, site.prefix, this.out, run.setup.slice(0, 1));
+      checkMember(g, { device: dev, mode: how.mode, window: how.window, at: how.at }, run.devices.otherSide(dmaSide(how.mode), dev), site.prefix, this.out, run.setup.slice(0, 1));
     }
     return run;
   }
@@ -360,10 +389,9 @@ class Runner {
         `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected in any other state (RULES §5.4, §6.4). Lock and start the TDI first`));
     }
     const at = this.at(r);
-    const i = h.run.devices.findIndex((x) => x.device === dev);
-    const next: Held = { ...h.run.devices[i]!, dma: to, at };
-    checkMember(g, member(next), h.run.devices.filter((x) => x.device !== dev).map(member), `converting ${dev.sym.name} to ${to}: `, this.out);
-    h.run.devices[i] = next;
+    const next: Held = { ...h.run.devices.get(dev)!, dma: to, at };
+    checkMember(g, member(next), h.run.devices.otherSide(to, dev), `converting ${dev.sym.name} to ${to}: `, this.out);
+    h.run.devices.add(next);
     return h.run;
   }
 
@@ -379,30 +407,103 @@ class Runner {
   }
 
   private unplug(r: ResolvedStep, dev: Device): Run | undefined {
-    const runs = r.guest ? [this.guests.get(r.guest)].filter((x): x is Run => !!x) : [...this.guests.values()];
-    const run = runs.find((x) => x.devices.some((h) => h.device === dev));
+    const holder = this.heldBy.get(dev);
+    const run = holder && (!r.guest || holder.guest === r.guest) ? holder : undefined;
     if (!run) {
       this.out.push(finding('device-not-plugged', this.at(r),
         `${dev.sym.name} is not in ${r.guest ? `guest ${r.guest.sym.name}` : 'any running guest'} at this step: QEMU refuses device_del with "Device '${dev.sym.name}' not found"`));
       return undefined;
     }
-    const i = run.devices.findIndex((h) => h.device === dev);
-    const [held] = run.devices.splice(i, 1);
-    this.leave(r, held!, `is unplugged from guest ${run.guest.sym.name}`);
+    const held = run.devices.remove(dev)!;
+    this.leave(r, held, `is unplugged from guest ${run.guest.sym.name}`);
     // The group leaves the container once none of its devices is left in the guest.
-    if (!run.devices.some((h) => h.gr === held!.gr)) run.container.detach(held!.gr);
+    if (!run.devices.holdsGroup(held.gr)) run.container.detach(held.gr);
     return run;
   }
 
   private snapshot(run: Run): GuestSnapshot {
     return (run.snapshot ??= {
       guest: run.guest, platform: run.platform, running: run.running, launched: !!run.launch.launched, ram: run.ram,
-      devices: [...run.devices], container: run.container.clone(),
+      devices: [...run.devices.values()], container: run.container.clone(),
     });
   }
+}
+
+/**
+ * At most this many setup steps are related to a guest's findings: the first and the
+ * latest ones. A guest migrating back and forth thousands of times related every finding
+ * to every earlier migration: 1,000 cycles of migrate and hot-add took 3.2 s and 870 MB.
+ */
+export const SETUP_KEPT = 4;
+
+/**
+ * Adds a setup step to the guest's related steps. Past `SETUP_KEPT` the oldest but the
+ * first goes, and the oldest one kept after the first says how many went. A new array
+ * each time: sites made earlier keep the steps as they were then.
+ */
+function withSetupStep(run: Run, step: Related): void {
+  if (run.setup.length < SETUP_KEPT) {
+    run.setup = [...run.setup, step];
+    return;
+  }
+  // [first, dropped, next, ...rest] becomes [first, next (noted), ...rest, step]; `next`
+  // was never second, so its message carries no note yet.
+  const [first, , next, ...rest] = run.setup;
+  const n = ++run.setupLeftOut;
+  const noted = { ...next!, message: `${next!.message} (${n} earlier step${n > 1 ? 's' : ''} of the guest not listed)` };
+  run.setup = [first!, noted, ...rest, step];
 }
 
 /** A held device as the SEV checks see it: a converted bind-capable device counts as private. */
 function member(h: Held): Member {
   return { device: h.device, mode: h.dma === 'private' ? 'private' : h.mode, window: h.window, at: h.at };
+}
+
+/**
+ * The devices a running guest holds, in the order they came, indexed for what the steps
+ * ask: the holder of a device, whether a group still has a device in the guest, the first
+ * device on each side of vTOM. Each step costs O(1), not the number of devices held.
+ */
+class Holdings {
+  private readonly byDevice = new Map<Device, Held>();
+  /** By the side of vTOM their DMA is on, in the order they came there. */
+  private readonly bySide = { private: new Map<Device, Held>(), shared: new Map<Device, Held>() };
+  private readonly perGroup = new Map<GroupRegions, number>();
+
+  get size(): number { return this.byDevice.size; }
+
+  values(): IterableIterator<Held> { return this.byDevice.values(); }
+
+  get(d: Device): Held | undefined { return this.byDevice.get(d); }
+
+  /** Adds a device, or replaces how it is held (a conversion keeps its place in the order). */
+  add(h: Held): void {
+    const prior = this.byDevice.get(h.device);
+    if (prior) this.bySide[prior.dma].delete(h.device);
+    else this.perGroup.set(h.gr, (this.perGroup.get(h.gr) ?? 0) + 1);
+    this.byDevice.set(h.device, h);
+    this.bySide[h.dma].set(h.device, h);
+  }
+
+  remove(d: Device): Held | undefined {
+    const h = this.byDevice.get(d);
+    if (!h) return undefined;
+    this.byDevice.delete(d);
+    this.bySide[h.dma].delete(d);
+    const n = this.perGroup.get(h.gr)! - 1;
+    if (n) this.perGroup.set(h.gr, n);
+    else this.perGroup.delete(h.gr);
+    return h;
+  }
+
+  holdsGroup(gr: GroupRegions): boolean { return this.perGroup.has(gr); }
+
+  /**
+   * What the SEV check compares a device joining on `side` with: the first device other
+   * than `d` whose DMA is on the other side (the check names one), as a one-member list.
+   */
+  otherSide(side: 'private' | 'shared', d: Device): Member[] {
+    for (const h of this.bySide[side === 'private' ? 'shared' : 'private'].values()) if (h.device !== d) return [member(h)];
+    return [];
+  }
 }
