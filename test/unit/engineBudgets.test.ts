@@ -8,11 +8,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Finding } from '../../server/src/model';
+import { Budget } from '../../server/src/sim/budget';
+import { checkPools } from '../../server/src/sim/pools';
 import { SETUP_KEPT } from '../../server/src/sim/timeline';
 import { analyze, slice } from '../helpers';
 import { shapeNamed } from '../shapes/lib/shapes.mjs';
 
 const of = (a: { all: Finding[] }, code: string) => a.all.filter((f) => f.code === code);
+const poolShape = await shapeNamed('pool');
 const tdispShape = await shapeNamed('tdisp');
 const timelineShape = await shapeNamed('timeline');
 
@@ -62,5 +65,49 @@ describe('timelines', () => {
     assert.equal(f.message, "'nic0' is a device of p0 and p1 and p2 and p3 (and 6 more), all in play at this step; write p0.nic0 or p1.nic0 or p2.nic0 or p3.nic0 or another");
     assert.equal(f.related.length, 4);
     assert.equal(f.fixes.length, 4);
+  });
+});
+
+describe('pools', () => {
+  test('every guest conflicting with every other host: one finding per guest and kind, a bounded list of hosts', () => {
+    const text = poolShape.generate(100_000);
+    const a = analyze({ 'p.iommu': text });
+    const hosts = a.model.platforms.size;
+    assert.ok(hosts > 70, `${hosts} hosts`);
+    const ram = of(a, 'pool-ram-conflict');
+    assert.equal(ram.length, hosts, 'one per guest (one RAM line each)');
+    const all = [...ram, ...of(a, 'pool-address-width'), ...of(a, 'pool-doorbell-conflict')];
+    assert.ok(all.length <= 3 * hosts, `${all.length} pool findings for ${hosts} guests`);
+    for (const f of all) assert.ok(f.related.length <= 41 && f.message.length < 700, `${f.related.length} related, ${f.message.length} characters`);
+    const g3 = ram.find((f) => f.message.startsWith("guest g3's"))!;
+    assert.match(g3.message, /overlaps reserved region in \(reserved 0x40000000\.\.0x400fffff\) on h0, reserved region in \(reserved 0x40200000\.\.0x402fffff\) on h1 and regions on \d+ more hosts \(h2, h4, h5 and \d+ more\), which pool p lets it migrate to/);
+    assert.deepEqual(g3.fixes, [], '4G does not fit below the 32-bit hosts\' aperture');
+    const width = of(a, 'pool-address-width').find((f) => f.message.startsWith("guest g3's"))!;
+    assert.match(width.message, /beyond the aperture of smmu0 \(32 bits\) on h10, smmu0 \(32 bits\) on h17 and IOMMUs on \d+ more hosts/);
+  });
+
+  test('guests laid out alike share the probe of the hosts: the work grows with hosts and guests, not their product', () => {
+    const a = analyze({ 'p.iommu': poolShape.generate(200_000) });
+    const hosts = a.model.platforms.size;
+    const budget = new Budget(Infinity);
+    const out: Finding[] = [];
+    checkPools(a.model, a.sim.regionsOf, a.sim.guests, out, budget);
+    // Per host its 22 regions merged, and a probe of a few units per layout (two: with and
+    // without an msi-window); per guest a few units; per layout a fix laid out (the union's length).
+    assert.ok(budget.spent < 100 * hosts, `${budget.spent} units for ${hosts} hosts and guests`);
+    assert.ok(out.length > hosts && out.length <= 3 * hosts, `${out.length} findings`);
+  });
+
+  test('past its budget the pool check stops with pool-checks-truncated; what it found stays', () => {
+    const a = analyze({ 'p.iommu': poolShape.generate(100_000) });
+    const out: Finding[] = [];
+    const budget = new Budget(3_000);
+    checkPools(a.model, a.sim.regionsOf, a.sim.guests, out, budget);
+    const [cut, ...others] = out.filter((f) => f.code === 'pool-checks-truncated');
+    assert.ok(cut && !others.length);
+    assert.equal(cut.severity, 'information');
+    assert.match(cut.message, /^the pool checks stopped after 3,000 units of work: 1 of the \d+ guests on the hosts of pool p was checked/);
+    assert.ok(out.some((f) => f.code === 'pool-ram-conflict'), 'the guests checked before keep their findings');
+    assert.ok(budget.spent < 5_000, `${budget.spent} units spent`);
   });
 });

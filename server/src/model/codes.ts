@@ -93,6 +93,7 @@ export const CODES = {
   'pool-ram-conflict': { severity: 'warning', summary: 'Guest RAM overlaps a reserved region of another host of its pool.' },
   'pool-doorbell-conflict': { severity: 'warning', summary: "A guest's msi-window overlaps a reserved region of another host of its pool." },
   'pool-address-width': { severity: 'warning', summary: "Guest RAM beyond the IOMMU address width of another host of its pool." },
+  'pool-checks-truncated': { severity: 'information', summary: 'Too much work to check every guest against every host of the pool; the guests not checked may have conflicts not reported.' },
   // ----- Xen (sim/xen.ts) -----
   'xen-invalid-setting': { severity: 'error', summary: 'A Xen domain setting Xen does not accept for that kind of domain (HVM dom0, virtual VT-d on PV, ...).' },
   'xen-pvh-dom0-not-strict': { severity: 'error', summary: "A PVH dom0 whose dom0-iommu mode is not strict: Xen panics." },
