@@ -18,6 +18,7 @@ const of = (a: { all: Finding[] }, code: string) => a.all.filter((f) => f.code =
 const poolShape = await shapeNamed('pool');
 const tdispShape = await shapeNamed('tdisp');
 const timelineShape = await shapeNamed('timeline');
+const hex = (n: number) => `0x${n.toString(16)}`;
 
 describe('timelines', () => {
   test('a guest migrating back and forth: each finding relates its start and latest moves, not every migration', () => {
@@ -109,5 +110,26 @@ describe('pools', () => {
     assert.match(cut.message, /^the pool checks stopped after 3,000 units of work: 1 of the \d+ guests on the hosts of pool p was checked/);
     assert.ok(out.some((f) => f.code === 'pool-ram-conflict'), 'the guests checked before keep their findings');
     assert.ok(budget.spent < 5_000, `${budget.spent} units spent`);
+  });
+});
+
+describe('CMDQV', () => {
+  test('an unmapped stream relates the VINTF\'s pairs, not every stream line; too many VINTFs relate a few', () => {
+    const lines = ['platform grace {', '  arch arm64', '  iommu smmu0 smmuv3 { address-width 48; cmdqv vintfs 64 sids-per-vintf 16 }'];
+    for (let d = 0; d < 40; d++) lines.push(`  device d${d} { iommu smmu0 stream ${hex(0x100 + d)}; group ${d + 1} }`);
+    lines.push('}', 'guest vm on grace { machine virt memory 4G }');
+    for (let v = 0; v < 70; v++) {
+      lines.push(`vintf vi${v} on smmu0 for vm {`, '  owner guest', `  vmid ${v + 1}`);
+      if (v === 0) for (let d = 0; d < 40; d++) lines.push(`  stream d${d} as ${hex(d)}`);
+      lines.push('}');
+    }
+    lines.push('commands vi0 {', '  batch { ATC_INV sid 0x999 ssid 0 addr 0x1000; CMD_SYNC }', '}');
+    const a = analyze({ 'c.iommu': lines.join('\n') });
+    const [unmapped] = of(a, 'cmdqv-unmapped-stream');
+    assert.equal(unmapped!.related.length, 16, 'the 16 pairs');
+    assert.equal(of(a, 'cmdqv-too-many-streams').length, 24);
+    const many = of(a, 'cmdqv-too-many-vintfs');
+    assert.equal(many.length, 6);
+    for (const f of many) assert.equal(f.related.length, 4);
   });
 });

@@ -9,11 +9,14 @@
  * is checked against what that queue takes, and its route is kept for hover.
  */
 import type * as A from '@iommu-lens/grammar';
-import { finding, type Finding, type Location } from '../model/findings';
+import { finding, type Finding, type Location, type Related } from '../model/findings';
 import { hex } from '../model/interval';
 import { replace } from '../model/scope';
 import { GUEST_VCMDQ_COMMANDS, SMMU_OPCODES, STAGE2_COMMANDS } from '../model/smmuCommands';
 import type { CommandsBlock, Guest, Iommu, Model, SmmuCmd, Vintf, VintfStream } from '../model/types';
+
+/** VINTFs named as related locations when too many share an SMMU. */
+const RELATED_VINTFS = 4;
 
 /** The hardware has room for 16 SID pairs per VINTF (RULES §9.3). */
 export const MAX_SID_PAIRS = 16n;
@@ -55,10 +58,12 @@ export function runCmdqv(model: Model, out: Finding[]): CmdqvSimulation {
   for (const [iommu, list] of perIommu) {
     const max = iommu.cmdqv?.vintfs;
     if (max === undefined) continue;
+    // The first VINTFs, which get the hardware's, as related locations (a few: thousands declared on one SMMU would repeat them all per finding).
+    const holders = list.slice(0, Math.min(Number(max), RELATED_VINTFS)).map((w) => ({ uri: w.sym.uri, span: w.sym.nameSpan, message: `VINTF ${w.sym.name}` }));
     for (const v of list.slice(Number(max))) {
       out.push(finding('cmdqv-too-many-vintfs', { uri: v.sym.uri, span: v.sym.nameSpan },
         `${iommu.sym.name}'s CMDQV has ${max} VINTF${max === 1n ? '' : 's'} and ${list.length} are declared on it: ${v.sym.name} gets none`,
-        { related: list.slice(0, Number(max)).map((w) => ({ uri: w.sym.uri, span: w.sym.nameSpan, message: `VINTF ${w.sym.name}` })) }));
+        { related: holders }));
     }
   }
   for (const g of model.guests.values()) checkViommus(g, out);
@@ -105,6 +110,16 @@ function vintfState(v: Vintf, out: Finding[]): VintfState {
   return { vintf: v, guestOwned, pairs, bySid, stage2 };
 }
 
+/**
+ * The VINTF's SID pairs as related locations: the streams that got one (at most
+ * `sids-per-vintf`, 16), not every stream line, which may be thousands.
+ */
+function pairsRelated(state: VintfState): Related[] {
+  const uri = state.vintf.sym.uri;
+  return [...state.bySid.values()].map(({ stream: s }) => (
+    { uri, span: s.stmt.span, message: `pair: ${s.virtualSid !== undefined ? hex(s.virtualSid) : '?'} → ${s.device?.sym.name ?? '?'}` }));
+}
+
 function checkViommus(g: Guest, out: Finding[]): void {
   for (const vi of g.viommus) {
     if (!vi.via || !vi.via.guest || vi.via.guest === g) continue;
@@ -146,7 +161,7 @@ function runBlock(block: CommandsBlock, state: VintfState | undefined, routes: M
         const known = [...state.bySid.keys()].map(hex);
         out.push(finding('cmdqv-unmapped-stream', sid ? { uri, span: sid.span } : loc(c.node),
           `stream ID ${hex(route.stream.virtual)} matches no SID_MATCH pair of ${state.vintf.sym.name}${known.length ? ` (it maps ${known.join(', ')})` : ''}: the VCMDQ treats the command as illegal (CERROR_ILL) and stops, and the error goes to the VMM (seed 004; RULES §9.6 is unconfirmed on what the hardware reports)`,
-          { related: state.vintf.streams.map((s) => ({ uri: state.vintf.sym.uri, span: s.stmt.span, message: `pair: ${s.virtualSid !== undefined ? hex(s.virtualSid) : '?'} → ${s.device?.sym.name ?? '?'}` })) }));
+          { related: pairsRelated(state) }));
       }
     }
     const last = cmds[cmds.length - 1]!;
