@@ -7,8 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Finding } from '../../server/src/model';
+import { parse } from '@iommu-lens/grammar';
+import { buildModel, type Finding } from '../../server/src/model';
 import { Budget } from '../../server/src/sim/budget';
+import { Container } from '../../server/src/sim/container';
+import { PlatformRegions } from '../../server/src/sim/groups';
 import { checkPools } from '../../server/src/sim/pools';
 import { SETUP_KEPT } from '../../server/src/sim/timeline';
 import { analyze, slice } from '../helpers';
@@ -131,5 +134,49 @@ describe('CMDQV', () => {
     const many = of(a, 'cmdqv-too-many-vintfs');
     assert.equal(many.length, 6);
     for (const f of many) assert.equal(f.related.length, 4);
+  });
+});
+
+describe('VFIO: groups and guests over thousands of regions', () => {
+  const regions = 2000;
+  const text = [
+    'platform host {', '  arch x86_64', '  iommu dmar0 vt-d { address-width 48 }',
+    ...Array.from({ length: regions }, (_, r) => `  reserved r${r} reserved ${hex(0x1_0000_0000 + r * 0x40_0000)} size 1M`),
+    ...Array.from({ length: 500 }, (_, d) => `  device d${d} { iommu dmar0; group ${d + 1} }`),
+    '}',
+  ].join('\n');
+  const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }]).model;
+
+  test('groups of one shape share one region list and one usable list', () => {
+    const pr = new PlatformRegions(model.platforms.get('host')!);
+    const [a, b] = [pr.regions(pr.groups[0]!), pr.regions(pr.groups[499]!)];
+    assert.equal(a.list(), b.list(), 'merged once for the shape');
+    assert.equal(a.sharedUsable(false), b.sharedUsable(false));
+    // A container of one such group refers to the shape's list; more of the shape change nothing.
+    const c = new Container<string>('type1');
+    for (const g of pr.groups) assert.deepEqual(c.attach(pr.regions(g)), []);
+    assert.deepEqual(c.usable(), a.usable());
+  });
+
+  test('a RAM range over thousands of regions: the refusal names a few and counts them all', () => {
+    const pr = new PlatformRegions(model.platforms.get('host')!);
+    const c = new Container<string>('type1');
+    assert.deepEqual(c.attach(pr.regions(pr.groups[0]!)), []);
+    const refusal = c.map({ start: 0x1_0000_0000n, end: 0x10_ffff_ffffn }, 'ram');
+    assert.equal(refusal?.kind, 'reserved');
+    if (refusal?.kind !== 'reserved') return;
+    assert.ok(refusal.regions.length <= 8, `${refusal.regions.length} regions kept`);
+    assert.equal(refusal.total, regions);
+  });
+
+  test('many guests over those regions: each finding names two and counts the rest', () => {
+    const guests = Array.from({ length: 50 }, (_, g) => `guest g${g} on host {\n  machine q35 memory 64G\n  assign d${g}\n}`).join('\n');
+    const a = analyze({ 'h.iommu': text, 'g.iommu': guests });
+    const refused = of(a, 'ram-over-reserved');
+    assert.equal(refused.length, 50);
+    for (const f of refused) {
+      assert.match(f.message, /overlaps reserved region r0 \(reserved 0x100000000\.\.0x1000fffff\), reserved region r1 \(reserved 0x100400000\.\.0x1004fffff\) and 1998 more:/);
+      assert.ok(f.related.length <= 21, `${f.related.length} related`);
+    }
   });
 });

@@ -8,8 +8,8 @@
 import { ALL_ADDRESSES, firstEndingFrom, intersect, U64_MAX, type Interval } from '../model/interval';
 import { partitionPoint } from '../model/search';
 import type { Device, RegionTarget, RegionType } from '../model/types';
-import type { GroupRegions } from './groups';
-import { overlaps, usableRanges, type MergedRegion } from './regions';
+import type { GroupRegions, GroupShape } from './groups';
+import { overlaps, usableRanges, type Hits, type MergedRegion } from './regions';
 
 export type Flavor = 'type1' | 'iommufd';
 export type Errno = 'EINVAL' | 'EEXIST' | 'EADDRINUSE';
@@ -33,8 +33,8 @@ export type AttachRefusal<S> =
   | { kind: 'msi-conflict'; errno: Errno; device: Device; regions: MergedRegion[] }
   /** The new aperture leaves out an existing mapping, or misses the usable list entirely (RULES §2.2a). */
   | { kind: 'aperture'; errno: Errno; aperture: Interval; mapping?: Mapping<S> }
-  /** A region of the group overlaps an existing mapping (RULES §2.2b). */
-  | { kind: 'reserved'; errno: Errno; mapping: Mapping<S>; regions: MergedRegion[] }
+  /** A region of the group overlaps an existing mapping (RULES §2.2b); `regions` names the first few of `total`. */
+  | { kind: 'reserved'; errno: Errno; mapping: Mapping<S>; regions: MergedRegion[]; total: number }
   /** Nothing of the aperture is left once the regions are cut out (RULES §2.2c). */
   | { kind: 'empty'; errno: Errno; aperture: Interval };
 
@@ -42,7 +42,13 @@ export type MapRefusal<S> =
   | { kind: 'misaligned'; errno: Errno; pageSize: bigint }
   | { kind: 'overlap'; errno: Errno; mapping: Mapping<S> }
   | { kind: 'aperture'; errno: Errno; aperture: Interval }
-  | { kind: 'reserved'; errno: Errno; regions: MergedRegion[] };
+  | { kind: 'reserved'; errno: Errno; regions: MergedRegion[]; total: number };
+
+/**
+ * Regions a refusal names, of each type and source list: a RAM range over thousands of
+ * regions is reported with the first few and a count, not a list of them all.
+ */
+const HITS_NAMED = 8;
 
 /** VFIO's smallest page when the IOMMU lists no `page-sizes`: every supported IOMMU does 4 KiB. */
 export const DEFAULT_PAGE_SIZE = 0x1000n;
@@ -50,12 +56,24 @@ export const DEFAULT_PAGE_SIZE = 0x1000n;
 const ANY_PAGE_FROM_4K = U64_MAX ^ (DEFAULT_PAGE_SIZE - 1n);
 
 export class Container<S> {
+  /** In attach order. */
   readonly groups: GroupRegions[] = [];
+  /**
+   * The attached groups by shape: groups of one shape cut the same regions from the same
+   * aperture. Made from `groups` when first needed: a clone (a timeline keeps one per
+   * step) copies only the lists.
+   */
+  private byShape?: Map<GroupShape, Set<GroupRegions>>;
   /** Sorted by start; mappings never overlap (an overlapping map is refused). */
   readonly mappings: Mapping<S>[] = [];
   private aperture?: Interval;
-  /** The usable list of the groups attached now; kept, because an attach only cuts more out of it. */
+  /**
+   * The usable list of the groups attached now; kept, because an attach only cuts more out
+   * of it. Undefined until asked for when `usableLater` can make it (a first group with
+   * the guest's doorbell: its shape's list minus the doorbell, made only if needed).
+   */
   private usableNow?: readonly Interval[];
+  private usableLater?: () => Interval[];
 
   /**
    * `doorbell`: the guest's `msi-window`. It takes the place of the groups' sw-msi
@@ -64,7 +82,18 @@ export class Container<S> {
   constructor(readonly flavor: Flavor, private readonly doorbell?: MergedRegion) {}
 
   attached(g: GroupRegions): boolean {
-    return this.groups.includes(g);
+    return this.shapes.get(g.shape)?.has(g) ?? false;
+  }
+
+  private get shapes(): Map<GroupShape, Set<GroupRegions>> {
+    if (this.byShape) return this.byShape;
+    this.byShape = new Map();
+    for (const g of this.groups) {
+      const same = this.byShape.get(g.shape);
+      if (same) same.add(g);
+      else this.byShape.set(g.shape, new Set([g]));
+    }
+    return this.byShape;
   }
 
   /** A copy that later attaches, maps and detaches leave alone (timeline snapshots). */
@@ -74,6 +103,7 @@ export class Container<S> {
     c.mappings.push(...this.mappings);
     c.aperture = this.aperture;
     c.usableNow = this.usableNow;
+    c.usableLater = this.usableLater;
     return c;
   }
 
@@ -83,11 +113,15 @@ export class Container<S> {
    * mapping goes with it, so the next group starts afresh.
    */
   detach(g: GroupRegions): void {
-    const i = this.groups.indexOf(g);
-    if (i < 0) return;
-    this.groups.splice(i, 1);
-    this.aperture = this.groups.reduce<Interval | undefined>((a, x) => narrowed(a, x.aperture) ?? a, undefined);
+    const same = this.shapes.get(g.shape);
+    if (!same?.delete(g)) return;
+    this.groups.splice(this.groups.indexOf(g), 1);
+    // Another group of its shape still cuts the same regions from the same aperture.
+    if (same.size) return;
+    this.shapes.delete(g.shape);
+    this.aperture = this.representatives().reduce<Interval | undefined>((a, x) => narrowed(a, x.aperture) ?? a, undefined);
     this.usableNow = undefined;
+    this.usableLater = undefined;
     if (!this.groups.length) this.mappings.length = 0;
   }
 
@@ -110,6 +144,13 @@ export class Container<S> {
         return [{ kind: 'msi-conflict', errno: 'EINVAL', device: g.group.devices[0]!, regions: [...hw, ...sw] }];
       }
     }
+    const same = this.shapes.get(g.shape);
+    if (same) {
+      // Its shape is attached: the same aperture and regions, which every mapping already passed.
+      same.add(g);
+      this.groups.push(g);
+      return [];
+    }
     const aperture = narrowed(this.aperture, g.aperture);
     if (!aperture) return [{ kind: 'aperture', errno: 'EINVAL', aperture: g.aperture }];
     for (const m of this.mappings) {
@@ -118,14 +159,13 @@ export class Container<S> {
         continue;
       }
       const hit = this.cutBy([g], m.range);
-      if (hit.length) refusals.push({ kind: 'reserved', errno: this.flavor === 'iommufd' ? 'EADDRINUSE' : 'EINVAL', mapping: m, regions: hit });
+      if (hit.total) refusals.push({ kind: 'reserved', errno: this.flavor === 'iommufd' ? 'EADDRINUSE' : 'EINVAL', mapping: m, regions: hit.regions, total: hit.total });
     }
     if (refusals.length) return refusals;
-    const usable = this.usableWith(g, aperture);
-    if (!usable.length) return [{ kind: 'empty', errno: 'EINVAL', aperture }];
+    if (!this.joinUsable(g, aperture)) return [{ kind: 'empty', errno: 'EINVAL', aperture }];
     this.aperture = aperture;
     this.groups.push(g);
-    this.usableNow = usable;
+    this.shapes.set(g.shape, new Set([g]));
     return [];
   }
 
@@ -142,8 +182,8 @@ export class Container<S> {
     if (this.aperture && (range.start < this.aperture.start || range.end > this.aperture.end)) {
       return { kind: 'aperture', errno: 'EINVAL', aperture: this.aperture };
     }
-    const hit = this.cutBy(this.groups, range);
-    if (hit.length) return { kind: 'reserved', errno: 'EINVAL', regions: hit };
+    const hit = this.cutBy(this.representatives(), range);
+    if (hit.total) return { kind: 'reserved', errno: 'EINVAL', regions: hit.regions, total: hit.total };
     const at = partitionPoint(this.mappings.length, (i) => this.mappings[i]!.range.start <= range.start);
     this.mappings.splice(at, 0, { range, site });
     return undefined;
@@ -154,26 +194,58 @@ export class Container<S> {
     return this.aperture ? [...this.currentUsable(this.aperture)] : [];
   }
 
+  /** One attached group of each shape: what every list and query needs. */
+  private representatives(): GroupRegions[] {
+    return [...this.shapes.values()].map((set) => set.values().next().value!);
+  }
+
   private currentUsable(aperture: Interval): readonly Interval[] {
-    return (this.usableNow ??= usableRanges(aperture, this.regions(this.groups)));
+    return (this.usableNow ??= this.usableLater?.() ?? usableRanges(aperture, this.regions(this.representatives())));
   }
 
   /**
-   * The usable list once `g` joins with the narrowed `aperture`: what is usable now, and
-   * what g alone leaves of the aperture. The same as building it from every group, without
-   * visiting them all (a guest receiving n devices on a timeline cost n² before); each list
-   * is walked once, so many platform-wide regions cost one sort per attach.
+   * Makes the usable list the one once `g` joins with the narrowed `aperture`; false if
+   * nothing would be left. What is usable now intersected with what `g` alone leaves: the
+   * same as building it from every group, without visiting them all (a guest receiving n
+   * devices on a timeline cost n² before). A first group shares its shape's list.
    */
-  private usableWith(g: GroupRegions, aperture: Interval): Interval[] {
-    const own = usableRanges(aperture, this.regions([g]));
-    return this.aperture ? intersectSorted(this.currentUsable(this.aperture), own) : own;
+  private joinUsable(g: GroupRegions, aperture: Interval): boolean {
+    const own = g.sharedUsable(!!this.doorbell);
+    const door = this.doorbell?.range;
+    if (!this.aperture && !door) {
+      if (!own.length) return false;
+      this.usableNow = own; // the aperture is g's own: its shape's list as it is
+      this.usableLater = undefined;
+      return true;
+    }
+    if (!this.aperture && door) {
+      // Empty only if nothing of the shape's list lies outside the doorbell; the list itself waits until asked for.
+      if (!own.length || (own[0]!.start >= door.start && own[own.length - 1]!.end <= door.end)) return false;
+      this.usableNow = undefined;
+      this.usableLater = () => cutOut(own, door);
+      return true;
+    }
+    const mine = cutOut(intersectSorted(own, [aperture]), door);
+    const next = intersectSorted(this.currentUsable(this.aperture!), mine);
+    if (!next.length) return false;
+    this.usableNow = next;
+    this.usableLater = undefined;
+    return true;
   }
 
-  /** The regions of these groups that are cut out, overlapping `range`. */
-  private cutBy(groups: readonly GroupRegions[], range: Interval): MergedRegion[] {
+  /** The regions of these groups that are cut out, overlapping `range`: the first few of each type, and how many. */
+  private cutBy(groups: readonly GroupRegions[], range: Interval): Hits {
     const types = this.doorbell ? CUT_TYPES.filter((t) => t !== 'sw-msi') : CUT_TYPES;
-    const hit = groups.flatMap((g) => g.overlapping(range, types));
-    if (this.doorbell && overlaps(this.doorbell.range, range)) hit.push(this.doorbell);
+    const hit: Hits = { regions: [], total: 0 };
+    for (const g of groups) {
+      const h = g.hits(range, types, HITS_NAMED);
+      hit.regions.push(...h.regions);
+      hit.total += h.total;
+    }
+    if (this.doorbell && overlaps(this.doorbell.range, range)) {
+      hit.regions.push(this.doorbell);
+      hit.total++;
+    }
     return hit;
   }
 
@@ -186,11 +258,23 @@ export class Container<S> {
   /** The smallest page of the intersection of every domain's page-size bitmap (`vfio_pgsize_bitmap`). */
   private minPageSize(): bigint {
     let bitmap = ANY_PAGE_FROM_4K;
-    for (const g of this.groups) {
+    for (const g of this.representatives()) {
       for (const i of g.iommus) bitmap &= i.pageSizes.length ? i.pageSizes.reduce((a, p) => a | p, 0n) : ANY_PAGE_FROM_4K;
     }
     return bitmap === 0n ? DEFAULT_PAGE_SIZE : bitmap & -bitmap;
   }
+}
+
+/** A sorted, disjoint list without the addresses of `cut`. */
+function cutOut(list: readonly Interval[], cut: Interval | undefined): Interval[] {
+  if (!cut) return [...list];
+  const out: Interval[] = [];
+  for (const x of list) {
+    if (x.end < cut.start || x.start > cut.end) { out.push(x); continue; }
+    if (x.start < cut.start) out.push({ start: x.start, end: cut.start - 1n });
+    if (x.end > cut.end) out.push({ start: cut.end + 1n, end: x.end });
+  }
+  return out;
 }
 
 /** The addresses in both lists (each sorted and disjoint), in one pass over the two. */

@@ -12,17 +12,32 @@ export function describeSource(s: RegionSource, r: { type: string; range: { star
   }
 }
 
-/** "reserved region ht-hole (reserved 0x..)" and "2 more" for merged regions. */
-export function describeRegions(list: readonly MergedRegion[]): string {
+/**
+ * "reserved region ht-hole (reserved 0x..)" and "2 more" for merged regions. `total`: how
+ * many there are when `list` holds only the first few (a query capped for speed).
+ */
+export function describeRegions(list: readonly MergedRegion[], total = list.length): string {
   // A declared region and a driver's own with the same type and range are named once.
   const seen = new Set<string>();
   const distinct = list.filter((m) => {
     const k = `${m.type} ${m.range.start} ${m.range.end}`;
     return !seen.has(k) && seen.add(k);
   });
+  // Past the cap the count may include a region declared twice: it is a count of thousands.
+  const count = total > list.length ? distinct.length + total - list.length : distinct.length;
   // Only the first two are named: a RAM range over thousands of regions formats two.
   const names = distinct.slice(0, 2).map((m) => describeSource(m.sources[0]!, m));
-  return distinct.length <= 2 ? names.join(' and ') : `${names.join(', ')} and ${distinct.length - 2} more`;
+  return count <= 2 ? names.join(' and ') : `${names.join(', ')} and ${count - 2} more`;
+}
+
+/**
+ * The names of the first `n` of `items` other than `except` (one of them, if given), then
+ * "and K more", reading only those: naming a few of thousands of devices costs a few.
+ */
+export function firstNames(items: readonly { sym: { name: string } }[], n: number, except?: unknown): string {
+  const shown = items.slice(0, n + 1).filter((x) => x !== except).slice(0, n).map((x) => x.sym.name);
+  const total = items.length - (except === undefined ? 0 : 1);
+  return total > shown.length ? `${shown.join(', ')} and ${total - shown.length} more` : shown.join(', ');
 }
 
 /** The first `n` names, then "and K more": messages about long lists stay one line. */

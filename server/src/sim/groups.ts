@@ -7,9 +7,9 @@
  * platform with 50,000 regions and 10,000 devices is not re-merged per group.
  */
 import { byStart, FOUR_GIB, type Interval } from '../model/interval';
-import type { Device, Iommu, Platform, RegionType } from '../model/types';
+import type { Device, Iommu, Platform, RegionTarget, RegionType } from '../model/types';
 import { addressWidthOf, apertureEnd, builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
-import { mergeRegions, RegionIndex, REGION_TYPES, usableRanges, type MergedRegion, type Resv } from './regions';
+import { mergeRegions, RegionIndex, REGION_TYPES, usableRanges, type Hits, type MergedRegion, type Resv } from './regions';
 
 export interface IommuGroup {
   /** Unique across platforms; also names the group in messages. */
@@ -30,16 +30,29 @@ export function groupNumberText(g: IommuGroup): string {
   return g.number !== undefined ? g.number.toString() : '<N>';
 }
 
+/**
+ * What the groups of one shape share (`PlatformRegions.shapes`): their region lists are the
+ * same by construction, so each list is built once for all of them. Thousands of groups
+ * under thousands of platform-wide regions otherwise merged and cut the regions once per
+ * group (groups × regions).
+ */
+export class GroupShape {
+  merged?: MergedRegion[];
+  /** The usable list (every cut type), and the same without the sw-msi windows a guest's doorbell replaces. */
+  usable?: readonly Interval[];
+  usableWithoutSwMsi?: readonly Interval[];
+}
+
 /** The regions of one group, queried without merging the platform's whole list again. */
 export class GroupRegions {
-  private merged?: MergedRegion[];
-
   constructor(
     readonly group: IommuGroup,
     /** The IOMMUs behind the group's devices (usually one). */
     readonly iommus: Iommu[],
     private readonly indexes: RegionIndex[],
     private readonly raw: () => Resv[],
+    /** Shared with the other groups of its shape. */
+    readonly shape: GroupShape = new GroupShape(),
   ) {}
 
   /** The aperture `0 .. 2^width - 1`; several IOMMUs: the narrowest. */
@@ -57,14 +70,31 @@ export class GroupRegions {
     return this.indexes.flatMap((ix) => ix.overlapping(range, types));
   }
 
+  /** Like `overlapping`, but at most `cap` regions of each type from each source list, and how many there are. */
+  hits(range: Interval, types: readonly RegionType[], cap: number): Hits {
+    const out: Hits = { regions: [], total: 0 };
+    for (const ix of this.indexes) ix.hits(range, types, cap, out);
+    return out;
+  }
+
   /** The usable IOVA list of this group alone, as VFIO_IOMMU_GET_INFO would report it. */
   usable(): Interval[] {
-    return usableRanges(this.aperture, this.list());
+    return [...this.sharedUsable(false)];
+  }
+
+  /**
+   * The usable list of this group alone, shared with its shape (never to be changed);
+   * `doorbell`: without the sw-msi windows, which a guest's msi-window replaces.
+   */
+  sharedUsable(doorbell: boolean): readonly Interval[] {
+    const s = this.shape;
+    if (doorbell) return (s.usableWithoutSwMsi ??= usableRanges(this.aperture, this.list().filter((r) => r.type !== 'sw-msi')));
+    return (s.usable ??= usableRanges(this.aperture, this.list()));
   }
 
   /** The list exactly as sysfs prints it (merged across every source). */
   list(): MergedRegion[] {
-    return (this.merged ??= mergeRegions(this.raw()));
+    return (this.shape.merged ??= mergeRegions(this.raw()));
   }
 }
 
@@ -83,9 +113,11 @@ export class PlatformRegions {
   private inUse?: Iommu[];
   private wideDirect?: Resv[];
   private readonly iommuDirect = new Map<Iommu, Resv[]>();
+  private readonly groupDirect = new Map<bigint, Resv[]>();
   /** Declared regions numbered in declaration order, for group shapes. */
   private readonly declaredIds = new Map<Resv, number>();
   private byShape?: IommuGroup[][];
+  private readonly groupShapes = new Map<string, GroupShape>();
   private shapeByGroup?: Map<IommuGroup, IommuGroup[]>;
 
   constructor(readonly platform: Platform) {
@@ -162,22 +194,48 @@ export class PlatformRegions {
 
   /**
    * The declared `direct` / `direct-relaxable` regions of one device (its RMRRs or unity
-   * maps): platform-wide, its IOMMU's, its group number's and its own. Xen maps these per
-   * device, not per group (RULES §8.3).
+   * maps), in the lists they come from: platform-wide, its IOMMU's, its group number's and
+   * its own. Xen maps these per device, not per group (RULES §8.3). Devices share the first
+   * three lists (the same arrays, made once), so a caller can take each list once for all
+   * the devices it applies to.
    */
-  directRegionsOf(dev: Device): Resv[] {
+  directRegionLists(dev: Device): Resv[][] {
     const direct = (list: readonly Resv[] | undefined) => (list ?? []).filter((r) => r.type === 'direct' || r.type === 'direct-relaxable');
-    // Platform-wide and per-IOMMU lists are shared by many devices: filtered once each.
     this.wideDirect ??= direct(this.wide);
     let perIommu = dev.iommu ? this.iommuDirect.get(dev.iommu) : undefined;
     if (dev.iommu && !perIommu) this.iommuDirect.set(dev.iommu, (perIommu = direct(this.perIommu.get(dev.iommu)?.regions)));
-    return [
-      ...this.wideDirect,
-      ...(perIommu ?? []),
-      ...(dev.group !== undefined ? direct(this.perGroupNumber.get(dev.group)) : []),
-      ...direct(this.perDevice.get(dev)),
-    ];
+    let perGroup = dev.group !== undefined ? this.groupDirect.get(dev.group) : undefined;
+    if (dev.group !== undefined && !perGroup) this.groupDirect.set(dev.group, (perGroup = direct(this.perGroupNumber.get(dev.group))));
+    return [this.wideDirect, perIommu ?? [], perGroup ?? [], direct(this.perDevice.get(dev))];
   }
+
+  /** The same regions in one list. */
+  directRegionsOf(dev: Device): Resv[] {
+    return this.directRegionLists(dev).flat();
+  }
+
+  /** Every device of the platform, of an IOMMU, of a group number: what a region declared for them reaches (built once). */
+  devicesFor(target: { kind: 'all' } | RegionTarget): readonly Device[] {
+    if (!this.deviceLists) {
+      const all = [...this.platform.devices.values()];
+      const byIommu = new Map<Iommu, Device[]>();
+      const byGroup = new Map<bigint, Device[]>();
+      for (const d of all) {
+        if (d.iommu) push(byIommu, d.iommu, d);
+        if (d.group !== undefined) push(byGroup, d.group, d);
+      }
+      this.deviceLists = { all, byIommu, byGroup };
+    }
+    const l = this.deviceLists;
+    switch (target.kind) {
+      case 'all': return l.all;
+      case 'device': return [target.device];
+      case 'iommu': return l.byIommu.get(target.iommu) ?? [];
+      case 'group': return l.byGroup.get(target.group) ?? [];
+    }
+  }
+
+  private deviceLists?: { all: Device[]; byIommu: Map<Iommu, Device[]>; byGroup: Map<bigint, Device[]> };
 
   /**
    * The groups by shape: same IOMMUs and the same regions declared for their number or
@@ -189,13 +247,16 @@ export class PlatformRegions {
   shapes(): readonly IommuGroup[][] {
     if (this.byShape) return this.byShape;
     const byKey = new Map<string, IommuGroup[]>();
-    for (const g of this.groups) {
-      const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu.sym.name] : [])))].sort();
-      const own = new Set([...(g.number !== undefined ? this.perGroupNumber.get(g.number) ?? [] : []), ...g.devices.flatMap((d) => this.perDevice.get(d) ?? [])]);
-      push(byKey, `${iommus.join(' ')}|${[...own].map((r) => this.declaredIds.get(r)!).sort((x, y) => x - y).join(' ')}`, g);
-    }
+    for (const g of this.groups) push(byKey, this.shapeKey(g), g);
     // A stable sort: declaration order among shapes of one size.
     return (this.byShape = [...byKey.values()].sort((x, y) => y.length - x.length));
+  }
+
+  /** Same IOMMUs and the same regions declared for the group's number or its devices: the same region list. */
+  private shapeKey(g: IommuGroup): string {
+    const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu.sym.name] : [])))].sort();
+    const own = new Set([...(g.number !== undefined ? this.perGroupNumber.get(g.number) ?? [] : []), ...g.devices.flatMap((d) => this.perDevice.get(d) ?? [])]);
+    return `${iommus.join(' ')}|${[...own].map((r) => this.declaredIds.get(r)!).sort((x, y) => x - y).join(' ')}`;
   }
 
   /** The shape `g` belongs to: its list in `shapes()`. */
@@ -227,9 +288,12 @@ export class PlatformRegions {
       if (w) own.push(w);
     }
     const indexes = [this.wideIndex, ...iommus.flatMap((i) => { const x = this.perIommu.get(i); return x ? [x.index] : []; }), new RegionIndex(own)];
+    const key = this.shapeKey(g);
+    let shape = this.groupShapes.get(key);
+    if (!shape) this.groupShapes.set(key, (shape = new GroupShape()));
     gr = new GroupRegions(g, iommus, indexes, () => [
       ...this.wide, ...iommus.flatMap((i) => this.perIommu.get(i)?.regions ?? []), ...own,
-    ]);
+    ], shape);
     this.cache.set(g, gr);
     return gr;
   }

@@ -155,12 +155,16 @@ function reportMap(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRan
     case 'overlap':
       return; // ram-overlap, reported before mapping
     case 'reserved':
-      reportOverlap(at, what, refusal.regions, `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, related, r.fixFor, out);
+      reportOverlap(at, what, refusal.regions, `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, related, r.fixFor, out, refusal.total);
   }
 }
 
-/** RAM over regions: one finding for doorbells (msi, sw-msi), one for the rest. */
-export function reportOverlap(at: Location, ram: string, regions: readonly MergedRegion[], consequence: string, related: Related[], fixFor: FixFor, out: Finding[]): void {
+/**
+ * RAM over regions: one finding for doorbells (msi, sw-msi), one for the rest. `total`:
+ * how many regions overlap when `regions` holds only the first few (doorbells are few, so
+ * the count beyond them goes to the rest).
+ */
+export function reportOverlap(at: Location, ram: string, regions: readonly MergedRegion[], consequence: string, related: Related[], fixFor: FixFor, out: Finding[], total = regions.length): void {
   const doorbells = regions.filter((m) => m.type === 'msi' || m.type === 'sw-msi');
   const others = regions.filter((m) => m.type !== 'msi' && m.type !== 'sw-msi');
   if (doorbells.length) {
@@ -168,7 +172,7 @@ export function reportOverlap(at: Location, ram: string, regions: readonly Merge
       { related: [...regionRelated(doorbells), ...related], fixes: fixFor(doorbells) }));
   }
   if (others.length) {
-    out.push(finding('ram-over-reserved', at, `${ram} overlaps ${describeRegions(others)}: ${consequence}`,
+    out.push(finding('ram-over-reserved', at, `${ram} overlaps ${describeRegions(others, total - doorbells.length)}: ${consequence}`,
       { related: [...regionRelated(others), ...related] }));
   }
 }
@@ -225,7 +229,7 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         : `attaching ${group} fails with ${errno} (reserved conflict). QEMU fails: ${qemuMapError(dev, n, m, x.errno)}`;
       const { at, related } = ramSite(r, dev, gr, m);
       reportOverlap(at, `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`, x.regions,
-        `${group} (${dev.sym.name}) reserves it, so ${qemu}`, related, r.fixFor, out);
+        `${group} (${dev.sym.name}) reserves it, so ${qemu}`, related, r.fixFor, out, x.total);
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 import { byStart, firstEndingFrom, type Interval } from '../model/interval';
+import { partitionPoint } from '../model/search';
 import type { Iommu, RegionType, ReservedRegion } from '../model/types';
 
 /** `enum iommu_resv_type` order: equal starts sort by it. */
@@ -30,6 +31,13 @@ export interface Resv { type: RegionType; range: Interval; source: RegionSource 
 
 /** A region after the kernel's merge, with every region that went into it. */
 export interface MergedRegion { type: RegionType; range: Interval; sources: RegionSource[] }
+
+/**
+ * What an overlap query found when only the first few are wanted: `regions` (a few of each
+ * type and source list) and `total`, how many overlap in all (a region declared twice, in
+ * two source lists, counts twice).
+ */
+export interface Hits { regions: MergedRegion[]; total: number }
 
 function byStartThenType(a: { type: RegionType; range: Interval }, b: { type: RegionType; range: Interval }): number {
   return a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : TYPE_ORDER[a.type] - TYPE_ORDER[b.type];
@@ -87,6 +95,21 @@ export class RegionIndex {
       for (let i = firstEndingFrom(list, range.start, (m) => m.range); i < list.length && list[i]!.range.start <= range.end; i++) out.push(list[i]!);
     }
     return out;
+  }
+
+  /**
+   * Adds to `out` at most `cap` merged regions of each type overlapping `range`, and counts
+   * them all (a binary search per type: a RAM range over thousands of regions costs `cap`).
+   */
+  hits(range: Interval, types: readonly RegionType[], cap: number, out: Hits): void {
+    for (const t of types) {
+      const list = this.byType.get(t);
+      if (!list) continue;
+      const from = firstEndingFrom(list, range.start, (m) => m.range);
+      const to = partitionPoint(list.length, (i) => list[i]!.range.start <= range.end);
+      for (let i = from; i < to && i < from + cap; i++) out.regions.push(list[i]!);
+      if (to > from) out.total += to - from;
+    }
   }
 
   all(): MergedRegion[] {
