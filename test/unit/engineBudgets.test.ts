@@ -180,3 +180,42 @@ describe('VFIO: groups and guests over thousands of regions', () => {
     }
   });
 });
+
+describe('Xen', () => {
+  const devices = 50;
+  const host = [
+    'platform host {', '  arch x86_64', '  iommu dmar0 vt-d { address-width 46 }', '  ram dram 0x100000000 size 4G',
+    ...Array.from({ length: 5 }, (_, r) => `  reserved rmrr${r} direct ${hex(0x8000_0000 + r * 0x10_0000)} size 64K`),
+    `  reserved clash direct ${hex(0x8000_8000)} size 64K`,
+    ...Array.from({ length: devices }, (_, d) => `  device d${d} { iommu dmar0; group ${d + 1} }`),
+    '}',
+  ].join('\n');
+  const xen = 'xen xh on host {\n  dom0 {\n    mode pv\n    iommu relaxed\n  }\n  domain u {\n    mode pv\n    pass d3\n    iommu-map host-identity\n  }\n}\n';
+
+  test('RMRRs every device shares: one finding per passed device, one per failed mapping, holders shared', () => {
+    const a = analyze({ 'h.iommu': host, 'x.iommu': xen });
+    const shared = of(a, 'xen-shared-rmrr');
+    assert.equal(shared.length, 1, 'one for d3, naming its first shared RMRR');
+    assert.match(shared[0]!.message, /^d3's RMRR 0x80000000\.\.0x8000ffff is shared with d0, d1, d2, d4 and 45 more \(and 5 more RMRRs it shares\): Xen refuses/);
+    assert.equal(shared[0]!.related.length, 4);
+    const clash = of(a, 'xen-identity-map-conflict');
+    assert.equal(clash.length, 1, 'dom0: the region fails once, for every device');
+    assert.match(clash[0]!.message, /of d0, d1, d2, d3 and 46 more: -EADDRINUSE, it overlaps the identity mapping 0x80000000\.\.0x8000ffff held by d0, d1, d2, d3 and 46 more/);
+    const dom0 = [...a.sim.xen.runs.values()][0]!.maps.get([...a.model.xens.values()][0]!.domains.get('dom0')!)!;
+    const entries = dom0.identity.entries();
+    assert.equal(entries.length, 5);
+    assert.ok(entries.every((e) => e.holders === entries[0]!.holders && e.holders.length === devices), 'one list of holders for all');
+  });
+
+  test('a balloon step without a range gives back what the domain still owns, once', () => {
+    const t = 'timeline t {\n  balloon xh.dom0 0x100000000 size 1G\n  balloon xh.dom0\n  balloon xh.dom0\n}\n';
+    const a = analyze({ 'h.iommu': host, 'x.iommu': xen, 't.iommu': t });
+    const changes = [...a.sim.xen.p2m.values()];
+    assert.deepEqual(changes.map((c) => c.released.map((r) => `${hex(Number(r.start))}-${hex(Number(r.end))}`)), [
+      ['0x100000000-0x13fffffff'], ['0x140000000-0x1ffffffff'], [],
+    ]);
+    const stale = of(a, 'xen-stale-iommu-mapping');
+    assert.equal(stale.length, 2);
+    assert.match(stale[0]!.message, /while d0, d1, d2, d4 and 45 more can still DMA into them/);
+  });
+});

@@ -209,11 +209,6 @@ export class PlatformRegions {
     return [this.wideDirect, perIommu ?? [], perGroup ?? [], direct(this.perDevice.get(dev))];
   }
 
-  /** The same regions in one list. */
-  directRegionsOf(dev: Device): Resv[] {
-    return this.directRegionLists(dev).flat();
-  }
-
   /** Every device of the platform, of an IOMMU, of a group number: what a region declared for them reaches (built once). */
   devicesFor(target: { kind: 'all' } | RegionTarget): readonly Device[] {
     if (!this.deviceLists) {

@@ -16,8 +16,11 @@ export type P2mAccess = 'rw' | 'r' | 'w';
 export interface IdentityMap<T> {
   range: Interval;
   access: P2mAccess;
-  /** The references: one per holder (device) that asked for it. */
-  holders: T[];
+  /**
+   * The references: one per holder (device) that asked for it. Never changed in place (a
+   * new list replaces it), so one list can stand for thousands of devices in many entries.
+   */
+  holders: readonly T[];
 }
 
 export type IdentityResult<T> =
@@ -40,14 +43,19 @@ export class IdentityMaps<T> {
 
   /** `iommu_identity_mapping(d, access, base, end)`. */
   map(range: Interval, access: P2mAccess, holder: T): IdentityResult<T> {
+    return this.mapFor(range, access, [holder]);
+  }
+
+  /** The same for every holder of `holders` in turn (they all succeed or all fail): one reference each. */
+  mapFor(range: Interval, access: P2mAccess, holders: readonly T[]): IdentityResult<T> {
     const { index, entry } = this.overlap(range);
     if (entry) {
       const exact = entry.range.start === range.start && entry.range.end === range.end;
       if (!exact || entry.access !== access) return { ok: false, errno: 'EADDRINUSE', conflict: entry };
-      entry.holders.push(holder);
+      entry.holders = [...entry.holders, ...holders];
       return { ok: true, entry, shared: true };
     }
-    const created: IdentityMap<T> = { range, access, holders: [holder] };
+    const created: IdentityMap<T> = { range, access, holders };
     this.list.splice(index, 0, created);
     return { ok: true, entry: created, shared: false };
   }
@@ -58,7 +66,7 @@ export class IdentityMaps<T> {
     if (!entry) return { ok: false, errno: 'ENOENT' };
     if (entry.range.start !== range.start || entry.range.end !== range.end) return { ok: false, errno: 'EADDRINUSE', conflict: entry };
     const at = entry.holders.indexOf(holder);
-    entry.holders.splice(at >= 0 ? at : entry.holders.length - 1, 1);
+    entry.holders = entry.holders.filter((_, i) => i !== (at >= 0 ? at : entry.holders.length - 1));
     if (entry.holders.length) return { ok: true, entry, shared: true };
     this.list.splice(index, 1);
     return { ok: true, removed: true };

@@ -58,6 +58,12 @@ export class RangeSet {
     return out;
   }
 
+  /** Whether any address of `r` is in the set: one binary search. */
+  intersects(r: Interval): boolean {
+    const x = this.list[this.firstEndingFrom(r.start)];
+    return !!x && x.start <= r.end;
+  }
+
   /** The parts of `r` not in the set. */
   missing(r: Interval): Interval[] {
     const out: Interval[] = [];

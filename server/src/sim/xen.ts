@@ -8,8 +8,10 @@
 import { finding, type Finding, type Fix, type Location, type Related } from '../model/findings';
 import { formatInterval, formatSize, intervalSize, type Interval } from '../model/interval';
 import { replace } from '../model/scope';
+import type * as A from '@iommu-lens/grammar';
 import type { Device, Model, Platform, ResolvedStep, Xen, XenDomain } from '../model/types';
-import { someOf } from './explain';
+import type { Resv } from './regions';
+import { firstNames } from './explain';
 import type { PlatformRegions } from './groups';
 import { RangeSet } from './rangeset';
 import { buildMaps, describeMap, rmrrScope, type DomainMap } from './xenMaps';
@@ -38,12 +40,12 @@ export function runXen(model: Model, regionsOf: (p: Platform) => PlatformRegions
     for (const [d, m] of maps) mapOf.set(d, m);
     passedTwice(x, out);
     for (const m of maps.values()) checkSettings(m, out);
-    if (x.platform && regions) identityMappings(x.platform, regions, maps, out);
+    if (x.platform && regions) identityMappings(regions, maps, out);
   }
   const p2m = new Map<ResolvedStep, P2mChange>();
   for (const t of model.timelines.values()) {
-    // What each domain has given back so far in this timeline.
-    const given = new Map<XenDomain, RangeSet>();
+    // What each domain owns and has given back so far in this timeline.
+    const given = new Map<XenDomain, Given>();
     for (const s of t.steps) {
       if (!s.domain || (s.step.kind !== 'balloon' && s.step.kind !== 'free')) continue;
       const m = mapOf.get(s.domain);
@@ -73,6 +75,8 @@ function passedTwice(x: Xen, out: Finding[]): void {
     }
   }
 }
+
+const RELATED_PASSED = 4;
 
 const PVH_PANIC = "PVH hardware domain iommu must be set in 'strict' mode";
 
@@ -114,15 +118,16 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
   }
 }
 
+/** The first devices passed to the domain, as related locations (a finding per step names a few, not thousands). */
 function passRelated(d: XenDomain): Related[] {
-  return d.passed.map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
+  return d.passed.slice(0, RELATED_PASSED).map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
 }
 
 /** RULES §8.4: once the domain drives its map, Xen cannot make every BFN point at something valid. */
 function quarantine(m: DomainMap, out: Finding[]): void {
   const d = m.domain;
   const how = d.iommuMap === 'virtual-vtd' ? 'an emulated VT-d' : 'PV-IOMMU hypercalls';
-  const devices = m.devices.map((x) => x.sym.name).join(', ');
+  const devices = firstNames(m.devices, 8);
   const place = at(d, d.quarantineStmt ?? d.iommuMapStmt);
   if (m.quarantine === 'scratch-page') {
     out.push(finding('xen-stray-dma-hidden', place,
@@ -142,60 +147,116 @@ function quarantine(m: DomainMap, out: Finding[]): void {
  * Every device's RMRRs through its domain's reference-counted table. dom0 gets every
  * device at boot and keeps those mappings (Xen does not unmap them from the hardware
  * domain when a device moves on); a domain gets those of the devices passed to it.
+ *
+ * Devices share lists of regions (platform-wide, per IOMMU, per group number): each list
+ * is mapped once per domain, with every device of the domain it applies to as a holder, in
+ * the order the devices first need it. Mapping them device by device cost devices × RMRRs,
+ * and repeated a failed mapping's finding once per device at the same place.
  */
-function identityMappings(platform: Platform, regions: PlatformRegions, maps: Map<XenDomain, DomainMap>, out: Finding[]): void {
+function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainMap>, out: Finding[]): void {
+  const scopes = new Map<Resv, readonly Device[]>();
+  const scopeOf = (r: Resv) => {
+    let scope = scopes.get(r);
+    if (!scope) scopes.set(r, (scope = rmrrScope(r, regions)));
+    return scope;
+  };
   for (const m of maps.values()) {
-    const devices = m.domain.isDom0 ? [...platform.devices.values()] : m.devices;
     if (m.term === 'no translation') continue;
-    for (const dev of devices) {
-      const passRef = m.domain.passed.find((p) => p.device === dev)?.ref;
-      for (const r of regions.directRegionsOf(dev)) {
-        const region = r.source.kind === 'declared' ? r.source.region : undefined;
-        const regionLoc = region ? { uri: region.sym.uri, span: region.sym.nameSpan } : undefined;
-        if (!m.domain.isDom0 && passRef) {
-          const scope = rmrrScope(r, platform);
-          if (scope.length > 1) {
-            out.push(finding('xen-shared-rmrr', { uri: m.domain.sym.uri, span: passRef.span },
-              `${dev.sym.name}'s RMRR ${formatInterval(r.range)} is shared with ${scope.filter((s) => s !== dev).map((s) => s.sym.name).join(', ')}: Xen refuses to pass it to ${m.domain.sym.name} alone ("It's disallowed to assign ${dev.sym.name} with shared RMRR at ${r.range.start.toString(16)}", -EPERM) unless the xl config says rdm_policy=relaxed`,
-              { related: regionLoc ? [{ ...regionLoc, message: `RMRR ${region!.sym.name}` }] : [] }));
-            continue;
-          }
-        }
-        const res = m.identity.map(r.range, 'rw', dev);
-        if (res.ok) continue;
-        const other = res.errno === 'EADDRINUSE' ? res.conflict : undefined;
-        const place = passRef ? { uri: m.domain.sym.uri, span: passRef.span } : regionLoc;
-        if (!place || !other) continue;
-        out.push(finding('xen-identity-map-conflict', place,
-          `${domainLabel(m.domain)}: cannot map reserved region ${formatInterval(r.range)} of ${dev.sym.name}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${other.holders.map((h) => h.sym.name).join(', ')} with a different range; ${m.domain.isDom0 ? 'Xen logs "RMRR mapping failed" and the device\'s RMRR DMA faults' : 'the assignment fails'} (RULES §8.3)`,
-          { severity: m.domain.isDom0 ? 'warning' : 'error', related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [] }));
+    const passRefs = new Map<Device, A.Ref>();
+    for (const p of m.domain.passed) if (!passRefs.has(p.device)) passRefs.set(p.device, p.ref);
+    const holders = new Map<Resv[], Device[]>();
+    for (const dev of m.domain.isDom0 ? regions.devicesFor({ kind: 'all' }) : m.devices) {
+      const passRef = m.domain.isDom0 ? undefined : passRefs.get(dev);
+      const lists = regions.directRegionLists(dev);
+      if (passRef) {
+        // A domain takes a device's RMRRs with it, unless another device shares one.
+        const shared = lists.flatMap((list) => sharedIn(list, scopeOf));
+        if (shared.length) sharedRmrr(m, dev, passRef, shared, scopeOf, out);
+        for (const list of lists) for (const r of list) if (scopeOf(r).length <= 1) identityMap(m, r, [dev], passRef, out);
+        continue;
+      }
+      for (const list of lists) {
+        if (!list.length) continue;
+        const devices = holders.get(list);
+        if (devices) devices.push(dev);
+        else holders.set(list, [dev]);
       }
     }
+    for (const [list, devices] of holders) for (const r of list) identityMap(m, r, devices, undefined, out);
   }
 }
 
+/**
+ * The regions of a list that more than one device has. A list shared by many devices is
+ * filtered once (`sharedLists`), so a device costs its lists, not their regions.
+ */
+function sharedIn(list: Resv[], scopeOf: (r: Resv) => readonly Device[]): Resv[] {
+  let shared = sharedLists.get(list);
+  if (!shared) sharedLists.set(list, (shared = list.filter((r) => scopeOf(r).length > 1)));
+  return shared;
+}
+
+const sharedLists = new WeakMap<Resv[], Resv[]>();
+
+/** One finding per device passed with RMRRs it shares: the first few, and how many. */
+function sharedRmrr(m: DomainMap, dev: Device, passRef: A.Ref, shared: readonly Resv[], scopeOf: (r: Resv) => readonly Device[], out: Finding[]): void {
+  const first = shared[0]!;
+  const more = shared.length > 1 ? ` (and ${shared.length - 1} more RMRR${shared.length > 2 ? 's' : ''} it shares)` : '';
+  const related = shared.slice(0, RELATED_RMRRS).flatMap((r) => (r.source.kind === 'declared'
+    ? [{ uri: r.source.region.sym.uri, span: r.source.region.sym.nameSpan, message: `RMRR ${r.source.region.sym.name}` }] : []));
+  out.push(finding('xen-shared-rmrr', { uri: m.domain.sym.uri, span: passRef.span },
+    `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}: Xen refuses to pass it to ${m.domain.sym.name} alone ("It's disallowed to assign ${dev.sym.name} with shared RMRR at ${first.range.start.toString(16)}", -EPERM) unless the xl config says rdm_policy=relaxed`,
+    { related }));
+}
+
+/** RMRRs named as related locations of one finding. */
+const RELATED_RMRRS = 4;
+
+/** One region into the domain's identity maps for `devices`; a conflict is a finding where the device is passed, or at the region. */
+function identityMap(m: DomainMap, r: Resv, devices: readonly Device[], passRef: A.Ref | undefined, out: Finding[]): void {
+  const res = m.identity.mapFor(r.range, 'rw', devices);
+  if (res.ok) return;
+  const region = r.source.kind === 'declared' ? r.source.region : undefined;
+  const regionLoc = region ? { uri: region.sym.uri, span: region.sym.nameSpan } : undefined;
+  const other = res.errno === 'EADDRINUSE' ? res.conflict : undefined;
+  const place = passRef ? { uri: m.domain.sym.uri, span: passRef.span } : regionLoc;
+  if (!place || !other) return;
+  out.push(finding('xen-identity-map-conflict', place,
+    `${domainLabel(m.domain)}: cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range; ${m.domain.isDom0 ? 'Xen logs "RMRR mapping failed" and the device\'s RMRR DMA faults' : 'the assignment fails'} (RULES §8.3)`,
+    { severity: m.domain.isDom0 ? 'warning' : 'error', related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [] }));
+}
+
+/**
+ * A domain's memory in one timeline: what it still owns (its memory, less what it gave
+ * back) and what it gave back. Each step looks only at what it releases, so thousands of
+ * steps over a domain with thousands of RAM ranges cost their pieces, not steps × ranges.
+ */
+interface Given { owned: RangeSet; gone: RangeSet }
+
 /** RULES §8.5: a `balloon` or `free` step on a Xen domain. */
-function p2mChange(s: ResolvedStep, m: DomainMap, given: Map<XenDomain, RangeSet>, out: Finding[]): P2mChange {
+function p2mChange(s: ResolvedStep, m: DomainMap, given: Map<XenDomain, Given>, out: Finding[]): P2mChange {
   const d = m.domain;
   const loc = { uri: s.uri, span: s.step.span };
   const memory = m.memory;
-  const gone = given.get(d) ?? new RangeSet();
-  given.set(d, gone);
-  const asked: Interval[] = s.range ? [s.range] : [...(memory?.ranges() ?? [])];
-  // The part that is the domain's memory now: owned, not already given back.
-  let released: Interval[] = asked;
+  let g = given.get(d);
+  if (!g) given.set(d, (g = { owned: RangeSet.of(memory?.ranges() ?? []), gone: new RangeSet() }));
+  // The part that is the domain's memory now: owned, not already given back. Without a
+  // range the step gives back all it still owns; with no memory known, what it names.
+  let released: Interval[] = s.range ? [s.range] : [...g.owned.ranges()];
   if (memory && !memory.empty && s.range) {
-    const owned = memory.overlapping(s.range).flatMap((p) => gone.missing(p));
-    const outside = RangeSet.of(owned).missing(s.range);
+    released = g.owned.overlapping(s.range);
+    const outside = RangeSet.of(released).missing(s.range);
     if (outside.length) {
-      const already = outside.flatMap((p) => gone.overlapping(p));
+      const already = outside.some((p) => g!.gone.intersects(p));
       out.push(finding('xen-p2m-outside-memory', loc,
-        `${formatInterval(outside[0]!)}${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''} is not memory ${domainLabel(d)} owns${already.length ? ': it was already given back earlier in this timeline' : ''}; the hypercall fails for those pages`,
+        `${formatInterval(outside[0]!)}${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''} is not memory ${domainLabel(d)} owns${already ? ': it was already given back earlier in this timeline' : ''}; the hypercall fails for those pages`,
         { severity: 'warning' }));
     }
-    released = owned;
   }
-  for (const r of released) gone.add(r);
+  for (const r of released) {
+    g.owned.remove(r);
+    g.gone.add(r);
+  }
   const reachable = m.term === 'no translation' ? released
     : m.maintained || m.term === 'no IOMMU map' ? []
       : m.boot ? released.flatMap((r) => m.boot!.mapped.overlapping(r))
@@ -210,7 +271,7 @@ function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding
   const total = stale.reduce((n, r) => n + intervalSize(r), 0n);
   const first = stale[0]!;
   const bfns = `${formatInterval(first)}${stale.length > 1 ? ` and ${stale.length - 1} more range${stale.length > 2 ? 's' : ''}` : ''} (${formatSize(total)})`;
-  const devices = someOf(m.devices.map((x) => x.sym.name), 4);
+  const devices = firstNames(m.devices, 4);
   const why = m.term === 'no translation'
     ? `dom0's devices bypass the IOMMU (dom0-iommu=passthrough), so the pages ${domainLabel(d)} ${what} stay reachable by DMA`
     : `${domainLabel(d)} has ${describeMap(m).replace(/\*\*/g, '')}; after it ${what} BFNs ${bfns}, those BFNs still map the old MFNs${m.drivenByDomain ? ' unless the domain unmaps them itself first' : ''}`;

@@ -142,16 +142,18 @@ function domainMap(m: DomainMap): void {
     : (m.translated ? 'guest map' : 'identity MFN map');
 }
 
-/** How many devices a declared region applies to: more than one is a shared RMRR (VT-d refuses to pass it alone). */
-export function rmrrScope(r: Resv, platform: Platform): Device[] {
+/**
+ * The devices a declared region applies to: more than one is a shared RMRR (VT-d refuses to
+ * pass it alone). The lists of the platform, an IOMMU or a group number are shared, not
+ * copied: thousands of devices under thousands of platform-wide RMRRs cost one list.
+ */
+export function rmrrScope(r: Resv, regions: PlatformRegions): readonly Device[] {
   if (r.source.kind !== 'declared') return [];
-  const region = r.source.region;
-  if (region.targets.length === 0) return [...platform.devices.values()];
+  const targets = r.source.region.targets;
+  if (targets.length === 0) return regions.devicesFor({ kind: 'all' });
+  if (targets.length === 1) return regions.devicesFor(targets[0]!);
   const out = new Set<Device>();
-  for (const t of region.targets) {
-    if (t.kind === 'device') out.add(t.device);
-    else for (const dev of platform.devices.values()) if (t.kind === 'iommu' ? dev.iommu === t.iommu : dev.group === t.group) out.add(dev);
-  }
+  for (const t of targets) for (const d of regions.devicesFor(t)) out.add(d);
   return [...out];
 }
 
