@@ -1,10 +1,12 @@
 // Shape: one guest assigned thousands of devices, each in a group of its own, on a platform
-// with thousands of platform-wide regions (issue 22, the VFIO engine): every attach cuts the
-// same regions, and a big group of devices nobody assigns makes the group not viable.
+// with thousands of platform-wide regions (issue 22, the VFIO and timeline engines): every
+// attach cuts the same regions. Half the devices of a big group are assigned too (the
+// rest make the group not viable), and a timeline starts and stops the guest: each stop
+// lets thousands of devices of one group go.
 import { bdf, fit, hex } from './lib/size.mjs';
 
 export const name = 'assigns';
-export const description = 'one guest assigned thousands of devices on a platform with thousands of platform-wide regions';
+export const description = 'one guest assigned thousands of devices (half a big group among them), started and stopped in a timeline';
 export const expect = ['group-partly-assigned', 'ram-over-reserved'];
 
 function build(n) {
@@ -16,7 +18,10 @@ function build(n) {
   for (let d = 0; d < n; d++) lines.push(`  device s${d} { bdf ${bdf(d + 8, 1)}; iommu dmar0; group 0 }`);
   lines.push('}', 'guest vm on host {', '  machine q35 memory 16G');
   for (let d = 0; d < n; d++) lines.push(`  assign d${d}`);
-  lines.push('  assign s0', '}');
+  for (let d = 0; d < n / 2; d++) lines.push(`  assign s${d}`);
+  lines.push('}', 'timeline cycle {');
+  for (let c = 0; c < 10; c++) lines.push('  start vm', '  stop vm');
+  lines.push('}');
   return lines.join('\n') + '\n';
 }
 

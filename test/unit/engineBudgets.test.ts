@@ -12,6 +12,7 @@ import { buildModel, type Finding } from '../../server/src/model';
 import { Budget } from '../../server/src/sim/budget';
 import { Container } from '../../server/src/sim/container';
 import { PlatformRegions } from '../../server/src/sim/groups';
+import { claim, newClaims, release } from '../../server/src/sim/realize';
 import { checkPools } from '../../server/src/sim/pools';
 import { SETUP_KEPT } from '../../server/src/sim/timeline';
 import { analyze, slice } from '../helpers';
@@ -113,6 +114,54 @@ describe('pools', () => {
     assert.match(cut.message, /^the pool checks stopped after 3,000 units of work: 1 of the \d+ guests on the hosts of pool p was checked/);
     assert.ok(out.some((f) => f.code === 'pool-ram-conflict'), 'the guests checked before keep their findings');
     assert.ok(budget.spent < 5_000, `${budget.spent} units spent`);
+  });
+});
+
+describe('VFIO: direct regions and big groups', () => {
+  test('thousands of platform-wide direct regions: each attach is refused naming a few, the shape\'s answer kept', () => {
+    const text = [
+      'platform host {', '  arch x86_64', '  iommu dmar0 vt-d { address-width 48 }',
+      ...Array.from({ length: 2000 }, (_, r) => `  reserved r${r} direct ${hex(0x1_0000_0000 + r * 0x20_0000)} size 1M`),
+      ...Array.from({ length: 300 }, (_, d) => `  device d${d} { iommu dmar0; group ${d + 1} }`),
+      '}',
+    ].join('\n');
+    const pr = new PlatformRegions(buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }]).model.platforms.get('host')!);
+    const refusals = pr.groups.map((g) => new Container<string>('type1').attach(pr.regions(g))[0]!);
+    for (const x of refusals) {
+      assert.equal(x.kind, 'identity');
+      if (x.kind !== 'identity') continue;
+      assert.ok(x.regions.length <= 8, `${x.regions.length} regions kept`);
+      assert.equal(x.total, 2000);
+    }
+    const [a, b] = [pr.regions(pr.groups[0]!), pr.regions(pr.groups[1]!)];
+    assert.equal(a.directFor(a.group.devices[0]!, 8), b.directFor(b.group.devices[0]!, 8), 'one answer for the shape and IOMMU');
+  });
+
+  test('a group of thousands of devices let go one by one: no scan of the group per device', () => {
+    const n = 3000;
+    const text = ['platform host {', '  iommu i vt-d', ...Array.from({ length: n }, (_, d) => `  device d${d} { iommu i; group 7 }`), '}'].join('\n');
+    const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }]).model;
+    const pr = new PlatformRegions(model.platforms.get('host')!);
+    const group = pr.groups[0]!;
+    const site = { uri: 'file:///h.iommu', span: { start: 0, end: 0 }, verb: 'is assigned here', onStep: false, context: [], prefix: '' };
+    const claims = newClaims();
+    const guest = { sym: { name: 'vm' } } as never;
+    for (const d of group.devices) assert.ok(claim(guest, site, d, group, claims, []));
+    // Count the reads of the group's device list while every device goes.
+    let reads = 0;
+    const devices = group.devices;
+    group.devices = new Proxy(devices, { get: (t, k, r) => { if (typeof k === 'string' && /^\d+$/.test(k)) reads++; return Reflect.get(t, k, r); } });
+    for (const d of devices) release(d, group, claims);
+    assert.ok(reads <= n, `${reads} reads of the group's ${n} devices`);
+    assert.equal(claims.groups.has(group), false);
+  });
+
+  test('a big group not viable: the finding names a few of its other devices, the fix assigns them all', () => {
+    const host = ['platform host {', '  iommu i vt-d', ...Array.from({ length: 100 }, (_, d) => `  device d${d} { iommu i; group 7 }`), '}'].join('\n');
+    const [f] = of(analyze({ 'h.iommu': host, 'g.iommu': 'guest vm on host {\n  ram r 0x0 size 1G\n  assign d0\n}' }), 'group-partly-assigned');
+    assert.match(f!.message, /^group 7 also holds d1, d2, d3, d4, d5, d6, d7, d8 and 91 more, which no guest is assigned;/);
+    assert.equal(f!.related.length, 20);
+    assert.equal(f!.fixes[0]!.edits[0]!.newText.split('assign').length - 1, 99);
   });
 });
 

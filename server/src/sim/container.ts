@@ -7,7 +7,7 @@
  */
 import { ALL_ADDRESSES, firstEndingFrom, intersect, U64_MAX, type Interval } from '../model/interval';
 import { partitionPoint } from '../model/search';
-import type { Device, RegionTarget, RegionType } from '../model/types';
+import type { Device, RegionType } from '../model/types';
 import type { GroupRegions, GroupShape } from './groups';
 import { overlaps, usableRanges, type Hits, type MergedRegion } from './regions';
 
@@ -28,7 +28,7 @@ export interface Mapping<S> { range: Interval; site: S }
 
 export type AttachRefusal<S> =
   /** A `direct` region: the device needs a 1:1 mapping (RULES §1.6). */
-  | { kind: 'identity'; errno: Errno; device: Device; regions: MergedRegion[] }
+  | { kind: 'identity'; errno: Errno; device: Device; regions: MergedRegion[]; total: number }
   /** iommufd: a sw-msi window with a hardware msi, or two sw-msi windows (RULES §2, iommufd). */
   | { kind: 'msi-conflict'; errno: Errno; device: Device; regions: MergedRegion[] }
   /** The new aperture leaves out an existing mapping, or misses the usable list entirely (RULES §2.2a). */
@@ -48,7 +48,7 @@ export type MapRefusal<S> =
  * Regions a refusal names, of each type and source list: a RAM range over thousands of
  * regions is reported with the first few and a count, not a list of them all.
  */
-const HITS_NAMED = 8;
+export const HITS_NAMED = 8;
 
 /** VFIO's smallest page when the IOMMU lists no `page-sizes`: every supported IOMMU does 4 KiB. */
 export const DEFAULT_PAGE_SIZE = 0x1000n;
@@ -128,10 +128,9 @@ export class Container<S> {
   /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
   attach(g: GroupRegions): AttachRefusal<S>[] {
     // The first device a direct region applies to refuses the attach (RULES §1.6).
-    const allDirect = g.has('direct') ? g.overlapping(ALL_ADDRESSES, ['direct']) : [];
-    for (const dev of allDirect.length ? g.group.devices : []) {
-      const direct = allDirect.filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, dev)));
-      if (direct.length) return [{ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct }];
+    for (const dev of g.has('direct') ? g.group.devices : []) {
+      const direct = g.directFor(dev, HITS_NAMED);
+      if (direct.total) return [{ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct.regions, total: direct.total }];
     }
     const refusals: AttachRefusal<S>[] = [];
     if (this.flavor === 'iommufd') {
@@ -291,9 +290,4 @@ function intersectSorted(a: readonly Interval[], b: readonly Interval[]): Interv
 /** `b` within `a`; no `a` yet (no group attached) means all of `b`. */
 function narrowed(a: Interval | undefined, b: Interval): Interval | undefined {
   return a ? intersect(a, b) : b;
-}
-
-function appliesTo(targets: readonly RegionTarget[], dev: Device): boolean {
-  return targets.length === 0 || targets.some((t) =>
-    (t.kind === 'device' && t.device === dev) || (t.kind === 'iommu' && t.iommu === dev.iommu) || (t.kind === 'group' && t.group === dev.group));
 }

@@ -6,7 +6,7 @@
  * Platform-wide regions are indexed once; a group only adds its own few on top, so a
  * platform with 50,000 regions and 10,000 devices is not re-merged per group.
  */
-import { byStart, FOUR_GIB, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, byStart, FOUR_GIB, type Interval } from '../model/interval';
 import type { Device, Iommu, Platform, RegionTarget, RegionType } from '../model/types';
 import { addressWidthOf, apertureEnd, builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { mergeRegions, RegionIndex, REGION_TYPES, usableRanges, type Hits, type MergedRegion, type Resv } from './regions';
@@ -38,6 +38,10 @@ export function groupNumberText(g: IommuGroup): string {
  */
 export class GroupShape {
   merged?: MergedRegion[];
+  /** The direct regions of the shape, and (when no region names devices or groups) what applies per IOMMU. */
+  direct?: MergedRegion[];
+  directUniform?: boolean;
+  directByIommu?: Map<Iommu | undefined, Hits>;
   /** The usable list (every cut type), and the same without the sw-msi windows a guest's doorbell replaces. */
   usable?: readonly Interval[];
   usableWithoutSwMsi?: readonly Interval[];
@@ -74,6 +78,29 @@ export class GroupRegions {
   hits(range: Interval, types: readonly RegionType[], cap: number): Hits {
     const out: Hits = { regions: [], total: 0 };
     for (const ix of this.indexes) ix.hits(range, types, cap, out);
+    return out;
+  }
+
+  /**
+   * The direct regions that apply to `dev` (RULES §1.6): the first `cap` and how many. A
+   * region declared for no device in particular applies to all; one declared for devices,
+   * an IOMMU or a group number to those. Without device or group targets the answer
+   * depends only on the device's IOMMU, and is kept per shape: thousands of groups under
+   * thousands of direct regions cost one pass over them.
+   */
+  directFor(dev: Device, cap: number): Hits {
+    const s = this.shape;
+    const all = (s.direct ??= this.overlapping(ALL_ADDRESSES, ['direct']));
+    const applies = (m: MergedRegion) => m.sources.some((x) => x.kind !== 'declared' || appliesTo(x.region.targets, dev));
+    const uniform = (s.directUniform ??= all.every((m) => m.sources.every((x) => x.kind !== 'declared' || x.region.targets.every((t) => t.kind === 'iommu'))));
+    const known = uniform ? s.directByIommu?.get(dev.iommu) : undefined;
+    if (known) return known;
+    const out: Hits = { regions: [], total: 0 };
+    for (const m of all) {
+      if (!applies(m)) continue;
+      if (out.total++ < cap) out.regions.push(m);
+    }
+    if (uniform) (s.directByIommu ??= new Map()).set(dev.iommu, out);
     return out;
   }
 
@@ -292,6 +319,12 @@ export class PlatformRegions {
     this.cache.set(g, gr);
     return gr;
   }
+}
+
+/** Whether a declared region's targets include `dev` (no targets: every device). */
+export function appliesTo(targets: readonly RegionTarget[], dev: Device): boolean {
+  return targets.length === 0 || targets.some((t) =>
+    (t.kind === 'device' && t.device === dev) || (t.kind === 'iommu' && t.iommu === dev.iommu) || (t.kind === 'group' && t.group === dev.group));
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

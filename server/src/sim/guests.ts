@@ -11,7 +11,7 @@ import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interva
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
 import { Container } from './container';
 import { DEFAULT_DOORBELL_SIZE, DOORBELL_BLOCKERS, placeDoorbell } from './doorbell';
-import { deviceRelated, describeRegions, regionRelated, someOf } from './explain';
+import { deviceRelated, describeRegions, firstNames, regionRelated, someOf } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './groups';
 import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
 import { claim, newClaims, realize, type Claim, type Claims, type FixFor, type Site } from './realize';
@@ -112,16 +112,19 @@ function physBits(g: Guest, out: Finding[]): void {
     { fixes: opt?.value ? [{ title: `Set phys-bits ${need}`, edits: [{ uri: g.sym.uri, span: opt.value.span, newText: String(need) }] }] : [] }));
 }
 
+/** Devices of a group named as related locations. */
+const RELATED_DEVICES = 20;
+
 /** VFIO group viability: every device of a group must be bound to vfio-pci (or no driver). */
 function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): void {
   for (const [group, c] of claims.groups) {
     // Devices some guest names (even if refused there) are reported where they are named.
     const left = group.devices.filter((d) => !named.has(d) && d.deviceClass !== 'bridge');
     if (!left.length) continue;
-    const names = left.map((d) => d.sym.name).join(', ');
+    // A group of thousands names a few (the fix still assigns them all).
     out.push(finding('group-partly-assigned', c.site,
-      `${groupLabel(group)} also holds ${names}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
-      { related: left.map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)), fixes: [assignRest(c, left)] }));
+      `${groupLabel(group)} also holds ${firstNames(left, 8)}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
+      { related: left.slice(0, RELATED_DEVICES).map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)), fixes: [assignRest(c, left)] }));
   }
 }
 
