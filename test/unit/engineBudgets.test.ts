@@ -13,6 +13,7 @@ import { Budget } from '../../server/src/sim/budget';
 import { Container } from '../../server/src/sim/container';
 import { PlatformRegions } from '../../server/src/sim/groups';
 import { claim, newClaims, release } from '../../server/src/sim/realize';
+import { checkGuestAssignments } from '../../server/src/sim/sev';
 import { checkPools } from '../../server/src/sim/pools';
 import { SETUP_KEPT } from '../../server/src/sim/timeline';
 import { analyze, slice } from '../helpers';
@@ -42,7 +43,7 @@ describe('timelines', () => {
   });
 
   test('thousands of guests brought up in one timeline: hover states are shared between steps and bounded', () => {
-    const a = analyze({ 't.iommu': tdispShape.generate(250_000) });
+    const a = analyze({ 't.iommu': tdispShape.generate(330_000) });
     const run = [...a.sim.timelines.values()][0]!;
     const guests = run.states[run.states.length - 1]!.guests.length;
     assert.ok(guests > 600, `${guests} guests`);
@@ -55,6 +56,37 @@ describe('timelines', () => {
     assert.ok(i > 0 && run.states[i]!.guests === run.states[i - 1]!.guests);
     // Every step is still checked: the quirk and the early DMA of every other device.
     assert.equal(of(a, 'tdisp-bme-quirk').length, Math.floor(guests / 2));
+  });
+
+  test('a PF with hundreds of locked VFs reset again and again: one finding naming a few', () => {
+    const a = analyze({ 't.iommu': tdispShape.generate(60_000) });
+    const resets = [...a.sim.timelines.values()].find((r) => r.timeline.sym.name === 'resets')!;
+    const vfs = resets.states[resets.states.length - 1]!.tdis.filter((t) => t.device.pf).length;
+    assert.ok(vfs > 100, `${vfs} VFs`);
+    const [f, ...more] = of(a, 'tdisp-vf-reset');
+    assert.ok(f && !more.length);
+    assert.match(f.message, /^resetting PF pf resets its VFs: the locked TDIs of v0 \(CONFIG_LOCKED\), v1 \(CONFIG_LOCKED\), .*, v7 \(CONFIG_LOCKED\) and \d+ more go to ERROR/);
+    assert.equal(f.related.length, 8);
+    // After the first reset the VFs are in ERROR with reset registers: later resets have nothing to change.
+    const states = resets.states.filter((st) => st.step.step.kind === 'config').map((st) => st.tdis.filter((t) => t.state === 'ERROR').length);
+    assert.ok(states.every((n) => n === vfs), 'every VF in ERROR from the first reset on');
+  });
+
+  test('a guest assigned thousands of devices: each is compared with one on the other side of vTOM, not with every earlier one', () => {
+    const n = 3000;
+    const host = ['platform host {', '  iommu i amd-vi', ...Array.from({ length: n }, (_, d) => `  device d${d} { iommu i; group ${d + 1}; tdisp }`), '}'].join('\n');
+    const guest = ['guest vm on host {', '  ram r 0x0 size 1G', '  confidential sev-snp', '  container iommufd', ...Array.from({ length: n }, (_, d) => `  assign d${d} as bind-capable`), '}'].join('\n');
+    const g = buildModel([{ uri: 'file:///h.iommu', ast: parse(`${host}\n${guest}`) }]).model.guests.get('vm')!;
+    // Count the comparisons the check makes (every find() predicate call while it runs).
+    let compared = 0;
+    const find = Array.prototype.find;
+    Array.prototype.find = function (this: unknown[], p: (...args: unknown[]) => unknown, self?: unknown) {
+      return find.call(this, (...args: unknown[]) => { compared++; return p.apply(self, args); });
+    } as typeof find;
+    const out: Finding[] = [];
+    try { checkGuestAssignments(g, out); } finally { Array.prototype.find = find; }
+    assert.deepEqual(out, []);
+    assert.ok(compared <= 2 * n, `${compared} comparisons for ${n} assignments`);
   });
 
   test('a device name on many platforms in play: the ambiguity names a few of them', () => {

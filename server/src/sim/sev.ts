@@ -78,14 +78,20 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
   }
 }
 
-/** Checks a guest's own `assign` lines, in order. */
+/**
+ * Checks a guest's own `assign` lines, in order. Each is compared with the first earlier
+ * one on the other side of vTOM (the one the check names), not with every earlier one:
+ * thousands of assignments cost thousands of checks.
+ */
 export function checkGuestAssignments(g: Guest, out: Finding[]): void {
-  const members: Member[] = [];
+  const first: Partial<Record<'private' | 'shared', Member>> = {};
   for (const a of g.assigns) {
     if (!a.device) continue;
     const m: Member = { device: a.device, mode: a.mode, window: a.dmaWindow, at: { uri: a.uri, span: a.stmt.span } };
-    checkMember(g, m, members, '', out);
-    members.push(m);
+    const side = dmaSide(m.mode);
+    const other = first[side === 'private' ? 'shared' : 'private'];
+    checkMember(g, m, other ? [other] : [], '', out);
+    first[side] ??= m;
   }
 }
 

@@ -49,7 +49,6 @@ const PREREQUISITE: Partial<Record<TdiState, Partial<Record<TdiState, TdispMessa
 
 export class Tdis {
   private readonly tdis = new Map<Device, Tdi>();
-  private readonly topologies = new Map<Platform, Topology>();
   private snap?: TdiSnapshot[];
 
   constructor(
@@ -69,7 +68,29 @@ export class Tdis {
   private set(t: Tdi, patch: Partial<Tdi>): void {
     Object.assign(t, patch);
     this.snap = undefined;
+    this.indexResettable(t);
   }
+
+  /**
+   * The TDIs a reset would change (locked, or with registers off their reset values), by
+   * PF (its VFs) and by link: a PF reset or a link-down visits those only. Visiting every
+   * function behind the PF or the link made thousands of resets of a PF with thousands of
+   * VFs cost resets × VFs, although after the first nothing is left to reset.
+   */
+  private indexResettable(t: Tdi): void {
+    const on = isLocked(t.state) || t.regs !== RESET_REGS;
+    const d = t.device;
+    // A VF is behind its PF's link too (topology as linkDown reads it).
+    const keys = [linkIn(d), ...(d.pf && linkKey(d.pf) !== linkKey(d) ? [linkIn(d.pf)] : [])];
+    const sets = [...keys.map((k) => setOf(this.byLink, k)), ...(d.pf ? [setOf(this.byPf, d.pf)] : [])];
+    for (const set of sets) {
+      if (on) set.add(t);
+      else set.delete(t);
+    }
+  }
+
+  private readonly byPf = new Map<Device, Set<Tdi>>();
+  private readonly byLink = new Map<string, Set<Tdi>>();
 
   /** Every TDI in play, frozen. */
   snapshot(): TdiSnapshot[] {
@@ -235,46 +256,60 @@ export class Tdis {
 
   /** RULES §5.3: a PF reset takes every locked TDI of its VFs to ERROR. */
   private resetVfs(r: ResolvedStep, pf: Device, why: string): void {
-    const vfs = r.platform ? this.topology(r.platform).vfs.get(pf) ?? [] : [];
+    const vfs = r.platform ? [...(this.byPf.get(pf) ?? [])] : [];
     this.loseState(r, vfs, 'tdisp-vf-reset', (list, verb) => `resetting PF ${pf.sym.name} resets its VFs: ${list} ${verb} to ERROR (RULES §5.3)`, (d) => `${d.sym.name} ${why}: ERROR`);
   }
 
   /** The link goes down: every function behind it loses its state, and IDE streams of locked TDIs become insecure. */
   private linkDown(r: ResolvedStep, d: Device): void {
     const port = d.pf ?? d;
-    const behind = r.platform ? [...(this.topology(r.platform).links.get(linkKey(port)) ?? [])] : [];
-    if (!behind.includes(d)) behind.push(d);
+    const behind = r.platform ? [...(this.byLink.get(linkIn(port)) ?? [])] : [];
+    const own = this.tdis.get(d);
+    if (own && !behind.includes(own) && (isLocked(own.state) || own.regs !== RESET_REGS)) behind.push(own);
     this.loseState(r, behind, 'tdisp-link-down', (list, verb) => `the link of ${port.sym.name} goes down: the IDE stream is torn down, so ${list} ${verb} to ERROR (RULES §5.3)`, (x) => `${x.sym.name} goes to ERROR here: link down`);
   }
 
-  /** Functions reset together: their registers go back to reset values and each locked TDI to ERROR, in one finding. */
-  private loseState(r: ResolvedStep, devices: readonly Device[], code: 'tdisp-vf-reset' | 'tdisp-link-down', message: (list: string, verb: string) => string, since: (d: Device) => string): void {
-    const tdis = devices.map((d) => this.tdis.get(d)).filter((t): t is Tdi => !!t);
-    const hit = tdis.filter((t) => isLocked(t.state));
+  /**
+   * Functions reset together (those a reset changes): their registers go back to reset
+   * values and each locked TDI to ERROR, in one finding naming the first few.
+   */
+  private loseState(r: ResolvedStep, tdis: readonly Tdi[], code: 'tdisp-vf-reset' | 'tdisp-link-down', message: (list: string, verb: string) => string, since: (d: Device) => string): void {
+    const hit = this.inDeclarationOrder(r, tdis.filter((t) => isLocked(t.state)));
     for (const t of tdis) this.set(t, { regs: RESET_REGS });
     if (!hit.length) return;
-    const list = `the locked TDI${hit.length > 1 ? 's' : ''} of ${hit.map((t) => `${t.device.sym.name} (${t.state})`).join(', ')}`;
-    this.out.push(finding(code, at(r), message(list, hit.length > 1 ? 'go' : 'goes'), { related: hit.flatMap((t) => (t.lock ? [t.lock] : [])) }));
+    const shown = hit.slice(0, NAMED_TDIS).map((t) => `${t.device.sym.name} (${t.state})`).join(', ');
+    const list = `the locked TDI${hit.length > 1 ? 's' : ''} of ${shown}${hit.length > NAMED_TDIS ? ` and ${hit.length - NAMED_TDIS} more` : ''}`;
+    this.out.push(finding(code, at(r), message(list, hit.length > 1 ? 'go' : 'goes'), { related: hit.slice(0, NAMED_TDIS).flatMap((t) => (t.lock ? [t.lock] : [])) }));
     for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, since(t.device)) });
   }
 
-  /** Each PF's VFs and the functions behind each link of a platform, in declaration order; built once, for resets. */
-  private topology(p: Platform): Topology {
-    let t = this.topologies.get(p);
-    if (t) return t;
-    t = { vfs: new Map(), links: new Map() };
-    const add = <K>(m: Map<K, Device[]>, k: K, d: Device) => { const l = m.get(k); if (l) l.push(d); else m.set(k, [d]); };
-    for (const d of p.devices.values()) {
-      if (d.pf) add(t.vfs, d.pf, d);
-      add(t.links, linkKey(d), d);
-      if (d.pf && linkKey(d.pf) !== linkKey(d)) add(t.links, linkKey(d.pf), d);
-    }
-    this.topologies.set(p, t);
-    return t;
+  /** TDIs in the order their devices are declared (the platform's order, indexed once). */
+  private inDeclarationOrder(r: ResolvedStep, list: Tdi[]): Tdi[] {
+    if (list.length < 2 || !r.platform) return list;
+    let order = this.order.get(r.platform);
+    if (!order) this.order.set(r.platform, (order = new Map([...r.platform.devices.values()].map((d, i) => [d, i]))));
+    const o = order;
+    return list.sort((a, b) => (o.get(a.device) ?? 0) - (o.get(b.device) ?? 0));
   }
+
+  private readonly order = new Map<Platform, Map<Device, number>>();
 }
 
-interface Topology { vfs: Map<Device, Device[]>; links: Map<string, Device[]> }
+/** Locked TDIs named in one reset's finding; the rest are counted. */
+const NAMED_TDIS = 8;
+
+/** The set under `key`, made empty on first use. */
+function setOf<K, V>(m: Map<K, Set<V>>, key: K): Set<V> {
+  let set = m.get(key);
+  if (!set) m.set(key, (set = new Set()));
+  return set;
+}
+
+/** A function's link, told apart from another platform's at the same address. */
+function linkIn(d: Device): string {
+  return `${d.sym.container}\n${linkKey(d)}`;
+}
+
 
 /** Functions of one physical device share its link: same segment, bus and device number. */
 function linkKey(d: Device): string {
