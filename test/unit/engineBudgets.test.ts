@@ -12,6 +12,7 @@ import { buildModel, type Finding } from '../../server/src/model';
 import { Budget } from '../../server/src/sim/budget';
 import { Container } from '../../server/src/sim/container';
 import { PlatformRegions } from '../../server/src/sim/groups';
+import { startGuest } from '../../server/src/sim/guests';
 import { claim, newClaims, release } from '../../server/src/sim/realize';
 import { checkGuestAssignments } from '../../server/src/sim/sev';
 import { checkPools } from '../../server/src/sim/pools';
@@ -194,6 +195,33 @@ describe('VFIO: direct regions and big groups', () => {
     assert.match(f!.message, /^group 7 also holds d1, d2, d3, d4, d5, d6, d7, d8 and 91 more, which no guest is assigned;/);
     assert.equal(f!.related.length, 20);
     assert.equal(f!.fixes[0]!.edits[0]!.newText.split('assign').length - 1, 99);
+  });
+});
+
+describe('names and guests at scale', () => {
+  test('a device name many other platforms have: the hint names three and counts the rest', () => {
+    const files: Record<string, string> = { 'g.iommu': 'platform bare {\n  iommu i vt-d\n}\nguest vm on bare {\n  assign nic0\n}\n' };
+    for (let p = 0; p < 50; p++) files[`p${p}.iommu`] = `platform p${p} {\n  iommu i vt-d\n  device nic0 { iommu i }\n}\n`;
+    const [f] = of(analyze(files), 'unknown-name');
+    assert.equal(f!.message, "no device 'nic0' on platform bare; p0, p1, p10 and 47 more have one");
+  });
+
+  test('a guest with thousands of RAM lines and assignments starts in one pass over them', () => {
+    const n = 3000;
+    const host = ['platform host {', '  iommu i vt-d { address-width 48 }', ...Array.from({ length: n }, (_, d) => `  device d${d} { iommu i; group ${d + 1} }`), '}'].join('\n');
+    // Every RAM line overlaps the one before it; every device has a group of its own.
+    const guest = ['guest vm on host {', ...Array.from({ length: n }, (_, r) => `  ram r${r} ${hex(0x1000_0000 * (r + 1))} size 512M`), ...Array.from({ length: n }, (_, d) => `  assign d${d}`), '}'].join('\n');
+    const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(`${host}\n${guest}`) }]).model;
+    const g = model.guests.get('vm')!;
+    // Count the elements indexOf() and includes() may compare while the guest starts.
+    let compared = 0;
+    const { indexOf, includes } = Array.prototype;
+    Array.prototype.indexOf = function (this: unknown[], ...args: [unknown, number?]) { const i = indexOf.apply(this, args); compared += i < 0 ? this.length : i + 1; return i; } as typeof indexOf;
+    Array.prototype.includes = function (this: unknown[], ...args: [unknown, number?]) { compared += this.length; return includes.apply(this, args); } as typeof includes;
+    const out: Finding[] = [];
+    try { startGuest(g, new PlatformRegions(g.platform!), newClaims(), out); } finally { Object.assign(Array.prototype, { indexOf, includes }); }
+    assert.equal(out.filter((f) => f.code === 'ram-overlap').length, n - 1);
+    assert.ok(compared < 20 * n, `${compared} elements compared`);
   });
 });
 

@@ -219,10 +219,9 @@ export class Scope {
     if (!m) {
       this.model.unresolved.push({ uri, span: name.span, name: name.text, kinds, platform: where });
       const candidates = () => [...where.members.values()].filter((x) => kinds.includes(x.sym.kind)).map((x) => x.sym.name);
-      const elsewhere = kinds.includes('device') ? this.workspace().platformsWithDevice(name.text).filter((p) => p !== where.sym.name) : [];
-      const hint = elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '';
+      const hint = kinds.includes('device') ? this.elsewhereHint(name.text, where.sym.name) : '';
       // When another platform has exactly this name, that is the likelier mistake than a typo.
-      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, elsewhere.length ? () => [] : candidates, hint);
+      this.unknown(uri, name, `no ${want} '${name.text}' on platform ${where.sym.name}`, hint ? () => [] : candidates, hint);
       return undefined;
     }
     if (!kinds.includes(m.sym.kind)) {
@@ -232,6 +231,14 @@ export class Scope {
     }
     this.refer(uri, name.span, m.sym);
     return m;
+  }
+
+  /** `; a and b have one`: the workspace's other platforms with a device of this name (three named, the rest counted). */
+  elsewhereHint(device: string, except?: string): string {
+    const { names, total } = this.workspace().somePlatformsWithDevice(device, except, 3);
+    if (!total) return '';
+    const list = total > names.length ? `${names.join(', ')} and ${total - names.length} more` : names.join(' and ');
+    return `; ${list} ${total > 1 ? 'have' : 'has'} one`;
   }
 
   /**

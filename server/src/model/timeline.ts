@@ -143,12 +143,10 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
       });
   } else {
     const inPlay = location.platforms();
-    const pool = inPlay.length ? inPlay : [...ctx.model.platforms.values()];
-    const where = inPlay.length ? `on ${inPlay.map((p) => p.sym.name).join(' or ')}, where this timeline's guests are` : 'on any platform';
-    const elsewhere = inPlay.length ? ctx.workspace().platformsWithDevice(ref.name.text) : [];
-    const candidates = () => pool.flatMap((p) => [...p.devices.keys()]);
-    ctx.unknown(uri, ref.name, `no device '${ref.name.text}' ${where}`, candidates,
-      elsewhere.length ? `; ${elsewhere.join(' and ')} ${elsewhere.length > 1 ? 'have' : 'has'} one` : '');
+    const names = inPlay.slice(0, AMBIGUOUS_NAMED).map((p) => p.sym.name).join(' or ');
+    const where = inPlay.length ? `on ${names}${inPlay.length > AMBIGUOUS_NAMED ? ` (or ${inPlay.length - AMBIGUOUS_NAMED} more)` : ''}, where this timeline's guests are` : 'on any platform';
+    const candidates = () => (inPlay.length ? inPlay : [...ctx.model.platforms.values()]).flatMap((p) => [...p.devices.keys()]);
+    ctx.unknown(uri, ref.name, `no device '${ref.name.text}' ${where}`, candidates, inPlay.length ? ctx.elsewhereHint(ref.name.text) : '');
   }
 }
 

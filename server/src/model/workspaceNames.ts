@@ -90,4 +90,19 @@ export class WorkspaceNames {
 
   /** The platforms (by name) that declare a device of this name. */
   platformsWithDevice(device: string): readonly string[] { return [...(this.deviceOwners.get(device) ?? [])]; }
+
+  /**
+   * The same, but `except`: the first `n` names and how many in all, reading only those
+   * (a name many platforms share is looked up per unknown reference).
+   */
+  somePlatformsWithDevice(device: string, except: string | undefined, n: number): { names: string[]; total: number } {
+    const owners = this.deviceOwners.get(device);
+    if (!owners) return { names: [], total: 0 };
+    const names: string[] = [];
+    for (const p of owners) {
+      if (names.length === n) break;
+      if (p !== except) names.push(p);
+    }
+    return { names, total: owners.size - (except !== undefined && owners.has(except) ? 1 : 0) };
+  }
 }

@@ -79,6 +79,7 @@ export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: F
   let doorbell: Fix[] | undefined;
   const fixFor: FixFor = (regions) => (arm && regions.some((r) => r.type === 'sw-msi') ? (doorbell ??= doorbellFix(g, pr, ram, windowStmt)) : []);
 
+  const named = new Set<GroupRegions>(); // state.groups, for lookups
   for (const a of g.assigns) {
     const dev = a.device;
     if (!dev) continue;
@@ -87,7 +88,10 @@ export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: F
     if (group) {
       if (!claim(g, site, dev, group, claims, out)) continue;
       const gr = pr.regions(group);
-      if (!state.groups.includes(gr)) state.groups.push(gr);
+      if (!named.has(gr)) {
+        named.add(gr);
+        state.groups.push(gr);
+      }
     }
     realize({ guest: g, ram, container, pr, site, fixFor, skip: overlapping }, dev, out);
   }
@@ -140,11 +144,12 @@ function assignRest(c: Claim, left: readonly Device[]): Fix {
 /** Guest RAM ranges overlapping one another: the second map is `-EEXIST`. Sort and sweep. */
 function ramOverlaps(g: Guest, ram: readonly GuestRamRange[], out: Finding[]): Set<GuestRamRange> {
   const bad = new Set<GuestRamRange>();
+  const order = new Map(ram.map((r, i) => [r, i]));
   const sorted = [...ram].sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0));
   let reach: GuestRamRange | undefined; // the range reaching furthest so far
   for (const r of sorted) {
     if (reach && r.range.start <= reach.range.end) {
-      const [earlier, later] = ram.indexOf(reach) < ram.indexOf(r) ? [reach, r] : [r, reach];
+      const [earlier, later] = order.get(reach)! < order.get(r)! ? [reach, r] : [r, reach];
       bad.add(later);
       out.push(finding('ram-overlap', { uri: later.uri, span: later.span },
         `guest RAM ${later.name} ${formatInterval(later.range)} overlaps ${earlier.name} ${formatInterval(earlier.range)} of guest ${g.sym.name}: VFIO_IOMMU_MAP_DMA refuses a range that is already mapped with -EEXIST`,
