@@ -65,7 +65,10 @@ async function check(cli, file, timeoutMs) {
 
 function outcome(shape, r) {
   if (r.killed) return `killed after ${(r.ms / 1000).toFixed(0)} s`;
-  if (r.status !== 0 && r.status !== 1) return `failed (${typeof r.status === 'number' ? `exit ${r.status}` : r.status}${/heap out of memory/.test(r.stderr) ? ', out of memory' : ''})`;
+  if (r.status !== 0 && r.status !== 1) {
+    const how = typeof r.status === 'number' ? `exit ${r.status}` : r.status;
+    return `failed (${how}${/heap out of memory/.test(r.stderr) ? ', out of memory' : ''})`;
+  }
   // Exit 1 with nothing printed: the CLI gave up (its message is on stderr).
   if (!r.findings && r.stderr.trim()) return `failed: ${r.stderr.trim().split('\n')[0].slice(0, 80)}`;
   const missing = shape.expect.filter((c) => !r.codes.has(c));
@@ -92,8 +95,10 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
         const file = join(tmp, `${shape.name}-${size}.iommu`);
         writeFileSync(file, text);
         const r = await check(cli, file, timeoutMs);
-        const cells = [shape.name, size >= 2 ** 20 ? `${size / 2 ** 20}M` : `${size / 2 ** 10}K`, text.length, r.killed || (r.status !== 0 && r.status !== 1) ? '-' : r.findings,
-          (r.ms / 1000).toFixed(1), Number.isNaN(r.cpuMs) ? '-' : (r.cpuMs / 1000).toFixed(1), Number.isNaN(r.peakMiB) ? '-' : r.peakMiB.toFixed(0), outcome(shape, r)];
+        const ran = !r.killed && (r.status === 0 || r.status === 1);
+        const cells = [shape.name, size >= 2 ** 20 ? `${size / 2 ** 20}M` : `${size / 2 ** 10}K`, text.length, ran ? r.findings : '-',
+          (r.ms / 1000).toFixed(1), Number.isNaN(r.cpuMs) ? '-' : (r.cpuMs / 1000).toFixed(1),
+          Number.isNaN(r.peakMiB) ? '-' : r.peakMiB.toFixed(0), outcome(shape, r)];
         console.log(`| ${cells.join(' | ')} |`);
         rmSync(file);
       }

@@ -138,13 +138,15 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
     ctx.report('ambiguous-name', uri, ref.span,
       `'${ref.name.text}' is a device of ${shown.join(' and ')}${more}, all in play at this step; write ${shown.map((n) => `${n}.${ref.name.text}`).join(' or ')}${more ? ' or another' : ''}`,
       {
-        related: having.slice(0, AMBIGUOUS_NAMED).map((p) => ({ uri: p.sym.uri, span: p.devices.get(ref.name.text)!.sym.nameSpan, message: `${p.sym.name}.${ref.name.text}` })),
+        related: having.slice(0, AMBIGUOUS_NAMED)
+          .map((p) => ({ uri: p.sym.uri, span: p.devices.get(ref.name.text)!.sym.nameSpan, message: `${p.sym.name}.${ref.name.text}` })),
         fixes: shown.map((n) => replace(`Write ${n}.${ref.name.text}`, uri, ref.span, `${n}.${ref.name.text}`)),
       });
   } else {
     const inPlay = location.platforms();
     const names = inPlay.slice(0, AMBIGUOUS_NAMED).map((p) => p.sym.name).join(' or ');
-    const where = inPlay.length ? `on ${names}${inPlay.length > AMBIGUOUS_NAMED ? ` (or ${inPlay.length - AMBIGUOUS_NAMED} more)` : ''}, where this timeline's guests are` : 'on any platform';
+    const more = inPlay.length > AMBIGUOUS_NAMED ? ` (or ${inPlay.length - AMBIGUOUS_NAMED} more)` : '';
+    const where = inPlay.length ? `on ${names}${more}, where this timeline's guests are` : 'on any platform';
     const candidates = () => (inPlay.length ? inPlay : [...ctx.model.platforms.values()]).flatMap((p) => [...p.devices.keys()]);
     ctx.unknown(uri, ref.name, `no device '${ref.name.text}' ${where}`, candidates, inPlay.length ? ctx.elsewhereHint(ref.name.text) : '');
   }

@@ -58,8 +58,10 @@ export function runCmdqv(model: Model, out: Finding[]): CmdqvSimulation {
   for (const [iommu, list] of perIommu) {
     const max = iommu.cmdqv?.vintfs;
     if (max === undefined) continue;
-    // The first VINTFs, which get the hardware's, as related locations (a few: thousands declared on one SMMU would repeat them all per finding).
-    const holders = list.slice(0, Math.min(Number(max), RELATED_VINTFS)).map((w) => ({ uri: w.sym.uri, span: w.sym.nameSpan, message: `VINTF ${w.sym.name}` }));
+    // The first VINTFs, which get the hardware's, as related locations: a few (thousands
+    // declared on one SMMU would repeat them all per finding).
+    const holders = list.slice(0, Math.min(Number(max), RELATED_VINTFS))
+      .map((w) => ({ uri: w.sym.uri, span: w.sym.nameSpan, message: `VINTF ${w.sym.name}` }));
     for (const v of list.slice(Number(max))) {
       out.push(finding('cmdqv-too-many-vintfs', { uri: v.sym.uri, span: v.sym.nameSpan },
         `${iommu.sym.name}'s CMDQV has ${max} VINTF${max === 1n ? '' : 's'} and ${list.length} are declared on it: ${v.sym.name} gets none`,

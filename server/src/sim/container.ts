@@ -158,7 +158,8 @@ export class Container<S> {
         continue;
       }
       const hit = this.cutBy([g], m.range);
-      if (hit.total) refusals.push({ kind: 'reserved', errno: this.flavor === 'iommufd' ? 'EADDRINUSE' : 'EINVAL', mapping: m, regions: hit.regions, total: hit.total });
+      const errno = this.flavor === 'iommufd' ? 'EADDRINUSE' : 'EINVAL';
+      if (hit.total) refusals.push({ kind: 'reserved', errno, mapping: m, regions: hit.regions, total: hit.total });
     }
     if (refusals.length) return refusals;
     if (!this.joinUsable(g, aperture)) return [{ kind: 'empty', errno: 'EINVAL', aperture }];

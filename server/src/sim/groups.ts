@@ -92,7 +92,8 @@ export class GroupRegions {
     const s = this.shape;
     const all = (s.direct ??= this.overlapping(ALL_ADDRESSES, ['direct']));
     const applies = (m: MergedRegion) => m.sources.some((x) => x.kind !== 'declared' || appliesTo(x.region.targets, dev));
-    const uniform = (s.directUniform ??= all.every((m) => m.sources.every((x) => x.kind !== 'declared' || x.region.targets.every((t) => t.kind === 'iommu'))));
+    const byIommuOnly = (m: MergedRegion) => m.sources.every((x) => x.kind !== 'declared' || x.region.targets.every((t) => t.kind === 'iommu'));
+    const uniform = (s.directUniform ??= all.every(byIommuOnly));
     const known = uniform ? s.directByIommu?.get(dev.iommu) : undefined;
     if (known) return known;
     const out: Hits = { regions: [], total: 0 };

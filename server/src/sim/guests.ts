@@ -128,7 +128,10 @@ function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): voi
     // A group of thousands names a few (the fix still assigns them all).
     out.push(finding('group-partly-assigned', c.site,
       `${groupLabel(group)} also holds ${firstNames(left, 8)}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
-      { related: left.slice(0, RELATED_DEVICES).map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)), fixes: [assignRest(c, left)] }));
+      {
+        related: left.slice(0, RELATED_DEVICES).map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)),
+        fixes: [assignRest(c, left)],
+      }));
   }
 }
 

@@ -111,7 +111,8 @@ export function poolSafeLayout(layout: PoolLayout, total: bigint, machine: Machi
 }
 
 export function checkPools(
-  model: Model, regionsOf: (p: Platform) => PlatformRegions, guests: Map<Guest, GuestState>, out: Finding[], budget = new Budget(POOL_BUDGET),
+  model: Model, regionsOf: (p: Platform) => PlatformRegions, guests: Map<Guest, GuestState>, out: Finding[],
+  budget = new Budget(POOL_BUDGET),
 ): Map<Pool, PoolLayout> {
   const layouts = new Map<Pool, PoolLayout>();
   if (!model.pools.size) return layouts;
@@ -233,7 +234,8 @@ class PoolCheck {
   private shapeOf(s: GuestState, lines: readonly A.Span[], top: bigint): ShapeConflicts | undefined {
     const g = s.guest;
     const lineOf = s.ram.map((r) => lines.indexOf(r.span));
-    const key = `${g.msiWindow ? formatInterval(g.msiWindow) : '-'}|${s.ram.map((r, i) => `${lineOf[i]}:${formatInterval(r.range)}`).join(',')}`;
+    const ranges = s.ram.map((r, i) => `${lineOf[i]}:${formatInterval(r.range)}`).join(',');
+    const key = `${g.msiWindow ? formatInterval(g.msiWindow) : '-'}|${ranges}`;
     const known = this.shapes.get(key);
     if (known) return known;
     const types = g.msiWindow ? RAM_TYPES_WITH_WINDOW : RAM_TYPES;
@@ -265,7 +267,8 @@ class PoolCheck {
     const g = s.guest;
     const own = g.platform;
     const pool = this.pool;
-    const poolRelated: Related = { uri: pool.sym.uri, span: this.hostAt.get(own?.sym.name ?? '') ?? pool.decl.span, message: this.poolMessage };
+    const hostSpan = this.hostAt.get(own?.sym.name ?? '') ?? pool.decl.span;
+    const poolRelated: Related = { uri: pool.sym.uri, span: hostSpan, message: this.poolMessage };
     const migrate = `which pool ${pool.sym.name} lets it migrate to`;
     const consequence = `its memory map is fixed when it starts (RULES §4), so after migrating there`;
     let fixes: Fix[] | undefined;

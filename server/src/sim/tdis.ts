@@ -273,13 +273,18 @@ export class Tdis {
    * Functions reset together (those a reset changes): their registers go back to reset
    * values and each locked TDI to ERROR, in one finding naming the first few.
    */
-  private loseState(r: ResolvedStep, tdis: readonly Tdi[], code: 'tdisp-vf-reset' | 'tdisp-link-down', message: (list: string, verb: string) => string, since: (d: Device) => string): void {
+  private loseState(
+    r: ResolvedStep, tdis: readonly Tdi[], code: 'tdisp-vf-reset' | 'tdisp-link-down',
+    message: (list: string, verb: string) => string, since: (d: Device) => string,
+  ): void {
     const hit = this.inDeclarationOrder(r, tdis.filter((t) => isLocked(t.state)));
     for (const t of tdis) this.set(t, { regs: RESET_REGS });
     if (!hit.length) return;
     const shown = hit.slice(0, NAMED_TDIS).map((t) => `${t.device.sym.name} (${t.state})`).join(', ');
-    const list = `the locked TDI${hit.length > 1 ? 's' : ''} of ${shown}${hit.length > NAMED_TDIS ? ` and ${hit.length - NAMED_TDIS} more` : ''}`;
-    this.out.push(finding(code, at(r), message(list, hit.length > 1 ? 'go' : 'goes'), { related: hit.slice(0, NAMED_TDIS).flatMap((t) => (t.lock ? [t.lock] : [])) }));
+    const more = hit.length > NAMED_TDIS ? ` and ${hit.length - NAMED_TDIS} more` : '';
+    const list = `the locked TDI${hit.length > 1 ? 's' : ''} of ${shown}${more}`;
+    const related = hit.slice(0, NAMED_TDIS).flatMap((t) => (t.lock ? [t.lock] : []));
+    this.out.push(finding(code, at(r), message(list, hit.length > 1 ? 'go' : 'goes'), { related }));
     for (const t of hit) this.set(t, { state: 'ERROR', since: at(r, since(t.device)) });
   }
 

@@ -174,7 +174,10 @@ class Runner {
   private runOf(g: Guest, platform: Platform | undefined): Run {
     let run = this.guests.get(g);
     if (!run) {
-      run = { guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: new Holdings(), setup: [], setupLeftOut: 0, launch: newLaunch() };
+      run = {
+        guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: new Holdings(),
+        setup: [], setupLeftOut: 0, launch: newLaunch(),
+      };
       this.guests.set(g, run);
     }
     return run;
@@ -195,7 +198,9 @@ class Runner {
         { related: run.setup.slice(0, 1) }));
       return run;
     }
-    Object.assign(run, { platform, running: true, container: newContainer(g), devices: new Holdings(), setup: [], setupLeftOut: 0, launch: newLaunch() });
+    Object.assign(run, {
+      platform, running: true, container: newContainer(g), devices: new Holdings(), setup: [], setupLeftOut: 0, launch: newLaunch(),
+    });
     run.setup.push({ uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here` });
     // On its own platform the assignments were checked when the guest was declared;
     // elsewhere (started again after a migration) they are checked here.
@@ -293,7 +298,10 @@ class Runner {
     return run;
   }
 
-  /** A platform's devices by PCI address (the first declared at each), built once: a migration names the one at a missing device's address. */
+  /**
+   * A platform's devices by PCI address (the first declared at each), built once: a
+   * migration names the one at a missing device's address.
+   */
   private byAddress(p: Platform): Map<string, Device> {
     let m = this.addresses.get(p);
     if (m) return m;
@@ -349,7 +357,8 @@ class Runner {
     const step = r.step.kind === 'hotplug' ? r.step : undefined;
     const how: Joining = { mode: (step?.mode?.text ?? 'shared') as AssignMode, window: r.range, at: this.at(r), modeWord: step?.mode };
     if (this.bringIn(run, dev, this.regionsOf(run.platform), site, this.out, how)) {
-      checkMember(g, { device: dev, mode: how.mode, window: how.window, at: how.at }, run.devices.otherSide(dmaSide(how.mode), dev), site.prefix, this.out, run.setup.slice(0, 1));
+      const joining = { device: dev, mode: how.mode, window: how.window, at: how.at };
+      checkMember(g, joining, run.devices.otherSide(dmaSide(how.mode), dev), site.prefix, this.out, run.setup.slice(0, 1));
     }
     return run;
   }

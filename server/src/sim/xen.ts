@@ -120,7 +120,8 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
 
 /** The first devices passed to the domain, as related locations (a finding per step names a few, not thousands). */
 function passRelated(d: XenDomain): Related[] {
-  return d.passed.slice(0, RELATED_PASSED).map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
+  return d.passed.slice(0, RELATED_PASSED)
+    .map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
 }
 
 /** RULES §8.4: once the domain drives its map, Xen cannot make every BFN point at something valid. */
@@ -199,7 +200,9 @@ function sharedIn(list: Resv[], scopeOf: (r: Resv) => readonly Device[]): Resv[]
 const sharedLists = new WeakMap<Resv[], Resv[]>();
 
 /** One finding per device passed with RMRRs it shares: the first few, and how many. */
-function sharedRmrr(m: DomainMap, dev: Device, passRef: A.Ref, shared: readonly Resv[], scopeOf: (r: Resv) => readonly Device[], out: Finding[]): void {
+function sharedRmrr(
+  m: DomainMap, dev: Device, passRef: A.Ref, shared: readonly Resv[], scopeOf: (r: Resv) => readonly Device[], out: Finding[],
+): void {
   const first = shared[0]!;
   const more = shared.length > 1 ? ` (and ${shared.length - 1} more RMRR${shared.length > 2 ? 's' : ''} it shares)` : '';
   const related = shared.slice(0, RELATED_RMRRS).flatMap((r) => (r.source.kind === 'declared'
