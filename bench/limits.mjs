@@ -70,7 +70,10 @@ function outcome(shape, r) {
     return `failed (${how}${/heap out of memory/.test(r.stderr) ? ', out of memory' : ''})`;
   }
   // Exit 1 with nothing printed: the CLI gave up (its message is on stderr).
-  if (!r.findings && r.stderr.trim()) return `failed: ${r.stderr.trim().split('\n')[0].slice(0, 80)}`;
+  if (!r.findings && r.stderr.trim()) {
+    const lines = r.stderr.trim().split('\n');
+    return `failed: ${(lines.find((l) => /Error\b/.test(l)) ?? lines[0]).trim().slice(0, 80)}`;
+  }
   const missing = shape.expect.filter((c) => !r.codes.has(c));
   return missing.length ? `missing ${missing.join(', ')}` : 'expected findings';
 }
