@@ -4,12 +4,14 @@
  * exits 0 or 1 with findings for all of them (2 only for usage errors and unreadable paths).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { regions } from '../helpers';
-import { cli } from './run';
+import { loadShapes, SIZE_LIMIT } from '../shapes/lib/shapes.mjs';
+import { CLI, cli, ROOT } from './run';
 
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-cli-limits-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,5 +88,52 @@ describe('iommu-lens check at the limits', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /unformatted-latin1\.iommu: not formatted: it has bytes that are not UTF-8/);
     assert.deepEqual(readFileSync(join(dir, 'unformatted-latin1.iommu')), bytes);
+  });
+});
+
+/**
+ * Issue 22: every shape of test/shapes/ (read from the folder) just under the default size
+ * limit, through the bundled CLI with a 1 GiB heap: it exits 0 or 1 with the findings the
+ * shape expects. The timeout only guards against a hang (docs/limits.md has the figures).
+ */
+describe('engine shapes at the size limit, through the CLI', async () => {
+  const shapes = await loadShapes();
+
+  /** `iommu-lens check FILE` (text output, to a file: it can be tens of megabytes) under the heap cap. */
+  function checkCapped(file: string) {
+    const outFile = join(dir, `${file}.out`);
+    const fd = openSync(outFile, 'w');
+    const r = spawnSync(process.execPath, ['--max-old-space-size=1024', CLI, 'check', file], { cwd: dir, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 300_000 });
+    closeSync(fd);
+    const codes = new Set<string>();
+    for (const line of readFileSync(outFile, 'utf8').split('\n')) {
+      const m = /^\S+:\d+:\d+: (?:error|warning|information|hint) (\S+) /.exec(line);
+      if (m) codes.add(m[1]!);
+    }
+    rmSync(outFile);
+    return { status: r.status, signal: r.signal, stderr: r.stderr, codes };
+  }
+
+  for (const shape of shapes) {
+    test(`${shape.name}: ${shape.description}`, { timeout: 300_000 }, () => {
+      const text = shape.generate(SIZE_LIMIT - 1);
+      assert.ok(text.length > SIZE_LIMIT - 64 * 1024 && text.length < SIZE_LIMIT, `${text.length} characters`);
+      writeFileSync(join(dir, `${shape.name}.iommu`), text);
+      const r = checkCapped(`${shape.name}.iommu`);
+      assert.ok(r.status === 0 || r.status === 1, `exit ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
+      for (const code of shape.expect) assert.ok(r.codes.has(code), `${code} missing from ${[...r.codes].join(', ')}`);
+      assert.ok(!r.codes.has('internal-error') && !r.codes.has('file-too-large'), [...r.codes].join(', '));
+    });
+  }
+
+  test('a pool check past its budget: the other engines in the same description still report', { timeout: 300_000 }, () => {
+    const others = readFileSync(join(ROOT, 'test', 'fixtures', 'limits', 'every-engine.iommu'), 'utf8');
+    const pool = shapes.find((s) => s.name === 'pool-layouts')!;
+    writeFileSync(join(dir, 'truncated.iommu'), `${pool.generate(SIZE_LIMIT - 1 - others.length)}${others}`);
+    const r = checkCapped('truncated.iommu');
+    assert.equal(r.status, 1, r.stderr.slice(-2000));
+    for (const code of ['pool-checks-truncated', 'pool-ram-conflict', 'ram-over-reserved', 'guest-not-running', 'fw-mapping-left', 'xen-invalid-setting', 'cmdqv-missing']) {
+      assert.ok(r.codes.has(code), `${code} missing from ${[...r.codes].join(', ')}`);
+    }
   });
 });

@@ -21,6 +21,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { ADDRESS_MAP_REQUEST } from '../../server/src/lsp/protocol';
 import { regions } from '../helpers';
+import { loadShapes, SIZE_LIMIT } from '../shapes/lib/shapes.mjs';
 import type { Client } from './client';
 import { settle, startOn } from './soak';
 
@@ -216,4 +217,33 @@ describe('bad requests and notifications', () => {
     const ours = client.logs.filter((l) => l.type === MessageType.Error && /failed: |uncaught|unhandled/.test(l.message) && !/Notification handler/.test(l.message));
     assert.deepEqual(ours.map((l) => l.message), []);
   });
+});
+
+/**
+ * Issue 22: every shape of test/shapes/ (read from the folder) just under the default size
+ * limit, in a workspace of its own, through the server over stdio with a 1 GiB heap: the
+ * first analysis publishes the findings the shape expects and the server is still up.
+ * The timeouts only guard against a hang (docs/limits.md has the figures).
+ */
+describe('engine shapes at the size limit, through the server', async () => {
+  for (const shape of await loadShapes()) {
+    test(`${shape.name}: ${shape.description}`, { timeout: 600_000 }, async () => {
+      const ws = mkdtempSync(join(tmpdir(), `iommu-lens-shape-${shape.name}-`));
+      const file = join(ws, `${shape.name}.iommu`);
+      writeFileSync(file, shape.generate(SIZE_LIMIT - 1));
+      const server = await startOn(ws, { nodeArgs: ['--max-old-space-size=1024'] });
+      try {
+        const uri = pathToFileURL(file).href;
+        const codes = new Set(server.codes(uri));
+        for (const code of shape.expect) assert.ok(codes.has(code), `${code} missing from ${[...codes].join(', ')}`);
+        assert.ok(!codes.has('internal-error'), [...codes].join(', '));
+        // Still answering, and still there.
+        assert.ok(Array.isArray(await server.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } })));
+        assert.equal(server.exited, undefined, server.stderr);
+      } finally {
+        if (!server.exited) await server.stop();
+        rmSync(ws, { recursive: true, force: true });
+      }
+    });
+  }
 });
