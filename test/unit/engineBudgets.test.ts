@@ -136,6 +136,20 @@ describe('pools', () => {
     assert.ok(out.length > hosts && out.length <= 3 * hosts, `${out.length} findings`);
   });
 
+  test('a guest with thousands of RAM lines in a pool: each line looked up once', () => {
+    const host = (name: string, win: string) => `platform ${name} {\n  arch arm64\n  iommu smmu0 smmuv3 { address-width 48 }\n  reserved win reserved ${win} size 1M\n  device v0 { iommu smmu0 stream 0x1 }\n}\n`;
+    const n = 2000;
+    const ram = Array.from({ length: n }, (_, r) => `  ram r${r} ${hex(0x4000_0000 + r * 0x20_0000)} size 1M`).join('\n');
+    const a = analyze({ 'h.iommu': host('ha', '0x1000000000') + host('hb', '0x40000000'), 'p.iommu': 'pool p { ha, hb }', 'g.iommu': `guest g on ha {\n${ram}\n}` });
+    let compared = 0;
+    const { indexOf } = Array.prototype;
+    Array.prototype.indexOf = function (this: unknown[], ...args: [unknown, number?]) { const i = indexOf.apply(this, args); compared += i < 0 ? this.length : i + 1; return i; } as typeof indexOf;
+    const out: Finding[] = [];
+    try { checkPools(a.model, a.sim.regionsOf, a.sim.guests, out); } finally { Array.prototype.indexOf = indexOf; }
+    assert.deepEqual(out.map((f) => f.code), ['pool-ram-conflict'], 'r0 overlaps the window on hb');
+    assert.ok(compared < 10 * n, `${compared} elements compared`);
+  });
+
   test('past its budget the pool check stops with pool-checks-truncated; what it found stays', () => {
     const a = analyze({ 'p.iommu': poolShape.generate(100_000) });
     const out: Finding[] = [];

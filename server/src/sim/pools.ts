@@ -214,10 +214,16 @@ class PoolCheck {
     const touched = s.ram.some((r) => this.inUnion(r.range)) || (g.msiWindow !== undefined && this.inUnion(g.msiWindow))
       || (s.ram.length > 0 && top > this.layout.limit);
     if (!touched) return true; // no host of the pool has anything there, and every aperture covers the RAM
-    const lines = [...new Set(s.ram.map((r) => r.span))];
-    const shape = this.shapeOf(s, lines, top);
+    // The RAM ranges by the line that makes them (a `machine` line makes two).
+    const lines = new Map<A.Span, GuestRamRange[]>();
+    for (const r of s.ram) {
+      const same = lines.get(r.span);
+      if (same) same.push(r);
+      else lines.set(r.span, [r]);
+    }
+    const shape = this.shapeOf(s, [...lines.values()], top);
     if (!shape) return false;
-    this.report(s, lines, shape, top);
+    this.report(s, [...lines.values()], shape, top);
     return true;
   }
 
@@ -231,10 +237,9 @@ class PoolCheck {
    * Every host's conflicts with this RAM shape (the ranges by line, the doorbell window,
    * the top), probed once per shape; undefined if the budget runs out on the way.
    */
-  private shapeOf(s: GuestState, lines: readonly A.Span[], top: bigint): ShapeConflicts | undefined {
+  private shapeOf(s: GuestState, lines: readonly GuestRamRange[][], top: bigint): ShapeConflicts | undefined {
     const g = s.guest;
-    const lineOf = s.ram.map((r) => lines.indexOf(r.span));
-    const ranges = s.ram.map((r, i) => `${lineOf[i]}:${formatInterval(r.range)}`).join(',');
+    const ranges = lines.map((line) => line.map((r) => formatInterval(r.range)).join(' ')).join(',');
     const key = `${g.msiWindow ? formatInterval(g.msiWindow) : '-'}|${ranges}`;
     const known = this.shapes.get(key);
     if (known) return known;
@@ -242,28 +247,26 @@ class PoolCheck {
     const shape: ShapeConflicts = { lines: lines.map(() => onHosts()), doorbell: onHosts(), narrow: onHosts() };
     for (const host of this.pool.hosts) {
       const pr = this.regionsOf(host);
-      const byLine: MergedRegion[][] = lines.map(() => []);
-      let hits = 0;
-      s.ram.forEach((r, i) => {
-        const found = pr.anyOverlapping(r.range, types);
-        hits += found.length;
-        byLine[lineOf[i]!]!.push(...found);
+      let work = s.ram.length;
+      lines.forEach((line, k) => {
+        const found = line.flatMap((r) => pr.anyOverlapping(r.range, types));
+        work += found.length;
+        if (found.length) add(shape.lines[k]!, host, found);
       });
-      byLine.forEach((found, line) => { if (found.length) add(shape.lines[line]!, host, found); });
       if (g.msiWindow) {
         const found = pr.anyOverlapping(g.msiWindow, RAM_TYPES_WITH_WINDOW);
-        hits += found.length;
+        work += found.length;
         if (found.length) add(shape.doorbell, host, found);
       }
       const narrow = s.ram.length ? pr.iommusNotReaching(top) : [];
       if (narrow.length) add(shape.narrow, host, narrow);
-      if (!this.budget.take(1 + hits + narrow.length)) return undefined;
+      if (!this.budget.take(1 + work + narrow.length)) return undefined;
     }
     this.shapes.set(key, shape);
     return shape;
   }
 
-  private report(s: GuestState, lines: readonly A.Span[], shape: ShapeConflicts, top: bigint): void {
+  private report(s: GuestState, lines: readonly GuestRamRange[][], shape: ShapeConflicts, top: bigint): void {
     const g = s.guest;
     const own = g.platform;
     const pool = this.pool;
@@ -273,10 +276,9 @@ class PoolCheck {
     const consequence = `its memory map is fixed when it starts (RULES §4), so after migrating there`;
     let fixes: Fix[] | undefined;
     const fix = () => (fixes ??= this.layoutFix(g, s.ram));
-    lines.forEach((span, line) => {
+    lines.forEach((ram, line) => {
       const { first, count } = others(shape.lines[line]!, own);
       if (!count) return;
-      const ram = s.ram.filter((r) => r.span === span);
       const what = ram.map((r) => `${r.name} ${formatInterval(r.range)}`).join(' and ');
       const where = hostList(first, count, (hits) => describeRegions(hits), 'regions');
       this.out.push(finding('pool-ram-conflict', at(ram[0]!),

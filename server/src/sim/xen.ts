@@ -161,6 +161,14 @@ function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainM
     if (!scope) scopes.set(r, (scope = rmrrScope(r, regions)));
     return scope;
   };
+  // Each list split once into the RMRRs other devices share and the device's own: a
+  // device costs its lists, not their regions (a platform-wide list is every device's).
+  const splits = new Map<Resv[], { shared: Resv[]; own: Resv[] }>();
+  const split = (list: Resv[]) => {
+    let x = splits.get(list);
+    if (!x) splits.set(list, (x = { shared: list.filter((r) => scopeOf(r).length > 1), own: list.filter((r) => scopeOf(r).length <= 1) }));
+    return x;
+  };
   for (const m of maps.values()) {
     if (m.term === 'no translation') continue;
     const passRefs = new Map<Device, A.Ref>();
@@ -171,9 +179,10 @@ function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainM
       const lists = regions.directRegionLists(dev);
       if (passRef) {
         // A domain takes a device's RMRRs with it, unless another device shares one.
-        const shared = lists.flatMap((list) => sharedIn(list, scopeOf));
-        if (shared.length) sharedRmrr(m, dev, passRef, shared, scopeOf, out);
-        for (const list of lists) for (const r of list) if (scopeOf(r).length <= 1) identityMap(m, r, [dev], passRef, out);
+        const parts = lists.map(split);
+        const shared = parts.map((x) => x.shared);
+        if (shared.some((x) => x.length)) sharedRmrr(m, dev, passRef, shared, scopeOf, out);
+        for (const x of parts) for (const r of x.own) identityMap(m, r, [dev], passRef, out);
         continue;
       }
       for (const list of lists) {
@@ -188,24 +197,18 @@ function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainM
 }
 
 /**
- * The regions of a list that more than one device has. A list shared by many devices is
- * filtered once (`sharedLists`), so a device costs its lists, not their regions.
+ * One finding per device passed with RMRRs it shares (in lists, as they come): the first
+ * few, and how many, read without joining the lists.
  */
-function sharedIn(list: Resv[], scopeOf: (r: Resv) => readonly Device[]): Resv[] {
-  let shared = sharedLists.get(list);
-  if (!shared) sharedLists.set(list, (shared = list.filter((r) => scopeOf(r).length > 1)));
-  return shared;
-}
-
-const sharedLists = new WeakMap<Resv[], Resv[]>();
-
-/** One finding per device passed with RMRRs it shares: the first few, and how many. */
 function sharedRmrr(
-  m: DomainMap, dev: Device, passRef: A.Ref, shared: readonly Resv[], scopeOf: (r: Resv) => readonly Device[], out: Finding[],
+  m: DomainMap, dev: Device, passRef: A.Ref, lists: readonly Resv[][], scopeOf: (r: Resv) => readonly Device[], out: Finding[],
 ): void {
-  const first = shared[0]!;
-  const more = shared.length > 1 ? ` (and ${shared.length - 1} more RMRR${shared.length > 2 ? 's' : ''} it shares)` : '';
-  const related = shared.slice(0, RELATED_RMRRS).flatMap((r) => (r.source.kind === 'declared'
+  const count = lists.reduce((n, l) => n + l.length, 0);
+  const firstFew: Resv[] = [];
+  for (const l of lists) for (const r of l.slice(0, RELATED_RMRRS - firstFew.length)) firstFew.push(r);
+  const first = firstFew[0]!;
+  const more = count > 1 ? ` (and ${count - 1} more RMRR${count > 2 ? 's' : ''} it shares)` : '';
+  const related = firstFew.flatMap((r) => (r.source.kind === 'declared'
     ? [{ uri: r.source.region.sym.uri, span: r.source.region.sym.nameSpan, message: `RMRR ${r.source.region.sym.name}` }] : []));
   out.push(finding('xen-shared-rmrr', { uri: m.domain.sym.uri, span: passRef.span },
     `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}: Xen refuses to pass it to ${m.domain.sym.name} alone ("It's disallowed to assign ${dev.sym.name} with shared RMRR at ${first.range.start.toString(16)}", -EPERM) unless the xl config says rdm_policy=relaxed`,
