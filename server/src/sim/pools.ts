@@ -46,8 +46,8 @@ export interface PoolLayout {
 /**
  * Units of work the pool checks may spend in one analysis, over all pools: a region merged
  * into a pool's union, a host probed for a RAM shape and each region it hits, a fix laid out
- * (the union's length). A pool of 1,700 hosts with one guest each, all conflicting, takes
- * about 40,000; a million guards against guests × hosts when every guest's RAM differs.
+ * (the union's length). A pool of 1,800 hosts with one guest each, all conflicting, takes
+ * about 160,000; a million guards against guests × hosts when every guest's RAM differs.
  */
 export const POOL_BUDGET = 1_000_000;
 
