@@ -217,7 +217,8 @@ export class AnalysisHost {
     const engineKey = keyOf(engines);
     const all = this.whole ? [[...uris]] : this.partition!;
     const groups = need ? all.filter((g) => this.ready(g, engineKey) || g.some((u) => need.has(u))) : all;
-    let parts = this.runComponents(groups, engineKey, engines, isCancelled, groups === all);
+    // A partial analysis that needs every component is a whole one: it drops the runs of components gone too.
+    let parts = this.runComponents(groups, engineKey, engines, isCancelled, groups.length === all.length);
     const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
     if (searched && !this.whole) parts = this.runComponents([[...uris]], engineKey, engines, isCancelled, true);
     // A partial analysis that met no lookup across platforms knows nothing of the components it left out.
