@@ -3,9 +3,9 @@
  * stable: tests, settings and docs/diagnostics.md refer to them (a test checks that
  * every code here has its entry there).
  */
-import type { Severity } from './findings';
+import { findingBuilder, type CodeInfo, type Finding } from './findings';
 
-export interface CodeInfo { severity: Severity; summary: string }
+export type { CodeInfo } from './findings';
 
 export const CODES = {
   // ----- syntax (grammar/) -----
@@ -122,4 +122,24 @@ export type Code = keyof typeof CODES;
 
 export function isCode(s: string): s is Code {
   return Object.prototype.hasOwnProperty.call(CODES, s);
+}
+
+/** Builds a finding with the code's default severity. */
+export const finding = findingBuilder(CODES);
+
+/**
+ * What a check that threw leaves behind: one `internal-error` at the top of each file it
+ * covered (for an engine, `model.comments.keys()`: every file of its model), so the user
+ * learns that findings may be missing there, and the other checks' findings still show.
+ */
+export function internalErrors(uris: Iterable<string>, check: string, err: unknown): Finding[] {
+  return [...uris].map((uri) => internalError(uri, check, err));
+}
+
+export function internalError(uri: string, check: string, err: unknown): Finding {
+  const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const f = finding('internal-error', { uri, span: { start: 0, end: 0 } },
+    `${check} failed inside IOMMU Lens (${why}); its findings are missing here, the other checks still ran. Please report this with the file.`);
+  f.cause = `${check}: ${err instanceof Error ? err.stack ?? why : why}`;
+  return f;
 }

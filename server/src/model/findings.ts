@@ -1,11 +1,18 @@
 /**
  * A finding: what every stage (syntax, model, simulator) reports. It speaks in the
  * project's own terms (uri + span); only the LSP and CLI layers turn it into theirs.
+ * This module holds the types of findings and of finding codes; the codes themselves are
+ * in tables (codes.ts) that build findings through `findingBuilder`, so it imports none.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { CODES, type Code } from './codes';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+/** A finding code's default severity and one-line summary (docs/diagnostics.md has the rest). */
+export interface CodeInfo { severity: Severity; summary: string }
+
+/** Finding codes by name: each table is checked against docs/diagnostics.md by a test. */
+export type CodeTable = Readonly<Record<string, CodeInfo>>;
 
 export interface Location { uri: string; span: Span }
 
@@ -16,7 +23,8 @@ export interface TextEdit extends Location { newText: string }
 export interface Fix { title: string; edits: TextEdit[] }
 
 export interface Finding extends Location {
-  code: Code;
+  /** A code of one of the code tables (the whole list: `CODES`). */
+  code: string;
   severity: Severity;
   message: string;
   related: Related[];
@@ -27,34 +35,18 @@ export interface Finding extends Location {
   cause?: string;
 }
 
-/** Builds a finding with the code's default severity. */
-export function finding(
-  code: Code, at: Location, message: string,
-  extra: { related?: Related[]; fixes?: Fix[]; severity?: Severity; trace?: Related[] } = {},
-): Finding {
-  const f: Finding = {
-    code, severity: extra.severity ?? CODES[code].severity, message,
-    uri: at.uri, span: at.span, related: extra.related ?? [], fixes: extra.fixes ?? [],
+export interface FindingExtra { related?: Related[]; fixes?: Fix[]; severity?: Severity; trace?: Related[] }
+
+/** A function that builds findings of the codes of `table`, each with its code's default severity. */
+export function findingBuilder<T extends CodeTable>(table: T) {
+  return (code: keyof T & string, at: Location, message: string, extra: FindingExtra = {}): Finding => {
+    const f: Finding = {
+      code, severity: extra.severity ?? table[code]!.severity, message,
+      uri: at.uri, span: at.span, related: extra.related ?? [], fixes: extra.fixes ?? [],
+    };
+    if (extra.trace) f.trace = extra.trace;
+    return f;
   };
-  if (extra.trace) f.trace = extra.trace;
-  return f;
-}
-
-/**
- * What a check that threw leaves behind: one `internal-error` at the top of each file it
- * covered (for an engine, `model.comments.keys()`: every file of its model), so the user
- * learns that findings may be missing there, and the other checks' findings still show.
- */
-export function internalErrors(uris: Iterable<string>, check: string, err: unknown): Finding[] {
-  return [...uris].map((uri) => internalError(uri, check, err));
-}
-
-export function internalError(uri: string, check: string, err: unknown): Finding {
-  const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  const f = finding('internal-error', { uri, span: { start: 0, end: 0 } },
-    `${check} failed inside IOMMU Lens (${why}); its findings are missing here, the other checks still ran. Please report this with the file.`);
-  f.cause = `${check}: ${err instanceof Error ? err.stack ?? why : why}`;
-  return f;
 }
 
 /** Deterministic order: file, position, code, message. */

@@ -5,7 +5,8 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import type { Code } from './codes';
-import { finding, type Finding, type Fix } from './findings';
+import { type Finding, type Fix } from './findings';
+import { finding } from './codes';
 import type { Interval } from './interval';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
 import { emptyModel, KIND_NOUN, type Device, type Firmware, type Guest, type Member, type Model, type Platform, type Pool, type Sym, type SymbolKind, type Timeline, type Vintf, type Xen } from './types';

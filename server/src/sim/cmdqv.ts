@@ -9,7 +9,8 @@
  * is checked against what that queue takes, and its route is kept for hover.
  */
 import type * as A from '@iommu-lens/grammar';
-import { finding, type Finding, type Location, type Related } from '../model/findings';
+import { type Finding, type Location, type Related } from '../model/findings';
+import { finding } from '../model/codes';
 import { hex } from '../model/interval';
 import { replace } from '../model/scope';
 import { GUEST_VCMDQ_COMMANDS, SMMU_OPCODES, STAGE2_COMMANDS } from '../model/smmuCommands';

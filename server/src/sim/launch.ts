@@ -7,7 +7,8 @@
  * it bind-capable, which stays shared until the guest converts it.
  */
 import type * as A from '@iommu-lens/grammar';
-import { finding, type Finding, type Location, type Related } from '../model/findings';
+import { type Finding, type Location, type Related } from '../model/findings';
+import { finding } from '../model/codes';
 import { hex } from '../model/interval';
 import type { Device, Guest, ResolvedStep } from '../model/types';
 import type { GuestRamRange } from './qemu';

@@ -6,7 +6,8 @@
  * finding on the step that caused it, naming the rule, with the lock step related.
  */
 import * as A from '@iommu-lens/grammar';
-import { finding, type Finding, type Fix, type Related, type TextEdit } from '../model/findings';
+import { type Finding, type Fix, type Related, type TextEdit } from '../model/findings';
+import { finding } from '../model/codes';
 import { COMMAND_BITS } from '../model/pciRegisters';
 import { partitionPoint } from '../model/search';
 import type { AssignMode, Device, Guest, Model, Platform, ResolvedStep } from '../model/types';
