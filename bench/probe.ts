@@ -103,7 +103,7 @@ function main(): void {
     for (const f of files) host.setFile(f.uri, f.text);
     result.hostColdMs = timed(() => host.analyze()).ms;
     const target = files.find((f) => f.rel === rel);
-    if (!target || !target.text.includes(from)) throw new Error(`edit target ${rel} has no '${from}'`);
+    if (!target?.text.includes(from)) throw new Error(`edit target ${rel} has no '${from}'`);
     const texts = [target.text.replace(from, to), target.text];
     const perEdit: number[] = [];
     for (let i = 0; i < 12; i++) {
@@ -115,7 +115,7 @@ function main(): void {
     throw new Error(`unknown mode ${mode}`);
   }
   result.peakMiB = peakMiB();
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main();

@@ -42,7 +42,7 @@ function platform(p) {
         `  assign dev${900 + 2 * g} as bind-capable`, `  assign dev${901 + 2 * g} as bind-capable`, '}');
     }
   }
-  return { host: lines.join('\n') + '\n', guests: guests.join('\n') + '\n' };
+  return { host: `${lines.join('\n')}\n`, guests: `${guests.join('\n')}\n` };
 }
 
 /**
@@ -59,7 +59,7 @@ function bringUp(p) {
     }
   }
   lines.push('}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -73,7 +73,7 @@ function moves(p) {
     lines.push(`  start vm${p}-${g}`, `  hotplug dev${300 + 2 * g} into vm${p}-${g}`, `  migrate vm${p}-${g} to host${p + 2}`, `  hotplug dev${301 + 2 * g} into vm${p}-${g}`);
   }
   lines.push('}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Timeline steps generated: 36 per migration timeline, 750 per TDISP bring-up. */

@@ -95,7 +95,10 @@ try {
   const theirs = diagnosticsOf(fresh);
   let differ = 0;
   for (const uri of new Set([...mine.keys(), ...theirs.keys()])) {
-    if (JSON.stringify(mine.get(uri) ?? []) !== JSON.stringify(theirs.get(uri) ?? [])) differ++, failures.push(`diagnostics of ${uri} differ from a fresh server's`);
+    if (JSON.stringify(mine.get(uri) ?? []) !== JSON.stringify(theirs.get(uri) ?? [])) {
+      differ++;
+      failures.push(`diagnostics of ${uri} differ from a fresh server's`);
+    }
   }
   console.log(`final diagnostics: ${mine.size} files with findings; ${differ === 0 ? 'equal to a fresh server\'s' : `${differ} files differ from a fresh server's`}`);
 } finally {

@@ -197,7 +197,10 @@ function rackFile(r, hosts, guestsOf, sparesOf) {
     const vm = guestsOf[i].names[1];
     const other = guestsOf[i].names[2];
     out.push(`  start ${vm}`);
-    for (const d of guestsOf[i].assigned[1] ?? []) out.push(`  unplug ${d} from ${vm}`), steps++;
+    for (const d of guestsOf[i].assigned[1] ?? []) {
+      out.push(`  unplug ${d} from ${vm}`);
+      steps++;
+    }
     out.push(`  migrate ${vm} to ${next}`, `  hotplug ${sparesOf[(i + 1) % hosts.length][0]} into ${vm}`, `  start ${other}`, `  stop ${other}`);
     steps += 5;
   }

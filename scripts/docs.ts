@@ -134,7 +134,7 @@ export function documentedRules(rules: GrammarRule[] = parserRules()): GrammarRu
     referencedRules(ruleExpr(rule)).forEach(visit);
   };
   visit('file');
-  rules.forEach((r) => visit(r.name)); // anything unreachable from `file`, in definition order
+  for (const r of rules) visit(r.name); // anything unreachable from `file`, in definition order
   return out;
 }
 
@@ -252,10 +252,10 @@ function layoutSeq(items: Expr[], col: number): string[] {
 export function ebnfRule(rule: GrammarRule, recovery = false): string {
   const head = `${rule.name} = `;
   const expr = ruleExpr(rule, recovery);
-  const flat = head + ebnfInline(expr) + ' ;';
+  const flat = `${head + ebnfInline(expr)} ;`;
   if (flat.length <= WIDTH) return flat;
   const lines = layout(expr, head.length);
-  return head + lines.join('\n') + ' ;';
+  return `${head + lines.join('\n')} ;`;
 }
 
 // ----- railroad diagrams -----------------------------------------------------------

@@ -80,7 +80,7 @@ export function lex(text: string): LexResult {
     code: 'invalid-character' as const,
     message: `unexpected character${e.length > 1 ? 's' : ''} '${printable(text.substr(e.offset, Math.min(e.length, 20)))}'`,
   }));
-  const comments = result.groups['comments'] ?? [];
+  const comments = result.groups.comments ?? [];
   let tokens = result.tokens;
   for (const t of tokens) {
     if (t.tokenType === Word) {

@@ -17,7 +17,7 @@ import { ROOT, CLI, cli } from './run';
 
 function golden(name: string, actual: string): void {
   const file = join(ROOT, 'test', 'golden', name);
-  if (process.env['UPDATE_GOLDEN'] || !existsSync(file)) writeFileSync(file, actual);
+  if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, actual);
   assert.equal(actual, readFileSync(file, 'utf8'), `golden ${name} differs (UPDATE_GOLDEN=1 to accept)`);
 }
 

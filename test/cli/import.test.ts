@@ -35,7 +35,7 @@ function capture(extra: (dir: string) => void = () => {}): string {
 
 /** The environment variable whose value must never reach any output. */
 const SECRET = `s3cr3t-${process.pid}-do-not-print`;
-process.env['IOMMU_LENS_TEST_SECRET'] = SECRET;
+process.env.IOMMU_LENS_TEST_SECRET = SECRET;
 
 /** Runs the CLI (with SECRET in its environment); a hang is killed, which the status shows. */
 function refused(args: string[], why: RegExp) {

@@ -131,7 +131,7 @@ describe('import sysfs', () => {
     const pr = a.sim.regionsOf(p);
     for (const [n, g] of Object.entries(groups)) {
       const group = pr.groups.find((x) => x.number === BigInt(n))!;
-      assert.equal(pr.regions(group).list().map(sysfsLine).join('\n') + '\n', g.regions, `group ${n}`);
+      assert.equal(`${pr.regions(group).list().map(sysfsLine).join('\n')}\n`, g.regions, `group ${n}`);
     }
   });
 

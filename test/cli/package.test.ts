@@ -13,7 +13,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const flags = /vsce package (.*) --out/.exec(pkg.scripts['package'] ?? '')?.[1]?.split(' ') ?? [];
+  const flags = /vsce package (.*) --out/.exec(pkg.scripts.package ?? '')?.[1]?.split(' ') ?? [];
   const out = join(mkdtempSync(join(tmpdir(), 'vsix-')), 'test.vsix');
   const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   const r = spawnSync(process.execPath, [vsce, 'package', ...flags, '--out', out], { cwd: ROOT, encoding: 'utf8' });

@@ -139,7 +139,7 @@ function stopCodeServer(server) {
 
 // ---- the workbench, driven through the keyboard and mouse as a user would ----
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function workbench(page) {
   const quickInput = page.locator('.quick-input-widget');
@@ -158,7 +158,7 @@ function workbench(page) {
     /** F1, the command's label, a click on the row that carries exactly that label. */
     async command(label) {
       await openQuickInput('F1', `>${label}`);
-      const row = quickInput.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(label)}$`) }) }).first();
+      const row = quickInput.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
       await row.waitFor({ timeout: UI_TIMEOUT });
       await row.click();
       await quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -298,6 +298,7 @@ const scenarios = [
         await wb.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
         return hover.waitFor({ timeout: 5000 }).then(() => true, () => false);
       }, ACTIVATION_TIMEOUT);
+      // biome-ignore lint/performance/useDomNodeTextContent: what the user sees, as rendered
       const text = (await hover.innerText()).replace(/\s+/g, ' ');
       for (const want of ['VFIO type1 container', 'mapped at IOVA 0x10000000000..0x1ff7fffffff for gpu0 (group 40)', 'AMD 1 TiB rule']) {
         if (!text.includes(want)) throw new Error(`the hover does not say ${JSON.stringify(want)}:\n${text}`);

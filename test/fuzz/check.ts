@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import type { SourceFile, Span } from '@iommu-lens/grammar';
 import {
   AnalysisHost, addressMap, addressMapTargetAt, codeActions, completion, definition, documentHighlights, documentSymbols,
-  encodeSemanticTokens, foldingRanges, formatDocument, formatRange, hover, inlayHints, LineIndex, prepareRename, references,
+  encodeSemanticTokens, foldingRanges, formatDocument, formatRange, hover, inlayHints, type LineIndex, prepareRename, references,
   rename, renderSvg, selectionRanges, semanticTokens, symbolAt, workspaceSymbols, type Analysis, type OutlineSymbol, type SelectionRange,
 } from '../../server/src/ide';
 import { mapSources } from '../../server/src/ide/addressMap';

@@ -202,7 +202,7 @@ const MUTATORS: readonly { name: string; run: Mutator }[] = [
       if (close < 0) return t;
       const start = t.lastIndexOf('\n', open) + 1;
       const block = t.slice(start, close + 1);
-      return o.c % 2 ? t.slice(0, close + 1) + '\n' + block + t.slice(close + 1) : t.slice(0, start) + t.slice(close + 1);
+      return o.c % 2 ? `${t.slice(0, close + 1)}\n${block}${t.slice(close + 1)}` : t.slice(0, start) + t.slice(close + 1);
     },
   },
   {

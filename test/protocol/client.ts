@@ -83,7 +83,11 @@ export class Client {
 
   /** Checks the waiters of `until` again: for tests that record other messages themselves. */
   nudge(): void {
-    this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.check()) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   /** Resolves when `check` holds on the diagnostics, logs and statuses received so far. */

@@ -153,7 +153,7 @@ describe('language server over stdio', () => {
       { range: { start: { line: 14, character: 21 }, end: { line: 14, character: 25 } }, newText: ' MSE BME' },
       { range: { start: { line: 14, character: 25 }, end: { line: 15, character: 29 } }, newText: '' },
     ]);
-    assert.match(await client.hoverText(uri, 14, 4), /nic0  ERROR {12}Command 0x0002 \(MSE\)/);
+    assert.match(await client.hoverText(uri, 14, 4), /nic0 {2}ERROR {12}Command 0x0002 \(MSE\)/);
   });
 
   test('seed 000: the order behind an ExitBootServices warning on hover; the CommonBuffer fix as a workspace edit', async () => {

@@ -59,7 +59,7 @@ test(`${EDITS} random edits: the server stays up and answers, its diagnostics ma
   assert.deepEqual(client.logs.filter((l) => l.type === MessageType.Error).map((l) => l.message), [], 'nothing logged as an error');
 
   const end = await client.memory();
-  assert.ok(warm && warm.collected && end.collected);
+  assert.ok(warm?.collected && end.collected);
   const grown = (end.heapUsed - warm.heapUsed) / MiB;
   assert.ok(end.heapUsed <= warm.heapUsed * 1.25 + 4 * MiB,
     `heap kept ${(warm.heapUsed / MiB).toFixed(1)} MiB after the warm-up, ${(end.heapUsed / MiB).toFixed(1)} MiB at the end (+${grown.toFixed(1)} MiB)`);

@@ -22,7 +22,7 @@ function build(n) {
   lines.push('}', 'timeline cycle {');
   for (let c = 0; c < 10; c++) lines.push('  start vm', '  stop vm');
   lines.push('}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function generate(chars) {

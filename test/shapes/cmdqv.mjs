@@ -23,7 +23,7 @@ function build(n) {
     lines.push(`  batch { ATC_INV sid ${hex(n + b)} ssid 0 addr 0x1000; CFGI_STE ${hex(b)}; TLBI_NH_ASID asid ${b} }`);
   }
   lines.push('}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function generate(chars) {

@@ -19,7 +19,7 @@ function platform(name, type, n, segment) {
 }
 
 function build(n) {
-  return [...platform('host', 'reserved', n, 0), ...platform('rmrr', 'direct', n, 1)].join('\n') + '\n';
+  return `${[...platform('host', 'reserved', n, 0), ...platform('rmrr', 'direct', n, 1)].join('\n')}\n`;
 }
 
 export function generate(chars) {

@@ -14,7 +14,7 @@ function build(n) {
   for (let d = 0; d < n; d++) lines.push(`  hotplug d${d} into vm${d % 2 ? ' as private' : ''}`);
   for (let d = 0; d < n; d++) lines.push(`  unplug d${d} from vm`);
   lines.push('}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function generate(chars) {

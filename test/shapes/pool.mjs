@@ -16,7 +16,7 @@ function host(h) {
   lines.push(`  reserved door reserved ${h % 11 === 5 ? '0xf0000000' : hex(0x100_0000_0000 + h * 0x20_0000)} size 1M`);
   for (let r = 0; r < 18; r++) lines.push(`  reserved r${r} reserved ${hex(0x200_0000_0000 + (h * 20 + r) * 0x20_0000)} size 1M`);
   lines.push('  device v0 { bdf 0000:01:00.2; iommu smmu0 stream 0x102; group 14 }', '}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function guest(h) {
@@ -26,7 +26,7 @@ function guest(h) {
 /** `n` hosts and the pool of them all. */
 export function hostsAndPool(n) {
   const hosts = Array.from({ length: n }, (_, h) => h);
-  return hosts.map(host).join('') + `pool p { ${hosts.map((h) => `h${h}`).join(', ')} }\n`;
+  return `${hosts.map(host).join('')}pool p { ${hosts.map((h) => `h${h}`).join(', ')} }\n`;
 }
 
 export function generate(chars) {

@@ -27,7 +27,7 @@ function build(n) {
   for (let d = 0; d < n; d++) lines.push(`  tdisp v${d} lock`);
   for (let d = 0; d < n; d++) lines.push(`  config pf devctl FLR${d % 2 ? '' : ' EXT-TAG'}`);
   lines.push('}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function generate(chars) {

@@ -20,7 +20,7 @@ function build(n) {
   lines.push('}', 'timeline balloons {');
   for (let d = 0; d < n; d++) lines.push(`  balloon xh.u${d} ${hex(0x1_0000_0000 + d * 0x100_0000)} size 4K`);
   lines.push('  balloon xh.dom0 0x100000000 size 1G', '}');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function generate(chars) {

@@ -79,7 +79,7 @@ describe('VINTFs', () => {
   const guest = (name: string, vintf: string, assign: string[]) => `guest ${name} on grace-h1 {\n  machine virt memory 8G\n  msi-window 0x8000000 size 1M\n  container iommufd\n  viommu vsmmu0 smmuv3 via ${vintf}\n${assign.map((d) => `  assign ${d}`).join('\n')}\n}\n`;
 
   test('more streams than SID pairs: the fifth device gets no pair', () => {
-    const vintf = 'vintf vi-x on smmu0 for gx {\n  owner guest\n  vmid 9\n' + ['cx7-vf2', 'cx7-vf3', 'cx7-vf4', 'cx7-vf5', 'cx7-vf6'].map((d, i) => `  stream ${d} as ${8 * (i + 1)}`).join('\n') + '\n}\n';
+    const vintf = `vintf vi-x on smmu0 for gx {\n  owner guest\n  vmid 9\n${['cx7-vf2', 'cx7-vf3', 'cx7-vf4', 'cx7-vf5', 'cx7-vf6'].map((d, i) => `  stream ${d} as ${8 * (i + 1)}`).join('\n')}\n}\n`;
     const { codes } = check({ 'gx.iommu': guest('gx', 'vi-x', ['cx7-vf2']), 'vx.iommu': vintf });
     assert.deepEqual(codes, ['cmdqv-too-many-streams@stream cx7-vf6 as 40']);
   });
@@ -95,7 +95,7 @@ describe('VINTFs', () => {
 
   test('a VINTF on an SMMU without CMDQV, more VINTFs than the CMDQV has, and a vIOMMU backed by another guest\'s VINTF', () => {
     const host = HOST.replace('    cmdqv vintfs 16 sids-per-vintf 4\n  }\n  iommu smmu1', '    cmdqv vintfs 1 sids-per-vintf 4\n  }\n  iommu smmu1')
-      .replace(/(iommu smmu1 smmuv3 \{[^}]*?)\n    cmdqv vintfs 16 sids-per-vintf 4/, '$1');
+      .replace(/(iommu smmu1 smmuv3 \{[^}]*?)\n {4}cmdqv vintfs 16 sids-per-vintf 4/, '$1');
     const files = {
       'host.iommu': host,
       // Declared after vi-a (files are read in name order), so it is the one left without a VINTF.

@@ -28,7 +28,7 @@ function fences(md: string): Fence[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
-    out.push({ lang: open[1]!, line: start + 1, text: body.join('\n') + '\n' });
+    out.push({ lang: open[1]!, line: start + 1, text: `${body.join('\n')}\n` });
   }
   return out;
 }

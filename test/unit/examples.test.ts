@@ -57,7 +57,7 @@ test('every finding in the examples is on a line marked `// problem:`, and each 
   const marked = new Set(files.flatMap(markers).map((m) => `${m.file}:${m.line}`));
   const all = findingsOf(files);
   assert.deepEqual(all.filter((f) => !marked.has(`${f.file}:${f.line}`)).map((f) => f.what), []);
-  const alone = folders.flatMap((f) => findingsOf(files.filter((p) => p.startsWith(join(EXAMPLES, f) + '/'))));
+  const alone = folders.flatMap((f) => findingsOf(files.filter((p) => p.startsWith(`${join(EXAMPLES, f)}/`))));
   assert.deepEqual(alone.map((f) => f.what).sort(), all.map((f) => f.what).sort());
 });
 
@@ -70,7 +70,7 @@ test('every marked problem of an implemented RULES section is found on its line'
 
 test('each scenario has clean files and files whose problems are marked', () => {
   for (const f of folders) {
-    const texts = files.filter((p) => p.startsWith(join(EXAMPLES, f) + '/')).map((p) => readFileSync(p, 'utf8'));
+    const texts = files.filter((p) => p.startsWith(`${join(EXAMPLES, f)}/`)).map((p) => readFileSync(p, 'utf8'));
     assert.ok(texts.some((t) => /\/\/ problem: /.test(t)), `${f} marks no problem`);
     assert.ok(texts.some((t) => !/\/\/ problem: /.test(t)), `${f} has no clean file`);
   }

@@ -614,7 +614,7 @@ test('the examples, formatted line by line through ranges, give the same text as
 test('never throws on broken text; edits stay inside it', () => {
   const sample = readFileSync(walk(EXAMPLES)[0]!, 'utf8');
   for (let cut = 0; cut < sample.length; cut += 7) {
-    for (const text of [sample.slice(0, cut), sample.slice(cut), sample.slice(0, cut) + '}{;..,.' + sample.slice(cut)]) {
+    for (const text of [sample.slice(0, cut), sample.slice(cut), `${sample.slice(0, cut)}}{;..,.${sample.slice(cut)}`]) {
       checkEdits(text, formatDocument(text));
       checkEdits(text, formatRange(text, { start: Math.floor(text.length / 3), end: Math.floor(text.length / 2) }));
     }

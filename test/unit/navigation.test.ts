@@ -95,10 +95,10 @@ describe('rename', () => {
     assert.ok('edits' in r);
     const byFile = (name: string) => r.edits.filter((e) => e.uri === uri(name));
     const after = Object.fromEntries(Object.entries(files).map(([n, text]) => [n, applyEdits(text, byFile(n))]));
-    assert.match(after['hosts.iommu']!, /device cache-vf \{ bdf 0000:01:00\.2; iommu smmu0 stream 0x102; group 15 \}\n  device vf1/);
-    assert.match(after['hosts.iommu']!, /platform armsrv-1 \{\n  arch arm64\n  iommu smmu0 smmuv3\n  device vf0 /);
+    assert.match(after['hosts.iommu']!, /device cache-vf \{ bdf 0000:01:00\.2; iommu smmu0 stream 0x102; group 15 \}\n {2}device vf1/);
+    assert.match(after['hosts.iommu']!, /platform armsrv-1 \{\n {2}arch arm64\n {2}iommu smmu0 smmuv3\n {2}device vf0 /);
     assert.match(after['guest.iommu']!, /assign cache-vf\n/);
-    assert.match(after['timeline.iommu']!, /unplug cache-vf from vm-cache\n  hotplug cache-vf into vm-cache\n  unplug cache-vf from vm-cache\n  migrate vm-cache to armsrv-1\n  hotplug armsrv-1\.vf0 into/);
+    assert.match(after['timeline.iommu']!, /unplug cache-vf from vm-cache\n {2}hotplug cache-vf into vm-cache\n {2}unplug cache-vf from vm-cache\n {2}migrate vm-cache to armsrv-1\n {2}hotplug armsrv-1\.vf0 into/);
     // The renamed workspace means the same: still clean, same number of resolved uses.
     const b = analyze(after);
     assert.deepEqual(b.all.map((f) => f.code), []);
@@ -112,7 +112,7 @@ describe('rename', () => {
     const r = rename(a, uri('timeline.iommu'), at, 'armsrv-9');
     assert.ok('edits' in r);
     const after = Object.fromEntries(Object.entries(files).map(([n, text]) => [n, applyEdits(text, r.edits.filter((e) => e.uri === uri(n)))]));
-    assert.match(after['timeline.iommu']!, /migrate vm-cache to armsrv-9\n  hotplug armsrv-9\.vf0 into/);
+    assert.match(after['timeline.iommu']!, /migrate vm-cache to armsrv-9\n {2}hotplug armsrv-9\.vf0 into/);
     assert.match(after['hosts.iommu']!, /platform armsrv-9 \{/);
     assert.deepEqual(analyze(after).all.map((f) => f.code), []);
   });

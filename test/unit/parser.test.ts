@@ -143,11 +143,11 @@ describe('parser: section A (normative)', () => {
   test('every span lies inside the text and names cover exactly their text', () => {
     let words = 0;
     for (const node of walk(f.decls)) {
-      const span = node['span'] as { start: number; end: number } | undefined;
+      const span = node.span as { start: number; end: number } | undefined;
       if (!span) continue;
       assert.ok(span.start >= 0 && span.start <= span.end && span.end <= SECTION_A.length, JSON.stringify(node));
-      if (typeof node['text'] === 'string') {
-        assert.equal(slice(SECTION_A, span), node['text']);
+      if (typeof node.text === 'string') {
+        assert.equal(slice(SECTION_A, span), node.text);
         words++;
       }
     }
@@ -362,7 +362,7 @@ timeline t { start g }
   });
 
   test('thousands of errors are capped with a summary line', () => {
-    const text = 'platform p {\n' + 'arch sparc\n'.repeat(500) + '}';
+    const text = `platform p {\n${'arch sparc\n'.repeat(500)}}`;
     const f = parse(text);
     assert.equal(f.diagnostics.length, 201);
     assert.match(f.diagnostics[200]!.message, /^300 more syntax errors not shown$/);

@@ -284,7 +284,7 @@ describe('who may lock, and DMA before RUN (RULES §5.4)', () => {
     assert.match(h.markdown, /nic0 \(group 41, bind-capable, DMA shared\)/);
     assert.match(h.markdown, /SNP_LAUNCH_UPDATE: not yet/);
     const last = hover(r.a, uri('t.iommu'), r.text.indexOf('config nic1') + 3)!;
-    assert.match(last.markdown, /nic1 {6}CONFIG_UNLOCKED  Command 0x0002 \(MSE\)/);
+    assert.match(last.markdown, /nic1 {6}CONFIG_UNLOCKED {2}Command 0x0002 \(MSE\)/);
   });
 
   test('register bits and quirks are checked by name', () => {

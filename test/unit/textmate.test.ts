@@ -61,7 +61,7 @@ function tok(line: Token[], text: string, nth = 0): Token {
 }
 
 function hasScope(t: Token, prefix: string): boolean {
-  return t.scopes.some((s) => s === prefix || s.startsWith(prefix + '.'));
+  return t.scopes.some((s) => s === prefix || s.startsWith(`${prefix}.`));
 }
 
 function assertScope(t: Token, prefix: string): void {

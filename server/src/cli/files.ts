@@ -3,7 +3,7 @@
  * bytes that are not UTF-8 are read as U+FFFD (as an editor shows them) and reported.
  */
 import { isUtf8 } from 'node:buffer';
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Span } from '@iommu-lens/grammar';
@@ -39,7 +39,7 @@ export function collectInputs(paths: readonly string[], cwd: string, note: (mess
   const found = new Map<string, InputFile>();
   const read = (f: string) => {
     if (found.has(f)) return;
-    let r;
+    let r: ReturnType<typeof readRegularFileSync>;
     try {
       r = readRegularFileSync(f);
     } catch (e) {
@@ -51,7 +51,7 @@ export function collectInputs(paths: readonly string[], cwd: string, note: (mess
   };
   for (const p of paths) {
     const abs = resolve(cwd, p);
-    let st;
+    let st: Stats;
     try {
       st = statSync(abs);
     } catch (e) {

@@ -6,8 +6,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
 import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type AnalysisOptions, type FormatEdit, type Stages } from '../ide';
-import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize } from '../model';
-import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type MachineType } from '../sim';
+import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Interval } from '../model';
+import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
 import { readSnapshot, writeAtomic, WriteError, type Snapshot, type WriteFs } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
 import { escapeText } from './escape';
@@ -85,7 +85,7 @@ export function run(argv: readonly string[], io: Io): number {
   try {
     const [command, ...rest] = argv;
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-      io.out(USAGE + '\n');
+      io.out(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     }
     if (command === '-V' || command === '--version') {
@@ -127,7 +127,7 @@ function check(args: readonly string[], io: Io): number {
     severity: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) { io.out(USAGE + '\n'); return 0; }
+  if (values.help) { io.out(`${USAGE}\n`); return 0; }
   const format = values.format as string;
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not '${format}'`);
   let maxFileSize = DEFAULT_OPTIONS.maxFileSize;
@@ -285,7 +285,7 @@ function layout(args: readonly string[], io: Io): number {
     `// stays below ${hex(l.limit)}, aligned to ${formatSize(l.align)}`,
   ];
   const window = doorbell ? [`msi-window ${hex(doorbell.start)} size ${formatSize(intervalSize(doorbell))}`] : [];
-  io.out([...header, ...ramLines(pieces, name ? [name] : []), ...window].join('\n') + '\n');
+  io.out(`${[...header, ...ramLines(pieces, name ? [name] : []), ...window].join('\n')}\n`);
   return 0;
 }
 
@@ -297,7 +297,7 @@ function iova(args: readonly string[], io: Io): number {
   if (!guest === !platform) throw new UsageError('iova needs --guest G, or --platform P with --group N or --device D');
   if (platform && !group === !device) throw new UsageError('--platform needs one of --group N and --device D');
   const { analysis: a } = load(positionals, io);
-  let list;
+  let list: Interval[];
   if (guest) {
     const g = a.model.guests.get(guest);
     if (!g) throw new InputError(`no guest '${guest}' (guests: ${known(a.model.guests)})`);
@@ -310,7 +310,7 @@ function iova(args: readonly string[], io: Io): number {
     const p = a.model.platforms.get(platform!);
     if (!p) throw new InputError(`no platform '${platform}' (platforms: ${known(a.model.platforms)})`);
     const pr = a.sim.regionsOf(p);
-    let g;
+    let g: IommuGroup | undefined;
     if (device) {
       const d = p.devices.get(device);
       if (!d) throw new InputError(`platform '${platform}' has no device '${device}'`);

@@ -19,5 +19,5 @@ export function formatMapText(map: AddressMap): string {
     }
     if (!space.bars.length) out.push('  (no ranges)');
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

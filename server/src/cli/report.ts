@@ -29,11 +29,11 @@ export function formatText(findings: readonly OutputFinding[], fileCount: number
     }
   }
   lines.push(summary(findings, fileCount));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function formatJson(findings: readonly OutputFinding[]): string {
-  return JSON.stringify(findings, null, 2) + '\n';
+  return `${JSON.stringify(findings, null, 2)}\n`;
 }
 
 export function summary(findings: readonly OutputFinding[], fileCount: number): string {

@@ -363,7 +363,7 @@ function configBits(c: Ctx): Candidate[] {
 /** After an opcode: its fields not given yet; none right after a field that wants its value. */
 function smmuOperands(c: Ctx): Candidate[] {
   const [opcode, ...operands] = c.assist.statement;
-  const op = opcode !== undefined && Object.prototype.hasOwnProperty.call(SMMU_OPCODES, opcode) ? SMMU_OPCODES[opcode] : undefined;
+  const op = opcode !== undefined && Object.hasOwn(SMMU_OPCODES, opcode) ? SMMU_OPCODES[opcode] : undefined;
   if (!op) return [];
   const flags = new Set(op.flags ?? []);
   const last = operands[operands.length - 1];

@@ -25,7 +25,7 @@ export function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string
   const lines = new Map<string, { groups: IommuGroup[]; others: string[] }>();
   for (const g of pr.groups) {
     const m = mergedAround(pr.regions(g), r.type, r.range);
-    if (!m || !m.sources.some((s) => s.kind === 'declared' && s.region === r)) continue;
+    if (!m?.sources.some((s) => s.kind === 'declared' && s.region === r)) continue;
     const line = sysfsLine(m);
     let l = lines.get(line);
     if (!l) lines.set(line, (l = { groups: [], others: [...new Set(m.sources.filter((s) => !(s.kind === 'declared' && s.region === r)).map(sourceName))] }));

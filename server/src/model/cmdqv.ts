@@ -48,7 +48,7 @@ const isNumber = (op: A.NumLit | A.Word): boolean => /^[0-9]/.test(op.text);
 
 /** `TLBI_NH_VA asid 3 va 0x1000 leaf`: the opcode and its operands by field name. */
 function command(ctx: Scope, uri: string, c: A.SmmuCommand): SmmuCmd {
-  const known = Object.prototype.hasOwnProperty.call(SMMU_OPCODES, c.opcode.text);
+  const known = Object.hasOwn(SMMU_OPCODES, c.opcode.text);
   const cmd: SmmuCmd = { node: c, opcode: known ? c.opcode.text : undefined, operands: new Map() };
   if (!known) ctx.unknownValue(uri, c.opcode, `unknown SMMUv3 command '${c.opcode.text}'`, () => Object.keys(SMMU_OPCODES));
   const op = known ? SMMU_OPCODES[c.opcode.text]! : undefined;

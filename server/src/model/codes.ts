@@ -121,7 +121,7 @@ export const CODES = {
 export type Code = keyof typeof CODES;
 
 export function isCode(s: string): s is Code {
-  return Object.prototype.hasOwnProperty.call(CODES, s);
+  return  Object.hasOwn(CODES, s);
 }
 
 /** Builds a finding with the code's default severity. */

@@ -127,7 +127,7 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
         case 'tdisp-capable': dev.tdisp = true; break;
         case 'quirk':
           for (const q of s.quirks) {
-            if (Object.prototype.hasOwnProperty.call(DEVICE_QUIRKS, q.text)) dev.quirks.push(q.text);
+            if (Object.hasOwn(DEVICE_QUIRKS, q.text)) dev.quirks.push(q.text);
             else ctx.unknownValue(uri, q, `unknown quirk '${q.text}'; known: ${Object.keys(DEVICE_QUIRKS).join(', ')}`, () => Object.keys(DEVICE_QUIRKS));
           }
           break;

@@ -5,7 +5,7 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import type { Code } from './codes';
-import { type Finding, type Fix } from './findings';
+import type { Finding, Fix } from './findings';
 import { finding } from './codes';
 import type { Interval } from './interval';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
@@ -191,7 +191,7 @@ export class Scope {
     let where = platform;
     if (ref.qualifier) {
       const q = this.globals.get(ref.qualifier.text);
-      if (!q || q.sym.kind !== 'platform') {
+      if (q?.sym.kind !== 'platform') {
         if (q) {
           this.report('wrong-kind', uri, ref.qualifier.span, `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`);
         } else {

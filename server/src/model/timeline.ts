@@ -70,7 +70,7 @@ function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word
   let value = 0;
   for (const w of words) {
     const name = w.text.toUpperCase();
-    if (Object.prototype.hasOwnProperty.call(table, name)) value |= table[name]!;
+    if (Object.hasOwn(table, name)) value |= table[name]!;
     else ctx.unknownValue(uri, w, `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`, () => names);
   }
   return value;

@@ -9,7 +9,7 @@
  * is checked against what that queue takes, and its route is kept for hover.
  */
 import type * as A from '@iommu-lens/grammar';
-import { type Finding, type Location, type Related } from '../model/findings';
+import type { Finding, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { hex } from '../model/interval';
 import { replace } from '../model/scope';
@@ -125,7 +125,7 @@ function pairsRelated(state: VintfState): Related[] {
 
 function checkViommus(g: Guest, out: Finding[]): void {
   for (const vi of g.viommus) {
-    if (!vi.via || !vi.via.guest || vi.via.guest === g) continue;
+    if (!vi.via?.guest || vi.via.guest === g) continue;
     out.push(finding('cmdqv-wrong-guest', { uri: g.sym.uri, span: vi.stmt.via?.span ?? vi.stmt.span },
       `VINTF ${vi.via.sym.name} is given to ${vi.via.guest.sym.name}, not to ${g.sym.name}: one VINTF serves one VM`,
       { related: [{ uri: vi.via.sym.uri, span: vi.via.sym.nameSpan, message: `vintf ${vi.via.sym.name} for ${vi.via.guest.sym.name}` }] }));

@@ -341,7 +341,12 @@ class Projector {
   /** What the search of a projection depends on, names left out, so that drivers of the same shape share one search. */
   signature(p: Projection, d: FwDriver): string {
     const names = new Map<string, number>();
-    const ev = (e: string | undefined) => (e === undefined ? -1 : names.get(e) ?? (names.set(e, names.size), names.size - 1));
+    const ev = (e: string | undefined): number => {
+      if (e === undefined) return -1;
+      let n = names.get(e);
+      if (n === undefined) names.set(e, (n = names.size));
+      return n;
+    };
     const code = (e: Effect) => (e.kind === 'unmap' ? `u${p.mapIndex.get(e.mapping)}`
       : e.kind === 'stop' ? 's' : e.kind === 'unmap-all' ? 'a' : 'n');
     const shape = p.views.map((v) => [
@@ -401,7 +406,7 @@ function semantics(p: Projection, d: FwDriver): Semantics<DriverState> {
     act(s, slot, action, emit) {
       const e = local[slot]!.effects[action]!;
       if (e.kind === 'stop' && e.driver === d) s.active = false;
-      else if (e.kind === 'unmap-all') p.maps.forEach((_, m) => unmap(s, slot, action, m, emit));
+      else if (e.kind === 'unmap-all') for (const m of p.maps.keys()) unmap(s, slot, action, m, emit);
       else if (e.kind === 'unmap' && e.mapping.driver === d) {
         const m = p.mapIndex.get(e.mapping)!;
         if (!s.mapped[m]) emit(`double:${slot}:${action}:${m}`);

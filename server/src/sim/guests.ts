@@ -6,7 +6,7 @@
  * locations and the kernel's decision and QEMU's error line in the message.
  */
 import type * as A from '@iommu-lens/grammar';
-import { type Finding, type Fix } from '../model/findings';
+import type { Finding, Fix } from '../model/findings';
 import { finding } from '../model/codes';
 import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interval';
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';

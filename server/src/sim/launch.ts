@@ -7,7 +7,7 @@
  * it bind-capable, which stays shared until the guest converts it.
  */
 import type * as A from '@iommu-lens/grammar';
-import { type Finding, type Location, type Related } from '../model/findings';
+import type { Finding, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { hex } from '../model/interval';
 import type { Device, Guest, ResolvedStep } from '../model/types';

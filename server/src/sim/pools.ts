@@ -15,7 +15,7 @@
  *   fully checked gets `pool-checks-truncated`, and what was found so far stays.
  */
 import type * as A from '@iommu-lens/grammar';
-import { type Finding, type Fix, type Location, type Related, type TextEdit } from '../model/findings';
+import type { Finding, Fix, Location, Related, TextEdit } from '../model/findings';
 import { finding } from '../model/codes';
 import { ALL_ADDRESSES, firstEndingFrom, formatInterval, formatSize, hex, intervalSize, type Interval } from '../model/interval';
 import type { Guest, Iommu, Model, Platform, Pool } from '../model/types';

@@ -6,7 +6,7 @@
  * device comes in and where the findings go.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { type Finding, type Fix, type Location, type Related } from '../model/findings';
+import type { Finding, Fix, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, formatSize } from '../model/interval';
 import type { Device, Guest } from '../model/types';

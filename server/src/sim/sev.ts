@@ -7,7 +7,7 @@
  * - private and bind-capable devices need a TDISP-capable function and a confidential guest.
  * Used for a guest's `assign` lines and for `hotplug` and `convert` steps.
  */
-import { type Finding, type Location, type Related } from '../model/findings';
+import type { Finding, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, hex, U64_MAX, type Interval } from '../model/interval';
 import type { AssignMode, Device, Guest } from '../model/types';

@@ -5,7 +5,7 @@
  * SMMU command batch through its VINTF. What it computes stays available (`Simulation`)
  * for hovers and the CLI; what fails becomes findings.
  */
-import { type Finding } from '../model/findings';
+import type { Finding } from '../model/findings';
 import { internalErrors } from '../model/codes';
 import type { Firmware, Guest, Model, Platform, Pool, Timeline } from '../model/types';
 import { runFirmware, type FirmwareRun } from './exitBootServices';

@@ -6,7 +6,7 @@
  * finding on the step that caused it, naming the rule, with the lock step related.
  */
 import * as A from '@iommu-lens/grammar';
-import { type Finding, type Fix, type Related, type TextEdit } from '../model/findings';
+import type { Finding, Fix, Related, TextEdit } from '../model/findings';
 import { finding } from '../model/codes';
 import { COMMAND_BITS } from '../model/pciRegisters';
 import { partitionPoint } from '../model/search';

@@ -36,7 +36,7 @@ export const MESSAGES: Readonly<Record<TdispMessage, MessageRule>> = {
 export const INVALID_INTERFACE_STATE = 0x0004;
 
 export function isTdispMessage(w: A.Word | undefined): w is A.Word & { text: TdispMessage } {
-  return !!w && Object.prototype.hasOwnProperty.call(MESSAGES, w.text);
+  return !!w && Object.hasOwn(MESSAGES, w.text);
 }
 
 /** CONFIG_LOCKED or RUN: the device's configuration is frozen (RULES §5.1). */

@@ -11,7 +11,7 @@
  * what the timeline adds: a device another guest of the timeline holds.
  */
 import { refText, type Span, type Word } from '@iommu-lens/grammar';
-import { type Finding, type Location, type Related } from '../model/findings';
+import type { Finding, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, formatSize, hex, type Interval } from '../model/interval';
 import type { AssignMode, Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../model/types';

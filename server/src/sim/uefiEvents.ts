@@ -301,7 +301,7 @@ export function replay<S>(steps: readonly number[][], local: readonly Part[], se
   local.forEach(({ index, kept }, slot) => {
     const at = steps[index]!;
     if (!at.length) return;
-    kept.forEach((k, action) => run.push({ at: at[k]!, slot, action }));
+    for (const [action, k] of kept.entries()) run.push({ at: at[k]!, slot, action });
     run.push({ at: at.at(-1)!, slot, action: -1 });
   });
   run.sort((a, b) => a.at - b.at);

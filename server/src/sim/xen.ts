@@ -5,7 +5,7 @@
  * timeline against the maps: a P2M change on a map Xen does not maintain leaves stale
  * BFN -> MFN entries behind.
  */
-import { type Finding, type Fix, type Location, type Related } from '../model/findings';
+import type { Finding, Fix, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, formatSize, intervalSize, type Interval } from '../model/interval';
 import { replace } from '../model/scope';
