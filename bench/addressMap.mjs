@@ -64,13 +64,22 @@ function run(label, text, mapArgs, per, perWhat) {
   const check = best(['check', file]);
   rmSync(dir, { recursive: true, force: true });
   const own = Math.max(0, map - check);
-  console.log(`${label.padEnd(44)} ${map.toFixed(0).padStart(8)} ${check.toFixed(0).padStart(9)} ${own.toFixed(0).padStart(10)} ${((own * 1000) / per).toFixed(1).padStart(8)} µs/${perWhat}`);
+  console.log(
+    `${label.padEnd(44)} ${map.toFixed(0).padStart(8)} ${check.toFixed(0).padStart(9)} ${own.toFixed(0).padStart(10)} ${((own * 1000) / per).toFixed(1).padStart(8)} µs/${perWhat}`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(`${'workload'.padEnd(44)} ${'map ms'.padStart(8)} ${'check ms'.padStart(9)} ${'map-check'.padStart(10)} ${'per'.padStart(8)}`);
+  console.log(
+    `${'workload'.padEnd(44)} ${'map ms'.padStart(8)} ${'check ms'.padStart(9)} ${'map-check'.padStart(10)} ${'per'.padStart(8)}`,
+  );
   for (const n of [1_000, 8_000, 24_000]) run(`platform, ${n} groups of one shape`, manyGroups(n), ['--platform', 'rack'], n, 'group');
-  for (const [regions, own] of [[2_000, 0], [6_000, 0], [2_000, 1], [6_000, 1]]) {
+  for (const [regions, own] of [
+    [2_000, 0],
+    [6_000, 0],
+    [2_000, 1],
+    [6_000, 1],
+  ]) {
     const label = `guest, 500 groups${own ? ' (own regions)' : ''}, ${regions / 1000}k regions`;
     run(label, bigGuest(regions, 500, own), ['--guest', 'vm'], regions, 'region');
   }

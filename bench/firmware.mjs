@@ -29,25 +29,43 @@ import { treeAt } from './tree.mjs';
 const CLI = join(REPO, 'dist', 'cli.cjs');
 
 function workspace(n, distinct) {
-  const devs = Array.from({ length: n }, (_, i) => `  device nic${i} { bdf 0000:${(1 + (i >> 3)).toString(16).padStart(2, '0')}:${(i & 7).toString(16).padStart(2, '0')}.0; iommu amdvi0; group ${i} }`);
+  const devs = Array.from(
+    { length: n },
+    (_, i) =>
+      `  device nic${i} { bdf 0000:${(1 + (i >> 3)).toString(16).padStart(2, '0')}:${(i & 7).toString(16).padStart(2, '0')}.0; iommu amdvi0; group ${i} }`,
+  );
   const host = ['platform fw-host {', '  arch x86_64', '  iommu amdvi0 amd-vi { address-width 48 }', ...devs, '}'].join('\n');
-  const guest = ['guest cvm on fw-host {', '  machine q35 memory 16G cpu amd', '  confidential sev-snp', ...devs.map((_, i) => `  assign nic${i}`), '}'].join('\n');
+  const guest = [
+    'guest cvm on fw-host {',
+    '  machine q35 memory 16G cpu amd',
+    '  confidential sev-snp',
+    ...devs.map((_, i) => `  assign nic${i}`),
+    '}',
+  ].join('\n');
   const fw = ['firmware ovmf for cvm {'];
   for (let i = 0; i < n; i++) {
     fw.push(`  driver Drv${i} for nic${i} {`);
-    for (let k = 0; k <= (distinct ? i : i % 4); k++) fw.push(`    map ring${k} common-buffer size ${4 * (k + 1)}K from allocate-buffer pending`);
+    for (let k = 0; k <= (distinct ? i : i % 4); k++)
+      fw.push(`    map ring${k} common-buffer size ${4 * (k + 1)}K from allocate-buffer pending`);
     const tpl = i % 2 ? 'callback' : 'notify';
     if (i % 3 === 0) fw.push(`    on exit-boot-services tpl ${tpl} signal quiesce${i}`, `    on event quiesce${i} tpl callback stop-dma`);
     else fw.push(`    on exit-boot-services tpl ${tpl} stop-dma`);
     fw.push('  }');
   }
-  fw.push('  iommu-protocol {', '    on exit-boot-services tpl callback unmap-all', '    on exit-boot-services tpl callback unmap-all deferred', '  }', '}');
+  fw.push(
+    '  iommu-protocol {',
+    '    on exit-boot-services tpl callback unmap-all',
+    '    on exit-boot-services tpl callback unmap-all deferred',
+    '  }',
+    '}',
+  );
   return { host, guest, fw: fw.join('\n') };
 }
 
 /** log10(n!) for the orders of each TPL batch. */
 function log10Orders(n) {
-  const notify = Math.ceil(n / 2), callback = Math.floor(n / 2) + 2;
+  const notify = Math.ceil(n / 2),
+    callback = Math.floor(n / 2) + 2;
   let s = 0;
   for (let k = 2; k <= notify; k++) s += Math.log10(k);
   for (let k = 2; k <= callback; k++) s += Math.log10(k);
@@ -71,7 +89,9 @@ function tables() {
       rmSync(dir, { recursive: true, force: true });
       if (r.status !== 1) throw new Error(`unexpected exit ${r.status}: ${r.stderr}`);
       const summary = r.stdout.trimEnd().split('\n').pop();
-      console.log(`${String(n).padStart(7)}  ${`~10^${log10Orders(n).toFixed(0)}`.padStart(14)} ${ms.toFixed(0).padStart(7)} ${(ms / n).toFixed(2).padStart(10)}  ${summary}`);
+      console.log(
+        `${String(n).padStart(7)}  ${`~10^${log10Orders(n).toFixed(0)}`.padStart(14)} ${ms.toFixed(0).padStart(7)} ${(ms / n).toFixed(2).padStart(10)}  ${summary}`,
+      );
     }
   }
   console.log('(ms/driver falling or flat = linear in drivers; the first row includes Node start-up)');
@@ -82,10 +102,12 @@ function tables() {
 /** A workspace of one file: n devices on one host, a guest with all of them, and a firmware. */
 function firmwareFile(n, driver, iommu) {
   const bdf = (i) => `0000:${(1 + (i >> 8)).toString(16).padStart(2, '0')}:${((i >> 3) & 31).toString(16).padStart(2, '0')}.${i & 7}`;
-  return `platform host {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n`
-    + `${lines(n, (i) => `  device d${i} { bdf ${bdf(i)}; iommu vtd0; group ${i + 1} }\n`)}}\n`
-    + `guest g on host {\n  machine q35 memory 4G\n  container type1\n${lines(n, (i) => `  assign d${i}\n`)}}\n`
-    + `firmware fw for g {\n${lines(n, (i) => `  driver D${i} for d${i} {\n${driver(i)}  }\n`)}  iommu-protocol {\n${iommu}  }\n}\n`;
+  return (
+    `platform host {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n` +
+    `${lines(n, (i) => `  device d${i} { bdf ${bdf(i)}; iommu vtd0; group ${i + 1} }\n`)}}\n` +
+    `guest g on host {\n  machine q35 memory 4G\n  container type1\n${lines(n, (i) => `  assign d${i}\n`)}}\n` +
+    `firmware fw for g {\n${lines(n, (i) => `  driver D${i} for d${i} {\n${driver(i)}  }\n`)}  iommu-protocol {\n${iommu}  }\n}\n`
+  );
 }
 
 const lines = (n, f) => Array.from({ length: n }, (_, i) => f(i)).join('');
@@ -97,40 +119,118 @@ const block = (body) => `{\n${body}    }`;
 
 /** The other shapes that blew up under 2 MiB: name, what it is, and the file for n (drivers, handlers or actions). */
 const OTHERS = [
-  ['shared signal', 'every driver signals the event of the IOMMU teardown',
-    (n) => firmwareFile(n, () => ring() + on('exit-boot-services', 'callback', '{ stop-dma; signal q }'), teardown)],
-  ['shared and own', 'every driver signals the teardown event and its own, which stops it',
-    (n) => firmwareFile(n, (i) => ring() + on('exit-boot-services', 'callback', `{ signal q; signal e${i} }`)
-      + on(`event e${i}`, 'callback', 'stop-dma'), teardown)],
-  ['deferred stops', 'every driver defers its stop to an event of its own (as in the tables); IOMMU unmap-all and deferred unmap-all',
-    (n) => firmwareFile(n, (i) => ring() + on('exit-boot-services', i % 2 ? 'callback' : 'notify', `signal q${i}`)
-      + on(`event q${i}`, 'callback', 'stop-dma'),
-    on('exit-boot-services', 'callback', 'unmap-all') + on('exit-boot-services', 'callback', 'unmap-all deferred'))],
-  ['IOMMU unmaps by name', "one IOMMU handler unmaps every driver's ring by name",
-    (n) => firmwareFile(n, (i) => ring(`c${i}`) + on('exit-boot-services', 'callback', 'stop-dma'),
-      on('exit-boot-services', 'callback', block(lines(n, (i) => `      unmap c${i}\n`))))],
-  ['IOMMU unmap-alls', 'n/2 drivers, n/2 IOMMU handlers that unmap everything',
-    (n) => firmwareFile(n >> 1, () => stops, lines(n >> 1, () => on('exit-boot-services', 'callback', 'unmap-all')))],
-  ['IOMMU deferred unmap-alls', 'n/2 drivers, n/2 IOMMU handlers with a deferred unmap-all',
-    (n) => firmwareFile(n >> 1, () => stops, lines(n >> 1, () => on('exit-boot-services', 'notify', 'unmap-all deferred')))],
-  ['long handler', 'one driver: n rings, one handler that unmaps them all, then stops n times',
-    (n) => firmwareFile(1, () => lines(n, (k) => ring(`m${k}`))
-      + on('exit-boot-services', 'callback', block(lines(n, (k) => `      unmap m${k}\n`) + lines(n, () => '      stop-dma\n'))), '')],
-  ['many handlers', 'one driver: n handlers unmapping the same ring',
-    (n) => firmwareFile(1, () => ring() + lines(n, () => on('exit-boot-services', 'callback', 'unmap c'))
-      + on('exit-boot-services', 'callback', 'stop-dma'), '')],
-  ['many mappings', 'one driver: n rings, 14 handlers unmapping one each',
-    (n) => firmwareFile(1, () => lines(n, (k) => ring(`m${k}`)) + lines(14, (k) => on('exit-boot-services', 'callback', `unmap m${k}`))
-      + on('exit-boot-services', 'callback', 'stop-dma'), '')],
-  ['signal chain', 'eight drivers; the IOMMU teardown at the end of a chain of n events',
-    (n) => firmwareFile(8, () => stops, on('exit-boot-services', 'callback', 'signal e0')
-      + lines(n, (k) => on(`event e${k}`, 'callback', `signal e${k + 1}`)) + on(`event e${n}`, 'callback', 'unmap-all'))],
+  [
+    'shared signal',
+    'every driver signals the event of the IOMMU teardown',
+    (n) => firmwareFile(n, () => ring() + on('exit-boot-services', 'callback', '{ stop-dma; signal q }'), teardown),
+  ],
+  [
+    'shared and own',
+    'every driver signals the teardown event and its own, which stops it',
+    (n) =>
+      firmwareFile(
+        n,
+        (i) => ring() + on('exit-boot-services', 'callback', `{ signal q; signal e${i} }`) + on(`event e${i}`, 'callback', 'stop-dma'),
+        teardown,
+      ),
+  ],
+  [
+    'deferred stops',
+    'every driver defers its stop to an event of its own (as in the tables); IOMMU unmap-all and deferred unmap-all',
+    (n) =>
+      firmwareFile(
+        n,
+        (i) => ring() + on('exit-boot-services', i % 2 ? 'callback' : 'notify', `signal q${i}`) + on(`event q${i}`, 'callback', 'stop-dma'),
+        on('exit-boot-services', 'callback', 'unmap-all') + on('exit-boot-services', 'callback', 'unmap-all deferred'),
+      ),
+  ],
+  [
+    'IOMMU unmaps by name',
+    "one IOMMU handler unmaps every driver's ring by name",
+    (n) =>
+      firmwareFile(
+        n,
+        (i) => ring(`c${i}`) + on('exit-boot-services', 'callback', 'stop-dma'),
+        on('exit-boot-services', 'callback', block(lines(n, (i) => `      unmap c${i}\n`))),
+      ),
+  ],
+  [
+    'IOMMU unmap-alls',
+    'n/2 drivers, n/2 IOMMU handlers that unmap everything',
+    (n) =>
+      firmwareFile(
+        n >> 1,
+        () => stops,
+        lines(n >> 1, () => on('exit-boot-services', 'callback', 'unmap-all')),
+      ),
+  ],
+  [
+    'IOMMU deferred unmap-alls',
+    'n/2 drivers, n/2 IOMMU handlers with a deferred unmap-all',
+    (n) =>
+      firmwareFile(
+        n >> 1,
+        () => stops,
+        lines(n >> 1, () => on('exit-boot-services', 'notify', 'unmap-all deferred')),
+      ),
+  ],
+  [
+    'long handler',
+    'one driver: n rings, one handler that unmaps them all, then stops n times',
+    (n) =>
+      firmwareFile(
+        1,
+        () =>
+          lines(n, (k) => ring(`m${k}`)) +
+          on('exit-boot-services', 'callback', block(lines(n, (k) => `      unmap m${k}\n`) + lines(n, () => '      stop-dma\n'))),
+        '',
+      ),
+  ],
+  [
+    'many handlers',
+    'one driver: n handlers unmapping the same ring',
+    (n) =>
+      firmwareFile(
+        1,
+        () => ring() + lines(n, () => on('exit-boot-services', 'callback', 'unmap c')) + on('exit-boot-services', 'callback', 'stop-dma'),
+        '',
+      ),
+  ],
+  [
+    'many mappings',
+    'one driver: n rings, 14 handlers unmapping one each',
+    (n) =>
+      firmwareFile(
+        1,
+        () =>
+          lines(n, (k) => ring(`m${k}`)) +
+          lines(14, (k) => on('exit-boot-services', 'callback', `unmap m${k}`)) +
+          on('exit-boot-services', 'callback', 'stop-dma'),
+        '',
+      ),
+  ],
+  [
+    'signal chain',
+    'eight drivers; the IOMMU teardown at the end of a chain of n events',
+    (n) =>
+      firmwareFile(
+        8,
+        () => stops,
+        on('exit-boot-services', 'callback', 'signal e0') +
+          lines(n, (k) => on(`event e${k}`, 'callback', `signal e${k + 1}`)) +
+          on(`event e${n}`, 'callback', 'unmap-all'),
+      ),
+  ],
 ];
 
 /** The largest n whose file fits in `chars` (doubling, then bisecting). */
 function fit(make, chars) {
-  let lo = 1, hi = 2;
-  while (make(hi).length <= chars) { lo = hi; hi *= 2; }
+  let lo = 1,
+    hi = 2;
+  while (make(hi).length <= chars) {
+    lo = hi;
+    hi *= 2;
+  }
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (make(mid).length <= chars) lo = mid;
@@ -147,12 +247,20 @@ function check(cli, file, timeout) {
   const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   const [wall, user, sys, kb] = m ? m.slice(1).map(Number) : [NaN, NaN, NaN, NaN];
   const failed = r.status !== 0 && r.status !== 1 ? (/heap out of memory/.test(r.stderr) ? 'out of memory' : 'killed') : undefined;
-  const summary = failed ? '' : r.stdout.trimEnd().split('\n').pop().replace(/^1 file checked: /, '');
+  const summary = failed
+    ? ''
+    : r.stdout
+        .trimEnd()
+        .split('\n')
+        .pop()
+        .replace(/^1 file checked: /, '');
   return { wall, cpu: user + sys, mib: kb / 1024, failed, summary };
 }
 
-const cell = (r) => (r.failed ? `${r.failed} after ${r.wall.toFixed(0)} s (${r.mib.toFixed(0)} MiB)`
-  : `${r.wall.toFixed(1)} s, ${r.cpu.toFixed(1)} s CPU, ${r.mib.toFixed(0)} MiB`);
+const cell = (r) =>
+  r.failed
+    ? `${r.failed} after ${r.wall.toFixed(0)} s (${r.mib.toFixed(0)} MiB)`
+    : `${r.wall.toFixed(1)} s, ${r.cpu.toFixed(1)} s CPU, ${r.mib.toFixed(0)} MiB`;
 const parseChars = (x) => Math.round(Number.parseFloat(x) * ({ k: 1024, m: 1024 * 1024 }[x.at(-1).toLowerCase()] ?? 1));
 
 function sizes() {

@@ -13,9 +13,17 @@ const CLI = join(import.meta.dirname, '..', 'dist', 'cli.cjs');
 function host(lines) {
   const out = [];
   for (let n = 0; out.length < lines; n++) {
-    out.push(`platform p${n} {`, '   arch x86_64', `  iommu i${n} amd-vi { address-width 48 }`, '  ram   low 0x0 .. 0xfff',
-      '  ram high 0x1_0000_0000 size 4G   // above 4G', `  reserved r${n} msi 0xfee00000..0xfeefffff`,
-      `  device d${n} { bdf 0000:01:00.0; iommu i${n}; group 1 }`, '}', '');
+    out.push(
+      `platform p${n} {`,
+      '   arch x86_64',
+      `  iommu i${n} amd-vi { address-width 48 }`,
+      '  ram   low 0x0 .. 0xfff',
+      '  ram high 0x1_0000_0000 size 4G   // above 4G',
+      `  reserved r${n} msi 0xfee00000..0xfeefffff`,
+      `  device d${n} { bdf 0000:01:00.0; iommu i${n}; group 1 }`,
+      '}',
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -38,5 +46,7 @@ for (const lines of [10_000, 30_000, 60_000].filter((x) => x <= max)) {
   const fmt = time(['format', '--check', file]);
   const check = time(['check', file]);
   rmSync(dir, { recursive: true, force: true });
-  console.log(`${String(lines).padStart(7)} ${mb.toFixed(2).padStart(8)} ${fmt.toFixed(0).padStart(10)} ${(mb / (fmt / 1000)).toFixed(2).padStart(12)} ${check.toFixed(0).padStart(9)} ${(fmt / check).toFixed(2).padStart(13)}`);
+  console.log(
+    `${String(lines).padStart(7)} ${mb.toFixed(2).padStart(8)} ${fmt.toFixed(0).padStart(10)} ${(mb / (fmt / 1000)).toFixed(2).padStart(12)} ${check.toFixed(0).padStart(9)} ${(fmt / check).toFixed(2).padStart(13)}`,
+  );
 }

@@ -22,7 +22,10 @@ const child = fork(runner, args, { execArgv: ['--import', 'tsx'], stdio: 'inheri
 
 let current = { runs: 0, label: '(starting)' };
 let lastBeat = Date.now();
-child.on('message', (m) => { current = m; lastBeat = Date.now(); });
+child.on('message', (m) => {
+  current = m;
+  lastBeat = Date.now();
+});
 
 // Minimising and the CLI batches do not beat: the bound is generous enough for them.
 const watchdog = setInterval(() => {
@@ -34,5 +37,5 @@ const watchdog = setInterval(() => {
 
 child.on('exit', (code, signal) => {
   clearInterval(watchdog);
-  process.exit(signal ? 3 : code ?? 1);
+  process.exit(signal ? 3 : (code ?? 1));
 });

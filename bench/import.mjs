@@ -11,7 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.cjs');
 const BEFORE = arg('--before');
 const MAX = Number(arg('--max') ?? 20_000);
@@ -19,7 +22,8 @@ const MAX = Number(arg('--max') ?? 20_000);
 const hex16 = (v) => `0x${v.toString(16).padStart(16, '0')}`;
 
 /** N reserved_regions lines with the same start and type, as a broken firmware table might give. */
-const sameStart = (n) => Array.from({ length: n }, (_, i) => `${hex16(0x1000n)} ${hex16(0x1fffn + BigInt(i) * 0x1000n)} reserved\n`).join('');
+const sameStart = (n) =>
+  Array.from({ length: n }, (_, i) => `${hex16(0x1000n)} ${hex16(0x1fffn + BigInt(i) * 0x1000n)} reserved\n`).join('');
 
 const MESSY = 'platform   p{\n arch x86_64\n      reserved a msi 0xfee00000 .. 0xfeefffff\n  device d { bdf 00:01.0 ; group 1 }\n}\n';
 

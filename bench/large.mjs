@@ -23,8 +23,12 @@ const sh = (cmd, args, cwd = REPO) => execFileSync(cmd, args, { cwd, encoding: '
 function machine() {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
   return {
-    nproc: sh('nproc', []), cpu, ramGiB: (totalmem() / 2 ** 30).toFixed(1), node: process.version,
-    kernel: sh('uname', ['-r']), os: existsSync('/etc/debian_version') ? `Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}` : sh('uname', ['-s']),
+    nproc: sh('nproc', []),
+    cpu,
+    ramGiB: (totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    kernel: sh('uname', ['-r']),
+    os: existsSync('/etc/debian_version') ? `Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}` : sh('uname', ['-s']),
   };
 }
 
@@ -33,15 +37,29 @@ const load = () => sh('uptime', []).replace(/^.*load average:\s*/, 'load average
 function source(ref, commit) {
   if (ref) return `commit ${commit} (\`--ref ${ref}\`, exported and built apart from the working tree)`;
   const dirty = sh('git', ['status', '--porcelain', '--', 'grammar', 'server', 'scripts/build.mjs']);
-  return `working tree at ${commit}${dirty ? `, with uncommitted changes in: ${dirty.split('\n').map((l) => l.slice(3)).join(', ')}` : ' (clean)'}`;
+  return `working tree at ${commit}${
+    dirty
+      ? `, with uncommitted changes in: ${dirty
+          .split('\n')
+          .map((l) => l.slice(3))
+          .join(', ')}`
+      : ' (clean)'
+  }`;
 }
 
 function shapeTable(rows) {
-  const out = ['| lines | files | MB | hosts | devices | reserved | guests | assigned | timeline steps | pools | hosts/ file lines mean / max | guests/ file lines mean / max | timelines/ file lines mean / max |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const out = [
+    '| lines | files | MB | hosts | devices | reserved | guests | assigned | timeline steps | pools | hosts/ file lines mean / max | guests/ file lines mean / max | timelines/ file lines mean / max |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const { ws } of rows) {
     const s = ws.stats;
-    const k = Object.fromEntries(fileSizes(ws.files).map((x) => [x.kind, `${x.meanLines} / ${x.maxLines} (${(x.meanBytes / 1024).toFixed(1)} KiB)`]));
-    out.push(`| ${s.lines} | ${s.files} | ${(s.bytes / 1e6).toFixed(2)} | ${s.hosts} | ${s.devices} | ${s.reserved} | ${s.guests} | ${s.assigned} | ${s.steps} | ${s.pools} | ${k.hosts ?? '-'} | ${k.guests ?? '-'} | ${k.timelines ?? '-'} |`);
+    const k = Object.fromEntries(
+      fileSizes(ws.files).map((x) => [x.kind, `${x.meanLines} / ${x.maxLines} (${(x.meanBytes / 1024).toFixed(1)} KiB)`]),
+    );
+    out.push(
+      `| ${s.lines} | ${s.files} | ${(s.bytes / 1e6).toFixed(2)} | ${s.hosts} | ${s.devices} | ${s.reserved} | ${s.guests} | ${s.assigned} | ${s.steps} | ${s.pools} | ${k.hosts ?? '-'} | ${k.guests ?? '-'} | ${k.timelines ?? '-'} |`,
+    );
   }
   return out.join('\n');
 }
@@ -51,7 +69,8 @@ function targetsTable(rows) {
   const near = (n) => rows.find((r) => Math.abs(r.lines - n) / n < 0.05);
   const out = ['| target | measured | met |', '|---|---:|---|'];
   const add = (what, value, ok) => out.push(`| ${what} | ${value} | ${ok ? 'yes' : '**no**'} |`);
-  const small = near(10_000), big = near(200_000);
+  const small = near(10_000),
+    big = near(200_000);
   if (small) add('p95 edit -> diagnostics < 50 ms at 10k lines', `${small.typing.diag.p95.toFixed(0)} ms`, small.typing.diag.p95 < 50);
   if (big) add('p95 edit -> diagnostics < 300 ms at 200k lines', `${big.typing.diag.p95.toFixed(0)} ms`, big.typing.diag.p95 < 300);
   for (const r of rows) {
@@ -59,12 +78,16 @@ function targetsTable(rows) {
     // steady-state rate against the CLI's, start-up included) is shown beside it.
     const ratio = r.t.cli.ms / (r.t.cli.startMs + r.t.parsed.setupMs + r.t.parsed.coldMs);
     const strict = r.t.cli.ms / r.t.parsed.warmMs;
-    add(`CLI within 3x of the parser-alone floor at ${r.lines} lines`, `${ratio.toFixed(1)}x (vs the warm parser: ${strict.toFixed(1)}x)`, ratio <= 3);
+    add(
+      `CLI within 3x of the parser-alone floor at ${r.lines} lines`,
+      `${ratio.toFixed(1)}x (vs the warm parser: ${strict.toFixed(1)}x)`,
+      ratio <= 3,
+    );
   }
   const limit = 500e6 / 2 ** 20; // 500 MB in MiB
   if (big) {
-    add('< 500 MB at 200k lines: server peak RSS', `${(big.typing.peakMiB * 2 ** 20 / 1e6).toFixed(0)} MB`, big.typing.peakMiB < limit);
-    add('< 500 MB at 200k lines: CLI peak RSS', `${(big.t.cli.peakMiB * 2 ** 20 / 1e6).toFixed(0)} MB`, big.t.cli.peakMiB < limit);
+    add('< 500 MB at 200k lines: server peak RSS', `${((big.typing.peakMiB * 2 ** 20) / 1e6).toFixed(0)} MB`, big.typing.peakMiB < limit);
+    add('< 500 MB at 200k lines: CLI peak RSS', `${((big.t.cli.peakMiB * 2 ** 20) / 1e6).toFixed(0)} MB`, big.t.cli.peakMiB < limit);
   }
   return out.join('\n');
 }
@@ -102,7 +125,10 @@ try {
     `Run ${started.toISOString()}, ${source(ref, commit)}.`,
     `Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM, ${m.os}, Linux ${m.kernel}, Node ${m.node}.`,
     `Load (uptime; other engineers' jobs share the machine): ${loads.join('; ')}.`,
-    `Command: \`node bench/large.mjs ${process.argv.slice(2).map((a) => (/[\s()]/.test(a) ? `'${a}'` : a)).join(' ')}\``,
+    `Command: \`node bench/large.mjs ${process.argv
+      .slice(2)
+      .map((a) => (/[\s()]/.test(a) ? `'${a}'` : a))
+      .join(' ')}\``,
     '',
     '**Targets** (from the issue):',
     '',
@@ -120,7 +146,7 @@ try {
     '',
     throughputTable(rows),
     '',
-    '**Engine in process** (bench/probe.ts): the stages AnalysisHost chains, timed apart (cold = first run in the process, warm = best of three more); then, in another fresh process, an AnalysisHost with every file: its first analysis, one analyze() per edit of the same file as the typing benchmark (p50 of 10 after 2; the engine\'s share of the typing latency, without the protocol) and that process\'s peak RSS (to set against the server\'s).',
+    "**Engine in process** (bench/probe.ts): the stages AnalysisHost chains, timed apart (cold = first run in the process, warm = best of three more); then, in another fresh process, an AnalysisHost with every file: its first analysis, one analyze() per edit of the same file as the typing benchmark (p50 of 10 after 2; the engine's share of the typing latency, without the protocol) and that process's peak RSS (to set against the server's).",
     '',
     engineTable(rows),
     '',
@@ -128,16 +154,19 @@ try {
   console.log(report);
   if (label) {
     if (!existsSync(RESULTS)) {
-      writeFileSync(RESULTS, [
-        '# Large-workspace benchmark results',
-        '',
-        'Written by `node bench/large.mjs --write LABEL` (see the comment at the top of bench/large.mjs; workspaces from',
-        'bench/workspace.mjs). Targets from the issue: p95 edit -> diagnostics < 50 ms at 10k lines and < 300 ms at 200k',
-        'lines; CLI throughput within 3x of the parser-alone floor; < 500 MB at 200k lines. Wall times depend on the load',
-        'of the machine at the time, noted with each run; the CPU columns (server main thread per edit, CLI user + system)',
-        'move much less with it and are the better figures to compare runs by.',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        RESULTS,
+        [
+          '# Large-workspace benchmark results',
+          '',
+          'Written by `node bench/large.mjs --write LABEL` (see the comment at the top of bench/large.mjs; workspaces from',
+          'bench/workspace.mjs). Targets from the issue: p95 edit -> diagnostics < 50 ms at 10k lines and < 300 ms at 200k',
+          'lines; CLI throughput within 3x of the parser-alone floor; < 500 MB at 200k lines. Wall times depend on the load',
+          'of the machine at the time, noted with each run; the CPU columns (server main thread per edit, CLI user + system)',
+          'move much less with it and are the better figures to compare runs by.',
+          '',
+        ].join('\n'),
+      );
     }
     appendFileSync(RESULTS, `\n## ${label}\n\n${report}`);
     console.error(`appended to ${RESULTS}`);

@@ -39,10 +39,19 @@ async function check(cli, file, timeoutMs) {
     ? spawn(TIME, ['-f', 'BENCH-TIME %e %M %U %S', ...argv], { stdio: ['ignore', fd, 'pipe'], detached: true })
     : spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, 'pipe'], detached: true });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-100_000); });
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-100_000);
+  });
   const t0 = process.hrtime.bigint();
   let killed = false;
-  const timer = setTimeout(() => { killed = true; try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
+  const timer = setTimeout(() => {
+    killed = true;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, timeoutMs);
   const status = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   clearTimeout(timer);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -52,11 +61,18 @@ async function check(cli, file, timeoutMs) {
   const codes = new Set();
   for await (const line of createInterface({ input: createReadStream(out), crlfDelay: Infinity })) {
     const f = /^\S+:\d+:\d+: (?:error|warning|information|hint) (\S+) /.exec(line);
-    if (f) { findings++; codes.add(f[1]); }
+    if (f) {
+      findings++;
+      codes.add(f[1]);
+    }
   }
   rmSync(dir, { recursive: true, force: true });
   return {
-    ms, killed, status, findings, codes,
+    ms,
+    killed,
+    status,
+    findings,
+    codes,
     cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN,
     peakMiB: m ? Number(m[1]) / 1024 : NaN,
     stderr: stderr.replace(/BENCH-TIME.*\n?/, '').replace(/Command (exited with non-zero status|terminated by signal) .*\n?/, ''),
@@ -99,9 +115,16 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
         writeFileSync(file, text);
         const r = await check(cli, file, timeoutMs);
         const ran = !r.killed && (r.status === 0 || r.status === 1);
-        const cells = [shape.name, size >= 2 ** 20 ? `${size / 2 ** 20}M` : `${size / 2 ** 10}K`, text.length, ran ? r.findings : '-',
-          (r.ms / 1000).toFixed(1), Number.isNaN(r.cpuMs) ? '-' : (r.cpuMs / 1000).toFixed(1),
-          Number.isNaN(r.peakMiB) ? '-' : r.peakMiB.toFixed(0), outcome(shape, r)];
+        const cells = [
+          shape.name,
+          size >= 2 ** 20 ? `${size / 2 ** 20}M` : `${size / 2 ** 10}K`,
+          text.length,
+          ran ? r.findings : '-',
+          (r.ms / 1000).toFixed(1),
+          Number.isNaN(r.cpuMs) ? '-' : (r.cpuMs / 1000).toFixed(1),
+          Number.isNaN(r.peakMiB) ? '-' : r.peakMiB.toFixed(0),
+          outcome(shape, r),
+        ];
         console.log(`| ${cells.join(' | ')} |`);
         rmSync(file);
       }

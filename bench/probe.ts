@@ -69,14 +69,30 @@ function main(): void {
     // One-time set-up (chevrotain builds its lexer and parser on first use), apart from the passes.
     result.setupMs = timed(() => lex('')).ms;
     let tokens = 0;
-    Object.assign(result, passes(() => { tokens = 0; for (const f of files) tokens += lex(f.text).tokens.length; }));
+    Object.assign(
+      result,
+      passes(() => {
+        tokens = 0;
+        for (const f of files) tokens += lex(f.text).tokens.length;
+      }),
+    );
     result.tokens = tokens;
   } else if (mode === 'parse') {
     result.setupMs = timed(() => parse('')).ms;
     let kept: SourceFile[] = [];
     // Peak memory after the cold pass: every AST alive once, as in the CLI (the warm passes
     // overlap two generations until the old one is collected).
-    Object.assign(result, passes(() => { kept = files.map((f) => parse(f.text)); }, () => { result.peakAfterColdMiB = peakMiB(); }));
+    Object.assign(
+      result,
+      passes(
+        () => {
+          kept = files.map((f) => parse(f.text));
+        },
+        () => {
+          result.peakAfterColdMiB = peakMiB();
+        },
+      ),
+    );
     result.syntaxDiagnostics = kept.reduce((s, a) => s + a.diagnostics.length, 0);
   } else if (mode === 'stages') {
     // The pipeline's stages apart, as AnalysisHost chains them (cold, then best warm);
@@ -85,14 +101,17 @@ function main(): void {
     const parsedFiles = timed(() => files.map((f) => ({ uri: f.uri, ast: parse(f.text) })));
     const model = timed(() => buildModel(parsedFiles.value));
     const sim = timed(() => simulate(model.value.model));
-    let warmModel = Infinity, warmSim = Infinity;
+    let warmModel = Infinity,
+      warmSim = Infinity;
     for (let i = 0; i < WARM_PASSES; i++) {
       const m = timed(() => buildModel(parsedFiles.value));
       warmModel = Math.min(warmModel, m.ms);
       warmSim = Math.min(warmSim, timed(() => simulate(m.value.model)).ms);
     }
     result.stages = {
-      parse: { coldMs: parsedFiles.ms }, model: { coldMs: model.ms, warmMs: warmModel }, simulate: { coldMs: sim.ms, warmMs: warmSim },
+      parse: { coldMs: parsedFiles.ms },
+      model: { coldMs: model.ms, warmMs: warmModel },
+      simulate: { coldMs: sim.ms, warmMs: warmSim },
     };
     result.findings = model.value.findings.length + sim.value.findings.length;
   } else if (mode === 'edits') {

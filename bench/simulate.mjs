@@ -18,16 +18,27 @@ const hex = (n) => `0x${n.toString(16)}`;
  */
 function platform(p) {
   const arm = p % 2 === 1;
-  const lines = [`platform host${p} {`, `  arch ${arm ? 'arm64' : 'x86_64'}`, `  iommu dmar0 ${arm ? 'smmuv3' : 'vt-d'} { address-width 48 }`];
+  const lines = [
+    `platform host${p} {`,
+    `  arch ${arm ? 'arm64' : 'x86_64'}`,
+    `  iommu dmar0 ${arm ? 'smmuv3' : 'vt-d'} { address-width 48 }`,
+  ];
   // 500 platform-wide regions high above guest RAM, 4,000 per group, 500 per device.
   for (let i = 0; i < 500; i++) lines.push(`  reserved w${i} reserved ${hex(0x100_0000_0000n + BigInt(i) * 0x20_0000n)} size 1M`);
-  for (let i = 0; i < 4000; i++) lines.push(`  reserved g${i} ${i % 3 ? 'reserved' : 'direct-relaxable'} ${hex(0x200_0000_0000n + BigInt(i) * 0x1000n)} size 4K for group ${i % 500}`);
-  for (let i = 0; i < 500; i++) lines.push(`  reserved d${i} ${arm ? 'reserved' : 'msi'} ${hex(0x300_0000_0000n + BigInt(i) * 0x1000n)} size 4K for dev${i * 2}`);
+  for (let i = 0; i < 4000; i++)
+    lines.push(
+      `  reserved g${i} ${i % 3 ? 'reserved' : 'direct-relaxable'} ${hex(0x200_0000_0000n + BigInt(i) * 0x1000n)} size 4K for group ${i % 500}`,
+    );
+  for (let i = 0; i < 500; i++)
+    lines.push(`  reserved d${i} ${arm ? 'reserved' : 'msi'} ${hex(0x300_0000_0000n + BigInt(i) * 0x1000n)} size 4K for dev${i * 2}`);
   for (let i = 0; i < 1000; i++) {
-    const bus = Math.floor(i / 8) % 256, dev = i % 8;
+    const bus = Math.floor(i / 8) % 256,
+      dev = i % 8;
     // The last 100 devices are TDISP-capable; every other one has seed 001's BME quirk.
     const tdisp = i >= 900 ? `; tdisp${i % 2 ? '; quirk bme-zero-write-clears' : ''}` : '';
-    lines.push(`  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0${arm ? ` stream ${i}` : ''}; group ${Math.floor(i / 2)}${tdisp} }`);
+    lines.push(
+      `  device dev${i} { bdf ${(p + 1).toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}:${(dev * 2 + Math.floor(i / 2048)).toString(16).padStart(2, '0')}.${i % 2 ? 1 : 0}; iommu dmar0${arm ? ` stream ${i}` : ''}; group ${Math.floor(i / 2)}${tdisp} }`,
+    );
   }
   lines.push('}');
   const guests = [];
@@ -38,8 +49,15 @@ function platform(p) {
   }
   if (!arm) {
     for (let g = 0; g < 50; g++) {
-      guests.push(`guest cc${p}-${g} on host${p} {`, '  machine q35 memory 8G', '  confidential tdx', '  container iommufd',
-        `  assign dev${900 + 2 * g} as bind-capable`, `  assign dev${901 + 2 * g} as bind-capable`, '}');
+      guests.push(
+        `guest cc${p}-${g} on host${p} {`,
+        '  machine q35 memory 8G',
+        '  confidential tdx',
+        '  container iommufd',
+        `  assign dev${900 + 2 * g} as bind-capable`,
+        `  assign dev${901 + 2 * g} as bind-capable`,
+        '}',
+      );
     }
   }
   return { host: `${lines.join('\n')}\n`, guests: `${guests.join('\n')}\n` };
@@ -55,7 +73,15 @@ function bringUp(p) {
   for (let g = 0; g < 50; g++) {
     lines.push(`  start cc${p}-${g}`);
     for (const d of [900 + 2 * g, 901 + 2 * g]) {
-      lines.push(`  tdisp dev${d} lock`, `  tdisp dev${d} report`, `  tdisp dev${d} start`, `  config dev${d} command MSE`, `  config dev${d} command MSE BME`, `  config dev${d} intx`, `  convert dev${d} to private`);
+      lines.push(
+        `  tdisp dev${d} lock`,
+        `  tdisp dev${d} report`,
+        `  tdisp dev${d} start`,
+        `  config dev${d} command MSE`,
+        `  config dev${d} command MSE BME`,
+        `  config dev${d} intx`,
+        `  convert dev${d} to private`,
+      );
     }
   }
   lines.push('}');
@@ -70,7 +96,12 @@ function bringUp(p) {
 function moves(p) {
   const lines = [`pool pool${p} { host${p}, host${p + 2} }`, `timeline t${p} {`];
   for (let g = 1; g < 10; g++) {
-    lines.push(`  start vm${p}-${g}`, `  hotplug dev${300 + 2 * g} into vm${p}-${g}`, `  migrate vm${p}-${g} to host${p + 2}`, `  hotplug dev${301 + 2 * g} into vm${p}-${g}`);
+    lines.push(
+      `  start vm${p}-${g}`,
+      `  hotplug dev${300 + 2 * g} into vm${p}-${g}`,
+      `  migrate vm${p}-${g} to host${p + 2}`,
+      `  hotplug dev${301 + 2 * g} into vm${p}-${g}`,
+    );
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
@@ -108,6 +139,8 @@ for (const scale of [0.1, 0.25, 0.5, 1, 2].filter((s) => s <= max)) {
   const { platforms, ms, summary, steps: n } = run(scale);
   first ??= ms / platforms;
   const guests = platforms * 100 + Math.ceil(platforms / 2) * 50;
-  console.log(`${String(platforms).padStart(9)} ${String(platforms * 1000).padStart(8)} ${String(platforms * 5000).padStart(8)} ${String(guests).padStart(7)} ${String(n).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms / platforms).toFixed(1).padStart(12)}  ${summary}`);
+  console.log(
+    `${String(platforms).padStart(9)} ${String(platforms * 1000).padStart(8)} ${String(platforms * 5000).padStart(8)} ${String(guests).padStart(7)} ${String(n).padStart(6)} ${ms.toFixed(0).padStart(6)} ${(ms / platforms).toFixed(1).padStart(12)}  ${summary}`,
+  );
 }
 console.log(`(ms/platform flat across rows = linear; first row ${first.toFixed(1)} ms/platform includes Node start-up)`);

@@ -37,8 +37,10 @@ if (lines === 'examples') {
 }
 const files = iommuFiles(dir);
 const corpus = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n')).filter((l) => l.trim());
-console.log(`workspace: ${lines === 'examples' ? 'the examples' : `a generated fleet of ${lines} lines`}, ${files.length} files; seed ${seed}; `
-  + `${edits !== undefined ? `${edits} edits` : `${minutes} minutes`}; ${openDocs} documents open`);
+console.log(
+  `workspace: ${lines === 'examples' ? 'the examples' : `a generated fleet of ${lines} lines`}, ${files.length} files; seed ${seed}; ` +
+    `${edits !== undefined ? `${edits} edits` : `${minutes} minutes`}; ${openDocs} documents open`,
+);
 
 const failures = [];
 let client;
@@ -47,36 +49,55 @@ try {
   const t0 = performance.now();
   client = await startOn(dir, { nodeArgs: ['--expose-gc'] });
   const first = await client.memory();
-  console.log(`first analysis: ${((performance.now() - t0) / 1000).toFixed(1)} s; heap kept ${(first.heapUsed / MiB).toFixed(1)} MiB, rss ${(first.rss / MiB).toFixed(0)} MiB`);
+  console.log(
+    `first analysis: ${((performance.now() - t0) / 1000).toFixed(1)} s; heap kept ${(first.heapUsed / MiB).toFixed(1)} MiB, rss ${(first.rss / MiB).toFixed(0)} MiB`,
+  );
   console.log('\n| edits | s | edits/s | hover p50 | p95 | max (ms) | heap kept (MiB) | rss (MiB) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   let last = { edits: 0, ms: 0 };
   const samples = [];
   const run = await soak({
-    client, dir, seed, edits, deadline: minutes === undefined ? undefined : performance.now() + Number(minutes) * 60_000,
-    openDocs, corpus, sampleEvery: every,
+    client,
+    dir,
+    seed,
+    edits,
+    deadline: minutes === undefined ? undefined : performance.now() + Number(minutes) * 60_000,
+    openDocs,
+    corpus,
+    sampleEvery: every,
     onSample: async (s) => {
       const m = await client.memory();
       const rate = (s.edits - last.edits) / ((s.ms - last.ms) / 1000);
       last = s;
       samples.push({ edits: s.edits, heap: m.heapUsed, rss: m.rss });
       const f = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-      console.log(`| ${s.edits} | ${(s.ms / 1000).toFixed(0)} | ${f(rate)} | ${f(percentile(s.hovers, 50))} | ${f(percentile(s.hovers, 95))} | ${f(max(s.hovers))} | `
-        + `${(m.heapUsed / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(0)} |`);
+      console.log(
+        `| ${s.edits} | ${(s.ms / 1000).toFixed(0)} | ${f(rate)} | ${f(percentile(s.hovers, 50))} | ${f(percentile(s.hovers, 95))} | ${f(max(s.hovers))} | ` +
+          `${(m.heapUsed / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(0)} |`,
+      );
     },
   });
   failures.push(...run.failures);
-  console.log(`\n${run.edits} edits in ${(run.ms / 1000).toFixed(0)} s (${(run.edits / (run.ms / 1000)).toFixed(0)}/s), ${run.requests} requests (${run.cancelled} cancelled); `
-    + `hover p50 ${percentile(run.hovers, 50).toFixed(0)} ms, p95 ${percentile(run.hovers, 95).toFixed(0)} ms, max ${max(run.hovers).toFixed(0)} ms`);
+  console.log(
+    `\n${run.edits} edits in ${(run.ms / 1000).toFixed(0)} s (${(run.edits / (run.ms / 1000)).toFixed(0)}/s), ${run.requests} requests (${run.cancelled} cancelled); ` +
+      `hover p50 ${percentile(run.hovers, 50).toFixed(0)} ms, p95 ${percentile(run.hovers, 95).toFixed(0)} ms, max ${max(run.hovers).toFixed(0)} ms`,
+  );
   if (samples.length >= 2) {
     // The trend of the heap over the second half of the samples, per 10k edits: a leak shows as a steady slope.
     const half = samples.slice(Math.floor(samples.length / 2));
     const n = half.length;
     const mx = half.reduce((a, s) => a + s.edits, 0) / n;
     const my = half.reduce((a, s) => a + s.heap, 0) / n;
-    const slope = half.reduce((a, s) => a + (s.edits - mx) * (s.heap - my), 0) / Math.max(1, half.reduce((a, s) => a + (s.edits - mx) ** 2, 0));
-    console.log(`heap kept: ${(samples[0].heap / MiB).toFixed(1)} MiB at ${samples[0].edits} edits, ${(samples.at(-1).heap / MiB).toFixed(1)} MiB at the end; `
-      + `second-half trend ${((slope * 10_000) / MiB).toFixed(2)} MiB per 10k edits`);
+    const slope =
+      half.reduce((a, s) => a + (s.edits - mx) * (s.heap - my), 0) /
+      Math.max(
+        1,
+        half.reduce((a, s) => a + (s.edits - mx) ** 2, 0),
+      );
+    console.log(
+      `heap kept: ${(samples[0].heap / MiB).toFixed(1)} MiB at ${samples[0].edits} edits, ${(samples.at(-1).heap / MiB).toFixed(1)} MiB at the end; ` +
+        `second-half trend ${((slope * 10_000) / MiB).toFixed(2)} MiB per 10k edits`,
+    );
   }
 
   await client.conn.sendNotification('workspace/didChangeConfiguration', {
@@ -100,7 +121,9 @@ try {
       failures.push(`diagnostics of ${uri} differ from a fresh server's`);
     }
   }
-  console.log(`final diagnostics: ${mine.size} files with findings; ${differ === 0 ? 'equal to a fresh server\'s' : `${differ} files differ from a fresh server's`}`);
+  console.log(
+    `final diagnostics: ${mine.size} files with findings; ${differ === 0 ? "equal to a fresh server's" : `${differ} files differ from a fresh server's`}`,
+  );
 } finally {
   for (const c of [client, fresh]) if (c && !c.exited) await c.stop();
   rmSync(dir, { recursive: true, force: true });

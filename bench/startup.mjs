@@ -18,20 +18,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, InitializedNotification, InitializeRequest, PublishDiagnosticsNotification,
-  ShutdownRequest, StreamMessageReader, StreamMessageWriter,
+  createProtocolConnection,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  InitializedNotification,
+  InitializeRequest,
+  PublishDiagnosticsNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
 import { flag, REPO } from './throughput.mjs';
 import { treeAt } from './tree.mjs';
 
 const TIMEOUT_MS = 10 * 60_000;
-const HOST = 'platform h1 {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n  reserved pci-win reserved 0x80000000..0x8fffffff\n'
-  + '  device nic { bdf 0000:01:00.0; iommu vtd0; group 1 }\n}\n';
+const HOST =
+  'platform h1 {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n  reserved pci-win reserved 0x80000000..0x8fffffff\n' +
+  '  device nic { bdf 0000:01:00.0; iommu vtd0; group 1 }\n}\n';
 const OPEN = 'guest vm on h1 {\n  ram low 0x0 size 3G\n  assign nic\n}\n}\n';
 
 /** The folder: `files` descriptions in directories of 1,000, as many other files, and what a home directory has besides. */
 function writeFolder(dir, files) {
-  const put = (rel, text) => { mkdirSync(join(dir, rel, '..'), { recursive: true }); writeFileSync(join(dir, rel), text); };
+  const put = (rel, text) => {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  };
   for (let i = 0; i < files; i++) {
     const d = `projects/p${Math.floor(i / 1000)}`;
     const device = '  device d { bdf 0000:01:00.0; iommu i; group 1 }';
@@ -56,7 +67,9 @@ function memOf(pid) {
 async function measure(root, dir, expected) {
   const proc = spawn(process.execPath, ['--expose-gc', join(root, 'dist', 'server.cjs'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  proc.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  proc.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
   const conn = createProtocolConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
   const open = pathToFileURL(join(dir, 'zz-open.iommu')).href;
   const t = {};
@@ -78,18 +91,25 @@ async function measure(root, dir, expected) {
   });
   conn.onNotification('iommuLens/status', (s) => {
     if (s.state === 'analysing' && !/^reading/.test(s.message ?? '')) t.scan ??= at();
-    if (s.state !== 'analysing') { t.ready ??= at(); done(); }
+    if (s.state !== 'analysing') {
+      t.ready ??= at();
+      done();
+    }
   });
   conn.onRequest(() => null); // window/workDoneProgress/create: accepted, as an editor does
   conn.listen();
   const rootUri = pathToFileURL(dir).href;
   await conn.sendRequest(InitializeRequest.type, {
-    processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'bench' }],
+    processId: process.pid,
+    rootUri,
+    workspaceFolders: [{ uri: rootUri, name: 'bench' }],
     capabilities: { window: { workDoneProgress: true } },
   });
   await conn.sendNotification(InitializedNotification.type, {});
   // The user's file opens right away, while the folder is read (VS Code activates on it).
-  await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: open, languageId: 'iommu', version: 1, text: OPEN } });
+  await conn.sendNotification(DidOpenTextDocumentNotification.type, {
+    textDocument: { uri: open, languageId: 'iommu', version: 1, text: OPEN },
+  });
   await ready;
   // Everything published by the end of the first analysis (the old server read at most 20,000 files).
   const peak = memOf(proc.pid);
@@ -119,13 +139,32 @@ try {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const head = ['descriptions (+ as many other files)', 'server', 'open document: syntax', 'its component', 'scan done', 'first analysis done',
-    'files with diagnostics', 'peak RSS MiB', 'heap after GC MiB'];
+  const head = [
+    'descriptions (+ as many other files)',
+    'server',
+    'open document: syntax',
+    'its component',
+    'scan done',
+    'first analysis done',
+    'files with diagnostics',
+    'peak RSS MiB',
+    'heap after GC MiB',
+  ];
   console.log(`| ${head.join(' | ')} |`);
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   const ms = (v) => (v === undefined ? '-' : `${(v / 1000).toFixed(1)} s`);
   for (const r of rows) {
-    const cells = [r.files, r.name, ms(r.syntax), ms(r.component), ms(r.scan), ms(r.ready), `${r.published} of ${r.expected}`, r.peak.toFixed(0), r.heap.toFixed(0)];
+    const cells = [
+      r.files,
+      r.name,
+      ms(r.syntax),
+      ms(r.component),
+      ms(r.scan),
+      ms(r.ready),
+      `${r.published} of ${r.expected}`,
+      r.peak.toFixed(0),
+      r.heap.toFixed(0),
+    ];
     console.log(`| ${cells.join(' | ')} |`);
   }
 } finally {

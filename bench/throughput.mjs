@@ -60,14 +60,20 @@ export async function timeNode(script, args) {
   const t0 = process.hrtime.bigint();
   const child = spawn(cmd, argv, { stdio: ['ignore', fd, 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   let hwm = 0;
-  const poll = haveTime ? undefined : setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) hwm = Math.max(hwm, Number(m[1]));
-    } catch { /* exited */ }
-  }, 5);
+  const poll = haveTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) hwm = Math.max(hwm, Number(m[1]));
+        } catch {
+          /* exited */
+        }
+      }, 5);
   const status = await new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (poll) clearInterval(poll);
@@ -96,7 +102,13 @@ export async function cliCheck(root, dir, runs) {
     summary = r.stdout.trimEnd().split('\n').pop();
     all.push(r);
   }
-  return { ms: median(all.map((r) => r.ms)), cpuMs: median(all.map((r) => r.cpuMs)), peakMiB: Math.max(...all.map((r) => r.peakMiB)), startMs: median(start), summary };
+  return {
+    ms: median(all.map((r) => r.ms)),
+    cpuMs: median(all.map((r) => r.cpuMs)),
+    peakMiB: Math.max(...all.map((r) => r.peakMiB)),
+    startMs: median(start),
+    summary,
+  };
 }
 
 /** Everything this file measures for one workspace. */
@@ -115,22 +127,30 @@ const f1 = (x) => x.toFixed(1);
 
 export function throughputTable(rows) {
   const out = [];
-  out.push('| lines | MB | CLI check wall ms (CPU ms) | node start ms | CLI MB/s | CLI peak MiB | lex MB/s cold / warm | parser set-up ms | lex+parse MB/s cold / warm | parse peak MiB | CLI / parse-only | findings |');
+  out.push(
+    '| lines | MB | CLI check wall ms (CPU ms) | node start ms | CLI MB/s | CLI peak MiB | lex MB/s cold / warm | parser set-up ms | lex+parse MB/s cold / warm | parse peak MiB | CLI / parse-only | findings |',
+  );
   out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const { lines, t } of rows) {
     const mbs = (ms) => t.mb / (ms / 1000);
-    out.push(`| ${lines} | ${t.mb.toFixed(2)} | ${f0(t.cli.ms)} (${f0(t.cli.cpuMs)}) | ${f0(t.cli.startMs)} | ${f1(mbs(t.cli.ms))} | ${f0(t.cli.peakMiB)} | ${f1(mbs(t.lexed.coldMs))} / ${f1(mbs(t.lexed.warmMs))} | ${f0(t.parsed.setupMs)} | ${f1(mbs(t.parsed.coldMs))} / ${f1(mbs(t.parsed.warmMs))} | ${f0(t.parsed.peakAfterColdMiB)} | ${(t.cli.ms / (t.cli.startMs + t.parsed.setupMs + t.parsed.coldMs)).toFixed(1)}x | ${t.cli.summary.replace(/^\d+ files checked: /, '')} |`);
+    out.push(
+      `| ${lines} | ${t.mb.toFixed(2)} | ${f0(t.cli.ms)} (${f0(t.cli.cpuMs)}) | ${f0(t.cli.startMs)} | ${f1(mbs(t.cli.ms))} | ${f0(t.cli.peakMiB)} | ${f1(mbs(t.lexed.coldMs))} / ${f1(mbs(t.lexed.warmMs))} | ${f0(t.parsed.setupMs)} | ${f1(mbs(t.parsed.coldMs))} / ${f1(mbs(t.parsed.warmMs))} | ${f0(t.parsed.peakAfterColdMiB)} | ${(t.cli.ms / (t.cli.startMs + t.parsed.setupMs + t.parsed.coldMs)).toFixed(1)}x | ${t.cli.summary.replace(/^\d+ files checked: /, '')} |`,
+    );
   }
   return out.join('\n');
 }
 
 export function engineTable(rows) {
   const out = [];
-  out.push('| lines | parse ms (cold) | buildModel ms cold / warm | simulate ms cold / warm | AnalysisHost first analysis ms | analysis per edit ms (p50) | AnalysisHost peak MiB |');
+  out.push(
+    '| lines | parse ms (cold) | buildModel ms cold / warm | simulate ms cold / warm | AnalysisHost first analysis ms | analysis per edit ms (p50) | AnalysisHost peak MiB |',
+  );
   out.push('|---:|---:|---:|---:|---:|---:|---:|');
   for (const { lines, t } of rows) {
     const s = t.stages.stages;
-    out.push(`| ${lines} | ${f0(s.parse.coldMs)} | ${f0(s.model.coldMs)} / ${f0(s.model.warmMs)} | ${f0(s.simulate.coldMs)} / ${f0(s.simulate.warmMs)} | ${f0(t.edits.hostColdMs)} | ${f0(t.edits.hostEditMs.p50)} | ${f0(t.edits.peakMiB)} |`);
+    out.push(
+      `| ${lines} | ${f0(s.parse.coldMs)} | ${f0(s.model.coldMs)} / ${f0(s.model.warmMs)} | ${f0(s.simulate.coldMs)} / ${f0(s.simulate.warmMs)} | ${f0(t.edits.hostColdMs)} | ${f0(t.edits.hostEditMs.p50)} | ${f0(t.edits.peakMiB)} |`,
+    );
   }
   return out.join('\n');
 }

@@ -25,8 +25,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  createProtocolConnection, DidChangeTextDocumentNotification, DidOpenTextDocumentNotification, ExitNotification, FoldingRangeRequest,
-  InitializedNotification, InitializeRequest, PublishDiagnosticsNotification, ShutdownRequest, StreamMessageReader, StreamMessageWriter,
+  createProtocolConnection,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  FoldingRangeRequest,
+  InitializedNotification,
+  InitializeRequest,
+  PublishDiagnosticsNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
 import { flag, REPO } from './throughput.mjs';
 import { generateWorkspace, parseSize, writeWorkspace } from './workspace.mjs';
@@ -57,7 +66,9 @@ export function percentile(xs, p) {
 export async function measureTyping({ root, dir, ws, edits, warmup }) {
   const proc = spawn(process.execPath, [join(root, 'dist', 'server.cjs'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const conn = createProtocolConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
   const all = new Set([...ws.files.keys()].map((p) => pathToFileURL(join(dir, p)).href));
   const editUri = pathToFileURL(join(dir, ws.edit.path)).href;
@@ -69,22 +80,35 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
     const at = performance.now();
     seen.add(p.uri);
     published++;
-    if (waiter?.check(p)) { const w = waiter; waiter = undefined; w.resolve({ at, params: p }); }
+    if (waiter?.check(p)) {
+      const w = waiter;
+      waiter = undefined;
+      w.resolve({ at, params: p });
+    }
   });
   conn.onRequest(() => null); // window/workDoneProgress/create (long runs): accepted, as an editor does
   conn.listen();
   const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const until = (check, what) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; server stderr: ${stderr.slice(-2000)}`)), TIMEOUT_MS);
-    waiter = { check, resolve: (v) => { clearTimeout(timer); resolve(v); } };
-    void exited.then(() => reject(new Error(`server exited while waiting for ${what}: ${stderr.slice(-2000)}`)));
-  });
+  const until = (check, what) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; server stderr: ${stderr.slice(-2000)}`)), TIMEOUT_MS);
+      waiter = {
+        check,
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+      };
+      void exited.then(() => reject(new Error(`server exited while waiting for ${what}: ${stderr.slice(-2000)}`)));
+    });
 
   const t0 = performance.now();
   const rootUri = pathToFileURL(dir).href;
   const firstAll = until(() => [...all].every((u) => seen.has(u)), 'the first diagnostics of every file');
   await conn.sendRequest(InitializeRequest.type, {
-    processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'bench' }],
+    processId: process.pid,
+    rootUri,
+    workspaceFolders: [{ uri: rootUri, name: 'bench' }],
     // As VS Code declares them: with workDoneProgress the server asks to show progress for long runs.
     capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true } }, window: { workDoneProgress: true } },
     initializationOptions: { debounceMs: 0 },
@@ -106,7 +130,9 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
   // Opening the file with the other digit already typed is the first toggle: it publishes.
   let version = 1;
   const openDone = until((p) => p.uri === editUri, 'diagnostics after didOpen');
-  await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: editUri, languageId: 'iommu', version, text: textB } });
+  await conn.sendNotification(DidOpenTextDocumentNotification.type, {
+    textDocument: { uri: editUri, languageId: 'iommu', version, text: textB },
+  });
   const opened = await openDone;
   const counts = { [digit[1]]: opened.params.diagnostics.length };
 
@@ -116,12 +142,17 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
     version++;
     const before = published;
     const expect = counts[ch];
-    const done = until((p) => p.uri === editUri && (expect === undefined || p.diagnostics.length === expect), `diagnostics after edit ${i}`);
+    const done = until(
+      (p) => p.uri === editUri && (expect === undefined || p.diagnostics.length === expect),
+      `diagnostics after edit ${i}`,
+    );
     const cpu0 = cpuOf(proc.pid);
     const sent = performance.now();
     await conn.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri: editUri, version },
-      contentChanges: [{ range: { start: { line: ws.edit.line, character }, end: { line: ws.edit.line, character: character + 1 } }, text: ch }],
+      contentChanges: [
+        { range: { start: { line: ws.edit.line, character }, end: { line: ws.edit.line, character: character + 1 } }, text: ch },
+      ],
     });
     const got = await done;
     await conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri: editUri } });
@@ -129,7 +160,8 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
     const cpu = cpuOf(proc.pid) - cpu0;
     if (counts[ch] === undefined) {
       counts[ch] = got.params.diagnostics.length;
-      if (counts[digit[0]] === counts[digit[1]]) throw new Error(`the edit does not change the diagnostic count (${counts[ch]}): nothing to time`);
+      if (counts[digit[0]] === counts[digit[1]])
+        throw new Error(`the edit does not change the diagnostic count (${counts[ch]}): nothing to time`);
     }
     if (i >= warmup) samples.push({ diag: got.at - sent, idle: idle - sent, cpu, publishes: published - before });
   }
@@ -138,13 +170,32 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
   await conn.sendNotification(ExitNotification.type);
   await exited;
   conn.dispose();
-  const diag = samples.map((s) => s.diag), idle = samples.map((s) => s.idle);
+  const diag = samples.map((s) => s.diag),
+    idle = samples.map((s) => s.idle);
   return {
-    firstMs, rssAfterFirstMiB: afterFirst.rssMiB, peakAfterFirstMiB: afterFirst.peakMiB, peakMiB: mem.peakMiB, counts, edits: samples.length, warmup,
+    firstMs,
+    rssAfterFirstMiB: afterFirst.rssMiB,
+    peakAfterFirstMiB: afterFirst.peakMiB,
+    peakMiB: mem.peakMiB,
+    counts,
+    edits: samples.length,
+    warmup,
     diag: { p50: percentile(diag, 50), p95: percentile(diag, 95), max: Math.max(...diag), min: Math.min(...diag) },
     idle: { p50: percentile(idle, 50), p95: percentile(idle, 95) },
-    cpu: { p50: percentile(samples.map((s) => s.cpu), 50), p95: percentile(samples.map((s) => s.cpu), 95) },
-    publishesPerEdit: percentile(samples.map((s) => s.publishes), 50),
+    cpu: {
+      p50: percentile(
+        samples.map((s) => s.cpu),
+        50,
+      ),
+      p95: percentile(
+        samples.map((s) => s.cpu),
+        95,
+      ),
+    },
+    publishesPerEdit: percentile(
+      samples.map((s) => s.publishes),
+      50,
+    ),
   };
 }
 
@@ -152,10 +203,14 @@ const f0 = (x) => x.toFixed(0);
 
 export function typingTable(rows) {
   const out = [];
-  out.push('| lines | files | edited file | first diagnostics ms | edit -> diagnostics p50 / p95 / max ms | edit -> idle p50 / p95 ms | server main-thread CPU per edit p50 / p95 ms | server RSS / peak after start, peak at end MiB | diagnostics in file (2G / 4G) |');
+  out.push(
+    '| lines | files | edited file | first diagnostics ms | edit -> diagnostics p50 / p95 / max ms | edit -> idle p50 / p95 ms | server main-thread CPU per edit p50 / p95 ms | server RSS / peak after start, peak at end MiB | diagnostics in file (2G / 4G) |',
+  );
   out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const { lines, files, editFile, t } of rows) {
-    out.push(`| ${lines} | ${files} | ${editFile} | ${f0(t.firstMs)} | ${f0(t.diag.p50)} / ${f0(t.diag.p95)} / ${f0(t.diag.max)} | ${f0(t.idle.p50)} / ${f0(t.idle.p95)} | ${f0(t.cpu.p50)} / ${f0(t.cpu.p95)} | ${f0(t.rssAfterFirstMiB)} / ${f0(t.peakAfterFirstMiB)}, ${f0(t.peakMiB)} | ${t.counts['2']} / ${t.counts['4']} |`);
+    out.push(
+      `| ${lines} | ${files} | ${editFile} | ${f0(t.firstMs)} | ${f0(t.diag.p50)} / ${f0(t.diag.p95)} / ${f0(t.diag.max)} | ${f0(t.idle.p50)} / ${f0(t.idle.p95)} | ${f0(t.cpu.p50)} / ${f0(t.cpu.p95)} | ${f0(t.rssAfterFirstMiB)} / ${f0(t.peakAfterFirstMiB)}, ${f0(t.peakMiB)} | ${t.counts['2']} / ${t.counts['4']} |`,
+    );
   }
   return out.join('\n');
 }
@@ -177,7 +232,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const ws = generateWorkspace(lines);
     const dir = join(tmp, `ws-${lines}`);
     writeWorkspace(dir, ws);
-    rows.push({ lines: ws.stats.lines, files: ws.stats.files, editFile: describeEdit(ws), t: await measureTyping({ root, dir, ws, edits, warmup }) });
+    rows.push({
+      lines: ws.stats.lines,
+      files: ws.stats.files,
+      editFile: describeEdit(ws),
+      t: await measureTyping({ root, dir, ws, edits, warmup }),
+    });
     rmSync(dir, { recursive: true, force: true });
     console.error(`done: ${ws.stats.lines} lines`);
   }

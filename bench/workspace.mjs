@@ -27,7 +27,6 @@ const hex = (n) => `0x${n.toString(16)}`;
 const pad = (n, w) => String(n).padStart(w, '0');
 const bdf = (bus, dev, fn) => `0000:${bus.toString(16).padStart(2, '0')}:${dev.toString(16).padStart(2, '0')}.${fn}`;
 
-
 /** Host models, one per rack, in a fixed rotation: two x86 vendors and Arm servers. */
 const MODELS = [
   { name: 'genoa', arch: 'x86_64', iommu: 'amd-vi', unit: 'amdvi', cpu: 'amd', legacy: false },
@@ -56,7 +55,10 @@ function devicesOf(model, complexes) {
     const iommuOf = (loc) => `iommu ${unit}${arm ? ` stream ${hex(loc.stream)}` : ''}`;
     const pf = `nic${c}`;
     let loc = at(bus, 0, 0);
-    devs.push({ comment: `ConnectX-6 Dx, SR-IOV with 8 VFs (complex ${c})`, line: `device ${pf} { bdf ${loc.bdf}; ${iommuOf(loc)}; group ${group++} }` });
+    devs.push({
+      comment: `ConnectX-6 Dx, SR-IOV with 8 VFs (complex ${c})`,
+      line: `device ${pf} { bdf ${loc.bdf}; ${iommuOf(loc)}; group ${group++} }`,
+    });
     for (let v = 0; v < 8; v++) {
       loc = at(bus, 0, 2 + (v % 6));
       if (v >= 6) loc = at(bus, 1, v - 6);
@@ -96,11 +98,20 @@ function devicesOf(model, complexes) {
 function hostFile(model, name, r, h, complexes) {
   const out = [];
   const arm = model.arch === 'arm64';
-  out.push(`// ${name}: rack ${r}, slot ${h}. ${arm ? 'Arm server, MSIs through the SMMU to the GICv3 ITS.' : `${model.cpu === 'amd' ? 'AMD EPYC' : 'Intel Xeon'} host, ${complexes} root complexes.`}`);
+  out.push(
+    `// ${name}: rack ${r}, slot ${h}. ${arm ? 'Arm server, MSIs through the SMMU to the GICv3 ITS.' : `${model.cpu === 'amd' ? 'AMD EPYC' : 'Intel Xeon'} host, ${complexes} root complexes.`}`,
+  );
   out.push('// Reserved regions as /sys/kernel/iommu_groups/*/reserved_regions prints them on this model.');
   out.push(`platform ${name} {`, `  arch ${model.arch}`);
   for (let c = 0; c < complexes; c++) {
-    if (arm) out.push(`  iommu ${model.unit}${c} smmuv3 {`, '    address-width 48', '    msi remapped', `    page-sizes ${model.legacy ? '64K 512M' : '4K 2M 1G'}`, '  }');
+    if (arm)
+      out.push(
+        `  iommu ${model.unit}${c} smmuv3 {`,
+        '    address-width 48',
+        '    msi remapped',
+        `    page-sizes ${model.legacy ? '64K 512M' : '4K 2M 1G'}`,
+        '  }',
+      );
     else out.push(`  iommu ${model.unit}${c} ${model.iommu} { address-width ${model.cpu === 'amd' ? 48 : 46} }`);
   }
   out.push('');
@@ -163,7 +174,10 @@ function guestFile(model, host, r, h, assignable, rand, editable) {
       const bad = model.legacy && n % 9 === 0;
       out.push(`  machine virt memory ${bad ? 4 : model.legacy ? 2 : mem}G`, '  msi-window 0x8000000 size 1M');
     } else if (g === 5 && (r * HOSTS_PER_RACK + h) % 4 === 0) {
-      out.push('  ram low  0x0 size 0xfef00000   // hand-written map: runs into the interrupt window', `  ram high 0x1_0000_0000 size ${mem}G`);
+      out.push(
+        '  ram low  0x0 size 0xfef00000   // hand-written map: runs into the interrupt window',
+        `  ram high 0x1_0000_0000 size ${mem}G`,
+      );
     } else if (n % 7 === 0) {
       out.push('  ram low  0x0 size 2G', `  ram high 0x1_0000_0000 size ${mem}G`);
     } else {
@@ -201,7 +215,12 @@ function rackFile(r, hosts, guestsOf, sparesOf) {
       out.push(`  unplug ${d} from ${vm}`);
       steps++;
     }
-    out.push(`  migrate ${vm} to ${next}`, `  hotplug ${sparesOf[(i + 1) % hosts.length][0]} into ${vm}`, `  start ${other}`, `  stop ${other}`);
+    out.push(
+      `  migrate ${vm} to ${next}`,
+      `  hotplug ${sparesOf[(i + 1) % hosts.length][0]} into ${vm}`,
+      `  start ${other}`,
+      `  stop ${other}`,
+    );
     steps += 5;
   }
   out.push('}', '');
@@ -261,7 +280,11 @@ export function generateWorkspace(targetLines) {
     stats.racks++;
   }
   if (!edit) throw new Error(`workspace of ${targetLines} lines has no x86 host to edit`);
-  return { files, edit, stats: { ...stats, files: files.size, lines, bytes: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) } };
+  return {
+    files,
+    edit,
+    stats: { ...stats, files: files.size, lines, bytes: [...files.values()].reduce((s, t) => s + Buffer.byteLength(t), 0) },
+  };
 }
 
 /** Per kind of file (hosts/, guests/, timelines/): count, mean and largest size. */
@@ -270,12 +293,23 @@ export function fileSizes(files) {
   for (const [path, text] of files) {
     const kind = path.split('/')[0];
     const k = kinds.get(kind) ?? { files: 0, lines: 0, bytes: 0, maxLines: 0, maxBytes: 0 };
-    const lines = text.split('\n').length - 1, bytes = Buffer.byteLength(text);
-    k.files++; k.lines += lines; k.bytes += bytes;
-    k.maxLines = Math.max(k.maxLines, lines); k.maxBytes = Math.max(k.maxBytes, bytes);
+    const lines = text.split('\n').length - 1,
+      bytes = Buffer.byteLength(text);
+    k.files++;
+    k.lines += lines;
+    k.bytes += bytes;
+    k.maxLines = Math.max(k.maxLines, lines);
+    k.maxBytes = Math.max(k.maxBytes, bytes);
     kinds.set(kind, k);
   }
-  return [...kinds].map(([kind, k]) => ({ kind, files: k.files, meanLines: Math.round(k.lines / k.files), meanBytes: Math.round(k.bytes / k.files), maxLines: k.maxLines, maxBytes: k.maxBytes }));
+  return [...kinds].map(([kind, k]) => ({
+    kind,
+    files: k.files,
+    meanLines: Math.round(k.lines / k.files),
+    meanBytes: Math.round(k.bytes / k.files),
+    maxLines: k.maxLines,
+    maxBytes: k.maxBytes,
+  }));
 }
 
 /** Writes the workspace under `dir` (emptied first). */

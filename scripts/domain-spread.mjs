@@ -36,16 +36,22 @@ function files(dir) {
 const printer = ts.createPrinter({ removeComments: true });
 const codeOnly = (rel, text) => printer.printFile(ts.createSourceFile(rel, text, ts.ScriptTarget.Latest, false));
 
-const ownFolder = (rel, d) => rel.startsWith(`server/src/domains/${d}/`) || rel === `grammar/src/domains/${d}.ts`
-  || rel.startsWith(`grammar/src/domains/${d}/`);
+const ownFolder = (rel, d) =>
+  rel.startsWith(`server/src/domains/${d}/`) || rel === `grammar/src/domains/${d}.ts` || rel.startsWith(`grammar/src/domains/${d}/`);
 
 /** The functions of a file (declarations, methods, arrows, function expressions) with their line counts. */
 function functionsOf(rel, text) {
   const sf = ts.createSourceFile(rel, text, ts.ScriptTarget.Latest, true);
   const out = [];
   const visit = (node) => {
-    if (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node)
-      || ts.isFunctionExpression(node) || ts.isConstructorDeclaration(node) || ts.isGetAccessor(node)) {
+    if (
+      ts.isFunctionDeclaration(node) ||
+      ts.isMethodDeclaration(node) ||
+      ts.isArrowFunction(node) ||
+      ts.isFunctionExpression(node) ||
+      ts.isConstructorDeclaration(node) ||
+      ts.isGetAccessor(node)
+    ) {
       const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
       const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
       let name = node.name?.getText(sf);
@@ -63,7 +69,9 @@ const args = process.argv.slice(2);
 const listFor = args.includes('--files') ? args[args.indexOf('--files') + 1] : undefined;
 const top = args.includes('--top') ? Number(args[args.indexOf('--top') + 1]) : 5;
 
-const all = ROOTS.flatMap((r) => files(join(REPO, r))).map((p) => relative(REPO, p).split('\\').join('/')).sort();
+const all = ROOTS.flatMap((r) => files(join(REPO, r)))
+  .map((p) => relative(REPO, p).split('\\').join('/'))
+  .sort();
 const texts = new Map(all.map((rel) => [rel, readFileSync(join(REPO, rel), 'utf8')]));
 const codes = new Map([...texts].map(([rel, text]) => [rel, codeOnly(rel, text)]));
 
@@ -82,6 +90,8 @@ const fns = all.flatMap((rel) => functionsOf(rel, texts.get(rel))).sort((a, b) =
 console.log(`\n${fns.length} functions, ${fns.filter((f) => f.lines > 50).length} over 50 lines; the longest:`);
 for (const f of fns.slice(0, top)) console.log(`  ${f.lines} lines  ${f.name}  ${f.where}`);
 
-const long = [...texts].flatMap(([rel, text]) => text.split('\n').map((l, i) => ({ where: `${rel}:${i + 1}`, n: l.length })))
-  .filter((l) => l.n > 140).sort((a, b) => b.n - a.n);
+const long = [...texts]
+  .flatMap(([rel, text]) => text.split('\n').map((l, i) => ({ where: `${rel}:${i + 1}`, n: l.length })))
+  .filter((l) => l.n > 140)
+  .sort((a, b) => b.n - a.n);
 console.log(`\n${long.length} source lines over 140 characters${long.length ? `, the longest ${long[0].n} (${long[0].where})` : ''}`);

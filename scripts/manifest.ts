@@ -43,8 +43,9 @@ export function generatedSettings(): Json {
     'iommuLens.diagnostics.severity': {
       type: 'object',
       default: {},
-      markdownDescription: 'Severity per diagnostic code: `error`, `warning`, `information`, `hint`, or `off` to hide it. '
-        + 'Codes not listed keep their default. Every code is documented in `docs/diagnostics.md`. The CLI takes the same as `--severity CODE=LEVEL`.',
+      markdownDescription:
+        'Severity per diagnostic code: `error`, `warning`, `information`, `hint`, or `off` to hide it. ' +
+        'Codes not listed keep their default. Every code is documented in `docs/diagnostics.md`. The CLI takes the same as `--severity CODE=LEVEL`.',
       properties: severity,
       additionalProperties: false,
     },
@@ -53,8 +54,9 @@ export function generatedSettings(): Json {
       items: { type: 'string', enum: [...ENGINES], enumDescriptions: ENGINES.map((e) => ENGINE_DESCRIPTIONS[e]) },
       uniqueItems: true,
       default: [...ENGINES],
-      markdownDescription: 'The checks run on every edit. The others run when a file is opened or saved: until then their findings stay as of that last full run, '
-        + 'except among the files linked by names to an edited one, where they are hidden. Syntax and names are always checked.',
+      markdownDescription:
+        'The checks run on every edit. The others run when a file is opened or saved: until then their findings stay as of that last full run, ' +
+        'except among the files linked by names to an edited one, where they are hidden. Syntax and names are always checked.',
     },
   };
 }
@@ -71,7 +73,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const text = readFileSync(MANIFEST, 'utf8');
   const next = withGeneratedSettings(text);
   if (process.argv.includes('--check')) {
-    if (next !== text) { console.error('package.json: generated settings are stale; run npm run docs'); process.exit(1); }
+    if (next !== text) {
+      console.error('package.json: generated settings are stale; run npm run docs');
+      process.exit(1);
+    }
   } else if (next !== text) {
     writeFileSync(MANIFEST, next);
     console.log('package.json: settings regenerated');

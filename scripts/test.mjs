@@ -12,7 +12,9 @@ function find(dir) {
 }
 
 const filter = process.argv[2] ?? '';
-const files = find('test').filter((f) => f.includes(filter)).sort();
+const files = find('test')
+  .filter((f) => f.includes(filter))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files match '${filter}'`);
   process.exit(2);

@@ -49,7 +49,8 @@ export function codesAt(a: { all: Finding[] }, files: Record<string, string>): s
 /** Applies a fix's edits (one file) to its text, last edit first so offsets stay valid. */
 export function applyEdits(text: string, edits: readonly { span: Span; newText: string }[]): string {
   let out = text;
-  for (const e of [...edits].sort((x, y) => y.span.start - x.span.start)) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  for (const e of [...edits].sort((x, y) => y.span.start - x.span.start))
+    out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
   return out;
 }
 
@@ -62,15 +63,22 @@ export function markers(marked: string): { text: string; cursors: number[]; rang
   const cursors: number[] = [];
   const ranges: Span[] = [];
   const open: number[] = [];
-  for (let i = 0; i < marked.length;) {
-    if (marked.startsWith('<|>', i)) { cursors.push(text.length); i += 3; }
-    else if (marked.startsWith('[[', i)) { open.push(text.length); i += 2; }
-    else if (marked.startsWith(']]', i)) {
+  for (let i = 0; i < marked.length; ) {
+    if (marked.startsWith('<|>', i)) {
+      cursors.push(text.length);
+      i += 3;
+    } else if (marked.startsWith('[[', i)) {
+      open.push(text.length);
+      i += 2;
+    } else if (marked.startsWith(']]', i)) {
       const start = open.pop();
       if (start === undefined) throw new Error(`']]' without '[[' at ${i}`);
       ranges.push({ start, end: text.length });
       i += 2;
-    } else { text += marked[i]; i++; }
+    } else {
+      text += marked[i];
+      i++;
+    }
   }
   if (open.length) throw new Error("'[[' without ']]'");
   return { text, cursors, ranges: ranges.sort((x, y) => x.start - y.start) };

@@ -6,8 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  Range, TextEditorRevealType, TextEditorSelectionChangeKind, Uri, ViewColumn, window, workspace,
-  type Disposable, type TextDocument, type TextEditor, type WebviewPanel,
+  Range,
+  TextEditorRevealType,
+  TextEditorSelectionChangeKind,
+  Uri,
+  ViewColumn,
+  window,
+  workspace,
+  type Disposable,
+  type TextDocument,
+  type TextEditor,
+  type WebviewPanel,
 } from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ADDRESS_MAP_REQUEST, type AddressMapResult, type Position } from '../../server/src/lsp/protocol';
@@ -43,25 +52,51 @@ export class AddressMapView {
   private revealing = false;
 
   private constructor(private readonly client: LanguageClient) {
-    this.panel = window.createWebviewPanel('iommuLens.addressMap', 'Address Map',
+    this.panel = window.createWebviewPanel(
+      'iommuLens.addressMap',
+      'Address Map',
       { viewColumn: ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [] });
+      { enableScripts: true, localResourceRoots: [] },
+    );
     this.panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     // Shown again after being hidden: the page was reloaded anyway, so render afresh (at the last
     // scroll position). Focus changes alone leave the page alone.
     let visible = true;
-    this.panel.onDidChangeViewState((e) => {
-      if (e.webviewPanel.visible && !visible) { this.shown = ''; this.refresh(); }
-      visible = e.webviewPanel.visible;
-    }, undefined, this.disposables);
+    this.panel.onDidChangeViewState(
+      (e) => {
+        if (e.webviewPanel.visible && !visible) {
+          this.shown = '';
+          this.refresh();
+        }
+        visible = e.webviewPanel.visible;
+      },
+      undefined,
+      this.disposables,
+    );
     this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m), undefined, this.disposables);
-    workspace.onDidChangeTextDocument((e) => { if (isIommu(e.document) && e.contentChanges.length) this.schedule(); }, undefined, this.disposables);
-    window.onDidChangeActiveTextEditor((e) => { if (!this.revealing && this.follow(e)) this.schedule(); }, undefined, this.disposables);
-    window.onDidChangeTextEditorSelection((e) => {
-      // A selection set by a command (our own reveal among them) is not the user moving on.
-      if (e.kind === TextEditorSelectionChangeKind.Command || this.revealing) return;
-      if (this.follow(e.textEditor)) this.schedule();
-    }, undefined, this.disposables);
+    workspace.onDidChangeTextDocument(
+      (e) => {
+        if (isIommu(e.document) && e.contentChanges.length) this.schedule();
+      },
+      undefined,
+      this.disposables,
+    );
+    window.onDidChangeActiveTextEditor(
+      (e) => {
+        if (!this.revealing && this.follow(e)) this.schedule();
+      },
+      undefined,
+      this.disposables,
+    );
+    window.onDidChangeTextEditorSelection(
+      (e) => {
+        // A selection set by a command (our own reveal among them) is not the user moving on.
+        if (e.kind === TextEditorSelectionChangeKind.Command || this.revealing) return;
+        if (this.follow(e.textEditor)) this.schedule();
+      },
+      undefined,
+      this.disposables,
+    );
   }
 
   /** Takes the map from this editor if it shows a .iommu file; says whether it did. */
@@ -74,21 +109,33 @@ export class AddressMapView {
 
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = undefined; this.refresh(); }, DEBOUNCE_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh();
+    }, DEBOUNCE_MS);
   }
 
   private refresh(): void {
     const source = this.source;
     const mine = ++this.generation;
-    if (!source) { this.render('Open a .iommu file and put the cursor in a guest or platform.'); return; }
-    this.client.sendRequest<AddressMapResult | null>(ADDRESS_MAP_REQUEST, { uri: source.uri, position: source.position }).then((r) => {
-      if (mine !== this.generation) return;
-      if (!r) { this.render('No guest or platform here: put the cursor in a guest or platform declaration.'); return; }
-      this.targets = new Map(r.targets.map((t) => [t.id, t]));
-      this.render(r.svg, r.title);
-    }, (e: unknown) => {
-      if (mine === this.generation) this.render(`The language server did not answer: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    if (!source) {
+      this.render('Open a .iommu file and put the cursor in a guest or platform.');
+      return;
+    }
+    this.client.sendRequest<AddressMapResult | null>(ADDRESS_MAP_REQUEST, { uri: source.uri, position: source.position }).then(
+      (r) => {
+        if (mine !== this.generation) return;
+        if (!r) {
+          this.render('No guest or platform here: put the cursor in a guest or platform declaration.');
+          return;
+        }
+        this.targets = new Map(r.targets.map((t) => [t.id, t]));
+        this.render(r.svg, r.title);
+      },
+      (e: unknown) => {
+        if (mine === this.generation) this.render(`The language server did not answer: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
   }
 
   private onMessage(m: unknown): void {
@@ -111,7 +158,9 @@ export class AddressMapView {
       void window.showErrorMessage(`IOMMU Lens: cannot open ${t.uri}: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       // The editor's focus and selection events arrive right after the call returns.
-      setTimeout(() => { this.revealing = false; }, 100);
+      setTimeout(() => {
+        this.revealing = false;
+      }, 100);
     }
   }
 
@@ -122,11 +171,9 @@ export class AddressMapView {
     this.shown = key;
     this.panel.title = title ? `Address Map: ${title}` : 'Address Map';
     const nonce = randomBytes(16).toString('base64');
-    const csp = [
-      "default-src 'none'",
-      `style-src ${this.panel.webview.cspSource} 'nonce-${nonce}'`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
+    const csp = ["default-src 'none'", `style-src ${this.panel.webview.cspSource} 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join(
+      '; ',
+    );
     // The SVG comes from the server, which escapes every text from the user's files.
     const body = title ? content : `<p class="empty">${escapeHtml(content)}</p>`;
     this.panel.webview.html = `<!DOCTYPE html>

@@ -25,7 +25,10 @@ export async function activate(context: ExtensionContext): Promise<void> {
   // The server filters its log at `iommuLens.logLevel`; the trace (`iommuLens.trace.server`) goes to its own channel.
   const outputChannel = window.createOutputChannel('IOMMU Lens', { log: true });
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', language: 'iommu' }, { scheme: 'untitled', language: 'iommu' }],
+    documentSelector: [
+      { scheme: 'file', language: 'iommu' },
+      { scheme: 'untitled', language: 'iommu' },
+    ],
     initializationOptions: settings(),
     synchronize: { configurationSection: 'iommuLens' },
     outputChannel,
@@ -38,7 +41,9 @@ export async function activate(context: ExtensionContext): Promise<void> {
     status,
     commands.registerCommand('iommuLens.restartServer', () => client?.restart()),
     commands.registerCommand('iommuLens.showOutput', () => outputChannel.show(true)),
-    commands.registerCommand('iommuLens.showAddressMap', () => { if (client) AddressMapView.show(client); }),
+    commands.registerCommand('iommuLens.showAddressMap', () => {
+      if (client) AddressMapView.show(client);
+    }),
   );
   await client.start();
 }

@@ -7,7 +7,6 @@ import { MarkdownString, StatusBarAlignment, window, type Disposable, type Statu
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { STATUS_NOTIFICATION, type StatusParams } from '../../server/src/lsp/protocol';
 
-
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export class StatusItem implements Disposable {
@@ -21,7 +20,8 @@ export class StatusItem implements Disposable {
     this.show('$(loading~spin) IOMMU Lens', 'Starting the language server');
     this.disposables.push(
       client.onDidChangeState((e) => {
-        if (e.newState === State.Stopped) this.show('$(circle-slash) IOMMU Lens', 'The language server has stopped. Run *IOMMU Lens: Restart Language Server*.');
+        if (e.newState === State.Stopped)
+          this.show('$(circle-slash) IOMMU Lens', 'The language server has stopped. Run *IOMMU Lens: Restart Language Server*.');
         else if (e.newState === State.Starting) this.show('$(loading~spin) IOMMU Lens', 'Starting the language server');
       }),
       client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => this.update(s)),
@@ -39,7 +39,12 @@ export class StatusItem implements Disposable {
       this.show('$(error) IOMMU Lens', `The analysis failed: ${s.message ?? 'see the log'}. Click to open the log.`);
       return;
     }
-    const findings = [plural(s.errors, 'error'), plural(s.warnings, 'warning'), `${s.information} information`, plural(s.hints, 'hint')].join(', ');
+    const findings = [
+      plural(s.errors, 'error'),
+      plural(s.warnings, 'warning'),
+      `${s.information} information`,
+      plural(s.hints, 'hint'),
+    ].join(', ');
     const lines = [`**IOMMU Lens**: ${plural(s.files, 'file')} analysed in ${s.ms} ms`, '', findings];
     if (s.skipped.length) lines.push('', `Checks left out while typing (they run on save): ${s.skipped.join(', ')}`);
     lines.push('', 'Click to open the server log.');

@@ -83,8 +83,11 @@ export function assistAt(text: string, offset: number): Assist | undefined {
   let start = at;
   const last = stmt[stmt.length - 1];
   if (last && last.startOffset + last.image.length === at) {
-    if (isWord(last)) { prefix = last.image; start = last.startOffset; stmt = stmt.slice(0, -1); }
-    else if (last.tokenType === NumberLit || last.tokenType === Bdf) return undefined;
+    if (isWord(last)) {
+      prefix = last.image;
+      start = last.startOffset;
+      stmt = stmt.slice(0, -1);
+    } else if (last.tokenType === NumberLit || last.tokenType === Bdf) return undefined;
   }
   const replace = { start, end: prefix ? wordEnd(text, at) : at };
 
@@ -137,9 +140,18 @@ function scan(text: string, at: number): Shape | undefined {
   let start = 0; // of the current statement
   let content = false; // whether it has more than blanks and comments
   let previous: number | undefined; // start of a statement with content ended by line breaks only
-  const boundary = (i: number) => { start = i; content = false; };
-  const lineBreak = (i: number) => { if (content) previous = start; boundary(i); };
-  const hard = (i: number) => { previous = undefined; boundary(i); };
+  const boundary = (i: number) => {
+    start = i;
+    content = false;
+  };
+  const lineBreak = (i: number) => {
+    if (content) previous = start;
+    boundary(i);
+  };
+  const hard = (i: number) => {
+    previous = undefined;
+    boundary(i);
+  };
   for (let i = 0; i < at; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
@@ -158,7 +170,7 @@ function scan(text: string, at: number): Shape | undefined {
       hard(i + 1);
     } else if (c === 0x7b /* { */) {
       if (open.length >= MAX_NESTING) dropped++;
-      else open.push({ brace: i, openerStart: content ? start : previous ?? start });
+      else open.push({ brace: i, openerStart: content ? start : (previous ?? start) });
       hard(i + 1);
     } else if (c === 0x7d /* } */) {
       if (dropped > 0) dropped--;
@@ -211,7 +223,8 @@ function suggestions(rule: string, preceding: IToken[], drop: number): { keyword
       keywords.push({ text: token, rule: inner, ...(label && ENUM_NAMES.has(label) ? { enumName: label as EnumName } : {}) });
     } else if (token === Word.name) {
       slots.push({
-        ruleStack, occurrences,
+        ruleStack,
+        occurrences,
         ...(label ? { label } : {}),
         ...(qualifier && inner === 'ref' ? { qualifier } : {}),
       });
@@ -234,14 +247,23 @@ function wordEnd(text: string, at: number): number {
 /** The rule the path expecting `{` after `opener` is in: the body rule, or the statement's own rule. */
 function bodyOpenedBy(rule: string, opener: IToken[]): string | undefined {
   if (opener.length > MAX_STATEMENT_TOKENS) return undefined;
-  const path = parserInstance().computeContentAssist(rule, opener).find((p) => p.nextTokenType === LBrace);
+  const path = parserInstance()
+    .computeContentAssist(rule, opener)
+    .find((p) => p.nextTokenType === LBrace);
   return path?.ruleStack[path.ruleStack.length - 1];
 }
 
 function syntheticBrace(): IToken {
   return {
-    image: '{', startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1,
-    tokenType: LBrace, tokenTypeIdx: LBrace.tokenTypeIdx!,
+    image: '{',
+    startOffset: 0,
+    endOffset: 0,
+    startLine: 1,
+    startColumn: 1,
+    endLine: 1,
+    endColumn: 1,
+    tokenType: LBrace,
+    tokenTypeIdx: LBrace.tokenTypeIdx!,
   };
 }
 
@@ -249,7 +271,11 @@ function syntheticBrace(): IToken {
 // GAST nodes are recognised by shape, as in vocabulary.ts (no `instanceof` across copies).
 
 type Prod = IProduction & {
-  nonTerminalName?: string; terminalType?: { name: string }; definition?: Prod[]; idx?: number; label?: string;
+  nonTerminalName?: string;
+  terminalType?: { name: string };
+  definition?: Prod[];
+  idx?: number;
+  label?: string;
 };
 
 const isTerminal = (p: Prod) => p.terminalType !== undefined;
@@ -290,7 +316,10 @@ function statementRule(body: string, first: IToken): string | undefined {
 function firstTokens(seq: Prod[], visiting: Set<string>): string[] {
   const out: string[] = [];
   for (const p of seq) {
-    if (isTerminal(p)) { out.push(p.terminalType!.name); return out; }
+    if (isTerminal(p)) {
+      out.push(p.terminalType!.name);
+      return out;
+    }
     if (isNonTerminal(p)) {
       if (visiting.has(p.nonTerminalName!)) return out;
       out.push(...firstTokens(rules().get(p.nonTerminalName!)!.definition as Prod[], new Set([...visiting, p.nonTerminalName!])));
@@ -315,8 +344,9 @@ function labelOf(rule: string, token: string, occurrence: number): string | unde
     for (const [name, r] of rules()) {
       const labels = new Map<string, string>();
       const visit = (p: Prod): void => {
-        if (isTerminal(p)) { if (p.label) labels.set(`${p.terminalType!.name}#${p.idx ?? 0}`, p.label); }
-        else if (!isNonTerminal(p)) p.definition?.forEach(visit);
+        if (isTerminal(p)) {
+          if (p.label) labels.set(`${p.terminalType!.name}#${p.idx ?? 0}`, p.label);
+        } else if (!isNonTerminal(p)) p.definition?.forEach(visit);
       };
       (r.definition as Prod[]).forEach(visit);
       labelCache.set(name, labels);

@@ -4,7 +4,10 @@
  * optional: consumers check, never assume.
  */
 
-export interface Span { start: number; end: number }
+export interface Span {
+  start: number;
+  end: number;
+}
 
 /**
  * A span whose offsets are small integers. Chevrotain keeps offsets in fields that start
@@ -12,82 +15,224 @@ export interface Span { start: number; end: number }
  * fields (V8 then gives every `{start, end}` object double fields: ~60 bytes a span instead
  * of ~40, over a million spans in a large workspace). `| 0` is exact: no string reaches 2^31.
  */
-export function makeSpan(start: number, end: number): Span { return { start: start | 0, end: end | 0 }; }
+export function makeSpan(start: number, end: number): Span {
+  return { start: start | 0, end: end | 0 };
+}
 
-export interface Node { span: Span }
+export interface Node {
+  span: Span;
+}
 /** A name being declared, a word, or an enumerated keyword value. */
-export interface Word extends Node { text: string }
+export interface Word extends Node {
+  text: string;
+}
 /** A number as written (`0xfee0_0000`, `512G`); the model evaluates it. */
-export interface NumLit extends Node { text: string }
+export interface NumLit extends Node {
+  text: string;
+}
 /** `nic0`, or `epyc-b.nic0` (then `qualifier` is the platform). */
-export interface Ref extends Node { qualifier?: Word; name: Word }
+export interface Ref extends Node {
+  qualifier?: Word;
+  name: Word;
+}
 
 /** A reference as written: `nic0` or `epyc-b.nic0`. */
 export function refText(r: Pick<Ref, 'qualifier' | 'name'>): string {
   return r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text;
 }
 /** `START..END` (inclusive) or `START size SIZE`. */
-export interface RangeLit extends Node { start: NumLit; end?: NumLit; size?: NumLit }
+export interface RangeLit extends Node {
+  start: NumLit;
+  end?: NumLit;
+  size?: NumLit;
+}
 /** The braces of a block; `close` is missing when the block is never closed. */
-export interface Braces { open: Span; close?: Span }
+export interface Braces {
+  open: Span;
+  close?: Span;
+}
 
 /** A line the enclosing block does not understand (reported as a syntax error). */
-export interface UnknownStatement extends Node { kind: 'unknown'; head: Word }
+export interface UnknownStatement extends Node {
+  kind: 'unknown';
+  head: Word;
+}
 
 // ----- platform ------------------------------------------------------------------
 
-export interface PlatformDecl extends Node { kind: 'platform'; name?: Word; braces?: Braces; items: PlatformItem[] }
+export interface PlatformDecl extends Node {
+  kind: 'platform';
+  name?: Word;
+  braces?: Braces;
+  items: PlatformItem[];
+}
 export type PlatformItem = ArchStmt | IommuDecl | RamDecl | ReservedDecl | DeviceDecl | IoapicStmt | MmcfgStmt | UnknownStatement;
 /** An IO-APIC's MMIO page (x86); Xen keeps it out of dom0's IOMMU map. */
-export interface IoapicStmt extends Node { kind: 'ioapic'; address?: NumLit }
-/** The PCIe ECAM (MMCONFIG) window; Xen keeps it out of dom0's IOMMU map. */
-export interface MmcfgStmt extends Node { kind: 'mmcfg'; range?: RangeLit }
-
-export interface ArchStmt extends Node { kind: 'arch'; value?: Word }
-export interface IommuDecl extends Node { kind: 'iommu'; name?: Word; iommuKind?: Word; braces?: Braces; items: IommuItem[] }
-export type IommuItem = AddressWidthStmt | MsiModeStmt | PageSizesStmt | CmdqvStmt | UnknownStatement;
-export interface AddressWidthStmt extends Node { kind: 'address-width'; value?: NumLit }
-export interface MsiModeStmt extends Node { kind: 'msi-mode'; value?: Word }
-export interface PageSizesStmt extends Node { kind: 'page-sizes'; sizes: NumLit[] }
-export interface CmdqvStmt extends Node { kind: 'cmdqv'; vintfs?: NumLit; sidsPerVintf?: NumLit }
-
-export interface RamDecl extends Node { kind: 'ram'; name?: Word; range?: RangeLit }
-export interface ReservedDecl extends Node {
-  kind: 'reserved'; name?: Word; regionType?: Word; range?: RangeLit; targets: RegionTarget[];
+export interface IoapicStmt extends Node {
+  kind: 'ioapic';
+  address?: NumLit;
 }
-export type RegionTarget =
-  | (Node & { kind: 'group'; group?: NumLit })
-  | (Node & { kind: 'ref'; ref: Ref });
+/** The PCIe ECAM (MMCONFIG) window; Xen keeps it out of dom0's IOMMU map. */
+export interface MmcfgStmt extends Node {
+  kind: 'mmcfg';
+  range?: RangeLit;
+}
 
-export interface DeviceDecl extends Node { kind: 'device'; name?: Word; braces?: Braces; items: DeviceItem[] }
+export interface ArchStmt extends Node {
+  kind: 'arch';
+  value?: Word;
+}
+export interface IommuDecl extends Node {
+  kind: 'iommu';
+  name?: Word;
+  iommuKind?: Word;
+  braces?: Braces;
+  items: IommuItem[];
+}
+export type IommuItem = AddressWidthStmt | MsiModeStmt | PageSizesStmt | CmdqvStmt | UnknownStatement;
+export interface AddressWidthStmt extends Node {
+  kind: 'address-width';
+  value?: NumLit;
+}
+export interface MsiModeStmt extends Node {
+  kind: 'msi-mode';
+  value?: Word;
+}
+export interface PageSizesStmt extends Node {
+  kind: 'page-sizes';
+  sizes: NumLit[];
+}
+export interface CmdqvStmt extends Node {
+  kind: 'cmdqv';
+  vintfs?: NumLit;
+  sidsPerVintf?: NumLit;
+}
+
+export interface RamDecl extends Node {
+  kind: 'ram';
+  name?: Word;
+  range?: RangeLit;
+}
+export interface ReservedDecl extends Node {
+  kind: 'reserved';
+  name?: Word;
+  regionType?: Word;
+  range?: RangeLit;
+  targets: RegionTarget[];
+}
+export type RegionTarget = (Node & { kind: 'group'; group?: NumLit }) | (Node & { kind: 'ref'; ref: Ref });
+
+export interface DeviceDecl extends Node {
+  kind: 'device';
+  name?: Word;
+  braces?: Braces;
+  items: DeviceItem[];
+}
 export type DeviceItem = BdfStmt | DeviceIommuStmt | GroupStmt | TdispFlag | QuirkStmt | VfOfStmt | ClassStmt | UnknownStatement;
-export interface BdfStmt extends Node { kind: 'bdf'; value?: Word }
-export interface DeviceIommuStmt extends Node { kind: 'device-iommu'; iommu?: Ref; stream?: NumLit }
-export interface GroupStmt extends Node { kind: 'group'; value?: NumLit }
-export interface TdispFlag extends Node { kind: 'tdisp-capable' }
-export interface QuirkStmt extends Node { kind: 'quirk'; quirks: Word[] }
-export interface VfOfStmt extends Node { kind: 'vf-of'; pf?: Ref }
-export interface ClassStmt extends Node { kind: 'class'; value?: Word }
+export interface BdfStmt extends Node {
+  kind: 'bdf';
+  value?: Word;
+}
+export interface DeviceIommuStmt extends Node {
+  kind: 'device-iommu';
+  iommu?: Ref;
+  stream?: NumLit;
+}
+export interface GroupStmt extends Node {
+  kind: 'group';
+  value?: NumLit;
+}
+export interface TdispFlag extends Node {
+  kind: 'tdisp-capable';
+}
+export interface QuirkStmt extends Node {
+  kind: 'quirk';
+  quirks: Word[];
+}
+export interface VfOfStmt extends Node {
+  kind: 'vf-of';
+  pf?: Ref;
+}
+export interface ClassStmt extends Node {
+  kind: 'class';
+  value?: Word;
+}
 
 // ----- guest ---------------------------------------------------------------------
 
-export interface GuestDecl extends Node { kind: 'guest'; name?: Word; platform?: Ref; braces?: Braces; items: GuestItem[] }
-export type GuestItem = RamDecl | AssignStmt | MachineStmt | MsiWindowStmt | ConfidentialStmt | ViommuStmt | ContainerStmt | UnknownStatement;
-export interface AssignStmt extends Node { kind: 'assign'; device?: Ref; mode?: Word; dmaWindow?: RangeLit }
+export interface GuestDecl extends Node {
+  kind: 'guest';
+  name?: Word;
+  platform?: Ref;
+  braces?: Braces;
+  items: GuestItem[];
+}
+export type GuestItem =
+  | RamDecl
+  | AssignStmt
+  | MachineStmt
+  | MsiWindowStmt
+  | ConfidentialStmt
+  | ViommuStmt
+  | ContainerStmt
+  | UnknownStatement;
+export interface AssignStmt extends Node {
+  kind: 'assign';
+  device?: Ref;
+  mode?: Word;
+  dmaWindow?: RangeLit;
+}
 /** One `key value` option, e.g. `memory 16G`, `cpu amd`, `at 0x1000`, `pending`. */
-export interface OptionLit extends Node { key: Word; value?: NumLit | Word }
-export interface MachineStmt extends Node { kind: 'machine'; machineType?: Word; options: OptionLit[] }
-export interface MsiWindowStmt extends Node { kind: 'msi-window'; range?: RangeLit }
-export interface ConfidentialStmt extends Node { kind: 'confidential'; technology?: Word; braces?: Braces; items: (VtomStmt | UnknownStatement)[] }
-export interface VtomStmt extends Node { kind: 'vtom'; value?: NumLit }
-export interface ViommuStmt extends Node { kind: 'viommu'; name?: Word; iommuKind?: Word; via?: Ref; stage2?: Word }
-export interface ContainerStmt extends Node { kind: 'container'; value?: Word }
+export interface OptionLit extends Node {
+  key: Word;
+  value?: NumLit | Word;
+}
+export interface MachineStmt extends Node {
+  kind: 'machine';
+  machineType?: Word;
+  options: OptionLit[];
+}
+export interface MsiWindowStmt extends Node {
+  kind: 'msi-window';
+  range?: RangeLit;
+}
+export interface ConfidentialStmt extends Node {
+  kind: 'confidential';
+  technology?: Word;
+  braces?: Braces;
+  items: (VtomStmt | UnknownStatement)[];
+}
+export interface VtomStmt extends Node {
+  kind: 'vtom';
+  value?: NumLit;
+}
+export interface ViommuStmt extends Node {
+  kind: 'viommu';
+  name?: Word;
+  iommuKind?: Word;
+  via?: Ref;
+  stage2?: Word;
+}
+export interface ContainerStmt extends Node {
+  kind: 'container';
+  value?: Word;
+}
 
 // ----- pool and timeline ---------------------------------------------------------
 
-export interface PoolDecl extends Node { kind: 'pool'; name?: Word; braces?: Braces; hosts: Ref[] }
+export interface PoolDecl extends Node {
+  kind: 'pool';
+  name?: Word;
+  braces?: Braces;
+  hosts: Ref[];
+}
 
-export interface TimelineDecl extends Node { kind: 'timeline'; name?: Word; braces?: Braces; steps: Step[] }
+export interface TimelineDecl extends Node {
+  kind: 'timeline';
+  name?: Word;
+  braces?: Braces;
+  steps: Step[];
+}
 export type Step =
   | (Node & { kind: 'start' | 'stop' | 'launch-update'; guest?: Ref })
   | (Node & { kind: 'migrate'; guest?: Ref; to?: Ref })
@@ -100,30 +245,85 @@ export type Step =
   | (Node & { kind: 'balloon' | 'free'; target?: Ref; range?: RangeLit })
   | UnknownStatement;
 /** `config D command MSE BME`, `config D bar 0 0xfe000000`, `config D flr`, ... */
-export interface ConfigStep extends Node { kind: 'config'; device?: Ref; what?: Word; bits: Word[]; bar?: NumLit; value?: NumLit }
+export interface ConfigStep extends Node {
+  kind: 'config';
+  device?: Ref;
+  what?: Word;
+  bits: Word[];
+  bar?: NumLit;
+  value?: NumLit;
+}
 
 // ----- firmware ------------------------------------------------------------------
 
-export interface FirmwareDecl extends Node { kind: 'firmware'; name?: Word; guest?: Ref; braces?: Braces; items: FirmwareItem[] }
+export interface FirmwareDecl extends Node {
+  kind: 'firmware';
+  name?: Word;
+  guest?: Ref;
+  braces?: Braces;
+  items: FirmwareItem[];
+}
 export type FirmwareItem = DriverDecl | IommuProtocolDecl | UnknownStatement;
-export interface DriverDecl extends Node { kind: 'driver'; name?: Word; device?: Ref; braces?: Braces; items: (MapStmt | HandlerStmt | UnknownStatement)[] }
-export interface MapStmt extends Node { kind: 'map'; name?: Word; operation?: Word; options: OptionLit[] }
+export interface DriverDecl extends Node {
+  kind: 'driver';
+  name?: Word;
+  device?: Ref;
+  braces?: Braces;
+  items: (MapStmt | HandlerStmt | UnknownStatement)[];
+}
+export interface MapStmt extends Node {
+  kind: 'map';
+  name?: Word;
+  operation?: Word;
+  options: OptionLit[];
+}
 export interface HandlerStmt extends Node {
   kind: 'handler';
   /** `exit-boot-services`, or `event` with `eventName`. */
-  event?: Word; eventName?: Word; tpl?: Word;
-  braces?: Braces; actions: (Action | UnknownStatement)[];
+  event?: Word;
+  eventName?: Word;
+  tpl?: Word;
+  braces?: Braces;
+  actions: (Action | UnknownStatement)[];
 }
-export interface Action extends Node { kind: 'action'; verb: Word; target?: Ref; deferred?: Word; service?: Word }
-export interface IommuProtocolDecl extends Node { kind: 'iommu-protocol'; braces?: Braces; handlers: (HandlerStmt | UnknownStatement)[] }
+export interface Action extends Node {
+  kind: 'action';
+  verb: Word;
+  target?: Ref;
+  deferred?: Word;
+  service?: Word;
+}
+export interface IommuProtocolDecl extends Node {
+  kind: 'iommu-protocol';
+  braces?: Braces;
+  handlers: (HandlerStmt | UnknownStatement)[];
+}
 
 // ----- xen -----------------------------------------------------------------------
 
-export interface XenDecl extends Node { kind: 'xen'; name?: Word; platform?: Ref; braces?: Braces; items: (Dom0Decl | DomainDecl | XenRangeStmt | UnknownStatement)[] }
+export interface XenDecl extends Node {
+  kind: 'xen';
+  name?: Word;
+  platform?: Ref;
+  braces?: Braces;
+  items: (Dom0Decl | DomainDecl | XenRangeStmt | UnknownStatement)[];
+}
 /** Memory Xen keeps for itself (image, heap, stubs): never identity-mapped for dom0. */
-export interface XenRangeStmt extends Node { kind: 'xen-range'; range?: RangeLit }
-export interface Dom0Decl extends Node { kind: 'dom0'; braces?: Braces; items: XenItem[] }
-export interface DomainDecl extends Node { kind: 'domain'; name?: Word; braces?: Braces; items: XenItem[] }
+export interface XenRangeStmt extends Node {
+  kind: 'xen-range';
+  range?: RangeLit;
+}
+export interface Dom0Decl extends Node {
+  kind: 'dom0';
+  braces?: Braces;
+  items: XenItem[];
+}
+export interface DomainDecl extends Node {
+  kind: 'domain';
+  name?: Word;
+  braces?: Braces;
+  items: XenItem[];
+}
 export type XenItem =
   | (Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: Word })
   | (Node & { kind: 'dom0-iommu'; values: Word[] })
@@ -133,25 +333,56 @@ export type XenItem =
 
 // ----- SMMU CMDQV ----------------------------------------------------------------
 
-export interface VintfDecl extends Node { kind: 'vintf'; name?: Word; iommu?: Ref; guest?: Ref; braces?: Braces; items: VintfItem[] }
+export interface VintfDecl extends Node {
+  kind: 'vintf';
+  name?: Word;
+  iommu?: Ref;
+  guest?: Ref;
+  braces?: Braces;
+  items: VintfItem[];
+}
 export type VintfItem =
   | (Node & { kind: 'owner' | 'hyp-own'; value?: Word })
   | (Node & { kind: 'stream'; device?: Ref; virtualSid?: NumLit })
   | (Node & { kind: 'vmid'; value?: NumLit })
   | UnknownStatement;
-export interface CommandsDecl extends Node { kind: 'commands'; vintf?: Ref; braces?: Braces; batches: (BatchDecl | UnknownStatement)[] }
-export interface BatchDecl extends Node { kind: 'batch'; braces?: Braces; commands: (SmmuCommand | UnknownStatement)[] }
-export interface SmmuCommand extends Node { kind: 'smmu-command'; opcode: Word; operands: (NumLit | Word)[] }
+export interface CommandsDecl extends Node {
+  kind: 'commands';
+  vintf?: Ref;
+  braces?: Braces;
+  batches: (BatchDecl | UnknownStatement)[];
+}
+export interface BatchDecl extends Node {
+  kind: 'batch';
+  braces?: Braces;
+  commands: (SmmuCommand | UnknownStatement)[];
+}
+export interface SmmuCommand extends Node {
+  kind: 'smmu-command';
+  opcode: Word;
+  operands: (NumLit | Word)[];
+}
 
 // ----- file ----------------------------------------------------------------------
 
 export type Decl =
-  | PlatformDecl | GuestDecl | TimelineDecl | PoolDecl | FirmwareDecl | XenDecl | VintfDecl | CommandsDecl
+  | PlatformDecl
+  | GuestDecl
+  | TimelineDecl
+  | PoolDecl
+  | FirmwareDecl
+  | XenDecl
+  | VintfDecl
+  | CommandsDecl
   | UnknownStatement;
 
 export type SyntaxCode =
-  | 'syntax-error' | 'unknown-statement' | 'missing-separator' | 'unclosed-block'
-  | 'invalid-character' | 'unterminated-comment';
+  | 'syntax-error'
+  | 'unknown-statement'
+  | 'missing-separator'
+  | 'unclosed-block'
+  | 'invalid-character'
+  | 'unterminated-comment';
 
 export interface SyntaxDiagnostic {
   code: SyntaxCode;

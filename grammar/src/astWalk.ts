@@ -2,7 +2,10 @@
 import type { Node } from './ast';
 
 /** One child of an AST node and the field that holds it (`name`, `range`, `items`, ...). */
-export interface AstChild { key: string; node: Node }
+export interface AstChild {
+  key: string;
+  node: Node;
+}
 
 /** The direct child nodes of `node`, in field order (not necessarily source order). */
 export function* astChildren(node: object): Generator<AstChild> {

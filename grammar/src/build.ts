@@ -9,20 +9,33 @@ import { didYouMean } from './messages';
 
 type Children = Record<string, CstElement[] | undefined>;
 
-function isNode(e: CstElement): e is CstNode { return (e as CstNode).children !== undefined; }
+function isNode(e: CstElement): e is CstNode {
+  return (e as CstNode).children !== undefined;
+}
 
 function realToken(t: IToken | undefined): IToken | undefined {
   return t && !t.isInsertedInRecovery && Number.isFinite(t.startOffset) ? t : undefined;
 }
 
 function tokens(c: Children, key: string): IToken[] {
-  return (c[key] ?? []).filter((e): e is IToken => !isNode(e)).map(realToken).filter((t): t is IToken => !!t);
+  return (c[key] ?? [])
+    .filter((e): e is IToken => !isNode(e))
+    .map(realToken)
+    .filter((t): t is IToken => !!t);
 }
-function token(c: Children, key: string, i = 0): IToken | undefined { return tokens(c, key)[i]; }
-function nodes(c: Children, key: string): CstNode[] { return (c[key] ?? []).filter(isNode); }
-function node(c: Children, key: string, i = 0): CstNode | undefined { return nodes(c, key)[i]; }
+function token(c: Children, key: string, i = 0): IToken | undefined {
+  return tokens(c, key)[i];
+}
+function nodes(c: Children, key: string): CstNode[] {
+  return (c[key] ?? []).filter(isNode);
+}
+function node(c: Children, key: string, i = 0): CstNode | undefined {
+  return nodes(c, key)[i];
+}
 
-export function tokenSpan(t: IToken): A.Span { return makeSpan(t.startOffset, t.endOffset! + 1); }
+export function tokenSpan(t: IToken): A.Span {
+  return makeSpan(t.startOffset, t.endOffset! + 1);
+}
 
 /** The span of a CST node, from its location or, when recovery left it NaN, its tokens. */
 export function cstSpan(n: CstNode): A.Span | undefined {
@@ -30,11 +43,15 @@ export function cstSpan(n: CstNode): A.Span | undefined {
   if (loc && Number.isFinite(loc.startOffset) && Number.isFinite(loc.endOffset)) {
     return makeSpan(loc.startOffset, loc.endOffset! + 1);
   }
-  let start = Infinity, end = -Infinity;
+  let start = Infinity,
+    end = -Infinity;
   for (const list of Object.values(n.children)) {
     for (const e of list ?? []) {
       const s = isNode(e) ? cstSpan(e) : realToken(e) ? tokenSpan(e) : undefined;
-      if (s) { start = Math.min(start, s.start); end = Math.max(end, s.end); }
+      if (s) {
+        start = Math.min(start, s.start);
+        end = Math.max(end, s.end);
+      }
     }
   }
   return Number.isFinite(start) ? makeSpan(start, end) : undefined;
@@ -46,7 +63,9 @@ function word(t: IToken | undefined): A.Word | undefined {
 function num(t: IToken | undefined): A.NumLit | undefined {
   return t ? { text: t.image, span: tokenSpan(t) } : undefined;
 }
-function span(n: CstNode): A.Span { return cstSpan(n) ?? { start: 0, end: 0 }; }
+function span(n: CstNode): A.Span {
+  return cstSpan(n) ?? { start: 0, end: 0 };
+}
 
 export class AstBuilder {
   readonly diagnostics: A.SyntaxDiagnostic[] = [];
@@ -89,7 +108,8 @@ export class AstBuilder {
     for (const { node: item, span: s } of entries) {
       if (prevEnd >= 0 && !hasBetween(separators, prevEnd, s.start)) {
         this.diagnostics.push({
-          code: 'missing-separator', span: { start: s.start, end: s.start },
+          code: 'missing-separator',
+          span: { start: s.start, end: s.start },
           message: "expected end of line or ';' before the next statement",
         });
       }
@@ -127,7 +147,8 @@ export class AstBuilder {
     const close = token(n.children, 'RBrace');
     if (!close) {
       this.diagnostics.push({
-        code: 'unclosed-block', span: tokenSpan(open),
+        code: 'unclosed-block',
+        span: tokenSpan(open),
         message: "'{' is never closed: add '}' at the end of the block",
         related: [{ span: opener, message: 'the block belongs to this declaration' }],
       });
@@ -174,39 +195,59 @@ export class AstBuilder {
   private decl(n: CstNode): A.Decl | undefined {
     const c = n.children;
     const s = span(n);
-    const kwSpan = (k: string) => { const t = token(c, k); return t ? tokenSpan(t) : s; };
+    const kwSpan = (k: string) => {
+      const t = token(c, k);
+      return t ? tokenSpan(t) : s;
+    };
     switch (n.name) {
       case 'platformDecl': {
         const body = node(c, 'platformBody');
         return {
-          kind: 'platform', span: s, name: this.name(node(c, 'name')), braces: this.braces(body, kwSpan('platform')),
+          kind: 'platform',
+          span: s,
+          name: this.name(node(c, 'name')),
+          braces: this.braces(body, kwSpan('platform')),
           items: body ? this.items(body, 'platformBody', (i) => this.platformItem(i)) : [],
         };
       }
       case 'guestDecl': {
         const body = node(c, 'guestBody');
         return {
-          kind: 'guest', span: s, name: this.name(node(c, 'name')), platform: this.ref(node(c, 'ref')),
+          kind: 'guest',
+          span: s,
+          name: this.name(node(c, 'name')),
+          platform: this.ref(node(c, 'ref')),
           braces: this.braces(body, kwSpan('guest')),
           items: body ? this.items(body, 'guestBody', (i) => this.guestItem(i)) : [],
         };
       }
       case 'poolDecl':
         return {
-          kind: 'pool', span: s, name: this.name(node(c, 'name')), braces: this.braces(n, kwSpan('pool')),
-          hosts: nodes(c, 'ref').map((r) => this.ref(r)).filter((r): r is A.Ref => !!r),
+          kind: 'pool',
+          span: s,
+          name: this.name(node(c, 'name')),
+          braces: this.braces(n, kwSpan('pool')),
+          hosts: nodes(c, 'ref')
+            .map((r) => this.ref(r))
+            .filter((r): r is A.Ref => !!r),
         };
       case 'timelineDecl': {
         const body = node(c, 'timelineBody');
         return {
-          kind: 'timeline', span: s, name: this.name(node(c, 'name')), braces: this.braces(body, kwSpan('timeline')),
+          kind: 'timeline',
+          span: s,
+          name: this.name(node(c, 'name')),
+          braces: this.braces(body, kwSpan('timeline')),
           steps: body ? this.items(body, 'timelineBody', (i) => this.step(i)) : [],
         };
       }
       case 'firmwareDecl': {
         const body = node(c, 'firmwareBody');
         return {
-          kind: 'firmware', span: s, name: this.name(node(c, 'name')), guest: this.ref(node(c, 'ref')),
+          kind: 'firmware',
+          span: s,
+          name: this.name(node(c, 'name')),
+          guest: this.ref(node(c, 'ref')),
           braces: this.braces(body, kwSpan('firmware')),
           items: body ? this.items(body, 'firmwareBody', (i) => this.firmwareItem(i)) : [],
         };
@@ -214,7 +255,10 @@ export class AstBuilder {
       case 'xenDecl': {
         const body = node(c, 'xenBody');
         return {
-          kind: 'xen', span: s, name: this.name(node(c, 'name')), platform: this.ref(node(c, 'ref')),
+          kind: 'xen',
+          span: s,
+          name: this.name(node(c, 'name')),
+          platform: this.ref(node(c, 'ref')),
           braces: this.braces(body, kwSpan('xen')),
           items: body ? this.items(body, 'xenBody', (i) => this.xenItem(i)) : [],
         };
@@ -223,15 +267,22 @@ export class AstBuilder {
         const body = node(c, 'vintfBody');
         const refs = nodes(c, 'ref');
         return {
-          kind: 'vintf', span: s, name: this.name(node(c, 'name')),
-          iommu: this.ref(refs[0]), guest: this.ref(refs[1]), braces: this.braces(body, kwSpan('vintf')),
+          kind: 'vintf',
+          span: s,
+          name: this.name(node(c, 'name')),
+          iommu: this.ref(refs[0]),
+          guest: this.ref(refs[1]),
+          braces: this.braces(body, kwSpan('vintf')),
           items: body ? this.items(body, 'vintfBody', (i) => this.vintfItem(i)) : [],
         };
       }
       case 'commandsDecl': {
         const body = node(c, 'commandsBody');
         return {
-          kind: 'commands', span: s, vintf: this.ref(node(c, 'ref')), braces: this.braces(body, kwSpan('commands')),
+          kind: 'commands',
+          span: s,
+          vintf: this.ref(node(c, 'ref')),
+          braces: this.braces(body, kwSpan('commands')),
           batches: body ? this.items(body, 'commandsBody', (i) => this.batch(i)) : [],
         };
       }
@@ -244,31 +295,48 @@ export class AstBuilder {
     const c = n.children;
     const s = span(n);
     switch (n.name) {
-      case 'archStmt': return { kind: 'arch', span: s, value: this.enumValue(c, 'architecture') };
+      case 'archStmt':
+        return { kind: 'arch', span: s, value: this.enumValue(c, 'architecture') };
       case 'iommuDecl': {
         const body = node(c, 'iommuBody');
         return {
-          kind: 'iommu', span: s, name: this.name(node(c, 'name')), iommuKind: this.enumValue(c, 'iommuKind'),
-          braces: this.braces(body, s), items: body ? this.items(body, 'iommuBody', (i) => this.iommuItem(i)) : [],
+          kind: 'iommu',
+          span: s,
+          name: this.name(node(c, 'name')),
+          iommuKind: this.enumValue(c, 'iommuKind'),
+          braces: this.braces(body, s),
+          items: body ? this.items(body, 'iommuBody', (i) => this.iommuItem(i)) : [],
         };
       }
-      case 'ramDecl': return this.ram(n);
-      case 'ioapicStmt': return { kind: 'ioapic', span: s, address: num(token(c, 'Number')) };
-      case 'mmcfgStmt': return { kind: 'mmcfg', span: s, range: this.range(node(c, 'range')) };
+      case 'ramDecl':
+        return this.ram(n);
+      case 'ioapicStmt':
+        return { kind: 'ioapic', span: s, address: num(token(c, 'Number')) };
+      case 'mmcfgStmt':
+        return { kind: 'mmcfg', span: s, range: this.range(node(c, 'range')) };
       case 'reservedDecl':
         return {
-          kind: 'reserved', span: s, name: this.name(node(c, 'name')), regionType: this.enumValue(c, 'regionType'),
+          kind: 'reserved',
+          span: s,
+          name: this.name(node(c, 'name')),
+          regionType: this.enumValue(c, 'regionType'),
           range: this.range(node(c, 'range')),
-          targets: nodes(c, 'regionTarget').map((t) => this.regionTarget(t)).filter((t): t is A.RegionTarget => !!t),
+          targets: nodes(c, 'regionTarget')
+            .map((t) => this.regionTarget(t))
+            .filter((t): t is A.RegionTarget => !!t),
         };
       case 'deviceDecl': {
         const body = node(c, 'deviceBody');
         return {
-          kind: 'device', span: s, name: this.name(node(c, 'name')), braces: this.braces(body, s),
+          kind: 'device',
+          span: s,
+          name: this.name(node(c, 'name')),
+          braces: this.braces(body, s),
           items: body ? this.items(body, 'deviceBody', (i) => this.deviceItem(i)) : [],
         };
       }
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -287,11 +355,16 @@ export class AstBuilder {
     const c = n.children;
     const s = span(n);
     switch (n.name) {
-      case 'addressWidthStmt': return { kind: 'address-width', span: s, value: num(token(c, 'Number')) };
-      case 'msiModeStmt': return { kind: 'msi-mode', span: s, value: this.enumValue(c, 'msiMode') };
-      case 'pageSizesStmt': return { kind: 'page-sizes', span: s, sizes: tokens(c, 'Number').map((t) => num(t)!) };
-      case 'cmdqvStmt': return { kind: 'cmdqv', span: s, vintfs: num(token(c, 'vintfCount')), sidsPerVintf: num(token(c, 'sidCount')) };
-      default: return undefined;
+      case 'addressWidthStmt':
+        return { kind: 'address-width', span: s, value: num(token(c, 'Number')) };
+      case 'msiModeStmt':
+        return { kind: 'msi-mode', span: s, value: this.enumValue(c, 'msiMode') };
+      case 'pageSizesStmt':
+        return { kind: 'page-sizes', span: s, sizes: tokens(c, 'Number').map((t) => num(t)!) };
+      case 'cmdqvStmt':
+        return { kind: 'cmdqv', span: s, vintfs: num(token(c, 'vintfCount')), sidsPerVintf: num(token(c, 'sidCount')) };
+      default:
+        return undefined;
     }
   }
 
@@ -299,14 +372,22 @@ export class AstBuilder {
     const c = n.children;
     const s = span(n);
     switch (n.name) {
-      case 'bdfStmt': return { kind: 'bdf', span: s, value: word(token(c, 'Bdf')) };
-      case 'deviceIommuStmt': return { kind: 'device-iommu', span: s, iommu: this.ref(node(c, 'ref')), stream: num(token(c, 'Number')) };
-      case 'groupStmt': return { kind: 'group', span: s, value: num(token(c, 'Number')) };
-      case 'tdispFlag': return { kind: 'tdisp-capable', span: s };
-      case 'quirkStmt': return { kind: 'quirk', span: s, quirks: tokens(c, 'Word').map((t) => word(t)!) };
-      case 'vfOfStmt': return { kind: 'vf-of', span: s, pf: this.ref(node(c, 'ref')) };
-      case 'classStmt': return { kind: 'class', span: s, value: word(token(c, 'Word')) };
-      default: return undefined;
+      case 'bdfStmt':
+        return { kind: 'bdf', span: s, value: word(token(c, 'Bdf')) };
+      case 'deviceIommuStmt':
+        return { kind: 'device-iommu', span: s, iommu: this.ref(node(c, 'ref')), stream: num(token(c, 'Number')) };
+      case 'groupStmt':
+        return { kind: 'group', span: s, value: num(token(c, 'Number')) };
+      case 'tdispFlag':
+        return { kind: 'tdisp-capable', span: s };
+      case 'quirkStmt':
+        return { kind: 'quirk', span: s, quirks: tokens(c, 'Word').map((t) => word(t)!) };
+      case 'vfOfStmt':
+        return { kind: 'vf-of', span: s, pf: this.ref(node(c, 'ref')) };
+      case 'classStmt':
+        return { kind: 'class', span: s, value: word(token(c, 'Word')) };
+      default:
+        return undefined;
     }
   }
 
@@ -314,28 +395,56 @@ export class AstBuilder {
     const c = n.children;
     const s = span(n);
     switch (n.name) {
-      case 'ramDecl': return this.ram(n);
-      case 'assignStmt': return { kind: 'assign', span: s, device: this.ref(node(c, 'ref')), mode: this.enumValue(c, 'assignMode'), dmaWindow: this.dmaWindow(c) };
+      case 'ramDecl':
+        return this.ram(n);
+      case 'assignStmt':
+        return {
+          kind: 'assign',
+          span: s,
+          device: this.ref(node(c, 'ref')),
+          mode: this.enumValue(c, 'assignMode'),
+          dmaWindow: this.dmaWindow(c),
+        };
       case 'machineStmt':
         return {
-          kind: 'machine', span: s, machineType: this.enumValue(c, 'machineType'),
-          options: nodes(c, 'machineOption').map((o) => this.option(o)).filter((o): o is A.OptionLit => !!o),
+          kind: 'machine',
+          span: s,
+          machineType: this.enumValue(c, 'machineType'),
+          options: nodes(c, 'machineOption')
+            .map((o) => this.option(o))
+            .filter((o): o is A.OptionLit => !!o),
         };
-      case 'msiWindowStmt': return { kind: 'msi-window', span: s, range: this.range(node(c, 'range')) };
+      case 'msiWindowStmt':
+        return { kind: 'msi-window', span: s, range: this.range(node(c, 'range')) };
       case 'confidentialStmt': {
         const body = node(c, 'confidentialBody');
         return {
-          kind: 'confidential', span: s, technology: this.enumValue(c, 'confidentialKind'), braces: this.braces(body, s),
-          items: body ? this.items(body, 'confidentialBody', (i) => ({ kind: 'vtom' as const, span: span(i), value: num(token(i.children, 'Number')) })) : [],
+          kind: 'confidential',
+          span: s,
+          technology: this.enumValue(c, 'confidentialKind'),
+          braces: this.braces(body, s),
+          items: body
+            ? this.items(body, 'confidentialBody', (i) => ({
+                kind: 'vtom' as const,
+                span: span(i),
+                value: num(token(i.children, 'Number')),
+              }))
+            : [],
         };
       }
       case 'viommuStmt':
         return {
-          kind: 'viommu', span: s, name: this.name(node(c, 'name')), iommuKind: this.enumValue(c, 'iommuKind'),
-          via: this.ref(node(c, 'ref')), stage2: word(token(c, 'stage2')),
+          kind: 'viommu',
+          span: s,
+          name: this.name(node(c, 'name')),
+          iommuKind: this.enumValue(c, 'iommuKind'),
+          via: this.ref(node(c, 'ref')),
+          stage2: word(token(c, 'stage2')),
         };
-      case 'containerStmt': return { kind: 'container', span: s, value: this.enumValue(c, 'containerKind') };
-      default: return undefined;
+      case 'containerStmt':
+        return { kind: 'container', span: s, value: this.enumValue(c, 'containerKind') };
+      default:
+        return undefined;
     }
   }
 
@@ -347,9 +456,19 @@ export class AstBuilder {
     const v = toks[1];
     const last = toks[toks.length - 1]!;
     // `version 7.0` is three tokens; its value is their text, `7.0`.
-    const value = !v ? undefined
-      : toks.length > 2 ? { text: toks.slice(1).map((t) => t.image).join(''), span: makeSpan(tokenSpan(v).start, tokenSpan(last).end) }
-        : v.tokenType.name === 'Number' ? num(v) : word(v);
+    const value = !v
+      ? undefined
+      : toks.length > 2
+        ? {
+            text: toks
+              .slice(1)
+              .map((t) => t.image)
+              .join(''),
+            span: makeSpan(tokenSpan(v).start, tokenSpan(last).end),
+          }
+        : v.tokenType.name === 'Number'
+          ? num(v)
+          : word(v);
     return { key, value, span: span(n) };
   }
 
@@ -358,27 +477,51 @@ export class AstBuilder {
     const s = span(n);
     const refs = nodes(c, 'ref');
     switch (n.name) {
-      case 'startStep': return { kind: 'start', span: s, guest: this.ref(refs[0]) };
-      case 'stopStep': return { kind: 'stop', span: s, guest: this.ref(refs[0]) };
-      case 'launchUpdateStep': return { kind: 'launch-update', span: s, guest: this.ref(refs[0]) };
-      case 'migrateStep': return { kind: 'migrate', span: s, guest: this.ref(refs[0]), to: this.ref(refs[1]) };
-      case 'hotplugStep': return { kind: 'hotplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]), mode: this.enumValue(c, 'assignMode'), dmaWindow: this.dmaWindow(c) };
-      case 'unplugStep': return { kind: 'unplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]) };
-      case 'tdispStep': return { kind: 'tdisp', span: s, device: this.ref(refs[0]), message: this.enumValue(c, 'tdispMessage') };
+      case 'startStep':
+        return { kind: 'start', span: s, guest: this.ref(refs[0]) };
+      case 'stopStep':
+        return { kind: 'stop', span: s, guest: this.ref(refs[0]) };
+      case 'launchUpdateStep':
+        return { kind: 'launch-update', span: s, guest: this.ref(refs[0]) };
+      case 'migrateStep':
+        return { kind: 'migrate', span: s, guest: this.ref(refs[0]), to: this.ref(refs[1]) };
+      case 'hotplugStep':
+        return {
+          kind: 'hotplug',
+          span: s,
+          device: this.ref(refs[0]),
+          guest: this.ref(refs[1]),
+          mode: this.enumValue(c, 'assignMode'),
+          dmaWindow: this.dmaWindow(c),
+        };
+      case 'unplugStep':
+        return { kind: 'unplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]) };
+      case 'tdispStep':
+        return { kind: 'tdisp', span: s, device: this.ref(refs[0]), message: this.enumValue(c, 'tdispMessage') };
       case 'configStep': {
         const what = word(token(c, 'command') ?? token(c, 'devctl') ?? token(c, 'bar') ?? token(c, 'configSimple'));
         return {
-          kind: 'config', span: s, device: this.ref(refs[0]), what,
-          bits: tokens(c, 'bits').map((t) => word(t)!), bar: num(token(c, 'barIndex')),
+          kind: 'config',
+          span: s,
+          device: this.ref(refs[0]),
+          what,
+          bits: tokens(c, 'bits').map((t) => word(t)!),
+          bar: num(token(c, 'barIndex')),
           value: num(token(c, 'value')),
         };
       }
-      case 'powerStep': return { kind: 'power', span: s, device: this.ref(refs[0]), state: this.enumValue(c, 'powerState') };
-      case 'linkStep': return { kind: 'link', span: s, device: this.ref(refs[0]), state: this.enumValue(c, 'linkState') };
-      case 'convertStep': return { kind: 'convert', span: s, device: this.ref(refs[0]), mode: this.enumValue(c, 'convertMode') };
-      case 'balloonStep': return { kind: 'balloon', span: s, target: this.ref(refs[0]), range: this.range(node(c, 'range')) };
-      case 'freeStep': return { kind: 'free', span: s, target: this.ref(refs[0]), range: this.range(node(c, 'range')) };
-      default: return undefined;
+      case 'powerStep':
+        return { kind: 'power', span: s, device: this.ref(refs[0]), state: this.enumValue(c, 'powerState') };
+      case 'linkStep':
+        return { kind: 'link', span: s, device: this.ref(refs[0]), state: this.enumValue(c, 'linkState') };
+      case 'convertStep':
+        return { kind: 'convert', span: s, device: this.ref(refs[0]), mode: this.enumValue(c, 'convertMode') };
+      case 'balloonStep':
+        return { kind: 'balloon', span: s, target: this.ref(refs[0]), range: this.range(node(c, 'range')) };
+      case 'freeStep':
+        return { kind: 'free', span: s, target: this.ref(refs[0]), range: this.range(node(c, 'range')) };
+      default:
+        return undefined;
     }
   }
 
@@ -388,14 +531,20 @@ export class AstBuilder {
     if (n.name === 'driverDecl') {
       const body = node(c, 'driverBody');
       return {
-        kind: 'driver', span: s, name: this.name(node(c, 'name')), device: this.ref(node(c, 'ref')), braces: this.braces(body, s),
+        kind: 'driver',
+        span: s,
+        name: this.name(node(c, 'name')),
+        device: this.ref(node(c, 'ref')),
+        braces: this.braces(body, s),
         items: body ? this.items(body, 'driverBody', (i) => (i.name === 'mapStmt' ? this.map(i) : this.handler(i))) : [],
       };
     }
     if (n.name === 'iommuProtocolDecl') {
       const body = node(c, 'iommuProtocolBody');
       return {
-        kind: 'iommu-protocol', span: s, braces: this.braces(body, s),
+        kind: 'iommu-protocol',
+        span: s,
+        braces: this.braces(body, s),
         handlers: body ? this.items(body, 'iommuProtocolBody', (i) => this.handler(i)) : [],
       };
     }
@@ -405,8 +554,13 @@ export class AstBuilder {
   private map(n: CstNode): A.MapStmt {
     const c = n.children;
     return {
-      kind: 'map', span: span(n), name: this.name(node(c, 'name')), operation: this.enumValue(c, 'dmaOperation'),
-      options: nodes(c, 'mapOption').map((o) => this.option(o)).filter((o): o is A.OptionLit => !!o),
+      kind: 'map',
+      span: span(n),
+      name: this.name(node(c, 'name')),
+      operation: this.enumValue(c, 'dmaOperation'),
+      options: nodes(c, 'mapOption')
+        .map((o) => this.option(o))
+        .filter((o): o is A.OptionLit => !!o),
     };
   }
 
@@ -416,14 +570,17 @@ export class AstBuilder {
     const body = node(c, 'actionBody');
     const inline = node(c, 'action');
     return {
-      kind: 'handler', span: s,
+      kind: 'handler',
+      span: s,
       event: word(token(c, 'exit-boot-services') ?? token(c, 'event')),
       eventName: this.name(node(c, 'name')),
       tpl: this.enumValue(c, 'tplLevel'),
       braces: this.braces(body, s),
       actions: body
         ? this.items(body, 'actionBody', (i) => this.action(i))
-        : inline ? [this.action(inline)].filter((a): a is A.Action => !!a) : [],
+        : inline
+          ? [this.action(inline)].filter((a): a is A.Action => !!a)
+          : [],
     };
   }
 
@@ -434,9 +591,12 @@ export class AstBuilder {
     const c = n.children;
     const name = this.name(node(c, 'name'));
     return {
-      kind: 'action', span: span(n), verb,
+      kind: 'action',
+      span: span(n),
+      verb,
       target: this.ref(node(c, 'ref')) ?? (name ? { name, span: name.span } : undefined),
-      deferred: word(token(c, 'deferred')), service: word(token(c, 'service')),
+      deferred: word(token(c, 'deferred')),
+      service: word(token(c, 'service')),
     };
   }
 
@@ -446,12 +606,20 @@ export class AstBuilder {
     if (n.name === 'xenRangeStmt') return { kind: 'xen-range', span: s, range: this.range(node(c, 'range')) };
     if (n.name === 'dom0Decl') {
       const body = node(c, 'dom0Body');
-      return { kind: 'dom0', span: s, braces: this.braces(body, s), items: body ? this.items(body, 'dom0Body', (i) => this.xenStmt(i)) : [] };
+      return {
+        kind: 'dom0',
+        span: s,
+        braces: this.braces(body, s),
+        items: body ? this.items(body, 'dom0Body', (i) => this.xenStmt(i)) : [],
+      };
     }
     if (n.name === 'domainDecl') {
       const body = node(c, 'domainBody');
       return {
-        kind: 'domain', span: s, name: this.name(node(c, 'name')), braces: this.braces(body, s),
+        kind: 'domain',
+        span: s,
+        name: this.name(node(c, 'name')),
+        braces: this.braces(body, s),
         items: body ? this.items(body, 'domainBody', (i) => this.xenStmt(i)) : [],
       };
     }
@@ -462,14 +630,28 @@ export class AstBuilder {
     const c = n.children;
     const s = span(n);
     switch (n.name) {
-      case 'modeStmt': return { kind: 'mode', span: s, value: this.enumValue(c, 'xenMode') };
-      case 'mapReservedStmt': return { kind: 'map-reserved', span: s, value: this.enumValue(c, 'onOff') };
-      case 'iommuMapStmt': return { kind: 'iommu-map', span: s, value: this.enumValue(c, 'xenMap') };
-      case 'quarantineStmt': return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
-      case 'dom0IommuStmt': return { kind: 'dom0-iommu', span: s, values: tokens(c, 'dom0Iommu').map((t) => word(t)!) };
-      case 'passStmt': return { kind: 'pass', span: s, devices: nodes(c, 'ref').map((r) => this.ref(r)).filter((r): r is A.Ref => !!r) };
-      case 'ramDecl': return this.ram(n);
-      default: return undefined;
+      case 'modeStmt':
+        return { kind: 'mode', span: s, value: this.enumValue(c, 'xenMode') };
+      case 'mapReservedStmt':
+        return { kind: 'map-reserved', span: s, value: this.enumValue(c, 'onOff') };
+      case 'iommuMapStmt':
+        return { kind: 'iommu-map', span: s, value: this.enumValue(c, 'xenMap') };
+      case 'quarantineStmt':
+        return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
+      case 'dom0IommuStmt':
+        return { kind: 'dom0-iommu', span: s, values: tokens(c, 'dom0Iommu').map((t) => word(t)!) };
+      case 'passStmt':
+        return {
+          kind: 'pass',
+          span: s,
+          devices: nodes(c, 'ref')
+            .map((r) => this.ref(r))
+            .filter((r): r is A.Ref => !!r),
+        };
+      case 'ramDecl':
+        return this.ram(n);
+      default:
+        return undefined;
     }
   }
 
@@ -477,11 +659,16 @@ export class AstBuilder {
     const c = n.children;
     const s = span(n);
     switch (n.name) {
-      case 'ownerStmt': return { kind: 'owner', span: s, value: this.enumValue(c, 'ownerKind') };
-      case 'hypOwnStmt': return { kind: 'hyp-own', span: s, value: this.enumValue(c, 'onOff') };
-      case 'streamStmt': return { kind: 'stream', span: s, device: this.ref(node(c, 'ref')), virtualSid: num(token(c, 'Number')) };
-      case 'vmidStmt': return { kind: 'vmid', span: s, value: num(token(c, 'Number')) };
-      default: return undefined;
+      case 'ownerStmt':
+        return { kind: 'owner', span: s, value: this.enumValue(c, 'ownerKind') };
+      case 'hypOwnStmt':
+        return { kind: 'hyp-own', span: s, value: this.enumValue(c, 'onOff') };
+      case 'streamStmt':
+        return { kind: 'stream', span: s, device: this.ref(node(c, 'ref')), virtualSid: num(token(c, 'Number')) };
+      case 'vmidStmt':
+        return { kind: 'vmid', span: s, value: num(token(c, 'Number')) };
+      default:
+        return undefined;
     }
   }
 
@@ -489,7 +676,9 @@ export class AstBuilder {
     const body = node(n.children, 'batchBody');
     const s = span(n);
     return {
-      kind: 'batch', span: s, braces: this.braces(body, s),
+      kind: 'batch',
+      span: s,
+      braces: this.braces(body, s),
       commands: body ? this.items(body, 'batchBody', (i) => this.smmuCommand(i)) : [],
     };
   }
@@ -507,8 +696,13 @@ export class AstBuilder {
 
 function hasBetween(sorted: number[], lo: number, hi: number): boolean {
   // First separator at or after lo; is it before hi?
-  let a = 0, b = sorted.length;
-  while (a < b) { const m = (a + b) >> 1; if (sorted[m]! < lo) a = m + 1; else b = m; }
+  let a = 0,
+    b = sorted.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (sorted[m]! < lo) a = m + 1;
+    else b = m;
+  }
   return a < sorted.length && sorted[a]! < hi;
 }
 
@@ -527,15 +721,23 @@ function allTokens(n: CstNode): IToken[] {
   return out.sort((a, b) => a.startOffset - b.startOffset);
 }
 
-function firstToken(n: CstNode): IToken | undefined { return allTokens(n)[0]; }
+function firstToken(n: CstNode): IToken | undefined {
+  return allTokens(n)[0];
+}
 
 function describeBlock(ruleName: string): string {
-  const what = ruleName.replace(/Body$/, '').replace(/([A-Z])/g, '-$1').toLowerCase();
+  const what = ruleName
+    .replace(/Body$/, '')
+    .replace(/([A-Z])/g, '-$1')
+    .toLowerCase();
   return `${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} block`;
 }
 
 function listWords(words: readonly string[]): string {
   if (words.length === 0) return 'nothing here';
   if (words.length === 1) return `'${words[0]}'`;
-  return `one of ${words.slice(0, -1).map((w) => `'${w}'`).join(', ')} or '${words[words.length - 1]}'`;
+  return `one of ${words
+    .slice(0, -1)
+    .map((w) => `'${w}'`)
+    .join(', ')} or '${words[words.length - 1]}'`;
 }

@@ -11,7 +11,12 @@ export const Newline = createToken({ name: 'Newline', pattern: /\r\n?|\n/, label
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\r\n]*/, group: 'comments' });
 export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: 'comments', line_breaks: true });
 /** A `/*` with no closing `*\/`: swallows the rest of the file and is reported. */
-export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, group: 'comments', line_breaks: true });
+export const UnterminatedComment = createToken({
+  name: 'UnterminatedComment',
+  pattern: /\/\*[\s\S]*/,
+  group: 'comments',
+  line_breaks: true,
+});
 export const LBrace = createToken({ name: 'LBrace', pattern: '{', label: "'{'" });
 export const RBrace = createToken({ name: 'RBrace', pattern: '}', label: "'}'" });
 export const Semi = createToken({ name: 'Semi', pattern: ';', label: "';'" });
@@ -19,7 +24,11 @@ export const Comma = createToken({ name: 'Comma', pattern: ',', label: "','" });
 export const DotDot = createToken({ name: 'DotDot', pattern: '..', label: "'..'" });
 export const Dot = createToken({ name: 'Dot', pattern: '.', label: "'.'" });
 /** `SSSS:BB:DD.F` or `BB:DD.F`, lexed loosely (any hex digits) and checked by the model. */
-export const Bdf = createToken({ name: 'Bdf', pattern: /(?:[0-9a-fA-F]+:)?[0-9a-fA-F]+:[0-9a-fA-F]+\.[0-9a-fA-F]+/, label: 'a BDF (SSSS:BB:DD.F)' });
+export const Bdf = createToken({
+  name: 'Bdf',
+  pattern: /(?:[0-9a-fA-F]+:)?[0-9a-fA-F]+:[0-9a-fA-F]+\.[0-9a-fA-F]+/,
+  label: 'a BDF (SSSS:BB:DD.F)',
+});
 export const NumberLit = createToken({ name: 'Number', pattern: /0[xX][0-9a-zA-Z_]*|[0-9][0-9a-zA-Z_]*/, label: 'a number' });
 export const Word = createToken({ name: 'Word', pattern: /[A-Za-z][A-Za-z0-9_-]*/, label: 'a name' });
 /** Anything else is one bad character; it becomes a lexer error, not an exception. */
@@ -37,8 +46,20 @@ export function kw(text: string): TokenType {
 }
 
 export const lexerTokens: TokenType[] = [
-  WhiteSpace, Newline, LineComment, BlockComment, UnterminatedComment,
-  LBrace, RBrace, Semi, Comma, DotDot, Dot, Bdf, NumberLit, Word,
+  WhiteSpace,
+  Newline,
+  LineComment,
+  BlockComment,
+  UnterminatedComment,
+  LBrace,
+  RBrace,
+  Semi,
+  Comma,
+  DotDot,
+  Dot,
+  Bdf,
+  NumberLit,
+  Word,
 ];
 
 /** Every token type the parser knows: the lexer's plus the keywords. */
@@ -112,14 +133,22 @@ function limitNesting(tokens: IToken[], errors: LexError[]): IToken[] {
     if (t.tokenType === LBrace) {
       if (depth >= MAX_NESTING) {
         if (dropped === 0) {
-          errors.push({ offset: t.startOffset, length: 1, code: 'syntax-error', message: `blocks are nested more than ${MAX_NESTING} deep; the braces past that depth are ignored` });
+          errors.push({
+            offset: t.startOffset,
+            length: 1,
+            code: 'syntax-error',
+            message: `blocks are nested more than ${MAX_NESTING} deep; the braces past that depth are ignored`,
+          });
         }
         dropped++;
         continue;
       }
       depth++;
     } else if (t.tokenType === RBrace) {
-      if (dropped > 0) { dropped--; continue; }
+      if (dropped > 0) {
+        dropped--;
+        continue;
+      }
       if (depth > 0) depth--;
     }
     out.push(t);
@@ -129,15 +158,22 @@ function limitNesting(tokens: IToken[], errors: LexError[]): IToken[] {
 
 function syntheticNewline(c: IToken): IToken {
   return {
-    image: c.image, startOffset: c.startOffset, endOffset: c.endOffset,
-    startLine: c.startLine, startColumn: c.startColumn, endLine: c.endLine, endColumn: c.endColumn,
-    tokenType: Newline, tokenTypeIdx: Newline.tokenTypeIdx!,
+    image: c.image,
+    startOffset: c.startOffset,
+    endOffset: c.endOffset,
+    startLine: c.startLine,
+    startColumn: c.startColumn,
+    endLine: c.endLine,
+    endColumn: c.endColumn,
+    tokenType: Newline,
+    tokenTypeIdx: Newline.tokenTypeIdx!,
   };
 }
 
 function mergeByOffset(a: IToken[], b: IToken[]): IToken[] {
   const out: IToken[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < a.length || j < b.length) {
     if (j >= b.length || (i < a.length && a[i]!.startOffset < b[j]!.startOffset)) out.push(a[i++]!);
     else out.push(b[j++]!);

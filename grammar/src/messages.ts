@@ -55,7 +55,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   for (const c of candidates) {
     if (Math.abs(c.length - w.length) >= bestD) continue;
     const d = editDistance(w, c.toLowerCase(), bestD - 1);
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best;
 }
@@ -83,11 +86,19 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
     return `unexpected ${describe(firstRedundant)}`;
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual }) {
-    const labels = expectedPathsPerAlt.flatMap((alt) => alt.map((path) => path[0]).filter((t): t is TokenType => !!t).map(label));
+    const labels = expectedPathsPerAlt.flatMap((alt) =>
+      alt
+        .map((path) => path[0])
+        .filter((t): t is TokenType => !!t)
+        .map(label),
+    );
     return `expected ${expectation(labels)}, found ${describe(actual[0]!)}${withSuggestion(actual[0]!, labels)}`;
   },
   buildEarlyExitMessage({ expectedIterationPaths, actual }) {
-    const labels = expectedIterationPaths.map((path) => path[0]).filter((t): t is TokenType => !!t).map(label);
+    const labels = expectedIterationPaths
+      .map((path) => path[0])
+      .filter((t): t is TokenType => !!t)
+      .map(label);
     return `expected ${expectation(labels)}, found ${describe(actual[0]!)}`;
   },
 };

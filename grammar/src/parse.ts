@@ -16,7 +16,9 @@ export function parse(text: string): SourceFile {
   parser.input = lexed.tokens;
   const cst: CstNode = parser.file();
   const diagnostics: SyntaxDiagnostic[] = lexed.errors.map((e) => ({
-    code: e.code, message: e.message, span: makeSpan(e.offset, e.offset + e.length),
+    code: e.code,
+    message: e.message,
+    span: makeSpan(e.offset, e.offset + e.length),
   }));
   const builder = new AstBuilder(statementKeywordsByBlock());
   const decls = builder.file(cst);
@@ -53,8 +55,10 @@ function dropCascades(sorted: SyntaxDiagnostic[], text: string): SyntaxDiagnosti
   const out: SyntaxDiagnostic[] = [];
   let lastError = -1;
   for (const d of sorted) {
-    const cascade = (d.code === 'unknown-statement' || d.code === 'missing-separator')
-      && lastError >= 0 && !/[\r\n]/.test(text.slice(lastError, d.span.start));
+    const cascade =
+      (d.code === 'unknown-statement' || d.code === 'missing-separator') &&
+      lastError >= 0 &&
+      !/[\r\n]/.test(text.slice(lastError, d.span.start));
     if (cascade) continue;
     if (d.code === 'syntax-error' || d.code === 'invalid-character') lastError = d.span.start;
     out.push(d);

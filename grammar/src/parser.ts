@@ -8,9 +8,7 @@
  * re-sync to the end of the line.
  */
 import { CstParser, EMPTY_ALT, type CstNode, type IToken, type ParserMethod, type TokenType } from 'chevrotain';
-import {
-  allTokens, Bdf, Comma, Dot, DotDot, kw, LBrace, Newline, NumberLit, RBrace, Semi, Word,
-} from './lexer';
+import { allTokens, Bdf, Comma, Dot, DotDot, kw, LBrace, Newline, NumberLit, RBrace, Semi, Word } from './lexer';
 import { errorMessageProvider } from './messages';
 
 /** The keyword alternatives of an enumerated value, e.g. the region types. */
@@ -59,20 +57,35 @@ export class IommuParser extends CstParser {
   // ----- shared pieces -------------------------------------------------------------
 
   /** A name being declared. */
-  public name = this.RULE('name', () => { this.CONSUME(Word); });
+  public name = this.RULE('name', () => {
+    this.CONSUME(Word);
+  });
 
   /** A reference: `nic0`, or qualified by its platform, `epyc-b.nic0`. */
   public ref = this.RULE('ref', () => {
     this.CONSUME(Word);
-    this.OPTION(() => { this.CONSUME(Dot); this.CONSUME2(Word); });
+    this.OPTION(() => {
+      this.CONSUME(Dot);
+      this.CONSUME2(Word);
+    });
   });
 
   /** `START..END` (END inclusive) or `START size SIZE`. */
   public range = this.RULE('range', () => {
     this.CONSUME(NumberLit, { LABEL: 'start' });
     this.OR([
-      { ALT: () => { this.CONSUME(DotDot); this.CONSUME2(NumberLit, { LABEL: 'end' }); } },
-      { ALT: () => { this.CONSUME(kw('size')); this.CONSUME3(NumberLit, { LABEL: 'sizeValue' }); } },
+      {
+        ALT: () => {
+          this.CONSUME(DotDot);
+          this.CONSUME2(NumberLit, { LABEL: 'end' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('size'));
+          this.CONSUME3(NumberLit, { LABEL: 'sizeValue' });
+        },
+      },
     ]);
   });
 
@@ -84,18 +97,23 @@ export class IommuParser extends CstParser {
 
   public strayBlock = this.RULE('strayBlock', () => {
     this.CONSUME(LBrace);
-    this.MANY(() => this.OR([
-      { ALT: () => this.CONSUME(Newline) },
-      { ALT: () => this.CONSUME(Semi) },
-      { ALT: () => this.SUBRULE(this.strayBlock) },
-      ...strayTokens.map((t) => ({ ALT: () => this.CONSUME2(t) })),
-    ]));
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(Newline) },
+        { ALT: () => this.CONSUME(Semi) },
+        { ALT: () => this.SUBRULE(this.strayBlock) },
+        ...strayTokens.map((t) => ({ ALT: () => this.CONSUME2(t) })),
+      ]),
+    );
     this.CONSUME(RBrace);
   });
 
   /** Consumes one keyword of an enumeration, e.g. a region type. */
   private oneOf(e: EnumName, idx = 0): void {
-    this.or(idx, ENUMS[e].map((w) => ({ ALT: () => this.consume(idx, kw(w), { LABEL: e }) })));
+    this.or(
+      idx,
+      ENUMS[e].map((w) => ({ ALT: () => this.consume(idx, kw(w), { LABEL: e }) })),
+    );
   }
 
   /**
@@ -109,15 +127,17 @@ export class IommuParser extends CstParser {
       this.CONSUME(LBrace);
       // One token of lookahead picks the statement, so an error inside a known
       // statement is recovered there instead of turning the line into an unknown one.
-      this.MANY2(() => this.OR({
-        MAX_LOOKAHEAD: 1,
-        DEF: [
-          { ALT: () => this.CONSUME2(Newline) },
-          { ALT: () => this.CONSUME(Semi) },
-          ...statements().map((rule) => ({ ALT: () => this.SUBRULE(rule) })),
-          { ALT: () => this.SUBRULE(this.unknownStatement), IGNORE_AMBIGUITIES: true },
-        ],
-      }));
+      this.MANY2(() =>
+        this.OR({
+          MAX_LOOKAHEAD: 1,
+          DEF: [
+            { ALT: () => this.CONSUME2(Newline) },
+            { ALT: () => this.CONSUME(Semi) },
+            ...statements().map((rule) => ({ ALT: () => this.SUBRULE(rule) })),
+            { ALT: () => this.SUBRULE(this.unknownStatement), IGNORE_AMBIGUITIES: true },
+          ],
+        }),
+      );
       this.CONSUME(RBrace);
     });
   }
@@ -125,20 +145,25 @@ export class IommuParser extends CstParser {
   // ----- file ----------------------------------------------------------------------
 
   public file = this.RULE('file', () => {
-    this.MANY(() => this.OR({ MAX_LOOKAHEAD: 1, DEF: [
-      { ALT: () => this.CONSUME(Newline) },
-      { ALT: () => this.CONSUME(Semi) },
-      { ALT: () => this.SUBRULE(this.platformDecl) },
-      { ALT: () => this.SUBRULE(this.guestDecl) },
-      { ALT: () => this.SUBRULE(this.timelineDecl) },
-      { ALT: () => this.SUBRULE(this.poolDecl) },
-      { ALT: () => this.SUBRULE(this.firmwareDecl) },
-      { ALT: () => this.SUBRULE(this.xenDecl) },
-      { ALT: () => this.SUBRULE(this.vintfDecl) },
-      { ALT: () => this.SUBRULE(this.commandsDecl) },
-      { ALT: () => this.SUBRULE(this.unknownStatement), IGNORE_AMBIGUITIES: true },
-      { ALT: () => this.CONSUME(RBrace, { LABEL: 'strayClose' }) },
-    ] }));
+    this.MANY(() =>
+      this.OR({
+        MAX_LOOKAHEAD: 1,
+        DEF: [
+          { ALT: () => this.CONSUME(Newline) },
+          { ALT: () => this.CONSUME(Semi) },
+          { ALT: () => this.SUBRULE(this.platformDecl) },
+          { ALT: () => this.SUBRULE(this.guestDecl) },
+          { ALT: () => this.SUBRULE(this.timelineDecl) },
+          { ALT: () => this.SUBRULE(this.poolDecl) },
+          { ALT: () => this.SUBRULE(this.firmwareDecl) },
+          { ALT: () => this.SUBRULE(this.xenDecl) },
+          { ALT: () => this.SUBRULE(this.vintfDecl) },
+          { ALT: () => this.SUBRULE(this.commandsDecl) },
+          { ALT: () => this.SUBRULE(this.unknownStatement), IGNORE_AMBIGUITIES: true },
+          { ALT: () => this.CONSUME(RBrace, { LABEL: 'strayClose' }) },
+        ],
+      }),
+    );
   });
 
   // ----- platform ------------------------------------------------------------------
@@ -149,7 +174,10 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.platformBody);
   });
 
-  public archStmt = this.RULE('archStmt', () => { this.CONSUME(kw('arch')); this.oneOf('architecture'); });
+  public archStmt = this.RULE('archStmt', () => {
+    this.CONSUME(kw('arch'));
+    this.oneOf('architecture');
+  });
 
   public iommuDecl = this.RULE('iommuDecl', () => {
     this.CONSUME(kw('iommu'));
@@ -158,18 +186,37 @@ export class IommuParser extends CstParser {
     this.OPTION(() => this.SUBRULE(this.iommuBody));
   });
 
-  public addressWidthStmt = this.RULE('addressWidthStmt', () => { this.CONSUME(kw('address-width')); this.CONSUME(NumberLit); });
-  public msiModeStmt = this.RULE('msiModeStmt', () => { this.CONSUME(kw('msi')); this.oneOf('msiMode'); });
-  public pageSizesStmt = this.RULE('pageSizesStmt', () => { this.CONSUME(kw('page-sizes')); this.AT_LEAST_ONE(() => this.CONSUME(NumberLit)); });
+  public addressWidthStmt = this.RULE('addressWidthStmt', () => {
+    this.CONSUME(kw('address-width'));
+    this.CONSUME(NumberLit);
+  });
+  public msiModeStmt = this.RULE('msiModeStmt', () => {
+    this.CONSUME(kw('msi'));
+    this.oneOf('msiMode');
+  });
+  public pageSizesStmt = this.RULE('pageSizesStmt', () => {
+    this.CONSUME(kw('page-sizes'));
+    this.AT_LEAST_ONE(() => this.CONSUME(NumberLit));
+  });
   public cmdqvStmt = this.RULE('cmdqvStmt', () => {
     this.CONSUME(kw('cmdqv'));
-    this.OPTION(() => { this.CONSUME(kw('vintfs')); this.CONSUME(NumberLit, { LABEL: 'vintfCount' }); });
-    this.OPTION2(() => { this.CONSUME(kw('sids-per-vintf')); this.CONSUME2(NumberLit, { LABEL: 'sidCount' }); });
+    this.OPTION(() => {
+      this.CONSUME(kw('vintfs'));
+      this.CONSUME(NumberLit, { LABEL: 'vintfCount' });
+    });
+    this.OPTION2(() => {
+      this.CONSUME(kw('sids-per-vintf'));
+      this.CONSUME2(NumberLit, { LABEL: 'sidCount' });
+    });
   });
 
   public iommuBody = this.block('iommuBody', () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt], true);
 
-  public ramDecl = this.RULE('ramDecl', () => { this.CONSUME(kw('ram')); this.SUBRULE(this.name); this.SUBRULE(this.range); });
+  public ramDecl = this.RULE('ramDecl', () => {
+    this.CONSUME(kw('ram'));
+    this.SUBRULE(this.name);
+    this.SUBRULE(this.range);
+  });
 
   public reservedDecl = this.RULE('reservedDecl', () => {
     this.CONSUME(kw('reserved'));
@@ -179,15 +226,25 @@ export class IommuParser extends CstParser {
     this.OPTION(() => {
       this.CONSUME(kw('for'));
       this.SUBRULE(this.regionTarget);
-      this.MANY(() => { this.CONSUME(Comma); this.SUBRULE2(this.regionTarget); });
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.SUBRULE2(this.regionTarget);
+      });
     });
   });
 
   /** `for` a device or IOMMU by name, or `group N`. */
-  public regionTarget = this.RULE('regionTarget', () => this.OR([
-    { ALT: () => { this.CONSUME(kw('group')); this.CONSUME(NumberLit); } },
-    { ALT: () => this.SUBRULE(this.ref) },
-  ]));
+  public regionTarget = this.RULE('regionTarget', () =>
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(kw('group'));
+          this.CONSUME(NumberLit);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.ref) },
+    ]),
+  );
 
   public deviceDecl = this.RULE('deviceDecl', () => {
     this.CONSUME(kw('device'));
@@ -195,27 +252,65 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.deviceBody);
   });
 
-  public bdfStmt = this.RULE('bdfStmt', () => { this.CONSUME(kw('bdf')); this.CONSUME(Bdf); });
+  public bdfStmt = this.RULE('bdfStmt', () => {
+    this.CONSUME(kw('bdf'));
+    this.CONSUME(Bdf);
+  });
   public deviceIommuStmt = this.RULE('deviceIommuStmt', () => {
     this.CONSUME(kw('iommu'));
     this.SUBRULE(this.ref);
-    this.OPTION(() => { this.CONSUME(kw('stream')); this.CONSUME(NumberLit); });
+    this.OPTION(() => {
+      this.CONSUME(kw('stream'));
+      this.CONSUME(NumberLit);
+    });
   });
-  public groupStmt = this.RULE('groupStmt', () => { this.CONSUME(kw('group')); this.CONSUME(NumberLit); });
-  public tdispFlag = this.RULE('tdispFlag', () => { this.CONSUME(kw('tdisp')); });
-  public quirkStmt = this.RULE('quirkStmt', () => { this.CONSUME(kw('quirk')); this.AT_LEAST_ONE(() => this.CONSUME(Word)); });
-  public vfOfStmt = this.RULE('vfOfStmt', () => { this.CONSUME(kw('vf-of')); this.SUBRULE(this.ref); });
-  public classStmt = this.RULE('classStmt', () => { this.CONSUME(kw('class')); this.CONSUME(Word); });
+  public groupStmt = this.RULE('groupStmt', () => {
+    this.CONSUME(kw('group'));
+    this.CONSUME(NumberLit);
+  });
+  public tdispFlag = this.RULE('tdispFlag', () => {
+    this.CONSUME(kw('tdisp'));
+  });
+  public quirkStmt = this.RULE('quirkStmt', () => {
+    this.CONSUME(kw('quirk'));
+    this.AT_LEAST_ONE(() => this.CONSUME(Word));
+  });
+  public vfOfStmt = this.RULE('vfOfStmt', () => {
+    this.CONSUME(kw('vf-of'));
+    this.SUBRULE(this.ref);
+  });
+  public classStmt = this.RULE('classStmt', () => {
+    this.CONSUME(kw('class'));
+    this.CONSUME(Word);
+  });
 
   public deviceBody = this.block('deviceBody', () => [
-    this.bdfStmt, this.deviceIommuStmt, this.groupStmt, this.tdispFlag, this.quirkStmt, this.vfOfStmt, this.classStmt,
+    this.bdfStmt,
+    this.deviceIommuStmt,
+    this.groupStmt,
+    this.tdispFlag,
+    this.quirkStmt,
+    this.vfOfStmt,
+    this.classStmt,
   ]);
 
-  public ioapicStmt = this.RULE('ioapicStmt', () => { this.CONSUME(kw('ioapic')); this.CONSUME(NumberLit); });
-  public mmcfgStmt = this.RULE('mmcfgStmt', () => { this.CONSUME(kw('mmcfg')); this.SUBRULE(this.range); });
+  public ioapicStmt = this.RULE('ioapicStmt', () => {
+    this.CONSUME(kw('ioapic'));
+    this.CONSUME(NumberLit);
+  });
+  public mmcfgStmt = this.RULE('mmcfgStmt', () => {
+    this.CONSUME(kw('mmcfg'));
+    this.SUBRULE(this.range);
+  });
 
   public platformBody = this.block('platformBody', () => [
-    this.archStmt, this.iommuDecl, this.ramDecl, this.reservedDecl, this.deviceDecl, this.ioapicStmt, this.mmcfgStmt,
+    this.archStmt,
+    this.iommuDecl,
+    this.ramDecl,
+    this.reservedDecl,
+    this.deviceDecl,
+    this.ioapicStmt,
+    this.mmcfgStmt,
   ]);
 
   // ----- guest ---------------------------------------------------------------------
@@ -231,12 +326,18 @@ export class IommuParser extends CstParser {
   public assignStmt = this.RULE('assignStmt', () => {
     this.CONSUME(kw('assign'));
     this.SUBRULE(this.ref);
-    this.OPTION(() => { this.CONSUME(kw('as')); this.oneOf('assignMode'); });
+    this.OPTION(() => {
+      this.CONSUME(kw('as'));
+      this.oneOf('assignMode');
+    });
     this.OPTION2(() => this.SUBRULE(this.dmaWindow));
   });
 
   /** `dma-window RANGE`: where the device's DMA lands in guest-physical space (SEV vTOM checks, RULES §6.1). */
-  public dmaWindow = this.RULE('dmaWindow', () => { this.CONSUME(kw('dma-window')); this.SUBRULE(this.range); });
+  public dmaWindow = this.RULE('dmaWindow', () => {
+    this.CONSUME(kw('dma-window'));
+    this.SUBRULE(this.range);
+  });
 
   public machineStmt = this.RULE('machineStmt', () => {
     this.CONSUME(kw('machine'));
@@ -244,40 +345,96 @@ export class IommuParser extends CstParser {
     this.MANY(() => this.SUBRULE(this.machineOption));
   });
 
-  public machineOption = this.RULE('machineOption', () => this.OR([
-    { ALT: () => { this.CONSUME(kw('memory')); this.CONSUME(NumberLit); } },
-    { ALT: () => { this.CONSUME(kw('cpu')); this.oneOf('cpuVendor', 1); } },
-    { ALT: () => { this.CONSUME(kw('phys-bits')); this.CONSUME2(NumberLit); } },
-    { ALT: () => { this.CONSUME(kw('max-ram-below-4g')); this.CONSUME3(NumberLit); } },
-    { ALT: () => { this.CONSUME(kw('pci-hole64-size')); this.CONSUME4(NumberLit); } },
-    // QEMU's versioned machine types: `version 7.0` is `pc-q35-7.0`.
-    { ALT: () => { this.CONSUME(kw('version')); this.CONSUME5(NumberLit); this.CONSUME(Dot); this.CONSUME6(NumberLit); } },
-  ]));
+  public machineOption = this.RULE('machineOption', () =>
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(kw('memory'));
+          this.CONSUME(NumberLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('cpu'));
+          this.oneOf('cpuVendor', 1);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('phys-bits'));
+          this.CONSUME2(NumberLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('max-ram-below-4g'));
+          this.CONSUME3(NumberLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('pci-hole64-size'));
+          this.CONSUME4(NumberLit);
+        },
+      },
+      // QEMU's versioned machine types: `version 7.0` is `pc-q35-7.0`.
+      {
+        ALT: () => {
+          this.CONSUME(kw('version'));
+          this.CONSUME5(NumberLit);
+          this.CONSUME(Dot);
+          this.CONSUME6(NumberLit);
+        },
+      },
+    ]),
+  );
 
-  public msiWindowStmt = this.RULE('msiWindowStmt', () => { this.CONSUME(kw('msi-window')); this.SUBRULE(this.range); });
+  public msiWindowStmt = this.RULE('msiWindowStmt', () => {
+    this.CONSUME(kw('msi-window'));
+    this.SUBRULE(this.range);
+  });
 
   public confidentialStmt = this.RULE('confidentialStmt', () => {
     this.CONSUME(kw('confidential'));
     this.oneOf('confidentialKind');
     this.OPTION(() => this.SUBRULE(this.confidentialBody));
   });
-  public vtomStmt = this.RULE('vtomStmt', () => { this.CONSUME(kw('vtom')); this.CONSUME(NumberLit); });
+  public vtomStmt = this.RULE('vtomStmt', () => {
+    this.CONSUME(kw('vtom'));
+    this.CONSUME(NumberLit);
+  });
   public confidentialBody = this.block('confidentialBody', () => [this.vtomStmt], true);
 
   public viommuStmt = this.RULE('viommuStmt', () => {
     this.CONSUME(kw('viommu'));
     this.SUBRULE(this.name);
     this.oneOf('iommuKind', 1);
-    this.MANY(() => this.OR([
-      { ALT: () => { this.CONSUME(kw('via')); this.SUBRULE(this.ref); } },
-      { ALT: () => this.CONSUME(kw('stage2')) },
-    ]));
+    this.MANY(() =>
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(kw('via'));
+            this.SUBRULE(this.ref);
+          },
+        },
+        { ALT: () => this.CONSUME(kw('stage2')) },
+      ]),
+    );
   });
 
-  public containerStmt = this.RULE('containerStmt', () => { this.CONSUME(kw('container')); this.oneOf('containerKind'); });
+  public containerStmt = this.RULE('containerStmt', () => {
+    this.CONSUME(kw('container'));
+    this.oneOf('containerKind');
+  });
 
   public guestBody = this.block('guestBody', () => [
-    this.ramDecl, this.assignStmt, this.machineStmt, this.msiWindowStmt, this.confidentialStmt, this.viommuStmt, this.containerStmt,
+    this.ramDecl,
+    this.assignStmt,
+    this.machineStmt,
+    this.msiWindowStmt,
+    this.confidentialStmt,
+    this.viommuStmt,
+    this.containerStmt,
   ]);
 
   // ----- pool ----------------------------------------------------------------------
@@ -288,11 +445,9 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.name);
     this.MANY(() => this.CONSUME(Newline, { LABEL: 'leadingNewline' }));
     this.CONSUME(LBrace);
-    this.MANY2(() => this.OR([
-      { ALT: () => this.CONSUME2(Newline) },
-      { ALT: () => this.CONSUME(Comma) },
-      { ALT: () => this.SUBRULE(this.ref) },
-    ]));
+    this.MANY2(() =>
+      this.OR([{ ALT: () => this.CONSUME2(Newline) }, { ALT: () => this.CONSUME(Comma) }, { ALT: () => this.SUBRULE(this.ref) }]),
+    );
     this.CONSUME(RBrace);
   });
 
@@ -304,55 +459,133 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.timelineBody);
   });
 
-  public startStep = this.RULE('startStep', () => { this.CONSUME(kw('start')); this.SUBRULE(this.ref); });
-  public stopStep = this.RULE('stopStep', () => { this.CONSUME(kw('stop')); this.SUBRULE(this.ref); });
+  public startStep = this.RULE('startStep', () => {
+    this.CONSUME(kw('start'));
+    this.SUBRULE(this.ref);
+  });
+  public stopStep = this.RULE('stopStep', () => {
+    this.CONSUME(kw('stop'));
+    this.SUBRULE(this.ref);
+  });
   public migrateStep = this.RULE('migrateStep', () => {
-    this.CONSUME(kw('migrate')); this.SUBRULE(this.ref); this.CONSUME(kw('to')); this.SUBRULE2(this.ref);
+    this.CONSUME(kw('migrate'));
+    this.SUBRULE(this.ref);
+    this.CONSUME(kw('to'));
+    this.SUBRULE2(this.ref);
   });
   public hotplugStep = this.RULE('hotplugStep', () => {
-    this.CONSUME(kw('hotplug')); this.SUBRULE(this.ref); this.CONSUME(kw('into')); this.SUBRULE2(this.ref);
-    this.OPTION(() => { this.CONSUME(kw('as')); this.oneOf('assignMode'); });
+    this.CONSUME(kw('hotplug'));
+    this.SUBRULE(this.ref);
+    this.CONSUME(kw('into'));
+    this.SUBRULE2(this.ref);
+    this.OPTION(() => {
+      this.CONSUME(kw('as'));
+      this.oneOf('assignMode');
+    });
     this.OPTION2(() => this.SUBRULE(this.dmaWindow));
   });
   public unplugStep = this.RULE('unplugStep', () => {
-    this.CONSUME(kw('unplug')); this.SUBRULE(this.ref);
-    this.OPTION(() => { this.CONSUME(kw('from')); this.SUBRULE2(this.ref); });
+    this.CONSUME(kw('unplug'));
+    this.SUBRULE(this.ref);
+    this.OPTION(() => {
+      this.CONSUME(kw('from'));
+      this.SUBRULE2(this.ref);
+    });
   });
-  public tdispStep = this.RULE('tdispStep', () => { this.CONSUME(kw('tdisp')); this.SUBRULE(this.ref); this.oneOf('tdispMessage'); });
+  public tdispStep = this.RULE('tdispStep', () => {
+    this.CONSUME(kw('tdisp'));
+    this.SUBRULE(this.ref);
+    this.oneOf('tdispMessage');
+  });
   public configStep = this.RULE('configStep', () => {
     this.CONSUME(kw('config'));
     this.SUBRULE(this.ref);
     this.OR([
-      { ALT: () => { this.CONSUME(kw('command')); this.MANY(() => this.CONSUME(Word, { LABEL: 'bits' })); } },
-      { ALT: () => { this.CONSUME(kw('devctl')); this.MANY2(() => this.CONSUME2(Word, { LABEL: 'bits' })); } },
-      { ALT: () => { this.CONSUME(kw('bar')); this.CONSUME(NumberLit, { LABEL: 'barIndex' }); this.OPTION(() => this.CONSUME2(NumberLit, { LABEL: 'value' })); } },
+      {
+        ALT: () => {
+          this.CONSUME(kw('command'));
+          this.MANY(() => this.CONSUME(Word, { LABEL: 'bits' }));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('devctl'));
+          this.MANY2(() => this.CONSUME2(Word, { LABEL: 'bits' }));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('bar'));
+          this.CONSUME(NumberLit, { LABEL: 'barIndex' });
+          this.OPTION(() => this.CONSUME2(NumberLit, { LABEL: 'value' }));
+        },
+      },
       { ALT: () => this.oneOf('configSimple', 1) },
     ]);
   });
-  public powerStep = this.RULE('powerStep', () => { this.CONSUME(kw('power')); this.SUBRULE(this.ref); this.oneOf('powerState'); });
-  public linkStep = this.RULE('linkStep', () => { this.CONSUME(kw('link')); this.SUBRULE(this.ref); this.oneOf('linkState'); });
-  public launchUpdateStep = this.RULE('launchUpdateStep', () => { this.CONSUME(kw('launch-update')); this.SUBRULE(this.ref); });
+  public powerStep = this.RULE('powerStep', () => {
+    this.CONSUME(kw('power'));
+    this.SUBRULE(this.ref);
+    this.oneOf('powerState');
+  });
+  public linkStep = this.RULE('linkStep', () => {
+    this.CONSUME(kw('link'));
+    this.SUBRULE(this.ref);
+    this.oneOf('linkState');
+  });
+  public launchUpdateStep = this.RULE('launchUpdateStep', () => {
+    this.CONSUME(kw('launch-update'));
+    this.SUBRULE(this.ref);
+  });
   public convertStep = this.RULE('convertStep', () => {
-    this.CONSUME(kw('convert')); this.SUBRULE(this.ref); this.CONSUME(kw('to')); this.oneOf('convertMode');
+    this.CONSUME(kw('convert'));
+    this.SUBRULE(this.ref);
+    this.CONSUME(kw('to'));
+    this.oneOf('convertMode');
   });
   /** A P2M change: the domain gives pages back (`balloon`) or frees them (`free`). */
-  public balloonStep = this.RULE('balloonStep', () => { this.CONSUME(kw('balloon')); this.SUBRULE(this.ref); this.OPTION(() => this.SUBRULE(this.range)); });
-  public freeStep = this.RULE('freeStep', () => { this.CONSUME(kw('free')); this.SUBRULE(this.ref); this.SUBRULE(this.range); });
+  public balloonStep = this.RULE('balloonStep', () => {
+    this.CONSUME(kw('balloon'));
+    this.SUBRULE(this.ref);
+    this.OPTION(() => this.SUBRULE(this.range));
+  });
+  public freeStep = this.RULE('freeStep', () => {
+    this.CONSUME(kw('free'));
+    this.SUBRULE(this.ref);
+    this.SUBRULE(this.range);
+  });
 
   public timelineBody = this.block('timelineBody', () => [
-    this.startStep, this.stopStep, this.migrateStep, this.hotplugStep, this.unplugStep, this.tdispStep, this.configStep,
-    this.powerStep, this.linkStep, this.launchUpdateStep, this.convertStep, this.balloonStep, this.freeStep,
+    this.startStep,
+    this.stopStep,
+    this.migrateStep,
+    this.hotplugStep,
+    this.unplugStep,
+    this.tdispStep,
+    this.configStep,
+    this.powerStep,
+    this.linkStep,
+    this.launchUpdateStep,
+    this.convertStep,
+    this.balloonStep,
+    this.freeStep,
   ]);
 
   // ----- firmware ------------------------------------------------------------------
 
   public firmwareDecl = this.RULE('firmwareDecl', () => {
-    this.CONSUME(kw('firmware')); this.SUBRULE(this.name); this.CONSUME(kw('for')); this.SUBRULE(this.ref);
+    this.CONSUME(kw('firmware'));
+    this.SUBRULE(this.name);
+    this.CONSUME(kw('for'));
+    this.SUBRULE(this.ref);
     this.SUBRULE(this.firmwareBody);
   });
 
   public driverDecl = this.RULE('driverDecl', () => {
-    this.CONSUME(kw('driver')); this.SUBRULE(this.name); this.CONSUME(kw('for')); this.SUBRULE(this.ref);
+    this.CONSUME(kw('driver'));
+    this.SUBRULE(this.name);
+    this.CONSUME(kw('for'));
+    this.SUBRULE(this.ref);
     this.SUBRULE(this.driverBody);
   });
 
@@ -363,63 +596,143 @@ export class IommuParser extends CstParser {
     this.MANY(() => this.SUBRULE(this.mapOption));
   });
 
-  public mapOption = this.RULE('mapOption', () => this.OR([
-    { ALT: () => { this.CONSUME(kw('at')); this.CONSUME(NumberLit); } },
-    { ALT: () => { this.CONSUME(kw('size')); this.CONSUME2(NumberLit); } },
-    { ALT: () => this.CONSUME(kw('pending')) },
-    { ALT: () => this.CONSUME(kw('completed')) },
-    { ALT: () => { this.CONSUME(kw('from')); this.oneOf('bufferSource', 1); } },
-  ]));
+  public mapOption = this.RULE('mapOption', () =>
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(kw('at'));
+          this.CONSUME(NumberLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('size'));
+          this.CONSUME2(NumberLit);
+        },
+      },
+      { ALT: () => this.CONSUME(kw('pending')) },
+      { ALT: () => this.CONSUME(kw('completed')) },
+      {
+        ALT: () => {
+          this.CONSUME(kw('from'));
+          this.oneOf('bufferSource', 1);
+        },
+      },
+    ]),
+  );
 
   /** `on exit-boot-services tpl callback { actions }`, or one action on the same line. */
   public handlerStmt = this.RULE('handlerStmt', () => {
     this.CONSUME(kw('on'));
     this.OR([
       { ALT: () => this.CONSUME(kw('exit-boot-services')) },
-      { ALT: () => { this.CONSUME(kw('event')); this.SUBRULE(this.name); } },
+      {
+        ALT: () => {
+          this.CONSUME(kw('event'));
+          this.SUBRULE(this.name);
+        },
+      },
     ]);
     this.CONSUME(kw('tpl'));
     this.oneOf('tplLevel', 1);
-    this.OR2([
-      { ALT: () => this.SUBRULE(this.actionBody) },
-      { ALT: () => this.SUBRULE(this.action) },
-      { ALT: EMPTY_ALT() },
-    ]);
+    this.OR2([{ ALT: () => this.SUBRULE(this.actionBody) }, { ALT: () => this.SUBRULE(this.action) }, { ALT: EMPTY_ALT() }]);
   });
 
-  public action = this.RULE('action', () => this.OR([
-    { ALT: () => this.CONSUME(kw('stop-dma')) },
-    { ALT: () => { this.CONSUME(kw('unmap')); this.SUBRULE(this.ref); } },
-    { ALT: () => { this.CONSUME(kw('unmap-all')); this.OPTION(() => this.CONSUME(kw('deferred'))); } },
-    { ALT: () => { this.CONSUME(kw('free')); this.SUBRULE2(this.ref); } },
-    { ALT: () => { this.CONSUME(kw('signal')); this.SUBRULE(this.name); } },
-    { ALT: () => { this.CONSUME(kw('call')); this.CONSUME(Word, { LABEL: 'service' }); } },
-  ]));
+  public action = this.RULE('action', () =>
+    this.OR([
+      { ALT: () => this.CONSUME(kw('stop-dma')) },
+      {
+        ALT: () => {
+          this.CONSUME(kw('unmap'));
+          this.SUBRULE(this.ref);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('unmap-all'));
+          this.OPTION(() => this.CONSUME(kw('deferred')));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('free'));
+          this.SUBRULE2(this.ref);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('signal'));
+          this.SUBRULE(this.name);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('call'));
+          this.CONSUME(Word, { LABEL: 'service' });
+        },
+      },
+    ]),
+  );
 
   public actionBody = this.block('actionBody', () => [this.action], true);
   public driverBody = this.block('driverBody', () => [this.mapStmt, this.handlerStmt]);
-  public iommuProtocolDecl = this.RULE('iommuProtocolDecl', () => { this.CONSUME(kw('iommu-protocol')); this.SUBRULE(this.iommuProtocolBody); });
+  public iommuProtocolDecl = this.RULE('iommuProtocolDecl', () => {
+    this.CONSUME(kw('iommu-protocol'));
+    this.SUBRULE(this.iommuProtocolBody);
+  });
   public iommuProtocolBody = this.block('iommuProtocolBody', () => [this.handlerStmt]);
   public firmwareBody = this.block('firmwareBody', () => [this.driverDecl, this.iommuProtocolDecl]);
 
   // ----- xen -----------------------------------------------------------------------
 
   public xenDecl = this.RULE('xenDecl', () => {
-    this.CONSUME(kw('xen')); this.SUBRULE(this.name); this.CONSUME(kw('on')); this.SUBRULE(this.ref);
+    this.CONSUME(kw('xen'));
+    this.SUBRULE(this.name);
+    this.CONSUME(kw('on'));
+    this.SUBRULE(this.ref);
     this.SUBRULE(this.xenBody);
   });
-  public dom0Decl = this.RULE('dom0Decl', () => { this.CONSUME(kw('dom0')); this.SUBRULE(this.dom0Body); });
-  public domainDecl = this.RULE('domainDecl', () => { this.CONSUME(kw('domain')); this.SUBRULE(this.name); this.SUBRULE(this.domainBody); });
-  public modeStmt = this.RULE('modeStmt', () => { this.CONSUME(kw('mode')); this.oneOf('xenMode'); });
-  public dom0IommuStmt = this.RULE('dom0IommuStmt', () => { this.CONSUME(kw('iommu')); this.AT_LEAST_ONE(() => this.oneOf('dom0Iommu')); });
-  public mapReservedStmt = this.RULE('mapReservedStmt', () => { this.CONSUME(kw('map-reserved')); this.oneOf('onOff'); });
-  public passStmt = this.RULE('passStmt', () => {
-    this.CONSUME(kw('pass')); this.SUBRULE(this.ref);
-    this.MANY(() => { this.CONSUME(Comma); this.SUBRULE2(this.ref); });
+  public dom0Decl = this.RULE('dom0Decl', () => {
+    this.CONSUME(kw('dom0'));
+    this.SUBRULE(this.dom0Body);
   });
-  public iommuMapStmt = this.RULE('iommuMapStmt', () => { this.CONSUME(kw('iommu-map')); this.oneOf('xenMap'); });
-  public quarantineStmt = this.RULE('quarantineStmt', () => { this.CONSUME(kw('quarantine')); this.oneOf('quarantineMode'); });
-  public xenRangeStmt = this.RULE('xenRangeStmt', () => { this.CONSUME(kw('xen-range')); this.SUBRULE(this.range); });
+  public domainDecl = this.RULE('domainDecl', () => {
+    this.CONSUME(kw('domain'));
+    this.SUBRULE(this.name);
+    this.SUBRULE(this.domainBody);
+  });
+  public modeStmt = this.RULE('modeStmt', () => {
+    this.CONSUME(kw('mode'));
+    this.oneOf('xenMode');
+  });
+  public dom0IommuStmt = this.RULE('dom0IommuStmt', () => {
+    this.CONSUME(kw('iommu'));
+    this.AT_LEAST_ONE(() => this.oneOf('dom0Iommu'));
+  });
+  public mapReservedStmt = this.RULE('mapReservedStmt', () => {
+    this.CONSUME(kw('map-reserved'));
+    this.oneOf('onOff');
+  });
+  public passStmt = this.RULE('passStmt', () => {
+    this.CONSUME(kw('pass'));
+    this.SUBRULE(this.ref);
+    this.MANY(() => {
+      this.CONSUME(Comma);
+      this.SUBRULE2(this.ref);
+    });
+  });
+  public iommuMapStmt = this.RULE('iommuMapStmt', () => {
+    this.CONSUME(kw('iommu-map'));
+    this.oneOf('xenMap');
+  });
+  public quarantineStmt = this.RULE('quarantineStmt', () => {
+    this.CONSUME(kw('quarantine'));
+    this.oneOf('quarantineMode');
+  });
+  public xenRangeStmt = this.RULE('xenRangeStmt', () => {
+    this.CONSUME(kw('xen-range'));
+    this.SUBRULE(this.range);
+  });
   public dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt, this.iommuMapStmt]);
   public domainBody = this.block('domainBody', () => [this.modeStmt, this.passStmt, this.iommuMapStmt, this.quarantineStmt, this.ramDecl]);
   public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl, this.xenRangeStmt]);
@@ -427,28 +740,49 @@ export class IommuParser extends CstParser {
   // ----- SMMU CMDQV ----------------------------------------------------------------
 
   public vintfDecl = this.RULE('vintfDecl', () => {
-    this.CONSUME(kw('vintf')); this.SUBRULE(this.name);
-    this.CONSUME(kw('on')); this.SUBRULE(this.ref);
-    this.CONSUME(kw('for')); this.SUBRULE2(this.ref);
+    this.CONSUME(kw('vintf'));
+    this.SUBRULE(this.name);
+    this.CONSUME(kw('on'));
+    this.SUBRULE(this.ref);
+    this.CONSUME(kw('for'));
+    this.SUBRULE2(this.ref);
     this.SUBRULE(this.vintfBody);
   });
-  public ownerStmt = this.RULE('ownerStmt', () => { this.CONSUME(kw('owner')); this.oneOf('ownerKind'); });
-  public streamStmt = this.RULE('streamStmt', () => {
-    this.CONSUME(kw('stream')); this.SUBRULE(this.ref); this.CONSUME(kw('as')); this.CONSUME(NumberLit);
+  public ownerStmt = this.RULE('ownerStmt', () => {
+    this.CONSUME(kw('owner'));
+    this.oneOf('ownerKind');
   });
-  public vmidStmt = this.RULE('vmidStmt', () => { this.CONSUME(kw('vmid')); this.CONSUME(NumberLit); });
-  public hypOwnStmt = this.RULE('hypOwnStmt', () => { this.CONSUME(kw('hyp-own')); this.oneOf('onOff'); });
+  public streamStmt = this.RULE('streamStmt', () => {
+    this.CONSUME(kw('stream'));
+    this.SUBRULE(this.ref);
+    this.CONSUME(kw('as'));
+    this.CONSUME(NumberLit);
+  });
+  public vmidStmt = this.RULE('vmidStmt', () => {
+    this.CONSUME(kw('vmid'));
+    this.CONSUME(NumberLit);
+  });
+  public hypOwnStmt = this.RULE('hypOwnStmt', () => {
+    this.CONSUME(kw('hyp-own'));
+    this.oneOf('onOff');
+  });
   public vintfBody = this.block('vintfBody', () => [this.ownerStmt, this.streamStmt, this.vmidStmt, this.hypOwnStmt]);
 
-  public commandsDecl = this.RULE('commandsDecl', () => { this.CONSUME(kw('commands')); this.SUBRULE(this.ref); this.SUBRULE(this.commandsBody); });
-  public batchDecl = this.RULE('batchDecl', () => { this.CONSUME(kw('batch')); this.SUBRULE(this.batchBody); });
+  public commandsDecl = this.RULE('commandsDecl', () => {
+    this.CONSUME(kw('commands'));
+    this.SUBRULE(this.ref);
+    this.SUBRULE(this.commandsBody);
+  });
+  public batchDecl = this.RULE('batchDecl', () => {
+    this.CONSUME(kw('batch'));
+    this.SUBRULE(this.batchBody);
+  });
   /** One SMMUv3 command, e.g. `TLBI_NH_VA asid 3 va 0x1000` or `CFGI_STE 0x8`. */
   public smmuCommand = this.RULE('smmuCommand', () => {
     this.CONSUME(Word, { LABEL: 'opcode' });
-    this.MANY(() => this.OR([
-      { ALT: () => this.CONSUME(NumberLit, { LABEL: 'operand' }) },
-      { ALT: () => this.CONSUME2(Word, { LABEL: 'operand' }) },
-    ]));
+    this.MANY(() =>
+      this.OR([{ ALT: () => this.CONSUME(NumberLit, { LABEL: 'operand' }) }, { ALT: () => this.CONSUME2(Word, { LABEL: 'operand' }) }]),
+    );
   });
   public batchBody = this.block('batchBody', () => [this.smmuCommand]);
   public commandsBody = this.block('commandsBody', () => [this.batchDecl]);

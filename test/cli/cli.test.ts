@@ -13,8 +13,6 @@ import { run } from '../../server/src/cli/main';
 import { simulate } from '../../server/src/sim';
 import { ROOT, CLI, cli } from './run';
 
-
-
 function golden(name: string, actual: string): void {
   const file = join(ROOT, 'test', 'golden', name);
   if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, actual);
@@ -37,7 +35,8 @@ describe('iommu-lens check', () => {
     golden('check-broken.txt', r.stdout);
     const lines = r.stdout.trimEnd().split('\n');
     const findings = lines.filter((l) => /^\S/.test(l) && !/ checked: /.test(l));
-    for (const l of findings) assert.match(l, /^test\/fixtures\/cli\/broken\/\S+\.iommu:\d+:\d+: (error|warning|information|hint) [a-z0-9-]+ \S/);
+    for (const l of findings)
+      assert.match(l, /^test\/fixtures\/cli\/broken\/\S+\.iommu:\d+:\d+: (error|warning|information|hint) [a-z0-9-]+ \S/);
     assert.match(lines[lines.length - 1]!, /^2 files checked: \d+ errors, 0 warnings, 0 information, 0 hints$/);
   });
 
@@ -45,7 +44,14 @@ describe('iommu-lens check', () => {
     const r = cli(['check', '--format', 'json', 'test/fixtures/cli/broken']);
     assert.equal(r.status, 1);
     golden('check-broken.json', r.stdout);
-    const data = JSON.parse(r.stdout) as { file: string; range: { start: { line: number; character: number } }; severity: string; code: string; message: string; related: unknown[] }[];
+    const data = JSON.parse(r.stdout) as {
+      file: string;
+      range: { start: { line: number; character: number } };
+      severity: string;
+      code: string;
+      message: string;
+      related: unknown[];
+    }[];
     assert.ok(Array.isArray(data) && data.length > 5);
     for (const f of data) {
       assert.deepEqual(Object.keys(f), ['file', 'range', 'severity', 'code', 'message', 'related']);
@@ -56,13 +62,30 @@ describe('iommu-lens check', () => {
     assert.equal(gpu1.file, 'test/fixtures/cli/broken/guests.iommu');
     assert.deepEqual(gpu1.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 13 } });
     const dup = data.find((f) => f.code === 'duplicate-name')!;
-    assert.deepEqual(dup.related, [{ file: 'test/fixtures/cli/broken/hosts/a.iommu', range: { start: { line: 4, character: 9 }, end: { line: 4, character: 13 } }, message: 'first declared here' }]);
+    assert.deepEqual(dup.related, [
+      {
+        file: 'test/fixtures/cli/broken/hosts/a.iommu',
+        range: { start: { line: 4, character: 9 }, end: { line: 4, character: 13 } },
+        message: 'first declared here',
+      },
+    ]);
   });
 
   test('text and json report the same findings', () => {
-    const text = cli(['check', 'test/fixtures/cli/broken']).stdout.split('\n').filter((l) => /^\S+:\d+:\d+: /.test(l));
-    const json = JSON.parse(cli(['check', '--format=json', 'test/fixtures/cli/broken']).stdout) as { file: string; range: { start: { line: number; character: number } }; severity: string; code: string; message: string }[];
-    assert.deepEqual(text, json.map((f) => `${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.code} ${f.message}`));
+    const text = cli(['check', 'test/fixtures/cli/broken'])
+      .stdout.split('\n')
+      .filter((l) => /^\S+:\d+:\d+: /.test(l));
+    const json = JSON.parse(cli(['check', '--format=json', 'test/fixtures/cli/broken']).stdout) as {
+      file: string;
+      range: { start: { line: number; character: number } };
+      severity: string;
+      code: string;
+      message: string;
+    }[];
+    assert.deepEqual(
+      text,
+      json.map((f) => `${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.code} ${f.message}`),
+    );
   });
 
   test('single files, any extension, and absolute paths', () => {
@@ -109,19 +132,26 @@ describe('iommu-lens check', () => {
   test('a check that fails inside IOMMU Lens: internal-error on stdout, its stack once on stderr, exit 1', () => {
     const out: string[] = [];
     const err: string[] = [];
-    const broken = () => { throw new RangeError('planted'); };
+    const broken = () => {
+      throw new RangeError('planted');
+    };
     const status = run(['check', 'test/fixtures/cli/clean'], {
-      out: (t) => out.push(t), err: (t) => err.push(t), cwd: ROOT,
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      cwd: ROOT,
       stages: { parse, simulate, buildModel: broken },
     });
     assert.equal(status, 1);
     assert.match(out.join(''), /host\.iommu:1:1: error internal-error resolving names failed inside IOMMU Lens \(RangeError: planted\)/);
     // One failure covering every file of the run: one stack, not one per file.
     assert.equal(err.length, 1);
-    assert.match(err[0]!, /^iommu-lens: internal error \(please report it with the file\): resolving names: RangeError: planted\n\s+at (Object\.)?broken /);
+    assert.match(
+      err[0]!,
+      /^iommu-lens: internal error \(please report it with the file\): resolving names: RangeError: planted\n\s+at (Object\.)?broken /,
+    );
   });
 
-  test('--severity CODE=LEVEL changes a code\'s severity, off hides it, and the exit status follows', () => {
+  test("--severity CODE=LEVEL changes a code's severity, off hides it, and the exit status follows", () => {
     const plain = cli(['check', 'examples/seed-002-arm-msi-migration']);
     assert.equal(plain.status, 1);
     assert.match(plain.stdout, / error ram-over-reserved /);
@@ -130,8 +160,11 @@ describe('iommu-lens check', () => {
     assert.match(lowered.stdout, / warning ram-over-reserved /);
     const off = cli(['check', '--severity', 'ram-over-reserved=off', 'examples/seed-002-arm-msi-migration']);
     assert.doesNotMatch(off.stdout, /ram-over-reserved/);
-    for (const [arg, message] of [['ram-over-reserved', /takes CODE=LEVEL/], ['ram-overreserved=off', /unknown diagnostic code 'ram-overreserved'/],
-      ['ram-over-reserved=fatal', /must be one of error, warning, information, hint, off/]] as const) {
+    for (const [arg, message] of [
+      ['ram-over-reserved', /takes CODE=LEVEL/],
+      ['ram-overreserved=off', /unknown diagnostic code 'ram-overreserved'/],
+      ['ram-over-reserved=fatal', /must be one of error, warning, information, hint, off/],
+    ] as const) {
       const r = cli(['check', '--severity', arg, 'examples/seed-002-arm-msi-migration']);
       assert.equal(r.status, 2, arg);
       assert.match(r.stderr, message, arg);
@@ -140,12 +173,23 @@ describe('iommu-lens check', () => {
 
   test("the extension's problem matcher reads every finding line of the text output", () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      contributes: { problemMatchers: { name: string; pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number } }[] };
+      contributes: {
+        problemMatchers: {
+          name: string;
+          pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number };
+        }[];
+      };
     };
     const matcher = manifest.contributes.problemMatchers.find((m) => m.name === 'iommu-lens')!;
     const re = new RegExp(matcher.pattern.regexp);
     const r = cli(['check', '--format', 'json', 'test/fixtures/cli/broken']);
-    const json = JSON.parse(r.stdout) as { file: string; range: { start: { line: number; character: number } }; severity: string; code: string; message: string }[];
+    const json = JSON.parse(r.stdout) as {
+      file: string;
+      range: { start: { line: number; character: number } };
+      severity: string;
+      code: string;
+      message: string;
+    }[];
     const lines = cli(['check', 'test/fixtures/cli/broken']).stdout.split('\n');
     const matched = lines.map((l) => re.exec(l)).filter((m): m is RegExpExecArray => m !== null);
     assert.equal(matched.length, json.length, 'one match per finding: related notes, message lines and the summary do not match');
@@ -168,7 +212,9 @@ describe('writing the output', () => {
       const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy();
       let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        stderr += s;
+      });
       child.on('close', (status, signal) => done({ status, signal, stderr }));
     });
   }
@@ -182,7 +228,11 @@ describe('writing the output', () => {
   });
 
   test('a full disk behind standard output: a message and exit 2', { skip: !existsSync('/dev/full') && 'no /dev/full' }, () => {
-    const r = spawnSync(process.execPath, [CLI, 'check', 'test/fixtures/cli/clean'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'] });
+    const r = spawnSync(process.execPath, [CLI, 'check', 'test/fixtures/cli/clean'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+    });
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'iommu-lens: cannot write standard output: no space left on device\n');
   });

@@ -4,7 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import {
-  appendFileSync, chmodSync, cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync,
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,16 +24,20 @@ import { realFs, type WriteFs } from '../../server/src/cli/atomicWrite';
 import { run } from '../../server/src/cli/main';
 import { ROOT, cli } from './run';
 
-
-
 test('format prints, --check lists what would change, --write rewrites; meaning is unchanged', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-fmt-'));
   try {
     cpSync(join(ROOT, 'examples', 'seed-002-arm-msi-migration'), dir, { recursive: true });
-    writeFileSync(join(dir, 'messy.iommu'), 'platform   messy{\n arch arm64\n      reserved a msi 0x1000 .. 0x1fff\n  reserved longer-name reserved 0x2000..0x2fff\n}');
+    writeFileSync(
+      join(dir, 'messy.iommu'),
+      'platform   messy{\n arch arm64\n      reserved a msi 0x1000 .. 0x1fff\n  reserved longer-name reserved 0x2000..0x2fff\n}',
+    );
     const printed = cli(['format', 'messy.iommu'], dir);
     assert.equal(printed.status, 0, printed.stderr);
-    assert.equal(printed.stdout, 'platform messy {\n  arch arm64\n  reserved a           msi      0x1000..0x1fff\n  reserved longer-name reserved 0x2000..0x2fff\n}\n');
+    assert.equal(
+      printed.stdout,
+      'platform messy {\n  arch arm64\n  reserved a           msi      0x1000..0x1fff\n  reserved longer-name reserved 0x2000..0x2fff\n}\n',
+    );
     const before = cli(['check', '.'], dir);
     const checked = cli(['format', '--check', '.'], dir);
     assert.equal(checked.status, 1);
@@ -94,8 +109,24 @@ describe('format --write never loses a file', () => {
     };
     const failing: [string, Partial<WriteFs>, RegExp][] = [
       ['write', { writeSync: writeHalf as unknown as WriteFs['writeSync'] }, /no space left on device/],
-      ['fsync', { fsyncSync: () => { throw failure('EDQUOT'); } }, /disk quota exceeded/],
-      ['rename', { renameSync: () => { throw failure('EIO'); } }, /input\/output error/],
+      [
+        'fsync',
+        {
+          fsyncSync: () => {
+            throw failure('EDQUOT');
+          },
+        },
+        /disk quota exceeded/,
+      ],
+      [
+        'rename',
+        {
+          renameSync: () => {
+            throw failure('EIO');
+          },
+        },
+        /input\/output error/,
+      ],
       ['open', { openSync: openNoTemp as unknown as WriteFs['openSync'] }, /read-only file system/],
     ];
     for (const [step, ops, reason] of failing) {
@@ -103,8 +134,14 @@ describe('format --write never loses a file', () => {
       const r = formatWrite(dir, ['messy.iommu'], { ...realFs, ...ops });
       assert.equal(r.status, 2, step);
       assert.equal(r.stdout, '', step);
-      assert.match(r.stderr, new RegExp(`^iommu-lens: cannot write 'messy\\.iommu': ${reason.source}; the file is unchanged\\n` +
-        `iommu-lens: 1 of 1 file could not be formatted \\(named above\\)\\n$`), step);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^iommu-lens: cannot write 'messy\\.iommu': ${reason.source}; the file is unchanged\\n` +
+            `iommu-lens: 1 of 1 file could not be formatted \\(named above\\)\\n$`,
+        ),
+        step,
+      );
       assert.equal(readFileSync(join(dir, 'messy.iommu'), 'utf8'), MESSY, step);
       assert.deepEqual(readdirSync(dir), ['messy.iommu'], `${step}: a temporary file was left`);
     }
@@ -138,10 +175,15 @@ describe('format --write never loses a file', () => {
     const r = formatWrite(dir, ['.'], fs);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, 'c.iommu\n');
-    assert.equal(r.stderr, [
-      'iommu-lens: a.iommu: not written: it changed since it was read; format it again',
-      'iommu-lens: b.iommu: not written: it changed since it was read; format it again',
-      'iommu-lens: 2 of 3 files could not be formatted (named above)', ''].join('\n'));
+    assert.equal(
+      r.stderr,
+      [
+        'iommu-lens: a.iommu: not written: it changed since it was read; format it again',
+        'iommu-lens: b.iommu: not written: it changed since it was read; format it again',
+        'iommu-lens: 2 of 3 files could not be formatted (named above)',
+        '',
+      ].join('\n'),
+    );
     assert.equal(readFileSync(join(dir, 'a.iommu'), 'utf8'), appended);
     assert.equal(readFileSync(join(dir, 'b.iommu'), 'utf8'), MESSY.replace('messy', 'mossy'));
     assert.equal(readFileSync(join(dir, 'c.iommu'), 'utf8'), TIDY);
@@ -151,15 +193,21 @@ describe('format --write never loses a file', () => {
   test('an unwritable file does not stop the files after it', (t) => {
     const dir = workspace(t, { 'a.iommu': MESSY, 'b.iommu': MESSY, 'c.iommu': MESSY });
     // a.iommu read-only, as a user without write permission sees it (the tests may run as root, who has it).
-    const fs: WriteFs = { ...realFs, accessSync: (p, mode) => {
-      if (String(p).endsWith('a.iommu')) throw failure('EACCES');
-      realFs.accessSync(p, mode);
-    } };
+    const fs: WriteFs = {
+      ...realFs,
+      accessSync: (p, mode) => {
+        if (String(p).endsWith('a.iommu')) throw failure('EACCES');
+        realFs.accessSync(p, mode);
+      },
+    };
     const r = formatWrite(dir, ['.'], fs);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, 'b.iommu\nc.iommu\n');
-    assert.equal(r.stderr, "iommu-lens: cannot write 'a.iommu': permission denied; the file is unchanged\n" +
-      'iommu-lens: 1 of 3 files could not be formatted (named above)\n');
+    assert.equal(
+      r.stderr,
+      "iommu-lens: cannot write 'a.iommu': permission denied; the file is unchanged\n" +
+        'iommu-lens: 1 of 3 files could not be formatted (named above)\n',
+    );
     assert.equal(readFileSync(join(dir, 'a.iommu'), 'utf8'), MESSY);
     assert.equal(readFileSync(join(dir, 'b.iommu'), 'utf8'), TIDY);
     assert.equal(readFileSync(join(dir, 'c.iommu'), 'utf8'), TIDY);

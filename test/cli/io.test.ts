@@ -87,11 +87,14 @@ describe('iommu-lens check: I/O', () => {
     const r = cli(['check', '.'], dir);
     assert.equal(r.signal, null, 'it must not hang');
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stderr, [
-      "iommu-lens: skipped 'link.iommu': not a regular file (a symbolic link, which a directory search does not follow)",
-      "iommu-lens: skipped 'pipe.iommu': not a regular file (a FIFO)",
-      '',
-    ].join('\n'));
+    assert.equal(
+      r.stderr,
+      [
+        "iommu-lens: skipped 'link.iommu': not a regular file (a symbolic link, which a directory search does not follow)",
+        "iommu-lens: skipped 'pipe.iommu': not a regular file (a FIFO)",
+        '',
+      ].join('\n'),
+    );
     assert.equal(r.stdout, '3 files checked: 0 errors, 0 warnings, 0 information, 0 hints\n');
   });
 

@@ -14,7 +14,6 @@ import { ROOT, cli } from './run';
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sysfs');
 const fixture = (name: string) => join(FIXTURES, `${name}.reserved_regions`);
 
-
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'iommu-lens-'));
 }
@@ -40,7 +39,16 @@ describe('import reserved-regions', () => {
     for (const name of ['arm-pci-windows', 'intel-lpc-bridge']) {
       const text = cli(['import', 'reserved-regions', fixture(name), '--group', '7']).stdout;
       const starts = [...text.matchAll(/^ {2}reserved \S+ \S+ (0x[0-9a-f]+)\.\.(0x[0-9a-f]+)/gm)].map((m) => `${m[1]}-${m[2]}`);
-      const captured = readFileSync(fixture(name), 'utf8').trim().split('\n').map((l) => l.split(' ').slice(0, 2).map((h) => `0x${BigInt(h).toString(16)}`).join('-'));
+      const captured = readFileSync(fixture(name), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) =>
+          l
+            .split(' ')
+            .slice(0, 2)
+            .map((h) => `0x${BigInt(h).toString(16)}`)
+            .join('-'),
+        );
       assert.deepEqual(starts, captured, name);
       assert.match(text, /both print as `msi`/);
       assert.match(text, /address width is assumed/);
@@ -53,7 +61,10 @@ describe('import reserved-regions', () => {
     writeFileSync(join(dir, 'guest.iommu'), 'guest g on dl388 {\n  machine q35 memory 2G\n  assign group13-dev\n}\n');
     const r = cli(['check', dir]);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /guest\.iommu:3:3: error identity-map-required .*Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping\. Contact your platform vendor\./);
+    assert.match(
+      r.stdout,
+      /guest\.iommu:3:3: error identity-map-required .*Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping\. Contact your platform vendor\./,
+    );
     assert.match(r.stdout, /failed to setup container for group 13: Failed to set group container: Invalid argument/);
   });
 
@@ -81,16 +92,20 @@ describe('import reserved-regions', () => {
 describe('import sysfs', () => {
   /** A captured /sys/kernel/iommu_groups tree: an AMD host with two groups. */
   const groups: Record<string, { regions: string; devices: string[] }> = {
-      '12': {
-        regions: '0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
-        devices: ['0000:00:14.0', '0000:00:14.3'],
-      },
-      '41': {
-        regions: '0x00000000bdf6e000 0x00000000bdf84fff direct-relaxable\n0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
-        devices: ['0000:c2:00.0'],
-      },
-      '3': { regions: '0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n', devices: ['AMDI0010:00'] },
-      '4': { regions: '0x0000000008000000 0x00000000080fffff msi\n', devices: [] },
+    '12': {
+      regions: '0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
+      devices: ['0000:00:14.0', '0000:00:14.3'],
+    },
+    '41': {
+      regions:
+        '0x00000000bdf6e000 0x00000000bdf84fff direct-relaxable\n0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
+      devices: ['0000:c2:00.0'],
+    },
+    '3': {
+      regions: '0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n',
+      devices: ['AMDI0010:00'],
+    },
+    '4': { regions: '0x0000000008000000 0x00000000080fffff msi\n', devices: [] },
   };
   function tree(): string {
     const dir = tmp();
@@ -145,7 +160,9 @@ describe('import sysfs', () => {
 describe('iova', () => {
   test('--guest: the container of a guest after its groups attach', () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'a.iommu'), `platform p {
+    writeFileSync(
+      join(dir, 'a.iommu'),
+      `platform p {
   arch x86_64
   iommu dmar0 vt-d { address-width 39 }
   reserved rmrr direct-relaxable 0xbdf6e000 size 92K for usb0
@@ -156,7 +173,8 @@ guest g on p {
   machine q35 memory 2G
   assign usb0
 }
-`);
+`,
+    );
     const r = cli(['iova', dir, '--guest', 'g']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '0x0-0xffffff\n0x2000000-0xfedfffff\n0xfef00000-0x7fffffffff\n');

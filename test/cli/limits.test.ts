@@ -18,8 +18,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function check(...args: string[]) {
   const r = cli(['check', '--format', 'json', ...args], dir);
-  const findings = r.status === 0 || r.status === 1 ? JSON.parse(r.stdout) as { file: string; code: string; message: string; range: { start: { line: number; character: number } } }[] : [];
-  return { status: r.status, stderr: r.stderr, findings, codes: (file: string) => findings.filter((f) => f.file === file).map((f) => f.code) };
+  const findings =
+    r.status === 0 || r.status === 1
+      ? (JSON.parse(r.stdout) as { file: string; code: string; message: string; range: { start: { line: number; character: number } } }[])
+      : [];
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    findings,
+    codes: (file: string) => findings.filter((f) => f.file === file).map((f) => f.code),
+  };
 }
 
 describe('iommu-lens check at the limits', () => {
@@ -61,7 +69,10 @@ describe('iommu-lens check at the limits', () => {
 
   test('bytes that are not UTF-8 are read as U+FFFD: the file is still checked', () => {
     const bytes = Buffer.concat([
-      Buffer.from('platform latin {\n  arch x86_64 // caf'), Buffer.from([0xe9]), Buffer.from('\n  arch x86'), Buffer.from([0xc3, 0x28]),
+      Buffer.from('platform latin {\n  arch x86_64 // caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n  arch x86'),
+      Buffer.from([0xc3, 0x28]),
       Buffer.from('_64\n}\nguest g on nowhere { }\n'),
     ]);
     writeFileSync(join(dir, 'latin1.iommu'), bytes);
@@ -74,7 +85,13 @@ describe('iommu-lens check at the limits', () => {
     assert.deepEqual(bad.range.start, { line: 2, character: 10 });
     // Each run of bad bytes is named once, with its bytes, also inside the comment.
     const encoding = r.findings.filter((f) => f.code === 'invalid-utf8');
-    assert.deepEqual(encoding.map((f) => f.range.start), [{ line: 1, character: 20 }, { line: 2, character: 10 }]);
+    assert.deepEqual(
+      encoding.map((f) => f.range.start),
+      [
+        { line: 1, character: 20 },
+        { line: 2, character: 10 },
+      ],
+    );
     assert.match(encoding[0]!.message, /^byte 0xe9 at byte offset \d+ is not UTF-8; read as U\+FFFD$/);
     assert.equal(check('latin1.iommu', '--severity', 'invalid-utf8=off').codes('latin1.iommu').includes('invalid-utf8'), false);
     // Over the size limit the file is not analysed: file-too-large alone.
@@ -103,7 +120,12 @@ describe('engine shapes at the size limit, through the CLI', async () => {
   function checkCapped(file: string) {
     const outFile = join(dir, `${file}.out`);
     const fd = openSync(outFile, 'w');
-    const r = spawnSync(process.execPath, ['--max-old-space-size=1024', CLI, 'check', file], { cwd: dir, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=1024', CLI, 'check', file], {
+      cwd: dir,
+      stdio: ['ignore', fd, 'pipe'],
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     closeSync(fd);
     const codes = new Set<string>();
     for (const line of readFileSync(outFile, 'utf8').split('\n')) {
@@ -132,7 +154,15 @@ describe('engine shapes at the size limit, through the CLI', async () => {
     writeFileSync(join(dir, 'truncated.iommu'), `${pool.generate(SIZE_LIMIT - 1 - others.length)}${others}`);
     const r = checkCapped('truncated.iommu');
     assert.equal(r.status, 1, r.stderr.slice(-2000));
-    for (const code of ['pool-checks-truncated', 'pool-ram-conflict', 'ram-over-reserved', 'guest-not-running', 'fw-mapping-left', 'xen-invalid-setting', 'cmdqv-missing']) {
+    for (const code of [
+      'pool-checks-truncated',
+      'pool-ram-conflict',
+      'ram-over-reserved',
+      'guest-not-running',
+      'fw-mapping-left',
+      'xen-invalid-setting',
+      'cmdqv-missing',
+    ]) {
       assert.ok(r.codes.has(code), `${code} missing from ${[...r.codes].join(', ')}`);
     }
   });

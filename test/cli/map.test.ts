@@ -11,13 +11,17 @@ import { ROOT, cli } from './run';
 
 const SEED2 = join('examples', 'seed-002-arm-msi-migration');
 
-
 describe('map', () => {
   test('--guest: one section per address space, one line per range, the conflict and its finding (as docs/address-map.md shows)', () => {
     const r = cli(['map', SEED2, '--guest', 'vm-analytics']);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(readFileSync(join(ROOT, 'docs', 'address-map.md'), 'utf8').includes(`\`\`\`text\n${r.stdout}\`\`\``), 'the docs show this output');
-    assert.equal(r.stdout, `address map of guest vm-analytics on armsrv-1
+    assert.ok(
+      readFileSync(join(ROOT, 'docs', 'address-map.md'), 'utf8').includes(`\`\`\`text\n${r.stdout}\`\`\``),
+      'the docs show this output',
+    );
+    assert.equal(
+      r.stdout,
+      `address map of guest vm-analytics on armsrv-1
 
 guest physical: vm-analytics
   0x8000000-0x80fffff     msi-window  msi-window
@@ -37,13 +41,16 @@ host physical: armsrv-1
   0x8000000-0x80fffff          sw-msi    swmsi
   0xe0000000-0xf7feffff        reserved  pci-win32
   0x80000000000-0x82fffffffff  reserved  pci-win64
-`);
+`,
+    );
   });
 
   test('--platform: groups with the same regions share one IOVA space; a guest without devices says so', () => {
     const p = cli(['map', join(SEED2, 'hosts'), '--platform', 'armsrv-0']);
     assert.equal(p.status, 0, p.stderr);
-    assert.equal(p.stdout, `address map of platform armsrv-0
+    assert.equal(
+      p.stdout,
+      `address map of platform armsrv-0
 
 host physical: armsrv-0
   0x8000000-0x80fffff  sw-msi  swmsi
@@ -52,7 +59,8 @@ IOVA: group 10 (pf0), group 14 (vf0), group 15 (vf1), group 16 (vf2)
   0x0-0x7ffffff             usable  usable
   0x8000000-0x80fffff       sw-msi  swmsi
   0x8100000-0xffffffffffff  usable  usable
-`);
+`,
+    );
     const g = cli(['map', SEED2, '--guest', 'vm-db']);
     assert.equal(g.status, 0, g.stderr);
     assert.match(g.stdout, /\nIOVA, VFIO type1 container \(no device assigned\)\n {2}\(no ranges\)\n/);
@@ -66,7 +74,10 @@ IOVA: group 10 (pf0), group 14 (vf0), group 15 (vf1), group 16 (vf2)
     const svg = readFileSync(out, 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+"/);
     assert.match(svg, /<title>address map of guest vm-analytics on armsrv-1<\/title>/);
-    assert.match(svg, /<title>conflict 0xe0000000\.\.0xf7feffff \(0x17ff0000, ≈384M\)\nmach-virt\.ram overlaps reserved pci-win32\nerror ram-over-reserved: /);
+    assert.match(
+      svg,
+      /<title>conflict 0xe0000000\.\.0xf7feffff \(0x17ff0000, ≈384M\)\nmach-virt\.ram overlaps reserved pci-win32\nerror ram-over-reserved: /,
+    );
     assert.match(svg, /<\/svg>\n$/);
     const stdout = cli(['map', SEED2, '--guest', 'vm-analytics', '--svg', '-']);
     assert.equal(stdout.stdout, svg);
@@ -74,13 +85,19 @@ IOVA: group 10 (pf0), group 14 (vf0), group 15 (vf1), group 16 (vf2)
 
   test('usage errors and unknown names exit 2', () => {
     const none = cli(['map', SEED2]);
-    assert.deepEqual([none.status, none.stderr], [2, "iommu-lens: map needs one of --guest G and --platform P\nrun 'iommu-lens --help' for usage\n"]);
+    assert.deepEqual(
+      [none.status, none.stderr],
+      [2, "iommu-lens: map needs one of --guest G and --platform P\nrun 'iommu-lens --help' for usage\n"],
+    );
     const both = cli(['map', SEED2, '--guest', 'vm-db', '--platform', 'armsrv-0']);
     assert.equal(both.status, 2);
     const unknown = cli(['map', SEED2, '--guest', 'vm-nope']);
-    assert.deepEqual([unknown.status, unknown.stderr], [2, 'iommu-lens: no guest \'vm-nope\' (guests: vm-analytics, vm-cache, vm-db, vm-db-local)\n']);
+    assert.deepEqual(
+      [unknown.status, unknown.stderr],
+      [2, "iommu-lens: no guest 'vm-nope' (guests: vm-analytics, vm-cache, vm-db, vm-db-local)\n"],
+    );
     const platform = cli(['map', SEED2, '--platform', 'vm-db']);
-    assert.deepEqual([platform.status, platform.stderr], [2, 'iommu-lens: no platform \'vm-db\' (platforms: armsrv-0, armsrv-1)\n']);
+    assert.deepEqual([platform.status, platform.stderr], [2, "iommu-lens: no platform 'vm-db' (platforms: armsrv-0, armsrv-1)\n"]);
     const noPath = cli(['map', '--guest', 'vm-db']);
     assert.deepEqual([noPath.status, noPath.stderr], [2, "iommu-lens: needs at least one PATH\nrun 'iommu-lens --help' for usage\n"]);
     const dir = join(mkdtempSync(join(tmpdir(), 'iommu-lens-map-')), 'missing', 'x.svg');

@@ -19,12 +19,24 @@ test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
   const r = spawnSync(process.execPath, [vsce, 'package', ...flags, '--out', out], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const files = zipEntries(readFileSync(out));
-  for (const f of ['extension/package.json', 'extension/dist/client.cjs', 'extension/dist/server.cjs', 'extension/dist/cli.cjs',
-    'extension/syntaxes/iommu.tmLanguage.json', 'extension/syntaxes/language-configuration.json', 'extension/docs/diagnostics.md',
-    'extension/client/images/icon.png', 'extension/client/images/file-light.svg', 'extension/client/images/file-dark.svg']) {
+  for (const f of [
+    'extension/package.json',
+    'extension/dist/client.cjs',
+    'extension/dist/server.cjs',
+    'extension/dist/cli.cjs',
+    'extension/syntaxes/iommu.tmLanguage.json',
+    'extension/syntaxes/language-configuration.json',
+    'extension/docs/diagnostics.md',
+    'extension/client/images/icon.png',
+    'extension/client/images/file-light.svg',
+    'extension/client/images/file-dark.svg',
+  ]) {
     assert.ok(files.includes(f), `${f} missing from the .vsix`);
   }
-  assert.deepEqual(files.filter((f) => /\.ts$|\/test\/|node_modules|\.map$/.test(f)), []);
+  assert.deepEqual(
+    files.filter((f) => /\.ts$|\/test\/|node_modules|\.map$/.test(f)),
+    [],
+  );
 });
 
 /** File names from a zip's central directory (enough to list a .vsix). */

@@ -10,14 +10,24 @@ import { ROOT } from './setup.mjs';
 export const CI = /^(1|true)$/i.test(process.env.CI ?? '');
 
 /** Flags for Debian's Chromium as root on a closed network (shared/design/E2E.md). */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export function freePort() {
   return new Promise((res, rej) => {
-    const srv = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
+    const srv = createServer()
+      .once('error', rej)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = srv.address();
+        srv.close(() => res(port));
+      });
   });
 }
 

@@ -38,7 +38,10 @@ const log = (msg) => console.log(`[e2e ${secs(started)}] ${msg}`);
 /** cleanEnv() without PATH entries into the cache: the machine's own node builds the package. */
 function baseEnv() {
   const env = cleanEnv();
-  env.PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !p.startsWith(CACHE)).join(delimiter);
+  env.PATH = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => p && !p.startsWith(CACHE))
+    .join(delimiter);
   return env;
 }
 
@@ -66,7 +69,15 @@ function codeServerEnv(tools) {
 }
 
 function codeServerArgs(tools) {
-  return [tools.codeServerEntry, '--config', join(RUN_DIR, 'config.yaml'), '--user-data-dir', join(RUN_DIR, 'user-data'), '--extensions-dir', join(RUN_DIR, 'extensions')];
+  return [
+    tools.codeServerEntry,
+    '--config',
+    join(RUN_DIR, 'config.yaml'),
+    '--user-data-dir',
+    join(RUN_DIR, 'user-data'),
+    '--extensions-dir',
+    join(RUN_DIR, 'extensions'),
+  ];
 }
 
 /** A fresh profile: the packaged extension installed offline, and settings that keep the workbench quiet. */
@@ -74,22 +85,29 @@ function prepareProfile(tools) {
   rmSync(RUN_DIR, { recursive: true, force: true });
   mkdirSync(join(RUN_DIR, 'user-data', 'User'), { recursive: true });
   writeFileSync(join(RUN_DIR, 'config.yaml'), 'auth: none\ncert: false\n');
-  writeFileSync(join(RUN_DIR, 'user-data', 'User', 'settings.json'), `${JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.enableExperiments': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'extensions.ignoreRecommendations': true,
-    'security.workspace.trust.enabled': false,
-    'editor.hover.delay': 200,
-    'editor.minimap.enabled': false,
-    'files.autoSave': 'off',
-  }, null, 2)}\n`);
+  writeFileSync(
+    join(RUN_DIR, 'user-data', 'User', 'settings.json'),
+    `${JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'extensions.ignoreRecommendations': true,
+        'security.workspace.trust.enabled': false,
+        'editor.hover.delay': 200,
+        'editor.minimap.enabled': false,
+        'files.autoSave': 'off',
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const t0 = Date.now();
   const r = spawnSync(tools.node, [...codeServerArgs(tools), '--install-extension', VSIX], { env: codeServerEnv(tools), encoding: 'utf8' });
   const out = `${r.stdout}${r.stderr}`;
@@ -102,20 +120,39 @@ async function startCodeServer(tools, folder) {
   const port = await freePort();
   const logFile = join(RUN_DIR, 'code-server.log');
   const out = createWriteStream(logFile);
-  const child = spawn(tools.node, [...codeServerArgs(tools), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', folder],
-  { env: codeServerEnv(tools), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    tools.node,
+    [
+      ...codeServerArgs(tools),
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      folder,
+    ],
+    { env: codeServerEnv(tools), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let text = '';
   const listening = new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`code-server did not listen within 120 s; see ${logFile}`)), 120_000);
     const onData = (d) => {
       out.write(d);
       text += d;
-      if (text.includes('HTTP server listening on')) { clearTimeout(timer); res(); }
+      if (text.includes('HTTP server listening on')) {
+        clearTimeout(timer);
+        res();
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code, sig) => { clearTimeout(timer); rej(new Error(`code-server exited (${code ?? sig}); see ${logFile}:\n${text}`)); });
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      rej(new Error(`code-server exited (${code ?? sig}); see ${logFile}:\n${text}`));
+    });
   });
   const server = { child, port, logFile, url: `http://127.0.0.1:${port}/` };
   try {
@@ -132,8 +169,18 @@ function stopCodeServer(server) {
   const { child } = server;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise((res) => child.once('exit', res));
-  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-  const force = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+  const force = setTimeout(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, 5000);
   return exited.finally(() => clearTimeout(force));
 }
 
@@ -158,7 +205,9 @@ function workbench(page) {
     /** F1, the command's label, a click on the row that carries exactly that label. */
     async command(label) {
       await openQuickInput('F1', `>${label}`);
-      const row = quickInput.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+      const row = quickInput
+        .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+        .first();
       await row.waitFor({ timeout: UI_TIMEOUT });
       await row.click();
       await quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -229,7 +278,9 @@ async function until(what, fn, timeout = UI_TIMEOUT) {
 async function problemRows(rows) {
   // In screen order: the list places its rows by position, and while it updates their order
   // in the page is not the order shown (a finding then seemed to follow another file's header).
-  const list = await rows.evaluateAll((els) => els.map((e) => ({ label: e.getAttribute('aria-label') ?? '', text: e.textContent ?? '', y: e.getBoundingClientRect().y })));
+  const list = await rows.evaluateAll((els) =>
+    els.map((e) => ({ label: e.getAttribute('aria-label') ?? '', text: e.textContent ?? '', y: e.getBoundingClientRect().y })),
+  );
   return list.sort((a, b) => a.y - b.y);
 }
 
@@ -265,18 +316,30 @@ const scenarios = [
       let seen = '';
       const onLine = async () => {
         const squiggled = await wb.line(/^\s*machine\s+virt/).boundingBox();
-        const squiggles = await wb.errors().evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { y: r.y, height: r.height }; }));
+        const squiggles = await wb.errors().evaluateAll((els) =>
+          els.map((e) => {
+            const r = e.getBoundingClientRect();
+            return { y: r.y, height: r.height };
+          }),
+        );
         seen = `the line at y=${squiggled?.y} (height ${squiggled?.height}), error squiggles at ${squiggles.map((q) => `y=${q.y}`).join(', ') || 'none'}`;
-        return squiggled && squiggles.length === 1 && Math.abs(squiggles[0].y + squiggles[0].height / 2 - (squiggled.y + squiggled.height / 2)) <= squiggled.height / 2;
+        return (
+          squiggled &&
+          squiggles.length === 1 &&
+          Math.abs(squiggles[0].y + squiggles[0].height / 2 - (squiggled.y + squiggled.height / 2)) <= squiggled.height / 2
+        );
       };
-      await until('the one error squiggle to sit on the `machine virt memory 4G` line', onLine, 5000)
-        .catch((e) => { throw new Error(`${e.message}: ${seen}`); });
+      await until('the one error squiggle to sit on the `machine virt memory 4G` line', onLine, 5000).catch((e) => {
+        throw new Error(`${e.message}: ${seen}`);
+      });
       const rows = await wb.problems('ram-over-reserved');
       let found = [];
       await until('the ram-over-reserved finding of vm-analytics.iommu (pci-win32, line 6) in Problems', async () => {
         found = findingsOf(await problemRows(rows), 'vm-analytics.iommu', 'ram-over-reserved');
         return found.some((l) => l.includes('pci-win32') && l.includes('at line 6 and character 3'));
-      }).catch((e) => { throw new Error(`${e.message}; its rows: ${found.join('\n') || 'none'}`); });
+      }).catch((e) => {
+        throw new Error(`${e.message}; its rows: ${found.join('\n') || 'none'}`);
+      });
       log(`  Problems: ${found[0]?.slice(0, 200)}`);
     },
   },
@@ -286,18 +349,28 @@ const scenarios = [
     async run(wb) {
       await wb.open(TRAIN_NEW);
       // The mouse on the `machine` keyword of `machine q35 memory 1T ...` (line 6).
-      const word = wb.line(/^\s*machine\s+q35/).locator('span span', { hasText: /^machine$/ }).first();
+      const word = wb
+        .line(/^\s*machine\s+q35/)
+        .locator('span span', { hasText: /^machine$/ })
+        .first();
       const hover = wb.page.locator('.monaco-hover-content', { hasText: 'IOVA = GPA' }).first();
       // The first hover may wait for the language server; moving again re-asks. The token is
       // looked up each time: the editor re-renders its lines when semantic tokens arrive.
-      await until('the RAM hover', async () => {
-        await word.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-        const box = await word.boundingBox();
-        if (!box) return false;
-        await wb.page.mouse.move(box.x + 2, box.y + box.height / 2);
-        await wb.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
-        return hover.waitFor({ timeout: 5000 }).then(() => true, () => false);
-      }, ACTIVATION_TIMEOUT);
+      await until(
+        'the RAM hover',
+        async () => {
+          await word.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+          const box = await word.boundingBox();
+          if (!box) return false;
+          await wb.page.mouse.move(box.x + 2, box.y + box.height / 2);
+          await wb.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+          return hover.waitFor({ timeout: 5000 }).then(
+            () => true,
+            () => false,
+          );
+        },
+        ACTIVATION_TIMEOUT,
+      );
       // biome-ignore lint/performance/useDomNodeTextContent: what the user sees, as rendered
       const text = (await hover.innerText()).replace(/\s+/g, ' ');
       for (const want of ['VFIO type1 container', 'mapped at IOVA 0x10000000000..0x1ff7fffffff for gpu0 (group 40)', 'AMD 1 TiB rule']) {
@@ -334,7 +407,10 @@ const scenarios = [
       await wb.open(STOCK);
       await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
       const rows = await wb.problems('tdisp-bme-quirk');
-      await until('the tdisp-bme-quirk finding of stock-driver.iommu in Problems', async () => findingsOf(await problemRows(rows), 'stock-driver.iommu', 'tdisp-bme-quirk').length);
+      await until(
+        'the tdisp-bme-quirk finding of stock-driver.iommu in Problems',
+        async () => findingsOf(await problemRows(rows), 'stock-driver.iommu', 'tdisp-bme-quirk').length,
+      );
       const enableAlone = (lines) => lines.filter((l) => /^\s*config nic0 command MSE\s*$/.test(l)).length;
       if (enableAlone(await wb.lines()) !== 1) throw new Error('stock-driver.iommu does not have its `config nic0 command MSE` line');
       // Back in the editor, on the finding (line 10), and Ctrl+. as a user would.
@@ -346,15 +422,22 @@ const scenarios = [
       await until('the quick fix menu', async () => {
         if (await action.isVisible()) return true;
         await wb.page.keyboard.press('Control+.');
-        return action.waitFor({ timeout: 5000 }).then(() => true, () => false);
+        return action.waitFor({ timeout: 5000 }).then(
+          () => true,
+          () => false,
+        );
       });
       await wb.page.screenshot({ path: join(SCREENSHOTS, 'quick-fix-menu.png') });
       await action.click();
       await until('the error squiggle in stock-driver.iommu to go', async () => (await wb.errors().count()) === 0, ACTIVATION_TIMEOUT);
-      await until('the tdisp-bme-quirk finding to leave Problems', async () => !findingsOf(await problemRows(rows), 'stock-driver.iommu', 'tdisp-bme-quirk').length);
+      await until(
+        'the tdisp-bme-quirk finding to leave Problems',
+        async () => !findingsOf(await problemRows(rows), 'stock-driver.iommu', 'tdisp-bme-quirk').length,
+      );
       // The fix drops the lone MSE write and keeps the one that sets MSE and BME.
       const after = await wb.lines();
-      if (enableAlone(after) !== 0 || !after.some((l) => /^\s*config nic0 command MSE BME\b/.test(l))) throw new Error(`unexpected text after the fix:\n${after.join('\n')}`);
+      if (enableAlone(after) !== 0 || !after.some((l) => /^\s*config nic0 command MSE BME\b/.test(l)))
+        throw new Error(`unexpected text after the fix:\n${after.join('\n')}`);
       // Saved, so closing the editor asks nothing.
       await wb.page.keyboard.press('Control+S');
       await wb.page.locator('.editor-group-container.active .tab.active.dirty').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
@@ -370,11 +453,17 @@ const scenarios = [
       await item.waitFor({ timeout: UI_TIMEOUT });
       // Once the analysis is done the item counts the findings; they are the ones VS Code's own
       // problem counter shows (the workspace has diagnostics from this server only).
-      const counts = await until('the status item and the Problems counter to agree', async () => {
-        const ours = /(\d+) errors?, (\d+) warnings?, (\d+) information/.exec((await item.getAttribute('aria-label')) ?? '');
-        const vscode = /Errors: (\d+), Warnings: (\d+), Infos: (\d+)/.exec((await wb.page.locator('#status\\.problems').getAttribute('aria-label')) ?? '');
-        return ours && vscode && ours.slice(1).join() === vscode.slice(1).join() && ours[0];
-      }, ACTIVATION_TIMEOUT);
+      const counts = await until(
+        'the status item and the Problems counter to agree',
+        async () => {
+          const ours = /(\d+) errors?, (\d+) warnings?, (\d+) information/.exec((await item.getAttribute('aria-label')) ?? '');
+          const vscode = /Errors: (\d+), Warnings: (\d+), Infos: (\d+)/.exec(
+            (await wb.page.locator('#status\\.problems').getAttribute('aria-label')) ?? '',
+          );
+          return ours && vscode && ours.slice(1).join() === vscode.slice(1).join() && ours[0];
+        },
+        ACTIVATION_TIMEOUT,
+      );
       if (!(await item.locator('.codicon-error').count())) throw new Error('the status item has no error icon although there are errors');
       log(`  status: ${counts}`);
       // Its tooltip, for the screenshot.
@@ -423,10 +512,16 @@ async function main() {
     if (server) await stopCodeServer(server);
     rmSync(scratch, { recursive: true, force: true });
   };
-  const onSignal = (sig) => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(1)); };
+  const onSignal = (sig) => {
+    log(`${sig}: stopping`);
+    cleanup().finally(() => process.exit(1));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => { log(`watchdog: the run took over ${WATCHDOG_MS / 60000} min`); cleanup().finally(() => process.exit(1)); }, WATCHDOG_MS);
+  const watchdog = setTimeout(() => {
+    log(`watchdog: the run took over ${WATCHDOG_MS / 60000} min`);
+    cleanup().finally(() => process.exit(1));
+  }, WATCHDOG_MS);
   watchdog.unref();
   try {
     server = await startCodeServer(tools, folder);
@@ -464,14 +559,23 @@ async function main() {
   }
 
   console.log('\nend-to-end results:');
-  for (const r of results) console.log(`  ${r.status.padEnd(4)} ${r.name} (${r.time})${r.why ? `\n         ${r.why.split('\n').join('\n         ')}` : ''}`);
+  for (const r of results)
+    console.log(`  ${r.status.padEnd(4)} ${r.name} (${r.time})${r.why ? `\n         ${r.why.split('\n').join('\n         ')}` : ''}`);
   const failed = results.filter((r) => r.status === 'FAIL').length;
-  console.log(`${results.length} scenarios: ${results.filter((r) => r.status === 'pass').length} passed, ${failed} failed; screenshots in ${SCREENSHOTS}; total ${secs(started)}`);
-  if (failed) console.log(`logs of the failed run: ${join(RUN_DIR, 'code-server.log')} and ${join(RUN_DIR, 'user-data', 'logs')} (extension host, language server)`);
+  console.log(
+    `${results.length} scenarios: ${results.filter((r) => r.status === 'pass').length} passed, ${failed} failed; screenshots in ${SCREENSHOTS}; total ${secs(started)}`,
+  );
+  if (failed)
+    console.log(
+      `logs of the failed run: ${join(RUN_DIR, 'code-server.log')} and ${join(RUN_DIR, 'user-data', 'logs')} (extension host, language server)`,
+    );
   return failed || results.length < selected.length ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`e2e failed: ${e instanceof Error ? e.message : e}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`e2e failed: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  },
+);

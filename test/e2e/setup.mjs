@@ -77,7 +77,11 @@ function node24Env() {
 }
 
 function readStamp() {
-  try { return JSON.parse(readFileSync(STAMP, 'utf8')); } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(STAMP, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function nodeVersion(bin) {
@@ -92,11 +96,19 @@ function nodeVersion(bin) {
 export function setup({ log = console.log } = {}) {
   const t0 = Date.now();
   if (!existsSync(CHROMIUM)) {
-    if (process.env.E2E_CHROMIUM) throw new MissingPrerequisite(`E2E_CHROMIUM=${CHROMIUM} does not exist (unset it to use Debian's, from \`apt-get install chromium\`)`);
+    if (process.env.E2E_CHROMIUM)
+      throw new MissingPrerequisite(
+        `E2E_CHROMIUM=${CHROMIUM} does not exist (unset it to use Debian's, from \`apt-get install chromium\`)`,
+      );
     ensureApt(['chromium'], `Chromium (${CHROMIUM}) is missing`, log);
   }
   const stamp = readStamp();
-  if (stamp?.codeServer === CODE_SERVER_VERSION && stamp.nodeSpec === NODE_SPEC && existsSync(CODE_SERVER_ENTRY) && nodeVersion(NODE24) === stamp.node) {
+  if (
+    stamp?.codeServer === CODE_SERVER_VERSION &&
+    stamp.nodeSpec === NODE_SPEC &&
+    existsSync(CODE_SERVER_ENTRY) &&
+    nodeVersion(NODE24) === stamp.node
+  ) {
     log(`setup: cached in ${CACHE} (node ${stamp.node}, code-server ${stamp.codeServer})`);
     return { node: NODE24, codeServerEntry: CODE_SERVER_ENTRY, chromium: CHROMIUM, nodeBin: dirname(NODE24) };
   }
@@ -117,12 +129,17 @@ export function setup({ log = console.log } = {}) {
   if (!node?.startsWith('v24.')) throw new Error(`expected Node 24 at ${NODE24}, got ${node ?? 'nothing'}`);
   log(`setup: ${NODE24} is ${node}; npm install code-server@${CODE_SERVER_VERSION} (prefix ${CS_PREFIX}, nodedir ${NODE_HOME})`);
   run('npm', ['install', '--prefix', CS_PREFIX, '--no-save', `code-server@${CODE_SERVER_VERSION}`], { env, cwd: CS_PREFIX });
-  const version = spawnSync(NODE24, [CODE_SERVER_ENTRY, '--version'], { encoding: 'utf8', env: { ...env, XDG_CONFIG_HOME: join(CACHE, 'xdg-config'), XDG_DATA_HOME: join(CACHE, 'xdg-data') } });
+  const version = spawnSync(NODE24, [CODE_SERVER_ENTRY, '--version'], {
+    encoding: 'utf8',
+    env: { ...env, XDG_CONFIG_HOME: join(CACHE, 'xdg-config'), XDG_DATA_HOME: join(CACHE, 'xdg-data') },
+  });
   if (version.status !== 0 || !version.stdout.includes(CODE_SERVER_VERSION)) {
     throw new Error(`code-server does not run: ${version.stdout}${version.stderr}`);
   }
   writeFileSync(STAMP, `${JSON.stringify({ nodeSpec: NODE_SPEC, node, codeServer: CODE_SERVER_VERSION }, null, 2)}\n`);
-  log(`setup: done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${version.stdout.split('\n').find((l) => l.includes(CODE_SERVER_VERSION))}`);
+  log(
+    `setup: done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${version.stdout.split('\n').find((l) => l.includes(CODE_SERVER_VERSION))}`,
+  );
   return { node: NODE24, codeServerEntry: CODE_SERVER_ENTRY, chromium: CHROMIUM, nodeBin: dirname(NODE24) };
 }
 

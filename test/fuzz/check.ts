@@ -22,9 +22,32 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SourceFile, Span } from '@iommu-lens/grammar';
 import {
-  AnalysisHost, addressMap, addressMapTargetAt, codeActions, completion, definition, documentHighlights, documentSymbols,
-  encodeSemanticTokens, foldingRanges, formatDocument, formatRange, hover, inlayHints, type LineIndex, prepareRename, references,
-  rename, renderSvg, selectionRanges, semanticTokens, symbolAt, workspaceSymbols, type Analysis, type OutlineSymbol, type SelectionRange,
+  AnalysisHost,
+  addressMap,
+  addressMapTargetAt,
+  codeActions,
+  completion,
+  definition,
+  documentHighlights,
+  documentSymbols,
+  encodeSemanticTokens,
+  foldingRanges,
+  formatDocument,
+  formatRange,
+  hover,
+  inlayHints,
+  type LineIndex,
+  prepareRename,
+  references,
+  rename,
+  renderSvg,
+  selectionRanges,
+  semanticTokens,
+  symbolAt,
+  workspaceSymbols,
+  type Analysis,
+  type OutlineSymbol,
+  type SelectionRange,
 } from '../../server/src/ide';
 import { mapSources } from '../../server/src/ide/addressMap';
 import { run as runCliMain } from '../../server/src/cli/main';
@@ -64,7 +87,11 @@ export const uriOf = (name: string): string => `file:///fuzz/${name}`;
 
 /** A problem's identity for minimising: what failed where, numbers and names left out. */
 export function signature(p: Problem): string {
-  return `${p.kind}|${p.where}|${p.detail.split('\n')[0]!.replace(/'[^']*'/g, "''").replace(/\d+/g, 'N').slice(0, 120)}`;
+  return `${p.kind}|${p.where}|${p.detail
+    .split('\n')[0]!
+    .replace(/'[^']*'/g, "''")
+    .replace(/\d+/g, 'N')
+    .slice(0, 120)}`;
 }
 
 export function describe(problems: readonly Problem[]): string {
@@ -77,7 +104,10 @@ class Checker {
   /** Renames applied and re-analysed so far (two per input: each costs an analysis). */
   renames = 0;
 
-  constructor(readonly texts: ReadonlyMap<string, string>, private readonly timeLimitMs: number) {}
+  constructor(
+    readonly texts: ReadonlyMap<string, string>,
+    private readonly timeLimitMs: number,
+  ) {}
 
   add(kind: string, where: string, detail: string): void {
     const p = { kind, where, detail };
@@ -94,7 +124,11 @@ class Checker {
       return f();
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      const stack = (err.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim()).join(' | ');
+      const stack = (err.stack ?? '')
+        .split('\n')
+        .slice(1, 6)
+        .map((l) => l.trim())
+        .join(' | ');
       this.add('throw', where, `${err.name}: ${err.message}\n    ${stack}`);
       return undefined;
     } finally {
@@ -105,9 +139,16 @@ class Checker {
 
   span(where: string, uri: string, s: Span | undefined): void {
     const text = this.texts.get(uri);
-    if (text === undefined) { this.add('range', where, `points into ${uri}, which is not in the workspace`); return; }
+    if (text === undefined) {
+      this.add('range', where, `points into ${uri}, which is not in the workspace`);
+      return;
+    }
     if (!s || !Number.isInteger(s.start) || !Number.isInteger(s.end) || s.start < 0 || s.start > s.end || s.end > text.length) {
-      this.add('range', where, `span ${s ? `${s.start}..${s.end}` : String(s)} outside ${uri.replace('file:///fuzz/', '')} (0..${text.length})`);
+      this.add(
+        'range',
+        where,
+        `span ${s ? `${s.start}..${s.end}` : String(s)} outside ${uri.replace('file:///fuzz/', '')} (0..${text.length})`,
+      );
     }
   }
 }
@@ -118,7 +159,10 @@ function checkAst(c: Checker, uri: string, ast: SourceFile): void {
   if (ast.length !== text.length) c.add('range', 'parse', `ast.length ${ast.length} for a text of ${text.length}`);
   const visit = (node: unknown, depth: number): void => {
     if (depth > 200 || !node || typeof node !== 'object') return;
-    if (Array.isArray(node)) { for (const n of node) visit(n, depth + 1); return; }
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n, depth + 1);
+      return;
+    }
     const span = (node as { span?: Span }).span;
     if (span && typeof span === 'object') c.span('ast node', uri, span);
     for (const [k, v] of Object.entries(node)) if (k !== 'span') visit(v, depth + 1);
@@ -153,7 +197,11 @@ function applyEdits(text: string, edits: readonly { span: Span; newText: string 
   return out + text.slice(at);
 }
 
-const codesOf = (a: Analysis, uri: string) => (a.findings.get(uri) ?? []).map((f) => f.code).sort().join(' ');
+const codesOf = (a: Analysis, uri: string) =>
+  (a.findings.get(uri) ?? [])
+    .map((f) => f.code)
+    .sort()
+    .join(' ');
 
 /**
  * A second host holding the same files, for what needs re-analysis (edited text): it
@@ -206,20 +254,27 @@ export function checkInput(input: Input, options: CheckOptions = DEFAULT_CHECK):
   }
   const ms = performance.now() - t0;
   // Each step has the bound; the whole input (some twenty analyses, every feature at every position) a few times it.
-  if (ms > INPUT_BOUNDS * options.timeLimitMs) c.add('slow', 'input', `took ${Math.round(ms)} ms, over the bound of ${INPUT_BOUNDS * options.timeLimitMs} ms`);
+  if (ms > INPUT_BOUNDS * options.timeLimitMs)
+    c.add('slow', 'input', `took ${Math.round(ms)} ms, over the bound of ${INPUT_BOUNDS * options.timeLimitMs} ms`);
   return { ms, problems: c.problems };
 }
 
-const showFindings = (a: Analysis, uri: string) => (a.findings.get(uri) ?? []).map((f) => `${f.code}@${f.span.start}-${f.span.end}: ${f.message}`);
+const showFindings = (a: Analysis, uri: string) =>
+  (a.findings.get(uri) ?? []).map((f) => `${f.code}@${f.span.start}-${f.span.end}: ${f.message}`);
 
 /** Which finding first differs between two analyses of the same workspace, per file. */
 function compareAnalyses(c: Checker, kind: string, where: string, x: Analysis, y: Analysis, names: [string, string]): void {
   for (const uri of c.texts.keys()) {
-    const fx = showFindings(x, uri), fy = showFindings(y, uri);
+    const fx = showFindings(x, uri),
+      fy = showFindings(y, uri);
     let at = 0;
     while (at < Math.max(fx.length, fy.length) && fx[at] === fy[at]) at++;
     if (at === Math.max(fx.length, fy.length)) continue;
-    c.add(kind, where, `${uri.replace('file:///fuzz/', '')}: ${names[0]} has ${fx[at] ?? '(nothing more)'}, ${names[1]} ${fy[at] ?? '(nothing more)'} (${fx.length} vs ${fy.length} findings)`);
+    c.add(
+      kind,
+      where,
+      `${uri.replace('file:///fuzz/', '')}: ${names[0]} has ${fx[at] ?? '(nothing more)'}, ${names[1]} ${fy[at] ?? '(nothing more)'} (${fx.length} vs ${fy.length} findings)`,
+    );
   }
 }
 
@@ -236,7 +291,10 @@ function checkAnalysis(c: Checker, a: Analysis, options: CheckOptions): void {
   // Findings: where they point, their related locations, traces and fixes.
   for (const uri of uris) {
     const list = a.findings.get(uri);
-    if (!list) { c.add('range', 'findings', `no findings entry for ${uri}`); continue; }
+    if (!list) {
+      c.add('range', 'findings', `no findings entry for ${uri}`);
+      continue;
+    }
     for (const f of list) {
       const where = `finding ${f.code}`;
       if (f.code === 'internal-error') c.add('internal-error', 'analyze', f.message);
@@ -247,7 +305,10 @@ function checkAnalysis(c: Checker, a: Analysis, options: CheckOptions): void {
       for (const fix of f.fixes) for (const e of fix.edits) c.span(`${where} fix '${fix.title}'`, e.uri, e.span);
     }
   }
-  for (const s of a.model.symbols) { c.span(`symbol ${s.kind}`, s.uri, s.span); c.span(`symbol ${s.kind} name`, s.uri, s.nameSpan); }
+  for (const s of a.model.symbols) {
+    c.span(`symbol ${s.kind}`, s.uri, s.span);
+    c.span(`symbol ${s.kind} name`, s.uri, s.nameSpan);
+  }
   for (const r of a.model.references) c.span(`reference to ${r.target.kind}`, r.uri, r.span);
 
   const scratch = new Scratch(c);
@@ -270,11 +331,16 @@ function checkFile(c: Checker, a: Analysis, uri: string, options: CheckOptions, 
   if (!lines) return;
   if (lines.text !== text) c.add('range', 'line index', `the analysis holds another text for ${uri}`);
   const ast = a.ast(uri);
-  if (!ast) { c.add('range', 'ast', `no parse for ${uri}`); return; }
+  if (!ast) {
+    c.add('range', 'ast', `no parse for ${uri}`);
+    return;
+  }
   checkAst(c, uri, ast);
   const offsets = positionsIn(text, lines, options.positions);
   // A duplicate, a name found with the wrong kind or on several platforms rightly changes its findings when renamed.
-  const renameKeepsFindings = ![...a.findings.values()].some((l) => l.some((f) => f.code === 'duplicate-name' || f.code === 'wrong-kind' || f.code === 'ambiguous-name'));
+  const renameKeepsFindings = ![...a.findings.values()].some((l) =>
+    l.some((f) => f.code === 'duplicate-name' || f.code === 'wrong-kind' || f.code === 'ambiguous-name'),
+  );
   const names = a.model.symbols.map((s) => s.name);
 
   for (const off of offsets) {
@@ -282,29 +348,40 @@ function checkFile(c: Checker, a: Analysis, uri: string, options: CheckOptions, 
     if (h) {
       c.span('hover', uri, h.span);
       if (typeof h.markdown !== 'string' || !h.markdown) c.add('range', 'hover', 'markdown is empty or not a string');
-      if (h.span.start > off || h.span.end < off) c.add('range', 'hover', `span ${h.span.start}..${h.span.end} does not hold the cursor ${off}`);
+      if (h.span.start > off || h.span.end < off)
+        c.add('range', 'hover', `span ${h.span.start}..${h.span.end} does not hold the cursor ${off}`);
     }
     for (const item of c.guard('completion', () => completion(a, uri, text, off)) ?? []) {
       c.span(`completion '${item.label}'`, uri, item.replace);
       // LSP: an item's edit range is on one line and holds the cursor (VS Code drops the item otherwise).
       if (item.replace.start > off || item.replace.end < off || /[\r\n]/.test(text.slice(item.replace.start, item.replace.end))) {
-        c.add('range', 'completion', `'${item.label}' replaces ${item.replace.start}..${item.replace.end} ${JSON.stringify(text.slice(item.replace.start, item.replace.end).slice(0, 40))}, not a span on the cursor's line around ${off}`);
+        c.add(
+          'range',
+          'completion',
+          `'${item.label}' replaces ${item.replace.start}..${item.replace.end} ${JSON.stringify(text.slice(item.replace.start, item.replace.end).slice(0, 40))}, not a span on the cursor's line around ${off}`,
+        );
       }
     }
     const d = c.guard('definition', () => definition(a, uri, off));
     if (d) c.span('definition', d.uri, d.span);
-    for (const inc of [true, false]) for (const l of c.guard('references', () => references(a, uri, off, inc)) ?? []) c.span('references', l.uri, l.span);
+    for (const inc of [true, false])
+      for (const l of c.guard('references', () => references(a, uri, off, inc)) ?? []) c.span('references', l.uri, l.span);
     for (const hl of c.guard('highlights', () => documentHighlights(a, uri, off)) ?? []) c.span('highlights', uri, hl.span);
     const pr = c.guard('prepare rename', () => prepareRename(a, uri, off));
     if (pr && 'span' in pr) {
       c.span('prepare rename', uri, pr.span);
       if (text.slice(pr.span.start, pr.span.end) !== pr.placeholder || pr.span.start > off || pr.span.end < off) {
-        c.add('range', 'prepare rename', `span ${pr.span.start}..${pr.span.end} ${JSON.stringify(text.slice(pr.span.start, pr.span.end))} for '${pr.placeholder}' at ${off}`);
+        c.add(
+          'range',
+          'prepare rename',
+          `span ${pr.span.start}..${pr.span.end} ${JSON.stringify(text.slice(pr.span.start, pr.span.end))} for '${pr.placeholder}' at ${off}`,
+        );
       }
       for (const newName of [FRESH_NAME, names[off % Math.max(1, names.length)] ?? 'y', '9bad', '']) {
         const r = c.guard('rename', () => rename(a, uri, off, newName));
         if (r && 'edits' in r) for (const e of r.edits) c.span('rename edit', e.uri, e.span);
-        if (r && 'edits' in r && newName === FRESH_NAME && renameKeepsFindings && isGlobal(a, uri, off) && c.renames++ < 2) checkRenamed(c, a, r.edits, pr.placeholder, scratch);
+        if (r && 'edits' in r && newName === FRESH_NAME && renameKeepsFindings && isGlobal(a, uri, off) && c.renames++ < 2)
+          checkRenamed(c, a, r.edits, pr.placeholder, scratch);
       }
     }
     const target = c.guard('address map target', () => addressMapTargetAt(a, uri, off));
@@ -318,7 +395,12 @@ function checkFile(c: Checker, a: Analysis, uri: string, options: CheckOptions, 
       c.span(`document symbol ${s.kind}`, uri, s.span);
       c.span(`document symbol ${s.kind} name`, uri, s.nameSpan);
       // LSP: the selection range must lie inside the symbol's range (VS Code rejects the outline otherwise).
-      if (s.nameSpan.start < s.span.start || s.nameSpan.end > s.span.end) c.add('range', `document symbol ${s.kind}`, `name ${s.nameSpan.start}..${s.nameSpan.end} outside its range ${s.span.start}..${s.span.end}`);
+      if (s.nameSpan.start < s.span.start || s.nameSpan.end > s.span.end)
+        c.add(
+          'range',
+          `document symbol ${s.kind}`,
+          `name ${s.nameSpan.start}..${s.nameSpan.end} outside its range ${s.span.start}..${s.span.end}`,
+        );
       s.children.forEach(visit);
     };
     documentSymbols(a, uri).forEach(visit);
@@ -336,8 +418,14 @@ function checkFile(c: Checker, a: Analysis, uri: string, options: CheckOptions, 
       for (let r: SelectionRange | undefined = chain; r; r = r.parent) {
         c.span('selection range', uri, r.span);
         const p = r.parent;
-        const holds = p && p.span.start <= r.span.start && r.span.end <= p.span.end && (p.span.start < r.span.start || r.span.end < p.span.end);
-        if (p && !holds) c.add('range', 'selection range', `parent ${p.span.start}..${p.span.end} does not strictly contain ${r.span.start}..${r.span.end}`);
+        const holds =
+          p && p.span.start <= r.span.start && r.span.end <= p.span.end && (p.span.start < r.span.start || r.span.end < p.span.end);
+        if (p && !holds)
+          c.add(
+            'range',
+            'selection range',
+            `parent ${p.span.start}..${p.span.end} does not strictly contain ${r.span.start}..${r.span.end}`,
+          );
       }
     }
   });
@@ -357,7 +445,8 @@ function checkFile(c: Checker, a: Analysis, uri: string, options: CheckOptions, 
 
   c.guard('inlay hints', () => {
     for (const span of [undefined, { start: 0, end: Math.floor(text.length / 3) }]) {
-      for (const h of inlayHints(a, uri, span)) if (!(h.offset >= 0 && h.offset <= text.length)) c.add('range', 'inlay hint', `offset ${h.offset} outside 0..${text.length}`);
+      for (const h of inlayHints(a, uri, span))
+        if (!(h.offset >= 0 && h.offset <= text.length)) c.add('range', 'inlay hint', `offset ${h.offset} outside 0..${text.length}`);
     }
   });
 
@@ -381,38 +470,65 @@ const FRESH_NAME = 'zz-renamed-9';
  * Renaming a declaration to a fresh name changes no finding's code: every use that
  * resolved to it still does (a use left behind would become `unknown-name`).
  */
-function checkRenamed(c: Checker, a: Analysis, edits: readonly { uri: string; span: Span; newText: string }[], old: string, scratch: Scratch): void {
+function checkRenamed(
+  c: Checker,
+  a: Analysis,
+  edits: readonly { uri: string; span: Span; newText: string }[],
+  old: string,
+  scratch: Scratch,
+): void {
   const changes = new Map<string, string>();
   for (const [u, text] of c.texts) {
     const mine = edits.filter((e) => e.uri === u);
     if (!mine.length) continue;
     for (const e of mine) {
-      if (text.slice(e.span.start, e.span.end) !== old) c.add('range', 'rename edit', `replaces ${JSON.stringify(text.slice(e.span.start, e.span.end))}, not the name ${JSON.stringify(old)}`);
+      if (text.slice(e.span.start, e.span.end) !== old)
+        c.add(
+          'range',
+          'rename edit',
+          `replaces ${JSON.stringify(text.slice(e.span.start, e.span.end))}, not the name ${JSON.stringify(old)}`,
+        );
     }
     const out = applyEdits(text, mine);
-    if (out === undefined) { c.add('range', 'rename edit', 'overlapping edits'); return; }
+    if (out === undefined) {
+      c.add('range', 'rename edit', 'overlapping edits');
+      return;
+    }
     changes.set(u, out);
   }
   const after = scratch.withText('analyze (renamed)', changes);
   if (!after) return;
   for (const u of c.texts.keys()) {
-    if (codesOf(after, u) !== codesOf(a, u)) c.add('rename', 'rename', `renaming '${old}' changes the findings of ${u.replace('file:///fuzz/', '')}: ${codesOf(a, u) || '(none)'} → ${codesOf(after, u) || '(none)'}`);
+    if (codesOf(after, u) !== codesOf(a, u))
+      c.add(
+        'rename',
+        'rename',
+        `renaming '${old}' changes the findings of ${u.replace('file:///fuzz/', '')}: ${codesOf(a, u) || '(none)'} → ${codesOf(after, u) || '(none)'}`,
+      );
   }
 }
 
 /** LSP's relative token data decoded: every token on a line of the file, within that line. */
 function checkEncoded(c: Checker, data: readonly number[], text: string, lines: LineIndex): void {
   if (data.length % 5) c.add('range', 'semantic tokens encoded', `${data.length} numbers, not a multiple of 5`);
-  let line = 0, char = 0;
+  let line = 0,
+    char = 0;
   for (let i = 0; i + 4 < data.length; i += 5) {
     const [dl, dc, len] = [data[i]!, data[i + 1]!, data[i + 2]!];
-    if (dl < 0 || (dl === 0 && dc < 0) || len <= 0) { c.add('range', 'semantic tokens encoded', `bad delta ${dl},${dc},${len}`); return; }
+    if (dl < 0 || (dl === 0 && dc < 0) || len <= 0) {
+      c.add('range', 'semantic tokens encoded', `bad delta ${dl},${dc},${len}`);
+      return;
+    }
     line += dl;
     char = dl ? dc : char + dc;
     const start = lines.offset({ line, character: 0 });
     const lineEnd = lines.lineAround(start).end;
     if (lines.position(start).line !== line || start + char + len > lineEnd) {
-      c.add('range', 'semantic tokens encoded', `token ${line}:${char}+${len} outside its line (of ${lines.position(text.length).line + 1})`);
+      c.add(
+        'range',
+        'semantic tokens encoded',
+        `token ${line}:${char}+${len} outside its line (of ${lines.position(text.length).line + 1})`,
+      );
       return;
     }
   }
@@ -425,13 +541,21 @@ function checkFormatting(c: Checker, a: Analysis, uri: string, text: string, ast
     if (!edits) continue;
     for (const e of edits) c.span('format edit', uri, e.span);
     const formatted = applyEdits(text, edits);
-    if (formatted === undefined) { c.add('format', 'format', 'overlapping edits'); continue; }
-    if (withoutSpace(formatted) !== withoutSpace(text)) c.add('format', 'format', `changes more than whitespace: ${firstDifference(withoutSpace(text), withoutSpace(formatted))}`);
+    if (formatted === undefined) {
+      c.add('format', 'format', 'overlapping edits');
+      continue;
+    }
+    if (withoutSpace(formatted) !== withoutSpace(text))
+      c.add('format', 'format', `changes more than whitespace: ${firstDifference(withoutSpace(text), withoutSpace(formatted))}`);
     if (!clean && edits.length) c.add('format', 'format', 'edits for a file with syntax errors');
     const again = c.guard('format (again)', () => formatDocument(formatted, options));
     if (again?.length) {
       const e = again[0]!;
-      c.add('format', 'format', `not idempotent: a second pass still changes ${e.span.start}..${e.span.end} ${JSON.stringify(formatted.slice(e.span.start, e.span.end))} → ${JSON.stringify(e.newText)}`);
+      c.add(
+        'format',
+        'format',
+        `not idempotent: a second pass still changes ${e.span.start}..${e.span.end} ${JSON.stringify(formatted.slice(e.span.start, e.span.end))} → ${JSON.stringify(e.newText)}`,
+      );
     }
     if (clean && formatted !== text && !Object.keys(options).length) {
       const after = scratch.withText('analyze (formatted)', new Map([[uri, formatted]]));
@@ -440,12 +564,17 @@ function checkFormatting(c: Checker, a: Analysis, uri: string, text: string, ast
       }
     }
   }
-  for (const span of [{ start: 0, end: 0 }, { start: Math.floor(text.length / 3), end: Math.floor((2 * text.length) / 3) }, { start: text.length, end: text.length }]) {
+  for (const span of [
+    { start: 0, end: 0 },
+    { start: Math.floor(text.length / 3), end: Math.floor((2 * text.length) / 3) },
+    { start: text.length, end: text.length },
+  ]) {
     const edits = c.guard('format range', () => formatRange(text, span, {}, ast)) ?? [];
     for (const e of edits) c.span('format range edit', uri, e.span);
     const out = applyEdits(text, edits);
     if (out === undefined) c.add('format', 'format range', 'overlapping edits');
-    else if (withoutSpace(out) !== withoutSpace(text)) c.add('format', 'format range', `changes more than whitespace: ${firstDifference(withoutSpace(text), withoutSpace(out))}`);
+    else if (withoutSpace(out) !== withoutSpace(text))
+      c.add('format', 'format range', `changes more than whitespace: ${firstDifference(withoutSpace(text), withoutSpace(out))}`);
   }
 }
 
@@ -466,7 +595,10 @@ function checkAddressMaps(c: Checker, a: Analysis): void {
   for (const t of targets) {
     c.guard('address map', () => {
       const map = addressMap(a, t);
-      if (!map) { c.add('range', 'address map', `no map for declared ${JSON.stringify(t)}`); return; }
+      if (!map) {
+        c.add('range', 'address map', `no map for declared ${JSON.stringify(t)}`);
+        return;
+      }
       renderSvg(map);
       for (const s of mapSources(map).list) c.span('address map source', s.uri, s.span);
     });
@@ -494,7 +626,8 @@ function checkCodeActions(c: Checker, a: Analysis, uris: readonly string[], opti
           if (out === undefined) c.add('range', `code action '${action.title}'`, 'overlapping edits');
           else changes.set(u, out);
         }
-        if (applied++ < options.maxActions && changes.size) scratch.withText(`analyze after code action '${action.title.replace(/'[^']*'/g, "''")}'`, changes);
+        if (applied++ < options.maxActions && changes.size)
+          scratch.withText(`analyze after code action '${action.title.replace(/'[^']*'/g, "''")}'`, changes);
       }
     }
   }
@@ -526,10 +659,18 @@ export function runCli(args: readonly string[], cwd: string): Problem | undefine
   if (r.error) return { kind: 'cli', where: what, detail: `could not run: ${r.error.message}` };
   const foreign = r.stderr.split('\n').filter((l) => l && !l.startsWith('iommu-lens: ') && !l.startsWith("run 'iommu-lens --help'"));
   if (r.signal || (r.status !== 0 && r.status !== 1) || foreign.length) {
-    return { kind: 'cli', where: what, detail: `exit ${r.status ?? r.signal}; stderr: ${foreign.slice(0, 8).join('\n') || r.stderr.slice(0, 500)}` };
+    return {
+      kind: 'cli',
+      where: what,
+      detail: `exit ${r.status ?? r.signal}; stderr: ${foreign.slice(0, 8).join('\n') || r.stderr.slice(0, 500)}`,
+    };
   }
   if (args.includes('json')) {
-    try { JSON.parse(r.stdout); } catch (e) { return { kind: 'cli', where: what, detail: `not JSON: ${(e as Error).message}` }; }
+    try {
+      JSON.parse(r.stdout);
+    } catch (e) {
+      return { kind: 'cli', where: what, detail: `not JSON: ${(e as Error).message}` };
+    }
   }
   return undefined;
 }
@@ -549,13 +690,21 @@ export function checkCliCommands(dir: string, input: Input): Problem[] {
   const groups = first(/\bgroup\s+(\w+)/g, 1);
   const devices = first(/^\s*device\s+([A-Za-z][\w-]*)/gm, 1);
   const runs: string[][] = [
-    ...guests.flatMap((g) => [['map', dir, '--guest', g], ['map', dir, '--guest', g, '--svg', '-'], ['iova', dir, '--guest', g]]),
+    ...guests.flatMap((g) => [
+      ['map', dir, '--guest', g],
+      ['map', dir, '--guest', g, '--svg', '-'],
+      ['iova', dir, '--guest', g],
+    ]),
     ...platforms.flatMap((p) => [
-      ['map', dir, '--platform', p], ['map', dir, '--platform', p, '--svg', '-'],
+      ['map', dir, '--platform', p],
+      ['map', dir, '--platform', p, '--svg', '-'],
       ...groups.map((n) => ['iova', dir, '--platform', p, '--group', n]),
       ...devices.map((d) => ['iova', dir, '--platform', p, '--device', d]),
     ]),
-    ...pools.flatMap((p) => [['layout', dir, '--pool', p, '--memory', '16G'], ['layout', dir, '--pool', p, '--memory', '1T', '--machine', 'virt', '--name', 'r']]),
+    ...pools.flatMap((p) => [
+      ['layout', dir, '--pool', p, '--memory', '16G'],
+      ['layout', dir, '--pool', p, '--memory', '1T', '--machine', 'virt', '--name', 'r'],
+    ]),
   ];
   const problems: Problem[] = [];
   for (const argv of runs) {
@@ -564,10 +713,19 @@ export function checkCliCommands(dir: string, input: Input): Problem[] {
       status = runCliMain(argv, { out: () => {}, err: () => {}, cwd: dir });
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      problems.push({ kind: 'cli', where: `iommu-lens ${argv[0]}`, detail: `${err.name}: ${err.message} (iommu-lens ${argv.join(' ')}; input ${input.label})\n    ${(err.stack ?? '').split('\n').slice(1, 5).map((l) => l.trim()).join(' | ')}` });
+      problems.push({
+        kind: 'cli',
+        where: `iommu-lens ${argv[0]}`,
+        detail: `${err.name}: ${err.message} (iommu-lens ${argv.join(' ')}; input ${input.label})\n    ${(err.stack ?? '')
+          .split('\n')
+          .slice(1, 5)
+          .map((l) => l.trim())
+          .join(' | ')}`,
+      });
       continue;
     }
-    if (status !== 0 && status !== 1 && status !== 2) problems.push({ kind: 'cli', where: `iommu-lens ${argv[0]}`, detail: `exit ${status} (iommu-lens ${argv.join(' ')})` });
+    if (status !== 0 && status !== 1 && status !== 2)
+      problems.push({ kind: 'cli', where: `iommu-lens ${argv[0]}`, detail: `exit ${status} (iommu-lens ${argv.join(' ')})` });
   }
   return problems;
 }
@@ -581,10 +739,16 @@ export function checkCliCommands(dir: string, input: Input): Problem[] {
 export function checkCliBatch(dir: string, inputs: readonly Input[], singles = 4, commandInputs = 30): Problem[] {
   const subs = writeInputs(dir, inputs);
   const problems: Problem[] = [];
-  for (const args of [['check', '.'], ['check', '--format', 'json', '.'], ['format', '--check', '.']]) {
+  for (const args of [
+    ['check', '.'],
+    ['check', '--format', 'json', '.'],
+    ['format', '--check', '.'],
+  ]) {
     const p = runCli(args, dir);
     if (!p) continue;
-    const culprits = subs.flatMap((sub, i) => (runCli([...args.slice(0, -1), sub], dir) ? [`${sub.slice(dir.length + 1)} (${inputs[i]!.label})`] : []));
+    const culprits = subs.flatMap((sub, i) =>
+      runCli([...args.slice(0, -1), sub], dir) ? [`${sub.slice(dir.length + 1)} (${inputs[i]!.label})`] : [],
+    );
     problems.push({ ...p, detail: `${p.detail}\n    inputs that fail alone: ${culprits.join(', ') || 'none (only together)'}` });
   }
   // The other commands in process, on a share of the batch (each runs a whole analysis).
@@ -594,7 +758,10 @@ export function checkCliBatch(dir: string, inputs: readonly Input[], singles = 4
   for (let i = 0; i < subs.length; i += step) {
     const file = Object.keys(inputs[i]!.files)[0]!;
     const path = join(subs[i]!, file.endsWith('.iommu') ? file : `${file}.iommu`);
-    for (const args of [['check', path], ['format', path]]) {
+    for (const args of [
+      ['check', path],
+      ['format', path],
+    ]) {
       const p = runCli(args, dir);
       if (p) problems.push({ ...p, detail: `${p.detail}\n    input: ${inputs[i]!.label}` });
     }

@@ -12,7 +12,10 @@ import { workspaceAt } from '../files';
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** One seed: a name to print and the files of its workspace. */
-export interface Seed { name: string; files: Record<string, string> }
+export interface Seed {
+  name: string;
+  files: Record<string, string>;
+}
 
 /** The directories directly under `dir` that hold .iommu files, each one workspace; loose files at `dir` one more. */
 function workspacesUnder(dir: string, label: string, skip: readonly string[] = []): Seed[] {
@@ -59,11 +62,13 @@ export const REGRESSIONS = join(ROOT, 'test', 'fixtures', 'fuzz');
  */
 export function regressions(): Seed[] {
   if (!existsSync(REGRESSIONS)) return [];
-  return readdirSync(REGRESSIONS).sort().flatMap((n) => {
-    const p = join(REGRESSIONS, n);
-    if (statSync(p).isDirectory()) return [{ name: n, files: workspaceAt(p) }];
-    return n.endsWith('.iommu') ? [{ name: n, files: { [n]: readFileSync(p, 'utf8') } }] : [];
-  });
+  return readdirSync(REGRESSIONS)
+    .sort()
+    .flatMap((n) => {
+      const p = join(REGRESSIONS, n);
+      if (statSync(p).isDirectory()) return [{ name: n, files: workspaceAt(p) }];
+      return n.endsWith('.iommu') ? [{ name: n, files: { [n]: readFileSync(p, 'utf8') } }] : [];
+    });
 }
 
 /**
@@ -81,8 +86,12 @@ export function unitTestSnippets(): Seed[] {
     let i = 0;
     for (const m of text.matchAll(/`((?:[^`\\]|\\[\s\S])*)`/g)) {
       const body = m[1]!;
-      if (body.includes('${') || !/^\s*(?:\/\/[^\n]*\n\s*)*(?:platform|guest|timeline|pool|firmware|xen|vintf|commands)\b/.test(body)) continue;
-      const clean = body.replace(/<\|>|\[\[|\]\]/g, '').replace(/\\`/g, '`').replace(/\\\\/g, '\\');
+      if (body.includes('${') || !/^\s*(?:\/\/[^\n]*\n\s*)*(?:platform|guest|timeline|pool|firmware|xen|vintf|commands)\b/.test(body))
+        continue;
+      const clean = body
+        .replace(/<\|>|\[\[|\]\]/g, '')
+        .replace(/\\`/g, '`')
+        .replace(/\\\\/g, '\\');
       out.push({ name: `test/unit/${n}#${i++}`, files: { 'a.iommu': clean } });
     }
   }

@@ -27,26 +27,39 @@ const corpus = loadCorpus();
 test(`${RUNS} fuzzed inputs through the analysis and every IDE feature (seed ${SEED})`, (t) => {
   const slowest: { ms: number; label: string }[] = [];
   let first: { input: Input; problem: Problem } | undefined;
-  const details = fc.check(fc.property(fuzzInput(corpus), (input) => {
-    const r = checkInput(input);
-    slowest.push({ ms: r.ms, label: input.label });
-    if (!r.problems.length) return true;
-    first ??= { input, problem: r.problems[0]! };
-    throw new Error(describe(r.problems));
-  }), { seed: SEED, numRuns: RUNS });
+  const details = fc.check(
+    fc.property(fuzzInput(corpus), (input) => {
+      const r = checkInput(input);
+      slowest.push({ ms: r.ms, label: input.label });
+      if (!r.problems.length) return true;
+      first ??= { input, problem: r.problems[0]! };
+      throw new Error(describe(r.problems));
+    }),
+    { seed: SEED, numRuns: RUNS },
+  );
   slowest.sort((a, b) => b.ms - a.ms);
-  t.diagnostic(`slowest: ${slowest.slice(0, 3).map((s) => `${Math.round(s.ms)} ms ${s.label}`).join('; ')}`);
+  t.diagnostic(
+    `slowest: ${slowest
+      .slice(0, 3)
+      .map((s) => `${Math.round(s.ms)} ms ${s.label}`)
+      .join('; ')}`,
+  );
   if (!details.failed) return;
   const shrunk = details.counterexample?.[0] ?? first!.input;
   const problem = checkInput(shrunk).problems[0] ?? first!.problem;
   const small = minimise(shrunk, problem, DEFAULT_CHECK, 400);
-  assert.fail(`${describe([problem])}\n\nminimised input (${small.label}):\n${JSON.stringify(small.files, null, 1)}\n\n`
-    + `replay: fc seed ${SEED}, path ${details.counterexamplePath}; save the files under test/fixtures/fuzz/ and run node bench/fuzz.mjs --replay DIR`);
+  assert.fail(
+    `${describe([problem])}\n\nminimised input (${small.label}):\n${JSON.stringify(small.files, null, 1)}\n\n` +
+      `replay: fc seed ${SEED}, path ${details.counterexamplePath}; save the files under test/fixtures/fuzz/ and run node bench/fuzz.mjs --replay DIR`,
+  );
 });
 
 test('the harness finds a planted fault, shrinks it and minimises it to the text that triggers it', () => {
   const options = { ...DEFAULT_CHECK, plant: 'vf-of' };
-  const details = fc.check(fc.property(fuzzInput(corpus), (input) => checkInput(input, options).problems.length === 0), { seed: SEED, numRuns: 500 });
+  const details = fc.check(
+    fc.property(fuzzInput(corpus), (input) => checkInput(input, options).problems.length === 0),
+    { seed: SEED, numRuns: 500 },
+  );
   assert.ok(details.failed, 'no input held the planted text');
   const input = details.counterexample![0];
   const small = minimise(input, checkInput(input, options).problems[0]!, options);

@@ -17,12 +17,22 @@ import { generatedInput } from './generate';
 import { scenarioInput } from './scenario';
 
 /** A workspace to check: relative path → text, and how it was made (for messages). */
-export interface Input { label: string; files: Record<string, string> }
+export interface Input {
+  label: string;
+  files: Record<string, string>;
+}
 
 /** One mutation: `kind` picks the mutator (modulo their number); `a`, `b`, `c` pick places and values. */
-export interface Op { kind: number; file: number; a: number; b: number; c: number }
+export interface Op {
+  kind: number;
+  file: number;
+  a: number;
+  b: number;
+  c: number;
+}
 
-const TOKEN = /\/\/[^\r\n]*|\/\*[\s\S]*?(?:\*\/|$)|\r\n|\r|\n|[ \t]+|[A-Za-z][A-Za-z0-9_-]*|0[xX][0-9a-zA-Z_]*|[0-9][0-9a-zA-Z_]*|\.\.|[^]/gu;
+const TOKEN =
+  /\/\/[^\r\n]*|\/\*[\s\S]*?(?:\*\/|$)|\r\n|\r|\n|[ \t]+|[A-Za-z][A-Za-z0-9_-]*|0[xX][0-9a-zA-Z_]*|[0-9][0-9a-zA-Z_]*|\.\.|[^]/gu;
 const SPACE = /^(?:[ \t]+|\r\n|\r|\n)$/;
 const NUMBER = /^[0-9]/;
 const WORD = /^[A-Za-z]/;
@@ -34,7 +44,9 @@ function tokens(text: string): string[] {
 /** Indices of the tokens that are not whitespace. */
 function solid(toks: readonly string[]): number[] {
   const out: number[] = [];
-  toks.forEach((t, i) => { if (!SPACE.test(t)) out.push(i); });
+  toks.forEach((t, i) => {
+    if (!SPACE.test(t)) out.push(i);
+  });
   return out;
 }
 
@@ -46,16 +58,74 @@ const pick = <T>(list: readonly T[], n: number): T | undefined => (list.length ?
 
 /** Words that break things: keywords in name places, odd names, qualified references. */
 const ODD_NAMES: readonly string[] = [
-  'a', 'A', 'x-', 'a_b', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'prototype', 'valueOf',
-  'D3cold', 'off', 'on', 'to', 'size', `n${'a'.repeat(300)}`,
+  'a',
+  'A',
+  'x-',
+  'a_b',
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'prototype',
+  'valueOf',
+  'D3cold',
+  'off',
+  'on',
+  'to',
+  'size',
+  `n${'a'.repeat(300)}`,
 ];
 
 /** Characters and runs no .iommu file should hold. */
 const WEIRD: readonly string[] = [
-  '\u0000', '\u0001', '\u0007', '\b', '\u000b', '\f', '\u001b', '\u007f', '\u0085', '\u00a0', '\u2028', '\u2029',
-  '\ufeff', '\ufffd', '\ud800', '\udc00', '\udbff\udfff', '\u{1f600}', '\u200b', '\u0301', 'é', '\t', '\r', '\\',
-  '"', "'", '`', '$', '@', '#', '/*', '*/', '//', '/', '*', '-', '_', ':', '::', '...', '.', '..',
-  'x'.repeat(10_000), ' '.repeat(5000), '{'.repeat(100), '}'.repeat(100), '{\n'.repeat(40), '0x'.padEnd(5000, '0'),
+  '\u0000',
+  '\u0001',
+  '\u0007',
+  '\b',
+  '\u000b',
+  '\f',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffd',
+  '\ud800',
+  '\udc00',
+  '\udbff\udfff',
+  '\u{1f600}',
+  '\u200b',
+  '\u0301',
+  'é',
+  '\t',
+  '\r',
+  '\\',
+  '"',
+  "'",
+  '`',
+  '$',
+  '@',
+  '#',
+  '/*',
+  '*/',
+  '//',
+  '/',
+  '*',
+  '-',
+  '_',
+  ':',
+  '::',
+  '...',
+  '.',
+  '..',
+  'x'.repeat(10_000),
+  ' '.repeat(5000),
+  '{'.repeat(100),
+  '}'.repeat(100),
+  '{\n'.repeat(40),
+  '0x'.padEnd(5000, '0'),
 ];
 
 const PUNCTUATION: readonly string[] = ['{', '}', ';', '\n', ',', '.', '..', '{}', '\n}\n', '\r\n', ' '];
@@ -92,112 +162,207 @@ export function vocabulary(seeds: readonly Seed[]): Vocabulary {
 
 type Mutator = (text: string, op: Op, v: Vocabulary) => string;
 
-const at = (toks: string[], i: number, ...insert: string[]) => { toks.splice(i, 0, ...insert); return toks.join(''); };
+const at = (toks: string[], i: number, ...insert: string[]) => {
+  toks.splice(i, 0, ...insert);
+  return toks.join('');
+};
 
 /** Mutators of one file's text. Each must return a string whatever its numbers. */
 const MUTATORS: readonly { name: string; run: Mutator }[] = [
-  { name: 'delete-token', run: (t, o) => { const k = tokens(t); const i = pick(solid(k), o.a); if (i === undefined) return t; k.splice(i, 1); return k.join(''); } },
-  { name: 'duplicate-token', run: (t, o) => { const k = tokens(t); const i = pick(solid(k), o.a); return i === undefined ? t : at(k, i, k[i]!, ' '); } },
   {
-    name: 'swap-tokens', run: (t, o) => {
-      const k = tokens(t); const s = solid(k); const i = pick(s, o.a), j = pick(s, o.b);
+    name: 'delete-token',
+    run: (t, o) => {
+      const k = tokens(t);
+      const i = pick(solid(k), o.a);
+      if (i === undefined) return t;
+      k.splice(i, 1);
+      return k.join('');
+    },
+  },
+  {
+    name: 'duplicate-token',
+    run: (t, o) => {
+      const k = tokens(t);
+      const i = pick(solid(k), o.a);
+      return i === undefined ? t : at(k, i, k[i]!, ' ');
+    },
+  },
+  {
+    name: 'swap-tokens',
+    run: (t, o) => {
+      const k = tokens(t);
+      const s = solid(k);
+      const i = pick(s, o.a),
+        j = pick(s, o.b);
       if (i === undefined || j === undefined) return t;
-      [k[i], k[j]] = [k[j]!, k[i]!]; return k.join('');
+      [k[i], k[j]] = [k[j]!, k[i]!];
+      return k.join('');
     },
   },
   {
-    name: 'move-token', run: (t, o) => {
-      const k = tokens(t); const i = pick(solid(k), o.a); if (i === undefined) return t;
-      const [tok] = k.splice(i, 1); return at(k, o.b % (k.length + 1), ' ', tok!, ' ');
-    },
-  },
-  { name: 'delete-line', run: (t, o) => { const l = lines(t); if (!l.length) return t; l.splice(o.a % l.length, 1); return l.join(''); } },
-  { name: 'duplicate-line', run: (t, o) => { const l = lines(t); if (!l.length) return t; const i = o.a % l.length; l.splice(i, 0, l[i]!); return l.join(''); } },
-  {
-    name: 'swap-lines', run: (t, o) => {
-      const l = lines(t); if (!l.length) return t; const i = o.a % l.length, j = o.b % l.length;
-      [l[i], l[j]] = [l[j]!, l[i]!]; return l.join('');
+    name: 'move-token',
+    run: (t, o) => {
+      const k = tokens(t);
+      const i = pick(solid(k), o.a);
+      if (i === undefined) return t;
+      const [tok] = k.splice(i, 1);
+      return at(k, o.b % (k.length + 1), ' ', tok!, ' ');
     },
   },
   {
-    name: 'move-lines', run: (t, o) => {
-      const l = lines(t); if (!l.length) return t; const i = o.a % l.length;
-      const moved = l.splice(i, 1 + (o.c % 6)); l.splice(o.b % (l.length + 1), 0, ...moved); return l.join('');
+    name: 'delete-line',
+    run: (t, o) => {
+      const l = lines(t);
+      if (!l.length) return t;
+      l.splice(o.a % l.length, 1);
+      return l.join('');
     },
   },
   {
-    name: 'extreme-number', run: (t, o) => {
-      const k = tokens(t); const nums = k.flatMap((x, i) => (NUMBER.test(x) ? [i] : []));
-      const i = pick(nums.length ? nums : solid(k), o.a); if (i === undefined) return t;
-      k[i] = EXTREME_NUMBERS[o.c % EXTREME_NUMBERS.length]!; return k.join('');
+    name: 'duplicate-line',
+    run: (t, o) => {
+      const l = lines(t);
+      if (!l.length) return t;
+      const i = o.a % l.length;
+      l.splice(i, 0, l[i]!);
+      return l.join('');
     },
   },
   {
-    name: 'replace-name', run: (t, o, v) => {
-      const k = tokens(t); const words = k.flatMap((x, i) => (WORD.test(x) ? [i] : []));
-      const i = pick(words, o.a); if (i === undefined) return t;
+    name: 'swap-lines',
+    run: (t, o) => {
+      const l = lines(t);
+      if (!l.length) return t;
+      const i = o.a % l.length,
+        j = o.b % l.length;
+      [l[i], l[j]] = [l[j]!, l[i]!];
+      return l.join('');
+    },
+  },
+  {
+    name: 'move-lines',
+    run: (t, o) => {
+      const l = lines(t);
+      if (!l.length) return t;
+      const i = o.a % l.length;
+      const moved = l.splice(i, 1 + (o.c % 6));
+      l.splice(o.b % (l.length + 1), 0, ...moved);
+      return l.join('');
+    },
+  },
+  {
+    name: 'extreme-number',
+    run: (t, o) => {
+      const k = tokens(t);
+      const nums = k.flatMap((x, i) => (NUMBER.test(x) ? [i] : []));
+      const i = pick(nums.length ? nums : solid(k), o.a);
+      if (i === undefined) return t;
+      k[i] = EXTREME_NUMBERS[o.c % EXTREME_NUMBERS.length]!;
+      return k.join('');
+    },
+  },
+  {
+    name: 'replace-name',
+    run: (t, o, v) => {
+      const k = tokens(t);
+      const words = k.flatMap((x, i) => (WORD.test(x) ? [i] : []));
+      const i = pick(words, o.a);
+      if (i === undefined) return t;
       const pool = [v.names, v.keywords, ODD_NAMES, v.names][o.c % 4]!;
       let name = pick(pool, o.b) ?? 'x';
       if (o.c % 7 === 3) name = `${pick(v.names, o.b) ?? 'p'}.${pick(v.names, o.b >> 3) ?? 'd'}`; // a qualified reference
-      k[i] = name; return k.join('');
+      k[i] = name;
+      return k.join('');
     },
   },
   {
-    name: 'insert-keyword', run: (t, o, v) => {
-      const k = tokens(t); const kw = pick(v.statementKeywords, o.b) ?? 'platform';
+    name: 'insert-keyword',
+    run: (t, o, v) => {
+      const k = tokens(t);
+      const kw = pick(v.statementKeywords, o.b) ?? 'platform';
       const name = pick(v.names, o.c) ?? 'x';
-      const forms = [` ${kw} `, `\n${kw} ${name}\n`, `\n  ${kw} ${name} 0x1000 size 4K\n`, `\n${kw} ${name} {\n  ${pick(v.statementKeywords, o.c) ?? 'iommu'} ${name}\n}\n`, `\n${kw}\n`];
+      const forms = [
+        ` ${kw} `,
+        `\n${kw} ${name}\n`,
+        `\n  ${kw} ${name} 0x1000 size 4K\n`,
+        `\n${kw} ${name} {\n  ${pick(v.statementKeywords, o.c) ?? 'iommu'} ${name}\n}\n`,
+        `\n${kw}\n`,
+      ];
       return at(k, o.a % (k.length + 1), forms[o.c % forms.length]!);
     },
   },
   {
-    name: 'punctuation', run: (t, o) => {
+    name: 'punctuation',
+    run: (t, o) => {
       const k = tokens(t);
       if (o.c % 2 === 0) {
         const marks = k.flatMap((x, i) => (/^(?:[{};,.]|\.\.|\r\n|\r|\n)$/.test(x) ? [i] : []));
-        const i = pick(marks, o.a); if (i === undefined) return t;
-        k.splice(i, 1); return k.join('');
+        const i = pick(marks, o.a);
+        if (i === undefined) return t;
+        k.splice(i, 1);
+        return k.join('');
       }
       return at(k, o.a % (k.length + 1), PUNCTUATION[o.b % PUNCTUATION.length]!);
     },
   },
   { name: 'truncate', run: (t, o) => t.slice(0, o.a % (t.length + 1)) },
   {
-    name: 'splice-lines', run: (t, o, v) => {
-      const l = lines(t); const n = 1 + (o.c % 8); const from = o.b % Math.max(1, v.donorLines.length);
+    name: 'splice-lines',
+    run: (t, o, v) => {
+      const l = lines(t);
+      const n = 1 + (o.c % 8);
+      const from = o.b % Math.max(1, v.donorLines.length);
       const donor = v.donorLines.slice(from, from + n).map((x) => (/[\r\n]$/.test(x) ? x : `${x}\n`));
-      l.splice(o.a % (l.length + 1), 0, ...donor); return l.join('');
+      l.splice(o.a % (l.length + 1), 0, ...donor);
+      return l.join('');
     },
   },
   {
-    name: 'line-endings', run: (t, o) => {
+    name: 'line-endings',
+    run: (t, o) => {
       switch (o.c % 7) {
-        case 0: return t.replace(/\r?\n/g, '\r\n');
-        case 1: return t.replace(/\r?\n/g, '\r');
-        case 2: return `\ufeff${t}`;
-        case 3: return lines(t).map((l, i) => ((i + o.a) % 3 === 0 ? l.replace(/\r?\n$/, '\r\n') : (i + o.a) % 3 === 1 ? l.replace(/\r?\n$/, '\r') : l)).join('');
-        case 4: return t.replace(/\s+$/, '');
-        case 5: return t.replace(/\n/g, '\n\n');
-        default: return t.replace(/^[ \t]+/gm, '\t');
+        case 0:
+          return t.replace(/\r?\n/g, '\r\n');
+        case 1:
+          return t.replace(/\r?\n/g, '\r');
+        case 2:
+          return `\ufeff${t}`;
+        case 3:
+          return lines(t)
+            .map((l, i) => ((i + o.a) % 3 === 0 ? l.replace(/\r?\n$/, '\r\n') : (i + o.a) % 3 === 1 ? l.replace(/\r?\n$/, '\r') : l))
+            .join('');
+        case 4:
+          return t.replace(/\s+$/, '');
+        case 5:
+          return t.replace(/\n/g, '\n\n');
+        default:
+          return t.replace(/^[ \t]+/gm, '\t');
       }
     },
   },
   {
-    name: 'weird-characters', run: (t, o) => {
+    name: 'weird-characters',
+    run: (t, o) => {
       const w = WEIRD[o.c % WEIRD.length]!;
       const i = o.a % (t.length + 1);
       return t.slice(0, i) + w + t.slice(i);
     },
   },
   {
-    name: 'duplicate-block', run: (t, o) => {
+    name: 'duplicate-block',
+    run: (t, o) => {
       // A whole declaration or statement with its block, again right after it: duplicate names, repeated steps.
       const opens = [...t.matchAll(/\{/g)].map((m) => m.index!);
-      const open = pick(opens, o.a); if (open === undefined) return t;
-      let depth = 0, close = -1;
+      const open = pick(opens, o.a);
+      if (open === undefined) return t;
+      let depth = 0,
+        close = -1;
       for (let i = open; i < t.length; i++) {
         if (t[i] === '{') depth++;
-        else if (t[i] === '}' && --depth === 0) { close = i; break; }
+        else if (t[i] === '}' && --depth === 0) {
+          close = i;
+          break;
+        }
       }
       if (close < 0) return t;
       const start = t.lastIndexOf('\n', open) + 1;
@@ -207,18 +372,33 @@ const MUTATORS: readonly { name: string; run: Mutator }[] = [
   },
   {
     // Scale: a line (a device, a step, a region) hundreds of times, where cost that grows faster than the input shows.
-    name: 'repeat-line', run: (t, o) => {
-      const l = lines(t); if (!l.length) return t; const i = o.a % l.length;
+    name: 'repeat-line',
+    run: (t, o) => {
+      const l = lines(t);
+      if (!l.length) return t;
+      const i = o.a % l.length;
       const line = /[\r\n]$/.test(l[i]!) ? l[i]! : `${l[i]}\n`;
-      l.splice(i, 0, ...Array.from({ length: 10 + (o.c % 1000) }, () => line)); return l.join('');
+      l.splice(i, 0, ...Array.from({ length: 10 + (o.c % 1000) }, () => line));
+      return l.join('');
     },
   },
-  { name: 'delete-range', run: (t, o) => { const i = o.a % (t.length + 1); return t.slice(0, i) + t.slice(i + (o.b % 200)); } },
   {
-    name: 'replace-token', run: (t, o) => {
-      const k = tokens(t); const s = solid(k); const i = pick(s, o.a), j = pick(s, o.b);
+    name: 'delete-range',
+    run: (t, o) => {
+      const i = o.a % (t.length + 1);
+      return t.slice(0, i) + t.slice(i + (o.b % 200));
+    },
+  },
+  {
+    name: 'replace-token',
+    run: (t, o) => {
+      const k = tokens(t);
+      const s = solid(k);
+      const i = pick(s, o.a),
+        j = pick(s, o.b);
       if (i === undefined || j === undefined) return t;
-      k[i] = k[j]!; return k.join('');
+      k[i] = k[j]!;
+      return k.join('');
     },
   },
 ];
@@ -250,14 +430,19 @@ export function applyOps(files: Readonly<Record<string, string>>, ops: readonly 
 
 /** Places and values unbiased (fast-check favours small numbers: every mutation would hit a file's first tokens). */
 const opArb: fc.Arbitrary<Op> = fc.record({
-  kind: fc.nat(OP_KINDS - 1), file: fc.nat(31), a: fc.noBias(fc.nat()), b: fc.noBias(fc.nat()), c: fc.noBias(fc.nat()),
+  kind: fc.nat(OP_KINDS - 1),
+  file: fc.nat(31),
+  a: fc.noBias(fc.nat()),
+  b: fc.noBias(fc.nat()),
+  c: fc.noBias(fc.nat()),
 });
 
 /** A seed workspace with a few mutations, described by the seed's name and the operations' names. */
 export function mutatedInput(seeds: readonly Seed[], v: Vocabulary, maxOps = 8): fc.Arbitrary<Input> {
-  return fc.record({ seed: fc.nat(seeds.length - 1), ops: fc.array(opArb, { minLength: 1, maxLength: maxOps }) }).map(
-    ({ seed, ops }) => ({ label: `${seeds[seed]!.name} + ${ops.map(opName).join(', ')}`, files: applyOps(seeds[seed]!.files, ops, v) }),
-  );
+  return fc.record({ seed: fc.nat(seeds.length - 1), ops: fc.array(opArb, { minLength: 1, maxLength: maxOps }) }).map(({ seed, ops }) => ({
+    label: `${seeds[seed]!.name} + ${ops.map(opName).join(', ')}`,
+    files: applyOps(seeds[seed]!.files, ops, v),
+  }));
 }
 
 /** Arbitrary bytes decoded as UTF-8 with replacement: what a binary or mis-encoded file reads as. */
@@ -294,7 +479,8 @@ export function randomInput(seeds: readonly Seed[], v: Vocabulary): fc.Arbitrary
 /** `base` with one to four mutations on top. */
 function mutatedFrom(base: fc.Arbitrary<Input>, v: Vocabulary): fc.Arbitrary<Input> {
   return fc.tuple(base, fc.array(opArb, { minLength: 1, maxLength: 4 })).map(([g, ops]) => ({
-    label: `${g.label} + ${ops.map(opName).join(', ')}`, files: applyOps(g.files, ops, v),
+    label: `${g.label} + ${ops.map(opName).join(', ')}`,
+    files: applyOps(g.files, ops, v),
   }));
 }
 

@@ -30,9 +30,15 @@ suite('fuzz regressions', () => {
     });
   }
 
-  test('the CLI exits 0 or 1 on all of them (check, check --format json, format --check)', { todo: Object.keys(TODO).length ? 'some regressions are still open' : undefined }, () => {
+  test('the CLI exits 0 or 1 on all of them (check, check --format json, format --check)', {
+    todo: Object.keys(TODO).length ? 'some regressions are still open' : undefined,
+  }, () => {
     assert.ok(existsSync(CLI), 'run `npm run build` first');
-    for (const args of [['check', REGRESSIONS], ['check', '--format', 'json', REGRESSIONS], ['format', '--check', REGRESSIONS]]) {
+    for (const args of [
+      ['check', REGRESSIONS],
+      ['check', '--format', 'json', REGRESSIONS],
+      ['format', '--check', REGRESSIONS],
+    ]) {
       const p = runCli(args, REGRESSIONS);
       assert.equal(p, undefined, p && describe([p]));
     }

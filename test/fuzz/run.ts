@@ -23,8 +23,13 @@ import { fuzzInput, type Input } from './mutate';
 
 const { values } = parseArgs({
   options: {
-    seed: { type: 'string' }, minutes: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' },
-    'no-cli': { type: 'boolean' }, replay: { type: 'string' }, 'cli-every': { type: 'string', default: '400' },
+    seed: { type: 'string' },
+    minutes: { type: 'string' },
+    runs: { type: 'string' },
+    out: { type: 'string' },
+    'no-cli': { type: 'boolean' },
+    replay: { type: 'string' },
+    'cli-every': { type: 'string', default: '400' },
     // Tries the failure path (shrink, minimise, save, replay) on a fault planted in the harness: text that counts as a failure.
     plant: { type: 'string' },
   },
@@ -66,9 +71,13 @@ const current = join(out, 'current');
 const corpus = [...loadCorpus({ regressions: true }), ...unitTestSnippets()];
 const arb = fuzzInput(corpus, { bigShare: 0.05 });
 
-console.log(`fuzz: seed ${seed}, ${corpus.length} seed workspaces, ${values.minutes ? `${values.minutes} min` : `${maxRuns} inputs`}; failures go to ${out}`);
+console.log(
+  `fuzz: seed ${seed}, ${corpus.length} seed workspaces, ${values.minutes ? `${values.minutes} min` : `${maxRuns} inputs`}; failures go to ${out}`,
+);
 const planted = values.plant !== undefined ? ` --plant ${JSON.stringify(values.plant)}` : '';
-console.log(`replay this run: node bench/fuzz.mjs --seed ${seed}${values.minutes ? ` --minutes ${values.minutes}` : ` --runs ${maxRuns}`}${planted}`);
+console.log(
+  `replay this run: node bench/fuzz.mjs --seed ${seed}${values.minutes ? ` --minutes ${values.minutes}` : ` --runs ${maxRuns}`}${planted}`,
+);
 
 let runs = 0;
 let failures = 0;
@@ -83,7 +92,9 @@ function progress(force = false): void {
   if (!force && now - lastReport < 15_000) return;
   lastReport = now;
   const s = (now - started) / 1000;
-  console.log(`  ${runs} inputs in ${s.toFixed(0)} s (${(runs / s).toFixed(1)}/s), ${failures} failure(s); slowest ${slowest[0] ? `${Math.round(slowest[0].ms)} ms` : '-'}`);
+  console.log(
+    `  ${runs} inputs in ${s.toFixed(0)} s (${(runs / s).toFixed(1)}/s), ${failures} failure(s); slowest ${slowest[0] ? `${Math.round(slowest[0].ms)} ms` : '-'}`,
+  );
 }
 
 function noteSlow(ms: number, label: string): void {
@@ -100,8 +111,14 @@ function record(input: Input, problem: Problem, how: string): void {
   console.log(`\nFAILURE ${failures}: [${problem.kind}] ${problem.where}: ${problem.detail.split('\n')[0]}`);
   console.log(`  input: ${input.label}; minimising...`);
   const small = minimise(input, problem, options, 2000, () => beat({ runs, label: `minimising ${input.label}` }));
-  const sizes = Object.entries(small.files).map(([n, t]) => `${n} (${t.length} chars)`).join(', ');
-  saveInput(dir, small, `${describe([problem])}\n\nfound by: ${how}\ninput: ${input.label}\nreplay: node bench/fuzz.mjs --replay ${dir}${planted}\n`);
+  const sizes = Object.entries(small.files)
+    .map(([n, t]) => `${n} (${t.length} chars)`)
+    .join(', ');
+  saveInput(
+    dir,
+    small,
+    `${describe([problem])}\n\nfound by: ${how}\ninput: ${input.label}\nreplay: node bench/fuzz.mjs --replay ${dir}${planted}\n`,
+  );
   console.log(`  minimised to ${sizes}\n  saved in ${dir}\n  replay: node bench/fuzz.mjs --replay ${dir}${planted}\n`);
 }
 
@@ -151,7 +168,8 @@ while (runs < maxRuns && performance.now() < deadline) {
       throw new Error(describe(fresh));
     }),
     {
-      seed: roundSeed, numRuns: Math.min(maxRuns - runs, 2 ** 30),
+      seed: roundSeed,
+      numRuns: Math.min(maxRuns - runs, 2 ** 30),
       plugins: Number.isFinite(deadline) ? [fc.interruptAfterTimeLimit(Math.max(1, deadline - performance.now()))] : [],
     },
   ) as fc.RunDetails<[Input]>;
@@ -159,7 +177,10 @@ while (runs < maxRuns && performance.now() < deadline) {
     const input = details.counterexample[0];
     const problem = checkInput(input, options).problems.find((p) => !known.has(signature(p)));
     if (problem) record(input, problem, `seed ${roundSeed}, fast-check path ${details.counterexamplePath}`);
-    else { failures++; console.log(`\nFAILURE ${failures} (not reproducible alone): ${details.counterexample[0].label}\n${String(details.errorInstance)}`); }
+    else {
+      failures++;
+      console.log(`\nFAILURE ${failures} (not reproducible alone): ${details.counterexample[0].label}\n${String(details.errorInstance)}`);
+    }
   } else break; // every run passed, or the time is up
 }
 runCli();

@@ -18,7 +18,27 @@ const chance = (r: R, p: number) => r() < p;
 const int = (r: R, n: number) => Math.floor(r() * n);
 const some = <T>(r: R, list: readonly T[], max: number): T[] => list.filter(() => chance(r, max / Math.max(1, list.length)));
 
-const ADDRESSES = ['0x0', '0x1000', '0x8000000', '0x80f0000', '0x40000000', '0x80000000', '0xc0000000', '0xe0000000', '0xfec00000', '0xfee00000', '0xfeef0000', '0xff000000', '0x100000000', '0x1_0000_0000', '0x8_0000_0000', '0xfd_0000_0000', '0x100_0000_0000', '0xffff_ffff_f000', '0xffff_ffff_ffff_f000'];
+const ADDRESSES = [
+  '0x0',
+  '0x1000',
+  '0x8000000',
+  '0x80f0000',
+  '0x40000000',
+  '0x80000000',
+  '0xc0000000',
+  '0xe0000000',
+  '0xfec00000',
+  '0xfee00000',
+  '0xfeef0000',
+  '0xff000000',
+  '0x100000000',
+  '0x1_0000_0000',
+  '0x8_0000_0000',
+  '0xfd_0000_0000',
+  '0x100_0000_0000',
+  '0xffff_ffff_f000',
+  '0xffff_ffff_ffff_f000',
+];
 const SIZES = ['4K', '64K', '1M', '2M', '16M', '512M', '1G', '2G', '3G', '4G', '8G', '64G', '766G', '1T', '0x1000', '0x10000000'];
 const WIDTHS = ['32', '39', '40', '44', '46', '47', '48', '52', '57', '64', '0', '65', '12'];
 
@@ -29,7 +49,12 @@ function range(r: R): string {
   return `${start} size ${one(r, SIZES)}`;
 }
 
-interface Plat { name: string; arch: string; iommus: { name: string; kind: string; cmdqv: boolean }[]; devices: string[] }
+interface Plat {
+  name: string;
+  arch: string;
+  iommus: { name: string; kind: string; cmdqv: boolean }[];
+  devices: string[];
+}
 
 function platform(r: R, name: string, lines: string[], big: boolean): Plat {
   const arch = chance(r, 0.5) ? 'x86_64' : 'arm64';
@@ -61,7 +86,9 @@ function platform(r: R, name: string, lines: string[], big: boolean): Plat {
     const body = [`bdf 0000:${(0x40 + int(r, 4)).toString(16)}:${int(r, 3).toString(16).padStart(2, '0')}.${int(r, 8)}`];
     if (chance(r, 0.9)) {
       const i = one(r, iommus);
-      body.push(`iommu ${i.name}${i.kind === 'smmuv3' || chance(r, 0.1) ? ` stream ${one(r, ['0x8', '0x10', '0x100', '0x102', String(k)])}` : ''}`);
+      body.push(
+        `iommu ${i.name}${i.kind === 'smmuv3' || chance(r, 0.1) ? ` stream ${one(r, ['0x8', '0x10', '0x100', '0x102', String(k)])}` : ''}`,
+      );
     }
     if (chance(r, 0.9)) body.push(`group ${groups[k]}`);
     if (chance(r, 0.4)) body.push('tdisp');
@@ -74,7 +101,11 @@ function platform(r: R, name: string, lines: string[], big: boolean): Plat {
   return { name, arch, iommus, devices };
 }
 
-interface Gst { name: string; on: Plat; assigned: string[] }
+interface Gst {
+  name: string;
+  on: Plat;
+  assigned: string[];
+}
 
 function guest(r: R, name: string, on: Plat, vintfs: string[], lines: string[]): Gst {
   const virt = on.arch === 'arm64';
@@ -107,23 +138,64 @@ function timeline(r: R, name: string, plats: Plat[], guests: Gst[], xenDomains: 
   for (let k = 2 + int(r, big ? 300 : 10); k > 0; k--) {
     const g = one(r, guests);
     const dev = one(r, one(r, plats).devices);
-    const step = one(r, ['start', 'start', 'stop', 'migrate', 'hotplug', 'hotplug', 'unplug', 'tdisp', 'tdisp', 'config', 'power', 'link', 'launch-update', 'convert', 'balloon', 'free']);
+    const step = one(r, [
+      'start',
+      'start',
+      'stop',
+      'migrate',
+      'hotplug',
+      'hotplug',
+      'unplug',
+      'tdisp',
+      'tdisp',
+      'config',
+      'power',
+      'link',
+      'launch-update',
+      'convert',
+      'balloon',
+      'free',
+    ]);
     switch (step) {
-      case 'start': case 'stop': case 'launch-update': lines.push(`  ${step} ${g.name}`); break;
-      case 'migrate': lines.push(`  migrate ${g.name} to ${one(r, plats).name}`); break;
-      case 'hotplug': lines.push(`  hotplug ${dev} into ${g.name}${chance(r, 0.3) ? ` as ${one(r, ['shared', 'private', 'bind-capable'])}` : ''}${chance(r, 0.1) ? ` dma-window ${range(r)}` : ''}`); break;
-      case 'unplug': lines.push(`  unplug ${dev}${chance(r, 0.5) ? ` from ${g.name}` : ''}`); break;
-      case 'tdisp': lines.push(`  tdisp ${dev} ${one(r, ['lock', 'start', 'stop', 'report', 'bind-p2p', 'unbind-p2p', 'set-mmio-attr'])}`); break;
+      case 'start':
+      case 'stop':
+      case 'launch-update':
+        lines.push(`  ${step} ${g.name}`);
+        break;
+      case 'migrate':
+        lines.push(`  migrate ${g.name} to ${one(r, plats).name}`);
+        break;
+      case 'hotplug':
+        lines.push(
+          `  hotplug ${dev} into ${g.name}${chance(r, 0.3) ? ` as ${one(r, ['shared', 'private', 'bind-capable'])}` : ''}${chance(r, 0.1) ? ` dma-window ${range(r)}` : ''}`,
+        );
+        break;
+      case 'unplug':
+        lines.push(`  unplug ${dev}${chance(r, 0.5) ? ` from ${g.name}` : ''}`);
+        break;
+      case 'tdisp':
+        lines.push(`  tdisp ${dev} ${one(r, ['lock', 'start', 'stop', 'report', 'bind-p2p', 'unbind-p2p', 'set-mmio-attr'])}`);
+        break;
       case 'config': {
         const what = one(r, ['command', 'devctl', 'bar', 'flr', 'msix', 'sriov', 'pasid']);
-        const bits = what === 'command' ? some(r, Object.keys(COMMAND_BITS), 2) : what === 'devctl' ? some(r, Object.keys(DEVCTL_BITS), 2) : [];
-        lines.push(`  config ${dev} ${what}${bits.length ? ` ${bits.join(' ')}` : ''}${what === 'bar' ? ` ${int(r, 7)}${chance(r, 0.5) ? ` ${one(r, ADDRESSES)}` : ''}` : ''}`);
+        const bits =
+          what === 'command' ? some(r, Object.keys(COMMAND_BITS), 2) : what === 'devctl' ? some(r, Object.keys(DEVCTL_BITS), 2) : [];
+        lines.push(
+          `  config ${dev} ${what}${bits.length ? ` ${bits.join(' ')}` : ''}${what === 'bar' ? ` ${int(r, 7)}${chance(r, 0.5) ? ` ${one(r, ADDRESSES)}` : ''}` : ''}`,
+        );
         break;
       }
-      case 'power': lines.push(`  power ${dev} ${one(r, ['D0', 'D1', 'D2', 'D3hot', 'D3cold'])}`); break;
-      case 'link': lines.push(`  link ${dev} ${one(r, ['up', 'down'])}`); break;
-      case 'convert': lines.push(`  convert ${dev} to ${one(r, ['private', 'shared'])}`); break;
-      case 'balloon': case 'free': {
+      case 'power':
+        lines.push(`  power ${dev} ${one(r, ['D0', 'D1', 'D2', 'D3hot', 'D3cold'])}`);
+        break;
+      case 'link':
+        lines.push(`  link ${dev} ${one(r, ['up', 'down'])}`);
+        break;
+      case 'convert':
+        lines.push(`  convert ${dev} to ${one(r, ['private', 'shared'])}`);
+        break;
+      case 'balloon':
+      case 'free': {
         const who = xenDomains.length ? one(r, xenDomains) : g.name;
         lines.push(`  ${step} ${who}${step === 'free' || chance(r, 0.7) ? ` ${range(r)}` : ''}`);
         break;
@@ -147,9 +219,20 @@ function firmware(r: R, name: string, g: Gst, lines: string[], big: boolean): vo
       if (chance(r, 0.2)) opts.push(`at ${one(r, ADDRESSES)}`);
       if (chance(r, 0.5)) opts.push(`from ${one(r, ['allocate-buffer', 'allocate-pool', 'allocate-pages'])}`);
       opts.push(one(r, ['pending', 'completed', '']));
-      lines.push(`    map ${m} ${one(r, ['bus-master-read', 'bus-master-write', 'common-buffer', 'bus-master-read64', 'bus-master-write64', 'common-buffer64'])} ${opts.join(' ')}`.trimEnd());
+      lines.push(
+        `    map ${m} ${one(r, ['bus-master-read', 'bus-master-write', 'common-buffer', 'bus-master-read64', 'bus-master-write64', 'common-buffer64'])} ${opts.join(' ')}`.trimEnd(),
+      );
     }
-    const action = () => one(r, ['stop-dma', `unmap ${one(r, maps)}`, 'unmap-all', 'unmap-all deferred', `free ${one(r, maps)}`, `signal ${one(r, events)}`, `call ${one(r, ['FreePages', 'FreePool', 'AllocatePages', 'SetMem', 'Stall'])}`]);
+    const action = () =>
+      one(r, [
+        'stop-dma',
+        `unmap ${one(r, maps)}`,
+        'unmap-all',
+        'unmap-all deferred',
+        `free ${one(r, maps)}`,
+        `signal ${one(r, events)}`,
+        `call ${one(r, ['FreePages', 'FreePool', 'AllocatePages', 'SetMem', 'Stall'])}`,
+      ]);
     for (let h = 1 + int(r, 2); h > 0; h--) {
       const on = chance(r, 0.7) ? 'exit-boot-services' : `event ${one(r, events)}`;
       const body = chance(r, 0.5) ? `{ ${Array.from({ length: 1 + int(r, 3) }, action).join('; ')} }` : action();
@@ -158,7 +241,9 @@ function firmware(r: R, name: string, g: Gst, lines: string[], big: boolean): vo
     lines.push('  }');
   }
   lines.push('  iommu-protocol {');
-  lines.push(`    on exit-boot-services tpl ${one(r, ['notify', 'callback'])} ${one(r, ['signal ev0', 'unmap-all', 'unmap-all deferred', 'stop-dma'])}`);
+  lines.push(
+    `    on exit-boot-services tpl ${one(r, ['notify', 'callback'])} ${one(r, ['signal ev0', 'unmap-all', 'unmap-all deferred', 'stop-dma'])}`,
+  );
   if (chance(r, 0.6)) lines.push(`    on event ${one(r, events)} tpl ${one(r, ['notify', 'callback'])} unmap-all`);
   lines.push('  }', '}', '');
 }
@@ -166,7 +251,9 @@ function firmware(r: R, name: string, g: Gst, lines: string[], big: boolean): vo
 function xen(r: R, name: string, on: Plat, lines: string[], big: boolean): string[] {
   const domains = ['dom0'].concat(Array.from({ length: int(r, big ? 40 : 3) }, (_, i) => `du${i}`));
   lines.push(`xen ${name} on ${on.name} {`);
-  lines.push(`  dom0 { mode ${one(r, ['pv', 'pvh', 'hvm'])}; iommu ${some(r, ['strict', 'passthrough', 'relaxed'], 1).join(' ') || 'strict'}; map-reserved ${one(r, ['on', 'off'])}${chance(r, 0.4) ? `; iommu-map ${one(r, ['host-identity', 'maintained', 'pv-iommu', 'virtual-vtd'])}` : ''} }`);
+  lines.push(
+    `  dom0 { mode ${one(r, ['pv', 'pvh', 'hvm'])}; iommu ${some(r, ['strict', 'passthrough', 'relaxed'], 1).join(' ') || 'strict'}; map-reserved ${one(r, ['on', 'off'])}${chance(r, 0.4) ? `; iommu-map ${one(r, ['host-identity', 'maintained', 'pv-iommu', 'virtual-vtd'])}` : ''} }`,
+  );
   for (const d of domains.slice(1)) {
     const body = [`mode ${one(r, ['pv', 'pvh', 'hvm'])}`];
     const pass = some(r, on.devices, 2);
@@ -184,7 +271,11 @@ function xen(r: R, name: string, on: Plat, lines: string[], big: boolean): strin
 function vintf(r: R, name: string, on: Plat, guests: Gst[], lines: string[]): void {
   const smmu = on.iommus.find((i) => i.kind === 'smmuv3') ?? on.iommus[0]!;
   lines.push(`vintf ${name} on ${smmu.name} for ${one(r, guests).name} {`);
-  lines.push(`  owner ${one(r, ['guest', 'host'])}`, `  hyp-own ${one(r, ['on', 'off'])}`, `  vmid ${one(r, ['0', '1', '3', '65535', '65536'])}`);
+  lines.push(
+    `  owner ${one(r, ['guest', 'host'])}`,
+    `  hyp-own ${one(r, ['on', 'off'])}`,
+    `  vmid ${one(r, ['0', '1', '3', '65535', '65536'])}`,
+  );
   for (const d of some(r, on.devices, 3)) lines.push(`  stream ${d} as ${one(r, ['0x8', '0x10', '0x100', '0', '0xffffffff'])}`);
   lines.push('}', '');
 }
@@ -194,7 +285,11 @@ function commands(r: R, vintfName: string, lines: string[]): void {
   const ops = Object.keys(SMMU_OPCODES);
   for (let b = 1 + int(r, 3); b > 0; b--) {
     const cmds = Array.from({ length: 1 + int(r, 4) }, () => {
-      const operands = Array.from({ length: int(r, 3) }, () => `${one(r, ['asid', 'va', 'vmid', 'sid', 'ssid', 'ipa', 'addr', 'leaf'])} ${one(r, ['0', '3', '12', '0x8', '0xfffff000', '0x10000000000000000'])}`);
+      const operands = Array.from(
+        { length: int(r, 3) },
+        () =>
+          `${one(r, ['asid', 'va', 'vmid', 'sid', 'ssid', 'ipa', 'addr', 'leaf'])} ${one(r, ['0', '3', '12', '0x8', '0xfffff000', '0x10000000000000000'])}`,
+      );
       return [one(r, ops), ...operands].join(' ');
     });
     if (chance(r, 0.7)) cmds.push('CMD_SYNC');
@@ -215,11 +310,21 @@ export function scenario(seed: number, bigShare = 0): Input {
   const files: Record<string, string[]> = { 'hosts.iommu': [], 'guests.iommu': [], 'timelines.iommu': [], 'other.iommu': [] };
   const plats = Array.from({ length: 1 + int(r, big ? 8 : 3) }, (_, i) => platform(r, `host${i}`, files['hosts.iommu']!, big));
   const vintfNames = plats.some((p) => p.iommus.some((i) => i.cmdqv)) && chance(r, 0.6) ? ['vi0', 'vi1'].slice(0, 1 + int(r, 2)) : [];
-  const guests = Array.from({ length: 1 + int(r, big ? 20 : 4) }, (_, i) => guest(r, `vm${i}`, one(r, plats), vintfNames, files['guests.iommu']!));
+  const guests = Array.from({ length: 1 + int(r, big ? 20 : 4) }, (_, i) =>
+    guest(r, `vm${i}`, one(r, plats), vintfNames, files['guests.iommu']!),
+  );
   const other = files['other.iommu']!;
   const xenDomains = chance(r, 0.3) ? xen(r, 'xh0', one(r, plats), other, big) : [];
   for (let t = 1 + int(r, 2); t > 0; t--) timeline(r, `tl${t}`, plats, guests, xenDomains, files['timelines.iommu']!, big);
-  if (plats.length > 1 && chance(r, 0.5)) other.push(`pool pl0 { ${some(r, plats, 3).map((p) => p.name).join(', ') || plats[0]!.name} }`, '');
+  if (plats.length > 1 && chance(r, 0.5))
+    other.push(
+      `pool pl0 { ${
+        some(r, plats, 3)
+          .map((p) => p.name)
+          .join(', ') || plats[0]!.name
+      } }`,
+      '',
+    );
   if (chance(r, big ? 0.8 : 0.4)) firmware(r, 'fw0', one(r, guests), other, big);
   for (const v of vintfNames) {
     const host = plats.find((p) => p.iommus.some((i) => i.cmdqv)) ?? plats[0]!;

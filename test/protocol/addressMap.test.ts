@@ -13,7 +13,6 @@ import { DidChangeTextDocumentNotification } from 'vscode-languageserver-protoco
 import { ADDRESS_MAP_REQUEST, type AddressMapResult } from '../../server/src/lsp/protocol';
 import { Client } from './client';
 
-
 // armsrv-1 of seed 002 and a 4G virt guest over its PCI window (vm-analytics).
 const HOST = [
   'platform am-armsrv {',
@@ -65,9 +64,13 @@ describe('iommuLens/addressMap over stdio', () => {
       return `${t.uri === hostUri ? 'host' : t.uri === guestUri ? 'guest' : t.uri}:${t.range.start.line}`;
     };
     // msi-window, machine (RAM and the conflict), pci-win32, swmsi: in drawing order, each line once.
-    assert.deepEqual(r.targets.map((t) => lineOf(t.id)), ['guest:3', 'guest:2', 'host:4', 'host:3']);
+    assert.deepEqual(
+      r.targets.map((t) => lineOf(t.id)),
+      ['guest:3', 'guest:2', 'host:4', 'host:3'],
+    );
     // Each bar's data-target is the line it comes from.
-    const barsAt = (kind: string) => [...r.svg.matchAll(new RegExp(`<g class="bar" data-kind="${kind}" data-target="(\\d+)">`, 'g'))].map((m) => lineOf(Number(m[1])));
+    const barsAt = (kind: string) =>
+      [...r.svg.matchAll(new RegExp(`<g class="bar" data-kind="${kind}" data-target="(\\d+)">`, 'g'))].map((m) => lineOf(Number(m[1])));
     assert.deepEqual(barsAt('conflict'), ['guest:2']);
     assert.deepEqual(barsAt('reserved'), ['host:4', 'host:4']);
     assert.deepEqual(barsAt('ram'), ['guest:2']);

@@ -8,10 +8,25 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  CodeActionRequest, createProtocolConnection, DidOpenTextDocumentNotification, ExitNotification, HoverRequest, InitializedNotification,
-  InitializeRequest, PublishDiagnosticsNotification,
-  ShutdownRequest, StreamMessageReader, StreamMessageWriter, LogMessageNotification,
-  type ClientCapabilities, type CodeAction, type InitializeResult, type LogMessageParams, type Diagnostic, type ProtocolConnection, type PublishDiagnosticsParams,
+  CodeActionRequest,
+  createProtocolConnection,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+  PublishDiagnosticsNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  LogMessageNotification,
+  type ClientCapabilities,
+  type CodeAction,
+  type InitializeResult,
+  type LogMessageParams,
+  type Diagnostic,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { MEMORY_REQUEST, STATUS_NOTIFICATION, type MemoryReport, type StatusParams } from '../../server/src/lsp/protocol';
 
@@ -47,13 +62,18 @@ export class Client {
   stderr = '';
 
   constructor(options: ClientOptions = {}) {
-    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio', ...(options.serverArgs ?? [])], { ...options.user });
+    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER, '--stdio', ...(options.serverArgs ?? [])], {
+      ...options.user,
+    });
     this.proc.on('exit', (code, signal) => {
       this.exited = { code, signal };
       // Nothing more will come: waiting on would only end at the timeout.
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`the server exited (${signal ?? `code ${code}`}): ${this.stderr.slice(-2000)}`));
+      for (const w of this.waiters.splice(0))
+        w.reject(new Error(`the server exited (${signal ?? `code ${code}`}): ${this.stderr.slice(-2000)}`));
     });
-    this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-65536); });
+    this.proc.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-65536);
+    });
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout), new StreamMessageWriter(this.proc.stdin));
     const settle = () => this.nudge();
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
@@ -62,8 +82,14 @@ export class Client {
       this.onPublish?.(p);
       settle();
     });
-    this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => { this.logs.push(p); settle(); });
-    this.conn.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => { this.statuses.push(p); settle(); });
+    this.conn.onNotification(LogMessageNotification.type, (p: LogMessageParams) => {
+      this.logs.push(p);
+      settle();
+    });
+    this.conn.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => {
+      this.statuses.push(p);
+      settle();
+    });
     this.conn.listen();
   }
 
@@ -71,11 +97,17 @@ export class Client {
    * The handshake: `initialize` with `dir` as the one workspace folder, then `initialized`
    * (after which the server reads the folder's .iommu files).
    */
-  async initialize(dir: string, options: { capabilities?: ClientCapabilities; initializationOptions?: unknown; processId?: number | null } = {}): Promise<InitializeResult> {
+  async initialize(
+    dir: string,
+    options: { capabilities?: ClientCapabilities; initializationOptions?: unknown; processId?: number | null } = {},
+  ): Promise<InitializeResult> {
     const uri = pathToFileURL(dir).href;
     const result = await this.conn.sendRequest(InitializeRequest.type, {
-      processId: options.processId === undefined ? process.pid : options.processId, rootUri: uri, capabilities: options.capabilities ?? {},
-      workspaceFolders: [{ uri, name: 'ws' }], initializationOptions: options.initializationOptions,
+      processId: options.processId === undefined ? process.pid : options.processId,
+      rootUri: uri,
+      capabilities: options.capabilities ?? {},
+      workspaceFolders: [{ uri, name: 'ws' }],
+      initializationOptions: options.initializationOptions,
     });
     await this.conn.sendNotification(InitializedNotification.type, {});
     return result;
@@ -95,8 +127,21 @@ export class Client {
     if (check()) return Promise.resolve();
     if (this.exited) return Promise.reject(new Error(`the server exited before ${what}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; have ${JSON.stringify([...this.latest]).slice(0, 4000)}`)), ms);
-      this.waiters.push({ check, resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}; have ${JSON.stringify([...this.latest]).slice(0, 4000)}`)),
+        ms,
+      );
+      this.waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
   }
 
@@ -105,7 +150,9 @@ export class Client {
   }
 
   open(uri: string, text: string): Promise<void> {
-    return this.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    return this.conn.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'iommu', version: 1, text },
+    });
   }
 
   /** Waits for a diagnostic with `code` in `uri` and returns it. */
@@ -116,7 +163,11 @@ export class Client {
 
   /** The first code action offered for diagnostic `d`. */
   async firstFix(uri: string, d: Diagnostic): Promise<CodeAction> {
-    const actions = await this.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const actions = await this.conn.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d] },
+    });
     return actions?.[0] as CodeAction;
   }
 
@@ -141,4 +192,3 @@ export class Client {
     this.conn.dispose();
   }
 }
-

@@ -10,7 +10,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCodes, StreamMessageReader, StreamMessageWriter, type Message, type ResponseMessage } from 'vscode-languageserver-protocol/node';
+import {
+  ErrorCodes,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type Message,
+  type ResponseMessage,
+} from 'vscode-languageserver-protocol/node';
 import { clientAlive, takeClientProcessId, watchClient } from '../../server/src/lsp/clientProcess';
 import { EXAMPLES, otherUser } from '../files';
 import { Client, SERVER } from './client';
@@ -25,22 +31,49 @@ describe('params: null', () => {
     let waiting: (() => void) | undefined;
     reader.listen((m: Message) => {
       const r = m as ResponseMessage;
-      if (typeof r.id === 'number') { answers.set(r.id, r); waiting?.(); }
+      if (typeof r.id === 'number') {
+        answers.set(r.id, r);
+        waiting?.();
+      }
     });
     try {
       const methods = [
-        'initialize', 'textDocument/hover', 'textDocument/completion', 'textDocument/definition', 'textDocument/references',
-        'textDocument/documentHighlight', 'textDocument/documentSymbol', 'workspace/symbol', 'textDocument/codeAction', 'textDocument/formatting',
-        'textDocument/rangeFormatting', 'textDocument/rename', 'textDocument/prepareRename', 'textDocument/foldingRange', 'textDocument/selectionRange',
-        'textDocument/semanticTokens/full', 'textDocument/semanticTokens/range', 'textDocument/inlayHint',
+        'initialize',
+        'textDocument/hover',
+        'textDocument/completion',
+        'textDocument/definition',
+        'textDocument/references',
+        'textDocument/documentHighlight',
+        'textDocument/documentSymbol',
+        'workspace/symbol',
+        'textDocument/codeAction',
+        'textDocument/formatting',
+        'textDocument/rangeFormatting',
+        'textDocument/rename',
+        'textDocument/prepareRename',
+        'textDocument/foldingRange',
+        'textDocument/selectionRange',
+        'textDocument/semanticTokens/full',
+        'textDocument/semanticTokens/range',
+        'textDocument/inlayHint',
       ];
       // `initialize` first, with null: refused, and a proper one after it is still served.
       await writer.write({ jsonrpc: '2.0', id: 0, method: 'initialize', params: null } as Message);
-      await writer.write({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } } as Message);
+      await writer.write({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { processId: null, rootUri: null, capabilities: {} },
+      } as Message);
       await writer.write({ jsonrpc: '2.0', method: 'initialized', params: {} } as Message);
-      for (const [i, method] of methods.slice(1).entries()) await writer.write({ jsonrpc: '2.0', id: 10 + i, method, params: null } as Message);
+      for (const [i, method] of methods.slice(1).entries())
+        await writer.write({ jsonrpc: '2.0', id: 10 + i, method, params: null } as Message);
       const deadline = Date.now() + 10_000;
-      while (answers.size < methods.length + 1 && Date.now() < deadline) await new Promise<void>((r) => { waiting = r; setTimeout(r, 200); });
+      while (answers.size < methods.length + 1 && Date.now() < deadline)
+        await new Promise<void>((r) => {
+          waiting = r;
+          setTimeout(r, 200);
+        });
       assert.equal(answers.get(0)?.error?.code, ErrorCodes.InvalidParams, JSON.stringify(answers.get(0)));
       assert.ok(answers.get(1)?.result, 'the proper initialize is answered');
       for (const [i, method] of methods.slice(1).entries()) {
@@ -56,20 +89,39 @@ describe('params: null', () => {
 
 describe('the client watchdog', () => {
   test('EPERM is a live client; ESRCH is a client gone', () => {
-    const fail = (code: string) => () => { throw Object.assign(new Error(code), { code }); };
+    const fail = (code: string) => () => {
+      throw Object.assign(new Error(code), { code });
+    };
     assert.equal(clientAlive(42, fail('EPERM')), true);
     assert.equal(clientAlive(42, fail('ESRCH')), false);
-    assert.equal(clientAlive(42, () => true), true);
+    assert.equal(
+      clientAlive(42, () => true),
+      true,
+    );
     assert.equal(clientAlive(process.pid), true);
   });
 
   test('watchClient: a client it may not signal is never reported gone; one that is gone, once', async () => {
     let gone = 0;
-    const stop = watchClient(42, () => gone++, () => { throw Object.assign(new Error('EPERM'), { code: 'EPERM' }); }, 5);
+    const stop = watchClient(
+      42,
+      () => gone++,
+      () => {
+        throw Object.assign(new Error('EPERM'), { code: 'EPERM' });
+      },
+      5,
+    );
     await sleep(50);
     stop();
     assert.equal(gone, 0);
-    const stop2 = watchClient(42, () => gone++, () => { throw Object.assign(new Error('ESRCH'), { code: 'ESRCH' }); }, 5);
+    const stop2 = watchClient(
+      42,
+      () => gone++,
+      () => {
+        throw Object.assign(new Error('ESRCH'), { code: 'ESRCH' });
+      },
+      5,
+    );
     await sleep(50);
     stop2();
     assert.equal(gone, 1);
@@ -97,7 +149,9 @@ describe('the client watchdog', () => {
   };
 
   const clients: Client[] = [];
-  after(async () => { for (const c of clients) if (!c.exited) await c.stop(); });
+  after(async () => {
+    for (const c of clients) if (!c.exited) await c.stop();
+  });
 
   test('a server started as another user than its client stays up (initialize processId and --clientProcessId)', async () => {
     const { user, pid } = foreign();

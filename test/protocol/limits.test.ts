@@ -14,10 +14,29 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  CodeActionRequest, CompletionRequest, DefinitionRequest, DidChangeConfigurationNotification, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification,
-  DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, DidSaveTextDocumentNotification, DocumentFormattingRequest, DocumentSymbolRequest, ErrorCodes,
-  FoldingRangeRequest, HoverRequest, InlayHintRequest, MessageType, ReferencesRequest, RenameRequest, ResponseError, SelectionRangeRequest, SemanticTokensRangeRequest,
-  SemanticTokensRequest, WorkspaceSymbolRequest,
+  CodeActionRequest,
+  CompletionRequest,
+  DefinitionRequest,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  DidSaveTextDocumentNotification,
+  DocumentFormattingRequest,
+  DocumentSymbolRequest,
+  ErrorCodes,
+  FoldingRangeRequest,
+  HoverRequest,
+  InlayHintRequest,
+  MessageType,
+  ReferencesRequest,
+  RenameRequest,
+  ResponseError,
+  SelectionRangeRequest,
+  SemanticTokensRangeRequest,
+  SemanticTokensRequest,
+  WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
 import { ADDRESS_MAP_REQUEST } from '../../server/src/lsp/protocol';
 import { regions } from '../helpers';
@@ -34,7 +53,10 @@ before(async () => {
   // A million regions: 47 MB, far over the default limit of 2 MiB of text.
   writeFileSync(join(dir, 'million.iommu'), regions(1_000_000));
   // About 3 kB, with a finding of its own (the arch given twice).
-  writeFileSync(join(dir, 'medium.iommu'), `platform medium {\n  arch x86_64\n  arch x86_64\n${regions(60).split('\n').slice(2).join('\n')}`);
+  writeFileSync(
+    join(dir, 'medium.iommu'),
+    `platform medium {\n  arch x86_64\n  arch x86_64\n${regions(60).split('\n').slice(2).join('\n')}`,
+  );
   writeFileSync(join(dir, 'small.iommu'), 'platform small {\n  arch sparc\n}\n');
   client = await startOn(dir);
 });
@@ -54,7 +76,13 @@ describe('files over the size limit', () => {
     assert.ok(client.codes(uriOf('small.iommu')).includes('syntax-error'));
     assert.deepEqual(client.codes(uriOf('medium.iommu')), ['duplicate-setting']);
     // Requests on it answer at once, with nothing to say.
-    assert.equal(await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: uriOf('million.iommu') }, position: { line: 500_000, character: 5 } }), null);
+    assert.equal(
+      await client.conn.sendRequest(HoverRequest.type, {
+        textDocument: { uri: uriOf('million.iommu') },
+        position: { line: 500_000, character: 5 },
+      }),
+      null,
+    );
     assert.deepEqual(await client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: uriOf('million.iommu') } }), []);
   });
 
@@ -71,8 +99,14 @@ describe('files over the size limit', () => {
   test('settings cannot raise the limit past its cap (8 MiB): a million regions stay unparsed', async () => {
     const million = uriOf('million.iommu');
     await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { maxFileSize: 100 * MiB } } });
-    await client.until(() => /the limit of 8388608 /.test(String(client.latest.get(million)?.[0]?.message)), 'the capped limit in the finding');
-    assert.ok(client.logs.some((l) => l.type === MessageType.Warning && /iommuLens\.maxFileSize is at most 8388608, not 104857600/.test(l.message)), 'the cap in the log');
+    await client.until(
+      () => /the limit of 8388608 /.test(String(client.latest.get(million)?.[0]?.message)),
+      'the capped limit in the finding',
+    );
+    assert.ok(
+      client.logs.some((l) => l.type === MessageType.Warning && /iommuLens\.maxFileSize is at most 8388608, not 104857600/.test(l.message)),
+      'the cap in the log',
+    );
     await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { maxFileSize: 2 * MiB } } });
     await client.until(() => /the limit of 2097152 /.test(String(client.latest.get(million)?.[0]?.message)), 'the default limit again');
   });
@@ -84,11 +118,23 @@ describe('pathological documents', () => {
     { name: 'nested-braces', text: '{'.repeat(long), codes: ['syntax-error'] },
     { name: 'nested-platforms', text: 'platform p {\n'.repeat(20_000), codes: ['unclosed-block'] },
     { name: 'long-name', text: `platform ${'n'.repeat(long)} {\n  arch x86_64\n}\n`, codes: [] },
-    { name: 'long-number', text: `platform q {\n  iommu i vt-d\n  reserved r reserved 0x${'f'.repeat(long)} size 4K\n}\n`, codes: ['number-too-large'] },
-    { name: 'long-decimal', text: `platform q2 {\n  iommu i vt-d\n  reserved r reserved ${'9'.repeat(long)} size 4K\n}\n`, codes: ['number-too-large'] },
+    {
+      name: 'long-number',
+      text: `platform q {\n  iommu i vt-d\n  reserved r reserved 0x${'f'.repeat(long)} size 4K\n}\n`,
+      codes: ['number-too-large'],
+    },
+    {
+      name: 'long-decimal',
+      text: `platform q2 {\n  iommu i vt-d\n  reserved r reserved ${'9'.repeat(long)} size 4K\n}\n`,
+      codes: ['number-too-large'],
+    },
     { name: 'long-comment', text: `// ${'c'.repeat(long)}\nplatform q3 { }\n`, codes: [] },
     { name: 'long-garbage', text: `${Array.from({ length: long }, (_, i) => '#$%^&`~@'[i % 8]).join('')}\n`, codes: ['invalid-character'] },
-    { name: 'nul-and-surrogates', text: 'platform s\u0000 {\n  arch \ud800x86_64\n  // \udc00 \u0000 in a comment\n}\n', codes: ['invalid-character'] },
+    {
+      name: 'nul-and-surrogates',
+      text: 'platform s\u0000 {\n  arch \ud800x86_64\n  // \udc00 \u0000 in a comment\n}\n',
+      codes: ['invalid-character'],
+    },
   ];
 
   test('each gets its diagnostics and hovers; messages stay short', async () => {
@@ -99,17 +145,27 @@ describe('pathological documents', () => {
       const codes = [...new Set(client.codes(uri))];
       for (const code of c.codes) assert.ok(codes.includes(code), `${c.name}: ${code} in ${codes.join()}`);
       if (c.codes.length === 0) assert.deepEqual(codes, [], c.name);
-      for (const d of client.latest.get(uri)!) assert.ok((d.message as string).length < 400, `${c.name}: a ${(d.message as string).length}-character message`);
+      for (const d of client.latest.get(uri)!)
+        assert.ok((d.message as string).length < 400, `${c.name}: a ${(d.message as string).length}-character message`);
       for (const at of [0, 0.5, 1]) {
         const lines = c.text.split('\n');
         const line = Math.floor(at * (lines.length - 1));
-        const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character: Math.floor(lines[line]!.length / 2) } });
+        const h = await client.conn.sendRequest(HoverRequest.type, {
+          textDocument: { uri },
+          position: { line, character: Math.floor(lines[line]!.length / 2) },
+        });
         assert.ok(h === null || typeof h.contents === 'object', c.name);
       }
     }
     // NUL and a lone surrogate are reported where they are (outside the comment only).
-    const nul = client.latest.get(uriOf('nul-and-surrogates.iommu'))!.filter((d) => d.code === 'invalid-character').map((d) => [d.range.start.line, d.range.start.character]);
-    assert.deepEqual(nul, [[0, 10], [1, 7]]);
+    const nul = client.latest
+      .get(uriOf('nul-and-surrogates.iommu'))!
+      .filter((d) => d.code === 'invalid-character')
+      .map((d) => [d.range.start.line, d.range.start.character]);
+    assert.deepEqual(nul, [
+      [0, 10],
+      [1, 7],
+    ]);
   });
 });
 
@@ -137,10 +193,16 @@ describe('bad requests and notifications', () => {
 
   test('garbage params get InvalidParams, never an internal error', async () => {
     for (const [method, params] of garbage) {
-      await assert.rejects(client.conn.sendRequest(method, params),
-        (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams, `${method} ${JSON.stringify(params)}`);
+      await assert.rejects(
+        client.conn.sendRequest(method, params),
+        (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams,
+        `${method} ${JSON.stringify(params)}`,
+      );
     }
-    await assert.rejects(client.conn.sendRequest('iommuLens/noSuchRequest', {}), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound);
+    await assert.rejects(
+      client.conn.sendRequest('iommuLens/noSuchRequest', {}),
+      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound,
+    );
   });
 
   test('unknown uris, positions past the end and odd but valid params get ordinary answers', async () => {
@@ -156,7 +218,11 @@ describe('bad requests and notifications', () => {
       await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position });
       await client.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position });
       await client.conn.sendRequest(ReferencesRequest.type, { textDocument: { uri }, position, context: { includeDeclaration: true } });
-      await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: position, end: far }, context: { diagnostics: [] } });
+      await client.conn.sendRequest(CodeActionRequest.type, {
+        textDocument: { uri },
+        range: { start: position, end: far },
+        context: { diagnostics: [] },
+      });
       await client.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: position, end: far } });
       await client.conn.sendRequest(SelectionRangeRequest.type, { textDocument: { uri }, positions: [position] });
       await client.conn.sendRequest(SemanticTokensRangeRequest.type, { textDocument: { uri }, range: { start: position, end: far } });
@@ -164,23 +230,39 @@ describe('bad requests and notifications', () => {
     }
     await client.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } });
     assert.ok(Array.isArray(await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 42 } as never)));
-    assert.ok(Array.isArray(await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: null } as never)));
+    assert.ok(
+      Array.isArray(await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: null } as never)),
+    );
     assert.equal(await client.conn.sendRequest(ADDRESS_MAP_REQUEST, null), null);
-    await assert.rejects(client.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: far, newName: '' }),
-      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest);
+    await assert.rejects(
+      client.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: far, newName: '' }),
+      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest,
+    );
   });
 
   test('notifications that make no sense are ignored or logged; documents closed mid-analysis; the server goes on', async () => {
     const doc = uriOf('edited.iommu');
     const send = (method: string, params: unknown) => client.conn.sendNotification(method, params);
-    await send(DidChangeTextDocumentNotification.type.method, { textDocument: { uri: uriOf('never-opened.iommu'), version: 2 }, contentChanges: [{ text: 'platform x { }' }] });
+    await send(DidChangeTextDocumentNotification.type.method, {
+      textDocument: { uri: uriOf('never-opened.iommu'), version: 2 },
+      contentChanges: [{ text: 'platform x { }' }],
+    });
     await send(DidCloseTextDocumentNotification.type.method, { textDocument: { uri: uriOf('never-opened.iommu') } });
     await send(DidSaveTextDocumentNotification.type.method, { textDocument: { uri: 'untitled:nothing' } });
     await send(DidChangeWatchedFilesNotification.type.method, { changes: 'everything' });
-    await send(DidChangeWatchedFilesNotification.type.method, { changes: [{ uri: 5, type: 1 }, null, { uri: uriOf('missing/gone.iommu'), type: 2 }, { uri: 'https://example.invalid/a.iommu', type: 1 }] });
+    await send(DidChangeWatchedFilesNotification.type.method, {
+      changes: [
+        { uri: 5, type: 1 },
+        null,
+        { uri: uriOf('missing/gone.iommu'), type: 2 },
+        { uri: 'https://example.invalid/a.iommu', type: 1 },
+      ],
+    });
     await send(DidChangeWatchedFilesNotification.type.method, null);
     await send(DidChangeConfigurationNotification.type.method, { settings: null });
-    await send(DidChangeConfigurationNotification.type.method, { settings: { iommuLens: { maxFileSize: 'big', debounceMs: -1, checksWhileTyping: 'all', diagnostics: { severity: 5 }, logLevel: 3 } } });
+    await send(DidChangeConfigurationNotification.type.method, {
+      settings: { iommuLens: { maxFileSize: 'big', debounceMs: -1, checksWhileTyping: 'all', diagnostics: { severity: 5 }, logLevel: 3 } },
+    });
     await send('$/cancelRequest', { id: { nested: true } });
     await send('iommuLens/noSuchNotification', [1, 2, 3]);
     await send(DidOpenTextDocumentNotification.type.method, { textDocument: null });
@@ -189,13 +271,21 @@ describe('bad requests and notifications', () => {
     await client.open(doc, 'platform edited {\n  arch x86_64\n}\n');
     await send(DidChangeTextDocumentNotification.type.method, {
       textDocument: { uri: doc, version: Number.MAX_SAFE_INTEGER },
-      contentChanges: [{ range: { start: { line: 99, character: 99 }, end: { line: 120, character: 0 } }, text: 'guest g on nowhere { }\n' }],
+      contentChanges: [
+        { range: { start: { line: 99, character: 99 }, end: { line: 120, character: 0 } }, text: 'guest g on nowhere { }\n' },
+      ],
     });
-    await send(DidChangeTextDocumentNotification.type.method, { textDocument: { uri: doc, version: 1e308 }, contentChanges: [{ range: { start: { line: 1, character: 7 }, end: { line: 1, character: 500 } }, text: 'sparc' }] });
+    await send(DidChangeTextDocumentNotification.type.method, {
+      textDocument: { uri: doc, version: 1e308 },
+      contentChanges: [{ range: { start: { line: 1, character: 7 }, end: { line: 1, character: 500 } }, text: 'sparc' }],
+    });
     // Both edits applied, clamped to the text: the outline has the platform and the appended guest.
     await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: doc }, position: { line: 1, character: 3 } });
     const outline = await client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: doc } });
-    assert.deepEqual((outline ?? []).map((x) => x.name), ['edited', 'g']);
+    assert.deepEqual(
+      (outline ?? []).map((x) => x.name),
+      ['edited', 'g'],
+    );
     await send(DidCloseTextDocumentNotification.type.method, { textDocument: { uri: doc } });
     await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: doc }, position: { line: 0, character: 3 } });
     // Opened twice, the second text wins.
@@ -212,10 +302,18 @@ describe('bad requests and notifications', () => {
     assert.match(await client.hoverText(uriOf('medium.iommu'), 4, 12), /r1/);
     // What was wrong is in the log as warnings and errors, none of them a failing handler of ours.
     for (const setting of ['maxFileSize', 'debounceMs', 'checksWhileTyping', 'diagnostics.severity', 'logLevel']) {
-      assert.ok(client.logs.some((l) => l.type === MessageType.Warning && l.message.startsWith(`settings: iommuLens.${setting} must be`)), setting);
+      assert.ok(
+        client.logs.some((l) => l.type === MessageType.Warning && l.message.startsWith(`settings: iommuLens.${setting} must be`)),
+        setting,
+      );
     }
-    const ours = client.logs.filter((l) => l.type === MessageType.Error && /failed: |uncaught|unhandled/.test(l.message) && !/Notification handler/.test(l.message));
-    assert.deepEqual(ours.map((l) => l.message), []);
+    const ours = client.logs.filter(
+      (l) => l.type === MessageType.Error && /failed: |uncaught|unhandled/.test(l.message) && !/Notification handler/.test(l.message),
+    );
+    assert.deepEqual(
+      ours.map((l) => l.message),
+      [],
+    );
   });
 });
 

@@ -12,27 +12,37 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import {
-  DidChangeWorkspaceFoldersNotification, HoverRequest, WorkDoneProgress, WorkspaceSymbolRequest, WorkDoneProgressCreateRequest,
-  type ProgressToken, type PublishDiagnosticsParams,
+  DidChangeWorkspaceFoldersNotification,
+  HoverRequest,
+  WorkDoneProgress,
+  WorkspaceSymbolRequest,
+  WorkDoneProgressCreateRequest,
+  type ProgressToken,
+  type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { EXAMPLES } from '../files';
 import { Client } from './client';
 
 const GUEST = join(EXAMPLES, 'seed-002-arm-msi-migration', 'guests', 'vm-analytics.iommu');
 
-test('a document opened during the workspace scan gets only the whole workspace\'s findings', async () => {
+test("a document opened during the workspace scan gets only the whole workspace's findings", async () => {
   const client = new Client();
   try {
     const uri = pathToFileURL(GUEST).href;
     const seen: PublishDiagnosticsParams[] = [];
-    client.onPublish = (p) => { if (p.uri === uri) seen.push(p); };
+    client.onPublish = (p) => {
+      if (p.uri === uri) seen.push(p);
+    };
     await client.initialize(EXAMPLES);
     // Right behind `initialized`, as VS Code does: the open and a hover arrive while the scan reads.
     void client.open(uri, readFileSync(GUEST, 'utf8'));
     const hover = client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: 3 } });
     await client.until(() => client.codes(uri).includes('ram-over-reserved'), 'ram-over-reserved on vm-analytics.iommu');
     // `machine virt memory 4G` over armsrv-1's PCI window, and nothing before it.
-    assert.deepEqual(seen.map((p) => p.diagnostics.map((d) => `${d.range.start.line}:${d.code}`)), [['5:ram-over-reserved']]);
+    assert.deepEqual(
+      seen.map((p) => p.diagnostics.map((d) => `${d.range.start.line}:${d.code}`)),
+      [['5:ram-over-reserved']],
+    );
     const h = await hover;
     assert.match((h?.contents as { value: string }).value, /armsrv-1|pci-win32|mach-virt/);
     const loading = client.statuses.find((s) => s.message === 'reading the workspace');
@@ -67,9 +77,13 @@ test('one work-done progress from the read of the workspace to the end of the fi
     assert.equal(progress[0]!.message, 'Reading the workspace');
     assert.equal(progress.at(-1)!.kind, 'end');
     assert.deepEqual(new Set(progress.slice(1, -1).map((p) => p.kind)), new Set(progress.length > 2 ? ['report'] : []));
-    assert.ok(progress.every((p) => p.token === progress[0]!.token), 'one token');
+    assert.ok(
+      progress.every((p) => p.token === progress[0]!.token),
+      'one token',
+    );
     // Reports say what is going on: the files found, then the components done.
-    for (const p of progress.slice(1, -1)) assert.match(p.message!, /^(Reading the workspace: \d+ files|Analysing \d+ files(: \d+ of \d+ components)?)$/);
+    for (const p of progress.slice(1, -1))
+      assert.match(p.message!, /^(Reading the workspace: \d+ files|Analysing \d+ files(: \d+ of \d+ components)?)$/);
   } finally {
     await client.stop();
   }
@@ -105,13 +119,14 @@ test('folders added to and removed from the workspace: their files come in and g
 
     await client.conn.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(hosts)], removed: [] } });
     await client.until(() => client.codes(guest).join() === 'ram-over-reserved', 'the host folder read: RAM over its PCI window');
-    await client.until(() => hostFiles.every((u) => client.latest.has(u)), 'the added folder\'s files analysed');
-    const platforms = async () => ((await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 'armsrv' })) ?? []).map((x) => x.name).sort();
+    await client.until(() => hostFiles.every((u) => client.latest.has(u)), "the added folder's files analysed");
+    const platforms = async () =>
+      ((await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 'armsrv' })) ?? []).map((x) => x.name).sort();
     assert.deepEqual(await platforms(), ['armsrv-0', 'armsrv-1']);
 
     await client.conn.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(hosts)] } });
     await client.until(() => client.codes(guest).includes('unknown-name'), 'armsrv-1 unknown again');
-    assert.deepEqual(await platforms(), [], 'the removed folder\'s files are gone from the workspace');
+    assert.deepEqual(await platforms(), [], "the removed folder's files are gone from the workspace");
   } finally {
     await client.stop();
     rmSync(root, { recursive: true, force: true });

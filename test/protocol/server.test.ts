@@ -11,11 +11,37 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification,
-  DidOpenTextDocumentNotification, FileChangeType, HoverRequest, InlayHintRequest,
-  CodeActionRequest, DefinitionRequest, DocumentHighlightKind, DocumentHighlightRequest, DocumentSymbolRequest, PrepareRenameRequest,
-  ReferencesRequest, RenameRequest, SymbolKind, WorkspaceSymbolRequest, FoldingRangeRequest, SelectionRangeRequest, SemanticTokensRequest,
-  CompletionRequest, CompletionItemKind, DocumentFormattingRequest, DocumentRangeFormattingRequest, type TextEdit, type InitializeResult, type SelectionRange, type CodeAction, type DocumentSymbol, type Location, type SymbolInformation,
+  DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  FileChangeType,
+  HoverRequest,
+  InlayHintRequest,
+  CodeActionRequest,
+  DefinitionRequest,
+  DocumentHighlightKind,
+  DocumentHighlightRequest,
+  DocumentSymbolRequest,
+  PrepareRenameRequest,
+  ReferencesRequest,
+  RenameRequest,
+  SymbolKind,
+  WorkspaceSymbolRequest,
+  FoldingRangeRequest,
+  SelectionRangeRequest,
+  SemanticTokensRequest,
+  CompletionRequest,
+  CompletionItemKind,
+  DocumentFormattingRequest,
+  DocumentRangeFormattingRequest,
+  type TextEdit,
+  type InitializeResult,
+  type SelectionRange,
+  type CodeAction,
+  type DocumentSymbol,
+  type Location,
+  type SymbolInformation,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Client, SERVER } from './client';
@@ -28,7 +54,10 @@ describe('language server over stdio', () => {
 
   before(async () => {
     mkdirSync(join(dir, 'hosts'));
-    writeFileSync(join(dir, 'hosts', 'a.iommu'), 'platform epyc-a {\n  iommu amdvi0 amd-vi { address-width 48 }\n  device gpu0 { bdf 0000:41:00.0; iommu amdvi0 }\n}\n');
+    writeFileSync(
+      join(dir, 'hosts', 'a.iommu'),
+      'platform epyc-a {\n  iommu amdvi0 amd-vi { address-width 48 }\n  device gpu0 { bdf 0000:41:00.0; iommu amdvi0 }\n}\n',
+    );
     // A file nobody opens, with an error: the server must still report it.
     writeFileSync(join(dir, 'hosts', 'b.iommu'), 'platform epyc-b {\n  arch sparc\n}\n');
     writeFileSync(join(dir, 'vm1.iommu'), 'guest vm1 on epyc-a {\n  assign gpu0\n}\n');
@@ -83,25 +112,35 @@ describe('language server over stdio', () => {
 
   test('files created and deleted on disk (watched-file events)', async () => {
     writeFileSync(join(dir, 'new.iommu'), 'guest vm2 on nowhere { }\n');
-    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf('new.iommu'), type: FileChangeType.Created }] });
+    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: uriOf('new.iommu'), type: FileChangeType.Created }],
+    });
     await client.until(() => client.codes(uriOf('new.iommu')).includes('unknown-name'), 'the new file');
     rmSync(join(dir, 'new.iommu'));
-    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf('new.iommu'), type: FileChangeType.Deleted }] });
+    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: uriOf('new.iommu'), type: FileChangeType.Deleted }],
+    });
     await client.until(() => client.latest.get(uriOf('new.iommu'))?.length === 0, 'the deleted file to be cleared');
   });
 
   test('related locations point into other files', async () => {
     writeFileSync(join(dir, 'dup.iommu'), 'platform epyc-a { }\n');
-    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf('dup.iommu'), type: FileChangeType.Created }] });
-    await client.until(() => client.codes(uriOf('dup.iommu')).includes('duplicate-name') || client.codes(uriOf('hosts/a.iommu')).includes('duplicate-name'), 'the duplicate');
+    await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: uriOf('dup.iommu'), type: FileChangeType.Created }],
+    });
+    await client.until(
+      () => client.codes(uriOf('dup.iommu')).includes('duplicate-name') || client.codes(uriOf('hosts/a.iommu')).includes('duplicate-name'),
+      'the duplicate',
+    );
     const all = [...client.latest.values()].flat().find((d) => d.code === 'duplicate-name')!;
     assert.equal(all.relatedInformation?.length, 1);
     assert.ok(all.relatedInformation![0]!.location.uri.endsWith('.iommu'));
   });
 
-  test('hover shows a device\'s group as sysfs prints it; a quick fix comes back as a workspace edit', async () => {
+  test("hover shows a device's group as sysfs prints it; a quick fix comes back as a workspace edit", async () => {
     const uri = uriOf('arm.iommu');
-    const text = 'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\nguest g on altra {\n  ram low 0x0 size 512M\n  assign nic0\n}\n';
+    const text =
+      'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\nguest g on altra {\n  ram low 0x0 size 512M\n  assign nic0\n}\n';
     await client.open(uri, text);
     const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 3, character: 10 } });
     const value = (h?.contents as { value: string }).value;
@@ -109,15 +148,23 @@ describe('language server over stdio', () => {
     assert.deepEqual(h?.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 13 } });
     const fix = await client.firstFix(uri, await client.diagnostic(uri, 'ram-over-doorbell'));
     assert.equal(fix.title, 'Add msi-window 0xfee00000 size 1M');
-    assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 5, character: 18 }, end: { line: 5, character: 18 } }, newText: '\n  msi-window 0xfee00000 size 1M' }]);
+    assert.deepEqual(fix.edit?.changes?.[uri], [
+      { range: { start: { line: 5, character: 18 }, end: { line: 5, character: 18 } }, newText: '\n  msi-window 0xfee00000 size 1M' },
+    ]);
   });
 
-  test('inlay hints show a machine\'s computed RAM; hover on a timeline step shows the state after it', async () => {
+  test("inlay hints show a machine's computed RAM; hover on a timeline step shows the state after it", async () => {
     const uri = uriOf('pc.iommu');
     const text = 'guest pc1 on epyc-a {\n  machine q35 memory 16G\n}\ntimeline boot-pc1 {\n  start pc1\n}\n';
     await client.open(uri, text);
-    const hints = await client.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 6, character: 0 } } });
-    assert.deepEqual(hints?.map((x) => [x.position, x.label]), [[{ line: 1, character: 24 }, ' → ram-below-4g 0x0..0x7fffffff, ram-above-4g 0x100000000..0x47fffffff']]);
+    const hints = await client.conn.sendRequest(InlayHintRequest.type, {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 6, character: 0 } },
+    });
+    assert.deepEqual(
+      hints?.map((x) => [x.position, x.label]),
+      [[{ line: 1, character: 24 }, ' → ram-below-4g 0x0..0x7fffffff, ram-above-4g 0x100000000..0x47fffffff']],
+    );
     assert.match(await client.hoverText(uri, 4, 3), /guest \*\*pc1\*\* on epyc-a: running/);
   });
 
@@ -182,8 +229,10 @@ describe('language server over stdio', () => {
     const warn = await client.diagnostic(uri, 'fw-teardown-before-stop');
     assert.equal(warn.severity, 2);
     assert.deepEqual(warn.range, { start: { line: 15, character: 54 }, end: { line: 15, character: 63 } });
-    assert.match(await client.hoverText(uri, 15, 56),
-      /one order in which it happens\*\*\n\n1\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler \(line 16\)\n2\. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler \(line 14\)/);
+    assert.match(
+      await client.hoverText(uri, 15, 56),
+      /one order in which it happens\*\*\n\n1\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler \(line 16\)\n2\. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler \(line 14\)/,
+    );
     const fix = await client.firstFix(uri, await client.diagnostic(uri, 'fw-pending-bus-master'));
     assert.equal(fix.title, 'Map tx-buf BusMasterCommonBuffer from AllocateBuffer()');
     assert.deepEqual(fix.edit?.changes?.[uri], [
@@ -229,50 +278,106 @@ describe('language server over stdio', () => {
     const stale = await client.diagnostic(uri, 'xen-stale-iommu-mapping');
     assert.equal(stale.range.start.line, 10);
     const fix = await client.firstFix(uri, await client.diagnostic(uri, 'cmdqv-batch-without-sync'));
-    assert.deepEqual(fix.edit?.changes?.[uri], [{ range: { start: { line: 25, character: 44 }, end: { line: 25, character: 44 } }, newText: '; CMD_SYNC' }]);
+    assert.deepEqual(fix.edit?.changes?.[uri], [
+      { range: { start: { line: 25, character: 44 }, end: { line: 25, character: 44 } }, newText: '; CMD_SYNC' },
+    ]);
     assert.match(await client.hoverText(uri, 25, 12), /vSID 0x8 matches pair 1 of 4: SID_REPLACE 0x102 \(vf0\)/);
   });
 
   test('navigation: definition, references, highlights, rename (and its refusal), symbols, create-missing action', async () => {
     const host = uriOf('nav-host.iommu');
     const vm = uriOf('nav-vm.iommu');
-    await client.open(host, 'platform nav-host {\n  arch x86_64\n  iommu nav-dmar vt-d\n  device nav-nic { bdf 00:03.0; iommu nav-dmar; group 40 }\n}\n');
-    await client.open(vm, 'guest nav-vm on nav-host {\n  machine q35 memory 2G\n  assign nav-nic\n  assign nav-hba\n}\ntimeline nav-t {\n  start nav-vm\n  stop nav-vm\n}\n');
+    await client.open(
+      host,
+      'platform nav-host {\n  arch x86_64\n  iommu nav-dmar vt-d\n  device nav-nic { bdf 00:03.0; iommu nav-dmar; group 40 }\n}\n',
+    );
+    await client.open(
+      vm,
+      'guest nav-vm on nav-host {\n  machine q35 memory 2G\n  assign nav-nic\n  assign nav-hba\n}\ntimeline nav-t {\n  start nav-vm\n  stop nav-vm\n}\n',
+    );
     const unknown = await client.diagnostic(vm, 'unknown-name');
     const use = { textDocument: { uri: vm }, position: { line: 2, character: 10 } };
-    const def = await client.conn.sendRequest(DefinitionRequest.type, use) as Location;
+    const def = (await client.conn.sendRequest(DefinitionRequest.type, use)) as Location;
     assert.deepEqual(def, { uri: host, range: { start: { line: 3, character: 9 }, end: { line: 3, character: 16 } } });
     const refs = await client.conn.sendRequest(ReferencesRequest.type, { ...use, context: { includeDeclaration: true } });
-    assert.deepEqual(refs?.map((l) => [l.uri, l.range.start.line]), [[host, 3], [vm, 2]]);
-    const hl = await client.conn.sendRequest(DocumentHighlightRequest.type, { textDocument: { uri: vm }, position: { line: 6, character: 9 } });
-    assert.deepEqual(hl?.map((h) => [h.range.start.line, h.kind]), [[0, DocumentHighlightKind.Write], [6, DocumentHighlightKind.Read], [7, DocumentHighlightKind.Read]]);
+    assert.deepEqual(
+      refs?.map((l) => [l.uri, l.range.start.line]),
+      [
+        [host, 3],
+        [vm, 2],
+      ],
+    );
+    const hl = await client.conn.sendRequest(DocumentHighlightRequest.type, {
+      textDocument: { uri: vm },
+      position: { line: 6, character: 9 },
+    });
+    assert.deepEqual(
+      hl?.map((h) => [h.range.start.line, h.kind]),
+      [
+        [0, DocumentHighlightKind.Write],
+        [6, DocumentHighlightKind.Read],
+        [7, DocumentHighlightKind.Read],
+      ],
+    );
     const prep = await client.conn.sendRequest(PrepareRenameRequest.type, use);
     assert.deepEqual(prep, { range: { start: { line: 2, character: 9 }, end: { line: 2, character: 16 } }, placeholder: 'nav-nic' });
     const edit = await client.conn.sendRequest(RenameRequest.type, { ...use, newName: 'nav-eth' });
     assert.deepEqual(Object.keys(edit?.changes ?? {}).sort(), [host, vm].sort());
-    assert.deepEqual(edit!.changes![vm]!.map((e) => [e.range.start.line, e.newText]), [[2, 'nav-eth']]);
-    await assert.rejects(client.conn.sendRequest(RenameRequest.type, { ...use, newName: 'nav-dmar' }), /'nav-dmar' is already an IOMMU of nav-host/);
-    const outline = await client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: host } }) as DocumentSymbol[];
-    assert.deepEqual(outline.map((x) => [x.name, x.kind, x.children?.map((c) => `${c.name}: ${c.detail}`)]), [
-      ['nav-host', SymbolKind.Namespace, ['nav-dmar: vt-d', 'nav-nic: 0000:00:03.0, behind nav-dmar, group 40']],
-    ]);
-    const found = await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 'navnic' }) as SymbolInformation[];
-    assert.deepEqual(found.map((x) => [x.name, x.containerName, x.location.uri]), [['nav-nic', 'nav-host', host]]);
-    const actions = await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri: vm }, range: unknown.range, context: { diagnostics: [unknown] } }) as CodeAction[];
+    assert.deepEqual(
+      edit!.changes![vm]!.map((e) => [e.range.start.line, e.newText]),
+      [[2, 'nav-eth']],
+    );
+    await assert.rejects(
+      client.conn.sendRequest(RenameRequest.type, { ...use, newName: 'nav-dmar' }),
+      /'nav-dmar' is already an IOMMU of nav-host/,
+    );
+    const outline = (await client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: host } })) as DocumentSymbol[];
+    assert.deepEqual(
+      outline.map((x) => [x.name, x.kind, x.children?.map((c) => `${c.name}: ${c.detail}`)]),
+      [['nav-host', SymbolKind.Namespace, ['nav-dmar: vt-d', 'nav-nic: 0000:00:03.0, behind nav-dmar, group 40']]],
+    );
+    const found = (await client.conn.sendRequest(WorkspaceSymbolRequest.type, { query: 'navnic' })) as SymbolInformation[];
+    assert.deepEqual(
+      found.map((x) => [x.name, x.containerName, x.location.uri]),
+      [['nav-nic', 'nav-host', host]],
+    );
+    const actions = (await client.conn.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: vm },
+      range: unknown.range,
+      context: { diagnostics: [unknown] },
+    })) as CodeAction[];
     const create = actions.find((x) => x.title === "Create device 'nav-hba' on platform nav-host")!;
     assert.equal(create.diagnostics?.[0]?.code, 'unknown-name');
-    assert.deepEqual(create.edit?.changes?.[host], [{ range: { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } }, newText: '  device nav-hba {\n    iommu nav-dmar\n  }\n' }]);
+    assert.deepEqual(create.edit?.changes?.[host], [
+      {
+        range: { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } },
+        newText: '  device nav-hba {\n    iommu nav-dmar\n  }\n',
+      },
+    ]);
   });
 
   test('folding, selection ranges and semantic tokens (decoded with the legend the server declared)', async () => {
     const uri = uriOf('syn-host.iommu');
-    await client.open(uri, '// syn host\n// two lines\nplatform syn-host {\n  iommu syn-smmu smmuv3\n  reserved msi msi 0x8000000..0x80fffff\n}\n');
+    await client.open(
+      uri,
+      '// syn host\n// two lines\nplatform syn-host {\n  iommu syn-smmu smmuv3\n  reserved msi msi 0x8000000..0x80fffff\n}\n',
+    );
     await client.until(() => client.latest.has(uri), 'syn-host analysed');
     const folds = await client.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } });
-    assert.deepEqual(folds?.map((f) => [f.startLine, f.endLine, f.kind]), [[0, 1, 'comment'], [2, 4, undefined]]);
-    const [sel] = (await client.conn.sendRequest(SelectionRangeRequest.type, { textDocument: { uri }, positions: [{ line: 4, character: 24 }] }))!;
+    assert.deepEqual(
+      folds?.map((f) => [f.startLine, f.endLine, f.kind]),
+      [
+        [0, 1, 'comment'],
+        [2, 4, undefined],
+      ],
+    );
+    const [sel] = (await client.conn.sendRequest(SelectionRangeRequest.type, {
+      textDocument: { uri },
+      positions: [{ line: 4, character: 24 }],
+    }))!;
     const chain: string[] = [];
-    for (let r: SelectionRange | undefined = sel; r; r = r.parent) chain.push(`${r.range.start.line}:${r.range.start.character}-${r.range.end.line}:${r.range.end.character}`);
+    for (let r: SelectionRange | undefined = sel; r; r = r.parent)
+      chain.push(`${r.range.start.line}:${r.range.start.character}-${r.range.end.line}:${r.range.end.character}`);
     assert.deepEqual(chain.slice(0, 3), ['4:19-4:28', '4:19-4:39', '4:2-4:39']);
     const data = (await client.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data;
     const types = init.capabilities.semanticTokensProvider!.legend.tokenTypes;
@@ -287,12 +392,18 @@ describe('language server over stdio', () => {
     assert.ok(decoded.includes('4:15+3 enumMember'), 'its type msi is an enumerated value');
   });
 
-  test('completion: the devices of the guest\'s platform after assign, with documentation and a text edit', async () => {
+  test("completion: the devices of the guest's platform after assign, with documentation and a text edit", async () => {
     const uri = uriOf('cmp.iommu');
-    await client.open(uri, 'platform cmp-a {\n  iommu cmp-i vt-d\n  device cmp-nic { bdf 00:02.0; iommu cmp-i }\n  reserved cmp-r direct 0x1000..0x1fff\n}\nplatform cmp-b {\n  device cmp-other { bdf 00:03.0 }\n}\nguest cmp-g on cmp-a {\n  assign cmp\n}\n');
+    await client.open(
+      uri,
+      'platform cmp-a {\n  iommu cmp-i vt-d\n  device cmp-nic { bdf 00:02.0; iommu cmp-i }\n  reserved cmp-r direct 0x1000..0x1fff\n}\nplatform cmp-b {\n  device cmp-other { bdf 00:03.0 }\n}\nguest cmp-g on cmp-a {\n  assign cmp\n}\n',
+    );
     const list = await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 9, character: 12 } });
-    const items = (Array.isArray(list) ? list : list!.items);
-    assert.deepEqual(items.map((i) => [i.label, i.kind]), [['cmp-nic', CompletionItemKind.Variable]]);
+    const items = Array.isArray(list) ? list : list!.items;
+    assert.deepEqual(
+      items.map((i) => [i.label, i.kind]),
+      [['cmp-nic', CompletionItemKind.Variable]],
+    );
     assert.deepEqual((items[0]!.textEdit as TextEdit).range, { start: { line: 9, character: 9 }, end: { line: 9, character: 12 } });
     const types = await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 3, character: 17 } });
     const direct = (Array.isArray(types) ? types : types!.items).find((i) => i.label === 'direct')!;
@@ -301,19 +412,33 @@ describe('language server over stdio', () => {
 
   test('formatting: the document and a range, as text edits; a broken document gets none', async () => {
     const uri = uriOf('fmt.iommu');
-    const text = 'platform   fmt-p{\n arch x86_64\n      reserved a msi 0xfee00000 .. 0xfeefffff\n  reserved longer reserved 0x1000..0x1fff\n}\n';
+    const text =
+      'platform   fmt-p{\n arch x86_64\n      reserved a msi 0xfee00000 .. 0xfeefffff\n  reserved longer reserved 0x1000..0x1fff\n}\n';
     await client.open(uri, text);
     const doc = TextDocument.create(uri, 'iommu', 1, text);
-    const whole = await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
-    assert.equal(TextDocument.applyEdits(doc, whole!),
-      'platform fmt-p {\n  arch x86_64\n  reserved a      msi      0xfee00000..0xfeefffff\n  reserved longer reserved 0x1000..0x1fff\n}\n');
+    const whole = await client.conn.sendRequest(DocumentFormattingRequest.type, {
+      textDocument: { uri },
+      options: { tabSize: 2, insertSpaces: true },
+    });
+    assert.equal(
+      TextDocument.applyEdits(doc, whole!),
+      'platform fmt-p {\n  arch x86_64\n  reserved a      msi      0xfee00000..0xfeefffff\n  reserved longer reserved 0x1000..0x1fff\n}\n',
+    );
     const range = await client.conn.sendRequest(DocumentRangeFormattingRequest.type, {
-      textDocument: { uri }, range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } }, options: { tabSize: 4, insertSpaces: true },
+      textDocument: { uri },
+      range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } },
+      options: { tabSize: 4, insertSpaces: true },
     });
     assert.equal(TextDocument.applyEdits(doc, range!), text.replace('\n arch', '\n    arch'));
     const broken = uriOf('fmt-broken.iommu');
     await client.open(broken, 'platform   fmt-q {\n  arch\n');
-    assert.deepEqual(await client.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri: broken }, options: { tabSize: 2, insertSpaces: true } }), []);
+    assert.deepEqual(
+      await client.conn.sendRequest(DocumentFormattingRequest.type, {
+        textDocument: { uri: broken },
+        options: { tabSize: 2, insertSpaces: true },
+      }),
+      [],
+    );
   });
 });
 

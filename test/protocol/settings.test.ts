@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  DiagnosticSeverity, DidChangeConfigurationNotification, DidChangeTextDocumentNotification, DidSaveTextDocumentNotification,
+  DiagnosticSeverity,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidSaveTextDocumentNotification,
   MessageType,
 } from 'vscode-languageserver-protocol/node';
 import { Client } from './client';
@@ -29,7 +32,9 @@ describe('settings, status and log over stdio', () => {
     client = new Client();
     await client.initialize(dir, {
       initializationOptions: {
-        debounceMs: 0, logLevel: 'debug', checksWhileTyping: ['vfio', 'pools'],
+        debounceMs: 0,
+        logLevel: 'debug',
+        checksWhileTyping: ['vfio', 'pools'],
         diagnostics: { severity: { 'tdisp-avoidable-access': 'off', 'sev-mixed-instance': 'warning', 'no-such-code': 'error' } },
       },
     });
@@ -57,7 +62,13 @@ describe('settings, status and log over stdio', () => {
     assert.equal(ready.warnings, published.filter((d) => d.severity === DiagnosticSeverity.Warning).length);
     assert.ok(ready.files >= 13);
     assert.deepEqual(ready.skipped, []);
-    await client.until(() => client.logs.some((l) => /^analysed \d+ files \(\d+ parsed anew; \d+ of \d+ components modelled anew\) in \d+ ms: parse/.test(l.message)), 'the debug log');
+    await client.until(
+      () =>
+        client.logs.some((l) =>
+          /^analysed \d+ files \(\d+ parsed anew; \d+ of \d+ components modelled anew\) in \d+ ms: parse/.test(l.message),
+        ),
+      'the debug log',
+    );
   });
 
   test('while typing only the chosen checks run; saving runs the others again', async () => {
@@ -65,12 +76,22 @@ describe('settings, status and log over stdio', () => {
     const text = readFileSync(join(dir, STOCK), 'utf8');
     await client.open(uri, text);
     await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
-      textDocument: { uri, version: 2 }, contentChanges: [{ text: `${text}// typing\n` }],
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: `${text}// typing\n` }],
     });
     await client.until(() => !client.codes(uri).includes('tdisp-bme-quirk'), 'the timeline finding to leave the edited file');
-    await client.until(() => !client.codes(uriOf('timelines/pf-reset.iommu')).includes('tdisp-vf-reset'), 'the rest of its component to lose them too');
-    assert.ok(client.codes(uriOf('seed-002/timelines/evacuate-vm-db.iommu')).includes('ram-over-reserved'), 'another component keeps its timeline findings');
-    await client.until(() => JSON.stringify(client.statuses.at(-1)?.skipped) === JSON.stringify(['timelines', 'firmware', 'xen', 'cmdqv']), 'a status naming the skipped checks');
+    await client.until(
+      () => !client.codes(uriOf('timelines/pf-reset.iommu')).includes('tdisp-vf-reset'),
+      'the rest of its component to lose them too',
+    );
+    assert.ok(
+      client.codes(uriOf('seed-002/timelines/evacuate-vm-db.iommu')).includes('ram-over-reserved'),
+      'another component keeps its timeline findings',
+    );
+    await client.until(
+      () => JSON.stringify(client.statuses.at(-1)?.skipped) === JSON.stringify(['timelines', 'firmware', 'xen', 'cmdqv']),
+      'a status naming the skipped checks',
+    );
 
     await client.conn.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     await client.diagnostic(uri, 'tdisp-bme-quirk');
@@ -82,7 +103,10 @@ describe('settings, status and log over stdio', () => {
       settings: { iommuLens: { debounceMs: 0, diagnostics: { severity: { 'tdisp-bme-quirk': 'hint' } } } },
     });
     const uri = uriOf(STOCK);
-    await client.until(() => client.latest.get(uri)?.find((d) => d.code === 'tdisp-bme-quirk')?.severity === DiagnosticSeverity.Hint, 'the hint');
+    await client.until(
+      () => client.latest.get(uri)?.find((d) => d.code === 'tdisp-bme-quirk')?.severity === DiagnosticSeverity.Hint,
+      'the hint',
+    );
     await client.diagnostic(uri, 'tdisp-avoidable-access');
   });
 });

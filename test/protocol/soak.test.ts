@@ -35,14 +35,24 @@ after(async () => {
 
 test(`${EDITS} random edits: the server stays up and answers, its diagnostics match a fresh server's, its heap stays flat`, async () => {
   cpSync(join(import.meta.dirname, '..', '..', 'examples'), dir, { recursive: true, filter: (p) => !p.endsWith('.md') });
-  const corpus = iommuFiles(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n')).filter((l) => l.trim());
+  const corpus = iommuFiles(dir)
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+    .filter((l) => l.trim());
   const client = await startOn(dir, { nodeArgs: ['--expose-gc'] });
   clients.push(client);
 
   let warm: MemoryReport | undefined;
   const run = await soak({
-    client, dir, seed: SEED, edits: EDITS, corpus, answerBoundMs: HOVER_BOUND_MS, sampleEvery: WARM_UP,
-    onSample: async (s) => { if (s.edits >= WARM_UP && !warm) warm = await client.memory(); },
+    client,
+    dir,
+    seed: SEED,
+    edits: EDITS,
+    corpus,
+    answerBoundMs: HOVER_BOUND_MS,
+    sampleEvery: WARM_UP,
+    onSample: async (s) => {
+      if (s.edits >= WARM_UP && !warm) warm = await client.memory();
+    },
   });
   assert.equal(client.exited, undefined, `the server exited: ${client.stderr}`);
   assert.deepEqual(run.failures, [], 'every request answered with a result or a cancellation, within the bound');
@@ -55,14 +65,24 @@ test(`${EDITS} random edits: the server stays up and answers, its diagnostics ma
   });
   const anyUri = [...run.open.keys()][0]!;
   await settle(client, anyUri);
-  assert.deepEqual(client.statuses.filter((s) => s.state === 'failed'), [], 'no analysis failed');
-  assert.deepEqual(client.logs.filter((l) => l.type === MessageType.Error).map((l) => l.message), [], 'nothing logged as an error');
+  assert.deepEqual(
+    client.statuses.filter((s) => s.state === 'failed'),
+    [],
+    'no analysis failed',
+  );
+  assert.deepEqual(
+    client.logs.filter((l) => l.type === MessageType.Error).map((l) => l.message),
+    [],
+    'nothing logged as an error',
+  );
 
   const end = await client.memory();
   assert.ok(warm?.collected && end.collected);
   const grown = (end.heapUsed - warm.heapUsed) / MiB;
-  assert.ok(end.heapUsed <= warm.heapUsed * 1.25 + 4 * MiB,
-    `heap kept ${(warm.heapUsed / MiB).toFixed(1)} MiB after the warm-up, ${(end.heapUsed / MiB).toFixed(1)} MiB at the end (+${grown.toFixed(1)} MiB)`);
+  assert.ok(
+    end.heapUsed <= warm.heapUsed * 1.25 + 4 * MiB,
+    `heap kept ${(warm.heapUsed / MiB).toFixed(1)} MiB after the warm-up, ${(end.heapUsed / MiB).toFixed(1)} MiB at the end (+${grown.toFixed(1)} MiB)`,
+  );
   assert.ok(end.rss <= warm.rss + 128 * MiB, `rss ${(warm.rss / MiB).toFixed(0)} -> ${(end.rss / MiB).toFixed(0)} MiB`);
 
   // The same disk and the same open texts in a fresh server: the same diagnostics.

@@ -20,17 +20,35 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  CancellationTokenSource, CodeActionRequest, CompletionRequest, DefinitionRequest, DidChangeConfigurationNotification, DidChangeTextDocumentNotification,
-  DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, DidSaveTextDocumentNotification, DocumentHighlightRequest,
-  DocumentSymbolRequest, FileChangeType, FoldingRangeRequest, HoverRequest, InlayHintRequest, LSPErrorCodes,
-  ReferencesRequest, ResponseError, SemanticTokensRequest, type Diagnostic, type Position, type TextDocumentContentChangeEvent,
+  CancellationTokenSource,
+  CodeActionRequest,
+  CompletionRequest,
+  DefinitionRequest,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  DidSaveTextDocumentNotification,
+  DocumentHighlightRequest,
+  DocumentSymbolRequest,
+  FileChangeType,
+  FoldingRangeRequest,
+  HoverRequest,
+  InlayHintRequest,
+  LSPErrorCodes,
+  ReferencesRequest,
+  ResponseError,
+  SemanticTokensRequest,
+  type Diagnostic,
+  type Position,
+  type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ENGINES } from '../../server/src/sim';
 import { iommuFiles } from '../files';
 import { prng } from '../prng.mjs';
 import { Client } from './client';
-
 
 export { iommuFiles };
 
@@ -110,8 +128,57 @@ interface OpenDoc {
   size: number;
 }
 
-const KEYWORD_FRAGMENTS = ['{', '}', ';', '..', ' ', '\n', '  ', '//', '/*', '*/', '.', ':', ',', 'size', 'device', 'platform', 'reserved', 'ram', 'guest', 'assign', 'iommu', 'timeline', 'start', '}\n', '{\n'];
-const GARBAGE = ['\u0000', '\t', '\r', '\r\n', '\ud800', '\udfff', '\u{1F600}', '\u00e9', '\u200b', '\ufeff', '\ufffd', '"', '\'', '\\', '#', '@', '$', '%', '`', '~', '\u0007', '\u2028'];
+const KEYWORD_FRAGMENTS = [
+  '{',
+  '}',
+  ';',
+  '..',
+  ' ',
+  '\n',
+  '  ',
+  '//',
+  '/*',
+  '*/',
+  '.',
+  ':',
+  ',',
+  'size',
+  'device',
+  'platform',
+  'reserved',
+  'ram',
+  'guest',
+  'assign',
+  'iommu',
+  'timeline',
+  'start',
+  '}\n',
+  '{\n',
+];
+const GARBAGE = [
+  '\u0000',
+  '\t',
+  '\r',
+  '\r\n',
+  '\ud800',
+  '\udfff',
+  '\u{1F600}',
+  '\u00e9',
+  '\u200b',
+  '\ufeff',
+  '\ufffd',
+  '"',
+  "'",
+  '\\',
+  '#',
+  '@',
+  '$',
+  '%',
+  '`',
+  '~',
+  '\u0007',
+  '\u2028',
+];
 
 export async function soak(o: SoakOptions): Promise<SoakResult> {
   const random = prng(o.seed);
@@ -136,12 +203,18 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   const uriOf = (rel: string) => pathToFileURL(join(o.dir, rel)).href;
   const diskFiles = () => iommuFiles(o.dir);
 
-  const number = () => pick([
-    () => `0x${int(2 ** 32).toString(16)}`, () => `${1 + int(512)}${pick(['K', 'M', 'G', 'T', ''])}`, () => `0x${int(0xffff).toString(16)}_${int(0xffff).toString(16).padStart(4, '0')}`,
-    () => `${int(10)}`, () => `0x${'f'.repeat(1 + int(40))}`, () => '9'.repeat(1 + int(60)),
-  ])();
+  const number = () =>
+    pick([
+      () => `0x${int(2 ** 32).toString(16)}`,
+      () => `${1 + int(512)}${pick(['K', 'M', 'G', 'T', ''])}`,
+      () => `0x${int(0xffff).toString(16)}_${int(0xffff).toString(16).padStart(4, '0')}`,
+      () => `${int(10)}`,
+      () => `0x${'f'.repeat(1 + int(40))}`,
+      () => '9'.repeat(1 + int(60)),
+    ])();
   const fragment = () => (chance(0.3) ? number() : chance(0.5) ? pick(words) : pick(KEYWORD_FRAGMENTS));
-  const garbage = () => Array.from({ length: 1 + int(12) }, () => (chance(0.5) ? pick(GARBAGE) : String.fromCharCode(32 + int(95)))).join('');
+  const garbage = () =>
+    Array.from({ length: 1 + int(12) }, () => (chance(0.5) ? pick(GARBAGE) : String.fromCharCode(32 + int(95)))).join('');
 
   /** Sends one didChange with `changes` (each against the text left by the ones before) and records its inverse. */
   const change = async (uri: string, changes: TextDocumentContentChangeEvent[], undoable = true) => {
@@ -157,24 +230,34 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     }
     if (undoable) d.undo.push(inverse);
     edits++;
-    await client.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: d.doc.version }, contentChanges: changes });
+    await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: d.doc.version },
+      contentChanges: changes,
+    });
   };
   const insertAt = (d: OpenDoc, offset: number, text: string): TextDocumentContentChangeEvent => {
     const p = d.doc.positionAt(offset);
     return { range: { start: p, end: p }, text };
   };
-  const deleteRange = (d: OpenDoc, start: number, end: number): TextDocumentContentChangeEvent => ({ range: { start: d.doc.positionAt(start), end: d.doc.positionAt(end) }, text: '' });
+  const deleteRange = (d: OpenDoc, start: number, end: number): TextDocumentContentChangeEvent => ({
+    range: { start: d.doc.positionAt(start), end: d.doc.positionAt(end) },
+    text: '',
+  });
 
   const openDoc = async (uri: string, text: string) => {
     open.set(uri, { doc: TextDocument.create(uri, 'iommu', 1, text), undo: [], size: text.length });
-    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iommu', version: 1, text } });
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'iommu', version: 1, text },
+    });
   };
   const closeDoc = async (uri: string) => {
     open.delete(uri);
     await client.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   };
   const openSome = async () => {
-    const closed = diskFiles().map(uriOf).filter((u) => !open.has(u));
+    const closed = diskFiles()
+      .map(uriOf)
+      .filter((u) => !open.has(u));
     if (closed.length === 0) return;
     const uri = pick(closed);
     await openDoc(uri, readFileSync(new URL(uri), 'utf8'));
@@ -188,39 +271,85 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const textDocument = { uri };
     const token = new CancellationTokenSource();
     const r = random();
-    const kind = r < 0.45 ? 'hover' : r < 0.6 ? 'completion' : r < 0.75 ? 'definition' : r < 0.85 ? 'documentSymbol' : pick(['references', 'highlight', 'folding', 'semanticTokens', 'inlayHint', 'codeAction']);
+    const kind =
+      r < 0.45
+        ? 'hover'
+        : r < 0.6
+          ? 'completion'
+          : r < 0.75
+            ? 'definition'
+            : r < 0.85
+              ? 'documentSymbol'
+              : pick(['references', 'highlight', 'folding', 'semanticTokens', 'inlayHint', 'codeAction']);
     const sent = performance.now();
     const answer: Promise<unknown> =
-      kind === 'hover' ? client.conn.sendRequest(HoverRequest.type, { textDocument, position }, token.token)
-        : kind === 'completion' ? client.conn.sendRequest(CompletionRequest.type, { textDocument, position }, token.token)
-          : kind === 'definition' ? client.conn.sendRequest(DefinitionRequest.type, { textDocument, position }, token.token)
-            : kind === 'documentSymbol' ? client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument }, token.token)
-              : kind === 'references' ? client.conn.sendRequest(ReferencesRequest.type, { textDocument, position, context: { includeDeclaration: true } }, token.token)
-                : kind === 'highlight' ? client.conn.sendRequest(DocumentHighlightRequest.type, { textDocument, position }, token.token)
-                  : kind === 'folding' ? client.conn.sendRequest(FoldingRangeRequest.type, { textDocument }, token.token)
-                    : kind === 'semanticTokens' ? client.conn.sendRequest(SemanticTokensRequest.type, { textDocument }, token.token)
-                      : kind === 'inlayHint' ? client.conn.sendRequest(InlayHintRequest.type, { textDocument, range: { start: { line: 0, character: 0 }, end: position } }, token.token)
-                        : client.conn.sendRequest(CodeActionRequest.type, { textDocument, range: { start: position, end: position }, context: { diagnostics: [] } }, token.token);
+      kind === 'hover'
+        ? client.conn.sendRequest(HoverRequest.type, { textDocument, position }, token.token)
+        : kind === 'completion'
+          ? client.conn.sendRequest(CompletionRequest.type, { textDocument, position }, token.token)
+          : kind === 'definition'
+            ? client.conn.sendRequest(DefinitionRequest.type, { textDocument, position }, token.token)
+            : kind === 'documentSymbol'
+              ? client.conn.sendRequest(DocumentSymbolRequest.type, { textDocument }, token.token)
+              : kind === 'references'
+                ? client.conn.sendRequest(
+                    ReferencesRequest.type,
+                    { textDocument, position, context: { includeDeclaration: true } },
+                    token.token,
+                  )
+                : kind === 'highlight'
+                  ? client.conn.sendRequest(DocumentHighlightRequest.type, { textDocument, position }, token.token)
+                  : kind === 'folding'
+                    ? client.conn.sendRequest(FoldingRangeRequest.type, { textDocument }, token.token)
+                    : kind === 'semanticTokens'
+                      ? client.conn.sendRequest(SemanticTokensRequest.type, { textDocument }, token.token)
+                      : kind === 'inlayHint'
+                        ? client.conn.sendRequest(
+                            InlayHintRequest.type,
+                            { textDocument, range: { start: { line: 0, character: 0 }, end: position } },
+                            token.token,
+                          )
+                        : client.conn.sendRequest(
+                            CodeActionRequest.type,
+                            { textDocument, range: { start: position, end: position }, context: { diagnostics: [] } },
+                            token.token,
+                          );
     requests++;
     // Cancelled a moment later, as an editor does when the cursor moves on: the request may still be queued.
     if (chance(0.05)) setTimeout(() => token.cancel(), int(4));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
-      timer = setTimeout(() => { failures.push(`${kind} at ${uri} ${JSON.stringify(position)}: no answer after ${bound} ms`); resolve(); }, bound);
+      timer = setTimeout(() => {
+        failures.push(`${kind} at ${uri} ${JSON.stringify(position)}: no answer after ${bound} ms`);
+        resolve();
+      }, bound);
     });
-    const done = answer.then(
-      () => {
-        const ms = performance.now() - sent;
-        if (!latency.has(kind)) latency.set(kind, []);
-        latency.get(kind)!.push(ms);
-        if (kind === 'hover') { hovers.push(ms); sampleHovers.push(ms); }
-      },
-      (e: unknown) => {
-        if (e instanceof ResponseError && e.code === LSPErrorCodes.RequestCancelled) cancelled++;
-        else failures.push(`${kind} at ${uri} ${JSON.stringify(position)}: ${e instanceof ResponseError ? `error ${e.code}: ` : ''}${(e as Error).message}`);
-      },
-    ).finally(() => { clearTimeout(timer); token.dispose(); });
-    const tracked: Promise<void> = Promise.race([done, late]).then(() => { inFlight.delete(tracked); });
+    const done = answer
+      .then(
+        () => {
+          const ms = performance.now() - sent;
+          if (!latency.has(kind)) latency.set(kind, []);
+          latency.get(kind)!.push(ms);
+          if (kind === 'hover') {
+            hovers.push(ms);
+            sampleHovers.push(ms);
+          }
+        },
+        (e: unknown) => {
+          if (e instanceof ResponseError && e.code === LSPErrorCodes.RequestCancelled) cancelled++;
+          else
+            failures.push(
+              `${kind} at ${uri} ${JSON.stringify(position)}: ${e instanceof ResponseError ? `error ${e.code}: ` : ''}${(e as Error).message}`,
+            );
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        token.dispose();
+      });
+    const tracked: Promise<void> = Promise.race([done, late]).then(() => {
+      inFlight.delete(tracked);
+    });
     inFlight.add(tracked);
   };
 
@@ -235,7 +364,10 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     if (r < 0.25 && !grown) {
       // Typing: one didChange per character, as an editor sends keystrokes.
       let at = int(text.length + 1);
-      for (const ch of chance(0.7) ? pick(words) : fragment()) { await change(uri, [insertAt(open.get(uri)!, at, ch)]); at += ch.length; }
+      for (const ch of chance(0.7) ? pick(words) : fragment()) {
+        await change(uri, [insertAt(open.get(uri)!, at, ch)]);
+        at += ch.length;
+      }
     } else if (r < 0.37 && !grown) {
       const line = int(d.doc.lineCount);
       await change(uri, [insertAt(d, d.doc.offsetAt({ line, character: 0 }), `${pick(o.corpus)}\n`)]);
@@ -259,7 +391,10 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       // Several cursors: changes from the end backwards, so each range holds in the text the ones before leave.
       const at = Array.from({ length: 2 + int(3) }, () => int(text.length + 1)).sort((a, b) => b - a);
       const piece = fragment();
-      await change(uri, at.map((x) => insertAt(d, x, piece)));
+      await change(
+        uri,
+        at.map((x) => insertAt(d, x, piece)),
+      );
     } else if (r < 0.94) {
       await closeDoc(uri);
       if (chance(0.3)) {
@@ -276,10 +411,15 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     } else if (r < 0.975) {
       // The checks run while typing: some of them for a while, then all again.
       const checks = chance(0.5) ? ['vfio', 'pools'] : [...ENGINES];
-      await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: { iommuLens: { checksWhileTyping: checks } } });
+      await client.conn.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { iommuLens: { checksWhileTyping: checks } },
+      });
     }
     const n = chance(0.5) ? 1 : chance(0.3) ? 2 : 0;
-    for (let i = 0; i < n; i++) { const u = pick([...open.keys()]); request(u); }
+    for (let i = 0; i < n; i++) {
+      const u = pick([...open.keys()]);
+      request(u);
+    }
     // Keep a few requests in flight, as an editor does, without letting them pile up.
     while (inFlight.size > 6) await Promise.race(inFlight);
   };
@@ -292,13 +432,17 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       const rel = created.splice(int(created.length), 1)[0]!;
       if (open.has(uriOf(rel))) return;
       rmSync(join(o.dir, rel), { force: true });
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(rel), type: FileChangeType.Deleted }] });
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [{ uri: uriOf(rel), type: FileChangeType.Deleted }],
+      });
     } else if (r < 0.6) {
       const rel = `soak-created/file-${o.seed}-${edits}.iommu`;
       mkdirSync(dirname(join(o.dir, rel)), { recursive: true });
       writeFileSync(join(o.dir, rel), Array.from({ length: 2 + int(10) }, () => pick(o.corpus)).join('\n'));
       created.push(rel);
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(rel), type: FileChangeType.Created }] });
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [{ uri: uriOf(rel), type: FileChangeType.Created }],
+      });
     } else {
       const closed = diskFiles().filter((rel) => !open.has(uriOf(rel)));
       if (closed.length === 0) return;
@@ -307,14 +451,19 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       // An edit made elsewhere (git checkout, another editor): a line replaced by one of the corpus.
       lines.splice(int(lines.length), 1, pick(o.corpus));
       writeFileSync(join(o.dir, rel), lines.join('\n'));
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(rel), type: FileChangeType.Changed }] });
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [{ uri: uriOf(rel), type: FileChangeType.Changed }],
+      });
     }
   };
 
   let nextSample = o.sampleEvery ?? Infinity;
   while ((o.edits === undefined || edits < o.edits) && (o.deadline === undefined || performance.now() < o.deadline)) {
     await step();
-    if (client.exited) { failures.push(`the server exited: ${JSON.stringify(client.exited)}\n${client.stderr}`); break; }
+    if (client.exited) {
+      failures.push(`the server exited: ${JSON.stringify(client.exited)}\n${client.stderr}`);
+      break;
+    }
     if (edits >= nextSample) {
       nextSample += o.sampleEvery!;
       await Promise.all(inFlight);
@@ -323,7 +472,16 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     }
   }
   await Promise.all(inFlight);
-  return { edits, requests, cancelled, hovers, latency, failures, open: new Map([...open].map(([u, d]) => [u, d.doc.getText()])), ms: performance.now() - started };
+  return {
+    edits,
+    requests,
+    cancelled,
+    hovers,
+    latency,
+    failures,
+    open: new Map([...open].map(([u, d]) => [u, d.doc.getText()])),
+    ms: performance.now() - started,
+  };
 }
 
 /** Nearest-rank percentile. */

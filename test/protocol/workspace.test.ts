@@ -14,14 +14,22 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import {
-  DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FileChangeType, HoverRequest, MessageType, ShowMessageNotification,
-  type PublishDiagnosticsParams, type ShowMessageParams,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  HoverRequest,
+  MessageType,
+  ShowMessageNotification,
+  type PublishDiagnosticsParams,
+  type ShowMessageParams,
 } from 'vscode-languageserver-protocol/node';
 import { regions } from '../helpers';
 import { Client } from './client';
 
 const roots: string[] = [];
-after(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 /** A workspace folder with these files; on tmpfs when asked and there is one (tens of thousands of files). */
 function workspace(files: Record<string, string>, fast = false): { dir: string; uri: (rel: string) => string } {
@@ -34,26 +42,33 @@ function workspace(files: Record<string, string>, fast = false): { dir: string; 
   return { dir, uri: (rel: string) => pathToFileURL(join(dir, rel)).href };
 }
 
-const HOST = 'platform h1 {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n  reserved pci-win reserved 0x80000000..0x8fffffff\n'
-  + '  device nic { bdf 0000:01:00.0; iommu vtd0; group 1 }\n}\n';
+const HOST =
+  'platform h1 {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n  reserved pci-win reserved 0x80000000..0x8fffffff\n' +
+  '  device nic { bdf 0000:01:00.0; iommu vtd0; group 1 }\n}\n';
 /** A guest on h1 whose RAM runs over h1's reserved region: `ram-over-reserved` needs h1's file. */
 const GUEST = 'guest vm on h1 {\n  ram low 0x0 size 3G\n  assign nic\n}\n';
 
 describe('the files of the workspace', () => {
-  test('the CLI\'s rule: dependency and hidden directories are left out, build-output names are not; links, FIFOs are not opened', async () => {
+  test("the CLI's rule: dependency and hidden directories are left out, build-output names are not; links, FIFOs are not opened", async () => {
     const ws = workspace({
-      'out/h1.iommu': HOST, 'dist/guest.iommu': GUEST,
-      'node_modules/pkg/x.iommu': 'platform broken {\n', '.cache/y.iommu': 'platform broken {\n',
+      'out/h1.iommu': HOST,
+      'dist/guest.iommu': GUEST,
+      'node_modules/pkg/x.iommu': 'platform broken {\n',
+      '.cache/y.iommu': 'platform broken {\n',
     });
     assert.equal(spawnSync('mkfifo', [join(ws.dir, 'pipe.iommu')]).status, 0);
     symlinkSync(join(ws.dir, 'out', 'h1.iommu'), join(ws.dir, 'link.iommu'));
     const client = new Client();
     try {
       await client.initialize(ws.dir, { capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } } });
-      await client.until(() => client.codes(ws.uri('dist/guest.iommu')).includes('ram-over-reserved') && client.latest.has(ws.uri('out/h1.iommu')),
-        'the guest in dist/ against the host in out/');
+      await client.until(
+        () => client.codes(ws.uri('dist/guest.iommu')).includes('ram-over-reserved') && client.latest.has(ws.uri('out/h1.iommu')),
+        'the guest in dist/ against the host in out/',
+      );
       assert.deepEqual([...client.latest.keys()].sort(), [ws.uri('dist/guest.iommu'), ws.uri('out/h1.iommu')]);
-      assert.ok(client.logs.some((l) => l.type === MessageType.Warning && /pipe\.iommu is left out: not a regular file \(a FIFO\)/.test(l.message)));
+      assert.ok(
+        client.logs.some((l) => l.type === MessageType.Warning && /pipe\.iommu is left out: not a regular file \(a FIFO\)/.test(l.message)),
+      );
       assert.ok(client.logs.some((l) => /link\.iommu is left out: not a regular file \(a symbolic link/.test(l.message)));
       // The watcher reports every *.iommu; a file under node_modules stays out as the scan left it.
       const published = client.published;
@@ -77,11 +92,17 @@ describe('the files of the workspace', () => {
     const client = new Client();
     try {
       await client.initialize(ws.dir);
-      await client.until(() => client.latest.size === 20_502, 'every file\'s diagnostics', 120_000);
+      await client.until(() => client.latest.size === 20_502, "every file's diagnostics", 120_000);
       assert.deepEqual(client.codes(ws.uri('g/guest.iommu')), ['ram-over-reserved']);
       const messages = client.statuses.map((s) => s.message ?? '');
-      assert.ok(messages.some((m) => /^reading the workspace: \d+ files$/.test(m)), `the scan's progress: ${messages.slice(0, 10).join(' | ')}`);
-      assert.ok(messages.some((m) => /^analysing 20502 files: \d+ of \d+ components$/.test(m)), 'the analysis\'s progress');
+      assert.ok(
+        messages.some((m) => /^reading the workspace: \d+ files$/.test(m)),
+        `the scan's progress: ${messages.slice(0, 10).join(' | ')}`,
+      );
+      assert.ok(
+        messages.some((m) => /^analysing 20502 files: \d+ of \d+ components$/.test(m)),
+        "the analysis's progress",
+      );
     } finally {
       await client.stop();
     }
@@ -95,19 +116,30 @@ describe('past the workspace limit (16 MiB of text or 50,000 files)', () => {
     const filler = (n: number) => `// ${'x'.repeat(n - 4)}\n`;
     const third = Math.floor((16 * 2 ** 20 - 100) / 3);
     const ws = workspace({
-      'a1.iommu': filler(third), 'a2.iommu': filler(third), 'a3.iommu': filler(16 * 2 ** 20 - 100 - 2 * third),
-      'g.iommu': 'guest vm on far {\n  ram r 0x0 size 1G\n}\n}\n', 'p.iommu': `platform far {\n  arch x86_64\n}\n${'//\n'.repeat(70)}`,
+      'a1.iommu': filler(third),
+      'a2.iommu': filler(third),
+      'a3.iommu': filler(16 * 2 ** 20 - 100 - 2 * third),
+      'g.iommu': 'guest vm on far {\n  ram r 0x0 size 1G\n}\n}\n',
+      'p.iommu': `platform far {\n  arch x86_64\n}\n${'//\n'.repeat(70)}`,
     });
     const shown: ShowMessageParams[] = [];
     const client = new Client();
-    client.conn.onNotification(ShowMessageNotification.type, (p) => { shown.push(p); client.nudge(); });
+    client.conn.onNotification(ShowMessageNotification.type, (p) => {
+      shown.push(p);
+      client.nudge();
+    });
     try {
       await client.initialize(ws.dir);
       const folder = pathToFileURL(ws.dir).href;
       await client.until(() => client.codes(folder).includes('workspace-too-large'), 'the finding on the folder');
       const [d] = client.latest.get(folder)!;
-      assert.match(String(d!.message), new RegExp('^1 \\.iommu files in this folder were not read\\. IOMMU Lens read 4 files \\(16\\.0 MiB of text\\) '
-        + 'of this workspace and left 1 more unread: it holds at most 50000 files or 16\\.0 MiB of text\\. '));
+      assert.match(
+        String(d!.message),
+        new RegExp(
+          '^1 \\.iommu files in this folder were not read\\. IOMMU Lens read 4 files \\(16\\.0 MiB of text\\) ' +
+            'of this workspace and left 1 more unread: it holds at most 50000 files or 16\\.0 MiB of text\\. ',
+        ),
+      );
       await client.until(() => shown.length > 0, 'the notification');
       assert.equal(shown.length, 1);
       assert.equal(shown[0]!.type, MessageType.Warning);
@@ -118,9 +150,13 @@ describe('past the workspace limit (16 MiB of text or 50,000 files)', () => {
       assert.equal(client.latest.has(ws.uri('p.iommu')), false);
       // A filler deleted frees room, but p.iommu is read only when it changes (or at the next start).
       rmSync(join(ws.dir, 'a1.iommu'));
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: ws.uri('a1.iommu'), type: FileChangeType.Deleted }] });
-      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: ws.uri('p.iommu'), type: FileChangeType.Changed }] });
-      await client.until(() => client.codes(folder).length === 0, 'the folder\'s finding cleared once every file is read');
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [{ uri: ws.uri('a1.iommu'), type: FileChangeType.Deleted }],
+      });
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [{ uri: ws.uri('p.iommu'), type: FileChangeType.Changed }],
+      });
+      await client.until(() => client.codes(folder).length === 0, "the folder's finding cleared once every file is read");
       await client.until(() => client.latest.has(ws.uri('p.iommu')), 'p.iommu read');
       assert.deepEqual(client.codes(ws.uri('g.iommu')), ['syntax-error']);
     } finally {
@@ -146,21 +182,28 @@ describe('past the workspace limit (16 MiB of text or 50,000 files)', () => {
 });
 
 describe('start-up in a large folder', () => {
-  test('the open document\'s syntax at once, its component before a slow one, and a hover answered meanwhile', async () => {
+  test("the open document's syntax at once, its component before a slow one, and a hover answered meanwhile", async () => {
     // The guest, then a stray brace: a syntax error of its own.
     const open = `${GUEST}}\n`;
     const ws = workspace({
       // About 1.9 MB of regions: a component that takes a second or more to parse and analyse.
-      'big.iommu': regions(45_000), 'h1.iommu': HOST, 'zz-open.iommu': open,
+      'big.iommu': regions(45_000),
+      'h1.iommu': HOST,
+      'zz-open.iommu': open,
     });
     const order: string[] = [];
     const client = new Client();
-    client.onPublish = (p: PublishDiagnosticsParams) => order.push(`${p.uri.split('/').pop()} ${p.diagnostics.map((d) => d.code).join(',')}`);
+    client.onPublish = (p: PublishDiagnosticsParams) =>
+      order.push(`${p.uri.split('/').pop()} ${p.diagnostics.map((d) => d.code).join(',')}`);
     try {
       await client.initialize(ws.dir);
       await client.open(ws.uri('zz-open.iommu'), open);
-      const hover = client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: ws.uri('zz-open.iommu') }, position: { line: 1, character: 11 } })
-        .then((h) => { order.push('hover'); return h; });
+      const hover = client.conn
+        .sendRequest(HoverRequest.type, { textDocument: { uri: ws.uri('zz-open.iommu') }, position: { line: 1, character: 11 } })
+        .then((h) => {
+          order.push('hover');
+          return h;
+        });
       await client.until(() => client.latest.has(ws.uri('big.iommu')), 'big.iommu analysed', 60_000);
       const h = await hover;
       assert.match((h?.contents as { value: string }).value, /h1/);

@@ -5,14 +5,32 @@ import { bdf, fit, hex } from './lib/size.mjs';
 
 export const name = 'cmdqv';
 export const description = 'VINTFs over the CMDQV limit with thousands of streams, and huge command blocks naming unmapped streams';
-export const expect = ['cmdqv-too-many-vintfs', 'cmdqv-too-many-streams', 'cmdqv-unmapped-stream', 'cmdqv-mixed-batch', 'cmdqv-batch-without-sync'];
+export const expect = [
+  'cmdqv-too-many-vintfs',
+  'cmdqv-too-many-streams',
+  'cmdqv-unmapped-stream',
+  'cmdqv-mixed-batch',
+  'cmdqv-batch-without-sync',
+];
 
 function build(n) {
   const vintfs = Math.max(2, Math.ceil(n / 64));
-  const lines = ['platform grace {', '  arch arm64', `  iommu smmu0 smmuv3 { address-width 48; msi remapped; cmdqv vintfs ${Math.min(64, Math.ceil(vintfs / 2))} sids-per-vintf 16 }`,
-    '  reserved swmsi sw-msi 0x8000000 size 1M'];
+  const lines = [
+    'platform grace {',
+    '  arch arm64',
+    `  iommu smmu0 smmuv3 { address-width 48; msi remapped; cmdqv vintfs ${Math.min(64, Math.ceil(vintfs / 2))} sids-per-vintf 16 }`,
+    '  reserved swmsi sw-msi 0x8000000 size 1M',
+  ];
   for (let d = 0; d < n; d++) lines.push(`  device d${d} { bdf ${bdf(d + 8)}; iommu smmu0 stream ${hex(0x100 + d)}; group ${d + 1} }`);
-  lines.push('}', 'guest vm on grace {', '  machine virt memory 4G', '  msi-window 0x8000000 size 1M', '  container iommufd', '  viommu vsmmu0 smmuv3 via vi0', '}');
+  lines.push(
+    '}',
+    'guest vm on grace {',
+    '  machine virt memory 4G',
+    '  msi-window 0x8000000 size 1M',
+    '  container iommufd',
+    '  viommu vsmmu0 smmuv3 via vi0',
+    '}',
+  );
   for (let v = 0; v < vintfs; v++) {
     lines.push(`vintf vi${v} on smmu0 for vm {`, '  owner guest', '  hyp-own off', `  vmid ${v + 1}`);
     if (v === 0) for (let d = 0; d < n; d++) lines.push(`  stream d${d} as ${hex(d)}`);

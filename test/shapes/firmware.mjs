@@ -17,18 +17,19 @@ const bdf = (i) => `0000:${(1 + (i >> 8)).toString(16).padStart(2, '0')}:${((i >
 
 const device = (i) => `  device d${i} { bdf ${bdf(i)}; iommu vtd0; group ${i + 1} }\n`;
 const assign = (i) => `  assign d${i}\n`;
-const driver = (i) => [
-  `  driver Drv${i} for d${i} {`,
-  `    map ring${i} common-buffer size 4K from allocate-buffer pending`,
-  `    map buf${i} bus-master-read size 4K from allocate-pool pending`,
-  '    on exit-boot-services tpl callback {',
-  '      stop-dma',
-  `      unmap ring${i}`,
-  `      unmap buf${i}`,
-  '    }',
-  '  }',
-  '',
-].join('\n');
+const driver = (i) =>
+  [
+    `  driver Drv${i} for d${i} {`,
+    `    map ring${i} common-buffer size 4K from allocate-buffer pending`,
+    `    map buf${i} bus-master-read size 4K from allocate-pool pending`,
+    '    on exit-boot-services tpl callback {',
+    '      stop-dma',
+    `      unmap ring${i}`,
+    `      unmap buf${i}`,
+    '    }',
+    '  }',
+    '',
+  ].join('\n');
 
 const PLATFORM = 'platform fw-host {\n  arch x86_64\n  iommu vtd0 vt-d { address-width 48 }\n';
 const GUEST = '}\nguest fw-guest on fw-host {\n  machine q35 memory 4G\n  container type1\n';

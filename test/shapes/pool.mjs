@@ -9,8 +9,12 @@ export const description = 'a pool of arm64 hosts with 20 regions each, one gues
 export const expect = ['pool-ram-conflict', 'pool-address-width', 'pool-doorbell-conflict'];
 
 function host(h) {
-  const lines = [`platform h${h} {`, '  arch arm64', `  iommu smmu0 smmuv3 { address-width ${h % 7 === 3 ? 32 : 48}; msi remapped }`,
-    '  reserved swmsi sw-msi 0x8000000 size 1M'];
+  const lines = [
+    `platform h${h} {`,
+    '  arch arm64',
+    `  iommu smmu0 smmuv3 { address-width ${h % 7 === 3 ? 32 : 48}; msi remapped }`,
+    '  reserved swmsi sw-msi 0x8000000 size 1M',
+  ];
   // One region in the guests' RAM, each host's elsewhere; the doorbell window on some hosts.
   lines.push(`  reserved in reserved ${hex(0x4000_0000 + (h % 2000) * 0x20_0000)} size 1M`);
   lines.push(`  reserved door reserved ${h % 11 === 5 ? '0xf0000000' : hex(0x100_0000_0000 + h * 0x20_0000)} size 1M`);

@@ -16,8 +16,10 @@ ${extra}  device pf0 { bdf 0000:01:00.0; iommu smmu0 stream 0x100; group 10 }
 }
 `;
 
-const HEAD = host('pa') + host('pb', '  reserved win reserved 0xe0000000..0xf7feffff\n')
-  + 'guest vm on pa {\n  machine virt memory 4G\n  container type1\n}\ntimeline t {\n  start vm\n';
+const HEAD =
+  host('pa') +
+  host('pb', '  reserved win reserved 0xe0000000..0xf7feffff\n') +
+  'guest vm on pa {\n  machine virt memory 4G\n  container type1\n}\ntimeline t {\n  start vm\n';
 const CYCLE = '  migrate vm to pb\n  hotplug v0 into vm\n  migrate vm to pa\n  unplug v0 from vm\n';
 
 export function generate(chars) {

@@ -15,7 +15,14 @@ function build(n) {
   for (let d = 0; d < n; d++) lines.push(`  device d${d} { bdf ${bdf(d + 8)}; iommu dmar0; group ${d + 1} }`);
   lines.push('}', 'xen xh on host {', '  dom0 {', '    mode pv', '    iommu relaxed', '  }');
   for (let d = 0; d < n; d++) {
-    lines.push(`  domain u${d} {`, '    mode pv', `    pass d${d}`, '    iommu-map host-identity', `    ram main ${hex(0x1_0000_0000 + d * 0x100_0000)} size 16M`, '  }');
+    lines.push(
+      `  domain u${d} {`,
+      '    mode pv',
+      `    pass d${d}`,
+      '    iommu-map host-identity',
+      `    ram main ${hex(0x1_0000_0000 + d * 0x100_0000)} size 16M`,
+      '  }',
+    );
   }
   lines.push('}', 'timeline balloons {');
   for (let d = 0; d < n; d++) lines.push(`  balloon xh.u${d} ${hex(0x1_0000_0000 + d * 0x100_0000)} size 4K`);

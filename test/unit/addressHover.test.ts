@@ -34,31 +34,37 @@ function hoverIn(file: string, marked: string, extra: Record<string, string> = {
 }
 
 describe('an address literal', () => {
-  test('the ITS doorbell address: both groups list it (and the SMMU driver\'s sw-msi window), and guest RAM holds it', () => {
+  test("the ITS doorbell address: both groups list it (and the SMMU driver's sw-msi window), and guest RAM holds it", () => {
     const md = hoverIn('host.iommu', ARM_HOST.replace('msi 0x0800_0000', 'msi 0x08<|>00_0000'))!.markdown;
-    assert.equal(md, [
-      '**address `0x8000000`**',
-      '',
-      "**arm-its** (this line's platform):",
-      '- IOVA, groups 14, 15: `0x0000000008000000 0x000000000800ffff msi` from reserved region its-doorbell; `0x0000000008000000 0x00000000080fffff msi` (sw-msi) from the sw-msi window of IOMMU smmu0: cut from the usable IOVA list',
-      '',
-      'Guest-physical:',
-      '- guest **vm-arm**: RAM low `0x0..0x7fffffff`, not mapped for DMA (the map was refused)',
-    ].join('\n'));
+    assert.equal(
+      md,
+      [
+        '**address `0x8000000`**',
+        '',
+        "**arm-its** (this line's platform):",
+        '- IOVA, groups 14, 15: `0x0000000008000000 0x000000000800ffff msi` from reserved region its-doorbell; `0x0000000008000000 0x00000000080fffff msi` (sw-msi) from the sw-msi window of IOMMU smmu0: cut from the usable IOVA list',
+        '',
+        'Guest-physical:',
+        '- guest **vm-arm**: RAM low `0x0..0x7fffffff`, not mapped for DMA (the map was refused)',
+      ].join('\n'),
+    );
   });
 
   test('0xffff_ffff_ffff_ffff prints exactly, beyond a 48-bit aperture', () => {
     const h = hoverIn('host.iommu', ARM_HOST.replace('..0xffff_ffff_ffff_ffff', '..0xffff_ffff_ffff_<|>ffff'))!;
-    assert.equal(h.markdown, [
-      '**address `0xffffffffffffffff`**',
-      '',
-      "**arm-its** (this line's platform):",
-      '- IOVA, groups 14, 15: `0xffffffffffff0000 0xffffffffffffffff reserved` from reserved region top: beyond the aperture `0x0..0xffffffffffff`: not usable',
-    ].join('\n'));
+    assert.equal(
+      h.markdown,
+      [
+        '**address `0xffffffffffffffff`**',
+        '',
+        "**arm-its** (this line's platform):",
+        '- IOVA, groups 14, 15: `0xffffffffffff0000 0xffffffffffffffff reserved` from reserved region top: beyond the aperture `0x0..0xffffffffffff`: not usable',
+      ].join('\n'),
+    );
     assert.equal(h.span.end - h.span.start, '0xffff_ffff_ffff_ffff'.length);
   });
 
-  test('host RAM, an I/O APIC page and an ECAM window on x86, and another host\'s RAM', () => {
+  test("host RAM, an I/O APIC page and an ECAM window on x86, and another host's RAM", () => {
     const x86 = `platform dl388 {
   arch x86_64
   iommu dmar0 vt-d { address-width 39 }
@@ -69,18 +75,26 @@ describe('an address literal', () => {
 }
 `;
     const ioapic = hoverIn('x86.iommu', x86.replace('ioapic 0xfec0', 'ioapic 0x<|>fec0'))!.markdown;
-    assert.equal(ioapic, [
-      '**address `0xfec00000`**',
-      '',
-      "**dl388** (this line's platform):",
-      '- host physical: I/O APIC `0xfec00000..0xfec00fff`',
-      '- IOVA, group 24: usable',
-      '',
-      '**arm-its**:',
-      '- host physical: RAM dram0 `0x80000000..0x107fffffff`',
-      '- IOVA, groups 14, 15: usable',
-    ].join('\n'));
-    const ecam = hoverIn('x86.iommu', x86.replace('ram dram-low 0x100000..0xbddabfff', 'ram dram-low 0x100000..0xbddabfff\n  ram over 0xe800_0000 size 4K').replace('mmcfg 0xe000_0000..0xefff_ffff', 'mmcfg 0xe000_0000..0xe<|>fff_ffff'))!.markdown;
+    assert.equal(
+      ioapic,
+      [
+        '**address `0xfec00000`**',
+        '',
+        "**dl388** (this line's platform):",
+        '- host physical: I/O APIC `0xfec00000..0xfec00fff`',
+        '- IOVA, group 24: usable',
+        '',
+        '**arm-its**:',
+        '- host physical: RAM dram0 `0x80000000..0x107fffffff`',
+        '- IOVA, groups 14, 15: usable',
+      ].join('\n'),
+    );
+    const ecam = hoverIn(
+      'x86.iommu',
+      x86
+        .replace('ram dram-low 0x100000..0xbddabfff', 'ram dram-low 0x100000..0xbddabfff\n  ram over 0xe800_0000 size 4K')
+        .replace('mmcfg 0xe000_0000..0xefff_ffff', 'mmcfg 0xe000_0000..0xe<|>fff_ffff'),
+    )!.markdown;
     assert.match(ecam, /\n- host physical: PCIe ECAM \(mmcfg\) `0xe0000000\.\.0xefffffff`\n- IOVA, group 24: usable\n/);
     const ram = hoverIn('x86.iommu', x86.replace('0x100000..0xbddab', '0x100000..0xbd<|>dab'))!.markdown;
     assert.match(ram, /- host physical: RAM dram-low `0x100000\.\.0xbddabfff`/);
@@ -93,11 +107,24 @@ describe('an address literal', () => {
   device nvme0 { bdf 0000:41:00.0; iommu amdvi0; group 60; tdisp }
 }
 `;
-    const md = hoverIn('cvm.iommu', 'guest cvm on turin {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp { vtom 0x100_<|>0000_0000 }\n  container iommufd\n  assign nvme0 as private\n}\n', { 'turin.iommu': host })!.markdown;
+    const md = hoverIn(
+      'cvm.iommu',
+      'guest cvm on turin {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp { vtom 0x100_<|>0000_0000 }\n  container iommufd\n  assign nvme0 as private\n}\n',
+      { 'turin.iommu': host },
+    )!.markdown;
     assert.ok(md.includes('Guest-physical:\n- guest **cvm**: no RAM here; shared (at or above vTOM `0x10000000000`)'), md);
     assert.ok(md.includes('- IOVA, group 60: usable'), md);
-    const inside = hoverIn('cvm.iommu', 'guest cvm on turin {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp { vtom 0x2_<|>0000_0000 }\n}\n', { 'turin.iommu': host })!.markdown;
-    assert.ok(inside.includes('- guest **cvm**: RAM ram-above-4g `0x100000000..0x47fffffff`, not mapped for DMA (no device attached); shared (at or above vTOM `0x200000000`)'), inside);
+    const inside = hoverIn(
+      'cvm.iommu',
+      'guest cvm on turin {\n  machine q35 memory 16G cpu amd\n  confidential sev-snp { vtom 0x2_<|>0000_0000 }\n}\n',
+      { 'turin.iommu': host },
+    )!.markdown;
+    assert.ok(
+      inside.includes(
+        '- guest **cvm**: RAM ram-above-4g `0x100000000..0x47fffffff`, not mapped for DMA (no device attached); shared (at or above vTOM `0x200000000`)',
+      ),
+      inside,
+    );
   });
 
   test('a size is its value and the range it makes', () => {
@@ -136,12 +163,22 @@ describe('what the lookups return', () => {
 
   test('a region merged from three sources is found whole, as sysfs prints it', () => {
     const md = hoverIn('merge.iommu', HOST.replace('0x1000..0x1fff', '0x1000..0x1<|>fff'))!.markdown;
-    assert.ok(md.includes([
-      '- IOVA, group 14: `0x0000000000001000 0x0000000000003fff reserved` from reserved region wide, reserved region near, reserved region own: cut from the usable IOVA list',
-      '- IOVA, group 15: `0x0000000000001000 0x0000000000001fff reserved` from reserved region wide: cut from the usable IOVA list',
-    ].join('\n')), md);
+    assert.ok(
+      md.includes(
+        [
+          '- IOVA, group 14: `0x0000000000001000 0x0000000000003fff reserved` from reserved region wide, reserved region near, reserved region own: cut from the usable IOVA list',
+          '- IOVA, group 15: `0x0000000000001000 0x0000000000001fff reserved` from reserved region wide: cut from the usable IOVA list',
+        ].join('\n'),
+      ),
+      md,
+    );
     // A host where nothing is at the address is summarised in one line.
-    assert.ok(md.endsWith('\n\nNothing holds it on arm-its: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.'), md);
+    assert.ok(
+      md.endsWith(
+        '\n\nNothing holds it on arm-its: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.',
+      ),
+      md,
+    );
   });
 
   test('regionsAt agrees with the merged sysfs list at every boundary', () => {
@@ -161,14 +198,23 @@ describe('what the lookups return', () => {
 
   test('StabIndex finds every overlapping range that holds an address', () => {
     let seed = 7;
-    const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return BigInt(seed % 1000); };
-    const ranges = Array.from({ length: 200 }, () => { const s = next(); return { start: s, end: s + next() / 10n }; });
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return BigInt(seed % 1000);
+    };
+    const ranges = Array.from({ length: 200 }, () => {
+      const s = next();
+      return { start: s, end: s + next() / 10n };
+    });
     const ix = new StabIndex(ranges, (r) => r);
     for (let v = 0n; v < 1100n; v += 7n) {
       const expected = ranges.filter((r) => r.start <= v && v <= r.end);
       const got = ix.at(v);
       assert.equal(got.length, expected.length, `at ${v}`);
-      assert.ok(got.every((r) => expected.includes(r)), `at ${v}`);
+      assert.ok(
+        got.every((r) => expected.includes(r)),
+        `at ${v}`,
+      );
     }
   });
 });

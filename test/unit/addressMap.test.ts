@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addressMap, addressMapTargetAt, mapSources, MAX_BARS_PER_SPACE, MAX_GROUP_SHAPES, type AddressMap, type Bar } from '../../server/src/ide/addressMap';
+import {
+  addressMap,
+  addressMapTargetAt,
+  mapSources,
+  MAX_BARS_PER_SPACE,
+  MAX_GROUP_SHAPES,
+  type AddressMap,
+  type Bar,
+} from '../../server/src/ide/addressMap';
 import { addressMapResponse } from '../../server/src/lsp/addressMap';
 import { approxSize, buildAxis, DEFAULT_AXIS, lanesOf, renderSvg } from '../../server/src/ide/addressMapSvg';
 import { hex, U64_MAX } from '../../server/src/model';
@@ -15,7 +23,8 @@ import { overlaps } from '../../server/src/sim/regions';
 import { analyze, cursor, markers, uri } from '../helpers';
 
 /** A bar as one line: `0xSTART-0xEND kind label [codes]`. */
-const line = (b: Bar) => `${hex(b.start)}-${hex(b.end)} ${b.kind} ${b.label}${b.problems.length ? ` [${b.problems.map((p) => p.code).join(' ')}]` : ''}`;
+const line = (b: Bar) =>
+  `${hex(b.start)}-${hex(b.end)} ${b.kind} ${b.label}${b.problems.length ? ` [${b.problems.map((p) => p.code).join(' ')}]` : ''}`;
 const lines = (m: AddressMap, i: number) => m.spaces[i]!.bars.map(line);
 
 // armsrv-1 of seed 002, with vm-analytics: 4G of virt RAM over the PCI window.
@@ -46,11 +55,14 @@ describe('guest maps', () => {
     const a = analyze({ 'arm.iommu': text });
     const m = addressMap(a, { guest: 'vm-analytics' })!;
     assert.equal(m.title, 'guest vm-analytics on armsrv-1');
-    assert.deepEqual(m.spaces.map((s) => [s.kind, s.axis, s.title]), [
-      ['guest-physical', 'iova', 'guest physical: vm-analytics'],
-      ['iova', 'iova', 'IOVA, VFIO type1 container: group 18 (vf2)'],
-      ['host-physical', 'host', 'host physical: armsrv-1'],
-    ]);
+    assert.deepEqual(
+      m.spaces.map((s) => [s.kind, s.axis, s.title]),
+      [
+        ['guest-physical', 'iova', 'guest physical: vm-analytics'],
+        ['iova', 'iova', 'IOVA, VFIO type1 container: group 18 (vf2)'],
+        ['host-physical', 'host', 'host physical: armsrv-1'],
+      ],
+    );
     assert.deepEqual(lines(m, 0), [
       '0x8000000-0x80fffff msi-window msi-window',
       '0x40000000-0x13fffffff ram mach-virt.ram [ram-over-reserved]',
@@ -70,7 +82,10 @@ describe('guest maps', () => {
     const conflict = m.spaces[1]!.bars.find((b) => b.kind === 'conflict')!;
     assert.deepEqual(conflict.source, { uri: uri('arm.iommu'), span: machine });
     assert.equal(conflict.problems[0]!.severity, 'error');
-    assert.deepEqual(m.spaces[2]!.bars.slice(0, 2).map((b) => b.source?.span), [swmsi, pciWin32]);
+    assert.deepEqual(
+      m.spaces[2]!.bars.slice(0, 2).map((b) => b.source?.span),
+      [swmsi, pciWin32],
+    );
     assert.deepEqual(m.notes, []);
   });
 
@@ -101,7 +116,10 @@ guest vm-db on armsrv-0 {
       '0x40100000-0xffffffffffff usable usable',
     ]);
     const [machine, window] = ranges;
-    assert.deepEqual(m.spaces[0]!.bars.map((b) => b.source!.span), [window, machine, machine]);
+    assert.deepEqual(
+      m.spaces[0]!.bars.map((b) => b.source!.span),
+      [window, machine, machine],
+    );
   });
 
   test('two guest RAM ranges that overlap: a conflict on the later line, where ram-overlap is', () => {
@@ -151,7 +169,10 @@ guest tio-mixed on turin {
   test('a guest without devices or platform: spaces say why they are empty; nothing throws on broken text', () => {
     const a = analyze({ 'g.iommu': 'guest lone on nowhere {\n  ram low 0x0 size 1G\n}\nguest half on {\n  ram r 0x0..\n' });
     const m = addressMap(a, { guest: 'lone' })!;
-    assert.deepEqual(m.spaces.map((s) => [s.title, s.note, s.bars.length]), [['guest physical: lone', 'on no known platform: not simulated', 0]]);
+    assert.deepEqual(
+      m.spaces.map((s) => [s.title, s.note, s.bars.length]),
+      [['guest physical: lone', 'on no known platform: not simulated', 0]],
+    );
     assert.equal(addressMap(a, { guest: 'nope' }), undefined);
     assert.equal(addressMap(a, { platform: 'nowhere' }), undefined);
     // `guest half on {` without a platform name, and no closing brace.
@@ -159,14 +180,20 @@ guest tio-mixed on turin {
     assert.deepEqual([half.title, half.spaces.map((s) => s.note)], ['guest half', ['on no known platform: not simulated']]);
     assert.match(renderSvg(half), /^<svg [^]*on no known platform: not simulated[^]*<\/svg>\n$/);
 
-    const b = analyze({ 'h.iommu': 'platform p {\n  arch arm64\n  device lpc { bdf 0000:00:1f.0 }\n}\nguest idle on p {\n  machine virt memory 1G\n}\nguest bare on p {\n  assign lpc\n}\n' });
+    const b = analyze({
+      'h.iommu':
+        'platform p {\n  arch arm64\n  device lpc { bdf 0000:00:1f.0 }\n}\nguest idle on p {\n  machine virt memory 1G\n}\nguest bare on p {\n  assign lpc\n}\n',
+    });
     assert.equal(addressMap(b, { guest: 'bare' })!.spaces[1]!.note, "none of its devices' groups is in it");
     const idle = addressMap(b, { guest: 'idle' })!;
-    assert.deepEqual(idle.spaces.map((s) => [s.title, s.note ?? '', s.bars.length]), [
-      ['guest physical: idle', '', 1],
-      ['IOVA, VFIO type1 container', 'no device assigned', 0],
-      ['host physical: p', '', 0],
-    ]);
+    assert.deepEqual(
+      idle.spaces.map((s) => [s.title, s.note ?? '', s.bars.length]),
+      [
+        ['guest physical: idle', '', 1],
+        ['IOVA, VFIO type1 container', 'no device assigned', 0],
+        ['host physical: p', '', 0],
+      ],
+    );
   });
 });
 
@@ -188,7 +215,10 @@ describe('platform maps', () => {
     const a = analyze({ 'epyc.iommu': text });
     const m = addressMap(a, { platform: 'epyc' })!;
     assert.equal(m.title, 'platform epyc');
-    assert.deepEqual(m.spaces.map((s) => s.title), ['host physical: epyc', 'IOVA: group 40 (gpu0), group 52 (gpu1)', 'IOVA: group 77 (gpu2)']);
+    assert.deepEqual(
+      m.spaces.map((s) => s.title),
+      ['host physical: epyc', 'IOVA: group 40 (gpu0), group 52 (gpu1)', 'IOVA: group 77 (gpu2)'],
+    );
     assert.deepEqual(lines(m, 0), [
       '0x0-0x2ffffffffff ram dram0',
       '0x7c000000-0x7c0fffff direct rmrr (gpu2)',
@@ -202,7 +232,11 @@ describe('platform maps', () => {
       '0xfd00000000-0xffffffffff reserved the HyperTransport hole',
       '0x10000000000-0xffffffffffff usable usable',
     ]);
-    assert.deepEqual(lines(m, 2).slice(0, 3), ['0x0-0x7bffffff usable usable', '0x7c000000-0x7c0fffff direct rmrr', '0x7c100000-0xfedfffff usable usable']);
+    assert.deepEqual(lines(m, 2).slice(0, 3), [
+      '0x0-0x7bffffff usable usable',
+      '0x7c000000-0x7c0fffff direct rmrr',
+      '0x7c100000-0xfedfffff usable usable',
+    ]);
     const [iommu, ram, ioapic] = ranges;
     assert.deepEqual(m.spaces[1]!.bars[1]!.source, { uri: uri('epyc.iommu'), span: iommu }, 'a driver region points at its IOMMU');
     assert.deepEqual([m.spaces[0]!.bars[0]!.source!.span, m.spaces[0]!.bars[3]!.source!.span], [ram, ioapic]);
@@ -210,37 +244,63 @@ describe('platform maps', () => {
 
   test('big platforms: the shapes most groups share come first, lists are merged for 24 shapes, 400 ranges per space', () => {
     const text = [
-      'platform rack {', '  arch x86_64', '  iommu vtd0 vt-d { address-width 48 }',
+      'platform rack {',
+      '  arch x86_64',
+      '  iommu vtd0 vt-d { address-width 48 }',
       // 401 platform-wide regions: every space is cut at 400 ranges.
       ...Array.from({ length: 401 }, (_, i) => `  reserved r${i} reserved 0x${(0x1_0000_0000 + i * 0x10_0000).toString(16)} size 64K`),
       // 30 devices with a region of their own, then 3 that share the platform's list.
-      ...Array.from({ length: 30 }, (_, i) => `  device own${i} { bdf 0000:01:${i.toString(16).padStart(2, '0')}.0; iommu vtd0; group ${100 + i} }\n  reserved x${i} direct-relaxable 0x${((i + 1) * 0x10_0000).toString(16)} size 4K for own${i}`),
-      '  device a { bdf 0000:02:00.0; iommu vtd0; group 7 }', '  device b { bdf 0000:02:01.0; iommu vtd0; group 8 }', '  device c { bdf 0000:02:02.0; iommu vtd0; group 9 }',
-      '}', '',
+      ...Array.from(
+        { length: 30 },
+        (_, i) =>
+          `  device own${i} { bdf 0000:01:${i.toString(16).padStart(2, '0')}.0; iommu vtd0; group ${100 + i} }\n  reserved x${i} direct-relaxable 0x${((i + 1) * 0x10_0000).toString(16)} size 4K for own${i}`,
+      ),
+      '  device a { bdf 0000:02:00.0; iommu vtd0; group 7 }',
+      '  device b { bdf 0000:02:01.0; iommu vtd0; group 8 }',
+      '  device c { bdf 0000:02:02.0; iommu vtd0; group 9 }',
+      '}',
+      '',
     ].join('\n');
     const m = addressMap(analyze({ 'rack.iommu': text }), { platform: 'rack' })!;
     assert.equal(m.spaces.length, 1 + MAX_GROUP_SHAPES);
-    assert.deepEqual(m.spaces.slice(0, 4).map((s) => s.title), ['host physical: rack', 'IOVA: group 7 (a), group 8 (b), group 9 (c)', 'IOVA: group 100 (own0)', 'IOVA: group 101 (own1)']);
-    assert.deepEqual(m.notes, ['7 more groups with regions of their own are not shown', `25 spaces have more than 400 ranges: only the first 400 of each are drawn`]);
+    assert.deepEqual(
+      m.spaces.slice(0, 4).map((s) => s.title),
+      ['host physical: rack', 'IOVA: group 7 (a), group 8 (b), group 9 (c)', 'IOVA: group 100 (own0)', 'IOVA: group 101 (own1)'],
+    );
+    assert.deepEqual(m.notes, [
+      '7 more groups with regions of their own are not shown',
+      `25 spaces have more than 400 ranges: only the first 400 of each are drawn`,
+    ]);
     assert.ok(m.spaces.every((s) => s.bars.length === MAX_BARS_PER_SPACE));
     // Host physical: the 30 device regions lie lowest, then the first 370 platform-wide ones.
-    assert.deepEqual([line(m.spaces[0]!.bars[0]!), line(m.spaces[0]!.bars[399]!)], ['0x100000-0x100fff direct-relaxable x0 (own0)', '0x117100000-0x11710ffff reserved r369']);
+    assert.deepEqual(
+      [line(m.spaces[0]!.bars[0]!), line(m.spaces[0]!.bars[399]!)],
+      ['0x100000-0x100fff direct-relaxable x0 (own0)', '0x117100000-0x11710ffff reserved r369'],
+    );
   });
 
   test('a range ending at 0xffff_ffff_ffff_ffff stays exact through the map, the axis and the SVG', () => {
-    const a = analyze({ 'top.iommu': `platform top {
+    const a = analyze({
+      'top.iommu': `platform top {
   arch x86_64
   iommu vtd0 vt-d { address-width 64 }
   reserved hi reserved 0xffff_ffff_ffff_f000..0xffff_ffff_ffff_ffff
   device nic { bdf 0000:01:00.0; iommu vtd0 }
 }
-` });
+`,
+    });
     const m = addressMap(a, { platform: 'top' })!;
-    assert.deepEqual(lines(m, 1).slice(-2), ['0xfef00000-0xffffffffffffefff usable usable', '0xfffffffffffff000-0xffffffffffffffff reserved hi']);
+    assert.deepEqual(lines(m, 1).slice(-2), [
+      '0xfef00000-0xffffffffffffefff usable usable',
+      '0xfffffffffffff000-0xffffffffffffffff reserved hi',
+    ]);
     const hi = m.spaces[0]!.bars[0]!;
     assert.equal(hi.end, U64_MAX);
     const axis = buildAxis(m.spaces[0]!.bars);
-    assert.deepEqual(axis.segments.map((s) => [s.start, s.end]), [[0xffff_ffff_ffff_f000n, U64_MAX]]);
+    assert.deepEqual(
+      axis.segments.map((s) => [s.start, s.end]),
+      [[0xffff_ffff_ffff_f000n, U64_MAX]],
+    );
     assert.equal(axis.at(U64_MAX + 1n), axis.width);
     const svg = renderSvg(m);
     assert.match(svg, /reserved 0xfffffffffffff000\.\.0xffffffffffffffff \(4K\)/);
@@ -310,15 +370,21 @@ describe('compressed axis', () => {
       { start: 0x8000000n, end: 0x80fffffn }, // 1M, far below: a gap between
       { start: 0x4000_0000n, end: 0x4000_0fffn }, // 4K inside the RAM
     ]);
-    assert.deepEqual(axis.segments.map((s) => [hex(s.start), hex(s.end), s.gap, s.width]), [
-      ['0x8000000', '0x80fffff', false, DEFAULT_AXIS.minWidth + 5 * 8],
-      ['0x8100000', '0x3fffffff', true, DEFAULT_AXIS.breakWidth],
-      ['0x40000000', '0x40000fff', false, DEFAULT_AXIS.minWidth],
-      ['0x40001000', '0x13fffffff', false, DEFAULT_AXIS.minWidth + 5 * Math.log2(0xfffff000 / 4096)],
-    ]);
+    assert.deepEqual(
+      axis.segments.map((s) => [hex(s.start), hex(s.end), s.gap, s.width]),
+      [
+        ['0x8000000', '0x80fffff', false, DEFAULT_AXIS.minWidth + 5 * 8],
+        ['0x8100000', '0x3fffffff', true, DEFAULT_AXIS.breakWidth],
+        ['0x40000000', '0x40000fff', false, DEFAULT_AXIS.minWidth],
+        ['0x40001000', '0x13fffffff', false, DEFAULT_AXIS.minWidth + 5 * Math.log2(0xfffff000 / 4096)],
+      ],
+    );
     // Order is kept: boundaries map to increasing x, and a segment starts where the last ended.
     const xs = axis.segments.map((s) => axis.at(s.start));
-    assert.deepEqual(xs, axis.segments.map((s) => s.x));
+    assert.deepEqual(
+      xs,
+      axis.segments.map((s) => s.x),
+    );
     for (let i = 1; i < xs.length; i++) assert.ok(xs[i]! > xs[i - 1]!);
     assert.equal(axis.at(0x1_4000_0000n), axis.width);
     assert.equal(axis.at(0n), 0);
@@ -335,7 +401,10 @@ describe('compressed axis', () => {
     assert.match(svg, /nothing here: 0xf7ff0000\.\.0x7ffffffffff \(0x7ff08010000, ≈8T\) left out/);
     assert.match(svg, />≈3\.4G</);
     assert.match(svg, />≈8T</);
-    assert.deepEqual([approxSize(0xd7f00000n), approxSize(1n << 20n), approxSize(1000n), approxSize(0x1000_0000_0000_0000n)], ['3.4G', '1M', '1000B', '1E']);
+    assert.deepEqual(
+      [approxSize(0xd7f00000n), approxSize(1n << 20n), approxSize(1000n), approxSize(0x1000_0000_0000_0000n)],
+      ['3.4G', '1M', '1000B', '1E'],
+    );
   });
 });
 
@@ -370,7 +439,10 @@ describe('SVG', () => {
       assert.doesNotMatch(svg, /<script|<image|<style|href=|url\(|@import|style=/);
       const { list } = mapSources(m);
       const used = [...svg.matchAll(/data-target="(\d+)"/g)].map((x) => Number(x[1]));
-      assert.deepEqual([...new Set(used)].sort((x, y) => x - y), list.map((s) => s.id));
+      assert.deepEqual(
+        [...new Set(used)].sort((x, y) => x - y),
+        list.map((s) => s.id),
+      );
     }
     const m = addressMap(a, { guest: 'vm-analytics' })!;
     const { list, idOf } = mapSources(m);
@@ -378,12 +450,18 @@ describe('SVG', () => {
     assert.deepEqual(list[idOf(conflict)!]!.span, ranges[2]);
     assert.equal(list.filter((s) => s.span.start === ranges[1]!.start).length, 1, 'pci-win32 is one source, drawn twice');
     // The conflict bar carries the finding, marked and in its tooltip.
-    assert.match(renderSvg(m), /data-target="\d+"><title>conflict 0xe0000000\.\.0xf7feffff \(0x17ff0000, ≈384M\)\nmach-virt\.ram overlaps reserved pci-win32\nerror ram-over-reserved: guest RAM mach-virt\.ram/);
+    assert.match(
+      renderSvg(m),
+      /data-target="\d+"><title>conflict 0xe0000000\.\.0xf7feffff \(0x17ff0000, ≈384M\)\nmach-virt\.ram overlaps reserved pci-win32\nerror ram-over-reserved: guest RAM mach-virt\.ram/,
+    );
   });
 
   test('text from user files is escaped', () => {
     const bar = (label: string, problem?: string): Bar => ({
-      start: 0n, end: 0xfffn, kind: 'reserved', label,
+      start: 0n,
+      end: 0xfffn,
+      kind: 'reserved',
+      label,
       source: { uri: 'file:///ws/x.iommu', span: { start: 0, end: 1 } },
       problems: problem ? [{ severity: 'error', code: 'ram-over-reserved', message: problem }] : [],
     });
@@ -391,7 +469,15 @@ describe('SVG', () => {
       title: 'guest a<b>&"c\'',
       target: { guest: 'a<b>&"c' },
       notes: ['note <&>'],
-      spaces: [{ kind: 'host-physical', title: 'host "<x>"', axis: 'host', note: 'n&m', bars: [bar('<script>alert(1)</script>', 'say "hi" & <bye>'), { ...bar('ctl\u0001\ud800x'), start: 0x2000n, end: 0x2fffn }] }],
+      spaces: [
+        {
+          kind: 'host-physical',
+          title: 'host "<x>"',
+          axis: 'host',
+          note: 'n&m',
+          bars: [bar('<script>alert(1)</script>', 'say "hi" & <bye>'), { ...bar('ctl\u0001\ud800x'), start: 0x2000n, end: 0x2fffn }],
+        },
+      ],
     };
     const svg = renderSvg(m);
     assertWellFormed(svg);
@@ -452,7 +538,15 @@ guest plain on arm {
     const g = a.model.guests.get(name)!;
     const state = a.sim.guests.get(g)!;
     const doorbell = guestDoorbell(g);
-    const label = (m: MergedRegion) => someOf([...new Set(m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)))], 3);
+    const label = (m: MergedRegion) =>
+      someOf(
+        [
+          ...new Set(
+            m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)),
+          ),
+        ],
+        3,
+      );
     const dedupe = (list: readonly MergedRegion[]) => {
       const byKey = new Map<string, MergedRegion>();
       for (const m of list) {
@@ -466,7 +560,7 @@ guest plain on arm {
     const all = state.groups.flatMap((gr) => gr.list()).filter((m) => !doorbell || m.type !== 'sw-msi');
     const out = dedupe(doorbell ? [...all, doorbell] : all).map((m) => `${hex(m.range.start)}-${hex(m.range.end)} ${m.type} ${label(m)}`);
     out.push(...state.container.usable().map((u) => `${hex(u.start)}-${hex(u.end)} usable usable`));
-    const types = doorbell ? ['direct', 'reserved', 'msi'] as const : ['direct', 'reserved', 'msi', 'sw-msi'] as const;
+    const types = doorbell ? (['direct', 'reserved', 'msi'] as const) : (['direct', 'reserved', 'msi', 'sw-msi'] as const);
     for (const r of state.ram) {
       const hits = state.groups.flatMap((gr) => gr.overlapping(r.range, types));
       if (doorbell && overlaps(doorbell.range, r.range)) hits.push(doorbell);
@@ -499,7 +593,10 @@ guest plain on arm {
 
   test('lanes: the first lane each bar fits, kinds in legend order, never two overlapping bars in a lane', () => {
     let seed = 7;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
     const kinds = ['ram', 'usable', 'reserved', 'msi', 'conflict'] as const;
     for (let round = 0; round < 40; round++) {
       const bars: Bar[] = Array.from({ length: 1 + rnd(60) }, () => {
@@ -511,7 +608,8 @@ guest plain on arm {
       const expected: Bar[][] = [];
       for (const b of [...bars].sort((x, y) => rank(x) - rank(y) || (x.start < y.start ? -1 : x.start > y.start ? 1 : 0))) {
         const lane = expected.find((l) => l.every((o) => o.end < b.start || b.end < o.start));
-        if (lane) lane.push(b); else expected.push([b]);
+        if (lane) lane.push(b);
+        else expected.push([b]);
       }
       // KIND_ORDER puts these kinds in the same relative order as `kinds`.
       assert.deepEqual(lanesOf(bars), expected);

@@ -28,7 +28,9 @@ function layer(path: string): string {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => (m[1] ?? m[2])!);
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
 }
 
 /** The messages IOMMU Lens adds to LSP: the one server file the client may import (it imports nothing). */
@@ -43,29 +45,41 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   protocol: { layers: [], packages: /^$/ },
   // Which files make up a workspace, and reading them: the server and the CLI share it.
   'server/workspace': { layers: [], packages: /^$/ },
-  'server/lsp': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/workspace', 'protocol'], packages: /^vscode-languageserver(-textdocument)?(\/node)?$/ },
+  'server/lsp': {
+    layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/workspace', 'protocol'],
+    packages: /^vscode-languageserver(-textdocument)?(\/node)?$/,
+  },
   'server/cli': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/workspace'], packages: /^$/ },
   client: { layers: ['protocol'], packages: /^(vscode|vscode-languageclient(\/node)?)$/ },
 };
 
 test('every import follows the pipeline direction', () => {
-  const files = [...sources(join(ROOT, 'grammar', 'src')), ...sources(join(ROOT, 'server', 'src')), ...sources(join(ROOT, 'client', 'src'))];
+  const files = [
+    ...sources(join(ROOT, 'grammar', 'src')),
+    ...sources(join(ROOT, 'server', 'src')),
+    ...sources(join(ROOT, 'client', 'src')),
+  ];
   assert.ok(files.length > 15);
   const violations: string[] = [];
   for (const file of files) {
     const from = layer(file);
     const rule = ALLOWED[from];
-    if (!rule) { violations.push(`${relative(ROOT, file)}: not in a known layer`); continue; }
+    if (!rule) {
+      violations.push(`${relative(ROOT, file)}: not in a known layer`);
+      continue;
+    }
     for (const spec of imports(file)) {
       if (spec.startsWith('node:')) continue;
       let to: string;
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
         to = layer(existsSync(target) && statSync(target).isDirectory() ? join(target, 'index.ts') : `${target}.ts`);
-      }
-      else if (spec === '@iommu-lens/grammar') to = 'grammar';
+      } else if (spec === '@iommu-lens/grammar') to = 'grammar';
       else if (rule.packages.test(spec)) continue;
-      else { violations.push(`${relative(ROOT, file)} imports package '${spec}'`); continue; }
+      else {
+        violations.push(`${relative(ROOT, file)} imports package '${spec}'`);
+        continue;
+      }
       if (to !== from && !rule.layers.includes(to)) violations.push(`${relative(ROOT, file)} (${from}) imports ${spec} (${to})`);
     }
   }
@@ -97,25 +111,40 @@ function importGraph(files: readonly string[]): Map<string, string[]> {
 }
 
 test('no two source files import each other, directly or through others (no import cycles)', () => {
-  const files = [...sources(join(ROOT, 'grammar', 'src')), ...sources(join(ROOT, 'server', 'src')), ...sources(join(ROOT, 'client', 'src'))];
+  const files = [
+    ...sources(join(ROOT, 'grammar', 'src')),
+    ...sources(join(ROOT, 'server', 'src')),
+    ...sources(join(ROOT, 'client', 'src')),
+  ];
   const graph = importGraph(files);
   // Tarjan's strongly connected components: any with two or more files is a cycle.
-  const index = new Map<string, number>(), low = new Map<string, number>(), onStack = new Set<string>();
+  const index = new Map<string, number>(),
+    low = new Map<string, number>(),
+    onStack = new Set<string>();
   const stack: string[] = [];
   const cycles: string[] = [];
   let next = 0;
   const visit = (v: string) => {
-    index.set(v, next); low.set(v, next); next++;
-    stack.push(v); onStack.add(v);
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
       if (!graph.has(w)) continue;
-      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
     }
     if (low.get(v) === index.get(v)) {
       const scc: string[] = [];
       let w: string;
-      do { w = stack.pop()!; onStack.delete(w); scc.push(relative(ROOT, w)); } while (w !== v);
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(relative(ROOT, w));
+      } while (w !== v);
       if (scc.length > 1) cycles.push(scc.sort().join(' <-> '));
     }
   };

@@ -33,7 +33,10 @@ describe('VINTF commands', () => {
 
   test('a guest-owned VINTF takes only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one takes everything', () => {
     const files = commands('  batch { CFGI_STE 0x8; CMD_SYNC }\n  batch { CFGI_CD sid 0x10 ssid 0 leaf; CMD_SYNC }');
-    assert.deepEqual(check(files).codes, ['cmdqv-unsupported-command@CFGI_STE 0x8', 'cmdqv-unsupported-command@CFGI_CD sid 0x10 ssid 0 leaf']);
+    assert.deepEqual(check(files).codes, [
+      'cmdqv-unsupported-command@CFGI_STE 0x8',
+      'cmdqv-unsupported-command@CFGI_CD sid 0x10 ssid 0 leaf',
+    ]);
     const host = { 'vintf.iommu': VI_A.replace('owner guest\n  hyp-own off', 'owner host\n  hyp-own on') };
     assert.deepEqual(check({ ...files, ...host }).codes, []);
   });
@@ -55,11 +58,20 @@ describe('VINTF commands', () => {
 
   test('stage-2 invalidations from a stage-1-only vSMMU; with stage2 on a host-owned VINTF they are fine', () => {
     const files = commands('  batch { TLBI_S2_IPA ipa 0x40000000; CMD_SYNC }\n  batch { TLBI_S12_VMALL; CMD_SYNC }');
-    assert.deepEqual(check(files).codes, ['cmdqv-stage2-invalidation@TLBI_S2_IPA ipa 0x40000000', 'cmdqv-stage2-invalidation@TLBI_S12_VMALL']);
-    const s2 = { 'guest.iommu': GUEST.replace('via vi-a', 'via vi-a stage2'), 'vintf.iommu': VI_A.replace('owner guest\n  hyp-own off', 'owner host') };
+    assert.deepEqual(check(files).codes, [
+      'cmdqv-stage2-invalidation@TLBI_S2_IPA ipa 0x40000000',
+      'cmdqv-stage2-invalidation@TLBI_S12_VMALL',
+    ]);
+    const s2 = {
+      'guest.iommu': GUEST.replace('via vi-a', 'via vi-a stage2'),
+      'vintf.iommu': VI_A.replace('owner guest\n  hyp-own off', 'owner host'),
+    };
     assert.deepEqual(check({ ...files, ...s2 }).codes, []);
     // With stage 2 but guest-owned: the VCMDQ still does not take them.
-    assert.deepEqual(check({ ...files, 'guest.iommu': s2['guest.iommu'] }).codes, ['cmdqv-unsupported-command@TLBI_S2_IPA ipa 0x40000000', 'cmdqv-unsupported-command@TLBI_S12_VMALL']);
+    assert.deepEqual(check({ ...files, 'guest.iommu': s2['guest.iommu'] }).codes, [
+      'cmdqv-unsupported-command@TLBI_S2_IPA ipa 0x40000000',
+      'cmdqv-unsupported-command@TLBI_S12_VMALL',
+    ]);
   });
 
   test('a stream ID no SID_MATCH pair maps is an illegal command', () => {
@@ -76,7 +88,8 @@ describe('VINTF commands', () => {
 });
 
 describe('VINTFs', () => {
-  const guest = (name: string, vintf: string, assign: string[]) => `guest ${name} on grace-h1 {\n  machine virt memory 8G\n  msi-window 0x8000000 size 1M\n  container iommufd\n  viommu vsmmu0 smmuv3 via ${vintf}\n${assign.map((d) => `  assign ${d}`).join('\n')}\n}\n`;
+  const guest = (name: string, vintf: string, assign: string[]) =>
+    `guest ${name} on grace-h1 {\n  machine virt memory 8G\n  msi-window 0x8000000 size 1M\n  container iommufd\n  viommu vsmmu0 smmuv3 via ${vintf}\n${assign.map((d) => `  assign ${d}`).join('\n')}\n}\n`;
 
   test('more streams than SID pairs: the fifth device gets no pair', () => {
     const vintf = `vintf vi-x on smmu0 for gx {\n  owner guest\n  vmid 9\n${['cx7-vf2', 'cx7-vf3', 'cx7-vf4', 'cx7-vf5', 'cx7-vf6'].map((d, i) => `  stream ${d} as ${8 * (i + 1)}`).join('\n')}\n}\n`;
@@ -93,9 +106,11 @@ describe('VINTFs', () => {
     assert.deepEqual(check({ ...files, 'vc.iommu': applyEdits(vintf, fix.edits) }).codes, ['cmdqv-wrong-smmu@stream nvme0 as 0x8']);
   });
 
-  test('a VINTF on an SMMU without CMDQV, more VINTFs than the CMDQV has, and a vIOMMU backed by another guest\'s VINTF', () => {
-    const host = HOST.replace('    cmdqv vintfs 16 sids-per-vintf 4\n  }\n  iommu smmu1', '    cmdqv vintfs 1 sids-per-vintf 4\n  }\n  iommu smmu1')
-      .replace(/(iommu smmu1 smmuv3 \{[^}]*?)\n {4}cmdqv vintfs 16 sids-per-vintf 4/, '$1');
+  test("a VINTF on an SMMU without CMDQV, more VINTFs than the CMDQV has, and a vIOMMU backed by another guest's VINTF", () => {
+    const host = HOST.replace(
+      '    cmdqv vintfs 16 sids-per-vintf 4\n  }\n  iommu smmu1',
+      '    cmdqv vintfs 1 sids-per-vintf 4\n  }\n  iommu smmu1',
+    ).replace(/(iommu smmu1 smmuv3 \{[^}]*?)\n {4}cmdqv vintfs 16 sids-per-vintf 4/, '$1');
     const files = {
       'host.iommu': host,
       // Declared after vi-a (files are read in name order), so it is the one left without a VINTF.
@@ -107,7 +122,9 @@ describe('VINTFs', () => {
 });
 
 describe('hover on a command', () => {
-  const files = commands('  batch { ATC_INV sid 0x10 ssid 0 addr 0x1000; CMD_SYNC }\n  batch { TLBI_NH_ASID asid 12 vmid 7; CFGI_STE 0x8; CMD_SYNC }');
+  const files = commands(
+    '  batch { ATC_INV sid 0x10 ssid 0 addr 0x1000; CMD_SYNC }\n  batch { TLBI_NH_ASID asid 12 vmid 7; CFGI_STE 0x8; CMD_SYNC }',
+  );
   const { a, all } = check(files);
   const text = all['cmds.iommu']!;
   const at = (word: string) => hover(a, uri('cmds.iommu'), text.indexOf(word) + 1)?.markdown ?? '';
@@ -122,6 +139,9 @@ describe('hover on a command', () => {
   });
   test('a VINTF lists its pairs', () => {
     const md = hover(a, uri('vintf.iommu'), VI_A.indexOf('vi-a') + 1)?.markdown ?? '';
-    assert.match(md, /SID pairs \(2 of 4 used\):\n- 1: SID_MATCH 0x8 → SID_REPLACE 0x102 \(cx7-vf0\)\n- 2: SID_MATCH 0x10 → SID_REPLACE 0x103 \(cx7-vf1\)/);
+    assert.match(
+      md,
+      /SID pairs \(2 of 4 used\):\n- 1: SID_MATCH 0x8 → SID_REPLACE 0x102 \(cx7-vf0\)\n- 2: SID_MATCH 0x10 → SID_REPLACE 0x103 \(cx7-vf1\)/,
+    );
   });
 });

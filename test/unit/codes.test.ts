@@ -13,7 +13,11 @@ const documented = [...doc.matchAll(/^### ([a-z0-9-]+)$/gm)].map((m) => m[1]!);
 test('every code has an entry in docs/diagnostics.md, with its severity', () => {
   for (const [code, info] of Object.entries(CODES)) {
     assert.ok(documented.includes(code), `docs/diagnostics.md has no '### ${code}'`);
-    const entry = doc.slice(doc.indexOf(`### ${code}\n`)).split('\n').slice(1, 3).join(' ');
+    const entry = doc
+      .slice(doc.indexOf(`### ${code}\n`))
+      .split('\n')
+      .slice(1, 3)
+      .join(' ');
     assert.match(entry, new RegExp(`\\*\\*${info.severity}\\.\\*\\*`), `${code}: entry should start with **${info.severity}.**`);
   }
 });
@@ -22,8 +26,15 @@ test('every documented code exists', () => {
   for (const code of documented) assert.ok(isCode(code), `docs/diagnostics.md documents unknown code '${code}'`);
 });
 
-test('the grammar\'s syntax codes are registered codes', () => {
-  const syntax: SyntaxCode[] = ['syntax-error', 'unknown-statement', 'missing-separator', 'unclosed-block', 'invalid-character', 'unterminated-comment'];
+test("the grammar's syntax codes are registered codes", () => {
+  const syntax: SyntaxCode[] = [
+    'syntax-error',
+    'unknown-statement',
+    'missing-separator',
+    'unclosed-block',
+    'invalid-character',
+    'unterminated-comment',
+  ];
   for (const c of syntax) assert.ok(isCode(c), c);
 });
 

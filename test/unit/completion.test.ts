@@ -75,12 +75,17 @@ test('after `reserved NAME` the region types, with what Linux makes of each', ()
   }
   // After the range: `for`, then the platform's devices and IOMMUs and `group`.
   assert.deepEqual(labels(complete('platform epyc-a {\n  reserved r direct 0x1000 size 4K <|>\n}\n')), ['for']);
-  const targets = complete('platform epyc-c {\n  iommu io0 vt-d\n  device d0 { bdf 00:01.0 }\n  reserved r direct 0x1000 size 4K for d0, <|>\n}\n');
+  const targets = complete(
+    'platform epyc-c {\n  iommu io0 vt-d\n  device d0 { bdf 00:01.0 }\n  reserved r direct 0x1000 size 4K for d0, <|>\n}\n',
+  );
   assert.deepEqual(labels(targets), ['group', 'd0', 'io0']);
-  assert.deepEqual(targets.map((i) => i.kind), ['keyword', 'device', 'iommu']);
+  assert.deepEqual(
+    targets.map((i) => i.kind),
+    ['keyword', 'device', 'iommu'],
+  );
 });
 
-test('after `iommu NAME` the IOMMU kinds; a device\'s `iommu` offers the IOMMUs of its platform', () => {
+test("after `iommu NAME` the IOMMU kinds; a device's `iommu` offers the IOMMUs of its platform", () => {
   const kinds = complete('platform p {\n  iommu io0 <|>\n}\n');
   assert.deepEqual(labels(kinds), [...ENUMS.iommuKind]);
   assert.ok(kinds.every((i) => i.detail === 'IOMMU kind'));
@@ -92,7 +97,7 @@ test('after `iommu NAME` the IOMMU kinds; a device\'s `iommu` offers the IOMMUs 
   assert.match(item(refs, 'smmu0').documentation!, /Declared in `a\.iommu`, line 2\./);
 });
 
-test('`assign` in a guest offers exactly the devices of the guest\'s platform', () => {
+test("`assign` in a guest offers exactly the devices of the guest's platform", () => {
   const items = complete('guest vm1 on epyc-b {\n  machine q35 memory 4G\n  assign <|>\n}\n');
   assert.deepEqual(labels(items), ['nic0', 'nvme1']);
   assert.ok(items.every((i) => i.kind === 'device'));
@@ -137,11 +142,19 @@ test('timeline steps offer guests, platforms after `to`, and devices where the g
   assert.deepEqual(labels(complete('timeline t {\n  migrate vm1 to <|>\n}\n', { 'g.iommu': GUESTS })), ['epyc-a', 'epyc-b']);
 
   // Before any guest: every platform, and a name two of them have comes qualified.
-  assert.deepEqual(labels(complete('timeline t {\n  power <|>\n}\n', { 'g.iommu': GUESTS })),
-    ['epyc-a.nic0', 'epyc-b.nic0', 'gpu0', 'nvme1', 'usb0']);
+  assert.deepEqual(labels(complete('timeline t {\n  power <|>\n}\n', { 'g.iommu': GUESTS })), [
+    'epyc-a.nic0',
+    'epyc-b.nic0',
+    'gpu0',
+    'nvme1',
+    'usb0',
+  ]);
   // After `start vm1`: epyc-a's devices; after migrating it: epyc-b's.
   assert.deepEqual(labels(complete('timeline t {\n  start vm1\n  power <|>\n}\n', { 'g.iommu': GUESTS })), ['gpu0', 'nic0', 'usb0']);
-  assert.deepEqual(labels(complete('timeline t {\n  start vm1\n  migrate vm1 to epyc-b\n  link <|>\n}\n', { 'g.iommu': GUESTS })), ['nic0', 'nvme1']);
+  assert.deepEqual(labels(complete('timeline t {\n  start vm1\n  migrate vm1 to epyc-b\n  link <|>\n}\n', { 'g.iommu': GUESTS })), [
+    'nic0',
+    'nvme1',
+  ]);
   // After a qualifier, that platform's devices.
   const qualified = complete('timeline t {\n  config epyc-b.<|>\n}\n', { 'g.iommu': GUESTS });
   assert.deepEqual(labels(qualified), ['nic0', 'nvme1']);
@@ -163,7 +176,10 @@ test('`tdisp DEVICE` offers the TDISP messages; `config DEVICE` the writes and t
   const bits = complete('timeline t {\n  config nic0 command MSE <|>\n}\n', { 'g.iommu': GUESTS });
   assert.deepEqual(labels(bits), ['IO', 'BME', 'SPECIAL', 'MWI', 'VGA-SNOOP', 'PERR', 'SERR', 'FAST-B2B', 'INTX-DISABLE']);
   assert.equal(item(bits, 'BME').detail, 'Command register bit');
-  assert.match(labels(complete('timeline t {\n  config nic0 devctl <|>\n}\n', { 'g.iommu': GUESTS })).join(' '), /^CERE NFERE FERE URRE RO EXT-TAG PHANTOM AUX-PM NO-SNOOP FLR$/);
+  assert.match(
+    labels(complete('timeline t {\n  config nic0 devctl <|>\n}\n', { 'g.iommu': GUESTS })).join(' '),
+    /^CERE NFERE FERE URRE RO EXT-TAG PHANTOM AUX-PM NO-SNOOP FLR$/,
+  );
   assert.deepEqual(labels(complete('timeline t {\n  power nic0 <|>\n}\n', { 'g.iommu': GUESTS })), [...ENUMS.powerState]);
   assert.deepEqual(labels(complete('timeline t {\n  link nic0 <|>\n}\n', { 'g.iommu': GUESTS })), [...ENUMS.linkState]);
 });
@@ -178,16 +194,28 @@ test('machine options, map options, handler actions and settings, in their own w
   const driver = 'firmware f for vm1 {\n  driver d for nic0 {\n    ';
   const map = complete(`${driver}map buf common-buffer size 4K <|>\n  }\n}\n`);
   assert.deepEqual(labels(map), ['at', 'size', 'pending', 'completed', 'from']);
-  assert.equal(item(map, 'from').documentation, 'How the buffer was allocated: `from allocate-buffer | allocate-pool | allocate-pages` (RULES §7.2).');
+  assert.equal(
+    item(map, 'from').documentation,
+    'How the buffer was allocated: `from allocate-buffer | allocate-pool | allocate-pages` (RULES §7.2).',
+  );
   assert.deepEqual(labels(complete(`${driver}<|>\n  }\n}\n`)), ['map', 'on']);
   assert.match(item(complete(`${driver}<|>\n  }\n}\n`), 'on').documentation!, /^A notify function/);
   assert.deepEqual(labels(complete(`${driver}on <|>\n  }\n}\n`)), ['exit-boot-services', 'event']);
   const actions = complete(`${driver}on exit-boot-services tpl callback <|>\n  }\n}\n`);
   assert.deepEqual(labels(actions), ['stop-dma', 'unmap', 'unmap-all', 'free', 'signal', 'call']);
   assert.ok(actions.every((a) => a.detail === 'handler action'));
-  assert.equal(item(actions, 'free').documentation, "Frees that map's buffer (FreeBuffer / FreePages); the memory map must not change during ExitBootServices.");
-  assert.deepEqual(labels(complete(`${driver}on exit-boot-services tpl callback { call <|> }\n  }\n}\n`)),
-    ['AllocatePool', 'AllocatePages', 'FreePool', 'FreePages', 'Stall', 'SetTimer']);
+  assert.equal(
+    item(actions, 'free').documentation,
+    "Frees that map's buffer (FreeBuffer / FreePages); the memory map must not change during ExitBootServices.",
+  );
+  assert.deepEqual(labels(complete(`${driver}on exit-boot-services tpl callback { call <|> }\n  }\n}\n`)), [
+    'AllocatePool',
+    'AllocatePages',
+    'FreePool',
+    'FreePages',
+    'Stall',
+    'SetTimer',
+  ]);
 
   const hypOwn = complete('vintf v on smmu0 for g {\n  hyp-own <|>\n}\n');
   assert.deepEqual(labels(hypOwn), ['on', 'off']);
@@ -219,7 +247,10 @@ test('inside a batch the SMMU opcodes, then the operand fields each opcode takes
   assert.deepEqual(labels(ops), Object.keys(SMMU_OPCODES));
   assert.ok(ops.every((i) => i.kind === 'opcode'));
   assert.equal(item(ops, 'TLBI_NH_VA').detail, 'SMMUv3 command 0x12: va asid vmid leaf num scale ttl tg');
-  assert.equal(item(ops, 'TLBI_NH_VA').documentation, "Invalidate the stage-1 TLB entries of a VA in an ASID.\n\nA guest-owned VINTF's queues accept it.");
+  assert.equal(
+    item(ops, 'TLBI_NH_VA').documentation,
+    "Invalidate the stage-1 TLB entries of a VA in an ASID.\n\nA guest-owned VINTF's queues accept it.",
+  );
   assert.match(item(ops, 'CFGI_STE').documentation!, /do not accept it/);
 
   const fields = complete('commands vi0 {\n  batch {\n    TLBI_NH_VA asid 3 <|>\n  }\n}\n', { 'c.iommu': CMDQV });
@@ -263,7 +294,9 @@ test('VINTF, firmware and Xen statements take names from the declaration around 
 
   const xen = complete('xen host1 on epyc-b {\n  domain d1 {\n    mode hvm\n    pass nic0, <|>\n  }\n}\n');
   assert.deepEqual(labels(xen), ['nic0', 'nvme1']);
-  const balloon = complete('xen host1 on epyc-b {\n  dom0 { mode pv }\n  domain d1 { mode hvm }\n}\ntimeline t {\n  balloon <|>\n}\n', { 'g.iommu': GUESTS });
+  const balloon = complete('xen host1 on epyc-b {\n  dom0 { mode pv }\n  domain d1 { mode hvm }\n}\ntimeline t {\n  balloon <|>\n}\n', {
+    'g.iommu': GUESTS,
+  });
   assert.deepEqual(labels(balloon), ['vm1', 'vm2', 'host1.d1', 'host1.dom0']);
   assert.equal(item(balloon, 'host1.d1').detail, 'Xen domain of host1, hvm');
 });
@@ -341,8 +374,14 @@ test('several cursors in one text get their own context', () => {
 });
 
 test('every keyword is documented, every enumeration has a title, every region type its meaning', () => {
-  assert.deepEqual(ALL_KEYWORDS.filter((k) => !KEYWORD_DOCS[k]), []);
-  assert.deepEqual(Object.keys(KEYWORD_DOCS).filter((k) => !ALL_KEYWORDS.includes(k)), []);
+  assert.deepEqual(
+    ALL_KEYWORDS.filter((k) => !KEYWORD_DOCS[k]),
+    [],
+  );
+  assert.deepEqual(
+    Object.keys(KEYWORD_DOCS).filter((k) => !ALL_KEYWORDS.includes(k)),
+    [],
+  );
   assert.deepEqual(Object.keys(ENUM_TITLES).sort(), Object.keys(ENUMS).sort());
   assert.deepEqual(Object.keys(REGION_MEANING).sort(), [...ENUMS.regionType].sort());
   for (const op of Object.values(SMMU_OPCODES)) for (const f of op.fields) assert.ok(SMMU_FIELD_DOCS[f], f);
@@ -359,23 +398,36 @@ test('every reference of the grammar has something to offer', () => {
     (rule.definition as Prod[]).forEach(visit);
   }
   assert.ok(keys.length > 30);
-  assert.deepEqual(keys.filter((k) => !SLOT_FILLERS[k]), []);
+  assert.deepEqual(
+    keys.filter((k) => !SLOT_FILLERS[k]),
+    [],
+  );
 });
 
 test('the grammar side: enclosing blocks, statement and slots, without chevrotain types', () => {
   const { text, offset } = cursor('firmware f for g {\n  driver d for n\n  {\n    on exit-boot-services tpl callback free <|>');
   const r = assistAt(text, offset)!;
-  assert.deepEqual(r.blocks.map((b) => [b.rule, b.words.join(' ')]), [['firmwareBody', 'firmware f for g'], ['driverBody', 'driver d for n']]);
+  assert.deepEqual(
+    r.blocks.map((b) => [b.rule, b.words.join(' ')]),
+    [
+      ['firmwareBody', 'firmware f for g'],
+      ['driverBody', 'driver d for n'],
+    ],
+  );
   assert.deepEqual(r.statement, ['on', 'exit-boot-services', 'tpl', 'callback', 'free']);
   assert.equal(r.statementRule, 'handlerStmt');
   assert.deepEqual(r.slots, [{ ruleStack: ['handlerStmt', 'action', 'ref'], occurrences: [1, 0, 2] }]);
   assert.equal(assistAt('// x', 4), undefined);
   // Offsets past the end are clamped.
-  assert.deepEqual(assistAt('', 99)!.keywords.map((k) => k.text), [...DECLARATION_KEYWORDS]);
+  assert.deepEqual(
+    assistAt('', 99)!.keywords.map((k) => k.text),
+    [...DECLARATION_KEYWORDS],
+  );
 });
 
 test('a large file: only the current statement goes to the parser', () => {
-  const device = (i: number) => `  device d${i} { bdf 00:${(i % 32).toString(16).padStart(2, '0')}.${i % 8}; iommu io0; group ${i} } // ${i}\n`;
+  const device = (i: number) =>
+    `  device d${i} { bdf 00:${(i % 32).toString(16).padStart(2, '0')}.${i % 8}; iommu io0; group ${i} } // ${i}\n`;
   const big = `platform big {\n  iommu io0 vt-d\n${Array.from({ length: 20000 }, (_, i) => device(i)).join('')}  reserved r <|>\n}\n`;
   const { text, offset } = cursor(big);
   const parser = parserInstance();
@@ -386,7 +438,10 @@ test('a large file: only the current statement goes to the parser', () => {
     return original.call(this, rule, tokens);
   };
   try {
-    assert.deepEqual(assistAt(text, offset)!.keywords.map((k) => k.text), [...ENUMS.regionType]);
+    assert.deepEqual(
+      assistAt(text, offset)!.keywords.map((k) => k.text),
+      [...ENUMS.regionType],
+    );
   } finally {
     parser.computeContentAssist = original;
   }

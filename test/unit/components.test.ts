@@ -14,12 +14,15 @@ import { simulate } from '../../server/src/sim';
 import { analyze, exampleFiles, uri } from '../helpers';
 
 const examples = exampleFiles();
-const key = (a: Analysis) => [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
+const key = (a: Analysis) =>
+  [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
 
 /** The same workspace modelled and simulated as one piece, without the host (the examples have no syntax errors). */
 function wholeFindings(files: { uri: string; text: string }[]): string[] {
   const m = buildModel(files.map((f) => ({ uri: f.uri, ast: parse(f.text) })));
-  return [...m.findings, ...simulate(m.model).findings].sort(compareFindings).map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
+  return [...m.findings, ...simulate(m.model).findings]
+    .sort(compareFindings)
+    .map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
 }
 
 describe('components', () => {
@@ -32,7 +35,10 @@ describe('components', () => {
       'xen x on b { domain web { } }',
       'timeline u { balloon web 0x1000 size 4K }',
     ].map((t) => fileNames(parse(t)));
-    assert.deepEqual(components(names), [[0, 1, 3], [2, 4, 5]]);
+    assert.deepEqual(components(names), [
+      [0, 1, 3],
+      [2, 4, 5],
+    ]);
   });
 
   test('duplicate declarations share a component, so duplicate-name is still found', () => {
@@ -48,7 +54,7 @@ describe('components', () => {
     assert.deepEqual(key(a), wholeFindings(examples));
   });
 
-  test('an edit re-models only its component; the findings equal a fresh host\'s', () => {
+  test("an edit re-models only its component; the findings equal a fresh host's", () => {
     const host = new AnalysisHost();
     for (const f of examples) host.setFile(f.uri, f.text);
     const first = host.analyze();
@@ -72,25 +78,42 @@ describe('components', () => {
     });
     const messages = a.findings.get(uri('g.iommu'))!.map((f) => f.message);
     assert.ok(messages.includes("no device 'gpu0' on platform epyc-b; epyc-a has one"), messages.join('\n'));
-    assert.ok(messages.some((m) => m.startsWith("unknown platform 'epyc-c' (did you mean 'epyc-")), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.startsWith("unknown platform 'epyc-c' (did you mean 'epyc-")),
+      messages.join('\n'),
+    );
     assert.equal(a.stats.components, 2, 'g.iommu joins epyc-b; epyc-a stays apart');
   });
 
   test('a timeline device with no guest in play searches every platform: the workspace is modelled as one piece', () => {
-    const a = analyze({ 'a.iommu': 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n', 't.iommu': 'timeline t {\n  config gpu0 command MSE\n}\n' });
+    const a = analyze({
+      'a.iommu': 'platform epyc-a {\n  device gpu0 { bdf 0000:41:00.0 }\n}\n',
+      't.iommu': 'timeline t {\n  config gpu0 command MSE\n}\n',
+    });
     assert.equal(a.stats.components, 1);
-    assert.deepEqual(a.findings.get(uri('t.iommu'))!.map((f) => f.code), []);
+    assert.deepEqual(
+      a.findings.get(uri('t.iommu'))!.map((f) => f.code),
+      [],
+    );
     assert.equal(a.model.references.filter((r) => r.uri === uri('t.iommu')).length, 1, 'gpu0 resolved on epyc-a');
   });
 
   test('merged maps list declarations in file order, as modelling in one piece does', () => {
-    const files = { 'a.iommu': 'guest g on pz {\n}\n', 'z.iommu': 'platform pz {\n}\n', 'b.iommu': 'platform pb {\n}\nguest h on pb {\n}\n', 'c.iommu': 'timeline t {\n  start nosuch\n}\n' };
+    const files = {
+      'a.iommu': 'guest g on pz {\n}\n',
+      'z.iommu': 'platform pz {\n}\n',
+      'b.iommu': 'platform pb {\n}\nguest h on pb {\n}\n',
+      'c.iommu': 'timeline t {\n  start nosuch\n}\n',
+    };
     const a = analyze(files);
     assert.equal(a.stats.components, 3);
     const whole = buildModel(Object.entries(files).map(([name, text]) => ({ uri: uri(name), ast: parse(text) }))).model;
     assert.deepEqual([...a.model.platforms.keys()], [...whole.platforms.keys()]);
     assert.deepEqual([...a.model.platforms.keys()], ['pb', 'pz']);
-    assert.deepEqual([...a.sim.guests.keys()].map((g) => g.sym.name), ['g', 'h']);
+    assert.deepEqual(
+      [...a.sim.guests.keys()].map((g) => g.sym.name),
+      ['g', 'h'],
+    );
   });
 
   test('editing a number moves no component and keeps suggestions current: the other components are reused', () => {
@@ -105,7 +128,7 @@ describe('components', () => {
     assert.equal(host.analyze().stats.reused, 1, 'b.iommu is not modelled again');
     host.setFile(uri('a.iommu'), host.text(uri('a.iommu'))!.replace('platform pa', 'platform pbc'));
     const renamed = host.analyze();
-    assert.equal(renamed.stats.reused, 0, 'a new name may change b.iommu\'s suggestion: modelled again');
+    assert.equal(renamed.stats.reused, 0, "a new name may change b.iommu's suggestion: modelled again");
   });
 
   test('typing a word that names nothing keeps the split; one that names a declaration elsewhere joins it', () => {

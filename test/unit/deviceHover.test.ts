@@ -35,28 +35,43 @@ test('a TDISP VF: guest, mode, TDI state and registers after each step, one line
   const { text, offset } = cursor(BRING_UP);
   const a = analyze({ 'host.iommu': TURIN, 'guest.iommu': text });
   const md = hover(a, uri('guest.iommu'), offset)!.markdown;
-  assert.ok(md.startsWith('**device nic0-vf0** `0000:c2:00.2` on platform turin\n\nTDISP-capable: has a TDI the TSM can lock and start for a confidential VM (a VF of nic0).'), md);
-  assert.ok(md.includes([
-    '`/sys/kernel/iommu_groups/45/reserved_regions`:',
-    '```text',
-    '0x00000000fee00000 0x00000000feefffff msi',
-    '0x000000fd00000000 0x000000ffffffffff reserved',
-    '```',
-  ].join('\n')), md);
-  assert.ok(md.endsWith([
-    'Assigned to guest cvm.',
-    '',
-    'Timeline **bring-up** (guest.iommu):',
-    '- line 8 `start cvm`: in guest cvm (group 45, bind-capable, DMA shared), TDI CONFIG_UNLOCKED, Command 0x0000 (no bits set), Device Control 0x0810 (RO|NO-SNOOP)',
-    '- line 9 `tdisp nic0-vf0 lock`: TDI CONFIG_LOCKED',
-    '- line 10 `tdisp nic0-vf0 start`: TDI RUN',
-    '- line 11 `config nic0-vf0 command MSE BME`: TDI RUN, Command 0x0006 (MSE|BME)',
-    '- line 12 `convert nic0-vf0 to private`: in guest cvm (group 45, bind-capable, DMA private), TDI RUN',
-    // The PF's power transition resets the VF: its running TDI goes to ERROR (RULES §5.3).
-    '- line 13 `power nic0 D3hot`: TDI ERROR, Command 0x0000 (no bits set)',
-    '- line 14 `tdisp nic0-vf0 stop`: TDI CONFIG_UNLOCKED',
-    '- line 15 `unplug nic0-vf0`: in no guest, TDI CONFIG_UNLOCKED',
-  ].join('\n')), md);
+  assert.ok(
+    md.startsWith(
+      '**device nic0-vf0** `0000:c2:00.2` on platform turin\n\nTDISP-capable: has a TDI the TSM can lock and start for a confidential VM (a VF of nic0).',
+    ),
+    md,
+  );
+  assert.ok(
+    md.includes(
+      [
+        '`/sys/kernel/iommu_groups/45/reserved_regions`:',
+        '```text',
+        '0x00000000fee00000 0x00000000feefffff msi',
+        '0x000000fd00000000 0x000000ffffffffff reserved',
+        '```',
+      ].join('\n'),
+    ),
+    md,
+  );
+  assert.ok(
+    md.endsWith(
+      [
+        'Assigned to guest cvm.',
+        '',
+        'Timeline **bring-up** (guest.iommu):',
+        '- line 8 `start cvm`: in guest cvm (group 45, bind-capable, DMA shared), TDI CONFIG_UNLOCKED, Command 0x0000 (no bits set), Device Control 0x0810 (RO|NO-SNOOP)',
+        '- line 9 `tdisp nic0-vf0 lock`: TDI CONFIG_LOCKED',
+        '- line 10 `tdisp nic0-vf0 start`: TDI RUN',
+        '- line 11 `config nic0-vf0 command MSE BME`: TDI RUN, Command 0x0006 (MSE|BME)',
+        '- line 12 `convert nic0-vf0 to private`: in guest cvm (group 45, bind-capable, DMA private), TDI RUN',
+        // The PF's power transition resets the VF: its running TDI goes to ERROR (RULES §5.3).
+        '- line 13 `power nic0 D3hot`: TDI ERROR, Command 0x0000 (no bits set)',
+        '- line 14 `tdisp nic0-vf0 stop`: TDI CONFIG_UNLOCKED',
+        '- line 15 `unplug nic0-vf0`: in no guest, TDI CONFIG_UNLOCKED',
+      ].join('\n'),
+    ),
+    md,
+  );
   assert.ok(a.all.some((f) => f.code === 'tdisp-vf-reset'));
 });
 
@@ -93,17 +108,29 @@ test('seed 002: a VF hot-added, unplugged before the migration, and its namesake
     't.iommu': timeline,
   };
   const a = analyze(files);
-  assert.deepEqual(a.all.map((f) => f.code), []);
+  assert.deepEqual(
+    a.all.map((f) => f.code),
+    [],
+  );
   const at = (file: 'armsrv-0.iommu' | 'armsrv-1.iommu') => hover(a, uri(file), files[file].indexOf('vf0') + 1)!.markdown;
-  assert.ok(at('armsrv-0.iommu').endsWith([
-    'Timeline **evacuate-vm-cache** (t.iommu):',
-    '- line 3 `hotplug vf0 into vm-cache`: in guest vm-cache (group 14)',
-    '- line 4 `unplug vf0 from vm-cache`: in no guest',
-  ].join('\n')), at('armsrv-0.iommu'));
-  assert.ok(at('armsrv-1.iommu').endsWith([
-    'Timeline **evacuate-vm-cache** (t.iommu):',
-    '- line 6 `hotplug armsrv-1.vf0 into vm-cache`: in guest vm-cache (group 13)',
-  ].join('\n')), at('armsrv-1.iommu'));
+  assert.ok(
+    at('armsrv-0.iommu').endsWith(
+      [
+        'Timeline **evacuate-vm-cache** (t.iommu):',
+        '- line 3 `hotplug vf0 into vm-cache`: in guest vm-cache (group 14)',
+        '- line 4 `unplug vf0 from vm-cache`: in no guest',
+      ].join('\n'),
+    ),
+    at('armsrv-0.iommu'),
+  );
+  assert.ok(
+    at('armsrv-1.iommu').endsWith(
+      ['Timeline **evacuate-vm-cache** (t.iommu):', '- line 6 `hotplug armsrv-1.vf0 into vm-cache`: in guest vm-cache (group 13)'].join(
+        '\n',
+      ),
+    ),
+    at('armsrv-1.iommu'),
+  );
 });
 
 test('a device no timeline touches has no timeline section', () => {

@@ -14,7 +14,10 @@ function reference(word: string, candidates: string[]): string | undefined {
   let bestD = Infinity;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
 }
@@ -23,16 +26,22 @@ const name = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'n', 'i', 'c', '0'
 
 describe('did-you-mean', () => {
   test('a bounded distance is exact up to its bound, and bound + 1 past it', () => {
-    fc.assert(fc.property(name, name, fc.nat(6), (a, b, bound) => {
-      const exact = editDistance(a, b);
-      assert.equal(editDistance(a, b, bound), exact <= bound ? exact : bound + 1);
-    }), { seed: 11, numRuns: 2000 });
+    fc.assert(
+      fc.property(name, name, fc.nat(6), (a, b, bound) => {
+        const exact = editDistance(a, b);
+        assert.equal(editDistance(a, b, bound), exact <= bound ? exact : bound + 1);
+      }),
+      { seed: 11, numRuns: 2000 },
+    );
   });
 
   test('the suggestion is the one the plain distance picks', () => {
-    fc.assert(fc.property(name, fc.array(name, { maxLength: 20 }), (word, candidates) => {
-      assert.equal(didYouMean(word, candidates), reference(word, candidates));
-    }), { seed: 7, numRuns: 2000 });
+    fc.assert(
+      fc.property(name, fc.array(name, { maxLength: 20 }), (word, candidates) => {
+        assert.equal(didYouMean(word, candidates), reference(word, candidates));
+      }),
+      { seed: 7, numRuns: 2000 },
+    );
     assert.equal(didYouMean('nic1', ['nvme0', 'nic0', 'nic2']), 'nic0');
     assert.equal(didYouMean('dirct', ['direct', 'msi', 'reserved']), 'direct');
   });
@@ -45,7 +54,10 @@ describe('did-you-mean', () => {
   });
 
   test('thousands of unknown names are all reported; guesses stop once a million candidates were compared', () => {
-    const devices = Array.from({ length: 1000 }, (_, i) => `  device dev${String(i).padStart(4, '0')} { bdf 00:${(i >> 3 & 31).toString(16).padStart(2, '0')}.${i & 7}; iommu i }`);
+    const devices = Array.from(
+      { length: 1000 },
+      (_, i) => `  device dev${String(i).padStart(4, '0')} { bdf 00:${((i >> 3) & 31).toString(16).padStart(2, '0')}.${i & 7}; iommu i }`,
+    );
     const assigns = Array.from({ length: 3000 }, (_, i) => `  assign dvv${String(i % 1000).padStart(4, '0')}`);
     const text = `platform p {\n  iommu i vt-d\n${devices.join('\n')}\n}\nguest g on p {\n${assigns.join('\n')}\n}\n`;
     const unknown = buildModel([{ uri: 'file:///fleet.iommu', ast: parse(text) }]).findings.filter((f) => f.code === 'unknown-name');

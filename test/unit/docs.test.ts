@@ -10,13 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ALL_KEYWORDS, parse } from '../../grammar/src/index';
-import {
-  documentedRules, generate, INTERNAL_RULES, LANGUAGE_MD, parserRules, RAILROAD_DIR, ROOT, staleOutputs,
-} from '../../scripts/docs';
+import { documentedRules, generate, INTERNAL_RULES, LANGUAGE_MD, parserRules, RAILROAD_DIR, ROOT, staleOutputs } from '../../scripts/docs';
 
 const markdown = readFileSync(join(ROOT, LANGUAGE_MD), 'utf8');
 
-interface Fence { lang: string; line: number; text: string }
+interface Fence {
+  lang: string;
+  line: number;
+  text: string;
+}
 
 /** Every fenced code block of a markdown text, with the 1-based line of its opening fence. */
 function fences(md: string): Fence[] {
@@ -111,7 +113,12 @@ describe('generated grammar and railroad diagrams', () => {
 
   it('documents every parser rule except the error-recovery ones', () => {
     assert.ok(rules.length > 50);
-    assert.deepEqual(documentedRules().map((r) => r.name).sort(), rules.map((r) => r.name).sort());
+    assert.deepEqual(
+      documentedRules()
+        .map((r) => r.name)
+        .sort(),
+      rules.map((r) => r.name).sort(),
+    );
   });
 
   for (const rule of rules) {

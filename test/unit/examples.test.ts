@@ -14,7 +14,9 @@ import { EXAMPLES, iommuFiles } from '../files';
 const walk = (dir: string): string[] => iommuFiles(dir).map((f) => join(dir, f));
 
 const files = walk(EXAMPLES);
-const folders = readdirSync(EXAMPLES).filter((n) => statSync(join(EXAMPLES, n)).isDirectory()).sort();
+const folders = readdirSync(EXAMPLES)
+  .filter((n) => statSync(join(EXAMPLES, n)).isDirectory())
+  .sort();
 
 test('there is a workspace for each seed scenario, and each is in examples/README.md', () => {
   const seeds = folders.filter((f) => f.startsWith('seed-')).map((f) => f.slice(0, 8));
@@ -26,7 +28,12 @@ test('there is a workspace for each seed scenario, and each is in examples/READM
 /** The RULES.md sections the simulator implements so far: markers citing only these must be found. */
 const IMPLEMENTED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
-interface Marker { file: string; line: number; sections: number[]; text: string }
+interface Marker {
+  file: string;
+  line: number;
+  sections: number[];
+  text: string;
+}
 
 /** `// problem: ... (RULES 2.2c, 3.5)` marks the next statement line (0-based line numbers). */
 function markers(file: string): Marker[] {
@@ -56,7 +63,10 @@ function findingsOf(group: string[]): { file: string; line: number; what: string
 test('every finding in the examples is on a line marked `// problem:`, and each workspace finds the same alone', () => {
   const marked = new Set(files.flatMap(markers).map((m) => `${m.file}:${m.line}`));
   const all = findingsOf(files);
-  assert.deepEqual(all.filter((f) => !marked.has(`${f.file}:${f.line}`)).map((f) => f.what), []);
+  assert.deepEqual(
+    all.filter((f) => !marked.has(`${f.file}:${f.line}`)).map((f) => f.what),
+    [],
+  );
   const alone = folders.flatMap((f) => findingsOf(files.filter((p) => p.startsWith(`${join(EXAMPLES, f)}/`))));
   assert.deepEqual(alone.map((f) => f.what).sort(), all.map((f) => f.what).sort());
 });
@@ -65,13 +75,22 @@ test('every marked problem of an implemented RULES section is found on its line'
   const found = new Set(findingsOf(files).map((f) => `${f.file}:${f.line}`));
   const due = files.flatMap(markers).filter((m) => m.sections.length && m.sections.every((s) => IMPLEMENTED.has(s)));
   assert.ok(due.length >= 2, 'the examples mark problems of the implemented sections');
-  assert.deepEqual(due.filter((m) => !found.has(`${m.file}:${m.line}`)).map((m) => `${relative(EXAMPLES, m.file)}:${m.line + 1}: ${m.text}`), []);
+  assert.deepEqual(
+    due.filter((m) => !found.has(`${m.file}:${m.line}`)).map((m) => `${relative(EXAMPLES, m.file)}:${m.line + 1}: ${m.text}`),
+    [],
+  );
 });
 
 test('each scenario has clean files and files whose problems are marked', () => {
   for (const f of folders) {
     const texts = files.filter((p) => p.startsWith(`${join(EXAMPLES, f)}/`)).map((p) => readFileSync(p, 'utf8'));
-    assert.ok(texts.some((t) => /\/\/ problem: /.test(t)), `${f} marks no problem`);
-    assert.ok(texts.some((t) => !/\/\/ problem: /.test(t)), `${f} has no clean file`);
+    assert.ok(
+      texts.some((t) => /\/\/ problem: /.test(t)),
+      `${f} marks no problem`,
+    );
+    assert.ok(
+      texts.some((t) => !/\/\/ problem: /.test(t)),
+      `${f} has no clean file`,
+    );
   }
 });

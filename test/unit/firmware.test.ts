@@ -126,7 +126,8 @@ describe('fw-mapping-left', () => {
 });
 
 describe('fw-pending-bus-master', () => {
-  const body = (map: string) => `  driver VirtioNetDxe for vnet1 {\n${map}\n    on exit-boot-services tpl callback stop-dma\n  }\n${MERGED}`;
+  const body = (map: string) =>
+    `  driver VirtioNetDxe for vnet1 {\n${map}\n    on exit-boot-services tpl callback stop-dma\n  }\n${MERGED}`;
 
   test('a transmit buffer left BusMasterRead while the device owns it: the fix maps it CommonBuffer from AllocateBuffer()', () => {
     const files = workspace(body('    map tx-buf bus-master-read size 1536 from allocate-pool pending'));
@@ -168,13 +169,19 @@ describe('fw-teardown-before-stop', () => {
     const { a, fw, codes, text } = check(workspace(body));
     assert.deepEqual(codes, ['warning fw-teardown-before-stop@unmap-all', 'warning fw-teardown-before-stop@unmap-all']);
     const net = fw.find((f) => f.message.includes('vnet1'))!;
-    assert.match(net.message, /in some orders .*, e\.g\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler, then VirtioNetDxe's TPL_CALLBACK ExitBootServices handler/);
+    assert.match(
+      net.message,
+      /in some orders .*, e\.g\. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler, then VirtioNetDxe's TPL_CALLBACK ExitBootServices handler/,
+    );
     // The trace is the order of what matters to VirtioNetDxe, the IOMMU's handler first; NvmExpressDxe's is one line.
-    assert.deepEqual(net.trace!.map((t) => t.message), [
-      "1. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler",
-      "2. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler",
-      "and 1 other notify function of firmware ovmf, in between: it does not change what happens to vnet1 or VirtioNetDxe's mappings",
-    ]);
+    assert.deepEqual(
+      net.trace!.map((t) => t.message),
+      [
+        "1. the IOMMU protocol's TPL_CALLBACK ExitBootServices handler",
+        "2. VirtioNetDxe's TPL_CALLBACK ExitBootServices handler",
+        "and 1 other notify function of firmware ovmf, in between: it does not change what happens to vnet1 or VirtioNetDxe's mappings",
+      ],
+    );
     const h = hover(a, uri('fw.iommu'), text.indexOf('unmap-all') + 2)!.markdown;
     assert.match(h, /`fw-teardown-before-stop`: one order in which it happens/);
     assert.match(h, /1\. .* \(line \d+\)/);
@@ -207,7 +214,10 @@ describe('fw-teardown-before-stop', () => {
   }
 ${MERGED}`;
     const { fw, codes } = check(workspace(body));
-    assert.deepEqual(codes, ['error fw-dma-after-handler@on exit-boot-services tpl callback', 'warning fw-teardown-before-stop@unmap-all deferred']);
+    assert.deepEqual(codes, [
+      'error fw-dma-after-handler@on exit-boot-services tpl callback',
+      'warning fw-teardown-before-stop@unmap-all deferred',
+    ]);
     assert.match(fw[0]!.message, /its stop-dma runs only in VirtioNetDxe's TPL_CALLBACK handler of event net-quiesce/);
     assert.match(fw[1]!.message, /the IOMMU protocol's deferred unmap-all \(second TPL_CALLBACK event\)/);
   });
@@ -224,7 +234,8 @@ describe('fw-dma-after-handler', () => {
 ${MERGED}`;
     const files = workspace(body);
     assert.deepEqual(check(files).codes, [
-      'error fw-dma-after-handler@on exit-boot-services tpl callback', 'error fw-teardown-before-stop@unmap rx-ring',
+      'error fw-dma-after-handler@on exit-boot-services tpl callback',
+      'error fw-teardown-before-stop@unmap rx-ring',
     ]);
     const after = fixed(files, 'fw-dma-after-handler');
     assert.match(after.text, /tpl callback \{\n {6}stop-dma\n {6}unmap rx-ring\n/);
@@ -269,7 +280,7 @@ describe('fw-double-unmap, fw-free-in-handler, fw-boot-service-in-handler', () =
     assert.match(fw[0]!.message, /prp is `completed`: NvmExpressDxe unmapped it before its call returned/);
   });
 
-  test('free and allocation services in handlers; the IOMMU protocol\'s unmap-all frees nothing', () => {
+  test("free and allocation services in handlers; the IOMMU protocol's unmap-all frees nothing", () => {
     const body = `  driver VirtioNetDxe for vnet1 {
     map rx-ring common-buffer size 12K from allocate-buffer pending
     map tx-buf bus-master-read size 4K
@@ -280,7 +291,11 @@ describe('fw-double-unmap, fw-free-in-handler, fw-boot-service-in-handler', () =
     on event late tpl callback unmap-all
   }`;
     const { fw, codes } = check(workspace(body));
-    assert.deepEqual(codes, ['error fw-free-in-handler@free rx-ring', 'error fw-boot-service-in-handler@call AllocatePool', 'error fw-boot-service-in-handler@call Stall']);
+    assert.deepEqual(codes, [
+      'error fw-free-in-handler@free rx-ring',
+      'error fw-boot-service-in-handler@call AllocatePool',
+      'error fw-boot-service-in-handler@call Stall',
+    ]);
     assert.match(fw[1]!.message, /Memory Allocation Service changes the memory map/);
     assert.match(fw[2]!.message, /does not permit other boot services/);
   });
@@ -299,23 +314,35 @@ describe('PciIo.Map() checks', () => {
     assert.deepEqual(fixed(files, 'fw-common-buffer-source').codes, []);
   });
 
-  const at = (op: string, where: string) => check(workspace(`  driver NvmExpressDxe for nvme1 {\n    map buf ${op} at ${where} completed\n  }`)).codes;
+  const at = (op: string, where: string) =>
+    check(workspace(`  driver NvmExpressDxe for nvme1 {\n    map buf ${op} at ${where} completed\n  }`)).codes;
   test('32-bit operations above 4 GiB: CommonBuffer fails, BusMaster is bounced, 64-bit and low buffers are fine', () => {
-    assert.deepEqual(at('common-buffer', '0x1_0000_0000 size 4K'), ['error fw-32bit-above-4g@map buf common-buffer at 0x1_0000_0000 size 4K completed']);
-    assert.deepEqual(at('common-buffer', '0xffff_f000 size 8K'), ['error fw-32bit-above-4g@map buf common-buffer at 0xffff_f000 size 8K completed']);
-    assert.deepEqual(at('bus-master-read', '0x2_0000_0000 size 4K'), ['warning fw-32bit-above-4g@map buf bus-master-read at 0x2_0000_0000 size 4K completed']);
+    assert.deepEqual(at('common-buffer', '0x1_0000_0000 size 4K'), [
+      'error fw-32bit-above-4g@map buf common-buffer at 0x1_0000_0000 size 4K completed',
+    ]);
+    assert.deepEqual(at('common-buffer', '0xffff_f000 size 8K'), [
+      'error fw-32bit-above-4g@map buf common-buffer at 0xffff_f000 size 8K completed',
+    ]);
+    assert.deepEqual(at('bus-master-read', '0x2_0000_0000 size 4K'), [
+      'warning fw-32bit-above-4g@map buf bus-master-read at 0x2_0000_0000 size 4K completed',
+    ]);
     assert.deepEqual(at('common-buffer64', '0x1_0000_0000 size 4K'), []);
     assert.deepEqual(at('common-buffer', '0xffff_f000 size 4K'), []);
   });
 
   test('the 32-bit fix maps it 64-bit', () => {
-    const after = fixed(workspace('  driver NvmExpressDxe for nvme1 {\n    map buf common-buffer at 0x1_0000_0000 size 4K completed\n  }'), 'fw-32bit-above-4g');
+    const after = fixed(
+      workspace('  driver NvmExpressDxe for nvme1 {\n    map buf common-buffer at 0x1_0000_0000 size 4K completed\n  }'),
+      'fw-32bit-above-4g',
+    );
     assert.match(after.text, /map buf common-buffer64 at/);
     assert.deepEqual(after.codes, []);
   });
 
   test('stop-dma belongs to a driver', () => {
-    assert.deepEqual(check(workspace('  iommu-protocol { on exit-boot-services tpl callback stop-dma }')).codes, ['error fw-misplaced-action@stop-dma']);
+    assert.deepEqual(check(workspace('  iommu-protocol { on exit-boot-services tpl callback stop-dma }')).codes, [
+      'error fw-misplaced-action@stop-dma',
+    ]);
   });
 });
 
@@ -356,10 +383,15 @@ describe('exploration: exact reductions, and tens of drivers', () => {
       for (let d = 0; d < nDrivers; d++) {
         lines.push(`  driver D${d} for ${devices[d]} {`);
         const maps = Array.from({ length: 1 + rnd(2) }, (_, i) => `m${d}${i}`);
-        for (const m of maps) lines.push(`    map ${m} common-buffer size 4K from allocate-buffer ${pick(['pending', 'pending', '', 'completed'])}`);
+        for (const m of maps)
+          lines.push(`    map ${m} common-buffer size 4K from allocate-buffer ${pick(['pending', 'pending', '', 'completed'])}`);
         for (let h = rnd(3); h > 0; h--) {
-          const acts = Array.from({ length: 1 + rnd(2) }, () => pick(['stop-dma', 'stop-dma', `unmap ${pick(maps)}`, `signal ${pick(events)}`]));
-          lines.push(`    on ${pick(['exit-boot-services', 'exit-boot-services', `event ${pick(events)}`])} tpl ${pick(['callback', 'notify'])} { ${acts.join('; ')} }`);
+          const acts = Array.from({ length: 1 + rnd(2) }, () =>
+            pick(['stop-dma', 'stop-dma', `unmap ${pick(maps)}`, `signal ${pick(events)}`]),
+          );
+          lines.push(
+            `    on ${pick(['exit-boot-services', 'exit-boot-services', `event ${pick(events)}`])} tpl ${pick(['callback', 'notify'])} { ${acts.join('; ')} }`,
+          );
         }
         lines.push('  }');
       }
@@ -374,8 +406,15 @@ describe('exploration: exact reductions, and tens of drivers', () => {
       for (const f of agree(lines).reduced) seen.add(`${f.severity} ${f.code}`);
     }
     // The random firmwares reach every verdict of the search, both ways.
-    for (const k of ['error fw-teardown-before-stop', 'warning fw-teardown-before-stop', 'error fw-double-unmap', 'warning fw-double-unmap',
-      'error fw-dma-after-handler', 'error fw-mapping-left']) assert.ok(seen.has(k), `${k} never came up: ${[...seen].join(', ')}`);
+    for (const k of [
+      'error fw-teardown-before-stop',
+      'warning fw-teardown-before-stop',
+      'error fw-double-unmap',
+      'warning fw-double-unmap',
+      'error fw-dma-after-handler',
+      'error fw-mapping-left',
+    ])
+      assert.ok(seen.has(k), `${k} never came up: ${[...seen].join(', ')}`);
   });
 
   test('signallers of one kind, events private to a driver and IOMMU unmaps by name: 200 random firmwares, reduced and not', () => {
@@ -413,11 +452,18 @@ describe('exploration: exact reductions, and tens of drivers', () => {
   });
 
   function fleet(n: number, same: boolean, iommu: string) {
-    return drivers(n, (i) => {
-      // Different drivers differ in their number of rings, so no two share a projection.
-      const maps = Array.from({ length: same ? 2 : 1 + i }, (_, k) => `    map q${k} common-buffer size 16K from allocate-buffer pending`);
-      return `${maps.join('\n')}\n    on exit-boot-services tpl ${same || i % 2 ? 'callback' : 'notify'} stop-dma`;
-    }, iommu);
+    return drivers(
+      n,
+      (i) => {
+        // Different drivers differ in their number of rings, so no two share a projection.
+        const maps = Array.from(
+          { length: same ? 2 : 1 + i },
+          (_, k) => `    map q${k} common-buffer size 16K from allocate-buffer pending`,
+        );
+        return `${maps.join('\n')}\n    on exit-boot-services tpl ${same || i % 2 ? 'callback' : 'notify'} stop-dma`;
+      },
+      iommu,
+    );
   }
 
   test('forty identical drivers are explored once (symmetry) and each gets its verdict', () => {
@@ -436,7 +482,10 @@ describe('exploration: exact reductions, and tens of drivers', () => {
     // One choice point per TPL_CALLBACK driver (its handler or the IOMMU's first), none for the others.
     assert.ok(forty.run.states <= 40, `${forty.run.states} states`);
     const merged = fleet(40, false, '    on exit-boot-services tpl callback unmap-all deferred');
-    assert.deepEqual(merged.a.all.filter((f) => f.code.startsWith('fw-')), []);
+    assert.deepEqual(
+      merged.a.all.filter((f) => f.code.startsWith('fw-')),
+      [],
+    );
   });
 
   test('a projection too big to search says so and still reports from one order', () => {
@@ -452,14 +501,19 @@ describe('exploration: exact reductions, and tens of drivers', () => {
     // Every projection is the whole firmware and none is shared: with a bound per search,
     // twelve drivers cost twelve full searches (9 s per analysis).
     const n = 12;
-    const drivers = Array.from({ length: n }, (_, k) => [
-      `  driver D${k} for blk${k} {`,
-      `    map m${k} common-buffer size 4K from allocate-buffer pending`,
-      `    on exit-boot-services tpl ${k % 2 ? 'notify' : 'callback'} signal e${k}`,
-      `    on event e${k} tpl callback { unmap m${k}; signal e${(k + 1) % n} }`,
-      '  }',
-    ].join('\n'));
-    const devs = Array.from({ length: n }, (_, k) => `  device blk${k} { bdf 0000:41:${k.toString(16).padStart(2, '0')}.0; iommu amdvi0; group ${10 + k} }`);
+    const drivers = Array.from({ length: n }, (_, k) =>
+      [
+        `  driver D${k} for blk${k} {`,
+        `    map m${k} common-buffer size 4K from allocate-buffer pending`,
+        `    on exit-boot-services tpl ${k % 2 ? 'notify' : 'callback'} signal e${k}`,
+        `    on event e${k} tpl callback { unmap m${k}; signal e${(k + 1) % n} }`,
+        '  }',
+      ].join('\n'),
+    );
+    const devs = Array.from(
+      { length: n },
+      (_, k) => `  device blk${k} { bdf 0000:41:${k.toString(16).padStart(2, '0')}.0; iommu amdvi0; group ${10 + k} }`,
+    );
     const a = analyze({
       'host.iommu': `platform h {\n  arch x86_64\n  iommu amdvi0 amd-vi { address-width 48 }\n${devs.join('\n')}\n}`,
       'guest.iommu': `guest vm on h {\n  machine q35 memory 4G\n${devs.map((_, k) => `  assign blk${k}`).join('\n')}\n}`,
@@ -474,7 +528,11 @@ describe('exploration: exact reductions, and tens of drivers', () => {
 
   test('a choice point costs in proportion to the functions it copies: 600 handlers of one driver get 600 times fewer (fuzz regression)', () => {
     const n = 600;
-    const a = analyze(workspace(`  driver Many for vnet1 {\n    map q common-buffer size 4K from allocate-buffer pending\n${'    on exit-boot-services tpl notify\n'.repeat(n)}  }`));
+    const a = analyze(
+      workspace(
+        `  driver Many for vnet1 {\n    map q common-buffer size 4K from allocate-buffer pending\n${'    on exit-boot-services tpl notify\n'.repeat(n)}  }`,
+      ),
+    );
     const run = a.sim.firmwares.get(a.model.firmwares.get('ovmf')!)!;
     // 600 interchangeable handlers: 2^600 subsets, so the search stops at its bound.
     assert.ok(run.states <= FIRMWARE_BUDGET / n + 1, `${run.states} states`);
@@ -501,11 +559,12 @@ describe('cost linear in the drivers, findings of bounded size (issue 22)', () =
     related: Math.max(0, ...found.map((f) => f.related.length)),
   });
   // The issue's shape: rings mapped CommonBuffer and BusMasterRead, a handler that stops and unmaps both.
-  const issue = (i: number) => [
-    `    map c${i} common-buffer size 4K from allocate-buffer pending`,
-    `    map r${i} bus-master-read size 4K from allocate-pool pending`,
-    `    on exit-boot-services tpl callback { stop-dma; unmap c${i}; unmap r${i} }`,
-  ].join('\n');
+  const issue = (i: number) =>
+    [
+      `    map c${i} common-buffer size 4K from allocate-buffer pending`,
+      `    map r${i} bus-master-read size 4K from allocate-pool pending`,
+      `    on exit-boot-services tpl callback { stop-dma; unmap c${i}; unmap r${i} }`,
+    ].join('\n');
   const unmapAll = '    on exit-boot-services tpl callback unmap-all';
   const RING = '    map q common-buffer size 4K from allocate-buffer pending';
   const STOP = '    on exit-boot-services tpl callback stop-dma';
@@ -519,8 +578,10 @@ describe('cost linear in the drivers, findings of bounded size (issue 22)', () =
     for (const f of traced) {
       // The IOMMU's unmap-all and the driver's handler, then the other 39 drivers' handlers in one line.
       assert.equal(f.trace!.length, 3, f.trace!.map((t) => t.message).join('\n'));
-      assert.match(f.trace!.at(-1)!.message,
-        /^and 39 other notify functions of firmware blk-fw, in between: none changes what happens to blk\d+ or VirtioBlkDxe\d+'s mappings$/);
+      assert.match(
+        f.trace!.at(-1)!.message,
+        /^and 39 other notify functions of firmware blk-fw, in between: none changes what happens to blk\d+ or VirtioBlkDxe\d+'s mappings$/,
+      );
     }
     // Projecting costs each driver its own functions, not the firmware's: twice the drivers, twice the work.
     const twice = drivers(80, issue, unmapAll).run;
@@ -539,11 +600,12 @@ describe('cost linear in the drivers, findings of bounded size (issue 22)', () =
 
   test('drivers that signal the shared event and one of their own: their own events are nothing to the others', () => {
     // Each driver queues `quiesce` (the teardown) before its own event (its stop): every order faults.
-    const body = (i: number) => [
-      RING,
-      `    on exit-boot-services tpl callback { signal quiesce; signal own${i} }`,
-      `    on event own${i} tpl callback stop-dma`,
-    ].join('\n');
+    const body = (i: number) =>
+      [
+        RING,
+        `    on exit-boot-services tpl callback { signal quiesce; signal own${i} }`,
+        `    on event own${i} tpl callback stop-dma`,
+      ].join('\n');
     const iommu = '    on event quiesce tpl callback unmap-all';
     const ten = drivers(10, body, iommu);
     const forty = drivers(40, body, iommu);
@@ -581,11 +643,13 @@ describe('cost linear in the drivers, findings of bounded size (issue 22)', () =
 
   test('a handler of hundreds of unmaps and stops: each fault lists a few of the stops', () => {
     const n = 200;
-    const body = () => [
-      ...Array.from({ length: n }, (_, k) => `    map m${k} common-buffer size 4K from allocate-buffer pending`),
-      `    on exit-boot-services tpl callback { ${Array.from({ length: n }, (_, k) => `unmap m${k}`).join('; ')}; ${
-        Array(n).fill('stop-dma').join('; ')} }`,
-    ].join('\n');
+    const body = () =>
+      [
+        ...Array.from({ length: n }, (_, k) => `    map m${k} common-buffer size 4K from allocate-buffer pending`),
+        `    on exit-boot-services tpl callback { ${Array.from({ length: n }, (_, k) => `unmap m${k}`).join('; ')}; ${Array(n)
+          .fill('stop-dma')
+          .join('; ')} }`,
+      ].join('\n');
     const { found } = drivers(1, body, '');
     assert.equal(count(found, 'fw-teardown-before-stop'), n);
     assert.equal(longest(found).related, 4);
@@ -602,18 +666,22 @@ describe('cost linear in the drivers, findings of bounded size (issue 22)', () =
       assert.ok(f.trace!.length <= TRACE_LIMIT + 2, `${f.trace!.length} trace lines`);
       // The handler the finding is on is listed.
       const handler = f.span.start - 'on exit-boot-services tpl callback '.length;
-      assert.ok(f.trace!.some((t) => t.span.start === handler && /^\d+\. /.test(t.message)), f.trace!.map((t) => t.message).join('\n'));
+      assert.ok(
+        f.trace!.some((t) => t.span.start === handler && /^\d+\. /.test(t.message)),
+        f.trace!.map((t) => t.message).join('\n'),
+      );
     }
     assert.ok(doubles.some((f) => f.trace!.some((t) => /^\.\.\. \d+ more$/.test(t.message))));
   });
 
   test('a driver with thousands of mappings: a search state costs its mappings too', () => {
     const maps = 2000;
-    const body = () => [
-      ...Array.from({ length: maps }, (_, k) => `    map m${k} common-buffer size 4K from allocate-buffer pending`),
-      ...Array.from({ length: 10 }, (_, k) => `    on exit-boot-services tpl callback unmap m${k}`),
-      '    on exit-boot-services tpl callback stop-dma',
-    ].join('\n');
+    const body = () =>
+      [
+        ...Array.from({ length: maps }, (_, k) => `    map m${k} common-buffer size 4K from allocate-buffer pending`),
+        ...Array.from({ length: 10 }, (_, k) => `    on exit-boot-services tpl callback unmap m${k}`),
+        '    on exit-boot-services tpl callback stop-dma',
+      ].join('\n');
     const { found, run } = drivers(1, body, '');
     assert.ok(run.states <= FIRMWARE_BUDGET / (maps + 11) + 1, `${run.states} states`);
     assert.equal(count(found, 'fw-orders-truncated'), 1);

@@ -26,7 +26,11 @@ test('nested platform blocks fold from their declaration to the line before thei
     '}',
   ].join('\n');
   parseClean(text);
-  assert.deepEqual(folds(text), [[0, 11], [2, 4], [7, 8]]);
+  assert.deepEqual(folds(text), [
+    [0, 11],
+    [2, 4],
+    [7, 8],
+  ]);
 });
 
 test('firmware > driver > handler folds at every level', () => {
@@ -47,7 +51,12 @@ test('firmware > driver > handler folds at every level', () => {
     '',
   ].join('\n');
   parseClean(text);
-  assert.deepEqual(folds(text), [[0, 11], [1, 6], [3, 5], [9, 10]]);
+  assert.deepEqual(folds(text), [
+    [0, 11],
+    [1, 6],
+    [3, 5],
+    [9, 10],
+  ]);
 });
 
 test('a block that opens on the next line folds from its declaration line', () => {
@@ -73,7 +82,12 @@ test('comments: multi-line block comments and runs of two or more whole-line com
     '}',
   ].join('\n');
   parseClean(text);
-  assert.deepEqual(folds(text), [[0, 2, 'comment'], [3, 12], [6, 8, 'comment'], [10, 11, 'comment']]);
+  assert.deepEqual(folds(text), [
+    [0, 2, 'comment'],
+    [3, 12],
+    [6, 8, 'comment'],
+    [10, 11, 'comment'],
+  ]);
 });
 
 test('region markers fold from marker to end marker, nested; a lone marker folds nothing', () => {
@@ -88,7 +102,10 @@ test('region markers fold from marker to end marker, nested; a lone marker folds
     '// region never closed', //              7
     'platform c { arch x86_64 }',
   ].join('\n');
-  assert.deepEqual(folds(text), [[0, 5, 'region'], [2, 4, 'region']]);
+  assert.deepEqual(folds(text), [
+    [0, 5, 'region'],
+    [2, 4, 'region'],
+  ]);
 });
 
 test('an unclosed block folds to the last line with text, nested ones too', () => {
@@ -102,12 +119,18 @@ test('an unclosed block folds to the last line with text, nested ones too', () =
   ].join('\n');
   const ast = parse(text);
   assert.ok(ast.diagnostics.some((d) => d.code === 'unclosed-block'));
-  assert.deepEqual(folds(text), [[0, 3], [1, 3]]);
+  assert.deepEqual(folds(text), [
+    [0, 3],
+    [1, 3],
+  ]);
 });
 
 test('an unterminated block comment folds to the end; nothing crashes on junk or empty text', () => {
   const text = 'platform p {\n  arch x86_64\n}\n/* never\nclosed\n\n';
-  assert.deepEqual(folds(text), [[0, 1], [3, 4, 'comment']]);
+  assert.deepEqual(folds(text), [
+    [0, 1],
+    [3, 4, 'comment'],
+  ]);
   assert.deepEqual(folds(''), []);
   assert.deepEqual(folds('}}} {{{ platform {\n'), []);
 });

@@ -50,19 +50,22 @@ test('indentation follows the block depth', () => {
     '   }',
     '',
   );
-  assert.equal(fmt(text), L(
-    'platform p {',
-    '  arch x86_64',
-    '  iommu i0 amd-vi {',
-    '    address-width 48',
-    '  }',
-    '  device d0 {',
-    '    bdf 0000:01:00.0',
-    '    iommu i0',
-    '  }',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(text),
+    L(
+      'platform p {',
+      '  arch x86_64',
+      '  iommu i0 amd-vi {',
+      '    address-width 48',
+      '  }',
+      '  device d0 {',
+      '    bdf 0000:01:00.0',
+      '    iommu i0',
+      '  }',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('one space between tokens; none before , and ;, none around .. and .', () => {
@@ -78,39 +81,28 @@ test('one space between tokens; none before , and ;, none around .. and .', () =
     '}',
     '',
   );
-  assert.equal(fmt(text), L(
-    'platform p {',
-    '  ram low 0x0..0xfff',
-    '  reserved r1 direct 0x1000 size 4K for d0, d1',
-    '  device d0 { bdf 00:01.0; group 3 }',
-    '  device d1 { bdf 00:02.0; group 4; }',
-    '}',
-    'guest g on p.d0 {',
-    '  machine q35 version 7.2',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(text),
+    L(
+      'platform p {',
+      '  ram low 0x0..0xfff',
+      '  reserved r1 direct 0x1000 size 4K for d0, d1',
+      '  device d0 { bdf 00:01.0; group 3 }',
+      '  device d1 { bdf 00:02.0; group 4; }',
+      '}',
+      'guest g on p.d0 {',
+      '  machine q35 version 7.2',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('{ ends the declaration line after one space; } of a multi-line block gets its own line', () => {
-  assert.equal(fmt(L(
-    'commands vi-b{',
-    '  batch { TLBI_NH_ASID asid 7',
-    '    CMD_SYNC }',
-    '  batch {CMD_SYNC}',
-    '  batch {}',
-    '}',
-  )), L(
-    'commands vi-b {',
-    '  batch {',
-    '    TLBI_NH_ASID asid 7',
-    '    CMD_SYNC',
-    '  }',
-    '  batch { CMD_SYNC }',
-    '  batch {}',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(L('commands vi-b{', '  batch { TLBI_NH_ASID asid 7', '    CMD_SYNC }', '  batch {CMD_SYNC}', '  batch {}', '}')),
+    L('commands vi-b {', '  batch {', '    TLBI_NH_ASID asid 7', '    CMD_SYNC', '  }', '  batch { CMD_SYNC }', '  batch {}', '}', ''),
+  );
   // A required block may open on the next line; the `{` moves up.
   assert.equal(fmt(L('platform p', '', '{', '  arch arm64', '}', '')), L('platform p {', '  arch arm64', '}', ''));
   assert.equal(fmt(L('platform p', '{ arch arm64 }', '')), L('platform p { arch arm64 }', ''));
@@ -144,19 +136,22 @@ test('blank lines: at most one, none after { or before }, none at the ends of th
     '',
     '',
   );
-  assert.equal(fmt(text), L(
-    'platform p {',
-    '  arch arm64',
-    '',
-    '  ram low 0x0..0xfff',
-    '',
-    '  // regions',
-    '  reserved r msi 0x8000000 size 1M',
-    '}',
-    '',
-    'pool rack { p }',
-    '',
-  ));
+  assert.equal(
+    fmt(text),
+    L(
+      'platform p {',
+      '  arch arm64',
+      '',
+      '  ram low 0x0..0xfff',
+      '',
+      '  // regions',
+      '  reserved r msi 0x8000000 size 1M',
+      '}',
+      '',
+      'pool rack { p }',
+      '',
+    ),
+  );
 });
 
 test('no trailing whitespace, exactly one newline at the end', () => {
@@ -170,64 +165,77 @@ test('no trailing whitespace, exactly one newline at the end', () => {
 });
 
 test('comments: trailing ones one space after the code, own-line ones at the depth, text unchanged', () => {
-  assert.equal(fmt(L(
-    '// header   ',
-    'platform p {      // the host',
-    '      // arch first',
-    '  arch arm64//no space',
-    '  ram low /* inline */ 0x0..0xfff',
-    '/* own line */',
-    '}',
-    '',
-  )), L(
-    '// header',
-    'platform p { // the host',
-    '  // arch first',
-    '  arch arm64 //no space',
-    '  ram low /* inline */ 0x0..0xfff',
-    '  /* own line */',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(
+      L(
+        '// header   ',
+        'platform p {      // the host',
+        '      // arch first',
+        '  arch arm64//no space',
+        '  ram low /* inline */ 0x0..0xfff',
+        '/* own line */',
+        '}',
+        '',
+      ),
+    ),
+    L(
+      '// header',
+      'platform p { // the host',
+      '  // arch first',
+      '  arch arm64 //no space',
+      '  ram low /* inline */ 0x0..0xfff',
+      '  /* own line */',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('a multi-line block comment is kept byte for byte; only its first line is re-indented', () => {
   const comment = '/* first\n      second   \n\n   third */';
-  assert.equal(fmt(L('platform p {', `       ${comment}`, 'arch arm64', '}', '')), L('platform p {', `  ${comment}`, '  arch arm64', '}', ''));
+  assert.equal(
+    fmt(L('platform p {', `       ${comment}`, 'arch arm64', '}', '')),
+    L('platform p {', `  ${comment}`, '  arch arm64', '}', ''),
+  );
   // After code it is a trailing comment, one space away.
   assert.equal(fmt(L('platform p {', `  arch arm64    ${comment}`, '}', '')), L('platform p {', `  arch arm64 ${comment}`, '}', ''));
 });
 
 test('runs of one statement kind align their columns', () => {
-  assert.equal(fmt(L(
-    'platform p {',
-    '  reserved lapic msi 0xfee00000..0xfeefffff',
-    '  reserved isa-dma direct 0x0..0xffffff for lpc0',
-    '  reserved hp-rmrr-usb direct-relaxable 0xbdf6e000..0xbdf84fff for usb0, vga0',
-    '  ram dram-low 0x100000..0xbddabfff',
-    '  ram dram-high 0x1_0000_0000 size 125G',
-    '}',
-    'guest g on p {',
-    '  assign nic0 as private',
-    '  assign nvme12 as shared',
-    '  assign gpu0',
-    '}',
-    '',
-  )), L(
-    'platform p {',
-    '  reserved lapic       msi              0xfee00000..0xfeefffff',
-    '  reserved isa-dma     direct           0x0..0xffffff          for lpc0',
-    '  reserved hp-rmrr-usb direct-relaxable 0xbdf6e000..0xbdf84fff for usb0, vga0',
-    '  ram dram-low  0x100000..0xbddabfff',
-    '  ram dram-high 0x1_0000_0000 size 125G',
-    '}',
-    'guest g on p {',
-    '  assign nic0   as private',
-    '  assign nvme12 as shared',
-    '  assign gpu0',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(
+      L(
+        'platform p {',
+        '  reserved lapic msi 0xfee00000..0xfeefffff',
+        '  reserved isa-dma direct 0x0..0xffffff for lpc0',
+        '  reserved hp-rmrr-usb direct-relaxable 0xbdf6e000..0xbdf84fff for usb0, vga0',
+        '  ram dram-low 0x100000..0xbddabfff',
+        '  ram dram-high 0x1_0000_0000 size 125G',
+        '}',
+        'guest g on p {',
+        '  assign nic0 as private',
+        '  assign nvme12 as shared',
+        '  assign gpu0',
+        '}',
+        '',
+      ),
+    ),
+    L(
+      'platform p {',
+      '  reserved lapic       msi              0xfee00000..0xfeefffff',
+      '  reserved isa-dma     direct           0x0..0xffffff          for lpc0',
+      '  reserved hp-rmrr-usb direct-relaxable 0xbdf6e000..0xbdf84fff for usb0, vga0',
+      '  ram dram-low  0x100000..0xbddabfff',
+      '  ram dram-high 0x1_0000_0000 size 125G',
+      '}',
+      'guest g on p {',
+      '  assign nic0   as private',
+      '  assign nvme12 as shared',
+      '  assign gpu0',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('columns align only up to where the lines of a run take different forms', () => {
@@ -244,19 +252,22 @@ test('columns align only up to where the lines of a run take different forms', (
     '}',
     '',
   );
-  assert.equal(fmt(text), L(
-    'firmware fw for g {',
-    '  driver NvmExpressDxe for nvme0 {',
-    '    on exit-boot-services tpl callback signal nvme-shutdown',
-    '    on event nvme-shutdown tpl callback stop-dma',
-    '  }',
-    '  driver VirtioNetDxe for vnet0 {',
-    '    on event a    tpl callback stop-dma',
-    '    on event bbbb tpl notify   unmap-all',
-    '  }',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(text),
+    L(
+      'firmware fw for g {',
+      '  driver NvmExpressDxe for nvme0 {',
+      '    on exit-boot-services tpl callback signal nvme-shutdown',
+      '    on event nvme-shutdown tpl callback stop-dma',
+      '  }',
+      '  driver VirtioNetDxe for vnet0 {',
+      '    on event a    tpl callback stop-dma',
+      '    on event bbbb tpl notify   unmap-all',
+      '  }',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('a blank line, a comment line, a block or another kind ends a run', () => {
@@ -278,49 +289,59 @@ test('a blank line, a comment line, a block or another kind ends a run', () => {
   assert.equal(fmt(separated), separated);
   // A block written on the line is the last cell: the `{` aligns. `;` between
   // statements, or a block spanning lines, keeps a line out of runs.
-  assert.equal(fmt(L(
-    'platform p {',
-    '  device nic0 { bdf 0000:c2:00.0; group 41 }',
-    '  device nic0-vf0 { bdf 0000:c2:00.2; vf-of nic0; group 45 } // VF',
-    '  device nic1 { bdf 0000:c2:00.1 }; device nic2 { bdf 0000:c2:00.2 }',
-    '  device nic3 {',
-    '    bdf 0000:c2:00.3',
-    '  }',
-    '  device nic4-vf2 { bdf 0000:c2:00.4 }',
-    '}',
-    '',
-  )), L(
-    'platform p {',
-    '  device nic0     { bdf 0000:c2:00.0; group 41 }',
-    '  device nic0-vf0 { bdf 0000:c2:00.2; vf-of nic0; group 45 } // VF',
-    '  device nic1 { bdf 0000:c2:00.1 }; device nic2 { bdf 0000:c2:00.2 }',
-    '  device nic3 {',
-    '    bdf 0000:c2:00.3',
-    '  }',
-    '  device nic4-vf2 { bdf 0000:c2:00.4 }',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(
+      L(
+        'platform p {',
+        '  device nic0 { bdf 0000:c2:00.0; group 41 }',
+        '  device nic0-vf0 { bdf 0000:c2:00.2; vf-of nic0; group 45 } // VF',
+        '  device nic1 { bdf 0000:c2:00.1 }; device nic2 { bdf 0000:c2:00.2 }',
+        '  device nic3 {',
+        '    bdf 0000:c2:00.3',
+        '  }',
+        '  device nic4-vf2 { bdf 0000:c2:00.4 }',
+        '}',
+        '',
+      ),
+    ),
+    L(
+      'platform p {',
+      '  device nic0     { bdf 0000:c2:00.0; group 41 }',
+      '  device nic0-vf0 { bdf 0000:c2:00.2; vf-of nic0; group 45 } // VF',
+      '  device nic1 { bdf 0000:c2:00.1 }; device nic2 { bdf 0000:c2:00.2 }',
+      '  device nic3 {',
+      '    bdf 0000:c2:00.3',
+      '  }',
+      '  device nic4-vf2 { bdf 0000:c2:00.4 }',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('trailing comments of consecutive lines start in one column', () => {
-  assert.equal(fmt(L(
-    'timeline t {',
-    '  start vm-db // on armsrv-0',
-    '  migrate vm-db to armsrv-1 // maintenance',
-    '  hotplug vf1 into vm-db',
-    '  unplug vf1 from vm-db // leaves again',
-    '}',
-    '',
-  )), L(
-    'timeline t {',
-    '  start vm-db               // on armsrv-0',
-    '  migrate vm-db to armsrv-1 // maintenance',
-    '  hotplug vf1 into vm-db',
-    '  unplug vf1 from vm-db // leaves again',
-    '}',
-    '',
-  ));
+  assert.equal(
+    fmt(
+      L(
+        'timeline t {',
+        '  start vm-db // on armsrv-0',
+        '  migrate vm-db to armsrv-1 // maintenance',
+        '  hotplug vf1 into vm-db',
+        '  unplug vf1 from vm-db // leaves again',
+        '}',
+        '',
+      ),
+    ),
+    L(
+      'timeline t {',
+      '  start vm-db               // on armsrv-0',
+      '  migrate vm-db to armsrv-1 // maintenance',
+      '  hotplug vf1 into vm-db',
+      '  unplug vf1 from vm-db // leaves again',
+      '}',
+      '',
+    ),
+  );
 });
 
 test('statements separated by ; stay on one line', () => {
@@ -337,11 +358,24 @@ test('CRLF files stay CRLF', () => {
 
 test('tabSize and insertSpaces', () => {
   const text = L('platform p {', 'iommu i0 amd-vi {', 'address-width 48', '}', 'ram  a 0x0..0xfff', 'ram bbb 0x1000..0x1fff', '}', '');
-  assert.equal(fmt(text, { tabSize: 4 }), L(
-    'platform p {', '    iommu i0 amd-vi {', '        address-width 48', '    }', '    ram a   0x0..0xfff', '    ram bbb 0x1000..0x1fff', '}', ''));
+  assert.equal(
+    fmt(text, { tabSize: 4 }),
+    L(
+      'platform p {',
+      '    iommu i0 amd-vi {',
+      '        address-width 48',
+      '    }',
+      '    ram a   0x0..0xfff',
+      '    ram bbb 0x1000..0x1fff',
+      '}',
+      '',
+    ),
+  );
   // Tabs indent; alignment is always spaces.
-  assert.equal(fmt(text, { insertSpaces: false, tabSize: 8 }), L(
-    'platform p {', '\tiommu i0 amd-vi {', '\t\taddress-width 48', '\t}', '\tram a   0x0..0xfff', '\tram bbb 0x1000..0x1fff', '}', ''));
+  assert.equal(
+    fmt(text, { insertSpaces: false, tabSize: 8 }),
+    L('platform p {', '\tiommu i0 amd-vi {', '\t\taddress-width 48', '\t}', '\tram a   0x0..0xfff', '\tram bbb 0x1000..0x1fff', '}', ''),
+  );
 });
 
 test('edits are minimal: only where the text changes', () => {
@@ -364,33 +398,35 @@ test('a file with a syntax error, an invalid character or an unterminated commen
 });
 
 test('range formatting changes only the lines the range touches', () => {
-  const { text, ranges } = markers(L(
-    'platform p {',
-    '      arch arm64',
-    '   [[ram   a 0x0 .. 0xfff',
-    '    ram bbb   0x1000..0x1fff]]',
-    '       ram c 0x2000..0x2fff     ',
-    '}',
-    '',
-  ));
+  const { text, ranges } = markers(
+    L(
+      'platform p {',
+      '      arch arm64',
+      '   [[ram   a 0x0 .. 0xfff',
+      '    ram bbb   0x1000..0x1fff]]',
+      '       ram c 0x2000..0x2fff     ',
+      '}',
+      '',
+    ),
+  );
   const out = applyEdits(text, formatRange(text, ranges[0]!));
   // The touched lines are indented and aligned with the whole run (c too); the others stay.
-  assert.equal(out, L(
-    'platform p {',
-    '      arch arm64',
-    '  ram a   0x0..0xfff',
-    '  ram bbb 0x1000..0x1fff',
-    '       ram c 0x2000..0x2fff     ',
-    '}',
-    '',
-  ));
+  assert.equal(
+    out,
+    L('platform p {', '      arch arm64', '  ram a   0x0..0xfff', '  ram bbb 0x1000..0x1fff', '       ram c 0x2000..0x2fff     ', '}', ''),
+  );
   // A cursor (empty range) formats its line.
   const one = markers(L('platform p {', '   arch arm64   <|>', '  ram a 0x0..0xfff', '}', ''));
-  assert.equal(applyEdits(one.text, formatRange(one.text, { start: one.cursors[0]!, end: one.cursors[0]! })),
-    L('platform p {', '  arch arm64', '  ram a 0x0..0xfff', '}', ''));
+  assert.equal(
+    applyEdits(one.text, formatRange(one.text, { start: one.cursors[0]!, end: one.cursors[0]! })),
+    L('platform p {', '  arch arm64', '  ram a 0x0..0xfff', '}', ''),
+  );
   // A selection ending at the start of a line does not take that line.
   const sel = markers(L('platform p {', '[[   arch arm64', ']]   ram a 0x0..0xfff', '}', ''));
-  assert.equal(applyEdits(sel.text, formatRange(sel.text, sel.ranges[0]!)), L('platform p {', '  arch arm64', '   ram a 0x0..0xfff', '}', ''));
+  assert.equal(
+    applyEdits(sel.text, formatRange(sel.text, sel.ranges[0]!)),
+    L('platform p {', '  arch arm64', '   ram a 0x0..0xfff', '}', ''),
+  );
 });
 
 test('range formatting extends to the statement: a { alone on its line takes its declaration along', () => {
@@ -406,7 +442,10 @@ test('range formatting over blank lines collapses them', () => {
 test('range formatting with an error: none inside the range, fine elsewhere', () => {
   const marked = L('platform p {', '   [[arch   arm64]]', '  ram low 0x0..', '   ram b 0x0..0xfff', '}', '');
   const { text, ranges } = markers(marked);
-  assert.equal(applyEdits(text, formatRange(text, ranges[0]!)), L('platform p {', '  arch arm64', '  ram low 0x0..', '   ram b 0x0..0xfff', '}', ''));
+  assert.equal(
+    applyEdits(text, formatRange(text, ranges[0]!)),
+    L('platform p {', '  arch arm64', '  ram low 0x0..', '   ram b 0x0..0xfff', '}', ''),
+  );
   const bad = markers(L('platform p {', '   arch   arm64', '  [[ram low]] 0x0..', '}', ''));
   assert.deepEqual(formatRange(bad.text, bad.ranges[0]!), []);
   // An unterminated comment anywhere: nothing, since the file's structure is unknown.
@@ -430,7 +469,9 @@ test('a parse passed in is used instead of parsing again', () => {
 /** Every .iommu under `dir`, sorted, as full paths. */
 const walk = (dir: string): string[] => iommuFiles(dir).map((f) => join(dir, f));
 
-const folders = readdirSync(EXAMPLES).filter((n) => statSync(join(EXAMPLES, n)).isDirectory()).sort();
+const folders = readdirSync(EXAMPLES)
+  .filter((n) => statSync(join(EXAMPLES, n)).isDirectory())
+  .sort();
 
 /** What must not change: tokens (type and image) and comments (less trailing whitespace). */
 function meaning(text: string): string[] {
@@ -483,10 +524,16 @@ test('the examples with their spaces and tabs scrambled, or in CRLF, format to t
     let at = 0;
     for (const t of items) {
       const gap = text.slice(at, t.startOffset);
-      scrambled += gap.replace(/[ \t]+|(?<=\n)(?=[^\n]*$)/g, (m) => {
-        const blanks = ' \t'.repeat(2).slice(0, Math.floor(next() * 4)).split('').sort(() => next() - 0.5).join('');
-        return blanks || (m === '' ? '' : ' ');
-      }) + t.image;
+      scrambled +=
+        gap.replace(/[ \t]+|(?<=\n)(?=[^\n]*$)/g, (m) => {
+          const blanks = ' \t'
+            .repeat(2)
+            .slice(0, Math.floor(next() * 4))
+            .split('')
+            .sort(() => next() - 0.5)
+            .join('');
+          return blanks || (m === '' ? '' : ' ');
+        }) + t.image;
       at = t.startOffset + t.image.length;
     }
     scrambled += text.slice(at);
@@ -528,18 +575,19 @@ function unexplainedMoves(before: string, after: string): string[] {
   b.out.forEach((x, i) => {
     const y = a.out[i]!;
     const prev = b.out[i - 1]?.image;
-    const ok = y.breaks === x.breaks
-      || (x.breaks > 1 && (y.breaks === 1 || y.breaks === 2))
-      || (i === 0 && y.breaks === 0)
-      || (y.breaks === 0 && x.image === '{')
-      || (x.breaks === 0 && y.breaks === 1 && (prev === '{' || x.image === '}'));
+    const ok =
+      y.breaks === x.breaks ||
+      (x.breaks > 1 && (y.breaks === 1 || y.breaks === 2)) ||
+      (i === 0 && y.breaks === 0) ||
+      (y.breaks === 0 && x.image === '{') ||
+      (x.breaks === 0 && y.breaks === 1 && (prev === '{' || x.image === '}'));
     if (!ok) bad.push(`${x.breaks} -> ${y.breaks} line breaks before '${x.image}' (after '${prev}')`);
   });
   if (!(a.rest === 1 || a.rest === b.rest)) bad.push(`${b.rest} -> ${a.rest} line breaks at the end`);
   return bad;
 }
 
-test('lines move only as the README says: blank lines removed, a { joined, a block\'s first statement or } on a line of its own', () => {
+test("lines move only as the README says: blank lines removed, a { joined, a block's first statement or } on a line of its own", () => {
   // Each case of the issue that reported lines moving (findings went from line 41 to 35).
   const cases = [
     L('platform p {', '  arch arm64', '', '', '', '  iommu i vt-d { address-width 48 }', '}', ''),
@@ -553,7 +601,9 @@ test('lines move only as the README says: blank lines removed, a { joined, a blo
     assert.deepEqual(unexplainedMoves(text, out), []);
   }
   // The checker itself catches a move the README does not allow.
-  assert.deepEqual(unexplainedMoves('platform p {\n  arch arm64\n}\n', 'platform p {\n  arch\n  arm64\n}\n'), ["0 -> 1 line breaks before 'arm64' (after 'arch')"]);
+  assert.deepEqual(unexplainedMoves('platform p {\n  arch arm64\n}\n', 'platform p {\n  arch\n  arm64\n}\n'), [
+    "0 -> 1 line breaks before 'arm64' (after 'arch')",
+  ]);
 });
 
 test('examples with line breaks moved at random keep their syntax tree, whole or by range', () => {
@@ -580,7 +630,8 @@ test('examples with line breaks moved at random keep their syntax tree, whole or
     }
     text += src.slice(at);
     const whole = applyEdits(text, formatDocument(text));
-    const a = Math.floor(next() * text.length), b = Math.floor(next() * text.length);
+    const a = Math.floor(next() * text.length),
+      b = Math.floor(next() * text.length);
     const part = applyEdits(text, formatRange(text, { start: Math.min(a, b), end: Math.max(a, b) }));
     const diagnostics = parse(text).diagnostics.length;
     if (diagnostics === 0) clean++;
@@ -605,7 +656,9 @@ test('the examples, formatted line by line through ranges, give the same text as
       edits.push(...formatRange(text, { start: offset, end: offset + line.length }));
       offset += line.length + 1;
     }
-    const unique = [...new Map(edits.map((e) => [`${e.span.start}:${e.span.end}`, e])).values()].sort((x, y) => x.span.start - y.span.start);
+    const unique = [...new Map(edits.map((e) => [`${e.span.start}:${e.span.end}`, e])).values()].sort(
+      (x, y) => x.span.start - y.span.start,
+    );
     checkEdits(text, unique);
     assert.equal(applyEdits(text, unique), whole, file);
   }

@@ -31,14 +31,19 @@ const at = (text: string, needle: string, nth = 0) => {
 test('a device shows its group exactly as sysfs prints it, and the usable IOVA list', () => {
   const a = analyze({ 'h.iommu': HOST });
   const h = hover(a, uri('h.iommu'), at(HOST, 'vf0'))!;
-  assert.ok(h.markdown.includes([
-    '`/sys/kernel/iommu_groups/13/reserved_regions`:',
-    '```text',
-    '0x0000000008000000 0x00000000080fffff msi',
-    '0x00000000e0000000 0x00000000f7feffff reserved',
-    '0x0000080000000000 0x0000082fffffffff reserved',
-    '```',
-  ].join('\n')), h.markdown);
+  assert.ok(
+    h.markdown.includes(
+      [
+        '`/sys/kernel/iommu_groups/13/reserved_regions`:',
+        '```text',
+        '0x0000000008000000 0x00000000080fffff msi',
+        '0x00000000e0000000 0x00000000f7feffff reserved',
+        '0x0000080000000000 0x0000082fffffffff reserved',
+        '```',
+      ].join('\n'),
+    ),
+    h.markdown,
+  );
   assert.ok(h.markdown.includes('0x8100000-0xdfffffff\n0xf7ff0000-0x7ffffffffff\n0x83000000000-0xffffffffffff'), h.markdown);
   assert.match(h.markdown, /Assigned to guest g\./);
   // The same from the reference in `assign vf0`.
@@ -79,23 +84,31 @@ const DL388 = `platform dl388 {
 test('a reserved region: its kernel type, and the line each group prints after the merge', () => {
   const { text, offset } = cursor(DL388.replace('reserved ioapic', 'reserved io<|>apic'));
   const md = hover(analyze({ 'h.iommu': text }), uri('h.iommu'), offset)!.markdown;
-  assert.equal(md, [
-    '**reserved region ioapic**: `msi` `0xfee00000..0xfeefffff` (1M)',
-    '',
-    '`IOMMU_RESV_MSI`: a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list.',
-    '',
-    'Applies to every device of the platform.',
-    '',
-    'In the reserved regions of group 3, group 24.',
-    '',
-    // The VT-d driver reserves the same interrupt range for every device: the kernel merges the two.
-    '`reserved_regions` of group 3, group 24, merged with the x86 interrupt range of IOMMU dmar0:',
-    '```text',
-    '0x00000000fee00000 0x00000000feefffff msi',
-    '```',
-  ].join('\n'));
+  assert.equal(
+    md,
+    [
+      '**reserved region ioapic**: `msi` `0xfee00000..0xfeefffff` (1M)',
+      '',
+      '`IOMMU_RESV_MSI`: a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list.',
+      '',
+      'Applies to every device of the platform.',
+      '',
+      'In the reserved regions of group 3, group 24.',
+      '',
+      // The VT-d driver reserves the same interrupt range for every device: the kernel merges the two.
+      '`reserved_regions` of group 3, group 24, merged with the x86 interrupt range of IOMMU dmar0:',
+      '```text',
+      '0x00000000fee00000 0x00000000feefffff msi',
+      '```',
+    ].join('\n'),
+  );
   const rmrr = hover(analyze({ 'h.iommu': DL388 }), uri('h.iommu'), DL388.indexOf('rmrr-usb') + 1)!.markdown;
-  assert.ok(rmrr.includes('`IOMMU_RESV_DIRECT_RELAXABLE`: identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list.\n\nApplies to device usb0.\n\nIn the reserved regions of group 3.\n\n`reserved_regions` of group 3:\n```text\n0x000000007b800000 0x000000007b9fffff direct-relaxable\n```'), rmrr);
+  assert.ok(
+    rmrr.includes(
+      '`IOMMU_RESV_DIRECT_RELAXABLE`: identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list.\n\nApplies to device usb0.\n\nIn the reserved regions of group 3.\n\n`reserved_regions` of group 3:\n```text\n0x000000007b800000 0x000000007b9fffff direct-relaxable\n```',
+    ),
+    rmrr,
+  );
 });
 
 test('a reserved region no group holds still shows its sysfs line', () => {
@@ -105,7 +118,10 @@ test('a reserved region no group holds still shows its sysfs line', () => {
 });
 
 test('a finding: its related locations as the why, after what the step shows; nothing added without any', () => {
-  const files = { 'h.iommu': DL388, 'g.iommu': 'guest vm on dl388 {\n  machine q35 memory 4G\n  assign nic0\n}\ntimeline t {\n  start vm\n  unplug usb0\n}\n' };
+  const files = {
+    'h.iommu': DL388,
+    'g.iommu': 'guest vm on dl388 {\n  machine q35 memory 4G\n  assign nic0\n}\ntimeline t {\n  start vm\n  unplug usb0\n}\n',
+  };
   const a = analyze(files);
   // group-partly-assigned on `assign nic0` relates nic1; the name under the cursor shows the device first.
   const assign = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('assign') + 1)!;

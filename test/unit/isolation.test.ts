@@ -23,14 +23,23 @@ function analyse(stages?: Partial<ConstructorParameters<typeof AnalysisHost>[1]>
 }
 const all = (a: Analysis) => [...a.findings.values()].flat();
 const line = (f: Finding) => `${f.uri}:${f.span.start}-${f.span.end} ${f.code} ${f.message}`;
-const boom = () => { throw new TypeError('boom'); };
+const boom = () => {
+  throw new TypeError('boom');
+};
 
 const healthy = analyse();
 
 describe('a check that throws never hides the others', () => {
   test('the examples exercise every engine, and nothing fails', () => {
-    for (const e of ENGINES) assert.ok(all(healthy).some((f) => engineOf(healthy, f) === e), `no ${e} finding in the examples`);
-    assert.deepEqual(all(healthy).filter((f) => f.code === 'internal-error'), []);
+    for (const e of ENGINES)
+      assert.ok(
+        all(healthy).some((f) => engineOf(healthy, f) === e),
+        `no ${e} finding in the examples`,
+      );
+    assert.deepEqual(
+      all(healthy).filter((f) => f.code === 'internal-error'),
+      [],
+    );
   });
 
   for (const engine of ENGINES) {
@@ -41,15 +50,25 @@ describe('a check that throws never hides the others', () => {
       const failed = new Set(errors.map((e) => /^the (\w+) check failed/.exec(e.message)?.[1]));
       assert.ok(failed.has(engine), 'the failure is reported');
       for (const e of errors) {
-        assert.match(e.message, /^the \w+ check failed inside IOMMU Lens \((TypeError: boom|Error: it needs the vfio check, which failed)\); its findings are missing here/);
+        assert.match(
+          e.message,
+          /^the \w+ check failed inside IOMMU Lens \((TypeError: boom|Error: it needs the vfio check, which failed)\); its findings are missing here/,
+        );
         assert.deepEqual(e.span, { start: 0, end: 0 });
       }
       // Engines reading the same broken input may fail too; every engine that did not fail
       // reports exactly what it reports when nothing fails.
       const survivors = ENGINES.filter((e) => !failed.has(e));
       assert.ok(survivors.length >= 3, `only ${survivors.join(', ')} survived`);
-      const expected = all(healthy).filter((f) => !failed.has(engineOf(healthy, f)!)).map(line);
-      assert.deepEqual(all(broken).filter((f) => f.code !== 'internal-error').map(line), expected);
+      const expected = all(healthy)
+        .filter((f) => !failed.has(engineOf(healthy, f)!))
+        .map(line);
+      assert.deepEqual(
+        all(broken)
+          .filter((f) => f.code !== 'internal-error')
+          .map(line),
+        expected,
+      );
       if (engine === 'vfio') assert.ok(failed.has('pools'), 'pools, which weigh the guests, say why they did not run');
     });
   }
@@ -57,7 +76,11 @@ describe('a check that throws never hides the others', () => {
   test('resolving one component throws: its files get internal-error, the other components keep their findings', () => {
     const victim = files.find((f) => f.uri.includes('seed-004'))!.uri;
     const broken = analyse({ buildModel: (fs, names) => (fs.some((f) => f.uri === victim) ? boom() : buildModel(fs, names)) });
-    const hit = new Set(all(broken).filter((f) => f.code === 'internal-error').map((f) => f.uri));
+    const hit = new Set(
+      all(broken)
+        .filter((f) => f.code === 'internal-error')
+        .map((f) => f.uri),
+    );
     assert.ok(hit.has(victim));
     for (const u of hit) assert.ok(u.includes('seed-004'), `${u} is not in the failed component`);
     const keep = (f: Finding) => !hit.has(f.uri);
@@ -68,13 +91,25 @@ describe('a check that throws never hides the others', () => {
   test('parsing one file throws: that file gets internal-error, the others still parse and resolve', () => {
     const victim = files.find((f) => f.uri.includes('seed-000'))!;
     const broken = analyse({ parse: (text) => (text === victim.text ? boom() : parse(text)) });
-    assert.deepEqual(broken.findings.get(victim.uri)!.map((f) => f.code), ['internal-error']);
+    assert.deepEqual(
+      broken.findings.get(victim.uri)!.map((f) => f.code),
+      ['internal-error'],
+    );
     const [failure] = broken.findings.get(victim.uri)!;
     assert.match(failure!.message, /^parsing failed inside IOMMU Lens \(TypeError: boom\)/);
     // The stack goes to the server log and the CLI's stderr, for the bug report.
     assert.match(failure!.cause!, /^parsing: TypeError: boom\n\s+at boom \(.*isolation\.test\.ts:/);
-    const elsewhere = [...broken.findings].filter(([u]) => !u.includes('seed-000')).flatMap(([, l]) => l).map(line);
-    assert.deepEqual(elsewhere, [...healthy.findings].filter(([u]) => !u.includes('seed-000')).flatMap(([, l]) => l).map(line));
+    const elsewhere = [...broken.findings]
+      .filter(([u]) => !u.includes('seed-000'))
+      .flatMap(([, l]) => l)
+      .map(line);
+    assert.deepEqual(
+      elsewhere,
+      [...healthy.findings]
+        .filter(([u]) => !u.includes('seed-000'))
+        .flatMap(([, l]) => l)
+        .map(line),
+    );
   });
 });
 
@@ -88,12 +123,24 @@ function engineOf(a: Analysis, f: Finding): string | undefined {
 function breakFor(engine: string, model: Parameters<typeof simulate>[0]): Parameters<typeof simulate>[0] {
   const trap = <T extends object>(o: T, key: string) => Object.defineProperty(o, key, { get: boom, configurable: true });
   switch (engine) {
-    case 'vfio': for (const g of model.guests.values()) trap(g, 'assigns'); break;
-    case 'timelines': for (const t of model.timelines.values()) trap(t, 'steps'); break;
-    case 'pools': for (const p of model.pools.values()) trap(p, 'hosts'); break;
-    case 'firmware': for (const fw of model.firmwares.values()) trap(fw, 'drivers'); break;
-    case 'xen': for (const x of model.xens.values()) trap(x, 'domains'); break;
-    case 'cmdqv': for (const c of model.commands) trap(c, 'batches'); break;
+    case 'vfio':
+      for (const g of model.guests.values()) trap(g, 'assigns');
+      break;
+    case 'timelines':
+      for (const t of model.timelines.values()) trap(t, 'steps');
+      break;
+    case 'pools':
+      for (const p of model.pools.values()) trap(p, 'hosts');
+      break;
+    case 'firmware':
+      for (const fw of model.firmwares.values()) trap(fw, 'drivers');
+      break;
+    case 'xen':
+      for (const x of model.xens.values()) trap(x, 'domains');
+      break;
+    case 'cmdqv':
+      for (const c of model.commands) trap(c, 'batches');
+      break;
   }
   return model;
 }
@@ -103,6 +150,12 @@ test('an analysis keeps the lines of the texts it analysed (a request answered f
   host.setFile('file:///a.iommu', 'platform a {\n  arch x86_64\n}\n');
   const old = host.analyze();
   host.setFile('file:///a.iommu', '\n\n\nplatform a {\n  arch x86_64\n}\n');
-  assert.deepEqual(old.lineIndex('file:///a.iommu').range({ start: 0, end: 8 }), { start: { line: 0, character: 0 }, end: { line: 0, character: 8 } });
-  assert.deepEqual(host.analyze().lineIndex('file:///a.iommu').range({ start: 3, end: 11 }), { start: { line: 3, character: 0 }, end: { line: 3, character: 8 } });
+  assert.deepEqual(old.lineIndex('file:///a.iommu').range({ start: 0, end: 8 }), {
+    start: { line: 0, character: 0 },
+    end: { line: 0, character: 8 },
+  });
+  assert.deepEqual(host.analyze().lineIndex('file:///a.iommu').range({ start: 3, end: 11 }), {
+    start: { line: 3, character: 0 },
+    end: { line: 3, character: 8 },
+  });
 });

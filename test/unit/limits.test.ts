@@ -30,25 +30,38 @@ describe('bytes that are not UTF-8', () => {
     const piece = fc.oneof(
       fc.string({ unit: 'binary' }).map(utf8),
       fc.uint8Array({ maxLength: 6 }),
-      fc.constantFrom(bytes(0xc3, 0x28), bytes(0xe2, 0x82), bytes(0xf0, 0x9f, 0x98), bytes(0xed, 0xa0, 0x80), bytes(0xc0, 0xaf), bytes(0xf4, 0x90, 0x80, 0x80), bytes(0xff), bytes(0xef, 0xbf, 0xbd), bytes(0xef, 0xbb, 0xbf)),
+      fc.constantFrom(
+        bytes(0xc3, 0x28),
+        bytes(0xe2, 0x82),
+        bytes(0xf0, 0x9f, 0x98),
+        bytes(0xed, 0xa0, 0x80),
+        bytes(0xc0, 0xaf),
+        bytes(0xf4, 0x90, 0x80, 0x80),
+        bytes(0xff),
+        bytes(0xef, 0xbf, 0xbd),
+        bytes(0xef, 0xbb, 0xbf),
+      ),
     );
-    fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
-      const all = Uint8Array.from(pieces.flatMap((p) => [...p]));
-      const d = decodeUtf8(all);
-      assert.equal(d.text, reference.decode(all));
-      for (const r of d.invalid) {
-        assert.equal(d.text.slice(r.span.start, r.span.end), '\ufffd'.repeat(r.span.end - r.span.start));
-        assert.deepEqual(r.bytes, [...all.subarray(r.byteOffset, r.byteOffset + Math.min(r.length, 8))]);
-      }
-      // Valid bytes between the runs decode to the text between their spans.
-      let at = 0;
-      let byte = 0;
-      for (const r of [...d.invalid, { span: { start: d.text.length, end: d.text.length }, byteOffset: all.length, length: 0 }]) {
-        assert.equal(d.text.slice(at, r.span.start), reference.decode(all.subarray(byte, r.byteOffset)));
-        at = r.span.end;
-        byte = r.byteOffset + r.length;
-      }
-    }), { seed: 11, numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const all = Uint8Array.from(pieces.flatMap((p) => [...p]));
+        const d = decodeUtf8(all);
+        assert.equal(d.text, reference.decode(all));
+        for (const r of d.invalid) {
+          assert.equal(d.text.slice(r.span.start, r.span.end), '\ufffd'.repeat(r.span.end - r.span.start));
+          assert.deepEqual(r.bytes, [...all.subarray(r.byteOffset, r.byteOffset + Math.min(r.length, 8))]);
+        }
+        // Valid bytes between the runs decode to the text between their spans.
+        let at = 0;
+        let byte = 0;
+        for (const r of [...d.invalid, { span: { start: d.text.length, end: d.text.length }, byteOffset: all.length, length: 0 }]) {
+          assert.equal(d.text.slice(at, r.span.start), reference.decode(all.subarray(byte, r.byteOffset)));
+          at = r.span.end;
+          byte = r.byteOffset + r.length;
+        }
+      }),
+      { seed: 11, numRuns: 3000 },
+    );
   });
 
   test('valid UTF-8 (with a real U+FFFD, a BOM, astral characters) has no invalid runs', () => {
@@ -66,7 +79,13 @@ describe('bytes that are not UTF-8', () => {
       { span: { start: 6, end: 8 }, byteOffset: 7, length: 2, bytes: [0xff, 0xc3] },
     ]);
     const findings = encodingFindings({ uri: 'file:///x.iommu', invalidUtf8: d.invalid });
-    assert.deepEqual(findings.map((f) => [f.code, f.severity, f.span.start, f.span.end]), [['invalid-utf8', 'error', 2, 5], ['invalid-utf8', 'error', 6, 8]]);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.severity, f.span.start, f.span.end]),
+      [
+        ['invalid-utf8', 'error', 2, 5],
+        ['invalid-utf8', 'error', 6, 8],
+      ],
+    );
     assert.match(findings[1]!.message, /^bytes 0xff 0xc3 at byte offset 7 are not UTF-8/);
   });
 
@@ -92,7 +111,9 @@ describe('bytes that are not UTF-8', () => {
 /** A log that keeps what it is sent. */
 function recordingLog(level: 'info' | 'debug' = 'info') {
   const lines: string[] = [];
-  const keep = (kind: string) => (m: string) => { lines.push(`${kind}: ${m}`); };
+  const keep = (kind: string) => (m: string) => {
+    lines.push(`${kind}: ${m}`);
+  };
   const console = { error: keep('error'), warn: keep('warn'), info: keep('info'), log: keep('log') };
   return { log: new Log(console as never, level), lines };
 }
@@ -100,13 +121,26 @@ function recordingLog(level: 'info' | 'debug' = 'info') {
 describe('the LSP layer answers bad input and bugs with errors, never by exiting', () => {
   test('a request handler that throws answers InternalError and logs the stack; its own ResponseError passes as it is', async () => {
     const { log, lines } = recordingLog();
-    const broken = guardRequest(log, 'textDocument/hover', (): null => { throw new TypeError('boom'); });
-    assert.throws(() => broken(), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InternalError && /textDocument\/hover failed: boom/.test(e.message));
+    const broken = guardRequest(log, 'textDocument/hover', (): null => {
+      throw new TypeError('boom');
+    });
+    assert.throws(
+      () => broken(),
+      (e: unknown) =>
+        e instanceof ResponseError && e.code === ErrorCodes.InternalError && /textDocument\/hover failed: boom/.test(e.message),
+    );
     assert.match(lines.join('\n'), /^error: textDocument\/hover failed: TypeError: boom\n\s+at /);
-    const refused = guardRequest(log, 'textDocument/rename', (): null => { throw new ResponseError(ErrorCodes.InvalidRequest, 'no'); });
-    assert.throws(() => refused(), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest);
+    const refused = guardRequest(log, 'textDocument/rename', (): null => {
+      throw new ResponseError(ErrorCodes.InvalidRequest, 'no');
+    });
+    assert.throws(
+      () => refused(),
+      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidRequest,
+    );
     assert.equal(lines.length, 1, 'a refusal is not a bug');
-    const later = guardRequest(log, 'x', async () => { throw new Error('later'); });
+    const later = guardRequest(log, 'x', async () => {
+      throw new Error('later');
+    });
     await assert.rejects(later(), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InternalError);
     assert.equal(guardRequest(log, 'y', (a: number) => a + 1)(1), 2);
   });
@@ -115,15 +149,22 @@ describe('the LSP layer answers bad input and bugs with errors, never by exiting
     const { log } = recordingLog();
     let ran = 0;
     const hover = guardRequest(log, 'textDocument/hover', (_params: unknown, _token: unknown) => ++ran);
-    assert.throws(() => hover({}, { isCancellationRequested: true }), (e: unknown) => e instanceof ResponseError && e.code === LSPErrorCodes.RequestCancelled);
+    assert.throws(
+      () => hover({}, { isCancellationRequested: true }),
+      (e: unknown) => e instanceof ResponseError && e.code === LSPErrorCodes.RequestCancelled,
+    );
     assert.equal(ran, 0);
     assert.equal(hover({}, { isCancellationRequested: false }), 1);
   });
 
   test('a notification handler that throws or rejects is logged and returns', async () => {
     const { log, lines } = recordingLog();
-    guardNotification(log, 'textDocument/didChange', () => { throw new Error('sync'); })();
-    guardNotification(log, 'workspace/didChangeWatchedFiles', async () => { throw new Error('async'); })();
+    guardNotification(log, 'textDocument/didChange', () => {
+      throw new Error('sync');
+    })();
+    guardNotification(log, 'workspace/didChangeWatchedFiles', async () => {
+      throw new Error('async');
+    })();
     await new Promise((r) => setImmediate(r));
     assert.equal(lines.length, 2);
     assert.match(lines[0]!, /didChange failed: Error: sync/);
@@ -140,7 +181,9 @@ describe('the LSP layer answers bad input and bugs with errors, never by exiting
     assert.match(lines[0]!, /^error: uncaught exception \(the server goes on\): Error: in a timer/);
     assert.equal(lines[1], 'error: unhandled rejection (the server goes on): a plain value');
     // When the log itself fails (the connection is gone), stderr gets it, once.
-    log.error = () => { throw new Error('EPIPE'); };
+    log.error = () => {
+      throw new Error('EPIPE');
+    };
     proc.emit('uncaughtException', new Error('again'));
     assert.equal(written.length, 1);
     assert.match(written[0]!, /uncaught exception: Error: again/);
@@ -154,12 +197,30 @@ describe('the LSP layer answers bad input and bugs with errors, never by exiting
     assert.equal(offsetAt(lines, { line: 2, character: 1e9 }), 9);
     assert.equal(offsetAt(lines, { line: 2 ** 31, character: 0 }), 9);
     assert.equal(offsetAt(lines, { line: Number.MAX_SAFE_INTEGER, character: Number.MAX_SAFE_INTEGER }), 9);
-    for (const bad of [undefined, null, 'x', {}, { line: -1, character: 0 }, { line: 0, character: -1 }, { line: 0.5, character: 0 }, { line: NaN, character: 0 },
-      { line: '1', character: 0 }, { line: 0, character: Infinity }, [0, 0]]) {
-      assert.throws(() => offsetAt(lines, bad), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams, JSON.stringify(bad));
+    for (const bad of [
+      undefined,
+      null,
+      'x',
+      {},
+      { line: -1, character: 0 },
+      { line: 0, character: -1 },
+      { line: 0.5, character: 0 },
+      { line: NaN, character: 0 },
+      { line: '1', character: 0 },
+      { line: 0, character: Infinity },
+      [0, 0],
+    ]) {
+      assert.throws(
+        () => offsetAt(lines, bad),
+        (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams,
+        JSON.stringify(bad),
+      );
     }
     assert.deepEqual(spanOf(lines, { start: { line: 1, character: 1 }, end: { line: 0, character: 0 } }), { start: 0, end: 5 });
-    assert.throws(() => spanOf(lines, { start: { line: 0, character: 0 } }), (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams);
+    assert.throws(
+      () => spanOf(lines, { start: { line: 0, character: 0 } }),
+      (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams,
+    );
   });
 });
 
@@ -179,13 +240,23 @@ describe('the scheduler after an analysis that throws', () => {
     } as unknown as AnalysisHost;
     const statuses: StatusParams[] = [];
     const connection = {
-      sendNotification: (_: string, p: StatusParams) => { statuses.push(p); return Promise.resolve(); },
+      sendNotification: (_: string, p: StatusParams) => {
+        statuses.push(p);
+        return Promise.resolve();
+      },
       window: { createWorkDoneProgress: () => Promise.reject(new Error('no progress support')) },
     };
     const { log, lines } = recordingLog();
     const published: Analysis[] = [];
     const publisher = { analysis: (a: Analysis) => published.push(a), files: () => undefined };
-    const scheduler = new Scheduler(host, connection as never, log, () => ({ ...DEFAULT_SETTINGS, debounceMs: 0 }), publisher, () => new Set());
+    const scheduler = new Scheduler(
+      host,
+      connection as never,
+      log,
+      () => ({ ...DEFAULT_SETTINGS, debounceMs: 0 }),
+      publisher,
+      () => new Set(),
+    );
     return { state, scheduler, statuses, lines, published };
   }
   const idle = () => new Promise((r) => setTimeout(r, 20));

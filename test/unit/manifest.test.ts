@@ -15,9 +15,17 @@ import { DEFAULT_SETTINGS, LOG_LEVELS, MAX_FILE_SIZE_CAP, readSettings } from '.
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const text = readFileSync(join(ROOT, 'package.json'), 'utf8');
-interface Setting { type: string; default?: unknown; enum?: string[]; properties?: Record<string, Setting>; items?: Setting }
+interface Setting {
+  type: string;
+  default?: unknown;
+  enum?: string[];
+  properties?: Record<string, Setting>;
+  items?: Setting;
+}
 const manifest = JSON.parse(text) as {
-  icon: string; activationEvents: string[]; main: string;
+  icon: string;
+  activationEvents: string[];
+  main: string;
   capabilities: { untrustedWorkspaces: { supported: boolean | string; restrictedConfigurations?: string[] } };
   contributes: {
     languages: { id: string; icon: { light: string; dark: string } }[];
@@ -52,8 +60,11 @@ test("the declared defaults are the server's defaults, and it accepts them all",
 
 test('activation, commands, icons and workspace trust', () => {
   assert.ok(manifest.activationEvents.includes('onLanguage:iommu'));
-  const client = readdirSync(join(ROOT, 'client', 'src')).map((f) => readFileSync(join(ROOT, 'client', 'src', f), 'utf8')).join('\n');
-  for (const { command } of manifest.contributes.commands) assert.ok(client.includes(`registerCommand('${command}'`), `${command} is registered`);
+  const client = readdirSync(join(ROOT, 'client', 'src'))
+    .map((f) => readFileSync(join(ROOT, 'client', 'src', f), 'utf8'))
+    .join('\n');
+  for (const { command } of manifest.contributes.commands)
+    assert.ok(client.includes(`registerCommand('${command}'`), `${command} is registered`);
   const png = readFileSync(join(ROOT, manifest.icon));
   assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128], 'a 128x128 icon');

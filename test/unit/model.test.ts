@@ -34,12 +34,19 @@ describe('name resolution across files', () => {
     const ref = a.model.references.find((r) => r.uri === uri('guests/vm1.iommu') && r.target.kind === 'device')!;
     assert.equal(ref.target.uri, uri('hosts/a.iommu'));
     const unity = a.model.platforms.get('epyc-a')!.reserved.find((r) => r.sym.name === 'unity0')!;
-    assert.deepEqual(unity.targets.map((t) => t.kind), ['device', 'group']);
+    assert.deepEqual(
+      unity.targets.map((t) => t.kind),
+      ['device', 'group'],
+    );
     assert.deepEqual(unity.range, { start: 0xbdf6e000n, end: 0xbdf84fffn });
   });
 
   test('two platforms may both have a nic0; one platform may not have two', () => {
-    const files = { 'a.iommu': HOST_A, 'b.iommu': HOST_B, 'c.iommu': 'platform c {\n  device x { bdf 00:01.0 }\n  iommu x vt-d\n  ram x 0x0 size 4K\n}' };
+    const files = {
+      'a.iommu': HOST_A,
+      'b.iommu': HOST_B,
+      'c.iommu': 'platform c {\n  device x { bdf 00:01.0 }\n  iommu x vt-d\n  ram x 0x0 size 4K\n}',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['duplicate-name@x', 'duplicate-name@x']);
     assert.equal(a.all[0]!.related[0]!.uri, uri('c.iommu'));
@@ -59,8 +66,14 @@ describe('name resolution across files', () => {
     assert.deepEqual(codesAt(a, files), ['unknown-name@epyc-x', 'unknown-name@gpu9', 'unknown-name@gpu1']);
     const [platform, gpu9] = a.all;
     assert.match(platform!.message, /did you mean 'epyc-a'/);
-    assert.deepEqual(platform!.fixes[0]!.edits.map((e) => e.newText), ['epyc-a']);
-    assert.deepEqual(gpu9!.fixes[0]!.edits.map((e) => e.newText), ['gpu0']);
+    assert.deepEqual(
+      platform!.fixes[0]!.edits.map((e) => e.newText),
+      ['epyc-a'],
+    );
+    assert.deepEqual(
+      gpu9!.fixes[0]!.edits.map((e) => e.newText),
+      ['gpu0'],
+    );
   });
 
   test('a device another platform has is named in the hint', () => {
@@ -83,7 +96,11 @@ describe('name resolution across files', () => {
   });
 
   test('a qualified name from another platform', () => {
-    const files = { 'a.iommu': HOST_A, 'b.iommu': HOST_B, 'g.iommu': 'guest vm1 on epyc-a {\n  assign epyc-b.gpu1\n  assign epyc-a.gpu0\n  assign nowhere.gpu0\n}' };
+    const files = {
+      'a.iommu': HOST_A,
+      'b.iommu': HOST_B,
+      'g.iommu': 'guest vm1 on epyc-a {\n  assign epyc-b.gpu1\n  assign epyc-a.gpu0\n  assign nowhere.gpu0\n}',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['wrong-platform@epyc-b.gpu1', 'unknown-name@nowhere']);
     assert.equal(a.model.guests.get('vm1')!.assigns[1]!.device?.sym.container, 'epyc-a');
@@ -93,15 +110,22 @@ describe('name resolution across files', () => {
 describe('timelines resolve in the platform the guest is on at each step', () => {
   const guest = 'guest vm1 on epyc-a {\n  ram r 0x0 size 2G\n  assign nic0\n}\n';
 
-  test('after migrate, nic0 means the target platform\'s', () => {
+  test("after migrate, nic0 means the target platform's", () => {
     const files = {
-      'a.iommu': HOST_A, 'b.iommu': HOST_B, 'vm1.iommu': guest,
-      't.iommu': 'timeline t1 {\n  start vm1\n  hotplug nic0 into vm1\n  migrate vm1 to epyc-b\n  hotplug nic0 into vm1\n  hotplug gpu1 into vm1\n  hotplug epyc-a.gpu0 into vm1\n}',
+      'a.iommu': HOST_A,
+      'b.iommu': HOST_B,
+      'vm1.iommu': guest,
+      't.iommu':
+        'timeline t1 {\n  start vm1\n  hotplug nic0 into vm1\n  migrate vm1 to epyc-b\n  hotplug nic0 into vm1\n  hotplug gpu1 into vm1\n  hotplug epyc-a.gpu0 into vm1\n}',
     };
     const a = analyze(files);
     // vm1 holds nic0 from its `assign`, and keeps it across the migration (epyc-b's nic0):
     // hot-adding it again is refused both times.
-    assert.deepEqual(codesAt(a, files), ['device-assigned-twice@hotplug nic0 into vm1', 'device-assigned-twice@hotplug nic0 into vm1', 'wrong-platform@epyc-a.gpu0']);
+    assert.deepEqual(codesAt(a, files), [
+      'device-assigned-twice@hotplug nic0 into vm1',
+      'device-assigned-twice@hotplug nic0 into vm1',
+      'wrong-platform@epyc-a.gpu0',
+    ]);
     const steps = a.model.timelines.get('t1')!.steps;
     assert.equal(steps[1]!.device?.sym.container, 'epyc-a');
     assert.equal(steps[2]!.target?.sym.name, 'epyc-b');
@@ -111,7 +135,12 @@ describe('timelines resolve in the platform the guest is on at each step', () =>
   });
 
   test('gpu1 is unknown before the migration', () => {
-    const files = { 'a.iommu': HOST_A, 'b.iommu': HOST_B, 'vm1.iommu': guest, 't.iommu': 'timeline t1 {\n  start vm1\n  hotplug gpu1 into vm1\n}' };
+    const files = {
+      'a.iommu': HOST_A,
+      'b.iommu': HOST_B,
+      'vm1.iommu': guest,
+      't.iommu': 'timeline t1 {\n  start vm1\n  hotplug gpu1 into vm1\n}',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['unknown-name@gpu1']);
     assert.match(a.all[0]!.message, /no device 'gpu1' on platform epyc-a; epyc-b has one/);
@@ -119,14 +148,20 @@ describe('timelines resolve in the platform the guest is on at each step', () =>
 
   test('a device named without a guest resolves among the platforms in play, or is ambiguous', () => {
     const files = {
-      'a.iommu': HOST_A, 'b.iommu': HOST_B, 'vm1.iommu': guest,
+      'a.iommu': HOST_A,
+      'b.iommu': HOST_B,
+      'vm1.iommu': guest,
       'vm2.iommu': 'guest vm2 on epyc-b { }',
-      't.iommu': 'timeline t1 {\n  start vm1\n  link nic0 up\n  start vm2\n  config nic0 command MSE BME\n  config epyc-b.nic0 flr\n  tdisp gpu9 lock\n}',
+      't.iommu':
+        'timeline t1 {\n  start vm1\n  link nic0 up\n  start vm2\n  config nic0 command MSE BME\n  config epyc-b.nic0 flr\n  tdisp gpu9 lock\n}',
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['ambiguous-name@nic0', 'unknown-name@gpu9']);
     const amb = a.all[0]!;
-    assert.deepEqual(amb.fixes.map((f) => f.edits[0]!.newText), ['epyc-a.nic0', 'epyc-b.nic0']);
+    assert.deepEqual(
+      amb.fixes.map((f) => f.edits[0]!.newText),
+      ['epyc-a.nic0', 'epyc-b.nic0'],
+    );
     assert.equal(amb.related.length, 2);
     const steps = a.model.timelines.get('t1')!.steps;
     assert.equal(steps[1]!.device?.sym.container, 'epyc-a');
@@ -134,7 +169,11 @@ describe('timelines resolve in the platform the guest is on at each step', () =>
   });
 
   test('a migrate to an unknown platform is reported once, not again at every later step', () => {
-    const files = { 'a.iommu': HOST_A, 'vm1.iommu': guest, 't.iommu': 'timeline t1 {\n  start vm1\n  migrate vm1 to epyc-z\n  hotplug gpu1 into vm1\n}' };
+    const files = {
+      'a.iommu': HOST_A,
+      'vm1.iommu': guest,
+      't.iommu': 'timeline t1 {\n  start vm1\n  migrate vm1 to epyc-z\n  hotplug gpu1 into vm1\n}',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['unknown-name@epyc-z']);
   });
@@ -167,8 +206,10 @@ guest cvm on altra {
     on event late tpl callback unmap-all
   }
 }`,
-      'cmdqv.iommu': 'vintf vi0 on smmu0 for cvm {\n  owner guest\n  stream nic0 as 0x8\n}\ncommands vi0 {\n  batch { ATC_INV sid 0x8; CMD_SYNC }\n}',
-      'xen.iommu': 'xen host1 on altra {\n  dom0 { mode pvh; iommu strict }\n  domain d1 { mode hvm; pass nic0 }\n}\ntimeline t { balloon d1 0x0 size 2M; free host1.d1 0x0 size 4K; balloon cvm }',
+      'cmdqv.iommu':
+        'vintf vi0 on smmu0 for cvm {\n  owner guest\n  stream nic0 as 0x8\n}\ncommands vi0 {\n  batch { ATC_INV sid 0x8; CMD_SYNC }\n}',
+      'xen.iommu':
+        'xen host1 on altra {\n  dom0 { mode pvh; iommu strict }\n  domain d1 { mode hvm; pass nic0 }\n}\ntimeline t { balloon d1 0x0 size 2M; free host1.d1 0x0 size 4K; balloon cvm }',
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), []);
@@ -187,15 +228,21 @@ guest cvm on altra {
   test('unknown mappings, events, devices, IOMMUs and VINTFs', () => {
     const files = {
       'altra.iommu': altra,
-      'fw.iommu': 'firmware ovmf for cvm {\n  driver D for nic9 {\n    map ring common-buffer size 4K completed\n    on exit-boot-services tpl notify { unmap rng; signal never }\n  }\n}',
+      'fw.iommu':
+        'firmware ovmf for cvm {\n  driver D for nic9 {\n    map ring common-buffer size 4K completed\n    on exit-boot-services tpl notify { unmap rng; signal never }\n  }\n}',
       'cmdqv.iommu': 'vintf vi0 on smmu9 for cvm {\n  stream gpu0 as 0x9\n}\ncommands vi1 { batch { CMD_SYNC } }',
       'xen.iommu': 'xen host1 on altra {\n  domain d1 { pass gpu7 }\n}\ntimeline t { balloon d2 }',
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), [
-      'unknown-name@smmu9', 'unknown-name@gpu0', 'unknown-name@vi1',
-      'unknown-name@nic9', 'unknown-name@rng', 'unknown-name@never',
-      'unknown-name@gpu7', 'unknown-name@d2',
+      'unknown-name@smmu9',
+      'unknown-name@gpu0',
+      'unknown-name@vi1',
+      'unknown-name@nic9',
+      'unknown-name@rng',
+      'unknown-name@never',
+      'unknown-name@gpu7',
+      'unknown-name@d2',
     ]);
     assert.match(a.all.find((f) => f.message.includes("'rng'"))!.message, /did you mean 'ring'/);
   });
@@ -203,16 +250,28 @@ guest cvm on altra {
 
 describe('settings and addresses', () => {
   test('a setting given twice is a warning pointing back at the first', () => {
-    const files = { 'p.iommu': 'platform p {\n  arch x86_64\n  arch arm64\n  device d { bdf 00:01.0; group 3; group 4 }\n}\nguest g on p { machine q35 memory 4G memory 8G }' };
+    const files = {
+      'p.iommu':
+        'platform p {\n  arch x86_64\n  arch arm64\n  device d { bdf 00:01.0; group 3; group 4 }\n}\nguest g on p { machine q35 memory 4G memory 8G }',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['duplicate-setting@arch arm64', 'duplicate-setting@group 4', 'duplicate-setting@memory 8G']);
     assert.ok(a.all.every((f) => f.severity === 'warning' && f.related.length === 1));
     assert.equal(a.model.guests.get('g')!.machine?.memory, 8n << 30n);
     // A mapping's `pending` and `completed` are one setting.
-    const fw = { ...files, 'f.iommu': 'firmware f for g {\n  driver D for d {\n    map ring common-buffer size 4K pending completed\n  }\n}' };
+    const fw = {
+      ...files,
+      'f.iommu': 'firmware f for g {\n  driver D for d {\n    map ring common-buffer size 4K pending completed\n  }\n}',
+    };
     const b = analyze(fw);
-    assert.deepEqual(codesAt(b, fw).filter((c) => c.includes('completed')), ['duplicate-setting@completed']);
-    assert.match(b.all.find((f) => f.span.start === fw['f.iommu'].indexOf('completed'))!.message, /mapping ring already has a 'pending\/completed' setting/);
+    assert.deepEqual(
+      codesAt(b, fw).filter((c) => c.includes('completed')),
+      ['duplicate-setting@completed'],
+    );
+    assert.match(
+      b.all.find((f) => f.span.start === fw['f.iommu'].indexOf('completed'))!.message,
+      /mapping ring already has a 'pending\/completed' setting/,
+    );
     assert.equal(b.model.firmwares.get('f')!.drivers[0]!.maps.get('ring')!.state, 'completed');
   });
 
@@ -229,6 +288,9 @@ describe('determinism', () => {
     const one = analyze(files).all;
     const two = analyze(Object.fromEntries(Object.entries(files).reverse())).all;
     assert.deepEqual(one, two);
-    assert.deepEqual(one.map((f) => f.uri), [uri('a.iommu'), uri('b.iommu'), uri('b.iommu')]);
+    assert.deepEqual(
+      one.map((f) => f.uri),
+      [uri('a.iommu'), uri('b.iommu'), uri('b.iommu')],
+    );
   });
 });

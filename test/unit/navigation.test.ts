@@ -5,7 +5,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  definition, documentHighlights, documentSymbols, prepareRename, references, rename, workspaceSymbols, type OutlineSymbol,
+  definition,
+  documentHighlights,
+  documentSymbols,
+  prepareRename,
+  references,
+  rename,
+  workspaceSymbols,
+  type OutlineSymbol,
 } from '../../server/src/ide';
 import { analyze, applyEdits, markers, slice, uri } from '../helpers';
 
@@ -39,15 +46,20 @@ const TIMELINE = `timeline evacuate {
 `;
 
 function workspace() {
-  const h = markers(HOSTS), g = markers(GUEST), t = markers(TIMELINE);
+  const h = markers(HOSTS),
+    g = markers(GUEST),
+    t = markers(TIMELINE);
   const files = { 'hosts.iommu': h.text, 'guest.iommu': g.text, 'timeline.iommu': t.text };
   return { a: analyze(files), files, h, g, t };
 }
 
 describe('navigation', () => {
-  test('definition of a device use is its declaration on the guest\'s platform', () => {
+  test("definition of a device use is its declaration on the guest's platform", () => {
     const { a, h, g } = workspace();
-    assert.deepEqual(a.all.map((f) => f.code), []);
+    assert.deepEqual(
+      a.all.map((f) => f.code),
+      [],
+    );
     assert.deepEqual(definition(a, uri('guest.iommu'), g.cursors[0]!), { uri: uri('hosts.iommu'), span: h.ranges[0] });
     // On the declaration itself: the declaration.
     assert.deepEqual(definition(a, uri('hosts.iommu'), h.ranges[0]!.start + 1), { uri: uri('hosts.iommu'), span: h.ranges[0] });
@@ -68,26 +80,34 @@ describe('navigation', () => {
     assert.equal(references(a, uri('guest.iommu'), g.cursors[0]!, false).length, 4);
     const other = TIMELINE.replace(/\[\[|\]\]/g, '').indexOf('armsrv-1.vf0') + 'armsrv-1.'.length;
     const second = references(a, uri('timeline.iommu'), other);
-    assert.deepEqual(second.map((l) => [l.uri, l.span.start]), [
-      [uri('hosts.iommu'), HOSTS.replace(/\[\[|\]\]/g, '').lastIndexOf('vf0')],
-      [uri('timeline.iommu'), other],
-    ]);
+    assert.deepEqual(
+      second.map((l) => [l.uri, l.span.start]),
+      [
+        [uri('hosts.iommu'), HOSTS.replace(/\[\[|\]\]/g, '').lastIndexOf('vf0')],
+        [uri('timeline.iommu'), other],
+      ],
+    );
   });
 
   test('highlights: the declaration is a write, uses are reads, this file only', () => {
     const { a, t } = workspace();
     const hl = documentHighlights(a, uri('timeline.iommu'), t.ranges[0]!.start);
-    assert.deepEqual(hl, [0, 1, 2].map((i) => ({ span: t.ranges[i], kind: 'read' })));
+    assert.deepEqual(
+      hl,
+      [0, 1, 2].map((i) => ({ span: t.ranges[i], kind: 'read' })),
+    );
     const { text, cursors, ranges } = markers('guest [[g]] on p {\n}\ntimeline t {\n  start [[<|>g]]\n  stop [[g]]\n}\nplatform p {\n}\n');
     const b = analyze({ 'x.iommu': text });
     assert.deepEqual(documentHighlights(b, uri('x.iommu'), cursors[0]!), [
-      { span: ranges[0], kind: 'write' }, { span: ranges[1], kind: 'read' }, { span: ranges[2], kind: 'read' },
+      { span: ranges[0], kind: 'write' },
+      { span: ranges[1], kind: 'read' },
+      { span: ranges[2], kind: 'read' },
     ]);
   });
 });
 
 describe('rename', () => {
-  test('renames the declaration and every resolved use, across files, not the other platform\'s vf0', () => {
+  test("renames the declaration and every resolved use, across files, not the other platform's vf0", () => {
     const { a, files, g } = workspace();
     const prep = prepareRename(a, uri('guest.iommu'), g.cursors[0]!);
     assert.deepEqual(prep, { span: g.ranges[0], placeholder: 'vf0' });
@@ -98,10 +118,16 @@ describe('rename', () => {
     assert.match(after['hosts.iommu']!, /device cache-vf \{ bdf 0000:01:00\.2; iommu smmu0 stream 0x102; group 15 \}\n {2}device vf1/);
     assert.match(after['hosts.iommu']!, /platform armsrv-1 \{\n {2}arch arm64\n {2}iommu smmu0 smmuv3\n {2}device vf0 /);
     assert.match(after['guest.iommu']!, /assign cache-vf\n/);
-    assert.match(after['timeline.iommu']!, /unplug cache-vf from vm-cache\n {2}hotplug cache-vf into vm-cache\n {2}unplug cache-vf from vm-cache\n {2}migrate vm-cache to armsrv-1\n {2}hotplug armsrv-1\.vf0 into/);
+    assert.match(
+      after['timeline.iommu']!,
+      /unplug cache-vf from vm-cache\n {2}hotplug cache-vf into vm-cache\n {2}unplug cache-vf from vm-cache\n {2}migrate vm-cache to armsrv-1\n {2}hotplug armsrv-1\.vf0 into/,
+    );
     // The renamed workspace means the same: still clean, same number of resolved uses.
     const b = analyze(after);
-    assert.deepEqual(b.all.map((f) => f.code), []);
+    assert.deepEqual(
+      b.all.map((f) => f.code),
+      [],
+    );
     assert.equal(b.model.references.length, a.model.references.length);
   });
 
@@ -111,10 +137,21 @@ describe('rename', () => {
     assert.ok(t.text.length > at);
     const r = rename(a, uri('timeline.iommu'), at, 'armsrv-9');
     assert.ok('edits' in r);
-    const after = Object.fromEntries(Object.entries(files).map(([n, text]) => [n, applyEdits(text, r.edits.filter((e) => e.uri === uri(n)))]));
+    const after = Object.fromEntries(
+      Object.entries(files).map(([n, text]) => [
+        n,
+        applyEdits(
+          text,
+          r.edits.filter((e) => e.uri === uri(n)),
+        ),
+      ]),
+    );
     assert.match(after['timeline.iommu']!, /migrate vm-cache to armsrv-9\n {2}hotplug armsrv-9\.vf0 into/);
     assert.match(after['hosts.iommu']!, /platform armsrv-9 \{/);
-    assert.deepEqual(analyze(after).all.map((f) => f.code), []);
+    assert.deepEqual(
+      analyze(after).all.map((f) => f.code),
+      [],
+    );
   });
 
   test('refuses a taken name in the same namespace, allows it in another', () => {
@@ -132,7 +169,7 @@ describe('rename', () => {
     assert.ok('edits' in rename(a, uri('guest.iommu'), memAt, 'vf0'));
   });
 
-  test('namespaces belong to declarations, not to names: two firmwares\' drivers D, a guest and a Xen domain both called g1', () => {
+  test("namespaces belong to declarations, not to names: two firmwares' drivers D, a guest and a Xen domain both called g1", () => {
     const { text, cursors } = markers(`platform p {
   arch x86_64
   iommu i amd-vi
@@ -169,7 +206,7 @@ xen x on p {
     assert.ok('edits' in rename(a, uri('w.iommu'), xenLow, 'other'));
   });
 
-  test('dom0 is the language\'s own name: no rename', () => {
+  test("dom0 is the language's own name: no rename", () => {
     const { text, cursors } = markers('platform p { arch x86_64 }\nxen x on p {\n  do<|>m0 {\n    mode pvh\n  }\n}\n');
     const a = analyze({ 'x.iommu': text });
     assert.deepEqual(prepareRename(a, uri('x.iommu'), cursors[0]!), { error: "'dom0' is fixed by the language; it cannot be renamed." });
@@ -204,14 +241,26 @@ describe('symbols', () => {
     ]);
     assert.equal(slice(h.text, outline[0]!.children[1]!.nameSpan), 'vf0');
     assert.equal(slice(h.text, outline[0]!.span).split('\n').length, 6);
-    assert.deepEqual(names(documentSymbols(a, uri('guest.iommu'))), ['guest vm-cache (on armsrv-0)', '  guest-ram mem (0x40000000..0xbfffffff)']);
+    assert.deepEqual(names(documentSymbols(a, uri('guest.iommu'))), [
+      'guest vm-cache (on armsrv-0)',
+      '  guest-ram mem (0x40000000..0xbfffffff)',
+    ]);
   });
 
   test('workspace symbols: exact, prefix, then subsequence; all files', () => {
     const { a } = workspace();
-    assert.deepEqual(workspaceSymbols(a, 'vf0').map((s) => `${s.container}.${s.name}`), ['armsrv-0.vf0', 'armsrv-1.vf0']);
-    assert.deepEqual(workspaceSymbols(a, 'arm').map((s) => s.name), ['armsrv-0', 'armsrv-1']);
-    assert.deepEqual(workspaceSymbols(a, 'vmc').map((s) => s.name), ['vm-cache']);
+    assert.deepEqual(
+      workspaceSymbols(a, 'vf0').map((s) => `${s.container}.${s.name}`),
+      ['armsrv-0.vf0', 'armsrv-1.vf0'],
+    );
+    assert.deepEqual(
+      workspaceSymbols(a, 'arm').map((s) => s.name),
+      ['armsrv-0', 'armsrv-1'],
+    );
+    assert.deepEqual(
+      workspaceSymbols(a, 'vmc').map((s) => s.name),
+      ['vm-cache'],
+    );
     assert.deepEqual(workspaceSymbols(a, 'zz'), []);
     assert.equal(workspaceSymbols(a, '').length, a.model.symbols.length);
   });

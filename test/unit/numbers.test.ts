@@ -5,7 +5,10 @@ import { evaluateBdf, evaluateCount, evaluateNumber, evaluateRange, formatBdf, h
 import { analyze, codesAt } from '../helpers';
 
 const lit = (text: string): NumLit => ({ text, span: { start: 0, end: text.length } });
-const value = (text: string) => { const r = evaluateNumber(lit(text)); return r.ok ? r.value : r.problem.code; };
+const value = (text: string) => {
+  const r = evaluateNumber(lit(text));
+  return r.ok ? r.value : r.problem.code;
+};
 const range = (start: string, op: '..' | 'size', other: string) => {
   const r: RangeLit = { start: lit(start), span: { start: 0, end: 1 }, ...(op === '..' ? { end: lit(other) } : { size: lit(other) }) };
   const e = evaluateRange(r);
@@ -77,7 +80,10 @@ describe('numbers are exact 64-bit values', () => {
   });
 
   test('counts take no unit and stay in range', () => {
-    const c = (t: string, max: bigint) => { const r = evaluateCount(lit(t), 1n, max, 'x'); return r.ok ? r.value : r.problem.code; };
+    const c = (t: string, max: bigint) => {
+      const r = evaluateCount(lit(t), 1n, max, 'x');
+      return r.ok ? r.value : r.problem.code;
+    };
     assert.equal(c('48', 64n), 48n);
     assert.equal(c('48K', 64n), 'unit-not-allowed');
     assert.equal(c('65', 64n), 'value-out-of-range');
@@ -107,7 +113,11 @@ describe('ranges are inclusive and never wrap', () => {
 });
 
 describe('BDFs', () => {
-  const bdf = (text: string) => { const w: Word = { text, span: { start: 0, end: text.length } }; const r = evaluateBdf(w); return r.ok ? formatBdf(r.value) : r.problem.code; };
+  const bdf = (text: string) => {
+    const w: Word = { text, span: { start: 0, end: text.length } };
+    const r = evaluateBdf(w);
+    return r.ok ? formatBdf(r.value) : r.problem.code;
+  };
   test('with and without segment', () => {
     assert.equal(bdf('0000:41:00.0'), '0000:41:00.0');
     assert.equal(bdf('00:14.0'), '0000:00:14.0');

@@ -96,13 +96,19 @@ describe('parser: section A (normative)', () => {
   const f = parseClean(SECTION_A);
 
   test('declarations in order', () => {
-    assert.deepEqual(f.decls.map((d) => d.kind), ['platform', 'guest', 'timeline']);
+    assert.deepEqual(
+      f.decls.map((d) => d.kind),
+      ['platform', 'guest', 'timeline'],
+    );
   });
 
   test('platform statements and values', () => {
     const p = f.decls[0] as PlatformDecl;
     assert.equal(p.name?.text, 'epyc-a');
-    assert.deepEqual(p.items.map((i) => i.kind), ['arch', 'iommu', 'ram', 'reserved', 'reserved', 'reserved', 'device', 'device']);
+    assert.deepEqual(
+      p.items.map((i) => i.kind),
+      ['arch', 'iommu', 'ram', 'reserved', 'reserved', 'reserved', 'device', 'device'],
+    );
     const iommu = p.items[1]!;
     assert.ok(iommu.kind === 'iommu');
     assert.equal(iommu.iommuKind?.text, 'amd-vi');
@@ -122,18 +128,30 @@ describe('parser: section A (normative)', () => {
     assert.equal(ht.range?.end?.text, '0xffffffffff');
     const usb = p.items[6]!;
     assert.ok(usb.kind === 'device');
-    assert.deepEqual(usb.items.map((i) => i.kind), ['bdf', 'device-iommu']);
+    assert.deepEqual(
+      usb.items.map((i) => i.kind),
+      ['bdf', 'device-iommu'],
+    );
     const gpu = p.items[7]!;
     assert.ok(gpu.kind === 'device');
-    assert.deepEqual(gpu.items.map((i) => i.kind), ['bdf', 'device-iommu', 'group']);
+    assert.deepEqual(
+      gpu.items.map((i) => i.kind),
+      ['bdf', 'device-iommu', 'group'],
+    );
   });
 
   test('guest and timeline', () => {
     const g = f.decls[1] as GuestDecl;
     assert.equal(g.platform?.name.text, 'epyc-a');
-    assert.deepEqual(g.items.map((i) => i.kind), ['ram', 'assign']);
+    assert.deepEqual(
+      g.items.map((i) => i.kind),
+      ['ram', 'assign'],
+    );
     const t = f.decls[2] as TimelineDecl;
-    assert.deepEqual(t.steps.map((s) => s.kind), ['start', 'migrate', 'hotplug']);
+    assert.deepEqual(
+      t.steps.map((s) => s.kind),
+      ['start', 'migrate', 'hotplug'],
+    );
     const hot = t.steps[2]!;
     assert.ok(hot.kind === 'hotplug');
     assert.equal(hot.device?.name.text, 'gpu1');
@@ -165,7 +183,10 @@ describe('parser: section B (every other construct)', () => {
   const f = parseClean(SECTION_B);
 
   test('all declaration kinds', () => {
-    assert.deepEqual(f.decls.map((d) => d.kind), ['platform', 'guest', 'pool', 'timeline', 'firmware', 'xen', 'vintf', 'commands']);
+    assert.deepEqual(
+      f.decls.map((d) => d.kind),
+      ['platform', 'guest', 'pool', 'timeline', 'firmware', 'xen', 'vintf', 'commands'],
+    );
   });
 
   test('statements of each block', () => {
@@ -173,35 +194,62 @@ describe('parser: section B (every other construct)', () => {
     assert.ok(platform?.kind === 'platform');
     const smmu = platform.items[1]!;
     assert.ok(smmu.kind === 'iommu');
-    assert.deepEqual(smmu.items.map((i) => i.kind), ['address-width', 'msi-mode', 'cmdqv']);
+    assert.deepEqual(
+      smmu.items.map((i) => i.kind),
+      ['address-width', 'msi-mode', 'cmdqv'],
+    );
     const nic = platform.items[4]!;
     assert.ok(nic.kind === 'device');
-    assert.deepEqual(nic.items.map((i) => i.kind), ['bdf', 'device-iommu', 'tdisp-capable', 'quirk']);
+    assert.deepEqual(
+      nic.items.map((i) => i.kind),
+      ['bdf', 'device-iommu', 'tdisp-capable', 'quirk'],
+    );
     assert.ok(guest?.kind === 'guest');
-    assert.deepEqual(guest.items.map((i) => i.kind), ['machine', 'msi-window', 'confidential', 'viommu', 'assign']);
+    assert.deepEqual(
+      guest.items.map((i) => i.kind),
+      ['machine', 'msi-window', 'confidential', 'viommu', 'assign'],
+    );
     const machine = guest.items[0]!;
     assert.ok(machine.kind === 'machine');
     assert.equal(machine.machineType?.text, 'virt');
-    assert.deepEqual(machine.options.map((o) => [o.key.text, o.value?.text]), [['memory', '16G']]);
+    assert.deepEqual(
+      machine.options.map((o) => [o.key.text, o.value?.text]),
+      [['memory', '16G']],
+    );
     const assign = guest.items[4]!;
     assert.ok(assign.kind === 'assign');
     assert.equal(assign.mode?.text, 'private');
     assert.ok(pool?.kind === 'pool');
-    assert.deepEqual(pool.hosts.map((h) => h.name.text), ['epyc-a', 'epyc-b', 'epyc-c']);
+    assert.deepEqual(
+      pool.hosts.map((h) => h.name.text),
+      ['epyc-a', 'epyc-b', 'epyc-c'],
+    );
     assert.ok(timeline?.kind === 'timeline');
-    assert.deepEqual(timeline.steps.map((s) => s.kind), ['start', 'tdisp', 'config', 'config', 'tdisp', 'launch-update', 'convert']);
+    assert.deepEqual(
+      timeline.steps.map((s) => s.kind),
+      ['start', 'tdisp', 'config', 'config', 'tdisp', 'launch-update', 'convert'],
+    );
     const cfg = timeline.steps[3]!;
     assert.ok(cfg.kind === 'config');
     assert.equal(cfg.what?.text, 'command');
-    assert.deepEqual(cfg.bits.map((b) => b.text), ['MSE', 'BME']);
+    assert.deepEqual(
+      cfg.bits.map((b) => b.text),
+      ['MSE', 'BME'],
+    );
     assert.ok(firmware?.kind === 'firmware');
     const drv = firmware.items[0]!;
     assert.ok(drv.kind === 'driver');
-    assert.deepEqual(drv.items.map((i) => i.kind), ['map', 'map', 'handler']);
+    assert.deepEqual(
+      drv.items.map((i) => i.kind),
+      ['map', 'map', 'handler'],
+    );
     const handler = drv.items[2]!;
     assert.ok(handler.kind === 'handler');
     assert.equal(handler.tpl?.text, 'callback');
-    assert.deepEqual(handler.actions.map((a) => (a.kind === 'action' ? a.verb.text : '?')), ['stop-dma', 'unmap']);
+    assert.deepEqual(
+      handler.actions.map((a) => (a.kind === 'action' ? a.verb.text : '?')),
+      ['stop-dma', 'unmap'],
+    );
     const proto = firmware.items[1]!;
     assert.ok(proto.kind === 'iommu-protocol');
     const h2 = proto.handlers[0]!;
@@ -211,7 +259,10 @@ describe('parser: section B (every other construct)', () => {
     assert.equal(a.verb.text, 'unmap-all');
     assert.equal(a.deferred?.text, 'deferred');
     assert.ok(xen?.kind === 'xen');
-    assert.deepEqual(xen.items.map((i) => i.kind), ['dom0', 'domain']);
+    assert.deepEqual(
+      xen.items.map((i) => i.kind),
+      ['dom0', 'domain'],
+    );
     assert.ok(vintf?.kind === 'vintf');
     assert.equal(vintf.iommu?.name.text, 'smmu0');
     assert.equal(vintf.guest?.name.text, 'cvm');
@@ -221,7 +272,10 @@ describe('parser: section B (every other construct)', () => {
     const cfgi = b2.commands[0]!;
     assert.ok(cfgi.kind === 'smmu-command');
     assert.equal(cfgi.opcode.text, 'CFGI_STE');
-    assert.deepEqual(cfgi.operands.map((o) => o.text), ['0x8']);
+    assert.deepEqual(
+      cfgi.operands.map((o) => o.text),
+      ['0x8'],
+    );
   });
 
   test('the steps and statements not in the samples', () => {
@@ -258,7 +312,15 @@ xen x on p { dom0 { mode pvh; iommu strict passthrough; map-reserved off } }
     assert.ok(d.kind === 'driver');
     const m = d.items[0]!;
     assert.ok(m.kind === 'map');
-    assert.deepEqual(m.options.map((o) => [o.key.text, o.value?.text]), [['at', '0x1_0000_0000'], ['size', '4K'], ['completed', undefined], ['from', 'allocate-pool']]);
+    assert.deepEqual(
+      m.options.map((o) => [o.key.text, o.value?.text]),
+      [
+        ['at', '0x1_0000_0000'],
+        ['size', '4K'],
+        ['completed', undefined],
+        ['from', 'allocate-pool'],
+      ],
+    );
   });
 });
 
@@ -281,7 +343,10 @@ describe('parser: lexical details', () => {
     const f = parseClean('platform p {\n  arch x86_64 /* one\n two */ ram r 0x0 size /* inline */ 4K\n}');
     const p = f.decls[0]!;
     assert.ok(p.kind === 'platform');
-    assert.deepEqual(p.items.map((i) => i.kind), ['arch', 'ram']);
+    assert.deepEqual(
+      p.items.map((i) => i.kind),
+      ['arch', 'ram'],
+    );
   });
 
   test('CRLF line endings', () => {
@@ -311,8 +376,14 @@ guest g on p {
 timeline t { start g }
 `;
     const f = parse(text);
-    assert.deepEqual(f.diagnostics.map((d) => d.code), ['syntax-error', 'unknown-statement', 'syntax-error', 'unknown-statement']);
-    assert.deepEqual(f.decls.map((d) => d.kind), ['platform', 'guest', 'timeline']);
+    assert.deepEqual(
+      f.diagnostics.map((d) => d.code),
+      ['syntax-error', 'unknown-statement', 'syntax-error', 'unknown-statement'],
+    );
+    assert.deepEqual(
+      f.decls.map((d) => d.kind),
+      ['platform', 'guest', 'timeline'],
+    );
     const p = f.decls[0]!;
     assert.ok(p.kind === 'platform');
     assert.ok(p.items.some((i) => i.kind === 'device' && i.name?.text === 'd1'));
@@ -345,7 +416,21 @@ timeline t { start g }
   });
 
   test('garbage, nested stray blocks and binary junk never throw', () => {
-    for (const text of ['{{{{', '}}}}', '\u0000\u0001\uffff', 'platform', 'platform {', 'guest g on', '0x..0x', 'a.b.c.d', 'x { y { z } }', '"str"', '/*', '*/', 'platform p { device d { bdf 00:01.0 ']) {
+    for (const text of [
+      '{{{{',
+      '}}}}',
+      '\u0000\u0001\uffff',
+      'platform',
+      'platform {',
+      'guest g on',
+      '0x..0x',
+      'a.b.c.d',
+      'x { y { z } }',
+      '"str"',
+      '/*',
+      '*/',
+      'platform p { device d { bdf 00:01.0 ',
+    ]) {
       const f = parse(text);
       assert.ok(Array.isArray(f.decls));
       for (const d of f.diagnostics) assert.ok(d.span.start >= 0 && d.span.end <= text.length, `${text}: ${JSON.stringify(d)}`);

@@ -25,16 +25,17 @@ function prepareAll(host: AnalysisHost, first: ReadonlySet<string> = new Set()):
 }
 
 describe('prepare, component by component', () => {
-  test('the open documents\' components first, then the smallest; each handed out as analyze reports it', () => {
+  test("the open documents' components first, then the smallest; each handed out as analyze reports it", () => {
     const host = new AnalysisHost();
     host.setFile(uri('big.iommu'), `platform big {\n  arch x86_64\n${'  // padding\n'.repeat(200)}}\n`);
     host.setFile(uri('mid.iommu'), `platform mid {\n  arch x86_64\n${'  // padding\n'.repeat(20)}}\n`);
     host.setFile(uri('small.iommu'), 'platform small { arch sparc }\n');
     host.setFile(uri('guest.iommu'), 'guest g on mid {\n  ram r 0x0 size 1G\n}\n');
     const handed = prepareAll(host, new Set([uri('guest.iommu')]));
-    assert.deepEqual(handed.map((m) => [...m.keys()]), [
-      [uri('guest.iommu'), uri('mid.iommu')], [uri('small.iommu')], [uri('big.iommu')],
-    ]);
+    assert.deepEqual(
+      handed.map((m) => [...m.keys()]),
+      [[uri('guest.iommu'), uri('mid.iommu')], [uri('small.iommu')], [uri('big.iommu')]],
+    );
     const a = host.analyze();
     assert.equal(a.stats.components, 3);
     for (const m of handed) for (const [u, list] of m) assert.deepEqual(list, a.findings.get(u), u);
@@ -44,8 +45,12 @@ describe('prepare, component by component', () => {
   test('a slow component holds back none before it, and a partial analysis needs only the open one', () => {
     let slow = 0;
     const stages: Stages = {
-      parse, simulate,
-      buildModel: (files, names) => { if (files.some((f) => f.uri.endsWith('slow.iommu'))) slow++; return buildModel(files, names); },
+      parse,
+      simulate,
+      buildModel: (files, names) => {
+        if (files.some((f) => f.uri.endsWith('slow.iommu'))) slow++;
+        return buildModel(files, names);
+      },
     };
     const host = new AnalysisHost(undefined, stages);
     for (const f of exampleFiles('seed-002-arm-msi-migration')) host.setFile(f.uri, f.text);
@@ -95,7 +100,10 @@ describe('a workspace with files left unread', () => {
     assert.equal(host.setOversized(uri('huge.iommu'), 10_000), false, 'the same size again is no change');
     assert.deepEqual(host.size(), { files: 1, chars: 0 });
     const [f] = host.analyze().findings.get(uri('huge.iommu'))!;
-    assert.equal(f!.message, 'file is 10000 bytes, more than three times the limit of 100 characters (setting iommuLens.maxFileSize); it was not read');
+    assert.equal(
+      f!.message,
+      'file is 10000 bytes, more than three times the limit of 100 characters (setting iommuLens.maxFileSize); it was not read',
+    );
     host.setFile(uri('huge.iommu'), 'platform p { }\n');
     assert.deepEqual(host.size(), { files: 1, chars: 15 });
     assert.deepEqual(codes(host.analyze().findings.get(uri('huge.iommu'))), []);

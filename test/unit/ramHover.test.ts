@@ -42,26 +42,41 @@ describe('guest RAM over the ITS doorbell (arm64)', () => {
   });
 
   test('which container would map it, and for whom', () => {
-    assert.ok(md.includes([
-      'When the guest starts (VFIO type1 container, IOVA = GPA):',
-      '- not mapped: vf0 (group 14) is attached, but the map was refused (below)',
-    ].join('\n')), md);
+    assert.ok(
+      md.includes(
+        [
+          'When the guest starts (VFIO type1 container, IOVA = GPA):',
+          '- not mapped: vf0 (group 14) is attached, but the map was refused (below)',
+        ].join('\n'),
+      ),
+      md,
+    );
   });
 
   test('the timeline hot-add is listed with its line', () => {
-    assert.ok(md.includes([
-      'Timeline **grow**:',
-      '- line 8 `start vm-arm`: on arm-its, no device: not mapped',
-      '- line 9 `hotplug vf1 into vm-arm`: on arm-its, no device: not mapped',
-    ].join('\n')), md);
+    assert.ok(
+      md.includes(
+        [
+          'Timeline **grow**:',
+          '- line 8 `start vm-arm`: on arm-its, no device: not mapped',
+          '- line 9 `hotplug vf1 into vm-arm`: on arm-its, no device: not mapped',
+        ].join('\n'),
+      ),
+      md,
+    );
   });
 
   test('the overlap as both groups print it; the sw-msi windows are replaced by the msi-window', () => {
-    assert.ok(md.includes([
-      'Overlaps:',
-      '- `0x0000000008000000 0x000000000800ffff msi` (reserved region its-doorbell), groups 14, 15 on arm-its: cut from the usable IOVA list, so this RAM cannot be mapped there',
-      '',
-    ].join('\n')), md);
+    assert.ok(
+      md.includes(
+        [
+          'Overlaps:',
+          '- `0x0000000008000000 0x000000000800ffff msi` (reserved region its-doorbell), groups 14, 15 on arm-its: cut from the usable IOVA list, so this RAM cannot be mapped there',
+          '',
+        ].join('\n'),
+      ),
+      md,
+    );
     assert.doesNotMatch(md, /sw-msi window/);
   });
 
@@ -69,22 +84,30 @@ describe('guest RAM over the ITS doorbell (arm64)', () => {
     const here = a.all.find((f) => f.code === 'ram-over-doorbell' && f.span.start === text.indexOf('ram low'))!;
     const step = a.all.find((f) => f.code === 'ram-over-doorbell' && f.span.start === text.indexOf('hotplug'))!;
     assert.match(here.message, /vfio_container_dma_map\(<container>, 0x0, 0x80000000, <vaddr>\) = -22 \(Invalid argument\)/);
-    assert.ok(md.includes([
-      'What the real system does (the findings about this RAM):',
-      `- \`ram-over-doorbell\`: ${here.message}`,
-      `- \`ram-over-doorbell\` at line 9: ${step.message}`,
-    ].join('\n')), md);
+    assert.ok(
+      md.includes(
+        [
+          'What the real system does (the findings about this RAM):',
+          `- \`ram-over-doorbell\`: ${here.message}`,
+          `- \`ram-over-doorbell\` at line 9: ${step.message}`,
+        ].join('\n'),
+      ),
+      md,
+    );
   });
 
   test('the finding on the line adds its related locations, not its message again', () => {
     const why = md.split('\n---\n')[1]!;
-    assert.equal(why, [
-      '',
-      '**`ram-over-doorbell`**: why',
-      '',
-      '- host.iommu line 5: reserved region its-doorbell: msi 0x8000000..0x800ffff',
-      '- line 5: vf0 (group 14) is assigned here',
-    ].join('\n'));
+    assert.equal(
+      why,
+      [
+        '',
+        '**`ram-over-doorbell`**: why',
+        '',
+        '- host.iommu line 5: reserved region its-doorbell: msi 0x8000000..0x800ffff',
+        '- line 5: vf0 (group 14) is assigned here',
+      ].join('\n'),
+    );
   });
 
   test('RAM clear of every region is mapped for the assigned device', () => {
@@ -121,15 +144,25 @@ describe('an SEV-SNP guest with vTOM and a DMA window (x86)', () => {
   const md = hover(a, uri('guest.iommu'), offset)!.markdown;
 
   test('private below vTOM, shared above, for the part of the range on each side', () => {
-    assert.ok(md.includes('SEV-SNP, vTOM `0x200000000`: private `0x100000000..0x1ffffffff`, shared `0x200000000..0x27fffffff` (device DMA below vTOM is private, at or above shared)'), md);
+    assert.ok(
+      md.includes(
+        'SEV-SNP, vTOM `0x200000000`: private `0x100000000..0x1ffffffff`, shared `0x200000000..0x27fffffff` (device DMA below vTOM is private, at or above shared)',
+      ),
+      md,
+    );
   });
 
   test('the iommufd IOAS maps it at IOVA = GPA; the DMA window says which part the device reaches', () => {
-    assert.ok(md.includes([
-      'When the guest starts (iommufd IOAS, IOVA = GPA):',
-      '- mapped at IOVA `0x100000000..0x27fffffff` for nvme0 (group 60, private)',
-      "- nvme0's `dma-window` `0x100000000..0x1ffffffff`: its DMA reaches only `0x100000000..0x1ffffffff` of this RAM",
-    ].join('\n')), md);
+    assert.ok(
+      md.includes(
+        [
+          'When the guest starts (iommufd IOAS, IOVA = GPA):',
+          '- mapped at IOVA `0x100000000..0x27fffffff` for nvme0 (group 60, private)',
+          "- nvme0's `dma-window` `0x100000000..0x1ffffffff`: its DMA reaches only `0x100000000..0x1ffffffff` of this RAM",
+        ].join('\n'),
+      ),
+      md,
+    );
     const low = hover(a, uri('guest.iommu'), text.indexOf('ram low') + 1)!.markdown;
     assert.ok(low.includes("- nvme0's `dma-window` `0x100000000..0x1ffffffff`: its DMA does not reach this RAM"), low);
   });
@@ -149,7 +182,12 @@ test('a vIOMMU: the guest picks the IOVAs; the host map is the nesting parent or
 }
 `);
   const md = hover(analyze({ 'host.iommu': host, 'guest.iommu': text }), uri('guest.iommu'), offset)!.markdown;
-  assert.ok(md.includes("- vIOMMU vsmmu0 (smmuv3): the guest's driver picks the IOVAs its devices use. QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the container, so device IOVAs equal GPAs only where the guest maps them 1:1"), md);
+  assert.ok(
+    md.includes(
+      "- vIOMMU vsmmu0 (smmuv3): the guest's driver picks the IOVAs its devices use. QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the container, so device IOVAs equal GPAs only where the guest maps them 1:1",
+    ),
+    md,
+  );
 });
 
 test('the machine line tells the story of the RAM it lays out (seed 002: the map chosen on armsrv-0 fails on armsrv-1)', () => {
@@ -181,26 +219,35 @@ test('the machine line tells the story of the RAM it lays out (seed 002: the map
   const md = hover(a, uri('vm-db.iommu'), offset)!.markdown;
   const step = a.all.find((f) => f.code === 'ram-over-reserved')!;
   assert.ok(md.startsWith("**machine virt**: QEMU's guest RAM for 4G"), md);
-  assert.ok(md.includes([
-    'When the guest starts (VFIO type1 container, IOVA = GPA):',
-    '- not mapped: no assigned device is in the container',
-    '',
-    'Timeline **evacuate-vm-db** (evacuate.iommu):',
-    '- line 2 `start vm-db`: on armsrv-0, no device: not mapped',
-    '- line 3 `migrate vm-db to armsrv-1`: on armsrv-1, no device: not mapped',
-    '- line 4 `hotplug vf1 into vm-db`: on armsrv-1, no device: not mapped',
-    '',
-    'Overlaps:',
-    '- `0x00000000e0000000 0x00000000f7feffff reserved` (reserved region pci-win32), group 17 on armsrv-1: cut from the usable IOVA list, so this RAM cannot be mapped there',
-    '',
-    'What the real system does (the findings about this RAM):',
-    `- \`ram-over-reserved\` at evacuate.iommu line 4: ${step.message}`,
-  ].join('\n')), md);
+  assert.ok(
+    md.includes(
+      [
+        'When the guest starts (VFIO type1 container, IOVA = GPA):',
+        '- not mapped: no assigned device is in the container',
+        '',
+        'Timeline **evacuate-vm-db** (evacuate.iommu):',
+        '- line 2 `start vm-db`: on armsrv-0, no device: not mapped',
+        '- line 3 `migrate vm-db to armsrv-1`: on armsrv-1, no device: not mapped',
+        '- line 4 `hotplug vf1 into vm-db`: on armsrv-1, no device: not mapped',
+        '',
+        'Overlaps:',
+        '- `0x00000000e0000000 0x00000000f7feffff reserved` (reserved region pci-win32), group 17 on armsrv-1: cut from the usable IOVA list, so this RAM cannot be mapped there',
+        '',
+        'What the real system does (the findings about this RAM):',
+        `- \`ram-over-reserved\` at evacuate.iommu line 4: ${step.message}`,
+      ].join('\n'),
+    ),
+    md,
+  );
   assert.match(step.message, /QEMU fails: vfio 0000:01:00\.3: failed to setup container for group 17/);
 });
 
 test('a guest RAM line with a syntax error or no platform does not throw', () => {
-  for (const body of ['guest g on nowhere {\n  ram r 0x1000 size 4K\n}\n', 'guest g {\n  ram r 0x1000 size\n}\n', 'guest g on arm-its {\n  ram r\n}\n']) {
+  for (const body of [
+    'guest g on nowhere {\n  ram r 0x1000 size 4K\n}\n',
+    'guest g {\n  ram r 0x1000 size\n}\n',
+    'guest g on arm-its {\n  ram r\n}\n',
+  ]) {
     const a = analyze({ 'host.iommu': ARM_HOST, 'g.iommu': body });
     for (let i = 0; i <= body.length; i++) {
       const h = hover(a, uri('g.iommu'), i);
@@ -217,20 +264,27 @@ test('an x86 machine line (QEMU pc-q35-7.0, 1 TiB on AMD): each range its own li
   device gpu1 { bdf 0000:61:00.0; iommu amdvi0; group 52 }
 }
 `;
-  const { text, offset } = cursor('guest train-old on epyc-genoa {\n  machine <|>q35 version 7.0 memory 1T cpu amd phys-bits 48\n  assign gpu1\n}\n');
+  const { text, offset } = cursor(
+    'guest train-old on epyc-genoa {\n  machine <|>q35 version 7.0 memory 1T cpu amd phys-bits 48\n  assign gpu1\n}\n',
+  );
   const a = analyze({ 'host.iommu': host, 'g.iommu': text });
   const md = hover(a, uri('g.iommu'), offset)!.markdown;
   const f = a.all.find((x) => x.code === 'ram-over-reserved')!;
-  assert.ok(md.includes([
-    'When the guest starts (VFIO type1 container, IOVA = GPA):',
-    '- ram-below-4g: mapped at IOVA `0x0..0x7fffffff` for gpu1 (group 52)',
-    '- ram-above-4g: not mapped: gpu1 (group 52) is attached, but the map was refused (below)',
-    '',
-    'Overlaps:',
-    '- ram-above-4g: `0x000000fd00000000 0x000000ffffffffff reserved` (the HyperTransport hole of IOMMU amdvi0), group 52 on epyc-genoa: cut from the usable IOVA list, so this RAM cannot be mapped there',
-    '',
-    'What the real system does (the findings about this RAM):',
-    `- \`ram-over-reserved\`: ${f.message}`,
-  ].join('\n')), md);
+  assert.ok(
+    md.includes(
+      [
+        'When the guest starts (VFIO type1 container, IOVA = GPA):',
+        '- ram-below-4g: mapped at IOVA `0x0..0x7fffffff` for gpu1 (group 52)',
+        '- ram-above-4g: not mapped: gpu1 (group 52) is attached, but the map was refused (below)',
+        '',
+        'Overlaps:',
+        '- ram-above-4g: `0x000000fd00000000 0x000000ffffffffff reserved` (the HyperTransport hole of IOMMU amdvi0), group 52 on epyc-genoa: cut from the usable IOVA list, so this RAM cannot be mapped there',
+        '',
+        'What the real system does (the findings about this RAM):',
+        `- \`ram-over-reserved\`: ${f.message}`,
+      ].join('\n'),
+    ),
+    md,
+  );
   assert.match(f.message, /vfio_container_dma_map\(<container>, 0x100000000, 0xff80000000, <vaddr>\) = -22/);
 });

@@ -36,10 +36,13 @@ test('a number in a reserved line: number, range, statement, platform body, plat
 `);
   assert.equal(m.text, HOST);
   parseClean(m.text);
-  const expected = [...m.ranges].sort((x, y) => (x.end - x.start) - (y.end - y.start));
+  const expected = [...m.ranges].sort((x, y) => x.end - x.start - (y.end - y.start));
   expected.push({ start: 0, end: m.text.length });
   assert.deepEqual(spans(selectionRanges(parse(m.text), m.cursors)[0]), expected);
-  assert.deepEqual(expected.slice(0, 3).map((s) => slice(m.text, s)), ['0xe0000000', '0xe0000000..0xf7feffff', 'reserved pci-win32 reserved 0xe0000000..0xf7feffff']);
+  assert.deepEqual(
+    expected.slice(0, 3).map((s) => slice(m.text, s)),
+    ['0xe0000000', '0xe0000000..0xf7feffff', 'reserved pci-win32 reserved 0xe0000000..0xf7feffff'],
+  );
 });
 
 test('a statement inside a device inside a platform: device body and device come before the platform', () => {
@@ -90,13 +93,22 @@ test('a qualified name, a keyword, an option and a comment', () => {
     '// after the migration every name resolves on armsrv-1',
     '// after the migration every name resolves on armsrv-1\n  migrate vm-cache to armsrv-1\n  hotplug armsrv-1.vf0 into vm-cache',
   ]);
-  assert.deepEqual(chainText('guest g on p {\n  machine q35 memory 1<|>6G cpu amd\n}\n').slice(0, 3), ['16G', 'memory 16G', 'machine q35 memory 16G cpu amd']);
+  assert.deepEqual(chainText('guest g on p {\n  machine q35 memory 1<|>6G cpu amd\n}\n').slice(0, 3), [
+    '16G',
+    'memory 16G',
+    'machine q35 memory 16G cpu amd',
+  ]);
 });
 
 test('a cursor at the end of a word selects that word; several offsets give several chains', () => {
   const { text, cursors } = markers('platform p {\n  ram low<|> 0x0..0x7fffffff\n}\n<|>');
   const [atEnd, atEof] = selectionRanges(parseClean(text), cursors);
-  assert.deepEqual(spans(atEnd).map((s) => slice(text, s)).slice(0, 2), ['low', 'ram low 0x0..0x7fffffff']);
+  assert.deepEqual(
+    spans(atEnd)
+      .map((s) => slice(text, s))
+      .slice(0, 2),
+    ['low', 'ram low 0x0..0x7fffffff'],
+  );
   assert.deepEqual(spans(atEof), [{ start: 0, end: text.length }]);
 });
 

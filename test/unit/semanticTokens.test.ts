@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide/analysis';
-import { encodeSemanticTokens, semanticTokens, SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, type SemanticTokenType } from '../../server/src/ide/semanticTokens';
+import {
+  encodeSemanticTokens,
+  semanticTokens,
+  SEMANTIC_TOKEN_MODIFIERS,
+  SEMANTIC_TOKEN_TYPES,
+  type SemanticTokenType,
+} from '../../server/src/ide/semanticTokens';
 import { analyze, markers, uri } from '../helpers';
 
 type Tuple = [line: number, char: number, length: number, type: string, modifiers: string, text: string];
@@ -15,7 +21,8 @@ function decode(text: string, range?: { start: number; end: number }): Tuple[] {
   const data = encodeSemanticTokens(semanticTokens(a, uri('a.iommu'), range), a.lineIndex(uri('a.iommu')));
   const lines = text.split(/\r?\n/);
   const out: Tuple[] = [];
-  let line = 0, char = 0;
+  let line = 0,
+    char = 0;
   for (let i = 0; i < data.length; i += 5) {
     const [dl, dc, len, type, mods] = data.slice(i, i + 5) as [number, number, number, number, number];
     line += dl;
@@ -95,16 +102,35 @@ test('the relative encoding itself: delta line, delta start, length, type index,
   const data = encodeSemanticTokens(semanticTokens(a, uri('a.iommu')), a.lineIndex(uri('a.iommu')));
   const T = (t: SemanticTokenType) => SEMANTIC_TOKEN_TYPES.indexOf(t);
   assert.deepEqual(data, [
-    0, 0, 8, T('keyword'), 0,
-    0, 9, 1, T('namespace'), 0b11, // declaration | definition
-    1, 2, 4, T('keyword'), 0,
-    0, 5, 6, T('enumMember'), 0b1000, // defaultLibrary
+    0,
+    0,
+    8,
+    T('keyword'),
+    0,
+    0,
+    9,
+    1,
+    T('namespace'),
+    0b11, // declaration | definition
+    1,
+    2,
+    4,
+    T('keyword'),
+    0,
+    0,
+    5,
+    6,
+    T('enumMember'),
+    0b1000, // defaultLibrary
   ]);
 });
 
 test('a range request returns only the tokens that overlap it', () => {
   const m = markers(FILE.replace('guest g on h {\n  ram low', '[[guest g on h {\n  ram lo]]w'));
-  assert.deepEqual(decode(m.text, m.ranges[0]).map((t) => t[5]), ['guest', 'g', 'on', 'h', 'ram', 'low']);
+  assert.deepEqual(
+    decode(m.text, m.ranges[0]).map((t) => t[5]),
+    ['guest', 'g', 'on', 'h', 'ram', 'low'],
+  );
 });
 
 test('firmware: events declared and used, enumerated values, keywords spelt as names that resolve to nothing', () => {

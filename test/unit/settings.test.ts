@@ -24,7 +24,11 @@ function seedHost(): AnalysisHost {
 }
 
 const codesIn = (a: Analysis, u: string) => (a.findings.get(u) ?? []).map((f) => f.code);
-const every = (a: Analysis) => [...a.findings.values()].flat().map((f) => `${f.uri}:${f.span.start}:${f.code}`).sort();
+const every = (a: Analysis) =>
+  [...a.findings.values()]
+    .flat()
+    .map((f) => `${f.uri}:${f.span.start}:${f.code}`)
+    .sort();
 
 describe('checks left out while typing', () => {
   test('each engine reports only its own findings, and all of them together are the full run', () => {
@@ -47,7 +51,10 @@ describe('checks left out while typing', () => {
     const text = host.text(STOCK)!;
     host.setFile(STOCK, `${text}// an edit\n`);
     const edited = host.analyze(undefined, typing);
-    assert.ok(!codesIn(edited, STOCK).includes('tdisp-bme-quirk'), 'the edited component loses its timeline findings until the next full run');
+    assert.ok(
+      !codesIn(edited, STOCK).includes('tdisp-bme-quirk'),
+      'the edited component loses its timeline findings until the next full run',
+    );
     assert.ok(!codesIn(edited, PF_RESET).includes('tdisp-vf-reset'), 'in every file of that component: they may depend on the edit');
     assert.ok(codesIn(full, EVACUATE).includes('ram-over-reserved'));
     assert.deepEqual(codesIn(edited, EVACUATE), codesIn(full, EVACUATE), 'another component keeps them');
@@ -61,17 +68,30 @@ describe('severity per code', () => {
     const host = seedHost();
     const before = host.analyze();
     assert.equal(before.findings.get(STOCK)!.find((f) => f.code === 'tdisp-bme-quirk')!.severity, 'error');
-    host.setOptions({ maxFileSize: 1 << 20, severity: new Map([['tdisp-bme-quirk', 'warning'], ['tdisp-avoidable-access', 'off']]) });
+    host.setOptions({
+      maxFileSize: 1 << 20,
+      severity: new Map([
+        ['tdisp-bme-quirk', 'warning'],
+        ['tdisp-avoidable-access', 'off'],
+      ]),
+    });
     const after = host.analyze();
     assert.equal(after.findings.get(STOCK)!.find((f) => f.code === 'tdisp-bme-quirk')!.severity, 'warning');
     assert.ok(!codesIn(after, STOCK).includes('tdisp-avoidable-access'));
     assert.ok(codesIn(before, STOCK).includes('tdisp-avoidable-access'));
     const otherBefore = before.findings.get(PF_RESET)!.map((f) => `${f.code}:${f.severity}`);
-    assert.deepEqual(after.findings.get(PF_RESET)!.map((f) => `${f.code}:${f.severity}`), otherBefore);
+    assert.deepEqual(
+      after.findings.get(PF_RESET)!.map((f) => `${f.code}:${f.severity}`),
+      otherBefore,
+    );
   });
 
   test('unknown codes and levels are problems, not silently dropped', () => {
-    const r = parseSeverityOverrides([['ram-overlap', 'hint'], ['ram-overlaps', 'error'], ['zero-size', 'fatal']]);
+    const r = parseSeverityOverrides([
+      ['ram-overlap', 'hint'],
+      ['ram-overlaps', 'error'],
+      ['zero-size', 'fatal'],
+    ]);
     assert.deepEqual([...r.overrides], [['ram-overlap', 'hint']]);
     assert.equal(r.problems.length, 2);
     assert.match(r.problems[0]!, /unknown diagnostic code 'ram-overlaps'/);
@@ -92,7 +112,10 @@ describe('readSettings', () => {
 
   test('the shape VS Code sends, and bad values reported with the default kept', () => {
     const { settings, problems } = readSettings({
-      maxFileSize: 4096, debounceMs: -3, logLevel: 'verbose', checksWhileTyping: ['vfio', 'firmware', 'spelling'],
+      maxFileSize: 4096,
+      debounceMs: -3,
+      logLevel: 'verbose',
+      checksWhileTyping: ['vfio', 'firmware', 'spelling'],
       diagnostics: { severity: { 'msi-window-missing': 'off' } },
     });
     assert.equal(settings.maxFileSize, 4096);
@@ -100,14 +123,20 @@ describe('readSettings', () => {
     assert.equal(settings.logLevel, 'info');
     assert.deepEqual([...settings.checksWhileTyping], ['vfio', 'firmware']);
     assert.deepEqual([...settings.severity], [['msi-window-missing', 'off']]);
-    assert.deepEqual(problems.map((p) => p.split(' ')[0]), ['iommuLens.checksWhileTyping:', 'iommuLens.logLevel', 'iommuLens.debounceMs']);
+    assert.deepEqual(
+      problems.map((p) => p.split(' ')[0]),
+      ['iommuLens.checksWhileTyping:', 'iommuLens.logLevel', 'iommuLens.debounceMs'],
+    );
   });
 
-  test('a workspace cannot raise the file size limit past the cap, nor the debounce past the manifest\'s maximum', () => {
+  test("a workspace cannot raise the file size limit past the cap, nor the debounce past the manifest's maximum", () => {
     const { settings, problems } = readSettings({ maxFileSize: 1e15, debounceMs: 1e9 });
     assert.equal(settings.maxFileSize, MAX_FILE_SIZE_CAP);
     assert.equal(settings.debounceMs, 5000);
-    assert.deepEqual(problems, [`iommuLens.maxFileSize is at most ${MAX_FILE_SIZE_CAP}, not 1000000000000000; using ${MAX_FILE_SIZE_CAP}`, 'iommuLens.debounceMs is at most 5000, not 1000000000; using 5000']);
+    assert.deepEqual(problems, [
+      `iommuLens.maxFileSize is at most ${MAX_FILE_SIZE_CAP}, not 1000000000000000; using ${MAX_FILE_SIZE_CAP}`,
+      'iommuLens.debounceMs is at most 5000, not 1000000000; using 5000',
+    ]);
     assert.equal(readSettings({ maxFileSize: MAX_FILE_SIZE_CAP }).settings.maxFileSize, MAX_FILE_SIZE_CAP);
   });
 });

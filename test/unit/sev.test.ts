@@ -12,7 +12,10 @@ import { analyze, applyEdits, codesAt, slice, uri } from '../helpers';
 const HOST = readFileSync(new URL('../../examples/seed-001-tdisp-sev-tio/hosts/turin-tio01.iommu', import.meta.url), 'utf8');
 
 function guest(assigns: string, confidential = 'confidential sev-snp { vtom 0x100_0000_0000 }', name = 'cvm'): string {
-  return `guest ${name} on turin-tio01 {\n  machine q35 memory 16G cpu amd\n  ${confidential}\n  container iommufd\n${assigns.split('\n').map((l) => `  ${l}`).join('\n')}\n}`;
+  return `guest ${name} on turin-tio01 {\n  machine q35 memory 16G cpu amd\n  ${confidential}\n  container iommufd\n${assigns
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')}\n}`;
 }
 
 function check(files: Record<string, string>) {
@@ -23,7 +26,8 @@ function check(files: Record<string, string>) {
 
 describe('vTOM: private below, shared at or above (RULES §6.1)', () => {
   test('hover splits every guest RAM line at vTOM', () => {
-    const text = 'guest cvm on turin-tio01 {\n  confidential sev-snp { vtom 0x1_0000_0000 }\n  ram low 0x0 size 2G\n  ram high 0x1_0000_0000 size 14G\n  ram straddle 0xc000_0000 size 2G\n}';
+    const text =
+      'guest cvm on turin-tio01 {\n  confidential sev-snp { vtom 0x1_0000_0000 }\n  ram low 0x0 size 2G\n  ram high 0x1_0000_0000 size 14G\n  ram straddle 0xc000_0000 size 2G\n}';
     const r = check({ 'g.iommu': text });
     const at = (w: string) => hover(r.a, uri('g.iommu'), text.indexOf(w) + 1)!.markdown;
     assert.match(at('low'), /vTOM `0x100000000`: private `0x0\.\.0x7fffffff`/);
@@ -58,14 +62,19 @@ describe('one iommufd instance: all private or all shared (RULES §6.1)', () => 
 
   test('bind-capable devices run shared: with each other fine, with a private one mixed', () => {
     assert.deepEqual(check({ 'g.iommu': guest('assign nic0 as bind-capable\nassign nic0-vf0 as bind-capable') }).codes, []);
-    assert.deepEqual(check({ 'g.iommu': guest('assign nic0 as bind-capable\nassign nic2 as private') }).codes, ['sev-mixed-instance@assign nic2 as private']);
+    assert.deepEqual(check({ 'g.iommu': guest('assign nic0 as bind-capable\nassign nic2 as private') }).codes, [
+      'sev-mixed-instance@assign nic2 as private',
+    ]);
   });
 
   test('converting one of two bind-capable devices mixes the instance, at the convert step', () => {
     const t = 'timeline t {\n  start cvm\n  launch-update cvm\n  tdisp nic0 lock\n  tdisp nic0 start\n  convert nic0 to private\n}';
     const r = check({ 'g.iommu': guest('assign nic0 as bind-capable\nassign nic0-vf0 as bind-capable'), 't.iommu': t });
     assert.deepEqual(r.codes, ['sev-mixed-instance@convert nic0 to private']);
-    assert.match(r.a.all[0]!.message, /^converting nic0 to private: nic0 DMAs privately \(private\) and nic0-vf0 to shared memory \(bind-capable\)/);
+    assert.match(
+      r.a.all[0]!.message,
+      /^converting nic0 to private: nic0 DMAs privately \(private\) and nic0-vf0 to shared memory \(bind-capable\)/,
+    );
   });
 
   test('a hot-add of the other mode is mixed too', () => {
@@ -91,7 +100,10 @@ describe('DMA windows against vTOM (RULES §6.1)', () => {
 
   test('the message says what the IOMMU does with the stray part', () => {
     const r = check({ 'g.iommu': guest('assign nic2 as private dma-window 0xc000_0000 size 2G', vtom4g) });
-    assert.match(r.a.all[0]!.message, /reaches 0x100000000\.\.0x13fffffff, at or above vTOM 0x100000000: the IOMMU treats DMA there as shared \(C-bit clear\)/);
+    assert.match(
+      r.a.all[0]!.message,
+      /reaches 0x100000000\.\.0x13fffffff, at or above vTOM 0x100000000: the IOMMU treats DMA there as shared \(C-bit clear\)/,
+    );
     assert.equal(slice(r.files['g.iommu']!, r.a.all[0]!.related[0]!.span), vtom4g);
   });
 
@@ -120,16 +132,29 @@ describe('modes are fixed at realize (RULES §6.2, §6.4)', () => {
   });
 
   test('converting to the mode a device already has does nothing; a bind-capable device may go back to shared', () => {
-    const t = 'timeline t {\n  start cvm\n  convert nic1 to shared\n  tdisp nic3 lock\n  tdisp nic3 start\n  convert nic3 to private\n  convert nic3 to shared\n}';
+    const t =
+      'timeline t {\n  start cvm\n  convert nic1 to shared\n  tdisp nic3 lock\n  tdisp nic3 start\n  convert nic3 to private\n  convert nic3 to shared\n}';
     const r = check({ 'g.iommu': guest('assign nic1\nassign nic3 as bind-capable'), 't.iommu': t });
     assert.deepEqual(r.codes, ['sev-mixed-instance@convert nic3 to private']);
   });
 
   test('private DMA needs a confidential guest and a TDISP device; convert needs the device plugged', () => {
     const plain = 'guest plain on turin-tio01 {\n  machine q35 memory 4G\n  assign nic2 as private\n}';
-    const host = HOST.replace('device nic3 { bdf 0000:e1:00.1; iommu amdvi1; group 82; tdisp; quirk bme-zero-write-clears }', 'device nic3 { bdf 0000:e1:00.1; iommu amdvi1; group 82 }');
-    const r = check({ 'host.iommu': host, 'p.iommu': plain, 'g.iommu': guest('assign nic3 as bind-capable'), 't.iommu': 'timeline t {\n  convert nic2 to shared\n}' });
-    assert.deepEqual(r.codes, ['tdisp-not-capable@assign nic3 as bind-capable', 'sev-not-confidential@assign nic2 as private', 'device-not-plugged@convert nic2 to shared']);
+    const host = HOST.replace(
+      'device nic3 { bdf 0000:e1:00.1; iommu amdvi1; group 82; tdisp; quirk bme-zero-write-clears }',
+      'device nic3 { bdf 0000:e1:00.1; iommu amdvi1; group 82 }',
+    );
+    const r = check({
+      'host.iommu': host,
+      'p.iommu': plain,
+      'g.iommu': guest('assign nic3 as bind-capable'),
+      't.iommu': 'timeline t {\n  convert nic2 to shared\n}',
+    });
+    assert.deepEqual(r.codes, [
+      'tdisp-not-capable@assign nic3 as bind-capable',
+      'sev-not-confidential@assign nic2 as private',
+      'device-not-plugged@convert nic2 to shared',
+    ]);
   });
 });
 
@@ -152,7 +177,8 @@ describe('SNP_LAUNCH_UPDATE after a private realize (RULES §6.3)', () => {
     assert.equal(fix.title, 'Realize nic2 bind-capable (shared until the guest converts it)');
     const fixed = applyEdits(early, fix.edits);
     assert.match(fixed, /assign nic2 as bind-capable {6}\/\/ x-tio=true/);
-    const later = 'timeline boot {\n  start cvm\n  launch-update cvm\n  tdisp nic2 lock\n  tdisp nic2 report\n  tdisp nic2 start\n  config nic2 command MSE BME\n  convert nic2 to private\n}';
+    const later =
+      'timeline boot {\n  start cvm\n  launch-update cvm\n  tdisp nic2 lock\n  tdisp nic2 report\n  tdisp nic2 start\n  config nic2 command MSE BME\n  convert nic2 to private\n}';
     assert.deepEqual(check({ 'g.iommu': fixed, 't.iommu': later }).codes, []);
   });
 
@@ -172,7 +198,8 @@ describe('SNP_LAUNCH_UPDATE after a private realize (RULES §6.3)', () => {
 
   test('a launch needs a running SEV-SNP guest; a restart launches again', () => {
     const tdx = guest('', 'confidential tdx', 'td');
-    const t = 'timeline t {\n  launch-update cvm\n  start td\n  launch-update td\n  start cvm\n  launch-update cvm\n  stop cvm\n  start cvm\n}';
+    const t =
+      'timeline t {\n  launch-update cvm\n  start td\n  launch-update td\n  start cvm\n  launch-update cvm\n  stop cvm\n  start cvm\n}';
     const r = check({ 'g.iommu': guest(''), 'td.iommu': tdx, 't.iommu': t });
     assert.deepEqual(r.codes, ['guest-not-running@launch-update cvm', 'sev-not-confidential@launch-update td']);
     const states = [...r.a.sim.timelines.values()][0]!.states;

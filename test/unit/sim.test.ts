@@ -16,7 +16,11 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'sysfs');
 function sysfs(a: ReturnType<typeof analyze>, platform: string, device: string): string {
   const p = a.model.platforms.get(platform)!;
   const pr = a.sim.regionsOf(p);
-  return pr.regions(pr.groupOf(p.devices.get(device)!)!).list().map(sysfsLine).join('\n');
+  return pr
+    .regions(pr.groupOf(p.devices.get(device)!)!)
+    .list()
+    .map(sysfsLine)
+    .join('\n');
 }
 
 function only(a: { all: Finding[] }, code: string): Finding {
@@ -59,13 +63,16 @@ describe('RULES §1: reserved regions per IOMMU group', () => {
     };
     const a = analyze(files);
     assert.deepEqual(a.all, []);
-    assert.equal(sysfs(a, 'p', 'nic0'), [
-      '0x0000000000001000 0x0000000000001fff direct',
-      '0x0000000000001000 0x0000000000002fff reserved',
-      '0x0000000000003000 0x0000000000003fff msi',
-      '0x0000000000010000 0x0000000000010fff reserved',
-      '0x00000000fee00000 0x00000000feefffff msi',
-    ].join('\n'));
+    assert.equal(
+      sysfs(a, 'p', 'nic0'),
+      [
+        '0x0000000000001000 0x0000000000001fff direct',
+        '0x0000000000001000 0x0000000000002fff reserved',
+        '0x0000000000003000 0x0000000000003fff msi',
+        '0x0000000000010000 0x0000000000010fff reserved',
+        '0x00000000fee00000 0x00000000feefffff msi',
+      ].join('\n'),
+    );
     // nic2 is alone in group 8: only the IOMMU's regions.
     assert.equal(sysfs(a, 'p', 'nic2'), '0x0000000000010000 0x0000000000010fff reserved\n0x00000000fee00000 0x00000000feefffff msi');
   });
@@ -100,7 +107,10 @@ describe('RULES §1: reserved regions per IOMMU group', () => {
     for (const shape of pr.shapes()) {
       for (const g of shape) assert.equal(pr.shapeOf(g), shape);
       const lists = shape.map((g) => pr.regions(g).list().map(sysfsLine).join('\n'));
-      assert.ok(lists.every((l) => l === lists[0]), `one list per shape: ${names(shape)}`);
+      assert.ok(
+        lists.every((l) => l === lists[0]),
+        `one list per shape: ${names(shape)}`,
+      );
     }
     assert.notEqual(sysfs(a, 'p', 'nic0'), sysfs(a, 'p', 'nic6'));
   });
@@ -113,7 +123,9 @@ describe('RULES §1: reserved regions per IOMMU group', () => {
         return `  reserved r${i} ${t === 'msi' && s === '0x0000000008000000' ? 'sw-msi' : t} ${s}..${e}`;
       });
       const kind = name.startsWith('intel') ? 'vt-d' : 'smmuv3';
-      const a = analyze({ 'p.iommu': `platform p {\n  iommu i0 ${kind} { address-width 48 }\n${regions.join('\n')}\n  device d { iommu i0; group 13 }\n}` });
+      const a = analyze({
+        'p.iommu': `platform p {\n  iommu i0 ${kind} { address-width 48 }\n${regions.join('\n')}\n  device d { iommu i0; group 13 }\n}`,
+      });
       assert.equal(sysfs(a, 'p', 'd'), captured, name);
     }
   });
@@ -167,13 +179,20 @@ guest vm on dl388 {
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['ram-over-reserved@ram low 0x0 size 0xc0000000', 'identity-map-required@assign ilo0']);
     const f = only(a, 'identity-map-required');
-    assert.match(f.message, /vfio-pci 0000:01:00\.2: Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping\. Contact your platform vendor\./);
+    assert.match(
+      f.message,
+      /vfio-pci 0000:01:00\.2: Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping\. Contact your platform vendor\./,
+    );
     assert.match(f.message, /vfio 0000:01:00\.2: failed to setup container for group 18: Failed to set group container: Invalid argument/);
-    assert.deepEqual(f.related.map((r) => slice(files['h.iommu'], r.span)), [
-      'reserved hp-rmrr     direct           0xbdf6e000..0xbdf84fff for ilo0', 'ilo0',
-    ]);
+    assert.deepEqual(
+      f.related.map((r) => slice(files['h.iommu'], r.span)),
+      ['reserved hp-rmrr     direct           0xbdf6e000..0xbdf84fff for ilo0', 'ilo0'],
+    );
     // The relaxable RMRR is not cut: usb0's container maps the RAM over it.
-    assert.deepEqual(a.sim.guests.get(a.model.guests.get('vm')!)!.container.mappings.map((m) => m.site.name), ['low']);
+    assert.deepEqual(
+      a.sim.guests.get(a.model.guests.get('vm')!)!.container.mappings.map((m) => m.site.name),
+      ['low'],
+    );
   });
 });
 
@@ -189,12 +208,16 @@ describe('RULES §2: VFIO type1 and iommufd containers', () => {
     assert.equal(f.severity, 'error');
     // The declared hole and the AMD-Vi driver's own are one range: named once, both related.
     assert.match(f.message, /overlaps reserved region ht-hole \(reserved 0xfd00000000\.\.0xffffffffff\): it is not inside/);
-    assert.match(f.message, /vfio 0000:41:00\.0: failed to setup container for group 258: memory listener initialization failed: Region pc-ram: vfio_container_dma_map\(<container>, 0x100000000, 0xff30000000, <vaddr>\) = -22 \(Invalid argument\)/);
-    assert.deepEqual(f.related.map((r) => `${r.uri.replace('file:///ws/', '')} ${slice(files[r.uri.replace('file:///ws/', '') as keyof typeof files], r.span)}`), [
-      'epyc-a.iommu reserved ht-hole reserved 0xfd00000000..0xffffffffff',
-      'epyc-a.iommu amdvi0',
-      'vm1.iommu assign gpu0',
-    ]);
+    assert.match(
+      f.message,
+      /vfio 0000:41:00\.0: failed to setup container for group 258: memory listener initialization failed: Region pc-ram: vfio_container_dma_map\(<container>, 0x100000000, 0xff30000000, <vaddr>\) = -22 \(Invalid argument\)/,
+    );
+    assert.deepEqual(
+      f.related.map(
+        (r) => `${r.uri.replace('file:///ws/', '')} ${slice(files[r.uri.replace('file:///ws/', '') as keyof typeof files], r.span)}`,
+      ),
+      ['epyc-a.iommu reserved ht-hole reserved 0xfd00000000..0xffffffffff', 'epyc-a.iommu amdvi0', 'vm1.iommu assign gpu0'],
+    );
   });
 
   test('§2.1: RAM above the aperture; §2.2a: a later group with a narrower aperture', () => {
@@ -219,8 +242,14 @@ guest late on p {
     };
     const a = analyze(files);
     const f = a.all.filter((x) => x.code === 'ram-beyond-aperture');
-    assert.deepEqual(f.map((x) => slice(files['p.iommu'], x.span)), ['machine q35 memory 1T', 'machine q35 memory 1T']);
-    assert.match(f[0]!.message, /ram-above-4g 0x100000000\.\.0x1007fffffff reaches beyond the IOMMU aperture 0x0\.\.0x7fffffffff \(narrow\)/);
+    assert.deepEqual(
+      f.map((x) => slice(files['p.iommu'], x.span)),
+      ['machine q35 memory 1T', 'machine q35 memory 1T'],
+    );
+    assert.match(
+      f[0]!.message,
+      /ram-above-4g 0x100000000\.\.0x1007fffffff reaches beyond the IOMMU aperture 0x0\.\.0x7fffffffff \(narrow\)/,
+    );
     assert.match(f[1]!.message, /has the narrower aperture 0x0\.\.0x7fffffffff: attaching it fails with -EINVAL \(aperture conflict\)/);
   });
 
@@ -241,14 +270,18 @@ guest g on p {
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['ram-over-reserved@machine q35 memory 4G']);
-    assert.match(only(a, 'ram-over-reserved').message, /already mapped, overlaps reserved region fw .*group 9 \(b\) reserves it, so attaching group 9 fails with -EINVAL \(reserved conflict\)/);
+    assert.match(
+      only(a, 'ram-over-reserved').message,
+      /already mapped, overlaps reserved region fw .*group 9 \(b\) reserves it, so attaching group 9 fails with -EINVAL \(reserved conflict\)/,
+    );
     const state = a.sim.guests.get(a.model.guests.get('g')!)!;
     assert.equal(state.container.groups.length, 1, 'the refused attach is undone');
   });
 
   test('§2.2c: regions covering the whole aperture leave an empty list', () => {
     const files = {
-      'p.iommu': 'platform p {\n  iommu i0 vt-d { address-width 32 }\n  reserved all reserved 0x0..0xffffffff for d\n  device d { iommu i0 }\n}\nguest g on p {\n  assign d\n}\n',
+      'p.iommu':
+        'platform p {\n  iommu i0 vt-d { address-width 32 }\n  reserved all reserved 0x0..0xffffffff for d\n  device d { iommu i0 }\n}\nguest g on p {\n  assign d\n}\n',
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['empty-iova-list@assign d']);
@@ -269,7 +302,10 @@ guest g on altra {
     const f = only(a, 'msi-window-missing');
     assert.equal(f.severity, 'information');
     // 0xfee00000 is guest RAM (0x40000000..0x13fffffff): the lowest free window is taken.
-    assert.deepEqual(f.fixes[0]!.edits.map((e) => e.newText), ['\n  msi-window 0x0 size 1M']);
+    assert.deepEqual(
+      f.fixes[0]!.edits.map((e) => e.newText),
+      ['\n  msi-window 0x0 size 1M'],
+    );
     const b = analyze({ 'a.iommu': host('reserved its msi 0x8080000 size 128K') });
     assert.deepEqual(b.all, []);
   });
@@ -312,7 +348,10 @@ guest g on p {
     const a = analyze(files);
     assert.deepEqual(a.all, []);
     const c = a.sim.guests.get(a.model.guests.get('g')!)!.container;
-    assert.deepEqual(c.usable().map((r) => `${r.start.toString(16)}-${r.end.toString(16)}`), ['0-dfffffff', 'f7ff0000-fedfffff', 'fef00000-fffffffffff']);
+    assert.deepEqual(
+      c.usable().map((r) => `${r.start.toString(16)}-${r.end.toString(16)}`),
+      ['0-dfffffff', 'f7ff0000-fedfffff', 'fef00000-fffffffffff'],
+    );
   });
 
   test('iommufd: sw-msi with a hardware msi is -EINVAL; reserving over a mapping is -EADDRINUSE', () => {
@@ -367,7 +406,10 @@ guest b on p {
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), [
-      'group-partly-assigned@assign usb0', 'device-assigned-twice@assign nic0', 'group-split@assign nic1', 'no-iommu@assign tpm0',
+      'group-partly-assigned@assign usb0',
+      'device-assigned-twice@assign nic0',
+      'group-split@assign nic1',
+      'no-iommu@assign tpm0',
     ]);
     assert.match(only(a, 'group-partly-assigned').message, /group 12 also holds usb1, which no guest is assigned.*group 12 is not viable/);
     assert.equal(only(a, 'group-partly-assigned').severity, 'warning');
@@ -400,7 +442,11 @@ describe('RULES §3: QEMU guest RAM layouts', () => {
   });
 
   test('§3.3 on an AMD host: an Intel vCPU model keeps RAM over the HyperTransport hole', () => {
-    const files = { 'epyc-a.iommu': EPYC, 'g.iommu': 'guest g on epyc-a {\n  machine q35 memory 1100G cpu intel\n  assign gpu0\n}\nguest h on epyc-a {\n  machine q35 memory 1100G cpu amd\n  assign usb0\n}' };
+    const files = {
+      'epyc-a.iommu': EPYC,
+      'g.iommu':
+        'guest g on epyc-a {\n  machine q35 memory 1100G cpu intel\n  assign gpu0\n}\nguest h on epyc-a {\n  machine q35 memory 1100G cpu amd\n  assign usb0\n}',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['ram-over-reserved@machine q35 memory 1100G cpu intel', 'identity-map-required@assign usb0']);
   });
@@ -437,24 +483,41 @@ guest g on armsrv-1 {
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['msi-window-conflict@0xf0000000 size 1M']);
     const f = only(a, 'msi-window-conflict');
-    assert.deepEqual(f.fixes.map((x) => [x.title, x.edits[0]!.newText]), [['Move the MSI doorbell window to 0xfee00000 size 1M', '0xfee00000 size 1M']]);
+    assert.deepEqual(
+      f.fixes.map((x) => [x.title, x.edits[0]!.newText]),
+      [['Move the MSI doorbell window to 0xfee00000 size 1M', '0xfee00000 size 1M']],
+    );
   });
 
   test('guest RAM over the default sw-msi window: the fix adds an msi-window', () => {
     const files = {
-      'p.iommu': 'platform p {\n  arch arm64\n  iommu smmu0 smmuv3\n  device d { iommu smmu0 stream 1 }\n}\nguest g on p {\n  ram low 0x0 size 512M\n  assign d\n}',
+      'p.iommu':
+        'platform p {\n  arch arm64\n  iommu smmu0 smmuv3\n  device d { iommu smmu0 stream 1 }\n}\nguest g on p {\n  ram low 0x0 size 512M\n  assign d\n}',
     };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['msi-window-missing@g', 'ram-over-doorbell@ram low 0x0 size 512M']);
     const f = only(a, 'ram-over-doorbell');
     assert.match(f.message, /the sw-msi window \(sw-msi 0x8000000\.\.0x80fffff, added by the smmuv3 IOMMU smmu0\)/);
-    assert.deepEqual(f.fixes[0]!.edits, [{ uri: uri('p.iommu'), span: { start: files['p.iommu'].indexOf('{', files['p.iommu'].indexOf('guest')) + 1, end: files['p.iommu'].indexOf('{', files['p.iommu'].indexOf('guest')) + 1 }, newText: '\n  msi-window 0xfee00000 size 1M' }]);
+    assert.deepEqual(f.fixes[0]!.edits, [
+      {
+        uri: uri('p.iommu'),
+        span: {
+          start: files['p.iommu'].indexOf('{', files['p.iommu'].indexOf('guest')) + 1,
+          end: files['p.iommu'].indexOf('{', files['p.iommu'].indexOf('guest')) + 1,
+        },
+        newText: '\n  msi-window 0xfee00000 size 1M',
+      },
+    ]);
   });
 });
 
 describe('exact 64-bit arithmetic', () => {
   test('regions and IOVA lists up to 0xffff_ffff_ffff_ffff', () => {
-    const top: Resv = { type: 'reserved', range: { start: 0xffff_ffff_ffff_f000n, end: 0xffff_ffff_ffff_ffffn }, source: { kind: 'window', uri: '', span: { start: 0, end: 0 }, guest: 'g' } };
+    const top: Resv = {
+      type: 'reserved',
+      range: { start: 0xffff_ffff_ffff_f000n, end: 0xffff_ffff_ffff_ffffn },
+      source: { kind: 'window', uri: '', span: { start: 0, end: 0 }, guest: 'g' },
+    };
     assert.equal(sysfsLine(mergeRegions([top])[0]!), '0xfffffffffffff000 0xffffffffffffffff reserved');
     assert.deepEqual(usableRanges({ start: 0n, end: 0xffff_ffff_ffff_ffffn }, [top]), [{ start: 0n, end: 0xffff_ffff_ffff_efffn }]);
     assert.deepEqual(usableRanges({ start: 0n, end: 0xfffn }, [{ ...top, range: { start: 0n, end: 0xffff_ffff_ffff_ffffn } }]), []);

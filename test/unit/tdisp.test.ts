@@ -40,7 +40,8 @@ function run(steps: string[], extra: Record<string, string> = {}) {
   const files = { 'host.iommu': HOST, 'cvm.iommu': CVM, 't.iommu': text, ...extra };
   const a = analyze(files);
   const states = [...a.sim.timelines.values()][0]!.states;
-  const tdi = (name: string, after = states.length - 1): TdiSnapshot | undefined => states[after]!.tdis.find((t) => t.device.sym.name === name);
+  const tdi = (name: string, after = states.length - 1): TdiSnapshot | undefined =>
+    states[after]!.tdis.find((t) => t.device.sym.name === name);
   return { a, files, text, codes: codesAt(a, files), tdi };
 }
 
@@ -175,18 +176,21 @@ describe('resets of a PF and of the link', () => {
     assert.deepEqual(r.codes, ['tdisp-vf-reset@config nic0 flr']);
     const f = r.a.all[0]!;
     assert.match(f.message, /nic0-vf0 \(RUN\), nic0-vf1 \(CONFIG_LOCKED\) go to ERROR/);
-    assert.deepEqual(f.related.map((x) => slice(r.text, x.span)), ['tdisp nic0-vf0 lock', 'tdisp nic0-vf1 lock']);
+    assert.deepEqual(
+      f.related.map((x) => slice(r.text, x.span)),
+      ['tdisp nic0-vf0 lock', 'tdisp nic0-vf1 lock'],
+    );
     assert.equal(r.tdi('nic0-vf0')!.state, 'ERROR');
     assert.equal(r.tdi('nic0-vf1')!.state, 'ERROR');
     assert.equal(r.tdi('nic0')!.state, 'CONFIG_UNLOCKED');
   });
 
-  test('a locked PF that is reset reports its own ERROR and its VFs\'', () => {
+  test("a locked PF that is reset reports its own ERROR and its VFs'", () => {
     const r = run([...lockAll, 'tdisp nic0 lock', 'power nic0 D3cold']);
     assert.deepEqual(r.codes, ['tdisp-power-loss@power nic0 D3cold', 'tdisp-vf-reset@power nic0 D3cold']);
   });
 
-  test('a VF\'s FLR leaves its siblings alone', () => {
+  test("a VF's FLR leaves its siblings alone", () => {
     const r = run([...lockAll, 'config nic0-vf0 flr']);
     assert.deepEqual(r.codes, ['tdisp-config-locked@config nic0-vf0 flr']);
     assert.equal(r.tdi('nic0-vf1')!.state, 'CONFIG_LOCKED');
@@ -202,13 +206,25 @@ describe('resets of a PF and of the link', () => {
 });
 
 describe("seed 001's BME problem (RULES §5.5)", () => {
-  const stock = ['start cvm', 'launch-update cvm', 'tdisp nic1 lock', 'tdisp nic1 report', 'tdisp nic1 start', 'config nic1 command MSE', 'config nic1 command MSE BME // pci_set_master()', 'tdisp nic1 report'];
+  const stock = [
+    'start cvm',
+    'launch-update cvm',
+    'tdisp nic1 lock',
+    'tdisp nic1 report',
+    'tdisp nic1 start',
+    'config nic1 command MSE',
+    'config nic1 command MSE BME // pci_set_master()',
+    'tdisp nic1 report',
+  ];
 
   test("the stock driver's MSE-then-BME enable puts the quirky device in ERROR at the first write", () => {
     const r = run(stock);
     assert.deepEqual(r.codes, ['tdisp-bme-quirk@config nic1 command MSE', 'tdisp-invalid-state@tdisp nic1 report']);
     const f = r.a.all[0]!;
-    assert.match(f.message, /0x0002 \(MSE\), has BME=0, which this device \(quirk bme-zero-write-clears\) counts as clearing Bus Master Enable although BME is already 0/);
+    assert.match(
+      f.message,
+      /0x0002 \(MSE\), has BME=0, which this device \(quirk bme-zero-write-clears\) counts as clearing Bus Master Enable although BME is already 0/,
+    );
     assert.match(f.message, /RULES §5\.5, §5\.3/);
     assert.equal(slice(r.text, f.related[0]!.span), 'tdisp nic1 lock');
   });
@@ -227,11 +243,22 @@ describe("seed 001's BME problem (RULES §5.5)", () => {
 
   test('the same sequence is harmless on a device without the quirk, and before lock on one with it', () => {
     assert.deepEqual(run(stock.map((s) => s.replace(/nic1/g, 'nic0'))).codes, []);
-    assert.deepEqual(run(['start cvm', 'config nic1 command MSE', 'config nic1 command MSE BME', 'tdisp nic1 lock', 'tdisp nic1 start']).codes, []);
+    assert.deepEqual(
+      run(['start cvm', 'config nic1 command MSE', 'config nic1 command MSE BME', 'tdisp nic1 lock', 'tdisp nic1 start']).codes,
+      [],
+    );
   });
 
   test('INTx probing on a locked VF is an avoidable access; on a PF it is not flagged', () => {
-    const r = run(['start cvm', 'config nic0-vf0 command MSE BME', 'tdisp nic0-vf0 lock', 'tdisp nic0-vf0 start', 'config nic0-vf0 intx', 'tdisp nic0 lock', 'config nic0 intx']);
+    const r = run([
+      'start cvm',
+      'config nic0-vf0 command MSE BME',
+      'tdisp nic0-vf0 lock',
+      'tdisp nic0-vf0 start',
+      'config nic0-vf0 intx',
+      'tdisp nic0 lock',
+      'config nic0 intx',
+    ]);
     assert.deepEqual(r.codes, ['tdisp-avoidable-access@config nic0-vf0 intx']);
     assert.equal(r.a.all[0]!.severity, 'warning');
     assert.equal(r.tdi('nic0-vf0')!.state, 'RUN');
@@ -248,7 +275,9 @@ describe("seed 001's BME problem (RULES §5.5)", () => {
 describe('who may lock, and DMA before RUN (RULES §5.4)', () => {
   test('a device without TDISP, and a TDI no confidential guest holds', () => {
     const plain = 'guest plain on turin {\n  machine q35 memory 4G\n  container iommufd\n  assign gpu0\n}';
-    const r = run(['tdisp gpu0 lock', 'start cvm', 'hotplug nvme0 into cvm', 'tdisp nvme0 lock', 'start plain', 'tdisp gpu0 lock'], { 'plain.iommu': plain });
+    const r = run(['tdisp gpu0 lock', 'start cvm', 'hotplug nvme0 into cvm', 'tdisp nvme0 lock', 'start plain', 'tdisp gpu0 lock'], {
+      'plain.iommu': plain,
+    });
     assert.deepEqual(r.codes, ['tdisp-not-bound@tdisp gpu0 lock', 'tdisp-not-capable@tdisp nvme0 lock', 'tdisp-not-bound@tdisp gpu0 lock']);
     assert.match(r.a.all[0]!.message, /no running guest holds it/);
     assert.match(r.a.all[2]!.message, /guest plain, which holds it, is not confidential/);
@@ -269,9 +298,25 @@ describe('who may lock, and DMA before RUN (RULES §5.4)', () => {
   });
 
   test('unplugging releases the TDI: CONFIG_UNLOCKED and reset registers, so it can be locked again', () => {
-    const r = run(['start cvm', 'config nic0 command MSE BME', 'tdisp nic0 lock', 'tdisp nic0 start', 'unplug nic0', 'hotplug nic0 into cvm as bind-capable', 'tdisp nic0 lock']);
-    assert.deepEqual(r.codes.filter((c) => c.startsWith('tdisp')), []);
-    assert.deepEqual(r.tdi('nic0', 4), { device: r.tdi('nic0', 4)!.device, state: 'CONFIG_UNLOCKED', regs: { command: 0, devctl: (1 << 4) | (1 << 11) }, since: r.tdi('nic0', 4)!.since });
+    const r = run([
+      'start cvm',
+      'config nic0 command MSE BME',
+      'tdisp nic0 lock',
+      'tdisp nic0 start',
+      'unplug nic0',
+      'hotplug nic0 into cvm as bind-capable',
+      'tdisp nic0 lock',
+    ]);
+    assert.deepEqual(
+      r.codes.filter((c) => c.startsWith('tdisp')),
+      [],
+    );
+    assert.deepEqual(r.tdi('nic0', 4), {
+      device: r.tdi('nic0', 4)!.device,
+      state: 'CONFIG_UNLOCKED',
+      regs: { command: 0, devctl: (1 << 4) | (1 << 11) },
+      since: r.tdi('nic0', 4)!.since,
+    });
     assert.equal(r.tdi('nic0')!.state, 'CONFIG_LOCKED');
   });
 
@@ -289,9 +334,16 @@ describe('who may lock, and DMA before RUN (RULES §5.4)', () => {
 
   test('register bits and quirks are checked by name', () => {
     const host = HOST.replace('quirk bme-zero-write-clears', 'quirk bme-zero-write-clear');
-    const files = { 'host.iommu': host, 'cvm.iommu': CVM, 't.iommu': 'timeline t {\n  start cvm\n  config nic0 command mse BMR\n  config nic0 devctl no-snoop EXTTAG\n}' };
+    const files = {
+      'host.iommu': host,
+      'cvm.iommu': CVM,
+      't.iommu': 'timeline t {\n  start cvm\n  config nic0 command mse BMR\n  config nic0 devctl no-snoop EXTTAG\n}',
+    };
     const a = analyze(files);
     assert.deepEqual(codesAt(a, files), ['unknown-value@bme-zero-write-clear', 'unknown-value@BMR', 'unknown-value@EXTTAG']);
-    assert.deepEqual(a.all.map((f: Finding) => f.fixes[0]?.edits[0]?.newText), ['bme-zero-write-clears', 'BME', 'EXT-TAG']);
+    assert.deepEqual(
+      a.all.map((f: Finding) => f.fixes[0]?.edits[0]?.newText),
+      ['bme-zero-write-clears', 'BME', 'EXT-TAG'],
+    );
   });
 });

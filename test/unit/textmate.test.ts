@@ -31,9 +31,7 @@ function loadGrammar(): Promise<IGrammar> {
         createOnigString: (s: string) => new oniguruma.OnigString(s),
       }),
       loadGrammar: async (scopeName: string) =>
-        scopeName === 'source.iommu'
-          ? vsctm.parseRawGrammar(read('syntaxes/iommu.tmLanguage.json'), 'iommu.tmLanguage.json')
-          : null,
+        scopeName === 'source.iommu' ? vsctm.parseRawGrammar(read('syntaxes/iommu.tmLanguage.json'), 'iommu.tmLanguage.json') : null,
     });
     const grammar = await registry.loadGrammar('source.iommu');
     assert.ok(grammar, 'grammar source.iommu loads');
@@ -259,15 +257,17 @@ test('qualified names', async () => {
 });
 
 test('timeline steps and config command bits', async () => {
-  const lines = await tokenize([
-    'timeline bringup {',
-    '  start cvm',
-    '  config nic0 command MSE BME // memory + bus master',
-    '  config epyc-b.nic0 devctl URRE; tdisp nic0 start',
-    '  power nic0 D3hot',
-    '  hotplug gpu1 into vm1 as shared',
-    '}',
-  ].join('\n'));
+  const lines = await tokenize(
+    [
+      'timeline bringup {',
+      '  start cvm',
+      '  config nic0 command MSE BME // memory + bus master',
+      '  config epyc-b.nic0 devctl URRE; tdisp nic0 start',
+      '  power nic0 D3hot',
+      '  hotplug gpu1 into vm1 as shared',
+      '}',
+    ].join('\n'),
+  );
   const [, start, config, devctl, power, hotplug] = lines;
   assert.ok(start && config && devctl && power && hotplug);
   assertScope(tok(start, 'start'), 'keyword.control.step');
@@ -292,15 +292,11 @@ test('timeline steps and config command bits', async () => {
 });
 
 test('SMMU command batches', async () => {
-  const lines = await tokenize([
-    'commands vi0 {',
-    '  batch { TLBI_NH_VA; CMD_SYNC }',
-    '  batch {',
-    '    CFGI_STE 0x8',
-    '    RESUME stag 3 // retry',
-    '  }',
-    '}',
-  ].join('\n'));
+  const lines = await tokenize(
+    ['commands vi0 {', '  batch { TLBI_NH_VA; CMD_SYNC }', '  batch {', '    CFGI_STE 0x8', '    RESUME stag 3 // retry', '  }', '}'].join(
+      '\n',
+    ),
+  );
   const [head, one, , cfgi, resume, close] = lines;
   assert.ok(head && one && cfgi && resume && close);
   assertScope(tok(head, 'commands'), 'storage.type.commands');

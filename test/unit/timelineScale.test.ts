@@ -17,7 +17,9 @@ import { analyze, uri } from '../helpers';
 function host(n: number): string {
   const lines = ['platform big {', '  iommu i vt-d { address-width 39 }', '  reserved msi msi 0xfee00000..0xfeefffff'];
   for (let k = 0; k < n; k++) {
-    lines.push(`  device d${k} { bdf 0000:${(k >> 8).toString(16).padStart(2, '0')}:${(k >> 3 & 31).toString(16).padStart(2, '0')}.${k & 7}; iommu i; group ${k + 1} }`);
+    lines.push(
+      `  device d${k} { bdf 0000:${(k >> 8).toString(16).padStart(2, '0')}:${((k >> 3) & 31).toString(16).padStart(2, '0')}.${k & 7}; iommu i; group ${k + 1} }`,
+    );
     if (k % 97 === 0) lines.push(`  reserved w${k} reserved 0x${(0x100000 * (k + 1)).toString(16)} size 64K for group ${k + 1}`);
   }
   lines.push('}');
@@ -35,14 +37,23 @@ describe('a guest receiving thousands of devices', () => {
       assert.deepEqual(container.attach(gr), []);
       attached.push(gr);
       if (attached.length % 50 === 0 || attached.length < 5) {
-        const built = usableRanges(gr.aperture, attached.flatMap((x) => x.list()));
+        const built = usableRanges(
+          gr.aperture,
+          attached.flatMap((x) => x.list()),
+        );
         assert.deepEqual(container.usable(), built, `after ${attached.length} groups`);
       }
     }
     assert.equal(container.usable().length, 2 + Math.ceil(600 / 97), 'each group window and the MSI window cut the aperture once');
     // A detach widens it back: the list is rebuilt from the groups that stay.
     container.detach(attached[0]!);
-    assert.deepEqual(container.usable(), usableRanges(attached[1]!.aperture, attached.slice(1).flatMap((x) => x.list())));
+    assert.deepEqual(
+      container.usable(),
+      usableRanges(
+        attached[1]!.aperture,
+        attached.slice(1).flatMap((x) => x.list()),
+      ),
+    );
   });
 
   test('2,000 hot-adds: every refusal is reported, hover states stop at the budget', () => {
@@ -57,7 +68,10 @@ describe('a guest receiving thousands of devices', () => {
     const below = Array.from({ length: n }, (_, k) => k).filter((k) => k % 97 === 0 && 0x100000 * (k + 1) < 0x80000000);
     const refused = a.all.filter((f) => f.uri.endsWith('t.iommu'));
     assert.equal(refused.length, below.length, refused.map((f) => f.code).join());
-    assert.ok(refused.every((f) => f.code === 'ram-over-reserved'), [...new Set(refused.map((f) => f.code))].join());
+    assert.ok(
+      refused.every((f) => f.code === 'ram-over-reserved'),
+      [...new Set(refused.map((f) => f.code))].join(),
+    );
     const run = [...a.sim.timelines.values()][0]!;
     assert.ok(run.states.length > 1000 && run.states.length < n + 1, `${run.states.length} states kept`);
     assert.equal(run.states[0]!.step, run.timeline.steps[0], 'the kept states are the first steps');

@@ -11,9 +11,19 @@ const tracing: Semantics<string[]> = {
   init: () => [],
   clone: (s) => [...s],
   key: (s) => s.join(' '),
-  act: (s, slot, action) => { s.push(`${slot}.${action}`); },
-  returned: (s, slot) => { s.push(`${slot}$`); },
-  end: (s, emit) => emit(s.filter((x) => x.endsWith('.0')).map((x) => x.split('.')[0]).join(',')),
+  act: (s, slot, action) => {
+    s.push(`${slot}.${action}`);
+  },
+  returned: (s, slot) => {
+    s.push(`${slot}$`);
+  },
+  end: (s, emit) =>
+    emit(
+      s
+        .filter((x) => x.endsWith('.0'))
+        .map((x) => x.split('.')[0])
+        .join(','),
+    ),
 };
 
 const ebs = (tpl: Slot['tpl'], signals: (string | undefined)[] = [undefined]): Slot => ({ tpl, ebs: true, signals });
@@ -21,7 +31,9 @@ const on = (event: string, tpl: Slot['tpl'], signals: (string | undefined)[] = [
 
 function ordersOf(slots: Slot[]): string[] {
   const events = new Map<string, number[]>();
-  slots.forEach((s, i) => { if (s.event) events.set(s.event, [...(events.get(s.event) ?? []), i]); });
+  slots.forEach((s, i) => {
+    if (s.event) events.set(s.event, [...(events.get(s.event) ?? []), i]);
+  });
   return [...explore(slots, events, tracing).verdicts.keys()].sort();
 }
 
@@ -35,15 +47,22 @@ test('one TPL: every permutation, each in some orders only', () => {
 });
 
 test('every TPL_NOTIFY function runs before every TPL_CALLBACK one', () => {
-  assert.deepEqual(ordersOf([ebs('callback'), ebs('notify'), ebs('callback'), ebs('notify')]),
-    ['1,3,0,2', '1,3,2,0', '3,1,0,2', '3,1,2,0']);
+  assert.deepEqual(ordersOf([ebs('callback'), ebs('notify'), ebs('callback'), ebs('notify')]), [
+    '1,3,0,2',
+    '1,3,2,0',
+    '3,1,0,2',
+    '3,1,2,0',
+  ]);
 });
 
 test('a signalled TPL_CALLBACK event runs behind every ExitBootServices function (IoMmuExitBoot)', () => {
   // 0 signals `late` (slot 3); 1 and 2 are other callback handlers.
   const orders = ordersOf([ebs('callback', ['late']), ebs('callback'), ebs('callback'), on('late', 'callback')]);
   assert.equal(orders.length, 6);
-  assert.ok(orders.every((o) => o.endsWith(',3')), orders.join(' '));
+  assert.ok(
+    orders.every((o) => o.endsWith(',3')),
+    orders.join(' '),
+  );
 });
 
 test('a TPL_NOTIFY event signalled from TPL_CALLBACK runs at once, before the signaller goes on', () => {
@@ -78,7 +97,9 @@ test('memoised states: n unordered functions that only count cost about 2^n stat
     init: () => [0],
     clone: (s) => [...s],
     key: (s) => String(s[0]),
-    act: (s) => { s[0]!++; },
+    act: (s) => {
+      s[0]!++;
+    },
     returned: () => {},
     end: (s, emit) => emit(`ran ${s[0]}`),
   };
@@ -112,7 +133,10 @@ test('problems found on one path share one witness array, not a copy each', () =
   // first found on the order 0, 1, and a run emitting thousands of them copies it once.
   const emitting: Semantics<string[]> = {
     ...tracing,
-    act: (s, slot, action, emit) => { s.push(`${slot}.${action}`); emit(`${slot}.${action}`); },
+    act: (s, slot, action, emit) => {
+      s.push(`${slot}.${action}`);
+      emit(`${slot}.${action}`);
+    },
   };
   const x = explore([ebs('callback', [undefined, undefined, undefined]), ebs('callback')], new Map(), emitting);
   assert.deepEqual([...x.verdicts.keys()].sort(), ['0,1', '0.0', '0.1', '0.2', '1,0', '1.0']);
@@ -126,8 +150,21 @@ test('the source order records every step; replaying a subset reads back its ste
   const slots = [ebs('callback'), ebs('callback'), ebs('notify'), ebs('callback', ['now', undefined]), on('now', 'notify')];
   const steps = sourceOrder(slots, new Map([['now', [4]]]));
   // 2 first (TPL_NOTIFY), then 0, 1, 3 in source order; each slot: its actions, then its return.
-  assert.deepEqual(steps, [[2, 3], [4, 5], [0, 1], [6, 9, 10], [7, 8]]);
-  const x = replay(steps, [{ index: 3, kept: [0, 1] }, { index: 4, kept: [0] }], { ...tracing, end: (s, emit) => emit(s.join(' ')) });
+  assert.deepEqual(steps, [
+    [2, 3],
+    [4, 5],
+    [0, 1],
+    [6, 9, 10],
+    [7, 8],
+  ]);
+  const x = replay(
+    steps,
+    [
+      { index: 3, kept: [0, 1] },
+      { index: 4, kept: [0] },
+    ],
+    { ...tracing, end: (s, emit) => emit(s.join(' ')) },
+  );
   assert.deepEqual([...x.verdicts.entries()], [['0.0 1.0 1$ 0.1 0$', { every: false, order: [0, 1] }]]);
   assert.ok(x.truncated);
 });

@@ -29,17 +29,34 @@ const show = (dir: string) => (f: Found) => `${f.kind} ${f.path.slice(dir.length
 
 test('both walks find the same files in the same order, by the one rule', async () => {
   const dir = tree({
-    'b.iommu': '', 'a.iommu': '', 'notes.txt': '', 'z/c.iommu': '', 'z/y/d.iommu': '', 'm/e.iommu': '',
-    'node_modules/p/x.iommu': '', '.git/x.iommu': '', '.vscode/x.iommu': '', 'm/.hidden/x.iommu': '',
-    'out/f.iommu': '', 'dist/g.iommu': '', 'dir.iommu/h.iommu': '',
+    'b.iommu': '',
+    'a.iommu': '',
+    'notes.txt': '',
+    'z/c.iommu': '',
+    'z/y/d.iommu': '',
+    'm/e.iommu': '',
+    'node_modules/p/x.iommu': '',
+    '.git/x.iommu': '',
+    '.vscode/x.iommu': '',
+    'm/.hidden/x.iommu': '',
+    'out/f.iommu': '',
+    'dist/g.iommu': '',
+    'dir.iommu/h.iommu': '',
   });
   assert.equal(spawnSync('mkfifo', [join(dir, 'pipe.iommu')]).status, 0);
   symlinkSync(join(dir, 'a.iommu'), join(dir, 'link.iommu'));
   symlinkSync(join(dir, 'z'), join(dir, 'zlink'));
   const expected = [
-    'file a.iommu', 'file b.iommu', 'skipped link.iommu (not a regular file (a symbolic link, which a directory search does not follow))',
+    'file a.iommu',
+    'file b.iommu',
+    'skipped link.iommu (not a regular file (a symbolic link, which a directory search does not follow))',
     'skipped pipe.iommu (not a regular file (a FIFO))',
-    'file dir.iommu/h.iommu', 'file dist/g.iommu', 'file m/e.iommu', 'file out/f.iommu', 'file z/c.iommu', 'file z/y/d.iommu',
+    'file dir.iommu/h.iommu',
+    'file dist/g.iommu',
+    'file m/e.iommu',
+    'file out/f.iommu',
+    'file z/c.iommu',
+    'file z/y/d.iommu',
   ];
   const sync = [...walkSync(dir)].map(show(dir));
   const async: string[] = [];

@@ -48,27 +48,35 @@ describe('dom0 boot map (arch_iommu_hwdom_init)', () => {
     // RAM 0x100000..0xbddabfff and 0x1_0000_0000 + 125G; isa-dma 0..0xffffff and the HP RMRR
     // (map-reserved); Xen's 2 MiB at 1 MiB and the ECAM window cut out.
     assert.deepEqual(m.boot!.mapped.ranges().map(formatInterval), [
-      '0x0..0xfffff', '0x300000..0xbddabfff', '0xbdf6e000..0xbdf7ffff', '0x100000000..0x203fffffff',
+      '0x0..0xfffff',
+      '0x300000..0xbddabfff',
+      '0xbdf6e000..0xbdf7ffff',
+      '0x100000000..0x203fffffff',
     ]);
-    assert.deepEqual(m.boot!.leftOut.map((l) => `${formatInterval(l.range)} ${l.why.split(' ')[0]}`), [
-      '0x100000..0x2fffff Xen\'s',
-      '0xbdf80000..0xbdf84fff MMCFG',
-    ]);
+    assert.deepEqual(
+      m.boot!.leftOut.map((l) => `${formatInterval(l.range)} ${l.why.split(' ')[0]}`),
+      ["0x100000..0x2fffff Xen's", '0xbdf80000..0xbdf84fff MMCFG'],
+    );
   });
 
   test('the interrupt range and an IO-APIC inside reserved memory are left out; a narrow IOMMU cuts the top', () => {
-    const host = HOST.replace('address-width 46 }\n  iommu dmar1 vt-d { address-width 46 }', 'address-width 36 }\n  iommu dmar1 vt-d { address-width 36 }')
-      .replace('  device lpc0', '  reserved e820-hi reserved 0xfec00000..0xfeffffff\n  ioapic 0xfec00000\n  device lpc0');
+    const host = HOST.replace(
+      'address-width 46 }\n  iommu dmar1 vt-d { address-width 46 }',
+      'address-width 36 }\n  iommu dmar1 vt-d { address-width 36 }',
+    ).replace('  device lpc0', '  reserved e820-hi reserved 0xfec00000..0xfeffffff\n  ioapic 0xfec00000\n  device lpc0');
     const a = analyze({ 'host.iommu': host, 'xen.iommu': dom0('mode pv') });
     const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
     const left = m.boot!.leftOut.map((l) => `${formatInterval(l.range)}: ${l.why}`);
     assert.ok(left.includes('0xfee00000..0xfeefffff: the interrupt range 0xfee00-0xfeeff (PFNs): MSI writes, never DMA'), left.join('\n'));
     assert.ok(left.includes('0xfec00000..0xfec00fff: an IO-APIC page'), left.join('\n'));
     assert.ok(left.includes('0x1000000000..0x203fffffff: beyond the 36-bit IOMMU address width'), left.join('\n'));
-    assert.ok(m.boot!.mapped.overlapping({ start: 0xfec01000n, end: 0xfec01fffn }).length === 1, 'the rest of the reserved range stays mapped');
+    assert.ok(
+      m.boot!.mapped.overlapping({ start: 0xfec01000n, end: 0xfec01fffn }).length === 1,
+      'the rest of the reserved range stays mapped',
+    );
   });
 
-  test('strict: only reserved memory at boot, the rest follows dom0\'s pages (maintained identity MFN map)', () => {
+  test("strict: only reserved memory at boot, the rest follows dom0's pages (maintained identity MFN map)", () => {
     const a = analyze({ 'host.iommu': HOST, 'xen.iommu': dom0('mode pv; iommu strict') });
     const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
     assert.equal(m.term, 'identity MFN map');
@@ -82,10 +90,10 @@ describe('dom0 boot map (arch_iommu_hwdom_init)', () => {
   test('RMRR identity mappings are reference counted: the HP RMRR of lpc0, ilo0, usb0 and vga0 is one mapping with four references', () => {
     const a = analyze({ 'host.iommu': HOST, 'xen.iommu': dom0('mode pv; iommu strict') });
     const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
-    assert.deepEqual(m.identity.entries().map((e) => `${formatInterval(e.range)} ${e.access} ${e.holders.map((h) => h.sym.name).join(',')}`), [
-      '0x0..0xffffff rw lpc0',
-      '0xbdf6e000..0xbdf84fff rw lpc0,usb0,ilo0,vga0',
-    ]);
+    assert.deepEqual(
+      m.identity.entries().map((e) => `${formatInterval(e.range)} ${e.access} ${e.holders.map((h) => h.sym.name).join(',')}`),
+      ['0x0..0xffffff rw lpc0', '0xbdf6e000..0xbdf84fff rw lpc0,usb0,ilo0,vga0'],
+    );
   });
 });
 
@@ -133,11 +141,13 @@ describe('findings', () => {
     assert.deepEqual(check(dom0('mode pvh; iommu passthrough')).codes, ['error xen-pvh-dom0-not-strict@iommu passthrough']);
   });
 
-  test('PV-IOMMU on a map Xen maintains (HVM with a device, strict dom0); fine on a non-strict dom0\'s host map', () => {
+  test("PV-IOMMU on a map Xen maintains (HVM with a device, strict dom0); fine on a non-strict dom0's host map", () => {
     const hvm = `xen xh on dl388-r3u12 {\n  dom0 { mode pv }\n  domain win { mode hvm; pass gpu0; iommu-map pv-iommu }\n}\n`;
     assert.deepEqual(check(hvm).codes, ['error xen-pv-iommu-on-maintained-map@iommu-map pv-iommu']);
     assert.deepEqual(fixed(hvm, '', 'xen-pv-iommu-on-maintained-map').codes, []);
-    assert.deepEqual(check(dom0('mode pv; iommu strict; iommu-map pv-iommu')).codes, ['error xen-pv-iommu-on-maintained-map@iommu-map pv-iommu']);
+    assert.deepEqual(check(dom0('mode pv; iommu strict; iommu-map pv-iommu')).codes, [
+      'error xen-pv-iommu-on-maintained-map@iommu-map pv-iommu',
+    ]);
     assert.deepEqual(check(dom0('mode pv; iommu relaxed; iommu-map pv-iommu')).codes, []);
   });
 
@@ -165,35 +175,53 @@ describe('findings', () => {
     assert.deepEqual(check(dom, free).codes, ['error xen-stale-iommu-mapping@free xh.g 0x4000_0000 size 2M']);
     assert.deepEqual(fixed(dom, free, 'xen-stale-iommu-mapping').codes, []);
     // Passthrough dom0: nothing translates, so every page given back stays reachable.
-    assert.deepEqual(check(dom0('mode pv; iommu passthrough'), step).codes, ['error xen-stale-iommu-mapping@balloon xh.dom0 0x2_0000_0000 size 4G']);
+    assert.deepEqual(check(dom0('mode pv; iommu passthrough'), step).codes, [
+      'error xen-stale-iommu-mapping@balloon xh.dom0 0x2_0000_0000 size 4G',
+    ]);
   });
 
-  test('a balloon outside the domain\'s memory, or of memory already given back', () => {
+  test("a balloon outside the domain's memory, or of memory already given back", () => {
     const dom = `xen xh on dl388-r3u12 {\n  domain g { mode hvm; pass gpu0; ram lowmem 0x0 size 2G }\n}\n`;
     const t = 'timeline t {\n  balloon xh.g 0x4000_0000 size 1G\n  free xh.g 0x4000_0000 size 2M\n  balloon xh.g 0x8000_0000 size 4K\n}\n';
     const { a, codes } = check(dom, t);
-    assert.deepEqual(codes, ['warning xen-p2m-outside-memory@free xh.g 0x4000_0000 size 2M', 'warning xen-p2m-outside-memory@balloon xh.g 0x8000_0000 size 4K']);
+    assert.deepEqual(codes, [
+      'warning xen-p2m-outside-memory@free xh.g 0x4000_0000 size 2M',
+      'warning xen-p2m-outside-memory@balloon xh.g 0x8000_0000 size 4K',
+    ]);
     assert.match(a.all[0]!.message, /already given back/);
   });
 
   test('an RMRR shared with another device cannot be passed alone (-EPERM); overlapping RMRRs in one domain are -EADDRINUSE', () => {
     assert.deepEqual(check(`xen xh on dl388-r3u12 {\n  domain m { mode hvm; pass ilo0 }\n}\n`).codes, ['error xen-shared-rmrr@ilo0']);
-    const host = HOST.replace('  device gpu0', '  reserved gpu-rmrr direct 0xbdf80000..0xbdf8ffff for gpu0\n  reserved nic-rmrr direct 0xbdf6e000..0xbdf84fff for nic0\n  device gpu0');
+    const host = HOST.replace(
+      '  device gpu0',
+      '  reserved gpu-rmrr direct 0xbdf80000..0xbdf8ffff for gpu0\n  reserved nic-rmrr direct 0xbdf6e000..0xbdf84fff for nic0\n  device gpu0',
+    );
     const text = `xen xh on dl388-r3u12 {\n  dom0 { mode pv }\n  domain m { mode hvm; pass nic0, gpu0 }\n}\n`;
     const a = analyze({ 'host.iommu': host, 'xen.iommu': text });
     const xenFindings = a.all.filter((f) => f.uri === uri('xen.iommu'));
-    assert.deepEqual(xenFindings.map((f) => `${f.code}@${slice(text, f.span)}`), ['xen-identity-map-conflict@gpu0']);
+    assert.deepEqual(
+      xenFindings.map((f) => `${f.code}@${slice(text, f.span)}`),
+      ['xen-identity-map-conflict@gpu0'],
+    );
     assert.match(xenFindings[0]!.message, /-EADDRINUSE.*0xbdf6e000\.\.0xbdf84fff held by nic0/);
     // dom0 gets both at boot: a warning on the region ("RMRR mapping failed").
     const hostFindings = a.all.filter((f) => f.uri === uri('host.iommu'));
-    assert.deepEqual(hostFindings.map((f) => `${f.severity} ${f.code}@${slice(host, f.span)}`), ['warning xen-identity-map-conflict@gpu-rmrr']);
+    assert.deepEqual(
+      hostFindings.map((f) => `${f.severity} ${f.code}@${slice(host, f.span)}`),
+      ['warning xen-identity-map-conflict@gpu-rmrr'],
+    );
   });
 
   test('settings Xen has no meaning for, and a device passed to two domains', () => {
     assert.deepEqual(check(dom0('mode hvm')).codes, ['error xen-invalid-setting@mode hvm']);
     assert.deepEqual(check(dom0('mode pv; iommu-map maintained')).codes, ['error xen-invalid-setting@iommu-map maintained']);
-    assert.deepEqual(check(`xen xh on dl388-r3u12 {\n  domain d { mode pv; pass nic0; iommu-map virtual-vtd }\n}\n`).codes, ['error xen-invalid-setting@iommu-map virtual-vtd']);
-    assert.deepEqual(check(`xen xh on dl388-r3u12 {\n  domain a { pass nic0 }\n  domain b { pass nic0 }\n}\n`).codes, ['error device-assigned-twice@nic0']);
+    assert.deepEqual(check(`xen xh on dl388-r3u12 {\n  domain d { mode pv; pass nic0; iommu-map virtual-vtd }\n}\n`).codes, [
+      'error xen-invalid-setting@iommu-map virtual-vtd',
+    ]);
+    assert.deepEqual(check(`xen xh on dl388-r3u12 {\n  domain a { pass nic0 }\n  domain b { pass nic0 }\n}\n`).codes, [
+      'error device-assigned-twice@nic0',
+    ]);
   });
 });
 
@@ -211,7 +239,10 @@ describe('hover names each map in the terms of seed 003', () => {
   const at = (word: string, file = 'xen.iommu') => hover(a, uri(file), files[file as keyof typeof files].indexOf(word) + 1)?.markdown ?? '';
   test('dom0, identity MFN, identity GFN, guest map, no map', () => {
     assert.match(at('dom0'), /\*\*host map\*\*.*programmed once at boot/);
-    assert.match(at('dom0'), /RMRR identity mappings \(reference counted\):\n- `0x0\.\.0xffffff` rw, 1 reference: lpc0\n- `0xbdf6e000\.\.0xbdf84fff` rw, 4 references/);
+    assert.match(
+      at('dom0'),
+      /RMRR identity mappings \(reference counted\):\n- `0x0\.\.0xffffff` rw, 1 reference: lpc0\n- `0xbdf6e000\.\.0xbdf84fff` rw, 4 references/,
+    );
     assert.match(at('pvd'), /identity MFN map\*\* \(BFN == MFN\) that Xen \*\*maintains\*\*/);
     assert.match(at('web'), /identity GFN map\*\* \(BFN == GFN\) that Xen \*\*maintains\*\*/);
     assert.match(at('vt '), /\*\*guest map\*\* \(BFN == GFN\).*driven by the domain \(virtual VT-d\)/s);

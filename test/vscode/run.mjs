@@ -36,7 +36,9 @@ const log = (msg) => console.log(`[test:vscode ${((Date.now() - started) / 1000)
 
 /** No VS Code can be had: main() prints one line saying why, and exits 0. */
 class Skip extends Error {}
-const skip = (reason) => { throw new Skip(reason); };
+const skip = (reason) => {
+  throw new Skip(reason);
+};
 
 /** dist/client.cjs and dist/server.cjs are what the extension host loads: build them from this checkout. */
 function buildExtension() {
@@ -52,10 +54,19 @@ function buildExtension() {
 async function bundleSuite() {
   const { build } = await import('esbuild');
   rmSync(OUT, { recursive: true, force: true });
-  const entryPoints = readdirSync(SUITE).filter((n) => n === 'index.ts' || n.endsWith('.e2e.ts')).map((n) => join(SUITE, n));
+  const entryPoints = readdirSync(SUITE)
+    .filter((n) => n === 'index.ts' || n.endsWith('.e2e.ts'))
+    .map((n) => join(SUITE, n));
   await build({
-    entryPoints, outdir: OUT, bundle: true, format: 'cjs', platform: 'node', target: 'node18',
-    external: ['vscode'], sourcemap: 'inline', logLevel: 'warning',
+    entryPoints,
+    outdir: OUT,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node18',
+    external: ['vscode'],
+    sourcemap: 'inline',
+    logLevel: 'warning',
     // Mocha's parallel mode resolves worker files at run time; the suite runs serially and never loads them.
     logOverride: { 'require-resolve-not-external': 'silent' },
   });
@@ -81,7 +92,9 @@ function printResult() {
   const r = JSON.parse(readFileSync(RESULT, 'utf8'));
   console.log(`\nVS Code ${r.vscode}:`);
   for (const o of r.outcomes) {
-    console.log(`  ${o.state === 'passed' ? '✔' : o.state === 'failed' ? '✖' : '-'} ${o.title}${o.ms !== undefined ? ` (${o.ms} ms)` : ''}`);
+    console.log(
+      `  ${o.state === 'passed' ? '✔' : o.state === 'failed' ? '✖' : '-'} ${o.title}${o.ms !== undefined ? ` (${o.ms} ms)` : ''}`,
+    );
     if (o.error) console.log(o.error.replace(/^/gm, '      '));
   }
   if (r.loadError) console.log(`  the suite did not load:\n${r.loadError.replace(/^/gm, '      ')}`);
@@ -101,7 +114,14 @@ async function runElectron(workspace, testsPath, download) {
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: testsPath,
       extensionTestsEnv: { IOMMU_LENS_SUITE_RESULT: RESULT },
-      launchArgs: [workspace.folder, '--disable-extensions', '--user-data-dir', join(RUN, 'user'), '--extensions-dir', join(RUN, 'extensions')],
+      launchArgs: [
+        workspace.folder,
+        '--disable-extensions',
+        '--user-data-dir',
+        join(RUN, 'user'),
+        '--extensions-dir',
+        join(RUN, 'extensions'),
+      ],
     });
     return 0;
   } catch (e) {
@@ -132,13 +152,31 @@ async function runCodeServer(workspace) {
   const token = randomBytes(16).toString('hex');
   const env = { ...cleanEnv(), IOMMU_LENS_SUITE_RESULT: RESULT };
   env.PATH = `${dirname(prereq.node)}${delimiter}${env.PATH ?? ''}`;
-  const args = [serverMain, '--host', '127.0.0.1', '--port', String(port), '--connection-token', token, '--accept-server-license-terms',
-    '--disable-telemetry', '--disable-workspace-trust', '--enable-smoke-test-driver',
-    '--user-data-dir', join(RUN, 'user'), '--server-data-dir', join(RUN, 'server'), '--extensions-dir', join(RUN, 'extensions')];
+  const args = [
+    serverMain,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--connection-token',
+    token,
+    '--accept-server-license-terms',
+    '--disable-telemetry',
+    '--disable-workspace-trust',
+    '--enable-smoke-test-driver',
+    '--user-data-dir',
+    join(RUN, 'user'),
+    '--server-data-dir',
+    join(RUN, 'server'),
+    '--extensions-dir',
+    join(RUN, 'extensions'),
+  ];
   log(`VS Code server from code-server (${prereq.node}) on 127.0.0.1:${port}`);
   const server = spawn(prereq.node, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let serverLog = '';
-  const keep = (d) => { serverLog = (serverLog + d).slice(-20_000); };
+  const keep = (d) => {
+    serverLog = (serverLog + d).slice(-20_000);
+  };
   server.stdout.on('data', keep);
   server.stderr.on('data', keep);
   const serverExit = new Promise((res) => server.once('exit', (code, signal) => res(`the server exited (${code ?? signal})`)));
@@ -158,7 +196,9 @@ async function runCodeServer(workspace) {
     });
     const page = await browser.newPage();
     let onExit;
-    const exited = new Promise((res) => { onExit = res; });
+    const exited = new Promise((res) => {
+      onExit = res;
+    });
     await page.exposeFunction('codeAutomationExit', (code) => onExit(code));
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [
@@ -197,12 +237,14 @@ async function main() {
       if (!existsSync(exe)) throw new Error(`VSCODE_EXECUTABLE_PATH=${exe} does not exist`);
       log(`VS Code from VSCODE_EXECUTABLE_PATH=${exe}`);
       code = await runElectron(workspace, testsPath, { vscodeExecutablePath: exe });
-    } else if (!forceCodeServer && await updateServiceReachable()) {
+    } else if (!forceCodeServer && (await updateServiceReachable())) {
       const version = process.env.VSCODE_VERSION ?? 'stable';
       log(`VS Code ${version} from ${UPDATE_HOST} (cached in .cache/vscode-test)`);
       code = await runElectron(workspace, testsPath, { version, cachePath: join(ROOT, '.cache', 'vscode-test') });
     } else {
-      log(`${forceCodeServer ? '--code-server' : 'no Electron VS Code here'}: running the suite in the VS Code server bundled with code-server, in headless Chromium`);
+      log(
+        `${forceCodeServer ? '--code-server' : 'no Electron VS Code here'}: running the suite in the VS Code server bundled with code-server, in headless Chromium`,
+      );
       code = await runCodeServer(workspace);
     }
   } catch (e) {
@@ -220,14 +262,19 @@ async function main() {
     return 1;
   }
   if (code !== 0 || result.failures > 0) {
-    console.error(`test:vscode failed; logs are under ${join(RUN, 'user', 'logs')} (code-server runs also leave server.log and workbench.png in ${RUN})`);
+    console.error(
+      `test:vscode failed; logs are under ${join(RUN, 'user', 'logs')} (code-server runs also leave server.log and workbench.png in ${RUN})`,
+    );
     return 1;
   }
   log('test:vscode passed');
   return 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`test:vscode failed: ${e instanceof Error ? e.stack ?? e.message : e}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`test:vscode failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+    process.exit(1);
+  },
+);

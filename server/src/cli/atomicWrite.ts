@@ -18,14 +18,31 @@ import { basename, dirname, join } from 'node:path';
 import { errnoReason } from './errors';
 
 /** The file operations used here: tests pass ones that fail midway. */
-export type WriteFs = Pick<typeof nodeFs,
-  'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'fstatSync' | 'statSync'
-  | 'readFileSync' | 'fchmodSync' | 'fchownSync' | 'realpathSync' | 'accessSync'>;
+export type WriteFs = Pick<
+  typeof nodeFs,
+  | 'openSync'
+  | 'writeSync'
+  | 'fsyncSync'
+  | 'closeSync'
+  | 'renameSync'
+  | 'unlinkSync'
+  | 'fstatSync'
+  | 'statSync'
+  | 'readFileSync'
+  | 'fchmodSync'
+  | 'fchownSync'
+  | 'realpathSync'
+  | 'accessSync'
+>;
 
 export const realFs: WriteFs = nodeFs;
 
 /** What a file was when it was read. */
-export interface Snapshot { size: bigint; mtimeNs: bigint; sha256: string }
+export interface Snapshot {
+  size: bigint;
+  mtimeNs: bigint;
+  sha256: string;
+}
 
 /** A file could not be read or written; the message says why, in words. */
 export class WriteError extends Error {}
@@ -44,7 +61,12 @@ export function readSnapshot(path: string, fs: WriteFs = realFs): { bytes: Buffe
   } catch (e) {
     throw e instanceof WriteError ? e : new WriteError(errnoReason(e));
   } finally {
-    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* read already */ }
+    if (fd !== undefined)
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* read already */
+      }
   }
 }
 
@@ -100,10 +122,14 @@ export function writeAtomic(path: string, text: string | Uint8Array, opts: Write
     fd = fs.openSync(tmp, 'wx', existing ? 0o600 : 0o666);
     if (existing) {
       fs.fchmodSync(fd, existing.mode & 0o7777);
-      try { fs.fchownSync(fd, existing.uid, existing.gid); } catch { /* not allowed unless root: the file becomes ours */ }
+      try {
+        fs.fchownSync(fd, existing.uid, existing.gid);
+      } catch {
+        /* not allowed unless root: the file becomes ours */
+      }
     }
     const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-    for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -113,8 +139,17 @@ export function writeAtomic(path: string, text: string | Uint8Array, opts: Write
     }
     fs.renameSync(tmp, file);
   } catch (e) {
-    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
-    try { fs.unlinkSync(tmp); } catch { /* never created, or already gone */ }
+    if (fd !== undefined)
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* never created, or already gone */
+    }
     throw new WriteError(errnoReason(e));
   }
   // The directory is not synced: after a crash the rename may be undone, which leaves the old
@@ -122,4 +157,3 @@ export function writeAtomic(path: string, text: string | Uint8Array, opts: Write
   // the cost of `format --write` on ext4.
   return 'written';
 }
-

@@ -19,7 +19,9 @@ function sink(stream: NodeJS.WriteStream, name: string): (s: string) => void {
     process.exitCode = 2;
     if (stream !== process.stderr) process.stderr.write(`iommu-lens: cannot write ${name}: ${errnoReason(e)}\n`);
   });
-  return (s) => { if (!broken) stream.write(s); };
+  return (s) => {
+    if (!broken) stream.write(s);
+  };
 }
 
 const code = run(process.argv.slice(2), {

@@ -24,10 +24,16 @@ export const MAX_CAPTURE_FILE = 1 << 20;
 /** A group directory is named as sysfs names it: the group number, in decimal without leading zeros. */
 const GROUP_DIR = /^(0|[1-9][0-9]{0,9})$/;
 
-export type CaptureFs = Pick<typeof nodeFs, 'lstatSync' | 'realpathSync' | 'readdirSync' | 'openSync' | 'fstatSync' | 'readSync' | 'closeSync'>;
+export type CaptureFs = Pick<
+  typeof nodeFs,
+  'lstatSync' | 'realpathSync' | 'readdirSync' | 'openSync' | 'fstatSync' | 'readSync' | 'closeSync'
+>;
 
 /** Paths as the user wrote them (for messages) next to the real ones (for reading). */
-interface Place { real: string; shown: string }
+interface Place {
+  real: string;
+  shown: string;
+}
 
 const at = (p: Place, name: string): Place => ({ real: join(p.real, name), shown: `${p.shown}/${name}` });
 
@@ -36,7 +42,10 @@ function fail(p: Place, why: string): never {
 }
 
 const KINDS: [keyof nodeFs.Stats, string][] = [
-  ['isFIFO', 'a FIFO'], ['isCharacterDevice', 'a character device'], ['isBlockDevice', 'a block device'], ['isSocket', 'a socket'],
+  ['isFIFO', 'a FIFO'],
+  ['isCharacterDevice', 'a character device'],
+  ['isBlockDevice', 'a block device'],
+  ['isSocket', 'a socket'],
 ];
 
 /** What a file that is not a regular file or directory is, for the message. */
@@ -77,7 +86,11 @@ class CaptureReader {
    * `root`: the capture's directory with links resolved, which "inside" is measured against;
    * `scope` names it in messages.
    */
-  constructor(private readonly root: string, private readonly fs: CaptureFs, private readonly scope = 'the capture') {}
+  constructor(
+    private readonly root: string,
+    private readonly fs: CaptureFs,
+    private readonly scope = 'the capture',
+  ) {}
 
   private inside(real: string): boolean {
     const rel = relative(this.root, real);
@@ -102,7 +115,14 @@ class CaptureReader {
       real = this.fs.realpathSync(p.real);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      fail(p, code === 'ENOENT' ? 'a dangling symbolic link' : code === 'ELOOP' ? 'a symbolic link loop' : `cannot follow the link: ${errnoReason(e)}`);
+      fail(
+        p,
+        code === 'ENOENT'
+          ? 'a dangling symbolic link'
+          : code === 'ELOOP'
+            ? 'a symbolic link loop'
+            : `cannot follow the link: ${errnoReason(e)}`,
+      );
     }
     if (!this.inside(real)) fail(p, `a symbolic link that leads outside ${this.scope}: not followed`);
     try {
@@ -134,7 +154,11 @@ class CaptureReader {
   group(number: bigint, dir: Place): CapturedGroup {
     const file = at(dir, 'reserved_regions');
     const text = this.readText(file);
-    return { number, regions: text === undefined ? [] : parseReservedRegions(text, file.shown), devices: this.deviceNames(at(dir, 'devices')) };
+    return {
+      number,
+      regions: text === undefined ? [] : parseReservedRegions(text, file.shown),
+      devices: this.deviceNames(at(dir, 'devices')),
+    };
   }
 
   /** The entries of a group's devices/ directory (a capture without one lists none). */
@@ -182,7 +206,12 @@ class CaptureReader {
       if (e instanceof SysfsError) throw e;
       fail(p, `cannot read: ${errnoReason(e)}`);
     } finally {
-      if (fd !== undefined) try { this.fs.closeSync(fd); } catch { /* read already */ }
+      if (fd !== undefined)
+        try {
+          this.fs.closeSync(fd);
+        } catch {
+          /* read already */
+        }
     }
   }
 }

@@ -21,7 +21,12 @@ export interface InputFile {
 }
 
 /** A run of bad bytes: where, how many, and the first few (all of a long run would be a copy of it). */
-export interface InvalidBytes { span: Span; byteOffset: number; length: number; bytes: number[] }
+export interface InvalidBytes {
+  span: Span;
+  byteOffset: number;
+  length: number;
+  bytes: number[];
+}
 
 /** Bytes of a run kept for its message. */
 const SHOWN_BYTES = 8;
@@ -45,7 +50,10 @@ export function collectInputs(paths: readonly string[], cwd: string, note: (mess
     } catch (e) {
       throw new InputError(`cannot read '${display(f, cwd)}': ${errnoReason(e)}`);
     }
-    if (r.kind === 'not-regular') { note(`skipped '${display(f, cwd)}': ${r.why}`); return; }
+    if (r.kind === 'not-regular') {
+      note(`skipped '${display(f, cwd)}': ${r.why}`);
+      return;
+    }
     const decoded = decodeUtf8(r.bytes);
     found.set(f, { path: f, uri: pathToFileURL(f).href, display: display(f, cwd), text: decoded.text, invalidUtf8: decoded.invalid });
   };
@@ -57,12 +65,18 @@ export function collectInputs(paths: readonly string[], cwd: string, note: (mess
     } catch (e) {
       throw new InputError(`cannot read '${p}': ${errnoReason(e)}`);
     }
-    if (!st.isDirectory()) { read(abs); continue; }
+    if (!st.isDirectory()) {
+      read(abs);
+      continue;
+    }
     let any = false;
     for (const f of walkSync(abs)) {
       if (f.kind === 'unreadable') throw new InputError(`cannot read directory '${display(f.path, cwd)}': ${errnoReason(f.error)}`);
       if (f.kind === 'skipped') note(`skipped '${display(f.path, cwd)}': ${f.why}`);
-      else { any = true; read(f.path); }
+      else {
+        any = true;
+        read(f.path);
+      }
     }
     if (!any) throw new InputError(`no .iommu files under '${p}'`);
   }
@@ -76,7 +90,10 @@ function display(abs: string, cwd: string): string {
   return shown.split(sep).join('/');
 }
 
-export interface Decoded { text: string; invalid: InvalidBytes[] }
+export interface Decoded {
+  text: string;
+  invalid: InvalidBytes[];
+}
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -94,7 +111,11 @@ export function decodeUtf8(bytes: Uint8Array): Decoded {
   let length = 0; // UTF-16 units so far
   let good = 0; // start of the valid bytes not yet decoded
   const bad = (from: number, to: number) => {
-    if (from > good) { const t = decoder.decode(bytes.subarray(good, from)); parts.push(t); length += t.length; }
+    if (from > good) {
+      const t = decoder.decode(bytes.subarray(good, from));
+      parts.push(t);
+      length += t.length;
+    }
     parts.push('\ufffd');
     const last = invalid.at(-1);
     if (last && last.span.end === length && last.byteOffset + last.length === from) {
@@ -102,7 +123,12 @@ export function decodeUtf8(bytes: Uint8Array): Decoded {
       last.bytes.push(...bytes.subarray(from, Math.min(to, from + SHOWN_BYTES - last.bytes.length)));
       last.length += to - from;
     } else {
-      invalid.push({ span: { start: length, end: length + 1 }, byteOffset: from, length: to - from, bytes: [...bytes.subarray(from, Math.min(to, from + SHOWN_BYTES))] });
+      invalid.push({
+        span: { start: length, end: length + 1 },
+        byteOffset: from,
+        length: to - from,
+        bytes: [...bytes.subarray(from, Math.min(to, from + SHOWN_BYTES))],
+      });
     }
     length++;
     good = to;
@@ -113,11 +139,24 @@ export function decodeUtf8(bytes: Uint8Array): Decoded {
     let need = 0;
     let lower = 0x80;
     let upper = 0xbf;
-    if (b <= 0x7f) { i++; continue; }
+    if (b <= 0x7f) {
+      i++;
+      continue;
+    }
     if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) { need = 2; if (b === 0xe0) lower = 0xa0; if (b === 0xed) upper = 0x9f; }
-    else if (b >= 0xf0 && b <= 0xf4) { need = 3; if (b === 0xf0) lower = 0x90; if (b === 0xf4) upper = 0x8f; }
-    else { bad(i, i + 1); i++; continue; }
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lower = 0xa0;
+      if (b === 0xed) upper = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lower = 0x90;
+      if (b === 0xf4) upper = 0x8f;
+    } else {
+      bad(i, i + 1);
+      i++;
+      continue;
+    }
     let j = i + 1;
     for (let seen = 0; seen < need; seen++, j++) {
       const c = bytes[j];
@@ -140,14 +179,23 @@ const MAX_ENCODING_FINDINGS = 200;
 export function encodingFindings(file: Pick<InputFile, 'uri' | 'invalidUtf8'>): Finding[] {
   const runs = file.invalidUtf8;
   const out = runs.slice(0, MAX_ENCODING_FINDINGS).map((r) => {
-    const shown = r.bytes.map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ') + (r.length > r.bytes.length ? ` ... (${r.length} bytes)` : '');
-    return finding('invalid-utf8', { uri: file.uri, span: r.span },
-      `${r.length === 1 ? 'byte' : 'bytes'} ${shown} at byte offset ${r.byteOffset} ${r.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`);
+    const shown =
+      r.bytes.map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ') + (r.length > r.bytes.length ? ` ... (${r.length} bytes)` : '');
+    return finding(
+      'invalid-utf8',
+      { uri: file.uri, span: r.span },
+      `${r.length === 1 ? 'byte' : 'bytes'} ${shown} at byte offset ${r.byteOffset} ${r.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`,
+    );
   });
   const rest = runs[MAX_ENCODING_FINDINGS];
   if (rest) {
-    out.push(finding('invalid-utf8', { uri: file.uri, span: rest.span },
-      `${runs.length - MAX_ENCODING_FINDINGS} more runs of bytes that are not UTF-8 not shown (is this a text file?)`));
+    out.push(
+      finding(
+        'invalid-utf8',
+        { uri: file.uri, span: rest.span },
+        `${runs.length - MAX_ENCODING_FINDINGS} more runs of bytes that are not UTF-8 not shown (is this a text file?)`,
+      ),
+    );
   }
   return out;
 }

@@ -5,7 +5,17 @@
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
-import { addressMap, AnalysisHost, DEFAULT_OPTIONS, formatDocument, parseSeverityOverrides, renderSvg, type AnalysisOptions, type FormatEdit, type Stages } from '../ide';
+import {
+  addressMap,
+  AnalysisHost,
+  DEFAULT_OPTIONS,
+  formatDocument,
+  parseSeverityOverrides,
+  renderSvg,
+  type AnalysisOptions,
+  type FormatEdit,
+  type Stages,
+} from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Interval } from '../model';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
 import { readSnapshot, writeAtomic, WriteError, type Snapshot, type WriteFs } from './atomicWrite';
@@ -127,7 +137,10 @@ function check(args: readonly string[], io: Io): number {
     severity: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) { io.out(`${USAGE}\n`); return 0; }
+  if (values.help) {
+    io.out(`${USAGE}\n`);
+    return 0;
+  }
   const format = values.format as string;
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not '${format}'`);
   let maxFileSize = DEFAULT_OPTIONS.maxFileSize;
@@ -146,8 +159,15 @@ function check(args: readonly string[], io: Io): number {
   if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
   const { analysis, inputs } = load(positionals, io, { maxFileSize, severity });
   const displayOf = new Map(inputs.map((f) => [f.uri, f.display]));
-  const out = inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).map((x) =>
-    toOutput(x, (uri) => displayOf.get(uri) ?? uri, (uri, span) => analysis.lineIndex(uri).range(span))));
+  const out = inputs.flatMap((f) =>
+    (analysis.findings.get(f.uri) ?? []).map((x) =>
+      toOutput(
+        x,
+        (uri) => displayOf.get(uri) ?? uri,
+        (uri, span) => analysis.lineIndex(uri).range(span),
+      ),
+    ),
+  );
   io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
   // An internal error's stack, once per failure, for the bug report (stdout stays the findings).
   const causes = new Set(inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).flatMap((x) => x.cause ?? [])));
@@ -160,7 +180,8 @@ function format(args: readonly string[], io: Io): number {
   if (values.check && values.write) throw new UsageError('format takes --check or --write, not both');
   if (positionals.length === 0) throw new UsageError('format needs at least one PATH');
   const inputs = collectInputs(positionals, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
-  if (!values.check && !values.write && inputs.length > 1) throw new UsageError('format prints one file; use --check or --write for several');
+  if (!values.check && !values.write && inputs.length > 1)
+    throw new UsageError('format prints one file; use --check or --write for several');
   let status = 0;
   let failures = 0;
   for (const input of inputs) {
@@ -186,11 +207,17 @@ function format(args: readonly string[], io: Io): number {
     }
     const formatted = applyFormat(f.text, formatDocument(f.text, {}, parsed));
     if (values.check) {
-      if (formatted !== f.text) { io.out(`${f.display}\n`); status = 1; }
+      if (formatted !== f.text) {
+        io.out(`${f.display}\n`);
+        status = 1;
+      }
     } else if (values.write) {
       if (formatted === f.text) continue;
       const problem = replace(f, formatted, snapshot!, io);
-      if (problem) { io.err(`iommu-lens: ${problem}\n`); failures++; } else io.out(`${f.display}\n`);
+      if (problem) {
+        io.err(`iommu-lens: ${problem}\n`);
+        failures++;
+      } else io.out(`${f.display}\n`);
     } else {
       io.out(formatted);
     }
@@ -238,7 +265,10 @@ function write(path: string, display: string, text: string, io: Io): void {
 function applyFormat(text: string, edits: readonly FormatEdit[]): string {
   let out = '';
   let at = 0;
-  for (const e of edits) { out += text.slice(at, e.span.start) + e.newText; at = e.span.end; }
+  for (const e of edits) {
+    out += text.slice(at, e.span.start) + e.newText;
+    at = e.span.end;
+  }
   return out + text.slice(at);
 }
 
@@ -259,11 +289,15 @@ const known = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || 'n
 
 function layout(args: readonly string[], io: Io): number {
   const { values, positionals } = options(args, {
-    pool: { type: 'string' }, memory: { type: 'string' }, machine: { type: 'string' }, name: { type: 'string' },
+    pool: { type: 'string' },
+    memory: { type: 'string' },
+    machine: { type: 'string' },
+    name: { type: 'string' },
   });
   const { pool, memory, machine, name } = values as Record<string, string | undefined>;
   if (!pool || !memory) throw new UsageError('layout needs --pool P and --memory SIZE');
-  if (machine !== undefined && !['q35', 'i440fx', 'virt'].includes(machine)) throw new UsageError(`--machine must be q35, i440fx or virt, not '${machine}'`);
+  if (machine !== undefined && !['q35', 'i440fx', 'virt'].includes(machine))
+    throw new UsageError(`--machine must be q35, i440fx or virt, not '${machine}'`);
   const size = evaluateNumber({ text: memory, span: { start: 0, end: memory.length } });
   if (!size.ok) throw new UsageError(`--memory: ${size.problem.message}`);
   if (size.value === 0n) throw new UsageError('--memory must not be 0');
@@ -291,7 +325,10 @@ function layout(args: readonly string[], io: Io): number {
 
 function iova(args: readonly string[], io: Io): number {
   const { values, positionals } = options(args, {
-    guest: { type: 'string' }, platform: { type: 'string' }, group: { type: 'string' }, device: { type: 'string' },
+    guest: { type: 'string' },
+    platform: { type: 'string' },
+    group: { type: 'string' },
+    device: { type: 'string' },
   });
   const { guest, platform, group, device } = values as Record<string, string | undefined>;
   if (!guest === !platform) throw new UsageError('iova needs --guest G, or --platform P with --group N or --device D');
@@ -335,7 +372,7 @@ function map(args: readonly string[], io: Io): number {
   const { analysis: a } = load(positionals, io);
   const m = addressMap(a, guest ? { guest } : { platform: platform! });
   if (!m) {
-    const [what, name, names] = guest ? ['guest', guest, a.model.guests] as const : ['platform', platform!, a.model.platforms] as const;
+    const [what, name, names] = guest ? (['guest', guest, a.model.guests] as const) : (['platform', platform!, a.model.platforms] as const);
     throw new InputError(`no ${what} '${name}' (${what}s: ${known(names)})`);
   }
   if (svg === undefined) io.out(formatMapText(m));
@@ -351,9 +388,11 @@ function importCommand(args: readonly string[], io: Io): number {
   const shown = positionals[0]!;
   const path = resolve(io.cwd, shown);
   const name = values.platform as string | undefined;
-  if (name !== undefined && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new UsageError(`--platform must be a name (letters, digits, '_' and '-', starting with a letter), not '${escapeText(name)}'`);
+  if (name !== undefined && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name))
+    throw new UsageError(`--platform must be a name (letters, digits, '_' and '-', starting with a letter), not '${escapeText(name)}'`);
   if (what === 'reserved-regions') {
-    if (values.group !== undefined && !/^[0-9]+$/.test(values.group as string)) throw new UsageError(`--group must be a number, not '${escapeText(values.group as string)}'`);
+    if (values.group !== undefined && !/^[0-9]+$/.test(values.group as string))
+      throw new UsageError(`--group must be a number, not '${escapeText(values.group as string)}'`);
     // A file inside a captured tree (.../iommu_groups/N/reserved_regions) names its group.
     const fromPath = /^[0-9]+$/.test(basename(dirname(path))) ? basename(dirname(path)) : undefined;
     const number = BigInt((values.group as string | undefined) ?? fromPath ?? '0');
@@ -364,7 +403,8 @@ function importCommand(args: readonly string[], io: Io): number {
   if (what === 'sysfs') {
     if (values.group !== undefined) throw new UsageError('--group is for import reserved-regions');
     const groups = readCaptureTree(path, shown);
-    if (groups.length === 0) throw new InputError(`'${escapeText(shown)}' has no numbered group directories (expected DIR/N/reserved_regions)`);
+    if (groups.length === 0)
+      throw new InputError(`'${escapeText(shown)}' has no numbered group directories (expected DIR/N/reserved_regions)`);
     io.out(renderPlatform(name ?? 'imported', groups, shown));
     return 0;
   }

@@ -14,7 +14,11 @@ export interface OutputFinding {
 
 export function toOutput(f: Finding, file: (uri: string) => string, range: (uri: string, f: Finding['span']) => Range): OutputFinding {
   return {
-    file: file(f.uri), range: range(f.uri, f.span), severity: f.severity, code: f.code, message: f.message,
+    file: file(f.uri),
+    range: range(f.uri, f.span),
+    severity: f.severity,
+    code: f.code,
+    message: f.message,
     related: f.related.map((r) => ({ file: file(r.uri), range: range(r.uri, r.span), message: r.message })),
   };
 }
@@ -39,8 +43,12 @@ export function formatJson(findings: readonly OutputFinding[]): string {
 export function summary(findings: readonly OutputFinding[], fileCount: number): string {
   const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
   const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
-  return `${plural(fileCount, 'file')} checked: ${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, `
-    + `${plural(count('information'), 'information', 'information')}, ${plural(count('hint'), 'hint')}`;
+  return (
+    `${plural(fileCount, 'file')} checked: ${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ` +
+    `${plural(count('information'), 'information', 'information')}, ${plural(count('hint'), 'hint')}`
+  );
 }
 
-function oneLine(s: string): string { return s.replace(/\s*\n\s*/g, ' '); }
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}

@@ -11,9 +11,16 @@ import { escapeText, excerpt } from './escape';
 
 export type SysfsType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi';
 
-export interface SysfsRegion { range: Interval; type: SysfsType }
+export interface SysfsRegion {
+  range: Interval;
+  type: SysfsType;
+}
 
-export interface CapturedGroup { number: bigint; regions: SysfsRegion[]; devices: string[] }
+export interface CapturedGroup {
+  number: bigint;
+  regions: SysfsRegion[];
+  devices: string[];
+}
 
 export class SysfsError extends Error {}
 
@@ -63,18 +70,36 @@ function infer(groups: readonly CapturedGroup[]): Inferred {
   const any = (type: SysfsType, r: Interval) => groups.some((g) => has(g, type, r));
   if (any('msi', X86_MSI_RANGE)) {
     return any('reserved', AMD_HT_HOLE)
-      ? { arch: 'x86_64', kind: 'amd-vi', why: 'the x86 interrupt range and the HyperTransport hole: AMD-Vi', fits: (g) => has(g, 'msi', X86_MSI_RANGE) && has(g, 'reserved', AMD_HT_HOLE) }
-      : { arch: 'x86_64', kind: 'vt-d', why: 'the x86 interrupt range without the HyperTransport hole: VT-d', fits: (g) => has(g, 'msi', X86_MSI_RANGE) };
+      ? {
+          arch: 'x86_64',
+          kind: 'amd-vi',
+          why: 'the x86 interrupt range and the HyperTransport hole: AMD-Vi',
+          fits: (g) => has(g, 'msi', X86_MSI_RANGE) && has(g, 'reserved', AMD_HT_HOLE),
+        }
+      : {
+          arch: 'x86_64',
+          kind: 'vt-d',
+          why: 'the x86 interrupt range without the HyperTransport hole: VT-d',
+          fits: (g) => has(g, 'msi', X86_MSI_RANGE),
+        };
   }
   if (any('msi', MSI_IOVA_WINDOW)) {
-    return { arch: 'arm64', kind: 'smmuv3', why: 'an msi region at MSI_IOVA_BASE 0x8000000 (1 MiB): the Arm SMMU software MSI window', fits: (g) => has(g, 'msi', MSI_IOVA_WINDOW) };
+    return {
+      arch: 'arm64',
+      kind: 'smmuv3',
+      why: 'an msi region at MSI_IOVA_BASE 0x8000000 (1 MiB): the Arm SMMU software MSI window',
+      fits: (g) => has(g, 'msi', MSI_IOVA_WINDOW),
+    };
   }
   return { why: 'no region identifies the IOMMU', fits: () => false };
 }
 
 /** A name the language accepts, from a file name or the like. */
 export function platformName(s: string): string {
-  const n = s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z]+/, '').replace(/-+$/, '');
+  const n = s
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^[^A-Za-z]+/, '')
+    .replace(/-+$/, '');
   return n || 'imported';
 }
 
@@ -120,9 +145,11 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
   const lines: string[] = [
     `// Imported by iommu-lens from ${escapeText(source)}.`,
     '// Every region is as sysfs printed it. sysfs does not show:',
-    `//  - the IOMMU kind and its address width. ${inferred.kind
-      ? `The kind is inferred from ${inferred.why}; the address width is assumed (48 bits): change it to the host's.`
-      : `${inferred.why[0]!.toUpperCase()}${inferred.why.slice(1)}, so none is declared: add one (and \`iommu\` on each device) to assign devices.`}`,
+    `//  - the IOMMU kind and its address width. ${
+      inferred.kind
+        ? `The kind is inferred from ${inferred.why}; the address width is assumed (48 bits): change it to the host's.`
+        : `${inferred.why[0]!.toUpperCase()}${inferred.why.slice(1)}, so none is declared: add one (and \`iommu\` on each device) to assign devices.`
+    }`,
     '//  - whether an `msi` line is a hardware doorbell (msi) or a software window (sw-msi): both print as `msi`.',
     `platform ${name} {`,
   ];
@@ -143,14 +170,20 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
     }
   }
   const regions = [...holders.values()].sort((a, b) =>
-    a.region.range.start < b.region.range.start ? -1 : a.region.range.start > b.region.range.start ? 1
-      : WORDS.indexOf(a.region.type) - WORDS.indexOf(b.region.type));
+    a.region.range.start < b.region.range.start
+      ? -1
+      : a.region.range.start > b.region.range.start
+        ? 1
+        : WORDS.indexOf(a.region.type) - WORDS.indexOf(b.region.type),
+  );
   for (const { region, groups: gs } of regions) {
     const swMsi = inferred.kind === 'smmuv3' && region.type === 'msi' && same(region.range, MSI_IOVA_WINDOW);
     const type = swMsi ? 'sw-msi' : region.type;
     const n = names.take(`${type}-${region.range.start.toString(16)}`);
     const target = gs.length === sorted.length && sorted.length > 1 ? '' : ` for ${gs.map((g) => `group ${g}`).join(', ')}`;
-    const note = swMsi ? '   // printed as msi; at MSI_IOVA_BASE, so the SMMU driver\'s sw-msi window (write msi if MSIs bypass the SMMU here)' : '';
+    const note = swMsi
+      ? "   // printed as msi; at MSI_IOVA_BASE, so the SMMU driver's sw-msi window (write msi if MSIs bypass the SMMU here)"
+      : '';
     lines.push(`  reserved ${n} ${type} ${hex(region.range.start)}..${hex(region.range.end)}${target}${note}`);
   }
   if (regions.length) lines.push('');
@@ -159,15 +192,21 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
     // A group without the driver's own regions is not put behind it: its list stays exact.
     const iommu = inferred.kind && inferred.fits(g) ? `; iommu ${iommuName}` : '';
     if (inferred.kind && !iommu) {
-      lines.push(`  // group ${g.number} lacks the regions ${inferred.kind} adds to every device, so its devices are not put behind ${iommuName}`);
+      lines.push(
+        `  // group ${g.number} lacks the regions ${inferred.kind} adds to every device, so its devices are not put behind ${iommuName}`,
+      );
     }
     if (g.devices.length === 0) {
-      lines.push(`  device ${names.take(`group${g.number}-dev`)} { group ${g.number}${iommu} }   // the capture does not list the group's devices`);
+      lines.push(
+        `  device ${names.take(`group${g.number}-dev`)} { group ${g.number}${iommu} }   // the capture does not list the group's devices`,
+      );
     }
     for (const dev of [...g.devices].sort()) {
-      lines.push(isBdf(dev)
-        ? `  device ${names.take(deviceName(dev))} { bdf ${dev.toLowerCase()}${iommu}; group ${g.number} }`
-        : `  device ${names.take(deviceName(dev))} { group ${g.number}${iommu} }   // not a PCI device: '${escapeText(dev)}'`);
+      lines.push(
+        isBdf(dev)
+          ? `  device ${names.take(deviceName(dev))} { bdf ${dev.toLowerCase()}${iommu}; group ${g.number} }`
+          : `  device ${names.take(deviceName(dev))} { group ${g.number}${iommu} }   // not a PCI device: '${escapeText(dev)}'`,
+      );
     }
   }
   lines.push('}', '');

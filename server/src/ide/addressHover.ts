@@ -4,7 +4,17 @@
  * guest-physical space); a size shows its value and the range it makes. Lookups are
  * binary searches on sorted indexes, built once per analysis and kept per model object.
  */
-import { evaluateNumber, evaluateRange, formatInterval, formatSize, hex, type Guest, type Interval, type Platform, type ReservedRegion } from '../model';
+import {
+  evaluateNumber,
+  evaluateRange,
+  formatInterval,
+  formatSize,
+  hex,
+  type Guest,
+  type Interval,
+  type Platform,
+  type ReservedRegion,
+} from '../model';
 import { machineLayout, someOf, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
 import { regionsAt, StabIndex, usableAt } from '../sim/addressQuery';
 import { vtomSplit } from '../sim/sev';
@@ -16,7 +26,10 @@ import { groupsText, sourceName } from './regionText';
 
 const LIMIT = 8;
 
-interface Named { what: string; range: Interval }
+interface Named {
+  what: string;
+  range: Interval;
+}
 
 /** Host-physical ranges of a platform (RAM, I/O APIC pages, ECAM windows, Xen's own), indexed once. */
 const hostIndexes = new WeakMap<Platform, StabIndex<Named>>();
@@ -38,7 +51,10 @@ function sizeHover(n: NumberAt, size: bigint): string {
 }
 
 /** Where the literal is: its platform and guest come first. */
-interface Context { platform?: Platform; guest?: Guest }
+interface Context {
+  platform?: Platform;
+  guest?: Guest;
+}
 
 function contextOf(a: Analysis, n: NumberAt): Context {
   const m = a.model;
@@ -63,18 +79,46 @@ export function addressHover(a: Analysis, v: bigint, ctx: Context = {}): string 
   const platforms = [...a.model.platforms.values()];
   if (ctx.platform) platforms.sort((x, y) => Number(y === ctx.platform) - Number(x === ctx.platform));
   for (const p of platforms) {
-    const host = hostIndex(a, p).at(v).map((x) => `- host physical: ${x.what} \`${formatInterval(x.range)}\``);
+    const host = hostIndex(a, p)
+      .at(v)
+      .map((x) => `- host physical: ${x.what} \`${formatInterval(x.range)}\``);
     const pr = a.sim.regionsOf(p);
     const iova = pr.groups.length ? iovaLines(pr, v) : ungrouped(p, v);
-    if (!host.length && !iova.some((l) => l.busy) && p !== ctx.platform) { quiet.push(p.sym.name); continue; }
+    if (!host.length && !iova.some((l) => l.busy) && p !== ctx.platform) {
+      quiet.push(p.sym.name);
+      continue;
+    }
     const none = host.length || iova.length ? [] : ['- no RAM, I/O APIC, ECAM window or reserved region holds it'];
-    busy.push({ name: p.sym.name, lines: ['', `**${p.sym.name}**${p === ctx.platform ? ' (this line\'s platform)' : ''}:`, ...capped(host, LIMIT), ...capped(iova.map((l) => l.text), LIMIT), ...none] });
+    busy.push({
+      name: p.sym.name,
+      lines: [
+        '',
+        `**${p.sym.name}**${p === ctx.platform ? " (this line's platform)" : ''}:`,
+        ...capped(host, LIMIT),
+        ...capped(
+          iova.map((l) => l.text),
+          LIMIT,
+        ),
+        ...none,
+      ],
+    });
   }
   for (const section of busy.slice(0, MAX_PLATFORMS)) out.push(...section.lines);
-  if (busy.length > MAX_PLATFORMS) out.push('', `... and ${busy.length - MAX_PLATFORMS} more platforms: ${someOf(busy.slice(MAX_PLATFORMS).map((x) => x.name), LIMIT)}`);
+  if (busy.length > MAX_PLATFORMS)
+    out.push(
+      '',
+      `... and ${busy.length - MAX_PLATFORMS} more platforms: ${someOf(
+        busy.slice(MAX_PLATFORMS).map((x) => x.name),
+        LIMIT,
+      )}`,
+    );
   const guests = guestLines(a, v, ctx.guest);
   if (guests.length) out.push('', 'Guest-physical:', ...capped(guests, LIMIT));
-  if (quiet.length) out.push('', `Nothing holds it on ${someOf(quiet, LIMIT)}: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.`);
+  if (quiet.length)
+    out.push(
+      '',
+      `Nothing holds it on ${someOf(quiet, LIMIT)}: no RAM, I/O APIC, ECAM or reserved region, and it is usable IOVA in every group there.`,
+    );
   return out.join('\n');
 }
 
@@ -97,8 +141,18 @@ const reservedIndexes = new WeakMap<Platform, StabIndex<ReservedRegion>>();
 /** A platform without devices has no groups: its declared regions are listed as written. */
 function ungrouped(p: Platform, v: bigint): { text: string; busy: boolean }[] {
   let ix = reservedIndexes.get(p);
-  if (!ix) reservedIndexes.set(p, (ix = new StabIndex(p.reserved.filter((r) => r.range && r.type), (r) => r.range!)));
-  return ix.at(v).map((r) => ({ text: `- reserved region ${r.sym.name} \`${formatInterval(r.range!)}\` (${r.type}): the platform has no device, so no group lists it`, busy: true }));
+  if (!ix)
+    reservedIndexes.set(
+      p,
+      (ix = new StabIndex(
+        p.reserved.filter((r) => r.range && r.type),
+        (r) => r.range!,
+      )),
+    );
+  return ix.at(v).map((r) => ({
+    text: `- reserved region ${r.sym.name} \`${formatInterval(r.range!)}\` (${r.type}): the platform has no device, so no group lists it`,
+    busy: true,
+  }));
 }
 
 /** One line per distinct outcome, naming the groups that share it: thousands of groups stay a few lines. */
@@ -118,7 +172,11 @@ function iovaLines(pr: PlatformRegions, v: bigint): { text: string; busy: boolea
       const key = `${regions.map(sysfsLine).join('|')} ${usable} ${beyond ? gr.aperture.end : ''}`;
       o = outcomes.get(key);
       if (!o) {
-        const verdict = beyond ? `beyond the aperture \`${formatInterval(gr.aperture)}\`: not usable` : usable ? 'usable' : 'cut from the usable IOVA list';
+        const verdict = beyond
+          ? `beyond the aperture \`${formatInterval(gr.aperture)}\`: not usable`
+          : usable
+            ? 'usable'
+            : 'cut from the usable IOVA list';
         const text = regions.length ? `${regions.map(describe).join('; ')}: ${verdict}` : verdict;
         outcomes.set(key, (o = { groups: [], text, busy: regions.length > 0 || !usable }));
       }
@@ -140,7 +198,9 @@ function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
   if (first) states.sort((x, y) => Number(y.guest === first) - Number(x.guest === first));
   for (const s of states) {
     const g = s.guest;
-    const hits = guestIndex(s).at(v).map((x) => `${x.what} \`${formatInterval(x.range)}\`${x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
+    const hits = guestIndex(s)
+      .at(v)
+      .map((x) => `${x.what} \`${formatInterval(x.range)}\`${x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
     const side = vtomSide(g, v);
     if (!hits.length && !(g === first && side)) continue;
     if (!hits.length) hits.push('no RAM here');
@@ -149,7 +209,10 @@ function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
   for (const x of a.model.xens.values()) {
     for (const d of x.domains.values()) {
       for (const r of d.ram) {
-        if (r.range && r.range.start <= v && v <= r.range.end) out.push(`- ${d.isDom0 ? `dom0 of ${x.sym.name}` : `Xen domain **${d.sym.name}**`}: RAM ${r.sym.name} \`${formatInterval(r.range)}\``);
+        if (r.range && r.range.start <= v && v <= r.range.end)
+          out.push(
+            `- ${d.isDom0 ? `dom0 of ${x.sym.name}` : `Xen domain **${d.sym.name}**`}: RAM ${r.sym.name} \`${formatInterval(r.range)}\``,
+          );
       }
     }
   }

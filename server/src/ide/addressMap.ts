@@ -16,12 +16,32 @@ import { namesIn } from './navigation';
 import { inside } from './positions';
 
 export type BarKind =
-  | 'ram' | 'reserved' | 'direct' | 'direct-relaxable' | 'msi' | 'sw-msi' | 'usable' | 'conflict'
-  | 'msi-window' | 'private' | 'shared' | 'dma-window' | 'pci-hole' | 'ioapic' | 'mmcfg';
+  | 'ram'
+  | 'reserved'
+  | 'direct'
+  | 'direct-relaxable'
+  | 'msi'
+  | 'sw-msi'
+  | 'usable'
+  | 'conflict'
+  | 'msi-window'
+  | 'private'
+  | 'shared'
+  | 'dma-window'
+  | 'pci-hole'
+  | 'ioapic'
+  | 'mmcfg';
 
-export interface BarSource { uri: string; span: Span }
+export interface BarSource {
+  uri: string;
+  span: Span;
+}
 
-export interface BarProblem { severity: Severity; code: string; message: string }
+export interface BarProblem {
+  severity: Severity;
+  code: string;
+  message: string;
+}
 
 /** One range of an address space. `end` is inclusive, so 0xffff_ffff_ffff_ffff fits. */
 export interface Bar {
@@ -70,8 +90,21 @@ export const MAX_GROUP_SHAPES = 24;
 
 /** Every kind, in the order bars of equal range are listed (and the legend shows them). */
 export const KIND_ORDER: readonly BarKind[] = [
-  'ram', 'pci-hole', 'msi-window', 'dma-window', 'private', 'shared', 'usable', 'direct', 'direct-relaxable',
-  'reserved', 'msi', 'sw-msi', 'ioapic', 'mmcfg', 'conflict',
+  'ram',
+  'pci-hole',
+  'msi-window',
+  'dma-window',
+  'private',
+  'shared',
+  'usable',
+  'direct',
+  'direct-relaxable',
+  'reserved',
+  'msi',
+  'sw-msi',
+  'ioapic',
+  'mmcfg',
+  'conflict',
 ];
 /** Each kind's place in KIND_ORDER. */
 export const KIND_RANK = Object.fromEntries(KIND_ORDER.map((k, i) => [k, i])) as Record<BarKind, number>;
@@ -94,7 +127,8 @@ export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | 
   const problemsOf = lineProblems(a);
   const cut = spaces.filter((s) => finish(s, problemsOf));
   if (cut.length === 1) notes.push(`${cut[0]!.title}: only the first ${MAX_BARS_PER_SPACE} ranges are drawn`);
-  else if (cut.length) notes.push(`${cut.length} spaces have more than ${MAX_BARS_PER_SPACE} ranges: only the first ${MAX_BARS_PER_SPACE} of each are drawn`);
+  else if (cut.length)
+    notes.push(`${cut.length} spaces have more than ${MAX_BARS_PER_SPACE} ranges: only the first ${MAX_BARS_PER_SPACE} of each are drawn`);
   return { title, target, spaces, notes };
 }
 
@@ -123,7 +157,11 @@ export function addressMapTargetAt(a: Analysis, uri: string, offset: number): Ad
   return first?.target;
 }
 
-export interface MapSource { id: number; uri: string; span: Span }
+export interface MapSource {
+  id: number;
+  uri: string;
+  span: Span;
+}
 
 /**
  * Every distinct source line of the map's bars, numbered in drawing order: the id table
@@ -157,7 +195,9 @@ function hostSpace(p: Platform): AddressSpace {
   for (const r of p.ram) if (r.range) bars.push(bar(r.range, 'ram', r.sym.name, { uri, span: r.decl.span }));
   for (const r of p.reserved) {
     if (!r.range || !r.type) continue;
-    const who = r.targets.map((t) => (t.kind === 'device' ? t.device.sym.name : t.kind === 'iommu' ? t.iommu.sym.name : `group ${t.group}`));
+    const who = r.targets.map((t) =>
+      t.kind === 'device' ? t.device.sym.name : t.kind === 'iommu' ? t.iommu.sym.name : `group ${t.group}`,
+    );
     bars.push(bar(r.range, r.type, who.length ? `${r.sym.name} (${someOf(who, 3)})` : r.sym.name, { uri, span: r.decl.span }));
   }
   for (const x of p.ioapics) bars.push(bar(x.range, 'ioapic', 'IO-APIC', { uri, span: x.stmt.span }));
@@ -197,7 +237,12 @@ function groupSpaces(a: Analysis, p: Platform, notes: string[]): AddressSpace[] 
 }
 
 function groupTitle(g: IommuGroup): string {
-  return g.number === undefined ? groupLabel(g) : `${groupLabel(g)} (${someOf(g.devices.map((d) => d.sym.name), 3)})`;
+  return g.number === undefined
+    ? groupLabel(g)
+    : `${groupLabel(g)} (${someOf(
+        g.devices.map((d) => d.sym.name),
+        3,
+      )})`;
 }
 
 // ----- guests ----------------------------------------------------------------------
@@ -218,9 +263,16 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   const doorbell = guestDoorbell(g);
   const windowSource = doorbell && sourceOf(doorbell.sources);
   if (doorbell) gpa.bars.push(bar(doorbell.range, 'msi-window', 'msi-window', windowSource));
-  vtomBars(g, state.ram.map((r) => r.range), gpa.bars);
+  vtomBars(
+    g,
+    state.ram.map((r) => r.range),
+    gpa.bars,
+  );
   for (const x of g.assigns) {
-    if (x.dmaWindow) gpa.bars.push(bar(x.dmaWindow, 'dma-window', `dma-window of ${x.device?.sym.name ?? '?'} (${x.mode})`, { uri: x.uri, span: x.stmt.span }));
+    if (x.dmaWindow)
+      gpa.bars.push(
+        bar(x.dmaWindow, 'dma-window', `dma-window of ${x.device?.sym.name ?? '?'} (${x.mode})`, { uri: x.uri, span: x.stmt.span }),
+      );
   }
   // Guest RAM over its own doorbell, or over other guest RAM (sort and sweep): both maps fail.
   let reach: Bar | undefined; // the range reaching furthest so far
@@ -236,10 +288,17 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   if (!state.groups.length) {
     iova.note = g.assigns.length ? "none of its devices' groups is in it" : 'no device assigned';
   } else {
-    iova.title += `: ${someOf(state.groups.map((gr) => groupTitle(gr.group)), 4)}`;
+    iova.title += `: ${someOf(
+      state.groups.map((gr) => groupTitle(gr.group)),
+      4,
+    )}`;
     const attached = new Set(state.container.groups);
     const refused = state.groups.filter((gr) => !attached.has(gr));
-    if (refused.length) iova.note = `refused: ${someOf(refused.map((gr) => groupLabel(gr.group)), 4)}`;
+    if (refused.length)
+      iova.note = `refused: ${someOf(
+        refused.map((gr) => groupLabel(gr.group)),
+        4,
+      )}`;
     // Groups of one shape have the same regions (PlatformRegions.shapes), so each shape is
     // read once, through its first group: a guest with hundreds of groups does not repeat
     // the platform's regions hundreds of times.
@@ -248,7 +307,10 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
     const named = firstOfEachShape(state.groups, shapeOf);
     const regions = containerRegions(named, doorbell);
     iova.bars.push(...regions.map(regionBar));
-    const usable = containerUsable(state.container.groups, refused.length ? containerRegions(firstOfEachShape(state.container.groups, shapeOf), doorbell) : regions);
+    const usable = containerUsable(
+      state.container.groups,
+      refused.length ? containerRegions(firstOfEachShape(state.container.groups, shapeOf), doorbell) : regions,
+    );
     iova.bars.push(...usable.map((u) => bar(u, 'usable', 'usable')));
     // What the container cuts out under guest RAM: the DMA map of that RAM fails.
     const hits = overlapsEach(ramBars, cutRegions(named, doorbell), (m) => m.range);
@@ -304,7 +366,11 @@ function containerRegions(groups: readonly GroupRegions[], doorbell: MergedRegio
 }
 
 function compareRegions(x: MergedRegion, y: MergedRegion): number {
-  return byStart(x.range, y.range) || TYPE_ORDER[x.type] - TYPE_ORDER[y.type] || (x.range.end < y.range.end ? -1 : x.range.end > y.range.end ? 1 : 0);
+  return (
+    byStart(x.range, y.range) ||
+    TYPE_ORDER[x.type] - TYPE_ORDER[y.type] ||
+    (x.range.end < y.range.end ? -1 : x.range.end > y.range.end ? 1 : 0)
+  );
 }
 
 /**
@@ -317,7 +383,7 @@ function containerUsable(attached: readonly GroupRegions[], regions: readonly Me
   let aperture: Interval | undefined;
   for (const gr of attached) {
     const a = gr.aperture;
-    aperture = aperture ? intersect(aperture, a) ?? aperture : a;
+    aperture = aperture ? (intersect(aperture, a) ?? aperture) : a;
   }
   return aperture ? usableRanges(aperture, regions) : [];
 }
@@ -391,7 +457,11 @@ function regionBar(m: MergedRegion): Bar {
 }
 
 function regionLabel(m: MergedRegion): string {
-  const names = [...new Set(m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)))];
+  const names = [
+    ...new Set(
+      m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)),
+    ),
+  ];
   return someOf(names, 3);
 }
 
@@ -400,9 +470,12 @@ function sourceOf(sources: readonly RegionSource[]): BarSource | undefined {
   const s = sources[0];
   if (!s) return undefined;
   switch (s.kind) {
-    case 'declared': return { uri: s.region.sym.uri, span: s.region.decl.span };
-    case 'builtin': return { uri: s.iommu.sym.uri, span: s.iommu.decl.span };
-    case 'window': return { uri: s.uri, span: s.span };
+    case 'declared':
+      return { uri: s.region.sym.uri, span: s.region.decl.span };
+    case 'builtin':
+      return { uri: s.iommu.sym.uri, span: s.iommu.decl.span };
+    case 'window':
+      return { uri: s.uri, span: s.span };
   }
 }
 

@@ -112,20 +112,30 @@ const KINDS: Record<BarKind, { fill: string; text: string; name: string }> = {
 export function renderSvg(map: AddressMap, options: Partial<AxisOptions> = {}, ids = mapSources(map)): string {
   const axes = new Map<string, Axis>();
   for (const key of new Set(map.spaces.map((s) => s.axis))) {
-    axes.set(key, buildAxis(map.spaces.filter((s) => s.axis === key).flatMap((s) => s.bars), options));
+    axes.set(
+      key,
+      buildAxis(
+        map.spaces.filter((s) => s.axis === key).flatMap((s) => s.bars),
+        options,
+      ),
+    );
   }
   const body: string[] = [];
   let y = MARGIN;
   let width = Math.max(textWidth(map.title, 15), ...map.notes.map((n) => textWidth(n, 11)), 420);
   body.push(text(MARGIN, y + 15, map.title, { size: 15, weight: 'bold', cls: 'fg' }));
   y += 24;
-  for (const n of map.notes) { body.push(text(MARGIN, y + 11, n, { size: 11, cls: 'fg note' })); y += 16; }
+  for (const n of map.notes) {
+    body.push(text(MARGIN, y + 11, n, { size: 11, cls: 'fg note' }));
+    y += 16;
+  }
 
   // Consecutive spaces on one axis are drawn as a group above one row of address ticks.
   const groups: AddressSpace[][] = [];
   for (const s of map.spaces) {
     const last = groups[groups.length - 1];
-    if (last && last[0]!.axis === s.axis) last.push(s); else groups.push([s]);
+    if (last && last[0]!.axis === s.axis) last.push(s);
+    else groups.push([s]);
   }
   const kinds = new Set<BarKind>();
   let problems = false;
@@ -183,9 +193,16 @@ export function lanesOf(bars: readonly Bar[]): Bar[][] {
     let lane: (typeof lanes)[number] | undefined;
     let at = 0;
     for (const l of lanes) {
-      if (l.end < b.start) { lane = l; at = l.sorted.length; break; } // past everything in it
+      if (l.end < b.start) {
+        lane = l;
+        at = l.sorted.length;
+        break;
+      } // past everything in it
       at = firstEndingFrom(l.sorted, b.start, (o) => o);
-      if (at === l.sorted.length || b.end < l.sorted[at]!.start) { lane = l; break; }
+      if (at === l.sorted.length || b.end < l.sorted[at]!.start) {
+        lane = l;
+        break;
+      }
     }
     if (!lane) lanes.push({ placed: [b], sorted: [b], end: b.end });
     else {
@@ -201,8 +218,11 @@ function barSvg(b: Bar, axis: Axis, y: number, id: number | undefined): string {
   const x0 = MARGIN + axis.at(b.start);
   const w = Math.max(1, MARGIN + axis.at(b.end + 1n) - x0);
   const k = KINDS[b.kind];
-  const tip = [`${b.kind} ${hex(b.start)}..${hex(b.end)} (${sizeText(b.end - b.start + 1n)})`, b.label,
-    ...b.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`)].join('\n');
+  const tip = [
+    `${b.kind} ${hex(b.start)}..${hex(b.end)} (${sizeText(b.end - b.start + 1n)})`,
+    b.label,
+    ...b.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`),
+  ].join('\n');
   const stroke = b.problems.length ? `stroke="${PROBLEM}" stroke-width="2"` : 'stroke="#ffffff" stroke-width="1"';
   const label = fit(`${b.problems.length ? '! ' : ''}${b.label}`, w - 6, 11);
   return [
@@ -211,7 +231,9 @@ function barSvg(b: Bar, axis: Axis, y: number, id: number | undefined): string {
     `<rect x="${px(x0)}" y="${y}" width="${px(w)}" height="${LANE}" fill="${k.fill}" ${stroke}/>`,
     label ? text(x0 + 3, y + 14, label, { size: 11, fill: k.text }) : '',
     '</g>',
-  ].filter(Boolean).join('');
+  ]
+    .filter(Boolean)
+    .join('');
 }
 
 function breakSvg(s: AxisSegment, top: number, bottom: number): string {
@@ -225,7 +247,8 @@ function breakSvg(s: AxisSegment, top: number, bottom: number): string {
     '<g class="break">',
     `<title>${esc(`nothing here: ${hex(s.start)}..${hex(s.end)} (${sizeText(s.end - s.start + 1n)}) left out`)}</title>`,
     `<rect class="break-band" x="${px(x)}" y="${top}" width="${px(s.width)}" height="${bottom - top}" fill="#efefef"/>`,
-    zig(x + 6), zig(x + s.width - 6),
+    zig(x + 6),
+    zig(x + s.width - 6),
     '</g>',
   ].join('');
 }
@@ -243,7 +266,9 @@ function ticks(axis: Axis, y: number, out: string[]): number {
     const x = MARGIN + t.x;
     longest = Math.max(longest, t.label.length);
     out.push(`<line class="tick" x1="${px(x)}" y1="${y}" x2="${px(x)}" y2="${y + 4}" stroke="#6a6a6a" stroke-width="1"/>`);
-    out.push(`<text class="fg" transform="translate(${px(x)} ${y + 6}) rotate(-90)" text-anchor="end" dy="0.35em" font-size="10" fill="#1b1b1b">${esc(t.label)}</text>`);
+    out.push(
+      `<text class="fg" transform="translate(${px(x)} ${y + 6}) rotate(-90)" text-anchor="end" dy="0.35em" font-size="10" fill="#1b1b1b">${esc(t.label)}</text>`,
+    );
   }
   for (const s of axis.segments.filter((x) => x.gap)) {
     out.push(text(MARGIN + s.x + s.width / 2, y + 14, `≈${approxSize(s.end - s.start + 1n)}`, { size: 10, anchor: 'middle', cls: 'fg' }));
@@ -252,15 +277,22 @@ function ticks(axis: Axis, y: number, out: string[]): number {
 }
 
 function legend(kinds: Set<BarKind>, problems: boolean, breaks: boolean, y: number, width: number, out: string[]): number {
-  const items: { swatch: string; name: string }[] = KIND_ORDER.filter((k) => kinds.has(k))
-    .map((k) => ({ swatch: `fill="${KINDS[k].fill}" stroke="#ffffff"`, name: KINDS[k].name }));
+  const items: { swatch: string; name: string }[] = KIND_ORDER.filter((k) => kinds.has(k)).map((k) => ({
+    swatch: `fill="${KINDS[k].fill}" stroke="#ffffff"`,
+    name: KINDS[k].name,
+  }));
   if (problems) items.push({ swatch: `fill="none" stroke="${PROBLEM}" stroke-width="2"`, name: '! error or warning on its line' });
   if (breaks) items.push({ swatch: 'fill="#efefef" stroke="#9a9a9a"', name: '≈ empty stretch left out' });
   let x = 0;
   for (const item of items) {
     const w = 18 + textWidth(item.name, 11) + 16;
-    if (x > 0 && x + w > width) { x = 0; y += 18; }
-    out.push(`<g class="legend"><rect x="${px(MARGIN + x)}" y="${y}" width="12" height="12" ${item.swatch}/>${text(MARGIN + x + 18, y + 10, item.name, { size: 11, cls: 'fg' })}</g>`);
+    if (x > 0 && x + w > width) {
+      x = 0;
+      y += 18;
+    }
+    out.push(
+      `<g class="legend"><rect x="${px(MARGIN + x)}" y="${y}" width="12" height="12" ${item.swatch}/>${text(MARGIN + x + 18, y + 10, item.name, { size: 11, cls: 'fg' })}</g>`,
+    );
     x += w;
   }
   return items.length ? y + 18 : y;
@@ -291,7 +323,14 @@ function px(v: number): string {
   return String(Math.round(v * 10) / 10);
 }
 
-const UNITS: [string, bigint][] = [['E', 1n << 60n], ['P', 1n << 50n], ['T', 1n << 40n], ['G', 1n << 30n], ['M', 1n << 20n], ['K', 1n << 10n]];
+const UNITS: [string, bigint][] = [
+  ['E', 1n << 60n],
+  ['P', 1n << 50n],
+  ['T', 1n << 40n],
+  ['G', 1n << 30n],
+  ['M', 1n << 20n],
+  ['K', 1n << 10n],
+];
 
 /** An exact size: `1M`, `3455M`, or hex with an approximation where units get long (`0x17ff0000, ≈383.9M`). */
 function sizeText(v: bigint): string {
@@ -304,13 +343,21 @@ export function approxSize(v: bigint): string {
   for (const [unit, n] of UNITS) {
     if (v < n) continue;
     const tenths = (v * 10n + n / 2n) / n;
-    return tenths >= 100n ? `${(v + n / 2n) / n}${unit}` : tenths % 10n === 0n ? `${tenths / 10n}${unit}` : `${tenths / 10n}.${tenths % 10n}${unit}`;
+    return tenths >= 100n
+      ? `${(v + n / 2n) / n}${unit}`
+      : tenths % 10n === 0n
+        ? `${tenths / 10n}${unit}`
+        : `${tenths / 10n}.${tenths % 10n}${unit}`;
   }
   return `${v}B`;
 }
 
 /** Escapes text for XML content and attributes, and drops characters XML cannot hold. */
 export function esc(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
+  return s
+    .replace(
+      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+      '',
+    )
     .replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }

@@ -5,7 +5,21 @@
  * editor diagnostic and a CLI line are the same finding. No I/O here.
  */
 import { parse, type SourceFile } from '@iommu-lens/grammar';
-import { buildModel, compareFindings, emptyModel, fileNames, finding, internalError, internalErrors, mergeModels, WorkspaceNames, type FileNames, type Finding, type Model, type ModelResult } from '../model';
+import {
+  buildModel,
+  compareFindings,
+  emptyModel,
+  fileNames,
+  finding,
+  internalError,
+  internalErrors,
+  mergeModels,
+  WorkspaceNames,
+  type FileNames,
+  type Finding,
+  type Model,
+  type ModelResult,
+} from '../model';
 import { ALL_ENGINES, ENGINES, mergeSimulations, simulate, type Engine, type Simulation } from '../sim';
 import { components } from './components';
 import { LineIndex } from './positions';
@@ -37,7 +51,9 @@ export const DEFAULT_OPTIONS: AnalysisOptions = { maxFileSize: 2 * 1024 * 1024 }
 
 /** Thrown when `isCancelled` says a newer request superseded this analysis. */
 export class Cancelled extends Error {
-  constructor() { super('analysis cancelled'); }
+  constructor() {
+    super('analysis cancelled');
+  }
 }
 
 export interface Analysis {
@@ -84,7 +100,11 @@ const FULL_KEY = keyOf(ALL_ENGINES);
  * The stages the host chains. Tests replace one to check that a stage which throws costs
  * only its own findings; everything else uses these.
  */
-export interface Stages { parse: typeof parse; buildModel: typeof buildModel; simulate: typeof simulate }
+export interface Stages {
+  parse: typeof parse;
+  buildModel: typeof buildModel;
+  simulate: typeof simulate;
+}
 const STAGES: Stages = { parse, buildModel, simulate };
 
 export class AnalysisHost {
@@ -113,12 +133,20 @@ export class AnalysisHost {
   /** Bumped by every change an analysis can show: files, options, components modelled or simulated. */
   private changes = 0;
 
-  constructor(private options: AnalysisOptions = DEFAULT_OPTIONS, private readonly stages: Stages = STAGES) {}
+  constructor(
+    private options: AnalysisOptions = DEFAULT_OPTIONS,
+    private readonly stages: Stages = STAGES,
+  ) {}
 
   setOptions(options: AnalysisOptions): void {
     this.changes++;
     if (options.maxFileSize !== this.options.maxFileSize) {
-      for (const [uri, f] of this.files) { f.prior = f.names ?? f.prior; f.parsed = undefined; f.names = undefined; this.unparsed.add(uri); }
+      for (const [uri, f] of this.files) {
+        f.prior = f.names ?? f.prior;
+        f.parsed = undefined;
+        f.names = undefined;
+        this.unparsed.add(uri);
+      }
     }
     if (options.severity !== this.options.severity) this.severityCopies = new WeakMap();
     this.options = options;
@@ -152,7 +180,11 @@ export class AnalysisHost {
   private put(uri: string, entry: Pick<FileEntry, 'text' | 'extra' | 'oversized'>): true {
     const prior = this.files.get(uri);
     const text = entry.text;
-    if (!prior) { this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined; }
+    if (!prior) {
+      this.partition = undefined;
+      this.namesChanged = true;
+      this.sortedUris = undefined;
+    }
     this.files.set(uri, { ...entry, prior: prior?.names ?? prior?.prior });
     this.unparsed.add(uri);
     this.held.files += prior ? 0 : 1;
@@ -166,28 +198,42 @@ export class AnalysisHost {
     if (!prior) return;
     this.files.delete(uri);
     this.unparsed.delete(uri);
-    this.partition = undefined; this.namesChanged = true; this.sortedUris = undefined;
+    this.partition = undefined;
+    this.namesChanged = true;
+    this.sortedUris = undefined;
     this.held.files--;
     this.held.chars -= prior.text.length;
     this.changes++;
   }
 
   /** How many files, and characters of text, the host holds. */
-  size(): { files: number; chars: number } { return { ...this.held }; }
+  size(): { files: number; chars: number } {
+    return { ...this.held };
+  }
 
   /** A number that changes whenever an analysis could differ from the last one (a cache key for partial analyses). */
-  version(): number { return this.changes; }
+  version(): number {
+    return this.changes;
+  }
 
-  hasFile(uri: string): boolean { return this.files.has(uri); }
+  hasFile(uri: string): boolean {
+    return this.files.has(uri);
+  }
 
   /** Whether the file is held without its text (`setOversized`). */
-  isOversized(uri: string): boolean { return this.files.get(uri)?.oversized !== undefined; }
+  isOversized(uri: string): boolean {
+    return this.files.get(uri)?.oversized !== undefined;
+  }
 
   /** Every file's uri, sorted (kept until a file comes or goes: analyses and slices ask often). */
-  uris(): readonly string[] { return (this.sortedUris ??= [...this.files.keys()].sort()); }
+  uris(): readonly string[] {
+    return (this.sortedUris ??= [...this.files.keys()].sort());
+  }
   private sortedUris: string[] | undefined;
 
-  text(uri: string): string | undefined { return this.files.get(uri)?.text; }
+  text(uri: string): string | undefined {
+    return this.files.get(uri)?.text;
+  }
 
   lineIndex(uri: string): LineIndex {
     const f = this.files.get(uri);
@@ -225,19 +271,33 @@ export class AnalysisHost {
     if (searched || !need) this.whole = searched;
 
     const model = mergeModels(parts.map((p) => p.run.model.model));
-    const sim = mergeSimulations(parts.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })), engines);
+    const sim = mergeSimulations(
+      parts.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })),
+      engines,
+    );
     const perFile = new Map<string, Finding[]>();
     for (const p of parts) for (const [uri, list] of this.componentFindings(p)) perFile.set(uri, list);
     // In URI order, so every consumer (the CLI's output, the server's publishing) goes through files alike.
     const findings = new Map(uris.map((uri) => [uri, perFile.get(uri) ?? this.syntaxFindings(uri)]));
     const w = this.work;
-    const stats = { files: uris.length, parsed: w.parsed, components: parts.length, reused: parts.filter((p) => !w.built.has(p.run)).length, parseMs: w.parseMs, modelMs: w.modelMs, simulateMs: w.simulateMs };
+    const stats = {
+      files: uris.length,
+      parsed: w.parsed,
+      components: parts.length,
+      reused: parts.filter((p) => !w.built.has(p.run)).length,
+      parseMs: w.parseMs,
+      modelMs: w.modelMs,
+      simulateMs: w.simulateMs,
+    };
     this.work = { parsed: 0, built: new Set(), parseMs: 0, modelMs: 0, simulateMs: 0 };
     // Lines and ASTs of the texts analysed: a request answered from this analysis after the
     // text changed (a newer run failed) must place its ranges in the text they came from.
     const entries = new Map(uris.map((u) => [u, this.files.get(u)!]));
     const asts = new Map(uris.map((u) => [u, entries.get(u)!.parsed!.ast]));
-    const lineIndex = (uri: string) => { const e = entries.get(uri); return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri); };
+    const lineIndex = (uri: string) => {
+      const e = entries.get(uri);
+      return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri);
+    };
     const analysis: Analysis = { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats };
     if (perFile.size < uris.length) analysis.leftOut = new Set(uris.filter((u) => !perFile.has(u)));
     return analysis;
@@ -306,7 +366,10 @@ export class AnalysisHost {
       order.seen = this.changes;
       // A lookup across every platform: `analyze` models the workspace as one piece, and
       // this component's findings may change then, so they are not given out yet.
-      if (part.run.model.searchedAllPlatforms) { this.whole = true; return false; }
+      if (part.run.model.searchedAllPlatforms) {
+        this.whole = true;
+        return false;
+      }
       options.finished?.(this.componentFindings(part));
     }
     return false;
@@ -380,8 +443,11 @@ export class AnalysisHost {
   }
 
   private reusable(run: ComponentRun | undefined, group: readonly string[]): run is ComponentRun {
-    return !!run && run.asts.every((a, i) => a === this.files.get(group[i]!)!.parsed?.ast)
-      && !(run.model.usedNames && run.namesVersion !== this.namesVersion);
+    return (
+      !!run &&
+      run.asts.every((a, i) => a === this.files.get(group[i]!)!.parsed?.ast) &&
+      !(run.model.usedNames && run.namesVersion !== this.namesVersion)
+    );
   }
 
   private ready(group: readonly string[], engineKey: string): boolean {
@@ -416,7 +482,13 @@ export class AnalysisHost {
   }
 
   /** Each component's run; with `prune` (every component), the runs of components that no longer exist are dropped. */
-  private runComponents(groups: readonly string[][], engineKey: string, engines: ReadonlySet<Engine>, isCancelled: () => boolean, prune: boolean) {
+  private runComponents(
+    groups: readonly string[][],
+    engineKey: string,
+    engines: ReadonlySet<Engine>,
+    isCancelled: () => boolean,
+    prune: boolean,
+  ) {
     const out = groups.map((group) => {
       if (isCancelled()) throw new Cancelled();
       return { group, ...this.componentRun(group, engineKey, engines) };
@@ -436,7 +508,16 @@ export class AnalysisHost {
       // An empty model that still holds the files (their comments), so they stay in the workspace.
       const model = emptyModel();
       for (const f of files) model.comments.set(f.uri, f.ast.comments);
-      return { model, findings: internalErrors(files.map((f) => f.uri), 'resolving names', err), usedNames: false, searchedAllPlatforms: false };
+      return {
+        model,
+        findings: internalErrors(
+          files.map((f) => f.uri),
+          'resolving names',
+          err,
+        ),
+        usedNames: false,
+        searchedAllPlatforms: false,
+      };
     }
   }
 
@@ -446,9 +527,10 @@ export class AnalysisHost {
     if (oversized !== undefined || text.length > this.options.maxFileSize) {
       const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: text.length };
       const limit = this.options.maxFileSize;
-      const what = oversized === undefined
-        ? `file is ${text.length} characters, over the limit of ${limit} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`
-        : `file is ${oversized} bytes, more than three times the limit of ${limit} characters (setting iommuLens.maxFileSize); it was not read`;
+      const what =
+        oversized === undefined
+          ? `file is ${text.length} characters, over the limit of ${limit} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`
+          : `file is ${oversized} bytes, more than three times the limit of ${limit} characters (setting iommuLens.maxFileSize); it was not read`;
       return { ast, findings: [finding('file-too-large', { uri, span: { start: 0, end: 0 } }, what)] };
     }
     let ast: SourceFile;
@@ -456,11 +538,16 @@ export class AnalysisHost {
       ast = this.stages.parse(text);
     } catch (err) {
       // A parser bug: the file counts as empty, so the rest of the workspace still analyses.
-      return { ast: { decls: [], comments: [], diagnostics: [], length: text.length }, findings: [internalError(uri, 'parsing', err), ...extra] };
+      return {
+        ast: { decls: [], comments: [], diagnostics: [], length: text.length },
+        findings: [internalError(uri, 'parsing', err), ...extra],
+      };
     }
-    const findings = ast.diagnostics.map((d) => finding(d.code, { uri, span: d.span }, d.message, {
-      related: (d.related ?? []).map((r) => ({ uri, span: r.span, message: r.message })),
-    }));
+    const findings = ast.diagnostics.map((d) =>
+      finding(d.code, { uri, span: d.span }, d.message, {
+        related: (d.related ?? []).map((r) => ({ uri, span: r.span, message: r.message })),
+      }),
+    );
     return { ast, findings: [...findings, ...extra] };
   }
 }

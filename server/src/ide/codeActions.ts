@@ -23,7 +23,8 @@ export function codeActions(a: Analysis, uri: string, range: Span): CodeAction[]
   const out: CodeAction[] = [];
   const findings = (a.findings.get(uri) ?? []).filter((f) => touches(f.span, range));
   for (const f of findings) {
-    for (const fix of f.fixes) out.push({ title: fix.title, edits: fix.edits.map((e) => fitToFile(a, e)), finding: f, isPreferred: f.fixes.length === 1 });
+    for (const fix of f.fixes)
+      out.push({ title: fix.title, edits: fix.edits.map((e) => fitToFile(a, e)), finding: f, isPreferred: f.fixes.length === 1 });
   }
   for (const u of a.model.unresolved) {
     if (u.uri !== uri || !touches(u.span, range)) continue;
@@ -69,7 +70,11 @@ function creations(a: Analysis, u: Unresolved): CodeAction[] {
   }
   if (!u.platform && u.kinds.includes('guest')) {
     const on = [...a.model.platforms.values()].find((p) => p.sym.uri === u.uri) ?? a.model.platforms.values().next().value;
-    if (on) out.push({ title: `Create guest '${u.name}' on platform ${on.sym.name}`, edits: [appendBlock(a, u.uri, `guest ${u.name} on ${on.sym.name} {\n}`)] });
+    if (on)
+      out.push({
+        title: `Create guest '${u.name}' on platform ${on.sym.name}`,
+        edits: [appendBlock(a, u.uri, `guest ${u.name} on ${on.sym.name} {\n}`)],
+      });
   }
   return out;
 }
@@ -87,7 +92,10 @@ function createDevice(a: Analysis, p: Platform, name: string): TextEdit | undefi
   const indentAt = (offset: number) => /^[ \t]*/.exec(text.slice(lines.lineAround(offset).start, offset))![0];
   const outer = indentAt(p.decl.span.start);
   const first = p.decl.items[0];
-  const inner = first && lines.lineAround(first.span.start).start > lines.lineAround(p.decl.span.start).start ? indentAt(first.span.start) : `${outer}  `;
+  const inner =
+    first && lines.lineAround(first.span.start).start > lines.lineAround(p.decl.span.start).start
+      ? indentAt(first.span.start)
+      : `${outer}  `;
   const step = inner.startsWith(outer) && inner.length > outer.length ? inner.slice(outer.length) : '  ';
   const iommus = [...p.iommus.values()];
   const body = iommus.length === 1 ? `${eol}${inner}${step}iommu ${iommus[0]!.sym.name}${eol}${inner}` : eol + inner;

@@ -15,9 +15,22 @@ import type { Analysis } from './analysis';
 import { BOOT_SERVICE_DOCS, CONFIG_BIT_DOCS, DEVICE_CLASS_DOCS, ENUM_TITLES, keywordDoc, SMMU_FIELD_DOCS } from './keywordDocs';
 
 export type CompletionKind =
-  | 'keyword' | 'value'
-  | 'platform' | 'guest' | 'device' | 'iommu' | 'vintf' | 'domain' | 'mapping' | 'event'
-  | 'opcode' | 'operand' | 'bit' | 'quirk' | 'class' | 'service';
+  | 'keyword'
+  | 'value'
+  | 'platform'
+  | 'guest'
+  | 'device'
+  | 'iommu'
+  | 'vintf'
+  | 'domain'
+  | 'mapping'
+  | 'event'
+  | 'opcode'
+  | 'operand'
+  | 'bit'
+  | 'quirk'
+  | 'class'
+  | 'service';
 
 export interface CompletionItem {
   label: string;
@@ -36,7 +49,13 @@ export interface CompletionItem {
 
 type Candidate = Omit<CompletionItem, 'replace' | 'sortText'>;
 
-interface Ctx { a: Analysis; uri: string; offset: number; assist: Assist; slot: WordSlot }
+interface Ctx {
+  a: Analysis;
+  uri: string;
+  offset: number;
+  assist: Assist;
+  slot: WordSlot;
+}
 
 /** Completions at `offset` of `text` (the current text of `uri`); `a` may be from a slightly older text. */
 export function completion(a: Analysis, uri: string, text: string, offset: number): CompletionItem[] {
@@ -72,7 +91,10 @@ function matches(label: string, prefix: string): boolean {
     let ok = true;
     for (const ch of p.slice(1)) {
       i = l.indexOf(ch, i + 1);
-      if (i < 0) { ok = false; break; }
+      if (i < 0) {
+        ok = false;
+        break;
+      }
     }
     if (ok) return true;
   }
@@ -90,7 +112,7 @@ function keywordItem(k: AssistKeyword, assist: Assist): Candidate {
   const doc = keywordDoc(k.text, { enumName: k.enumName, rule: k.rule, block: assist.block });
   const base = { label: k.text, ...(doc ? { documentation: doc } : {}) };
   if (k.enumName) return { ...base, kind: 'value', detail: ENUM_TITLES[k.enumName] };
-  return { ...base, kind: 'keyword', detail: assist.statement.length ? RULE_NOUNS[k.rule] ?? 'keyword' : statementNoun(assist) };
+  return { ...base, kind: 'keyword', detail: assist.statement.length ? (RULE_NOUNS[k.rule] ?? 'keyword') : statementNoun(assist) };
 }
 
 /** Keywords of these rules say what they are. */
@@ -111,7 +133,8 @@ function statementNoun(assist: Assist): string {
 export function slotKey(slot: WordSlot): string {
   const rules = slot.ruleStack;
   const inner = rules[rules.length - 1]!;
-  if (inner === 'ref' || inner === 'name') return `${rules[rules.length - 2] ?? ''}/${inner}${slot.occurrences[slot.occurrences.length - 1] ?? 0}`;
+  if (inner === 'ref' || inner === 'name')
+    return `${rules[rules.length - 2] ?? ''}/${inner}${slot.occurrences[slot.occurrences.length - 1] ?? 0}`;
   return `${inner}/${slot.label ?? 'word'}`;
 }
 
@@ -121,11 +144,13 @@ function fill(c: Ctx): Candidate[] {
 
 const platforms = (c: Ctx) => globals(c, c.a.model.platforms.values(), (p) => platformItem(c, p));
 const guests = (c: Ctx) => globals(c, c.a.model.guests.values(), (g) => guestItem(c, g));
-const vintfs = (c: Ctx) => globals(c, c.a.model.vintfs.values(), (v) => ({
-  label: v.sym.name, kind: 'vintf' as const,
-  detail: `VINTF${v.iommu ? ` on ${v.iommu.sym.name}` : ''}${v.guest ? ` for guest ${v.guest.sym.name}` : ''}`,
-  documentation: doc(c, v.sym, [v.owner ? `Owned by the ${v.owner}.` : undefined, v.vmid !== undefined ? `VMID ${v.vmid}.` : undefined]),
-}));
+const vintfs = (c: Ctx) =>
+  globals(c, c.a.model.vintfs.values(), (v) => ({
+    label: v.sym.name,
+    kind: 'vintf' as const,
+    detail: `VINTF${v.iommu ? ` on ${v.iommu.sym.name}` : ''}${v.guest ? ` for guest ${v.guest.sym.name}` : ''}`,
+    documentation: doc(c, v.sym, [v.owner ? `Owned by the ${v.owner}.` : undefined, v.vmid !== undefined ? `VMID ${v.vmid}.` : undefined]),
+  }));
 const timelineDevices = (c: Ctx) => devices(c, platformsInTimeline(c));
 
 /**
@@ -134,8 +159,14 @@ const timelineDevices = (c: Ctx) => devices(c, platformsInTimeline(c));
  */
 export const SLOT_FILLERS: Readonly<Record<string, (c: Ctx) => Candidate[]>> = {
   // platform
-  'regionTarget/ref0': (c) => { const p = enclosingPlatform(c); return p ? [...devices(c, [p]), ...iommus(c, [p])] : []; },
-  'deviceIommuStmt/ref0': (c) => { const p = enclosingPlatform(c); return p ? iommus(c, [p]) : []; },
+  'regionTarget/ref0': (c) => {
+    const p = enclosingPlatform(c);
+    return p ? [...devices(c, [p]), ...iommus(c, [p])] : [];
+  },
+  'deviceIommuStmt/ref0': (c) => {
+    const p = enclosingPlatform(c);
+    return p ? iommus(c, [p]) : [];
+  },
   'vfOfStmt/ref0': (c) => {
     const p = enclosingPlatform(c);
     const self = blockOf(c, 'deviceBody')?.words[1];
@@ -150,7 +181,10 @@ export const SLOT_FILLERS: Readonly<Record<string, (c: Ctx) => Candidate[]>> = {
   'vintfDecl/ref2': guests,
   'commandsDecl/ref0': vintfs,
   // guest
-  'assignStmt/ref0': (c) => { const p = guestPlatform(c); return p ? devices(c, [p], assignedIn(c)) : []; },
+  'assignStmt/ref0': (c) => {
+    const p = guestPlatform(c);
+    return p ? devices(c, [p], assignedIn(c)) : [];
+  },
   'viommuStmt/ref0': vintfs,
   // timeline
   'startStep/ref0': guests,
@@ -182,7 +216,13 @@ export const SLOT_FILLERS: Readonly<Record<string, (c: Ctx) => Candidate[]>> = {
   'action/ref2': (c) => mappings(c),
   'action/name0': (c) => events(c),
   'handlerStmt/name0': (c) => events(c),
-  'action/service': () => Object.entries(BOOT_SERVICE_DOCS).map(([label, documentation]) => ({ label, kind: 'service' as const, detail: 'UEFI boot service', documentation })),
+  'action/service': () =>
+    Object.entries(BOOT_SERVICE_DOCS).map(([label, documentation]) => ({
+      label,
+      kind: 'service' as const,
+      detail: 'UEFI boot service',
+      documentation,
+    })),
   // xen
   'passStmt/ref0': (c) => xenDevices(c),
   'passStmt/ref2': (c) => xenDevices(c),
@@ -196,17 +236,29 @@ export const SLOT_FILLERS: Readonly<Record<string, (c: Ctx) => Candidate[]>> = {
     return devices(c, [g.platform], behind);
   },
   // device, config steps, SMMU commands
-  'quirkStmt/word': (c) => Object.entries(DEVICE_QUIRKS).filter(([q]) => !c.assist.statement.includes(q))
-    .map(([label, what]) => ({ label, kind: 'quirk' as const, detail: 'device quirk', documentation: `${what}.` })),
-  'classStmt/word': () => Object.entries(DEVICE_CLASS_DOCS).map(([label, documentation]) => ({ label, kind: 'class' as const, detail: 'device class', documentation })),
+  'quirkStmt/word': (c) =>
+    Object.entries(DEVICE_QUIRKS)
+      .filter(([q]) => !c.assist.statement.includes(q))
+      .map(([label, what]) => ({ label, kind: 'quirk' as const, detail: 'device quirk', documentation: `${what}.` })),
+  'classStmt/word': () =>
+    Object.entries(DEVICE_CLASS_DOCS).map(([label, documentation]) => ({
+      label,
+      kind: 'class' as const,
+      detail: 'device class',
+      documentation,
+    })),
   'configStep/bits': (c) => configBits(c),
-  'smmuCommand/opcode': () => Object.entries(SMMU_OPCODES).map(([label, op]) => ({
-    label, kind: 'opcode' as const,
-    detail: `SMMUv3 command 0x${op.code.toString(16).padStart(2, '0')}${op.fields.length ? `: ${op.fields.join(' ')}` : ''}`,
-    documentation: `${op.what[0]!.toUpperCase()}${op.what.slice(1)}.\n\n${GUEST_VCMDQ_COMMANDS.has(label)
-      ? "A guest-owned VINTF's queues accept it."
-      : "A guest-owned VINTF's queues do not accept it: it belongs on the emulated main queue (RULES §9.2)."}`,
-  })),
+  'smmuCommand/opcode': () =>
+    Object.entries(SMMU_OPCODES).map(([label, op]) => ({
+      label,
+      kind: 'opcode' as const,
+      detail: `SMMUv3 command 0x${op.code.toString(16).padStart(2, '0')}${op.fields.length ? `: ${op.fields.join(' ')}` : ''}`,
+      documentation: `${op.what[0]!.toUpperCase()}${op.what.slice(1)}.\n\n${
+        GUEST_VCMDQ_COMMANDS.has(label)
+          ? "A guest-owned VINTF's queues accept it."
+          : "A guest-owned VINTF's queues do not accept it: it belongs on the emulated main queue (RULES §9.2)."
+      }`,
+    })),
   'smmuCommand/operand': (c) => smmuOperands(c),
 };
 
@@ -216,8 +268,10 @@ export const SLOT_FILLERS: Readonly<Record<string, (c: Ctx) => Candidate[]>> = {
  */
 function globals<T extends { sym: Sym }>(c: Ctx, all: Iterable<T>, item: (x: T) => Candidate): Candidate[] {
   if (c.slot.qualifier) return [];
-  return [...all].filter((x) => matches(x.sym.name, c.assist.prefix))
-    .sort((x, y) => x.sym.name.localeCompare(y.sym.name)).map(item);
+  return [...all]
+    .filter((x) => matches(x.sym.name, c.assist.prefix))
+    .sort((x, y) => x.sym.name.localeCompare(y.sym.name))
+    .map(item);
 }
 
 function blockOf(c: Ctx, rule: string) {
@@ -274,15 +328,31 @@ function platformsInTimeline(c: Ctx): Platform[] {
  * only that platform's devices come.
  */
 function devices(c: Ctx, ps: Platform[], preferred: ReadonlySet<string> = new Set()): Candidate[] {
-  return members(c, ps, (p) => [...p.devices.values()], preferred, (d, label) => deviceItem(c, d, label));
+  return members(
+    c,
+    ps,
+    (p) => [...p.devices.values()],
+    preferred,
+    (d, label) => deviceItem(c, d, label),
+  );
 }
 
 function iommus(c: Ctx, ps: Platform[]): Candidate[] {
-  return members(c, ps, (p) => [...p.iommus.values()], new Set(), (i, label) => iommuItem(c, i, label));
+  return members(
+    c,
+    ps,
+    (p) => [...p.iommus.values()],
+    new Set(),
+    (i, label) => iommuItem(c, i, label),
+  );
 }
 
 function members<T extends { sym: Sym }>(
-  c: Ctx, ps: Platform[], list: (p: Platform) => T[], preferred: ReadonlySet<string>, item: (m: T, label: string) => Candidate,
+  c: Ctx,
+  ps: Platform[],
+  list: (p: Platform) => T[],
+  preferred: ReadonlySet<string>,
+  item: (m: T, label: string) => Candidate,
 ): Candidate[] {
   const q = c.slot.qualifier;
   const scope = q === undefined ? ps : [c.a.model.platforms.get(q)].filter((p): p is Platform => p !== undefined);
@@ -291,7 +361,8 @@ function members<T extends { sym: Sym }>(
   for (const m of all) count.set(m.sym.name, (count.get(m.sym.name) ?? 0) + 1);
   const label = (m: T) => (q === undefined && count.get(m.sym.name)! > 1 ? `${m.sym.container}.${m.sym.name}` : m.sym.name);
   // Only what the typed prefix matches becomes an item: a fleet has tens of thousands of devices.
-  return all.filter((m) => matches(label(m), c.assist.prefix))
+  return all
+    .filter((m) => matches(label(m), c.assist.prefix))
     .sort((x, y) => Number(preferred.has(y.sym.name)) - Number(preferred.has(x.sym.name)) || label(x).localeCompare(label(y)))
     .map((m) => item(m, label(m)));
 }
@@ -315,12 +386,17 @@ function xenDevices(c: Ctx): Candidate[] {
 function balloonTargets(c: Ctx): Candidate[] {
   const q = c.slot.qualifier;
   const xens = q === undefined ? [...c.a.model.xens.values()] : [c.a.model.xens.get(q)].filter((x) => x !== undefined);
-  const domains = xens.flatMap((x) => [...x.domains.values()]).map((d): Candidate => ({
-    label: q === undefined ? `${d.xen.sym.name}.${d.sym.name}` : d.sym.name,
-    kind: 'domain',
-    detail: `${d.isDom0 ? 'dom0' : 'Xen domain'} of ${d.xen.sym.name}${d.mode ? `, ${d.mode}` : ''}`,
-    documentation: doc(c, d.sym, [d.iommuMap ? `IOMMU map: ${d.iommuMap}.` : undefined]),
-  })).sort((x, y) => x.label.localeCompare(y.label));
+  const domains = xens
+    .flatMap((x) => [...x.domains.values()])
+    .map(
+      (d): Candidate => ({
+        label: q === undefined ? `${d.xen.sym.name}.${d.sym.name}` : d.sym.name,
+        kind: 'domain',
+        detail: `${d.isDom0 ? 'dom0' : 'Xen domain'} of ${d.xen.sym.name}${d.mode ? `, ${d.mode}` : ''}`,
+        documentation: doc(c, d.sym, [d.iommuMap ? `IOMMU map: ${d.iommuMap}.` : undefined]),
+      }),
+    )
+    .sort((x, y) => x.label.localeCompare(y.label));
   return q === undefined ? [...guests(c), ...domains] : domains;
 }
 
@@ -334,18 +410,24 @@ function mappings(c: Ctx): Candidate[] {
   if (!fw || c.slot.qualifier) return [];
   const driverName = blockOf(c, 'driverBody')?.words[1];
   const drivers = blockOf(c, 'iommuProtocolBody') ? fw.drivers : fw.drivers.filter((d) => d.sym.name === driverName);
-  return drivers.flatMap((d) => [...d.maps.values()]).map((m) => ({
-    label: m.sym.name, kind: 'mapping' as const,
-    detail: `DMA mapping of driver ${m.driver.sym.name}${m.operation ? `, ${m.operation}` : ''}`,
-    documentation: doc(c, m.sym, [`State at ExitBootServices: ${m.state}.`]),
-  }));
+  return drivers
+    .flatMap((d) => [...d.maps.values()])
+    .map((m) => ({
+      label: m.sym.name,
+      kind: 'mapping' as const,
+      detail: `DMA mapping of driver ${m.driver.sym.name}${m.operation ? `, ${m.operation}` : ''}`,
+      documentation: doc(c, m.sym, [`State at ExitBootServices: ${m.state}.`]),
+    }));
 }
 
 function events(c: Ctx): Candidate[] {
   const fw = firmwareAround(c);
   if (!fw) return [];
   return [...fw.events.values()].map((e) => ({
-    label: e.name, kind: 'event' as const, detail: `event of firmware ${fw.sym.name}`, documentation: doc(c, e, []),
+    label: e.name,
+    kind: 'event' as const,
+    detail: `event of firmware ${fw.sym.name}`,
+    documentation: doc(c, e, []),
   }));
 }
 
@@ -355,9 +437,14 @@ function configBits(c: Ctx): Candidate[] {
   const register = words.slice(2).find((w): w is 'command' | 'devctl' => w === 'command' || w === 'devctl');
   if (!register) return [];
   const written = new Set(words.map((w) => w.toUpperCase()));
-  return Object.entries(CONFIG_BIT_DOCS[register]).filter(([b]) => !written.has(b)).map(([label, documentation]) => ({
-    label, kind: 'bit' as const, detail: register === 'command' ? 'Command register bit' : 'Device Control register bit', documentation,
-  }));
+  return Object.entries(CONFIG_BIT_DOCS[register])
+    .filter(([b]) => !written.has(b))
+    .map(([label, documentation]) => ({
+      label,
+      kind: 'bit' as const,
+      detail: register === 'command' ? 'Command register bit' : 'Device Control register bit',
+      documentation,
+    }));
 }
 
 /** After an opcode: its fields not given yet; none right after a field that wants its value. */
@@ -371,11 +458,14 @@ function smmuOperands(c: Ctx): Candidate[] {
   const used = new Set(operands);
   // A bare number first is the first field (`CFGI_STE 0x8` is the stream).
   if (operands[0] !== undefined && /^[0-9]/.test(operands[0]) && op.fields[0]) used.add(op.fields[0]);
-  return op.fields.filter((f) => !used.has(f)).map((f) => ({
-    label: f, kind: 'operand' as const,
-    detail: flags.has(f) ? `${opcode} flag` : `${opcode} field: ${f} VALUE`,
-    ...(SMMU_FIELD_DOCS[f] ? { documentation: SMMU_FIELD_DOCS[f] } : {}),
-  }));
+  return op.fields
+    .filter((f) => !used.has(f))
+    .map((f) => ({
+      label: f,
+      kind: 'operand' as const,
+      detail: flags.has(f) ? `${opcode} flag` : `${opcode} field: ${f} VALUE`,
+      ...(SMMU_FIELD_DOCS[f] ? { documentation: SMMU_FIELD_DOCS[f] } : {}),
+    }));
 }
 
 // ----- what each name is -----------------------------------------------------------
@@ -389,16 +479,20 @@ function doc(c: Ctx, sym: Sym, facts: (string | undefined)[]): string {
 
 function platformItem(c: Ctx, p: Platform): Candidate {
   return {
-    label: p.sym.name, kind: 'platform',
+    label: p.sym.name,
+    kind: 'platform',
     detail: `platform${p.arch ? `, ${p.arch}` : ''}`,
-    documentation: doc(c, p.sym, [`${p.devices.size} device${p.devices.size === 1 ? '' : 's'}, ${p.iommus.size} IOMMU${p.iommus.size === 1 ? '' : 's'}.`]),
+    documentation: doc(c, p.sym, [
+      `${p.devices.size} device${p.devices.size === 1 ? '' : 's'}, ${p.iommus.size} IOMMU${p.iommus.size === 1 ? '' : 's'}.`,
+    ]),
   };
 }
 
 function guestItem(c: Ctx, g: Guest): Candidate {
   const assigned = g.assigns.flatMap((x) => (x.device ? [x.device.sym.name] : []));
   return {
-    label: g.sym.name, kind: 'guest',
+    label: g.sym.name,
+    kind: 'guest',
     detail: `guest${g.platform ? ` on platform ${g.platform.sym.name}` : ''}`,
     documentation: doc(c, g.sym, [
       assigned.length ? `Assigned: ${assigned.join(', ')}.` : undefined,
@@ -409,10 +503,13 @@ function guestItem(c: Ctx, g: Guest): Candidate {
 
 function deviceItem(c: Ctx, d: Device, label: string): Candidate {
   return {
-    label, kind: 'device',
+    label,
+    kind: 'device',
     detail: `device on platform ${d.sym.container ?? '?'}${d.bdf ? `, ${formatBdf(d.bdf)}` : ''}`,
     documentation: doc(c, d.sym, [
-      d.iommu ? `IOMMU ${d.iommu.sym.name}${d.stream !== undefined ? `, stream 0x${d.stream.toString(16)}` : ''}${d.group !== undefined ? `, group ${d.group}` : ''}.` : 'Behind no IOMMU.',
+      d.iommu
+        ? `IOMMU ${d.iommu.sym.name}${d.stream !== undefined ? `, stream 0x${d.stream.toString(16)}` : ''}${d.group !== undefined ? `, group ${d.group}` : ''}.`
+        : 'Behind no IOMMU.',
       d.tdisp ? 'TDISP-capable.' : undefined,
       d.pf ? `A VF of ${d.pf.sym.name}.` : undefined,
       d.deviceClass ? `Class ${d.deviceClass}.` : undefined,
@@ -422,7 +519,8 @@ function deviceItem(c: Ctx, d: Device, label: string): Candidate {
 
 function iommuItem(c: Ctx, i: Iommu, label: string): Candidate {
   return {
-    label, kind: 'iommu',
+    label,
+    kind: 'iommu',
     detail: `IOMMU on platform ${i.sym.container ?? '?'}${i.kind ? `, ${i.kind}` : ''}`,
     documentation: doc(c, i.sym, [
       i.addressWidth !== undefined ? `Address width ${i.addressWidth} bits.` : undefined,

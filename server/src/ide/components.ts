@@ -13,11 +13,15 @@ import type { FileNames } from '../model';
 export function components(files: readonly FileNames[]): number[][] {
   const parent = files.map((_, i) => i);
   const find = (i: number): number => {
-    while (parent[i] !== i) { parent[i] = parent[parent[i]!]!; i = parent[i]!; }
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
     return i;
   };
   const union = (a: number, b: number) => {
-    const ra = find(a), rb = find(b);
+    const ra = find(a),
+      rb = find(b);
     if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   };
   const declarer = new Map<string, number>();
@@ -40,7 +44,8 @@ export function components(files: readonly FileNames[]): number[][] {
   files.forEach((_, i) => {
     const root = find(i);
     const g = groups.get(root);
-    if (g) g.push(i); else groups.set(root, [i]);
+    if (g) g.push(i);
+    else groups.set(root, [i]);
   });
   return [...groups.values()];
 }

@@ -18,30 +18,45 @@ export function deviceHover(a: Analysis, p: Platform, d: Device): string {
   const pr = a.sim.regionsOf(p);
   const group = pr.groupOf(d);
   const out = [`**device ${d.sym.name}**${d.bdf ? ` \`${formatBdf(d.bdf)}\`` : ''} on platform ${p.sym.name}`];
-  if (d.tdisp) out.push('', `TDISP-capable: has a TDI the TSM can lock and start for a confidential VM${d.pf ? ` (a VF of ${d.pf.sym.name})` : ''}.`);
+  if (d.tdisp)
+    out.push('', `TDISP-capable: has a TDI the TSM can lock and start for a confidential VM${d.pf ? ` (a VF of ${d.pf.sym.name})` : ''}.`);
   for (const q of d.quirks) out.push('', `Quirk \`${q}\`: ${DEVICE_QUIRKS[q] ?? ''}.`);
   if (!d.iommu) {
     out.push('', 'Behind no IOMMU: it has no IOMMU group and cannot be assigned with VFIO.');
   } else {
-    out.push('', `IOMMU ${d.iommu.sym.name} (${d.iommu.kind ?? 'kind not given'})${d.stream !== undefined ? `, stream ${hex(d.stream)}` : ''}`);
+    out.push(
+      '',
+      `IOMMU ${d.iommu.sym.name} (${d.iommu.kind ?? 'kind not given'})${d.stream !== undefined ? `, stream ${hex(d.stream)}` : ''}`,
+    );
     if (group) {
       const gr = pr.regions(group);
       out.push('', `${groupLabel(group)}: ${group.devices.map((x) => x.sym.name).join(', ')}`);
-      const path = group.number !== undefined ? `/sys/kernel/iommu_groups/${group.number}/reserved_regions` : 'reserved_regions (group number not given)';
+      const path =
+        group.number !== undefined
+          ? `/sys/kernel/iommu_groups/${group.number}/reserved_regions`
+          : 'reserved_regions (group number not given)';
       out.push('', `\`${path}\`:`, codeBlock(gr.list().map(sysfsLine)));
-      out.push('', `Usable IOVA (VFIO_IOMMU_GET_INFO, aperture ${formatInterval(gr.aperture)}):`, codeBlock(gr.usable().map(formatIovaRange)));
+      out.push(
+        '',
+        `Usable IOVA (VFIO_IOMMU_GET_INFO, aperture ${formatInterval(gr.aperture)}):`,
+        codeBlock(gr.usable().map(formatIovaRange)),
+      );
     }
   }
   const users = [...a.sim.guests.values()].filter((s) => s.guest.assigns.some((x) => x.device === d)).map((s) => s.guest.sym.name);
   if (users.length) out.push('', `Assigned to guest ${users.join(', ')}.`);
   for (const run of a.sim.timelines.values()) {
     const lines = timelineStates(a, run, d);
-    if (lines.length) out.push('', `Timeline **${run.timeline.sym.name}**${fileNote(run.timeline.sym.uri, d.sym.uri)}:`, ...capped(lines, LIMIT));
+    if (lines.length)
+      out.push('', `Timeline **${run.timeline.sym.name}**${fileNote(run.timeline.sym.uri, d.sym.uri)}:`, ...capped(lines, LIMIT));
   }
   return out.join('\n');
 }
 
-interface DeviceState { holder?: { guest: GuestSnapshot; held: Held }; tdi?: TdiSnapshot }
+interface DeviceState {
+  holder?: { guest: GuestSnapshot; held: Held };
+  tdi?: TdiSnapshot;
+}
 
 function stateIn(guests: readonly GuestSnapshot[], tdis: readonly TdiSnapshot[], d: Device): DeviceState {
   for (const g of guests) {
@@ -63,7 +78,10 @@ function timelineStates(a: Analysis, run: TimelineRun, d: Device): string[] {
     const r = st.step;
     const now = stateIn(st.guests, st.tdis, d);
     const named = r.device === d;
-    if (!named && holderKey(before) === holderKey(now) && tdiKey(before) === tdiKey(now)) { before = now; continue; }
+    if (!named && holderKey(before) === holderKey(now) && tdiKey(before) === tdiKey(now)) {
+      before = now;
+      continue;
+    }
     const parts: string[] = [];
     if (!shown || holderKey(shown) !== holderKey(now)) parts.push(holderText(now));
     if (now.tdi) {
@@ -77,7 +95,10 @@ function timelineStates(a: Analysis, run: TimelineRun, d: Device): string[] {
     before = shown = now;
   }
   const next = run.timeline.steps[run.states.length];
-  if (next && (out.length || run.timeline.steps.slice(run.states.length).some((r) => r.device === d))) out.push(`- from line ${lineOf(a, next.uri, next.step.span.start)} on, the state is not kept: this timeline is too large (docs/limits.md)`);
+  if (next && (out.length || run.timeline.steps.slice(run.states.length).some((r) => r.device === d)))
+    out.push(
+      `- from line ${lineOf(a, next.uri, next.step.span.start)} on, the state is not kept: this timeline is too large (docs/limits.md)`,
+    );
   return out;
 }
 

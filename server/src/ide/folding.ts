@@ -57,16 +57,26 @@ export function foldingRanges(ast: SourceFile, text: string, lines = new LineInd
       continue;
     }
     const alone = startsLine(text, c.start);
-    if (alone && REGION_START.test(image)) { endRun(); regions.push(at); continue; }
+    if (alone && REGION_START.test(image)) {
+      endRun();
+      regions.push(at);
+      continue;
+    }
     if (alone && REGION_END.test(image)) {
       endRun();
       const start = regions.pop();
       if (start !== undefined) out.push({ start, end: at, kind: 'region' });
       continue;
     }
-    if (!alone) { endRun(); continue; }
+    if (!alone) {
+      endRun();
+      continue;
+    }
     if (run && run.last === at - 1) run.last = at;
-    else { endRun(); run = { first: at, last: at }; }
+    else {
+      endRun();
+      run = { first: at, last: at };
+    }
   }
   endRun();
 

@@ -44,13 +44,19 @@ import { isSpace, structure, type Structure } from './formatLines';
 import { separators } from './formatLayout';
 import { partitionPoint } from '../model/search';
 
-export interface FormatOptions { tabSize?: number; insertSpaces?: boolean }
+export interface FormatOptions {
+  tabSize?: number;
+  insertSpaces?: boolean;
+}
 
 /**
  * A replacement in the original text (offsets into it; edits never overlap). Named apart
  * from navigation's `TextEdit`, which carries a uri.
  */
-export interface FormatEdit { span: Span; newText: string }
+export interface FormatEdit {
+  span: Span;
+  newText: string;
+}
 
 /** Past this many diagnostics the parser summarises the rest, so errors may go unseen. */
 const TRUSTED_DIAGNOSTICS = 200;
@@ -76,11 +82,15 @@ export function formatRange(text: string, span: Span, options: FormatOptions = {
   const ext = extend(text, p.structure, span);
   const inside = (s: Span) => s.start < ext.end && (s.end > ext.start || s.start >= ext.start);
   if (p.errors.some(inside)) return [];
-  return edits(text, p.structure, options).filter((e) =>
-    e.span.start >= ext.start && e.span.end <= ext.end && (e.span.start < ext.end || ext.end === text.length));
+  return edits(text, p.structure, options).filter(
+    (e) => e.span.start >= ext.start && e.span.end <= ext.end && (e.span.start < ext.end || ext.end === text.length),
+  );
 }
 
-interface Prepared { structure: Structure; errors: Span[] }
+interface Prepared {
+  structure: Structure;
+  errors: Span[];
+}
 
 /** Lexes and checks the text; undefined when no part of it may be formatted. */
 function prepare(text: string, parsed: SourceFile | undefined): Prepared | undefined {
@@ -132,8 +142,15 @@ function edits(text: string, s: Structure, options: FormatOptions): FormatEdit[]
  * blank lines past them go, and the next line gets `indent`. One edit per part and per
  * dropped line, so a range takes the parts on its own lines only.
  */
-function gap(text: string, from: number, to: number, keep: number, indent: string, eol: string,
-  replace: (start: number, end: number, newText: string) => void): void {
+function gap(
+  text: string,
+  from: number,
+  to: number,
+  keep: number,
+  indent: string,
+  eol: string,
+  replace: (start: number, end: number, newText: string) => void,
+): void {
   if (!whitespace(text, from, to)) return;
   const breaks: Span[] = [];
   for (let k = from; k < to; k++) {
@@ -146,7 +163,10 @@ function gap(text: string, from: number, to: number, keep: number, indent: strin
     }
   }
   const lastBreak = breaks[breaks.length - 1];
-  if (!lastBreak) { replace(from, to, eol.repeat(keep) + indent); return; }
+  if (!lastBreak) {
+    replace(from, to, eol.repeat(keep) + indent);
+    return;
+  }
   if (keep === 0) replace(from, lastBreak.end, '');
   else {
     // The line break ending the first line and the last `keep - 1` (blank lines) stay;

@@ -37,9 +37,12 @@ function alignable(items: readonly Item[], l: Line): boolean {
     if (it.kind === 'line-comment') return i === l.end - 1 && i > l.first && depth === 0;
     if (it.kind !== 'token') return false;
     if (block && depth === 0) return false; // something after the block
-    if (it.image === '{') { depth++; block = true; }
-    else if (it.image === '}') { if (--depth < 0) return false; }
-    else if (it.image === ';' && depth === 0) return false;
+    if (it.image === '{') {
+      depth++;
+      block = true;
+    } else if (it.image === '}') {
+      if (--depth < 0) return false;
+    } else if (it.image === ';' && depth === 0) return false;
   }
   return depth === 0;
 }
@@ -69,7 +72,11 @@ function runs(lines: readonly Line[], member: (l: Line) => boolean, same: (a: Li
  */
 function alignStatements(items: readonly Item[], lines: readonly Line[], sep: string[]): void {
   const kind = (l: Line) => items[l.first]!.image;
-  for (const run of runs(lines, (l) => alignable(items, l), (a, b) => kind(a) === kind(b))) {
+  for (const run of runs(
+    lines,
+    (l) => alignable(items, l),
+    (a, b) => kind(a) === kind(b),
+  )) {
     const cells = run.map((l) => cellsOf(items, l, sep));
     const limit = sameForm(cells);
     const widths: number[] = [];
@@ -97,14 +104,21 @@ function sameForm(cells: readonly Cell[][]): number {
   return limit;
 }
 
-interface Cell { first: number; width: number; keyword?: string }
+interface Cell {
+  first: number;
+  width: number;
+  keyword?: string;
+}
 
 /** The cells of an alignable line; a block on the line is its last cell, never padded. */
 function cellsOf(items: readonly Item[], l: Line, sep: readonly string[]): Cell[] {
   const cells: Cell[] = [];
   for (let i = l.first; i < l.end && items[i]!.kind === 'token'; i++) {
     const it = items[i]!;
-    if (it.image === '{') { cells.push({ first: i, width: 0 }); break; }
+    if (it.image === '{') {
+      cells.push({ first: i, width: 0 });
+      break;
+    }
     const last = cells[cells.length - 1];
     if (last && sep[i] === '') last.width += it.image.length;
     else cells.push({ first: i, width: it.image.length, ...(it.keyword ? { keyword: it.image } : {}) });
@@ -127,6 +141,8 @@ function alignComments(items: readonly Item[], lines: readonly Line[], sep: stri
   for (const run of runs(lines, trailing, () => true)) {
     const widths = run.map(width);
     const column = widths.reduce((m, w) => Math.max(m, w), 0) + 1;
-    run.forEach((l, k) => { sep[l.end - 1] = ' '.repeat(column - widths[k]!); });
+    run.forEach((l, k) => {
+      sep[l.end - 1] = ' '.repeat(column - widths[k]!);
+    });
   }
 }

@@ -58,7 +58,10 @@ function countNewlines(text: string, from: number, to: number): number {
   for (let k = from; k < to; k++) {
     const c = text.charCodeAt(k);
     if (c === 0x0a) n++;
-    else if (c === 0x0d) { n++; if (text.charCodeAt(k + 1) === 0x0a) k++; }
+    else if (c === 0x0d) {
+      n++;
+      if (text.charCodeAt(k + 1) === 0x0a) k++;
+    }
   }
   return n;
 }
@@ -77,8 +80,16 @@ export function structure(text: string, tokens: readonly Token[], comments: read
   const record = new Int32Array(n);
   for (let i = 1; i < n; i++) {
     const prev = items[i - 1]!;
-    joined[i] = items[i]!.image === '{' && newlines[i]! > 0 && prev.kind === 'token'
-      && prev.image !== '{' && prev.image !== '}' && prev.image !== ';' && prev.image !== ',' ? 1 : 0;
+    joined[i] =
+      items[i]!.image === '{' &&
+      newlines[i]! > 0 &&
+      prev.kind === 'token' &&
+      prev.image !== '{' &&
+      prev.image !== '}' &&
+      prev.image !== ';' &&
+      prev.image !== ','
+        ? 1
+        : 0;
     record[i] = record[i - 1]! + (newlines[i]! > 0 ? 1 : 0);
     group[i] = group[i - 1]! + (newlines[i]! > 0 && !joined[i] ? 1 : 0);
   }
@@ -90,8 +101,10 @@ export function structure(text: string, tokens: readonly Token[], comments: read
   const open: number[] = [];
   for (let i = 0; i < n; i++) {
     const img = items[i]!.image;
-    if (img === '{') { brace[i] = 1; open.push(i); }
-    else if (img === '}') {
+    if (img === '{') {
+      brace[i] = 1;
+      open.push(i);
+    } else if (img === '}') {
       brace[i] = -1;
       const o = open.pop();
       if (o !== undefined && record[o] !== record[i]) multi[o] = multi[i] = 1;
@@ -109,10 +122,11 @@ export function structure(text: string, tokens: readonly Token[], comments: read
   let lastToken = -1; // the last token of the line being built
   for (let i = 0; i < n; i++) {
     const closes = brace[i] === -1;
-    const breakHere = i === 0
-      || (newlines[i]! > 0 && !joined[i])
-      || (closes && multi[i] === 1)
-      || (brace[i - 1] === 1 && multi[i - 1] === 1 && onlyComments[i - 1] === 0);
+    const breakHere =
+      i === 0 ||
+      (newlines[i]! > 0 && !joined[i]) ||
+      (closes && multi[i] === 1) ||
+      (brace[i - 1] === 1 && multi[i - 1] === 1 && onlyComments[i - 1] === 0);
     if (breakHere) {
       const opensBefore = lastToken >= 0 && brace[lastToken] === 1 && multi[lastToken] === 1;
       lastToken = -1;

@@ -21,7 +21,10 @@ import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
 import { commandAt, commandHover, vintfHover } from './cmdqvHover';
 import { symbolAt } from './navigation';
 
-export interface HoverResult { markdown: string; span: Span }
+export interface HoverResult {
+  markdown: string;
+  span: Span;
+}
 
 /** Findings listed under one hover at most: a step with many findings stays readable. */
 const MAX_FINDINGS = 4;
@@ -50,23 +53,62 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
   let markdown: string | undefined;
   const platform = sym.container ? a.model.platforms.get(sym.container) : undefined;
   switch (sym.kind) {
-    case 'device': { const d = platform?.devices.get(sym.name); if (d && d.sym === sym) markdown = deviceHover(a, platform!, d); break; }
-    case 'guest': { const g = a.model.guests.get(sym.name); if (g && g.sym === sym) markdown = guestHover(a, g); break; }
-    case 'reserved': { const r = platform?.reserved.find((x) => x.sym === sym); if (r) markdown = regionHover(a, platform!, r); break; }
-    case 'iommu': { const i = platform?.iommus.get(sym.name); if (i && i.sym === sym) markdown = iommuHover(a, platform!, i); break; }
-    case 'firmware': { const fw = a.model.firmwares.get(sym.name); if (fw && fw.sym === sym) markdown = firmwareHover(a, fw); break; }
-    case 'driver': case 'mapping': markdown = firmwarePartHover(a, sym); break;
-    case 'domain': markdown = domainHover(a, sym); break;
-    case 'xen': { const x = a.model.xens.get(sym.name); if (x && x.sym === sym) markdown = xenHover(a, x); break; }
-    case 'vintf': { const v = a.model.vintfs.get(sym.name); if (v && v.sym === sym) markdown = vintfHover(a, v); break; }
-    case 'pool': { const p = a.model.pools.get(sym.name); const l = p && a.sim.pools.get(p); if (l && p.sym === sym) markdown = poolHover(p, l); break; }
+    case 'device': {
+      const d = platform?.devices.get(sym.name);
+      if (d && d.sym === sym) markdown = deviceHover(a, platform!, d);
+      break;
+    }
+    case 'guest': {
+      const g = a.model.guests.get(sym.name);
+      if (g && g.sym === sym) markdown = guestHover(a, g);
+      break;
+    }
+    case 'reserved': {
+      const r = platform?.reserved.find((x) => x.sym === sym);
+      if (r) markdown = regionHover(a, platform!, r);
+      break;
+    }
+    case 'iommu': {
+      const i = platform?.iommus.get(sym.name);
+      if (i && i.sym === sym) markdown = iommuHover(a, platform!, i);
+      break;
+    }
+    case 'firmware': {
+      const fw = a.model.firmwares.get(sym.name);
+      if (fw && fw.sym === sym) markdown = firmwareHover(a, fw);
+      break;
+    }
+    case 'driver':
+    case 'mapping':
+      markdown = firmwarePartHover(a, sym);
+      break;
+    case 'domain':
+      markdown = domainHover(a, sym);
+      break;
+    case 'xen': {
+      const x = a.model.xens.get(sym.name);
+      if (x && x.sym === sym) markdown = xenHover(a, x);
+      break;
+    }
+    case 'vintf': {
+      const v = a.model.vintfs.get(sym.name);
+      if (v && v.sym === sym) markdown = vintfHover(a, v);
+      break;
+    }
+    case 'pool': {
+      const p = a.model.pools.get(sym.name);
+      const l = p && a.sim.pools.get(p);
+      if (l && p.sym === sym) markdown = poolHover(p, l);
+      break;
+    }
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;
       const r = g?.ram.find((x) => x.sym === sym);
       if (r) markdown = guestRamHover(a, g!, r);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return markdown ? { markdown, span: at.span } : undefined;
 }
@@ -95,25 +137,41 @@ function guestHover(a: Analysis, g: Guest): string {
   const s = a.sim.guests.get(g);
   const out = [`**guest ${g.sym.name}**${g.platform ? ` on platform ${g.platform.sym.name}` : ''}`];
   if (!s) return out.join('\n');
-  out.push('', 'Guest RAM (mapped for DMA at IOVA = GPA):', codeBlock(s.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)));
+  out.push(
+    '',
+    'Guest RAM (mapped for DMA at IOVA = GPA):',
+    codeBlock(s.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)),
+  );
   const split = s.ram.map((r) => [r.name, describeVtomSplit(r.range, g)] as const).filter((x) => x[1]);
   if (split.length) out.push('', ...split.map(([n, x]) => `- ${n}: ${x}`));
   const modes = g.assigns.filter((x) => x.device && x.mode !== 'shared').map((x) => `${x.device!.sym.name} ${x.mode}`);
   if (modes.length) out.push('', `Device modes: ${modes.join(', ')} (the rest shared).`);
   if (g.msiWindow) out.push('', `MSI doorbell window: \`${formatInterval(g.msiWindow)}\``);
   const attached = s.container.groups.map((x) => groupLabel(x.group));
-  out.push('', `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`);
+  out.push(
+    '',
+    `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`,
+  );
   if (attached.length) out.push('', 'Usable IOVA (VFIO_IOMMU_GET_INFO):', codeBlock(s.container.usable().map(formatIovaRange)));
   return out.join('\n');
 }
 
 function iommuHover(a: Analysis, p: Platform, i: Iommu): string {
   const width = i.addressWidth ?? DEFAULT_ADDRESS_WIDTH;
-  const out = [`**IOMMU ${i.sym.name}** (${i.kind ?? 'kind not given'}) on platform ${p.sym.name}`, '',
-    `Aperture \`0x0..${hex((1n << BigInt(width)) - 1n)}\` (${width} bits${i.addressWidth === undefined ? ', assumed' : ''})`];
+  const out = [
+    `**IOMMU ${i.sym.name}** (${i.kind ?? 'kind not given'}) on platform ${p.sym.name}`,
+    '',
+    `Aperture \`0x0..${hex((1n << BigInt(width)) - 1n)}\` (${width} bits${i.addressWidth === undefined ? ', assumed' : ''})`,
+  ];
   if (i.pageSizes.length) out.push('', `Page sizes: ${i.pageSizes.map(formatSize).join(' ')}`);
-  const own = a.sim.regionsOf(p).everyRegion().filter((r) => r.source.kind === 'builtin' && r.source.iommu === i);
-  const extra = i.kind === 'smmuv3' || i.kind === 'virtio-iommu' ? [`sw-msi ${formatInterval(MSI_IOVA_WINDOW)} (MSI_IOVA_BASE), unless a declared sw-msi region moves it`] : [];
+  const own = a.sim
+    .regionsOf(p)
+    .everyRegion()
+    .filter((r) => r.source.kind === 'builtin' && r.source.iommu === i);
+  const extra =
+    i.kind === 'smmuv3' || i.kind === 'virtio-iommu'
+      ? [`sw-msi ${formatInterval(MSI_IOVA_WINDOW)} (MSI_IOVA_BASE), unless a declared sw-msi region moves it`]
+      : [];
   const lines = [...own.map((r) => `${r.type} ${formatInterval(r.range)}: ${r.source.kind === 'builtin' ? r.source.why : ''}`), ...extra];
   if (lines.length) out.push('', 'Regions its driver reserves for every device:', ...lines.map((l) => `- ${l}`));
   return out.join('\n');

@@ -9,7 +9,11 @@ import { machineLayout } from '../sim';
 import type { Analysis } from './analysis';
 import { astChildren } from '@iommu-lens/grammar';
 
-export interface InlayHint { offset: number; label: string; tooltip?: string }
+export interface InlayHint {
+  offset: number;
+  label: string;
+  tooltip?: string;
+}
 
 /** Hints for one file, within `span` if given. */
 export function inlayHints(a: Analysis, uri: string, span?: Span): InlayHint[] {
@@ -37,11 +41,15 @@ function rangeHint(r: RangeLit, out: InlayHint[]): void {
   const v = evaluateRange(r);
   if (!v.ok) return; // the model reports what is wrong with it
   if (r.size) out.push({ offset: r.span.end, label: ` ..${hex(v.value.end)}`, tooltip: `${formatInterval(v.value)} (inclusive end)` });
-  else if (r.end) out.push({ offset: r.span.end, label: ` (${formatSize(intervalSize(v.value))})`, tooltip: `${intervalSize(v.value)} bytes` });
+  else if (r.end)
+    out.push({ offset: r.span.end, label: ` (${formatSize(intervalSize(v.value))})`, tooltip: `${intervalSize(v.value)} bytes` });
 }
 
 /** Every range literal under an AST node, in order. Ranges are the only nodes with a `start` literal. */
 function* rangesIn(node: Node): Generator<RangeLit> {
-  if ('start' in node && typeof node.start === 'object') { yield node as RangeLit; return; }
+  if ('start' in node && typeof node.start === 'object') {
+    yield node as RangeLit;
+    return;
+  }
   for (const c of astChildren(node)) yield* rangesIn(c.node);
 }

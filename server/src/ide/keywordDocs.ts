@@ -10,11 +10,22 @@ import type { RegionType } from '../model';
 
 /** `enum iommu_resv_type` in `include/linux/iommu.h`, and what VFIO does with each. */
 export const REGION_MEANING: Readonly<Record<RegionType, { enumName: string; meaning: string }>> = {
-  direct: { enumName: 'IOMMU_RESV_DIRECT', meaning: 'must stay identity-mapped (IOVA = PA) at all times, e.g. an RMRR or unity map; a device with one cannot be assigned (RULES §1.6)' },
-  'direct-relaxable': { enumName: 'IOMMU_RESV_DIRECT_RELAXABLE', meaning: 'identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list' },
+  direct: {
+    enumName: 'IOMMU_RESV_DIRECT',
+    meaning:
+      'must stay identity-mapped (IOVA = PA) at all times, e.g. an RMRR or unity map; a device with one cannot be assigned (RULES §1.6)',
+  },
+  'direct-relaxable': {
+    enumName: 'IOMMU_RESV_DIRECT_RELAXABLE',
+    meaning:
+      'identity-mapped, but the mapping may be dropped for device assignment (USB and graphics RMRRs); not cut from the usable IOVA list',
+  },
   reserved: { enumName: 'IOMMU_RESV_RESERVED', meaning: 'never mapped, never given to a device; cut from the usable IOVA list' },
   msi: { enumName: 'IOMMU_RESV_MSI', meaning: 'a hardware MSI doorbell, not translated by the IOMMU; cut from the usable IOVA list' },
-  'sw-msi': { enumName: 'IOMMU_RESV_SW_MSI', meaning: 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`' },
+  'sw-msi': {
+    enumName: 'IOMMU_RESV_SW_MSI',
+    meaning: 'a software-managed MSI window, translated to the doorbell by the IOMMU; sysfs prints it as `msi`',
+  },
 };
 
 const region = (t: RegionType) => `Reserved-region type \`${t}\` (\`${REGION_MEANING[t].enumName}\`): ${REGION_MEANING[t].meaning}.`;
@@ -22,19 +33,24 @@ const region = (t: RegionType) => `Reserved-region type \`${t}\` (\`${REGION_MEA
 /** Every keyword in its most common sense (a test keeps this in step with ALL_KEYWORDS). */
 export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   // declarations
-  platform: 'A physical host as its kernel sees it: architecture, IOMMUs, memory, reserved regions and PCI devices. `platform NAME { ... }`',
+  platform:
+    'A physical host as its kernel sees it: architecture, IOMMUs, memory, reserved regions and PCI devices. `platform NAME { ... }`',
   guest: 'A virtual machine (QEMU) on a platform and the devices assigned to it. `guest NAME on PLATFORM { ... }`',
-  timeline: 'Steps applied in order from a world where no guest runs: start, migrate, hot-plug, config writes, TDISP messages, ... `timeline NAME { ... }`',
+  timeline:
+    'Steps applied in order from a world where no guest runs: start, migrate, hot-plug, config writes, TDISP messages, ... `timeline NAME { ... }`',
   pool: 'Hosts a guest may be migrated between; every host must accept its memory map (RULES §4). `pool NAME { PLATFORM, ... }`',
-  firmware: "The UEFI firmware (OVMF / EDK II) of a guest: drivers' DMA mappings and what runs at ExitBootServices (RULES §7). `firmware NAME for GUEST { ... }`",
+  firmware:
+    "The UEFI firmware (OVMF / EDK II) of a guest: drivers' DMA mappings and what runs at ExitBootServices (RULES §7). `firmware NAME for GUEST { ... }`",
   xen: 'A Xen hypervisor on a host, with dom0 and guest domains (RULES §8). `xen NAME on PLATFORM { ... }`',
-  vintf: 'An SMMUv3 CMDQV virtual interface given to a guest for SMMU invalidations without trapping (RULES §9). `vintf NAME on IOMMU for GUEST { ... }`',
+  vintf:
+    'An SMMUv3 CMDQV virtual interface given to a guest for SMMU invalidations without trapping (RULES §9). `vintf NAME on IOMMU for GUEST { ... }`',
   commands: 'The SMMU command batches a guest issues through a VINTF. `commands VINTF { batch { ... } }`',
   // platform and iommu
   arch: 'The host CPU architecture: `x86_64` (VT-d or AMD-Vi, the 0xfee00000 MSI window) or `arm64` (SMMUv3, MSIs through the GIC ITS).',
   iommu: 'One IOMMU unit of the host and its kind. `iommu NAME vt-d | amd-vi | smmuv3 | virtio-iommu [ { ... } ]`',
-  ram: 'A named memory range: host memory in a platform, guest-physical RAM in a guest, a domain\'s memory in Xen. `ram NAME RANGE`',
-  reserved: 'An IOMMU reserved region as /sys/kernel/iommu_groups/N/reserved_regions lists it. `reserved NAME TYPE RANGE [for TARGET, ...]`',
+  ram: "A named memory range: host memory in a platform, guest-physical RAM in a guest, a domain's memory in Xen. `ram NAME RANGE`",
+  reserved:
+    'An IOMMU reserved region as /sys/kernel/iommu_groups/N/reserved_regions lists it. `reserved NAME TYPE RANGE [for TARGET, ...]`',
   device: 'One PCI function of the host: its BDF, IOMMU, group, TDISP capability. `device NAME { ... }`',
   'address-width': 'Input address bits of the IOMMU (1 to 64): the IOVA aperture is 0 .. 2^BITS-1; 48 when not given (RULES §2.1–2.2).',
   msi: 'How MSIs reach the interrupt controller: `msi remapped` (translated by the IOMMU, needs a sw-msi window) or `msi bypass` (a hardware msi region).',
@@ -44,15 +60,20 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   mmcfg: "A PCIe ECAM (MMCONFIG) window: Xen keeps it out of dom0's IOMMU map (RULES §8.2). `mmcfg RANGE`",
   // device
   bdf: 'The PCI address of the function, as `lspci -D` prints it: `SSSS:BB:DD.F` (the segment may be left out).',
-  group: 'The IOMMU group (/sys/kernel/iommu_groups/N). Devices with the same number are assigned together; without it a device is alone in its group.',
+  group:
+    'The IOMMU group (/sys/kernel/iommu_groups/N). Devices with the same number are assigned together; without it a device is alone in its group.',
   tdisp: 'The function supports PCIe TDISP: a TDI the TSM can lock and start for a confidential VM (RULES §5).',
   quirk: 'Known device misbehaviours the simulator models, e.g. `bme-zero-write-clears` (RULES §5.5).',
-  'vf-of': 'The function is an SR-IOV virtual function of that physical function: a PF reset reaches its VFs, and VFs have no INTx (RULES §5.3, §5.5).',
-  class: 'The device class (`usb`, `graphics`, `bridge`, ...): USB and graphics RMRRs are direct-relaxable; a bridge may stay in a partly assigned group.',
+  'vf-of':
+    'The function is an SR-IOV virtual function of that physical function: a PF reset reaches its VFs, and VFs have no INTx (RULES §5.3, §5.5).',
+  class:
+    'The device class (`usb`, `graphics`, `bridge`, ...): USB and graphics RMRRs are direct-relaxable; a bridge may stay in a partly assigned group.',
   // guest
-  assign: 'Assign a device to the guest with VFIO when it starts: its whole group is attached and guest RAM mapped (RULES §2, §3.5). `assign DEVICE [as MODE] [dma-window RANGE]`',
+  assign:
+    'Assign a device to the guest with VFIO when it starts: its whole group is attached and guest RAM mapped (RULES §2, §3.5). `assign DEVICE [as MODE] [dma-window RANGE]`',
   machine: "Let IOMMU Lens compute QEMU's guest RAM map: `machine q35 | i440fx | virt [memory SIZE] [cpu amd|intel] ...` (RULES §3).",
-  'msi-window': "The IOVA window the guest's MSIs use; it must be free of guest RAM and of other regions on every host the guest may run on (RULES §4, §3.6).",
+  'msi-window':
+    "The IOVA window the guest's MSIs use; it must be free of guest RAM and of other regions on every host the guest may run on (RULES §4, §3.6).",
   confidential: 'An AMD SEV-SNP or Intel TDX guest: `confidential sev-snp | tdx [ { vtom ADDRESS } ]` (RULES §6).',
   viommu: 'A virtual IOMMU shown to the guest: `viommu NAME KIND [via VINTF] [stage2]` (RULES §9.4–9.5).',
   container: 'The host interface QEMU uses: the VFIO `type1` container (the default) or `iommufd`.',
@@ -60,13 +81,19 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   // timeline steps
   start: 'Start the guest on its platform: its memory map is fixed, its assigned devices realized (RULES §2, §3.5). `start GUEST`',
   stop: 'Stop the guest; its devices are released. `stop GUEST`',
-  migrate: 'Live-migrate the guest to another platform: the memory map stays, the devices move by name (RULES §4). `migrate GUEST to PLATFORM`',
-  hotplug: 'Hot-add a device to a running guest (device_add); fails when its group\'s regions overlap guest RAM (RULES §3.5). `hotplug DEVICE into GUEST [as MODE]`',
+  migrate:
+    'Live-migrate the guest to another platform: the memory map stays, the devices move by name (RULES §4). `migrate GUEST to PLATFORM`',
+  hotplug:
+    "Hot-add a device to a running guest (device_add); fails when its group's regions overlap guest RAM (RULES §3.5). `hotplug DEVICE into GUEST [as MODE]`",
   unplug: 'Hot-remove a device from its guest. `unplug DEVICE [from GUEST]`',
-  config: 'One write to the configuration space of a device: `config DEVICE command BITS | devctl BITS | bar N [VALUE] | flr | ...` (RULES §5.3).',
-  'launch-update': 'SNP_LAUNCH_UPDATE of the guest: fails with -EEXIST when a device realized `private` pinned its memory first (RULES §6.3). `launch-update GUEST`',
-  convert: 'The guest switches a device\'s DMA between private and shared memory; only a `bind-capable` device can (RULES §6.4). `convert DEVICE to private | shared`',
-  power: 'A power-state change of a device; D3hot and D3cold lose its state and take a locked TDI to ERROR. `power DEVICE D0 | D1 | D2 | D3hot | D3cold`',
+  config:
+    'One write to the configuration space of a device: `config DEVICE command BITS | devctl BITS | bar N [VALUE] | flr | ...` (RULES §5.3).',
+  'launch-update':
+    'SNP_LAUNCH_UPDATE of the guest: fails with -EEXIST when a device realized `private` pinned its memory first (RULES §6.3). `launch-update GUEST`',
+  convert:
+    "The guest switches a device's DMA between private and shared memory; only a `bind-capable` device can (RULES §6.4). `convert DEVICE to private | shared`",
+  power:
+    'A power-state change of a device; D3hot and D3cold lose its state and take a locked TDI to ERROR. `power DEVICE D0 | D1 | D2 | D3hot | D3cold`',
   link: 'The PCIe link of a device goes up or down; down tears down the IDE stream of every function behind it. `link DEVICE up | down`',
   balloon: 'A guest or Xen domain gives memory back (all of it, or the range given) (RULES §8.5). `balloon TARGET [RANGE]`',
   free: 'A guest or Xen domain frees that memory; an IOMMU map Xen does not maintain keeps stale mappings (RULES §8.5). `free TARGET RANGE`',
@@ -77,7 +104,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'iommu-protocol': 'The handlers of the IOMMU driver itself (IoMmuDxe), outside any device driver.',
   'stop-dma': "The driver stops the device's DMA; it must do so by the end of its ExitBootServices handler (RULES §7.6).",
   unmap: 'PciIo.Unmap() of a `map` of this driver.',
-  'unmap-all': 'The IOMMU driver unmaps (re-encrypts) every mapping still present; `unmap-all deferred` does it from a later event, after the other handlers (RULES §7.5).',
+  'unmap-all':
+    'The IOMMU driver unmaps (re-encrypts) every mapping still present; `unmap-all deferred` does it from a later event, after the other handlers (RULES §7.5).',
   signal: 'Signals the `on event NAME` handler of this firmware, so it runs after the handlers already queued at its TPL.',
   call: 'Calls another boot service (e.g. `call AllocatePool`), which the UEFI specification does not permit from an ExitBootServices handler (RULES §7.5).',
   // xen
@@ -85,19 +113,21 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   domain: 'A Xen guest domain: its type, passed-through devices, IOMMU map and memory. `domain NAME { ... }`',
   mode: 'The domain type: `pv`, `pvh` or `hvm`.',
   pass: "Devices passed through to the domain, from the `xen` block's platform. `pass DEVICE, ...`",
-  'iommu-map': 'Who keeps the domain\'s IOMMU map: `host-identity`, `maintained` by Xen, or driven by the domain (`pv-iommu`, `virtual-vtd`) (RULES §8.4).',
+  'iommu-map':
+    "Who keeps the domain's IOMMU map: `host-identity`, `maintained` by Xen, or driven by the domain (`pv-iommu`, `virtual-vtd`) (RULES §8.4).",
   quarantine: '`iommu=quarantine=`: what stray DMA from a de-assigned device hits: `off`, `basic` or `scratch-page` (RULES §8.4).',
   'map-reserved': '`dom0-iommu=map-reserved` (on by default): identity-map reserved regions for dom0.',
   'xen-range': 'Memory Xen keeps for itself (image, heap, stubs): never mapped for dom0. `xen-range RANGE`',
   // cmdqv
-  owner: 'Who owns the VINTF: a guest-owned one accepts only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one any command (RULES §9.1–9.2).',
+  owner:
+    'Who owns the VINTF: a guest-owned one accepts only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one any command (RULES §9.1–9.2).',
   stream: "The device's SMMU stream ID (Arm). `iommu IOMMU stream NUMBER`",
   vmid: 'The VMID programmed into the VINTF (0 to 0xffff); it replaces the VMID of every guest command (RULES §9.3).',
   'hyp-own': "The VINTF's HYP_OWN bit as the VMM leaves it; a guest-owned VINTF must keep it off (RULES §9.1).",
   batch: 'The SMMU commands a guest submits at once; it must end with CMD_SYNC (RULES §9.2, §9.4).',
   // connectives
   size: 'The size form of a range: `START size SIZE` is SIZE bytes from START.',
-  for: 'Says what the statement is for: a region\'s devices, a firmware\'s guest, a driver\'s device, a VINTF\'s guest.',
+  for: "Says what the statement is for: a region's devices, a firmware's guest, a driver's device, a VINTF's guest.",
   to: 'The destination: `migrate GUEST to PLATFORM`, `convert DEVICE to MODE`.',
   into: 'The guest a device is hot-added to: `hotplug DEVICE into GUEST`.',
   from: 'The guest a device is removed from: `unplug DEVICE from GUEST`.',
@@ -110,12 +140,17 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   x86_64: 'x86-64 host: Intel VT-d or AMD-Vi IOMMUs, MSIs through the 0xfee00000 interrupt range.',
   arm64: 'Arm64 host: SMMUv3 IOMMUs, MSIs through the GIC ITS.',
   // iommu kinds
-  'vt-d': 'An Intel VT-d DMAR unit; its driver reserves the x86 interrupt range 0xfee00000..0xfeefffff (msi) for every device (RULES §1.5).',
-  'amd-vi': 'An AMD IOMMU; its driver reserves the interrupt range (msi) and the HyperTransport hole 0xfd00000000..0xffffffffff (reserved) (RULES §1.5).',
-  smmuv3: 'An Arm SMMUv3; its driver reserves the software MSI window 0x8000000..0x80fffff (sw-msi, MSI_IOVA_BASE) unless a sw-msi region moves it (RULES §1.5).',
-  'virtio-iommu': 'A paravirtual virtio-iommu; it reserves the sw-msi window 0x8000000..0x80fffff when the device has no msi region (RULES §1.5).',
+  'vt-d':
+    'An Intel VT-d DMAR unit; its driver reserves the x86 interrupt range 0xfee00000..0xfeefffff (msi) for every device (RULES §1.5).',
+  'amd-vi':
+    'An AMD IOMMU; its driver reserves the interrupt range (msi) and the HyperTransport hole 0xfd00000000..0xffffffffff (reserved) (RULES §1.5).',
+  smmuv3:
+    'An Arm SMMUv3; its driver reserves the software MSI window 0x8000000..0x80fffff (sw-msi, MSI_IOVA_BASE) unless a sw-msi region moves it (RULES §1.5).',
+  'virtio-iommu':
+    'A paravirtual virtio-iommu; it reserves the sw-msi window 0x8000000..0x80fffff when the device has no msi region (RULES §1.5).',
   // msi handling, cmdqv
-  remapped: 'MSIs are DMA writes the IOMMU translates (Arm: the ITS doorbell behind the SMMU); devices need a sw-msi window mapped to the doorbell (RULES §1.5, §2.3).',
+  remapped:
+    'MSIs are DMA writes the IOMMU translates (Arm: the ITS doorbell behind the SMMU); devices need a sw-msi window mapped to the doorbell (RULES §1.5, §2.3).',
   bypass: "MSIs bypass translation: the doorbell is a hardware msi region, like x86's 0xfee00000..0xfeefffff (RULES §1.5).",
   vintfs: 'How many VINTFs (virtual interfaces) the CMDQV has.',
   'sids-per-vintf': 'How many stream-ID match/replace pairs each VINTF can use, at most 16 (RULES §9.3).',
@@ -127,7 +162,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   shared: 'The device does DMA to shared memory (the default).',
   private: 'The device does DMA to private memory through a locked TDI; decided when QEMU realizes it (RULES §6.2).',
   'bind-capable': 'The device runs shared until the guest asks to convert it to private (RULES §6.4).',
-  'dma-window': "Where the device's DMA lands, guest-physical: below vTOM for a private device, at or above for a shared one (RULES §6.1). `dma-window RANGE`",
+  'dma-window':
+    "Where the device's DMA lands, guest-physical: below vTOM for a private device, at or above for a shared one (RULES §6.1). `dma-window RANGE`",
   // machines
   q35: 'QEMU q35 machine: RAM split below and above 4 GiB, a 32 GiB 64-bit PCI hole above RAM (hw/i386/pc_q35.c; RULES §3.1–3.2).',
   i440fx: 'QEMU i440fx (pc) machine: RAM split below and above 4 GiB, a 2 GiB 64-bit PCI hole (hw/i386/pc_piix.c; RULES §3.1–3.2).',
@@ -153,11 +189,13 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'unbind-p2p': 'UNBIND_P2P_STREAM_REQUEST (0x89): accepted in RUN, state unchanged.',
   'set-mmio-attr': 'SET_MMIO_ATTRIBUTE_REQUEST (0x8a): accepted in RUN, state unchanged.',
   // config-space writes
-  command: 'One write of the Command register: the bits listed are set, all others written as 0. Clearing MSE or BME of a locked TDI takes it to ERROR (RULES §5.3).',
+  command:
+    'One write of the Command register: the bits listed are set, all others written as 0. Clearing MSE or BME of a locked TDI takes it to ERROR (RULES §5.3).',
   bar: 'A write of BAR N (0 to 5), with the value if it matters; a locked TDI goes to ERROR.',
-  flr: 'A Function Level Reset: a locked TDI goes to ERROR, and a PF\'s reset reaches its VFs (RULES §5.3).',
+  flr: "A Function Level Reset: a locked TDI goes to ERROR, and a PF's reset reaches its VFs (RULES §5.3).",
   msix: 'A write to the MSI-X table: a locked TDI goes to ERROR (RULES §5.3).',
-  devctl: 'One write of the PCIe Device Control register; changing EXT-TAG, PHANTOM or NO-SNOOP, or setting FLR, takes a locked TDI to ERROR (RULES §5.3).',
+  devctl:
+    'One write of the PCIe Device Control register; changing EXT-TAG, PHANTOM or NO-SNOOP, or setting FLR, takes a locked TDI to ERROR (RULES §5.3).',
   bist: 'A write of the BIST register: a locked TDI goes to ERROR (RULES §5.3).',
   rom: 'A write of the Expansion ROM base: a locked TDI goes to ERROR (RULES §5.3).',
   'resizable-bar': 'A write to the Resizable BAR capability: a locked TDI goes to ERROR (RULES §5.3).',
@@ -171,18 +209,20 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   D0: 'Power state D0: fully on.',
   D1: 'Power state D1: light sleep; the function keeps its state.',
   D2: 'Power state D2: deeper sleep; the function keeps its state.',
-  D3hot: 'Power state D3hot: with No_Soft_Reset clear the function loses its state; a locked TDI goes to ERROR, a PF\'s VFs are reset.',
+  D3hot: "Power state D3hot: with No_Soft_Reset clear the function loses its state; a locked TDI goes to ERROR, a PF's VFs are reset.",
   D3cold: 'Power state D3cold: power removed; the function loses its state and a locked TDI goes to ERROR.',
   up: 'The PCIe link comes up.',
   down: 'The PCIe link goes down: the IDE stream is torn down and every locked TDI behind the link goes to ERROR.',
   // firmware DMA
   'bus-master-read': 'EfiPciIoOperationBusMasterRead: the device reads through a separate bounce buffer that Unmap frees (RULES §7.1).',
   'bus-master-write': 'EfiPciIoOperationBusMasterWrite: the device writes through a separate bounce buffer that Unmap frees (RULES §7.1).',
-  'common-buffer': 'EfiPciIoOperationBusMasterCommonBuffer: decrypted in place, must come from AllocateBuffer; needed for pending DMA (RULES §7.2, §7.4).',
+  'common-buffer':
+    'EfiPciIoOperationBusMasterCommonBuffer: decrypted in place, must come from AllocateBuffer; needed for pending DMA (RULES §7.2, §7.4).',
   'bus-master-read64': 'BusMasterRead with 64-bit addressing (bounce buffer, any address).',
   'bus-master-write64': 'BusMasterWrite with 64-bit addressing (bounce buffer, any address).',
   'common-buffer64': 'BusMasterCommonBuffer with 64-bit addressing (decrypted in place, from AllocateBuffer).',
-  pending: 'The device still owns the buffer when the call returns (a ring, a receive buffer): the mapping is live at ExitBootServices (RULES §7.4).',
+  pending:
+    'The device still owns the buffer when the call returns (a ring, a receive buffer): the mapping is live at ExitBootServices (RULES §7.4).',
   completed: 'Map, DMA and Unmap all happen inside the call (a blocking PassThru()): nothing is left at ExitBootServices.',
   'allocate-buffer': 'The buffer came from PciIo.AllocateBuffer(), as CommonBuffer needs (RULES §7.2).',
   'allocate-pool': 'The buffer came from AllocatePool(); not valid for CommonBuffer (RULES §7.2).',
@@ -190,17 +230,19 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'exit-boot-services': 'A notify function of the ExitBootServices event group.',
   notify: 'TPL_NOTIFY: these handlers all run before the TPL_CALLBACK ones.',
   callback: 'TPL_CALLBACK: these handlers run after all TPL_NOTIFY ones, in an unspecified order.',
-  deferred: 'Unmap everything from a second event signalled by this handler, after the other ExitBootServices handlers: the fix merged in EDK II (RULES §7.5).',
+  deferred:
+    'Unmap everything from a second event signalled by this handler, after the other ExitBootServices handlers: the fix merged in EDK II (RULES §7.5).',
   // xen
   pv: 'A paravirtualised domain.',
   pvh: 'A PVH domain; a PVH dom0 must use `iommu strict` (Xen panics otherwise).',
   hvm: 'A fully virtualised (HVM) domain.',
   strict: '`dom0-iommu=strict`: dom0 gets only the mappings of its own memory (PV dom0, and required for PVH).',
-  passthrough: '`dom0-iommu=passthrough`: dom0\'s devices bypass the IOMMU (PV dom0 only).',
-  relaxed: 'The default non-strict dom0 mode: all E820 RAM identity-mapped except the interrupt range, IO-APIC pages, MMCFG and Xen\'s ranges (RULES §8.2).',
+  passthrough: "`dom0-iommu=passthrough`: dom0's devices bypass the IOMMU (PV dom0 only).",
+  relaxed:
+    "The default non-strict dom0 mode: all E820 RAM identity-mapped except the interrupt range, IO-APIC pages, MMCFG and Xen's ranges (RULES §8.2).",
   off: 'Turns the setting off (`map-reserved off`, `hyp-own off`).',
   'host-identity': 'Xen programs an identity map once and leaves it: a host map, not maintained (RULES §8.4).',
-  maintained: 'Xen keeps the IOMMU map in sync with the domain\'s P2M (need_sync) (RULES §8.4).',
+  maintained: "Xen keeps the IOMMU map in sync with the domain's P2M (need_sync) (RULES §8.4).",
   'pv-iommu': 'The domain drives its own mappings through PV-IOMMU hypercalls (RULES §8.4).',
   'virtual-vtd': 'An HVM domain drives its mappings through an emulated VT-d (RULES §8.4).',
   basic: '`iommu=quarantine=basic`: a de-assigned device goes to a quarantine domain without mappings, so its stray DMA faults.',
@@ -215,7 +257,7 @@ const SENSES: Readonly<Record<string, string>> = {
   'regionType:msi': region('msi'),
   'tdispMessage:start': 'START_INTERFACE_REQUEST (0x86): CONFIG_LOCKED → RUN.',
   'tdispMessage:stop': 'STOP_INTERFACE_REQUEST (0x87): accepted in every state → CONFIG_UNLOCKED.',
-  'deviceIommuStmt:iommu': 'The IOMMU that translates the device\'s DMA; on Arm with its stream ID. `iommu IOMMU [stream NUMBER]`',
+  'deviceIommuStmt:iommu': "The IOMMU that translates the device's DMA; on Arm with its stream ID. `iommu IOMMU [stream NUMBER]`",
   'dom0IommuStmt:iommu': "Xen's `dom0-iommu=` options: `strict`, `passthrough` or `relaxed` (RULES §8.2).",
   'handlerStmt:on': 'A notify function: `on exit-boot-services | event NAME tpl notify | callback [ACTION | { ACTIONS }]` (RULES §7.5).',
   'onOff:on': 'Turns the setting on (`map-reserved on`, `hyp-own on`).',
@@ -223,18 +265,20 @@ const SENSES: Readonly<Record<string, string>> = {
   'convertMode:private': 'Convert the device to private DMA: only a bind-capable device whose TDI is in RUN can (RULES §6.4).',
   'convertMode:shared': 'Convert the device back to shared DMA (RULES §6.4).',
   'ownerKind:guest': 'A guest-owned VINTF: its queues accept only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC (RULES §9.2).',
-  'action:free': 'Frees that map\'s buffer (FreeBuffer / FreePages); the memory map must not change during ExitBootServices.',
-  'tdispStep:tdisp': 'The TSM sends a TDISP message to the device\'s TDI (RULES §5.2). `tdisp DEVICE lock | start | stop | report | ...`',
+  'action:free': "Frees that map's buffer (FreeBuffer / FreePages); the memory map must not change during ExitBootServices.",
+  'tdispStep:tdisp': "The TSM sends a TDISP message to the device's TDI (RULES §5.2). `tdisp DEVICE lock | start | stop | report | ...`",
   'regionTarget:group': 'Every device of IOMMU group N. `group NUMBER`',
   'mapOption:size': 'The size of the mapped buffer: `size SIZE`.',
   'mapOption:from': 'How the buffer was allocated: `from allocate-buffer | allocate-pool | allocate-pages` (RULES §7.2).',
-  'reservedDecl:for': 'The devices the region applies to: devices, every device behind an IOMMU, `group N` (without `for`: every device of the platform).',
+  'reservedDecl:for':
+    'The devices the region applies to: devices, every device behind an IOMMU, `group N` (without `for`: every device of the platform).',
   'firmwareDecl:for': 'The guest this firmware boots.',
   'driverDecl:for': 'The device of the guest the driver is bound to.',
   'vintfDecl:for': 'The guest the VINTF is given to.',
   'convertStep:to': 'The memory the device should DMA to.',
   'streamStmt:as': 'The virtual stream ID the guest uses for the device.',
-  'streamStmt:stream': "A SID_MATCH / SID_REPLACE pair: the guest's stream ID stands for the device's physical one (RULES §9.3, §9.5). `stream DEVICE as VIRTUAL-SID`",
+  'streamStmt:stream':
+    "A SID_MATCH / SID_REPLACE pair: the guest's stream ID stands for the device's physical one (RULES §9.3, §9.5). `stream DEVICE as VIRTUAL-SID`",
   'guestBody:ram': 'A guest-physical RAM range that QEMU maps for DMA (the explicit alternative to `machine`). `ram NAME RANGE`',
   'domainBody:ram': "The domain's memory, which `balloon` and `free` steps change (RULES §8.5). `ram NAME RANGE`",
 };

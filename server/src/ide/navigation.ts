@@ -11,9 +11,15 @@ import type { Analysis } from './analysis';
 import { inside } from './positions';
 import { parentOf } from './symbols';
 
-export interface Location { uri: string; span: Span }
-export interface TextEdit { uri: string; span: Span; newText: string }
-
+export interface Location {
+  uri: string;
+  span: Span;
+}
+export interface TextEdit {
+  uri: string;
+  span: Span;
+  newText: string;
+}
 
 /** Every use of each symbol, built once per analysis (references are looked up per request). */
 const usesCache = new WeakMap<Analysis, Map<Sym, Reference[]>>();
@@ -24,7 +30,8 @@ function usesOf(a: Analysis, sym: Sym): Reference[] {
     uses = new Map();
     for (const r of a.model.references) {
       const list = uses.get(r.target);
-      if (list) list.push(r); else uses.set(r.target, [r]);
+      if (list) list.push(r);
+      else uses.set(r.target, [r]);
     }
     usesCache.set(a, uses);
   }
@@ -77,7 +84,10 @@ export function references(a: Analysis, uri: string, offset: number, includeDecl
   return includeDeclaration ? [{ uri: at.sym.uri, span: at.sym.nameSpan }, ...uses] : uses;
 }
 
-export interface Highlight { span: Span; kind: 'read' | 'write' }
+export interface Highlight {
+  span: Span;
+  kind: 'read' | 'write';
+}
 
 /** The name's declaration (write) and uses (read) in this file. */
 export function documentHighlights(a: Analysis, uri: string, offset: number): Highlight[] {
@@ -96,7 +106,12 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** Platform members share one namespace per platform; a guest's RAM and vIOMMUs one per guest. */
 const LOCAL_NAMESPACE: Partial<Record<SymbolKind, string>> = {
-  device: 'member', iommu: 'member', ram: 'member', reserved: 'member', 'guest-ram': 'local', viommu: 'local',
+  device: 'member',
+  iommu: 'member',
+  ram: 'member',
+  reserved: 'member',
+  'guest-ram': 'local',
+  viommu: 'local',
 };
 
 /**
@@ -132,7 +147,8 @@ export function rename(a: Analysis, uri: string, offset: number, newName: string
   const prepared = prepareRename(a, uri, offset);
   if ('error' in prepared) return prepared;
   const { sym } = symbolAt(a, uri, offset)!;
-  if (!NAME.test(newName)) return { error: `'${newName}' is not a name: a name starts with a letter and holds letters, digits, '_' and '-'.` };
+  if (!NAME.test(newName))
+    return { error: `'${newName}' is not a name: a name starts with a letter and holds letters, digits, '_' and '-'.` };
   if (newName === sym.name) return { edits: [] };
   const ns = namespaceOf(a.model, sym);
   const taken = a.model.symbols.find((s) => {
@@ -142,7 +158,9 @@ export function rename(a: Analysis, uri: string, offset: number, newName: string
   });
   if (taken) {
     const line = a.lineIndex(taken.uri).position(taken.nameSpan.start).line + 1;
-    return { error: `'${newName}' is already ${article(KIND_NOUN[taken.kind])}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).` };
+    return {
+      error: `'${newName}' is already ${article(KIND_NOUN[taken.kind])}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).`,
+    };
   }
   const uses = usesOf(a, sym);
   const edits: TextEdit[] = [{ uri: sym.uri, span: sym.nameSpan, newText: newName }];

@@ -21,7 +21,6 @@ export interface NumberAt {
   decl: Node;
 }
 
-
 const SIZE_OPTIONS = new Set(['size', 'memory', 'max-ram-below-4g', 'pci-hole64-size']);
 
 /** Whether `offset` is inside a comment (the model keeps each file's comments sorted). */
@@ -35,8 +34,11 @@ export function inComment(a: Analysis, uri: string, offset: number): boolean {
 function declAt(a: Analysis, uri: string, offset: number): Node | undefined {
   const m = a.model;
   const owners: { sym: { uri: string }; decl: Node }[][] = [
-    [...m.platforms.values()], [...m.guests.values()], [...m.timelines.values()],
-    [...m.firmwares.values()], [...m.xens.values()],
+    [...m.platforms.values()],
+    [...m.guests.values()],
+    [...m.timelines.values()],
+    [...m.firmwares.values()],
+    [...m.xens.values()],
   ];
   for (const list of owners) for (const x of list) if (x.sym.uri === uri && inside(x.decl.span, offset)) return x.decl;
   return undefined;
@@ -72,7 +74,8 @@ function roleOf(parent: Record<string, unknown> | undefined, key: string): Numbe
   if (!parent) return 'other';
   if (isRange(parent)) return key === 'size' ? 'size' : 'address';
   const kind = parent.kind;
-  if ((kind === 'ioapic' && key === 'address') || (kind === 'vtom' && key === 'value') || (kind === 'config' && key === 'value')) return 'address';
+  if ((kind === 'ioapic' && key === 'address') || (kind === 'vtom' && key === 'value') || (kind === 'config' && key === 'value'))
+    return 'address';
   const option = !kind && key === 'value' ? (parent.key as { text?: string } | undefined)?.text : undefined;
   if (option === 'at') return 'address';
   if (option && SIZE_OPTIONS.has(option)) return 'size';

@@ -8,8 +8,14 @@ import { partitionPoint } from '../model/search';
 /** Whether a cursor at `offset` is on `s`: the end counts (the cursor just after a word). */
 export const inside = (s: Span, offset: number): boolean => s.start <= offset && offset <= s.end;
 
-export interface Position { line: number; character: number }
-export interface Range { start: Position; end: Position }
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
 
 export class LineIndex {
   private readonly starts: number[] = [0];

@@ -6,8 +6,27 @@
  * join (or try to join) the guest's container, and what the kernel and QEMU do about it,
  * quoted from the findings on that line rather than derived again.
  */
-import { formatInterval, formatSize, intersect, intervalSize, type Finding, type Guest, type GuestRam, type Interval, type Location } from '../model';
-import { describeVtomSplit, groupLabel, guestRam, sysfsLine, type GroupRegions, type GuestRamRange, type IommuGroup, type GuestSnapshot } from '../sim';
+import {
+  formatInterval,
+  formatSize,
+  intersect,
+  intervalSize,
+  type Finding,
+  type Guest,
+  type GuestRam,
+  type Interval,
+  type Location,
+} from '../model';
+import {
+  describeVtomSplit,
+  groupLabel,
+  guestRam,
+  sysfsLine,
+  type GroupRegions,
+  type GuestRamRange,
+  type IommuGroup,
+  type GuestSnapshot,
+} from '../sim';
 import { mergedAround } from '../sim/addressQuery';
 import { guestDoorbell } from '../sim/guests';
 import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
@@ -33,9 +52,15 @@ export function guestRamAt(a: Analysis, uri: string, offset: number): { guest: G
 export function guestRamHover(a: Analysis, g: Guest, r: GuestRam): string | undefined {
   if (!r.range) return undefined;
   const ranges = (a.sim.guests.get(g)?.ram ?? guestRam(g)).filter((x) => x.sym === r.sym);
-  const out = [`**guest RAM ${r.sym.name}** of guest ${g.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical`];
-  out.push(...ramStory(a, g, ranges.length ? ranges : [{ name: r.sym.name, range: r.range, uri: r.sym.uri, span: r.decl.span, sym: r.sym }],
-    { uri: r.sym.uri, span: r.decl.span }));
+  const out = [
+    `**guest RAM ${r.sym.name}** of guest ${g.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical`,
+  ];
+  out.push(
+    ...ramStory(a, g, ranges.length ? ranges : [{ name: r.sym.name, range: r.range, uri: r.sym.uri, span: r.decl.span, sym: r.sym }], {
+      uri: r.sym.uri,
+      span: r.decl.span,
+    }),
+  );
   return out.join('\n');
 }
 
@@ -73,7 +98,9 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
   });
   for (const r of ranges) {
     if (!s.container.groups.length) {
-      out.push(`- ${label(r)}not mapped: no assigned device is in the container${g.assigns.some((x) => x.device) ? ' (every attach was refused)' : ''}`);
+      out.push(
+        `- ${label(r)}not mapped: no assigned device is in the container${g.assigns.some((x) => x.device) ? ' (every attach was refused)' : ''}`,
+      );
     } else if (isMapped(s.container.mappings, r.range)) {
       out.push(`- ${label(r)}mapped at IOVA \`${formatInterval(r.range)}\` for ${who.join(', ')}`);
     } else {
@@ -83,13 +110,19 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
   for (const x of g.assigns) {
     if (!x.device || !x.dmaWindow) continue;
     const reach = ranges.map((r) => intersect(r.range, x.dmaWindow!)).filter((i): i is Interval => !!i);
-    out.push(`- ${x.device.sym.name}'s \`dma-window\` \`${formatInterval(x.dmaWindow)}\`: ${reach.length ? `its DMA reaches only \`${reach.map(formatInterval).join('`, `')}\` of this RAM` : 'its DMA does not reach this RAM'}`);
+    out.push(
+      `- ${x.device.sym.name}'s \`dma-window\` \`${formatInterval(x.dmaWindow)}\`: ${reach.length ? `its DMA reaches only \`${reach.map(formatInterval).join('`, `')}\` of this RAM` : 'its DMA does not reach this RAM'}`,
+    );
   }
   for (const v of g.viommus) {
     const nested = v.via !== undefined;
-    out.push(`- vIOMMU ${v.sym.name} (${v.kind ?? 'kind not given'}${nested ? `, accelerated via ${v.via!.sym.name}` : ''}): the guest's driver picks the IOVAs its devices use. ${nested
-      ? 'The host map above (IOVA = GPA) is the nesting parent (stage 2); the guest\'s stage-1 tables translate its IOVAs to these GPAs'
-      : 'QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the container, so device IOVAs equal GPAs only where the guest maps them 1:1'}`);
+    out.push(
+      `- vIOMMU ${v.sym.name} (${v.kind ?? 'kind not given'}${nested ? `, accelerated via ${v.via!.sym.name}` : ''}): the guest's driver picks the IOVAs its devices use. ${
+        nested
+          ? "The host map above (IOVA = GPA) is the nesting parent (stage 2); the guest's stage-1 tables translate its IOVAs to these GPAs"
+          : 'QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the container, so device IOVAs equal GPAs only where the guest maps them 1:1'
+      }`,
+    );
   }
   return out;
 }
@@ -98,7 +131,6 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
 export function isMapped(mappings: readonly { range: Interval }[], range: Interval): boolean {
   return mappings.some((m) => m.range.start === range.start && m.range.end === range.end);
 }
-
 
 /** The guest as each timeline step that concerns it leaves it, under a heading per timeline. */
 function timelineLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], here: string): string[] {
@@ -109,10 +141,12 @@ function timelineLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], 
     for (const st of run.states) {
       const now = st.guests.find((x) => x.guest === g);
       // A step that leaves the guest alone keeps its snapshot (timeline.ts): only changes and its own steps are listed.
-      if (now && (st.step.guest === g || now !== before)) lines.push(`- line ${lineOf(a, st.step.uri, st.step.step.span.start)} \`${stepText(st)}\`: ${status(now, ranges)}`);
+      if (now && (st.step.guest === g || now !== before))
+        lines.push(`- line ${lineOf(a, st.step.uri, st.step.step.span.start)} \`${stepText(st)}\`: ${status(now, ranges)}`);
       before = now;
     }
-    if (lines.length) out.push('', `Timeline **${run.timeline.sym.name}**${fileNote(run.timeline.sym.uri, here)}:`, ...capped(lines, LIMIT));
+    if (lines.length)
+      out.push('', `Timeline **${run.timeline.sym.name}**${fileNote(run.timeline.sym.uri, here)}:`, ...capped(lines, LIMIT));
   }
   return out;
 }
@@ -151,22 +185,35 @@ function overlapLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], l
   for (const gr of groupsOf(a, g)) {
     for (const r of ranges) {
       // The guest's msi-window takes the place of the groups' sw-msi windows.
-      const hits = gr.overlapping(r.range).filter((m) => !(doorbell && m.type === 'sw-msi')).slice(0, LIMIT + 1);
+      const hits = gr
+        .overlapping(r.range)
+        .filter((m) => !(doorbell && m.type === 'sw-msi'))
+        .slice(0, LIMIT + 1);
       for (const hit of hits) {
         const m = mergedAround(gr, hit.type, hit.range) ?? hit;
         const key = `${gr.group.platform.sym.name} ${label(r)}${sysfsLine(m)}`;
         let line = lines.get(key);
-        if (!line) lines.set(key, (line = { head: `${label(r)}\`${sysfsLine(m)}\` (${describe(m)})`, tail: `on ${gr.group.platform.sym.name}: ${consequence(m)}`, groups: [] }));
+        if (!line)
+          lines.set(
+            key,
+            (line = {
+              head: `${label(r)}\`${sysfsLine(m)}\` (${describe(m)})`,
+              tail: `on ${gr.group.platform.sym.name}: ${consequence(m)}`,
+              groups: [],
+            }),
+          );
         line.groups.push(gr.group);
       }
     }
   }
   const out = [...lines.values()].map((l) => `- ${l.head}, ${groupsText(l.groups)} ${l.tail}`);
   for (const r of ranges) {
-    if (doorbell && overlapsInterval(doorbell.range, r.range)) out.push(`- ${label(r)}the guest's msi-window \`${formatInterval(doorbell.range)}\`: the doorbell is mapped there, so RAM cannot be`);
+    if (doorbell && overlapsInterval(doorbell.range, r.range))
+      out.push(`- ${label(r)}the guest's msi-window \`${formatInterval(doorbell.range)}\`: the doorbell is mapped there, so RAM cannot be`);
     const all = a.sim.guests.get(g)?.ram ?? [];
     for (const o of all) {
-      if (o.name !== r.name && overlapsInterval(o.range, r.range)) out.push(`- ${label(r)}guest RAM ${o.name} \`${formatInterval(o.range)}\`: the second map of the same IOVA fails with -EEXIST`);
+      if (o.name !== r.name && overlapsInterval(o.range, r.range))
+        out.push(`- ${label(r)}guest RAM ${o.name} \`${formatInterval(o.range)}\`: the second map of the same IOVA fails with -EEXIST`);
     }
   }
   return out;
@@ -187,7 +234,8 @@ function realSystem(a: Analysis, stmt: Location): string[] {
   const lines = a.lineIndex(stmt.uri);
   const first = lines.position(stmt.span.start).line;
   const last = lines.position(stmt.span.end).line;
-  const onLine = (f: Finding) => f.uri === stmt.uri && lines.position(f.span.start).line <= last && lines.position(f.span.end).line >= first;
+  const onLine = (f: Finding) =>
+    f.uri === stmt.uri && lines.position(f.span.start).line <= last && lines.position(f.span.end).line >= first;
   const pointsHere = (f: Finding) => f.related.some((r) => r.uri === stmt.uri && r.span.start === stmt.span.start);
   const out: string[] = [];
   for (const f of a.findings.get(stmt.uri) ?? []) if (onLine(f)) out.push(`- \`${f.code}\`: ${f.message}`);

@@ -14,10 +14,22 @@ import { REGION_MEANING } from './keywordDocs';
 const LIMIT = 8;
 
 export function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string {
-  const out = [`**reserved region ${r.sym.name}**: \`${r.type ?? '?'}\`${r.range ? ` \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))})` : ''}`];
+  const out = [
+    `**reserved region ${r.sym.name}**: \`${r.type ?? '?'}\`${r.range ? ` \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))})` : ''}`,
+  ];
   if (r.type) out.push('', `\`${REGION_MEANING[r.type].enumName}\`: ${REGION_MEANING[r.type].meaning}.`);
-  const who = r.targets.length === 0 ? 'every device of the platform'
-    : r.targets.map((t) => (t.kind === 'device' ? `device ${t.device.sym.name}` : t.kind === 'iommu' ? `the devices behind ${t.iommu.sym.name}` : `group ${t.group}`)).join(', ');
+  const who =
+    r.targets.length === 0
+      ? 'every device of the platform'
+      : r.targets
+          .map((t) =>
+            t.kind === 'device'
+              ? `device ${t.device.sym.name}`
+              : t.kind === 'iommu'
+                ? `the devices behind ${t.iommu.sym.name}`
+                : `group ${t.group}`,
+          )
+          .join(', ');
   out.push('', `Applies to ${who}.`);
   if (!r.type || !r.range) return out.join('\n');
   const pr = a.sim.regionsOf(p);
@@ -28,7 +40,11 @@ export function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string
     if (!m?.sources.some((s) => s.kind === 'declared' && s.region === r)) continue;
     const line = sysfsLine(m);
     let l = lines.get(line);
-    if (!l) lines.set(line, (l = { groups: [], others: [...new Set(m.sources.filter((s) => !(s.kind === 'declared' && s.region === r)).map(sourceName))] }));
+    if (!l)
+      lines.set(
+        line,
+        (l = { groups: [], others: [...new Set(m.sources.filter((s) => !(s.kind === 'declared' && s.region === r)).map(sourceName))] }),
+      );
     l.groups.push(g);
   }
   const groups = [...lines.values()].flatMap((l) => l.groups);

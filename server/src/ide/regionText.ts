@@ -7,9 +7,12 @@ const LIMIT = 8;
 /** Where a region comes from, in a few words. */
 export function sourceName(s: RegionSource): string {
   switch (s.kind) {
-    case 'declared': return `reserved region ${s.region.sym.name}`;
-    case 'builtin': return `${s.label} of IOMMU ${s.iommu.sym.name}`;
-    case 'window': return `the msi-window of guest ${s.guest}`;
+    case 'declared':
+      return `reserved region ${s.region.sym.name}`;
+    case 'builtin':
+      return `${s.label} of IOMMU ${s.iommu.sym.name}`;
+    case 'window':
+      return `the msi-window of guest ${s.guest}`;
   }
 }
 

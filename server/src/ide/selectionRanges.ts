@@ -9,7 +9,10 @@ import { astChildren } from '@iommu-lens/grammar';
 import { partitionPoint } from '../model/search';
 import { inside } from './positions';
 
-export interface SelectionRange { span: Span; parent?: SelectionRange }
+export interface SelectionRange {
+  span: Span;
+  parent?: SelectionRange;
+}
 
 /** One chain per offset, innermost first; each parent strictly contains its child. */
 export function selectionRanges(ast: SourceFile, offsets: number[]): SelectionRange[] {
@@ -34,7 +37,7 @@ function chainAt(ast: SourceFile, offset: number): SelectionRange {
 
   let chain: SelectionRange | undefined;
   for (const span of spans) {
-    if (chain && !(strictlyInside(span, chain.span))) continue;
+    if (chain && !strictlyInside(span, chain.span)) continue;
     chain = { span, parent: chain };
   }
   return chain!;
@@ -59,7 +62,8 @@ function contents(node: Node, ast: SourceFile): Span | undefined {
   if (!braces) return undefined;
   const from = braces.open.end;
   const to = braces.close?.start ?? ast.length;
-  let start = Infinity, end = -Infinity;
+  let start = Infinity,
+    end = -Infinity;
   for (const { node: child } of astChildren(node)) {
     if (child.span.start >= from && child.span.end <= to) {
       start = Math.min(start, child.span.start);

@@ -30,24 +30,48 @@ import { astChildren } from '@iommu-lens/grammar';
 import { namesIn } from './navigation';
 
 export const SEMANTIC_TOKEN_TYPES = [
-  'namespace', 'type', 'class', 'interface', 'function', 'variable', 'property', 'event',
-  'enumMember', 'keyword', 'number', 'operator', 'comment',
+  'namespace',
+  'type',
+  'class',
+  'interface',
+  'function',
+  'variable',
+  'property',
+  'event',
+  'enumMember',
+  'keyword',
+  'number',
+  'operator',
+  'comment',
 ] as const;
 export const SEMANTIC_TOKEN_MODIFIERS = ['declaration', 'definition', 'readonly', 'defaultLibrary'] as const;
 
 export type SemanticTokenType = (typeof SEMANTIC_TOKEN_TYPES)[number];
 export type SemanticTokenModifier = (typeof SEMANTIC_TOKEN_MODIFIERS)[number];
 
-export interface SemanticToken { span: Span; type: SemanticTokenType; modifiers: SemanticTokenModifier[] }
+export interface SemanticToken {
+  span: Span;
+  type: SemanticTokenType;
+  modifiers: SemanticTokenModifier[];
+}
 
 export const SYMBOL_TOKEN_TYPE: Record<SymbolKind, SemanticTokenType> = {
-  platform: 'namespace', xen: 'namespace', firmware: 'namespace',
+  platform: 'namespace',
+  xen: 'namespace',
+  firmware: 'namespace',
   pool: 'type',
-  guest: 'class', domain: 'class', driver: 'class',
-  iommu: 'interface', viommu: 'interface', vintf: 'interface',
+  guest: 'class',
+  domain: 'class',
+  driver: 'class',
+  iommu: 'interface',
+  viommu: 'interface',
+  vintf: 'interface',
   timeline: 'function',
-  device: 'variable', mapping: 'variable',
-  ram: 'property', 'guest-ram': 'property', reserved: 'property',
+  device: 'variable',
+  mapping: 'variable',
+  ram: 'property',
+  'guest-ram': 'property',
+  reserved: 'property',
   event: 'event',
 };
 
@@ -144,7 +168,8 @@ function wordRoles(ast: SourceFile): { names: Set<number>; values: Set<number> }
  */
 export function encodeSemanticTokens(tokens: readonly SemanticToken[], lines: LineIndex): number[] {
   const data: number[] = [];
-  let prevLine = 0, prevChar = 0;
+  let prevLine = 0,
+    prevChar = 0;
   const emit = (line: number, char: number, length: number, type: number, mods: number) => {
     if (length <= 0) return;
     data.push(line - prevLine, line === prevLine ? char - prevChar : char, length, type, mods);

@@ -14,7 +14,10 @@ export type SeverityOverrides = ReadonlyMap<string, SeverityLevel>;
  * Reads `{code: level}` pairs; unknown codes and levels are returned as problems (the
  * caller logs them or fails), not silently dropped.
  */
-export function parseSeverityOverrides(raw: Iterable<readonly [string, unknown]>): { overrides: Map<string, SeverityLevel>; problems: string[] } {
+export function parseSeverityOverrides(raw: Iterable<readonly [string, unknown]>): {
+  overrides: Map<string, SeverityLevel>;
+  problems: string[];
+} {
   const overrides = new Map<string, SeverityLevel>();
   const problems: string[] = [];
   for (const [code, level] of raw) {
@@ -31,7 +34,11 @@ export function parseSeverityOverrides(raw: Iterable<readonly [string, unknown]>
  * `copies` (kept by the caller for one set of overrides) hands back the same overridden
  * object for the same finding, run after run, so unchanged findings stay identical.
  */
-export function applySeverities(findings: readonly Finding[], overrides: SeverityOverrides, copies = new WeakMap<Finding, Finding>()): Finding[] {
+export function applySeverities(
+  findings: readonly Finding[],
+  overrides: SeverityOverrides,
+  copies = new WeakMap<Finding, Finding>(),
+): Finding[] {
   if (overrides.size === 0) return [...findings];
   const out: Finding[] = [];
   for (const f of findings) {

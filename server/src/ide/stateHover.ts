@@ -5,11 +5,21 @@
  */
 import { refText, type Ref } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Pool } from '../model';
-import { describeVtomSplit, formatRegister, groupLabel, machineLayout, physBitsError, type GuestSnapshot, type Held, type PoolLayout, type StepState, type TdiSnapshot } from '../sim';
+import {
+  describeVtomSplit,
+  formatRegister,
+  groupLabel,
+  machineLayout,
+  physBitsError,
+  type GuestSnapshot,
+  type Held,
+  type PoolLayout,
+  type StepState,
+  type TdiSnapshot,
+} from '../sim';
 import type { Analysis } from './analysis';
 import { capped, codeBlock } from './markdown';
 import { inside } from './positions';
-
 
 /** The step under the cursor and the state after it. */
 export function stepAt(a: Analysis, uri: string, offset: number): StepState | undefined {
@@ -33,22 +43,40 @@ export function stepText(s: StepState): string {
   const st = s.step.step;
   const name = (r?: Ref) => (r ? refText(r) : '?');
   switch (st.kind) {
-    case 'start': case 'stop': case 'launch-update': return `${st.kind} ${name(st.guest)}`;
-    case 'migrate': return `migrate ${name(st.guest)} to ${name(st.to)}`;
-    case 'hotplug': return `hotplug ${name(st.device)} into ${name(st.guest)}${st.mode ? ` as ${st.mode.text}` : ''}`;
-    case 'unplug': return `unplug ${name(st.device)}${st.guest ? ` from ${name(st.guest)}` : ''}`;
-    case 'tdisp': return `tdisp ${name(st.device)} ${st.message?.text ?? ''}`;
-    case 'config': return `config ${name(st.device)} ${[st.what, ...st.bits, st.bar, st.value].filter((w) => w).map((w) => w!.text).join(' ')}`;
-    case 'power': case 'link': return `${st.kind} ${name(st.device)} ${st.state?.text ?? ''}`;
-    case 'convert': return `convert ${name(st.device)} to ${st.mode?.text ?? ''}`;
-    default: return st.kind;
+    case 'start':
+    case 'stop':
+    case 'launch-update':
+      return `${st.kind} ${name(st.guest)}`;
+    case 'migrate':
+      return `migrate ${name(st.guest)} to ${name(st.to)}`;
+    case 'hotplug':
+      return `hotplug ${name(st.device)} into ${name(st.guest)}${st.mode ? ` as ${st.mode.text}` : ''}`;
+    case 'unplug':
+      return `unplug ${name(st.device)}${st.guest ? ` from ${name(st.guest)}` : ''}`;
+    case 'tdisp':
+      return `tdisp ${name(st.device)} ${st.message?.text ?? ''}`;
+    case 'config':
+      return `config ${name(st.device)} ${[st.what, ...st.bits, st.bar, st.value]
+        .filter((w) => w)
+        .map((w) => w!.text)
+        .join(' ')}`;
+    case 'power':
+    case 'link':
+      return `${st.kind} ${name(st.device)} ${st.state?.text ?? ''}`;
+    case 'convert':
+      return `convert ${name(st.device)} to ${st.mode?.text ?? ''}`;
+    default:
+      return st.kind;
   }
 }
 
 /** Every TDI after the step: its state, its registers and the step that put it there. */
 function tdiStates(tdis: readonly TdiSnapshot[]): string[] {
   const width = Math.max(...tdis.map((t) => t.device.sym.name.length));
-  const lines = tdis.map((t) => `${t.device.sym.name.padEnd(width)}  ${t.state.padEnd(15)}  Command ${formatRegister('command', t.regs.command)}, Device Control ${formatRegister('devctl', t.regs.devctl)}`);
+  const lines = tdis.map(
+    (t) =>
+      `${t.device.sym.name.padEnd(width)}  ${t.state.padEnd(15)}  Command ${formatRegister('command', t.regs.command)}, Device Control ${formatRegister('devctl', t.regs.devctl)}`,
+  );
   return ['TDIs (TDISP interface states, RULES §5):', codeBlock(lines)];
 }
 
@@ -60,7 +88,9 @@ function guestState(g: GuestSnapshot): string[] {
   const lines = [head, `- devices: ${held.length ? held.join(', ') : 'none (no VFIO container in use)'}`];
   if (g.guest.confidential?.technology === 'sev-snp') lines.push(`- SNP_LAUNCH_UPDATE: ${g.launched ? 'done' : 'not yet'}`);
   if (g.container.groups.length) {
-    lines.push(`- ${g.guest.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${g.container.mappings.length} RAM mapping${g.container.mappings.length === 1 ? '' : 's'}; usable IOVA:`);
+    lines.push(
+      `- ${g.guest.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${g.container.mappings.length} RAM mapping${g.container.mappings.length === 1 ? '' : 's'}; usable IOVA:`,
+    );
     lines.push(codeBlock(g.container.usable().map(formatIovaRange)));
   }
   return lines;
@@ -84,25 +114,37 @@ export function machineHover(g: Guest): string | undefined {
   const layout = machineLayout(g);
   if (!layout) return m.type ? `**machine ${m.type}**: no \`memory\` given, so no RAM is computed` : undefined;
   const version = m.version ? ` (pc-${m.type === 'i440fx' ? 'i440fx' : m.type}-${m.version.major}.${m.version.minor})` : '';
-  const out = [`**machine ${m.type}${version}**: QEMU's guest RAM for ${formatSize(m.memory!)}`, '',
-    codeBlock(layout.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`))];
+  const out = [
+    `**machine ${m.type}${version}**: QEMU's guest RAM for ${formatSize(m.memory!)}`,
+    '',
+    codeBlock(layout.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)),
+  ];
   const split = layout.ram.map((r) => describeVtomSplit(r.range, g)).filter((x): x is string => !!x);
   if (split.length) out.push('', ...split.map((x, i) => `- ${layout.ram[i]!.name}: ${x}`));
-  if (layout.pciHole64) out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);
+  if (layout.pciHole64)
+    out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);
   if (layout.relocation) out.push('', `AMD 1 TiB rule: ${layout.relocation}.`);
   if (layout.maxUsedGpa !== undefined) {
     const bits = m.physBits;
-    const check = bits === undefined ? 'phys-bits not given (QEMU\'s default depends on the CPU model)'
-      : physBitsError(layout, bits) ? `phys-bits ${bits} is too low: QEMU exits with "${physBitsError(layout, bits)}"` : `phys-bits ${bits} reaches ${hex((1n << BigInt(bits)) - 1n)}`;
+    const check =
+      bits === undefined
+        ? "phys-bits not given (QEMU's default depends on the CPU model)"
+        : physBitsError(layout, bits)
+          ? `phys-bits ${bits} is too low: QEMU exits with "${physBitsError(layout, bits)}"`
+          : `phys-bits ${bits} reaches ${hex((1n << BigInt(bits)) - 1n)}`;
     out.push('', `Highest guest-physical address used: \`${hex(layout.maxUsedGpa)}\`; ${check}.`);
   }
   return out.join('\n');
 }
 
 export function poolHover(p: Pool, l: PoolLayout): string {
-  const out = [`**pool ${p.sym.name}**: ${p.hosts.map((h) => h.sym.name).join(', ')}`, '',
+  const out = [
+    `**pool ${p.sym.name}**: ${p.hosts.map((h) => h.sym.name).join(', ')}`,
+    '',
     'A guest keeps the memory map it started with, so its RAM must avoid what every host reserves (RULES §4):',
     codeBlock(capped(l.avoid.map(formatInterval), 30)),
-    '', `RAM stays below \`${hex(l.limit)}\` (the narrowest IOMMU aperture), aligned to ${formatSize(l.align)}. \`iommu-lens layout --pool ${p.sym.name} --memory SIZE\` prints a safe map.`];
+    '',
+    `RAM stays below \`${hex(l.limit)}\` (the narrowest IOMMU aperture), aligned to ${formatSize(l.align)}. \`iommu-lens layout --pool ${p.sym.name} --memory SIZE\` prints a safe map.`,
+  ];
   return out.join('\n');
 }

@@ -16,7 +16,14 @@ export interface OutlineSymbol {
   children: OutlineSymbol[];
 }
 
-export interface WorkspaceSymbol { name: string; kind: SymbolKind; uri: string; span: Span; container?: string; detail?: string }
+export interface WorkspaceSymbol {
+  name: string;
+  kind: SymbolKind;
+  uri: string;
+  span: Span;
+  container?: string;
+  detail?: string;
+}
 
 const detailsCache = new WeakMap<Model, Map<Sym, string>>();
 
@@ -27,9 +34,14 @@ function details(model: Model): Map<Sym, string> {
   const out = new Map<Sym, string>();
   for (const p of model.platforms.values()) {
     if (p.arch) out.set(p.sym, p.arch);
-    for (const i of p.iommus.values()) if (i.kind) out.set(i.sym, `${i.kind}${i.addressWidth !== undefined ? `, ${i.addressWidth}-bit` : ''}`);
+    for (const i of p.iommus.values())
+      if (i.kind) out.set(i.sym, `${i.kind}${i.addressWidth !== undefined ? `, ${i.addressWidth}-bit` : ''}`);
     for (const d of p.devices.values()) {
-      const parts = [d.bdf && formatBdf(d.bdf), d.iommu && `behind ${d.iommu.sym.name}`, d.group !== undefined && `group ${d.group}`].filter(Boolean);
+      const parts = [
+        d.bdf && formatBdf(d.bdf),
+        d.iommu && `behind ${d.iommu.sym.name}`,
+        d.group !== undefined && `group ${d.group}`,
+      ].filter(Boolean);
       if (parts.length) out.set(d.sym, parts.join(', '));
     }
     for (const r of p.ram) if (r.range) out.set(r.sym, `ram ${formatInterval(r.range)}`);
@@ -64,7 +76,8 @@ function nesting(model: Model): { parents: Map<Sym, Sym>; byUri: Map<string, Sym
   n = { parents: new Map(), byUri: new Map() };
   for (const s of model.symbols) {
     const list = n.byUri.get(s.uri);
-    if (list) list.push(s); else n.byUri.set(s.uri, [s]);
+    if (list) list.push(s);
+    else n.byUri.set(s.uri, [s]);
   }
   for (const list of n.byUri.values()) {
     const stack: Sym[] = [];
@@ -114,9 +127,20 @@ export function workspaceSymbols(a: Analysis, query: string, limit = 1000): Work
     const score = matchScore(s.name.toLowerCase(), q);
     if (score !== undefined) scored.push({ score, sym: s });
   }
-  scored.sort((x, y) => x.score - y.score || x.sym.name.localeCompare(y.sym.name) || x.sym.uri.localeCompare(y.sym.uri) || x.sym.span.start - y.sym.span.start);
+  scored.sort(
+    (x, y) =>
+      x.score - y.score ||
+      x.sym.name.localeCompare(y.sym.name) ||
+      x.sym.uri.localeCompare(y.sym.uri) ||
+      x.sym.span.start - y.sym.span.start,
+  );
   return scored.slice(0, limit).map(({ sym }) => ({
-    name: sym.name, kind: sym.kind, uri: sym.uri, span: sym.nameSpan, container: sym.container, detail: detail.get(sym),
+    name: sym.name,
+    kind: sym.kind,
+    uri: sym.uri,
+    span: sym.nameSpan,
+    container: sym.container,
+    detail: detail.get(sym),
   }));
 }
 
@@ -125,7 +149,9 @@ function matchScore(name: string, q: string): number | undefined {
   if (!q) return 3;
   if (name === q) return 0;
   if (name.startsWith(q)) return 1;
-  let at = 0, gaps = 0, last = -1;
+  let at = 0,
+    gaps = 0,
+    last = -1;
   for (const c of q) {
     const i = name.indexOf(c, at);
     if (i < 0) return undefined;

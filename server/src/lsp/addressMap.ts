@@ -12,14 +12,14 @@ import { offsetAt } from './params';
 import { ADDRESS_MAP_REQUEST, type AddressMapParams, type AddressMapResult } from './protocol';
 
 /** `guard` wraps the handler as the server wraps all of its own (guard.ts). */
-export function registerAddressMap(
-  connection: Connection, current: () => Analysis | undefined,
-  guard: RequestGuard,
-): void {
-  connection.onRequest(ADDRESS_MAP_REQUEST, guard(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
-    const a = current();
-    return a && params && typeof params.uri === 'string' ? addressMapResponse(a, params) : null;
-  }));
+export function registerAddressMap(connection: Connection, current: () => Analysis | undefined, guard: RequestGuard): void {
+  connection.onRequest(
+    ADDRESS_MAP_REQUEST,
+    guard(ADDRESS_MAP_REQUEST, (params: AddressMapParams): AddressMapResult | null => {
+      const a = current();
+      return a && params && typeof params.uri === 'string' ? addressMapResponse(a, params) : null;
+    }),
+  );
 }
 
 /**

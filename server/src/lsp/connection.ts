@@ -12,12 +12,26 @@
 import { format } from 'node:util';
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError, type WatchDog } from 'vscode-languageserver';
 import {
-  createProtocolConnection, createServerPipeTransport, createServerSocketTransport, IPCMessageReader, IPCMessageWriter, StreamMessageReader,
-  StreamMessageWriter, type Connection, type Logger, type MessageReader, type MessageWriter, type ProtocolConnection,
+  createProtocolConnection,
+  createServerPipeTransport,
+  createServerSocketTransport,
+  IPCMessageReader,
+  IPCMessageWriter,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type Connection,
+  type Logger,
+  type MessageReader,
+  type MessageWriter,
+  type ProtocolConnection,
 } from 'vscode-languageserver/node';
 import { watchClient, type Kill } from './clientProcess';
 
-export interface Transport { reader: MessageReader; writer: MessageWriter; stdio: boolean }
+export interface Transport {
+  reader: MessageReader;
+  writer: MessageWriter;
+  stdio: boolean;
+}
 
 /** The transport the arguments name, as vscode-languageserver reads them: --node-ipc, --stdio, --socket=PORT, --pipe=NAME. */
 export function transportOf(argv: readonly string[]): Transport | undefined {
@@ -26,7 +40,8 @@ export function transportOf(argv: readonly string[]): Transport | undefined {
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = inline ?? argv[i + 1];
     if (name === '--node-ipc') return { reader: new IPCMessageReader(process), writer: new IPCMessageWriter(process), stdio: false };
-    if (name === '--stdio') return { reader: new StreamMessageReader(process.stdin), writer: new StreamMessageWriter(process.stdout), stdio: true };
+    if (name === '--stdio')
+      return { reader: new StreamMessageReader(process.stdin), writer: new StreamMessageWriter(process.stdout), stdio: true };
     if (name === '--socket' && value && Number(value) > 0) {
       const [reader, writer] = createServerSocketTransport(Number(value));
       return { reader, writer, stdio: false };
@@ -61,7 +76,11 @@ export function createServerConnection(transport: Transport, options: Connection
       if (stopWatching === undefined && typeof pid === 'number') stopWatching = watchClient(pid, clientGone, options.kill);
     },
     exit: (code) => {
-      try { protocol?.end(); } catch { /* the client may be gone already */ }
+      try {
+        protocol?.end();
+      } catch {
+        /* the client may be gone already */
+      }
       exitProcess(code);
     },
   };
@@ -72,12 +91,16 @@ export function createServerConnection(transport: Transport, options: Connection
     process.stdin.on('end', clientGone);
     process.stdin.on('close', clientGone);
   }
-  return createConnection((logger) => {
-    protocol = refuseNullParams(createProtocolConnection(transport.reader, transport.writer, logger));
-    // Over stdio, stdout is the protocol: console output goes to the client's log instead.
-    if (transport.stdio) consoleTo(logger);
-    return protocol;
-  }, watchDog, ProposedFeatures.all);
+  return createConnection(
+    (logger) => {
+      protocol = refuseNullParams(createProtocolConnection(transport.reader, transport.writer, logger));
+      // Over stdio, stdout is the protocol: console output goes to the client's log instead.
+      if (transport.stdio) consoleTo(logger);
+      return protocol;
+    },
+    watchDog,
+    ProposedFeatures.all,
+  );
 }
 
 /**
@@ -86,7 +109,10 @@ export function createServerConnection(transport: Transport, options: Connection
  * registered by name (which check their own params) are left as they are.
  */
 export function refuseNullParams(connection: ProtocolConnection): ProtocolConnection {
-  const register = connection.onRequest.bind(connection) as (type: unknown, handler?: unknown) => ReturnType<ProtocolConnection['onRequest']>;
+  const register = connection.onRequest.bind(connection) as (
+    type: unknown,
+    handler?: unknown,
+  ) => ReturnType<ProtocolConnection['onRequest']>;
   const onRequest = (type: unknown, handler?: unknown) => {
     const t = type as { method?: unknown; numberOfParams?: unknown } | string;
     if (typeof t === 'string' || typeof handler !== 'function' || t.numberOfParams === 0) return register(type, handler);
@@ -102,7 +128,10 @@ export function refuseNullParams(connection: ProtocolConnection): ProtocolConnec
 
 /** console.* to the client's log, as vscode-languageserver does over stdio. */
 function consoleTo(logger: Logger): void {
-  const to = (write: (message: string) => void) => (...args: unknown[]) => write(format(...args));
+  const to =
+    (write: (message: string) => void) =>
+    (...args: unknown[]) =>
+      write(format(...args));
   console.log = console.info = to((m) => logger.info(m));
   console.debug = console.trace = console.dir = to((m) => logger.log(m));
   console.warn = to((m) => logger.warn(m));

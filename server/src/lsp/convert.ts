@@ -1,10 +1,26 @@
 /** Project the ide layer's results into LSP shapes: diagnostics, code actions, workspace edits, symbols. */
 import {
-  CodeActionKind, CompletionItemKind, DiagnosticSeverity, MarkupKind, SymbolKind, type CodeAction, type CompletionItem, type Diagnostic, type DiagnosticRelatedInformation, type DocumentSymbol,
-  type TextEdit, type WorkspaceEdit,
+  CodeActionKind,
+  CompletionItemKind,
+  DiagnosticSeverity,
+  MarkupKind,
+  SymbolKind,
+  type CodeAction,
+  type CompletionItem,
+  type Diagnostic,
+  type DiagnosticRelatedInformation,
+  type DocumentSymbol,
+  type TextEdit,
+  type WorkspaceEdit,
 } from 'vscode-languageserver';
 import {
-  codeActions, type Analysis, type CompletionItem as IdeCompletionItem, type CompletionKind, type LineIndex, type OutlineSymbol, type TextEdit as IdeTextEdit,
+  codeActions,
+  type Analysis,
+  type CompletionItem as IdeCompletionItem,
+  type CompletionKind,
+  type LineIndex,
+  type OutlineSymbol,
+  type TextEdit as IdeTextEdit,
 } from '../ide';
 import type { Span } from '@iommu-lens/grammar';
 import type { Finding, Severity, SymbolKind as OurSymbolKind } from '../model';
@@ -50,10 +66,22 @@ export function toWorkspaceEdit(analysis: Pick<Analysis, 'lineIndex'>, edits: re
 
 /** LSP's symbol kinds for ours: the outline icon of each kind of name. */
 export const SYMBOL_KIND: Record<OurSymbolKind, SymbolKind> = {
-  platform: SymbolKind.Namespace, guest: SymbolKind.Class, timeline: SymbolKind.Event, pool: SymbolKind.Array,
-  firmware: SymbolKind.Module, xen: SymbolKind.Namespace, vintf: SymbolKind.Interface, device: SymbolKind.Object,
-  iommu: SymbolKind.Interface, ram: SymbolKind.Field, reserved: SymbolKind.Constant, 'guest-ram': SymbolKind.Field,
-  viommu: SymbolKind.Interface, driver: SymbolKind.Function, mapping: SymbolKind.Variable, event: SymbolKind.Event,
+  platform: SymbolKind.Namespace,
+  guest: SymbolKind.Class,
+  timeline: SymbolKind.Event,
+  pool: SymbolKind.Array,
+  firmware: SymbolKind.Module,
+  xen: SymbolKind.Namespace,
+  vintf: SymbolKind.Interface,
+  device: SymbolKind.Object,
+  iommu: SymbolKind.Interface,
+  ram: SymbolKind.Field,
+  reserved: SymbolKind.Constant,
+  'guest-ram': SymbolKind.Field,
+  viommu: SymbolKind.Interface,
+  driver: SymbolKind.Function,
+  mapping: SymbolKind.Variable,
+  event: SymbolKind.Event,
   domain: SymbolKind.Class,
 };
 
@@ -69,11 +97,21 @@ export function toDocumentSymbol(s: OutlineSymbol, lines: LineIndex): DocumentSy
 }
 
 const COMPLETION_KIND: Record<CompletionKind, CompletionItemKind> = {
-  keyword: CompletionItemKind.Keyword, value: CompletionItemKind.EnumMember, opcode: CompletionItemKind.Function,
-  service: CompletionItemKind.Function, operand: CompletionItemKind.Field, bit: CompletionItemKind.Constant,
-  platform: CompletionItemKind.Module, guest: CompletionItemKind.Class, device: CompletionItemKind.Variable,
-  iommu: CompletionItemKind.Interface, vintf: CompletionItemKind.Interface, domain: CompletionItemKind.Class,
-  mapping: CompletionItemKind.Variable, event: CompletionItemKind.Event, quirk: CompletionItemKind.Constant,
+  keyword: CompletionItemKind.Keyword,
+  value: CompletionItemKind.EnumMember,
+  opcode: CompletionItemKind.Function,
+  service: CompletionItemKind.Function,
+  operand: CompletionItemKind.Field,
+  bit: CompletionItemKind.Constant,
+  platform: CompletionItemKind.Module,
+  guest: CompletionItemKind.Class,
+  device: CompletionItemKind.Variable,
+  iommu: CompletionItemKind.Interface,
+  vintf: CompletionItemKind.Interface,
+  domain: CompletionItemKind.Class,
+  mapping: CompletionItemKind.Variable,
+  event: CompletionItemKind.Event,
+  quirk: CompletionItemKind.Constant,
   class: CompletionItemKind.EnumMember,
 };
 

@@ -12,7 +12,7 @@ export function invalidParams(message: string): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, message);
 }
 
-const describe = (e: unknown): string => (e instanceof Error ? e.stack ?? e.message : String(e));
+const describe = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
 const cancelled = (a: unknown): boolean => (a as { isCancellationRequested?: unknown } | null)?.isCancellationRequested === true;
 
@@ -25,7 +25,10 @@ const cancelled = (a: unknown): boolean => (a as { isCancellationRequested?: unk
  * While `wait()` returns a promise, the request is served when it settles.
  */
 export function guardRequest<A extends unknown[], R>(
-  log: Log, method: string, handler: (...args: A) => R, wait?: () => Promise<void> | undefined,
+  log: Log,
+  method: string,
+  handler: (...args: A) => R,
+  wait?: () => Promise<void> | undefined,
 ): (...args: A) => R | Promise<Awaited<R>> {
   const fail = (e: unknown): never => {
     if (e instanceof ResponseError) throw e;
@@ -45,7 +48,7 @@ export function guardRequest<A extends unknown[], R>(
   // the request is served once it is, unless the client has cancelled it meanwhile.
   return (...args: A) => {
     const pending = wait?.();
-    return pending ? pending.then(() => serve(args)) as Promise<Awaited<R>> : serve(args);
+    return pending ? (pending.then(() => serve(args)) as Promise<Awaited<R>>) : serve(args);
   };
 }
 

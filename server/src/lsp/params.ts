@@ -20,7 +20,8 @@ export function documentUri(params: unknown): string {
 /** The offset of an LSP position, clamped to its line and to the document. */
 export function offsetAt(lines: LineIndex, position: unknown): number {
   const p = position as { line?: unknown; character?: unknown } | null | undefined;
-  if (!p || !isCount(p.line) || !isCount(p.character)) throw invalidParams(`a position must be {line, character} with non-negative integers, not ${JSON.stringify(position)?.slice(0, 80)}`);
+  if (!p || !isCount(p.line) || !isCount(p.character))
+    throw invalidParams(`a position must be {line, character} with non-negative integers, not ${JSON.stringify(position)?.slice(0, 80)}`);
   const lineStart = lines.offset({ line: p.line, character: 0 });
   // Past the last line: the end of the document.
   if (lines.position(lineStart).line < p.line) return lines.text.length;

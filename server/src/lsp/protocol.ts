@@ -4,8 +4,14 @@
  * bundles this file alone and the two sides cannot drift apart.
  */
 
-export interface Position { line: number; character: number }
-export interface Range { start: Position; end: Position }
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
 
 /** Notification, server to client, at the start and end of every analysis run. */
 export const STATUS_NOTIFICATION = 'iommuLens/status';
@@ -44,4 +50,11 @@ export interface AddressMapResult {
 /** Request: process.memoryUsage() of the server, in bytes (soak tests and leak hunts). */
 export const MEMORY_REQUEST = 'iommuLens/memory';
 
-export interface MemoryReport { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; collected: boolean }
+export interface MemoryReport {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  collected: boolean;
+}

@@ -19,7 +19,6 @@ import type { Log } from './log';
 import { STATUS_NOTIFICATION, type StatusParams } from './protocol';
 import type { ServerSettings } from './settings';
 
-
 /** A run that took this long makes the next one show progress and an `analysing` status. */
 const LONG_RUN_MS = 250;
 /** The longest stretch of background work between two turns of the event loop. */
@@ -54,7 +53,13 @@ export class Scheduler {
   private partial: { version: number; analysis: Analysis } | undefined;
   /** The work-done progress shown from the start of a long stretch (reading, analysing) to its end. */
   private progress: { reporter: Promise<WorkDoneProgressServerReporter | undefined>; reported: number } | undefined;
-  private readonly counts: Omit<StatusParams, 'state' | 'ms' | 'skipped' | 'message'> = { files: 0, errors: 0, warnings: 0, information: 0, hints: 0 };
+  private readonly counts: Omit<StatusParams, 'state' | 'ms' | 'skipped' | 'message'> = {
+    files: 0,
+    errors: 0,
+    warnings: 0,
+    information: 0,
+    hints: 0,
+  };
 
   constructor(
     private readonly host: AnalysisHost,
@@ -74,7 +79,10 @@ export class Scheduler {
    */
   hold(loaded: Promise<unknown>): void {
     // A second hold (a folder added during the first scan) waits for both.
-    const done = Promise.all([this.loading, loaded]).then(() => undefined, () => undefined);
+    const done = Promise.all([this.loading, loaded]).then(
+      () => undefined,
+      () => undefined,
+    );
     this.loading = done;
     this.status('analysing', 'reading the workspace');
     this.beginProgress('Reading the workspace');
@@ -86,7 +94,9 @@ export class Scheduler {
   }
 
   /** While the workspace is read, when it is done: requests wait for it rather than answer from part of it. */
-  loaded(): Promise<void> | undefined { return this.loading; }
+  loaded(): Promise<void> | undefined {
+    return this.loading;
+  }
 
   /** How the read of the workspace goes: shown as progress and status, at most every REPORT_MS. */
   reading(message: string): void {
@@ -123,7 +133,9 @@ export class Scheduler {
   }
 
   /** The last analysis if no file changed since (no run is started). */
-  settled(): Analysis | undefined { return this.stale || this.failed ? undefined : this.last; }
+  settled(): Analysis | undefined {
+    return this.stale || this.failed ? undefined : this.last;
+  }
 
   /**
    * For a request while a run is due or under way. When every component is done (most
@@ -175,7 +187,8 @@ export class Scheduler {
         const options = { first: this.open(), finished: (f: ReadonlyMap<string, Finding[]>) => this.publish.files(f) };
         while (mine === this.generation && this.host.prepare(performance.now() + SLICE_MS, engines, options)) {
           const c = long && this.due() ? this.host.componentCounts() : undefined;
-          if (c) this.report('analysing', `analysing ${files} files: ${c.done} of ${c.total} components`, Math.floor((100 * c.done) / c.total));
+          if (c)
+            this.report('analysing', `analysing ${files} files: ${c.done} of ${c.total} components`, Math.floor((100 * c.done) / c.total));
           await new Promise((resolve) => setImmediate(resolve));
         }
       } catch (e) {
@@ -201,7 +214,11 @@ export class Scheduler {
     try {
       a = this.host.analyze(() => mine !== this.generation, engines);
     } catch (e) {
-      if (e instanceof Cancelled) { this.stale = true; this.log.debug(() => 'analysis cancelled by a newer edit'); return; }
+      if (e instanceof Cancelled) {
+        this.stale = true;
+        this.log.debug(() => 'analysis cancelled by a newer edit');
+        return;
+      }
       // A failure is not retried by every request: the next change runs it again.
       this.stale = false;
       this.failed = true;
@@ -222,9 +239,11 @@ export class Scheduler {
     this.lastMs = performance.now() - started;
     this.log.debug(() => {
       const s = a.stats;
-      return `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: `
-        + `parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, `
-        + `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`;
+      return (
+        `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: ` +
+        `parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, ` +
+        `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`
+      );
     });
     this.publish.analysis(a);
     this.count(a);
@@ -251,10 +270,13 @@ export class Scheduler {
    */
   private beginProgress(message: string): void {
     if (this.progress) return;
-    const reporter = this.connection.window.createWorkDoneProgress().then((p) => {
-      p.begin('IOMMU Lens', undefined, message);
-      return p;
-    }, () => undefined);
+    const reporter = this.connection.window.createWorkDoneProgress().then(
+      (p) => {
+        p.begin('IOMMU Lens', undefined, message);
+        return p;
+      },
+      () => undefined,
+    );
     this.progress = { reporter, reported: performance.now() };
   }
 

@@ -76,10 +76,14 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
   let checksWhileTyping = DEFAULT_SETTINGS.checksWhileTyping;
   if (Array.isArray(s.checksWhileTyping)) {
     const known = s.checksWhileTyping.filter((e): e is Engine => (ENGINES as readonly unknown[]).includes(e));
-    for (const e of s.checksWhileTyping) if (!known.includes(e as Engine)) problems.push(`iommuLens.checksWhileTyping: unknown check ${JSON.stringify(e)} (known: ${ENGINES.join(', ')})`);
+    for (const e of s.checksWhileTyping)
+      if (!known.includes(e as Engine))
+        problems.push(`iommuLens.checksWhileTyping: unknown check ${JSON.stringify(e)} (known: ${ENGINES.join(', ')})`);
     checksWhileTyping = new Set(known);
   } else if (s.checksWhileTyping !== undefined && s.checksWhileTyping !== null) {
-    problems.push(`iommuLens.checksWhileTyping must be a list of checks (${ENGINES.join(', ')}), not ${JSON.stringify(s.checksWhileTyping)}; running all of them`);
+    problems.push(
+      `iommuLens.checksWhileTyping must be a list of checks (${ENGINES.join(', ')}), not ${JSON.stringify(s.checksWhileTyping)}; running all of them`,
+    );
   }
 
   let logLevel = DEFAULT_SETTINGS.logLevel;
@@ -89,7 +93,11 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
   }
 
   const settings = {
-    maxFileSize: number('maxFileSize', 1, MAX_FILE_SIZE_CAP), debounceMs: number('debounceMs', 0, MAX_DEBOUNCE_MS), severity, checksWhileTyping, logLevel,
+    maxFileSize: number('maxFileSize', 1, MAX_FILE_SIZE_CAP),
+    debounceMs: number('debounceMs', 0, MAX_DEBOUNCE_MS),
+    severity,
+    checksWhileTyping,
+    logLevel,
   };
   return { settings, problems };
 }

@@ -39,7 +39,8 @@ export type DiskRead =
  * would block): see readRegularFile.
  */
 export async function readUri(
-  uri: string, options: { maxChars: number; fits?: (bytes: number) => boolean; unreadable?: (why: string) => void },
+  uri: string,
+  options: { maxChars: number; fits?: (bytes: number) => boolean; unreadable?: (why: string) => void },
 ): Promise<DiskRead> {
   if (!uri.startsWith('file:')) return { kind: 'none' };
   let path: string;
@@ -122,10 +123,15 @@ export class WorkspaceLimit {
   private counts: { key: string; byFolder: Map<string, number> } | undefined;
 
   /** `held`: what the host holds; `changed`: the workspace went past the limit or back. */
-  constructor(private readonly held: () => { files: number; chars: number }, private readonly changed: () => void) {}
+  constructor(
+    private readonly held: () => { files: number; chars: number },
+    private readonly changed: () => void,
+  ) {}
 
   /** Some files are unread. */
-  get incomplete(): boolean { return this.unread.size > 0; }
+  get incomplete(): boolean {
+    return this.unread.size > 0;
+  }
 
   /** Whether a file of `bytes` more keeps the workspace within the limit. */
   fits(bytes: number): boolean {
@@ -176,7 +182,13 @@ export class WorkspaceLimit {
     }
     const text = message(this.unread.size, this.held());
     for (const [folder, n] of this.counts.byFolder) {
-      out.set(folder, [finding('workspace-too-large', { uri: folder, span: { start: 0, end: 0 } }, `${n} .iommu files in this folder were not read. ${text}`)]);
+      out.set(folder, [
+        finding(
+          'workspace-too-large',
+          { uri: folder, span: { start: 0, end: 0 } },
+          `${n} .iommu files in this folder were not read. ${text}`,
+        ),
+      ]);
     }
     return out;
   }
@@ -184,7 +196,9 @@ export class WorkspaceLimit {
 
 /** How much was read, what is left out, what it costs and what to do. */
 function message(unread: number, held: { files: number; chars: number }): string {
-  return `IOMMU Lens read ${held.files} files (${mib(held.chars)} of text) of this workspace and left ${unread} more unread: `
-    + `it holds at most ${WORKSPACE_LIMIT.files} files or ${mib(WORKSPACE_LIMIT.chars)} of text. Names declared in the files not read are unknown, `
-    + 'so unknown-name is not reported. Open a smaller folder, or check the whole tree with the CLI (iommu-lens check).';
+  return (
+    `IOMMU Lens read ${held.files} files (${mib(held.chars)} of text) of this workspace and left ${unread} more unread: ` +
+    `it holds at most ${WORKSPACE_LIMIT.files} files or ${mib(WORKSPACE_LIMIT.chars)} of text. Names declared in the files not read are unknown, ` +
+    'so unknown-name is not reported. Open a smaller folder, or check the whole tree with the CLI (iommu-lens check).'
+  );
 }

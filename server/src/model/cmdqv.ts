@@ -20,7 +20,11 @@ export function resolveVintf(ctx: Scope, v: Vintf): void {
   v.iommu = ctx.member(uri, d.iommu, platform, ['iommu']) as Iommu | undefined;
   for (const item of d.items) {
     if (item.kind === 'stream') {
-      v.streams.push({ stmt: item, device: ctx.device(uri, item.device, platform), virtualSid: ctx.count(uri, item.virtualSid, 0n, 0xffff_ffffn, 'virtual stream ID') });
+      v.streams.push({
+        stmt: item,
+        device: ctx.device(uri, item.device, platform),
+        virtualSid: ctx.count(uri, item.virtualSid, 0n, 0xffff_ffffn, 'virtual stream ID'),
+      });
     } else if (item.kind === 'vmid') {
       v.vmid = ctx.count(uri, item.value, 0n, 0xffffn, 'VMID');
     } else if (item.kind === 'owner' && item.value) {
@@ -60,16 +64,30 @@ function command(ctx: Scope, uri: string, c: A.SmmuCommand): SmmuCmd {
       const field = i === 0 ? op?.fields[0] : undefined;
       const value = ctx.num(uri, o);
       if (field && value !== undefined) cmd.operands.set(field, { value, span: o.span });
-      else if (op && !field) ctx.report('unknown-value', uri, o.span, `a number here needs a field name before it (${op.fields.join(', ') || `${c.opcode.text} takes no operands`})`);
+      else if (op && !field)
+        ctx.report(
+          'unknown-value',
+          uri,
+          o.span,
+          `a number here needs a field name before it (${op.fields.join(', ') || `${c.opcode.text} takes no operands`})`,
+        );
       continue;
     }
     if (!op) continue;
     if (!op.fields.includes(o.text)) {
-      ctx.unknownValue(uri, o, `${c.opcode.text} has no operand '${o.text}'${op.fields.length ? `; it takes ${op.fields.join(', ')}` : ''}`, () => op.fields);
+      ctx.unknownValue(
+        uri,
+        o,
+        `${c.opcode.text} has no operand '${o.text}'${op.fields.length ? `; it takes ${op.fields.join(', ')}` : ''}`,
+        () => op.fields,
+      );
       if (ops[i + 1] && isNumber(ops[i + 1]!)) i++; // its value goes with it
       continue;
     }
-    if (op.flags?.includes(o.text)) { cmd.operands.set(o.text, { value: true, span: o.span }); continue; }
+    if (op.flags?.includes(o.text)) {
+      cmd.operands.set(o.text, { value: true, span: o.span });
+      continue;
+    }
     const next = ops[i + 1];
     if (!next || !isNumber(next)) {
       ctx.report('unknown-value', uri, o.span, `operand '${o.text}' of ${c.opcode.text} needs a value`);

@@ -14,7 +14,12 @@ export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
   for (const item of d.items) {
     if (item.kind === 'driver') {
       if (!item.name) continue;
-      const drv: FwDriver = { sym: ctx.sym('driver', uri, item.name, item.span, fw.sym.name), decl: item, device: ctx.device(uri, item.device, platform), maps: new Map() };
+      const drv: FwDriver = {
+        sym: ctx.sym('driver', uri, item.name, item.span, fw.sym.name),
+        decl: item,
+        device: ctx.device(uri, item.device, platform),
+        maps: new Map(),
+      };
       if (!ctx.declareLocal(driverNames, drv, `firmware ${fw.sym.name}`)) continue;
       fw.drivers.push(drv);
       for (const s of item.items) {
@@ -42,30 +47,47 @@ export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
 
 function declareMapping(ctx: Scope, uri: string, driver: FwDriver, s: A.MapStmt, name: A.Word): void {
   const m: FwMapping = {
-    sym: ctx.sym('mapping', uri, name, s.span, driver.sym.name), stmt: s, driver,
-    operation: s.operation?.text as DmaOperation | undefined, state: 'idle',
+    sym: ctx.sym('mapping', uri, name, s.span, driver.sym.name),
+    stmt: s,
+    driver,
+    operation: s.operation?.text as DmaOperation | undefined,
+    state: 'idle',
   };
   const existing = driver.maps.get(m.sym.name);
   if (existing) {
-    ctx.report('duplicate-name', uri, m.sym.nameSpan, `driver ${driver.sym.name} already has a mapping '${m.sym.name}'`,
-      { related: [{ uri, span: existing.sym.nameSpan, message: 'first declared here' }] });
+    ctx.report('duplicate-name', uri, m.sym.nameSpan, `driver ${driver.sym.name} already has a mapping '${m.sym.name}'`, {
+      related: [{ uri, span: existing.sym.nameSpan, message: 'first declared here' }],
+    });
   } else {
     driver.maps.set(m.sym.name, m);
   }
   // `pending` and `completed` are one setting: the state of the DMA when the call returns.
   const setting = (o: A.OptionLit) => (o.key.text === 'completed' || o.key.text === 'pending' ? 'state' : o.key.text);
-  ctx.singletons(uri, s.options.map((o) => ({ kind: setting(o), span: o.span })), ['at', 'size', 'state', 'from'], `mapping ${m.sym.name}`);
+  ctx.singletons(
+    uri,
+    s.options.map((o) => ({ kind: setting(o), span: o.span })),
+    ['at', 'size', 'state', 'from'],
+    `mapping ${m.sym.name}`,
+  );
   for (const o of s.options) {
     switch (o.key.text) {
-      case 'at': m.at = ctx.num(uri, o.value as A.NumLit | undefined); break;
+      case 'at':
+        m.at = ctx.num(uri, o.value as A.NumLit | undefined);
+        break;
       case 'size': {
         m.size = ctx.num(uri, o.value as A.NumLit | undefined);
         if (m.size === 0n) ctx.report('zero-size', uri, o.value!.span, 'a DMA mapping cannot have size 0');
         break;
       }
-      case 'pending': case 'completed': m.state = o.key.text; break;
-      case 'from': m.source = o.value?.text as FwMapping['source']; break;
-      default: break;
+      case 'pending':
+      case 'completed':
+        m.state = o.key.text;
+        break;
+      case 'from':
+        m.source = o.value?.text as FwMapping['source'];
+        break;
+      default:
+        break;
     }
   }
 }
@@ -75,7 +97,12 @@ function declareMapping(ctx: Scope, uri: string, driver: FwDriver, s: A.MapStmt,
  * driver, for the IOMMU protocol), `signal E` an event of the firmware.
  */
 function handler(
-  ctx: Scope, uri: string, fw: Firmware, h: A.HandlerStmt, driver: FwDriver | undefined, anyDriver: ReadonlyMap<string, FwMapping>,
+  ctx: Scope,
+  uri: string,
+  fw: Firmware,
+  h: A.HandlerStmt,
+  driver: FwDriver | undefined,
+  anyDriver: ReadonlyMap<string, FwMapping>,
 ): FwHandler | undefined {
   if (h.event?.text === 'event' && h.eventName) {
     const e = fw.events.get(h.eventName.text);
@@ -86,7 +113,12 @@ function handler(
     if (a.kind !== 'action') continue;
     const act: FwAction = { node: a, verb: a.verb.text as FwVerb, deferred: !!a.deferred };
     if (act.verb === 'stop-dma' && !driver) {
-      ctx.report('fw-misplaced-action', uri, a.span, "'stop-dma' stops the device of a driver; the IOMMU protocol has no device of its own. Put it in the driver's handler");
+      ctx.report(
+        'fw-misplaced-action',
+        uri,
+        a.span,
+        "'stop-dma' stops the device of a driver; the IOMMU protocol has no device of its own. Put it in the driver's handler",
+      );
       continue;
     }
     if (a.target) {
@@ -97,7 +129,12 @@ function handler(
           ctx.refer(uri, name.span, e);
           act.event = name.text;
         } else {
-          ctx.unknown(uri, name, `no handler waits on event '${name.text}' in firmware ${fw.sym.name}; add 'on event ${name.text} tpl callback { ... }'`, () => fw.events.keys());
+          ctx.unknown(
+            uri,
+            name,
+            `no handler waits on event '${name.text}' in firmware ${fw.sym.name}; add 'on event ${name.text} tpl callback { ... }'`,
+            () => fw.events.keys(),
+          );
         }
       } else if (act.verb === 'unmap' || act.verb === 'free') {
         act.mapping = mappingRef(ctx, uri, fw, a.target, driver, anyDriver);
@@ -108,12 +145,18 @@ function handler(
   }
   const tpl = h.tpl?.text;
   if (tpl !== 'notify' && tpl !== 'callback') return undefined;
-  if (h.event?.text === 'event') return h.eventName ? { stmt: h, driver, event: { ebs: false, name: h.eventName.text }, tpl, actions } : undefined;
+  if (h.event?.text === 'event')
+    return h.eventName ? { stmt: h, driver, event: { ebs: false, name: h.eventName.text }, tpl, actions } : undefined;
   return { stmt: h, driver, event: { ebs: true }, tpl, actions };
 }
 
 function mappingRef(
-  ctx: Scope, uri: string, fw: Firmware, target: A.Ref, driver: FwDriver | undefined, anyDriver: ReadonlyMap<string, FwMapping>,
+  ctx: Scope,
+  uri: string,
+  fw: Firmware,
+  target: A.Ref,
+  driver: FwDriver | undefined,
+  anyDriver: ReadonlyMap<string, FwMapping>,
 ): FwMapping | undefined {
   const name = target.name;
   if (target.qualifier) {

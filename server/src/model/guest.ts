@@ -20,12 +20,19 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
       }
       case 'assign':
         g.assigns.push({
-          uri, stmt: item, device: ctx.device(uri, item.device, g.platform), mode: (item.mode?.text ?? 'shared') as AssignMode,
+          uri,
+          stmt: item,
+          device: ctx.device(uri, item.device, g.platform),
+          mode: (item.mode?.text ?? 'shared') as AssignMode,
           dmaWindow: ctx.range(uri, item.dmaWindow),
         });
         break;
-      case 'machine': g.machine = machine(ctx, uri, item); break;
-      case 'msi-window': g.msiWindow = ctx.range(uri, item.range); break;
+      case 'machine':
+        g.machine = machine(ctx, uri, item);
+        break;
+      case 'msi-window':
+        g.msiWindow = ctx.range(uri, item.range);
+        break;
       case 'confidential': {
         let vtom: bigint | undefined;
         for (const v of item.items) if (v.kind === 'vtom') vtom = ctx.num(uri, v.value);
@@ -36,14 +43,20 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
       case 'viommu': {
         if (!item.name) break;
         const v = {
-          sym: ctx.sym('viommu', uri, item.name, item.span, g.sym.name), stmt: item, kind: item.iommuKind?.text as IommuKind | undefined,
-          via: ctx.global(uri, item.via, ['vintf']) as Vintf | undefined, stage2: item.stage2 !== undefined,
+          sym: ctx.sym('viommu', uri, item.name, item.span, g.sym.name),
+          stmt: item,
+          kind: item.iommuKind?.text as IommuKind | undefined,
+          via: ctx.global(uri, item.via, ['vintf']) as Vintf | undefined,
+          stage2: item.stage2 !== undefined,
         };
         if (ctx.declareLocal(locals, v, scope)) g.viommus.push(v);
         break;
       }
-      case 'container': if (item.value) g.container = item.value.text as Guest['container']; break;
-      default: break;
+      case 'container':
+        if (item.value) g.container = item.value.text as Guest['container'];
+        break;
+      default:
+        break;
     }
   }
   ctx.singletons(uri, d.items, ['machine', 'msi-window', 'confidential', 'container'], `guest ${g.sym.name}`);
@@ -51,22 +64,40 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
 
 function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
   const out: NonNullable<Guest['machine']> = { stmt: m, type: m.machineType?.text as 'q35' | 'i440fx' | 'virt' | undefined };
-  ctx.singletons(uri, m.options.map((o) => ({ kind: o.key.text, span: o.span })), m.options.map((o) => o.key.text), 'machine');
+  ctx.singletons(
+    uri,
+    m.options.map((o) => ({ kind: o.key.text, span: o.span })),
+    m.options.map((o) => o.key.text),
+    'machine',
+  );
   for (const o of m.options) {
     const lit = o.value && /^[0-9]/.test(o.value.text) ? (o.value as A.NumLit) : undefined;
     switch (o.key.text) {
-      case 'memory': out.memory = ctx.num(uri, lit); break;
-      case 'max-ram-below-4g': out.maxRamBelow4g = ctx.num(uri, lit); break;
-      case 'phys-bits': { const v = ctx.count(uri, lit, 32n, 64n, 'phys-bits'); if (v !== undefined) out.physBits = Number(v); break; }
-      case 'pci-hole64-size': out.pciHole64Size = ctx.num(uri, lit); break;
+      case 'memory':
+        out.memory = ctx.num(uri, lit);
+        break;
+      case 'max-ram-below-4g':
+        out.maxRamBelow4g = ctx.num(uri, lit);
+        break;
+      case 'phys-bits': {
+        const v = ctx.count(uri, lit, 32n, 64n, 'phys-bits');
+        if (v !== undefined) out.physBits = Number(v);
+        break;
+      }
+      case 'pci-hole64-size':
+        out.pciHole64Size = ctx.num(uri, lit);
+        break;
       case 'version': {
         const v = /^(\d+)\.(\d+)$/.exec(o.value?.text ?? '');
         if (v) out.version = { major: Number(v[1]), minor: Number(v[2]) };
         else if (o.value) ctx.report('invalid-number', uri, o.value.span, `'${o.value.text}' is not a machine version such as 7.0`);
         break;
       }
-      case 'cpu': out.cpu = o.value?.text as 'amd' | 'intel' | undefined; break;
-      default: break;
+      case 'cpu':
+        out.cpu = o.value?.text as 'amd' | 'intel' | undefined;
+        break;
+      default:
+        break;
     }
   }
   return out;
@@ -83,8 +114,9 @@ export function pool(ctx: Scope, uri: string, d: A.PoolDecl): void {
     const host = ctx.global(uri, h, ['platform']) as Platform | undefined;
     if (!host) continue;
     if (seen.has(host)) {
-      ctx.report('duplicate-setting', uri, h.span, `platform ${host.sym.name} is already in pool ${p.sym.name}`,
-        { related: [{ uri, span: seen.get(host)!, message: 'listed here first' }] });
+      ctx.report('duplicate-setting', uri, h.span, `platform ${host.sym.name} is already in pool ${p.sym.name}`, {
+        related: [{ uri, span: seen.get(host)!, message: 'listed here first' }],
+      });
       continue;
     }
     seen.set(host, h.span);

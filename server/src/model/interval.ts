@@ -4,7 +4,10 @@
  */
 import { partitionPoint } from './search';
 
-export interface Interval { start: bigint; end: bigint }
+export interface Interval {
+  start: bigint;
+  end: bigint;
+}
 
 export const U64_MAX = (1n << 64n) - 1n;
 /** Every 64-bit address: for "all regions of this type" queries. */
@@ -39,7 +42,13 @@ export function intervalSize(i: Interval): bigint {
   return i.end - i.start + 1n;
 }
 
-const UNITS: [string, bigint][] = [['P', 1n << 50n], ['T', 1n << 40n], ['G', 1n << 30n], ['M', 1n << 20n], ['K', 1n << 10n]];
+const UNITS: [string, bigint][] = [
+  ['P', 1n << 50n],
+  ['T', 1n << 40n],
+  ['G', 1n << 30n],
+  ['M', 1n << 20n],
+  ['K', 1n << 10n],
+];
 
 /** A size as a user writes it: `1M`, `92K`, else hex. */
 export function formatSize(v: bigint): string {

@@ -18,7 +18,8 @@ export function inDeclarationOrder<K, V>(maps: readonly Map<K, V>[], symOf: (key
     for (const entry of m) {
       const uri = symOf(entry[0], entry[1]).uri;
       const group = byFile.get(uri);
-      if (group) group.push(entry); else byFile.set(uri, [entry]);
+      if (group) group.push(entry);
+      else byFile.set(uri, [entry]);
     }
   }
   const out = new Map<K, V>();
@@ -35,14 +36,39 @@ const ownSym = <V extends { sym: Sym }>(_: string, v: V) => v.sym;
 export function mergeModels(models: readonly Model[]): Model {
   if (models.length === 1) return models[0]!;
   const m: Model = {
-    platforms: inDeclarationOrder(models.map((x) => x.platforms), ownSym),
-    guests: inDeclarationOrder(models.map((x) => x.guests), ownSym),
-    pools: inDeclarationOrder(models.map((x) => x.pools), ownSym),
-    timelines: inDeclarationOrder(models.map((x) => x.timelines), ownSym),
-    firmwares: inDeclarationOrder(models.map((x) => x.firmwares), ownSym),
-    xens: inDeclarationOrder(models.map((x) => x.xens), ownSym),
-    vintfs: inDeclarationOrder(models.map((x) => x.vintfs), ownSym),
-    comments: new Map(), commands: [], symbols: [], references: [], unresolved: [],
+    platforms: inDeclarationOrder(
+      models.map((x) => x.platforms),
+      ownSym,
+    ),
+    guests: inDeclarationOrder(
+      models.map((x) => x.guests),
+      ownSym,
+    ),
+    pools: inDeclarationOrder(
+      models.map((x) => x.pools),
+      ownSym,
+    ),
+    timelines: inDeclarationOrder(
+      models.map((x) => x.timelines),
+      ownSym,
+    ),
+    firmwares: inDeclarationOrder(
+      models.map((x) => x.firmwares),
+      ownSym,
+    ),
+    xens: inDeclarationOrder(
+      models.map((x) => x.xens),
+      ownSym,
+    ),
+    vintfs: inDeclarationOrder(
+      models.map((x) => x.vintfs),
+      ownSym,
+    ),
+    comments: new Map(),
+    commands: [],
+    symbols: [],
+    references: [],
+    unresolved: [],
   };
   for (const x of models) {
     for (const [k, v] of x.comments) m.comments.set(k, v);

@@ -6,13 +6,25 @@ import type { NumLit, RangeLit, Span, Word } from '@iommu-lens/grammar';
 import type { Code } from './codes';
 import { hex, U64_MAX, type Interval } from './interval';
 
-export interface NumberProblem { code: Code; message: string; span: Span }
+export interface NumberProblem {
+  code: Code;
+  message: string;
+  span: Span;
+}
 
 export type Evaluated<T> = { ok: true; value: T } | { ok: false; problem: NumberProblem };
 
 const UNITS: Record<string, bigint> = {
-  K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n, P: 1n << 50n,
-  KiB: 1n << 10n, MiB: 1n << 20n, GiB: 1n << 30n, TiB: 1n << 40n, PiB: 1n << 50n,
+  K: 1n << 10n,
+  M: 1n << 20n,
+  G: 1n << 30n,
+  T: 1n << 40n,
+  P: 1n << 50n,
+  KiB: 1n << 10n,
+  MiB: 1n << 20n,
+  GiB: 1n << 30n,
+  TiB: 1n << 40n,
+  PiB: 1n << 50n,
 };
 
 /** Digits of 2^64-1 without leading zeros: more significant digits than this cannot fit. */
@@ -51,13 +63,18 @@ export function evaluateNumber(lit: NumLit, opts: { unit: boolean } = { unit: tr
     const m = UNITS[unit];
     if (m === undefined) {
       const what = /^[0-9a-zA-Z]$/.test(unit[0]!) && !isHex && /^[a-fA-F]/.test(unit) ? ' (hex digits need a 0x prefix)' : '';
-      return fail('invalid-number', lit.span, `${quoted(text)}: ${quoted(unit, 12)} is not a unit; use K, M, G, T, P or KiB, MiB, GiB, TiB, PiB${what}`);
+      return fail(
+        'invalid-number',
+        lit.span,
+        `${quoted(text)}: ${quoted(unit, 12)} is not a unit; use K, M, G, T, P or KiB, MiB, GiB, TiB, PiB${what}`,
+      );
     }
     if (!opts.unit) return fail('unit-not-allowed', lit.span, `${quoted(text)} is a count, not a size: write it without '${unit}'`);
     multiplier = m;
   }
   const plain = digits.replace(/_/g, '').replace(/^0+(?=.)/, '');
-  const tooLarge = () => fail<bigint>('number-too-large', lit.span, `${quoted(text)} is larger than 0xffff_ffff_ffff_ffff, the largest 64-bit value`);
+  const tooLarge = () =>
+    fail<bigint>('number-too-large', lit.span, `${quoted(text)} is larger than 0xffff_ffff_ffff_ffff, the largest 64-bit value`);
   // Counted before converting: BigInt of thousands of digits is slow and never fits anyway.
   if (plain.length > (isHex ? MAX_DIGITS.hex : MAX_DIGITS.decimal)) return tooLarge();
   const value = BigInt((isHex ? '0x' : '') + plain) * multiplier;
@@ -93,26 +110,40 @@ export function evaluateRange(r: RangeLit): Evaluated<Interval> {
     if (size.value === 0n) return fail('zero-size', r.size.span, 'a range cannot have size 0');
     const end = start.value + size.value - 1n;
     if (end > U64_MAX) {
-      return fail('range-wraps', r.span,
-        `${hex(start.value)} size ${hex(size.value)} runs past 0xffff_ffff_ffff_ffff (it would end at ${hex(end)})`);
+      return fail(
+        'range-wraps',
+        r.span,
+        `${hex(start.value)} size ${hex(size.value)} runs past 0xffff_ffff_ffff_ffff (it would end at ${hex(end)})`,
+      );
     }
     return { ok: true, value: { start: start.value, end } };
   }
   return fail('syntax-error', r.span, 'incomplete range');
 }
 
-export interface Bdf { segment: number; bus: number; device: number; fn: number }
+export interface Bdf {
+  segment: number;
+  bus: number;
+  device: number;
+  fn: number;
+}
 
 /** `SSSS:BB:DD.F` or `BB:DD.F` with the PCI limits of each field. */
 export function evaluateBdf(w: Word): Evaluated<Bdf> {
   const m = /^(?:([0-9a-fA-F]+):)?([0-9a-fA-F]+):([0-9a-fA-F]+)\.([0-9a-fA-F]+)$/.exec(w.text);
   if (!m) return fail('invalid-bdf', w.span, `${quoted(w.text)} is not a BDF; write SSSS:BB:DD.F or BB:DD.F`);
   const fields: [string | undefined, number, number, string][] = [
-    [m[1], 4, 0xffff, 'segment'], [m[2], 2, 0xff, 'bus'], [m[3], 2, 0x1f, 'device'], [m[4], 1, 7, 'function'],
+    [m[1], 4, 0xffff, 'segment'],
+    [m[2], 2, 0xff, 'bus'],
+    [m[3], 2, 0x1f, 'device'],
+    [m[4], 1, 7, 'function'],
   ];
   const values: number[] = [];
   for (const [text, digits, max, name] of fields) {
-    if (text === undefined) { values.push(0); continue; }
+    if (text === undefined) {
+      values.push(0);
+      continue;
+    }
     const v = parseInt(text, 16);
     if (text.length > digits || v > max) {
       return fail('invalid-bdf', w.span, `${quoted(w.text)}: ${name} ${shortened(text, 12)} is out of range (0-${max.toString(16)} hex)`);

@@ -51,11 +51,14 @@ export const REGISTER_BITS: Record<Register, Readonly<Record<string, number>>> =
 
 /** Names of the bits set in `value`, in bit order. */
 export function bitNames(register: Register, value: number): string[] {
-  return Object.entries(REGISTER_BITS[register]).filter(([, bit]) => (value & bit) !== 0).map(([name]) => name);
+  return Object.entries(REGISTER_BITS[register])
+    .filter(([, bit]) => (value & bit) !== 0)
+    .map(([name]) => name);
 }
 
 /** Device quirks the simulator models. */
 export const DEVICE_QUIRKS: Readonly<Record<string, string>> = {
   // Seed 001: the test NIC counts a Command write with BME=0 as clearing BME even when it is already 0.
-  'bme-zero-write-clears': 'a Command-register write with BME=0 counts as clearing Bus Master Enable, even when BME is already 0 (RULES §5.5)',
+  'bme-zero-write-clears':
+    'a Command-register write with BME=0 counts as clearing Bus Master Enable, even when BME is already 0 (RULES §5.5)',
 };

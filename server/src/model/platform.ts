@@ -12,8 +12,15 @@ const IOAPIC_PAGE = 0x1000n;
 export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): void {
   if (!d.name) return;
   const p: Platform = {
-    sym: ctx.sym('platform', uri, d.name, d.span), decl: d,
-    iommus: new Map(), devices: new Map(), ram: [], reserved: [], ioapics: [], mmcfg: [], members: new Map(),
+    sym: ctx.sym('platform', uri, d.name, d.span),
+    decl: d,
+    iommus: new Map(),
+    devices: new Map(),
+    ram: [],
+    reserved: [],
+    ioapics: [],
+    mmcfg: [],
+    members: new Map(),
   };
   // A duplicate is not entered in the model, but its contents are still checked.
   if (ctx.declareGlobal(p.sym, p)) ctx.model.platforms.set(p.sym.name, p);
@@ -21,10 +28,17 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
   const scope = `platform ${p.sym.name}`;
   for (const item of d.items) {
     switch (item.kind) {
-      case 'arch': if (item.value) p.arch = item.value.text as Platform['arch']; break;
+      case 'arch':
+        if (item.value) p.arch = item.value.text as Platform['arch'];
+        break;
       case 'iommu': {
         if (!item.name) break;
-        const iommu: Iommu = { sym: ctx.sym('iommu', uri, item.name, item.span, p.sym.name), decl: item, kind: item.iommuKind?.text as IommuKind | undefined, pageSizes: [] };
+        const iommu: Iommu = {
+          sym: ctx.sym('iommu', uri, item.name, item.span, p.sym.name),
+          decl: item,
+          kind: item.iommuKind?.text as IommuKind | undefined,
+          pageSizes: [],
+        };
         if (ctx.declareLocal(p.members, iommu, scope)) p.iommus.set(iommu.sym.name, iommu);
         iommuSettings(ctx, uri, iommu);
         break;
@@ -44,8 +58,11 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       case 'reserved': {
         if (!item.name) break;
         const r = {
-          sym: ctx.sym('reserved', uri, item.name, item.span, p.sym.name), decl: item,
-          type: item.regionType?.text as RegionType | undefined, range: ctx.range(uri, item.range), targets: [] as RegionTarget[],
+          sym: ctx.sym('reserved', uri, item.name, item.span, p.sym.name),
+          decl: item,
+          type: item.regionType?.text as RegionType | undefined,
+          range: ctx.range(uri, item.range),
+          targets: [] as RegionTarget[],
         };
         if (ctx.declareLocal(p.members, r, scope)) p.reserved.push(r);
         break;
@@ -53,8 +70,15 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       case 'ioapic': {
         const at = ctx.num(uri, item.address);
         if (at === undefined) break;
-        if (at % IOAPIC_PAGE !== 0n) ctx.report('value-out-of-range', uri, item.address!.span, `an IO-APIC's registers start on a 4 KiB page boundary; ${item.address!.text} is not one`);
-        else if (at > U64_MAX - IOAPIC_PAGE + 1n) ctx.report('range-wraps', uri, item.address!.span, `the IO-APIC page at ${item.address!.text} runs past 0xffff_ffff_ffff_ffff`);
+        if (at % IOAPIC_PAGE !== 0n)
+          ctx.report(
+            'value-out-of-range',
+            uri,
+            item.address!.span,
+            `an IO-APIC's registers start on a 4 KiB page boundary; ${item.address!.text} is not one`,
+          );
+        else if (at > U64_MAX - IOAPIC_PAGE + 1n)
+          ctx.report('range-wraps', uri, item.address!.span, `the IO-APIC page at ${item.address!.text} runs past 0xffff_ffff_ffff_ffff`);
         else p.ioapics.push({ range: { start: at, end: at + IOAPIC_PAGE - 1n }, stmt: item });
         break;
       }
@@ -63,7 +87,8 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
         if (range) p.mmcfg.push({ range, stmt: item });
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   ctx.singletons(uri, d.items, ['arch'], `platform ${p.sym.name}`);
@@ -77,12 +102,15 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
         if (v !== undefined) iommu.addressWidth = Number(v);
         break;
       }
-      case 'msi-mode': if (s.value) iommu.msiMode = s.value.text as Iommu['msiMode']; break;
+      case 'msi-mode':
+        if (s.value) iommu.msiMode = s.value.text as Iommu['msiMode'];
+        break;
       case 'page-sizes':
         for (const lit of s.sizes) {
           const v = ctx.num(uri, lit);
           if (v === undefined) continue;
-          if (v === 0n || (v & (v - 1n)) !== 0n) ctx.report('value-out-of-range', uri, lit.span, `page size ${lit.text} is not a power of two`);
+          if (v === 0n || (v & (v - 1n)) !== 0n)
+            ctx.report('value-out-of-range', uri, lit.span, `page size ${lit.text} is not a power of two`);
           else iommu.pageSizes.push(v);
         }
         break;
@@ -92,7 +120,8 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
           sidsPerVintf: ctx.count(uri, s.sidsPerVintf, 1n, 16n, 'SID pairs per VINTF'),
         };
         break;
-      default: break;
+      default:
+        break;
     }
   }
   ctx.singletons(uri, iommu.decl.items, ['address-width', 'msi-mode', 'cmdqv', 'page-sizes'], `IOMMU ${iommu.sym.name}`);
@@ -112,8 +141,13 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
           const key = formatBdf(b);
           const other = byBdf.get(key);
           if (other && other !== dev) {
-            ctx.report('duplicate-bdf', uri, s.value!.span, `device ${dev.sym.name} is at ${key}, where device ${other.sym.name} already is`,
-              { related: [{ uri, span: other.sym.nameSpan, message: `device ${other.sym.name}` }] });
+            ctx.report(
+              'duplicate-bdf',
+              uri,
+              s.value!.span,
+              `device ${dev.sym.name} is at ${key}, where device ${other.sym.name} already is`,
+              { related: [{ uri, span: other.sym.nameSpan, message: `device ${other.sym.name}` }] },
+            );
           } else {
             byBdf.set(key, dev);
           }
@@ -123,17 +157,29 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
           dev.iommu = ctx.member(uri, s.iommu, p, ['iommu']) as Iommu | undefined;
           dev.stream = ctx.count(uri, s.stream, 0n, 0xffff_ffffn, 'stream ID');
           break;
-        case 'group': dev.group = ctx.count(uri, s.value, 0n, 0xffff_ffffn, 'IOMMU group'); break;
-        case 'tdisp-capable': dev.tdisp = true; break;
+        case 'group':
+          dev.group = ctx.count(uri, s.value, 0n, 0xffff_ffffn, 'IOMMU group');
+          break;
+        case 'tdisp-capable':
+          dev.tdisp = true;
+          break;
         case 'quirk':
           for (const q of s.quirks) {
             if (Object.hasOwn(DEVICE_QUIRKS, q.text)) dev.quirks.push(q.text);
-            else ctx.unknownValue(uri, q, `unknown quirk '${q.text}'; known: ${Object.keys(DEVICE_QUIRKS).join(', ')}`, () => Object.keys(DEVICE_QUIRKS));
+            else
+              ctx.unknownValue(uri, q, `unknown quirk '${q.text}'; known: ${Object.keys(DEVICE_QUIRKS).join(', ')}`, () =>
+                Object.keys(DEVICE_QUIRKS),
+              );
           }
           break;
-        case 'vf-of': dev.pf = ctx.device(uri, s.pf, p); break;
-        case 'class': dev.deviceClass = s.value?.text; break;
-        default: break;
+        case 'vf-of':
+          dev.pf = ctx.device(uri, s.pf, p);
+          break;
+        case 'class':
+          dev.deviceClass = s.value?.text;
+          break;
+        default:
+          break;
       }
     }
     ctx.singletons(uri, dev.decl.items, ['bdf', 'device-iommu', 'group', 'vf-of', 'class', 'tdisp-capable'], `device ${dev.sym.name}`);

@@ -15,7 +15,10 @@ import type { Model } from './types';
 import { fileNames, WorkspaceNames } from './workspaceNames';
 import { xen } from './xen';
 
-export interface ParsedFile { uri: string; ast: A.SourceFile }
+export interface ParsedFile {
+  uri: string;
+  ast: A.SourceFile;
+}
 
 export interface ModelResult {
   model: Model;
@@ -43,10 +46,17 @@ export function buildModel(files: readonly ParsedFile[], names?: WorkspaceNames)
   for (const { uri, d } of decls) if (d.kind === 'guest') declareGuest(ctx, uri, d);
   for (const { uri, d } of decls) {
     switch (d.kind) {
-      case 'pool': pool(ctx, uri, d); break;
-      case 'firmware': firmware(ctx, uri, d); break;
-      case 'xen': xen(ctx, uri, d); break;
-      default: break;
+      case 'pool':
+        pool(ctx, uri, d);
+        break;
+      case 'firmware':
+        firmware(ctx, uri, d);
+        break;
+      case 'xen':
+        xen(ctx, uri, d);
+        break;
+      default:
+        break;
     }
   }
   for (const v of ctx.allVintfs) resolveVintf(ctx, v);

@@ -9,7 +9,22 @@ import type { Finding, Fix } from './findings';
 import { finding } from './codes';
 import type { Interval } from './interval';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
-import { emptyModel, KIND_NOUN, type Device, type Firmware, type Guest, type Member, type Model, type Platform, type Pool, type Sym, type SymbolKind, type Timeline, type Vintf, type Xen } from './types';
+import {
+  emptyModel,
+  KIND_NOUN,
+  type Device,
+  type Firmware,
+  type Guest,
+  type Member,
+  type Model,
+  type Platform,
+  type Pool,
+  type Sym,
+  type SymbolKind,
+  type Timeline,
+  type Vintf,
+  type Xen,
+} from './types';
 import { didYouMean } from '@iommu-lens/grammar';
 import type { WorkspaceNames } from './workspaceNames';
 
@@ -54,7 +69,6 @@ export class Scope {
   readonly allPlatforms: Platform[] = [];
   readonly allVintfs: Vintf[] = [];
 
-
   // ----- reporting -------------------------------------------------------------------
 
   report(code: Code, uri: string, span: A.Span, message: string, extra: Parameters<typeof finding>[3] = {}): void {
@@ -97,9 +111,13 @@ export class Scope {
     const prior = this.globals.get(sym.name);
     if (prior) {
       const same = prior.sym.kind === sym.kind;
-      this.report('duplicate-name', sym.uri, sym.nameSpan,
+      this.report(
+        'duplicate-name',
+        sym.uri,
+        sym.nameSpan,
         `'${sym.name}' is already declared as ${same ? 'a' : 'the'} ${KIND_NOUN[prior.sym.kind]}${same ? '' : ` '${sym.name}'`}; platforms, guests, timelines, pools, firmware, Xen hosts and VINTFs share one namespace`,
-        { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: `first declared here` }] });
+        { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: `first declared here` }] },
+      );
       return false;
     }
     this.globals.set(sym.name, { sym, entity });
@@ -110,9 +128,13 @@ export class Scope {
   declareLocal<T extends { sym: Sym }>(table: Map<string, T>, entry: T, scope: string): boolean {
     const prior = table.get(entry.sym.name);
     if (prior) {
-      this.report('duplicate-name', entry.sym.uri, entry.sym.nameSpan,
+      this.report(
+        'duplicate-name',
+        entry.sym.uri,
+        entry.sym.nameSpan,
         `'${entry.sym.name}' is already declared in ${scope} as ${article(KIND_NOUN[prior.sym.kind])}`,
-        { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: 'first declared here' }] });
+        { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: 'first declared here' }] },
+      );
       return false;
     }
     table.set(entry.sym.name, entry);
@@ -126,8 +148,13 @@ export class Scope {
       if (!kinds.includes(item.kind)) continue;
       const first = seen.get(item.kind);
       if (first) {
-        this.report('duplicate-setting', uri, item.span, `${block} already has a '${settingWord(item.kind)}' setting; this one overrides it`,
-          { related: [{ uri, span: first, message: 'earlier setting' }] });
+        this.report(
+          'duplicate-setting',
+          uri,
+          item.span,
+          `${block} already has a '${settingWord(item.kind)}' setting; this one overrides it`,
+          { related: [{ uri, span: first, message: 'earlier setting' }] },
+        );
       } else {
         seen.set(item.kind, item.span);
       }
@@ -141,8 +168,13 @@ export class Scope {
     if (!ref) return undefined;
     const want = kinds.map((k) => KIND_NOUN[k]).join(' or ');
     if (ref.qualifier) {
-      this.report('unknown-name', uri, ref.span, `a ${want} is named on its own, not qualified ('${ref.qualifier.text}.${ref.name.text}')`,
-        { fixes: [replace(`Write '${ref.name.text}'`, uri, ref.span, ref.name.text)] });
+      this.report(
+        'unknown-name',
+        uri,
+        ref.span,
+        `a ${want} is named on its own, not qualified ('${ref.qualifier.text}.${ref.name.text}')`,
+        { fixes: [replace(`Write '${ref.name.text}'`, uri, ref.span, ref.name.text)] },
+      );
       return undefined;
     }
     const entry = this.globals.get(ref.name.text);
@@ -152,8 +184,9 @@ export class Scope {
       return undefined;
     }
     if (!(kinds as readonly SymbolKind[]).includes(entry.sym.kind)) {
-      this.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[entry.sym.kind])}, not ${article(want)}`,
-        { related: [{ uri: entry.sym.uri, span: entry.sym.nameSpan, message: `'${ref.name.text}' is declared here` }] });
+      this.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[entry.sym.kind])}, not ${article(want)}`, {
+        related: [{ uri: entry.sym.uri, span: entry.sym.nameSpan, message: `'${ref.name.text}' is declared here` }],
+      });
       return undefined;
     }
     this.refer(uri, ref.name.span, entry.sym);
@@ -178,8 +211,9 @@ export class Scope {
       this.compared += list.length;
       if (this.compared <= SUGGESTION_BUDGET) guess = didYouMean(word.text, list);
     }
-    this.report(code, uri, word.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`,
-      { fixes: guess ? [replace(`Change to '${guess}'`, uri, word.span, guess)] : [] });
+    this.report(code, uri, word.span, `${message}${guess ? ` (did you mean '${guess}'?)` : ''}${hint}`, {
+      fixes: guess ? [replace(`Change to '${guess}'`, uri, word.span, guess)] : [],
+    });
   }
 
   /**
@@ -193,7 +227,12 @@ export class Scope {
       const q = this.globals.get(ref.qualifier.text);
       if (q?.sym.kind !== 'platform') {
         if (q) {
-          this.report('wrong-kind', uri, ref.qualifier.span, `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`);
+          this.report(
+            'wrong-kind',
+            uri,
+            ref.qualifier.span,
+            `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`,
+          );
         } else {
           this.model.unresolved.push({ uri, span: ref.qualifier.span, name: ref.qualifier.text, kinds: ['platform'] });
           this.unknown(uri, ref.qualifier, `unknown platform '${ref.qualifier.text}'`, () => this.workspace().globalsOf(['platform']));
@@ -203,9 +242,13 @@ export class Scope {
       this.refer(uri, ref.qualifier.span, q.sym);
       const named = q.entity as Platform;
       if (platform && named !== platform) {
-        this.report('wrong-platform', uri, ref.span,
+        this.report(
+          'wrong-platform',
+          uri,
+          ref.span,
           `'${ref.qualifier.text}.${ref.name.text}' is on platform ${named.sym.name}, but this statement is about platform ${platform.sym.name}`,
-          { related: [{ uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] });
+          { related: [{ uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] },
+        );
         return undefined;
       }
       where = named;
@@ -226,8 +269,13 @@ export class Scope {
       return undefined;
     }
     if (!kinds.includes(m.sym.kind)) {
-      this.report('wrong-kind', uri, name.span, `'${name.text}' is ${article(KIND_NOUN[m.sym.kind])} of platform ${where.sym.name}, not ${article(want)}`,
-        { related: [{ uri: m.sym.uri, span: m.sym.nameSpan, message: `'${name.text}' is declared here` }] });
+      this.report(
+        'wrong-kind',
+        uri,
+        name.span,
+        `'${name.text}' is ${article(KIND_NOUN[m.sym.kind])} of platform ${where.sym.name}, not ${article(want)}`,
+        { related: [{ uri: m.sym.uri, span: m.sym.nameSpan, message: `'${name.text}' is declared here` }] },
+      );
       return undefined;
     }
     this.refer(uri, name.span, m.sym);
@@ -287,6 +335,12 @@ export function article(noun: string): string {
 }
 
 export function settingWord(kind: string): string {
-  return ({ 'device-iommu': 'iommu', 'tdisp-capable': 'tdisp', 'msi-mode': 'msi', 'dom0-iommu': 'iommu', state: 'pending/completed' } as Record<string, string>)[kind] ?? kind;
+  return (
+    (
+      { 'device-iommu': 'iommu', 'tdisp-capable': 'tdisp', 'msi-mode': 'msi', 'dom0-iommu': 'iommu', state: 'pending/completed' } as Record<
+        string,
+        string
+      >
+    )[kind] ?? kind
+  );
 }
-

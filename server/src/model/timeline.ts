@@ -21,7 +21,9 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
   for (const step of d.steps) {
     const r: ResolvedStep = { uri, step };
     switch (step.kind) {
-      case 'start': case 'stop': case 'launch-update':
+      case 'start':
+      case 'stop':
+      case 'launch-update':
         r.guest = guest(step.guest);
         r.platform = r.guest && location.get(r.guest);
         break;
@@ -47,17 +49,24 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
           deviceInPlay(ctx, uri, step.device, location, r);
         }
         break;
-      case 'tdisp': case 'config': case 'power': case 'link': case 'convert':
+      case 'tdisp':
+      case 'config':
+      case 'power':
+      case 'link':
+      case 'convert':
         deviceInPlay(ctx, uri, step.device, location, r);
         if (step.kind === 'config' && step.bar) ctx.count(uri, step.bar, 0n, 5n, 'BAR index');
         if (step.kind === 'config' && step.value) ctx.num(uri, step.value);
-        if (step.kind === 'config' && (step.what?.text === 'command' || step.what?.text === 'devctl')) r.bits = registerBits(ctx, uri, step.what.text, step.bits);
+        if (step.kind === 'config' && (step.what?.text === 'command' || step.what?.text === 'devctl'))
+          r.bits = registerBits(ctx, uri, step.what.text, step.bits);
         break;
-      case 'balloon': case 'free':
+      case 'balloon':
+      case 'free':
         p2mTarget(ctx, uri, step.target, r);
         r.range = ctx.range(uri, step.range);
         break;
-      default: break;
+      default:
+        break;
     }
     t.steps.push(r);
   }
@@ -71,7 +80,13 @@ function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word
   for (const w of words) {
     const name = w.text.toUpperCase();
     if (Object.hasOwn(table, name)) value |= table[name]!;
-    else ctx.unknownValue(uri, w, `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`, () => names);
+    else
+      ctx.unknownValue(
+        uri,
+        w,
+        `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`,
+        () => names,
+      );
   }
   return value;
 }
@@ -85,9 +100,13 @@ class InPlay {
   private readonly where = new Map<Guest, Platform | undefined>();
   private readonly count = new Map<Platform, number>();
 
-  has(g: Guest): boolean { return this.where.has(g); }
+  has(g: Guest): boolean {
+    return this.where.has(g);
+  }
 
-  get(g: Guest): Platform | undefined { return this.where.get(g); }
+  get(g: Guest): Platform | undefined {
+    return this.where.get(g);
+  }
 
   set(g: Guest, p: Platform | undefined): void {
     const before = this.where.get(g);
@@ -100,11 +119,17 @@ class InPlay {
     if (p) this.count.set(p, (this.count.get(p) ?? 0) + 1);
   }
 
-  get size(): number { return this.count.size; }
+  get size(): number {
+    return this.count.size;
+  }
 
-  platforms(): Platform[] { return [...this.count.keys()]; }
+  platforms(): Platform[] {
+    return [...this.count.keys()];
+  }
 
-  holds(p: Platform): boolean { return this.count.has(p); }
+  holds(p: Platform): boolean {
+    return this.count.has(p);
+  }
 }
 
 /** In messages and fixes, the platforms named when a device name is ambiguous. */
@@ -125,8 +150,10 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
   // The platforms in play that have the device, in declaration order: whichever of the two
   // lists is shorter is filtered.
   const withName = ctx.platformsWithDevice(ref.name.text);
-  const having = !location.size ? [...withName]
-    : location.size <= withName.length ? ctx.inDeclarationOrder(location.platforms().filter((p) => p.devices.has(ref.name.text)))
+  const having = !location.size
+    ? [...withName]
+    : location.size <= withName.length
+      ? ctx.inDeclarationOrder(location.platforms().filter((p) => p.devices.has(ref.name.text)))
       : withName.filter((p) => location.holds(p));
   if (having.length === 1) {
     r.platform = having[0]!;
@@ -135,16 +162,24 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
     const names = having.map((p) => p.sym.name);
     const shown = names.slice(0, AMBIGUOUS_NAMED);
     const more = names.length > shown.length ? ` (and ${names.length - shown.length} more)` : '';
-    ctx.report('ambiguous-name', uri, ref.span,
+    ctx.report(
+      'ambiguous-name',
+      uri,
+      ref.span,
       `'${ref.name.text}' is a device of ${shown.join(' and ')}${more}, all in play at this step; write ${shown.map((n) => `${n}.${ref.name.text}`).join(' or ')}${more ? ' or another' : ''}`,
       {
-        related: having.slice(0, AMBIGUOUS_NAMED)
+        related: having
+          .slice(0, AMBIGUOUS_NAMED)
           .map((p) => ({ uri: p.sym.uri, span: p.devices.get(ref.name.text)!.sym.nameSpan, message: `${p.sym.name}.${ref.name.text}` })),
         fixes: shown.map((n) => replace(`Write ${n}.${ref.name.text}`, uri, ref.span, `${n}.${ref.name.text}`)),
-      });
+      },
+    );
   } else {
     const inPlay = location.platforms();
-    const names = inPlay.slice(0, AMBIGUOUS_NAMED).map((p) => p.sym.name).join(' or ');
+    const names = inPlay
+      .slice(0, AMBIGUOUS_NAMED)
+      .map((p) => p.sym.name)
+      .join(' or ');
     const more = inPlay.length > AMBIGUOUS_NAMED ? ` (or ${inPlay.length - AMBIGUOUS_NAMED} more)` : '';
     const where = inPlay.length ? `on ${names}${more}, where this timeline's guests are` : 'on any platform';
     const candidates = () => (inPlay.length ? inPlay : [...ctx.model.platforms.values()]).flatMap((p) => [...p.devices.keys()]);
@@ -159,8 +194,10 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
     const x = ctx.global(uri, { name: ref.qualifier, span: ref.qualifier.span }, ['xen']) as Xen | undefined;
     if (!x) return;
     const dom = x.domains.get(ref.name.text);
-    if (dom) { ctx.refer(uri, ref.name.span, dom.sym); r.domain = dom; }
-    else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, () => x.domains.keys());
+    if (dom) {
+      ctx.refer(uri, ref.name.span, dom.sym);
+      r.domain = dom;
+    } else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, () => x.domains.keys());
     r.platform = x.platform;
     return;
   }
@@ -171,18 +208,28 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
     ctx.refer(uri, ref.name.span, g.sym);
     return;
   }
-  const domains = [...ctx.model.xens.values()].flatMap((x) => (x.domains.has(ref.name.text) ? [{ x, d: x.domains.get(ref.name.text)! }] : []));
+  const domains = [...ctx.model.xens.values()].flatMap((x) =>
+    x.domains.has(ref.name.text) ? [{ x, d: x.domains.get(ref.name.text)! }] : [],
+  );
   if (domains.length === 1) {
     ctx.refer(uri, ref.name.span, domains[0]!.d.sym);
     r.domain = domains[0]!.d;
     r.platform = domains[0]!.x.platform;
   } else if (domains.length > 1) {
-    ctx.report('ambiguous-name', uri, ref.span, `'${ref.name.text}' is a domain of ${domains.map((e) => e.x.sym.name).join(' and ')}; write XEN.${ref.name.text}`,
-      { fixes: domains.map((e) => replace(`Write ${e.x.sym.name}.${ref.name.text}`, uri, ref.span, `${e.x.sym.name}.${ref.name.text}`)) });
+    ctx.report(
+      'ambiguous-name',
+      uri,
+      ref.span,
+      `'${ref.name.text}' is a domain of ${domains.map((e) => e.x.sym.name).join(' and ')}; write XEN.${ref.name.text}`,
+      { fixes: domains.map((e) => replace(`Write ${e.x.sym.name}.${ref.name.text}`, uri, ref.span, `${e.x.sym.name}.${ref.name.text}`)) },
+    );
   } else if (g) {
     ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[g.sym.kind])}, not a guest or Xen domain`);
   } else {
-    const candidates = () => { const names = ctx.workspace(); return [...names.globalsOf(['guest']), ...names.domains()]; };
+    const candidates = () => {
+      const names = ctx.workspace();
+      return [...names.globalsOf(['guest']), ...names.domains()];
+    };
     ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
   }
 }

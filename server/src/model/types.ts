@@ -8,18 +8,45 @@ import type { Interval } from './interval';
 import type { Bdf } from './numbers';
 
 export type SymbolKind =
-  | 'platform' | 'guest' | 'timeline' | 'pool' | 'firmware' | 'xen' | 'vintf'
-  | 'device' | 'iommu' | 'ram' | 'reserved'
-  | 'guest-ram' | 'viommu' | 'driver' | 'mapping' | 'event' | 'domain';
+  | 'platform'
+  | 'guest'
+  | 'timeline'
+  | 'pool'
+  | 'firmware'
+  | 'xen'
+  | 'vintf'
+  | 'device'
+  | 'iommu'
+  | 'ram'
+  | 'reserved'
+  | 'guest-ram'
+  | 'viommu'
+  | 'driver'
+  | 'mapping'
+  | 'event'
+  | 'domain';
 
 /** The global kinds share one namespace across all files of a workspace. */
 export const GLOBAL_KINDS: readonly SymbolKind[] = ['platform', 'guest', 'timeline', 'pool', 'firmware', 'xen', 'vintf'];
 
 export const KIND_NOUN: Record<SymbolKind, string> = {
-  platform: 'platform', guest: 'guest', timeline: 'timeline', pool: 'pool', firmware: 'firmware',
-  xen: 'Xen host', vintf: 'VINTF', device: 'device', iommu: 'IOMMU', ram: 'RAM region',
-  reserved: 'reserved region', 'guest-ram': 'guest RAM region', viommu: 'vIOMMU', driver: 'driver',
-  mapping: 'DMA mapping', event: 'event', domain: 'Xen domain',
+  platform: 'platform',
+  guest: 'guest',
+  timeline: 'timeline',
+  pool: 'pool',
+  firmware: 'firmware',
+  xen: 'Xen host',
+  vintf: 'VINTF',
+  device: 'device',
+  iommu: 'IOMMU',
+  ram: 'RAM region',
+  reserved: 'reserved region',
+  'guest-ram': 'guest RAM region',
+  viommu: 'vIOMMU',
+  driver: 'driver',
+  mapping: 'DMA mapping',
+  event: 'event',
+  domain: 'Xen domain',
 };
 
 /** A declared name: where it is, what it is, and (for members) whose it is. */
@@ -38,13 +65,23 @@ export interface Sym {
 }
 
 /** A use of a name, resolved: for go-to-definition, references and rename. */
-export interface Reference { uri: string; span: A.Span; target: Sym }
+export interface Reference {
+  uri: string;
+  span: A.Span;
+  target: Sym;
+}
 
 /**
  * A name that resolved to nothing: what was wanted and where it was looked up, so the
  * editor can offer to create it (a device on `platform`, a platform, a guest).
  */
-export interface Unresolved { uri: string; span: A.Span; name: string; kinds: readonly SymbolKind[]; platform?: Platform }
+export interface Unresolved {
+  uri: string;
+  span: A.Span;
+  name: string;
+  kinds: readonly SymbolKind[];
+  platform?: Platform;
+}
 
 export type IommuKind = 'vt-d' | 'amd-vi' | 'smmuv3' | 'virtio-iommu';
 export type RegionType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi' | 'sw-msi';
@@ -91,12 +128,13 @@ export interface Device {
   deviceClass?: string;
 }
 
-export interface RamRegion { sym: Sym; decl: A.RamDecl; range?: Interval }
+export interface RamRegion {
+  sym: Sym;
+  decl: A.RamDecl;
+  range?: Interval;
+}
 
-export type RegionTarget =
-  | { kind: 'device'; device: Device }
-  | { kind: 'iommu'; iommu: Iommu }
-  | { kind: 'group'; group: bigint };
+export type RegionTarget = { kind: 'device'; device: Device } | { kind: 'iommu'; iommu: Iommu } | { kind: 'group'; group: bigint };
 
 export interface ReservedRegion {
   sym: Sym;
@@ -107,7 +145,11 @@ export interface ReservedRegion {
   targets: RegionTarget[];
 }
 
-export interface GuestRam { sym: Sym; decl: A.RamDecl; range?: Interval }
+export interface GuestRam {
+  sym: Sym;
+  decl: A.RamDecl;
+  range?: Interval;
+}
 
 export interface Assignment {
   uri: string;
@@ -144,7 +186,11 @@ export interface Guest {
   container: 'type1' | 'iommufd';
 }
 
-export interface Pool { sym: Sym; decl: A.PoolDecl; hosts: Platform[] }
+export interface Pool {
+  sym: Sym;
+  decl: A.PoolDecl;
+  hosts: Platform[];
+}
 
 /** A timeline step with its names resolved in the platform in force at that step. */
 export interface ResolvedStep {
@@ -164,11 +210,19 @@ export interface ResolvedStep {
   domain?: XenDomain;
 }
 
-export interface Timeline { sym: Sym; decl: A.TimelineDecl; steps: ResolvedStep[] }
+export interface Timeline {
+  sym: Sym;
+  decl: A.TimelineDecl;
+  steps: ResolvedStep[];
+}
 
 export type DmaOperation =
-  | 'bus-master-read' | 'bus-master-write' | 'common-buffer'
-  | 'bus-master-read64' | 'bus-master-write64' | 'common-buffer64';
+  | 'bus-master-read'
+  | 'bus-master-write'
+  | 'common-buffer'
+  | 'bus-master-read64'
+  | 'bus-master-write64'
+  | 'common-buffer64';
 
 /** One `PciIo.Map()` call of a firmware driver. */
 export interface FwMapping {
@@ -187,7 +241,12 @@ export interface FwMapping {
   source?: 'allocate-buffer' | 'allocate-pool' | 'allocate-pages';
 }
 
-export interface FwDriver { sym: Sym; decl: A.DriverDecl; device?: Device; maps: Map<string, FwMapping> }
+export interface FwDriver {
+  sym: Sym;
+  decl: A.DriverDecl;
+  device?: Device;
+  maps: Map<string, FwMapping>;
+}
 
 export type FwVerb = 'stop-dma' | 'unmap' | 'unmap-all' | 'free' | 'signal' | 'call';
 
@@ -261,7 +320,11 @@ export interface Xen {
   ranges: { range: Interval; stmt: A.XenRangeStmt }[];
 }
 
-export interface VintfStream { stmt: A.VintfItem & { kind: 'stream' }; device?: Device; virtualSid?: bigint }
+export interface VintfStream {
+  stmt: A.VintfItem & { kind: 'stream' };
+  device?: Device;
+  virtualSid?: bigint;
+}
 
 export interface Vintf {
   sym: Sym;
@@ -282,9 +345,17 @@ export interface SmmuCmd {
   operands: Map<string, { value: bigint | true; span: A.Span }>;
 }
 
-export interface SmmuBatch { decl: A.BatchDecl; commands: SmmuCmd[] }
+export interface SmmuBatch {
+  decl: A.BatchDecl;
+  commands: SmmuCmd[];
+}
 
-export interface CommandsBlock { uri: string; decl: A.CommandsDecl; vintf?: Vintf; batches: SmmuBatch[] }
+export interface CommandsBlock {
+  uri: string;
+  decl: A.CommandsDecl;
+  vintf?: Vintf;
+  batches: SmmuBatch[];
+}
 
 export interface Model {
   platforms: Map<string, Platform>;
@@ -308,7 +379,17 @@ export interface Model {
 /** A model with nothing in it: what resolution starts from, and what stands in when it fails. */
 export function emptyModel(): Model {
   return {
-    platforms: new Map(), guests: new Map(), pools: new Map(), timelines: new Map(), firmwares: new Map(), comments: new Map(),
-    xens: new Map(), vintfs: new Map(), commands: [], symbols: [], references: [], unresolved: [],
+    platforms: new Map(),
+    guests: new Map(),
+    pools: new Map(),
+    timelines: new Map(),
+    firmwares: new Map(),
+    comments: new Map(),
+    xens: new Map(),
+    vintfs: new Map(),
+    commands: [],
+    symbols: [],
+    references: [],
+    unresolved: [],
   };
 }

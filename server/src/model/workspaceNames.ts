@@ -43,11 +43,18 @@ export function fileNames(ast: A.SourceFile): FileNames {
         members.add(item.name.text);
       }
     }
-    if (d.kind === 'xen') for (const item of d.items) if (item.kind === 'dom0') domains.push('dom0'); else if (item.kind === 'domain' && item.name) domains.push(item.name.text);
+    if (d.kind === 'xen')
+      for (const item of d.items)
+        if (item.kind === 'dom0') domains.push('dom0');
+        else if (item.kind === 'domain' && item.name) domains.push(item.name.text);
   }
   const words = new Set<string>();
   for (const d of ast.decls) collectWords(d, words);
-  const namesKey = [globals.map((g) => `${g.kind}:${g.name}`).join(','), domains.join(','), devices.map((d) => `${d.platform}.${d.device}`).join(',')].join('\n');
+  const namesKey = [
+    globals.map((g) => `${g.kind}:${g.name}`).join(','),
+    domains.join(','),
+    devices.map((d) => `${d.platform}.${d.device}`).join(','),
+  ].join('\n');
   const key = `${namesKey}\n${[...words].sort().join(',')}`;
   return { globals, domains, devices, words, namesKey, key };
 }
@@ -72,7 +79,8 @@ export class WorkspaceNames {
   constructor(files: Iterable<FileNames>) {
     const add = <K>(map: Map<K, Set<string>>, key: K, name: string) => {
       const set = map.get(key);
-      if (set) set.add(name); else map.set(key, new Set([name]));
+      if (set) set.add(name);
+      else map.set(key, new Set([name]));
     };
     for (const f of files) {
       for (const g of f.globals) add(this.globals, g.kind, g.name);
@@ -86,10 +94,14 @@ export class WorkspaceNames {
     return kinds.flatMap((k) => [...(this.globals.get(k as GlobalKind) ?? [])]);
   }
 
-  domains(): readonly string[] { return this.domainNames; }
+  domains(): readonly string[] {
+    return this.domainNames;
+  }
 
   /** The platforms (by name) that declare a device of this name. */
-  platformsWithDevice(device: string): readonly string[] { return [...(this.deviceOwners.get(device) ?? [])]; }
+  platformsWithDevice(device: string): readonly string[] {
+    return [...(this.deviceOwners.get(device) ?? [])];
+  }
 
   /**
    * The same, but `except`: the first `n` names and how many in all, reading only those

@@ -18,13 +18,23 @@ export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
     const nameWord = item.kind === 'dom0' ? { text: 'dom0', span: item.span } : item.name;
     if (!nameWord) continue;
     const dom: XenDomain = {
-      sym: ctx.sym('domain', uri, nameWord, item.span, x.sym.name), decl: item, xen: x, isDom0: item.kind === 'dom0',
-      dom0Iommu: [], passed: [], ram: [],
+      sym: ctx.sym('domain', uri, nameWord, item.span, x.sym.name),
+      decl: item,
+      xen: x,
+      isDom0: item.kind === 'dom0',
+      dom0Iommu: [],
+      passed: [],
+      ram: [],
     };
     if (item.kind === 'dom0') Object.assign(dom.sym, { nameSpan: { start: item.span.start, end: item.span.start + 4 }, fixed: true });
     if (!ctx.declareLocal(x.domains, dom, `Xen host ${x.sym.name}`)) continue;
     domainSettings(ctx, uri, dom, item.items);
-    ctx.singletons(uri, item.items, ['mode', 'map-reserved', 'iommu-map', 'quarantine', 'dom0-iommu'], item.kind === 'dom0' ? 'dom0' : `domain ${nameWord.text}`);
+    ctx.singletons(
+      uri,
+      item.items,
+      ['mode', 'map-reserved', 'iommu-map', 'quarantine', 'dom0-iommu'],
+      item.kind === 'dom0' ? 'dom0' : `domain ${nameWord.text}`,
+    );
   }
 }
 
@@ -33,11 +43,31 @@ function domainSettings(ctx: Scope, uri: string, dom: XenDomain, items: A.XenIte
   const locals = new Map<string, { sym: Sym }>();
   for (const s of items) {
     switch (s.kind) {
-      case 'mode': if (s.value) { dom.mode = s.value.text as XenDomainMode; dom.modeStmt = s; } break;
-      case 'dom0-iommu': dom.dom0Iommu = s.values.map((v) => v.text as Dom0IommuOption); dom.dom0IommuStmt = s; break;
-      case 'map-reserved': if (s.value) dom.mapReserved = s.value.text === 'on'; break;
-      case 'iommu-map': if (s.value) { dom.iommuMap = s.value.text as XenMapMode; dom.iommuMapStmt = s; } break;
-      case 'quarantine': if (s.value) { dom.quarantine = s.value.text as XenQuarantine; dom.quarantineStmt = s; } break;
+      case 'mode':
+        if (s.value) {
+          dom.mode = s.value.text as XenDomainMode;
+          dom.modeStmt = s;
+        }
+        break;
+      case 'dom0-iommu':
+        dom.dom0Iommu = s.values.map((v) => v.text as Dom0IommuOption);
+        dom.dom0IommuStmt = s;
+        break;
+      case 'map-reserved':
+        if (s.value) dom.mapReserved = s.value.text === 'on';
+        break;
+      case 'iommu-map':
+        if (s.value) {
+          dom.iommuMap = s.value.text as XenMapMode;
+          dom.iommuMapStmt = s;
+        }
+        break;
+      case 'quarantine':
+        if (s.value) {
+          dom.quarantine = s.value.text as XenQuarantine;
+          dom.quarantineStmt = s;
+        }
+        break;
       case 'pass':
         for (const ref of s.devices) {
           const device = ctx.device(uri, ref, platform);
@@ -50,7 +80,8 @@ function domainSettings(ctx: Scope, uri: string, dom: XenDomain, items: A.XenIte
         if (ctx.declareLocal(locals, r, `domain ${dom.sym.name}`)) dom.ram.push(r);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 }

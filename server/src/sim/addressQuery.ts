@@ -34,8 +34,10 @@ export function mergedAround(gr: GroupRegions, type: RegionType, range: Interval
 /** Every region of the group's sysfs list holding `address`, in sysfs order (start, then type). */
 export function regionsAt(gr: GroupRegions, address: bigint): MergedRegion[] {
   const at = { start: address, end: address };
-  return REGION_TYPES.flatMap((t) => { const m = mergedAround(gr, t, at); return m ? [m] : []; })
-    .sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : TYPE_ORDER[a.type] - TYPE_ORDER[b.type]));
+  return REGION_TYPES.flatMap((t) => {
+    const m = mergedAround(gr, t, at);
+    return m ? [m] : [];
+  }).sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : TYPE_ORDER[a.type] - TYPE_ORDER[b.type]));
 }
 
 /** Whether VFIO's usable IOVA list of the group holds `address`: in the aperture and in no cut region. */
@@ -62,8 +64,15 @@ export class StabIndex<T> {
   /** The highest end among items[0..i]: how far back a query has to look. */
   private readonly reach: bigint[] = [];
 
-  constructor(items: readonly T[], private readonly rangeOf: (x: T) => Interval) {
-    this.items = [...items].sort((a, b) => { const x = rangeOf(a).start; const y = rangeOf(b).start; return x < y ? -1 : x > y ? 1 : 0; });
+  constructor(
+    items: readonly T[],
+    private readonly rangeOf: (x: T) => Interval,
+  ) {
+    this.items = [...items].sort((a, b) => {
+      const x = rangeOf(a).start;
+      const y = rangeOf(b).start;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
     let max = -1n;
     for (const x of this.items) {
       const e = rangeOf(x).end;

@@ -35,11 +35,31 @@ function builtin(iommu: Iommu, type: RegionType, range: Interval, label: string,
 export function builtinRegions(iommu: Iommu): Resv[] {
   switch (iommu.kind) {
     case 'vt-d':
-      return [builtin(iommu, 'msi', X86_MSI_RANGE, 'the x86 interrupt range', 'the VT-d driver reserves the x86 interrupt range for every device (IOAPIC_RANGE_START)')];
+      return [
+        builtin(
+          iommu,
+          'msi',
+          X86_MSI_RANGE,
+          'the x86 interrupt range',
+          'the VT-d driver reserves the x86 interrupt range for every device (IOAPIC_RANGE_START)',
+        ),
+      ];
     case 'amd-vi':
       return [
-        builtin(iommu, 'msi', X86_MSI_RANGE, 'the x86 interrupt range', 'the AMD-Vi driver reserves the x86 interrupt range for every device (MSI_RANGE_START)'),
-        builtin(iommu, 'reserved', AMD_HT_HOLE, 'the HyperTransport hole', 'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START)'),
+        builtin(
+          iommu,
+          'msi',
+          X86_MSI_RANGE,
+          'the x86 interrupt range',
+          'the AMD-Vi driver reserves the x86 interrupt range for every device (MSI_RANGE_START)',
+        ),
+        builtin(
+          iommu,
+          'reserved',
+          AMD_HT_HOLE,
+          'the HyperTransport hole',
+          'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START)',
+        ),
       ];
     default:
       return [];
@@ -53,10 +73,22 @@ export function builtinRegions(iommu: Iommu): Resv[] {
  */
 export function defaultMsiWindow(iommu: Iommu, declared: (t: RegionType) => boolean): Resv | undefined {
   if (iommu.kind === 'smmuv3' && !declared('sw-msi')) {
-    return builtin(iommu, 'sw-msi', MSI_IOVA_WINDOW, 'the sw-msi window', 'the SMMUv3 driver reserves a software MSI window at MSI_IOVA_BASE for every device');
+    return builtin(
+      iommu,
+      'sw-msi',
+      MSI_IOVA_WINDOW,
+      'the sw-msi window',
+      'the SMMUv3 driver reserves a software MSI window at MSI_IOVA_BASE for every device',
+    );
   }
   if (iommu.kind === 'virtio-iommu' && !declared('sw-msi') && !declared('msi')) {
-    return builtin(iommu, 'sw-msi', MSI_IOVA_WINDOW, 'the sw-msi window', 'the virtio-iommu driver reserves a software MSI window at MSI_IOVA_BASE when the device reports no MSI region');
+    return builtin(
+      iommu,
+      'sw-msi',
+      MSI_IOVA_WINDOW,
+      'the sw-msi window',
+      'the virtio-iommu driver reserves a software MSI window at MSI_IOVA_BASE when the device reports no MSI region',
+    );
   }
   return undefined;
 }

@@ -24,7 +24,10 @@ export const ERRNO: Record<Errno, { value: number; text: string }> = {
 export const CUT_TYPES: readonly RegionType[] = ['direct', 'reserved', 'msi', 'sw-msi'];
 
 /** A DMA mapping the container holds, with whatever the caller wants to know it by. */
-export interface Mapping<S> { range: Interval; site: S }
+export interface Mapping<S> {
+  range: Interval;
+  site: S;
+}
 
 export type AttachRefusal<S> =
   /** A `direct` region: the device needs a 1:1 mapping (RULES §1.6). */
@@ -79,7 +82,10 @@ export class Container<S> {
    * `doorbell`: the guest's `msi-window`. It takes the place of the groups' sw-msi
    * windows (seed 002: the doorbell is mapped where the VMM asks), so those are ignored.
    */
-  constructor(readonly flavor: Flavor, private readonly doorbell?: MergedRegion) {}
+  constructor(
+    readonly flavor: Flavor,
+    private readonly doorbell?: MergedRegion,
+  ) {}
 
   attached(g: GroupRegions): boolean {
     return this.shapes.get(g.shape)?.has(g) ?? false;
@@ -172,7 +178,7 @@ export class Container<S> {
   /** `VFIO_IOMMU_MAP_DMA` / `IOMMU_IOAS_MAP` of one range (RULES §2.5). */
   map(range: Interval, site: S): MapRefusal<S> | undefined {
     const pageSize = this.minPageSize();
-    if (((range.start % pageSize) !== 0n || ((range.end + 1n) % pageSize) !== 0n)) {
+    if (range.start % pageSize !== 0n || (range.end + 1n) % pageSize !== 0n) {
       return { kind: 'misaligned', errno: 'EINVAL', pageSize };
     }
     // Sorted and disjoint: the first mapping ending at or after the start is the only candidate.
@@ -270,7 +276,10 @@ function cutOut(list: readonly Interval[], cut: Interval | undefined): Interval[
   if (!cut) return [...list];
   const out: Interval[] = [];
   for (const x of list) {
-    if (x.end < cut.start || x.start > cut.end) { out.push(x); continue; }
+    if (x.end < cut.start || x.start > cut.end) {
+      out.push(x);
+      continue;
+    }
     if (x.start < cut.start) out.push({ start: x.start, end: cut.start - 1n });
     if (x.end > cut.end) out.push({ start: cut.end + 1n, end: x.end });
   }
@@ -280,10 +289,11 @@ function cutOut(list: readonly Interval[], cut: Interval | undefined): Interval[
 /** The addresses in both lists (each sorted and disjoint), in one pass over the two. */
 function intersectSorted(a: readonly Interval[], b: readonly Interval[]): Interval[] {
   const out: Interval[] = [];
-  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
     const x = intersect(a[i]!, b[j]!);
     if (x) out.push(x);
-    if (a[i]!.end < b[j]!.end) i++; else j++;
+    if (a[i]!.end < b[j]!.end) i++;
+    else j++;
   }
   return out;
 }

@@ -19,16 +19,22 @@
  * VirtioBlkDxe instances) are explored once, and the verdicts are renamed for each.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { finding, type Finding, type Fix, type Firmware, type FwAction, type FwDriver, type FwHandler, type FwMapping, type Related } from '../model';
+import {
+  finding,
+  type Finding,
+  type Fix,
+  type Firmware,
+  type FwAction,
+  type FwDriver,
+  type FwHandler,
+  type FwMapping,
+  type Related,
+} from '../model';
 import { checkMapping, commonBufferOf, EFI_OPERATION, isCommonBuffer, toCommonBufferFix, unmapFrees } from './pciIo';
 import { explore, replay, sourceOrder, type Exploration, type Semantics, type Slot } from './uefiEvents';
 
 /** What an action does to the state the exploration tracks. */
-type Effect =
-  | { kind: 'stop'; driver: FwDriver }
-  | { kind: 'unmap'; mapping: FwMapping }
-  | { kind: 'unmap-all' }
-  | { kind: 'none' };
+type Effect = { kind: 'stop'; driver: FwDriver } | { kind: 'unmap'; mapping: FwMapping } | { kind: 'unmap-all' } | { kind: 'none' };
 
 /** A notify function: a handler, or the second event behind an `unmap-all deferred`. */
 export interface EbsSlot extends Slot {
@@ -112,25 +118,51 @@ function buildSlots(fw: Firmware): EbsSlot[] {
     for (const a of h.actions) {
       if (a.verb === 'unmap-all' && a.deferred) {
         const event = `#deferred${deferred.length}`;
-        deferred.push({ handler: h, driver: h.driver, deferredOf: a, tpl: h.tpl, ebs: false, event, signals: [undefined], actions: [a], effects: [{ kind: 'unmap-all' }] });
+        deferred.push({
+          handler: h,
+          driver: h.driver,
+          deferredOf: a,
+          tpl: h.tpl,
+          ebs: false,
+          event,
+          signals: [undefined],
+          actions: [a],
+          effects: [{ kind: 'unmap-all' }],
+        });
         signals.push(event);
         effects.push({ kind: 'none' });
         continue;
       }
       signals.push(a.verb === 'signal' ? a.event : undefined);
       effects.push(
-        a.verb === 'stop-dma' && h.driver ? { kind: 'stop', driver: h.driver }
-          : a.verb === 'unmap' && a.mapping ? { kind: 'unmap', mapping: a.mapping }
-            : a.verb === 'unmap-all' ? { kind: 'unmap-all' } : { kind: 'none' });
+        a.verb === 'stop-dma' && h.driver
+          ? { kind: 'stop', driver: h.driver }
+          : a.verb === 'unmap' && a.mapping
+            ? { kind: 'unmap', mapping: a.mapping }
+            : a.verb === 'unmap-all'
+              ? { kind: 'unmap-all' }
+              : { kind: 'none' },
+      );
     }
-    slots.push({ handler: h, driver: h.driver, tpl: h.tpl, ebs: h.event.ebs, event: h.event.ebs ? undefined : h.event.name, signals, actions: h.actions, effects });
+    slots.push({
+      handler: h,
+      driver: h.driver,
+      tpl: h.tpl,
+      ebs: h.event.ebs,
+      event: h.event.ebs ? undefined : h.event.name,
+      signals,
+      actions: h.actions,
+      effects,
+    });
   }
   return [...slots, ...deferred].map((s, index) => ({ ...s, index }));
 }
 
 function eventsOf(slots: readonly Slot[]): Map<string, number[]> {
   const events = new Map<string, number[]>();
-  slots.forEach((s, i) => { if (s.event !== undefined) append(events, s.event, i); });
+  slots.forEach((s, i) => {
+    if (s.event !== undefined) append(events, s.event, i);
+  });
   return events;
 }
 
@@ -142,7 +174,11 @@ function reachableSlots(slots: readonly EbsSlot[], events: ReadonlyMap<string, n
     for (const e of slots[work.pop()!]!.signals) {
       if (e === undefined || signalled.has(e)) continue;
       signalled.add(e);
-      for (const j of events.get(e) ?? []) if (!seen[j]) { seen[j] = true; work.push(j); }
+      for (const j of events.get(e) ?? [])
+        if (!seen[j]) {
+          seen[j] = true;
+          work.push(j);
+        }
     }
   }
   return seen;
@@ -186,8 +222,15 @@ function footprint(v: View, d: FwDriver, p: Projection): Set<string> {
   for (const e of v.effects) {
     if (e.kind === 'stop' && e.driver === d) fp.add('dev');
     // An unmap-all touches every mapping: one key `*`, which every unmap holds too.
-    if (e.kind === 'unmap' && e.mapping.driver === d) { fp.add('dev'); fp.add('*'); fp.add(`m${p.mapIndex.get(e.mapping)}`); }
-    if (e.kind === 'unmap-all') { fp.add('dev'); fp.add('*'); }
+    if (e.kind === 'unmap' && e.mapping.driver === d) {
+      fp.add('dev');
+      fp.add('*');
+      fp.add(`m${p.mapIndex.get(e.mapping)}`);
+    }
+    if (e.kind === 'unmap-all') {
+      fp.add('dev');
+      fp.add('*');
+    }
   }
   return fp;
 }
@@ -196,8 +239,12 @@ function footprint(v: View, d: FwDriver, p: Projection): Set<string> {
 function matters(s: EbsSlot, k: number, d: FwDriver, events: ReadonlySet<string>): boolean {
   const e = s.effects[k]!;
   const signal = s.signals[k];
-  return (signal !== undefined && events.has(signal)) || e.kind === 'unmap-all'
-    || (e.kind === 'stop' && e.driver === d) || (e.kind === 'unmap' && e.mapping.driver === d);
+  return (
+    (signal !== undefined && events.has(signal)) ||
+    e.kind === 'unmap-all' ||
+    (e.kind === 'stop' && e.driver === d) ||
+    (e.kind === 'unmap' && e.mapping.driver === d)
+  );
 }
 
 /**
@@ -228,7 +275,11 @@ class Projector {
   /** Slots and actions looked at while projecting, over all drivers. */
   visited = 0;
 
-  constructor(private readonly slots: readonly EbsSlot[], events: ReadonlyMap<string, number[]>, reachable: readonly boolean[]) {
+  constructor(
+    private readonly slots: readonly EbsSlot[],
+    events: ReadonlyMap<string, number[]>,
+    reachable: readonly boolean[],
+  ) {
     this.common = slots.map(() => []);
     this.wipes = slots.map(() => false);
     this.unmapsBy = slots.map(() => new Map());
@@ -252,7 +303,10 @@ class Projector {
       if (!signalled.length) return;
       const key = JSON.stringify([s.tpl, s.ebs ? null : s.event, signalled]);
       const kind = kindOf.get(key);
-      if (kind) { kind.push(i); return; }
+      if (kind) {
+        kind.push(i);
+        return;
+      }
       const members = [i];
       kindOf.set(key, members);
       for (const e of new Set(signalled)) {
@@ -286,7 +340,11 @@ class Projector {
     let size = 0;
     const add = (i: number): boolean => {
       this.visited++;
-      if (!set.has(i)) { set.add(i); work.push(i); size += this.weight(i, d); }
+      if (!set.has(i)) {
+        set.add(i);
+        work.push(i);
+        size += this.weight(i, d);
+      }
       return size <= cap;
     };
     for (const list of [this.own.get(d), this.unmapsOf.get(d), this.unmapAll]) {
@@ -299,7 +357,10 @@ class Projector {
       wanted.add(e);
       for (const kind of this.kinds.get(e) ?? []) {
         // Members that touch d are in the set already; the first that does not stands for the rest.
-        const first = kind.find((i) => { this.visited++; return !this.touches(i, d); });
+        const first = kind.find((i) => {
+          this.visited++;
+          return !this.touches(i, d);
+        });
         if (first !== undefined && !add(first)) return size;
       }
     }
@@ -312,13 +373,18 @@ class Projector {
    * unmap-all finds nothing mapped).
    */
   touching(d: FwDriver, wipe: number | undefined): Projection {
-    const set = new Set([...this.own.get(d) ?? [], ...this.unmapsOf.get(d) ?? [], ...wipe === undefined ? [] : [wipe]]);
+    const set = new Set([...(this.own.get(d) ?? []), ...(this.unmapsOf.get(d) ?? []), ...(wipe === undefined ? [] : [wipe])]);
     return this.projection(d, [...set], 0);
   }
 
   /** The whole firmware, every action kept: the unreduced search the tests compare with. */
   whole(d: FwDriver): Projection {
-    return this.projection(d, this.slots.map((_, i) => i), this.slots.length, false);
+    return this.projection(
+      d,
+      this.slots.map((_, i) => i),
+      this.slots.length,
+      false,
+    );
   }
 
   private projection(d: FwDriver, slots: number[], size: number, reduce = true): Projection {
@@ -330,8 +396,15 @@ class Projector {
       this.visited += 1 + candidates.length;
       const kept = reduce ? candidates.filter((k) => matters(s, k, d, events)) : candidates;
       return {
-        of: s, index: i, driver: s.driver, tpl: s.tpl, ebs: s.ebs, event: s.event,
-        kept, signals: kept.map((k) => s.signals[k]), effects: kept.map((k) => s.effects[k]!),
+        of: s,
+        index: i,
+        driver: s.driver,
+        tpl: s.tpl,
+        ebs: s.ebs,
+        event: s.event,
+        kept,
+        signals: kept.map((k) => s.signals[k]),
+        effects: kept.map((k) => s.effects[k]!),
       };
     });
     const maps = [...d.maps.values()];
@@ -347,10 +420,15 @@ class Projector {
       if (n === undefined) names.set(e, (n = names.size));
       return n;
     };
-    const code = (e: Effect) => (e.kind === 'unmap' ? `u${p.mapIndex.get(e.mapping)}`
-      : e.kind === 'stop' ? 's' : e.kind === 'unmap-all' ? 'a' : 'n');
+    const code = (e: Effect) =>
+      e.kind === 'unmap' ? `u${p.mapIndex.get(e.mapping)}` : e.kind === 'stop' ? 's' : e.kind === 'unmap-all' ? 'a' : 'n';
     const shape = p.views.map((v) => [
-      v.driver === d ? 'self' : 'other', v.tpl, v.ebs, ev(v.event), v.signals.map(ev), v.effects.map(code),
+      v.driver === d ? 'self' : 'other',
+      v.tpl,
+      v.ebs,
+      ev(v.event),
+      v.signals.map(ev),
+      v.effects.map(code),
     ]);
     return JSON.stringify([shape, p.maps.map((m) => m.state)]);
   }
@@ -365,8 +443,10 @@ function privateEvents(slots: readonly EbsSlot[], events: ReadonlyMap<string, nu
   const owners = new Map<string, FwDriver>();
   for (const [e, handlers] of events) {
     const owner = slots[handlers[0]!]!.driver;
-    const mine = (i: number) => slots[i]!.driver === owner
-      && slots[i]!.effects.every((x) => x.kind !== 'unmap-all') && slots[i]!.signals.every((x) => x === undefined);
+    const mine = (i: number) =>
+      slots[i]!.driver === owner &&
+      slots[i]!.effects.every((x) => x.kind !== 'unmap-all') &&
+      slots[i]!.signals.every((x) => x === undefined);
     if (owner && handlers.every(mine)) owners.set(e, owner);
   }
   return owners;
@@ -382,14 +462,23 @@ function append<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 /** Two ascending lists as one. */
 function merge(a: readonly number[], b: readonly number[]): number[] {
   const out: number[] = [];
-  for (let i = 0, j = 0; i < a.length || j < b.length;) out.push(j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!);
+  for (let i = 0, j = 0; i < a.length || j < b.length; ) out.push(j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!);
   return out;
 }
 
 /** A verdict with what it is about: `slot` is the local function that acts, for faults and double unmaps. */
-interface Witness { every: boolean; order: number[]; kind: string; slot?: number }
+interface Witness {
+  every: boolean;
+  order: number[];
+  kind: string;
+  slot?: number;
+}
 
-interface DriverState { active: boolean; mapped: boolean[]; ebsLeft: number }
+interface DriverState {
+  active: boolean;
+  mapped: boolean[];
+  ebsLeft: number;
+}
 
 function semantics(p: Projection, d: FwDriver): Semantics<DriverState> {
   const local = p.views;
@@ -400,7 +489,11 @@ function semantics(p: Projection, d: FwDriver): Semantics<DriverState> {
     s.mapped[m] = false;
   };
   return {
-    init: () => ({ active: p.maps.some((m) => m.state === 'pending'), mapped: p.maps.map((m) => m.state !== 'completed'), ebsLeft: ebsSlots }),
+    init: () => ({
+      active: p.maps.some((m) => m.state === 'pending'),
+      mapped: p.maps.map((m) => m.state !== 'completed'),
+      ebsLeft: ebsSlots,
+    }),
     clone: (s) => ({ active: s.active, mapped: [...s.mapped], ebsLeft: s.ebsLeft }),
     key: (s) => `${s.active ? 1 : 0}${s.mapped.map((b) => (b ? 1 : 0)).join('')}`,
     act(s, slot, action, emit) {
@@ -420,7 +513,9 @@ function semantics(p: Projection, d: FwDriver): Semantics<DriverState> {
     },
     end(s, emit) {
       if (!ebsSlots && s.active) emit('after');
-      s.mapped.forEach((m, i) => { if (m) emit(`left:${i}`); });
+      s.mapped.forEach((m, i) => {
+        if (m) emit(`left:${i}`);
+      });
     },
   };
 }
@@ -440,7 +535,10 @@ function independence(p: Projection, d: FwDriver): boolean[] {
 function windowOf(n: number, at: number, limit: number): [number, number][] {
   if (n <= limit) return [[0, n]];
   if (at < limit) return [[0, limit]];
-  return [[0, 2], [at + 1 - (limit - 2), at + 1]];
+  return [
+    [0, 2],
+    [at + 1 - (limit - 2), at + 1],
+  ];
 }
 
 // ----- findings --------------------------------------------------------------------------
@@ -458,8 +556,14 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   const live = reachable.filter((r) => r).length;
   const projector = new Projector(slots, allEvents, reachable);
   const run: FirmwareRun = {
-    slots, reachable, left: new Set(), unmappers: new Map(), unmapAll: projector.unmapAll.map((i) => slots[i]!),
-    states: 0, visited: 0, oneOrder: 0,
+    slots,
+    reachable,
+    left: new Set(),
+    unmappers: new Map(),
+    unmapAll: projector.unmapAll.map((i) => slots[i]!),
+    states: 0,
+    visited: 0,
+    oneOrder: 0,
   };
   const confidential = fw.guest?.confidential?.technology;
   const loc = (span: Span, message: string): Related => ({ uri, span, message });
@@ -473,10 +577,11 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     });
   });
 
-  for (const d of fw.drivers) for (const m of d.maps.values()) {
-    checkMapping(uri, m, !!confidential, out);
-    if (m.state === 'pending' && m.operation && !isCommonBuffer(m.operation)) pendingBusMaster(m);
-  }
+  for (const d of fw.drivers)
+    for (const m of d.maps.values()) {
+      checkMapping(uri, m, !!confidential, out);
+      if (m.state === 'pending' && m.operation && !isCommonBuffer(m.operation)) pendingBusMaster(m);
+    }
 
   const shared = new Map<string, Exploration>();
   let truncated = false;
@@ -501,7 +606,8 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     if (!x) {
       const size = Math.max(32, p.views.length + p.maps.length);
       x = explore(p.views, eventsOf(p.views), semantics(p, d), {
-        independent: reduce ? independence(p, d) : [], maxStates: Math.floor(Math.max(budget, DRIVER_FLOOR) / size),
+        independent: reduce ? independence(p, d) : [],
+        maxStates: Math.floor(Math.max(budget, DRIVER_FLOOR) / size),
       });
       budget = Math.max(0, budget - x.states * size);
       if (signature !== undefined) shared.set(signature, x);
@@ -512,8 +618,13 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   }
   run.visited = projector.visited;
   if (truncated) {
-    out.push(finding('fw-orders-truncated', { uri, span: fw.sym.nameSpan },
-      `firmware ${fw.sym.name} has more orders of notify functions than the simulator explores; findings come from the orders explored, and none claims "every order"`));
+    out.push(
+      finding(
+        'fw-orders-truncated',
+        { uri, span: fw.sym.nameSpan },
+        `firmware ${fw.sym.name} has more orders of notify functions than the simulator explores; findings come from the orders explored, and none claims "every order"`,
+      ),
+    );
   }
   return run;
 
@@ -525,7 +636,10 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     for (const i of projector.unmapAll) {
       slots[i]!.effects.forEach((e, k) => {
         const at = steps[i]![k];
-        if (e.kind === 'unmap-all' && at !== undefined && at < first) { first = at; wipe = i; }
+        if (e.kind === 'unmap-all' && at !== undefined && at < first) {
+          first = at;
+          wipe = i;
+        }
       });
     }
     return { steps, wipe };
@@ -535,29 +649,58 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   function handlerRules(s: EbsSlot, a: FwAction): void {
     const where = slotLabel(s);
     if (a.verb === 'free' && a.mapping) {
-      out.push(finding('fw-free-in-handler', { uri, span: a.node.span },
-        `${where} frees ${a.mapping.sym.name}: an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these services modify the current memory map" (RULES §7.4)`));
+      out.push(
+        finding(
+          'fw-free-in-handler',
+          { uri, span: a.node.span },
+          `${where} frees ${a.mapping.sym.name}: an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these services modify the current memory map" (RULES §7.4)`,
+        ),
+      );
     } else if (a.verb === 'unmap' && a.mapping && unmapFrees(a.mapping)) {
       const m = a.mapping;
-      out.push(finding('fw-free-in-handler', { uri, span: a.node.span },
-        `Unmap() of ${m.sym.name} (${EFI_OPERATION[m.operation!]}) in ${where} zeroes and frees its bounce buffer: the memory map changes inside ExitBootServices (RULES §7.1, §7.4)`,
-        { related: [loc(m.stmt.span, `${m.sym.name} is mapped ${EFI_OPERATION[m.operation!]} here`)] }));
+      out.push(
+        finding(
+          'fw-free-in-handler',
+          { uri, span: a.node.span },
+          `Unmap() of ${m.sym.name} (${EFI_OPERATION[m.operation!]}) in ${where} zeroes and frees its bounce buffer: the memory map changes inside ExitBootServices (RULES §7.1, §7.4)`,
+          { related: [loc(m.stmt.span, `${m.sym.name} is mapped ${EFI_OPERATION[m.operation!]} here`)] },
+        ),
+      );
     } else if (a.verb === 'call') {
       const service = a.node.service?.text ?? 'a boot service';
       const memory = /^(Allocate|Free)(Pool|Pages|Buffer)$/.test(service);
-      out.push(finding('fw-boot-service-in-handler', { uri, span: a.node.span },
-        memory
-          ? `${where} calls ${service}(): a Memory Allocation Service changes the memory map, which ExitBootServices handlers must not do (RULES §7.5)`
-          : `${where} calls ${service}(): the UEFI specification does not permit other boot services from an ExitBootServices handler (RULES §7.5)`));
+      out.push(
+        finding(
+          'fw-boot-service-in-handler',
+          { uri, span: a.node.span },
+          memory
+            ? `${where} calls ${service}(): a Memory Allocation Service changes the memory map, which ExitBootServices handlers must not do (RULES §7.5)`
+            : `${where} calls ${service}(): the UEFI specification does not permit other boot services from an ExitBootServices handler (RULES §7.5)`,
+        ),
+      );
     }
   }
 
   function pendingBusMaster(m: FwMapping): void {
     const op = EFI_OPERATION[m.operation!];
-    out.push(finding('fw-pending-bus-master', { uri, span: m.stmt.operation!.span },
-      `${m.sym.name} is ${op} with DMA still pending after ${m.driver.sym.name}'s call returns: `
-      + `a ${op} mapping cannot be unmapped at ExitBootServices without freeing its bounce buffer, and the memory map must not change there. Asynchronous DMA must use CommonBuffer (RULES §7.4)`,
-      { fixes: [toCommonBufferFix(uri, m, commonBufferOf(m.operation!), `Map ${m.sym.name} ${EFI_OPERATION[commonBufferOf(m.operation!)]} from AllocateBuffer()`)] }));
+    out.push(
+      finding(
+        'fw-pending-bus-master',
+        { uri, span: m.stmt.operation!.span },
+        `${m.sym.name} is ${op} with DMA still pending after ${m.driver.sym.name}'s call returns: ` +
+          `a ${op} mapping cannot be unmapped at ExitBootServices without freeing its bounce buffer, and the memory map must not change there. Asynchronous DMA must use CommonBuffer (RULES §7.4)`,
+        {
+          fixes: [
+            toCommonBufferFix(
+              uri,
+              m,
+              commonBufferOf(m.operation!),
+              `Map ${m.sym.name} ${EFI_OPERATION[commonBufferOf(m.operation!)]} from AllocateBuffer()`,
+            ),
+          ],
+        },
+      ),
+    );
   }
 
   /**
@@ -574,7 +717,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     const positions = new Map<number[], Map<number, number>>();
     const position = (order: number[], slot: number) => {
       let m = positions.get(order);
-      if (!m) positions.set(order, m = new Map(order.map((g, n) => [g, n])));
+      if (!m) positions.set(order, (m = new Map(order.map((g, n) => [g, n]))));
       return m.get(slot) ?? -1;
     };
     /** Where in `v.order` the problem happens: its acting function, the end of d's handlers, or the end. */
@@ -594,19 +737,36 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
       }
       if (v.order.length > shown) gap(v.order.length - shown);
       if (others) {
-        t.push(loc(fw.sym.nameSpan, `and ${others} other notify function${others > 1 ? 's' : ''} of firmware ${fw.sym.name}, in between: `
-          + `${others > 1 ? 'none changes' : 'it does not change'} what happens to ${device} or ${d.sym.name}'s mappings`));
+        t.push(
+          loc(
+            fw.sym.nameSpan,
+            `and ${others} other notify function${others > 1 ? 's' : ''} of firmware ${fw.sym.name}, in between: ` +
+              `${others > 1 ? 'none changes' : 'it does not change'} what happens to ${device} or ${d.sym.name}'s mappings`,
+          ),
+        );
       }
       return t;
     };
     // The first few: a long handler stopping many times would make every fault list them all.
     const stopping = local.flatMap((v) => (v.driver === d ? v.of.actions.filter((a) => a.verb === 'stop-dma') : []));
-    const stops = stopping.slice(0, STOPS_LIMIT).map((a, i) => loc(a.node.span, i === STOPS_LIMIT - 1 && stopping.length > STOPS_LIMIT
-      ? `${device} stops DMA here (and at ${stopping.length - STOPS_LIMIT} more places)` : `${device} stops DMA here`));
+    const stops = stopping
+      .slice(0, STOPS_LIMIT)
+      .map((a, i) =>
+        loc(
+          a.node.span,
+          i === STOPS_LIMIT - 1 && stopping.length > STOPS_LIMIT
+            ? `${device} stops DMA here (and at ${stopping.length - STOPS_LIMIT} more places)`
+            : `${device} stops DMA here`,
+        ),
+      );
     const inOrder = (v: Witness) => {
       if (v.every) return 'in every order the UEFI specification allows';
-      const parts = windowOf(v.order.length, at(v), MESSAGE_LIMIT)
-        .map(([from, to]) => v.order.slice(from, to).map((i) => slotLabel(local[i]!.of)).join(', then '));
+      const parts = windowOf(v.order.length, at(v), MESSAGE_LIMIT).map(([from, to]) =>
+        v.order
+          .slice(from, to)
+          .map((i) => slotLabel(local[i]!.of))
+          .join(', then '),
+      );
       const more = v.order.length > MESSAGE_LIMIT ? ` (${v.order.length} functions in all)` : '';
       return `in some orders the UEFI specification allows, e.g. ${parts.join(', then ..., then ')}${more}`;
     };
@@ -633,17 +793,30 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
       const severity = g.every ? 'error' : 'warning';
       const what = g.action.verb === 'unmap-all' ? `${slotLabel(g.acting)} unmaps every mapping` : `${slotLabel(g.acting)} unmaps ${names}`;
       if (g.kind === 'fault') {
-        out.push(finding('fw-teardown-before-stop', { uri, span: g.action.node.span },
-          `${what} while ${device} may still do DMA into ${names} (pending), ${inOrder(g)}: the device's next access hits an IOMMU fault. Tear mappings down only after ${d.sym.name} has stopped the device (RULES §7.5)`,
-          { severity, related: [...stops, ...g.maps.map((m) => loc(m.stmt.span, `${m.sym.name}: DMA pending`))], trace: trace(g) }));
+        out.push(
+          finding(
+            'fw-teardown-before-stop',
+            { uri, span: g.action.node.span },
+            `${what} while ${device} may still do DMA into ${names} (pending), ${inOrder(g)}: the device's next access hits an IOMMU fault. Tear mappings down only after ${d.sym.name} has stopped the device (RULES §7.5)`,
+            { severity, related: [...stops, ...g.maps.map((m) => loc(m.stmt.span, `${m.sym.name}: DMA pending`))], trace: trace(g) },
+          ),
+        );
       } else {
         const why = g.maps.every((m) => m.state === 'completed')
           ? `${names} ${g.maps.length > 1 ? 'are' : 'is'} \`completed\`: ${d.sym.name} unmapped ${g.maps.length > 1 ? 'them' : 'it'} before its call returned`
           : `another notify function has already torn ${names} down, ${inOrder(g)}`;
-        out.push(finding('fw-double-unmap', { uri, span: g.action.node.span },
-          `Unmap() of a mapping that is gone: ${why}. The Mapping handle is stale (IoMmuDxe would unlink and re-encrypt a MAP_INFO that is no longer on its list)`,
-          { severity, related: g.maps.map((m) => loc(m.stmt.span, `${m.sym.name} is mapped here`)),
-            trace: g.every ? undefined : trace(g) }));
+        out.push(
+          finding(
+            'fw-double-unmap',
+            { uri, span: g.action.node.span },
+            `Unmap() of a mapping that is gone: ${why}. The Mapping handle is stale (IoMmuDxe would unlink and re-encrypt a MAP_INFO that is no longer on its list)`,
+            {
+              severity,
+              related: g.maps.map((m) => loc(m.stmt.span, `${m.sym.name} is mapped here`)),
+              trace: g.every ? undefined : trace(g),
+            },
+          ),
+        );
       }
     }
 
@@ -652,22 +825,37 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
       const leak = confidential
         ? `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`
         : 'the OS inherits an IOMMU mapping it knows nothing about';
-      out.push(finding('fw-mapping-left', { uri, span: m.sym.nameSpan },
-        `${m.sym.name} of ${d.sym.name} is still mapped when ExitBootServices returns${v.every ? '' : ` ${inOrder(v)}`}: ${leak}. Unmap it in the IOMMU protocol's deferred unmap-all (RULES §7.3, §7.5)`,
-        { severity: confidential && v.every ? 'error' : 'warning', trace: v.every ? undefined : trace(v) }));
+      out.push(
+        finding(
+          'fw-mapping-left',
+          { uri, span: m.sym.nameSpan },
+          `${m.sym.name} of ${d.sym.name} is still mapped when ExitBootServices returns${v.every ? '' : ` ${inOrder(v)}`}: ${leak}. Unmap it in the IOMMU protocol's deferred unmap-all (RULES §7.3, §7.5)`,
+          { severity: confidential && v.every ? 'error' : 'warning', trace: v.every ? undefined : trace(v) },
+        ),
+      );
     }
 
     function afterFinding(v: Witness): void {
       const own = local.filter((v) => v.driver === d && v.ebs).map((v) => v.of);
-      const pending = p.maps.filter((m) => m.state === 'pending').map((m) => m.sym.name).join(', ');
+      const pending = p.maps
+        .filter((m) => m.state === 'pending')
+        .map((m) => m.sym.name)
+        .join(', ');
       const later = local.find((v) => v.driver === d && !v.ebs && v.of.actions.some((a) => a.verb === 'stop-dma'))?.of;
-      const why = !own.length ? `${d.sym.name} has no ExitBootServices handler`
-        : later ? `its stop-dma runs only in ${slotLabel(later)}, queued behind other notify functions`
+      const why = !own.length
+        ? `${d.sym.name} has no ExitBootServices handler`
+        : later
+          ? `its stop-dma runs only in ${slotLabel(later)}, queued behind other notify functions`
           : `its ExitBootServices handler never stops the device`;
       const at = own[0] ? head(own[0].handler) : d.sym.nameSpan;
-      out.push(finding('fw-dma-after-handler', { uri, span: at },
-        `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}. Devices must stop DMA by the end of their driver's ExitBootServices handler, before the OS owns the memory (RULES §7.6)`,
-        { severity: v.every ? 'error' : 'warning', fixes: stopDmaFix(own[0]), trace: v.every ? undefined : trace(v) }));
+      out.push(
+        finding(
+          'fw-dma-after-handler',
+          { uri, span: at },
+          `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}. Devices must stop DMA by the end of their driver's ExitBootServices handler, before the OS owns the memory (RULES §7.6)`,
+          { severity: v.every ? 'error' : 'warning', fixes: stopDmaFix(own[0]), trace: v.every ? undefined : trace(v) },
+        ),
+      );
     }
 
     /** Inserts `stop-dma` first in the handler, or adds a handler. Indentation follows the 2-space convention. */
@@ -686,10 +874,15 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
         return insert(first.span.start, first.span.start - h.braces.open.end <= 1 ? 'stop-dma; ' : 'stop-dma\n      ');
       }
       if (first) {
-        return [{ title, edits: [
-          { uri, span: { start: first.span.start, end: first.span.start }, newText: '{ stop-dma; ' },
-          { uri, span: { start: first.span.end, end: first.span.end }, newText: ' }' },
-        ] }];
+        return [
+          {
+            title,
+            edits: [
+              { uri, span: { start: first.span.start, end: first.span.start }, newText: '{ stop-dma; ' },
+              { uri, span: { start: first.span.end, end: first.span.end }, newText: ' }' },
+            ],
+          },
+        ];
       }
       return insert(h.span.end, ' stop-dma');
     }

@@ -6,9 +6,12 @@ import type { MergedRegion, RegionSource } from './regions';
 
 export function describeSource(s: RegionSource, r: { type: string; range: { start: bigint; end: bigint } }): string {
   switch (s.kind) {
-    case 'declared': return `reserved region ${s.region.sym.name} (${r.type} ${formatInterval(r.range)})`;
-    case 'builtin': return `${s.label} (${r.type} ${formatInterval(r.range)}, added by the ${s.iommu.kind} IOMMU ${s.iommu.sym.name})`;
-    case 'window': return `the msi-window of guest ${s.guest} (${formatInterval(r.range)})`;
+    case 'declared':
+      return `reserved region ${s.region.sym.name} (${r.type} ${formatInterval(r.range)})`;
+    case 'builtin':
+      return `${s.label} (${r.type} ${formatInterval(r.range)}, added by the ${s.iommu.kind} IOMMU ${s.iommu.sym.name})`;
+    case 'window':
+      return `the msi-window of guest ${s.guest} (${formatInterval(r.range)})`;
   }
 }
 
@@ -35,7 +38,11 @@ export function describeRegions(list: readonly MergedRegion[], total = list.leng
  * "and K more", reading only those: naming a few of thousands of devices costs a few.
  */
 export function firstNames(items: readonly { sym: { name: string } }[], n: number, except?: unknown): string {
-  const shown = items.slice(0, n + 1).filter((x) => x !== except).slice(0, n).map((x) => x.sym.name);
+  const shown = items
+    .slice(0, n + 1)
+    .filter((x) => x !== except)
+    .slice(0, n)
+    .map((x) => x.sym.name);
   const total = items.length - (except === undefined ? 0 : 1);
   return total > shown.length ? `${shown.join(', ')} and ${total - shown.length} more` : shown.join(', ');
 }
@@ -57,9 +64,19 @@ export function regionRelated(list: readonly MergedRegion[]): Related[] {
     if (out.length >= MAX_RELATED) break; // a RAM range over thousands of regions points at the first few
     for (const s of m.sources) {
       switch (s.kind) {
-        case 'declared': add({ uri: s.region.sym.uri, span: s.region.decl.span, message: `reserved region ${s.region.sym.name}: ${s.region.type} ${s.region.range ? formatInterval(s.region.range) : ''}` }); break;
-        case 'builtin': add({ uri: s.iommu.sym.uri, span: s.iommu.sym.nameSpan, message: `${s.label} ${formatInterval(m.range)}: ${s.why}` }); break;
-        case 'window': add({ uri: s.uri, span: s.span, message: `msi-window of guest ${s.guest}` }); break;
+        case 'declared':
+          add({
+            uri: s.region.sym.uri,
+            span: s.region.decl.span,
+            message: `reserved region ${s.region.sym.name}: ${s.region.type} ${s.region.range ? formatInterval(s.region.range) : ''}`,
+          });
+          break;
+        case 'builtin':
+          add({ uri: s.iommu.sym.uri, span: s.iommu.sym.nameSpan, message: `${s.label} ${formatInterval(m.range)}: ${s.why}` });
+          break;
+        case 'window':
+          add({ uri: s.uri, span: s.span, message: `msi-window of guest ${s.guest}` });
+          break;
       }
     }
   }

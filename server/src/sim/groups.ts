@@ -92,7 +92,8 @@ export class GroupRegions {
     const s = this.shape;
     const all = (s.direct ??= this.overlapping(ALL_ADDRESSES, ['direct']));
     const applies = (m: MergedRegion) => m.sources.some((x) => x.kind !== 'declared' || appliesTo(x.region.targets, dev));
-    const byIommuOnly = (m: MergedRegion) => m.sources.every((x) => x.kind !== 'declared' || x.region.targets.every((t) => t.kind === 'iommu'));
+    const byIommuOnly = (m: MergedRegion) =>
+      m.sources.every((x) => x.kind !== 'declared' || x.region.targets.every((t) => t.kind === 'iommu'));
     const uniform = (s.directUniform ??= all.every(byIommuOnly));
     const known = uniform ? s.directByIommu?.get(dev.iommu) : undefined;
     if (known) return known;
@@ -116,7 +117,11 @@ export class GroupRegions {
    */
   sharedUsable(doorbell: boolean): readonly Interval[] {
     const s = this.shape;
-    if (doorbell) return (s.usableWithoutSwMsi ??= usableRanges(this.aperture, this.list().filter((r) => r.type !== 'sw-msi')));
+    if (doorbell)
+      return (s.usableWithoutSwMsi ??= usableRanges(
+        this.aperture,
+        this.list().filter((r) => r.type !== 'sw-msi'),
+      ));
     return (s.usable ??= usableRanges(this.aperture, this.list()));
   }
 
@@ -182,15 +187,18 @@ export class PlatformRegions {
   /** Every region the description and the IOMMU drivers give any device of the platform. */
   everyRegion(): Resv[] {
     return [
-      ...this.wide, ...[...this.perIommu.values()].flatMap((x) => x.regions),
-      ...[...this.perGroupNumber.values()].flat(), ...[...this.perDevice.values()].flat(),
+      ...this.wide,
+      ...[...this.perIommu.values()].flatMap((x) => x.regions),
+      ...[...this.perGroupNumber.values()].flat(),
+      ...[...this.perDevice.values()].flat(),
     ];
   }
 
   /** What a doorbell window below 4 GiB must avoid: every region but sw-msi windows, sorted (built once). */
   doorbellObstacles(): Interval[] {
     return (this.obstacles ??= this.everyRegion()
-      .filter((r) => r.type !== 'sw-msi' && r.range.start < FOUR_GIB).map((r) => r.range)
+      .filter((r) => r.type !== 'sw-msi' && r.range.start < FOUR_GIB)
+      .map((r) => r.range)
       .sort(byStart));
   }
 
@@ -251,10 +259,14 @@ export class PlatformRegions {
     }
     const l = this.deviceLists;
     switch (target.kind) {
-      case 'all': return l.all;
-      case 'device': return [target.device];
-      case 'iommu': return l.byIommu.get(target.iommu) ?? [];
-      case 'group': return l.byGroup.get(target.group) ?? [];
+      case 'all':
+        return l.all;
+      case 'device':
+        return [target.device];
+      case 'iommu':
+        return l.byIommu.get(target.iommu) ?? [];
+      case 'group':
+        return l.byGroup.get(target.group) ?? [];
     }
   }
 
@@ -278,8 +290,14 @@ export class PlatformRegions {
   /** Same IOMMUs and the same regions declared for the group's number or its devices: the same region list. */
   private shapeKey(g: IommuGroup): string {
     const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu.sym.name] : [])))].sort();
-    const own = new Set([...(g.number !== undefined ? this.perGroupNumber.get(g.number) ?? [] : []), ...g.devices.flatMap((d) => this.perDevice.get(d) ?? [])]);
-    return `${iommus.join(' ')}|${[...own].map((r) => this.declaredIds.get(r)!).sort((x, y) => x - y).join(' ')}`;
+    const own = new Set([
+      ...(g.number !== undefined ? (this.perGroupNumber.get(g.number) ?? []) : []),
+      ...g.devices.flatMap((d) => this.perDevice.get(d) ?? []),
+    ]);
+    return `${iommus.join(' ')}|${[...own]
+      .map((r) => this.declaredIds.get(r)!)
+      .sort((x, y) => x - y)
+      .join(' ')}`;
   }
 
   /** The shape `g` belongs to: its list in `shapes()`. */
@@ -299,24 +317,34 @@ export class PlatformRegions {
     let gr = this.cache.get(g);
     if (gr) return gr;
     const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu] : [])))];
-    const own: Resv[] = [...(g.number !== undefined ? this.perGroupNumber.get(g.number) ?? [] : [])];
+    const own: Resv[] = [...(g.number !== undefined ? (this.perGroupNumber.get(g.number) ?? []) : [])];
     for (const d of g.devices) own.push(...(this.perDevice.get(d) ?? []));
     const ownIndex = new RegionIndex(own);
     // The driver's default MSI window, unless the description gives the device its own (RULES §1.5).
     for (const d of g.devices) {
       if (!d.iommu) continue;
-      const declared = (t: RegionType) => this.wideIndex.has(t) || ownIndex.has(t)
-        || (this.perIommu.get(d.iommu!)?.index.has(t) ?? false);
+      const declared = (t: RegionType) => this.wideIndex.has(t) || ownIndex.has(t) || (this.perIommu.get(d.iommu!)?.index.has(t) ?? false);
       const w = defaultMsiWindow(d.iommu, declared);
       if (w) own.push(w);
     }
-    const indexes = [this.wideIndex, ...iommus.flatMap((i) => { const x = this.perIommu.get(i); return x ? [x.index] : []; }), new RegionIndex(own)];
+    const indexes = [
+      this.wideIndex,
+      ...iommus.flatMap((i) => {
+        const x = this.perIommu.get(i);
+        return x ? [x.index] : [];
+      }),
+      new RegionIndex(own),
+    ];
     const key = this.shapeKey(g);
     let shape = this.groupShapes.get(key);
     if (!shape) this.groupShapes.set(key, (shape = new GroupShape()));
-    gr = new GroupRegions(g, iommus, indexes, () => [
-      ...this.wide, ...iommus.flatMap((i) => this.perIommu.get(i)?.regions ?? []), ...own,
-    ], shape);
+    gr = new GroupRegions(
+      g,
+      iommus,
+      indexes,
+      () => [...this.wide, ...iommus.flatMap((i) => this.perIommu.get(i)?.regions ?? []), ...own],
+      shape,
+    );
     this.cache.set(g, gr);
     return gr;
   }
@@ -324,8 +352,15 @@ export class PlatformRegions {
 
 /** Whether a declared region's targets include `dev` (no targets: every device). */
 export function appliesTo(targets: readonly RegionTarget[], dev: Device): boolean {
-  return targets.length === 0 || targets.some((t) =>
-    (t.kind === 'device' && t.device === dev) || (t.kind === 'iommu' && t.iommu === dev.iommu) || (t.kind === 'group' && t.group === dev.group));
+  return (
+    targets.length === 0 ||
+    targets.some(
+      (t) =>
+        (t.kind === 'device' && t.device === dev) ||
+        (t.kind === 'iommu' && t.iommu === dev.iommu) ||
+        (t.kind === 'group' && t.group === dev.group),
+    )
+  );
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

@@ -78,7 +78,8 @@ export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: F
   const arm = isArmGuest(g, pr.platform);
   // One guest, one doorbell placement: computed for the first finding that offers it.
   let doorbell: Fix[] | undefined;
-  const fixFor: FixFor = (regions) => (arm && regions.some((r) => r.type === 'sw-msi') ? (doorbell ??= doorbellFix(g, pr, ram, windowStmt)) : []);
+  const fixFor: FixFor = (regions) =>
+    arm && regions.some((r) => r.type === 'sw-msi') ? (doorbell ??= doorbellFix(g, pr, ram, windowStmt)) : [];
 
   const named = new Set<GroupRegions>(); // state.groups, for lookups
   for (const a of g.assigns) {
@@ -112,9 +113,18 @@ function physBits(g: Guest, out: Finding[]): void {
   const need = bitsFor(layout.maxUsedGpa!);
   const opt = m.stmt.options.find((o) => o.key.text === 'phys-bits');
   const hole = layout.pciHole64 ? ` and the 64-bit PCI hole ${formatInterval(layout.pciHole64)}` : '';
-  out.push(finding('phys-bits-too-low', { uri: g.sym.uri, span: opt?.span ?? m.stmt.span },
-    `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its RAM${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond what ${m.physBits} phys-bits reach: QEMU exits with "${error}"`,
-    { fixes: opt?.value ? [{ title: `Set phys-bits ${need}`, edits: [{ uri: g.sym.uri, span: opt.value.span, newText: String(need) }] }] : [] }));
+  out.push(
+    finding(
+      'phys-bits-too-low',
+      { uri: g.sym.uri, span: opt?.span ?? m.stmt.span },
+      `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its RAM${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond what ${m.physBits} phys-bits reach: QEMU exits with "${error}"`,
+      {
+        fixes: opt?.value
+          ? [{ title: `Set phys-bits ${need}`, edits: [{ uri: g.sym.uri, span: opt.value.span, newText: String(need) }] }]
+          : [],
+      },
+    ),
+  );
 }
 
 /** Devices of a group named as related locations. */
@@ -127,12 +137,17 @@ function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): voi
     const left = group.devices.filter((d) => !named.has(d) && d.deviceClass !== 'bridge');
     if (!left.length) continue;
     // A group of thousands names a few (the fix still assigns them all).
-    out.push(finding('group-partly-assigned', c.site,
-      `${groupLabel(group)} also holds ${firstNames(left, 8)}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
-      {
-        related: left.slice(0, RELATED_DEVICES).map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)),
-        fixes: [assignRest(c, left)],
-      }));
+    out.push(
+      finding(
+        'group-partly-assigned',
+        c.site,
+        `${groupLabel(group)} also holds ${firstNames(left, 8)}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
+        {
+          related: left.slice(0, RELATED_DEVICES).map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)),
+          fixes: [assignRest(c, left)],
+        },
+      ),
+    );
   }
 }
 
@@ -140,7 +155,10 @@ function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): voi
 function assignRest(c: Claim, left: readonly Device[]): Fix {
   const lines = left.map((d) => `\n  assign ${d.sym.name}`).join('');
   return {
-    title: `Assign ${someOf(left.map((d) => d.sym.name), 3)} to guest ${c.guest.sym.name} too`,
+    title: `Assign ${someOf(
+      left.map((d) => d.sym.name),
+      3,
+    )} to guest ${c.guest.sym.name} too`,
     edits: [{ uri: c.site.uri, span: { start: c.site.span.end, end: c.site.span.end }, newText: lines }],
   };
 }
@@ -155,9 +173,14 @@ function ramOverlaps(g: Guest, ram: readonly GuestRamRange[], out: Finding[]): S
     if (reach && r.range.start <= reach.range.end) {
       const [earlier, later] = order.get(reach)! < order.get(r)! ? [reach, r] : [r, reach];
       bad.add(later);
-      out.push(finding('ram-overlap', { uri: later.uri, span: later.span },
-        `guest RAM ${later.name} ${formatInterval(later.range)} overlaps ${earlier.name} ${formatInterval(earlier.range)} of guest ${g.sym.name}: VFIO_IOMMU_MAP_DMA refuses a range that is already mapped with -EEXIST`,
-        { related: [{ uri: earlier.uri, span: earlier.span, message: `guest RAM ${earlier.name}` }] }));
+      out.push(
+        finding(
+          'ram-overlap',
+          { uri: later.uri, span: later.span },
+          `guest RAM ${later.name} ${formatInterval(later.range)} overlaps ${earlier.name} ${formatInterval(earlier.range)} of guest ${g.sym.name}: VFIO_IOMMU_MAP_DMA refuses a range that is already mapped with -EEXIST`,
+          { related: [{ uri: earlier.uri, span: earlier.span, message: `guest RAM ${earlier.name}` }] },
+        ),
+      );
     }
     if (!reach || r.range.end > reach.range.end) reach = r;
   }
@@ -184,7 +207,12 @@ function doorbellFix(g: Guest, pr: PlatformRegions, ram: readonly GuestRamRange[
   }
   const open = g.decl.braces?.open;
   if (!open) return [];
-  return [{ title: `Add msi-window ${text}`, edits: [{ uri: g.sym.uri, span: { start: open.end, end: open.end }, newText: `\n  msi-window ${text}` }] }];
+  return [
+    {
+      title: `Add msi-window ${text}`,
+      edits: [{ uri: g.sym.uri, span: { start: open.end, end: open.end }, newText: `\n  msi-window ${text}` }],
+    },
+  ];
 }
 
 function checkDoorbell(g: Guest, pr: PlatformRegions, s: GuestState, stmt: A.MsiWindowStmt | undefined, out: Finding[]): void {
@@ -194,14 +222,24 @@ function checkDoorbell(g: Guest, pr: PlatformRegions, s: GuestState, stmt: A.Msi
     const fixes = doorbellFix(g, pr, s.ram, undefined);
     const suggestion = fixes[0] ? ` Seed 002's placement: ${fixes[0].title.replace(/^Add /, '')}.` : '';
     const windows = swGroups.flatMap((gr) => gr.overlapping(ALL_ADDRESSES, ['sw-msi']));
-    out.push(finding('msi-window-missing', { uri: g.sym.uri, span: g.sym.nameSpan },
-      `guest ${g.sym.name} needs a software MSI doorbell window (${which}: sw-msi and no hardware msi) and names none, so the kernel's window ${[...new Set(windows.map((w) => formatInterval(w.range)))].join(', ')} is used; it must stay free of guest RAM on every host the guest may run on.${suggestion}`,
-      { fixes, related: regionRelated(windows) }));
+    out.push(
+      finding(
+        'msi-window-missing',
+        { uri: g.sym.uri, span: g.sym.nameSpan },
+        `guest ${g.sym.name} needs a software MSI doorbell window (${which}: sw-msi and no hardware msi) and names none, so the kernel's window ${[...new Set(windows.map((w) => formatInterval(w.range)))].join(', ')} is used; it must stay free of guest RAM on every host the guest may run on.${suggestion}`,
+        { fixes, related: regionRelated(windows) },
+      ),
+    );
     return;
   }
   const hit = s.groups.flatMap((gr) => gr.overlapping(g.msiWindow!, DOORBELL_BLOCKERS));
   if (!hit.length) return;
-  out.push(finding('msi-window-conflict', { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
-    `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${describeRegions(hit)}: the doorbell cannot be mapped over a reserved range (VFIO_IOMMU_MAP_DMA and IOMMU_IOAS_MAP fail with -EINVAL)`,
-    { related: regionRelated(hit), fixes: doorbellFix(g, pr, s.ram, stmt) }));
+  out.push(
+    finding(
+      'msi-window-conflict',
+      { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
+      `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${describeRegions(hit)}: the doorbell cannot be mapped over a reserved range (VFIO_IOMMU_MAP_DMA and IOMMU_IOAS_MAP fail with -EINVAL)`,
+      { related: regionRelated(hit), fixes: doorbellFix(g, pr, s.ram, stmt) },
+    ),
+  );
 }

@@ -32,7 +32,9 @@ export type IdentityResult<T> =
 export class IdentityMaps<T> {
   private readonly list: IdentityMap<T>[] = [];
 
-  private firstEndingFrom(at: bigint): number { return firstEndingFrom(this.list, at, (e) => e.range); }
+  private firstEndingFrom(at: bigint): number {
+    return firstEndingFrom(this.list, at, (e) => e.range);
+  }
 
   /** The entry overlapping `range`, if any (at most one can be exact). */
   private overlap(range: Interval): { index: number; entry?: IdentityMap<T> } {
@@ -72,5 +74,7 @@ export class IdentityMaps<T> {
     return { ok: true, removed: true };
   }
 
-  entries(): readonly IdentityMap<T>[] { return this.list; }
+  entries(): readonly IdentityMap<T>[] {
+    return this.list;
+  }
 }

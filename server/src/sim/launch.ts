@@ -14,9 +14,16 @@ import type { Device, Guest, ResolvedStep } from '../model/types';
 import type { GuestRamRange } from './qemu';
 
 /** A device realized private before the launch: where, and the mode word a fix rewrites. */
-export interface Pinned { device: Device; at: Location; mode?: A.Word }
+export interface Pinned {
+  device: Device;
+  at: Location;
+  mode?: A.Word;
+}
 
-export interface LaunchState { launched?: Related; pinned: Pinned[] }
+export interface LaunchState {
+  launched?: Related;
+  pinned: Pinned[];
+}
 
 export function newLaunch(): LaunchState {
   return { pinned: [] };
@@ -31,11 +38,24 @@ export function realizedBeforeLaunch(g: Guest, st: LaunchState, p: Pinned, priva
  * `launch-update G`. `reported` keeps one finding per assign line when several timelines
  * launch the same guest.
  */
-export function launchUpdate(r: ResolvedStep, g: Guest, st: LaunchState, ram: readonly GuestRamRange[], reported: Set<string>, out: Finding[]): void {
+export function launchUpdate(
+  r: ResolvedStep,
+  g: Guest,
+  st: LaunchState,
+  ram: readonly GuestRamRange[],
+  reported: Set<string>,
+  out: Finding[],
+): void {
   const step: Location = { uri: r.uri, span: r.step.span };
   if (g.confidential?.technology !== 'sev-snp') {
-    out.push(finding('sev-not-confidential', step, `SNP_LAUNCH_UPDATE is an SEV-SNP command, and guest ${g.sym.name} is ${g.confidential ? `${g.confidential.technology ?? 'confidential'}, not SEV-SNP` : 'not confidential'}: KVM_SEV_SNP_LAUNCH_UPDATE fails for it`,
-      { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }] }));
+    out.push(
+      finding(
+        'sev-not-confidential',
+        step,
+        `SNP_LAUNCH_UPDATE is an SEV-SNP command, and guest ${g.sym.name} is ${g.confidential ? `${g.confidential.technology ?? 'confidential'}, not SEV-SNP` : 'not confidential'}: KVM_SEV_SNP_LAUNCH_UPDATE fails for it`,
+        { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }] },
+      ),
+    );
     return;
   }
   const first = ram.reduce<GuestRamRange | undefined>((m, x) => (!m || x.range.start < m.range.start ? x : m), undefined);
@@ -44,12 +64,24 @@ export function launchUpdate(r: ResolvedStep, g: Guest, st: LaunchState, ram: re
     const key = `${p.at.uri}:${p.at.span.start}`;
     if (reported.has(key)) continue;
     reported.add(key);
-    out.push(finding('sev-launch-private-pinned', p.at,
-      `${p.device.sym.name} is realized private here, before SNP_LAUNCH_UPDATE: iommufd pins guest RAM and maps it private, which makes the pages guest-owned in the RMP. The launch then finds them already private and fails with -EEXIST ("Failed to ensure GFN ${gfn} RMP entry is initial shared state"), and guest ${g.sym.name} never starts (RULES §6.3, §6.2)`,
-      {
-        related: [{ uri: r.uri, span: r.step.span, message: `SNP_LAUNCH_UPDATE for guest ${g.sym.name}` }],
-        fixes: p.mode ? [{ title: `Realize ${p.device.sym.name} bind-capable (shared until the guest converts it)`, edits: [{ uri: p.at.uri, span: p.mode.span, newText: 'bind-capable' }] }] : [],
-      }));
+    out.push(
+      finding(
+        'sev-launch-private-pinned',
+        p.at,
+        `${p.device.sym.name} is realized private here, before SNP_LAUNCH_UPDATE: iommufd pins guest RAM and maps it private, which makes the pages guest-owned in the RMP. The launch then finds them already private and fails with -EEXIST ("Failed to ensure GFN ${gfn} RMP entry is initial shared state"), and guest ${g.sym.name} never starts (RULES §6.3, §6.2)`,
+        {
+          related: [{ uri: r.uri, span: r.step.span, message: `SNP_LAUNCH_UPDATE for guest ${g.sym.name}` }],
+          fixes: p.mode
+            ? [
+                {
+                  title: `Realize ${p.device.sym.name} bind-capable (shared until the guest converts it)`,
+                  edits: [{ uri: p.at.uri, span: p.mode.span, newText: 'bind-capable' }],
+                },
+              ]
+            : [],
+        },
+      ),
+    );
   }
   st.pinned = [];
   st.launched = { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} is launched (SNP_LAUNCH_UPDATE)` };

@@ -23,7 +23,10 @@ export interface LayoutRequest {
 /** Where the machine type puts RAM, in the order QEMU fills it. */
 export function ramWindows(machine: MachineType, total: bigint): Interval[] {
   if (machine === 'virt') return [{ start: VIRT_RAM_BASE, end: U64_MAX }];
-  return [{ start: 0n, end: lowMemory(machine, total) - 1n }, { start: FOUR_GIB, end: U64_MAX }];
+  return [
+    { start: 0n, end: lowMemory(machine, total) - 1n },
+    { start: FOUR_GIB, end: U64_MAX },
+  ];
 }
 
 /** The safe ranges, or undefined if the RAM does not fit below the limit. */

@@ -13,13 +13,23 @@ import { ENGINES, type Engine, type Simulation } from './simulate';
 /** Maps keyed by model objects, in their declaration order. */
 const byKey = <K extends { sym: Sym }, V>(maps: readonly Map<K, V>[]) => inDeclarationOrder(maps, (k) => k.sym);
 
-export function mergeSimulations(parts: readonly { platforms: Iterable<Platform>; sim: Simulation }[], engines: ReadonlySet<Engine>): Simulation {
+export function mergeSimulations(
+  parts: readonly { platforms: Iterable<Platform>; sim: Simulation }[],
+  engines: ReadonlySet<Engine>,
+): Simulation {
   if (parts.length === 1) return parts[0]!.sim;
   const owner = new Map<Platform, Simulation>();
   const byEngine = new Map<Engine, Finding[]>();
   const merged: Simulation = {
-    findings: [], engines, byEngine, guests: new Map(), timelines: new Map(), pools: new Map(), firmwares: new Map(),
-    xen: { runs: new Map(), p2m: new Map() }, cmdqv: { vintfs: new Map(), routes: new Map() },
+    findings: [],
+    engines,
+    byEngine,
+    guests: new Map(),
+    timelines: new Map(),
+    pools: new Map(),
+    firmwares: new Map(),
+    xen: { runs: new Map(), p2m: new Map() },
+    cmdqv: { vintfs: new Map(), routes: new Map() },
     // A platform no component lists (a duplicate declaration) gets its regions built afresh,
     // not cached in a component it does not belong to.
     regionsOf: (p: Platform): PlatformRegions => owner.get(p)?.regionsOf(p) ?? new PlatformRegions(p),

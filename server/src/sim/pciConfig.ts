@@ -4,10 +4,19 @@
  * language tracks (Command and Device Control); the other writes are single events.
  */
 import {
-  bitNames, COMMAND_BITS, COMMAND_RESET, DEVCTL_BITS, DEVCTL_LOCKED_FIELDS, DEVCTL_RESET, type Register,
+  bitNames,
+  COMMAND_BITS,
+  COMMAND_RESET,
+  DEVCTL_BITS,
+  DEVCTL_LOCKED_FIELDS,
+  DEVCTL_RESET,
+  type Register,
 } from '../model/pciRegisters';
 
-export interface ConfigRegs { command: number; devctl: number }
+export interface ConfigRegs {
+  command: number;
+  devctl: number;
+}
 
 export const RESET_REGS: ConfigRegs = { command: COMMAND_RESET, devctl: DEVCTL_RESET };
 
@@ -24,7 +33,10 @@ export type ConfigWrite =
   | { what: 'flr' | 'msix' | 'bist' | 'rom' | 'resizable-bar' | 'ari' | 'pasid' | 'sriov' | 'page-request' | 'multicast' | 'intx' };
 
 /** Why a locked TDI goes to ERROR, and the rule that says so. */
-export interface Violation { what: string; rule: string }
+export interface Violation {
+  what: string;
+  rule: string;
+}
 
 const CAPABILITY: Record<string, string> = {
   msix: 'this write changes the locked MSI-X table',
@@ -65,11 +77,14 @@ export function lockedViolation(w: ConfigWrite, regs: ConfigRegs, quirks: readon
     const cleared = regs.command & ~command;
     const before = formatRegister('command', regs.command);
     const after = formatRegister('command', command);
-    const write = w.what === 'intx' ? 'the INTx probe\'s Command write' : 'this Command write';
+    const write = w.what === 'intx' ? "the INTx probe's Command write" : 'this Command write';
     if (cleared & MSE) return { what: `${write} clears Memory Space Enable (${before} written as ${after})`, rule: '5.3' };
     if (cleared & BME) return { what: `${write} clears Bus Master Enable (${before} written as ${after})`, rule: '5.3' };
     if (!(command & BME) && quirks.includes(BME_QUIRK)) {
-      return { what: `${write}, ${after}, has BME=0, which this device (quirk ${BME_QUIRK}) counts as clearing Bus Master Enable although BME is already 0`, rule: '5.5' };
+      return {
+        what: `${write}, ${after}, has BME=0, which this device (quirk ${BME_QUIRK}) counts as clearing Bus Master Enable although BME is already 0`,
+        rule: '5.5',
+      };
     }
     return undefined;
   }
@@ -78,11 +93,17 @@ export function lockedViolation(w: ConfigWrite, regs: ConfigRegs, quirks: readon
       if (w.value & DEVCTL_BITS.FLR!) return { what: 'this Device Control write initiates a Function Level Reset (bit 15)', rule: '5.3' };
       const changed = (regs.devctl ^ w.value) & DEVCTL_LOCKED_FIELDS;
       if (!changed) return undefined;
-      return { what: `this write changes ${bitNames('devctl', changed).join(', ')} in Device Control (${formatRegister('devctl', regs.devctl)} written as ${formatRegister('devctl', w.value)})`, rule: '5.3' };
+      return {
+        what: `this write changes ${bitNames('devctl', changed).join(', ')} in Device Control (${formatRegister('devctl', regs.devctl)} written as ${formatRegister('devctl', w.value)})`,
+        rule: '5.3',
+      };
     }
-    case 'bar': return { what: `this write changes BAR ${w.index ?? '?'}`, rule: '5.3' };
-    case 'flr': return { what: 'this Function Level Reset resets the function', rule: '5.3' };
-    default: return { what: CAPABILITY[w.what]!, rule: '5.3' };
+    case 'bar':
+      return { what: `this write changes BAR ${w.index ?? '?'}`, rule: '5.3' };
+    case 'flr':
+      return { what: 'this Function Level Reset resets the function', rule: '5.3' };
+    default:
+      return { what: CAPABILITY[w.what]!, rule: '5.3' };
   }
 }
 

@@ -83,7 +83,9 @@ export function poolLayout(pool: Pool, regionsOf: (p: Platform) => PlatformRegio
   let union = avoid;
   return {
     pool,
-    get avoid() { return (union ??= poolUnion(pool, regionsOf)!); },
+    get avoid() {
+      return (union ??= poolUnion(pool, regionsOf)!);
+    },
     limit: limit ?? (1n << BigInt(DEFAULT_ADDRESS_WIDTH)) - 1n,
     align,
   };
@@ -107,12 +109,20 @@ export function machineOf(g: Guest): MachineType {
 }
 
 /** A safe layout for `total` bytes of RAM in this pool. */
-export function poolSafeLayout(layout: PoolLayout, total: bigint, machine: MachineType, extraAvoid: readonly Interval[] = []): Interval[] | undefined {
+export function poolSafeLayout(
+  layout: PoolLayout,
+  total: bigint,
+  machine: MachineType,
+  extraAvoid: readonly Interval[] = [],
+): Interval[] | undefined {
   return safeLayout({ total, machine, avoid: [...layout.avoid, ...extraAvoid], limit: layout.limit, align: layout.align });
 }
 
 export function checkPools(
-  model: Model, regionsOf: (p: Platform) => PlatformRegions, guests: Map<Guest, GuestState>, out: Finding[],
+  model: Model,
+  regionsOf: (p: Platform) => PlatformRegions,
+  guests: Map<Guest, GuestState>,
+  out: Finding[],
   budget = new Budget(POOL_BUDGET),
 ): Map<Pool, PoolLayout> {
   const layouts = new Map<Pool, PoolLayout>();
@@ -141,12 +151,20 @@ type Progress = true | { guests: number };
 function truncated(pool: Pool, progress: Progress | undefined, onHost: Map<Platform, GuestState[]>, budget: Budget, out: Finding[]): void {
   const total = pool.hosts.reduce((n, h) => n + (onHost.get(h)?.length ?? 0), 0);
   const done = progress === undefined || progress === true ? 0 : progress.guests;
-  out.push(finding('pool-checks-truncated', { uri: pool.sym.uri, span: pool.sym.nameSpan },
-    `the pool checks stopped after ${budget.limit.toLocaleString('en-US')} units of work: ${done} of the ${total} guest${total === 1 ? '' : 's'} on the hosts of pool ${pool.sym.name} ${done === 1 ? 'was' : 'were'} checked against the other hosts, the rest are not, so conflicts after a migration may be missing. Guests with the same RAM layout share the work: fewer distinct layouts, or smaller pools, keep the checks complete (docs/limits.md)`));
+  out.push(
+    finding(
+      'pool-checks-truncated',
+      { uri: pool.sym.uri, span: pool.sym.nameSpan },
+      `the pool checks stopped after ${budget.limit.toLocaleString('en-US')} units of work: ${done} of the ${total} guest${total === 1 ? '' : 's'} on the hosts of pool ${pool.sym.name} ${done === 1 ? 'was' : 'were'} checked against the other hosts, the rest are not, so conflicts after a migration may be missing. Guests with the same RAM layout share the work: fewer distinct layouts, or smaller pools, keep the checks complete (docs/limits.md)`,
+    ),
+  );
 }
 
 /** Hosts with a conflict, in pool order, and what conflicts on each. */
-interface OnHosts<T> { hosts: Platform[]; what: Map<Platform, T> }
+interface OnHosts<T> {
+  hosts: Platform[];
+  what: Map<Platform, T>;
+}
 
 function onHosts<T>(): OnHosts<T> {
   return { hosts: [], what: new Map() };
@@ -192,7 +210,10 @@ class PoolCheck {
   ) {
     this.pool = layout.pool;
     for (const h of this.pool.decl.hosts) if (!this.hostAt.has(h.name.text)) this.hostAt.set(h.name.text, h.span);
-    this.poolMessage = `pool ${this.pool.sym.name}: ${someOf(this.pool.hosts.map((h) => h.sym.name), 8)}`;
+    this.poolMessage = `pool ${this.pool.sym.name}: ${someOf(
+      this.pool.hosts.map((h) => h.sym.name),
+      8,
+    )}`;
   }
 
   /** Checks every guest of the pool's hosts; how far it got if the budget ran out. */
@@ -212,8 +233,10 @@ class PoolCheck {
     const g = s.guest;
     if (!this.budget.take(s.ram.length + 1)) return false;
     const top = s.ram.reduce((m, r) => (r.range.end > m ? r.range.end : m), -1n);
-    const touched = s.ram.some((r) => this.inUnion(r.range)) || (g.msiWindow !== undefined && this.inUnion(g.msiWindow))
-      || (s.ram.length > 0 && top > this.layout.limit);
+    const touched =
+      s.ram.some((r) => this.inUnion(r.range)) ||
+      (g.msiWindow !== undefined && this.inUnion(g.msiWindow)) ||
+      (s.ram.length > 0 && top > this.layout.limit);
     if (!touched) return true; // no host of the pool has anything there, and every aperture covers the RAM
     // The RAM ranges by the line that makes them (a `machine` line makes two).
     const lines = new Map<A.Span, GuestRamRange[]>();
@@ -282,25 +305,51 @@ class PoolCheck {
       if (!count) return;
       const what = ram.map((r) => `${r.name} ${formatInterval(r.range)}`).join(' and ');
       const where = hostList(first, count, (hits) => describeRegions(hits), 'regions');
-      this.out.push(finding('pool-ram-conflict', at(ram[0]!),
-        `guest ${g.sym.name}'s RAM ${what} overlaps ${where}, ${migrate}: ${consequence} hot-adding a device (or arriving with one) fails: VFIO_IOMMU_MAP_DMA -EINVAL`,
-        { related: [...named(first).flatMap((x) => regionRelated(x.what)), poolRelated], fixes: this.budgetFor(fix) }));
+      this.out.push(
+        finding(
+          'pool-ram-conflict',
+          at(ram[0]!),
+          `guest ${g.sym.name}'s RAM ${what} overlaps ${where}, ${migrate}: ${consequence} hot-adding a device (or arriving with one) fails: VFIO_IOMMU_MAP_DMA -EINVAL`,
+          { related: [...named(first).flatMap((x) => regionRelated(x.what)), poolRelated], fixes: this.budgetFor(fix) },
+        ),
+      );
     });
     const stmt = g.msiWindow && msiWindowStmt(g);
     const door = others(shape.doorbell, own);
     if (door.count && stmt && g.msiWindow) {
-      this.out.push(finding('pool-doorbell-conflict', { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
-        `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${hostList(door.first, door.count, (hits) => describeRegions(hits), 'regions')}, ${migrate}: the doorbell could not be mapped there (RULES §4)`,
-        { related: [...named(door.first).flatMap((x) => regionRelated(x.what)), poolRelated], fixes: this.budgetFor(() => this.doorbellFix(g, stmt, s.ram)) }));
+      this.out.push(
+        finding(
+          'pool-doorbell-conflict',
+          { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
+          `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${hostList(door.first, door.count, (hits) => describeRegions(hits), 'regions')}, ${migrate}: the doorbell could not be mapped there (RULES §4)`,
+          {
+            related: [...named(door.first).flatMap((x) => regionRelated(x.what)), poolRelated],
+            fixes: this.budgetFor(() => this.doorbellFix(g, stmt, s.ram)),
+          },
+        ),
+      );
     }
     const narrow = others(shape.narrow, own);
     if (narrow.count && s.ram.length) {
       const highest = s.ram.reduce((a, b) => (b.range.end > a.range.end ? b : a));
       const iommus = (list: Iommu[]) => list.map((i) => `${i.sym.name} (${addressWidthOf(i)} bits)`).join(', ');
       const several = narrow.count > 1 || narrow.first[0]!.what.length > 1;
-      this.out.push(finding('pool-address-width', at(highest),
-        `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${hostList(narrow.first, narrow.count, iommus, 'IOMMUs')}, ${migrate}: ${consequence} no device behind ${several ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)`,
-        { related: [...named(narrow.first).flatMap((x) => x.what.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name} of ${x.host.sym.name}` }))), poolRelated], fixes: this.budgetFor(fix) }));
+      this.out.push(
+        finding(
+          'pool-address-width',
+          at(highest),
+          `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${hostList(narrow.first, narrow.count, iommus, 'IOMMUs')}, ${migrate}: ${consequence} no device behind ${several ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)`,
+          {
+            related: [
+              ...named(narrow.first).flatMap((x) =>
+                x.what.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name} of ${x.host.sym.name}` })),
+              ),
+              poolRelated,
+            ],
+            fixes: this.budgetFor(fix),
+          },
+        ),
+      );
     }
   }
 
@@ -344,7 +393,12 @@ class PoolCheck {
     }
     if (!w) return [];
     const text = `${hex(w.start)} size ${formatSize(size)}`;
-    return [{ title: `Move the MSI doorbell window to ${text} (free on every host of pool ${this.pool.sym.name})`, edits: [{ uri: g.sym.uri, span: stmt.range.span, newText: text }] }];
+    return [
+      {
+        title: `Move the MSI doorbell window to ${text} (free on every host of pool ${this.pool.sym.name})`,
+        edits: [{ uri: g.sym.uri, span: stmt.range.span, newText: text }],
+      },
+    ];
   }
 
   private readonly doorbellWindows = new Map<string, Interval | null>();
@@ -395,7 +449,10 @@ function layoutEdits(model: Model, g: Guest, total: bigint, pieces: readonly Int
     edits.push({ uri, span: { start: g.machine.stmt.span.end, end: g.machine.stmt.span.end }, newText: `\n  ${text}` });
   }
   // A layout around thousands of regions has thousands of pieces: the title names the first few.
-  const shown = pieces.slice(0, 8).map((p) => `${hex(p.start)} size ${formatSize(intervalSize(p))}`).join(', ');
+  const shown = pieces
+    .slice(0, 8)
+    .map((p) => `${hex(p.start)} size ${formatSize(intervalSize(p))}`)
+    .join(', ');
   const sizes = pieces.length > 8 ? `${shown} and ${pieces.length - 8} more` : shown;
   return [{ title: `Lay out ${formatSize(total)} of RAM safely for pool ${pool.sym.name}: ${sizes}`, edits }];
 }

@@ -10,7 +10,13 @@ import type { Device, Guest, Sym } from '../model/types';
 import { ERRNO, type Errno } from './container';
 
 /** One guest RAM range and the line that makes it: a `ram` line or the `machine` statement. */
-export interface GuestRamRange { name: string; range: Interval; uri: string; span: Span; sym?: Sym }
+export interface GuestRamRange {
+  name: string;
+  range: Interval;
+  uri: string;
+  span: Span;
+  sym?: Sym;
+}
 
 /** `AMD_HT_START` / `AMD_ABOVE_1TB_START` in `hw/i386/pc.c`. */
 export const AMD_HT_START = 0xfd_0000_0000n;
@@ -78,7 +84,10 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
   const top = maxUsed(aboveStart);
   const holeStart = top - hole64 + 1n;
   return {
-    ram, relocated: aboveStart !== FOUR_GIB, relocation, maxUsedGpa: top,
+    ram,
+    relocated: aboveStart !== FOUR_GIB,
+    relocation,
+    maxUsedGpa: top,
     pciHole64: hole64 > 0n ? { start: holeStart, end: top } : undefined,
   };
 }
@@ -98,9 +107,8 @@ export function bitsFor(address: bigint): number {
 
 /** RAM below 4 GiB: `pc_q35_init` / `pc_init1` (RULES §3.1–3.2, gigabyte alignment on). */
 export function lowMemory(type: 'q35' | 'i440fx', memory: bigint, maxRamBelow4g?: bigint): bigint {
-  let lowmem = type === 'q35'
-    ? (memory >= 0xb000_0000n ? 0x8000_0000n : 0xb000_0000n)
-    : (memory >= 0xe000_0000n ? 0xc000_0000n : 0xe000_0000n);
+  let lowmem =
+    type === 'q35' ? (memory >= 0xb000_0000n ? 0x8000_0000n : 0xb000_0000n) : memory >= 0xe000_0000n ? 0xc000_0000n : 0xe000_0000n;
   if (maxRamBelow4g !== undefined && lowmem > maxRamBelow4g) lowmem = maxRamBelow4g;
   return memory < lowmem ? memory : lowmem;
 }
@@ -116,8 +124,10 @@ function errnoText(e: Errno): string {
 
 /** A DMA map refused while QEMU sets up the container (RULES §3.5). */
 export function qemuMapError(d: Device, group: string, ram: GuestRamRange, errno: Errno): string {
-  return `vfio ${qemuDevice(d)}: failed to setup container for group ${group}: memory listener initialization failed: `
-    + `Region ${ram.name}: vfio_container_dma_map(<container>, ${hex(ram.range.start)}, ${hex(intervalSize(ram.range))}, <vaddr>) = ${errnoText(errno)}`;
+  return (
+    `vfio ${qemuDevice(d)}: failed to setup container for group ${group}: memory listener initialization failed: ` +
+    `Region ${ram.name}: vfio_container_dma_map(<container>, ${hex(ram.range.start)}, ${hex(intervalSize(ram.range))}, <vaddr>) = ${errnoText(errno)}`
+  );
 }
 
 /** `VFIO_GROUP_SET_CONTAINER` refused (the fixture README's report). */

@@ -14,7 +14,9 @@ export class RangeSet {
     return s;
   }
 
-  private firstEndingFrom(at: bigint): number { return firstEndingFrom(this.list, at, (x) => x); }
+  private firstEndingFrom(at: bigint): number {
+    return firstEndingFrom(this.list, at, (x) => x);
+  }
 
   add(r: Interval): void {
     // Merge with every interval that overlaps or touches r.
@@ -76,10 +78,16 @@ export class RangeSet {
     return out;
   }
 
-  ranges(): readonly Interval[] { return this.list; }
+  ranges(): readonly Interval[] {
+    return this.list;
+  }
 
-  get empty(): boolean { return this.list.length === 0; }
+  get empty(): boolean {
+    return this.list.length === 0;
+  }
 
   /** How many addresses the set holds. */
-  size(): bigint { return this.list.reduce((n, r) => n + intervalSize(r), 0n); }
+  size(): bigint {
+    return this.list.reduce((n, r) => n + intervalSize(r), 0n);
+  }
 }

@@ -37,13 +37,21 @@ export interface Site {
 export type FixFor = (regions: readonly MergedRegion[]) => Fix[];
 
 /** Who holds a device or a group: one container per group (one open of `/dev/vfio/N`). */
-export interface Claim { guest: Guest; site: Site; device: Device }
+export interface Claim {
+  guest: Guest;
+  site: Site;
+  device: Device;
+}
 
 /**
  * Who holds what: each device, each group (the claim that took it), and each group's
  * claimed devices in the order they came (who holds the group when its holder leaves).
  */
-export interface Claims { devices: Map<Device, Claim>; groups: Map<IommuGroup, Claim>; members: Map<IommuGroup, Set<Device>> }
+export interface Claims {
+  devices: Map<Device, Claim>;
+  groups: Map<IommuGroup, Claim>;
+  members: Map<IommuGroup, Set<Device>>;
+}
 
 export function newClaims(): Claims {
   return { devices: new Map(), groups: new Map(), members: new Map() };
@@ -54,14 +62,36 @@ export function claim(g: Guest, site: Site, dev: Device, group: IommuGroup, clai
   const prior = claims.devices.get(dev);
   if (prior) {
     const where = prior.guest === g ? 'in this guest' : `to guest ${prior.guest.sym.name}`;
-    out.push(finding('device-assigned-twice', site, `${site.prefix}device ${dev.sym.name} is already assigned ${where}: a device can be realized once; QEMU fails with "vfio ${qemuDevice(dev)}: device is already attached"`,
-      { related: [{ uri: prior.site.uri, span: prior.site.span, message: `${dev.sym.name} ${prior.site.verb}` }, ...site.context] }));
+    out.push(
+      finding(
+        'device-assigned-twice',
+        site,
+        `${site.prefix}device ${dev.sym.name} is already assigned ${where}: a device can be realized once; QEMU fails with "vfio ${qemuDevice(dev)}: device is already attached"`,
+        { related: [{ uri: prior.site.uri, span: prior.site.span, message: `${dev.sym.name} ${prior.site.verb}` }, ...site.context] },
+      ),
+    );
     return false;
   }
   const owner = claims.groups.get(group);
   if (owner && owner.guest !== g) {
-    out.push(finding('group-split', site, `${site.prefix}device ${dev.sym.name} is in ${groupLabel(group)}, which guest ${owner.guest.sym.name} already holds (${owner.device.sym.name}): a group belongs to one container, so QEMU fails with "vfio: error opening /dev/vfio/${groupNumberText(group)}: Device or resource busy"`,
-      { related: [{ uri: owner.site.uri, span: owner.site.span, message: `guest ${owner.guest.sym.name} takes ${groupLabel(group)}: ${owner.site.verb}` }, deviceRelated(dev, groupLabel(group)), ...site.context] }));
+    out.push(
+      finding(
+        'group-split',
+        site,
+        `${site.prefix}device ${dev.sym.name} is in ${groupLabel(group)}, which guest ${owner.guest.sym.name} already holds (${owner.device.sym.name}): a group belongs to one container, so QEMU fails with "vfio: error opening /dev/vfio/${groupNumberText(group)}: Device or resource busy"`,
+        {
+          related: [
+            {
+              uri: owner.site.uri,
+              span: owner.site.span,
+              message: `guest ${owner.guest.sym.name} takes ${groupLabel(group)}: ${owner.site.verb}`,
+            },
+            deviceRelated(dev, groupLabel(group)),
+            ...site.context,
+          ],
+        },
+      ),
+    );
     return false;
   }
   claims.devices.set(dev, { guest: g, site, device: dev });
@@ -111,8 +141,14 @@ export interface Realizing {
 export function realize(r: Realizing, dev: Device, out: Finding[]): GroupRegions | undefined {
   const { site } = r;
   if (!dev.iommu) {
-    out.push(finding('no-iommu', site, `${site.prefix}device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
-      { related: [deviceRelated(dev, 'declared without `iommu`'), ...site.context] }));
+    out.push(
+      finding(
+        'no-iommu',
+        site,
+        `${site.prefix}device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
+        { related: [deviceRelated(dev, 'declared without `iommu`'), ...site.context] },
+      ),
+    );
     return undefined;
   }
   const group = r.pr.groupOf(dev);
@@ -148,30 +184,64 @@ function ramRelated(ram: GuestRamRange, why: string): Related {
 
 /** Where a RAM finding goes and what it relates to. */
 function ramSite(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRange): { at: Location; related: Related[] } {
-  if (r.site.onStep) return { at: r.site, related: [ramRelated(ram, `laid out when guest ${r.guest.sym.name} started`), ...r.site.context] };
+  if (r.site.onStep)
+    return { at: r.site, related: [ramRelated(ram, `laid out when guest ${r.guest.sym.name} started`), ...r.site.context] };
   return { at: { uri: ram.uri, span: ram.span }, related: siteRelated(r, dev, gr) };
 }
 
 function iommuRelated(gr: GroupRegions): Related[] {
-  return gr.iommus.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? `${DEFAULT_ADDRESS_WIDTH} (assumed)`}` }));
+  return gr.iommus.map((i) => ({
+    uri: i.sym.uri,
+    span: i.sym.nameSpan,
+    message: `IOMMU ${i.sym.name}: address width ${i.addressWidth ?? `${DEFAULT_ADDRESS_WIDTH} (assumed)`}`,
+  }));
 }
 
-function reportMap(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRange, refusal: MapRefusal<GuestRamRange>, out: Finding[]): void {
+function reportMap(
+  r: Realizing,
+  dev: Device,
+  gr: GroupRegions,
+  ram: GuestRamRange,
+  refusal: MapRefusal<GuestRamRange>,
+  out: Finding[],
+): void {
   const { at, related } = ramSite(r, dev, gr, ram);
   const what = `${r.site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`;
   const qemu = `QEMU fails: ${qemuMapError(dev, groupNumberText(gr.group), ram, refusal.errno)}`;
   switch (refusal.kind) {
     case 'misaligned':
-      out.push(finding('ram-misaligned', at, `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, { related }));
+      out.push(
+        finding(
+          'ram-misaligned',
+          at,
+          `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+          { related },
+        ),
+      );
       return;
     case 'aperture':
-      out.push(finding('ram-beyond-aperture', at, `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
-        { related: [...related, ...iommuRelated(gr)] }));
+      out.push(
+        finding(
+          'ram-beyond-aperture',
+          at,
+          `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+          { related: [...related, ...iommuRelated(gr)] },
+        ),
+      );
       return;
     case 'overlap':
       return; // ram-overlap, reported before mapping
     case 'reserved':
-      reportOverlap(at, what, refusal.regions, `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`, related, r.fixFor, out, refusal.total);
+      reportOverlap(
+        at,
+        what,
+        refusal.regions,
+        `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+        related,
+        r.fixFor,
+        out,
+        refusal.total,
+      );
   }
 }
 
@@ -180,16 +250,32 @@ function reportMap(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRan
  * how many regions overlap when `regions` holds only the first few (doorbells are few, so
  * the count beyond them goes to the rest).
  */
-export function reportOverlap(at: Location, ram: string, regions: readonly MergedRegion[], consequence: string, related: Related[], fixFor: FixFor, out: Finding[], total = regions.length): void {
+export function reportOverlap(
+  at: Location,
+  ram: string,
+  regions: readonly MergedRegion[],
+  consequence: string,
+  related: Related[],
+  fixFor: FixFor,
+  out: Finding[],
+  total = regions.length,
+): void {
   const doorbells = regions.filter((m) => m.type === 'msi' || m.type === 'sw-msi');
   const others = regions.filter((m) => m.type !== 'msi' && m.type !== 'sw-msi');
   if (doorbells.length) {
-    out.push(finding('ram-over-doorbell', at, `${ram} overlaps an MSI doorbell window, ${describeRegions(doorbells)}: ${consequence}`,
-      { related: [...regionRelated(doorbells), ...related], fixes: fixFor(doorbells) }));
+    out.push(
+      finding('ram-over-doorbell', at, `${ram} overlaps an MSI doorbell window, ${describeRegions(doorbells)}: ${consequence}`, {
+        related: [...regionRelated(doorbells), ...related],
+        fixes: fixFor(doorbells),
+      }),
+    );
   }
   if (others.length) {
-    out.push(finding('ram-over-reserved', at, `${ram} overlaps ${describeRegions(others, total - doorbells.length)}: ${consequence}`,
-      { related: [...regionRelated(others), ...related] }));
+    out.push(
+      finding('ram-over-reserved', at, `${ram} overlaps ${describeRegions(others, total - doorbells.length)}: ${consequence}`, {
+        related: [...regionRelated(others), ...related],
+      }),
+    );
   }
 }
 
@@ -201,9 +287,14 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
   const context = site.context;
   switch (x.kind) {
     case 'identity': {
-      out.push(finding('identity-map-required', site,
-        `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
-        { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] }));
+      out.push(
+        finding(
+          'identity-map-required',
+          site,
+          `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
+          { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
+        ),
+      );
       // The guest RAM over the identity-mapped range could never be mapped either.
       for (const ram of r.ram) {
         const near = gr.hits(ram.range, ['direct'], HITS_NAMED);
@@ -211,44 +302,81 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         if (!hit.length) continue;
         const { at, related } = ramSite(r, dev, gr, ram);
         // Past the first few the count is of every direct region there, whoever it applies to.
-        reportOverlap(at, `${site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`, hit,
-          `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`, related, r.fixFor, out,
-          near.total > near.regions.length ? hit.length + near.total - near.regions.length : hit.length);
+        reportOverlap(
+          at,
+          `${site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`,
+          hit,
+          `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`,
+          related,
+          r.fixFor,
+          out,
+          near.total > near.regions.length ? hit.length + near.total - near.regions.length : hit.length,
+        );
       }
       return;
     }
     case 'msi-conflict':
-      out.push(finding('iommufd-msi-conflict', site,
-        `${site.prefix}device ${x.device.sym.name} has ${x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
-        { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] }));
+      out.push(
+        finding(
+          'iommufd-msi-conflict',
+          site,
+          `${site.prefix}device ${x.device.sym.name} has ${x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
+          { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
+        ),
+      );
       return;
     case 'empty':
-      out.push(finding('empty-iova-list', site,
-        `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
-        { related: [deviceRelated(dev, group), ...context] }));
+      out.push(
+        finding(
+          'empty-iova-list',
+          site,
+          `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
+          { related: [deviceRelated(dev, group), ...context] },
+        ),
+      );
       return;
     case 'aperture': {
       const qemu = `QEMU fails: ${qemuMapError(dev, n, x.mapping?.site ?? r.ram[0]!, x.errno)}`;
       if (!x.mapping) {
-        out.push(finding('ram-beyond-aperture', site, `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
-          { related: context }));
+        out.push(
+          finding(
+            'ram-beyond-aperture',
+            site,
+            `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
+            { related: context },
+          ),
+        );
         return;
       }
       const m = x.mapping.site;
       const { at, related } = ramSite(r, dev, gr, m);
-      out.push(finding('ram-beyond-aperture', at,
-        `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: attaching it fails with ${errno} (aperture conflict). ${qemu}`,
-        { related: [...related, ...iommuRelated(gr)] }));
+      out.push(
+        finding(
+          'ram-beyond-aperture',
+          at,
+          `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: attaching it fails with ${errno} (aperture conflict). ${qemu}`,
+          { related: [...related, ...iommuRelated(gr)] },
+        ),
+      );
       return;
     }
     case 'reserved': {
       const m = x.mapping.site;
-      const qemu = x.errno === 'EADDRINUSE'
-        ? `iommufd cannot reserve a range that is mapped (${errno}); QEMU fails: ${qemuIommufdAttachError(dev, x.errno)}`
-        : `attaching ${group} fails with ${errno} (reserved conflict). QEMU fails: ${qemuMapError(dev, n, m, x.errno)}`;
+      const qemu =
+        x.errno === 'EADDRINUSE'
+          ? `iommufd cannot reserve a range that is mapped (${errno}); QEMU fails: ${qemuIommufdAttachError(dev, x.errno)}`
+          : `attaching ${group} fails with ${errno} (reserved conflict). QEMU fails: ${qemuMapError(dev, n, m, x.errno)}`;
       const { at, related } = ramSite(r, dev, gr, m);
-      reportOverlap(at, `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`, x.regions,
-        `${group} (${dev.sym.name}) reserves it, so ${qemu}`, related, r.fixFor, out, x.total);
+      reportOverlap(
+        at,
+        `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`,
+        x.regions,
+        `${group} (${dev.sym.name}) reserves it, so ${qemu}`,
+        related,
+        r.fixFor,
+        out,
+        x.total,
+      );
     }
   }
 }

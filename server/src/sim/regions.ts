@@ -27,17 +27,28 @@ export type RegionSource =
   | { kind: 'builtin'; iommu: Iommu; label: string; why: string }
   | { kind: 'window'; uri: string; span: Span; guest: string };
 
-export interface Resv { type: RegionType; range: Interval; source: RegionSource }
+export interface Resv {
+  type: RegionType;
+  range: Interval;
+  source: RegionSource;
+}
 
 /** A region after the kernel's merge, with every region that went into it. */
-export interface MergedRegion { type: RegionType; range: Interval; sources: RegionSource[] }
+export interface MergedRegion {
+  type: RegionType;
+  range: Interval;
+  sources: RegionSource[];
+}
 
 /**
  * What an overlap query found when only the first few are wanted: `regions` (a few of each
  * type and source list) and `total`, how many overlap in all (a region declared twice, in
  * two source lists, counts twice).
  */
-export interface Hits { regions: MergedRegion[]; total: number }
+export interface Hits {
+  regions: MergedRegion[];
+  total: number;
+}
 
 function byStartThenType(a: { type: RegionType; range: Interval }, b: { type: RegionType; range: Interval }): number {
   return a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : TYPE_ORDER[a.type] - TYPE_ORDER[b.type];
@@ -84,7 +95,9 @@ export class RegionIndex {
     }
   }
 
-  has(type: RegionType): boolean { return this.byType.has(type); }
+  has(type: RegionType): boolean {
+    return this.byType.has(type);
+  }
 
   /** Every merged region overlapping `range`, of the given types (all types by default). */
   overlapping(range: Interval, types: readonly RegionType[] = REGION_TYPES): MergedRegion[] {
@@ -92,7 +105,8 @@ export class RegionIndex {
     for (const t of types) {
       const list = this.byType.get(t);
       if (!list) continue;
-      for (let i = firstEndingFrom(list, range.start, (m) => m.range); i < list.length && list[i]!.range.start <= range.end; i++) out.push(list[i]!);
+      for (let i = firstEndingFrom(list, range.start, (m) => m.range); i < list.length && list[i]!.range.start <= range.end; i++)
+        out.push(list[i]!);
     }
     return out;
   }
@@ -122,7 +136,9 @@ export class RegionIndex {
  * except `direct-relaxable` cut out. Sort and sweep.
  */
 export function usableRanges(aperture: Interval, regions: readonly { type: RegionType; range: Interval }[]): Interval[] {
-  const cuts = regions.filter((r) => r.type !== 'direct-relaxable').map((r) => r.range)
+  const cuts = regions
+    .filter((r) => r.type !== 'direct-relaxable')
+    .map((r) => r.range)
     .sort(byStart);
   const out: Interval[] = [];
   let next = aperture.start; // lowest address not yet cut or emitted
@@ -131,7 +147,10 @@ export function usableRanges(aperture: Interval, regions: readonly { type: Regio
     if (done || c.start > aperture.end) break;
     if (c.end < next) continue;
     if (c.start > next) out.push({ start: next, end: c.start - 1n });
-    if (c.end >= aperture.end) { done = true; break; }
+    if (c.end >= aperture.end) {
+      done = true;
+      break;
+    }
     next = c.end + 1n;
   }
   if (!done && next <= aperture.end) out.push({ start: next, end: aperture.end });

@@ -25,7 +25,9 @@ export function describeVtomSplit(range: Interval, g: Guest): string | undefined
   if (g.confidential?.technology !== 'sev-snp') return undefined;
   const vtom = g.confidential.vtom;
   const s = vtomSplit(range, vtom);
-  const parts = [s.private && `private \`${formatInterval(s.private)}\``, s.shared && `shared \`${formatInterval(s.shared)}\``].filter(Boolean);
+  const parts = [s.private && `private \`${formatInterval(s.private)}\``, s.shared && `shared \`${formatInterval(s.shared)}\``].filter(
+    Boolean,
+  );
   return `SEV-SNP, vTOM ${vtom === undefined ? 'not given (at its maximum)' : `\`${hex(vtom)}\``}: ${parts.join(', ')} (device DMA below vTOM is private, at or above shared)`;
 }
 
@@ -51,12 +53,24 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
   const d = m.device;
   if (m.mode !== 'shared') {
     if (!g.confidential) {
-      out.push(finding('sev-not-confidential', m.at, `${prefix}${d.sym.name} is assigned ${m.mode}, but guest ${g.sym.name} is not confidential (no \`confidential\` statement): private DMA needs an SEV-SNP or TDX guest, so QEMU refuses the TDISP (x-tio) device`,
-        { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }, ...context] }));
+      out.push(
+        finding(
+          'sev-not-confidential',
+          m.at,
+          `${prefix}${d.sym.name} is assigned ${m.mode}, but guest ${g.sym.name} is not confidential (no \`confidential\` statement): private DMA needs an SEV-SNP or TDX guest, so QEMU refuses the TDISP (x-tio) device`,
+          { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }, ...context] },
+        ),
+      );
     }
     if (!d.tdisp) {
-      out.push(finding('tdisp-not-capable', m.at, `${prefix}${d.sym.name} is assigned ${m.mode}, but it does not support TDISP (no \`tdisp\` in its declaration): private DMA needs a TDI the TSM can lock and start (RULES §5)`,
-        { related: [{ uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}` }, ...context] }));
+      out.push(
+        finding(
+          'tdisp-not-capable',
+          m.at,
+          `${prefix}${d.sym.name} is assigned ${m.mode}, but it does not support TDISP (no \`tdisp\` in its declaration): private DMA needs a TDI the TSM can lock and start (RULES §5)`,
+          { related: [{ uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}` }, ...context] },
+        ),
+      );
     }
   }
   if (g.confidential?.technology !== 'sev-snp') return;
@@ -66,16 +80,26 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
     const s = vtomSplit(m.window, vtom);
     const wrong = side === 'private' ? s.shared : s.private;
     if (wrong) {
-      out.push(finding('sev-dma-window', m.at,
-        `${prefix}the DMA window ${formatInterval(m.window)} of ${m.mode} device ${d.sym.name} reaches ${formatInterval(wrong)}, ${side === 'private' ? 'at or above' : 'below'} vTOM ${hex(vtom)}: the IOMMU treats DMA there as ${side === 'private' ? 'shared (C-bit clear), so the device would write guest data in the clear' : 'private (C-bit set), which a shared device may not touch: the RMP check faults'} (RULES §6.1)`,
-        { related: [{ uri: g.sym.uri, span: g.confidential.stmt.span, message: `vTOM of guest ${g.sym.name}` }, ...context] }));
+      out.push(
+        finding(
+          'sev-dma-window',
+          m.at,
+          `${prefix}the DMA window ${formatInterval(m.window)} of ${m.mode} device ${d.sym.name} reaches ${formatInterval(wrong)}, ${side === 'private' ? 'at or above' : 'below'} vTOM ${hex(vtom)}: the IOMMU treats DMA there as ${side === 'private' ? 'shared (C-bit clear), so the device would write guest data in the clear' : 'private (C-bit set), which a shared device may not touch: the RMP check faults'} (RULES §6.1)`,
+          { related: [{ uri: g.sym.uri, span: g.confidential.stmt.span, message: `vTOM of guest ${g.sym.name}` }, ...context] },
+        ),
+      );
     }
   }
   const other = others.find((o) => o.device !== d && dmaSide(o.mode) !== side);
   if (other) {
-    out.push(finding('sev-mixed-instance', m.at,
-      `${prefix}${d.sym.name} DMAs ${side === 'private' ? 'privately' : 'to shared memory'} (${m.mode}) and ${other.device.sym.name} ${dmaSide(other.mode) === 'private' ? 'privately' : 'to shared memory'} (${other.mode}), through the one iommufd instance QEMU gives guest ${g.sym.name}: with SEV-TIO the IOMMU's vTOM decides the C-bit for the whole instance, so it is all private or all shared; mixed private and shared DMA in one IOMMU is unsupported (RULES §6.1)`,
-      { related: [{ ...other.at, message: `${other.device.sym.name} is ${other.mode} here` }, ...context] }));
+    out.push(
+      finding(
+        'sev-mixed-instance',
+        m.at,
+        `${prefix}${d.sym.name} DMAs ${side === 'private' ? 'privately' : 'to shared memory'} (${m.mode}) and ${other.device.sym.name} ${dmaSide(other.mode) === 'private' ? 'privately' : 'to shared memory'} (${other.mode}), through the one iommufd instance QEMU gives guest ${g.sym.name}: with SEV-TIO the IOMMU's vTOM decides the C-bit for the whole instance, so it is all private or all shared; mixed private and shared DMA in one IOMMU is unsupported (RULES §6.1)`,
+        { related: [{ ...other.at, message: `${other.device.sym.name} is ${other.mode} here` }, ...context] },
+      ),
+    );
   }
 }
 
@@ -95,4 +119,3 @@ export function checkGuestAssignments(g: Guest, out: Finding[]): void {
     first[side] ??= m;
   }
 }
-

@@ -74,11 +74,35 @@ export function simulate(model: Model, engines: ReadonlySet<Engine> = ALL_ENGINE
   };
   const on = (e: Engine) => engines.has(e);
   // Pools weigh every guest's start, so the guests start even when only pools are checked.
-  const guests = on('vfio') || on('pools') ? run('vfio', (sink) => simulateGuests(model, regionsOf, sink), () => new Map<Guest, GuestState>()) : new Map<Guest, GuestState>();
-  const timelines = on('timelines') ? run('timelines', (sink) => runTimelines(model, regionsOf, sink), () => new Map<Timeline, TimelineRun>()) : new Map<Timeline, TimelineRun>();
-  const pools = on('pools') ? run('pools', (sink) => checkPools(model, regionsOf, guests, sink), () => new Map<Pool, PoolLayout>(), ['vfio']) : new Map<Pool, PoolLayout>();
+  const guests =
+    on('vfio') || on('pools')
+      ? run(
+          'vfio',
+          (sink) => simulateGuests(model, regionsOf, sink),
+          () => new Map<Guest, GuestState>(),
+        )
+      : new Map<Guest, GuestState>();
+  const timelines = on('timelines')
+    ? run(
+        'timelines',
+        (sink) => runTimelines(model, regionsOf, sink),
+        () => new Map<Timeline, TimelineRun>(),
+      )
+    : new Map<Timeline, TimelineRun>();
+  const pools = on('pools')
+    ? run(
+        'pools',
+        (sink) => checkPools(model, regionsOf, guests, sink),
+        () => new Map<Pool, PoolLayout>(),
+        ['vfio'],
+      )
+    : new Map<Pool, PoolLayout>();
   const firmwares = on('firmware')
-    ? run('firmware', (sink) => new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, sink)] as const)), () => new Map<Firmware, FirmwareRun>())
+    ? run(
+        'firmware',
+        (sink) => new Map([...model.firmwares.values()].map((fw) => [fw, runFirmware(fw, sink)] as const)),
+        () => new Map<Firmware, FirmwareRun>(),
+      )
     : new Map<Firmware, FirmwareRun>();
   const noXen = (): XenSimulation => ({ runs: new Map(), p2m: new Map() });
   const xen = on('xen') ? run('xen', (sink) => runXen(model, regionsOf, sink), noXen) : noXen();

@@ -13,7 +13,15 @@ import { partitionPoint } from '../model/search';
 import type { AssignMode, Device, Guest, Model, Platform, ResolvedStep } from '../model/types';
 import { removalSpan } from './edits';
 import {
-  afterWrite, commandWritten, isFlr, lockedViolation, losesState, RESET_REGS, type ConfigRegs, type ConfigWrite, type Violation,
+  afterWrite,
+  commandWritten,
+  isFlr,
+  lockedViolation,
+  losesState,
+  RESET_REGS,
+  type ConfigRegs,
+  type ConfigWrite,
+  type Violation,
 } from './pciConfig';
 import { isLocked, isTdispMessage, MESSAGES, sendMessage, type TdiState, type TdispMessage } from './tdisp';
 
@@ -32,7 +40,11 @@ interface Tdi extends TdiSnapshot {
 }
 
 /** A device in a running guest, as the TDI engine needs to know it. */
-export interface Holding { guest: Guest; mode: AssignMode; dma: 'private' | 'shared' }
+export interface Holding {
+  guest: Guest;
+  mode: AssignMode;
+  dma: 'private' | 'shared';
+}
 
 const BME = COMMAND_BITS.BME!;
 const MSE = COMMAND_BITS.MSE!;
@@ -111,7 +123,12 @@ export class Tdis {
   released(d: Device, r: ResolvedStep, why: string): void {
     const t = this.tdis.get(d);
     if (t && (t.state !== 'CONFIG_UNLOCKED' || t.regs !== RESET_REGS)) {
-      this.set(t, { state: 'CONFIG_UNLOCKED', regs: RESET_REGS, lock: undefined, since: at(r, `${d.sym.name} ${why}: the TSM unbinds the TDI and VFIO resets the function`) });
+      this.set(t, {
+        state: 'CONFIG_UNLOCKED',
+        regs: RESET_REGS,
+        lock: undefined,
+        since: at(r, `${d.sym.name} ${why}: the TSM unbinds the TDI and VFIO resets the function`),
+      });
     }
   }
 
@@ -121,11 +138,21 @@ export class Tdis {
     if (!d) return;
     const s = r.step;
     switch (s.kind) {
-      case 'tdisp': if (isTdispMessage(s.message)) this.message(r, d, s.message.text); break;
-      case 'config': this.config(r, d, s); break;
-      case 'power': if (s.state && losesState(s.state.text)) this.powerLoss(r, d, `enters ${s.state.text}, which loses the function's state (No_Soft_Reset clear)`); break;
-      case 'link': if (s.state?.text === 'down') this.linkDown(r, d); break;
-      default: break;
+      case 'tdisp':
+        if (isTdispMessage(s.message)) this.message(r, d, s.message.text);
+        break;
+      case 'config':
+        this.config(r, d, s);
+        break;
+      case 'power':
+        if (s.state && losesState(s.state.text))
+          this.powerLoss(r, d, `enters ${s.state.text}, which loses the function's state (No_Soft_Reset clear)`);
+        break;
+      case 'link':
+        if (s.state?.text === 'down') this.linkDown(r, d);
+        break;
+      default:
+        break;
     }
   }
 
@@ -133,8 +160,14 @@ export class Tdis {
     const rule = MESSAGES[m];
     const request = `${rule.request} (0x${rule.code.toString(16)})`;
     if (!d.tdisp) {
-      this.out.push(finding('tdisp-not-capable', at(r), `${d.sym.name} does not support TDISP (no \`tdisp\` in its declaration), so the TSM has no TDI to send ${request} to`,
-        { related: [{ uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}` }] }));
+      this.out.push(
+        finding(
+          'tdisp-not-capable',
+          at(r),
+          `${d.sym.name} does not support TDISP (no \`tdisp\` in its declaration), so the TSM has no TDI to send ${request} to`,
+          { related: [{ uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}` }] },
+        ),
+      );
       return;
     }
     const t = this.tdi(d);
@@ -142,8 +175,14 @@ export class Tdis {
       const h = this.holderOf(d);
       if (!h?.guest.confidential) {
         const why = h ? `guest ${h.guest.sym.name}, which holds it, is not confidential` : 'no running guest holds it';
-        this.out.push(finding('tdisp-not-bound', at(r), `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (Linux TSM bind through an iommufd vdevice), so there is nothing to lock it for`,
-          { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] }));
+        this.out.push(
+          finding(
+            'tdisp-not-bound',
+            at(r),
+            `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (Linux TSM bind through an iommufd vdevice), so there is nothing to lock it for`,
+            { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] },
+          ),
+        );
         return;
       }
     }
@@ -152,16 +191,40 @@ export class Tdis {
       const accepted = rule.accepted.join(' or ');
       const path = rule.accepted.map((s) => PREREQUISITE[t.state]?.[s]).find((p) => p);
       const ref = 'device' in r.step && r.step.device ? A.refText(r.step.device) : undefined;
-      this.out.push(finding('tdisp-invalid-state', at(r),
-        `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
-        {
-          related: t.since ? [t.since] : [],
-          fixes: path && ref ? [{ title: `Send ${path.map((p) => MESSAGES[p].request).join(' then ')} first`, edits: [{ uri: r.uri, span: { start: r.step.span.start, end: r.step.span.start }, newText: path.map((p) => `tdisp ${ref} ${p}\n  `).join('') }] }] : [],
-        }));
+      this.out.push(
+        finding(
+          'tdisp-invalid-state',
+          at(r),
+          `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
+          {
+            related: t.since ? [t.since] : [],
+            fixes:
+              path && ref
+                ? [
+                    {
+                      title: `Send ${path.map((p) => MESSAGES[p].request).join(' then ')} first`,
+                      edits: [
+                        {
+                          uri: r.uri,
+                          span: { start: r.step.span.start, end: r.step.span.start },
+                          newText: path.map((p) => `tdisp ${ref} ${p}\n  `).join(''),
+                        },
+                      ],
+                    },
+                  ]
+                : [],
+          },
+        ),
+      );
       return;
     }
     if (outcome.next !== t.state) {
-      const lock = m === 'lock' ? at(r, `${d.sym.name} locked here (LOCK_INTERFACE_REQUEST)`) : outcome.next === 'CONFIG_UNLOCKED' ? undefined : t.lock;
+      const lock =
+        m === 'lock'
+          ? at(r, `${d.sym.name} locked here (LOCK_INTERFACE_REQUEST)`)
+          : outcome.next === 'CONFIG_UNLOCKED'
+            ? undefined
+            : t.lock;
       this.set(t, { state: outcome.next, since: at(r, `${d.sym.name} goes to ${outcome.next} here (${rule.request})`), lock });
     }
   }
@@ -173,9 +236,14 @@ export class Tdis {
     const command = commandWritten(w, t.regs);
     if (isLocked(t.state)) {
       if (w.what === 'intx' && d.pf) {
-        this.out.push(finding('tdisp-avoidable-access', at(r),
-          `${d.sym.name} is a VF, and VFs have no INTx (Interrupt Pin is 0): this INTx-masking probe (pci_intx_mask_supported()) toggles INTx Disable in the Command register of a locked TDI for nothing. It does not break TDISP by itself, but every such write risks ERROR on devices that count config writes strictly; the guest driver or the VMM should skip it on VFs (RULES §5.5)`,
-          { related: t.lock ? [t.lock] : [] }));
+        this.out.push(
+          finding(
+            'tdisp-avoidable-access',
+            at(r),
+            `${d.sym.name} is a VF, and VFs have no INTx (Interrupt Pin is 0): this INTx-masking probe (pci_intx_mask_supported()) toggles INTx Disable in the Command register of a locked TDI for nothing. It does not break TDISP by itself, but every such write risks ERROR on devices that count config writes strictly; the guest driver or the VMM should skip it on VFs (RULES §5.5)`,
+            { related: t.lock ? [t.lock] : [] },
+          ),
+        );
       }
       const v = lockedViolation(w, t.regs, d.quirks);
       if (v) this.toError(r, t, v, s);
@@ -184,9 +252,14 @@ export class Tdis {
     this.set(t, { regs: afterWrite(w, t.regs) });
     const h = this.holderOf(d);
     if (command !== undefined && command & BME && h?.dma === 'private' && (t.state === 'CONFIG_UNLOCKED' || t.state === 'CONFIG_LOCKED')) {
-      this.out.push(finding('tdisp-dma-before-run', at(r),
-        `${d.sym.name} gets Bus Master Enable while its TDI is ${t.state}, and it is ${h.mode} in guest ${h.guest.sym.name}: its DMA to private memory carries the T bit, which is rejected outside RUN (RULES §5.4). Lock and start the TDI before the driver enables bus mastering`,
-        { related: t.since ? [t.since] : [] }));
+      this.out.push(
+        finding(
+          'tdisp-dma-before-run',
+          at(r),
+          `${d.sym.name} gets Bus Master Enable while its TDI is ${t.state}, and it is ${h.mode} in guest ${h.guest.sym.name}: its DMA to private memory carries the T bit, which is rejected outside RUN (RULES §5.4). Lock and start the TDI before the driver enables bus mastering`,
+          { related: t.since ? [t.since] : [] },
+        ),
+      );
     }
   }
 
@@ -194,9 +267,14 @@ export class Tdis {
   private toError(r: ResolvedStep, t: Tdi, v: Violation, s?: A.ConfigStep): void {
     const d = t.device;
     const quirk = v.rule === '5.5';
-    this.out.push(finding(quirk ? 'tdisp-bme-quirk' : 'tdisp-config-locked', at(r),
-      `${v.what[0]!.toUpperCase()}${v.what.slice(1)}. ${d.sym.name}'s TDI is ${t.state}, so it goes to ERROR: the device stops serving the confidential VM until the TSM stops and re-locks it (RULES §${v.rule}${quirk ? ', §5.3' : ''})`,
-      { related: t.lock ? [t.lock] : [], fixes: quirk && s ? this.coalesce(r, s) : [] }));
+    this.out.push(
+      finding(
+        quirk ? 'tdisp-bme-quirk' : 'tdisp-config-locked',
+        at(r),
+        `${v.what[0]!.toUpperCase()}${v.what.slice(1)}. ${d.sym.name}'s TDI is ${t.state}, so it goes to ERROR: the device stops serving the confidential VM until the TSM stops and re-locks it (RULES §${v.rule}${quirk ? ', §5.3' : ''})`,
+        { related: t.lock ? [t.lock] : [], fixes: quirk && s ? this.coalesce(r, s) : [] },
+      ),
+    );
     this.set(t, { state: 'ERROR', since: at(r, `${d.sym.name} goes to ERROR here (RULES §${v.rule})`) });
   }
 
@@ -248,7 +326,11 @@ export class Tdis {
   private powerLoss(r: ResolvedStep, d: Device, what: string): void {
     const t = this.tdis.get(d);
     if (t && isLocked(t.state)) {
-      this.out.push(finding('tdisp-power-loss', at(r), `${d.sym.name} ${what}; its TDI is ${t.state}, so it goes to ERROR (RULES §5.3)`, { related: t.lock ? [t.lock] : [] }));
+      this.out.push(
+        finding('tdisp-power-loss', at(r), `${d.sym.name} ${what}; its TDI is ${t.state}, so it goes to ERROR (RULES §5.3)`, {
+          related: t.lock ? [t.lock] : [],
+        }),
+      );
       this.set(t, { state: 'ERROR', since: at(r, `${d.sym.name} goes to ERROR here: ${what}`) });
     }
     if (t) this.set(t, { regs: RESET_REGS });
@@ -258,7 +340,13 @@ export class Tdis {
   /** RULES §5.3: a PF reset takes every locked TDI of its VFs to ERROR. */
   private resetVfs(r: ResolvedStep, pf: Device, why: string): void {
     const vfs = r.platform ? [...(this.byPf.get(pf) ?? [])] : [];
-    this.loseState(r, vfs, 'tdisp-vf-reset', (list, verb) => `resetting PF ${pf.sym.name} resets its VFs: ${list} ${verb} to ERROR (RULES §5.3)`, (d) => `${d.sym.name} ${why}: ERROR`);
+    this.loseState(
+      r,
+      vfs,
+      'tdisp-vf-reset',
+      (list, verb) => `resetting PF ${pf.sym.name} resets its VFs: ${list} ${verb} to ERROR (RULES §5.3)`,
+      (d) => `${d.sym.name} ${why}: ERROR`,
+    );
   }
 
   /** The link goes down: every function behind it loses its state, and IDE streams of locked TDIs become insecure. */
@@ -267,7 +355,13 @@ export class Tdis {
     const behind = r.platform ? [...(this.byLink.get(linkIn(port)) ?? [])] : [];
     const own = this.tdis.get(d);
     if (own && !behind.includes(own) && (isLocked(own.state) || own.regs !== RESET_REGS)) behind.push(own);
-    this.loseState(r, behind, 'tdisp-link-down', (list, verb) => `the link of ${port.sym.name} goes down: the IDE stream is torn down, so ${list} ${verb} to ERROR (RULES §5.3)`, (x) => `${x.sym.name} goes to ERROR here: link down`);
+    this.loseState(
+      r,
+      behind,
+      'tdisp-link-down',
+      (list, verb) => `the link of ${port.sym.name} goes down: the IDE stream is torn down, so ${list} ${verb} to ERROR (RULES §5.3)`,
+      (x) => `${x.sym.name} goes to ERROR here: link down`,
+    );
   }
 
   /**
@@ -275,13 +369,22 @@ export class Tdis {
    * values and each locked TDI to ERROR, in one finding naming the first few.
    */
   private loseState(
-    r: ResolvedStep, tdis: readonly Tdi[], code: 'tdisp-vf-reset' | 'tdisp-link-down',
-    message: (list: string, verb: string) => string, since: (d: Device) => string,
+    r: ResolvedStep,
+    tdis: readonly Tdi[],
+    code: 'tdisp-vf-reset' | 'tdisp-link-down',
+    message: (list: string, verb: string) => string,
+    since: (d: Device) => string,
   ): void {
-    const hit = this.inDeclarationOrder(r, tdis.filter((t) => isLocked(t.state)));
+    const hit = this.inDeclarationOrder(
+      r,
+      tdis.filter((t) => isLocked(t.state)),
+    );
     for (const t of tdis) this.set(t, { regs: RESET_REGS });
     if (!hit.length) return;
-    const shown = hit.slice(0, NAMED_TDIS).map((t) => `${t.device.sym.name} (${t.state})`).join(', ');
+    const shown = hit
+      .slice(0, NAMED_TDIS)
+      .map((t) => `${t.device.sym.name} (${t.state})`)
+      .join(', ');
     const more = hit.length > NAMED_TDIS ? ` and ${hit.length - NAMED_TDIS} more` : '';
     const list = `the locked TDI${hit.length > 1 ? 's' : ''} of ${shown}${more}`;
     const related = hit.slice(0, NAMED_TDIS).flatMap((t) => (t.lock ? [t.lock] : []));
@@ -316,7 +419,6 @@ function linkIn(d: Device): string {
   return `${d.sym.container}\n${linkKey(d)}`;
 }
 
-
 /** Functions of one physical device share its link: same segment, bus and device number. */
 function linkKey(d: Device): string {
   return d.bdf ? `${d.bdf.segment}:${d.bdf.bus}:${d.bdf.device}` : `device ${d.sym.name}`;
@@ -335,5 +437,3 @@ function configWrite(s: A.ConfigStep, bits: number | undefined): ConfigWrite | u
 function at(r: ResolvedStep, message = ''): Related {
   return { uri: r.uri, span: r.step.span, message };
 }
-
-

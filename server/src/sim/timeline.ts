@@ -42,7 +42,12 @@ export interface Held {
 }
 
 /** How a device joins a guest: its mode, DMA window and the line saying so. */
-interface Joining { mode: AssignMode; window?: Interval; at: Location; modeWord?: Word }
+interface Joining {
+  mode: AssignMode;
+  window?: Interval;
+  at: Location;
+  modeWord?: Word;
+}
 
 /** One guest as it stands after a step. Frozen: later steps make new snapshots. */
 export interface GuestSnapshot {
@@ -64,7 +69,10 @@ export interface StepState {
   tdis: readonly TdiSnapshot[];
 }
 
-export interface TimelineRun { timeline: Timeline; states: StepState[] }
+export interface TimelineRun {
+  timeline: Timeline;
+  states: StepState[];
+}
 
 interface Run {
   guest: Guest;
@@ -160,15 +168,28 @@ class Runner {
   /** Applies one step; returns the guest it changed. */
   private step(r: ResolvedStep): Run | undefined {
     switch (r.step.kind) {
-      case 'start': return r.guest && r.platform ? this.start(r, r.guest, r.platform) : undefined;
-      case 'stop': return r.guest ? this.stop(r, r.guest) : undefined;
-      case 'migrate': return r.guest && r.target ? this.migrate(r, r.guest, r.target) : undefined;
-      case 'hotplug': return r.guest ? this.hotplug(r, r.guest) : undefined;
-      case 'unplug': return r.device ? this.unplug(r, r.device) : undefined;
-      case 'tdisp': case 'config': case 'power': case 'link': this.tdis.step(r); return undefined;
-      case 'convert': return r.device ? this.convert(r, r.device) : undefined;
-      case 'launch-update': return r.guest ? this.launch(r, r.guest) : undefined;
-      default: return undefined; // balloon and free belong to the Xen engine
+      case 'start':
+        return r.guest && r.platform ? this.start(r, r.guest, r.platform) : undefined;
+      case 'stop':
+        return r.guest ? this.stop(r, r.guest) : undefined;
+      case 'migrate':
+        return r.guest && r.target ? this.migrate(r, r.guest, r.target) : undefined;
+      case 'hotplug':
+        return r.guest ? this.hotplug(r, r.guest) : undefined;
+      case 'unplug':
+        return r.device ? this.unplug(r, r.device) : undefined;
+      case 'tdisp':
+      case 'config':
+      case 'power':
+      case 'link':
+        this.tdis.step(r);
+        return undefined;
+      case 'convert':
+        return r.device ? this.convert(r, r.device) : undefined;
+      case 'launch-update':
+        return r.guest ? this.launch(r, r.guest) : undefined;
+      default:
+        return undefined; // balloon and free belong to the Xen engine
     }
   }
 
@@ -176,8 +197,15 @@ class Runner {
     let run = this.guests.get(g);
     if (!run) {
       run = {
-        guest: g, platform, running: false, ram: guestRam(g), container: newContainer(g), devices: new Holdings(),
-        setup: [], setupLeftOut: 0, launch: newLaunch(),
+        guest: g,
+        platform,
+        running: false,
+        ram: guestRam(g),
+        container: newContainer(g),
+        devices: new Holdings(),
+        setup: [],
+        setupLeftOut: 0,
+        launch: newLaunch(),
       };
       this.guests.set(g, run);
     }
@@ -195,29 +223,69 @@ class Runner {
   private start(r: ResolvedStep, g: Guest, platform: Platform): Run {
     const run = this.runOf(g, platform);
     if (run.running) {
-      this.out.push(finding('guest-already-running', this.at(r), `guest ${g.sym.name} is already running on ${run.platform?.sym.name ?? 'its host'}: a second QEMU for it would fight the first over its devices and disk`,
-        { related: run.setup.slice(0, 1) }));
+      this.out.push(
+        finding(
+          'guest-already-running',
+          this.at(r),
+          `guest ${g.sym.name} is already running on ${run.platform?.sym.name ?? 'its host'}: a second QEMU for it would fight the first over its devices and disk`,
+          { related: run.setup.slice(0, 1) },
+        ),
+      );
       return run;
     }
     Object.assign(run, {
-      platform, running: true, container: newContainer(g), devices: new Holdings(), setup: [], setupLeftOut: 0, launch: newLaunch(),
+      platform,
+      running: true,
+      container: newContainer(g),
+      devices: new Holdings(),
+      setup: [],
+      setupLeftOut: 0,
+      launch: newLaunch(),
     });
-    run.setup.push({ uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here` });
+    run.setup.push({
+      uri: r.uri,
+      span: r.step.span,
+      message: `guest ${g.sym.name} starts on ${platform.sym.name}; its memory map is fixed here`,
+    });
     // On its own platform the assignments were checked when the guest was declared;
     // elsewhere (started again after a migration) they are checked here.
     const declared = platform === g.platform;
-    const site = this.site(r, run, `is assigned here (guest ${g.sym.name} starts)`, `starting guest ${g.sym.name} on ${platform.sym.name}: `);
+    const site = this.site(
+      r,
+      run,
+      `is assigned here (guest ${g.sym.name} starts)`,
+      `starting guest ${g.sym.name} on ${platform.sym.name}: `,
+    );
     const pr = this.regionsOf(platform);
     for (const a of g.assigns) {
       if (!a.device) continue;
       const dev = declared ? a.device : platform.devices.get(a.device.sym.name);
       if (!dev) {
-        this.out.push(finding('migrate-device-missing', this.at(r), `${site.prefix}device ${a.device.sym.name} (${qemuDevice(a.device)}) assigned to the guest does not exist there; QEMU fails with "vfio ${qemuDevice(a.device)}: error getting device from group: No such device"`,
-          { related: [{ uri: a.uri, span: a.stmt.span, message: `assigned here` }, { uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] }));
+        this.out.push(
+          finding(
+            'migrate-device-missing',
+            this.at(r),
+            `${site.prefix}device ${a.device.sym.name} (${qemuDevice(a.device)}) assigned to the guest does not exist there; QEMU fails with "vfio ${qemuDevice(a.device)}: error getting device from group: No such device"`,
+            {
+              related: [
+                { uri: a.uri, span: a.stmt.span, message: `assigned here` },
+                { uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` },
+              ],
+            },
+          ),
+        );
         continue;
       }
       const at = { uri: a.uri, span: a.stmt.span };
-      this.bringIn(run, dev, pr, site, declared ? [] : this.out, { mode: a.mode, window: a.dmaWindow, at, modeWord: a.stmt.mode }, declared);
+      this.bringIn(
+        run,
+        dev,
+        pr,
+        site,
+        declared ? [] : this.out,
+        { mode: a.mode, window: a.dmaWindow, at, modeWord: a.stmt.mode },
+        declared,
+      );
     }
     return run;
   }
@@ -253,8 +321,21 @@ class Runner {
   }
 
   private notRunning(r: ResolvedStep, g: Guest, what: string): void {
-    this.out.push(finding('guest-not-running', this.at(r), `guest ${g.sym.name} is not running at this step, so there is no QEMU to ${what}; start it first`,
-      { fixes: [{ title: `Start ${g.sym.name} first`, edits: [{ uri: r.uri, span: { start: r.step.span.start, end: r.step.span.start }, newText: `start ${g.sym.name}\n  ` }] }] }));
+    this.out.push(
+      finding(
+        'guest-not-running',
+        this.at(r),
+        `guest ${g.sym.name} is not running at this step, so there is no QEMU to ${what}; start it first`,
+        {
+          fixes: [
+            {
+              title: `Start ${g.sym.name} first`,
+              edits: [{ uri: r.uri, span: { start: r.step.span.start, end: r.step.span.start }, newText: `start ${g.sym.name}\n  ` }],
+            },
+          ],
+        },
+      ),
+    );
   }
 
   private stop(r: ResolvedStep, g: Guest): Run | undefined {
@@ -286,16 +367,30 @@ class Runner {
       const dev = target.devices.get(h.device.sym.name);
       if (!dev) {
         const sameBdf = h.device.bdf ? this.byAddress(target).get(qemuDevice(h.device)) : undefined;
-        this.out.push(finding('migrate-device-missing', this.at(r),
-          `guest ${g.sym.name} holds ${h.device.sym.name} (${qemuDevice(h.device)}), and ${target.sym.name} has no device of that name${sameBdf ? ` (${sameBdf.sym.name} sits at that address)` : ''}: the destination QEMU cannot realize it ("vfio ${qemuDevice(h.device)}: error getting device from group: No such device"), so the migration fails`,
-          { related: [{ uri: h.site.uri, span: h.site.span, message: `${h.device.sym.name} ${h.site.verb}` }, { uri: target.sym.uri, span: target.sym.nameSpan, message: `platform ${target.sym.name}` }] }));
+        this.out.push(
+          finding(
+            'migrate-device-missing',
+            this.at(r),
+            `guest ${g.sym.name} holds ${h.device.sym.name} (${qemuDevice(h.device)}), and ${target.sym.name} has no device of that name${sameBdf ? ` (${sameBdf.sym.name} sits at that address)` : ''}: the destination QEMU cannot realize it ("vfio ${qemuDevice(h.device)}: error getting device from group: No such device"), so the migration fails`,
+            {
+              related: [
+                { uri: h.site.uri, span: h.site.span, message: `${h.device.sym.name} ${h.site.verb}` },
+                { uri: target.sym.uri, span: target.sym.nameSpan, message: `platform ${target.sym.name}` },
+              ],
+            },
+          ),
+        );
         continue;
       }
       if (dev.iommu) behind.add(dev.iommu);
       if (run.running) this.bringIn(run, dev, tr, site, this.out, { mode: h.mode, window: h.window, at: h.at });
     }
     this.addressWidth(r, run, target, tr, behind);
-    withSetupStep(run, { uri: r.uri, span: r.step.span, message: `guest ${g.sym.name} migrates from ${source?.sym.name ?? 'its host'} to ${target.sym.name}, keeping its memory map` });
+    withSetupStep(run, {
+      uri: r.uri,
+      span: r.step.span,
+      message: `guest ${g.sym.name} migrates from ${source?.sym.name ?? 'its host'} to ${target.sym.name}, keeping its memory map`,
+    });
     return run;
   }
 
@@ -321,17 +416,37 @@ class Runner {
     const hit = tr.anyOverlapping(w, DOORBELL_BLOCKERS);
     if (!hit.length) return;
     if (source && this.regionsOf(source).anyOverlapping(w, DOORBELL_BLOCKERS).length) return; // not free on the source either: reported there
-    const avoid = [...tr.doorbellObstacles(), ...(source ? this.regionsOf(source).doorbellObstacles() : []), ...run.ram.map((x) => x.range)];
+    const avoid = [
+      ...tr.doorbellObstacles(),
+      ...(source ? this.regionsOf(source).doorbellObstacles() : []),
+      ...run.ram.map((x) => x.range),
+    ];
     const size = w.end - w.start + 1n;
     const moved = placeDoorbell(size, avoid);
     const stmt = msiWindowStmt(g);
     const rangeSpan = stmt?.range?.span;
-    this.out.push(finding('migrate-doorbell-conflict', this.at(r),
-      `the msi-window ${formatInterval(w)} of guest ${g.sym.name} is free on ${source?.sym.name ?? 'its host'} but overlaps ${describeRegions(hit)} on ${target.sym.name}: the doorbell mapping fails there (VFIO_IOMMU_MAP_DMA -EINVAL), so no MSI reaches the guest's devices after the migration`,
-      {
-        related: [...(stmt ? [{ uri: g.sym.uri, span: stmt.span, message: `msi-window of guest ${g.sym.name}` }] : []), ...regionRelated(hit)],
-        fixes: moved && rangeSpan ? [{ title: `Move the MSI doorbell window to ${hex(moved.start)} size ${formatSize(size)} (free on both hosts)`, edits: [{ uri: g.sym.uri, span: rangeSpan, newText: `${hex(moved.start)} size ${formatSize(size)}` }] }] : [],
-      }));
+    this.out.push(
+      finding(
+        'migrate-doorbell-conflict',
+        this.at(r),
+        `the msi-window ${formatInterval(w)} of guest ${g.sym.name} is free on ${source?.sym.name ?? 'its host'} but overlaps ${describeRegions(hit)} on ${target.sym.name}: the doorbell mapping fails there (VFIO_IOMMU_MAP_DMA -EINVAL), so no MSI reaches the guest's devices after the migration`,
+        {
+          related: [
+            ...(stmt ? [{ uri: g.sym.uri, span: stmt.span, message: `msi-window of guest ${g.sym.name}` }] : []),
+            ...regionRelated(hit),
+          ],
+          fixes:
+            moved && rangeSpan
+              ? [
+                  {
+                    title: `Move the MSI doorbell window to ${hex(moved.start)} size ${formatSize(size)} (free on both hosts)`,
+                    edits: [{ uri: g.sym.uri, span: rangeSpan, newText: `${hex(moved.start)} size ${formatSize(size)}` }],
+                  },
+                ]
+              : [],
+        },
+      ),
+    );
   }
 
   /** The target's IOMMUs must cover the guest's RAM, or no device behind them can be added (RULES §2.2a). */
@@ -341,9 +456,19 @@ class Runner {
     const narrow = tr.iommusNotReaching(top).filter((i) => !reported.has(i));
     if (!narrow.length) return;
     const names = narrow.map((i) => `${i.sym.name} (${addressWidthOf(i)} bits, up to ${hex(apertureEnd(i))})`).join(', ');
-    this.out.push(finding('migrate-address-width', this.at(r),
-      `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the DMA map of that RAM fails with -EINVAL, so no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added after the migration`,
-      { related: [...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })), ...run.setup.slice(0, 1)] }));
+    this.out.push(
+      finding(
+        'migrate-address-width',
+        this.at(r),
+        `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the DMA map of that RAM fails with -EINVAL, so no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added after the migration`,
+        {
+          related: [
+            ...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })),
+            ...run.setup.slice(0, 1),
+          ],
+        },
+      ),
+    );
   }
 
   private hotplug(r: ResolvedStep, g: Guest): Run | undefined {
@@ -373,30 +498,63 @@ class Runner {
     const to = r.step.kind === 'convert' ? (r.step.mode?.text as 'private' | 'shared' | undefined) : undefined;
     if (!to) return undefined;
     if (!h) {
-      this.out.push(finding('device-not-plugged', this.at(r), `${dev.sym.name} is not in any running guest at this step, so no guest can ask to convert its DMA to ${to}`));
+      this.out.push(
+        finding(
+          'device-not-plugged',
+          this.at(r),
+          `${dev.sym.name} is not in any running guest at this step, so no guest can ask to convert its DMA to ${to}`,
+        ),
+      );
       return undefined;
     }
     const g = h.run.guest;
     if (h.dma === to) return undefined;
     if (!g.confidential) {
-      this.out.push(finding('sev-not-confidential', this.at(r), `guest ${g.sym.name} is not confidential: it has no private memory to convert ${dev.sym.name}'s DMA to`,
-        { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }] }));
+      this.out.push(
+        finding(
+          'sev-not-confidential',
+          this.at(r),
+          `guest ${g.sym.name} is not confidential: it has no private memory to convert ${dev.sym.name}'s DMA to`,
+          { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }] },
+        ),
+      );
       return undefined;
     }
     if (h.mode !== 'bind-capable') {
       const ref = r.step.kind === 'convert' && r.step.device ? refText(r.step.device) : dev.sym.name;
-      this.out.push(finding('sev-convert-needs-replug', this.at(r),
-        `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
-        {
-          related: [{ uri: h.at.uri, span: h.at.span, message: `${dev.sym.name} realized ${h.mode} here` }],
-          fixes: [{ title: `Unplug ${dev.sym.name} and hot-add it ${to}`, edits: [{ uri: r.uri, span: r.step.span, newText: `unplug ${ref} from ${g.sym.name}\n  hotplug ${ref} into ${g.sym.name} as ${to}` }] }],
-        }));
+      this.out.push(
+        finding(
+          'sev-convert-needs-replug',
+          this.at(r),
+          `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
+          {
+            related: [{ uri: h.at.uri, span: h.at.span, message: `${dev.sym.name} realized ${h.mode} here` }],
+            fixes: [
+              {
+                title: `Unplug ${dev.sym.name} and hot-add it ${to}`,
+                edits: [
+                  {
+                    uri: r.uri,
+                    span: r.step.span,
+                    newText: `unplug ${ref} from ${g.sym.name}\n  hotplug ${ref} into ${g.sym.name} as ${to}`,
+                  },
+                ],
+              },
+            ],
+          },
+        ),
+      );
       return undefined;
     }
     const state = this.tdis.state(dev);
     if (to === 'private' && state !== 'RUN') {
-      this.out.push(finding('tdisp-dma-before-run', this.at(r),
-        `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected in any other state (RULES §5.4, §6.4). Lock and start the TDI first`));
+      this.out.push(
+        finding(
+          'tdisp-dma-before-run',
+          this.at(r),
+          `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected in any other state (RULES §5.4, §6.4). Lock and start the TDI first`,
+        ),
+      );
     }
     const at = this.at(r);
     const next: Held = { ...h.run.devices.get(dev)!, dma: to, at };
@@ -420,8 +578,13 @@ class Runner {
     const holder = this.heldBy.get(dev);
     const run = holder && (!r.guest || holder.guest === r.guest) ? holder : undefined;
     if (!run) {
-      this.out.push(finding('device-not-plugged', this.at(r),
-        `${dev.sym.name} is not in ${r.guest ? `guest ${r.guest.sym.name}` : 'any running guest'} at this step: QEMU refuses device_del with "Device '${dev.sym.name}' not found"`));
+      this.out.push(
+        finding(
+          'device-not-plugged',
+          this.at(r),
+          `${dev.sym.name} is not in ${r.guest ? `guest ${r.guest.sym.name}` : 'any running guest'} at this step: QEMU refuses device_del with "Device '${dev.sym.name}' not found"`,
+        ),
+      );
       return undefined;
     }
     const held = run.devices.remove(dev)!;
@@ -433,8 +596,13 @@ class Runner {
 
   private snapshot(run: Run): GuestSnapshot {
     return (run.snapshot ??= {
-      guest: run.guest, platform: run.platform, running: run.running, launched: !!run.launch.launched, ram: run.ram,
-      devices: [...run.devices.values()], container: run.container.clone(),
+      guest: run.guest,
+      platform: run.platform,
+      running: run.running,
+      launched: !!run.launch.launched,
+      ram: run.ram,
+      devices: [...run.devices.values()],
+      container: run.container.clone(),
     });
   }
 }
@@ -480,11 +648,17 @@ class Holdings {
   private readonly bySide = { private: new Map<Device, Held>(), shared: new Map<Device, Held>() };
   private readonly perGroup = new Map<GroupRegions, number>();
 
-  get size(): number { return this.byDevice.size; }
+  get size(): number {
+    return this.byDevice.size;
+  }
 
-  values(): IterableIterator<Held> { return this.byDevice.values(); }
+  values(): IterableIterator<Held> {
+    return this.byDevice.values();
+  }
 
-  get(d: Device): Held | undefined { return this.byDevice.get(d); }
+  get(d: Device): Held | undefined {
+    return this.byDevice.get(d);
+  }
 
   /** Adds a device, or replaces how it is held (a conversion keeps its place in the order). */
   add(h: Held): void {
@@ -506,7 +680,9 @@ class Holdings {
     return h;
   }
 
-  holdsGroup(gr: GroupRegions): boolean { return this.perGroup.has(gr); }
+  holdsGroup(gr: GroupRegions): boolean {
+    return this.perGroup.has(gr);
+  }
 
   /**
    * What the SEV check compares a device joining on `side` with: the first device other

@@ -59,25 +59,52 @@ type Next =
  * so running one order of a batch of thousands costs its length, not its square.
  */
 class Batch {
-  constructor(private items: number[], private head = 0) {}
-  get size(): number { return this.items.length - this.head; }
-  get first(): number { return this.items[this.head]!; }
-  list(): number[] { return this.items.slice(this.head); }
+  constructor(
+    private items: number[],
+    private head = 0,
+  ) {}
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  get first(): number {
+    return this.items[this.head]!;
+  }
+  list(): number[] {
+    return this.items.slice(this.head);
+  }
   take(slot: number): void {
     if (this.items[this.head] === slot) this.head++;
     else this.items.splice(this.items.indexOf(slot, this.head), 1);
   }
-  clone(): Batch { return new Batch(this.list()); }
+  clone(): Batch {
+    return new Batch(this.list());
+  }
 }
 
 /** A FIFO of batches per TPL, with the same O(1) front. */
 class Queue {
-  constructor(private batches: Batch[] = [], private head = 0) {}
-  get front(): Batch | undefined { return this.batches[this.head]; }
-  push(b: Batch): void { this.batches.push(b); }
-  shift(): void { this.head++; }
-  clone(): Queue { return new Queue(this.batches.slice(this.head).map((b) => b.clone())); }
-  key(): string { return this.batches.slice(this.head).map((b) => b.list().join(',')).join('|'); }
+  constructor(
+    private batches: Batch[] = [],
+    private head = 0,
+  ) {}
+  get front(): Batch | undefined {
+    return this.batches[this.head];
+  }
+  push(b: Batch): void {
+    this.batches.push(b);
+  }
+  shift(): void {
+    this.head++;
+  }
+  clone(): Queue {
+    return new Queue(this.batches.slice(this.head).map((b) => b.clone()));
+  }
+  key(): string {
+    return this.batches
+      .slice(this.head)
+      .map((b) => b.list().join(','))
+      .join('|');
+  }
 }
 
 /**
@@ -96,8 +123,10 @@ class Dispatcher {
   private signalled = new Set<string>();
 
   constructor(
-    private readonly slots: readonly Slot[], private readonly events: ReadonlyMap<string, number[]>,
-    private readonly independent: readonly boolean[], init = true,
+    private readonly slots: readonly Slot[],
+    private readonly events: ReadonlyMap<string, number[]>,
+    private readonly independent: readonly boolean[],
+    init = true,
   ) {
     if (!init) return;
     this.done = slots.map(() => false);
@@ -160,7 +189,9 @@ class Dispatcher {
     this.enqueue(this.events.get(event) ?? []);
   }
 
-  pop(): void { this.done[this.stack.pop()!.slot] = true; }
+  pop(): void {
+    this.done[this.stack.pop()!.slot] = true;
+  }
 }
 
 export interface Verdict {
@@ -178,13 +209,19 @@ export interface Exploration {
   truncated: boolean;
 }
 
-interface Result { all: Set<string>; some: Map<string, number[]>; path: number[] }
+interface Result {
+  all: Set<string>;
+  some: Map<string, number[]>;
+  path: number[];
+}
 
 class Truncated extends Error {}
 
 /** Runs every allowed order of `slots` against `sem` and says which problems happen in all, or in some. */
 export function explore<S>(
-  slots: readonly Slot[], events: ReadonlyMap<string, number[]>, sem: Semantics<S>,
+  slots: readonly Slot[],
+  events: ReadonlyMap<string, number[]>,
+  sem: Semantics<S>,
   options: { independent?: readonly boolean[]; maxStates?: number } = {},
 ): Exploration {
   const independent = options.independent ?? [];
@@ -196,12 +233,25 @@ export function explore<S>(
   const run = (d: Dispatcher, s: S, oneOrder: boolean): Result => {
     const emitted = new Set<string>();
     const path: number[] = [];
-    const emit = (k: string) => { emitted.add(k); };
+    const emit = (k: string) => {
+      emitted.add(k);
+    };
     for (;;) {
       const n = d.next();
-      if (n.kind === 'act') { sem.act(s, n.slot, n.action, emit); d.advance(); continue; }
-      if (n.kind === 'return') { d.pop(); sem.returned(s, n.slot, emit); continue; }
-      if (n.kind === 'end') { sem.end(s, emit); return prefixed(emitted, path, { all: new Set(), some: new Map(), path: [] }); }
+      if (n.kind === 'act') {
+        sem.act(s, n.slot, n.action, emit);
+        d.advance();
+        continue;
+      }
+      if (n.kind === 'return') {
+        d.pop();
+        sem.returned(s, n.slot, emit);
+        continue;
+      }
+      if (n.kind === 'end') {
+        sem.end(s, emit);
+        return prefixed(emitted, path, { all: new Set(), some: new Map(), path: [] });
+      }
       // Independent functions come first in their batch: running one first loses no order.
       const first = n.batch.first;
       if (oneOrder || independent[first] || n.batch.size === 1) {
@@ -259,7 +309,7 @@ function prefixed(emitted: Set<string>, path: number[], r: Result): Result {
   const extend = (p: number[]) => {
     if (!path.length) return p;
     let e = extended.get(p);
-    if (!e) extended.set(p, e = [...path, ...p]);
+    if (!e) extended.set(p, (e = [...path, ...p]));
     return e;
   };
   const full = extend(r.path);
@@ -281,7 +331,10 @@ export function sourceOrder(slots: readonly Slot[], events: ReadonlyMap<string, 
   for (;;) {
     const n = d.next();
     if (n.kind === 'end') return steps;
-    if (n.kind === 'choose') { d.start(n.batch.first); continue; }
+    if (n.kind === 'choose') {
+      d.start(n.batch.first);
+      continue;
+    }
     steps[n.slot]!.push(at++);
     if (n.kind === 'act') d.advance();
     else d.pop();
@@ -289,7 +342,10 @@ export function sourceOrder(slots: readonly Slot[], events: ReadonlyMap<string, 
 }
 
 /** A slot as `replay` reads it: its index where the steps were recorded, and which of its actions `sem` sees (in order). */
-export interface Part { index: number; kept: readonly number[] }
+export interface Part {
+  index: number;
+  kept: readonly number[];
+}
 
 /**
  * The problems of `sem` in the one order `steps` recorded (from `sourceOrder`), reading only
@@ -307,7 +363,9 @@ export function replay<S>(steps: readonly number[][], local: readonly Part[], se
   run.sort((a, b) => a.at - b.at);
   const s = sem.init();
   const emitted = new Set<string>();
-  const emit = (k: string) => { emitted.add(k); };
+  const emit = (k: string) => {
+    emitted.add(k);
+  };
   for (const step of run) {
     if (step.action >= 0) sem.act(s, step.slot, step.action, emit);
     else sem.returned(s, step.slot, emit);

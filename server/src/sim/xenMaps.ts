@@ -24,7 +24,11 @@ import type { Resv } from './regions';
 export type MapTerm = 'identity MFN map' | 'identity GFN map' | 'host map' | 'guest map' | 'no IOMMU map' | 'no translation';
 
 /** A range Xen left out of dom0's boot map, and why. */
-export interface LeftOut { range: Interval; why: string; at?: Location }
+export interface LeftOut {
+  range: Interval;
+  why: string;
+  at?: Location;
+}
 
 export interface DomainMap {
   domain: XenDomain;
@@ -71,9 +75,17 @@ export function buildMaps(x: Xen, regions: PlatformRegions | undefined): Map<Xen
       ? [...(platform?.devices.values() ?? [])].filter((dev) => !passedTo.has(dev))
       : [...new Set(d.passed.map((p) => p.device))];
     const m: DomainMap = {
-      domain: d, mode, translated, devices,
-      term: 'no IOMMU map', maintained: false, drivenByDomain: false, strict: false, passthrough: false,
-      quarantine: d.quarantine ?? 'basic', identity: new IdentityMaps(),
+      domain: d,
+      mode,
+      translated,
+      devices,
+      term: 'no IOMMU map',
+      maintained: false,
+      drivenByDomain: false,
+      strict: false,
+      passthrough: false,
+      quarantine: d.quarantine ?? 'basic',
+      identity: new IdentityMaps(),
     };
     if (d.isDom0) dom0Map(m, x, regions);
     else domainMap(m);
@@ -104,13 +116,20 @@ function dom0Map(m: DomainMap, x: Xen, regions: PlatformRegions | undefined): vo
 }
 
 /** `arch_iommu_hwdom_init()`: the ranges, then what dom0 may not reach taken out, each with its reason. */
-function hostBootMap(m: DomainMap, x: Xen, platform: Platform, regions: PlatformRegions | undefined): { mapped: RangeSet; leftOut: LeftOut[] } {
+function hostBootMap(
+  m: DomainMap,
+  x: Xen,
+  platform: Platform,
+  regions: PlatformRegions | undefined,
+): { mapped: RangeSet; leftOut: LeftOut[] } {
   // Built from one sorted list, so a platform with thousands of regions is not re-spliced per region.
   const e820 = [
     ...(m.strict ? [] : platform.ram.flatMap((r) => (r.range ? [r.range] : []))),
-    ...(m.domain.mapReserved === false ? [] : platform.reserved
-      .filter((r) => r.type === 'reserved' || r.type === 'direct' || r.type === 'direct-relaxable')
-      .flatMap((r) => (r.range ? [r.range] : []))),
+    ...(m.domain.mapReserved === false
+      ? []
+      : platform.reserved
+          .filter((r) => r.type === 'reserved' || r.type === 'direct' || r.type === 'direct-relaxable')
+          .flatMap((r) => (r.range ? [r.range] : []))),
   ];
   const mapped = RangeSet.of(e820);
   const leftOut: LeftOut[] = [];
@@ -137,9 +156,7 @@ function domainMap(m: DomainMap): void {
   if (!hasDevices) return; // no passed-through device: no IOMMU map at all (seed 003)
   // An HVM domain's GFN map is Xen's (shared with or synced to the P2M) whatever the domain asks.
   m.maintained = how === 'maintained' || how === undefined || (how === 'pv-iommu' && m.translated);
-  m.term = m.maintained
-    ? (m.translated ? 'identity GFN map' : 'identity MFN map')
-    : (m.translated ? 'guest map' : 'identity MFN map');
+  m.term = m.maintained ? (m.translated ? 'identity GFN map' : 'identity MFN map') : m.translated ? 'guest map' : 'identity MFN map';
 }
 
 /**
@@ -161,10 +178,14 @@ export function rmrrScope(r: Resv, regions: PlatformRegions): readonly Device[] 
 export function describeMap(m: DomainMap): string {
   const bfn = m.translated ? 'BFN == GFN' : 'BFN == MFN';
   switch (m.term) {
-    case 'no translation': return 'no IOMMU translation: `dom0-iommu=passthrough` lets dom0\'s devices DMA to any machine address';
-    case 'no IOMMU map': return 'no IOMMU map: no device is passed through, so Xen builds none';
-    case 'host map': return `a **host map** (${bfn} for all of the host's RAM), programmed once at boot and never kept in sync with the P2M`;
-    case 'guest map': return `a **guest map** (${bfn}), programmed when the domain is created and then left to the domain`;
+    case 'no translation':
+      return "no IOMMU translation: `dom0-iommu=passthrough` lets dom0's devices DMA to any machine address";
+    case 'no IOMMU map':
+      return 'no IOMMU map: no device is passed through, so Xen builds none';
+    case 'host map':
+      return `a **host map** (${bfn} for all of the host's RAM), programmed once at boot and never kept in sync with the P2M`;
+    case 'guest map':
+      return `a **guest map** (${bfn}), programmed when the domain is created and then left to the domain`;
     default:
       return m.maintained
         ? `an **${m.term}** (${bfn}) that Xen **maintains**: every P2M change is applied to the IOMMU too (\`need_sync\`)`

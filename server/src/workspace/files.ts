@@ -69,7 +69,9 @@ class Listing {
       if (!isSkippedDirectory(entry.name)) this.directories.push(entry.name);
     } else if (isDescriptionName(entry.name)) {
       const path = join(this.dir, entry.name);
-      this.found.push(entry.isFile() ? { kind: 'file', path } : { kind: 'skipped', path, why: `not a regular file (${notRegular(entry)})` });
+      this.found.push(
+        entry.isFile() ? { kind: 'file', path } : { kind: 'skipped', path, why: `not a regular file (${notRegular(entry)})` },
+      );
     }
   }
 
@@ -118,7 +120,11 @@ export function* walkSync(root: string): Generator<Found> {
       yield unreadable(dir, e);
       continue;
     } finally {
-      try { handle?.closeSync(); } catch { /* already closed by a failed read */ }
+      try {
+        handle?.closeSync();
+      } catch {
+        /* already closed by a failed read */
+      }
     }
     yield* listing.finish(pending);
   }
@@ -128,10 +134,7 @@ export function* walkSync(root: string): Generator<Found> {
  * A file read whole, or why not: it is not a regular file, or `accept` declined its size.
  * Errors opening or reading it (ENOENT, EACCES, EIO) are thrown.
  */
-export type FileRead =
-  | { kind: 'read'; bytes: Buffer }
-  | { kind: 'not-regular'; why: string }
-  | { kind: 'declined'; size: number };
+export type FileRead = { kind: 'read'; bytes: Buffer } | { kind: 'not-regular'; why: string } | { kind: 'declined'; size: number };
 
 /**
  * Opened without blocking: opening a FIFO for reading waits for a writer, so the file is

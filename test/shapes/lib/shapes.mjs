@@ -9,7 +9,9 @@ export const SHAPES_DIR = join(import.meta.dirname, '..');
 
 /** The shape modules, sorted by file name. */
 export async function loadShapes() {
-  const files = readdirSync(SHAPES_DIR).filter((f) => f.endsWith('.mjs')).sort();
+  const files = readdirSync(SHAPES_DIR)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
   return Promise.all(files.map((f) => import(pathToFileURL(join(SHAPES_DIR, f)).href)));
 }
 

@@ -22,7 +22,10 @@ export function fit(chars, build) {
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
     const text = build(mid);
-    if (text.length <= chars) { best = text; lo = mid; } else hi = mid;
+    if (text.length <= chars) {
+      best = text;
+      lo = mid;
+    } else hi = mid;
   }
   return best;
 }

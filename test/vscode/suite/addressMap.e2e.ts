@@ -6,7 +6,8 @@ import { open, until } from './util';
 
 function mapTabs(): vscode.Tab[] {
   // VS Code prefixes the extension's view type (`mainThreadWebview-iommuLens.addressMap`).
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('iommuLens.addressMap'));
 }
 

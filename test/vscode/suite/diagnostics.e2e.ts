@@ -40,17 +40,23 @@ suite('diagnostics', () => {
     });
   }
 
-  test('a finding carries related locations in other files (train-old: the host\'s HyperTransport hole)', async () => {
+  test("a finding carries related locations in other files (train-old: the host's HyperTransport hole)", async () => {
     await open('qemu-amd-1tib/guests/train-old.iommu');
     const uri = fileUri('qemu-amd-1tib/guests/train-old.iommu');
     const d = await until('ram-over-reserved on train-old', () =>
-      vscode.languages.getDiagnostics(uri).find((x) => codeOf(x) === 'ram-over-reserved'));
+      vscode.languages.getDiagnostics(uri).find((x) => codeOf(x) === 'ram-over-reserved'),
+    );
     assert.match(d.message, /overlaps the HyperTransport hole \(reserved 0xfd00000000\.\.0xffffffffff/);
-    const related = (d.relatedInformation ?? []).map((r) => `${vscode.workspace.asRelativePath(r.location.uri, false)} ${span(r.location.range)}`);
-    assert.ok(related.some((r) => r.startsWith('qemu-amd-1tib/hosts/epyc-genoa.iommu 7:')), `related: ${JSON.stringify(related)}`);
+    const related = (d.relatedInformation ?? []).map(
+      (r) => `${vscode.workspace.asRelativePath(r.location.uri, false)} ${span(r.location.range)}`,
+    );
+    assert.ok(
+      related.some((r) => r.startsWith('qemu-amd-1tib/hosts/epyc-genoa.iommu 7:')),
+      `related: ${JSON.stringify(related)}`,
+    );
   });
 
-  test('files that were never opened are reported too (seed 004\'s VINTF with five streams)', async () => {
+  test("files that were never opened are reported too (seed 004's VINTF with five streams)", async () => {
     const file = 'seed-004-smmu-cmdqv/vintf/vi-b.iommu';
     assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === fileUri(file).toString()), `${file} is already open`);
     await findingsBecome(file, ['cmdqv-too-many-streams Error 10:2-10:24']);

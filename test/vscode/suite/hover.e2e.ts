@@ -12,7 +12,7 @@ function text(h: vscode.Hover): string {
 }
 
 suite('hover', () => {
-  test('train-old\'s machine line: the RAM layout, what VFIO maps, and the HyperTransport hole in the way', async () => {
+  test("train-old's machine line: the RAM layout, what VFIO maps, and the HyperTransport hole in the way", async () => {
     const file = 'qemu-amd-1tib/guests/train-old.iommu';
     const editor = await open(file);
     assert.match(editor.document.lineAt(6).text, /^ {2}machine q35 version 7\.0 memory 1T/);
@@ -24,7 +24,7 @@ suite('hover', () => {
     });
     const h = hovers.find((x) => text(x).includes('machine q35'))!;
     const md = text(h);
-    assert.ok(md.startsWith('**machine q35 (pc-q35-7.0)**: QEMU\'s guest RAM for 1T'), md);
+    assert.ok(md.startsWith("**machine q35 (pc-q35-7.0)**: QEMU's guest RAM for 1T"), md);
     assert.match(md, /ram-above-4g +0x100000000\.\.0x1007fffffff +1022G/);
     assert.match(md, /- ram-below-4g: mapped at IOVA `0x0\.\.0x7fffffff` for gpu1 \(group 52\)/);
     assert.match(md, /- ram-above-4g: not mapped: gpu1 \(group 52\) is attached, but the map was refused/);

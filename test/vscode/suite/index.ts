@@ -9,11 +9,19 @@ import { join } from 'node:path';
 import Mocha from 'mocha';
 import { version } from 'vscode';
 
-interface Outcome { title: string; state: 'passed' | 'failed' | 'pending'; error?: string; ms?: number }
+interface Outcome {
+  title: string;
+  state: 'passed' | 'failed' | 'pending';
+  error?: string;
+  ms?: number;
+}
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });
-  for (const f of readdirSync(__dirname).filter((n) => n.endsWith('.e2e.js')).sort()) mocha.addFile(join(__dirname, f));
+  for (const f of readdirSync(__dirname)
+    .filter((n) => n.endsWith('.e2e.js'))
+    .sort())
+    mocha.addFile(join(__dirname, f));
   const outcomes: Outcome[] = [];
   const resultFile = process.env.IOMMU_LENS_SUITE_RESULT;
   const write = (extra: Record<string, unknown>) => {
@@ -27,11 +35,13 @@ export function run(): Promise<void> {
         else resolve();
       });
       runner.on('pass', (t) => outcomes.push({ title: t.fullTitle(), state: 'passed', ms: t.duration }));
-      runner.on('fail', (t, err: unknown) => outcomes.push({ title: t.fullTitle(), state: 'failed', error: err instanceof Error ? err.stack ?? err.message : String(err) }));
+      runner.on('fail', (t, err: unknown) =>
+        outcomes.push({ title: t.fullTitle(), state: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      );
       runner.on('pending', (t) => outcomes.push({ title: t.fullTitle(), state: 'pending' }));
     } catch (e) {
       // A scenario file that fails to load never reaches mocha's callback.
-      write({ failures: 1, done: true, loadError: e instanceof Error ? e.stack ?? e.message : String(e) });
+      write({ failures: 1, done: true, loadError: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       reject(e);
     }
   });

@@ -11,7 +11,11 @@ async function fixFor(relative: string, code: string): Promise<vscode.CodeAction
   const uri = fileUri(relative);
   const d = await until(`${code} on ${relative}`, () => vscode.languages.getDiagnostics(uri).find((x) => codeOf(x) === code));
   const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
-    'vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    'vscode.executeCodeActionProvider',
+    uri,
+    d.range,
+    vscode.CodeActionKind.QuickFix.value,
+  );
   // Only fixes that carry an edit: the API's copies drop `diagnostics`, and the workbench adds
   // its own actions (chat's "Fix", "Explain") that have none.
   const fixes = actions.filter((a): a is vscode.CodeAction => 'edit' in a && a.edit !== undefined && a.edit.has(uri));
@@ -34,11 +38,15 @@ suite('quick fixes', () => {
     assert.ok(await vscode.workspace.applyEdit(fix.edit!), 'applyEdit refused the fix');
     const lines = editor.document.getText().split(/\r?\n/);
     assert.equal(lines[4], '  machine virt');
-    assert.deepEqual(lines.slice(5, 8), ['  ram ram0 0x40000000 size 2560M', '  ram ram1 0xf8000000 size 110M', '  ram ram2 0xff000000 size 1426M']);
+    assert.deepEqual(lines.slice(5, 8), [
+      '  ram ram0 0x40000000 size 2560M',
+      '  ram ram1 0xf8000000 size 110M',
+      '  ram ram2 0xff000000 size 1426M',
+    ]);
     await findingsBecome(file, []);
   });
 
-  test('seed 001 stock driver: one coalesced MSE BME write, tdisp-bme-quirk goes and the VF\'s INTx warning stays', async () => {
+  test("seed 001 stock driver: one coalesced MSE BME write, tdisp-bme-quirk goes and the VF's INTx warning stays", async () => {
     const file = 'seed-001-tdisp-sev-tio/timelines/stock-driver.iommu';
     const editor = await open(file);
     const fix = await fixFor(file, 'tdisp-bme-quirk');

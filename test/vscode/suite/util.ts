@@ -44,7 +44,8 @@ export function codeOf(d: vscode.Diagnostic): string {
 
 /** The extension's findings for one file, as `code severity line:col-line:col` (0-based, as the API). */
 export function findings(uri: vscode.Uri): string[] {
-  return vscode.languages.getDiagnostics(uri)
+  return vscode.languages
+    .getDiagnostics(uri)
     .filter((d) => d.source === 'iommu-lens')
     .map((d) => `${codeOf(d)} ${vscode.DiagnosticSeverity[d.severity]} ${span(d.range)}`)
     .sort();
