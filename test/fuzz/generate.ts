@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { parserInstance } from '@iommu-lens/grammar';
-import { SMMU_OPCODES } from '../../server/src/model/smmuCommands';
-import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/model/pciRegisters';
+import { SMMU_OPCODES } from '../../server/src/domains/cmdqv/model/smmuCommands';
+import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/domains/tdisp/model/pciRegisters';
 import { BOOT_SERVICE_DOCS, DEVICE_CLASS_DOCS } from '../../server/src/ide/keywordDocs';
 import type { Input } from './mutate';
 import { prng } from '../prng.mjs';

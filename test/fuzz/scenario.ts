@@ -7,8 +7,8 @@
  * stops at unknown names. One file per kind of declaration, as the examples lay them out.
  */
 import fc from 'fast-check';
-import { SMMU_OPCODES } from '../../server/src/model/smmuCommands';
-import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/model/pciRegisters';
+import { SMMU_OPCODES } from '../../server/src/domains/cmdqv/model/smmuCommands';
+import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/domains/tdisp/model/pciRegisters';
 import { prng } from '../prng.mjs';
 import type { Input } from './mutate';
 

@@ -18,7 +18,7 @@ import { addressMapResponse } from '../../server/src/lsp/addressMap';
 import { approxSize, buildAxis, DEFAULT_AXIS, lanesOf, renderSvg } from '../../server/src/ide/addressMapSvg';
 import { hex, U64_MAX } from '../../server/src/model';
 import { someOf, type MergedRegion } from '../../server/src/sim';
-import { guestDoorbell } from '../../server/src/sim/guests';
+import { guestDoorbell } from '../../server/src/sim/vfio';
 import { overlaps } from '../../server/src/sim/regions';
 import { analyze, cursor, markers, uri } from '../helpers';
 

@@ -21,6 +21,9 @@ function sources(dir: string): string[] {
 function layer(path: string): string {
   const rel = relative(ROOT, path).split('\\').join('/');
   if (rel === PROTOCOL) return 'protocol';
+  // A domain's files belong to the pipeline layer of their subfolder (domains/xen/sim/... is sim).
+  const inDomain = /^server\/src\/domains\/[a-z]+\/(model|sim|ide)\//.exec(rel);
+  if (inDomain) return `server/${inDomain[1]}`;
   const m = /^(grammar|client)\//.exec(rel) ?? /^server\/src\/([a-z]+)\//.exec(rel);
   if (!m) return rel;
   return m[1] === 'grammar' || m[1] === 'client' ? m[1] : `server/${m[1]}`;

@@ -6,7 +6,7 @@ import { ALL_KEYWORDS, DECLARATION_KEYWORDS, ENUMS, parserInstance } from '@iomm
 import { assistAt } from '../../grammar/src/assist';
 import { completion, SLOT_FILLERS, type CompletionItem } from '../../server/src/ide/completion';
 import { ENUM_TITLES, KEYWORD_DOCS, REGION_MEANING, SMMU_FIELD_DOCS } from '../../server/src/ide/keywordDocs';
-import { SMMU_OPCODES } from '../../server/src/model/smmuCommands';
+import { SMMU_OPCODES } from '../../server/src/domains/cmdqv/model/smmuCommands';
 import { analyze, cursor, markers, uri } from '../helpers';
 
 const HOSTS = `platform epyc-a {

@@ -11,12 +11,12 @@ import { parse } from '@iommu-lens/grammar';
 import { buildModel, type Finding } from '../../server/src/model';
 import { Budget } from '../../server/src/sim/budget';
 import { Container } from '../../server/src/sim/container';
-import { PlatformRegions } from '../../server/src/sim/groups';
-import { startGuest } from '../../server/src/sim/guests';
+import { PlatformRegions } from '../../server/src/sim/platformRegions';
+import { startGuest } from '../../server/src/sim/vfio';
 import { claim, newClaims, release } from '../../server/src/sim/realize';
-import { checkGuestAssignments } from '../../server/src/sim/sev';
-import { checkPools } from '../../server/src/sim/pools';
-import { SETUP_KEPT } from '../../server/src/sim/timeline';
+import { checkGuestAssignments } from '../../server/src/domains/sev/sim/joinRules';
+import { checkPools } from '../../server/src/domains/pools/sim/pools';
+import { SETUP_KEPT } from '../../server/src/domains/timelines/sim/runner';
 import { analyze, slice } from '../helpers';
 import { shapeNamed } from '../shapes/lib/shapes.mjs';
 

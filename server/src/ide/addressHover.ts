@@ -17,7 +17,7 @@ import {
 } from '../model';
 import { machineLayout, someOf, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
 import { regionsAt, StabIndex, usableAt } from '../sim/addressQuery';
-import { vtomSplit } from '../sim/sev';
+import { vtomSplit } from '../domains/sev/sim/joinRules';
 import type { Analysis } from './analysis';
 import { capped } from './markdown';
 import type { NumberAt } from './numberAt';

@@ -8,9 +8,9 @@
 import type { Span } from '@iommu-lens/grammar';
 import { ALL_ADDRESSES, byStart, hex, intersect, type Guest, type Interval, type Platform, type Severity } from '../model';
 import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
-import { guestDoorbell } from '../sim/guests';
+import { guestDoorbell } from '../sim/vfio';
 import { TYPE_ORDER, type RegionSource } from '../sim/regions';
-import { vtomSplit } from '../sim/sev';
+import { vtomSplit } from '../domains/sev/sim/joinRules';
 import type { Analysis } from './analysis';
 import { namesIn } from './navigation';
 import { inside } from './positions';

@@ -21,7 +21,7 @@ import {
   type ModelResult,
 } from '../model';
 import { ALL_ENGINES, ENGINES, mergeSimulations, simulate, type Engine, type Simulation } from '../sim';
-import { components } from './components';
+import { components } from './workspacePartition';
 import { LineIndex } from './positions';
 import { applySeverities, type SeverityOverrides } from './severity';
 

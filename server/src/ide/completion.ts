@@ -9,8 +9,8 @@
  */
 import { assistAt, type Assist, type AssistKeyword, type Span, type WordSlot } from '@iommu-lens/grammar';
 import { formatBdf, type Device, type Firmware, type Guest, type Iommu, type Platform, type Sym } from '../model';
-import { DEVICE_QUIRKS } from '../model/pciRegisters';
-import { GUEST_VCMDQ_COMMANDS, SMMU_OPCODES } from '../model/smmuCommands';
+import { DEVICE_QUIRKS } from '../domains/tdisp/model/pciRegisters';
+import { GUEST_VCMDQ_COMMANDS, SMMU_OPCODES } from '../domains/cmdqv/model/smmuCommands';
 import type { Analysis } from './analysis';
 import { BOOT_SERVICE_DOCS, CONFIG_BIT_DOCS, DEVICE_CLASS_DOCS, ENUM_TITLES, keywordDoc, SMMU_FIELD_DOCS } from './keywordDocs';
 

@@ -5,12 +5,12 @@
  * TDI's state and registers, power and link), one line per step with the step's line.
  */
 import { formatBdf, formatInterval, formatIovaRange, hex, type Device, type Platform } from '../model';
-import { DEVICE_QUIRKS } from '../model/pciRegisters';
+import { DEVICE_QUIRKS } from '../domains/tdisp/model/pciRegisters';
 import { formatRegister, groupLabel, sysfsLine, type GuestSnapshot, type Held, type TdiSnapshot, type TimelineRun } from '../sim';
 import type { Analysis } from './analysis';
 import { fileNote, lineOf } from './hoverParts';
 import { capped, codeBlock } from './markdown';
-import { stepText } from './stateHover';
+import { stepText } from '../domains/timelines/ide/stepHover';
 
 const LIMIT = 12;
 

@@ -41,7 +41,7 @@
  */
 import { lex, parse, type SourceFile, type Span } from '@iommu-lens/grammar';
 import { isSpace, structure, type Structure } from './formatLines';
-import { separators } from './formatLayout';
+import { separators } from './formatColumns';
 import { partitionPoint } from '../model/search';
 
 export interface FormatOptions {

@@ -15,10 +15,12 @@ import { codeBlock } from './markdown';
 import { inComment, numberAt } from './numberAt';
 import { guestRamAt, guestRamHover, ramStory } from './ramHover';
 import { regionHover } from './regionHover';
-import { firmwareHover, firmwarePartHover } from './firmwareHover';
-import { machineAt, machineHover, poolHover, stepAt, stepHover } from './stateHover';
-import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
-import { commandAt, commandHover, vintfHover } from './cmdqvHover';
+import { firmwareHover, firmwarePartHover } from '../domains/firmware/ide/firmwareHover';
+import { machineAt, machineHover } from './machineHover';
+import { poolHover } from '../domains/pools/ide/poolHover';
+import { stepAt, stepHover } from '../domains/timelines/ide/stepHover';
+import { domainHover, p2mAt, p2mHover, xenHover } from '../domains/xen/ide/xenHover';
+import { commandAt, commandHover, vintfHover } from '../domains/cmdqv/ide/cmdqvHover';
 import { symbolAt } from './navigation';
 
 export interface HoverResult {

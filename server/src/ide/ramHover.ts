@@ -28,14 +28,14 @@ import {
   type GuestSnapshot,
 } from '../sim';
 import { mergedAround } from '../sim/addressQuery';
-import { guestDoorbell } from '../sim/guests';
+import { guestDoorbell } from '../sim/vfio';
 import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
 import type { Analysis } from './analysis';
 import { groupsText, sourceName } from './regionText';
 import { fileNote, lineOf, where } from './hoverParts';
 import { inside } from './positions';
 import { capped } from './markdown';
-import { stepText } from './stateHover';
+import { stepText } from '../domains/timelines/ide/stepHover';
 
 const LIMIT = 8;
 

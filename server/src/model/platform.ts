@@ -1,7 +1,7 @@
 /** Platforms: their IOMMUs, devices and regions, and the references among them. */
 import type * as A from '@iommu-lens/grammar';
 import { evaluateBdf, formatBdf } from './numbers';
-import { DEVICE_QUIRKS } from './pciRegisters';
+import { DEVICE_QUIRKS } from '../domains/tdisp/model/pciRegisters';
 import { U64_MAX } from './interval';
 import type { Scope } from './scope';
 import type { Device, Iommu, IommuKind, Platform, RegionTarget, RegionType } from './types';

@@ -4,16 +4,16 @@
  * model and findings out. The work per construct lives in the domain modules.
  */
 import type * as A from '@iommu-lens/grammar';
-import { commands, declareVintf, resolveVintf } from './cmdqv';
+import { commands, declareVintf, resolveVintf } from '../domains/cmdqv/model/cmdqv';
 import type { Finding } from './findings';
-import { firmware } from './firmware';
+import { firmware } from '../domains/firmware/model/firmware';
 import { declareGuest, pool } from './guest';
 import { declarePlatform, resolvePlatform } from './platform';
 import { Scope } from './scope';
-import { timeline } from './timeline';
+import { timeline } from '../domains/timelines/model/timeline';
 import type { Model } from './types';
 import { fileNames, WorkspaceNames } from './workspaceNames';
-import { xen } from './xen';
+import { xen } from '../domains/xen/model/xen';
 
 export interface ParsedFile {
   uri: string;

@@ -7,7 +7,7 @@
 import type { Interval } from '../model/interval';
 import type { RegionType } from '../model/types';
 import { CUT_TYPES } from './container';
-import type { GroupRegions } from './groups';
+import type { GroupRegions } from './platformRegions';
 import { REGION_TYPES, TYPE_ORDER, type MergedRegion } from './regions';
 import { partitionPoint } from '../model/search';
 

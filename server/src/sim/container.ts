@@ -8,7 +8,7 @@
 import { ALL_ADDRESSES, firstEndingFrom, intersect, U64_MAX, type Interval } from '../model/interval';
 import { partitionPoint } from '../model/search';
 import type { Device, RegionType } from '../model/types';
-import type { GroupRegions, GroupShape } from './groups';
+import type { GroupRegions, GroupShape } from './platformRegions';
 import { overlaps, usableRanges, type Hits, type MergedRegion } from './regions';
 
 export type Flavor = 'type1' | 'iommufd';

@@ -7,7 +7,7 @@
 import type { Finding } from '../model/findings';
 import { inDeclarationOrder } from '../model/merge';
 import type { Platform, Sym } from '../model/types';
-import { PlatformRegions } from './groups';
+import { PlatformRegions } from './platformRegions';
 import { ENGINES, type Engine, type Simulation } from './simulate';
 
 /** Maps keyed by model objects, in their declaration order. */

@@ -13,7 +13,7 @@ import type { Device, Guest } from '../model/types';
 import { DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { HITS_NAMED, type AttachRefusal, type Container, type MapRefusal } from './container';
 import { deviceRelated, describeRegions, regionRelated } from './explain';
-import { appliesTo, groupLabel, groupNumberText, type GroupRegions, type IommuGroup, type PlatformRegions } from './groups';
+import { appliesTo, groupLabel, groupNumberText, type GroupRegions, type IommuGroup, type PlatformRegions } from './platformRegions';
 import { kernelIdentityMessage, qemuDevice, qemuGroupError, qemuIommufdAttachError, qemuMapError, type GuestRamRange } from './qemu';
 import type { MergedRegion } from './regions';
 

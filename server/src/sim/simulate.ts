@@ -8,13 +8,13 @@
 import type { Finding } from '../model/findings';
 import { internalErrors } from '../model/codes';
 import type { Firmware, Guest, Model, Platform, Pool, Timeline } from '../model/types';
-import { runFirmware, type FirmwareRun } from './exitBootServices';
-import { PlatformRegions } from './groups';
-import { simulateGuests, type GuestState } from './guests';
-import { checkPools, type PoolLayout } from './pools';
-import { runTimelines, type TimelineRun } from './timeline';
-import { runCmdqv, type CmdqvSimulation } from './cmdqv';
-import { runXen, type XenSimulation } from './xen';
+import { runFirmware, type FirmwareRun } from '../domains/firmware/sim/exitBootServices';
+import { PlatformRegions } from './platformRegions';
+import { simulateGuests, type GuestState } from './vfio';
+import { checkPools, type PoolLayout } from '../domains/pools/sim/pools';
+import { runTimelines, type TimelineRun } from '../domains/timelines/sim/runner';
+import { runCmdqv, type CmdqvSimulation } from '../domains/cmdqv/sim/cmdqv';
+import { runXen, type XenSimulation } from '../domains/xen/sim/xen';
 
 /**
  * The simulator's engines, each a group of checks a user can leave out while typing

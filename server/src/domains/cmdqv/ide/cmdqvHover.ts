@@ -1,0 +1,72 @@
+/**
+ * Hovers for SMMU CMDQV: a command of a `commands` block (which queue takes it, the VMID
+ * and stream ID the hardware substitutes) and a VINTF (its SID_MATCH / SID_REPLACE pairs).
+ */
+import { hex, type Vintf } from '../../../model';
+import { SMMU_OPCODES } from '../model/smmuCommands';
+import type { CommandRoute } from '../../../sim';
+import type { Analysis } from '../../../ide/analysis';
+import { inside } from '../../../ide/positions';
+
+export function commandAt(a: Analysis, uri: string, offset: number): CommandRoute | undefined {
+  for (const block of a.model.commands) {
+    if (block.uri !== uri || !inside(block.decl.span, offset)) continue;
+    for (const b of block.batches) for (const c of b.commands) if (inside(c.node.span, offset)) return a.sim.cmdqv.routes.get(c.node);
+  }
+  return undefined;
+}
+
+export function commandHover(r: CommandRoute): string {
+  const c = r.cmd;
+  const op = c.opcode ? SMMU_OPCODES[c.opcode] : undefined;
+  const out = [
+    `**${c.node.opcode.text}**${op ? ` (opcode ${hex(BigInt(op.code))}): ${op.what}` : ': not an SMMUv3 command the simulator knows'}`,
+  ];
+  const s = r.state;
+  if (!s) return out.join('\n');
+  const v = s.vintf;
+  const smmu = v.iommu?.sym.name ?? 'its SMMU';
+  out.push(
+    '',
+    r.accepted
+      ? `**Queue:** ${v.sym.name}'s VCMDQ on ${smmu}; the hardware executes it without a trap${s.guestOwned ? ' (a guest-owned VINTF takes it)' : ' (a host-owned VINTF takes every command)'}.`
+      : `**Queue:** not ${v.sym.name}'s VCMDQ: a guest-owned VINTF does not take ${c.opcode}. It belongs on the vSMMU's emulated main queue, which the VMM traps.`,
+  );
+  const wrote = c.operands.get('vmid');
+  if (v.vmid !== undefined)
+    out.push(
+      '',
+      `**VMID:** the hardware substitutes ${v.sym.name}'s VMID ${v.vmid}${wrote && wrote.value !== true ? ` for the ${wrote.value} the guest wrote` : ''}.`,
+    );
+  else out.push('', `**VMID:** ${v.sym.name} has no \`vmid\`: the host programs one, and it replaces whatever the guest writes.`);
+  if (r.stream) {
+    const p = r.stream.pair;
+    const dev = p?.stream.device;
+    out.push(
+      '',
+      p
+        ? `**Stream:** vSID ${hex(r.stream.virtual)} matches pair ${p.index + 1} of ${s.pairs}: SID_REPLACE ${dev?.stream !== undefined ? hex(dev.stream) : '?'} (${dev?.sym.name ?? '?'}).`
+        : `**Stream:** vSID ${hex(r.stream.virtual)} matches no SID_MATCH pair of ${v.sym.name}: an illegal command.`,
+    );
+  }
+  return out.join('\n');
+}
+
+export function vintfHover(a: Analysis, v: Vintf): string {
+  const s = a.sim.cmdqv.vintfs.get(v);
+  const out = [`**VINTF ${v.sym.name}**${v.iommu ? ` on ${v.iommu.sym.name}` : ''}${v.guest ? ` for ${v.guest.sym.name}` : ''}`];
+  if (!s) return out.join('\n');
+  out.push(
+    '',
+    `${s.guestOwned ? 'Guest-owned (HYP_OWN = 0): its queues take TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC only' : 'Host-owned (HYP_OWN = 1): its queues take every command'}. VMID ${v.vmid ?? 'set by the host'}; vSMMU stage 2: ${s.stage2 ? 'yes' : 'no (IDR0.S2P = 0)'}.`,
+  );
+  out.push(
+    '',
+    `SID pairs (${s.bySid.size} of ${s.pairs} used):`,
+    ...[...s.bySid].map(
+      ([vsid, p]) =>
+        `- ${p.index + 1}: SID_MATCH ${hex(vsid)} → SID_REPLACE ${p.stream.device?.stream !== undefined ? hex(p.stream.device.stream) : '?'} (${p.stream.device?.sym.name ?? '?'})`,
+    ),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,101 @@
+/** SMMU CMDQV: VINTFs (their IOMMU, guest and streams) and command blocks. */
+import type * as A from '@iommu-lens/grammar';
+import type { Scope } from '../../../model/scope';
+import { SMMU_OPCODES } from './smmuCommands';
+import type { CommandsBlock, Guest, Iommu, SmmuBatch, SmmuCmd, Vintf } from '../../../model/types';
+
+export function declareVintf(ctx: Scope, uri: string, d: A.VintfDecl): void {
+  if (!d.name) return;
+  const v: Vintf = { sym: ctx.sym('vintf', uri, d.name, d.span), decl: d, streams: [] };
+  if (ctx.declareGlobal(v.sym, v)) ctx.model.vintfs.set(v.sym.name, v);
+  ctx.allVintfs.push(v);
+}
+
+/** After guests are declared: the VINTF's guest, its IOMMU there and its streams. */
+export function resolveVintf(ctx: Scope, v: Vintf): void {
+  const uri = v.sym.uri;
+  const d = v.decl;
+  v.guest = ctx.global(uri, d.guest, ['guest']) as Guest | undefined;
+  const platform = v.guest?.platform;
+  v.iommu = ctx.member(uri, d.iommu, platform, ['iommu']) as Iommu | undefined;
+  for (const item of d.items) {
+    if (item.kind === 'stream') {
+      v.streams.push({
+        stmt: item,
+        device: ctx.device(uri, item.device, platform),
+        virtualSid: ctx.count(uri, item.virtualSid, 0n, 0xffff_ffffn, 'virtual stream ID'),
+      });
+    } else if (item.kind === 'vmid') {
+      v.vmid = ctx.count(uri, item.value, 0n, 0xffffn, 'VMID');
+    } else if (item.kind === 'owner' && item.value) {
+      v.owner = item.value.text as Vintf['owner'];
+    } else if (item.kind === 'hyp-own' && item.value) {
+      v.hypOwn = { on: item.value.text === 'on', stmt: item };
+    }
+  }
+  ctx.singletons(uri, d.items, ['owner', 'vmid', 'hyp-own'], `VINTF ${v.sym.name}`);
+}
+
+export function commands(ctx: Scope, uri: string, d: A.CommandsDecl): void {
+  const block: CommandsBlock = { uri, decl: d, vintf: ctx.global(uri, d.vintf, ['vintf']) as Vintf | undefined, batches: [] };
+  ctx.model.commands.push(block);
+  for (const b of d.batches) {
+    if (b.kind !== 'batch') continue;
+    const batch: SmmuBatch = { decl: b, commands: [] };
+    block.batches.push(batch);
+    for (const c of b.commands) if (c.kind === 'smmu-command') batch.commands.push(command(ctx, uri, c));
+  }
+}
+
+/** Word and NumLit have one shape; a number is what starts with a digit. */
+const isNumber = (op: A.NumLit | A.Word): boolean => /^[0-9]/.test(op.text);
+
+/** `TLBI_NH_VA asid 3 va 0x1000 leaf`: the opcode and its operands by field name. */
+function command(ctx: Scope, uri: string, c: A.SmmuCommand): SmmuCmd {
+  const known = Object.hasOwn(SMMU_OPCODES, c.opcode.text);
+  const cmd: SmmuCmd = { node: c, opcode: known ? c.opcode.text : undefined, operands: new Map() };
+  if (!known) ctx.unknownValue(uri, c.opcode, `unknown SMMUv3 command '${c.opcode.text}'`, () => Object.keys(SMMU_OPCODES));
+  const op = known ? SMMU_OPCODES[c.opcode.text]! : undefined;
+  const ops = c.operands;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
+    if (isNumber(o)) {
+      // A bare number: the opcode's first field (`CFGI_STE 0x8` is the stream ID), once.
+      const field = i === 0 ? op?.fields[0] : undefined;
+      const value = ctx.num(uri, o);
+      if (field && value !== undefined) cmd.operands.set(field, { value, span: o.span });
+      else if (op && !field)
+        ctx.report(
+          'unknown-value',
+          uri,
+          o.span,
+          `a number here needs a field name before it (${op.fields.join(', ') || `${c.opcode.text} takes no operands`})`,
+        );
+      continue;
+    }
+    if (!op) continue;
+    if (!op.fields.includes(o.text)) {
+      ctx.unknownValue(
+        uri,
+        o,
+        `${c.opcode.text} has no operand '${o.text}'${op.fields.length ? `; it takes ${op.fields.join(', ')}` : ''}`,
+        () => op.fields,
+      );
+      if (ops[i + 1] && isNumber(ops[i + 1]!)) i++; // its value goes with it
+      continue;
+    }
+    if (op.flags?.includes(o.text)) {
+      cmd.operands.set(o.text, { value: true, span: o.span });
+      continue;
+    }
+    const next = ops[i + 1];
+    if (!next || !isNumber(next)) {
+      ctx.report('unknown-value', uri, o.span, `operand '${o.text}' of ${c.opcode.text} needs a value`);
+      continue;
+    }
+    i++;
+    const value = ctx.num(uri, next);
+    if (value !== undefined) cmd.operands.set(o.text, { value, span: { start: o.span.start, end: next.span.end } });
+  }
+  return cmd;
+}

@@ -1,0 +1,399 @@
+/**
+ * The Xen engine (RULES §8): builds every domain's IOMMU map (xenMaps.ts), checks the
+ * settings against what Xen does with them, takes each domain's RMRR identity mappings
+ * through the reference-counted table, and replays the `balloon` / `free` steps of every
+ * timeline against the maps: a P2M change on a map Xen does not maintain leaves stale
+ * BFN -> MFN entries behind.
+ */
+import type { Finding, Fix, Location, Related } from '../../../model/findings';
+import { finding } from '../../../model/codes';
+import { formatInterval, formatSize, intervalSize, type Interval } from '../../../model/interval';
+import { replace } from '../../../model/scope';
+import type * as A from '@iommu-lens/grammar';
+import type { Device, Model, Platform, ResolvedStep, Xen, XenDomain } from '../../../model/types';
+import type { Resv } from '../../../sim/regions';
+import { firstNames } from '../../../sim/explain';
+import type { PlatformRegions } from '../../../sim/platformRegions';
+import { RangeSet } from './rangeset';
+import { buildMaps, describeMap, rmrrScope, type DomainMap } from './domainMaps';
+
+/** One `balloon` / `free` step on a Xen domain, as the engine replayed it. */
+export interface P2mChange {
+  step: ResolvedStep;
+  map: DomainMap;
+  /** What the domain gave back. */
+  released: Interval[];
+  /** Of that, what its IOMMU map still maps afterwards (empty when Xen maintains the map). */
+  stale: Interval[];
+}
+
+export interface XenRun {
+  xen: Xen;
+  maps: Map<XenDomain, DomainMap>;
+}
+
+export interface XenSimulation {
+  runs: Map<Xen, XenRun>;
+  p2m: Map<ResolvedStep, P2mChange>;
+}
+
+export function runXen(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): XenSimulation {
+  const runs = new Map<Xen, XenRun>();
+  const mapOf = new Map<XenDomain, DomainMap>();
+  for (const x of model.xens.values()) {
+    const regions = x.platform ? regionsOf(x.platform) : undefined;
+    const maps = buildMaps(x, regions);
+    runs.set(x, { xen: x, maps });
+    for (const [d, m] of maps) mapOf.set(d, m);
+    passedTwice(x, out);
+    for (const m of maps.values()) checkSettings(m, out);
+    if (x.platform && regions) identityMappings(regions, maps, out);
+  }
+  const p2m = new Map<ResolvedStep, P2mChange>();
+  for (const t of model.timelines.values()) {
+    // What each domain owns and has given back so far in this timeline.
+    const given = new Map<XenDomain, Given>();
+    for (const s of t.steps) {
+      if (!s.domain || (s.step.kind !== 'balloon' && s.step.kind !== 'free')) continue;
+      const m = mapOf.get(s.domain);
+      if (m) p2m.set(s, p2mChange(s, m, given, out));
+    }
+  }
+  return { runs, p2m };
+}
+
+const at = (d: XenDomain, node: { span: { start: number; end: number } } | undefined): Location => ({
+  uri: d.sym.uri,
+  span: node?.span ?? d.sym.nameSpan,
+});
+
+function domainLabel(d: XenDomain): string {
+  return d.isDom0 ? `dom0 of ${d.xen.sym.name}` : `domain ${d.sym.name}`;
+}
+
+function passedTwice(x: Xen, out: Finding[]): void {
+  const first = new Map<Device, { d: XenDomain; loc: Location }>();
+  for (const d of x.domains.values()) {
+    for (const p of d.passed) {
+      const loc = { uri: d.sym.uri, span: p.ref.span };
+      const prior = first.get(p.device);
+      if (!prior) {
+        first.set(p.device, { d, loc });
+        continue;
+      }
+      out.push(
+        finding(
+          'device-assigned-twice',
+          loc,
+          `${p.device.sym.name} is already passed through to ${domainLabel(prior.d)}: Xen assigns a PCI function to one domain at a time (the second assignment fails with -EBUSY)`,
+          { related: [{ ...prior.loc, message: `${p.device.sym.name} passed to ${domainLabel(prior.d)}` }] },
+        ),
+      );
+    }
+  }
+}
+
+const RELATED_PASSED = 4;
+
+const PVH_PANIC = "PVH hardware domain iommu must be set in 'strict' mode";
+
+function checkSettings(m: DomainMap, out: Finding[]): void {
+  const d = m.domain;
+  if (d.isDom0) {
+    if (d.mode === 'hvm') {
+      out.push(
+        finding('xen-invalid-setting', at(d, d.modeStmt), 'dom0 is a PV or a PVH domain; Xen has no HVM hardware domain', {
+          fixes: d.modeStmt?.value ? [replace('Make dom0 PVH', d.sym.uri, d.modeStmt.value.span, 'pvh')] : [],
+        }),
+      );
+    }
+    const asked = d.dom0Iommu;
+    if (m.translated && d.dom0IommuStmt && (!asked.includes('strict') || asked.includes('relaxed') || asked.includes('passthrough'))) {
+      out.push(
+        finding(
+          'xen-pvh-dom0-not-strict',
+          at(d, d.dom0IommuStmt),
+          `a PVH dom0 must use dom0-iommu=strict: Xen panics "${PVH_PANIC}" (arch_iommu_check_autotranslated_hwdom). Releases that force strict first (check_hwdom_reqs) boot, but dom0 then has a maintained identity GFN map, not the ${asked.includes('passthrough') ? 'untranslated DMA' : 'host map'} \`iommu ${asked.join(' ')}\` asks for`,
+          {
+            related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
+            fixes: [replace('Use iommu strict', d.sym.uri, d.dom0IommuStmt.span, 'iommu strict')],
+          },
+        ),
+      );
+    }
+    if (d.iommuMap && d.iommuMap !== 'pv-iommu') {
+      out.push(
+        finding(
+          'xen-invalid-setting',
+          at(d, d.iommuMapStmt),
+          `dom0's map follows its \`iommu\` option (strict: a maintained identity map; relaxed: a host map); \`iommu-map\` in dom0 can only be pv-iommu`,
+        ),
+      );
+    }
+  } else if (d.iommuMap === 'virtual-vtd' && !m.translated) {
+    out.push(
+      finding(
+        'xen-invalid-setting',
+        at(d, d.iommuMapStmt),
+        `virtual VT-d is emulated for HVM domains; ${d.sym.name} is a PV domain (use pv-iommu)`,
+        { fixes: d.iommuMapStmt?.value ? [replace('Use pv-iommu', d.sym.uri, d.iommuMapStmt.value.span, 'pv-iommu')] : [] },
+      ),
+    );
+  }
+  if (d.iommuMap === 'pv-iommu' && m.maintained) {
+    const why = d.isDom0
+      ? m.translated
+        ? 'a PVH dom0 is always strict: Xen maintains its identity GFN map'
+        : "dom0-iommu=strict: Xen maintains dom0's identity MFN map"
+      : `${d.sym.name} is ${m.mode.toUpperCase()} with a device passed through: Xen maintains its identity GFN map in sync with the P2M`;
+    out.push(
+      finding(
+        'xen-pv-iommu-on-maintained-map',
+        at(d, d.iommuMapStmt),
+        `${why}, so the domain must not also drive it through PV-IOMMU: the two writers undo each other's mappings (RULES §8.4). PV-IOMMU is safe only on a map Xen just initialised (a non-strict dom0's host map, a PV domain's map)`,
+        {
+          related: d.isDom0 && d.dom0IommuStmt ? [{ ...at(d, d.dom0IommuStmt), message: 'strict: the map is maintained' }] : passRelated(d),
+          fixes:
+            d.isDom0 || !d.iommuMapStmt?.value
+              ? []
+              : [replace('Let Xen maintain the map (iommu-map maintained)', d.sym.uri, d.iommuMapStmt.value.span, 'maintained')],
+        },
+      ),
+    );
+  }
+  if (!d.isDom0 && m.drivenByDomain && !m.maintained && m.devices.length && !(d.iommuMap === 'virtual-vtd' && !m.translated)) {
+    quarantine(m, out);
+  }
+}
+
+/** The first devices passed to the domain, as related locations (a finding per step names a few, not thousands). */
+function passRelated(d: XenDomain): Related[] {
+  return d.passed
+    .slice(0, RELATED_PASSED)
+    .map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
+}
+
+/** RULES §8.4: once the domain drives its map, Xen cannot make every BFN point at something valid. */
+function quarantine(m: DomainMap, out: Finding[]): void {
+  const d = m.domain;
+  const how = d.iommuMap === 'virtual-vtd' ? 'an emulated VT-d' : 'PV-IOMMU hypercalls';
+  const devices = firstNames(m.devices, 8);
+  const place = at(d, d.quarantineStmt ?? d.iommuMapStmt);
+  if (m.quarantine === 'scratch-page') {
+    out.push(
+      finding(
+        'xen-stray-dma-hidden',
+        place,
+        `${d.sym.name} drives its own IOMMU map (${how}) and quarantine is scratch-page: a DMA from ${devices} to a BFN the domain did not map lands on Xen's scratch page instead of faulting, so a mis-programmed device corrupts nothing but is also never reported`,
+        { related: d.iommuMapStmt ? [{ ...at(d, d.iommuMapStmt), message: 'the domain drives its map' }] : [] },
+      ),
+    );
+    return;
+  }
+  const fix: Fix[] = d.quarantineStmt?.value
+    ? [replace('Use quarantine scratch-page', d.sym.uri, d.quarantineStmt.value.span, 'scratch-page')]
+    : [];
+  out.push(
+    finding(
+      'xen-stray-dma-faults',
+      place,
+      `${d.sym.name} drives its own IOMMU map (${how}), so Xen no longer guarantees that every BFN maps something valid: a DMA from ${devices} to an unmapped BFN faults in the IOMMU${m.quarantine === 'off' ? '' : ` (quarantine ${m.quarantine} only covers devices after they leave a domain)`}, and an IOMMU fault can take the host down. With quarantine scratch-page the DMA lands on a scratch page instead (RULES §8.4)`,
+      { related: d.iommuMapStmt ? [{ ...at(d, d.iommuMapStmt), message: 'the domain drives its map' }] : [], fixes: fix },
+    ),
+  );
+}
+
+/**
+ * Every device's RMRRs through its domain's reference-counted table. dom0 gets every
+ * device at boot and keeps those mappings (Xen does not unmap them from the hardware
+ * domain when a device moves on); a domain gets those of the devices passed to it.
+ *
+ * Devices share lists of regions (platform-wide, per IOMMU, per group number): each list
+ * is mapped once per domain, with every device of the domain it applies to as a holder, in
+ * the order the devices first need it. Mapping them device by device cost devices × RMRRs,
+ * and repeated a failed mapping's finding once per device at the same place.
+ */
+function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainMap>, out: Finding[]): void {
+  const scopes = new Map<Resv, readonly Device[]>();
+  const scopeOf = (r: Resv) => {
+    let scope = scopes.get(r);
+    if (!scope) scopes.set(r, (scope = rmrrScope(r, regions)));
+    return scope;
+  };
+  // Each list split once into the RMRRs other devices share and the device's own: a
+  // device costs its lists, not their regions (a platform-wide list is every device's).
+  const splits = new Map<Resv[], { shared: Resv[]; own: Resv[] }>();
+  const split = (list: Resv[]) => {
+    let x = splits.get(list);
+    if (!x) splits.set(list, (x = { shared: list.filter((r) => scopeOf(r).length > 1), own: list.filter((r) => scopeOf(r).length <= 1) }));
+    return x;
+  };
+  for (const m of maps.values()) {
+    if (m.term === 'no translation') continue;
+    const passRefs = new Map<Device, A.Ref>();
+    for (const p of m.domain.passed) if (!passRefs.has(p.device)) passRefs.set(p.device, p.ref);
+    const holders = new Map<Resv[], Device[]>();
+    for (const dev of m.domain.isDom0 ? regions.devicesFor({ kind: 'all' }) : m.devices) {
+      const passRef = m.domain.isDom0 ? undefined : passRefs.get(dev);
+      const lists = regions.directRegionLists(dev);
+      if (passRef) {
+        // A domain takes a device's RMRRs with it, unless another device shares one.
+        const parts = lists.map(split);
+        const shared = parts.map((x) => x.shared);
+        if (shared.some((x) => x.length)) sharedRmrr(m, dev, passRef, shared, scopeOf, out);
+        for (const x of parts) for (const r of x.own) identityMap(m, r, [dev], passRef, out);
+        continue;
+      }
+      for (const list of lists) {
+        if (!list.length) continue;
+        const devices = holders.get(list);
+        if (devices) devices.push(dev);
+        else holders.set(list, [dev]);
+      }
+    }
+    for (const [list, devices] of holders) for (const r of list) identityMap(m, r, devices, undefined, out);
+  }
+}
+
+/**
+ * One finding per device passed with RMRRs it shares (in lists, as they come): the first
+ * few, and how many, read without joining the lists.
+ */
+function sharedRmrr(
+  m: DomainMap,
+  dev: Device,
+  passRef: A.Ref,
+  lists: readonly Resv[][],
+  scopeOf: (r: Resv) => readonly Device[],
+  out: Finding[],
+): void {
+  const count = lists.reduce((n, l) => n + l.length, 0);
+  const firstFew: Resv[] = [];
+  for (const l of lists) for (const r of l.slice(0, RELATED_RMRRS - firstFew.length)) firstFew.push(r);
+  const first = firstFew[0]!;
+  const more = count > 1 ? ` (and ${count - 1} more RMRR${count > 2 ? 's' : ''} it shares)` : '';
+  const related = firstFew.flatMap((r) =>
+    r.source.kind === 'declared'
+      ? [{ uri: r.source.region.sym.uri, span: r.source.region.sym.nameSpan, message: `RMRR ${r.source.region.sym.name}` }]
+      : [],
+  );
+  out.push(
+    finding(
+      'xen-shared-rmrr',
+      { uri: m.domain.sym.uri, span: passRef.span },
+      `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}: Xen refuses to pass it to ${m.domain.sym.name} alone ("It's disallowed to assign ${dev.sym.name} with shared RMRR at ${first.range.start.toString(16)}", -EPERM) unless the xl config says rdm_policy=relaxed`,
+      { related },
+    ),
+  );
+}
+
+/** RMRRs named as related locations of one finding. */
+const RELATED_RMRRS = 4;
+
+/** One region into the domain's identity maps for `devices`; a conflict is a finding where the device is passed, or at the region. */
+function identityMap(m: DomainMap, r: Resv, devices: readonly Device[], passRef: A.Ref | undefined, out: Finding[]): void {
+  const res = m.identity.mapFor(r.range, 'rw', devices);
+  if (res.ok) return;
+  const region = r.source.kind === 'declared' ? r.source.region : undefined;
+  const regionLoc = region ? { uri: region.sym.uri, span: region.sym.nameSpan } : undefined;
+  const other = res.errno === 'EADDRINUSE' ? res.conflict : undefined;
+  const place = passRef ? { uri: m.domain.sym.uri, span: passRef.span } : regionLoc;
+  if (!place || !other) return;
+  out.push(
+    finding(
+      'xen-identity-map-conflict',
+      place,
+      `${domainLabel(m.domain)}: cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range; ${m.domain.isDom0 ? 'Xen logs "RMRR mapping failed" and the device\'s RMRR DMA faults' : 'the assignment fails'} (RULES §8.3)`,
+      {
+        severity: m.domain.isDom0 ? 'warning' : 'error',
+        related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [],
+      },
+    ),
+  );
+}
+
+/**
+ * A domain's memory in one timeline: what it still owns (its memory, less what it gave
+ * back) and what it gave back. Each step looks only at what it releases, so thousands of
+ * steps over a domain with thousands of RAM ranges cost their pieces, not steps × ranges.
+ */
+interface Given {
+  owned: RangeSet;
+  gone: RangeSet;
+}
+
+/** RULES §8.5: a `balloon` or `free` step on a Xen domain. */
+function p2mChange(s: ResolvedStep, m: DomainMap, given: Map<XenDomain, Given>, out: Finding[]): P2mChange {
+  const d = m.domain;
+  const loc = { uri: s.uri, span: s.step.span };
+  const memory = m.memory;
+  let g = given.get(d);
+  if (!g) given.set(d, (g = { owned: RangeSet.of(memory?.ranges() ?? []), gone: new RangeSet() }));
+  // The part that is the domain's memory now: owned, not already given back. Without a
+  // range the step gives back all it still owns; with no memory known, what it names.
+  let released: Interval[] = s.range ? [s.range] : [...g.owned.ranges()];
+  if (memory && !memory.empty && s.range) {
+    released = g.owned.overlapping(s.range);
+    const outside = RangeSet.of(released).missing(s.range);
+    if (outside.length) {
+      const already = outside.some((p) => g!.gone.intersects(p));
+      out.push(
+        finding(
+          'xen-p2m-outside-memory',
+          loc,
+          `${formatInterval(outside[0]!)}${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''} is not memory ${domainLabel(d)} owns${already ? ': it was already given back earlier in this timeline' : ''}; the hypercall fails for those pages`,
+          { severity: 'warning' },
+        ),
+      );
+    }
+  }
+  for (const r of released) {
+    g.owned.remove(r);
+    g.gone.add(r);
+  }
+  const reachable =
+    m.term === 'no translation'
+      ? released
+      : m.maintained || m.term === 'no IOMMU map'
+        ? []
+        : m.boot
+          ? released.flatMap((r) => m.boot!.mapped.overlapping(r))
+          : released;
+  if (reachable.length) out.push(staleFinding(s, m, reachable));
+  return { step: s, map: m, released, stale: reachable };
+}
+
+function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding {
+  const d = m.domain;
+  const what = s.step.kind === 'balloon' ? 'balloons out' : 'frees';
+  const total = stale.reduce((n, r) => n + intervalSize(r), 0n);
+  const first = stale[0]!;
+  const bfns = `${formatInterval(first)}${stale.length > 1 ? ` and ${stale.length - 1} more range${stale.length > 2 ? 's' : ''}` : ''} (${formatSize(total)})`;
+  const devices = firstNames(m.devices, 4);
+  const why =
+    m.term === 'no translation'
+      ? `dom0's devices bypass the IOMMU (dom0-iommu=passthrough), so the pages ${domainLabel(d)} ${what} stay reachable by DMA`
+      : `${domainLabel(d)} has ${describeMap(m).replace(/\*\*/g, '')}; after it ${what} BFNs ${bfns}, those BFNs still map the old MFNs${m.drivenByDomain ? ' unless the domain unmaps them itself first' : ''}`;
+  const fixes: Fix[] = [];
+  if (d.isDom0 && d.dom0IommuStmt && m.term === 'host map')
+    fixes.push(replace('Make dom0 strict (Xen maintains its map)', d.sym.uri, d.dom0IommuStmt.span, 'iommu strict'));
+  if (!d.isDom0 && d.iommuMap === 'host-identity' && d.iommuMapStmt?.value)
+    fixes.push(replace('Let Xen maintain the map (iommu-map maintained)', d.sym.uri, d.iommuMapStmt.value.span, 'maintained'));
+  const mapLine = d.isDom0 ? d.dom0IommuStmt : d.iommuMapStmt;
+  return finding(
+    'xen-stale-iommu-mapping',
+    { uri: s.uri, span: s.step.span },
+    `${why}: Xen hands those pages to other domains while ${devices || "the domain's devices"} can still DMA into them (RULES §8.5)`,
+    {
+      related: [
+        {
+          uri: d.sym.uri,
+          span: mapLine?.span ?? d.sym.nameSpan,
+          message: `${domainLabel(d)}: ${m.term}${m.maintained ? ', maintained' : ', not maintained'}`,
+        },
+        ...(d.isDom0 ? [] : passRelated(d)),
+      ],
+      fixes,
+    },
+  );
+}

@@ -1,0 +1,42 @@
+/** The hover on a guest's `machine` statement: QEMU's computed guest RAM layout and its limits. */
+import { formatInterval, formatSize, hex, intervalSize, type Guest } from '../model';
+import { describeVtomSplit, machineLayout, physBitsError } from '../sim';
+import type { Analysis } from './analysis';
+import { codeBlock } from './markdown';
+import { inside } from './positions';
+
+/** A guest whose `machine` statement covers the offset. */
+export function machineAt(a: Analysis, uri: string, offset: number): Guest | undefined {
+  for (const g of a.model.guests.values()) {
+    if (g.sym.uri === uri && g.machine && inside(g.machine.stmt.span, offset)) return g;
+  }
+  return undefined;
+}
+
+export function machineHover(g: Guest): string | undefined {
+  const m = g.machine!;
+  const layout = machineLayout(g);
+  if (!layout) return m.type ? `**machine ${m.type}**: no \`memory\` given, so no RAM is computed` : undefined;
+  const version = m.version ? ` (pc-${m.type === 'i440fx' ? 'i440fx' : m.type}-${m.version.major}.${m.version.minor})` : '';
+  const out = [
+    `**machine ${m.type}${version}**: QEMU's guest RAM for ${formatSize(m.memory!)}`,
+    '',
+    codeBlock(layout.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)),
+  ];
+  const split = layout.ram.map((r) => describeVtomSplit(r.range, g)).filter((x): x is string => !!x);
+  if (split.length) out.push('', ...split.map((x, i) => `- ${layout.ram[i]!.name}: ${x}`));
+  if (layout.pciHole64)
+    out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);
+  if (layout.relocation) out.push('', `AMD 1 TiB rule: ${layout.relocation}.`);
+  if (layout.maxUsedGpa !== undefined) {
+    const bits = m.physBits;
+    const check =
+      bits === undefined
+        ? "phys-bits not given (QEMU's default depends on the CPU model)"
+        : physBitsError(layout, bits)
+          ? `phys-bits ${bits} is too low: QEMU exits with "${physBitsError(layout, bits)}"`
+          : `phys-bits ${bits} reaches ${hex((1n << BigInt(bits)) - 1n)}`;
+    out.push('', `Highest guest-physical address used: \`${hex(layout.maxUsedGpa)}\`; ${check}.`);
+  }
+  return out.join('\n');
+}
