@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODES } from '../server/src/model/codes';
+import { CODES } from '../server/src/domains';
 import { ENGINES } from '../server/src/sim/simulate';
 import { SEVERITY_LEVELS } from '../server/src/ide/severity';
 

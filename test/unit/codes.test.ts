@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SyntaxCode } from '@iommu-lens/grammar';
-import { CODES, isCode } from '../../server/src/model';
+import { CODES, isCode } from '../../server/src/domains';
+import { CORE_CODES, codeTable } from '../../server/src/model/codes';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const doc = readFileSync(join(ROOT, 'docs', 'diagnostics.md'), 'utf8');
@@ -40,4 +41,11 @@ test("the grammar's syntax codes are registered codes", () => {
 
 test('codes are kebab-case and stable-looking', () => {
   for (const code of Object.keys(CODES)) assert.match(code, /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+});
+
+test('the registry refuses a code two tables register (two domains claiming one code)', () => {
+  const a = { 'same-code': { severity: 'error', summary: 'one' } } as const;
+  const b = { 'same-code': { severity: 'warning', summary: 'two' } } as const;
+  assert.throws(() => codeTable(a, b), /finding code 'same-code' is registered twice/);
+  assert.deepEqual(Object.keys(codeTable(CORE_CODES, a)).slice(-1), ['same-code']);
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CODES } from '../../server/src/model';
+import { CODES } from '../../server/src/domains';
 import { ENGINES } from '../../server/src/sim';
 import { withGeneratedSettings } from '../../scripts/manifest';
 import { DEFAULT_SETTINGS, LOG_LEVELS, MAX_FILE_SIZE_CAP, readSettings } from '../../server/src/lsp/settings';

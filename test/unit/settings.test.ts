@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { CODES } from '../../server/src/domains';
 import { AnalysisHost, applySeverities, parseSeverityOverrides, type Analysis } from '../../server/src/ide';
 import { MAX_FILE_SIZE_CAP, readSettings } from '../../server/src/lsp/settings';
 import { ALL_ENGINES, ENGINES } from '../../server/src/sim';
@@ -87,11 +88,14 @@ describe('severity per code', () => {
   });
 
   test('unknown codes and levels are problems, not silently dropped', () => {
-    const r = parseSeverityOverrides([
-      ['ram-overlap', 'hint'],
-      ['ram-overlaps', 'error'],
-      ['zero-size', 'fatal'],
-    ]);
+    const r = parseSeverityOverrides(
+      [
+        ['ram-overlap', 'hint'],
+        ['ram-overlaps', 'error'],
+        ['zero-size', 'fatal'],
+      ],
+      CODES,
+    );
     assert.deepEqual([...r.overrides], [['ram-overlap', 'hint']]);
     assert.equal(r.problems.length, 2);
     assert.match(r.problems[0]!, /unknown diagnostic code 'ram-overlaps'/);

@@ -17,6 +17,7 @@ import {
   type Stages,
 } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Interval } from '../model';
+import { CODES } from '../domains';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
 import { readSnapshot, writeAtomic, WriteError, type Snapshot, type WriteFs } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
@@ -154,7 +155,7 @@ function check(args: readonly string[], io: Io): number {
     if (eq < 0) throw new UsageError(`--severity takes CODE=LEVEL, not '${s}'`);
     return [s.slice(0, eq), s.slice(eq + 1)] as const;
   });
-  const { overrides: severity, problems } = parseSeverityOverrides(pairs);
+  const { overrides: severity, problems } = parseSeverityOverrides(pairs, CODES);
   if (problems.length) throw new UsageError(`--severity: ${problems.join('; ')}`);
   if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
   const { analysis, inputs } = load(positionals, io, { maxFileSize, severity });

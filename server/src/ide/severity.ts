@@ -3,7 +3,7 @@
  * the editor and `--severity CODE=LEVEL` in the CLI. `off` hides a code. Shared by both
  * front ends so an editor squiggle and a CI line agree.
  */
-import { CODES, type Finding, type Severity } from '../model';
+import type { CodeTable, Finding, Severity } from '../model';
 
 export type SeverityLevel = Severity | 'off';
 export const SEVERITY_LEVELS: readonly SeverityLevel[] = ['error', 'warning', 'information', 'hint', 'off'];
@@ -11,17 +11,20 @@ export const SEVERITY_LEVELS: readonly SeverityLevel[] = ['error', 'warning', 'i
 export type SeverityOverrides = ReadonlyMap<string, SeverityLevel>;
 
 /**
- * Reads `{code: level}` pairs; unknown codes and levels are returned as problems (the
- * caller logs them or fails), not silently dropped.
+ * Reads `{code: level}` pairs; codes not in `codes` (the registry's whole table) and unknown
+ * levels are returned as problems (the caller logs them or fails), not silently dropped.
  */
-export function parseSeverityOverrides(raw: Iterable<readonly [string, unknown]>): {
+export function parseSeverityOverrides(
+  raw: Iterable<readonly [string, unknown]>,
+  codes: CodeTable,
+): {
   overrides: Map<string, SeverityLevel>;
   problems: string[];
 } {
   const overrides = new Map<string, SeverityLevel>();
   const problems: string[] = [];
   for (const [code, level] of raw) {
-    if (!Object.hasOwn(CODES, code)) problems.push(`unknown diagnostic code '${code}' (see docs/diagnostics.md)`);
+    if (!Object.hasOwn(codes, code)) problems.push(`unknown diagnostic code '${code}' (see docs/diagnostics.md)`);
     else if (typeof level !== 'string' || !(SEVERITY_LEVELS as readonly string[]).includes(level)) {
       problems.push(`severity of '${code}' must be one of ${SEVERITY_LEVELS.join(', ')}, not ${JSON.stringify(level)}`);
     } else overrides.set(code, level as SeverityLevel);

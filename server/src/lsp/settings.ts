@@ -6,6 +6,7 @@
  */
 import { ALL_ENGINES, ENGINES, type Engine } from '../sim';
 import { DEFAULT_OPTIONS, parseSeverityOverrides, type SeverityOverrides } from '../ide';
+import { CODES } from '../domains';
 
 export const LOG_LEVELS = ['off', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -66,7 +67,7 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
   const severityRaw = s.diagnostics?.severity;
   let severity: SeverityOverrides = DEFAULT_SETTINGS.severity;
   if (severityRaw && typeof severityRaw === 'object' && !Array.isArray(severityRaw)) {
-    const r = parseSeverityOverrides(Object.entries(severityRaw));
+    const r = parseSeverityOverrides(Object.entries(severityRaw), CODES);
     severity = r.overrides;
     problems.push(...r.problems.map((p) => `iommuLens.diagnostics.severity: ${p}`));
   } else if (severityRaw !== undefined && severityRaw !== null) {

@@ -10,7 +10,7 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import type { Finding, Location, Related } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
 import { hex } from '../../../model/interval';
 import { replace } from '../../../model/scope';
 import { GUEST_VCMDQ_COMMANDS, SMMU_OPCODES, STAGE2_COMMANDS } from '../model/smmuCommands';

@@ -1,6 +1,7 @@
 /** Firmware: drivers bound to devices, their DMA mappings, handlers and events. */
 import type * as A from '@iommu-lens/grammar';
 import type { Scope } from '../../../model/scope';
+import { finding } from '../codes';
 import type { DmaOperation, Firmware, FwAction, FwDriver, FwHandler, FwMapping, FwVerb, Guest } from '../../../model/types';
 
 export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
@@ -113,11 +114,12 @@ function handler(
     if (a.kind !== 'action') continue;
     const act: FwAction = { node: a, verb: a.verb.text as FwVerb, deferred: !!a.deferred };
     if (act.verb === 'stop-dma' && !driver) {
-      ctx.report(
-        'fw-misplaced-action',
-        uri,
-        a.span,
-        "'stop-dma' stops the device of a driver; the IOMMU protocol has no device of its own. Put it in the driver's handler",
+      ctx.findings.push(
+        finding(
+          'fw-misplaced-action',
+          { uri, span: a.span },
+          "'stop-dma' stops the device of a driver; the IOMMU protocol has no device of its own. Put it in the driver's handler",
+        ),
       );
       continue;
     }

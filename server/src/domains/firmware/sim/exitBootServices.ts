@@ -19,17 +19,8 @@
  * VirtioBlkDxe instances) are explored once, and the verdicts are renamed for each.
  */
 import type { Span } from '@iommu-lens/grammar';
-import {
-  finding,
-  type Finding,
-  type Fix,
-  type Firmware,
-  type FwAction,
-  type FwDriver,
-  type FwHandler,
-  type FwMapping,
-  type Related,
-} from '../../../model';
+import type { Finding, Fix, Firmware, FwAction, FwDriver, FwHandler, FwMapping, Related } from '../../../model';
+import { finding } from '../codes';
 import { checkMapping, commonBufferOf, EFI_OPERATION, isCommonBuffer, toCommonBufferFix, unmapFrees } from './pciIo';
 import { explore, replay, sourceOrder, type Exploration, type Semantics, type Slot } from './uefiEvents';
 

@@ -16,7 +16,7 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import type { Finding, Fix, Location, Related, TextEdit } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
 import { ALL_ADDRESSES, firstEndingFrom, formatInterval, formatSize, hex, intervalSize, type Interval } from '../../../model/interval';
 import type { Guest, Iommu, Model, Platform, Pool } from '../../../model/types';
 import { Budget } from '../../../sim/budget';

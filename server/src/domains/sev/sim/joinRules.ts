@@ -8,7 +8,8 @@
  * Used for a guest's `assign` lines and for `hotplug` and `convert` steps.
  */
 import type { Finding, Location, Related } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
+import { finding as tdispFinding } from '../../tdisp/codes';
 import { formatInterval, hex, U64_MAX, type Interval } from '../../../model/interval';
 import type { AssignMode, Device, Guest } from '../../../model/types';
 
@@ -64,7 +65,7 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
     }
     if (!d.tdisp) {
       out.push(
-        finding(
+        tdispFinding(
           'tdisp-not-capable',
           m.at,
           `${prefix}${d.sym.name} is assigned ${m.mode}, but it does not support TDISP (no \`tdisp\` in its declaration): private DMA needs a TDI the TSM can lock and start (RULES §5)`,

@@ -8,7 +8,7 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import type { Finding, Location, Related } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
 import { hex } from '../../../model/interval';
 import type { Device, Guest, ResolvedStep } from '../../../model/types';
 import type { GuestRamRange } from '../../../sim/qemu';

@@ -7,7 +7,7 @@
  */
 import * as A from '@iommu-lens/grammar';
 import type { Finding, Fix, Related, TextEdit } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
 import { COMMAND_BITS } from '../model/pciRegisters';
 import { partitionPoint } from '../../../model/search';
 import type { AssignMode, Device, Guest, Model, Platform, ResolvedStep } from '../../../model/types';

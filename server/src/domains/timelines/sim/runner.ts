@@ -12,7 +12,9 @@
  */
 import { refText, type Span, type Word } from '@iommu-lens/grammar';
 import type { Finding, Location, Related } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
+import { finding as sevFinding } from '../../sev/codes';
+import { finding as tdispFinding } from '../../tdisp/codes';
 import { formatInterval, formatSize, hex, type Interval } from '../../../model/interval';
 import type { AssignMode, Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../../../model/types';
 import { addressWidthOf, apertureEnd } from '../../../sim/builtins';
@@ -511,7 +513,7 @@ class Runner {
     if (h.dma === to) return undefined;
     if (!g.confidential) {
       this.out.push(
-        finding(
+        sevFinding(
           'sev-not-confidential',
           this.at(r),
           `guest ${g.sym.name} is not confidential: it has no private memory to convert ${dev.sym.name}'s DMA to`,
@@ -523,7 +525,7 @@ class Runner {
     if (h.mode !== 'bind-capable') {
       const ref = r.step.kind === 'convert' && r.step.device ? refText(r.step.device) : dev.sym.name;
       this.out.push(
-        finding(
+        sevFinding(
           'sev-convert-needs-replug',
           this.at(r),
           `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
@@ -549,7 +551,7 @@ class Runner {
     const state = this.tdis.state(dev);
     if (to === 'private' && state !== 'RUN') {
       this.out.push(
-        finding(
+        tdispFinding(
           'tdisp-dma-before-run',
           this.at(r),
           `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected in any other state (RULES §5.4, §6.4). Lock and start the TDI first`,

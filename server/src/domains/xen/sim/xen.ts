@@ -6,7 +6,8 @@
  * BFN -> MFN entries behind.
  */
 import type { Finding, Fix, Location, Related } from '../../../model/findings';
-import { finding } from '../../../model/codes';
+import { finding } from '../codes';
+import { finding as coreFinding } from '../../../model/codes';
 import { formatInterval, formatSize, intervalSize, type Interval } from '../../../model/interval';
 import { replace } from '../../../model/scope';
 import type * as A from '@iommu-lens/grammar';
@@ -82,7 +83,7 @@ function passedTwice(x: Xen, out: Finding[]): void {
         continue;
       }
       out.push(
-        finding(
+        coreFinding(
           'device-assigned-twice',
           loc,
           `${p.device.sym.name} is already passed through to ${domainLabel(prior.d)}: Xen assigns a PCI function to one domain at a time (the second assignment fails with -EBUSY)`,

@@ -1,0 +1,18 @@
+/** Pools: the finding codes this domain raises (sim/pools.ts). */
+import { findingBuilder, type CodeTable } from '../../model/findings';
+
+export const POOL_CODES = {
+  'pool-ram-conflict': { severity: 'warning', summary: 'Guest RAM overlaps a reserved region of another host of its pool.' },
+  'pool-doorbell-conflict': {
+    severity: 'warning',
+    summary: "A guest's msi-window overlaps a reserved region of another host of its pool.",
+  },
+  'pool-address-width': { severity: 'warning', summary: 'Guest RAM beyond the IOMMU address width of another host of its pool.' },
+  'pool-checks-truncated': {
+    severity: 'information',
+    summary: 'Too much work to check every guest against every host of the pool; the guests not checked may have conflicts not reported.',
+  },
+} as const satisfies CodeTable;
+
+/** Builds a finding of one of these codes with the code's default severity. */
+export const finding = findingBuilder(POOL_CODES);
