@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
+import { DOMAINS } from '../../server/src/domains';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -89,6 +90,30 @@ test('every import follows the pipeline direction', () => {
         continue;
       }
       if (to !== from && !rule.layers.includes(to)) violations.push(`${relative(ROOT, file)} (${from}) imports ${spec} (${to})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+/** The domain a file belongs to (its folder under server/src/domains), if any. */
+function domainOf(path: string): string | undefined {
+  return /^server\/src\/domains\/([a-z]+)\//.exec(relative(ROOT, path).split('\\').join('/'))?.[1];
+}
+
+test('every domain is in the registry, and a domain imports another only when it declares that need', () => {
+  const folders = readdirSync(join(ROOT, 'server', 'src', 'domains')).filter((n) => !n.endsWith('.ts'));
+  assert.deepEqual([...folders].sort(), DOMAINS.map((d) => d.id).sort());
+  const needs = new Map(DOMAINS.map((d) => [d.id, d.needs]));
+  const violations: string[] = [];
+  for (const file of sources(join(ROOT, 'server', 'src', 'domains'))) {
+    const from = domainOf(file);
+    if (!from) continue; // the registry itself
+    for (const spec of imports(file)) {
+      if (!spec.startsWith('.')) continue;
+      const to = domainOf(resolve(dirname(file), spec));
+      if (to && to !== from && !needs.get(from)!.includes(to)) {
+        violations.push(`${relative(ROOT, file)} (${from}) imports ${spec} (${to}), not among its needs`);
+      }
     }
   }
   assert.deepEqual(violations, []);

@@ -7,7 +7,7 @@
  */
 import { findingBuilder, type CodeInfo, type CodeTable, type Finding } from './findings';
 
-export type { CodeInfo } from './findings';
+export type { CodeInfo, CodeTable } from './findings';
 
 export const CORE_CODES = {
   // ----- syntax (grammar/) -----

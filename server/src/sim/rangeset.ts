@@ -1,9 +1,9 @@
 /**
  * A set of addresses kept as sorted, disjoint, non-adjacent inclusive intervals, like
  * Xen's `struct rangeset`: adds merge, removes split, and every query is a binary search
- * plus the pieces it returns, never a scan of the whole set.
+ * plus the pieces it returns, never a scan of the whole set. Shared: Xen's maps and the pools' probes.
  */
-import { byStart, firstEndingFrom, intersect, intervalSize, type Interval } from '../../../model/interval';
+import { byStart, firstEndingFrom, intersect, intervalSize, type Interval } from '../model/interval';
 
 export class RangeSet {
   private list: Interval[] = [];

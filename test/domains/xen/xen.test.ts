@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { hover } from '../../../server/src/ide/hover';
 import { formatInterval } from '../../../server/src/model';
 import { IdentityMaps } from '../../../server/src/domains/xen/sim/identityMaps';
-import { RangeSet } from '../../../server/src/domains/xen/sim/rangeset';
+import { RangeSet } from '../../../server/src/sim/rangeset';
 import { analyze, applyEdits, slice, uri } from '../../helpers';
 
 const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-003-xen-identity-maps');

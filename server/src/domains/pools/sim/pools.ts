@@ -26,7 +26,7 @@ import { placeDoorbell } from '../../../sim/doorbell';
 import { removalSpan } from '../../../sim/edits';
 import { describeRegions, regionRelated, someOf } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
-import { RangeSet } from '../../xen/sim/rangeset';
+import { RangeSet } from '../../../sim/rangeset';
 import { isArmGuest, msiWindowStmt, type GuestState } from '../../../sim/vfio';
 import { ramLines, safeLayout, type MachineType } from './ramLayout';
 import type { GuestRamRange } from '../../../sim/qemu';

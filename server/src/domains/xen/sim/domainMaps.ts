@@ -18,7 +18,7 @@ import type { Device, Platform, Xen, XenDomain, XenDomainMode, XenQuarantine } f
 import { addressWidthOf, X86_MSI_RANGE } from '../../../sim/builtins';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { IdentityMaps } from './identityMaps';
-import { RangeSet } from './rangeset';
+import { RangeSet } from '../../../sim/rangeset';
 import type { Resv } from '../../../sim/regions';
 
 export type MapTerm = 'identity MFN map' | 'identity GFN map' | 'host map' | 'guest map' | 'no IOMMU map' | 'no translation';

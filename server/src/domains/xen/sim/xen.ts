@@ -15,7 +15,7 @@ import type { Device, Model, Platform, ResolvedStep, Xen, XenDomain } from '../.
 import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
-import { RangeSet } from './rangeset';
+import { RangeSet } from '../../../sim/rangeset';
 import { buildMaps, describeMap, rmrrScope, type DomainMap } from './domainMaps';
 
 /** One `balloon` / `free` step on a Xen domain, as the engine replayed it. */
