@@ -25,6 +25,7 @@ import { collectInputs, decodeUtf8, encodingFindings, InputError, type InputFile
 import { formatMapText } from './mapText';
 import { formatJson, formatText, toOutput } from './report';
 import { platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
+import { IMPORTERS, runImport } from './importCommands';
 
 const VERSION = '0.1.0';
 
@@ -104,6 +105,7 @@ export function run(argv: readonly string[], io: Io): number {
     }
     if (command === 'check') return check(rest, io);
     if (command === 'iova') return iova(rest, io);
+    if (command === 'import' && IMPORTERS.includes(rest[0] ?? '')) return runImport(rest, io);
     if (command === 'import') return importCommand(rest, io);
     if (command === 'layout') return layout(rest, io);
     if (command === 'map') return map(rest, io);
@@ -262,7 +264,7 @@ function write(path: string, display: string, text: string, io: Io): void {
   }
 }
 
-function applyFormat(text: string, edits: readonly FormatEdit[]): string {
+export function applyFormat(text: string, edits: readonly FormatEdit[]): string {
   let out = '';
   let at = 0;
   for (const e of edits) {

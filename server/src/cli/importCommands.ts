@@ -1,0 +1,167 @@
+/**
+ * `iommu-lens import acpi|host|libvirt|qemu` and `iommu-lens export qemu|libvirt`: the I/O
+ * around the import layer (server/src/import), which does the decoding and converting.
+ * Every file is read through capture.ts (regular files inside the tree named, bounded); every
+ * description printed is parsed and formatted first, so it is what `format --check` accepts.
+ * Problems with the input are one line on stderr and exit 2, never a stack trace.
+ */
+import { basename, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from '@iommu-lens/grammar';
+import { formatDocument } from '../ide';
+import { readTables, type AcpiTable } from '../import/acpi';
+import { decodeTables, renderAcpiPlatform } from '../import/acpiPlatform';
+import { ImportError } from '../import/errors';
+import { safeName } from '../import/names';
+import { parseLspci, sysfsDevice, keyOf, type PciDevice, type PciInventory } from '../import/pci';
+import { at, CaptureReader, realDirectory, type Place } from './capture';
+import { escapeText } from './escape';
+import { InputError } from './files';
+import { applyFormat, type Io } from './main';
+import { SysfsError } from './sysfsImport';
+
+/** The importers this file runs (`import sysfs` and `reserved-regions` stay in main.ts). */
+export const IMPORTERS: readonly string[] = ['acpi', 'host', 'libvirt', 'qemu'];
+
+/** An ACPI table, or an acpidump of a large server, is well under this. */
+export const MAX_TABLE_FILE = 16 << 20;
+/** A sysfs attribute (class, cmdline, osrelease) is a page. */
+const MAX_ATTRIBUTE = 64 << 10;
+
+class UsageError extends Error {}
+
+/** Runs `fn`, turning every problem with the input or the arguments into a message and exit 2. */
+function guarded(io: Io, fn: () => number): number {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ImportError || e instanceof SysfsError || e instanceof InputError) {
+      io.err(`iommu-lens: ${e.message}\n${e instanceof UsageError ? "run 'iommu-lens --help' for usage\n" : ''}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+type Spec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+function options(args: readonly string[], spec: Spec) {
+  try {
+    return parseArgs({ args: [...args], options: spec, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+function nameOption(value: unknown, flag: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(value))
+    throw new UsageError(`${flag} must be a name (letters, digits, '_' and '-', starting with a letter), not '${escapeText(value)}'`);
+  return value;
+}
+
+/**
+ * A generated description, parsed and formatted. A description the parser rejects would be
+ * a bug of the importer: it is refused rather than printed.
+ */
+export function formatted(text: string): string {
+  const parsed = parse(text);
+  if (parsed.diagnostics.length) {
+    const d = parsed.diagnostics[0]!;
+    throw new Error(`internal error: the generated description does not parse (${d.message} at ${d.span.start})`);
+  }
+  return applyFormat(text, formatDocument(text, {}, parsed));
+}
+
+/** One file named on the command line, read safely: its directory is the tree links may stay in. */
+export function readNamedFile(shown: string, io: Io, max: number, what: string): Buffer {
+  const path = resolve(io.cwd, shown);
+  const dir = realDirectory({ real: dirname(path), shown: dirname(shown) });
+  const bytes = new CaptureReader(dir, undefined, 'its directory').bytes({ real: resolve(dir, basename(path)), shown }, max, what);
+  if (!bytes) throw new InputError(`cannot read '${escapeText(shown)}': no such file or directory`);
+  return bytes;
+}
+
+/** The ACPI tables of PATH: a binary table, an acpidump, or a directory like /sys/firmware/acpi/tables. */
+function readAcpiPath(shown: string, io: Io): AcpiTable[] {
+  const path = resolve(io.cwd, shown);
+  const top: Place = { real: realDirectory({ real: path, shown }), shown };
+  const reader = new CaptureReader(top.real);
+  const st = reader.resolve(top);
+  if (st?.st.isDirectory()) {
+    const names = reader
+      .list(top)!
+      .names.filter((n) => /^(DMAR|IVRS|IORT)[0-9]*$/.test(n))
+      .sort();
+    if (names.length === 0)
+      throw new InputError(`'${escapeText(shown)}' has no DMAR, IVRS or IORT table (expected files named as in /sys/firmware/acpi/tables)`);
+    return names.flatMap((n) => {
+      const p = at(top, n);
+      return readTables(new Uint8Array(reader.bytes(p, MAX_TABLE_FILE, 'an ACPI table')!), p.shown);
+    });
+  }
+  return readTables(new Uint8Array(readNamedFile(shown, io, MAX_TABLE_FILE, 'an ACPI table or acpidump output')), shown);
+}
+
+/**
+ * The PCI devices of a copied `/sys/bus/pci/devices` (each entry a directory, or a link
+ * whose target names the bridges above it). When DIR ends in `bus/pci/devices`, the tree
+ * links may stay in is the sysfs root three levels up, where those links lead.
+ */
+export function readPciTree(reader: CaptureReader, dir: Place, notes?: string[]): PciInventory {
+  const listed = reader.list(dir);
+  if (!listed) throw new InputError(`cannot read '${escapeText(dir.shown)}': no such file or directory`);
+  const devices = new Map<string, PciDevice>();
+  let linked = 0;
+  for (const name of listed.names.sort()) {
+    const p = at(dir, name);
+    const link = reader.linkText(p);
+    let cls: string | undefined;
+    try {
+      cls = reader.bytes(at(p, 'class'), MAX_ATTRIBUTE, 'a sysfs class attribute')?.toString('utf8');
+    } catch (e) {
+      if (!(e instanceof SysfsError) || !notes) throw e;
+      notes.push(`${e.message}: its class is unknown`);
+    }
+    const d = sysfsDevice(name, cls, link);
+    if (!d) continue;
+    if (link) linked++;
+    devices.set(keyOf(d), d);
+  }
+  return { devices, topology: linked > 0, source: dir.shown };
+}
+
+function readPci(shown: string, io: Io): PciInventory {
+  const path = resolve(io.cwd, shown);
+  const real = realDirectory({ real: path, shown });
+  const probe = new CaptureReader(dirname(real), undefined, 'its directory');
+  if (probe.resolve({ real, shown })?.st.isDirectory()) {
+    const root = /[/\\]bus[/\\]pci[/\\]devices$/.test(real) ? resolve(real, '..', '..', '..') : real;
+    return readPciTree(new CaptureReader(root), { real, shown });
+  }
+  const text = readNamedFile(shown, io, MAX_TABLE_FILE, 'the output of lspci -n').toString('utf8');
+  return parseLspci(text, shown);
+}
+
+function importAcpi(args: readonly string[], io: Io): number {
+  const { values, positionals } = options(args, { platform: { type: 'string' }, pci: { type: 'string' } });
+  if (positionals.length === 0)
+    throw new UsageError('import acpi needs at least one PATH (a table, a directory of tables, or acpidump output)');
+  const name = nameOption(values.platform, '--platform') ?? safeName(basename(positionals[0]!).replace(/\.[^.]*$/, ''), 'host');
+  const tables = positionals.flatMap((p) => readAcpiPath(p, io));
+  const { decoded } = decodeTables(tables);
+  if (decoded.length === 0)
+    throw new InputError(`no DMAR, IVRS or IORT table in ${positionals.map((p) => `'${escapeText(p)}'`).join(', ')}`);
+  const pci = typeof values.pci === 'string' ? readPci(values.pci, io) : undefined;
+  io.out(formatted(renderAcpiPlatform(name, decoded, pci, positionals.map(escapeText))));
+  return 0;
+}
+
+/** `import WHAT ...` for the importers of IMPORTERS. */
+export function runImport(args: readonly string[], io: Io): number {
+  return guarded(io, () => {
+    const [what, ...rest] = args;
+    if (what === 'acpi') return importAcpi(rest, io);
+    throw new UsageError(`import ${escapeText(what ?? '')} is not available yet`);
+  });
+}
