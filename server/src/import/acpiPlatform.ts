@@ -298,7 +298,9 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
       out.notes.push(`${what}: not used (the driver reads only the type ${used!.toString(16)}h blocks)`);
       return;
     }
-    const iommu = out.iommu('amdvi0', 'amd-vi', width, [`${what}; devices: ${entrySummary(h)}`]);
+    const iommu = out.iommu(`amdvi${out.iommus.filter((x) => x.kind === 'amd-vi').length}`, 'amd-vi', width, [
+      `${what}; devices: ${entrySummary(h)}`,
+    ]);
     for (const e of h.entries) {
       if (e.kind === 'all') covers.push({ iommu, segment: h.segment, first: 0, last: 0xffff });
       else if (e.kind !== 'special' && e.kind !== 'acpi-hid' && e.kind !== 'unknown')
