@@ -66,7 +66,7 @@ export function readTable(data: Uint8Array, where: string): AcpiTable {
 
 /** Whether `data` starts like a binary table of one of `IOMMU_SIGNATURES` (else it may be acpidump text). */
 export function looksBinary(data: Uint8Array): boolean {
-  if (data.length < 8) return false;
+  if (data.length < 4) return false;
   const sig = String.fromCharCode(data[0]!, data[1]!, data[2]!, data[3]!);
   return (IOMMU_SIGNATURES as readonly string[]).includes(sig);
 }
