@@ -5,13 +5,14 @@
  * description printed is parsed and formatted first, so it is what `format --check` accepts.
  * Problems with the input are one line on stderr and exit 2, never a stack trace.
  */
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
 import { formatDocument } from '../ide';
 import { readTables, type AcpiTable } from '../import/acpi';
 import { decodeTables, renderAcpiPlatform } from '../import/acpiPlatform';
 import { ImportError } from '../import/errors';
+import { renderHost, type HostInput, type HostIommu } from '../import/host';
 import { safeName } from '../import/names';
 import { parseLspci, sysfsDevice, keyOf, type PciDevice, type PciInventory } from '../import/pci';
 import { at, CaptureReader, realDirectory, type Place } from './capture';
@@ -118,7 +119,12 @@ export function readPciTree(reader: CaptureReader, dir: Place, notes?: string[])
     const link = reader.linkText(p);
     let cls: string | undefined;
     try {
-      cls = reader.bytes(at(p, 'class'), MAX_ATTRIBUTE, 'a sysfs class attribute')?.toString('utf8');
+      // The entry itself resolved first (inside the tree), so no path below it passes through a link unchecked.
+      const real = reader.resolve(p)?.real;
+      if (real)
+        cls = reader
+          .bytes({ real: join(real, 'class'), shown: `${p.shown}/class` }, MAX_ATTRIBUTE, 'a sysfs class attribute')
+          ?.toString('utf8');
     } catch (e) {
       if (!(e instanceof SysfsError) || !notes) throw e;
       notes.push(`${e.message}: its class is unknown`);
@@ -157,11 +163,99 @@ function importAcpi(args: readonly string[], io: Io): number {
   return 0;
 }
 
+/**
+ * Runs `read`; a problem reading that part of the host is noted (`what`: which part), not
+ * fatal: a host import says what it could not read and goes on.
+ */
+function part<T>(unread: string[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof SysfsError || e instanceof InputError || e instanceof ImportError) {
+      unread.push(e.message);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Everything `import host` reads under ROOT (`/` for the running system). */
+export function readHost(rootShown: string, io: Io): HostInput {
+  const rootPath = resolve(io.cwd, rootShown);
+  const top: Place = {
+    real: realDirectory({ real: rootPath, shown: rootShown }),
+    shown: rootShown === '/' ? '' : rootShown.replace(/\/+$/, ''),
+  };
+  const reader = new CaptureReader(top.real, undefined, 'the root');
+  const under = (path: string): Place => path.split('/').reduce(at, top);
+  /** A directory entry with its links resolved (inside the root), so paths below it pass through no link unchecked. */
+  const entry = (p: Place): Place | undefined => {
+    const r = reader.resolve(p);
+    return r ? { real: r.real, shown: p.shown } : undefined;
+  };
+  const text = (p: Place) => reader.bytes(p, MAX_ATTRIBUTE, 'a sysfs or proc attribute')?.toString('utf8');
+  const unread: string[] = [];
+  const groupsDir = under('sys/kernel/iommu_groups');
+  const groups =
+    part(unread, () =>
+      reader.resolve(groupsDir)
+        ? reader.groups(groupsDir).map(({ number, dir }) => reader.group(number, dir))
+        : (unread.push(`'${escapeText(groupsDir.shown)}': absent (no IOMMU, or it is off)`), []),
+    ) ?? [];
+  const pciDir = under('sys/bus/pci/devices');
+  const pci = part(unread, () => (reader.resolve(pciDir) ? readPciTree(reader, pciDir, unread) : undefined));
+  const deviceIommu = new Map<string, string>();
+  for (const key of pci?.devices.keys() ?? []) {
+    part(unread, () => {
+      const dev = entry(at(pciDir, key));
+      const link = dev && reader.linkText(at(dev, 'iommu'));
+      if (link) deviceIommu.set(key, basename(link));
+    });
+  }
+  const iommus: HostIommu[] = [];
+  const classDir = under('sys/class/iommu');
+  part(unread, () => {
+    for (const name of reader.resolve(classDir) ? reader.list(classDir)!.names.sort() : []) {
+      const unit = entry(at(classDir, name));
+      const cap = unit && name.startsWith('dmar') ? part(unread, () => text(at(at(unit, 'intel-iommu'), 'cap'))) : undefined;
+      iommus.push({ name, cap: cap && /^\s*[0-9a-fA-F]{1,16}\s*$/.test(cap) ? BigInt(`0x${cap.trim()}`) : undefined });
+    }
+  });
+  const tablesDir = under('sys/firmware/acpi/tables');
+  const tables: AcpiTable[] = [];
+  part(unread, () => {
+    for (const name of reader.resolve(tablesDir)
+      ? reader
+          .list(tablesDir)!
+          .names.filter((n) => /^(DMAR|IVRS|IORT)[0-9]*$/.test(n))
+          .sort()
+      : []) {
+      const p = at(tablesDir, name);
+      part(unread, () => tables.push(...readTables(new Uint8Array(reader.bytes(p, MAX_TABLE_FILE, 'an ACPI table')!), p.shown)));
+    }
+  });
+  const cmdline = part(unread, () => text(under('proc/cmdline')));
+  const osrelease = part(unread, () => text(under('proc/sys/kernel/osrelease')));
+  const arch = part(unread, () => text(under('proc/sys/kernel/arch')));
+  return { groups, pci, iommus, deviceIommu, tables, cmdline, osrelease, arch, unread };
+}
+
+function importHost(args: readonly string[], io: Io): number {
+  const { values, positionals } = options(args, { root: { type: 'string' }, platform: { type: 'string' } });
+  if (positionals.length) throw new UsageError('import host takes no PATH (use --root DIR for a copied tree)');
+  const root = typeof values.root === 'string' ? values.root : '/';
+  const input = readHost(root, io);
+  const name = nameOption(values.platform, '--platform') ?? safeName(input.osrelease ? 'host' : basename(resolve(io.cwd, root)), 'host');
+  io.out(formatted(renderHost(name, input, escapeText(root))));
+  return 0;
+}
+
 /** `import WHAT ...` for the importers of IMPORTERS. */
 export function runImport(args: readonly string[], io: Io): number {
   return guarded(io, () => {
     const [what, ...rest] = args;
     if (what === 'acpi') return importAcpi(rest, io);
+    if (what === 'host') return importHost(rest, io);
     throw new UsageError(`import ${escapeText(what ?? '')} is not available yet`);
   });
 }
