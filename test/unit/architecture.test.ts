@@ -55,7 +55,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   },
   escape: { layers: [], packages: /^$/ },
   // Importers: bytes or text in, typed results and description text out; no I/O.
-  'server/import': { layers: ['grammar', 'server/model', 'escape'], packages: /^fast-xml-parser$/ },
+  'server/import': { layers: ['grammar', 'server/model', 'server/sim', 'escape'], packages: /^fast-xml-parser$/ },
   'server/cli': {
     layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/workspace', 'server/import', 'escape'],
     packages: /^$/,

@@ -12,13 +12,17 @@ import { formatDocument } from '../ide';
 import { readTables, type AcpiTable } from '../import/acpi';
 import { decodeTables, renderAcpiPlatform } from '../import/acpiPlatform';
 import { ImportError } from '../import/errors';
+import { renderGuest, type ImportedGuest, type RenderOptions } from '../import/guest';
 import { renderHost, type HostInput, type HostIommu } from '../import/host';
+import { importLibvirt } from '../import/libvirt';
+import { importQemu, importQemuText } from '../import/qemuArgs';
+import { formatBdf } from '../model';
 import { safeName } from '../import/names';
 import { parseLspci, sysfsDevice, keyOf, type PciDevice, type PciInventory } from '../import/pci';
 import { at, CaptureReader, realDirectory, type Place } from './capture';
 import { escapeText } from './escape';
 import { InputError } from './files';
-import { applyFormat, type Io } from './main';
+import { applyFormat, load, type Io } from './main';
 import { SysfsError } from './sysfsImport';
 
 /** The importers this file runs (`import sysfs` and `reserved-regions` stay in main.ts). */
@@ -250,12 +254,69 @@ function importHost(args: readonly string[], io: Io): number {
   return 0;
 }
 
+/** Splits `ARGS... -- REST...` at the first `--` (REST: a command line given as words). */
+function splitDashes(args: readonly string[]): { before: string[]; after?: string[] } {
+  const at = args.indexOf('--');
+  return at < 0 ? { before: [...args] } : { before: args.slice(0, at), after: args.slice(at + 1) };
+}
+
+/** The device names of platform NAME by BDF, and its CPU vendor, from the platform's description files. */
+function platformLookup(name: string, paths: readonly string[], io: Io): Pick<RenderOptions, 'deviceOf' | 'hostVendor'> {
+  const { analysis } = load(paths, io);
+  const p = analysis.model.platforms.get(name);
+  if (!p)
+    throw new InputError(
+      `no platform '${escapeText(name)}' in ${paths.map((x) => `'${escapeText(x)}'`).join(', ')} (platforms: ${[...analysis.model.platforms.keys()].sort().join(', ') || 'none'})`,
+    );
+  const byBdf = new Map<string, string>();
+  for (const d of p.devices.values()) if (d.bdf) byBdf.set(formatBdf(d.bdf), d.sym.name);
+  const kinds = new Set([...p.iommus.values()].map((i) => i.kind));
+  return { deviceOf: (bdf) => byBdf.get(bdf), hostVendor: kinds.has('amd-vi') ? 'amd' : kinds.has('vt-d') ? 'intel' : undefined };
+}
+
+/** `import libvirt FILE [--platform NAME PATH...]` and `import qemu (FILE | -- ARGS...) [--platform NAME PATH...]`. */
+function importGuest(kind: 'libvirt' | 'qemu', args: readonly string[], io: Io): number {
+  const { before, after } = splitDashes(args);
+  const { values, positionals } = options(before, { platform: { type: 'string' }, name: { type: 'string' } });
+  if (after && kind === 'libvirt') throw new UsageError('import libvirt reads a FILE (virsh dumpxml), not words after --');
+  const fromWords = kind === 'qemu' && after !== undefined;
+  const file: string | undefined = fromWords ? undefined : positionals[0];
+  const platformFiles = fromWords ? positionals : positionals.slice(1);
+  if (!fromWords && file === undefined)
+    throw new UsageError(`import ${kind} needs a FILE${kind === 'qemu' ? ' (or the command line after --)' : ''}`);
+  const platform = nameOption(values.platform, '--platform');
+  if (platformFiles.length && !platform)
+    throw new UsageError(
+      `the .iommu files after the ${kind === 'qemu' && fromWords ? 'options' : 'FILE'} need --platform NAME: the platform whose devices the guest's host addresses name`,
+    );
+  let guest: ImportedGuest;
+  let source: string;
+  if (fromWords) {
+    if (after!.length === 0) throw new UsageError('import qemu -- needs the command line after --');
+    guest = importQemu(
+      after!.map((text, i) => ({ text, line: i + 1 })),
+      'the command line',
+    );
+    source = 'the command line';
+  } else {
+    const text = readNamedFile(file!, io, MAX_TABLE_FILE, kind === 'libvirt' ? 'a domain XML' : 'a QEMU command line').toString('utf8');
+    guest = kind === 'libvirt' ? importLibvirt(text, file!) : importQemuText(text, file!);
+    source = `${escapeText(file!)} (${kind === 'libvirt' ? 'libvirt domain XML' : 'QEMU command line'})`;
+  }
+  const lookup = platform && platformFiles.length ? platformLookup(platform, platformFiles, io) : {};
+  const name =
+    nameOption(values.name, '--name') ?? safeName(guest.name ?? (file ? basename(file).replace(/\.[^.]*$/, '') : 'guest'), 'guest');
+  io.out(formatted(renderGuest(guest, { name, platform: platform ?? 'host', source, ...lookup })));
+  return 0;
+}
+
 /** `import WHAT ...` for the importers of IMPORTERS. */
 export function runImport(args: readonly string[], io: Io): number {
   return guarded(io, () => {
     const [what, ...rest] = args;
     if (what === 'acpi') return importAcpi(rest, io);
     if (what === 'host') return importHost(rest, io);
+    if (what === 'libvirt' || what === 'qemu') return importGuest(what, rest, io);
     throw new UsageError(`import ${escapeText(what ?? '')} is not available yet`);
   });
 }

@@ -278,7 +278,7 @@ export function applyFormat(text: string, edits: readonly FormatEdit[]): string 
  * Loads the descriptions behind PATH... into one analysis. Bytes that are not UTF-8 exist
  * only on disk (editors decode before the server sees text), so the CLI adds their findings.
  */
-function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
+export function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
   if (paths.length === 0) throw new UsageError('needs at least one PATH');
   const inputs = collectInputs(paths, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
   const host = new AnalysisHost(opts, io.stages);
