@@ -151,6 +151,7 @@ describe('QEMU option syntax', () => {
     assert.equal(qemuSize('219136k'), 219136n << 10n);
     assert.equal(qemuSize('1024', 1n << 20n), 1n << 30n);
     assert.equal(qemuSize('1.5G'), 3n << 29n);
+    assert.equal(qemuSize('0x240000000'), 0x2_4000_0000n);
     assert.equal(qemuSize('12Q'), undefined);
     assert.deepEqual(keyval('vfio-pci,host=0000:01:00.0,romfile=a,,b,x-foo'), {
       first: 'vfio-pci',

@@ -12,6 +12,7 @@ import { formatDocument } from '../ide';
 import { readTables, type AcpiTable } from '../import/acpi';
 import { decodeTables, renderAcpiPlatform } from '../import/acpiPlatform';
 import { ImportError } from '../import/errors';
+import { exportInput, exportLibvirt, exportQemu, LayoutError } from '../import/export';
 import { renderGuest, type ImportedGuest, type RenderOptions } from '../import/guest';
 import { renderHost, type HostInput, type HostIommu } from '../import/host';
 import { importLibvirt } from '../import/libvirt';
@@ -318,5 +319,33 @@ export function runImport(args: readonly string[], io: Io): number {
     if (what === 'host') return importHost(rest, io);
     if (what === 'libvirt' || what === 'qemu') return importGuest(what, rest, io);
     throw new UsageError(`import ${escapeText(what ?? '')} is not available yet`);
+  });
+}
+
+/** `export qemu|libvirt --guest G PATH...`: exit 1 when the guest's layout is not one QEMU can produce. */
+export function runExport(args: readonly string[], io: Io): number {
+  return guarded(io, () => {
+    const [format, ...rest] = args;
+    if (format !== 'qemu' && format !== 'libvirt')
+      throw new UsageError(`export needs 'qemu' or 'libvirt', not '${escapeText(format ?? '')}'`);
+    const { values, positionals } = options(rest, { guest: { type: 'string' } });
+    if (typeof values.guest !== 'string') throw new UsageError(`export ${format} needs --guest G`);
+    if (positionals.length === 0) throw new UsageError(`export ${format} needs at least one PATH`);
+    const { analysis } = load(positionals, io);
+    const g = analysis.model.guests.get(values.guest);
+    if (!g)
+      throw new InputError(
+        `no guest '${escapeText(values.guest)}' (guests: ${[...analysis.model.guests.keys()].sort().join(', ') || 'none'})`,
+      );
+    let input;
+    try {
+      input = exportInput(g);
+    } catch (e) {
+      if (!(e instanceof LayoutError)) throw e;
+      io.err(`iommu-lens: guest ${g.sym.name}: ${e.message}\n`);
+      return 1;
+    }
+    io.out(format === 'qemu' ? exportQemu(input) : exportLibvirt(input));
+    return 0;
   });
 }

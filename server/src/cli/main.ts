@@ -25,7 +25,7 @@ import { collectInputs, decodeUtf8, encodingFindings, InputError, type InputFile
 import { formatMapText } from './mapText';
 import { formatJson, formatText, toOutput } from './report';
 import { platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
-import { IMPORTERS, runImport } from './importCommands';
+import { IMPORTERS, runExport, runImport } from './importCommands';
 
 const VERSION = '0.1.0';
 
@@ -107,6 +107,7 @@ export function run(argv: readonly string[], io: Io): number {
     if (command === 'iova') return iova(rest, io);
     if (command === 'import' && IMPORTERS.includes(rest[0] ?? '')) return runImport(rest, io);
     if (command === 'import') return importCommand(rest, io);
+    if (command === 'export') return runExport(rest, io);
     if (command === 'layout') return layout(rest, io);
     if (command === 'map') return map(rest, io);
     if (command === 'format') return format(rest, io);

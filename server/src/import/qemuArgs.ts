@@ -112,6 +112,8 @@ const UNITS: Record<string, bigint> = { '': 1n, b: 1n, k: 1n << 10n, m: 1n << 20
 
 /** A QEMU size (`4G`, `219136k`, `1073741824`); `defaultUnit` for a bare number (`-m` takes MiB). */
 export function qemuSize(s: string, defaultUnit = 1n): bigint | undefined {
+  // qemu_strtosz takes hexadecimal too (addr=0x240000000), in bytes.
+  if (/^0x[0-9a-fA-F]{1,16}$/.test(s.trim())) return BigInt(s.trim());
   const m = /^(\d+)(?:\.(\d+))?([bkmgtpeBKMGTPE]?)$/.exec(s.trim());
   if (!m) return undefined;
   const unit = m[3] ? UNITS[m[3].toLowerCase()]! : defaultUnit;
