@@ -45,8 +45,10 @@ interface Target {
   via?: string;
 }
 
-/** RMRR and IVMD ranges wider than this many functions are not spelled out device by device. */
+/** IVMD ranges wider than this many functions are not spelled out device by device (without --pci). */
 const MAX_RANGE_DEVICES = 256;
+/** Nor more than this many in all: a table's size must not multiply into the output's. */
+const MAX_DECLARED_RANGE_DEVICES = 4096;
 
 class Builder {
   readonly out: PlatformOut;
@@ -101,22 +103,37 @@ class Builder {
     return { key, bdf: key };
   }
 
+  /** Each device's children by the inventory's topology, built once. */
+  private children?: Map<string, string[]>;
+
   /** The inventory's devices below `bridge` (and the bridge): for scopes that name a PCI sub-hierarchy. */
   subtree(bridge: string): string[] {
     if (!this.inv?.topology) return [bridge];
-    const out: string[] = [];
-    for (const k of this.inv.devices.keys()) {
-      let at: string | undefined = k;
-      for (let hops = 0; at !== undefined && hops < 64; hops++) {
-        if (at === bridge) {
-          out.push(k);
-          break;
-        }
-        at = this.inv.devices.get(at)?.parent;
+    if (!this.children) {
+      this.children = new Map();
+      for (const d of this.inv.devices.values()) {
+        if (!d.parent) continue;
+        const list = this.children.get(d.parent);
+        if (list) list.push(keyOf(d));
+        else this.children.set(d.parent, [keyOf(d)]);
       }
     }
-    return out.length ? out : [bridge];
+    // A walk down from the bridge; `seen` stops a loop a hostile tree could make.
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const stack = [bridge];
+    while (stack.length) {
+      const k = stack.pop()!;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (this.inv.devices.has(k)) out.push(k);
+      stack.push(...(this.children.get(k) ?? []));
+    }
+    return out.length ? out.sort() : [bridge];
   }
+
+  /** Devices declared for ranges of requester IDs without an inventory so far (bounded by MAX_DECLARED_RANGE_DEVICES). */
+  rangeDevices = 0;
 
   /** Splits targets by what the VT-d driver makes of an RMRR for them: relaxable (USB, graphics) or not. */
   rmrrRegions(base: string, range: Interval, targets: Target[], what: string): void {
@@ -343,9 +360,10 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
           return p.segment === segment && id >= m.deviceId && id <= last;
         })
         .map(keyOf);
-    else if (last - m.deviceId < MAX_RANGE_DEVICES)
+    else if (last - m.deviceId < MAX_RANGE_DEVICES && b.rangeDevices + last - m.deviceId < MAX_DECLARED_RANGE_DEVICES) {
       keys = Array.from({ length: last - m.deviceId + 1 }, (_, k) => rid(segment, m.deviceId + k));
-    else {
+      b.rangeDevices += keys.length;
+    } else {
       out.notes.push(`${what}: ${last - m.deviceId + 1} requester IDs, too many to declare without --pci; not used`);
       return;
     }
