@@ -72,6 +72,24 @@ commands:
                     regular files of at most 1 MiB inside DIR (links only within it)
   import reserved-regions FILE [--group N] [--platform NAME]
                     the same for one group's reserved_regions file
+  import acpi PATH... [--platform NAME] [--pci DIR|FILE]
+                    a platform description from the host's ACPI tables: a DMAR, IVRS
+                    or IORT file, a directory of them (/sys/firmware/acpi/tables), or
+                    the text of acpidump; --pci gives the devices and their classes (a
+                    copy of /sys/bus/pci/devices, or the output of lspci -n)
+  import host [--root DIR] [--platform NAME]
+                    the running host (or a copy of its /sys and /proc under DIR): IOMMU
+                    groups and their regions, devices and classes, IOMMU units, ACPI
+                    tables, the kernel command line; what cannot be read is noted
+  import libvirt FILE [--name G] [--platform NAME PATH...]
+  import qemu FILE [--name G] [--platform NAME PATH...]
+  import qemu [--name G] [--platform NAME PATH...] -- ARGS...
+                    a guest from virsh dumpxml, or from a QEMU command line (a file, or
+                    the words after --); host devices are looked up by BDF on platform
+                    NAME of the .iommu files PATH...
+  export qemu|libvirt --guest G PATH...
+                    the QEMU options or the libvirt XML for guest G's memory layout and
+                    devices; exit 1 when its layout is not one QEMU can produce
 
 options:
   -h, --help        show this help

@@ -13,7 +13,8 @@ import { type Dmar, type DeviceScope, decodeDmar } from './dmar';
 import { type Iort, type IortNode, decodeIort } from './iort';
 import { type Ivhd, type Ivrs, decodeIvrs, requesterId } from './ivrs';
 import { deviceNameOf } from './names';
-import { bdfKey, classWord, keyOf, relaxable, secondaryBuses, type PciDevice, type PciInventory } from './pci';
+import { partitionPoint } from '../model/search';
+import { bdfKey, claimIds, classWord, keyOf, relaxable, ridOf, secondaryBuses, type PciDevice, type PciInventory } from './pci';
 import { PlatformOut, type DeviceOut, type IommuOut, type RegionOut } from './describe';
 
 export type Decoded =
@@ -130,6 +131,20 @@ class Builder {
       stack.push(...(this.children.get(k) ?? []));
     }
     return out.length ? out.sort() : [bridge];
+  }
+
+  /** The inventory's devices by segment and requester ID, sorted once. */
+  private byRid?: { segment: number; rid: number; key: string }[];
+
+  /** The inventory's devices of `segment` with requester IDs `first` to `last`: two binary searches. */
+  between(segment: number, first: number, last: number): string[] {
+    this.byRid ??= [...(this.inv?.devices.values() ?? [])]
+      .map((d) => ({ segment: d.segment, rid: ridOf(d), key: keyOf(d) }))
+      .sort((a, b) => a.segment - b.segment || a.rid - b.rid);
+    const list = this.byRid;
+    const lo = partitionPoint(list.length, (i) => list[i]!.segment < segment || (list[i]!.segment === segment && list[i]!.rid < first));
+    const hi = partitionPoint(list.length, (i) => list[i]!.segment < segment || (list[i]!.segment === segment && list[i]!.rid <= last));
+    return list.slice(lo, hi).map((x) => x.key);
   }
 
   /** Devices declared for ranges of requester IDs without an inventory so far (bounded by MAX_DECLARED_RANGE_DEVICES). */
@@ -324,12 +339,19 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
         covers.push({ iommu, segment: h.segment, first: e.first, last: e.last });
     }
   });
-  // A device's IOMMU: the last entry that covers it, as the driver's table fills in order.
+  // A device's IOMMU: the last entry that covers it, as the driver's table fills in order (claimed once per segment).
+  const bySegment = new Map<number, { covers: typeof covers; claimed?: Int32Array }>();
+  for (const c of covers) {
+    const s = bySegment.get(c.segment);
+    if (s) s.covers.push(c);
+    else bySegment.set(c.segment, { covers: [c] });
+  }
   const unitOf = (p: PciDevice): IommuOut | undefined => {
-    const id = (p.bus << 8) | (p.device << 3) | p.fn;
-    let hit: IommuOut | undefined;
-    for (const c of covers) if (c.segment === p.segment && id >= c.first && id <= c.last) hit = c.iommu;
-    return hit;
+    const s = bySegment.get(p.segment);
+    if (!s) return undefined;
+    s.claimed ??= claimIds(s.covers, true);
+    const at = s.claimed[ridOf(p)]!;
+    return at >= 0 ? s.covers[at]!.iommu : undefined;
   };
   ivrs.ivmds.forEach((m, i) => {
     const end = m.start + m.length - 1n;
@@ -353,13 +375,7 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
       return;
     }
     let keys: string[];
-    if (b.inv)
-      keys = [...b.inv.devices.values()]
-        .filter((p) => {
-          const id = (p.bus << 8) | (p.device << 3) | p.fn;
-          return p.segment === segment && id >= m.deviceId && id <= last;
-        })
-        .map(keyOf);
+    if (b.inv) keys = b.between(segment, m.deviceId, last);
     else if (last - m.deviceId < MAX_RANGE_DEVICES && b.rangeDevices + last - m.deviceId < MAX_DECLARED_RANGE_DEVICES) {
       keys = Array.from({ length: last - m.deviceId + 1 }, (_, k) => rid(segment, m.deviceId + k));
       b.rangeDevices += keys.length;
@@ -414,6 +430,18 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
     return undefined;
   };
   const complexes = iort.nodes.filter((n) => n.kind === 'root-complex');
+  // A root complex's requester IDs: each claimed by the first mapping that covers it (the kernel's iort_node_map_id order).
+  const claims = new Map(
+    complexes.map((rc) => [
+      rc,
+      claimIds(
+        rc.mappings
+          .map((m) => (m.single ? { first: 0, last: 0xffff } : { first: m.inputBase, last: m.inputBase + m.count - 1 }))
+          .map((r, i) => (smmus.has(rc.mappings[i]!.outputRef) ? r : { first: 1, last: 0 })),
+        false,
+      ),
+    ]),
+  );
   for (const rc of complexes) {
     const maps = rc.mappings.map((m) => {
       const to = smmus.get(m.outputRef);
@@ -434,9 +462,20 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
   }
   const streamOf = (p: PciDevice) => {
     const rc = complexes.find((c) => c.kind === 'root-complex' && c.segment === p.segment);
-    return rc ? route(rc, (p.bus << 8) | (p.device << 3) | p.fn) : undefined;
+    const m = rc ? rc.mappings[claims.get(rc)![ridOf(p)]!] : undefined;
+    const iommu = m && smmus.get(m.outputRef);
+    return m && iommu ? { iommu, stream: m.single ? m.outputBase : m.outputBase + (ridOf(p) - m.inputBase) } : undefined;
   };
   finishDevices(b, () => undefined, streamOf);
+  // Devices by SMMU and stream, sorted once: an RMR's stream range is two binary searches.
+  const byStream = new Map<IommuOut, DeviceOut[]>();
+  for (const d of out.devices.values()) {
+    if (!d.iommu || d.stream === undefined) continue;
+    const list = byStream.get(d.iommu);
+    if (list) list.push(d);
+    else byStream.set(d.iommu, [d]);
+  }
+  for (const list of byStream.values()) list.sort((a, b) => a.stream! - b.stream!);
   let rmr = 0;
   for (const n of iort.nodes) {
     if (n.kind !== 'rmr') continue;
@@ -448,8 +487,10 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
       const first = m.outputBase;
       const last = m.single ? m.outputBase : m.outputBase + m.count - 1;
       streams.push(`${iommu.name} streams ${hex(BigInt(first))}-${hex(BigInt(last))}`);
-      const devs = [...out.devices.values()].filter(
-        (d) => d.iommu === iommu && d.stream !== undefined && d.stream >= first && d.stream <= last,
+      const list = byStream.get(iommu) ?? [];
+      const devs = list.slice(
+        partitionPoint(list.length, (k) => list[k]!.stream! < first),
+        partitionPoint(list.length, (k) => list[k]!.stream! <= last),
       );
       if (devs.length) targets.push(...devs);
       else targets.push(iommu);

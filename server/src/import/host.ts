@@ -188,9 +188,11 @@ export function renderHost(name: string, input: HostInput, source: string): stri
   }
   const rmrrs = dmar?.kind === 'DMAR' ? dmar.dmar.rmrrs : [];
   const ivmds = ivrs?.kind === 'IVRS' ? ivrs.ivrs.ivmds : [];
+  const rmrrAt = new Map(rmrrs.map((r) => [`${r.base} ${r.limit}`, r]));
+  const ivmdAt = new Map(ivmds.map((m) => [`${m.start} ${m.start + m.length - 1n}`, m]));
   for (const h of [...holders.values()].sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0))) {
-    const rmrr = rmrrs.find((r) => r.base === h.range.start && r.limit === h.range.end);
-    const ivmd = ivmds.find((m) => m.start === h.range.start && m.start + m.length - 1n === h.range.end);
+    const rmrr = rmrrAt.get(`${h.range.start} ${h.range.end}`);
+    const ivmd = ivmdAt.get(`${h.range.start} ${h.range.end}`);
     const why = rmrr ? `the RMRR at byte ${rmrr.offset} of DMAR` : ivmd ? `the IVMD at byte ${ivmd.offset} of IVRS` : undefined;
     const all = h.groups.length === sorted.length && sorted.length > 1;
     const base = rmrr ? 'rmrr' : ivmd ? 'ivmd' : `${h.type}-${h.range.start.toString(16)}`;

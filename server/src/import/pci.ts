@@ -121,3 +121,37 @@ export function secondaryBuses(inv: PciInventory): Map<string, number> {
   for (const d of inv.devices.values()) if (d.parent && !out.has(d.parent)) out.set(d.parent, d.bus);
   return out;
 }
+
+/** A requester ID within its segment: bus << 8 | device << 3 | function. */
+export const ridOf = (d: PciDevice) => (d.bus << 8) | (d.device << 3) | d.fn;
+
+/**
+ * For each of the 65,536 requester IDs, the index of the range that claims it: the last of
+ * `ranges` that covers it (`lastWins`), or the first. Each ID is claimed once (a "next
+ * unclaimed" pointer skips the claimed ones), so the cost is the ID space plus the ranges,
+ * never ranges × devices.
+ */
+export function claimIds(ranges: readonly { first: number; last: number }[], lastWins: boolean): Int32Array {
+  const owner = new Int32Array(0x10000).fill(-1);
+  const next = new Int32Array(0x10001).map((_, i) => i);
+  const find = (i: number) => {
+    let r = i;
+    while (next[r] !== r) r = next[r]!;
+    while (next[i] !== r) {
+      const n = next[i]!;
+      next[i] = r;
+      i = n;
+    }
+    return r;
+  };
+  const order = ranges.map((_, i) => i);
+  if (lastWins) order.reverse();
+  for (const r of order) {
+    const { first, last } = ranges[r]!;
+    for (let i = find(Math.max(0, first)); i <= Math.min(last, 0xffff); i = find(i + 1)) {
+      owner[i] = r;
+      next[i] = i + 1;
+    }
+  }
+  return owner;
+}
