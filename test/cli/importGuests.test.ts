@@ -5,7 +5,7 @@
  * A layout QEMU cannot produce is refused (exit 1) with the reason.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -107,6 +107,14 @@ describe('import libvirt and import qemu', () => {
     refused(['import', 'qemu', '--'], /needs the command line after --/);
     refused(['export', 'qemu', '--guest', 'x', PLATFORM], /no guest 'x' \(guests: none\)/);
     refused(['export', 'xml', '--guest', 'x', PLATFORM], /export needs 'qemu' or 'libvirt'/);
+    // A file linked from elsewhere is not followed; a file over 16 MiB is not read.
+    const link = join(base, `${serial++}-linked.xml`);
+    symlinkSync(join(OWN, 'q35-passthrough.xml'), link);
+    refused(['import', 'libvirt', link], /linked\.xml': a symbolic link that leads outside its directory: not followed/);
+    refused(
+      ['import', 'qemu', file('huge.args', Buffer.alloc((16 << 20) + 1, 0x20).toString())],
+      /huge\.args': over 16777216 bytes \(16 MiB\): not a QEMU command line/,
+    );
   });
 });
 

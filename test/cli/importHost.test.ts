@@ -116,6 +116,18 @@ describe('import host', () => {
     assert.match(out, /iommu dmar1 vt-d/);
   });
 
+  test('a device entry linked out of the root is noted, and nothing outside is read', () => {
+    const root = host(DEVICES);
+    const outside = join(base, `outside${serial++}`);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'class'), '0x0c0330\n');
+    symlinkSync(outside, join(root, 'sys', 'bus', 'pci', 'devices', '0000:00:1d.0'));
+    const out = imported(root);
+    assert.match(out, /not read: '.*0000:00:1d\.0': a symbolic link that leads outside the root: not followed/);
+    assert.match(out, /device dev-0000-00-1d-0 +\{ bdf 0000:00:1d\.0 \}/);
+    assert.doesNotMatch(out, /dev-0000-00-1d-0.*class usb/);
+  });
+
   test('a host without groups says that nothing can be assigned', () => {
     const root = join(base, `empty${serial++}`);
     mkdirSync(join(root, 'proc'), { recursive: true });
