@@ -128,11 +128,16 @@ function textEdited(s: string, list: { at: number; kind: string; ch: string }[])
   return t;
 }
 
-/** The guest rendered must parse whatever the source said (names, ids and comments come from outside). */
+/** The guest rendered must parse and declare no name twice, whatever the source said (names, ids and comments come from outside). */
 function rendersClean(g: ReturnType<typeof importQemuText>) {
   const text = renderGuest(g, { name: 'g', platform: 'p', source: 'fuzz' });
   assert.deepEqual(
     parse(text).diagnostics.map((d) => d.message),
+    [],
+  );
+  const a = analyze({ 'p.iommu': 'platform p {\n  arch x86_64\n}\n', 'g.iommu': text });
+  assert.deepEqual(
+    a.all.filter((f) => f.code === 'duplicate-name').map((f) => f.message),
     [],
   );
 }
@@ -161,6 +166,10 @@ test('QEMU command lines garbled anyhow: an ImportError or a guest that renders 
             '{"driver":"pc-dimm"}',
             'size=1G,maxmem=',
             'q35,max-ram-below-4g=4G',
+            'memory-backend-ram,id=b,size=1G',
+            'pc-dimm,memdev=b,id=viommu0',
+            'intel-iommu',
+            'pc-dimm,memdev=b,id=9',
           ),
           fc.string({ maxLength: 20 }),
         ),

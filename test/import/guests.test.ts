@@ -126,6 +126,23 @@ describe('what each pair says', () => {
   });
 });
 
+test('ids from the command line become unique names (two DIMMs named alike, one named like the vIOMMU)', () => {
+  const g = importQemuText(
+    'qemu-system-x86_64 -machine q35 -m 4G -object memory-backend-ram,id=b,size=1G -device intel-iommu ' +
+      '-device pc-dimm,id=d,memdev=b -device pc-dimm,id=d,memdev=b -device pc-dimm,id=viommu0,memdev=b',
+    'x',
+  );
+  const text = formatted(renderGuest(g, { name: 'g', platform: 'p', source: 'x' }));
+  assert.deepEqual(
+    [...text.matchAll(/^ {2}(?:ram|viommu) (\S+)/gm)].map((m) => m[1]),
+    ['d', 'd-2', 'viommu0-2', 'viommu0'],
+  );
+  assert.deepEqual(
+    analyze({ 'p.iommu': 'platform p {\n  arch x86_64\n}\n', 'g.iommu': text }).all.map((f) => f.code),
+    [],
+  );
+});
+
 describe('the shell-word splitter', () => {
   test('quotes, escapes, continuations and comments as a POSIX shell splits them', () => {
     const words = shellWords(`a 'b c' "d \\"e\\" \\$f" g\\ h i\\\nj \\\n  k # gone\nl''m "" '' "x\ny"`, 't');

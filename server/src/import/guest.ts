@@ -6,6 +6,7 @@
 import { escapeText } from '../cli/escape';
 import { alignUp, formatSize, hex } from '../model/interval';
 import { lowMemory, VIRT_RAM_BASE } from '../sim/qemu';
+import { Names, safeName } from './names';
 
 export type MachineFamily = 'q35' | 'i440fx' | 'virt';
 export type ViommuKind = 'vt-d' | 'amd-vi' | 'smmuv3' | 'virtio-iommu';
@@ -149,18 +150,20 @@ export function renderGuest(g: ImportedGuest, o: RenderOptions): string {
     );
   if (g.highmem === false) notes.push('highmem=off: the machine is limited to 32-bit addresses');
   const end = ramEnd(g);
+  // The guest's own names (RAM lines, the vIOMMU) share a namespace: made unique, from ids that may be anything.
+  const names = new Names();
+  const viommu = g.viommu && names.take('viommu0');
   if (g.dimms.length && end !== undefined) {
     for (const d of placeDimms(g, end)) {
-      body.push(
-        `ram ${d.id.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z]+/, '') || 'dimm'} ${hex(d.start)} size ${formatSize(d.size)}   ${c(d.placed ? `pc-dimm ${d.id}: no addr=, placed as QEMU's first fit does` : `pc-dimm ${d.id}`)}`,
-      );
+      const what = d.placed ? `pc-dimm ${d.id}: no addr=, placed as QEMU's first fit does` : `pc-dimm ${d.id}`;
+      body.push(`ram ${names.take(safeName(d.id, 'dimm'))} ${hex(d.start)} size ${formatSize(d.size)}   ${c(what)}`);
     }
   } else if (g.dimms.length) {
     notes.push(
       `${g.dimms.length} DIMM${g.dimms.length === 1 ? '' : 's'} (${g.dimms.map((d) => formatSize(d.size)).join(', ')}) not placed: the machine is not known`,
     );
   }
-  if (g.viommu) body.push(`viommu viommu0 ${g.viommu}`);
+  if (g.viommu) body.push(`viommu ${viommu} ${g.viommu}`);
   if (g.hostdevs.some((h) => h.iommufd !== undefined)) body.push('container iommufd');
   for (const h of g.hostdevs) {
     const what = `${h.bdf ? `host ${h.bdf}` : 'a device passed by file descriptor (no host address in the source)'}${h.id ? ` (${h.id})` : ''}`;
