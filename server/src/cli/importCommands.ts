@@ -267,7 +267,8 @@ function platformLookup(name: string, paths: readonly string[], io: Io): Pick<Re
   const p = analysis.model.platforms.get(name);
   if (!p)
     throw new InputError(
-      `no platform '${escapeText(name)}' in ${paths.map((x) => `'${escapeText(x)}'`).join(', ')} (platforms: ${[...analysis.model.platforms.keys()].sort().join(', ') || 'none'})`,
+      `no platform '${escapeText(name)}' in ${paths.map((x) => `'${escapeText(x)}'`).join(', ')} ` +
+        `(platforms: ${[...analysis.model.platforms.keys()].sort().join(', ') || 'none'})`,
     );
   const byBdf = new Map<string, string>();
   for (const d of p.devices.values()) if (d.bdf) byBdf.set(formatBdf(d.bdf), d.sym.name);
@@ -288,7 +289,8 @@ function importGuest(kind: 'libvirt' | 'qemu', args: readonly string[], io: Io):
   const platform = nameOption(values.platform, '--platform');
   if (platformFiles.length && !platform)
     throw new UsageError(
-      `the .iommu files after the ${kind === 'qemu' && fromWords ? 'options' : 'FILE'} need --platform NAME: the platform whose devices the guest's host addresses name`,
+      `the .iommu files after the ${kind === 'qemu' && fromWords ? 'options' : 'FILE'} need --platform NAME: ` +
+        "the platform whose devices the guest's host addresses name",
     );
   let guest: ImportedGuest;
   let source: string;

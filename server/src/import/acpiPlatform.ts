@@ -96,7 +96,9 @@ class Builder {
         return {
           key: `${key}/${rest}`,
           via: key,
-          unresolved: `behind bridge ${key}: ${rest} on the bus below it, which only the bridge's configuration space says (give --pci with a sysfs copy to resolve)`,
+          unresolved:
+            `behind bridge ${key}: ${rest} on the bus below it, which only the bridge's configuration space says ` +
+            '(give --pci with a sysfs copy to resolve)',
         };
       }
       bus = next;
@@ -200,7 +202,9 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
   const includeAll = new Map<number, IommuOut>();
   dmar.drhds.forEach((u, i) => {
     const iommu = out.iommu(`dmar${i}`, 'vt-d', dmar.haw, [
-      `DRHD at byte ${u.offset} of ${table.signature}: registers at ${hex(u.base)}, segment ${u.segment}${u.includePciAll ? ', INCLUDE_PCI_ALL (every device of the segment no other unit claims)' : ''}; scope: ${scopeSummary(u.scopes)}`,
+      `DRHD at byte ${u.offset} of ${table.signature}: registers at ${hex(u.base)}, segment ${u.segment}` +
+        (u.includePciAll ? ', INCLUDE_PCI_ALL (every device of the segment no other unit claims)' : '') +
+        `; scope: ${scopeSummary(u.scopes)}`,
     ]);
     if (u.includePciAll) includeAll.set(u.segment, iommu);
     for (const s of u.scopes) {
@@ -223,7 +227,8 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
       explicit.set(w.key, iommu);
     }
   });
-  // The kernel's dmar_find_matched_drhd_unit: a unit whose scope names the device or a bridge above it, else the segment's INCLUDE_PCI_ALL unit.
+  // The kernel's dmar_find_matched_drhd_unit: a unit whose scope names the device or a bridge above it,
+  // else the segment's INCLUDE_PCI_ALL unit.
   const unitOf = (p: PciDevice): IommuOut | undefined => {
     let at: string | undefined = keyOf(p);
     for (let hops = 0; at !== undefined && hops < 64; hops++) {
@@ -255,14 +260,16 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
   });
   for (const a of dmar.atsrs)
     out.notes.push(
-      `ATSR at byte ${a.offset}: segment ${a.segment}${a.allPorts ? ', every root port' : `, root ports ${a.scopes.map((s) => b.walk(a.segment, s).key).join(', ')}`} support ATS`,
+      `ATSR at byte ${a.offset}: segment ${a.segment}` +
+        `${a.allPorts ? ', every root port' : `, root ports ${a.scopes.map((s) => b.walk(a.segment, s).key).join(', ')}`} support ATS`,
     );
   for (const h of dmar.rhsas)
     out.notes.push(`RHSA at byte ${h.offset}: the unit at ${hex(h.base)} is in proximity domain ${h.proximityDomain}`);
   for (const n of dmar.andds) out.notes.push(`ANDD at byte ${n.offset}: ACPI device ${n.deviceNumber} is ${n.name}`);
   for (const s of dmar.satcs)
     out.notes.push(
-      `SATC at byte ${s.offset}: segment ${s.segment}, ${s.atcRequired ? 'ATC required' : 'ATC supported'} for ${s.scopes.map((x) => b.walk(s.segment, x).key).join(', ')}`,
+      `SATC at byte ${s.offset}: segment ${s.segment}, ${s.atcRequired ? 'ATC required' : 'ATC supported'} ` +
+        `for ${s.scopes.map((x) => b.walk(s.segment, x).key).join(', ')}`,
     );
   finishDevices(b, unitOf);
 }
@@ -325,7 +332,9 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
   const width = ivrs.info.vaSize > 0 ? Math.min(ivrs.info.vaSize, 64) : undefined;
   const covers: { iommu: IommuOut; segment: number; first: number; last: number }[] = [];
   ivrs.ivhds.forEach((h) => {
-    const what = `IVHD type ${h.type.toString(16)}h at byte ${h.offset} of ${table.signature}: IOMMU ${requesterId(h.deviceId)} segment ${h.segment}, registers at ${hex(h.base)}`;
+    const what =
+      `IVHD type ${h.type.toString(16)}h at byte ${h.offset} of ${table.signature}: ` +
+      `IOMMU ${requesterId(h.deviceId)} segment ${h.segment}, registers at ${hex(h.base)}`;
     if (h.type !== used) {
       out.notes.push(`${what}: not used (the driver reads only the type ${used!.toString(16)}h blocks)`);
       return;
@@ -358,7 +367,9 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
     const type = m.exclusion ? 'reserved' : 'direct';
     const devs =
       m.type === 0x20 ? 'every device' : m.type === 0x21 ? requesterId(m.deviceId) : `${requesterId(m.deviceId)}-${requesterId(m.auxData)}`;
-    const what = `IVMD type ${m.type.toString(16)}h at byte ${m.offset}: ${m.exclusion ? 'exclusion range' : 'unity map'} ${hex(m.start)} size ${hex(m.length)} for ${devs}`;
+    const what =
+      `IVMD type ${m.type.toString(16)}h at byte ${m.offset}: ` +
+      `${m.exclusion ? 'exclusion range' : 'unity map'} ${hex(m.start)} size ${hex(m.length)} for ${devs}`;
     if (m.length === 0n || end > (1n << 64n) - 1n) {
       out.notes.push(`${what}: ${m.length === 0n ? 'empty' : 'runs past 2^64'}, not used`);
       return;
@@ -408,7 +419,8 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
       smmus.set(
         n.offset,
         out.iommu(`smmu${smmus.size}`, 'smmuv3', undefined, [
-          `SMMUv3 node at byte ${n.offset} of ${table.signature}: registers at ${hex(n.base)}, model ${n.model}; its input address size is in its ID registers, not in the IORT: 48 bits assumed`,
+          `SMMUv3 node at byte ${n.offset} of ${table.signature}: registers at ${hex(n.base)}, model ${n.model}; ` +
+            'its input address size is in its ID registers, not in the IORT: 48 bits assumed',
         ]),
       );
     } else if (n.kind === 'smmuv2') {
@@ -497,7 +509,8 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
     }
     const type = n.remapPermitted ? 'direct-relaxable' : 'direct';
     for (const r of n.ranges) {
-      const what = `RMR at byte ${n.offset} (${n.remapPermitted ? 'remapping permitted' : 'remapping not permitted'}) for ${streams.join(', ') || 'no stream'}`;
+      const permitted = n.remapPermitted ? 'remapping permitted' : 'remapping not permitted';
+      const what = `RMR at byte ${n.offset} (${permitted}) for ${streams.join(', ') || 'no stream'}`;
       const end = r.base + r.length - 1n;
       if (r.length === 0n || end > (1n << 64n) - 1n) {
         out.notes.push(`${what}: range ${hex(r.base)} size ${hex(r.length)} is ${r.length === 0n ? 'empty' : 'past 2^64'}, not used`);

@@ -92,12 +92,14 @@ export function layoutOf(g: Guest, arch: 'x86_64' | 'arm64' | undefined): Export
     if (lowMemory(type, base.memory) !== lowSize) {
       if (!high)
         throw new LayoutError(
-          `${formatSize(lowSize)} all below 4 GiB is more than ${type} puts there for that size (${formatSize(lowMemory(type, base.memory))})`,
+          `${formatSize(lowSize)} all below 4 GiB is more than ${type} puts there for that size ` +
+            `(${formatSize(lowMemory(type, base.memory))})`,
         );
       base.maxRamBelow4g = lowSize;
       if (lowMemory(type, base.memory, lowSize) !== lowSize)
         throw new LayoutError(
-          `${type} cannot put ${formatSize(lowSize)} below 4 GiB for ${formatSize(base.memory)} of RAM: max-ram-below-4g only lowers its split (${formatSize(lowMemory(type, base.memory))})`,
+          `${type} cannot put ${formatSize(lowSize)} below 4 GiB for ${formatSize(base.memory)} of RAM: ` +
+            `max-ram-below-4g only lowers its split (${formatSize(lowMemory(type, base.memory))})`,
         );
     }
   }
@@ -108,7 +110,8 @@ export function layoutOf(g: Guest, arch: 'x86_64' | 'arm64' | undefined): Export
     const size = p.range.end - p.range.start + 1n;
     if (p.range.start < deviceBase)
       throw new LayoutError(
-        `the ram line ${p.name} (${range(p.range)}) lies below ${hex(deviceBase)}, where QEMU's device-memory region for DIMMs starts: not a layout QEMU can produce`,
+        `the ram line ${p.name} (${range(p.range)}) lies below ${hex(deviceBase)}, ` +
+          "where QEMU's device-memory region for DIMMs starts: not a layout QEMU can produce",
       );
     if (p.range.start % DIMM_ALIGN !== 0n || size % DIMM_ALIGN !== 0n)
       throw new LayoutError(`the ram line ${p.name} (${range(p.range)}) is not 2 MiB aligned, as a DIMM must be`);
@@ -227,7 +230,8 @@ export function exportInput(g: Guest): ExportInput {
   if (layout.physBits !== undefined || layout.cpu) {
     const vendor = layout.cpu ? ` of the host's vendor (${layout.cpu === 'amd' ? 'AMD' : 'Intel'})` : '';
     notes.push(
-      `the host's CPU under KVM stands for your CPU model${vendor}: keep yours${layout.physBits !== undefined ? `, with phys-bits=${layout.physBits}` : ''}`,
+      `the host's CPU under KVM stands for your CPU model${vendor}: ` +
+        `keep yours${layout.physBits !== undefined ? `, with phys-bits=${layout.physBits}` : ''}`,
     );
   }
   const devices: ExportDevice[] = [];

@@ -67,9 +67,11 @@ export function machineOf(type: string): { family?: MachineFamily; version?: { m
 export function modelVendor(model: string): 'amd' | 'intel' | undefined {
   if (/^(qemu64|qemu32|phenom|athlon|Opteron|EPYC)/i.test(model)) return 'amd';
   if (
-    /^(kvm64|kvm32|core|pentium|486|Conroe|Penryn|Nehalem|Westmere|SandyBridge|IvyBridge|Haswell|Broadwell|Skylake|Cascadelake|Cooperlake|Icelake|SapphireRapids|GraniteRapids|SierraForest|Snowridge|Denverton|ClearwaterForest)/i.test(
-      model,
-    )
+    new RegExp(
+      `^(kvm64|kvm32|core|pentium|486|Conroe|Penryn|Nehalem|Westmere|SandyBridge|IvyBridge|Haswell|Broadwell|Skylake|` +
+        'Cascadelake|Cooperlake|Icelake|SapphireRapids|GraniteRapids|SierraForest|Snowridge|Denverton|ClearwaterForest)',
+      'i',
+    ).test(model)
   )
     return 'intel';
   return undefined;
@@ -137,16 +139,19 @@ export function renderGuest(g: ImportedGuest, o: RenderOptions): string {
       );
   } else {
     notes.push(
-      `machine ${g.machineType ?? 'not given'}${g.memory === undefined ? ', memory not given' : ''}: no machine statement (q35, pc and virt are modelled)`,
+      `machine ${g.machineType ?? 'not given'}${g.memory === undefined ? ', memory not given' : ''}: ` +
+        'no machine statement (q35, pc and virt are modelled)',
     );
   }
   if (g.hostPhysBits)
     notes.push(
-      `host-phys-bits: the vCPU takes the host's phys-bits${g.physBitsLimit ? `, at most ${g.physBitsLimit}` : ''}; not known here, so phys-bits is not written`,
+      `host-phys-bits: the vCPU takes the host's phys-bits${g.physBitsLimit ? `, at most ${g.physBitsLimit}` : ''}; ` +
+        'not known here, so phys-bits is not written',
     );
   if (g.maxmem !== undefined)
     notes.push(
-      `maxmem ${formatSize(g.maxmem)}${g.slots !== undefined ? `, ${g.slots} slots` : ''}: the device-memory region above RAM (it moves the 64-bit PCI hole; not modelled yet)`,
+      `maxmem ${formatSize(g.maxmem)}${g.slots !== undefined ? `, ${g.slots} slots` : ''}: ` +
+        'the device-memory region above RAM (it moves the 64-bit PCI hole; not modelled yet)',
     );
   if (g.highmem === false) notes.push('highmem=off: the machine is limited to 32-bit addresses');
   const end = ramEnd(g);
@@ -160,19 +165,24 @@ export function renderGuest(g: ImportedGuest, o: RenderOptions): string {
     }
   } else if (g.dimms.length) {
     notes.push(
-      `${g.dimms.length} DIMM${g.dimms.length === 1 ? '' : 's'} (${g.dimms.map((d) => formatSize(d.size)).join(', ')}) not placed: the machine is not known`,
+      `${g.dimms.length} DIMM${g.dimms.length === 1 ? '' : 's'} (${g.dimms.map((d) => formatSize(d.size)).join(', ')}) ` +
+        'not placed: the machine is not known',
     );
   }
   if (g.viommu) body.push(`viommu ${viommu} ${g.viommu}`);
   if (g.hostdevs.some((h) => h.iommufd !== undefined)) body.push('container iommufd');
   for (const h of g.hostdevs) {
-    const what = `${h.bdf ? `host ${h.bdf}` : 'a device passed by file descriptor (no host address in the source)'}${h.id ? ` (${h.id})` : ''}`;
+    const host = h.bdf ? `host ${h.bdf}` : 'a device passed by file descriptor (no host address in the source)';
+    const what = `${host}${h.id ? ` (${h.id})` : ''}`;
     const dev = h.bdf ? o.deviceOf?.(h.bdf) : undefined;
     if (dev) body.push(`assign ${dev}   ${c(what)}`);
     else
       body.push(
         c(
-          `not assigned: ${what}: ${h.bdf && o.deviceOf ? `no device of platform ${o.platform} has this BDF` : "not resolved (give --platform NAME and the platform's .iommu files)"}`,
+          `not assigned: ${what}: ` +
+            (h.bdf && o.deviceOf
+              ? `no device of platform ${o.platform} has this BDF`
+              : "not resolved (give --platform NAME and the platform's .iommu files)"),
         ),
       );
   }

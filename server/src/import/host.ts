@@ -78,20 +78,23 @@ export function cmdlineNotes(cmdline: string): string[] {
     } else if (key === 'iommu') {
       if (values.includes('pt'))
         out.push(
-          `${word}: host DMA goes untranslated (identity default domains); VFIO still translates the devices it takes, so the reserved regions still apply to them`,
+          `${word}: host DMA goes untranslated (identity default domains); ` +
+            'VFIO still translates the devices it takes, so the reserved regions still apply to them',
         );
       else if (values.includes('nopt')) out.push(`${word}: host DMA is translated (DMA default domains)`);
       else if (values.includes('off')) out.push(`${word}: no IOMMU (x86): nothing can be assigned with VFIO`);
       else out.push(`${word}: IOMMU option (${values.join(', ')})`);
     } else if (key === 'iommu.passthrough') {
       out.push(
-        `${word}: ${value === '1' || value === 'y' || value === 'on' ? 'host DMA untranslated (identity default domains), as iommu=pt' : 'host DMA translated'}; VFIO translates the devices it takes either way`,
+        `${word}: ${['1', 'y', 'on'].includes(value) ? 'host DMA untranslated (identity default domains), as iommu=pt' : 'host DMA translated'}; ` +
+          'VFIO translates the devices it takes either way',
       );
     } else if (key === 'iommu.strict') {
       out.push(`${word}: ${value === '0' ? 'lazy' : 'strict'} IOTLB invalidation; no effect on reserved regions`);
     } else if (key === 'pcie_acs_override') {
       out.push(
-        `${word}: a patch not in mainline Linux that splits IOMMU groups the hardware's ACS does not isolate: the groups below are what this kernel made`,
+        `${word}: a patch not in mainline Linux that splits IOMMU groups the hardware's ACS does not isolate: ` +
+          'the groups below are what this kernel made',
       );
     } else if (key === 'vfio-pci.ids') {
       out.push(`${word}: vfio-pci claims these vendor:device IDs at boot`);
@@ -99,6 +102,10 @@ export function cmdlineNotes(cmdline: string): string[] {
   }
   return out;
 }
+
+/** `groups 1, 2, 3 and 7 more`: a few of a list and a count of the rest. */
+const groupList = (groups: readonly bigint[]) =>
+  `group${groups.length === 1 ? '' : 's'} ${groups.slice(0, 8).join(', ')}${groups.length > 8 ? ` and ${groups.length - 8} more` : ''}`;
 
 /** The address width a unit's capability register gives: MGAW (bits 21:16) plus one. */
 export function vtdWidth(cap: bigint): number {
@@ -126,7 +133,12 @@ export function renderHost(name: string, input: HostInput, source: string): stri
   }
   for (const d of decoded)
     out.header.push(
-      `ACPI ${d.table.signature} read: ${d.kind === 'DMAR' ? `${d.dmar.drhds.length} DRHD, ${d.dmar.rmrrs.length} RMRR` : d.kind === 'IVRS' ? `${d.ivrs.ivhds.length} IVHD, ${d.ivrs.ivmds.length} IVMD` : `${d.iort.nodes.length} nodes`}`,
+      `ACPI ${d.table.signature} read: ` +
+        (d.kind === 'DMAR'
+          ? `${d.dmar.drhds.length} DRHD, ${d.dmar.rmrrs.length} RMRR`
+          : d.kind === 'IVRS'
+            ? `${d.ivrs.ivhds.length} IVHD, ${d.ivrs.ivmds.length} IVMD`
+            : `${d.iort.nodes.length} nodes`),
     );
 
   // The IOMMU units: /sys/class/iommu names them; their width from VT-d's capability register or the ACPI tables.
@@ -201,7 +213,7 @@ export function renderHost(name: string, input: HostInput, source: string): stri
       h.type as RegionKind,
       h.range,
       all ? [] : h.groups.map((g) => ({ group: g })),
-      `${h.type} in the reserved_regions of ${all ? 'every group' : `group${h.groups.length === 1 ? '' : 's'} ${h.groups.slice(0, 8).join(', ')}${h.groups.length > 8 ? ` and ${h.groups.length - 8} more` : ''}`}${why ? `: ${why}` : ''}`,
+      `${h.type} in the reserved_regions of ${all ? 'every group' : groupList(h.groups)}${why ? `: ${why}` : ''}`,
     );
   }
   return out.render();
