@@ -79,7 +79,7 @@ function ivrs(n) {
   return table('IVRS', [...le(0x00203043, 4), ...new Array(8).fill(0), ...ivhd, ...ivmds]);
 }
 
-const lspci = (n) => Array.from({ length: n }, (_, i) => `${bdf(i + 1)} 0200: 8086:1572`).join('\n') + '\n';
+const lspci = (n) => `${Array.from({ length: n }, (_, i) => `${bdf(i + 1)} 0200: 8086:1572`).join('\n')}\n`;
 const platform = (n) =>
   `platform p {\n  arch x86_64\n  iommu i0 vt-d\n${Array.from({ length: n }, (_, i) => `  device d${i} { bdf 0000:${bdf(i + 1)}; iommu i0 }`).join('\n')}\n}\n`;
 const args = (n) =>

@@ -24,7 +24,7 @@ const OWN = join(ROOT, 'test', 'fixtures', 'guests');
 const LIBVIRT = [
   join(ROOT, 'test', 'fixtures', 'libvirt'),
   join(ROOT, '..', 'shared', 'corpus', 'libvirt'),
-  process.env['IOMMU_LENS_LIBVIRT_PAIRS'] ?? '',
+  process.env.IOMMU_LENS_LIBVIRT_PAIRS ?? '',
 ].filter((d) => d && existsSync(d));
 
 /** The pairs of a folder: NAME.xml with NAME.args or NAME.x86_64-latest.args / NAME.aarch64-latest.args. */

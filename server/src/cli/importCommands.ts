@@ -12,7 +12,7 @@ import { formatDocument } from '../ide';
 import { readTables, type AcpiTable } from '../import/acpi';
 import { decodeTables, renderAcpiPlatform } from '../import/acpiPlatform';
 import { ImportError } from '../import/errors';
-import { exportInput, exportLibvirt, exportQemu, LayoutError } from '../import/export';
+import { type ExportInput, exportInput, exportLibvirt, exportQemu, LayoutError } from '../import/export';
 import { renderGuest, type ImportedGuest, type RenderOptions } from '../import/guest';
 import { renderHost, type HostInput, type HostIommu } from '../import/host';
 import { importLibvirt } from '../import/libvirt';
@@ -202,11 +202,11 @@ export function readHost(rootShown: string, io: Io): HostInput {
   const unread: string[] = [];
   const groupsDir = under('sys/kernel/iommu_groups');
   const groups =
-    part(unread, () =>
-      reader.resolve(groupsDir)
-        ? reader.groups(groupsDir).map(({ number, dir }) => reader.group(number, dir))
-        : (unread.push(`'${escapeText(groupsDir.shown)}': absent (no IOMMU, or it is off)`), []),
-    ) ?? [];
+    part(unread, () => {
+      if (reader.resolve(groupsDir)) return reader.groups(groupsDir).map(({ number, dir }) => reader.group(number, dir));
+      unread.push(`'${escapeText(groupsDir.shown)}': absent (no IOMMU, or it is off)`);
+      return [];
+    }) ?? [];
   const pciDir = under('sys/bus/pci/devices');
   const pci = part(unread, () => (reader.resolve(pciDir) ? readPciTree(reader, pciDir, unread) : undefined));
   const deviceIommu = new Map<string, string>();
@@ -339,7 +339,7 @@ export function runExport(args: readonly string[], io: Io): number {
       throw new InputError(
         `no guest '${escapeText(values.guest)}' (guests: ${[...analysis.model.guests.keys()].sort().join(', ') || 'none'})`,
       );
-    let input;
+    let input: ExportInput;
     try {
       input = exportInput(g);
     } catch (e) {

@@ -107,15 +107,15 @@ function entryLength(b: Bytes, at: number, type: number): number {
   return 4 << (type >> 6);
 }
 
-const RANGE_STARTS: Record<number, EntryKind> = { 0x03: 'range', 0x43: 'alias-range', 0x47: 'extended-range' };
+const RANGE_STARTS: Record<number, EntryKind> = { 3: 'range', 67: 'alias-range', 71: 'extended-range' };
 const SINGLES: Record<number, EntryKind> = {
-  0x00: 'pad',
-  0x01: 'all',
-  0x02: 'select',
-  0x42: 'alias',
-  0x46: 'extended',
-  0x48: 'special',
-  0xf0: 'acpi-hid',
+  0: 'pad',
+  1: 'all',
+  2: 'select',
+  66: 'alias',
+  70: 'extended',
+  72: 'special',
+  240: 'acpi-hid',
 };
 
 function entries(b: Bytes, start: number, end: number, notes: string[]): DeviceEntry[] {

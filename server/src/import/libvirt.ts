@@ -82,7 +82,7 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
   } catch (e) {
     throw new ImportError(`${escapeText(where)}: not a domain XML libvirt reads: ${escapeText((e as Error).message.slice(0, 160))}`);
   }
-  const d = asNode(doc['domain']);
+  const d = asNode(doc.domain);
   if (!d) throw new ImportError(`${escapeText(where)}: no <domain> element: not the output of virsh dumpxml`);
   const g = emptyGuest();
   const bad = (what: string) => new ImportError(`${escapeText(where)}: ${what}`);
@@ -96,11 +96,11 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
   };
   const sizeOf = (n: unknown, what: string) => bytes(text(n), attr(asNode(n), 'unit'), what);
 
-  g.name = text(d['name']);
+  g.name = text(d.name);
   const type = attr(d, 'type');
   if (type === 'kvm') g.accel = 'kvm';
   else if (type === 'qemu') g.accel = 'tcg';
-  const os = asNode(asNode(d['os'])?.['type']);
+  const os = asNode(asNode(d.os)?.type);
   const machine = attr(os, 'machine');
   if (machine) {
     g.machineType = machine;
@@ -109,29 +109,29 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
   const arch = attr(os, 'arch');
 
   // Memory as libvirt's qemuDomainAlignMemorySizes leaves it.
-  const devices = asNode(d['devices']);
-  const modules = list(devices?.['memory']).map((m, i) => {
+  const devices = asNode(d.devices);
+  const modules = list(devices?.memory).map((m, i) => {
     const model = attr(m, 'model');
-    const raw = sizeOf(asNode(m['target'])?.['size'], `memory device ${i}`) ?? 0n;
+    const raw = sizeOf(asNode(m.target)?.size, `memory device ${i}`) ?? 0n;
     const aligned = alignUp(raw, model === 'dimm' ? 2n * MIB : MIB);
-    const addr = asNode(m['address']);
+    const addr = asNode(m.address);
     const base = attr(addr, 'base');
     return { model, raw, aligned, base: base && /^0x[0-9a-f]{1,16}$/i.test(base) ? BigInt(base) : undefined, slot: attr(addr, 'slot') };
   });
-  const cells = list(asNode(asNode(d['cpu'])?.['numa'])?.['cell']);
+  const cells = list(asNode(asNode(d.cpu)?.numa)?.cell);
   let initial: bigint | undefined;
   if (cells.length) {
     initial = 0n;
     for (const c of cells) initial += alignUp(bytes(attr(c, 'memory'), attr(c, 'unit'), 'a NUMA cell') ?? 0n, MIB);
   } else {
-    const total = sizeOf(d['memory'], '<memory>');
+    const total = sizeOf(d.memory, '<memory>');
     if (total !== undefined) {
       const hot = modules.reduce((s, m) => s + m.raw, 0n);
       initial = alignUp(total > hot ? total - hot : 0n, MIB);
     }
   }
   g.memory = initial;
-  const max = asNode(d['maxMemory']);
+  const max = asNode(d.maxMemory);
   if (max) {
     g.maxmem = alignUp(sizeOf(max, '<maxMemory>') ?? 0n, MIB);
     const slots = attr(max, 'slots');
@@ -143,12 +143,12 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
   });
 
   // CPU: libvirt's default model on x86 is qemu64; host-passthrough and host-model take the host's CPU.
-  const cpu = asNode(d['cpu']);
+  const cpu = asNode(d.cpu);
   const mode = attr(cpu, 'mode') ?? 'custom';
   if (mode === 'host-passthrough' || mode === 'host-model') g.cpuModel = 'host';
   else if (mode === 'maximum') g.cpuModel = 'max';
-  else g.cpuModel = text(cpu?.['model']) ?? (arch === 'x86_64' || arch === undefined ? 'qemu64' : undefined);
-  const phys = asNode(cpu?.['maxphysaddr']);
+  else g.cpuModel = text(cpu?.model) ?? (arch === 'x86_64' || arch === undefined ? 'qemu64' : undefined);
+  const phys = asNode(cpu?.maxphysaddr);
   if (phys) {
     const pmode = attr(phys, 'mode');
     const bits = attr(phys, 'bits');
@@ -163,12 +163,12 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     }
   }
 
-  list(devices?.['hostdev']).forEach((h, i) => {
+  list(devices?.hostdev).forEach((h, i) => {
     if (attr(h, 'type') !== 'pci') {
       g.notes.push(`hostdev ${i} of type ${attr(h, 'type') ?? 'none'} is not a PCI device: not modelled`);
       return;
     }
-    const a = asNode(asNode(h['source'])?.['address']);
+    const a = asNode(asNode(h.source)?.address);
     const field = (name: string, max: number) => {
       const v = attr(a, name) ?? (name === 'domain' ? '0' : undefined);
       const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
@@ -177,12 +177,12 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
       return n;
     };
     const bdf = bdfKey(field('domain', 0xffff), field('bus', 0xff), field('slot', 0x1f), field('function', 7));
-    const iommufd = attr(asNode(h['driver']), 'iommufd') === 'yes' ? (true as const) : undefined;
-    g.hostdevs.push({ bdf, id: attr(asNode(h['alias']), 'name') ?? `hostdev${i}`, iommufd });
+    const iommufd = attr(asNode(h.driver), 'iommufd') === 'yes' ? (true as const) : undefined;
+    g.hostdevs.push({ bdf, id: attr(asNode(h.alias), 'name') ?? `hostdev${i}`, iommufd });
   });
 
   const models: Record<string, ViommuKind> = { intel: 'vt-d', amd: 'amd-vi', smmuv3: 'smmuv3', virtio: 'virtio-iommu' };
-  const iommu = list(devices?.['iommu'])[0];
+  const iommu = list(devices?.iommu)[0];
   if (iommu) {
     const model = attr(iommu, 'model') ?? '';
     if (models[model]) g.viommu = models[model];
