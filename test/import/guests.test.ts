@@ -41,7 +41,10 @@ function pairs(dir: string): { name: string; xml: string; args: string }[] {
 
 /**
  * What both sources must agree on. A device passed by file descriptor has no host address
- * on the command line, so its BDF is compared only where the command line gives one.
+ * on the command line, so its BDF is compared only where the command line gives one. The
+ * CPU model of an Arm (virt) guest is not compared: it never enters the description (only
+ * an x86 model gives the vCPU vendor), and libvirt writes QEMU's default (`-cpu cortex-a15`
+ * under TCG) in some versions and nothing in others, so the XML cannot tell which.
  */
 function comparable(g: ImportedGuest, other: ImportedGuest) {
   return {
@@ -52,7 +55,7 @@ function comparable(g: ImportedGuest, other: ImportedGuest) {
     slots: g.slots,
     dimms: g.dimms.map((d) => [d.size, d.addr]),
     accel: g.accel,
-    cpu: g.cpuModel,
+    cpu: g.family === 'virt' ? undefined : g.cpuModel,
     physBits: g.physBits,
     hostPhysBits: g.hostPhysBits,
     physBitsLimit: g.physBitsLimit,
@@ -86,7 +89,7 @@ function checkPair(p: { name: string; xml: string; args: string }) {
 
 describe('libvirt XML and the QEMU command line libvirt makes of it give the same guest', () => {
   const own = pairs(OWN);
-  test('the own pairs are all there', () => assert.equal(own.length, 4));
+  test('the own pairs are all there', () => assert.equal(own.length, 8));
   for (const p of own) test(`own: ${p.name}`, () => checkPair(p));
   for (const dir of LIBVIRT) for (const p of pairs(dir)) test(`libvirt: ${p.name}`, () => checkPair(p));
   test("libvirt's own pairs", { skip: LIBVIRT.length ? false : 'not present: see test/fixtures/guests/README.md' }, () => {
@@ -124,6 +127,27 @@ describe('what each pair says', () => {
     assert.ok(i.hostPhysBits);
     assert.equal(i.physBitsLimit, 42);
   });
+});
+
+test('a DIMM without addr= goes past the DIMMs plugged before it, pinned ones too (first fit in address order)', () => {
+  for (const g of [
+    importLibvirt(readFileSync(join(OWN, 'i440fx-dimm-pinned.xml'), 'utf8'), 'x.xml'),
+    importQemuText(readFileSync(join(OWN, 'i440fx-dimm-pinned.args'), 'utf8'), 'x.args'),
+  ]) {
+    const text = formatted(renderGuest(g, { name: 'g', platform: 'p', source: 'x' }));
+    assert.deepEqual(
+      [...text.matchAll(/^ {2}ram (\S+) (0x[0-9a-f]+)/gm)].map((m) => `${m[1]} ${m[2]}`),
+      ['dimm0 0x100000000', 'dimm1 0x140000000'],
+    );
+  }
+});
+
+test('more DIMMs than QEMU has memory slots is an ImportError, not a long placement', () => {
+  const dimms = Array.from({ length: 257 }, (_, i) => `-device pc-dimm,id=d${i},memdev=b`).join(' ');
+  assert.throws(
+    () => importQemuText(`qemu-system-x86_64 -M q35 -m 4G -object memory-backend-ram,id=b,size=1G ${dimms}`, 'q.args'),
+    (e: Error) => e instanceof ImportError && /^q\.args: 257 DIMMs: QEMU refuses more than 256 memory slots$/.test(e.message),
+  );
 });
 
 test('ids from the command line become unique names (two DIMMs named alike, one named like the vIOMMU)', () => {
@@ -193,6 +217,12 @@ describe('QEMU option syntax', () => {
     bad('qemu-system-x86_64 -device vfio-pci,host=zz', /vfio-pci host 'zz' is not a PCI address/);
     bad('qemu-system-x86_64 -device pc-dimm,id=d0,memdev=nope', /^q\.args:1: DIMM d0 names memdev 'nope'/);
     bad('qemu-system-x86_64 -m', /-m needs an argument/);
+    // Input quoted in a message is escaped: one line, whatever the words hold.
+    bad("qemu-system-x86_64 -m '4\nG'", /^q\.args:1: -m size '4\\nG' is not a size$/);
+    bad(
+      "qemu-system-x86_64 -device 'pc-dimm,id=a\nb,memdev=z'",
+      /^q\.args:1: DIMM a\\nb names memdev 'z', which no memory backend declares$/,
+    );
   });
 });
 

@@ -6,6 +6,7 @@
 import { escapeText } from '../cli/escape';
 import { alignUp, formatSize, hex } from '../model/interval';
 import { lowMemory, VIRT_RAM_BASE } from '../sim/qemu';
+import { ImportError } from './errors';
 import { Names, safeName } from './names';
 
 export type MachineFamily = 'q35' | 'i440fx' | 'virt';
@@ -80,18 +81,32 @@ export function modelVendor(model: string): 'amd' | 'intel' | undefined {
 const GIB = 1n << 30n;
 const DIMM_ALIGN = 2n << 20n;
 
+/** QEMU refuses more memory slots than ACPI can describe (`ACPI_MAX_RAM_SLOTS`), so no guest has more DIMMs. */
+export const MAX_DIMMS = 256;
+
+/** The error for a guest with more DIMMs than QEMU starts with. */
+export function checkDimmCount(g: ImportedGuest, where: string): void {
+  if (g.dimms.length > MAX_DIMMS)
+    throw new ImportError(`${escapeText(where)}: ${g.dimms.length} DIMMs: QEMU refuses more than ${MAX_DIMMS} memory slots`);
+}
+
 /**
- * Where QEMU puts the DIMMs without `addr=`: first fit from the base of the device-memory
- * region, which starts at the end of RAM rounded up to 1 GiB (`pc_get_device_memory_range`,
- * `virt_set_memmap`), each DIMM aligned to 2 MiB (the backends' alignment on x86_64 and arm64).
+ * Where QEMU puts the DIMMs without `addr=` (`memory_device_get_free_addr`): each in turn, in
+ * the order they are given, at the first fit from the base of the device-memory region past
+ * the DIMMs already plugged (pinned or placed), taken in address order; the region starts at
+ * the end of RAM rounded up to 1 GiB (`pc_get_device_memory_range`, `virt_set_memmap`), each
+ * DIMM aligned to 2 MiB (the backends' alignment on x86_64 and arm64). At most MAX_DIMMS, so
+ * the scan over the plugged ones stays small.
  */
 export function placeDimms(g: ImportedGuest, ramEnd: bigint): { id: string; start: bigint; size: bigint; placed: boolean }[] {
-  let next = alignUp(ramEnd, GIB);
+  const base = alignUp(alignUp(ramEnd, GIB), DIMM_ALIGN);
+  const plugged: { start: bigint; end: bigint }[] = [];
   return g.dimms.map((d) => {
-    if (d.addr !== undefined) return { id: d.id, start: d.addr, size: d.size, placed: false };
-    const start = alignUp(next, DIMM_ALIGN);
-    next = start + d.size;
-    return { id: d.id, start, size: d.size, placed: true };
+    let start = d.addr ?? base;
+    if (d.addr === undefined) for (const p of plugged) if (p.start < start + d.size && start < p.end) start = alignUp(p.end, DIMM_ALIGN);
+    const at = plugged.findIndex((p) => p.start > start);
+    plugged.splice(at < 0 ? plugged.length : at, 0, { start, end: start + d.size });
+    return { id: d.id, start, size: d.size, placed: d.addr === undefined };
   });
 }
 

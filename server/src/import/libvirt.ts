@@ -11,7 +11,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { escapeText } from '../cli/escape';
 import { alignUp } from '../model/interval';
 import { ImportError, lineError } from './errors';
-import { emptyGuest, machineOf, type ImportedGuest, type ViommuKind } from './guest';
+import { checkDimmCount, emptyGuest, machineOf, type ImportedGuest, type ViommuKind } from './guest';
 import { bdfKey } from './pci';
 import { importQemu } from './qemuArgs';
 
@@ -110,10 +110,12 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
 
   // Memory as libvirt's qemuDomainAlignMemorySizes leaves it.
   const devices = asNode(d.devices);
+  // Every memory device is aligned to 2 MiB (qemuDomainGetMemoryModuleSizeAlignment; 256 MiB on
+  // ppc64, not modelled): an nvdimm of 511 MiB is given to QEMU as 512 MiB, like a DIMM.
   const modules = list(devices?.memory).map((m, i) => {
     const model = attr(m, 'model');
     const raw = sizeOf(asNode(m.target)?.size, `memory device ${i}`) ?? 0n;
-    const aligned = alignUp(raw, model === 'dimm' ? 2n * MIB : MIB);
+    const aligned = alignUp(raw, 2n * MIB);
     const addr = asNode(m.address);
     const base = attr(addr, 'base');
     return { model, raw, aligned, base: base && /^0x[0-9a-f]{1,16}$/i.test(base) ? BigInt(base) : undefined, slot: attr(addr, 'slot') };
@@ -141,13 +143,16 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     if (m.model === 'dimm' || m.model === 'nvdimm') g.dimms.push({ id: `dimm${i}`, size: m.aligned, addr: m.base });
     else g.notes.push(`memory device ${i} (${m.model ?? 'no model'}) is not modelled`);
   });
+  checkDimmCount(g, where);
 
-  // CPU: libvirt's default model on x86 is qemu64; host-passthrough and host-model take the host's CPU.
+  // CPU: libvirt's default model on x86 (i686 too: it runs qemu-system-x86_64) is qemu64;
+  // host-passthrough and host-model take the host's CPU.
   const cpu = asNode(d.cpu);
   const mode = attr(cpu, 'mode') ?? 'custom';
+  const x86 = arch === undefined || arch === 'x86_64' || arch === 'i686';
   if (mode === 'host-passthrough' || mode === 'host-model') g.cpuModel = 'host';
   else if (mode === 'maximum') g.cpuModel = 'max';
-  else g.cpuModel = text(cpu?.model) ?? (arch === 'x86_64' || arch === undefined ? 'qemu64' : undefined);
+  else g.cpuModel = text(cpu?.model) ?? (x86 ? 'qemu64' : undefined);
   const phys = asNode(cpu?.maxphysaddr);
   if (phys) {
     const pmode = attr(phys, 'mode');

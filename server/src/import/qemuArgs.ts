@@ -5,8 +5,9 @@
  * (vfio-pci, pc-dimm, the vIOMMUs) and `-object` (memory backends, iommufd) in both the
  * plain `key=value,...` and the JSON form libvirt emits. Options it does not need are skipped.
  */
+import { escapeText } from '../cli/escape';
 import { ImportError, lineError } from './errors';
-import { emptyGuest, machineOf, type ImportedGuest } from './guest';
+import { checkDimmCount, emptyGuest, machineOf, type ImportedGuest } from './guest';
 import { parseBdf, keyOf } from './pci';
 import { shellWords, type Word } from './shellWords';
 
@@ -93,7 +94,7 @@ function properties(arg: string, where: string, w: Word, typeKey: string): { typ
     try {
       v = exactJson(arg);
     } catch (e) {
-      throw lineError(where, w.line, `not valid JSON: ${(e as Error).message.slice(0, 120)}`);
+      throw lineError(where, w.line, `not valid JSON: ${escapeText((e as Error).message.slice(0, 120))}`);
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw lineError(where, w.line, 'the JSON must be an object');
     const props = new Map<string, string>();
@@ -146,7 +147,7 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
   const size = (s: string | undefined, w: Word, what: string, unit = 1n) => {
     if (s === undefined) return undefined;
     const v = qemuSize(s, unit);
-    if (v === undefined) throw lineError(where, w.line, `${what} '${s.slice(0, 40)}' is not a size`);
+    if (v === undefined) throw lineError(where, w.line, `${what} '${escapeText(s.slice(0, 40))}' is not a size`);
     return v;
   };
   for (; i < words.length; i++) {
@@ -161,7 +162,7 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
       continue;
     }
     const argWord = words[i + 1];
-    if (!argWord) throw lineError(where, w.line, `${opt} needs an argument`);
+    if (!argWord) throw lineError(where, w.line, `${escapeText(opt.slice(0, 40))} needs an argument`);
     i++;
     const arg = argWord.text;
     switch (opt) {
@@ -205,7 +206,7 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
         if (props.has('phys-bits')) {
           const n = Number(props.get('phys-bits'));
           if (!Number.isInteger(n) || n < 32 || n > 64)
-            throw lineError(where, argWord.line, `phys-bits '${props.get('phys-bits')!.slice(0, 20)}' is not 32 to 64`);
+            throw lineError(where, argWord.line, `phys-bits '${escapeText(props.get('phys-bits')!.slice(0, 20))}' is not 32 to 64`);
           g.physBits = n;
         }
         if (onOff(props.get('host-phys-bits'))) g.hostPhysBits = true;
@@ -231,7 +232,7 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
         if (type === 'vfio-pci' || type === 'vfio-pci-nohotplug' || type === 'vfio-pci-igb') {
           const host = props.get('host') ?? /\/([0-9a-fA-F:.]+)\/?$/.exec(props.get('sysfsdev') ?? '')?.[1];
           const bdf = host ? parseBdf(host.toLowerCase()) : undefined;
-          if (host && !bdf) throw lineError(where, argWord.line, `vfio-pci host '${host.slice(0, 40)}' is not a PCI address`);
+          if (host && !bdf) throw lineError(where, argWord.line, `vfio-pci host '${escapeText(host.slice(0, 40))}' is not a PCI address`);
           const fd = props.get('iommufd');
           if (fd !== undefined && !iommufds.has(fd))
             g.notes.push(`vfio-pci ${props.get('id') ?? ''} names iommufd '${fd}', which no -object iommufd before it declares`);
@@ -259,9 +260,12 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
   for (const d of dimms) {
     const s = d.memdev ? backends.get(d.memdev) : undefined;
     if (s === undefined)
-      throw new ImportError(`${where}:${d.line}: DIMM ${d.id} names memdev '${d.memdev ?? ''}', which no memory backend declares`);
+      throw new ImportError(
+        `${escapeText(where)}:${d.line}: DIMM ${escapeText(d.id.slice(0, 40))} names memdev '${escapeText((d.memdev ?? '').slice(0, 40))}', which no memory backend declares`,
+      );
     g.dimms.push({ id: d.id, size: s, addr: d.addr });
   }
+  checkDimmCount(g, where);
   return g;
 }
 
