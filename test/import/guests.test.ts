@@ -89,7 +89,7 @@ function checkPair(p: { name: string; xml: string; args: string }) {
 
 describe('libvirt XML and the QEMU command line libvirt makes of it give the same guest', () => {
   const own = pairs(OWN);
-  test('the own pairs are all there', () => assert.equal(own.length, 8));
+  test('the own pairs are all there', () => assert.equal(own.length, 10));
   for (const p of own) test(`own: ${p.name}`, () => checkPair(p));
   for (const dir of LIBVIRT) for (const p of pairs(dir)) test(`libvirt: ${p.name}`, () => checkPair(p));
   test("libvirt's own pairs", { skip: LIBVIRT.length ? false : 'not present: see test/fixtures/guests/README.md' }, () => {
@@ -127,6 +127,21 @@ describe('what each pair says', () => {
     assert.ok(i.hostPhysBits);
     assert.equal(i.physBitsLimit, 42);
   });
+});
+
+test("an <interface type='hostdev'> is assigned like a hostdev, first; a mediated device is a note on both sides", () => {
+  const nic = importLibvirt(readFileSync(join(OWN, 'q35-interface-hostdev.xml'), 'utf8'), 'n.xml');
+  assert.deepEqual(
+    nic.hostdevs.map((h) => `${h.bdf} ${h.id}`),
+    ['0000:3b:02.1 hostdev0', '0000:5e:00.0 hostdev1'],
+  );
+  for (const g of [
+    importLibvirt(readFileSync(join(OWN, 'i440fx-mdev.xml'), 'utf8'), 'm.xml'),
+    importQemuText(readFileSync(join(OWN, 'i440fx-mdev.args'), 'utf8'), 'm.args'),
+  ]) {
+    assert.deepEqual(g.hostdevs, []);
+    assert.match(g.notes.join('\n'), /not a PCI (device|function)/);
+  }
 });
 
 test('a DIMM without addr= goes past the DIMMs plugged before it, pinned ones too (first fit in address order)', () => {

@@ -48,6 +48,7 @@ const ARRAYS = new Set([
   'domain.cpu.numa.cell',
   'domain.qemu:commandline.qemu:arg',
   'domain.devices.iommu',
+  'domain.devices.interface',
 ]);
 
 const asNode = (v: unknown): Node | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Node) : undefined);
@@ -168,7 +169,10 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     }
   }
 
-  list(devices?.hostdev).forEach((h, i) => {
+  // An <interface type='hostdev'> (an SR-IOV function given as a NIC) is a PCI hostdev too; libvirt
+  // parses interfaces before hostdevs and gives QEMU its hostdevs in that order.
+  const nics = list(devices?.interface).filter((n) => attr(n, 'type') === 'hostdev');
+  [...nics.map((n): Node => ({ ...n, '@_type': 'pci' })), ...list(devices?.hostdev)].forEach((h, i) => {
     if (attr(h, 'type') !== 'pci') {
       g.notes.push(`hostdev ${i} of type ${attr(h, 'type') ?? 'none'} is not a PCI device: not modelled`);
       return;

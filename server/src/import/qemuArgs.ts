@@ -230,7 +230,15 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
       case '-device': {
         const { type, props } = properties(arg, where, argWord, 'driver');
         if (type === 'vfio-pci' || type === 'vfio-pci-nohotplug' || type === 'vfio-pci-igb') {
-          const host = props.get('host') ?? /\/([0-9a-fA-F:.]+)\/?$/.exec(props.get('sysfsdev') ?? '')?.[1];
+          const sysfsdev = props.get('sysfsdev');
+          const host = props.get('host') ?? /\/([0-9a-fA-F:.]+)\/?$/.exec(sysfsdev ?? '')?.[1];
+          if (!host && sysfsdev !== undefined) {
+            // A mediated device (/sys/bus/mdev/devices/UUID) has no PCI function of its own to assign.
+            g.notes.push(
+              `vfio-pci ${props.get('id') ?? ''}: sysfsdev ${sysfsdev.slice(0, 80)} is not a PCI function (a mediated device): not modelled`,
+            );
+            break;
+          }
           const bdf = host ? parseBdf(host.toLowerCase()) : undefined;
           if (host && !bdf) throw lineError(where, argWord.line, `vfio-pci host '${escapeText(host.slice(0, 40))}' is not a PCI address`);
           const fd = props.get('iommufd');
