@@ -177,6 +177,47 @@ describe('IORT (hand-built from DEN0049: no sample in the corpus)', () => {
 
 const dmarBytes = () => new Uint8Array(readFileSync(join(FIX, 'Notebook', 'Dell-XPS-13-7390-6E5EDD6F0EBC.DMAR.dat')));
 
+describe('DMAR built by hand: a SIDP (type 6, VT-d 4.1, in Meteor Lake tables)', () => {
+  /** A device scope: endpoint on bus 0, the path one (device, function) hop. */
+  const endpoint = (dev: number, fn: number) => [1, 8, 0, 0, 0, 0, dev, fn];
+  const dmar = () =>
+    table('DMAR', 1, [
+      38, // the host address width less one: 39 bits
+      1, // INTR_REMAP
+      ...new Array(10).fill(0),
+      // DRHD: type, length, INCLUDE_PCI_ALL, reserved, segment, register base, one scope
+      ...le(0, 2),
+      ...le(24, 2),
+      1,
+      0,
+      ...le(0, 2),
+      ...le(0xfed91000, 8),
+      ...endpoint(2, 0),
+      // SIDP: type, length, reserved, segment, two scopes
+      ...le(6, 2),
+      ...le(24, 2),
+      ...le(0, 2),
+      ...le(0, 2),
+      ...endpoint(0x0b, 0),
+      ...endpoint(0x12, 0),
+    ]);
+
+  test('is decoded with its segment and scopes, not skipped as unknown, and named in the description', () => {
+    const d = decodeDmar(readTable(dmar(), 'dmar.dat'));
+    assert.deepEqual(
+      d.sidps.map((x) => [x.offset, x.segment, x.scopes.map((c) => c.path.map((h) => `${h.device}.${h.fn}`).join('/'))]),
+      [[72, 0, ['11.0', '18.0']]],
+    );
+    assert.deepEqual(d.notes, []);
+    const text = formatted(renderAcpiPlatform('mtl', decodeTables([readTable(dmar(), 'dmar.dat')]).decoded, undefined, ['dmar.dat']));
+    assert.match(text, /SIDP at byte 72: segment 0, SoC-integrated devices with properties for the OS: 0000:00:0b\.0, 0000:00:12\.0/);
+    assert.deepEqual(
+      analyze({ 'mtl.iommu': text }).all.map((f) => f.code),
+      [],
+    );
+  });
+});
+
 describe('damaged tables', () => {
   test('a table cut anywhere is an ImportError naming a byte, never another exception', () => {
     for (const file of ['Notebook/Dell-XPS-13-7390-6E5EDD6F0EBC.DMAR.dat', 'Server/Supermicro-H8DGU-57ED146F2C3C.IVRS.dat']) {

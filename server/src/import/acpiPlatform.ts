@@ -271,6 +271,11 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
       `SATC at byte ${s.offset}: segment ${s.segment}, ${s.atcRequired ? 'ATC required' : 'ATC supported'} ` +
         `for ${s.scopes.map((x) => b.walk(s.segment, x).key).join(', ')}`,
     );
+  for (const s of dmar.sidps)
+    out.notes.push(
+      `SIDP at byte ${s.offset}: segment ${s.segment}, SoC-integrated devices with properties for the OS: ` +
+        `${s.scopes.map((x) => b.walk(s.segment, x).key).join(', ')}`,
+    );
   finishDevices(b, unitOf);
 }
 

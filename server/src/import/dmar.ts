@@ -1,7 +1,7 @@
 /**
  * The DMAR table (Intel VT-d specification, chapter 8): the host address width, the
  * remapping units (DRHD) and the devices in their scope, the reserved memory regions
- * (RMRR) and the devices that need them, ATSR, RHSA, ANDD and SATC. Unknown subtables are
+ * (RMRR) and the devices that need them, ATSR, RHSA, ANDD, SATC and SIDP. Unknown subtables are
  * skipped by their length with a note; anything that does not fit is an ImportError at
  * its byte offset.
  */
@@ -71,6 +71,13 @@ export interface Satc {
   scopes: DeviceScope[];
 }
 
+/** SoC Integrated Device Property reporting (VT-d 4.1, type 6): devices with properties for the OS. */
+export interface Sidp {
+  offset: number;
+  segment: number;
+  scopes: DeviceScope[];
+}
+
 export interface Dmar {
   /** Host address width in bits: the table's field plus one. */
   haw: number;
@@ -81,6 +88,7 @@ export interface Dmar {
   rhsas: Rhsa[];
   andds: Andd[];
   satcs: Satc[];
+  sidps: Sidp[];
   notes: string[];
 }
 
@@ -117,6 +125,7 @@ export function decodeDmar(table: AcpiTable): Dmar {
     rhsas: [],
     andds: [],
     satcs: [],
+    sidps: [],
     notes,
   };
   // The header is followed by the width, the flags and 10 reserved bytes: subtables from 48.
@@ -181,6 +190,11 @@ export function decodeDmar(table: AcpiTable): Dmar {
           segment: b.u16(at + 6, 'the segment'),
           scopes: scopes(b, at + 8, end, notes),
         });
+        break;
+      case 6:
+        // Type, length, 2 reserved bytes, the segment, then device scopes.
+        b.need(at, 8, 'a SIDP');
+        dmar.sidps.push({ offset: at, segment: b.u16(at + 6, 'the segment'), scopes: scopes(b, at + 8, end, notes) });
         break;
       default:
         notes.push(`DMAR subtable type ${type} at byte ${at} (${length} bytes) is not one this importer knows: skipped`);
