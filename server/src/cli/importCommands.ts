@@ -6,7 +6,6 @@
  * Problems with the input are one line on stderr and exit 2, never a stack trace.
  */
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
 import { formatDocument } from '../ide';
 import { readTables, type AcpiTable } from '../import/acpi';
@@ -23,8 +22,9 @@ import { parseLspci, sysfsDevice, keyOf, type PciDevice, type PciInventory } fro
 import { at, CaptureReader, realDirectory, type Place } from './capture';
 import { escapeText } from './escape';
 import { InputError } from './files';
-import { applyFormat, load, type Io } from './main';
+import { applyEdits, load, type Io } from './context';
 import { SysfsError } from './sysfsImport';
+import { options, UsageError } from './usage';
 
 /** The importers this file runs (`import sysfs` and `reserved-regions` stay in main.ts). */
 export const IMPORTERS: readonly string[] = ['acpi', 'host', 'libvirt', 'qemu'];
@@ -33,8 +33,6 @@ export const IMPORTERS: readonly string[] = ['acpi', 'host', 'libvirt', 'qemu'];
 export const MAX_TABLE_FILE = 16 << 20;
 /** A sysfs attribute (class, cmdline, osrelease) is a page. */
 const MAX_ATTRIBUTE = 64 << 10;
-
-class UsageError extends Error {}
 
 /** Runs `fn`, turning every problem with the input or the arguments into a message and exit 2. */
 function guarded(io: Io, fn: () => number): number {
@@ -46,16 +44,6 @@ function guarded(io: Io, fn: () => number): number {
       return 2;
     }
     throw e;
-  }
-}
-
-type Spec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-
-function options(args: readonly string[], spec: Spec) {
-  try {
-    return parseArgs({ args: [...args], options: spec, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
 }
 
@@ -76,7 +64,7 @@ export function formatted(text: string): string {
     const d = parsed.diagnostics[0]!;
     throw new Error(`internal error: the generated description does not parse (${d.message} at ${d.span.start})`);
   }
-  return applyFormat(text, formatDocument(text, {}, parsed));
+  return applyEdits(text, formatDocument(text, {}, parsed));
 }
 
 /** One file named on the command line, read safely: its directory is the tree links may stay in. */
@@ -155,7 +143,7 @@ function readPci(shown: string, io: Io): PciInventory {
 }
 
 function importAcpi(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, { platform: { type: 'string' }, pci: { type: 'string' } });
+  const { values, positionals } = options(args, { platform: { type: 'string' }, pci: { type: 'string' } }, 'import acpi');
   if (positionals.length === 0)
     throw new UsageError('import acpi needs at least one PATH (a table, a directory of tables, or acpidump output)');
   const name = nameOption(values.platform, '--platform') ?? safeName(basename(positionals[0]!).replace(/\.[^.]*$/, ''), 'host');
@@ -246,7 +234,7 @@ export function readHost(rootShown: string, io: Io): HostInput {
 }
 
 function importHost(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, { root: { type: 'string' }, platform: { type: 'string' } });
+  const { values, positionals } = options(args, { root: { type: 'string' }, platform: { type: 'string' } }, 'import host');
   if (positionals.length) throw new UsageError('import host takes no PATH (use --root DIR for a copied tree)');
   const root = typeof values.root === 'string' ? values.root : '/';
   const input = readHost(root, io);
@@ -279,7 +267,7 @@ function platformLookup(name: string, paths: readonly string[], io: Io): Pick<Re
 /** `import libvirt FILE [--platform NAME PATH...]` and `import qemu (FILE | -- ARGS...) [--platform NAME PATH...]`. */
 function importGuest(kind: 'libvirt' | 'qemu', args: readonly string[], io: Io): number {
   const { before, after } = splitDashes(args);
-  const { values, positionals } = options(before, { platform: { type: 'string' }, name: { type: 'string' } });
+  const { values, positionals } = options(before, { platform: { type: 'string' }, name: { type: 'string' } }, `import ${kind}`);
   if (after && kind === 'libvirt') throw new UsageError('import libvirt reads a FILE (virsh dumpxml), not words after --');
   const fromWords = kind === 'qemu' && after !== undefined;
   const file: string | undefined = fromWords ? undefined : positionals[0];
@@ -330,7 +318,7 @@ export function runExport(args: readonly string[], io: Io): number {
     const [format, ...rest] = args;
     if (format !== 'qemu' && format !== 'libvirt')
       throw new UsageError(`export needs 'qemu' or 'libvirt', not '${escapeText(format ?? '')}'`);
-    const { values, positionals } = options(rest, { guest: { type: 'string' } });
+    const { values, positionals } = options(rest, { guest: { type: 'string' } }, `export ${format}`);
     if (typeof values.guest !== 'string') throw new UsageError(`export ${format} needs --guest G`);
     if (positionals.length === 0) throw new UsageError(`export ${format} needs at least one PATH`);
     const { analysis } = load(positionals, io);
