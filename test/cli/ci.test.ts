@@ -323,3 +323,35 @@ describe('help and usage errors', () => {
     assert.match(imp.stderr, /^iommu-lens: Unknown option '--bogus'; import acpi takes --platform, --pci \(and --help\)$/m);
   });
 });
+
+describe('what CI and pre-commit run', () => {
+  test('the commands of docs/ci.md and of .pre-commit-hooks.yaml exist and run (exit 0 or 1, never 2)', () => {
+    const docs = readFileSync(join(ROOT, 'docs', 'ci.md'), 'utf8');
+    const hooks = readFileSync(join(ROOT, '.pre-commit-hooks.yaml'), 'utf8');
+    const commands = [
+      ...[...docs.matchAll(/npx --yes iommu-lens (check[^>\n]*?)(?: >|\n)/g)].map((m) => m[1]!.trim()),
+      ...[...hooks.matchAll(/^ {2}entry: iommu-lens (.+)$/gm)].map((m) => `${m[1]!.trim()} .`),
+    ];
+    assert.ok(commands.length >= 5, commands.join('\n'));
+    for (const command of commands) {
+      const dir = copyOf('examples/rack-pool');
+      const r = cli(command.split(' '), dir);
+      assert.ok(r.status === 0 || r.status === 1, `${command}: ${r.status} ${r.stderr}`);
+      if (command.includes('sarif')) assert.ok(validator()(JSON.parse(r.stdout)));
+    }
+  });
+
+  test('npm pack (pre-commit installs this way) carries the bundles, launchers and docs, no sources or tests', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const f of ['bin/iommu-lens.cjs', 'bin/iommu-lens-server.cjs', 'dist/cli.cjs', 'dist/server.cjs', 'docs/diagnostics.md'])
+      assert.ok(files.includes(f), `${f} missing`);
+    assert.deepEqual(
+      files.filter((f) => /\.ts$|^test\/|^server\/|^grammar\/|\.map$/.test(f)),
+      [],
+    );
+    // pre-commit takes npm pack's standard output as the tarball's name: the build's banner must not be there.
+    assert.match(readFileSync(join(ROOT, '.npmrc'), 'utf8'), /^foreground-scripts=false$/m);
+  });
+});
