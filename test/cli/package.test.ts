@@ -55,7 +55,10 @@ test('the manifest is one the marketplaces take: no placeholder, an icon, a lice
   const icon = readFileSync(join(ROOT, pkg.icon as string));
   assert.equal(icon.toString('latin1', 1, 4), 'PNG');
   assert.ok(icon.readUInt32BE(16) >= 128 && icon.readUInt32BE(20) >= 128, 'the marketplaces want an icon of at least 128x128');
-  assert.match(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${(pkg.version as string).replace(/\./g, '\\.')}\\b`, 'm'));
+  assert.match(
+    readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'),
+    new RegExp(`^## ${(pkg.version as string).replace(/\./g, '\\.')}\\b`, 'm'),
+  );
 });
 
 /** File names from a zip's central directory (enough to list a .vsix). */
