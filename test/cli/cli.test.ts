@@ -106,7 +106,7 @@ describe('iommu-lens check', () => {
       [[], /usage: iommu-lens/],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['check'], /check needs at least one PATH/],
-      [['check', '--format', 'xml', 'examples'], /--format must be text or json/],
+      [['check', '--format', 'xml', 'examples'], /--format must be text, json, sarif or github, not 'xml'/],
       [['check', '--nope', 'examples'], /Unknown option '--nope'/],
       [['check', 'does/not/exist.iommu'], /cannot read 'does\/not\/exist.iommu': no such file or directory/],
       [['check', 'test/unit'], /no \.iommu files under 'test\/unit'/],

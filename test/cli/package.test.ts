@@ -27,6 +27,8 @@ test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
     'extension/syntaxes/iommu.tmLanguage.json',
     'extension/syntaxes/language-configuration.json',
     'extension/docs/diagnostics.md',
+    'extension/changelog.md',
+    'extension/LICENSE.txt',
     'extension/client/images/icon.png',
     'extension/client/images/file-light.svg',
     'extension/client/images/file-dark.svg',
@@ -36,6 +38,26 @@ test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
   assert.deepEqual(
     files.filter((f) => /\.ts$|\/test\/|node_modules|\.map$/.test(f)),
     [],
+  );
+  // The README's images are shown from inside the package (links are not rewritten to a repository).
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+  assert.ok(images.length > 0);
+  for (const image of images) assert.ok(files.includes(`extension/${image}`), `README image ${image} missing from the .vsix`);
+});
+
+test('the manifest is one the marketplaces take: no placeholder, an icon, a licence, a changelog', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  // A repository field, when there is one, must be real: none is better than a placeholder.
+  assert.doesNotMatch(JSON.stringify(pkg.repository ?? ''), /example\.|invalid|placeholder/);
+  for (const field of ['name', 'displayName', 'description', 'version', 'publisher', 'license', 'icon', 'engines'])
+    assert.ok(pkg[field], `package.json has no ${field}`);
+  const icon = readFileSync(join(ROOT, pkg.icon as string));
+  assert.equal(icon.toString('latin1', 1, 4), 'PNG');
+  assert.ok(icon.readUInt32BE(16) >= 128 && icon.readUInt32BE(20) >= 128, 'the marketplaces want an icon of at least 128x128');
+  assert.match(
+    readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'),
+    new RegExp(`^## ${(pkg.version as string).replace(/\./g, '\\.')}\\b`, 'm'),
   );
 });
 

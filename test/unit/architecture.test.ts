@@ -29,6 +29,7 @@ function layer(path: string): string {
   if (/^server\/src\/domains\/[a-z]+\/codes\.ts$/.test(rel)) return 'server/model';
   const inDomain = /^server\/src\/domains\/[a-z]+\/(model|sim|ide)\//.exec(rel);
   if (inDomain) return `server/${inDomain[1]}`;
+  if (rel === ESCAPE) return 'escape';
   const m = /^(grammar|client)\//.exec(rel) ?? /^server\/src\/([a-z]+)\//.exec(rel);
   if (!m) return rel;
   return m[1] === 'grammar' || m[1] === 'client' ? m[1] : `server/${m[1]}`;
@@ -44,6 +45,9 @@ function imports(file: string): string[] {
 /** The messages IOMMU Lens adds to LSP: the one server file the client may import (it imports nothing). */
 const PROTOCOL = 'server/src/lsp/protocol.ts';
 
+/** Making outside text safe to show or to put in a comment: the CLI and the importers share it (it imports nothing). */
+const ESCAPE = 'server/src/cli/escape.ts';
+
 /** What each layer may import, besides itself and node built-ins. */
 const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   grammar: { layers: [], packages: /^chevrotain$/ },
@@ -58,7 +62,13 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
     layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/domains', 'server/workspace', 'protocol'],
     packages: /^vscode-languageserver(-textdocument)?(\/node)?$/,
   },
-  'server/cli': { layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/domains', 'server/workspace'], packages: /^$/ },
+  escape: { layers: [], packages: /^$/ },
+  // Importers: bytes or text in, typed results and description text out; no I/O.
+  'server/import': { layers: ['grammar', 'server/model', 'server/sim', 'escape'], packages: /^fast-xml-parser$/ },
+  'server/cli': {
+    layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/domains', 'server/workspace', 'server/import', 'escape'],
+    packages: /^diff$/,
+  },
   client: { layers: ['protocol'], packages: /^(vscode|vscode-languageclient(\/node)?)$/ },
 };
 
@@ -126,6 +136,13 @@ test('only the client imports vscode, only the lsp layer imports vscode-language
       if (spec.startsWith('vscode-languageserver')) assert.equal(layer(file), 'server/lsp', file);
     }
   }
+});
+
+test('the import layer does no I/O: it imports no node built-in', () => {
+  const files = sources(join(ROOT, 'server', 'src', 'import'));
+  assert.ok(files.length > 3);
+  for (const file of files)
+    for (const spec of imports(file)) assert.ok(!spec.startsWith('node:'), `${relative(ROOT, file)} imports ${spec}`);
 });
 
 /** Each source file's imports of other source files, resolved to paths. */

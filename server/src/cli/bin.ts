@@ -1,4 +1,6 @@
 /** Entry point of the bundled CLI (dist/cli.cjs). */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { errnoReason } from './errors';
 import { run } from './main';
 
@@ -28,5 +30,7 @@ const code = run(process.argv.slice(2), {
   out: sink(process.stdout, 'standard output'),
   err: sink(process.stderr, 'standard error'),
   cwd: process.cwd(),
+  // The bundle is dist/cli.cjs; the docs ship beside dist/ (in the .vsix and the repository).
+  docs: pathToFileURL(join(__dirname, '..', 'docs', 'diagnostics.md')).href,
 });
 process.exitCode = code;

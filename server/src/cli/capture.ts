@@ -26,16 +26,16 @@ const GROUP_DIR = /^(0|[1-9][0-9]{0,9})$/;
 
 export type CaptureFs = Pick<
   typeof nodeFs,
-  'lstatSync' | 'realpathSync' | 'readdirSync' | 'openSync' | 'fstatSync' | 'readSync' | 'closeSync'
+  'lstatSync' | 'realpathSync' | 'readdirSync' | 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 'readlinkSync'
 >;
 
 /** Paths as the user wrote them (for messages) next to the real ones (for reading). */
-interface Place {
+export interface Place {
   real: string;
   shown: string;
 }
 
-const at = (p: Place, name: string): Place => ({ real: join(p.real, name), shown: `${p.shown}/${name}` });
+export const at = (p: Place, name: string): Place => ({ real: join(p.real, name), shown: `${p.shown}/${name}` });
 
 function fail(p: Place, why: string): never {
   throw new SysfsError(`'${escapeText(p.shown)}': ${why}`);
@@ -70,7 +70,7 @@ export function readCaptureFile(path: string, shown: string, fs: CaptureFs = nod
   return new CaptureReader(dir, fs, 'its directory').regions({ real: join(dir, basename(path)), shown });
 }
 
-function realDirectory(p: Place, fs: CaptureFs): string {
+export function realDirectory(p: Place, fs: CaptureFs = nodeFs): string {
   try {
     return fs.realpathSync(p.real);
   } catch (e) {
@@ -78,7 +78,7 @@ function realDirectory(p: Place, fs: CaptureFs): string {
   }
 }
 
-class CaptureReader {
+export class CaptureReader {
   /** One read buffer for every file: one byte over the limit tells a file that is too large. */
   private buffer: Buffer | undefined;
 
@@ -88,7 +88,7 @@ class CaptureReader {
    */
   constructor(
     private readonly root: string,
-    private readonly fs: CaptureFs,
+    private readonly fs: CaptureFs = nodeFs,
     private readonly scope = 'the capture',
   ) {}
 
@@ -101,7 +101,7 @@ class CaptureReader {
    * The entry at `p` with links resolved inside the capture: its real path and lstat, or
    * undefined when there is nothing there.
    */
-  private resolve(p: Place): { real: string; st: nodeFs.Stats } | undefined {
+  resolve(p: Place): { real: string; st: nodeFs.Stats } | undefined {
     let st: nodeFs.Stats | undefined;
     try {
       st = this.fs.lstatSync(p.real, { throwIfNoEntry: false });
@@ -182,6 +182,39 @@ class CaptureReader {
 
   /** A regular file of the capture as text, or undefined when absent. */
   private readText(p: Place): string | undefined {
+    return this.bytes(p, MAX_CAPTURE_FILE, 'a reserved_regions file sysfs prints')?.toString('utf8');
+  }
+
+  /**
+   * The entries of a directory of the capture (links to directories inside it followed), or
+   * undefined when there is nothing there.
+   */
+  list(p: Place): { names: string[]; real: string } | undefined {
+    const r = this.resolve(p);
+    if (!r) return undefined;
+    if (!r.st.isDirectory()) fail(p, `${r.st.isFile() ? 'a file' : kind(r.st)}, not a directory`);
+    try {
+      return { names: this.fs.readdirSync(r.real), real: r.real };
+    } catch (e) {
+      fail(p, `cannot read the directory: ${errnoReason(e)}`);
+    }
+  }
+
+  /** Where the link at `p` points, as written (not followed), or undefined when `p` is not a link. */
+  linkText(p: Place): string | undefined {
+    try {
+      const st = this.fs.lstatSync(p.real, { throwIfNoEntry: false });
+      return st?.isSymbolicLink() ? String(this.fs.readlinkSync(p.real)) : undefined;
+    } catch (e) {
+      fail(p, `cannot read the link: ${errnoReason(e)}`);
+    }
+  }
+
+  /**
+   * A regular file of the capture as bytes (a copy), or undefined when absent; over `max`
+   * bytes it is refused, `what` saying what was expected.
+   */
+  bytes(p: Place, max: number, what: string): Buffer | undefined {
     const r = this.resolve(p);
     if (!r) return undefined;
     if (r.st.isDirectory()) fail(p, 'a directory, not a file');
@@ -193,15 +226,16 @@ class CaptureReader {
       const st = this.fs.fstatSync(fd);
       if (!st.isFile()) fail(p, `${kind(st)}, not a regular file: not read`);
       // Read to the end rather than trust st.size: sysfs reports 4096 for every attribute, /proc reports 0.
-      const buf = (this.buffer ??= Buffer.alloc(MAX_CAPTURE_FILE + 1));
+      if (!this.buffer || this.buffer.length < max + 1) this.buffer = Buffer.alloc(max + 1);
+      const buf = this.buffer.subarray(0, max + 1);
       let n = 0;
       while (n < buf.length) {
         const k = this.fs.readSync(fd, buf, n, buf.length - n, null);
         if (k === 0) break;
         n += k;
       }
-      if (n > MAX_CAPTURE_FILE) fail(p, `over ${MAX_CAPTURE_FILE} bytes (1 MiB): not a reserved_regions file sysfs prints`);
-      return buf.subarray(0, n).toString('utf8');
+      if (n > max) fail(p, `over ${max} bytes (${max >= 1 << 20 ? `${max / (1 << 20)} MiB` : `${max / 1024} KiB`}): not ${what}`);
+      return Buffer.from(buf.subarray(0, n));
     } catch (e) {
       if (e instanceof SysfsError) throw e;
       fail(p, `cannot read: ${errnoReason(e)}`);

@@ -3,94 +3,20 @@
  * Exit status: 0 no errors, 1 errors found, 2 usage error, unreadable input or a file not written.
  */
 import { basename, dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse } from '@iommu-lens/grammar';
-import {
-  addressMap,
-  AnalysisHost,
-  DEFAULT_OPTIONS,
-  formatDocument,
-  parseSeverityOverrides,
-  renderSvg,
-  type AnalysisOptions,
-  type FormatEdit,
-  type Stages,
-} from '../ide';
+import { addressMap, formatDocument, renderSvg } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Interval } from '../model';
-import { CODES } from '../domains';
 import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
-import { readSnapshot, writeAtomic, WriteError, type Snapshot, type WriteFs } from './atomicWrite';
+import { writeAtomic, WriteError, type Snapshot } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
 import { escapeText } from './escape';
-import { collectInputs, decodeUtf8, encodingFindings, InputError, type InputFile } from './files';
+import { collectInputs, InputError, type InputFile } from './files';
 import { formatMapText } from './mapText';
-import { formatJson, formatText, toOutput } from './report';
 import { platformName, renderPlatform, SysfsError, type CapturedGroup } from './sysfsImport';
-
-const VERSION = '0.1.0';
-
-const USAGE = `usage: iommu-lens <command> [options]
-
-commands:
-  check PATH...     check .iommu files (directories are searched, except node_modules
-                    and hidden ones; links, FIFOs and devices are skipped with a note)
-      --format text|json   output format (default text)
-      --max-file-size N    skip files over N characters (default ${DEFAULT_OPTIONS.maxFileSize})
-      --severity CODE=LEVEL
-                           report CODE as error, warning, information or hint, or
-                           not at all (off); repeatable; the editor's setting
-                           iommuLens.diagnostics.severity
-  iova PATH... --guest G
-  iova PATH... --platform P (--group N | --device D)
-                    print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:
-                    one inclusive 0xSTART-0xEND per line
-  layout PATH... --pool P --memory SIZE [--machine q35|i440fx|virt] [--name NAME]
-                    print guest RAM lines (.iommu) safe on every host of pool P: SIZE in
-                    total (e.g. 16G), around the union of the hosts' reserved regions,
-                    below the narrowest IOMMU aperture, where the machine type puts RAM
-                    (default: virt for arm64 hosts, else q35); a virt guest also gets
-                    an msi-window placed first (seed 002: 0xfee00000 if free)
-  map PATH... (--guest G | --platform P) [--svg FILE]
-                    the address map: every address space of a guest (guest physical,
-                    its container's IOVA space, its host's physical space) or of a
-                    platform (host physical, each IOMMU group's IOVA space), with
-                    reserved regions, RAM and conflicts; as text, one line per range
-                    (0xSTART-0xEND  kind  label), or with --svg as a picture written
-                    to FILE ('-': standard output)
-  format PATH... [--check | --write]
-                    the formatter the editor uses (canonical spacing, aligned columns,
-                    comments kept, meaning unchanged): prints the formatted text of
-                    one file, or
-                    with --check lists the files that are not formatted (exit 1 if
-                    any), or with --write rewrites them (each through a temporary
-                    file renamed over it); a file with syntax errors is left alone and
-                    reported (exit 1); a file that changed since it was read or cannot
-                    be written is left whole and named, and the others go on (exit 2)
-  import sysfs DIR [--platform NAME]
-                    print a platform description of a captured /sys/kernel/iommu_groups
-                    tree (DIR/N/reserved_regions, DIR/N/devices/BDF); reads only
-                    regular files of at most 1 MiB inside DIR (links only within it)
-  import reserved-regions FILE [--group N] [--platform NAME]
-                    the same for one group's reserved_regions file
-
-options:
-  -h, --help        show this help
-  -V, --version     show the version
-
-exit status: 0 no errors, 1 errors found, 2 usage error, unreadable path (or directory)
-or a file not written`;
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  cwd: string;
-  /** The analysis stages, when not the real ones: tests break one to see a failure reported. */
-  stages?: Stages;
-  /** The file operations of the commands that write files, when not the real ones: tests make one fail midway. */
-  fs?: WriteFs;
-}
-
-class UsageError extends Error {}
+import { applyEdits, load, replace, reread, type Io } from './context';
+import { IMPORTERS, runExport, runImport } from './importCommands';
+import { check } from './check';
+import { asksForHelp, commandUsage, isCommand, options, UsageError, USAGE, VERSION } from './usage';
 
 export function run(argv: readonly string[], io: Io): number {
   try {
@@ -103,9 +29,15 @@ export function run(argv: readonly string[], io: Io): number {
       io.out(`iommu-lens ${VERSION}\n`);
       return 0;
     }
+    if (isCommand(command) && asksForHelp(rest)) {
+      io.out(`${commandUsage(command)}\n`);
+      return 0;
+    }
     if (command === 'check') return check(rest, io);
     if (command === 'iova') return iova(rest, io);
+    if (command === 'import' && IMPORTERS.includes(rest[0] ?? '')) return runImport(rest, io);
     if (command === 'import') return importCommand(rest, io);
+    if (command === 'export') return runExport(rest, io);
     if (command === 'layout') return layout(rest, io);
     if (command === 'map') return map(rest, io);
     if (command === 'format') return format(rest, io);
@@ -119,65 +51,8 @@ export function run(argv: readonly string[], io: Io): number {
   }
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string; multiple?: boolean }>;
-type OptionValue = string | boolean | string[] | undefined;
-
-function options(args: readonly string[], spec: OptionSpec): { values: Record<string, OptionValue>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: [...args], options: spec, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, OptionValue>, positionals: r.positionals };
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
-}
-
-function check(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, {
-    format: { type: 'string', default: 'text' },
-    'max-file-size': { type: 'string' },
-    severity: { type: 'string', multiple: true },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    io.out(`${USAGE}\n`);
-    return 0;
-  }
-  const format = values.format as string;
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not '${format}'`);
-  let maxFileSize = DEFAULT_OPTIONS.maxFileSize;
-  if (values['max-file-size'] !== undefined) {
-    const n = Number(values['max-file-size'] as string);
-    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max-file-size must be a positive whole number`);
-    maxFileSize = n;
-  }
-  const pairs = ((values.severity ?? []) as string[]).map((s) => {
-    const eq = s.indexOf('=');
-    if (eq < 0) throw new UsageError(`--severity takes CODE=LEVEL, not '${s}'`);
-    return [s.slice(0, eq), s.slice(eq + 1)] as const;
-  });
-  const { overrides: severity, problems } = parseSeverityOverrides(pairs, CODES);
-  if (problems.length) throw new UsageError(`--severity: ${problems.join('; ')}`);
-  if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
-  const { analysis, inputs } = load(positionals, io, { maxFileSize, severity });
-  const displayOf = new Map(inputs.map((f) => [f.uri, f.display]));
-  const out = inputs.flatMap((f) =>
-    (analysis.findings.get(f.uri) ?? []).map((x) =>
-      toOutput(
-        x,
-        (uri) => displayOf.get(uri) ?? uri,
-        (uri, span) => analysis.lineIndex(uri).range(span),
-      ),
-    ),
-  );
-  io.out(format === 'json' ? formatJson(out) : formatText(out, inputs.length));
-  // An internal error's stack, once per failure, for the bug report (stdout stays the findings).
-  const causes = new Set(inputs.flatMap((f) => (analysis.findings.get(f.uri) ?? []).flatMap((x) => x.cause ?? [])));
-  for (const c of causes) io.err(`iommu-lens: internal error (please report it with the file): ${c}\n`);
-  return out.some((f) => f.severity === 'error') ? 1 : 0;
-}
-
 function format(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, { check: { type: 'boolean' }, write: { type: 'boolean' } });
+  const { values, positionals } = options(args, { check: { type: 'boolean' }, write: { type: 'boolean' } }, 'format');
   if (values.check && values.write) throw new UsageError('format takes --check or --write, not both');
   if (positionals.length === 0) throw new UsageError('format needs at least one PATH');
   const inputs = collectInputs(positionals, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
@@ -206,7 +81,7 @@ function format(args: readonly string[], io: Io): number {
       status = 1;
       continue;
     }
-    const formatted = applyFormat(f.text, formatDocument(f.text, {}, parsed));
+    const formatted = applyEdits(f.text, formatDocument(f.text, {}, parsed));
     if (values.check) {
       if (formatted !== f.text) {
         io.out(`${f.display}\n`);
@@ -214,7 +89,7 @@ function format(args: readonly string[], io: Io): number {
       }
     } else if (values.write) {
       if (formatted === f.text) continue;
-      const problem = replace(f, formatted, snapshot!, io);
+      const problem = replace(f, formatted, snapshot!, io, 'format it again');
       if (problem) {
         io.err(`iommu-lens: ${problem}\n`);
         failures++;
@@ -229,30 +104,6 @@ function format(args: readonly string[], io: Io): number {
   return 2;
 }
 
-/** The file as it is now, decoded, and what it was when read. */
-function reread(input: InputFile, io: Io): { file: InputFile; snapshot: Snapshot } | { problem: string } {
-  try {
-    const { bytes, snapshot } = readSnapshot(input.path, io.fs);
-    const { text, invalid } = decodeUtf8(bytes);
-    return { file: { ...input, text, invalidUtf8: invalid }, snapshot };
-  } catch (e) {
-    if (e instanceof WriteError) return { problem: e.message };
-    throw e;
-  }
-}
-
-/** Replaces a file with its formatted text if it is still what was read: undefined, or why not. */
-function replace(f: InputFile, text: string, snapshot: Snapshot, io: Io): string | undefined {
-  const shown = escapeText(f.display);
-  try {
-    const outcome = writeAtomic(f.path, text, { expect: snapshot, fs: io.fs });
-    return outcome === 'written' ? undefined : `${shown}: not written: it changed since it was read; format it again`;
-  } catch (e) {
-    if (e instanceof WriteError) return `cannot write '${shown}': ${e.message}; the file is unchanged`;
-    throw e;
-  }
-}
-
 /** Writes a whole new file (map --svg): through a temporary file, so a failure leaves any old one whole. */
 function write(path: string, display: string, text: string, io: Io): void {
   try {
@@ -263,38 +114,20 @@ function write(path: string, display: string, text: string, io: Io): void {
   }
 }
 
-function applyFormat(text: string, edits: readonly FormatEdit[]): string {
-  let out = '';
-  let at = 0;
-  for (const e of edits) {
-    out += text.slice(at, e.span.start) + e.newText;
-    at = e.span.end;
-  }
-  return out + text.slice(at);
-}
-
-/**
- * Loads the descriptions behind PATH... into one analysis. Bytes that are not UTF-8 exist
- * only on disk (editors decode before the server sees text), so the CLI adds their findings.
- */
-function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
-  if (paths.length === 0) throw new UsageError('needs at least one PATH');
-  const inputs = collectInputs(paths, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
-  const host = new AnalysisHost(opts, io.stages);
-  for (const f of inputs) host.setFile(f.uri, f.text, encodingFindings(f));
-  return { analysis: host.analyze(), inputs };
-}
-
 /** The names of a map, for "no guest 'x' (guests: ...)". */
 const known = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || 'none';
 
 function layout(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, {
-    pool: { type: 'string' },
-    memory: { type: 'string' },
-    machine: { type: 'string' },
-    name: { type: 'string' },
-  });
+  const { values, positionals } = options(
+    args,
+    {
+      pool: { type: 'string' },
+      memory: { type: 'string' },
+      machine: { type: 'string' },
+      name: { type: 'string' },
+    },
+    'layout',
+  );
   const { pool, memory, machine, name } = values as Record<string, string | undefined>;
   if (!pool || !memory) throw new UsageError('layout needs --pool P and --memory SIZE');
   if (machine !== undefined && !['q35', 'i440fx', 'virt'].includes(machine))
@@ -325,12 +158,16 @@ function layout(args: readonly string[], io: Io): number {
 }
 
 function iova(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, {
-    guest: { type: 'string' },
-    platform: { type: 'string' },
-    group: { type: 'string' },
-    device: { type: 'string' },
-  });
+  const { values, positionals } = options(
+    args,
+    {
+      guest: { type: 'string' },
+      platform: { type: 'string' },
+      group: { type: 'string' },
+      device: { type: 'string' },
+    },
+    'iova',
+  );
   const { guest, platform, group, device } = values as Record<string, string | undefined>;
   if (!guest === !platform) throw new UsageError('iova needs --guest G, or --platform P with --group N or --device D');
   if (platform && !group === !device) throw new UsageError('--platform needs one of --group N and --device D');
@@ -366,7 +203,11 @@ function iova(args: readonly string[], io: Io): number {
 }
 
 function map(args: readonly string[], io: Io): number {
-  const { values, positionals } = options(args, { guest: { type: 'string' }, platform: { type: 'string' }, svg: { type: 'string' } });
+  const { values, positionals } = options(
+    args,
+    { guest: { type: 'string' }, platform: { type: 'string' }, svg: { type: 'string' } },
+    'map',
+  );
   const { guest, platform, svg } = values as Record<string, string | undefined>;
   if (!guest === !platform) throw new UsageError('map needs one of --guest G and --platform P');
   if (svg === '') throw new UsageError("--svg needs a file name (or '-')");
@@ -384,7 +225,7 @@ function map(args: readonly string[], io: Io): number {
 
 function importCommand(args: readonly string[], io: Io): number {
   const [what, ...rest] = args;
-  const { values, positionals } = options(rest, { platform: { type: 'string' }, group: { type: 'string' } });
+  const { values, positionals } = options(rest, { platform: { type: 'string' }, group: { type: 'string' } }, `import ${what ?? ''}`);
   if (positionals.length !== 1) throw new UsageError(`import ${what ?? ''} needs exactly one path`);
   const shown = positionals[0]!;
   const path = resolve(io.cwd, shown);

@@ -1,4 +1,4 @@
-/** The CLI's two output formats for findings: compiler-style text and JSON. */
+/** The CLI's output formats for findings: compiler-style text, JSON and GitHub Actions annotations (SARIF: sarif.ts). */
 import type { Finding, Severity } from '../model';
 import type { Range } from '../ide';
 
@@ -38,6 +38,33 @@ export function formatText(findings: readonly OutputFinding[], fileCount: number
 
 export function formatJson(findings: readonly OutputFinding[]): string {
   return `${JSON.stringify(findings, null, 2)}\n`;
+}
+
+/** A workflow command's level: GitHub Actions annotates errors, warnings and notices. */
+const GITHUB_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warning', information: 'notice', hint: 'notice' };
+
+/**
+ * GitHub Actions workflow commands (`::error file=F,line=L,col=C,...::message`), which the
+ * runner turns into annotations on the files and the pull request; related locations go in
+ * the message. Escaping follows the runner's toolkit (`%`, CR, LF; in properties also `:` `,`).
+ */
+export function formatGithub(findings: readonly OutputFinding[], fileCount: number): string {
+  const data = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const property = (s: string) => data(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  const lines = findings.map((f) => {
+    const where = [
+      `file=${property(f.file)}`,
+      `line=${f.range.start.line + 1}`,
+      `col=${f.range.start.character + 1}`,
+      `endLine=${f.range.end.line + 1}`,
+      `endColumn=${f.range.end.character + 1}`,
+      `title=${property(f.code)}`,
+    ];
+    const related = f.related.map((r) => `\n${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${oneLine(r.message)}`);
+    return `::${GITHUB_LEVEL[f.severity]} ${where.join(',')}::${data(oneLine(f.message) + related.join(''))}`;
+  });
+  lines.push(summary(findings, fileCount));
+  return `${lines.join('\n')}\n`;
 }
 
 export function summary(findings: readonly OutputFinding[], fileCount: number): string {
