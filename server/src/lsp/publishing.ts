@@ -1,9 +1,11 @@
 /**
  * Publishing diagnostics: every file of the workspace, open or not, skipping files whose
  * findings are those published last; the workspace folders' own findings (the limit); the
- * internal errors' stacks, logged once.
+ * internal errors' stacks, logged once. A client that pulls diagnostics (LSP 3.17,
+ * `textDocument/diagnostic`) gets the same diagnostics as reports with result ids
+ * (pullDiagnostics.ts answers its requests); the others get them pushed.
  */
-import type { Connection } from 'vscode-languageserver/node';
+import type { Connection, Diagnostic } from 'vscode-languageserver/node';
 import type { Finding } from '../model';
 import { applySeverities, type Analysis, type AnalysisHost } from '../ide';
 import { toDiagnostic } from './convert';
@@ -25,7 +27,18 @@ export interface PublishingContext {
   readonly settings: ServerSettings;
 }
 
+/** A file's diagnostics as the client pulls them: `resultId` changes exactly when they do. */
+export interface PulledReport {
+  resultId: string;
+  diagnostics: Diagnostic[];
+}
+
 export class Publishing {
+  /** Set at `initialize` when the client pulls: reports are kept for its requests, nothing is pushed. */
+  private pull: { refresh: boolean } | undefined;
+  private readonly reports = new Map<string, PulledReport>();
+  private nextResultId = 0;
+  private refreshDue = false;
   /** What was last published per uri, to skip sending unchanged diagnostics. */
   private readonly published = new Map<string, string>();
   /**
@@ -58,8 +71,42 @@ export class Publishing {
       const key = JSON.stringify(diagnostics);
       if (this.published.get(uri) === key) continue;
       this.published.set(uri, key);
-      void this.ctx.connection.sendDiagnostics({ uri, diagnostics });
+      this.send(uri, diagnostics);
     }
+  }
+
+  /** The client pulls diagnostics; `refresh`: it takes `workspace/diagnostic/refresh` when they change. */
+  pullMode(refresh: boolean): void {
+    this.pull = { refresh };
+  }
+
+  get pulling(): boolean {
+    return this.pull !== undefined;
+  }
+
+  /** What a pull answers for `uri` (a file the server holds no findings for has none). */
+  report(uri: string): PulledReport {
+    return this.reports.get(uri) ?? { resultId: 'none', diagnostics: [] };
+  }
+
+  /** Every file with a report: the workspace pull. */
+  reported(): IterableIterator<[string, PulledReport]> {
+    return this.reports.entries();
+  }
+
+  private send(uri: string, diagnostics: Diagnostic[]): void {
+    if (!this.pull) {
+      void this.ctx.connection.sendDiagnostics({ uri, diagnostics });
+      return;
+    }
+    this.reports.set(uri, { resultId: String(++this.nextResultId), diagnostics });
+    // One refresh for a batch of files: the client then pulls what it shows.
+    if (!this.pull.refresh || this.refreshDue) return;
+    this.refreshDue = true;
+    queueMicrotask(() => {
+      this.refreshDue = false;
+      void this.ctx.connection.languages.diagnostics.refresh().catch(() => undefined);
+    });
   }
 
   /** A whole analysis, and the workspace folders' own findings; what is in neither is cleared. */
@@ -74,7 +121,7 @@ export class Publishing {
       if (!analysis.findings.has(uri) && !folderFindings.has(uri)) {
         this.published.delete(uri);
         this.publishedFindings.delete(uri);
-        void ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
+        this.send(uri, []);
       }
     }
   }

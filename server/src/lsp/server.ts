@@ -7,6 +7,7 @@
  * (publishing.ts).
  */
 import type { Connection } from 'vscode-languageserver/node';
+import { registerPullDiagnostics } from './pullDiagnostics';
 import { registerRequests } from './requestHandlers';
 import { ServerContext } from './serverContext';
 import { WorkspaceHandlers } from './workspaceHandlers';
@@ -15,6 +16,7 @@ export function startServer(connection: Connection): Connection {
   const ctx = new ServerContext(connection);
   new WorkspaceHandlers(ctx).register();
   registerRequests(ctx);
+  registerPullDiagnostics(ctx);
   ctx.documents.listen(connection);
   connection.listen();
   return connection;

@@ -16,6 +16,7 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { ENGINES } from '../sim';
 import { CAPABILITIES } from './requestHandlers';
+import { DIAGNOSTIC_PROVIDER } from './pullDiagnostics';
 import type { ServerContext } from './serverContext';
 import { readSettings } from './settings';
 import { belongs, inside, readUri, scanFolder, type DiskRead } from './workspaceFiles';
@@ -59,7 +60,11 @@ export class WorkspaceHandlers {
     this.canFollowFolders = params.capabilities?.workspace?.workspaceFolders === true;
     this.applySettings(params.initializationOptions);
     ctx.log.info(`IOMMU Lens server 0.1.0 on Node ${process.version}; workspace ${ctx.folders.join(', ') || '(none)'}`);
-    return { capabilities: CAPABILITIES, serverInfo: { name: 'iommu-lens', version: '0.1.0' } };
+    // Pull diagnostics for clients that declare them (with a refresh when they change), push for the others.
+    const pull = params.capabilities?.textDocument?.diagnostic !== undefined;
+    if (pull) ctx.publishing.pullMode(params.capabilities?.workspace?.diagnostics?.refreshSupport === true);
+    const capabilities = pull ? { ...CAPABILITIES, diagnosticProvider: DIAGNOSTIC_PROVIDER } : CAPABILITIES;
+    return { capabilities, serverInfo: { name: 'iommu-lens', version: '0.1.0' } };
   }
 
   private initialized(): void {
