@@ -66,7 +66,16 @@ export interface PlatformDecl extends Node {
   braces?: Braces;
   items: PlatformItem[];
 }
-export type PlatformItem = ArchStmt | IommuDecl | RamDecl | ReservedDecl | DeviceDecl | IoapicStmt | MmcfgStmt | UnknownStatement;
+export type PlatformItem =
+  | ArchStmt
+  | KernelStmt
+  | IommuDecl
+  | RamDecl
+  | ReservedDecl
+  | DeviceDecl
+  | IoapicStmt
+  | MmcfgStmt
+  | UnknownStatement;
 /** An IO-APIC's MMIO page (x86); Xen keeps it out of dom0's IOMMU map. */
 export interface IoapicStmt extends Node {
   kind: 'ioapic';
@@ -81,6 +90,16 @@ export interface MmcfgStmt extends Node {
 export interface ArchStmt extends Node {
   kind: 'arch';
   value?: Word;
+}
+/** A release number as written (`6.6`, `6.6.12`): the text of its tokens. */
+export interface ReleaseLit {
+  text: string;
+  span: Span;
+}
+/** `kernel 6.6`: the host's Linux release. */
+export interface KernelStmt extends Node {
+  kind: 'kernel';
+  release?: ReleaseLit;
 }
 export interface IommuDecl extends Node {
   kind: 'iommu';

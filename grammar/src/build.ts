@@ -297,6 +297,8 @@ export class AstBuilder {
     switch (n.name) {
       case 'archStmt':
         return { kind: 'arch', span: s, value: this.enumValue(c, 'architecture') };
+      case 'kernelStmt':
+        return { kind: 'kernel', span: s, release: this.release(node(c, 'release')) };
       case 'iommuDecl': {
         const body = node(c, 'iommuBody');
         return {
@@ -446,6 +448,13 @@ export class AstBuilder {
       default:
         return undefined;
     }
+  }
+
+  /** A release number: the text of its tokens, if the parser recovered all of them. */
+  private release(n: CstNode | undefined): A.ReleaseLit | undefined {
+    const toks = n ? allTokens(n) : [];
+    if (!toks.length || toks.some((t) => t.isInsertedInRecovery)) return undefined;
+    return { text: toks.map((t) => t.image).join(''), span: makeSpan(tokenSpan(toks[0]!).start, tokenSpan(toks[toks.length - 1]!).end) };
   }
 
   /** `key value` options (machine and map): the key is the first token, the value the rest. */

@@ -12,6 +12,7 @@ export const DECLARATION_KEYWORDS = ['platform', 'guest', 'timeline', 'pool', 'f
 export const STATEMENT_KEYWORDS = [
   // platform and iommu
   'arch',
+  'kernel',
   'iommu',
   'ram',
   'reserved',

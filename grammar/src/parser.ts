@@ -179,6 +179,21 @@ export class IommuParser extends CstParser {
     this.oneOf('architecture');
   });
 
+  /** A release number such as `6.6` or `6.6.12` (RULES §0.2); its value is the tokens' text. */
+  public release = this.RULE('release', () => {
+    this.CONSUME(NumberLit);
+    this.AT_LEAST_ONE(() => {
+      this.CONSUME(Dot);
+      this.CONSUME2(NumberLit);
+    });
+  });
+
+  /** `kernel 6.6`: the host's Linux release; rules that changed between releases follow it. */
+  public kernelStmt = this.RULE('kernelStmt', () => {
+    this.CONSUME(kw('kernel'));
+    this.SUBRULE(this.release);
+  });
+
   public iommuDecl = this.RULE('iommuDecl', () => {
     this.CONSUME(kw('iommu'));
     this.SUBRULE(this.name);
@@ -305,6 +320,7 @@ export class IommuParser extends CstParser {
 
   public platformBody = this.block('platformBody', () => [
     this.archStmt,
+    this.kernelStmt,
     this.iommuDecl,
     this.ramDecl,
     this.reservedDecl,

@@ -52,7 +52,7 @@ test('an empty line at the top level offers the declarations, documented', () =>
 
 test('inside a platform its statements; inside a device the device statements, in their own sense', () => {
   const platform = complete('platform p {\n  arch x86_64\n  <|>\n}\n');
-  assert.deepEqual(labels(platform), ['arch', 'iommu', 'ram', 'reserved', 'device', 'ioapic', 'mmcfg']);
+  assert.deepEqual(labels(platform), ['arch', 'kernel', 'iommu', 'ram', 'reserved', 'device', 'ioapic', 'mmcfg']);
   assert.equal(item(platform, 'iommu').detail, 'platform statement');
   assert.match(item(platform, 'iommu').documentation!, /^One IOMMU unit of the host/);
 

@@ -47,6 +47,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   commands: 'The SMMU command batches a guest issues through a VINTF. `commands VINTF { batch { ... } }`',
   // platform and iommu
   arch: 'The host CPU architecture: `x86_64` (VT-d or AMD-Vi, the 0xfee00000 MSI window) or `arm64` (SMMUv3, MSIs through the GIC ITS).',
+  kernel:
+    "The host's Linux release, e.g. `kernel 6.6`: rules that changed between releases follow it (RULES §0.2); without it the newest behaviour the tool knows applies. `kernel RELEASE`",
   iommu: 'One IOMMU unit of the host and its kind. `iommu NAME vt-d | amd-vi | smmuv3 | virtio-iommu [ { ... } ]`',
   ram: "A named memory range: host memory in a platform, guest-physical RAM in a guest, a domain's memory in Xen. `ram NAME RANGE`",
   reserved:

@@ -31,6 +31,9 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       case 'arch':
         if (item.value) p.arch = item.value.text as Platform['arch'];
         break;
+      case 'kernel':
+        p.kernel = ctx.release(uri, item.release, 'linux');
+        break;
       case 'iommu': {
         if (!item.name) break;
         const iommu: Iommu = {
@@ -91,7 +94,7 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
         break;
     }
   }
-  ctx.singletons(uri, d.items, ['arch'], `platform ${p.sym.name}`);
+  ctx.singletons(uri, d.items, ['arch', 'kernel'], `platform ${p.sym.name}`);
 }
 
 function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {

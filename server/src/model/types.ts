@@ -6,6 +6,7 @@
 import type * as A from '@iommu-lens/grammar';
 import type { Interval } from './interval';
 import type { Bdf } from './numbers';
+import type { Release } from './versions';
 
 export type SymbolKind =
   | 'platform'
@@ -91,6 +92,8 @@ export interface Platform {
   sym: Sym;
   decl: A.PlatformDecl;
   arch?: 'x86_64' | 'arm64';
+  /** `kernel 6.6`: the host's Linux release; none: the newest behaviour (RULES §0.2). */
+  kernel?: Release;
   iommus: Map<string, Iommu>;
   devices: Map<string, Device>;
   ram: RamRegion[];
