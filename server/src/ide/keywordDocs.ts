@@ -236,9 +236,9 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
     'Unmap everything from a second event signalled by this handler, after the other ExitBootServices handlers: the fix merged in EDK II (RULES §7.5).',
   // xen
   pv: 'A paravirtualised domain.',
-  pvh: 'A PVH domain; a PVH dom0 must use `iommu strict` (Xen panics otherwise).',
+  pvh: 'A PVH domain; a PVH dom0 is always strict: Xen ignores `relaxed` and `passthrough` (check_hwdom_reqs).',
   hvm: 'A fully virtualised (HVM) domain.',
-  strict: '`dom0-iommu=strict`: dom0 gets only the mappings of its own memory (PV dom0, and required for PVH).',
+  strict: '`dom0-iommu=strict`: dom0 gets only the mappings of its own memory (forced for a PVH dom0; beats `passthrough`).',
   passthrough: "`dom0-iommu=passthrough`: dom0's devices bypass the IOMMU (PV dom0 only).",
   relaxed:
     "The default non-strict dom0 mode: all E820 RAM identity-mapped except the interrupt range, IO-APIC pages, MMCFG and Xen's ranges (RULES §8.2).",

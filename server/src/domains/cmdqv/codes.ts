@@ -1,4 +1,4 @@
-/** SMMUv3 CMDQV: the finding codes this domain raises (sim/cmdqv.ts). */
+/** SMMUv3 CMDQV: the finding codes this domain raises (sim/cmdqv.ts), with their upstream sources. */
 import { findingBuilder, type CodeTable } from '../../model/findings';
 
 export const CMDQV_CODES = {

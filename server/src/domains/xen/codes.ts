@@ -1,4 +1,4 @@
-/** Xen: the finding codes this domain raises (sim/xen.ts). */
+/** Xen: the finding codes this domain raises (sim/xen.ts), with their upstream sources. */
 import { findingBuilder, type CodeTable } from '../../model/findings';
 
 export const XEN_CODES = {
@@ -6,7 +6,10 @@ export const XEN_CODES = {
     severity: 'error',
     summary: 'A Xen domain setting Xen does not accept for that kind of domain (HVM dom0, virtual VT-d on PV, ...).',
   },
-  'xen-pvh-dom0-not-strict': { severity: 'error', summary: 'A PVH dom0 whose dom0-iommu mode is not strict: Xen panics.' },
+  'xen-pvh-dom0-not-strict': {
+    severity: 'warning',
+    summary: 'A PVH dom0 asking for relaxed or passthrough: Xen ignores it and forces strict (check_hwdom_reqs).',
+  },
   'xen-pv-iommu-on-maintained-map': { severity: 'error', summary: 'A domain drives through PV-IOMMU a map Xen maintains.' },
   'xen-stray-dma-faults': {
     severity: 'warning',

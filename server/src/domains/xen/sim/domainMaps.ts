@@ -97,9 +97,10 @@ export function buildMaps(x: Xen, regions: PlatformRegions | undefined): Map<Xen
 function dom0Map(m: DomainMap, x: Xen, regions: PlatformRegions | undefined): void {
   const d = m.domain;
   const opts = dom0Options(d);
-  // A PVH dom0 is strict whatever was asked (check_hwdom_reqs); the finding says so.
+  // A PVH dom0 is strict whatever was asked (check_hwdom_reqs); the finding says so. Strict
+  // beats passthrough whatever the order they are written in (iommu_setup).
   m.strict = opts.strict || m.translated;
-  m.passthrough = opts.passthrough && !m.translated;
+  m.passthrough = opts.passthrough && !m.strict;
   m.drivenByDomain = d.iommuMap === 'pv-iommu';
   if (m.passthrough) {
     m.term = 'no translation';

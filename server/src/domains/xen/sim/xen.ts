@@ -16,7 +16,7 @@ import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
-import { buildMaps, describeMap, rmrrScope, type DomainMap } from './domainMaps';
+import { buildMaps, describeMap, dom0Options, rmrrScope, type DomainMap } from './domainMaps';
 
 /** One `balloon` / `free` step on a Xen domain, as the engine replayed it. */
 export interface P2mChange {
@@ -96,7 +96,11 @@ function passedTwice(x: Xen, out: Finding[]): void {
 
 const RELATED_PASSED = 4;
 
-const PVH_PANIC = "PVH hardware domain iommu must be set in 'strict' mode";
+/** docs/misc/xen-command-line.pandoc, `dom0-iommu`: what Xen does with each option for a PVH dom0. */
+const PVH_HARDWIRED = {
+  strict: 'strict is "hardwired to true for x86 PVH dom0\'s"',
+  passthrough: 'passthrough is "hardwired to false for x86 PVH dom0\'s"',
+};
 
 function checkSettings(m: DomainMap, out: Finding[]): void {
   const d = m.domain;
@@ -108,20 +112,8 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
         }),
       );
     }
-    const asked = d.dom0Iommu;
-    if (m.translated && d.dom0IommuStmt && (!asked.includes('strict') || asked.includes('relaxed') || asked.includes('passthrough'))) {
-      out.push(
-        finding(
-          'xen-pvh-dom0-not-strict',
-          at(d, d.dom0IommuStmt),
-          `a PVH dom0 must use dom0-iommu=strict: Xen panics "${PVH_PANIC}" (arch_iommu_check_autotranslated_hwdom). Releases that force strict first (check_hwdom_reqs) boot, but dom0 then has a maintained identity GFN map, not the ${asked.includes('passthrough') ? 'untranslated DMA' : 'host map'} \`iommu ${asked.join(' ')}\` asks for`,
-          {
-            related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
-            fixes: [replace('Use iommu strict', d.sym.uri, d.dom0IommuStmt.span, 'iommu strict')],
-          },
-        ),
-      );
-    }
+    const opts = dom0Options(d);
+    if (m.translated && d.dom0IommuStmt && (!opts.strict || opts.passthrough)) pvhDom0NotStrict(m, opts.passthrough, out);
     if (d.iommuMap && d.iommuMap !== 'pv-iommu') {
       out.push(
         finding(
@@ -165,6 +157,29 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
   if (!d.isDom0 && m.drivenByDomain && !m.maintained && m.devices.length && !(d.iommuMap === 'virtual-vtd' && !m.translated)) {
     quarantine(m, out);
   }
+}
+
+/**
+ * A PVH dom0 asked for relaxed or passthrough: check_hwdom_reqs() (xen/drivers/passthrough/iommu.c)
+ * forces strict and clears passthrough before arch_iommu_check_autotranslated_hwdom() could
+ * panic, so the option is ignored; iommu_setup() has already logged it as asked.
+ */
+function pvhDom0NotStrict(m: DomainMap, passthrough: boolean, out: Finding[]): void {
+  const d = m.domain;
+  const stmt = d.dom0IommuStmt!;
+  const ignored = passthrough ? `dom0-iommu=passthrough (${PVH_HARDWIRED.passthrough})` : `dom0-iommu=strict=0 (${PVH_HARDWIRED.strict})`;
+  const log = passthrough ? '" - Dom0 mode: Passthrough"' : '" - Dom0 mode: Relaxed"';
+  out.push(
+    finding(
+      'xen-pvh-dom0-not-strict',
+      at(d, stmt),
+      `dom0 is PVH: Xen ignores ${ignored}. check_hwdom_reqs() forces strict before dom0 is built, so dom0 gets an identity GFN map Xen maintains, not the ${passthrough ? 'untranslated DMA' : 'host map'} \`iommu ${d.dom0Iommu.join(' ')}\` asks for; the boot log still says ${log}`,
+      {
+        related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
+        fixes: [replace('Write what Xen does (iommu strict)', d.sym.uri, stmt.span, 'iommu strict')],
+      },
+    ),
+  );
 }
 
 /** The first devices passed to the domain, as related locations (a finding per step names a few, not thousands). */
