@@ -138,6 +138,8 @@ export interface ReservedDecl extends Node {
   regionType?: Word;
   range?: RangeLit;
   targets: RegionTarget[];
+  /** `from rmrr | ivmd | linux-quirk | iort-rmr`. */
+  origin?: Word;
 }
 export type RegionTarget = (Node & { kind: 'group'; group?: NumLit }) | (Node & { kind: 'ref'; ref: Ref });
 
@@ -325,12 +327,17 @@ export interface XenDecl extends Node {
   name?: Word;
   platform?: Ref;
   braces?: Braces;
-  items: (Dom0Decl | DomainDecl | XenRangeStmt | UnknownStatement)[];
+  items: (Dom0Decl | DomainDecl | XenRangeStmt | XenQuarantineStmt | UnknownStatement)[];
 }
 /** Memory Xen keeps for itself (image, heap, stubs): never identity-mapped for dom0. */
 export interface XenRangeStmt extends Node {
   kind: 'xen-range';
   range?: RangeLit;
+}
+/** `quarantine MODE` in the xen block: Xen's global `iommu=quarantine=` option. */
+export interface XenQuarantineStmt extends Node {
+  kind: 'quarantine';
+  value?: Word;
 }
 export interface Dom0Decl extends Node {
   kind: 'dom0';
@@ -346,7 +353,8 @@ export interface DomainDecl extends Node {
 export type XenItem =
   | (Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: Word })
   | (Node & { kind: 'dom0-iommu'; values: Word[] })
-  | (Node & { kind: 'pass'; devices: Ref[] })
+  | (Node & { kind: 'pass'; devices: Ref[]; policy?: Word })
+  | (Node & { kind: 'rdm'; strategy?: Word; policy?: Word })
   | RamDecl
   | UnknownStatement;
 

@@ -326,6 +326,7 @@ export class AstBuilder {
           targets: nodes(c, 'regionTarget')
             .map((t) => this.regionTarget(t))
             .filter((t): t is A.RegionTarget => !!t),
+          origin: this.enumValue(c, 'regionOrigin'),
         };
       case 'deviceDecl': {
         const body = node(c, 'deviceBody');
@@ -609,10 +610,11 @@ export class AstBuilder {
     };
   }
 
-  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | undefined {
+  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | A.XenQuarantineStmt | undefined {
     const c = n.children;
     const s = span(n);
     if (n.name === 'xenRangeStmt') return { kind: 'xen-range', span: s, range: this.range(node(c, 'range')) };
+    if (n.name === 'quarantineStmt') return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
     if (n.name === 'dom0Decl') {
       const body = node(c, 'dom0Body');
       return {
@@ -656,7 +658,10 @@ export class AstBuilder {
           devices: nodes(c, 'ref')
             .map((r) => this.ref(r))
             .filter((r): r is A.Ref => !!r),
+          policy: this.enumValue(c, 'rdmPolicy'),
         };
+      case 'rdmStmt':
+        return { kind: 'rdm', span: s, strategy: word(token(c, 'host')), policy: this.enumValue(c, 'rdmPolicy') };
       case 'ramDecl':
         return this.ram(n);
       default:

@@ -70,6 +70,7 @@ export const STATEMENT_KEYWORDS = [
   'quarantine',
   'map-reserved',
   'xen-range',
+  'rdm',
   // cmdqv
   'owner',
   'stream',
@@ -190,6 +191,14 @@ export const VALUE_KEYWORDS = [
   'virtual-vtd',
   'basic',
   'scratch-page',
+  'rdm-policy',
+  'strategy',
+  'policy',
+  // where a reserved region comes from
+  'rmrr',
+  'ivmd',
+  'linux-quirk',
+  'iort-rmr',
   // cmdqv owners
   'host',
 ] as const;

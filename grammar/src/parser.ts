@@ -36,6 +36,8 @@ export const ENUMS = {
   xenMap: ['host-identity', 'maintained', 'pv-iommu', 'virtual-vtd'],
   quarantineMode: ['off', 'basic', 'scratch-page'],
   ownerKind: ['guest', 'host'],
+  rdmPolicy: ['strict', 'relaxed'],
+  regionOrigin: ['rmrr', 'ivmd', 'linux-quirk', 'iort-rmr'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type EnumName = keyof typeof ENUMS;
@@ -245,6 +247,11 @@ export class IommuParser extends CstParser {
         this.CONSUME(Comma);
         this.SUBRULE2(this.regionTarget);
       });
+    });
+    // Where the firmware or the kernel got it: Xen knows only ACPI RMRRs and IVMDs.
+    this.OPTION2(() => {
+      this.CONSUME(kw('from'));
+      this.oneOf('regionOrigin', 2);
     });
   });
 
@@ -736,6 +743,23 @@ export class IommuParser extends CstParser {
       this.CONSUME(Comma);
       this.SUBRULE2(this.ref);
     });
+    // xl's per-device `pci = [ 'SBDF,rdm_policy=relaxed' ]`.
+    this.OPTION(() => {
+      this.CONSUME(kw('rdm-policy'));
+      this.oneOf('rdmPolicy');
+    });
+  });
+  /** xl's `rdm = "strategy=host,policy=relaxed"`: the domain's default RDM policy. */
+  public rdmStmt = this.RULE('rdmStmt', () => {
+    this.CONSUME(kw('rdm'));
+    this.OPTION(() => {
+      this.CONSUME(kw('strategy'));
+      this.CONSUME(kw('host'));
+    });
+    this.OPTION2(() => {
+      this.CONSUME(kw('policy'));
+      this.oneOf('rdmPolicy');
+    });
   });
   public iommuMapStmt = this.RULE('iommuMapStmt', () => {
     this.CONSUME(kw('iommu-map'));
@@ -750,8 +774,15 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.range);
   });
   public dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt, this.iommuMapStmt]);
-  public domainBody = this.block('domainBody', () => [this.modeStmt, this.passStmt, this.iommuMapStmt, this.quarantineStmt, this.ramDecl]);
-  public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl, this.xenRangeStmt]);
+  public domainBody = this.block('domainBody', () => [
+    this.modeStmt,
+    this.passStmt,
+    this.iommuMapStmt,
+    this.quarantineStmt,
+    this.ramDecl,
+    this.rdmStmt,
+  ]);
+  public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl, this.xenRangeStmt, this.quarantineStmt]);
 
   // ----- SMMU CMDQV ----------------------------------------------------------------
 

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { analyze, slice } from '../helpers';
+import { hover } from '../../server/src/ide/hover';
+import { formatInterval } from '../../server/src/model';
+import { analyze, slice, uri } from '../helpers';
 
 const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-003-xen-identity-maps');
 const HOST = readFileSync(join(SEED, 'hosts', 'dl388-r3u12.iommu'), 'utf8');
@@ -54,5 +56,145 @@ describe('dom0 options (xen/drivers/passthrough/iommu.c)', () => {
       assert.equal(m.maintained, true, opts);
       assert.equal(m.passthrough, false, opts);
     }
+  });
+});
+
+describe('PV-IOMMU, virtual VT-d and host-identity are proposals (RULES §8.4)', () => {
+  // xen/include/public/xen.h has no __HYPERVISOR_iommu_op (it ends at 41 dm_op, 42 hypfs_op); of
+  // the 2018 series only "iommu: introduce the concept of DFN" (072268c1c1, 4.12) was merged.
+  test('PV-IOMMU on an HVM domain with a GPU: information about the proposal, not an error', () => {
+    const { a, codes } = check('xen xh on dl388-r3u12 {\n  domain win-gpu { mode hvm; pass gpu0; iommu-map pv-iommu }\n}\n');
+    assert.deepEqual(codes, ['information xen-pv-iommu-on-maintained-map@iommu-map pv-iommu']);
+    assert.match(a.all[0]!.message, /never merged/);
+    assert.match(a.all[0]!.message, /__HYPERVISOR_iommu_op/);
+  });
+
+  // iommu_domain_init(): need_sync = !iommu_use_hap_pt(d) for every domU; quarantine acts only in
+  // deassign_device() (pci.c), so it changes nothing for a device still assigned.
+  test('a PV driver domain driving its map: one information finding, which does not offer quarantine as a remedy', () => {
+    const xen = 'xen xh on dl388-r3u12 {\n  quarantine scratch-page\n  domain dd-nic1 { mode pv; pass nic1; iommu-map pv-iommu }\n}\n';
+    const { a, codes } = check(xen);
+    assert.deepEqual(codes, ['information xen-stray-dma-faults@iommu-map pv-iommu']);
+    assert.match(a.all[0]!.message, /proposal/);
+    assert.doesNotMatch(a.all[0]!.message, /scratch page instead/);
+    assert.deepEqual(a.all[0]!.fixes, []);
+  });
+
+  test('iommu-map host-identity on a domU is not an upstream mode (information)', () => {
+    const { a, codes } = check('xen xh on dl388-r3u12 {\n  domain g { mode hvm; pass gpu0; iommu-map host-identity }\n}\n');
+    assert.deepEqual(codes, ['information xen-not-upstream@iommu-map host-identity']);
+    assert.match(a.all[0]!.message, /need_sync/);
+  });
+});
+
+describe('quarantine is global and acts on de-assignment (RULES §8.5)', () => {
+  // parse_iommu_param(): `iommu=quarantine=<bool>|scratch-page` is one option for the whole host.
+  test('written in the xen block: no finding, and the domain hover says what de-assignment does', () => {
+    const xen = 'xen xh on dl388-r3u12 {\n  quarantine scratch-page\n  domain hvm-web { mode hvm; pass nic1 }\n}\n';
+    const { a, codes } = check(xen);
+    assert.deepEqual(codes, []);
+    assert.equal(a.model.xens.get('xh')!.quarantine?.mode, 'scratch-page');
+    const md = hover(a, uri('xen.iommu'), xen.indexOf('hvm-web') + 1)?.markdown ?? '';
+    assert.match(md, /When a device leaves hvm-web.*dom_io.*scratch page/s);
+  });
+
+  test('written in a domain: a warning that it is a global option', () => {
+    const { a, codes } = check('xen xh on dl388-r3u12 {\n  domain web { mode hvm; pass nic1; quarantine basic }\n}\n');
+    assert.deepEqual(codes, ['warning xen-invalid-setting@quarantine basic']);
+    assert.match(a.all[0]!.message, /global/);
+  });
+});
+
+describe('ballooning a non-strict dom0 (RULES §8.6)', () => {
+  // iommu_domain_init(): "'relaxed' h/w domains don't need the IOMMU mappings to be kept in-sync
+  // ... because all host RAM will be mapped"; the doc: strict "controls whether dom0 can have
+  // IOMMU mappings for all domain RAM in the system".
+  test('relaxed and passthrough dom0: information (by design), not an error', () => {
+    const step = 'timeline autoballoon {\n  balloon xh.dom0 0x2_0000_0000 size 4G\n}\n';
+    for (const opts of ['iommu relaxed', 'iommu passthrough']) {
+      const { a, codes } = check(`xen xh on dl388-r3u12 {\n  dom0 { mode pv; ${opts} }\n}\n`, HOST, step);
+      assert.deepEqual(codes, ['information xen-stale-iommu-mapping@balloon xh.dom0 0x2_0000_0000 size 4G'], opts);
+      assert.match(a.all[0]!.message, /by design/, opts);
+    }
+  });
+});
+
+describe('shared RMRRs: VT-d only, unless rdm_policy=relaxed (RULES §8.7)', () => {
+  // intel_iommu_assign_device() (xen/drivers/passthrough/vtd/iommu.c, since 6457dae996, 4.6):
+  // -EPERM "It's disallowed to assign %pp with shared RMRR at %"PRIx64" for %pd.", or with
+  // XEN_DOMCTL_DEV_RDM_RELAXED "It's risky to assign ..." and go on. libxl clears the flag for
+  // rdm_policy=strict (libxl_pci.c); xl takes the per-device value over the global rdm= one.
+  const mgmt = (pass: string, extra = '') =>
+    `xen xh on dl388-r3u12 {\n  domain mgmt {\n    mode hvm\n    ${extra}\n    ${pass}\n    ram lowmem 0x0..0x7fffffff\n  }\n}\n`;
+  test("the iLO, which shares the HP RMRR with the LPC bridge: -EPERM, in Xen's own words with the BDF", () => {
+    const { a, codes } = check(mgmt('pass ilo0'));
+    assert.deepEqual(codes, ['error xen-shared-rmrr@ilo0']);
+    assert.match(a.all[0]!.message, /It's disallowed to assign 0000:01:00\.2 with shared RMRR at bdf6e000 for d/);
+  });
+
+  test('rdm-policy relaxed on the device, or rdm policy relaxed on the domain: a warning ("It\'s risky ...")', () => {
+    for (const [pass, extra] of [
+      ['pass ilo0 rdm-policy relaxed', ''],
+      ['pass ilo0', 'rdm policy relaxed'],
+    ] as const) {
+      const { a, codes } = check(mgmt(pass, extra));
+      assert.deepEqual(codes, ['warning xen-shared-rmrr@ilo0'], pass);
+      assert.match(a.all[0]!.message, /It's risky to assign 0000:01:00\.2 with shared RMRR at bdf6e000/);
+    }
+    // The device's own policy wins over the domain's (xl_parse.c).
+    assert.deepEqual(check(mgmt('pass ilo0 rdm-policy strict', 'rdm policy relaxed')).codes, ['error xen-shared-rmrr@ilo0']);
+  });
+
+  // amd_iommu_assign_device() takes the unity maps (amd_iommu_reserve_domain_unity_map) with no sharing check.
+  test('an AMD-Vi host with the same IVMD shared by two devices: no refusal', () => {
+    const amd = HOST.replace(/iommu dmar(\d) vt-d/g, 'iommu dmar$1 amd-vi');
+    assert.deepEqual(check(mgmt('pass ilo0'), amd).codes, []);
+  });
+});
+
+describe("an RMRR inside an HVM guest's RAM (RULES §8.8)", () => {
+  // libxl__domain_device_construct_rdm() (tools/libs/light/libxl_dm.c): the RDMs of pci= devices
+  // against the guest's RAM; below rdm_mem_boundary (2048 MiB) or in highmem: "RDM conflict at
+  // 0x%lx." (strict) or "Ignoring RDM conflict" (relaxed). Then p2m_add_identity_entry()
+  // (xen/arch/x86/mm/p2m.c): "Cannot setup identity map d%d:%lx, gfn already mapped to %lx.",
+  // -EBUSY, or 0 with XEN_DOMCTL_DEV_RDM_RELAXED (no identity map).
+  const host = HOST.replace('  device lpc0', '  reserved nic0-rmrr direct 0x7f000000..0x7f0fffff for nic0\n  device lpc0');
+  const dom = (mode: string, pass: string) =>
+    `xen xh on dl388-r3u12 {\n  domain g {\n    mode ${mode}\n    ${pass}\n    ram lowmem 0x0..0xbfffffff\n  }\n}\n`;
+  test('strict: the domain is not created (error), relaxed: a warning, PV: nothing', () => {
+    const strict = check(dom('hvm', 'pass nic0'), host);
+    assert.deepEqual(strict.codes, ['error xen-rmrr-in-guest-ram@nic0']);
+    assert.match(strict.a.all[0]!.message, /RDM conflict at 0x7f000000/);
+    assert.match(strict.a.all[0]!.message, /Cannot setup identity map/);
+    const relaxed = check(dom('hvm', 'pass nic0 rdm-policy relaxed'), host);
+    assert.deepEqual(relaxed.codes, ['warning xen-rmrr-in-guest-ram@nic0']);
+    assert.match(relaxed.a.all[0]!.message, /may cause the VM to crash/);
+    assert.deepEqual(check(dom('pv', 'pass nic0'), host).codes, []);
+  });
+
+  test('between rdm_mem_boundary (2 GiB) and 4 GiB libxl moves lowmem below the RMRR: no conflict', () => {
+    const high = HOST.replace('  device lpc0', '  reserved nic0-rmrr direct 0xbd000000..0xbd0fffff for nic0\n  device lpc0');
+    assert.deepEqual(check(dom('hvm', 'pass nic0'), high).codes, []);
+  });
+
+  // Xen reads only ACPI RMRRs and IVMDs (and rmrr=/ivmd=); the ISA-bridge 16 MiB region is Linux's
+  // (intel_iommu_get_resv_regions, CONFIG_INTEL_IOMMU_FLOPPY_WA); xen/arch/arm has no IORT RMR code.
+  test("a Linux-only region is not Xen's: the LPC bridge passed to an HVM guest with RAM at 0", () => {
+    const quirk = HOST;
+    assert.match(quirk, /isa-dma +direct +0x0\.\.0xffffff for lpc0 from linux-quirk/);
+    const xen =
+      'xen xh on dl388-r3u12 {\n  domain g {\n    mode hvm\n    pass lpc0 rdm-policy relaxed\n    ram lowmem 0x0..0x3fffffff\n  }\n}\n';
+    const { a, codes } = check(xen, quirk);
+    // Only the HP RMRR, which lpc0 shares with ilo0, is Xen's business (relaxed: a warning).
+    assert.deepEqual(codes, ['warning xen-shared-rmrr@lpc0']);
+    // The HP RMRR is mapped (relaxed goes on); the 16 MiB below it is not Xen's.
+    assert.deepEqual(
+      mapOf(a, 'g')
+        .identity.entries()
+        .map((e) => formatInterval(e.range)),
+      ['0xbdf6e000..0xbdf84fff'],
+    );
+    // Without `from linux-quirk` the same region is an RMRR in the guest's RAM.
+    assert.ok(check(xen, HOST.replace(' from linux-quirk', '')).codes.includes('warning xen-rmrr-in-guest-ram@lpc0'));
   });
 });

@@ -117,9 +117,11 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   pass: "Devices passed through to the domain, from the `xen` block's platform. `pass DEVICE, ...`",
   'iommu-map':
     "Who keeps the domain's IOMMU map: `host-identity`, `maintained` by Xen, or driven by the domain (`pv-iommu`, `virtual-vtd`) (RULES §8.4).",
-  quarantine: '`iommu=quarantine=`: what stray DMA from a de-assigned device hits: `off`, `basic` or `scratch-page` (RULES §8.4).',
+  quarantine:
+    "`iommu=quarantine=` (global): what a de-assigned device's in-flight DMA hits: `off`, `basic` or `scratch-page` (RULES §8.5).",
   'map-reserved': '`dom0-iommu=map-reserved` (on by default): identity-map reserved regions for dom0.',
   'xen-range': 'Memory Xen keeps for itself (image, heap, stubs): never mapped for dom0. `xen-range RANGE`',
+  rdm: "xl's `rdm=`: `rdm [strategy host] [policy strict | relaxed]`, the domain's reserved-device-memory handling (RULES §8.7, §8.8).",
   // cmdqv
   owner:
     'Who owns the VINTF: a guest-owned one accepts only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one any command (RULES §9.1–9.2).',
@@ -247,8 +249,17 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   maintained: "Xen keeps the IOMMU map in sync with the domain's P2M (need_sync) (RULES §8.4).",
   'pv-iommu': 'The domain drives its own mappings through PV-IOMMU hypercalls (RULES §8.4).',
   'virtual-vtd': 'An HVM domain drives its mappings through an emulated VT-d (RULES §8.4).',
-  basic: '`iommu=quarantine=basic`: a de-assigned device goes to a quarantine domain without mappings, so its stray DMA faults.',
-  'scratch-page': '`quarantine=scratch-page`: stray DMA lands on a scratch page instead of faulting, which also hides it (RULES §8.4).',
+  basic: '`iommu=quarantine=basic`: a de-assigned device is parked in dom_io without mappings, so its in-flight DMA faults.',
+  'scratch-page':
+    "`iommu=quarantine=scratch-page`: a de-assigned device's in-flight DMA lands on a scratch page and goes unnoticed (RULES §8.5).",
+  'rdm-policy': "xl's per-device `rdm_policy=` (HVM/x86 only): `strict` (the default) or `relaxed` (RULES §8.7, §8.8).",
+  strategy:
+    "`strategy host`: libxl reserves every host RDM (RMRR) in the guest's memory map, not only those of `pass` devices (for hotplug).",
+  policy: "The domain's default `rdm_policy` for its `pass` devices: `strict` or `relaxed`.",
+  rmrr: 'An ACPI DMAR RMRR (VT-d firmware): Linux and Xen both honour it.',
+  ivmd: 'An ACPI IVRS IVMD (AMD-Vi firmware unity map): Linux and Xen both honour it.',
+  'linux-quirk': 'A region only Linux adds (the ISA-bridge 16 MiB floppy quirk): Xen does not know it (RULES §8.8).',
+  'iort-rmr': 'An Arm IORT RMR node: Linux honours it, Xen has no IORT RMR support (RULES §8.8).',
   // cmdqv owners
   host: 'A host-owned VINTF (HYP_OWN = 1): its queues accept any command (RULES §9.1).',
 };
@@ -264,6 +275,15 @@ const SENSES: Readonly<Record<string, string>> = {
   'handlerStmt:on': 'A notify function: `on exit-boot-services | event NAME tpl notify | callback [ACTION | { ACTIONS }]` (RULES §7.5).',
   'onOff:on': 'Turns the setting on (`map-reserved on`, `hyp-own on`).',
   'quarantineMode:off': '`iommu=quarantine=false`: a de-assigned device goes straight back to dom0, with no quarantine domain.',
+  'xenBody:quarantine':
+    "Xen's global `iommu=quarantine=`: what happens to a device de-assigned from a domain, `off`, `basic` or `scratch-page` (RULES §8.5).",
+  'domainBody:quarantine':
+    'Deprecated here: `iommu=quarantine=` is global; write `quarantine` in the `xen` block. It applies only to de-assigned devices (RULES §8.5).',
+  'rdmPolicy:strict': 'rdm_policy=strict (the default): a shared RMRR or an RDM conflict refuses the device or the domain.',
+  'rdmPolicy:relaxed':
+    'rdm_policy=relaxed: Xen assigns anyway ("It\'s risky to assign ..."); the xl.cfg doc: "may cause the VM to crash if a pass-through device accesses RDM".',
+  'rdmStmt:host': 'strategy=host: every host RDM is reserved in the guest map (xl.cfg: "useful when doing hotplug").',
+  'reservedDecl:from': 'Where the region comes from: `rmrr`, `ivmd` (firmware tables Xen reads), `linux-quirk` or `iort-rmr` (Linux only).',
   'convertMode:private': 'Convert the device to private DMA: only a bind-capable device whose TDI is in RUN can (RULES §6.4).',
   'convertMode:shared': 'Convert the device back to shared DMA (RULES §6.4).',
   'ownerKind:guest': 'A guest-owned VINTF: its queues accept only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC (RULES §9.2).',
@@ -319,6 +339,8 @@ export const ENUM_TITLES: Readonly<Record<EnumName, string>> = {
   xenMap: 'Xen IOMMU map',
   quarantineMode: 'quarantine mode',
   ownerKind: 'VINTF owner',
+  rdmPolicy: 'RDM policy',
+  regionOrigin: 'region source',
 };
 
 /** Command and Device Control register bits, as `config D command|devctl BITS` names them. */

@@ -289,6 +289,8 @@ export type XenDomainMode = 'pv' | 'pvh' | 'hvm';
 export type XenMapMode = 'host-identity' | 'maintained' | 'pv-iommu' | 'virtual-vtd';
 export type XenQuarantine = 'off' | 'basic' | 'scratch-page';
 export type Dom0IommuOption = 'strict' | 'passthrough' | 'relaxed';
+/** libxl's reserved-device-memory policy (`rdm_policy=`): strict refuses a conflict, relaxed warns and goes on. */
+export type RdmPolicy = 'strict' | 'relaxed';
 
 /** A one-word setting of a `dom0` or `domain` block (`mode pv`, `iommu-map maintained`). */
 export type XenSetting = A.Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: A.Word };
@@ -309,8 +311,10 @@ export interface XenDomain {
   iommuMapStmt?: XenSetting;
   quarantine?: XenQuarantine;
   quarantineStmt?: XenSetting;
-  /** Devices passed through, with the reference that names each. */
-  passed: { device: Device; ref: A.Ref }[];
+  /** Devices passed through, with the reference that names each and its `rdm-policy`, if written. */
+  passed: { device: Device; ref: A.Ref; policy?: RdmPolicy }[];
+  /** `rdm [strategy host] [policy P]`: xl's `rdm=` (the default policy of every `pass`). */
+  rdm?: { strategyHost: boolean; policy?: RdmPolicy; stmt: Extract<A.XenItem, { kind: 'rdm' }> };
   ram: GuestRam[];
 }
 
@@ -321,6 +325,8 @@ export interface Xen {
   domains: Map<string, XenDomain>;
   /** `xen-range`: memory Xen keeps for itself. */
   ranges: { range: Interval; stmt: A.XenRangeStmt }[];
+  /** `quarantine MODE`: the global `iommu=quarantine=` option. */
+  quarantine?: { mode: XenQuarantine; stmt: A.XenQuarantineStmt };
 }
 
 export interface VintfStream {

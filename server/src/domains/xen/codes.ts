@@ -10,14 +10,17 @@ export const XEN_CODES = {
     severity: 'warning',
     summary: 'A PVH dom0 asking for relaxed or passthrough: Xen ignores it and forces strict (check_hwdom_reqs).',
   },
-  'xen-pv-iommu-on-maintained-map': { severity: 'error', summary: 'A domain drives through PV-IOMMU a map Xen maintains.' },
-  'xen-stray-dma-faults': {
-    severity: 'warning',
-    summary: 'A domain drives its own IOMMU map without scratch-page quarantine: stray DMA faults the host.',
-  },
-  'xen-stray-dma-hidden': {
+  'xen-pv-iommu-on-maintained-map': {
     severity: 'information',
-    summary: 'A domain drives its own IOMMU map with scratch-page quarantine: stray DMA is silently absorbed.',
+    summary: 'PV-IOMMU (a proposal, never merged) on a map Xen maintains: the two writers would undo each other.',
+  },
+  'xen-stray-dma-faults': {
+    severity: 'information',
+    summary: 'A domain driving its own IOMMU map (a proposal, never merged): stray DMA to an unmapped BFN would fault.',
+  },
+  'xen-not-upstream': {
+    severity: 'information',
+    summary: 'A Xen setting that describes no upstream behaviour (`iommu-map host-identity` on a domU).',
   },
   'xen-shared-rmrr': {
     severity: 'error',
@@ -27,9 +30,13 @@ export const XEN_CODES = {
     severity: 'error',
     summary: 'An RMRR identity mapping overlapping another one of the domain with a different range (-EADDRINUSE).',
   },
-  'xen-stale-iommu-mapping': {
+  'xen-rmrr-in-guest-ram': {
     severity: 'error',
-    summary: 'A balloon or free step on a domain whose IOMMU map Xen does not maintain: stale BFN -> MFN entries.',
+    summary: "An RMRR of a device passed to an HVM domain inside the domain's RAM: libxl or Xen refuse it (rdm_policy=strict).",
+  },
+  'xen-stale-iommu-mapping': {
+    severity: 'information',
+    summary: 'A balloon or free step on a map Xen does not maintain (a non-strict dom0 by design): the pages stay reachable by DMA.',
   },
   'xen-p2m-outside-memory': {
     severity: 'warning',

@@ -72,12 +72,19 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
         ),
     );
   }
-  if (!d.isDom0 && m.drivenByDomain)
-    out.push(
-      '',
-      `Quarantine: ${m.quarantine}${m.quarantine === 'scratch-page' ? ' (stray DMA lands on a scratch page)' : ' (stray DMA faults in the IOMMU)'}.`,
-    );
+  if (!d.isDom0 && m.devices.length) out.push('', deassignment(d, m));
   return out.join('\n');
+}
+
+/** What `deassign_device()` (xen/drivers/passthrough/pci.c) does with the domain's devices under the global quarantine option. */
+function deassignment(d: XenDomain, m: DomainMap): string {
+  const what =
+    m.quarantine === 'off'
+      ? 'goes straight back to dom0 (`quarantine off`)'
+      : m.quarantine === 'basic'
+        ? 'is parked in dom_io without mappings (`quarantine basic`): its in-flight DMA faults'
+        : 'is parked in dom_io (`quarantine scratch-page`): its in-flight DMA lands on a scratch page and goes unnoticed';
+  return `When a device leaves ${d.sym.name} (the domain is destroyed, or \`xl pci-detach\`), it ${what}. Quarantine changes nothing while the device is assigned.`;
 }
 
 /** Hover on a `xen` name: one line per domain. */

@@ -8,15 +8,16 @@
 import type { Finding, Fix, Location, Related } from '../../../model/findings';
 import { finding } from '../codes';
 import { finding as coreFinding } from '../../../model/codes';
-import { formatInterval, formatSize, intervalSize, type Interval } from '../../../model/interval';
+import { formatInterval, formatSize, hex, intervalSize, type Interval } from '../../../model/interval';
 import { replace } from '../../../model/scope';
 import type * as A from '@iommu-lens/grammar';
-import type { Device, Model, Platform, ResolvedStep, Xen, XenDomain } from '../../../model/types';
+import { formatBdf } from '../../../model/numbers';
+import type { Device, Model, Platform, RdmPolicy, ResolvedStep, Xen, XenDomain } from '../../../model/types';
 import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
-import { buildMaps, describeMap, dom0Options, rmrrScope, type DomainMap } from './domainMaps';
+import { buildMaps, describeMap, dom0Options, firmwareRegion, rmrrScope, type DomainMap } from './domainMaps';
 
 /** One `balloon` / `free` step on a Xen domain, as the engine replayed it. */
 export interface P2mChange {
@@ -133,6 +134,25 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       ),
     );
   }
+  if (d.quarantineStmt) {
+    out.push(
+      finding(
+        'xen-invalid-setting',
+        at(d, d.quarantineStmt),
+        `\`iommu=quarantine=\` is a global Xen option (parse_iommu_param), not a per-domain one: write \`quarantine ${d.quarantine}\` in the xen block. It applies to devices de-assigned from a domain (deassign_device parks them in dom_io), not to DMA from a device still assigned`,
+        { severity: 'warning' },
+      ),
+    );
+  }
+  if (!d.isDom0 && d.iommuMap === 'host-identity') {
+    out.push(
+      finding(
+        'xen-not-upstream',
+        at(d, d.iommuMapStmt),
+        `\`iommu-map host-identity\` is not an upstream Xen mode: Xen keeps every domU's IOMMU map in sync with its P2M (iommu_domain_init sets need_sync, or the IOMMU shares the P2M). ${d.sym.name}'s map is modelled as asked: programmed once, not maintained`,
+      ),
+    );
+  }
   if (d.iommuMap === 'pv-iommu' && m.maintained) {
     const why = d.isDom0
       ? m.translated
@@ -143,7 +163,7 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       finding(
         'xen-pv-iommu-on-maintained-map',
         at(d, d.iommuMapStmt),
-        `${why}, so the domain must not also drive it through PV-IOMMU: the two writers undo each other's mappings (RULES §8.4). PV-IOMMU is safe only on a map Xen just initialised (a non-strict dom0's host map, a PV domain's map)`,
+        `${PV_IOMMU_PROPOSAL}. ${why}, so under that proposal the domain must not also drive it: the two writers would undo each other's mappings (RULES §8.4). The proposal allowed PV-IOMMU only on a map Xen just initialised (a non-strict dom0's host map, a PV domain's map)`,
         {
           related: d.isDom0 && d.dom0IommuStmt ? [{ ...at(d, d.dom0IommuStmt), message: 'strict: the map is maintained' }] : passRelated(d),
           fixes:
@@ -155,9 +175,13 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
     );
   }
   if (!d.isDom0 && m.drivenByDomain && !m.maintained && m.devices.length && !(d.iommuMap === 'virtual-vtd' && !m.translated)) {
-    quarantine(m, out);
+    proposalStrayDma(m, out);
   }
 }
+
+/** What every finding about a domain-driven map says first: upstream Xen has no such thing. */
+const PV_IOMMU_PROPOSAL = 'PV-IOMMU is the 2018 proposal behind seed 003 and was never merged (upstream Xen has no __HYPERVISOR_iommu_op)';
+const VIRTUAL_VTD_PROPOSAL = 'a virtual VT-d for HVM guests was proposed (2017) and never merged (has_viommu() has no user upstream)';
 
 /**
  * A PVH dom0 asked for relaxed or passthrough: check_hwdom_reqs() (xen/drivers/passthrough/iommu.c)
@@ -189,32 +213,18 @@ function passRelated(d: XenDomain): Related[] {
     .map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
 }
 
-/** RULES §8.4: once the domain drives its map, Xen cannot make every BFN point at something valid. */
-function quarantine(m: DomainMap, out: Finding[]): void {
+/**
+ * RULES §8.4: under the proposals, once the domain drives its map Xen can no longer make every
+ * BFN point at something valid. Quarantine does not help: it acts only on de-assignment.
+ */
+function proposalStrayDma(m: DomainMap, out: Finding[]): void {
   const d = m.domain;
-  const how = d.iommuMap === 'virtual-vtd' ? 'an emulated VT-d' : 'PV-IOMMU hypercalls';
-  const devices = firstNames(m.devices, 8);
-  const place = at(d, d.quarantineStmt ?? d.iommuMapStmt);
-  if (m.quarantine === 'scratch-page') {
-    out.push(
-      finding(
-        'xen-stray-dma-hidden',
-        place,
-        `${d.sym.name} drives its own IOMMU map (${how}) and quarantine is scratch-page: a DMA from ${devices} to a BFN the domain did not map lands on Xen's scratch page instead of faulting, so a mis-programmed device corrupts nothing but is also never reported`,
-        { related: d.iommuMapStmt ? [{ ...at(d, d.iommuMapStmt), message: 'the domain drives its map' }] : [] },
-      ),
-    );
-    return;
-  }
-  const fix: Fix[] = d.quarantineStmt?.value
-    ? [replace('Use quarantine scratch-page', d.sym.uri, d.quarantineStmt.value.span, 'scratch-page')]
-    : [];
+  const proposal = d.iommuMap === 'virtual-vtd' ? VIRTUAL_VTD_PROPOSAL : PV_IOMMU_PROPOSAL;
   out.push(
     finding(
       'xen-stray-dma-faults',
-      place,
-      `${d.sym.name} drives its own IOMMU map (${how}), so Xen no longer guarantees that every BFN maps something valid: a DMA from ${devices} to an unmapped BFN faults in the IOMMU${m.quarantine === 'off' ? '' : ` (quarantine ${m.quarantine} only covers devices after they leave a domain)`}, and an IOMMU fault can take the host down. With quarantine scratch-page the DMA lands on a scratch page instead (RULES §8.4)`,
-      { related: d.iommuMapStmt ? [{ ...at(d, d.iommuMapStmt), message: 'the domain drives its map' }] : [], fixes: fix },
+      at(d, d.iommuMapStmt),
+      `${proposal}. Under that proposal ${d.sym.name} would drive its own IOMMU map, so Xen would no longer guarantee that every BFN maps something valid: a DMA from ${firstNames(m.devices, 8)} to a BFN the domain did not map faults in the IOMMU. Quarantine would not change that: \`iommu=quarantine\` acts only on a device de-assigned from a domain (deassign_device)`,
     ),
   );
 }
@@ -223,6 +233,7 @@ function quarantine(m: DomainMap, out: Finding[]): void {
  * Every device's RMRRs through its domain's reference-counted table. dom0 gets every
  * device at boot and keeps those mappings (Xen does not unmap them from the hardware
  * domain when a device moves on); a domain gets those of the devices passed to it.
+ * Only the regions Xen knows are taken: ACPI RMRRs and IVMDs, not Linux's own (RULES §8.8).
  *
  * Devices share lists of regions (platform-wide, per IOMMU, per group number): each list
  * is mapped once per domain, with every device of the domain it applies to as a holder, in
@@ -238,47 +249,123 @@ function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainM
   };
   // Each list split once into the RMRRs other devices share and the device's own: a
   // device costs its lists, not their regions (a platform-wide list is every device's).
-  const splits = new Map<Resv[], { shared: Resv[]; own: Resv[] }>();
+  const splits = new Map<Resv[], { all: Resv[]; shared: Resv[]; own: Resv[] }>();
   const split = (list: Resv[]) => {
     let x = splits.get(list);
-    if (!x) splits.set(list, (x = { shared: list.filter((r) => scopeOf(r).length > 1), own: list.filter((r) => scopeOf(r).length <= 1) }));
+    if (!x) {
+      const all = list.filter(knownToXen);
+      splits.set(list, (x = { all, shared: all.filter((r) => scopeOf(r).length > 1), own: all.filter((r) => scopeOf(r).length <= 1) }));
+    }
     return x;
   };
   for (const m of maps.values()) {
     if (m.term === 'no translation') continue;
-    const passRefs = new Map<Device, A.Ref>();
-    for (const p of m.domain.passed) if (!passRefs.has(p.device)) passRefs.set(p.device, p.ref);
+    const passed = new Map<Device, XenDomain['passed'][number]>();
+    for (const p of m.domain.passed) if (!passed.has(p.device)) passed.set(p.device, p);
     const holders = new Map<Resv[], Device[]>();
     for (const dev of m.domain.isDom0 ? regions.devicesFor({ kind: 'all' }) : m.devices) {
-      const passRef = m.domain.isDom0 ? undefined : passRefs.get(dev);
+      const pass = m.domain.isDom0 ? undefined : passed.get(dev);
       const lists = regions.directRegionLists(dev);
-      if (passRef) {
-        // A domain takes a device's RMRRs with it, unless another device shares one.
-        const parts = lists.map(split);
-        const shared = parts.map((x) => x.shared);
-        if (shared.some((x) => x.length)) sharedRmrr(m, dev, passRef, shared, scopeOf, out);
-        for (const x of parts) for (const r of x.own) identityMap(m, r, [dev], passRef, out);
+      if (pass) {
+        passedDevice(m, dev, pass, lists.map(split), scopeOf, out);
         continue;
       }
       for (const list of lists) {
-        if (!list.length) continue;
-        const devices = holders.get(list);
+        const known = split(list).all;
+        if (!known.length) continue;
+        const devices = holders.get(known);
         if (devices) devices.push(dev);
-        else holders.set(list, [dev]);
+        else holders.set(known, [dev]);
       }
     }
     for (const [list, devices] of holders) for (const r of list) identityMap(m, r, devices, undefined, out);
   }
 }
 
+/** Xen reads the ACPI RMRRs (VT-d) and IVMDs (AMD-Vi); a Linux quirk or an IORT RMR is not one. */
+function knownToXen(r: Resv): boolean {
+  return r.source.kind !== 'declared' || firmwareRegion(r.source.region);
+}
+
+/** The device's rdm_policy: its own, else the domain's `rdm policy`, else strict (libxl__device_pci_setdefault). */
+function rdmPolicy(m: DomainMap, pass: XenDomain['passed'][number]): RdmPolicy {
+  return pass.policy ?? m.domain.rdm?.policy ?? 'strict';
+}
+
+/** libxl's `rdm_mem_boundary` default (LIBXL_RDM_MEM_BOUNDARY_MEMKB_DEFAULT, 2048 MiB). */
+const RDM_MEM_BOUNDARY = 2n << 30n;
+const FOUR_GIB = 4n << 30n;
+
+/**
+ * One device passed to a domain: its shared RMRRs (VT-d refuses them unless relaxed), its
+ * RMRRs inside the domain's RAM (libxl and p2m_add_identity_entry), then the identity maps
+ * of what is left.
+ */
+function passedDevice(
+  m: DomainMap,
+  dev: Device,
+  pass: XenDomain['passed'][number],
+  parts: readonly { shared: Resv[]; own: Resv[] }[],
+  scopeOf: (r: Resv) => readonly Device[],
+  out: Finding[],
+): void {
+  const policy = rdmPolicy(m, pass);
+  // Only VT-d checks sharing (intel_iommu_assign_device); AMD-Vi takes every IVMD.
+  const refusesShared = dev.iommu?.kind === 'vt-d';
+  const shared = parts.map((x) => x.shared);
+  if (refusesShared && shared.some((x) => x.length)) sharedRmrr(m, dev, pass.ref, policy, shared, scopeOf, out);
+  const take = (r: Resv) => {
+    if (m.translated && m.memory && inGuestRam(m, dev, pass.ref, policy, r, out)) return;
+    identityMap(m, r, [dev], pass.ref, out);
+  };
+  for (const x of parts) {
+    if (!refusesShared || policy === 'relaxed') for (const r of x.shared) take(r);
+    for (const r of x.own) take(r);
+  }
+}
+
+/**
+ * RULES §8.8: an RMRR over the translated domain's RAM. libxl moves lowmem out of the way of
+ * an RDM between rdm_mem_boundary and 4 GiB; elsewhere it is a conflict. True when the
+ * identity map is not installed.
+ */
+function inGuestRam(m: DomainMap, dev: Device, passRef: A.Ref, policy: RdmPolicy, r: Resv, out: Finding[]): boolean {
+  const ram = m.memory!.overlapping(r.range);
+  if (!ram.length) return false;
+  if (r.range.start >= RDM_MEM_BOUNDARY && r.range.start < FOUR_GIB) return false;
+  const at = hex(r.range.start);
+  const gfn = hex(r.range.start >> 12n);
+  const region = r.source.kind === 'declared' ? r.source.region : undefined;
+  const ramLine = m.domain.ram.find((x) => x.range && x.range.start <= r.range.end && r.range.start <= x.range.end);
+  const related: Related[] = [
+    ...(region ? [{ uri: region.sym.uri, span: region.sym.nameSpan, message: `RMRR ${region.sym.name} of ${dev.sym.name}` }] : []),
+    ...(ramLine ? [{ uri: ramLine.sym.uri, span: ramLine.decl.span, message: `${m.domain.sym.name}'s RAM ${ramLine.sym.name}` }] : []),
+  ];
+  const xenLine = `"Cannot setup identity map dN:${gfn}, gfn already mapped to ..." (p2m_add_identity_entry)`;
+  out.push(
+    finding(
+      'xen-rmrr-in-guest-ram',
+      { uri: m.domain.sym.uri, span: passRef.span },
+      policy === 'strict'
+        ? `${dev.sym.name}'s RMRR ${formatInterval(r.range)} lies in ${m.domain.sym.name}'s RAM ${formatInterval(ram[0]!)}: libxl refuses to create the domain ("RDM conflict at ${at}.", rdm_policy=strict); assigned later, Xen fails with -EBUSY, ${xenLine}. Keep the RAM clear of the RMRR, or let libxl do it (it moves lowmem below an RMRR between 2 GiB and 4 GiB)`
+        : `${dev.sym.name}'s RMRR ${formatInterval(r.range)} lies in ${m.domain.sym.name}'s RAM ${formatInterval(ram[0]!)}: with rdm_policy=relaxed libxl logs "Ignoring RDM conflict at ${at}." and Xen ${xenLine} leaves the guest's RAM there, without the identity map. xl.cfg(5): relaxed "may cause the VM to crash if a pass-through device accesses RDM"`,
+      { severity: policy === 'strict' ? 'error' : 'warning', related },
+    ),
+  );
+  return true;
+}
+
 /**
  * One finding per device passed with RMRRs it shares (in lists, as they come): the first
- * few, and how many, read without joining the lists.
+ * few, and how many, read without joining the lists. intel_iommu_assign_device() refuses
+ * with -EPERM whenever the RMRR's device count is above one (group assignment is a TODO),
+ * or with XEN_DOMCTL_DEV_RDM_RELAXED warns and goes on.
  */
 function sharedRmrr(
   m: DomainMap,
   dev: Device,
   passRef: A.Ref,
+  policy: RdmPolicy,
   lists: readonly Resv[][],
   scopeOf: (r: Resv) => readonly Device[],
   out: Finding[],
@@ -293,12 +380,17 @@ function sharedRmrr(
       ? [{ uri: r.source.region.sym.uri, span: r.source.region.sym.nameSpan, message: `RMRR ${r.source.region.sym.name}` }]
       : [],
   );
+  const bdf = dev.bdf ? formatBdf(dev.bdf) : dev.sym.name;
+  const rmrr = `${bdf} with shared RMRR at ${first.range.start.toString(16)} for dN`;
+  const sharers = `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}`;
   out.push(
     finding(
       'xen-shared-rmrr',
       { uri: m.domain.sym.uri, span: passRef.span },
-      `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}: Xen refuses to pass it to ${m.domain.sym.name} alone ("It's disallowed to assign ${dev.sym.name} with shared RMRR at ${first.range.start.toString(16)}", -EPERM) unless the xl config says rdm_policy=relaxed`,
-      { related },
+      policy === 'strict'
+        ? `${sharers}: VT-d refuses to assign it to ${m.domain.sym.name} ("It's disallowed to assign ${rmrr}.", -EPERM; xl: "xc_assign_device failed"), even if every sharer went to the same domain, unless the xl config says rdm_policy=relaxed (intel_iommu_assign_device)`
+        : `${sharers}: with rdm_policy=relaxed Xen assigns it anyway ("It's risky to assign ${rmrr}.") and maps the RMRR for ${m.domain.sym.name}, while the other devices still use it (intel_iommu_assign_device)`,
+      { severity: policy === 'strict' ? 'error' : 'warning', related },
     ),
   );
 }
@@ -396,10 +488,16 @@ function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding
   if (!d.isDom0 && d.iommuMap === 'host-identity' && d.iommuMapStmt?.value)
     fixes.push(replace('Let Xen maintain the map (iommu-map maintained)', d.sym.uri, d.iommuMapStmt.value.span, 'maintained'));
   const mapLine = d.isDom0 ? d.dom0IommuStmt : d.iommuMapStmt;
+  // A non-strict dom0 reaches all host RAM by design; a domU map Xen does not maintain is not upstream.
+  const basis = d.isDom0
+    ? `by design (dom0-iommu strict=0 "controls whether dom0 can have IOMMU mappings for all domain RAM in the system"): the RAM of every other domain is already reachable, and the pages given back stay so`
+    : m.drivenByDomain
+      ? `${d.iommuMap === 'virtual-vtd' ? VIRTUAL_VTD_PROPOSAL : PV_IOMMU_PROPOSAL}; under it the domain must unmap them itself`
+      : 'upstream Xen keeps every domU map in sync, so this is only what the `iommu-map` asked for would do';
   return finding(
     'xen-stale-iommu-mapping',
     { uri: s.uri, span: s.step.span },
-    `${why}: Xen hands those pages to other domains while ${devices || "the domain's devices"} can still DMA into them (RULES §8.5)`,
+    `${why}: ${devices || "the domain's devices"} can still DMA into pages Xen hands to other domains. This is ${basis} (RULES §8.6)`,
     {
       related: [
         {
