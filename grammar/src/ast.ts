@@ -327,12 +327,17 @@ export interface XenDecl extends Node {
   name?: Word;
   platform?: Ref;
   braces?: Braces;
-  items: (Dom0Decl | DomainDecl | XenRangeStmt | XenQuarantineStmt | UnknownStatement)[];
+  items: (Dom0Decl | DomainDecl | XenRangeStmt | XenQuarantineStmt | XenVersionStmt | UnknownStatement)[];
 }
 /** Memory Xen keeps for itself (image, heap, stubs): never identity-mapped for dom0. */
 export interface XenRangeStmt extends Node {
   kind: 'xen-range';
   range?: RangeLit;
+}
+/** `xen 4.17`: the hypervisor's release. */
+export interface XenVersionStmt extends Node {
+  kind: 'xen-version';
+  release?: ReleaseLit;
 }
 /** `quarantine MODE` in the xen block: Xen's global `iommu=quarantine=` option. */
 export interface XenQuarantineStmt extends Node {

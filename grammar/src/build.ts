@@ -610,9 +610,10 @@ export class AstBuilder {
     };
   }
 
-  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | A.XenQuarantineStmt | undefined {
+  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | A.XenQuarantineStmt | A.XenVersionStmt | undefined {
     const c = n.children;
     const s = span(n);
+    if (n.name === 'xenVersionStmt') return { kind: 'xen-version', span: s, release: this.release(node(c, 'release')) };
     if (n.name === 'xenRangeStmt') return { kind: 'xen-range', span: s, range: this.range(node(c, 'range')) };
     if (n.name === 'quarantineStmt') return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
     if (n.name === 'dom0Decl') {

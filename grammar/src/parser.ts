@@ -782,7 +782,18 @@ export class IommuParser extends CstParser {
     this.ramDecl,
     this.rdmStmt,
   ]);
-  public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl, this.xenRangeStmt, this.quarantineStmt]);
+  /** `xen 4.17`: the hypervisor's release; rules that changed between releases follow it. */
+  public xenVersionStmt = this.RULE('xenVersionStmt', () => {
+    this.CONSUME(kw('xen'));
+    this.SUBRULE(this.release);
+  });
+  public xenBody = this.block('xenBody', () => [
+    this.dom0Decl,
+    this.domainDecl,
+    this.xenRangeStmt,
+    this.quarantineStmt,
+    this.xenVersionStmt,
+  ]);
 
   // ----- SMMU CMDQV ----------------------------------------------------------------
 

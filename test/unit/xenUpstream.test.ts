@@ -198,3 +198,78 @@ describe("an RMRR inside an HVM guest's RAM (RULES §8.8)", () => {
     assert.ok(check(xen, HOST.replace(' from linux-quirk', '')).codes.includes('warning xen-rmrr-in-guest-ram@lpc0'));
   });
 });
+
+describe('Xen releases (`xen 4.17` in the xen block, RULES §0.2)', () => {
+  // 4.10/4.11 check_hwdom_reqs(): panic("Dom0 uses paging translated mode, dom0-passthrough must
+  // not be enabled\n"); 391266f012 (4.12.0) replaced it with iommu_hwdom_passthrough = false.
+  test('passthrough on a PVH dom0 panics on 4.11 and older; 4.12 ignores it', () => {
+    const xen = (rel: string) => `xen xh on dl388-r3u12 {\n  xen ${rel}\n  dom0 { mode pvh; iommu passthrough }\n}\n`;
+    const old = check(xen('4.11'));
+    assert.deepEqual(old.codes, ['error xen-pvh-dom0-passthrough-panic@iommu passthrough']);
+    assert.match(old.a.all[0]!.message, /Dom0 uses paging translated mode, dom0-passthrough must not be enabled/);
+    assert.match(old.a.all[0]!.message, /Xen 4\.11/);
+    assert.deepEqual(check(xen('4.12')).codes, ['warning xen-pvh-dom0-not-strict@iommu passthrough']);
+  });
+
+  // c0e19d7c6c (XSA-378): iommu_identity_mapping() refuses overlaps with -EADDRINUSE, in 4.16.0
+  // and backported to 4.15.1, 4.14.3, 4.13.4; older VT-d rmrr_identity_mapping() matched exact ranges only.
+  test('overlapping RMRRs in one domain: -EADDRINUSE since XSA-378, silent before', () => {
+    const host = HOST.replace(
+      '  device gpu0',
+      '  reserved gpu-rmrr direct 0xbdf80000..0xbdf8ffff for gpu0\n  reserved nic-rmrr direct 0xbdf6e000..0xbdf84fff for nic0\n  device gpu0',
+    );
+    const xen = (rel: string) =>
+      `xen xh on dl388-r3u12 {\n  ${rel}\n  dom0 { mode pv; map-reserved off }\n  domain m { mode hvm; pass nic0, gpu0 }\n}\n`;
+    const codes = (rel: string) => check(xen(rel), host).codes.filter((c) => c.includes('identity-map-conflict'));
+    const both = ['warning xen-identity-map-conflict@gpu-rmrr', 'error xen-identity-map-conflict@gpu0'];
+    assert.deepEqual(codes(''), both);
+    assert.deepEqual(codes('xen 4.15.1'), both);
+    assert.deepEqual(codes('xen 4.15'), []);
+    assert.deepEqual(codes('xen 4.14.2'), []);
+    assert.match(check(xen('xen 4.16'), host).a.all.find((f) => f.severity === 'error')!.message, /XSA-378/);
+  });
+
+  // ba2ab00bbb (XSA-302, 4.13.0) introduced quarantining; 980d6acf15 (4.16.0) made basic the default.
+  test('quarantine before 4.13 does not exist; 4.13 to 4.15 always use the scratch page', () => {
+    const xen = (rel: string, q = '') => `xen xh on dl388-r3u12 {\n  xen ${rel}\n  ${q}\n  domain web { mode hvm; pass nic1 }\n}\n`;
+    const old = check(xen('4.12', 'quarantine basic'));
+    assert.deepEqual(old.codes, ['warning xen-invalid-setting@quarantine basic']);
+    assert.match(old.a.all[0]!.message, /4\.13/);
+    const web = (text: string) => hover(check(text).a, uri('xen.iommu'), text.indexOf('web') + 1)?.markdown ?? '';
+    assert.match(web(xen('4.12')), /goes straight back to dom0/);
+    assert.match(web(xen('4.14')), /scratch page/);
+    assert.match(web(xen('4.17')), /in-flight DMA faults/);
+  });
+
+  test('hovering the xen line lists the Xen release boundaries', () => {
+    const text = 'xen xh on dl388-r3u12 {\n  xen 4.15.1\n}\n';
+    const md = hover(check(text).a, uri('xen.iommu'), text.indexOf('4.15') + 1)?.markdown ?? '';
+    assert.match(md, /\*\*Xen 4\.15\.1\*\* on Xen host xh/);
+    assert.match(md, /Xen 4\.16 \(applies here\): an identity/);
+    assert.match(md, /Xen 4\.16 \(not on this release\): `iommu=quarantine` defaults to basic/);
+  });
+});
+
+describe("dom0's RMRR conflicts at boot (setup_hwdom_rmrr, then arch_iommu_hwdom_init)", () => {
+  // vtd/iommu.c setup_hwdom_rmrr(): dprintk(XENLOG_ERR VTDPREFIX, "IOMMU: mapping reserved region
+  // failed\n") (a debug-build line); arch_iommu_hwdom_init() then maps every E820-reserved range
+  // when map-reserved is on, RMRRs included. AMD: "AMD-Vi: Warning: d0: unity mapping failed for %pp".
+  const host = HOST.replace(
+    '  device gpu0',
+    '  reserved gpu-rmrr direct 0xbdf80000..0xbdf8ffff for gpu0\n  reserved nic-rmrr direct 0xbdf6e000..0xbdf84fff for nic0\n  device gpu0',
+  );
+  const dom0 = (opts: string) => `xen xh on dl388-r3u12 {\n  dom0 { mode pv; iommu strict; ${opts} }\n}\n`;
+  test('with map-reserved the range stays mapped: information; without it: a warning', () => {
+    const on = check(dom0('map-reserved on'), host);
+    assert.deepEqual(on.codes, ['information xen-identity-map-conflict@gpu-rmrr']);
+    assert.match(on.a.all[0]!.message, /IOMMU: mapping reserved region failed/);
+    assert.match(on.a.all[0]!.message, /map-reserved/);
+    assert.doesNotMatch(on.a.all[0]!.message, /RMRR mapping failed/);
+    assert.deepEqual(check(dom0('map-reserved off'), host).codes, ['warning xen-identity-map-conflict@gpu-rmrr']);
+  });
+  test('on AMD-Vi the line is a real printk naming the device', () => {
+    const amd = host.replace(/iommu dmar(\d) vt-d/g, 'iommu dmar$1 amd-vi');
+    const { a } = check(dom0('map-reserved off'), amd);
+    assert.match(a.all[0]!.message, /AMD-Vi: Warning: d0: unity mapping failed for 0000:04:00\.0/);
+  });
+});

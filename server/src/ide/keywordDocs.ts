@@ -275,6 +275,8 @@ const SENSES: Readonly<Record<string, string>> = {
   'handlerStmt:on': 'A notify function: `on exit-boot-services | event NAME tpl notify | callback [ACTION | { ACTIONS }]` (RULES §7.5).',
   'onOff:on': 'Turns the setting on (`map-reserved on`, `hyp-own on`).',
   'quarantineMode:off': '`iommu=quarantine=false`: a de-assigned device goes straight back to dom0, with no quarantine domain.',
+  'xenVersionStmt:xen':
+    "The hypervisor's release, e.g. `xen 4.17`: rules that changed between Xen releases follow it (RULES §0.2); without it the newest behaviour the tool knows applies. `xen RELEASE`",
   'xenBody:quarantine':
     "Xen's global `iommu=quarantine=`: what happens to a device de-assigned from a domain, `off`, `basic` or `scratch-page` (RULES §8.5).",
   'domainBody:quarantine':

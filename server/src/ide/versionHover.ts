@@ -2,7 +2,7 @@
  * Hover on a release statement (`kernel 6.6`): which of the behaviours that changed between
  * releases (model/versions.ts) this description gets, each with its source.
  */
-import { atLeast, releaseName, versionChanges, type Component, type Platform, type Release } from '../model';
+import { hasChange, releaseName, versionChanges, type Component, type Platform, type Release, type Xen } from '../model';
 import type { Analysis } from './analysis';
 import { inside } from './positions';
 
@@ -20,6 +20,16 @@ export function kernelAt(
   return undefined;
 }
 
+/** The Xen host whose `xen RELEASE` statement holds the offset. */
+export function xenReleaseAt(a: Analysis, uri: string, offset: number): { xen: Xen; span: { start: number; end: number } } | undefined {
+  for (const x of a.model.xens.values()) {
+    if (x.sym.uri !== uri) continue;
+    const stmt = x.decl.items.find((i) => i.kind === 'xen-version' && inside(i.span, offset));
+    if (stmt) return { xen: x, span: stmt.span };
+  }
+  return undefined;
+}
+
 /** What a release implies: one line per release boundary the engines check, newest behaviour or older. */
 export function releaseHover(component: Component, r: Release | undefined, subject: string): string {
   const out = [r ? `**${releaseName(component, r)}** on ${subject}` : `**${subject}**: no release given, so the newest behaviour applies`];
@@ -27,7 +37,7 @@ export function releaseHover(component: Component, r: Release | undefined, subje
   if (!rows.length) return out.join('\n');
   out.push('', 'Behaviour that changed between releases:');
   for (const row of rows) {
-    const has = atLeast(r, row.release);
+    const has = hasChange(r, row);
     out.push(
       `- ${releaseName(component, row.release)} (${has ? 'applies here' : 'not on this release'}): ${row.change}. Source: ${row.source}`,
     );

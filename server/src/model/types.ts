@@ -325,6 +325,8 @@ export interface Xen {
   domains: Map<string, XenDomain>;
   /** `xen-range`: memory Xen keeps for itself. */
   ranges: { range: Interval; stmt: A.XenRangeStmt }[];
+  /** `xen 4.17`: the hypervisor's release; none: the newest behaviour (RULES §0.2). */
+  release?: Release;
   /** `quarantine MODE`: the global `iommu=quarantine=` option. */
   quarantine?: { mode: XenQuarantine; stmt: A.XenQuarantineStmt };
 }

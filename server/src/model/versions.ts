@@ -75,7 +75,60 @@ export interface VersionChange {
   change: string;
   /** Where: file and function, commit, or specification section. */
   source: string;
+  /** Older stable branches that got it in a point release (`4.15.1`): a fix backported. */
+  backports?: readonly string[];
 }
+
+/**
+ * Whether `r` has a change: newer than `release`, or on a stable branch at or after its
+ * backport (`4.15.1` has what 4.16 brought, `4.15.0` has not).
+ */
+export function hasChange(r: Release | undefined, change: Pick<VersionChange, 'release' | 'backports'>): boolean {
+  if (atLeast(r, change.release)) return true;
+  const [major, minor] = r!.parts;
+  const branch = change.backports?.find((b) => {
+    const p = release(b).parts;
+    return p[0] === major && p[1] === minor;
+  });
+  return branch !== undefined && atLeast(r, branch);
+}
+
+/** The Xen release boundaries the Xen engine checks. */
+export const XEN = {
+  pvhPassthrough: {
+    component: 'xen',
+    release: '4.12',
+    change:
+      'a PVH dom0 with dom0-iommu passthrough boots (passthrough is cleared, "hardwired to false"); 4.10 and 4.11 panic ' +
+      '"Dom0 uses paging translated mode, dom0-passthrough must not be enabled". `dom0-iommu=` replaces `iommu=dom0-strict,dom0-passthrough`',
+    source: 'xen/drivers/passthrough/iommu.c, check_hwdom_reqs; 391266f012',
+  },
+  quarantine: {
+    component: 'xen',
+    release: '4.13',
+    change:
+      'a device de-assigned from a domain is quarantined in dom_io (`iommu=quarantine`, XSA-302) with a scratch page; ' +
+      'before, it went straight back to dom0',
+    source: 'xen/drivers/passthrough/pci.c, deassign_device; ba2ab00bbb, ea38867831',
+  },
+  identityOverlap: {
+    component: 'xen',
+    release: '4.16',
+    backports: ['4.15.1', '4.14.3', '4.13.4'],
+    change:
+      'an identity (RMRR / IVMD) mapping overlapping another of the same domain fails with -EADDRINUSE (XSA-378, also in 4.15.1, ' +
+      '4.14.3 and 4.13.4); before, VT-d mapped overlapping RMRRs silently',
+    source: 'xen/drivers/passthrough/x86/iommu.c, iommu_identity_mapping; c0e19d7c6c',
+  },
+  quarantineBasic: {
+    component: 'xen',
+    release: '4.16',
+    change:
+      "`iommu=quarantine` defaults to basic (a de-assigned device's in-flight DMA faults) and the scratch page needs " +
+      '`quarantine=scratch-page`; 4.13 to 4.15 always use the scratch page',
+    source: 'xen/drivers/passthrough/iommu.c, parse_iommu_param; 980d6acf15',
+  },
+} as const satisfies Record<string, VersionChange>;
 
 /**
  * Every release boundary an engine checks, one row each; docs/language.md ("Versions") shows
@@ -90,6 +143,7 @@ export const VERSION_CHANGES: readonly VersionChange[] = [
       '(enforce_amd_1tb_hole); `machine ... version 7.0` and older keep it at 4 GiB',
     source: 'hw/i386/pc.c, pc_memory_init',
   },
+  ...Object.values(XEN),
 ];
 
 /** The rows of one component, oldest first. */

@@ -10,6 +10,10 @@ export const XEN_CODES = {
     severity: 'warning',
     summary: 'A PVH dom0 asking for relaxed or passthrough: Xen ignores it and forces strict (check_hwdom_reqs).',
   },
+  'xen-pvh-dom0-passthrough-panic': {
+    severity: 'error',
+    summary: 'A PVH dom0 with dom0-iommu passthrough on Xen 4.11 or older: Xen panics at boot.',
+  },
   'xen-pv-iommu-on-maintained-map': {
     severity: 'information',
     summary: 'PV-IOMMU (a proposal, never merged) on a map Xen maintains: the two writers would undo each other.',

@@ -18,12 +18,16 @@ export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
   const x: Xen = { sym: ctx.sym('xen', uri, d.name, d.span), decl: d, domains: new Map(), ranges: [] };
   if (ctx.declareGlobal(x.sym, x)) ctx.model.xens.set(x.sym.name, x);
   x.platform = ctx.global(uri, d.platform, ['platform']) as Platform | undefined;
-  ctx.singletons(uri, d.items, ['quarantine'], `Xen host ${d.name.text}`);
+  ctx.singletons(uri, d.items, ['quarantine', 'xen-version'], `Xen host ${d.name.text}`);
   for (const item of d.items) {
     if (item.kind === 'unknown') continue;
     if (item.kind === 'xen-range') {
       const range = ctx.range(uri, item.range);
       if (range) x.ranges.push({ range, stmt: item });
+      continue;
+    }
+    if (item.kind === 'xen-version') {
+      x.release = ctx.release(uri, item.release, 'xen');
       continue;
     }
     if (item.kind === 'quarantine') {

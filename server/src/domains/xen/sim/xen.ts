@@ -12,6 +12,7 @@ import { formatInterval, formatSize, hex, intervalSize, type Interval } from '..
 import { replace } from '../../../model/scope';
 import type * as A from '@iommu-lens/grammar';
 import { formatBdf } from '../../../model/numbers';
+import { atLeast, hasChange, releaseName, since, XEN } from '../../../model/versions';
 import type { Device, Model, Platform, RdmPolicy, ResolvedStep, Xen, XenDomain } from '../../../model/types';
 import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
@@ -48,6 +49,7 @@ export function runXen(model: Model, regionsOf: (p: Platform) => PlatformRegions
     runs.set(x, { xen: x, maps });
     for (const [d, m] of maps) mapOf.set(d, m);
     passedTwice(x, out);
+    quarantineRelease(x, out);
     for (const m of maps.values()) checkSettings(m, out);
     if (x.platform && regions) identityMappings(regions, maps, out);
   }
@@ -179,6 +181,19 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
   }
 }
 
+/** `quarantine` on a release that has no `iommu=quarantine` (XSA-302 brought it in 4.13). */
+function quarantineRelease(x: Xen, out: Finding[]): void {
+  if (!x.quarantine || atLeast(x.release, XEN.quarantine.release)) return;
+  out.push(
+    finding(
+      'xen-invalid-setting',
+      { uri: x.sym.uri, span: x.quarantine.stmt.span },
+      `${releaseName('xen', x.release!)} has no \`iommu=quarantine\`: ${since('xen', XEN.quarantine.release)} (XSA-302) a de-assigned device is quarantined in dom_io; before, it goes straight back to dom0`,
+      { severity: 'warning' },
+    ),
+  );
+}
+
 /** What every finding about a domain-driven map says first: upstream Xen has no such thing. */
 const PV_IOMMU_PROPOSAL = 'PV-IOMMU is the 2018 proposal behind seed 003 and was never merged (upstream Xen has no __HYPERVISOR_iommu_op)';
 const VIRTUAL_VTD_PROPOSAL = 'a virtual VT-d for HVM guests was proposed (2017) and never merged (has_viommu() has no user upstream)';
@@ -191,6 +206,21 @@ const VIRTUAL_VTD_PROPOSAL = 'a virtual VT-d for HVM guests was proposed (2017) 
 function pvhDom0NotStrict(m: DomainMap, passthrough: boolean, out: Finding[]): void {
   const d = m.domain;
   const stmt = d.dom0IommuStmt!;
+  const release = d.xen.release;
+  if (passthrough && !atLeast(release, XEN.pvhPassthrough.release)) {
+    out.push(
+      finding(
+        'xen-pvh-dom0-passthrough-panic',
+        at(d, stmt),
+        `${releaseName('xen', release!)} panics at boot: "(XEN) Dom0 uses paging translated mode, dom0-passthrough must not be enabled" (check_hwdom_reqs); ${since('xen', XEN.pvhPassthrough.release)} a PVH dom0 ignores passthrough and boots strict (391266f012)`,
+        {
+          related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
+          fixes: [replace('Use iommu strict', d.sym.uri, stmt.span, 'iommu strict')],
+        },
+      ),
+    );
+    return;
+  }
   const ignored = passthrough ? `dom0-iommu=passthrough (${PVH_HARDWIRED.passthrough})` : `dom0-iommu=strict=0 (${PVH_HARDWIRED.strict})`;
   const log = passthrough ? '" - Dom0 mode: Passthrough"' : '" - Dom0 mode: Relaxed"';
   out.push(
@@ -406,16 +436,55 @@ function identityMap(m: DomainMap, r: Resv, devices: readonly Device[], passRef:
   const regionLoc = region ? { uri: region.sym.uri, span: region.sym.nameSpan } : undefined;
   const other = res.errno === 'EADDRINUSE' ? res.conflict : undefined;
   const place = passRef ? { uri: m.domain.sym.uri, span: passRef.span } : regionLoc;
-  if (!place || !other) return;
+  // Before XSA-378 VT-d's rmrr_identity_mapping() matched exact ranges only and mapped overlaps silently.
+  if (!place || !other || !hasChange(m.domain.xen.release, XEN.identityOverlap)) return;
+  const conflict = `cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range (iommu_identity_mapping, ${since('xen', XEN.identityOverlap.release)}, 4.15.1, 4.14.3 and 4.13.4 since XSA-378; older releases map it silently)`;
+  if (m.domain.isDom0) {
+    dom0Conflict(m, r, devices, conflict, regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [], place, out);
+    return;
+  }
+  const dev = devices[0];
+  const log =
+    dev?.iommu?.kind === 'amd-vi'
+      ? 'the assignment fails (amd_iommu_reserve_domain_unity_map; AMD-Vi logs nothing)'
+      : `Xen logs "[VT-D]dN: cannot map reserved region [${r.range.start.toString(16)},${r.range.end.toString(16)}]: -98" and the assignment fails (xl: "xc_assign_device failed")`;
+  out.push(
+    finding('xen-identity-map-conflict', place, `${domainLabel(m.domain)}: ${conflict}; ${log} (RULES §8.3)`, {
+      related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [],
+    }),
+  );
+}
+
+/**
+ * dom0's RMRR mapping failed at boot: VT-d's setup_hwdom_rmrr() only logs it (a dprintk, so
+ * debug builds only), AMD-Vi warns; then arch_iommu_hwdom_init() maps every E820-reserved range
+ * when map-reserved is on, so the range is usually mapped anyway.
+ */
+function dom0Conflict(
+  m: DomainMap,
+  r: Resv,
+  devices: readonly Device[],
+  conflict: string,
+  related: Related[],
+  place: Location,
+  out: Finding[],
+): void {
+  const dev = devices[0];
+  const log =
+    dev?.iommu?.kind === 'amd-vi'
+      ? `Xen logs "AMD-Vi: Warning: d0: unity mapping failed for ${dev.bdf ? formatBdf(dev.bdf) : dev.sym.name}"`
+      : 'Xen logs "IOMMU: mapping reserved region failed" in debug builds only (setup_hwdom_rmrr, a dprintk)';
+  const covered = m.boot !== undefined && m.boot.mapped.missing(r.range).length === 0;
   out.push(
     finding(
       'xen-identity-map-conflict',
       place,
-      `${domainLabel(m.domain)}: cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range; ${m.domain.isDom0 ? 'Xen logs "RMRR mapping failed" and the device\'s RMRR DMA faults' : 'the assignment fails'} (RULES §8.3)`,
-      {
-        severity: m.domain.isDom0 ? 'warning' : 'error',
-        related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [],
-      },
+      `dom0 of ${m.domain.xen.sym.name}: ${conflict}. ${log}. ${
+        covered
+          ? "The range stays mapped all the same: map-reserved identity-maps every E820-reserved range for dom0 (arch_iommu_hwdom_init), so the device's RMRR DMA still works"
+          : "Nothing else maps the range (map-reserved off), so the device's RMRR DMA faults"
+      } (RULES §8.3)`,
+      { severity: covered ? 'information' : 'warning', related },
     ),
   );
 }
