@@ -125,6 +125,7 @@ export interface CmdqvStmt extends Node {
   kind: 'cmdqv';
   vintfs?: NumLit;
   sidsPerVintf?: NumLit;
+  vcmdqs?: NumLit;
 }
 
 export interface RamDecl extends Node {
@@ -157,7 +158,10 @@ export interface BdfStmt extends Node {
 export interface DeviceIommuStmt extends Node {
   kind: 'device-iommu';
   iommu?: Ref;
+  /** The first stream ID. */
   stream?: NumLit;
+  /** Every stream ID, the first included. */
+  streams: NumLit[];
 }
 export interface GroupStmt extends Node {
   kind: 'group';
@@ -377,6 +381,7 @@ export type VintfItem =
   | (Node & { kind: 'owner' | 'hyp-own'; value?: Word })
   | (Node & { kind: 'stream'; device?: Ref; virtualSid?: NumLit })
   | (Node & { kind: 'vmid'; value?: NumLit })
+  | (Node & { kind: 'queue'; index?: NumLit; size?: NumLit; base?: NumLit })
   | UnknownStatement;
 export interface CommandsDecl extends Node {
   kind: 'commands';

@@ -365,7 +365,13 @@ export class AstBuilder {
       case 'pageSizesStmt':
         return { kind: 'page-sizes', span: s, sizes: tokens(c, 'Number').map((t) => num(t)!) };
       case 'cmdqvStmt':
-        return { kind: 'cmdqv', span: s, vintfs: num(token(c, 'vintfCount')), sidsPerVintf: num(token(c, 'sidCount')) };
+        return {
+          kind: 'cmdqv',
+          span: s,
+          vintfs: num(token(c, 'vintfCount')),
+          sidsPerVintf: num(token(c, 'sidCount')),
+          vcmdqs: num(token(c, 'vcmdqCount')),
+        };
       default:
         return undefined;
     }
@@ -378,7 +384,13 @@ export class AstBuilder {
       case 'bdfStmt':
         return { kind: 'bdf', span: s, value: word(token(c, 'Bdf')) };
       case 'deviceIommuStmt':
-        return { kind: 'device-iommu', span: s, iommu: this.ref(node(c, 'ref')), stream: num(token(c, 'Number')) };
+        return {
+          kind: 'device-iommu',
+          span: s,
+          iommu: this.ref(node(c, 'ref')),
+          stream: num(token(c, 'Number')),
+          streams: tokens(c, 'Number').flatMap((t) => num(t) ?? []),
+        };
       case 'groupStmt':
         return { kind: 'group', span: s, value: num(token(c, 'Number')) };
       case 'tdispFlag':
@@ -682,6 +694,8 @@ export class AstBuilder {
         return { kind: 'stream', span: s, device: this.ref(node(c, 'ref')), virtualSid: num(token(c, 'Number')) };
       case 'vmidStmt':
         return { kind: 'vmid', span: s, value: num(token(c, 'Number')) };
+      case 'queueStmt':
+        return { kind: 'queue', span: s, index: num(token(c, 'index')), size: num(token(c, 'queueSize')), base: num(token(c, 'base')) };
       default:
         return undefined;
     }

@@ -76,6 +76,7 @@ export const STATEMENT_KEYWORDS = [
   'stream',
   'vmid',
   'hyp-own',
+  'queue',
   'batch',
 ] as const;
 
@@ -105,6 +106,7 @@ export const VALUE_KEYWORDS = [
   'bypass',
   'vintfs',
   'sids-per-vintf',
+  'vcmdqs',
   // reserved-region types (Linux enum iommu_resv_type; `msi` is listed above)
   'direct',
   'direct-relaxable',

@@ -225,6 +225,10 @@ export class IommuParser extends CstParser {
       this.CONSUME(kw('sids-per-vintf'));
       this.CONSUME2(NumberLit, { LABEL: 'sidCount' });
     });
+    this.OPTION3(() => {
+      this.CONSUME(kw('vcmdqs'));
+      this.CONSUME3(NumberLit, { LABEL: 'vcmdqCount' });
+    });
   });
 
   public iommuBody = this.block('iommuBody', () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt], true);
@@ -281,9 +285,14 @@ export class IommuParser extends CstParser {
   public deviceIommuStmt = this.RULE('deviceIommuStmt', () => {
     this.CONSUME(kw('iommu'));
     this.SUBRULE(this.ref);
+    // A device may have several stream IDs (a PCIe alias, a multi-function master).
     this.OPTION(() => {
       this.CONSUME(kw('stream'));
       this.CONSUME(NumberLit);
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.CONSUME2(NumberLit);
+      });
     });
   });
   public groupStmt = this.RULE('groupStmt', () => {
@@ -802,8 +811,11 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.name);
     this.CONSUME(kw('on'));
     this.SUBRULE(this.ref);
-    this.CONSUME(kw('for'));
-    this.SUBRULE2(this.ref);
+    // Without `for`, the host kernel's own VINTF (VINTF0).
+    this.OPTION(() => {
+      this.CONSUME(kw('for'));
+      this.SUBRULE2(this.ref);
+    });
     this.SUBRULE(this.vintfBody);
   });
   public ownerStmt = this.RULE('ownerStmt', () => {
@@ -824,7 +836,18 @@ export class IommuParser extends CstParser {
     this.CONSUME(kw('hyp-own'));
     this.oneOf('onOff');
   });
-  public vintfBody = this.block('vintfBody', () => [this.ownerStmt, this.streamStmt, this.vmidStmt, this.hypOwnStmt]);
+  /** An LVCMDQ the VMM allocates (IOMMU_HW_QUEUE_ALLOC): `queue INDEX size BYTES [at ADDRESS]`. */
+  public queueStmt = this.RULE('queueStmt', () => {
+    this.CONSUME(kw('queue'));
+    this.CONSUME(NumberLit, { LABEL: 'index' });
+    this.CONSUME(kw('size'));
+    this.CONSUME2(NumberLit, { LABEL: 'queueSize' });
+    this.OPTION(() => {
+      this.CONSUME(kw('at'));
+      this.CONSUME3(NumberLit, { LABEL: 'base' });
+    });
+  });
+  public vintfBody = this.block('vintfBody', () => [this.ownerStmt, this.streamStmt, this.vmidStmt, this.hypOwnStmt, this.queueStmt]);
 
   public commandsDecl = this.RULE('commandsDecl', () => {
     this.CONSUME(kw('commands'));

@@ -403,6 +403,7 @@ const OTHER_CONTEXT: Record<string, string> = {
   event: '    on $ ready tpl notify',
   vintfs: '    cmdqv $ 2',
   'sids-per-vintf': '    cmdqv vintfs 2 $ 16',
+  vcmdqs: '    cmdqv vintfs 2 sids-per-vintf 16 $ 128',
   memory: '  machine virt $ 16G',
   cpu: '  machine q35 $ amd',
   'phys-bits': '  machine q35 $ 46',

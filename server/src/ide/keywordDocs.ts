@@ -43,7 +43,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
     "The UEFI firmware (OVMF / EDK II) of a guest: drivers' DMA mappings and what runs at ExitBootServices (RULES §7). `firmware NAME for GUEST { ... }`",
   xen: 'A Xen hypervisor on a host, with dom0 and guest domains (RULES §8). `xen NAME on PLATFORM { ... }`',
   vintf:
-    'An SMMUv3 CMDQV virtual interface given to a guest for SMMU invalidations without trapping (RULES §9). `vintf NAME on IOMMU for GUEST { ... }`',
+    "An SMMUv3 CMDQV virtual interface (RULES §9): given to a guest as an iommufd vIOMMU, or without `for` the host kernel's VINTF0. `vintf NAME on IOMMU [for GUEST] { ... }`",
   commands: 'The SMMU command batches a guest issues through a VINTF. `commands VINTF { batch { ... } }`',
   // platform and iommu
   arch: 'The host CPU architecture: `x86_64` (VT-d or AMD-Vi, the 0xfee00000 MSI window) or `arm64` (SMMUv3, MSIs through the GIC ITS).',
@@ -56,7 +56,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   device: 'One PCI function of the host: its BDF, IOMMU, group, TDISP capability. `device NAME { ... }`',
   'address-width': 'Input address bits of the IOMMU (1 to 64): the IOVA aperture is 0 .. 2^BITS-1; 48 when not given (RULES §2.1–2.2).',
   msi: 'How MSIs reach the interrupt controller: `msi remapped` (translated by the IOMMU, needs a sw-msi window) or `msi bypass` (a hardware msi region).',
-  cmdqv: 'The SMMU has an NVIDIA Tegra241 CMDQV: `cmdqv [vintfs COUNT] [sids-per-vintf COUNT]` (RULES §9.3).',
+  cmdqv:
+    'The SMMU has an NVIDIA Tegra241 CMDQV: `cmdqv [vintfs COUNT] [sids-per-vintf COUNT] [vcmdqs COUNT]`, powers of two (RULES §9.3, §9.7).',
   'page-sizes': 'The page sizes the IOMMU supports; a VFIO MAP_DMA must be aligned to the smallest, or it fails with -EINVAL (RULES §2.5).',
   ioapic: "An IO-APIC's 4 KiB register page (x86): Xen keeps it out of dom0's IOMMU map (RULES §8.2). `ioapic ADDRESS`",
   mmcfg: "A PCIe ECAM (MMCONFIG) window: Xen keeps it out of dom0's IOMMU map (RULES §8.2). `mmcfg RANGE`",
@@ -124,10 +125,12 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   rdm: "xl's `rdm=`: `rdm [strategy host] [policy strict | relaxed]`, the domain's reserved-device-memory handling (RULES §8.7, §8.8).",
   // cmdqv
   owner:
-    'Who owns the VINTF: a guest-owned one accepts only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one any command (RULES §9.1–9.2).',
-  stream: "The device's SMMU stream ID (Arm). `iommu IOMMU stream NUMBER`",
+    'Who uses the VINTF, for the reader: what its queues accept follows HYP_OWN, which the kernel clears for every VINTF of user space (RULES §9.1).',
+  stream: "The device's SMMU stream IDs (Arm), the first one first. `iommu IOMMU stream NUMBER, ...`",
   vmid: 'The VMID programmed into the VINTF (0 to 0xffff); it replaces the VMID of every guest command (RULES §9.3).',
-  'hyp-own': "The VINTF's HYP_OWN bit as the VMM leaves it; a guest-owned VINTF must keep it off (RULES §9.1).",
+  'hyp-own':
+    "The VINTF's HYP_OWN bit (on for the host's VINTF0, off for a guest's): it decides what the queues accept; the kernel never sets it for a guest (RULES §9.1).",
+  queue: 'An LVCMDQ the VMM allocates (IOMMU_HW_QUEUE_ALLOC), in ascending order. `queue INDEX size BYTES [at ADDRESS]`',
   batch: 'The SMMU commands a guest submits at once; it must end with CMD_SYNC (RULES §9.2, §9.4).',
   // connectives
   size: 'The size form of a range: `START size SIZE` is SIZE bytes from START.',
@@ -156,7 +159,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   remapped:
     'MSIs are DMA writes the IOMMU translates (Arm: the ITS doorbell behind the SMMU); devices need a sw-msi window mapped to the doorbell (RULES §1.5, §2.3).',
   bypass: "MSIs bypass translation: the doorbell is a hardware msi region, like x86's 0xfee00000..0xfeefffff (RULES §1.5).",
-  vintfs: 'How many VINTFs (virtual interfaces) the CMDQV has.',
+  vintfs: "How many VINTFs (virtual interfaces) the CMDQV has, a power of two; VINTF0 is the host kernel's (RULES §9.7).",
+  vcmdqs: 'How many VCMDQs the CMDQV has, a power of two; each VINTF can map `vcmdqs / vintfs` of them as LVCMDQs.',
   'sids-per-vintf': 'How many stream-ID match/replace pairs each VINTF can use, at most 16 (RULES §9.3).',
   // region types
   direct: region('direct'),
@@ -261,7 +265,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'linux-quirk': 'A region only Linux adds (the ISA-bridge 16 MiB floppy quirk): Xen does not know it (RULES §8.8).',
   'iort-rmr': 'An Arm IORT RMR node: Linux honours it, Xen has no IORT RMR support (RULES §8.8).',
   // cmdqv owners
-  host: 'A host-owned VINTF (HYP_OWN = 1): its queues accept any command (RULES §9.1).',
+  host: 'The host kernel uses the VINTF (VINTF0, HYP_OWN = 1 by default): its queues accept any command (RULES §9.1).',
 };
 
 /** Keywords that mean something else in one place, keyed `CONTEXT:word` (an enumeration, a rule or a block). */
@@ -288,7 +292,8 @@ const SENSES: Readonly<Record<string, string>> = {
   'reservedDecl:from': 'Where the region comes from: `rmrr`, `ivmd` (firmware tables Xen reads), `linux-quirk` or `iort-rmr` (Linux only).',
   'convertMode:private': 'Convert the device to private DMA: only a bind-capable device whose TDI is in RUN can (RULES §6.4).',
   'convertMode:shared': 'Convert the device back to shared DMA (RULES §6.4).',
-  'ownerKind:guest': 'A guest-owned VINTF: its queues accept only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC (RULES §9.2).',
+  'ownerKind:guest':
+    'A guest uses the VINTF (HYP_OWN = 0): its queues accept only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC (RULES §9.2).',
   'action:free': "Frees that map's buffer (FreeBuffer / FreePages); the memory map must not change during ExitBootServices.",
   'tdispStep:tdisp': "The TSM sends a TDISP message to the device's TDI (RULES §5.2). `tdisp DEVICE lock | start | stop | report | ...`",
   'regionTarget:group': 'Every device of IOMMU group N. `group NUMBER`',
@@ -298,7 +303,7 @@ const SENSES: Readonly<Record<string, string>> = {
     'The devices the region applies to: devices, every device behind an IOMMU, `group N` (without `for`: every device of the platform).',
   'firmwareDecl:for': 'The guest this firmware boots.',
   'driverDecl:for': 'The device of the guest the driver is bound to.',
-  'vintfDecl:for': 'The guest the VINTF is given to.',
+  'vintfDecl:for': "The guest the VINTF is given to (as an iommufd vIOMMU); without `for`, the VINTF is the host kernel's VINTF0.",
   'convertStep:to': 'The memory the device should DMA to.',
   'streamStmt:as': 'The virtual stream ID the guest uses for the device.',
   'streamStmt:stream':

@@ -115,7 +115,8 @@ export interface Iommu {
   addressWidth?: number;
   msiMode?: 'remapped' | 'bypass';
   pageSizes: bigint[];
-  cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint };
+  /** A Tegra241 CMDQV: its `1 << LOG2` counts from CMDQV_PARAM (VINTFs, VCMDQs, SID pairs per VINTF). */
+  cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint; vcmdqs?: bigint };
 }
 
 export interface Device {
@@ -123,7 +124,10 @@ export interface Device {
   decl: A.DeviceDecl;
   bdf?: Bdf;
   iommu?: Iommu;
+  /** The first stream ID (`master->streams[0]`). */
   stream?: bigint;
+  /** Every stream ID, when the device has more than one. */
+  streams?: bigint[];
   group?: bigint;
   tdisp: boolean;
   quirks: string[];
@@ -335,6 +339,8 @@ export interface VintfStream {
   stmt: A.VintfItem & { kind: 'stream' };
   device?: Device;
   virtualSid?: bigint;
+  /** The device is assigned to the VINTF's guest (what IOMMU_VDEVICE_ALLOC needs). */
+  assigned: boolean;
 }
 
 export interface Vintf {
@@ -346,6 +352,8 @@ export interface Vintf {
   hypOwn?: { on: boolean; stmt: A.VintfItem };
   vmid?: bigint;
   streams: VintfStream[];
+  /** The LVCMDQs the VMM allocates, in the order written. */
+  queues: { stmt: A.VintfItem & { kind: 'queue' }; index?: bigint; size?: bigint; base?: bigint }[];
 }
 
 /** One SMMU command of a batch: its opcode (if known) and operands by name. */
