@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { hover } from '../../server/src/ide/hover';
-import { formatInterval } from '../../server/src/model';
-import { analyze, slice, uri } from '../helpers';
+import { hover } from '../../../server/src/ide/hover';
+import { formatInterval } from '../../../server/src/model';
+import { analyze, slice, uri } from '../../helpers';
 
-const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-003-xen-identity-maps');
+const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-003-xen-identity-maps');
 const HOST = readFileSync(join(SEED, 'hosts', 'dl388-r3u12.iommu'), 'utf8');
 
 function check(xen: string, host = HOST, timeline = '') {

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { analyze, slice } from '../helpers';
+import { analyze, slice } from '../../helpers';
 
-const SEED = join(import.meta.dirname, '..', '..', 'examples', 'seed-004-smmu-cmdqv');
+const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-004-smmu-cmdqv');
 const HOST = readFileSync(join(SEED, 'hosts', 'grace-h1.iommu'), 'utf8');
 const GUEST = readFileSync(join(SEED, 'guests', 'gvm-a.iommu'), 'utf8');
 const VI_A = readFileSync(join(SEED, 'vintf', 'vi-a.iommu'), 'utf8');
