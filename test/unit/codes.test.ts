@@ -83,3 +83,17 @@ test('the codes of the Linux, VFIO, iommufd, QEMU, timeline and pool engines nam
     if (!own.has(code)) assert.ok(info?.sources?.length, `${code} names no source`);
   }
 });
+
+test('the codes of the Xen and CMDQV engines name their sources', () => {
+  const section = (title: string) => {
+    const start = doc.indexOf(`\n## ${title}\n`);
+    const end = doc.indexOf('\n## ', start + 4);
+    return [...doc.slice(start, end < 0 ? undefined : end).matchAll(/^### ([a-z0-9-]+)$/gm)].map((m) => m[1]!);
+  };
+  const codes = ['Xen IOMMU maps', 'SMMUv3 CMDQV'].flatMap(section);
+  assert.ok(codes.length > 25, `found ${codes.length} codes`);
+  for (const code of codes) {
+    const info: CodeInfo | undefined = isCode(code) ? CODES[code] : undefined;
+    assert.ok(info?.sources?.length, `${code} names no source`);
+  }
+});
