@@ -273,3 +273,18 @@ describe("dom0's RMRR conflicts at boot (setup_hwdom_rmrr, then arch_iommu_hwdom
     assert.match(a.all[0]!.message, /AMD-Vi: Warning: d0: unity mapping failed for 0000:04:00\.0/);
   });
 });
+
+describe('rdm strategy host (xl.cfg(5) rdm=, libxl__domain_device_construct_rdm)', () => {
+  // With strategy=host libxl takes every host RDM into the guest's memory map, not only those
+  // of the pci= devices ("useful when doing hotplug"): one over the guest's RAM is a conflict.
+  const host = HOST.replace('  device lpc0', '  reserved nic0-rmrr direct 0x7f000000..0x7f0fffff for nic0\n  device lpc0');
+  const dom = (rdm: string) =>
+    `xen xh on dl388-r3u12 {\n  domain g {\n    mode hvm\n    ${rdm}\n    pass gpu0\n    ram lowmem 0x0..0xbfffffff\n  }\n}\n`;
+  test("every host RMRR against the guest's RAM, on the rdm line", () => {
+    assert.deepEqual(check(dom('rdm strategy host'), host).codes, ['error xen-rmrr-in-guest-ram@rdm strategy host']);
+    assert.deepEqual(check(dom('rdm strategy host policy relaxed'), host).codes, [
+      'warning xen-rmrr-in-guest-ram@rdm strategy host policy relaxed',
+    ]);
+    assert.deepEqual(check(dom('rdm policy strict'), host).codes, []);
+  });
+});

@@ -51,6 +51,8 @@ export interface DomainMap {
   identity: IdentityMaps<Device>;
   /** dom0: what Xen identity-mapped at boot and what it left out. */
   boot?: { mapped: RangeSet; leftOut: LeftOut[] };
+  /** The RMRRs of passed devices already reported over the domain's RAM (`rdm strategy host` skips them). */
+  rdmConflicts: Set<ReservedRegion>;
   /** The memory the domain owns (dom0: the host's RAM minus Xen's; a domain: its `ram`), when known. */
   memory?: RangeSet;
 }
@@ -86,6 +88,7 @@ export function buildMaps(x: Xen, regions: PlatformRegions | undefined): Map<Xen
       passthrough: false,
       quarantine: x.quarantine?.mode ?? d.quarantine ?? 'basic',
       identity: new IdentityMaps(),
+      rdmConflicts: new Set(),
     };
     if (d.isDom0) dom0Map(m, x, regions);
     else domainMap(m);

@@ -13,7 +13,7 @@ import { replace } from '../../../model/scope';
 import type * as A from '@iommu-lens/grammar';
 import { formatBdf } from '../../../model/numbers';
 import { atLeast, hasChange, releaseName, since, XEN } from '../../../model/versions';
-import type { Device, Model, Platform, RdmPolicy, ResolvedStep, Xen, XenDomain } from '../../../model/types';
+import type { Device, Model, Platform, RdmPolicy, ReservedRegion, ResolvedStep, Xen, XenDomain } from '../../../model/types';
 import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
@@ -52,6 +52,7 @@ export function runXen(model: Model, regionsOf: (p: Platform) => PlatformRegions
     quarantineRelease(x, out);
     for (const m of maps.values()) checkSettings(m, out);
     if (x.platform && regions) identityMappings(regions, maps, out);
+    if (x.platform) for (const m of maps.values()) hostRdms(m, x.platform, out);
   }
   const p2m = new Map<ResolvedStep, P2mChange>();
   for (const t of model.timelines.values()) {
@@ -360,29 +361,65 @@ function passedDevice(
  * identity map is not installed.
  */
 function inGuestRam(m: DomainMap, dev: Device, passRef: A.Ref, policy: RdmPolicy, r: Resv, out: Finding[]): boolean {
-  const ram = m.memory!.overlapping(r.range);
-  if (!ram.length) return false;
-  if (r.range.start >= RDM_MEM_BOUNDARY && r.range.start < FOUR_GIB) return false;
-  const at = hex(r.range.start);
-  const gfn = hex(r.range.start >> 12n);
   const region = r.source.kind === 'declared' ? r.source.region : undefined;
-  const ramLine = m.domain.ram.find((x) => x.range && x.range.start <= r.range.end && r.range.start <= x.range.end);
+  const place = { uri: m.domain.sym.uri, span: passRef.span };
+  if (!rdmConflict(m, r.range, region, `${dev.sym.name}'s RMRR`, place, policy, out)) return false;
+  if (region) m.rdmConflicts.add(region);
+  return true;
+}
+
+/**
+ * libxl__domain_device_construct_rdm() and p2m_add_identity_entry() on one RDM: false when it
+ * misses the domain's RAM or lies where libxl moves lowmem out of its way.
+ */
+function rdmConflict(
+  m: DomainMap,
+  range: Interval,
+  region: ReservedRegion | undefined,
+  what: string,
+  place: Location,
+  policy: RdmPolicy,
+  out: Finding[],
+): boolean {
+  const ram = m.memory!.overlapping(range);
+  if (!ram.length) return false;
+  if (range.start >= RDM_MEM_BOUNDARY && range.start < FOUR_GIB) return false;
+  const at = hex(range.start);
+  const gfn = hex(range.start >> 12n);
+  const ramLine = m.domain.ram.find((x) => x.range && x.range.start <= range.end && range.start <= x.range.end);
   const related: Related[] = [
-    ...(region ? [{ uri: region.sym.uri, span: region.sym.nameSpan, message: `RMRR ${region.sym.name} of ${dev.sym.name}` }] : []),
+    ...(region ? [{ uri: region.sym.uri, span: region.sym.nameSpan, message: `RMRR ${region.sym.name}` }] : []),
     ...(ramLine ? [{ uri: ramLine.sym.uri, span: ramLine.decl.span, message: `${m.domain.sym.name}'s RAM ${ramLine.sym.name}` }] : []),
   ];
   const xenLine = `"Cannot setup identity map dN:${gfn}, gfn already mapped to ..." (p2m_add_identity_entry)`;
+  const lies = `${what} ${formatInterval(range)} lies in ${m.domain.sym.name}'s RAM ${formatInterval(ram[0]!)}`;
   out.push(
     finding(
       'xen-rmrr-in-guest-ram',
-      { uri: m.domain.sym.uri, span: passRef.span },
+      place,
       policy === 'strict'
-        ? `${dev.sym.name}'s RMRR ${formatInterval(r.range)} lies in ${m.domain.sym.name}'s RAM ${formatInterval(ram[0]!)}: libxl refuses to create the domain ("RDM conflict at ${at}.", rdm_policy=strict); assigned later, Xen fails with -EBUSY, ${xenLine}. Keep the RAM clear of the RMRR, or let libxl do it (it moves lowmem below an RMRR between 2 GiB and 4 GiB)`
-        : `${dev.sym.name}'s RMRR ${formatInterval(r.range)} lies in ${m.domain.sym.name}'s RAM ${formatInterval(ram[0]!)}: with rdm_policy=relaxed libxl logs "Ignoring RDM conflict at ${at}." and Xen ${xenLine} leaves the guest's RAM there, without the identity map. xl.cfg(5): relaxed "may cause the VM to crash if a pass-through device accesses RDM"`,
+        ? `${lies}: libxl refuses to create the domain ("RDM conflict at ${at}.", rdm_policy=strict); assigned later, Xen fails with -EBUSY, ${xenLine}. Keep the RAM clear of the RMRR, or let libxl do it (it moves lowmem below an RMRR between 2 GiB and 4 GiB)`
+        : `${lies}: with rdm_policy=relaxed libxl logs "Ignoring RDM conflict at ${at}." and Xen ${xenLine} leaves the guest's RAM there, without the identity map. xl.cfg(5): relaxed "may cause the VM to crash if a pass-through device accesses RDM"`,
       { severity: policy === 'strict' ? 'error' : 'warning', related },
     ),
   );
   return true;
+}
+
+/**
+ * `rdm strategy host`: libxl takes every RDM of the host into the guest's memory map, not
+ * only those of its `pass` devices (xl.cfg(5): "useful when doing hotplug"), so each one
+ * over the guest's RAM is a conflict at creation. Those of passed devices are reported there.
+ */
+function hostRdms(m: DomainMap, platform: Platform, out: Finding[]): void {
+  const rdm = m.domain.rdm;
+  if (!rdm?.strategyHost || !m.translated || !m.memory) return;
+  for (const region of platform.reserved) {
+    if ((region.type !== 'direct' && region.type !== 'direct-relaxable') || !region.range) continue;
+    if (!firmwareRegion(region) || m.rdmConflicts.has(region)) continue;
+    const place = { uri: m.domain.sym.uri, span: rdm.stmt.span };
+    rdmConflict(m, region.range, region, `with strategy=host, the host's RMRR ${region.sym.name}`, place, rdm.policy ?? 'strict', out);
+  }
 }
 
 /**
