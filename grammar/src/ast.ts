@@ -66,7 +66,16 @@ export interface PlatformDecl extends Node {
   braces?: Braces;
   items: PlatformItem[];
 }
-export type PlatformItem = ArchStmt | IommuDecl | RamDecl | ReservedDecl | DeviceDecl | IoapicStmt | MmcfgStmt | UnknownStatement;
+export type PlatformItem =
+  | ArchStmt
+  | KernelStmt
+  | IommuDecl
+  | RamDecl
+  | ReservedDecl
+  | DeviceDecl
+  | IoapicStmt
+  | MmcfgStmt
+  | UnknownStatement;
 /** An IO-APIC's MMIO page (x86); Xen keeps it out of dom0's IOMMU map. */
 export interface IoapicStmt extends Node {
   kind: 'ioapic';
@@ -81,6 +90,16 @@ export interface MmcfgStmt extends Node {
 export interface ArchStmt extends Node {
   kind: 'arch';
   value?: Word;
+}
+/** A release number as written (`6.6`, `6.6.12`): the text of its tokens. */
+export interface ReleaseLit {
+  text: string;
+  span: Span;
+}
+/** `kernel 6.6`: the host's Linux release. */
+export interface KernelStmt extends Node {
+  kind: 'kernel';
+  release?: ReleaseLit;
 }
 export interface IommuDecl extends Node {
   kind: 'iommu';
@@ -106,6 +125,7 @@ export interface CmdqvStmt extends Node {
   kind: 'cmdqv';
   vintfs?: NumLit;
   sidsPerVintf?: NumLit;
+  vcmdqs?: NumLit;
 }
 
 export interface RamDecl extends Node {
@@ -119,6 +139,8 @@ export interface ReservedDecl extends Node {
   regionType?: Word;
   range?: RangeLit;
   targets: RegionTarget[];
+  /** `from rmrr | ivmd | linux-quirk | iort-rmr`. */
+  origin?: Word;
 }
 export type RegionTarget = (Node & { kind: 'group'; group?: NumLit }) | (Node & { kind: 'ref'; ref: Ref });
 
@@ -136,7 +158,10 @@ export interface BdfStmt extends Node {
 export interface DeviceIommuStmt extends Node {
   kind: 'device-iommu';
   iommu?: Ref;
+  /** The first stream ID. */
   stream?: NumLit;
+  /** Every stream ID, the first included. */
+  streams: NumLit[];
 }
 export interface GroupStmt extends Node {
   kind: 'group';
@@ -306,12 +331,22 @@ export interface XenDecl extends Node {
   name?: Word;
   platform?: Ref;
   braces?: Braces;
-  items: (Dom0Decl | DomainDecl | XenRangeStmt | UnknownStatement)[];
+  items: (Dom0Decl | DomainDecl | XenRangeStmt | XenQuarantineStmt | XenVersionStmt | UnknownStatement)[];
 }
 /** Memory Xen keeps for itself (image, heap, stubs): never identity-mapped for dom0. */
 export interface XenRangeStmt extends Node {
   kind: 'xen-range';
   range?: RangeLit;
+}
+/** `xen 4.17`: the hypervisor's release. */
+export interface XenVersionStmt extends Node {
+  kind: 'xen-version';
+  release?: ReleaseLit;
+}
+/** `quarantine MODE` in the xen block: Xen's global `iommu=quarantine=` option. */
+export interface XenQuarantineStmt extends Node {
+  kind: 'quarantine';
+  value?: Word;
 }
 export interface Dom0Decl extends Node {
   kind: 'dom0';
@@ -327,7 +362,8 @@ export interface DomainDecl extends Node {
 export type XenItem =
   | (Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: Word })
   | (Node & { kind: 'dom0-iommu'; values: Word[] })
-  | (Node & { kind: 'pass'; devices: Ref[] })
+  | (Node & { kind: 'pass'; devices: Ref[]; policy?: Word })
+  | (Node & { kind: 'rdm'; strategy?: Word; policy?: Word })
   | RamDecl
   | UnknownStatement;
 
@@ -345,6 +381,7 @@ export type VintfItem =
   | (Node & { kind: 'owner' | 'hyp-own'; value?: Word })
   | (Node & { kind: 'stream'; device?: Ref; virtualSid?: NumLit })
   | (Node & { kind: 'vmid'; value?: NumLit })
+  | (Node & { kind: 'queue'; index?: NumLit; size?: NumLit; base?: NumLit })
   | UnknownStatement;
 export interface CommandsDecl extends Node {
   kind: 'commands';

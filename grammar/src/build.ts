@@ -297,6 +297,8 @@ export class AstBuilder {
     switch (n.name) {
       case 'archStmt':
         return { kind: 'arch', span: s, value: this.enumValue(c, 'architecture') };
+      case 'kernelStmt':
+        return { kind: 'kernel', span: s, release: this.release(node(c, 'release')) };
       case 'iommuDecl': {
         const body = node(c, 'iommuBody');
         return {
@@ -324,6 +326,7 @@ export class AstBuilder {
           targets: nodes(c, 'regionTarget')
             .map((t) => this.regionTarget(t))
             .filter((t): t is A.RegionTarget => !!t),
+          origin: this.enumValue(c, 'regionOrigin'),
         };
       case 'deviceDecl': {
         const body = node(c, 'deviceBody');
@@ -362,7 +365,13 @@ export class AstBuilder {
       case 'pageSizesStmt':
         return { kind: 'page-sizes', span: s, sizes: tokens(c, 'Number').map((t) => num(t)!) };
       case 'cmdqvStmt':
-        return { kind: 'cmdqv', span: s, vintfs: num(token(c, 'vintfCount')), sidsPerVintf: num(token(c, 'sidCount')) };
+        return {
+          kind: 'cmdqv',
+          span: s,
+          vintfs: num(token(c, 'vintfCount')),
+          sidsPerVintf: num(token(c, 'sidCount')),
+          vcmdqs: num(token(c, 'vcmdqCount')),
+        };
       default:
         return undefined;
     }
@@ -375,7 +384,13 @@ export class AstBuilder {
       case 'bdfStmt':
         return { kind: 'bdf', span: s, value: word(token(c, 'Bdf')) };
       case 'deviceIommuStmt':
-        return { kind: 'device-iommu', span: s, iommu: this.ref(node(c, 'ref')), stream: num(token(c, 'Number')) };
+        return {
+          kind: 'device-iommu',
+          span: s,
+          iommu: this.ref(node(c, 'ref')),
+          stream: num(token(c, 'Number')),
+          streams: tokens(c, 'Number').flatMap((t) => num(t) ?? []),
+        };
       case 'groupStmt':
         return { kind: 'group', span: s, value: num(token(c, 'Number')) };
       case 'tdispFlag':
@@ -446,6 +461,13 @@ export class AstBuilder {
       default:
         return undefined;
     }
+  }
+
+  /** A release number: the text of its tokens, if the parser recovered all of them. */
+  private release(n: CstNode | undefined): A.ReleaseLit | undefined {
+    const toks = n ? allTokens(n) : [];
+    if (!toks.length || toks.some((t) => t.isInsertedInRecovery)) return undefined;
+    return { text: toks.map((t) => t.image).join(''), span: makeSpan(tokenSpan(toks[0]!).start, tokenSpan(toks[toks.length - 1]!).end) };
   }
 
   /** `key value` options (machine and map): the key is the first token, the value the rest. */
@@ -600,10 +622,12 @@ export class AstBuilder {
     };
   }
 
-  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | undefined {
+  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | A.XenQuarantineStmt | A.XenVersionStmt | undefined {
     const c = n.children;
     const s = span(n);
+    if (n.name === 'xenVersionStmt') return { kind: 'xen-version', span: s, release: this.release(node(c, 'release')) };
     if (n.name === 'xenRangeStmt') return { kind: 'xen-range', span: s, range: this.range(node(c, 'range')) };
+    if (n.name === 'quarantineStmt') return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
     if (n.name === 'dom0Decl') {
       const body = node(c, 'dom0Body');
       return {
@@ -647,7 +671,10 @@ export class AstBuilder {
           devices: nodes(c, 'ref')
             .map((r) => this.ref(r))
             .filter((r): r is A.Ref => !!r),
+          policy: this.enumValue(c, 'rdmPolicy'),
         };
+      case 'rdmStmt':
+        return { kind: 'rdm', span: s, strategy: word(token(c, 'host')), policy: this.enumValue(c, 'rdmPolicy') };
       case 'ramDecl':
         return this.ram(n);
       default:
@@ -667,6 +694,8 @@ export class AstBuilder {
         return { kind: 'stream', span: s, device: this.ref(node(c, 'ref')), virtualSid: num(token(c, 'Number')) };
       case 'vmidStmt':
         return { kind: 'vmid', span: s, value: num(token(c, 'Number')) };
+      case 'queueStmt':
+        return { kind: 'queue', span: s, index: num(token(c, 'index')), size: num(token(c, 'queueSize')), base: num(token(c, 'base')) };
       default:
         return undefined;
     }

@@ -12,6 +12,7 @@ export const DECLARATION_KEYWORDS = ['platform', 'guest', 'timeline', 'pool', 'f
 export const STATEMENT_KEYWORDS = [
   // platform and iommu
   'arch',
+  'kernel',
   'iommu',
   'ram',
   'reserved',
@@ -69,11 +70,13 @@ export const STATEMENT_KEYWORDS = [
   'quarantine',
   'map-reserved',
   'xen-range',
+  'rdm',
   // cmdqv
   'owner',
   'stream',
   'vmid',
   'hyp-own',
+  'queue',
   'batch',
 ] as const;
 
@@ -103,6 +106,7 @@ export const VALUE_KEYWORDS = [
   'bypass',
   'vintfs',
   'sids-per-vintf',
+  'vcmdqs',
   // reserved-region types (Linux enum iommu_resv_type; `msi` is listed above)
   'direct',
   'direct-relaxable',
@@ -189,6 +193,14 @@ export const VALUE_KEYWORDS = [
   'virtual-vtd',
   'basic',
   'scratch-page',
+  'rdm-policy',
+  'strategy',
+  'policy',
+  // where a reserved region comes from
+  'rmrr',
+  'ivmd',
+  'linux-quirk',
+  'iort-rmr',
   // cmdqv owners
   'host',
 ] as const;

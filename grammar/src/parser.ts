@@ -36,6 +36,8 @@ export const ENUMS = {
   xenMap: ['host-identity', 'maintained', 'pv-iommu', 'virtual-vtd'],
   quarantineMode: ['off', 'basic', 'scratch-page'],
   ownerKind: ['guest', 'host'],
+  rdmPolicy: ['strict', 'relaxed'],
+  regionOrigin: ['rmrr', 'ivmd', 'linux-quirk', 'iort-rmr'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type EnumName = keyof typeof ENUMS;
@@ -179,6 +181,21 @@ export class IommuParser extends CstParser {
     this.oneOf('architecture');
   });
 
+  /** A release number such as `6.6` or `6.6.12` (RULES §0.2); its value is the tokens' text. */
+  public release = this.RULE('release', () => {
+    this.CONSUME(NumberLit);
+    this.AT_LEAST_ONE(() => {
+      this.CONSUME(Dot);
+      this.CONSUME2(NumberLit);
+    });
+  });
+
+  /** `kernel 6.6`: the host's Linux release; rules that changed between releases follow it. */
+  public kernelStmt = this.RULE('kernelStmt', () => {
+    this.CONSUME(kw('kernel'));
+    this.SUBRULE(this.release);
+  });
+
   public iommuDecl = this.RULE('iommuDecl', () => {
     this.CONSUME(kw('iommu'));
     this.SUBRULE(this.name);
@@ -208,6 +225,10 @@ export class IommuParser extends CstParser {
       this.CONSUME(kw('sids-per-vintf'));
       this.CONSUME2(NumberLit, { LABEL: 'sidCount' });
     });
+    this.OPTION3(() => {
+      this.CONSUME(kw('vcmdqs'));
+      this.CONSUME3(NumberLit, { LABEL: 'vcmdqCount' });
+    });
   });
 
   public iommuBody = this.block('iommuBody', () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt], true);
@@ -230,6 +251,11 @@ export class IommuParser extends CstParser {
         this.CONSUME(Comma);
         this.SUBRULE2(this.regionTarget);
       });
+    });
+    // Where the firmware or the kernel got it: Xen knows only ACPI RMRRs and IVMDs.
+    this.OPTION2(() => {
+      this.CONSUME(kw('from'));
+      this.oneOf('regionOrigin', 2);
     });
   });
 
@@ -259,9 +285,14 @@ export class IommuParser extends CstParser {
   public deviceIommuStmt = this.RULE('deviceIommuStmt', () => {
     this.CONSUME(kw('iommu'));
     this.SUBRULE(this.ref);
+    // A device may have several stream IDs (a PCIe alias, a multi-function master).
     this.OPTION(() => {
       this.CONSUME(kw('stream'));
       this.CONSUME(NumberLit);
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.CONSUME2(NumberLit);
+      });
     });
   });
   public groupStmt = this.RULE('groupStmt', () => {
@@ -305,6 +336,7 @@ export class IommuParser extends CstParser {
 
   public platformBody = this.block('platformBody', () => [
     this.archStmt,
+    this.kernelStmt,
     this.iommuDecl,
     this.ramDecl,
     this.reservedDecl,
@@ -720,6 +752,23 @@ export class IommuParser extends CstParser {
       this.CONSUME(Comma);
       this.SUBRULE2(this.ref);
     });
+    // xl's per-device `pci = [ 'SBDF,rdm_policy=relaxed' ]`.
+    this.OPTION(() => {
+      this.CONSUME(kw('rdm-policy'));
+      this.oneOf('rdmPolicy');
+    });
+  });
+  /** xl's `rdm = "strategy=host,policy=relaxed"`: the domain's default RDM policy. */
+  public rdmStmt = this.RULE('rdmStmt', () => {
+    this.CONSUME(kw('rdm'));
+    this.OPTION(() => {
+      this.CONSUME(kw('strategy'));
+      this.CONSUME(kw('host'));
+    });
+    this.OPTION2(() => {
+      this.CONSUME(kw('policy'));
+      this.oneOf('rdmPolicy');
+    });
   });
   public iommuMapStmt = this.RULE('iommuMapStmt', () => {
     this.CONSUME(kw('iommu-map'));
@@ -734,8 +783,26 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.range);
   });
   public dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt, this.iommuMapStmt]);
-  public domainBody = this.block('domainBody', () => [this.modeStmt, this.passStmt, this.iommuMapStmt, this.quarantineStmt, this.ramDecl]);
-  public xenBody = this.block('xenBody', () => [this.dom0Decl, this.domainDecl, this.xenRangeStmt]);
+  public domainBody = this.block('domainBody', () => [
+    this.modeStmt,
+    this.passStmt,
+    this.iommuMapStmt,
+    this.quarantineStmt,
+    this.ramDecl,
+    this.rdmStmt,
+  ]);
+  /** `xen 4.17`: the hypervisor's release; rules that changed between releases follow it. */
+  public xenVersionStmt = this.RULE('xenVersionStmt', () => {
+    this.CONSUME(kw('xen'));
+    this.SUBRULE(this.release);
+  });
+  public xenBody = this.block('xenBody', () => [
+    this.dom0Decl,
+    this.domainDecl,
+    this.xenRangeStmt,
+    this.quarantineStmt,
+    this.xenVersionStmt,
+  ]);
 
   // ----- SMMU CMDQV ----------------------------------------------------------------
 
@@ -744,8 +811,11 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.name);
     this.CONSUME(kw('on'));
     this.SUBRULE(this.ref);
-    this.CONSUME(kw('for'));
-    this.SUBRULE2(this.ref);
+    // Without `for`, the host kernel's own VINTF (VINTF0).
+    this.OPTION(() => {
+      this.CONSUME(kw('for'));
+      this.SUBRULE2(this.ref);
+    });
     this.SUBRULE(this.vintfBody);
   });
   public ownerStmt = this.RULE('ownerStmt', () => {
@@ -766,7 +836,18 @@ export class IommuParser extends CstParser {
     this.CONSUME(kw('hyp-own'));
     this.oneOf('onOff');
   });
-  public vintfBody = this.block('vintfBody', () => [this.ownerStmt, this.streamStmt, this.vmidStmt, this.hypOwnStmt]);
+  /** An LVCMDQ the VMM allocates (IOMMU_HW_QUEUE_ALLOC): `queue INDEX size BYTES [at ADDRESS]`. */
+  public queueStmt = this.RULE('queueStmt', () => {
+    this.CONSUME(kw('queue'));
+    this.CONSUME(NumberLit, { LABEL: 'index' });
+    this.CONSUME(kw('size'));
+    this.CONSUME2(NumberLit, { LABEL: 'queueSize' });
+    this.OPTION(() => {
+      this.CONSUME(kw('at'));
+      this.CONSUME3(NumberLit, { LABEL: 'base' });
+    });
+  });
+  public vintfBody = this.block('vintfBody', () => [this.ownerStmt, this.streamStmt, this.vmidStmt, this.hypOwnStmt, this.queueStmt]);
 
   public commandsDecl = this.RULE('commandsDecl', () => {
     this.CONSUME(kw('commands'));

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { SyntaxCode } from '@iommu-lens/grammar';
 import { CODES, isCode } from '../../server/src/domains';
 import { CORE_CODES, codeTable } from '../../server/src/model/codes';
+import type { CodeInfo } from '../../server/src/model/findings';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const doc = readFileSync(join(ROOT, 'docs', 'diagnostics.md'), 'utf8');
@@ -48,4 +49,51 @@ test('the registry refuses a code two tables register (two domains claiming one 
   const b = { 'same-code': { severity: 'warning', summary: 'two' } } as const;
   assert.throws(() => codeTable(a, b), /finding code 'same-code' is registered twice/);
   assert.deepEqual(Object.keys(codeTable(CORE_CODES, a)).slice(-1), ['same-code']);
+});
+
+/** An entry of docs/diagnostics.md: from its heading to the next heading. */
+function entry(code: string): string {
+  const start = doc.indexOf(`### ${code}\n`);
+  const rest = doc.slice(start + 4 + code.length);
+  const next = rest.search(/^#{2,3} /m);
+  return next < 0 ? rest : rest.slice(0, next);
+}
+
+test("every code's sources are listed in its docs/diagnostics.md entry, with their releases", () => {
+  for (const [code, info] of Object.entries(CODES) as [string, CodeInfo][]) {
+    for (const s of info.sources ?? []) {
+      const line = `- ${s.where}${s.versions ? ` (${s.versions})` : ''}`;
+      assert.ok(entry(code).includes(`Sources:\n`) && entry(code).includes(line), `${code}: its entry should list '${line}'`);
+    }
+  }
+});
+
+test('the codes of the Linux, VFIO, iommufd, QEMU, timeline and pool engines name their sources', () => {
+  // Codes that follow the tool's own rules (a budget, a timeline's bookkeeping) have none.
+  const own = new Set(['guest-not-running', 'guest-already-running', 'pool-checks-truncated']);
+  const section = (title: string) => {
+    const start = doc.indexOf(`\n## ${title}\n`);
+    const end = doc.indexOf('\n## ', start + 4);
+    return [...doc.slice(start, end).matchAll(/^### ([a-z0-9-]+)$/gm)].map((m) => m[1]!);
+  };
+  const codes = ['VFIO containers and guest RAM', 'Timelines', 'Pools'].flatMap(section);
+  assert.ok(codes.length > 20, `found ${codes.length} codes`);
+  for (const code of codes) {
+    const info: CodeInfo | undefined = isCode(code) ? CODES[code] : undefined;
+    if (!own.has(code)) assert.ok(info?.sources?.length, `${code} names no source`);
+  }
+});
+
+test('the codes of the Xen and CMDQV engines name their sources', () => {
+  const section = (title: string) => {
+    const start = doc.indexOf(`\n## ${title}\n`);
+    const end = doc.indexOf('\n## ', start + 4);
+    return [...doc.slice(start, end < 0 ? undefined : end).matchAll(/^### ([a-z0-9-]+)$/gm)].map((m) => m[1]!);
+  };
+  const codes = ['Xen IOMMU maps', 'SMMUv3 CMDQV'].flatMap(section);
+  assert.ok(codes.length > 25, `found ${codes.length} codes`);
+  for (const code of codes) {
+    const info: CodeInfo | undefined = isCode(code) ? CODES[code] : undefined;
+    assert.ok(info?.sources?.length, `${code} names no source`);
+  }
 });

@@ -52,7 +52,7 @@ test('an empty line at the top level offers the declarations, documented', () =>
 
 test('inside a platform its statements; inside a device the device statements, in their own sense', () => {
   const platform = complete('platform p {\n  arch x86_64\n  <|>\n}\n');
-  assert.deepEqual(labels(platform), ['arch', 'iommu', 'ram', 'reserved', 'device', 'ioapic', 'mmcfg']);
+  assert.deepEqual(labels(platform), ['arch', 'kernel', 'iommu', 'ram', 'reserved', 'device', 'ioapic', 'mmcfg']);
   assert.equal(item(platform, 'iommu').detail, 'platform statement');
   assert.match(item(platform, 'iommu').documentation!, /^One IOMMU unit of the host/);
 
@@ -73,8 +73,9 @@ test('after `reserved NAME` the region types, with what Linux makes of each', ()
     const m = REGION_MEANING[i.label as keyof typeof REGION_MEANING];
     assert.equal(i.documentation, `Reserved-region type \`${i.label}\` (\`${m.enumName}\`): ${m.meaning}.`);
   }
-  // After the range: `for`, then the platform's devices and IOMMUs and `group`.
-  assert.deepEqual(labels(complete('platform epyc-a {\n  reserved r direct 0x1000 size 4K <|>\n}\n')), ['for']);
+  // After the range: `for` (then the platform's devices and IOMMUs and `group`) or `from`.
+  assert.deepEqual(labels(complete('platform epyc-a {\n  reserved r direct 0x1000 size 4K <|>\n}\n')), ['for', 'from']);
+  assert.deepEqual(labels(complete('platform epyc-a {\n  reserved r direct 0x1000 size 4K from <|>\n}\n')), [...ENUMS.regionOrigin]);
   const targets = complete(
     'platform epyc-c {\n  iommu io0 vt-d\n  device d0 { bdf 00:01.0 }\n  reserved r direct 0x1000 size 4K for d0, <|>\n}\n',
   );

@@ -117,21 +117,47 @@ test('a reserved region no group holds still shows its sysfs line', () => {
   assert.ok(md.endsWith("No device's group holds it; sysfs would print it as `0x0000000000001000 0x0000000000001fff reserved`."), md);
 });
 
-test('a finding: its related locations as the why, after what the step shows; nothing added without any', () => {
+test('a finding: its related locations as the why and its sources, after what the step shows', () => {
   const files = {
     'h.iommu': DL388,
     'g.iommu': 'guest vm on dl388 {\n  machine q35 memory 4G\n  assign nic0\n}\ntimeline t {\n  start vm\n  unplug usb0\n}\n',
   };
   const a = analyze(files);
   // group-partly-assigned on `assign nic0` relates nic1; the name under the cursor shows the device first.
+  const why =
+    '**`group-partly-assigned`**: why\n\n- h.iommu line 8: device nic1: also in group 24\n\n' +
+    'Source:\n- QEMU hw/vfio/container.c, vfio_group_get: "group %d is not viable" (VFIO_GROUP_FLAGS_VIABLE)';
   const assign = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('assign') + 1)!;
-  assert.equal(assign.markdown, '**`group-partly-assigned`**: why\n\n- h.iommu line 8: device nic1: also in group 24');
+  assert.equal(assign.markdown, why);
   assert.equal(slice(files['g.iommu'], assign.span), 'assign nic0');
   const onName = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('nic0') + 1)!.markdown;
   assert.ok(onName.startsWith('**device nic0**'), onName);
-  assert.ok(onName.endsWith('\n\n---\n\n**`group-partly-assigned`**: why\n\n- h.iommu line 8: device nic1: also in group 24'), onName);
-  // device-not-plugged has no related location and no trace: the step hover alone.
+  assert.ok(onName.endsWith(`\n\n---\n\n${why}`), onName);
+  // device-not-plugged has no related location and no trace: after the step hover, only its source.
   const unplug = hover(a, uri('g.iommu'), files['g.iommu'].indexOf('unplug') + 1)!.markdown;
   assert.ok(unplug.startsWith('**after `unplug usb0`**'), unplug);
-  assert.doesNotMatch(unplug, /---/);
+  assert.ok(
+    unplug.endsWith('---\n\n**`device-not-plugged`**\n\nSource:\n- QEMU qdev-monitor.c, qmp_device_del: "Device \'%s\' not found"'),
+    unplug,
+  );
+});
+
+test("hovering a finding shows its rule's upstream sources, with the releases where they matter (RULES §0.3)", () => {
+  // An SMMUv3 host: the driver reserves MSI_IOVA_BASE 0x8000000 (arm_smmu_get_resv_regions); RAM from 0 covers it.
+  const text = `platform altra {
+  arch arm64
+  iommu smmu0 smmuv3 { address-width 48 }
+  device nic0 { bdf 0000:01:00.0; iommu smmu0 stream 0x100; group 3 }
+}
+guest g on altra {
+  ram low 0x0 size 512M
+  assign nic0
+}
+`;
+  const a = analyze({ 'g.iommu': text });
+  assert.ok(a.all.some((f) => f.code === 'ram-over-doorbell'));
+  const h = hover(a, uri('g.iommu'), at(text, 'ram low'));
+  assert.ok(h);
+  assert.match(h.markdown, /Source:\n(- .*\n)*- Linux drivers\/iommu\/arm\/arm-smmu-v3\/arm-smmu-v3\.c, arm_smmu_get_resv_regions/);
+  assert.match(h.markdown, /vfio_dma_do_map .* \(since Linux 5\.4/);
 });

@@ -97,7 +97,8 @@ describe('guest RAM over the ITS doorbell (arm64)', () => {
   });
 
   test('the finding on the line adds its related locations, not its message again', () => {
-    const why = md.split('\n---\n')[1]!;
+    const [why, sources] = md.split('\n---\n')[1]!.split('\n\nSource:\n');
+    assert.match(sources!, /arm_smmu_get_resv_regions/);
     assert.equal(
       why,
       [

@@ -383,6 +383,8 @@ const ENUM_CONTEXT: Record<keyof typeof ENUMS, string> = {
   xenMap: '    iommu-map $',
   quarantineMode: '    quarantine $',
   ownerKind: '  owner $',
+  rdmPolicy: '    pass ilo0 rdm-policy $',
+  regionOrigin: '  reserved r0 direct 0x0 size 4K for lpc0 from $',
 };
 
 const OTHER_CONTEXT: Record<string, string> = {
@@ -392,12 +394,16 @@ const OTHER_CONTEXT: Record<string, string> = {
   into: '  hotplug gpu1 $ vm1',
   from: '  unplug gpu1 $ vm1',
   as: '  stream nic0 $ 0x8',
+  'rdm-policy': '    pass ilo0 $ relaxed',
+  strategy: '    rdm $ host policy relaxed',
+  policy: '    rdm strategy host $ relaxed',
   via: '  viommu v0 smmuv3 $ vi0',
   at: '    map buf common-buffer $ 0x1000',
   tpl: '    on exit-boot-services $ callback',
   event: '    on $ ready tpl notify',
   vintfs: '    cmdqv $ 2',
   'sids-per-vintf': '    cmdqv vintfs 2 $ 16',
+  vcmdqs: '    cmdqv vintfs 2 sids-per-vintf 16 $ 128',
   memory: '  machine virt $ 16G',
   cpu: '  machine q35 $ amd',
   'phys-bits': '  machine q35 $ 46',

@@ -22,6 +22,7 @@ import { stepAt, stepHover } from '../domains/timelines/ide/stepHover';
 import { domainHover, p2mAt, p2mHover, xenHover } from '../domains/xen/ide/xenHover';
 import { commandAt, commandHover, vintfHover } from '../domains/cmdqv/ide/cmdqvHover';
 import { symbolAt } from './navigation';
+import { kernelAt, releaseHover, xenReleaseAt } from './versionHover';
 
 export interface HoverResult {
   markdown: string;
@@ -123,6 +124,11 @@ function statementHover(a: Analysis, uri: string, offset: number): HoverResult |
   if (cmd) return { markdown: commandHover(cmd), span: cmd.cmd.node.span };
   const step = stepAt(a, uri, offset);
   if (step) return { markdown: stepHover(step), span: step.step.step.span };
+  const kernel = kernelAt(a, uri, offset);
+  if (kernel) return { markdown: releaseHover('linux', kernel.platform.kernel, `platform ${kernel.platform.sym.name}`), span: kernel.span };
+  const xenRelease = xenReleaseAt(a, uri, offset);
+  if (xenRelease)
+    return { markdown: releaseHover('xen', xenRelease.xen.release, `Xen host ${xenRelease.xen.sym.name}`), span: xenRelease.span };
   const ram = guestRamAt(a, uri, offset);
   const ramMarkdown = ram && guestRamHover(a, ram.guest, ram.ram);
   if (ramMarkdown) return { markdown: ramMarkdown, span: ram!.ram.decl.span };

@@ -43,10 +43,12 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
     "The UEFI firmware (OVMF / EDK II) of a guest: drivers' DMA mappings and what runs at ExitBootServices (RULES §7). `firmware NAME for GUEST { ... }`",
   xen: 'A Xen hypervisor on a host, with dom0 and guest domains (RULES §8). `xen NAME on PLATFORM { ... }`',
   vintf:
-    'An SMMUv3 CMDQV virtual interface given to a guest for SMMU invalidations without trapping (RULES §9). `vintf NAME on IOMMU for GUEST { ... }`',
+    "An SMMUv3 CMDQV virtual interface (RULES §9): given to a guest as an iommufd vIOMMU, or without `for` the host kernel's VINTF0. `vintf NAME on IOMMU [for GUEST] { ... }`",
   commands: 'The SMMU command batches a guest issues through a VINTF. `commands VINTF { batch { ... } }`',
   // platform and iommu
   arch: 'The host CPU architecture: `x86_64` (VT-d or AMD-Vi, the 0xfee00000 MSI window) or `arm64` (SMMUv3, MSIs through the GIC ITS).',
+  kernel:
+    "The host's Linux release, e.g. `kernel 6.6`: rules that changed between releases follow it (RULES §0.2); without it the newest behaviour the tool knows applies. `kernel RELEASE`",
   iommu: 'One IOMMU unit of the host and its kind. `iommu NAME vt-d | amd-vi | smmuv3 | virtio-iommu [ { ... } ]`',
   ram: "A named memory range: host memory in a platform, guest-physical RAM in a guest, a domain's memory in Xen. `ram NAME RANGE`",
   reserved:
@@ -54,7 +56,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   device: 'One PCI function of the host: its BDF, IOMMU, group, TDISP capability. `device NAME { ... }`',
   'address-width': 'Input address bits of the IOMMU (1 to 64): the IOVA aperture is 0 .. 2^BITS-1; 48 when not given (RULES §2.1–2.2).',
   msi: 'How MSIs reach the interrupt controller: `msi remapped` (translated by the IOMMU, needs a sw-msi window) or `msi bypass` (a hardware msi region).',
-  cmdqv: 'The SMMU has an NVIDIA Tegra241 CMDQV: `cmdqv [vintfs COUNT] [sids-per-vintf COUNT]` (RULES §9.3).',
+  cmdqv:
+    'The SMMU has an NVIDIA Tegra241 CMDQV: `cmdqv [vintfs COUNT] [sids-per-vintf COUNT] [vcmdqs COUNT]`, powers of two (RULES §9.3, §9.7).',
   'page-sizes': 'The page sizes the IOMMU supports; a VFIO MAP_DMA must be aligned to the smallest, or it fails with -EINVAL (RULES §2.5).',
   ioapic: "An IO-APIC's 4 KiB register page (x86): Xen keeps it out of dom0's IOMMU map (RULES §8.2). `ioapic ADDRESS`",
   mmcfg: "A PCIe ECAM (MMCONFIG) window: Xen keeps it out of dom0's IOMMU map (RULES §8.2). `mmcfg RANGE`",
@@ -115,15 +118,19 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   pass: "Devices passed through to the domain, from the `xen` block's platform. `pass DEVICE, ...`",
   'iommu-map':
     "Who keeps the domain's IOMMU map: `host-identity`, `maintained` by Xen, or driven by the domain (`pv-iommu`, `virtual-vtd`) (RULES §8.4).",
-  quarantine: '`iommu=quarantine=`: what stray DMA from a de-assigned device hits: `off`, `basic` or `scratch-page` (RULES §8.4).',
+  quarantine:
+    "`iommu=quarantine=` (global): what a de-assigned device's in-flight DMA hits: `off`, `basic` or `scratch-page` (RULES §8.5).",
   'map-reserved': '`dom0-iommu=map-reserved` (on by default): identity-map reserved regions for dom0.',
   'xen-range': 'Memory Xen keeps for itself (image, heap, stubs): never mapped for dom0. `xen-range RANGE`',
+  rdm: "xl's `rdm=`: `rdm [strategy host] [policy strict | relaxed]`, the domain's reserved-device-memory handling (RULES §8.7, §8.8).",
   // cmdqv
   owner:
-    'Who owns the VINTF: a guest-owned one accepts only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one any command (RULES §9.1–9.2).',
-  stream: "The device's SMMU stream ID (Arm). `iommu IOMMU stream NUMBER`",
+    'Who uses the VINTF, for the reader: what its queues accept follows HYP_OWN, which the kernel clears for every VINTF of user space (RULES §9.1).',
+  stream: "The device's SMMU stream IDs (Arm), the first one first. `iommu IOMMU stream NUMBER, ...`",
   vmid: 'The VMID programmed into the VINTF (0 to 0xffff); it replaces the VMID of every guest command (RULES §9.3).',
-  'hyp-own': "The VINTF's HYP_OWN bit as the VMM leaves it; a guest-owned VINTF must keep it off (RULES §9.1).",
+  'hyp-own':
+    "The VINTF's HYP_OWN bit (on for the host's VINTF0, off for a guest's): it decides what the queues accept; the kernel never sets it for a guest (RULES §9.1).",
+  queue: 'An LVCMDQ the VMM allocates (IOMMU_HW_QUEUE_ALLOC), in ascending order. `queue INDEX size BYTES [at ADDRESS]`',
   batch: 'The SMMU commands a guest submits at once; it must end with CMD_SYNC (RULES §9.2, §9.4).',
   // connectives
   size: 'The size form of a range: `START size SIZE` is SIZE bytes from START.',
@@ -152,7 +159,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   remapped:
     'MSIs are DMA writes the IOMMU translates (Arm: the ITS doorbell behind the SMMU); devices need a sw-msi window mapped to the doorbell (RULES §1.5, §2.3).',
   bypass: "MSIs bypass translation: the doorbell is a hardware msi region, like x86's 0xfee00000..0xfeefffff (RULES §1.5).",
-  vintfs: 'How many VINTFs (virtual interfaces) the CMDQV has.',
+  vintfs: "How many VINTFs (virtual interfaces) the CMDQV has, a power of two; VINTF0 is the host kernel's (RULES §9.7).",
+  vcmdqs: 'How many VCMDQs the CMDQV has, a power of two; each VINTF can map `vcmdqs / vintfs` of them as LVCMDQs.',
   'sids-per-vintf': 'How many stream-ID match/replace pairs each VINTF can use, at most 16 (RULES §9.3).',
   // region types
   direct: region('direct'),
@@ -234,9 +242,9 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
     'Unmap everything from a second event signalled by this handler, after the other ExitBootServices handlers: the fix merged in EDK II (RULES §7.5).',
   // xen
   pv: 'A paravirtualised domain.',
-  pvh: 'A PVH domain; a PVH dom0 must use `iommu strict` (Xen panics otherwise).',
+  pvh: 'A PVH domain; a PVH dom0 is always strict: Xen ignores `relaxed` and `passthrough` (check_hwdom_reqs).',
   hvm: 'A fully virtualised (HVM) domain.',
-  strict: '`dom0-iommu=strict`: dom0 gets only the mappings of its own memory (PV dom0, and required for PVH).',
+  strict: '`dom0-iommu=strict`: dom0 gets only the mappings of its own memory (forced for a PVH dom0; beats `passthrough`).',
   passthrough: "`dom0-iommu=passthrough`: dom0's devices bypass the IOMMU (PV dom0 only).",
   relaxed:
     "The default non-strict dom0 mode: all E820 RAM identity-mapped except the interrupt range, IO-APIC pages, MMCFG and Xen's ranges (RULES §8.2).",
@@ -245,10 +253,19 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   maintained: "Xen keeps the IOMMU map in sync with the domain's P2M (need_sync) (RULES §8.4).",
   'pv-iommu': 'The domain drives its own mappings through PV-IOMMU hypercalls (RULES §8.4).',
   'virtual-vtd': 'An HVM domain drives its mappings through an emulated VT-d (RULES §8.4).',
-  basic: '`iommu=quarantine=basic`: a de-assigned device goes to a quarantine domain without mappings, so its stray DMA faults.',
-  'scratch-page': '`quarantine=scratch-page`: stray DMA lands on a scratch page instead of faulting, which also hides it (RULES §8.4).',
+  basic: '`iommu=quarantine=basic`: a de-assigned device is parked in dom_io without mappings, so its in-flight DMA faults.',
+  'scratch-page':
+    "`iommu=quarantine=scratch-page`: a de-assigned device's in-flight DMA lands on a scratch page and goes unnoticed (RULES §8.5).",
+  'rdm-policy': "xl's per-device `rdm_policy=` (HVM/x86 only): `strict` (the default) or `relaxed` (RULES §8.7, §8.8).",
+  strategy:
+    "`strategy host`: libxl reserves every host RDM (RMRR) in the guest's memory map, not only those of `pass` devices (for hotplug).",
+  policy: "The domain's default `rdm_policy` for its `pass` devices: `strict` or `relaxed`.",
+  rmrr: 'An ACPI DMAR RMRR (VT-d firmware): Linux and Xen both honour it.',
+  ivmd: 'An ACPI IVRS IVMD (AMD-Vi firmware unity map): Linux and Xen both honour it.',
+  'linux-quirk': 'A region only Linux adds (the ISA-bridge 16 MiB floppy quirk): Xen does not know it (RULES §8.8).',
+  'iort-rmr': 'An Arm IORT RMR node: Linux honours it, Xen has no IORT RMR support (RULES §8.8).',
   // cmdqv owners
-  host: 'A host-owned VINTF (HYP_OWN = 1): its queues accept any command (RULES §9.1).',
+  host: 'The host kernel uses the VINTF (VINTF0, HYP_OWN = 1 by default): its queues accept any command (RULES §9.1).',
 };
 
 /** Keywords that mean something else in one place, keyed `CONTEXT:word` (an enumeration, a rule or a block). */
@@ -262,9 +279,21 @@ const SENSES: Readonly<Record<string, string>> = {
   'handlerStmt:on': 'A notify function: `on exit-boot-services | event NAME tpl notify | callback [ACTION | { ACTIONS }]` (RULES §7.5).',
   'onOff:on': 'Turns the setting on (`map-reserved on`, `hyp-own on`).',
   'quarantineMode:off': '`iommu=quarantine=false`: a de-assigned device goes straight back to dom0, with no quarantine domain.',
+  'xenVersionStmt:xen':
+    "The hypervisor's release, e.g. `xen 4.17`: rules that changed between Xen releases follow it (RULES §0.2); without it the newest behaviour the tool knows applies. `xen RELEASE`",
+  'xenBody:quarantine':
+    "Xen's global `iommu=quarantine=`: what happens to a device de-assigned from a domain, `off`, `basic` or `scratch-page` (RULES §8.5).",
+  'domainBody:quarantine':
+    'Deprecated here: `iommu=quarantine=` is global; write `quarantine` in the `xen` block. It applies only to de-assigned devices (RULES §8.5).',
+  'rdmPolicy:strict': 'rdm_policy=strict (the default): a shared RMRR or an RDM conflict refuses the device or the domain.',
+  'rdmPolicy:relaxed':
+    'rdm_policy=relaxed: Xen assigns anyway ("It\'s risky to assign ..."); the xl.cfg doc: "may cause the VM to crash if a pass-through device accesses RDM".',
+  'rdmStmt:host': 'strategy=host: every host RDM is reserved in the guest map (xl.cfg: "useful when doing hotplug").',
+  'reservedDecl:from': 'Where the region comes from: `rmrr`, `ivmd` (firmware tables Xen reads), `linux-quirk` or `iort-rmr` (Linux only).',
   'convertMode:private': 'Convert the device to private DMA: only a bind-capable device whose TDI is in RUN can (RULES §6.4).',
   'convertMode:shared': 'Convert the device back to shared DMA (RULES §6.4).',
-  'ownerKind:guest': 'A guest-owned VINTF: its queues accept only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC (RULES §9.2).',
+  'ownerKind:guest':
+    'A guest uses the VINTF (HYP_OWN = 0): its queues accept only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC (RULES §9.2).',
   'action:free': "Frees that map's buffer (FreeBuffer / FreePages); the memory map must not change during ExitBootServices.",
   'tdispStep:tdisp': "The TSM sends a TDISP message to the device's TDI (RULES §5.2). `tdisp DEVICE lock | start | stop | report | ...`",
   'regionTarget:group': 'Every device of IOMMU group N. `group NUMBER`',
@@ -274,7 +303,7 @@ const SENSES: Readonly<Record<string, string>> = {
     'The devices the region applies to: devices, every device behind an IOMMU, `group N` (without `for`: every device of the platform).',
   'firmwareDecl:for': 'The guest this firmware boots.',
   'driverDecl:for': 'The device of the guest the driver is bound to.',
-  'vintfDecl:for': 'The guest the VINTF is given to.',
+  'vintfDecl:for': "The guest the VINTF is given to (as an iommufd vIOMMU); without `for`, the VINTF is the host kernel's VINTF0.",
   'convertStep:to': 'The memory the device should DMA to.',
   'streamStmt:as': 'The virtual stream ID the guest uses for the device.',
   'streamStmt:stream':
@@ -317,6 +346,8 @@ export const ENUM_TITLES: Readonly<Record<EnumName, string>> = {
   xenMap: 'Xen IOMMU map',
   quarantineMode: 'quarantine mode',
   ownerKind: 'VINTF owner',
+  rdmPolicy: 'RDM policy',
+  regionOrigin: 'region source',
 };
 
 /** Command and Device Control register bits, as `config D command|devctl BITS` names them. */

@@ -9,6 +9,25 @@ import { findingBuilder, type CodeInfo, type CodeTable, type Finding } from './f
 
 export type { CodeInfo, CodeTable } from './findings';
 
+// Sources shared by several codes (RULES §0.3). Linux paths are in the kernel tree, QEMU's in qemu.
+export const TYPE1_MAP_CHECK = {
+  where: 'Linux drivers/vfio/vfio_iommu_type1.c, vfio_dma_do_map (vfio_iommu_iova_dma_valid against the usable IOVA list)',
+  versions: 'since Linux 5.4, which added the usable IOVA list; before, the map succeeded',
+};
+export const TYPE1_ATTACH = {
+  where: 'Linux drivers/vfio/vfio_iommu_type1.c, vfio_iommu_type1_attach_group (vfio_iommu_resv_conflict, vfio_iommu_aper_conflict)',
+};
+export const IOMMUFD_CHECK = { where: 'Linux drivers/iommu/iommufd/io_pagetable.c, iopt_check_iova and iopt_reserve_iova' };
+export const QEMU_MAP_FAILURE = {
+  where: 'QEMU hw/vfio/common.c (listener.c in newer trees), vfio_listener_region_add: "memory listener initialization failed"',
+};
+export const RESV_REGIONS = { where: "Linux drivers/iommu/iommu.c, iommu_get_group_resv_regions (and each driver's get_resv_regions)" };
+export const QEMU_PC_MEMORY = { where: 'QEMU hw/i386/pc.c, pc_memory_init (and hw/i386/pc_q35.c, pc_piix.c for the split)' };
+export const SEED_002_PROPOSAL = {
+  where: 'seed 002 (2016), "KVM PCIe/MSI passthrough on ARM/ARM64 - Alt II": a proposal, not merged upstream',
+};
+export const POOL_RULE = { where: 'RULES §4: the guest map is fixed at start; a later hot-add maps it on the new host' };
+
 export const CORE_CODES = {
   // ----- syntax (grammar/) -----
   'syntax-error': { severity: 'error', summary: 'The text does not follow the grammar.' },
@@ -49,30 +68,100 @@ export const CORE_CODES = {
   'ram-over-doorbell': {
     severity: 'error',
     summary: 'Guest RAM over an MSI doorbell window (msi, sw-msi or the msi-window) of an assigned group.',
+    sources: [
+      RESV_REGIONS,
+      { where: 'Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, arm_smmu_get_resv_regions (sw-msi at MSI_IOVA_BASE 0x8000000)' },
+      TYPE1_MAP_CHECK,
+      IOMMUFD_CHECK,
+      QEMU_MAP_FAILURE,
+    ],
   },
-  'ram-over-reserved': { severity: 'error', summary: 'Guest RAM over a reserved or direct region of an assigned group.' },
-  'ram-beyond-aperture': { severity: 'error', summary: "Guest RAM beyond the IOMMU's address width (the aperture)." },
-  'ram-overlap': { severity: 'error', summary: 'Two guest RAM ranges overlap; the second DMA map is -EEXIST.' },
-  'ram-misaligned': { severity: 'error', summary: "Guest RAM not aligned to the IOMMU's smallest page." },
+  'ram-over-reserved': {
+    severity: 'error',
+    summary: 'Guest RAM over a reserved or direct region of an assigned group.',
+    sources: [RESV_REGIONS, TYPE1_MAP_CHECK, TYPE1_ATTACH, IOMMUFD_CHECK, QEMU_MAP_FAILURE],
+  },
+  'ram-beyond-aperture': {
+    severity: 'error',
+    summary: "Guest RAM beyond the IOMMU's address width (the aperture).",
+    sources: [TYPE1_MAP_CHECK, TYPE1_ATTACH, QEMU_MAP_FAILURE],
+  },
+  'ram-overlap': {
+    severity: 'error',
+    summary: 'Two guest RAM ranges overlap; the second DMA map is -EEXIST.',
+    sources: [{ where: 'Linux drivers/vfio/vfio_iommu_type1.c, vfio_dma_do_map (vfio_find_dma: -EEXIST)' }],
+  },
+  'ram-misaligned': {
+    severity: 'error',
+    summary: "Guest RAM not aligned to the IOMMU's smallest page.",
+    sources: [
+      { where: 'Linux drivers/vfio/vfio_iommu_type1.c, vfio_dma_do_map (size, iova and vaddr aligned to the smallest page: -EINVAL)' },
+    ],
+  },
   'identity-map-required': {
     severity: 'error',
     summary: 'An assigned device with a direct region: it needs a 1:1 mapping and VFIO refuses it.',
+    sources: [
+      {
+        where:
+          'Linux drivers/iommu/iommu.c, __iommu_device_set_domain (require_direct: "Firmware has requested this device have a 1:1 IOMMU mapping")',
+        versions: 'since Linux 6.6 (a48ce36e2786), every IOMMU driver, -EINVAL',
+      },
+      {
+        where:
+          'Linux drivers/iommu/intel/iommu.c, intel_iommu_attach_device ("Device is ineligible for IOMMU domain attach due to platform RMRR requirement")',
+        versions: 'Linux 3.17 to 6.5, VT-d only, -EPERM',
+      },
+    ],
   },
-  'empty-iova-list': { severity: 'error', summary: "A group's regions cover its whole aperture: no usable IOVA." },
+  'empty-iova-list': {
+    severity: 'error',
+    summary: "A group's regions cover its whole aperture: no usable IOVA.",
+    sources: [
+      {
+        where:
+          'Linux drivers/vfio/vfio_iommu_type1.c, vfio_iommu_type1_attach_group (vfio_iommu_resv_exclude leaves the list empty: -EINVAL)',
+      },
+    ],
+  },
   'iommufd-msi-conflict': {
     severity: 'error',
     summary: 'iommufd: a device with a sw-msi window and a hardware msi, or two sw-msi windows.',
+    sources: [
+      { where: 'Linux drivers/iommu/iommufd/io_pagetable.c, iopt_table_enforce_dev_resv_regions (WARN_ON(num_sw_msi && num_hw_msi))' },
+    ],
   },
-  'no-iommu': { severity: 'error', summary: 'An assigned device that is behind no IOMMU.' },
-  'device-assigned-twice': { severity: 'error', summary: 'A device assigned twice, to one guest or to two.' },
-  'group-split': { severity: 'error', summary: 'Devices of one IOMMU group assigned to different guests.' },
+  'no-iommu': {
+    severity: 'error',
+    summary: 'An assigned device that is behind no IOMMU.',
+    sources: [{ where: 'QEMU hw/vfio, vfio_device_get_groupid: "no iommu_group found"' }],
+  },
+  'device-assigned-twice': {
+    severity: 'error',
+    summary: 'A device assigned twice, to one guest or to two.',
+    sources: [{ where: 'QEMU hw/vfio, attaching a host device twice: "device is already attached"' }],
+  },
+  'group-split': {
+    severity: 'error',
+    summary: 'Devices of one IOMMU group assigned to different guests.',
+    sources: [{ where: 'Linux drivers/vfio/group.c, vfio_group_fops_open (one opener of /dev/vfio/N: -EBUSY)' }],
+  },
   'group-partly-assigned': {
     severity: 'warning',
     summary: 'Only some devices of an IOMMU group are assigned; the group may not be viable.',
+    sources: [{ where: 'QEMU hw/vfio/container.c, vfio_group_get: "group %d is not viable" (VFIO_GROUP_FLAGS_VIABLE)' }],
   },
-  'msi-window-missing': { severity: 'information', summary: 'An arm64 guest needs a software MSI doorbell window and names none.' },
-  'msi-window-conflict': { severity: 'error', summary: "A guest's msi-window overlaps a reserved region." },
-  'phys-bits-too-low': { severity: 'error', summary: "A PC guest's RAM and 64-bit PCI hole reach beyond its phys-bits; QEMU exits." },
+  'msi-window-missing': {
+    severity: 'information',
+    summary: 'An arm64 guest needs a software MSI doorbell window and names none.',
+    sources: [SEED_002_PROPOSAL],
+  },
+  'msi-window-conflict': { severity: 'error', summary: "A guest's msi-window overlaps a reserved region.", sources: [SEED_002_PROPOSAL] },
+  'phys-bits-too-low': {
+    severity: 'error',
+    summary: "A PC guest's RAM and 64-bit PCI hole reach beyond its phys-bits; QEMU exits.",
+    sources: [QEMU_PC_MEMORY, { where: 'QEMU target/i386/cpu.c, x86_cpu_realizefn (40 bits unless set)' }],
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A code of the core's own table. */

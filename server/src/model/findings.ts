@@ -8,10 +8,23 @@ import type { Span } from '@iommu-lens/grammar';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
-/** A finding code's default severity and one-line summary (docs/diagnostics.md has the rest). */
+/**
+ * Where a rule comes from (RULES §0.3): `where` names the real system's file and function, a
+ * commit or a specification section, e.g. `Linux drivers/iommu/iommufd/io_pagetable.c,
+ * iopt_table_enforce_dev_resv_regions`; `versions` the releases it holds for when that
+ * matters, e.g. `since Linux 6.6 (34f327a985ff); 6.2 to 6.5 per group`.
+ */
+export interface CodeSource {
+  where: string;
+  versions?: string;
+}
+
+/** A finding code's default severity, one-line summary and sources (docs/diagnostics.md has the rest). */
 export interface CodeInfo {
   severity: Severity;
   summary: string;
+  /** The upstream code or specification the check follows; hovering a finding shows them. */
+  sources?: readonly CodeSource[];
 }
 
 /** Finding codes by name: each table is checked against docs/diagnostics.md by a test. */
@@ -56,7 +69,20 @@ export interface FindingExtra {
 }
 
 /** A function that builds findings of the codes of `table`, each with its code's default severity. */
+/**
+ * Every code a finding builder exists for, with its info: a table is known as soon as the
+ * module that raises its findings is loaded, so the ide (which imports no domain) can show the
+ * sources of any finding it is given.
+ */
+const KNOWN_CODES = new Map<string, CodeInfo>();
+
+/** The default severity, summary and sources of a code whose builder exists. */
+export function codeInfo(code: string): CodeInfo | undefined {
+  return KNOWN_CODES.get(code);
+}
+
 export function findingBuilder<T extends CodeTable>(table: T) {
+  for (const [code, info] of Object.entries(table)) KNOWN_CODES.set(code, info);
   return (code: keyof T & string, at: Location, message: string, extra: FindingExtra = {}): Finding => {
     const f: Finding = {
       code,

@@ -31,6 +31,9 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       case 'arch':
         if (item.value) p.arch = item.value.text as Platform['arch'];
         break;
+      case 'kernel':
+        p.kernel = ctx.release(uri, item.release, 'linux');
+        break;
       case 'iommu': {
         if (!item.name) break;
         const iommu: Iommu = {
@@ -91,7 +94,7 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
         break;
     }
   }
-  ctx.singletons(uri, d.items, ['arch'], `platform ${p.sym.name}`);
+  ctx.singletons(uri, d.items, ['arch', 'kernel'], `platform ${p.sym.name}`);
 }
 
 function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
@@ -115,9 +118,17 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
         }
         break;
       case 'cmdqv':
+        // CMDQV_PARAM holds LOG2 fields: every count is a power of two (__tegra241_cmdqv_probe).
         iommu.cmdqv = {
-          vintfs: ctx.count(uri, s.vintfs, 1n, 64n, 'VINTF count'),
-          sidsPerVintf: ctx.count(uri, s.sidsPerVintf, 1n, 16n, 'SID pairs per VINTF'),
+          vintfs: powerOfTwo(ctx, uri, s.vintfs, ctx.count(uri, s.vintfs, 1n, 64n, 'VINTF count'), 'CMDQV_NUM_VINTF_LOG2'),
+          sidsPerVintf: powerOfTwo(
+            ctx,
+            uri,
+            s.sidsPerVintf,
+            ctx.count(uri, s.sidsPerVintf, 1n, 16n, 'SID pairs per VINTF'),
+            'CMDQV_NUM_SID_PER_VM_LOG2',
+          ),
+          vcmdqs: powerOfTwo(ctx, uri, s.vcmdqs, ctx.count(uri, s.vcmdqs, 1n, 128n, 'VCMDQ count'), 'CMDQV_NUM_VCMDQ_LOG2'),
         };
         break;
       default:
@@ -125,6 +136,13 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
     }
   }
   ctx.singletons(uri, iommu.decl.items, ['address-width', 'msi-mode', 'cmdqv', 'page-sizes'], `IOMMU ${iommu.sym.name}`);
+}
+
+/** A count the hardware reports as `1 << FIELD`: anything else is reported and dropped. */
+function powerOfTwo(ctx: Scope, uri: string, lit: A.NumLit | undefined, v: bigint | undefined, field: string): bigint | undefined {
+  if (v === undefined || (v & (v - 1n)) === 0n) return v;
+  ctx.report('value-out-of-range', uri, lit!.span, `${lit!.text} is not a power of two: the CMDQV reports it as 1 << ${field}`);
+  return undefined;
 }
 
 /** Second pass over a platform: references between its members, BDFs. */
@@ -156,6 +174,7 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
         case 'device-iommu':
           dev.iommu = ctx.member(uri, s.iommu, p, ['iommu']) as Iommu | undefined;
           dev.stream = ctx.count(uri, s.stream, 0n, 0xffff_ffffn, 'stream ID');
+          if (s.streams.length > 1) dev.streams = s.streams.flatMap((n) => ctx.count(uri, n, 0n, 0xffff_ffffn, 'stream ID') ?? []);
           break;
         case 'group':
           dev.group = ctx.count(uri, s.value, 0n, 0xffff_ffffn, 'IOMMU group');

@@ -8,6 +8,7 @@ import type { Code } from './codes';
 import type { Finding, Fix } from './findings';
 import { finding } from './codes';
 import type { Interval } from './interval';
+import { COMPONENT_NAMES, parseRelease, RELEASE_EXAMPLES, type Component, type Release } from './versions';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
 import {
   emptyModel,
@@ -87,6 +88,20 @@ export class Scope {
 
   count(uri: string, lit: A.NumLit | undefined, min: bigint, max: bigint, what: string): bigint | undefined {
     return lit ? this.value(uri, evaluateCount(lit, min, max, what)) : undefined;
+  }
+
+  /** A release number (`kernel 6.6`); one that is not `MAJOR.MINOR[.PATCH]` is reported. */
+  release(uri: string, lit: A.ReleaseLit | undefined, component: Component): Release | undefined {
+    if (!lit) return undefined;
+    const r = parseRelease(lit.text);
+    if (!r)
+      this.report(
+        'invalid-number',
+        uri,
+        lit.span,
+        `'${lit.text}' is not a ${COMPONENT_NAMES[component]} release such as ${RELEASE_EXAMPLES[component]}`,
+      );
+    return r;
   }
 
   range(uri: string, r: A.RangeLit | undefined): Interval | undefined {

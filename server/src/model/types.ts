@@ -6,6 +6,7 @@
 import type * as A from '@iommu-lens/grammar';
 import type { Interval } from './interval';
 import type { Bdf } from './numbers';
+import type { Release } from './versions';
 
 export type SymbolKind =
   | 'platform'
@@ -91,6 +92,8 @@ export interface Platform {
   sym: Sym;
   decl: A.PlatformDecl;
   arch?: 'x86_64' | 'arm64';
+  /** `kernel 6.6`: the host's Linux release; none: the newest behaviour (RULES §0.2). */
+  kernel?: Release;
   iommus: Map<string, Iommu>;
   devices: Map<string, Device>;
   ram: RamRegion[];
@@ -112,7 +115,8 @@ export interface Iommu {
   addressWidth?: number;
   msiMode?: 'remapped' | 'bypass';
   pageSizes: bigint[];
-  cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint };
+  /** A Tegra241 CMDQV: its `1 << LOG2` counts from CMDQV_PARAM (VINTFs, VCMDQs, SID pairs per VINTF). */
+  cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint; vcmdqs?: bigint };
 }
 
 export interface Device {
@@ -120,7 +124,10 @@ export interface Device {
   decl: A.DeviceDecl;
   bdf?: Bdf;
   iommu?: Iommu;
+  /** The first stream ID (`master->streams[0]`). */
   stream?: bigint;
+  /** Every stream ID, when the device has more than one. */
+  streams?: bigint[];
   group?: bigint;
   tdisp: boolean;
   quirks: string[];
@@ -286,6 +293,8 @@ export type XenDomainMode = 'pv' | 'pvh' | 'hvm';
 export type XenMapMode = 'host-identity' | 'maintained' | 'pv-iommu' | 'virtual-vtd';
 export type XenQuarantine = 'off' | 'basic' | 'scratch-page';
 export type Dom0IommuOption = 'strict' | 'passthrough' | 'relaxed';
+/** libxl's reserved-device-memory policy (`rdm_policy=`): strict refuses a conflict, relaxed warns and goes on. */
+export type RdmPolicy = 'strict' | 'relaxed';
 
 /** A one-word setting of a `dom0` or `domain` block (`mode pv`, `iommu-map maintained`). */
 export type XenSetting = A.Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: A.Word };
@@ -306,8 +315,10 @@ export interface XenDomain {
   iommuMapStmt?: XenSetting;
   quarantine?: XenQuarantine;
   quarantineStmt?: XenSetting;
-  /** Devices passed through, with the reference that names each. */
-  passed: { device: Device; ref: A.Ref }[];
+  /** Devices passed through, with the reference that names each and its `rdm-policy`, if written. */
+  passed: { device: Device; ref: A.Ref; policy?: RdmPolicy }[];
+  /** `rdm [strategy host] [policy P]`: xl's `rdm=` (the default policy of every `pass`). */
+  rdm?: { strategyHost: boolean; policy?: RdmPolicy; stmt: Extract<A.XenItem, { kind: 'rdm' }> };
   ram: GuestRam[];
 }
 
@@ -318,12 +329,18 @@ export interface Xen {
   domains: Map<string, XenDomain>;
   /** `xen-range`: memory Xen keeps for itself. */
   ranges: { range: Interval; stmt: A.XenRangeStmt }[];
+  /** `xen 4.17`: the hypervisor's release; none: the newest behaviour (RULES §0.2). */
+  release?: Release;
+  /** `quarantine MODE`: the global `iommu=quarantine=` option. */
+  quarantine?: { mode: XenQuarantine; stmt: A.XenQuarantineStmt };
 }
 
 export interface VintfStream {
   stmt: A.VintfItem & { kind: 'stream' };
   device?: Device;
   virtualSid?: bigint;
+  /** The device is assigned to the VINTF's guest (what IOMMU_VDEVICE_ALLOC needs). */
+  assigned: boolean;
 }
 
 export interface Vintf {
@@ -335,6 +352,8 @@ export interface Vintf {
   hypOwn?: { on: boolean; stmt: A.VintfItem };
   vmid?: bigint;
   streams: VintfStream[];
+  /** The LVCMDQs the VMM allocates, in the order written. */
+  queues: { stmt: A.VintfItem & { kind: 'queue' }; index?: bigint; size?: bigint; base?: bigint }[];
 }
 
 /** One SMMU command of a batch: its opcode (if known) and operands by name. */

@@ -31,14 +31,15 @@ describe('VINTF commands', () => {
     assert.deepEqual(codes, []);
   });
 
-  test('a guest-owned VINTF takes only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; a host-owned one takes everything', () => {
+  test('a guest VINTF (HYP_OWN = 0) takes only TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC; the host VINTF0 takes everything', () => {
     const files = commands('  batch { CFGI_STE 0x8; CMD_SYNC }\n  batch { CFGI_CD sid 0x10 ssid 0 leaf; CMD_SYNC }');
     assert.deepEqual(check(files).codes, [
       'cmdqv-unsupported-command@CFGI_STE 0x8',
       'cmdqv-unsupported-command@CFGI_CD sid 0x10 ssid 0 leaf',
     ]);
-    const host = { 'vintf.iommu': VI_A.replace('owner guest\n  hyp-own off', 'owner host\n  hyp-own on') };
-    assert.deepEqual(check({ ...files, ...host }).codes, []);
+    // The host kernel's VINTF0 (HYP_OWN = 1) takes them, with physical stream IDs.
+    const host = { 'h0.iommu': 'vintf h0 on grace-h1.smmu0 { owner host }\n', 'cmds.iommu': files['cmds.iommu'].replace('vi-a', 'h0') };
+    assert.deepEqual(check(host).codes, []);
   });
 
   test('a mixed batch names the command that decided its queue', () => {
@@ -56,19 +57,19 @@ describe('VINTF commands', () => {
     assert.deepEqual(check({ 'cmds.iommu': text }).codes, []);
   });
 
-  test('stage-2 invalidations from a stage-1-only vSMMU; with stage2 on a host-owned VINTF they are fine', () => {
+  test('stage-2 invalidations from a stage-1-only vSMMU; on the host VINTF0 they are fine', () => {
     const files = commands('  batch { TLBI_S2_IPA ipa 0x40000000; CMD_SYNC }\n  batch { TLBI_S12_VMALL; CMD_SYNC }');
     assert.deepEqual(check(files).codes, [
       'cmdqv-stage2-invalidation@TLBI_S2_IPA ipa 0x40000000',
       'cmdqv-stage2-invalidation@TLBI_S12_VMALL',
     ]);
-    const s2 = {
-      'guest.iommu': GUEST.replace('via vi-a', 'via vi-a stage2'),
-      'vintf.iommu': VI_A.replace('owner guest\n  hyp-own off', 'owner host'),
-    };
-    assert.deepEqual(check({ ...files, ...s2 }).codes, []);
-    // With stage 2 but guest-owned: the VCMDQ still does not take them.
-    assert.deepEqual(check({ ...files, 'guest.iommu': s2['guest.iommu'] }).codes, [
+    // The host's VINTF0 takes them: stage 2 is the host kernel's.
+    assert.deepEqual(
+      check({ 'h0.iommu': 'vintf h0 on grace-h1.smmu0 { owner host }\n', 'cmds.iommu': files['cmds.iommu'].replace('vi-a', 'h0') }).codes,
+      [],
+    );
+    // With stage 2 but HYP_OWN = 0: the VCMDQ still does not take them.
+    assert.deepEqual(check({ ...files, 'guest.iommu': GUEST.replace('via vi-a', 'via vi-a stage2') }).codes, [
       'cmdqv-unsupported-command@TLBI_S2_IPA ipa 0x40000000',
       'cmdqv-unsupported-command@TLBI_S12_VMALL',
     ]);
@@ -93,7 +94,10 @@ describe('VINTFs', () => {
 
   test('more streams than SID pairs: the fifth device gets no pair', () => {
     const vintf = `vintf vi-x on smmu0 for gx {\n  owner guest\n  vmid 9\n${['cx7-vf2', 'cx7-vf3', 'cx7-vf4', 'cx7-vf5', 'cx7-vf6'].map((d, i) => `  stream ${d} as ${8 * (i + 1)}`).join('\n')}\n}\n`;
-    const { codes } = check({ 'gx.iommu': guest('gx', 'vi-x', ['cx7-vf2']), 'vx.iommu': vintf });
+    const { codes } = check({
+      'gx.iommu': guest('gx', 'vi-x', ['cx7-vf2', 'cx7-vf3', 'cx7-vf4', 'cx7-vf5', 'cx7-vf6']),
+      'vx.iommu': vintf,
+    });
     assert.deepEqual(codes, ['cmdqv-too-many-streams@stream cx7-vf6 as 40']);
   });
 
@@ -109,7 +113,7 @@ describe('VINTFs', () => {
   test("a VINTF on an SMMU without CMDQV, more VINTFs than the CMDQV has, and a vIOMMU backed by another guest's VINTF", () => {
     const host = HOST.replace(
       '    cmdqv vintfs 16 sids-per-vintf 4\n  }\n  iommu smmu1',
-      '    cmdqv vintfs 1 sids-per-vintf 4\n  }\n  iommu smmu1',
+      '    cmdqv vintfs 2 sids-per-vintf 4\n  }\n  iommu smmu1',
     ).replace(/(iommu smmu1 smmuv3 \{[^}]*?)\n {4}cmdqv vintfs 16 sids-per-vintf 4/, '$1');
     const files = {
       'host.iommu': host,

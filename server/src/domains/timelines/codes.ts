@@ -1,5 +1,6 @@
 /** Timelines: the finding codes this domain raises (sim/runner.ts). */
 import { findingBuilder, type CodeTable } from '../../model/findings';
+import { TYPE1_ATTACH, SEED_002_PROPOSAL, POOL_RULE } from '../../model/codes';
 
 export const TIMELINE_CODES = {
   'guest-not-running': {
@@ -7,13 +8,26 @@ export const TIMELINE_CODES = {
     summary: 'A step needs a running guest (hotplug, migrate, stop) and the guest is not running.',
   },
   'guest-already-running': { severity: 'error', summary: 'A guest is started twice in one timeline.' },
-  'device-not-plugged': { severity: 'error', summary: 'An unplug of a device the guest does not hold.' },
-  'migrate-device-missing': { severity: 'error', summary: 'A device the guest holds does not exist on the migration target.' },
+  'device-not-plugged': {
+    severity: 'error',
+    summary: 'An unplug of a device the guest does not hold.',
+    sources: [{ where: 'QEMU qdev-monitor.c, qmp_device_del: "Device \'%s\' not found"' }],
+  },
+  'migrate-device-missing': {
+    severity: 'error',
+    summary: 'A device the guest holds does not exist on the migration target.',
+    sources: [{ where: 'QEMU hw/vfio/pci.c, vfio_realize: the destination realizes -device vfio-pci,host=BDF' }],
+  },
   'migrate-doorbell-conflict': {
     severity: 'error',
     summary: "The guest's msi-window is free on the source but reserved on the migration target.",
+    sources: [SEED_002_PROPOSAL],
   },
-  'migrate-address-width': { severity: 'error', summary: "The migration target's IOMMU cannot reach the guest's RAM." },
+  'migrate-address-width': {
+    severity: 'error',
+    summary: "The migration target's IOMMU cannot reach the guest's RAM.",
+    sources: [POOL_RULE, TYPE1_ATTACH],
+  },
 } as const satisfies CodeTable;
 
 /** Builds a finding of one of these codes with the code's default severity. */

@@ -29,8 +29,8 @@ export function commandHover(r: CommandRoute): string {
   out.push(
     '',
     r.accepted
-      ? `**Queue:** ${v.sym.name}'s VCMDQ on ${smmu}; the hardware executes it without a trap${s.guestOwned ? ' (a guest-owned VINTF takes it)' : ' (a host-owned VINTF takes every command)'}.`
-      : `**Queue:** not ${v.sym.name}'s VCMDQ: a guest-owned VINTF does not take ${c.opcode}. It belongs on the vSMMU's emulated main queue, which the VMM traps.`,
+      ? `**Queue:** ${v.sym.name}'s VCMDQ on ${smmu}; the hardware executes it without a trap${s.hypOwn ? ' (HYP_OWN = 1: the queue takes every command)' : ' (HYP_OWN = 0: the restricted set has it)'}.`
+      : `**Queue:** not ${v.sym.name}'s VCMDQ: a HYP_OWN = 0 queue does not take ${c.opcode}. It belongs on the vSMMU's emulated main queue, which the VMM traps.`,
   );
   const wrote = c.operands.get('vmid');
   if (v.vmid !== undefined)
@@ -39,7 +39,9 @@ export function commandHover(r: CommandRoute): string {
       `**VMID:** the hardware substitutes ${v.sym.name}'s VMID ${v.vmid}${wrote && wrote.value !== true ? ` for the ${wrote.value} the guest wrote` : ''}.`,
     );
   else out.push('', `**VMID:** ${v.sym.name} has no \`vmid\`: the host programs one, and it replaces whatever the guest writes.`);
-  if (r.stream) {
+  if (r.stream && !v.guest)
+    out.push('', `**Stream:** ${hex(r.stream.virtual)} is a physical stream ID: the host's VINTF0 matches no SID pair.`);
+  else if (r.stream) {
     const p = r.stream.pair;
     const dev = p?.stream.device;
     out.push(
@@ -58,7 +60,7 @@ export function vintfHover(a: Analysis, v: Vintf): string {
   if (!s) return out.join('\n');
   out.push(
     '',
-    `${s.guestOwned ? 'Guest-owned (HYP_OWN = 0): its queues take TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC only' : 'Host-owned (HYP_OWN = 1): its queues take every command'}. VMID ${v.vmid ?? 'set by the host'}; vSMMU stage 2: ${s.stage2 ? 'yes' : 'no (IDR0.S2P = 0)'}.`,
+    `${s.hypOwn ? `HYP_OWN = 1${v.guest ? '' : " (the host kernel's VINTF0, physical stream IDs)"}: its queues take every command` : 'HYP_OWN = 0 (as the kernel programs every VINTF it gives user space): its queues take TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC only'}. VMID ${v.vmid ?? 'set by the host'}; vSMMU stage 2: ${s.stage2 ? 'yes' : 'no (IDR0.S2P = 0)'}.`,
   );
   out.push(
     '',

@@ -6,24 +6,38 @@ import type { CommandsBlock, Guest, Iommu, SmmuBatch, SmmuCmd, Vintf } from '../
 
 export function declareVintf(ctx: Scope, uri: string, d: A.VintfDecl): void {
   if (!d.name) return;
-  const v: Vintf = { sym: ctx.sym('vintf', uri, d.name, d.span), decl: d, streams: [] };
+  const v: Vintf = { sym: ctx.sym('vintf', uri, d.name, d.span), decl: d, streams: [], queues: [] };
   if (ctx.declareGlobal(v.sym, v)) ctx.model.vintfs.set(v.sym.name, v);
   ctx.allVintfs.push(v);
 }
 
-/** After guests are declared: the VINTF's guest, its IOMMU there and its streams. */
+/**
+ * After guests are declared: the VINTF's guest, its IOMMU there and its streams. A VINTF
+ * without `for` is the host kernel's (VINTF0): it names its SMMU as PLATFORM.IOMMU.
+ */
 export function resolveVintf(ctx: Scope, v: Vintf): void {
   const uri = v.sym.uri;
   const d = v.decl;
   v.guest = ctx.global(uri, d.guest, ['guest']) as Guest | undefined;
-  const platform = v.guest?.platform;
+  const qualifier = !d.guest && d.iommu?.qualifier ? ctx.model.platforms.get(d.iommu.qualifier.text) : undefined;
+  const platform = v.guest?.platform ?? qualifier;
+  if (!d.guest && d.iommu && !d.iommu.qualifier)
+    ctx.report(
+      'unknown-name',
+      uri,
+      d.iommu.span,
+      `which platform's ${d.iommu.name.text}? A VINTF without \`for GUEST\` is the host's and names its SMMU as PLATFORM.IOMMU`,
+    );
   v.iommu = ctx.member(uri, d.iommu, platform, ['iommu']) as Iommu | undefined;
+  const assigned = new Set(v.guest?.assigns.map((x) => x.device));
   for (const item of d.items) {
     if (item.kind === 'stream') {
+      const device = ctx.device(uri, item.device, platform);
       v.streams.push({
         stmt: item,
-        device: ctx.device(uri, item.device, platform),
+        device,
         virtualSid: ctx.count(uri, item.virtualSid, 0n, 0xffff_ffffn, 'virtual stream ID'),
+        assigned: !!device && assigned.has(device),
       });
     } else if (item.kind === 'vmid') {
       v.vmid = ctx.count(uri, item.value, 0n, 0xffffn, 'VMID');
@@ -31,6 +45,13 @@ export function resolveVintf(ctx: Scope, v: Vintf): void {
       v.owner = item.value.text as Vintf['owner'];
     } else if (item.kind === 'hyp-own' && item.value) {
       v.hypOwn = { on: item.value.text === 'on', stmt: item };
+    } else if (item.kind === 'queue') {
+      v.queues.push({
+        stmt: item,
+        index: ctx.count(uri, item.index, 0n, 127n, 'LVCMDQ index'),
+        size: ctx.num(uri, item.size),
+        base: ctx.num(uri, item.base),
+      });
     }
   }
   ctx.singletons(uri, d.items, ['owner', 'vmid', 'hyp-own'], `VINTF ${v.sym.name}`);

@@ -4,7 +4,7 @@
  * map with what Xen left out, the RMRR identity mappings and their references, and what
  * a `balloon` / `free` step left behind.
  */
-import { formatInterval, formatSize, intervalSize, type Sym, type Xen, type XenDomain } from '../../../model';
+import { atLeast, formatInterval, formatSize, intervalSize, XEN, type Sym, type Xen, type XenDomain } from '../../../model';
 import { describeMap, someOf, type DomainMap, type P2mChange } from '../../../sim';
 import type { Analysis } from '../../../ide/analysis';
 import { capped, codeBlock } from '../../../ide/markdown';
@@ -72,12 +72,24 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
         ),
     );
   }
-  if (!d.isDom0 && m.drivenByDomain)
-    out.push(
-      '',
-      `Quarantine: ${m.quarantine}${m.quarantine === 'scratch-page' ? ' (stray DMA lands on a scratch page)' : ' (stray DMA faults in the IOMMU)'}.`,
-    );
+  if (!d.isDom0 && m.devices.length) out.push('', deassignment(d, m));
   return out.join('\n');
+}
+
+/** What `deassign_device()` (xen/drivers/passthrough/pci.c) does with the domain's devices under the global quarantine option. */
+function deassignment(d: XenDomain, m: DomainMap): string {
+  const release = d.xen.release;
+  const scratch = 'its in-flight DMA lands on a scratch page and goes unnoticed';
+  const what = !atLeast(release, XEN.quarantine.release)
+    ? `goes straight back to dom0 (no quarantine before Xen ${XEN.quarantine.release})`
+    : m.quarantine === 'off'
+      ? 'goes straight back to dom0 (`quarantine off`)'
+      : !atLeast(release, XEN.quarantineBasic.release)
+        ? `is parked in dom_io with a scratch page (Xen ${XEN.quarantine.release} to 4.15): ${scratch}`
+        : m.quarantine === 'basic'
+          ? 'is parked in dom_io without mappings (`quarantine basic`): its in-flight DMA faults'
+          : `is parked in dom_io (\`quarantine scratch-page\`): ${scratch}`;
+  return `When a device leaves ${d.sym.name} (the domain is destroyed, or \`xl pci-detach\`), it ${what}. Quarantine changes nothing while the device is assigned.`;
 }
 
 /** Hover on a `xen` name: one line per domain. */

@@ -1,18 +1,37 @@
 /** Xen hosts: dom0 and domains, their IOMMU settings and the devices passed through to them. */
 import type * as A from '@iommu-lens/grammar';
 import type { Scope } from '../../../model/scope';
-import type { Dom0IommuOption, Platform, Sym, Xen, XenDomain, XenDomainMode, XenMapMode, XenQuarantine } from '../../../model/types';
+import type {
+  Dom0IommuOption,
+  Platform,
+  RdmPolicy,
+  Sym,
+  Xen,
+  XenDomain,
+  XenDomainMode,
+  XenMapMode,
+  XenQuarantine,
+} from '../../../model/types';
 
 export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
   if (!d.name) return;
   const x: Xen = { sym: ctx.sym('xen', uri, d.name, d.span), decl: d, domains: new Map(), ranges: [] };
   if (ctx.declareGlobal(x.sym, x)) ctx.model.xens.set(x.sym.name, x);
   x.platform = ctx.global(uri, d.platform, ['platform']) as Platform | undefined;
+  ctx.singletons(uri, d.items, ['quarantine', 'xen-version'], `Xen host ${d.name.text}`);
   for (const item of d.items) {
     if (item.kind === 'unknown') continue;
     if (item.kind === 'xen-range') {
       const range = ctx.range(uri, item.range);
       if (range) x.ranges.push({ range, stmt: item });
+      continue;
+    }
+    if (item.kind === 'xen-version') {
+      x.release = ctx.release(uri, item.release, 'xen');
+      continue;
+    }
+    if (item.kind === 'quarantine') {
+      if (item.value) x.quarantine = { mode: item.value.text as XenQuarantine, stmt: item };
       continue;
     }
     const nameWord = item.kind === 'dom0' ? { text: 'dom0', span: item.span } : item.name;
@@ -32,7 +51,7 @@ export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
     ctx.singletons(
       uri,
       item.items,
-      ['mode', 'map-reserved', 'iommu-map', 'quarantine', 'dom0-iommu'],
+      ['mode', 'map-reserved', 'iommu-map', 'quarantine', 'dom0-iommu', 'rdm'],
       item.kind === 'dom0' ? 'dom0' : `domain ${nameWord.text}`,
     );
   }
@@ -68,11 +87,16 @@ function domainSettings(ctx: Scope, uri: string, dom: XenDomain, items: A.XenIte
           dom.quarantineStmt = s;
         }
         break;
-      case 'pass':
+      case 'pass': {
+        const policy = s.policy?.text as RdmPolicy | undefined;
         for (const ref of s.devices) {
           const device = ctx.device(uri, ref, platform);
-          if (device) dom.passed.push({ device, ref });
+          if (device) dom.passed.push({ device, ref, policy });
         }
+        break;
+      }
+      case 'rdm':
+        dom.rdm = { strategyHost: !!s.strategy, policy: s.policy?.text as RdmPolicy | undefined, stmt: s };
         break;
       case 'ram': {
         if (!s.name) break;

@@ -14,7 +14,7 @@
 import type { Span } from '@iommu-lens/grammar';
 import type { Location } from '../../../model/findings';
 import type { Interval } from '../../../model/interval';
-import type { Device, Platform, Xen, XenDomain, XenDomainMode, XenQuarantine } from '../../../model/types';
+import type { Device, Platform, ReservedRegion, Xen, XenDomain, XenDomainMode, XenQuarantine } from '../../../model/types';
 import { addressWidthOf, X86_MSI_RANGE } from '../../../sim/builtins';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { IdentityMaps } from './identityMaps';
@@ -51,6 +51,8 @@ export interface DomainMap {
   identity: IdentityMaps<Device>;
   /** dom0: what Xen identity-mapped at boot and what it left out. */
   boot?: { mapped: RangeSet; leftOut: LeftOut[] };
+  /** The RMRRs of passed devices already reported over the domain's RAM (`rdm strategy host` skips them). */
+  rdmConflicts: Set<ReservedRegion>;
   /** The memory the domain owns (dom0: the host's RAM minus Xen's; a domain: its `ram`), when known. */
   memory?: RangeSet;
 }
@@ -84,8 +86,9 @@ export function buildMaps(x: Xen, regions: PlatformRegions | undefined): Map<Xen
       drivenByDomain: false,
       strict: false,
       passthrough: false,
-      quarantine: d.quarantine ?? 'basic',
+      quarantine: x.quarantine?.mode ?? d.quarantine ?? 'basic',
       identity: new IdentityMaps(),
+      rdmConflicts: new Set(),
     };
     if (d.isDom0) dom0Map(m, x, regions);
     else domainMap(m);
@@ -97,9 +100,10 @@ export function buildMaps(x: Xen, regions: PlatformRegions | undefined): Map<Xen
 function dom0Map(m: DomainMap, x: Xen, regions: PlatformRegions | undefined): void {
   const d = m.domain;
   const opts = dom0Options(d);
-  // A PVH dom0 is strict whatever was asked (check_hwdom_reqs); the finding says so.
+  // A PVH dom0 is strict whatever was asked (check_hwdom_reqs); the finding says so. Strict
+  // beats passthrough whatever the order they are written in (iommu_setup).
   m.strict = opts.strict || m.translated;
-  m.passthrough = opts.passthrough && !m.translated;
+  m.passthrough = opts.passthrough && !m.strict;
   m.drivenByDomain = d.iommuMap === 'pv-iommu';
   if (m.passthrough) {
     m.term = 'no translation';
@@ -128,7 +132,7 @@ function hostBootMap(
     ...(m.domain.mapReserved === false
       ? []
       : platform.reserved
-          .filter((r) => r.type === 'reserved' || r.type === 'direct' || r.type === 'direct-relaxable')
+          .filter((r) => (r.type === 'reserved' || r.type === 'direct' || r.type === 'direct-relaxable') && firmwareRegion(r))
           .flatMap((r) => (r.range ? [r.range] : []))),
   ];
   const mapped = RangeSet.of(e820);
@@ -157,6 +161,15 @@ function domainMap(m: DomainMap): void {
   // An HVM domain's GFN map is Xen's (shared with or synced to the P2M) whatever the domain asks.
   m.maintained = how === 'maintained' || how === undefined || (how === 'pv-iommu' && m.translated);
   m.term = m.maintained ? (m.translated ? 'identity GFN map' : 'identity MFN map') : m.translated ? 'guest map' : 'identity MFN map';
+}
+
+/**
+ * Xen reads the firmware's tables (ACPI RMRRs, IVMDs, the E820 map), not what Linux adds on
+ * its own: the ISA bridge's 16 MiB quirk (`from linux-quirk`) and IORT RMRs (`from iort-rmr`).
+ */
+export function firmwareRegion(r: ReservedRegion): boolean {
+  const origin = r.decl.origin?.text;
+  return origin !== 'linux-quirk' && origin !== 'iort-rmr';
 }
 
 /**

@@ -8,15 +8,17 @@
 import type { Finding, Fix, Location, Related } from '../../../model/findings';
 import { finding } from '../codes';
 import { finding as coreFinding } from '../../../model/codes';
-import { formatInterval, formatSize, intervalSize, type Interval } from '../../../model/interval';
+import { formatInterval, formatSize, hex, intervalSize, type Interval } from '../../../model/interval';
 import { replace } from '../../../model/scope';
 import type * as A from '@iommu-lens/grammar';
-import type { Device, Model, Platform, ResolvedStep, Xen, XenDomain } from '../../../model/types';
+import { formatBdf } from '../../../model/numbers';
+import { atLeast, hasChange, releaseName, since, XEN } from '../../../model/versions';
+import type { Device, Model, Platform, RdmPolicy, ReservedRegion, ResolvedStep, Xen, XenDomain } from '../../../model/types';
 import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
-import { buildMaps, describeMap, rmrrScope, type DomainMap } from './domainMaps';
+import { buildMaps, describeMap, dom0Options, firmwareRegion, rmrrScope, type DomainMap } from './domainMaps';
 
 /** One `balloon` / `free` step on a Xen domain, as the engine replayed it. */
 export interface P2mChange {
@@ -47,8 +49,10 @@ export function runXen(model: Model, regionsOf: (p: Platform) => PlatformRegions
     runs.set(x, { xen: x, maps });
     for (const [d, m] of maps) mapOf.set(d, m);
     passedTwice(x, out);
+    quarantineRelease(x, out);
     for (const m of maps.values()) checkSettings(m, out);
     if (x.platform && regions) identityMappings(regions, maps, out);
+    if (x.platform) for (const m of maps.values()) hostRdms(m, x.platform, out);
   }
   const p2m = new Map<ResolvedStep, P2mChange>();
   for (const t of model.timelines.values()) {
@@ -96,7 +100,11 @@ function passedTwice(x: Xen, out: Finding[]): void {
 
 const RELATED_PASSED = 4;
 
-const PVH_PANIC = "PVH hardware domain iommu must be set in 'strict' mode";
+/** docs/misc/xen-command-line.pandoc, `dom0-iommu`: what Xen does with each option for a PVH dom0. */
+const PVH_HARDWIRED = {
+  strict: 'strict is "hardwired to true for x86 PVH dom0\'s"',
+  passthrough: 'passthrough is "hardwired to false for x86 PVH dom0\'s"',
+};
 
 function checkSettings(m: DomainMap, out: Finding[]): void {
   const d = m.domain;
@@ -108,20 +116,8 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
         }),
       );
     }
-    const asked = d.dom0Iommu;
-    if (m.translated && d.dom0IommuStmt && (!asked.includes('strict') || asked.includes('relaxed') || asked.includes('passthrough'))) {
-      out.push(
-        finding(
-          'xen-pvh-dom0-not-strict',
-          at(d, d.dom0IommuStmt),
-          `a PVH dom0 must use dom0-iommu=strict: Xen panics "${PVH_PANIC}" (arch_iommu_check_autotranslated_hwdom). Releases that force strict first (check_hwdom_reqs) boot, but dom0 then has a maintained identity GFN map, not the ${asked.includes('passthrough') ? 'untranslated DMA' : 'host map'} \`iommu ${asked.join(' ')}\` asks for`,
-          {
-            related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
-            fixes: [replace('Use iommu strict', d.sym.uri, d.dom0IommuStmt.span, 'iommu strict')],
-          },
-        ),
-      );
-    }
+    const opts = dom0Options(d);
+    if (m.translated && d.dom0IommuStmt && (!opts.strict || opts.passthrough)) pvhDom0NotStrict(m, opts.passthrough, out);
     if (d.iommuMap && d.iommuMap !== 'pv-iommu') {
       out.push(
         finding(
@@ -141,6 +137,25 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       ),
     );
   }
+  if (d.quarantineStmt) {
+    out.push(
+      finding(
+        'xen-invalid-setting',
+        at(d, d.quarantineStmt),
+        `\`iommu=quarantine=\` is a global Xen option (parse_iommu_param), not a per-domain one: write \`quarantine ${d.quarantine}\` in the xen block. It applies to devices de-assigned from a domain (deassign_device parks them in dom_io), not to DMA from a device still assigned`,
+        { severity: 'warning' },
+      ),
+    );
+  }
+  if (!d.isDom0 && d.iommuMap === 'host-identity') {
+    out.push(
+      finding(
+        'xen-not-upstream',
+        at(d, d.iommuMapStmt),
+        `\`iommu-map host-identity\` is not an upstream Xen mode: Xen keeps every domU's IOMMU map in sync with its P2M (iommu_domain_init sets need_sync, or the IOMMU shares the P2M). ${d.sym.name}'s map is modelled as asked: programmed once, not maintained`,
+      ),
+    );
+  }
   if (d.iommuMap === 'pv-iommu' && m.maintained) {
     const why = d.isDom0
       ? m.translated
@@ -151,7 +166,7 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       finding(
         'xen-pv-iommu-on-maintained-map',
         at(d, d.iommuMapStmt),
-        `${why}, so the domain must not also drive it through PV-IOMMU: the two writers undo each other's mappings (RULES §8.4). PV-IOMMU is safe only on a map Xen just initialised (a non-strict dom0's host map, a PV domain's map)`,
+        `${PV_IOMMU_PROPOSAL}. ${why}, so under that proposal the domain must not also drive it: the two writers would undo each other's mappings (RULES §8.4). The proposal allowed PV-IOMMU only on a map Xen just initialised (a non-strict dom0's host map, a PV domain's map)`,
         {
           related: d.isDom0 && d.dom0IommuStmt ? [{ ...at(d, d.dom0IommuStmt), message: 'strict: the map is maintained' }] : passRelated(d),
           fixes:
@@ -163,8 +178,63 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
     );
   }
   if (!d.isDom0 && m.drivenByDomain && !m.maintained && m.devices.length && !(d.iommuMap === 'virtual-vtd' && !m.translated)) {
-    quarantine(m, out);
+    proposalStrayDma(m, out);
   }
+}
+
+/** `quarantine` on a release that has no `iommu=quarantine` (XSA-302 brought it in 4.13). */
+function quarantineRelease(x: Xen, out: Finding[]): void {
+  if (!x.quarantine || atLeast(x.release, XEN.quarantine.release)) return;
+  out.push(
+    finding(
+      'xen-invalid-setting',
+      { uri: x.sym.uri, span: x.quarantine.stmt.span },
+      `${releaseName('xen', x.release!)} has no \`iommu=quarantine\`: ${since('xen', XEN.quarantine.release)} (XSA-302) a de-assigned device is quarantined in dom_io; before, it goes straight back to dom0`,
+      { severity: 'warning' },
+    ),
+  );
+}
+
+/** What every finding about a domain-driven map says first: upstream Xen has no such thing. */
+const PV_IOMMU_PROPOSAL = 'PV-IOMMU is the 2018 proposal behind seed 003 and was never merged (upstream Xen has no __HYPERVISOR_iommu_op)';
+const VIRTUAL_VTD_PROPOSAL = 'a virtual VT-d for HVM guests was proposed (2017) and never merged (has_viommu() has no user upstream)';
+
+/**
+ * A PVH dom0 asked for relaxed or passthrough: check_hwdom_reqs() (xen/drivers/passthrough/iommu.c)
+ * forces strict and clears passthrough before arch_iommu_check_autotranslated_hwdom() could
+ * panic, so the option is ignored; iommu_setup() has already logged it as asked.
+ */
+function pvhDom0NotStrict(m: DomainMap, passthrough: boolean, out: Finding[]): void {
+  const d = m.domain;
+  const stmt = d.dom0IommuStmt!;
+  const release = d.xen.release;
+  if (passthrough && !atLeast(release, XEN.pvhPassthrough.release)) {
+    out.push(
+      finding(
+        'xen-pvh-dom0-passthrough-panic',
+        at(d, stmt),
+        `${releaseName('xen', release!)} panics at boot: "(XEN) Dom0 uses paging translated mode, dom0-passthrough must not be enabled" (check_hwdom_reqs); ${since('xen', XEN.pvhPassthrough.release)} a PVH dom0 ignores passthrough and boots strict (391266f012)`,
+        {
+          related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
+          fixes: [replace('Use iommu strict', d.sym.uri, stmt.span, 'iommu strict')],
+        },
+      ),
+    );
+    return;
+  }
+  const ignored = passthrough ? `dom0-iommu=passthrough (${PVH_HARDWIRED.passthrough})` : `dom0-iommu=strict=0 (${PVH_HARDWIRED.strict})`;
+  const log = passthrough ? '" - Dom0 mode: Passthrough"' : '" - Dom0 mode: Relaxed"';
+  out.push(
+    finding(
+      'xen-pvh-dom0-not-strict',
+      at(d, stmt),
+      `dom0 is PVH: Xen ignores ${ignored}. check_hwdom_reqs() forces strict before dom0 is built, so dom0 gets an identity GFN map Xen maintains, not the ${passthrough ? 'untranslated DMA' : 'host map'} \`iommu ${d.dom0Iommu.join(' ')}\` asks for; the boot log still says ${log}`,
+      {
+        related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
+        fixes: [replace('Write what Xen does (iommu strict)', d.sym.uri, stmt.span, 'iommu strict')],
+      },
+    ),
+  );
 }
 
 /** The first devices passed to the domain, as related locations (a finding per step names a few, not thousands). */
@@ -174,32 +244,18 @@ function passRelated(d: XenDomain): Related[] {
     .map((p) => ({ uri: d.sym.uri, span: p.ref.span, message: `${p.device.sym.name} is passed through` }));
 }
 
-/** RULES §8.4: once the domain drives its map, Xen cannot make every BFN point at something valid. */
-function quarantine(m: DomainMap, out: Finding[]): void {
+/**
+ * RULES §8.4: under the proposals, once the domain drives its map Xen can no longer make every
+ * BFN point at something valid. Quarantine does not help: it acts only on de-assignment.
+ */
+function proposalStrayDma(m: DomainMap, out: Finding[]): void {
   const d = m.domain;
-  const how = d.iommuMap === 'virtual-vtd' ? 'an emulated VT-d' : 'PV-IOMMU hypercalls';
-  const devices = firstNames(m.devices, 8);
-  const place = at(d, d.quarantineStmt ?? d.iommuMapStmt);
-  if (m.quarantine === 'scratch-page') {
-    out.push(
-      finding(
-        'xen-stray-dma-hidden',
-        place,
-        `${d.sym.name} drives its own IOMMU map (${how}) and quarantine is scratch-page: a DMA from ${devices} to a BFN the domain did not map lands on Xen's scratch page instead of faulting, so a mis-programmed device corrupts nothing but is also never reported`,
-        { related: d.iommuMapStmt ? [{ ...at(d, d.iommuMapStmt), message: 'the domain drives its map' }] : [] },
-      ),
-    );
-    return;
-  }
-  const fix: Fix[] = d.quarantineStmt?.value
-    ? [replace('Use quarantine scratch-page', d.sym.uri, d.quarantineStmt.value.span, 'scratch-page')]
-    : [];
+  const proposal = d.iommuMap === 'virtual-vtd' ? VIRTUAL_VTD_PROPOSAL : PV_IOMMU_PROPOSAL;
   out.push(
     finding(
       'xen-stray-dma-faults',
-      place,
-      `${d.sym.name} drives its own IOMMU map (${how}), so Xen no longer guarantees that every BFN maps something valid: a DMA from ${devices} to an unmapped BFN faults in the IOMMU${m.quarantine === 'off' ? '' : ` (quarantine ${m.quarantine} only covers devices after they leave a domain)`}, and an IOMMU fault can take the host down. With quarantine scratch-page the DMA lands on a scratch page instead (RULES §8.4)`,
-      { related: d.iommuMapStmt ? [{ ...at(d, d.iommuMapStmt), message: 'the domain drives its map' }] : [], fixes: fix },
+      at(d, d.iommuMapStmt),
+      `${proposal}. Under that proposal ${d.sym.name} would drive its own IOMMU map, so Xen would no longer guarantee that every BFN maps something valid: a DMA from ${firstNames(m.devices, 8)} to a BFN the domain did not map faults in the IOMMU. Quarantine would not change that: \`iommu=quarantine\` acts only on a device de-assigned from a domain (deassign_device)`,
     ),
   );
 }
@@ -208,6 +264,7 @@ function quarantine(m: DomainMap, out: Finding[]): void {
  * Every device's RMRRs through its domain's reference-counted table. dom0 gets every
  * device at boot and keeps those mappings (Xen does not unmap them from the hardware
  * domain when a device moves on); a domain gets those of the devices passed to it.
+ * Only the regions Xen knows are taken: ACPI RMRRs and IVMDs, not Linux's own (RULES §8.8).
  *
  * Devices share lists of regions (platform-wide, per IOMMU, per group number): each list
  * is mapped once per domain, with every device of the domain it applies to as a holder, in
@@ -223,47 +280,159 @@ function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainM
   };
   // Each list split once into the RMRRs other devices share and the device's own: a
   // device costs its lists, not their regions (a platform-wide list is every device's).
-  const splits = new Map<Resv[], { shared: Resv[]; own: Resv[] }>();
+  const splits = new Map<Resv[], { all: Resv[]; shared: Resv[]; own: Resv[] }>();
   const split = (list: Resv[]) => {
     let x = splits.get(list);
-    if (!x) splits.set(list, (x = { shared: list.filter((r) => scopeOf(r).length > 1), own: list.filter((r) => scopeOf(r).length <= 1) }));
+    if (!x) {
+      const all = list.filter(knownToXen);
+      splits.set(list, (x = { all, shared: all.filter((r) => scopeOf(r).length > 1), own: all.filter((r) => scopeOf(r).length <= 1) }));
+    }
     return x;
   };
   for (const m of maps.values()) {
     if (m.term === 'no translation') continue;
-    const passRefs = new Map<Device, A.Ref>();
-    for (const p of m.domain.passed) if (!passRefs.has(p.device)) passRefs.set(p.device, p.ref);
+    const passed = new Map<Device, XenDomain['passed'][number]>();
+    for (const p of m.domain.passed) if (!passed.has(p.device)) passed.set(p.device, p);
     const holders = new Map<Resv[], Device[]>();
     for (const dev of m.domain.isDom0 ? regions.devicesFor({ kind: 'all' }) : m.devices) {
-      const passRef = m.domain.isDom0 ? undefined : passRefs.get(dev);
+      const pass = m.domain.isDom0 ? undefined : passed.get(dev);
       const lists = regions.directRegionLists(dev);
-      if (passRef) {
-        // A domain takes a device's RMRRs with it, unless another device shares one.
-        const parts = lists.map(split);
-        const shared = parts.map((x) => x.shared);
-        if (shared.some((x) => x.length)) sharedRmrr(m, dev, passRef, shared, scopeOf, out);
-        for (const x of parts) for (const r of x.own) identityMap(m, r, [dev], passRef, out);
+      if (pass) {
+        passedDevice(m, dev, pass, lists.map(split), scopeOf, out);
         continue;
       }
       for (const list of lists) {
-        if (!list.length) continue;
-        const devices = holders.get(list);
+        const known = split(list).all;
+        if (!known.length) continue;
+        const devices = holders.get(known);
         if (devices) devices.push(dev);
-        else holders.set(list, [dev]);
+        else holders.set(known, [dev]);
       }
     }
     for (const [list, devices] of holders) for (const r of list) identityMap(m, r, devices, undefined, out);
   }
 }
 
+/** Xen reads the ACPI RMRRs (VT-d) and IVMDs (AMD-Vi); a Linux quirk or an IORT RMR is not one. */
+function knownToXen(r: Resv): boolean {
+  return r.source.kind !== 'declared' || firmwareRegion(r.source.region);
+}
+
+/** The device's rdm_policy: its own, else the domain's `rdm policy`, else strict (libxl__device_pci_setdefault). */
+function rdmPolicy(m: DomainMap, pass: XenDomain['passed'][number]): RdmPolicy {
+  return pass.policy ?? m.domain.rdm?.policy ?? 'strict';
+}
+
+/** libxl's `rdm_mem_boundary` default (LIBXL_RDM_MEM_BOUNDARY_MEMKB_DEFAULT, 2048 MiB). */
+const RDM_MEM_BOUNDARY = 2n << 30n;
+const FOUR_GIB = 4n << 30n;
+
+/**
+ * One device passed to a domain: its shared RMRRs (VT-d refuses them unless relaxed), its
+ * RMRRs inside the domain's RAM (libxl and p2m_add_identity_entry), then the identity maps
+ * of what is left.
+ */
+function passedDevice(
+  m: DomainMap,
+  dev: Device,
+  pass: XenDomain['passed'][number],
+  parts: readonly { shared: Resv[]; own: Resv[] }[],
+  scopeOf: (r: Resv) => readonly Device[],
+  out: Finding[],
+): void {
+  const policy = rdmPolicy(m, pass);
+  // Only VT-d checks sharing (intel_iommu_assign_device); AMD-Vi takes every IVMD.
+  const refusesShared = dev.iommu?.kind === 'vt-d';
+  const shared = parts.map((x) => x.shared);
+  if (refusesShared && shared.some((x) => x.length)) sharedRmrr(m, dev, pass.ref, policy, shared, scopeOf, out);
+  const take = (r: Resv) => {
+    if (m.translated && m.memory && inGuestRam(m, dev, pass.ref, policy, r, out)) return;
+    identityMap(m, r, [dev], pass.ref, out);
+  };
+  for (const x of parts) {
+    if (!refusesShared || policy === 'relaxed') for (const r of x.shared) take(r);
+    for (const r of x.own) take(r);
+  }
+}
+
+/**
+ * RULES §8.8: an RMRR over the translated domain's RAM. libxl moves lowmem out of the way of
+ * an RDM between rdm_mem_boundary and 4 GiB; elsewhere it is a conflict. True when the
+ * identity map is not installed.
+ */
+function inGuestRam(m: DomainMap, dev: Device, passRef: A.Ref, policy: RdmPolicy, r: Resv, out: Finding[]): boolean {
+  const region = r.source.kind === 'declared' ? r.source.region : undefined;
+  const place = { uri: m.domain.sym.uri, span: passRef.span };
+  if (!rdmConflict(m, r.range, region, `${dev.sym.name}'s RMRR`, place, policy, out)) return false;
+  if (region) m.rdmConflicts.add(region);
+  return true;
+}
+
+/**
+ * libxl__domain_device_construct_rdm() and p2m_add_identity_entry() on one RDM: false when it
+ * misses the domain's RAM or lies where libxl moves lowmem out of its way.
+ */
+function rdmConflict(
+  m: DomainMap,
+  range: Interval,
+  region: ReservedRegion | undefined,
+  what: string,
+  place: Location,
+  policy: RdmPolicy,
+  out: Finding[],
+): boolean {
+  const ram = m.memory!.overlapping(range);
+  if (!ram.length) return false;
+  if (range.start >= RDM_MEM_BOUNDARY && range.start < FOUR_GIB) return false;
+  const at = hex(range.start);
+  const gfn = hex(range.start >> 12n);
+  const ramLine = m.domain.ram.find((x) => x.range && x.range.start <= range.end && range.start <= x.range.end);
+  const related: Related[] = [
+    ...(region ? [{ uri: region.sym.uri, span: region.sym.nameSpan, message: `RMRR ${region.sym.name}` }] : []),
+    ...(ramLine ? [{ uri: ramLine.sym.uri, span: ramLine.decl.span, message: `${m.domain.sym.name}'s RAM ${ramLine.sym.name}` }] : []),
+  ];
+  const xenLine = `"Cannot setup identity map dN:${gfn}, gfn already mapped to ..." (p2m_add_identity_entry)`;
+  const lies = `${what} ${formatInterval(range)} lies in ${m.domain.sym.name}'s RAM ${formatInterval(ram[0]!)}`;
+  out.push(
+    finding(
+      'xen-rmrr-in-guest-ram',
+      place,
+      policy === 'strict'
+        ? `${lies}: libxl refuses to create the domain ("RDM conflict at ${at}.", rdm_policy=strict); assigned later, Xen fails with -EBUSY, ${xenLine}. Keep the RAM clear of the RMRR, or let libxl do it (it moves lowmem below an RMRR between 2 GiB and 4 GiB)`
+        : `${lies}: with rdm_policy=relaxed libxl logs "Ignoring RDM conflict at ${at}." and Xen ${xenLine} leaves the guest's RAM there, without the identity map. xl.cfg(5): relaxed "may cause the VM to crash if a pass-through device accesses RDM"`,
+      { severity: policy === 'strict' ? 'error' : 'warning', related },
+    ),
+  );
+  return true;
+}
+
+/**
+ * `rdm strategy host`: libxl takes every RDM of the host into the guest's memory map, not
+ * only those of its `pass` devices (xl.cfg(5): "useful when doing hotplug"), so each one
+ * over the guest's RAM is a conflict at creation. Those of passed devices are reported there.
+ */
+function hostRdms(m: DomainMap, platform: Platform, out: Finding[]): void {
+  const rdm = m.domain.rdm;
+  if (!rdm?.strategyHost || !m.translated || !m.memory) return;
+  for (const region of platform.reserved) {
+    if ((region.type !== 'direct' && region.type !== 'direct-relaxable') || !region.range) continue;
+    if (!firmwareRegion(region) || m.rdmConflicts.has(region)) continue;
+    const place = { uri: m.domain.sym.uri, span: rdm.stmt.span };
+    rdmConflict(m, region.range, region, `with strategy=host, the host's RMRR ${region.sym.name}`, place, rdm.policy ?? 'strict', out);
+  }
+}
+
 /**
  * One finding per device passed with RMRRs it shares (in lists, as they come): the first
- * few, and how many, read without joining the lists.
+ * few, and how many, read without joining the lists. intel_iommu_assign_device() refuses
+ * with -EPERM whenever the RMRR's device count is above one (group assignment is a TODO),
+ * or with XEN_DOMCTL_DEV_RDM_RELAXED warns and goes on.
  */
 function sharedRmrr(
   m: DomainMap,
   dev: Device,
   passRef: A.Ref,
+  policy: RdmPolicy,
   lists: readonly Resv[][],
   scopeOf: (r: Resv) => readonly Device[],
   out: Finding[],
@@ -278,12 +447,17 @@ function sharedRmrr(
       ? [{ uri: r.source.region.sym.uri, span: r.source.region.sym.nameSpan, message: `RMRR ${r.source.region.sym.name}` }]
       : [],
   );
+  const bdf = dev.bdf ? formatBdf(dev.bdf) : dev.sym.name;
+  const rmrr = `${bdf} with shared RMRR at ${first.range.start.toString(16)} for dN`;
+  const sharers = `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}`;
   out.push(
     finding(
       'xen-shared-rmrr',
       { uri: m.domain.sym.uri, span: passRef.span },
-      `${dev.sym.name}'s RMRR ${formatInterval(first.range)} is shared with ${firstNames(scopeOf(first), 4, dev)}${more}: Xen refuses to pass it to ${m.domain.sym.name} alone ("It's disallowed to assign ${dev.sym.name} with shared RMRR at ${first.range.start.toString(16)}", -EPERM) unless the xl config says rdm_policy=relaxed`,
-      { related },
+      policy === 'strict'
+        ? `${sharers}: VT-d refuses to assign it to ${m.domain.sym.name} ("It's disallowed to assign ${rmrr}.", -EPERM; xl: "xc_assign_device failed"), even if every sharer went to the same domain, unless the xl config says rdm_policy=relaxed (intel_iommu_assign_device)`
+        : `${sharers}: with rdm_policy=relaxed Xen assigns it anyway ("It's risky to assign ${rmrr}.") and maps the RMRR for ${m.domain.sym.name}, while the other devices still use it (intel_iommu_assign_device)`,
+      { severity: policy === 'strict' ? 'error' : 'warning', related },
     ),
   );
 }
@@ -299,16 +473,55 @@ function identityMap(m: DomainMap, r: Resv, devices: readonly Device[], passRef:
   const regionLoc = region ? { uri: region.sym.uri, span: region.sym.nameSpan } : undefined;
   const other = res.errno === 'EADDRINUSE' ? res.conflict : undefined;
   const place = passRef ? { uri: m.domain.sym.uri, span: passRef.span } : regionLoc;
-  if (!place || !other) return;
+  // Before XSA-378 VT-d's rmrr_identity_mapping() matched exact ranges only and mapped overlaps silently.
+  if (!place || !other || !hasChange(m.domain.xen.release, XEN.identityOverlap)) return;
+  const conflict = `cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range (iommu_identity_mapping, ${since('xen', XEN.identityOverlap.release)}, 4.15.1, 4.14.3 and 4.13.4 since XSA-378; older releases map it silently)`;
+  if (m.domain.isDom0) {
+    dom0Conflict(m, r, devices, conflict, regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [], place, out);
+    return;
+  }
+  const dev = devices[0];
+  const log =
+    dev?.iommu?.kind === 'amd-vi'
+      ? 'the assignment fails (amd_iommu_reserve_domain_unity_map; AMD-Vi logs nothing)'
+      : `Xen logs "[VT-D]dN: cannot map reserved region [${r.range.start.toString(16)},${r.range.end.toString(16)}]: -98" and the assignment fails (xl: "xc_assign_device failed")`;
+  out.push(
+    finding('xen-identity-map-conflict', place, `${domainLabel(m.domain)}: ${conflict}; ${log} (RULES §8.3)`, {
+      related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [],
+    }),
+  );
+}
+
+/**
+ * dom0's RMRR mapping failed at boot: VT-d's setup_hwdom_rmrr() only logs it (a dprintk, so
+ * debug builds only), AMD-Vi warns; then arch_iommu_hwdom_init() maps every E820-reserved range
+ * when map-reserved is on, so the range is usually mapped anyway.
+ */
+function dom0Conflict(
+  m: DomainMap,
+  r: Resv,
+  devices: readonly Device[],
+  conflict: string,
+  related: Related[],
+  place: Location,
+  out: Finding[],
+): void {
+  const dev = devices[0];
+  const log =
+    dev?.iommu?.kind === 'amd-vi'
+      ? `Xen logs "AMD-Vi: Warning: d0: unity mapping failed for ${dev.bdf ? formatBdf(dev.bdf) : dev.sym.name}"`
+      : 'Xen logs "IOMMU: mapping reserved region failed" in debug builds only (setup_hwdom_rmrr, a dprintk)';
+  const covered = m.boot !== undefined && m.boot.mapped.missing(r.range).length === 0;
   out.push(
     finding(
       'xen-identity-map-conflict',
       place,
-      `${domainLabel(m.domain)}: cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range; ${m.domain.isDom0 ? 'Xen logs "RMRR mapping failed" and the device\'s RMRR DMA faults' : 'the assignment fails'} (RULES §8.3)`,
-      {
-        severity: m.domain.isDom0 ? 'warning' : 'error',
-        related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [],
-      },
+      `dom0 of ${m.domain.xen.sym.name}: ${conflict}. ${log}. ${
+        covered
+          ? "The range stays mapped all the same: map-reserved identity-maps every E820-reserved range for dom0 (arch_iommu_hwdom_init), so the device's RMRR DMA still works"
+          : "Nothing else maps the range (map-reserved off), so the device's RMRR DMA faults"
+      } (RULES §8.3)`,
+      { severity: covered ? 'information' : 'warning', related },
     ),
   );
 }
@@ -381,10 +594,16 @@ function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding
   if (!d.isDom0 && d.iommuMap === 'host-identity' && d.iommuMapStmt?.value)
     fixes.push(replace('Let Xen maintain the map (iommu-map maintained)', d.sym.uri, d.iommuMapStmt.value.span, 'maintained'));
   const mapLine = d.isDom0 ? d.dom0IommuStmt : d.iommuMapStmt;
+  // A non-strict dom0 reaches all host RAM by design; a domU map Xen does not maintain is not upstream.
+  const basis = d.isDom0
+    ? `by design (dom0-iommu strict=0 "controls whether dom0 can have IOMMU mappings for all domain RAM in the system"): the RAM of every other domain is already reachable, and the pages given back stay so`
+    : m.drivenByDomain
+      ? `${d.iommuMap === 'virtual-vtd' ? VIRTUAL_VTD_PROPOSAL : PV_IOMMU_PROPOSAL}; under it the domain must unmap them itself`
+      : 'upstream Xen keeps every domU map in sync, so this is only what the `iommu-map` asked for would do';
   return finding(
     'xen-stale-iommu-mapping',
     { uri: s.uri, span: s.step.span },
-    `${why}: Xen hands those pages to other domains while ${devices || "the domain's devices"} can still DMA into them (RULES §8.5)`,
+    `${why}: ${devices || "the domain's devices"} can still DMA into pages Xen hands to other domains. This is ${basis} (RULES §8.6)`,
     {
       related: [
         {
