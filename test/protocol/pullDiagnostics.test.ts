@@ -118,7 +118,22 @@ describe('pull diagnostics', () => {
   });
 });
 
-describe('push stays for clients that do not pull', () => {
+describe('push stays for clients that do not pull, or ask for push', () => {
+  test('a client that can pull but sets pushDiagnostics gets push (the VS Code extension does)', async () => {
+    const dir = workspace();
+    const client = new Client();
+    try {
+      const init = await client.initialize(dir, {
+        capabilities: { textDocument: { diagnostic: { dynamicRegistration: false } } },
+        initializationOptions: { pushDiagnostics: true },
+      });
+      assert.equal(init.capabilities.diagnosticProvider, undefined);
+      await client.diagnostic(pathToFileURL(join(dir, 'guest.iommu')).href, 'unknown-name');
+    } finally {
+      await client.stop();
+    }
+  });
+
   test('no diagnosticProvider, and diagnostics are published', async () => {
     const dir = workspace();
     const client = new Client();

@@ -61,7 +61,9 @@ export class WorkspaceHandlers {
     this.applySettings(params.initializationOptions);
     ctx.log.info(`IOMMU Lens server 0.1.0 on Node ${process.version}; workspace ${ctx.folders.join(', ') || '(none)'}`);
     // Pull diagnostics for clients that declare them (with a refresh when they change), push for the others.
-    const pull = params.capabilities?.textDocument?.diagnostic !== undefined;
+    // A client that can pull may still ask for push (`pushDiagnostics`): the VS Code extension does.
+    const askedPush = (params.initializationOptions as { pushDiagnostics?: unknown } | null | undefined)?.pushDiagnostics === true;
+    const pull = !askedPush && params.capabilities?.textDocument?.diagnostic !== undefined;
     if (pull) ctx.publishing.pullMode(params.capabilities?.workspace?.diagnostics?.refreshSupport === true);
     const capabilities = pull ? { ...CAPABILITIES, diagnosticProvider: DIAGNOSTIC_PROVIDER } : CAPABILITIES;
     return { capabilities, serverInfo: { name: 'iommu-lens', version: '0.1.0' } };
