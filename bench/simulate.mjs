@@ -14,7 +14,7 @@ const hex = (n) => `0x${n.toString(16)}`;
 
 /**
  * One platform: 1,000 devices in pairs (500 groups), 5,000 regions, 100 guests. Odd
- * platforms are arm64 (SMMUv3), whose guests name no msi-window: each gets a placement.
+ * platforms are arm64 (SMMUv3).
  */
 function platform(p) {
   const arm = p % 2 === 1;

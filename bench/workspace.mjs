@@ -7,7 +7,7 @@
 //                                 devices (NIC PFs with VFs, GPUs with their audio function
 //                                 in one group, NVMe, USB, BMC, bridges) with bdf/iommu/group
 //   guests/rackNNN/HOST.iommu     the guests placed on that host: machine or ram lines,
-//                                 container, assigned devices, msi-window (arm64)
+//                                 container, assigned devices
 //   timelines/rackNNN.iommu       the rack's pool and its maintenance timeline (start,
 //                                 unplug, migrate, hotplug, stop)
 // A few guests carry the problems real fleets have (RAM into a reserved region, a
@@ -147,8 +147,8 @@ function hostFile(model, name, r, h, complexes) {
 
 /**
  * The guests of one host. x86 guests let QEMU lay RAM out (`machine q35 ... cpu ...`);
- * every 7th writes explicit ram lines instead. Arm guests use `virt` with the msi-window at
- * MSI_IOVA_BASE. Problems, as in a real fleet: on every 4th x86 host one guest's low RAM
+ * every 7th writes explicit ram lines instead. Arm guests use `virt` (the SMMU's sw-msi window
+ * at MSI_IOVA_BASE is GIC space there). Problems, as in a real fleet: on every 4th x86 host one guest's low RAM
  * runs into the interrupt window, and on legacy Arm racks every 9th guest is sized without
  * the pool in mind (RAM into the 32-bit PCI window).
  */
@@ -172,7 +172,7 @@ function guestFile(model, host, r, h, assignable, rand, editable) {
       out.push(`  ram high 0x1_0000_0000 size ${mem}G`);
     } else if (arm) {
       const bad = model.legacy && n % 9 === 0;
-      out.push(`  machine virt memory ${bad ? 4 : model.legacy ? 2 : mem}G`, '  msi-window 0x8000000 size 1M');
+      out.push(`  machine virt memory ${bad ? 4 : model.legacy ? 2 : mem}G`);
     } else if (g === 5 && (r * HOSTS_PER_RACK + h) % 4 === 0) {
       out.push(
         '  ram low  0x0 size 0xfef00000   // hand-written map: runs into the interrupt window',

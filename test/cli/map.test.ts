@@ -24,12 +24,11 @@ describe('map', () => {
       `address map of guest vm-analytics on armsrv-1
 
 guest physical: vm-analytics
-  0x8000000-0x80fffff     msi-window  msi-window
-  0x40000000-0x13fffffff  ram         mach-virt.ram  [error ram-over-reserved]
+  0x40000000-0x13fffffff  ram  mach-virt.ram  [error ram-over-reserved]
 
 IOVA, VFIO type1 container: group 18 (vf2)
   0x0-0x7ffffff                 usable    usable
-  0x8000000-0x80fffff           sw-msi    msi-window of vm-analytics
+  0x8000000-0x80fffff           sw-msi    swmsi
   0x8100000-0xdfffffff          usable    usable
   0xe0000000-0xf7feffff         reserved  pci-win32
   0xe0000000-0xf7feffff         conflict  mach-virt.ram overlaps reserved pci-win32  [error ram-over-reserved]

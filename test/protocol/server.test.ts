@@ -140,16 +140,18 @@ describe('language server over stdio', () => {
   test("hover shows a device's group as sysfs prints it; a quick fix comes back as a workspace edit", async () => {
     const uri = uriOf('arm.iommu');
     const text =
-      'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\nguest g on altra {\n  ram low 0x0 size 512M\n  assign nic0\n}\n';
+      'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\n' +
+      'guest g on altra {\n  ram low 0x0 size 512M\n  msi-window 0xfee00000 size 1M\n  assign nic0\n}\n';
     await client.open(uri, text);
     const h = await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 3, character: 10 } });
     const value = (h?.contents as { value: string }).value;
     assert.match(value, /`\/sys\/kernel\/iommu_groups\/7\/reserved_regions`:\n```text\n0x0000000008000000 0x00000000080fffff msi\n```/);
     assert.deepEqual(h?.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 13 } });
-    const fix = await client.firstFix(uri, await client.diagnostic(uri, 'ram-over-doorbell'));
-    assert.equal(fix.title, 'Add msi-window 0xfee00000 size 1M');
+    await client.diagnostic(uri, 'ram-over-doorbell');
+    const fix = await client.firstFix(uri, await client.diagnostic(uri, 'msi-window-ignored'));
+    assert.equal(fix.title, 'Remove the msi-window line');
     assert.deepEqual(fix.edit?.changes?.[uri], [
-      { range: { start: { line: 5, character: 18 }, end: { line: 5, character: 18 } }, newText: '\n  msi-window 0xfee00000 size 1M' },
+      { range: { start: { line: 6, character: 23 }, end: { line: 7, character: 31 } }, newText: '' },
     ]);
   });
 
@@ -263,7 +265,7 @@ describe('language server over stdio', () => {
       '}',
       'guest gx on grace {',
       '  machine virt memory 4G',
-      '  msi-window 0x8000000 size 1M',
+      '  container iommufd',
       '  viommu vsmmu0 smmuv3 via vix',
       '  assign vf0',
       '}',

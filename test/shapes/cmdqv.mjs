@@ -24,14 +24,7 @@ function build(n) {
     '  reserved swmsi sw-msi 0x8000000 size 1M',
   ];
   for (let d = 0; d < n; d++) lines.push(`  device d${d} { bdf ${bdf(d + 8)}; iommu smmu0 stream ${hex(0x100 + d)}; group ${d + 1} }`);
-  lines.push(
-    '}',
-    'guest vm on grace {',
-    '  machine virt memory 4G',
-    '  msi-window 0x8000000 size 1M',
-    '  container iommufd',
-    '  viommu vsmmu0 smmuv3 via vi0',
-  );
+  lines.push('}', 'guest vm on grace {', '  machine virt memory 4G', '  container iommufd', '  viommu vsmmu0 smmuv3 via vi0');
   // The VINTF's devices are the guest's: a vDEVICE takes a device bound to the VMM.
   for (let d = 0; d < n; d++) lines.push(`  assign d${d}`);
   lines.push('}');

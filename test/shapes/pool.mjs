@@ -1,12 +1,12 @@
 // Shape: one pool of many arm64 hosts (20 reserved regions each) with one guest per host
 // (issue 22). Every host has a region inside the guests' RAM (0x40000000..0x13fffffff) at a
-// place of its own, every seventh host's IOMMU is 32 bits wide, and every eleventh reserves
-// the doorbell window every fifth guest names: each guest conflicts with nearly every host.
+// place of its own and every seventh host's IOMMU is 32 bits wide: each guest conflicts with
+// nearly every host. Every fifth guest names an msi-window (explained, never checked: issue 24).
 import { fit, hex } from './lib/size.mjs';
 
 export const name = 'pool';
 export const description = 'a pool of arm64 hosts with 20 regions each, one guest per host, every guest conflicting with every other host';
-export const expect = ['pool-ram-conflict', 'pool-address-width', 'pool-doorbell-conflict'];
+export const expect = ['pool-ram-conflict', 'pool-address-width', 'msi-window-ignored'];
 
 function host(h) {
   const lines = [
@@ -15,7 +15,7 @@ function host(h) {
     `  iommu smmu0 smmuv3 { address-width ${h % 7 === 3 ? 32 : 48}; msi remapped }`,
     '  reserved swmsi sw-msi 0x8000000 size 1M',
   ];
-  // One region in the guests' RAM, each host's elsewhere; the doorbell window on some hosts.
+  // One region in the guests' RAM, each host's elsewhere.
   lines.push(`  reserved in reserved ${hex(0x4000_0000 + (h % 2000) * 0x20_0000)} size 1M`);
   lines.push(`  reserved door reserved ${h % 11 === 5 ? '0xf0000000' : hex(0x100_0000_0000 + h * 0x20_0000)} size 1M`);
   for (let r = 0; r < 18; r++) lines.push(`  reserved r${r} reserved ${hex(0x200_0000_0000 + (h * 20 + r) * 0x20_0000)} size 1M`);

@@ -21,7 +21,6 @@ const ARM_HOST = `platform arm-its {
 
 const ARM_GUEST = `guest vm-arm on arm-its {
   ram low 0x0 size 2G
-  msi-window 0xfee00000 size 1M
   assign vf0
 }
 `;

@@ -18,8 +18,6 @@ import { addressMapResponse } from '../../server/src/lsp/addressMap';
 import { approxSize, buildAxis, DEFAULT_AXIS, lanesOf, renderSvg } from '../../server/src/ide/addressMapSvg';
 import { hex, U64_MAX } from '../../server/src/model';
 import { someOf, type MergedRegion } from '../../server/src/sim';
-import { guestDoorbell } from '../../server/src/sim/vfio';
-import { overlaps } from '../../server/src/sim/regions';
 import { analyze, cursor, markers, uri } from '../helpers';
 
 /** A bar as one line: `0xSTART-0xEND kind label [codes]`. */
@@ -43,7 +41,6 @@ const ARMSRV1 = `platform armsrv-1 {
 }
 guest vm-analytics on armsrv-1 {
   [[machine virt memory 4G]]
-  msi-window 0x8000000 size 1M
   container type1
   assign vf2
 }
@@ -63,14 +60,11 @@ describe('guest maps', () => {
         ['host-physical', 'host', 'host physical: armsrv-1'],
       ],
     );
-    assert.deepEqual(lines(m, 0), [
-      '0x8000000-0x80fffff msi-window msi-window',
-      '0x40000000-0x13fffffff ram mach-virt.ram [ram-over-reserved]',
-    ]);
-    // The guest's msi-window takes the place of the sw-msi window; the usable list is VFIO's.
+    assert.deepEqual(lines(m, 0), ['0x40000000-0x13fffffff ram mach-virt.ram [ram-over-reserved]']);
+    // The SMMU driver's sw-msi window is cut where it is; the usable list is VFIO's.
     assert.deepEqual(lines(m, 1), [
       '0x0-0x7ffffff usable usable',
-      '0x8000000-0x80fffff sw-msi msi-window of vm-analytics',
+      '0x8000000-0x80fffff sw-msi swmsi',
       '0x8100000-0xdfffffff usable usable',
       '0xe0000000-0xf7feffff reserved pci-win32',
       '0xe0000000-0xf7feffff conflict mach-virt.ram overlaps reserved pci-win32 [ram-over-reserved]',
@@ -89,36 +83,31 @@ describe('guest maps', () => {
     assert.deepEqual(m.notes, []);
   });
 
-  test('seed 002: an Arm guest whose RAM covers its own MSI doorbell gets a conflict bar in both spaces', () => {
+  test("guest RAM over the SMMU's sw-msi window: a conflict bar in the IOVA space; an msi-window line draws nothing", () => {
     const { text, ranges } = markers(`platform armsrv-0 {
   arch arm64
   iommu smmu0 smmuv3 { address-width 48 }
-  reserved swmsi sw-msi 0x8000000 size 1M
   device vf2 { bdf 0000:01:00.4; iommu smmu0 stream 0x104; group 16 }
 }
 guest vm-db on armsrv-0 {
-  [[machine virt memory 4G]]
-  [[msi-window 0x40000000 size 1M]]
+  [[ram low 0x0 size 512M]]
+  msi-window 0x40000000 size 1M
   assign vf2
 }
 `);
     const a = analyze({ 'db.iommu': text });
     const m = addressMap(a, { guest: 'vm-db' })!;
-    assert.deepEqual(lines(m, 0), [
-      '0x40000000-0x400fffff msi-window msi-window',
-      '0x40000000-0x400fffff conflict mach-virt.ram overlaps the msi-window [ram-over-doorbell]',
-      '0x40000000-0x13fffffff ram mach-virt.ram [ram-over-doorbell]',
-    ]);
+    assert.deepEqual(lines(m, 0), ['0x0-0x1fffffff ram low [ram-over-doorbell]']);
     assert.deepEqual(lines(m, 1), [
-      '0x0-0x3fffffff usable usable',
-      '0x40000000-0x400fffff sw-msi msi-window of vm-db',
-      '0x40000000-0x400fffff conflict mach-virt.ram overlaps sw-msi msi-window of vm-db [ram-over-doorbell]',
-      '0x40100000-0xffffffffffff usable usable',
+      '0x0-0x7ffffff usable usable',
+      '0x8000000-0x80fffff sw-msi the sw-msi window',
+      '0x8000000-0x80fffff conflict low overlaps sw-msi the sw-msi window [ram-over-doorbell]',
+      '0x8100000-0xffffffffffff usable usable',
     ]);
-    const [machine, window] = ranges;
+    const [low] = ranges;
     assert.deepEqual(
       m.spaces[0]!.bars.map((b) => b.source!.span),
-      [window, machine, machine],
+      [low],
     );
   });
 
@@ -516,7 +505,6 @@ describe('many groups, many regions: each shape read once, same bars', () => {
 guest big on arm {
   machine virt memory 8G
   ram extra 0x8_0000_0000 size 2G
-  msi-window 0x8000000 size 1M
   assign vf0
   assign vf1
   assign vf2
@@ -537,16 +525,7 @@ guest plain on arm {
   function everyGroup(a: ReturnType<typeof analyze>, name: string): string[] {
     const g = a.model.guests.get(name)!;
     const state = a.sim.guests.get(g)!;
-    const doorbell = guestDoorbell(g);
-    const label = (m: MergedRegion) =>
-      someOf(
-        [
-          ...new Set(
-            m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)),
-          ),
-        ],
-        3,
-      );
+    const label = (m: MergedRegion) => someOf([...new Set(m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.label)))], 3);
     const dedupe = (list: readonly MergedRegion[]) => {
       const byKey = new Map<string, MergedRegion>();
       for (const m of list) {
@@ -557,13 +536,12 @@ guest plain on arm {
       }
       return [...byKey.values()];
     };
-    const all = state.groups.flatMap((gr) => gr.list()).filter((m) => !doorbell || m.type !== 'sw-msi');
-    const out = dedupe(doorbell ? [...all, doorbell] : all).map((m) => `${hex(m.range.start)}-${hex(m.range.end)} ${m.type} ${label(m)}`);
+    const all = state.groups.flatMap((gr) => gr.list());
+    const out = dedupe(all).map((m) => `${hex(m.range.start)}-${hex(m.range.end)} ${m.type} ${label(m)}`);
     out.push(...state.container.usable().map((u) => `${hex(u.start)}-${hex(u.end)} usable usable`));
-    const types = doorbell ? (['direct', 'reserved', 'msi'] as const) : (['direct', 'reserved', 'msi', 'sw-msi'] as const);
+    const types = ['direct', 'reserved', 'msi', 'sw-msi'] as const;
     for (const r of state.ram) {
       const hits = state.groups.flatMap((gr) => gr.overlapping(r.range, types));
-      if (doorbell && overlaps(doorbell.range, r.range)) hits.push(doorbell);
       for (const m of dedupe(hits)) {
         const start = r.range.start > m.range.start ? r.range.start : m.range.start;
         const end = r.range.end < m.range.end ? r.range.end : m.range.end;

@@ -147,18 +147,18 @@ describe("the engines' fixes", () => {
     assert.equal(platform.edits[0]!.newText, '\r\nplatform nowhere {\r\n}\r\n');
   });
 
-  test("a line inserted after a block's `{` takes the indentation of the block's lines", () => {
-    const host = 'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n}\n';
-    const r = actionsAt('guest g on altra {\n    ram low 0x0 size 512M\n    assign ni<|>c0\n}\n', { 'p.iommu': host });
-    assert.equal(r.actions.length, 0, 'nothing at the assign line');
-    const guest = 'guest g on altra {\n    ram low 0x0 size 512M\n    assign nic0\n}\n';
+  test("a line inserted after a statement takes that statement's indentation", () => {
+    const host =
+      'platform altra {\n  arch arm64\n  iommu smmu0 smmuv3\n  device nic0 { iommu smmu0 stream 1; group 7 }\n' +
+      '  device nic1 { iommu smmu0 stream 2; group 7 }\n}\n';
+    const guest = 'guest g on altra {\n    machine virt memory 2G\n    assign nic0   // the NIC\n}\n';
     const a = analyze({ 'p.iommu': host, 'g.iommu': guest });
-    const at = guest.indexOf('low');
-    const fix = codeActions(a, uri('g.iommu'), { start: at, end: at }).find((x) => x.finding?.code === 'ram-over-doorbell')!;
-    assert.equal(fix.title, 'Add msi-window 0xfee00000 size 1M');
+    const at = guest.indexOf('assign') + 1;
+    const fix = codeActions(a, uri('g.iommu'), { start: at, end: at }).find((x) => x.finding?.code === 'group-partly-assigned')!;
+    assert.equal(fix.title, 'Assign nic1 to guest g too');
     assert.equal(
       apply({ 'p.iommu': host, 'g.iommu': guest }, fix)['g.iommu'],
-      'guest g on altra {\n    msi-window 0xfee00000 size 1M\n    ram low 0x0 size 512M\n    assign nic0\n}\n',
+      'guest g on altra {\n    machine virt memory 2G\n    assign nic0   // the NIC\n    assign nic1\n}\n',
     );
   });
 

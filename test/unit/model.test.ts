@@ -187,7 +187,6 @@ describe('firmware, xen, vintf and commands resolve their names', () => {
 }
 guest cvm on altra {
   machine virt memory 16G cpu amd
-  msi-window 0x08000000 size 1M
   confidential sev-snp { vtom 0x1_0000_0000 }
   container iommufd
   viommu vsmmu0 smmuv3 via vi0

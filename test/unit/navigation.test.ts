@@ -31,7 +31,6 @@ platform armsrv-1 {
 `;
 const GUEST = `guest vm-cache on armsrv-0 {
   ram mem 0x40000000..0xbfffffff
-  msi-window 0xfee00000 size 1M
   assign [[v<|>f0]]
 }
 `;

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Finding } from '../../server/src/model';
-import { guestRam, mergeRegions, placeDoorbell, sysfsLine, usableRanges, type Resv } from '../../server/src/sim';
-import { analyze, codesAt, slice, uri } from '../helpers';
+import { guestRam, mergeRegions, sysfsLine, usableRanges, type Resv } from '../../server/src/sim';
+import { analyze, codesAt, slice } from '../helpers';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'sysfs');
 
@@ -298,16 +298,13 @@ guest g on altra {
   machine virt memory 4G
   assign nic0
 }`;
-    const a = analyze({ 'a.iommu': host('') });
-    const f = only(a, 'msi-window-missing');
-    assert.equal(f.severity, 'information');
-    // 0xfee00000 is guest RAM (0x40000000..0x13fffffff): the lowest free window is taken.
-    assert.deepEqual(
-      f.fixes[0]!.edits.map((e) => e.newText),
-      ['\n  msi-window 0x0 size 1M'],
-    );
-    const b = analyze({ 'a.iommu': host('reserved its msi 0x8080000 size 128K') });
-    assert.deepEqual(b.all, []);
+    // The window 0x8000000..0x80fffff is the guest's GIC space on virt, never RAM: nothing to report either way.
+    const sw = analyze({ 'a.iommu': host('') });
+    assert.deepEqual(sw.all, []);
+    const swGroup = sw.sim.guests.get(sw.model.guests.get('g')!)!.groups[0]!;
+    assert.ok(swGroup.has('sw-msi') && !swGroup.has('msi'));
+    const hw = analyze({ 'a.iommu': host('reserved its msi 0x8080000 size 128K') });
+    assert.deepEqual(hw.all, []);
   });
 
   test('§2.5: misaligned RAM, overlapping RAM (-EEXIST)', () => {
@@ -318,7 +315,6 @@ guest g on altra {
   device d { iommu smmu0 stream 1 }
 }
 guest g on p {
-  msi-window 0xfee00000 size 1M
   ram a 0x40000000 size 1G
   ram b 0x7ff00000 size 2M
   ram c 0x100000000 size 4K
@@ -331,7 +327,7 @@ guest g on p {
     assert.match(only(a, 'ram-overlap').message, /-EEXIST/);
   });
 
-  test('§2.6: the usable list after attach, with the guest msi-window in place of the sw-msi window', () => {
+  test("§2.6: the usable list after attach, with the SMMU driver's sw-msi window cut out", () => {
     const files = {
       'p.iommu': `platform p {
   arch arm64
@@ -341,7 +337,6 @@ guest g on p {
 }
 guest g on p {
   machine virt memory 2G
-  msi-window 0xfee00000 size 1M
   assign d
 }`,
     };
@@ -350,7 +345,7 @@ guest g on p {
     const c = a.sim.guests.get(a.model.guests.get('g')!)!.container;
     assert.deepEqual(
       c.usable().map((r) => `${r.start.toString(16)}-${r.end.toString(16)}`),
-      ['0-dfffffff', 'f7ff0000-fedfffff', 'fef00000-fffffffffff'],
+      ['0-7ffffff', '8100000-dfffffff', 'f7ff0000-fffffffffff'],
     );
   });
 
@@ -367,7 +362,6 @@ guest g on p {
 }
 guest g on p {
   machine virt memory 1G
-  msi-window 0xfee00000 size 1M
   container iommufd
   assign a
   assign b
@@ -456,58 +450,17 @@ describe('RULES §3: QEMU guest RAM layouts', () => {
   });
 });
 
-describe('MSI doorbell placement (seed 002)', () => {
-  test('prefers 0xfee00000, else the lowest free aligned window below 4 GiB', () => {
-    const r = (start: bigint, end: bigint) => ({ start, end });
-    assert.deepEqual(placeDoorbell(0x100000n, []), r(0xfee00000n, 0xfeefffffn));
-    assert.deepEqual(placeDoorbell(0x100000n, [r(0x40000000n, 0x13fffffffn), r(0x0n, 0x7ffffn)]), r(0x100000n, 0x1fffffn));
-    assert.deepEqual(placeDoorbell(0x200000n, [r(0x0n, 0x100fffn), r(0x40000000n, 0x13fffffffn)]), r(0x200000n, 0x3fffffn));
-    assert.equal(placeDoorbell(0x100000n, [r(0x0n, 0xffffffffn)]), undefined);
-  });
-
-  test('a conflicting msi-window gets a fix that moves it', () => {
-    const files = {
-      'p.iommu': `platform armsrv-1 {
-  arch arm64
-  iommu smmu0 smmuv3 { address-width 48 }
-  reserved swmsi     sw-msi   0x8000000..0x80fffff
-  reserved pci-win32 reserved 0xe0000000..0xf7feffff
-  device vf2 { bdf 0000:01:00.4; iommu smmu0 stream 0x104; group 18 }
-}
-guest g on armsrv-1 {
-  ram low 0x40000000 size 2G
-  msi-window 0xf0000000 size 1M
-  assign vf2
-}`,
-    };
-    const a = analyze(files);
-    assert.deepEqual(codesAt(a, files), ['msi-window-conflict@0xf0000000 size 1M']);
-    const f = only(a, 'msi-window-conflict');
-    assert.deepEqual(
-      f.fixes.map((x) => [x.title, x.edits[0]!.newText]),
-      [['Move the MSI doorbell window to 0xfee00000 size 1M', '0xfee00000 size 1M']],
-    );
-  });
-
-  test('guest RAM over the default sw-msi window: the fix adds an msi-window', () => {
+describe("RAM over the SMMU's fixed sw-msi window (RULES §1.5)", () => {
+  test('guest RAM over MSI_IOVA_BASE is refused; no fix moves the window', () => {
     const files = {
       'p.iommu':
         'platform p {\n  arch arm64\n  iommu smmu0 smmuv3\n  device d { iommu smmu0 stream 1 }\n}\nguest g on p {\n  ram low 0x0 size 512M\n  assign d\n}',
     };
     const a = analyze(files);
-    assert.deepEqual(codesAt(a, files), ['msi-window-missing@g', 'ram-over-doorbell@ram low 0x0 size 512M']);
+    assert.deepEqual(codesAt(a, files), ['ram-over-doorbell@ram low 0x0 size 512M']);
     const f = only(a, 'ram-over-doorbell');
     assert.match(f.message, /the sw-msi window \(sw-msi 0x8000000\.\.0x80fffff, added by the smmuv3 IOMMU smmu0\)/);
-    assert.deepEqual(f.fixes[0]!.edits, [
-      {
-        uri: uri('p.iommu'),
-        span: {
-          start: files['p.iommu'].indexOf('{', files['p.iommu'].indexOf('guest')) + 1,
-          end: files['p.iommu'].indexOf('{', files['p.iommu'].indexOf('guest')) + 1,
-        },
-        newText: '\n  msi-window 0xfee00000 size 1M',
-      },
-    ]);
+    assert.deepEqual(f.fixes, []);
   });
 });
 
@@ -516,7 +469,7 @@ describe('exact 64-bit arithmetic', () => {
     const top: Resv = {
       type: 'reserved',
       range: { start: 0xffff_ffff_ffff_f000n, end: 0xffff_ffff_ffff_ffffn },
-      source: { kind: 'window', uri: '', span: { start: 0, end: 0 }, guest: 'g' },
+      source: { kind: 'builtin', iommu: { sym: { name: 'i' } } as never, label: 'top', why: 'a test' },
     };
     assert.equal(sysfsLine(mergeRegions([top])[0]!), '0xfffffffffffff000 0xffffffffffffffff reserved');
     assert.deepEqual(usableRanges({ start: 0n, end: 0xffff_ffff_ffff_ffffn }, [top]), [{ start: 0n, end: 0xffff_ffff_ffff_efffn }]);

@@ -5,8 +5,8 @@
 import { basename, dirname, resolve } from 'node:path';
 import { parse } from '@iommu-lens/grammar';
 import { addressMap, formatDocument, renderSvg } from '../ide';
-import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Interval } from '../model';
-import { DEFAULT_DOORBELL_SIZE, placeDoorbell, poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
+import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, type Interval } from '../model';
+import { poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
 import { writeAtomic, WriteError, type Snapshot } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
 import { escapeText } from './escape';
@@ -140,9 +140,7 @@ function layout(args: readonly string[], io: Io): number {
   if (!p) throw new InputError(`no pool '${pool}' (pools: ${known(a.model.pools)})`);
   const l = a.sim.pools.get(p)!;
   const type = (machine ?? (p.hosts.some((h) => h.arch === 'arm64') ? 'virt' : 'q35')) as MachineType;
-  // An Arm guest maps its MSI doorbell in IOVA space: place it first (seed 002), then keep RAM off it.
-  const doorbell = type === 'virt' ? placeDoorbell(DEFAULT_DOORBELL_SIZE, l.avoid) : undefined;
-  const pieces = poolSafeLayout(l, size.value, type, doorbell ? [doorbell] : []);
+  const pieces = poolSafeLayout(l, size.value, type);
   if (!pieces) {
     io.err(`iommu-lens: ${formatSize(size.value)} of RAM does not fit below ${hex(l.limit)} around the reserved regions of pool ${pool}\n`);
     return 1;
@@ -152,8 +150,7 @@ function layout(args: readonly string[], io: Io): number {
     `// avoids ${l.avoid.length} reserved range${l.avoid.length === 1 ? '' : 's'} (${l.avoid.slice(0, 4).map(formatInterval).join(', ')}${l.avoid.length > 4 ? ', ...' : ''}),`,
     `// stays below ${hex(l.limit)}, aligned to ${formatSize(l.align)}`,
   ];
-  const window = doorbell ? [`msi-window ${hex(doorbell.start)} size ${formatSize(intervalSize(doorbell))}`] : [];
-  io.out(`${[...header, ...ramLines(pieces, name ? [name] : []), ...window].join('\n')}\n`);
+  io.out(`${[...header, ...ramLines(pieces, name ? [name] : [])].join('\n')}\n`);
   return 0;
 }
 

@@ -37,8 +37,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
                     print guest RAM lines (.iommu) safe on every host of pool P: SIZE in
                     total (e.g. 16G), around the union of the hosts' reserved regions,
                     below the narrowest IOMMU aperture, where the machine type puts RAM
-                    (default: virt for arm64 hosts, else q35); a virt guest also gets
-                    an msi-window placed first (seed 002: 0xfee00000 if free)`,
+                    (default: virt for arm64 hosts, else q35)`,
   map: `  map PATH... (--guest G | --platform P) [--svg FILE]
                     the address map: every address space of a guest (guest physical,
                     its container's IOVA space, its host's physical space) or of a

@@ -224,7 +224,6 @@ function guestIndex(s: GuestState): StabIndex<Named> {
   if (ix) return ix;
   const g = s.guest;
   const named: Named[] = s.ram.map((r) => ({ what: `RAM ${r.name}`, range: r.range }));
-  if (g.msiWindow) named.push({ what: 'MSI doorbell window (msi-window)', range: g.msiWindow });
   const hole = machineLayout(g)?.pciHole64;
   if (hole) named.push({ what: '64-bit PCI hole (MMIO, not RAM)', range: hole });
   guestIndexes.set(s, (ix = new StabIndex(named, (x) => x.range)));

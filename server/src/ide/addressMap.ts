@@ -8,7 +8,6 @@
 import type { Span } from '@iommu-lens/grammar';
 import { ALL_ADDRESSES, byStart, hex, intersect, type Guest, type Interval, type Platform, type Severity } from '../model';
 import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
-import { guestDoorbell } from '../sim/vfio';
 import { TYPE_ORDER, type RegionSource } from '../sim/regions';
 import { vtomSplit } from '../domains/sev/sim/joinRules';
 import type { Analysis } from './analysis';
@@ -24,7 +23,6 @@ export type BarKind =
   | 'sw-msi'
   | 'usable'
   | 'conflict'
-  | 'msi-window'
   | 'private'
   | 'shared'
   | 'dma-window'
@@ -92,7 +90,6 @@ export const MAX_GROUP_SHAPES = 24;
 export const KIND_ORDER: readonly BarKind[] = [
   'ram',
   'pci-hole',
-  'msi-window',
   'dma-window',
   'private',
   'shared',
@@ -260,9 +257,6 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   gpa.bars.push(...ramBars);
   const hole = machineLayout(g)?.pciHole64;
   if (hole && g.machine) gpa.bars.push(bar(hole, 'pci-hole', '64-bit PCI hole', { uri: g.sym.uri, span: g.machine.stmt.span }));
-  const doorbell = guestDoorbell(g);
-  const windowSource = doorbell && sourceOf(doorbell.sources);
-  if (doorbell) gpa.bars.push(bar(doorbell.range, 'msi-window', 'msi-window', windowSource));
   vtomBars(
     g,
     state.ram.map((r) => r.range),
@@ -274,10 +268,9 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
         bar(x.dmaWindow, 'dma-window', `dma-window of ${x.device?.sym.name ?? '?'} (${x.mode})`, { uri: x.uri, span: x.stmt.span }),
       );
   }
-  // Guest RAM over its own doorbell, or over other guest RAM (sort and sweep): both maps fail.
+  // Guest RAM over other guest RAM (sort and sweep): the second map fails.
   let reach: Bar | undefined; // the range reaching furthest so far
   for (const r of [...ramBars].sort(byStart)) {
-    if (doorbell) conflict(gpa.bars, r, doorbell.range, 'the msi-window');
     if (reach) conflict(gpa.bars, r, reach, reach.label);
     if (!reach || r.end > reach.end) reach = r;
   }
@@ -305,15 +298,15 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
     const pr = a.sim.regionsOf(state.groups[0]!.group.platform);
     const shapeOf = (g: IommuGroup) => pr.shapeOf(g);
     const named = firstOfEachShape(state.groups, shapeOf);
-    const regions = containerRegions(named, doorbell);
+    const regions = containerRegions(named);
     iova.bars.push(...regions.map(regionBar));
     const usable = containerUsable(
       state.container.groups,
-      refused.length ? containerRegions(firstOfEachShape(state.container.groups, shapeOf), doorbell) : regions,
+      refused.length ? containerRegions(firstOfEachShape(state.container.groups, shapeOf)) : regions,
     );
     iova.bars.push(...usable.map((u) => bar(u, 'usable', 'usable')));
     // What the container cuts out under guest RAM: the DMA map of that RAM fails.
-    const hits = overlapsEach(ramBars, cutRegions(named, doorbell), (m) => m.range);
+    const hits = overlapsEach(ramBars, cutRegions(named), (m) => m.range);
     for (const [i, r] of ramBars.entries()) {
       for (const m of hits[i]!) conflict(iova.bars, r, m.range, `${m.type} ${regionLabel(m)}`);
     }
@@ -322,9 +315,8 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   return spaces;
 }
 
-/** Every region type VFIO cuts from the usable list; the guest's doorbell replaces the sw-msi windows. */
+/** Every region type VFIO cuts from the usable list. */
 const CUT: readonly ('direct' | 'reserved' | 'msi' | 'sw-msi')[] = ['direct', 'reserved', 'msi', 'sw-msi'];
-const CUT_WITH_DOORBELL = CUT.filter((t) => t !== 'sw-msi');
 
 /** The first group of each shape, in order. */
 function firstOfEachShape(groups: readonly GroupRegions[], shapeOf: (g: IommuGroup) => readonly IommuGroup[]): GroupRegions[] {
@@ -338,14 +330,12 @@ function firstOfEachShape(groups: readonly GroupRegions[], shapeOf: (g: IommuGro
 }
 
 /**
- * The regions of every group the guest names (attached or refused), the doorbell in place
- * of sw-msi windows; the same region reached through several groups is one, with every
- * source. Pass one group per shape: the others add nothing (same regions, same names).
+ * The regions of every group the guest names (attached or refused); the same region
+ * reached through several groups is one, with every source. Pass one group per shape: the others add nothing (same regions, same names).
  * Sorted by start, then type, then end.
  */
-function containerRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | undefined): MergedRegion[] {
-  const lists = groups.map((gr) => (doorbell ? gr.list().filter((m) => m.type !== 'sw-msi') : gr.list()));
-  if (doorbell) lists.push([doorbell]);
+function containerRegions(groups: readonly GroupRegions[]): MergedRegion[] {
+  const lists = groups.map((gr) => gr.list());
   // Each list is sorted by start then type (mergeRegions), so one merge pass per list.
   let out: MergedRegion[] = [];
   for (const list of lists) {
@@ -375,8 +365,8 @@ function compareRegions(x: MergedRegion, y: MergedRegion): number {
 
 /**
  * What VFIO_IOMMU_GET_INFO reports for the attached groups, as the container computes it
- * (sim/container.ts): the aperture every attached group reaches, with `regions` (theirs,
- * the doorbell in place of sw-msi windows) cut out. A region listed once or once per
+ * (sim/container.ts): the aperture every attached group reaches, with `regions` (theirs)
+ * cut out. A region listed once or once per
  * group cuts the same.
  */
 function containerUsable(attached: readonly GroupRegions[], regions: readonly MergedRegion[]): Interval[] {
@@ -390,13 +380,12 @@ function containerUsable(attached: readonly GroupRegions[], regions: readonly Me
 
 /**
  * The regions that make a DMA map fail, as each group's overlap query returns them (merged
- * per source, not across sources as in the sysfs list), the doorbell last; one per type
+ * per source, not across sources as in the sysfs list); one per type
  * and range, with every source, in the order the groups' queries first return them. Pass
  * one group per shape. The platform-wide regions are the same objects in every group:
  * skipped by identity after the first.
  */
-function cutRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | undefined): MergedRegion[] {
-  const types = doorbell ? CUT_WITH_DOORBELL : CUT;
+function cutRegions(groups: readonly GroupRegions[]): MergedRegion[] {
   const objects = new Set<MergedRegion>();
   const byKey = new Map<string, MergedRegion>();
   const add = (m: MergedRegion) => {
@@ -407,8 +396,7 @@ function cutRegions(groups: readonly GroupRegions[], doorbell: MergedRegion | un
     if (!seen) byKey.set(key, { ...m, sources: [...m.sources] });
     else for (const s of m.sources) if (!seen.sources.includes(s)) seen.sources.push(s);
   };
-  for (const gr of groups) for (const m of gr.overlapping(ALL_ADDRESSES, types)) add(m);
-  if (doorbell) add(doorbell);
+  for (const gr of groups) for (const m of gr.overlapping(ALL_ADDRESSES, CUT)) add(m);
   return [...byKey.values()];
 }
 
@@ -457,15 +445,11 @@ function regionBar(m: MergedRegion): Bar {
 }
 
 function regionLabel(m: MergedRegion): string {
-  const names = [
-    ...new Set(
-      m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.kind === 'builtin' ? s.label : `msi-window of ${s.guest}`)),
-    ),
-  ];
+  const names = [...new Set(m.sources.map((s) => (s.kind === 'declared' ? s.region.sym.name : s.label)))];
   return someOf(names, 3);
 }
 
-/** The line a region comes from: its `reserved` line, the IOMMU that adds it, or the `msi-window`. */
+/** The line a region comes from: its `reserved` line, or the IOMMU that adds it. */
 function sourceOf(sources: readonly RegionSource[]): BarSource | undefined {
   const s = sources[0];
   if (!s) return undefined;
@@ -474,8 +458,6 @@ function sourceOf(sources: readonly RegionSource[]): BarSource | undefined {
       return { uri: s.region.sym.uri, span: s.region.decl.span };
     case 'builtin':
       return { uri: s.iommu.sym.uri, span: s.iommu.decl.span };
-    case 'window':
-      return { uri: s.uri, span: s.span };
   }
 }
 

@@ -93,7 +93,6 @@ const PROBLEM = '#d00000';
 const KINDS: Record<BarKind, { fill: string; text: string; name: string }> = {
   ram: { fill: '#4e79a7', text: '#ffffff', name: 'RAM' },
   'pci-hole': { fill: '#a0cbe8', text: '#1b1b1b', name: '64-bit PCI hole' },
-  'msi-window': { fill: '#edc948', text: '#1b1b1b', name: "guest's msi-window" },
   'dma-window': { fill: '#8cd17d', text: '#1b1b1b', name: 'dma-window' },
   private: { fill: '#76b7b2', text: '#1b1b1b', name: 'private (below vTOM)' },
   shared: { fill: '#bab0ac', text: '#1b1b1b', name: 'shared (from vTOM)' },

@@ -154,7 +154,6 @@ function guestHover(a: Analysis, g: Guest): string {
   if (split.length) out.push('', ...split.map(([n, x]) => `- ${n}: ${x}`));
   const modes = g.assigns.filter((x) => x.device && x.mode !== 'shared').map((x) => `${x.device!.sym.name} ${x.mode}`);
   if (modes.length) out.push('', `Device modes: ${modes.join(', ')} (the rest shared).`);
-  if (g.msiWindow) out.push('', `MSI doorbell window: \`${formatInterval(g.msiWindow)}\``);
   const attached = s.container.groups.map((x) => groupLabel(x.group));
   out.push(
     '',

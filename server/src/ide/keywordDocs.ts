@@ -76,7 +76,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
     'Assign a device to the guest with VFIO when it starts: its whole group is attached and guest RAM mapped (RULES §2, §3.5). `assign DEVICE [as MODE] [dma-window RANGE]`',
   machine: "Let IOMMU Lens compute QEMU's guest RAM map: `machine q35 | i440fx | virt [memory SIZE] [cpu amd|intel] ...` (RULES §3).",
   'msi-window':
-    "The IOVA window the guest's MSIs use; it must be free of guest RAM and of other regions on every host the guest may run on (RULES §4, §3.6).",
+    'Has no effect (kept so older files parse): MSI windows are where the IOMMU drivers put them, the SMMU sw-msi at the fixed MSI_IOVA_BASE 0x8000000 (RULES §1.5, §4). Seed 002 proposed a movable doorbell; it was not merged. `msi-window RANGE`',
   confidential: 'An AMD SEV-SNP or Intel TDX guest: `confidential sev-snp | tdx [ { vtom ADDRESS } ]` (RULES §6).',
   viommu: 'A virtual IOMMU shown to the guest: `viommu NAME KIND [via VINTF] [stage2]` (RULES §9.4–9.5).',
   container: 'The host interface QEMU uses: the VFIO `type1` container (the default) or `iommufd`.',

@@ -28,7 +28,6 @@ import {
   type GuestSnapshot,
 } from '../sim';
 import { mergedAround } from '../sim/addressQuery';
-import { guestDoorbell } from '../sim/vfio';
 import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
 import type { Analysis } from './analysis';
 import { groupsText, sourceName } from './regionText';
@@ -180,15 +179,10 @@ function groupsOf(a: Analysis, g: Guest): GroupRegions[] {
 }
 
 function overlapLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label: (r: GuestRamRange) => string): string[] {
-  const doorbell = guestDoorbell(g);
   const lines = new Map<string, { head: string; tail: string; groups: IommuGroup[] }>();
   for (const gr of groupsOf(a, g)) {
     for (const r of ranges) {
-      // The guest's msi-window takes the place of the groups' sw-msi windows.
-      const hits = gr
-        .overlapping(r.range)
-        .filter((m) => !(doorbell && m.type === 'sw-msi'))
-        .slice(0, LIMIT + 1);
+      const hits = gr.overlapping(r.range).slice(0, LIMIT + 1);
       for (const hit of hits) {
         const m = mergedAround(gr, hit.type, hit.range) ?? hit;
         const key = `${gr.group.platform.sym.name} ${label(r)}${sysfsLine(m)}`;
@@ -208,8 +202,6 @@ function overlapLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], l
   }
   const out = [...lines.values()].map((l) => `- ${l.head}, ${groupsText(l.groups)} ${l.tail}`);
   for (const r of ranges) {
-    if (doorbell && overlapsInterval(doorbell.range, r.range))
-      out.push(`- ${label(r)}the guest's msi-window \`${formatInterval(doorbell.range)}\`: the doorbell is mapped there, so RAM cannot be`);
     const all = a.sim.guests.get(g)?.ram ?? [];
     for (const o of all) {
       if (o.name !== r.name && overlapsInterval(o.range, r.range))

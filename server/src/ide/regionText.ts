@@ -11,8 +11,6 @@ export function sourceName(s: RegionSource): string {
       return `reserved region ${s.region.sym.name}`;
     case 'builtin':
       return `${s.label} of IOMMU ${s.iommu.sym.name}`;
-    case 'window':
-      return `the msi-window of guest ${s.guest}`;
   }
 }
 

@@ -67,7 +67,7 @@ export const CORE_CODES = {
   // ----- VFIO containers and guest RAM (sim/vfio.ts, sim/realize.ts) -----
   'ram-over-doorbell': {
     severity: 'error',
-    summary: 'Guest RAM over an MSI doorbell window (msi, sw-msi or the msi-window) of an assigned group.',
+    summary: 'Guest RAM over an MSI doorbell window (a hardware msi region or a sw-msi window) of an assigned group.',
     sources: [
       RESV_REGIONS,
       { where: 'Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, arm_smmu_get_resv_regions (sw-msi at MSI_IOVA_BASE 0x8000000)' },
@@ -151,12 +151,27 @@ export const CORE_CODES = {
     summary: 'Only some devices of an IOMMU group are assigned; the group may not be viable.',
     sources: [{ where: 'QEMU hw/vfio/container.c, vfio_group_get: "group %d is not viable" (VFIO_GROUP_FLAGS_VIABLE)' }],
   },
+  'msi-window-ignored': {
+    severity: 'information',
+    summary: 'A guest msi-window line: MSI windows are where the IOMMU drivers put them, so it has no effect.',
+    sources: [
+      {
+        where:
+          'Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, arm_smmu_get_resv_regions (MSI_IOVA_BASE 0x8000000, MSI_IOVA_LENGTH 0x100000)',
+      },
+      SEED_002_PROPOSAL,
+    ],
+  },
   'msi-window-missing': {
     severity: 'information',
-    summary: 'An arm64 guest needs a software MSI doorbell window and names none.',
+    summary: "No longer reported (issue 24): it offered seed 002's movable doorbell window, which upstream never merged.",
     sources: [SEED_002_PROPOSAL],
   },
-  'msi-window-conflict': { severity: 'error', summary: "A guest's msi-window overlaps a reserved region.", sources: [SEED_002_PROPOSAL] },
+  'msi-window-conflict': {
+    severity: 'error',
+    summary: 'No longer reported (issue 24): it checked a guest msi-window, a window no kernel lets a guest place.',
+    sources: [SEED_002_PROPOSAL],
+  },
   'phys-bits-too-low': {
     severity: 'error',
     summary: "A PC guest's RAM and 64-bit PCI hole reach beyond its phys-bits; QEMU exits.",

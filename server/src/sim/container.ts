@@ -9,7 +9,7 @@ import { ALL_ADDRESSES, firstEndingFrom, intersect, U64_MAX, type Interval } fro
 import { partitionPoint } from '../model/search';
 import type { Device, RegionType } from '../model/types';
 import type { GroupRegions, GroupShape } from './platformRegions';
-import { overlaps, usableRanges, type Hits, type MergedRegion } from './regions';
+import { usableRanges, type Hits, type MergedRegion } from './regions';
 
 export type Flavor = 'type1' | 'iommufd';
 export type Errno = 'EINVAL' | 'EEXIST' | 'EADDRINUSE';
@@ -70,22 +70,10 @@ export class Container<S> {
   /** Sorted by start; mappings never overlap (an overlapping map is refused). */
   readonly mappings: Mapping<S>[] = [];
   private aperture?: Interval;
-  /**
-   * The usable list of the groups attached now; kept, because an attach only cuts more out
-   * of it. Undefined until asked for when `usableLater` can make it (a first group with
-   * the guest's doorbell: its shape's list minus the doorbell, made only if needed).
-   */
+  /** The usable list of the groups attached now; kept, because an attach only cuts more out of it. */
   private usableNow?: readonly Interval[];
-  private usableLater?: () => Interval[];
 
-  /**
-   * `doorbell`: the guest's `msi-window`. It takes the place of the groups' sw-msi
-   * windows (seed 002: the doorbell is mapped where the VMM asks), so those are ignored.
-   */
-  constructor(
-    readonly flavor: Flavor,
-    private readonly doorbell?: MergedRegion,
-  ) {}
+  constructor(readonly flavor: Flavor) {}
 
   attached(g: GroupRegions): boolean {
     return this.shapes.get(g.shape)?.has(g) ?? false;
@@ -104,12 +92,11 @@ export class Container<S> {
 
   /** A copy that later attaches, maps and detaches leave alone (timeline snapshots). */
   clone(): Container<S> {
-    const c = new Container<S>(this.flavor, this.doorbell);
+    const c = new Container<S>(this.flavor);
     c.groups.push(...this.groups);
     c.mappings.push(...this.mappings);
     c.aperture = this.aperture;
     c.usableNow = this.usableNow;
-    c.usableLater = this.usableLater;
     return c;
   }
 
@@ -127,7 +114,6 @@ export class Container<S> {
     this.shapes.delete(g.shape);
     this.aperture = this.representatives().reduce<Interval | undefined>((a, x) => narrowed(a, x.aperture) ?? a, undefined);
     this.usableNow = undefined;
-    this.usableLater = undefined;
     if (!this.groups.length) this.mappings.length = 0;
   }
 
@@ -206,7 +192,7 @@ export class Container<S> {
   }
 
   private currentUsable(aperture: Interval): readonly Interval[] {
-    return (this.usableNow ??= this.usableLater?.() ?? usableRanges(aperture, this.regions(this.representatives())));
+    return (this.usableNow ??= usableRanges(aperture, this.regions(this.representatives())));
   }
 
   /**
@@ -216,49 +202,32 @@ export class Container<S> {
    * devices on a timeline cost n² before). A first group shares its shape's list.
    */
   private joinUsable(g: GroupRegions, aperture: Interval): boolean {
-    const own = g.sharedUsable(!!this.doorbell);
-    const door = this.doorbell?.range;
-    if (!this.aperture && !door) {
+    const own = g.sharedUsable();
+    if (!this.aperture) {
       if (!own.length) return false;
       this.usableNow = own; // the aperture is g's own: its shape's list as it is
-      this.usableLater = undefined;
       return true;
     }
-    if (!this.aperture && door) {
-      // Empty only if nothing of the shape's list lies outside the doorbell; the list itself waits until asked for.
-      if (!own.length || (own[0]!.start >= door.start && own[own.length - 1]!.end <= door.end)) return false;
-      this.usableNow = undefined;
-      this.usableLater = () => cutOut(own, door);
-      return true;
-    }
-    const mine = cutOut(intersectSorted(own, [aperture]), door);
-    const next = intersectSorted(this.currentUsable(this.aperture!), mine);
+    const next = intersectSorted(this.currentUsable(this.aperture), intersectSorted(own, [aperture]));
     if (!next.length) return false;
     this.usableNow = next;
-    this.usableLater = undefined;
     return true;
   }
 
   /** The regions of these groups that are cut out, overlapping `range`: the first few of each type, and how many. */
   private cutBy(groups: readonly GroupRegions[], range: Interval): Hits {
-    const types = this.doorbell ? CUT_TYPES.filter((t) => t !== 'sw-msi') : CUT_TYPES;
     const hit: Hits = { regions: [], total: 0 };
     for (const g of groups) {
-      const h = g.hits(range, types, HITS_NAMED);
+      const h = g.hits(range, CUT_TYPES, HITS_NAMED);
       hit.regions.push(...h.regions);
       hit.total += h.total;
-    }
-    if (this.doorbell && overlaps(this.doorbell.range, range)) {
-      hit.regions.push(this.doorbell);
-      hit.total++;
     }
     return hit;
   }
 
-  /** Every region of these groups, the doorbell in place of their sw-msi windows. */
+  /** Every region of these groups. */
   private regions(groups: readonly GroupRegions[]): MergedRegion[] {
-    const all = groups.flatMap((g) => g.list());
-    return this.doorbell ? [...all.filter((r) => r.type !== 'sw-msi'), this.doorbell] : all;
+    return groups.flatMap((g) => g.list());
   }
 
   /** The smallest page of the intersection of every domain's page-size bitmap (`vfio_pgsize_bitmap`). */
@@ -269,21 +238,6 @@ export class Container<S> {
     }
     return bitmap === 0n ? DEFAULT_PAGE_SIZE : bitmap & -bitmap;
   }
-}
-
-/** A sorted, disjoint list without the addresses of `cut`. */
-function cutOut(list: readonly Interval[], cut: Interval | undefined): Interval[] {
-  if (!cut) return [...list];
-  const out: Interval[] = [];
-  for (const x of list) {
-    if (x.end < cut.start || x.start > cut.end) {
-      out.push(x);
-      continue;
-    }
-    if (x.start < cut.start) out.push({ start: x.start, end: cut.start - 1n });
-    if (x.end > cut.end) out.push({ start: cut.end + 1n, end: x.end });
-  }
-  return out;
 }
 
 /** The addresses in both lists (each sorted and disjoint), in one pass over the two. */

@@ -10,8 +10,6 @@ export function describeSource(s: RegionSource, r: { type: string; range: { star
       return `reserved region ${s.region.sym.name} (${r.type} ${formatInterval(r.range)})`;
     case 'builtin':
       return `${s.label} (${r.type} ${formatInterval(r.range)}, added by the ${s.iommu.kind} IOMMU ${s.iommu.sym.name})`;
-    case 'window':
-      return `the msi-window of guest ${s.guest} (${formatInterval(r.range)})`;
   }
 }
 
@@ -73,9 +71,6 @@ export function regionRelated(list: readonly MergedRegion[]): Related[] {
           break;
         case 'builtin':
           add({ uri: s.iommu.sym.uri, span: s.iommu.sym.nameSpan, message: `${s.label} ${formatInterval(m.range)}: ${s.why}` });
-          break;
-        case 'window':
-          add({ uri: s.uri, span: s.span, message: `msi-window of guest ${s.guest}` });
           break;
       }
     }

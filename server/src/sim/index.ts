@@ -3,7 +3,6 @@ export type { GuestState } from './vfio';
 export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './platformRegions';
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';
 export { guestRam, type GuestRamRange } from './qemu';
-export { DEFAULT_DOORBELL_SIZE, placeDoorbell } from './doorbell';
 export { DEFAULT_ADDRESS_WIDTH, MSI_IOVA_WINDOW } from './builtins';
 export { poolSafeLayout, machineOf, type PoolLayout } from '../domains/pools/sim/pools';
 export { ramLines, safeLayout, type MachineType } from '../domains/pools/sim/ramLayout';

@@ -6,7 +6,7 @@
  * Platform-wide regions are indexed once; a group only adds its own few on top, so a
  * platform with 50,000 regions and 10,000 devices is not re-merged per group.
  */
-import { ALL_ADDRESSES, byStart, FOUR_GIB, type Interval } from '../model/interval';
+import { ALL_ADDRESSES, type Interval } from '../model/interval';
 import type { Device, Iommu, Platform, RegionTarget, RegionType } from '../model/types';
 import { addressWidthOf, apertureEnd, builtinRegions, defaultMsiWindow, DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { mergeRegions, RegionIndex, REGION_TYPES, usableRanges, type Hits, type MergedRegion, type Resv } from './regions';
@@ -42,9 +42,8 @@ export class GroupShape {
   direct?: MergedRegion[];
   directUniform?: boolean;
   directByIommu?: Map<Iommu | undefined, Hits>;
-  /** The usable list (every cut type), and the same without the sw-msi windows a guest's doorbell replaces. */
+  /** The usable list (every cut type). */
   usable?: readonly Interval[];
-  usableWithoutSwMsi?: readonly Interval[];
 }
 
 /** The regions of one group, queried without merging the platform's whole list again. */
@@ -108,21 +107,12 @@ export class GroupRegions {
 
   /** The usable IOVA list of this group alone, as VFIO_IOMMU_GET_INFO would report it. */
   usable(): Interval[] {
-    return [...this.sharedUsable(false)];
+    return [...this.sharedUsable()];
   }
 
-  /**
-   * The usable list of this group alone, shared with its shape (never to be changed);
-   * `doorbell`: without the sw-msi windows, which a guest's msi-window replaces.
-   */
-  sharedUsable(doorbell: boolean): readonly Interval[] {
-    const s = this.shape;
-    if (doorbell)
-      return (s.usableWithoutSwMsi ??= usableRanges(
-        this.aperture,
-        this.list().filter((r) => r.type !== 'sw-msi'),
-      ));
-    return (s.usable ??= usableRanges(this.aperture, this.list()));
+  /** The usable list of this group alone, shared with its shape (never to be changed). */
+  sharedUsable(): readonly Interval[] {
+    return (this.shape.usable ??= usableRanges(this.aperture, this.list()));
   }
 
   /** The list exactly as sysfs prints it (merged across every source). */
@@ -141,7 +131,6 @@ export class PlatformRegions {
   private readonly perGroupNumber = new Map<bigint, Resv[]>();
   private readonly perDevice = new Map<Device, Resv[]>();
   private readonly cache = new Map<IommuGroup, GroupRegions>();
-  private obstacles?: Interval[];
   private everyIndex?: RegionIndex;
   private inUse?: Iommu[];
   private wideDirect?: Resv[];
@@ -194,17 +183,9 @@ export class PlatformRegions {
     ];
   }
 
-  /** What a doorbell window below 4 GiB must avoid: every region but sw-msi windows, sorted (built once). */
-  doorbellObstacles(): Interval[] {
-    return (this.obstacles ??= this.everyRegion()
-      .filter((r) => r.type !== 'sw-msi' && r.range.start < FOUR_GIB)
-      .map((r) => r.range)
-      .sort(byStart));
-  }
-
   /**
    * Regions of any device of the platform overlapping `range`: what a device hot-added
-   * later, or the guest's doorbell, could run into (indexed once).
+   * later could run into (indexed once).
    */
   anyOverlapping(range: Interval, types: readonly RegionType[] = REGION_TYPES): MergedRegion[] {
     return (this.everyIndex ??= new RegionIndex([...this.everyRegion(), ...this.defaultWindows()])).overlapping(range, types);

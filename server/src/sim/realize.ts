@@ -6,7 +6,7 @@
  * device comes in and where the findings go.
  */
 import type { Span } from '@iommu-lens/grammar';
-import type { Finding, Fix, Location, Related } from '../model/findings';
+import type { Finding, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, formatSize } from '../model/interval';
 import type { Device, Guest } from '../model/types';
@@ -33,8 +33,6 @@ export interface Site {
   /** Opens every message, e.g. "hot-adding vf1 to vm-db on armsrv-1: ". */
   prefix: string;
 }
-
-export type FixFor = (regions: readonly MergedRegion[]) => Fix[];
 
 /** Who holds a device or a group: one container per group (one open of `/dev/vfio/N`). */
 export interface Claim {
@@ -124,7 +122,6 @@ export interface Realizing {
   container: Container<GuestRamRange>;
   pr: PlatformRegions;
   site: Site;
-  fixFor: FixFor;
   /** RAM ranges not to map (already reported as overlapping one another). */
   skip?: ReadonlySet<GuestRamRange>;
   /**
@@ -238,7 +235,6 @@ function reportMap(
         refusal.regions,
         `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
         related,
-        r.fixFor,
         out,
         refusal.total,
       );
@@ -256,7 +252,6 @@ export function reportOverlap(
   regions: readonly MergedRegion[],
   consequence: string,
   related: Related[],
-  fixFor: FixFor,
   out: Finding[],
   total = regions.length,
 ): void {
@@ -266,7 +261,6 @@ export function reportOverlap(
     out.push(
       finding('ram-over-doorbell', at, `${ram} overlaps an MSI doorbell window, ${describeRegions(doorbells)}: ${consequence}`, {
         related: [...regionRelated(doorbells), ...related],
-        fixes: fixFor(doorbells),
       }),
     );
   }
@@ -308,7 +302,6 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
           hit,
           `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`,
           related,
-          r.fixFor,
           out,
           near.total > near.regions.length ? hit.length + near.total - near.regions.length : hit.length,
         );
@@ -373,7 +366,6 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         x.regions,
         `${group} (${dev.sym.name}) reserves it, so ${qemu}`,
         related,
-        r.fixFor,
         out,
         x.total,
       );

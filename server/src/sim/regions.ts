@@ -4,7 +4,6 @@
  * touch), the sysfs line format, and an index that answers "which regions overlap this
  * range" by binary search, so no check ever compares all regions pairwise.
  */
-import type { Span } from '@iommu-lens/grammar';
 import { byStart, firstEndingFrom, type Interval } from '../model/interval';
 import { partitionPoint } from '../model/search';
 import type { Iommu, RegionType, ReservedRegion } from '../model/types';
@@ -18,14 +17,8 @@ export function sysfsWord(t: RegionType): string {
   return t === 'sw-msi' ? 'msi' : t;
 }
 
-/**
- * Where a region comes from: a `reserved` line, the IOMMU driver itself, or a guest's
- * `msi-window` (the doorbell window that guest's container uses instead of the sw-msi one).
- */
-export type RegionSource =
-  | { kind: 'declared'; region: ReservedRegion }
-  | { kind: 'builtin'; iommu: Iommu; label: string; why: string }
-  | { kind: 'window'; uri: string; span: Span; guest: string };
+/** Where a region comes from: a `reserved` line or the IOMMU driver itself. */
+export type RegionSource = { kind: 'declared'; region: ReservedRegion } | { kind: 'builtin'; iommu: Iommu; label: string; why: string };
 
 export interface Resv {
   type: RegionType;

@@ -8,15 +8,14 @@
 import type * as A from '@iommu-lens/grammar';
 import type { Finding, Fix } from '../model/findings';
 import { finding } from '../model/codes';
-import { ALL_ADDRESSES, formatInterval, formatSize, hex } from '../model/interval';
+import { formatInterval, hex } from '../model/interval';
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
 import { Container } from './container';
-import { DEFAULT_DOORBELL_SIZE, DOORBELL_BLOCKERS, placeDoorbell } from './doorbell';
-import { deviceRelated, describeRegions, firstNames, regionRelated, someOf } from './explain';
+import { removalSpan } from './edits';
+import { deviceRelated, firstNames, someOf } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './platformRegions';
 import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
-import { claim, newClaims, realize, type Claim, type Claims, type FixFor, type Site } from './realize';
-import type { MergedRegion } from './regions';
+import { claim, newClaims, realize, type Claim, type Claims, type Site } from './realize';
 import { checkGuestAssignments } from '../domains/sev/sim/joinRules';
 
 export interface GuestState {
@@ -25,8 +24,6 @@ export interface GuestState {
   container: Container<GuestRamRange>;
   /** Every group the guest's assignments name, attached or refused. */
   groups: GroupRegions[];
-  /** The guest needs a software MSI doorbell window (arm64, sw-msi and no hardware msi). */
-  needsDoorbell: boolean;
 }
 
 export function simulateGuests(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Guest, GuestState> {
@@ -36,23 +33,16 @@ export function simulateGuests(model: Model, regionsOf: (p: Platform) => Platfor
     if (!g.platform) continue;
     states.set(g, startGuest(g, regionsOf(g.platform), claims, out));
     checkGuestAssignments(g, out);
+    msiWindowIgnored(model, g, out);
   }
   const named = new Set([...model.guests.values()].flatMap((g) => g.assigns.flatMap((a) => (a.device ? [a.device] : []))));
   partlyAssigned(claims, named, out);
   return states;
 }
 
-/** A fresh container for the guest: its flavour, its doorbell in place of the groups' sw-msi windows. */
+/** A fresh container for the guest, of its flavour. */
 export function newContainer(g: Guest): Container<GuestRamRange> {
-  return new Container<GuestRamRange>(g.container, guestDoorbell(g));
-}
-
-/** The guest's doorbell: its `msi-window`, which takes the place of the groups' sw-msi windows. */
-export function guestDoorbell(g: Guest): MergedRegion | undefined {
-  const stmt = msiWindowStmt(g);
-  return g.msiWindow && stmt
-    ? { type: 'sw-msi', range: g.msiWindow, sources: [{ kind: 'window', uri: g.sym.uri, span: stmt.span, guest: g.sym.name }] }
-    : undefined;
+  return new Container<GuestRamRange>(g.container);
 }
 
 export function isArmGuest(g: Guest, p: Platform | undefined): boolean {
@@ -65,21 +55,15 @@ export function assignSite(a: Assignment): Site {
 }
 
 /**
- * Starts a guest on a platform: its assignments in order, then the doorbell check.
+ * Starts a guest on a platform: its assignments in order.
  * `claims` holds what other guests took; `out` receives the findings.
  */
 export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: Finding[]): GuestState {
   const ram = guestRam(g);
-  const windowStmt = msiWindowStmt(g);
   const container = newContainer(g);
-  const state: GuestState = { guest: g, ram, container, groups: [], needsDoorbell: false };
+  const state: GuestState = { guest: g, ram, container, groups: [] };
   const overlapping = ramOverlaps(g, ram, out);
   physBits(g, out);
-  const arm = isArmGuest(g, pr.platform);
-  // One guest, one doorbell placement: computed for the first finding that offers it.
-  let doorbell: Fix[] | undefined;
-  const fixFor: FixFor = (regions) =>
-    arm && regions.some((r) => r.type === 'sw-msi') ? (doorbell ??= doorbellFix(g, pr, ram, windowStmt)) : [];
 
   const named = new Set<GroupRegions>(); // state.groups, for lookups
   for (const a of g.assigns) {
@@ -95,11 +79,8 @@ export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: F
         state.groups.push(gr);
       }
     }
-    realize({ guest: g, ram, container, pr, site, fixFor, skip: overlapping }, dev, out);
+    realize({ guest: g, ram, container, pr, site, skip: overlapping }, dev, out);
   }
-
-  state.needsDoorbell = arm && state.groups.some((gr) => gr.has('sw-msi') && !gr.has('msi'));
-  if (state.needsDoorbell) checkDoorbell(g, pr, state, windowStmt, out);
   return state;
 }
 
@@ -187,7 +168,7 @@ function ramOverlaps(g: Guest, ram: readonly GuestRamRange[], out: Finding[]): S
   return bad;
 }
 
-// ----- the doorbell window ---------------------------------------------------------
+// ----- the msi-window statement ----------------------------------------------------
 
 export function msiWindowStmt(g: Guest): A.MsiWindowStmt | undefined {
   let last: A.MsiWindowStmt | undefined;
@@ -195,51 +176,32 @@ export function msiWindowStmt(g: Guest): A.MsiWindowStmt | undefined {
   return last;
 }
 
-/** seed 002's placement for this guest's doorbell window, as a fix that writes it. */
-function doorbellFix(g: Guest, pr: PlatformRegions, ram: readonly GuestRamRange[], stmt: A.MsiWindowStmt | undefined): Fix[] {
-  const size = g.msiWindow ? g.msiWindow.end - g.msiWindow.start + 1n : DEFAULT_DOORBELL_SIZE;
-  const avoid = [...pr.doorbellObstacles(), ...ram.map((r) => r.range)];
-  const w = placeDoorbell(size, avoid);
-  if (!w) return [];
-  const text = `${hex(w.start)} size ${formatSize(size)}`;
-  if (stmt?.range) {
-    return [{ title: `Move the MSI doorbell window to ${text}`, edits: [{ uri: g.sym.uri, span: stmt.range.span, newText: text }] }];
-  }
-  const open = g.decl.braces?.open;
-  if (!open) return [];
-  return [
-    {
-      title: `Add msi-window ${text}`,
-      edits: [{ uri: g.sym.uri, span: { start: open.end, end: open.end }, newText: `\n  msi-window ${text}` }],
-    },
-  ];
-}
-
-function checkDoorbell(g: Guest, pr: PlatformRegions, s: GuestState, stmt: A.MsiWindowStmt | undefined, out: Finding[]): void {
-  const swGroups = s.groups.filter((gr) => gr.has('sw-msi') && !gr.has('msi'));
-  const which = swGroups.map((gr) => groupLabel(gr.group)).join(', ');
-  if (!g.msiWindow || !stmt) {
-    const fixes = doorbellFix(g, pr, s.ram, undefined);
-    const suggestion = fixes[0] ? ` Seed 002's placement: ${fixes[0].title.replace(/^Add /, '')}.` : '';
-    const windows = swGroups.flatMap((gr) => gr.overlapping(ALL_ADDRESSES, ['sw-msi']));
+/**
+ * RULES §1.5, §4: MSI windows are where the IOMMU drivers put them; nothing a guest says
+ * moves one. An `msi-window` line (seed 002's proposal, from files written for it) is
+ * explained and offered for removal, never treated as a mapping.
+ */
+function msiWindowIgnored(model: Model, g: Guest, out: Finding[]): void {
+  const items = g.decl.items;
+  for (const [i, item] of items.entries()) {
+    if (item.kind !== 'msi-window') continue;
     out.push(
       finding(
-        'msi-window-missing',
-        { uri: g.sym.uri, span: g.sym.nameSpan },
-        `guest ${g.sym.name} needs a software MSI doorbell window (${which}: sw-msi and no hardware msi) and names none, so the kernel's window ${[...new Set(windows.map((w) => formatInterval(w.range)))].join(', ')} is used; it must stay free of guest RAM on every host the guest may run on.${suggestion}`,
-        { fixes, related: regionRelated(windows) },
+        'msi-window-ignored',
+        { uri: g.sym.uri, span: item.span },
+        'this line has no effect: the Arm SMMU drivers reserve their software MSI window at the fixed MSI_IOVA_BASE 0x8000000..0x80fffff ' +
+          '(Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, arm_smmu_get_resv_regions), x86 IOMMUs the interrupt range ' +
+          '0xfee00000..0xfeefffff, and no interface lets QEMU or the administrator move either. Seed 002 (2016) proposed placing ' +
+          'the doorbell at 0xfee00000 and moving it on conflict; that proposal was not merged',
+        {
+          fixes: [
+            {
+              title: 'Remove the msi-window line',
+              edits: [{ uri: g.sym.uri, span: removalSpan(model, g.sym.uri, items[i - 1], item), newText: '' }],
+            },
+          ],
+        },
       ),
     );
-    return;
   }
-  const hit = s.groups.flatMap((gr) => gr.overlapping(g.msiWindow!, DOORBELL_BLOCKERS));
-  if (!hit.length) return;
-  out.push(
-    finding(
-      'msi-window-conflict',
-      { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
-      `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${describeRegions(hit)}: the doorbell cannot be mapped over a reserved range (VFIO_IOMMU_MAP_DMA and IOMMU_IOAS_MAP fail with -EINVAL)`,
-      { related: regionRelated(hit), fixes: doorbellFix(g, pr, s.ram, stmt) },
-    ),
-  );
 }

@@ -90,7 +90,7 @@ describe('VINTF commands', () => {
 
 describe('VINTFs', () => {
   const guest = (name: string, vintf: string, assign: string[]) =>
-    `guest ${name} on grace-h1 {\n  machine virt memory 8G\n  msi-window 0x8000000 size 1M\n  container iommufd\n  viommu vsmmu0 smmuv3 via ${vintf}\n${assign.map((d) => `  assign ${d}`).join('\n')}\n}\n`;
+    `guest ${name} on grace-h1 {\n  machine virt memory 8G\n  container iommufd\n  viommu vsmmu0 smmuv3 via ${vintf}\n${assign.map((d) => `  assign ${d}`).join('\n')}\n}\n`;
 
   test('more streams than SID pairs: the fifth device gets no pair', () => {
     const vintf = `vintf vi-x on smmu0 for gx {\n  owner guest\n  vmid 9\n${['cx7-vf2', 'cx7-vf3', 'cx7-vf4', 'cx7-vf5', 'cx7-vf6'].map((d, i) => `  stream ${d} as ${8 * (i + 1)}`).join('\n')}\n}\n`;

@@ -20,7 +20,7 @@ export const TIMELINE_CODES = {
   },
   'migrate-doorbell-conflict': {
     severity: 'error',
-    summary: "The guest's msi-window is free on the source but reserved on the migration target.",
+    summary: 'No longer reported (issue 24): it checked a movable doorbell window across a migration; the window is fixed.',
     sources: [SEED_002_PROPOSAL],
   },
   'migrate-address-width': {

@@ -22,12 +22,11 @@ import type { Guest, Iommu, Model, Platform, Pool } from '../../../model/types';
 import { Budget } from '../../../sim/budget';
 import { addressWidthOf, apertureEnd, DEFAULT_ADDRESS_WIDTH } from '../../../sim/builtins';
 import { DEFAULT_PAGE_SIZE } from '../../../sim/container';
-import { placeDoorbell } from '../../../sim/doorbell';
 import { removalSpan } from '../../../sim/edits';
 import { describeRegions, regionRelated, someOf } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
-import { isArmGuest, msiWindowStmt, type GuestState } from '../../../sim/vfio';
+import { isArmGuest, type GuestState } from '../../../sim/vfio';
 import { ramLines, safeLayout, type MachineType } from './ramLayout';
 import type { GuestRamRange } from '../../../sim/qemu';
 import type { MergedRegion } from '../../../sim/regions';
@@ -59,10 +58,8 @@ const LISTED_HOSTS = 5;
 const TWO_MIB = 2n << 20n;
 /**
  * What guest RAM must avoid on a host it may move to: what VFIO cuts from the usable list,
- * but `direct` (a device with one is never assigned, RULES §1.6) and, when the guest names
- * its own msi-window, the sw-msi windows it replaces.
+ * but `direct` (a device with one is never assigned, RULES §1.6).
  */
-const RAM_TYPES_WITH_WINDOW: readonly RegionType[] = ['reserved', 'msi'];
 const RAM_TYPES: readonly RegionType[] = ['reserved', 'msi', 'sw-msi'];
 
 /**
@@ -109,13 +106,8 @@ export function machineOf(g: Guest): MachineType {
 }
 
 /** A safe layout for `total` bytes of RAM in this pool. */
-export function poolSafeLayout(
-  layout: PoolLayout,
-  total: bigint,
-  machine: MachineType,
-  extraAvoid: readonly Interval[] = [],
-): Interval[] | undefined {
-  return safeLayout({ total, machine, avoid: [...layout.avoid, ...extraAvoid], limit: layout.limit, align: layout.align });
+export function poolSafeLayout(layout: PoolLayout, total: bigint, machine: MachineType): Interval[] | undefined {
+  return safeLayout({ total, machine, avoid: layout.avoid, limit: layout.limit, align: layout.align });
 }
 
 export function checkPools(
@@ -185,10 +177,9 @@ function others<T>(h: OnHosts<T>, own: Platform | undefined): { first: { host: P
   return { first, count: h.hosts.length - (own && h.what.has(own) ? 1 : 0) };
 }
 
-/** What every host of the pool makes of one RAM shape: per RAM line, the doorbell window, the apertures. */
+/** What every host of the pool makes of one RAM shape: per RAM line, the apertures. */
 interface ShapeConflicts {
   lines: OnHosts<MergedRegion[]>[];
-  doorbell: OnHosts<MergedRegion[]>;
   narrow: OnHosts<Iommu[]>;
 }
 
@@ -230,13 +221,9 @@ class PoolCheck {
 
   /** False if the budget ran out before the guest was checked. */
   private checkGuest(s: GuestState): boolean {
-    const g = s.guest;
     if (!this.budget.take(s.ram.length + 1)) return false;
     const top = s.ram.reduce((m, r) => (r.range.end > m ? r.range.end : m), -1n);
-    const touched =
-      s.ram.some((r) => this.inUnion(r.range)) ||
-      (g.msiWindow !== undefined && this.inUnion(g.msiWindow)) ||
-      (s.ram.length > 0 && top > this.layout.limit);
+    const touched = s.ram.some((r) => this.inUnion(r.range)) || (s.ram.length > 0 && top > this.layout.limit);
     if (!touched) return true; // no host of the pool has anything there, and every aperture covers the RAM
     // The RAM ranges by the line that makes them (a `machine` line makes two).
     const lines = new Map<A.Span, GuestRamRange[]>();
@@ -258,30 +245,21 @@ class PoolCheck {
   }
 
   /**
-   * Every host's conflicts with this RAM shape (the ranges by line, the doorbell window,
-   * the top), probed once per shape; undefined if the budget runs out on the way.
+   * Every host's conflicts with this RAM shape (the ranges by line, the top), probed once per shape; undefined if the budget runs out on the way.
    */
   private shapeOf(s: GuestState, lines: readonly GuestRamRange[][], top: bigint): ShapeConflicts | undefined {
-    const g = s.guest;
-    const ranges = lines.map((line) => line.map((r) => formatInterval(r.range)).join(' ')).join(',');
-    const key = `${g.msiWindow ? formatInterval(g.msiWindow) : '-'}|${ranges}`;
+    const key = lines.map((line) => line.map((r) => formatInterval(r.range)).join(' ')).join(',');
     const known = this.shapes.get(key);
     if (known) return known;
-    const types = g.msiWindow ? RAM_TYPES_WITH_WINDOW : RAM_TYPES;
-    const shape: ShapeConflicts = { lines: lines.map(() => onHosts()), doorbell: onHosts(), narrow: onHosts() };
+    const shape: ShapeConflicts = { lines: lines.map(() => onHosts()), narrow: onHosts() };
     for (const host of this.pool.hosts) {
       const pr = this.regionsOf(host);
       let work = s.ram.length;
       lines.forEach((line, k) => {
-        const found = line.flatMap((r) => pr.anyOverlapping(r.range, types));
+        const found = line.flatMap((r) => pr.anyOverlapping(r.range, RAM_TYPES));
         work += found.length;
         if (found.length) add(shape.lines[k]!, host, found);
       });
-      if (g.msiWindow) {
-        const found = pr.anyOverlapping(g.msiWindow, RAM_TYPES_WITH_WINDOW);
-        work += found.length;
-        if (found.length) add(shape.doorbell, host, found);
-      }
       const narrow = s.ram.length ? pr.iommusNotReaching(top) : [];
       if (narrow.length) add(shape.narrow, host, narrow);
       if (!this.budget.take(1 + work + narrow.length)) return undefined;
@@ -314,21 +292,6 @@ class PoolCheck {
         ),
       );
     });
-    const stmt = g.msiWindow && msiWindowStmt(g);
-    const door = others(shape.doorbell, own);
-    if (door.count && stmt && g.msiWindow) {
-      this.out.push(
-        finding(
-          'pool-doorbell-conflict',
-          { uri: g.sym.uri, span: stmt.range?.span ?? stmt.span },
-          `the msi-window ${formatInterval(g.msiWindow)} of guest ${g.sym.name} overlaps ${hostList(door.first, door.count, (hits) => describeRegions(hits), 'regions')}, ${migrate}: the doorbell could not be mapped there (RULES §4)`,
-          {
-            related: [...named(door.first).flatMap((x) => regionRelated(x.what)), poolRelated],
-            fixes: this.budgetFor(() => this.doorbellFix(g, stmt, s.ram)),
-          },
-        ),
-      );
-    }
     const narrow = others(shape.narrow, own);
     if (narrow.count && s.ram.length) {
       const highest = s.ram.reduce((a, b) => (b.range.end > a.range.end ? b : a));
@@ -358,16 +321,16 @@ class PoolCheck {
     return this.budget.exhausted ? [] : fix();
   }
 
-  /** The pool-safe layout of the guest's RAM, laid out once per size, machine and window. */
+  /** The pool-safe layout of the guest's RAM, laid out once per size and machine. */
   private layoutFix(g: Guest, ram: readonly GuestRamRange[]): Fix[] {
     if (!ram.length) return [];
     const total = ram.reduce((n, r) => n + intervalSize(r.range), 0n);
     const machine = machineOf(g);
-    const key = `${machine}|${total}|${g.msiWindow ? formatInterval(g.msiWindow) : '-'}`;
+    const key = `${machine}|${total}`;
     let laid = this.laidOut.get(key);
     if (laid === undefined) {
       this.budget.take(this.union.length);
-      this.laidOut.set(key, (laid = poolSafeLayout(this.layout, total, machine, g.msiWindow ? [g.msiWindow] : []) ?? null));
+      this.laidOut.set(key, (laid = poolSafeLayout(this.layout, total, machine) ?? null));
     }
     if (!laid) return [];
     const names = g.ram.map((r) => r.sym.name);
@@ -380,28 +343,6 @@ class PoolCheck {
   private readonly laidOut = new Map<string, Interval[] | null>();
   /** The `ram` lines of a layout, shared by the fixes of guests of the same shape. */
   private readonly ramText = new Map<string, string>();
-
-  /** Moves the msi-window to a place free on every host of the pool and of the guest's RAM (once per window and RAM). */
-  private doorbellFix(g: Guest, stmt: A.MsiWindowStmt, ram: readonly GuestRamRange[]): Fix[] {
-    if (!g.msiWindow || !stmt.range) return [];
-    const size = intervalSize(g.msiWindow);
-    const key = `${size}|${ram.map((r) => formatInterval(r.range)).join(',')}`;
-    let w = this.doorbellWindows.get(key);
-    if (w === undefined) {
-      this.budget.take(this.union.length);
-      this.doorbellWindows.set(key, (w = placeDoorbell(size, [...this.union, ...ram.map((r) => r.range)]) ?? null));
-    }
-    if (!w) return [];
-    const text = `${hex(w.start)} size ${formatSize(size)}`;
-    return [
-      {
-        title: `Move the MSI doorbell window to ${text} (free on every host of pool ${this.pool.sym.name})`,
-        edits: [{ uri: g.sym.uri, span: stmt.range.span, newText: text }],
-      },
-    ];
-  }
-
-  private readonly doorbellWindows = new Map<string, Interval | null>();
 }
 
 /** The hosts named with what conflicts there: the first two, then a count of the rest with a few names. */

@@ -15,14 +15,12 @@ import type { Finding, Location, Related } from '../../../model/findings';
 import { finding } from '../codes';
 import { finding as sevFinding } from '../../sev/codes';
 import { finding as tdispFinding } from '../../tdisp/codes';
-import { formatInterval, formatSize, hex, type Interval } from '../../../model/interval';
+import { hex, type Interval } from '../../../model/interval';
 import type { AssignMode, Device, Guest, Iommu, Model, Platform, ResolvedStep, Timeline } from '../../../model/types';
 import { addressWidthOf, apertureEnd } from '../../../sim/builtins';
 import type { Container } from '../../../sim/container';
-import { DOORBELL_BLOCKERS, placeDoorbell } from '../../../sim/doorbell';
-import { describeRegions, regionRelated } from '../../../sim/explain';
 import type { GroupRegions, PlatformRegions } from '../../../sim/platformRegions';
-import { msiWindowStmt, newContainer } from '../../../sim/vfio';
+import { newContainer } from '../../../sim/vfio';
 import { guestRam, qemuDevice, type GuestRamRange } from '../../../sim/qemu';
 import { launchUpdate, newLaunch, realizedBeforeLaunch, type LaunchState } from '../../sev/sim/launchUpdate';
 import { claim, newClaims, realize, release, type Claims, type Site } from '../../../sim/realize';
@@ -303,7 +301,7 @@ class Runner {
       if (quiet && prior && !prior.site.onStep) return false;
       if (!claim(run.guest, site, dev, group, this.claims, this.out)) return false;
     }
-    const gr = realize({ guest: run.guest, ram: run.ram, container: run.container, pr, site, fixFor: () => [], atomic: true }, dev, out);
+    const gr = realize({ guest: run.guest, ram: run.ram, container: run.container, pr, site, atomic: true }, dev, out);
     if (!gr) {
       if (group) release(dev, group, this.claims);
       return false;
@@ -359,7 +357,6 @@ class Runner {
     const prefix = `after migrating guest ${g.sym.name} to ${target.sym.name}, `;
     const site = this.site(r, run, `moves with the guest here`, prefix);
     const tr = this.regionsOf(target);
-    this.doorbell(r, run, source, target, tr);
     // The destination QEMU realizes the same devices (same names, RULES §4) before it takes the state.
     const carried = [...run.devices.values()];
     for (const h of carried) this.leave(r, h, `leaves ${source?.sym.name ?? 'the source'} with guest ${g.sym.name}`);
@@ -409,47 +406,6 @@ class Runner {
   }
 
   private readonly addresses = new Map<Platform, Map<string, Device>>();
-
-  /** RULES §4: a doorbell window picked on the source must be free on the target too. */
-  private doorbell(r: ResolvedStep, run: Run, source: Platform | undefined, target: Platform, tr: PlatformRegions): void {
-    const g = run.guest;
-    const w = g.msiWindow;
-    if (!w) return;
-    const hit = tr.anyOverlapping(w, DOORBELL_BLOCKERS);
-    if (!hit.length) return;
-    if (source && this.regionsOf(source).anyOverlapping(w, DOORBELL_BLOCKERS).length) return; // not free on the source either: reported there
-    const avoid = [
-      ...tr.doorbellObstacles(),
-      ...(source ? this.regionsOf(source).doorbellObstacles() : []),
-      ...run.ram.map((x) => x.range),
-    ];
-    const size = w.end - w.start + 1n;
-    const moved = placeDoorbell(size, avoid);
-    const stmt = msiWindowStmt(g);
-    const rangeSpan = stmt?.range?.span;
-    this.out.push(
-      finding(
-        'migrate-doorbell-conflict',
-        this.at(r),
-        `the msi-window ${formatInterval(w)} of guest ${g.sym.name} is free on ${source?.sym.name ?? 'its host'} but overlaps ${describeRegions(hit)} on ${target.sym.name}: the doorbell mapping fails there (VFIO_IOMMU_MAP_DMA -EINVAL), so no MSI reaches the guest's devices after the migration`,
-        {
-          related: [
-            ...(stmt ? [{ uri: g.sym.uri, span: stmt.span, message: `msi-window of guest ${g.sym.name}` }] : []),
-            ...regionRelated(hit),
-          ],
-          fixes:
-            moved && rangeSpan
-              ? [
-                  {
-                    title: `Move the MSI doorbell window to ${hex(moved.start)} size ${formatSize(size)} (free on both hosts)`,
-                    edits: [{ uri: g.sym.uri, span: rangeSpan, newText: `${hex(moved.start)} size ${formatSize(size)}` }],
-                  },
-                ]
-              : [],
-        },
-      ),
-    );
-  }
 
   /** The target's IOMMUs must cover the guest's RAM, or no device behind them can be added (RULES §2.2a). */
   private addressWidth(r: ResolvedStep, run: Run, target: Platform, tr: PlatformRegions, reported: Set<Iommu>): void {
