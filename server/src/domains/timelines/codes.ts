@@ -24,8 +24,8 @@ export const TIMELINE_CODES = {
     sources: [SEED_002_PROPOSAL],
   },
   'migrate-address-width': {
-    severity: 'error',
-    summary: "The migration target's IOMMU cannot reach the guest's RAM.",
+    severity: 'warning',
+    summary: "The migration target's IOMMU cannot reach the guest's RAM: the migration succeeds, a later hot-add there fails.",
     sources: [POOL_RULE, TYPE1_ATTACH],
   },
 } as const satisfies CodeTable;

@@ -418,7 +418,7 @@ class Runner {
       finding(
         'migrate-address-width',
         this.at(r),
-        `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the DMA map of that RAM fails with -EINVAL, so no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added after the migration`,
+        `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the migration itself succeeds (it does not involve the IOMMU), but after it no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added: the DMA map of that RAM fails with -EINVAL`,
         {
           related: [
             ...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })),
