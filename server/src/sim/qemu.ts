@@ -61,7 +61,8 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
     at('mach-virt.ram', VIRT_RAM_BASE, m.memory);
     return { ram, relocated: false };
   }
-  const below = lowMemory(m.type, m.memory, m.maxRamBelow4g);
+  // pc-i440fx-1.7 and older keep their low RAM unaligned (pc_compat_1_7: gigabyte_align off).
+  const below = lowMemory(m.type, m.memory, m.maxRamBelow4g, !(m.version && m.version.major < 2));
   const above = m.memory - below;
   const hole64 = m.pciHole64Size ?? PCI_HOLE64_DEFAULT[m.type];
   // `pc_max_used_gpa` (64-bit CPU): the 64-bit PCI hole starts at the end of above-4G RAM, rounded up to 1 GiB.
@@ -105,11 +106,21 @@ export function bitsFor(address: bigint): number {
   return address.toString(2).length;
 }
 
-/** RAM below 4 GiB: `pc_q35_init` / `pc_init1` (RULES §3.1–3.2, gigabyte alignment on). */
-export function lowMemory(type: 'q35' | 'i440fx', memory: bigint, maxRamBelow4g?: bigint): bigint {
-  let lowmem =
-    type === 'q35' ? (memory >= 0xb000_0000n ? 0x8000_0000n : 0xb000_0000n) : memory >= 0xe000_0000n ? 0xc000_0000n : 0xe000_0000n;
-  if (maxRamBelow4g !== undefined && lowmem > maxRamBelow4g) lowmem = maxRamBelow4g;
+/**
+ * RAM below 4 GiB (RULES §3.1–3.2). q35 (`pc_q35_init`): 2 GiB or 2.75 GiB, lowered by
+ * `max-ram-below-4g`. i440fx (`pc_init1`): `max-ram-below-4g` (default 0xe0000000) itself,
+ * capped at 3 GiB only when the RAM reaches it on a machine type that aligns to a gigabyte
+ * (`gigabyteAlign`: pc-i440fx-2.0 and later), so `max-ram-below-4g=4G -m 3968M` is all low.
+ */
+export function lowMemory(type: 'q35' | 'i440fx', memory: bigint, maxRamBelow4g?: bigint, gigabyteAlign = true): bigint {
+  let lowmem: bigint;
+  if (type === 'q35') {
+    lowmem = memory >= 0xb000_0000n ? 0x8000_0000n : 0xb000_0000n;
+    if (maxRamBelow4g !== undefined && lowmem > maxRamBelow4g) lowmem = maxRamBelow4g;
+  } else {
+    lowmem = maxRamBelow4g ?? 0xe000_0000n;
+    if (memory >= lowmem && gigabyteAlign && lowmem > 0xc000_0000n) lowmem = 0xc000_0000n;
+  }
   return memory < lowmem ? memory : lowmem;
 }
 
