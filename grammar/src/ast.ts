@@ -200,12 +200,20 @@ export type GuestItem =
   | ConfidentialStmt
   | ViommuStmt
   | ContainerStmt
+  | IommufdStmt
   | UnknownStatement;
 export interface AssignStmt extends Node {
   kind: 'assign';
   device?: Ref;
   mode?: Word;
   dmaWindow?: RangeLit;
+  /** `iommufd NAME`: the guest's iommufd instance the device uses (QEMU `iommufd=NAME`). */
+  iommufd?: Word;
+}
+/** `iommufd NAME`: an iommufd instance of the guest (QEMU `-object iommufd,id=NAME`). */
+export interface IommufdStmt extends Node {
+  kind: 'iommufd';
+  name?: Word;
 }
 /** One `key value` option, e.g. `memory 16G`, `cpu amd`, `at 0x1000`, `pending`. */
 export interface OptionLit extends Node {
@@ -277,6 +285,8 @@ export interface ConfigStep extends Node {
   bits: Word[];
   bar?: NumLit;
   value?: NumLit;
+  /** `sriov vf-enable off | vf-mse off | numvfs N`: the SR-IOV field written (`value` holds N). */
+  sriovField?: Word;
 }
 
 // ----- firmware ------------------------------------------------------------------
@@ -288,7 +298,12 @@ export interface FirmwareDecl extends Node {
   braces?: Braces;
   items: FirmwareItem[];
 }
-export type FirmwareItem = DriverDecl | IommuProtocolDecl | UnknownStatement;
+export type FirmwareItem = Edk2Stmt | DriverDecl | IommuProtocolDecl | UnknownStatement;
+/** `edk2 edk2-stable202411`: the EDK II release of a firmware. */
+export interface Edk2Stmt extends Node {
+  kind: 'edk2';
+  release?: ReleaseLit;
+}
 export interface DriverDecl extends Node {
   kind: 'driver';
   name?: Word;
@@ -304,7 +319,7 @@ export interface MapStmt extends Node {
 }
 export interface HandlerStmt extends Node {
   kind: 'handler';
-  /** `exit-boot-services`, or `event` with `eventName`. */
+  /** `exit-boot-services`, `before-exit-boot-services`, or `event` with `eventName`. */
   event?: Word;
   eventName?: Word;
   tpl?: Word;

@@ -419,6 +419,7 @@ export class AstBuilder {
           device: this.ref(node(c, 'ref')),
           mode: this.enumValue(c, 'assignMode'),
           dmaWindow: this.dmaWindow(c),
+          iommufd: this.name(node(node(c, 'iommufdUse')?.children ?? {}, 'name')),
         };
       case 'machineStmt':
         return {
@@ -458,6 +459,8 @@ export class AstBuilder {
         };
       case 'containerStmt':
         return { kind: 'container', span: s, value: this.enumValue(c, 'containerKind') };
+      case 'iommufdStmt':
+        return { kind: 'iommufd', span: s, name: this.name(node(c, 'name')) };
       default:
         return undefined;
     }
@@ -521,7 +524,7 @@ export class AstBuilder {
       case 'tdispStep':
         return { kind: 'tdisp', span: s, device: this.ref(refs[0]), message: this.enumValue(c, 'tdispMessage') };
       case 'configStep': {
-        const what = word(token(c, 'command') ?? token(c, 'devctl') ?? token(c, 'bar') ?? token(c, 'configSimple'));
+        const what = word(token(c, 'command') ?? token(c, 'devctl') ?? token(c, 'bar') ?? token(c, 'sriov') ?? token(c, 'configSimple'));
         return {
           kind: 'config',
           span: s,
@@ -530,6 +533,7 @@ export class AstBuilder {
           bits: tokens(c, 'bits').map((t) => word(t)!),
           bar: num(token(c, 'barIndex')),
           value: num(token(c, 'value')),
+          sriovField: word(token(c, 'vf-enable') ?? token(c, 'vf-mse') ?? token(c, 'numvfs')),
         };
       }
       case 'powerStep':
@@ -550,6 +554,10 @@ export class AstBuilder {
   private firmwareItem(n: CstNode): A.FirmwareItem | undefined {
     const c = n.children;
     const s = span(n);
+    if (n.name === 'edk2Stmt') {
+      const tag = word(token(c, 'tag'));
+      return { kind: 'edk2', span: s, release: tag && { text: tag.text, span: tag.span } };
+    }
     if (n.name === 'driverDecl') {
       const body = node(c, 'driverBody');
       return {
@@ -594,7 +602,7 @@ export class AstBuilder {
     return {
       kind: 'handler',
       span: s,
-      event: word(token(c, 'exit-boot-services') ?? token(c, 'event')),
+      event: word(token(c, 'exit-boot-services') ?? token(c, 'before-exit-boot-services') ?? token(c, 'event')),
       eventName: this.name(node(c, 'name')),
       tpl: this.enumValue(c, 'tplLevel'),
       braces: this.braces(body, s),

@@ -13,6 +13,8 @@ export const STATEMENT_KEYWORDS = [
   // platform and iommu
   'arch',
   'kernel',
+  // firmware
+  'edk2',
   'iommu',
   'ram',
   'reserved',
@@ -37,6 +39,7 @@ export const STATEMENT_KEYWORDS = [
   'confidential',
   'viommu',
   'container',
+  'iommufd',
   'vtom',
   // timeline steps
   'start',
@@ -155,6 +158,9 @@ export const VALUE_KEYWORDS = [
   'page-request',
   'multicast',
   'intx',
+  'vf-enable',
+  'vf-mse',
+  'numvfs',
   // power and link
   'D0',
   'D1',
@@ -176,6 +182,7 @@ export const VALUE_KEYWORDS = [
   'allocate-pool',
   'allocate-pages',
   'exit-boot-services',
+  'before-exit-boot-services',
   'notify',
   'callback',
   'deferred',

@@ -23,7 +23,7 @@ export const ENUMS = {
   confidentialKind: ['sev-snp', 'tdx'],
   containerKind: ['type1', 'iommufd'],
   tdispMessage: ['lock', 'start', 'stop', 'report', 'bind-p2p', 'unbind-p2p', 'set-mmio-attr'],
-  configSimple: ['flr', 'msix', 'bist', 'rom', 'resizable-bar', 'ari', 'pasid', 'sriov', 'page-request', 'multicast', 'intx'],
+  configSimple: ['flr', 'msix', 'bist', 'rom', 'resizable-bar', 'ari', 'pasid', 'page-request', 'multicast', 'intx'],
   powerState: ['D0', 'D1', 'D2', 'D3hot', 'D3cold'],
   linkState: ['up', 'down'],
   convertMode: ['private', 'shared'],
@@ -363,6 +363,19 @@ export class IommuParser extends CstParser {
       this.oneOf('assignMode');
     });
     this.OPTION2(() => this.SUBRULE(this.dmaWindow));
+    this.OPTION3(() => this.SUBRULE(this.iommufdUse));
+  });
+
+  /** `iommufd NAME` after an assignment: QEMU's `iommufd=NAME` on the vfio-pci device (RULES §6.6). */
+  public iommufdUse = this.RULE('iommufdUse', () => {
+    this.CONSUME(kw('iommufd'));
+    this.SUBRULE(this.name);
+  });
+
+  /** `iommufd NAME` in a guest: an iommufd instance, QEMU's `-object iommufd,id=NAME` (RULES §6.6). */
+  public iommufdStmt = this.RULE('iommufdStmt', () => {
+    this.CONSUME(kw('iommufd'));
+    this.SUBRULE(this.name);
   });
 
   /** `dma-window RANGE`: where the device's DMA lands in guest-physical space (SEV vTOM checks, RULES §6.1). */
@@ -467,6 +480,7 @@ export class IommuParser extends CstParser {
     this.confidentialStmt,
     this.viommuStmt,
     this.containerStmt,
+    this.iommufdStmt,
   ]);
 
   // ----- pool ----------------------------------------------------------------------
@@ -550,6 +564,34 @@ export class IommuParser extends CstParser {
           this.CONSUME(kw('bar'));
           this.CONSUME(NumberLit, { LABEL: 'barIndex' });
           this.OPTION(() => this.CONSUME2(NumberLit, { LABEL: 'value' }));
+        },
+      },
+      {
+        // `sriov` alone: some write to the SR-IOV capability; with a field, one that takes the VFs away (RULES §5.6).
+        ALT: () => {
+          this.CONSUME(kw('sriov'));
+          this.OPTION2(() =>
+            this.OR2([
+              {
+                ALT: () => {
+                  this.CONSUME(kw('vf-enable'));
+                  this.CONSUME(kw('off'));
+                },
+              },
+              {
+                ALT: () => {
+                  this.CONSUME(kw('vf-mse'));
+                  this.CONSUME2(kw('off'));
+                },
+              },
+              {
+                ALT: () => {
+                  this.CONSUME(kw('numvfs'));
+                  this.CONSUME3(NumberLit, { LABEL: 'value' });
+                },
+              },
+            ]),
+          );
         },
       },
       { ALT: () => this.oneOf('configSimple', 1) },
@@ -653,11 +695,18 @@ export class IommuParser extends CstParser {
     ]),
   );
 
+  /** `edk2 edk2-stable202411`: the EDK II release the firmware is built from (RULES §0.2). */
+  public edk2Stmt = this.RULE('edk2Stmt', () => {
+    this.CONSUME(kw('edk2'));
+    this.CONSUME(Word, { LABEL: 'tag' });
+  });
+
   /** `on exit-boot-services tpl callback { actions }`, or one action on the same line. */
   public handlerStmt = this.RULE('handlerStmt', () => {
     this.CONSUME(kw('on'));
     this.OR([
       { ALT: () => this.CONSUME(kw('exit-boot-services')) },
+      { ALT: () => this.CONSUME(kw('before-exit-boot-services')) },
       {
         ALT: () => {
           this.CONSUME(kw('event'));
@@ -713,7 +762,7 @@ export class IommuParser extends CstParser {
     this.SUBRULE(this.iommuProtocolBody);
   });
   public iommuProtocolBody = this.block('iommuProtocolBody', () => [this.handlerStmt]);
-  public firmwareBody = this.block('firmwareBody', () => [this.driverDecl, this.iommuProtocolDecl]);
+  public firmwareBody = this.block('firmwareBody', () => [this.edk2Stmt, this.driverDecl, this.iommuProtocolDecl]);
 
   // ----- xen -----------------------------------------------------------------------
 

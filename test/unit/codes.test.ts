@@ -68,15 +68,28 @@ test("every code's sources are listed in its docs/diagnostics.md entry, with the
   }
 });
 
-test('the codes of the Linux, VFIO, iommufd, QEMU, timeline and pool engines name their sources', () => {
-  // Codes that follow the tool's own rules (a budget, a timeline's bookkeeping) have none.
-  const own = new Set(['guest-not-running', 'guest-already-running', 'pool-checks-truncated']);
+test('the codes of the Linux, VFIO, iommufd, QEMU, timeline, pool, TDISP, SEV and firmware engines name their sources', () => {
+  // Codes that follow the tool's own rules (a budget, a timeline's bookkeeping, the language's own limits) have none.
+  const own = new Set([
+    'guest-not-running',
+    'guest-already-running',
+    'pool-checks-truncated',
+    'fw-misplaced-action',
+    'fw-orders-truncated',
+  ]);
   const section = (title: string) => {
     const start = doc.indexOf(`\n## ${title}\n`);
     const end = doc.indexOf('\n## ', start + 4);
     return [...doc.slice(start, end).matchAll(/^### ([a-z0-9-]+)$/gm)].map((m) => m[1]!);
   };
-  const codes = ['VFIO containers and guest RAM', 'Timelines', 'Pools'].flatMap(section);
+  const codes = [
+    'VFIO containers and guest RAM',
+    'Timelines',
+    'Pools',
+    'TDISP',
+    'SEV-SNP and SEV-TIO',
+    'Firmware DMA at ExitBootServices',
+  ].flatMap(section);
   assert.ok(codes.length > 20, `found ${codes.length} codes`);
   for (const code of codes) {
     const info: CodeInfo | undefined = isCode(code) ? CODES[code] : undefined;

@@ -107,7 +107,7 @@ test("`assign` in a guest offers exactly the devices of the guest's platform", (
   const other = complete('guest vm1 on epyc-a {\n  assign <|>\n}\n');
   assert.deepEqual(labels(other), ['gpu0', 'nic0', 'usb0']);
   // Then `as` and `dma-window`, and after `as` the modes.
-  assert.deepEqual(labels(complete('guest vm1 on epyc-a {\n  assign gpu0 <|>\n}\n')), ['as', 'dma-window']);
+  assert.deepEqual(labels(complete('guest vm1 on epyc-a {\n  assign gpu0 <|>\n}\n')), ['as', 'dma-window', 'iommufd']);
   const modes = complete('guest vm1 on epyc-a {\n  assign gpu0 as <|>\n}\n');
   assert.deepEqual(labels(modes), [...ENUMS.assignMode]);
   assert.equal(item(modes, 'private').detail, 'assignment mode');
@@ -173,7 +173,9 @@ test('`tdisp DEVICE` offers the TDISP messages; `config DEVICE` the writes and t
   assert.deepEqual(labels(complete('timeline t {\n  start vm1\n  tdisp <|>\n}\n', { 'g.iommu': GUESTS })), ['nic0', 'gpu0', 'usb0']);
 
   const writes = complete('timeline t {\n  config nic0 <|>\n}\n', { 'g.iommu': GUESTS });
-  assert.deepEqual(labels(writes), ['command', 'devctl', 'bar', ...ENUMS.configSimple]);
+  assert.deepEqual(labels(writes), ['command', 'devctl', 'bar', 'sriov', ...ENUMS.configSimple]);
+  const sriov = complete('timeline t {\n  config nic0 sriov <|>\n}\n', { 'g.iommu': GUESTS });
+  assert.deepEqual(labels(sriov), ['vf-enable', 'vf-mse', 'numvfs']);
   const bits = complete('timeline t {\n  config nic0 command MSE <|>\n}\n', { 'g.iommu': GUESTS });
   assert.deepEqual(labels(bits), ['IO', 'BME', 'SPECIAL', 'MWI', 'VGA-SNOOP', 'PERR', 'SERR', 'FAST-B2B', 'INTX-DISABLE']);
   assert.equal(item(bits, 'BME').detail, 'Command register bit');
@@ -201,7 +203,7 @@ test('machine options, map options, handler actions and settings, in their own w
   );
   assert.deepEqual(labels(complete(`${driver}<|>\n  }\n}\n`)), ['map', 'on']);
   assert.match(item(complete(`${driver}<|>\n  }\n}\n`), 'on').documentation!, /^A notify function/);
-  assert.deepEqual(labels(complete(`${driver}on <|>\n  }\n}\n`)), ['exit-boot-services', 'event']);
+  assert.deepEqual(labels(complete(`${driver}on <|>\n  }\n}\n`)), ['exit-boot-services', 'before-exit-boot-services', 'event']);
   const actions = complete(`${driver}on exit-boot-services tpl callback <|>\n  }\n}\n`);
   assert.deepEqual(labels(actions), ['stop-dma', 'unmap', 'unmap-all', 'free', 'signal', 'call']);
   assert.ok(actions.every((a) => a.detail === 'handler action'));
@@ -350,7 +352,7 @@ guest g on epyc-c {
   // An unclosed block before: the cursor is still inside the guest.
   const unclosed = 'guest g on epyc-a {\n  confidential sev-snp {\n  }\n  assign gpu0 as private\n  <|>';
   const body = complete(unclosed);
-  assert.deepEqual(labels(body), ['ram', 'assign', 'machine', 'msi-window', 'confidential', 'viommu', 'container']);
+  assert.deepEqual(labels(body), ['ram', 'assign', 'machine', 'msi-window', 'confidential', 'viommu', 'container', 'iommufd']);
   assert.equal(item(body, 'ram').detail, 'guest statement');
   assert.match(item(body, 'ram').documentation!, /^A guest-physical RAM range/);
   // Windows line ends, and a block comment spanning lines that ends the statement before it.

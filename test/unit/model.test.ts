@@ -199,7 +199,7 @@ guest cvm on altra {
       'fw.iommu': `firmware ovmf for cvm {
   driver VirtioNetDxe for nic0 {
     map rx-ring common-buffer size 64K pending
-    on exit-boot-services tpl callback { stop-dma; unmap rx-ring }
+    on before-exit-boot-services tpl callback { stop-dma; unmap rx-ring }
   }
   iommu-protocol {
     on exit-boot-services tpl callback { signal late }

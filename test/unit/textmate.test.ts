@@ -388,6 +388,10 @@ const ENUM_CONTEXT: Record<keyof typeof ENUMS, string> = {
 };
 
 const OTHER_CONTEXT: Record<string, string> = {
+  sriov: '  config nic0 $ vf-enable off',
+  'vf-enable': '  config nic0 sriov $ off',
+  'vf-mse': '  config nic0 sriov $ off',
+  numvfs: '  config nic0 sriov $ 4',
   size: '  ram r0 0x0 $ 512G',
   for: '  reserved r0 direct 0x0 size 4K $ usb0',
   to: '  migrate vm1 $ epyc-b',
@@ -418,6 +422,7 @@ const OTHER_CONTEXT: Record<string, string> = {
   pending: '    map buf common-buffer size 4K $',
   completed: '    map buf common-buffer size 4K $',
   'exit-boot-services': '    on $ tpl callback',
+  'before-exit-boot-services': '    on $ tpl callback',
   deferred: '    on exit-boot-services tpl callback unmap-all $',
 };
 

@@ -188,7 +188,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'sev-snp': 'AMD SEV-SNP guest: private memory, vTOM split of device DMA, SEV-TIO for private devices (RULES §6).',
   tdx: 'Intel TDX guest.',
   type1: 'The VFIO type1 container (the default).',
-  iommufd: 'iommufd: reserves regions per device and rejects a sw-msi together with a hardware msi (RULES §2).',
+  iommufd:
+    'iommufd: reserves regions per device and rejects a sw-msi together with a hardware msi (RULES §2). In a guest, `iommufd NAME` declares an instance (QEMU `-object iommufd,id=NAME`) and `assign DEVICE ... iommufd NAME` puts a device on it (`iommufd=NAME`); each instance of an SEV-TIO guest is all private or all shared (RULES §6.6).',
   stage2: 'The vIOMMU advertises stage 2 (SMMU IDR0.S2P); without it stage-2 invalidations from the guest are errors (RULES §9.4).',
   // TDISP messages
   lock: 'LOCK_INTERFACE_REQUEST (0x83): CONFIG_UNLOCKED → CONFIG_LOCKED; needs the device in a running confidential guest.',
@@ -209,7 +210,12 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'resizable-bar': 'A write to the Resizable BAR capability: a locked TDI goes to ERROR (RULES §5.3).',
   ari: 'A write to the ARI capability: a locked TDI goes to ERROR (RULES §5.3).',
   pasid: 'A write to the PASID capability: a locked TDI goes to ERROR (RULES §5.3).',
-  sriov: 'A write to the SR-IOV capability: a locked TDI goes to ERROR (RULES §5.3).',
+  sriov:
+    "A write to the SR-IOV capability: a locked TDI goes to ERROR (RULES §5.3). `sriov vf-enable off`, `vf-mse off` or `numvfs N` also take the PF's VFs' locked TDIs to ERROR (RULES §5.6).",
+  'vf-enable': "`config PF sriov vf-enable off`: clears VF Enable in the PF's SR-IOV capability, which destroys its VFs (RULES §5.6).",
+  'vf-mse': "`config PF sriov vf-mse off`: clears VF MSE in the PF's SR-IOV capability, disabling every VF's memory space (RULES §5.6).",
+  numvfs:
+    "`config PF sriov numvfs N`: changes NumVFs in the PF's SR-IOV capability (only with VF Enable clear): the VFs go away (RULES §5.6).",
   'page-request': 'A write to the Page Request capability: a locked TDI goes to ERROR (RULES §5.3).',
   multicast: 'A write to the Multicast capability: a locked TDI goes to ERROR (RULES §5.3).',
   intx: "Linux's INTx-masking probe (pci_intx_mask_supported()): harmless alone, but on a VF (no INTx) an avoidable access to a locked TDI (RULES §5.5).",
@@ -236,6 +242,9 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'allocate-pool': 'The buffer came from AllocatePool(); not valid for CommonBuffer (RULES §7.2).',
   'allocate-pages': 'The buffer came from AllocatePages(); not valid for CommonBuffer (RULES §7.2).',
   'exit-boot-services': 'A notify function of the ExitBootServices event group.',
+  'before-exit-boot-services':
+    'A notify function of EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (UEFI 2.9): it runs, with what it signals, before the memory map is locked and before every ExitBootServices handler, so it may stop DMA and Unmap(). EDK II signals the group since edk2-stable202302.',
+  edk2: 'The EDK II release the firmware is built from, e.g. `edk2 edk2-stable202411`: rules that changed between releases follow it (RULES §0.2); without it the newest behaviour the tool knows applies. `edk2 RELEASE`',
   notify: 'TPL_NOTIFY: these handlers all run before the TPL_CALLBACK ones.',
   callback: 'TPL_CALLBACK: these handlers run after all TPL_NOTIFY ones, in an unspecified order.',
   deferred:

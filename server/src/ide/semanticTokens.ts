@@ -65,6 +65,7 @@ export const SYMBOL_TOKEN_TYPE: Record<SymbolKind, SemanticTokenType> = {
   driver: 'class',
   iommu: 'interface',
   viommu: 'interface',
+  iommufd: 'interface',
   vintf: 'interface',
   timeline: 'function',
   device: 'variable',

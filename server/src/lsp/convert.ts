@@ -79,6 +79,7 @@ export const SYMBOL_KIND: Record<OurSymbolKind, SymbolKind> = {
   reserved: SymbolKind.Constant,
   'guest-ram': SymbolKind.Field,
   viommu: SymbolKind.Interface,
+  iommufd: SymbolKind.Interface,
   driver: SymbolKind.Function,
   mapping: SymbolKind.Variable,
   event: SymbolKind.Event,

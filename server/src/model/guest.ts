@@ -5,11 +5,25 @@ import type { AssignMode, Guest, IommuKind, Platform, Pool, Sym, Vintf } from '.
 
 export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
   if (!d.name) return;
-  const g: Guest = { sym: ctx.sym('guest', uri, d.name, d.span), decl: d, ram: [], assigns: [], viommus: [], container: 'type1' };
+  const g: Guest = {
+    sym: ctx.sym('guest', uri, d.name, d.span),
+    decl: d,
+    ram: [],
+    assigns: [],
+    viommus: [],
+    container: 'type1',
+    iommufds: new Map(),
+  };
   if (ctx.declareGlobal(g.sym, g)) ctx.model.guests.set(g.sym.name, g);
   g.platform = ctx.global(uri, d.platform, ['platform']) as Platform | undefined;
   const locals = new Map<string, { sym: Sym }>();
   const scope = `guest ${g.sym.name}`;
+  // Instances first: an `assign` may name one declared below it.
+  for (const item of d.items) {
+    if (item.kind !== 'iommufd' || !item.name) continue;
+    const inst = { sym: ctx.sym('iommufd', uri, item.name, item.span, g.sym.name) };
+    if (ctx.declareLocal(locals, inst, scope)) g.iommufds.set(inst.sym.name, inst.sym);
+  }
   for (const item of d.items) {
     switch (item.kind) {
       case 'ram': {
@@ -25,6 +39,7 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
           device: ctx.device(uri, item.device, g.platform),
           mode: (item.mode?.text ?? 'shared') as AssignMode,
           dmaWindow: ctx.range(uri, item.dmaWindow),
+          iommufd: item.iommufd && iommufdRef(ctx, uri, g, item.iommufd),
         });
         break;
       case 'machine':
@@ -60,6 +75,20 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
     }
   }
   ctx.singletons(uri, d.items, ['machine', 'msi-window', 'confidential', 'container'], `guest ${g.sym.name}`);
+}
+
+/**
+ * `assign ... iommufd NAME`: an instance the guest declares with `iommufd NAME`. An unknown one
+ * is reported and still names an instance, so that no type1 finding follows from the typo.
+ */
+function iommufdRef(ctx: Scope, uri: string, g: Guest, name: A.Word): string {
+  const sym = g.iommufds.get(name.text);
+  if (sym) ctx.refer(uri, name.span, sym);
+  else
+    ctx.unknown(uri, name, `no iommufd instance '${name.text}' in guest ${g.sym.name}; declare it with 'iommufd ${name.text}'`, () =>
+      g.iommufds.keys(),
+    );
+  return name.text;
 }
 
 function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {

@@ -22,6 +22,7 @@ export type SymbolKind =
   | 'reserved'
   | 'guest-ram'
   | 'viommu'
+  | 'iommufd'
   | 'driver'
   | 'mapping'
   | 'event'
@@ -44,6 +45,7 @@ export const KIND_NOUN: Record<SymbolKind, string> = {
   reserved: 'reserved region',
   'guest-ram': 'guest RAM region',
   viommu: 'vIOMMU',
+  iommufd: 'iommufd instance',
   driver: 'driver',
   mapping: 'DMA mapping',
   event: 'event',
@@ -165,6 +167,8 @@ export interface Assignment {
   mode: AssignMode;
   /** `dma-window`: where the device's DMA lands, guest-physical (checked against vTOM). */
   dmaWindow?: Interval;
+  /** `iommufd NAME`: the guest's iommufd instance it uses (QEMU `iommufd=NAME`), resolved. */
+  iommufd?: string;
 }
 
 export interface Machine {
@@ -191,6 +195,8 @@ export interface Guest {
   confidential?: { stmt: A.ConfidentialStmt; technology?: 'sev-snp' | 'tdx'; vtom?: bigint };
   viommus: { sym: Sym; stmt: A.ViommuStmt; kind?: IommuKind; via?: Vintf; stage2: boolean }[];
   container: 'type1' | 'iommufd';
+  /** `iommufd NAME` statements: the guest's iommufd instances (QEMU `-object iommufd,id=NAME`). */
+  iommufds: Map<string, Sym>;
 }
 
 export interface Pool {
@@ -273,8 +279,11 @@ export interface FwHandler {
   stmt: A.HandlerStmt;
   /** The driver it belongs to; none for the IOMMU protocol's own handlers. */
   driver?: FwDriver;
-  /** `exit-boot-services`, or the event name of `on event NAME`. */
-  event: { ebs: true } | { ebs: false; name: string };
+  /**
+   * `exit-boot-services`; `before-exit-boot-services` (EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES,
+   * signalled before the memory map is locked); or the event name of `on event NAME`.
+   */
+  event: { ebs: true } | { ebs: false; before: true } | { ebs: false; name: string };
   tpl: 'notify' | 'callback';
   actions: FwAction[];
 }
@@ -286,6 +295,10 @@ export interface Firmware {
   drivers: FwDriver[];
   /** Every handler with a TPL, in source order. */
   handlers: FwHandler[];
+  /** `edk2 edk2-stable202411`: the EDK II release; none: the newest behaviour (RULES §0.2). */
+  edk2?: Release;
+  /** The `edk2` statement, for findings that depend on the release. */
+  edk2Stmt?: A.Edk2Stmt;
   events: Map<string, Sym>;
 }
 

@@ -144,6 +144,14 @@ export const VERSION_CHANGES: readonly VersionChange[] = [
     source: 'hw/i386/pc.c, pc_memory_init',
   },
   ...Object.values(XEN),
+  {
+    component: 'edk2',
+    release: 'edk2-stable202302',
+    change:
+      'CoreExitBootServices signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES before locking the memory map; before, ' +
+      '`on before-exit-boot-services` handlers never run (fw-before-ebs-unsupported)',
+    source: 'MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c, CoreExitBootServices (9d70d8f20d)',
+  },
 ];
 
 /** The rows of one component, oldest first. */

@@ -168,6 +168,69 @@ describe('config changes while locked (RULES §5.3)', () => {
   });
 });
 
+describe('STOP_INTERFACE_REQUEST in CONFIG_UNLOCKED (RULES §5.7, unconfirmed)', () => {
+  // DMTF spdm-emu library/pci_tdisp_device_lib_sample/pci_tdisp_device_stop_interface.c: CONFIG_UNLOCKED ->
+  // PCI_TDISP_ERROR_CODE_INVALID_INTERFACE_STATE; CONFIG_LOCKED, RUN and ERROR are accepted.
+  test('a warning that says both readings; the TDI stays CONFIG_UNLOCKED', () => {
+    const r = run(['start cvm', 'tdisp nic0 stop']);
+    assert.deepEqual(r.codes, ['tdisp-stop-unlocked@tdisp nic0 stop']);
+    const f = r.a.all[0]!;
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /TDISP text lets STOP through in any state \(unconfirmed\), but the DMTF spdm-emu sample responder answers/);
+    assert.equal(r.tdi('nic0')!.state, 'CONFIG_UNLOCKED');
+  });
+
+  test('STOP after LOCK, in RUN or in ERROR is no finding', () => {
+    for (const state of ['CONFIG_LOCKED', 'RUN'] as const) {
+      assert.deepEqual(run(['start cvm', ...REACH[state]!, 'tdisp nic0 stop']).codes, []);
+    }
+    assert.deepEqual(run(['start cvm', ...REACH.ERROR!, 'tdisp nic0 stop']).codes, ['tdisp-config-locked@config nic0 bar 0']);
+  });
+});
+
+describe("SR-IOV writes to a PF take its VFs' locked TDIs to ERROR (RULES §5.6)", () => {
+  const vfsLocked = ['start cvm', 'tdisp nic0-vf0 lock', 'tdisp nic0-vf0 start', 'tdisp nic0-vf1 lock'];
+  for (const [write, why] of [
+    ['vf-enable off', /Clearing VF Enable in the SR-IOV capability of PF nic0 destroys its VFs/],
+    ['numvfs 4', /Changing NumVFs in the SR-IOV capability of PF nic0/],
+    ['vf-mse off', /Clearing VF MSE in the SR-IOV capability of PF nic0 disables the memory space of all its VFs/],
+  ] as const) {
+    test(`config nic0 sriov ${write}, with the PF unlocked`, () => {
+      const r = run([...vfsLocked, `config nic0 sriov ${write}`]);
+      assert.deepEqual(r.codes, [`tdisp-vfs-disabled@config nic0 sriov ${write}`]);
+      assert.match(r.a.all[0]!.message, why);
+      assert.match(r.a.all[0]!.message, /nic0-vf0 \(RUN\), nic0-vf1 \(CONFIG_LOCKED\) go to ERROR, whether or not the PF itself is locked/);
+      assert.equal(r.tdi('nic0-vf0')!.state, 'ERROR');
+      assert.equal(r.tdi('nic0-vf1')!.state, 'ERROR');
+      assert.equal(r.tdi('nic0')!.state, 'CONFIG_UNLOCKED');
+    });
+  }
+
+  test('a locked PF goes to ERROR too; a bare `sriov` write matters only to the PF', () => {
+    const r = run([...vfsLocked, 'tdisp nic0 lock', 'config nic0 sriov vf-enable off']);
+    assert.deepEqual(r.codes, [
+      'tdisp-config-locked@config nic0 sriov vf-enable off',
+      'tdisp-vfs-disabled@config nic0 sriov vf-enable off',
+    ]);
+    assert.deepEqual(run([...vfsLocked, 'config nic0 sriov']).codes, []);
+  });
+
+  test('VFs have no Command MSE: a VF Command write without MSE clears nothing (Linux no_command_memory)', () => {
+    const r = run([
+      'start cvm',
+      'config nic0-vf0 command MSE BME',
+      'tdisp nic0-vf0 lock',
+      'tdisp nic0-vf0 start',
+      'config nic0-vf0 command BME',
+    ]);
+    assert.deepEqual(r.codes, []);
+    assert.equal(r.tdi('nic0-vf0')!.state, 'RUN');
+    // On the PF the same write clears Memory Space Enable.
+    const pf = run(['start cvm', 'config nic0 command MSE BME', 'tdisp nic0 lock', 'tdisp nic0 start', 'config nic0 command BME']);
+    assert.deepEqual(pf.codes, ['tdisp-config-locked@config nic0 command BME']);
+  });
+});
+
 describe('resets of a PF and of the link', () => {
   const lockAll = ['start cvm', 'tdisp nic0-vf0 lock', 'tdisp nic0-vf0 start', 'tdisp nic0-vf1 lock'];
 

@@ -22,7 +22,14 @@ export function firmwareHover(a: Analysis, fw: Firmware): string {
   const list = (xs: EbsSlot[]) => xs.map((s) => `- ${slotLabel(s)}`);
   const notify = live.filter((s) => s.ebs && s.tpl === 'notify');
   const callback = live.filter((s) => s.ebs && s.tpl === 'callback');
-  const later = live.filter((s) => !s.ebs);
+  const before = live.filter((s) => run.early[s.index]);
+  const later = live.filter((s) => !s.ebs && !before.includes(s));
+  if (before.length)
+    out.push(
+      '',
+      'First, before the memory map is locked (EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES, edk2-stable202302 on), in any order within a TPL:',
+      ...list(before),
+    );
   out.push('', 'At ExitBootServices:');
   if (notify.length) out.push('', `TPL_NOTIFY, in any order${notify.length > 1 ? ` (${notify.length} functions)` : ''}:`, ...list(notify));
   if (callback.length)

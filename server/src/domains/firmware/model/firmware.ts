@@ -13,7 +13,10 @@ export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
   const driverNames = new Map<string, { sym: FwDriver['sym'] }>();
   const heads: { stmt: A.HandlerStmt; driver?: FwDriver }[] = [];
   for (const item of d.items) {
-    if (item.kind === 'driver') {
+    if (item.kind === 'edk2') {
+      fw.edk2 = ctx.release(uri, item.release, 'edk2');
+      fw.edk2Stmt = item;
+    } else if (item.kind === 'driver') {
       if (!item.name) continue;
       const drv: FwDriver = {
         sym: ctx.sym('driver', uri, item.name, item.span, fw.sym.name),
@@ -31,6 +34,7 @@ export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
       for (const h of item.handlers) if (h.kind === 'handler') heads.push({ stmt: h });
     }
   }
+  ctx.singletons(uri, d.items, ['edk2'], `firmware ${fw.sym.name}`);
   // Events are declared by the handlers waiting on them (several may share one).
   for (const { stmt: h } of heads) {
     if (h.eventName && !fw.events.has(h.eventName.text)) {
@@ -149,6 +153,7 @@ function handler(
   if (tpl !== 'notify' && tpl !== 'callback') return undefined;
   if (h.event?.text === 'event')
     return h.eventName ? { stmt: h, driver, event: { ebs: false, name: h.eventName.text }, tpl, actions } : undefined;
+  if (h.event?.text === 'before-exit-boot-services') return { stmt: h, driver, event: { ebs: false, before: true }, tpl, actions };
   return { stmt: h, driver, event: { ebs: true }, tpl, actions };
 }
 

@@ -20,9 +20,13 @@
  */
 import type { Span } from '@iommu-lens/grammar';
 import type { Finding, Fix, Firmware, FwAction, FwDriver, FwHandler, FwMapping, Related } from '../../../model';
+import { atLeast, releaseName, since } from '../../../model/versions';
 import { finding } from '../codes';
-import { checkMapping, commonBufferOf, EFI_OPERATION, isCommonBuffer, toCommonBufferFix, unmapFrees } from './pciIo';
+import { checkMapping, EFI_OPERATION, isCommonBuffer, POOL_NOTE } from './pciIo';
 import { explore, replay, sourceOrder, type Exploration, type Semantics, type Slot } from './uefiEvents';
+
+/** The first EDK II release whose CoreExitBootServices signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (9d70d8f20d). */
+export const BEFORE_EBS_SINCE = 'edk2-stable202302';
 
 /** What an action does to the state the exploration tracks. */
 type Effect = { kind: 'stop'; driver: FwDriver } | { kind: 'unmap'; mapping: FwMapping } | { kind: 'unmap-all' } | { kind: 'none' };
@@ -41,8 +45,10 @@ export interface EbsSlot extends Slot {
 
 export interface FirmwareRun {
   slots: EbsSlot[];
-  /** Slots that run at all: ExitBootServices handlers and the events they signal. */
+  /** Slots that run at all: ExitBootServices and BeforeExitBootServices handlers and the events they signal. */
   reachable: boolean[];
+  /** Slots that run before the memory map is locked: BeforeExitBootServices handlers and the events they signal. */
+  early: boolean[];
   /** Mappings still present after ExitBootServices (in some order). */
   left: Set<FwMapping>;
   /** Who unmaps each mapping by name (`unmap`) during ExitBootServices; `unmappedBy` adds `unmapAll`. */
@@ -63,6 +69,13 @@ export function unmappedBy(run: FirmwareRun, m: FwMapping): EbsSlot[] {
   if (!run.unmapAll.length) return own;
   return [...new Set([...own, ...run.unmapAll])].sort((a, b) => a.index - b.index);
 }
+
+/** What DMA into a mapping torn down does, per technology: RMP or private-GPA checks fault; plain IOMMU translation faults. */
+const FAULT = {
+  'sev-snp': "the device's next access faults in the IOMMU (the page is guest-owned again in the RMP)",
+  tdx: "the device's next access to the now private page is blocked",
+  none: "the device's next access hits an IOMMU fault",
+} as const;
 
 const TPL_NAME = { notify: 'TPL_NOTIFY', callback: 'TPL_CALLBACK' } as const;
 
@@ -86,6 +99,17 @@ export const FIRMWARE_BUDGET = 20_000 * 32;
  * every driver's projection) is checked in one order of the whole firmware instead.
  */
 export const DRIVER_FLOOR = 256 * 32;
+/**
+ * Boot services other than the memory ones that deserve a word in a notify function. The
+ * rest are used there upstream and are no finding: XhcExitBootService cancels its timer with
+ * SetTimer(), IoMmuExitBoot calls SignalEvent() (RULES §7.5).
+ */
+const SERVICE_NOTES: Partial<Record<string, string>> = {
+  CloseEvent:
+    "edk2's CoreCloseEvent() ends in CoreFreePool (Event), so this frees memory indirectly; upstream XhcExitBootService does the same and nothing fails (RULES §7.5)",
+  WaitForEvent:
+    'it returns EFI_UNSUPPORTED above TPL_APPLICATION (CoreWaitForEvent), and the timer is stopped before the event group is signalled: a notify function "should not depend on timer events" (UEFI CreateEvent) (RULES §7.5)',
+};
 /** Entries of a trace (one order, on hover) around where the problem happens; the rest are counted. */
 export const TRACE_LIMIT = 12;
 /** Functions an order names in a message. */
@@ -97,10 +121,15 @@ const STOPS_LIMIT = 3;
 export function slotLabel(s: EbsSlot): string {
   const owner = s.driver ? `${s.driver.sym.name}'s` : "the IOMMU protocol's";
   if (s.deferredOf) return `${owner} deferred unmap-all (second ${TPL_NAME[s.tpl]} event)`;
-  return `${owner} ${TPL_NAME[s.tpl]} ${s.ebs ? 'ExitBootServices handler' : `handler of event ${s.event}`}`;
+  const what = s.ebs ? 'ExitBootServices handler' : s.before ? 'BeforeExitBootServices handler' : `handler of event ${s.event}`;
+  return `${owner} ${TPL_NAME[s.tpl]} ${what}`;
 }
 
-function buildSlots(fw: Firmware): EbsSlot[] {
+/**
+ * The notify functions of `fw`. `beforeRuns`: whether the DXE core signals the BeforeExitBootServices
+ * group at all (edk2-stable202302 on); when it does not, those handlers wait for nothing and never run.
+ */
+function buildSlots(fw: Firmware, beforeRuns: boolean): EbsSlot[] {
   const slots: Omit<EbsSlot, 'index'>[] = [];
   const deferred: Omit<EbsSlot, 'index'>[] = [];
   for (const h of fw.handlers) {
@@ -113,7 +142,9 @@ function buildSlots(fw: Firmware): EbsSlot[] {
           handler: h,
           driver: h.driver,
           deferredOf: a,
-          tpl: h.tpl,
+          // IoMmuDxe creates its second event at TPL_CALLBACK whatever the TPL of its ExitBootServices
+          // handler ("permitted ... only at TPL_CALLBACK"; CcIoMmu.c InstallIoMmuProtocol, since 7aee391fa3).
+          tpl: 'callback',
           ebs: false,
           event,
           signals: [undefined],
@@ -140,7 +171,8 @@ function buildSlots(fw: Firmware): EbsSlot[] {
       driver: h.driver,
       tpl: h.tpl,
       ebs: h.event.ebs,
-      event: h.event.ebs ? undefined : h.event.name,
+      before: 'before' in h.event && beforeRuns,
+      event: 'name' in h.event ? h.event.name : undefined,
       signals,
       actions: h.actions,
       effects,
@@ -157,9 +189,10 @@ function eventsOf(slots: readonly Slot[]): Map<string, number[]> {
   return events;
 }
 
-function reachableSlots(slots: readonly EbsSlot[], events: ReadonlyMap<string, number[]>): boolean[] {
-  const seen = slots.map((s) => s.ebs);
-  const work = slots.flatMap((s, i) => (s.ebs ? [i] : []));
+/** The slots that run from the group handlers `seed` picks: those handlers and every event they signal, transitively. */
+function reachableSlots(slots: readonly EbsSlot[], events: ReadonlyMap<string, number[]>, seed: (s: EbsSlot) => boolean): boolean[] {
+  const seen = slots.map((s) => seed(s));
+  const work = seen.flatMap((x, i) => (x ? [i] : []));
   const signalled = new Set<string>();
   while (work.length) {
     for (const e of slots[work.pop()!]!.signals) {
@@ -292,7 +325,7 @@ class Projector {
       // A driver's signal of an event private to it is nothing to any other driver.
       const signalled = s.signals.filter((e): e is string => e !== undefined && (!s.driver || privateTo.get(e) !== s.driver));
       if (!signalled.length) return;
-      const key = JSON.stringify([s.tpl, s.ebs ? null : s.event, signalled]);
+      const key = JSON.stringify([s.tpl, s.ebs ? 'ebs' : s.before ? 'before' : s.event, signalled]);
       const kind = kindOf.get(key);
       if (kind) {
         kind.push(i);
@@ -392,6 +425,7 @@ class Projector {
         driver: s.driver,
         tpl: s.tpl,
         ebs: s.ebs,
+        before: s.before,
         event: s.event,
         kept,
         signals: kept.map((k) => s.signals[k]),
@@ -417,6 +451,7 @@ class Projector {
       v.driver === d ? 'self' : 'other',
       v.tpl,
       v.ebs,
+      !!v.before,
       ev(v.event),
       v.signals.map(ev),
       v.effects.map(code),
@@ -541,14 +576,18 @@ function windowOf(n: number, at: number, limit: number): [number, number][] {
 export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: boolean } = {}): FirmwareRun {
   const reduce = options.reduce ?? true;
   const uri = fw.sym.uri;
-  const slots = buildSlots(fw);
+  // EDK II signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES since edk2-stable202302 (9d70d8f20d).
+  const beforeRuns = atLeast(fw.edk2, BEFORE_EBS_SINCE);
+  const slots = buildSlots(fw, beforeRuns);
   const allEvents = eventsOf(slots);
-  const reachable = reachableSlots(slots, allEvents);
+  const reachable = reachableSlots(slots, allEvents, (s) => s.ebs || !!s.before);
+  const early = reachableSlots(slots, allEvents, (s) => !!s.before);
   const live = reachable.filter((r) => r).length;
   const projector = new Projector(slots, allEvents, reachable);
   const run: FirmwareRun = {
     slots,
     reachable,
+    early,
     left: new Set(),
     unmappers: new Map(),
     unmapAll: projector.unmapAll.map((i) => slots[i]!),
@@ -564,14 +603,17 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     if (!reachable[i]) return;
     s.effects.forEach((e, k) => {
       if (e.kind === 'unmap') append(run.unmappers, e.mapping, s);
-      handlerRules(s, s.actions[k]!);
+      // Before the memory map is locked, Unmap() and the memory services are allowed.
+      if (!early[i]) handlerRules(s, s.actions[k]!);
     });
   });
+  if (!beforeRuns) beforeUnsupported();
 
+  const setting = { confidential: !!confidential, dma32: fw.guest?.platform?.arch !== 'arm64' };
   for (const d of fw.drivers)
     for (const m of d.maps.values()) {
-      checkMapping(uri, m, !!confidential, out);
-      if (m.state === 'pending' && m.operation && !isCommonBuffer(m.operation)) pendingBusMaster(m);
+      checkMapping(uri, m, setting, out);
+      if (confidential && m.state === 'pending' && m.operation && !isCommonBuffer(m.operation)) pendingBusMaster(m);
     }
 
   const shared = new Map<string, Exploration>();
@@ -636,62 +678,103 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     return { steps, wipe };
   }
 
-  /** `free`, a freeing Unmap() and boot-service calls, in any notify function that runs. */
+  /**
+   * `free`, a driver's Unmap() (which frees) and the memory services, in any notify function
+   * that runs. UEFI forbids only the Memory Allocation Services there (CreateEvent,
+   * EVT_SIGNAL_EXIT_BOOT_SERVICES; Module Writer's Guide 8.7); edk2 neither refuses nor
+   * fails them (CoreTerminateMemoryMap locks nothing), so they are warnings (RULES §0.1).
+   */
   function handlerRules(s: EbsSlot, a: FwAction): void {
     const where = slotLabel(s);
+    const rule = `an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these services modify the current memory map" (UEFI CreateEvent, EVT_SIGNAL_EXIT_BOOT_SERVICES)`;
     if (a.verb === 'free' && a.mapping) {
-      out.push(
-        finding(
-          'fw-free-in-handler',
-          { uri, span: a.node.span },
-          `${where} frees ${a.mapping.sym.name}: an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these services modify the current memory map" (RULES §7.4)`,
-        ),
-      );
-    } else if (a.verb === 'unmap' && a.mapping && unmapFrees(a.mapping)) {
+      out.push(finding('fw-free-in-handler', { uri, span: a.node.span }, `${where} frees ${a.mapping.sym.name}: ${rule} (RULES §7.5)`));
+    } else if (a.verb === 'unmap' && a.mapping?.operation && s.driver && confidential) {
+      // IoMmuUnmap() is IoMmuUnmapWorker(MemoryMapLocked=FALSE): FreePool(MAP_INFO) for every operation.
       const m = a.mapping;
+      const op = m.operation!;
+      const bounce = isCommonBuffer(op) ? '' : ` and zeroes and frees its bounce buffer (FreePages; ${POOL_NOTE})`;
       out.push(
         finding(
           'fw-free-in-handler',
           { uri, span: a.node.span },
-          `Unmap() of ${m.sym.name} (${EFI_OPERATION[m.operation!]}) in ${where} zeroes and frees its bounce buffer: the memory map changes inside ExitBootServices (RULES §7.1, §7.4)`,
-          { related: [loc(m.stmt.span, `${m.sym.name} is mapped ${EFI_OPERATION[m.operation!]} here`)] },
+          `Unmap() of ${m.sym.name} (${EFI_OPERATION[op]}) in ${where} calls FreePool() on its MAP_INFO${bounce} ` +
+            '(IoMmuUnmap -> IoMmuUnmapWorker(MemoryMapLocked=FALSE)): ' +
+            `${rule}. Since edk2 9ed745b967 (every release with IoMmuDxe) "device drivers are no longer expected to call Unmap() in their ` +
+            `ExitBootServices() notification functions": stop the device and leave the mapping to IoMmuDxe's deferred unmap-all (RULES §7.2, §7.5)`,
+          { related: [loc(m.stmt.span, `${m.sym.name} is mapped ${EFI_OPERATION[op]} here`)] },
         ),
       );
     } else if (a.verb === 'call') {
-      const service = a.node.service?.text ?? 'a boot service';
+      const service = a.node.service?.text ?? '';
       const memory = /^(Allocate|Free)(Pool|Pages|Buffer)$/.test(service);
+      const note = memory
+        ? `${service}() is a Memory Allocation Service: ${rule}${
+            service.startsWith('Allocate') ? '; the memory it hands out may be memory the OS already counts as free' : ''
+          } (RULES §7.5)`
+        : SERVICE_NOTES[service];
+      if (!note) return;
+      out.push(
+        finding('fw-boot-service-in-handler', { uri, span: a.node.span }, `${where} calls ${service}(): ${note}`, {
+          severity: memory ? 'warning' : 'information',
+        }),
+      );
+    }
+  }
+
+  /** BeforeExitBootServices handlers on an EDK II that never signals the group. */
+  function beforeUnsupported(): void {
+    for (const h of fw.handlers) {
+      if (!('before' in h.event)) continue;
       out.push(
         finding(
-          'fw-boot-service-in-handler',
-          { uri, span: a.node.span },
-          memory
-            ? `${where} calls ${service}(): a Memory Allocation Service changes the memory map, which ExitBootServices handlers must not do (RULES §7.5)`
-            : `${where} calls ${service}(): the UEFI specification does not permit other boot services from an ExitBootServices handler (RULES §7.5)`,
+          'fw-before-ebs-unsupported',
+          { uri, span: head(h) },
+          `${fw.sym.name} is ${releaseName('edk2', fw.edk2!)}: EDK II signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES only ${since('edk2', BEFORE_EBS_SINCE)} ` +
+            '(CoreExitBootServices, 9d70d8f20d), so this handler never runs and what it does is not done (RULES §7.7)',
+          { related: fw.edk2Stmt ? [loc(fw.edk2Stmt.span, `the release is named here`)] : [] },
         ),
       );
     }
   }
 
+  /**
+   * A BusMasterRead/Write mapping with DMA pending at ExitBootServices is upstream's own design
+   * (VirtioNetDxe's TX packets); it matters only when a driver's Unmap() of it runs there (and
+   * frees) or when no IOMMU cleanup reaches it (RULES §7.4).
+   */
   function pendingBusMaster(m: FwMapping): void {
     const op = EFI_OPERATION[m.operation!];
-    out.push(
-      finding(
-        'fw-pending-bus-master',
-        { uri, span: m.stmt.operation!.span },
-        `${m.sym.name} is ${op} with DMA still pending after ${m.driver.sym.name}'s call returns: ` +
-          `a ${op} mapping cannot be unmapped at ExitBootServices without freeing its bounce buffer, and the memory map must not change there. Asynchronous DMA must use CommonBuffer (RULES §7.4)`,
-        {
-          fixes: [
-            toCommonBufferFix(
-              uri,
-              m,
-              commonBufferOf(m.operation!),
-              `Map ${m.sym.name} ${EFI_OPERATION[commonBufferOf(m.operation!)]} from AllocateBuffer()`,
-            ),
-          ],
-        },
-      ),
-    );
+    const upstream =
+      `upstream VirtioNetDxe keeps TX packets mapped ${op === 'BusMasterRead' ? op : 'BusMasterRead'} and only resets the device at ExitBootServices ` +
+      "(VirtioNetMapTxBuf, VirtioNetExitBoot), and IoMmuDxe's deferred unmap-all cleans up without freeing (IoMmuUnmapAllMappings, edk2 7aee391fa3)";
+    const unmaps = (run.unmappers.get(m) ?? []).filter((s) => s.driver && !early[s.index]);
+    if (unmaps.length) {
+      const related = unmaps.flatMap((s) =>
+        s.actions
+          .filter((a) => a.verb === 'unmap' && a.mapping === m)
+          .map((a) => loc(a.node.span, `${slotLabel(s)} unmaps ${m.sym.name} here`)),
+      );
+      out.push(
+        finding(
+          'fw-pending-bus-master',
+          { uri, span: m.stmt.operation!.span },
+          `${m.sym.name} is ${op} with DMA pending at ExitBootServices, and a notify function of ${m.driver.sym.name} unmaps it there, ` +
+            `which frees (fw-free-in-handler). Leave it mapped: ${upstream} (RULES §7.4)`,
+          { severity: 'warning', related },
+        ),
+      );
+    } else if (!projector.unmapAll.length) {
+      out.push(
+        finding(
+          'fw-pending-bus-master',
+          { uri, span: m.stmt.operation!.span },
+          `${m.sym.name} is ${op} with DMA pending at ExitBootServices and no IOMMU unmap-all runs, so its bounce buffer stays shared ` +
+            `(see fw-mapping-left). That is the missing cleanup, not the operation: ${upstream} (RULES §7.3, §7.4)`,
+          { severity: 'information' },
+        ),
+      );
+    }
   }
 
   /**
@@ -788,7 +871,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
           finding(
             'fw-teardown-before-stop',
             { uri, span: g.action.node.span },
-            `${what} while ${device} may still do DMA into ${names} (pending), ${inOrder(g)}: the device's next access hits an IOMMU fault. Tear mappings down only after ${d.sym.name} has stopped the device (RULES §7.5)`,
+            `${what} while ${device} may still do DMA into ${names} (pending), ${inOrder(g)}: ${FAULT[confidential ?? 'none']}. Tear mappings down only after ${d.sym.name} has stopped the device (RULES §7.5)`,
             { severity, related: [...stops, ...g.maps.map((m) => loc(m.stmt.span, `${m.sym.name}: DMA pending`))], trace: trace(g) },
           ),
         );
@@ -813,15 +896,28 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
 
     function leftFinding(m: FwMapping, v: Witness): void {
       run.left.add(m);
-      const leak = confidential
-        ? `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`
-        : 'the OS inherits an IOMMU mapping it knows nothing about';
+      const still = `${m.sym.name} of ${d.sym.name} is still mapped when ExitBootServices returns${v.every ? '' : ` ${inOrder(v)}`}`;
+      if (!confidential) {
+        // IoMmuDxeEntryPoint installs the IOMMU protocol only under SEV or TDX; elsewhere PciIo.Map() goes to the root bridge.
+        out.push(
+          finding(
+            'fw-mapping-left',
+            { uri, span: m.sym.nameSpan },
+            `${still}, but guest ${fw.guest?.sym.name ?? '?'} is not confidential: OVMF's IoMmuDxe installs IoMmuAbsentProtocol outside SEV/TDX, ` +
+              'so Map() went to the root bridge, which maps in place (bouncing only above 4 GiB, through boot-services memory the OS reclaims); ' +
+              'no IOMMU mapping and no shared memory are left behind (RULES §7.3)',
+            { severity: 'information', trace: v.every ? undefined : trace(v) },
+          ),
+        );
+        return;
+      }
+      const leak = `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`;
       out.push(
         finding(
           'fw-mapping-left',
           { uri, span: m.sym.nameSpan },
-          `${m.sym.name} of ${d.sym.name} is still mapped when ExitBootServices returns${v.every ? '' : ` ${inOrder(v)}`}: ${leak}. Unmap it in the IOMMU protocol's deferred unmap-all (RULES §7.3, §7.5)`,
-          { severity: confidential && v.every ? 'error' : 'warning', trace: v.every ? undefined : trace(v) },
+          `${still}: ${leak}. Unmap it in the IOMMU protocol's deferred unmap-all (RULES §7.3, §7.5)`,
+          { severity: v.every ? 'error' : 'warning', trace: v.every ? undefined : trace(v) },
         ),
       );
     }
@@ -832,19 +928,26 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
         .filter((m) => m.state === 'pending')
         .map((m) => m.sym.name)
         .join(', ');
-      const later = local.find((v) => v.driver === d && !v.ebs && v.of.actions.some((a) => a.verb === 'stop-dma'))?.of;
+      const later = local.find(
+        (v) => v.driver === d && !v.ebs && reachable[v.index] && v.of.actions.some((a) => a.verb === 'stop-dma'),
+      )?.of;
       const why = !own.length
         ? `${d.sym.name} has no ExitBootServices handler`
         : later
           ? `its stop-dma runs only in ${slotLabel(later)}, queued behind other notify functions`
           : `its ExitBootServices handler never stops the device`;
       const at = own[0] ? head(own[0].handler) : d.sym.nameSpan;
+      // A stop that comes later still ends the DMA inside ExitBootServices: a broken "must", not a failure (RULES §0.1, §7.6).
+      const outlives = !later;
+      const consequence = outlives
+        ? 'nothing stops it, so its DMA outlives ExitBootServices and "may corrupt memory that is now owned by the operating system"'
+        : 'the DMA still ends inside ExitBootServices, but the Driver Writer\'s Guide (25.2.1, for network controllers) says the handler "must ... disable all further DMA activity"';
       out.push(
         finding(
           'fw-dma-after-handler',
           { uri, span: at },
-          `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}. Devices must stop DMA by the end of their driver's ExitBootServices handler, before the OS owns the memory (RULES §7.6)`,
-          { severity: v.every ? 'error' : 'warning', fixes: stopDmaFix(own[0]), trace: v.every ? undefined : trace(v) },
+          `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}; ${consequence} (RULES §7.6)`,
+          { severity: outlives && v.every ? 'error' : 'warning', fixes: stopDmaFix(own[0]), trace: v.every ? undefined : trace(v) },
         ),
       );
     }

@@ -3,6 +3,9 @@
  * functions they allow (RULES §7.5; UEFI spec, CreateEvent/SignalEvent; EDK II
  * `MdeModulePkg/Core/Dxe/Event/Event.c`):
  *
+ * - CoreExitBootServices() first signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (since
+ *   edk2-stable202302, 9d70d8f20d) and dispatches it, and everything it signals, to the end;
+ *   only then does it lock the memory map and signal the ExitBootServices group.
  * - ExitBootServices() signals the EFI_EVENT_GROUP_EXIT_BOOT_SERVICES group: every
  *   notify function of the group is queued at once, TPL_NOTIFY ones in one unordered batch
  *   and TPL_CALLBACK ones in another. Higher TPLs are dispatched first.
@@ -31,8 +34,10 @@ const TPLS: Tpl[] = ['notify', 'callback'];
 
 export interface Slot {
   tpl: Tpl;
-  /** Registered for ExitBootServices (else it waits on `event`). */
+  /** Registered for ExitBootServices (else it waits on `event`, or is `before`). */
   ebs: boolean;
+  /** Registered for EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES: runs, with all it signals, before every `ebs` slot. */
+  before?: boolean;
   event?: string;
   /** Per action, the event it signals (if it is a `signal`). */
   signals: (string | undefined)[];
@@ -121,6 +126,8 @@ class Dispatcher {
    * afterwards each of them is queued, running or done, and a later signal queues nothing.
    */
   private signalled = new Set<string>();
+  /** The ExitBootServices group has been signalled (after the BeforeExitBootServices group drained). */
+  private ebsSignalled = false;
 
   constructor(
     private readonly slots: readonly Slot[],
@@ -130,7 +137,13 @@ class Dispatcher {
   ) {
     if (!init) return;
     this.done = slots.map(() => false);
-    for (const tpl of TPLS) this.enqueue(slots.flatMap((s, i) => (s.ebs && s.tpl === tpl ? [i] : [])));
+    this.enqueue(slots.flatMap((s, i) => (s.before ? [i] : [])));
+  }
+
+  /** Signals the ExitBootServices group: every `ebs` slot, one batch per TPL. */
+  private signalEbs(): void {
+    this.ebsSignalled = true;
+    this.enqueue(this.slots.flatMap((s, i) => (s.ebs ? [i] : [])));
   }
 
   /** Queues one batch per TPL of `fresh`, behind what is already queued there. */
@@ -148,13 +161,15 @@ class Dispatcher {
     c.queues = { notify: this.queues.notify.clone(), callback: this.queues.callback.clone() };
     c.done = [...this.done];
     c.signalled = new Set(this.signalled);
+    c.ebsSignalled = this.ebsSignalled;
     return c;
   }
 
   /** The state, for memoising (what was signalled shows in the queues, the stack and `done`). */
   key(): string {
     const q = TPLS.map((t) => this.queues[t].key()).join('/');
-    return `${this.stack.map((f) => `${f.slot}.${f.action}`).join(' ')}#${q}#${this.done.map((d) => (d ? 1 : 0)).join('')}`;
+    const phase = this.ebsSignalled ? 'E' : 'B';
+    return `${phase}${this.stack.map((f) => `${f.slot}.${f.action}`).join(' ')}#${q}#${this.done.map((d) => (d ? 1 : 0)).join('')}`;
   }
 
   next(): Next {
@@ -165,7 +180,11 @@ class Dispatcher {
       const batch = this.queues[tpl].front;
       if (batch) return { kind: 'choose', batch };
     }
-    if (!top) return { kind: 'end' };
+    if (!top) {
+      if (this.ebsSignalled) return { kind: 'end' };
+      this.signalEbs();
+      return this.next();
+    }
     if (top.action < this.slots[top.slot]!.signals.length) return { kind: 'act', slot: top.slot, action: top.action };
     return { kind: 'return', slot: top.slot };
   }

@@ -1,17 +1,17 @@
 /**
- * SEV-SNP launch ordering (RULES §6.2–6.3). SNP_LAUNCH_UPDATE measures guest memory and
- * makes it private; it can only convert pages that are still shared in the RMP. A device
- * realized *private* before it (the RFC's `x-tio=true` at start, or a private hot-add before
- * the launch) makes iommufd pin guest RAM and turn it guest-owned in the RMP, so the launch
- * fails with -EEXIST. The finding goes where the device was made private; the fix realizes
- * it bind-capable, which stays shared until the guest converts it.
+ * SEV-SNP launch ordering (RULES §6.2–6.3, §6.6). SNP_LAUNCH_UPDATE (QEMU's
+ * sev_snp_launch_finish, at the first VM start) populates the launch pages (the OVMF image
+ * and its SEV metadata pages) and makes them private; KVM's sev_gmem_post_populate fails with
+ * -EEXIST on the first page already guest-owned in the RMP, and QEMU exits. That realizing a
+ * device *private* before it (the RFC's `x-tio=true` at start, or a private hot-add before the
+ * launch) makes iommufd pin guest memory and turn it guest-owned is the SEV-TIO RFC's report
+ * (seed 001), unconfirmed, and the finding says so. It goes where the device was made
+ * private; the fix realizes it bind-capable, which stays shared until the guest converts it.
  */
 import type * as A from '@iommu-lens/grammar';
 import type { Finding, Location, Related } from '../../../model/findings';
 import { finding } from '../codes';
-import { hex } from '../../../model/interval';
 import type { Device, Guest, ResolvedStep } from '../../../model/types';
-import type { GuestRamRange } from '../../../sim/qemu';
 
 /** A device realized private before the launch: where, and the mode word a fix rewrites. */
 export interface Pinned {
@@ -38,14 +38,7 @@ export function realizedBeforeLaunch(g: Guest, st: LaunchState, p: Pinned, priva
  * `launch-update G`. `reported` keeps one finding per assign line when several timelines
  * launch the same guest.
  */
-export function launchUpdate(
-  r: ResolvedStep,
-  g: Guest,
-  st: LaunchState,
-  ram: readonly GuestRamRange[],
-  reported: Set<string>,
-  out: Finding[],
-): void {
+export function launchUpdate(r: ResolvedStep, g: Guest, st: LaunchState, reported: Set<string>, out: Finding[]): void {
   const step: Location = { uri: r.uri, span: r.step.span };
   if (g.confidential?.technology !== 'sev-snp') {
     out.push(
@@ -58,8 +51,6 @@ export function launchUpdate(
     );
     return;
   }
-  const first = ram.reduce<GuestRamRange | undefined>((m, x) => (!m || x.range.start < m.range.start ? x : m), undefined);
-  const gfn = first ? hex(first.range.start >> 12n) : '0x0';
   for (const p of st.pinned) {
     const key = `${p.at.uri}:${p.at.span.start}`;
     if (reported.has(key)) continue;
@@ -68,7 +59,11 @@ export function launchUpdate(
       finding(
         'sev-launch-private-pinned',
         p.at,
-        `${p.device.sym.name} is realized private here, before SNP_LAUNCH_UPDATE: iommufd pins guest RAM and maps it private, which makes the pages guest-owned in the RMP. The launch then finds them already private and fails with -EEXIST ("Failed to ensure GFN ${gfn} RMP entry is initial shared state"), and guest ${g.sym.name} never starts (RULES §6.3, §6.2)`,
+        `${p.device.sym.name} is realized private here, before SNP_LAUNCH_UPDATE. Unconfirmed: that realizing a device private makes iommufd pin ` +
+          "guest memory and map it private, guest-owned in the RMP, is the SEV-TIO RFC's path as reported in seed 001 (not merged). If it does, " +
+          'SNP_LAUNCH_UPDATE fails on the first launch page (the OVMF image or an SEV metadata page) already guest-owned: KVM returns -EEXIST ' +
+          "(sev_gmem_post_populate; its 'Failed to ensure GFN ... RMP entry is initial shared state' line is pr_debug), QEMU prints " +
+          `"SNP_LAUNCH_UPDATE ret=-17 fw_error=0 ''" and exits, and guest ${g.sym.name} never starts (RULES §6.3, §6.6)`,
         {
           related: [{ uri: r.uri, span: r.step.span, message: `SNP_LAUNCH_UPDATE for guest ${g.sym.name}` }],
           fixes: p.mode

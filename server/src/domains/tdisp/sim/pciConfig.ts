@@ -26,11 +26,15 @@ const INTX_DISABLE = COMMAND_BITS['INTX-DISABLE']!;
 
 const BME_QUIRK = 'bme-zero-write-clears';
 
-/** One `config` step: a register write with its value, a BAR write, or a single-word write. */
+/** An SR-IOV write that takes a PF's VFs away (VF Enable cleared, NumVFs changed) or their memory space (VF MSE cleared). */
+export type VfsWrite = 'vf-enable' | 'numvfs' | 'vf-mse';
+
+/** One `config` step: a register write with its value, a BAR write, an SR-IOV write, or a single-word write. */
 export type ConfigWrite =
   | { what: Register; value: number }
   | { what: 'bar'; index?: bigint }
-  | { what: 'flr' | 'msix' | 'bist' | 'rom' | 'resizable-bar' | 'ari' | 'pasid' | 'sriov' | 'page-request' | 'multicast' | 'intx' };
+  | { what: 'sriov'; vfs?: VfsWrite }
+  | { what: 'flr' | 'msix' | 'bist' | 'rom' | 'resizable-bar' | 'ari' | 'pasid' | 'page-request' | 'multicast' | 'intx' };
 
 /** Why a locked TDI goes to ERROR, and the rule that says so. */
 export interface Violation {
@@ -53,6 +57,22 @@ const CAPABILITY: Record<string, string> = {
 export function formatRegister(register: Register, value: number): string {
   const names = bitNames(register, value);
   return `0x${value.toString(16).padStart(4, '0')} (${names.length ? names.join('|') : 'no bits set'})`;
+}
+
+/** What an SR-IOV write does to the PF's VFs, for a message (RULES §5.6; PCIe Base, SR-IOV Control and NumVFs). */
+export const VFS_WRITE: Readonly<Record<VfsWrite, string>> = {
+  'vf-enable': 'clearing VF Enable in the SR-IOV capability of PF {pf} destroys its VFs',
+  numvfs: 'changing NumVFs in the SR-IOV capability of PF {pf} (possible only with VF Enable clear) destroys its VFs',
+  'vf-mse': 'clearing VF MSE in the SR-IOV capability of PF {pf} disables the memory space of all its VFs',
+};
+
+/**
+ * A Command write as a VF's register keeps it: VFs do not implement Memory Space Enable
+ * (Linux `no_command_memory` for every VF; vfio: "SR-IOV VF memory enable is handled by the
+ * MSE bit in the PF SR-IOV capability"), so it reads 0 whatever is written.
+ */
+export function vfCommand(value: number): number {
+  return value & ~MSE;
 }
 
 /** Is this write a Function Level Reset (`config D flr`, or Device Control with Initiate FLR)? */

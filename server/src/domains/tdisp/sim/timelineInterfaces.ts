@@ -19,8 +19,11 @@ import {
   lockedViolation,
   losesState,
   RESET_REGS,
+  vfCommand,
+  VFS_WRITE,
   type ConfigRegs,
   type ConfigWrite,
+  type VfsWrite,
   type Violation,
 } from './pciConfig';
 import { isLocked, isTdispMessage, MESSAGES, sendMessage, type TdiState, type TdispMessage } from './stateTable';
@@ -179,12 +182,26 @@ export class Tdis {
           finding(
             'tdisp-not-bound',
             at(r),
-            `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (Linux TSM bind through an iommufd vdevice), so there is nothing to lock it for`,
+            `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (the TSM bind through an iommufd vDEVICE, as the RFCs propose it; not merged in Linux), so there is nothing to lock it for`,
             { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] },
           ),
         );
         return;
       }
+    }
+    if (m === 'stop' && t.state === 'CONFIG_UNLOCKED') {
+      // RULES §5.7, unconfirmed: the TDISP text lets STOP through in any state; the DMTF sample responder refuses it.
+      this.out.push(
+        finding(
+          'tdisp-stop-unlocked',
+          at(r),
+          `${request} to ${d.sym.name} in CONFIG_UNLOCKED: the TDISP text lets STOP through in any state (unconfirmed), but the DMTF ` +
+            'spdm-emu sample responder answers TDISP_ERROR INVALID_INTERFACE_STATE (0x0004) (pci_tdisp_device_stop_interface); ' +
+            'either way the TDI stays CONFIG_UNLOCKED, so the request does nothing here (RULES §5.7)',
+          { related: t.since ? [t.since] : [] },
+        ),
+      );
+      return;
     }
     const outcome = sendMessage(t.state, m);
     if (!outcome.ok) {
@@ -230,8 +247,10 @@ export class Tdis {
   }
 
   private config(r: ResolvedStep, d: Device, s: A.ConfigStep): void {
-    const w = configWrite(s, r.bits);
-    if (!w || !d.tdisp) return;
+    const written = configWrite(s, r.bits);
+    if (!written || !d.tdisp) return;
+    // A VF has no Command MSE: what is written there reads back 0 and changes nothing.
+    const w: ConfigWrite = d.pf && written.what === 'command' ? { what: 'command', value: vfCommand(written.value) } : written;
     const t = this.tdi(d);
     const command = commandWritten(w, t.regs);
     if (isLocked(t.state)) {
@@ -249,6 +268,7 @@ export class Tdis {
       if (v) this.toError(r, t, v, s);
     }
     if (isFlr(w)) this.resetVfs(r, d, 'is reset by the Function Level Reset of its PF');
+    if (w.what === 'sriov' && w.vfs) this.vfsWritten(r, d, w.vfs);
     this.set(t, { regs: afterWrite(w, t.regs) });
     const h = this.holderOf(d);
     if (command !== undefined && command & BME && h?.dma === 'private' && (t.state === 'CONFIG_UNLOCKED' || t.state === 'CONFIG_LOCKED')) {
@@ -349,6 +369,24 @@ export class Tdis {
     );
   }
 
+  /**
+   * RULES §5.6: clearing VF Enable or changing NumVFs destroys a PF's VFs, and clearing VF MSE
+   * takes their memory space: every locked VF TDI goes to ERROR, whether or not the PF is locked.
+   */
+  private vfsWritten(r: ResolvedStep, pf: Device, write: VfsWrite): void {
+    const vfs = r.platform ? [...(this.byPf.get(pf) ?? [])] : [];
+    const what = VFS_WRITE[write].replace('{pf}', pf.sym.name);
+    this.loseState(
+      r,
+      vfs,
+      'tdisp-vfs-disabled',
+      (list, verb) =>
+        `${what[0]!.toUpperCase()}${what.slice(1)}: ${list} ${verb} to ERROR, whether or not the PF itself is locked (RULES §5.6)`,
+      (d) => `${d.sym.name} goes to ERROR here: its PF's SR-IOV ${write} write`,
+      write !== 'vf-mse',
+    );
+  }
+
   /** The link goes down: every function behind it loses its state, and IDE streams of locked TDIs become insecure. */
   private linkDown(r: ResolvedStep, d: Device): void {
     const port = d.pf ?? d;
@@ -371,15 +409,16 @@ export class Tdis {
   private loseState(
     r: ResolvedStep,
     tdis: readonly Tdi[],
-    code: 'tdisp-vf-reset' | 'tdisp-link-down',
+    code: 'tdisp-vf-reset' | 'tdisp-link-down' | 'tdisp-vfs-disabled',
     message: (list: string, verb: string) => string,
     since: (d: Device) => string,
+    reset = true,
   ): void {
     const hit = this.inDeclarationOrder(
       r,
       tdis.filter((t) => isLocked(t.state)),
     );
-    for (const t of tdis) this.set(t, { regs: RESET_REGS });
+    if (reset) for (const t of tdis) this.set(t, { regs: RESET_REGS });
     if (!hit.length) return;
     const shown = hit
       .slice(0, NAMED_TDIS)
@@ -431,6 +470,7 @@ function configWrite(s: A.ConfigStep, bits: number | undefined): ConfigWrite | u
     const text = s.bar?.text.replace(/_/g, '') ?? '';
     return { what, index: /^(0x[0-9a-f]+|[0-9]+)$/i.test(text) ? BigInt(text) : undefined };
   }
+  if (what === 'sriov') return { what, vfs: s.sriovField?.text as VfsWrite | undefined };
   return what ? ({ what } as ConfigWrite) : undefined;
 }
 

@@ -56,7 +56,9 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
       case 'convert':
         deviceInPlay(ctx, uri, step.device, location, r);
         if (step.kind === 'config' && step.bar) ctx.count(uri, step.bar, 0n, 5n, 'BAR index');
-        if (step.kind === 'config' && step.value) ctx.num(uri, step.value);
+        // NumVFs is a 16-bit register field (SR-IOV capability, offset 0x10).
+        if (step.kind === 'config' && step.value && step.sriovField) ctx.count(uri, step.value, 0n, 0xffffn, 'NumVFs');
+        else if (step.kind === 'config' && step.value) ctx.num(uri, step.value);
         if (step.kind === 'config' && (step.what?.text === 'command' || step.what?.text === 'devctl'))
           r.bits = registerBits(ctx, uri, step.what.text, step.bits);
         break;

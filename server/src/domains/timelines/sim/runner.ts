@@ -24,7 +24,7 @@ import { newContainer } from '../../../sim/vfio';
 import { guestRam, qemuDevice, type GuestRamRange } from '../../../sim/qemu';
 import { launchUpdate, newLaunch, realizedBeforeLaunch, type LaunchState } from '../../sev/sim/launchUpdate';
 import { claim, newClaims, realize, release, type Claims, type Site } from '../../../sim/realize';
-import { checkMember, dmaSide, type Member } from '../../sev/sim/joinRules';
+import { checkMember, dmaSide, instanceOf, type Member } from '../../sev/sim/joinRules';
 import { Tdis, type TdiSnapshot } from '../../tdisp/sim/timelineInterfaces';
 
 /** A device a guest holds, the line that brought it in, and how its DMA runs. */
@@ -37,6 +37,8 @@ export interface Held {
   /** Where its DMA goes now: bind-capable devices are shared until converted (§6.4). */
   dma: 'private' | 'shared';
   window?: Interval;
+  /** Its iommufd instance; none: the legacy type1 container (RULES §6.5, §6.6). */
+  instance?: string;
   /** The line that set its mode: the `assign` line, or the step. */
   at: Location;
 }
@@ -45,6 +47,7 @@ export interface Held {
 interface Joining {
   mode: AssignMode;
   window?: Interval;
+  instance?: string;
   at: Location;
   modeWord?: Word;
 }
@@ -283,7 +286,7 @@ class Runner {
         pr,
         site,
         declared ? [] : this.out,
-        { mode: a.mode, window: a.dmaWindow, at, modeWord: a.stmt.mode },
+        { mode: a.mode, window: a.dmaWindow, instance: instanceOf(g, a.iommufd), at, modeWord: a.stmt.mode },
         declared,
       );
     }
@@ -306,7 +309,16 @@ class Runner {
       if (group) release(dev, group, this.claims);
       return false;
     }
-    run.devices.add({ device: dev, gr, site, mode: how.mode, dma: dmaSide(how.mode), window: how.window, at: how.at });
+    run.devices.add({
+      device: dev,
+      gr,
+      site,
+      mode: how.mode,
+      dma: dmaSide(how.mode),
+      window: how.window,
+      instance: how.instance,
+      at: how.at,
+    });
     this.heldBy.set(dev, run);
     this.tdis.realized(dev);
     realizedBeforeLaunch(run.guest, run.launch, { device: dev, at: how.at, mode: how.modeWord }, how.mode === 'private');
@@ -439,10 +451,16 @@ class Runner {
     if (!dev || !run.platform) return undefined;
     const site = this.site(r, run, 'is hot-added here', `hot-adding ${dev.sym.name} to guest ${g.sym.name} on ${run.platform.sym.name}: `);
     const step = r.step.kind === 'hotplug' ? r.step : undefined;
-    const how: Joining = { mode: (step?.mode?.text ?? 'shared') as AssignMode, window: r.range, at: this.at(r), modeWord: step?.mode };
+    const how: Joining = {
+      mode: (step?.mode?.text ?? 'shared') as AssignMode,
+      window: r.range,
+      instance: instanceOf(g),
+      at: this.at(r),
+      modeWord: step?.mode,
+    };
     if (this.bringIn(run, dev, this.regionsOf(run.platform), site, this.out, how)) {
-      const joining = { device: dev, mode: how.mode, window: how.window, at: how.at };
-      checkMember(g, joining, run.devices.otherSide(dmaSide(how.mode), dev), site.prefix, this.out, run.setup.slice(0, 1));
+      const joining = { device: dev, mode: how.mode, window: how.window, instance: how.instance, at: how.at };
+      checkMember(g, joining, run.devices.otherSide(dmaSide(how.mode), joining), site.prefix, this.out, run.setup.slice(0, 1));
     }
     return run;
   }
@@ -516,7 +534,7 @@ class Runner {
     }
     const at = this.at(r);
     const next: Held = { ...h.run.devices.get(dev)!, dma: to, at };
-    checkMember(g, member(next), h.run.devices.otherSide(to, dev), `converting ${dev.sym.name} to ${to}: `, this.out);
+    checkMember(g, member(next), h.run.devices.otherSide(to, member(next)), `converting ${dev.sym.name} to ${to}: `, this.out);
     h.run.devices.add(next);
     return h.run;
   }
@@ -528,7 +546,7 @@ class Runner {
       this.notRunning(r, g, 'launch');
       return undefined;
     }
-    launchUpdate(r, g, run.launch, run.ram, this.reported, this.out);
+    launchUpdate(r, g, run.launch, this.reported, this.out);
     return run;
   }
 
@@ -592,7 +610,7 @@ function withSetupStep(run: Run, step: Related): void {
 
 /** A held device as the SEV checks see it: a converted bind-capable device counts as private. */
 function member(h: Held): Member {
-  return { device: h.device, mode: h.dma === 'private' ? 'private' : h.mode, window: h.window, at: h.at };
+  return { device: h.device, mode: h.dma === 'private' ? 'private' : h.mode, window: h.window, instance: h.instance, at: h.at };
 }
 
 /**
@@ -602,8 +620,8 @@ function member(h: Held): Member {
  */
 class Holdings {
   private readonly byDevice = new Map<Device, Held>();
-  /** By the side of vTOM their DMA is on, in the order they came there. */
-  private readonly bySide = { private: new Map<Device, Held>(), shared: new Map<Device, Held>() };
+  /** By iommufd instance and the side of vTOM their DMA is on, in the order they came there. */
+  private readonly bySide = new Map<string, Map<Device, Held>>();
   private readonly perGroup = new Map<GroupRegions, number>();
 
   get size(): number {
@@ -621,17 +639,17 @@ class Holdings {
   /** Adds a device, or replaces how it is held (a conversion keeps its place in the order). */
   add(h: Held): void {
     const prior = this.byDevice.get(h.device);
-    if (prior) this.bySide[prior.dma].delete(h.device);
+    if (prior) this.side(prior.instance, prior.dma).delete(h.device);
     else this.perGroup.set(h.gr, (this.perGroup.get(h.gr) ?? 0) + 1);
     this.byDevice.set(h.device, h);
-    this.bySide[h.dma].set(h.device, h);
+    this.side(h.instance, h.dma).set(h.device, h);
   }
 
   remove(d: Device): Held | undefined {
     const h = this.byDevice.get(d);
     if (!h) return undefined;
     this.byDevice.delete(d);
-    this.bySide[h.dma].delete(d);
+    this.side(h.instance, h.dma).delete(d);
     const n = this.perGroup.get(h.gr)! - 1;
     if (n) this.perGroup.set(h.gr, n);
     else this.perGroup.delete(h.gr);
@@ -642,12 +660,20 @@ class Holdings {
     return this.perGroup.has(gr);
   }
 
+  private side(instance: string | undefined, dma: 'private' | 'shared'): Map<Device, Held> {
+    const key = `${dma}|${instance ?? '#type1'}`;
+    let m = this.bySide.get(key);
+    if (!m) this.bySide.set(key, (m = new Map()));
+    return m;
+  }
+
   /**
-   * What the SEV check compares a device joining on `side` with: the first device other
-   * than `d` whose DMA is on the other side (the check names one), as a one-member list.
+   * What the SEV check compares member `m` joining on `side` with: the first other device
+   * of its iommufd instance whose DMA is on the other side (the check names one), as a one-member list.
    */
-  otherSide(side: 'private' | 'shared', d: Device): Member[] {
-    for (const h of this.bySide[side === 'private' ? 'shared' : 'private'].values()) if (h.device !== d) return [member(h)];
+  otherSide(side: 'private' | 'shared', m: Member): Member[] {
+    for (const h of this.side(m.instance, side === 'private' ? 'shared' : 'private').values())
+      if (h.device !== m.device) return [member(h)];
     return [];
   }
 }
