@@ -710,7 +710,10 @@ export function checkCliCommands(dir: string, input: Input): Problem[] {
   for (const argv of runs) {
     let status: number | undefined;
     try {
-      status = runCliMain(argv, { out: () => {}, err: () => {}, cwd: dir });
+      // Without a worker script (Io.worker), every command runs in this thread and returns its status.
+      const r = runCliMain(argv, { out: () => {}, err: () => {}, cwd: dir });
+      if (typeof r !== 'number') throw new Error('the command returned a promise without worker threads');
+      status = r;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       problems.push({

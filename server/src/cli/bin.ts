@@ -1,8 +1,10 @@
 /** Entry point of the bundled CLI (dist/cli.cjs). */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { errnoReason } from './errors';
 import { run } from './main';
+import { isWorkerSetup, serveWorker } from './worker';
 
 /**
  * Output to one of the process's streams. A reader that goes away early (`iommu-lens check
@@ -26,11 +28,26 @@ function sink(stream: NodeJS.WriteStream, name: string): (s: string) => void {
   };
 }
 
-const code = run(process.argv.slice(2), {
-  out: sink(process.stdout, 'standard output'),
-  err: sink(process.stderr, 'standard error'),
-  cwd: process.cwd(),
-  // The bundle is dist/cli.cjs; the docs ship beside dist/ (in the .vsix and the repository).
-  docs: pathToFileURL(join(__dirname, '..', 'docs', 'diagnostics.md')).href,
-});
-process.exitCode = code;
+function main(): void {
+  const code = run(process.argv.slice(2), {
+    out: sink(process.stdout, 'standard output'),
+    err: sink(process.stderr, 'standard error'),
+    cwd: process.cwd(),
+    // The bundle is dist/cli.cjs; the docs ship beside dist/ (in the .vsix and the repository).
+    docs: pathToFileURL(join(__dirname, '..', 'docs', 'diagnostics.md')).href,
+    // `check --jobs N` runs this same bundle on its worker threads.
+    worker: __filename,
+  });
+  if (typeof code === 'number') process.exitCode = code;
+  else
+    code.then(
+      (c) => (process.exitCode = c),
+      (e: unknown) => {
+        process.stderr.write(`iommu-lens: internal error (please report it): ${e instanceof Error ? e.stack : String(e)}\n`);
+        process.exitCode = 2;
+      },
+    );
+}
+
+if (!isMainThread && isWorkerSetup(workerData)) serveWorker(workerData);
+else main();

@@ -5,21 +5,21 @@
 import { relative, sep } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { type Analysis, DEFAULT_OPTIONS, parseSeverityOverrides, type AnalysisOptions } from '../ide';
-import type { Span } from '@iommu-lens/grammar';
 import { CODES } from '../domains';
 import type { Finding } from '../model';
 import { applyEdits, load, replace, reread, type Io } from './context';
 import { escapeText } from './escape';
-import type { InputFile } from './files';
 import { planFixes, type FixPlan } from './fixes';
-import { formatGithub, formatJson, formatText, toOutput, type OutputFinding } from './report';
+import { collectInputs, type InputFile } from './files';
+import { formatGithub, formatJson, formatText, toOutput, type OutputFinding, type PlacedFinding } from './report';
+import { checkStreamed, MAX_JOBS, placeAll, type Shard, type Streamed } from './stream';
 import { type SarifFinding, toSarif } from './sarif';
 import { options, UsageError, VERSION } from './usage';
 
 const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
 type Format = (typeof FORMATS)[number];
 
-export function check(args: readonly string[], io: Io): number {
+export function check(args: readonly string[], io: Io): number | Promise<number> {
   const { values, positionals } = options(
     args,
     {
@@ -28,6 +28,8 @@ export function check(args: readonly string[], io: Io): number {
       'dry-run': { type: 'boolean' },
       'max-file-size': { type: 'string' },
       severity: { type: 'string', multiple: true },
+      shard: { type: 'string' },
+      jobs: { type: 'string' },
     },
     'check',
   );
@@ -37,8 +39,12 @@ export function check(args: readonly string[], io: Io): number {
   if (values['dry-run'] && !values.fix) throw new UsageError('--dry-run goes with --fix');
   const opts = analysisOptions(values['max-file-size'] as string | undefined, (values.severity ?? []) as string[]);
   if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
-  let { analysis, inputs } = load(positionals, io, opts);
+  const shard = parseShard(values.shard as string | undefined);
+  const jobs = parseJobs(values.jobs as string | undefined);
+  if (values.fix && (values.shard !== undefined || values.jobs !== undefined))
+    throw new UsageError('--fix rewrites files and checks them again in one process: it takes neither --shard nor --jobs');
   if (values.fix) {
+    let { analysis, inputs } = load(positionals, io, opts);
     const plan = planFixes(
       inputs.flatMap((f) => analysis.findings.get(f.uri) ?? []),
       new Set(inputs.map((f) => f.uri)),
@@ -48,10 +54,33 @@ export function check(args: readonly string[], io: Io): number {
     const notes = format === 'text' ? io.out : io.err;
     const failed = applyFixes(plan, analysis, inputs, io, notes);
     ({ analysis, inputs } = load(positionals, io, opts));
-    const status = report(analysis, inputs, format as Format, io);
+    const status = report(placeAll(analysis, inputs), inputs, inputs.length, format as Format, io);
     return failed ? 2 : status;
   }
-  return report(analysis, inputs, format as Format, io);
+  const inputs = collectInputs(positionals, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
+  const streamed = checkStreamed(inputs, { options: opts, stages: io.stages, shard, jobs, worker: io.worker });
+  const print = (r: Streamed) => report(r.findings, inputs, r.files, format as Format, io);
+  return streamed instanceof Promise ? streamed.then(print) : print(streamed);
+}
+
+/** `--shard K/N`: which part of the workspace's components this run checks (1 <= K <= N). */
+function parseShard(spec: string | undefined): Shard {
+  if (spec === undefined) return { index: 0, count: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || !Number.isSafeInteger(n) || n < 1 || k < 1 || k > n)
+    throw new UsageError(`--shard takes K/N with 1 <= K <= N (e.g. 2/4), not '${escapeText(spec)}'`);
+  return { index: k - 1, count: n };
+}
+
+/** `--jobs N`: worker threads (1: none); at most MAX_JOBS. */
+function parseJobs(spec: string | undefined): number {
+  if (spec === undefined) return 1;
+  const n = Number(spec);
+  if (!/^\d+$/.test(spec) || n < 1 || n > MAX_JOBS)
+    throw new UsageError(`--jobs takes a whole number from 1 to ${MAX_JOBS}, not '${escapeText(spec)}'`);
+  return n;
 }
 
 function analysisOptions(maxSize: string | undefined, severities: string[]): AnalysisOptions {
@@ -71,23 +100,28 @@ function analysisOptions(maxSize: string | undefined, severities: string[]): Ana
   return { maxFileSize, severity };
 }
 
-/** Prints the findings in `format`; the exit status says whether any is an error. */
-function report(analysis: Analysis, inputs: readonly InputFile[], format: Format, io: Io): number {
-  const findings = inputs.flatMap((f) => analysis.findings.get(f.uri) ?? []);
-  const displayOf = new Map(inputs.map((f) => [f.uri, f.display]));
-  const range = (uri: string, span: Span) => analysis.lineIndex(uri).range(span);
+/**
+ * Prints the findings in `format`; the exit status says whether any is an error. `inputs`:
+ * every file read (they name the places); `checked`: how many files the findings cover.
+ */
+function report(findings: readonly PlacedFinding[], inputs: readonly InputFile[], checked: number, format: Format, io: Io): number {
   if (format === 'sarif') {
     const uriOf = sarifUris(inputs, io.cwd);
-    io.out(
-      toSarif(
-        findings.map((x) => sarifFinding(x, uriOf, range)),
-        { version: VERSION, codes: CODES, docs: io.docs, root: io.cwd },
-      ),
-    );
+    const at = <T extends { uri: string }>(p: T) => ({ ...p, uri: uriOf(p.uri) });
+    const sarif: SarifFinding[] = findings.map((x) => ({
+      code: x.code,
+      severity: x.severity,
+      message: x.message,
+      at: at({ uri: x.uri, range: x.range }),
+      related: x.related.map(at),
+      fixes: x.fixes.map((fix) => ({ title: fix.title, edits: fix.edits.map(at) })),
+    }));
+    io.out(toSarif(sarif, { version: VERSION, codes: CODES, docs: io.docs, root: io.cwd }));
   } else {
-    const out: OutputFinding[] = findings.map((x) => toOutput(x, (uri) => displayOf.get(uri) ?? uri, range));
+    const displayOf = new Map(inputs.map((f) => [f.uri, f.display]));
+    const out: OutputFinding[] = findings.map((x) => toOutput(x, (uri) => displayOf.get(uri) ?? uri));
     const render = format === 'json' ? formatJson : format === 'github' ? formatGithub : formatText;
-    io.out(render(out, inputs.length));
+    io.out(render(out, checked));
   }
   // An internal error's stack, once per failure, for the bug report (stdout stays the findings).
   const causes = new Set(findings.flatMap((x) => x.cause ?? []));
@@ -105,18 +139,6 @@ function sarifUris(inputs: readonly InputFile[], cwd: string): (uri: string) => 
     }),
   );
   return (uri) => map.get(uri) ?? uri;
-}
-
-function sarifFinding(f: Finding, uriOf: (uri: string) => string, range: (uri: string, span: Span) => SarifFinding['at']['range']) {
-  const place = (uri: string, span: Span) => ({ uri: uriOf(uri), range: range(uri, span) });
-  return {
-    code: f.code,
-    severity: f.severity,
-    message: f.message,
-    at: place(f.uri, f.span),
-    related: f.related.map((r) => ({ ...place(r.uri, r.span), message: r.message })),
-    fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ ...place(e.uri, e.span), newText: e.newText })) })),
-  };
 }
 
 /** `file:line:col: CODE: what the fix does`, for the fixes applied or shown. */

@@ -18,6 +18,8 @@ export interface Io {
   fs?: WriteFs;
   /** The file URL of the installed docs/diagnostics.md (SARIF rules link to its sections). */
   docs?: string;
+  /** The script worker threads run (`check --jobs`): the bundled CLI; without it, jobs run in this thread. */
+  worker?: string;
 }
 
 /**

@@ -16,9 +16,10 @@ import { platformName, renderPlatform, SysfsError, type CapturedGroup } from './
 import { applyEdits, load, replace, reread, type Io } from './context';
 import { IMPORTERS, runExport, runImport } from './importCommands';
 import { check } from './check';
+import { mergeReports } from './merge';
 import { asksForHelp, commandUsage, isCommand, options, UsageError, USAGE, VERSION } from './usage';
 
-export function run(argv: readonly string[], io: Io): number {
+export function run(argv: readonly string[], io: Io): number | Promise<number> {
   try {
     const [command, ...rest] = argv;
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -41,6 +42,7 @@ export function run(argv: readonly string[], io: Io): number {
     if (command === 'layout') return layout(rest, io);
     if (command === 'map') return map(rest, io);
     if (command === 'format') return format(rest, io);
+    if (command === 'merge-reports') return mergeReports(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof InputError || e instanceof SysfsError) {

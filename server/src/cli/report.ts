@@ -12,14 +12,47 @@ export interface OutputFinding {
   related: { file: string; range: Range; message: string }[];
 }
 
-export function toOutput(f: Finding, file: (uri: string) => string, range: (uri: string, f: Finding['span']) => Range): OutputFinding {
+/**
+ * A finding with the range of every place it names (its own, its related locations', its
+ * fixes' edits): plain data, so a component analysed on a worker thread hands it back as is,
+ * and every output format is made from it.
+ */
+export interface PlacedFinding {
+  uri: string;
+  range: Range;
+  severity: Severity;
+  code: string;
+  message: string;
+  related: { uri: string; range: Range; message: string }[];
+  fixes: { title: string; edits: { uri: string; range: Range; newText: string }[] }[];
+  /** An internal error's stack (for stderr). */
+  cause?: string;
+}
+
+export function placeFinding(f: Finding, range: (uri: string, span: Finding['span']) => Range): PlacedFinding {
   return {
-    file: file(f.uri),
+    uri: f.uri,
     range: range(f.uri, f.span),
     severity: f.severity,
     code: f.code,
     message: f.message,
-    related: f.related.map((r) => ({ file: file(r.uri), range: range(r.uri, r.span), message: r.message })),
+    related: f.related.map((r) => ({ uri: r.uri, range: range(r.uri, r.span), message: r.message })),
+    fixes: f.fixes.map((x) => ({
+      title: x.title,
+      edits: x.edits.map((e) => ({ uri: e.uri, range: range(e.uri, e.span), newText: e.newText })),
+    })),
+    ...(f.cause === undefined ? {} : { cause: f.cause }),
+  };
+}
+
+export function toOutput(f: PlacedFinding, file: (uri: string) => string): OutputFinding {
+  return {
+    file: file(f.uri),
+    range: f.range,
+    severity: f.severity,
+    code: f.code,
+    message: f.message,
+    related: f.related.map((r) => ({ file: file(r.uri), range: r.range, message: r.message })),
   };
 }
 

@@ -14,6 +14,7 @@ export class UsageError extends Error {}
 /** Each command's usage, as `iommu-lens --help` lists it (two-space indent, descriptions at column 21). */
 const COMMANDS: Readonly<Record<string, string>> = {
   check: `  check PATH... [--format text|json|sarif|github] [--fix [--dry-run]]
+                [--shard K/N] [--jobs N]
                     check .iommu files (directories are searched, except node_modules
                     and hidden ones; links, FIFOs and devices are skipped with a note)
       --format F           text (default; file:line:col: severity CODE message),
@@ -28,7 +29,15 @@ const COMMANDS: Readonly<Record<string, string>> = {
       --severity CODE=LEVEL
                            report CODE as error, warning, information or hint, or
                            not at all (off); repeatable; the editor's setting
-                           iommuLens.diagnostics.severity`,
+                           iommuLens.diagnostics.severity
+      --shard K/N          check part K of N of the workspace (whole components,
+                           the same split on every machine): a CI matrix runs
+                           1/N ... N/N; merge-reports joins their json or sarif
+      --jobs N             analyse on N worker threads (same output)`,
+  'merge-reports': `  merge-reports FILE...
+                    the json or sarif outputs of check --shard K/N, one per shard, as
+                    the one output check gives without --shard (exit 1 if it holds
+                    an error, 2 if the reports are not the shards of one run)`,
   iova: `  iova PATH... --guest G
   iova PATH... --platform P (--group N | --device D)
                     print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:

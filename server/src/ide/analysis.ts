@@ -36,6 +36,11 @@ export interface AnalysisOptions {
    * reported.
    */
   incomplete?: boolean;
+  /**
+   * The names of the whole workspace when the host holds only part of it (the CLI analyses
+   * one component at a time): suggestions of `unknown-name` still look at every file.
+   */
+  names?: WorkspaceNames;
 }
 
 /** What `prepare` is told besides its deadline. */
@@ -434,7 +439,7 @@ export class AnalysisHost {
     const names = uris.map((u) => this.files.get(u)!.names!);
     // Only a change in what files declare is a change for suggestions (and their components).
     if (this.namesChanged || !this.names) {
-      this.names = new WorkspaceNames(names);
+      this.names = this.options.names ?? new WorkspaceNames(names);
       this.namesVersion++;
       this.namesChanged = false;
     }

@@ -235,3 +235,32 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
     ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
   }
 }
+
+/**
+ * Whether a file has a timeline step that names a device without its platform and without
+ * a guest (the steps `deviceInPlay` resolves, in step with the switch in `timeline`): at
+ * such a step, before any guest is in play, the device is looked up on every platform
+ * (`searchedAllPlatforms`) and the host models the workspace as one piece. Read from the
+ * AST alone, so the CLI knows which components could need that before modelling any.
+ */
+export function mayLookOnEveryPlatform(ast: A.SourceFile): boolean {
+  const bare = (ref: A.Ref | undefined) => !!ref && !ref.qualifier;
+  return ast.decls.some(
+    (d) =>
+      d.kind === 'timeline' &&
+      d.steps.some((s) => {
+        switch (s.kind) {
+          case 'unplug':
+            return !s.guest && bare(s.device);
+          case 'tdisp':
+          case 'config':
+          case 'power':
+          case 'link':
+          case 'convert':
+            return bare(s.device);
+          default:
+            return false;
+        }
+      }),
+  );
+}
