@@ -321,11 +321,11 @@ export function writeWorkspace(dir, ws) {
   }
 }
 
-/** "10k" -> 10000, "200000" -> 200000. */
+/** "10k" -> 10000, "2M" -> 2000000, "200000" -> 200000. */
 export function parseSize(s) {
-  const m = /^(\d+(?:\.\d+)?)(k?)$/i.exec(s.trim());
-  if (!m) throw new Error(`bad size '${s}' (use e.g. 10k or 50000)`);
-  return Math.round(Number(m[1]) * (m[2] ? 1000 : 1));
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size '${s}' (use e.g. 10k, 2M or 50000)`);
+  return Math.round(Number(m[1]) * { '': 1, k: 1000, m: 1e6 }[m[2].toLowerCase()]);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

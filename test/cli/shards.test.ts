@@ -4,10 +4,10 @@
  * worker threads change nothing in the output.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { cli, ROOT } from './run';
 
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-shards-'));
@@ -20,6 +20,7 @@ function file(text: string, ext = 'json'): string {
 }
 
 describe('check --shard, --jobs and merge-reports', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
   for (const format of ['json', 'sarif'] as const) {
     test(`${format}: three shards merged (in any order) are the unsharded output, byte for byte`, () => {
       const whole = cli(['check', 'examples', '--format', format]);
