@@ -316,7 +316,7 @@ describe('help and usage errors', () => {
     assert.equal(r.status, 2);
     assert.equal(
       r.stderr,
-      "iommu-lens: Unknown option '--nope'; check takes --format, --fix, --dry-run, --max-file-size, --severity (and --help)\n" +
+      "iommu-lens: Unknown option '--nope'; check takes --format, --fix, --dry-run, --max-file-size, --severity, --shard, --jobs (and --help)\n" +
         "run 'iommu-lens --help' for usage\n",
     );
     const imp = cli(['import', 'acpi', '--bogus', 'x']);
