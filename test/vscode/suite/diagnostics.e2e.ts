@@ -15,7 +15,7 @@ const EXPECTED: Record<string, string[]> = {
   // pc-q35-7.0 does not relocate 1 TiB of RAM past AMD's HyperTransport hole.
   'qemu-amd-1tib/guests/train-old.iommu': ['ram-over-reserved Error 6:2-6:56'],
   // Seed 001: MSE alone clears BME on a quirky NIC (TDI to ERROR); INTx probe on a VF.
-  'seed-001-tdisp-sev-tio/timelines/stock-driver.iommu': ['tdisp-bme-quirk Error 9:2-9:25', 'tdisp-avoidable-access Warning 19:2-19:22'],
+  'seed-001-tdisp-sev-tio/timelines/stock-driver.iommu': ['tdisp-bme-quirk Error 9:2-9:25', 'tdisp-avoidable-access Warning 20:2-20:22'],
   // Clean by examples/README.md.
   'rack-pool/guests/web-2.iommu': [],
   'qemu-amd-1tib/guests/train-new.iommu': [],
