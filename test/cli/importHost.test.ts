@@ -82,7 +82,9 @@ describe('import host', () => {
   test('groups, classes, units, regions, command line and kernel release', () => {
     const root = host(DEVICES, { groupRegions: { 9: LPC } });
     const out = imported(root);
-    assert.match(out, /^\/\/ kernel 6\.8\.0-45-generic /m);
+    assert.match(out, /^\/\/ kernel 6\.8\.0-45-generic: the rules of upstream Linux 6\.8\.0 apply/m);
+    // The release becomes the platform's `kernel` statement, which keys the version-dependent rules (RULES §0.2).
+    assert.match(out, /^ {2}kernel 6\.8\.0$/m);
     assert.match(out, /^\/\/ {3}intel_iommu=on: VT-d is on/m);
     assert.match(out, /^\/\/ {3}iommu=pt: host DMA goes untranslated .*VFIO still translates/m);
     assert.match(out, /^\/\/ ACPI DMAR read: 2 DRHD, 9 RMRR$/m);

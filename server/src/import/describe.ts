@@ -45,6 +45,8 @@ export class PlatformOut {
   /** Comments inside the platform, after the regions: what was read but has no statement. */
   readonly notes: string[] = [];
   arch?: 'x86_64' | 'arm64';
+  /** The `kernel` statement's release (`6.8.0`), which keys the version-dependent rules. */
+  kernel?: string;
 
   constructor(readonly name: string) {}
 
@@ -73,6 +75,7 @@ export class PlatformOut {
   render(): string {
     const lines = [...this.header.map(comment), `platform ${this.name} {`];
     if (this.arch) lines.push(`  arch ${this.arch}`);
+    if (this.kernel) lines.push(`  kernel ${this.kernel}`);
     for (const i of this.iommus) {
       for (const c of i.comments) lines.push(`  ${comment(c)}`);
       lines.push(`  iommu ${i.name} ${i.kind}${i.width !== undefined ? ` { address-width ${i.width} }` : ''}`);

@@ -116,7 +116,14 @@ export function renderHost(name: string, input: HostInput, source: string): stri
   const out = new PlatformOut(name);
   out.header.push(`Imported by iommu-lens from the host at ${source}.`);
   if (input.osrelease !== undefined) {
-    out.header.push(`kernel ${input.osrelease.trim()} (a version statement comes later: the rules of the current stable kernels apply)`);
+    // `6.8.0-45-generic`: the upstream release leads; the rest is the distribution's build.
+    const osrelease = input.osrelease.trim();
+    out.kernel = /^(\d+\.\d+(?:\.\d+)?)/.exec(osrelease)?.[1];
+    out.header.push(
+      out.kernel
+        ? `kernel ${osrelease}: the rules of upstream Linux ${out.kernel} apply (a distribution kernel may carry backports)`
+        : `kernel ${osrelease}: not an upstream release number, so the rules of the current stable kernels apply`,
+    );
   }
   if (input.cmdline !== undefined) {
     const notes = cmdlineNotes(input.cmdline);
