@@ -269,7 +269,7 @@ export interface TimelineDecl extends Node {
 export type Step =
   | (Node & { kind: 'start' | 'stop' | 'launch-update'; guest?: Ref })
   | (Node & { kind: 'migrate'; guest?: Ref; to?: Ref })
-  | (Node & { kind: 'hotplug'; device?: Ref; guest?: Ref; mode?: Word; dmaWindow?: RangeLit })
+  | (Node & { kind: 'hotplug'; device?: Ref; guest?: Ref; mode?: Word; dmaWindow?: RangeLit; iommufd?: Word })
   | (Node & { kind: 'unplug'; device?: Ref; guest?: Ref })
   | (Node & { kind: 'tdisp'; device?: Ref; message?: Word })
   | ConfigStep

@@ -518,6 +518,7 @@ export class AstBuilder {
           guest: this.ref(refs[1]),
           mode: this.enumValue(c, 'assignMode'),
           dmaWindow: this.dmaWindow(c),
+          iommufd: this.name(node(node(c, 'iommufdUse')?.children ?? {}, 'name')),
         };
       case 'unplugStep':
         return { kind: 'unplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]) };

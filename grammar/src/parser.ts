@@ -542,6 +542,8 @@ export class IommuParser extends CstParser {
       this.oneOf('assignMode');
     });
     this.OPTION2(() => this.SUBRULE(this.dmaWindow));
+    // QEMU's `device_add vfio-pci,...,iommufd=NAME`: the hot-added device joins that instance (RULES §6.6).
+    this.OPTION3(() => this.SUBRULE(this.iommufdUse));
   });
   public unplugStep = this.RULE('unplugStep', () => {
     this.CONSUME(kw('unplug'));

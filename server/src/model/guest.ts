@@ -81,7 +81,7 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
  * `assign ... iommufd NAME`: an instance the guest declares with `iommufd NAME`. An unknown one
  * is reported and still names an instance, so that no type1 finding follows from the typo.
  */
-function iommufdRef(ctx: Scope, uri: string, g: Guest, name: A.Word): string {
+export function iommufdRef(ctx: Scope, uri: string, g: Guest, name: A.Word): string {
   const sym = g.iommufds.get(name.text);
   if (sym) ctx.refer(uri, name.span, sym);
   else

@@ -221,6 +221,8 @@ export interface ResolvedStep {
   bits?: number;
   /** `balloon`/`free` on a Xen domain. */
   domain?: XenDomain;
+  /** `hotplug ... iommufd NAME`: the guest's iommufd instance the device joins. */
+  iommufd?: string;
 }
 
 export interface Timeline {

@@ -130,6 +130,20 @@ describe('iommufd instances: private needs one, each is all private or all share
     assert.deepEqual(check({ 'g.iommu': type1('iommufd fdA\nassign nvme0 as private iommufd fdA\nassign nvme1') }).codes, []);
   });
 
+  test('a hot-add names its instance as device_add does (iommufd=NAME): private on its own instance is fine, on a shared one mixed', () => {
+    // QEMU: `device_add vfio-pci,host=...,iommufd=fdP`; without iommufd= the hot-added device takes the legacy container.
+    const g = type1('iommufd fdP\niommufd fdS\nassign nvme1 iommufd fdS');
+    const step = (how: string) => ({ 'g.iommu': g, 't.iommu': `timeline t {\n  start cvm\n  launch-update cvm\n  hotplug nvme0 into cvm ${how}\n}` });
+    assert.deepEqual(check(step('as private iommufd fdP')).codes, []);
+    const mixed = check(step('as private iommufd fdS'));
+    assert.deepEqual(mixed.codes, ['sev-mixed-instance@hotplug nvme0 into cvm as private iommufd fdS']);
+    assert.match(mixed.a.all[0]!.message, /iommufd instance fdS/);
+    assert.deepEqual(check(step('as private')).codes, ['sev-private-needs-iommufd@hotplug nvme0 into cvm as private']);
+    // The name resolves in the guest's scope: a typo is an unknown name, and go-to-definition finds the instance.
+    const typo = check(step('as private iommufd fdX'));
+    assert.deepEqual(typo.codes, ['unknown-name@fdX']);
+  });
+
   test('an instance the guest does not declare is an unknown name', () => {
     const r = check({ 'g.iommu': type1('iommufd fdA\nassign nvme0 as private iommufd fdB') });
     assert.deepEqual(r.codes, ['unknown-name@fdB']);

@@ -6,6 +6,7 @@ import type * as A from '@iommu-lens/grammar';
 import { REGISTER_BITS, type Register } from '../../tdisp/model/pciRegisters';
 import { article, replace, type Scope } from '../../../model/scope';
 import { KIND_NOUN, type Guest, type Platform, type ResolvedStep, type Timeline, type Xen } from '../../../model/types';
+import { iommufdRef } from '../../../model/guest';
 
 export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
   if (!d.name) return;
@@ -39,6 +40,7 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
         r.platform = r.guest && location.get(r.guest);
         r.device = ctx.device(uri, step.device, r.platform);
         r.range = ctx.range(uri, step.dmaWindow);
+        if (r.guest && step.iommufd) r.iommufd = iommufdRef(ctx, uri, r.guest, step.iommufd);
         break;
       case 'unplug':
         if (step.guest) {

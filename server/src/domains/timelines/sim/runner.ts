@@ -454,7 +454,7 @@ class Runner {
     const how: Joining = {
       mode: (step?.mode?.text ?? 'shared') as AssignMode,
       window: r.range,
-      instance: instanceOf(g),
+      instance: instanceOf(g, r.iommufd),
       at: this.at(r),
       modeWord: step?.mode,
     };
