@@ -152,6 +152,14 @@ export const VERSION_CHANGES: readonly VersionChange[] = [
       '`on before-exit-boot-services` handlers never run (fw-before-ebs-unsupported)',
     source: 'MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c, CoreExitBootServices (9d70d8f20d)',
   },
+  {
+    component: 'edk2',
+    release: 'edk2-stable202502',
+    change:
+      'CoreExitBootServices signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES only on the first call; before, every retry after a ' +
+      'failed call (a stale MapKey) ran those handlers again (fw-before-ebs-resignal)',
+    source: 'MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c, CoreExitBootServices (e8668d2dee)',
+  },
 ];
 
 /** The rows of one component, oldest first. */

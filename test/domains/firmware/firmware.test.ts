@@ -410,6 +410,31 @@ describe('EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (RULES 7.7)', () => {
     assert.deepEqual(check(workspace(old.replace('202211', '202302'))).codes, []);
   });
 
+  test('edk2-stable202302 to 202411 signal the group on every ExitBootServices() retry: an Unmap() there runs twice (e8668d2dee)', () => {
+    // DxeMain.c CoreExitBootServices: `if (!mExitBootServicesCalled)` guards the BeforeExitBootServices signal only
+    // since e8668d2dee (edk2-stable202502, UEFI 2.10 errata A 7.4.6). The handler's Unmap() frees, so the loader's
+    // MapKey is stale, the first call fails and Linux's efi_exit_boot_services retries.
+    const at = (tag: string) => check(workspace(`  edk2 ${tag}\n${early}\n${MERGED}`));
+    const r = at('edk2-stable202411');
+    assert.deepEqual(r.codes, ['warning fw-before-ebs-resignal@unmap tx-buf', 'warning fw-before-ebs-resignal@unmap tx-ring']);
+    assert.match(r.fw[0]!.message, /Unmap\(\) of tx-buf frees its MAP_INFO, which changes the memory map/);
+    assert.match(r.fw[0]!.message, /its second Unmap\(\) hands IoMmuDxe the MAP_INFO the first one freed/);
+    assert.match(r.fw[0]!.message, /only once since EDK II edk2-stable202502/);
+    assert.deepEqual(
+      r.fw[0]!.related.map((x) => x.message),
+      ['the BeforeExitBootServices handler', 'the release is named here'],
+    );
+    assert.deepEqual(at('edk2-stable202302').codes, r.codes);
+    // Signalled once since edk2-stable202502, and with no `edk2` line the newest release applies.
+    assert.deepEqual(at('edk2-stable202502').codes, []);
+    assert.deepEqual(check(workspace(`${early}\n${MERGED}`)).codes, []);
+    // Stopping the device alone changes no memory map: nothing to repeat.
+    assert.deepEqual(
+      check(workspace(`  edk2 edk2-stable202411\n${early.replace('; unmap tx-buf; unmap tx-ring', '')}\n${MERGED}`)).codes,
+      [],
+    );
+  });
+
   test('the firmware hover lists the early functions first', () => {
     const files = workspace(`${early}\n${MERGED}`);
     const { a, text } = check(files);

@@ -133,7 +133,10 @@ describe('iommufd instances: private needs one, each is all private or all share
   test('a hot-add names its instance as device_add does (iommufd=NAME): private on its own instance is fine, on a shared one mixed', () => {
     // QEMU: `device_add vfio-pci,host=...,iommufd=fdP`; without iommufd= the hot-added device takes the legacy container.
     const g = type1('iommufd fdP\niommufd fdS\nassign nvme1 iommufd fdS');
-    const step = (how: string) => ({ 'g.iommu': g, 't.iommu': `timeline t {\n  start cvm\n  launch-update cvm\n  hotplug nvme0 into cvm ${how}\n}` });
+    const step = (how: string) => ({
+      'g.iommu': g,
+      't.iommu': `timeline t {\n  start cvm\n  launch-update cvm\n  hotplug nvme0 into cvm ${how}\n}`,
+    });
     assert.deepEqual(check(step('as private iommufd fdP')).codes, []);
     const mixed = check(step('as private iommufd fdS'));
     assert.deepEqual(mixed.codes, ['sev-mixed-instance@hotplug nvme0 into cvm as private iommufd fdS']);

@@ -55,6 +55,26 @@ export const FIRMWARE_CODES = {
       },
     ],
   },
+  'fw-before-ebs-resignal': {
+    severity: 'warning',
+    summary:
+      'A BeforeExitBootServices handler that changes the memory map, on an EDK II release that signals the group again when the loader retries ExitBootServices().',
+    sources: [
+      {
+        where:
+          'edk2 MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c, CoreExitBootServices (e8668d2dee, "Call BeforeExitBootServices event group only once")',
+        versions: 'edk2-stable202302 to edk2-stable202411; since edk2-stable202502 the group is signalled once',
+      },
+      {
+        where:
+          'UEFI 2.10 errata A, 7.4.6 ExitBootServices: "The events are only signaled once even if ExitBootServices() is called multiple times"',
+      },
+      {
+        where:
+          'linux drivers/firmware/efi/libstub, efi_exit_boot_services: on EFI_INVALID_PARAMETER it reads the memory map again and retries once',
+      },
+    ],
+  },
   'fw-double-unmap': {
     severity: 'error',
     summary: 'Unmap() of a mapping that is no longer mapped: a stale Mapping handle.',

@@ -27,6 +27,8 @@ import { explore, replay, sourceOrder, type Exploration, type Semantics, type Sl
 
 /** The first EDK II release whose CoreExitBootServices signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (9d70d8f20d). */
 export const BEFORE_EBS_SINCE = 'edk2-stable202302';
+/** The first EDK II release that signals it only on the first ExitBootServices() call (e8668d2dee). */
+export const BEFORE_EBS_ONCE = 'edk2-stable202502';
 
 /** What an action does to the state the exploration tracks. */
 type Effect = { kind: 'stop'; driver: FwDriver } | { kind: 'unmap'; mapping: FwMapping } | { kind: 'unmap-all' } | { kind: 'none' };
@@ -608,6 +610,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     });
   });
   if (!beforeRuns) beforeUnsupported();
+  else if (!atLeast(fw.edk2, BEFORE_EBS_ONCE)) beforeResignalled();
 
   const setting = { confidential: !!confidential, dma32: fw.guest?.platform?.arch !== 'arm64' };
   for (const d of fw.drivers)
@@ -736,6 +739,57 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
         ),
       );
     }
+  }
+
+  /**
+   * edk2-stable202302 to edk2-stable202411 signal the BeforeExitBootServices group on every
+   * ExitBootServices() call. A handler that changes the memory map there (allowed: the map is not
+   * locked yet) makes the loader's MapKey stale, so the first call fails with EFI_INVALID_PARAMETER;
+   * the loader reads the map again and retries (Linux's efi_exit_boot_services does), and the
+   * handler runs a second time. A warning: it takes the loader's retry, and the release (RULES §0.1).
+   */
+  function beforeResignalled(): void {
+    for (const h of fw.handlers) {
+      if (!('before' in h.event)) continue;
+      for (const a of h.actions) {
+        const again = secondRun(a);
+        if (!again) continue;
+        out.push(
+          finding(
+            'fw-before-ebs-resignal',
+            { uri, span: a.node.span },
+            `${again[0]}, which changes the memory map, so an OS loader's first ExitBootServices() fails on its stale MapKey ` +
+              `(EFI_INVALID_PARAMETER) and it calls again (Linux's efi_exit_boot_services retries). ${releaseName('edk2', fw.edk2!)} ` +
+              `signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES on every call (CoreExitBootServices; only once ${since('edk2', BEFORE_EBS_ONCE)}, ` +
+              `e8668d2dee, as UEFI 2.10 errata A requires), so this handler runs twice: ${again[1]} (RULES §7.7)`,
+            {
+              related: [
+                loc(head(h), 'the BeforeExitBootServices handler'),
+                ...(fw.edk2Stmt ? [loc(fw.edk2Stmt.span, 'the release is named here')] : []),
+              ],
+            },
+          ),
+        );
+      }
+    }
+  }
+
+  /** What an action in a BeforeExitBootServices handler does to the memory map, and what its second run does. */
+  function secondRun(a: FwAction): [string, string] | undefined {
+    const m = a.mapping;
+    if (a.verb === 'free' && m) return [`this frees ${m.sym.name}`, `the second run frees it again`];
+    // A driver's Unmap() through IoMmuDxe frees its MAP_INFO (IoMmuUnmapWorker, MemoryMapLocked=FALSE).
+    if (a.verb === 'unmap' && m?.operation && confidential)
+      return [`Unmap() of ${m.sym.name} frees its MAP_INFO`, `its second Unmap() hands IoMmuDxe the MAP_INFO the first one freed`];
+    const service = a.verb === 'call' ? (a.node.service?.text ?? '') : '';
+    if (/^(Allocate|Free)(Pool|Pages|Buffer)$/.test(service))
+      return [
+        `${service}() here`,
+        service.startsWith('Free')
+          ? `the second run frees the same memory again`
+          : `the second run allocates again and the first block leaks`,
+      ];
+    return undefined;
   }
 
   /**
