@@ -743,10 +743,11 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
 
   /**
    * edk2-stable202302 to edk2-stable202411 signal the BeforeExitBootServices group on every
-   * ExitBootServices() call. A handler that changes the memory map there (allowed: the map is not
-   * locked yet) makes the loader's MapKey stale, so the first call fails with EFI_INVALID_PARAMETER;
-   * the loader reads the map again and retries (Linux's efi_exit_boot_services does), and the
-   * handler runs a second time. A warning: it takes the loader's retry, and the release (RULES §0.1).
+   * ExitBootServices() call. A change to the memory map there (allowed: the map is not locked yet)
+   * makes the loader's MapKey stale, so the first call fails with EFI_INVALID_PARAMETER; the loader
+   * reads the map again and retries (Linux's efi_exit_boot_services does), and every handler runs a
+   * second time. Whether a FreePool() releases a page is not in the description, so a warning: it
+   * takes a map change, the loader's retry and a release before edk2-stable202502 (RULES §0.1).
    */
   function beforeResignalled(): void {
     for (const h of fw.handlers) {
@@ -758,8 +759,9 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
           finding(
             'fw-before-ebs-resignal',
             { uri, span: a.node.span },
-            `${again[0]}, which changes the memory map, so an OS loader's first ExitBootServices() fails on its stale MapKey ` +
-              `(EFI_INVALID_PARAMETER) and it calls again (Linux's efi_exit_boot_services retries). ${releaseName('edk2', fw.edk2!)} ` +
+            `${again[0]}, which can change the memory map (freeing or allocating pages does). Any change in these handlers makes an OS ` +
+              `loader's MapKey stale: its first ExitBootServices() fails (EFI_INVALID_PARAMETER) and it calls again (Linux's ` +
+              `efi_exit_boot_services retries once). ${releaseName('edk2', fw.edk2!)} ` +
               `signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES on every call (CoreExitBootServices; only once ${since('edk2', BEFORE_EBS_ONCE)}, ` +
               `e8668d2dee, as UEFI 2.10 errata A requires), so this handler runs twice: ${again[1]} (RULES §7.7)`,
             {
@@ -777,7 +779,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
   /** What an action in a BeforeExitBootServices handler does to the memory map, and what its second run does. */
   function secondRun(a: FwAction): [string, string] | undefined {
     const m = a.mapping;
-    if (a.verb === 'free' && m) return [`this frees ${m.sym.name}`, `the second run frees it again`];
+    if (a.verb === 'free' && m) return [`this frees ${m.sym.name}`, 'the second run frees it again'];
     // A driver's Unmap() through IoMmuDxe frees its MAP_INFO (IoMmuUnmapWorker, MemoryMapLocked=FALSE).
     if (a.verb === 'unmap' && m?.operation && confidential)
       return [`Unmap() of ${m.sym.name} frees its MAP_INFO`, `its second Unmap() hands IoMmuDxe the MAP_INFO the first one freed`];
