@@ -839,3 +839,60 @@ describe('cost linear in the drivers, findings of bounded size (issue 22)', () =
     assert.equal(count(found, 'fw-teardown-before-stop'), 10);
   });
 });
+
+describe("IoMmuDxe's reserved shared pool (RULES 7.1; edk2 c4e76d2fba, IoMmuBuffer.c)", () => {
+  // mReservedMemRanges: 4 x 4 KiB, 8 x 32 KiB, 2 x 128 KiB, 1 x 1 MiB, 2 x 2 MiB. InternalAllocateBuffer takes the
+  // smallest size the pages fit in and falls back to AllocatePages when those are all taken (never a larger size);
+  // IoMmuUnmapWorker zeroes the bounce buffer, and IoMmuFreeBounceBuffer only clears the slot's bit.
+  const driver = (maps: string[], unmap: string) =>
+    `  driver VirtioNetDxe for vnet1 {\n${maps.map((m) => `    ${m}`).join('\n')}\n    on exit-boot-services tpl callback { stop-dma; unmap ${unmap} }\n  }\n${MERGED}`;
+  const message = (files: Record<string, string>) => {
+    const f = check(files).fw.filter((x) => x.code === 'fw-free-in-handler');
+    assert.equal(f.length, 1);
+    return f[0]!.message;
+  };
+
+  test('a 1536-byte TX packet takes a 4 KiB slot: its Unmap() returns the slot, re-encrypting and freeing nothing but MAP_INFO', () => {
+    const m = message(workspace(driver(['map tx-buf bus-master-read size 1536 pending'], 'tx-buf')));
+    assert.match(
+      m,
+      /calls FreePool\(\) on its MAP_INFO and zeroes its bounce buffer and returns the pool slot, with no re-encryption and no FreePages\(\)/,
+    );
+    assert.match(m, /1 page: 4K slot 1 of 4 of IoMmuDxe's reserved shared pool/);
+  });
+
+  test('before edk2-stable202302 there is no pool: the bounce buffer is re-encrypted and freed', () => {
+    const m = message(workspace(`  edk2 edk2-stable202211\n${driver(['map tx-buf bus-master-read size 1536 pending'], 'tx-buf')}`));
+    assert.match(m, /and zeroes, re-encrypts and frees its bounce buffer with FreePages\(\) \(IoMmuUnmap/);
+  });
+
+  test('the fifth 4 KiB buffer finds its size full and comes from AllocatePages(); a 3 MiB one is too big for any slot', () => {
+    const four = [1, 2, 3, 4].map((i) => `map pkt${i} bus-master-read size 4K pending`);
+    const fifth = message(workspace(driver([...four, 'map pkt5 bus-master-write size 2K pending'], 'pkt5')));
+    assert.match(
+      fifth,
+      /zeroes, re-encrypts and frees its bounce buffer with FreePages\(\) \(1 page fits a 4K slot, but all 4 are held/,
+    );
+    // Completed mappings gave their slots back before ExitBootServices.
+    const done = [1, 2, 3, 4].map((i) => `map pkt${i} bus-master-read size 4K completed`);
+    assert.match(message(workspace(driver([...done, 'map pkt5 bus-master-write size 2K pending'], 'pkt5'))), /4K slot 1 of 4/);
+    const big = message(workspace(driver(['map dump bus-master-write size 3M pending'], 'dump')));
+    assert.match(big, /768 pages is more than the pool's largest slot \(2 MiB\), so it comes from AllocatePages\(\)/);
+  });
+
+  test("AllocateBuffer() memory takes a slot one page larger (IoMmuDxe's header); the hover says which", () => {
+    const files = workspace(
+      driver(['map tx-ring common-buffer size 12K from allocate-buffer pending', 'map tx-buf bus-master-read size 28K pending'], 'tx-buf'),
+    );
+    // 12K is 3 pages + the header = 4 pages: a 32 KiB slot; the 28 KiB packet (7 pages) takes the second.
+    assert.match(message(files), /7 pages: 32K slot 2 of 8/);
+    const { a, text } = check(files);
+    const h = hover(a, uri('fw.iommu'), text.indexOf('tx-ring') + 1)!.markdown;
+    assert.match(h, /Shared memory at ExitBootServices: 4 pages \(one for IoMmuDxe's header\): 32K slot 1 of 8/);
+    // Outside a confidential guest IoMmuDxe is not there: no pool.
+    const plain = check(
+      workspace(driver(['map tx-ring common-buffer size 12K from allocate-buffer pending'], 'tx-ring').replace(/vnet1/g, 'nvme0'), 'plain'),
+    );
+    assert.doesNotMatch(hover(plain.a, uri('fw.iommu'), plain.text.indexOf('tx-ring') + 1)!.markdown, /Shared memory/);
+  });
+});

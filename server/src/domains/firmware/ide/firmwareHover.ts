@@ -5,6 +5,7 @@
 import { formatSize, hex, type Firmware, type FwDriver, type FwMapping, type Sym } from '../../../model';
 import { EFI_OPERATION, operationMeaning, slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../../../sim';
 import type { Analysis } from '../../../ide/analysis';
+import { poolUses } from '../sim/sharedPool';
 
 const STATE: Record<FwMapping['state'], string> = {
   pending: "DMA still in flight when the driver's call returns (the device owns the buffer)",
@@ -75,6 +76,9 @@ function mappingHover(fw: Firmware, m: FwMapping, run: FirmwareRun | undefined):
     `**DMA mapping ${m.sym.name}** of driver ${m.driver.sym.name}${op ? `: ${EFI_OPERATION[op]}` : ''}${where ? ` (${where})` : ''}`,
   ];
   if (op) out.push('', `${operationMeaning(op)}.`);
+  // One pass over the firmware's mappings: which slot this one holds depends on those written before it.
+  const use = poolUses(fw).get(m);
+  if (use) out.push('', `Shared memory at ExitBootServices: ${use.why}.`);
   out.push('', `State: ${STATE[m.state]}.`);
   if (m.source)
     out.push(

@@ -22,7 +22,8 @@ import type { Span } from '@iommu-lens/grammar';
 import type { Finding, Fix, Firmware, FwAction, FwDriver, FwHandler, FwMapping, Related } from '../../../model';
 import { atLeast, releaseName, since } from '../../../model/versions';
 import { finding } from '../codes';
-import { checkMapping, EFI_OPERATION, isCommonBuffer, POOL_NOTE } from './pciIo';
+import { checkMapping, EFI_OPERATION, isCommonBuffer } from './pciIo';
+import { poolUses } from './sharedPool';
 import { explore, replay, sourceOrder, type Exploration, type Semantics, type Slot } from './uefiEvents';
 
 /** The first EDK II release whose CoreExitBootServices signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (9d70d8f20d). */
@@ -598,6 +599,15 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     oneOrder: 0,
   };
   const confidential = fw.guest?.confidential?.technology;
+  const pool = poolUses(fw);
+  /** What a BusMasterRead/Write Unmap() does with its bounce buffer, for a message (IoMmuUnmapWorker, IoMmuFreeBounceBuffer). */
+  const bounceRelease = (m: FwMapping): string => {
+    if (!m.operation || isCommonBuffer(m.operation)) return '';
+    const use = pool.get(m);
+    if (use?.slot !== undefined)
+      return ` and zeroes its bounce buffer and returns the pool slot, with no re-encryption and no FreePages() (${use.why})`;
+    return ` and zeroes, re-encrypts and frees its bounce buffer with FreePages()${use ? ` (${use.why})` : ''}`;
+  };
   const loc = (span: Span, message: string): Related => ({ uri, span, message });
   const head = (h: FwHandler): Span => ({ start: h.stmt.span.start, end: (h.stmt.tpl ?? h.stmt.event ?? h.stmt).span.end });
 
@@ -696,7 +706,7 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
       // IoMmuUnmap() is IoMmuUnmapWorker(MemoryMapLocked=FALSE): FreePool(MAP_INFO) for every operation.
       const m = a.mapping;
       const op = m.operation!;
-      const bounce = isCommonBuffer(op) ? '' : ` and zeroes and frees its bounce buffer (FreePages; ${POOL_NOTE})`;
+      const bounce = bounceRelease(m);
       out.push(
         finding(
           'fw-free-in-handler',

@@ -28,7 +28,7 @@ export function is64(op: DmaOperation): boolean {
 
 /** What a BusMasterRead/Write Unmap() does with its bounce buffer since the reserved pool (c4e76d2fba, 47b9521513). */
 export const POOL_NOTE =
-  "since edk2-stable202302 a bounce buffer that fits a free slot of IoMmuDxe's reserved shared pool stays shared, and Unmap() only returns the slot";
+  "since edk2-stable202302 a bounce buffer of up to 2 MiB that finds a free slot of its size in IoMmuDxe's reserved shared pool stays shared, and Unmap() zeroes it and only returns the slot";
 
 /**
  * For hovers: what Map and Unmap do with this operation in a confidential guest. Every
