@@ -12,7 +12,7 @@ export type { TdiSnapshot } from '../domains/tdisp/sim/timelineInterfaces';
 export { describeVtomSplit } from '../domains/sev/sim/joinRules';
 export { someOf } from './explain';
 export { formatRegister } from '../domains/tdisp/sim/pciConfig';
-export { slotLabel, unmappedBy, type FirmwareRun, type EbsSlot } from '../domains/firmware/sim/exitBootServices';
+export { slotLabel, unmappedBy, type FirmwareRun, type EbsSlot } from '../domains/firmware/sim/notifyFunctions';
 export { EFI_OPERATION, operationMeaning } from '../domains/firmware/sim/pciIo';
 export { describeMap, type DomainMap, type MapTerm } from '../domains/xen/sim/domainMaps';
 export type { P2mChange, XenRun } from '../domains/xen/sim/xen';

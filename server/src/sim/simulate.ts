@@ -8,7 +8,8 @@
 import type { Finding } from '../model/findings';
 import { internalErrors } from '../model/codes';
 import type { Firmware, Guest, Model, Platform, Pool, Timeline } from '../model/types';
-import { runFirmware, type FirmwareRun } from '../domains/firmware/sim/exitBootServices';
+import { runFirmware } from '../domains/firmware/sim/exitBootServices';
+import type { FirmwareRun } from '../domains/firmware/sim/notifyFunctions';
 import { PlatformRegions } from './platformRegions';
 import { simulateGuests, type GuestState } from './vfio';
 import { checkPools, type PoolLayout } from '../domains/pools/sim/pools';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { hover } from '../../../server/src/ide/hover';
 import type { Finding } from '../../../server/src/model';
-import { DRIVER_FLOOR, FIRMWARE_BUDGET, runFirmware, TRACE_LIMIT } from '../../../server/src/domains/firmware/sim/exitBootServices';
+import { TRACE_LIMIT } from '../../../server/src/domains/firmware/sim/driverFindings';
+import { DRIVER_FLOOR, FIRMWARE_BUDGET, runFirmware } from '../../../server/src/domains/firmware/sim/exitBootServices';
 import { analyze, applyEdits, slice, uri } from '../../helpers';
 
 const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-000-ovmf-exit-boot-services');
@@ -869,10 +870,7 @@ describe("IoMmuDxe's reserved shared pool (RULES 7.1; edk2 c4e76d2fba, IoMmuBuff
   test('the fifth 4 KiB buffer finds its size full and comes from AllocatePages(); a 3 MiB one is too big for any slot', () => {
     const four = [1, 2, 3, 4].map((i) => `map pkt${i} bus-master-read size 4K pending`);
     const fifth = message(workspace(driver([...four, 'map pkt5 bus-master-write size 2K pending'], 'pkt5')));
-    assert.match(
-      fifth,
-      /zeroes, re-encrypts and frees its bounce buffer with FreePages\(\) \(1 page fits a 4K slot, but all 4 are held/,
-    );
+    assert.match(fifth, /zeroes, re-encrypts and frees its bounce buffer with FreePages\(\) \(1 page fits a 4K slot, but all 4 are held/);
     // Completed mappings gave their slots back before ExitBootServices.
     const done = [1, 2, 3, 4].map((i) => `map pkt${i} bus-master-read size 4K completed`);
     assert.match(message(workspace(driver([...done, 'map pkt5 bus-master-write size 2K pending'], 'pkt5'))), /4K slot 1 of 4/);
