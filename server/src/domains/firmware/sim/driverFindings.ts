@@ -39,8 +39,21 @@ function windowOf(n: number, at: number, limit: number): [number, number][] {
  * witness order of the projection around where the problem happens, then one line for the
  * firmware's other notify functions: they run in between but change nothing for `d`.
  */
-export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Exploration): void {
-  const { fw, uri, out, run, confidential, loc, head, live } = c;
+/** One driver's findings in the making: its projection and how its witness orders are told. */
+interface DriverOrders {
+  c: FwCheck;
+  d: FwDriver;
+  p: Projection;
+  /** The device, as messages name it. */
+  device: string;
+  /** A witness order as a trace: the projection around where the problem happens, then the others counted. */
+  trace(v: Witness): Related[];
+  /** "in every order ..." or "in some orders ..., e.g. A, then B". */
+  inOrder(v: Witness): string;
+}
+
+function driverOrders(c: FwCheck, d: FwDriver, p: Projection): DriverOrders {
+  const { fw, run, loc, head, live } = c;
   const reachable = run.reachable;
   const local = p.views;
   const device = d.device?.sym.name ?? `${d.sym.name}'s device`;
@@ -80,6 +93,25 @@ export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Explor
     }
     return t;
   };
+  const inOrder = (v: Witness) => {
+    if (v.every) return 'in every order the UEFI specification allows';
+    const parts = windowOf(v.order.length, at(v), MESSAGE_LIMIT).map(([from, to]) =>
+      v.order
+        .slice(from, to)
+        .map((i) => slotLabel(local[i]!.of))
+        .join(', then '),
+    );
+    const more = v.order.length > MESSAGE_LIMIT ? ` (${v.order.length} functions in all)` : '';
+    return `in some orders the UEFI specification allows, e.g. ${parts.join(', then ..., then ')}${more}`;
+  };
+  return { c, d, p, device, trace, inOrder };
+}
+
+export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Exploration): void {
+  const { uri, out, confidential, loc } = c;
+  const o = driverOrders(c, d, p);
+  const { device, trace, inOrder } = o;
+  const local = p.views;
   // The first few: a long handler stopping many times would make every fault list them all.
   const stopping = local.flatMap((v) => (v.driver === d ? v.of.actions.filter((a) => a.verb === 'stop-dma') : []));
   const stops = stopping
@@ -92,17 +124,6 @@ export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Explor
           : `${device} stops DMA here`,
       ),
     );
-  const inOrder = (v: Witness) => {
-    if (v.every) return 'in every order the UEFI specification allows';
-    const parts = windowOf(v.order.length, at(v), MESSAGE_LIMIT).map(([from, to]) =>
-      v.order
-        .slice(from, to)
-        .map((i) => slotLabel(local[i]!.of))
-        .join(', then '),
-    );
-    const more = v.order.length > MESSAGE_LIMIT ? ` (${v.order.length} functions in all)` : '';
-    return `in some orders the UEFI specification allows, e.g. ${parts.join(', then ..., then ')}${more}`;
-  };
 
   // Group per acting statement: one finding per action, listing the mappings it hits.
   const groups = new Map<string, Witness & { action: FwAction; acting: EbsSlot; maps: FwMapping[] }>();
@@ -116,9 +137,9 @@ export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Explor
       g.maps.push(p.maps[Number(c)]!);
       groups.set(id, g);
     } else if (kind === 'left') {
-      leftFinding(p.maps[Number(a)]!, { ...v, kind });
+      leftFinding(o, p.maps[Number(a)]!, { ...v, kind });
     } else if (kind === 'after') {
-      afterFinding({ ...v, kind });
+      afterFinding(o, { ...v, kind });
     }
   }
   for (const g of groups.values()) {
@@ -152,89 +173,97 @@ export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Explor
       );
     }
   }
+}
 
-  function leftFinding(m: FwMapping, v: Witness): void {
-    run.left.add(m);
-    const still = `${m.sym.name} of ${d.sym.name} is still mapped when ExitBootServices returns${v.every ? '' : ` ${inOrder(v)}`}`;
-    if (!confidential) {
-      // IoMmuDxeEntryPoint installs the IOMMU protocol only under SEV or TDX; elsewhere PciIo.Map() goes to the root bridge.
-      out.push(
-        finding(
-          'fw-mapping-left',
-          { uri, span: m.sym.nameSpan },
-          `${still}, but guest ${fw.guest?.sym.name ?? '?'} is not confidential: OVMF's IoMmuDxe installs IoMmuAbsentProtocol outside SEV/TDX, ` +
-            'so Map() went to the root bridge, which maps in place (bouncing only above 4 GiB, through boot-services memory the OS reclaims); ' +
-            'no IOMMU mapping and no shared memory are left behind (RULES §7.3)',
-          { severity: 'information', trace: v.every ? undefined : trace(v) },
-        ),
-      );
-      return;
-    }
-    const leak = `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`;
+function leftFinding(o: DriverOrders, m: FwMapping, v: Witness): void {
+  const { c, d, trace, inOrder } = o;
+  const { fw, uri, out, run, confidential } = c;
+  run.left.add(m);
+  const still = `${m.sym.name} of ${d.sym.name} is still mapped when ExitBootServices returns${v.every ? '' : ` ${inOrder(v)}`}`;
+  if (!confidential) {
+    // IoMmuDxeEntryPoint installs the IOMMU protocol only under SEV or TDX; elsewhere PciIo.Map() goes to the root bridge.
     out.push(
       finding(
         'fw-mapping-left',
         { uri, span: m.sym.nameSpan },
-        `${still}: ${leak}. Unmap it in the IOMMU protocol's deferred unmap-all (RULES §7.3, §7.5)`,
-        { severity: v.every ? 'error' : 'warning', trace: v.every ? undefined : trace(v) },
+        `${still}, but guest ${fw.guest?.sym.name ?? '?'} is not confidential: OVMF's IoMmuDxe installs IoMmuAbsentProtocol outside SEV/TDX, ` +
+          'so Map() went to the root bridge, which maps in place (bouncing only above 4 GiB, through boot-services memory the OS reclaims); ' +
+          'no IOMMU mapping and no shared memory are left behind (RULES §7.3)',
+        { severity: 'information', trace: v.every ? undefined : trace(v) },
       ),
     );
+    return;
   }
+  const leak = `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`;
+  out.push(
+    finding(
+      'fw-mapping-left',
+      { uri, span: m.sym.nameSpan },
+      `${still}: ${leak}. Unmap it in the IOMMU protocol's deferred unmap-all (RULES §7.3, §7.5)`,
+      { severity: v.every ? 'error' : 'warning', trace: v.every ? undefined : trace(v) },
+    ),
+  );
+}
 
-  function afterFinding(v: Witness): void {
-    const own = local.filter((v) => v.driver === d && v.ebs).map((v) => v.of);
-    const pending = p.maps
-      .filter((m) => m.state === 'pending')
-      .map((m) => m.sym.name)
-      .join(', ');
-    const later = local.find((v) => v.driver === d && !v.ebs && reachable[v.index] && v.of.actions.some((a) => a.verb === 'stop-dma'))?.of;
-    const why = !own.length
-      ? `${d.sym.name} has no ExitBootServices handler`
-      : later
-        ? `its stop-dma runs only in ${slotLabel(later)}, queued behind other notify functions`
-        : `its ExitBootServices handler never stops the device`;
-    const at = own[0] ? head(own[0].handler) : d.sym.nameSpan;
-    // A stop that comes later still ends the DMA inside ExitBootServices: a broken "must", not a failure (RULES §0.1, §7.6).
-    const outlives = !later;
-    const consequence = outlives
-      ? 'nothing stops it, so its DMA outlives ExitBootServices and "may corrupt memory that is now owned by the operating system"'
-      : 'the DMA still ends inside ExitBootServices, but the Driver Writer\'s Guide (25.2.1, for network controllers) says the handler "must ... disable all further DMA activity"';
-    out.push(
-      finding(
-        'fw-dma-after-handler',
-        { uri, span: at },
-        `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}; ${consequence} (RULES §7.6)`,
-        { severity: outlives && v.every ? 'error' : 'warning', fixes: stopDmaFix(own[0]), trace: v.every ? undefined : trace(v) },
-      ),
-    );
-  }
+function afterFinding(o: DriverOrders, v: Witness): void {
+  const { c, d, p, device, trace, inOrder } = o;
+  const { uri, out, run, head } = c;
+  const local = p.views;
+  const reachable = run.reachable;
+  const own = local.filter((v) => v.driver === d && v.ebs).map((v) => v.of);
+  const pending = p.maps
+    .filter((m) => m.state === 'pending')
+    .map((m) => m.sym.name)
+    .join(', ');
+  const later = local.find((v) => v.driver === d && !v.ebs && reachable[v.index] && v.of.actions.some((a) => a.verb === 'stop-dma'))?.of;
+  const why = !own.length
+    ? `${d.sym.name} has no ExitBootServices handler`
+    : later
+      ? `its stop-dma runs only in ${slotLabel(later)}, queued behind other notify functions`
+      : `its ExitBootServices handler never stops the device`;
+  const at = own[0] ? head(own[0].handler) : d.sym.nameSpan;
+  // A stop that comes later still ends the DMA inside ExitBootServices: a broken "must", not a failure (RULES §0.1, §7.6).
+  const outlives = !later;
+  const consequence = outlives
+    ? 'nothing stops it, so its DMA outlives ExitBootServices and "may corrupt memory that is now owned by the operating system"'
+    : 'the DMA still ends inside ExitBootServices, but the Driver Writer\'s Guide (25.2.1, for network controllers) says the handler "must ... disable all further DMA activity"';
+  out.push(
+    finding(
+      'fw-dma-after-handler',
+      { uri, span: at },
+      `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}; ${consequence} (RULES §7.6)`,
+      { severity: outlives && v.every ? 'error' : 'warning', fixes: stopDmaFix(o, own[0]), trace: v.every ? undefined : trace(v) },
+    ),
+  );
+}
 
-  /** Inserts `stop-dma` first in the handler, or adds a handler. Indentation follows the 2-space convention. */
-  function stopDmaFix(own: EbsSlot | undefined): Fix[] {
-    const title = `Stop ${device}'s DMA first in ${d.sym.name}'s ExitBootServices handler`;
-    const insert = (at: number, newText: string): Fix[] => [{ title, edits: [{ uri, span: { start: at, end: at }, newText }] }];
-    if (!own) {
-      const last = d.decl.items.at(-1);
-      if (last) return insert(last.span.end, '\n    on exit-boot-services tpl callback stop-dma');
-      return d.decl.braces ? insert(d.decl.braces.open.end, ' on exit-boot-services tpl callback stop-dma') : [];
-    }
-    const h = own.handler.stmt;
-    const first = h.actions[0];
-    if (h.braces) {
-      if (!first) return insert(h.braces.open.end, ' stop-dma');
-      return insert(first.span.start, first.span.start - h.braces.open.end <= 1 ? 'stop-dma; ' : 'stop-dma\n      ');
-    }
-    if (first) {
-      return [
-        {
-          title,
-          edits: [
-            { uri, span: { start: first.span.start, end: first.span.start }, newText: '{ stop-dma; ' },
-            { uri, span: { start: first.span.end, end: first.span.end }, newText: ' }' },
-          ],
-        },
-      ];
-    }
-    return insert(h.span.end, ' stop-dma');
+/** Inserts `stop-dma` first in the handler, or adds a handler. Indentation follows the 2-space convention. */
+function stopDmaFix(o: DriverOrders, own: EbsSlot | undefined): Fix[] {
+  const { c, d, device } = o;
+  const { uri } = c;
+  const title = `Stop ${device}'s DMA first in ${d.sym.name}'s ExitBootServices handler`;
+  const insert = (at: number, newText: string): Fix[] => [{ title, edits: [{ uri, span: { start: at, end: at }, newText }] }];
+  if (!own) {
+    const last = d.decl.items.at(-1);
+    if (last) return insert(last.span.end, '\n    on exit-boot-services tpl callback stop-dma');
+    return d.decl.braces ? insert(d.decl.braces.open.end, ' on exit-boot-services tpl callback stop-dma') : [];
   }
+  const h = own.handler.stmt;
+  const first = h.actions[0];
+  if (h.braces) {
+    if (!first) return insert(h.braces.open.end, ' stop-dma');
+    return insert(first.span.start, first.span.start - h.braces.open.end <= 1 ? 'stop-dma; ' : 'stop-dma\n      ');
+  }
+  if (first) {
+    return [
+      {
+        title,
+        edits: [
+          { uri, span: { start: first.span.start, end: first.span.start }, newText: '{ stop-dma; ' },
+          { uri, span: { start: first.span.end, end: first.span.end }, newText: ' }' },
+        ],
+      },
+    ];
+  }
+  return insert(h.span.end, ' stop-dma');
 }
