@@ -6,7 +6,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse } from '@iommu-lens/grammar';
 import { addressMap, formatDocument, renderSvg } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, type Interval } from '../model';
-import { poolSafeLayout, ramLines, type IommuGroup, type MachineType } from '../sim';
+import { machineLine, noLayoutText, poolMachineLayout, type IommuGroup, type MachineKnobs, type MachineType } from '../sim';
+import { exportLibvirt, exportQemu } from '../import/export';
 import { writeAtomic, WriteError, type Snapshot } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
 import { escapeText } from './escape';
@@ -119,6 +120,11 @@ function write(path: string, display: string, text: string, io: Io): void {
 /** The names of a map, for "no guest 'x' (guests: ...)". */
 const known = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || 'none';
 
+/**
+ * `layout`: the `machine` line QEMU lays out safely on every host of a pool (RULES §3.9, §4),
+ * then, as comments, the QEMU options and the libvirt XML that give it: the output pastes
+ * into a guest as it is.
+ */
 function layout(args: readonly string[], io: Io): number {
   const { values, positionals } = options(
     args,
@@ -126,14 +132,15 @@ function layout(args: readonly string[], io: Io): number {
       pool: { type: 'string' },
       memory: { type: 'string' },
       machine: { type: 'string' },
-      name: { type: 'string' },
+      cpu: { type: 'string' },
     },
     'layout',
   );
-  const { pool, memory, machine, name } = values as Record<string, string | undefined>;
+  const { pool, memory, machine, cpu } = values as Record<string, string | undefined>;
   if (!pool || !memory) throw new UsageError('layout needs --pool P and --memory SIZE');
   if (machine !== undefined && !['q35', 'i440fx', 'virt'].includes(machine))
     throw new UsageError(`--machine must be q35, i440fx or virt, not '${machine}'`);
+  if (cpu !== undefined && !['amd', 'intel'].includes(cpu)) throw new UsageError(`--cpu must be amd or intel, not '${cpu}'`);
   const size = evaluateNumber({ text: memory, span: { start: 0, end: memory.length } });
   if (!size.ok) throw new UsageError(`--memory: ${size.problem.message}`);
   if (size.value === 0n) throw new UsageError('--memory must not be 0');
@@ -142,17 +149,47 @@ function layout(args: readonly string[], io: Io): number {
   if (!p) throw new InputError(`no pool '${pool}' (pools: ${known(a.model.pools)})`);
   const l = a.sim.pools.get(p)!;
   const type = (machine ?? (p.hosts.some((h) => h.arch === 'arm64') ? 'virt' : 'q35')) as MachineType;
-  const pieces = poolSafeLayout(l, size.value, type);
-  if (!pieces) {
-    io.err(`iommu-lens: ${formatSize(size.value)} of RAM does not fit below ${hex(l.limit)} around the reserved regions of pool ${pool}\n`);
+  // Under KVM the vCPU is the host's vendor: AMD hosts (AMD-Vi IOMMUs) make an AMD guest, which QEMU relocates.
+  const amdHosts = p.hosts.length > 0 && p.hosts.every((h) => [...h.iommus.values()].some((i) => i.kind === 'amd-vi'));
+  const vendor = (cpu ?? (type !== 'virt' && amdHosts ? 'amd' : undefined)) as MachineKnobs['cpu'];
+  const want: MachineKnobs = { type, memory: size.value, cpu: type === 'virt' ? undefined : vendor };
+  const found = poolMachineLayout(l, want);
+  if (!found.ok) {
+    io.err(`iommu-lens: ${noLayoutText(p, a.sim.regionsOf, want, found)}\n`);
     return 1;
   }
-  const header = [
-    `// ${formatSize(size.value)} of guest RAM for a ${type} guest, safe on every host of pool ${pool} (${p.hosts.map((h) => h.sym.name).join(', ')}):`,
-    `// avoids ${l.avoid.length} reserved range${l.avoid.length === 1 ? '' : 's'} (${l.avoid.slice(0, 4).map(formatInterval).join(', ')}${l.avoid.length > 4 ? ', ...' : ''}),`,
-    `// stays below ${hex(l.limit)}, aligned to ${formatSize(l.align)}`,
+  const k = found.laid.knobs;
+  const x = {
+    layout: {
+      type: k.type,
+      version: k.version,
+      memory: k.memory,
+      maxRamBelow4g: k.maxRamBelow4g,
+      dimms: [],
+      physBits: k.physBits,
+      cpu: k.cpu,
+    },
+    devices: [],
+    iommufd: false,
+    notes: [],
+  };
+  const comment = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((line) => `//   ${line}`);
+  const ram = found.laid.layout.ram.map((r) => `${r.name} ${formatInterval(r.range)}`).join(', ');
+  const out = [
+    `// ${formatSize(k.memory)} of guest RAM for a ${k.type} guest, safe on every host of pool ${pool} (${p.hosts.map((h) => h.sym.name).join(', ')}):`,
+    `// QEMU lays it out as ${ram}${found.laid.layout.relocated ? ' (above-4G RAM relocated to 1 TiB)' : ''},`,
+    `// clear of ${l.avoid.length} reserved range${l.avoid.length === 1 ? '' : 's'} (${l.avoid.slice(0, 4).map(formatInterval).join(', ')}${l.avoid.length > 4 ? ', ...' : ''}) and below ${hex(l.limit)}`,
+    machineLine(k, formatSize),
+    '// QEMU options:',
+    ...comment(exportQemu(x)),
+    '// libvirt domain XML:',
+    ...comment(exportLibvirt(x)),
   ];
-  io.out(`${[...header, ...ramLines(pieces, name ? [name] : [])].join('\n')}\n`);
+  io.out(`${out.join('\n')}\n`);
   return 0;
 }
 

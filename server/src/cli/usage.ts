@@ -42,11 +42,14 @@ const COMMANDS: Readonly<Record<string, string>> = {
   iova PATH... --platform P (--group N | --device D)
                     print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:
                     one inclusive 0xSTART-0xEND per line`,
-  layout: `  layout PATH... --pool P --memory SIZE [--machine q35|i440fx|virt] [--name NAME]
-                    print guest RAM lines (.iommu) safe on every host of pool P: SIZE in
-                    total (e.g. 16G), around the union of the hosts' reserved regions,
-                    below the narrowest IOMMU aperture, where the machine type puts RAM
-                    (default: virt for arm64 hosts, else q35)`,
+  layout: `  layout PATH... --pool P --memory SIZE [--machine q35|i440fx|virt] [--cpu amd|intel]
+                    print the machine line (.iommu) for SIZE of guest RAM (e.g. 16G) that
+                    QEMU lays out clear of every host of pool P (the union of the hosts'
+                    reserved regions, below the narrowest IOMMU aperture), then the QEMU
+                    options and the libvirt XML that give it; exit 1 when QEMU can lay out
+                    no such RAM of that size, naming the largest it can and the host that
+                    blocks more (machine default: virt for arm64 hosts, else q35; cpu
+                    default: amd when every host has an AMD-Vi IOMMU)`,
   map: `  map PATH... (--guest G | --platform P) [--svg FILE]
                     the address map: every address space of a guest (guest physical,
                     its container's IOVA space, its host's physical space) or of a

@@ -4,8 +4,8 @@ export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './pl
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';
 export { guestRam, type GuestRamRange } from './qemu';
 export { DEFAULT_ADDRESS_WIDTH, MSI_IOVA_WINDOW } from './builtins';
-export { poolSafeLayout, machineOf, type PoolLayout } from '../domains/pools/sim/pools';
-export { ramLines, safeLayout, type MachineType } from '../domains/pools/sim/ramLayout';
+export { blockingHosts, machineOf, noLayoutText, poolMachineLayout, type PoolLayout } from '../domains/pools/sim/pools';
+export { machineLine, searchLayout, type LayoutSearch, type MachineKnobs, type MachineType } from '../domains/pools/sim/ramLayout';
 export { machineLayout, physBitsError, type MachineLayout } from './qemu';
 export type { TimelineRun, StepState, GuestSnapshot, Held } from '../domains/timelines/sim/runner';
 export type { TdiSnapshot } from '../domains/tdisp/sim/timelineInterfaces';

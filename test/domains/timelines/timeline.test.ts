@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hover, inlayHints } from '../../../server/src/ide';
-import { guestRam, safeLayout } from '../../../server/src/sim';
+import { guestRam } from '../../../server/src/sim';
 import { analyze, applyEdits, codesAt, slice, uri } from '../../helpers';
 
 const HOST_0 = `platform armsrv-0 {
@@ -239,38 +239,6 @@ describe('pools: every guest against every host it may move to', () => {
       'pool-address-width@ram top 0x8000000000 size 1G',
       'msi-window-ignored@msi-window 0xf0000000 size 1M',
     ]);
-  });
-});
-
-describe('safe layouts', () => {
-  const G = 1n << 30n;
-  test('q35 fills below the PCI hole from 0, then from 4 GiB, around what it must avoid', () => {
-    const r = safeLayout({
-      total: 8n * G,
-      machine: 'q35',
-      avoid: [{ start: 0x1_2000_0000n, end: 0x1_3fff_ffffn }],
-      limit: (1n << 48n) - 1n,
-      align: 2n << 20n,
-    })!;
-    assert.deepEqual(
-      r.map((x) => `${x.start.toString(16)}-${x.end.toString(16)}`),
-      ['0-7fffffff', '100000000-11fffffff', '140000000-29fffffff'],
-    );
-  });
-
-  test('does not fit below the limit: undefined', () => {
-    assert.equal(safeLayout({ total: 2n * G, machine: 'virt', avoid: [], limit: 0x7fff_ffffn, align: 4096n }), undefined);
-  });
-
-  test('exact at the top of the 64-bit space', () => {
-    const r = safeLayout({
-      total: 4096n,
-      machine: 'virt',
-      avoid: [{ start: 0x4000_0000n, end: 0xffff_ffff_ffff_efffn }],
-      limit: 0xffff_ffff_ffff_ffffn,
-      align: 4096n,
-    })!;
-    assert.deepEqual(r, [{ start: 0xffff_ffff_ffff_f000n, end: 0xffff_ffff_ffff_ffffn }]);
   });
 });
 

@@ -18,7 +18,7 @@ import type * as A from '@iommu-lens/grammar';
 import type { Finding, Fix, Location, Related, TextEdit } from '../../../model/findings';
 import { finding } from '../codes';
 import { ALL_ADDRESSES, firstEndingFrom, formatInterval, formatSize, hex, intervalSize, type Interval } from '../../../model/interval';
-import type { Guest, Iommu, Model, Platform, Pool } from '../../../model/types';
+import type { Guest, Iommu, Machine, Model, Platform, Pool } from '../../../model/types';
 import { Budget } from '../../../sim/budget';
 import { addressWidthOf, apertureEnd, DEFAULT_ADDRESS_WIDTH } from '../../../sim/builtins';
 import { DEFAULT_PAGE_SIZE } from '../../../sim/container';
@@ -27,8 +27,8 @@ import { describeRegions, regionRelated, someOf } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
 import { isArmGuest, type GuestState } from '../../../sim/vfio';
-import { ramLines, safeLayout, type MachineType } from './ramLayout';
-import type { GuestRamRange } from '../../../sim/qemu';
+import { type Blocker, type Laid, type LayoutSearch, machineLine, type MachineKnobs, type MachineType, searchLayout } from './ramLayout';
+import { type GuestRamRange, machineLayout } from '../../../sim/qemu';
 import type { MergedRegion } from '../../../sim/regions';
 import type { RegionType } from '../../../model/types';
 
@@ -105,9 +105,62 @@ export function machineOf(g: Guest): MachineType {
   return g.machine?.type ?? (isArmGuest(g, g.platform) ? 'virt' : 'q35');
 }
 
-/** A safe layout for `total` bytes of RAM in this pool. */
-export function poolSafeLayout(layout: PoolLayout, total: bigint, machine: MachineType): Interval[] | undefined {
-  return safeLayout({ total, machine, avoid: layout.avoid, limit: layout.limit, align: layout.align });
+/**
+ * QEMU's layout for a guest with these machine knobs: the simulator's own (`machineLayout`),
+ * so a layout found here is the one the VFIO check makes of the line it writes. `g` lends its
+ * file (the ranges' locations); without one the ranges point nowhere.
+ */
+export function realizeFor(g?: Guest): (k: MachineKnobs) => ReturnType<typeof machineLayout> {
+  return (k) => {
+    const stmt =
+      g?.machine?.stmt ?? ({ kind: 'machine', span: g?.decl.span ?? { start: 0, end: 0 }, options: [] } as unknown as A.MachineStmt);
+    const machine: Machine = { ...g?.machine, ...k, stmt };
+    // machineLayout reads the guest's file and its `machine` settings only.
+    const guest = g ? { ...g, machine } : ({ sym: { uri: '' }, machine } as unknown as Guest);
+    return machineLayout(guest);
+  };
+}
+
+/** A layout QEMU can produce of `want.memory` bytes that is safe on every host of the pool (RULES §3.9, §4). */
+export function poolMachineLayout(layout: PoolLayout, want: MachineKnobs, g?: Guest): LayoutSearch {
+  return searchLayout(layout, want, realizeFor(g));
+}
+
+/** The hosts of the pool behind a blocker, each with what blocks there. */
+export function blockingHosts(pool: Pool, regionsOf: (p: Platform) => PlatformRegions, b: Blocker): { host: Platform; what: string }[] {
+  const out: { host: Platform; what: string }[] = [];
+  for (const host of pool.hosts) {
+    const pr = regionsOf(host);
+    if (b.kind === 'region') {
+      const hits = pr.anyOverlapping(b.range, RAM_TYPES);
+      if (hits.length) out.push({ host, what: describeRegions(hits) });
+    } else if (b.kind === 'limit') {
+      const narrow = pr.iommusNotReaching(b.top);
+      if (narrow.length)
+        out.push({ host, what: `the aperture of ${narrow.map((i) => `IOMMU ${i.sym.name} (${addressWidthOf(i)} bits)`).join(', ')}` });
+    }
+  }
+  return out;
+}
+
+/** The sentence of a search that found nothing: no layout of that size, the largest that is safe, and who blocks more. */
+export function noLayoutText(
+  pool: Pool,
+  regionsOf: (p: Platform) => PlatformRegions,
+  want: MachineKnobs,
+  s: Extract<LayoutSearch, { ok: false }>,
+): string {
+  const blocks = (b: Blocker, what: string) => {
+    if (b.kind === 'phys-bits') return `phys-bits ${want.physBits} is too few for ${what}`;
+    const hosts = blockingHosts(pool, regionsOf, b);
+    const shown = hosts.slice(0, NAMED_HOSTS).map((h) => `${h.what} on ${h.host.sym.name}`);
+    const rest = hosts.length - shown.length;
+    const more = rest > 0 ? ` and ${rest} more host${rest > 1 ? 's' : ''}` : '';
+    return `${shown.join(' and ')}${more} ${hosts.length > 1 ? 'block' : 'blocks'} ${what}`;
+  };
+  const none = `no ${want.type} layout of ${formatSize(want.memory)} is safe on every host of pool ${pool.sym.name}`;
+  if (!s.largest) return `${none}, nor of any smaller size: ${blocks(s.blocker, 'it')}`;
+  return `${none}: the largest that is has ${formatSize(s.largest.knobs.memory)} ('${machineLine(s.largest.knobs, formatSize)}'); ${blocks(s.largestBlocker ?? s.blocker, 'more')}`;
 }
 
 export function checkPools(
@@ -276,8 +329,10 @@ class PoolCheck {
     const poolRelated: Related = { uri: pool.sym.uri, span: hostSpan, message: this.poolMessage };
     const migrate = `which pool ${pool.sym.name} lets it migrate to`;
     const consequence = `its memory map is fixed when it starts (RULES §4), so after migrating there`;
-    let fixes: Fix[] | undefined;
-    const fix = () => (fixes ??= this.layoutFix(g, s.ram));
+    // The fix (or, when QEMU can lay out no map of this size safely, why not), found once per guest.
+    let plan: Plan | undefined;
+    const planned = () => (plan ??= this.budget.exhausted ? { fixes: [] } : this.plan(g, s.ram));
+    const note = () => (planned().note ? `; ${planned().note}` : '');
     lines.forEach((ram, line) => {
       const { first, count } = others(shape.lines[line]!, own);
       if (!count) return;
@@ -287,8 +342,8 @@ class PoolCheck {
         finding(
           'pool-ram-conflict',
           at(ram[0]!),
-          `guest ${g.sym.name}'s RAM ${what} overlaps ${where}, ${migrate}: ${consequence} hot-adding a device (or arriving with one) fails: VFIO_IOMMU_MAP_DMA -EINVAL`,
-          { related: [...named(first).flatMap((x) => regionRelated(x.what)), poolRelated], fixes: this.budgetFor(fix) },
+          `guest ${g.sym.name}'s RAM ${what} overlaps ${where}, ${migrate}: ${consequence} hot-adding a device (or arriving with one) fails: VFIO_IOMMU_MAP_DMA -EINVAL${note()}`,
+          { related: [...named(first).flatMap((x) => regionRelated(x.what)), poolRelated], fixes: planned().fixes },
         ),
       );
     });
@@ -301,7 +356,7 @@ class PoolCheck {
         finding(
           'pool-address-width',
           at(highest),
-          `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${hostList(narrow.first, narrow.count, iommus, 'IOMMUs')}, ${migrate}: ${consequence} no device behind ${several ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)`,
+          `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${hostList(narrow.first, narrow.count, iommus, 'IOMMUs')}, ${migrate}: ${consequence} no device behind ${several ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)${note()}`,
           {
             related: [
               ...named(narrow.first).flatMap((x) =>
@@ -309,40 +364,60 @@ class PoolCheck {
               ),
               poolRelated,
             ],
-            fixes: this.budgetFor(fix),
+            fixes: planned().fixes,
           },
         ),
       );
     }
   }
 
-  /** A fix, if the budget still allows laying one out (each costs about the union's length). */
-  private budgetFor(fix: () => Fix[]): Fix[] {
-    return this.budget.exhausted ? [] : fix();
-  }
-
-  /** The pool-safe layout of the guest's RAM, laid out once per size and machine. */
-  private layoutFix(g: Guest, ram: readonly GuestRamRange[]): Fix[] {
-    if (!ram.length) return [];
-    const total = ram.reduce((n, r) => n + intervalSize(r.range), 0n);
-    const machine = machineOf(g);
-    const key = `${machine}|${total}`;
-    let laid = this.laidOut.get(key);
-    if (laid === undefined) {
+  /**
+   * The pool-safe `machine` line for the guest's RAM, searched once per size and knobs (each
+   * search costs about the union's length); when there is none, the sentence saying so.
+   */
+  private plan(g: Guest, ram: readonly GuestRamRange[]): Plan {
+    if (!ram.length) return { fixes: [] };
+    const want = wantOf(g, ram);
+    const key = machineLine(want, String);
+    let found = this.searched.get(key);
+    if (!found) {
       this.budget.take(this.union.length);
-      this.laidOut.set(key, (laid = poolSafeLayout(this.layout, total, machine) ?? null));
+      this.searched.set(key, (found = poolMachineLayout(this.layout, want, g)));
     }
-    if (!laid) return [];
-    const names = g.ram.map((r) => r.sym.name);
-    const textKey = `${key}|${names.join(',')}`;
-    let text = this.ramText.get(textKey);
-    if (text === undefined) this.ramText.set(textKey, (text = ramLines(laid, names).join('\n  ')));
-    return layoutEdits(this.model, g, total, laid, text, this.pool);
+    if (found.ok) return { fixes: layoutEdits(this.model, g, found.laid, this.pool) };
+    let note = this.notes.get(key);
+    if (note === undefined) {
+      this.budget.take(this.pool.hosts.length);
+      this.notes.set(key, (note = noLayoutText(this.pool, this.regionsOf, want, found)));
+    }
+    // No fix: a smaller guest is a trade-off for its owner, not a correction (docs/diagnostics.md#pool-ram-conflict).
+    return { fixes: [], note };
   }
 
-  private readonly laidOut = new Map<string, Interval[] | null>();
-  /** The `ram` lines of a layout, shared by the fixes of guests of the same shape. */
-  private readonly ramText = new Map<string, string>();
+  private readonly searched = new Map<string, LayoutSearch>();
+  /** The "no layout" sentence, shared by guests of the same size and knobs. */
+  private readonly notes = new Map<string, string>();
+}
+
+interface Plan {
+  fixes: Fix[];
+  /** Why there is no fix: no layout of that size is safe on every host. */
+  note?: string;
+}
+
+/** The knobs of the guest's layout now: its machine type and settings, and its whole RAM as `memory`. */
+function wantOf(g: Guest, ram: readonly GuestRamRange[]): MachineKnobs {
+  const m = g.machine;
+  const type = machineOf(g);
+  return {
+    type,
+    memory: ram.reduce((n, r) => n + intervalSize(r.range), 0n),
+    maxRamBelow4g: type === 'virt' ? undefined : m?.maxRamBelow4g,
+    cpu: m?.cpu,
+    version: m?.version,
+    pciHole64Size: m?.pciHole64Size,
+    physBits: m?.physBits,
+  };
 }
 
 /** The hosts named with what conflicts there: the first two, then a count of the rest with a few names. */
@@ -364,36 +439,61 @@ function at(r: GuestRamRange): Location {
 }
 
 /**
- * Rewrites the guest's RAM as explicit `ram` lines (`text`, laid out for the pool): the
- * first RAM line becomes the new lines (or they follow the `machine` statement, whose
- * `memory` goes), the other RAM lines go. Comments stay.
+ * Writes the layout into the guest as QEMU's knobs: its `machine` statement gets the size and
+ * `max-ram-below-4g` (its other options stay), and every `ram` line goes, since QEMU cannot
+ * place RAM piece by piece. A guest with only `ram` lines gets a `machine` line in place of
+ * the first. Comments stay.
  */
-function layoutEdits(model: Model, g: Guest, total: bigint, pieces: readonly Interval[], text: string, pool: Pool): Fix[] {
+function layoutEdits(model: Model, g: Guest, laid: Laid, pool: Pool): Fix[] {
   const uri = g.sym.uri;
+  const k = laid.knobs;
   const edits: TextEdit[] = [];
-  const items = g.decl.items;
-  const memory = g.machine?.stmt.options.find((o) => o.key.text === 'memory');
-  if (memory && g.machine) {
-    // ` memory 16G` goes; the machine type, cpu and phys-bits stay.
-    const opts = g.machine.stmt.options;
-    const k = opts.indexOf(memory);
-    const from = k > 0 ? opts[k - 1]!.span.end : (g.machine.stmt.machineType?.span.end ?? memory.span.start);
-    edits.push({ uri, span: { start: from, end: memory.span.end }, newText: '' });
+  const m = g.machine;
+  if (m) {
+    const opt = (key: string) => m.stmt.options.find((o) => o.key.text === key);
+    const memory = opt('memory');
+    const below = opt('max-ram-below-4g');
+    // After the machine type (or the keyword): what the statement lacks.
+    const anchor = m.stmt.machineType?.span.end ?? m.stmt.span.start + 'machine'.length;
+    let insert = m.stmt.machineType ? '' : ` ${k.type}`;
+    if (!memory?.value) insert += ` memory ${formatSize(k.memory)}`;
+    else if (m.memory !== k.memory) edits.push({ uri, span: memory.value.span, newText: formatSize(k.memory) });
+    if (k.maxRamBelow4g !== undefined && k.maxRamBelow4g !== m.maxRamBelow4g) {
+      if (below?.value) edits.push({ uri, span: below.value.span, newText: formatSize(k.maxRamBelow4g) });
+      else if (memory?.value)
+        edits.push({
+          uri,
+          span: { start: memory.span.end, end: memory.span.end },
+          newText: ` max-ram-below-4g ${formatSize(k.maxRamBelow4g)}`,
+        });
+      else insert += ` max-ram-below-4g ${formatSize(k.maxRamBelow4g)}`;
+    }
+    if (insert) edits.push({ uri, span: { start: anchor, end: anchor }, newText: insert });
   }
-  let first = true;
-  items.forEach((item, k) => {
+  const items = g.decl.items;
+  let first = !m;
+  items.forEach((item, i) => {
     if (item.kind !== 'ram') return;
-    edits.push(first ? { uri, span: item.span, newText: text } : { uri, span: removalSpan(model, uri, items[k - 1], item), newText: '' });
+    if (first) edits.push({ uri, span: item.span, newText: machineLine(k, formatSize) });
+    else edits.push({ uri, span: removalSpan(model, uri, items[i - 1], item), newText: '' });
     first = false;
   });
-  if (first && g.machine) {
-    edits.push({ uri, span: { start: g.machine.stmt.span.end, end: g.machine.stmt.span.end }, newText: `\n  ${text}` });
+  return [
+    {
+      title: `Lay out ${formatSize(k.memory)} of RAM safely for pool ${pool.sym.name}: ${machineLine(k, formatSize)}`,
+      edits: foldInserts(edits),
+    },
+  ];
+}
+
+/** An insertion where a removal starts becomes part of the removal: edits must not overlap. */
+function foldInserts(edits: TextEdit[]): TextEdit[] {
+  const inserts = edits.filter((e) => e.span.start === e.span.end && e.newText);
+  for (const ins of inserts) {
+    const at = edits.find((e) => e !== ins && e.span.start === ins.span.start && e.span.end > e.span.start);
+    if (!at) continue;
+    at.newText = ins.newText + at.newText;
+    edits.splice(edits.indexOf(ins), 1);
   }
-  // A layout around thousands of regions has thousands of pieces: the title names the first few.
-  const shown = pieces
-    .slice(0, 8)
-    .map((p) => `${hex(p.start)} size ${formatSize(intervalSize(p))}`)
-    .join(', ');
-  const sizes = pieces.length > 8 ? `${shown} and ${pieces.length - 8} more` : shown;
-  return [{ title: `Lay out ${formatSize(total)} of RAM safely for pool ${pool.sym.name}: ${sizes}`, edits }];
+  return edits;
 }
