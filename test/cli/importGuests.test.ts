@@ -119,7 +119,7 @@ describe('import libvirt and import qemu', () => {
 });
 
 describe('round trip: import, export, import gives the same guest', () => {
-  for (const pair of ['q35-passthrough', 'q35-iommufd-viommu', 'i440fx-below4g']) {
+  for (const pair of ['q35-passthrough', 'q35-iommufd-viommu', 'i440fx-below4g', 'q35-pcihole64']) {
     for (const format of ['qemu', 'libvirt'] as const) {
       test(`${pair} through ${format}`, () => {
         const first = ok(['import', 'qemu', join(OWN, `${pair}.args`), '--name', 'g', '--platform', 'epyc', PLATFORM]);
@@ -153,6 +153,19 @@ describe('round trip: import, export, import gives the same guest', () => {
       });
     }
   }
+
+  test("the 64-bit PCI hole is the root controller's <pcihole64> in libvirt XML, -global ...pci-hole64-size for QEMU", () => {
+    // libvirt tests/qemuxmlconfdata/pcihole64-q35: <pcihole64 unit='KiB'> becomes -global q35-pcihost.pci-hole64-size=NK.
+    const first = ok(['import', 'libvirt', join(OWN, 'q35-pcihole64.xml'), '--name', 'g', '--platform', 'epyc', PLATFORM]);
+    assert.match(first, /machine q35 memory 64G .*pci-hole64-size 512G/);
+    const xml = ok(['export', 'libvirt', '--guest', 'g', PLATFORM, file('g.iommu', first)]);
+    assert.match(
+      xml,
+      /<controller type='pci' index='0' model='pcie-root'>\n {4}<pcihole64 unit='KiB'>536870912<\/pcihole64>\n {2}<\/controller>/,
+    );
+    assert.doesNotMatch(xml, /qemu:commandline/);
+    assert.match(ok(['export', 'qemu', '--guest', 'g', PLATFORM, file('g.iommu', first)]), /-global q35-pcihost\.pci-hole64-size=512G/);
+  });
 
   test('a virt guest with a DIMM, on an arm64 host', () => {
     const arm = file(

@@ -209,12 +209,20 @@ export function exportLibvirt(x: ExportInput): string {
   }
   const models = { 'vt-d': 'intel', 'amd-vi': 'amd', smmuv3: 'smmuv3', 'virtio-iommu': 'virtio' } as const;
   if (x.viommu) out.push(`  <iommu model='${models[x.viommu]}'/>`);
+  // The root controller's <pcihole64> (KiB) is libvirt's -global ...pcihost.pci-hole64-size.
+  const hole = l.pciHole64 !== undefined && l.type !== 'virt' ? l.pciHole64 : undefined;
+  if (hole !== undefined && hole % 1024n === 0n)
+    out.push(
+      `  <controller type='pci' index='0' model='${l.type === 'q35' ? 'pcie-root' : 'pci-root'}'>`,
+      `    <pcihole64 unit='KiB'>${kib(hole)}</pcihole64>`,
+      '  </controller>',
+    );
   out.push('</devices>');
-  // libvirt has no element for these two: QEMU arguments, which need xmlns:qemu on <domain>.
+  // libvirt has no element for max-ram-below-4g (nor a hole64 that is not whole KiB): QEMU arguments, which need xmlns:qemu on <domain>.
   const extra: string[] = [];
   if (l.maxRamBelow4g !== undefined) extra.push('-machine', `max-ram-below-4g=${size(l.maxRamBelow4g)}`);
-  if (l.pciHole64 !== undefined && l.type !== 'virt')
-    extra.push('-global', `${l.type === 'q35' ? 'q35-pcihost' : 'i440FX-pcihost'}.pci-hole64-size=${size(l.pciHole64)}`);
+  if (hole !== undefined && hole % 1024n !== 0n)
+    extra.push('-global', `${l.type === 'q35' ? 'q35-pcihost' : 'i440FX-pcihost'}.pci-hole64-size=${size(hole)}`);
   if (extra.length) {
     notes.push("<qemu:commandline> needs xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' on <domain>");
     out.push('<qemu:commandline>', ...extra.map((a) => `  <qemu:arg value='${a}'/>`), '</qemu:commandline>');

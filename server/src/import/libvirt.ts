@@ -49,6 +49,7 @@ const ARRAYS = new Set([
   'domain.qemu:commandline.qemu:arg',
   'domain.devices.iommu',
   'domain.devices.interface',
+  'domain.devices.controller',
 ]);
 
 const asNode = (v: unknown): Node | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Node) : undefined);
@@ -196,6 +197,14 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     const model = attr(iommu, 'model') ?? '';
     if (models[model]) g.viommu = models[model];
     else g.notes.push(`<iommu model='${model}'> is not modelled`);
+  }
+
+  // The 64-bit PCI hole: <pcihole64> on the root controller, which libvirt passes as
+  // -global q35-pcihost|i440FX-pcihost.pci-hole64-size=NK (tests/qemuxmlconfdata/pcihole64*.xml).
+  for (const c of list(devices?.controller)) {
+    const model = attr(c, 'model');
+    if (attr(c, 'type') === 'pci' && (model === 'pci-root' || model === 'pcie-root') && c.pcihole64 !== undefined)
+      g.pciHole64 = sizeOf(c.pcihole64, '<pcihole64>');
   }
 
   // Arguments passed through to QEMU: read as QEMU reads them, for what libvirt cannot say (max-ram-below-4g, ...).
