@@ -39,6 +39,8 @@ describe('layout --pool (RULES §3.9, §4)', () => {
     assert.match(r.stdout, /^\/\/ QEMU lays it out as mach-virt\.ram 0x40000000\.\.0xdfffffff,$/m);
     assert.match(r.stdout, /^\/\/ QEMU options:\n\/\/ {3}-machine virt \\\n\/\/ {3}-m size=2560M$/m);
     assert.match(r.stdout, /^\/\/ libvirt domain XML:\n\/\/ {3}<memory unit='KiB'>2621440<\/memory>$/m);
+    // A layout has no devices: no empty <devices> element in the fragment.
+    assert.doesNotMatch(r.stdout, /<devices>/);
     assert.match(r.stdout, /^\/\/ {5}<type arch='aarch64' machine='virt'>hvm<\/type>$/m);
     // Pasted whole into a guest (comments and all), clean on every host of the pool.
     assert.deepEqual(onEveryHost(r.stdout.trim().split('\n')), []);

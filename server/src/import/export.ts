@@ -182,7 +182,7 @@ export function exportLibvirt(x: ExportInput): string {
     if (l.dimms.length) out.push('  <numa>', `    <cell id='0' cpus='0' memory='${kib(l.memory)}' unit='KiB'/>`, '  </numa>');
     out.push('</cpu>');
   }
-  out.push('<devices>');
+  const devicesAt = out.push('<devices>');
   x.devices.forEach((d) => {
     if (!d.bdf) return;
     const [seg, bus, rest] = d.bdf.split(':') as [string, string, string];
@@ -217,7 +217,9 @@ export function exportLibvirt(x: ExportInput): string {
       `    <pcihole64 unit='KiB'>${kib(hole)}</pcihole64>`,
       '  </controller>',
     );
-  out.push('</devices>');
+  // A layout alone (iommu-lens layout) has no devices: no empty element.
+  if (out.length === devicesAt) out.pop();
+  else out.push('</devices>');
   // libvirt has no element for max-ram-below-4g (nor a hole64 that is not whole KiB): QEMU arguments, which need xmlns:qemu on <domain>.
   const extra: string[] = [];
   if (l.maxRamBelow4g !== undefined) extra.push('-machine', `max-ram-below-4g=${size(l.maxRamBelow4g)}`);
