@@ -75,7 +75,13 @@ export type PlatformItem =
   | DeviceDecl
   | IoapicStmt
   | MmcfgStmt
+  | DmaEntryLimitStmt
   | UnknownStatement;
+/** `dma-entry-limit N`: vfio_iommu_type1's module parameter, the mappings one container may hold. */
+export interface DmaEntryLimitStmt extends Node {
+  kind: 'dma-entry-limit';
+  value?: NumLit;
+}
 /** An IO-APIC's MMIO page (x86); Xen keeps it out of dom0's IOMMU map. */
 export interface IoapicStmt extends Node {
   kind: 'ioapic';
@@ -108,7 +114,11 @@ export interface IommuDecl extends Node {
   braces?: Braces;
   items: IommuItem[];
 }
-export type IommuItem = AddressWidthStmt | MsiModeStmt | PageSizesStmt | CmdqvStmt | UnknownStatement;
+export type IommuItem = AddressWidthStmt | MsiModeStmt | PageSizesStmt | CmdqvStmt | HtRangeIgnoreStmt | UnknownStatement;
+/** `ht-range-ignore`: an AMD IOMMU reporting HTRangeIgnore in EFR2. */
+export interface HtRangeIgnoreStmt extends Node {
+  kind: 'ht-range-ignore';
+}
 export interface AddressWidthStmt extends Node {
   kind: 'address-width';
   value?: NumLit;

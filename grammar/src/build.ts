@@ -314,6 +314,8 @@ export class AstBuilder {
         return this.ram(n);
       case 'ioapicStmt':
         return { kind: 'ioapic', span: s, address: num(token(c, 'Number')) };
+      case 'dmaEntryLimitStmt':
+        return { kind: 'dma-entry-limit', span: s, value: num(token(c, 'Number')) };
       case 'mmcfgStmt':
         return { kind: 'mmcfg', span: s, range: this.range(node(c, 'range')) };
       case 'reservedDecl':
@@ -364,6 +366,8 @@ export class AstBuilder {
         return { kind: 'msi-mode', span: s, value: this.enumValue(c, 'msiMode') };
       case 'pageSizesStmt':
         return { kind: 'page-sizes', span: s, sizes: tokens(c, 'Number').map((t) => num(t)!) };
+      case 'htRangeIgnoreStmt':
+        return { kind: 'ht-range-ignore', span: s };
       case 'cmdqvStmt':
         return {
           kind: 'cmdqv',

@@ -20,6 +20,7 @@ export const ENUMS = {
   assignMode: ['shared', 'private', 'bind-capable'],
   machineType: ['q35', 'i440fx', 'virt'],
   cpuVendor: ['amd', 'intel'],
+  accelKind: ['kvm', 'tcg'],
   confidentialKind: ['sev-snp', 'tdx'],
   containerKind: ['type1', 'iommufd'],
   tdispMessage: ['lock', 'start', 'stop', 'report', 'bind-p2p', 'unbind-p2p', 'set-mmio-attr'],
@@ -244,7 +245,16 @@ export class IommuParser extends CstParser {
     });
   });
 
-  public iommuBody = this.block('iommuBody', () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt], true);
+  /** `ht-range-ignore`: the AMD IOMMU reports HTRangeIgnore (EFR2 bit 11); Linux 6.16+ then leaves the HT hole out. */
+  public htRangeIgnoreStmt = this.RULE('htRangeIgnoreStmt', () => {
+    this.CONSUME(kw('ht-range-ignore'));
+  });
+
+  public iommuBody = this.block(
+    'iommuBody',
+    () => [this.addressWidthStmt, this.msiModeStmt, this.pageSizesStmt, this.cmdqvStmt, this.htRangeIgnoreStmt],
+    true,
+  );
 
   public ramDecl = this.RULE('ramDecl', () => {
     this.CONSUME(kw('ram'));
@@ -346,6 +356,11 @@ export class IommuParser extends CstParser {
     this.CONSUME(kw('mmcfg'));
     this.SUBRULE(this.range);
   });
+  /** `dma-entry-limit N`: vfio_iommu_type1's module parameter (default 65535). */
+  public dmaEntryLimitStmt = this.RULE('dmaEntryLimitStmt', () => {
+    this.CONSUME(kw('dma-entry-limit'));
+    this.CONSUME(NumberLit);
+  });
 
   public platformBody = this.block('platformBody', () => [
     this.archStmt,
@@ -356,6 +371,7 @@ export class IommuParser extends CstParser {
     this.deviceDecl,
     this.ioapicStmt,
     this.mmcfgStmt,
+    this.dmaEntryLimitStmt,
   ]);
 
   // ----- guest ---------------------------------------------------------------------
@@ -433,6 +449,39 @@ export class IommuParser extends CstParser {
         ALT: () => {
           this.CONSUME(kw('pci-hole64-size'));
           this.CONSUME4(NumberLit);
+        },
+      },
+      // `-cpu MODEL`: a named model, or `host` / `max`; with `accel` it decides the default phys-bits.
+      {
+        ALT: () => {
+          this.CONSUME(kw('cpu-model'));
+          this.CONSUME(Word);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('accel'));
+          this.oneOf('accelKind', 2);
+        },
+      },
+      // `-m SIZE,slots=N,maxmem=SIZE`: the device-memory region above RAM.
+      {
+        ALT: () => {
+          this.CONSUME(kw('maxmem'));
+          this.CONSUME7(NumberLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(kw('slots'));
+          this.CONSUME8(NumberLit);
+        },
+      },
+      // virt `highmem=off`: 32-bit guest-physical addresses.
+      {
+        ALT: () => {
+          this.CONSUME(kw('highmem'));
+          this.oneOf('onOff', 3);
         },
       },
       // QEMU's versioned machine types: `version 7.0` is `pc-q35-7.0`.

@@ -367,6 +367,7 @@ const ENUM_CONTEXT: Record<keyof typeof ENUMS, string> = {
   assignMode: '  assign gpu0 as $',
   machineType: '  machine $ memory 16G',
   cpuVendor: '  machine q35 cpu $',
+  accelKind: '  machine q35 accel $',
   confidentialKind: '  confidential $ { vtom 0x1_0000_0000 }',
   containerKind: '  container $',
   tdispMessage: '  tdisp nic0 $',

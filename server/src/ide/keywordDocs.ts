@@ -184,6 +184,19 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   'max-ram-below-4g': 'Caps the RAM QEMU places below 4 GiB (RULES §3.1).',
   'pci-hole64-size': "The size of QEMU's 64-bit PCI hole above RAM (the PCI host's `pci-hole64-size` property).",
   version: 'The machine type version: `version 7.0` is pc-q35-7.0; up to 7.0 QEMU does not move RAM to 1 TiB.',
+  'cpu-model':
+    "QEMU's `-cpu` model: a named model (EPYC-Genoa, Skylake-Server, qemu64 the default) has 40 phys-bits unless set; `host` and `max` under KVM take the host's (RULES §3.7).",
+  accel: 'The accelerator, `kvm` (the default here) or `tcg`; under TCG every model has 40 phys-bits unless set (RULES §3.7).',
+  kvm: 'KVM: `-cpu host` / `max` take the host phys-bits.',
+  tcg: 'TCG (emulation): 40 phys-bits unless set.',
+  maxmem:
+    '`-m ...,maxmem=SIZE`: the device-memory region for hot-plugged DIMMs above RAM; it moves the 64-bit PCI hole and the top of the address space (pc_max_used_gpa).',
+  slots: '`-m ...,slots=N`: memory slots; QEMU sizes the device-memory region with 1 GiB more per slot.',
+  highmem: 'virt `highmem=off`: the machine is limited to 32-bit addresses; RAM and device memory must end at 4 GiB (RULES §3.8).',
+  'dma-entry-limit':
+    "vfio_iommu_type1's `dma_entry_limit` module parameter (default 65535): the mappings one type1 container may hold; past it VFIO_IOMMU_MAP_DMA fails with -ENOSPC (Linux 5.1+, RULES §2.7).",
+  'ht-range-ignore':
+    'The AMD IOMMU reports HTRangeIgnore (EFR2): Linux 6.16 and later do not reserve the HyperTransport hole 0xfd00000000..0xffffffffff for its devices (RULES §1.5).',
   // confidential computing, containers, vIOMMU
   'sev-snp': 'AMD SEV-SNP guest: private memory, vTOM split of device DMA, SEV-TIO for private devices (RULES §6).',
   tdx: 'Intel TDX guest.',
@@ -339,6 +352,7 @@ export const ENUM_TITLES: Readonly<Record<EnumName, string>> = {
   assignMode: 'assignment mode',
   machineType: 'QEMU machine type',
   cpuVendor: 'CPU vendor',
+  accelKind: 'QEMU accelerator',
   confidentialKind: 'confidential-computing technology',
   containerKind: 'VFIO interface',
   tdispMessage: 'TDISP message',

@@ -21,6 +21,14 @@ export const IOMMUFD_CHECK = { where: 'Linux drivers/iommu/iommufd/io_pagetable.
 export const QEMU_MAP_FAILURE = {
   where: 'QEMU hw/vfio/common.c (listener.c in newer trees), vfio_listener_region_add: "memory listener initialization failed"',
 };
+export const QEMU_CONTAINER_FALLBACK = {
+  where:
+    'QEMU hw/vfio/container.c, vfio_connect_container, and hw/vfio/iommufd.c, iommufd_cdev_attach: an attach to an existing container / IOAS that fails is retried in a new one, so the reported failure is the DMA map there',
+};
+export const IOMMUFD_PER_DEVICE = {
+  where: 'Linux drivers/iommu/iommufd/io_pagetable.c, iopt_table_enforce_dev_resv_regions (called from device.c at each device attach)',
+  versions: "since Linux 6.6 (34f327a985ff) per device; 6.2-6.5 the group's whole list (iopt_table_enforce_group_resv_regions)",
+};
 export const RESV_REGIONS = { where: "Linux drivers/iommu/iommu.c, iommu_get_group_resv_regions (and each driver's get_resv_regions)" };
 export const QEMU_PC_MEMORY = { where: 'QEMU hw/i386/pc.c, pc_memory_init (and hw/i386/pc_q35.c, pc_piix.c for the split)' };
 export const SEED_002_PROPOSAL = {
@@ -79,7 +87,7 @@ export const CORE_CODES = {
   'ram-over-reserved': {
     severity: 'error',
     summary: 'Guest RAM over a reserved or direct region of an assigned group.',
-    sources: [RESV_REGIONS, TYPE1_MAP_CHECK, TYPE1_ATTACH, IOMMUFD_CHECK, QEMU_MAP_FAILURE],
+    sources: [RESV_REGIONS, TYPE1_MAP_CHECK, TYPE1_ATTACH, IOMMUFD_CHECK, IOMMUFD_PER_DEVICE, QEMU_CONTAINER_FALLBACK, QEMU_MAP_FAILURE],
   },
   'ram-beyond-aperture': {
     severity: 'error',
@@ -174,8 +182,29 @@ export const CORE_CODES = {
   },
   'phys-bits-too-low': {
     severity: 'error',
-    summary: "A PC guest's RAM and 64-bit PCI hole reach beyond its phys-bits; QEMU exits.",
-    sources: [QEMU_PC_MEMORY, { where: 'QEMU target/i386/cpu.c, x86_cpu_realizefn (40 bits unless set)' }],
+    summary: "A PC guest's RAM, device memory and 64-bit PCI hole reach beyond its phys-bits (given, or QEMU's default); QEMU exits.",
+    sources: [
+      { where: 'QEMU hw/i386/pc.c, pc_memory_init and pc_max_used_gpa ("Address space limit ... phys-bits too low")' },
+      { where: 'QEMU hw/i386/pc.c, pc_get_device_memory_range and pc_pci_hole64_start (maxmem, 1 GiB per slot)' },
+      { where: 'QEMU target/i386/cpu.c, x86_cpu_realizefn (phys_bits 0 becomes TCG_PHYS_ADDR_BITS, 40, for named models and TCG)' },
+      { where: 'QEMU target/i386/host-cpu.c, host_cpu_max_instance_init and host_cpu_realizefn (-cpu host/max under KVM: host-phys-bits)' },
+    ],
+  },
+  'highmem-off-too-much-memory': {
+    severity: 'error',
+    summary: 'A virt guest with highmem off whose RAM and device memory reach past 4 GiB; QEMU exits.',
+    sources: [{ where: 'QEMU hw/arm/virt.c, virt_set_memmap (highmem=off: pa_bits = 32; "Addressing limited to 32 bits")' }],
+  },
+  'dma-entry-limit': {
+    severity: 'error',
+    summary: "A type1 container past vfio_iommu_type1's dma_entry_limit: VFIO_IOMMU_MAP_DMA fails with -ENOSPC.",
+    sources: [
+      {
+        where: 'Linux drivers/vfio/vfio_iommu_type1.c, vfio_dma_do_map (dma_avail, -ENOSPC) and the dma_entry_limit module parameter',
+        versions: 'since Linux 5.1 (492855939bdb); iommufd has no such limit',
+      },
+      QEMU_MAP_FAILURE,
+    ],
   },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -125,6 +125,22 @@ function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
       case 'cpu':
         out.cpu = o.value?.text as 'amd' | 'intel' | undefined;
         break;
+      case 'cpu-model':
+        out.cpuModel = o.value?.text;
+        break;
+      case 'accel':
+        out.accel = o.value?.text as 'kvm' | 'tcg' | undefined;
+        break;
+      case 'maxmem':
+        out.maxmem = ctx.num(uri, lit);
+        break;
+      case 'slots':
+        // ACPI_MAX_RAM_SLOTS: QEMU refuses more.
+        out.slots = ctx.count(uri, lit, 0n, 256n, 'memory slots');
+        break;
+      case 'highmem':
+        if (o.value) out.highmem = o.value.text === 'on';
+        break;
       default:
         break;
     }

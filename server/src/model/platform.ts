@@ -90,11 +90,17 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
         if (range) p.mmcfg.push({ range, stmt: item });
         break;
       }
+      case 'dma-entry-limit': {
+        // The module parameter is an unsigned int.
+        const v = ctx.count(uri, item.value, 1n, 0xffff_ffffn, 'dma-entry-limit');
+        if (v !== undefined) p.dmaEntryLimit = { value: Number(v), span: item.span };
+        break;
+      }
       default:
         break;
     }
   }
-  ctx.singletons(uri, d.items, ['arch', 'kernel'], `platform ${p.sym.name}`);
+  ctx.singletons(uri, d.items, ['arch', 'kernel', 'dma-entry-limit'], `platform ${p.sym.name}`);
 }
 
 function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
@@ -131,11 +137,14 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
           vcmdqs: powerOfTwo(ctx, uri, s.vcmdqs, ctx.count(uri, s.vcmdqs, 1n, 128n, 'VCMDQ count'), 'CMDQV_NUM_VCMDQ_LOG2'),
         };
         break;
+      case 'ht-range-ignore':
+        iommu.htRangeIgnore = s;
+        break;
       default:
         break;
     }
   }
-  ctx.singletons(uri, iommu.decl.items, ['address-width', 'msi-mode', 'cmdqv', 'page-sizes'], `IOMMU ${iommu.sym.name}`);
+  ctx.singletons(uri, iommu.decl.items, ['address-width', 'msi-mode', 'cmdqv', 'page-sizes', 'ht-range-ignore'], `IOMMU ${iommu.sym.name}`);
 }
 
 /** A count the hardware reports as `1 << FIELD`: anything else is reported and dropped. */

@@ -96,6 +96,8 @@ export interface Platform {
   arch?: 'x86_64' | 'arm64';
   /** `kernel 6.6`: the host's Linux release; none: the newest behaviour (RULES §0.2). */
   kernel?: Release;
+  /** `dma-entry-limit N`: vfio_iommu_type1's module parameter; none: the default 65535. */
+  dmaEntryLimit?: { value: number; span: A.Span };
   iommus: Map<string, Iommu>;
   devices: Map<string, Device>;
   ram: RamRegion[];
@@ -119,6 +121,8 @@ export interface Iommu {
   pageSizes: bigint[];
   /** A Tegra241 CMDQV: its `1 << LOG2` counts from CMDQV_PARAM (VINTFs, VCMDQs, SID pairs per VINTF). */
   cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint; vcmdqs?: bigint };
+  /** `ht-range-ignore`: the IOMMU reports HTRangeIgnore (EFR2), so Linux 6.16+ does not reserve the HT hole. */
+  htRangeIgnore?: A.HtRangeIgnoreStmt;
 }
 
 export interface Device {
@@ -182,6 +186,15 @@ export interface Machine {
   pciHole64Size?: bigint;
   /** The machine type's version (`version 7.0` is `pc-q35-7.0`); none: the newest. */
   version?: { major: number; minor: number };
+  /** `cpu-model`: QEMU's `-cpu` model (`EPYC-Genoa`, `host`, `max`); none: QEMU's default, qemu64. */
+  cpuModel?: string;
+  /** `accel`: the accelerator; none: KVM (what a VFIO guest runs under). */
+  accel?: 'kvm' | 'tcg';
+  /** `maxmem` / `slots` (`-m SIZE,slots=N,maxmem=SIZE`): the device-memory region above RAM. */
+  maxmem?: bigint;
+  slots?: bigint;
+  /** `highmem off` (virt): 32-bit guest-physical addresses. */
+  highmem?: boolean;
 }
 
 export interface Guest {

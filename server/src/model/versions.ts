@@ -130,11 +130,40 @@ export const XEN = {
   },
 } as const satisfies Record<string, VersionChange>;
 
+/** The Linux release boundaries the VFIO engine checks. */
+export const LINUX = {
+  dmaEntryLimit: {
+    component: 'linux',
+    release: '5.1',
+    change:
+      'a VFIO type1 container holds at most `dma_entry_limit` mappings (module parameter, default 65535) and ' +
+      'VFIO_IOMMU_MAP_DMA answers -ENOSPC past it (CVE-2019-3882); before, there was no limit',
+    source: 'drivers/vfio/vfio_iommu_type1.c, vfio_dma_do_map; 492855939bdb',
+  },
+  iommufdPerDevice: {
+    component: 'linux',
+    release: '6.6',
+    change:
+      "iommufd reserves each device's own regions when that device attaches (iopt_table_enforce_dev_resv_regions); " +
+      "6.2 to 6.5 reserved the whole group's list (iopt_table_enforce_group_resv_regions), as type1 still does",
+    source: 'drivers/iommu/iommufd/io_pagetable.c, iopt_table_enforce_dev_resv_regions; 34f327a985ff',
+  },
+  htRangeIgnore: {
+    component: 'linux',
+    release: '6.16',
+    change:
+      'the AMD-Vi driver leaves out the HyperTransport hole 0xfd00000000..0xffffffffff on IOMMUs that report ' +
+      'HTRangeIgnore in EFR2 (amd_iommu_ht_range_ignore); before, it reserved the hole on every AMD IOMMU',
+    source: 'drivers/iommu/amd/iommu.c, amd_iommu_get_resv_regions; 94a9921e2c25',
+  },
+} as const satisfies Record<string, VersionChange>;
+
 /**
  * Every release boundary an engine checks, one row each; docs/language.md ("Versions") shows
  * the same table. A row is added with the rule that checks it.
  */
 export const VERSION_CHANGES: readonly VersionChange[] = [
+  ...Object.values(LINUX),
   {
     component: 'qemu',
     release: '7.1',

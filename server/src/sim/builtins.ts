@@ -5,6 +5,7 @@
  */
 import type { Interval } from '../model/interval';
 import type { Iommu, RegionType } from '../model/types';
+import { hasChange, LINUX, type Release } from '../model/versions';
 import type { Resv } from './regions';
 
 /** Used when an IOMMU gives no `address-width`: the 4-level page-table width VT-d, AMD-Vi and SMMUv3 hosts commonly report. */
@@ -31,8 +32,16 @@ function builtin(iommu: Iommu, type: RegionType, range: Interval, label: string,
   return { type, range, source: { kind: 'builtin', iommu, label, why } };
 }
 
-/** Regions an IOMMU adds for every device behind it. */
-export function builtinRegions(iommu: Iommu): Resv[] {
+/**
+ * Whether the AMD-Vi driver leaves the HyperTransport hole out for this IOMMU: it reports
+ * HTRangeIgnore and the kernel reads it (Linux 6.16+, `amd_iommu_ht_range_ignore()`).
+ */
+export function htHoleIgnored(iommu: Iommu, kernel: Release | undefined): boolean {
+  return !!iommu.htRangeIgnore && hasChange(kernel, LINUX.htRangeIgnore);
+}
+
+/** Regions an IOMMU adds for every device behind it, on a host running `kernel`. */
+export function builtinRegions(iommu: Iommu, kernel?: Release): Resv[] {
   switch (iommu.kind) {
     case 'vt-d':
       return [
@@ -53,13 +62,19 @@ export function builtinRegions(iommu: Iommu): Resv[] {
           'the x86 interrupt range',
           'the AMD-Vi driver reserves the x86 interrupt range for every device (MSI_RANGE_START)',
         ),
-        builtin(
-          iommu,
-          'reserved',
-          AMD_HT_HOLE,
-          'the HyperTransport hole',
-          'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START)',
-        ),
+        ...(htHoleIgnored(iommu, kernel)
+          ? []
+          : [
+              builtin(
+                iommu,
+                'reserved',
+                AMD_HT_HOLE,
+                'the HyperTransport hole',
+                iommu.htRangeIgnore
+                  ? 'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START): this IOMMU reports HTRangeIgnore, but only Linux 6.16 and later read it'
+                  : 'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START)',
+              ),
+            ]),
       ];
     default:
       return [];

@@ -12,13 +12,20 @@ import type { GroupRegions, GroupShape } from './platformRegions';
 import { usableRanges, type Hits, type MergedRegion } from './regions';
 
 export type Flavor = 'type1' | 'iommufd';
-export type Errno = 'EINVAL' | 'EEXIST' | 'EADDRINUSE';
+export type Errno = 'EINVAL' | 'EEXIST' | 'EADDRINUSE' | 'ENOSPC';
 
 export const ERRNO: Record<Errno, { value: number; text: string }> = {
   EINVAL: { value: 22, text: 'Invalid argument' },
   EEXIST: { value: 17, text: 'File exists' },
   EADDRINUSE: { value: 98, text: 'Address already in use' },
+  ENOSPC: { value: 28, text: 'No space left on device' },
 };
+
+/**
+ * `vfio_iommu_type1.dma_entry_limit`: the mappings one type1 container may hold (module
+ * parameter, default U16_MAX; `vfio_dma_do_map` answers -ENOSPC past it). iommufd has no such limit.
+ */
+export const DMA_ENTRY_LIMIT_DEFAULT = 65535;
 
 /** Every type except `direct-relaxable` is cut out of the usable list (RULES §2.2b-c). */
 export const CUT_TYPES: readonly RegionType[] = ['direct', 'reserved', 'msi', 'sw-msi'];
@@ -44,6 +51,8 @@ export type AttachRefusal<S> =
 export type MapRefusal<S> =
   | { kind: 'misaligned'; errno: Errno; pageSize: bigint }
   | { kind: 'overlap'; errno: Errno; mapping: Mapping<S> }
+  /** type1: the container holds `limit` mappings already (RULES §2.7). */
+  | { kind: 'entries'; errno: Errno; limit: number }
   | { kind: 'aperture'; errno: Errno; aperture: Interval }
   | { kind: 'reserved'; errno: Errno; regions: MergedRegion[]; total: number };
 
@@ -73,7 +82,11 @@ export class Container<S> {
   /** The usable list of the groups attached now; kept, because an attach only cuts more out of it. */
   private usableNow?: readonly Interval[];
 
-  constructor(readonly flavor: Flavor) {}
+  /** `entryLimit`: type1's dma_entry_limit (ignored for iommufd). */
+  constructor(
+    readonly flavor: Flavor,
+    readonly entryLimit: number = DMA_ENTRY_LIMIT_DEFAULT,
+  ) {}
 
   attached(g: GroupRegions): boolean {
     return this.shapes.get(g.shape)?.has(g) ?? false;
@@ -92,7 +105,7 @@ export class Container<S> {
 
   /** A copy that later attaches, maps and detaches leave alone (timeline snapshots). */
   clone(): Container<S> {
-    const c = new Container<S>(this.flavor);
+    const c = new Container<S>(this.flavor, this.entryLimit);
     c.groups.push(...this.groups);
     c.mappings.push(...this.mappings);
     c.aperture = this.aperture;
@@ -119,9 +132,11 @@ export class Container<S> {
 
   /** Attaches a group; on refusal nothing changes (the kernel undoes the attach). */
   attach(g: GroupRegions): AttachRefusal<S>[] {
-    // The first device a direct region applies to refuses the attach (RULES §1.6).
-    for (const dev of g.has('direct') ? g.group.devices : []) {
-      const direct = g.directFor(dev, HITS_NAMED);
+    // The first device a direct region applies to refuses the attach (RULES §1.6): the domain
+    // is set on the whole group, so every member counts, even when only one device attaches.
+    const whole = g.whole ?? g;
+    for (const dev of whole.has('direct') ? whole.group.devices : []) {
+      const direct = whole.directFor(dev, HITS_NAMED);
       if (direct.total) return [{ kind: 'identity', errno: 'EINVAL', device: dev, regions: direct.regions, total: direct.total }];
     }
     const refusals: AttachRefusal<S>[] = [];
@@ -161,7 +176,12 @@ export class Container<S> {
     return [];
   }
 
-  /** `VFIO_IOMMU_MAP_DMA` / `IOMMU_IOAS_MAP` of one range (RULES §2.5). */
+  /**
+   * `VFIO_IOMMU_MAP_DMA` / `IOMMU_IOAS_MAP` of one range (RULES §2.5, §2.7). The checks run in
+   * each kernel's order: type1 (`vfio_dma_do_map`) refuses an existing mapping (-EEXIST), then
+   * a full container (-ENOSPC), then an IOVA outside the usable list (-EINVAL); iommufd
+   * (`iopt_check_iova`) refuses a reserved IOVA (-EINVAL) before an existing mapping (-EEXIST).
+   */
   map(range: Interval, site: S): MapRefusal<S> | undefined {
     const pageSize = this.minPageSize();
     if (range.start % pageSize !== 0n || (range.end + 1n) % pageSize !== 0n) {
@@ -170,12 +190,15 @@ export class Container<S> {
     // Sorted and disjoint: the first mapping ending at or after the start is the only candidate.
     const next = this.mappings[firstEndingFrom(this.mappings, range.start, (m) => m.range)];
     const other = next && next.range.start <= range.end ? next : undefined;
-    if (other) return { kind: 'overlap', errno: 'EEXIST', mapping: other };
+    const iommufd = this.flavor === 'iommufd';
+    if (other && !iommufd) return { kind: 'overlap', errno: 'EEXIST', mapping: other };
+    if (!iommufd && this.mappings.length >= this.entryLimit) return { kind: 'entries', errno: 'ENOSPC', limit: this.entryLimit };
     if (this.aperture && (range.start < this.aperture.start || range.end > this.aperture.end)) {
       return { kind: 'aperture', errno: 'EINVAL', aperture: this.aperture };
     }
     const hit = this.cutBy(this.representatives(), range);
     if (hit.total) return { kind: 'reserved', errno: 'EINVAL', regions: hit.regions, total: hit.total };
+    if (other) return { kind: 'overlap', errno: 'EEXIST', mapping: other };
     const at = partitionPoint(this.mappings.length, (i) => this.mappings[i]!.range.start <= range.start);
     this.mappings.splice(at, 0, { range, site });
     return undefined;

@@ -56,6 +56,11 @@ export class GroupRegions {
     private readonly raw: () => Resv[],
     /** Shared with the other groups of its shape. */
     readonly shape: GroupShape = new GroupShape(),
+    /**
+     * Set when these are one device's regions (iommufd since Linux 6.6 reserves per device):
+     * the whole group's, which the 1:1 check still reads.
+     */
+    readonly whole?: GroupRegions,
   ) {}
 
   /** The aperture `0 .. 2^width - 1`; several IOMMUs: the narrowest. */
@@ -131,6 +136,7 @@ export class PlatformRegions {
   private readonly perGroupNumber = new Map<bigint, Resv[]>();
   private readonly perDevice = new Map<Device, Resv[]>();
   private readonly cache = new Map<IommuGroup, GroupRegions>();
+  private readonly deviceCache = new Map<Device, GroupRegions>();
   private everyIndex?: RegionIndex;
   private inUse?: Iommu[];
   private wideDirect?: Resv[];
@@ -168,7 +174,7 @@ export class PlatformRegions {
     }
     this.wideIndex = new RegionIndex(this.wide);
     for (const iommu of platform.iommus.values()) {
-      const regions = [...(iommuDeclared.get(iommu) ?? []), ...builtinRegions(iommu)];
+      const regions = [...(iommuDeclared.get(iommu) ?? []), ...builtinRegions(iommu, platform.kernel)];
       this.perIommu.set(iommu, { regions, index: new RegionIndex(regions) });
     }
   }
@@ -297,12 +303,36 @@ export class PlatformRegions {
   regions(g: IommuGroup): GroupRegions {
     let gr = this.cache.get(g);
     if (gr) return gr;
-    const iommus = [...new Set(g.devices.flatMap((d) => (d.iommu ? [d.iommu] : [])))];
+    gr = this.build(g, g.devices, this.shapeKey(g));
+    this.cache.set(g, gr);
+    return gr;
+  }
+
+  /**
+   * One device's regions, as iommufd reserves them since Linux 6.6
+   * (`iopt_table_enforce_dev_resv_regions(idev->dev)`, commit 34f327a985ff): the platform's,
+   * its IOMMU's, its group number's and its own, not its group mates'. Labelled by its group.
+   */
+  deviceRegions(dev: Device): GroupRegions | undefined {
+    let gr = this.deviceCache.get(dev);
+    if (gr) return gr;
+    const g = this.groupOf(dev);
+    if (!g) return undefined;
+    const own = new Set([...(g.number !== undefined ? (this.perGroupNumber.get(g.number) ?? []) : []), ...(this.perDevice.get(dev) ?? [])]);
+    const ids = [...own].map((r) => this.declaredIds.get(r)!).sort((x, y) => x - y);
+    gr = this.build(g, [dev], `device|${dev.iommu?.sym.name ?? ''}|${ids.join(' ')}`, this.regions(g));
+    this.deviceCache.set(dev, gr);
+    return gr;
+  }
+
+  /** The regions of `devices` (a group, or one device of it), labelled by group `g`. */
+  private build(g: IommuGroup, devices: readonly Device[], key: string, whole?: GroupRegions): GroupRegions {
+    const iommus = [...new Set(devices.flatMap((d) => (d.iommu ? [d.iommu] : [])))];
     const own: Resv[] = [...(g.number !== undefined ? (this.perGroupNumber.get(g.number) ?? []) : [])];
-    for (const d of g.devices) own.push(...(this.perDevice.get(d) ?? []));
+    for (const d of devices) own.push(...(this.perDevice.get(d) ?? []));
     const ownIndex = new RegionIndex(own);
     // The driver's default MSI window, unless the description gives the device its own (RULES §1.5).
-    for (const d of g.devices) {
+    for (const d of devices) {
       if (!d.iommu) continue;
       const declared = (t: RegionType) => this.wideIndex.has(t) || ownIndex.has(t) || (this.perIommu.get(d.iommu!)?.index.has(t) ?? false);
       const w = defaultMsiWindow(d.iommu, declared);
@@ -316,18 +346,16 @@ export class PlatformRegions {
       }),
       new RegionIndex(own),
     ];
-    const key = this.shapeKey(g);
     let shape = this.groupShapes.get(key);
     if (!shape) this.groupShapes.set(key, (shape = new GroupShape()));
-    gr = new GroupRegions(
+    return new GroupRegions(
       g,
       iommus,
       indexes,
       () => [...this.wide, ...iommus.flatMap((i) => this.perIommu.get(i)?.regions ?? []), ...own],
       shape,
+      whole,
     );
-    this.cache.set(g, gr);
-    return gr;
   }
 }
 

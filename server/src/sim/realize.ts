@@ -10,6 +10,7 @@ import type { Finding, Location, Related } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, formatSize } from '../model/interval';
 import type { Device, Guest } from '../model/types';
+import { hasChange, LINUX, runningName, since } from '../model/versions';
 import { DEFAULT_ADDRESS_WIDTH } from './builtins';
 import { HITS_NAMED, type AttachRefusal, type Container, type MapRefusal } from './container';
 import { deviceRelated, describeRegions, regionRelated } from './explain';
@@ -150,7 +151,7 @@ export function realize(r: Realizing, dev: Device, out: Finding[]): GroupRegions
   }
   const group = r.pr.groupOf(dev);
   if (!group) return undefined;
-  const gr = r.pr.regions(group);
+  const gr = attachUnit(r, dev, group);
   if (r.container.attached(gr)) return gr;
   const first = r.container.groups.length === 0;
   const refusals = r.container.attach(gr);
@@ -171,6 +172,33 @@ export function realize(r: Realizing, dev: Device, out: Finding[]): GroupRegions
   return gr;
 }
 
+/**
+ * What joins the container: the device's group under type1 and under iommufd before Linux
+ * 6.6, the device alone under iommufd since (RULES §2, iommufd; versions.ts LINUX.iommufdPerDevice).
+ */
+function attachUnit(r: Realizing, dev: Device, group: IommuGroup): GroupRegions {
+  const perDevice = r.container.flavor === 'iommufd' && hasChange(r.pr.platform.kernel, LINUX.iommufdPerDevice);
+  return (perDevice ? r.pr.deviceRegions(dev) : undefined) ?? r.pr.regions(group);
+}
+
+/**
+ * When every region hit is another device's of the group, the verdict depends on the
+ * container and the kernel (RULES §2, iommufd): say so.
+ */
+function mateNote(r: Realizing, dev: Device, gr: GroupRegions, regions: readonly MergedRegion[]): string {
+  const mates = regions.every((m) => m.sources.every((x) => x.kind === 'declared' && !appliesTo(x.region.targets, dev)));
+  if (!regions.length || !mates || gr.whole) return '';
+  const group = groupLabel(gr.group);
+  if (r.container.flavor === 'type1')
+    return ` (the region is another device's of ${group}: type1 reserves the group's whole list; iommufd ${since('linux', LINUX.iommufdPerDevice.release)} would reserve only ${dev.sym.name}'s own)`;
+  return ` (the region is another device's of ${group}: iommufd before Linux ${LINUX.iommufdPerDevice.release} reserves the group's whole list, and this platform runs ${runningName('linux', r.pr.platform.kernel)}; since ${LINUX.iommufdPerDevice.release} only ${dev.sym.name}'s own count)`;
+}
+
+/** The ioctl a container maps with, for messages. */
+function mapIoctl(r: Realizing): string {
+  return r.container.flavor === 'iommufd' ? 'IOMMU_IOAS_MAP' : 'VFIO_IOMMU_MAP_DMA';
+}
+
 function siteRelated(r: Realizing, dev: Device, gr: GroupRegions): Related[] {
   return [{ uri: r.site.uri, span: r.site.span, message: `${dev.sym.name} (${groupLabel(gr.group)}) ${r.site.verb}` }];
 }
@@ -184,6 +212,19 @@ function ramSite(r: Realizing, dev: Device, gr: GroupRegions, ram: GuestRamRange
   if (r.site.onStep)
     return { at: r.site, related: [ramRelated(ram, `laid out when guest ${r.guest.sym.name} started`), ...r.site.context] };
   return { at: { uri: ram.uri, span: ram.span }, related: siteRelated(r, dev, gr) };
+}
+
+/** The platform's `dma-entry-limit` line, or the platform, as a related location. */
+function platformRelated(r: Realizing, what: string): Related[] {
+  const p = r.pr.platform;
+  const at = p.dmaEntryLimit?.span;
+  return [
+    {
+      uri: p.sym.uri,
+      span: at ?? p.sym.nameSpan,
+      message: at ? `platform ${p.sym.name}: ${what}` : `platform ${p.sym.name}: ${what} (the default)`,
+    },
+  ];
 }
 
 function iommuRelated(gr: GroupRegions): Related[] {
@@ -211,7 +252,7 @@ function reportMap(
         finding(
           'ram-misaligned',
           at,
-          `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+          `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: ${mapIoctl(r)} fails with -EINVAL. ${qemu}`,
           { related },
         ),
       );
@@ -221,19 +262,29 @@ function reportMap(
         finding(
           'ram-beyond-aperture',
           at,
-          `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+          `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so ${mapIoctl(r)} fails with -EINVAL. ${qemu}`,
           { related: [...related, ...iommuRelated(gr)] },
         ),
       );
       return;
     case 'overlap':
       return; // ram-overlap, reported before mapping
+    case 'entries':
+      out.push(
+        finding(
+          'dma-entry-limit',
+          at,
+          `${what} would be mapping number ${refusal.limit + 1} of the container, past vfio_iommu_type1's dma_entry_limit ${refusal.limit}: VFIO_IOMMU_MAP_DMA fails with -ENOSPC (${since('linux', LINUX.dmaEntryLimit.release)}). ${qemu}`,
+          { related: [...related, ...platformRelated(r, `dma-entry-limit ${refusal.limit}`)] },
+        ),
+      );
+      return;
     case 'reserved':
       reportOverlap(
         at,
         what,
         refusal.regions,
-        `it is not inside one usable IOVA range, so VFIO_IOMMU_MAP_DMA fails with -EINVAL. ${qemu}`,
+        `it is not inside one usable IOVA range, so ${mapIoctl(r)} fails with -EINVAL${r.container.flavor === 'iommufd' ? ' (iopt_check_iova checks reservations before existing mappings)' : ''}${mateNote(r, dev, gr, refusal.regions)}. ${qemu}`,
         related,
         out,
         refusal.total,
@@ -347,7 +398,7 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         finding(
           'ram-beyond-aperture',
           at,
-          `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: attaching it fails with ${errno} (aperture conflict). ${qemu}`,
+          `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
           { related: [...related, ...iommuRelated(gr)] },
         ),
       );
@@ -355,16 +406,19 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
     }
     case 'reserved': {
       const m = x.mapping.site;
-      const qemu =
+      // QEMU tries a new container / IOAS when joining the guest's existing one fails
+      // (vfio_connect_container, iommufd_cdev_attach), so what it reports is mapping the RAM
+      // there: the reservation is in place before any mapping, so the map is refused (RULES §2.9).
+      const refused =
         x.errno === 'EADDRINUSE'
-          ? `iommufd cannot reserve a range that is mapped (${errno}); QEMU fails: ${qemuIommufdAttachError(dev, x.errno)}`
-          : `attaching ${group} fails with ${errno} (reserved conflict). QEMU fails: ${qemuMapError(dev, n, m, x.errno)}`;
+          ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)`
+          : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)`;
       const { at, related } = ramSite(r, dev, gr, m);
       reportOverlap(
         at,
         `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`,
         x.regions,
-        `${group} (${dev.sym.name}) reserves it, so ${qemu}`,
+        `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
         related,
         out,
         x.total,

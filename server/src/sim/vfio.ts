@@ -10,7 +10,8 @@ import type { Finding, Fix } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, hex } from '../model/interval';
 import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
-import { Container } from './container';
+import { hasChange, LINUX } from '../model/versions';
+import { Container, DMA_ENTRY_LIMIT_DEFAULT } from './container';
 import { removalSpan } from './edits';
 import { deviceRelated, firstNames, someOf } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './platformRegions';
@@ -40,9 +41,13 @@ export function simulateGuests(model: Model, regionsOf: (p: Platform) => Platfor
   return states;
 }
 
-/** A fresh container for the guest, of its flavour. */
-export function newContainer(g: Guest): Container<GuestRamRange> {
-  return new Container<GuestRamRange>(g.container);
+/**
+ * A fresh container for the guest, of its flavour, on platform `p` (where it runs): type1's
+ * dma_entry_limit is the host's module parameter, and kernels before 5.1 have none.
+ */
+export function newContainer(g: Guest, p: Platform | undefined = g.platform): Container<GuestRamRange> {
+  const limit = hasChange(p?.kernel, LINUX.dmaEntryLimit) ? (p?.dmaEntryLimit?.value ?? DMA_ENTRY_LIMIT_DEFAULT) : Number.POSITIVE_INFINITY;
+  return new Container<GuestRamRange>(g.container, limit);
 }
 
 export function isArmGuest(g: Guest, p: Platform | undefined): boolean {

@@ -372,7 +372,7 @@ class Runner {
     // The destination QEMU realizes the same devices (same names, RULES §4) before it takes the state.
     const carried = [...run.devices.values()];
     for (const h of carried) this.leave(r, h, `leaves ${source?.sym.name ?? 'the source'} with guest ${g.sym.name}`);
-    Object.assign(run, { platform: target, devices: new Holdings(), container: newContainer(g) });
+    Object.assign(run, { platform: target, devices: new Holdings(), container: newContainer(g, target) });
     const behind = new Set<Iommu>();
     for (const h of carried) {
       const dev = target.devices.get(h.device.sym.name);
