@@ -22,6 +22,8 @@ export const STATEMENT_KEYWORDS = [
   'address-width',
   'msi',
   'cmdqv',
+  'ht-range-ignore',
+  'dma-entry-limit',
   'page-sizes',
   'ioapic',
   'mmcfg',
@@ -138,8 +140,6 @@ export const VALUE_KEYWORDS = [
   'maxmem',
   'slots',
   'highmem',
-  'dma-entry-limit',
-  'ht-range-ignore',
   // confidential computing, containers, vIOMMU
   'sev-snp',
   'tdx',

@@ -52,7 +52,7 @@ test('an empty line at the top level offers the declarations, documented', () =>
 
 test('inside a platform its statements; inside a device the device statements, in their own sense', () => {
   const platform = complete('platform p {\n  arch x86_64\n  <|>\n}\n');
-  assert.deepEqual(labels(platform), ['arch', 'kernel', 'iommu', 'ram', 'reserved', 'device', 'ioapic', 'mmcfg']);
+  assert.deepEqual(labels(platform), ['arch', 'kernel', 'iommu', 'ram', 'reserved', 'device', 'ioapic', 'mmcfg', 'dma-entry-limit']);
   assert.equal(item(platform, 'iommu').detail, 'platform statement');
   assert.match(item(platform, 'iommu').documentation!, /^One IOMMU unit of the host/);
 
@@ -189,7 +189,19 @@ test('`tdisp DEVICE` offers the TDISP messages; `config DEVICE` the writes and t
 
 test('machine options, map options, handler actions and settings, in their own words', () => {
   const machine = complete('guest g on epyc-a {\n  machine q35 memory 16G <|>\n}\n');
-  assert.deepEqual(labels(machine), ['memory', 'cpu', 'phys-bits', 'max-ram-below-4g', 'pci-hole64-size', 'version']);
+  assert.deepEqual(labels(machine), [
+    'memory',
+    'cpu',
+    'phys-bits',
+    'max-ram-below-4g',
+    'pci-hole64-size',
+    'cpu-model',
+    'accel',
+    'maxmem',
+    'slots',
+    'highmem',
+    'version',
+  ]);
   assert.equal(item(machine, 'cpu').detail, 'machine option');
   assert.match(item(machine, 'cpu').documentation!, /1 TiB/);
   assert.deepEqual(labels(complete('guest g on epyc-a {\n  machine q35 cpu <|>\n}\n')), ['amd', 'intel']);

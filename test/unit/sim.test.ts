@@ -443,10 +443,14 @@ describe('RULES §3: QEMU guest RAM layouts', () => {
     const files = {
       'epyc-a.iommu': EPYC,
       'g.iommu':
-        'guest g on epyc-a {\n  machine q35 memory 1100G cpu intel\n  assign gpu0\n}\nguest h on epyc-a {\n  machine q35 memory 1100G cpu amd\n  assign usb0\n}',
+        'guest g on epyc-a {\n  machine q35 memory 1100G cpu intel phys-bits 48\n  assign gpu0\n}\nguest h on epyc-a {\n  machine q35 memory 1100G cpu amd phys-bits 48\n  assign usb0\n}',
     };
     const a = analyze(files);
-    assert.deepEqual(codesAt(a, files), ['ram-over-reserved@machine q35 memory 1100G cpu intel', 'identity-map-required@assign usb0']);
+    // phys-bits 48: without it the default 40 (qemu64) would not reach 1100 GiB (RULES §3.7).
+    assert.deepEqual(codesAt(a, files), [
+      'ram-over-reserved@machine q35 memory 1100G cpu intel phys-bits 48',
+      'identity-map-required@assign usb0',
+    ]);
   });
 
   test('§3.4 virt: RAM at 0x40000000', () => {

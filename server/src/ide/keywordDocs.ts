@@ -202,7 +202,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   tdx: 'Intel TDX guest.',
   type1: 'The VFIO type1 container (the default).',
   iommufd:
-    'iommufd: reserves regions per device and rejects a sw-msi together with a hardware msi (RULES §2). In a guest, `iommufd NAME` declares an instance (QEMU `-object iommufd,id=NAME`) and `assign DEVICE ... iommufd NAME` puts a device on it (`iommufd=NAME`); each instance of an SEV-TIO guest is all private or all shared (RULES §6.6).',
+    'iommufd: reserves regions per device since Linux 6.6 (the whole group list in 6.2-6.5) and rejects a sw-msi together with a hardware msi (RULES §2). In a guest, `iommufd NAME` declares an instance (QEMU `-object iommufd,id=NAME`) and `assign DEVICE ... iommufd NAME` puts a device on it (`iommufd=NAME`); each instance of an SEV-TIO guest is all private or all shared (RULES §6.6).',
   stage2: 'The vIOMMU advertises stage 2 (SMMU IDR0.S2P); without it stage-2 invalidations from the guest are errors (RULES §9.4).',
   // TDISP messages
   lock: 'LOCK_INTERFACE_REQUEST (0x83): CONFIG_UNLOCKED → CONFIG_LOCKED; needs the device in a running confidential guest.',

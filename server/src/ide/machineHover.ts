@@ -1,6 +1,6 @@
 /** The hover on a guest's `machine` statement: QEMU's computed guest RAM layout and its limits. */
 import { formatInterval, formatSize, hex, intervalSize, type Guest } from '../model';
-import { describeVtomSplit, machineLayout, physBitsError } from '../sim';
+import { describeVtomSplit, machineLayout, physBitsError, physBitsOf } from '../sim';
 import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';
 import { inside } from './positions';
@@ -28,14 +28,18 @@ export function machineHover(g: Guest): string | undefined {
   if (layout.pciHole64)
     out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);
   if (layout.relocation) out.push('', `AMD 1 TiB rule: ${layout.relocation}.`);
+  if (layout.deviceMemory)
+    out.push('', `Device memory (maxmem): \`${formatInterval(layout.deviceMemory)}\` (${formatSize(intervalSize(layout.deviceMemory))})`);
   if (layout.maxUsedGpa !== undefined) {
-    const bits = m.physBits;
+    const given = physBitsOf(m);
+    const bits = given?.bits;
+    const why = given?.why ? ` (${given.why})` : '';
     const check =
       bits === undefined
-        ? "phys-bits not given (QEMU's default depends on the CPU model)"
+        ? "phys-bits not given: -cpu host or max under KVM take the host's, not known here"
         : physBitsError(layout, bits)
-          ? `phys-bits ${bits} is too low: QEMU exits with "${physBitsError(layout, bits)}"`
-          : `phys-bits ${bits} reaches ${hex((1n << BigInt(bits)) - 1n)}`;
+          ? `phys-bits ${bits}${why} is too low: QEMU exits with "${physBitsError(layout, bits)}"`
+          : `phys-bits ${bits}${why} reaches ${hex((1n << BigInt(bits)) - 1n)}`;
     out.push('', `Highest guest-physical address used: \`${hex(layout.maxUsedGpa)}\`; ${check}.`);
   }
   return out.join('\n');

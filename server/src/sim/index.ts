@@ -6,7 +6,7 @@ export { guestRam, type GuestRamRange } from './qemu';
 export { DEFAULT_ADDRESS_WIDTH, MSI_IOVA_WINDOW } from './builtins';
 export { blockingHosts, machineOf, noLayoutText, poolMachineLayout, type PoolLayout } from '../domains/pools/sim/pools';
 export { machineLine, searchLayout, type LayoutSearch, type MachineKnobs, type MachineType } from '../domains/pools/sim/ramLayout';
-export { machineLayout, physBitsError, type MachineLayout } from './qemu';
+export { machineLayout, physBitsError, physBitsOf, type MachineLayout } from './qemu';
 export type { TimelineRun, StepState, GuestSnapshot, Held } from '../domains/timelines/sim/runner';
 export type { TdiSnapshot } from '../domains/tdisp/sim/timelineInterfaces';
 export { describeVtomSplit } from '../domains/sev/sim/joinRules';

@@ -6,7 +6,7 @@
 import type { Span } from '@iommu-lens/grammar';
 import { alignUp, FOUR_GIB, hex, intervalSize, type Interval } from '../model/interval';
 import { formatBdf } from '../model/numbers';
-import type { Device, Guest, Sym } from '../model/types';
+import type { Device, Guest, Machine, Sym } from '../model/types';
 import { ERRNO, type Errno } from './container';
 
 /** One guest RAM range and the line that makes it: a `ram` line or the `machine` statement. */
@@ -38,6 +38,42 @@ export interface MachineLayout {
   relocation?: string;
   /** x86: `pc_max_used_gpa`, the highest guest-physical address QEMU uses. */
   maxUsedGpa?: bigint;
+  /** `maxmem` above `memory`: the device-memory region for DIMMs (`pc_get_device_memory_range`, `virt_set_memmap`). */
+  deviceMemory?: Interval;
+  /** virt: the end of RAM and device memory (`memtop` in `virt_set_memmap`), exclusive. */
+  memTop?: bigint;
+}
+
+/**
+ * The device-memory region QEMU reserves above RAM ending at `ramEnd` when `maxmem` exceeds
+ * `memory`: it starts at the next GiB and holds the difference plus 1 GiB per slot
+ * (hw/i386/pc.c `pc_get_device_memory_range`; hw/arm/virt.c `virt_set_memmap`).
+ */
+export function deviceMemoryRegion(m: Machine, ramEnd: bigint): Interval | undefined {
+  if (m.maxmem === undefined || m.memory === undefined || m.maxmem <= m.memory) return undefined;
+  const start = alignUp(ramEnd, GIB);
+  return { start, end: start + m.maxmem - m.memory + (m.slots ?? 0n) * GIB - 1n };
+}
+
+/** `TCG_PHYS_ADDR_BITS`: what a vCPU gets when nothing sets phys-bits (target/i386/cpu.c, x86_cpu_realizefn). */
+export const DEFAULT_PHYS_BITS = 40;
+
+/**
+ * The guest's phys-bits and why (RULES §3.7): as given; else 40 for a named model or under
+ * TCG (x86_cpu_realizefn); undefined for `-cpu host` / `max` under KVM, which take the
+ * host's (host_cpu_max_instance_init sets host-phys-bits), not known here.
+ */
+export function physBitsOf(m: Machine): { bits: number; why?: string } | undefined {
+  if (m.physBits !== undefined) return { bits: m.physBits };
+  const model = m.cpuModel ?? 'qemu64';
+  if (m.accel === 'tcg')
+    return { bits: DEFAULT_PHYS_BITS, why: `no phys-bits given: under TCG every CPU model has ${DEFAULT_PHYS_BITS} (TCG_PHYS_ADDR_BITS)` };
+  if (model === 'host' || model === 'max') return undefined;
+  const named = m.cpuModel ? `the named CPU model ${model}` : 'qemu64, the default CPU model (no cpu-model given)';
+  return {
+    bits: DEFAULT_PHYS_BITS,
+    why: `no phys-bits given: ${named} has ${DEFAULT_PHYS_BITS} (TCG_PHYS_ADDR_BITS) under KVM too; only -cpu host or max under KVM take the host's`,
+  };
 }
 
 /** Every RAM range of a guest, in the order QEMU's memory listener maps them. */
@@ -59,14 +95,21 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
   };
   if (m.type === 'virt') {
     at('mach-virt.ram', VIRT_RAM_BASE, m.memory);
-    return { ram, relocated: false };
+    const ramEnd = VIRT_RAM_BASE + m.memory;
+    const dev = deviceMemoryRegion(m, ramEnd);
+    return { ram, relocated: false, deviceMemory: dev, memTop: dev ? alignUp(dev.end + 1n, GIB) : alignUp(ramEnd, GIB) };
   }
   // pc-i440fx-1.7 and older keep their low RAM unaligned (pc_compat_1_7: gigabyte_align off).
   const below = lowMemory(m.type, m.memory, m.maxRamBelow4g, !(m.version && m.version.major < 2));
   const above = m.memory - below;
   const hole64 = m.pciHole64Size ?? PCI_HOLE64_DEFAULT[m.type];
-  // `pc_max_used_gpa` (64-bit CPU): the 64-bit PCI hole starts at the end of above-4G RAM, rounded up to 1 GiB.
-  const maxUsed = (aboveStart: bigint) => alignUp(aboveStart + above, GIB) + hole64 - 1n;
+  // `pc_max_used_gpa` (64-bit CPU): the 64-bit PCI hole starts at the end of above-4G RAM, or
+  // of the device-memory region when maxmem gives one (`pc_pci_hole64_start`), rounded up to 1 GiB.
+  const holeBase = (aboveStart: bigint) => {
+    const dev = deviceMemoryRegion(m, aboveStart + above);
+    return dev ? dev.end + 1n : aboveStart + above;
+  };
+  const maxUsed = (aboveStart: bigint) => alignUp(holeBase(aboveStart), GIB) + hole64 - 1n;
   let aboveStart = FOUR_GIB;
   let relocation: string | undefined;
   if (m.cpu === 'amd') {
@@ -90,6 +133,7 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
     relocation,
     maxUsedGpa: top,
     pciHole64: hole64 > 0n ? { start: holeStart, end: top } : undefined,
+    deviceMemory: deviceMemoryRegion(m, aboveStart + above),
   };
 }
 
@@ -99,6 +143,12 @@ export function physBitsError(layout: MachineLayout, physBits: number): string |
   const limit = (1n << BigInt(physBits)) - 1n;
   if (limit >= layout.maxUsedGpa) return undefined;
   return `Address space limit ${hex(limit)} < ${hex(layout.maxUsedGpa)} phys-bits too low (${physBits})`;
+}
+
+/** virt with `highmem off` ends RAM and device memory at 4 GiB or exits (`virt_set_memmap`: pa_bits = 32). */
+export function highmemError(layout: MachineLayout): string | undefined {
+  if (layout.memTop === undefined || layout.memTop <= FOUR_GIB) return undefined;
+  return `Addressing limited to 32 bits, but memory exceeds it by ${layout.memTop - FOUR_GIB} bytes`;
 }
 
 /** The fewest phys-bits that reach `address`. */

@@ -9,13 +9,24 @@ import type * as A from '@iommu-lens/grammar';
 import type { Finding, Fix } from '../model/findings';
 import { finding } from '../model/codes';
 import { formatInterval, hex } from '../model/interval';
-import type { Assignment, Device, Guest, Model, Platform } from '../model/types';
+import type { Assignment, Device, Guest, Machine, Model, Platform } from '../model/types';
 import { hasChange, LINUX } from '../model/versions';
 import { Container, DMA_ENTRY_LIMIT_DEFAULT } from './container';
 import { removalSpan } from './edits';
 import { deviceRelated, firstNames, someOf } from './explain';
 import { groupLabel, groupNumberText, type GroupRegions, type PlatformRegions } from './platformRegions';
-import { bitsFor, guestRam, machineLayout, physBitsError, qemuDevice, type GuestRamRange } from './qemu';
+import {
+  bitsFor,
+  guestRam,
+  highmemError,
+  machineLayout,
+  physBitsError,
+  physBitsOf,
+  qemuDevice,
+  VIRT_RAM_BASE,
+  type GuestRamRange,
+  type MachineLayout,
+} from './qemu';
 import { claim, newClaims, realize, type Claim, type Claims, type Site } from './realize';
 import { checkGuestAssignments } from '../domains/sev/sim/joinRules';
 
@@ -89,25 +100,50 @@ export function startGuest(g: Guest, pr: PlatformRegions, claims: Claims, out: F
   return state;
 }
 
-/** QEMU refuses to start a PC machine whose addresses exceed its phys-bits (RULES §3.3). */
+/**
+ * QEMU refuses to start a PC machine whose addresses exceed its phys-bits, given or QEMU's
+ * default (RULES §3.3, §3.7), and a virt machine with highmem off whose memory passes 4 GiB (§3.8).
+ */
 function physBits(g: Guest, out: Finding[]): void {
   const m = g.machine;
   const layout = machineLayout(g);
-  if (!m || !layout || m.physBits === undefined) return;
-  const error = physBitsError(layout, m.physBits);
+  if (!m || !layout) return;
+  highmem(g, m, layout, out);
+  const bits = physBitsOf(m);
+  if (!bits) return;
+  const error = physBitsError(layout, bits.bits);
   if (!error) return;
   const need = bitsFor(layout.maxUsedGpa!);
   const opt = m.stmt.options.find((o) => o.key.text === 'phys-bits');
+  const dev = layout.deviceMemory ? `, the device-memory region ${formatInterval(layout.deviceMemory)} (maxmem)` : '';
   const hole = layout.pciHole64 ? ` and the 64-bit PCI hole ${formatInterval(layout.pciHole64)}` : '';
+  const edit = opt?.value
+    ? { uri: g.sym.uri, span: opt.value.span, newText: String(need) }
+    : { uri: g.sym.uri, span: { start: m.stmt.span.end, end: m.stmt.span.end }, newText: ` phys-bits ${need}` };
   out.push(
     finding(
       'phys-bits-too-low',
       { uri: g.sym.uri, span: opt?.span ?? m.stmt.span },
-      `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its RAM${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond what ${m.physBits} phys-bits reach: QEMU exits with "${error}"`,
+      `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its RAM${dev}${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond what ${bits.bits} phys-bits reach${bits.why ? ` (${bits.why})` : ''}: QEMU exits with "${error}"`,
+      { fixes: [{ title: `Set phys-bits ${need}`, edits: [edit] }] },
+    ),
+  );
+}
+
+/** virt `highmem off`: RAM and device memory must end at 4 GiB (hw/arm/virt.c, virt_set_memmap). */
+function highmem(g: Guest, m: Machine, layout: MachineLayout, out: Finding[]): void {
+  if (m.highmem !== false) return;
+  const error = highmemError(layout);
+  if (!error) return;
+  const opt = m.stmt.options.find((o) => o.key.text === 'highmem');
+  const dev = layout.deviceMemory ? ` and device memory ${formatInterval(layout.deviceMemory)} (maxmem)` : '';
+  out.push(
+    finding(
+      'highmem-off-too-much-memory',
+      { uri: g.sym.uri, span: m.stmt.span },
+      `guest ${g.sym.name} has highmem off, which limits the virt machine to 32-bit addresses, but its RAM from ${hex(VIRT_RAM_BASE)}${dev} ends at ${hex(layout.memTop!)}: QEMU exits with "${error}" (older QEMU: "highmem=off, but memory crosses the 4GiB limit")`,
       {
-        fixes: opt?.value
-          ? [{ title: `Set phys-bits ${need}`, edits: [{ uri: g.sym.uri, span: opt.value.span, newText: String(need) }] }]
-          : [],
+        related: opt ? [{ uri: g.sym.uri, span: opt.span, message: 'highmem off: pa_bits = 32' }] : [],
       },
     ),
   );
