@@ -187,6 +187,36 @@ guest g on p {
     assert.match(cli(['iova', 'examples', '--guest', 'vm-db']).stderr, /has no VFIO container/);
   });
 
+  test('a group with a direct region: no container can take it, so no list (RULES §1.6, §2.8)', () => {
+    // An Intel host whose firmware gives the integrated USB controller an RMRR (direct, not relaxable here).
+    const dir = tmp();
+    const file = join(dir, 'host.iommu');
+    writeFileSync(
+      file,
+      `platform r740 {
+  arch x86_64
+  iommu dmar0 vt-d { address-width 46 }
+  reserved rmrr0 direct 0x7a3d9000 size 256K for bmc-usb0 from rmrr
+  device bmc-usb0 { bdf 00:14.0; iommu dmar0; group 5 }
+  device nic0 { bdf 3b:00.0; iommu dmar0; group 30 }
+}
+`,
+    );
+    for (const args of [
+      ['--group', '5'],
+      ['--device', 'bmc-usb0'],
+    ]) {
+      const r = cli(['iova', file, '--platform', 'r740', ...args]);
+      assert.equal(r.stdout, '');
+      assert.notEqual(r.status, 0);
+      assert.match(
+        r.stderr,
+        /group 5 of platform 'r740' can never be in a VFIO container: device bmc-usb0 has a direct region 0x7a3d9000\.\.0x7a418fff \(it needs a 1:1 mapping\), so VFIO and iommufd refuse the group with -EINVAL/,
+      );
+    }
+    assert.equal(cli(['iova', file, '--platform', 'r740', '--group', '30']).status, 0, 'a group without one still prints its list');
+  });
+
   test('examples: armsrv-1 group 13 is the arm-pci-windows capture', () => {
     const r = cli(['iova', 'examples/seed-002-arm-msi-migration', '--platform', 'armsrv-1', '--group', '13']);
     assert.equal(r.stdout, '0x0-0x7ffffff\n0x8100000-0xdfffffff\n0xf7ff0000-0x7ffffffffff\n0x83000000000-0xffffffffffff\n');

@@ -6,7 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse } from '@iommu-lens/grammar';
 import { addressMap, formatDocument, renderSvg } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, type Interval } from '../model';
-import { machineLine, noLayoutText, poolMachineLayout, type IommuGroup, type MachineKnobs, type MachineType } from '../sim';
+import { groupLabel, machineLine, noLayoutText, poolMachineLayout, type IommuGroup, type MachineKnobs, type MachineType } from '../sim';
 import { exportLibvirt, exportQemu } from '../import/export';
 import { writeAtomic, WriteError, type Snapshot } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
@@ -232,6 +232,18 @@ function iova(args: readonly string[], io: Io): number {
       if (!g) throw new InputError(`platform '${platform}' has no device in group ${group}`);
     }
     const gr = pr.regions(g!);
+    // A direct region makes VFIO and iommufd refuse the group (RULES §1.6, §2.8): no container
+    // ever holds it, so it has no usable list to print.
+    for (const d of g!.devices) {
+      const direct = gr.directFor(d, 1);
+      if (!direct.total) continue;
+      const r = direct.regions[0]!;
+      throw new InputError(
+        `${groupLabel(g!)} of platform '${platform}' can never be in a VFIO container: device ${d.sym.name} has a direct region ` +
+          `${formatInterval(r.range)} (it needs a 1:1 mapping), so VFIO and iommufd refuse the group with -EINVAL ` +
+          '(Linux drivers/iommu/iommu.c, __iommu_device_set_domain); there is no usable IOVA list',
+      );
+    }
     list = gr.usable();
   }
   io.out(list.map((r) => `${formatIovaRange(r)}\n`).join(''));

@@ -41,7 +41,8 @@ const COMMANDS: Readonly<Record<string, string>> = {
   iova: `  iova PATH... --guest G
   iova PATH... --platform P (--group N | --device D)
                     print the usable IOVA list as VFIO_IOMMU_GET_INFO reports it:
-                    one inclusive 0xSTART-0xEND per line`,
+                    one inclusive 0xSTART-0xEND per line; a group with a direct
+                    region has none (no container can take it): an error says so`,
   layout: `  layout PATH... --pool P --memory SIZE [--machine q35|i440fx|virt] [--cpu amd|intel]
                     print the machine line (.iommu) for SIZE of guest RAM (e.g. 16G) that
                     QEMU lays out clear of every host of pool P (the union of the hosts'
