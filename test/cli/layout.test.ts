@@ -60,7 +60,7 @@ describe('layout --pool (RULES §3.9, §4)', () => {
     const q35 = cli(['layout', RACK, '--pool', 'rack', '--memory', '4G', '--machine', 'q35']);
     assert.equal(q35.status, 0, q35.stderr);
     // pc_q35_init: the split is min(2G, max-ram-below-4g); the window at 0x8000000 caps it at 128M.
-    assert.deepEqual(body(q35.stdout), ['machine q35 memory 4G max-ram-below-4g 128M']);
+    assert.deepEqual(body(q35.stdout), ['machine q35 memory 4G max-ram-below-4g 128M cpu-model host accel kvm']);
     assert.match(q35.stdout, /^\/\/ QEMU lays it out as ram-below-4g 0x0\.\.0x7ffffff, ram-above-4g 0x100000000\.\.0x1f7ffffff,$/m);
     assert.match(q35.stdout, /^\/\/ {3}-machine q35,max-ram-below-4g=128M \\$/m);
     // libvirt has no element for it: the QEMU argument passes through (docs/drvqemu.rst; <qemu:override> is for -device only).
@@ -93,7 +93,12 @@ describe('layout on an AMD pool: the vCPU is AMD, QEMU relocates above 1 TiB by 
     writeFileSync(join(dir, 'pool.iommu'), 'pool genoa { epyc-genoa }\n');
     const r = cli(['layout', dir, '--pool', 'genoa', '--memory', '1100G']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(body(r.stdout), ['machine q35 memory 1100G cpu amd']);
+    // The options run the host's CPU under KVM, so the line says so: with qemu64's default 40 phys-bits
+    // QEMU would exit on a 1 TiB relocation (target/i386/cpu.c; RULES §3.7).
+    assert.deepEqual(body(r.stdout), ['machine q35 memory 1100G cpu amd cpu-model host accel kvm']);
+    writeFileSync(join(dir, 'g.iommu'), `guest g on epyc-genoa {\n${r.stdout}\n  assign gpu0\n}\n`);
+    const pasted = cli(['check', dir]);
+    assert.equal(pasted.status, 0, pasted.stdout);
     assert.match(r.stdout, /ram-above-4g 0x10000000000\.\.0x2127fffffff \(above-4G RAM relocated to 1 TiB\)/);
     const r2 = cli(['layout', dir, '--pool', 'genoa', '--memory', '1100G', '--cpu', 'intel']);
     assert.equal(r2.status, 1);

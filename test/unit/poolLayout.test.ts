@@ -92,7 +92,7 @@ describe('pool-ram-conflict: a machine line QEMU can produce', () => {
   });
 
   test('Intel vCPU, 1020G: above-4G RAM reaches the HT hole whatever the split; the largest safe size and the host', () => {
-    const guest = 'guest big on xeon-b {\n  machine q35 memory 1020G\n}';
+    const guest = 'guest big on xeon-b {\n  machine q35 memory 1020G phys-bits 48\n}';
     const files = { 'a.iommu': AMD_HOST, 'b.iommu': INTEL_HOST, 'p.iommu': X86_POOL };
     const f = only(pool(files, { 'g.iommu': guest }).all, 'pool-ram-conflict');
     assert.deepEqual(f.fixes, []);
@@ -101,11 +101,11 @@ describe('pool-ram-conflict: a machine line QEMU can produce', () => {
     assert.equal(largest % M, 0n);
     assert.ok(
       f.message.endsWith(
-        `; no q35 layout of 1020G is safe on every host of pool mixed: the largest that is has ${largest / M}M ('machine q35 memory ${largest / M}M max-ram-below-4g 1810M'); the HyperTransport hole (reserved 0xfd00000000..0xffffffffff, added by the amd-vi IOMMU amdvi0) on epyc-a blocks more`,
+        `; no q35 layout of 1020G is safe on every host of pool mixed: the largest that is has ${largest / M}M ('machine q35 memory ${largest / M}M max-ram-below-4g 1810M phys-bits 48'); the HyperTransport hole (reserved 0xfd00000000..0xffffffffff, added by the amd-vi IOMMU amdvi0) on epyc-a blocks more`,
       ),
       f.message,
     );
-    assert.deepEqual(onEveryHost(hosts, X86_POOL, `  machine q35 memory ${largest / M}M max-ram-below-4g 1810M`), []);
+    assert.deepEqual(onEveryHost(hosts, X86_POOL, `  machine q35 memory ${largest / M}M max-ram-below-4g 1810M phys-bits 48`), []);
   });
 
   // Two AMD hosts (a guest keeps its vCPU vendor across a migration): one without the IVMD.
@@ -113,24 +113,39 @@ describe('pool-ram-conflict: a machine line QEMU can produce', () => {
   const AMD_POOL = 'pool amd { epyc-a, epyc-c }';
 
   test('AMD vCPU, 1020G: QEMU relocates above-4G RAM to 1 TiB by itself; only the split moves', () => {
-    const guest = 'guest big on epyc-c {\n  machine q35 memory 1020G cpu amd\n  assign gpu0\n}';
+    const guest = 'guest big on epyc-c {\n  machine q35 memory 1020G cpu amd phys-bits 48\n  assign gpu0\n}';
     const files = { 'a.iommu': AMD_HOST, 'c.iommu': AMD_C, 'p.iommu': AMD_POOL };
     const f = only(pool(files, { 'g.iommu': guest }).all, 'pool-ram-conflict');
     assert.match(f.message, /ram-below-4g 0x0\.\.0x7fffffff and ram-above-4g 0x10000000000\.\./);
-    assert.equal(f.fixes[0]!.title, 'Lay out 1020G of RAM safely for pool amd: machine q35 memory 1020G max-ram-below-4g 1G cpu amd');
+    assert.equal(
+      f.fixes[0]!.title,
+      'Lay out 1020G of RAM safely for pool amd: machine q35 memory 1020G max-ram-below-4g 1G cpu amd phys-bits 48',
+    );
     const fixed = applyEdits(guest, f.fixes[0]!.edits);
     assert.deepEqual(pool(files, { 'g.iommu': fixed }).all, []);
   });
 
+  test('no phys-bits and no cpu-model: qemu64 has 40 (target/i386/cpu.c), so the relocated 1020G has no layout', () => {
+    const guest = 'guest big on epyc-c {\n  machine q35 memory 1020G cpu amd\n}';
+    const files = { 'a.iommu': AMD_HOST, 'c.iommu': AMD_C, 'p.iommu': AMD_POOL };
+    const a = pool(files, { 'g.iommu': guest }).all;
+    const f = only(a, 'pool-ram-conflict');
+    assert.deepEqual(f.fixes, []);
+    assert.match(f.message, /the default of 40 phys-bits \(no phys-bits given: qemu64, the default CPU model/);
+    // With the host's CPU under KVM the host's phys-bits apply, and QEMU's relocation is the layout.
+    const host = pool(files, { 'g.iommu': guest.replace('cpu amd', 'cpu amd cpu-model host') }).all;
+    assert.equal(only(host, 'pool-ram-conflict').fixes.length, 1);
+  });
+
   test('machine version 7.0 does not relocate (enforce_amd_1tb_hole off): 1020G has no safe layout', () => {
-    const guest = 'guest big on epyc-c {\n  machine q35 memory 1020G cpu amd version 7.0\n}';
+    const guest = 'guest big on epyc-c {\n  machine q35 memory 1020G cpu amd version 7.0 phys-bits 48\n}';
     const files = { 'a.iommu': AMD_HOST, 'c.iommu': AMD_C, 'p.iommu': AMD_POOL };
     // The HT hole is on its own host too: vfio's finding there; the pool's finding names epyc-a.
     const f = only(pool(files, { 'g.iommu': guest }).all, 'pool-ram-conflict');
     assert.deepEqual(f.fixes, []);
     assert.match(
       f.message,
-      /no q35 layout of 1020G is safe on every host of pool amd: the largest that is has 1034002M \('machine q35 memory 1034002M max-ram-below-4g 1810M cpu amd version 7\.0'\); the HyperTransport hole .* on epyc-a and the HyperTransport hole .* on epyc-c block more$/,
+      /no q35 layout of 1020G is safe on every host of pool amd: the largest that is has 1034002M \('machine q35 memory 1034002M max-ram-below-4g 1810M cpu amd version 7\.0 phys-bits 48'\); the HyperTransport hole .* on epyc-a and the HyperTransport hole .* on epyc-c block more$/,
     );
   });
 });

@@ -152,7 +152,10 @@ function layout(args: readonly string[], io: Io): number {
   // Under KVM the vCPU is the host's vendor: AMD hosts (AMD-Vi IOMMUs) make an AMD guest, which QEMU relocates.
   const amdHosts = p.hosts.length > 0 && p.hosts.every((h) => [...h.iommus.values()].some((i) => i.kind === 'amd-vi'));
   const vendor = (cpu ?? (type !== 'virt' && amdHosts ? 'amd' : undefined)) as MachineKnobs['cpu'];
-  const want: MachineKnobs = { type, memory: size.value, cpu: type === 'virt' ? undefined : vendor };
+  // The options printed below run the host's CPU under KVM (-accel kvm -cpu host), which takes the host's
+  // phys-bits: the machine line says so, or pasted into a guest it would get qemu64's 40 (RULES §3.7).
+  const want: MachineKnobs =
+    type === 'virt' ? { type, memory: size.value } : { type, memory: size.value, cpu: vendor, cpuModel: 'host', accel: 'kvm' };
   const found = poolMachineLayout(l, want);
   if (!found.ok) {
     io.err(`iommu-lens: ${noLayoutText(p, a.sim.regionsOf, want, found)}\n`);

@@ -63,7 +63,7 @@ export const DEFAULT_PHYS_BITS = 40;
  * TCG (x86_cpu_realizefn); undefined for `-cpu host` / `max` under KVM, which take the
  * host's (host_cpu_max_instance_init sets host-phys-bits), not known here.
  */
-export function physBitsOf(m: Machine): { bits: number; why?: string } | undefined {
+export function physBitsOf(m: Pick<Machine, 'physBits' | 'cpuModel' | 'accel'>): { bits: number; why?: string } | undefined {
   if (m.physBits !== undefined) return { bits: m.physBits };
   const model = m.cpuModel ?? 'qemu64';
   if (m.accel === 'tcg')

@@ -258,7 +258,10 @@ describe('RULES §3.3: the 64-bit PCI hole, machine versions and phys-bits', () 
     assert.deepEqual(layout('q35 version 7.0 memory 1T cpu amd'), ['ram-below-4g 0-7fffffff', 'ram-above-4g 100000000-1007fffffff']);
     assert.deepEqual(layout('q35 version 7.1 memory 1T cpu amd'), ['ram-below-4g 0-7fffffff', 'ram-above-4g 10000000000-1ff7fffffff']);
     // phys-bits 48: QEMU's default 40 for a named model would not reach the hole above 1 TiB (RULES §3.7).
-    const files = { 'p.iommu': EPYC, 'g.iommu': 'guest g on epyc {\n  machine q35 version 6.2 memory 1T cpu amd phys-bits 48\n  assign gpu0\n}' };
+    const files = {
+      'p.iommu': EPYC,
+      'g.iommu': 'guest g on epyc {\n  machine q35 version 6.2 memory 1T cpu amd phys-bits 48\n  assign gpu0\n}',
+    };
     assert.deepEqual(codesAt(analyze(files), files), ['ram-over-reserved@machine q35 version 6.2 memory 1T cpu amd phys-bits 48']);
   });
 

@@ -28,7 +28,7 @@ import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
 import { isArmGuest, type GuestState } from '../../../sim/vfio';
 import { type Blocker, type Laid, type LayoutSearch, machineLine, type MachineKnobs, type MachineType, searchLayout } from './ramLayout';
-import { type GuestRamRange, machineLayout } from '../../../sim/qemu';
+import { type GuestRamRange, machineLayout, physBitsOf } from '../../../sim/qemu';
 import type { MergedRegion } from '../../../sim/regions';
 import type { RegionType } from '../../../model/types';
 
@@ -151,7 +151,10 @@ export function noLayoutText(
   s: Extract<LayoutSearch, { ok: false }>,
 ): string {
   const blocks = (b: Blocker, what: string) => {
-    if (b.kind === 'phys-bits') return `phys-bits ${want.physBits} is too few for ${what}`;
+    if (b.kind === 'phys-bits') {
+      const bits = physBitsOf(want);
+      return `${want.physBits !== undefined ? `phys-bits ${want.physBits}` : `the default of ${bits?.bits} phys-bits (${bits?.why})`} is too few for ${what}`;
+    }
     const hosts = blockingHosts(pool, regionsOf, b);
     const shown = hosts.slice(0, NAMED_HOSTS).map((h) => `${h.what} on ${h.host.sym.name}`);
     const rest = hosts.length - shown.length;
@@ -417,6 +420,8 @@ function wantOf(g: Guest, ram: readonly GuestRamRange[]): MachineKnobs {
     version: m?.version,
     pciHole64Size: m?.pciHole64Size,
     physBits: m?.physBits,
+    cpuModel: m?.cpuModel,
+    accel: m?.accel,
   };
 }
 

@@ -10,7 +10,7 @@
  * pool: a layout returned is one the VFIO check accepts on every host.
  */
 import { firstEndingFrom, FOUR_GIB, type Interval } from '../../../model/interval';
-import { AMD_HT_START, lowMemory, type MachineLayout, PCI_HOLE64_DEFAULT, physBitsError } from '../../../sim/qemu';
+import { AMD_HT_START, lowMemory, type MachineLayout, PCI_HOLE64_DEFAULT, physBitsError, physBitsOf } from '../../../sim/qemu';
 
 export type MachineType = 'q35' | 'i440fx' | 'virt';
 
@@ -23,6 +23,9 @@ export interface MachineKnobs {
   version?: { major: number; minor: number };
   pciHole64Size?: bigint;
   physBits?: number;
+  /** `cpu-model` and `accel`: with no `phys-bits` they decide the default (RULES §3.7). */
+  cpuModel?: string;
+  accel?: 'kvm' | 'tcg';
 }
 
 /** What guest RAM must respect on every host of a pool. */
@@ -60,8 +63,10 @@ export function blockerOf(bounds: PoolBounds, knobs: MachineKnobs, layout: Machi
     if (next && next.start <= range.end) return { kind: 'region', range: next };
     if (range.end > bounds.limit) return { kind: 'limit', top: range.end };
   }
-  // QEMU exits when the highest address used exceeds phys-bits (pc_memory_init), relocation included.
-  if (knobs.physBits !== undefined && physBitsError(layout, knobs.physBits)) return { kind: 'phys-bits' };
+  // QEMU exits when the highest address used exceeds phys-bits (pc_memory_init), relocation included;
+  // without `phys-bits` the CPU model's default (40 but for host/max under KVM) is what QEMU checks.
+  const bits = knobs.type === 'virt' ? undefined : physBitsOf(knobs)?.bits;
+  if (bits !== undefined && physBitsError(layout, bits)) return { kind: 'phys-bits' };
   return undefined;
 }
 
@@ -149,6 +154,8 @@ export function machineLine(k: MachineKnobs, size: (v: bigint) => string): strin
   const parts = ['machine', k.type, 'memory', size(k.memory)];
   if (k.maxRamBelow4g !== undefined) parts.push('max-ram-below-4g', size(k.maxRamBelow4g));
   if (k.cpu) parts.push('cpu', k.cpu);
+  if (k.cpuModel) parts.push('cpu-model', k.cpuModel);
+  if (k.accel) parts.push('accel', k.accel);
   if (k.version) parts.push('version', `${k.version.major}.${k.version.minor}`);
   if (k.pciHole64Size !== undefined) parts.push('pci-hole64-size', size(k.pciHole64Size));
   if (k.physBits !== undefined) parts.push('phys-bits', String(k.physBits));
