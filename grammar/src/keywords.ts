@@ -140,6 +140,7 @@ export const VALUE_KEYWORDS = [
   'maxmem',
   'slots',
   'highmem',
+  'host-phys-bits',
   // confidential computing, containers, vIOMMU
   'sev-snp',
   'tdx',

@@ -477,6 +477,13 @@ export class IommuParser extends CstParser {
           this.CONSUME8(NumberLit);
         },
       },
+      // `-cpu ...,host-phys-bits=on` (libvirt <maxphysaddr mode='passthrough'/>): the host's phys-bits, whatever the model.
+      {
+        ALT: () => {
+          this.CONSUME(kw('host-phys-bits'));
+          this.oneOf('onOff', 4);
+        },
+      },
       // virt `highmem=off`: 32-bit guest-physical addresses.
       {
         ALT: () => {

@@ -199,6 +199,7 @@ test('machine options, map options, handler actions and settings, in their own w
     'accel',
     'maxmem',
     'slots',
+    'host-phys-bits',
     'highmem',
     'version',
   ]);

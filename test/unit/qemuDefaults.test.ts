@@ -33,6 +33,16 @@ const guest = (machine: string) => ({
 });
 
 describe('phys-bits default (RULES §3.7)', () => {
+  test("host-phys-bits on: a named model under KVM takes the host's phys-bits (host_cpu_adjust_phys_bits), so no default of 40", () => {
+    // libvirt <cpu mode='custom'><model>EPYC-Genoa</model><maxphysaddr mode='passthrough'/>: -cpu EPYC-Genoa,host-phys-bits=on.
+    assert.deepEqual(analyze(guest('q35 memory 1T cpu amd cpu-model EPYC-Genoa host-phys-bits on')).all, []);
+    // Under TCG there is no host CPU to take them from: the 40 of TCG_PHYS_ADDR_BITS again.
+    const tcg = guest('q35 memory 1T cpu amd cpu-model EPYC-Genoa host-phys-bits on accel tcg');
+    assert.deepEqual(codesAt(analyze(tcg), tcg), [
+      'phys-bits-too-low@machine q35 memory 1T cpu amd cpu-model EPYC-Genoa host-phys-bits on accel tcg',
+    ]);
+  });
+
   test('a 1 TiB AMD guest on a named model without phys-bits: 40 bits, QEMU exits', () => {
     const files = guest('q35 memory 1T cpu amd cpu-model EPYC-Genoa');
     const a = analyze(files);

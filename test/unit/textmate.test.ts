@@ -420,6 +420,7 @@ const OTHER_CONTEXT: Record<string, string> = {
   maxmem: '  machine q35 $ 256G',
   slots: '  machine q35 $ 8',
   highmem: '  machine virt $ off',
+  'host-phys-bits': '  machine q35 $ on',
   'dma-window': '  assign nic0 as private $ 0x0 size 4G',
   stage2: '  viommu v0 smmuv3 via vi0 $',
   command: '  config nic0 $ MSE',

@@ -192,6 +192,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   maxmem:
     '`-m ...,maxmem=SIZE`: the device-memory region for hot-plugged DIMMs above RAM; it moves the 64-bit PCI hole and the top of the address space (pc_max_used_gpa).',
   slots: '`-m ...,slots=N`: memory slots; QEMU sizes the device-memory region with 1 GiB more per slot.',
+  'host-phys-bits':
+    "`host-phys-bits on` (`-cpu MODEL,host-phys-bits=on`, libvirt `<maxphysaddr mode='passthrough'/>`): under KVM the vCPU takes the host's phys-bits whatever its model, so the default of 40 does not apply (RULES §3.7).",
   highmem: 'virt `highmem=off`: the machine is limited to 32-bit addresses; RAM and device memory must end at 4 GiB (RULES §3.8).',
   'dma-entry-limit':
     "vfio_iommu_type1's `dma_entry_limit` module parameter (default 65535): the mappings one type1 container may hold; past it VFIO_IOMMU_MAP_DMA fails with -ENOSPC (Linux 5.1+, RULES §2.7).",

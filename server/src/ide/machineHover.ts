@@ -36,7 +36,7 @@ export function machineHover(g: Guest): string | undefined {
     const why = given?.why ? ` (${given.why})` : '';
     const check =
       bits === undefined
-        ? "phys-bits not given: -cpu host or max under KVM take the host's, not known here"
+        ? "phys-bits not given: -cpu host or max, or host-phys-bits on, under KVM take the host's, not known here"
         : physBitsError(layout, bits)
           ? `phys-bits ${bits}${why} is too low: QEMU exits with "${physBitsError(layout, bits)}"`
           : `phys-bits ${bits}${why} reaches ${hex((1n << BigInt(bits)) - 1n)}`;

@@ -29,6 +29,11 @@ export interface ExportLayout {
   slots?: number;
   physBits?: number;
   cpu?: 'amd' | 'intel';
+  /** `-cpu MODEL` (none: the host's under KVM, as before), `-accel`, `host-phys-bits=on`, virt `highmem=off`. */
+  cpuModel?: string;
+  accel?: 'kvm' | 'tcg';
+  hostPhysBits?: boolean;
+  highmem?: boolean;
 }
 
 export interface ExportDevice {
@@ -68,6 +73,12 @@ export function layoutOf(g: Guest, arch: 'x86_64' | 'arm64' | undefined): Export
     dimms: [],
     physBits: m?.physBits,
     cpu: m?.cpu,
+    cpuModel: m?.cpuModel,
+    accel: m?.accel,
+    hostPhysBits: m?.hostPhysBits,
+    highmem: m?.highmem,
+    maxmem: m?.maxmem,
+    slots: m?.slots !== undefined ? Number(m.slots) : undefined,
   };
   let extra = pieces;
   if (m?.memory !== undefined && m.memory > 0n) {
@@ -119,9 +130,11 @@ export function layoutOf(g: Guest, arch: 'x86_64' | 'arm64' | undefined): Export
   }
   if (base.dimms.length) {
     const last = base.dimms.reduce((a, d) => (d.start + d.size > a ? d.start + d.size : a), deviceBase);
-    base.slots = base.dimms.length;
+    // The guest's own maxmem and slots when they hold the DIMMs; else just enough for them.
+    if (base.slots === undefined || base.slots < base.dimms.length) base.slots = base.dimms.length;
     // The region holds maxmem - memory (plus 1 GiB per slot, which QEMU adds for alignment): enough to reach the last DIMM.
-    base.maxmem = base.memory + alignUp(last - deviceBase, GIB);
+    const need = base.memory + alignUp(last - deviceBase, GIB);
+    if (base.maxmem === undefined || base.maxmem < need) base.maxmem = need;
   }
   return base;
 }
@@ -145,10 +158,17 @@ export function exportQemu(x: ExportInput): string {
   const machine = [machineName(l)];
   if (l.maxRamBelow4g !== undefined) machine.push(`max-ram-below-4g=${size(l.maxRamBelow4g)}`);
   if (x.viommu === 'smmuv3') machine.push('iommu=smmuv3');
+  if (l.type === 'virt' && l.highmem === false) machine.push('highmem=off');
   const lines = [`-machine ${machine.join(',')}`];
-  lines.push(`-m size=${size(l.memory)}${l.dimms.length ? `,slots=${l.slots},maxmem=${size(l.maxmem!)}` : ''}`);
-  // A vendor or phys-bits needs a CPU: the host's under KVM (which takes the host's vendor).
-  if (l.physBits !== undefined || l.cpu) lines.push('-accel kvm', `-cpu host${l.physBits !== undefined ? `,phys-bits=${l.physBits}` : ''}`);
+  const hotplug = `${l.slots !== undefined ? `,slots=${l.slots}` : ''}${l.maxmem !== undefined ? `,maxmem=${size(l.maxmem)}` : ''}`;
+  lines.push(`-m size=${size(l.memory)}${hotplug}`);
+  // A vendor or phys-bits needs a CPU: the guest's model, or the host's under KVM (which takes the host's vendor).
+  if (l.physBits !== undefined || l.cpu || l.cpuModel || l.accel || l.hostPhysBits) {
+    const cpu = [l.cpuModel ?? 'host'];
+    if (l.physBits !== undefined) cpu.push(`phys-bits=${l.physBits}`);
+    else if (l.hostPhysBits) cpu.push('host-phys-bits=on');
+    lines.push(`-accel ${l.accel ?? 'kvm'}`, `-cpu ${cpu.join(',')}`);
+  }
   if (l.pciHole64 !== undefined && l.type !== 'virt')
     lines.push(`-global ${l.type === 'q35' ? 'q35-pcihost' : 'i440FX-pcihost'}.pci-hole64-size=${size(l.pciHole64)}`);
   for (const d of l.dimms) {
@@ -172,12 +192,19 @@ export function exportLibvirt(x: ExportInput): string {
   const l = x.layout;
   const out: string[] = [];
   const notes = [...x.notes];
-  if (l.dimms.length) out.push(`<maxMemory slots='${l.slots}' unit='KiB'>${kib(l.maxmem!)}</maxMemory>`);
+  if (l.maxmem !== undefined) out.push(`<maxMemory slots='${l.slots ?? l.dimms.length}' unit='KiB'>${kib(l.maxmem)}</maxMemory>`);
+  // TCG is the domain's type ('qemu'), an attribute of <domain> itself: said, not written.
+  if (l.accel === 'tcg') notes.push("accel tcg: <domain type='qemu'>");
   out.push(`<memory unit='KiB'>${kib(l.memory + l.dimms.reduce((s, d) => s + d.size, 0n))}</memory>`);
   out.push('<os>', `  <type arch='${l.type === 'virt' ? 'aarch64' : 'x86_64'}' machine='${machineName(l)}'>hvm</type>`, '</os>');
-  if (l.physBits !== undefined || l.cpu || l.dimms.length) {
-    out.push("<cpu mode='host-passthrough'>");
+  if (l.physBits !== undefined || l.cpu || l.dimms.length || l.cpuModel || l.hostPhysBits) {
+    // libvirt's modes: host-passthrough is -cpu host, maximum is -cpu max, custom names a model.
+    const model = l.cpuModel ?? 'host';
+    if (model === 'host') out.push("<cpu mode='host-passthrough'>");
+    else if (model === 'max') out.push("<cpu mode='maximum'>");
+    else out.push("<cpu mode='custom' match='exact'>", `  <model fallback='forbid'>${model}</model>`);
     if (l.physBits !== undefined) out.push(`  <maxphysaddr mode='emulate' bits='${l.physBits}'/>`);
+    else if (l.hostPhysBits) out.push("  <maxphysaddr mode='passthrough'/>");
     // libvirt wants a NUMA cell for memory hotplug: one cell with the initial RAM.
     if (l.dimms.length) out.push('  <numa>', `    <cell id='0' cpus='0' memory='${kib(l.memory)}' unit='KiB'/>`, '  </numa>');
     out.push('</cpu>');
@@ -223,6 +250,7 @@ export function exportLibvirt(x: ExportInput): string {
   // libvirt has no element for max-ram-below-4g (nor a hole64 that is not whole KiB): QEMU arguments, which need xmlns:qemu on <domain>.
   const extra: string[] = [];
   if (l.maxRamBelow4g !== undefined) extra.push('-machine', `max-ram-below-4g=${size(l.maxRamBelow4g)}`);
+  if (l.type === 'virt' && l.highmem === false) extra.push('-machine', 'highmem=off');
   if (hole !== undefined && hole % 1024n !== 0n)
     extra.push('-global', `${l.type === 'q35' ? 'q35-pcihost' : 'i440FX-pcihost'}.pci-hole64-size=${size(hole)}`);
   if (extra.length) {

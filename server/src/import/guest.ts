@@ -147,6 +147,19 @@ export function renderGuest(g: ImportedGuest, o: RenderOptions): string {
     if (g.maxRamBelow4g !== undefined) opts.push(`max-ram-below-4g ${formatSize(g.maxRamBelow4g)}`);
     if (g.pciHole64 !== undefined) opts.push(`pci-hole64-size ${formatSize(g.pciHole64)}`);
     if (g.version) opts.push(`version ${g.version.major}.${g.version.minor}`);
+    // What decides the default phys-bits (RULES §3.7): the model, the accelerator, host-phys-bits.
+    if (g.family !== 'virt') {
+      if (g.cpuModel && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(g.cpuModel)) opts.push(`cpu-model ${g.cpuModel}`);
+      else if (g.cpuModel) notes.push(`-cpu ${g.cpuModel.slice(0, 40)}: not a model name the language takes; cpu-model not written`);
+      if (g.accel) opts.push(`accel ${g.accel}`);
+      if (g.hostPhysBits && g.physBits === undefined) opts.push('host-phys-bits on');
+    }
+    if (g.maxmem !== undefined) opts.push(`maxmem ${formatSize(g.maxmem)}`);
+    // ACPI_MAX_RAM_SLOTS: QEMU takes 0 to 256; anything else is a note, not a statement that would not parse.
+    if (g.slots !== undefined && Number.isInteger(g.slots) && g.slots >= 0 && g.slots <= 256) opts.push(`slots ${g.slots}`);
+    else if (g.slots !== undefined)
+      notes.push(`slots=${String(g.slots).slice(0, 20)}: not a slot count QEMU takes (0 to 256); not written`);
+    if (g.family === 'virt' && g.highmem === false) opts.push('highmem off');
     body.push(opts.join(' '));
     if (!vendor && g.family !== 'virt')
       notes.push(
@@ -158,17 +171,11 @@ export function renderGuest(g: ImportedGuest, o: RenderOptions): string {
         'no machine statement (q35, pc and virt are modelled)',
     );
   }
-  if (g.hostPhysBits)
+  if (g.hostPhysBits && g.physBits === undefined)
     notes.push(
       `host-phys-bits: the vCPU takes the host's phys-bits${g.physBitsLimit ? `, at most ${g.physBitsLimit}` : ''}; ` +
-        'not known here, so phys-bits is not written',
+        'not known here, so phys-bits is not written and not checked',
     );
-  if (g.maxmem !== undefined)
-    notes.push(
-      `maxmem ${formatSize(g.maxmem)}${g.slots !== undefined ? `, ${g.slots} slots` : ''}: ` +
-        'the device-memory region above RAM (it moves the 64-bit PCI hole; not modelled yet)',
-    );
-  if (g.highmem === false) notes.push('highmem=off: the machine is limited to 32-bit addresses');
   const end = ramEnd(g);
   // The guest's own names (RAM lines, the vIOMMU) share a namespace: made unique, from ids that may be anything.
   const names = new Names();

@@ -187,7 +187,10 @@ export const CORE_CODES = {
       { where: 'QEMU hw/i386/pc.c, pc_memory_init and pc_max_used_gpa ("Address space limit ... phys-bits too low")' },
       { where: 'QEMU hw/i386/pc.c, pc_get_device_memory_range and pc_pci_hole64_start (maxmem, 1 GiB per slot)' },
       { where: 'QEMU target/i386/cpu.c, x86_cpu_realizefn (phys_bits 0 becomes TCG_PHYS_ADDR_BITS, 40, for named models and TCG)' },
-      { where: 'QEMU target/i386/host-cpu.c, host_cpu_max_instance_init and host_cpu_realizefn (-cpu host/max under KVM: host-phys-bits)' },
+      {
+        where:
+          'QEMU target/i386/host-cpu.c, host_cpu_max_instance_init and host_cpu_adjust_phys_bits (-cpu host/max under KVM: host-phys-bits)',
+      },
     ],
   },
   'highmem-off-too-much-memory': {

@@ -141,6 +141,9 @@ function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
       case 'highmem':
         if (o.value) out.highmem = o.value.text === 'on';
         break;
+      case 'host-phys-bits':
+        if (o.value) out.hostPhysBits = o.value.text === 'on';
+        break;
       default:
         break;
     }

@@ -193,6 +193,8 @@ export interface Machine {
   /** `maxmem` / `slots` (`-m SIZE,slots=N,maxmem=SIZE`): the device-memory region above RAM. */
   maxmem?: bigint;
   slots?: bigint;
+  /** `host-phys-bits on`: the vCPU takes the host's phys-bits whatever its model (target/i386/host-cpu.c). */
+  hostPhysBits?: boolean;
   /** `highmem off` (virt): 32-bit guest-physical addresses. */
   highmem?: boolean;
 }

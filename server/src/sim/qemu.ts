@@ -63,8 +63,12 @@ export const DEFAULT_PHYS_BITS = 40;
  * TCG (x86_cpu_realizefn); undefined for `-cpu host` / `max` under KVM, which take the
  * host's (host_cpu_max_instance_init sets host-phys-bits), not known here.
  */
-export function physBitsOf(m: Pick<Machine, 'physBits' | 'cpuModel' | 'accel'>): { bits: number; why?: string } | undefined {
+export function physBitsOf(
+  m: Pick<Machine, 'physBits' | 'cpuModel' | 'accel' | 'hostPhysBits'>,
+): { bits: number; why?: string } | undefined {
   if (m.physBits !== undefined) return { bits: m.physBits };
+  // host-phys-bits=on under KVM: the host's, which a description does not give (host_cpu_adjust_phys_bits).
+  if (m.hostPhysBits && m.accel !== 'tcg') return undefined;
   const model = m.cpuModel ?? 'qemu64';
   if (m.accel === 'tcg')
     return { bits: DEFAULT_PHYS_BITS, why: `no phys-bits given: under TCG every CPU model has ${DEFAULT_PHYS_BITS} (TCG_PHYS_ADDR_BITS)` };
