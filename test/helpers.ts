@@ -1,4 +1,5 @@
 /** Shared test helpers: inline workspaces and AST walking. */
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parse, type SourceFile, type Span } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis } from '../server/src/ide';
@@ -42,6 +43,14 @@ export function* walk(node: unknown): Generator<Record<string, unknown>> {
 }
 
 /** Codes of the findings, with the text each points at: `code@text`. */
+/** The one finding with `code` (the assertion lists every finding when there is not exactly one). */
+export function only(a: { all: Finding[] } | Finding[], code: string): Finding {
+  const all = Array.isArray(a) ? a : a.all;
+  const f = all.filter((x) => x.code === code);
+  assert.equal(f.length, 1, `one ${code}: ${all.map((x) => `${x.code} ${x.message}`).join('\n')}`);
+  return f[0]!;
+}
+
 export function codesAt(a: { all: Finding[] }, files: Record<string, string>): string[] {
   return a.all.map((f) => `${f.code}@${slice(files[f.uri.replace('file:///ws/', '')]!, f.span)}`);
 }

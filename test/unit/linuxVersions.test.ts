@@ -12,16 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Finding } from '../../server/src/model';
 import { sysfsLine } from '../../server/src/sim';
 import { Container } from '../../server/src/sim/container';
-import { analyze, codesAt } from '../helpers';
-
-function only(a: { all: Finding[] }, code: string): Finding {
-  const f = a.all.filter((x) => x.code === code);
-  assert.equal(f.length, 1, `one ${code}: ${a.all.map((x) => `${x.code} ${x.message}`).join('\n')}`);
-  return f[0]!;
-}
+import { analyze, codesAt, only } from '../helpers';
 
 /**
  * An EPYC host whose dual-port NIC shares IOMMU group 27; the IVRS gives the second port an

@@ -11,7 +11,7 @@ import type { Finding } from '../../server/src/model';
 import { FOUR_GIB } from '../../server/src/model/interval';
 import { searchLayout, type MachineKnobs } from '../../server/src/sim';
 import { realizeFor } from '../../server/src/domains/pools/sim/pools';
-import { analyze, applyEdits } from '../helpers';
+import { analyze, applyEdits, only } from '../helpers';
 
 const G = 1n << 30n;
 const M = 1n << 20n;
@@ -40,12 +40,6 @@ const INTEL_HOST = `platform xeon-b {
 const X86_POOL = 'pool mixed { epyc-a, xeon-b }';
 
 const pool = (files: Record<string, string>, guests: Record<string, string>) => analyze({ ...files, ...guests });
-
-function only(all: Finding[], code: string): Finding {
-  const hits = all.filter((f) => f.code === code);
-  assert.equal(hits.length, 1, `one ${code}: ${all.map((f) => `${f.code} ${f.message}`).join('\n')}`);
-  return hits[0]!;
-}
 
 /** The guest's `machine` line, started on every host of the pool with a device: every finding. */
 function onEveryHost(hosts: Record<string, { text: string; device: string }>, poolText: string, body: string): Finding[] {

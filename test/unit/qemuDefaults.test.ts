@@ -10,15 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Finding } from '../../server/src/model';
 import { machineLayout } from '../../server/src/sim';
-import { analyze, codesAt } from '../helpers';
-
-function only(a: { all: Finding[] }, code: string): Finding {
-  const f = a.all.filter((x) => x.code === code);
-  assert.equal(f.length, 1, `one ${code}: ${a.all.map((x) => `${x.code} ${x.message}`).join('\n')}`);
-  return f[0]!;
-}
+import { analyze, codesAt, only } from '../helpers';
 
 const GENOA = `platform epyc-genoa {
   arch x86_64

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Finding } from '../../server/src/model';
 import { guestRam, mergeRegions, sysfsLine, usableRanges, type Resv } from '../../server/src/sim';
-import { analyze, codesAt, slice } from '../helpers';
+import { analyze, codesAt, only, slice } from '../helpers';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'sysfs');
 
@@ -21,12 +20,6 @@ function sysfs(a: ReturnType<typeof analyze>, platform: string, device: string):
     .list()
     .map(sysfsLine)
     .join('\n');
-}
-
-function only(a: { all: Finding[] }, code: string): Finding {
-  const f = a.all.filter((x) => x.code === code);
-  assert.equal(f.length, 1, `one ${code}: ${a.all.map((x) => `${x.code} ${x.message}`).join('\n')}`);
-  return f[0]!;
 }
 
 const EPYC = `platform epyc-a {
