@@ -39,3 +39,15 @@ test('RAM that the low part now covers is mapped over the region, as QEMU would'
   };
   assert.deepEqual(codesAt(analyze(files), files), ['ram-over-reserved@machine i440fx memory 3968M max-ram-below-4g 4G']);
 });
+
+test('max-ram-below-4g above 4 GiB: QEMU refuses the option (x86_machine_set_max_ram_below_4g), 4G itself is fine', () => {
+  const files = (v: string) => ({
+    'h.iommu': HOST,
+    'g.iommu': `guest g on rome-excl {\n  machine q35 memory 8G max-ram-below-4g ${v}\n}\n`,
+  });
+  const over = files('5G');
+  const a = analyze(over);
+  assert.deepEqual(codesAt(a, over), ['value-out-of-range@5G']);
+  assert.match(a.all[0]!.message, /expects size less than or equal to 4G/);
+  assert.deepEqual(analyze(files('4G')).all, []);
+});

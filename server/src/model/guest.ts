@@ -105,9 +105,19 @@ function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
       case 'memory':
         out.memory = ctx.num(uri, lit);
         break;
-      case 'max-ram-below-4g':
-        out.maxRamBelow4g = ctx.num(uri, lit);
+      case 'max-ram-below-4g': {
+        const v = ctx.num(uri, lit);
+        // x86_machine_set_max_ram_below_4g (hw/i386/x86.c; pc.c before 4.2) refuses more than 4 GiB.
+        if (v !== undefined && v > 1n << 32n && lit)
+          ctx.report(
+            'value-out-of-range',
+            uri,
+            lit.span,
+            `max-ram-below-4g ${lit.text} is more than 4 GiB: QEMU exits with "Machine option 'max-ram-below-4g=${v}' expects size less than or equal to 4G"`,
+          );
+        else out.maxRamBelow4g = v;
         break;
+      }
       case 'phys-bits': {
         const v = ctx.count(uri, lit, 32n, 64n, 'phys-bits');
         if (v !== undefined) out.physBits = Number(v);
