@@ -72,6 +72,22 @@ describe('iommufd reserves per device since Linux 6.6 (the group in 6.2-6.5)', (
     }
   });
 
+  test('a hot-add follows the same rule: port 0 into a running iommufd guest fails on 6.5 and under type1, not on 6.6', () => {
+    // device_add vfio-pci,host=41:00.0: the attach reserves what iopt_table_enforce_dev_resv_regions (6.6) or the
+    // group's list (6.2-6.5, and type1 always) holds, over RAM the guest has mapped since it started.
+    const running = (kernel: string, container: string) => ({
+      'h.iommu': `${dualPort(kernel, container).replace('  assign nic0a\n  assign nic0b\n', '')}\ntimeline t {\n  start web\n  hotplug nic0a into web\n}`,
+    });
+    for (const [kernel, container, codes] of [
+      ['kernel 6.5', 'container iommufd', ['ram-over-reserved@hotplug nic0a into web']],
+      ['kernel 6.6', '', ['ram-over-reserved@hotplug nic0a into web']],
+      ['kernel 6.6', 'container iommufd', []],
+    ] as const) {
+      const files = running(kernel, container);
+      assert.deepEqual(codesAt(analyze(files), files), codes, `${kernel} ${container || 'type1'}`);
+    }
+  });
+
   test('iommufd on 6.6 assigning only port 0: no RAM conflict (port 1 bound to vfio-pci, unassigned)', () => {
     const files = { 'h.iommu': dualPort('kernel 6.6', 'container iommufd').replace('  assign nic0b\n', '') };
     const a = analyze(files);
