@@ -65,7 +65,22 @@ const text = (v: unknown): string | undefined => {
   return typeof n?.['#text'] === 'string' ? n['#text'] : undefined;
 };
 
+/** libvirt's domain XML (`virsh dumpxml`), read as libvirt's QEMU driver turns it into a command line. */
 export function importLibvirt(xml: string, where: string): ImportedGuest {
+  const d = parseDomain(xml, where);
+  const r = reader(where);
+  const g = emptyGuest();
+  const { arch } = readMachine(d, g);
+  const devices = asNode(d.devices);
+  readMemory(d, devices, g, r);
+  readCpu(d, g, r, arch);
+  readDevices(devices, g, r);
+  readPassthrough(d, g, where);
+  return g;
+}
+
+/** The <domain> element of well-formed XML, or an ImportError that says what is wrong. */
+function parseDomain(xml: string, where: string): Node {
   if (/<!DOCTYPE/i.test(xml)) throw new ImportError(`${escapeText(where)}: a DOCTYPE, which virsh dumpxml never prints: refused`);
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw lineError(where, valid.err.line, `not well-formed XML: ${valid.err.msg.slice(0, 160)}`);
@@ -86,7 +101,18 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
   }
   const d = asNode(doc.domain);
   if (!d) throw new ImportError(`${escapeText(where)}: no <domain> element: not the output of virsh dumpxml`);
-  const g = emptyGuest();
+  return d;
+}
+
+/** Errors naming the file, and sizes as libvirt writes them. */
+interface Reader {
+  where: string;
+  bad(what: string): ImportError;
+  bytes(value: string | undefined, unit: string | undefined, what: string): bigint | undefined;
+  sizeOf(n: unknown, what: string): bigint | undefined;
+}
+
+function reader(where: string): Reader {
   const bad = (what: string) => new ImportError(`${escapeText(where)}: ${what}`);
   /** A size element or attribute pair in bytes: `<memory unit='KiB'>N</memory>`; KiB when no unit. */
   const bytes = (value: string | undefined, unit: string | undefined, what: string): bigint | undefined => {
@@ -97,7 +123,11 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     return BigInt(value.trim()) * u;
   };
   const sizeOf = (n: unknown, what: string) => bytes(text(n), attr(asNode(n), 'unit'), what);
+  return { where, bad, bytes, sizeOf };
+}
 
+/** The name, accelerator (the domain's type) and machine type; the architecture for what follows. */
+function readMachine(d: Node, g: ImportedGuest): { arch: string | undefined } {
   g.name = text(d.name);
   const type = attr(d, 'type');
   if (type === 'kvm') g.accel = 'kvm';
@@ -108,10 +138,12 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     g.machineType = machine;
     Object.assign(g, machineOf(machine));
   }
-  const arch = attr(os, 'arch');
+  return { arch: attr(os, 'arch') };
+}
 
+function readMemory(d: Node, devices: Node | undefined, g: ImportedGuest, r: Reader): void {
+  const { bytes, sizeOf } = r;
   // Memory as libvirt's qemuDomainAlignMemorySizes leaves it.
-  const devices = asNode(d.devices);
   // Every memory device is aligned to 2 MiB (qemuDomainGetMemoryModuleSizeAlignment; 256 MiB on
   // ppc64, not modelled): an nvdimm of 511 MiB is given to QEMU as 512 MiB, like a DIMM.
   const modules = list(devices?.memory).map((m, i) => {
@@ -145,8 +177,11 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     if (m.model === 'dimm' || m.model === 'nvdimm') g.dimms.push({ id: `dimm${i}`, size: m.aligned, addr: m.base });
     else g.notes.push(`memory device ${i} (${m.model ?? 'no model'}) is not modelled`);
   });
-  checkDimmCount(g, where);
+  checkDimmCount(g, r.where);
+}
 
+function readCpu(d: Node, g: ImportedGuest, r: Reader, arch: string | undefined): void {
+  const { bad } = r;
   // CPU: libvirt's default model on x86 (i686 too: it runs qemu-system-x86_64) is qemu64;
   // host-passthrough and host-model take the host's CPU.
   const cpu = asNode(d.cpu);
@@ -169,7 +204,11 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
       if (limit !== undefined) g.physBitsLimit = Number(limit);
     }
   }
+}
 
+/** Hostdevs (and hostdev interfaces), the vIOMMU and the root controller's 64-bit hole. */
+function readDevices(devices: Node | undefined, g: ImportedGuest, r: Reader): void {
+  const { bad, sizeOf } = r;
   // An <interface type='hostdev'> (an SR-IOV function given as a NIC) is a PCI hostdev too; libvirt
   // parses interfaces before hostdevs and gives QEMU its hostdevs in that order.
   const nics = list(devices?.interface).filter((n) => attr(n, 'type') === 'hostdev');
@@ -206,7 +245,9 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
     if (attr(c, 'type') === 'pci' && (model === 'pci-root' || model === 'pcie-root') && c.pcihole64 !== undefined)
       g.pciHole64 = sizeOf(c.pcihole64, '<pcihole64>');
   }
+}
 
+function readPassthrough(d: Node, g: ImportedGuest, where: string): void {
   // Arguments passed through to QEMU: read as QEMU reads them, for what libvirt cannot say (max-ram-below-4g, ...).
   const extra = list(asNode(d['qemu:commandline'])?.['qemu:arg']).map((a) => attr(a, 'value') ?? '');
   if (extra.length) {
@@ -223,7 +264,6 @@ export function importLibvirt(xml: string, where: string): ImportedGuest {
       Object.assign(g, machineOf(q.machineType));
     }
   }
-  return g;
 }
 
 /** Bytes as libvirt writes them in KiB. */
