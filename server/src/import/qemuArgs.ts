@@ -150,6 +150,7 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
     if (v === undefined) throw lineError(where, w.line, `${what} '${escapeText(s.slice(0, 40))}' is not a size`);
     return v;
   };
+  const q: Reading = { g, where, size, backends, iommufds, dimms };
   for (; i < words.length; i++) {
     const w = words[i]!;
     const opt = w.text.replace(/^--/, '-');
@@ -172,21 +173,9 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
         break;
       }
       case '-machine':
-      case '-M': {
-        const { first, props } = keyval(arg);
-        const type = props.get('type') ?? first;
-        if (type) {
-          g.machineType = type;
-          Object.assign(g, machineOf(type));
-        }
-        g.maxRamBelow4g = size(props.get('max-ram-below-4g'), argWord, 'max-ram-below-4g') ?? g.maxRamBelow4g;
-        const highmem = onOff(props.get('highmem'));
-        if (highmem !== undefined) g.highmem = highmem;
-        const accel = props.get('accel')?.split(':')[0];
-        if (accel === 'kvm' || accel === 'tcg') g.accel = accel;
-        if (props.get('iommu') === 'smmuv3') g.viommu = 'smmuv3';
+      case '-M':
+        machineOption(q, arg, argWord);
         break;
-      }
       case '-accel': {
         const { first, props } = keyval(arg);
         const a = props.get('accel') ?? first;
@@ -200,19 +189,9 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
         if (props.has('slots')) g.slots = Number(props.get('slots'));
         break;
       }
-      case '-cpu': {
-        const { first, props } = keyval(arg);
-        g.cpuModel = first;
-        if (props.has('phys-bits')) {
-          const n = Number(props.get('phys-bits'));
-          if (!Number.isInteger(n) || n < 32 || n > 64)
-            throw lineError(where, argWord.line, `phys-bits '${escapeText(props.get('phys-bits')!.slice(0, 20))}' is not 32 to 64`);
-          g.physBits = n;
-        }
-        if (onOff(props.get('host-phys-bits'))) g.hostPhysBits = true;
-        if (props.has('host-phys-bits-limit')) g.physBitsLimit = Number(props.get('host-phys-bits-limit'));
+      case '-cpu':
+        cpuOption(q, arg, argWord);
         break;
-      }
       case '-global': {
         const m = /^(q35-pcihost|i440FX-pcihost)\.pci-hole64-size=(.*)$/.exec(arg);
         if (m) g.pciHole64 = size(m[2], argWord, 'pci-hole64-size');
@@ -227,39 +206,9 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
         } else if (type === 'iommufd' && id) iommufds.add(id);
         break;
       }
-      case '-device': {
-        const { type, props } = properties(arg, where, argWord, 'driver');
-        if (type === 'vfio-pci' || type === 'vfio-pci-nohotplug' || type === 'vfio-pci-igb') {
-          const sysfsdev = props.get('sysfsdev');
-          const host = props.get('host') ?? /\/([0-9a-fA-F:.]+)\/?$/.exec(sysfsdev ?? '')?.[1];
-          if (!host && sysfsdev !== undefined) {
-            // A mediated device (/sys/bus/mdev/devices/UUID) has no PCI function of its own to assign.
-            g.notes.push(
-              `vfio-pci ${props.get('id') ?? ''}: sysfsdev ${sysfsdev.slice(0, 80)} is not a PCI function (a mediated device): not modelled`,
-            );
-            break;
-          }
-          const bdf = host ? parseBdf(host.toLowerCase()) : undefined;
-          if (host && !bdf) throw lineError(where, argWord.line, `vfio-pci host '${escapeText(host.slice(0, 40))}' is not a PCI address`);
-          const fd = props.get('iommufd');
-          if (fd !== undefined && !iommufds.has(fd))
-            g.notes.push(`vfio-pci ${props.get('id') ?? ''} names iommufd '${fd}', which no -object iommufd before it declares`);
-          g.hostdevs.push({ bdf: bdf && keyOf(bdf), id: props.get('id'), iommufd: fd });
-        } else if (type === 'pc-dimm' || type === 'nvdimm') {
-          dimms.push({
-            id: props.get('id') ?? `dimm${dimms.length}`,
-            memdev: props.get('memdev'),
-            addr: size(props.get('addr'), argWord, 'the DIMM address'),
-            line: argWord.line,
-          });
-          if (type === 'nvdimm') g.notes.push(`nvdimm ${props.get('id') ?? ''} is placed like a DIMM; its label area is not modelled`);
-        } else if (type === 'intel-iommu') g.viommu = 'vt-d';
-        else if (type === 'amd-iommu') g.viommu = 'amd-vi';
-        else if (type === 'virtio-iommu-pci' || type === 'virtio-iommu-device' || type === 'virtio-iommu') g.viommu = 'virtio-iommu';
-        else if (type === 'arm-smmuv3') g.viommu = 'smmuv3';
-        else if (type === 'virtio-mem-pci') g.notes.push(`virtio-mem ${props.get('id') ?? ''} is not modelled`);
+      case '-device':
+        device(q, arg, argWord);
         break;
-      }
       default:
     }
   }
@@ -275,6 +224,83 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
   }
   checkDimmCount(g, where);
   return g;
+}
+
+/** What the options of one command line share while they are read. */
+interface Reading {
+  g: ImportedGuest;
+  where: string;
+  size(s: string | undefined, w: Word, what: string, unit?: bigint): bigint | undefined;
+  backends: Map<string, bigint>;
+  iommufds: Set<string>;
+  dimms: { id: string; memdev?: string; addr?: bigint; line: number }[];
+}
+
+/** `-machine TYPE,max-ram-below-4g=,highmem=,accel=,iommu=`. */
+function machineOption(q: Reading, arg: string, argWord: Word): void {
+  const { g, size } = q;
+  const { first, props } = keyval(arg);
+  const type = props.get('type') ?? first;
+  if (type) {
+    g.machineType = type;
+    Object.assign(g, machineOf(type));
+  }
+  g.maxRamBelow4g = size(props.get('max-ram-below-4g'), argWord, 'max-ram-below-4g') ?? g.maxRamBelow4g;
+  const highmem = onOff(props.get('highmem'));
+  if (highmem !== undefined) g.highmem = highmem;
+  const accel = props.get('accel')?.split(':')[0];
+  if (accel === 'kvm' || accel === 'tcg') g.accel = accel;
+  if (props.get('iommu') === 'smmuv3') g.viommu = 'smmuv3';
+}
+
+/** `-cpu MODEL,phys-bits=,host-phys-bits=,host-phys-bits-limit=`. */
+function cpuOption(q: Reading, arg: string, argWord: Word): void {
+  const { g, where } = q;
+  const { first, props } = keyval(arg);
+  g.cpuModel = first;
+  if (props.has('phys-bits')) {
+    const n = Number(props.get('phys-bits'));
+    if (!Number.isInteger(n) || n < 32 || n > 64)
+      throw lineError(where, argWord.line, `phys-bits '${escapeText(props.get('phys-bits')!.slice(0, 20))}' is not 32 to 64`);
+    g.physBits = n;
+  }
+  if (onOff(props.get('host-phys-bits'))) g.hostPhysBits = true;
+  if (props.has('host-phys-bits-limit')) g.physBitsLimit = Number(props.get('host-phys-bits-limit'));
+}
+
+/** `-device`: vfio-pci functions, DIMMs, vIOMMUs; the rest is not part of the IOMMU picture. */
+function device(q: Reading, arg: string, argWord: Word): void {
+  const { g, where, size, iommufds, dimms } = q;
+  const { type, props } = properties(arg, where, argWord, 'driver');
+  if (type === 'vfio-pci' || type === 'vfio-pci-nohotplug' || type === 'vfio-pci-igb') {
+    const sysfsdev = props.get('sysfsdev');
+    const host = props.get('host') ?? /\/([0-9a-fA-F:.]+)\/?$/.exec(sysfsdev ?? '')?.[1];
+    if (!host && sysfsdev !== undefined) {
+      // A mediated device (/sys/bus/mdev/devices/UUID) has no PCI function of its own to assign.
+      g.notes.push(
+        `vfio-pci ${props.get('id') ?? ''}: sysfsdev ${sysfsdev.slice(0, 80)} is not a PCI function (a mediated device): not modelled`,
+      );
+      return;
+    }
+    const bdf = host ? parseBdf(host.toLowerCase()) : undefined;
+    if (host && !bdf) throw lineError(where, argWord.line, `vfio-pci host '${escapeText(host.slice(0, 40))}' is not a PCI address`);
+    const fd = props.get('iommufd');
+    if (fd !== undefined && !iommufds.has(fd))
+      g.notes.push(`vfio-pci ${props.get('id') ?? ''} names iommufd '${fd}', which no -object iommufd before it declares`);
+    g.hostdevs.push({ bdf: bdf && keyOf(bdf), id: props.get('id'), iommufd: fd });
+  } else if (type === 'pc-dimm' || type === 'nvdimm') {
+    dimms.push({
+      id: props.get('id') ?? `dimm${dimms.length}`,
+      memdev: props.get('memdev'),
+      addr: size(props.get('addr'), argWord, 'the DIMM address'),
+      line: argWord.line,
+    });
+    if (type === 'nvdimm') g.notes.push(`nvdimm ${props.get('id') ?? ''} is placed like a DIMM; its label area is not modelled`);
+  } else if (type === 'intel-iommu') g.viommu = 'vt-d';
+  else if (type === 'amd-iommu') g.viommu = 'amd-vi';
+  else if (type === 'virtio-iommu-pci' || type === 'virtio-iommu-device' || type === 'virtio-iommu') g.viommu = 'virtio-iommu';
+  else if (type === 'arm-smmuv3') g.viommu = 'smmuv3';
+  else if (type === 'virtio-mem-pci') g.notes.push(`virtio-mem ${props.get('id') ?? ''} is not modelled`);
 }
 
 export function importQemuText(text: string, where: string): ImportedGuest {
