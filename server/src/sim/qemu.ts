@@ -58,6 +58,18 @@ export function deviceMemoryRegion(m: Machine, ramEnd: bigint): Interval | undef
 /** `TCG_PHYS_ADDR_BITS`: what a vCPU gets when nothing sets phys-bits (target/i386/cpu.c, x86_cpu_realizefn). */
 export const DEFAULT_PHYS_BITS = 40;
 
+type MachineVersion = { major: number; minor: number } | undefined;
+
+/** pc-i440fx-1.7 and older keep their low RAM unaligned (pc_compat_1_7: gigabyte_align off). */
+export function alignsLowRamToGigabyte(v: MachineVersion): boolean {
+  return !(v && v.major < 2);
+}
+
+/** Machine types after 7.0 move an AMD guest's above-4G RAM to 1 TiB (enforce_amd_1tb_hole). */
+export function enforcesAmd1TbHole(v: MachineVersion): boolean {
+  return !(v && (v.major < 7 || (v.major === 7 && v.minor === 0)));
+}
+
 /**
  * The guest's phys-bits and why (RULES §3.7): as given; else 40 for a named model or under
  * TCG (x86_cpu_realizefn); undefined for `-cpu host` / `max` under KVM, which take the
@@ -103,8 +115,7 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
     const dev = deviceMemoryRegion(m, ramEnd);
     return { ram, relocated: false, deviceMemory: dev, memTop: dev ? alignUp(dev.end + 1n, GIB) : alignUp(ramEnd, GIB) };
   }
-  // pc-i440fx-1.7 and older keep their low RAM unaligned (pc_compat_1_7: gigabyte_align off).
-  const below = lowMemory(m.type, m.memory, m.maxRamBelow4g, !(m.version && m.version.major < 2));
+  const below = lowMemory(m.type, m.memory, m.maxRamBelow4g, alignsLowRamToGigabyte(m.version));
   const above = m.memory - below;
   const hole64 = m.pciHole64Size ?? PCI_HOLE64_DEFAULT[m.type];
   // `pc_max_used_gpa` (64-bit CPU): the 64-bit PCI hole starts at the end of above-4G RAM, or
@@ -118,7 +129,7 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
   let relocation: string | undefined;
   if (m.cpu === 'amd') {
     const before = maxUsed(FOUR_GIB);
-    if (m.version && (m.version.major < 7 || (m.version.major === 7 && m.version.minor === 0))) {
+    if (m.version && !enforcesAmd1TbHole(m.version)) {
       relocation = `machine version ${m.version.major}.${m.version.minor} predates the relocation (enforce_amd_1tb_hole is off up to 7.0)`;
     } else if (before >= AMD_HT_START) {
       aboveStart = AMD_ABOVE_1TB_START;

@@ -10,7 +10,16 @@
  * pool: a layout returned is one the VFIO check accepts on every host.
  */
 import { firstEndingFrom, FOUR_GIB, type Interval } from '../../../model/interval';
-import { AMD_HT_START, lowMemory, type MachineLayout, PCI_HOLE64_DEFAULT, physBitsError, physBitsOf } from '../../../sim/qemu';
+import {
+  alignsLowRamToGigabyte,
+  AMD_HT_START,
+  enforcesAmd1TbHole,
+  lowMemory,
+  type MachineLayout,
+  PCI_HOLE64_DEFAULT,
+  physBitsError,
+  physBitsOf,
+} from '../../../sim/qemu';
 
 export type MachineType = 'q35' | 'i440fx' | 'virt';
 
@@ -79,15 +88,12 @@ export function blockerOf(bounds: PoolBounds, knobs: MachineKnobs, layout: Machi
 function splits(bounds: PoolBounds, want: MachineKnobs): (bigint | undefined)[] {
   if (want.type === 'virt') return [undefined];
   const type = want.type;
-  const gigabyteAlign = !(want.version && want.version.major < 2);
-  const split = lowMemory(type, want.memory, want.maxRamBelow4g, gigabyteAlign);
+  const split = lowMemory(type, want.memory, want.maxRamBelow4g, alignsLowRamToGigabyte(want.version));
   const out: (bigint | undefined)[] = [want.maxRamBelow4g];
   const first = bounds.avoid[0]?.start;
   const lows: bigint[] = [];
   if (first !== undefined && first < split) lows.push(first);
-  const relocates =
-    want.cpu === 'amd' && !(want.version && (want.version.major < 7 || (want.version.major === 7 && want.version.minor === 0)));
-  if (relocates) {
+  if (want.cpu === 'amd' && enforcesAmd1TbHole(want.version)) {
     // pc_max_used_gpa: alignUp(4 GiB + above, 1 GiB) + hole64 - 1 >= AMD_HT_START moves it.
     const hole64 = want.pciHole64Size ?? PCI_HOLE64_DEFAULT[type];
     const need = AMD_HT_START - hole64 + 1n; // alignUp(end of above-4G RAM, 1 GiB) must reach this
