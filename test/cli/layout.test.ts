@@ -63,6 +63,8 @@ describe('layout --pool (RULES §3.9, §4)', () => {
     assert.deepEqual(body(q35.stdout), ['machine q35 memory 4G max-ram-below-4g 128M cpu-model host accel kvm']);
     assert.match(q35.stdout, /^\/\/ QEMU lays it out as ram-below-4g 0x0\.\.0x7ffffff, ram-above-4g 0x100000000\.\.0x1f7ffffff,$/m);
     assert.match(q35.stdout, /^\/\/ {3}-machine q35,max-ram-below-4g=128M \\$/m);
+    // The options say what the line says: the host's CPU under KVM, with no vendor known here.
+    assert.match(q35.stdout, /^\/\/ {3}-accel kvm \\\n\/\/ {3}-cpu host$/m);
     // libvirt has no element for it: the QEMU argument passes through (docs/drvqemu.rst; <qemu:override> is for -device only).
     assert.match(
       q35.stdout,

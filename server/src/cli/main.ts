@@ -171,6 +171,8 @@ function layout(args: readonly string[], io: Io): number {
       dimms: [],
       physBits: k.physBits,
       cpu: k.cpu,
+      cpuModel: k.cpuModel,
+      accel: k.accel,
     },
     devices: [],
     iommufd: false,
