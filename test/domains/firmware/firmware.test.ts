@@ -894,3 +894,29 @@ describe("IoMmuDxe's reserved shared pool (RULES 7.1; edk2 c4e76d2fba, IoMmuBuff
     assert.doesNotMatch(hover(plain.a, uri('fw.iommu'), plain.text.indexOf('tx-ring') + 1)!.markdown, /Shared memory/);
   });
 });
+
+describe('a TDISP device under the firmware (issue 25 item 7; RULES §5.3)', () => {
+  test('the driver hover explains that its stop at ExitBootServices meets an unlocked TDI, and nothing is reported', () => {
+    const seed = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-001-tdisp-sev-tio');
+    const files = {
+      'host.iommu': readFileSync(join(seed, 'hosts', 'turin-tio01.iommu'), 'utf8'),
+      'guest.iommu': 'guest tvm on turin-tio01 {\n  machine q35 memory 8G cpu amd\n  confidential sev-snp\n  assign nvme0 as private\n}\n',
+      'fw.iommu':
+        'firmware ovmf for tvm {\n  driver nvme for nvme0 {\n    map queue common-buffer from allocate-buffer\n' +
+        '    on exit-boot-services tpl callback stop-dma\n  }\n' +
+        '  iommu-protocol {\n    on exit-boot-services tpl callback signal unmap-late\n    on event unmap-late tpl callback unmap-all deferred\n  }\n}\n',
+    };
+    const a = analyze(files);
+    const text = files['fw.iommu'];
+    assert.deepEqual(
+      a.all.filter((f) => f.uri === uri('fw.iommu')).map((f) => f.code),
+      [],
+    );
+    const h = hover(a, uri('fw.iommu'), text.indexOf('nvme for') + 1)!.markdown;
+    assert.match(h, /Device nvme0 has a TDISP interface \(assigned private\)/);
+    assert.match(h, /CONFIG_UNLOCKED/);
+    assert.match(h, /ERROR \(RULES §5\.3\)/);
+    const plain = analyze({ ...files, 'host.iommu': files['host.iommu'].replace('group 60; tdisp }', 'group 60 }') });
+    assert.doesNotMatch(hover(plain, uri('fw.iommu'), text.indexOf('nvme for') + 1)!.markdown, /CONFIG_UNLOCKED/);
+  });
+});

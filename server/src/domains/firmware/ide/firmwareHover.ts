@@ -64,7 +64,28 @@ function driverHover(fw: Firmware, d: FwDriver, run: FirmwareRun | undefined): s
   );
   const own = run?.slots.filter((s) => s.driver === d) ?? [];
   if (own.length) out.push('', 'Notify functions:', ...own.map((s) => `- ${slotLabel(s)}`));
+  const tdi = tdiNote(fw, d);
+  if (tdi) out.push('', tdi);
   return out.join('\n');
+}
+
+/**
+ * Issue 25 asked for a cross-check: an ExitBootServices handler that clears Bus Master Enable
+ * on a locked TDI (RULES §5.3: ERROR). No shipped flow gets there: edk2 has no TDISP code, and
+ * the lock is asked for a running guest (seed 001's SEV-TIO flow; Linux PCI/TSM's pci_tsm_bind,
+ * under review). So the tool explains the interaction and reports nothing.
+ */
+function tdiNote(fw: Firmware, d: FwDriver): string | undefined {
+  const dev = d.device;
+  if (!dev?.tdisp) return undefined;
+  const mode = fw.guest?.assigns.find((x) => x.device === dev)?.mode;
+  const how = mode && mode !== 'shared' ? ` (assigned ${mode})` : '';
+  return (
+    `Device ${dev.sym.name} has a TDISP interface${how}. While this firmware runs its TDI is CONFIG_UNLOCKED: ` +
+    'EDK II has no TDISP code, and no upstream flow locks a TDI before the guest OS runs (seed 001: the guest asks for it). ' +
+    "So the driver's stop here (a reset, or clearing Bus Master Enable) changes no TDISP state; " +
+    'the same write on a locked TDI would take it to ERROR (RULES §5.3).'
+  );
 }
 
 function mappingHover(fw: Firmware, m: FwMapping, run: FirmwareRun | undefined): string {
