@@ -18,6 +18,7 @@ import { lex, parse, type SourceFile } from '@iommu-lens/grammar';
 import { AnalysisHost } from '../server/src/ide';
 import { buildModel } from '../server/src/model';
 import { simulate } from '../server/src/sim';
+import { DOMAINS, ENGINES } from '../server/src/domains';
 
 const WARM_PASSES = 3;
 
@@ -100,13 +101,13 @@ function main(): void {
     parse('');
     const parsedFiles = timed(() => files.map((f) => ({ uri: f.uri, ast: parse(f.text) })));
     const model = timed(() => buildModel(parsedFiles.value));
-    const sim = timed(() => simulate(model.value.model));
+    const sim = timed(() => simulate(model.value.model, ENGINES));
     let warmModel = Infinity,
       warmSim = Infinity;
     for (let i = 0; i < WARM_PASSES; i++) {
       const m = timed(() => buildModel(parsedFiles.value));
       warmModel = Math.min(warmModel, m.ms);
-      warmSim = Math.min(warmSim, timed(() => simulate(m.value.model)).ms);
+      warmSim = Math.min(warmSim, timed(() => simulate(m.value.model, ENGINES)).ms);
     }
     result.stages = {
       parse: { coldMs: parsedFiles.ms },
@@ -118,7 +119,7 @@ function main(): void {
     // What the server does per keystroke, without the protocol: re-parse the edited file,
     // rebuild the model and re-simulate everything.
     if (!rel || !from || !to) throw new Error('edits needs REL FROM TO');
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     for (const f of files) host.setFile(f.uri, f.text);
     result.hostColdMs = timed(() => host.analyze()).ms;
     const target = files.find((f) => f.rel === rel);

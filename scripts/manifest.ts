@@ -10,22 +10,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODES } from '../server/src/domains';
-import { ENGINES } from '../server/src/sim/simulate';
+import { CODES, ENGINE_IDS, ENGINES } from '../server/src/domains';
+import { VFIO, VFIO_DESCRIPTION } from '../server/src/sim';
 import { SEVERITY_LEVELS } from '../server/src/ide/severity';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const MANIFEST = join(ROOT, 'package.json');
 
 /** What each engine checks, for the setting's enum descriptions. */
-export const ENGINE_DESCRIPTIONS: Readonly<Record<(typeof ENGINES)[number], string>> = {
-  vfio: 'VFIO containers and guest RAM: doorbells, reserved regions, apertures, groups, QEMU layouts.',
-  timelines: 'Timelines: start, stop, migrate, hotplug, TDISP state machines, SEV-TIO steps.',
-  pools: 'Migration pools: every guest against every host of its pool.',
-  firmware: 'Firmware DMA at ExitBootServices, every order of notify functions (the most expensive).',
-  xen: "Xen: dom0's and each domain's IOMMU maps, RMRRs, balloon and free steps.",
-  cmdqv: 'SMMUv3 CMDQV: VINTF command batches, stream IDs, HYP_OWN.',
-};
+export const ENGINE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries([
+  [VFIO, VFIO_DESCRIPTION],
+  ...ENGINES.map((e) => [e.id, e.description]),
+]);
 
 type Json = Record<string, unknown>;
 
@@ -51,9 +47,9 @@ export function generatedSettings(): Json {
     },
     'iommuLens.checksWhileTyping': {
       type: 'array',
-      items: { type: 'string', enum: [...ENGINES], enumDescriptions: ENGINES.map((e) => ENGINE_DESCRIPTIONS[e]) },
+      items: { type: 'string', enum: [...ENGINE_IDS], enumDescriptions: ENGINE_IDS.map((e) => ENGINE_DESCRIPTIONS[e]) },
       uniqueItems: true,
-      default: [...ENGINES],
+      default: [...ENGINE_IDS],
       markdownDescription:
         'The checks run on every edit. The others run when a file is opened or saved: until then their findings stay as of that last full run, ' +
         'except among the files linked by names to an edited one, where they are hidden. Syntax and names are always checked.',

@@ -5,6 +5,7 @@ import { parse, type SourceFile, type Span } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis } from '../server/src/ide';
 import type { Finding } from '../server/src/model';
 import { EXAMPLES, workspaceAt } from './files';
+import { DOMAINS } from '../server/src/domains';
 
 /** The text a span covers. */
 export function slice(text: string, span: Span): string {
@@ -22,7 +23,7 @@ export function parseClean(text: string): SourceFile {
 
 /** Analyses an inline workspace: `{ 'a.iommu': text, ... }`. */
 export function analyze(files: Record<string, string>): Analysis & { all: Finding[] } {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const [name, text] of Object.entries(files)) host.setFile(uri(name), text);
   const a = host.analyze();
   return { ...a, all: [...a.findings.values()].flat() };

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide';
 import { sysfsLine } from '../../server/src/sim';
 import { ROOT, cli } from './run';
+import { DOMAINS } from '../../server/src/domains';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sysfs');
 const fixture = (name: string) => join(FIXTURES, `${name}.reserved_regions`);
@@ -139,7 +140,7 @@ describe('import sysfs', () => {
   });
 
   test('every imported group prints back exactly as captured', () => {
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     host.setFile('file:///host.iommu', cli(['import', 'sysfs', tree(), '--platform', 'epyc-a']).stdout);
     const a = host.analyze();
     const p = a.model.platforms.get('epyc-a')!;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide';
 import { ROOT, cli } from './run';
+import { DOMAINS } from '../../server/src/domains';
 
 const RACK = join(ROOT, 'examples', 'rack-pool');
 
@@ -21,7 +22,7 @@ const body = (out: string) =>
 
 /** The guest lines started on every host of the rack with a device: every finding. */
 function onEveryHost(lines: string[]): string[] {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const h of ['rack-a0', 'rack-a1', 'rack-b0']) {
     host.setFile(`file:///rack/${h}.iommu`, readFileSync(join(RACK, 'hosts', `${h}.iommu`), 'utf8'));
     host.setFile(`file:///rack/g-${h}.iommu`, `guest g-${h} on ${h} {\n${lines.map((l) => `  ${l}`).join('\n')}\n  assign vf1\n}`);

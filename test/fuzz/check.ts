@@ -52,9 +52,10 @@ import {
 import { mapSources } from '../../server/src/ide/addressMap';
 import { run as runCliMain } from '../../server/src/cli/main';
 import { GLOBAL_KINDS } from '../../server/src/model';
-import { ENGINES, type Engine } from '../../server/src/sim';
+import type { Engine } from '../../server/src/sim';
 import { ROOT } from './corpus';
 import type { Input } from './mutate';
+import { DOMAINS, ENGINE_IDS } from '../../server/src/domains';
 
 export interface Problem {
   /** `throw`, `internal-error`, `range`, `format`, `rename`, `order`, `incremental`, `slow`, `cli` (or `planted`). */
@@ -208,7 +209,7 @@ const codesOf = (a: Analysis, uri: string) =>
  * re-analyses incrementally, the way the server does after an edit.
  */
 class Scratch {
-  private readonly host = new AnalysisHost();
+  private readonly host = new AnalysisHost(DOMAINS);
   constructor(private readonly c: Checker) {
     for (const [uri, text] of c.texts) this.host.setFile(uri, text);
   }
@@ -245,7 +246,7 @@ export function checkInput(input: Input, options: CheckOptions = DEFAULT_CHECK):
     if ([...texts.values()].some((t) => t.includes(options.plant!))) c.add('planted', 'input', `holds '${options.plant}'`);
     return { ms: performance.now() - t0, problems: c.problems };
   }
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const [uri, text] of texts) host.setFile(uri, text);
   const a = c.guard('analyze', () => host.analyze());
   if (a) {
@@ -280,7 +281,7 @@ function compareAnalyses(c: Checker, kind: string, where: string, x: Analysis, y
 
 /** The same files given in the opposite order: the same findings in the same order (files go in URI order). */
 function sameInAnyOrder(c: Checker, a: Analysis): void {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const [uri, text] of [...c.texts].reverse()) host.setFile(uri, text);
   const b = c.guard('analyze (files in another order)', () => host.analyze());
   if (b) compareAnalyses(c, 'order', 'analyze (files in another order)', a, b, ['in one order', 'in the other']);
@@ -313,7 +314,7 @@ function checkAnalysis(c: Checker, a: Analysis, options: CheckOptions): void {
 
   const scratch = new Scratch(c);
   // The server runs the engines of `checksWhileTyping` while typing: a partial run, reusing the full one's parses.
-  scratch.withText('analyze (some engines)', new Map(), new Set<Engine>(ENGINES.filter((_, i) => i % 2 === 0)));
+  scratch.withText('analyze (some engines)', new Map(), new Set<Engine>(ENGINE_IDS.filter((_, i) => i % 2 === 0)));
 
   for (const uri of uris) checkFile(c, a, uri, options, scratch);
 

@@ -22,6 +22,7 @@ import { AnalysisHost } from '../../server/src/ide';
 import { hex, U64_MAX } from '../../server/src/model';
 import { AMD_HT_HOLE, MSI_IOVA_WINDOW, X86_MSI_RANGE } from '../../server/src/sim/builtins';
 import { checkInput, describe } from './check';
+import { DOMAINS } from '../../server/src/domains';
 
 const SEED = 2222;
 const TYPES: readonly SysfsType[] = ['direct', 'direct-relaxable', 'reserved', 'msi'];
@@ -65,7 +66,7 @@ test('a capture sysfs could produce imports to a description that parses and kee
         parse(text).diagnostics.map((d) => d.message),
         [],
       );
-      const host = new AnalysisHost();
+      const host = new AnalysisHost(DOMAINS);
       host.setFile('file:///i.iommu', text);
       const a = host.analyze();
       const findings = a.findings.get('file:///i.iommu')!;

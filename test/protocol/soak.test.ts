@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DidChangeConfigurationNotification, MessageType } from 'vscode-languageserver-protocol/node';
-import { ENGINES } from '../../server/src/sim';
 import type { Client, MemoryReport } from './client';
 import { diagnosticsOf, iommuFiles, settle, soak, startOn } from './soak';
+import { ENGINE_IDS } from '../../server/src/domains';
 
 const SEED = 20261121;
 const EDITS = 6000;
@@ -61,7 +61,7 @@ test(`${EDITS} random edits: the server stays up and answers, its diagnostics ma
 
   // Every check again while typing (the run switched them), then let the server settle.
   await client.conn.sendNotification(DidChangeConfigurationNotification.type, {
-    settings: { iommuLens: { checksWhileTyping: [...ENGINES] } },
+    settings: { iommuLens: { checksWhileTyping: [...ENGINE_IDS] } },
   });
   const anyUri = [...run.open.keys()][0]!;
   await settle(client, anyUri);

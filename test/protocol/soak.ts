@@ -45,10 +45,10 @@ import {
   type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ENGINES } from '../../server/src/sim';
 import { iommuFiles } from '../files';
 import { prng } from '../prng.mjs';
 import { Client } from './client';
+import { ENGINE_IDS } from '../../server/src/domains';
 
 export { iommuFiles };
 
@@ -410,7 +410,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       await client.conn.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     } else if (r < 0.975) {
       // The checks run while typing: some of them for a while, then all again.
-      const checks = chance(0.5) ? ['vfio', 'pools'] : [...ENGINES];
+      const checks = chance(0.5) ? ['vfio', 'pools'] : [...ENGINE_IDS];
       await client.conn.sendNotification(DidChangeConfigurationNotification.type, {
         settings: { iommuLens: { checksWhileTyping: checks } },
       });

@@ -27,6 +27,8 @@ function layer(path: string): string {
   // the domains is a layer of its own, above ide, that only the top layers import.
   if (rel === 'server/src/domains/index.ts') return 'server/domains';
   if (/^server\/src\/domains\/[a-z]+\/codes\.ts$/.test(rel)) return 'server/model';
+  // Its engine (the SimEngine the registry lists) is sim-level.
+  if (/^server\/src\/domains\/[a-z]+\/engine\.ts$/.test(rel)) return 'server/sim';
   const inDomain = /^server\/src\/domains\/[a-z]+\/(model|sim|ide)\//.exec(rel);
   if (inDomain) return `server/${inDomain[1]}`;
   if (rel === ESCAPE) return 'escape';

@@ -19,6 +19,9 @@ import { checkPools } from '../../server/src/domains/pools/sim/pools';
 import { SETUP_KEPT } from '../../server/src/domains/timelines/sim/runner';
 import { analyze, slice } from '../helpers';
 import { shapeNamed } from '../shapes/lib/shapes.mjs';
+import { resultOf } from '../../server/src/sim';
+import { TIMELINES_ENGINE } from '../../server/src/domains/timelines/engine';
+import { XEN_ENGINE } from '../../server/src/domains/xen/engine';
 
 const of = (a: { all: Finding[] }, code: string) => a.all.filter((f) => f.code === code);
 const poolShape = await shapeNamed('pool');
@@ -48,7 +51,7 @@ describe('timelines', () => {
 
   test('thousands of guests brought up in one timeline: hover states are shared between steps and bounded', () => {
     const a = analyze({ 't.iommu': tdispShape.generate(330_000) });
-    const run = [...a.sim.timelines.values()][0]!;
+    const run = [...resultOf(a.sim, TIMELINES_ENGINE).values()][0]!;
     const guests = run.states[run.states.length - 1]!.guests.length;
     assert.ok(guests > 600, `${guests} guests`);
     // Each list kept once, however many steps share it.
@@ -64,7 +67,7 @@ describe('timelines', () => {
 
   test('a PF with hundreds of locked VFs reset again and again: one finding naming a few', () => {
     const a = analyze({ 't.iommu': tdispShape.generate(60_000) });
-    const resets = [...a.sim.timelines.values()].find((r) => r.timeline.sym.name === 'resets')!;
+    const resets = [...resultOf(a.sim, TIMELINES_ENGINE).values()].find((r) => r.timeline.sym.name === 'resets')!;
     const vfs = resets.states[resets.states.length - 1]!.tdis.filter((t) => t.device.pf).length;
     assert.ok(vfs > 100, `${vfs} VFs`);
     const [f, ...more] = of(a, 'tdisp-vf-reset');
@@ -442,7 +445,7 @@ describe('Xen', () => {
       clash[0]!.message,
       /of d0, d1, d2, d3 and 46 more: -EADDRINUSE, it overlaps the identity mapping 0x80000000\.\.0x8000ffff held by d0, d1, d2, d3 and 46 more/,
     );
-    const dom0 = [...a.sim.xen.runs.values()][0]!.maps.get([...a.model.xens.values()][0]!.domains.get('dom0')!)!;
+    const dom0 = [...resultOf(a.sim, XEN_ENGINE).runs.values()][0]!.maps.get([...a.model.xens.values()][0]!.domains.get('dom0')!)!;
     const entries = dom0.identity.entries();
     assert.equal(entries.length, 5);
     assert.ok(
@@ -454,7 +457,7 @@ describe('Xen', () => {
   test('a balloon step without a range gives back what the domain still owns, once', () => {
     const t = 'timeline t {\n  balloon xh.dom0 0x100000000 size 1G\n  balloon xh.dom0\n  balloon xh.dom0\n}\n';
     const a = analyze({ 'h.iommu': host, 'x.iommu': xen, 't.iommu': t });
-    const changes = [...a.sim.xen.p2m.values()];
+    const changes = [...resultOf(a.sim, XEN_ENGINE).p2m.values()];
     assert.deepEqual(
       changes.map((c) => c.released.map((r) => `${hex(Number(r.start))}-${hex(Number(r.end))}`)),
       [['0x100000000-0x13fffffff'], ['0x140000000-0x1ffffffff'], []],

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { AnalysisHost } from '../../server/src/ide';
 import { EXAMPLES, iommuFiles } from '../files';
+import { DOMAINS } from '../../server/src/domains';
 
 /** Every .iommu under `dir`, sorted, as full paths. */
 const walk = (dir: string): string[] => iommuFiles(dir).map((f) => join(dir, f));
@@ -51,7 +52,7 @@ function markers(file: string): Marker[] {
 }
 
 function findingsOf(group: string[]): { file: string; line: number; what: string }[] {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const f of group) host.setFile(pathToFileURL(f).href, readFileSync(f, 'utf8'));
   const a = host.analyze();
   return [...a.findings.values()].flat().map((x) => {

@@ -11,13 +11,14 @@ import { describe, test } from 'node:test';
 import { parse } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis } from '../../server/src/ide';
 import { buildModel, type Finding } from '../../server/src/model';
-import { ENGINES, simulate } from '../../server/src/sim';
+import { simulate } from '../../server/src/sim';
 import { exampleFiles } from '../helpers';
+import { DOMAINS, ENGINE_IDS } from '../../server/src/domains';
 
 const files = exampleFiles();
 
-function analyse(stages?: Partial<ConstructorParameters<typeof AnalysisHost>[1]>): Analysis {
-  const host = new AnalysisHost(undefined, stages && { parse, buildModel, simulate, ...stages });
+function analyse(stages?: Partial<ConstructorParameters<typeof AnalysisHost>[2]>): Analysis {
+  const host = new AnalysisHost(DOMAINS, undefined, stages && { parse, buildModel, simulate, ...stages });
   for (const f of files) host.setFile(f.uri, f.text);
   return host.analyze();
 }
@@ -31,7 +32,7 @@ const healthy = analyse();
 
 describe('a check that throws never hides the others', () => {
   test('the examples exercise every engine, and nothing fails', () => {
-    for (const e of ENGINES)
+    for (const e of ENGINE_IDS)
       assert.ok(
         all(healthy).some((f) => engineOf(healthy, f) === e),
         `no ${e} finding in the examples`,
@@ -42,7 +43,7 @@ describe('a check that throws never hides the others', () => {
     );
   });
 
-  for (const engine of ENGINES) {
+  for (const engine of ENGINE_IDS) {
     test(`the ${engine} engine throws: its findings become internal-error, every other finding stays`, () => {
       // Break the engine's own input, so only its code trips over it.
       const broken = analyse({ simulate: (model, engines) => simulate(breakFor(engine, model), engines) });
@@ -58,7 +59,7 @@ describe('a check that throws never hides the others', () => {
       }
       // Engines reading the same broken input may fail too; every engine that did not fail
       // reports exactly what it reports when nothing fails.
-      const survivors = ENGINES.filter((e) => !failed.has(e));
+      const survivors = ENGINE_IDS.filter((e) => !failed.has(e));
       assert.ok(survivors.length >= 3, `only ${survivors.join(', ')} survived`);
       const expected = all(healthy)
         .filter((f) => !failed.has(engineOf(healthy, f)!))
@@ -146,7 +147,7 @@ function breakFor(engine: string, model: Parameters<typeof simulate>[0]): Parame
 }
 
 test('an analysis keeps the lines of the texts it analysed (a request answered from it after an edit places ranges there)', () => {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   host.setFile('file:///a.iommu', 'platform a {\n  arch x86_64\n}\n');
   const old = host.analyze();
   host.setFile('file:///a.iommu', '\n\n\nplatform a {\n  arch x86_64\n}\n');

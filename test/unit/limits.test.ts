@@ -18,7 +18,7 @@ import { offsetAt, spanOf } from '../../server/src/lsp/params';
 import type { StatusParams } from '../../server/src/lsp/protocol';
 import { Scheduler } from '../../server/src/lsp/scheduler';
 import { DEFAULT_SETTINGS } from '../../server/src/lsp/settings';
-import { ENGINES } from '../../server/src/sim';
+import { ENGINE_IDS } from '../../server/src/domains';
 
 const reference = new TextDecoder('utf-8', { ignoreBOM: true });
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -228,7 +228,11 @@ describe('the scheduler after an analysis that throws', () => {
   /** A host whose analysis throws while `failing` is set; a connection that keeps the statuses. */
   function rig() {
     const state = { failing: true, runs: 0 };
-    const analysis = { findings: new Map([['file:///a.iommu', []]]), sim: { engines: new Set(ENGINES) }, stats: {} } as unknown as Analysis;
+    const analysis = {
+      findings: new Map([['file:///a.iommu', []]]),
+      sim: { engines: new Set(ENGINE_IDS) },
+      stats: {},
+    } as unknown as Analysis;
     const host = {
       uris: () => ['file:///a.iommu'],
       prepare: () => false,

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CODES } from '../../server/src/domains';
-import { ENGINES } from '../../server/src/sim';
+import { CODES, ENGINE_IDS } from '../../server/src/domains';
 import { withGeneratedSettings } from '../../scripts/manifest';
 import { DEFAULT_SETTINGS, LOG_LEVELS, MAX_FILE_SIZE_CAP, readSettings } from '../../server/src/lsp/settings';
 
@@ -38,8 +37,8 @@ const props = manifest.contributes.configuration.properties;
 test('the generated settings are current (npm run docs regenerates them)', () => {
   assert.equal(withGeneratedSettings(text), text);
   assert.deepEqual(Object.keys(props['iommuLens.diagnostics.severity']!.properties!), Object.keys(CODES));
-  assert.deepEqual(props['iommuLens.checksWhileTyping']!.items!.enum, [...ENGINES]);
-  assert.deepEqual(props['iommuLens.checksWhileTyping']!.default, [...ENGINES]);
+  assert.deepEqual(props['iommuLens.checksWhileTyping']!.items!.enum, [...ENGINE_IDS]);
+  assert.deepEqual(props['iommuLens.checksWhileTyping']!.default, [...ENGINE_IDS]);
 });
 
 test("the declared defaults are the server's defaults, and it accepts them all", () => {

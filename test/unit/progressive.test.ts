@@ -13,6 +13,7 @@ import { buildModel, type Finding } from '../../server/src/model';
 import { simulate } from '../../server/src/sim';
 import { parse } from '@iommu-lens/grammar';
 import { exampleFiles, uri } from '../helpers';
+import { DOMAINS } from '../../server/src/domains';
 
 const codes = (list: readonly Finding[] | undefined) => (list ?? []).map((f) => f.code);
 
@@ -26,7 +27,7 @@ function prepareAll(host: AnalysisHost, first: ReadonlySet<string> = new Set()):
 
 describe('prepare, component by component', () => {
   test("the open documents' components first, then the smallest; each handed out as analyze reports it", () => {
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     host.setFile(uri('big.iommu'), `platform big {\n  arch x86_64\n${'  // padding\n'.repeat(200)}}\n`);
     host.setFile(uri('mid.iommu'), `platform mid {\n  arch x86_64\n${'  // padding\n'.repeat(20)}}\n`);
     host.setFile(uri('small.iommu'), 'platform small { arch sparc }\n');
@@ -52,7 +53,7 @@ describe('prepare, component by component', () => {
         return buildModel(files, names);
       },
     };
-    const host = new AnalysisHost(undefined, stages);
+    const host = new AnalysisHost(DOMAINS, undefined, stages);
     for (const f of exampleFiles('seed-002-arm-msi-migration')) host.setFile(f.uri, f.text);
     host.setFile(uri('slow.iommu'), `platform slow {\n  arch x86_64\n${'  // a large file\n'.repeat(5000)}}\n`);
     const open = exampleFiles('seed-002-arm-msi-migration').find((f) => f.uri.endsWith('vm-analytics.iommu'))!.uri;
@@ -71,7 +72,7 @@ describe('prepare, component by component', () => {
     // ever modelled, so the soak test's heap doubled under load. The runs are private: read
     // them here, since the memory they hold is the point.
     const runs = (h: AnalysisHost) => (h as unknown as { runs: Map<string, unknown> }).runs.size;
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     host.setFile(uri('p.iommu'), 'platform p { arch x86_64 }\n');
     host.setFile(uri('g.iommu'), 'guest g on p {\n  ram r 0x0 size 1G\n}\n');
     host.analyze();
@@ -87,7 +88,7 @@ describe('prepare, component by component', () => {
 
 describe('a workspace with files left unread', () => {
   test('reports no unknown-name, and reports it again once complete', () => {
-    const host = new AnalysisHost({ maxFileSize: 2 ** 21, incomplete: true });
+    const host = new AnalysisHost(DOMAINS, { maxFileSize: 2 ** 21, incomplete: true });
     host.setFile(uri('g.iommu'), 'guest g on elsewhere {\n  ram r 0x0 size 1G\n}\n}\n');
     assert.deepEqual(codes(host.analyze().findings.get(uri('g.iommu'))), ['syntax-error']);
     host.setOptions({ maxFileSize: 2 ** 21 });
@@ -95,7 +96,7 @@ describe('a workspace with files left unread', () => {
   });
 
   test('a file held by its size alone is file-too-large, and its names are unknown', () => {
-    const host = new AnalysisHost({ maxFileSize: 100 });
+    const host = new AnalysisHost(DOMAINS, { maxFileSize: 100 });
     assert.equal(host.setOversized(uri('huge.iommu'), 10_000), true);
     assert.equal(host.setOversized(uri('huge.iommu'), 10_000), false, 'the same size again is no change');
     assert.deepEqual(host.size(), { files: 1, chars: 0 });

@@ -9,6 +9,7 @@ import {
   type SemanticTokenType,
 } from '../../server/src/ide/semanticTokens';
 import { analyze, markers, uri } from '../helpers';
+import { DOMAINS } from '../../server/src/domains';
 
 type Tuple = [line: number, char: number, length: number, type: string, modifiers: string, text: string];
 
@@ -200,7 +201,7 @@ test('broken, unknown and oversized files give tokens inside the text or none', 
   assert.ok(tokens.length > 0);
   for (const [line, char, len] of tokens) assert.ok(char + len <= broken.split('\n')[line]!.length);
   assert.deepEqual(semanticTokens(analyze({ 'a.iommu': FILE }), uri('other.iommu')), []);
-  const host = new AnalysisHost({ maxFileSize: 10 });
+  const host = new AnalysisHost(DOMAINS, { maxFileSize: 10 });
   host.setFile(uri('a.iommu'), FILE);
   assert.deepEqual(semanticTokens(host.analyze(), uri('a.iommu')), []);
 });

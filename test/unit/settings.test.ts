@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CODES } from '../../server/src/domains';
+import { ALL_ENGINES, CODES, DOMAINS, ENGINE_IDS } from '../../server/src/domains';
 import { AnalysisHost, applySeverities, parseSeverityOverrides, type Analysis } from '../../server/src/ide';
 import { MAX_FILE_SIZE_CAP, readSettings } from '../../server/src/lsp/settings';
-import { ALL_ENGINES, ENGINES } from '../../server/src/sim';
 import { exampleFiles, uri } from '../helpers';
+import { resultOf } from '../../server/src/sim';
+import { TIMELINES_ENGINE } from '../../server/src/domains/timelines/engine';
 
 const STOCK = uri('seed-001-tdisp-sev-tio/timelines/stock-driver.iommu');
 const PF_RESET = uri('seed-001-tdisp-sev-tio/timelines/pf-reset.iommu');
@@ -17,7 +18,7 @@ const PF_RESET = uri('seed-001-tdisp-sev-tio/timelines/pf-reset.iommu');
 const EVACUATE = uri('seed-002-arm-msi-migration/timelines/evacuate-vm-db.iommu');
 
 function seedHost(): AnalysisHost {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const seed of ['seed-001-tdisp-sev-tio', 'seed-002-arm-msi-migration']) {
     for (const f of exampleFiles(seed)) host.setFile(f.uri, f.text);
   }
@@ -34,12 +35,12 @@ const every = (a: Analysis) =>
 describe('checks left out while typing', () => {
   test('each engine reports only its own findings, and all of them together are the full run', () => {
     const a = seedHost().analyze();
-    assert.deepEqual([...a.sim.engines], [...ENGINES]);
+    assert.deepEqual([...a.sim.engines], [...ENGINE_IDS]);
     assert.ok(a.sim.byEngine.get('timelines')!.some((f) => f.code === 'tdisp-bme-quirk'));
     assert.ok(!a.sim.byEngine.get('vfio')!.some((f) => f.code.startsWith('tdisp-')));
     const only = seedHost().analyze(undefined, new Set(['vfio']));
     assert.deepEqual([...only.sim.byEngine.keys()], ['vfio']);
-    assert.equal(only.sim.timelines.size, 0, 'timelines were not replayed');
+    assert.equal(resultOf(only.sim, TIMELINES_ENGINE).size, 0, 'timelines were not replayed');
     assert.equal(only.findings.get(STOCK)!.length, 0, 'no full run yet: nothing to carry');
   });
 
@@ -59,7 +60,7 @@ describe('checks left out while typing', () => {
     assert.ok(!codesIn(edited, PF_RESET).includes('tdisp-vf-reset'), 'in every file of that component: they may depend on the edit');
     assert.ok(codesIn(full, EVACUATE).includes('ram-over-reserved'));
     assert.deepEqual(codesIn(edited, EVACUATE), codesIn(full, EVACUATE), 'another component keeps them');
-    assert.ok(edited.sim.timelines.size > 0, 'and its timelines stay replayed for hovers');
+    assert.ok(resultOf(edited.sim, TIMELINES_ENGINE).size > 0, 'and its timelines stay replayed for hovers');
     assert.ok(codesIn(host.analyze(), STOCK).includes('tdisp-bme-quirk'), 'a full run finds them again');
   });
 });

@@ -14,6 +14,7 @@ import type { PlacedFinding } from '../../server/src/cli/report';
 import { assignShards, checkStreamed, placeAll, type StreamOptions, type Streamed } from '../../server/src/cli/stream';
 import { DEFAULT_OPTIONS } from '../../server/src/ide';
 import { exampleFiles, uri } from '../helpers';
+import { DOMAINS } from '../../server/src/domains';
 
 function inputs(files: { uri: string; text: string }[]): InputFile[] {
   return files
@@ -29,7 +30,7 @@ function inputs(files: { uri: string; text: string }[]): InputFile[] {
 
 /** One host with every file, as `check` was before it streamed. */
 function whole(files: InputFile[]): PlacedFinding[] {
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const f of files) host.setFile(f.uri, f.text);
   return placeAll(host.analyze(), files);
 }
@@ -121,7 +122,7 @@ describe('check component by component', () => {
       simulate,
     };
     const options = { maxFileSize: 100 };
-    const host = new AnalysisHost(options, stages);
+    const host = new AnalysisHost(DOMAINS, options, stages);
     for (const f of files) host.setFile(f.uri, f.text);
     const expected = placeAll(host.analyze(), files);
     assert.deepEqual(expected.map((f) => f.code).sort(), ['file-too-large', 'internal-error', 'unknown-name']);

@@ -12,6 +12,7 @@ import { components } from '../../server/src/ide/workspacePartition';
 import { buildModel, compareFindings, fileNames } from '../../server/src/model';
 import { simulate } from '../../server/src/sim';
 import { analyze, exampleFiles, uri } from '../helpers';
+import { DOMAINS, ENGINES } from '../../server/src/domains';
 
 const examples = exampleFiles();
 const key = (a: Analysis) =>
@@ -20,7 +21,7 @@ const key = (a: Analysis) =>
 /** The same workspace modelled and simulated as one piece, without the host (the examples have no syntax errors). */
 function wholeFindings(files: { uri: string; text: string }[]): string[] {
   const m = buildModel(files.map((f) => ({ uri: f.uri, ast: parse(f.text) })));
-  return [...m.findings, ...simulate(m.model).findings]
+  return [...m.findings, ...simulate(m.model, ENGINES).findings]
     .sort(compareFindings)
     .map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
 }
@@ -47,7 +48,7 @@ describe('components', () => {
   });
 
   test('every example: the same findings as modelling the workspace as one piece', () => {
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     for (const f of examples) host.setFile(f.uri, f.text);
     const a = host.analyze();
     assert.ok(a.stats.components >= 7, `the examples split into components (${a.stats.components})`);
@@ -55,7 +56,7 @@ describe('components', () => {
   });
 
   test("an edit re-models only its component; the findings equal a fresh host's", () => {
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     for (const f of examples) host.setFile(f.uri, f.text);
     const first = host.analyze();
     const target = examples.find((f) => f.uri.endsWith('seed-002-arm-msi-migration/guests/vm-analytics.iommu'))!;
@@ -65,7 +66,7 @@ describe('components', () => {
     const second = host.analyze();
     assert.equal(second.stats.reused, first.stats.components - 1, 'every other component is reused');
     assert.ok(!second.findings.get(target.uri)!.some((f) => f.code === 'ram-over-reserved'), 'the edit fixed the guest');
-    const fresh = new AnalysisHost();
+    const fresh = new AnalysisHost(DOMAINS);
     for (const f of examples) fresh.setFile(f.uri, f.uri === target.uri ? edited : f.text);
     assert.deepEqual(key(second), key(fresh.analyze()));
   });
@@ -117,7 +118,7 @@ describe('components', () => {
   });
 
   test('editing a number moves no component and keeps suggestions current: the other components are reused', () => {
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     host.setFile(uri('a.iommu'), 'platform pa {\n  device d0 { bdf 0000:01:00.0 }\n}\nguest ga on pa {\n  ram low 0x0 size 1G\n}\n');
     // A typo whose suggestion reads the workspace's names.
     host.setFile(uri('b.iommu'), 'platform pb {\n}\nguest gb on pbb {\n}\n');
@@ -132,7 +133,7 @@ describe('components', () => {
   });
 
   test('typing a word that names nothing keeps the split; one that names a declaration elsewhere joins it', () => {
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     const a = 'platform pa {\n  device d0 { bdf 0000:01:00.0 }\n}\nguest ga on pa {\n  machine q35 memory 1G\n}\n';
     const b = 'platform pb {\n}\nguest gb on pb {\n}\n';
     host.setFile(uri('a.iommu'), a);
@@ -140,7 +141,7 @@ describe('components', () => {
     assert.equal(host.analyze().stats.components, 2);
     const sameAsFresh = (texts: Record<string, string>) => {
       const got = host.analyze();
-      const fresh = new AnalysisHost();
+      const fresh = new AnalysisHost(DOMAINS);
       for (const [name, text] of Object.entries(texts)) fresh.setFile(uri(name), text);
       const want = fresh.analyze();
       assert.equal(got.stats.components, want.stats.components);

@@ -7,6 +7,7 @@ import { readSnapshot, writeAtomic, WriteError, type Snapshot, type WriteFs } fr
 import { escapeText } from './escape';
 import { collectInputs, decodeUtf8, encodingFindings, type InputFile } from './files';
 import { UsageError } from './usage';
+import { DOMAINS } from '../domains';
 
 export interface Io {
   out: (s: string) => void;
@@ -29,7 +30,7 @@ export interface Io {
 export function load(paths: readonly string[], io: Io, opts: AnalysisOptions = DEFAULT_OPTIONS) {
   if (paths.length === 0) throw new UsageError('needs at least one PATH');
   const inputs = collectInputs(paths, io.cwd, (note) => io.err(`iommu-lens: ${note}\n`));
-  const host = new AnalysisHost(opts, io.stages);
+  const host = new AnalysisHost(DOMAINS, opts, io.stages);
   for (const f of inputs) host.setFile(f.uri, f.text, encodingFindings(f));
   return { analysis: host.analyze(), inputs };
 }

@@ -19,6 +19,8 @@ import { IMPORTERS, runExport, runImport } from './importCommands';
 import { check } from './check';
 import { mergeReports } from './merge';
 import { asksForHelp, commandUsage, isCommand, options, UsageError, USAGE, VERSION } from './usage';
+import { resultOf } from '../sim';
+import { POOLS_ENGINE } from '../domains/pools/engine';
 
 export function run(argv: readonly string[], io: Io): number | Promise<number> {
   try {
@@ -147,7 +149,7 @@ function layout(args: readonly string[], io: Io): number {
   const { analysis: a } = load(positionals, io);
   const p = a.model.pools.get(pool);
   if (!p) throw new InputError(`no pool '${pool}' (pools: ${known(a.model.pools)})`);
-  const l = a.sim.pools.get(p)!;
+  const l = resultOf(a.sim, POOLS_ENGINE).get(p)!;
   const type = (machine ?? (p.hosts.some((h) => h.arch === 'arm64') ? 'virt' : 'q35')) as MachineType;
   // Under KVM the vCPU is the host's vendor: AMD hosts (AMD-Vi IOMMUs) make an AMD guest, which QEMU relocates.
   const amdHosts = p.hosts.length > 0 && p.hosts.every((h) => [...h.iommus.values()].some((i) => i.kind === 'amd-vi'));

@@ -22,6 +22,7 @@ import { simulate } from '../sim';
 import { components } from '../ide/workspacePartition';
 import { encodingFindings, type InputFile } from './files';
 import { placeFinding, type PlacedFinding } from './report';
+import { DOMAINS } from '../domains';
 
 /** Which part of the components a run checks: `index` of `count` (0-based; `--shard` is 1-based). */
 export interface Shard {
@@ -196,7 +197,7 @@ export function analyseComponent(
   stages: Stages,
   cache: AstCache,
 ): [string, PlacedFinding[]][] {
-  const host = new AnalysisHost({ ...options, names }, { ...stages, parse: cache.parser(stages.parse) });
+  const host = new AnalysisHost(DOMAINS, { ...options, names }, { ...stages, parse: cache.parser(stages.parse) });
   for (const f of files) host.setFile(f.uri, f.text, encodingFindings(f));
   const analysis = host.analyze();
   return files.map((f) => [f.uri, placeAll(analysis, [f])]);

@@ -10,8 +10,20 @@ import { SEV_CODES } from './sev/codes';
 import { TDISP_CODES } from './tdisp/codes';
 import { TIMELINE_CODES } from './timelines/codes';
 import { XEN_CODES } from './xen/codes';
+import { CMDQV_ENGINE } from './cmdqv/engine';
+import { FIRMWARE_ENGINE } from './firmware/engine';
+import { POOLS_ENGINE } from './pools/engine';
+import { TIMELINES_ENGINE } from './timelines/engine';
+import { XEN_ENGINE } from './xen/engine';
+import { engineIds, type SimEngine } from '../sim';
+import type { DomainParts } from '../ide/analysis';
+import { CMDQV_IDE } from './cmdqv/ide/contribution';
+import { FIRMWARE_IDE } from './firmware/ide/contribution';
+import { POOLS_IDE } from './pools/ide/contribution';
+import { TIMELINES_IDE } from './timelines/ide/contribution';
+import { XEN_IDE } from './xen/ide/contribution';
 
-export interface Domain {
+export interface Domain extends DomainParts {
   /** Its folder's name under server/src/domains. */
   id: string;
   /** The only other domains its files may import (the architecture test holds it). */
@@ -20,16 +32,22 @@ export interface Domain {
   codes: CodeTable;
 }
 
-/** Every domain, one line each, in the order of the generated settings. */
+/** Every domain, one line each, in the order of the generated settings and of the engines' runs. */
 export const DOMAINS: readonly Domain[] = [
-  { id: 'timelines', needs: ['tdisp', 'sev'], codes: TIMELINE_CODES },
+  { id: 'timelines', needs: ['tdisp', 'sev'], codes: TIMELINE_CODES, engine: TIMELINES_ENGINE, ide: TIMELINES_IDE },
   { id: 'tdisp', needs: [], codes: TDISP_CODES },
   { id: 'sev', needs: ['tdisp'], codes: SEV_CODES },
-  { id: 'firmware', needs: [], codes: FIRMWARE_CODES },
-  { id: 'pools', needs: [], codes: POOL_CODES },
-  { id: 'xen', needs: [], codes: XEN_CODES },
-  { id: 'cmdqv', needs: [], codes: CMDQV_CODES },
+  { id: 'pools', needs: [], codes: POOL_CODES, engine: POOLS_ENGINE, ide: POOLS_IDE },
+  { id: 'firmware', needs: [], codes: FIRMWARE_CODES, engine: FIRMWARE_ENGINE, ide: FIRMWARE_IDE },
+  { id: 'xen', needs: [], codes: XEN_CODES, engine: XEN_ENGINE, ide: XEN_IDE },
+  { id: 'cmdqv', needs: [], codes: CMDQV_CODES, engine: CMDQV_ENGINE, ide: CMDQV_IDE },
 ];
+
+/** The domains' engines in the order they run (after the core's VFIO). */
+export const ENGINES: readonly SimEngine[] = DOMAINS.flatMap((d) => (d.engine ? [d.engine] : []));
+/** Every engine id: `vfio`, then the domains'. */
+export const ENGINE_IDS: readonly string[] = engineIds(ENGINES);
+export const ALL_ENGINES: ReadonlySet<string> = new Set(ENGINE_IDS);
 
 /** Every finding code: the core's, then each domain's. */
 export const CODES = codeTable(CORE_CODES, ...DOMAINS.map((d) => d.codes));

@@ -20,7 +20,8 @@ import {
   type Model,
   type ModelResult,
 } from '../model';
-import { ALL_ENGINES, ENGINES, mergeSimulations, simulate, type Engine, type Simulation } from '../sim';
+import type { DomainParts as GenericParts, IdeContribution } from './contribution';
+import { engineIds, mergeSimulations, simulate, type Engine, type SimEngine, type Simulation } from '../sim';
 import { components } from './workspacePartition';
 import { LineIndex } from './positions';
 import { applySeverities, type SeverityOverrides } from './severity';
@@ -61,6 +62,10 @@ export class Cancelled extends Error {
   }
 }
 
+/** What a domain adds to the core, and its editor features over an `Analysis`. */
+export type DomainParts = GenericParts<Analysis>;
+export type IdeParts = IdeContribution<Analysis>;
+
 export interface Analysis {
   model: Model;
   /** What the simulator computed: groups, regions, guest containers (for hovers and the CLI). */
@@ -72,6 +77,8 @@ export interface Analysis {
   ast(uri: string): SourceFile | undefined;
   /** How the run went, for the server's log: files parsed anew, components modelled anew, milliseconds per stage. */
   stats: { files: number; parsed: number; components: number; reused: number; parseMs: number; modelMs: number; simulateMs: number };
+  /** The domains it was run with: their editor features. */
+  domains: readonly DomainParts[];
   /** A partial analysis (`analyze`'s `need`): the files of the components left out, which have their syntax findings only and no model. */
   leftOut?: ReadonlySet<string>;
 }
@@ -97,9 +104,6 @@ interface ComponentRun {
   model: ModelResult;
   sims: Map<string, Simulation>;
 }
-
-const keyOf = (engines: ReadonlySet<Engine>) => ENGINES.filter((e) => engines.has(e)).join(',');
-const FULL_KEY = keyOf(ALL_ENGINES);
 
 /**
  * The stages the host chains. Tests replace one to check that a stage which throws costs
@@ -138,10 +142,29 @@ export class AnalysisHost {
   /** Bumped by every change an analysis can show: files, options, components modelled or simulated. */
   private changes = 0;
 
+  /** Every engine id, VFIO first; an analysis with all of them is a full one. */
+  readonly engineIds: readonly Engine[];
+  private readonly allEngines: ReadonlySet<Engine>;
+  private readonly fullKey: string;
+
+  /** The domains' engines, in order. */
+  private readonly engines: readonly SimEngine[];
+
+  /** `domains`: the registry's (server/src/domains), in order. */
   constructor(
+    private readonly domains: readonly DomainParts[],
     private options: AnalysisOptions = DEFAULT_OPTIONS,
     private readonly stages: Stages = STAGES,
-  ) {}
+  ) {
+    this.engines = domains.flatMap((d) => (d.engine ? [d.engine] : []));
+    this.engineIds = engineIds(this.engines);
+    this.allEngines = new Set(this.engineIds);
+    this.fullKey = this.keyOf(this.allEngines);
+  }
+
+  private keyOf(engines: ReadonlySet<Engine>): string {
+    return this.engineIds.filter((e) => engines.has(e)).join(',');
+  }
 
   setOptions(options: AnalysisOptions): void {
     this.changes++;
@@ -258,14 +281,14 @@ export class AnalysisHost {
    * file of `need` (done now); the files of the others have their syntax findings only.
    * The server answers requests from one while a long analysis is under way.
    */
-  analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = ALL_ENGINES, need?: ReadonlySet<string>): Analysis {
+  analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = this.allEngines, need?: ReadonlySet<string>): Analysis {
     const uris = this.uris();
     for (const uri of uris) {
       if (isCancelled()) throw new Cancelled();
       this.parsed(uri);
     }
     this.ensurePartition(uris);
-    const engineKey = keyOf(engines);
+    const engineKey = this.keyOf(engines);
     const all = this.whole ? [[...uris]] : this.partition!;
     const groups = need ? all.filter((g) => this.ready(g, engineKey) || g.some((u) => need.has(u))) : all;
     // A partial analysis that needs every component is a whole one: it drops the runs of components gone too.
@@ -303,7 +326,7 @@ export class AnalysisHost {
       const e = entries.get(uri);
       return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri);
     };
-    const analysis: Analysis = { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats };
+    const analysis: Analysis = { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats, domains: this.domains };
     if (perFile.size < uris.length) analysis.leftOut = new Set(uris.filter((u) => !perFile.has(u)));
     return analysis;
   }
@@ -349,7 +372,7 @@ export class AnalysisHost {
    * publishes each component's findings as `finished` hears them; `analyze` then finds the
    * work done.
    */
-  prepare(deadline: number, engines: ReadonlySet<Engine> = ALL_ENGINES, options: PrepareOptions = {}): boolean {
+  prepare(deadline: number, engines: ReadonlySet<Engine> = this.allEngines, options: PrepareOptions = {}): boolean {
     // Each call does at least one unit of work, so slices make progress whatever the clock says.
     let started = false;
     const late = () => started && performance.now() > deadline;
@@ -360,7 +383,7 @@ export class AnalysisHost {
     }
     this.ensurePartition(this.uris());
     if (this.whole) return false; // one piece: nothing to slice
-    const engineKey = keyOf(engines);
+    const engineKey = this.keyOf(engines);
     const order = this.ordered(options.first, engineKey);
     for (; order.next < order.groups.length; order.next++) {
       const group = order.groups[order.next]!;
@@ -457,7 +480,7 @@ export class AnalysisHost {
 
   private ready(group: readonly string[], engineKey: string): boolean {
     const run = this.runs.get(group.join('\n'));
-    return this.reusable(run, group) && (run.sims.has(FULL_KEY) || run.sims.has(engineKey));
+    return this.reusable(run, group) && (run.sims.has(this.fullKey) || run.sims.has(engineKey));
   }
 
   /** A component's model and simulation: reused when its parses are unchanged, else made and kept. */
@@ -475,10 +498,10 @@ export class AnalysisHost {
     }
     // A component unchanged since a run with every engine keeps that simulation: the engines
     // left out while typing are then still exact there, for findings and hovers alike.
-    let sim = run.sims.get(FULL_KEY) ?? run.sims.get(engineKey);
+    let sim = run.sims.get(this.fullKey) ?? run.sims.get(engineKey);
     if (!sim) {
       const t = performance.now();
-      sim = this.stages.simulate(run.model.model, engines);
+      sim = this.stages.simulate(run.model.model, this.engines, engines);
       run.sims.set(engineKey, sim);
       this.changes++;
       this.work.simulateMs += performance.now() - t;

@@ -4,10 +4,10 @@
  * without a name (a timeline step, an SMMU command, a guest `ram` line, `machine`); then
  * what led to the findings there. Nothing in comments. Markdown out.
  */
-import type { Span } from '@iommu-lens/grammar';
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Iommu, type Platform } from '../model';
 import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW } from '../sim';
 import type { Analysis } from './analysis';
+import type { HoverResult } from './contribution';
 import { numberHover } from './addressHover';
 import { deviceHover } from './deviceHover';
 import { findingHover, findingsAt } from './findingHover';
@@ -15,19 +15,11 @@ import { codeBlock } from './markdown';
 import { inComment, numberAt } from './numberAt';
 import { guestRamAt, guestRamHover, ramStory } from './ramHover';
 import { regionHover } from './regionHover';
-import { firmwareHover, firmwarePartHover } from '../domains/firmware/ide/firmwareHover';
 import { machineAt, machineHover } from './machineHover';
-import { poolHover } from '../domains/pools/ide/poolHover';
-import { stepAt, stepHover } from '../domains/timelines/ide/stepHover';
-import { domainHover, p2mAt, p2mHover, xenHover } from '../domains/xen/ide/xenHover';
-import { commandAt, commandHover, vintfHover } from '../domains/cmdqv/ide/cmdqvHover';
 import { symbolAt } from './navigation';
 import { kernelAt, releaseHover, xenReleaseAt } from './versionHover';
 
-export interface HoverResult {
-  markdown: string;
-  span: Span;
-}
+export type { HoverResult } from './contribution';
 
 /** Findings listed under one hover at most: a step with many findings stays readable. */
 const MAX_FINDINGS = 4;
@@ -76,34 +68,6 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
       if (i && i.sym === sym) markdown = iommuHover(a, platform!, i);
       break;
     }
-    case 'firmware': {
-      const fw = a.model.firmwares.get(sym.name);
-      if (fw && fw.sym === sym) markdown = firmwareHover(a, fw);
-      break;
-    }
-    case 'driver':
-    case 'mapping':
-      markdown = firmwarePartHover(a, sym);
-      break;
-    case 'domain':
-      markdown = domainHover(a, sym);
-      break;
-    case 'xen': {
-      const x = a.model.xens.get(sym.name);
-      if (x && x.sym === sym) markdown = xenHover(a, x);
-      break;
-    }
-    case 'vintf': {
-      const v = a.model.vintfs.get(sym.name);
-      if (v && v.sym === sym) markdown = vintfHover(a, v);
-      break;
-    }
-    case 'pool': {
-      const p = a.model.pools.get(sym.name);
-      const l = p && a.sim.pools.get(p);
-      if (l && p.sym === sym) markdown = poolHover(p, l);
-      break;
-    }
     case 'guest-ram': {
       const g = sym.container ? a.model.guests.get(sym.container) : undefined;
       const r = g?.ram.find((x) => x.sym === sym);
@@ -111,19 +75,22 @@ function entityHover(a: Analysis, uri: string, offset: number): HoverResult | un
       break;
     }
     default:
+      markdown = a.domains.find((x) => x.ide?.hoverKinds?.includes(sym.kind))?.ide?.symbolHover?.(a, sym);
       break;
   }
   return markdown ? { markdown, span: at.span } : undefined;
 }
 
-/** Hovers on statements without a name under the cursor: timeline steps, SMMU commands, guest `ram` lines, `machine`. */
+/** Hovers on statements without a name under the cursor: the domains' (steps, SMMU commands), guest `ram` lines, `machine`. */
 function statementHover(a: Analysis, uri: string, offset: number): HoverResult | undefined {
-  const p2m = p2mAt(a, uri, offset);
-  if (p2m) return { markdown: p2mHover(p2m), span: p2m.step.step.span };
-  const cmd = commandAt(a, uri, offset);
-  if (cmd) return { markdown: commandHover(cmd), span: cmd.cmd.node.span };
-  const step = stepAt(a, uri, offset);
-  if (step) return { markdown: stepHover(step), span: step.step.step.span };
+  for (const x of a.domains) {
+    const h = x.ide?.statementHover?.(a, uri, offset);
+    if (h) return h;
+  }
+  for (const x of a.domains) {
+    const h = x.ide?.fallbackStatementHover?.(a, uri, offset);
+    if (h) return h;
+  }
   const kernel = kernelAt(a, uri, offset);
   if (kernel) return { markdown: releaseHover('linux', kernel.platform.kernel, `platform ${kernel.platform.sym.name}`), span: kernel.span };
   const xenRelease = xenReleaseAt(a, uri, offset);

@@ -36,9 +36,7 @@ function declAt(a: Analysis, uri: string, offset: number): Node | undefined {
   const owners: { sym: { uri: string }; decl: Node }[][] = [
     [...m.platforms.values()],
     [...m.guests.values()],
-    [...m.timelines.values()],
-    [...m.firmwares.values()],
-    [...m.xens.values()],
+    ...a.domains.flatMap((x) => x.ide?.addressDeclarations?.(m) ?? []),
   ];
   for (const list of owners) for (const x of list) if (x.sym.uri === uri && inside(x.decl.span, offset)) return x.decl;
   return undefined;

@@ -35,6 +35,8 @@ import { fileNote, lineOf, where } from './hoverParts';
 import { inside } from './positions';
 import { capped } from './markdown';
 import { stepText } from '../domains/timelines/ide/stepHover';
+import { resultOf } from '../sim';
+import { TIMELINES_ENGINE } from '../domains/timelines/engine';
 
 const LIMIT = 8;
 
@@ -134,7 +136,7 @@ export function isMapped(mappings: readonly { range: Interval }[], range: Interv
 /** The guest as each timeline step that concerns it leaves it, under a heading per timeline. */
 function timelineLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], here: string): string[] {
   const out: string[] = [];
-  for (const run of a.sim.timelines.values()) {
+  for (const run of resultOf(a.sim, TIMELINES_ENGINE).values()) {
     const lines: string[] = [];
     let before: GuestSnapshot | undefined;
     for (const st of run.states) {
@@ -164,7 +166,7 @@ function status(s: GuestSnapshot, ranges: readonly GuestRamRange[]): string {
 /** Every group that joins or tries to join the guest's container: its assignments, and each timeline's hot-adds and carried devices. */
 function groupsOf(a: Analysis, g: Guest): GroupRegions[] {
   const out = new Set<GroupRegions>(a.sim.guests.get(g)?.groups ?? []);
-  for (const run of a.sim.timelines.values()) {
+  for (const run of resultOf(a.sim, TIMELINES_ENGINE).values()) {
     for (const st of run.states) for (const s of st.guests) if (s.guest === g) for (const h of s.devices) out.add(h.gr);
     // From the steps, not the states: a very long timeline keeps states only for its first steps.
     for (const r of run.timeline.steps) {

@@ -28,7 +28,8 @@ export interface WorkspaceSymbol {
 const detailsCache = new WeakMap<Model, Map<Sym, string>>();
 
 /** What each declared name is, in a few words. */
-function details(model: Model): Map<Sym, string> {
+function details(a: Analysis): Map<Sym, string> {
+  const model = a.model;
   const cached = detailsCache.get(model);
   if (cached) return cached;
   const out = new Map<Sym, string>();
@@ -52,14 +53,7 @@ function details(model: Model): Map<Sym, string> {
     for (const r of g.ram) if (r.range) out.set(r.sym, formatInterval(r.range));
     for (const v of g.viommus) if (v.kind) out.set(v.sym, v.kind);
   }
-  for (const pool of model.pools.values()) out.set(pool.sym, pool.hosts.map((h) => h.sym.name).join(', '));
-  for (const t of model.timelines.values()) out.set(t.sym, `${t.steps.length} steps`);
-  for (const x of model.xens.values()) {
-    if (x.platform) out.set(x.sym, `on ${x.platform.sym.name}`);
-    for (const d of x.domains.values()) out.set(d.sym, [d.isDom0 ? 'dom0' : 'domU', d.mode].filter(Boolean).join(', '));
-  }
-  for (const v of model.vintfs.values()) if (v.iommu) out.set(v.sym, `on ${v.iommu.sym.name}${v.guest ? ` for ${v.guest.sym.name}` : ''}`);
-  for (const fw of model.firmwares.values()) if (fw.guest) out.set(fw.sym, `for ${fw.guest.sym.name}`);
+  for (const x of a.domains) x.ide?.symbolDetails?.(model, out);
   detailsCache.set(model, out);
   return out;
 }
@@ -102,7 +96,7 @@ export function parentOf(model: Model, sym: Sym): Sym | undefined {
 
 /** The file's declarations nested as their blocks nest. */
 export function documentSymbols(a: Analysis, uri: string): OutlineSymbol[] {
-  const detail = details(a.model);
+  const detail = details(a);
   const nodes = new Map<Sym, OutlineSymbol>();
   const roots: OutlineSymbol[] = [];
   for (const s of nesting(a.model).byUri.get(uri) ?? []) {
@@ -120,7 +114,7 @@ export function documentSymbols(a: Analysis, uri: string): OutlineSymbol[] {
  * best first: exact, then prefix, then by how tightly the letters sit.
  */
 export function workspaceSymbols(a: Analysis, query: string, limit = 1000): WorkspaceSymbol[] {
-  const detail = details(a.model);
+  const detail = details(a);
   const q = query.toLowerCase();
   const scored: { score: number; sym: Sym }[] = [];
   for (const s of a.model.symbols) {

@@ -14,10 +14,11 @@
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { Cancelled, type Analysis, type AnalysisHost } from '../ide';
 import type { Finding } from '../model';
-import { ALL_ENGINES, ENGINES, type Engine } from '../sim';
+import type { Engine } from '../sim';
 import type { Log } from './log';
 import { STATUS_NOTIFICATION, type StatusParams } from './protocol';
 import type { ServerSettings } from './settings';
+import { ALL_ENGINES, ENGINE_IDS } from '../domains';
 
 /** A run that took this long makes the next one show progress and an `analysing` status. */
 const LONG_RUN_MS = 250;
@@ -204,7 +205,7 @@ export class Scheduler {
   /** Every engine when something asks for a full run, else those chosen for typing. */
   private engines(): ReadonlySet<Engine> {
     const typing = this.settings().checksWhileTyping;
-    return this.wantFull || typing.size === ENGINES.length ? ALL_ENGINES : typing;
+    return this.wantFull || typing.size === ENGINE_IDS.length ? ALL_ENGINES : typing;
   }
 
   private runNow(mine: number): void {
@@ -233,7 +234,7 @@ export class Scheduler {
   private adopt(a: Analysis, engines: ReadonlySet<Engine>, started: number): void {
     this.stale = false;
     this.failed = false;
-    if (engines.size === ENGINES.length) this.wantFull = false;
+    if (engines.size === ENGINE_IDS.length) this.wantFull = false;
     this.last = a;
     this.partial = undefined;
     this.lastMs = performance.now() - started;
@@ -296,7 +297,8 @@ export class Scheduler {
 
   /** The status notification; a state other than `analysing` ends the progress. */
   private status(state: StatusParams['state'], message?: string): void {
-    const skipped = this.last && this.last.sim.engines.size < ENGINES.length ? ENGINES.filter((e) => !this.last!.sim.engines.has(e)) : [];
+    const skipped =
+      this.last && this.last.sim.engines.size < ENGINE_IDS.length ? ENGINE_IDS.filter((e) => !this.last!.sim.engines.has(e)) : [];
     const params: StatusParams = { state, ...this.counts, ms: Math.round(this.lastMs), skipped };
     if (message) params.message = message;
     void this.connection.sendNotification(STATUS_NOTIFICATION, params);

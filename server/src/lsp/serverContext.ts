@@ -15,6 +15,7 @@ import { Publishing } from './publishing';
 import { Scheduler } from './scheduler';
 import { DEFAULT_SETTINGS, type ServerSettings } from './settings';
 import { WorkspaceLimit } from './workspaceFiles';
+import { DOMAINS } from '../domains';
 
 export class ServerContext {
   readonly documents = new TextDocuments(TextDocument);
@@ -33,7 +34,7 @@ export class ServerContext {
   constructor(readonly connection: Connection) {
     this.log = new Log(connection.console, this.settings.logLevel);
     keepAlive(this.log);
-    this.host = new AnalysisHost({ maxFileSize: this.settings.maxFileSize });
+    this.host = new AnalysisHost(DOMAINS, { maxFileSize: this.settings.maxFileSize });
     this.publishing = new Publishing(this);
     this.scheduler = new Scheduler(
       this.host,

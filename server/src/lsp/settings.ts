@@ -4,9 +4,9 @@
  * defaults and are reported in the log, never thrown: a typo in settings.json must not
  * stop diagnostics.
  */
-import { ALL_ENGINES, ENGINES, type Engine } from '../sim';
+import type { Engine } from '../sim';
 import { DEFAULT_OPTIONS, parseSeverityOverrides, type SeverityOverrides } from '../ide';
-import { CODES } from '../domains';
+import { ALL_ENGINES, CODES, ENGINE_IDS } from '../domains';
 
 export const LOG_LEVELS = ['off', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -76,14 +76,14 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
 
   let checksWhileTyping = DEFAULT_SETTINGS.checksWhileTyping;
   if (Array.isArray(s.checksWhileTyping)) {
-    const known = s.checksWhileTyping.filter((e): e is Engine => (ENGINES as readonly unknown[]).includes(e));
+    const known = s.checksWhileTyping.filter((e): e is Engine => (ENGINE_IDS as readonly unknown[]).includes(e));
     for (const e of s.checksWhileTyping)
       if (!known.includes(e as Engine))
-        problems.push(`iommuLens.checksWhileTyping: unknown check ${JSON.stringify(e)} (known: ${ENGINES.join(', ')})`);
+        problems.push(`iommuLens.checksWhileTyping: unknown check ${JSON.stringify(e)} (known: ${ENGINE_IDS.join(', ')})`);
     checksWhileTyping = new Set(known);
   } else if (s.checksWhileTyping !== undefined && s.checksWhileTyping !== null) {
     problems.push(
-      `iommuLens.checksWhileTyping must be a list of checks (${ENGINES.join(', ')}), not ${JSON.stringify(s.checksWhileTyping)}; running all of them`,
+      `iommuLens.checksWhileTyping must be a list of checks (${ENGINE_IDS.join(', ')}), not ${JSON.stringify(s.checksWhileTyping)}; running all of them`,
     );
   }
 

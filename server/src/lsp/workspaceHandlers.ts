@@ -14,12 +14,12 @@ import {
   type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { ENGINES } from '../sim';
 import { CAPABILITIES } from './requestHandlers';
 import { DIAGNOSTIC_PROVIDER } from './pullDiagnostics';
 import type { ServerContext } from './serverContext';
 import { readSettings } from './settings';
 import { belongs, inside, readUri, scanFolder, type DiskRead } from './workspaceFiles';
+import { ENGINE_IDS } from '../domains';
 
 export class WorkspaceHandlers {
   private canWatch = false;
@@ -180,7 +180,7 @@ export class WorkspaceHandlers {
     // Saving runs the checks left out while typing (`checksWhileTyping`).
     ctx.documents.onDidSave(
       ctx.notification('textDocument/didSave', () => {
-        if (ctx.settings.checksWhileTyping.size === ENGINES.length) return;
+        if (ctx.settings.checksWhileTyping.size === ENGINE_IDS.length) return;
         ctx.scheduler.changed(true);
         ctx.schedule(0);
       }),

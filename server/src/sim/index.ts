@@ -1,4 +1,5 @@
-export { ALL_ENGINES, ENGINES, simulate, type Engine, type Simulation } from './simulate';
+export { engineIds, resultOf, simulate, type Engine, type Simulation } from './simulate';
+export { mergeByDeclaration, mergeMaps, VFIO, VFIO_DESCRIPTION, type EngineInput, type SimEngine } from './engine';
 export type { GuestState } from './vfio';
 export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './platformRegions';
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';

@@ -12,6 +12,8 @@ import type { Finding } from '../../../server/src/model';
 import { TRACE_LIMIT } from '../../../server/src/domains/firmware/sim/driverFindings';
 import { DRIVER_FLOOR, FIRMWARE_BUDGET, runFirmware } from '../../../server/src/domains/firmware/sim/exitBootServices';
 import { analyze, applyEdits, slice, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { FIRMWARE_ENGINE } from '../../../server/src/domains/firmware/engine';
 
 const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-000-ovmf-exit-boot-services');
 const HOST = readFileSync(join(SEED, 'hosts', 'milan-sev01.iommu'), 'utf8');
@@ -73,7 +75,7 @@ function drivers(n: number, driver: (i: number) => string, iommu: string, iommuF
   const fw = `firmware blk-fw for many {\n${(iommuFirst ? [protocol, ...blocks] : [...blocks, protocol]).join('\n')}\n}`;
   const a = analyze({ 'host.iommu': host, 'guest.iommu': guest, 'fw.iommu': fw });
   const found = a.all.filter((f) => f.uri === uri('fw.iommu'));
-  return { a, found, run: a.sim.firmwares.get(a.model.firmwares.get('blk-fw')!)! };
+  return { a, found, run: resultOf(a.sim, FIRMWARE_ENGINE).get(a.model.firmwares.get('blk-fw')!)! };
 }
 
 describe('the seed-000 examples', () => {
@@ -669,7 +671,7 @@ describe('exploration: exact reductions, and tens of drivers', () => {
       'guest.iommu': `guest vm on h {\n  machine q35 memory 4G\n${devs.map((_, k) => `  assign blk${k}`).join('\n')}\n}`,
       'fw.iommu': `firmware ring for vm {\n${drivers.join('\n')}\n}`,
     });
-    const run = a.sim.firmwares.get(a.model.firmwares.get('ring')!)!;
+    const run = resultOf(a.sim, FIRMWARE_ENGINE).get(a.model.firmwares.get('ring')!)!;
     // The search that crosses the bound stops one state past it; every later one at its floor.
     // (Projections here have fewer than 32 functions: a state costs one unit in 32.)
     assert.ok(run.states <= FIRMWARE_BUDGET / 32 + n * (DRIVER_FLOOR / 32 + 1), `${run.states} states`);
@@ -683,7 +685,7 @@ describe('exploration: exact reductions, and tens of drivers', () => {
         `  driver Many for vnet1 {\n    map q common-buffer size 4K from allocate-buffer pending\n${'    on exit-boot-services tpl notify\n'.repeat(n)}  }`,
       ),
     );
-    const run = a.sim.firmwares.get(a.model.firmwares.get('ovmf')!)!;
+    const run = resultOf(a.sim, FIRMWARE_ENGINE).get(a.model.firmwares.get('ovmf')!)!;
     // 600 interchangeable handlers: 2^600 subsets, so the search stops at its bound.
     assert.ok(run.states <= FIRMWARE_BUDGET / n + 1, `${run.states} states`);
     assert.ok(a.all.some((f) => f.code === 'fw-orders-truncated'));

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { hover } from '../../../server/src/ide';
 import { analyze, applyEdits, codesAt, slice, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { TIMELINES_ENGINE } from '../../../server/src/domains/timelines/engine';
 
 const HOST = readFileSync(new URL('../../../examples/seed-001-tdisp-sev-tio/hosts/turin-tio01.iommu', import.meta.url), 'utf8');
 
@@ -276,7 +278,7 @@ describe('SNP_LAUNCH_UPDATE after a private realize (RULES §6.3)', () => {
       'timeline t {\n  launch-update cvm\n  start td\n  launch-update td\n  start cvm\n  launch-update cvm\n  stop cvm\n  start cvm\n}';
     const r = check({ 'g.iommu': guest(''), 'td.iommu': tdx, 't.iommu': t });
     assert.deepEqual(r.codes, ['guest-not-running@launch-update cvm', 'sev-not-confidential@launch-update td']);
-    const states = [...r.a.sim.timelines.values()][0]!.states;
+    const states = [...resultOf(r.a.sim, TIMELINES_ENGINE).values()][0]!.states;
     const cvm = (i: number) => states[i]!.guests.find((g) => g.guest.sym.name === 'cvm')!;
     assert.equal(cvm(4).launched, true);
     assert.equal(cvm(6).launched, false);

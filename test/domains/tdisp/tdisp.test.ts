@@ -9,6 +9,8 @@ import { hover } from '../../../server/src/ide';
 import type { Finding } from '../../../server/src/model';
 import type { TdiSnapshot } from '../../../server/src/sim';
 import { analyze, applyEdits, codesAt, slice, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { TIMELINES_ENGINE } from '../../../server/src/domains/timelines/engine';
 
 const HOST = `platform turin {
   arch x86_64
@@ -39,7 +41,7 @@ function run(steps: string[], extra: Record<string, string> = {}) {
   const text = `timeline t {\n${steps.map((s) => `  ${s}`).join('\n')}\n}`;
   const files = { 'host.iommu': HOST, 'cvm.iommu': CVM, 't.iommu': text, ...extra };
   const a = analyze(files);
-  const states = [...a.sim.timelines.values()][0]!.states;
+  const states = [...resultOf(a.sim, TIMELINES_ENGINE).values()][0]!.states;
   const tdi = (name: string, after = states.length - 1): TdiSnapshot | undefined =>
     states[after]!.tdis.find((t) => t.device.sym.name === name);
   return { a, files, text, codes: codesAt(a, files), tdi };
@@ -300,7 +302,7 @@ describe("seed 001's BME problem (RULES §5.5)", () => {
     assert.match(fixed, /tdisp nic1 start\n {2}config nic1 command MSE BME \/\/ pci_set_master\(\)\n {2}tdisp nic1 report/);
     const again = analyze({ 'host.iommu': HOST, 'cvm.iommu': CVM, 't.iommu': fixed });
     assert.deepEqual(again.all, []);
-    const states = [...again.sim.timelines.values()][0]!.states;
+    const states = [...resultOf(again.sim, TIMELINES_ENGINE).values()][0]!.states;
     assert.equal(states.at(-1)!.tdis.find((t) => t.device.sym.name === 'nic1')!.state, 'RUN');
   });
 

@@ -8,6 +8,8 @@ import { describe, test } from 'node:test';
 import { hover, inlayHints } from '../../../server/src/ide';
 import { guestRam } from '../../../server/src/sim';
 import { analyze, applyEdits, codesAt, slice, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { TIMELINES_ENGINE } from '../../../server/src/domains/timelines/engine';
 
 const HOST_0 = `platform armsrv-0 {
   arch arm64
@@ -37,7 +39,7 @@ function workspace(timeline: string, extra: Record<string, string> = {}): Record
 
 /** The state of `guest` after step `k` of timeline `t`. */
 function after(a: ReturnType<typeof analyze>, t: string, k: number, guest: string) {
-  const run = a.sim.timelines.get(a.model.timelines.get(t)!)!;
+  const run = resultOf(a.sim, TIMELINES_ENGINE).get(a.model.timelines.get(t)!)!;
   return run.states[k]!.guests.find((g) => g.guest.sym.name === guest)!;
 }
 

@@ -12,6 +12,8 @@ import { PlatformRegions, usableRanges } from '../../../server/src/sim';
 import { Container } from '../../../server/src/sim/container';
 import { hover } from '../../../server/src/ide';
 import { analyze, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { TIMELINES_ENGINE } from '../../../server/src/domains/timelines/engine';
 
 /** n devices, each alone in its group; every 97th group has its own reserved window somewhere in the first 4 GiB. */
 function host(n: number): string {
@@ -72,7 +74,7 @@ describe('a guest receiving thousands of devices', () => {
       refused.every((f) => f.code === 'ram-over-reserved'),
       [...new Set(refused.map((f) => f.code))].join(),
     );
-    const run = [...a.sim.timelines.values()][0]!;
+    const run = [...resultOf(a.sim, TIMELINES_ENGINE).values()][0]!;
     assert.ok(run.states.length > 1000 && run.states.length < n + 1, `${run.states.length} states kept`);
     assert.equal(run.states[0]!.step, run.timeline.steps[0], 'the kept states are the first steps');
     // A device hot-added after the last kept state: its hover says the state is not kept.

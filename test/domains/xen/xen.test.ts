@@ -13,6 +13,8 @@ import { formatInterval } from '../../../server/src/model';
 import { IdentityMaps } from '../../../server/src/domains/xen/sim/identityMaps';
 import { RangeSet } from '../../../server/src/sim/rangeset';
 import { analyze, applyEdits, slice, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { XEN_ENGINE } from '../../../server/src/domains/xen/engine';
 
 const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-003-xen-identity-maps');
 const HOST = readFileSync(join(SEED, 'hosts', 'dl388-r3u12.iommu'), 'utf8');
@@ -42,7 +44,7 @@ describe('dom0 boot map (arch_iommu_hwdom_init)', () => {
     const files = { 'host.iommu': host, 'xen.iommu': dom0('mode pv; iommu relaxed', 'xen-range 0x100000 size 2M') };
     const a = analyze(files);
     assert.deepEqual(a.all, []);
-    const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
+    const m = [...resultOf(a.sim, XEN_ENGINE).runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
     assert.equal(m.term, 'host map');
     assert.equal(m.maintained, false);
     // RAM 0x100000..0xbddabfff and 0x1_0000_0000 + 125G; the HP RMRR (map-reserved; isa-dma is
@@ -64,7 +66,7 @@ describe('dom0 boot map (arch_iommu_hwdom_init)', () => {
       'address-width 36 }\n  iommu dmar1 vt-d { address-width 36 }',
     ).replace('  device lpc0', '  reserved e820-hi reserved 0xfec00000..0xfeffffff\n  ioapic 0xfec00000\n  device lpc0');
     const a = analyze({ 'host.iommu': host, 'xen.iommu': dom0('mode pv') });
-    const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
+    const m = [...resultOf(a.sim, XEN_ENGINE).runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
     const left = m.boot!.leftOut.map((l) => `${formatInterval(l.range)}: ${l.why}`);
     assert.ok(left.includes('0xfee00000..0xfeefffff: the interrupt range 0xfee00-0xfeeff (PFNs): MSI writes, never DMA'), left.join('\n'));
     assert.ok(left.includes('0xfec00000..0xfec00fff: an IO-APIC page'), left.join('\n'));
@@ -77,18 +79,18 @@ describe('dom0 boot map (arch_iommu_hwdom_init)', () => {
 
   test("strict: only reserved memory at boot, the rest follows dom0's pages (maintained identity MFN map)", () => {
     const a = analyze({ 'host.iommu': HOST, 'xen.iommu': dom0('mode pv; iommu strict') });
-    const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
+    const m = [...resultOf(a.sim, XEN_ENGINE).runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
     assert.equal(m.term, 'identity MFN map');
     assert.equal(m.maintained, true);
     assert.deepEqual(m.boot!.mapped.ranges().map(formatInterval), ['0xbdf6e000..0xbdf84fff']);
     const off = analyze({ 'host.iommu': HOST, 'xen.iommu': dom0('mode pv; iommu strict; map-reserved off') });
-    const m2 = [...off.sim.xen.runs.values()][0]!.maps.get(off.model.xens.get('xh')!.domains.get('dom0')!)!;
+    const m2 = [...resultOf(off.sim, XEN_ENGINE).runs.values()][0]!.maps.get(off.model.xens.get('xh')!.domains.get('dom0')!)!;
     assert.deepEqual(m2.boot!.mapped.ranges(), []);
   });
 
   test('RMRR identity mappings are reference counted: the HP RMRR of lpc0, ilo0, usb0 and vga0 is one mapping with four references', () => {
     const a = analyze({ 'host.iommu': HOST, 'xen.iommu': dom0('mode pv; iommu strict') });
-    const m = [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
+    const m = [...resultOf(a.sim, XEN_ENGINE).runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get('dom0')!)!;
     assert.deepEqual(
       m.identity.entries().map((e) => `${formatInterval(e.range)} ${e.access} ${e.holders.map((h) => h.sym.name).join(',')}`),
       ['0xbdf6e000..0xbdf84fff rw lpc0,usb0,ilo0,vga0'],

@@ -10,6 +10,8 @@ import { describe, test } from 'node:test';
 import { hover } from '../../../server/src/ide/hover';
 import { formatInterval } from '../../../server/src/model';
 import { analyze, slice, uri } from '../../helpers';
+import { resultOf } from '../../../server/src/sim';
+import { XEN_ENGINE } from '../../../server/src/domains/xen/engine';
 
 const SEED = join(import.meta.dirname, '..', '..', '..', 'examples', 'seed-003-xen-identity-maps');
 const HOST = readFileSync(join(SEED, 'hosts', 'dl388-r3u12.iommu'), 'utf8');
@@ -22,7 +24,7 @@ function check(xen: string, host = HOST, timeline = '') {
 }
 
 const mapOf = (a: ReturnType<typeof analyze>, domain: string) =>
-  [...a.sim.xen.runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get(domain)!)!;
+  [...resultOf(a.sim, XEN_ENGINE).runs.values()][0]!.maps.get(a.model.xens.get('xh')!.domains.get(domain)!)!;
 
 describe('dom0 options (xen/drivers/passthrough/iommu.c)', () => {
   // check_hwdom_reqs() sets iommu_hwdom_strict = true before arch_iommu_check_autotranslated_hwdom()

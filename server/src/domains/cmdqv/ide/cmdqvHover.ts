@@ -7,11 +7,14 @@ import { SMMU_OPCODES } from '../model/smmuCommands';
 import type { CommandRoute } from '../../../sim';
 import type { Analysis } from '../../../ide/analysis';
 import { inside } from '../../../ide/positions';
+import { resultOf } from '../../../sim';
+import { CMDQV_ENGINE } from '../engine';
 
 export function commandAt(a: Analysis, uri: string, offset: number): CommandRoute | undefined {
   for (const block of a.model.commands) {
     if (block.uri !== uri || !inside(block.decl.span, offset)) continue;
-    for (const b of block.batches) for (const c of b.commands) if (inside(c.node.span, offset)) return a.sim.cmdqv.routes.get(c.node);
+    for (const b of block.batches)
+      for (const c of b.commands) if (inside(c.node.span, offset)) return resultOf(a.sim, CMDQV_ENGINE).routes.get(c.node);
   }
   return undefined;
 }
@@ -55,7 +58,7 @@ export function commandHover(r: CommandRoute): string {
 }
 
 export function vintfHover(a: Analysis, v: Vintf): string {
-  const s = a.sim.cmdqv.vintfs.get(v);
+  const s = resultOf(a.sim, CMDQV_ENGINE).vintfs.get(v);
   const out = [`**VINTF ${v.sym.name}**${v.iommu ? ` on ${v.iommu.sym.name}` : ''}${v.guest ? ` for ${v.guest.sym.name}` : ''}`];
   if (!s) return out.join('\n');
   out.push(

@@ -6,6 +6,8 @@ import { formatSize, hex, type Firmware, type FwDriver, type FwMapping, type Sym
 import { EFI_OPERATION, operationMeaning, slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../../../sim';
 import type { Analysis } from '../../../ide/analysis';
 import { poolUses } from '../sim/sharedPool';
+import { resultOf } from '../../../sim';
+import { FIRMWARE_ENGINE } from '../engine';
 
 const STATE: Record<FwMapping['state'], string> = {
   pending: "DMA still in flight when the driver's call returns (the device owns the buffer)",
@@ -14,7 +16,7 @@ const STATE: Record<FwMapping['state'], string> = {
 };
 
 export function firmwareHover(a: Analysis, fw: Firmware): string {
-  const run = a.sim.firmwares.get(fw);
+  const run = resultOf(a.sim, FIRMWARE_ENGINE).get(fw);
   const out = [
     `**firmware ${fw.sym.name}**${fw.guest ? ` of guest ${fw.guest.sym.name}` : ''}${fw.guest?.confidential?.technology ? ` (${fw.guest.confidential.technology})` : ''}`,
   ];
@@ -43,7 +45,7 @@ export function firmwareHover(a: Analysis, fw: Firmware): string {
 /** A driver or one of its mappings. */
 export function firmwarePartHover(a: Analysis, sym: Sym): string | undefined {
   for (const fw of a.model.firmwares.values()) {
-    const run = a.sim.firmwares.get(fw);
+    const run = resultOf(a.sim, FIRMWARE_ENGINE).get(fw);
     for (const d of fw.drivers) {
       if (d.sym === sym) return driverHover(fw, d, run);
       const m = [...d.maps.values()].find((x) => x.sym === sym);

@@ -169,7 +169,7 @@ export function noLayoutText(
 export function checkPools(
   model: Model,
   regionsOf: (p: Platform) => PlatformRegions,
-  guests: Map<Guest, GuestState>,
+  guests: ReadonlyMap<Guest, GuestState>,
   out: Finding[],
   budget = new Budget(POOL_BUDGET),
 ): Map<Pool, PoolLayout> {

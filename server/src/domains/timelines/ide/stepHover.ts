@@ -8,10 +8,12 @@ import { formatRegister, groupLabel, type GuestSnapshot, type Held, type StepSta
 import type { Analysis } from '../../../ide/analysis';
 import { codeBlock } from '../../../ide/markdown';
 import { inside } from '../../../ide/positions';
+import { resultOf } from '../../../sim';
+import { TIMELINES_ENGINE } from '../engine';
 
 /** The step under the cursor and the state after it. */
 export function stepAt(a: Analysis, uri: string, offset: number): StepState | undefined {
-  for (const run of a.sim.timelines.values()) {
+  for (const run of resultOf(a.sim, TIMELINES_ENGINE).values()) {
     if (run.timeline.sym.uri !== uri || !inside(run.timeline.decl.span, offset)) continue;
     return run.states.find((s) => inside(s.step.step.span, offset));
   }

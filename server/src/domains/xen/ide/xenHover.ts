@@ -9,11 +9,13 @@ import { describeMap, someOf, type DomainMap, type P2mChange } from '../../../si
 import type { Analysis } from '../../../ide/analysis';
 import { capped, codeBlock } from '../../../ide/markdown';
 import { inside } from '../../../ide/positions';
+import { resultOf } from '../../../sim';
+import { XEN_ENGINE } from '../engine';
 
 const LIMIT = 12;
 
 function mapOf(a: Analysis, d: XenDomain): DomainMap | undefined {
-  return a.sim.xen.runs.get(d.xen)?.maps.get(d);
+  return resultOf(a.sim, XEN_ENGINE).runs.get(d.xen)?.maps.get(d);
 }
 
 /** Hover on a `dom0` / `domain` name or a reference to it. */
@@ -107,7 +109,7 @@ export function xenHover(a: Analysis, x: Xen): string {
 
 /** The `balloon` / `free` step on a Xen domain under the cursor. */
 export function p2mAt(a: Analysis, uri: string, offset: number): P2mChange | undefined {
-  for (const c of a.sim.xen.p2m.values()) {
+  for (const c of resultOf(a.sim, XEN_ENGINE).p2m.values()) {
     if (c.step.uri === uri && inside(c.step.step.span, offset)) return c;
   }
   return undefined;

@@ -1,0 +1,17 @@
+/** What the timelines domain shows in the editor: the world after each step, and each device's states. */
+import type { IdeParts } from '../../../ide/analysis';
+import { deviceSections } from './deviceStates';
+import { stepAt, stepHover } from './stepHover';
+
+export const TIMELINES_IDE: IdeParts = {
+  // Any step: asked after the other domains, whose steps (Xen's balloon and free) say more.
+  fallbackStatementHover(a, uri, offset) {
+    const step = stepAt(a, uri, offset);
+    return step && { markdown: stepHover(step), span: step.step.step.span };
+  },
+  symbolDetails(model, out) {
+    for (const t of model.timelines.values()) out.set(t.sym, `${t.steps.length} steps`);
+  },
+  addressDeclarations: (model) => [[...model.timelines.values()]],
+  deviceSections: (a, _p, d) => deviceSections(a, d),
+};

@@ -1,0 +1,36 @@
+/**
+ * What a domain adds to the core (issue 23): its engine, and what it shows in the editor. The
+ * core's features ask every domain in turn; the registry (server/src/domains/index.ts) lists
+ * the domains, and the top layers hand that list to the `AnalysisHost`.
+ */
+import type { Node, Span } from '@iommu-lens/grammar';
+import type { Device, Model, Platform, Sym, SymbolKind } from '../model';
+import type { SimEngine } from '../sim';
+
+export interface HoverResult {
+  markdown: string;
+  span: Span;
+}
+
+/** `A`: the analysis its features read (ide/analysis.ts's `Analysis`; a parameter, so this file imports nothing of it). */
+export interface IdeContribution<A> {
+  /** The kinds of name it declares, whose hovers it gives. */
+  hoverKinds?: readonly SymbolKind[];
+  /** The hover of one of its names (the declaration or a use). */
+  symbolHover?(a: A, sym: Sym): string | undefined;
+  /** The hover of one of its statements without a name (a step, a command) at `offset`. */
+  statementHover?(a: A, uri: string, offset: number): HoverResult | undefined;
+  /** Like `statementHover`, asked after every domain's `statementHover` (a hover on any step). */
+  fallbackStatementHover?(a: A, uri: string, offset: number): HoverResult | undefined;
+  /** A few words on each of its declared names, for the outline and workspace symbols. */
+  symbolDetails?(model: Model, out: Map<Sym, string>): void;
+  /** Its declarations whose number literals may be addresses (hovers explain them). */
+  addressDeclarations?(model: Model): readonly { sym: { uri: string }; decl: Node }[][];
+  /** Sections it adds to a device's hover (what its runs did to the device). */
+  deviceSections?(a: A, p: Platform, d: Device): string[];
+}
+
+export interface DomainParts<A> {
+  engine?: SimEngine;
+  ide?: IdeContribution<A>;
+}
