@@ -76,7 +76,9 @@ const texts = new Map(all.map((rel) => [rel, readFileSync(join(REPO, rel), 'utf8
 const codes = new Map([...texts].map(([rel, text]) => [rel, codeOnly(rel, text)]));
 
 console.log(`${all.length} source files, ${[...texts.values()].reduce((s, t) => s + t.split('\n').length, 0)} lines\n`);
-console.log('| domain | files naming it outside its folders (code) | (code or comments) | of them in the core (outside every domain folder) |');
+console.log(
+  '| domain | files naming it outside its folders (code) | (code or comments) | of them in the core (outside every domain folder) |',
+);
 console.log('|---|---:|---:|---:|');
 for (const [d, re] of Object.entries(DOMAINS)) {
   const outside = all.filter((rel) => !ownFolder(rel, d));
