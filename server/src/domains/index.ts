@@ -21,6 +21,7 @@ import { CMDQV_IDE } from './cmdqv/ide/contribution';
 import { FIRMWARE_IDE } from './firmware/ide/contribution';
 import { POOLS_IDE } from './pools/ide/contribution';
 import { TIMELINES_IDE } from './timelines/ide/contribution';
+import { TDISP_IDE } from './tdisp/ide/contribution';
 import { XEN_IDE } from './xen/ide/contribution';
 
 export interface Domain extends DomainParts {
@@ -35,7 +36,7 @@ export interface Domain extends DomainParts {
 /** Every domain, one line each, in the order of the generated settings and of the engines' runs. */
 export const DOMAINS: readonly Domain[] = [
   { id: 'timelines', needs: ['tdisp', 'sev'], codes: TIMELINE_CODES, engine: TIMELINES_ENGINE, ide: TIMELINES_IDE },
-  { id: 'tdisp', needs: [], codes: TDISP_CODES },
+  { id: 'tdisp', needs: [], codes: TDISP_CODES, ide: TDISP_IDE },
   { id: 'sev', needs: ['tdisp'], codes: SEV_CODES },
   { id: 'pools', needs: [], codes: POOL_CODES, engine: POOLS_ENGINE, ide: POOLS_IDE },
   { id: 'firmware', needs: [], codes: FIRMWARE_CODES, engine: FIRMWARE_ENGINE, ide: FIRMWARE_IDE },

@@ -3,7 +3,7 @@
  * core's features ask every domain in turn; the registry (server/src/domains/index.ts) lists
  * the domains, and the top layers hand that list to the `AnalysisHost`.
  */
-import type { Node, Span } from '@iommu-lens/grammar';
+import type { Assist, Node, Span, WordSlot } from '@iommu-lens/grammar';
 import type { Device, Model, Platform, Sym, SymbolKind } from '../model';
 import type { SimEngine } from '../sim';
 
@@ -26,9 +26,51 @@ export interface IdeContribution<A> {
   symbolDetails?(model: Model, out: Map<Sym, string>): void;
   /** Its declarations whose number literals may be addresses (hovers explain them). */
   addressDeclarations?(model: Model): readonly { sym: { uri: string }; decl: Node }[][];
+  /** What completion offers in the places of its statements, by `slotKey`. */
+  slotFillers?: Readonly<Record<string, SlotFiller<A>>>;
   /** Sections it adds to a device's hover (what its runs did to the device). */
   deviceSections?(a: A, p: Platform, d: Device): string[];
 }
+
+/** Where completion offers words: the analysis, the cursor, what the grammar says goes there. */
+export interface SlotContext<A> {
+  a: A;
+  uri: string;
+  offset: number;
+  assist: Assist;
+  slot: WordSlot;
+}
+
+/** What a completion item is (the editor shows an icon for each). */
+export type CompletionKind =
+  | 'keyword'
+  | 'value'
+  | 'platform'
+  | 'guest'
+  | 'device'
+  | 'iommu'
+  | 'vintf'
+  | 'domain'
+  | 'mapping'
+  | 'event'
+  | 'opcode'
+  | 'operand'
+  | 'bit'
+  | 'quirk'
+  | 'class'
+  | 'service';
+
+/** A completion item before it is placed (ide/completion.ts's `Candidate`). */
+export interface SlotCandidate {
+  label: string;
+  kind: CompletionKind;
+  detail?: string;
+  documentation?: string;
+  insertText?: string;
+}
+
+/** What fills one place of the grammar (`slotKey`: `migrateStep/ref2`, `smmuCommand/opcode`, ...). */
+export type SlotFiller<A> = (c: SlotContext<A>) => SlotCandidate[];
 
 export interface DomainParts<A> {
   engine?: SimEngine;

@@ -1,8 +1,8 @@
 /**
  * One-line documentation of the language's words, drawn from docs/language.md and
  * docs/diagnostics.md: every keyword in its usual sense and in the places where it means
- * something else, the names of the enumerations, and the non-keyword vocabulary
- * (config-space bits, SMMU operand fields, device classes, boot services).
+ * something else, the names of the enumerations, and device classes. The domains' own
+ * vocabulary (config-space bits, SMMU operand fields, boot services) is in their folders.
  * Completion shows these; hover can use the same table.
  */
 import type { EnumName } from '@iommu-lens/grammar';
@@ -375,69 +375,9 @@ export const ENUM_TITLES: Readonly<Record<EnumName, string>> = {
   regionOrigin: 'region source',
 };
 
-/** Command and Device Control register bits, as `config D command|devctl BITS` names them. */
-export const CONFIG_BIT_DOCS: Readonly<Record<'command' | 'devctl', Readonly<Record<string, string>>>> = {
-  command: {
-    IO: 'I/O Space Enable.',
-    MSE: 'Memory Space Enable: clearing it takes a locked TDI to ERROR (RULES §5.3).',
-    BME: 'Bus Master Enable: clearing it takes a locked TDI to ERROR (RULES §5.3).',
-    SPECIAL: 'Special Cycles.',
-    MWI: 'Memory Write and Invalidate.',
-    'VGA-SNOOP': 'VGA Palette Snoop.',
-    PERR: 'Parity Error Response.',
-    SERR: 'SERR# Enable.',
-    'FAST-B2B': 'Fast Back-to-Back Enable.',
-    'INTX-DISABLE': 'Interrupt Disable (INTx).',
-  },
-  devctl: {
-    CERE: 'Correctable Error Reporting Enable.',
-    NFERE: 'Non-Fatal Error Reporting Enable.',
-    FERE: 'Fatal Error Reporting Enable.',
-    URRE: 'Unsupported Request Reporting Enable.',
-    RO: 'Enable Relaxed Ordering (set at reset).',
-    'EXT-TAG': 'Extended Tag Field Enable: changing it takes a locked TDI to ERROR (RULES §5.3).',
-    PHANTOM: 'Phantom Functions Enable: changing it takes a locked TDI to ERROR (RULES §5.3).',
-    'AUX-PM': 'Aux Power PM Enable.',
-    'NO-SNOOP': 'Enable No Snoop (set at reset): changing it takes a locked TDI to ERROR (RULES §5.3).',
-    FLR: 'Initiate Function Level Reset: setting it takes a locked TDI to ERROR (RULES §5.3).',
-  },
-};
-
-/** SMMUv3 command operand fields (IHI 0070, Linux's arm-smmu-v3 CMDQ_* fields). */
-export const SMMU_FIELD_DOCS: Readonly<Record<string, string>> = {
-  sid: 'StreamID: the stream the command is about.',
-  ssid: 'SubstreamID (PASID).',
-  addr: 'The address (prefetch, or the start of an ATC invalidation).',
-  leaf: 'Flag: only leaf (last-level) entries need invalidating.',
-  range: 'The number of streams (log2) of the range.',
-  vmid: 'VMID: the virtual machine the entries belong to; a VINTF replaces it with its own.',
-  asid: 'ASID: the stage-1 address space.',
-  va: 'The virtual address to invalidate.',
-  num: 'Range invalidation: the number of pages.',
-  scale: 'Range invalidation: the scale of the page count.',
-  ttl: 'Translation table level hint.',
-  tg: 'Translation granule hint.',
-  ipa: 'The intermediate physical address (stage 2) to invalidate.',
-  size: 'The size (log2 of pages) of the ATC invalidation.',
-  global: 'Flag: invalidate every substream of the stream.',
-  grpid: 'The PRI page-request group.',
-  resp: 'The PRI response code.',
-  stag: 'The stall tag of the transaction to resume.',
-};
-
 /** Device classes the simulator treats differently (`class WORD`). */
 export const DEVICE_CLASS_DOCS: Readonly<Record<string, string>> = {
   bridge: 'A PCI bridge: it may stay in a group whose other devices are assigned (no `group-partly-assigned`).',
   usb: 'A USB controller: its VT-d RMRRs are direct-relaxable rather than direct (RULES §1.5).',
   graphics: 'A graphics device: its VT-d RMRRs are direct-relaxable rather than direct (RULES §1.5).',
-};
-
-/** Boot services a handler may `call`; the memory services change the memory map. */
-export const BOOT_SERVICE_DOCS: Readonly<Record<string, string>> = {
-  AllocatePool: 'A Memory Allocation Service: it changes the memory map, which ExitBootServices handlers must not do (RULES §7.5).',
-  AllocatePages: 'A Memory Allocation Service: it changes the memory map, which ExitBootServices handlers must not do (RULES §7.5).',
-  FreePool: 'A Memory Allocation Service: it changes the memory map, which ExitBootServices handlers must not do (RULES §7.5).',
-  FreePages: 'A Memory Allocation Service: it changes the memory map, which ExitBootServices handlers must not do (RULES §7.5).',
-  Stall: 'A boot service the UEFI specification does not permit from an ExitBootServices handler (RULES §7.5).',
-  SetTimer: 'A boot service the UEFI specification does not permit from an ExitBootServices handler (RULES §7.5).',
 };

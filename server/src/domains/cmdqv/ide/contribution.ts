@@ -1,8 +1,10 @@
 /** What the CMDQV domain shows in the editor: hovers on VINTFs and on each SMMU command. */
 import type { IdeParts } from '../../../ide/analysis';
+import { CMDQV_FILLERS } from './completion';
 import { commandAt, commandHover, vintfHover } from './cmdqvHover';
 
 export const CMDQV_IDE: IdeParts = {
+  slotFillers: CMDQV_FILLERS,
   hoverKinds: ['vintf'],
   symbolDetails(model, out) {
     for (const v of model.vintfs.values())

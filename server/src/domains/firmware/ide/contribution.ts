@@ -1,8 +1,10 @@
 /** What the firmware domain shows in the editor: hovers on firmware, drivers and mappings. */
 import type { IdeParts } from '../../../ide/analysis';
+import { FIRMWARE_FILLERS } from './completion';
 import { firmwareHover, firmwarePartHover } from './firmwareHover';
 
 export const FIRMWARE_IDE: IdeParts = {
+  slotFillers: FIRMWARE_FILLERS,
   hoverKinds: ['firmware', 'driver', 'mapping'],
   symbolDetails(model, out) {
     for (const fw of model.firmwares.values()) if (fw.guest) out.set(fw.sym, `for ${fw.guest.sym.name}`);

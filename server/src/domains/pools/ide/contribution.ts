@@ -1,10 +1,12 @@
 /** What the pools domain shows in the editor: a pool's hover (its hosts' union and safe layout). */
 import type { IdeParts } from '../../../ide/analysis';
+import { POOL_FILLERS } from './completion';
 import { resultOf } from '../../../sim';
 import { POOLS_ENGINE } from '../engine';
 import { poolHover } from './poolHover';
 
 export const POOLS_IDE: IdeParts = {
+  slotFillers: POOL_FILLERS,
   hoverKinds: ['pool'],
   symbolDetails(model, out) {
     for (const pool of model.pools.values()) out.set(pool.sym, pool.hosts.map((h) => h.sym.name).join(', '));

@@ -1,8 +1,10 @@
 /** What the Xen domain shows in the editor: hovers on Xen hosts, domains and balloon/free steps. */
 import type { IdeParts } from '../../../ide/analysis';
+import { XEN_FILLERS } from './completion';
 import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
 
 export const XEN_IDE: IdeParts = {
+  slotFillers: XEN_FILLERS,
   hoverKinds: ['xen', 'domain'],
   symbolDetails(model, out) {
     for (const x of model.xens.values()) {

@@ -1,0 +1,7 @@
+/** What the TDISP domain shows in the editor: completion of its vocabulary. */
+import type { IdeParts } from '../../../ide/analysis';
+import { TDISP_FILLERS } from './completion';
+
+export const TDISP_IDE: IdeParts = {
+  slotFillers: TDISP_FILLERS,
+};
