@@ -11,6 +11,16 @@ import { statementKeywordsByBlock } from './vocabulary';
 const MAX_PARSE_ERRORS = 200;
 
 export function parse(text: string): SourceFile {
+  const file = parseUncapped(text);
+  file.diagnostics = capDiagnostics(file.diagnostics);
+  return file;
+}
+
+/**
+ * `parse` without the cap on diagnostics: the host parses a file's top-level declarations
+ * apart (grammar/src/chunks.ts) and caps the joined list, so the cap counts the whole file.
+ */
+export function parseUncapped(text: string): SourceFile {
   const lexed = lex(text);
   const parser = parserInstance();
   parser.input = lexed.tokens;
@@ -33,13 +43,13 @@ export function parse(text: string): SourceFile {
   return {
     decls,
     comments: lexed.comments.map(tokenSpan),
-    diagnostics: capped(dropCascades(diagnostics, text)),
+    diagnostics: dropCascades(diagnostics, text),
     length: text.length,
   };
 }
 
 /** A file of garbage gets a readable number of diagnostics and a count of the rest. */
-function capped(sorted: SyntaxDiagnostic[]): SyntaxDiagnostic[] {
+export function capDiagnostics(sorted: SyntaxDiagnostic[]): SyntaxDiagnostic[] {
   if (sorted.length <= MAX_PARSE_ERRORS) return sorted;
   const shown = sorted.slice(0, MAX_PARSE_ERRORS);
   const next = sorted[MAX_PARSE_ERRORS]!;

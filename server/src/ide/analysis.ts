@@ -4,7 +4,18 @@
  * simulator) on demand. The LSP server and the CLI both drive this one class, so an
  * editor diagnostic and a CLI line are the same finding. No I/O here.
  */
-import { parse, type SourceFile } from '@iommu-lens/grammar';
+import {
+  capDiagnostics,
+  chunkIsClean,
+  chunkStarts,
+  parse,
+  parseUncapped,
+  shifted,
+  shiftedDiagnostics,
+  type SourceFile,
+  type Span,
+  type SyntaxDiagnostic,
+} from '@iommu-lens/grammar';
 import {
   buildModel,
   compareFindings,
@@ -42,6 +53,11 @@ export interface AnalysisOptions {
    * one component at a time): suggestions of `unknown-name` still look at every file.
    */
   names?: WorkspaceNames;
+  /**
+   * Parse and model each file as one piece instead of declaration by declaration (the
+   * tests' reference, and a way out should the split ever be wrong).
+   */
+  wholeFiles?: boolean;
 }
 
 /** What `prepare` is told besides its deadline. */
@@ -83,26 +99,55 @@ export interface Analysis {
   leftOut?: ReadonlySet<string>;
 }
 
+/**
+ * One top-level chunk of a file (grammar/src/chunks.ts: a declaration with the comments
+ * before it), the unit of reuse: parsed apart, named apart, and what components are made
+ * of. Its parse is in its own offsets, so text before it may change without touching it;
+ * the file's entry says where it starts. A file that does not split cleanly is one unit.
+ */
+interface Unit {
+  id: number;
+  uri: string;
+  text: string;
+  /** The parse of `text` alone (offsets from its start; diagnostics not capped). */
+  ast: SourceFile;
+  names: FileNames;
+  /** The parse moved to where the unit last was: reused while it stays there. */
+  placed?: { base: number; ast: SourceFile };
+}
+
 interface FileEntry {
   text: string;
   /** Held without its text (`setOversized`): its size in bytes. */
   oversized?: number;
   /** Findings about this text that come from outside it (the CLI's bytes that are not UTF-8). */
   extra?: readonly Finding[];
-  parsed?: { ast: SourceFile; findings: Finding[] };
-  /** What the file declares and mentions (from `parsed`). */
-  names?: FileNames;
-  /** `names` of the text this one replaced: when its keys differ, components or suggestions may have moved. */
-  prior?: FileNames;
+  /** The file's units in order, where each starts, and the file's syntax findings. */
+  parsed?: { units: Unit[]; bases: number[]; findings: Finding[] };
+  /** The whole file's parse, put together from its units when asked. */
+  ast?: SourceFile;
+  /** The units of the text this one replaced: when their names differ, components or suggestions may have moved. */
+  prior?: Unit[];
   lines?: LineIndex;
 }
 
-/** A component modelled (and simulated per engine set), reusable while its parses are the same. */
+/** A component modelled (and simulated per engine set), reusable while its units are the same. */
 interface ComponentRun {
-  asts: readonly SourceFile[];
+  units: readonly Unit[];
+  /** Where each unit started when the run was made: its findings move with its units. */
+  bases: readonly number[];
   namesVersion: number;
   model: ModelResult;
   sims: Map<string, Simulation>;
+}
+
+/** A component, its run and simulation, and how far each of its units moved since the run was made. */
+interface Part {
+  group: readonly Unit[];
+  run: ComponentRun;
+  sim: Simulation;
+  /** Per unit, its offset now minus its offset when the run was made; undefined when none moved. */
+  moved?: number[];
 }
 
 /**
@@ -118,9 +163,11 @@ const STAGES: Stages = { parse, buildModel, simulate };
 
 export class AnalysisHost {
   private readonly files = new Map<string, FileEntry>();
-  /** The workspace split into components (uris), and the names of all its files. */
-  private partition: string[][] | undefined;
-  /** The global and Xen domain names declared when `partition` was made: the words that link files. */
+  /** The workspace split into components (units, in file then position order). */
+  private partition: Unit[][] | undefined;
+  /** The component each unit is in (`partition`'s arrays). */
+  private groupOf = new Map<Unit, Unit[]>();
+  /** The global and Xen domain names declared when `partition` was made: the words that link units. */
   private declared: Set<string> | undefined;
   private names: WorkspaceNames | undefined;
   private namesVersion = 0;
@@ -133,14 +180,21 @@ export class AnalysisHost {
    * The components in the order `prepare` does them, for one partition and one set of first
    * files, and how far it got: those before `next` are done, unless a file or an option
    * changed since (`changes` differs from `seen`). So a slice does not check them all again.
+   * `pending` counts, per file, its components not done yet: a file's findings go out when
+   * its last one is.
    */
-  private order: { partition: string[][]; first: string; groups: string[][]; engineKey: string; next: number; seen: number } | undefined;
+  private order:
+    | { partition: Unit[][]; first: string; groups: Unit[][]; engineKey: string; next: number; seen: number; pending: Map<string, number> }
+    | undefined;
   /** Files whose parse (or names) is not made yet: `prepare` parses them without looking at the others. */
   private unparsed = new Set<string>();
   /** Files and characters held (the server's workspace limit counts them). */
   private held = { files: 0, chars: 0 };
   /** Bumped by every change an analysis can show: files, options, components modelled or simulated. */
   private changes = 0;
+  /** Where each unit of the current texts starts. */
+  private baseOf = new Map<Unit, number>();
+  private nextUnit = 0;
 
   /** Every engine id, VFIO first; an analysis with all of them is a full one. */
   readonly engineIds: readonly Engine[];
@@ -168,11 +222,11 @@ export class AnalysisHost {
 
   setOptions(options: AnalysisOptions): void {
     this.changes++;
-    if (options.maxFileSize !== this.options.maxFileSize) {
+    if (options.maxFileSize !== this.options.maxFileSize || !!options.wholeFiles !== !!this.options.wholeFiles) {
       for (const [uri, f] of this.files) {
-        f.prior = f.names ?? f.prior;
+        f.prior = f.parsed?.units ?? f.prior;
         f.parsed = undefined;
-        f.names = undefined;
+        f.ast = undefined;
         this.unparsed.add(uri);
       }
     }
@@ -213,7 +267,7 @@ export class AnalysisHost {
       this.namesChanged = true;
       this.sortedUris = undefined;
     }
-    this.files.set(uri, { ...entry, prior: prior?.names ?? prior?.prior });
+    this.files.set(uri, { ...entry, prior: prior?.parsed?.units ?? prior?.prior });
     this.unparsed.add(uri);
     this.held.files += prior ? 0 : 1;
     this.held.chars += text.length - (prior?.text.length ?? 0);
@@ -224,6 +278,7 @@ export class AnalysisHost {
   removeFile(uri: string): void {
     const prior = this.files.get(uri);
     if (!prior) return;
+    for (const u of prior.parsed?.units ?? []) this.baseOf.delete(u);
     this.files.delete(uri);
     this.unparsed.delete(uri);
     this.partition = undefined;
@@ -271,15 +326,20 @@ export class AnalysisHost {
 
   /**
    * Parses what changed, then resolves and checks the whole workspace with the given
-   * engines, component by component (ide/components.ts): a component whose files all
-   * kept their parse reuses its model and simulation. The engines left out (the user's
+   * engines, component by component (ide/workspacePartition.ts): a component whose units
+   * all kept their parse reuses its model and simulation, its findings moved with its
+   * units when text before them changed length. The engines left out (the user's
    * `checksWhileTyping`) still count in every component unchanged since a run with all of
-   * them; in a component with an edited file they run again at the next full run (on
+   * them; in a component with an edited unit they run again at the next full run (on
    * open or save).
    *
    * With `need`, a partial analysis: only the components done already and those holding a
    * file of `need` (done now); the files of the others have their syntax findings only.
    * The server answers requests from one while a long analysis is under way.
+   *
+   * The model and simulation are made when first read: a component whose units moved has
+   * its findings moved at once, but its model (whose spans are where the units were) is
+   * made again, at the units' places, only then.
    */
   analyze(isCancelled: () => boolean = () => false, engines: ReadonlySet<Engine> = this.allEngines, need?: ReadonlySet<string>): Analysis {
     const uris = this.uris();
@@ -289,22 +349,25 @@ export class AnalysisHost {
     }
     this.ensurePartition(uris);
     const engineKey = this.keyOf(engines);
-    const all = this.whole ? [[...uris]] : this.partition!;
-    const groups = need ? all.filter((g) => this.ready(g, engineKey) || g.some((u) => need.has(u))) : all;
+    const all = this.whole ? [this.allUnits(uris)] : this.partition!;
+    const groups = need ? all.filter((g) => this.ready(g, engineKey) || g.some((u) => need.has(u.uri))) : all;
     // A partial analysis that needs every component is a whole one: it drops the runs of components gone too.
     let parts = this.runComponents(groups, engineKey, engines, isCancelled, groups.length === all.length);
     const searched = parts.some((p) => p.run.model.searchedAllPlatforms);
-    if (searched && !this.whole) parts = this.runComponents([[...uris]], engineKey, engines, isCancelled, true);
+    if (searched && !this.whole) parts = this.runComponents([this.allUnits(uris)], engineKey, engines, isCancelled, true);
     // A partial analysis that met no lookup across platforms knows nothing of the components it left out.
     if (searched || !need) this.whole = searched;
 
-    const model = mergeModels(parts.map((p) => p.run.model.model));
-    const sim = mergeSimulations(
-      parts.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })),
-      engines,
-    );
+    // A file is analysed when every component holding one of its units is; the others have their syntax findings only.
+    const covered = new Map<string, number>();
+    for (const p of parts) for (const u of p.group) covered.set(u.uri, (covered.get(u.uri) ?? 0) + 1);
+    const complete = (uri: string) => covered.get(uri) === this.files.get(uri)!.parsed!.units.length;
     const perFile = new Map<string, Finding[]>();
-    for (const p of parts) for (const [uri, list] of this.componentFindings(p)) perFile.set(uri, list);
+    for (const uri of covered.keys()) if (complete(uri)) perFile.set(uri, [...this.files.get(uri)!.parsed!.findings]);
+    for (const p of parts) {
+      for (const f of this.partFindings(p)) perFile.get(f.uri)?.push(f);
+    }
+    for (const [uri, list] of perFile) perFile.set(uri, this.finish(list));
     // In URI order, so every consumer (the CLI's output, the server's publishing) goes through files alike.
     const findings = new Map(uris.map((uri) => [uri, perFile.get(uri) ?? this.syntaxFindings(uri)]));
     const w = this.work;
@@ -321,14 +384,66 @@ export class AnalysisHost {
     // Lines and ASTs of the texts analysed: a request answered from this analysis after the
     // text changed (a newer run failed) must place its ranges in the text they came from.
     const entries = new Map(uris.map((u) => [u, this.files.get(u)!]));
-    const asts = new Map(uris.map((u) => [u, entries.get(u)!.parsed!.ast]));
     const lineIndex = (uri: string) => {
       const e = entries.get(uri);
       return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri);
     };
-    const analysis: Analysis = { model, sim, findings, lineIndex, ast: (uri) => asts.get(uri), stats, domains: this.domains };
+    const ast = (uri: string) => {
+      const e = entries.get(uri);
+      return e && this.fileAst(e);
+    };
+    const merged = this.merged(parts, entries, engines);
+    const analysis: Analysis = {
+      get model() {
+        return merged().model;
+      },
+      sim: lazySimulation(engines, () => merged().sim),
+      findings,
+      lineIndex,
+      ast,
+      stats,
+      domains: this.domains,
+    };
     if (perFile.size < uris.length) analysis.leftOut = new Set(uris.filter((u) => !perFile.has(u)));
     return analysis;
+  }
+
+  /**
+   * The model and simulation of `parts`, made once when first asked: a part whose units
+   * moved is modelled again at their places in `entries` (kept as the component's run if
+   * those are still the current texts), so every span is where the text has it.
+   */
+  private merged(parts: readonly Part[], entries: ReadonlyMap<string, FileEntry>, engines: ReadonlySet<Engine>) {
+    let done: { model: Model; sim: Simulation } | undefined;
+    return () => {
+      if (done) return done;
+      const bases = new Map<Unit, number>();
+      if (parts.some((p) => p.moved)) for (const e of entries.values()) e.parsed!.units.forEach((u, i) => bases.set(u, e.parsed!.bases[i]!));
+      const placed = parts.map((p) => (p.moved ? this.remade(p, bases, engines) : p));
+      const merged = mergeModels(placed.map((p) => p.run.model.model));
+      // A component's model holds the comments of its own units: hovers and folding read the whole file's.
+      const comments = new Map(merged.comments);
+      for (const [uri, e] of entries) if (comments.has(uri)) comments.set(uri, this.fileAst(e).comments);
+      const model = { ...merged, comments };
+      const sim = mergeSimulations(
+        placed.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })),
+        engines,
+      );
+      done = { model, sim };
+      return done;
+    };
+  }
+
+  /** A moved part modelled and simulated again where its units are at `at` (the analysed texts). */
+  private remade(part: Part, at: ReadonlyMap<Unit, number>, engines: ReadonlySet<Engine>): Part {
+    const bases = part.group.map((u) => at.get(u)!);
+    const run = this.newRun(part.group, bases);
+    const sim = this.stages.simulate(run.model.model, this.engines, engines);
+    run.sims.set(this.keyOf(engines), sim);
+    // Still the current texts: later analyses reuse it instead of moving the old run's findings.
+    const key = groupKey(part.group);
+    if (this.runs.get(key) === part.run && part.group.every((u, i) => this.baseOf.get(u) === bases[i])) this.runs.set(key, run);
+    return { group: part.group, run, sim };
   }
 
   /**
@@ -340,13 +455,10 @@ export class AnalysisHost {
     return this.files.has(uri) ? this.finish([...this.parsed(uri).findings]) : [];
   }
 
-  /** Each file's findings of one component run: its syntax, the component's model and simulation. */
-  private componentFindings(part: { group: readonly string[]; run: ComponentRun; sim: Simulation }): Map<string, Finding[]> {
-    const out = new Map(part.group.map((uri) => [uri, [...this.parsed(uri).findings]]));
-    for (const f of part.run.model.findings) out.get(f.uri)?.push(f);
-    for (const f of part.sim.findings) out.get(f.uri)?.push(f);
-    for (const [uri, list] of out) out.set(uri, this.finish(list));
-    return out;
+  /** The model's and simulation's findings of one component, moved with its units. */
+  private partFindings(part: Part): Finding[] {
+    const own = [...part.run.model.findings, ...part.sim.findings];
+    return part.moved ? moveFindings(own, part.run, part.moved) : own;
   }
 
   /** A file's findings as reported: the severity overrides applied, names left unchecked in an incomplete workspace, sorted. */
@@ -369,8 +481,8 @@ export class AnalysisHost {
    * component does not hold back the rest. True while work remains. The server calls it in
    * slices between events (each does at least one unit: a file's parse or a component), so
    * loading a large workspace does not hold its event loop, and
-   * publishes each component's findings as `finished` hears them; `analyze` then finds the
-   * work done.
+   * publishes each file's findings as `finished` hears them (once every component holding
+   * one of its units is done); `analyze` then finds the work done.
    */
   prepare(deadline: number, engines: ReadonlySet<Engine> = this.allEngines, options: PrepareOptions = {}): boolean {
     // Each call does at least one unit of work, so slices make progress whatever the clock says.
@@ -389,7 +501,7 @@ export class AnalysisHost {
       const group = order.groups[order.next]!;
       if (this.ready(group, engineKey)) continue;
       if (late()) return true;
-      const part = { group, ...this.componentRun(group, engineKey, engines) };
+      const part = this.componentRun(group, engineKey, engines);
       started = true;
       order.seen = this.changes;
       // A lookup across every platform: `analyze` models the workspace as one piece, and
@@ -398,9 +510,30 @@ export class AnalysisHost {
         this.whole = true;
         return false;
       }
-      options.finished?.(this.componentFindings(part));
+      const done = new Map<string, Finding[]>();
+      for (const uri of new Set(group.map((u) => u.uri))) {
+        const left = (order.pending.get(uri) ?? 1) - 1;
+        order.pending.set(uri, left);
+        if (left === 0) done.set(uri, this.fileFindings(uri, engineKey));
+      }
+      if (done.size) options.finished?.(done);
     }
     return false;
+  }
+
+  /** A file's findings once every component holding one of its units is ready. */
+  private fileFindings(uri: string, engineKey: string): Finding[] {
+    const list = [...this.parsed(uri).findings];
+    const seen = new Set<Unit[]>();
+    for (const u of this.files.get(uri)!.parsed!.units) {
+      const group = this.groupOf.get(u)!;
+      if (seen.has(group)) continue;
+      seen.add(group);
+      const run = this.runs.get(groupKey(group))!;
+      const sim = (run.sims.get(this.fullKey) ?? run.sims.get(engineKey))!;
+      for (const f of this.partFindings(this.part(group, run, sim))) if (f.uri === uri) list.push(f);
+    }
+    return this.finish(list);
   }
 
   /**
@@ -411,86 +544,142 @@ export class AnalysisHost {
     const partition = this.partition!;
     const key = [...first].sort().join('\n');
     if (this.order?.partition !== partition || this.order.first !== key) {
-      const length = (g: readonly string[]) => g.reduce((n, u) => n + this.files.get(u)!.text.length, 0);
-      const ranked = partition.map((group) => ({ group, first: group.some((u) => first.has(u)) ? 0 : 1, length: length(group) }));
+      const length = (g: readonly Unit[]) => g.reduce((n, u) => n + u.text.length, 0);
+      const ranked = partition.map((group) => ({ group, first: group.some((u) => first.has(u.uri)) ? 0 : 1, length: length(group) }));
       ranked.sort((a, b) => a.first - b.first || a.length - b.length);
-      this.order = { partition, first: key, groups: ranked.map((r) => r.group), engineKey, next: 0, seen: this.changes };
+      const groups = ranked.map((r) => r.group);
+      this.order = { partition, first: key, groups, engineKey, next: 0, seen: this.changes, pending: this.pending(groups, engineKey) };
     } else if (this.order.seen !== this.changes || this.order.engineKey !== engineKey) {
-      Object.assign(this.order, { engineKey, next: 0, seen: this.changes });
+      Object.assign(this.order, { engineKey, next: 0, seen: this.changes, pending: this.pending(this.order.groups, engineKey) });
     }
     return this.order;
+  }
+
+  /** Per file, how many of the components holding its units are not ready. */
+  private pending(groups: readonly Unit[][], engineKey: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const g of groups) {
+      if (this.ready(g, engineKey)) continue;
+      for (const uri of new Set(g.map((u) => u.uri))) out.set(uri, (out.get(uri) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** Work done since the last `analyze` (by it or by `prepare`), for its stats. */
   private work = { parsed: 0, built: new Set<ComponentRun>(), parseMs: 0, modelMs: 0, simulateMs: 0 };
 
-  /** A file's parse (and its names), made now if its text changed. */
-  private parsed(uri: string): { ast: SourceFile; findings: Finding[] } {
+  /** A file's units and syntax findings, made now if its text changed. */
+  private parsed(uri: string): NonNullable<FileEntry['parsed']> {
     const entry = this.files.get(uri)!;
     if (!entry.parsed) {
       const t = performance.now();
       entry.parsed = this.parseFile(uri, entry);
       this.work.parsed++;
       this.work.parseMs += performance.now() - t;
-    }
-    if (!entry.names) {
       this.unparsed.delete(uri);
-      entry.names = fileNames(entry.parsed.ast);
-      if (entry.names.key !== entry.prior?.key && !this.splitHolds(entry.prior, entry.names)) this.partition = undefined;
-      if (entry.names.namesKey !== entry.prior?.namesKey) this.namesChanged = true;
+      this.noteUnits(entry.prior, entry.parsed.units);
       entry.prior = undefined;
     }
     return entry.parsed;
   }
 
   /**
+   * After a file's units changed from `before` to `after`: the split stands when the units
+   * an edit replaced are as many as those that replace them and each pair passes
+   * `splitHolds` (the new unit then takes the old one's place in its component); the
+   * workspace's names are made again when what they declare changed.
+   */
+  private noteUnits(before: readonly Unit[] | undefined, after: readonly Unit[]): void {
+    if (!before) {
+      this.partition = undefined;
+      this.namesChanged = true;
+      return;
+    }
+    let head = 0;
+    while (head < before.length && head < after.length && before[head] === after[head]) head++;
+    let tail = 0;
+    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+    const gone = before.slice(head, before.length - tail);
+    const came = after.slice(head, after.length - tail);
+    for (const u of gone) this.baseOf.delete(u);
+    if (gone.length !== came.length) {
+      this.partition = undefined;
+      this.namesChanged = true;
+      return;
+    }
+    for (let i = 0; i < gone.length; i++) {
+      const [b, a] = [gone[i]!, came[i]!];
+      if (b.names.namesKey !== a.names.namesKey) this.namesChanged = true;
+      if (!this.partition) continue;
+      const group = this.groupOf.get(b);
+      if (!group || !this.splitHolds(b.names, a.names)) {
+        this.partition = undefined;
+        continue;
+      }
+      group[group.indexOf(b)] = a;
+      this.groupOf.delete(b);
+      this.groupOf.set(a, group);
+    }
+  }
+
+  /**
    * Whether an edit from `before` to `after` leaves the split as it is: it declares the
    * same names, and the words it gained or lost name nothing declared (most keystrokes:
-   * a value, a typo in the middle of a word). O(words of the file), not of the workspace.
+   * a value, a typo in the middle of a word). O(words of the unit), not of the workspace.
    */
-  private splitHolds(before: FileNames | undefined, after: FileNames): boolean {
+  private splitHolds(before: FileNames, after: FileNames): boolean {
     const declared = this.declared;
-    if (!before || !this.partition || !declared || before.namesKey !== after.namesKey) return false;
+    if (!this.partition || !declared || before.namesKey !== after.namesKey) return false;
     for (const w of after.words) if (!before.words.has(w) && declared.has(w)) return false;
     for (const w of before.words) if (!after.words.has(w) && declared.has(w)) return false;
     return true;
   }
 
-  /** Splits the workspace anew when a file came, went or changed what it declares or mentions. */
+  private allUnits(uris: readonly string[]): Unit[] {
+    return uris.flatMap((u) => this.files.get(u)!.parsed!.units);
+  }
+
+  /** Splits the workspace anew when a unit came, went or changed what it declares or mentions. */
   private ensurePartition(uris: readonly string[]): void {
     if (this.partition && this.names) return;
-    const names = uris.map((u) => this.files.get(u)!.names!);
+    const units = this.allUnits(uris);
+    const names = units.map((u) => u.names);
     // Only a change in what files declare is a change for suggestions (and their components).
     if (this.namesChanged || !this.names) {
       this.names = this.options.names ?? new WorkspaceNames(names);
       this.namesVersion++;
       this.namesChanged = false;
     }
-    this.partition = components(names).map((group) => group.map((i) => uris[i]!));
+    this.partition = components(names).map((group) => group.map((i) => units[i]!));
+    this.groupOf = new Map();
+    for (const g of this.partition) for (const u of g) this.groupOf.set(u, g);
     this.declared = new Set(names.flatMap((n) => [...n.globals.map((g) => g.name), ...n.domains]));
   }
 
-  private reusable(run: ComponentRun | undefined, group: readonly string[]): run is ComponentRun {
+  private reusable(run: ComponentRun | undefined, group: readonly Unit[]): run is ComponentRun {
     return (
       !!run &&
-      run.asts.every((a, i) => a === this.files.get(group[i]!)!.parsed?.ast) &&
+      run.units.length === group.length &&
+      run.units.every((u, i) => u === group[i]) &&
       !(run.model.usedNames && run.namesVersion !== this.namesVersion)
     );
   }
 
-  private ready(group: readonly string[], engineKey: string): boolean {
-    const run = this.runs.get(group.join('\n'));
+  private ready(group: readonly Unit[], engineKey: string): boolean {
+    const run = this.runs.get(groupKey(group));
     return this.reusable(run, group) && (run.sims.has(this.fullKey) || run.sims.has(engineKey));
   }
 
-  /** A component's model and simulation: reused when its parses are unchanged, else made and kept. */
-  private componentRun(group: readonly string[], engineKey: string, engines: ReadonlySet<Engine>): { run: ComponentRun; sim: Simulation } {
-    const key = group.join('\n');
+  /** A component's model and simulation: reused when its units are unchanged, else made and kept. */
+  private componentRun(group: readonly Unit[], engineKey: string, engines: ReadonlySet<Engine>): Part {
+    const key = groupKey(group);
     let run = this.runs.get(key);
     if (!this.reusable(run, group)) {
       const t = performance.now();
-      const files = group.map((uri) => ({ uri, ast: this.files.get(uri)!.parsed!.ast }));
-      run = { asts: files.map((f) => f.ast), namesVersion: this.namesVersion, model: this.modelOf(files), sims: new Map() };
+      run = this.newRun(
+        group,
+        group.map((u) => this.baseOf.get(u)!),
+      );
       this.runs.set(key, run);
       this.changes++;
       this.work.built.add(run);
@@ -506,23 +695,49 @@ export class AnalysisHost {
       this.changes++;
       this.work.simulateMs += performance.now() - t;
     }
-    return { run, sim };
+    return this.part(group, run, sim);
+  }
+
+  /** `group`'s run with how far its units moved since it was made. */
+  private part(group: readonly Unit[], run: ComponentRun, sim: Simulation): Part {
+    let moved: number[] | undefined;
+    group.forEach((u, i) => {
+      const d = this.baseOf.get(u)! - run.bases[i]!;
+      if (d !== 0) (moved ??= group.map(() => 0))[i] = d;
+    });
+    return moved ? { group, run, sim, moved } : { group, run, sim };
+  }
+
+  /** A component modelled with its units at `bases`: each file's units joined into one parse, in order. */
+  private newRun(group: readonly Unit[], bases: readonly number[]): ComponentRun {
+    const files: { uri: string; ast: SourceFile }[] = [];
+    group.forEach((u, i) => {
+      const ast = placed(u, bases[i]!);
+      const last = files[files.length - 1];
+      if (last?.uri === u.uri) {
+        last.ast.decls.push(...ast.decls);
+        last.ast.comments.push(...ast.comments);
+      } else {
+        files.push({ uri: u.uri, ast: { decls: [...ast.decls], comments: [...ast.comments], diagnostics: [], length: ast.length } });
+      }
+    });
+    return { units: group, bases, namesVersion: this.namesVersion, model: this.modelOf(files), sims: new Map() };
   }
 
   /** Each component's run; with `prune` (every component), the runs of components that no longer exist are dropped. */
   private runComponents(
-    groups: readonly string[][],
+    groups: readonly Unit[][],
     engineKey: string,
     engines: ReadonlySet<Engine>,
     isCancelled: () => boolean,
     prune: boolean,
-  ) {
+  ): Part[] {
     const out = groups.map((group) => {
       if (isCancelled()) throw new Cancelled();
-      return { group, ...this.componentRun(group, engineKey, engines) };
+      return this.componentRun(group, engineKey, engines);
     });
     if (prune) {
-      const keep = new Set(groups.map((g) => g.join('\n')));
+      const keep = new Set(groups.map(groupKey));
       for (const key of [...this.runs.keys()]) if (!keep.has(key)) this.runs.delete(key);
     }
     return out;
@@ -549,9 +764,31 @@ export class AnalysisHost {
     }
   }
 
-  private parseFile(uri: string, entry: FileEntry): { ast: SourceFile; findings: Finding[] } {
+  /** The whole file's parse: its units' parses moved to their places, one after another. */
+  private fileAst(entry: FileEntry): SourceFile {
+    if (entry.ast) return entry.ast;
+    const { units, bases } = entry.parsed!;
+    if (units.length === 1) return (entry.ast = units[0]!.ast);
+    const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: entry.text.length };
+    const diagnostics: SyntaxDiagnostic[] = [];
+    units.forEach((u, i) => {
+      const p = placed(u, bases[i]!);
+      for (const d of p.decls) ast.decls.push(d);
+      for (const c of p.comments) ast.comments.push(c);
+      for (const d of p.diagnostics) diagnostics.push(d);
+    });
+    ast.diagnostics = capDiagnostics(diagnostics);
+    return (entry.ast = ast);
+  }
+
+  private parseFile(uri: string, entry: FileEntry): NonNullable<FileEntry['parsed']> {
     const { text, oversized } = entry;
     const extra = entry.extra ?? [];
+    const one = (ast: SourceFile, findings: Finding[]) => {
+      const units = [this.unit(uri, text, ast)];
+      this.baseOf.set(units[0]!, 0);
+      return { units, bases: [0], findings };
+    };
     if (oversized !== undefined || text.length > this.options.maxFileSize) {
       const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: text.length };
       const limit = this.options.maxFileSize;
@@ -559,23 +796,140 @@ export class AnalysisHost {
         oversized === undefined
           ? `file is ${text.length} characters, over the limit of ${limit} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`
           : `file is ${oversized} bytes, more than three times the limit of ${limit} characters (setting iommuLens.maxFileSize); it was not read`;
-      return { ast, findings: [finding('file-too-large', { uri, span: { start: 0, end: 0 } }, what)] };
+      return one(ast, [finding('file-too-large', { uri, span: { start: 0, end: 0 } }, what)]);
     }
+    let split: { units: Unit[]; bases: number[] } | undefined;
     let ast: SourceFile;
     try {
-      ast = this.stages.parse(text);
+      split = this.split(uri, text, entry.prior);
+      // The units' diagnostics at their places, capped as one file's: not the whole parse, which only requests need.
+      const diagnostics = split ? capDiagnostics(split.units.flatMap((u, i) => shiftedDiagnostics(u.ast.diagnostics, split!.bases[i]!))) : undefined;
+      ast = diagnostics ? { decls: [], comments: [], diagnostics, length: text.length } : this.stages.parse(text);
     } catch (err) {
       // A parser bug: the file counts as empty, so the rest of the workspace still analyses.
-      return {
-        ast: { decls: [], comments: [], diagnostics: [], length: text.length },
-        findings: [internalError(uri, 'parsing', err), ...extra],
-      };
+      return one({ decls: [], comments: [], diagnostics: [], length: text.length }, [internalError(uri, 'parsing', err), ...extra]);
     }
     const findings = ast.diagnostics.map((d) =>
       finding(d.code, { uri, span: d.span }, d.message, {
         related: (d.related ?? []).map((r) => ({ uri, span: r.span, message: r.message })),
       }),
     );
-    return { ast, findings: [...findings, ...extra] };
+    if (!split) return one(ast, [...findings, ...extra]);
+    split.units.forEach((u, i) => this.baseOf.set(u, split.bases[i]!));
+    return { ...split, findings: [...findings, ...extra] };
   }
+
+  /**
+   * The file's units when it splits cleanly into more than one (grammar/src/chunks.ts):
+   * units of `prior` whose text is unchanged are kept (the edit's prefix and suffix), the
+   * others parsed (or their parse taken from a replaced unit with the same text: a
+   * declaration moved). Undefined when the file is parsed whole.
+   */
+  private split(uri: string, text: string, prior: readonly Unit[] | undefined): { units: Unit[]; bases: number[] } | undefined {
+    // A parse stage of the caller's (the CLI's cache, tests) sees whole files, as it expects.
+    if (this.options.wholeFiles || this.stages.parse !== parse) return undefined;
+    const starts = chunkStarts(text);
+    if (!starts || starts.length < 2) return undefined;
+    const texts = starts.map((s, i) => text.slice(s, starts[i + 1] ?? text.length));
+    const old = prior?.filter((u) => u.uri === uri) ?? [];
+    const units: (Unit | undefined)[] = texts.map(() => undefined);
+    let head = 0;
+    while (head < texts.length && head < old.length && old[head]!.text === texts[head]) units[head] = old[head++];
+    for (let i = texts.length - 1, j = old.length - 1; i >= head && j >= head && old[j]!.text === texts[i]; i--, j--) units[i] = old[j];
+    const byText = new Map(old.map((u) => [u.text, u]));
+    for (let i = 0; i < texts.length; i++) {
+      if (units[i]) continue;
+      const t = texts[i]!;
+      const same = byText.get(t);
+      const ast = same ? same.ast : parseUncapped(t);
+      if (!chunkIsClean(ast, i === texts.length - 1)) return undefined;
+      units[i] = same ? { ...this.unit(uri, t, ast), names: same.names } : this.unit(uri, t, ast);
+    }
+    return { units: units as Unit[], bases: starts };
+  }
+
+  private unit(uri: string, text: string, ast: SourceFile): Unit {
+    return { id: this.nextUnit++, uri, text, ast, names: fileNames(ast) };
+  }
+}
+
+/** A unit's parse at offset `base` of its file (kept for the next ask at the same place). */
+function placed(u: Unit, base: number): SourceFile {
+  if (base === 0) return u.ast;
+  if (u.placed?.base !== base) u.placed = { base, ast: shifted(u.ast, base) };
+  return u.placed.ast;
+}
+
+const groupKey = (group: readonly Unit[]) => group.map((u) => u.id).join(',');
+
+/**
+ * Findings of `run` moved as its units moved (`moved[i]` for `run.units[i]`): each end of
+ * a span goes with the unit it lies in when the run was made (an end at a unit's start,
+ * or the end of a span, with the unit before when nothing else starts there). Units keep
+ * their order in a file, so the findings keep theirs.
+ */
+function moveFindings(list: readonly Finding[], run: ComponentRun, moved: readonly number[]): Finding[] {
+  const byUri = new Map<string, { starts: number[]; ends: number[]; delta: number[] }>();
+  run.units.forEach((u, i) => {
+    let r = byUri.get(u.uri);
+    if (!r) byUri.set(u.uri, (r = { starts: [], ends: [], delta: [] }));
+    r.starts.push(run.bases[i]!);
+    r.ends.push(run.bases[i]! + u.text.length);
+    r.delta.push(moved[i]!);
+  });
+  const at = (uri: string, x: number, isEnd: boolean): number => {
+    const r = byUri.get(uri);
+    if (!r) return x;
+    // The last unit starting at or before x (before x for an end, which is exclusive).
+    let lo = 0;
+    let hi = r.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (isEnd ? r.starts[mid]! < x : r.starts[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    const i = Math.max(0, lo - 1);
+    return x + r.delta[i]!;
+  };
+  const span = (uri: string, s: Span): Span => {
+    const start = at(uri, s.start, false);
+    return { start, end: s.end === s.start ? start : at(uri, s.end, true) };
+  };
+  const loc = <L extends { uri: string; span: Span }>(l: L): L => ({ ...l, span: span(l.uri, l.span) });
+  return list.map((f) => {
+    const out: Finding = {
+      ...f,
+      span: span(f.uri, f.span),
+      related: f.related.map(loc),
+      fixes: f.fixes.map((x) => ({ ...x, edits: x.edits.map(loc) })),
+    };
+    if (f.trace) out.trace = f.trace.map(loc);
+    return out;
+  });
+}
+
+/**
+ * A simulation whose parts are made when first read, all but `engines` (which the server's
+ * status reads after every run): reading it must not model moved components again.
+ */
+function lazySimulation(engines: ReadonlySet<Engine>, make: () => Simulation): Simulation {
+  return {
+    engines,
+    get findings() {
+      return make().findings;
+    },
+    get byEngine() {
+      return make().byEngine;
+    },
+    get guests() {
+      return make().guests;
+    },
+    get order() {
+      return make().order;
+    },
+    get results() {
+      return make().results;
+    },
+    regionsOf: (p) => make().regionsOf(p),
+  };
 }
