@@ -63,7 +63,12 @@ export function percentile(xs, p) {
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-export async function measureTyping({ root, dir, ws, edits, warmup }) {
+/**
+ * `settings`: more initializationOptions (bench/oneFile.mjs raises maxFileSize). `toggle`:
+ * the two texts the edit swaps at the digit of `size 2G` (default '2' and '4', one
+ * character; ['2G', '4096M'] changes the length, so everything after the edit moves).
+ */
+export async function measureTyping({ root, dir, ws, edits, warmup, settings = {}, toggle }) {
   const proc = spawn(process.execPath, [join(root, 'dist', 'server.cjs'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => {
@@ -111,7 +116,7 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
     workspaceFolders: [{ uri: rootUri, name: 'bench' }],
     // As VS Code declares them: with workDoneProgress the server asks to show progress for long runs.
     capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true } }, window: { workDoneProgress: true } },
-    initializationOptions: { debounceMs: 0 },
+    initializationOptions: { debounceMs: 0, ...settings },
   });
   await conn.sendNotification(InitializedNotification.type, {});
   const first = await firstAll;
@@ -122,9 +127,9 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
   const textA = readFileSync(join(dir, ws.edit.path), 'utf8');
   const line = textA.split('\n')[ws.edit.line];
   const character = line.indexOf(ws.edit.from) + ws.edit.from.length - 2;
-  const digit = [ws.edit.from.at(-2), ws.edit.to.at(-2)]; // '2' (as on disk), '4'
+  const digit = toggle ?? [ws.edit.from.at(-2), ws.edit.to.at(-2)]; // '2' (as on disk), '4'
   const lines = textA.split('\n');
-  lines[ws.edit.line] = line.replace(ws.edit.from, ws.edit.to);
+  lines[ws.edit.line] = line.slice(0, character) + digit[1] + line.slice(character + digit[0].length);
   const textB = lines.join('\n');
 
   // Opening the file with the other digit already typed is the first toggle: it publishes.
@@ -139,6 +144,7 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
   const samples = [];
   for (let i = 0; i < warmup + edits; i++) {
     const ch = digit[i % 2 === 0 ? 0 : 1];
+    const was = digit[i % 2 === 0 ? 1 : 0];
     version++;
     const before = published;
     const expect = counts[ch];
@@ -151,7 +157,7 @@ export async function measureTyping({ root, dir, ws, edits, warmup }) {
     await conn.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri: editUri, version },
       contentChanges: [
-        { range: { start: { line: ws.edit.line, character }, end: { line: ws.edit.line, character: character + 1 } }, text: ch },
+        { range: { start: { line: ws.edit.line, character }, end: { line: ws.edit.line, character: character + was.length } }, text: ch },
       ],
     });
     const got = await done;

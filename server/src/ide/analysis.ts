@@ -418,7 +418,8 @@ export class AnalysisHost {
     return () => {
       if (done) return done;
       const bases = new Map<Unit, number>();
-      if (parts.some((p) => p.moved)) for (const e of entries.values()) e.parsed!.units.forEach((u, i) => bases.set(u, e.parsed!.bases[i]!));
+      if (parts.some((p) => p.moved))
+        for (const e of entries.values()) e.parsed!.units.forEach((u, i) => bases.set(u, e.parsed!.bases[i]!));
       const placed = parts.map((p) => (p.moved ? this.remade(p, bases, engines) : p));
       const merged = mergeModels(placed.map((p) => p.run.model.model));
       // A component's model holds the comments of its own units: hovers and folding read the whole file's.
@@ -598,7 +599,8 @@ export class AnalysisHost {
     let head = 0;
     while (head < before.length && head < after.length && before[head] === after[head]) head++;
     let tail = 0;
-    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail])
+      tail++;
     const gone = before.slice(head, before.length - tail);
     const came = after.slice(head, after.length - tail);
     for (const u of gone) this.baseOf.delete(u);
@@ -803,7 +805,9 @@ export class AnalysisHost {
     try {
       split = this.split(uri, text, entry.prior);
       // The units' diagnostics at their places, capped as one file's: not the whole parse, which only requests need.
-      const diagnostics = split ? capDiagnostics(split.units.flatMap((u, i) => shiftedDiagnostics(u.ast.diagnostics, split!.bases[i]!))) : undefined;
+      const diagnostics = split
+        ? capDiagnostics(split.units.flatMap((u, i) => shiftedDiagnostics(u.ast.diagnostics, split!.bases[i]!)))
+        : undefined;
       ast = diagnostics ? { decls: [], comments: [], diagnostics, length: text.length } : this.stages.parse(text);
     } catch (err) {
       // A parser bug: the file counts as empty, so the rest of the workspace still analyses.
