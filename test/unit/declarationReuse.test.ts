@@ -58,7 +58,7 @@ function edit(text: string, rand: () => number): string {
       // A digit changed (the common keystroke): the length stays.
       const digits = [...text.matchAll(/\d/g)];
       const m = pick(digits);
-      return `${text.slice(0, m.index)}${pick('0123456789')}${text.slice(m.index! + 1)}`;
+      return `${text.slice(0, m.index)}${pick([...'0123456789'])}${text.slice(m.index! + 1)}`;
     }
     case 1:
       // A character typed: everything after moves.

@@ -419,7 +419,7 @@ export class AnalysisHost {
       if (done) return done;
       const bases = new Map<Unit, number>();
       if (parts.some((p) => p.moved))
-        for (const e of entries.values()) e.parsed!.units.forEach((u, i) => bases.set(u, e.parsed!.bases[i]!));
+        for (const e of entries.values()) e.parsed!.units.forEach((u, i) => void bases.set(u, e.parsed!.bases[i]!));
       const placed = parts.map((p) => (p.moved ? this.remade(p, bases, engines) : p));
       const merged = mergeModels(placed.map((p) => p.run.model.model));
       // A component's model holds the comments of its own units: hovers and folding read the whole file's.
@@ -819,7 +819,7 @@ export class AnalysisHost {
       }),
     );
     if (!split) return one(ast, [...findings, ...extra]);
-    split.units.forEach((u, i) => this.baseOf.set(u, split.bases[i]!));
+    split.units.forEach((u, i) => void this.baseOf.set(u, split.bases[i]!));
     return { ...split, findings: [...findings, ...extra] };
   }
 
