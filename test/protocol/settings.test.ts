@@ -77,7 +77,8 @@ describe('settings, status and log over stdio', () => {
     await client.open(uri, text);
     await client.conn.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri, version: 2 },
-      contentChanges: [{ text: `${text}// typing\n` }],
+      // Inside the timeline: the unit of reuse is the declaration, so the edit must touch the one whose findings go.
+      contentChanges: [{ text: text.replace(/(\ntimeline [^\n]*\{\n)/, '$1  // typing\n') }],
     });
     await client.until(() => !client.codes(uri).includes('tdisp-bme-quirk'), 'the timeline finding to leave the edited file');
     await client.until(
