@@ -23,6 +23,7 @@ import {
 import { generateWorkspace } from '../../bench/workspace.mjs';
 import { prng } from '../prng.mjs';
 import { exampleFiles, uri } from '../helpers';
+import { DOMAINS } from '../../server/src/domains';
 
 const findingsKey = (a: Analysis) => JSON.stringify([...a.findings]);
 
@@ -42,7 +43,7 @@ function observed(a: Analysis, file: string, text: string, offsets: readonly num
 
 /** A host that parses and models each file whole: the reference. */
 function wholeAnalysis(texts: ReadonlyMap<string, string>): Analysis {
-  const host = new AnalysisHost({ ...DEFAULT_OPTIONS, wholeFiles: true });
+  const host = new AnalysisHost(DOMAINS, { ...DEFAULT_OPTIONS, wholeFiles: true });
   for (const [u, t] of texts) host.setFile(u, t);
   return host.analyze();
 }
@@ -116,7 +117,7 @@ function fleet(lines: number): string {
 /** Replays `steps` random edits on `texts` (uri → text), checking each against the whole-file reference. */
 function replay(texts: Map<string, string>, seed: number, steps: number, samples = 12): void {
   const rand = prng(seed);
-  const host = new AnalysisHost();
+  const host = new AnalysisHost(DOMAINS);
   for (const [u, t] of texts) host.setFile(u, t);
   host.analyze();
   const uris = [...texts.keys()];
@@ -159,7 +160,7 @@ describe('declaration-level reuse', () => {
   test('a one-file fleet: the same parse and findings as parsing the file whole', () => {
     const text = fleet(1500);
     const file = uri('fleet.iommu');
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     host.setFile(file, text);
     const got = host.analyze();
     // One component per rack (its hosts, guests, pool and timeline name each other).
@@ -171,7 +172,7 @@ describe('declaration-level reuse', () => {
   test('an edit of one host re-parses and re-models its component only; moved findings equal a fresh analysis', () => {
     const file = uri('fleet.iommu');
     let text = fleet(1500);
-    const host = new AnalysisHost();
+    const host = new AnalysisHost(DOMAINS);
     host.setFile(file, text);
     const first = host.analyze();
     // A line typed early in the file: every later declaration moves but is not parsed or modelled again.

@@ -51,7 +51,9 @@ describe('checks left out while typing', () => {
     assert.deepEqual(every(host.analyze(undefined, typing)), every(full), 'nothing changed: the same findings');
 
     const text = host.text(STOCK)!;
-    host.setFile(STOCK, `${text}// an edit\n`);
+    // Inside the timeline: the declaration, not the file, is the unit an edit touches.
+    const end = text.lastIndexOf('}');
+    host.setFile(STOCK, `${text.slice(0, end)}  // an edit\n${text.slice(end)}`);
     const edited = host.analyze(undefined, typing);
     assert.ok(
       !codesIn(edited, STOCK).includes('tdisp-bme-quirk'),
