@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Finding } from '../../server/src/model';
 import { FOUR_GIB } from '../../server/src/model/interval';
-import { searchLayout, type MachineKnobs } from '../../server/src/sim';
+import { searchLayout, type MachineKnobs } from '../../server/src/domains/pools/sim/ramLayout';
 import { realizeFor } from '../../server/src/domains/pools/sim/pools';
 import { analyze, applyEdits, only } from '../helpers';
 

@@ -22,6 +22,7 @@ import { FIRMWARE_IDE } from './firmware/ide/contribution';
 import { POOLS_IDE } from './pools/ide/contribution';
 import { TIMELINES_IDE } from './timelines/ide/contribution';
 import { TDISP_IDE } from './tdisp/ide/contribution';
+import { SEV_IDE } from './sev/ide/contribution';
 import { XEN_IDE } from './xen/ide/contribution';
 
 export interface Domain extends DomainParts {
@@ -37,7 +38,7 @@ export interface Domain extends DomainParts {
 export const DOMAINS: readonly Domain[] = [
   { id: 'timelines', needs: ['tdisp', 'sev'], codes: TIMELINE_CODES, engine: TIMELINES_ENGINE, ide: TIMELINES_IDE },
   { id: 'tdisp', needs: [], codes: TDISP_CODES, ide: TDISP_IDE },
-  { id: 'sev', needs: ['tdisp'], codes: SEV_CODES },
+  { id: 'sev', needs: ['tdisp'], codes: SEV_CODES, ide: SEV_IDE },
   { id: 'pools', needs: [], codes: POOL_CODES, engine: POOLS_ENGINE, ide: POOLS_IDE },
   { id: 'firmware', needs: [], codes: FIRMWARE_CODES, engine: FIRMWARE_ENGINE, ide: FIRMWARE_IDE },
   { id: 'xen', needs: [], codes: XEN_CODES, engine: XEN_ENGINE, ide: XEN_IDE },

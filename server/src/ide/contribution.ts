@@ -4,8 +4,8 @@
  * the domains, and the top layers hand that list to the `AnalysisHost`.
  */
 import type { Assist, Node, Span, WordSlot } from '@iommu-lens/grammar';
-import type { Device, Model, Platform, Sym, SymbolKind } from '../model';
-import type { SimEngine } from '../sim';
+import type { Device, Guest, Interval, Model, Platform, Sym, SymbolKind } from '../model';
+import type { GroupRegions, GuestRamRange, SimEngine } from '../sim';
 
 export interface HoverResult {
   markdown: string;
@@ -28,6 +28,12 @@ export interface IdeContribution<A> {
   addressDeclarations?(model: Model): readonly { sym: { uri: string }; decl: Node }[][];
   /** What completion offers in the places of its statements, by `slotKey`. */
   slotFillers?: Readonly<Record<string, SlotFiller<A>>>;
+  /** Sections of a guest RAM hover (`here`: the file of the hovered line): what its runs did to the guest's map. */
+  guestRamSections?(a: A, g: Guest, ranges: readonly GuestRamRange[], here: string): string[];
+  /** Groups its runs bring into a guest's container (for the RAM hover's overlaps). */
+  guestGroups?(a: A, g: Guest): readonly GroupRegions[];
+  /** A note on one range of a guest's RAM (SEV-SNP: which side of vTOM it is on). */
+  ramNote?(g: Guest, range: Interval): string | undefined;
   /** Sections it adds to a device's hover (what its runs did to the device). */
   deviceSections?(a: A, p: Platform, d: Device): string[];
 }

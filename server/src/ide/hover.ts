@@ -5,8 +5,9 @@
  * what led to the findings there. Nothing in comments. Markdown out.
  */
 import { formatInterval, formatIovaRange, formatSize, hex, intervalSize, type Guest, type Iommu, type Platform } from '../model';
-import { DEFAULT_ADDRESS_WIDTH, describeVtomSplit, groupLabel, MSI_IOVA_WINDOW } from '../sim';
+import { DEFAULT_ADDRESS_WIDTH, groupLabel, MSI_IOVA_WINDOW } from '../sim';
 import type { Analysis } from './analysis';
+import { ramNote } from './hoverParts';
 import type { HoverResult } from './contribution';
 import { numberHover } from './addressHover';
 import { deviceHover } from './deviceHover';
@@ -100,7 +101,7 @@ function statementHover(a: Analysis, uri: string, offset: number): HoverResult |
   const ramMarkdown = ram && guestRamHover(a, ram.guest, ram.ram);
   if (ramMarkdown) return { markdown: ramMarkdown, span: ram!.ram.decl.span };
   const g = machineAt(a, uri, offset);
-  const markdown = g && machineHover(g);
+  const markdown = g && machineHover(a, g);
   if (!markdown) return undefined;
   const stmt = g!.machine!.stmt;
   const ranges = (a.sim.guests.get(g!)?.ram ?? []).filter((r) => r.span === stmt.span);
@@ -117,7 +118,7 @@ function guestHover(a: Analysis, g: Guest): string {
     'Guest RAM (mapped for DMA at IOVA = GPA):',
     codeBlock(s.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)),
   );
-  const split = s.ram.map((r) => [r.name, describeVtomSplit(r.range, g)] as const).filter((x) => x[1]);
+  const split = s.ram.map((r) => [r.name, ramNote(a, g, r.range)] as const).filter((x) => x[1]);
   if (split.length) out.push('', ...split.map(([n, x]) => `- ${n}: ${x}`));
   const modes = g.assigns.filter((x) => x.device && x.mode !== 'shared').map((x) => `${x.device!.sym.name} ${x.mode}`);
   if (modes.length) out.push('', `Device modes: ${modes.join(', ')} (the rest shared).`);

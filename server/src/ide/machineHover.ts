@@ -1,7 +1,8 @@
 /** The hover on a guest's `machine` statement: QEMU's computed guest RAM layout and its limits. */
 import { formatInterval, formatSize, hex, intervalSize, type Guest } from '../model';
-import { describeVtomSplit, machineLayout, physBitsError, physBitsOf } from '../sim';
+import { machineLayout, physBitsError, physBitsOf } from '../sim';
 import type { Analysis } from './analysis';
+import { ramNote } from './hoverParts';
 import { codeBlock } from './markdown';
 import { inside } from './positions';
 
@@ -13,7 +14,7 @@ export function machineAt(a: Analysis, uri: string, offset: number): Guest | und
   return undefined;
 }
 
-export function machineHover(g: Guest): string | undefined {
+export function machineHover(a: Analysis, g: Guest): string | undefined {
   const m = g.machine!;
   const layout = machineLayout(g);
   if (!layout) return m.type ? `**machine ${m.type}**: no \`memory\` given, so no RAM is computed` : undefined;
@@ -23,7 +24,7 @@ export function machineHover(g: Guest): string | undefined {
     '',
     codeBlock(layout.ram.map((r) => `${r.name.padEnd(14)} ${formatInterval(r.range)}  ${formatSize(intervalSize(r.range))}`)),
   ];
-  const split = layout.ram.map((r) => describeVtomSplit(r.range, g)).filter((x): x is string => !!x);
+  const split = layout.ram.map((r) => ramNote(a, g, r.range)).filter((x): x is string => !!x);
   if (split.length) out.push('', ...split.map((x, i) => `- ${layout.ram[i]!.name}: ${x}`));
   if (layout.pciHole64)
     out.push('', `64-bit PCI hole: \`${formatInterval(layout.pciHole64)}\` (${formatSize(intervalSize(layout.pciHole64))})`);

@@ -17,26 +17,14 @@ import {
   type Interval,
   type Location,
 } from '../model';
-import {
-  describeVtomSplit,
-  groupLabel,
-  guestRam,
-  sysfsLine,
-  type GroupRegions,
-  type GuestRamRange,
-  type IommuGroup,
-  type GuestSnapshot,
-} from '../sim';
+import { groupLabel, guestRam, sysfsLine, type GroupRegions, type GuestRamRange, type IommuGroup } from '../sim';
 import { mergedAround } from '../sim/addressQuery';
 import { overlaps as overlapsInterval, type MergedRegion } from '../sim/regions';
 import type { Analysis } from './analysis';
 import { groupsText, sourceName } from './regionText';
-import { fileNote, lineOf, where } from './hoverParts';
+import { ramNote, where } from './hoverParts';
 import { inside } from './positions';
 import { capped } from './markdown';
-import { stepText } from '../domains/timelines/ide/stepHover';
-import { resultOf } from '../sim';
-import { TIMELINES_ENGINE } from '../domains/timelines/engine';
 
 const LIMIT = 8;
 
@@ -71,10 +59,10 @@ export function ramStory(a: Analysis, g: Guest, ranges: readonly GuestRamRange[]
   const many = ranges.length > 1;
   const label = (r: GuestRamRange) => (many ? `${r.name}: ` : '');
   // The `machine` hover shows the vTOM split with its layout already.
-  const split = opts.split ? ranges.map((r) => [r, describeVtomSplit(r.range, g)] as const).filter((x) => x[1]) : [];
+  const split = opts.split ? ranges.map((r) => [r, ramNote(a, g, r.range)] as const).filter((x) => x[1]) : [];
   if (split.length) out.push('', ...split.map(([r, x]) => `${many ? `- ${r.name}: ` : ''}${x}`));
   out.push('', ...mapping(a, g, ranges, label));
-  out.push(...timelineLines(a, g, ranges, stmt.uri));
+  for (const x of a.domains) out.push(...(x.ide?.guestRamSections?.(a, g, ranges, stmt.uri) ?? []));
   const overlaps = overlapLines(a, g, ranges, label);
   if (overlaps.length) out.push('', 'Overlaps:', ...capped(overlaps, LIMIT));
   const real = realSystem(a, stmt);
@@ -82,7 +70,7 @@ export function ramStory(a: Analysis, g: Guest, ranges: readonly GuestRamRange[]
   return out;
 }
 
-function modeNote(mode: string): string {
+export function modeNote(mode: string): string {
   return mode === 'shared' ? '' : `, ${mode}`;
 }
 
@@ -133,50 +121,10 @@ export function isMapped(mappings: readonly { range: Interval }[], range: Interv
   return mappings.some((m) => m.range.start === range.start && m.range.end === range.end);
 }
 
-/** The guest as each timeline step that concerns it leaves it, under a heading per timeline. */
-function timelineLines(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], here: string): string[] {
-  const out: string[] = [];
-  for (const run of resultOf(a.sim, TIMELINES_ENGINE).values()) {
-    const lines: string[] = [];
-    let before: GuestSnapshot | undefined;
-    for (const st of run.states) {
-      const now = st.guests.find((x) => x.guest === g);
-      // A step that leaves the guest alone keeps its snapshot (timeline.ts): only changes and its own steps are listed.
-      if (now && (st.step.guest === g || now !== before))
-        lines.push(`- line ${lineOf(a, st.step.uri, st.step.step.span.start)} \`${stepText(st)}\`: ${status(now, ranges)}`);
-      before = now;
-    }
-    if (lines.length)
-      out.push('', `Timeline **${run.timeline.sym.name}**${fileNote(run.timeline.sym.uri, here)}:`, ...capped(lines, LIMIT));
-  }
-  return out;
-}
-
-function status(s: GuestSnapshot, ranges: readonly GuestRamRange[]): string {
-  if (!s.running) return 'not running';
-  const on = s.platform ? `on ${s.platform.sym.name}` : 'running';
-  if (!s.devices.length) return `${on}, no device: not mapped`;
-  const held = s.devices.map((h) => `${h.device.sym.name} (${groupLabel(h.gr.group)}${modeNote(h.mode)})`).join(', ');
-  const mapped = ranges.filter((r) => isMapped(s.container.mappings, r.range));
-  if (mapped.length === ranges.length) return `${on}, mapped for ${held}`;
-  if (!mapped.length) return `${on}, holding ${held}: not mapped`;
-  return `${on}, holding ${held}: mapped ${mapped.map((r) => r.name).join(', ')} only`;
-}
-
-/** Every group that joins or tries to join the guest's container: its assignments, and each timeline's hot-adds and carried devices. */
+/** Every group that joins or tries to join the guest's container: its assignments, and what the domains' runs add (timelines: hot-adds, carried devices). */
 function groupsOf(a: Analysis, g: Guest): GroupRegions[] {
   const out = new Set<GroupRegions>(a.sim.guests.get(g)?.groups ?? []);
-  for (const run of resultOf(a.sim, TIMELINES_ENGINE).values()) {
-    for (const st of run.states) for (const s of st.guests) if (s.guest === g) for (const h of s.devices) out.add(h.gr);
-    // From the steps, not the states: a very long timeline keeps states only for its first steps.
-    for (const r of run.timeline.steps) {
-      if (r.step.kind === 'hotplug' && r.guest === g && r.device && r.platform) {
-        const pr = a.sim.regionsOf(r.platform);
-        const group = pr.groupOf(r.device);
-        if (group) out.add(pr.regions(group));
-      }
-    }
-  }
+  for (const x of a.domains) for (const gr of x.ide?.guestGroups?.(a, g) ?? []) out.add(gr);
   return [...out];
 }
 

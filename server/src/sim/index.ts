@@ -5,17 +5,6 @@ export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './pl
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';
 export { guestRam, type GuestRamRange } from './qemu';
 export { DEFAULT_ADDRESS_WIDTH, MSI_IOVA_WINDOW } from './builtins';
-export { blockingHosts, machineOf, noLayoutText, poolMachineLayout, type PoolLayout } from '../domains/pools/sim/pools';
-export { machineLine, searchLayout, type LayoutSearch, type MachineKnobs, type MachineType } from '../domains/pools/sim/ramLayout';
 export { machineLayout, physBitsError, physBitsOf, type MachineLayout } from './qemu';
-export type { TimelineRun, StepState, GuestSnapshot, Held } from '../domains/timelines/sim/runner';
-export type { TdiSnapshot } from '../domains/tdisp/sim/timelineInterfaces';
-export { describeVtomSplit } from '../domains/sev/sim/joinRules';
 export { someOf } from './explain';
-export { formatRegister } from '../domains/tdisp/sim/pciConfig';
-export { slotLabel, unmappedBy, type FirmwareRun, type EbsSlot } from '../domains/firmware/sim/notifyFunctions';
-export { EFI_OPERATION, operationMeaning } from '../domains/firmware/sim/pciIo';
-export { describeMap, type DomainMap, type MapTerm } from '../domains/xen/sim/domainMaps';
-export type { P2mChange, XenRun } from '../domains/xen/sim/xen';
-export type { CommandRoute, VintfState } from '../domains/cmdqv/sim/cmdqv';
 export { mergeSimulations } from './merge';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hover } from '../../../server/src/ide';
 import type { Finding } from '../../../server/src/model';
-import type { TdiSnapshot } from '../../../server/src/sim';
+import type { TdiSnapshot } from '../../../server/src/domains/tdisp/sim/timelineInterfaces';
 import { analyze, applyEdits, codesAt, slice, uri } from '../../helpers';
 import { resultOf } from '../../../server/src/sim';
 import { TIMELINES_ENGINE } from '../../../server/src/domains/timelines/engine';

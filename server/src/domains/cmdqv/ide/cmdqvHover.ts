@@ -4,7 +4,7 @@
  */
 import { hex, type Vintf } from '../../../model';
 import { SMMU_OPCODES } from '../model/smmuCommands';
-import type { CommandRoute } from '../../../sim';
+import type { CommandRoute } from '../sim/cmdqv';
 import type { Analysis } from '../../../ide/analysis';
 import { inside } from '../../../ide/positions';
 import { resultOf } from '../../../sim';

@@ -3,7 +3,8 @@
  * driver or mapping what happens to it there (RULES §7).
  */
 import { formatSize, hex, type Firmware, type FwDriver, type FwMapping, type Sym } from '../../../model';
-import { EFI_OPERATION, operationMeaning, slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../../../sim';
+import { EFI_OPERATION, operationMeaning } from '../sim/pciIo';
+import { slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../sim/notifyFunctions';
 import type { Analysis } from '../../../ide/analysis';
 import { poolUses } from '../sim/sharedPool';
 import { resultOf } from '../../../sim';

@@ -1,6 +1,6 @@
 /** The hover on a pool: what a safe guest map must avoid on every host of the pool. */
 import { formatInterval, formatSize, hex, type Pool } from '../../../model';
-import type { PoolLayout } from '../../../sim';
+import type { PoolLayout } from '../sim/pools';
 import { capped, codeBlock } from '../../../ide/markdown';
 
 export function poolHover(p: Pool, l: PoolLayout): string {

@@ -2,6 +2,7 @@
 import type { IdeParts } from '../../../ide/analysis';
 import { TIMELINE_FILLERS } from './completion';
 import { deviceSections } from './deviceStates';
+import { timelineGroups, timelineLines } from './guestRam';
 import { stepAt, stepHover } from './stepHover';
 
 export const TIMELINES_IDE: IdeParts = {
@@ -15,5 +16,7 @@ export const TIMELINES_IDE: IdeParts = {
     for (const t of model.timelines.values()) out.set(t.sym, `${t.steps.length} steps`);
   },
   addressDeclarations: (model) => [[...model.timelines.values()]],
+  guestRamSections: timelineLines,
+  guestGroups: timelineGroups,
   deviceSections: (a, _p, d) => deviceSections(a, d),
 };

@@ -4,7 +4,10 @@
  * the timelines' part of the device hover.
  */
 import type { Device } from '../../../model';
-import { formatRegister, groupLabel, resultOf, type GuestSnapshot, type Held, type TdiSnapshot, type TimelineRun } from '../../../sim';
+import { groupLabel, resultOf } from '../../../sim';
+import { formatRegister } from '../../tdisp/sim/pciConfig';
+import type { GuestSnapshot, Held, TimelineRun } from '../sim/runner';
+import type { TdiSnapshot } from '../../tdisp/sim/timelineInterfaces';
 import type { Analysis } from '../../../ide/analysis';
 import { fileNote, lineOf } from '../../../ide/hoverParts';
 import { capped } from '../../../ide/markdown';

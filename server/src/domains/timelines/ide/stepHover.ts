@@ -4,7 +4,10 @@
  */
 import { refText, type Ref } from '@iommu-lens/grammar';
 import { formatIovaRange } from '../../../model';
-import { formatRegister, groupLabel, type GuestSnapshot, type Held, type StepState, type TdiSnapshot } from '../../../sim';
+import { groupLabel } from '../../../sim';
+import { formatRegister } from '../../tdisp/sim/pciConfig';
+import type { GuestSnapshot, Held, StepState } from '../sim/runner';
+import type { TdiSnapshot } from '../../tdisp/sim/timelineInterfaces';
 import type { Analysis } from '../../../ide/analysis';
 import { codeBlock } from '../../../ide/markdown';
 import { inside } from '../../../ide/positions';

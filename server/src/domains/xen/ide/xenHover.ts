@@ -5,7 +5,9 @@
  * a `balloon` / `free` step left behind.
  */
 import { atLeast, formatInterval, formatSize, intervalSize, XEN, type Sym, type Xen, type XenDomain } from '../../../model';
-import { describeMap, someOf, type DomainMap, type P2mChange } from '../../../sim';
+import { someOf } from '../../../sim';
+import { describeMap, type DomainMap } from '../sim/domainMaps';
+import type { P2mChange } from '../sim/xen';
 import type { Analysis } from '../../../ide/analysis';
 import { capped, codeBlock } from '../../../ide/markdown';
 import { inside } from '../../../ide/positions';
