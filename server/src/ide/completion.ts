@@ -40,7 +40,7 @@ export type Ctx = SlotContext<Analysis>;
 export function completion(a: Analysis, uri: string, text: string, offset: number): CompletionItem[] {
   const assist = assistAt(text, offset);
   if (!assist) return [];
-  const candidates: Candidate[] = assist.keywords.map((k) => keywordItem(k, assist));
+  const candidates: Candidate[] = assist.keywords.map((k) => keywordItem(a.domains, k, assist));
   const fillers = slotFillers(a.domains);
   for (const slot of assist.slots) candidates.push(...(fillers[slotKey(slot)]?.({ a, uri, offset, assist, slot }) ?? []));
   const seen = new Set<string>();
@@ -88,8 +88,8 @@ function nextPart(label: string, from: number): number {
 
 // ----- keywords ------------------------------------------------------------------
 
-function keywordItem(k: AssistKeyword, assist: Assist): Candidate {
-  const doc = keywordDoc(k.text, { enumName: k.enumName, rule: k.rule, block: assist.block });
+function keywordItem(domains: readonly DomainParts[], k: AssistKeyword, assist: Assist): Candidate {
+  const doc = keywordDoc(domains, k.text, { enumName: k.enumName, rule: k.rule, block: assist.block });
   const base = { label: k.text, ...(doc ? { documentation: doc } : {}) };
   if (k.enumName) return { ...base, kind: 'value', detail: ENUM_TITLES[k.enumName] };
   return { ...base, kind: 'keyword', detail: assist.statement.length ? (RULE_NOUNS[k.rule] ?? 'keyword') : statementNoun(assist) };

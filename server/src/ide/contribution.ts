@@ -26,6 +26,8 @@ export interface IdeContribution<A> {
   symbolDetails?(model: Model, out: Map<Sym, string>): void;
   /** Its declarations whose number literals may be addresses (hovers explain them). */
   addressDeclarations?(model: Model): readonly { sym: { uri: string }; decl: Node }[][];
+  /** Its keywords' documentation. */
+  keywords?: KeywordDocs;
   /** What completion offers in the places of its statements, by `slotKey`. */
   slotFillers?: Readonly<Record<string, SlotFiller<A>>>;
   /** Sections of a guest RAM hover (`here`: the file of the hovered line): what its runs did to the guest's map. */
@@ -36,6 +38,12 @@ export interface IdeContribution<A> {
   ramNote?(g: Guest, range: Interval): string | undefined;
   /** Sections it adds to a device's hover (what its runs did to the device). */
   deviceSections?(a: A, p: Platform, d: Device): string[];
+}
+
+/** Documentation of keywords: in their usual sense, and where they mean something else (`CONTEXT:word`). */
+export interface KeywordDocs {
+  docs: Readonly<Record<string, string>>;
+  senses?: Readonly<Record<string, string>>;
 }
 
 /** Where completion offers words: the analysis, the cursor, what the grammar says goes there. */

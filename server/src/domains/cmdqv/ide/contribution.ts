@@ -1,9 +1,11 @@
 /** What the CMDQV domain shows in the editor: hovers on VINTFs and on each SMMU command. */
 import type { IdeParts } from '../../../ide/analysis';
+import { CMDQV_KEYWORDS } from './keywords';
 import { CMDQV_FILLERS } from './completion';
 import { commandAt, commandHover, vintfHover } from './cmdqvHover';
 
 export const CMDQV_IDE: IdeParts = {
+  keywords: CMDQV_KEYWORDS,
   slotFillers: CMDQV_FILLERS,
   hoverKinds: ['vintf'],
   symbolDetails(model, out) {

@@ -1,9 +1,11 @@
 /** What the firmware domain shows in the editor: hovers on firmware, drivers and mappings. */
 import type { IdeParts } from '../../../ide/analysis';
+import { FIRMWARE_KEYWORDS } from './keywords';
 import { FIRMWARE_FILLERS } from './completion';
 import { firmwareHover, firmwarePartHover } from './firmwareHover';
 
 export const FIRMWARE_IDE: IdeParts = {
+  keywords: FIRMWARE_KEYWORDS,
   slotFillers: FIRMWARE_FILLERS,
   hoverKinds: ['firmware', 'driver', 'mapping'],
   symbolDetails(model, out) {

@@ -1,11 +1,13 @@
 /** What the pools domain shows in the editor: a pool's hover (its hosts' union and safe layout). */
 import type { IdeParts } from '../../../ide/analysis';
+import { POOL_KEYWORDS } from './keywords';
 import { POOL_FILLERS } from './completion';
 import { resultOf } from '../../../sim';
 import { POOLS_ENGINE } from '../engine';
 import { poolHover } from './poolHover';
 
 export const POOLS_IDE: IdeParts = {
+  keywords: POOL_KEYWORDS,
   slotFillers: POOL_FILLERS,
   hoverKinds: ['pool'],
   symbolDetails(model, out) {

@@ -1,9 +1,11 @@
 /** What the Xen domain shows in the editor: hovers on Xen hosts, domains and balloon/free steps. */
 import type { IdeParts } from '../../../ide/analysis';
+import { XEN_KEYWORDS } from './keywords';
 import { XEN_FILLERS } from './completion';
 import { domainHover, p2mAt, p2mHover, xenHover } from './xenHover';
 
 export const XEN_IDE: IdeParts = {
+  keywords: XEN_KEYWORDS,
   slotFillers: XEN_FILLERS,
   hoverKinds: ['xen', 'domain'],
   symbolDetails(model, out) {
