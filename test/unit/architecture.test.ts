@@ -62,7 +62,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   'server/workspace': { layers: [], packages: /^$/ },
   'server/lsp': {
     layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/domains', 'server/workspace', 'protocol'],
-    packages: /^vscode-languageserver(-textdocument)?(\/node)?$/,
+    packages: /^vscode-languageserver(-textdocument)?(\/node|\/browser)?$/,
   },
   escape: { layers: [], packages: /^$/ },
   // Importers: bytes or text in, typed results and description text out; no I/O.
@@ -71,7 +71,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
     layers: ['grammar', 'server/model', 'server/sim', 'server/ide', 'server/domains', 'server/workspace', 'server/import', 'escape'],
     packages: /^diff$/,
   },
-  client: { layers: ['protocol'], packages: /^(vscode|vscode-languageclient(\/node)?)$/ },
+  client: { layers: ['protocol'], packages: /^(vscode|vscode-languageclient(\/node|\/browser)?)$/ },
 };
 
 test('every import follows the pipeline direction', () => {

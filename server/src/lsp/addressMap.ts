@@ -3,7 +3,7 @@
  * the one at the cursor) as an SVG, and the line of every clickable bar as an LSP range,
  * so the editor's webview can reveal the source of what was clicked.
  */
-import type { Connection } from 'vscode-languageserver/node';
+import type { Connection } from 'vscode-languageserver';
 import type { Analysis } from '../ide';
 import { addressMap, addressMapTargetAt, mapSources, type AddressMapTarget } from '../ide/addressMap';
 import { renderSvg } from '../ide/addressMapSvg';

@@ -6,6 +6,7 @@
 import { CLIENT_PROCESS_ID } from './clientProcess';
 import { setFlagsFromString } from 'node:v8';
 import { createServerConnection, transportOf } from './connection';
+import { NODE_ENVIRONMENT } from './nodeEnvironment';
 import { startServer } from './server';
 
 /**
@@ -34,5 +35,5 @@ and exits when the client's process (PID, or initialize's processId) is gone.\n`
     process.exit(2);
   }
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  startServer(createServerConnection(transport, { clientProcessId: CLIENT_PROCESS_ID }));
+  startServer(createServerConnection(transport, { clientProcessId: CLIENT_PROCESS_ID }), NODE_ENVIRONMENT);
 }

@@ -12,7 +12,7 @@ export function invalidParams(message: string): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, message);
 }
 
-const describe = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+export const describe = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
 const cancelled = (a: unknown): boolean => (a as { isCancellationRequested?: unknown } | null)?.isCancellationRequested === true;
 

@@ -58,3 +58,37 @@ export interface MemoryReport {
   arrayBuffers: number;
   collected: boolean;
 }
+
+/**
+ * Requests, server to client, for a server that cannot read the workspace itself: the one
+ * in a web worker (vscode.dev, github.dev), or the Node one for a folder that is not on
+ * disk. A client offers them with `clientFiles: true` in its initialization options.
+ * The server applies the workspace rule and limits to what they answer.
+ */
+export const FIND_FILES_REQUEST = 'iommuLens/findFiles';
+
+export interface FindFilesParams {
+  /** The workspace folder's uri. */
+  folder: string;
+  /** List at most this many. */
+  maxResults: number;
+}
+
+export interface FindFilesResult {
+  /** The `.iommu` files of the folder (outside `node_modules` and hidden directories). */
+  uris: string[];
+}
+
+export const READ_FILE_REQUEST = 'iommuLens/readFile';
+
+export interface ReadFileParams {
+  uri: string;
+  /** A file of more bytes is not read: its size is answered alone. */
+  maxBytes: number;
+}
+
+export type ReadFileResult =
+  | { kind: 'text'; text: string; bytes: number }
+  | { kind: 'too-large'; bytes: number }
+  /** Gone (no `why`), or not readable (`why` says so). */
+  | { kind: 'none'; why?: string };

@@ -5,14 +5,14 @@
  * `textDocument/diagnostic`) gets the same diagnostics as reports with result ids
  * (pullDiagnostics.ts answers its requests); the others get them pushed.
  */
-import type { Connection, Diagnostic } from 'vscode-languageserver/node';
+import type { Connection, Diagnostic } from 'vscode-languageserver';
 import type { Finding } from '../model';
 import { applySeverities, type Analysis, type AnalysisHost } from '../ide';
 import { toDiagnostic } from './convert';
 import type { Log } from './log';
 import type { Publisher, Scheduler } from './scheduler';
 import type { ServerSettings } from './settings';
-import type { WorkspaceLimit } from './workspaceFiles';
+import type { WorkspaceLimit } from './workspaceLimit';
 
 type Lines = Pick<Analysis, 'lineIndex'>;
 

@@ -12,7 +12,7 @@ import type {
   WorkspaceDiagnosticParams,
   WorkspaceDiagnosticReport,
   WorkspaceDocumentDiagnosticReport,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import type { ServerContext } from './serverContext';
 
 /** Announced only to clients that pull: the others keep push, and would get both otherwise. */

@@ -13,7 +13,7 @@ import {
   TextDocumentSyncKind,
   type SelectionRange,
   type ServerCapabilities,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import {
   completion,
   definition,
@@ -291,17 +291,12 @@ function registerSyntaxFeatures(ctx: ServerContext): void {
   );
 }
 
-/**
- * For soak tests and leak hunts: the server's memory, after a full collection when node
- * runs with --expose-gc (the heap then holds only what is kept).
- */
+/** For soak tests and leak hunts: the server's memory, where its runtime can tell. */
 function registerMemory(ctx: ServerContext): void {
+  const memory = ctx.env.memory;
+  if (!memory) return;
   ctx.connection.onRequest(
     MEMORY_REQUEST,
-    ctx.request(MEMORY_REQUEST, (): MemoryReport => {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      return { ...process.memoryUsage(), collected: gc !== undefined };
-    }),
+    ctx.request(MEMORY_REQUEST, (): MemoryReport => memory()),
   );
 }

@@ -35,6 +35,24 @@ export interface Publisher {
   analysis(a: Analysis): void;
 }
 
+/**
+ * Resolves after the messages already queued are served. setImmediate where there is one
+ * (Node); in a web worker a MessageChannel message, which comes after the queued ones
+ * without the 4 ms a nested setTimeout waits there.
+ */
+function nextTurn(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    // The web's MessagePort (Node's types describe the worker_threads one, which has no onmessage).
+    (channel.port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
+}
+
 export class Scheduler {
   private generation = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -190,7 +208,7 @@ export class Scheduler {
           const c = long && this.due() ? this.host.componentCounts() : undefined;
           if (c)
             this.report('analysing', `analysing ${files} files: ${c.done} of ${c.total} components`, Math.floor((100 * c.done) / c.total));
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
         }
       } catch (e) {
         // runNow does the same work again and reports the failure with its status.

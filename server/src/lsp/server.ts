@@ -6,14 +6,14 @@
  * and when it analyses), the request handlers (requestHandlers.ts) and publishing
  * (publishing.ts).
  */
-import type { Connection } from 'vscode-languageserver/node';
+import type { Connection } from 'vscode-languageserver';
 import { registerPullDiagnostics } from './pullDiagnostics';
 import { registerRequests } from './requestHandlers';
-import { ServerContext } from './serverContext';
+import { ServerContext, type ServerEnvironment } from './serverContext';
 import { WorkspaceHandlers } from './workspaceHandlers';
 
-export function startServer(connection: Connection): Connection {
-  const ctx = new ServerContext(connection);
+export function startServer(connection: Connection, env: ServerEnvironment): Connection {
+  const ctx = new ServerContext(connection, env);
   new WorkspaceHandlers(ctx).register();
   registerRequests(ctx);
   registerPullDiagnostics(ctx);

@@ -5,17 +5,37 @@
  * handlers (workspaceHandlers.ts) and publishing (publishing.ts) each take it; server.ts
  * builds it and wires them.
  */
-import { TextDocuments, type Connection, type Location } from 'vscode-languageserver/node';
+import { TextDocuments, type Connection, type Location } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
 import { AnalysisHost, LineIndex, type Analysis } from '../ide';
-import { guardNotification, guardRequest, keepAlive, type RequestGuard } from './guard';
+import type { FileSource } from './fileSource';
+import { guardNotification, guardRequest, type RequestGuard } from './guard';
 import { Log } from './log';
+import type { MemoryReport } from './protocol';
 import { Publishing } from './publishing';
 import { Scheduler } from './scheduler';
 import { DEFAULT_SETTINGS, type ServerSettings } from './settings';
-import { WorkspaceLimit } from './workspaceFiles';
+import { WorkspaceLimit } from './workspaceLimit';
 import { DOMAINS } from '../domains';
+
+/**
+ * What differs between the Node server and the one in a web worker; the handlers are the
+ * same. The entry points (bin.ts, browserMain.ts) make one.
+ */
+export interface ServerEnvironment {
+  /** Names the runtime in the start-up log line, e.g. `Node v20.19.0`. */
+  runtime: string;
+  /**
+   * Where the workspace's files come from. `clientFiles` is the client's offer to serve them
+   * (`iommuLens/findFiles` and `iommuLens/readFile`, protocol.ts), said in `initialize`.
+   */
+  files(connection: Connection, clientFiles: boolean): FileSource;
+  /** Logs what no handler caught, so the server goes on (guard.ts). */
+  keepAlive(log: Log): void;
+  /** The server's memory, for `iommuLens/memory`; absent where the runtime cannot tell. */
+  memory?(): MemoryReport;
+}
 
 export class ServerContext {
   readonly documents = new TextDocuments(TextDocument);
@@ -31,9 +51,15 @@ export class ServerContext {
   /** Every handler is guarded (guard.ts): a failure answers with an error and is logged, the server goes on. */
   readonly request: RequestGuard;
 
-  constructor(readonly connection: Connection) {
+  /** Where the workspace's files come from; none until `initialize` says what the client serves. */
+  files: FileSource = NO_FILES;
+
+  constructor(
+    readonly connection: Connection,
+    readonly env: ServerEnvironment,
+  ) {
     this.log = new Log(connection.console, this.settings.logLevel);
-    keepAlive(this.log);
+    env.keepAlive(this.log);
     this.host = new AnalysisHost(DOMAINS, { maxFileSize: this.settings.maxFileSize });
     this.publishing = new Publishing(this);
     this.scheduler = new Scheduler(
@@ -94,3 +120,10 @@ export class ServerContext {
     this.scheduler.schedule(delay);
   }
 }
+
+/** Before `initialize`: no folders to scan yet. */
+const NO_FILES: FileSource = {
+  scan: async () => 0,
+  read: async () => ({ kind: 'none' }),
+  belongs: () => false,
+};

@@ -1,8 +1,9 @@
 /**
  * What the server holds and when it analyses: `initialize` and `initialized` (the folders,
  * the settings, the first scan), folders added and removed, settings changed, documents
- * opened, edited, saved and closed, and files changed on disk. Disk reads go through one
- * queue, so events about one file cannot overtake each other.
+ * opened, edited, saved and closed, and files changed on disk. Files are found and read
+ * through the context's file source (fileSource.ts: the disk, or the editor), and reads go
+ * through one queue, so events about one file cannot overtake each other.
  */
 import {
   DidChangeWatchedFilesNotification,
@@ -12,13 +13,13 @@ import {
   type InitializeResult,
   type TextDocumentChangeEvent,
   type WorkspaceFoldersChangeEvent,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CAPABILITIES } from './requestHandlers';
 import { DIAGNOSTIC_PROVIDER } from './pullDiagnostics';
 import type { ServerContext } from './serverContext';
 import { readSettings } from './settings';
-import { belongs, inside, readUri, scanFolder, type DiskRead } from './workspaceFiles';
+import { inside, type FileRead } from './fileSource';
 import { ENGINE_IDS } from '../domains';
 
 export class WorkspaceHandlers {
@@ -28,10 +29,10 @@ export class WorkspaceHandlers {
   /** The settings last applied, as JSON: the client sends them at start and again after `initialized`. */
   private appliedJson: string | undefined;
   /**
-   * Reads from disk in the order the events came: a close (which reads the file back) and
+   * Reads in the order the events came: a close (which reads the file back) and
    * a watched-file event for the same file cannot overtake each other.
    */
-  private diskQueue: Promise<unknown> = Promise.resolve();
+  private readQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -59,10 +60,12 @@ export class WorkspaceHandlers {
     this.canWatch = !!params.capabilities?.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     this.canFollowFolders = params.capabilities?.workspace?.workspaceFolders === true;
     this.applySettings(params.initializationOptions);
-    ctx.log.info(`IOMMU Lens server 0.1.0 on Node ${process.version}; workspace ${ctx.folders.join(', ') || '(none)'}`);
+    const options = params.initializationOptions as { pushDiagnostics?: unknown; clientFiles?: unknown } | null | undefined;
+    ctx.files = ctx.env.files(ctx.connection, options?.clientFiles === true);
+    ctx.log.info(`IOMMU Lens server 0.1.0 on ${ctx.env.runtime}; workspace ${ctx.folders.join(', ') || '(none)'}`);
     // Pull diagnostics for clients that declare them (with a refresh when they change), push for the others.
     // A client that can pull may still ask for push (`pushDiagnostics`): the VS Code extension does.
-    const askedPush = (params.initializationOptions as { pushDiagnostics?: unknown } | null | undefined)?.pushDiagnostics === true;
+    const askedPush = options?.pushDiagnostics === true;
     const pull = !askedPush && params.capabilities?.textDocument?.diagnostic !== undefined;
     if (pull) ctx.publishing.pullMode(params.capabilities?.workspace?.diagnostics?.refreshSupport === true);
     const capabilities = pull ? { ...CAPABILITIES, diagnosticProvider: DIAGNOSTIC_PROVIDER } : CAPABILITIES;
@@ -121,13 +124,17 @@ export class WorkspaceHandlers {
     for (const folder of scan) {
       // One unreadable folder (a bad uri, no permission) does not keep the others out.
       try {
-        const found = await scanFolder(folder, {
-          // In the disk queue and checked again when its turn comes: an open, close or
+        const found = await ctx.files.scan(folder, {
+          // In the read queue and checked again when its turn comes: an open, close or
           // watched-file event that came meanwhile knows better than this scan.
           file: (uri) =>
             this.inOrder(async () => {
               if (ctx.documents.get(uri) || ctx.host.hasFile(uri)) return;
-              const r = await readUri(uri, { maxChars: ctx.settings.maxFileSize, fits: this.fits, unreadable: this.unreadable(uri) });
+              const r = await ctx.files.read(uri, {
+                maxChars: ctx.settings.maxFileSize,
+                fits: this.fits,
+                unreadable: this.unreadable(uri),
+              });
               if (!ctx.documents.get(uri) && !ctx.host.hasFile(uri) && r.kind !== 'none') this.store(uri, r);
             }),
           problem: (message) => ctx.log.warn(message),
@@ -191,7 +198,7 @@ export class WorkspaceHandlers {
           // Closed: what counts again is the file on disk (gone for an unsaved buffer, or a file
           // outside the workspace), unless the editor opened it again while it was read.
           const uri = e.document.uri;
-          if (belongs(uri, ctx.folders)) await this.readIn(uri);
+          if (ctx.files.belongs(uri, ctx.folders)) await this.readIn(uri);
           else if (!ctx.documents.get(uri)) this.removeFile(uri);
           ctx.schedule(0);
         }),
@@ -207,7 +214,7 @@ export class WorkspaceHandlers {
         const uri = change?.uri;
         if (typeof uri !== 'string' || ctx.documents.get(uri)) continue; // the editor's text wins while open
         // The watcher's pattern is every *.iommu; the workspace is what the scan's rule takes.
-        if (change.type === FileChangeType.Deleted || !belongs(uri, ctx.folders)) this.removeFile(uri);
+        if (change.type === FileChangeType.Deleted || !ctx.files.belongs(uri, ctx.folders)) this.removeFile(uri);
         else await this.readIn(uri);
       }
       ctx.schedule(0);
@@ -215,8 +222,8 @@ export class WorkspaceHandlers {
   }
 
   private inOrder(work: () => Promise<void>): Promise<unknown> {
-    this.diskQueue = this.diskQueue.then(work, work);
-    return this.diskQueue;
+    this.readQueue = this.readQueue.then(work, work);
+    return this.readQueue;
   }
 
   /** `full`: every engine should see this change (open, save, disk), not only those run while typing. */
@@ -232,8 +239,8 @@ export class WorkspaceHandlers {
     this.ctx.limit.forget(uri);
   }
 
-  /** What was read from disk goes into the host; a file declined by the limit stays unread. */
-  private store(uri: string, r: DiskRead): void {
+  /** What was read goes into the host; a file declined by the limit stays unread. */
+  private store(uri: string, r: FileRead): void {
     const { ctx } = this;
     if (r.kind === 'text') this.setFile(uri, r.text);
     else if (r.kind === 'oversized') {
@@ -246,13 +253,13 @@ export class WorkspaceHandlers {
   }
 
   /**
-   * Reads a workspace file from disk into the host: a file new to the workspace only while
+   * Reads a workspace file (from its source) into the host: a file new to the workspace only while
    * it fits the limit (else it stays unread); a file already held, whatever its size.
    */
   private async readIn(uri: string): Promise<void> {
     const { ctx } = this;
     const held = ctx.host.hasFile(uri) && !ctx.host.isOversized(uri);
-    const r = await readUri(uri, {
+    const r = await ctx.files.read(uri, {
       maxChars: ctx.settings.maxFileSize,
       fits: held ? undefined : this.fits,
       unreadable: this.unreadable(uri),

@@ -18,16 +18,9 @@
 import { closeSync, constants, fstatSync, opendirSync, openSync, readFileSync, type Dir, type Dirent } from 'node:fs';
 import { open, opendir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { isDescriptionName, isSkippedDirectory, takesPath } from './rule';
 
-/** A directory the walk does not enter: dependencies and hidden directories. */
-export function isSkippedDirectory(name: string): boolean {
-  return name === 'node_modules' || name.startsWith('.');
-}
-
-/** A name the walk takes as a description. */
-export function isDescriptionName(name: string): boolean {
-  return name.endsWith('.iommu');
-}
+export { isDescriptionName, isSkippedDirectory } from './rule';
 
 /**
  * Whether the walk of `root` finds `path` by its place (both absolute): inside `root`, a
@@ -37,8 +30,7 @@ export function isDescriptionName(name: string): boolean {
 export function inWorkspace(root: string, path: string): boolean {
   const rel = relative(root, path);
   if (!rel || rel.startsWith('..') || rel.startsWith(sep)) return false;
-  const parts = rel.split(sep);
-  return isDescriptionName(parts.at(-1)!) && parts.slice(0, -1).every((p) => !isSkippedDirectory(p));
+  return takesPath(rel.split(sep));
 }
 
 /** What a walk finds: a description, an entry named like one that is not a regular file, or a directory it cannot read. */
