@@ -1,5 +1,7 @@
 // Bundles the extension client, the language server and the CLI with esbuild.
-// Output: dist/client.cjs (VS Code loads it), dist/server.cjs, dist/cli.cjs.
+// Output: dist/client.cjs (VS Code loads it), dist/server.cjs, dist/cli.cjs; for the web
+// (vscode.dev, github.dev), dist/browserExtension.js and dist/browserServer.js (a web worker).
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const common = {
@@ -12,8 +14,36 @@ const common = {
   legalComments: 'none',
 };
 
+const NODE_BUILTINS = new Set(builtinModules);
+
+/**
+ * The browser bundles must not need Node: an import of a built-in (`node:fs`, `path`, ...)
+ * fails the build, naming who imported it, rather than being left for a polyfill or an
+ * empty module to hide until the code runs in a browser.
+ */
+const noNodeBuiltins = {
+  name: 'no-node-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!args.path.startsWith('node:') && !NODE_BUILTINS.has(name.split('/')[0])) return undefined;
+      return { errors: [{ text: `${args.path} is a Node built-in, imported by ${args.importer}: the browser bundles cannot use Node` }] };
+    });
+  },
+};
+
+const browser = {
+  ...common,
+  platform: 'browser',
+  target: 'es2022',
+  plugins: [noNodeBuiltins],
+};
+
 await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.cjs', external: ['vscode'] }),
   build({ ...common, entryPoints: ['server/src/lsp/bin.ts'], outfile: 'dist/server.cjs' }),
   build({ ...common, entryPoints: ['server/src/cli/bin.ts'], outfile: 'dist/cli.cjs' }),
+  // The web extension host loads the browser entry as CommonJS; the worker runs a classic script.
+  build({ ...browser, entryPoints: ['client/src/browserExtension.ts'], outfile: 'dist/browserExtension.js', external: ['vscode'] }),
+  build({ ...browser, format: 'iife', entryPoints: ['server/src/lsp/browserMain.ts'], outfile: 'dist/browserServer.js' }),
 ]);

@@ -4,7 +4,6 @@
  * (debounced), and a click on a bar reveals the line it comes from. The page runs under a
  * strict CSP: no remote content, one nonce'd script and style per render, no inline handlers.
  */
-import { randomBytes } from 'node:crypto';
 import {
   Range,
   TextEditorRevealType,
@@ -18,7 +17,7 @@ import {
   type TextEditor,
   type WebviewPanel,
 } from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import type { BaseLanguageClient } from 'vscode-languageclient';
 import { ADDRESS_MAP_REQUEST, type AddressMapResult, type Position } from '../../server/src/lsp/protocol';
 
 const DEBOUNCE_MS = 300;
@@ -29,7 +28,7 @@ export class AddressMapView {
   private static current: AddressMapView | undefined;
 
   /** Opens the panel beside the editor, or brings it back and follows the active editor. */
-  static show(client: LanguageClient): void {
+  static show(client: BaseLanguageClient): void {
     const existing = AddressMapView.current;
     existing?.panel.reveal(undefined, true);
     const view = existing ?? (AddressMapView.current = new AddressMapView(client));
@@ -51,7 +50,7 @@ export class AddressMapView {
   /** Set while a click reveals a line, so the map does not jump to the file it opened. */
   private revealing = false;
 
-  private constructor(private readonly client: LanguageClient) {
+  private constructor(private readonly client: BaseLanguageClient) {
     this.panel = window.createWebviewPanel(
       'iommuLens.addressMap',
       'Address Map',
@@ -170,7 +169,8 @@ export class AddressMapView {
     if (key === this.shown) return;
     this.shown = key;
     this.panel.title = title ? `Address Map: ${title}` : 'Address Map';
-    const nonce = randomBytes(16).toString('base64');
+    // Web Crypto: in Node's extension host and the browser's alike.
+    const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
     const csp = ["default-src 'none'", `style-src ${this.panel.webview.cspSource} 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join(
       '; ',
     );

@@ -4,7 +4,7 @@
  * Shown while an .iommu editor is active; a click opens the server log.
  */
 import { MarkdownString, StatusBarAlignment, window, type Disposable, type StatusBarItem } from 'vscode';
-import { State, type LanguageClient } from 'vscode-languageclient/node';
+import { State, type BaseLanguageClient } from 'vscode-languageclient';
 import { STATUS_NOTIFICATION, type StatusParams } from '../../server/src/lsp/protocol';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -13,7 +13,7 @@ export class StatusItem implements Disposable {
   private readonly item: StatusBarItem;
   private readonly disposables: Disposable[] = [];
 
-  constructor(client: LanguageClient) {
+  constructor(client: BaseLanguageClient) {
     this.item = window.createStatusBarItem('iommuLens.status', StatusBarAlignment.Left, 10);
     this.item.name = 'IOMMU Lens';
     this.item.command = 'iommuLens.showOutput';

@@ -24,6 +24,8 @@ test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
     'extension/dist/client.cjs',
     'extension/dist/server.cjs',
     'extension/dist/cli.cjs',
+    'extension/dist/browserExtension.js',
+    'extension/dist/browserServer.js',
     'extension/syntaxes/iommu.tmLanguage.json',
     'extension/syntaxes/language-configuration.json',
     'extension/docs/diagnostics.md',
