@@ -5,11 +5,39 @@
  * common.ts. Bundled for the browser: no Node module may come in (scripts/build.mjs).
  */
 import { Uri, window, type ExtensionContext } from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/browser';
+import { BrowserMessageReader, BrowserMessageWriter, LanguageClient, type MessageTransports } from 'vscode-languageclient/browser';
 import { documentSelector, start, stop } from './common';
 
 /** The worker API of the extension host (the project's types are Node's, which have none). */
 declare const Worker: new (url: string) => object;
+
+/**
+ * The server's worker. vscode.dev and github.dev start it from the extension's URL; a remote's
+ * web worker host (code-server, a Codespace in a browser) refuses `vscode-remote:` URLs, so
+ * there the script is fetched (that host's fetch resolves them) and started from a blob.
+ */
+async function serverWorker(script: Uri): Promise<object> {
+  const url = script.toString(true);
+  try {
+    return new Worker(url);
+  } catch (refused) {
+    const response = await fetch(url);
+    if (!response.ok)
+      throw new Error(`cannot start the language server: ${(refused as Error).message}; fetching ${url}: ${response.status}`);
+    const blob = new Blob([await response.text()], { type: 'text/javascript' });
+    return new Worker(URL.createObjectURL(blob));
+  }
+}
+
+/**
+ * The message transports over the server's worker. Made here, not by the library from the
+ * worker: it tells a worker by `instanceof Worker`, which the extension host's own Worker
+ * class does not pass.
+ */
+async function transports(script: Uri): Promise<MessageTransports> {
+  const worker = (await serverWorker(script)) as never;
+  return { reader: new BrowserMessageReader(worker), writer: new BrowserMessageWriter(worker) };
+}
 
 export async function activate(context: ExtensionContext): Promise<void> {
   const outputChannel = window.createOutputChannel('IOMMU Lens', { log: true });
@@ -20,8 +48,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
     context,
     {
       // A fresh worker on every start (a restart): the old one closes itself on `exit`.
-      create: (options) =>
-        new LanguageClient('iommuLens', 'IOMMU Lens', async () => new Worker(serverMain.toString(true)) as never, options),
+      create: (options) => new LanguageClient('iommuLens', 'IOMMU Lens', () => transports(serverMain), options),
       documentSelector: documentSelector(),
     },
     outputChannel,

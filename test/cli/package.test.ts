@@ -24,7 +24,7 @@ test('vsce packages a lean .vsix with the bundles, grammar and docs', () => {
     'extension/dist/client.cjs',
     'extension/dist/server.cjs',
     'extension/dist/cli.cjs',
-    'extension/dist/browserExtension.js',
+    'extension/dist/browserExtension.cjs',
     'extension/dist/browserServer.js',
     'extension/syntaxes/iommu.tmLanguage.json',
     'extension/syntaxes/language-configuration.json',

@@ -27,7 +27,7 @@ interface WorkerEvent {
 const scope = globalThis as unknown as WorkerScope;
 
 const BROWSER_ENVIRONMENT: ServerEnvironment = {
-  runtime: 'a web worker',
+  runtime: 'in a web worker',
   files: (connection) => clientFiles(connection),
   // As keepAlive does for Node (guard.ts): logged, and the server goes on.
   keepAlive: (log) => {

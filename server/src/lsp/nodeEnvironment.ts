@@ -9,7 +9,7 @@ import type { ServerEnvironment } from './serverContext';
 import { diskFiles } from './workspaceFiles';
 
 export const NODE_ENVIRONMENT: ServerEnvironment = {
-  runtime: `Node ${process.version}`,
+  runtime: `on Node ${process.version}`,
   files: (connection, offered) => bySchemes({ file: diskFiles }, offered ? clientFiles(connection) : diskFiles),
   keepAlive: (log) => keepAlive(log),
   // After a full collection when node runs with --expose-gc (the heap then holds only what is kept).

@@ -24,7 +24,7 @@ import { DOMAINS } from '../domains';
  * same. The entry points (bin.ts, browserMain.ts) make one.
  */
 export interface ServerEnvironment {
-  /** Names the runtime in the start-up log line, e.g. `Node v20.19.0`. */
+  /** Says where the server runs, in the start-up log line: `on Node v20.19.0`, `in a web worker`. */
   runtime: string;
   /**
    * Where the workspace's files come from. `clientFiles` is the client's offer to serve them

@@ -62,7 +62,7 @@ export class WorkspaceHandlers {
     this.applySettings(params.initializationOptions);
     const options = params.initializationOptions as { pushDiagnostics?: unknown; clientFiles?: unknown } | null | undefined;
     ctx.files = ctx.env.files(ctx.connection, options?.clientFiles === true);
-    ctx.log.info(`IOMMU Lens server 0.1.0 on ${ctx.env.runtime}; workspace ${ctx.folders.join(', ') || '(none)'}`);
+    ctx.log.info(`IOMMU Lens server 0.1.0 ${ctx.env.runtime}; workspace ${ctx.folders.join(', ') || '(none)'}`);
     // Pull diagnostics for clients that declare them (with a refresh when they change), push for the others.
     // A client that can pull may still ask for push (`pushDiagnostics`): the VS Code extension does.
     const askedPush = options?.pushDiagnostics === true;
