@@ -3,13 +3,30 @@
 // headless Chromium through playwright-core. Each scenario reports pass/fail by name and saves a
 // screenshot under test/e2e/screenshots/; any failure makes the exit status 1.
 //
+// The `web` scenarios run the extension as vscode.dev and github.dev do, in the browser's web
+// worker extension host: a second code-server gets a variant of the package whose manifest has
+// only `browser` (no `main`), built from the same bundles in a temporary folder.
+//
 // Usage: node test/e2e/run.mjs [--no-package] [scenario-filter]
 //   --no-package     install the existing iommu-lens.vsix instead of running `npm run package`
+//                    (the web variant is packed from dist/ as it is)
 //   scenario-filter  run only the scenarios whose name contains it
 // Without Chromium (and no root to install it) the suite is skipped with exit 0, except under
 // CI=true, where a missing prerequisite is a failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CHROMIUM_ARGS, CI, cleanEnv, copyExamples, freePort } from './harness.mjs';
 import { CACHE, MissingPrerequisite, ROOT, setup } from './setup.mjs';
@@ -18,8 +35,12 @@ const argv = process.argv.slice(2);
 const NO_PACKAGE = argv.includes('--no-package');
 const FILTER = argv.find((a) => !a.startsWith('--')) ?? '';
 const SCREENSHOTS = join(ROOT, 'test', 'e2e', 'screenshots');
-const RUN_DIR = join(CACHE, 'run');
 const VSIX = join(ROOT, 'iommu-lens.vsix');
+/** Each extension host gets its own code-server profile, and the web one its own package. */
+const HOSTS = {
+  node: { runDir: join(CACHE, 'run'), vsix: VSIX },
+  web: { runDir: join(CACHE, 'run-web'), vsix: join(CACHE, 'iommu-lens-web.vsix') },
+};
 // The machine is slow and others run tests at the same time: the first analysis after the
 // extension activates (server start, whole-workspace analysis) can take a while.
 const ACTIVATION_TIMEOUT = 180_000;
@@ -58,35 +79,72 @@ function buildVsix() {
   log(`packaged in ${secs(t0)}${packed ? `: ${packed.trim()}` : ''}`);
 }
 
-/** code-server's own files (config, user data, extensions, logs) all under RUN_DIR, nothing in ~. */
-function codeServerEnv(tools) {
+/** code-server's own files (config, user data, extensions, logs) all under the host's run directory, nothing in ~. */
+function codeServerEnv(tools, runDir) {
   const env = baseEnv();
   env.PATH = `${tools.nodeBin}${delimiter}${env.PATH}`;
-  env.XDG_CONFIG_HOME = join(RUN_DIR, 'xdg-config');
-  env.XDG_DATA_HOME = join(RUN_DIR, 'xdg-data');
-  env.XDG_CACHE_HOME = join(RUN_DIR, 'xdg-cache');
+  env.XDG_CONFIG_HOME = join(runDir, 'xdg-config');
+  env.XDG_DATA_HOME = join(runDir, 'xdg-data');
+  env.XDG_CACHE_HOME = join(runDir, 'xdg-cache');
   return env;
 }
 
-function codeServerArgs(tools) {
+function codeServerArgs(tools, runDir) {
   return [
     tools.codeServerEntry,
     '--config',
-    join(RUN_DIR, 'config.yaml'),
+    join(runDir, 'config.yaml'),
     '--user-data-dir',
-    join(RUN_DIR, 'user-data'),
+    join(runDir, 'user-data'),
     '--extensions-dir',
-    join(RUN_DIR, 'extensions'),
+    join(runDir, 'extensions'),
   ];
 }
 
+/**
+ * The package as a web-only extension: the manifest without `main` (and without the build
+ * scripts and workspaces, which mean nothing outside the repository), packed by vsce from a
+ * temporary copy of what the real package ships, so the real manifest is never edited.
+ */
+function buildWebVsix(out) {
+  const t0 = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-web-vsix-'));
+  try {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    if (!manifest.browser) throw new Error('package.json has no `browser` entry');
+    for (const key of ['main', 'scripts', 'workspaces', 'devDependencies']) delete manifest[key];
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const f of [
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      '.vscodeignore',
+      'dist',
+      'bin',
+      'client/images',
+      'docs',
+      'syntaxes',
+      'examples',
+    ])
+      cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const flags = /vsce package (.*) --out/.exec(pkg.scripts?.package ?? '')?.[1]?.split(' ') ?? [];
+    const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+    const r = spawnSync(process.execPath, [vsce, 'package', ...flags, '--out', out], { cwd: dir, env: baseEnv(), encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`packaging the web variant failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log(`packaged the web-only variant (manifest without main) in ${secs(t0)}: ${out}`);
+}
+
 /** A fresh profile: the packaged extension installed offline, and settings that keep the workbench quiet. */
-function prepareProfile(tools) {
-  rmSync(RUN_DIR, { recursive: true, force: true });
-  mkdirSync(join(RUN_DIR, 'user-data', 'User'), { recursive: true });
-  writeFileSync(join(RUN_DIR, 'config.yaml'), 'auth: none\ncert: false\n');
+function prepareProfile(tools, { runDir, vsix }) {
+  rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(join(runDir, 'user-data', 'User'), { recursive: true });
+  writeFileSync(join(runDir, 'config.yaml'), 'auth: none\ncert: false\n');
   writeFileSync(
-    join(RUN_DIR, 'user-data', 'User', 'settings.json'),
+    join(runDir, 'user-data', 'User', 'settings.json'),
     `${JSON.stringify(
       {
         'workbench.startupEditor': 'none',
@@ -109,21 +167,24 @@ function prepareProfile(tools) {
     )}\n`,
   );
   const t0 = Date.now();
-  const r = spawnSync(tools.node, [...codeServerArgs(tools), '--install-extension', VSIX], { env: codeServerEnv(tools), encoding: 'utf8' });
+  const r = spawnSync(tools.node, [...codeServerArgs(tools, runDir), '--install-extension', vsix], {
+    env: codeServerEnv(tools, runDir),
+    encoding: 'utf8',
+  });
   const out = `${r.stdout}${r.stderr}`;
-  if (r.status !== 0 || !/successfully installed/i.test(out)) throw new Error(`installing ${VSIX} failed (${r.status}):\n${out}`);
+  if (r.status !== 0 || !/successfully installed/i.test(out)) throw new Error(`installing ${vsix} failed (${r.status}):\n${out}`);
   log(`installed the vsix in ${secs(t0)}: ${out.trim().split('\n').pop()}`);
 }
 
 /** Starts code-server on a free port in its own process group; resolves once it listens. */
-async function startCodeServer(tools, folder) {
+async function startCodeServer(tools, folder, runDir) {
   const port = await freePort();
-  const logFile = join(RUN_DIR, 'code-server.log');
+  const logFile = join(runDir, 'code-server.log');
   const out = createWriteStream(logFile);
   const child = spawn(
     tools.node,
     [
-      ...codeServerArgs(tools),
+      ...codeServerArgs(tools, runDir),
       '--auth',
       'none',
       '--bind-addr',
@@ -134,7 +195,7 @@ async function startCodeServer(tools, folder) {
       '--disable-getting-started-override',
       folder,
     ],
-    { env: codeServerEnv(tools), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: codeServerEnv(tools, runDir), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let text = '';
   const listening = new Promise((res, rej) => {
@@ -296,6 +357,56 @@ function findingsOf(rows, file, code) {
   return out;
 }
 
+/**
+ * Waits for the one error squiggle of the active editor to sit on the line `re` matches. Measured
+ * again until the editor's layout settles: measured once, the two boxes came out apart in one CI
+ * run and one fresh clone while the final screen was right. A squiggle that stays on another line
+ * still fails, and says where it was.
+ */
+async function squiggleOn(wb, re) {
+  await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
+  let seen = '';
+  const onLine = async () => {
+    const squiggled = await wb.line(re).boundingBox();
+    const squiggles = await wb.errors().evaluateAll((els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { y: r.y, height: r.height };
+      }),
+    );
+    seen = `the line at y=${squiggled?.y} (height ${squiggled?.height}), error squiggles at ${squiggles.map((q) => `y=${q.y}`).join(', ') || 'none'}`;
+    return (
+      squiggled &&
+      squiggles.length === 1 &&
+      Math.abs(squiggles[0].y + squiggles[0].height / 2 - (squiggled.y + squiggled.height / 2)) <= squiggled.height / 2
+    );
+  };
+  await until(`the one error squiggle to sit on the line ${re}`, onLine, 5000).catch((e) => {
+    throw new Error(`${e.message}: ${seen}`);
+  });
+}
+
+/** Moves the mouse onto the first error squiggle (the text layer takes page.hover) until a hover with `text` shows; returns its text. */
+async function hoverSquiggle(wb, text) {
+  const hover = wb.page.locator('.monaco-hover-content', { hasText: text }).first();
+  await until(
+    `a hover saying ${JSON.stringify(text)} over the squiggle`,
+    async () => {
+      const box = await wb.errors().first().boundingBox();
+      if (!box) return false;
+      await wb.page.mouse.move(box.x + 2, box.y + box.height / 2);
+      await wb.page.mouse.move(box.x + Math.min(box.width / 2, 40), box.y + box.height / 2, { steps: 4 });
+      return hover.waitFor({ timeout: 5000 }).then(
+        () => true,
+        () => false,
+      );
+    },
+    ACTIVATION_TIMEOUT,
+  );
+  // biome-ignore lint/performance/useDomNodeTextContent: what the user sees, as rendered
+  return (await hover.innerText()).replace(/\s+/g, ' ');
+}
+
 // ---- scenarios ----
 
 const ANALYTICS = 'seed-002-arm-msi-migration/guests/vm-analytics.iommu';
@@ -309,29 +420,7 @@ const scenarios = [
     async run(wb) {
       await wb.open(ANALYTICS);
       // `machine virt memory 4G` (line 6): the RAM runs over armsrv-1's reserved PCI window.
-      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
-      // Measured again until the editor's layout settles: measured once, the two boxes came
-      // out apart in one CI run and one fresh clone while the final screen was right. A
-      // squiggle that stays on another line still fails, and says where it was.
-      let seen = '';
-      const onLine = async () => {
-        const squiggled = await wb.line(/^\s*machine\s+virt/).boundingBox();
-        const squiggles = await wb.errors().evaluateAll((els) =>
-          els.map((e) => {
-            const r = e.getBoundingClientRect();
-            return { y: r.y, height: r.height };
-          }),
-        );
-        seen = `the line at y=${squiggled?.y} (height ${squiggled?.height}), error squiggles at ${squiggles.map((q) => `y=${q.y}`).join(', ') || 'none'}`;
-        return (
-          squiggled &&
-          squiggles.length === 1 &&
-          Math.abs(squiggles[0].y + squiggles[0].height / 2 - (squiggled.y + squiggled.height / 2)) <= squiggled.height / 2
-        );
-      };
-      await until('the one error squiggle to sit on the `machine virt memory 4G` line', onLine, 5000).catch((e) => {
-        throw new Error(`${e.message}: ${seen}`);
-      });
+      await squiggleOn(wb, /^\s*machine\s+virt/);
       const rows = await wb.problems('ram-over-reserved');
       let found = [];
       await until('the ram-over-reserved finding of vm-analytics.iommu (pci-win32, line 6) in Problems', async () => {
@@ -472,6 +561,72 @@ const scenarios = [
       await wb.page.locator('.workbench-hover', { hasText: 'files analysed' }).waitFor({ timeout: UI_TIMEOUT });
     },
   },
+  // The same bundles as vscode.dev and github.dev run them: in the web worker extension host.
+  {
+    name: 'web: runs in the web worker extension host',
+    host: 'web',
+    shot: 'web-output',
+    async run(wb) {
+      await wb.open(ANALYTICS);
+      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
+      await wb.command('IOMMU Lens: Show Server Log');
+      const output = wb.page.locator('.part.panel .monaco-editor .view-lines').first();
+      // The browser entry's first line, then the server's (the worker names itself).
+      await until(
+        'the browser entry and the worker in the IOMMU Lens output',
+        async () => {
+          const text = ((await output.textContent()) ?? '').replace(/\u00a0/g, ' ');
+          return text.includes('the language server runs in a web worker') && /IOMMU Lens server 0\.1\.0 in a web worker/.test(text);
+        },
+        UI_TIMEOUT,
+      );
+      // What VS Code says of it: the running extensions, the web worker host among them.
+      await wb.command('Developer: Show Running Extensions');
+      // The list draws only the rows in view: to its end, where the last activated are.
+      await wb.page.locator('.runtime-extensions-editor .monaco-list-row').first().click();
+      await wb.page.keyboard.press('End');
+      const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'IOMMU Lens' }).first();
+      await row.waitFor({ timeout: UI_TIMEOUT });
+      await wb.page.screenshot({ path: join(SCREENSHOTS, 'web-running-extensions.png') });
+      // biome-ignore lint/performance/useDomNodeTextContent: what the user sees, as rendered
+      const running = (await row.innerText()).replace(/\s+/g, ' ');
+      log(`  running extensions: ${running.slice(0, 200)}`);
+      // The row names the host; a Node host would name the remote (127.0.0.1:PORT) instead.
+      if (!/web worker/i.test(running)) throw new Error(`IOMMU Lens is not in the web worker host: ${running}`);
+    },
+  },
+  {
+    name: 'web: squiggles, hover and a cross-file finding in Problems',
+    host: 'web',
+    shot: 'web-squiggles',
+    async run(wb) {
+      // vm-analytics' RAM runs over a region of its host, declared in hosts/armsrv-1.iommu, which
+      // is not open: the worker read it through the editor.
+      await wb.open(ANALYTICS);
+      await squiggleOn(wb, /^\s*machine\s+virt/);
+      const text = await hoverSquiggle(wb, 'pci-win32');
+      log(`  hover: ${text.slice(0, 240)}...`);
+      await wb.page.screenshot({ path: join(SCREENSHOTS, 'web-hover.png') });
+      const rows = await wb.problems('ram-over-reserved');
+      await until('the ram-over-reserved finding of vm-analytics.iommu (pci-win32, line 6) in Problems', async () =>
+        findingsOf(await problemRows(rows), 'vm-analytics.iommu', 'ram-over-reserved').some(
+          (l) => l.includes('pci-win32') && l.includes('at line 6 and character 3'),
+        ),
+      );
+    },
+  },
+  {
+    name: 'web: a timeline error and its hover',
+    host: 'web',
+    shot: 'web-timeline',
+    async run(wb) {
+      await wb.open(STOCK);
+      // `config nic0 command MSE` (line 10) puts the locked TDI into ERROR.
+      await squiggleOn(wb, /^\s*config\s+nic0\s+command\s+MSE\s*$/);
+      const text = await hoverSquiggle(wb, 'ERROR');
+      log(`  hover: ${text.slice(0, 240)}...`);
+    },
+  },
 ];
 
 // ---- the run ----
@@ -491,26 +646,25 @@ async function main() {
     console.log(`e2e skipped: ${e.message}`);
     return 0;
   }
-  if (NO_PACKAGE) {
+  const hosts = Object.keys(HOSTS).filter((h) => selected.some((s) => (s.host ?? 'node') === h));
+  if (!NO_PACKAGE) buildVsix();
+  else if (hosts.includes('node')) {
     if (!existsSync(VSIX)) throw new Error(`--no-package, but there is no ${VSIX}`);
     log(`using the existing ${VSIX} (${new Date(statSync(VSIX).mtimeMs).toISOString()})`);
-  } else {
-    buildVsix();
   }
-  prepareProfile(tools);
+  if (hosts.includes('web')) buildWebVsix(HOSTS.web.vsix);
   mkdirSync(SCREENSHOTS, { recursive: true });
   for (const f of readdirSync(SCREENSHOTS)) if (f.endsWith('.png')) rmSync(join(SCREENSHOTS, f));
-  // The quick fix edits files: the workbench gets a copy of examples/ (named so, for the screenshots).
-  const { dir: scratch, folder } = copyExamples('iommu-lens-e2e-');
 
   const { chromium } = await import('playwright-core');
-  let server;
-  let browser;
+  /** What is running now, for the cleanup (after each host, on a signal, past the watchdog). */
+  const current = { server: undefined, browser: undefined, scratch: undefined };
   const results = [];
   const cleanup = async () => {
-    await browser?.close().catch(() => {});
-    if (server) await stopCodeServer(server);
-    rmSync(scratch, { recursive: true, force: true });
+    await current.browser?.close().catch(() => {});
+    if (current.server) await stopCodeServer(current.server);
+    if (current.scratch) rmSync(current.scratch, { recursive: true, force: true });
+    Object.assign(current, { server: undefined, browser: undefined, scratch: undefined });
   };
   const onSignal = (sig) => {
     log(`${sig}: stopping`);
@@ -523,35 +677,51 @@ async function main() {
     cleanup().finally(() => process.exit(1));
   }, WATCHDOG_MS);
   watchdog.unref();
+  const failedRuns = [];
   try {
-    server = await startCodeServer(tools, folder);
-    log(`code-server listening at ${server.url} (log: ${server.logFile})`);
-    browser = await chromium.launch({
-      executablePath: tools.chromium,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    const page = await browser.newPage({ viewport: VIEWPORT });
-    page.on('pageerror', (e) => log(`  page error: ${e.message}`));
-    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
-    // The workbench is usable once the explorer shows the workspace's folders.
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-002-arm-msi-migration' }).waitFor({ timeout: 120_000 });
-    log('workbench ready');
-    const wb = workbench(page);
-    for (const s of selected) {
-      const t0 = Date.now();
-      log(`scenario: ${s.name}`);
+    for (const host of hosts) {
+      const profile = HOSTS[host];
+      log(`${host} extension host: a fresh profile with ${profile.vsix}`);
+      prepareProfile(tools, profile);
+      // The quick fix edits files: the workbench gets a copy of examples/ (named so, for the screenshots).
+      const { dir: scratch, folder } = copyExamples('iommu-lens-e2e-');
+      current.scratch = scratch;
       try {
-        await wb.reset();
-        await s.run(wb);
-        await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}.png`) });
-        results.push({ name: s.name, status: 'pass', time: secs(t0) });
-      } catch (e) {
-        await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}-FAILED.png`) }).catch(() => {});
-        results.push({ name: s.name, status: 'FAIL', time: secs(t0), why: e instanceof Error ? e.message : String(e) });
+        current.server = await startCodeServer(tools, folder, profile.runDir);
+        log(`code-server listening at ${current.server.url} (log: ${current.server.logFile})`);
+        current.browser = await chromium.launch({
+          executablePath: tools.chromium,
+          headless: true,
+          args: CHROMIUM_ARGS,
+        });
+        const page = await current.browser.newPage({ viewport: VIEWPORT });
+        page.on('pageerror', (e) => log(`  page error: ${e.message}`));
+        await page.goto(`${current.server.url}?folder=${encodeURIComponent(folder)}`);
+        await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+        // The workbench is usable once the explorer shows the workspace's folders.
+        await page
+          .locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-002-arm-msi-migration' })
+          .waitFor({ timeout: 120_000 });
+        log('workbench ready');
+        const wb = workbench(page);
+        for (const s of selected.filter((x) => (x.host ?? 'node') === host)) {
+          const t0 = Date.now();
+          log(`scenario: ${s.name}`);
+          try {
+            await wb.reset();
+            await s.run(wb);
+            await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}.png`) });
+            results.push({ name: s.name, status: 'pass', time: secs(t0) });
+          } catch (e) {
+            await page.screenshot({ path: join(SCREENSHOTS, `${s.shot}-FAILED.png`) }).catch(() => {});
+            results.push({ name: s.name, status: 'FAIL', time: secs(t0), why: e instanceof Error ? e.message : String(e) });
+            failedRuns.push(profile.runDir);
+          }
+          log(`  ${results.at(-1).status} (${results.at(-1).time})${results.at(-1).why ? `: ${results.at(-1).why}` : ''}`);
+        }
+      } finally {
+        await cleanup();
       }
-      log(`  ${results.at(-1).status} (${results.at(-1).time})${results.at(-1).why ? `: ${results.at(-1).why}` : ''}`);
     }
   } finally {
     clearTimeout(watchdog);
@@ -565,9 +735,9 @@ async function main() {
   console.log(
     `${results.length} scenarios: ${results.filter((r) => r.status === 'pass').length} passed, ${failed} failed; screenshots in ${SCREENSHOTS}; total ${secs(started)}`,
   );
-  if (failed)
+  for (const runDir of new Set(failedRuns))
     console.log(
-      `logs of the failed run: ${join(RUN_DIR, 'code-server.log')} and ${join(RUN_DIR, 'user-data', 'logs')} (extension host, language server)`,
+      `logs of the failed run: ${join(runDir, 'code-server.log')} and ${join(runDir, 'user-data', 'logs')} (extension host, language server)`,
     );
   return failed || results.length < selected.length ? 1 : 0;
 }
