@@ -1,8 +1,8 @@
 // Bundles the extension client, the language server and the CLI with esbuild.
 // Output: dist/client.cjs (VS Code loads it), dist/server.cjs, dist/cli.cjs; for the web
 // (vscode.dev, github.dev), dist/browserExtension.cjs and dist/browserServer.js (a web worker).
-import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
+import { noNodeBuiltins } from './noNodeBuiltins.mjs';
 
 const common = {
   bundle: true,
@@ -12,24 +12,6 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   legalComments: 'none',
-};
-
-const NODE_BUILTINS = new Set(builtinModules);
-
-/**
- * The browser bundles must not need Node: an import of a built-in (`node:fs`, `path`, ...)
- * fails the build, naming who imported it, rather than being left for a polyfill or an
- * empty module to hide until the code runs in a browser.
- */
-const noNodeBuiltins = {
-  name: 'no-node-builtins',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      if (!args.path.startsWith('node:') && !NODE_BUILTINS.has(name.split('/')[0])) return undefined;
-      return { errors: [{ text: `${args.path} is a Node built-in, imported by ${args.importer}: the browser bundles cannot use Node` }] };
-    });
-  },
 };
 
 const browser = {
