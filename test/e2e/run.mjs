@@ -249,7 +249,8 @@ function stopCodeServer(server) {
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function workbench(page) {
+/** `folder`: the workspace on disk (the scratch copy of examples/). */
+function workbench(page, folder) {
   const quickInput = page.locator('.quick-input-widget');
   const input = quickInput.locator('input.input');
   const activeEditor = page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
@@ -262,6 +263,7 @@ function workbench(page) {
 
   return {
     page,
+    folder,
     activeEditor,
     /** F1, the command's label, a click on the row that carries exactly that label. */
     async command(label) {
@@ -593,6 +595,20 @@ const scenarios = [
       log(`  running extensions: ${running.slice(0, 200)}`);
       // The row names the host; a Node host would name the remote (127.0.0.1:PORT) instead.
       if (!/web worker/i.test(running)) throw new Error(`IOMMU Lens is not in the web worker host: ${running}`);
+      await wb.page.keyboard.press('Escape');
+      // A restart ends the worker and starts a fresh one, which logs its start again (into the
+      // channel cleared just before) and analyses again.
+      await wb.command('IOMMU Lens: Show Server Log');
+      await wb.command('View: Clear Output');
+      await until('the output to clear', async () => !((await output.textContent()) ?? '').includes('in a web worker'));
+      await wb.command('IOMMU Lens: Restart Language Server');
+      await until(
+        'a new worker to start after the restart',
+        async () => /IOMMU Lens server 0\.1\.0 in a web worker/.test(((await output.textContent()) ?? '').replace(/\u00a0/g, ' ')),
+        ACTIVATION_TIMEOUT,
+      );
+      await wb.open(ANALYTICS);
+      await wb.errors().first().waitFor({ timeout: ACTIVATION_TIMEOUT });
     },
   },
   {
@@ -613,6 +629,22 @@ const scenarios = [
           (l) => l.includes('pci-win32') && l.includes('at line 6 and character 3'),
         ),
       );
+      // The host's file changed on disk, never opened: the editor's watcher tells the worker, which
+      // reads it again through the editor. The window moved above the guest's RAM, the finding goes.
+      const hostFile = join(wb.folder, 'seed-002-arm-msi-migration', 'hosts', 'armsrv-1.iommu');
+      const before = readFileSync(hostFile, 'utf8');
+      if (!before.includes('0xe0000000..0xf7feffff')) throw new Error(`${hostFile} does not have the pci-win32 window`);
+      writeFileSync(hostFile, before.replace('0xe0000000..0xf7feffff', '0x1e0000000..0x1f7feffff'));
+      try {
+        await until(
+          'the ram-over-reserved finding of vm-analytics.iommu to go after armsrv-1.iommu changed on disk',
+          async () => !findingsOf(await problemRows(rows), 'vm-analytics.iommu', 'ram-over-reserved').length,
+          ACTIVATION_TIMEOUT,
+        );
+        await wb.page.screenshot({ path: join(SCREENSHOTS, 'web-host-changed.png') });
+      } finally {
+        writeFileSync(hostFile, before);
+      }
     },
   },
   {
@@ -703,7 +735,7 @@ async function main() {
           .locator('.explorer-folders-view .monaco-list-row', { hasText: 'seed-002-arm-msi-migration' })
           .waitFor({ timeout: 120_000 });
         log('workbench ready');
-        const wb = workbench(page);
+        const wb = workbench(page, folder);
         for (const s of selected.filter((x) => (x.host ?? 'node') === host)) {
           const t0 = Date.now();
           log(`scenario: ${s.name}`);
