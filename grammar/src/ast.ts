@@ -3,60 +3,9 @@
  * After a syntax error a node may lack parts, so everything the parser could miss is
  * optional: consumers check, never assume.
  */
+import type { Braces, Node, NumLit, OptionLit, RamDecl, RangeLit, ReleaseLit, Ref, Span, UnknownStatement, Word } from './nodes';
 
-export interface Span {
-  start: number;
-  end: number;
-}
-
-/**
- * A span whose offsets are small integers. Chevrotain keeps offsets in fields that start
- * as NaN, so they come out as heap numbers; a span built from them straight would box both
- * fields (V8 then gives every `{start, end}` object double fields: ~60 bytes a span instead
- * of ~40, over a million spans in a large workspace). `| 0` is exact: no string reaches 2^31.
- */
-export function makeSpan(start: number, end: number): Span {
-  return { start: start | 0, end: end | 0 };
-}
-
-export interface Node {
-  span: Span;
-}
-/** A name being declared, a word, or an enumerated keyword value. */
-export interface Word extends Node {
-  text: string;
-}
-/** A number as written (`0xfee0_0000`, `512G`); the model evaluates it. */
-export interface NumLit extends Node {
-  text: string;
-}
-/** `nic0`, or `epyc-b.nic0` (then `qualifier` is the platform). */
-export interface Ref extends Node {
-  qualifier?: Word;
-  name: Word;
-}
-
-/** A reference as written: `nic0` or `epyc-b.nic0`. */
-export function refText(r: Pick<Ref, 'qualifier' | 'name'>): string {
-  return r.qualifier ? `${r.qualifier.text}.${r.name.text}` : r.name.text;
-}
-/** `START..END` (inclusive) or `START size SIZE`. */
-export interface RangeLit extends Node {
-  start: NumLit;
-  end?: NumLit;
-  size?: NumLit;
-}
-/** The braces of a block; `close` is missing when the block is never closed. */
-export interface Braces {
-  open: Span;
-  close?: Span;
-}
-
-/** A line the enclosing block does not understand (reported as a syntax error). */
-export interface UnknownStatement extends Node {
-  kind: 'unknown';
-  head: Word;
-}
+export * from './nodes';
 
 // ----- platform ------------------------------------------------------------------
 
@@ -97,11 +46,6 @@ export interface ArchStmt extends Node {
   kind: 'arch';
   value?: Word;
 }
-/** A release number as written (`6.6`, `6.6.12`): the text of its tokens. */
-export interface ReleaseLit {
-  text: string;
-  span: Span;
-}
 /** `kernel 6.6`: the host's Linux release. */
 export interface KernelStmt extends Node {
   kind: 'kernel';
@@ -138,11 +82,6 @@ export interface CmdqvStmt extends Node {
   vcmdqs?: NumLit;
 }
 
-export interface RamDecl extends Node {
-  kind: 'ram';
-  name?: Word;
-  range?: RangeLit;
-}
 export interface ReservedDecl extends Node {
   kind: 'reserved';
   name?: Word;
@@ -224,11 +163,6 @@ export interface AssignStmt extends Node {
 export interface IommufdStmt extends Node {
   kind: 'iommufd';
   name?: Word;
-}
-/** One `key value` option, e.g. `memory 16G`, `cpu amd`, `at 0x1000`, `pending`. */
-export interface OptionLit extends Node {
-  key: Word;
-  value?: NumLit | Word;
 }
 export interface MachineStmt extends Node {
   kind: 'machine';

@@ -2,70 +2,13 @@
  * CST → AST. Defensive throughout: after recovery a CST node may miss any child, and
  * tokens inserted by recovery have no position; such parts are left undefined.
  */
-import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { CstNode } from 'chevrotain';
 import type * as A from './ast';
 import { makeSpan } from './ast';
+import { allTokens, type Children, cstSpan, firstToken, isNode, node, nodes, num, span, token, tokens, tokenSpan, word } from './cst';
 import { didYouMean } from './messages';
 
-type Children = Record<string, CstElement[] | undefined>;
-
-function isNode(e: CstElement): e is CstNode {
-  return (e as CstNode).children !== undefined;
-}
-
-function realToken(t: IToken | undefined): IToken | undefined {
-  return t && !t.isInsertedInRecovery && Number.isFinite(t.startOffset) ? t : undefined;
-}
-
-function tokens(c: Children, key: string): IToken[] {
-  return (c[key] ?? [])
-    .filter((e): e is IToken => !isNode(e))
-    .map(realToken)
-    .filter((t): t is IToken => !!t);
-}
-function token(c: Children, key: string, i = 0): IToken | undefined {
-  return tokens(c, key)[i];
-}
-function nodes(c: Children, key: string): CstNode[] {
-  return (c[key] ?? []).filter(isNode);
-}
-function node(c: Children, key: string, i = 0): CstNode | undefined {
-  return nodes(c, key)[i];
-}
-
-export function tokenSpan(t: IToken): A.Span {
-  return makeSpan(t.startOffset, t.endOffset! + 1);
-}
-
-/** The span of a CST node, from its location or, when recovery left it NaN, its tokens. */
-export function cstSpan(n: CstNode): A.Span | undefined {
-  const loc = n.location;
-  if (loc && Number.isFinite(loc.startOffset) && Number.isFinite(loc.endOffset)) {
-    return makeSpan(loc.startOffset, loc.endOffset! + 1);
-  }
-  let start = Infinity,
-    end = -Infinity;
-  for (const list of Object.values(n.children)) {
-    for (const e of list ?? []) {
-      const s = isNode(e) ? cstSpan(e) : realToken(e) ? tokenSpan(e) : undefined;
-      if (s) {
-        start = Math.min(start, s.start);
-        end = Math.max(end, s.end);
-      }
-    }
-  }
-  return Number.isFinite(start) ? makeSpan(start, end) : undefined;
-}
-
-function word(t: IToken | undefined): A.Word | undefined {
-  return t ? { text: t.image, span: tokenSpan(t) } : undefined;
-}
-function num(t: IToken | undefined): A.NumLit | undefined {
-  return t ? { text: t.image, span: tokenSpan(t) } : undefined;
-}
-function span(n: CstNode): A.Span {
-  return cstSpan(n) ?? { start: 0, end: 0 };
-}
+export { cstSpan, tokenSpan } from './cst';
 
 export class AstBuilder {
   readonly diagnostics: A.SyntaxDiagnostic[] = [];
@@ -746,25 +689,6 @@ function hasBetween(sorted: number[], lo: number, hi: number): boolean {
     else b = m;
   }
   return a < sorted.length && sorted[a]! < hi;
-}
-
-/** Every real token under a node, in source order. */
-function allTokens(n: CstNode): IToken[] {
-  const out: IToken[] = [];
-  const walk = (m: CstNode) => {
-    for (const list of Object.values(m.children)) {
-      for (const e of list ?? []) {
-        if (isNode(e)) walk(e);
-        else if (realToken(e)) out.push(e);
-      }
-    }
-  };
-  walk(n);
-  return out.sort((a, b) => a.startOffset - b.startOffset);
-}
-
-function firstToken(n: CstNode): IToken | undefined {
-  return allTokens(n)[0];
 }
 
 function describeBlock(ruleName: string): string {

@@ -3,47 +3,46 @@
  * Numbers are lexed liberally (`12_000`, `0xfee0_0000`, `512G`, even `1__0` or `0x12Q`)
  * and validated by the model, which can then say exactly what is wrong with one.
  */
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { Lexer, type IToken, type TokenType } from 'chevrotain';
 import { ALL_KEYWORDS } from './keywords';
+import {
+  Bdf,
+  BlockComment,
+  Comma,
+  defineKeywords,
+  Dot,
+  DotDot,
+  LBrace,
+  LineComment,
+  Newline,
+  NumberLit,
+  RBrace,
+  Semi,
+  UnterminatedComment,
+  WhiteSpace,
+  Word,
+} from './tokens';
 
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
-export const Newline = createToken({ name: 'Newline', pattern: /\r\n?|\n/, label: 'end of line', line_breaks: true });
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\r\n]*/, group: 'comments' });
-export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: 'comments', line_breaks: true });
-/** A `/*` with no closing `*\/`: swallows the rest of the file and is reported. */
-export const UnterminatedComment = createToken({
-  name: 'UnterminatedComment',
-  pattern: /\/\*[\s\S]*/,
-  group: 'comments',
-  line_breaks: true,
-});
-export const LBrace = createToken({ name: 'LBrace', pattern: '{', label: "'{'" });
-export const RBrace = createToken({ name: 'RBrace', pattern: '}', label: "'}'" });
-export const Semi = createToken({ name: 'Semi', pattern: ';', label: "';'" });
-export const Comma = createToken({ name: 'Comma', pattern: ',', label: "','" });
-export const DotDot = createToken({ name: 'DotDot', pattern: '..', label: "'..'" });
-export const Dot = createToken({ name: 'Dot', pattern: '.', label: "'.'" });
-/** `SSSS:BB:DD.F` or `BB:DD.F`, lexed loosely (any hex digits) and checked by the model. */
-export const Bdf = createToken({
-  name: 'Bdf',
-  pattern: /(?:[0-9a-fA-F]+:)?[0-9a-fA-F]+:[0-9a-fA-F]+\.[0-9a-fA-F]+/,
-  label: 'a BDF (SSSS:BB:DD.F)',
-});
-export const NumberLit = createToken({ name: 'Number', pattern: /0[xX][0-9a-zA-Z_]*|[0-9][0-9a-zA-Z_]*/, label: 'a number' });
-export const Word = createToken({ name: 'Word', pattern: /[A-Za-z][A-Za-z0-9_-]*/, label: 'a name' });
-/** Anything else is one bad character; it becomes a lexer error, not an exception. */
+export {
+  Bdf,
+  BlockComment,
+  Comma,
+  Dot,
+  DotDot,
+  kw,
+  LBrace,
+  LineComment,
+  Newline,
+  NumberLit,
+  RBrace,
+  Semi,
+  UnterminatedComment,
+  WhiteSpace,
+  Word,
+} from './tokens';
 
-const keywordTokens = new Map<string, TokenType>();
-for (const kw of ALL_KEYWORDS) {
-  keywordTokens.set(kw, createToken({ name: kw, pattern: Lexer.NA, categories: [Word], label: `'${kw}'` }));
-}
-
-/** The token type of keyword `text`; throws for a word that is not a keyword (a bug). */
-export function kw(text: string): TokenType {
-  const t = keywordTokens.get(text);
-  if (!t) throw new Error(`not a keyword: ${text}`);
-  return t;
-}
+/** The keywords' token types, made here from every keyword list (the core's and the domains'). */
+const keywordTokens = defineKeywords(ALL_KEYWORDS);
 
 export const lexerTokens: TokenType[] = [
   WhiteSpace,
