@@ -6,11 +6,20 @@ import type { CstNode } from 'chevrotain';
 import type * as A from './ast';
 import { makeSpan } from './ast';
 import { allTokens, type Children, cstSpan, firstToken, isNode, node, nodes, num, span, token, tokens, tokenSpan, word } from './cst';
+import type { AstBuild } from './contribution';
+import { GRAMMAR_DOMAINS } from './domains';
 import { didYouMean } from './messages';
 
 export { cstSpan, tokenSpan } from './cst';
 
-export class AstBuilder {
+type Build = (n: CstNode, b: AstBuild) => A.Node | undefined;
+
+/** The domains' builders by rule name, gathered once. */
+const DOMAIN_BUILDERS: ReadonlyMap<string, Build> = new Map(
+  GRAMMAR_DOMAINS.flatMap((d) => Object.entries(d.build as Readonly<Record<string, Build>>)),
+);
+
+export class AstBuilder implements AstBuild {
   readonly diagnostics: A.SyntaxDiagnostic[] = [];
 
   constructor(
@@ -33,7 +42,7 @@ export class AstBuilder {
    * unknown statements are reported and kept, and two statements on one line without
    * a `;` between them are reported.
    */
-  private items<T>(n: CstNode, ruleName: string, build: (item: CstNode) => T | undefined): (T | A.UnknownStatement)[] {
+  items<T>(n: CstNode, ruleName: string, build: (item: CstNode) => T | undefined): (T | A.UnknownStatement)[] {
     const c = n.children;
     const entries: { node: CstNode; span: A.Span }[] = [];
     for (const [key, list] of Object.entries(c)) {
@@ -83,7 +92,7 @@ export class AstBuilder {
     return { kind: 'unknown', span: s, head: word(first)! };
   }
 
-  private braces(n: CstNode | undefined, opener: A.Span): A.Braces | undefined {
+  braces(n: CstNode | undefined, opener: A.Span): A.Braces | undefined {
     if (!n) return undefined;
     const open = token(n.children, 'LBrace');
     if (!open) return undefined;
@@ -101,11 +110,11 @@ export class AstBuilder {
 
   // ----- shared pieces -------------------------------------------------------------
 
-  private name(n: CstNode | undefined): A.Word | undefined {
+  name(n: CstNode | undefined): A.Word | undefined {
     return n ? word(token(n.children, 'Word')) : undefined;
   }
 
-  private ref(n: CstNode | undefined): A.Ref | undefined {
+  ref(n: CstNode | undefined): A.Ref | undefined {
     if (!n) return undefined;
     const words = tokens(n.children, 'Word');
     if (words.length === 0) return undefined;
@@ -116,21 +125,34 @@ export class AstBuilder {
     return { qualifier: word(words[0]), name: word(words[1])!, span: span(n) };
   }
 
-  private range(n: CstNode | undefined): A.RangeLit | undefined {
+  range(n: CstNode | undefined): A.RangeLit | undefined {
     if (!n) return undefined;
     const start = num(token(n.children, 'start'));
     if (!start) return undefined;
     return { start, end: num(token(n.children, 'end')), size: num(token(n.children, 'sizeValue')), span: span(n) };
   }
 
-  private dmaWindow(c: Children): A.RangeLit | undefined {
+  dmaWindow(c: Children): A.RangeLit | undefined {
     const w = node(c, 'dmaWindow');
     return w && this.range(node(w.children, 'range'));
   }
 
   /** The keyword value of an enumeration, stored under its label. */
-  private enumValue(c: Children, label: string): A.Word | undefined {
+  enumValue(c: Children, label: string): A.Word | undefined {
     return word(token(c, label));
+  }
+
+  iommufdUse(c: Children): A.Word | undefined {
+    return this.name(node(node(c, 'iommufdUse')?.children ?? {}, 'name'));
+  }
+
+  keywordSpan(n: CstNode, keyword: string): A.Span {
+    const t = token(n.children, keyword);
+    return t ? tokenSpan(t) : span(n);
+  }
+
+  build(n: CstNode): A.Node | undefined {
+    return DOMAIN_BUILDERS.get(n.name)?.(n, this);
   }
 
   // ----- declarations --------------------------------------------------------------
@@ -138,10 +160,6 @@ export class AstBuilder {
   private decl(n: CstNode): A.Decl | undefined {
     const c = n.children;
     const s = span(n);
-    const kwSpan = (k: string) => {
-      const t = token(c, k);
-      return t ? tokenSpan(t) : s;
-    };
     switch (n.name) {
       case 'platformDecl': {
         const body = node(c, 'platformBody');
@@ -149,7 +167,7 @@ export class AstBuilder {
           kind: 'platform',
           span: s,
           name: this.name(node(c, 'name')),
-          braces: this.braces(body, kwSpan('platform')),
+          braces: this.braces(body, this.keywordSpan(n, 'platform')),
           items: body ? this.items(body, 'platformBody', (i) => this.platformItem(i)) : [],
         };
       }
@@ -160,77 +178,13 @@ export class AstBuilder {
           span: s,
           name: this.name(node(c, 'name')),
           platform: this.ref(node(c, 'ref')),
-          braces: this.braces(body, kwSpan('guest')),
+          braces: this.braces(body, this.keywordSpan(n, 'guest')),
           items: body ? this.items(body, 'guestBody', (i) => this.guestItem(i)) : [],
         };
       }
-      case 'poolDecl':
-        return {
-          kind: 'pool',
-          span: s,
-          name: this.name(node(c, 'name')),
-          braces: this.braces(n, kwSpan('pool')),
-          hosts: nodes(c, 'ref')
-            .map((r) => this.ref(r))
-            .filter((r): r is A.Ref => !!r),
-        };
-      case 'timelineDecl': {
-        const body = node(c, 'timelineBody');
-        return {
-          kind: 'timeline',
-          span: s,
-          name: this.name(node(c, 'name')),
-          braces: this.braces(body, kwSpan('timeline')),
-          steps: body ? this.items(body, 'timelineBody', (i) => this.step(i)) : [],
-        };
-      }
-      case 'firmwareDecl': {
-        const body = node(c, 'firmwareBody');
-        return {
-          kind: 'firmware',
-          span: s,
-          name: this.name(node(c, 'name')),
-          guest: this.ref(node(c, 'ref')),
-          braces: this.braces(body, kwSpan('firmware')),
-          items: body ? this.items(body, 'firmwareBody', (i) => this.firmwareItem(i)) : [],
-        };
-      }
-      case 'xenDecl': {
-        const body = node(c, 'xenBody');
-        return {
-          kind: 'xen',
-          span: s,
-          name: this.name(node(c, 'name')),
-          platform: this.ref(node(c, 'ref')),
-          braces: this.braces(body, kwSpan('xen')),
-          items: body ? this.items(body, 'xenBody', (i) => this.xenItem(i)) : [],
-        };
-      }
-      case 'vintfDecl': {
-        const body = node(c, 'vintfBody');
-        const refs = nodes(c, 'ref');
-        return {
-          kind: 'vintf',
-          span: s,
-          name: this.name(node(c, 'name')),
-          iommu: this.ref(refs[0]),
-          guest: this.ref(refs[1]),
-          braces: this.braces(body, kwSpan('vintf')),
-          items: body ? this.items(body, 'vintfBody', (i) => this.vintfItem(i)) : [],
-        };
-      }
-      case 'commandsDecl': {
-        const body = node(c, 'commandsBody');
-        return {
-          kind: 'commands',
-          span: s,
-          vintf: this.ref(node(c, 'ref')),
-          braces: this.braces(body, kwSpan('commands')),
-          batches: body ? this.items(body, 'commandsBody', (i) => this.batch(i)) : [],
-        };
-      }
       default:
-        return undefined;
+        // The domains' declarations: their rules' names are theirs alone.
+        return this.build(n) as A.Decl | undefined;
     }
   }
 
@@ -288,7 +242,7 @@ export class AstBuilder {
     }
   }
 
-  private ram(n: CstNode): A.RamDecl {
+  ram(n: CstNode): A.RamDecl {
     return { kind: 'ram', span: span(n), name: this.name(node(n.children, 'name')), range: this.range(node(n.children, 'range')) };
   }
 
@@ -311,16 +265,8 @@ export class AstBuilder {
         return { kind: 'page-sizes', span: s, sizes: tokens(c, 'Number').map((t) => num(t)!) };
       case 'htRangeIgnoreStmt':
         return { kind: 'ht-range-ignore', span: s };
-      case 'cmdqvStmt':
-        return {
-          kind: 'cmdqv',
-          span: s,
-          vintfs: num(token(c, 'vintfCount')),
-          sidsPerVintf: num(token(c, 'sidCount')),
-          vcmdqs: num(token(c, 'vcmdqCount')),
-        };
       default:
-        return undefined;
+        return this.build(n) as A.IommuItem | undefined;
     }
   }
 
@@ -340,8 +286,6 @@ export class AstBuilder {
         };
       case 'groupStmt':
         return { kind: 'group', span: s, value: num(token(c, 'Number')) };
-      case 'tdispFlag':
-        return { kind: 'tdisp-capable', span: s };
       case 'quirkStmt':
         return { kind: 'quirk', span: s, quirks: tokens(c, 'Word').map((t) => word(t)!) };
       case 'vfOfStmt':
@@ -349,7 +293,7 @@ export class AstBuilder {
       case 'classStmt':
         return { kind: 'class', span: s, value: word(token(c, 'Word')) };
       default:
-        return undefined;
+        return this.build(n) as A.DeviceItem | undefined;
     }
   }
 
@@ -366,7 +310,7 @@ export class AstBuilder {
           device: this.ref(node(c, 'ref')),
           mode: this.enumValue(c, 'assignMode'),
           dmaWindow: this.dmaWindow(c),
-          iommufd: this.name(node(node(c, 'iommufdUse')?.children ?? {}, 'name')),
+          iommufd: this.iommufdUse(c),
         };
       case 'machineStmt':
         return {
@@ -379,22 +323,6 @@ export class AstBuilder {
         };
       case 'msiWindowStmt':
         return { kind: 'msi-window', span: s, range: this.range(node(c, 'range')) };
-      case 'confidentialStmt': {
-        const body = node(c, 'confidentialBody');
-        return {
-          kind: 'confidential',
-          span: s,
-          technology: this.enumValue(c, 'confidentialKind'),
-          braces: this.braces(body, s),
-          items: body
-            ? this.items(body, 'confidentialBody', (i) => ({
-                kind: 'vtom' as const,
-                span: span(i),
-                value: num(token(i.children, 'Number')),
-              }))
-            : [],
-        };
-      }
       case 'viommuStmt':
         return {
           kind: 'viommu',
@@ -409,19 +337,19 @@ export class AstBuilder {
       case 'iommufdStmt':
         return { kind: 'iommufd', span: s, name: this.name(node(c, 'name')) };
       default:
-        return undefined;
+        return this.build(n) as A.GuestItem | undefined;
     }
   }
 
   /** A release number: the text of its tokens, if the parser recovered all of them. */
-  private release(n: CstNode | undefined): A.ReleaseLit | undefined {
+  release(n: CstNode | undefined): A.ReleaseLit | undefined {
     const toks = n ? allTokens(n) : [];
     if (!toks.length || toks.some((t) => t.isInsertedInRecovery)) return undefined;
     return { text: toks.map((t) => t.image).join(''), span: makeSpan(tokenSpan(toks[0]!).start, tokenSpan(toks[toks.length - 1]!).end) };
   }
 
   /** `key value` options (machine and map): the key is the first token, the value the rest. */
-  private option(n: CstNode): A.OptionLit | undefined {
+  option(n: CstNode): A.OptionLit | undefined {
     const toks = allTokens(n);
     const key = word(toks[0]);
     if (!key) return undefined;
@@ -442,240 +370,6 @@ export class AstBuilder {
           ? num(v)
           : word(v);
     return { key, value, span: span(n) };
-  }
-
-  private step(n: CstNode): A.Step | undefined {
-    const c = n.children;
-    const s = span(n);
-    const refs = nodes(c, 'ref');
-    switch (n.name) {
-      case 'startStep':
-        return { kind: 'start', span: s, guest: this.ref(refs[0]) };
-      case 'stopStep':
-        return { kind: 'stop', span: s, guest: this.ref(refs[0]) };
-      case 'launchUpdateStep':
-        return { kind: 'launch-update', span: s, guest: this.ref(refs[0]) };
-      case 'migrateStep':
-        return { kind: 'migrate', span: s, guest: this.ref(refs[0]), to: this.ref(refs[1]) };
-      case 'hotplugStep':
-        return {
-          kind: 'hotplug',
-          span: s,
-          device: this.ref(refs[0]),
-          guest: this.ref(refs[1]),
-          mode: this.enumValue(c, 'assignMode'),
-          dmaWindow: this.dmaWindow(c),
-          iommufd: this.name(node(node(c, 'iommufdUse')?.children ?? {}, 'name')),
-        };
-      case 'unplugStep':
-        return { kind: 'unplug', span: s, device: this.ref(refs[0]), guest: this.ref(refs[1]) };
-      case 'tdispStep':
-        return { kind: 'tdisp', span: s, device: this.ref(refs[0]), message: this.enumValue(c, 'tdispMessage') };
-      case 'configStep': {
-        const what = word(token(c, 'command') ?? token(c, 'devctl') ?? token(c, 'bar') ?? token(c, 'sriov') ?? token(c, 'configSimple'));
-        return {
-          kind: 'config',
-          span: s,
-          device: this.ref(refs[0]),
-          what,
-          bits: tokens(c, 'bits').map((t) => word(t)!),
-          bar: num(token(c, 'barIndex')),
-          value: num(token(c, 'value')),
-          sriovField: word(token(c, 'vf-enable') ?? token(c, 'vf-mse') ?? token(c, 'numvfs')),
-        };
-      }
-      case 'powerStep':
-        return { kind: 'power', span: s, device: this.ref(refs[0]), state: this.enumValue(c, 'powerState') };
-      case 'linkStep':
-        return { kind: 'link', span: s, device: this.ref(refs[0]), state: this.enumValue(c, 'linkState') };
-      case 'convertStep':
-        return { kind: 'convert', span: s, device: this.ref(refs[0]), mode: this.enumValue(c, 'convertMode') };
-      case 'balloonStep':
-        return { kind: 'balloon', span: s, target: this.ref(refs[0]), range: this.range(node(c, 'range')) };
-      case 'freeStep':
-        return { kind: 'free', span: s, target: this.ref(refs[0]), range: this.range(node(c, 'range')) };
-      default:
-        return undefined;
-    }
-  }
-
-  private firmwareItem(n: CstNode): A.FirmwareItem | undefined {
-    const c = n.children;
-    const s = span(n);
-    if (n.name === 'edk2Stmt') {
-      const tag = word(token(c, 'tag'));
-      return { kind: 'edk2', span: s, release: tag && { text: tag.text, span: tag.span } };
-    }
-    if (n.name === 'driverDecl') {
-      const body = node(c, 'driverBody');
-      return {
-        kind: 'driver',
-        span: s,
-        name: this.name(node(c, 'name')),
-        device: this.ref(node(c, 'ref')),
-        braces: this.braces(body, s),
-        items: body ? this.items(body, 'driverBody', (i) => (i.name === 'mapStmt' ? this.map(i) : this.handler(i))) : [],
-      };
-    }
-    if (n.name === 'iommuProtocolDecl') {
-      const body = node(c, 'iommuProtocolBody');
-      return {
-        kind: 'iommu-protocol',
-        span: s,
-        braces: this.braces(body, s),
-        handlers: body ? this.items(body, 'iommuProtocolBody', (i) => this.handler(i)) : [],
-      };
-    }
-    return undefined;
-  }
-
-  private map(n: CstNode): A.MapStmt {
-    const c = n.children;
-    return {
-      kind: 'map',
-      span: span(n),
-      name: this.name(node(c, 'name')),
-      operation: this.enumValue(c, 'dmaOperation'),
-      options: nodes(c, 'mapOption')
-        .map((o) => this.option(o))
-        .filter((o): o is A.OptionLit => !!o),
-    };
-  }
-
-  private handler(n: CstNode): A.HandlerStmt {
-    const c = n.children;
-    const s = span(n);
-    const body = node(c, 'actionBody');
-    const inline = node(c, 'action');
-    return {
-      kind: 'handler',
-      span: s,
-      event: word(token(c, 'exit-boot-services') ?? token(c, 'before-exit-boot-services') ?? token(c, 'event')),
-      eventName: this.name(node(c, 'name')),
-      tpl: this.enumValue(c, 'tplLevel'),
-      braces: this.braces(body, s),
-      actions: body
-        ? this.items(body, 'actionBody', (i) => this.action(i))
-        : inline
-          ? [this.action(inline)].filter((a): a is A.Action => !!a)
-          : [],
-    };
-  }
-
-  private action(n: CstNode): A.Action | undefined {
-    const toks = allTokens(n);
-    const verb = word(toks[0]);
-    if (!verb) return undefined;
-    const c = n.children;
-    const name = this.name(node(c, 'name'));
-    return {
-      kind: 'action',
-      span: span(n),
-      verb,
-      target: this.ref(node(c, 'ref')) ?? (name ? { name, span: name.span } : undefined),
-      deferred: word(token(c, 'deferred')),
-      service: word(token(c, 'service')),
-    };
-  }
-
-  private xenItem(n: CstNode): A.Dom0Decl | A.DomainDecl | A.XenRangeStmt | A.XenQuarantineStmt | A.XenVersionStmt | undefined {
-    const c = n.children;
-    const s = span(n);
-    if (n.name === 'xenVersionStmt') return { kind: 'xen-version', span: s, release: this.release(node(c, 'release')) };
-    if (n.name === 'xenRangeStmt') return { kind: 'xen-range', span: s, range: this.range(node(c, 'range')) };
-    if (n.name === 'quarantineStmt') return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
-    if (n.name === 'dom0Decl') {
-      const body = node(c, 'dom0Body');
-      return {
-        kind: 'dom0',
-        span: s,
-        braces: this.braces(body, s),
-        items: body ? this.items(body, 'dom0Body', (i) => this.xenStmt(i)) : [],
-      };
-    }
-    if (n.name === 'domainDecl') {
-      const body = node(c, 'domainBody');
-      return {
-        kind: 'domain',
-        span: s,
-        name: this.name(node(c, 'name')),
-        braces: this.braces(body, s),
-        items: body ? this.items(body, 'domainBody', (i) => this.xenStmt(i)) : [],
-      };
-    }
-    return undefined;
-  }
-
-  private xenStmt(n: CstNode): A.XenItem | undefined {
-    const c = n.children;
-    const s = span(n);
-    switch (n.name) {
-      case 'modeStmt':
-        return { kind: 'mode', span: s, value: this.enumValue(c, 'xenMode') };
-      case 'mapReservedStmt':
-        return { kind: 'map-reserved', span: s, value: this.enumValue(c, 'onOff') };
-      case 'iommuMapStmt':
-        return { kind: 'iommu-map', span: s, value: this.enumValue(c, 'xenMap') };
-      case 'quarantineStmt':
-        return { kind: 'quarantine', span: s, value: this.enumValue(c, 'quarantineMode') };
-      case 'dom0IommuStmt':
-        return { kind: 'dom0-iommu', span: s, values: tokens(c, 'dom0Iommu').map((t) => word(t)!) };
-      case 'passStmt':
-        return {
-          kind: 'pass',
-          span: s,
-          devices: nodes(c, 'ref')
-            .map((r) => this.ref(r))
-            .filter((r): r is A.Ref => !!r),
-          policy: this.enumValue(c, 'rdmPolicy'),
-        };
-      case 'rdmStmt':
-        return { kind: 'rdm', span: s, strategy: word(token(c, 'host')), policy: this.enumValue(c, 'rdmPolicy') };
-      case 'ramDecl':
-        return this.ram(n);
-      default:
-        return undefined;
-    }
-  }
-
-  private vintfItem(n: CstNode): A.VintfItem | undefined {
-    const c = n.children;
-    const s = span(n);
-    switch (n.name) {
-      case 'ownerStmt':
-        return { kind: 'owner', span: s, value: this.enumValue(c, 'ownerKind') };
-      case 'hypOwnStmt':
-        return { kind: 'hyp-own', span: s, value: this.enumValue(c, 'onOff') };
-      case 'streamStmt':
-        return { kind: 'stream', span: s, device: this.ref(node(c, 'ref')), virtualSid: num(token(c, 'Number')) };
-      case 'vmidStmt':
-        return { kind: 'vmid', span: s, value: num(token(c, 'Number')) };
-      case 'queueStmt':
-        return { kind: 'queue', span: s, index: num(token(c, 'index')), size: num(token(c, 'queueSize')), base: num(token(c, 'base')) };
-      default:
-        return undefined;
-    }
-  }
-
-  private batch(n: CstNode): A.BatchDecl | undefined {
-    const body = node(n.children, 'batchBody');
-    const s = span(n);
-    return {
-      kind: 'batch',
-      span: s,
-      braces: this.braces(body, s),
-      commands: body ? this.items(body, 'batchBody', (i) => this.smmuCommand(i)) : [],
-    };
-  }
-
-  private smmuCommand(n: CstNode): A.SmmuCommand | undefined {
-    const c = n.children;
-    const opcode = word(token(c, 'opcode'));
-    if (!opcode) return undefined;
-    const operands = tokens(c, 'operand')
-      .sort((a, b) => a.startOffset - b.startOffset)
-      .map((t) => (t.tokenType.name === 'Number' ? num(t)! : word(t)!));
-    return { kind: 'smmu-command', span: span(n), opcode, operands };
   }
 }
 

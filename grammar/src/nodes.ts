@@ -73,3 +73,11 @@ export interface RamDecl extends Node {
   name?: Word;
   range?: RangeLit;
 }
+
+/**
+ * What the core assembles from every domain, for the domains' nodes that hold it: `ast.ts`
+ * adds `step` (every domain's timeline steps) by declaration merging, as the registry sits
+ * between the domains and the core.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by `ast.ts`
+export interface Assembled {}
