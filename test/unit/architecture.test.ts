@@ -131,6 +131,26 @@ test('every domain is in the registry, and a domain imports another only when it
   assert.deepEqual(violations, []);
 });
 
+/** What a domain's grammar file may import: the grammar's bottom layer, below the registry and what assembles it. */
+const GRAMMAR_BOTTOM = ['tokens', 'nodes', 'cst', 'sharedRules', 'contribution'].map((m) => `grammar/src/${m}.ts`);
+
+test('the grammar: each domain file is in its registry, and imports only the bottom layer', () => {
+  const dir = join(ROOT, 'grammar', 'src', 'domains');
+  const files = readdirSync(dir).filter((n) => n !== 'index.ts');
+  const registry = readFileSync(join(dir, 'index.ts'), 'utf8');
+  const violations: string[] = [];
+  for (const name of files) {
+    if (!registry.includes(`from './${name.replace(/\.ts$/, '')}'`)) violations.push(`${name} is not in grammar/src/domains/index.ts`);
+    for (const spec of imports(join(dir, name))) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(ROOT, `${resolve(dir, spec)}.ts`).split('\\').join('/');
+      if (!GRAMMAR_BOTTOM.includes(target)) violations.push(`grammar/src/domains/${name} imports ${spec}`);
+    }
+  }
+  assert.ok(files.length >= 7);
+  assert.deepEqual(violations, []);
+});
+
 test('only the client imports vscode, only the lsp layer imports vscode-languageserver', () => {
   for (const file of [...sources(join(ROOT, 'grammar', 'src')), ...sources(join(ROOT, 'server', 'src'))]) {
     for (const spec of imports(file)) {
