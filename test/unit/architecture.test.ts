@@ -143,7 +143,9 @@ test('the grammar: each domain file is in its registry, and imports only the bot
     if (!registry.includes(`from './${name.replace(/\.ts$/, '')}'`)) violations.push(`${name} is not in grammar/src/domains/index.ts`);
     for (const spec of imports(join(dir, name))) {
       if (!spec.startsWith('.')) continue;
-      const target = relative(ROOT, `${resolve(dir, spec)}.ts`).split('\\').join('/');
+      const target = relative(ROOT, `${resolve(dir, spec)}.ts`)
+        .split('\\')
+        .join('/');
       if (!GRAMMAR_BOTTOM.includes(target)) violations.push(`grammar/src/domains/${name} imports ${spec}`);
     }
   }
