@@ -34,7 +34,8 @@ import {
 import type { DomainParts as GenericParts, IdeContribution } from './contribution';
 import { engineIds, mergeSimulations, simulate, type Engine, type SimEngine, type Simulation } from '../sim';
 import { components } from './workspacePartition';
-import { LineIndex } from './positions';
+import { resplit } from './resplit';
+import { LineIndex, lineBreaks } from './positions';
 import { applySeverities, type SeverityOverrides } from './severity';
 
 export interface AnalysisOptions {
@@ -114,6 +115,8 @@ interface Unit {
   names: FileNames;
   /** The parse moved to where the unit last was: reused while it stays there. */
   placed?: { base: number; ast: SourceFile };
+  /** Where its lines start (ide/positions.ts `lineBreaks`): the file's line table joins them. */
+  breaks?: number[];
 }
 
 interface FileEntry {
@@ -321,7 +324,7 @@ export class AnalysisHost {
   lineIndex(uri: string): LineIndex {
     const f = this.files.get(uri);
     if (!f) return new LineIndex('');
-    return (f.lines ??= new LineIndex(f.text));
+    return (f.lines ??= linesOf(f));
   }
 
   /**
@@ -386,7 +389,7 @@ export class AnalysisHost {
     const entries = new Map(uris.map((u) => [u, this.files.get(u)!]));
     const lineIndex = (uri: string) => {
       const e = entries.get(uri);
-      return e ? (e.lines ??= new LineIndex(e.text)) : this.lineIndex(uri);
+      return e ? (e.lines ??= linesOf(e)) : this.lineIndex(uri);
     };
     const ast = (uri: string) => {
       const e = entries.get(uri);
@@ -832,17 +835,32 @@ export class AnalysisHost {
   private split(uri: string, text: string, prior: readonly Unit[] | undefined): { units: Unit[]; bases: number[] } | undefined {
     // A parse stage of the caller's (the CLI's cache, tests) sees whole files, as it expects.
     if (this.options.wholeFiles || this.stages.parse !== parse) return undefined;
-    const starts = chunkStarts(text);
+    const old = prior?.filter((u) => u.uri === uri) ?? [];
+    // From the old split when there is one: only the stretch between unchanged chunks is scanned.
+    const again =
+      old.length >= 2
+        ? resplit(
+            text,
+            old.map((u) => u.text),
+          )
+        : undefined;
+    const starts = again ? again.starts : chunkStarts(text);
     if (!starts || starts.length < 2) return undefined;
     const texts = starts.map((s, i) => text.slice(s, starts[i + 1] ?? text.length));
-    const old = prior?.filter((u) => u.uri === uri) ?? [];
     const units: (Unit | undefined)[] = texts.map(() => undefined);
     let head = 0;
-    while (head < texts.length && head < old.length && old[head]!.text === texts[head]) units[head] = old[head++];
-    for (let i = texts.length - 1, j = old.length - 1; i >= head && j >= head && old[j]!.text === texts[i]; i--, j--) units[i] = old[j];
-    const byText = new Map(old.map((u) => [u.text, u]));
-    for (let i = 0; i < texts.length; i++) {
-      if (units[i]) continue;
+    let tail = 0;
+    if (again) {
+      for (; head < again.head; head++) units[head] = old[head];
+      for (; tail < again.tail; tail++) units[texts.length - 1 - tail] = old[old.length - 1 - tail];
+    } else {
+      while (head < texts.length && head < old.length && old[head]!.text === texts[head]) units[head] = old[head++];
+      for (let i = texts.length - 1, j = old.length - 1; i >= head && j >= head && old[j]!.text === texts[i]; i--, j--, tail++)
+        units[i] = old[j];
+    }
+    // Only the old units between: a declaration cut and pasted nearby keeps its parse.
+    const byText = new Map(old.slice(head, old.length - tail).map((u) => [u.text, u]));
+    for (let i = head; i < texts.length - tail; i++) {
       const t = texts[i]!;
       const same = byText.get(t);
       const ast = same ? same.ast : parseUncapped(t);
@@ -855,6 +873,22 @@ export class AnalysisHost {
   private unit(uri: string, text: string, ast: SourceFile): Unit {
     return { id: this.nextUnit++, uri, text, ast, names: fileNames(ast) };
   }
+}
+
+/**
+ * A file's line table from its units' line breaks, each unit scanned once in its life: a
+ * unit ends after a line break and `\r\n` never straddles two (chunks.ts), so this is the
+ * table of the whole text without scanning it on every edit.
+ */
+function linesOf(entry: FileEntry): LineIndex {
+  const p = entry.parsed;
+  if (!p || p.units.length < 2) return new LineIndex(entry.text);
+  const starts = [0];
+  p.units.forEach((u, i) => {
+    const base = p.bases[i]!;
+    for (const b of (u.breaks ??= lineBreaks(u.text))) starts.push(base + b);
+  });
+  return new LineIndex(entry.text, starts);
 }
 
 /** A unit's parse at offset `base` of its file (kept for the next ask at the same place). */
