@@ -4,7 +4,7 @@
  * spans. Random edits on one-file fleets must give exactly what a host that parses and
  * models every file whole gives: findings (with related locations and fixes), the parse
  * (declarations, comments, syntax diagnostics), hovers, document symbols, definitions,
- * semantic tokens, folding and formatting.
+ * semantic tokens, folding, formatting and line tables.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -32,6 +32,8 @@ function observed(a: Analysis, file: string, text: string, offsets: readonly num
   const ast = a.ast(file)!;
   return {
     ast: JSON.stringify(ast, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+    // The host joins its units' line tables: the same as scanning the text.
+    lines: a.lineIndex(file),
     symbols: JSON.stringify(documentSymbols(a, file)),
     tokens: JSON.stringify(semanticTokens(a, file)),
     folding: JSON.stringify(foldingRanges(ast, text)),

@@ -17,18 +17,29 @@ export interface Range {
   end: Position;
 }
 
-export class LineIndex {
-  private readonly starts: number[] = [0];
-
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) this.starts.push(i + 1);
-      else if (c === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
-        this.starts.push(i + 1);
-      }
+/** The offsets just after each line break of `text` (`\r\n` is one break): where lines 1, 2, ... start. */
+export function lineBreaks(text: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) out.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      out.push(i + 1);
     }
+  }
+  return out;
+}
+
+export class LineIndex {
+  private readonly starts: number[];
+
+  /** `starts`: where each line starts (0 first) when the caller has them (the host joins its units' breaks). */
+  constructor(
+    readonly text: string,
+    starts?: number[],
+  ) {
+    this.starts = starts ?? [0, ...lineBreaks(text)];
   }
 
   position(offset: number): Position {
