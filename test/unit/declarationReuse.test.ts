@@ -37,6 +37,7 @@ function observed(a: Analysis, file: string, text: string, offsets: readonly num
     symbols: JSON.stringify(documentSymbols(a, file)),
     tokens: JSON.stringify(semanticTokens(a, file)),
     folding: JSON.stringify(foldingRanges(ast, text)),
+    unitFolding: JSON.stringify(a.folding(file)),
     format: JSON.stringify(formatDocument(text, {}, ast)),
     hovers: offsets.map((o) => JSON.stringify(hover(a, file, o) ?? null)),
     definitions: offsets.map((o) => JSON.stringify(definition(a, file, o) ?? null)),
@@ -72,7 +73,7 @@ function edit(text: string, rand: () => number): string {
     case 3:
       return text.slice(0, p) + pick(['{', '}', '}\n', '{\n', '\n}\n']) + text.slice(p);
     case 4:
-      return text.slice(0, p) + pick(['// note {\n', '/* { */', '/*', '*/', '// }']) + text.slice(p);
+      return text.slice(0, p) + pick(['// note {\n', '/* { */', '/*', '*/', '// }', '\n// region r\n', '\n// endregion\n']) + text.slice(p);
     case 5: {
       // A declaration cut and pasted elsewhere (the order of first declarations changes).
       const starts = chunkStarts(text);

@@ -134,3 +134,17 @@ test('an unterminated block comment folds to the end; nothing crashes on junk or
   assert.deepEqual(folds(''), []);
   assert.deepEqual(folds('}}} {{{ platform {\n'), []);
 });
+
+test("the host's folding, joined from its declarations', equals the whole file's: regions across declarations, CRLF, an unclosed last block", async () => {
+  const { AnalysisHost } = await import('../../server/src/ide');
+  const { DOMAINS } = await import('../../server/src/domains');
+  const texts = [
+    '// region hosts\nplatform a {\n  arch x86\n}\n\n// a note\n// more\nplatform b {\n  arch x86\n}\n// endregion\n\n// region\nguest g on a {\n}\n/* two\nlines */\nplatform c {\n  arch x86\n',
+    '//#region x\r\nplatform a {\r\n  arch x86\r\n}\r\n//#endregion\r\nplatform b {\r\n}\r\n/* never closed\r\n\r\n',
+  ];
+  for (const text of texts) {
+    const host = new AnalysisHost(DOMAINS);
+    host.setFile('file:///f.iommu', text);
+    assert.deepEqual(host.analyze().folding('file:///f.iommu'), foldingRanges(parse(text), text));
+  }
+});

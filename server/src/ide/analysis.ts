@@ -36,6 +36,7 @@ import { engineIds, mergeSimulations, simulate, type Engine, type SimEngine, typ
 import { components } from './workspacePartition';
 import { resplit } from './resplit';
 import { LineIndex, lineBreaks } from './positions';
+import { foldingPart, joinFolding, type FoldingPart, type FoldingRange } from './folding';
 import { applySeverities, type SeverityOverrides } from './severity';
 
 export interface AnalysisOptions {
@@ -92,6 +93,8 @@ export interface Analysis {
   lineIndex(uri: string): LineIndex;
   /** The parse of a file (syntax features, the formatter, inlay hints read it). */
   ast(uri: string): SourceFile | undefined;
+  /** A file's folding ranges (ide/folding.ts), joined from its units' without the whole parse. */
+  folding(uri: string): FoldingRange[];
   /** How the run went, for the server's log: files parsed anew, components modelled anew, milliseconds per stage. */
   stats: { files: number; parsed: number; components: number; reused: number; parseMs: number; modelMs: number; simulateMs: number };
   /** The domains it was run with: their editor features. */
@@ -117,6 +120,8 @@ interface Unit {
   placed?: { base: number; ast: SourceFile };
   /** Where its lines start (ide/positions.ts `lineBreaks`): the file's line table joins them. */
   breaks?: number[];
+  /** Its folding ranges in its own lines. */
+  folding?: FoldingPart;
 }
 
 interface FileEntry {
@@ -395,6 +400,10 @@ export class AnalysisHost {
       const e = entries.get(uri);
       return e && this.fileAst(e);
     };
+    const folding = (uri: string) => {
+      const e = entries.get(uri);
+      return e ? foldingOf(e, lineIndex(uri)) : [];
+    };
     const merged = this.merged(parts, entries, engines);
     const analysis: Analysis = {
       get model() {
@@ -404,6 +413,7 @@ export class AnalysisHost {
       findings,
       lineIndex,
       ast,
+      folding,
       stats,
       domains: this.domains,
     };
@@ -889,6 +899,19 @@ function linesOf(entry: FileEntry): LineIndex {
     for (const b of (u.breaks ??= lineBreaks(u.text))) starts.push(base + b);
   });
   return new LineIndex(entry.text, starts);
+}
+
+/** A file's folding: each unit's made once in its life, then placed at the line the unit starts on. */
+function foldingOf(entry: FileEntry, lines: LineIndex): FoldingRange[] {
+  const { units } = entry.parsed!;
+  let line = 0;
+  const parts = units.map((u) => {
+    const breaks = (u.breaks ??= lineBreaks(u.text));
+    const part = { line, part: (u.folding ??= foldingPart(u.ast, u.text, new LineIndex(u.text, [0, ...breaks]))) };
+    line += breaks.length;
+    return part;
+  });
+  return joinFolding(parts, entry.text, lines);
 }
 
 /** A unit's parse at offset `base` of its file (kept for the next ask at the same place). */

@@ -28,15 +28,36 @@ const REGION_END = /^\/\/\s*#?endregion\b/;
 
 /** `lines`: the file's line table when the caller has one (the host keeps one per file). */
 export function foldingRanges(ast: SourceFile, text: string, lines = new LineIndex(text)): FoldingRange[] {
+  return joinFolding([{ line: 0, part: foldingPart(ast, text, lines) }], text, lines);
+}
+
+/**
+ * The folding of one stretch of a file that starts at a line start (the host's units,
+ * ide/analysis.ts, each keeping its own), in its own lines. What depends on the rest of the
+ * file is left to `joinFolding`: regions may open in one unit and close in another, and an
+ * unclosed block or comment folds to the file's last line with text.
+ */
+export interface FoldingPart {
+  /** Sorted by start, then largest first; `toEnd`: its end is at most the file's last line with text (none: exactly it). */
+  ranges: (FoldingRange & { toEnd?: 'cap' | 'last' })[];
+  /** The `// region` (true) and `// endregion` (false) markers, in order, by line. */
+  regions: { line: number; open: boolean }[];
+}
+
+export function foldingPart(ast: SourceFile, text: string, lines: LineIndex): FoldingPart {
   const line = (offset: number) => lines.position(offset).line;
-  const out: FoldingRange[] = [];
-  const lastLine = line(lastTextOffset(text));
+  const out: FoldingPart['ranges'] = [];
 
   const blocks = (nodes: Iterable<Node>): void => {
     for (const node of nodes) {
       const braces = (node as { braces?: { open: Span; close?: Span } }).braces;
-      if (braces) out.push({ start: line(node.span.start), end: braces.close ? line(braces.close.start) - 1 : lastLine });
-      blocks([...astChildren(node)].map((c) => c.node));
+      if (braces)
+        out.push(
+          braces.close
+            ? { start: line(node.span.start), end: line(braces.close.start) - 1 }
+            : { start: line(node.span.start), end: 0, toEnd: 'last' },
+        );
+      for (const c of astChildren(node)) blocks([c.node]);
     }
   };
   blocks(ast.decls);
@@ -46,26 +67,20 @@ export function foldingRanges(ast: SourceFile, text: string, lines = new LineInd
     if (run) out.push({ start: run.first, end: run.last, kind: 'comment' });
     run = undefined;
   };
-  const regions: number[] = [];
+  const regions: FoldingPart['regions'] = [];
   for (const c of ast.comments) {
     const image = text.slice(c.start, c.end);
     const at = line(c.start);
     if (image.startsWith('/*')) {
       endRun();
       // An unterminated comment runs to the end of the file, trailing blank lines and all.
-      out.push({ start: at, end: Math.min(line(Math.max(c.start, c.end - 1)), lastLine), kind: 'comment' });
+      out.push({ start: at, end: line(Math.max(c.start, c.end - 1)), kind: 'comment', toEnd: 'cap' });
       continue;
     }
     const alone = startsLine(text, c.start);
-    if (alone && REGION_START.test(image)) {
+    if (alone && (REGION_START.test(image) || REGION_END.test(image))) {
       endRun();
-      regions.push(at);
-      continue;
-    }
-    if (alone && REGION_END.test(image)) {
-      endRun();
-      const start = regions.pop();
-      if (start !== undefined) out.push({ start, end: at, kind: 'region' });
+      regions.push({ line: at, open: REGION_START.test(image) });
       continue;
     }
     if (!alone) {
@@ -79,7 +94,31 @@ export function foldingRanges(ast: SourceFile, text: string, lines = new LineInd
     }
   }
   endRun();
+  return { ranges: out, regions };
+}
 
+/**
+ * The file's folding ranges from its parts in order, each with the line it starts on:
+ * regions paired across parts, ends to the last line placed, one range per start line.
+ */
+export function joinFolding(parts: readonly { line: number; part: FoldingPart }[], text: string, lines: LineIndex): FoldingRange[] {
+  const lastLine = lines.position(lastTextOffset(text)).line;
+  const out: FoldingRange[] = [];
+  const open: number[] = [];
+  for (const { line, part } of parts) {
+    for (const r of part.ranges) {
+      const start = r.start + line;
+      const end = r.toEnd === 'last' ? lastLine : r.toEnd === 'cap' ? Math.min(r.end + line, lastLine) : r.end + line;
+      out.push(r.kind ? { start, end, kind: r.kind } : { start, end });
+    }
+    for (const m of part.regions) {
+      if (m.open) open.push(m.line + line);
+      else {
+        const start = open.pop();
+        if (start !== undefined) out.push({ start, end: m.line + line, kind: 'region' });
+      }
+    }
+  }
   out.sort((x, y) => x.start - y.start || y.end - x.end);
   return out.filter((r, i) => r.end > r.start && (i === 0 || out[i - 1]!.start !== r.start));
 }

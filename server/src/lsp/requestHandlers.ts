@@ -20,7 +20,6 @@ import {
   documentHighlights,
   documentSymbols,
   encodeSemanticTokens,
-  foldingRanges,
   formatDocument,
   formatRange,
   hover,
@@ -249,10 +248,9 @@ function registerSyntaxFeatures(ctx: ServerContext): void {
     request('textDocument/foldingRange', (params) => {
       const uri = documentUri(params);
       const a = ctx.at(uri);
-      const ast = a?.ast(uri);
-      if (!a || !ast) return [];
-      const lines = a.lineIndex(uri);
-      return foldingRanges(ast, lines.text, lines).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
+      if (!a?.findings.has(uri)) return [];
+      // From the units' folding: the whole parse is not put together for it.
+      return a.folding(uri).map((r) => ({ startLine: r.start, endLine: r.end, kind: r.kind }));
     }),
   );
 
