@@ -33,7 +33,7 @@ function observed(a: Analysis, file: string, text: string, offsets: readonly num
   return {
     ast: JSON.stringify(ast, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
     // The host joins its units' line tables: the same as scanning the text.
-    lines: a.lineIndex(file),
+    lines: lineTable(a, file, text, offsets),
     symbols: JSON.stringify(documentSymbols(a, file)),
     tokens: JSON.stringify(semanticTokens(a, file)),
     folding: JSON.stringify(foldingRanges(ast, text)),
@@ -41,6 +41,17 @@ function observed(a: Analysis, file: string, text: string, offsets: readonly num
     format: JSON.stringify(formatDocument(text, {}, ast)),
     hovers: offsets.map((o) => JSON.stringify(hover(a, file, o) ?? null)),
     definitions: offsets.map((o) => JSON.stringify(definition(a, file, o) ?? null)),
+  };
+}
+
+/** What the line table says: every line's start, and where each of `offsets` is. */
+function lineTable(a: Analysis, file: string, text: string, offsets: readonly number[]) {
+  const lines = a.lineIndex(file);
+  const last = lines.position(text.length).line;
+  return {
+    eol: lines.eol,
+    starts: Array.from({ length: last + 2 }, (_, line) => lines.offset({ line, character: 0 })),
+    at: offsets.map((o) => [lines.position(o), lines.lineAround(o)]),
   };
 }
 

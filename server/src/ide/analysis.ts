@@ -111,6 +111,8 @@ export interface Analysis {
  */
 interface Unit {
   id: number;
+  /** Where it starts in its file's current text; -1 once the text no longer holds it (a plain field: set for every unit on every edit). */
+  base: number;
   uri: string;
   text: string;
   /** The parse of `text` alone (offsets from its start; diagnostics not capped). */
@@ -175,6 +177,8 @@ export class AnalysisHost {
   private partition: Unit[][] | undefined;
   /** The component each unit is in (`partition`'s arrays). */
   private groupOf = new Map<Unit, Unit[]>();
+  /** Per file, the components holding its units, in the order its units first meet them (`fileFindings` reads them on every edit). */
+  private groupsOfFile = new Map<string, Unit[][]>();
   /** The global and Xen domain names declared when `partition` was made: the words that link units. */
   private declared: Set<string> | undefined;
   private names: WorkspaceNames | undefined;
@@ -200,8 +204,6 @@ export class AnalysisHost {
   private held = { files: 0, chars: 0 };
   /** Bumped by every change an analysis can show: files, options, components modelled or simulated. */
   private changes = 0;
-  /** Where each unit of the current texts starts. */
-  private baseOf = new Map<Unit, number>();
   private nextUnit = 0;
 
   /** Every engine id, VFIO first; an analysis with all of them is a full one. */
@@ -286,7 +288,7 @@ export class AnalysisHost {
   removeFile(uri: string): void {
     const prior = this.files.get(uri);
     if (!prior) return;
-    for (const u of prior.parsed?.units ?? []) this.baseOf.delete(u);
+    for (const u of prior.parsed?.units ?? []) u.base = -1;
     this.files.delete(uri);
     this.unparsed.delete(uri);
     this.partition = undefined;
@@ -456,7 +458,7 @@ export class AnalysisHost {
     run.sims.set(this.keyOf(engines), sim);
     // Still the current texts: later analyses reuse it instead of moving the old run's findings.
     const key = groupKey(part.group);
-    if (this.runs.get(key) === part.run && part.group.every((u, i) => this.baseOf.get(u) === bases[i])) this.runs.set(key, run);
+    if (this.runs.get(key) === part.run && part.group.every((u, i) => u.base === bases[i])) this.runs.set(key, run);
     return { group: part.group, run, sim };
   }
 
@@ -538,11 +540,7 @@ export class AnalysisHost {
   /** A file's findings once every component holding one of its units is ready. */
   private fileFindings(uri: string, engineKey: string): Finding[] {
     const list = [...this.parsed(uri).findings];
-    const seen = new Set<Unit[]>();
-    for (const u of this.files.get(uri)!.parsed!.units) {
-      const group = this.groupOf.get(u)!;
-      if (seen.has(group)) continue;
-      seen.add(group);
+    for (const group of this.groupsOfFile.get(uri) ?? []) {
       const run = this.runs.get(groupKey(group))!;
       const sim = (run.sims.get(this.fullKey) ?? run.sims.get(engineKey))!;
       for (const f of this.partFindings(this.part(group, run, sim))) if (f.uri === uri) list.push(f);
@@ -616,7 +614,7 @@ export class AnalysisHost {
       tail++;
     const gone = before.slice(head, before.length - tail);
     const came = after.slice(head, after.length - tail);
-    for (const u of gone) this.baseOf.delete(u);
+    for (const u of gone) u.base = -1;
     if (gone.length !== came.length) {
       this.partition = undefined;
       this.namesChanged = true;
@@ -632,6 +630,7 @@ export class AnalysisHost {
         continue;
       }
       group[group.indexOf(b)] = a;
+      groupKeys.delete(group);
       this.groupOf.delete(b);
       this.groupOf.set(a, group);
     }
@@ -668,6 +667,14 @@ export class AnalysisHost {
     this.partition = components(names).map((group) => group.map((i) => units[i]!));
     this.groupOf = new Map();
     for (const g of this.partition) for (const u of g) this.groupOf.set(u, g);
+    // A unit an edit replaces takes the old one's place in its group, so this order holds until the next split.
+    const byFile = new Map<string, Set<Unit[]>>();
+    for (const u of units) {
+      const set = byFile.get(u.uri);
+      if (set) set.add(this.groupOf.get(u)!);
+      else byFile.set(u.uri, new Set([this.groupOf.get(u)!]));
+    }
+    this.groupsOfFile = new Map([...byFile].map(([uri, set]) => [uri, [...set]]));
     this.declared = new Set(names.flatMap((n) => [...n.globals.map((g) => g.name), ...n.domains]));
   }
 
@@ -693,7 +700,7 @@ export class AnalysisHost {
       const t = performance.now();
       run = this.newRun(
         group,
-        group.map((u) => this.baseOf.get(u)!),
+        group.map((u) => u.base),
       );
       this.runs.set(key, run);
       this.changes++;
@@ -717,7 +724,7 @@ export class AnalysisHost {
   private part(group: readonly Unit[], run: ComponentRun, sim: Simulation): Part {
     let moved: number[] | undefined;
     group.forEach((u, i) => {
-      const d = this.baseOf.get(u)! - run.bases[i]!;
+      const d = u.base - run.bases[i]!;
       if (d !== 0) (moved ??= group.map(() => 0))[i] = d;
     });
     return moved ? { group, run, sim, moved } : { group, run, sim };
@@ -801,7 +808,7 @@ export class AnalysisHost {
     const extra = entry.extra ?? [];
     const one = (ast: SourceFile, findings: Finding[]) => {
       const units = [this.unit(uri, text, ast)];
-      this.baseOf.set(units[0]!, 0);
+      units[0]!.base = 0;
       return { units, bases: [0], findings };
     };
     if (oversized !== undefined || text.length > this.options.maxFileSize) {
@@ -818,9 +825,16 @@ export class AnalysisHost {
     try {
       split = this.split(uri, text, entry.prior);
       // The units' diagnostics at their places, capped as one file's: not the whole parse, which only requests need.
-      const diagnostics = split
-        ? capDiagnostics(split.units.flatMap((u, i) => shiftedDiagnostics(u.ast.diagnostics, split!.bases[i]!)))
-        : undefined;
+      let diagnostics: SyntaxDiagnostic[] | undefined;
+      if (split) {
+        diagnostics = [];
+        // Most units have none: no array per unit on every edit.
+        for (let i = 0; i < split.units.length; i++) {
+          const own = split.units[i]!.ast.diagnostics;
+          if (own.length) for (const d of shiftedDiagnostics(own, split.bases[i]!)) diagnostics.push(d);
+        }
+        diagnostics = capDiagnostics(diagnostics);
+      }
       ast = diagnostics ? { decls: [], comments: [], diagnostics, length: text.length } : this.stages.parse(text);
     } catch (err) {
       // A parser bug: the file counts as empty, so the rest of the workspace still analyses.
@@ -832,7 +846,9 @@ export class AnalysisHost {
       }),
     );
     if (!split) return one(ast, [...findings, ...extra]);
-    split.units.forEach((u, i) => void this.baseOf.set(u, split.bases[i]!));
+    split.units.forEach((u, i) => {
+      u.base = split.bases[i]!;
+    });
     return { ...split, findings: [...findings, ...extra] };
   }
 
@@ -881,24 +897,19 @@ export class AnalysisHost {
   }
 
   private unit(uri: string, text: string, ast: SourceFile): Unit {
-    return { id: this.nextUnit++, uri, text, ast, names: fileNames(ast) };
+    return { id: this.nextUnit++, base: -1, uri, text, ast, names: fileNames(ast) };
   }
 }
 
 /**
  * A file's line table from its units' line breaks, each unit scanned once in its life: a
  * unit ends after a line break and `\r\n` never straddles two (chunks.ts), so this is the
- * table of the whole text without scanning it on every edit.
+ * table of the whole text without scanning it, or making an entry per line, on every edit.
  */
 function linesOf(entry: FileEntry): LineIndex {
   const p = entry.parsed;
   if (!p || p.units.length < 2) return new LineIndex(entry.text);
-  const starts = [0];
-  p.units.forEach((u, i) => {
-    const base = p.bases[i]!;
-    for (const b of (u.breaks ??= lineBreaks(u.text))) starts.push(base + b);
-  });
-  return new LineIndex(entry.text, starts);
+  return new LineIndex(entry.text, { bases: p.bases, breaks: p.units.map((u) => (u.breaks ??= lineBreaks(u.text))) });
 }
 
 /** A file's folding: each unit's made once in its life, then placed at the line the unit starts on. */
@@ -907,7 +918,7 @@ function foldingOf(entry: FileEntry, lines: LineIndex): FoldingRange[] {
   let line = 0;
   const parts = units.map((u) => {
     const breaks = (u.breaks ??= lineBreaks(u.text));
-    const part = { line, part: (u.folding ??= foldingPart(u.ast, u.text, new LineIndex(u.text, [0, ...breaks]))) };
+    const part = { line, part: (u.folding ??= foldingPart(u.ast, u.text, new LineIndex(u.text))) };
     line += breaks.length;
     return part;
   });
@@ -921,7 +932,13 @@ function placed(u: Unit, base: number): SourceFile {
   return u.placed.ast;
 }
 
-const groupKey = (group: readonly Unit[]) => group.map((u) => u.id).join(',');
+/** A component's key, its units' ids (so a split made again finds its runs); kept per group array until `noteUnits` changes it. */
+const groupKeys = new WeakMap<readonly Unit[], string>();
+function groupKey(group: readonly Unit[]): string {
+  let key = groupKeys.get(group);
+  if (key === undefined) groupKeys.set(group, (key = group.map((u) => u.id).join(',')));
+  return key;
+}
 
 /**
  * Findings of `run` moved as its units moved (`moved[i]` for `run.units[i]`): each end of
