@@ -74,7 +74,11 @@ export function foldingPart(ast: SourceFile, text: string, lines: LineIndex): Fo
     if (image.startsWith('/*')) {
       endRun();
       // An unterminated comment runs to the end of the file, trailing blank lines and all.
-      out.push({ start: at, end: line(Math.max(c.start, c.end - 1)), kind: 'comment', toEnd: 'cap' });
+      const end = line(Math.max(c.start, c.end - 1));
+      // A closed one ends on text, so at most on the last line with text: only an unclosed one is capped.
+      out.push(
+        image.length >= 4 && image.endsWith('*/') ? { start: at, end, kind: 'comment' } : { start: at, end, kind: 'comment', toEnd: 'cap' },
+      );
       continue;
     }
     const alone = startsLine(text, c.start);
@@ -94,8 +98,11 @@ export function foldingPart(ast: SourceFile, text: string, lines: LineIndex): Fo
     }
   }
   endRun();
+  out.sort(byStartThenLargest);
   return { ranges: out, regions };
 }
+
+const byStartThenLargest = (x: FoldingRange, y: FoldingRange) => x.start - y.start || y.end - x.end;
 
 /**
  * The file's folding ranges from its parts in order, each with the line it starts on:
@@ -105,9 +112,14 @@ export function joinFolding(parts: readonly { line: number; part: FoldingPart }[
   const lastLine = lines.position(lastTextOffset(text)).line;
   const out: FoldingRange[] = [];
   const open: number[] = [];
+  // Each part is sorted and starts below the last line of the one before (it ends with a line
+  // break), so the joined list is sorted unless a region or an end moved to the last line joined it.
+  let sorted = true;
   for (const { line, part } of parts) {
+    if (part.regions.length) sorted = false;
     for (const r of part.ranges) {
       const start = r.start + line;
+      if (r.toEnd) sorted = false;
       const end = r.toEnd === 'last' ? lastLine : r.toEnd === 'cap' ? Math.min(r.end + line, lastLine) : r.end + line;
       out.push(r.kind ? { start, end, kind: r.kind } : { start, end });
     }
@@ -119,7 +131,7 @@ export function joinFolding(parts: readonly { line: number; part: FoldingPart }[
       }
     }
   }
-  out.sort((x, y) => x.start - y.start || y.end - x.end);
+  if (!sorted) out.sort(byStartThenLargest);
   return out.filter((r, i) => r.end > r.start && (i === 0 || out[i - 1]!.start !== r.start));
 }
 
