@@ -149,6 +149,8 @@ interface ComponentRun {
   namesVersion: number;
   model: ModelResult;
   sims: Map<string, Simulation>;
+  /** Its findings moved as its units last moved (`partFindings`). */
+  moved?: { sim: Simulation; key: string; findings: Finding[] };
 }
 
 /** A component, its run and simulation, and how far each of its units moved since the run was made. */
@@ -473,8 +475,14 @@ export class AnalysisHost {
 
   /** The model's and simulation's findings of one component, moved with its units. */
   private partFindings(part: Part): Finding[] {
-    const own = [...part.run.model.findings, ...part.sim.findings];
-    return part.moved ? moveFindings(own, part.run, part.moved) : own;
+    const { run, sim, moved } = part;
+    const own = [...run.model.findings, ...sim.findings];
+    if (!moved) return own;
+    // The same objects for the same move: `prepare` and `analyze` both ask, and the server
+    // skips converting a file whose findings are the very ones it published.
+    const key = moved.join(',');
+    if (run.moved?.sim !== sim || run.moved.key !== key) run.moved = { sim, key, findings: moveFindings(own, run, moved) };
+    return run.moved.findings;
   }
 
   /** A file's findings as reported: the severity overrides applied, names left unchecked in an incomplete workspace, sorted. */
