@@ -16,16 +16,30 @@ import { makeSpan } from './ast';
  */
 export function chunkStarts(text: string): number[] | undefined {
   const starts = [0];
+  const end = scanChunks(text, 0, (start) => {
+    starts.push(start);
+    return false;
+  });
+  return end === 'unbalanced' ? undefined : starts;
+}
+
+/**
+ * The scan `chunkStarts` makes, from the chunk start `from`: `boundary` hears each chunk start
+ * after it and stops the scan by returning true (ide/resplit.ts stops where an unchanged
+ * tail of old chunks begins). 'end' at the end of the text, or at an unterminated block
+ * comment (it swallows the rest, which stays one chunk); 'unbalanced' at a `}` with no `{`.
+ */
+export function scanChunks(text: string, from: number, boundary: (start: number) => boolean): 'end' | 'stopped' | 'unbalanced' {
   let depth = 0;
   let braced = false;
   const n = text.length;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */) {
       depth++;
       braced = true;
     } else if (c === 0x7d /* } */) {
-      if (--depth < 0) return undefined;
+      if (--depth < 0) return 'unbalanced';
     } else if (c === 0x2f /* / */) {
       const next = text.charCodeAt(i + 1);
       if (next === 0x2f) {
@@ -33,18 +47,18 @@ export function chunkStarts(text: string): number[] | undefined {
         while (i + 1 < n && text.charCodeAt(i + 1) !== 0x0a && text.charCodeAt(i + 1) !== 0x0d) i++;
       } else if (next === 0x2a) {
         const close = text.indexOf('*/', i + 2);
-        if (close < 0) return starts; // unterminated: it swallows the rest of the file, which stays one chunk
+        if (close < 0) return 'end';
         i = close + 1;
       }
     } else if (c === 0x0a || c === 0x0d) {
       if (c === 0x0d && text.charCodeAt(i + 1) === 0x0a) i++;
       if (depth === 0 && braced && i + 1 < n) {
-        starts.push(i + 1);
         braced = false;
+        if (boundary(i + 1)) return 'stopped';
       }
     }
   }
-  return starts;
+  return 'end';
 }
 
 /**

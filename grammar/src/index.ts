@@ -1,6 +1,6 @@
 export * from './ast';
 export { capDiagnostics, parse, parseUncapped } from './parse';
-export { chunkIsClean, chunkStarts, shifted, shiftedDiagnostics } from './chunks';
+export { chunkIsClean, chunkStarts, scanChunks, shifted, shiftedDiagnostics } from './chunks';
 export { lex, type LexResult } from './lexer';
 export { ALL_KEYWORDS, DECLARATION_KEYWORDS, STATEMENT_KEYWORDS, VALUE_KEYWORDS } from './keywords';
 export { ENUMS, type EnumName, parserInstance } from './parser';

@@ -11,6 +11,7 @@
  * scan of the edited stretch pushes a start where an unchanged tail of old chunks begins,
  * it goes on from there as the old scan did over the same text.
  */
+import { scanChunks } from '@iommu-lens/grammar';
 
 export interface Resplit {
   /** The offsets where chunks start, as `chunkStarts(text)` gives them. */
@@ -65,38 +66,14 @@ export function resplit(text: string, old: readonly string[]): Resplit | undefin
 /**
  * `chunkStarts`'s scan from the chunk start `from`, pushing onto `starts`: stops when it
  * pushes one of `stops` (ascending) and returns its index; -1 at the end of the text;
- * undefined for a `}` with no `{`. Keep in step with grammar/src/chunks.ts.
+ * undefined for a `}` with no `{`.
  */
 function scan(text: string, from: number, starts: number[], stops: readonly number[]): number | undefined {
-  let depth = 0;
-  let braced = false;
   let k = 0;
-  const n = text.length;
-  for (let i = from; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x7b /* { */) {
-      depth++;
-      braced = true;
-    } else if (c === 0x7d /* } */) {
-      if (--depth < 0) return undefined;
-    } else if (c === 0x2f /* / */) {
-      const next = text.charCodeAt(i + 1);
-      if (next === 0x2f) {
-        while (i + 1 < n && text.charCodeAt(i + 1) !== 0x0a && text.charCodeAt(i + 1) !== 0x0d) i++;
-      } else if (next === 0x2a) {
-        const close = text.indexOf('*/', i + 2);
-        if (close < 0) return -1;
-        i = close + 1;
-      }
-    } else if (c === 0x0a || c === 0x0d) {
-      if (c === 0x0d && text.charCodeAt(i + 1) === 0x0a) i++;
-      if (depth === 0 && braced && i + 1 < n) {
-        starts.push(i + 1);
-        braced = false;
-        while (k < stops.length && stops[k]! < i + 1) k++;
-        if (stops[k] === i + 1) return k;
-      }
-    }
-  }
-  return -1;
+  const end = scanChunks(text, from, (start) => {
+    starts.push(start);
+    while (k < stops.length && stops[k]! < start) k++;
+    return stops[k] === start;
+  });
+  return end === 'unbalanced' ? undefined : end === 'stopped' ? k : -1;
 }
