@@ -51,7 +51,6 @@ import {
 } from '../../server/src/ide';
 import { mapSources } from '../../server/src/ide/addressMap';
 import { run as runCliMain } from '../../server/src/cli/main';
-import { GLOBAL_KINDS } from '../../server/src/model';
 import type { Engine } from '../../server/src/sim';
 import { ROOT } from './corpus';
 import type { Input } from './mutate';
@@ -461,7 +460,7 @@ function checkFile(c: Checker, a: Analysis, uri: string, options: CheckOptions, 
  */
 function isGlobal(a: Analysis, uri: string, offset: number): boolean {
   const at = symbolAt(a, uri, offset);
-  return !!at && GLOBAL_KINDS.includes(at.sym.kind);
+  return !!at && !!a.model.kinds[at.sym.kind].global;
 }
 
 /** A name no input declares (the fuzzer's names never have this shape). */

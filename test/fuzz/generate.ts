@@ -9,7 +9,8 @@
 import fc from 'fast-check';
 import { parserInstance } from '@iommu-lens/grammar';
 import { SMMU_OPCODES } from '../../server/src/domains/cmdqv/model/smmuCommands';
-import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/domains/tdisp/model/pciRegisters';
+import { COMMAND_BITS, DEVCTL_BITS } from '../../server/src/domains/tdisp/model/pciRegisters';
+import { DEVICE_QUIRKS } from '../../server/src/model/quirks';
 import { DEVICE_CLASS_DOCS } from '../../server/src/ide/keywordDocs';
 import { BOOT_SERVICE_DOCS } from '../../server/src/domains/firmware/ide/bootServices';
 import type { Input } from './mutate';

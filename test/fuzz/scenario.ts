@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { SMMU_OPCODES } from '../../server/src/domains/cmdqv/model/smmuCommands';
-import { COMMAND_BITS, DEVCTL_BITS, DEVICE_QUIRKS } from '../../server/src/domains/tdisp/model/pciRegisters';
+import { COMMAND_BITS, DEVCTL_BITS } from '../../server/src/domains/tdisp/model/pciRegisters';
+import { DEVICE_QUIRKS } from '../../server/src/model/quirks';
 import { prng } from '../prng.mjs';
 import type { Input } from './mutate';
 

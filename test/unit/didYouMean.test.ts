@@ -2,6 +2,7 @@
  * Did-you-mean stays cheap on pathological input (names of 100k characters, thousands of
  * candidates) and gives the same answers as the plain edit distance would.
  */
+import { MODEL_SCHEMA } from '../../server/src/domains';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -60,7 +61,9 @@ describe('did-you-mean', () => {
     );
     const assigns = Array.from({ length: 3000 }, (_, i) => `  assign dvv${String(i % 1000).padStart(4, '0')}`);
     const text = `platform p {\n  iommu i vt-d\n${devices.join('\n')}\n}\nguest g on p {\n${assigns.join('\n')}\n}\n`;
-    const unknown = buildModel([{ uri: 'file:///fleet.iommu', ast: parse(text) }]).findings.filter((f) => f.code === 'unknown-name');
+    const unknown = buildModel([{ uri: 'file:///fleet.iommu', ast: parse(text) }], MODEL_SCHEMA).findings.filter(
+      (f) => f.code === 'unknown-name',
+    );
     assert.equal(unknown.length, 3000);
     assert.match(unknown[0]!.message, /^no device 'dvv0000' on platform p \(did you mean 'dev0000'\?\)/);
     assert.equal(unknown[0]!.fixes.length, 1);

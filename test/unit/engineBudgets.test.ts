@@ -5,6 +5,7 @@
  * count output and work, never time; the shapes of test/shapes/ run at the size limit
  * through the CLI and the server (test/cli/limits.test.ts, test/protocol/limits.test.ts).
  */
+import { MODEL_SCHEMA } from '../../server/src/domains';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from '@iommu-lens/grammar';
@@ -103,7 +104,7 @@ describe('timelines', () => {
       ...Array.from({ length: n }, (_, d) => `  assign d${d} as bind-capable`),
       '}',
     ].join('\n');
-    const g = buildModel([{ uri: 'file:///h.iommu', ast: parse(`${host}\n${guest}`) }]).model.guests.get('vm')!;
+    const g = buildModel([{ uri: 'file:///h.iommu', ast: parse(`${host}\n${guest}`) }], MODEL_SCHEMA).model.guests.get('vm')!;
     // Count the comparisons the check makes (every find() predicate call while it runs).
     let compared = 0;
     const find = Array.prototype.find;
@@ -235,7 +236,7 @@ describe('VFIO: direct regions and big groups', () => {
       ...Array.from({ length: 300 }, (_, d) => `  device d${d} { iommu dmar0; group ${d + 1} }`),
       '}',
     ].join('\n');
-    const pr = new PlatformRegions(buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }]).model.platforms.get('host')!);
+    const pr = new PlatformRegions(buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }], MODEL_SCHEMA).model.platforms.get('host')!);
     const refusals = pr.groups.map((g) => new Container<string>('type1').attach(pr.regions(g))[0]!);
     for (const x of refusals) {
       assert.equal(x.kind, 'identity');
@@ -255,7 +256,7 @@ describe('VFIO: direct regions and big groups', () => {
       ...Array.from({ length: n }, (_, d) => `  device d${d} { iommu i; group 7 }`),
       '}',
     ].join('\n');
-    const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }]).model;
+    const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }], MODEL_SCHEMA).model;
     const pr = new PlatformRegions(model.platforms.get('host')!);
     const group = pr.groups[0]!;
     const site = { uri: 'file:///h.iommu', span: { start: 0, end: 0 }, verb: 'is assigned here', onStep: false, context: [], prefix: '' };
@@ -316,7 +317,7 @@ describe('names and guests at scale', () => {
       ...Array.from({ length: n }, (_, d) => `  assign d${d}`),
       '}',
     ].join('\n');
-    const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(`${host}\n${guest}`) }]).model;
+    const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(`${host}\n${guest}`) }], MODEL_SCHEMA).model;
     const g = model.guests.get('vm')!;
     // Count the elements indexOf() and includes() may compare while the guest starts.
     let compared = 0;
@@ -376,7 +377,7 @@ describe('VFIO: groups and guests over thousands of regions', () => {
     ...Array.from({ length: 500 }, (_, d) => `  device d${d} { iommu dmar0; group ${d + 1} }`),
     '}',
   ].join('\n');
-  const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }]).model;
+  const model = buildModel([{ uri: 'file:///h.iommu', ast: parse(text) }], MODEL_SCHEMA).model;
 
   test('groups of one shape share one region list and one usable list', () => {
     const pr = new PlatformRegions(model.platforms.get('host')!);

@@ -76,7 +76,9 @@ describe('a check that throws never hides the others', () => {
 
   test('resolving one component throws: its files get internal-error, the other components keep their findings', () => {
     const victim = files.find((f) => f.uri.includes('seed-004'))!.uri;
-    const broken = analyse({ buildModel: (fs, names) => (fs.some((f) => f.uri === victim) ? boom() : buildModel(fs, names)) });
+    const broken = analyse({
+      buildModel: (fs, schema, names) => (fs.some((f) => f.uri === victim) ? boom() : buildModel(fs, schema, names)),
+    });
     const hit = new Set(
       all(broken)
         .filter((f) => f.code === 'internal-error')

@@ -48,9 +48,9 @@ describe('prepare, component by component', () => {
     const stages: Stages = {
       parse,
       simulate,
-      buildModel: (files, names) => {
+      buildModel: (files, schema, names) => {
         if (files.some((f) => f.uri.endsWith('slow.iommu'))) slow++;
-        return buildModel(files, names);
+        return buildModel(files, schema, names);
       },
     };
     const host = new AnalysisHost(DOMAINS, undefined, stages);

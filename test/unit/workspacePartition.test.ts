@@ -12,7 +12,7 @@ import { components } from '../../server/src/ide/workspacePartition';
 import { buildModel, compareFindings, fileNames } from '../../server/src/model';
 import { simulate } from '../../server/src/sim';
 import { analyze, exampleFiles, uri } from '../helpers';
-import { DOMAINS, ENGINES } from '../../server/src/domains';
+import { DOMAINS, ENGINES, MODEL_SCHEMA } from '../../server/src/domains';
 
 const examples = exampleFiles();
 const key = (a: Analysis) =>
@@ -20,7 +20,10 @@ const key = (a: Analysis) =>
 
 /** The same workspace modelled and simulated as one piece, without the host (the examples have no syntax errors). */
 function wholeFindings(files: { uri: string; text: string }[]): string[] {
-  const m = buildModel(files.map((f) => ({ uri: f.uri, ast: parse(f.text) })));
+  const m = buildModel(
+    files.map((f) => ({ uri: f.uri, ast: parse(f.text) })),
+    MODEL_SCHEMA,
+  );
   return [...m.findings, ...simulate(m.model, ENGINES).findings]
     .sort(compareFindings)
     .map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
@@ -35,7 +38,7 @@ describe('components', () => {
       'timeline t { start g1 }',
       'xen x on b { domain web { } }',
       'timeline u { balloon web 0x1000 size 4K }',
-    ].map((t) => fileNames(parse(t)));
+    ].map((t) => fileNames(parse(t), MODEL_SCHEMA));
     assert.deepEqual(components(names), [
       [0, 1, 3],
       [2, 4, 5],
@@ -43,7 +46,7 @@ describe('components', () => {
   });
 
   test('duplicate declarations share a component, so duplicate-name is still found', () => {
-    const names = ['platform a { }', 'platform a { }'].map((t) => fileNames(parse(t)));
+    const names = ['platform a { }', 'platform a { }'].map((t) => fileNames(parse(t), MODEL_SCHEMA));
     assert.deepEqual(components(names), [[0, 1]]);
   });
 
@@ -109,7 +112,10 @@ describe('components', () => {
     };
     const a = analyze(files);
     assert.equal(a.stats.components, 3);
-    const whole = buildModel(Object.entries(files).map(([name, text]) => ({ uri: uri(name), ast: parse(text) }))).model;
+    const whole = buildModel(
+      Object.entries(files).map(([name, text]) => ({ uri: uri(name), ast: parse(text) })),
+      MODEL_SCHEMA,
+    ).model;
     assert.deepEqual([...a.model.platforms.keys()], [...whole.platforms.keys()]);
     assert.deepEqual([...a.model.platforms.keys()], ['pb', 'pz']);
     assert.deepEqual(

@@ -17,12 +17,11 @@ import { Worker } from 'node:worker_threads';
 import { parse, type SourceFile } from '@iommu-lens/grammar';
 import { AnalysisHost, type Analysis, type AnalysisOptions, type Stages } from '../ide';
 import { buildModel, fileNames, WorkspaceNames, type FileNames } from '../model';
-import { mayLookOnEveryPlatform } from '../domains/timelines/model/timeline';
 import { simulate } from '../sim';
 import { components } from '../ide/workspacePartition';
 import { encodingFindings, type InputFile } from './files';
 import { placeFinding, type PlacedFinding } from './report';
-import { DOMAINS } from '../domains';
+import { DOMAINS, MODEL_SCHEMA } from '../domains';
 
 /** Which part of the components a run checks: `index` of `count` (0-based; `--shard` is 1-based). */
 export interface Shard {
@@ -117,7 +116,10 @@ function parseAs(text: string, options: AnalysisOptions, stages: Stages, cache: 
 export function scanFile(text: string, options: AnalysisOptions, stages: Stages, cache: AstCache): Scanned {
   const ast = parseAs(text, options, stages, cache);
   if (ast !== EMPTY) cache.keep(text, ast);
-  return { names: fileNames(ast), everywhere: mayLookOnEveryPlatform(ast) };
+  return {
+    names: fileNames(ast, MODEL_SCHEMA),
+    everywhere: MODEL_SCHEMA.parts.some((p) => p.mayLookEverywhere?.(ast)),
+  };
 }
 
 /** A FileNames without its words (what suggestions read), to send to worker threads. */
@@ -177,7 +179,7 @@ function searchesEverywhere(
 ): boolean {
   try {
     const parsed = files.map((f) => ({ uri: f.uri, ast: parseAs(f.text, o.options, stages, cache) }));
-    return stages.buildModel(parsed, names).searchedAllPlatforms;
+    return stages.buildModel(parsed, MODEL_SCHEMA, names).searchedAllPlatforms;
   } catch {
     return false;
   }

@@ -16,7 +16,14 @@ import { POOLS_ENGINE } from './pools/engine';
 import { TIMELINES_ENGINE } from './timelines/engine';
 import { XEN_ENGINE } from './xen/engine';
 import { engineIds, type SimEngine } from '../sim';
-import type { DomainParts } from '../ide/analysis';
+import { modelSchemaOf, type DomainParts } from '../ide/analysis';
+import { CMDQV_MODEL } from './cmdqv/model/part';
+import { FIRMWARE_MODEL } from './firmware/model/part';
+import { POOLS_MODEL } from './pools/model/pool';
+import { SEV_MODEL } from './sev/model/confidential';
+import { TDISP_MODEL } from './tdisp/model/device';
+import { TIMELINES_MODEL } from './timelines/model/timeline';
+import { XEN_MODEL } from './xen/model/part';
 import { CMDQV_IDE } from './cmdqv/ide/contribution';
 import { FIRMWARE_IDE } from './firmware/ide/contribution';
 import { POOLS_IDE } from './pools/ide/contribution';
@@ -36,14 +43,24 @@ export interface Domain extends DomainParts {
 
 /** Every domain, one line each, in the order of the generated settings and of the engines' runs. */
 export const DOMAINS: readonly Domain[] = [
-  { id: 'timelines', needs: ['tdisp', 'sev'], codes: TIMELINE_CODES, engine: TIMELINES_ENGINE, ide: TIMELINES_IDE },
-  { id: 'tdisp', needs: [], codes: TDISP_CODES, ide: TDISP_IDE },
-  { id: 'sev', needs: ['tdisp'], codes: SEV_CODES, ide: SEV_IDE },
-  { id: 'pools', needs: [], codes: POOL_CODES, engine: POOLS_ENGINE, ide: POOLS_IDE },
-  { id: 'firmware', needs: [], codes: FIRMWARE_CODES, engine: FIRMWARE_ENGINE, ide: FIRMWARE_IDE },
-  { id: 'xen', needs: [], codes: XEN_CODES, engine: XEN_ENGINE, ide: XEN_IDE },
-  { id: 'cmdqv', needs: [], codes: CMDQV_CODES, engine: CMDQV_ENGINE, ide: CMDQV_IDE },
+  {
+    id: 'timelines',
+    needs: ['tdisp', 'sev', 'xen'],
+    codes: TIMELINE_CODES,
+    model: TIMELINES_MODEL,
+    engine: TIMELINES_ENGINE,
+    ide: TIMELINES_IDE,
+  },
+  { id: 'tdisp', needs: [], codes: TDISP_CODES, model: TDISP_MODEL, ide: TDISP_IDE },
+  { id: 'sev', needs: ['tdisp'], codes: SEV_CODES, model: SEV_MODEL, ide: SEV_IDE },
+  { id: 'pools', needs: [], codes: POOL_CODES, model: POOLS_MODEL, engine: POOLS_ENGINE, ide: POOLS_IDE },
+  { id: 'firmware', needs: [], codes: FIRMWARE_CODES, model: FIRMWARE_MODEL, engine: FIRMWARE_ENGINE, ide: FIRMWARE_IDE },
+  { id: 'xen', needs: [], codes: XEN_CODES, model: XEN_MODEL, engine: XEN_ENGINE, ide: XEN_IDE },
+  { id: 'cmdqv', needs: [], codes: CMDQV_CODES, model: CMDQV_MODEL, engine: CMDQV_ENGINE, ide: CMDQV_IDE },
 ];
+
+/** The core's and the domains' model parts as one: what `buildModel` takes. */
+export const MODEL_SCHEMA = modelSchemaOf(DOMAINS);
 
 /** The domains' engines in the order they run (after the core's VFIO). */
 export const ENGINES: readonly SimEngine[] = DOMAINS.flatMap((d) => (d.engine ? [d.engine] : []));

@@ -19,17 +19,20 @@ import {
 import {
   buildModel,
   compareFindings,
+  CORE_MODEL,
   emptyModel,
   fileNames,
   finding,
   internalError,
   internalErrors,
   mergeModels,
+  modelSchema,
   WorkspaceNames,
   type FileNames,
   type Finding,
   type Model,
   type ModelResult,
+  type ModelSchema,
 } from '../model';
 import type { DomainParts as GenericParts, IdeContribution } from './contribution';
 import { engineIds, mergeSimulations, simulate, type Engine, type SimEngine, type Simulation } from '../sim';
@@ -82,6 +85,14 @@ export class Cancelled extends Error {
 
 /** What a domain adds to the core, and its editor features over an `Analysis`. */
 export type DomainParts = GenericParts<Analysis>;
+
+const schemas = new WeakMap<readonly DomainParts[], ModelSchema>();
+/** The model schema of the core and these domains (one per list, so hosts of one registry share it). */
+export function modelSchemaOf(domains: readonly DomainParts[]): ModelSchema {
+  let s = schemas.get(domains);
+  if (!s) schemas.set(domains, (s = modelSchema([CORE_MODEL, ...domains.flatMap((d) => (d.model ? [d.model] : []))])));
+  return s;
+}
 export type IdeParts = IdeContribution<Analysis>;
 
 export interface Analysis {
@@ -215,6 +226,8 @@ export class AnalysisHost {
 
   /** The domains' engines, in order. */
   private readonly engines: readonly SimEngine[];
+  /** The core's and the domains' model parts. */
+  readonly schema: ModelSchema;
 
   /** `domains`: the registry's (server/src/domains), in order. */
   constructor(
@@ -223,6 +236,7 @@ export class AnalysisHost {
     private readonly stages: Stages = STAGES,
   ) {
     this.engines = domains.flatMap((d) => (d.engine ? [d.engine] : []));
+    this.schema = modelSchemaOf(domains);
     this.engineIds = engineIds(this.engines);
     this.allEngines = new Set(this.engineIds);
     this.fullKey = this.keyOf(this.allEngines);
@@ -438,7 +452,10 @@ export class AnalysisHost {
       if (parts.some((p) => p.moved))
         for (const e of entries.values()) e.parsed!.units.forEach((u, i) => void bases.set(u, e.parsed!.bases[i]!));
       const placed = parts.map((p) => (p.moved ? this.remade(p, bases, engines) : p));
-      const merged = mergeModels(placed.map((p) => p.run.model.model));
+      const merged = mergeModels(
+        placed.map((p) => p.run.model.model),
+        this.schema,
+      );
       // A component's model holds the comments of its own units: hovers and folding read the whole file's.
       const comments = new Map(merged.comments);
       for (const [uri, e] of entries) if (comments.has(uri)) comments.set(uri, this.fileAst(e).comments);
@@ -683,7 +700,7 @@ export class AnalysisHost {
       else byFile.set(u.uri, new Set([this.groupOf.get(u)!]));
     }
     this.groupsOfFile = new Map([...byFile].map(([uri, set]) => [uri, [...set]]));
-    this.declared = new Set(names.flatMap((n) => [...n.globals.map((g) => g.name), ...n.domains]));
+    this.declared = new Set(names.flatMap((n) => [...n.globals.map((g) => g.name), ...n.bare]));
   }
 
   private reusable(run: ComponentRun | undefined, group: readonly Unit[]): run is ComponentRun {
@@ -776,10 +793,10 @@ export class AnalysisHost {
   /** A component's model; if resolving throws (a bug), its files get `internal-error` and an empty model. */
   private modelOf(files: { uri: string; ast: SourceFile }[]): ModelResult {
     try {
-      return this.stages.buildModel(files, this.names);
+      return this.stages.buildModel(files, this.schema, this.names);
     } catch (err) {
       // An empty model that still holds the files (their comments), so they stay in the workspace.
-      const model = emptyModel();
+      const model = emptyModel(this.schema);
       for (const f of files) model.comments.set(f.uri, f.ast.comments);
       return {
         model,
@@ -905,7 +922,7 @@ export class AnalysisHost {
   }
 
   private unit(uri: string, text: string, ast: SourceFile): Unit {
-    return { id: this.nextUnit++, base: -1, uri, text, ast, names: fileNames(ast) };
+    return { id: this.nextUnit++, base: -1, uri, text, ast, names: fileNames(ast, this.schema) };
   }
 }
 

@@ -4,7 +4,7 @@
  * the domains, and the top layers hand that list to the `AnalysisHost`.
  */
 import type { Assist, Node, Span, WordSlot } from '@iommu-lens/grammar';
-import type { Device, Guest, Interval, Model, Platform, Sym, SymbolKind } from '../model';
+import type { Device, Guest, Interval, Model, ModelPart, Platform, Sym, SymbolKind } from '../model';
 import type { GroupRegions, GuestRamRange, SimEngine } from '../sim';
 
 export interface HoverResult {
@@ -87,6 +87,7 @@ export interface SlotCandidate {
 export type SlotFiller<A> = (c: SlotContext<A>) => SlotCandidate[];
 
 export interface DomainParts<A> {
+  model?: ModelPart;
   engine?: SimEngine;
   ide?: IdeContribution<A>;
 }

@@ -4,7 +4,7 @@
  * each domain adds (its timelines' states: timelines/ide/deviceStates.ts).
  */
 import { formatBdf, formatInterval, formatIovaRange, hex, type Device, type Platform } from '../model';
-import { DEVICE_QUIRKS } from '../domains/tdisp/model/pciRegisters';
+import { DEVICE_QUIRKS } from '../model/quirks';
 import { groupLabel, sysfsLine } from '../sim';
 import type { Analysis } from './analysis';
 import { codeBlock } from './markdown';

@@ -5,7 +5,7 @@
  * the simulator: `nic0` in a guest on epyc-a is epyc-a's nic0, never epyc-b's.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { GLOBAL_KINDS, KIND_NOUN, type Model, type Reference, type Sym, type SymbolKind } from '../model';
+import type { Model, Reference, Sym } from '../model';
 import { article } from '../model/scope';
 import type { Analysis } from './analysis';
 import { inside } from './positions';
@@ -104,26 +104,17 @@ export function documentHighlights(a: Analysis, uri: string, offset: number): Hi
 /** A name the lexer reads as one word (keywords are contextual, so they are fine). */
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-/** Platform members share one namespace per platform; a guest's RAM and vIOMMUs one per guest. */
-const LOCAL_NAMESPACE: Partial<Record<SymbolKind, string>> = {
-  device: 'member',
-  iommu: 'member',
-  ram: 'member',
-  reserved: 'member',
-  'guest-ram': 'local',
-  viommu: 'local',
-};
-
 /**
  * Which names a symbol's name must differ from: the global namespace, or its kind group
  * within the declaration it is declared in (events: within their firmware, wherever
  * their handler sits). Owners are symbols, not names: two firmwares' drivers `D` are two.
  */
 function namespaceOf(model: Model, sym: Sym): { group: string; owner?: Sym } {
-  if (GLOBAL_KINDS.includes(sym.kind)) return { group: 'global' };
+  const kind = model.kinds[sym.kind];
+  if (kind.global) return { group: 'global' };
   let owner = parentOf(model, sym);
-  if (sym.kind === 'event') while (owner && !GLOBAL_KINDS.includes(owner.kind)) owner = parentOf(model, owner);
-  return { group: LOCAL_NAMESPACE[sym.kind] ?? sym.kind, owner };
+  if (kind.inDeclaration) while (owner && !model.kinds[owner.kind].global) owner = parentOf(model, owner);
+  return { group: kind.group ?? sym.kind, owner };
 }
 
 export type PrepareRename = { span: Span; placeholder: string } | { error: string };
@@ -159,7 +150,7 @@ export function rename(a: Analysis, uri: string, offset: number, newName: string
   if (taken) {
     const line = a.lineIndex(taken.uri).position(taken.nameSpan.start).line + 1;
     return {
-      error: `'${newName}' is already ${article(KIND_NOUN[taken.kind])}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).`,
+      error: `'${newName}' is already ${article(a.model.kinds[taken.kind].noun)}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).`,
     };
   }
   const uses = usesOf(a, sym);

@@ -23,7 +23,7 @@
  * unresolved names) get no token, so the TextMate grammar colours them.
  */
 import { ALL_KEYWORDS, ENUMS, lex, type Node, type SourceFile, type Span } from '@iommu-lens/grammar';
-import { GLOBAL_KINDS, type SymbolKind } from '../model';
+import type { SymbolKind } from '../model';
 import type { Analysis } from './analysis';
 import type { LineIndex } from './positions';
 import { astChildren } from '@iommu-lens/grammar';
@@ -114,7 +114,7 @@ function fileTokens(a: Analysis, uri: string): SemanticToken[] {
   const { refs, syms } = namesIn(a, uri);
   for (const s of syms) {
     const mods: SemanticTokenModifier[] = ['declaration'];
-    if (GLOBAL_KINDS.includes(s.kind)) mods.push('definition');
+    if (a.model.kinds[s.kind].global) mods.push('definition');
     if (s.kind === 'reserved') mods.push('readonly');
     add(s.nameSpan, SYMBOL_TOKEN_TYPE[s.kind], mods, 0);
   }

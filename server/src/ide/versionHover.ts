@@ -2,7 +2,8 @@
  * Hover on a release statement (`kernel 6.6`): which of the behaviours that changed between
  * releases (model/versions.ts) this description gets, each with its source.
  */
-import { hasChange, releaseName, versionChanges, type Component, type Platform, type Release, type Xen } from '../model';
+import { hasChange, releaseName, versionChanges, type Component, type Platform, type Release } from '../model';
+import type { Xen } from '../domains/xen/model/types';
 import type { Analysis } from './analysis';
 import { inside } from './positions';
 

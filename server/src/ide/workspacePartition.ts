@@ -32,7 +32,7 @@ export function components(files: readonly FileNames[]): number[][] {
   };
   files.forEach((f, i) => {
     for (const g of f.globals) declare(g.name, i);
-    for (const d of f.domains) declare(d, i);
+    for (const d of f.bare) declare(d, i);
   });
   files.forEach((f, i) => {
     for (const w of f.words) {

@@ -1,7 +1,7 @@
-/** Guests (RAM, assignments, machine, confidential settings, vIOMMUs) and pools. */
+/** Guests: RAM, assignments, machine, vIOMMUs, iommufd instances (and what domains add: `confidential`). */
 import type * as A from '@iommu-lens/grammar';
 import type { Scope } from './scope';
-import type { AssignMode, Guest, IommuKind, Platform, Pool, Sym, Vintf } from './types';
+import type { AssignMode, Guest, IommuKind, Platform, Sym } from './types';
 
 export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
   if (!d.name) return;
@@ -48,20 +48,13 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
       case 'msi-window':
         g.msiWindow = ctx.range(uri, item.range);
         break;
-      case 'confidential': {
-        let vtom: bigint | undefined;
-        for (const v of item.items) if (v.kind === 'vtom') vtom = ctx.num(uri, v.value);
-        ctx.singletons(uri, item.items, ['vtom'], `confidential settings of guest ${g.sym.name}`);
-        g.confidential = { stmt: item, technology: item.technology?.text as 'sev-snp' | 'tdx' | undefined, vtom };
-        break;
-      }
       case 'viommu': {
         if (!item.name) break;
         const v = {
           sym: ctx.sym('viommu', uri, item.name, item.span, g.sym.name),
           stmt: item,
           kind: item.iommuKind?.text as IommuKind | undefined,
-          via: ctx.global(uri, item.via, ['vintf']) as Vintf | undefined,
+          via: ctx.global(uri, item.via, ['vintf']),
           stage2: item.stage2 !== undefined,
         };
         if (ctx.declareLocal(locals, v, scope)) g.viommus.push(v);
@@ -71,10 +64,12 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
         if (item.value) g.container = item.value.text as Guest['container'];
         break;
       default:
+        ctx.schema.items.guestBody.get(item.kind)?.(ctx, uri, g, item);
         break;
     }
   }
-  ctx.singletons(uri, d.items, ['machine', 'msi-window', 'confidential', 'container'], `guest ${g.sym.name}`);
+  const once = ctx.schema.singletons.guestBody;
+  ctx.singletons(uri, d.items, ['machine', 'msi-window', 'container', ...once.kinds], `guest ${g.sym.name}`, once.words);
 }
 
 /**
@@ -159,25 +154,4 @@ function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
     }
   }
   return out;
-}
-
-// ----- pools -----------------------------------------------------------------------
-
-export function pool(ctx: Scope, uri: string, d: A.PoolDecl): void {
-  if (!d.name) return;
-  const p: Pool = { sym: ctx.sym('pool', uri, d.name, d.span), decl: d, hosts: [] };
-  if (ctx.declareGlobal(p.sym, p)) ctx.model.pools.set(p.sym.name, p);
-  const seen = new Map<Platform, A.Span>();
-  for (const h of d.hosts) {
-    const host = ctx.global(uri, h, ['platform']) as Platform | undefined;
-    if (!host) continue;
-    if (seen.has(host)) {
-      ctx.report('duplicate-setting', uri, h.span, `platform ${host.sym.name} is already in pool ${p.sym.name}`, {
-        related: [{ uri, span: seen.get(host)!, message: 'listed here first' }],
-      });
-      continue;
-    }
-    seen.set(host, h.span);
-    p.hosts.push(host);
-  }
 }

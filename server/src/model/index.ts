@@ -7,3 +7,7 @@ export * from './versions';
 export { buildModel, type ParsedFile, type ModelResult } from './resolve';
 export { fileNames, WorkspaceNames, type FileNames } from './workspaceNames';
 export { inDeclarationOrder, mergeModels } from './merge';
+export { emptyModel } from './empty';
+export { modelSchema, PASSES, type ModelPart, type ModelSchema, type Pass } from './part';
+export { CORE_MODEL } from './core';
+export { DEVICE_QUIRKS } from './quirks';

@@ -1,9 +1,11 @@
 /**
- * One model from the models of a workspace's components (ide/components.ts). Components
+ * One model from the models of a workspace's components (ide/workspacePartition.ts). Components
  * share no global names, so their maps never collide. Each map is put back in declaration
  * order (file, then position), the order modelling the workspace as one piece gives, which
  * hovers, completion and quick fixes list things in.
  */
+import { emptyModel } from './empty';
+import type { ModelSchema } from './part';
 import type { Model, Sym } from './types';
 
 /**
@@ -33,49 +35,20 @@ export function inDeclarationOrder<K, V>(maps: readonly Map<K, V>[], symOf: (key
 
 const ownSym = <V extends { sym: Sym }>(_: string, v: V) => v.sym;
 
-export function mergeModels(models: readonly Model[]): Model {
+export function mergeModels(models: readonly Model[], schema: ModelSchema): Model {
   if (models.length === 1) return models[0]!;
-  const m: Model = {
-    platforms: inDeclarationOrder(
-      models.map((x) => x.platforms),
+  const m = emptyModel(schema) as unknown as Record<string, unknown>;
+  const of = (x: Model) => x as unknown as Record<string, unknown>;
+  for (const k of schema.maps)
+    m[k] = inDeclarationOrder(
+      models.map((x) => of(x)[k] as Map<string, { sym: Sym }>),
       ownSym,
-    ),
-    guests: inDeclarationOrder(
-      models.map((x) => x.guests),
-      ownSym,
-    ),
-    pools: inDeclarationOrder(
-      models.map((x) => x.pools),
-      ownSym,
-    ),
-    timelines: inDeclarationOrder(
-      models.map((x) => x.timelines),
-      ownSym,
-    ),
-    firmwares: inDeclarationOrder(
-      models.map((x) => x.firmwares),
-      ownSym,
-    ),
-    xens: inDeclarationOrder(
-      models.map((x) => x.xens),
-      ownSym,
-    ),
-    vintfs: inDeclarationOrder(
-      models.map((x) => x.vintfs),
-      ownSym,
-    ),
-    comments: new Map(),
-    commands: [],
-    symbols: [],
-    references: [],
-    unresolved: [],
-  };
-  for (const x of models) {
-    for (const [k, v] of x.comments) m.comments.set(k, v);
-    for (const c of x.commands) m.commands.push(c);
-    for (const s of x.symbols) m.symbols.push(s);
-    for (const r of x.references) m.references.push(r);
-    for (const u of x.unresolved) m.unresolved.push(u);
+    );
+  for (const k of schema.lists) {
+    const list = m[k] as unknown[];
+    for (const x of models) for (const v of of(x)[k] as unknown[]) list.push(v);
   }
-  return m;
+  const merged = m as unknown as Model;
+  for (const x of models) for (const [k, v] of x.comments) merged.comments.set(k, v);
+  return merged;
 }

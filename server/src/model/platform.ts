@@ -1,7 +1,7 @@
 /** Platforms: their IOMMUs, devices and regions, and the references among them. */
 import type * as A from '@iommu-lens/grammar';
 import { evaluateBdf, formatBdf } from './numbers';
-import { DEVICE_QUIRKS } from '../domains/tdisp/model/pciRegisters';
+import { DEVICE_QUIRKS } from './quirks';
 import { U64_MAX } from './interval';
 import type { Scope } from './scope';
 import type { Device, Iommu, IommuKind, Platform, RegionTarget, RegionType } from './types';
@@ -48,7 +48,7 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       }
       case 'device': {
         if (!item.name) break;
-        const dev: Device = { sym: ctx.sym('device', uri, item.name, item.span, p.sym.name), decl: item, tdisp: false, quirks: [] };
+        const dev: Device = { sym: ctx.sym('device', uri, item.name, item.span, p.sym.name), decl: item, quirks: [] };
         if (ctx.declareLocal(p.members, dev, scope)) p.devices.set(dev.sym.name, dev);
         break;
       }
@@ -123,35 +123,22 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
           else iommu.pageSizes.push(v);
         }
         break;
-      case 'cmdqv':
-        // CMDQV_PARAM holds LOG2 fields: every count is a power of two (__tegra241_cmdqv_probe).
-        iommu.cmdqv = {
-          vintfs: powerOfTwo(ctx, uri, s.vintfs, ctx.count(uri, s.vintfs, 1n, 64n, 'VINTF count'), 'CMDQV_NUM_VINTF_LOG2'),
-          sidsPerVintf: powerOfTwo(
-            ctx,
-            uri,
-            s.sidsPerVintf,
-            ctx.count(uri, s.sidsPerVintf, 1n, 16n, 'SID pairs per VINTF'),
-            'CMDQV_NUM_SID_PER_VM_LOG2',
-          ),
-          vcmdqs: powerOfTwo(ctx, uri, s.vcmdqs, ctx.count(uri, s.vcmdqs, 1n, 128n, 'VCMDQ count'), 'CMDQV_NUM_VCMDQ_LOG2'),
-        };
-        break;
       case 'ht-range-ignore':
         iommu.htRangeIgnore = s;
         break;
       default:
+        ctx.schema.items.iommuBody.get(s.kind)?.(ctx, uri, iommu, s);
         break;
     }
   }
-  ctx.singletons(uri, iommu.decl.items, ['address-width', 'msi-mode', 'cmdqv', 'page-sizes', 'ht-range-ignore'], `IOMMU ${iommu.sym.name}`);
-}
-
-/** A count the hardware reports as `1 << FIELD`: anything else is reported and dropped. */
-function powerOfTwo(ctx: Scope, uri: string, lit: A.NumLit | undefined, v: bigint | undefined, field: string): bigint | undefined {
-  if (v === undefined || (v & (v - 1n)) === 0n) return v;
-  ctx.report('value-out-of-range', uri, lit!.span, `${lit!.text} is not a power of two: the CMDQV reports it as 1 << ${field}`);
-  return undefined;
+  const once = ctx.schema.singletons.iommuBody;
+  ctx.singletons(
+    uri,
+    iommu.decl.items,
+    ['address-width', 'msi-mode', 'page-sizes', 'ht-range-ignore', ...once.kinds],
+    `IOMMU ${iommu.sym.name}`,
+    once.words,
+  );
 }
 
 /** Second pass over a platform: references between its members, BDFs. */
@@ -188,9 +175,6 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
         case 'group':
           dev.group = ctx.count(uri, s.value, 0n, 0xffff_ffffn, 'IOMMU group');
           break;
-        case 'tdisp-capable':
-          dev.tdisp = true;
-          break;
         case 'quirk':
           for (const q of s.quirks) {
             if (Object.hasOwn(DEVICE_QUIRKS, q.text)) dev.quirks.push(q.text);
@@ -207,10 +191,18 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
           dev.deviceClass = s.value?.text;
           break;
         default:
+          ctx.schema.items.deviceBody.get(s.kind)?.(ctx, uri, dev, s);
           break;
       }
     }
-    ctx.singletons(uri, dev.decl.items, ['bdf', 'device-iommu', 'group', 'vf-of', 'class', 'tdisp-capable'], `device ${dev.sym.name}`);
+    const once = ctx.schema.singletons.deviceBody;
+    ctx.singletons(
+      uri,
+      dev.decl.items,
+      ['bdf', 'device-iommu', 'group', 'vf-of', 'class', ...once.kinds],
+      `device ${dev.sym.name}`,
+      once.words,
+    );
   }
   for (const r of p.reserved) {
     for (const t of r.decl.targets) {

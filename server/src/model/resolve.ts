@@ -1,19 +1,15 @@
 /**
  * Builds the Model from parsed files: declares every name in its scope, evaluates
  * numbers, and resolves every reference with LANGUAGE.md's scoping. Pure: files in,
- * model and findings out. The work per construct lives in the domain modules.
+ * model and findings out. The work per construct lives in the model parts (part.ts), the
+ * core's (core.ts) and each domain's, run pass by pass.
  */
 import type * as A from '@iommu-lens/grammar';
-import { commands, declareVintf, resolveVintf } from '../domains/cmdqv/model/cmdqv';
 import type { Finding } from './findings';
-import { firmware } from '../domains/firmware/model/firmware';
-import { declareGuest, pool } from './guest';
-import { declarePlatform, resolvePlatform } from './platform';
+import type { ModelSchema } from './part';
 import { Scope } from './scope';
-import { timeline } from '../domains/timelines/model/timeline';
 import type { Model } from './types';
 import { fileNames, WorkspaceNames } from './workspaceNames';
-import { xen } from '../domains/xen/model/xen';
 
 export interface ParsedFile {
   uri: string;
@@ -30,39 +26,22 @@ export interface ModelResult {
 }
 
 /**
- * `names` are the whole workspace's when `files` are one component of it (see
- * ide/components.ts); by default, the names of `files`.
+ * `schema`: the core's and the domains' model parts (the registry's MODEL_SCHEMA). `names` are
+ * the whole workspace's when `files` are one component of it (see ide/workspacePartition.ts);
+ * by default, the names of `files`.
  */
-export function buildModel(files: readonly ParsedFile[], names?: WorkspaceNames): ModelResult {
+export function buildModel(files: readonly ParsedFile[], schema: ModelSchema, names?: WorkspaceNames): ModelResult {
   const sorted = [...files].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
-  const ctx = new Scope(names ?? new WorkspaceNames(sorted.map((f) => fileNames(f.ast))));
+  const ctx = new Scope(names ?? new WorkspaceNames(sorted.map((f) => fileNames(f.ast, schema))), schema);
   for (const f of sorted) ctx.model.comments.set(f.uri, f.ast.comments);
   const decls = sorted.flatMap((f) => f.ast.decls.map((d) => ({ uri: f.uri, d })));
-  // Platforms first (their members are what everything else refers to), then guests
-  // (timelines and firmware follow guests to their platforms), then the rest.
-  for (const { uri, d } of decls) if (d.kind === 'platform') declarePlatform(ctx, uri, d);
-  for (const p of ctx.allPlatforms) resolvePlatform(ctx, p);
-  for (const { uri, d } of decls) if (d.kind === 'vintf') declareVintf(ctx, uri, d);
-  for (const { uri, d } of decls) if (d.kind === 'guest') declareGuest(ctx, uri, d);
-  for (const { uri, d } of decls) {
-    switch (d.kind) {
-      case 'pool':
-        pool(ctx, uri, d);
-        break;
-      case 'firmware':
-        firmware(ctx, uri, d);
-        break;
-      case 'xen':
-        xen(ctx, uri, d);
-        break;
-      default:
-        break;
-    }
-  }
-  for (const v of ctx.allVintfs) resolveVintf(ctx, v);
-  for (const { uri, d } of decls) {
-    if (d.kind === 'timeline') timeline(ctx, uri, d);
-    else if (d.kind === 'commands') commands(ctx, uri, d);
+  for (const pass of schema.passes) {
+    if (pass.resolvers.size)
+      for (const { uri, d } of decls) {
+        const resolve = pass.resolvers.get(d.kind);
+        if (resolve) resolve(ctx, uri, d);
+      }
+    for (const after of pass.after) after(ctx);
   }
   return { model: ctx.model, findings: ctx.findings, usedNames: ctx.usedNames, searchedAllPlatforms: ctx.searchedAllPlatforms };
 }

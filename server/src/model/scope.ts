@@ -10,22 +10,8 @@ import { finding } from './codes';
 import type { Interval } from './interval';
 import { COMPONENT_NAMES, parseRelease, RELEASE_EXAMPLES, type Component, type Release } from './versions';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
-import {
-  emptyModel,
-  KIND_NOUN,
-  type Device,
-  type Firmware,
-  type Guest,
-  type Member,
-  type Model,
-  type Platform,
-  type Pool,
-  type Sym,
-  type SymbolKind,
-  type Timeline,
-  type Vintf,
-  type Xen,
-} from './types';
+import type { Block, BlockItems, BlockOwners, Device, KindInfo, Member, Model, Platform, Sym, SymbolKind } from './types';
+import { emptyModel } from './empty';
 import { didYouMean } from '@iommu-lens/grammar';
 import type { WorkspaceNames } from './workspaceNames';
 
@@ -40,14 +26,34 @@ const SUGGESTION_BUDGET = 1_000_000;
 /** The names a did-you-mean compares with, listed only when it still runs (see SUGGESTION_BUDGET). */
 export type Candidates = () => Iterable<string>;
 
-export type GlobalEntity = Platform | Guest | Timeline | Pool | Firmware | Xen | Vintf;
+/** What a scope reads of the model schema (part.ts builds it from the model parts). */
+export interface ScopeSchema {
+  readonly kinds: Readonly<Record<SymbolKind, KindInfo>>;
+  /** `platforms, guests, ... and VINTFs`: the global kinds' plurals, for messages. */
+  readonly globalPlurals: string;
+  readonly maps: readonly string[];
+  readonly lists: readonly string[];
+  /** Per block, the resolver of each statement kind the domains add, and the kinds given once with their words. */
+  readonly items: {
+    readonly [B in Block]: ReadonlyMap<string, (ctx: Scope, uri: string, owner: BlockOwners[B], item: BlockItems[B]) => void>;
+  };
+  readonly singletons: { readonly [B in Block]: { kinds: readonly string[]; words: Readonly<Record<string, string>> } };
+}
+
+/** What a global name names: a platform, a guest, or a domain's declaration. */
+export type GlobalEntity = { sym: Sym };
 
 export class Scope {
   /**
    * `names`: the whole workspace's names, which suggestions consult even when this scope
    * models only a component of it (`usedNames` records that it did).
    */
-  constructor(private readonly names: WorkspaceNames) {}
+  constructor(
+    private readonly names: WorkspaceNames,
+    readonly schema: ScopeSchema,
+  ) {
+    this.model = emptyModel(schema);
+  }
   /** A suggestion or hint read the workspace's names: the result depends on them. */
   usedNames = false;
   /**
@@ -63,12 +69,22 @@ export class Scope {
   }
 
   readonly findings: Finding[] = [];
-  readonly model: Model = emptyModel();
+  readonly model: Model;
   /** The one global namespace. */
   readonly globals = new Map<string, { sym: Sym; entity: GlobalEntity }>();
   /** Every platform declaration, duplicates included (their members are checked too). */
   readonly allPlatforms: Platform[] = [];
-  readonly allVintfs: Vintf[] = [];
+  /** What a model part keeps while the model is built (a list of its declarations, duplicates included), by its key. */
+  private readonly partState = new Map<object, unknown>();
+  state<T>(key: object, init: () => T): T {
+    if (!this.partState.has(key)) this.partState.set(key, init());
+    return this.partState.get(key) as T;
+  }
+
+  /** The word messages use for a kind of name. */
+  noun(kind: SymbolKind): string {
+    return this.schema.kinds[kind].noun;
+  }
 
   // ----- reporting -------------------------------------------------------------------
 
@@ -130,7 +146,7 @@ export class Scope {
         'duplicate-name',
         sym.uri,
         sym.nameSpan,
-        `'${sym.name}' is already declared as ${same ? 'a' : 'the'} ${KIND_NOUN[prior.sym.kind]}${same ? '' : ` '${sym.name}'`}; platforms, guests, timelines, pools, firmware, Xen hosts and VINTFs share one namespace`,
+        `'${sym.name}' is already declared as ${same ? 'a' : 'the'} ${this.noun(prior.sym.kind)}${same ? '' : ` '${sym.name}'`}; ${this.schema.globalPlurals} share one namespace`,
         { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: `first declared here` }] },
       );
       return false;
@@ -147,7 +163,7 @@ export class Scope {
         'duplicate-name',
         entry.sym.uri,
         entry.sym.nameSpan,
-        `'${entry.sym.name}' is already declared in ${scope} as ${article(KIND_NOUN[prior.sym.kind])}`,
+        `'${entry.sym.name}' is already declared in ${scope} as ${article(this.noun(prior.sym.kind))}`,
         { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: 'first declared here' }] },
       );
       return false;
@@ -156,8 +172,14 @@ export class Scope {
     return true;
   }
 
-  /** Warns about a setting given twice in one block. */
-  singletons(uri: string, items: readonly { kind: string; span: A.Span }[], kinds: readonly string[], block: string): void {
+  /** Warns about a setting given twice in one block; `words`: how a statement kind is written, where not as its kind. */
+  singletons(
+    uri: string,
+    items: readonly { kind: string; span: A.Span }[],
+    kinds: readonly string[],
+    block: string,
+    words: Readonly<Record<string, string>> = {},
+  ): void {
     const seen = new Map<string, A.Span>();
     for (const item of items) {
       if (!kinds.includes(item.kind)) continue;
@@ -167,7 +189,7 @@ export class Scope {
           'duplicate-setting',
           uri,
           item.span,
-          `${block} already has a '${settingWord(item.kind)}' setting; this one overrides it`,
+          `${block} already has a '${words[item.kind] ?? settingWord(item.kind)}' setting; this one overrides it`,
           { related: [{ uri, span: first, message: 'earlier setting' }] },
         );
       } else {
@@ -181,7 +203,7 @@ export class Scope {
   /** Resolves a reference to a global name of one of `kinds`. */
   global<K extends SymbolKind>(uri: string, ref: A.Ref | undefined, kinds: readonly K[]): GlobalEntity | undefined {
     if (!ref) return undefined;
-    const want = kinds.map((k) => KIND_NOUN[k]).join(' or ');
+    const want = kinds.map((k) => this.noun(k)).join(' or ');
     if (ref.qualifier) {
       this.report(
         'unknown-name',
@@ -199,7 +221,7 @@ export class Scope {
       return undefined;
     }
     if (!(kinds as readonly SymbolKind[]).includes(entry.sym.kind)) {
-      this.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[entry.sym.kind])}, not ${article(want)}`, {
+      this.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(this.noun(entry.sym.kind))}, not ${article(want)}`, {
         related: [{ uri: entry.sym.uri, span: entry.sym.nameSpan, message: `'${ref.name.text}' is declared here` }],
       });
       return undefined;
@@ -246,7 +268,7 @@ export class Scope {
             'wrong-kind',
             uri,
             ref.qualifier.span,
-            `'${ref.qualifier.text}' is ${article(KIND_NOUN[q.sym.kind])}, not a platform`,
+            `'${ref.qualifier.text}' is ${article(this.noun(q.sym.kind))}, not a platform`,
           );
         } else {
           this.model.unresolved.push({ uri, span: ref.qualifier.span, name: ref.qualifier.text, kinds: ['platform'] });
@@ -273,7 +295,7 @@ export class Scope {
   }
 
   memberIn(uri: string, name: A.Word, where: Platform, kinds: readonly SymbolKind[]): Member | undefined {
-    const want = kinds.map((k) => KIND_NOUN[k]).join(' or ');
+    const want = kinds.map((k) => this.noun(k)).join(' or ');
     const m = where.members.get(name.text);
     if (!m) {
       this.model.unresolved.push({ uri, span: name.span, name: name.text, kinds, platform: where });
@@ -288,7 +310,7 @@ export class Scope {
         'wrong-kind',
         uri,
         name.span,
-        `'${name.text}' is ${article(KIND_NOUN[m.sym.kind])} of platform ${where.sym.name}, not ${article(want)}`,
+        `'${name.text}' is ${article(this.noun(m.sym.kind))} of platform ${where.sym.name}, not ${article(want)}`,
         { related: [{ uri: m.sym.uri, span: m.sym.nameSpan, message: `'${name.text}' is declared here` }] },
       );
       return undefined;
@@ -350,12 +372,5 @@ export function article(noun: string): string {
 }
 
 export function settingWord(kind: string): string {
-  return (
-    (
-      { 'device-iommu': 'iommu', 'tdisp-capable': 'tdisp', 'msi-mode': 'msi', 'dom0-iommu': 'iommu', state: 'pending/completed' } as Record<
-        string,
-        string
-      >
-    )[kind] ?? kind
-  );
+  return ({ 'device-iommu': 'iommu', 'msi-mode': 'msi' } as Record<string, string>)[kind] ?? kind;
 }

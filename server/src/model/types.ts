@@ -8,49 +8,35 @@ import type { Interval } from './interval';
 import type { Bdf } from './numbers';
 import type { Release } from './versions';
 
-export type SymbolKind =
-  | 'platform'
-  | 'guest'
-  | 'timeline'
-  | 'pool'
-  | 'firmware'
-  | 'xen'
-  | 'vintf'
-  | 'device'
-  | 'iommu'
-  | 'ram'
-  | 'reserved'
-  | 'guest-ram'
-  | 'viommu'
-  | 'iommufd'
-  | 'driver'
-  | 'mapping'
-  | 'event'
-  | 'domain';
+/**
+ * The kinds of name: the core's here; each domain adds its own in its model's types.ts by
+ * declaration merging (`declare module '.../model/types' { interface SymbolKinds { ... } }`),
+ * and says what they are called in its model part (part.ts).
+ */
+export interface SymbolKinds {
+  platform: true;
+  guest: true;
+  device: true;
+  iommu: true;
+  ram: true;
+  reserved: true;
+  'guest-ram': true;
+  viommu: true;
+  iommufd: true;
+}
+export type SymbolKind = keyof SymbolKinds;
 
-/** The global kinds share one namespace across all files of a workspace. */
-export const GLOBAL_KINDS: readonly SymbolKind[] = ['platform', 'guest', 'timeline', 'pool', 'firmware', 'xen', 'vintf'];
-
-export const KIND_NOUN: Record<SymbolKind, string> = {
-  platform: 'platform',
-  guest: 'guest',
-  timeline: 'timeline',
-  pool: 'pool',
-  firmware: 'firmware',
-  xen: 'Xen host',
-  vintf: 'VINTF',
-  device: 'device',
-  iommu: 'IOMMU',
-  ram: 'RAM region',
-  reserved: 'reserved region',
-  'guest-ram': 'guest RAM region',
-  viommu: 'vIOMMU',
-  iommufd: 'iommufd instance',
-  driver: 'driver',
-  mapping: 'DMA mapping',
-  event: 'event',
-  domain: 'Xen domain',
-};
+/** What a kind of name is, for messages and namespaces. */
+export interface KindInfo {
+  /** `IOMMU`, `Xen domain`: the word messages use. */
+  noun: string;
+  /** A global kind: its names share the workspace's one namespace; `plural` lists it in messages. */
+  global?: { plural: string };
+  /** The names it shares a namespace with inside its owner (platform members: `member`); default: its own kind. */
+  group?: string;
+  /** Its namespace is the global declaration it is in, not its parent (a firmware's events, wherever their handler sits). */
+  inDeclaration?: true;
+}
 
 /** A declared name: where it is, what it is, and (for members) whose it is. */
 export interface Sym {
@@ -119,8 +105,6 @@ export interface Iommu {
   addressWidth?: number;
   msiMode?: 'remapped' | 'bypass';
   pageSizes: bigint[];
-  /** A Tegra241 CMDQV: its `1 << LOG2` counts from CMDQV_PARAM (VINTFs, VCMDQs, SID pairs per VINTF). */
-  cmdqv?: { vintfs?: bigint; sidsPerVintf?: bigint; vcmdqs?: bigint };
   /** `ht-range-ignore`: the IOMMU reports HTRangeIgnore (EFR2), so Linux 6.16+ does not reserve the HT hole. */
   htRangeIgnore?: A.HtRangeIgnoreStmt;
 }
@@ -135,7 +119,6 @@ export interface Device {
   /** Every stream ID, when the device has more than one. */
   streams?: bigint[];
   group?: bigint;
-  tdisp: boolean;
   quirks: string[];
   pf?: Device;
   deviceClass?: string;
@@ -207,20 +190,17 @@ export interface Guest {
   assigns: Assignment[];
   machine?: Machine;
   msiWindow?: Interval;
-  confidential?: { stmt: A.ConfidentialStmt; technology?: 'sev-snp' | 'tdx'; vtom?: bigint };
-  viommus: { sym: Sym; stmt: A.ViommuStmt; kind?: IommuKind; via?: Vintf; stage2: boolean }[];
+  viommus: Viommu[];
   container: 'type1' | 'iommufd';
   /** `iommufd NAME` statements: the guest's iommufd instances (QEMU `-object iommufd,id=NAME`). */
   iommufds: Map<string, Sym>;
 }
 
-export interface Pool {
-  sym: Sym;
-  decl: A.PoolDecl;
-  hosts: Platform[];
-}
-
-/** A timeline step with its names resolved in the platform in force at that step. */
+/**
+ * A step with its names resolved in the platform in force at that step: the timelines resolve
+ * it, and every domain that adds steps (grammar: the `steps` place) reads it; a domain adds
+ * the fields only its steps have by declaration merging.
+ */
 export interface ResolvedStep {
   uri: string;
   step: A.Step;
@@ -234,187 +214,41 @@ export interface ResolvedStep {
   range?: Interval;
   /** `config D command|devctl BITS`: the value written. */
   bits?: number;
-  /** `balloon`/`free` on a Xen domain. */
-  domain?: XenDomain;
   /** `hotplug ... iommufd NAME`: the guest's iommufd instance the device joins. */
   iommufd?: string;
 }
 
-export interface Timeline {
+/** A vIOMMU of a guest (`viommu NAME KIND [via V] [stage2]`). */
+export interface Viommu {
   sym: Sym;
-  decl: A.TimelineDecl;
-  steps: ResolvedStep[];
+  stmt: A.ViommuStmt;
+  kind?: IommuKind;
+  /** The entity `via` names (a VINTF: its domain reads it). */
+  via?: { sym: Sym };
+  stage2: boolean;
 }
 
-export type DmaOperation =
-  | 'bus-master-read'
-  | 'bus-master-write'
-  | 'common-buffer'
-  | 'bus-master-read64'
-  | 'bus-master-write64'
-  | 'common-buffer64';
-
-/** One `PciIo.Map()` call of a firmware driver. */
-export interface FwMapping {
-  sym: Sym;
-  stmt: A.MapStmt;
-  driver: FwDriver;
-  operation?: DmaOperation;
-  at?: bigint;
-  size?: bigint;
-  /**
-   * `pending`: DMA still in flight when the driver's call returns; `completed`: Map, DMA
-   * and Unmap all happen inside the call, so nothing is left at ExitBootServices; `idle`
-   * (neither written): the driver keeps the mapping but no DMA is in flight.
-   */
-  state: 'pending' | 'completed' | 'idle';
-  source?: 'allocate-buffer' | 'allocate-pool' | 'allocate-pages';
+/** The core blocks a domain adds statements to (the grammar's places), with the entity each block declares. */
+export interface BlockOwners {
+  iommuBody: Iommu;
+  deviceBody: Device;
+  guestBody: Guest;
 }
-
-export interface FwDriver {
-  sym: Sym;
-  decl: A.DriverDecl;
-  device?: Device;
-  maps: Map<string, FwMapping>;
+export type Block = keyof BlockOwners;
+export interface BlockItems {
+  iommuBody: A.IommuItem;
+  deviceBody: A.DeviceItem;
+  guestBody: A.GuestItem;
 }
-
-export type FwVerb = 'stop-dma' | 'unmap' | 'unmap-all' | 'free' | 'signal' | 'call';
-
-export interface FwAction {
-  node: A.Action;
-  verb: FwVerb;
-  /** `unmap X` / `free X`, resolved. */
-  mapping?: FwMapping;
-  /** `signal E`. */
-  event?: string;
-  /** `unmap-all deferred`. */
-  deferred: boolean;
-}
-
-/** A notify function: of the ExitBootServices event group, or of a named event. */
-export interface FwHandler {
-  stmt: A.HandlerStmt;
-  /** The driver it belongs to; none for the IOMMU protocol's own handlers. */
-  driver?: FwDriver;
-  /**
-   * `exit-boot-services`; `before-exit-boot-services` (EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES,
-   * signalled before the memory map is locked); or the event name of `on event NAME`.
-   */
-  event: { ebs: true } | { ebs: false; before: true } | { ebs: false; name: string };
-  tpl: 'notify' | 'callback';
-  actions: FwAction[];
-}
-
-export interface Firmware {
-  sym: Sym;
-  decl: A.FirmwareDecl;
-  guest?: Guest;
-  drivers: FwDriver[];
-  /** Every handler with a TPL, in source order. */
-  handlers: FwHandler[];
-  /** `edk2 edk2-stable202411`: the EDK II release; none: the newest behaviour (RULES §0.2). */
-  edk2?: Release;
-  /** The `edk2` statement, for findings that depend on the release. */
-  edk2Stmt?: A.Edk2Stmt;
-  events: Map<string, Sym>;
-}
-
-export type XenDomainMode = 'pv' | 'pvh' | 'hvm';
-export type XenMapMode = 'host-identity' | 'maintained' | 'pv-iommu' | 'virtual-vtd';
-export type XenQuarantine = 'off' | 'basic' | 'scratch-page';
-export type Dom0IommuOption = 'strict' | 'passthrough' | 'relaxed';
-/** libxl's reserved-device-memory policy (`rdm_policy=`): strict refuses a conflict, relaxed warns and goes on. */
-export type RdmPolicy = 'strict' | 'relaxed';
-
-/** A one-word setting of a `dom0` or `domain` block (`mode pv`, `iommu-map maintained`). */
-export type XenSetting = A.Node & { kind: 'mode' | 'map-reserved' | 'iommu-map' | 'quarantine'; value?: A.Word };
-
-/** dom0 or a domain of a `xen` block, its settings as written (defaults are Xen's business: sim/xen.ts). */
-export interface XenDomain {
-  sym: Sym;
-  decl: A.DomainDecl | A.Dom0Decl;
-  xen: Xen;
-  isDom0: boolean;
-  mode?: XenDomainMode;
-  modeStmt?: XenSetting;
-  /** dom0: the `iommu` (dom0-iommu=) options. */
-  dom0Iommu: Dom0IommuOption[];
-  dom0IommuStmt?: Extract<A.XenItem, { kind: 'dom0-iommu' }>;
-  mapReserved?: boolean;
-  iommuMap?: XenMapMode;
-  iommuMapStmt?: XenSetting;
-  quarantine?: XenQuarantine;
-  quarantineStmt?: XenSetting;
-  /** Devices passed through, with the reference that names each and its `rdm-policy`, if written. */
-  passed: { device: Device; ref: A.Ref; policy?: RdmPolicy }[];
-  /** `rdm [strategy host] [policy P]`: xl's `rdm=` (the default policy of every `pass`). */
-  rdm?: { strategyHost: boolean; policy?: RdmPolicy; stmt: Extract<A.XenItem, { kind: 'rdm' }> };
-  ram: GuestRam[];
-}
-
-export interface Xen {
-  sym: Sym;
-  decl: A.XenDecl;
-  platform?: Platform;
-  domains: Map<string, XenDomain>;
-  /** `xen-range`: memory Xen keeps for itself. */
-  ranges: { range: Interval; stmt: A.XenRangeStmt }[];
-  /** `xen 4.17`: the hypervisor's release; none: the newest behaviour (RULES §0.2). */
-  release?: Release;
-  /** `quarantine MODE`: the global `iommu=quarantine=` option. */
-  quarantine?: { mode: XenQuarantine; stmt: A.XenQuarantineStmt };
-}
-
-export interface VintfStream {
-  stmt: A.VintfItem & { kind: 'stream' };
-  device?: Device;
-  virtualSid?: bigint;
-  /** The device is assigned to the VINTF's guest (what IOMMU_VDEVICE_ALLOC needs). */
-  assigned: boolean;
-}
-
-export interface Vintf {
-  sym: Sym;
-  decl: A.VintfDecl;
-  iommu?: Iommu;
-  guest?: Guest;
-  owner?: 'guest' | 'host';
-  hypOwn?: { on: boolean; stmt: A.VintfItem };
-  vmid?: bigint;
-  streams: VintfStream[];
-  /** The LVCMDQs the VMM allocates, in the order written. */
-  queues: { stmt: A.VintfItem & { kind: 'queue' }; index?: bigint; size?: bigint; base?: bigint }[];
-}
-
-/** One SMMU command of a batch: its opcode (if known) and operands by name. */
-export interface SmmuCmd {
-  node: A.SmmuCommand;
-  opcode?: string;
-  /** `asid 3`, `sid 0x8`, `va 0x1000`; a leading bare number under the opcode's first operand; flags (`leaf`) as `true`. */
-  operands: Map<string, { value: bigint | true; span: A.Span }>;
-}
-
-export interface SmmuBatch {
-  decl: A.BatchDecl;
-  commands: SmmuCmd[];
-}
-
-export interface CommandsBlock {
-  uri: string;
-  decl: A.CommandsDecl;
-  vintf?: Vintf;
-  batches: SmmuBatch[];
-}
-
+/**
+ * The model: the core's maps and lists here; each domain adds its own fields by declaration
+ * merging and lists them in its model part, which makes, merges and fills them.
+ */
 export interface Model {
+  /** What each kind of name is called and how it is scoped (the schema's, shared by every model of it). */
+  kinds: Readonly<Record<SymbolKind, KindInfo>>;
   platforms: Map<string, Platform>;
   guests: Map<string, Guest>;
-  pools: Map<string, Pool>;
-  timelines: Map<string, Timeline>;
-  firmwares: Map<string, Firmware>;
-  xens: Map<string, Xen>;
-  vintfs: Map<string, Vintf>;
-  commands: CommandsBlock[];
   /** Every declared name, global and local. */
   symbols: Sym[];
   /** Every resolved use of a name. */
@@ -423,22 +257,4 @@ export interface Model {
   unresolved: Unresolved[];
   /** Each file's comments (sorted): fixes that delete lines must keep them. */
   comments: Map<string, A.Span[]>;
-}
-
-/** A model with nothing in it: what resolution starts from, and what stands in when it fails. */
-export function emptyModel(): Model {
-  return {
-    platforms: new Map(),
-    guests: new Map(),
-    pools: new Map(),
-    timelines: new Map(),
-    firmwares: new Map(),
-    comments: new Map(),
-    xens: new Map(),
-    vintfs: new Map(),
-    commands: [],
-    symbols: [],
-    references: [],
-    unresolved: [],
-  };
 }

@@ -7,33 +7,36 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { astChildren, type Node } from '@iommu-lens/grammar';
-import { GLOBAL_KINDS, type SymbolKind } from './types';
+import type { KindInfo, SymbolKind } from './types';
 
-type GlobalKind = Extract<SymbolKind, 'platform' | 'guest' | 'timeline' | 'pool' | 'firmware' | 'xen' | 'vintf'>;
-const GLOBAL: ReadonlySet<string> = new Set(GLOBAL_KINDS);
+/** What naming a file reads of the model schema (part.ts): the global kinds, and who declares bare names. */
+export interface FileNaming {
+  readonly kinds: Readonly<Record<SymbolKind, KindInfo>>;
+  readonly parts: readonly { bareNames?: (d: A.Decl) => string[] }[];
+}
 
 export interface FileNames {
   /** Global declarations, in file order. */
-  globals: { kind: GlobalKind; name: string }[];
-  /** Xen domain names (`dom0` included): timelines may name a domain bare. */
-  domains: string[];
+  globals: { kind: SymbolKind; name: string }[];
+  /** Names declared inside a declaration that others may write bare (the model parts' `bareNames`). */
+  bare: string[];
   /** Each platform's device names, in file order. */
   devices: { platform: string; device: string }[];
   /** Every word the file contains that could be a name (a superset of the names it refers to). */
   words: ReadonlySet<string>;
-  /** Changes exactly when `globals`, `domains` or `devices` do: what suggestions read. */
+  /** Changes exactly when `globals`, `bare` or `devices` do: what suggestions read. */
   namesKey: string;
   /** Changes exactly when any of the above does: what components are made of. */
   key: string;
 }
 
-export function fileNames(ast: A.SourceFile): FileNames {
+export function fileNames(ast: A.SourceFile, schema: FileNaming): FileNames {
   const globals: FileNames['globals'] = [];
-  const domains: string[] = [];
+  const bare: string[] = [];
   const devices: FileNames['devices'] = [];
   for (const d of ast.decls) {
-    if (!('name' in d) || !d.name || !GLOBAL.has(d.kind)) continue;
-    globals.push({ kind: d.kind as GlobalKind, name: d.name.text });
+    if (!('name' in d) || !d.name || !schema.kinds[d.kind as SymbolKind]?.global) continue;
+    globals.push({ kind: d.kind as SymbolKind, name: d.name.text });
     if (d.kind === 'platform') {
       // A device counts only as the first member of its name (the model rejects later ones).
       const members = new Set<string>();
@@ -43,20 +46,17 @@ export function fileNames(ast: A.SourceFile): FileNames {
         members.add(item.name.text);
       }
     }
-    if (d.kind === 'xen')
-      for (const item of d.items)
-        if (item.kind === 'dom0') domains.push('dom0');
-        else if (item.kind === 'domain' && item.name) domains.push(item.name.text);
+    for (const part of schema.parts) if (part.bareNames) bare.push(...part.bareNames(d));
   }
   const words = new Set<string>();
   for (const d of ast.decls) collectWords(d, words);
   const namesKey = [
     globals.map((g) => `${g.kind}:${g.name}`).join(','),
-    domains.join(','),
+    bare.join(','),
     devices.map((d) => `${d.platform}.${d.device}`).join(','),
   ].join('\n');
   const key = `${namesKey}\n${[...words].sort().join(',')}`;
-  return { globals, domains, devices, words, namesKey, key };
+  return { globals, bare, devices, words, namesKey, key };
 }
 
 /**
@@ -72,8 +72,8 @@ function collectWords(node: Node, out: Set<string>): void {
 /** The names of a whole workspace, for suggestions that look beyond a component. */
 export class WorkspaceNames {
   // Sets keep file order and drop repeats in constant time: a fleet has tens of thousands of names.
-  private readonly globals = new Map<GlobalKind, Set<string>>();
-  private readonly domainNames: string[] = [];
+  private readonly globals = new Map<SymbolKind, Set<string>>();
+  private readonly bareNames: string[] = [];
   private readonly deviceOwners = new Map<string, Set<string>>();
 
   constructor(files: Iterable<FileNames>) {
@@ -84,18 +84,19 @@ export class WorkspaceNames {
     };
     for (const f of files) {
       for (const g of f.globals) add(this.globals, g.kind, g.name);
-      this.domainNames.push(...f.domains);
+      this.bareNames.push(...f.bare);
       for (const d of f.devices) add(this.deviceOwners, d.device, d.platform);
     }
   }
 
   /** Declared global names of these kinds, in file order. */
   globalsOf(kinds: readonly SymbolKind[]): string[] {
-    return kinds.flatMap((k) => [...(this.globals.get(k as GlobalKind) ?? [])]);
+    return kinds.flatMap((k) => [...(this.globals.get(k) ?? [])]);
   }
 
-  domains(): readonly string[] {
-    return this.domainNames;
+  /** The names others may write bare (FileNames.bare), in file order. */
+  bare(): readonly string[] {
+    return this.bareNames;
   }
 
   /** The platforms (by name) that declare a device of this name. */

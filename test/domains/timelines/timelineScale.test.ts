@@ -4,6 +4,7 @@
  * attached: 5,000 hot-adds 6 s), and a timeline keeps hover snapshots only up to a budget
  * (20,000 hot-adds used to keep 4 GB of copies). Findings are unchanged by either.
  */
+import { MODEL_SCHEMA } from '../../../server/src/domains';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from '@iommu-lens/grammar';
@@ -30,7 +31,7 @@ function host(n: number): string {
 
 describe('a guest receiving thousands of devices', () => {
   test('the usable list kept across attaches is the list built from every attached group', () => {
-    const model = buildModel([{ uri: 'file:///big.iommu', ast: parse(host(600)) }]).model;
+    const model = buildModel([{ uri: 'file:///big.iommu', ast: parse(host(600)) }], MODEL_SCHEMA).model;
     const regions = new PlatformRegions(model.platforms.get('big')!);
     const container = new Container<string>('type1');
     const attached = [];

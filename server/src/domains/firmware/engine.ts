@@ -1,5 +1,5 @@
 /** Every firmware run through ExitBootServices, as an engine (RULES §7). */
-import type { Firmware } from '../../model/types';
+import type { Firmware } from './model/types';
 import { mergeByDeclaration, type SimEngine } from '../../sim/engine';
 import { runFirmware } from './sim/exitBootServices';
 import type { FirmwareRun } from './sim/notifyFunctions';

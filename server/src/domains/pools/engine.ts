@@ -1,5 +1,5 @@
 /** Migration pools as an engine: it weighs the guests VFIO started on each host (RULES §4). */
-import type { Pool } from '../../model/types';
+import type { Pool } from './model/types';
 import { mergeByDeclaration, VFIO, type SimEngine } from '../../sim/engine';
 import { checkPools, type PoolLayout } from './sim/pools';
 

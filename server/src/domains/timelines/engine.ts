@@ -1,5 +1,5 @@
 /** The timeline runner as an engine of the simulator (RULES §1-6 step by step). */
-import type { Timeline } from '../../model/types';
+import type { Timeline } from './model/types';
 import { mergeByDeclaration, type SimEngine } from '../../sim/engine';
 import { runTimelines, type TimelineRun } from './sim/runner';
 

@@ -2,7 +2,8 @@
  * Hovers for SMMU CMDQV: a command of a `commands` block (which queue takes it, the VMID
  * and stream ID the hardware substitutes) and a VINTF (its SID_MATCH / SID_REPLACE pairs).
  */
-import { hex, type Vintf } from '../../../model';
+import { hex } from '../../../model';
+import type { Vintf } from '../model/types';
 import { SMMU_OPCODES } from '../model/smmuCommands';
 import type { CommandRoute } from '../sim/cmdqv';
 import type { Analysis } from '../../../ide/analysis';

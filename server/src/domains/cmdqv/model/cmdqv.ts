@@ -2,13 +2,41 @@
 import type * as A from '@iommu-lens/grammar';
 import type { Scope } from '../../../model/scope';
 import { SMMU_OPCODES } from './smmuCommands';
-import type { CommandsBlock, Guest, Iommu, SmmuBatch, SmmuCmd, Vintf } from '../../../model/types';
+import type { Guest, Iommu } from '../../../model/types';
+import type { CommandsBlock, SmmuBatch, SmmuCmd, Vintf } from './types';
 
 export function declareVintf(ctx: Scope, uri: string, d: A.VintfDecl): void {
   if (!d.name) return;
   const v: Vintf = { sym: ctx.sym('vintf', uri, d.name, d.span), decl: d, streams: [], queues: [] };
   if (ctx.declareGlobal(v.sym, v)) ctx.model.vintfs.set(v.sym.name, v);
-  ctx.allVintfs.push(v);
+  allVintfs(ctx).push(v);
+}
+
+/** Every VINTF declaration, duplicates included (their contents are checked too). */
+const ALL_VINTFS = {};
+export const allVintfs = (ctx: Scope): Vintf[] => ctx.state(ALL_VINTFS, () => []);
+
+/** An IOMMU's `cmdqv` statement. CMDQV_PARAM holds LOG2 fields: every count is a power of two (__tegra241_cmdqv_probe). */
+export function cmdqvSettings(ctx: Scope, uri: string, iommu: Iommu, s: A.IommuItem): void {
+  if (s.kind !== 'cmdqv') return;
+  iommu.cmdqv = {
+    vintfs: powerOfTwo(ctx, uri, s.vintfs, ctx.count(uri, s.vintfs, 1n, 64n, 'VINTF count'), 'CMDQV_NUM_VINTF_LOG2'),
+    sidsPerVintf: powerOfTwo(
+      ctx,
+      uri,
+      s.sidsPerVintf,
+      ctx.count(uri, s.sidsPerVintf, 1n, 16n, 'SID pairs per VINTF'),
+      'CMDQV_NUM_SID_PER_VM_LOG2',
+    ),
+    vcmdqs: powerOfTwo(ctx, uri, s.vcmdqs, ctx.count(uri, s.vcmdqs, 1n, 128n, 'VCMDQ count'), 'CMDQV_NUM_VCMDQ_LOG2'),
+  };
+}
+
+/** A count the hardware reports as `1 << FIELD`: anything else is reported and dropped. */
+function powerOfTwo(ctx: Scope, uri: string, lit: A.NumLit | undefined, v: bigint | undefined, field: string): bigint | undefined {
+  if (v === undefined || (v & (v - 1n)) === 0n) return v;
+  ctx.report('value-out-of-range', uri, lit!.span, `${lit!.text} is not a power of two: the CMDQV reports it as 1 << ${field}`);
+  return undefined;
 }
 
 /**

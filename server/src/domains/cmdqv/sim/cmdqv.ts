@@ -14,7 +14,8 @@ import { finding } from '../codes';
 import { hex } from '../../../model/interval';
 import { replace } from '../../../model/scope';
 import { GUEST_VCMDQ_COMMANDS, SMMU_OPCODES, STAGE2_COMMANDS } from '../model/smmuCommands';
-import type { CommandsBlock, Device, Guest, Iommu, Model, SmmuBatch, SmmuCmd, Vintf, VintfStream } from '../../../model/types';
+import type { Device, Guest, Iommu, Model, Viommu } from '../../../model/types';
+import type { CommandsBlock, SmmuBatch, SmmuCmd, Vintf, VintfStream } from '../model/types';
 
 /** VINTFs named as related locations when too many share an SMMU. */
 const RELATED_VINTFS = 4;
@@ -290,7 +291,8 @@ function pairsRelated(state: VintfState): Related[] {
 }
 
 function checkViommus(g: Guest, out: Finding[]): void {
-  for (const vi of g.viommus) {
+  // `via` resolves only to a VINTF (guest.ts looks it up as one).
+  for (const vi of g.viommus as (Viommu & { via?: Vintf })[]) {
     if (!vi.via) continue;
     if (g.container !== 'iommufd') {
       out.push(

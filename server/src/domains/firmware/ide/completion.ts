@@ -1,5 +1,5 @@
 /** Completion in firmware declarations: guests, the guest's devices, mappings, events, boot services. */
-import type { Firmware } from '../../../model';
+import type { Firmware } from '../model/types';
 import { blockOf, devices, doc, guestNamed, guests, wordAfter, type Candidate, type Ctx } from '../../../ide/completion';
 import { BOOT_SERVICE_DOCS } from './bootServices';
 import type { SlotFiller } from '../../../ide/contribution';

@@ -2,7 +2,8 @@
  * Hovers on firmware: the order ExitBootServices runs the notify functions in, and for a
  * driver or mapping what happens to it there (RULES §7).
  */
-import { formatSize, hex, type Firmware, type FwDriver, type FwMapping, type Sym } from '../../../model';
+import { formatSize, hex, type Sym } from '../../../model';
+import type { Firmware, FwDriver, FwMapping } from '../model/types';
 import { EFI_OPERATION, operationMeaning } from '../sim/pciIo';
 import { slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../sim/notifyFunctions';
 import type { Analysis } from '../../../ide/analysis';

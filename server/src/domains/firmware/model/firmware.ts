@@ -2,7 +2,8 @@
 import type * as A from '@iommu-lens/grammar';
 import type { Scope } from '../../../model/scope';
 import { finding } from '../codes';
-import type { DmaOperation, Firmware, FwAction, FwDriver, FwHandler, FwMapping, FwVerb, Guest } from '../../../model/types';
+import type { Guest } from '../../../model/types';
+import type { DmaOperation, Firmware, FwAction, FwDriver, FwHandler, FwMapping, FwVerb } from './types';
 
 export function firmware(ctx: Scope, uri: string, d: A.FirmwareDecl): void {
   if (!d.name) return;
@@ -73,6 +74,7 @@ function declareMapping(ctx: Scope, uri: string, driver: FwDriver, s: A.MapStmt,
     s.options.map((o) => ({ kind: setting(o), span: o.span })),
     ['at', 'size', 'state', 'from'],
     `mapping ${m.sym.name}`,
+    { state: 'pending/completed' },
   );
   for (const o of s.options) {
     switch (o.key.text) {

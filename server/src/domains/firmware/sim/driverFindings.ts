@@ -3,7 +3,8 @@
  * teardown before the stop, stale Unmap()s, mappings left shared, DMA past the driver's handler;
  * each "in every order" or with one order that shows it (RULES §7.3, §7.5, §7.6).
  */
-import type { Fix, FwAction, FwDriver, FwMapping, Related } from '../../../model';
+import type { Fix, Related } from '../../../model';
+import type { FwAction, FwDriver, FwMapping } from '../model/types';
 import { finding } from '../codes';
 import { slotLabel, type EbsSlot, type FwCheck } from './notifyFunctions';
 import { isCommonBuffer } from './pciIo';

@@ -18,7 +18,8 @@
  * Symmetry: drivers whose projections are the same up to names (twenty identical
  * VirtioBlkDxe instances) are explored once, and the verdicts are renamed for each.
  */
-import type { Finding, Firmware } from '../../../model';
+import type { Finding } from '../../../model';
+import type { Firmware } from '../model/types';
 import { atLeast } from '../../../model/versions';
 import { finding } from '../codes';
 import { driverFindings } from './driverFindings';

@@ -3,7 +3,7 @@
  * services at ExitBootServices, a driver's own Unmap() there, BeforeExitBootServices handlers on
  * releases that never signal them or signal them on every retry, and pending bounce-buffered DMA.
  */
-import type { FwAction, FwMapping } from '../../../model';
+import type { FwAction, FwMapping } from '../model/types';
 import { releaseName, since } from '../../../model/versions';
 import { finding } from '../codes';
 import { BEFORE_EBS_ONCE, BEFORE_EBS_SINCE, slotLabel, type EbsSlot, type FwCheck } from './notifyFunctions';

@@ -5,7 +5,8 @@
  * and what the checks of one firmware share (FwCheck).
  */
 import type { Span } from '@iommu-lens/grammar';
-import type { Finding, Firmware, FwAction, FwDriver, FwHandler, FwMapping, Related } from '../../../model';
+import type { Finding, Related } from '../../../model';
+import type { Firmware, FwAction, FwDriver, FwHandler, FwMapping } from '../model/types';
 
 type ConfidentialTechnology = NonNullable<NonNullable<Firmware['guest']>['confidential']>['technology'];
 import { poolUses, type PoolUse } from './sharedPool';

@@ -4,7 +4,8 @@
  * need only the `map` statement itself: where the buffer came from and where it is.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { formatSize, hex, type DmaOperation, type Finding, type FwMapping, type TextEdit } from '../../../model';
+import { formatSize, hex, type Finding, type TextEdit } from '../../../model';
+import type { DmaOperation, FwMapping } from '../model/types';
 import { finding } from '../codes';
 
 export const FOUR_GIB = 0x1_0000_0000n;

@@ -3,7 +3,7 @@
  * the IOMMU protocol's that touch its mappings, and whatever signals the events those wait on;
  * the state the order search keeps for it, and which of its steps are independent.
  */
-import type { FwDriver, FwMapping } from '../../../model';
+import type { FwDriver, FwMapping } from '../model/types';
 import { append, type EbsSlot, type Effect } from './notifyFunctions';
 import type { Semantics, Slot } from './uefiEvents';
 

@@ -6,7 +6,7 @@
  * every slot of that size is taken it falls back to AllocatePages ("legacy"), never to a
  * larger size (IoMmuBuffer.c, InternalAllocateBuffer).
  */
-import type { Firmware, FwMapping } from '../../../model';
+import type { Firmware, FwMapping } from '../model/types';
 import { formatSize } from '../../../model/interval';
 import { atLeast } from '../../../model/versions';
 import { isCommonBuffer } from './pciIo';

@@ -1,5 +1,6 @@
 /** The hover on a pool: what a safe guest map must avoid on every host of the pool. */
-import { formatInterval, formatSize, hex, type Pool } from '../../../model';
+import { formatInterval, formatSize, hex } from '../../../model';
+import type { Pool } from '../model/types';
 import type { PoolLayout } from '../sim/pools';
 import { capped, codeBlock } from '../../../ide/markdown';
 

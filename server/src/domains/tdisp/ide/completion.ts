@@ -1,6 +1,6 @@
 /** Completion of the TDISP domain's vocabulary: config-space bits of `config` steps, device quirks. */
 import type { Candidate, Ctx } from '../../../ide/completion';
-import { DEVICE_QUIRKS } from '../model/pciRegisters';
+import { DEVICE_QUIRKS } from '../../../model/quirks';
 import { CONFIG_BIT_DOCS } from './configBits';
 import type { SlotFiller } from '../../../ide/contribution';
 import type { Analysis } from '../../../ide/analysis';

@@ -1,8 +1,7 @@
 /**
  * The PCI configuration-space vocabulary `config` steps use: the bits of the Command
  * register and of the PCI Express Device Control register, by the names the language
- * accepts, with their reset values (PCI Local Bus 3.0 §6.2.2, PCIe 6.x §7.5.3.4), and
- * the device quirks the simulator knows.
+ * accepts, with their reset values (PCI Local Bus 3.0 §6.2.2, PCIe 6.x §7.5.3.4).
  */
 
 /** Command register (offset 0x04) bits, as Linux's PCI_COMMAND_* name them. */
@@ -55,10 +54,3 @@ export function bitNames(register: Register, value: number): string[] {
     .filter(([, bit]) => (value & bit) !== 0)
     .map(([name]) => name);
 }
-
-/** Device quirks the simulator models. */
-export const DEVICE_QUIRKS: Readonly<Record<string, string>> = {
-  // Seed 001: the test NIC counts a Command write with BME=0 as clearing BME even when it is already 0.
-  'bme-zero-write-clears':
-    'a Command-register write with BME=0 counts as clearing Bus Master Enable, even when BME is already 0 (RULES §5.5)',
-};

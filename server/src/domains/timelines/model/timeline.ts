@@ -5,7 +5,11 @@
 import type * as A from '@iommu-lens/grammar';
 import { REGISTER_BITS, type Register } from '../../tdisp/model/pciRegisters';
 import { article, replace, type Scope } from '../../../model/scope';
-import { KIND_NOUN, type Guest, type Platform, type ResolvedStep, type Timeline, type Xen } from '../../../model/types';
+import type { Guest, Platform } from '../../../model/types';
+import type { ModelPart } from '../../../model/part';
+import type { Xen } from '../../xen/model/types';
+import type { ResolvedStep } from '../../../model/types';
+import type { Timeline } from './types';
 import { iommufdRef } from '../../../model/guest';
 
 export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
@@ -228,11 +232,11 @@ function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedS
       { fixes: domains.map((e) => replace(`Write ${e.x.sym.name}.${ref.name.text}`, uri, ref.span, `${e.x.sym.name}.${ref.name.text}`)) },
     );
   } else if (g) {
-    ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(KIND_NOUN[g.sym.kind])}, not a guest or Xen domain`);
+    ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(ctx.noun(g.sym.kind))}, not a guest or Xen domain`);
   } else {
     const candidates = () => {
       const names = ctx.workspace();
-      return [...names.globalsOf(['guest']), ...names.domains()];
+      return [...names.globalsOf(['guest']), ...names.bare()];
     };
     ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
   }
@@ -266,3 +270,11 @@ export function mayLookOnEveryPlatform(ast: A.SourceFile): boolean {
       }),
   );
 }
+
+export const TIMELINES_MODEL: ModelPart = {
+  kinds: { timeline: { noun: 'timeline', global: { plural: 'timelines' } } },
+  maps: ['timelines'],
+  // Steps follow guests to their platforms and name Xen domains: timelines resolve last.
+  passes: { last: { decls: { timeline } } },
+  mayLookEverywhere: mayLookOnEveryPlatform,
+};

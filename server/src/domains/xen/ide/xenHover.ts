@@ -4,7 +4,8 @@
  * map with what Xen left out, the RMRR identity mappings and their references, and what
  * a `balloon` / `free` step left behind.
  */
-import { atLeast, formatInterval, formatSize, intervalSize, XEN, type Sym, type Xen, type XenDomain } from '../../../model';
+import { atLeast, formatInterval, formatSize, intervalSize, XEN, type Sym } from '../../../model';
+import type { Xen, XenDomain } from '../model/types';
 import { someOf } from '../../../sim';
 import { describeMap, type DomainMap } from '../sim/domainMaps';
 import type { P2mChange } from '../sim/xen';

@@ -1,17 +1,8 @@
 /** Xen hosts: dom0 and domains, their IOMMU settings and the devices passed through to them. */
 import type * as A from '@iommu-lens/grammar';
 import type { Scope } from '../../../model/scope';
-import type {
-  Dom0IommuOption,
-  Platform,
-  RdmPolicy,
-  Sym,
-  Xen,
-  XenDomain,
-  XenDomainMode,
-  XenMapMode,
-  XenQuarantine,
-} from '../../../model/types';
+import type { Platform, Sym } from '../../../model/types';
+import type { Dom0IommuOption, RdmPolicy, Xen, XenDomain, XenDomainMode, XenMapMode, XenQuarantine } from './types';
 
 export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
   if (!d.name) return;
@@ -53,6 +44,7 @@ export function xen(ctx: Scope, uri: string, d: A.XenDecl): void {
       item.items,
       ['mode', 'map-reserved', 'iommu-map', 'quarantine', 'dom0-iommu', 'rdm'],
       item.kind === 'dom0' ? 'dom0' : `domain ${nameWord.text}`,
+      { 'dom0-iommu': 'iommu' },
     );
   }
 }

@@ -14,7 +14,8 @@
 import type { Span } from '@iommu-lens/grammar';
 import type { Location } from '../../../model/findings';
 import type { Interval } from '../../../model/interval';
-import type { Device, Platform, ReservedRegion, Xen, XenDomain, XenDomainMode, XenQuarantine } from '../../../model/types';
+import type { Device, Platform, ReservedRegion } from '../../../model/types';
+import type { Xen, XenDomain, XenDomainMode, XenQuarantine } from '../model/types';
 import { addressWidthOf, X86_MSI_RANGE } from '../../../sim/builtins';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { IdentityMaps } from './identityMaps';
