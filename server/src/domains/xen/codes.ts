@@ -5,7 +5,8 @@ import { findingBuilder, type CodeTable } from '../../model/findings';
 const XEN_DOM0_DOC = { where: 'Xen docs/misc/xen-command-line.pandoc, dom0-iommu (strict "hardwired to true for x86 PVH dom0\'s")' };
 const XEN_NEED_SYNC = {
   where:
-    "Xen xen/drivers/passthrough/iommu.c, iommu_domain_init (need_sync; \"'relaxed' h/w domains don't need the IOMMU mappings to be kept in-sync\")",
+    "Xen xen/drivers/passthrough/iommu.c, iommu_domain_init (need_sync; \"'relaxed' " +
+    'h/w domains don\'t need the IOMMU mappings to be kept in-sync")',
 };
 const PV_IOMMU_PROPOSAL = {
   where:
@@ -32,9 +33,11 @@ export const XEN_CODES = {
     sources: [
       {
         where:
-          'Xen xen/drivers/passthrough/iommu.c, check_hwdom_reqs (strict forced, passthrough cleared) and iommu_setup (" - Dom0 mode: ...")',
+          'Xen xen/drivers/passthrough/iommu.c, check_hwdom_reqs (strict forced, ' +
+          'passthrough cleared) and iommu_setup (" - Dom0 mode: ...")',
         versions:
-          'every release with a PVH dom0 (4.10 on); the strict panic eb8ce7d5ca added in 4.13 is unreachable; passthrough panics on 4.11 and older',
+          'every release with a PVH dom0 (4.10 on); the strict panic eb8ce7d5ca added in ' +
+          '4.13 is unreachable; passthrough panics on 4.11 and older',
       },
       XEN_DOM0_DOC,
     ],
@@ -45,7 +48,8 @@ export const XEN_CODES = {
     sources: [
       {
         where:
-          'Xen xen/drivers/passthrough/iommu.c, check_hwdom_reqs: panic "Dom0 uses paging translated mode, dom0-passthrough must not be enabled"',
+          'Xen xen/drivers/passthrough/iommu.c, check_hwdom_reqs: panic "Dom0 uses ' +
+          'paging translated mode, dom0-passthrough must not be enabled"',
         versions: 'Xen 4.10 and 4.11; removed in 391266f012 (4.12)',
       },
     ],
@@ -71,12 +75,14 @@ export const XEN_CODES = {
     sources: [
       {
         where:
-          'Xen xen/drivers/passthrough/vtd/iommu.c, intel_iommu_assign_device ("It\'s disallowed to assign ... with shared RMRR", -EPERM; "It\'s risky ..." when relaxed)',
+          'Xen xen/drivers/passthrough/vtd/iommu.c, intel_iommu_assign_device ("It\'s disallowed to ' +
+          'assign ... with shared RMRR", -EPERM; "It\'s risky ..." when relaxed)',
         versions: 'since 6457dae996 (4.6)',
       },
       {
         where:
-          "Xen tools/libs/light/libxl_pci.c (rdm_policy=strict clears XEN_DOMCTL_DEV_RDM_RELAXED) and tools/xl/xl_parse.c (the device's rdm_policy over rdm=)",
+          'Xen tools/libs/light/libxl_pci.c (rdm_policy=strict clears ' +
+          "XEN_DOMCTL_DEV_RDM_RELAXED) and tools/xl/xl_parse.c (the device's rdm_policy over rdm=)",
       },
       { where: 'Xen xen/drivers/passthrough/amd/pci_amd_iommu.c, amd_iommu_assign_device (IVMD unity maps: no sharing check)' },
     ],
@@ -91,7 +97,8 @@ export const XEN_CODES = {
       },
       {
         where:
-          'Xen xen/drivers/passthrough/vtd/iommu.c, setup_hwdom_rmrr ("IOMMU: mapping reserved region failed", a dprintk) and intel_iommu_assign_device',
+          'Xen xen/drivers/passthrough/vtd/iommu.c, setup_hwdom_rmrr ("IOMMU: mapping ' +
+          'reserved region failed", a dprintk) and intel_iommu_assign_device',
       },
       { where: 'Xen xen/drivers/passthrough/x86/iommu.c, arch_iommu_hwdom_init (map-reserved maps every E820-reserved range for dom0)' },
     ],

@@ -9,7 +9,8 @@ export const XEN_KEYWORDS: KeywordDocs = {
     mode: 'The domain type: `pv`, `pvh` or `hvm`.',
     pass: "Devices passed through to the domain, from the `xen` block's platform. `pass DEVICE, ...`",
     'iommu-map':
-      "Who keeps the domain's IOMMU map: `host-identity`, `maintained` by Xen, or driven by the domain (`pv-iommu`, `virtual-vtd`) (RULES §8.4).",
+      "Who keeps the domain's IOMMU map: `host-identity`, `maintained` by Xen, or " +
+      'driven by the domain (`pv-iommu`, `virtual-vtd`) (RULES §8.4).',
     quarantine:
       "`iommu=quarantine=` (global): what a de-assigned device's in-flight DMA hits: `off`, `basic` or `scratch-page` (RULES §8.5).",
     'map-reserved': '`dom0-iommu=map-reserved` (on by default): identity-map reserved regions for dom0.',
@@ -21,7 +22,8 @@ export const XEN_KEYWORDS: KeywordDocs = {
     strict: '`dom0-iommu=strict`: dom0 gets only the mappings of its own memory (forced for a PVH dom0; beats `passthrough`).',
     passthrough: "`dom0-iommu=passthrough`: dom0's devices bypass the IOMMU (PV dom0 only).",
     relaxed:
-      "The default non-strict dom0 mode: all E820 RAM identity-mapped except the interrupt range, IO-APIC pages, MMCFG and Xen's ranges (RULES §8.2).",
+      'The default non-strict dom0 mode: all E820 RAM identity-mapped except the ' +
+      "interrupt range, IO-APIC pages, MMCFG and Xen's ranges (RULES §8.2).",
     'host-identity': 'Xen programs an identity map once and leaves it: a host map, not maintained (RULES §8.4).',
     maintained: "Xen keeps the IOMMU map in sync with the domain's P2M (need_sync) (RULES §8.4).",
     'pv-iommu': 'The domain drives its own mappings through PV-IOMMU hypercalls (RULES §8.4).',
@@ -43,14 +45,18 @@ export const XEN_KEYWORDS: KeywordDocs = {
     'dom0IommuStmt:iommu': "Xen's `dom0-iommu=` options: `strict`, `passthrough` or `relaxed` (RULES §8.2).",
     'quarantineMode:off': '`iommu=quarantine=false`: a de-assigned device goes straight back to dom0, with no quarantine domain.',
     'xenVersionStmt:xen':
-      "The hypervisor's release, e.g. `xen 4.17`: rules that changed between Xen releases follow it (RULES §0.2); without it the newest behaviour the tool knows applies. `xen RELEASE`",
+      "The hypervisor's release, e.g. `xen 4.17`: rules that changed between Xen releases follow it " +
+      '(RULES §0.2); without it the newest behaviour the tool knows applies. `xen RELEASE`',
     'xenBody:quarantine':
-      "Xen's global `iommu=quarantine=`: what happens to a device de-assigned from a domain, `off`, `basic` or `scratch-page` (RULES §8.5).",
+      "Xen's global `iommu=quarantine=`: what happens to a device de-assigned from " +
+      'a domain, `off`, `basic` or `scratch-page` (RULES §8.5).',
     'domainBody:quarantine':
-      'Deprecated here: `iommu=quarantine=` is global; write `quarantine` in the `xen` block. It applies only to de-assigned devices (RULES §8.5).',
+      'Deprecated here: `iommu=quarantine=` is global; write `quarantine` in the `xen` ' +
+      'block. It applies only to de-assigned devices (RULES §8.5).',
     'rdmPolicy:strict': 'rdm_policy=strict (the default): a shared RMRR or an RDM conflict refuses the device or the domain.',
     'rdmPolicy:relaxed':
-      'rdm_policy=relaxed: Xen assigns anyway ("It\'s risky to assign ..."); the xl.cfg doc: "may cause the VM to crash if a pass-through device accesses RDM".',
+      'rdm_policy=relaxed: Xen assigns anyway ("It\'s risky to assign ..."); the xl.cfg doc: ' +
+      '"may cause the VM to crash if a pass-through device accesses RDM".',
     'rdmStmt:host': 'strategy=host: every host RDM is reserved in the guest map (xl.cfg: "useful when doing hotplug").',
     'domainBody:ram': "The domain's memory, which `balloon` and `free` steps change (RULES §8.5). `ram NAME RANGE`",
   },

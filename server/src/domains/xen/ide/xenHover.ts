@@ -28,19 +28,30 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
   const m = d && d.sym === sym ? mapOf(a, d) : undefined;
   if (!d || !m) return undefined;
   const out = [
-    `**${d.isDom0 ? `dom0 of ${x!.sym.name}` : `domain ${d.sym.name}`}** (${m.mode.toUpperCase()}${d.mode ? '' : ', the default'})${x!.platform ? ` on ${x!.platform.sym.name}` : ''}`,
+    `**${d.isDom0 ? `dom0 of ${x!.sym.name}` : `domain ${d.sym.name}`}** ` +
+      `(${m.mode.toUpperCase()}${d.mode ? '' : ', the default'})${x!.platform ? ` on ${x!.platform.sym.name}` : ''}`,
     '',
   ];
   out.push(`IOMMU map: ${describeMap(m)}.`);
   out.push(
     '',
-    `In seed 003's terms: **${m.term}**${m.term.startsWith('no ') ? '' : `, ${m.maintained ? 'maintained by Xen' : 'not maintained'}, ${m.drivenByDomain ? `driven by the domain (${d.iommuMap === 'virtual-vtd' ? 'virtual VT-d' : 'PV-IOMMU'})` : 'changed by Xen only'}`}.`,
+    `In seed 003's terms: **${m.term}**` +
+      `${
+        m.term.startsWith('no ')
+          ? ''
+          : `, ${m.maintained ? 'maintained by Xen' : 'not maintained'}, ${
+              m.drivenByDomain
+                ? `driven by the domain (${d.iommuMap === 'virtual-vtd' ? 'virtual VT-d' : 'PV-IOMMU'})`
+                : 'changed by Xen only'
+            }`
+      }.`,
   );
   if (m.boot) {
     const mapped = m.boot.mapped.ranges();
     out.push(
       '',
-      `${m.strict ? "Identity-mapped at boot besides dom0's own pages" : 'Identity-mapped at boot'} (arch_iommu_hwdom_init, ${formatSize(m.boot.mapped.size())}):`,
+      `${m.strict ? "Identity-mapped at boot besides dom0's own pages" : 'Identity-mapped at boot'}` +
+        ` (arch_iommu_hwdom_init, ${formatSize(m.boot.mapped.size())}):`,
       codeBlock(capped(mapped.map(formatInterval), LIMIT)),
     );
     if (m.boot.leftOut.length) {
@@ -51,7 +62,8 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
           .slice(0, LIMIT)
           .map(
             (l) =>
-              `- \`${formatInterval(l.range)}\`: ${l.why}${l.at ? ` (line ${a.lineIndex(l.at.uri).position(l.at.span.start).line + 1})` : ''}`,
+              `- \`${formatInterval(l.range)}\`: ${l.why}` +
+              `${l.at ? ` (line ${a.lineIndex(l.at.uri).position(l.at.span.start).line + 1})` : ''}`,
           ),
       );
     }
@@ -73,7 +85,8 @@ export function domainHover(a: Analysis, sym: Sym): string | undefined {
         .slice(0, LIMIT)
         .map(
           (e) =>
-            `- \`${formatInterval(e.range)}\` ${e.access}, ${e.holders.length} reference${e.holders.length > 1 ? 's' : ''}: ${e.holders.map((h) => h.sym.name).join(', ')}`,
+            `- \`${formatInterval(e.range)}\` ${e.access}, ${e.holders.length} ` +
+            `reference${e.holders.length > 1 ? 's' : ''}: ${e.holders.map((h) => h.sym.name).join(', ')}`,
         ),
     );
   }
@@ -94,7 +107,10 @@ function deassignment(d: XenDomain, m: DomainMap): string {
         : m.quarantine === 'basic'
           ? 'is parked in dom_io without mappings (`quarantine basic`): its in-flight DMA faults'
           : `is parked in dom_io (\`quarantine scratch-page\`): ${scratch}`;
-  return `When a device leaves ${d.sym.name} (the domain is destroyed, or \`xl pci-detach\`), it ${what}. Quarantine changes nothing while the device is assigned.`;
+  return (
+    `When a device leaves ${d.sym.name} (the domain is destroyed, or \`xl pci-detach\`), ` +
+    `it ${what}. Quarantine changes nothing while the device is assigned.`
+  );
 }
 
 /** Hover on a `xen` name: one line per domain. */
@@ -104,7 +120,9 @@ export function xenHover(a: Analysis, x: Xen): string {
     const m = mapOf(a, d);
     if (m)
       out.push(
-        `- ${d.isDom0 ? 'dom0' : d.sym.name} (${m.mode.toUpperCase()}): ${m.term}${m.term.startsWith('no ') ? '' : m.maintained ? ', maintained' : ', not maintained'}${m.drivenByDomain ? ', driven by the domain' : ''}`,
+        `- ${d.isDom0 ? 'dom0' : d.sym.name} (${m.mode.toUpperCase()}): ${m.term}` +
+          `${m.term.startsWith('no ') ? '' : m.maintained ? ', maintained' : ', not maintained'}` +
+          `${m.drivenByDomain ? ', driven by the domain' : ''}`,
       );
   }
   return out.join('\n');

@@ -92,7 +92,8 @@ function passedTwice(x: Xen, out: Finding[]): void {
         coreFinding(
           'device-assigned-twice',
           loc,
-          `${p.device.sym.name} is already passed through to ${domainLabel(prior.d)}: Xen assigns a PCI function to one domain at a time (the second assignment fails with -EBUSY)`,
+          `${p.device.sym.name} is already passed through to ${domainLabel(prior.d)}: Xen assigns a PCI ` +
+            'function to one domain at a time (the second assignment fails with -EBUSY)',
           { related: [{ ...prior.loc, message: `${p.device.sym.name} passed to ${domainLabel(prior.d)}` }] },
         ),
       );
@@ -125,7 +126,8 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
         finding(
           'xen-invalid-setting',
           at(d, d.iommuMapStmt),
-          `dom0's map follows its \`iommu\` option (strict: a maintained identity map; relaxed: a host map); \`iommu-map\` in dom0 can only be pv-iommu`,
+          `dom0's map follows its \`iommu\` option (strict: a maintained identity map; ` +
+            `relaxed: a host map); \`iommu-map\` in dom0 can only be pv-iommu`,
         ),
       );
     }
@@ -144,7 +146,9 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       finding(
         'xen-invalid-setting',
         at(d, d.quarantineStmt),
-        `\`iommu=quarantine=\` is a global Xen option (parse_iommu_param), not a per-domain one: write \`quarantine ${d.quarantine}\` in the xen block. It applies to devices de-assigned from a domain (deassign_device parks them in dom_io), not to DMA from a device still assigned`,
+        `\`iommu=quarantine=\` is a global Xen option (parse_iommu_param), not a per-domain one: write ` +
+          `\`quarantine ${d.quarantine}\` in the xen block. It applies to devices de-assigned from a domain ` +
+          '(deassign_device parks them in dom_io), not to DMA from a device still assigned',
         { severity: 'warning' },
       ),
     );
@@ -154,7 +158,9 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       finding(
         'xen-not-upstream',
         at(d, d.iommuMapStmt),
-        `\`iommu-map host-identity\` is not an upstream Xen mode: Xen keeps every domU's IOMMU map in sync with its P2M (iommu_domain_init sets need_sync, or the IOMMU shares the P2M). ${d.sym.name}'s map is modelled as asked: programmed once, not maintained`,
+        `\`iommu-map host-identity\` is not an upstream Xen mode: Xen keeps every domU's IOMMU map in ` +
+          'sync with its P2M (iommu_domain_init sets need_sync, or the IOMMU shares the ' +
+          `P2M). ${d.sym.name}'s map is modelled as asked: programmed once, not maintained`,
       ),
     );
   }
@@ -168,7 +174,9 @@ function checkSettings(m: DomainMap, out: Finding[]): void {
       finding(
         'xen-pv-iommu-on-maintained-map',
         at(d, d.iommuMapStmt),
-        `${PV_IOMMU_PROPOSAL}. ${why}, so under that proposal the domain must not also drive it: the two writers would undo each other's mappings (RULES §8.4). The proposal allowed PV-IOMMU only on a map Xen just initialised (a non-strict dom0's host map, a PV domain's map)`,
+        `${PV_IOMMU_PROPOSAL}. ${why}, so under that proposal the domain must not also drive it: the two ` +
+          "writers would undo each other's mappings (RULES §8.4). The proposal allowed PV-IOMMU only on a map " +
+          "Xen just initialised (a non-strict dom0's host map, a PV domain's map)",
         {
           related: d.isDom0 && d.dom0IommuStmt ? [{ ...at(d, d.dom0IommuStmt), message: 'strict: the map is maintained' }] : passRelated(d),
           fixes:
@@ -191,7 +199,8 @@ function quarantineRelease(x: Xen, out: Finding[]): void {
     finding(
       'xen-invalid-setting',
       { uri: x.sym.uri, span: x.quarantine.stmt.span },
-      `${releaseName('xen', x.release!)} has no \`iommu=quarantine\`: ${since('xen', XEN.quarantine.release)} (XSA-302) a de-assigned device is quarantined in dom_io; before, it goes straight back to dom0`,
+      `${releaseName('xen', x.release!)} has no \`iommu=quarantine\`: ${since('xen', XEN.quarantine.release)} ` +
+        '(XSA-302) a de-assigned device is quarantined in dom_io; before, it goes straight back to dom0',
       { severity: 'warning' },
     ),
   );
@@ -215,7 +224,9 @@ function pvhDom0NotStrict(m: DomainMap, passthrough: boolean, out: Finding[]): v
       finding(
         'xen-pvh-dom0-passthrough-panic',
         at(d, stmt),
-        `${releaseName('xen', release!)} panics at boot: "(XEN) Dom0 uses paging translated mode, dom0-passthrough must not be enabled" (check_hwdom_reqs); ${since('xen', XEN.pvhPassthrough.release)} a PVH dom0 ignores passthrough and boots strict (391266f012)`,
+        `${releaseName('xen', release!)} panics at boot: "(XEN) Dom0 uses paging translated mode, ` +
+          'dom0-passthrough must not be enabled" (check_hwdom_reqs); ' +
+          `${since('xen', XEN.pvhPassthrough.release)} a PVH dom0 ignores passthrough and boots strict (391266f012)`,
         {
           related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
           fixes: [replace('Use iommu strict', d.sym.uri, stmt.span, 'iommu strict')],
@@ -230,7 +241,9 @@ function pvhDom0NotStrict(m: DomainMap, passthrough: boolean, out: Finding[]): v
     finding(
       'xen-pvh-dom0-not-strict',
       at(d, stmt),
-      `dom0 is PVH: Xen ignores ${ignored}. check_hwdom_reqs() forces strict before dom0 is built, so dom0 gets an identity GFN map Xen maintains, not the ${passthrough ? 'untranslated DMA' : 'host map'} \`iommu ${d.dom0Iommu.join(' ')}\` asks for; the boot log still says ${log}`,
+      `dom0 is PVH: Xen ignores ${ignored}. check_hwdom_reqs() forces strict before dom0 is built, so dom0 ` +
+        `gets an identity GFN map Xen maintains, not the ${passthrough ? 'untranslated DMA' : 'host map'} ` +
+        `\`iommu ${d.dom0Iommu.join(' ')}\` asks for; the boot log still says ${log}`,
       {
         related: d.modeStmt ? [{ ...at(d, d.modeStmt), message: 'dom0 is PVH' }] : [],
         fixes: [replace('Write what Xen does (iommu strict)', d.sym.uri, stmt.span, 'iommu strict')],
@@ -257,7 +270,9 @@ function proposalStrayDma(m: DomainMap, out: Finding[]): void {
     finding(
       'xen-stray-dma-faults',
       at(d, d.iommuMapStmt),
-      `${proposal}. Under that proposal ${d.sym.name} would drive its own IOMMU map, so Xen would no longer guarantee that every BFN maps something valid: a DMA from ${firstNames(m.devices, 8)} to a BFN the domain did not map faults in the IOMMU. Quarantine would not change that: \`iommu=quarantine\` acts only on a device de-assigned from a domain (deassign_device)`,
+      `${proposal}. Under that proposal ${d.sym.name} would drive its own IOMMU map, so Xen would no longer guarantee that every ` +
+        `BFN maps something valid: a DMA from ${firstNames(m.devices, 8)} to a BFN the domain did not map faults in the IOMMU. ` +
+        `Quarantine would not change that: \`iommu=quarantine\` acts only on a device de-assigned from a domain (deassign_device)`,
     ),
   );
 }
@@ -400,8 +415,11 @@ function rdmConflict(
       'xen-rmrr-in-guest-ram',
       place,
       policy === 'strict'
-        ? `${lies}: libxl refuses to create the domain ("RDM conflict at ${at}.", rdm_policy=strict); assigned later, Xen fails with -EBUSY, ${xenLine}. Keep the RAM clear of the RMRR, or let libxl do it (it moves lowmem below an RMRR between 2 GiB and 4 GiB)`
-        : `${lies}: with rdm_policy=relaxed libxl logs "Ignoring RDM conflict at ${at}." and Xen ${xenLine} leaves the guest's RAM there, without the identity map. xl.cfg(5): relaxed "may cause the VM to crash if a pass-through device accesses RDM"`,
+        ? `${lies}: libxl refuses to create the domain ("RDM conflict at ${at}.", rdm_policy=strict); ` +
+            `assigned later, Xen fails with -EBUSY, ${xenLine}. Keep the RAM clear of the RMRR, or let ` +
+            'libxl do it (it moves lowmem below an RMRR between 2 GiB and 4 GiB)'
+        : `${lies}: with rdm_policy=relaxed libxl logs "Ignoring RDM conflict at ${at}." and Xen ${xenLine} leaves the guest's RAM ` +
+            'there, without the identity map. xl.cfg(5): relaxed "may cause the VM to crash if a pass-through device accesses RDM"',
       { severity: policy === 'strict' ? 'error' : 'warning', related },
     ),
   );
@@ -457,8 +475,11 @@ function sharedRmrr(
       'xen-shared-rmrr',
       { uri: m.domain.sym.uri, span: passRef.span },
       policy === 'strict'
-        ? `${sharers}: VT-d refuses to assign it to ${m.domain.sym.name} ("It's disallowed to assign ${rmrr}.", -EPERM; xl: "xc_assign_device failed"), even if every sharer went to the same domain, unless the xl config says rdm_policy=relaxed (intel_iommu_assign_device)`
-        : `${sharers}: with rdm_policy=relaxed Xen assigns it anyway ("It's risky to assign ${rmrr}.") and maps the RMRR for ${m.domain.sym.name}, while the other devices still use it (intel_iommu_assign_device)`,
+        ? `${sharers}: VT-d refuses to assign it to ${m.domain.sym.name} ("It's disallowed to ` +
+            `assign ${rmrr}.", -EPERM; xl: "xc_assign_device failed"), even if every sharer went to the same ` +
+            'domain, unless the xl config says rdm_policy=relaxed (intel_iommu_assign_device)'
+        : `${sharers}: with rdm_policy=relaxed Xen assigns it anyway ("It's risky to assign ${rmrr}.") and maps the RMRR ` +
+            `for ${m.domain.sym.name}, while the other devices still use it (intel_iommu_assign_device)`,
       { severity: policy === 'strict' ? 'error' : 'warning', related },
     ),
   );
@@ -477,7 +498,11 @@ function identityMap(m: DomainMap, r: Resv, devices: readonly Device[], passRef:
   const place = passRef ? { uri: m.domain.sym.uri, span: passRef.span } : regionLoc;
   // Before XSA-378 VT-d's rmrr_identity_mapping() matched exact ranges only and mapped overlaps silently.
   if (!place || !other || !hasChange(m.domain.xen.release, XEN.identityOverlap)) return;
-  const conflict = `cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range (iommu_identity_mapping, ${since('xen', XEN.identityOverlap.release)}, 4.15.1, 4.14.3 and 4.13.4 since XSA-378; older releases map it silently)`;
+  const conflict =
+    `cannot map reserved region ${formatInterval(r.range)} of ${firstNames(devices, 4)}: -EADDRINUSE, it overlaps the identity ` +
+    `mapping ${formatInterval(other.range)} held by ${firstNames(other.holders, 4)} with a different range ` +
+    `(iommu_identity_mapping, ${since('xen', XEN.identityOverlap.release)}, 4.15.1, 4.14.3 and 4.13.4 since XSA-378; older ` +
+    'releases map it silently)';
   if (m.domain.isDom0) {
     dom0Conflict(m, r, devices, conflict, regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [], place, out);
     return;
@@ -486,7 +511,8 @@ function identityMap(m: DomainMap, r: Resv, devices: readonly Device[], passRef:
   const log =
     dev?.iommu?.kind === 'amd-vi'
       ? 'the assignment fails (amd_iommu_reserve_domain_unity_map; AMD-Vi logs nothing)'
-      : `Xen logs "[VT-D]dN: cannot map reserved region [${r.range.start.toString(16)},${r.range.end.toString(16)}]: -98" and the assignment fails (xl: "xc_assign_device failed")`;
+      : `Xen logs "[VT-D]dN: cannot map reserved region [${r.range.start.toString(16)},` +
+        `${r.range.end.toString(16)}]: -98" and the assignment fails (xl: "xc_assign_device failed")`;
   out.push(
     finding('xen-identity-map-conflict', place, `${domainLabel(m.domain)}: ${conflict}; ${log} (RULES §8.3)`, {
       related: regionLoc ? [{ ...regionLoc, message: `region ${region!.sym.name}` }] : [],
@@ -520,7 +546,8 @@ function dom0Conflict(
       place,
       `dom0 of ${m.domain.xen.sym.name}: ${conflict}. ${log}. ${
         covered
-          ? "The range stays mapped all the same: map-reserved identity-maps every E820-reserved range for dom0 (arch_iommu_hwdom_init), so the device's RMRR DMA still works"
+          ? 'The range stays mapped all the same: map-reserved identity-maps every E820-reserved range ' +
+            "for dom0 (arch_iommu_hwdom_init), so the device's RMRR DMA still works"
           : "Nothing else maps the range (map-reserved off), so the device's RMRR DMA faults"
       } (RULES §8.3)`,
       { severity: covered ? 'information' : 'warning', related },
@@ -557,7 +584,9 @@ function p2mChange(s: ResolvedStep, m: DomainMap, given: Map<XenDomain, Given>, 
         finding(
           'xen-p2m-outside-memory',
           loc,
-          `${formatInterval(outside[0]!)}${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''} is not memory ${domainLabel(d)} owns${already ? ': it was already given back earlier in this timeline' : ''}; the hypercall fails for those pages`,
+          `${formatInterval(outside[0]!)}${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''} ` +
+            `is not memory ${domainLabel(d)} owns${already ? ': it was already given back earlier in this timeline' : ''}; ` +
+            'the hypercall fails for those pages',
           { severity: 'warning' },
         ),
       );
@@ -584,12 +613,15 @@ function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding
   const what = s.step.kind === 'balloon' ? 'balloons out' : 'frees';
   const total = stale.reduce((n, r) => n + intervalSize(r), 0n);
   const first = stale[0]!;
-  const bfns = `${formatInterval(first)}${stale.length > 1 ? ` and ${stale.length - 1} more range${stale.length > 2 ? 's' : ''}` : ''} (${formatSize(total)})`;
+  const bfns =
+    `${formatInterval(first)}${stale.length > 1 ? ` and ${stale.length - 1} more range${stale.length > 2 ? 's' : ''}` : ''} ` +
+    `(${formatSize(total)})`;
   const devices = firstNames(m.devices, 4);
   const why =
     m.term === 'no translation'
       ? `dom0's devices bypass the IOMMU (dom0-iommu=passthrough), so the pages ${domainLabel(d)} ${what} stay reachable by DMA`
-      : `${domainLabel(d)} has ${describeMap(m).replace(/\*\*/g, '')}; after it ${what} BFNs ${bfns}, those BFNs still map the old MFNs${m.drivenByDomain ? ' unless the domain unmaps them itself first' : ''}`;
+      : `${domainLabel(d)} has ${describeMap(m).replace(/\*\*/g, '')}; after it ${what} BFNs ${bfns}, those BFNs ` +
+        `still map the old MFNs${m.drivenByDomain ? ' unless the domain unmaps them itself first' : ''}`;
   const fixes: Fix[] = [];
   if (d.isDom0 && d.dom0IommuStmt && m.term === 'host map')
     fixes.push(replace('Make dom0 strict (Xen maintains its map)', d.sym.uri, d.dom0IommuStmt.span, 'iommu strict'));
@@ -598,7 +630,8 @@ function staleFinding(s: ResolvedStep, m: DomainMap, stale: Interval[]): Finding
   const mapLine = d.isDom0 ? d.dom0IommuStmt : d.iommuMapStmt;
   // A non-strict dom0 reaches all host RAM by design; a domU map Xen does not maintain is not upstream.
   const basis = d.isDom0
-    ? `by design (dom0-iommu strict=0 "controls whether dom0 can have IOMMU mappings for all domain RAM in the system"): the RAM of every other domain is already reachable, and the pages given back stay so`
+    ? 'by design (dom0-iommu strict=0 "controls whether dom0 can have IOMMU mappings for all domain RAM in the ' +
+      'system"): the RAM of every other domain is already reachable, and the pages given back stay so'
     : m.drivenByDomain
       ? `${d.iommuMap === 'virtual-vtd' ? VIRTUAL_VTD_PROPOSAL : PV_IOMMU_PROPOSAL}; under it the domain must unmap them itself`
       : 'upstream Xen keeps every domU map in sync, so this is only what the `iommu-map` asked for would do';
