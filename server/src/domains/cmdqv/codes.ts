@@ -24,7 +24,9 @@ export const CMDQV_CODES = {
     summary: 'More guest VINTFs on one SMMU than its CMDQV has after VINTF0 ("no more available vintf", -ENOSPC), or two host VINTFs.',
     sources: [
       {
-        where: `${TEGRA}, tegra241_cmdqv_init_structures (VINTF0 for the kernel) and tegra241_cmdqv_init_vintf_user ("no more available vintf", -ENOSPC)`,
+        where:
+          `${TEGRA}, tegra241_cmdqv_init_structures (VINTF0 for the kernel) and ` +
+          'tegra241_cmdqv_init_vintf_user ("no more available vintf", -ENOSPC)',
       },
     ],
   },

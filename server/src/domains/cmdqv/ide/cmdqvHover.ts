@@ -33,14 +33,17 @@ export function commandHover(r: CommandRoute): string {
   out.push(
     '',
     r.accepted
-      ? `**Queue:** ${v.sym.name}'s VCMDQ on ${smmu}; the hardware executes it without a trap${s.hypOwn ? ' (HYP_OWN = 1: the queue takes every command)' : ' (HYP_OWN = 0: the restricted set has it)'}.`
-      : `**Queue:** not ${v.sym.name}'s VCMDQ: a HYP_OWN = 0 queue does not take ${c.opcode}. It belongs on the vSMMU's emulated main queue, which the VMM traps.`,
+      ? `**Queue:** ${v.sym.name}'s VCMDQ on ${smmu}; the hardware executes it without a ` +
+          `trap${s.hypOwn ? ' (HYP_OWN = 1: the queue takes every command)' : ' (HYP_OWN = 0: the restricted set has it)'}.`
+      : `**Queue:** not ${v.sym.name}'s VCMDQ: a HYP_OWN = 0 queue does not take ${c.opcode}. ` +
+          "It belongs on the vSMMU's emulated main queue, which the VMM traps.",
   );
   const wrote = c.operands.get('vmid');
   if (v.vmid !== undefined)
     out.push(
       '',
-      `**VMID:** the hardware substitutes ${v.sym.name}'s VMID ${v.vmid}${wrote && wrote.value !== true ? ` for the ${wrote.value} the guest wrote` : ''}.`,
+      `**VMID:** the hardware substitutes ${v.sym.name}'s ` +
+        `VMID ${v.vmid}${wrote && wrote.value !== true ? ` for the ${wrote.value} the guest wrote` : ''}.`,
     );
   else out.push('', `**VMID:** ${v.sym.name} has no \`vmid\`: the host programs one, and it replaces whatever the guest writes.`);
   if (r.stream && !v.guest)
@@ -51,7 +54,8 @@ export function commandHover(r: CommandRoute): string {
     out.push(
       '',
       p
-        ? `**Stream:** vSID ${hex(r.stream.virtual)} matches pair ${p.index + 1} of ${s.pairs}: SID_REPLACE ${dev?.stream !== undefined ? hex(dev.stream) : '?'} (${dev?.sym.name ?? '?'}).`
+        ? `**Stream:** vSID ${hex(r.stream.virtual)} matches pair ${p.index + 1} of ${s.pairs}: ` +
+            `SID_REPLACE ${dev?.stream !== undefined ? hex(dev.stream) : '?'} (${dev?.sym.name ?? '?'}).`
         : `**Stream:** vSID ${hex(r.stream.virtual)} matches no SID_MATCH pair of ${v.sym.name}: an illegal command.`,
     );
   }
@@ -64,14 +68,20 @@ export function vintfHover(a: Analysis, v: Vintf): string {
   if (!s) return out.join('\n');
   out.push(
     '',
-    `${s.hypOwn ? `HYP_OWN = 1${v.guest ? '' : " (the host kernel's VINTF0, physical stream IDs)"}: its queues take every command` : 'HYP_OWN = 0 (as the kernel programs every VINTF it gives user space): its queues take TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC only'}. VMID ${v.vmid ?? 'set by the host'}; vSMMU stage 2: ${s.stage2 ? 'yes' : 'no (IDR0.S2P = 0)'}.`,
+    `${
+      s.hypOwn
+        ? `HYP_OWN = 1${v.guest ? '' : " (the host kernel's VINTF0, physical stream IDs)"}: its queues take every command`
+        : 'HYP_OWN = 0 (as the kernel programs every VINTF it gives user space): its ' +
+          'queues take TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC only'
+    }. VMID ${v.vmid ?? 'set by the host'}; vSMMU stage 2: ${s.stage2 ? 'yes' : 'no (IDR0.S2P = 0)'}.`,
   );
   out.push(
     '',
     `SID pairs (${s.bySid.size} of ${s.pairs} used):`,
     ...[...s.bySid].map(
       ([vsid, p]) =>
-        `- ${p.index + 1}: SID_MATCH ${hex(vsid)} → SID_REPLACE ${p.stream.device?.stream !== undefined ? hex(p.stream.device.stream) : '?'} (${p.stream.device?.sym.name ?? '?'})`,
+        `- ${p.index + 1}: SID_MATCH ${hex(vsid)} → SID_REPLACE ` +
+        `${p.stream.device?.stream !== undefined ? hex(p.stream.device.stream) : '?'} (${p.stream.device?.sym.name ?? '?'})`,
     ),
   );
   return out.join('\n');

@@ -101,7 +101,9 @@ function vintfCount(iommu: Iommu, list: Vintf[], out: Finding[]): void {
       finding(
         'cmdqv-too-many-vintfs',
         { uri: v.sym.uri, span: v.sym.nameSpan },
-        `${iommu.sym.name}'s CMDQV has ${max} VINTF${max === 1n ? '' : 's'}, and VINTF0 is the host kernel's: guests get ${room} and ${guests.length} are declared. For ${v.sym.name} the kernel logs "tegra241_cmdqv: no more available vintf" and IOMMU_VIOMMU_ALLOC fails with -ENOSPC (tegra241_cmdqv_init_vintf_user)`,
+        `${iommu.sym.name}'s CMDQV has ${max} VINTF${max === 1n ? '' : 's'}, and VINTF0 is the host kernel's: guests ` +
+          `get ${room} and ${guests.length} are declared. For ${v.sym.name} the kernel logs "tegra241_cmdqv: no more ` +
+          'available vintf" and IOMMU_VIOMMU_ALLOC fails with -ENOSPC (tegra241_cmdqv_init_vintf_user)',
         { related: holders },
       ),
     );
@@ -118,7 +120,9 @@ function vintfState(v: Vintf, out: Finding[]): VintfState {
         loc(v.decl.iommu),
         iommu.kind !== 'smmuv3'
           ? `${iommu.sym.name} is ${iommu.kind ? `a ${iommu.kind}` : 'not an SMMUv3'} IOMMU: VINTFs belong to the CMDQV of an SMMUv3`
-          : `${iommu.sym.name} has no CMDQV (add \`cmdqv\` to its block if the SMMU has one): IOMMU_VIOMMU_ALLOC of type TEGRA241_CMDQV fails with -EOPNOTSUPP (no driver size for the type), so there is no VINTF to give ${v.guest?.sym.name ?? 'the guest'}`,
+          : `${iommu.sym.name} has no CMDQV (add \`cmdqv\` to its block if the SMMU has one): ` +
+              'IOMMU_VIOMMU_ALLOC of type TEGRA241_CMDQV fails with -EOPNOTSUPP (no driver size for the ' +
+              `type), so there is no VINTF to give ${v.guest?.sym.name ?? 'the guest'}`,
         { related: [{ uri: iommu.sym.uri, span: iommu.sym.nameSpan, message: `IOMMU ${iommu.sym.name}` }] },
       ),
     );
@@ -131,7 +135,11 @@ function vintfState(v: Vintf, out: Finding[]): VintfState {
       finding(
         'cmdqv-hyp-own-by-guest',
         loc(v.hypOwn.stmt),
-        `${v.sym.name} is given to ${v.guest.sym.name} with HYP_OWN set, which no upstream setup does: the kernel programs HYP_OWN=0 for every VINTF it hands to user space (tegra241_cmdqv_init_vintf_user calls tegra241_vintf_hw_init(vintf, false)) and maps only the LVCMDQ pages, so the guest's VINTF_CONFIG write never reaches the bit. A VMM that traps VINTF_CONFIG and passes HYP_OWN through is seed 004's RFC design; with it the guest's queues would take every command, stage-2 and configuration ones included (RULES §9.1)`,
+        `${v.sym.name} is given to ${v.guest.sym.name} with HYP_OWN set, which no upstream setup does: the kernel programs ` +
+          'HYP_OWN=0 for every VINTF it hands to user space (tegra241_cmdqv_init_vintf_user calls ' +
+          "tegra241_vintf_hw_init(vintf, false)) and maps only the LVCMDQ pages, so the guest's VINTF_CONFIG write never " +
+          "reaches the bit. A VMM that traps VINTF_CONFIG and passes HYP_OWN through is seed 004's RFC design; with it the " +
+          "guest's queues would take every command, stage-2 and configuration ones included (RULES §9.1)",
         { fixes: value ? [replace('Wire HYP_OWN to 0 (hyp-own off)', v.sym.uri, value.span, 'off')] : [] },
       ),
     );
@@ -167,7 +175,8 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
         finding(
           'cmdqv-stream-not-assigned',
           loc(s.stmt),
-          `${dev.sym.name} is not assigned to ${v.guest.sym.name}: IOMMU_VDEVICE_ALLOC takes a device bound to the VMM's own iommufd (iommufd_get_device), so no vDEVICE and no SID pair for it`,
+          `${dev.sym.name} is not assigned to ${v.guest.sym.name}: IOMMU_VDEVICE_ALLOC takes a device bound to ` +
+            "the VMM's own iommufd (iommufd_get_device), so no vDEVICE and no SID pair for it",
         ),
       );
       return;
@@ -177,7 +186,10 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
         finding(
           'cmdqv-wrong-smmu',
           loc(s.stmt),
-          `${dev.sym.name} sits behind ${dev.iommu.sym.name}, not behind ${v.sym.name}'s SMMU ${iommu.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EINVAL (viommu->iommu_dev differs from the device's IOMMU, iommufd_vdevice_alloc_ioctl). The vIOMMU topology must mirror the physical one: one vSMMU and VINTF per physical SMMU (RULES §9.5)`,
+          `${dev.sym.name} sits behind ${dev.iommu.sym.name}, not behind ${v.sym.name}'s SMMU ${iommu.sym.name}: ` +
+            "IOMMU_VDEVICE_ALLOC fails with -EINVAL (viommu->iommu_dev differs from the device's IOMMU, " +
+            'iommufd_vdevice_alloc_ioctl). The vIOMMU topology must mirror the physical one: ' +
+            'one vSMMU and VINTF per physical SMMU (RULES §9.5)',
           { related: [{ uri: dev.sym.uri, span: dev.sym.nameSpan, message: `${dev.sym.name}: iommu ${dev.iommu.sym.name}` }] },
         ),
       );
@@ -189,7 +201,9 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
         finding(
           'cmdqv-duplicate-virtual-sid',
           loc(s.stmt),
-          `virtual stream ID ${hex(s.virtualSid!)} is already ${sameSid.stream.device?.sym.name ?? 'taken'}'s on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST (the vIOMMU's vDEVICE IDs are unique, iommufd_vdevice_alloc_ioctl), so ${dev?.sym.name ?? 'the device'} gets no pair`,
+          `virtual stream ID ${hex(s.virtualSid!)} is already ${sameSid.stream.device?.sym.name ?? 'taken'}'s ` +
+            `on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST (the vIOMMU's vDEVICE IDs are unique, ` +
+            `iommufd_vdevice_alloc_ioctl), so ${dev?.sym.name ?? 'the device'} gets no pair`,
           { related: [at(sameSid.stream)] },
         ),
       );
@@ -201,7 +215,8 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
         finding(
           'cmdqv-device-twice',
           loc(s.stmt),
-          `${dev!.sym.name} already has a vDEVICE on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST (a device has at most one vDEVICE: idev->vdev, iommufd_vdevice_alloc_ioctl)`,
+          `${dev!.sym.name} already has a vDEVICE on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST ` +
+            '(a device has at most one vDEVICE: idev->vdev, iommufd_vdevice_alloc_ioctl)',
           { related: [at(sameDevice)] },
         ),
       );
@@ -212,7 +227,9 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
         finding(
           'cmdqv-too-many-streams',
           loc(s.stmt),
-          `${v.sym.name} has ${pairs} usable SID_MATCH/SID_REPLACE pair${pairs === 1n ? '' : 's'} (1 << CMDQV_NUM_SID_PER_VM_LOG2), all taken: IOMMU_VDEVICE_ALLOC for ${dev?.sym.name ?? 'the device'} fails with -ENOSPC (tegra241_vintf_init_vsid: ida_alloc_max finds no free pair) (RULES §9.3)`,
+          `${v.sym.name} has ${pairs} usable SID_MATCH/SID_REPLACE pair${pairs === 1n ? '' : 's'} (1 << ` +
+            `CMDQV_NUM_SID_PER_VM_LOG2), all taken: IOMMU_VDEVICE_ALLOC for ${dev?.sym.name ?? 'the device'} fails ` +
+            'with -ENOSPC (tegra241_vintf_init_vsid: ida_alloc_max finds no free pair) (RULES §9.3)',
           {
             related: iommu?.cmdqv
               ? [{ uri: iommu.sym.uri, span: iommu.sym.nameSpan, message: `${iommu.sym.name}: sids-per-vintf ${pairs}` }]
@@ -227,7 +244,9 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
         finding(
           'cmdqv-multi-stream-device',
           loc(s.stmt),
-          `${dev.sym.name} has ${dev.streams.length} stream IDs (${dev.streams.map(hex).join(', ')}): the pair maps only the first, ${hex(dev.streams[0]!)} (tegra241_vintf_init_vsid writes master->streams[0] and WARN_ON_ONCE(num_streams != 1)); commands for the others match nothing`,
+          `${dev.sym.name} has ${dev.streams.length} stream IDs (${dev.streams.map(hex).join(', ')}): the pair ` +
+            `maps only the first, ${hex(dev.streams[0]!)} (tegra241_vintf_init_vsid writes master->streams[0] and ` +
+            'WARN_ON_ONCE(num_streams != 1)); commands for the others match nothing',
           { severity: 'warning' },
         ),
       );
@@ -299,7 +318,10 @@ function checkViommus(g: Guest, out: Finding[]): void {
         finding(
           'cmdqv-needs-iommufd',
           { uri: g.sym.uri, span: vi.stmt.via?.span ?? vi.stmt.span },
-          `${g.sym.name} uses a VFIO type1 container${g.decl.items.some((i) => i.kind === 'container') ? '' : ' (the default without `container iommufd`)'}: a VINTF is handed out only as an iommufd vIOMMU (IOMMU_VIOMMU_ALLOC on /dev/iommu, over a nest-parent HWPT); type1 has no such path`,
+          `${g.sym.name} uses a VFIO type1 container` +
+            `${g.decl.items.some((i) => i.kind === 'container') ? '' : ' (the default without `container iommufd`)'}` +
+            ': a VINTF is handed out only as an iommufd vIOMMU (IOMMU_VIOMMU_ALLOC on /dev/iommu, over a ' +
+            'nest-parent HWPT); type1 has no such path',
         ),
       );
     }
@@ -308,7 +330,8 @@ function checkViommus(g: Guest, out: Finding[]): void {
       finding(
         'cmdqv-wrong-guest',
         { uri: g.sym.uri, span: vi.stmt.via?.span ?? vi.stmt.span },
-        `VINTF ${vi.via.sym.name} is given to ${vi.via.guest.sym.name}, not to ${g.sym.name}: one VINTF serves one VM (its vIOMMU lives in that VMM's iommufd context; another process cannot name it, -ENOENT)`,
+        `VINTF ${vi.via.sym.name} is given to ${vi.via.guest.sym.name}, not to ${g.sym.name}: one VINTF serves one VM ` +
+          "(its vIOMMU lives in that VMM's iommufd context; another process cannot name it, -ENOENT)",
         { related: [{ uri: vi.via.sym.uri, span: vi.via.sym.nameSpan, message: `vintf ${vi.via.sym.name} for ${vi.via.guest.sym.name}` }] },
       ),
     );
@@ -317,7 +340,8 @@ function checkViommus(g: Guest, out: Finding[]): void {
 
 /** What a HYP_OWN=0 queue does with a command outside its set: the driver's words, and what it reports. */
 const RESTRICTED =
-  '"!HYP_OWN cmdq HWs only support a restricted set of supported commands" (tegra241_vintf_hw_init): TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC';
+  '"!HYP_OWN cmdq HWs only support a restricted set of supported commands" ' +
+  '(tegra241_vintf_hw_init): TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC';
 
 function runBlock(block: CommandsBlock, state: VintfState | undefined, routes: Map<A.SmmuCommand, CommandRoute>, out: Finding[]): void {
   const uri = block.uri;
@@ -348,7 +372,14 @@ function runBlock(block: CommandsBlock, state: VintfState | undefined, routes: M
           finding(
             'cmdqv-stage2-invalidation',
             loc(c.node),
-            `${state.vintf.guest?.sym.name ?? 'the guest'}'s vSMMU has no stage 2 (IDR0.S2P=0), so ${c.opcode} has no business here: the guest's stage 2 is the host's, which the guest cannot see or invalidate${state.hypOwn ? '' : `. A HYP_OWN=0 queue does not take it (${RESTRICTED}), and on the emulated main queue arm_vsmmu_convert_user_cmd() has no case for it either (-EIO)`} (RULES §9.4, §9.2)`,
+            `${state.vintf.guest?.sym.name ?? 'the guest'}'s vSMMU has no stage 2 (IDR0.S2P=0), so ${c.opcode} has no ` +
+              "business here: the guest's stage 2 is the host's, which the guest cannot see or invalidate" +
+              `${
+                state.hypOwn
+                  ? ''
+                  : `. A HYP_OWN=0 queue does not take it (${RESTRICTED}), and on the emulated main queue ` +
+                    'arm_vsmmu_convert_user_cmd() has no case for it either (-EIO)'
+              } (RULES §9.4, §9.2)`,
           ),
         );
         continue;
@@ -359,13 +390,19 @@ function runBlock(block: CommandsBlock, state: VintfState | undefined, routes: M
             ? finding(
                 'cmdqv-mixed-batch',
                 loc(c.node),
-                `this batch starts with ${firstTaken.opcode}, which the VCMDQ takes, and also holds ${c.opcode}, which a HYP_OWN=0 queue does not: a driver that routes the batch by its first command (seed 004's RFC) puts ${c.opcode} on the VCMDQ. The merged driver issues the batch so far with a CMD_SYNC and starts a new one on the main queue (arm_smmu_cmdq_batch_add); split the batch (RULES §9.2)`,
+                `this batch starts with ${firstTaken.opcode}, which the VCMDQ takes, and also holds ${c.opcode}, which a ` +
+                  "HYP_OWN=0 queue does not: a driver that routes the batch by its first command (seed 004's RFC) " +
+                  `puts ${c.opcode} on the VCMDQ. The merged driver issues the batch so far with a CMD_SYNC and starts a new ` +
+                  'one on the main queue (arm_smmu_cmdq_batch_add); split the batch (RULES §9.2)',
                 { related: [{ ...loc(firstTaken.node), message: `${firstTaken.opcode} decides the queue` }] },
               )
             : finding(
                 'cmdqv-unsupported-command',
                 loc(c.node),
-                `${c.opcode} (${SMMU_OPCODES[c.opcode]!.what}) on ${state.vintf.sym.name}'s VCMDQ, whose VINTF has HYP_OWN=0: ${RESTRICTED}. The queue error goes to the VMM as a vEVENT (lvcmdq_err_map). ${c.opcode} belongs on the vSMMU's emulated main queue: the VMM forwards it through IOMMU_HWPT_INVALIDATE${c.opcode === 'CFGI_STE' ? ', or for CFGI_STE re-attaches the nested domain' : ''} (RULES §9.2)`,
+                `${c.opcode} (${SMMU_OPCODES[c.opcode]!.what}) on ${state.vintf.sym.name}'s VCMDQ, whose VINTF has ` +
+                  `HYP_OWN=0: ${RESTRICTED}. The queue error goes to the VMM as a vEVENT (lvcmdq_err_map). ${c.opcode} ` +
+                  "belongs on the vSMMU's emulated main queue: the VMM forwards it through " +
+                  `IOMMU_HWPT_INVALIDATE${c.opcode === 'CFGI_STE' ? ', or for CFGI_STE re-attaches the nested domain' : ''} (RULES §9.2)`,
               ),
         );
         continue;
@@ -376,7 +413,10 @@ function runBlock(block: CommandsBlock, state: VintfState | undefined, routes: M
           finding(
             'cmdqv-unmapped-stream',
             sid ? { uri, span: sid.span } : loc(c.node),
-            `stream ID ${hex(route.stream.virtual)} matches no SID_MATCH pair of ${state.vintf.sym.name}${known.length ? ` (it maps ${known.join(', ')})` : ''}: the VCMDQ treats the command as illegal (CERROR_ILL) and stops, and the error goes to the VMM (seed 004; RULES §9.6 is unconfirmed on what the hardware reports)`,
+            `stream ID ${hex(route.stream.virtual)} matches no SID_MATCH pair ` +
+              `of ${state.vintf.sym.name}${known.length ? ` (it maps ${known.join(', ')})` : ''}: the VCMDQ treats the command ` +
+              'as illegal (CERROR_ILL) and stops, and the error goes to the VMM (seed 004; RULES §9.6 is unconfirmed on what ' +
+              'the hardware reports)',
             { related: pairsRelated(state) },
           ),
         );
@@ -396,15 +436,19 @@ function runBlock(block: CommandsBlock, state: VintfState | undefined, routes: M
 function batchWithoutSync(uri: string, batch: SmmuBatch, last: SmmuCmd, later: SmmuCmd | undefined, out: Finding[]): void {
   const atc =
     last.opcode === 'ATC_INV'
-      ? ' An ATC_INV that times out at the end of the queue with no CMD_SYNC after it: "the TIMEOUT will not be reported until this VCMDQ gets assigned to the next VM" (tegra241_vcmdq_hw_flush_timeout).'
+      ? ' An ATC_INV that times out at the end of the queue with no CMD_SYNC after it: "the TIMEOUT will not be ' +
+        'reported until this VCMDQ gets assigned to the next VM" (tegra241_vcmdq_hw_flush_timeout).'
       : '';
   out.push(
     finding(
       'cmdqv-batch-without-sync',
       { uri, span: { start: batch.decl.span.start, end: batch.decl.span.start + 'batch'.length } },
       later
-        ? `this batch ends with ${last.node.opcode.text}, not CMD_SYNC: the queue executes it anyway, and it is completed by the CMD_SYNC of a later batch on the same queue; the guest learns of it only then (RULES §9.4).${atc}`
-        : `this batch ends with ${last.node.opcode.text}, not CMD_SYNC, and no later batch on the queue syncs: the commands still execute, but the guest never observes their completion, so it may reuse pages whose translations are still cached (RULES §9.4).${atc}`,
+        ? `this batch ends with ${last.node.opcode.text}, not CMD_SYNC: the queue executes it anyway, and it is completed by the ` +
+            `CMD_SYNC of a later batch on the same queue; the guest learns of it only then (RULES §9.4).${atc}`
+        : `this batch ends with ${last.node.opcode.text}, not CMD_SYNC, and no later batch on the queue ` +
+            'syncs: the commands still execute, but the guest never observes their completion, so it may ' +
+            `reuse pages whose translations are still cached (RULES §9.4).${atc}`,
       {
         severity: later ? 'information' : 'warning',
         related: [
