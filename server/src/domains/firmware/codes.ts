@@ -58,20 +58,24 @@ export const FIRMWARE_CODES = {
   'fw-before-ebs-resignal': {
     severity: 'warning',
     summary:
-      'A BeforeExitBootServices handler that changes the memory map, on an EDK II release that signals the group again when the loader retries ExitBootServices().',
+      'A BeforeExitBootServices handler that changes the memory map, on an EDK II release that ' +
+      'signals the group again when the loader retries ExitBootServices().',
     sources: [
       {
         where:
-          'edk2 MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c, CoreExitBootServices (e8668d2dee, "Call BeforeExitBootServices event group only once")',
+          'edk2 MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c, CoreExitBootServices ' +
+          '(e8668d2dee, "Call BeforeExitBootServices event group only once")',
         versions: 'edk2-stable202302 to edk2-stable202411; since edk2-stable202502 the group is signalled once',
       },
       {
         where:
-          'UEFI 2.10 errata A, 7.4.6 ExitBootServices: "The events are only signaled once even if ExitBootServices() is called multiple times"',
+          'UEFI 2.10 errata A, 7.4.6 ExitBootServices: "The events are only signaled ' +
+          'once even if ExitBootServices() is called multiple times"',
       },
       {
         where:
-          'linux drivers/firmware/efi/libstub, efi_exit_boot_services: on EFI_INVALID_PARAMETER it reads the memory map again and retries once',
+          'linux drivers/firmware/efi/libstub, efi_exit_boot_services: on ' +
+          'EFI_INVALID_PARAMETER it reads the memory map again and retries once',
       },
     ],
   },
@@ -90,7 +94,8 @@ export const FIRMWARE_CODES = {
       {
         where: 'edk2 OvmfPkg/IoMmuDxe/CcIoMmu.c, IoMmuUnmap: IoMmuUnmapWorker (MemoryMapLocked = FALSE) frees MAP_INFO (9ed745b967)',
         versions:
-          'every release with IoMmuDxe, edk2-stable201808 on; the reserved pool of edk2-stable202302 spares the pages, not FreePool (MapInfo)',
+          'every release with IoMmuDxe, edk2-stable201808 on; the reserved pool of ' +
+          'edk2-stable202302 spares the pages, not FreePool (MapInfo)',
       },
     ],
   },
@@ -123,7 +128,8 @@ export const FIRMWARE_CODES = {
       },
       {
         where:
-          'edk2 MdeModulePkg/Bus/Pci/PciHostBridgeDxe/PciRootBridgeIo.c, RootBridgeIoMap: Clear 64bit support when DmaAbove4G is FALSE (c15da8eb35)',
+          'edk2 MdeModulePkg/Bus/Pci/PciHostBridgeDxe/PciRootBridgeIo.c, ' +
+          'RootBridgeIoMap: Clear 64bit support when DmaAbove4G is FALSE (c15da8eb35)',
       },
     ],
   },

@@ -20,7 +20,8 @@ const STATE: Record<FwMapping['state'], string> = {
 export function firmwareHover(a: Analysis, fw: Firmware): string {
   const run = resultOf(a.sim, FIRMWARE_ENGINE).get(fw);
   const out = [
-    `**firmware ${fw.sym.name}**${fw.guest ? ` of guest ${fw.guest.sym.name}` : ''}${fw.guest?.confidential?.technology ? ` (${fw.guest.confidential.technology})` : ''}`,
+    `**firmware ${fw.sym.name}**${fw.guest ? ` of guest ${fw.guest.sym.name}` : ''}` +
+      `${fw.guest?.confidential?.technology ? ` (${fw.guest.confidential.technology})` : ''}`,
   ];
   if (!run) return out.join('\n');
   const live = run.slots.filter((_, i) => run.reachable[i]);
@@ -32,7 +33,8 @@ export function firmwareHover(a: Analysis, fw: Firmware): string {
   if (before.length)
     out.push(
       '',
-      'First, before the memory map is locked (EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES, edk2-stable202302 on), in any order within a TPL:',
+      'First, before the memory map is locked ' +
+        '(EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES, edk2-stable202302 on), in any order within a TPL:',
       ...list(before),
     );
   out.push('', 'At ExitBootServices:');
@@ -63,7 +65,8 @@ function driverHover(fw: Firmware, d: FwDriver, run: FirmwareRun | undefined): s
   out.push(
     '',
     pending.length
-      ? `DMA in flight at ExitBootServices: ${pending.join(', ')}; the device must stop by the end of the driver's ExitBootServices handler (RULES §7.6).`
+      ? `DMA in flight at ExitBootServices: ${pending.join(', ')}; the device must stop by ` +
+          "the end of the driver's ExitBootServices handler (RULES §7.6)."
       : 'No DMA in flight at ExitBootServices.',
   );
   const own = run?.slots.filter((s) => s.driver === d) ?? [];
@@ -108,7 +111,8 @@ function mappingHover(fw: Firmware, m: FwMapping, run: FirmwareRun | undefined):
   if (m.source)
     out.push(
       '',
-      `Buffer from ${m.source === 'allocate-buffer' ? 'AllocateBuffer()' : m.source === 'allocate-pool' ? 'AllocatePool()' : 'AllocatePages()'}.`,
+      'Buffer from ' +
+        `${m.source === 'allocate-buffer' ? 'AllocateBuffer()' : m.source === 'allocate-pool' ? 'AllocatePool()' : 'AllocatePages()'}.`,
     );
   if (run && m.state !== 'completed') {
     const by = unmappedBy(run, m);

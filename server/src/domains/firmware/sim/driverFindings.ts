@@ -152,19 +152,23 @@ export function driverFindings(c: FwCheck, d: FwDriver, p: Projection, x: Explor
         finding(
           'fw-teardown-before-stop',
           { uri, span: g.action.node.span },
-          `${what} while ${device} may still do DMA into ${names} (pending), ${inOrder(g)}: ${FAULT[confidential ?? 'none']}. Tear mappings down only after ${d.sym.name} has stopped the device (RULES §7.5)`,
+          `${what} while ${device} may still do DMA into ${names} ` +
+            `(pending), ${inOrder(g)}: ${FAULT[confidential ?? 'none']}. Tear mappings down only after ${d.sym.name} ` +
+            'has stopped the device (RULES §7.5)',
           { severity, related: [...stops, ...g.maps.map((m) => loc(m.stmt.span, `${m.sym.name}: DMA pending`))], trace: trace(g) },
         ),
       );
     } else {
       const why = g.maps.every((m) => m.state === 'completed')
-        ? `${names} ${g.maps.length > 1 ? 'are' : 'is'} \`completed\`: ${d.sym.name} unmapped ${g.maps.length > 1 ? 'them' : 'it'} before its call returned`
+        ? `${names} ${g.maps.length > 1 ? 'are' : 'is'} \`completed\`: ${d.sym.name} ` +
+          `unmapped ${g.maps.length > 1 ? 'them' : 'it'} before its call returned`
         : `another notify function has already torn ${names} down, ${inOrder(g)}`;
       out.push(
         finding(
           'fw-double-unmap',
           { uri, span: g.action.node.span },
-          `Unmap() of a mapping that is gone: ${why}. The Mapping handle is stale (IoMmuDxe would unlink and re-encrypt a MAP_INFO that is no longer on its list)`,
+          `Unmap() of a mapping that is gone: ${why}. The Mapping handle is stale (IoMmuDxe ` +
+            'would unlink and re-encrypt a MAP_INFO that is no longer on its list)',
           {
             severity,
             related: g.maps.map((m) => loc(m.stmt.span, `${m.sym.name} is mapped here`)),
@@ -187,15 +191,19 @@ function leftFinding(o: DriverOrders, m: FwMapping, v: Witness): void {
       finding(
         'fw-mapping-left',
         { uri, span: m.sym.nameSpan },
-        `${still}, but guest ${fw.guest?.sym.name ?? '?'} is not confidential: OVMF's IoMmuDxe installs IoMmuAbsentProtocol outside SEV/TDX, ` +
-          'so Map() went to the root bridge, which maps in place (bouncing only above 4 GiB, through boot-services memory the OS reclaims); ' +
+        `${still}, but guest ${fw.guest?.sym.name ?? '?'} is not confidential: ` +
+          "OVMF's IoMmuDxe installs IoMmuAbsentProtocol outside SEV/TDX, " +
+          ('so Map() went to the root bridge, which maps in place (bouncing only above ' +
+            '4 GiB, through boot-services memory the OS reclaims); ') +
           'no IOMMU mapping and no shared memory are left behind (RULES §7.3)',
         { severity: 'information', trace: v.every ? undefined : trace(v) },
       ),
     );
     return;
   }
-  const leak = `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`;
+  const leak =
+    `its ${m.operation && isCommonBuffer(m.operation) ? 'buffer' : 'bounce buffer'} stays shared (decrypted) with the host after ` +
+    `ExitBootServices (${confidential === 'tdx' ? 'TDX' : 'SEV-SNP'}), readable and writable by the hypervisor`;
   out.push(
     finding(
       'fw-mapping-left',
@@ -227,12 +235,14 @@ function afterFinding(o: DriverOrders, v: Witness): void {
   const outlives = !later;
   const consequence = outlives
     ? 'nothing stops it, so its DMA outlives ExitBootServices and "may corrupt memory that is now owned by the operating system"'
-    : 'the DMA still ends inside ExitBootServices, but the Driver Writer\'s Guide (25.2.1, for network controllers) says the handler "must ... disable all further DMA activity"';
+    : "the DMA still ends inside ExitBootServices, but the Driver Writer's Guide (25.2.1, for " +
+      'network controllers) says the handler "must ... disable all further DMA activity"';
   out.push(
     finding(
       'fw-dma-after-handler',
       { uri, span: at },
-      `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is over${v.every ? '' : ` ${inOrder(v)}`}: ${why}; ${consequence} (RULES §7.6)`,
+      `${device} still does DMA into ${pending} when ${d.sym.name}'s ExitBootServices handling is ` +
+        `over${v.every ? '' : ` ${inOrder(v)}`}: ${why}; ${consequence} (RULES §7.6)`,
       { severity: outlives && v.every ? 'error' : 'warning', fixes: stopDmaFix(o, own[0]), trace: v.every ? undefined : trace(v) },
     ),
   );

@@ -16,9 +16,11 @@ import { EFI_OPERATION, isCommonBuffer } from './pciIo';
  */
 const SERVICE_NOTES: Partial<Record<string, string>> = {
   CloseEvent:
-    "edk2's CoreCloseEvent() ends in CoreFreePool (Event), so this frees memory indirectly; upstream XhcExitBootService does the same and nothing fails (RULES §7.5)",
+    "edk2's CoreCloseEvent() ends in CoreFreePool (Event), so this frees memory indirectly; " +
+    'upstream XhcExitBootService does the same and nothing fails (RULES §7.5)',
   WaitForEvent:
-    'it returns EFI_UNSUPPORTED above TPL_APPLICATION (CoreWaitForEvent), and the timer is stopped before the event group is signalled: a notify function "should not depend on timer events" (UEFI CreateEvent) (RULES §7.5)',
+    'it returns EFI_UNSUPPORTED above TPL_APPLICATION (CoreWaitForEvent), and the timer is stopped before the event group ' +
+    'is signalled: a notify function "should not depend on timer events" (UEFI CreateEvent) (RULES §7.5)',
 };
 
 /** What a BusMasterRead/Write Unmap() does with its bounce buffer, for a message (IoMmuUnmapWorker, IoMmuFreeBounceBuffer). */
@@ -39,7 +41,9 @@ function bounceRelease(c: FwCheck, m: FwMapping): string {
 export function handlerRules(c: FwCheck, s: EbsSlot, a: FwAction): void {
   const { uri, out, confidential, loc } = c;
   const where = slotLabel(s);
-  const rule = `an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these services modify the current memory map" (UEFI CreateEvent, EVT_SIGNAL_EXIT_BOOT_SERVICES)`;
+  const rule =
+    'an ExitBootServices notify function "is not allowed to use the Memory Allocation Services ... because these ' +
+    'services modify the current memory map" (UEFI CreateEvent, EVT_SIGNAL_EXIT_BOOT_SERVICES)';
   if (a.verb === 'free' && a.mapping) {
     out.push(finding('fw-free-in-handler', { uri, span: a.node.span }, `${where} frees ${a.mapping.sym.name}: ${rule} (RULES §7.5)`));
   } else if (a.verb === 'unmap' && a.mapping?.operation && s.driver && confidential) {
@@ -54,7 +58,8 @@ export function handlerRules(c: FwCheck, s: EbsSlot, a: FwAction): void {
         `Unmap() of ${m.sym.name} (${EFI_OPERATION[op]}) in ${where} calls FreePool() on its MAP_INFO${bounce} ` +
           '(IoMmuUnmap -> IoMmuUnmapWorker(MemoryMapLocked=FALSE)): ' +
           `${rule}. Since edk2 9ed745b967 (every release with IoMmuDxe) "device drivers are no longer expected to call Unmap() in their ` +
-          `ExitBootServices() notification functions": stop the device and leave the mapping to IoMmuDxe's deferred unmap-all (RULES §7.2, §7.5)`,
+          ('ExitBootServices() notification functions": stop the device and leave the ' +
+            "mapping to IoMmuDxe's deferred unmap-all (RULES §7.2, §7.5)"),
         { related: [loc(m.stmt.span, `${m.sym.name} is mapped ${EFI_OPERATION[op]} here`)] },
       ),
     );
@@ -84,7 +89,8 @@ export function beforeUnsupported(c: FwCheck): void {
       finding(
         'fw-before-ebs-unsupported',
         { uri, span: head(h) },
-        `${fw.sym.name} is ${releaseName('edk2', fw.edk2!)}: EDK II signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES only ${since('edk2', BEFORE_EBS_SINCE)} ` +
+        `${fw.sym.name} is ${releaseName('edk2', fw.edk2!)}: EDK II signals ` +
+          `EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES only ${since('edk2', BEFORE_EBS_SINCE)} ` +
           '(CoreExitBootServices, 9d70d8f20d), so this handler never runs and what it does is not done (RULES §7.7)',
         { related: fw.edk2Stmt ? [loc(fw.edk2Stmt.span, `the release is named here`)] : [] },
       ),
@@ -114,7 +120,8 @@ export function beforeResignalled(c: FwCheck): void {
           `${again[0]}, which can change the memory map (freeing or allocating pages does). Any change in these handlers makes an OS ` +
             `loader's MapKey stale: its first ExitBootServices() fails (EFI_INVALID_PARAMETER) and it calls again (Linux's ` +
             `efi_exit_boot_services retries once). ${releaseName('edk2', fw.edk2!)} ` +
-            `signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES on every call (CoreExitBootServices; only once ${since('edk2', BEFORE_EBS_ONCE)}, ` +
+            ('signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES on every call ' +
+              `(CoreExitBootServices; only once ${since('edk2', BEFORE_EBS_ONCE)}, `) +
             `e8668d2dee, as UEFI 2.10 errata A requires), so this handler runs twice: ${again[1]} (RULES §7.7)`,
           {
             related: [
@@ -156,8 +163,10 @@ export function pendingBusMaster(c: FwCheck, m: FwMapping, early: readonly boole
   const { uri, out, run, loc } = c;
   const op = EFI_OPERATION[m.operation!];
   const upstream =
-    `upstream VirtioNetDxe keeps TX packets mapped ${op === 'BusMasterRead' ? op : 'BusMasterRead'} and only resets the device at ExitBootServices ` +
-    "(VirtioNetMapTxBuf, VirtioNetExitBoot), and IoMmuDxe's deferred unmap-all cleans up without freeing (IoMmuUnmapAllMappings, edk2 7aee391fa3)";
+    'upstream VirtioNetDxe keeps TX packets mapped ' +
+    `${op === 'BusMasterRead' ? op : 'BusMasterRead'} and only resets the device at ExitBootServices ` +
+    ("(VirtioNetMapTxBuf, VirtioNetExitBoot), and IoMmuDxe's deferred unmap-all " +
+      'cleans up without freeing (IoMmuUnmapAllMappings, edk2 7aee391fa3)');
   const unmaps = (run.unmappers.get(m) ?? []).filter((s) => s.driver && !early[s.index]);
   if (unmaps.length) {
     const related = unmaps.flatMap((s) =>

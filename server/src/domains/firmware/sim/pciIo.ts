@@ -29,7 +29,8 @@ export function is64(op: DmaOperation): boolean {
 
 /** What a BusMasterRead/Write Unmap() does with its bounce buffer since the reserved pool (c4e76d2fba, 47b9521513). */
 export const POOL_NOTE =
-  "since edk2-stable202302 a bounce buffer of up to 2 MiB that finds a free slot of its size in IoMmuDxe's reserved shared pool stays shared, and Unmap() zeroes it and only returns the slot";
+  'since edk2-stable202302 a bounce buffer of up to 2 MiB that finds a free slot of its size in ' +
+  "IoMmuDxe's reserved shared pool stays shared, and Unmap() zeroes it and only returns the slot";
 
 /**
  * For hovers: what Map and Unmap do with this operation in a confidential guest. Every
@@ -44,12 +45,21 @@ export function operationMeaning(op: DmaOperation): string {
   switch (op) {
     case 'bus-master-read':
     case 'bus-master-read64':
-      return `the device reads: Map() copies the buffer into ${bounce}, shared (decrypted) with the host; Unmap() zeroes and frees the bounce buffer and frees its MAP_INFO with FreePool() (${POOL_NOTE})`;
+      return (
+        `the device reads: Map() copies the buffer into ${bounce}, shared (decrypted) with the host; Unmap() ` +
+        `zeroes and frees the bounce buffer and frees its MAP_INFO with FreePool() (${POOL_NOTE})`
+      );
     case 'bus-master-write':
     case 'bus-master-write64':
-      return `the device writes: Map() sets up ${bounce}, shared (decrypted) with the host; Unmap() copies it back, zeroes and frees it and frees its MAP_INFO with FreePool() (${POOL_NOTE})`;
+      return (
+        `the device writes: Map() sets up ${bounce}, shared (decrypted) with the host; Unmap() copies it ` +
+        `back, zeroes and frees it and frees its MAP_INFO with FreePool() (${POOL_NOTE})`
+      );
     default:
-      return 'the device reads and writes the buffer itself: Map() decrypts it in place (it must come from AllocateBuffer() and lie below 4 GiB); Unmap() re-encrypts it in place and frees its MAP_INFO with FreePool() (edk2 9ed745b967)';
+      return (
+        'the device reads and writes the buffer itself: Map() decrypts it in place (it must come from AllocateBuffer() and lie ' +
+        'below 4 GiB); Unmap() re-encrypts it in place and frees its MAP_INFO with FreePool() (edk2 9ed745b967)'
+      );
   }
 }
 
@@ -106,10 +116,12 @@ export function checkMapping(uri: string, m: FwMapping, setting: FirmwareSetting
   const length = setting.confidential ? ((size + 0xfffn) >> 12n) << 12n : size;
   if (m.at + length <= FOUR_GIB) return;
   const narrowed = is64(op)
-    ? `OVMF's x86 root bridges have DmaAbove4G = FALSE, so PciRootBridgeIo's Map() passes it on as BusMasterCommonBuffer ("Clear 64bit support"); then `
+    ? "OVMF's x86 root bridges have DmaAbove4G = FALSE, so PciRootBridgeIo's Map() " +
+      'passes it on as BusMasterCommonBuffer ("Clear 64bit support"); then '
     : '';
   const refusal = setting.confidential
-    ? `IoMmuDxe's Map() returns EFI_UNSUPPORTED ("CommonBuffer operations cannot be remapped. If the common buffer is above 4GB, then it is not possible to generate a mapping"; CcIoMmu.c IoMmuMap)`
+    ? `IoMmuDxe's Map() returns EFI_UNSUPPORTED ("CommonBuffer operations cannot be remapped. If the common ` +
+      'buffer is above 4GB, then it is not possible to generate a mapping"; CcIoMmu.c IoMmuMap)'
     : `the root bridge's Map() returns EFI_UNSUPPORTED ("Common Buffer operations can not be remapped"; PciRootBridgeIo.c RootBridgeIoMap)`;
   out.push(
     finding(

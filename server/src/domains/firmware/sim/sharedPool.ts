@@ -64,14 +64,18 @@ export function poolUses(fw: Firmware): Map<FwMapping, PoolUse> {
       const size = POOL_SIZES[i]!;
       if (taken[i]! >= size.slots) {
         out.set(m, {
-          why: `${what} fits a ${formatSize(size.bytes)} slot, but all ${size.slots} are held by the mappings written before it, so it comes from AllocatePages()`,
+          why:
+            `${what} fits a ${formatSize(size.bytes)} slot, but all ${size.slots} are held by ` +
+            'the mappings written before it, so it comes from AllocatePages()',
         });
         continue;
       }
       taken[i]!++;
       out.set(m, {
         slot: size.bytes,
-        why: `${what}: ${formatSize(size.bytes)} slot ${taken[i]} of ${size.slots} of IoMmuDxe's reserved shared pool, decrypted once at start-up`,
+        why:
+          `${what}: ${formatSize(size.bytes)} slot ${taken[i]} of ${size.slots} of ` +
+          "IoMmuDxe's reserved shared pool, decrypted once at start-up",
       });
     }
   return out;
