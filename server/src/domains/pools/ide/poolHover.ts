@@ -11,7 +11,8 @@ export function poolHover(p: Pool, l: PoolLayout): string {
     'A guest keeps the memory map it started with, so its RAM must avoid what every host reserves (RULES §4):',
     codeBlock(capped(l.avoid.map(formatInterval), 30)),
     '',
-    `RAM stays below \`${hex(l.limit)}\` (the narrowest IOMMU aperture), aligned to ${formatSize(l.align)}. \`iommu-lens layout --pool ${p.sym.name} --memory SIZE\` prints a safe map.`,
+    `RAM stays below \`${hex(l.limit)}\` (the narrowest IOMMU aperture), aligned ` +
+      `to ${formatSize(l.align)}. \`iommu-lens layout --pool ${p.sym.name} --memory SIZE\` prints a safe map.`,
   ];
   return out.join('\n');
 }

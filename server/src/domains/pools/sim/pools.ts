@@ -154,7 +154,10 @@ export function noLayoutText(
   const blocks = (b: Blocker, what: string) => {
     if (b.kind === 'phys-bits') {
       const bits = physBitsOf(want);
-      return `${want.physBits !== undefined ? `phys-bits ${want.physBits}` : `the default of ${bits?.bits} phys-bits (${bits?.why})`} is too few for ${what}`;
+      return (
+        `${want.physBits !== undefined ? `phys-bits ${want.physBits}` : `the default of ${bits?.bits} phys-bits (${bits?.why})`}` +
+        ` is too few for ${what}`
+      );
     }
     const hosts = blockingHosts(pool, regionsOf, b);
     const shown = hosts.slice(0, NAMED_HOSTS).map((h) => `${h.what} on ${h.host.sym.name}`);
@@ -164,7 +167,10 @@ export function noLayoutText(
   };
   const none = `no ${want.type} layout of ${formatSize(want.memory)} is safe on every host of pool ${pool.sym.name}`;
   if (!s.largest) return `${none}, nor of any smaller size: ${blocks(s.blocker, 'it')}`;
-  return `${none}: the largest that is has ${formatSize(s.largest.knobs.memory)} ('${machineLine(s.largest.knobs, formatSize)}'); ${blocks(s.largestBlocker ?? s.blocker, 'more')}`;
+  return (
+    `${none}: the largest that is has ${formatSize(s.largest.knobs.memory)} ` +
+    `('${machineLine(s.largest.knobs, formatSize)}'); ${blocks(s.largestBlocker ?? s.blocker, 'more')}`
+  );
 }
 
 export function checkPools(
@@ -204,7 +210,10 @@ function truncated(pool: Pool, progress: Progress | undefined, onHost: Map<Platf
     finding(
       'pool-checks-truncated',
       { uri: pool.sym.uri, span: pool.sym.nameSpan },
-      `the pool checks stopped after ${budget.limit.toLocaleString('en-US')} units of work: ${done} of the ${total} guest${total === 1 ? '' : 's'} on the hosts of pool ${pool.sym.name} ${done === 1 ? 'was' : 'were'} checked against the other hosts, the rest are not, so conflicts after a migration may be missing. Guests with the same RAM layout share the work: fewer distinct layouts, or smaller pools, keep the checks complete (docs/limits.md)`,
+      `the pool checks stopped after ${budget.limit.toLocaleString('en-US')} units of work: ${done} of the ${total} ` +
+        `guest${total === 1 ? '' : 's'} on the hosts of pool ${pool.sym.name} ${done === 1 ? 'was' : 'were'} checked against the ` +
+        'other hosts, the rest are not, so conflicts after a migration may be missing. Guests with the same RAM layout share the ' +
+        'work: fewer distinct layouts, or smaller pools, keep the checks complete (docs/limits.md)',
     ),
   );
 }
@@ -302,7 +311,8 @@ class PoolCheck {
   }
 
   /**
-   * Every host's conflicts with this RAM shape (the ranges by line, the top), probed once per shape; undefined if the budget runs out on the way.
+   * Every host's conflicts with this RAM shape (the ranges by line, the top), probed once per shape;
+   * undefined if the budget runs out on the way.
    */
   private shapeOf(s: GuestState, lines: readonly GuestRamRange[][], top: bigint): ShapeConflicts | undefined {
     const key = lines.map((line) => line.map((r) => formatInterval(r.range)).join(' ')).join(',');
@@ -346,7 +356,8 @@ class PoolCheck {
         finding(
           'pool-ram-conflict',
           at(ram[0]!),
-          `guest ${g.sym.name}'s RAM ${what} overlaps ${where}, ${migrate}: ${consequence} hot-adding a device (or arriving with one) fails: VFIO_IOMMU_MAP_DMA -EINVAL${note()}`,
+          `guest ${g.sym.name}'s RAM ${what} overlaps ${where}, ${migrate}: ${consequence} hot-adding a ` +
+            `device (or arriving with one) fails: VFIO_IOMMU_MAP_DMA -EINVAL${note()}`,
           { related: [...named(first).flatMap((x) => regionRelated(x.what)), poolRelated], fixes: planned().fixes },
         ),
       );
@@ -360,7 +371,9 @@ class PoolCheck {
         finding(
           'pool-address-width',
           at(highest),
-          `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${hostList(narrow.first, narrow.count, iommus, 'IOMMUs')}, ${migrate}: ${consequence} no device behind ${several ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)${note()}`,
+          `guest ${g.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture ` +
+            `of ${hostList(narrow.first, narrow.count, iommus, 'IOMMUs')}, ${migrate}: ${consequence} no ` +
+            `device behind ${several ? 'them' : 'it'} can be hot-added (VFIO_IOMMU_MAP_DMA -EINVAL)${note()}`,
           {
             related: [
               ...named(narrow.first).flatMap((x) =>

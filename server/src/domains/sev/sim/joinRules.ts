@@ -66,7 +66,10 @@ export function describeVtomSplit(range: Interval, g: Guest): string | undefined
   const parts = [s.private && `private \`${formatInterval(s.private)}\``, s.shared && `shared \`${formatInterval(s.shared)}\``].filter(
     Boolean,
   );
-  return `SEV-SNP, vTOM ${vtom === undefined ? 'not given (at its maximum)' : `\`${hex(vtom)}\``}: ${parts.join(', ')} (device DMA below vTOM is private, at or above shared)`;
+  return (
+    `SEV-SNP, vTOM ${vtom === undefined ? 'not given (at its maximum)' : `\`${hex(vtom)}\``}: ` +
+    `${parts.join(', ')} (device DMA below vTOM is private, at or above shared)`
+  );
 }
 
 /** The side of vTOM a device's DMA is on: bind-capable devices run shared until converted (§6.4). */
@@ -96,7 +99,8 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
       finding(
         'sev-private-needs-iommufd',
         m.at,
-        `${prefix}${d.sym.name} is assigned private, but it uses the legacy VFIO container (type1): private (TDISP) assignment binds the TDI ` +
+        `${prefix}${d.sym.name} is assigned private, but it uses the legacy VFIO ` +
+          'container (type1): private (TDISP) assignment binds the TDI ' +
           `through an iommufd vIOMMU/vDEVICE, which the legacy container does not have (${RFC}). Give ${d.sym.name} an iommufd backend ` +
           '(`-object iommufd,id=...` and `iommufd=` on the device: `container iommufd`, or `iommufd NAME` on the line) (RULES §6.5)',
         { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }, ...context], fixes: iommufdContainerFix(g) },
@@ -109,7 +113,8 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
         finding(
           'sev-not-confidential',
           m.at,
-          `${prefix}${d.sym.name} is assigned ${m.mode}, but guest ${g.sym.name} is not confidential (no \`confidential\` statement): private DMA needs an SEV-SNP or TDX guest, so the TDISP (x-tio) device cannot be private (${RFC})`,
+          `${prefix}${d.sym.name} is assigned ${m.mode}, but guest ${g.sym.name} is not confidential (no \`confidential\` ` +
+            `statement): private DMA needs an SEV-SNP or TDX guest, so the TDISP (x-tio) device cannot be private (${RFC})`,
           { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }, ...context] },
         ),
       );
@@ -119,7 +124,8 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
         tdispFinding(
           'tdisp-not-capable',
           m.at,
-          `${prefix}${d.sym.name} is assigned ${m.mode}, but it does not support TDISP (no \`tdisp\` in its declaration): private DMA needs a TDI the TSM can lock and start (RULES §5)`,
+          `${prefix}${d.sym.name} is assigned ${m.mode}, but it does not support TDISP (no \`tdisp\` in ` +
+            'its declaration): private DMA needs a TDI the TSM can lock and start (RULES §5)',
           { related: [{ uri: d.sym.uri, span: d.sym.nameSpan, message: `device ${d.sym.name}` }, ...context] },
         ),
       );
@@ -136,7 +142,14 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
         finding(
           'sev-dma-window',
           m.at,
-          `${prefix}the DMA window ${formatInterval(m.window)} of ${m.mode} device ${d.sym.name} reaches ${formatInterval(wrong)}, ${side === 'private' ? 'at or above' : 'below'} vTOM ${hex(vtom)}: the IOMMU treats DMA there as ${side === 'private' ? 'shared (C-bit clear), so the device would write guest data in the clear' : 'private (C-bit set), which a shared device may not touch: the RMP check faults'} (RULES §6.1)`,
+          `${prefix}the DMA window ${formatInterval(m.window)} of ${m.mode} device ${d.sym.name} ` +
+            `reaches ${formatInterval(wrong)}, ${side === 'private' ? 'at or above' : 'below'} vTOM ${hex(vtom)}: the IOMMU ` +
+            'treats DMA there as ' +
+            `${
+              side === 'private'
+                ? 'shared (C-bit clear), so the device would write guest data in the clear'
+                : 'private (C-bit set), which a shared device may not touch: the RMP check faults'
+            } (RULES §6.1)`,
           { related: [{ uri: g.sym.uri, span: g.confidential.stmt.span, message: `vTOM of guest ${g.sym.name}` }, ...context] },
         ),
       );
@@ -149,7 +162,11 @@ export function checkMember(g: Guest, m: Member, others: readonly Member[], pref
       finding(
         'sev-mixed-instance',
         m.at,
-        `${prefix}${d.sym.name} DMAs ${side === 'private' ? 'privately' : 'to shared memory'} (${m.mode}) and ${other.device.sym.name} ${dmaSide(other.mode) === 'private' ? 'privately' : 'to shared memory'} (${other.mode}), through ${instanceName(g, m.instance)}: with SEV-TIO the IOMMU's vTOM decides the C-bit for the whole instance, so it is all private or all shared; mixed private and shared DMA in one instance is unsupported (${RFC}). Give one of them an iommufd instance of its own (\`iommufd NAME\`) (RULES §6.1, §6.6)`,
+        `${prefix}${d.sym.name} DMAs ${side === 'private' ? 'privately' : 'to shared memory'} (${m.mode}) ` +
+          `and ${other.device.sym.name} ${dmaSide(other.mode) === 'private' ? 'privately' : 'to shared memory'} ` +
+          `(${other.mode}), through ${instanceName(g, m.instance)}: with SEV-TIO the IOMMU's vTOM decides the C-bit for the ` +
+          'whole instance, so it is all private or all shared; mixed private and shared DMA in one instance is unsupported ' +
+          `(${RFC}). Give one of them an iommufd instance of its own (\`iommufd NAME\`) (RULES §6.1, §6.6)`,
         { related: [{ ...other.at, message: `${other.device.sym.name} is ${other.mode} here` }, ...context] },
       ),
     );

@@ -46,7 +46,9 @@ export function launchUpdate(r: ResolvedStep, g: Guest, st: LaunchState, reporte
       finding(
         'sev-not-confidential',
         step,
-        `SNP_LAUNCH_UPDATE is an SEV-SNP command, and guest ${g.sym.name} is ${g.confidential ? `${g.confidential.technology ?? 'confidential'}, not SEV-SNP` : 'not confidential'}: KVM_SEV_SNP_LAUNCH_UPDATE fails for it`,
+        `SNP_LAUNCH_UPDATE is an SEV-SNP command, and guest ${g.sym.name} ` +
+          `is ${g.confidential ? `${g.confidential.technology ?? 'confidential'}, not SEV-SNP` : 'not confidential'}: ` +
+          'KVM_SEV_SNP_LAUNCH_UPDATE fails for it',
         { related: [{ uri: g.sym.uri, span: g.sym.nameSpan, message: `guest ${g.sym.name}` }] },
       ),
     );
@@ -60,9 +62,12 @@ export function launchUpdate(r: ResolvedStep, g: Guest, st: LaunchState, reporte
       finding(
         'sev-launch-private-pinned',
         p.at,
-        `${p.device.sym.name} is realized private here, before SNP_LAUNCH_UPDATE. Unconfirmed: that realizing a device private makes iommufd pin ` +
-          "guest memory and map it private, guest-owned in the RMP, is the SEV-TIO RFC's path as reported in seed 001 (not merged). If it does, " +
-          'SNP_LAUNCH_UPDATE fails on the first launch page (the OVMF image or an SEV metadata page) already guest-owned: KVM returns -EEXIST ' +
+        `${p.device.sym.name} is realized private here, before SNP_LAUNCH_UPDATE. ` +
+          'Unconfirmed: that realizing a device private makes iommufd pin ' +
+          ('guest memory and map it private, guest-owned in the RMP, is the SEV-TIO ' +
+            "RFC's path as reported in seed 001 (not merged). If it does, ") +
+          ('SNP_LAUNCH_UPDATE fails on the first launch page (the OVMF image or an SEV ' +
+            'metadata page) already guest-owned: KVM returns -EEXIST ') +
           "(sev_gmem_post_populate; its 'Failed to ensure GFN ... RMP entry is initial shared state' line is pr_debug), QEMU prints " +
           `"SNP_LAUNCH_UPDATE ret=-17 fw_error=0 ''" and exits, and guest ${g.sym.name} never starts (RULES §6.3, §6.6)`,
         {

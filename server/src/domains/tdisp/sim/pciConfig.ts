@@ -102,7 +102,9 @@ export function lockedViolation(w: ConfigWrite, regs: ConfigRegs, quirks: readon
     if (cleared & BME) return { what: `${write} clears Bus Master Enable (${before} written as ${after})`, rule: '5.3' };
     if (!(command & BME) && quirks.includes(BME_QUIRK)) {
       return {
-        what: `${write}, ${after}, has BME=0, which this device (quirk ${BME_QUIRK}) counts as clearing Bus Master Enable although BME is already 0`,
+        what:
+          `${write}, ${after}, has BME=0, which this device (quirk ${BME_QUIRK}) ` +
+          'counts as clearing Bus Master Enable although BME is already 0',
         rule: '5.5',
       };
     }
@@ -114,7 +116,9 @@ export function lockedViolation(w: ConfigWrite, regs: ConfigRegs, quirks: readon
       const changed = (regs.devctl ^ w.value) & DEVCTL_LOCKED_FIELDS;
       if (!changed) return undefined;
       return {
-        what: `this write changes ${bitNames('devctl', changed).join(', ')} in Device Control (${formatRegister('devctl', regs.devctl)} written as ${formatRegister('devctl', w.value)})`,
+        what:
+          `this write changes ${bitNames('devctl', changed).join(', ')} in Device Control ` +
+          `(${formatRegister('devctl', regs.devctl)} written as ${formatRegister('devctl', w.value)})`,
         rule: '5.3',
       };
     }

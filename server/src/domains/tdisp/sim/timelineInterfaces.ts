@@ -183,7 +183,8 @@ export class Tdis {
           finding(
             'tdisp-not-bound',
             at(r),
-            `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (the TSM bind through an iommufd vDEVICE, as the RFCs propose it; not merged in Linux), so there is nothing to lock it for`,
+            `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (the TSM ` +
+              'bind through an iommufd vDEVICE, as the RFCs propose it; not merged in Linux), so there is nothing to lock it for',
             { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] },
           ),
         );
@@ -213,7 +214,9 @@ export class Tdis {
         finding(
           'tdisp-invalid-state',
           at(r),
-          `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
+          `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE ` +
+            `INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI ` +
+            `stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
           {
             related: t.since ? [t.since] : [],
             fixes:
@@ -260,7 +263,10 @@ export class Tdis {
           finding(
             'tdisp-avoidable-access',
             at(r),
-            `${d.sym.name} is a VF, and VFs have no INTx (Interrupt Pin is 0): this INTx-masking probe (pci_intx_mask_supported()) toggles INTx Disable in the Command register of a locked TDI for nothing. It does not break TDISP by itself, but every such write risks ERROR on devices that count config writes strictly; the guest driver or the VMM should skip it on VFs (RULES §5.5)`,
+            `${d.sym.name} is a VF, and VFs have no INTx (Interrupt Pin is 0): this INTx-masking probe ` +
+              '(pci_intx_mask_supported()) toggles INTx Disable in the Command register of a locked TDI for nothing. ' +
+              'It does not break TDISP by itself, but every such write risks ERROR on devices that count config ' +
+              'writes strictly; the guest driver or the VMM should skip it on VFs (RULES §5.5)',
             { related: t.lock ? [t.lock] : [] },
           ),
         );
@@ -277,7 +283,9 @@ export class Tdis {
         finding(
           'tdisp-dma-before-run',
           at(r),
-          `${d.sym.name} gets Bus Master Enable while its TDI is ${t.state}, and it is ${h.mode} in guest ${h.guest.sym.name}: its DMA to private memory carries the T bit, which is rejected outside RUN (RULES §5.4). Lock and start the TDI before the driver enables bus mastering`,
+          `${d.sym.name} gets Bus Master Enable while its TDI is ${t.state}, and it is ${h.mode} in ` +
+            `guest ${h.guest.sym.name}: its DMA to private memory carries the T bit, which is rejected outside ` +
+            'RUN (RULES §5.4). Lock and start the TDI before the driver enables bus mastering',
           { related: t.since ? [t.since] : [] },
         ),
       );
@@ -292,7 +300,8 @@ export class Tdis {
       finding(
         quirk ? 'tdisp-bme-quirk' : 'tdisp-config-locked',
         at(r),
-        `${v.what[0]!.toUpperCase()}${v.what.slice(1)}. ${d.sym.name}'s TDI is ${t.state}, so it goes to ERROR: the device stops serving the confidential VM until the TSM stops and re-locks it (RULES §${v.rule}${quirk ? ', §5.3' : ''})`,
+        `${v.what[0]!.toUpperCase()}${v.what.slice(1)}. ${d.sym.name}'s TDI is ${t.state}, so it goes to ERROR: the device stops ` +
+          `serving the confidential VM until the TSM stops and re-locks it (RULES §${v.rule}${quirk ? ', §5.3' : ''})`,
         { related: t.lock ? [t.lock] : [], fixes: quirk && s ? this.coalesce(r, s) : [] },
       ),
     );

@@ -68,7 +68,8 @@ function tdiStates(tdis: readonly TdiSnapshot[]): string[] {
   const width = Math.max(...tdis.map((t) => t.device.sym.name.length));
   const lines = tdis.map(
     (t) =>
-      `${t.device.sym.name.padEnd(width)}  ${t.state.padEnd(15)}  Command ${formatRegister('command', t.regs.command)}, Device Control ${formatRegister('devctl', t.regs.devctl)}`,
+      `${t.device.sym.name.padEnd(width)}  ${t.state.padEnd(15)}  ` +
+      `Command ${formatRegister('command', t.regs.command)}, Device Control ${formatRegister('devctl', t.regs.devctl)}`,
   );
   return ['TDIs (TDISP interface states, RULES §5):', codeBlock(lines)];
 }
@@ -82,7 +83,8 @@ function guestState(g: GuestSnapshot): string[] {
   if (g.guest.confidential?.technology === 'sev-snp') lines.push(`- SNP_LAUNCH_UPDATE: ${g.launched ? 'done' : 'not yet'}`);
   if (g.container.groups.length) {
     lines.push(
-      `- ${g.guest.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${g.container.mappings.length} RAM mapping${g.container.mappings.length === 1 ? '' : 's'}; usable IOVA:`,
+      `- ${g.guest.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ` +
+        `${g.container.mappings.length} RAM mapping${g.container.mappings.length === 1 ? '' : 's'}; usable IOVA:`,
     );
     lines.push(codeBlock(g.container.usable().map(formatIovaRange)));
   }

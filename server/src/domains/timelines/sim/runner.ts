@@ -232,7 +232,8 @@ class Runner {
         finding(
           'guest-already-running',
           this.at(r),
-          `guest ${g.sym.name} is already running on ${run.platform?.sym.name ?? 'its host'}: a second QEMU for it would fight the first over its devices and disk`,
+          `guest ${g.sym.name} is already running on ${run.platform?.sym.name ?? 'its host'}: a ` +
+            'second QEMU for it would fight the first over its devices and disk',
           { related: run.setup.slice(0, 1) },
         ),
       );
@@ -270,7 +271,8 @@ class Runner {
           finding(
             'migrate-device-missing',
             this.at(r),
-            `${site.prefix}device ${a.device.sym.name} (${qemuDevice(a.device)}) assigned to the guest does not exist there; QEMU fails with "vfio ${qemuDevice(a.device)}: error getting device from group: No such device"`,
+            `${site.prefix}device ${a.device.sym.name} (${qemuDevice(a.device)}) assigned to the guest does not exist there; ` +
+              `QEMU fails with "vfio ${qemuDevice(a.device)}: error getting device from group: No such device"`,
             {
               related: [
                 { uri: a.uri, span: a.stmt.span, message: `assigned here` },
@@ -384,7 +386,9 @@ class Runner {
           finding(
             'migrate-device-missing',
             this.at(r),
-            `guest ${g.sym.name} holds ${h.device.sym.name} (${qemuDevice(h.device)}), and ${target.sym.name} has no device of that name${sameBdf ? ` (${sameBdf.sym.name} sits at that address)` : ''}: the destination QEMU cannot realize it ("vfio ${qemuDevice(h.device)}: error getting device from group: No such device"), so the migration fails`,
+            `guest ${g.sym.name} holds ${h.device.sym.name} (${qemuDevice(h.device)}), and ${target.sym.name} has no device of ` +
+              `that name${sameBdf ? ` (${sameBdf.sym.name} sits at that address)` : ''}: the destination QEMU cannot realize it ` +
+              `("vfio ${qemuDevice(h.device)}: error getting device from group: No such device"), so the migration fails`,
             {
               related: [
                 { uri: h.site.uri, span: h.site.span, message: `${h.device.sym.name} ${h.site.verb}` },
@@ -432,7 +436,9 @@ class Runner {
       finding(
         'migrate-address-width',
         this.at(r),
-        `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: the migration itself succeeds (it does not involve the IOMMU), but after it no device behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added: the DMA map of that RAM fails with -EINVAL`,
+        `guest ${run.guest.sym.name}'s RAM reaches ${hex(top)}, beyond the aperture of ${names} on ${target.sym.name}: ` +
+          'the migration itself succeeds (it does not involve the IOMMU), but after it no device ' +
+          `behind ${narrow.length > 1 ? 'them' : 'it'} can be hot-added: the DMA map of that RAM fails with -EINVAL`,
         {
           related: [
             ...narrow.map((i) => ({ uri: i.sym.uri, span: i.sym.nameSpan, message: `IOMMU ${i.sym.name}` })),
@@ -504,7 +510,8 @@ class Runner {
         sevFinding(
           'sev-convert-needs-replug',
           this.at(r),
-          `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
+          `${dev.sym.name} was realized ${h.mode}: QEMU wrote its IOMMU device table entry (DTE) then, and the DTE is ` +
+            `not updated afterwards, so converting its DMA to ${to} needs unplug and replug (RULES §6.2)`,
           {
             related: [{ uri: h.at.uri, span: h.at.span, message: `${dev.sym.name} realized ${h.mode} here` }],
             fixes: [
@@ -530,7 +537,9 @@ class Runner {
         tdispFinding(
           'tdisp-dma-before-run',
           this.at(r),
-          `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected in any other state (RULES §5.4, §6.4). Lock and start the TDI first`,
+          `the guest converts ${dev.sym.name} to private DMA while its TDI is ${state ?? 'CONFIG_UNLOCKED'}: ` +
+            'the guest accepts a TDI and switches it to private only in RUN, since T-bit requests are rejected ' +
+            'in any other state (RULES §5.4, §6.4). Lock and start the TDI first',
         ),
       );
     }
@@ -560,7 +569,8 @@ class Runner {
         finding(
           'device-not-plugged',
           this.at(r),
-          `${dev.sym.name} is not in ${r.guest ? `guest ${r.guest.sym.name}` : 'any running guest'} at this step: QEMU refuses device_del with "Device '${dev.sym.name}' not found"`,
+          `${dev.sym.name} is not in ${r.guest ? `guest ${r.guest.sym.name}` : 'any running guest'} at ` +
+            `this step: QEMU refuses device_del with "Device '${dev.sym.name}' not found"`,
         ),
       );
       return undefined;
