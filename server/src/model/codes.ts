@@ -23,7 +23,8 @@ export const QEMU_MAP_FAILURE = {
 };
 export const QEMU_CONTAINER_FALLBACK = {
   where:
-    'QEMU hw/vfio/container.c, vfio_connect_container, and hw/vfio/iommufd.c, iommufd_cdev_attach: an attach to an existing container / IOAS that fails is retried in a new one, so the reported failure is the DMA map there',
+    'QEMU hw/vfio/container.c, vfio_connect_container, and hw/vfio/iommufd.c, iommufd_cdev_attach: an attach to an ' +
+    'existing container / IOAS that fails is retried in a new one, so the reported failure is the DMA map there',
 };
 export const IOMMUFD_PER_DEVICE = {
   where: 'Linux drivers/iommu/iommufd/io_pagetable.c, iopt_table_enforce_dev_resv_regions (called from device.c at each device attach)',
@@ -112,12 +113,14 @@ export const CORE_CODES = {
     sources: [
       {
         where:
-          'Linux drivers/iommu/iommu.c, __iommu_device_set_domain (require_direct: "Firmware has requested this device have a 1:1 IOMMU mapping")',
+          'Linux drivers/iommu/iommu.c, __iommu_device_set_domain (require_direct: ' +
+          '"Firmware has requested this device have a 1:1 IOMMU mapping")',
         versions: 'since Linux 6.6 (a48ce36e2786), every IOMMU driver, -EINVAL',
       },
       {
         where:
-          'Linux drivers/iommu/intel/iommu.c, intel_iommu_attach_device ("Device is ineligible for IOMMU domain attach due to platform RMRR requirement")',
+          'Linux drivers/iommu/intel/iommu.c, intel_iommu_attach_device ("Device is ' +
+          'ineligible for IOMMU domain attach due to platform RMRR requirement")',
         versions: 'Linux 3.17 to 6.5, VT-d only, -EPERM',
       },
     ],
@@ -165,7 +168,8 @@ export const CORE_CODES = {
     sources: [
       {
         where:
-          'Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, arm_smmu_get_resv_regions (MSI_IOVA_BASE 0x8000000, MSI_IOVA_LENGTH 0x100000)',
+          'Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, ' +
+          'arm_smmu_get_resv_regions (MSI_IOVA_BASE 0x8000000, MSI_IOVA_LENGTH 0x100000)',
       },
       SEED_002_PROPOSAL,
     ],
@@ -246,7 +250,8 @@ export function internalError(uri: string, check: string, err: unknown): Finding
   const f = finding(
     'internal-error',
     { uri, span: { start: 0, end: 0 } },
-    `${check} failed inside IOMMU Lens (${why}); its findings are missing here, the other checks still ran. Please report this with the file.`,
+    `${check} failed inside IOMMU Lens (${why}); its findings are missing here, ` +
+      'the other checks still ran. Please report this with the file.',
   );
   f.cause = `${check}: ${err instanceof Error ? (err.stack ?? why) : why}`;
   return f;

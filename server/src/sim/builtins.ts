@@ -71,7 +71,8 @@ export function builtinRegions(iommu: Iommu, kernel?: Release): Resv[] {
                 AMD_HT_HOLE,
                 'the HyperTransport hole',
                 iommu.htRangeIgnore
-                  ? 'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START): this IOMMU reports HTRangeIgnore, but only Linux 6.16 and later read it'
+                  ? 'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START): ' +
+                      'this IOMMU reports HTRangeIgnore, but only Linux 6.16 and later read it'
                   : 'the AMD-Vi driver reserves the HyperTransport hole for every device (HT_RANGE_START)',
               ),
             ]),

@@ -88,7 +88,9 @@ export function physBitsOf(
   const named = m.cpuModel ? `the named CPU model ${model}` : 'qemu64, the default CPU model (no cpu-model given)';
   return {
     bits: DEFAULT_PHYS_BITS,
-    why: `no phys-bits given: ${named} has ${DEFAULT_PHYS_BITS} (TCG_PHYS_ADDR_BITS) under KVM too; only -cpu host or max under KVM take the host's`,
+    why:
+      `no phys-bits given: ${named} has ${DEFAULT_PHYS_BITS} (TCG_PHYS_ADDR_BITS) ` +
+      "under KVM too; only -cpu host or max under KVM take the host's",
   };
 }
 
@@ -133,7 +135,9 @@ export function machineLayout(g: Guest): MachineLayout | undefined {
       relocation = `machine version ${m.version.major}.${m.version.minor} predates the relocation (enforce_amd_1tb_hole is off up to 7.0)`;
     } else if (before >= AMD_HT_START) {
       aboveStart = AMD_ABOVE_1TB_START;
-      relocation = `the highest address used (RAM and the 64-bit PCI hole, ${hex(before)}) would reach the HyperTransport hole at ${hex(AMD_HT_START)}, so above-4G RAM starts at 1 TiB`;
+      relocation =
+        `the highest address used (RAM and the 64-bit PCI hole, ${hex(before)}) would reach the ` +
+        `HyperTransport hole at ${hex(AMD_HT_START)}, so above-4G RAM starts at 1 TiB`;
     } else {
       relocation = `the highest address used, ${hex(before)}, stays below the HyperTransport hole at ${hex(AMD_HT_START)}`;
     }
@@ -202,7 +206,8 @@ function errnoText(e: Errno): string {
 export function qemuMapError(d: Device, group: string, ram: GuestRamRange, errno: Errno): string {
   return (
     `vfio ${qemuDevice(d)}: failed to setup container for group ${group}: memory listener initialization failed: ` +
-    `Region ${ram.name}: vfio_container_dma_map(<container>, ${hex(ram.range.start)}, ${hex(intervalSize(ram.range))}, <vaddr>) = ${errnoText(errno)}`
+    (`Region ${ram.name}: vfio_container_dma_map(<container>, ${hex(ram.range.start)}, ` +
+      `${hex(intervalSize(ram.range))}, <vaddr>) = ${errnoText(errno)}`)
   );
 }
 
@@ -218,5 +223,8 @@ export function qemuIommufdAttachError(d: Device, errno: Errno): string {
 
 /** The kernel's 1:1 refusal (RULES §1.6). */
 export function kernelIdentityMessage(d: Device): string {
-  return `vfio-pci ${qemuDevice(d)}: Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.`;
+  return (
+    `vfio-pci ${qemuDevice(d)}: Firmware has requested this device have a 1:1 IOMMU mapping, ` +
+    'rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.'
+  );
 }

@@ -65,7 +65,8 @@ export function claim(g: Guest, site: Site, dev: Device, group: IommuGroup, clai
       finding(
         'device-assigned-twice',
         site,
-        `${site.prefix}device ${dev.sym.name} is already assigned ${where}: a device can be realized once; QEMU fails with "vfio ${qemuDevice(dev)}: device is already attached"`,
+        `${site.prefix}device ${dev.sym.name} is already assigned ${where}: a device can be realized ` +
+          `once; QEMU fails with "vfio ${qemuDevice(dev)}: device is already attached"`,
         { related: [{ uri: prior.site.uri, span: prior.site.span, message: `${dev.sym.name} ${prior.site.verb}` }, ...site.context] },
       ),
     );
@@ -77,7 +78,9 @@ export function claim(g: Guest, site: Site, dev: Device, group: IommuGroup, clai
       finding(
         'group-split',
         site,
-        `${site.prefix}device ${dev.sym.name} is in ${groupLabel(group)}, which guest ${owner.guest.sym.name} already holds (${owner.device.sym.name}): a group belongs to one container, so QEMU fails with "vfio: error opening /dev/vfio/${groupNumberText(group)}: Device or resource busy"`,
+        `${site.prefix}device ${dev.sym.name} is in ${groupLabel(group)}, which guest ${owner.guest.sym.name} ` +
+          `already holds (${owner.device.sym.name}): a group belongs to one container, so QEMU fails with "vfio: ` +
+          `error opening /dev/vfio/${groupNumberText(group)}: Device or resource busy"`,
         {
           related: [
             {
@@ -143,7 +146,8 @@ export function realize(r: Realizing, dev: Device, out: Finding[]): GroupRegions
       finding(
         'no-iommu',
         site,
-        `${site.prefix}device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
+        `${site.prefix}device ${dev.sym.name} has no IOMMU in the description, so it has no IOMMU group and VFIO cannot ` +
+          `take it: QEMU fails with "vfio ${qemuDevice(dev)}: no iommu_group found: No such file or directory"`,
         { related: [deviceRelated(dev, 'declared without `iommu`'), ...site.context] },
       ),
     );
@@ -190,8 +194,15 @@ function mateNote(r: Realizing, dev: Device, gr: GroupRegions, regions: readonly
   if (!regions.length || !mates || gr.whole) return '';
   const group = groupLabel(gr.group);
   if (r.container.flavor === 'type1')
-    return ` (the region is another device's of ${group}: type1 reserves the group's whole list; iommufd ${since('linux', LINUX.iommufdPerDevice.release)} would reserve only ${dev.sym.name}'s own)`;
-  return ` (the region is another device's of ${group}: iommufd before Linux ${LINUX.iommufdPerDevice.release} reserves the group's whole list, and this platform runs ${runningName('linux', r.pr.platform.kernel)}; since ${LINUX.iommufdPerDevice.release} only ${dev.sym.name}'s own count)`;
+    return (
+      ` (the region is another device's of ${group}: type1 reserves the group's whole list; ` +
+      `iommufd ${since('linux', LINUX.iommufdPerDevice.release)} would reserve only ${dev.sym.name}'s own)`
+    );
+  return (
+    ` (the region is another device's of ${group}: iommufd before Linux ${LINUX.iommufdPerDevice.release} ` +
+    `reserves the group's whole list, and this platform runs ${runningName('linux', r.pr.platform.kernel)}; ` +
+    `since ${LINUX.iommufdPerDevice.release} only ${dev.sym.name}'s own count)`
+  );
 }
 
 /** The ioctl a container maps with, for messages. */
@@ -252,7 +263,8 @@ function reportMap(
         finding(
           'ram-misaligned',
           at,
-          `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page the IOMMU maps: ${mapIoctl(r)} fails with -EINVAL. ${qemu}`,
+          `${what} is not aligned to ${formatSize(refusal.pageSize)}, the smallest page ` +
+            `the IOMMU maps: ${mapIoctl(r)} fails with -EINVAL. ${qemu}`,
           { related },
         ),
       );
@@ -262,7 +274,9 @@ function reportMap(
         finding(
           'ram-beyond-aperture',
           at,
-          `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} (${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so ${mapIoctl(r)} fails with -EINVAL. ${qemu}`,
+          `${what} reaches beyond the IOMMU aperture ${formatInterval(refusal.aperture)} ` +
+            `(${gr.iommus.map((i) => i.sym.name).join(', ')}): it is not inside one usable IOVA range, so ${mapIoctl(r)} fails ` +
+            `with -EINVAL. ${qemu}`,
           { related: [...related, ...iommuRelated(gr)] },
         ),
       );
@@ -274,7 +288,9 @@ function reportMap(
         finding(
           'dma-entry-limit',
           at,
-          `${what} would be mapping number ${refusal.limit + 1} of the container, past vfio_iommu_type1's dma_entry_limit ${refusal.limit}: VFIO_IOMMU_MAP_DMA fails with -ENOSPC (${since('linux', LINUX.dmaEntryLimit.release)}). ${qemu}`,
+          `${what} would be mapping number ${refusal.limit + 1} of the container, past vfio_iommu_type1's ` +
+            `dma_entry_limit ${refusal.limit}: VFIO_IOMMU_MAP_DMA fails with -ENOSPC ` +
+            `(${since('linux', LINUX.dmaEntryLimit.release)}). ${qemu}`,
           { related: [...related, ...platformRelated(r, `dma-entry-limit ${refusal.limit}`)] },
         ),
       );
@@ -284,7 +300,9 @@ function reportMap(
         at,
         what,
         refusal.regions,
-        `it is not inside one usable IOVA range, so ${mapIoctl(r)} fails with -EINVAL${r.container.flavor === 'iommufd' ? ' (iopt_check_iova checks reservations before existing mappings)' : ''}${mateNote(r, dev, gr, refusal.regions)}. ${qemu}`,
+        `it is not inside one usable IOVA range, so ${mapIoctl(r)} fails with ` +
+          `-EINVAL${r.container.flavor === 'iommufd' ? ' (iopt_check_iova checks reservations before existing mappings)' : ''}` +
+          `${mateNote(r, dev, gr, refusal.regions)}. ${qemu}`,
         related,
         out,
         refusal.total,
@@ -336,7 +354,9 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         finding(
           'identity-map-required',
           site,
-          `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
+          `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: ` +
+            `it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs ` +
+            `"${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
           { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
         ),
       );
@@ -364,7 +384,10 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         finding(
           'iommufd-msi-conflict',
           site,
-          `${site.prefix}device ${x.device.sym.name} has ${x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
+          `${site.prefix}device ${x.device.sym.name} has ${
+            x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'
+          } (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. ` +
+            `QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
           { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
         ),
       );
@@ -374,7 +397,8 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         finding(
           'empty-iova-list',
           site,
-          `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
+          `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole ` +
+            `aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
           { related: [deviceRelated(dev, group), ...context] },
         ),
       );
@@ -386,7 +410,8 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
           finding(
             'ram-beyond-aperture',
             site,
-            `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
+            `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable ` +
+              `IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
             { related: context },
           ),
         );
@@ -398,7 +423,9 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
         finding(
           'ram-beyond-aperture',
           at,
-          `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
+          `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the ` +
+            `narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture ` +
+            `conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
           { related: [...related, ...iommuRelated(gr)] },
         ),
       );
@@ -411,14 +438,17 @@ function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefu
       // there: the reservation is in place before any mapping, so the map is refused (RULES §2.9).
       const refused =
         x.errno === 'EADDRINUSE'
-          ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)`
-          : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)`;
+          ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} ` +
+            'in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)'
+          : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new ` +
+            'container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)';
       const { at, related } = ramSite(r, dev, gr, m);
       reportOverlap(
         at,
         `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`,
         x.regions,
-        `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
+        `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, ` +
+          `so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
         related,
         out,
         x.total,

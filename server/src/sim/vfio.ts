@@ -124,7 +124,9 @@ function physBits(g: Guest, out: Finding[]): void {
     finding(
       'phys-bits-too-low',
       { uri: g.sym.uri, span: opt?.span ?? m.stmt.span },
-      `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its RAM${dev}${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond what ${bits.bits} phys-bits reach${bits.why ? ` (${bits.why})` : ''}: QEMU exits with "${error}"`,
+      `guest ${g.sym.name} uses guest-physical addresses up to ${hex(layout.maxUsedGpa!)} (its ` +
+        `RAM${dev}${hole}${layout.relocated ? ', above-4G RAM relocated to 1 TiB' : ''}), beyond ` +
+        `what ${bits.bits} phys-bits reach${bits.why ? ` (${bits.why})` : ''}: QEMU exits with "${error}"`,
       { fixes: [{ title: `Set phys-bits ${need}`, edits: [edit] }] },
     ),
   );
@@ -141,7 +143,9 @@ function highmem(g: Guest, m: Machine, layout: MachineLayout, out: Finding[]): v
     finding(
       'highmem-off-too-much-memory',
       { uri: g.sym.uri, span: m.stmt.span },
-      `guest ${g.sym.name} has highmem off, which limits the virt machine to 32-bit addresses, but its RAM from ${hex(VIRT_RAM_BASE)}${dev} ends at ${hex(layout.memTop!)}: QEMU exits with "${error}" (older QEMU: "highmem=off, but memory crosses the 4GiB limit")`,
+      `guest ${g.sym.name} has highmem off, which limits the virt machine to 32-bit addresses, but ` +
+        `its RAM from ${hex(VIRT_RAM_BASE)}${dev} ends at ${hex(layout.memTop!)}: QEMU exits with ` +
+        `"${error}" (older QEMU: "highmem=off, but memory crosses the 4GiB limit")`,
       {
         related: opt ? [{ uri: g.sym.uri, span: opt.span, message: 'highmem off: pa_bits = 32' }] : [],
       },
@@ -163,7 +167,10 @@ function partlyAssigned(claims: Claims, named: Set<Device>, out: Finding[]): voi
       finding(
         'group-partly-assigned',
         c.site,
-        `${groupLabel(group)} also holds ${firstNames(left, 8)}, which no guest is assigned; unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."`,
+        `${groupLabel(group)} also holds ${firstNames(left, 8)}, which no guest is assigned; ` +
+          `unless ${left.length > 1 ? 'they are' : 'it is'} bound to vfio-pci (or to no driver) the group is not ` +
+          `viable and QEMU fails with "vfio ${qemuDevice(c.device)}: group ${groupNumberText(group)} is not ` +
+          'viable. Please ensure all devices within the iommu_group are bound to their vfio bus driver."',
         {
           related: left.slice(0, RELATED_DEVICES).map((d) => deviceRelated(d, `also in ${groupLabel(group)}`)),
           fixes: [assignRest(c, left)],
@@ -199,7 +206,8 @@ function ramOverlaps(g: Guest, ram: readonly GuestRamRange[], out: Finding[]): S
         finding(
           'ram-overlap',
           { uri: later.uri, span: later.span },
-          `guest RAM ${later.name} ${formatInterval(later.range)} overlaps ${earlier.name} ${formatInterval(earlier.range)} of guest ${g.sym.name}: VFIO_IOMMU_MAP_DMA refuses a range that is already mapped with -EEXIST`,
+          `guest RAM ${later.name} ${formatInterval(later.range)} overlaps ${earlier.name} ${formatInterval(earlier.range)} ` +
+            `of guest ${g.sym.name}: VFIO_IOMMU_MAP_DMA refuses a range that is already mapped with -EEXIST`,
           { related: [{ uri: earlier.uri, span: earlier.span, message: `guest RAM ${earlier.name}` }] },
         ),
       );
