@@ -184,7 +184,8 @@ export function encodingFindings(file: Pick<InputFile, 'uri' | 'invalidUtf8'>): 
     return finding(
       'invalid-utf8',
       { uri: file.uri, span: r.span },
-      `${r.length === 1 ? 'byte' : 'bytes'} ${shown} at byte offset ${r.byteOffset} ${r.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`,
+      `${r.length === 1 ? 'byte' : 'bytes'} ${shown} at byte ` +
+        `offset ${r.byteOffset} ${r.length === 1 ? 'is' : 'are'} not UTF-8; read as U+FFFD`,
     );
   });
   const rest = runs[MAX_ENCODING_FINDINGS];

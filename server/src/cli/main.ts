@@ -189,9 +189,11 @@ function layout(args: readonly string[], io: Io): number {
       .map((line) => `//   ${line}`);
   const ram = found.laid.layout.ram.map((r) => `${r.name} ${formatInterval(r.range)}`).join(', ');
   const out = [
-    `// ${formatSize(k.memory)} of guest RAM for a ${k.type} guest, safe on every host of pool ${pool} (${p.hosts.map((h) => h.sym.name).join(', ')}):`,
+    `// ${formatSize(k.memory)} of guest RAM for a ${k.type} guest, safe on every host ` +
+      `of pool ${pool} (${p.hosts.map((h) => h.sym.name).join(', ')}):`,
     `// QEMU lays it out as ${ram}${found.laid.layout.relocated ? ' (above-4G RAM relocated to 1 TiB)' : ''},`,
-    `// clear of ${l.avoid.length} reserved range${l.avoid.length === 1 ? '' : 's'} (${l.avoid.slice(0, 4).map(formatInterval).join(', ')}${l.avoid.length > 4 ? ', ...' : ''}) and below ${hex(l.limit)}`,
+    `// clear of ${l.avoid.length} reserved range${l.avoid.length === 1 ? '' : 's'} ` +
+      `(${l.avoid.slice(0, 4).map(formatInterval).join(', ')}${l.avoid.length > 4 ? ', ...' : ''}) and below ${hex(l.limit)}`,
     machineLine(k, formatSize),
     '// QEMU options:',
     ...comment(exportQemu(x)),

@@ -148,7 +148,8 @@ export function renderPlatform(name: string, groups: readonly CapturedGroup[], s
     `//  - the IOMMU kind and its address width. ${
       inferred.kind
         ? `The kind is inferred from ${inferred.why}; the address width is assumed (48 bits): change it to the host's.`
-        : `${inferred.why[0]!.toUpperCase()}${inferred.why.slice(1)}, so none is declared: add one (and \`iommu\` on each device) to assign devices.`
+        : `${inferred.why[0]!.toUpperCase()}${inferred.why.slice(1)}, so none is ` +
+          `declared: add one (and \`iommu\` on each device) to assign devices.`
     }`,
     '//  - whether an `msi` line is a hardware doorbell (msi) or a software window (sw-msi): both print as `msi`.',
     `platform ${name} {`,

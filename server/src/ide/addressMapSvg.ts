@@ -266,7 +266,8 @@ function ticks(axis: Axis, y: number, out: string[]): number {
     longest = Math.max(longest, t.label.length);
     out.push(`<line class="tick" x1="${px(x)}" y1="${y}" x2="${px(x)}" y2="${y + 4}" stroke="#6a6a6a" stroke-width="1"/>`);
     out.push(
-      `<text class="fg" transform="translate(${px(x)} ${y + 6}) rotate(-90)" text-anchor="end" dy="0.35em" font-size="10" fill="#1b1b1b">${esc(t.label)}</text>`,
+      `<text class="fg" transform="translate(${px(x)} ${y + 6}) rotate(-90)" ` +
+        `text-anchor="end" dy="0.35em" font-size="10" fill="#1b1b1b">${esc(t.label)}</text>`,
     );
   }
   for (const s of axis.segments.filter((x) => x.gap)) {
@@ -290,7 +291,8 @@ function legend(kinds: Set<BarKind>, problems: boolean, breaks: boolean, y: numb
       y += 18;
     }
     out.push(
-      `<g class="legend"><rect x="${px(MARGIN + x)}" y="${y}" width="12" height="12" ${item.swatch}/>${text(MARGIN + x + 18, y + 10, item.name, { size: 11, cls: 'fg' })}</g>`,
+      `<g class="legend"><rect x="${px(MARGIN + x)}" y="${y}" width="12" ` +
+        `height="12" ${item.swatch}/>${text(MARGIN + x + 18, y + 10, item.name, { size: 11, cls: 'fg' })}</g>`,
     );
     x += w;
   }

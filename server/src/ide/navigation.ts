@@ -150,7 +150,9 @@ export function rename(a: Analysis, uri: string, offset: number, newName: string
   if (taken) {
     const line = a.lineIndex(taken.uri).position(taken.nameSpan.start).line + 1;
     return {
-      error: `'${newName}' is already ${article(a.model.kinds[taken.kind].noun)}${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).`,
+      error:
+        `'${newName}' is already ${article(a.model.kinds[taken.kind].noun)}` +
+        `${taken.container ? ` of ${taken.container}` : ''} (line ${line}${taken.uri === uri ? '' : ` of ${taken.uri}`}).`,
     };
   }
   const uses = usesOf(a, sym);

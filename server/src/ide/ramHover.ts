@@ -42,7 +42,8 @@ export function guestRamHover(a: Analysis, g: Guest, r: GuestRam): string | unde
   if (!r.range) return undefined;
   const ranges = (a.sim.guests.get(g)?.ram ?? guestRam(g)).filter((x) => x.sym === r.sym);
   const out = [
-    `**guest RAM ${r.sym.name}** of guest ${g.sym.name}: \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical`,
+    `**guest RAM ${r.sym.name}** of guest ${g.sym.name}: ` +
+      `\`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))}), guest-physical`,
   ];
   out.push(
     ...ramStory(a, g, ranges.length ? ranges : [{ name: r.sym.name, range: r.range, uri: r.sym.uri, span: r.decl.span, sym: r.sym }], {
@@ -88,7 +89,8 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
   for (const r of ranges) {
     if (!s.container.groups.length) {
       out.push(
-        `- ${label(r)}not mapped: no assigned device is in the container${g.assigns.some((x) => x.device) ? ' (every attach was refused)' : ''}`,
+        `- ${label(r)}not mapped: no assigned device is in the ` +
+          `container${g.assigns.some((x) => x.device) ? ' (every attach was refused)' : ''}`,
       );
     } else if (isMapped(s.container.mappings, r.range)) {
       out.push(`- ${label(r)}mapped at IOVA \`${formatInterval(r.range)}\` for ${who.join(', ')}`);
@@ -100,17 +102,25 @@ function mapping(a: Analysis, g: Guest, ranges: readonly GuestRamRange[], label:
     if (!x.device || !x.dmaWindow) continue;
     const reach = ranges.map((r) => intersect(r.range, x.dmaWindow!)).filter((i): i is Interval => !!i);
     out.push(
-      `- ${x.device.sym.name}'s \`dma-window\` \`${formatInterval(x.dmaWindow)}\`: ${reach.length ? `its DMA reaches only \`${reach.map(formatInterval).join('`, `')}\` of this RAM` : 'its DMA does not reach this RAM'}`,
+      `- ${x.device.sym.name}'s \`dma-window\` \`${formatInterval(x.dmaWindow)}\`: ` +
+        `${
+          reach.length
+            ? `its DMA reaches only \`${reach.map(formatInterval).join('`, `')}\` of this RAM`
+            : 'its DMA does not reach this RAM'
+        }`,
     );
   }
   for (const v of g.viommus) {
     const nested = v.via !== undefined;
     out.push(
-      `- vIOMMU ${v.sym.name} (${v.kind ?? 'kind not given'}${nested ? `, accelerated via ${v.via!.sym.name}` : ''}): the guest's driver picks the IOVAs its devices use. ${
-        nested
-          ? "The host map above (IOVA = GPA) is the nesting parent (stage 2); the guest's stage-1 tables translate its IOVAs to these GPAs"
-          : 'QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the container, so device IOVAs equal GPAs only where the guest maps them 1:1'
-      }`,
+      `- vIOMMU ${v.sym.name} (${v.kind ?? 'kind not given'}${nested ? `, accelerated via ${v.via!.sym.name}` : ''}): ` +
+        `the guest's driver picks the IOVAs its devices use. ${
+          nested
+            ? 'The host map above (IOVA = GPA) is the nesting parent (stage 2); ' +
+              "the guest's stage-1 tables translate its IOVAs to these GPAs"
+            : 'QEMU shadows each mapping the guest makes (guest IOVA → this RAM) into the ' +
+              'container, so device IOVAs equal GPAs only where the guest maps them 1:1'
+        }`,
     );
   }
   return out;
@@ -121,7 +131,10 @@ export function isMapped(mappings: readonly { range: Interval }[], range: Interv
   return mappings.some((m) => m.range.start === range.start && m.range.end === range.end);
 }
 
-/** Every group that joins or tries to join the guest's container: its assignments, and what the domains' runs add (timelines: hot-adds, carried devices). */
+/**
+ * Every group that joins or tries to join the guest's container: its assignments, and what the
+ * domains' runs add (timelines: hot-adds, carried devices).
+ */
 function groupsOf(a: Analysis, g: Guest): GroupRegions[] {
   const out = new Set<GroupRegions>(a.sim.guests.get(g)?.groups ?? []);
   for (const x of a.domains) for (const gr of x.ide?.guestGroups?.(a, g) ?? []) out.add(gr);

@@ -15,7 +15,8 @@ const LIMIT = 8;
 
 export function regionHover(a: Analysis, p: Platform, r: ReservedRegion): string {
   const out = [
-    `**reserved region ${r.sym.name}**: \`${r.type ?? '?'}\`${r.range ? ` \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))})` : ''}`,
+    `**reserved region ${r.sym.name}**: \`${r.type ?? '?'}\`` +
+      `${r.range ? ` \`${formatInterval(r.range)}\` (${formatSize(intervalSize(r.range))})` : ''}`,
   ];
   if (r.type) out.push('', `\`${REGION_MEANING[r.type].enumName}\`: ${REGION_MEANING[r.type].meaning}.`);
   const who =

@@ -218,7 +218,8 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
     const s = d.memdev ? backends.get(d.memdev) : undefined;
     if (s === undefined)
       throw new ImportError(
-        `${escapeText(where)}:${d.line}: DIMM ${escapeText(d.id.slice(0, 40))} names memdev '${escapeText((d.memdev ?? '').slice(0, 40))}', which no memory backend declares`,
+        `${escapeText(where)}:${d.line}: DIMM ${escapeText(d.id.slice(0, 40))} names memdev ` +
+          `'${escapeText((d.memdev ?? '').slice(0, 40))}', which no memory backend declares`,
       );
     g.dimms.push({ id: d.id, size: s, addr: d.addr });
   }

@@ -259,7 +259,8 @@ export class Scheduler {
     this.log.debug(() => {
       const s = a.stats;
       return (
-        `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: ` +
+        `analysed ${s.files} files (${s.parsed} parsed anew; ${s.components - s.reused} ` +
+        `of ${s.components} components modelled anew) in ${this.lastMs.toFixed(0)} ms: ` +
         `parse ${s.parseMs.toFixed(0)}, model ${s.modelMs.toFixed(0)}, ` +
         `simulate ${s.simulateMs.toFixed(0)} ms; engines ${[...engines].join(', ')}`
       );

@@ -83,7 +83,8 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
     checksWhileTyping = new Set(known);
   } else if (s.checksWhileTyping !== undefined && s.checksWhileTyping !== null) {
     problems.push(
-      `iommuLens.checksWhileTyping must be a list of checks (${ENGINE_IDS.join(', ')}), not ${JSON.stringify(s.checksWhileTyping)}; running all of them`,
+      `iommuLens.checksWhileTyping must be a list of checks (${ENGINE_IDS.join(', ')}), ` +
+        `not ${JSON.stringify(s.checksWhileTyping)}; running all of them`,
     );
   }
 

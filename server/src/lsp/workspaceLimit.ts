@@ -109,7 +109,8 @@ export class WorkspaceLimit {
 function message(unread: number, held: { files: number; chars: number }): string {
   return (
     `IOMMU Lens read ${held.files} files (${mib(held.chars)} of text) of this workspace and left ${unread} more unread: ` +
-    `it holds at most ${WORKSPACE_LIMIT.files} files or ${mib(WORKSPACE_LIMIT.chars)} of text. Names declared in the files not read are unknown, ` +
+    (`it holds at most ${WORKSPACE_LIMIT.files} files ` +
+      `or ${mib(WORKSPACE_LIMIT.chars)} of text. Names declared in the files not read are unknown, `) +
     'so unknown-name is not reported. Open a smaller folder, or check the whole tree with the CLI (iommu-lens check).'
   );
 }
