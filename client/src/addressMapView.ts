@@ -183,7 +183,8 @@ export class AddressMapView {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <style nonce="${nonce}">
-  body { margin: 0; padding: 8px; background: var(--vscode-editor-background); color: var(--vscode-editor-foreground); font-family: var(--vscode-font-family); }
+  body { margin: 0; padding: 8px; background: var(--vscode-editor-background); \
+color: var(--vscode-editor-foreground); font-family: var(--vscode-font-family); }
   svg .bg { fill: var(--vscode-editor-background); }
   svg .fg { fill: var(--vscode-editor-foreground); }
   svg .break-band { fill: var(--vscode-editorWidget-background); }

@@ -19,7 +19,10 @@ export interface GrammarContribution<
 > {
   /** Its folder's name under server/src/domains. */
   id: string;
-  /** Words that open its declarations, open its statements, or only follow another keyword (a word the core or another domain shares is the core's). */
+  /**
+   * Words that open its declarations, open its statements, or only follow another keyword (a word the
+   * core or another domain shares is the core's).
+   */
   keywords: { declarations?: readonly string[]; statements?: readonly string[]; values?: readonly string[] };
   /** Its enumerations (the keyword alternatives `oneOf` consumes), by name. */
   enums: Enums;
