@@ -17,14 +17,7 @@ const WIDTH = 140;
  */
 const ALLOWED: Readonly<Record<string, number>> = {
   'server/src/domains/firmware/sim/exitBootServices.ts': 1,
-  'server/src/domains/timelines/model/timeline.ts': 1,
-  'server/src/ide/analysis.ts': 2,
-  'server/src/ide/completion.ts': 1,
-  'server/src/ide/hover.ts': 1,
   'server/src/import/host.ts': 1,
-  'server/src/model/guest.ts': 1,
-  'server/src/model/scope.ts': 2,
-  'server/src/model/versions.ts': 1,
 };
 
 function sources(dir: string): string[] {

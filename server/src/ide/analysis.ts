@@ -841,8 +841,10 @@ export class AnalysisHost {
       const limit = this.options.maxFileSize;
       const what =
         oversized === undefined
-          ? `file is ${text.length} characters, over the limit of ${limit} (setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed`
-          : `file is ${oversized} bytes, more than three times the limit of ${limit} characters (setting iommuLens.maxFileSize); it was not read`;
+          ? `file is ${text.length} characters, over the limit of ${limit} ` +
+            '(setting iommuLens.maxFileSize, CLI --max-file-size); it was not analysed'
+          : `file is ${oversized} bytes, more than three times the limit of ${limit} characters ` +
+            '(setting iommuLens.maxFileSize); it was not read';
       return one(ast, [finding('file-too-large', { uri, span: { start: 0, end: 0 } }, what)]);
     }
     let split: { units: Unit[]; bases: number[] } | undefined;

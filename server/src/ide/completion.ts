@@ -291,7 +291,8 @@ function deviceItem(c: Ctx, d: Device, label: string): Candidate {
     detail: `device on platform ${d.sym.container ?? '?'}${d.bdf ? `, ${formatBdf(d.bdf)}` : ''}`,
     documentation: doc(c, d.sym, [
       d.iommu
-        ? `IOMMU ${d.iommu.sym.name}${d.stream !== undefined ? `, stream 0x${d.stream.toString(16)}` : ''}${d.group !== undefined ? `, group ${d.group}` : ''}.`
+        ? `IOMMU ${d.iommu.sym.name}${d.stream !== undefined ? `, stream 0x${d.stream.toString(16)}` : ''}` +
+          `${d.group !== undefined ? `, group ${d.group}` : ''}.`
         : 'Behind no IOMMU.',
       d.tdisp ? 'TDISP-capable.' : undefined,
       d.pf ? `A VF of ${d.pf.sym.name}.` : undefined,

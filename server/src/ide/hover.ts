@@ -125,7 +125,8 @@ function guestHover(a: Analysis, g: Guest): string {
   const attached = s.container.groups.map((x) => groupLabel(x.group));
   out.push(
     '',
-    `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`,
+    `VFIO ${g.container === 'iommufd' ? 'iommufd IOAS' : 'type1 container'}: ` +
+      `${attached.length ? `attached ${attached.join(', ')}` : 'no group attached'}`,
   );
   if (attached.length) out.push('', 'Usable IOVA (VFIO_IOMMU_GET_INFO):', codeBlock(s.container.usable().map(formatIovaRange)));
   return out.join('\n');

@@ -108,7 +108,8 @@ function machine(ctx: Scope, uri: string, m: A.MachineStmt): Guest['machine'] {
             'value-out-of-range',
             uri,
             lit.span,
-            `max-ram-below-4g ${lit.text} is more than 4 GiB: QEMU exits with "Machine option 'max-ram-below-4g=${v}' expects size less than or equal to 4G"`,
+            `max-ram-below-4g ${lit.text} is more than 4 GiB: QEMU exits with ` +
+              `"Machine option 'max-ram-below-4g=${v}' expects size less than or equal to 4G"`,
           );
         else out.maxRamBelow4g = v;
         break;

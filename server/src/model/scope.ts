@@ -146,7 +146,8 @@ export class Scope {
         'duplicate-name',
         sym.uri,
         sym.nameSpan,
-        `'${sym.name}' is already declared as ${same ? 'a' : 'the'} ${this.noun(prior.sym.kind)}${same ? '' : ` '${sym.name}'`}; ${this.schema.globalPlurals} share one namespace`,
+        `'${sym.name}' is already declared as ${same ? 'a' : 'the'} ${this.noun(prior.sym.kind)}${same ? '' : ` '${sym.name}'`}; ` +
+          `${this.schema.globalPlurals} share one namespace`,
         { related: [{ uri: prior.sym.uri, span: prior.sym.nameSpan, message: `first declared here` }] },
       );
       return false;
@@ -283,7 +284,8 @@ export class Scope {
           'wrong-platform',
           uri,
           ref.span,
-          `'${ref.qualifier.text}.${ref.name.text}' is on platform ${named.sym.name}, but this statement is about platform ${platform.sym.name}`,
+          `'${ref.qualifier.text}.${ref.name.text}' is on platform ${named.sym.name}, ` +
+            `but this statement is about platform ${platform.sym.name}`,
           { related: [{ uri: platform.sym.uri, span: platform.sym.nameSpan, message: `platform ${platform.sym.name}` }] },
         );
         return undefined;

@@ -100,7 +100,8 @@ export const XEN = {
     release: '4.12',
     change:
       'a PVH dom0 with dom0-iommu passthrough boots (passthrough is cleared, "hardwired to false"); 4.10 and 4.11 panic ' +
-      '"Dom0 uses paging translated mode, dom0-passthrough must not be enabled". `dom0-iommu=` replaces `iommu=dom0-strict,dom0-passthrough`',
+      '"Dom0 uses paging translated mode, dom0-passthrough must not be enabled". ' +
+      '`dom0-iommu=` replaces `iommu=dom0-strict,dom0-passthrough`',
     source: 'xen/drivers/passthrough/iommu.c, check_hwdom_reqs; 391266f012',
   },
   quarantine: {

@@ -174,7 +174,8 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
       'ambiguous-name',
       uri,
       ref.span,
-      `'${ref.name.text}' is a device of ${shown.join(' and ')}${more}, all in play at this step; write ${shown.map((n) => `${n}.${ref.name.text}`).join(' or ')}${more ? ' or another' : ''}`,
+      `'${ref.name.text}' is a device of ${shown.join(' and ')}${more}, all in play at this step; ` +
+        `write ${shown.map((n) => `${n}.${ref.name.text}`).join(' or ')}${more ? ' or another' : ''}`,
       {
         related: having
           .slice(0, AMBIGUOUS_NAMED)
