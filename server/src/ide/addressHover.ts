@@ -17,7 +17,6 @@ import {
 } from '../model';
 import { machineLayout, someOf, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
 import { regionsAt, StabIndex, usableAt } from '../sim/addressQuery';
-import { vtomSplit } from '../domains/sev/sim/joinRules';
 import type { Analysis } from './analysis';
 import { capped } from './markdown';
 import type { NumberAt } from './numberAt';
@@ -60,13 +59,10 @@ function contextOf(a: Analysis, n: NumberAt): Context {
   const m = a.model;
   for (const p of m.platforms.values()) if (p.decl === n.decl) return { platform: p };
   for (const g of m.guests.values()) if (g.decl === n.decl) return { guest: g, platform: g.platform };
-  for (const t of m.timelines.values()) {
-    if (t.decl !== n.decl) continue;
-    const r = t.steps.find((x) => x.step.span.start <= n.lit.span.start && n.lit.span.end <= x.step.span.end);
-    return { guest: r?.guest, platform: r?.platform };
+  for (const d of a.domains) {
+    const c = d.ide?.addressContext?.(a, n.decl, n.lit.span);
+    if (c) return c;
   }
-  for (const x of m.xens.values()) if (x.decl === n.decl) return { platform: x.platform };
-  for (const f of m.firmwares.values()) if (f.decl === n.decl) return { guest: f.guest, platform: f.guest?.platform };
   return {};
 }
 
@@ -129,9 +125,7 @@ function hostIndex(a: Analysis, p: Platform): StabIndex<Named> {
   for (const r of p.ram) if (r.range) named.push({ what: `RAM ${r.sym.name}`, range: r.range });
   for (const x of p.ioapics) named.push({ what: 'I/O APIC', range: x.range });
   for (const x of p.mmcfg) named.push({ what: 'PCIe ECAM (mmcfg)', range: x.range });
-  for (const x of a.model.xens.values()) {
-    if (x.platform === p) for (const r of x.ranges) named.push({ what: `Xen ${x.sym.name}'s own memory (xen-range)`, range: r.range });
-  }
+  for (const d of a.domains) named.push(...(d.ide?.hostRanges?.(a, p) ?? []));
   hostIndexes.set(p, (ix = new StabIndex(named, (x) => x.range)));
   return ix;
 }
@@ -201,21 +195,12 @@ function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
     const hits = guestIndex(s)
       .at(v)
       .map((x) => `${x.what} \`${formatInterval(x.range)}\`${x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
-    const side = vtomSide(g, v);
+    const side = addressNote(a, g, v);
     if (!hits.length && !(g === first && side)) continue;
     if (!hits.length) hits.push('no RAM here');
     out.push(`- guest **${g.sym.name}**: ${hits.join('; ')}${side ? `; ${side}` : ''}`);
   }
-  for (const x of a.model.xens.values()) {
-    for (const d of x.domains.values()) {
-      for (const r of d.ram) {
-        if (r.range && r.range.start <= v && v <= r.range.end)
-          out.push(
-            `- ${d.isDom0 ? `dom0 of ${x.sym.name}` : `Xen domain **${d.sym.name}**`}: RAM ${r.sym.name} \`${formatInterval(r.range)}\``,
-          );
-      }
-    }
-  }
+  for (const d of a.domains) out.push(...(d.ide?.addressLines?.(a, v) ?? []));
   return out;
 }
 
@@ -236,10 +221,10 @@ function mapped(s: GuestState, range: Interval): string {
   return isMapped(s.container.mappings, range) ? ', mapped for DMA at IOVA = GPA' : ', not mapped for DMA (the map was refused)';
 }
 
-function vtomSide(g: Guest, v: bigint): string | undefined {
-  if (g.confidential?.technology !== 'sev-snp') return undefined;
-  const vtom = g.confidential.vtom;
-  const s = vtomSplit({ start: v, end: v }, vtom);
-  const at = vtom === undefined ? 'vTOM at its maximum' : `vTOM \`${hex(vtom)}\``;
-  return s.private ? `private (below ${at})` : `shared (at or above ${at})`;
+function addressNote(a: Analysis, g: Guest, v: bigint): string | undefined {
+  for (const d of a.domains) {
+    const note = d.ide?.addressNote?.(g, v);
+    if (note) return note;
+  }
+  return undefined;
 }

@@ -6,10 +6,9 @@
  * (the editor's webview and `iommu-lens map --svg`) or the CLI's text form.
  */
 import type { Span } from '@iommu-lens/grammar';
-import { ALL_ADDRESSES, byStart, hex, intersect, type Guest, type Interval, type Platform, type Severity } from '../model';
+import { ALL_ADDRESSES, byStart, intersect, type Guest, type Interval, type Platform, type Severity } from '../model';
 import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
 import { TYPE_ORDER, type RegionSource } from '../sim/regions';
-import { vtomSplit } from '../domains/sev/sim/joinRules';
 import type { Analysis } from './analysis';
 import { namesIn } from './navigation';
 import { inside } from './positions';
@@ -257,11 +256,8 @@ function guestSpaces(a: Analysis, g: Guest): AddressSpace[] {
   gpa.bars.push(...ramBars);
   const hole = machineLayout(g)?.pciHole64;
   if (hole && g.machine) gpa.bars.push(bar(hole, 'pci-hole', '64-bit PCI hole', { uri: g.sym.uri, span: g.machine.stmt.span }));
-  vtomBars(
-    g,
-    state.ram.map((r) => r.range),
-    gpa.bars,
-  );
+  const ram = state.ram.map((r) => r.range);
+  for (const d of a.domains) for (const b of d.ide?.guestBars?.(g, ram) ?? []) gpa.bars.push(bar(b.range, b.kind, b.label, b.source));
   for (const x of g.assigns) {
     if (x.dmaWindow)
       gpa.bars.push(
@@ -419,19 +415,6 @@ function overlapsEach<T>(queries: readonly Interval[], items: readonly T[], rang
     out[qi] = hits.sort((a, b) => a - b).map((i) => items[i]!);
   }
   return out;
-}
-
-/** SEV-SNP: each RAM range's private part (below vTOM) and shared part (at or above). */
-function vtomBars(g: Guest, ram: readonly Interval[], out: Bar[]): void {
-  const c = g.confidential;
-  if (c?.technology !== 'sev-snp') return;
-  const source = { uri: g.sym.uri, span: c.stmt.span };
-  const at = c.vtom === undefined ? 'vTOM at its maximum' : `vTOM ${hex(c.vtom)}`;
-  for (const r of ram) {
-    const s = vtomSplit(r, c.vtom);
-    if (s.private) out.push(bar(s.private, 'private', `private (below ${at})`, source));
-    if (s.shared) out.push(bar(s.shared, 'shared', `shared (from ${at})`, source));
-  }
 }
 
 // ----- bars ------------------------------------------------------------------------

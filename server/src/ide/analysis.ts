@@ -33,7 +33,9 @@ import {
   type Model,
   type ModelResult,
   type ModelSchema,
+  type SymbolKind,
 } from '../model';
+import { CORE_LOOKS, type KindLook } from './kindLooks';
 import type { DomainParts as GenericParts, IdeContribution } from './contribution';
 import { engineIds, mergeSimulations, simulate, type Engine, type SimEngine, type Simulation } from '../sim';
 import { components } from './workspacePartition';
@@ -85,6 +87,14 @@ export class Cancelled extends Error {
 
 /** What a domain adds to the core, and its editor features over an `Analysis`. */
 export type DomainParts = GenericParts<Analysis>;
+
+const looks = new WeakMap<readonly DomainParts[], Readonly<Record<SymbolKind, KindLook>>>();
+/** How the editor shows each kind of name, the core's and these domains'. */
+export function looksOf(domains: readonly DomainParts[]): Readonly<Record<SymbolKind, KindLook>> {
+  let l = looks.get(domains);
+  if (!l) looks.set(domains, (l = Object.assign({}, CORE_LOOKS, ...domains.map((d) => d.ide?.looks ?? {}))));
+  return l!;
+}
 
 const schemas = new WeakMap<readonly DomainParts[], ModelSchema>();
 /** The model schema of the core and these domains (one per list, so hosts of one registry share it). */

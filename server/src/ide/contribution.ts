@@ -6,6 +6,7 @@
 import type { Assist, Node, Span, WordSlot } from '@iommu-lens/grammar';
 import type { Device, Guest, Interval, Model, ModelPart, Platform, Sym, SymbolKind } from '../model';
 import type { GroupRegions, GuestRamRange, SimEngine } from '../sim';
+import type { KindLook } from './kindLooks';
 
 export interface HoverResult {
   markdown: string;
@@ -14,6 +15,8 @@ export interface HoverResult {
 
 /** `A`: the analysis its features read (ide/analysis.ts's `Analysis`; a parameter, so this file imports nothing of it). */
 export interface IdeContribution<A> {
+  /** How the editor shows the kinds of name it declares. */
+  looks?: { readonly [K in SymbolKind]?: KindLook };
   /** The kinds of name it declares, whose hovers it gives. */
   hoverKinds?: readonly SymbolKind[];
   /** The hover of one of its names (the declaration or a use). */
@@ -36,8 +39,26 @@ export interface IdeContribution<A> {
   guestGroups?(a: A, g: Guest): readonly GroupRegions[];
   /** A note on one range of a guest's RAM (SEV-SNP: which side of vTOM it is on). */
   ramNote?(g: Guest, range: Interval): string | undefined;
+  /** The platform and guest a number literal of one of its declarations is about (`decl`: the declaration). */
+  addressContext?(a: A, decl: Node, literal: Span): { platform?: Platform; guest?: Guest } | undefined;
+  /** Ranges of a platform's memory it names (an address hover lists what holds the address). */
+  hostRanges?(a: A, p: Platform): readonly { what: string; range: Interval }[];
+  /** Lines an address hover adds for the address spaces it declares besides guests' (Xen domains' RAM). */
+  addressLines?(a: A, v: bigint): string[];
+  /** A note on an address of a guest (SEV-SNP: which side of vTOM it is on). */
+  addressNote?(g: Guest, v: bigint): string | undefined;
+  /** Bars it adds over a guest's RAM in the address map (SEV-SNP: the private and shared parts). */
+  guestBars?(g: Guest, ram: readonly Interval[]): readonly GuestBar[];
   /** Sections it adds to a device's hover (what its runs did to the device). */
   deviceSections?(a: A, p: Platform, d: Device): string[];
+}
+
+/** A bar of the address map over guest-physical space, with the statement it comes from. */
+export interface GuestBar {
+  range: Interval;
+  kind: 'private' | 'shared';
+  label: string;
+  source: { uri: string; span: Span };
 }
 
 /** Documentation of keywords: in their usual sense, and where they mean something else (`CONTEXT:word`). */
@@ -55,24 +76,8 @@ export interface SlotContext<A> {
   slot: WordSlot;
 }
 
-/** What a completion item is (the editor shows an icon for each). */
-export type CompletionKind =
-  | 'keyword'
-  | 'value'
-  | 'platform'
-  | 'guest'
-  | 'device'
-  | 'iommu'
-  | 'vintf'
-  | 'domain'
-  | 'mapping'
-  | 'event'
-  | 'opcode'
-  | 'operand'
-  | 'bit'
-  | 'quirk'
-  | 'class'
-  | 'service';
+/** What a completion item is (the editor shows an icon for each): a word of the language, or a name of its kind (its look's icon). */
+export type CompletionKind = 'keyword' | 'value' | SymbolKind | 'opcode' | 'operand' | 'bit' | 'quirk' | 'class' | 'service';
 
 /** A completion item before it is placed (ide/completion.ts's `Candidate`). */
 export interface SlotCandidate {

@@ -18,7 +18,7 @@ import { guestRamAt, guestRamHover, ramStory } from './ramHover';
 import { regionHover } from './regionHover';
 import { machineAt, machineHover } from './machineHover';
 import { symbolAt } from './navigation';
-import { kernelAt, releaseHover, xenReleaseAt } from './versionHover';
+import { kernelAt, releaseHover } from './versionHover';
 
 export type { HoverResult } from './contribution';
 
@@ -94,9 +94,6 @@ function statementHover(a: Analysis, uri: string, offset: number): HoverResult |
   }
   const kernel = kernelAt(a, uri, offset);
   if (kernel) return { markdown: releaseHover('linux', kernel.platform.kernel, `platform ${kernel.platform.sym.name}`), span: kernel.span };
-  const xenRelease = xenReleaseAt(a, uri, offset);
-  if (xenRelease)
-    return { markdown: releaseHover('xen', xenRelease.xen.release, `Xen host ${xenRelease.xen.sym.name}`), span: xenRelease.span };
   const ram = guestRamAt(a, uri, offset);
   const ramMarkdown = ram && guestRamHover(a, ram.guest, ram.ram);
   if (ramMarkdown) return { markdown: ramMarkdown, span: ram!.ram.decl.span };

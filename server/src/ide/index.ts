@@ -1,4 +1,5 @@
 export * from './analysis';
+export type { CompletionIcon, KindLook, OutlineIcon } from './kindLooks';
 export * from './positions';
 export { hover, type HoverResult } from './hover';
 export { inlayHints, type InlayHint } from './inlayHints';

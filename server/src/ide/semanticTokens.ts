@@ -5,16 +5,8 @@
  * lsp layer encodes them with `encodeSemanticTokens` (LSP's relative format, one token per
  * line since many clients do not support multi-line tokens).
  *
- * | symbol kind                          | token type  | modifiers                        |
- * |--------------------------------------|-------------|----------------------------------|
- * | platform, xen, firmware              | namespace   | (a host or image with members)   |
- * | pool                                 | type        | (a shape every guest must fit)   |
- * | guest, domain (Xen), driver          | class       |                                  |
- * | iommu, viommu, vintf                 | interface   |                                  |
- * | timeline                             | function    | (steps that run in order)        |
- * | device, mapping                      | variable    |                                  |
- * | ram, guest-ram, reserved             | property    | reserved: readonly (never mapped)|
- * | event                                | event       |                                  |
+ * A name's token type is its kind's look (kindLooks.ts for the core's kinds, each domain's
+ * `looks` for its own).
  *
  * A name where it is declared has `declaration`, and also `definition` for the global
  * kinds (the names other files use). Enumerated values (region types, IOMMU kinds, modes:
@@ -23,30 +15,16 @@
  * unresolved names) get no token, so the TextMate grammar colours them.
  */
 import { ALL_KEYWORDS, ENUMS, lex, type Node, type SourceFile, type Span } from '@iommu-lens/grammar';
-import type { SymbolKind } from '../model';
-import type { Analysis } from './analysis';
+import { looksOf, type Analysis } from './analysis';
+import { SEMANTIC_TOKEN_TYPES, type SemanticTokenType } from './kindLooks';
 import type { LineIndex } from './positions';
 import { astChildren } from '@iommu-lens/grammar';
 import { namesIn } from './navigation';
 
-export const SEMANTIC_TOKEN_TYPES = [
-  'namespace',
-  'type',
-  'class',
-  'interface',
-  'function',
-  'variable',
-  'property',
-  'event',
-  'enumMember',
-  'keyword',
-  'number',
-  'operator',
-  'comment',
-] as const;
+export { SEMANTIC_TOKEN_TYPES, type SemanticTokenType };
+
 export const SEMANTIC_TOKEN_MODIFIERS = ['declaration', 'definition', 'readonly', 'defaultLibrary'] as const;
 
-export type SemanticTokenType = (typeof SEMANTIC_TOKEN_TYPES)[number];
 export type SemanticTokenModifier = (typeof SEMANTIC_TOKEN_MODIFIERS)[number];
 
 export interface SemanticToken {
@@ -54,27 +32,6 @@ export interface SemanticToken {
   type: SemanticTokenType;
   modifiers: SemanticTokenModifier[];
 }
-
-export const SYMBOL_TOKEN_TYPE: Record<SymbolKind, SemanticTokenType> = {
-  platform: 'namespace',
-  xen: 'namespace',
-  firmware: 'namespace',
-  pool: 'type',
-  guest: 'class',
-  domain: 'class',
-  driver: 'class',
-  iommu: 'interface',
-  viommu: 'interface',
-  iommufd: 'interface',
-  vintf: 'interface',
-  timeline: 'function',
-  device: 'variable',
-  mapping: 'variable',
-  ram: 'property',
-  'guest-ram': 'property',
-  reserved: 'property',
-  event: 'event',
-};
 
 const KEYWORDS: ReadonlySet<string> = new Set(ALL_KEYWORDS);
 const ENUM_VALUES: ReadonlySet<string> = new Set(Object.values(ENUMS).flat());
@@ -112,13 +69,14 @@ function fileTokens(a: Analysis, uri: string): SemanticToken[] {
   };
 
   const { refs, syms } = namesIn(a, uri);
+  const looks = looksOf(a.domains);
   for (const s of syms) {
     const mods: SemanticTokenModifier[] = ['declaration'];
     if (a.model.kinds[s.kind].global) mods.push('definition');
     if (s.kind === 'reserved') mods.push('readonly');
-    add(s.nameSpan, SYMBOL_TOKEN_TYPE[s.kind], mods, 0);
+    add(s.nameSpan, looks[s.kind].token, mods, 0);
   }
-  for (const r of refs) add(r.span, SYMBOL_TOKEN_TYPE[r.target.kind], r.target.kind === 'reserved' ? ['readonly'] : [], 1);
+  for (const r of refs) add(r.span, looks[r.target.kind].token, r.target.kind === 'reserved' ? ['readonly'] : [], 1);
 
   const { names, values } = wordRoles(ast);
   const lexed = lex(text);

@@ -3,7 +3,6 @@
  * releases (model/versions.ts) this description gets, each with its source.
  */
 import { hasChange, releaseName, versionChanges, type Component, type Platform, type Release } from '../model';
-import type { Xen } from '../domains/xen/model/types';
 import type { Analysis } from './analysis';
 import { inside } from './positions';
 
@@ -17,16 +16,6 @@ export function kernelAt(
     if (p.sym.uri !== uri) continue;
     const stmt = p.decl.items.find((i) => i.kind === 'kernel' && inside(i.span, offset));
     if (stmt) return { platform: p, span: stmt.span };
-  }
-  return undefined;
-}
-
-/** The Xen host whose `xen RELEASE` statement holds the offset. */
-export function xenReleaseAt(a: Analysis, uri: string, offset: number): { xen: Xen; span: { start: number; end: number } } | undefined {
-  for (const x of a.model.xens.values()) {
-    if (x.sym.uri !== uri) continue;
-    const stmt = x.decl.items.find((i) => i.kind === 'xen-version' && inside(i.span, offset));
-    if (stmt) return { xen: x, span: stmt.span };
   }
   return undefined;
 }

@@ -18,6 +18,7 @@ import {
   type Analysis,
   type CompletionItem as IdeCompletionItem,
   type CompletionKind,
+  type KindLook,
   type LineIndex,
   type OutlineSymbol,
   type TextEdit as IdeTextEdit,
@@ -64,62 +65,42 @@ export function toWorkspaceEdit(analysis: Pick<Analysis, 'lineIndex'>, edits: re
   return { changes };
 }
 
-/** LSP's symbol kinds for ours: the outline icon of each kind of name. */
-export const SYMBOL_KIND: Record<OurSymbolKind, SymbolKind> = {
-  platform: SymbolKind.Namespace,
-  guest: SymbolKind.Class,
-  timeline: SymbolKind.Event,
-  pool: SymbolKind.Array,
-  firmware: SymbolKind.Module,
-  xen: SymbolKind.Namespace,
-  vintf: SymbolKind.Interface,
-  device: SymbolKind.Object,
-  iommu: SymbolKind.Interface,
-  ram: SymbolKind.Field,
-  reserved: SymbolKind.Constant,
-  'guest-ram': SymbolKind.Field,
-  viommu: SymbolKind.Interface,
-  iommufd: SymbolKind.Interface,
-  driver: SymbolKind.Function,
-  mapping: SymbolKind.Variable,
-  event: SymbolKind.Event,
-  domain: SymbolKind.Class,
-};
+/** LSP's kinds for the names the ide layer shows (kindLooks.ts): the outline and completion icons. */
+export type Looks = Readonly<Record<OurSymbolKind, KindLook>>;
+export const outlineKind = (looks: Looks, kind: OurSymbolKind): SymbolKind => SymbolKind[looks[kind].outline];
 
-export function toDocumentSymbol(s: OutlineSymbol, lines: LineIndex): DocumentSymbol {
+export function toDocumentSymbol(s: OutlineSymbol, lines: LineIndex, looks: Looks): DocumentSymbol {
   return {
     name: s.name,
     detail: s.detail,
-    kind: SYMBOL_KIND[s.kind],
+    kind: outlineKind(looks, s.kind),
     range: lines.range(s.span),
     selectionRange: lines.range(s.nameSpan),
-    children: s.children.map((c) => toDocumentSymbol(c, lines)),
+    children: s.children.map((c) => toDocumentSymbol(c, lines, looks)),
   };
 }
 
-const COMPLETION_KIND: Record<CompletionKind, CompletionItemKind> = {
+/** The words of the language; a name takes its kind's completion icon. */
+const COMPLETION_KIND: Readonly<Record<Exclude<CompletionKind, OurSymbolKind>, CompletionItemKind>> = {
   keyword: CompletionItemKind.Keyword,
   value: CompletionItemKind.EnumMember,
   opcode: CompletionItemKind.Function,
   service: CompletionItemKind.Function,
   operand: CompletionItemKind.Field,
   bit: CompletionItemKind.Constant,
-  platform: CompletionItemKind.Module,
-  guest: CompletionItemKind.Class,
-  device: CompletionItemKind.Variable,
-  iommu: CompletionItemKind.Interface,
-  vintf: CompletionItemKind.Interface,
-  domain: CompletionItemKind.Class,
-  mapping: CompletionItemKind.Variable,
-  event: CompletionItemKind.Event,
   quirk: CompletionItemKind.Constant,
   class: CompletionItemKind.EnumMember,
 };
 
-export function toCompletionItem(item: IdeCompletionItem, lines: LineIndex): CompletionItem {
+function completionKind(kind: CompletionKind, looks: Looks): CompletionItemKind {
+  if (Object.hasOwn(COMPLETION_KIND, kind)) return COMPLETION_KIND[kind as keyof typeof COMPLETION_KIND];
+  return CompletionItemKind[looks[kind as OurSymbolKind].completion ?? 'Text'];
+}
+
+export function toCompletionItem(item: IdeCompletionItem, lines: LineIndex, looks: Looks): CompletionItem {
   return {
     label: item.label,
-    kind: COMPLETION_KIND[item.kind],
+    kind: completionKind(item.kind, looks),
     detail: item.detail,
     documentation: item.documentation ? { kind: MarkupKind.Markdown, value: item.documentation } : undefined,
     sortText: item.sortText,

@@ -24,6 +24,7 @@ import {
   formatRange,
   hover,
   inlayHints,
+  looksOf,
   prepareRename,
   references,
   rename,
@@ -37,7 +38,7 @@ import {
   type SelectionRange as IdeSelectionRange,
 } from '../ide';
 import { registerAddressMap } from './addressMap';
-import { SYMBOL_KIND, toCodeActions, toCompletionItem, toDocumentSymbol, toWorkspaceEdit } from './convert';
+import { outlineKind, toCodeActions, toCompletionItem, toDocumentSymbol, toWorkspaceEdit } from './convert';
 import { invalidParams } from './guard';
 import { documentUri, offsetAt, spanOf } from './params';
 import { MEMORY_REQUEST, type MemoryReport } from './protocol';
@@ -123,7 +124,7 @@ function registerEditorFeatures(ctx: ServerContext): void {
       const a = ctx.current();
       if (text === undefined || !a) return [];
       const lines = ctx.linesOf(uri, text);
-      return completion(a, uri, text, offsetAt(lines, params.position)).map((item) => toCompletionItem(item, lines));
+      return completion(a, uri, text, offsetAt(lines, params.position)).map((item) => toCompletionItem(item, lines, looksOf(a.domains)));
     }),
   );
 }
@@ -192,7 +193,7 @@ function registerNavigation(ctx: ServerContext): void {
       const a = ctx.at(uri);
       if (!a) return [];
       const lines = a.lineIndex(uri);
-      return documentSymbols(a, uri).map((s) => toDocumentSymbol(s, lines));
+      return documentSymbols(a, uri).map((s) => toDocumentSymbol(s, lines, looksOf(a.domains)));
     }),
   );
 
@@ -203,7 +204,7 @@ function registerNavigation(ctx: ServerContext): void {
       const query = typeof params?.query === 'string' ? params.query : '';
       return workspaceSymbols(a, query).map((s) => ({
         name: s.name,
-        kind: SYMBOL_KIND[s.kind],
+        kind: outlineKind(looksOf(a.domains), s.kind),
         containerName: s.container,
         location: ctx.toLocation(a, s),
       }));

@@ -54,7 +54,6 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
           sym: ctx.sym('viommu', uri, item.name, item.span, g.sym.name),
           stmt: item,
           kind: item.iommuKind?.text as IommuKind | undefined,
-          via: ctx.global(uri, item.via, ['vintf']),
           stage2: item.stage2 !== undefined,
         };
         if (ctx.declareLocal(locals, v, scope)) g.viommus.push(v);
@@ -64,9 +63,10 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
         if (item.value) g.container = item.value.text as Guest['container'];
         break;
       default:
-        ctx.schema.items.guestBody.get(item.kind)?.(ctx, uri, g, item);
         break;
     }
+    // A domain's statements, and what a domain reads of the core's (a vIOMMU's `via`).
+    ctx.schema.items.guestBody.get(item.kind)?.(ctx, uri, g, item);
   }
   const once = ctx.schema.singletons.guestBody;
   ctx.singletons(uri, d.items, ['machine', 'msi-window', 'container', ...once.kinds], `guest ${g.sym.name}`, once.words);

@@ -40,7 +40,10 @@ export interface ModelPart {
   lists?: readonly ModelListKey[];
   /** Per pass: the declarations it resolves, and what it does once the pass has seen every declaration. */
   passes: { [P in Pass]?: { decls?: DeclResolvers; after?: (ctx: Scope) => void } };
-  /** The statements it adds to the core's blocks, resolved where the core meets them (in order with the core's own). */
+  /**
+   * The statements it adds to the core's blocks, resolved where the core meets them (in order
+   * with the core's own), and what it reads of a core statement (after the core has read it).
+   */
   items?: { [B in Block]?: ItemResolvers<B> };
   /** Of those, the kinds a block takes once, each with the word it is written as. */
   singletons?: { [B in Block]?: Readonly<Record<string, string>> };

@@ -127,9 +127,9 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
         iommu.htRangeIgnore = s;
         break;
       default:
-        ctx.schema.items.iommuBody.get(s.kind)?.(ctx, uri, iommu, s);
         break;
     }
+    ctx.schema.items.iommuBody.get(s.kind)?.(ctx, uri, iommu, s);
   }
   const once = ctx.schema.singletons.iommuBody;
   ctx.singletons(
@@ -191,9 +191,9 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
           dev.deviceClass = s.value?.text;
           break;
         default:
-          ctx.schema.items.deviceBody.get(s.kind)?.(ctx, uri, dev, s);
           break;
       }
+      ctx.schema.items.deviceBody.get(s.kind)?.(ctx, uri, dev, s);
     }
     const once = ctx.schema.singletons.deviceBody;
     ctx.singletons(

@@ -223,7 +223,7 @@ export interface Viommu {
   sym: Sym;
   stmt: A.ViommuStmt;
   kind?: IommuKind;
-  /** The entity `via` names (a VINTF: its domain reads it). */
+  /** What `via` names, resolved by the domain that declares it (a CMDQV VINTF). */
   via?: { sym: Sym };
   stage2: boolean;
 }

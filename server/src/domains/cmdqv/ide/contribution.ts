@@ -5,6 +5,7 @@ import { CMDQV_FILLERS } from './completion';
 import { commandAt, commandHover, vintfHover } from './cmdqvHover';
 
 export const CMDQV_IDE: IdeParts = {
+  looks: { vintf: { token: 'interface', outline: 'Interface', completion: 'Interface' } },
   keywords: CMDQV_KEYWORDS,
   slotFillers: CMDQV_FILLERS,
   hoverKinds: ['vintf'],

@@ -16,6 +16,15 @@ export function declareVintf(ctx: Scope, uri: string, d: A.VintfDecl): void {
 const ALL_VINTFS = {};
 export const allVintfs = (ctx: Scope): Vintf[] => ctx.state(ALL_VINTFS, () => []);
 
+/** A guest's `viommu ... via VINTF`: the VINTF accelerating the vIOMMU (the core declared the vIOMMU). */
+export function viommuVia(ctx: Scope, uri: string, g: Guest, item: A.GuestItem): void {
+  if (item.kind !== 'viommu' || !item.name) return;
+  const via = ctx.global(uri, item.via, ['vintf']);
+  // The core pushed it last, unless its name was taken.
+  const v = g.viommus.at(-1);
+  if (v?.stmt === item && via) v.via = via;
+}
+
 /** An IOMMU's `cmdqv` statement. CMDQV_PARAM holds LOG2 fields: every count is a power of two (__tegra241_cmdqv_probe). */
 export function cmdqvSettings(ctx: Scope, uri: string, iommu: Iommu, s: A.IommuItem): void {
   if (s.kind !== 'cmdqv') return;

@@ -1,6 +1,6 @@
 /** CMDQV's part of the model: VINTFs (declared before guests, resolved after them), command blocks, an IOMMU's `cmdqv`. */
 import type { ModelPart } from '../../../model/part';
-import { allVintfs, cmdqvSettings, commands, declareVintf, resolveVintf } from './cmdqv';
+import { allVintfs, cmdqvSettings, commands, declareVintf, resolveVintf, viommuVia } from './cmdqv';
 
 export const CMDQV_MODEL: ModelPart = {
   kinds: { vintf: { noun: 'VINTF', global: { plural: 'VINTFs' } } },
@@ -16,6 +16,6 @@ export const CMDQV_MODEL: ModelPart = {
     },
     last: { decls: { commands } },
   },
-  items: { iommuBody: { cmdqv: cmdqvSettings } },
+  items: { iommuBody: { cmdqv: cmdqvSettings }, guestBody: { viommu: viommuVia } },
   singletons: { iommuBody: { cmdqv: 'cmdqv' } },
 };

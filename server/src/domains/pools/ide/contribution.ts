@@ -7,6 +7,7 @@ import { POOLS_ENGINE } from '../engine';
 import { poolHover } from './poolHover';
 
 export const POOLS_IDE: IdeParts = {
+  looks: { pool: { token: 'type', outline: 'Array' } },
   keywords: POOL_KEYWORDS,
   slotFillers: POOL_FILLERS,
   hoverKinds: ['pool'],

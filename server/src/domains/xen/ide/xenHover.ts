@@ -155,3 +155,29 @@ export function p2mHover(c: P2mChange): string {
     );
   return out.join('\n');
 }
+
+/** The Xen host whose `xen RELEASE` statement holds the offset (its hover: versionHover.ts's). */
+export function xenReleaseAt(a: Analysis, uri: string, offset: number): { xen: Xen; span: { start: number; end: number } } | undefined {
+  for (const x of a.model.xens.values()) {
+    if (x.sym.uri !== uri) continue;
+    const stmt = x.decl.items.find((i) => i.kind === 'xen-version' && inside(i.span, offset));
+    if (stmt) return { xen: x, span: stmt.span };
+  }
+  return undefined;
+}
+
+/** An address hover's lines for the Xen domains whose RAM holds `v`. */
+export function domainRamLines(a: Analysis, v: bigint): string[] {
+  const out: string[] = [];
+  for (const x of a.model.xens.values()) {
+    for (const d of x.domains.values()) {
+      for (const r of d.ram) {
+        if (r.range && r.range.start <= v && v <= r.range.end)
+          out.push(
+            `- ${d.isDom0 ? `dom0 of ${x.sym.name}` : `Xen domain **${d.sym.name}**`}: RAM ${r.sym.name} \`${formatInterval(r.range)}\``,
+          );
+      }
+    }
+  }
+  return out;
+}
