@@ -10,7 +10,7 @@
 import { hex, type Interval } from '../model/interval';
 import type { AcpiTable } from './acpi';
 import { type Dmar, type DeviceScope, decodeDmar } from './dmar';
-import { type Iort, type IortNode, decodeIort } from './iort';
+import { type IdMapping, type Iort, type IortNode, type Rmr, type RootComplex, decodeIort } from './iort';
 import { type Ivhd, type Ivrs, decodeIvrs, requesterId } from './ivrs';
 import { deviceNameOf } from './names';
 import { partitionPoint } from '../model/search';
@@ -415,9 +415,23 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
 }
 
 function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
-  const out = b.out;
-  out.arch = 'arm64';
-  const byOffset = new Map<number, IortNode>(iort.nodes.map((n) => [n.offset, n]));
+  b.out.arch = 'arm64';
+  const smmus = iortSmmus(b.out, iort, table);
+  const complexes = iort.nodes.filter((n): n is RootComplex => n.kind === 'root-complex');
+  noteRootComplexes(b.out, complexes, smmus);
+  addNamedComponents(b, iort, smmus);
+  finishDevices(b, () => undefined, pciStreams(complexes, smmus));
+  addRmrs(b.out, iort, smmus);
+}
+
+/** An SMMU and the stream ID a device has at it. */
+type Stream = { iommu: IommuOut; stream: number };
+
+/** The stream ID an ID mapping gives `id` (a single mapping gives its one output ID whatever the input). */
+const streamId = (m: IdMapping, id: number) => (m.single ? m.outputBase : m.outputBase + (id - m.inputBase));
+
+/** An `iommu` for each SMMUv3 node, by the node's offset (how mappings name it); SMMUv1/v2 nodes and ITS groups are noted. */
+function iortSmmus(out: PlatformOut, iort: Iort, table: AcpiTable): Map<number, IommuOut> {
   const smmus = new Map<number, IommuOut>();
   for (const n of iort.nodes) {
     if (n.kind === 'smmuv3') {
@@ -436,17 +450,47 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
       out.notes.push(`ITS group at byte ${n.offset}: ITS ${n.itsIds.join(', ')}`);
     }
   }
-  /** Where an ID leaves a node: at an SMMUv3 with a stream ID, or elsewhere (an ITS: no translation). */
-  const route = (node: IortNode, id: number): { iommu: IommuOut; stream: number } | undefined => {
-    for (const m of node.mappings) {
-      if (!m.single && (id < m.inputBase || id > m.inputBase + m.count - 1)) continue;
-      const target = byOffset.get(m.outputRef);
-      const iommu = smmus.get(m.outputRef);
-      if (target && iommu) return { iommu, stream: m.single ? m.outputBase : m.outputBase + (id - m.inputBase) };
+  return smmus;
+}
+
+/** A note per root complex: where each of its ID mappings sends requester IDs. */
+function noteRootComplexes(out: PlatformOut, complexes: readonly RootComplex[], smmus: ReadonlyMap<number, IommuOut>): void {
+  for (const rc of complexes) {
+    const maps = rc.mappings.map((m) => {
+      const to = smmus.get(m.outputRef);
+      const ids = m.single ? 'single ID' : `RIDs ${hex(BigInt(m.inputBase))}-${hex(BigInt(m.inputBase + m.count - 1))}`;
+      return to ? `${ids} to ${to.name} streams from ${hex(BigInt(m.outputBase))}` : `${ids} to the ITS (not translated)`;
+    });
+    out.notes.push(`root complex at byte ${rc.offset}, segment ${rc.segment}: ${maps.join('; ') || 'no ID mapping'}`);
+  }
+}
+
+/** Where an ID leaves a node: at an SMMUv3 with a stream ID, or elsewhere (an ITS: no translation). */
+function route(node: IortNode, id: number, smmus: ReadonlyMap<number, IommuOut>): Stream | undefined {
+  for (const m of node.mappings) {
+    if (!m.single && (id < m.inputBase || id > m.inputBase + m.count - 1)) continue;
+    const iommu = smmus.get(m.outputRef);
+    if (iommu) return { iommu, stream: streamId(m, id) };
+  }
+  return undefined;
+}
+
+/** Each named component (a device ACPI names, not on PCI) as a device, behind the SMMU its first input ID reaches. */
+function addNamedComponents(b: Builder, iort: Iort, smmus: ReadonlyMap<number, IommuOut>): void {
+  for (const n of iort.nodes) {
+    if (n.kind !== 'named-component') continue;
+    const r = n.mappings.length ? route(n, n.mappings[0]!.inputBase, smmus) : undefined;
+    const d = b.device(`nc:${n.offset}`);
+    d.comment = `named component ${n.name} (IORT byte ${n.offset})`;
+    if (r) {
+      d.iommu = r.iommu;
+      d.stream = r.stream;
     }
-    return undefined;
-  };
-  const complexes = iort.nodes.filter((n) => n.kind === 'root-complex');
+  }
+}
+
+/** The SMMU and stream of a PCI device: through the mapping of its segment's root complex that claims its requester ID. */
+function pciStreams(complexes: readonly RootComplex[], smmus: ReadonlyMap<number, IommuOut>): (p: PciDevice) => Stream | undefined {
   // A root complex's requester IDs: each claimed by the first mapping that covers it (the kernel's iort_node_map_id order).
   const claims = new Map(
     complexes.map((rc) => [
@@ -459,32 +503,16 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
       ),
     ]),
   );
-  for (const rc of complexes) {
-    const maps = rc.mappings.map((m) => {
-      const to = smmus.get(m.outputRef);
-      const ids = m.single ? 'single ID' : `RIDs ${hex(BigInt(m.inputBase))}-${hex(BigInt(m.inputBase + m.count - 1))}`;
-      return to ? `${ids} to ${to.name} streams from ${hex(BigInt(m.outputBase))}` : `${ids} to the ITS (not translated)`;
-    });
-    out.notes.push(`root complex at byte ${rc.offset}, segment ${rc.segment}: ${maps.join('; ') || 'no ID mapping'}`);
-  }
-  for (const n of iort.nodes) {
-    if (n.kind !== 'named-component') continue;
-    const r = n.mappings.length ? route(n, n.mappings[0]!.inputBase) : undefined;
-    const d = b.device(`nc:${n.offset}`);
-    d.comment = `named component ${n.name} (IORT byte ${n.offset})`;
-    if (r) {
-      d.iommu = r.iommu;
-      d.stream = r.stream;
-    }
-  }
-  const streamOf = (p: PciDevice) => {
-    const rc = complexes.find((c) => c.kind === 'root-complex' && c.segment === p.segment);
+  return (p) => {
+    const rc = complexes.find((c) => c.segment === p.segment);
     const m = rc ? rc.mappings[claims.get(rc)![ridOf(p)]!] : undefined;
     const iommu = m && smmus.get(m.outputRef);
-    return m && iommu ? { iommu, stream: m.single ? m.outputBase : m.outputBase + (ridOf(p) - m.inputBase) } : undefined;
+    return m && iommu ? { iommu, stream: streamId(m, ridOf(p)) } : undefined;
   };
-  finishDevices(b, () => undefined, streamOf);
-  // Devices by SMMU and stream, sorted once: an RMR's stream range is two binary searches.
+}
+
+/** The devices behind each SMMU sorted by stream, so an RMR's stream range is two binary searches. */
+function devicesByStream(out: PlatformOut): Map<IommuOut, DeviceOut[]> {
   const byStream = new Map<IommuOut, DeviceOut[]>();
   for (const d of out.devices.values()) {
     if (!d.iommu || d.stream === undefined) continue;
@@ -493,25 +521,41 @@ function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
     else byStream.set(d.iommu, [d]);
   }
   for (const list of byStream.values()) list.sort((a, b) => a.stream! - b.stream!);
+  return byStream;
+}
+
+/**
+ * Who an RMR's ranges are for: the devices with the streams its mappings name, or, where no
+ * device is known to have them, the SMMU itself (every device behind it); and the streams, for
+ * the comment.
+ */
+function rmrTargets(rmr: Rmr, smmus: ReadonlyMap<number, IommuOut>, byStream: ReadonlyMap<IommuOut, DeviceOut[]>) {
+  const targets: RegionOut['targets'] = [];
+  const streams: string[] = [];
+  for (const m of rmr.mappings) {
+    const iommu = smmus.get(m.outputRef);
+    if (!iommu) continue;
+    const first = m.outputBase;
+    const last = m.single ? m.outputBase : m.outputBase + m.count - 1;
+    streams.push(`${iommu.name} streams ${hex(BigInt(first))}-${hex(BigInt(last))}`);
+    const list = byStream.get(iommu) ?? [];
+    const devs = list.slice(
+      partitionPoint(list.length, (k) => list[k]!.stream! < first),
+      partitionPoint(list.length, (k) => list[k]!.stream! <= last),
+    );
+    if (devs.length) targets.push(...devs);
+    else targets.push(iommu);
+  }
+  return { targets, streams };
+}
+
+/** A region per RMR range (direct, relaxable when the RMR permits remapping); a range that cannot be used is noted. */
+function addRmrs(out: PlatformOut, iort: Iort, smmus: ReadonlyMap<number, IommuOut>): void {
+  const byStream = devicesByStream(out);
   let rmr = 0;
   for (const n of iort.nodes) {
     if (n.kind !== 'rmr') continue;
-    const targets: RegionOut['targets'] = [];
-    const streams: string[] = [];
-    for (const m of n.mappings) {
-      const iommu = smmus.get(m.outputRef);
-      if (!iommu) continue;
-      const first = m.outputBase;
-      const last = m.single ? m.outputBase : m.outputBase + m.count - 1;
-      streams.push(`${iommu.name} streams ${hex(BigInt(first))}-${hex(BigInt(last))}`);
-      const list = byStream.get(iommu) ?? [];
-      const devs = list.slice(
-        partitionPoint(list.length, (k) => list[k]!.stream! < first),
-        partitionPoint(list.length, (k) => list[k]!.stream! <= last),
-      );
-      if (devs.length) targets.push(...devs);
-      else targets.push(iommu);
-    }
+    const { targets, streams } = rmrTargets(n, smmus, byStream);
     const type = n.remapPermitted ? 'direct-relaxable' : 'direct';
     for (const r of n.ranges) {
       const permitted = n.remapPermitted ? 'remapping permitted' : 'remapping not permitted';
