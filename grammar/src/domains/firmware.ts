@@ -2,7 +2,7 @@
  * The firmware's grammar: a `firmware` (an EDK II build for a guest) with its drivers, their
  * DMA maps, the handlers run at ExitBootServices or on events, and the handlers' actions.
  */
-import { EMPTY_ALT, type CstNode } from 'chevrotain';
+import { EMPTY_ALT, type CstNode, type ParserMethod } from 'chevrotain';
 import type { Braces, Node, OptionLit, Ref, ReleaseLit, UnknownStatement, Word } from '../nodes';
 import type { AstBuild } from '../contribution';
 import type { GrammarContribution, ParserClass } from '../contribution';
@@ -63,8 +63,19 @@ export interface IommuProtocolDecl extends Node {
   handlers: (HandlerStmt | UnknownStatement)[];
 }
 
-const rules = (Base: ParserClass) =>
-  class FirmwareRules extends Base {
+/*
+ * The rules, in three mixins, one per group; each extends the one before, so the rules are
+ * defined (and chevrotain lists them) in the order below.
+ */
+
+/** The statements: `firmware`, `driver` with its DMA `map`s, `edk2`. */
+const statementRules = (Base: ParserClass) =>
+  class FirmwareStatementRules extends Base {
+    // The bodies are blocks, defined with the other blocks last (in `rules`): a rule's body
+    // runs only at the parser's self-analysis, when every rule exists.
+    declare firmwareBody: ParserMethod<[], CstNode>;
+    declare driverBody: ParserMethod<[], CstNode>;
+
     public firmwareDecl = this.RULE('firmwareDecl', () => {
       this.CONSUME(kw('firmware'));
       this.SUBRULE(this.name);
@@ -118,7 +129,11 @@ const rules = (Base: ParserClass) =>
       this.CONSUME(kw('edk2'));
       this.CONSUME(WordToken, { LABEL: 'tag' });
     });
+  };
 
+/** The handlers (at ExitBootServices, before it, or on an event) and their actions. */
+const handlerRules = (Base: ParserClass) =>
+  class FirmwareHandlerRules extends statementRules(Base) {
     /** `on exit-boot-services tpl callback { actions }`, or one action on the same line. */
     public handlerStmt = this.RULE('handlerStmt', () => {
       this.CONSUME(kw('on'));
@@ -174,13 +189,19 @@ const rules = (Base: ParserClass) =>
     );
 
     public actionBody = this.block('actionBody', () => [this.action], true);
-    public driverBody = this.block('driverBody', () => [this.mapStmt, this.handlerStmt]);
+  };
+
+/** The blocks (a driver's, the IOMMU protocol's, the firmware's) and the `iommu-protocol` declaration. */
+const rules = (Base: ParserClass) =>
+  class FirmwareRules extends handlerRules(Base) {
+    // `override`: the two bodies `statementRules` declares (and refers to) are defined here.
+    public override driverBody = this.block('driverBody', () => [this.mapStmt, this.handlerStmt]);
     public iommuProtocolDecl = this.RULE('iommuProtocolDecl', () => {
       this.CONSUME(kw('iommu-protocol'));
       this.SUBRULE(this.iommuProtocolBody);
     });
     public iommuProtocolBody = this.block('iommuProtocolBody', () => [this.handlerStmt]);
-    public firmwareBody = this.block('firmwareBody', () => [this.edk2Stmt, this.driverDecl, this.iommuProtocolDecl]);
+    public override firmwareBody = this.block('firmwareBody', () => [this.edk2Stmt, this.driverDecl, this.iommuProtocolDecl]);
   };
 
 function firmwareItem(n: CstNode, b: AstBuild): FirmwareItem | undefined {
