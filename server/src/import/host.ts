@@ -9,6 +9,8 @@
 import { hex, type Interval } from '../model/interval';
 import type { AcpiTable } from './acpi';
 import { decodeTables, type Decoded } from './acpiPlatform';
+import type { Dmar } from './dmar';
+import type { Ivrs } from './ivrs';
 import { PlatformOut, type IommuKind, type IommuOut, type RegionKind } from './describe';
 import { deviceNameOf } from './names';
 import { classWord, parseBdf, type PciInventory } from './pci';
@@ -115,6 +117,28 @@ export function vtdWidth(cap: bigint): number {
 export function renderHost(name: string, input: HostInput, source: string): string {
   const out = new PlatformOut(name);
   out.header.push(`Imported by iommu-lens from the host at ${source}.`);
+  noteKernel(out, input);
+  const decoded = readTables(out, input.tables);
+  const dmar = decoded.find((d) => d.kind === 'DMAR');
+  const ivrs = decoded.find((d) => d.kind === 'IVRS');
+  const tables = { dmar: dmar?.kind === 'DMAR' ? dmar.dmar : undefined, ivrs: ivrs?.kind === 'IVRS' ? ivrs.ivrs : undefined };
+  const units = addUnits(out, input.iommus, tables);
+  const arch = input.arch?.trim();
+  if (out.iommus.length) out.arch = out.iommus.some((i) => i.kind === 'smmuv3') ? 'arm64' : 'x86_64';
+  else if (arch === 'x86_64' || arch === 'aarch64') out.arch = arch === 'x86_64' ? 'x86_64' : 'arm64';
+  addDevices(out, input, units);
+  addRegions(out, input.groups, tables);
+  return out.render();
+}
+
+/** The host's DMAR and IVRS, decoded: what explains its units' widths and its groups' regions. */
+interface HostTables {
+  dmar?: Dmar;
+  ivrs?: Ivrs;
+}
+
+/** The header's account of the kernel: its release, its command line's IOMMU options, what was not read, no groups. */
+function noteKernel(out: PlatformOut, input: HostInput): void {
   if (input.osrelease !== undefined) {
     // `6.8.0-45-generic`: the upstream release leads; the rest is the distribution's build.
     const osrelease = input.osrelease.trim();
@@ -132,9 +156,13 @@ export function renderHost(name: string, input: HostInput, source: string): stri
   }
   for (const u of input.unread) out.header.push(`not read: ${u}`);
   if (input.groups.length === 0) out.header.push('no IOMMU groups: the IOMMU is absent or off, so no device can be assigned with VFIO');
+}
+
+/** The ACPI tables decoded, each named in the header; tables that cannot be decoded are only noted (sysfs is the truth). */
+function readTables(out: PlatformOut, tables: AcpiTable[]): Decoded[] {
   let decoded: Decoded[] = [];
   try {
-    decoded = decodeTables(input.tables).decoded;
+    decoded = decodeTables(tables).decoded;
   } catch (e) {
     out.header.push(`ACPI tables not used: ${(e as Error).message}`);
   }
@@ -147,36 +175,36 @@ export function renderHost(name: string, input: HostInput, source: string): stri
             ? `${d.ivrs.ivhds.length} IVHD, ${d.ivrs.ivmds.length} IVMD`
             : `${d.iort.nodes.length} nodes`),
     );
+  return decoded;
+}
 
-  // The IOMMU units: /sys/class/iommu names them; their width from VT-d's capability register or the ACPI tables.
-  const dmar = decoded.find((d) => d.kind === 'DMAR');
-  const ivrs = decoded.find((d) => d.kind === 'IVRS');
+/** The IOMMU units /sys/class/iommu names, by name, in name order (a unit of a kind not known is noted, not added). */
+function addUnits(out: PlatformOut, iommus: readonly HostIommu[], tables: HostTables): Map<string, IommuOut> {
   const units = new Map<string, IommuOut>();
-  for (const u of [...input.iommus].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
+  for (const u of [...iommus].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
     const kind = kindOfUnit(u.name);
     if (!kind) {
       out.header.push(`IOMMU unit ${u.name}: a kind this importer does not know; its devices are left without an IOMMU`);
       continue;
     }
-    let width: number | undefined;
-    let why: string;
-    if (u.cap !== undefined) {
-      width = vtdWidth(u.cap);
-      why = `address width from its capability register (MGAW), cap ${hex(u.cap)}`;
-    } else if (kind === 'vt-d' && dmar?.kind === 'DMAR') {
-      width = dmar.dmar.haw;
-      why = 'address width from the DMAR host address width (no capability register read)';
-    } else if (kind === 'amd-vi' && ivrs?.kind === 'IVRS' && ivrs.ivrs.info.vaSize > 0) {
-      width = Math.min(ivrs.ivrs.info.vaSize, 64);
-      why = "address width from IVinfo's virtual address size";
-    } else why = 'address width not known here: 48 bits assumed';
+    const { width, why } = unitWidth(u, kind, tables);
     units.set(u.name, out.iommu(u.name.replace(/[^A-Za-z0-9_-]+/g, '-'), kind, width, [`${u.name} in /sys/class/iommu; ${why}`]));
   }
-  const arch = input.arch?.trim();
-  if (out.iommus.length) out.arch = out.iommus.some((i) => i.kind === 'smmuv3') ? 'arm64' : 'x86_64';
-  else if (arch === 'x86_64' || arch === 'aarch64') out.arch = arch === 'x86_64' ? 'x86_64' : 'arm64';
+  return units;
+}
 
-  // Devices: every PCI function (class from sysfs), and every member of a group.
+/** A unit's address width and where it comes from: VT-d's capability register, else the ACPI tables, else assumed. */
+function unitWidth(u: HostIommu, kind: IommuKind, { dmar, ivrs }: HostTables): { width?: number; why: string } {
+  if (u.cap !== undefined) return { width: vtdWidth(u.cap), why: `address width from its capability register (MGAW), cap ${hex(u.cap)}` };
+  if (kind === 'vt-d' && dmar)
+    return { width: dmar.haw, why: 'address width from the DMAR host address width (no capability register read)' };
+  if (kind === 'amd-vi' && ivrs && ivrs.info.vaSize > 0)
+    return { width: Math.min(ivrs.info.vaSize, 64), why: "address width from IVinfo's virtual address size" };
+  return { why: 'address width not known here: 48 bits assumed' };
+}
+
+/** Devices: every PCI function (class from sysfs), and every member of a group, with its group and IOMMU unit. */
+function addDevices(out: PlatformOut, input: HostInput, units: ReadonlyMap<string, IommuOut>): void {
   const groupOf = new Map<string, bigint>();
   for (const g of input.groups) for (const d of g.devices) groupOf.set(d.toLowerCase(), g.number);
   const keys = new Set<string>([...(input.pci?.devices.keys() ?? []), ...groupOf.keys()]);
@@ -190,25 +218,24 @@ export function renderHost(name: string, input: HostInput, source: string): stri
     if (!pci) d.comment = `not a PCI device: '${key}'`;
     else if (d.group === undefined) d.comment = 'in no IOMMU group: not translated, cannot be assigned';
   }
+}
 
-  // Regions: each group's list without what its IOMMU's driver adds; a region every group has is written once.
-  const kindOfGroup = new Map<bigint, IommuKind | undefined>();
-  for (const d of out.devices.values()) if (d.group !== undefined && d.iommu) kindOfGroup.set(d.group, d.iommu.kind);
-  const holders = new Map<string, { type: string; range: Interval; groups: bigint[] }>();
-  const sorted = [...input.groups].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
-  for (const g of sorted) {
-    for (const r of g.regions) {
-      if (builtin(kindOfGroup.get(g.number), r.type, r.range)) continue;
-      const key = `${r.type} ${r.range.start} ${r.range.end}`;
-      const h = holders.get(key) ?? { type: r.type, range: r.range, groups: [] };
-      if (h.groups.at(-1) !== g.number) h.groups.push(g.number);
-      holders.set(key, h);
-    }
-  }
-  const rmrrs = dmar?.kind === 'DMAR' ? dmar.dmar.rmrrs : [];
-  const ivmds = ivrs?.kind === 'IVRS' ? ivrs.ivrs.ivmds : [];
-  const rmrrAt = new Map(rmrrs.map((r) => [`${r.base} ${r.limit}`, r]));
-  const ivmdAt = new Map(ivmds.map((m) => [`${m.start} ${m.start + m.length - 1n}`, m]));
+/** A reserved region and the groups that list it, in group order. */
+interface HeldRegion {
+  type: string;
+  range: Interval;
+  groups: bigint[];
+}
+
+/**
+ * Regions: each group's list without what its IOMMU's driver adds; a region every group has is
+ * written once, and one an RMRR or IVMD explains says so.
+ */
+function addRegions(out: PlatformOut, groups: readonly HostGroup[], { dmar, ivrs }: HostTables): void {
+  const sorted = [...groups].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+  const holders = regionHolders(out, sorted);
+  const rmrrAt = new Map((dmar?.rmrrs ?? []).map((r) => [`${r.base} ${r.limit}`, r]));
+  const ivmdAt = new Map((ivrs?.ivmds ?? []).map((m) => [`${m.start} ${m.start + m.length - 1n}`, m]));
   for (const h of [...holders.values()].sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0))) {
     const rmrr = rmrrAt.get(`${h.range.start} ${h.range.end}`);
     const ivmd = ivmdAt.get(`${h.range.start} ${h.range.end}`);
@@ -223,5 +250,22 @@ export function renderHost(name: string, input: HostInput, source: string): stri
       `${h.type} in the reserved_regions of ${all ? 'every group' : groupList(h.groups)}${why ? `: ${why}` : ''}`,
     );
   }
-  return out.render();
+}
+
+/** The groups' regions by type and range, each with the groups listing it, less those the group's IOMMU driver adds itself. */
+function regionHolders(out: PlatformOut, sorted: readonly HostGroup[]): Map<string, HeldRegion> {
+  // A group's IOMMU kind is that of its devices' unit (the driver that adds the built-in regions).
+  const kindOfGroup = new Map<bigint, IommuKind | undefined>();
+  for (const d of out.devices.values()) if (d.group !== undefined && d.iommu) kindOfGroup.set(d.group, d.iommu.kind);
+  const holders = new Map<string, HeldRegion>();
+  for (const g of sorted) {
+    for (const r of g.regions) {
+      if (builtin(kindOfGroup.get(g.number), r.type, r.range)) continue;
+      const key = `${r.type} ${r.range.start} ${r.range.end}`;
+      const h = holders.get(key) ?? { type: r.type, range: r.range, groups: [] };
+      if (h.groups.at(-1) !== g.number) h.groups.push(g.number);
+      holders.set(key, h);
+    }
+  }
+  return holders;
 }
