@@ -30,7 +30,9 @@ import {
   BEFORE_EBS_SINCE,
   buildSlots,
   eventsOf,
+  type EbsSlot,
   fwCheck,
+  type FwCheck,
   reachableSlots,
   type FirmwareRun,
 } from './notifyFunctions';
@@ -87,37 +89,76 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     oneOrder: 0,
   };
   const c = fwCheck(fw, out, run);
-  const confidential = c.confidential;
+  checkHandlers(c, beforeRuns);
+  checkMappings(c);
+  const truncated = exploreDrivers(c, projector, allEvents, reduce);
+  run.visited = projector.visited;
+  if (truncated) {
+    out.push(
+      finding(
+        'fw-orders-truncated',
+        { uri, span: fw.sym.nameSpan },
+        `firmware ${fw.sym.name} has more orders of notify functions than the simulator explores; findings come from the orders explored, and none claims "every order"`,
+      ),
+    );
+  }
+  return run;
+}
 
-  slots.forEach((s, i) => {
-    if (!reachable[i]) return;
+/**
+ * The rules on each notify function that runs, one action at a time (the order does not
+ * matter to them), with who unmaps each mapping by name; and whether this EDK II runs
+ * BeforeExitBootServices handlers, and once.
+ */
+function checkHandlers(c: FwCheck, beforeRuns: boolean): void {
+  const { run } = c;
+  run.slots.forEach((s, i) => {
+    if (!run.reachable[i]) return;
     s.effects.forEach((e, k) => {
       if (e.kind === 'unmap') append(run.unmappers, e.mapping, s);
       // Before the memory map is locked, Unmap() and the memory services are allowed.
-      if (!early[i]) handlerRules(c, s, s.actions[k]!);
+      if (!run.early[i]) handlerRules(c, s, s.actions[k]!);
     });
   });
   if (!beforeRuns) beforeUnsupported(c);
-  else if (!atLeast(fw.edk2, BEFORE_EBS_ONCE)) beforeResignalled(c);
+  else if (!atLeast(c.fw.edk2, BEFORE_EBS_ONCE)) beforeResignalled(c);
+}
 
+/** The rules on each mapping as declared (PciIo's Map() on its buffer), whatever the order of the notify functions. */
+function checkMappings(c: FwCheck): void {
+  const { fw, confidential } = c;
   const setting = { confidential: !!confidential, dma32: fw.guest?.platform?.arch !== 'arm64' };
   for (const d of fw.drivers)
     for (const m of d.maps.values()) {
-      checkMapping(uri, m, setting, out);
-      if (confidential && m.state === 'pending' && m.operation && !isCommonBuffer(m.operation)) pendingBusMaster(c, m, early);
+      checkMapping(c.uri, m, setting, c.out);
+      if (confidential && m.state === 'pending' && m.operation && !isCommonBuffer(m.operation)) pendingBusMaster(c, m, c.run.early);
     }
+}
 
+/** The source order of the whole firmware, and the unmap-all that acts first in it. */
+interface SourceOrder {
+  steps: number[][];
+  wipe: number | undefined;
+}
+
+/**
+ * Each driver's findings from the orders of its projection, explored within the firmware's
+ * budget (drivers with the same projection up to names share one exploration); a driver past
+ * the budget is checked in the source order. True when some driver's orders were not all explored.
+ */
+function exploreDrivers(c: FwCheck, projector: Projector, allEvents: Map<string, number[]>, reduce: boolean): boolean {
+  const { fw, run } = c;
   const shared = new Map<string, Exploration>();
   let truncated = false;
   let budget = FIRMWARE_BUDGET;
-  /** The source order of the whole firmware, recorded once for the drivers checked in one order. */
-  let recorded: { steps: number[][]; wipe: number | undefined } | undefined;
+  /** Recorded once, for the drivers checked in one order. */
+  let recorded: SourceOrder | undefined;
   for (const d of fw.drivers) {
     const allowance = Math.max(budget, DRIVER_FLOOR);
     const p = reduce ? projector.project(d, allowance / 32) : projector.whole(d);
     if (typeof p === 'number') {
       budget = Math.max(0, budget - p);
-      recorded ??= record();
+      recorded ??= sourceOrderOf(run.slots, allEvents, projector);
       const q = projector.touching(d, recorded.wipe);
       run.oneOrder++;
       truncated = true;
@@ -140,32 +181,22 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
     }
     driverFindings(c, d, p, x);
   }
-  run.visited = projector.visited;
-  if (truncated) {
-    out.push(
-      finding(
-        'fw-orders-truncated',
-        { uri, span: fw.sym.nameSpan },
-        `firmware ${fw.sym.name} has more orders of notify functions than the simulator explores; findings come from the orders explored, and none claims "every order"`,
-      ),
-    );
-  }
-  return run;
+  return truncated;
+}
 
-  /** The source order, and the unmap-all that acts first in it. */
-  function record(): { steps: number[][]; wipe: number | undefined } {
-    const steps = sourceOrder(slots, allEvents);
-    let wipe: number | undefined;
-    let first = Infinity;
-    for (const i of projector.unmapAll) {
-      slots[i]!.effects.forEach((e, k) => {
-        const at = steps[i]![k];
-        if (e.kind === 'unmap-all' && at !== undefined && at < first) {
-          first = at;
-          wipe = i;
-        }
-      });
-    }
-    return { steps, wipe };
+/** The source order, and the unmap-all that acts first in it. */
+function sourceOrderOf(slots: readonly EbsSlot[], allEvents: Map<string, number[]>, projector: Projector): SourceOrder {
+  const steps = sourceOrder(slots, allEvents);
+  let wipe: number | undefined;
+  let first = Infinity;
+  for (const i of projector.unmapAll) {
+    slots[i]!.effects.forEach((e, k) => {
+      const at = steps[i]![k];
+      if (e.kind === 'unmap-all' && at !== undefined && at < first) {
+        first = at;
+        wipe = i;
+      }
+    });
   }
+  return { steps, wipe };
 }
