@@ -2,7 +2,7 @@
  * Xen's grammar: a `xen` host with its release, its own memory, quarantine, `dom0` and
  * `domain` blocks, and the `balloon` / `free` steps that change a domain's P2M.
  */
-import type { CstNode } from 'chevrotain';
+import type { CstNode, ParserMethod } from 'chevrotain';
 import type { Braces, Node, RangeLit, RamDecl, Ref, ReleaseLit, UnknownStatement, Word } from '../nodes';
 import type { AstBuild } from '../contribution';
 import type { GrammarContribution, ParserClass } from '../contribution';
@@ -60,8 +60,20 @@ export type XenItem =
 /** A P2M change: the domain gives pages back (`balloon`) or frees them (`free`). */
 export type P2mStep = Node & { kind: 'balloon' | 'free'; target?: Ref; range?: RangeLit };
 
-const rules = (Base: ParserClass) =>
-  class XenRules extends Base {
+/*
+ * The rules, in four mixins, one per group; each extends the one before, so the rules are
+ * defined (and chevrotain lists them) in the order below.
+ */
+
+/** The declarations: `xen` on a platform, its `dom0` and `domain`s. */
+const declarationRules = (Base: ParserClass) =>
+  class XenDeclarationRules extends Base {
+    // Their bodies are defined with the blocks (`blockRules`): a rule's body runs only at the
+    // parser's self-analysis, when every rule exists.
+    declare xenBody: ParserMethod<[], CstNode>;
+    declare dom0Body: ParserMethod<[], CstNode>;
+    declare domainBody: ParserMethod<[], CstNode>;
+
     public xenDecl = this.RULE('xenDecl', () => {
       this.CONSUME(kw('xen'));
       this.SUBRULE(this.name);
@@ -78,6 +90,11 @@ const rules = (Base: ParserClass) =>
       this.SUBRULE(this.name);
       this.SUBRULE(this.domainBody);
     });
+  };
+
+/** The statements of dom0 and of a domain (mode, IOMMU, passed-through devices, RDM), and the xen block's `xen-range`. */
+const statementRules = (Base: ParserClass) =>
+  class XenStatementRules extends declarationRules(Base) {
     public modeStmt = this.RULE('modeStmt', () => {
       this.CONSUME(kw('mode'));
       this.oneOf('xenMode');
@@ -127,8 +144,14 @@ const rules = (Base: ParserClass) =>
       this.CONSUME(kw('xen-range'));
       this.SUBRULE(this.range);
     });
-    public dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt, this.iommuMapStmt]);
-    public domainBody = this.block('domainBody', () => [
+  };
+
+/** The blocks (dom0's, a domain's, the xen block's) and the xen block's `xen RELEASE`. */
+const blockRules = (Base: ParserClass) =>
+  class XenBlockRules extends statementRules(Base) {
+    // `override`: the bodies `declarationRules` declares (and refers to) are defined here.
+    public override dom0Body = this.block('dom0Body', () => [this.modeStmt, this.dom0IommuStmt, this.mapReservedStmt, this.iommuMapStmt]);
+    public override domainBody = this.block('domainBody', () => [
       this.modeStmt,
       this.passStmt,
       this.iommuMapStmt,
@@ -141,14 +164,18 @@ const rules = (Base: ParserClass) =>
       this.CONSUME(kw('xen'));
       this.SUBRULE(this.release);
     });
-    public xenBody = this.block('xenBody', () => [
+    public override xenBody = this.block('xenBody', () => [
       this.dom0Decl,
       this.domainDecl,
       this.xenRangeStmt,
       this.quarantineStmt,
       this.xenVersionStmt,
     ]);
+  };
 
+/** The timeline's P2M steps. */
+const rules = (Base: ParserClass) =>
+  class XenRules extends blockRules(Base) {
     /** A P2M change: the domain gives pages back (`balloon`) or frees them (`free`). */
     public balloonStep = this.RULE('balloonStep', () => {
       this.CONSUME(kw('balloon'));
