@@ -50,8 +50,9 @@ export interface SmmuCommand extends Node {
   operands: (NumLit | Word)[];
 }
 
-const rules = (Base: ParserClass) =>
-  class CmdqvRules extends Base {
+/** An IOMMU's `cmdqv` statement, and the VINTFs: their declaration, statements and block. */
+const vintfRules = (Base: ParserClass) =>
+  class CmdqvVintfRules extends Base {
     public cmdqvStmt = this.RULE('cmdqvStmt', () => {
       this.CONSUME(kw('cmdqv'));
       this.OPTION(() => {
@@ -110,7 +111,11 @@ const rules = (Base: ParserClass) =>
       });
     });
     public vintfBody = this.block('vintfBody', () => [this.ownerStmt, this.streamStmt, this.vmidStmt, this.hypOwnStmt, this.queueStmt]);
+  };
 
+/** The SMMUv3 commands a guest issues through a VINTF: `commands` blocks of batches (defined after the VINTFs' rules). */
+const rules = (Base: ParserClass) =>
+  class CmdqvRules extends vintfRules(Base) {
     public commandsDecl = this.RULE('commandsDecl', () => {
       this.CONSUME(kw('commands'));
       this.SUBRULE(this.ref);
