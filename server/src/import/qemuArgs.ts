@@ -131,27 +131,15 @@ const onOff = (v: string | undefined) =>
 /** The guest a QEMU command line starts. `where` names it in errors. */
 export function importQemu(words: readonly Word[], where: string): ImportedGuest {
   const g = emptyGuest();
-  const backends = new Map<string, bigint>();
-  const iommufds = new Set<string>();
-  const dimms: { id: string; memdev?: string; addr?: bigint; line: number }[] = [];
-  let i = 0;
-  let arch: string | undefined;
-  // Environment assignments (`LC_ALL=C`) and the program come first.
-  while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!.text)) i++;
-  if (i < words.length && !words[i]!.text.startsWith('-')) {
-    const prog = words[i]!.text;
-    arch = /qemu-system-([a-z0-9_]+)$/.exec(prog)?.[1];
-    if (!arch) g.notes.push(`the program is '${prog.slice(0, 80)}', not qemu-system-ARCH`);
-    i++;
-  }
+  const { arch, first } = readProgram(words, g);
   const size = (s: string | undefined, w: Word, what: string, unit = 1n) => {
     if (s === undefined) return undefined;
     const v = qemuSize(s, unit);
     if (v === undefined) throw lineError(where, w.line, `${what} '${escapeText(s.slice(0, 40))}' is not a size`);
     return v;
   };
-  const q: Reading = { g, where, size, backends, iommufds, dimms };
-  for (; i < words.length; i++) {
+  const q: Reading = { g, where, size, backends: new Map(), iommufds: new Set(), dimms: [] };
+  for (let i = first; i < words.length; i++) {
     const w = words[i]!;
     const opt = w.text.replace(/^--/, '-');
     if (!opt.startsWith('-')) {
@@ -165,57 +153,92 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
     const argWord = words[i + 1];
     if (!argWord) throw lineError(where, w.line, `${escapeText(opt.slice(0, 40))} needs an argument`);
     i++;
-    const arg = argWord.text;
-    switch (opt) {
-      case '-name': {
-        const { first, props } = keyval(arg);
-        g.name = props.get('guest') ?? first;
-        break;
-      }
-      case '-machine':
-      case '-M':
-        machineOption(q, arg, argWord);
-        break;
-      case '-accel': {
-        const { first, props } = keyval(arg);
-        const a = props.get('accel') ?? first;
-        if (a === 'kvm' || a === 'tcg') g.accel = a;
-        break;
-      }
-      case '-m': {
-        const { first, props } = keyval(arg);
-        g.memory = size(props.get('size') ?? first, argWord, '-m size', 1n << 20n);
-        g.maxmem = size(props.get('maxmem'), argWord, 'maxmem');
-        if (props.has('slots')) g.slots = Number(props.get('slots'));
-        break;
-      }
-      case '-cpu':
-        cpuOption(q, arg, argWord);
-        break;
-      case '-global': {
-        const m = /^(q35-pcihost|i440FX-pcihost)\.pci-hole64-size=(.*)$/.exec(arg);
-        if (m) g.pciHole64 = size(m[2], argWord, 'pci-hole64-size');
-        break;
-      }
-      case '-object': {
-        const { type, props } = properties(arg, where, argWord, 'qom-type');
-        const id = props.get('id');
-        if (type?.startsWith('memory-backend-') && id) {
-          const s = size(props.get('size'), argWord, 'the backend size');
-          if (s !== undefined) backends.set(id, s);
-        } else if (type === 'iommufd' && id) iommufds.add(id);
-        break;
-      }
-      case '-device':
-        device(q, arg, argWord);
-        break;
-      default:
-    }
+    option(q, opt, argWord);
   }
   // QEMU's default CPU model on x86 (libvirt writes it out).
   if (g.cpuModel === undefined && (arch === undefined || arch === 'x86_64')) g.cpuModel = 'qemu64';
-  for (const d of dimms) {
-    const s = d.memdev ? backends.get(d.memdev) : undefined;
+  addDimms(q);
+  checkDimmCount(g, where);
+  return g;
+}
+
+/**
+ * Past the environment assignments (`LC_ALL=C`) and the program, which come first: the index
+ * of the first option, and the architecture the program's name gives (`qemu-system-x86_64`).
+ */
+function readProgram(words: readonly Word[], g: ImportedGuest): { arch: string | undefined; first: number } {
+  let i = 0;
+  let arch: string | undefined;
+  while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!.text)) i++;
+  if (i < words.length && !words[i]!.text.startsWith('-')) {
+    const prog = words[i]!.text;
+    arch = /qemu-system-([a-z0-9_]+)$/.exec(prog)?.[1];
+    if (!arch) g.notes.push(`the program is '${prog.slice(0, 80)}', not qemu-system-ARCH`);
+    i++;
+  }
+  return { arch, first: i };
+}
+
+/** One option with its argument; the options that do not bear on the IOMMU picture are skipped. */
+function option(q: Reading, opt: string, argWord: Word): void {
+  const { g, size } = q;
+  const arg = argWord.text;
+  switch (opt) {
+    case '-name': {
+      const { first, props } = keyval(arg);
+      g.name = props.get('guest') ?? first;
+      break;
+    }
+    case '-machine':
+    case '-M':
+      machineOption(q, arg, argWord);
+      break;
+    case '-accel': {
+      const { first, props } = keyval(arg);
+      const a = props.get('accel') ?? first;
+      if (a === 'kvm' || a === 'tcg') g.accel = a;
+      break;
+    }
+    case '-m': {
+      const { first, props } = keyval(arg);
+      g.memory = size(props.get('size') ?? first, argWord, '-m size', 1n << 20n);
+      g.maxmem = size(props.get('maxmem'), argWord, 'maxmem');
+      if (props.has('slots')) g.slots = Number(props.get('slots'));
+      break;
+    }
+    case '-cpu':
+      cpuOption(q, arg, argWord);
+      break;
+    case '-global': {
+      const m = /^(q35-pcihost|i440FX-pcihost)\.pci-hole64-size=(.*)$/.exec(arg);
+      if (m) g.pciHole64 = size(m[2], argWord, 'pci-hole64-size');
+      break;
+    }
+    case '-object':
+      objectOption(q, arg, argWord);
+      break;
+    case '-device':
+      device(q, arg, argWord);
+      break;
+    default:
+  }
+}
+
+/** `-object`: the memory backends (their sizes, for the DIMMs that name them) and the iommufd objects. */
+function objectOption(q: Reading, arg: string, argWord: Word): void {
+  const { type, props } = properties(arg, q.where, argWord, 'qom-type');
+  const id = props.get('id');
+  if (type?.startsWith('memory-backend-') && id) {
+    const s = q.size(props.get('size'), argWord, 'the backend size');
+    if (s !== undefined) q.backends.set(id, s);
+  } else if (type === 'iommufd' && id) q.iommufds.add(id);
+}
+
+/** The DIMMs, each the size of the backend it names: a backend may come after its DIMM on the command line. */
+function addDimms(q: Reading): void {
+  const { g, where } = q;
+  for (const d of q.dimms) {
+    const s = d.memdev ? q.backends.get(d.memdev) : undefined;
     if (s === undefined)
       throw new ImportError(
         `${escapeText(where)}:${d.line}: DIMM ${escapeText(d.id.slice(0, 40))} names memdev ` +
@@ -223,8 +246,6 @@ export function importQemu(words: readonly Word[], where: string): ImportedGuest
       );
     g.dimms.push({ id: d.id, size: s, addr: d.addr });
   }
-  checkDimmCount(g, where);
-  return g;
 }
 
 /** What the options of one command line share while they are read. */
