@@ -113,6 +113,70 @@ function scopes(b: Bytes, start: number, end: number, notes: string[]): DeviceSc
   return out;
 }
 
+/**
+ * The reader of each subtable type the VT-d specification defines, by type: it checks that the
+ * subtable's fixed fields fit (the subtable at `at` ends at `end`) and adds it to `dmar`.
+ */
+const SUBTABLES: Record<number, (b: Bytes, at: number, end: number, dmar: Dmar) => void> = {
+  0: (b, at, end, dmar) => {
+    b.need(at, 16, 'a DRHD');
+    const flags = b.u8(at + 4, 'the DRHD flags');
+    dmar.drhds.push({
+      offset: at,
+      flags,
+      includePciAll: (flags & 1) !== 0,
+      segment: b.u16(at + 6, 'the segment'),
+      base: b.u64(at + 8, 'the register base'),
+      scopes: scopes(b, at + 16, end, dmar.notes),
+    });
+  },
+  1: (b, at, end, dmar) => {
+    b.need(at, 24, 'an RMRR');
+    dmar.rmrrs.push({
+      offset: at,
+      segment: b.u16(at + 6, 'the segment'),
+      base: b.u64(at + 8, 'the RMRR base'),
+      limit: b.u64(at + 16, 'the RMRR limit'),
+      scopes: scopes(b, at + 24, end, dmar.notes),
+    });
+  },
+  2: (b, at, end, dmar) => {
+    b.need(at, 8, 'an ATSR');
+    dmar.atsrs.push({
+      offset: at,
+      allPorts: (b.u8(at + 4, 'the ATSR flags') & 1) !== 0,
+      segment: b.u16(at + 6, 'the segment'),
+      scopes: scopes(b, at + 8, end, dmar.notes),
+    });
+  },
+  3: (b, at, _end, dmar) => {
+    b.need(at, 20, 'an RHSA');
+    dmar.rhsas.push({ offset: at, base: b.u64(at + 8, 'the register base'), proximityDomain: b.u32(at + 16, 'the proximity domain') });
+  },
+  4: (b, at, end, dmar) => {
+    b.need(at, 8, 'an ANDD');
+    dmar.andds.push({
+      offset: at,
+      deviceNumber: b.u8(at + 7, 'the ACPI device number'),
+      name: b.ascii(at + 8, end - at - 8, 'the object name'),
+    });
+  },
+  5: (b, at, end, dmar) => {
+    b.need(at, 8, 'a SATC');
+    dmar.satcs.push({
+      offset: at,
+      atcRequired: (b.u8(at + 4, 'the SATC flags') & 1) !== 0,
+      segment: b.u16(at + 6, 'the segment'),
+      scopes: scopes(b, at + 8, end, dmar.notes),
+    });
+  },
+  6: (b, at, end, dmar) => {
+    // Type, length, 2 reserved bytes, the segment, then device scopes.
+    b.need(at, 8, 'a SIDP');
+    dmar.sidps.push({ offset: at, segment: b.u16(at + 6, 'the segment'), scopes: scopes(b, at + 8, end, dmar.notes) });
+  },
+};
+
 export function decodeDmar(table: AcpiTable): Dmar {
   const b = table.bytes;
   const notes: string[] = [];
@@ -137,68 +201,9 @@ export function decodeDmar(table: AcpiTable): Dmar {
     if (length < 4) b.fail(at + 2, `a subtable of ${length} bytes: at least 4 (type and length)`);
     if (at + length > b.limit) b.fail(at + 2, `subtable type ${type} of ${length} bytes runs past the end of the table (${b.limit})`);
     const end = at + length;
-    switch (type) {
-      case 0: {
-        b.need(at, 16, 'a DRHD');
-        const flags = b.u8(at + 4, 'the DRHD flags');
-        dmar.drhds.push({
-          offset: at,
-          flags,
-          includePciAll: (flags & 1) !== 0,
-          segment: b.u16(at + 6, 'the segment'),
-          base: b.u64(at + 8, 'the register base'),
-          scopes: scopes(b, at + 16, end, notes),
-        });
-        break;
-      }
-      case 1:
-        b.need(at, 24, 'an RMRR');
-        dmar.rmrrs.push({
-          offset: at,
-          segment: b.u16(at + 6, 'the segment'),
-          base: b.u64(at + 8, 'the RMRR base'),
-          limit: b.u64(at + 16, 'the RMRR limit'),
-          scopes: scopes(b, at + 24, end, notes),
-        });
-        break;
-      case 2:
-        b.need(at, 8, 'an ATSR');
-        dmar.atsrs.push({
-          offset: at,
-          allPorts: (b.u8(at + 4, 'the ATSR flags') & 1) !== 0,
-          segment: b.u16(at + 6, 'the segment'),
-          scopes: scopes(b, at + 8, end, notes),
-        });
-        break;
-      case 3:
-        b.need(at, 20, 'an RHSA');
-        dmar.rhsas.push({ offset: at, base: b.u64(at + 8, 'the register base'), proximityDomain: b.u32(at + 16, 'the proximity domain') });
-        break;
-      case 4:
-        b.need(at, 8, 'an ANDD');
-        dmar.andds.push({
-          offset: at,
-          deviceNumber: b.u8(at + 7, 'the ACPI device number'),
-          name: b.ascii(at + 8, end - at - 8, 'the object name'),
-        });
-        break;
-      case 5:
-        b.need(at, 8, 'a SATC');
-        dmar.satcs.push({
-          offset: at,
-          atcRequired: (b.u8(at + 4, 'the SATC flags') & 1) !== 0,
-          segment: b.u16(at + 6, 'the segment'),
-          scopes: scopes(b, at + 8, end, notes),
-        });
-        break;
-      case 6:
-        // Type, length, 2 reserved bytes, the segment, then device scopes.
-        b.need(at, 8, 'a SIDP');
-        dmar.sidps.push({ offset: at, segment: b.u16(at + 6, 'the segment'), scopes: scopes(b, at + 8, end, notes) });
-        break;
-      default:
-        notes.push(`DMAR subtable type ${type} at byte ${at} (${length} bytes) is not one this importer knows: skipped`);
-    }
+    const read = SUBTABLES[type];
+    if (read) read(b, at, end, dmar);
+    else notes.push(`DMAR subtable type ${type} at byte ${at} (${length} bytes) is not one this importer knows: skipped`);
     at = end;
   }
   return dmar;
