@@ -11,7 +11,7 @@ import { hex, type Interval } from '../model/interval';
 import type { AcpiTable } from './acpi';
 import { type Dmar, type DeviceScope, decodeDmar } from './dmar';
 import { type IdMapping, type Iort, type IortNode, type Rmr, type RootComplex, decodeIort } from './iort';
-import { type Ivhd, type Ivrs, decodeIvrs, requesterId } from './ivrs';
+import { type Ivhd, type Ivmd, type Ivrs, decodeIvrs, requesterId } from './ivrs';
 import { deviceNameOf } from './names';
 import { partitionPoint } from '../model/search';
 import { bdfKey, claimIds, classWord, keyOf, relaxable, ridOf, secondaryBuses, type PciDevice, type PciInventory } from './pci';
@@ -195,18 +195,34 @@ function scopeSummary(scopes: readonly DeviceScope[]): string {
 }
 
 function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
+  b.out.arch = 'x86_64';
+  const units = drhdUnits(b, dmar, table);
+  addRmrrs(b, dmar, units);
+  noteDmarSubtables(b, dmar);
+  finishDevices(b, (p) => matchedUnit(b, units, p));
+}
+
+/** The VT-d units of a DMAR and how devices find theirs: by name, behind a bridge, or the segment's catch-all. */
+interface DrhdUnits {
+  /** The unit of each device (or bridge) a DRHD's scope names. */
+  explicit: Map<string, IommuOut>;
+  /** The unit of each bridge a DRHD's scope names, for the devices below it. */
+  bridges: Map<string, IommuOut>;
+  /** The INCLUDE_PCI_ALL unit of each segment. */
+  includeAll: Map<number, IommuOut>;
+}
+
+/** An `iommu` per DRHD, with the devices and bridges its scope names (its IOAPICs and HPETs are only noted). */
+function drhdUnits(b: Builder, dmar: Dmar, table: AcpiTable): DrhdUnits {
   const out = b.out;
-  out.arch = 'x86_64';
-  const explicit = new Map<string, IommuOut>();
-  const bridges = new Map<string, IommuOut>();
-  const includeAll = new Map<number, IommuOut>();
+  const units: DrhdUnits = { explicit: new Map(), bridges: new Map(), includeAll: new Map() };
   dmar.drhds.forEach((u, i) => {
     const iommu = out.iommu(`dmar${i}`, 'vt-d', dmar.haw, [
       `DRHD at byte ${u.offset} of ${table.signature}: registers at ${hex(u.base)}, segment ${u.segment}` +
         (u.includePciAll ? ', INCLUDE_PCI_ALL (every device of the segment no other unit claims)' : '') +
         `; scope: ${scopeSummary(u.scopes)}`,
     ]);
-    if (u.includePciAll) includeAll.set(u.segment, iommu);
+    if (u.includePciAll) units.includeAll.set(u.segment, iommu);
     for (const s of u.scopes) {
       if (s.kind === 'ioapic' || s.kind === 'hpet') {
         const w = b.walk(u.segment, s);
@@ -221,23 +237,32 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
       if (w.unresolved) d.comment = w.unresolved;
       d.iommu = iommu;
       if (s.kind === 'bridge') {
-        bridges.set(w.key, iommu);
+        units.bridges.set(w.key, iommu);
         d.classWord ??= 'bridge';
       }
-      explicit.set(w.key, iommu);
+      units.explicit.set(w.key, iommu);
     }
   });
-  // The kernel's dmar_find_matched_drhd_unit: a unit whose scope names the device or a bridge above it,
-  // else the segment's INCLUDE_PCI_ALL unit.
-  const unitOf = (p: PciDevice): IommuOut | undefined => {
-    let at: string | undefined = keyOf(p);
-    for (let hops = 0; at !== undefined && hops < 64; hops++) {
-      const hit = explicit.get(at) ?? bridges.get(at);
-      if (hit && (hops === 0 || bridges.has(at))) return hit;
-      at = b.inv?.devices.get(at)?.parent;
-    }
-    return includeAll.get(p.segment);
-  };
+  return units;
+}
+
+/**
+ * The kernel's dmar_find_matched_drhd_unit: a unit whose scope names the device or a bridge
+ * above it, else the segment's INCLUDE_PCI_ALL unit.
+ */
+function matchedUnit(b: Builder, { explicit, bridges, includeAll }: DrhdUnits, p: PciDevice): IommuOut | undefined {
+  let at: string | undefined = keyOf(p);
+  for (let hops = 0; at !== undefined && hops < 64; hops++) {
+    const hit = explicit.get(at) ?? bridges.get(at);
+    if (hit && (hops === 0 || bridges.has(at))) return hit;
+    at = b.inv?.devices.get(at)?.parent;
+  }
+  return includeAll.get(p.segment);
+}
+
+/** A region per RMRR for the devices its scope names (a bridge: every device below it); an unusable RMRR is noted. */
+function addRmrrs(b: Builder, dmar: Dmar, { bridges, includeAll }: DrhdUnits): void {
+  const out = b.out;
   dmar.rmrrs.forEach((r, i) => {
     const what = `RMRR at byte ${r.offset}: ${hex(r.base)}..${hex(r.limit)}, segment ${r.segment}`;
     if (r.limit < r.base) {
@@ -258,6 +283,11 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
     // A device behind a bridge whose bus is unknown still has a unit: the bridge's, or the segment's catch-all.
     for (const t of targets) if (t.via) b.device(t.key).iommu ??= bridges.get(t.via) ?? includeAll.get(r.segment);
   });
+}
+
+/** Notes for the subtables that change no region or unit: ATSR, RHSA, ANDD, SATC, SIDP. */
+function noteDmarSubtables(b: Builder, dmar: Dmar): void {
+  const out = b.out;
   for (const a of dmar.atsrs)
     out.notes.push(
       `ATSR at byte ${a.offset}: segment ${a.segment}` +
@@ -276,7 +306,6 @@ function addDmar(b: Builder, dmar: Dmar, table: AcpiTable): void {
       `SIDP at byte ${s.offset}: segment ${s.segment}, SoC-integrated devices with properties for the OS: ` +
         `${s.scopes.map((x) => b.walk(s.segment, x).key).join(', ')}`,
     );
-  finishDevices(b, unitOf);
 }
 
 /** The inventory's devices (all of them), and every device's IOMMU as `unitOf` finds it. */
@@ -331,11 +360,20 @@ function entrySummary(h: Ivhd): string {
 }
 
 function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
-  const out = b.out;
-  out.arch = 'x86_64';
+  b.out.arch = 'x86_64';
+  const unitOf = amdUnitOf(ivhdCovers(b.out, ivrs, table));
+  for (const [i, m] of ivrs.ivmds.entries()) addIvmd(b, m, i);
+  finishDevices(b, unitOf);
+}
+
+/** The requester IDs `first` to `last` of a segment an IVHD entry gives its IOMMU. */
+type Cover = { iommu: IommuOut; segment: number; first: number; last: number };
+
+/** An `iommu` per IVHD of the type the driver reads (the others are noted), and the requester IDs each entry gives it. */
+function ivhdCovers(out: PlatformOut, ivrs: Ivrs, table: AcpiTable): Cover[] {
   const used = usedIvhdType(ivrs);
   const width = ivrs.info.vaSize > 0 ? Math.min(ivrs.info.vaSize, 64) : undefined;
-  const covers: { iommu: IommuOut; segment: number; first: number; last: number }[] = [];
+  const covers: Cover[] = [];
   ivrs.ivhds.forEach((h) => {
     const what =
       `IVHD type ${h.type.toString(16)}h at byte ${h.offset} of ${table.signature}: ` +
@@ -353,65 +391,75 @@ function addIvrs(b: Builder, ivrs: Ivrs, table: AcpiTable): void {
         covers.push({ iommu, segment: h.segment, first: e.first, last: e.last });
     }
   });
-  // A device's IOMMU: the last entry that covers it, as the driver's table fills in order (claimed once per segment).
-  const bySegment = new Map<number, { covers: typeof covers; claimed?: Int32Array }>();
+  return covers;
+}
+
+/** A device's IOMMU: the last entry that covers it, as the driver's table fills in order (claimed once per segment). */
+function amdUnitOf(covers: readonly Cover[]): (p: PciDevice) => IommuOut | undefined {
+  const bySegment = new Map<number, { covers: Cover[]; claimed?: Int32Array }>();
   for (const c of covers) {
     const s = bySegment.get(c.segment);
     if (s) s.covers.push(c);
     else bySegment.set(c.segment, { covers: [c] });
   }
-  const unitOf = (p: PciDevice): IommuOut | undefined => {
+  return (p) => {
     const s = bySegment.get(p.segment);
     if (!s) return undefined;
     s.claimed ??= claimIds(s.covers, true);
     const at = s.claimed[ridOf(p)]!;
     return at >= 0 ? s.covers[at]!.iommu : undefined;
   };
-  ivrs.ivmds.forEach((m, i) => {
-    const end = m.start + m.length - 1n;
-    const type = m.exclusion ? 'reserved' : 'direct';
-    const devs =
-      m.type === 0x20 ? 'every device' : m.type === 0x21 ? requesterId(m.deviceId) : `${requesterId(m.deviceId)}-${requesterId(m.auxData)}`;
-    const what =
-      `IVMD type ${m.type.toString(16)}h at byte ${m.offset}: ` +
-      `${m.exclusion ? 'exclusion range' : 'unity map'} ${hex(m.start)} size ${hex(m.length)} for ${devs}`;
-    if (m.length === 0n || end > (1n << 64n) - 1n) {
-      out.notes.push(`${what}: ${m.length === 0n ? 'empty' : 'runs past 2^64'}, not used`);
-      return;
-    }
-    const range = { start: m.start, end };
-    const segment = m.segment;
-    if (m.type === 0x20) {
-      out.region(`ivmd${i}`, type, range, [], what);
-      return;
-    }
-    const last = m.type === 0x21 ? m.deviceId : m.auxData;
-    if (last < m.deviceId) {
-      out.notes.push(`${what}: the range ends below its start, not used`);
-      return;
-    }
-    let keys: string[];
-    if (b.inv) keys = b.between(segment, m.deviceId, last);
-    else if (last - m.deviceId < MAX_RANGE_DEVICES && b.rangeDevices + last - m.deviceId < MAX_DECLARED_RANGE_DEVICES) {
-      keys = Array.from({ length: last - m.deviceId + 1 }, (_, k) => rid(segment, m.deviceId + k));
-      b.rangeDevices += keys.length;
-    } else {
-      out.notes.push(`${what}: ${last - m.deviceId + 1} requester IDs, too many to declare without --pci; not used`);
-      return;
-    }
-    if (keys.length === 0) {
-      out.notes.push(`${what}: none of these devices is in the --pci inventory`);
-      return;
-    }
-    out.region(
-      `ivmd${i}`,
-      type,
-      range,
-      keys.map((k) => b.device(k, k)),
-      what,
-    );
-  });
-  finishDevices(b, unitOf);
+}
+
+/**
+ * IVMD `i` as a region (`reserved` for an exclusion range, else `direct`) for every device, one
+ * device, or a range of requester IDs (the inventory's devices in it, or without one each ID
+ * declared, up to a bound); an unusable IVMD is noted.
+ */
+function addIvmd(b: Builder, m: Ivmd, i: number): void {
+  const out = b.out;
+  const end = m.start + m.length - 1n;
+  const type = m.exclusion ? 'reserved' : 'direct';
+  const devs =
+    m.type === 0x20 ? 'every device' : m.type === 0x21 ? requesterId(m.deviceId) : `${requesterId(m.deviceId)}-${requesterId(m.auxData)}`;
+  const what =
+    `IVMD type ${m.type.toString(16)}h at byte ${m.offset}: ` +
+    `${m.exclusion ? 'exclusion range' : 'unity map'} ${hex(m.start)} size ${hex(m.length)} for ${devs}`;
+  if (m.length === 0n || end > (1n << 64n) - 1n) {
+    out.notes.push(`${what}: ${m.length === 0n ? 'empty' : 'runs past 2^64'}, not used`);
+    return;
+  }
+  const range = { start: m.start, end };
+  const segment = m.segment;
+  if (m.type === 0x20) {
+    out.region(`ivmd${i}`, type, range, [], what);
+    return;
+  }
+  const last = m.type === 0x21 ? m.deviceId : m.auxData;
+  if (last < m.deviceId) {
+    out.notes.push(`${what}: the range ends below its start, not used`);
+    return;
+  }
+  let keys: string[];
+  if (b.inv) keys = b.between(segment, m.deviceId, last);
+  else if (last - m.deviceId < MAX_RANGE_DEVICES && b.rangeDevices + last - m.deviceId < MAX_DECLARED_RANGE_DEVICES) {
+    keys = Array.from({ length: last - m.deviceId + 1 }, (_, k) => rid(segment, m.deviceId + k));
+    b.rangeDevices += keys.length;
+  } else {
+    out.notes.push(`${what}: ${last - m.deviceId + 1} requester IDs, too many to declare without --pci; not used`);
+    return;
+  }
+  if (keys.length === 0) {
+    out.notes.push(`${what}: none of these devices is in the --pci inventory`);
+    return;
+  }
+  out.region(
+    `ivmd${i}`,
+    type,
+    range,
+    keys.map((k) => b.device(k, k)),
+    what,
+  );
 }
 
 function addIort(b: Builder, iort: Iort, table: AcpiTable): void {
