@@ -343,116 +343,150 @@ export function reportOverlap(
 }
 
 function reportAttach(r: Realizing, dev: Device, gr: GroupRegions, x: AttachRefusal<GuestRamRange>, out: Finding[]): void {
-  const { site } = r;
-  const group = groupLabel(gr.group);
-  const n = groupNumberText(gr.group);
-  const errno = `-${x.errno}`;
-  const context = site.context;
+  const a: AttachReport = { r, dev, gr, out, group: groupLabel(gr.group), n: groupNumberText(gr.group), errno: `-${x.errno}` };
   switch (x.kind) {
-    case 'identity': {
-      out.push(
-        finding(
-          'identity-map-required',
-          site,
-          `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: ` +
-            `it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs ` +
-            `"${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
-          { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
-        ),
-      );
-      // The guest RAM over the identity-mapped range could never be mapped either.
-      for (const ram of r.ram) {
-        const near = gr.hits(ram.range, ['direct'], HITS_NAMED);
-        const hit = near.regions.filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, x.device)));
-        if (!hit.length) continue;
-        const { at, related } = ramSite(r, dev, gr, ram);
-        // Past the first few the count is of every direct region there, whoever it applies to.
-        reportOverlap(
-          at,
-          `${site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`,
-          hit,
-          `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`,
-          related,
-          out,
-          near.total > near.regions.length ? hit.length + near.total - near.regions.length : hit.length,
-        );
-      }
-      return;
-    }
+    case 'identity':
+      identityRequired(a, x);
+      break;
     case 'msi-conflict':
-      out.push(
-        finding(
-          'iommufd-msi-conflict',
-          site,
-          `${site.prefix}device ${x.device.sym.name} has ${
-            x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'
-          } (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. ` +
-            `QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
-          { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
-        ),
-      );
-      return;
+      msiConflict(a, x);
+      break;
     case 'empty':
-      out.push(
-        finding(
-          'empty-iova-list',
-          site,
-          `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole ` +
-            `aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
-          { related: [deviceRelated(dev, group), ...context] },
-        ),
-      );
-      return;
-    case 'aperture': {
-      const qemu = `QEMU fails: ${qemuMapError(dev, n, x.mapping?.site ?? r.ram[0]!, x.errno)}`;
-      if (!x.mapping) {
-        out.push(
-          finding(
-            'ram-beyond-aperture',
-            site,
-            `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable ` +
-              `IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
-            { related: context },
-          ),
-        );
-        return;
-      }
-      const m = x.mapping.site;
-      const { at, related } = ramSite(r, dev, gr, m);
-      out.push(
-        finding(
-          'ram-beyond-aperture',
-          at,
-          `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the ` +
-            `narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture ` +
-            `conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
-          { related: [...related, ...iommuRelated(gr)] },
-        ),
-      );
-      return;
-    }
-    case 'reserved': {
-      const m = x.mapping.site;
-      // QEMU tries a new container / IOAS when joining the guest's existing one fails
-      // (vfio_connect_container, iommufd_cdev_attach), so what it reports is mapping the RAM
-      // there: the reservation is in place before any mapping, so the map is refused (RULES §2.9).
-      const refused =
-        x.errno === 'EADDRINUSE'
-          ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} ` +
-            'in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)'
-          : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new ` +
-            'container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)';
-      const { at, related } = ramSite(r, dev, gr, m);
-      reportOverlap(
-        at,
-        `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`,
-        x.regions,
-        `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, ` +
-          `so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
-        related,
-        out,
-        x.total,
-      );
-    }
+      emptyIovaList(a, x);
+      break;
+    case 'aperture':
+      beyondAperture(a, x);
+      break;
+    case 'reserved':
+      overReserved(a, x);
   }
+}
+
+/** A refused attach, what its report says it with: the group's label and number, the errno as the kernel returns it. */
+interface AttachReport {
+  r: Realizing;
+  dev: Device;
+  gr: GroupRegions;
+  out: Finding[];
+  group: string;
+  n: string;
+  errno: string;
+}
+
+/** The refusals of one kind. */
+type Refusal<K extends AttachRefusal<GuestRamRange>['kind']> = Extract<AttachRefusal<GuestRamRange>, { kind: K }>;
+
+/** A direct region: VFIO refuses the group; and the guest RAM over the region could never be mapped for the device either. */
+function identityRequired(a: AttachReport, x: Refusal<'identity'>): void {
+  const { r, dev, gr, out, group, n, errno } = a;
+  const { site } = r;
+  const context = site.context;
+  out.push(
+    finding(
+      'identity-map-required',
+      site,
+      `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
+      { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
+    ),
+  );
+  // The guest RAM over the identity-mapped range could never be mapped either.
+  for (const ram of r.ram) {
+    const near = gr.hits(ram.range, ['direct'], HITS_NAMED);
+    const hit = near.regions.filter((m) => m.sources.some((s) => s.kind !== 'declared' || appliesTo(s.region.targets, x.device)));
+    if (!hit.length) continue;
+    const { at, related } = ramSite(r, dev, gr, ram);
+    // Past the first few the count is of every direct region there, whoever it applies to.
+    reportOverlap(
+      at,
+      `${site.prefix}guest RAM ${ram.name} ${formatInterval(ram.range)}`,
+      hit,
+      `the device must keep IOVA = PA there, so that guest RAM could not be mapped for it even with a 1:1 domain`,
+      related,
+      out,
+      near.total > near.regions.length ? hit.length + near.total - near.regions.length : hit.length,
+    );
+  }
+}
+
+/** iommufd: a sw-msi window with a hardware msi region, or two sw-msi windows. */
+function msiConflict(a: AttachReport, x: Refusal<'msi-conflict'>): void {
+  const { out, group, errno } = a;
+  const { site } = a.r;
+  const context = site.context;
+  out.push(
+    finding(
+      'iommufd-msi-conflict',
+      site,
+      `${site.prefix}device ${x.device.sym.name} has ${x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
+      { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
+    ),
+  );
+}
+
+/** The group's regions cover its whole aperture: no usable IOVA is left. */
+function emptyIovaList(a: AttachReport, x: Refusal<'empty'>): void {
+  const { dev, out, group, n, errno } = a;
+  const { site } = a.r;
+  const context = site.context;
+  out.push(
+    finding(
+      'empty-iova-list',
+      site,
+      `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
+      { related: [deviceRelated(dev, group), ...context] },
+    ),
+  );
+}
+
+/** The group's aperture misses the container's usable IOVA, or leaves out guest RAM already mapped. */
+function beyondAperture(a: AttachReport, x: Refusal<'aperture'>): void {
+  const { r, dev, gr, out, group, n, errno } = a;
+  const { site } = r;
+  const context = site.context;
+  const qemu = `QEMU fails: ${qemuMapError(dev, n, x.mapping?.site ?? r.ram[0]!, x.errno)}`;
+  if (!x.mapping) {
+    out.push(
+      finding(
+        'ram-beyond-aperture',
+        site,
+        `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
+        { related: context },
+      ),
+    );
+    return;
+  }
+  const m = x.mapping.site;
+  const { at, related } = ramSite(r, dev, gr, m);
+  out.push(
+    finding(
+      'ram-beyond-aperture',
+      at,
+      `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
+      { related: [...related, ...iommuRelated(gr)] },
+    ),
+  );
+}
+
+/** A region of the group over guest RAM already mapped: QEMU's retry in a new container or IOAS fails to map that RAM. */
+function overReserved(a: AttachReport, x: Refusal<'reserved'>): void {
+  const { r, dev, gr, out, group, n, errno } = a;
+  const { site } = r;
+  const m = x.mapping.site;
+  // QEMU tries a new container / IOAS when joining the guest's existing one fails
+  // (vfio_connect_container, iommufd_cdev_attach), so what it reports is mapping the RAM
+  // there: the reservation is in place before any mapping, so the map is refused (RULES §2.9).
+  const refused =
+    x.errno === 'EADDRINUSE'
+      ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)`
+      : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)`;
+  const { at, related } = ramSite(r, dev, gr, m);
+  reportOverlap(
+    at,
+    `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`,
+    x.regions,
+    `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
+    related,
+    out,
+    x.total,
+  );
 }
