@@ -385,7 +385,9 @@ function identityRequired(a: AttachReport, x: Refusal<'identity'>): void {
     finding(
       'identity-map-required',
       site,
-      `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs "${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
+      `${site.prefix}device ${x.device.sym.name} has ${describeRegions(x.regions, x.total)}, a direct region: ` +
+        `it needs a 1:1 mapping, so VFIO refuses to take ${group} with ${errno}. The kernel logs ` +
+        `"${kernelIdentityMessage(x.device)}" and QEMU fails: ${qemuGroupError(x.device, n, x.errno)}`,
       { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
     ),
   );
@@ -417,7 +419,10 @@ function msiConflict(a: AttachReport, x: Refusal<'msi-conflict'>): void {
     finding(
       'iommufd-msi-conflict',
       site,
-      `${site.prefix}device ${x.device.sym.name} has ${x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'} (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
+      `${site.prefix}device ${x.device.sym.name} has ${
+        x.regions.filter((m) => m.type === 'sw-msi').length > 1 ? 'two sw-msi windows' : 'a sw-msi window and a hardware msi region'
+      } (${describeRegions(x.regions)}): iommufd refuses to attach it with ${errno}. ` +
+        `QEMU fails: ${qemuIommufdAttachError(x.device, x.errno)}`,
       { related: [...regionRelated(x.regions), deviceRelated(x.device, group), ...context] },
     ),
   );
@@ -432,7 +437,8 @@ function emptyIovaList(a: AttachReport, x: Refusal<'empty'>): void {
     finding(
       'empty-iova-list',
       site,
-      `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
+      `${site.prefix}attaching ${group} (${dev.sym.name}) leaves no usable IOVA: its regions cover the whole ` +
+        `aperture ${formatInterval(x.aperture)}, so VFIO fails with ${errno}. QEMU fails: ${qemuGroupError(dev, n, x.errno)}`,
       { related: [deviceRelated(dev, group), ...context] },
     ),
   );
@@ -449,7 +455,8 @@ function beyondAperture(a: AttachReport, x: Refusal<'aperture'>): void {
       finding(
         'ram-beyond-aperture',
         site,
-        `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
+        `${site.prefix}the aperture ${formatInterval(x.aperture)} of ${group} (${dev.sym.name}) misses every usable ` +
+          `IOVA range of guest ${r.guest.sym.name}'s container: attaching it fails with ${errno}. ${qemu}`,
         { related: context },
       ),
     );
@@ -461,7 +468,9 @@ function beyondAperture(a: AttachReport, x: Refusal<'aperture'>): void {
     finding(
       'ram-beyond-aperture',
       at,
-      `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
+      `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)} is mapped, and ${group} (${dev.sym.name}) has the ` +
+        `narrower aperture ${formatInterval(x.aperture)}: joining the guest's container fails with ${errno} (aperture ` +
+        `conflict); QEMU then tries a new container, where mapping this RAM beyond the aperture fails with -EINVAL. ${qemu}`,
       { related: [...related, ...iommuRelated(gr)] },
     ),
   );
@@ -477,14 +486,17 @@ function overReserved(a: AttachReport, x: Refusal<'reserved'>): void {
   // there: the reservation is in place before any mapping, so the map is refused (RULES §2.9).
   const refused =
     x.errno === 'EADDRINUSE'
-      ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)`
-      : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)`;
+      ? `joining the guest's IOAS fails with ${errno} (iopt_reserve_iova over a mapped range); QEMU then puts ${dev.sym.name} ` +
+        'in a new IOAS, where IOMMU_IOAS_MAP of this RAM fails with -EINVAL (the range is reserved there)'
+      : `joining the guest's container fails with ${errno} (reserved conflict); QEMU then puts ${group} in a new ` +
+        'container, where VFIO_IOMMU_MAP_DMA of this RAM fails with -EINVAL (outside the usable IOVA ranges)';
   const { at, related } = ramSite(r, dev, gr, m);
   reportOverlap(
     at,
     `${site.prefix}guest RAM ${m.name} ${formatInterval(m.range)}, already mapped,`,
     x.regions,
-    `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
+    `${gr.whole ? dev.sym.name : `${group} (${dev.sym.name})`} reserves it, ` +
+      `so ${refused}${mateNote(r, dev, gr, x.regions)}. QEMU fails: ${qemuMapError(dev, n, m, 'EINVAL')}`,
     related,
     out,
     x.total,

@@ -98,7 +98,8 @@ export function runFirmware(fw: Firmware, out: Finding[], options: { reduce?: bo
       finding(
         'fw-orders-truncated',
         { uri, span: fw.sym.nameSpan },
-        `firmware ${fw.sym.name} has more orders of notify functions than the simulator explores; findings come from the orders explored, and none claims "every order"`,
+        `firmware ${fw.sym.name} has more orders of notify functions than the simulator explores; findings come from ` +
+          'the orders explored, and none claims "every order"',
       ),
     );
   }
