@@ -160,90 +160,20 @@ function vintfState(v: Vintf, out: Finding[]): VintfState {
  * stream that got its vDEVICE takes a pair.
  */
 function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream: VintfStream; index: number }> {
-  const loc = (node: { span: A.Span }): Location => ({ uri: v.sym.uri, span: node.span });
-  const iommu = v.iommu;
   const bySid = new Map<bigint, { stream: VintfStream; index: number }>();
   const byDevice = new Map<Device, VintfStream>();
-  const at = (s: VintfStream) => ({
-    ...loc(s.stmt),
-    message: `${s.device?.sym.name ?? '?'} as ${s.virtualSid !== undefined ? hex(s.virtualSid) : '?'}`,
-  });
   v.streams.forEach((s, index) => {
+    const refused = deviceRefusal(v, s) ?? idRefusal(v, s, pairs, bySid, byDevice);
+    if (refused) {
+      out.push(refused);
+      return;
+    }
     const dev = s.device;
-    if (dev && v.guest && !s.assigned) {
-      out.push(
-        finding(
-          'cmdqv-stream-not-assigned',
-          loc(s.stmt),
-          `${dev.sym.name} is not assigned to ${v.guest.sym.name}: IOMMU_VDEVICE_ALLOC takes a device bound to ` +
-            "the VMM's own iommufd (iommufd_get_device), so no vDEVICE and no SID pair for it",
-        ),
-      );
-      return;
-    }
-    if (dev?.iommu && iommu && dev.iommu !== iommu) {
-      out.push(
-        finding(
-          'cmdqv-wrong-smmu',
-          loc(s.stmt),
-          `${dev.sym.name} sits behind ${dev.iommu.sym.name}, not behind ${v.sym.name}'s SMMU ${iommu.sym.name}: ` +
-            "IOMMU_VDEVICE_ALLOC fails with -EINVAL (viommu->iommu_dev differs from the device's IOMMU, " +
-            'iommufd_vdevice_alloc_ioctl). The vIOMMU topology must mirror the physical one: ' +
-            'one vSMMU and VINTF per physical SMMU (RULES §9.5)',
-          { related: [{ uri: dev.sym.uri, span: dev.sym.nameSpan, message: `${dev.sym.name}: iommu ${dev.iommu.sym.name}` }] },
-        ),
-      );
-      return;
-    }
-    const sameSid = s.virtualSid !== undefined ? bySid.get(s.virtualSid) : undefined;
-    if (sameSid) {
-      out.push(
-        finding(
-          'cmdqv-duplicate-virtual-sid',
-          loc(s.stmt),
-          `virtual stream ID ${hex(s.virtualSid!)} is already ${sameSid.stream.device?.sym.name ?? 'taken'}'s ` +
-            `on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST (the vIOMMU's vDEVICE IDs are unique, ` +
-            `iommufd_vdevice_alloc_ioctl), so ${dev?.sym.name ?? 'the device'} gets no pair`,
-          { related: [at(sameSid.stream)] },
-        ),
-      );
-      return;
-    }
-    const sameDevice = dev ? byDevice.get(dev) : undefined;
-    if (sameDevice) {
-      out.push(
-        finding(
-          'cmdqv-device-twice',
-          loc(s.stmt),
-          `${dev!.sym.name} already has a vDEVICE on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST ` +
-            '(a device has at most one vDEVICE: idev->vdev, iommufd_vdevice_alloc_ioctl)',
-          { related: [at(sameDevice)] },
-        ),
-      );
-      return;
-    }
-    if (BigInt(bySid.size) >= pairs) {
-      out.push(
-        finding(
-          'cmdqv-too-many-streams',
-          loc(s.stmt),
-          `${v.sym.name} has ${pairs} usable SID_MATCH/SID_REPLACE pair${pairs === 1n ? '' : 's'} (1 << ` +
-            `CMDQV_NUM_SID_PER_VM_LOG2), all taken: IOMMU_VDEVICE_ALLOC for ${dev?.sym.name ?? 'the device'} fails ` +
-            'with -ENOSPC (tegra241_vintf_init_vsid: ida_alloc_max finds no free pair) (RULES §9.3)',
-          {
-            related: iommu?.cmdqv
-              ? [{ uri: iommu.sym.uri, span: iommu.sym.nameSpan, message: `${iommu.sym.name}: sids-per-vintf ${pairs}` }]
-              : [],
-          },
-        ),
-      );
-      return;
-    }
     if (dev?.streams && dev.streams.length > 1) {
       out.push(
         finding(
           'cmdqv-multi-stream-device',
-          loc(s.stmt),
+          vintfLoc(v, s.stmt),
           `${dev.sym.name} has ${dev.streams.length} stream IDs (${dev.streams.map(hex).join(', ')}): the pair ` +
             `maps only the first, ${hex(dev.streams[0]!)} (tegra241_vintf_init_vsid writes master->streams[0] and ` +
             'WARN_ON_ONCE(num_streams != 1)); commands for the others match nothing',
@@ -255,6 +185,92 @@ function vdevices(v: Vintf, pairs: bigint, out: Finding[]): Map<bigint, { stream
     if (s.virtualSid !== undefined) bySid.set(s.virtualSid, { stream: s, index });
   });
   return bySid;
+}
+
+/** Where a statement of a VINTF is. */
+const vintfLoc = (v: Vintf, node: { span: A.Span }): Location => ({ uri: v.sym.uri, span: node.span });
+
+/** A stream that already has its vDEVICE, for a finding's related information. */
+const streamRelated = (v: Vintf, s: VintfStream): Related => ({
+  ...vintfLoc(v, s.stmt),
+  message: `${s.device?.sym.name ?? '?'} as ${s.virtualSid !== undefined ? hex(s.virtualSid) : '?'}`,
+});
+
+/** Why IOMMU_VDEVICE_ALLOC refuses the stream's device: not the VMM's, or behind another SMMU. */
+function deviceRefusal(v: Vintf, s: VintfStream): Finding | undefined {
+  const dev = s.device;
+  if (dev && v.guest && !s.assigned) {
+    return finding(
+      'cmdqv-stream-not-assigned',
+      vintfLoc(v, s.stmt),
+      `${dev.sym.name} is not assigned to ${v.guest.sym.name}: IOMMU_VDEVICE_ALLOC takes a device bound to ` +
+        "the VMM's own iommufd (iommufd_get_device), so no vDEVICE and no SID pair for it",
+    );
+  }
+  const iommu = v.iommu;
+  if (dev?.iommu && iommu && dev.iommu !== iommu) {
+    return finding(
+      'cmdqv-wrong-smmu',
+      vintfLoc(v, s.stmt),
+      `${dev.sym.name} sits behind ${dev.iommu.sym.name}, not behind ${v.sym.name}'s SMMU ${iommu.sym.name}: ` +
+        "IOMMU_VDEVICE_ALLOC fails with -EINVAL (viommu->iommu_dev differs from the device's IOMMU, " +
+        'iommufd_vdevice_alloc_ioctl). The vIOMMU topology must mirror the physical one: ' +
+        'one vSMMU and VINTF per physical SMMU (RULES §9.5)',
+      { related: [{ uri: dev.sym.uri, span: dev.sym.nameSpan, message: `${dev.sym.name}: iommu ${dev.iommu.sym.name}` }] },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Why IOMMU_VDEVICE_ALLOC refuses the stream's IDs, given the streams before it: its virtual ID
+ * or its device already has a vDEVICE, or the VINTF's SID pairs are all taken.
+ */
+function idRefusal(
+  v: Vintf,
+  s: VintfStream,
+  pairs: bigint,
+  bySid: ReadonlyMap<bigint, { stream: VintfStream; index: number }>,
+  byDevice: ReadonlyMap<Device, VintfStream>,
+): Finding | undefined {
+  const dev = s.device;
+  const iommu = v.iommu;
+  const sameSid = s.virtualSid !== undefined ? bySid.get(s.virtualSid) : undefined;
+  if (sameSid) {
+    return finding(
+      'cmdqv-duplicate-virtual-sid',
+      vintfLoc(v, s.stmt),
+      `virtual stream ID ${hex(s.virtualSid!)} is already ${sameSid.stream.device?.sym.name ?? 'taken'}'s ` +
+        `on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST (the vIOMMU's vDEVICE IDs are unique, ` +
+        `iommufd_vdevice_alloc_ioctl), so ${dev?.sym.name ?? 'the device'} gets no pair`,
+      { related: [streamRelated(v, sameSid.stream)] },
+    );
+  }
+  const sameDevice = dev ? byDevice.get(dev) : undefined;
+  if (sameDevice) {
+    return finding(
+      'cmdqv-device-twice',
+      vintfLoc(v, s.stmt),
+      `${dev!.sym.name} already has a vDEVICE on ${v.sym.name}: IOMMU_VDEVICE_ALLOC fails with -EEXIST ` +
+        '(a device has at most one vDEVICE: idev->vdev, iommufd_vdevice_alloc_ioctl)',
+      { related: [streamRelated(v, sameDevice)] },
+    );
+  }
+  if (BigInt(bySid.size) >= pairs) {
+    return finding(
+      'cmdqv-too-many-streams',
+      vintfLoc(v, s.stmt),
+      `${v.sym.name} has ${pairs} usable SID_MATCH/SID_REPLACE pair${pairs === 1n ? '' : 's'} (1 << ` +
+        `CMDQV_NUM_SID_PER_VM_LOG2), all taken: IOMMU_VDEVICE_ALLOC for ${dev?.sym.name ?? 'the device'} fails ` +
+        'with -ENOSPC (tegra241_vintf_init_vsid: ida_alloc_max finds no free pair) (RULES §9.3)',
+      {
+        related: iommu?.cmdqv
+          ? [{ uri: iommu.sym.uri, span: iommu.sym.nameSpan, message: `${iommu.sym.name}: sids-per-vintf ${pairs}` }]
+          : [],
+      },
+    );
+  }
+  return undefined;
 }
 
 /** CMDQ entries are 16 bytes (CMDQ_ENT_SZ_SHIFT); a queue holds at least two. */
