@@ -27,7 +27,7 @@ import {
   type VfsWrite,
   type Violation,
 } from './pciConfig';
-import { isLocked, isTdispMessage, MESSAGES, sendMessage, type TdiState, type TdispMessage } from './stateTable';
+import { isLocked, isTdispMessage, MESSAGES, sendMessage, type MessageRule, type TdiState, type TdispMessage } from './stateTable';
 
 /** One TDI as it stands after a step. Frozen: later steps make new snapshots. */
 export interface TdiSnapshot {
@@ -175,22 +175,7 @@ export class Tdis {
       return;
     }
     const t = this.tdi(d);
-    if (m === 'lock' && t.state === 'CONFIG_UNLOCKED') {
-      const h = this.holderOf(d);
-      if (!h?.guest.confidential) {
-        const why = h ? `guest ${h.guest.sym.name}, which holds it, is not confidential` : 'no running guest holds it';
-        this.out.push(
-          finding(
-            'tdisp-not-bound',
-            at(r),
-            `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (the TSM ` +
-              'bind through an iommufd vDEVICE, as the RFCs propose it; not merged in Linux), so there is nothing to lock it for',
-            { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] },
-          ),
-        );
-        return;
-      }
-    }
+    if (m === 'lock' && t.state === 'CONFIG_UNLOCKED' && this.lockRefused(r, d, request)) return;
     if (m === 'stop' && t.state === 'CONFIG_UNLOCKED') {
       // RULES §5.7, unconfirmed: the TDISP text lets STOP through in any state; the DMTF sample responder refuses it.
       this.out.push(
@@ -207,36 +192,7 @@ export class Tdis {
     }
     const outcome = sendMessage(t.state, m);
     if (!outcome.ok) {
-      const accepted = rule.accepted.join(' or ');
-      const path = rule.accepted.map((s) => PREREQUISITE[t.state]?.[s]).find((p) => p);
-      const ref = 'device' in r.step && r.step.device ? A.refText(r.step.device) : undefined;
-      this.out.push(
-        finding(
-          'tdisp-invalid-state',
-          at(r),
-          `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE ` +
-            `INVALID_INTERFACE_STATE (0x${outcome.errorCode.toString(16).padStart(4, '0')}) and the TDI ` +
-            `stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
-          {
-            related: t.since ? [t.since] : [],
-            fixes:
-              path && ref
-                ? [
-                    {
-                      title: `Send ${path.map((p) => MESSAGES[p].request).join(' then ')} first`,
-                      edits: [
-                        {
-                          uri: r.uri,
-                          span: { start: r.step.span.start, end: r.step.span.start },
-                          newText: path.map((p) => `tdisp ${ref} ${p}\n  `).join(''),
-                        },
-                      ],
-                    },
-                  ]
-                : [],
-          },
-        ),
-      );
+      this.out.push(invalidState(r, d, t, rule, request, outcome.errorCode));
       return;
     }
     if (outcome.next !== t.state) {
@@ -248,6 +204,23 @@ export class Tdis {
             : t.lock;
       this.set(t, { state: outcome.next, since: at(r, `${d.sym.name} goes to ${outcome.next} here (${rule.request})`), lock });
     }
+  }
+
+  /** LOCK_INTERFACE_REQUEST for a device no confidential guest holds (the TSM binds TDIs to confidential VMs): reported, true. */
+  private lockRefused(r: ResolvedStep, d: Device, request: string): boolean {
+    const h = this.holderOf(d);
+    if (h?.guest.confidential) return false;
+    const why = h ? `guest ${h.guest.sym.name}, which holds it, is not confidential` : 'no running guest holds it';
+    this.out.push(
+      finding(
+        'tdisp-not-bound',
+        at(r),
+        `${request} for ${d.sym.name}: ${why}. The TSM binds a TDI to the confidential VM the device is assigned to (the TSM ` +
+          'bind through an iommufd vDEVICE, as the RFCs propose it; not merged in Linux), so there is nothing to lock it for',
+        { related: h ? [{ uri: h.guest.sym.uri, span: h.guest.sym.nameSpan, message: `guest ${h.guest.sym.name}` }] : [] },
+      ),
+    );
+    return true;
   }
 
   private config(r: ResolvedStep, d: Device, s: A.ConfigStep): void {
@@ -486,4 +459,39 @@ function configWrite(s: A.ConfigStep, bits: number | undefined): ConfigWrite | u
 
 function at(r: ResolvedStep, message = ''): Related {
   return { uri: r.uri, span: r.step.span, message };
+}
+
+/**
+ * A request the TDI's state does not accept: TDISP_ERROR INVALID_INTERFACE_STATE, with a fix
+ * that first sends the messages leading to a state that accepts it, when there are such.
+ */
+function invalidState(r: ResolvedStep, d: Device, t: Tdi, rule: MessageRule, request: string, errorCode: number): Finding {
+  const accepted = rule.accepted.join(' or ');
+  const path = rule.accepted.map((s) => PREREQUISITE[t.state]?.[s]).find((p) => p);
+  const ref = 'device' in r.step && r.step.device ? A.refText(r.step.device) : undefined;
+  return finding(
+    'tdisp-invalid-state',
+    at(r),
+    `${request} to ${d.sym.name} in ${t.state}: the device answers TDISP_ERROR with ERROR_CODE ` +
+      `INVALID_INTERFACE_STATE (0x${errorCode.toString(16).padStart(4, '0')}) and the TDI ` +
+      `stays in ${t.state}; it accepts this request only in ${accepted} (RULES §5.2)`,
+    {
+      related: t.since ? [t.since] : [],
+      fixes:
+        path && ref
+          ? [
+              {
+                title: `Send ${path.map((p) => MESSAGES[p].request).join(' then ')} first`,
+                edits: [
+                  {
+                    uri: r.uri,
+                    span: { start: r.step.span.start, end: r.step.span.start },
+                    newText: path.map((p) => `tdisp ${ref} ${p}\n  `).join(''),
+                  },
+                ],
+              },
+            ]
+          : [],
+    },
+  );
 }
