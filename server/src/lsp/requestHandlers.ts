@@ -71,7 +71,9 @@ export const CAPABILITIES: ServerCapabilities = {
 
 export function registerRequests(ctx: ServerContext): void {
   registerEditorFeatures(ctx);
-  registerNavigation(ctx);
+  registerReferences(ctx);
+  registerRename(ctx);
+  registerSymbols(ctx);
   registerFormatting(ctx);
   registerSyntaxFeatures(ctx);
   registerAddressMap(ctx.connection, () => ctx.current(), ctx.request);
@@ -129,8 +131,8 @@ function registerEditorFeatures(ctx: ServerContext): void {
   );
 }
 
-/** Definition, references, highlights, rename and symbols. */
-function registerNavigation(ctx: ServerContext): void {
+/** Where a name is declared, where it is used, and both highlighted in its document. */
+function registerReferences(ctx: ServerContext): void {
   const { connection, request } = ctx;
   connection.onDefinition(
     request('textDocument/definition', (params) => {
@@ -163,7 +165,11 @@ function registerNavigation(ctx: ServerContext): void {
       }));
     }),
   );
+}
 
+/** Renaming a name: where the cursor is, whether it can be renamed, then the edits in every file. */
+function registerRename(ctx: ServerContext): void {
+  const { connection, request } = ctx;
   connection.onPrepareRename(
     request('textDocument/prepareRename', (params) => {
       const uri = documentUri(params);
@@ -186,7 +192,11 @@ function registerNavigation(ctx: ServerContext): void {
       return toWorkspaceEdit(a, r.edits);
     }),
   );
+}
 
+/** The symbols of a document (its outline) and of the workspace (by name). */
+function registerSymbols(ctx: ServerContext): void {
+  const { connection, request } = ctx;
   connection.onDocumentSymbol(
     request('textDocument/documentSymbol', (params) => {
       const uri = documentUri(params);
