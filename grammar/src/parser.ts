@@ -9,7 +9,7 @@
  * rest of the file; errors inside a known statement are recovered by chevrotain's
  * re-sync to the end of the line.
  */
-import type { IToken } from 'chevrotain';
+import type { IOrAlt, IToken } from 'chevrotain';
 import { type DomainEnums, GRAMMAR_DOMAINS } from './domains';
 import { allTokens, Bdf, Comma, Dot, kw, Newline, NumberLit, RBrace, Semi, Word } from './lexer';
 import { type Assembly, type ParserClass, type Place, SharedRules } from './sharedRules';
@@ -255,38 +255,33 @@ class CoreParser extends SharedRules {
     this.MANY(() => this.SUBRULE(this.machineOption));
   });
 
+  /** `KEYWORD NUMBER`, the number consumed as occurrence `idx` of a number in the rule (chevrotain tells them apart so). */
+  private keywordNumber(keyword: string, idx: number): IOrAlt<unknown> {
+    return {
+      ALT: () => {
+        this.CONSUME(kw(keyword));
+        this.consume(idx, NumberLit);
+      },
+    };
+  }
+
+  /** `KEYWORD VALUE`, the value one of enumeration `e`, its choice occurrence `idx` in the rule. */
+  private keywordEnum(keyword: string, e: string, idx: number): IOrAlt<unknown> {
+    return {
+      ALT: () => {
+        this.CONSUME(kw(keyword));
+        this.oneOf(e, idx);
+      },
+    };
+  }
+
   public machineOption = this.RULE('machineOption', () =>
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(kw('memory'));
-          this.CONSUME(NumberLit);
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw('cpu'));
-          this.oneOf('cpuVendor', 1);
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw('phys-bits'));
-          this.CONSUME2(NumberLit);
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw('max-ram-below-4g'));
-          this.CONSUME3(NumberLit);
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw('pci-hole64-size'));
-          this.CONSUME4(NumberLit);
-        },
-      },
+      this.keywordNumber('memory', 0),
+      this.keywordEnum('cpu', 'cpuVendor', 1),
+      this.keywordNumber('phys-bits', 2),
+      this.keywordNumber('max-ram-below-4g', 3),
+      this.keywordNumber('pci-hole64-size', 4),
       // `-cpu MODEL`: a named model, or `host` / `max`; with `accel` it decides the default phys-bits.
       {
         ALT: () => {
@@ -294,39 +289,14 @@ class CoreParser extends SharedRules {
           this.CONSUME(Word);
         },
       },
-      {
-        ALT: () => {
-          this.CONSUME(kw('accel'));
-          this.oneOf('accelKind', 2);
-        },
-      },
+      this.keywordEnum('accel', 'accelKind', 2),
       // `-m SIZE,slots=N,maxmem=SIZE`: the device-memory region above RAM.
-      {
-        ALT: () => {
-          this.CONSUME(kw('maxmem'));
-          this.CONSUME7(NumberLit);
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(kw('slots'));
-          this.CONSUME8(NumberLit);
-        },
-      },
+      this.keywordNumber('maxmem', 7),
+      this.keywordNumber('slots', 8),
       // `-cpu ...,host-phys-bits=on` (libvirt <maxphysaddr mode='passthrough'/>): the host's phys-bits, whatever the model.
-      {
-        ALT: () => {
-          this.CONSUME(kw('host-phys-bits'));
-          this.oneOf('onOff', 4);
-        },
-      },
+      this.keywordEnum('host-phys-bits', 'onOff', 4),
       // virt `highmem=off`: 32-bit guest-physical addresses.
-      {
-        ALT: () => {
-          this.CONSUME(kw('highmem'));
-          this.oneOf('onOff', 3);
-        },
-      },
+      this.keywordEnum('highmem', 'onOff', 3),
       // QEMU's versioned machine types: `version 7.0` is `pc-q35-7.0`.
       {
         ALT: () => {
