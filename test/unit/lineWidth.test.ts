@@ -16,7 +16,6 @@ const WIDTH = 140;
  * number may not grow. This list is to be emptied: fix a file's lines, lower its number, and drop it at 0.
  */
 const ALLOWED: Readonly<Record<string, number>> = {
-  'server/src/domains/firmware/sim/exitBootServices.ts': 1,
   'server/src/import/host.ts': 1,
 };
 
