@@ -131,6 +131,21 @@ test('every domain is in the registry, and a domain imports another only when it
   assert.deepEqual(violations, []);
 });
 
+test('the core knows the domains only through the registry: no file outside a domain folder imports one', () => {
+  const violations: string[] = [];
+  for (const root of ['server/src', 'client/src', 'grammar/src']) {
+    for (const file of sources(join(ROOT, root))) {
+      if (domainOf(file) || relative(ROOT, file).split('\\').join('/') === 'server/src/domains/index.ts') continue;
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const to = domainOf(resolve(dirname(file), spec));
+        if (to) violations.push(`${relative(ROOT, file)} imports ${spec} (${to}): go through server/src/domains/index.ts`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
 /** What a domain's grammar file may import: the grammar's bottom layer, below the registry and what assembles it. */
 const GRAMMAR_BOTTOM = ['tokens', 'nodes', 'cst', 'sharedRules', 'contribution'].map((m) => `grammar/src/${m}.ts`);
 

@@ -46,7 +46,7 @@ describe('a check that throws never hides the others', () => {
   for (const engine of ENGINE_IDS) {
     test(`the ${engine} engine throws: its findings become internal-error, every other finding stays`, () => {
       // Break the engine's own input, so only its code trips over it.
-      const broken = analyse({ simulate: (model, engines) => simulate(breakFor(engine, model), engines) });
+      const broken = analyse({ simulate: (model, ...rest) => simulate(breakFor(engine, model), ...rest) });
       const errors = all(broken).filter((f) => f.code === 'internal-error');
       const failed = new Set(errors.map((e) => /^the (\w+) check failed/.exec(e.message)?.[1]));
       assert.ok(failed.has(engine), 'the failure is reported');

@@ -12,7 +12,7 @@ import { components } from '../../server/src/ide/workspacePartition';
 import { buildModel, compareFindings, fileNames } from '../../server/src/model';
 import { simulate } from '../../server/src/sim';
 import { analyze, exampleFiles, uri } from '../helpers';
-import { DOMAINS, ENGINES, MODEL_SCHEMA } from '../../server/src/domains';
+import { DOMAINS, ENGINES, GUEST_CHECKS, MODEL_SCHEMA } from '../../server/src/domains';
 
 const examples = exampleFiles();
 const key = (a: Analysis) =>
@@ -24,7 +24,7 @@ function wholeFindings(files: { uri: string; text: string }[]): string[] {
     files.map((f) => ({ uri: f.uri, ast: parse(f.text) })),
     MODEL_SCHEMA,
   );
-  return [...m.findings, ...simulate(m.model, ENGINES).findings]
+  return [...m.findings, ...simulate(m.model, ENGINES, undefined, GUEST_CHECKS).findings]
     .sort(compareFindings)
     .map((f) => `${f.uri}:${f.span.start}-${f.span.end} ${f.severity} ${f.code} ${f.message}`);
 }

@@ -2,13 +2,12 @@
  * `iommu-lens`: the command-line front of the same engine the language server runs.
  * Exit status: 0 no errors, 1 errors found, 2 usage error, unreadable input or a file not written.
  */
+import { machineLine, noLayoutText, poolMachineLayout, POOLS_ENGINE, type MachineKnobs, type MachineType } from '../domains';
 import { basename, dirname, resolve } from 'node:path';
 import { parse } from '@iommu-lens/grammar';
 import { addressMap, formatDocument, renderSvg } from '../ide';
 import { evaluateNumber, formatInterval, formatIovaRange, formatSize, hex, type Interval } from '../model';
 import { groupLabel, type IommuGroup } from '../sim';
-import { machineLine, type MachineKnobs, type MachineType } from '../domains/pools/sim/ramLayout';
-import { noLayoutText, poolMachineLayout } from '../domains/pools/sim/pools';
 import { exportLibvirt, exportQemu } from '../import/export';
 import { writeAtomic, WriteError, type Snapshot } from './atomicWrite';
 import { readCaptureFile, readCaptureTree } from './capture';
@@ -22,7 +21,6 @@ import { check } from './check';
 import { mergeReports } from './merge';
 import { asksForHelp, commandUsage, isCommand, options, UsageError, USAGE, VERSION } from './usage';
 import { resultOf } from '../sim';
-import { POOLS_ENGINE } from '../domains/pools/engine';
 
 export function run(argv: readonly string[], io: Io): number | Promise<number> {
   try {

@@ -30,6 +30,7 @@ import { POOLS_IDE } from './pools/ide/contribution';
 import { TIMELINES_IDE } from './timelines/ide/contribution';
 import { TDISP_IDE } from './tdisp/ide/contribution';
 import { SEV_IDE } from './sev/ide/contribution';
+import { checkGuestAssignments } from './sev/sim/joinRules';
 import { XEN_IDE } from './xen/ide/contribution';
 
 export interface Domain extends DomainParts {
@@ -52,12 +53,15 @@ export const DOMAINS: readonly Domain[] = [
     ide: TIMELINES_IDE,
   },
   { id: 'tdisp', needs: [], codes: TDISP_CODES, model: TDISP_MODEL, ide: TDISP_IDE },
-  { id: 'sev', needs: ['tdisp'], codes: SEV_CODES, model: SEV_MODEL, ide: SEV_IDE },
+  { id: 'sev', needs: ['tdisp'], codes: SEV_CODES, model: SEV_MODEL, guestChecks: [checkGuestAssignments], ide: SEV_IDE },
   { id: 'pools', needs: [], codes: POOL_CODES, model: POOLS_MODEL, engine: POOLS_ENGINE, ide: POOLS_IDE },
   { id: 'firmware', needs: [], codes: FIRMWARE_CODES, model: FIRMWARE_MODEL, engine: FIRMWARE_ENGINE, ide: FIRMWARE_IDE },
   { id: 'xen', needs: [], codes: XEN_CODES, model: XEN_MODEL, engine: XEN_ENGINE, ide: XEN_IDE },
   { id: 'cmdqv', needs: [], codes: CMDQV_CODES, model: CMDQV_MODEL, engine: CMDQV_ENGINE, ide: CMDQV_IDE },
 ];
+
+/** The domains' checks of each guest as VFIO starts it: what `simulate` takes after the engines. */
+export const GUEST_CHECKS = DOMAINS.flatMap((d) => d.guestChecks ?? []);
 
 /** The core's and the domains' model parts as one: what `buildModel` takes. */
 export const MODEL_SCHEMA = modelSchemaOf(DOMAINS);
@@ -74,3 +78,8 @@ export const CODES = codeTable(CORE_CODES, ...DOMAINS.map((d) => d.codes));
 export function isCode(s: string): boolean {
   return Object.hasOwn(CODES, s);
 }
+
+/** What the CLI's `layout` command runs: the pools domain's layout of a guest safe on every host of a pool. */
+export { POOLS_ENGINE };
+export { noLayoutText, poolMachineLayout } from './pools/sim/pools';
+export { machineLine, type MachineKnobs, type MachineType } from './pools/sim/ramLayout';

@@ -37,7 +37,7 @@ import {
 } from '../model';
 import { CORE_LOOKS, type KindLook } from './kindLooks';
 import type { DomainParts as GenericParts, IdeContribution } from './contribution';
-import { engineIds, mergeSimulations, simulate, type Engine, type SimEngine, type Simulation } from '../sim';
+import { engineIds, mergeSimulations, simulate, type Engine, type GuestCheck, type SimEngine, type Simulation } from '../sim';
 import { components } from './workspacePartition';
 import { resplit } from './resplit';
 import { LineIndex, lineBreaks } from './positions';
@@ -238,6 +238,8 @@ export class AnalysisHost {
   private readonly engines: readonly SimEngine[];
   /** The core's and the domains' model parts. */
   readonly schema: ModelSchema;
+  /** The domains' checks of each guest as VFIO starts it. */
+  private readonly guestChecks: readonly GuestCheck[];
 
   /** `domains`: the registry's (server/src/domains), in order. */
   constructor(
@@ -247,6 +249,7 @@ export class AnalysisHost {
   ) {
     this.engines = domains.flatMap((d) => (d.engine ? [d.engine] : []));
     this.schema = modelSchemaOf(domains);
+    this.guestChecks = domains.flatMap((d) => d.guestChecks ?? []);
     this.engineIds = engineIds(this.engines);
     this.allEngines = new Set(this.engineIds);
     this.fullKey = this.keyOf(this.allEngines);
@@ -483,7 +486,7 @@ export class AnalysisHost {
   private remade(part: Part, at: ReadonlyMap<Unit, number>, engines: ReadonlySet<Engine>): Part {
     const bases = part.group.map((u) => at.get(u)!);
     const run = this.newRun(part.group, bases);
-    const sim = this.stages.simulate(run.model.model, this.engines, engines);
+    const sim = this.stages.simulate(run.model.model, this.engines, engines, this.guestChecks);
     run.sims.set(this.keyOf(engines), sim);
     // Still the current texts: later analyses reuse it instead of moving the old run's findings.
     const key = groupKey(part.group);
@@ -747,7 +750,7 @@ export class AnalysisHost {
     let sim = run.sims.get(this.fullKey) ?? run.sims.get(engineKey);
     if (!sim) {
       const t = performance.now();
-      sim = this.stages.simulate(run.model.model, this.engines, engines);
+      sim = this.stages.simulate(run.model.model, this.engines, engines, this.guestChecks);
       run.sims.set(engineKey, sim);
       this.changes++;
       this.work.simulateMs += performance.now() - t;

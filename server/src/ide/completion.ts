@@ -294,7 +294,7 @@ function deviceItem(c: Ctx, d: Device, label: string): Candidate {
         ? `IOMMU ${d.iommu.sym.name}${d.stream !== undefined ? `, stream 0x${d.stream.toString(16)}` : ''}` +
           `${d.group !== undefined ? `, group ${d.group}` : ''}.`
         : 'Behind no IOMMU.',
-      d.tdisp ? 'TDISP-capable.' : undefined,
+      ...c.a.domains.map((x) => x.ide?.deviceNote?.(d, true)),
       d.pf ? `A VF of ${d.pf.sym.name}.` : undefined,
       d.deviceClass ? `Class ${d.deviceClass}.` : undefined,
     ]),
@@ -308,7 +308,7 @@ export function iommuItem(c: Ctx, i: Iommu, label: string): Candidate {
     detail: `IOMMU on platform ${i.sym.container ?? '?'}${i.kind ? `, ${i.kind}` : ''}`,
     documentation: doc(c, i.sym, [
       i.addressWidth !== undefined ? `Address width ${i.addressWidth} bits.` : undefined,
-      i.cmdqv ? `CMDQV${i.cmdqv.vintfs !== undefined ? ` with ${i.cmdqv.vintfs} VINTFs` : ''}.` : undefined,
+      ...c.a.domains.map((x) => x.ide?.iommuNote?.(i)),
     ]),
   };
 }

@@ -4,8 +4,8 @@
  * the domains, and the top layers hand that list to the `AnalysisHost`.
  */
 import type { Assist, Node, Span, WordSlot } from '@iommu-lens/grammar';
-import type { Device, Guest, Interval, Model, ModelPart, Platform, Sym, SymbolKind } from '../model';
-import type { GroupRegions, GuestRamRange, SimEngine } from '../sim';
+import type { Device, Guest, Interval, Iommu, Model, ModelPart, Platform, Sym, SymbolKind } from '../model';
+import type { GroupRegions, GuestCheck, GuestRamRange, SimEngine } from '../sim';
 import type { KindLook } from './kindLooks';
 
 export interface HoverResult {
@@ -49,6 +49,10 @@ export interface IdeContribution<A> {
   addressNote?(g: Guest, v: bigint): string | undefined;
   /** Bars it adds over a guest's RAM in the address map (SEV-SNP: the private and shared parts). */
   guestBars?(g: Guest, ram: readonly Interval[]): readonly GuestBar[];
+  /** A note on a device it gives a meaning to (TDISP: it has a TDI): a sentence for its hover, or a few words (`brief`) for completion. */
+  deviceNote?(d: Device, brief: boolean): string | undefined;
+  /** A note on an IOMMU it gives a meaning to (CMDQV: its VINTFs), for completion. */
+  iommuNote?(i: Iommu): string | undefined;
   /** Sections it adds to a device's hover (what its runs did to the device). */
   deviceSections?(a: A, p: Platform, d: Device): string[];
 }
@@ -94,5 +98,7 @@ export type SlotFiller<A> = (c: SlotContext<A>) => SlotCandidate[];
 export interface DomainParts<A> {
   model?: ModelPart;
   engine?: SimEngine;
+  /** Checks it adds to VFIO's start of each guest. */
+  guestChecks?: readonly GuestCheck[];
   ide?: IdeContribution<A>;
 }

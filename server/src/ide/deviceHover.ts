@@ -13,8 +13,10 @@ export function deviceHover(a: Analysis, p: Platform, d: Device): string {
   const pr = a.sim.regionsOf(p);
   const group = pr.groupOf(d);
   const out = [`**device ${d.sym.name}**${d.bdf ? ` \`${formatBdf(d.bdf)}\`` : ''} on platform ${p.sym.name}`];
-  if (d.tdisp)
-    out.push('', `TDISP-capable: has a TDI the TSM can lock and start for a confidential VM${d.pf ? ` (a VF of ${d.pf.sym.name})` : ''}.`);
+  for (const x of a.domains) {
+    const note = x.ide?.deviceNote?.(d, false);
+    if (note) out.push('', note);
+  }
   for (const q of d.quirks) out.push('', `Quirk \`${q}\`: ${DEVICE_QUIRKS[q] ?? ''}.`);
   if (!d.iommu) {
     out.push('', 'Behind no IOMMU: it has no IOMMU group and cannot be assigned with VFIO.');

@@ -1,5 +1,6 @@
 export { engineIds, resultOf, simulate, type Engine, type Simulation } from './simulate';
 export { mergeByDeclaration, mergeMaps, VFIO, VFIO_DESCRIPTION, type EngineInput, type SimEngine } from './engine';
+export type { GuestCheck } from './vfio';
 export type { GuestState } from './vfio';
 export { PlatformRegions, GroupRegions, groupLabel, type IommuGroup } from './platformRegions';
 export { mergeRegions, sysfsLine, usableRanges, type MergedRegion, type Resv } from './regions';

@@ -9,7 +9,7 @@ import { internalErrors } from '../model/codes';
 import type { Guest, Model, Platform } from '../model/types';
 import { VFIO, type EngineInput, type SimEngine } from './engine';
 import { PlatformRegions } from './platformRegions';
-import { simulateGuests, type GuestState } from './vfio';
+import { simulateGuests, type GuestCheck, type GuestState } from './vfio';
 
 /**
  * An engine's id: a group of checks a user can leave out while typing (setting
@@ -39,7 +39,13 @@ export function resultOf<R>(sim: Simulation, engine: SimEngine<R>): R {
 /** Every engine id in order: VFIO, then the domains' engines. */
 export const engineIds = (order: readonly SimEngine[]): Engine[] => [VFIO, ...order.map((e) => e.id)];
 
-export function simulate(model: Model, order: readonly SimEngine[], engines?: ReadonlySet<Engine>): Simulation {
+/** `guestChecks`: the domains' checks VFIO runs as it starts each guest (the registry's GUEST_CHECKS). */
+export function simulate(
+  model: Model,
+  order: readonly SimEngine[],
+  engines?: ReadonlySet<Engine>,
+  guestChecks: readonly GuestCheck[] = [],
+): Simulation {
   const on = (e: Engine) => !engines || engines.has(e);
   const ran = new Set(engineIds(order).filter(on));
   const platforms = new Map<Platform, PlatformRegions>();
@@ -72,7 +78,7 @@ export function simulate(model: Model, order: readonly SimEngine[], engines?: Re
   // An engine that needs VFIO weighs every guest's start, so the guests start even when only it is checked.
   const wantGuests = on(VFIO) || order.some((x) => on(x.id) && x.needs.includes(VFIO));
   const noGuests = () => new Map<Guest, GuestState>();
-  const guests = wantGuests ? run(VFIO, (sink) => simulateGuests(model, regionsOf, sink), noGuests) : noGuests();
+  const guests = wantGuests ? run(VFIO, (sink) => simulateGuests(model, regionsOf, sink, guestChecks), noGuests) : noGuests();
   const input: EngineInput = { model, regionsOf, guests };
   const results = new Map<Engine, unknown>();
   for (const x of order) {

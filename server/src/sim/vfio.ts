@@ -28,7 +28,6 @@ import {
   type MachineLayout,
 } from './qemu';
 import { claim, newClaims, realize, type Claim, type Claims, type Site } from './realize';
-import { checkGuestAssignments } from '../domains/sev/sim/joinRules';
 
 export interface GuestState {
   guest: Guest;
@@ -38,13 +37,25 @@ export interface GuestState {
   groups: GroupRegions[];
 }
 
-export function simulateGuests(model: Model, regionsOf: (p: Platform) => PlatformRegions, out: Finding[]): Map<Guest, GuestState> {
+/**
+ * A check a domain adds to VFIO's start of each guest (SEV's rules for `assign ... as
+ * private`): its findings are VFIO's, so it runs when VFIO does and is left out with it.
+ */
+export type GuestCheck = (g: Guest, out: Finding[]) => void;
+
+/** `checks`: what domains check of each guest's assignments as VFIO binds them (engine.ts, GuestCheck). */
+export function simulateGuests(
+  model: Model,
+  regionsOf: (p: Platform) => PlatformRegions,
+  out: Finding[],
+  checks: readonly GuestCheck[] = [],
+): Map<Guest, GuestState> {
   const states = new Map<Guest, GuestState>();
   const claims = newClaims();
   for (const g of model.guests.values()) {
     if (!g.platform) continue;
     states.set(g, startGuest(g, regionsOf(g.platform), claims, out));
-    checkGuestAssignments(g, out);
+    for (const check of checks) check(g, out);
     msiWindowIgnored(model, g, out);
   }
   const named = new Set([...model.guests.values()].flatMap((g) => g.assigns.flatMap((a) => (a.device ? [a.device] : []))));

@@ -8,6 +8,7 @@ export const CMDQV_IDE: IdeParts = {
   looks: { vintf: { token: 'interface', outline: 'Interface', completion: 'Interface' } },
   keywords: CMDQV_KEYWORDS,
   slotFillers: CMDQV_FILLERS,
+  iommuNote: (i) => (i.cmdqv ? `CMDQV${i.cmdqv.vintfs !== undefined ? ` with ${i.cmdqv.vintfs} VINTFs` : ''}.` : undefined),
   hoverKinds: ['vintf'],
   symbolDetails(model, out) {
     for (const v of model.vintfs.values())

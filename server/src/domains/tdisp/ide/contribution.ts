@@ -6,4 +6,9 @@ import { TDISP_FILLERS } from './completion';
 export const TDISP_IDE: IdeParts = {
   keywords: TDISP_KEYWORDS,
   slotFillers: TDISP_FILLERS,
+  deviceNote(d, brief) {
+    if (!d.tdisp) return undefined;
+    if (brief) return 'TDISP-capable.';
+    return `TDISP-capable: has a TDI the TSM can lock and start for a confidential VM${d.pf ? ` (a VF of ${d.pf.sym.name})` : ''}.`;
+  },
 };
