@@ -11,14 +11,6 @@ import { test } from 'node:test';
 const ROOT = join(import.meta.dirname, '..', '..');
 const WIDTH = 140;
 
-/**
- * Files being reworked elsewhere when the limit came in, each with its number of long lines then: the
- * number may not grow. This list is to be emptied: fix a file's lines, lower its number, and drop it at 0.
- */
-const ALLOWED: Readonly<Record<string, number>> = {
-  'server/src/import/host.ts': 1,
-};
-
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
@@ -45,12 +37,6 @@ function longLines(): Map<string, string[]> {
 }
 
 test(`no source line is wider than ${WIDTH} characters`, () => {
-  const over = [...longLines()].flatMap(([file, lines]) => (lines.length > (ALLOWED[file] ?? 0) ? lines : []));
+  const over = [...longLines().values()].flat();
   assert.deepEqual(over, [], `wrap these lines at ${WIDTH} columns (split long strings as 'a ' + 'b', long comments over lines)`);
-});
-
-test('every allowed exception still has long lines', () => {
-  const long = longLines();
-  const stale = Object.keys(ALLOWED).filter((file) => !long.has(file));
-  assert.deepEqual(stale, [], 'these files have no line over the width any more: drop them from ALLOWED');
 });

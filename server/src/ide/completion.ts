@@ -11,7 +11,7 @@ import { assistAt, type Assist, type AssistKeyword, type Span, type WordSlot } f
 import { formatBdf, type Device, type Guest, type Iommu, type Platform, type Sym } from '../model';
 import type { Analysis, DomainParts } from './analysis';
 import type { CompletionKind, SlotContext, SlotFiller } from './contribution';
-import { DEVICE_CLASS_DOCS, ENUM_TITLES, keywordDoc } from './keywordDocs';
+import { DEVICE_CLASS_DOCS, keywordDoc, keywordDocs } from './keywordDocs';
 
 export type { CompletionKind } from './contribution';
 
@@ -91,18 +91,19 @@ function nextPart(label: string, from: number): number {
 function keywordItem(domains: readonly DomainParts[], k: AssistKeyword, assist: Assist): Candidate {
   const doc = keywordDoc(domains, k.text, { enumName: k.enumName, rule: k.rule, block: assist.block });
   const base = { label: k.text, ...(doc ? { documentation: doc } : {}) };
-  if (k.enumName) return { ...base, kind: 'value', detail: ENUM_TITLES[k.enumName] };
-  return { ...base, kind: 'keyword', detail: assist.statement.length ? (RULE_NOUNS[k.rule] ?? 'keyword') : statementNoun(assist) };
+  if (k.enumName) return { ...base, kind: 'value', detail: keywordDocs(domains).enumTitles[k.enumName] };
+  return { ...base, kind: 'keyword', detail: assist.statement.length ? (RULE_NOUNS[k.rule] ?? 'keyword') : statementNoun(domains, assist) };
 }
 
 /** Keywords of these rules say what they are. */
 const RULE_NOUNS: Readonly<Record<string, string>> = { machineOption: 'machine option', mapOption: 'map option', action: 'handler action' };
 
 /** What a word starting a statement is, by the block it is in. */
-function statementNoun(assist: Assist): string {
+function statementNoun(domains: readonly DomainParts[], assist: Assist): string {
   const opener = assist.blocks[assist.blocks.length - 1]?.words[0];
   if (!opener) return 'declaration';
-  if (opener === 'timeline') return 'timeline step';
+  const noun = keywordDocs(domains).statementNouns[opener];
+  if (noun) return noun;
   if (opener === 'on') return 'handler action';
   return `${opener} statement`;
 }

@@ -69,6 +69,10 @@ export interface GuestBar {
 export interface KeywordDocs {
   docs: Readonly<Record<string, string>>;
   senses?: Readonly<Record<string, string>>;
+  /** What its enumerations' values are (`xenMode`: `Xen domain type`), for completion's detail. */
+  enumTitles?: Readonly<Record<string, string>>;
+  /** What a statement is called in a block that opens with the word (`timeline`: `timeline step`). */
+  statementNouns?: Readonly<Record<string, string>>;
 }
 
 /** Where completion offers words: the analysis, the cursor, what the grammar says goes there. */

@@ -5,7 +5,6 @@
  * vocabulary (config-space bits, SMMU operand fields, boot services) is in their folders.
  * Completion shows these; hover can use the same table.
  */
-import type { EnumName } from '@iommu-lens/grammar';
 import type { RegionType } from '../model';
 import type { DomainParts } from './analysis';
 import type { KeywordDocs } from './contribution';
@@ -173,6 +172,8 @@ export function keywordDocs(domains: readonly DomainParts[]): Required<KeywordDo
     all = {
       docs: Object.assign({}, KEYWORD_DOCS, ...parts.map((k) => k.docs)) as Record<string, string>,
       senses: Object.assign({}, SENSES, ...parts.map((k) => k.senses ?? {})) as Record<string, string>,
+      enumTitles: Object.assign({}, ENUM_TITLES, ...parts.map((k) => k.enumTitles ?? {})) as Record<string, string>,
+      statementNouns: Object.assign({}, ...parts.map((k) => k.statementNouns ?? {})) as Record<string, string>,
     };
     docsCache.set(domains, all);
   }
@@ -193,8 +194,8 @@ export function keywordDoc(
   return docs[word];
 }
 
-/** What an enumeration's values are, for a completion's detail. */
-export const ENUM_TITLES: Readonly<Record<EnumName, string>> = {
+/** What the core's enumerations' values are, for a completion's detail (the domains' in their keyword docs). */
+const ENUM_TITLES: Readonly<Record<string, string>> = {
   architecture: 'architecture',
   iommuKind: 'IOMMU kind',
   msiMode: 'MSI handling',
@@ -203,23 +204,8 @@ export const ENUM_TITLES: Readonly<Record<EnumName, string>> = {
   machineType: 'QEMU machine type',
   cpuVendor: 'CPU vendor',
   accelKind: 'QEMU accelerator',
-  confidentialKind: 'confidential-computing technology',
   containerKind: 'VFIO interface',
-  tdispMessage: 'TDISP message',
-  configSimple: 'config-space write',
-  powerState: 'PCI power state',
-  linkState: 'link state',
-  convertMode: 'DMA mode',
-  dmaOperation: 'PciIo operation',
-  bufferSource: 'buffer allocation',
-  tplLevel: 'task priority level',
-  xenMode: 'Xen domain type',
-  dom0Iommu: 'dom0-iommu option',
   onOff: 'setting',
-  xenMap: 'Xen IOMMU map',
-  quarantineMode: 'quarantine mode',
-  ownerKind: 'VINTF owner',
-  rdmPolicy: 'RDM policy',
   regionOrigin: 'region source',
 };
 

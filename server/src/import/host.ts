@@ -87,8 +87,9 @@ export function cmdlineNotes(cmdline: string): string[] {
       else if (values.includes('off')) out.push(`${word}: no IOMMU (x86): nothing can be assigned with VFIO`);
       else out.push(`${word}: IOMMU option (${values.join(', ')})`);
     } else if (key === 'iommu.passthrough') {
+      const untranslated = ['1', 'y', 'on'].includes(value);
       out.push(
-        `${word}: ${['1', 'y', 'on'].includes(value) ? 'host DMA untranslated (identity default domains), as iommu=pt' : 'host DMA translated'}; ` +
+        `${word}: ${untranslated ? 'host DMA untranslated (identity default domains), as iommu=pt' : 'host DMA translated'}; ` +
           'VFIO translates the devices it takes either way',
       );
     } else if (key === 'iommu.strict') {

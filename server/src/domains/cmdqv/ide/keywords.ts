@@ -2,6 +2,7 @@
 import type { KeywordDocs } from '../../../ide/contribution';
 
 export const CMDQV_KEYWORDS: KeywordDocs = {
+  enumTitles: { ownerKind: 'VINTF owner' },
   docs: {
     vintf:
       'An SMMUv3 CMDQV virtual interface (RULES §9): given to a guest as an iommufd vIOMMU, or ' +

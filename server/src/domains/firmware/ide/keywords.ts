@@ -5,6 +5,7 @@
 import type { KeywordDocs } from '../../../ide/contribution';
 
 export const FIRMWARE_KEYWORDS: KeywordDocs = {
+  enumTitles: { dmaOperation: 'PciIo operation', bufferSource: 'buffer allocation', tplLevel: 'task priority level' },
   docs: {
     firmware:
       "The UEFI firmware (OVMF / EDK II) of a guest: drivers' DMA mappings and what runs " +

@@ -2,6 +2,7 @@
 import type { KeywordDocs } from '../../../ide/contribution';
 
 export const SEV_KEYWORDS: KeywordDocs = {
+  enumTitles: { confidentialKind: 'confidential-computing technology', convertMode: 'DMA mode' },
   docs: {
     confidential: 'An AMD SEV-SNP or Intel TDX guest: `confidential sev-snp | tdx [ { vtom ADDRESS } ]` (RULES §6).',
     vtom:

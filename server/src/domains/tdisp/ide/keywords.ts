@@ -5,6 +5,7 @@
 import type { KeywordDocs } from '../../../ide/contribution';
 
 export const TDISP_KEYWORDS: KeywordDocs = {
+  enumTitles: { tdispMessage: 'TDISP message', configSimple: 'config-space write', powerState: 'PCI power state', linkState: 'link state' },
   docs: {
     tdisp: 'The function supports PCIe TDISP: a TDI the TSM can lock and start for a confidential VM (RULES §5).',
     quirk: 'Known device misbehaviours the simulator models, e.g. `bme-zero-write-clears` (RULES §5.5).',

@@ -2,6 +2,7 @@
 import type { KeywordDocs } from '../../../ide/contribution';
 
 export const TIMELINE_KEYWORDS: KeywordDocs = {
+  statementNouns: { timeline: 'timeline step' },
   docs: {
     timeline:
       'Steps applied in order from a world where no guest runs: start, migrate, ' +

@@ -2,6 +2,13 @@
 import type { KeywordDocs } from '../../../ide/contribution';
 
 export const XEN_KEYWORDS: KeywordDocs = {
+  enumTitles: {
+    xenMode: 'Xen domain type',
+    dom0Iommu: 'dom0-iommu option',
+    xenMap: 'Xen IOMMU map',
+    quarantineMode: 'quarantine mode',
+    rdmPolicy: 'RDM policy',
+  },
   docs: {
     xen: 'A Xen hypervisor on a host, with dom0 and guest domains (RULES §8). `xen NAME on PLATFORM { ... }`',
     dom0: "Xen's hardware domain: its type, `dom0-iommu=` options and IOMMU map (RULES §8.2).",
