@@ -25,7 +25,6 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
   // A duplicate is not entered in the model, but its contents are still checked.
   if (ctx.declareGlobal(p.sym, p)) ctx.model.platforms.set(p.sym.name, p);
   ctx.allPlatforms.push(p);
-  const scope = `platform ${p.sym.name}`;
   for (const item of d.items) {
     switch (item.kind) {
       case 'arch':
@@ -34,57 +33,15 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
       case 'kernel':
         p.kernel = ctx.release(uri, item.release, 'linux');
         break;
-      case 'iommu': {
-        if (!item.name) break;
-        const iommu: Iommu = {
-          sym: ctx.sym('iommu', uri, item.name, item.span, p.sym.name),
-          decl: item,
-          kind: item.iommuKind?.text as IommuKind | undefined,
-          pageSizes: [],
-        };
-        if (ctx.declareLocal(p.members, iommu, scope)) p.iommus.set(iommu.sym.name, iommu);
-        iommuSettings(ctx, uri, iommu);
+      case 'iommu':
+      case 'device':
+      case 'ram':
+      case 'reserved':
+        declareMember(ctx, uri, p, item);
         break;
-      }
-      case 'device': {
-        if (!item.name) break;
-        const dev: Device = { sym: ctx.sym('device', uri, item.name, item.span, p.sym.name), decl: item, quirks: [] };
-        if (ctx.declareLocal(p.members, dev, scope)) p.devices.set(dev.sym.name, dev);
+      case 'ioapic':
+        ioapic(ctx, uri, p, item);
         break;
-      }
-      case 'ram': {
-        if (!item.name) break;
-        const r = { sym: ctx.sym('ram', uri, item.name, item.span, p.sym.name), decl: item, range: ctx.range(uri, item.range) };
-        if (ctx.declareLocal(p.members, r, scope)) p.ram.push(r);
-        break;
-      }
-      case 'reserved': {
-        if (!item.name) break;
-        const r = {
-          sym: ctx.sym('reserved', uri, item.name, item.span, p.sym.name),
-          decl: item,
-          type: item.regionType?.text as RegionType | undefined,
-          range: ctx.range(uri, item.range),
-          targets: [] as RegionTarget[],
-        };
-        if (ctx.declareLocal(p.members, r, scope)) p.reserved.push(r);
-        break;
-      }
-      case 'ioapic': {
-        const at = ctx.num(uri, item.address);
-        if (at === undefined) break;
-        if (at % IOAPIC_PAGE !== 0n)
-          ctx.report(
-            'value-out-of-range',
-            uri,
-            item.address!.span,
-            `an IO-APIC's registers start on a 4 KiB page boundary; ${item.address!.text} is not one`,
-          );
-        else if (at > U64_MAX - IOAPIC_PAGE + 1n)
-          ctx.report('range-wraps', uri, item.address!.span, `the IO-APIC page at ${item.address!.text} runs past 0xffff_ffff_ffff_ffff`);
-        else p.ioapics.push({ range: { start: at, end: at + IOAPIC_PAGE - 1n }, stmt: item });
-        break;
-      }
       case 'mmcfg': {
         const range = ctx.range(uri, item.range);
         if (range) p.mmcfg.push({ range, stmt: item });
@@ -101,6 +58,58 @@ export function declarePlatform(ctx: Scope, uri: string, d: A.PlatformDecl): voi
     }
   }
   ctx.singletons(uri, d.items, ['arch', 'kernel', 'dma-entry-limit'], `platform ${p.sym.name}`);
+}
+
+/** A device, IOMMU or region: one namespace per platform (its members refer to each other by name). */
+function declareMember(
+  ctx: Scope,
+  uri: string,
+  p: Platform,
+  item: Extract<A.PlatformItem, { kind: 'iommu' | 'device' | 'ram' | 'reserved' }>,
+): void {
+  if (!item.name) return;
+  const scope = `platform ${p.sym.name}`;
+  const sym = ctx.sym(item.kind, uri, item.name, item.span, p.sym.name);
+  switch (item.kind) {
+    case 'iommu': {
+      const iommu: Iommu = { sym, decl: item, kind: item.iommuKind?.text as IommuKind | undefined, pageSizes: [] };
+      if (ctx.declareLocal(p.members, iommu, scope)) p.iommus.set(sym.name, iommu);
+      iommuSettings(ctx, uri, iommu);
+      break;
+    }
+    case 'device': {
+      const dev: Device = { sym, decl: item, quirks: [] };
+      if (ctx.declareLocal(p.members, dev, scope)) p.devices.set(sym.name, dev);
+      break;
+    }
+    case 'ram': {
+      const r = { sym, decl: item, range: ctx.range(uri, item.range) };
+      if (ctx.declareLocal(p.members, r, scope)) p.ram.push(r);
+      break;
+    }
+    case 'reserved': {
+      const type = item.regionType?.text as RegionType | undefined;
+      const r = { sym, decl: item, type, range: ctx.range(uri, item.range), targets: [] as RegionTarget[] };
+      if (ctx.declareLocal(p.members, r, scope)) p.reserved.push(r);
+      break;
+    }
+  }
+}
+
+/** An IO-APIC's register page: page-aligned, inside the 64-bit space. */
+function ioapic(ctx: Scope, uri: string, p: Platform, item: A.IoapicStmt): void {
+  const at = ctx.num(uri, item.address);
+  if (at === undefined) return;
+  if (at % IOAPIC_PAGE !== 0n)
+    ctx.report(
+      'value-out-of-range',
+      uri,
+      item.address!.span,
+      `an IO-APIC's registers start on a 4 KiB page boundary; ${item.address!.text} is not one`,
+    );
+  else if (at > U64_MAX - IOAPIC_PAGE + 1n)
+    ctx.report('range-wraps', uri, item.address!.span, `the IO-APIC page at ${item.address!.text} runs past 0xffff_ffff_ffff_ffff`);
+  else p.ioapics.push({ range: { start: at, end: at + IOAPIC_PAGE - 1n }, stmt: item });
 }
 
 function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
