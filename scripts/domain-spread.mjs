@@ -16,14 +16,16 @@ const ROOTS = ['grammar/src', 'server/src', 'client/src'];
 /**
  * How code names each domain: its words, its types' prefixes and its keywords. Not counted:
  * SEVERITY (not SEV), EDK II's memory pools (`allocate-pool`, the shared and reserved pools:
- * the firmware domain's), `/sys/firmware` (ACPI tables' path) and the kernel's message
- * "Firmware has requested this device have a 1:1 IOMMU mapping" (VFIO's).
+ * the firmware domain's), and the platform's firmware, not the firmware domain's EDK II:
+ * `/sys/firmware` and "firmware tables" (ACPI), "VT-d firmware", "AMD-Vi firmware", the PSP's
+ * `fw_error`, and the kernel's message "Firmware has requested this device have a 1:1 IOMMU
+ * mapping" (VFIO's).
  */
 const DOMAINS = {
   tdisp: /tdisp|TDISP|Tdisp|\b[Tt]dis?(?![a-z])|TDI(?![A-Z])/,
   sev: /\b[Ss]ev(?![a-z])|SEV(?!ERITY)|\b[Ss]np(?![a-z])|SNP|vtom|vTOM|Vtom|launch-update|LaunchUpdate/,
   firmware:
-    /(?<!sys\/)firmware|Firmware(?! has requested)|\bfw(?![a-z])|\bFw[A-Z]|ExitBootServices|exitBootServices|uefi|Uefi|UEFI|PciIo|pciIo/,
+    /(?<!sys\/|VT-d |AMD-Vi )firmware(?! tables)|Firmware(?! has requested)|\bfw(?![a-z_])|\bFw[A-Z]|ExitBootServices|exitBootServices|uefi|Uefi|UEFI|PciIo|pciIo/,
   xen: /xen|Xen|XEN|dom0|Dom0|balloon/,
   cmdqv: /cmdqv|CMDQV|Cmdqv|vintf|Vintf|VINTF|SmmuCmd|smmuCommand|SmmuBatch/,
   vfio: /vfio|Vfio|VFIO/,

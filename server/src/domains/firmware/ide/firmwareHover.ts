@@ -7,7 +7,7 @@ import type { Firmware, FwDriver, FwMapping } from '../model/types';
 import { EFI_OPERATION, operationMeaning } from '../sim/pciIo';
 import { slotLabel, unmappedBy, type EbsSlot, type FirmwareRun } from '../sim/notifyFunctions';
 import type { Analysis } from '../../../ide/analysis';
-import { poolUses } from '../sim/sharedPool';
+import { sharedPoolUses } from '../sim/sharedPool';
 import { resultOf } from '../../../sim';
 import { FIRMWARE_ENGINE } from '../engine';
 
@@ -105,7 +105,7 @@ function mappingHover(fw: Firmware, m: FwMapping, run: FirmwareRun | undefined):
   ];
   if (op) out.push('', `${operationMeaning(op)}.`);
   // One pass over the firmware's mappings: which slot this one holds depends on those written before it.
-  const use = poolUses(fw).get(m);
+  const use = sharedPoolUses(fw).get(m);
   if (use) out.push('', `Shared memory at ExitBootServices: ${use.why}.`);
   out.push('', `State: ${STATE[m.state]}.`);
   if (m.source)

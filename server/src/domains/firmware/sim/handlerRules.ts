@@ -9,6 +9,9 @@ import { finding } from '../codes';
 import { BEFORE_EBS_ONCE, BEFORE_EBS_SINCE, slotLabel, type EbsSlot, type FwCheck } from './notifyFunctions';
 import { EFI_OPERATION, isCommonBuffer } from './pciIo';
 
+/** The boot services that allocate or free memory (AllocatePool, FreePages, ...). */
+const MEMORY_SERVICES = /^(?:AllocatePool|FreePool|AllocatePages|FreePages|AllocateBuffer|FreeBuffer)$/;
+
 /**
  * Boot services other than the memory ones that deserve a word in a notify function. The
  * rest are used there upstream and are no finding: XhcExitBootService cancels its timer with
@@ -26,7 +29,7 @@ const SERVICE_NOTES: Partial<Record<string, string>> = {
 /** What a BusMasterRead/Write Unmap() does with its bounce buffer, for a message (IoMmuUnmapWorker, IoMmuFreeBounceBuffer). */
 function bounceRelease(c: FwCheck, m: FwMapping): string {
   if (!m.operation || isCommonBuffer(m.operation)) return '';
-  const use = c.pool.get(m);
+  const use = c.sharedPool.get(m);
   if (use?.slot !== undefined)
     return ` and zeroes its bounce buffer and returns the pool slot, with no re-encryption and no FreePages() (${use.why})`;
   return ` and zeroes, re-encrypts and frees its bounce buffer with FreePages()${use ? ` (${use.why})` : ''}`;
@@ -65,7 +68,7 @@ export function handlerRules(c: FwCheck, s: EbsSlot, a: FwAction): void {
     );
   } else if (a.verb === 'call') {
     const service = a.node.service?.text ?? '';
-    const memory = /^(Allocate|Free)(Pool|Pages|Buffer)$/.test(service);
+    const memory = MEMORY_SERVICES.test(service);
     const note = memory
       ? `${service}() is a Memory Allocation Service: ${rule}${
           service.startsWith('Allocate') ? '; the memory it hands out may be memory the OS already counts as free' : ''
@@ -144,7 +147,7 @@ function secondRun(c: FwCheck, a: FwAction): [string, string] | undefined {
   if (a.verb === 'unmap' && m?.operation && confidential)
     return [`Unmap() of ${m.sym.name} frees its MAP_INFO`, `its second Unmap() hands IoMmuDxe the MAP_INFO the first one freed`];
   const service = a.verb === 'call' ? (a.node.service?.text ?? '') : '';
-  if (/^(Allocate|Free)(Pool|Pages|Buffer)$/.test(service))
+  if (MEMORY_SERVICES.test(service))
     return [
       `${service}() here`,
       service.startsWith('Free')

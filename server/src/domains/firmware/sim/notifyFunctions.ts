@@ -9,7 +9,7 @@ import type { Finding, Related } from '../../../model';
 import type { Firmware, FwAction, FwDriver, FwHandler, FwMapping } from '../model/types';
 
 type ConfidentialTechnology = NonNullable<NonNullable<Firmware['guest']>['confidential']>['technology'];
-import { poolUses, type PoolUse } from './sharedPool';
+import { sharedPoolUses, type SharedPoolUse } from './sharedPool';
 import type { Slot } from './uefiEvents';
 
 /** The first EDK II release whose CoreExitBootServices signals EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES (9d70d8f20d). */
@@ -167,7 +167,7 @@ export interface FwCheck {
   run: FirmwareRun;
   confidential: ConfidentialTechnology | undefined;
   /** Which mappings hold a slot of IoMmuDxe's reserved shared pool (computed once: every Unmap() message asks). */
-  pool: ReadonlyMap<FwMapping, PoolUse>;
+  sharedPool: ReadonlyMap<FwMapping, SharedPoolUse>;
   /** How many notify functions run at all (counted once: every driver's trace names the rest). */
   live: number;
   loc(span: Span, message: string): Related;
@@ -184,7 +184,7 @@ export function fwCheck(fw: Firmware, out: Finding[], run: FirmwareRun): FwCheck
     run,
     confidential: fw.guest?.confidential?.technology,
     live: run.reachable.filter((r) => r).length,
-    pool: poolUses(fw),
+    sharedPool: sharedPoolUses(fw),
     loc: (span, message) => ({ uri, span, message }),
     head: (h) => ({ start: h.stmt.span.start, end: (h.stmt.tpl ?? h.stmt.event ?? h.stmt).span.end }),
   };

@@ -27,7 +27,7 @@ export const POOL_SIZES: readonly { bytes: bigint; slots: number }[] = [
 ];
 
 /** Where a mapping's shared memory came from. */
-export interface PoolUse {
+export interface SharedPoolUse {
   /** The slot's data size; undefined: AllocatePages (too big, or every slot of its size taken). */
   slot?: bigint;
   /** Why, for messages and hovers. */
@@ -43,8 +43,8 @@ const pages = (bytes: bigint) => (bytes + PAGE - 1n) / PAGE;
  * slot), and CommonBuffer memory from AllocateBuffer() (one page more, for IoMmuDxe's header).
  * Empty outside a confidential guest or before the pool existed.
  */
-export function poolUses(fw: Firmware): Map<FwMapping, PoolUse> {
-  const out = new Map<FwMapping, PoolUse>();
+export function sharedPoolUses(fw: Firmware): Map<FwMapping, SharedPoolUse> {
+  const out = new Map<FwMapping, SharedPoolUse>();
   if (!fw.guest?.confidential || !atLeast(fw.edk2, POOL_SINCE)) return out;
   const taken = POOL_SIZES.map(() => 0);
   for (const d of fw.drivers)

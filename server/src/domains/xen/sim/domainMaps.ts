@@ -133,7 +133,7 @@ function hostBootMap(
     ...(m.domain.mapReserved === false
       ? []
       : platform.reserved
-          .filter((r) => (r.type === 'reserved' || r.type === 'direct' || r.type === 'direct-relaxable') && firmwareRegion(r))
+          .filter((r) => (r.type === 'reserved' || r.type === 'direct' || r.type === 'direct-relaxable') && rdmRegion(r))
           .flatMap((r) => (r.range ? [r.range] : []))),
   ];
   const mapped = RangeSet.of(e820);
@@ -165,10 +165,11 @@ function domainMap(m: DomainMap): void {
 }
 
 /**
- * Xen reads the firmware's tables (ACPI RMRRs, IVMDs, the E820 map), not what Linux adds on
- * its own: the ISA bridge's 16 MiB quirk (`from linux-quirk`) and IORT RMRs (`from iort-rmr`).
+ * A region of reserved device memory (Xen's RDM): Xen reads the firmware's tables (ACPI
+ * RMRRs, IVMDs, the E820 map), not what Linux adds on its own: the ISA bridge's 16 MiB
+ * quirk (`from linux-quirk`) and IORT RMRs (`from iort-rmr`).
  */
-export function firmwareRegion(r: ReservedRegion): boolean {
+export function rdmRegion(r: ReservedRegion): boolean {
   const origin = r.decl.origin?.text;
   return origin !== 'linux-quirk' && origin !== 'iort-rmr';
 }

@@ -20,7 +20,7 @@ import type { Resv } from '../../../sim/regions';
 import { firstNames } from '../../../sim/explain';
 import type { PlatformRegions } from '../../../sim/platformRegions';
 import { RangeSet } from '../../../sim/rangeset';
-import { buildMaps, describeMap, dom0Options, firmwareRegion, rmrrScope, type DomainMap } from './domainMaps';
+import { buildMaps, describeMap, dom0Options, rdmRegion, rmrrScope, type DomainMap } from './domainMaps';
 
 /** One `balloon` / `free` step on a Xen domain, as the engine replayed it. */
 export interface P2mChange {
@@ -332,7 +332,7 @@ function identityMappings(regions: PlatformRegions, maps: Map<XenDomain, DomainM
 
 /** Xen reads the ACPI RMRRs (VT-d) and IVMDs (AMD-Vi); a Linux quirk or an IORT RMR is not one. */
 function knownToXen(r: Resv): boolean {
-  return r.source.kind !== 'declared' || firmwareRegion(r.source.region);
+  return r.source.kind !== 'declared' || rdmRegion(r.source.region);
 }
 
 /** The device's rdm_policy: its own, else the domain's `rdm policy`, else strict (libxl__device_pci_setdefault). */
@@ -436,7 +436,7 @@ function hostRdms(m: DomainMap, platform: Platform, out: Finding[]): void {
   if (!rdm?.strategyHost || !m.translated || !m.memory) return;
   for (const region of platform.reserved) {
     if ((region.type !== 'direct' && region.type !== 'direct-relaxable') || !region.range) continue;
-    if (!firmwareRegion(region) || m.rdmConflicts.has(region)) continue;
+    if (!rdmRegion(region) || m.rdmConflicts.has(region)) continue;
     const place = { uri: m.domain.sym.uri, span: rdm.stmt.span };
     rdmConflict(m, region.range, region, `with strategy=host, the host's RMRR ${region.sym.name}`, place, rdm.policy ?? 'strict', out);
   }
