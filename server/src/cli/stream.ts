@@ -118,7 +118,7 @@ export function scanFile(text: string, options: AnalysisOptions, stages: Stages,
   if (ast !== EMPTY) cache.keep(text, ast);
   return {
     names: fileNames(ast, MODEL_SCHEMA),
-    everywhere: MODEL_SCHEMA.parts.some((p) => p.mayLookEverywhere?.(ast)),
+    everywhere: MODEL_SCHEMA.parts.some((p) => p.mayLookEverywhere?.(ast, MODEL_SCHEMA)),
   };
 }
 

@@ -21,7 +21,7 @@ import { CMDQV_MODEL } from './cmdqv/model/part';
 import { FIRMWARE_MODEL } from './firmware/model/part';
 import { POOLS_MODEL } from './pools/model/pool';
 import { SEV_MODEL } from './sev/model/confidential';
-import { TDISP_MODEL } from './tdisp/model/device';
+import { TDISP_MODEL } from './tdisp/model/part';
 import { TIMELINES_MODEL } from './timelines/model/timeline';
 import { XEN_MODEL } from './xen/model/part';
 import { CMDQV_IDE } from './cmdqv/ide/contribution';
@@ -46,7 +46,7 @@ export interface Domain extends DomainParts {
 export const DOMAINS: readonly Domain[] = [
   {
     id: 'timelines',
-    needs: ['tdisp', 'sev', 'xen'],
+    needs: ['tdisp', 'sev'],
     codes: TIMELINE_CODES,
     model: TIMELINES_MODEL,
     engine: TIMELINES_ENGINE,

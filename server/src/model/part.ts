@@ -6,7 +6,7 @@
  * A domain adds its fields to `Model` and its kinds to `SymbolKinds` by declaration merging.
  */
 import type * as A from '@iommu-lens/grammar';
-import type { Scope, ScopeSchema } from './scope';
+import type { Scope, ScopeSchema, StepOf, StepResolver } from './scope';
 import type { Block, BlockItems, BlockOwners, KindInfo, Model, Sym, SymbolKind } from './types';
 
 /**
@@ -28,6 +28,8 @@ type ItemResolver<B extends Block> = (ctx: Scope, uri: string, owner: BlockOwner
 /** How a part resolves the statements of some kinds it adds to a core block. */
 export type ItemResolvers<B extends Block> = { [K in BlockItems[B]['kind']]?: ItemResolver<B> };
 
+export type StepResolvers = { [K in A.Step['kind']]?: StepResolver<StepOf<K>> };
+
 /** The fields of `Model` that map names to entities (merged in declaration order). */
 export type ModelMapKey = { [K in keyof Model]: Model[K] extends Map<string, { sym: Sym }> ? K : never }[keyof Model];
 /** The fields of `Model` that are lists (concatenated in component order). */
@@ -47,13 +49,15 @@ export interface ModelPart {
   items?: { [B in Block]?: ItemResolvers<B> };
   /** Of those, the kinds a block takes once, each with the word it is written as. */
   singletons?: { [B in Block]?: Readonly<Record<string, string>> };
+  /** The timeline steps it adds, and how a timeline resolves them. */
+  steps?: StepResolvers;
   /** Names declared inside `d` that other declarations may write bare (a Xen domain's): suggestions read them. */
   bareNames?: (d: A.Decl) => string[];
   /**
    * The file holds something whose resolution may look at every platform of the workspace
    * (a timeline's device with no guest in play): then no file can be modelled apart.
    */
-  mayLookEverywhere?: (ast: A.SourceFile) => boolean;
+  mayLookEverywhere?: (ast: A.SourceFile, schema: ModelSchema) => boolean;
 }
 
 /** The model parts as one: what buildModel, mergeModels and the names of files read. */
@@ -106,6 +110,7 @@ export function modelSchema(parts: readonly ModelPart[]): ModelSchema {
     globalKinds,
     globalPlurals: `${plurals.slice(0, -1).join(', ')} and ${plurals.at(-1)}`,
     maps: parts.flatMap((p) => p.maps ?? []),
+    steps: new Map(parts.flatMap((p) => Object.entries(p.steps ?? {}) as [string, StepResolver][])),
     lists: parts.flatMap((p) => p.lists ?? []),
     passes,
   };

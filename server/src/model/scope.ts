@@ -10,7 +10,7 @@ import { finding } from './codes';
 import type { Interval } from './interval';
 import { COMPONENT_NAMES, parseRelease, RELEASE_EXAMPLES, type Component, type Release } from './versions';
 import { evaluateCount, evaluateNumber, evaluateRange, type Evaluated } from './numbers';
-import type { Block, BlockItems, BlockOwners, Device, KindInfo, Member, Model, Platform, Sym, SymbolKind } from './types';
+import type { Block, BlockItems, BlockOwners, Device, KindInfo, Member, Model, Platform, ResolvedStep, Sym, SymbolKind } from './types';
 import { emptyModel } from './empty';
 import { didYouMean } from '@iommu-lens/grammar';
 import type { WorkspaceNames } from './workspaceNames';
@@ -26,6 +26,17 @@ const SUGGESTION_BUDGET = 1_000_000;
 /** The names a did-you-mean compares with, listed only when it still runs (see SUGGESTION_BUDGET). */
 export type Candidates = () => Iterable<string>;
 
+export type StepOf<K extends A.Step['kind']> = Extract<A.Step, { kind: K }>;
+/**
+ * How a timeline resolves a step a domain adds (the grammar's `steps` place): the guest it
+ * names (the timeline notes it in play and gives its platform at this step), or the device it
+ * acts on without naming a guest (looked up on the platforms in play), then the rest.
+ */
+export interface StepResolver<S extends A.Step = A.Step> {
+  guest?: (step: S) => A.Ref | undefined;
+  device?: (step: S) => A.Ref | undefined;
+  resolve?: (ctx: Scope, uri: string, step: S, r: ResolvedStep) => void;
+}
 /** What a scope reads of the model schema (part.ts builds it from the model parts). */
 export interface ScopeSchema {
   readonly kinds: Readonly<Record<SymbolKind, KindInfo>>;
@@ -38,6 +49,8 @@ export interface ScopeSchema {
     readonly [B in Block]: ReadonlyMap<string, (ctx: Scope, uri: string, owner: BlockOwners[B], item: BlockItems[B]) => void>;
   };
   readonly singletons: { readonly [B in Block]: { kinds: readonly string[]; words: Readonly<Record<string, string>> } };
+  /** The domains' timeline steps by kind. */
+  readonly steps: ReadonlyMap<string, StepResolver>;
 }
 
 /** What a global name names: a platform, a guest, or a domain's declaration. */

@@ -1,4 +1,4 @@
-/** SEV's part of the model: a guest's `confidential` statement. */
+/** SEV's part of the model: a guest's `confidential` statement, and its timeline steps (`launch-update`, `convert`). */
 import type * as A from '@iommu-lens/grammar';
 import type { ModelPart } from '../../../model/part';
 import type { Scope } from '../../../model/scope';
@@ -24,4 +24,8 @@ export const SEV_MODEL: ModelPart = {
   passes: {},
   items: { guestBody: { confidential } },
   singletons: { guestBody: { confidential: 'confidential' } },
+  steps: {
+    'launch-update': { guest: (s) => s.guest },
+    convert: { device: (s) => s.device },
+  },
 };

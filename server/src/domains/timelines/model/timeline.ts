@@ -3,11 +3,9 @@
  * so the resolver follows `migrate` as it goes.
  */
 import type * as A from '@iommu-lens/grammar';
-import { REGISTER_BITS, type Register } from '../../tdisp/model/pciRegisters';
-import { article, replace, type Scope } from '../../../model/scope';
+import { replace, type Scope, type StepResolver } from '../../../model/scope';
 import type { Guest, Platform } from '../../../model/types';
-import type { ModelPart } from '../../../model/part';
-import type { Xen } from '../../xen/model/types';
+import type { ModelPart, ModelSchema } from '../../../model/part';
 import type { ResolvedStep } from '../../../model/types';
 import type { Timeline } from './types';
 import { iommufdRef } from '../../../model/guest';
@@ -28,7 +26,6 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
     switch (step.kind) {
       case 'start':
       case 'stop':
-      case 'launch-update':
         r.guest = guest(step.guest);
         r.platform = r.guest && location.get(r.guest);
         break;
@@ -55,48 +52,21 @@ export function timeline(ctx: Scope, uri: string, d: A.TimelineDecl): void {
           deviceInPlay(ctx, uri, step.device, location, r);
         }
         break;
-      case 'tdisp':
-      case 'config':
-      case 'power':
-      case 'link':
-      case 'convert':
-        deviceInPlay(ctx, uri, step.device, location, r);
-        if (step.kind === 'config' && step.bar) ctx.count(uri, step.bar, 0n, 5n, 'BAR index');
-        // NumVFs is a 16-bit register field (SR-IOV capability, offset 0x10).
-        if (step.kind === 'config' && step.value && step.sriovField) ctx.count(uri, step.value, 0n, 0xffffn, 'NumVFs');
-        else if (step.kind === 'config' && step.value) ctx.num(uri, step.value);
-        if (step.kind === 'config' && (step.what?.text === 'command' || step.what?.text === 'devctl'))
-          r.bits = registerBits(ctx, uri, step.what.text, step.bits);
+      default: {
+        // A domain's step: its guest or the device it acts on, then what else it names.
+        const resolver = ctx.schema.steps.get(step.kind) as StepResolver | undefined;
+        const g = resolver?.guest?.(step);
+        if (g) {
+          r.guest = guest(g);
+          r.platform = r.guest && location.get(r.guest);
+        }
+        if (resolver?.device) deviceInPlay(ctx, uri, resolver.device(step), location, r);
+        resolver?.resolve?.(ctx, uri, step, r);
         break;
-      case 'balloon':
-      case 'free':
-        p2mTarget(ctx, uri, step.target, r);
-        r.range = ctx.range(uri, step.range);
-        break;
-      default:
-        break;
+      }
     }
     t.steps.push(r);
   }
-}
-
-/** The value a `config D command|devctl BITS` write puts in the register; bit names are case-insensitive. */
-function registerBits(ctx: Scope, uri: string, register: Register, words: A.Word[]): number {
-  const table = REGISTER_BITS[register];
-  const names = Object.keys(table);
-  let value = 0;
-  for (const w of words) {
-    const name = w.text.toUpperCase();
-    if (Object.hasOwn(table, name)) value |= table[name]!;
-    else
-      ctx.unknownValue(
-        uri,
-        w,
-        `'${w.text}' is not a ${register === 'command' ? 'Command' : 'Device Control'} register bit; known: ${names.join(' ')}`,
-        () => names,
-      );
-  }
-  return value;
 }
 
 /**
@@ -196,78 +166,23 @@ function deviceInPlay(ctx: Scope, uri: string, ref: A.Ref | undefined, location:
   }
 }
 
-/** `balloon T` / `free T`: a guest, or a Xen domain (`XEN.DOMAIN`, or bare if unique). */
-function p2mTarget(ctx: Scope, uri: string, ref: A.Ref | undefined, r: ResolvedStep): void {
-  if (!ref) return;
-  if (ref.qualifier) {
-    const x = ctx.global(uri, { name: ref.qualifier, span: ref.qualifier.span }, ['xen']) as Xen | undefined;
-    if (!x) return;
-    const dom = x.domains.get(ref.name.text);
-    if (dom) {
-      ctx.refer(uri, ref.name.span, dom.sym);
-      r.domain = dom;
-    } else ctx.unknown(uri, ref.name, `no domain '${ref.name.text}' on Xen host ${x.sym.name}`, () => x.domains.keys());
-    r.platform = x.platform;
-    return;
-  }
-  const g = ctx.globals.get(ref.name.text);
-  if (g?.sym.kind === 'guest') {
-    r.guest = g.entity as Guest;
-    r.platform = r.guest.platform;
-    ctx.refer(uri, ref.name.span, g.sym);
-    return;
-  }
-  const domains = [...ctx.model.xens.values()].flatMap((x) =>
-    x.domains.has(ref.name.text) ? [{ x, d: x.domains.get(ref.name.text)! }] : [],
-  );
-  if (domains.length === 1) {
-    ctx.refer(uri, ref.name.span, domains[0]!.d.sym);
-    r.domain = domains[0]!.d;
-    r.platform = domains[0]!.x.platform;
-  } else if (domains.length > 1) {
-    ctx.report(
-      'ambiguous-name',
-      uri,
-      ref.span,
-      `'${ref.name.text}' is a domain of ${domains.map((e) => e.x.sym.name).join(' and ')}; write XEN.${ref.name.text}`,
-      { fixes: domains.map((e) => replace(`Write ${e.x.sym.name}.${ref.name.text}`, uri, ref.span, `${e.x.sym.name}.${ref.name.text}`)) },
-    );
-  } else if (g) {
-    ctx.report('wrong-kind', uri, ref.name.span, `'${ref.name.text}' is ${article(ctx.noun(g.sym.kind))}, not a guest or Xen domain`);
-  } else {
-    const candidates = () => {
-      const names = ctx.workspace();
-      return [...names.globalsOf(['guest']), ...names.bare()];
-    };
-    ctx.unknown(uri, ref.name, `unknown guest or Xen domain '${ref.name.text}'`, candidates);
-  }
-}
-
 /**
  * Whether a file has a timeline step that names a device without its platform and without
- * a guest (the steps `deviceInPlay` resolves, in step with the switch in `timeline`): at
+ * a guest (the steps `deviceInPlay` resolves: `unplug` without a guest, and the domains' steps
+ * with a `device`): at
  * such a step, before any guest is in play, the device is looked up on every platform
  * (`searchedAllPlatforms`) and the host models the workspace as one piece. Read from the
  * AST alone, so the CLI knows which components could need that before modelling any.
  */
-export function mayLookOnEveryPlatform(ast: A.SourceFile): boolean {
+export function mayLookOnEveryPlatform(ast: A.SourceFile, schema: ModelSchema): boolean {
   const bare = (ref: A.Ref | undefined) => !!ref && !ref.qualifier;
   return ast.decls.some(
     (d) =>
       d.kind === 'timeline' &&
       d.steps.some((s) => {
-        switch (s.kind) {
-          case 'unplug':
-            return !s.guest && bare(s.device);
-          case 'tdisp':
-          case 'config':
-          case 'power':
-          case 'link':
-          case 'convert':
-            return bare(s.device);
-          default:
-            return false;
-        }
+        if (s.kind === 'unplug') return !s.guest && bare(s.device);
+        const device = (schema.steps.get(s.kind) as StepResolver | undefined)?.device;
+        return !!device && bare(device(s));
       }),
   );
 }
