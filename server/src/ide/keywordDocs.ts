@@ -49,8 +49,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, string>> = {
   msi:
     'How MSIs reach the interrupt controller: `msi remapped` (translated by the IOMMU, ' +
     'needs a sw-msi window) or `msi bypass` (a hardware msi region).',
-  'page-sizes':
-    'The page sizes the IOMMU supports; a VFIO MAP_DMA must be aligned to the smallest, ' + 'or it fails with -EINVAL (RULES §2.5).',
+  'page-sizes': 'The page sizes the IOMMU supports; a VFIO MAP_DMA must be aligned to the smallest, or it fails with -EINVAL (RULES §2.5).',
   ioapic: "An IO-APIC's 4 KiB register page (x86): Xen keeps it out of dom0's IOMMU map (RULES §8.2). `ioapic ADDRESS`",
   mmcfg: "A PCIe ECAM (MMCONFIG) window: Xen keeps it out of dom0's IOMMU map (RULES §8.2). `mmcfg RANGE`",
   bdf: 'The PCI address of the function, as `lspci -D` prints it: `SSSS:BB:DD.F` (the segment may be left out).',

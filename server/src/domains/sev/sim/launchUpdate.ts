@@ -11,8 +11,7 @@
 import type * as A from '@iommu-lens/grammar';
 import type { Finding, Location, Related } from '../../../model/findings';
 import { finding } from '../codes';
-import type { Device, Guest } from '../../../model/types';
-import type { ResolvedStep } from '../../../model/types';
+import type { Device, Guest, ResolvedStep } from '../../../model/types';
 
 /** A device realized private before the launch: where, and the mode word a fix rewrites. */
 export interface Pinned {

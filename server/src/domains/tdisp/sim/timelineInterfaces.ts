@@ -10,8 +10,7 @@ import type { Finding, Fix, Related, TextEdit } from '../../../model/findings';
 import { finding } from '../codes';
 import { COMMAND_BITS } from '../model/pciRegisters';
 import { partitionPoint } from '../../../model/search';
-import type { AssignMode, Device, Guest, Model, Platform } from '../../../model/types';
-import type { ResolvedStep } from '../../../model/types';
+import type { AssignMode, Device, Guest, Model, Platform, ResolvedStep } from '../../../model/types';
 import { removalSpan } from '../../../sim/edits';
 import {
   afterWrite,

@@ -4,9 +4,8 @@
  */
 import type * as A from '@iommu-lens/grammar';
 import { replace, type Scope, type StepResolver } from '../../../model/scope';
-import type { Guest, Platform } from '../../../model/types';
+import type { Guest, Platform, ResolvedStep } from '../../../model/types';
 import type { ModelPart, ModelSchema } from '../../../model/part';
-import type { ResolvedStep } from '../../../model/types';
 import type { Timeline } from './types';
 import { iommufdRef } from '../../../model/guest';
 
