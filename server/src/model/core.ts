@@ -30,5 +30,10 @@ export const CORE_MODEL: ModelPart = {
     },
     guests: { decls: { guest: declareGuest } },
   },
-  singletons: {},
+  // A block's statements given at most once, with the word each is written as.
+  singletons: {
+    iommuBody: { 'address-width': 'address-width', 'msi-mode': 'msi', 'page-sizes': 'page-sizes', 'ht-range-ignore': 'ht-range-ignore' },
+    deviceBody: { bdf: 'bdf', 'device-iommu': 'iommu', group: 'group', 'vf-of': 'vf-of', class: 'class' },
+    guestBody: { machine: 'machine', 'msi-window': 'msi-window', container: 'container' },
+  },
 };

@@ -69,7 +69,7 @@ export function declareGuest(ctx: Scope, uri: string, d: A.GuestDecl): void {
     ctx.schema.items.guestBody.get(item.kind)?.(ctx, uri, g, item);
   }
   const once = ctx.schema.singletons.guestBody;
-  ctx.singletons(uri, d.items, ['machine', 'msi-window', 'container', ...once.kinds], `guest ${g.sym.name}`, once.words);
+  ctx.singletons(uri, d.items, once.kinds, `guest ${g.sym.name}`, once.words);
 }
 
 /**

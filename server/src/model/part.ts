@@ -47,7 +47,7 @@ export interface ModelPart {
    * with the core's own), and what it reads of a core statement (after the core has read it).
    */
   items?: { [B in Block]?: ItemResolvers<B> };
-  /** Of those, the kinds a block takes once, each with the word it is written as. */
+  /** The statement kinds a block takes once (the core's and its own), each with the word it is written as. */
   singletons?: { [B in Block]?: Readonly<Record<string, string>> };
   /** The timeline steps it adds, and how a timeline resolves them. */
   steps?: StepResolvers;

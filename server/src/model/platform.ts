@@ -141,13 +141,7 @@ function iommuSettings(ctx: Scope, uri: string, iommu: Iommu): void {
     ctx.schema.items.iommuBody.get(s.kind)?.(ctx, uri, iommu, s);
   }
   const once = ctx.schema.singletons.iommuBody;
-  ctx.singletons(
-    uri,
-    iommu.decl.items,
-    ['address-width', 'msi-mode', 'page-sizes', 'ht-range-ignore', ...once.kinds],
-    `IOMMU ${iommu.sym.name}`,
-    once.words,
-  );
+  ctx.singletons(uri, iommu.decl.items, once.kinds, `IOMMU ${iommu.sym.name}`, once.words);
 }
 
 /** Second pass over a platform: references between its members, BDFs. */
@@ -205,13 +199,7 @@ export function resolvePlatform(ctx: Scope, p: Platform): void {
       ctx.schema.items.deviceBody.get(s.kind)?.(ctx, uri, dev, s);
     }
     const once = ctx.schema.singletons.deviceBody;
-    ctx.singletons(
-      uri,
-      dev.decl.items,
-      ['bdf', 'device-iommu', 'group', 'vf-of', 'class', ...once.kinds],
-      `device ${dev.sym.name}`,
-      once.words,
-    );
+    ctx.singletons(uri, dev.decl.items, once.kinds, `device ${dev.sym.name}`, once.words);
   }
   for (const r of p.reserved) {
     for (const t of r.decl.targets) {

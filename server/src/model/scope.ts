@@ -203,7 +203,7 @@ export class Scope {
           'duplicate-setting',
           uri,
           item.span,
-          `${block} already has a '${words[item.kind] ?? settingWord(item.kind)}' setting; this one overrides it`,
+          `${block} already has a '${words[item.kind] ?? item.kind}' setting; this one overrides it`,
           { related: [{ uri, span: first, message: 'earlier setting' }] },
         );
       } else {
@@ -384,8 +384,4 @@ export function replace(title: string, uri: string, span: A.Span, newText: strin
 
 export function article(noun: string): string {
   return `${/^(?:[aeiou]|IOMMU)/.test(noun) ? 'an' : 'a'} ${noun}`;
-}
-
-export function settingWord(kind: string): string {
-  return ({ 'device-iommu': 'iommu', 'msi-mode': 'msi' } as Record<string, string>)[kind] ?? kind;
 }
