@@ -584,11 +584,21 @@ const scenarios = [
       );
       // What VS Code says of it: the running extensions, the web worker host among them.
       await wb.command('Developer: Show Running Extensions');
-      // The list draws only the rows in view: to its end, where the last activated are.
-      await wb.page.locator('.runtime-extensions-editor .monaco-list-row').first().click();
-      await wb.page.keyboard.press('End');
-      const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'IOMMU Lens' }).first();
-      await row.waitFor({ timeout: UI_TIMEOUT });
+      // The list draws only the rows in view, its order is the extension service's (not always
+      // activation order), and it redraws as activation times arrive, which can take the focus
+      // from it: page through it from the top, and start again until our row shows.
+      const rows = wb.page.locator('.runtime-extensions-editor .monaco-list-row');
+      const row = rows.filter({ hasText: 'IOMMU Lens' }).first();
+      await until('IOMMU Lens among the running extensions', async () => {
+        if (!(await rows.count())) return false;
+        await rows.first().click();
+        await wb.page.keyboard.press('Home');
+        for (let page = 0; page < 20; page++) {
+          if (await row.isVisible()) return true;
+          await wb.page.keyboard.press('PageDown');
+        }
+        return row.isVisible();
+      });
       await wb.page.screenshot({ path: join(SCREENSHOTS, 'web-running-extensions.png') });
       // biome-ignore lint/performance/useDomNodeTextContent: what the user sees, as rendered
       const running = (await row.innerText()).replace(/\s+/g, ' ');
