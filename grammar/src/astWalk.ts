@@ -7,17 +7,32 @@ export interface AstChild {
   node: Node;
 }
 
-/** The direct child nodes of `node`, in field order (not necessarily source order). */
-export function* astChildren(node: object): Generator<AstChild> {
-  for (const [key, value] of Object.entries(node)) {
+/**
+ * Calls `visit` on each direct child node of `node`, in field order (not necessarily source
+ * order). A plain loop, no generator or entry arrays: the workspace's names walk every node
+ * of every file, and at fleet scale the allocations were a fifth of `check`'s time.
+ */
+export function forEachAstChild(node: object, visit: (child: Node, key: string) => void): void {
+  // AST nodes are plain object literals (grammar/src/build.ts), so for-in sees own fields only.
+  const fields = node as Record<string, unknown>;
+  for (const key in fields) {
     // `span` and `braces` hold bare spans, not nodes.
     if (key === 'span' || key === 'braces') continue;
+    const value = fields[key];
+    if (typeof value !== 'object' || value === null) continue;
     if (Array.isArray(value)) {
-      for (const v of value) if (isNode(v)) yield { key, node: v };
+      for (const v of value) if (isNode(v)) visit(v, key);
     } else if (isNode(value)) {
-      yield { key, node: value };
+      visit(value, key);
     }
   }
+}
+
+/** The direct child nodes of `node`, in field order (not necessarily source order). */
+export function astChildren(node: object): AstChild[] {
+  const out: AstChild[] = [];
+  forEachAstChild(node, (child, key) => out.push({ key, node: child }));
+  return out;
 }
 
 function isNode(v: unknown): v is Node {

@@ -7,4 +7,4 @@ export { ENUMS, type EnumName, parserInstance } from './parser';
 export { statementKeywordsByBlock } from './vocabulary';
 export { didYouMean, editDistance } from './messages';
 export { assistAt, type Assist, type AssistKeyword, type EnclosingBlock, type WordSlot } from './assist';
-export { astChildren, type AstChild } from './astWalk';
+export { type AstChild, astChildren, forEachAstChild } from './astWalk';

@@ -6,7 +6,7 @@
  * at the whole workspace.
  */
 import type * as A from '@iommu-lens/grammar';
-import { astChildren, type Node } from '@iommu-lens/grammar';
+import { forEachAstChild, type Node } from '@iommu-lens/grammar';
 import type { KindInfo, SymbolKind } from './types';
 
 /** What naming a file reads of the model schema (part.ts): the global kinds, and who declares bare names. */
@@ -65,8 +65,13 @@ export function fileNames(ast: A.SourceFile, schema: FileNaming): FileNames {
  */
 function collectWords(node: Node, out: Set<string>): void {
   const text = (node as { text?: unknown }).text;
-  if (typeof text === 'string' && /^[A-Za-z]/.test(text)) out.add(text);
-  for (const c of astChildren(node)) collectWords(c.node, out);
+  if (typeof text === 'string' && startsWithLetter(text)) out.add(text);
+  forEachAstChild(node, (child) => collectWords(child, out));
+}
+
+function startsWithLetter(text: string): boolean {
+  const c = text.charCodeAt(0) | 0x20; // ASCII lower case
+  return c >= 0x61 && c <= 0x7a;
 }
 
 /** The names of a whole workspace, for suggestions that look beyond a component. */
