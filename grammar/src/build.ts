@@ -45,16 +45,23 @@ export class AstBuilder implements AstBuild {
   items<T>(n: CstNode, ruleName: string, build: (item: CstNode) => T | undefined): (T | A.UnknownStatement)[] {
     const c = n.children;
     const entries: { node: CstNode; span: A.Span }[] = [];
-    for (const [key, list] of Object.entries(c)) {
+    // CST children are a plain object: for-in reads its own keys in Object.entries' order.
+    for (const key in c) {
       if (key === 'leadingNewline') continue;
-      for (const e of list ?? []) {
+      for (const e of c[key] ?? []) {
         if (!isNode(e)) continue;
         const s = cstSpan(e);
         if (s) entries.push({ node: e, span: s });
       }
     }
     entries.sort((a, b) => a.span.start - b.span.start);
-    const separators = [...tokens(c, 'Newline'), ...tokens(c, 'Semi')].map((t) => t.startOffset).sort((a, b) => a - b);
+    // Newlines come in source order; only a block with a `;` needs a sort.
+    const separators = tokens(c, 'Newline').map((t) => t.startOffset);
+    const semis = tokens(c, 'Semi');
+    if (semis.length) {
+      for (const t of semis) separators.push(t.startOffset);
+      separators.sort((a, b) => a - b);
+    }
     const out: (T | A.UnknownStatement)[] = [];
     let prevEnd = -1;
     for (const { node: item, span: s } of entries) {

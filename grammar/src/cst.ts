@@ -17,20 +17,23 @@ export function realToken(t: IToken | undefined): IToken | undefined {
   return t && !t.isInsertedInRecovery && Number.isFinite(t.startOffset) ? t : undefined;
 }
 
+// The readers below are plain loops: they run for every field of every statement, and the
+// filter/map chains they replace allocated three arrays per call (a tenth of parse time).
 export function tokens(c: Children, key: string): IToken[] {
-  return (c[key] ?? [])
-    .filter((e): e is IToken => !isNode(e))
-    .map(realToken)
-    .filter((t): t is IToken => !!t);
+  const out: IToken[] = [];
+  for (const e of c[key] ?? []) if (!isNode(e) && realToken(e)) out.push(e);
+  return out;
 }
 export function token(c: Children, key: string, i = 0): IToken | undefined {
-  return tokens(c, key)[i];
+  for (const e of c[key] ?? []) if (!isNode(e) && realToken(e) && i-- === 0) return e;
+  return undefined;
 }
 export function nodes(c: Children, key: string): CstNode[] {
   return (c[key] ?? []).filter(isNode);
 }
 export function node(c: Children, key: string, i = 0): CstNode | undefined {
-  return nodes(c, key)[i];
+  for (const e of c[key] ?? []) if (isNode(e) && i-- === 0) return e;
+  return undefined;
 }
 
 export function tokenSpan(t: IToken): A.Span {
@@ -70,16 +73,18 @@ export function span(n: CstNode): A.Span {
 /** Every real token under a node, in source order. */
 export function allTokens(n: CstNode): IToken[] {
   const out: IToken[] = [];
-  const walk = (m: CstNode) => {
-    for (const list of Object.values(m.children)) {
-      for (const e of list ?? []) {
-        if (isNode(e)) walk(e);
-        else if (realToken(e)) out.push(e);
-      }
-    }
-  };
-  walk(n);
+  collectTokens(n, out);
   return out.sort((a, b) => a.startOffset - b.startOffset);
+}
+
+function collectTokens(n: CstNode, out: IToken[]): void {
+  const c = n.children;
+  for (const key in c) {
+    for (const e of c[key] ?? []) {
+      if (isNode(e)) collectTokens(e, out);
+      else if (realToken(e)) out.push(e);
+    }
+  }
 }
 
 export function firstToken(n: CstNode): IToken | undefined {
