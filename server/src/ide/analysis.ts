@@ -127,7 +127,7 @@ export interface Analysis {
 /**
  * One top-level chunk of a file (grammar/src/chunks.ts: a declaration with the comments
  * before it), the unit of reuse: parsed apart, named apart, and what components are made
- * of. Its parse is in its own offsets, so text before it may change without touching it;
+ * of. Its parse moves with it, so text before it may change without parsing it again;
  * the file's entry says where it starts. A file that does not split cleanly is one unit.
  */
 interface Unit {
@@ -136,11 +136,13 @@ interface Unit {
   base: number;
   uri: string;
   text: string;
-  /** The parse of `text` alone (offsets from its start; diagnostics not capped). */
-  ast: SourceFile;
   names: FileNames;
-  /** The parse moved to where the unit last was: reused while it stays there. */
-  placed?: { base: number; ast: SourceFile };
+  /**
+   * The parse of `text` alone (diagnostics not capped), its offsets moved by `base`: where
+   * the unit was last placed (0: its own offsets). One copy, not one in its own offsets and
+   * one placed, which the model holds: a second copy of most ASTs was 32 MiB at 200k lines.
+   */
+  parse: { base: number; ast: SourceFile };
   /** Where its lines start (ide/positions.ts `lineBreaks`): the file's line table joins them. */
   breaks?: number[];
   /** Its folding ranges in its own lines. */
@@ -828,7 +830,7 @@ export class AnalysisHost {
   private fileAst(entry: FileEntry): SourceFile {
     if (entry.ast) return entry.ast;
     const { units, bases } = entry.parsed!;
-    if (units.length === 1) return (entry.ast = units[0]!.ast);
+    if (units.length === 1) return (entry.ast = placed(units[0]!, 0));
     const ast: SourceFile = { decls: [], comments: [], diagnostics: [], length: entry.text.length };
     const diagnostics: SyntaxDiagnostic[] = [];
     units.forEach((u, i) => {
@@ -870,8 +872,9 @@ export class AnalysisHost {
         diagnostics = [];
         // Most units have none: no array per unit on every edit.
         for (let i = 0; i < split.units.length; i++) {
-          const own = split.units[i]!.ast.diagnostics;
-          if (own.length) for (const d of shiftedDiagnostics(own, split.bases[i]!)) diagnostics.push(d);
+          const { parse } = split.units[i]!;
+          if (parse.ast.diagnostics.length)
+            for (const d of shiftedDiagnostics(parse.ast.diagnostics, split.bases[i]! - parse.base)) diagnostics.push(d);
         }
         diagnostics = capDiagnostics(diagnostics);
       }
@@ -929,15 +932,16 @@ export class AnalysisHost {
     for (let i = head; i < texts.length - tail; i++) {
       const t = texts[i]!;
       const same = byText.get(t);
-      const ast = same ? same.ast : parseUncapped(t);
+      const ast = same ? ownAst(same) : parseUncapped(t);
       if (!chunkIsClean(ast, i === texts.length - 1)) return undefined;
-      units[i] = same ? { ...this.unit(uri, t, ast), names: same.names } : this.unit(uri, t, ast);
+      units[i] = same ? this.unit(uri, t, ast, same.names) : this.unit(uri, t, ast);
     }
     return { units: units as Unit[], bases: starts };
   }
 
-  private unit(uri: string, text: string, ast: SourceFile): Unit {
-    return { id: this.nextUnit++, base: -1, uri, text, ast, names: fileNames(ast, this.schema) };
+  /** `names`: those of a unit with the same text, when there is one. */
+  private unit(uri: string, text: string, ast: SourceFile, names = fileNames(ast, this.schema)): Unit {
+    return { id: this.nextUnit++, base: -1, uri, text, names, parse: { base: 0, ast } };
   }
 }
 
@@ -958,18 +962,22 @@ function foldingOf(entry: FileEntry, lines: LineIndex): FoldingRange[] {
   let line = 0;
   const parts = units.map((u) => {
     const breaks = (u.breaks ??= lineBreaks(u.text));
-    const part = { line, part: (u.folding ??= foldingPart(u.ast, u.text, new LineIndex(u.text))) };
+    const part = { line, part: (u.folding ??= foldingPart(ownAst(u), u.text, new LineIndex(u.text))) };
     line += breaks.length;
     return part;
   });
   return joinFolding(parts, entry.text, lines);
 }
 
-/** A unit's parse at offset `base` of its file (kept for the next ask at the same place). */
+/** A unit's parse at offset `base` of its file (kept in its place of the one before: the model holds it there). */
 function placed(u: Unit, base: number): SourceFile {
-  if (base === 0) return u.ast;
-  if (u.placed?.base !== base) u.placed = { base, ast: shifted(u.ast, base) };
-  return u.placed.ast;
+  if (u.parse.base !== base) u.parse = { base, ast: shifted(u.parse.ast, base - u.parse.base) };
+  return u.parse.ast;
+}
+
+/** A unit's parse in its own offsets (a copy when it is placed elsewhere: rare, and not kept). */
+function ownAst(u: Unit): SourceFile {
+  return shifted(u.parse.ast, -u.parse.base);
 }
 
 /** A component's key, its units' ids (so a split made again finds its runs); kept per group array until `noteUnits` changes it. */
