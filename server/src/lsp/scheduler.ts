@@ -88,6 +88,8 @@ export class Scheduler {
     private readonly publish: Publisher,
     /** The documents open in the editor: their components go first. */
     private readonly open: () => ReadonlySet<string>,
+    /** Hears, once, that the first complete analysis is adopted. */
+    private readonly onFirstAnalysis: () => void = () => undefined,
   ) {}
 
   /**
@@ -243,6 +245,7 @@ export class Scheduler {
       this.failed = true;
       this.log.error(`analysis failed: ${(e as Error).stack ?? e}`);
       this.status('failed', (e as Error).message);
+      this.firstRunOver();
       return;
     }
     this.adopt(a, engines, started);
@@ -268,7 +271,16 @@ export class Scheduler {
     this.publish.analysis(a);
     this.count(a);
     this.status('ready');
+    this.firstRunOver();
   }
+
+  /** Tells `onFirstAnalysis`, once: after the first run adopted, or failed (no other comes until a change). */
+  private firstRunOver(): void {
+    if (this.firstOver) return;
+    this.firstOver = true;
+    this.onFirstAnalysis();
+  }
+  private firstOver = false;
 
   private count(a: Analysis): void {
     const c = { files: a.findings.size, errors: 0, warnings: 0, information: 0, hints: 0 };

@@ -35,6 +35,8 @@ export interface ServerEnvironment {
   keepAlive(log: Log): void;
   /** The server's memory, for `iommuLens/memory`; absent where the runtime cannot tell. */
   memory?(): MemoryReport;
+  /** The first analysis of the workspace is done: from here the runtime may keep memory low rather than start fast (bin.ts). */
+  settled?(): void;
 }
 
 export class ServerContext {
@@ -69,6 +71,7 @@ export class ServerContext {
       () => this.settings,
       this.publishing.publisher(),
       () => new Set(this.documents.keys()),
+      () => env.settled?.(),
     );
     this.limit = new WorkspaceLimit(
       () => this.host.size(),
