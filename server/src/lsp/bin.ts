@@ -5,6 +5,7 @@
 // First: it takes --clientProcessId out of process.argv before vscode-languageserver/node loads (clientProcess.ts).
 import { CLIENT_PROCESS_ID } from './clientProcess';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createServerConnection, transportOf } from './connection';
 import { NODE_ENVIRONMENT } from './nodeEnvironment';
 import { startServer } from './server';
@@ -42,6 +43,22 @@ and exits when the client's process (PID, or initialize's processId) is gone.\n`
     process.exit(2);
   }
   setFlagsFromString(`--heap-growing-percent=${LOADING_HEAP_GROWING_PERCENT}`);
-  const settled = () => setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  const settled = () => {
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    collectNow();
+  };
   startServer(createServerConnection(transport, { clientProcessId: CLIENT_PROCESS_ID }), { ...NODE_ENVIRONMENT, settled });
+}
+
+/**
+ * One full collection, once the first analysis is done: V8 sets the next one's threshold at a
+ * collection, so without it the edits that follow grow the heap by the 100% of the load's last
+ * one, not 20% of what is live (typing bench at 200k lines: peak 481 MiB without, 465 with; it
+ * costs one pause of ~200 ms, when the server has nothing else to do). `gc` is only given to
+ * contexts made after --expose-gc is set, hence the new context.
+ */
+function collectNow(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as unknown;
+  if (typeof gc === 'function') gc();
 }
