@@ -253,6 +253,7 @@ describe('the scheduler after an analysis that throws', () => {
     const { log, lines } = recordingLog();
     const published: Analysis[] = [];
     const publisher = { analysis: (a: Analysis) => published.push(a), files: () => undefined };
+    const firstOver = { count: 0 };
     const scheduler = new Scheduler(
       host,
       connection as never,
@@ -260,8 +261,9 @@ describe('the scheduler after an analysis that throws', () => {
       () => ({ ...DEFAULT_SETTINGS, debounceMs: 0 }),
       publisher,
       () => new Set(),
+      () => firstOver.count++,
     );
-    return { state, scheduler, statuses, lines, published };
+    return { state, scheduler, statuses, lines, published, firstOver };
   }
   const idle = () => new Promise((r) => setTimeout(r, 20));
 
@@ -284,6 +286,18 @@ describe('the scheduler after an analysis that throws', () => {
     assert.equal(statuses.at(-1)?.state, 'ready');
     assert.equal(published.length, 1);
     assert.ok(scheduler.current());
+  });
+
+  test('the end of the first run is told once, whether it failed or not (bin.ts then lets the heap grow less)', async () => {
+    const { state, scheduler, firstOver } = rig();
+    scheduler.schedule(0);
+    await idle();
+    assert.equal(firstOver.count, 1, 'after the failed first run');
+    state.failing = false;
+    scheduler.changed(false);
+    scheduler.schedule(0);
+    await idle();
+    assert.equal(firstOver.count, 1, 'not again after the first adopted one');
   });
 
   test('a request that meets a failing analysis gets the last good one', async () => {
