@@ -30,7 +30,21 @@ export interface FileNames {
   key: string;
 }
 
+/**
+ * Names already read from an AST object, by schema: `check` reads them in its first pass and
+ * hands the same AST to the host that analyses its component, which would read them again.
+ */
+const KNOWN = new WeakMap<A.SourceFile, { schema: FileNaming; names: FileNames }>();
+
 export function fileNames(ast: A.SourceFile, schema: FileNaming): FileNames {
+  const known = KNOWN.get(ast);
+  if (known?.schema === schema) return known.names;
+  const names = readNames(ast, schema);
+  KNOWN.set(ast, { schema, names });
+  return names;
+}
+
+function readNames(ast: A.SourceFile, schema: FileNaming): FileNames {
   const globals: FileNames['globals'] = [];
   const bare: string[] = [];
   const devices: FileNames['devices'] = [];
