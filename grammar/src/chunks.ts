@@ -64,11 +64,12 @@ export function scanChunks(text: string, from: number, boundary: (start: number)
 /**
  * Whether a chunk's parse ended where the file's would go on: no diagnostic at its end
  * (chevrotain reports what it missed at end of input there) and no block left open. The
- * last chunk of a file ends where the file does, so it is always clean.
+ * last chunk of a file ends where the file does, so it is always clean. `base`: where the
+ * chunk was parsed (parseUncapped's).
  */
-export function chunkIsClean(ast: SourceFile, last: boolean): boolean {
+export function chunkIsClean(ast: SourceFile, last: boolean, base = 0): boolean {
   if (last) return true;
-  return !ast.diagnostics.some((d) => d.span.end >= ast.length || d.code === 'unclosed-block');
+  return !ast.diagnostics.some((d) => d.span.end - base >= ast.length || d.code === 'unclosed-block');
 }
 
 /** A copy of `value` (an AST or part of one) with every span moved by `delta`. */

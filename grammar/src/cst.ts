@@ -67,7 +67,23 @@ export function num(t: IToken | undefined): A.NumLit | undefined {
   return t ? { text: t.image, span: tokenSpan(t) } : undefined;
 }
 export function span(n: CstNode): A.Span {
-  return cstSpan(n) ?? { start: 0, end: 0 };
+  return cstSpan(n) ?? { start: spanBase, end: spanBase };
+}
+
+/**
+ * Where the text being built starts in its file (parse.ts `parseUncapped`): a node that
+ * recovery left with no token at all gets an empty span there. Set only while a parse
+ * builds its AST, which is synchronous.
+ */
+let spanBase = 0;
+export function withSpanBase<T>(base: number, build: () => T): T {
+  const before = spanBase;
+  spanBase = base;
+  try {
+    return build();
+  } finally {
+    spanBase = before;
+  }
 }
 
 /** Every real token under a node, in source order. */

@@ -1,8 +1,9 @@
 /** The grammar package's entry point: text in, AST and syntax diagnostics out. */
-import type { CstNode, IRecognitionException } from 'chevrotain';
+import type { CstNode, IRecognitionException, IToken } from 'chevrotain';
 import { EOF } from 'chevrotain';
 import { makeSpan, type SourceFile, type SyntaxDiagnostic } from './ast';
 import { AstBuilder, tokenSpan } from './build';
+import { withSpanBase } from './cst';
 import { lex } from './lexer';
 import { parserInstance } from './parser';
 import { statementKeywordsByBlock } from './vocabulary';
@@ -20,32 +21,40 @@ export function parse(text: string): SourceFile {
  * `parse` without the cap on diagnostics: the host parses a file's top-level declarations
  * apart (grammar/src/chunks.ts) and caps the joined list, so the cap counts the whole file.
  */
-export function parseUncapped(text: string): SourceFile {
+export function parseUncapped(text: string, base = 0): SourceFile {
   const lexed = lex(text);
+  // Parsed where it stands in its file (a declaration of the host's, grammar/src/chunks.ts):
+  // its tokens moved, every span comes out moved, with no copy of the AST to make.
+  if (base) for (const list of [lexed.tokens, lexed.comments]) for (const t of list) moveToken(t, base);
   const parser = parserInstance();
   parser.input = lexed.tokens;
   const cst: CstNode = parser.file();
   const diagnostics: SyntaxDiagnostic[] = lexed.errors.map((e) => ({
     code: e.code,
     message: e.message,
-    span: makeSpan(e.offset, e.offset + e.length),
+    span: makeSpan(base + e.offset, base + e.offset + e.length),
   }));
   const builder = new AstBuilder(statementKeywordsByBlock());
-  const decls = builder.file(cst);
+  const decls = withSpanBase(base, () => builder.file(cst));
   const unclosed = builder.diagnostics.some((d) => d.code === 'unclosed-block');
   for (const err of parser.errors) {
     // A block still open at the end of the file is reported once, at its '{'.
     if (unclosed && err.token.tokenType === EOF) continue;
-    diagnostics.push({ code: 'syntax-error', message: err.message, span: errorSpan(err, text.length) });
+    diagnostics.push({ code: 'syntax-error', message: err.message, span: errorSpan(err, base + text.length) });
   }
   diagnostics.push(...builder.diagnostics);
   diagnostics.sort((a, b) => a.span.start - b.span.start || rank(a) - rank(b) || a.span.end - b.span.end);
   return {
     decls,
     comments: lexed.comments.map(tokenSpan),
-    diagnostics: dropCascades(diagnostics, text),
+    diagnostics: dropCascades(diagnostics, text, base),
     length: text.length,
   };
+}
+
+function moveToken(t: IToken, by: number): void {
+  t.startOffset += by;
+  if (t.endOffset !== undefined) t.endOffset += by;
 }
 
 /** A file of garbage gets a readable number of diagnostics and a count of the rest. */
@@ -61,14 +70,14 @@ export function capDiagnostics(sorted: SyntaxDiagnostic[]): SyntaxDiagnostic[] {
  * After a syntax error, chevrotain resumes mid-line; what it then reads as another
  * statement on the same line is noise, so it is not reported.
  */
-function dropCascades(sorted: SyntaxDiagnostic[], text: string): SyntaxDiagnostic[] {
+function dropCascades(sorted: SyntaxDiagnostic[], text: string, base: number): SyntaxDiagnostic[] {
   const out: SyntaxDiagnostic[] = [];
   let lastError = -1;
   for (const d of sorted) {
     const cascade =
       (d.code === 'unknown-statement' || d.code === 'missing-separator') &&
       lastError >= 0 &&
-      !/[\r\n]/.test(text.slice(lastError, d.span.start));
+      !/[\r\n]/.test(text.slice(lastError - base, d.span.start - base));
     if (cascade) continue;
     if (d.code === 'syntax-error' || d.code === 'invalid-character') lastError = d.span.start;
     out.push(d);

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parse, type GuestDecl, type PlatformDecl, type TimelineDecl } from '@iommu-lens/grammar';
-import { parseClean, slice, walk } from '../helpers';
+import {
+  chunkIsClean,
+  chunkStarts,
+  type GuestDecl,
+  parse,
+  parseUncapped,
+  type PlatformDecl,
+  shifted,
+  type TimelineDecl,
+} from '@iommu-lens/grammar';
+import { exampleFiles, parseClean, slice, walk } from '../helpers';
 
 /** LANGUAGE.md section A, verbatim: it must parse exactly as written. */
 export const SECTION_A = `// line comments and /* block comments */
@@ -444,6 +453,35 @@ timeline t { start g }
     }
     const ok = parseClean('firmware f for g { driver d for n { on exit-boot-services tpl notify { stop-dma } } }');
     assert.equal(ok.decls.length, 1);
+  });
+
+  test('a text parsed where it stands in its file (parseUncapped with a base) is its parse moved, errors and all', () => {
+    // The host parses each declaration at its offset in the file rather than copying a parse
+    // made at 0; recovery, cascades and the chunk's cleanliness must come out the same.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    let checked = 0;
+    for (const { text } of exampleFiles()) {
+      const inputs = [text];
+      for (let k = 0; k < 12; k++) {
+        const at = next() % (text.length + 1);
+        inputs.push(text.slice(0, at), text.slice(0, at) + '}{;.. x'[next() % 7]! + text.slice(at + (next() % 4)));
+      }
+      for (const t of inputs) {
+        const starts = chunkStarts(t) ?? [0];
+        const pieces = [t, ...starts.map((s, i) => t.slice(s, starts[i + 1] ?? t.length))];
+        for (const piece of pieces) {
+          for (const base of [1, 4099]) {
+            const atBase = parseUncapped(piece, base);
+            const atZero = parseUncapped(piece);
+            assert.deepEqual(atBase, shifted(atZero, base));
+            assert.equal(chunkIsClean(atBase, false, base), chunkIsClean(atZero, false));
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 1000, `${checked} parses compared`);
   });
 
   test('thousands of errors are capped with a summary line', () => {

@@ -932,16 +932,18 @@ export class AnalysisHost {
     for (let i = head; i < texts.length - tail; i++) {
       const t = texts[i]!;
       const same = byText.get(t);
-      const ast = same ? ownAst(same) : parseUncapped(t);
-      if (!chunkIsClean(ast, i === texts.length - 1)) return undefined;
-      units[i] = same ? this.unit(uri, t, ast, same.names) : this.unit(uri, t, ast);
+      // Parsed (or moved) straight to where it stands: no copy in its own offsets first.
+      const base = starts[i]!;
+      const ast = same ? shifted(same.parse.ast, base - same.parse.base) : parseUncapped(t, base);
+      if (!chunkIsClean(ast, i === texts.length - 1, base)) return undefined;
+      units[i] = this.unit(uri, t, ast, base, same?.names);
     }
     return { units: units as Unit[], bases: starts };
   }
 
-  /** `names`: those of a unit with the same text, when there is one. */
-  private unit(uri: string, text: string, ast: SourceFile, names = fileNames(ast, this.schema)): Unit {
-    return { id: this.nextUnit++, base: -1, uri, text, names, parse: { base: 0, ast } };
+  /** `ast`: parsed at `base` of the file; `names`: those of a unit with the same text, when there is one. */
+  private unit(uri: string, text: string, ast: SourceFile, base = 0, names = fileNames(ast, this.schema)): Unit {
+    return { id: this.nextUnit++, base: -1, uri, text, names, parse: { base, ast } };
   }
 }
 
