@@ -138,9 +138,10 @@ interface Unit {
   text: string;
   names: FileNames;
   /**
-   * The parse of `text` alone (diagnostics not capped), its offsets moved by `base`: where
-   * the unit was last placed (0: its own offsets). One copy, not one in its own offsets and
-   * one placed, which the model holds: a second copy of most ASTs was 32 MiB at 200k lines.
+   * The parse of `text` alone (diagnostics not capped) at offset `base` of the file: parsed
+   * there (parseUncapped's base), then moved to where the unit was last placed. One copy,
+   * not one in its own offsets and one placed, which the model holds: a second copy of most
+   * ASTs was 32 MiB at 200k lines.
    */
   parse: { base: number; ast: SourceFile };
   /** Where its lines start (ide/positions.ts `lineBreaks`): the file's line table joins them. */
