@@ -26,8 +26,6 @@ export interface FileNames {
   words: ReadonlySet<string>;
   /** Changes exactly when `globals`, `bare` or `devices` do: what suggestions read. */
   namesKey: string;
-  /** Changes exactly when any of the above does: what components are made of. */
-  key: string;
 }
 
 /**
@@ -69,8 +67,7 @@ function readNames(ast: A.SourceFile, schema: FileNaming): FileNames {
     bare.join(','),
     devices.map((d) => `${d.platform}.${d.device}`).join(','),
   ].join('\n');
-  const key = `${namesKey}\n${[...words].sort().join(',')}`;
-  return { globals, bare, devices, words, namesKey, key };
+  return { globals, bare, devices, words, namesKey };
 }
 
 /**
