@@ -76,13 +76,8 @@ function readNames(ast: A.SourceFile, schema: FileNaming): FileNames {
  */
 function collectWords(node: Node, out: Set<string>): void {
   const text = (node as { text?: unknown }).text;
-  if (typeof text === 'string' && startsWithLetter(text)) out.add(text);
+  if (typeof text === 'string' && /^[A-Za-z]/.test(text)) out.add(text);
   forEachAstChild(node, (child) => collectWords(child, out));
-}
-
-function startsWithLetter(text: string): boolean {
-  const c = text.charCodeAt(0) | 0x20; // ASCII lower case
-  return c >= 0x61 && c <= 0x7a;
 }
 
 /** The names of a whole workspace, for suggestions that look beyond a component. */
