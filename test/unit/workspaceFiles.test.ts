@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { collectInputs } from '../../server/src/cli/files';
-import { inWorkspace, readRegularFile, readRegularFileSync, walk, walkSync, type Found } from '../../server/src/workspace/files';
+import { inWorkspace, readRegularFileSync, walk, walkSync, type Found } from '../../server/src/workspace/files';
 
 const root = mkdtempSync(join(tmpdir(), 'iommu-lens-walk-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -83,15 +83,22 @@ test('a directory that cannot be read is reported, and the walk goes on', async 
   assert.deepEqual(all, ['file a.iommu', 'file b/c.iommu']);
 });
 
-test('reading opens a FIFO without blocking and leaves it unread', async () => {
+test('reading opens a FIFO without blocking and leaves it unread', () => {
   const dir = tree({ 'a.iommu': 'platform a { }\n' });
   const fifo = join(dir, 'pipe.iommu');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
   assert.deepEqual(readRegularFileSync(fifo), { kind: 'not-regular', why: 'not a regular file (a FIFO)' });
-  assert.deepEqual(await readRegularFile(fifo), { kind: 'not-regular', why: 'not a regular file (a FIFO)' });
-  const read = await readRegularFile(join(dir, 'a.iommu'));
+  assert.deepEqual(
+    readRegularFileSync(fifo, () => true),
+    { kind: 'not-regular', why: 'not a regular file (a FIFO)' },
+  );
+  const read = readRegularFileSync(join(dir, 'a.iommu'));
   assert.equal(read.kind === 'read' && read.bytes.toString(), 'platform a { }\n');
-  assert.deepEqual(await readRegularFile(join(dir, 'a.iommu'), (size) => size < 10), { kind: 'declined', size: 15 });
+  // Declined by its size: the file is not read.
+  assert.deepEqual(
+    readRegularFileSync(join(dir, 'a.iommu'), (size) => size < 10),
+    { kind: 'declined', size: 15 },
+  );
 });
 
 test('130,000 files in one directory: every one is found (the old walk overflowed the stack spreading them)', () => {

@@ -4,12 +4,13 @@
  * (server/src/workspace/files.ts).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inWorkspace, readRegularFile, walk } from '../workspace/files';
+import { inWorkspace, readRegularFileSync, walk } from '../workspace/files';
 import { admit, type FileRead, type FileSource, type ReadOptions, type ScanEvents } from './fileSource';
 
 /**
- * Reads a file of the workspace from disk. A FIFO is never opened for reading (it would
- * block): see readRegularFile.
+ * Reads a file of the workspace from disk, synchronously (see readRegularFileSync: it is
+ * twenty times faster for the small files a workspace holds). A FIFO is never opened for
+ * reading (it would block).
  */
 export async function readUri(uri: string, options: ReadOptions): Promise<FileRead> {
   if (!uri.startsWith('file:')) return { kind: 'none' };
@@ -21,7 +22,7 @@ export async function readUri(uri: string, options: ReadOptions): Promise<FileRe
   }
   let declined: FileRead = { kind: 'none' };
   try {
-    const r = await readRegularFile(path, (size) => {
+    const r = readRegularFileSync(path, (size) => {
       const verdict = admit(size, options);
       if (verdict === 'read') return true;
       declined = verdict;
@@ -36,11 +37,23 @@ export async function readUri(uri: string, options: ReadOptions): Promise<FileRe
   }
 }
 
+/**
+ * How long the scan runs before it lets the event loop take the editor's messages: its reads
+ * are synchronous, and a directory of many files would otherwise hold the loop for as long
+ * as reading them all takes.
+ */
+const SCAN_SLICE_MS = 20;
+
 /** Finds every file of the folder (by the workspace rule), as a stream; returns how many. */
 export async function scanFolder(folderUri: string, events: ScanEvents): Promise<number> {
   if (!folderUri.startsWith('file:')) return 0;
   let found = 0;
+  let slice = performance.now();
   for await (const f of walk(fileURLToPath(folderUri))) {
+    if (performance.now() - slice > SCAN_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
     if (f.kind === 'unreadable') events.problem(`cannot read the directory ${f.path}, so its files are left out: ${f.error.message}`);
     else if (f.kind === 'skipped') events.problem(`${f.path} is left out: ${f.why}`);
     else {
