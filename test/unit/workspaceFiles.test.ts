@@ -9,8 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { collectInputs } from '../../server/src/cli/files';
+import { readUri, scanFolder } from '../../server/src/lsp/workspaceFiles';
 import { inWorkspace, readRegularFileSync, walk, walkSync, type Found } from '../../server/src/workspace/files';
 
 const root = mkdtempSync(join(tmpdir(), 'iommu-lens-walk-'));
@@ -116,4 +118,34 @@ test('130,000 files in one directory: every one is found (the old walk overflowe
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
+});
+
+test("the server's scan reads synchronously but lets the event loop run between its slices", async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) files[`d${i % 3}/f${String(i).padStart(3, '0')}.iommu`] = `platform p${i} { }\n`;
+  const dir = tree(files);
+  const folder = pathToFileURL(dir).href;
+  // A timer due at once: with no yield it would fire only after the whole scan.
+  let timerFiredAfter: number | undefined;
+  let read = 0;
+  setTimeout(() => (timerFiredAfter = read), 0);
+  const texts: string[] = [];
+  const found = await scanFolder(folder, {
+    file: async (uri) => {
+      const r = await readUri(uri, { maxChars: 1000 });
+      if (r.kind === 'text') texts.push(r.text);
+      read++;
+      // Each file costs a millisecond here (as parsing a large one would): the scan is 300 ms long.
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    },
+    problem: (m) => assert.fail(m),
+    progress: () => {},
+  });
+  assert.equal(found, 300);
+  assert.equal(texts.length, 300);
+  assert.equal(texts[0], 'platform p0 { }\n');
+  assert.ok(timerFiredAfter !== undefined && timerFiredAfter < 100, `the timer ran after ${timerFiredAfter} of 300 files`);
+  // Over the size limit (three bytes a character at most): not read, its size told.
+  assert.deepEqual(await readUri(`${folder}/d0/f000.iommu`, { maxChars: 5 }), { kind: 'oversized', bytes: 16 });
 });
