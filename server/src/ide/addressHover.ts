@@ -15,7 +15,7 @@ import {
   type Platform,
   type ReservedRegion,
 } from '../model';
-import { machineLayout, someOf, sysfsLine, type GuestState, type IommuGroup, type MergedRegion, type PlatformRegions } from '../sim';
+import { guestRam, machineLayout, PlatformRegions, someOf, sysfsLine, type GuestState, type IommuGroup, type MergedRegion } from '../sim';
 import { regionsAt, StabIndex, usableAt } from '../sim/addressQuery';
 import type { Analysis } from './analysis';
 import { capped } from './markdown';
@@ -32,7 +32,13 @@ interface Named {
 
 /** Host-physical ranges of a platform (RAM, I/O APIC pages, ECAM windows, Xen's own), indexed once. */
 const hostIndexes = new WeakMap<Platform, StabIndex<Named>>();
-const guestIndexes = new WeakMap<GuestState, StabIndex<Named>>();
+const guestIndexes = new WeakMap<Guest, StabIndex<Named>>();
+/**
+ * Each platform's groups and regions, built from the platform alone (as the simulation
+ * builds them), and kept while the platform is: the hover looks at every platform, and
+ * components keep no simulation between analyses.
+ */
+const platformRegions = new WeakMap<Platform, PlatformRegions>();
 
 export function numberHover(a: Analysis, n: NumberAt): string | undefined {
   const v = evaluateNumber(n.lit);
@@ -78,7 +84,8 @@ export function addressHover(a: Analysis, v: bigint, ctx: Context = {}): string 
     const host = hostIndex(a, p)
       .at(v)
       .map((x) => `- host physical: ${x.what} \`${formatInterval(x.range)}\``);
-    const pr = a.sim.regionsOf(p);
+    let pr = platformRegions.get(p);
+    if (!pr) platformRegions.set(p, (pr = new PlatformRegions(p)));
     const iova = pr.groups.length ? iovaLines(pr, v) : ungrouped(p, v);
     if (!host.length && !iova.some((l) => l.busy) && p !== ctx.platform) {
       quiet.push(p.sym.name);
@@ -108,7 +115,7 @@ export function addressHover(a: Analysis, v: bigint, ctx: Context = {}): string 
         LIMIT,
       )}`,
     );
-  const guests = guestLines(a, v, ctx.guest);
+  const guests = guestLines(a, v, LIMIT, ctx.guest);
   if (guests.length) out.push('', 'Guest-physical:', ...capped(guests, LIMIT));
   if (quiet.length)
     out.push(
@@ -186,17 +193,27 @@ function describe(m: MergedRegion): string {
   return `\`${sysfsLine(m)}\`${m.type === 'sw-msi' ? ' (sw-msi)' : ''} from ${someOf(from, LIMIT)}`;
 }
 
-function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
+/**
+ * Every guest VFIO starts (those on a platform, in declaration order) with something at `v`,
+ * then the domains' lines. A guest's RAM and PCI hole are its model's; whether the RAM is
+ * mapped for DMA is its simulation's, made again for its file's components: so only the
+ * first `shown` lines are written out, the others (which `capped` only counts) left empty.
+ */
+function guestLines(a: Analysis, v: bigint, shown: number, first?: Guest): string[] {
   const out: string[] = [];
-  const states = [...a.sim.guests.values()];
-  if (first) states.sort((x, y) => Number(y.guest === first) - Number(x.guest === first));
-  for (const s of states) {
-    const g = s.guest;
-    const hits = guestIndex(s)
-      .at(v)
-      .map((x) => `${x.what} \`${formatInterval(x.range)}\`${x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
+  const guests = [...a.model.guests.values()].filter((g) => g.platform);
+  if (first) guests.sort((x, y) => Number(y === first) - Number(x === first));
+  for (const g of guests) {
+    const at = guestIndex(g).at(v);
     const side = addressNote(a, g, v);
-    if (!hits.length && !(g === first && side)) continue;
+    if (!at.length && !(g === first && side)) continue;
+    if (out.length >= shown) {
+      out.push('');
+      continue;
+    }
+    // No state when VFIO did not run there (left out while typing, or failed): no word on the mapping then.
+    const s = a.simOf(g.sym.uri).guests.get(g);
+    const hits = at.map((x) => `${x.what} \`${formatInterval(x.range)}\`${s && x.what.startsWith('RAM') ? mapped(s, x.range) : ''}`);
     if (!hits.length) hits.push('no RAM here');
     out.push(`- guest **${g.sym.name}**: ${hits.join('; ')}${side ? `; ${side}` : ''}`);
   }
@@ -204,14 +221,14 @@ function guestLines(a: Analysis, v: bigint, first?: Guest): string[] {
   return out;
 }
 
-function guestIndex(s: GuestState): StabIndex<Named> {
-  let ix = guestIndexes.get(s);
+/** A guest's RAM (as QEMU lays it out: what VFIO maps) and 64-bit PCI hole, indexed once per guest. */
+function guestIndex(g: Guest): StabIndex<Named> {
+  let ix = guestIndexes.get(g);
   if (ix) return ix;
-  const g = s.guest;
-  const named: Named[] = s.ram.map((r) => ({ what: `RAM ${r.name}`, range: r.range }));
+  const named: Named[] = guestRam(g).map((r) => ({ what: `RAM ${r.name}`, range: r.range }));
   const hole = machineLayout(g)?.pciHole64;
   if (hole) named.push({ what: '64-bit PCI hole (MMIO, not RAM)', range: hole });
-  guestIndexes.set(s, (ix = new StabIndex(named, (x) => x.range)));
+  guestIndexes.set(g, (ix = new StabIndex(named, (x) => x.range)));
   return ix;
 }
 

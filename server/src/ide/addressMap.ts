@@ -9,7 +9,7 @@ import type { Span } from '@iommu-lens/grammar';
 import { ALL_ADDRESSES, byStart, intersect, type Guest, type Interval, type Platform, type Severity } from '../model';
 import { groupLabel, machineLayout, someOf, usableRanges, type GroupRegions, type IommuGroup, type MergedRegion } from '../sim';
 import { TYPE_ORDER, type RegionSource } from '../sim/regions';
-import type { Analysis } from './analysis';
+import { forFile, type Analysis } from './analysis';
 import { namesIn } from './navigation';
 import { inside } from './positions';
 
@@ -105,18 +105,22 @@ export const KIND_ORDER: readonly BarKind[] = [
 /** Each kind's place in KIND_ORDER. */
 export const KIND_RANK = Object.fromEntries(KIND_ORDER.map((k, i) => [k, i])) as Record<BarKind, number>;
 
-export function addressMap(a: Analysis, target: AddressMapTarget): AddressMap | undefined {
+export function addressMap(whole: Analysis, target: AddressMapTarget): AddressMap | undefined {
   const notes: string[] = [];
   let title: string;
   let spaces: AddressSpace[];
+  let a = whole;
   if ('guest' in target) {
     const g = a.model.guests.get(target.guest);
     if (!g) return undefined;
+    // What the map draws is in the components of the file that declares it.
+    a = forFile(whole, g.sym.uri);
     title = `guest ${g.sym.name}${g.platform ? ` on ${g.platform.sym.name}` : ''}`;
     spaces = guestSpaces(a, g);
   } else {
     const p = a.model.platforms.get(target.platform);
     if (!p) return undefined;
+    a = forFile(whole, p.sym.uri);
     title = `platform ${p.sym.name}`;
     spaces = [hostSpace(p), ...groupSpaces(a, p, notes)];
   }

@@ -107,8 +107,15 @@ export type IdeParts = IdeContribution<Analysis>;
 
 export interface Analysis {
   model: Model;
-  /** What the simulator computed: groups, regions, guest containers (for hovers and the CLI). */
+  /**
+   * What the simulator computed: groups, regions, guest containers. Of the whole workspace,
+   * or in the view of one file (`forFile`) of that file's components. Components keep only
+   * their findings between analyses (at 200k lines the simulations were 86 MiB of a 312 MiB
+   * heap), so reading it simulates them again, each once per analysis.
+   */
   sim: Simulation;
+  /** The simulation of the components holding `uri`'s declarations; without `uri`, of the whole workspace. */
+  simOf(uri?: string): Simulation;
   /** Findings per file, sorted; every file of the host has an entry (maybe empty). */
   findings: Map<string, Finding[]>;
   lineIndex(uri: string): LineIndex;
@@ -122,6 +129,17 @@ export interface Analysis {
   domains: readonly DomainParts[];
   /** A partial analysis (`analyze`'s `need`): the files of the components left out, which have their syntax findings only and no model. */
   leftOut?: ReadonlySet<string>;
+}
+
+/**
+ * The analysis as a request on `uri` reads it: `sim` is the simulation of the components
+ * holding the file's declarations, made again for that file alone. Anything the file names
+ * is in those components (workspacePartition.ts), so what a hover or hint reads there is
+ * what the whole workspace's simulation holds. The address hover, which looks at every
+ * platform and guest, reads their models and simulates only the guests it writes out.
+ */
+export function forFile(a: Analysis, uri: string): Analysis {
+  return Object.create(a, { sim: { get: () => a.simOf(uri) } }) as Analysis;
 }
 
 /**
@@ -172,16 +190,26 @@ interface ComponentRun {
   bases: readonly number[];
   namesVersion: number;
   model: ModelResult;
-  sims: Map<string, Simulation>;
+  /** By engine set: what simulating it left. */
+  sims: Map<string, Simulated>;
   /** Its findings moved as its units last moved (`partFindings`). */
-  moved?: { sim: Simulation; key: string; findings: Finding[] };
+  moved?: { sim: Simulated; key: string; findings: Finding[] };
+}
+
+/**
+ * What a component's simulation leaves between analyses: its findings, and the engines that
+ * made them (to make the rest again, the same, when a request reads it).
+ */
+interface Simulated {
+  findings: readonly Finding[];
+  engines: ReadonlySet<Engine>;
 }
 
 /** A component, its run and simulation, and how far each of its units moved since the run was made. */
 interface Part {
   group: readonly Unit[];
   run: ComponentRun;
-  sim: Simulation;
+  sim: Simulated;
   /** Per unit, its offset now minus its offset when the run was made; undefined when none moved. */
   moved?: number[];
 }
@@ -443,7 +471,8 @@ export class AnalysisHost {
       get model() {
         return merged().model;
       },
-      sim: lazySimulation(engines, () => merged().sim),
+      sim: lazySimulation(engines, () => merged().sim()),
+      simOf: (uri) => merged().sim(uri),
       findings,
       lineIndex,
       ast,
@@ -456,18 +485,31 @@ export class AnalysisHost {
   }
 
   /**
-   * The model and simulation of `parts`, made once when first asked: a part whose units
-   * moved is modelled again at their places in `entries` (kept as the component's run if
-   * those are still the current texts), so every span is where the text has it.
+   * The model of `parts`, made once when first asked, and their simulations, each made again
+   * when first read: a part whose units moved is modelled again at their places in `entries`
+   * (kept as the component's run if those are still the current texts), so every span is
+   * where the text has it. `sim(uri)`: the components holding `uri`'s units; `sim()`: all.
    */
   private merged(parts: readonly Part[], entries: ReadonlyMap<string, FileEntry>, engines: ReadonlySet<Engine>) {
-    let done: { model: Model; sim: Simulation } | undefined;
+    let done: { model: Model; sim: (uri?: string) => Simulation } | undefined;
     return () => {
       if (done) return done;
       const bases = new Map<Unit, number>();
       if (parts.some((p) => p.moved))
         for (const e of entries.values()) e.parsed!.units.forEach((u, i) => void bases.set(u, e.parsed!.bases[i]!));
-      const placed = parts.map((p) => (p.moved ? this.remade(p, bases, engines) : p));
+      // Each part's simulation in this analysis: made again from its model, with the engines that made its findings.
+      const made = new Map<Part, Simulation>();
+      const placed = parts.map((p) => {
+        if (!p.moved) return p;
+        const again = this.remade(p, bases, engines);
+        made.set(again.part, again.sim);
+        return again.part;
+      });
+      const simulation = (p: Part) => {
+        let sim = made.get(p);
+        if (!sim) made.set(p, (sim = this.stages.simulate(p.run.model.model, this.engines, p.sim.engines, this.guestChecks)));
+        return sim;
+      };
       const merged = mergeModels(
         placed.map((p) => p.run.model.model),
         this.schema,
@@ -476,25 +518,35 @@ export class AnalysisHost {
       const comments = new Map(merged.comments);
       for (const [uri, e] of entries) if (comments.has(uri)) comments.set(uri, this.fileAst(e).comments);
       const model = { ...merged, comments };
-      const sim = mergeSimulations(
-        placed.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: p.sim })),
-        engines,
-      );
+      const sims = new Map<string | undefined, Simulation>();
+      const sim = (uri?: string) => {
+        let s = sims.get(uri);
+        if (!s) {
+          const of = uri === undefined ? placed : placed.filter((p) => p.group.some((u) => u.uri === uri));
+          s = mergeSimulations(
+            of.map((p) => ({ platforms: p.run.model.model.platforms.values(), sim: simulation(p) })),
+            engines,
+          );
+          sims.set(uri, s);
+        }
+        return s;
+      };
       done = { model, sim };
       return done;
     };
   }
 
   /** A moved part modelled and simulated again where its units are at `at` (the analysed texts). */
-  private remade(part: Part, at: ReadonlyMap<Unit, number>, engines: ReadonlySet<Engine>): Part {
+  private remade(part: Part, at: ReadonlyMap<Unit, number>, engines: ReadonlySet<Engine>): { part: Part; sim: Simulation } {
     const bases = part.group.map((u) => at.get(u)!);
     const run = this.newRun(part.group, bases);
     const sim = this.stages.simulate(run.model.model, this.engines, engines, this.guestChecks);
-    run.sims.set(this.keyOf(engines), sim);
+    const simulated = { findings: sim.findings, engines };
+    run.sims.set(this.keyOf(engines), simulated);
     // Still the current texts: later analyses reuse it instead of moving the old run's findings.
     const key = groupKey(part.group);
     if (this.runs.get(key) === part.run && part.group.every((u, i) => u.base === bases[i])) this.runs.set(key, run);
-    return { group: part.group, run, sim };
+    return { part: { group: part.group, run, sim: simulated }, sim };
   }
 
   /**
@@ -753,7 +805,8 @@ export class AnalysisHost {
     let sim = run.sims.get(this.fullKey) ?? run.sims.get(engineKey);
     if (!sim) {
       const t = performance.now();
-      sim = this.stages.simulate(run.model.model, this.engines, engines, this.guestChecks);
+      // Only the findings are kept: requests that read the rest make it again (`merged`).
+      sim = { findings: this.stages.simulate(run.model.model, this.engines, engines, this.guestChecks).findings, engines };
       run.sims.set(engineKey, sim);
       this.changes++;
       this.work.simulateMs += performance.now() - t;
@@ -762,7 +815,7 @@ export class AnalysisHost {
   }
 
   /** `group`'s run with how far its units moved since it was made. */
-  private part(group: readonly Unit[], run: ComponentRun, sim: Simulation): Part {
+  private part(group: readonly Unit[], run: ComponentRun, sim: Simulated): Part {
     let moved: number[] | undefined;
     group.forEach((u, i) => {
       const d = u.base - run.bases[i]!;
