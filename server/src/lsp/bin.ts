@@ -11,8 +11,8 @@ import { NODE_ENVIRONMENT } from './nodeEnvironment';
 import { startServer } from './server';
 
 /**
- * The server keeps a whole workspace's parses, models and simulations live (about 320 MiB
- * for 200k lines) and makes short-lived garbage on every edit. By default V8 lets the heap
+ * The server keeps a whole workspace's parses, models and findings live (about 230 MiB for
+ * 200k lines) and makes short-lived garbage on every edit. By default V8 lets the heap
  * grow to several times what is live before a full collection, so a large workspace peaked
  * near 700 MiB; growing by 20% keeps it under 500 MiB for a few milliseconds more GC per
  * edit (bench/RESULTS.md). Set here so every way of starting the server gets it.
