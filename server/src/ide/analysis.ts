@@ -132,7 +132,7 @@ export interface Analysis {
 }
 
 /**
- * The analysis as a request on `uri` reads it: `sim` is the simulation of the components
+ * The analysis as a hover on `uri` reads it: `sim` is the simulation of the components
  * holding the file's declarations, made again for that file alone. Anything the file names
  * is in those components (workspacePartition.ts), so what a hover or hint reads there is
  * what the whole workspace's simulation holds. The address hover, which looks at every

@@ -22,6 +22,7 @@ import {
   encodeSemanticTokens,
   formatDocument,
   formatRange,
+  forFile,
   hover,
   inlayHints,
   looksOf,
@@ -89,7 +90,8 @@ function registerEditorFeatures(ctx: ServerContext): void {
       const a = ctx.at(uri);
       if (!a) return null;
       const lines = a.lineIndex(uri);
-      const h = hover(a, uri, offsetAt(lines, params.position));
+      // The simulation of this file's components only (the others are not kept between analyses).
+      const h = hover(forFile(a, uri), uri, offsetAt(lines, params.position));
       return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: lines.range(h.span) } : null;
     }),
   );

@@ -8,7 +8,7 @@
 import { TextDocuments, type Connection, type Location } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Span } from '@iommu-lens/grammar';
-import { AnalysisHost, forFile, LineIndex, type Analysis } from '../ide';
+import { AnalysisHost, LineIndex, type Analysis } from '../ide';
 import type { FileSource } from './fileSource';
 import { guardNotification, guardRequest, type RequestGuard } from './guard';
 import { Log } from './log';
@@ -97,13 +97,12 @@ export class ServerContext {
   }
 
   /**
-   * The current analysis, if it holds `uri`, as a request on that file reads it (`forFile`:
-   * the simulation of its components). After a failed run the last good analysis stands,
-   * and it may not know a file opened since: such requests get empty answers.
+   * The current analysis, if it holds `uri`. After a failed run the last good analysis
+   * stands, and it may not know a file opened since: such requests get empty answers.
    */
   at(uri: string): Analysis | undefined {
     const a = this.current();
-    return a?.findings.has(uri) && this.host.hasFile(uri) ? forFile(a, uri) : undefined;
+    return a?.findings.has(uri) && this.host.hasFile(uri) ? a : undefined;
   }
 
   /** The text of a document: the editor's while it is open, else the host's (read from disk). */
