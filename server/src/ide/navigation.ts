@@ -21,11 +21,14 @@ export interface TextEdit {
   newText: string;
 }
 
-/** Every use of each symbol, built once per analysis (references are looked up per request). */
-const usesCache = new WeakMap<Analysis, Map<Sym, Reference[]>>();
+/**
+ * Every use of each symbol, built once per analysis (references are looked up per request).
+ * Keyed by the analysis's model, which a hover's view of it (`forFile`) shares.
+ */
+const usesCache = new WeakMap<Model, Map<Sym, Reference[]>>();
 
 function usesOf(a: Analysis, sym: Sym): Reference[] {
-  let uses = usesCache.get(a);
+  let uses = usesCache.get(a.model);
   if (!uses) {
     uses = new Map();
     for (const r of a.model.references) {
@@ -33,7 +36,7 @@ function usesOf(a: Analysis, sym: Sym): Reference[] {
       if (list) list.push(r);
       else uses.set(r.target, [r]);
     }
-    usesCache.set(a, uses);
+    usesCache.set(a.model, uses);
   }
   return uses.get(sym) ?? [];
 }
@@ -49,14 +52,14 @@ export function symbolAt(a: Analysis, uri: string, offset: number): { sym: Sym; 
   return undefined;
 }
 
-const namesCache = new WeakMap<Analysis, Map<string, { refs: Reference[]; syms: Sym[] }>>();
+const namesCache = new WeakMap<Model, Map<string, { refs: Reference[]; syms: Sym[] }>>();
 
 /**
  * One file's resolved uses and declarations, in model order, split out once per analysis:
  * requests that fire on every cursor move look in one file, not the workspace.
  */
 export function namesIn(a: Analysis, uri: string): { refs: Reference[]; syms: Sym[] } {
-  let files = namesCache.get(a);
+  let files = namesCache.get(a.model);
   if (!files) {
     files = new Map();
     const entry = (u: string) => {
@@ -66,7 +69,7 @@ export function namesIn(a: Analysis, uri: string): { refs: Reference[]; syms: Sy
     };
     for (const r of a.model.references) entry(r.uri).refs.push(r);
     for (const s of a.model.symbols) entry(s.uri).syms.push(s);
-    namesCache.set(a, files);
+    namesCache.set(a.model, files);
   }
   return files.get(uri) ?? { refs: [], syms: [] };
 }
