@@ -138,7 +138,7 @@ try {
     '',
     shapeTable(rows),
     '',
-    `**Typing** (bench/typing.mjs): \`node dist/server.cjs --stdio\`, debounceMs 0, ${warmup} warm-up edits then ${edits} timed; each edit toggles one digit (size 2G <-> 4G) of a guest's RAM line, adding or removing a ram-over-doorbell error and its pool warnings in that file. "first diagnostics": spawn to the last file's first publish. "edit -> idle": until the answer to a foldingRange request sent after the publish. "CPU per edit": the server's main thread (/proc/PID/schedstat), which grows less than wall time with the machine's load. Peak RSS is VmHWM after all edits.`,
+    `**Typing** (bench/typing.mjs): \`node FLAGS dist/server.cjs --stdio\` (FLAGS: what \`server.cjs --node-flags\` prints, as the VS Code client starts it; none before it had them), debounceMs 0, ${warmup} warm-up edits then ${edits} timed; each edit toggles one digit (size 2G <-> 4G) of a guest's RAM line, adding or removing a ram-over-doorbell error and its pool warnings in that file. "first diagnostics": spawn to the last file's first publish. "edit -> idle": until the answer to a foldingRange request sent after the publish. "CPU per edit": the server's main thread (/proc/PID/schedstat), which grows less than wall time with the machine's load. Peak RSS is VmHWM after all edits.`,
     '',
     typingTable(rows.map((r) => ({ ...r, t: r.typing }))),
     '',

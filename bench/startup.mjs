@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { serverNodeFlags } from './typing.mjs';
 import {
   createProtocolConnection,
   DidOpenTextDocumentNotification,
@@ -65,7 +66,9 @@ function memOf(pid) {
 }
 
 async function measure(root, dir, expected) {
-  const proc = spawn(process.execPath, ['--expose-gc', join(root, 'dist', 'server.cjs'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // With the Node flags the VS Code client starts the server with (bench/typing.mjs).
+  const flags = [...serverNodeFlags(root), '--expose-gc'];
+  const proc = spawn(process.execPath, [...flags, join(root, 'dist', 'server.cjs'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);

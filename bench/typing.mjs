@@ -15,11 +15,12 @@
 // a foldingRange request sent after it: the server answers requests in order and from the
 // analysis it already has, so the answer means it has finished publishing every file.
 // Debounce is set to 0 (initializationOptions) so it does not pollute the figure; an editor
-// with the default (120 ms) adds that delay on top.
+// with the default (120 ms) adds that delay on top. The server gets the Node flags the VS
+// Code client starts it with (`server.cjs --node-flags`; none for a tree from before them).
 //
 // Run on demand (after `npm run build`):
 //   node bench/typing.mjs [--sizes 10k,50k,200k] [--edits 40] [--warmup 5] [--root DIR]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,8 +69,16 @@ export function percentile(xs, p) {
  * the two texts the edit swaps at the digit of `size 2G` (default '2' and '4', one
  * character; ['2G', '4096M'] changes the length, so everything after the edit moves).
  */
+/** The Node flags the VS Code client starts `root`'s server with: what `--node-flags` prints, if it knows the option. */
+export function serverNodeFlags(root) {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'server.cjs'), '--node-flags'], { encoding: 'utf8' });
+  const out = r.status === 0 ? r.stdout.trim() : '';
+  return /^(--[\w-]+(=\S+)?\s*)+$/.test(out) ? out.split(/\s+/) : [];
+}
+
 export async function measureTyping({ root, dir, ws, edits, warmup, settings = {}, toggle }) {
-  const proc = spawn(process.execPath, [join(root, 'dist', 'server.cjs'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const server = join(root, 'dist', 'server.cjs');
+  const proc = spawn(process.execPath, [...serverNodeFlags(root), server, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => {
     stderr += d;

@@ -6,13 +6,15 @@
 import * as path from 'node:path';
 import { window, type ExtensionContext } from 'vscode';
 import { LanguageClient, TransportKind, type ServerOptions } from 'vscode-languageclient/node';
+import { SERVER_NODE_FLAGS } from '../../server/src/lsp/nodeFlags';
 import { documentSelector, start, stop } from './common';
 
 export async function activate(context: ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.cjs'));
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    // The server's V8 flags (a larger young generation: faster loading of large workspaces).
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_FLAGS] } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_FLAGS, '--nolazy', '--inspect=6009'] } },
   };
   // The server filters its log at `iommuLens.logLevel`; the trace (`iommuLens.trace.server`) goes to its own channel.
   const outputChannel = window.createOutputChannel('IOMMU Lens', { log: true });

@@ -45,6 +45,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Client, SERVER } from './client';
+import { SERVER_NODE_FLAGS } from '../../server/src/lsp/nodeFlags';
 
 describe('language server over stdio', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-ws-'));
@@ -452,5 +453,16 @@ describe('iommu-lens-server command line', () => {
     assert.match(none.stderr, /choose a transport: --stdio/);
     assert.equal(spawnSync(process.execPath, [SERVER, '--help'], { encoding: 'utf8' }).status, 0);
     assert.match(spawnSync(process.execPath, [SERVER, '--version'], { encoding: 'utf8' }).stdout, /iommu-lens-server \d/);
+  });
+
+  test('--node-flags prints the flags the VS Code client starts it with, and node takes them', () => {
+    const printed = spawnSync(process.execPath, [SERVER, '--node-flags'], { encoding: 'utf8' });
+    assert.equal(printed.status, 0);
+    assert.equal(printed.stdout, `${SERVER_NODE_FLAGS.join(' ')}\n`);
+    assert.ok(SERVER_NODE_FLAGS.length > 0);
+    // Started with them, the server runs (a flag node refused would exit 9 before it starts).
+    const withThem = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, SERVER, '--version'], { encoding: 'utf8' });
+    assert.equal(withThem.status, 0, withThem.stderr);
+    assert.match(withThem.stdout, /iommu-lens-server \d/);
   });
 });

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createServerConnection, transportOf } from './connection';
 import { NODE_ENVIRONMENT } from './nodeEnvironment';
+import { SERVER_NODE_FLAGS } from './nodeFlags';
 import { startServer } from './server';
 
 /**
@@ -31,7 +32,13 @@ if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(`usage: iommu-lens-server --stdio | --node-ipc | --socket=PORT | --pipe=NAME [--clientProcessId=PID]
 
 The IOMMU Lens language server. Editors start it; it speaks LSP on the chosen transport,
-and exits when the client's process (PID, or initialize's processId) is gone.\n`);
+and exits when the client's process (PID, or initialize's processId) is gone.
+
+  --node-flags   print the Node flags to start it with (node FLAGS .../dist/server.cjs
+                 --stdio): a larger young generation, for large workspaces\n`);
+  process.exit(0);
+} else if (args.includes('--node-flags')) {
+  process.stdout.write(`${SERVER_NODE_FLAGS.join(' ')}\n`);
   process.exit(0);
 } else if (args.includes('--version') || args.includes('-V')) {
   process.stdout.write('iommu-lens-server 0.1.0\n');
