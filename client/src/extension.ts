@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { window, type ExtensionContext } from 'vscode';
 import { LanguageClient, TransportKind, type ServerOptions } from 'vscode-languageclient/node';
-import { SERVER_NODE_FLAGS } from '../../server/src/lsp/nodeFlags';
+import { SERVER_NODE_FLAGS } from '../../server/src/lsp/protocol';
 import { documentSelector, start, stop } from './common';
 
 export async function activate(context: ExtensionContext): Promise<void> {

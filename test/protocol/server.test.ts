@@ -45,7 +45,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Client, SERVER } from './client';
-import { SERVER_NODE_FLAGS } from '../../server/src/lsp/nodeFlags';
+import { SERVER_NODE_FLAGS } from '../../server/src/lsp/protocol';
 
 describe('language server over stdio', () => {
   const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-ws-'));

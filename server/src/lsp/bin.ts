@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createServerConnection, transportOf } from './connection';
 import { NODE_ENVIRONMENT } from './nodeEnvironment';
-import { SERVER_NODE_FLAGS } from './nodeFlags';
+import { SERVER_NODE_FLAGS } from './protocol';
 import { startServer } from './server';
 
 /**
