@@ -8,8 +8,8 @@ import { inWorkspace, readRegularFileSync, walk } from '../workspace/files';
 import { admit, type FileRead, type FileSource, type ReadOptions, type ScanEvents } from './fileSource';
 
 /**
- * Reads a file of the workspace from disk, synchronously (see readRegularFileSync: it is
- * twenty times faster for the small files a workspace holds). A FIFO is never opened for
+ * Reads a file of the workspace from disk, synchronously (see readRegularFileSync: about
+ * fifteen times faster for the small files a workspace holds). A FIFO is never opened for
  * reading (it would block).
  */
 export async function readUri(uri: string, options: ReadOptions): Promise<FileRead> {
