@@ -23,9 +23,11 @@ const HEAP_GROWING_PERCENT = 20;
  * Until the first analysis is done. While the workspace loads, what is live only grows, and
  * at 20% V8 marked the whole heap again every fifth of growth: about 20 full collections for
  * 200k lines, their concurrent marking twice the main thread's CPU on a 2-core machine.
- * At 100% the peak measured the same (the last collections come at the end of the load).
+ * 100% was as fast and peaked the same while components kept their simulations; with less
+ * live (findings only), 50% peaks 15 to 35 MiB lower at 200k lines for the same time
+ * (with the Node flags of protocol.ts; bench/RESULTS.md).
  */
-const LOADING_HEAP_GROWING_PERCENT = 100;
+const LOADING_HEAP_GROWING_PERCENT = 50;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {

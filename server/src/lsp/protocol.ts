@@ -100,13 +100,15 @@ export type ReadFileResult =
  * the server with them (`execArgv`); `iommu-lens-server --node-flags` prints them, for other
  * editors' configurations and for the benchmarks, which start the server as VS Code does.
  *
- * `--max-semi-space-size=32`: a young generation of 32 MiB per semi-space, not 16. Loading a
- * workspace allocates its parses and models as fast as it can, and most of that lives on, so
- * with 16 MiB the scavenger ran every few milliseconds, copying the survivors each time. At
- * 200k lines: first diagnostics 4.1 to 4.7 s against 4.2 to 6.2 s, peak 408 to 441 MiB against
- * 408 to 456 (three runs each, alternated; bench/RESULTS.md). Node's documentation: "Increasing
- * the max size of a semi-space may improve throughput for Node.js at the cost of more memory
- * consumption" (doc/api/cli.md, `--max-semi-space-size`). 64 was faster still but peaked at
- * 470 MiB, too near the 500 MB the server is held to.
+ * `--max-semi-space-size=32`: a young generation of up to 32 MiB per semi-space, not 16.
+ * Loading a workspace allocates its parses and models as fast as it can, and most of that
+ * lives on, so with 16 MiB the scavenger ran every few milliseconds, copying the survivors
+ * each time. `--min-semi-space-size=16`: it starts at 16 MiB instead of growing there from 1
+ * while the load runs. At 200k lines: first diagnostics 4.0 to 5.4 s with both, 5.9 to 6.5 s
+ * with neither (three runs each, alternated); the first alone, 4.1 to 4.7 s against 4.2 to
+ * 6.2 (bench/RESULTS.md). Node's documentation: "Increasing the max size of a semi-space may
+ * improve throughput for Node.js at the cost of more memory consumption" (doc/api/cli.md,
+ * `--max-semi-space-size`): some 30 MiB more where the workspace is small. A maximum of 64
+ * was faster still but peaked at 470 MiB, too near the 500 MB the server is held to.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32', '--min-semi-space-size=16'];
