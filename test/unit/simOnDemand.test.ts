@@ -1,9 +1,10 @@
 /**
- * Components keep only their findings between analyses; a request simulates again the
- * components of the file it is on (`forFile`, `simOf`), the address hover and the CLI all
- * of them (`sim`). What they read must be what one simulation of the whole workspace holds:
- * the same findings, and the same hovers, inlay hints and address maps on every file of a
- * fleet with many components, before and after edits that move declarations.
+ * Components keep only their findings between analyses; a hover simulates again the
+ * components of its file (`forFile`, `simOf`), the address hover those of the guests it
+ * writes out, the CLI's layout all of them (`sim`). What they read must be what one
+ * simulation of the whole workspace holds: the same findings, and the same hovers, inlay
+ * hints and address maps on every file of a fleet with many components, before and after
+ * edits that move declarations.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
