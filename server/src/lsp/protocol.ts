@@ -106,9 +106,10 @@ export type ReadFileResult =
  * each time. `--min-semi-space-size=16`: it starts at 16 MiB instead of growing there from 1
  * while the load runs. At 200k lines: first diagnostics 4.0 to 5.4 s with both (and the 50%
  * heap growth of lsp/bin.ts while loading), 5.9 to 6.5 s with neither (and 100%), three runs
- * each, alternated; the first alone, 4.1 to 4.7 s against 4.2 to 6.2 (bench/RESULTS.md). Node's documentation: "Increasing the max size of a semi-space may
- * improve throughput for Node.js at the cost of more memory consumption" (doc/api/cli.md,
- * `--max-semi-space-size`): some 30 MiB more where the workspace is small. A maximum of 64
- * was faster still but peaked at 470 MiB, too near the 500 MB the server is held to.
+ * each, alternated; the first alone, 4.1 to 4.7 s against 4.2 to 6.2 (bench/RESULTS.md).
+ * Node's documentation: "Increasing the max size of a semi-space may improve throughput for
+ * Node.js at the cost of more memory consumption" (doc/api/cli.md, `--max-semi-space-size`):
+ * some 30 MiB more where the workspace is small. A maximum of 64 was faster still but peaked
+ * at 470 MiB, too near the 500 MB the server is held to.
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32', '--min-semi-space-size=16'];
