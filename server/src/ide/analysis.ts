@@ -1018,7 +1018,7 @@ function foldingOf(entry: FileEntry, lines: LineIndex): FoldingRange[] {
   let line = 0;
   const parts = units.map((u) => {
     const breaks = (u.breaks ??= lineBreaks(u.text));
-    const part = { line, part: (u.folding ??= foldingPart(ownAst(u), u.text, new LineIndex(u.text))) };
+    const part = { line, part: (u.folding ??= foldingPart(u.parse.ast, u.text, new LineIndex(u.text), u.parse.base)) };
     line += breaks.length;
     return part;
   });
@@ -1029,11 +1029,6 @@ function foldingOf(entry: FileEntry, lines: LineIndex): FoldingRange[] {
 function placed(u: Unit, base: number): SourceFile {
   if (u.parse.base !== base) u.parse = { base, ast: shifted(u.parse.ast, base - u.parse.base) };
   return u.parse.ast;
-}
-
-/** A unit's parse in its own offsets (a copy when it is placed elsewhere: rare, and not kept). */
-function ownAst(u: Unit): SourceFile {
-  return shifted(u.parse.ast, -u.parse.base);
 }
 
 /** A component's key, its units' ids (so a split made again finds its runs); kept per group array until `noteUnits` changes it. */

@@ -44,8 +44,9 @@ export interface FoldingPart {
   regions: { line: number; open: boolean }[];
 }
 
-export function foldingPart(ast: SourceFile, text: string, lines: LineIndex): FoldingPart {
-  const line = (offset: number) => lines.position(offset).line;
+/** `base`: where `text` starts in the file whose offsets `ast`'s spans are in (a unit parsed where it stands). */
+export function foldingPart(ast: SourceFile, text: string, lines: LineIndex, base = 0): FoldingPart {
+  const line = (offset: number) => lines.position(offset - base).line;
   const out: FoldingPart['ranges'] = [];
 
   const blocks = (nodes: Iterable<Node>): void => {
@@ -69,7 +70,7 @@ export function foldingPart(ast: SourceFile, text: string, lines: LineIndex): Fo
   };
   const regions: FoldingPart['regions'] = [];
   for (const c of ast.comments) {
-    const image = text.slice(c.start, c.end);
+    const image = text.slice(c.start - base, c.end - base);
     const at = line(c.start);
     if (image.startsWith('/*')) {
       endRun();
@@ -81,7 +82,7 @@ export function foldingPart(ast: SourceFile, text: string, lines: LineIndex): Fo
       );
       continue;
     }
-    const alone = startsLine(text, c.start);
+    const alone = startsLine(text, c.start - base);
     if (alone && (REGION_START.test(image) || REGION_END.test(image))) {
       endRun();
       regions.push({ line: at, open: REGION_START.test(image) });
