@@ -61,10 +61,10 @@ and exits when the client's process (PID, or initialize's processId) is gone.
 
 /**
  * One full collection, once the first analysis is done: V8 sets the next one's threshold at a
- * collection, so without it the edits that follow grow the heap by the 100% of the load's last
- * one, not 20% of what is live (typing bench at 200k lines: peak 481 MiB without, 465 with; it
- * costs one pause of ~200 ms, when the server has nothing else to do). `gc` is only given to
- * contexts made after --expose-gc is set, hence the new context.
+ * collection, so without it the edits that follow grow the heap by the loading percentage of
+ * its last one, not 20% of what is live (typing bench at 200k lines, loading at 100%: peak 481
+ * MiB without, 465 with; it costs one pause of ~200 ms, when the server has nothing else to
+ * do). `gc` is only given to contexts made after --expose-gc is set, hence the new context.
  */
 function collectNow(): void {
   setFlagsFromString('--expose-gc');
